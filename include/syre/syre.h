@@ -3,5 +3,10 @@
 #define SYRE_H
 
 #include "syre/core.h"
+#include "syre/runtime.h"
+#include "syre/params.h"
+#include "syre/graph.h"
+#include "syre/nn.h"
+#include "syre/metrics.h"
 
 #endif

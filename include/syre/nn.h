@@ -1,0 +1,36 @@
+/* Layer builders: each creates (or reuses, by name) its parameters in the
+ * graph's store and composes ops. Initialisation follows PyTorch's defaults,
+ * so models match it layer for layer. Names are "<name>.weight",
+ * "<name>.bias", ...: parameter groups (e.g. for syre) select by these names. */
+#ifndef SYRE_NN_H
+#define SYRE_NN_H
+
+#include "syre/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* y = x W^T + b, x [N,in] -> [N,out]; W [out,in], b [out] ~ U(-1/sqrt(in), 1/sqrt(in)). */
+sy_var sy_linear(sy_graph *g, sy_var x, const char *name, int out);
+/* Same without bias. */
+sy_var sy_linear_nobias(sy_graph *g, sy_var x, const char *name, int out);
+/* 2-D convolution layer with optional bias; W [out,C,k,k], fan_in = C*k*k. */
+sy_var sy_conv2d_layer(sy_graph *g, sy_var x, const char *name, int out, int k, int stride, int pad,
+                       int bias);
+/* Batch norm layer: weight = 1, bias = 0, running_mean = 0, running_var = 1;
+ * momentum 0.1, eps 1e-5 (PyTorch's defaults). */
+sy_var sy_batchnorm_layer(sy_graph *g, sy_var x, const char *name);
+
+/* Activation selector for sy_mlp. */
+typedef enum { SY_ACT_RELU, SY_ACT_TANH, SY_ACT_SIGMOID, SY_ACT_SILU, SY_ACT_NONE } sy_act;
+sy_var sy_activation(sy_graph *g, sy_var x, sy_act act);
+
+/* A multilayer perceptron: sizes[0] is the input width, sizes[n_sizes-1] the
+ * output; `act` after every layer but the last. Layers are "<name>.0", ... */
+sy_var sy_mlp(sy_graph *g, sy_var x, const char *name, const int *sizes, int n_sizes, sy_act act);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,80 @@
+/* The parameter store: every tensor a model trains (and its non-trained
+ * buffers, such as batch-norm running statistics) in one flat buffer, with a
+ * table of named views. Several graphs share one store; gradients, optimizer
+ * moments and syre anchors mirror the same layout, so per-parameter rules are
+ * single passes over flat arrays. */
+#ifndef SYRE_PARAMS_H
+#define SYRE_PARAMS_H
+
+#include "syre/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sy_params sy_params;
+
+/* How a tensor is initialised by sy_params_init. fan_in is the tensor's. */
+typedef enum {
+    SY_INIT_ZERO,
+    SY_INIT_ONE,
+    SY_INIT_UNIFORM_FANIN,  /* U(-scale/sqrt(fan_in), scale/sqrt(fan_in)); scale 1 = PyTorch's Linear/Conv default */
+    SY_INIT_NORMAL_FANIN,   /* N(0, (scale/sqrt(fan_in))^2); scale sqrt(2) = Kaiming normal */
+    SY_INIT_CONSTANT        /* every element = scale */
+} sy_init_kind;
+
+typedef struct {
+    sy_init_kind kind;
+    float scale;
+} sy_init;
+
+/* One named view into the flat buffer. */
+typedef struct {
+    char name[96];
+    sy_shape shape;
+    size_t numel;
+    size_t offset;   /* into sy_params_data(); valid once laid out */
+    int fan_in;      /* of the layer that owns it: sets syre's anchor scale */
+    int trainable;   /* 0 for buffers (running statistics): no gradient, no decay */
+    sy_init init;
+} sy_param_info;
+
+sy_params *sy_params_new(void);
+void sy_params_free(sy_params *ps);
+
+/* Add a tensor; returns its index, or -1 with a message (duplicate name with
+ * another shape, store already laid out). Adding an existing name with the
+ * same shape returns the existing index, which is how graphs share weights. */
+int sy_params_add(sy_params *ps, const char *name, sy_shape shape, int fan_in,
+                  sy_init init, int trainable);
+/* Index of a tensor by exact name, or -1. */
+int sy_params_find(const sy_params *ps, const char *name);
+int sy_params_count(const sy_params *ps);
+const sy_param_info *sy_params_info(const sy_params *ps, int index);
+
+/* Fix the layout and allocate the flat buffers (trainable tensors first, each
+ * 64-byte aligned). Called implicitly by sy_params_init and graph compile;
+ * after it no tensor can be added. */
+sy_status sy_params_layout(sy_params *ps);
+int sy_params_is_laid_out(const sy_params *ps);
+/* Initialise every tensor by its rule from stream SY_STREAM_INIT of `seed`
+ * (sub-stream = tensor index, so each tensor's values do not depend on
+ * the others). */
+sy_status sy_params_init(sy_params *ps, uint64_t seed);
+
+/* Flat buffers. The trainable region is [0, sy_params_trainable_size()). */
+float *sy_params_data(sy_params *ps);
+float *sy_params_grad(sy_params *ps);
+size_t sy_params_trainable_size(const sy_params *ps);
+size_t sy_params_total_size(const sy_params *ps);
+/* Pointer to tensor `index` in the value (or gradient) buffer. */
+float *sy_params_tensor(sy_params *ps, int index);
+float *sy_params_tensor_grad(sy_params *ps, int index);
+void sy_params_zero_grad(sy_params *ps);
+/* Number of scalar trainable parameters (without alignment padding). */
+size_t sy_params_num_trainable(const sy_params *ps);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,134 @@
+/* OpenBLAS-backed kernels: matmul and convolution (im2col + sgemm). The
+ * backward passes accumulate with beta = 1, so no temporary is needed. */
+#include "backend/cpu/cpu_kernels.h"
+
+#include <cblas.h>
+
+static void mm_dims(sy_graph *g, sy_node *n, int *M, int *K, int *N)
+{
+    sy_shape a = IN(0)->shape, b = IN(1)->shape;
+    *M = n->iattr[0] ? a.dim[1] : a.dim[0];
+    *K = n->iattr[0] ? a.dim[0] : a.dim[1];
+    *N = n->iattr[1] ? b.dim[0] : b.dim[1];
+}
+
+static void fwd_matmul(sy_graph *g, sy_node *n)
+{
+    int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
+    mm_dims(g, n, &M, &K, &N);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
+                1.0f, IN(0)->val, ta ? M : K, IN(1)->val, tb ? K : N, 0.0f, n->val, N);
+}
+
+static void bwd_matmul(sy_graph *g, sy_node *n)
+{
+    int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
+    mm_dims(g, n, &M, &K, &N);
+    const float *a = IN(0)->val, *b = IN(1)->val, *dc = n->grad;
+    float *da = IN(0)->grad, *db = IN(1)->grad;
+    int lda = ta ? M : K, ldb = tb ? K : N;
+    if (da) {
+        if (!ta) /* dA[M,K] += dC @ op(B)^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasNoTrans : CblasTrans, M, K, N, 1.0f, dc, N,
+                        b, ldb, 1.0f, da, K);
+        else /* dA^T[K,M] += op(B) @ dC^T */
+            cblas_sgemm(CblasRowMajor, tb ? CblasTrans : CblasNoTrans, CblasTrans, K, M, N, 1.0f, b, ldb,
+                        dc, N, 1.0f, da, M);
+    }
+    if (db) {
+        if (!tb) /* dB[K,N] += op(A)^T @ dC */
+            cblas_sgemm(CblasRowMajor, ta ? CblasNoTrans : CblasTrans, CblasNoTrans, K, N, M, 1.0f, a, lda,
+                        dc, N, 1.0f, db, N);
+        else /* dB^T[N,K] += dC^T @ op(A) */
+            cblas_sgemm(CblasRowMajor, CblasTrans, ta ? CblasTrans : CblasNoTrans, N, K, M, 1.0f, dc, N, a,
+                        lda, 1.0f, db, K);
+    }
+}
+
+/* col[(c,kh,kw), (oh,ow)] of one sample (zero outside the image). */
+static void im2col(const float *x, int C, int H, int W, int KH, int KW, int S, int P, int HO, int WO,
+                   float *col)
+{
+    for (int c = 0; c < C; c++)
+        for (int kh = 0; kh < KH; kh++)
+            for (int kw = 0; kw < KW; kw++) {
+                float *row = col + (((size_t)c * KH + kh) * KW + kw) * HO * WO;
+                for (int oh = 0; oh < HO; oh++) {
+                    int ih = oh * S - P + kh;
+                    float *r = row + (size_t)oh * WO;
+                    if (ih < 0 || ih >= H) {
+                        memset(r, 0, WO * sizeof(float));
+                        continue;
+                    }
+                    const float *xr = x + ((size_t)c * H + ih) * W;
+                    for (int ow = 0; ow < WO; ow++) {
+                        int iw = ow * S - P + kw;
+                        r[ow] = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;
+                    }
+                }
+            }
+}
+
+static void col2im_add(const float *col, int C, int H, int W, int KH, int KW, int S, int P, int HO, int WO,
+                       float *dx)
+{
+    for (int c = 0; c < C; c++)
+        for (int kh = 0; kh < KH; kh++)
+            for (int kw = 0; kw < KW; kw++) {
+                const float *row = col + (((size_t)c * KH + kh) * KW + kw) * HO * WO;
+                for (int oh = 0; oh < HO; oh++) {
+                    int ih = oh * S - P + kh;
+                    if (ih < 0 || ih >= H) continue;
+                    float *xr = dx + ((size_t)c * H + ih) * W;
+                    for (int ow = 0; ow < WO; ow++) {
+                        int iw = ow * S - P + kw;
+                        if (iw >= 0 && iw < W) xr[iw] += row[(size_t)oh * WO + ow];
+                    }
+                }
+            }
+}
+
+#define CONV_DIMS                                                                   \
+    sy_shape xs = IN(0)->shape, ws = IN(1)->shape;                                  \
+    int N = xs.dim[0], C = xs.dim[1], H = xs.dim[2], W = xs.dim[3];                 \
+    int O = ws.dim[0], KH = ws.dim[2], KW = ws.dim[3];                              \
+    int HO = n->shape.dim[2], WO = n->shape.dim[3], S = n->iattr[0], P = n->iattr[1]; \
+    size_t ckk = (size_t)C * KH * KW, hw = (size_t)HO * WO;
+
+static void fwd_conv2d(sy_graph *g, sy_node *n)
+{
+    CONV_DIMS
+    const float *x = IN(0)->val, *w = IN(1)->val;
+#pragma omp parallel for schedule(static) if (N * ckk * hw > 65536)
+    for (int b = 0; b < N; b++)
+        im2col(x + (size_t)b * C * H * W, C, H, W, KH, KW, S, P, HO, WO, n->scratch + b * ckk * hw);
+    for (int b = 0; b < N; b++) /* y[b] [O, HW] = w [O, CKK] @ col[b] [CKK, HW] */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, (int)hw, (int)ckk, 1.0f, w, (int)ckk,
+                    n->scratch + b * ckk * hw, (int)hw, 0.0f, n->val + (size_t)b * O * hw, (int)hw);
+}
+
+static void bwd_conv2d(sy_graph *g, sy_node *n)
+{
+    CONV_DIMS
+    const float *w = IN(1)->val;
+    float *dx = IN(0)->grad, *dw = IN(1)->grad, *dcol = n->scratch + N * ckk * hw;
+    for (int b = 0; b < N; b++) {
+        const float *dy = n->grad + (size_t)b * O * hw, *col = n->scratch + b * ckk * hw;
+        if (dw) /* dw [O, CKK] += dy[b] [O, HW] @ col[b]^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, (int)ckk, (int)hw, 1.0f, dy, (int)hw, col,
+                        (int)hw, 1.0f, dw, (int)ckk);
+        if (dx) { /* dcol [CKK, HW] = w^T @ dy[b], scattered back into dx */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ckk, (int)hw, O, 1.0f, w, (int)ckk, dy,
+                        (int)hw, 0.0f, dcol, (int)hw);
+            col2im_add(dcol, C, H, W, KH, KW, S, P, HO, WO, dx + (size_t)b * C * H * W);
+        }
+    }
+}
+
+void sy_cpu_register_fast(sy_backend *be)
+{
+    be->forward[SY_OP_MATMUL] = fwd_matmul;
+    be->backward[SY_OP_MATMUL] = bwd_matmul;
+    be->forward[SY_OP_CONV2D] = fwd_conv2d;
+    be->backward[SY_OP_CONV2D] = bwd_conv2d;
+}

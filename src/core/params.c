@@ -1,0 +1,180 @@
+/* Parameter store: a table of named tensors laid out in one flat buffer
+ * (trainable first, so optimizers and decay rules run over one contiguous
+ * range), plus a gradient buffer of the same layout. */
+#include "syre/params.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN_FLOATS 16 /* 64 bytes: whole cache lines, aligned SIMD loads */
+
+struct sy_params {
+    sy_param_info *info;
+    int count, cap;
+    float *data, *grad;
+    size_t trainable_size, total_size;
+    int laid_out;
+};
+
+sy_params *sy_params_new(void)
+{
+    sy_params *ps = calloc(1, sizeof *ps);
+    if (!ps) sy_fail(SY_ERR_NOMEM, "cannot allocate parameter store");
+    return ps;
+}
+
+void sy_params_free(sy_params *ps)
+{
+    if (!ps) return;
+    free(ps->info);
+    free(ps->data);
+    free(ps->grad);
+    free(ps);
+}
+
+int sy_params_find(const sy_params *ps, const char *name)
+{
+    for (int i = 0; i < ps->count; i++)
+        if (strcmp(ps->info[i].name, name) == 0) return i;
+    return -1;
+}
+
+int sy_params_add(sy_params *ps, const char *name, sy_shape shape, int fan_in,
+                  sy_init init, int trainable)
+{
+    char b1[64], b2[64];
+    int idx = sy_params_find(ps, name);
+    if (idx >= 0) {
+        if (!sy_shape_equal(ps->info[idx].shape, shape)) {
+            sy_fail(SY_ERR_SHAPE, "parameter '%s' exists with shape %s, requested %s", name,
+                    sy_shape_str(ps->info[idx].shape, b1), sy_shape_str(shape, b2));
+            return -1;
+        }
+        return idx;
+    }
+    if (ps->laid_out) {
+        sy_fail(SY_ERR_STATE, "cannot add parameter '%s': the store is already laid out "
+                "(build every graph's new parameters before the first compile or init)", name);
+        return -1;
+    }
+    if (strlen(name) >= sizeof ps->info[0].name) {
+        sy_fail(SY_ERR_ARG, "parameter name '%s' longer than %zu characters", name,
+                sizeof ps->info[0].name - 1);
+        return -1;
+    }
+    if (shape.ndim < 1 || shape.ndim > SY_MAX_DIMS || sy_shape_numel(shape) == 0) {
+        sy_fail(SY_ERR_SHAPE, "parameter '%s' has invalid shape %s", name, sy_shape_str(shape, b1));
+        return -1;
+    }
+    if (ps->count == ps->cap) {
+        int cap = ps->cap ? 2 * ps->cap : 16;
+        sy_param_info *p = realloc(ps->info, cap * sizeof *p);
+        if (!p) {
+            sy_fail(SY_ERR_NOMEM, "cannot grow parameter table");
+            return -1;
+        }
+        ps->info = p;
+        ps->cap = cap;
+    }
+    sy_param_info *pi = &ps->info[ps->count];
+    memset(pi, 0, sizeof *pi);
+    strcpy(pi->name, name);
+    pi->shape = shape;
+    pi->numel = sy_shape_numel(shape);
+    pi->fan_in = fan_in > 0 ? fan_in : 1;
+    pi->trainable = trainable;
+    pi->init = init;
+    return ps->count++;
+}
+
+int sy_params_count(const sy_params *ps) { return ps->count; }
+
+const sy_param_info *sy_params_info(const sy_params *ps, int index)
+{
+    return (index >= 0 && index < ps->count) ? &ps->info[index] : NULL;
+}
+
+static size_t round_up(size_t n) { return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS; }
+
+sy_status sy_params_layout(sy_params *ps)
+{
+    if (ps->laid_out) return SY_OK;
+    size_t off = 0;
+    for (int pass = 1; pass >= 0; pass--) { /* trainable (1) first, then buffers (0) */
+        for (int i = 0; i < ps->count; i++) {
+            if (ps->info[i].trainable != pass) continue;
+            ps->info[i].offset = off;
+            off += round_up(ps->info[i].numel);
+        }
+        if (pass == 1) ps->trainable_size = off;
+    }
+    ps->total_size = off;
+    size_t bytes = (off ? off : ALIGN_FLOATS) * sizeof(float);
+    ps->data = aligned_alloc(64, bytes);
+    ps->grad = aligned_alloc(64, bytes);
+    if (!ps->data || !ps->grad) {
+        free(ps->data);
+        free(ps->grad);
+        ps->data = ps->grad = NULL;
+        return sy_fail(SY_ERR_NOMEM, "cannot allocate %zu bytes for parameters", 2 * bytes);
+    }
+    memset(ps->data, 0, bytes);
+    memset(ps->grad, 0, bytes);
+    ps->laid_out = 1;
+    return SY_OK;
+}
+
+int sy_params_is_laid_out(const sy_params *ps) { return ps->laid_out; }
+
+sy_status sy_params_init(sy_params *ps, uint64_t seed)
+{
+    sy_status st = sy_params_layout(ps);
+    if (st) return st;
+    uint64_t key = sy_rng_key(seed, SY_STREAM_INIT);
+    for (int i = 0; i < ps->count; i++) {
+        sy_param_info *pi = &ps->info[i];
+        float *d = ps->data + pi->offset;
+        float s = pi->init.scale / sqrtf((float)pi->fan_in);
+        for (size_t j = 0; j < pi->numel; j++) {
+            switch (pi->init.kind) {
+            case SY_INIT_ZERO: d[j] = 0.0f; break;
+            case SY_INIT_ONE: d[j] = 1.0f; break;
+            case SY_INIT_CONSTANT: d[j] = pi->init.scale; break;
+            case SY_INIT_UNIFORM_FANIN:
+                d[j] = s * (2.0f * sy_rng_uniform_at(key, (uint64_t)i, j) - 1.0f);
+                break;
+            case SY_INIT_NORMAL_FANIN: d[j] = s * sy_rng_normal_at(key, (uint64_t)i, j); break;
+            }
+        }
+    }
+    return SY_OK;
+}
+
+float *sy_params_data(sy_params *ps) { return ps->data; }
+float *sy_params_grad(sy_params *ps) { return ps->grad; }
+size_t sy_params_trainable_size(const sy_params *ps) { return ps->trainable_size; }
+size_t sy_params_total_size(const sy_params *ps) { return ps->total_size; }
+
+float *sy_params_tensor(sy_params *ps, int index)
+{
+    return ps->data ? ps->data + ps->info[index].offset : NULL;
+}
+
+float *sy_params_tensor_grad(sy_params *ps, int index)
+{
+    return ps->grad ? ps->grad + ps->info[index].offset : NULL;
+}
+
+void sy_params_zero_grad(sy_params *ps)
+{
+    if (ps->grad) memset(ps->grad, 0, ps->trainable_size * sizeof(float));
+}
+
+size_t sy_params_num_trainable(const sy_params *ps)
+{
+    size_t n = 0;
+    for (int i = 0; i < ps->count; i++)
+        if (ps->info[i].trainable) n += ps->info[i].numel;
+    return n;
+}

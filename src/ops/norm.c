@@ -1,0 +1,174 @@
+/* Normalisation and noise: batch norm (batch statistics in training, running
+ * ones in evaluation), inverted dropout, row L2 normalisation. */
+#include "ops/ops_common.h"
+
+sy_var sy_batchnorm(sy_graph *g, sy_var x, sy_var gamma, sy_var beta, sy_var running_mean,
+                    sy_var running_var, float momentum, float eps)
+{
+    int in[5] = {x, gamma, beta, running_mean, running_var};
+    float fa[SY_MAX_FATTR] = {momentum, eps};
+    return SY_BUILD(g, SY_OP_BATCHNORM, in, NULL, fa);
+}
+
+sy_status sy_shape_batchnorm(sy_graph *g, sy_node *n)
+{
+    sy_shape x = IN(0)->shape;
+    char b1[64], b2[64];
+    if (x.ndim != 2 && x.ndim != 4)
+        return sy_fail(SY_ERR_SHAPE, "input must be [N,C] or [N,C,H,W], got %s", sy_shape_str(x, b1));
+    for (int k = 1; k < 5; k++)
+        if (IN(k)->numel != (size_t)x.dim[1])
+            return sy_fail(SY_ERR_SHAPE, "input %d has shape %s, expected %d values (one per channel of %s)",
+                           k, sy_shape_str(IN(k)->shape, b2), x.dim[1], sy_shape_str(x, b1));
+    if (!(n->fattr[1] > 0) || !(n->fattr[0] >= 0 && n->fattr[0] <= 1))
+        return sy_fail(SY_ERR_ARG, "eps %g must be > 0 and momentum %g in [0, 1]", n->fattr[1], n->fattr[0]);
+    n->shape = x;
+    n->scratch_n = 2 * (size_t)x.dim[1]; /* mean and 1/std used by this forward */
+    return SY_OK;
+}
+
+void sy_ref_fwd_batchnorm(sy_graph *g, sy_node *n)
+{
+    sy_shape s = n->shape;
+    size_t N = s.dim[0], C = s.dim[1], inner = sy_inner_size(s, 1), cnt = N * inner;
+    const float *x = IN(0)->val, *gam = IN(1)->val, *bet = IN(2)->val;
+    float *rm = IN(3)->val, *rv = IN(4)->val, *mean = n->scratch, *istd = n->scratch + C;
+    float mom = n->fattr[0], eps = n->fattr[1];
+    for (size_t c = 0; c < C; c++) {
+        double m, v;
+        if (g->training) {
+            double s1 = 0, s2 = 0;
+            for (size_t b = 0; b < N; b++)
+                for (size_t k = 0; k < inner; k++) s1 += x[(b * C + c) * inner + k];
+            m = s1 / cnt;
+            for (size_t b = 0; b < N; b++)
+                for (size_t k = 0; k < inner; k++) {
+                    double d = x[(b * C + c) * inner + k] - m;
+                    s2 += d * d;
+                }
+            v = s2 / cnt;
+            rm[c] = (float)((1 - mom) * rm[c] + mom * m);
+            rv[c] = (float)((1 - mom) * rv[c] + mom * (cnt > 1 ? v * cnt / (cnt - 1) : v));
+        } else {
+            m = rm[c];
+            v = rv[c];
+        }
+        mean[c] = (float)m;
+        istd[c] = (float)(1.0 / sqrt(v + eps));
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < inner; k++) {
+                size_t i = (b * C + c) * inner + k;
+                n->val[i] = gam[c] * (x[i] - mean[c]) * istd[c] + bet[c];
+            }
+    }
+}
+
+void sy_ref_bwd_batchnorm(sy_graph *g, sy_node *n)
+{
+    sy_shape s = n->shape;
+    size_t N = s.dim[0], C = s.dim[1], inner = sy_inner_size(s, 1), cnt = N * inner;
+    const float *x = IN(0)->val, *gam = IN(1)->val, *dy = n->grad;
+    const float *mean = n->scratch, *istd = n->scratch + C;
+    float *dx = IN(0)->grad, *dg = IN(1)->grad, *db = IN(2)->grad;
+    for (size_t c = 0; c < C; c++) {
+        double sdy = 0, sdyx = 0;
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < inner; k++) {
+                size_t i = (b * C + c) * inner + k;
+                sdy += dy[i];
+                sdyx += dy[i] * (x[i] - mean[c]) * istd[c];
+            }
+        if (dg) dg[c] += (float)sdyx;
+        if (db) db[c] += (float)sdy;
+        if (!dx) continue;
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < inner; k++) {
+                size_t i = (b * C + c) * inner + k;
+                if (g->training) {
+                    double xh = (x[i] - mean[c]) * istd[c];
+                    dx[i] += (float)(gam[c] * istd[c] * (dy[i] - sdy / cnt - xh * sdyx / cnt));
+                } else {
+                    dx[i] += gam[c] * istd[c] * dy[i];
+                }
+            }
+    }
+}
+
+sy_var sy_dropout(sy_graph *g, sy_var x, float p)
+{
+    if (!(p >= 0 && p < 1)) {
+        if (!g) return -1;
+        return sy_graph_error(g, SY_ERR_ARG, "dropout rate %g outside [0, 1)", p);
+    }
+    int in[1] = {x};
+    float fa[SY_MAX_FATTR] = {p};
+    return SY_BUILD(g, SY_OP_DROPOUT, in, NULL, fa);
+}
+
+sy_status sy_shape_dropout(sy_graph *g, sy_node *n)
+{
+    n->shape = IN(0)->shape;
+    n->scratch_n = IN(0)->numel; /* the mask, scaled by 1/(1-p) */
+    return SY_OK;
+}
+
+void sy_ref_fwd_dropout(sy_graph *g, sy_node *n)
+{
+    float p = n->fattr[0], keep = 1.0f / (1.0f - p);
+    /* Mask element i of step t is a pure function of (seed, node, t, i). */
+    uint64_t key = sy_rng_key(g->seed ^ ((uint64_t)(n - g->nodes) << 40), SY_STREAM_DROPOUT);
+    for (size_t i = 0; i < n->numel; i++) {
+        n->scratch[i] = !g->training ? 1.0f : (sy_rng_uniform_at(key, g->step, i) >= p ? keep : 0.0f);
+        n->val[i] = IN(0)->val[i] * n->scratch[i];
+    }
+}
+
+void sy_ref_bwd_dropout(sy_graph *g, sy_node *n)
+{
+    for (size_t i = 0; i < n->numel; i++) IN(0)->grad[i] += n->grad[i] * n->scratch[i];
+}
+
+sy_var sy_l2normalize(sy_graph *g, sy_var x, float eps)
+{
+    int in[1] = {x};
+    float fa[SY_MAX_FATTR] = {eps};
+    return SY_BUILD(g, SY_OP_L2NORMALIZE, in, NULL, fa);
+}
+
+sy_status sy_shape_l2normalize(sy_graph *g, sy_node *n)
+{
+    char b[64];
+    if (IN(0)->shape.ndim != 2)
+        return sy_fail(SY_ERR_SHAPE, "input must be [N,F], got %s", sy_shape_str(IN(0)->shape, b));
+    if (!(n->fattr[0] > 0)) return sy_fail(SY_ERR_ARG, "eps %g must be > 0", n->fattr[0]);
+    n->shape = IN(0)->shape;
+    n->scratch_n = (size_t)IN(0)->shape.dim[0]; /* each row's max(norm, eps) */
+    return SY_OK;
+}
+
+void sy_ref_fwd_l2normalize(sy_graph *g, sy_node *n)
+{
+    int N = n->shape.dim[0], F = n->shape.dim[1];
+    for (int i = 0; i < N; i++) {
+        const float *x = IN(0)->val + (size_t)i * F;
+        double s = 0;
+        for (int j = 0; j < F; j++) s += (double)x[j] * x[j];
+        float nrm = (float)sqrt(s);
+        n->scratch[i] = nrm > n->fattr[0] ? nrm : n->fattr[0];
+        for (int j = 0; j < F; j++) n->val[(size_t)i * F + j] = x[j] / n->scratch[i];
+    }
+}
+
+void sy_ref_bwd_l2normalize(sy_graph *g, sy_node *n)
+{
+    int N = n->shape.dim[0], F = n->shape.dim[1];
+    for (int i = 0; i < N; i++) {
+        const float *y = n->val + (size_t)i * F, *dy = n->grad + (size_t)i * F;
+        float *dx = IN(0)->grad + (size_t)i * F, r = n->scratch[i];
+        int clamped = r <= n->fattr[0];
+        double dot = 0;
+        if (!clamped)
+            for (int j = 0; j < F; j++) dot += (double)y[j] * dy[j];
+        for (int j = 0; j < F; j++) dx[j] += (float)((dy[j] - y[j] * dot) / r);
+    }
+}
