@@ -8,5 +8,6 @@
 #include "syre/graph.h"
 #include "syre/nn.h"
 #include "syre/metrics.h"
+#include "syre/data.h"
 
 #endif

@@ -23,7 +23,7 @@ typedef struct {
     size_t numel;
     size_t scratch_n;          /* floats of op scratch (im2col, argmax, saved stats) */
     float *val, *grad, *scratch;
-    char name[48];
+    char name[96];
 } sy_node;
 
 typedef struct sy_graph sy_graph;

@@ -1,0 +1,152 @@
+/* syre data: in-memory labelled image datasets, their readers (IDX, CIFAR
+ * binary, image folders), mini-batching, augmentation and pixel permutations,
+ * and the synthetic generators of the paper's toy experiments. */
+#ifndef SYRE_DATA_H
+#define SYRE_DATA_H
+
+#include "syre/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Datasets ------------------------------------------------------------ */
+
+/* n labelled samples held in memory. Pixels are float32 scaled to [0,1]
+ * (until the caller normalises them), one sample after another, each laid out
+ * as `sample` = [C, H, W] (channel-major, like the graph's NCHW batches). */
+typedef struct {
+    size_t n;
+    sy_shape sample;   /* e.g. [1,28,28] (MNIST) or [3,32,32] (CIFAR) */
+    float *x;          /* (n, C, H, W) */
+    int *y;            /* (n) class index in [0, n_classes) */
+    int n_classes;
+    int *y_coarse;     /* (n) CIFAR-100 superclass in [0, n_coarse); else NULL */
+    int n_coarse;      /* 20 for CIFAR-100, else 0 */
+    char name[64];     /* e.g. "mnist/train" */
+} sy_dataset;
+
+/* New zero-filled dataset of n samples (y_coarse allocated when n_coarse > 0);
+ * NULL-safe free below. */
+sy_status sy_dataset_new(size_t n, sy_shape sample, int n_classes, int n_coarse,
+                         const char *name, sy_dataset **out);
+void sy_dataset_free(sy_dataset *d);
+/* Elements per sample (C*H*W). */
+size_t sy_dataset_numel(const sy_dataset *d);
+
+/* The data directory: `flag_value` if non-NULL (the CLI's --data-dir), else
+ * $SYRE_DATA if set and non-empty, else the build's default "<source>/data". */
+const char *sy_data_dir(const char *flag_value);
+
+/* Loads a named dataset: name in {"mnist","fashion-mnist","cifar10","cifar100"},
+ * split in {"train","test"}. Layout under data_dir: see docs/data.md. cifar10
+ * reads the official cifar-10-batches-bin/ when present, else cifar10-jpeg/. */
+sy_status sy_dataset_load(const char *data_dir, const char *name, const char *split,
+                          sy_dataset **out);
+
+/* ---- Readers (each fails with a message naming the file; never a partial
+ * dataset: *out is set only on success) ------------------------------------- */
+
+/* IDX image + label files (MNIST, Fashion-MNIST), raw or gzip-compressed
+ * (detected from content); 10 classes; sample [1, rows, cols]. */
+sy_status sy_idx_load(const char *images_path, const char *labels_path,
+                      const char *name, sy_dataset **out);
+/* CIFAR-10 binary batches (each record: 1 label byte + 3072 CHW bytes),
+ * concatenated in the order given. */
+sy_status sy_cifar10_load(const char *const *paths, int n_paths, const char *name,
+                          sy_dataset **out);
+/* CIFAR-100 binary file (train.bin / test.bin: coarse byte, fine byte, 3072
+ * bytes); y = fine label (100 classes), y_coarse = superclass (20). */
+sy_status sy_cifar100_load(const char *path, const char *name, sy_dataset **out);
+/* Image folder dir/<class>/<file>.{png,jpg,jpeg} decoded with stb_image into
+ * `channels` (1 or 3) channels; classes and files sorted by name. All images
+ * must share one size. max_per_class > 0 keeps only the first files of each
+ * class (fast tests); 0 keeps all. */
+sy_status sy_imagefolder_load(const char *dir, int channels, size_t max_per_class,
+                              const char *name, sy_dataset **out);
+
+/* ---- Subsets, normalisation, scaling ---------------------------------------- */
+
+/* Copy of the first n samples (per_class = 0) or of the first n samples of
+ * each class in dataset order (per_class = 1). */
+sy_status sy_dataset_subset(const sy_dataset *d, size_t n, int per_class, sy_dataset **out);
+/* Per-channel mean and standard deviation over all samples (arrays of C). */
+void sy_dataset_channel_stats(const sy_dataset *d, float *mean, float *std);
+/* x <- (x - mean[c]) / std[c] for each channel c over `batch` samples of
+ * shape `sample`; use on a whole dataset (batch = d->n) or on a batch. */
+sy_status sy_data_normalize(float *x, size_t batch, sy_shape sample, const float *mean,
+                       const float *std);
+/* x <- alpha * x over n floats (input scaling experiments). */
+void sy_data_scale(float *x, size_t n, float alpha);
+
+/* ---- Mini-batches ----------------------------------------------------------- */
+
+typedef struct {
+    size_t batch;      /* samples per batch (default 128) */
+    int shuffle;       /* 1: new permutation per epoch (default); 0: dataset order */
+    int drop_last;     /* 1: skip the final short batch (default 0) */
+    uint64_t seed;     /* run seed; order of epoch k = shuffle by
+                          sy_rng_make(seed, SY_STREAM_DATA, k) */
+} sy_batcher_opts;
+
+typedef struct sy_batcher sy_batcher;
+
+/* Defaults listed in the struct above. */
+sy_batcher_opts sy_batcher_opts_default(void);
+/* Batcher over d (borrowed: it must outlive the batcher); starts at epoch 0. */
+sy_status sy_batcher_new(const sy_dataset *d, sy_batcher_opts opts, sy_batcher **out);
+void sy_batcher_free(sy_batcher *b);
+/* Starts epoch `epoch`: its order depends only on (seed, epoch), so any epoch
+ * can be replayed on its own. */
+void sy_batcher_epoch(sy_batcher *b, uint64_t epoch);
+/* Copies the next batch into x (batch*numel floats) and y (batch floats: class
+ * indices as float, as the graph consumes them); returns the number of
+ * samples written, 0 when the epoch is over. Allocates nothing. */
+size_t sy_batcher_next(sy_batcher *b, float *x, float *y);
+/* Batches per epoch, honouring drop_last. */
+size_t sy_batcher_num_batches(const sy_batcher *b);
+/* Dataset indices of the samples returned by the last sy_batcher_next. */
+const int *sy_batcher_indices(const sy_batcher *b);
+
+/* ---- Pixel permutations (permuted-MNIST style continual tasks) -------------- */
+
+/* perm[0..numel) for task `task`: identity for task 0, otherwise a uniform
+ * permutation from sy_rng_make(seed, SY_STREAM_DATA, 2^32 + task), a
+ * sub-stream no epoch reaches, so tasks never share the data order. */
+void sy_pixel_permutation(size_t numel, uint64_t seed, int task, int *perm);
+/* In place for `batch` samples: x'[i] = x[perm[i]]; tmp holds numel floats. */
+void sy_permute_pixels(float *x, size_t batch, size_t numel, const int *perm, float *tmp);
+
+/* ---- Augmentation (draw r from SY_STREAM_AUGMENT, e.g. sub-stream = epoch) --- */
+
+/* Random crop with zero padding `pad` (CIFAR: 4) and horizontal flip with
+ * probability 1/2, in place on `batch` samples [C,H,W]; tmp holds numel
+ * floats. Zero padding is black on [0,1] pixels, the mean once normalised. */
+void sy_augment_crop_flip(float *x, size_t batch, sy_shape sample, int pad, sy_rng *r,
+                          float *tmp);
+/* One SimCLR view of each sample, src -> dst (same shape, no aliasing):
+ * random resized crop (scale 0.08..1, ratio 3/4..4/3, bilinear back to HxW),
+ * flip p=1/2, colour jitter (brightness, contrast, saturation 0.4, hue 0.1;
+ * random order) with p=0.8, grayscale p=0.2. Expects [0,1] pixels, so
+ * normalise afterwards. Single-channel data get only brightness/contrast. */
+void sy_augment_simclr(const float *src, float *dst, size_t batch, sy_shape sample,
+                       sy_rng *r);
+
+/* ---- Synthetic data (SY_STREAM_DATAGEN) ------------------------------------- */
+
+/* Sparse teacher w*[d]: k entries at uniformly chosen positions, N(0,1)
+ * values, the rest 0; drawn from sub-stream 0. */
+sy_status sy_synth_sparse_teacher(size_t d, size_t k, uint64_t seed, float *w);
+/* n samples x[n*d] ~ N(0, I) and y[n] = w^T x + noise_std * N(0,1), drawn
+ * from sub-stream `sub` (>= 1; e.g. 1 train, 2 test). */
+sy_status sy_synth_linear(const float *w, size_t d, size_t n, float noise_std,
+                          uint64_t seed, uint64_t sub, float *x, float *y);
+/* Symmetric d x d matrix B (row-major) of the quartic toy objective, sub-stream
+ * 3. diagonal = 0: B = G + G^T with G_ij ~ N(0, 1/d) (so off-diagonal B_ij has
+ * variance 2/d, diagonal 4/d); diagonal = 1: B = diag(v), v_i ~ N(0, 1). */
+sy_status sy_synth_quartic_matrix(size_t d, int diagonal, uint64_t seed, float *B);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
