@@ -22,9 +22,9 @@ sy_status sy_shape_conv2d(sy_graph *g, sy_node *n)
         return sy_fail(SY_ERR_SHAPE, "kernel %dx%d larger than padded input %dx%d", w.dim[2], w.dim[3],
                        x.dim[2] + 2 * p, x.dim[3] + 2 * p);
     n->shape = sy_shape_of(4, x.dim[0], w.dim[0], ho, wo);
-    /* im2col columns of every sample (kept for the weight gradient) + one dcol. */
+    /* The CPU backend's batched im2col: col and dcol [CKK, N*HW], ybuf [O, N*HW]. */
     size_t ckk = (size_t)w.dim[1] * w.dim[2] * w.dim[3], hw = (size_t)ho * wo;
-    n->scratch_n = ckk * hw * (x.dim[0] + 1);
+    n->scratch_n = (2 * ckk + w.dim[0]) * hw * x.dim[0];
     return SY_OK;
 }
 

@@ -6,5 +6,7 @@
 
 /* Install every fast kernel into the backend table. */
 void sy_cpu_register_fast(sy_backend *be);
+/* Cheap ops (bias add, pooling): called by sy_cpu_register_fast. */
+void sy_cpu_register_simple(sy_backend *be);
 
 #endif

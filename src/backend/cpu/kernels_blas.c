@@ -45,14 +45,15 @@ static void bwd_matmul(sy_graph *g, sy_node *n)
     }
 }
 
-/* col[(c,kh,kw), (oh,ow)] of one sample (zero outside the image). */
+/* col[(c,kh,kw), (oh,ow)] of one sample (zero outside the image); rows are
+ * ld floats apart, so all samples can share one [CKK, N*HW] matrix. */
 static void im2col(const float *x, int C, int H, int W, int KH, int KW, int S, int P, int HO, int WO,
-                   float *col)
+                   float *col, size_t ld)
 {
     for (int c = 0; c < C; c++)
         for (int kh = 0; kh < KH; kh++)
             for (int kw = 0; kw < KW; kw++) {
-                float *row = col + (((size_t)c * KH + kh) * KW + kw) * HO * WO;
+                float *row = col + (((size_t)c * KH + kh) * KW + kw) * ld;
                 for (int oh = 0; oh < HO; oh++) {
                     int ih = oh * S - P + kh;
                     float *r = row + (size_t)oh * WO;
@@ -61,6 +62,13 @@ static void im2col(const float *x, int C, int H, int W, int KH, int KW, int S, i
                         continue;
                     }
                     const float *xr = x + ((size_t)c * H + ih) * W;
+                    if (S == 1) { /* contiguous run between the padded borders */
+                        int lo = P - kw > 0 ? P - kw : 0, hi = W + P - kw < WO ? W + P - kw : WO;
+                        for (int ow = 0; ow < lo; ow++) r[ow] = 0.0f;
+                        if (hi > lo) memcpy(r + lo, xr + lo - P + kw, (size_t)(hi - lo) * sizeof(float));
+                        for (int ow = hi > lo ? hi : lo; ow < WO; ow++) r[ow] = 0.0f;
+                        continue;
+                    }
                     for (int ow = 0; ow < WO; ow++) {
                         int iw = ow * S - P + kw;
                         r[ow] = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;
@@ -70,19 +78,26 @@ static void im2col(const float *x, int C, int H, int W, int KH, int KW, int S, i
 }
 
 static void col2im_add(const float *col, int C, int H, int W, int KH, int KW, int S, int P, int HO, int WO,
-                       float *dx)
+                       float *dx, size_t ld)
 {
     for (int c = 0; c < C; c++)
         for (int kh = 0; kh < KH; kh++)
             for (int kw = 0; kw < KW; kw++) {
-                const float *row = col + (((size_t)c * KH + kh) * KW + kw) * HO * WO;
+                const float *row = col + (((size_t)c * KH + kh) * KW + kw) * ld;
                 for (int oh = 0; oh < HO; oh++) {
                     int ih = oh * S - P + kh;
                     if (ih < 0 || ih >= H) continue;
                     float *xr = dx + ((size_t)c * H + ih) * W;
+                    const float *rr = row + (size_t)oh * WO;
+                    if (S == 1) {
+                        int lo = P - kw > 0 ? P - kw : 0, hi = W + P - kw < WO ? W + P - kw : WO;
+                        float *xo = xr - P + kw;
+                        for (int ow = lo; ow < hi; ow++) xo[ow] += rr[ow];
+                        continue;
+                    }
                     for (int ow = 0; ow < WO; ow++) {
                         int iw = ow * S - P + kw;
-                        if (iw >= 0 && iw < W) xr[iw] += row[(size_t)oh * WO + ow];
+                        if (iw >= 0 && iw < W) xr[iw] += rr[ow];
                     }
                 }
             }
@@ -95,33 +110,43 @@ static void col2im_add(const float *col, int C, int H, int W, int KH, int KW, in
     int HO = n->shape.dim[2], WO = n->shape.dim[3], S = n->iattr[0], P = n->iattr[1]; \
     size_t ckk = (size_t)C * KH * KW, hw = (size_t)HO * WO;
 
+/* The whole batch is one sgemm: col [CKK, N*HW] holds every sample's columns
+ * side by side, and the output comes out as [O, N*HW], which is transposed to
+ * [N, O, HW] by row copies. One large product keeps OpenBLAS efficient (and
+ * its threads busy) where N small per-sample products would not. Scratch:
+ * col [CKK, N*HW], dcol [CKK, N*HW], ybuf [O, N*HW]. */
 static void fwd_conv2d(sy_graph *g, sy_node *n)
 {
     CONV_DIMS
+    size_t ld = (size_t)N * hw;
+    float *col = n->scratch, *ybuf = n->scratch + 2 * ckk * ld;
     const float *x = IN(0)->val, *w = IN(1)->val;
-#pragma omp parallel for schedule(static) if (N * ckk * hw > 65536)
+    for (int b = 0; b < N; b++) im2col(x + (size_t)b * C * H * W, C, H, W, KH, KW, S, P, HO, WO, col + b * hw, ld);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, (int)ld, (int)ckk, 1.0f, w, (int)ckk, col, (int)ld,
+                0.0f, ybuf, (int)ld);
     for (int b = 0; b < N; b++)
-        im2col(x + (size_t)b * C * H * W, C, H, W, KH, KW, S, P, HO, WO, n->scratch + b * ckk * hw);
-    for (int b = 0; b < N; b++) /* y[b] [O, HW] = w [O, CKK] @ col[b] [CKK, HW] */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, (int)hw, (int)ckk, 1.0f, w, (int)ckk,
-                    n->scratch + b * ckk * hw, (int)hw, 0.0f, n->val + (size_t)b * O * hw, (int)hw);
+        for (int o = 0; o < O; o++)
+            memcpy(n->val + ((size_t)b * O + o) * hw, ybuf + o * ld + b * hw, hw * sizeof(float));
 }
 
 static void bwd_conv2d(sy_graph *g, sy_node *n)
 {
     CONV_DIMS
+    size_t ld = (size_t)N * hw;
+    float *col = n->scratch, *dcol = n->scratch + ckk * ld, *dybuf = n->scratch + 2 * ckk * ld;
     const float *w = IN(1)->val;
-    float *dx = IN(0)->grad, *dw = IN(1)->grad, *dcol = n->scratch + N * ckk * hw;
-    for (int b = 0; b < N; b++) {
-        const float *dy = n->grad + (size_t)b * O * hw, *col = n->scratch + b * ckk * hw;
-        if (dw) /* dw [O, CKK] += dy[b] [O, HW] @ col[b]^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, (int)ckk, (int)hw, 1.0f, dy, (int)hw, col,
-                        (int)hw, 1.0f, dw, (int)ckk);
-        if (dx) { /* dcol [CKK, HW] = w^T @ dy[b], scattered back into dx */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ckk, (int)hw, O, 1.0f, w, (int)ckk, dy,
-                        (int)hw, 0.0f, dcol, (int)hw);
-            col2im_add(dcol, C, H, W, KH, KW, S, P, HO, WO, dx + (size_t)b * C * H * W);
-        }
+    float *dx = IN(0)->grad, *dw = IN(1)->grad;
+    for (int b = 0; b < N; b++)
+        for (int o = 0; o < O; o++)
+            memcpy(dybuf + o * ld + b * hw, n->grad + ((size_t)b * O + o) * hw, hw * sizeof(float));
+    if (dw) /* dw [O, CKK] += dy [O, N*HW] @ col^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, (int)ckk, (int)ld, 1.0f, dybuf, (int)ld, col,
+                    (int)ld, 1.0f, dw, (int)ckk);
+    if (dx) { /* dcol [CKK, N*HW] = w^T @ dy, scattered back into dx */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ckk, (int)ld, O, 1.0f, w, (int)ckk, dybuf,
+                    (int)ld, 0.0f, dcol, (int)ld);
+        for (int b = 0; b < N; b++)
+            col2im_add(dcol + b * hw, C, H, W, KH, KW, S, P, HO, WO, dx + (size_t)b * C * H * W, ld);
     }
 }
 
@@ -131,4 +156,5 @@ void sy_cpu_register_fast(sy_backend *be)
     be->backward[SY_OP_MATMUL] = bwd_matmul;
     be->forward[SY_OP_CONV2D] = fwd_conv2d;
     be->backward[SY_OP_CONV2D] = bwd_conv2d;
+    sy_cpu_register_simple(be);
 }
