@@ -1,15 +1,258 @@
-/* The `syre` command. */
+/* The `syre` command: a table of subcommands (list, run, reproduce, bench,
+ * help) from which the usage text is generated. Experiments and their flags
+ * come from the library's registry (experiments/list.h). Exit status: 0 ok,
+ * 1 a run or benchmark failed, 2 bad command line. */
+#define _POSIX_C_SOURCE 200809L
+#include "syre/experiment.h"
 #include "syre/syre.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *args;
+    const char *help;
+} command;
+
+static int cmd_list(int argc, char **argv);
+static int cmd_run(int argc, char **argv);
+static int cmd_reproduce(int argc, char **argv);
+static int cmd_bench(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"list", cmd_list, "", "every experiment with the paper figure it reproduces"},
+    {"run", cmd_run, "EXP [flags]", "run one experiment; writes <out>/EXP/<name>/ and prints a results table"},
+    {"reproduce", cmd_reproduce, "FIG|EXP [flags]", "run the paper's sweep for a figure (e.g. fig3-right) and draw it"},
+    {"bench", cmd_bench, "[--bench-dir DIR]", "run the bench_* programs next to this binary (or in DIR)"},
+    {"help", cmd_help, "[EXP|COMMAND]", "this text, or an experiment's flags with defaults"},
+};
+#define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "syre %s: symmetry removal (weight decay toward a fixed random anchor)\n\n", SYRE_VERSION);
+    fprintf(f, "usage: syre COMMAND [args]\n       syre --version | --help\n\ncommands:\n");
+    for (int i = 0; i < NCOMMANDS; i++) {
+        char lhs[64];
+        snprintf(lhs, sizeof lhs, "%s %s", commands[i].name, commands[i].args);
+        fprintf(f, "  %-28s %s\n", lhs, commands[i].help);
+    }
+    fprintf(f, "\ncommon flags of run and reproduce (an experiment may change the defaults):\n");
+    for (const sy_flag_spec *s = sy_common_flags(); s->name; s++) {
+        char lhs[64];
+        snprintf(lhs, sizeof lhs, "--%s", s->name);
+        fprintf(f, "  %-16s %s", lhs, s->help);
+        if (s->type == SY_FLAG_BOOL)
+            fprintf(f, " (flag)\n");
+        else if (s->defval[0])
+            fprintf(f, " (default %s)\n", s->defval);
+        else
+            fputc('\n', f);
+    }
+    fprintf(f, "\nSee `syre list` for experiments and `syre help EXP` for their flags.\n");
+}
+
+static int fail_status(sy_status s) { return s == SY_ERR_ARG ? 2 : 1; }
+
+static int cmd_list(int argc, char **argv)
+{
+    if (argc > 0) {
+        fprintf(stderr, "syre list: unexpected argument '%s'\n", argv[0]);
+        return 2;
+    }
+    int n;
+    const sy_experiment *const *e = sy_experiments(&n);
+    int wn = 10, wf = 6;
+    for (int i = 0; i < n; i++) {
+        if ((int)strlen(e[i]->name) > wn) wn = (int)strlen(e[i]->name);
+        if (e[i]->figure && (int)strlen(e[i]->figure) > wf) wf = (int)strlen(e[i]->figure);
+    }
+    printf("%-*s  %-*s  %s\n", wn, "experiment", wf, "figure", "what it shows");
+    for (int i = 0; i < n; i++)
+        printf("%-*s  %-*s  %s\n", wn, e[i]->name, wf, e[i]->figure ? e[i]->figure : "-",
+               e[i]->summary ? e[i]->summary : "");
+    return 0;
+}
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
+/* Parse, start, run (or reproduce), finish: the shared path of run and reproduce. */
+static int execute(const sy_experiment *exp, int reproduce, int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        sy_experiment_print_help(exp, stdout);
+        return 0;
+    }
+    sy_run *run;
+    sy_status s = sy_run_parse(&run, exp, argc, argv);
+    if (s != SY_OK) {
+        fprintf(stderr, "syre: %s\n", sy_last_error());
+        return 2;
+    }
+    s = sy_run_start(run);
+    if (s == SY_OK) s = reproduce ? exp->reproduce(run) : exp->run(run);
+    if (s == SY_OK) s = sy_run_finish(run);
+    if (s != SY_OK) fprintf(stderr, "syre %s: %s\n", exp->name, sy_last_error());
+    sy_run_free(run);
+    return s == SY_OK ? 0 : fail_status(s);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    if (argc < 1 || argv[0][0] == '-') {
+        fprintf(stderr, "syre run: name an experiment (see `syre list`)\n");
+        return 2;
+    }
+    const sy_experiment *exp = sy_experiment_find(argv[0]);
+    if (!exp) {
+        fprintf(stderr, "syre run: unknown experiment '%s' (see `syre list`)\n", argv[0]);
+        return 2;
+    }
+    return execute(exp, 0, argc - 1, argv + 1);
+}
+
+static int cmd_reproduce(int argc, char **argv)
+{
+    if (argc < 1 || argv[0][0] == '-') {
+        fprintf(stderr, "syre reproduce: name a figure or experiment (see `syre list`)\n");
+        return 2;
+    }
+    const sy_experiment *exp = sy_experiment_find_reproduce(argv[0]);
+    if (!exp) {
+        fprintf(stderr, "syre reproduce: no experiment reproduces '%s' (see `syre list`)\n", argv[0]);
+        return 2;
+    }
+    if (!exp->reproduce) {
+        fprintf(stderr, "syre reproduce: experiment '%s' has no reproduce sweep yet (try `syre run %s`)\n",
+                exp->name, exp->name);
+        return 2;
+    }
+    return execute(exp, 1, argc - 1, argv + 1);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int cmd_bench(int argc, char **argv)
+{
+    char dir[4096] = "";
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--bench-dir=", 12) == 0) {
+            snprintf(dir, sizeof dir, "%s", argv[i] + 12);
+        } else if (strcmp(argv[i], "--bench-dir") == 0 && i + 1 < argc) {
+            snprintf(dir, sizeof dir, "%s", argv[++i]);
+        } else {
+            fprintf(stderr, "syre bench: unknown or incomplete flag '%s' (usage: syre bench [--bench-dir DIR])\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!dir[0]) {
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0) {
+            fprintf(stderr, "syre bench: cannot find this binary's directory; give --bench-dir\n");
+            return 2;
+        }
+        self[n] = '\0';
+        snprintf(dir, sizeof dir, "%s", dirname(self));
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "syre bench: cannot open %s: %s\n", dir, strerror(errno));
+        return 2;
+    }
+    char **progs = NULL;
+    int np = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, "bench_", 6) != 0) continue;
+        char path[8200];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) continue;
+        char **p = realloc(progs, sizeof *p * (size_t)(np + 1));
+        if (!p) break;
+        progs = p;
+        progs[np++] = strdup(path);
+    }
+    closedir(d);
+    if (np == 0) {
+        fprintf(stderr, "syre bench: no bench_* programs in %s (add bench/*.c and build)\n", dir);
+        free(progs);
+        return 1;
+    }
+    qsort(progs, (size_t)np, sizeof *progs, cmp_str);
+    int failed = 0;
+    for (int i = 0; i < np; i++) {
+        printf("== running %s\n", progs[i]);
+        fflush(stdout);
+        pid_t pid;
+        char *args[] = {progs[i], NULL};
+        int rc = posix_spawn(&pid, progs[i], NULL, NULL, args, environ), status = 0;
+        if (rc != 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "syre bench: %s failed\n", progs[i]);
+            failed++;
+        }
+        free(progs[i]);
+    }
+    free(progs);
+    printf("== %d benchmark program(s) run, %d failed\n", np, failed);
+    return failed ? 1 : 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc == 0) {
+        usage(stdout);
+        return 0;
+    }
+    const sy_experiment *exp = sy_experiment_find(argv[0]);
+    if (exp) {
+        sy_experiment_print_help(exp, stdout);
+        return 0;
+    }
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, argv[0]) == 0) {
+            printf("syre %s %s\n  %s\n", commands[i].name, commands[i].args, commands[i].help);
+            return 0;
+        }
+    fprintf(stderr, "syre help: no experiment or command '%s' (see `syre list`)\n", argv[0]);
+    return 2;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("syre %s\n", SYRE_VERSION);
         return 0;
     }
-    printf("usage: syre [--version] [--help]\n");
-    return 0;
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, argv[1]) == 0) return commands[i].fn(argc - 2, argv + 2);
+    fprintf(stderr, "syre: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
 }

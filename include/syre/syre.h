@@ -9,5 +9,9 @@
 #include "syre/nn.h"
 #include "syre/metrics.h"
 #include "syre/data.h"
+#include "syre/optim.h"
+#include "syre/io.h"
+#include "syre/plot.h"
+#include "syre/experiment.h"
 
 #endif

@@ -1,0 +1,145 @@
+/* Experiments as data, and the run record they write. An experiment is a
+ * const sy_experiment (name, paper figure, flag specs, run and reproduce
+ * functions) listed in experiments/list.h; the `syre` command dispatches on
+ * that table and generates its help from the flag specs. A sy_run holds the
+ * resolved options of one invocation and writes runs/<exp>/<name>/:
+ * config.json, metrics*.csv, summary.json (plus whatever plots and
+ * checkpoints the experiment saves there). */
+#ifndef SYRE_EXPERIMENT_H
+#define SYRE_EXPERIMENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "syre/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Flags ------------------------------------------------------------- */
+
+typedef enum {
+    SY_FLAG_BOOL,     /* "--quick" (no value) or "--quick=0|1|true|false" */
+    SY_FLAG_INT,      /* strict integer, range-checked when min < max */
+    SY_FLAG_DOUBLE,   /* strict finite number, range-checked when min < max */
+    SY_FLAG_STRING,   /* any text */
+    SY_FLAG_METHODS   /* repeatable and/or comma-separated list of methods */
+} sy_flag_type;
+
+/* One option. A list of them ends with an entry whose name is NULL. An
+ * experiment flag with the name of a common flag (e.g. "lr", "method",
+ * "epochs") overrides that flag's default, help and range. */
+typedef struct {
+    const char *name;    /* without "--" */
+    const char *help;
+    const char *defval;  /* default as text ("" = empty string / unset) */
+    sy_flag_type type;
+    double min, max;     /* allowed range for numbers; ignored if min >= max */
+} sy_flag_spec;
+
+/* The flags every experiment accepts (seed, data-dir, out, threads, quick,
+ * method, gamma, sigma0, eps, lr, epochs, batch, name, resume). */
+const sy_flag_spec *sy_common_flags(void);
+
+/* The methods --method accepts. */
+#define SY_METHOD_NAMES "vanilla|syre|syre-ar|l2init|wfix|dropout|none"
+
+/* ---- Experiments ------------------------------------------------------- */
+
+typedef struct sy_run sy_run;
+
+typedef struct {
+    const char *name;          /* "toy": the `syre run` target */
+    const char *figure;        /* "Fig. 3 right", or "none (demo)" */
+    const char *summary;       /* one line for `syre list` */
+    const sy_flag_spec *flags; /* own flags and overrides; may be NULL */
+    sy_status (*run)(sy_run *run);
+    const char *reproduce_id;  /* "fig3-right": `syre reproduce` target; may be NULL */
+    sy_status (*reproduce)(sy_run *run); /* paper sweep + plot; may be NULL */
+} sy_experiment;
+
+/* Every registered experiment (experiments/list.h), in list order. */
+const sy_experiment *const *sy_experiments(int *count);
+/* By exact name, NULL if none. */
+const sy_experiment *sy_experiment_find(const char *name);
+/* By name, reproduce_id or figure, compared ignoring case and punctuation
+ * ("Fig. 3 right" == "fig3-right"); NULL if none. */
+const sy_experiment *sy_experiment_find_reproduce(const char *what);
+/* Print an experiment's flags (its own, then the common ones, with
+ * defaults and ranges) as `syre help EXP` shows them. */
+void sy_experiment_print_help(const sy_experiment *exp, FILE *f);
+
+/* ---- A run: options --------------------------------------------------- */
+
+/* Parse argv (flags only: "--flag value" or "--flag=value") against the
+ * experiment's flags and the common ones. Unknown flags, missing values,
+ * malformed or out-of-range numbers and unknown methods fail with
+ * SY_ERR_ARG and a message naming the flag and the experiment. Creates
+ * nothing on disk. Free with sy_run_free. */
+sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **argv);
+/* Create <out>/<exp>/<name>/ (recursively; an existing one only with
+ * --resume), set the thread count, write config.json and print the resolved
+ * configuration to stderr. */
+sy_status sy_run_start(sy_run *run);
+/* Flush the metrics files, write summary.json and print the side-by-side
+ * table (rows = metrics, columns = methods) to stdout. */
+sy_status sy_run_finish(sy_run *run);
+void sy_run_free(sy_run *run);
+
+/* Resolved option values by flag name (without "--"). Asking for a flag the
+ * experiment did not declare is a programmer error: it prints a message to
+ * stderr and returns 0 / NULL. */
+double sy_run_get_double(const sy_run *run, const char *name);
+long sy_run_get_int(const sy_run *run, const char *name);
+const char *sy_run_get_str(const sy_run *run, const char *name);
+int sy_run_get_bool(const sy_run *run, const char *name);
+/* 1 if the user gave the flag on the command line (so --quick can change
+ * only the defaults the user left alone). */
+int sy_run_is_set(const sy_run *run, const char *name);
+/* The methods to compare (from --method or the experiment's default). */
+const char *const *sy_run_methods(const sy_run *run, int *count);
+uint64_t sy_run_seed(const sy_run *run);
+const sy_experiment *sy_run_experiment(const sy_run *run);
+/* The run directory "<out>/<exp>/<name>" (valid after sy_run_start). */
+const char *sy_run_dir(const sy_run *run);
+/* "<run dir>/<file>" into buf; returns buf (truncated paths fail loudly in
+ * the writer that uses them). */
+const char *sy_run_path(const sy_run *run, const char *file, char *buf, size_t size);
+
+/* ---- A run: records ----------------------------------------------------- */
+
+/* Append one row to <run dir>/<file> (file NULL = "metrics.csv"): columns
+ * `method,step,<names...>`. The first call for a file fixes its columns;
+ * later calls may give any subset of them in any order (the others are left
+ * empty), a name not among them fails with SY_ERR_ARG. */
+sy_status sy_run_log_to(sy_run *run, const char *file, const char *method, int64_t step,
+                        int n, const char *const *names, const double *values);
+sy_status sy_run_log(sy_run *run, const char *method, int64_t step,
+                     int n, const char *const *names, const double *values);
+/* A final metric of a method, for summary.json and the stdout table (rows in
+ * the order first given, columns in method order). Setting it again
+ * replaces the value. */
+sy_status sy_run_summary(sy_run *run, const char *method, const char *key, double value);
+/* A setting of a method (e.g. its gamma), recorded in summary.json only. */
+sy_status sy_run_summary_setting(sy_run *run, const char *method, const char *key,
+                                 const char *value);
+/* The side-by-side table of summary metrics (what sy_run_finish prints). */
+void sy_run_print_table(const sy_run *run, FILE *f);
+
+/* ---- Progress ------------------------------------------------------------- */
+
+typedef struct sy_progress sy_progress;
+
+/* A progress report on stderr for `total` units: a bar with rate and time
+ * left when stderr is a terminal, otherwise a plain line every ~10% or 30 s. */
+sy_progress *sy_progress_start(const char *label, int64_t total);
+/* Units done so far; note (may be NULL) is shown after the bar, e.g. "loss 0.12". */
+void sy_progress_update(sy_progress *p, int64_t done, const char *note);
+/* Final line with the elapsed time; frees p (NULL is fine). */
+void sy_progress_finish(sy_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,175 @@
+/* Optimizers (SGD, Adam, AdamW) over the parameter store's flat trainable
+ * buffer, learning-rate schedules, gradient-norm clipping, and the one
+ * per-parameter decay rule that gives weight decay, syre, syre-ar, L2-init
+ * and the W-fix baseline (DESIGN.md section 1).
+ *
+ * Decay convention. `weight_decay` is PyTorch's coefficient wd, not the
+ * paper's gamma: the training loss is l(phi) + (wd/2) (phi - a)^T D (phi - a),
+ * i.e. gamma = wd / 2 in Eq. (2)/(3). phi is the stored parameter the model
+ * computes with, a the anchor, D a positive diagonal:
+ *   coupled (SGD, Adam):  g <- g + wd * D_ii * (phi_i - a_i)
+ *   decoupled (AdamW):    phi_i <- phi_i * (1 - lr*wd*D_ii) + lr*wd*D_ii * a_i
+ * With a = 0 and D = I both are exactly PyTorch's weight_decay.
+ *
+ * syre: a = theta0 with theta0_i ~ N(0, (sigma0 / sqrt(fan_in))^2), sigma0 in
+ * the paper's relative units (default 0.01); theta0 is element `i` of
+ * sub-stream `tensor index` of stream SY_STREAM_ANCHOR, D_ii (syre-ar) of
+ * SY_STREAM_DECAY_D, so enabling syre changes neither init nor data order.
+ * At creation the optimizer shifts phi = theta_init + theta0 (opts.shift_init).
+ * sigma0 = 0 reproduces plain weight decay bit for bit. */
+#ifndef SYRE_OPTIM_H
+#define SYRE_OPTIM_H
+
+#include "syre/core.h"
+#include "syre/params.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- The decay rule --------------------------------------------------------- */
+
+typedef enum {
+    SY_DECAY_NONE = 0,  /* no regulariser */
+    SY_DECAY_L2,        /* weight decay toward 0 ("vanilla" in the paper) */
+    SY_DECAY_SYRE,      /* toward random theta0, D = I (Eq. 2) */
+    SY_DECAY_SYRE_AR,   /* toward random theta0, D_ii ~ U(1-eps, 1+eps) (Eq. 3) */
+    SY_DECAY_L2_INIT    /* toward phi at optimizer creation (regenerative reg.) */
+} sy_decay_kind;
+
+/* One rule for a group of tensors. W-fix is orthogonal to the decay kind: with
+ * wfix_frac > 0, in every tensor of rank >= 2 of the group a fraction
+ * wfix_frac of entries is set to N(0, wfix_kappa) (kappa is the VARIANCE, as
+ * in the paper's "fixed variance kappa = 0.01") at creation and never changed
+ * again by any update, decay included. */
+typedef struct {
+    sy_decay_kind kind;
+    float weight_decay;  /* PyTorch's wd (= 2 gamma); 0 = no decay */
+    float sigma0;        /* syre anchor std in units of 1/sqrt(fan_in) */
+    float eps;           /* syre-ar: half-width of D's uniform range, in [0, 1) */
+    int exclude_1d;      /* 1: rank-1 tensors (biases, norm scales) never decay */
+    float wfix_frac;     /* W-fix fraction phi in [0, 1]; 0 = off */
+    float wfix_kappa;    /* W-fix value variance */
+} sy_decay;
+
+sy_decay sy_decay_none(void);
+sy_decay sy_decay_l2(float wd);
+/* The one-liner: opts.decay = sy_decay_syre(wd, 0.01f). */
+sy_decay sy_decay_syre(float wd, float sigma0);
+sy_decay sy_decay_syre_ar(float wd, float sigma0, float eps);
+sy_decay sy_decay_l2_init(float wd);
+/* W-fix baseline (with plain weight decay wd elsewhere); paper: 0.3, 0.01. */
+sy_decay sy_decay_wfix(float wd, float frac, float kappa);
+/* CLI method names -> rule: "none"; "vanilla" or "l2" (decay wd toward 0);
+ * "syre" and "syre-ar" (sigma0, and eps for -ar); "l2init"; "wfix" (decay wd
+ * toward 0 plus W-fix with the paper's 0.3 and 0.01). */
+sy_status sy_decay_parse(const char *method, float wd, float sigma0, float eps, sy_decay *out);
+/* "none", "l2", "syre", "syre-ar", "l2init". */
+const char *sy_decay_kind_name(sy_decay_kind k);
+
+/* ---- Options ---------------------------------------------------------------- */
+
+typedef enum { SY_OPTIM_SGD = 0, SY_OPTIM_ADAM, SY_OPTIM_ADAMW } sy_optim_kind;
+
+/* lr at step t (0-based): during warm-up (t < warmup_steps) base*(t+1)/warmup;
+ * then the schedule at s = t - warmup_steps:
+ *   constant: base;  step: base * gamma^floor(s / step_size);
+ *   cosine: min_lr + (base - min_lr) (1 + cos(pi min(s, total_steps)/total_steps)) / 2. */
+typedef enum { SY_SCHED_CONSTANT = 0, SY_SCHED_STEP, SY_SCHED_COSINE } sy_sched_kind;
+typedef struct {
+    sy_sched_kind kind;
+    long step_size;     /* step */
+    float gamma;        /* step */
+    long total_steps;   /* cosine */
+    float min_lr;       /* cosine */
+    long warmup_steps;  /* any kind; 0 = none */
+} sy_schedule;
+
+/* Where syre's theta0 and D live: a float array the size of the trainable
+ * buffer each, or regenerated from (seed, tensor, element) inside every update
+ * (no extra bytes, bit-identical results, more arithmetic). L2-init anchors
+ * are always stored. */
+typedef enum { SY_ANCHOR_STORED = 0, SY_ANCHOR_REGENERATE } sy_anchor_storage;
+
+#define SY_OPTIM_MAX_RULES 8
+typedef struct {
+    char pattern[96];  /* fnmatch glob on tensor names, e.g. "head.*" */
+    sy_decay decay;
+} sy_optim_rule;
+
+typedef struct {
+    sy_optim_kind kind;
+    float lr;
+    float momentum, dampening;  /* SGD (PyTorch semantics) */
+    int nesterov;               /* SGD: requires momentum > 0, dampening 0 */
+    float beta1, beta2, eps;    /* Adam/AdamW; eps is added outside the sqrt */
+    float max_grad_norm;        /* > 0: clip the global L2 norm of the gradient */
+    sy_schedule schedule;
+    sy_decay decay;             /* rule of tensors no pattern selects */
+    sy_optim_rule rules[SY_OPTIM_MAX_RULES]; /* first matching pattern wins */
+    int n_rules;
+    sy_anchor_storage anchor_storage;
+    uint64_t seed;              /* keys theta0, D and W-fix streams */
+    int shift_init;             /* 1 (default): phi += theta0 at creation; 0 when
+                                   phi already holds theta + theta0 (a checkpoint) */
+} sy_optim_opts;
+
+/* PyTorch's defaults: SGD lr 0.01; Adam lr 1e-3, betas (0.9, 0.999), eps 1e-8;
+ * AdamW the same with decoupled weight decay 0.01. No decay for SGD/Adam,
+ * constant lr, no clipping, stored anchors, seed 0, shift_init 1. */
+sy_optim_opts sy_optim_defaults(sy_optim_kind kind);
+/* Give tensors whose names match `pattern` their own rule (checked in the
+ * order added, before opts->decay). */
+sy_status sy_optim_add_rule(sy_optim_opts *o, const char *pattern, sy_decay decay);
+/* The lr of step t for base lr `base` (pure function of the schedule). */
+float sy_schedule_lr(const sy_schedule *s, float base, long t);
+
+/* ---- The optimizer ---------------------------------------------------------- */
+
+typedef struct sy_optimizer sy_optimizer;
+
+/* Validate options, resolve every trainable tensor's rule, apply W-fix values,
+ * shift syre tensors by theta0 and record L2-init anchors. The store must be
+ * laid out and initialised. NULL with a message on bad options. */
+sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o);
+void sy_optimizer_free(sy_optimizer *opt);
+/* One update from sy_params_grad (clip, decay, moments, step); the gradient
+ * buffer is read, never written. SY_ERR_NUMERIC if the gradient norm is not
+ * finite (parameters then left unchanged; only checked when clipping). */
+sy_status sy_optimizer_step(sy_optimizer *opt);
+/* Steps taken; set it when restoring a checkpoint (drives bias correction,
+ * the schedule and SGD's first momentum step). */
+long sy_optimizer_steps(const sy_optimizer *opt);
+void sy_optimizer_set_steps(sy_optimizer *opt, long steps);
+/* lr the next step will use; base lr (schedules scale it). */
+float sy_optimizer_lr(const sy_optimizer *opt);
+void sy_optimizer_set_base_lr(sy_optimizer *opt, float lr);
+/* Global gradient L2 norm before clipping, of the last step (0 if not clipping). */
+float sy_optimizer_last_grad_norm(const sy_optimizer *opt);
+/* Extra bytes the optimizer holds beyond the store (moments, anchors, D, W-fix). */
+size_t sy_optimizer_bytes(const sy_optimizer *opt);
+/* Bytes of anchor, D and W-fix data alone (0 for plain decay and memory-free syre). */
+size_t sy_optimizer_decay_bytes(const sy_optimizer *opt);
+
+/* Checkpoint state: flat float arrays of sy_params_trainable_size() floats
+ * each, named "momentum_buffer" (SGD with momentum), "exp_avg", "exp_avg_sq"
+ * (Adam/AdamW), "anchor" and "decay_d" (when stored). Writable in place. */
+int sy_optimizer_num_state(const sy_optimizer *opt);
+const char *sy_optimizer_state_name(const sy_optimizer *opt, int k);
+float *sy_optimizer_state(sy_optimizer *opt, int k);
+size_t sy_optimizer_state_size(const sy_optimizer *opt);
+
+/* The anchor a_i and the decay weight wd_i * D_ii of every trainable element
+ * (0 where no decay), regenerated if not stored: out holds trainable_size floats. */
+sy_status sy_optimizer_anchor(const sy_optimizer *opt, float *out);
+sy_status sy_optimizer_decay_coef(const sy_optimizer *opt, float *out);
+/* The rule that applies to tensor `index` of the store (NULL if not trainable). */
+const sy_decay *sy_optimizer_rule_of(const sy_optimizer *opt, int index);
+/* Number of entries held fixed by W-fix; 1 if flat element i is one of them. */
+size_t sy_optimizer_num_fixed(const sy_optimizer *opt);
+int sy_optimizer_is_fixed(const sy_optimizer *opt, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

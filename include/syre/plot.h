@@ -1,0 +1,56 @@
+/* Figures with cairo, each saved as PNG and SVG: line and scatter plots with
+ * several series and a legend (placed where it hides the fewest points),
+ * optional log axes, eigenvalue spectra, and grids of grayscale images. */
+#ifndef SYRE_PLOT_H
+#define SYRE_PLOT_H
+
+#include "syre/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sy_plot sy_plot;
+
+typedef enum {
+    SY_PLOT_LINE = 0,     /* solid line */
+    SY_PLOT_POINTS,       /* markers only (scatter) */
+    SY_PLOT_LINE_POINTS,  /* line with markers */
+    SY_PLOT_DASHED        /* dashed line (reference curves) */
+} sy_plot_style;
+
+/* A new empty figure; NULL only when out of memory. */
+sy_plot *sy_plot_new(const char *title, const char *xlabel, const char *ylabel);
+void sy_plot_free(sy_plot *p);
+/* Add a series of n points (copied). x may be NULL: x = 0, 1, ..., n-1.
+ * Series get distinct colours and, for points, distinct markers, in order.
+ * Non-finite points (and non-positive ones on a log axis) are skipped, and
+ * lines break there. */
+sy_status sy_plot_series(sy_plot *p, const char *label, const double *x, const double *y,
+                         int n, sy_plot_style style);
+/* Same from floats (e.g. metrics buffers). */
+sy_status sy_plot_series_f(sy_plot *p, const char *label, const float *x, const float *y,
+                           int n, sy_plot_style style);
+/* Eigenvalue spectrum: values sorted descending, plotted against index
+ * 1..n on a log-y axis (values <= floor are drawn at floor, default 1e-12
+ * when floor <= 0). */
+sy_status sy_plot_spectrum(sy_plot *p, const char *label, const float *eig, int n, double floor);
+void sy_plot_log_axes(sy_plot *p, int logx, int logy);
+/* Fix an axis range (min < max), otherwise it fits the data. */
+void sy_plot_xrange(sy_plot *p, double min, double max);
+void sy_plot_yrange(sy_plot *p, double min, double max);
+/* Write <base>.png and <base>.svg (base is the path without extension). */
+sy_status sy_plot_save(const sy_plot *p, const char *base);
+
+/* A rows x cols grid of grayscale images (count <= rows*cols, each h x w
+ * floats row-major, image i at row i / cols), pixel value v drawn as
+ * (v - vmin) / (vmax - vmin) clamped to [0, 1]; row_labels (may be NULL,
+ * entries may be NULL) are written left of each row. Writes <base>.png/.svg. */
+sy_status sy_plot_image_grid(const char *base, const char *title, const float *images,
+                             int count, int h, int w, int rows, int cols,
+                             const char *const *row_labels, float vmin, float vmax);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,450 @@
+/* The record of a run, <out>/<exp>/<name>/: config.json at start (every
+ * resolved option, seed, git revision, BLAS, threads, device, time),
+ * metrics CSVs while training, summary.json and a side-by-side table at the
+ * end. Options are parsed in experiment.c. */
+#define _POSIX_C_SOURCE 200809L
+#include "io_internal.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "syre/runtime.h"
+
+#ifndef SYRE_GIT_REV
+#define SYRE_GIT_REV "unknown"
+#endif
+#ifndef SYRE_VERSION
+#define SYRE_VERSION "unknown"
+#endif
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+double sy_io_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void iso_time(time_t t, char *buf, size_t n)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *sy_run_dir(const sy_run *run) { return run->dir ? run->dir : ""; }
+
+const char *sy_run_path(const sy_run *run, const char *file, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", sy_run_dir(run), file);
+    return buf;
+}
+
+/* Write a cJSON document atomically, pretty-printed. */
+static sy_status write_json(const char *path, cJSON *doc)
+{
+    char *text = cJSON_Print(doc);
+    if (!text) return sy_fail(SY_ERR_NOMEM, "out of memory writing %s", path);
+    size_t n = strlen(text);
+    text[n] = '\n'; /* replace the terminator: the file ends with a newline */
+    sy_status s = sy_write_file_atomic(path, text, n + 1);
+    free(text);
+    return s;
+}
+
+static void add_option(cJSON *o, const sy_flag_spec *sp, const char *v)
+{
+    switch (sp->type) {
+    case SY_FLAG_BOOL: cJSON_AddBoolToObject(o, sp->name, strcmp(v, "1") == 0); break;
+    case SY_FLAG_INT:
+    case SY_FLAG_DOUBLE: cJSON_AddNumberToObject(o, sp->name, strtod(v, NULL)); break;
+    case SY_FLAG_STRING: cJSON_AddStringToObject(o, sp->name, v); break;
+    case SY_FLAG_METHODS: {
+        cJSON *a = cJSON_AddArrayToObject(o, sp->name);
+        char *copy = xstrdup(v), *save = NULL;
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+            cJSON_AddItemToArray(a, cJSON_CreateString(t));
+        free(copy);
+        break;
+    }
+    }
+}
+
+sy_status sy_run_start(sy_run *run)
+{
+    const char *out = sy_run_get_str(run, "out");
+    const char *name = sy_run_get_str(run, "name");
+    run->resuming = sy_run_get_bool(run, "resume");
+    run->start = time(NULL);
+    run->start_mono = sy_io_now();
+    char stamp[32];
+    int auto_name = !name || !*name;
+    if (auto_name) {
+        struct tm tm;
+        localtime_r(&run->start, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        name = stamp;
+        if (run->resuming)
+            return sy_fail(SY_ERR_ARG, "%s: --resume needs --name of the run to continue", run->exp->name);
+    }
+    size_t n = strlen(out) + strlen(run->exp->name) + strlen(name) + 16;
+    free(run->dir);
+    run->dir = malloc(n);
+    if (!run->dir) return sy_fail(SY_ERR_NOMEM, "out of memory");
+    snprintf(run->dir, n, "%s/%s/%s", out, run->exp->name, name);
+    if (is_dir(run->dir)) {
+        if (auto_name) {
+            /* Two runs in the same second: number the second one. */
+            for (int k = 2; k < 1000 && is_dir(run->dir); k++)
+                snprintf(run->dir, n, "%s/%s/%s-%d", out, run->exp->name, name, k);
+        } else if (!run->resuming) {
+            return sy_fail(SY_ERR_ARG, "run directory %s already exists (use --resume to continue it, or another --name)",
+                           run->dir);
+        }
+    } else if (run->resuming) {
+        return sy_fail(SY_ERR_ARG, "--resume: no run directory %s to continue", run->dir);
+    }
+    sy_status s = sy_mkdir_p(run->dir);
+    if (s != SY_OK) return s;
+    sy_set_threads((int)sy_run_get_int(run, "threads"));
+
+    cJSON *c = cJSON_CreateObject();
+    if (!c) return sy_fail(SY_ERR_NOMEM, "out of memory");
+    char when[64];
+    iso_time(run->start, when, sizeof when);
+    cJSON_AddStringToObject(c, "experiment", run->exp->name);
+    cJSON_AddStringToObject(c, "figure", run->exp->figure ? run->exp->figure : "");
+    cJSON_AddStringToObject(c, "run_dir", run->dir);
+    cJSON_AddNumberToObject(c, "seed", (double)sy_run_seed(run));
+    cJSON_AddStringToObject(c, "syre_version", SYRE_VERSION);
+    cJSON_AddStringToObject(c, "git_revision", SYRE_GIT_REV);
+    cJSON_AddStringToObject(c, "blas", sy_blas_info());
+    cJSON_AddNumberToObject(c, "threads", sy_get_threads());
+    cJSON_AddStringToObject(c, "device", "cpu");
+    cJSON_AddStringToObject(c, "start_time", when);
+    cJSON_AddBoolToObject(c, "resumed", run->resuming);
+    cJSON *args = cJSON_AddArrayToObject(c, "arguments");
+    for (int i = 0; i < run->argc; i++) cJSON_AddItemToArray(args, cJSON_CreateString(run->argv[i]));
+    cJSON *opts = cJSON_AddObjectToObject(c, "options");
+    for (int i = 0; i < run->nflags; i++) add_option(opts, &run->flags[i], run->values[i]);
+    char path[4200];
+    /* A resumed run keeps its first config; the new one goes beside it. */
+    snprintf(path, sizeof path, "%s/%s", run->dir, run->resuming ? "config-resume.json" : "config.json");
+    s = write_json(path, c);
+    cJSON_Delete(c);
+    if (s != SY_OK) return s;
+
+    fprintf(stderr, "syre %s (%s) -> %s\n", run->exp->name, run->exp->figure ? run->exp->figure : "-", run->dir);
+    fprintf(stderr, "  syre %s, git %s, seed %llu, %d threads, device cpu\n  BLAS: %s\n  options:",
+            SYRE_VERSION, SYRE_GIT_REV, (unsigned long long)sy_run_seed(run), sy_get_threads(), sy_blas_info());
+    for (int i = 0; i < run->nflags; i++) fprintf(stderr, " %s=%s", run->flags[i].name, run->values[i]);
+    fputc('\n', stderr);
+    return SY_OK;
+}
+
+/* ---- Metrics CSV -------------------------------------------------------- */
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\n")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"') fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+}
+
+/* On resume, recover the columns from an existing file's header. */
+static int read_header(const char *path, sy_csv *c)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[8192];
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    if (!ok) return 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    char *save = NULL;
+    int k = 0;
+    for (char *t = strtok_r(line, ",", &save); t; t = strtok_r(NULL, ",", &save), k++) {
+        if (k < 2) continue; /* method, step */
+        char **cols = realloc(c->cols, sizeof *cols * (size_t)(c->ncols + 1));
+        if (!cols) return 0;
+        c->cols = cols;
+        cols[c->ncols++] = xstrdup(t);
+    }
+    return 1;
+}
+
+sy_status sy_run_log_to(sy_run *run, const char *file, const char *method, int64_t step,
+                        int n, const char *const *names, const double *values)
+{
+    if (!run->dir) return sy_fail(SY_ERR_STATE, "sy_run_log before sy_run_start");
+    if (!file) file = "metrics.csv";
+    sy_csv *c = NULL;
+    for (int i = 0; i < run->ncsv; i++)
+        if (strcmp(run->csv[i].file, file) == 0) c = &run->csv[i];
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", run->dir, file);
+    if (!c) {
+        sy_csv *a = realloc(run->csv, sizeof *a * (size_t)(run->ncsv + 1));
+        if (!a) return sy_fail(SY_ERR_NOMEM, "out of memory");
+        run->csv = a;
+        c = &a[run->ncsv];
+        memset(c, 0, sizeof *c);
+        c->file = xstrdup(file);
+        run->ncsv++;
+        int have = run->resuming && read_header(path, c);
+        if (!have) {
+            c->cols = calloc((size_t)n + 1, sizeof *c->cols);
+            if (!c->cols) return sy_fail(SY_ERR_NOMEM, "out of memory");
+            for (int k = 0; k < n; k++) c->cols[k] = xstrdup(names[k]);
+            c->ncols = n;
+        }
+        c->f = fopen(path, have ? "a" : "w");
+        if (!c->f) return sy_fail(SY_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        if (!have) {
+            fputs("method,step", c->f);
+            for (int k = 0; k < c->ncols; k++) {
+                fputc(',', c->f);
+                csv_field(c->f, c->cols[k]);
+            }
+            fputc('\n', c->f);
+        }
+    }
+    if (!c->f) return sy_fail(SY_ERR_IO, "cannot write %s", path);
+    /* Map the given names onto the fixed columns before writing anything. */
+    int idx[256];
+    if (c->ncols > 256) return sy_fail(SY_ERR_ARG, "%s: more than 256 columns", path);
+    for (int k = 0; k < c->ncols; k++) idx[k] = -1;
+    for (int j = 0; j < n; j++) {
+        int found = -1;
+        for (int k = 0; k < c->ncols; k++)
+            if (strcmp(c->cols[k], names[j]) == 0) found = k;
+        if (found < 0)
+            return sy_fail(SY_ERR_ARG, "%s: metric '%s' is not one of the columns fixed by the first row", path, names[j]);
+        idx[found] = j;
+    }
+    csv_field(c->f, method ? method : "");
+    fprintf(c->f, ",%lld", (long long)step);
+    for (int k = 0; k < c->ncols; k++) {
+        fputc(',', c->f);
+        if (idx[k] >= 0) fprintf(c->f, "%.9g", values[idx[k]]);
+    }
+    if (fputc('\n', c->f) == EOF) return sy_fail(SY_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    return SY_OK;
+}
+
+sy_status sy_run_log(sy_run *run, const char *method, int64_t step,
+                     int n, const char *const *names, const double *values)
+{
+    return sy_run_log_to(run, NULL, method, step, n, names, values);
+}
+
+/* ---- Summary -------------------------------------------------------------- */
+
+static sy_summ *summ_for(sy_run *run, const char *method)
+{
+    for (int i = 0; i < run->nsumm; i++)
+        if (strcmp(run->summ[i].method, method) == 0) return &run->summ[i];
+    sy_summ *a = realloc(run->summ, sizeof *a * (size_t)(run->nsumm + 1));
+    if (!a) return NULL;
+    run->summ = a;
+    sy_summ *m = &a[run->nsumm];
+    memset(m, 0, sizeof *m);
+    m->method = xstrdup(method);
+    if (!m->method) return NULL;
+    run->nsumm++;
+    return m;
+}
+
+sy_status sy_run_summary(sy_run *run, const char *method, const char *key, double value)
+{
+    sy_summ *m = summ_for(run, method);
+    if (!m) return sy_fail(SY_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < m->nmet; i++)
+        if (strcmp(m->met_keys[i], key) == 0) return m->met_values[i] = value, SY_OK;
+    char **k = realloc(m->met_keys, sizeof *k * (size_t)(m->nmet + 1));
+    if (k) m->met_keys = k;
+    double *v = realloc(m->met_values, sizeof *v * (size_t)(m->nmet + 1));
+    if (v) m->met_values = v;
+    if (!k || !v) return sy_fail(SY_ERR_NOMEM, "out of memory");
+    k[m->nmet] = xstrdup(key);
+    v[m->nmet++] = value;
+    int seen = 0;
+    for (int i = 0; i < run->nrows; i++) seen |= strcmp(run->rows[i], key) == 0;
+    if (!seen) {
+        char **r = realloc(run->rows, sizeof *r * (size_t)(run->nrows + 1));
+        if (!r) return sy_fail(SY_ERR_NOMEM, "out of memory");
+        run->rows = r;
+        r[run->nrows++] = xstrdup(key);
+    }
+    return SY_OK;
+}
+
+sy_status sy_run_summary_setting(sy_run *run, const char *method, const char *key, const char *value)
+{
+    sy_summ *m = summ_for(run, method);
+    if (!m) return sy_fail(SY_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < m->nset; i++)
+        if (strcmp(m->set_keys[i], key) == 0) {
+            free(m->set_values[i]);
+            m->set_values[i] = xstrdup(value);
+            return SY_OK;
+        }
+    char **k = realloc(m->set_keys, sizeof *k * (size_t)(m->nset + 1));
+    if (k) m->set_keys = k;
+    char **v = realloc(m->set_values, sizeof *v * (size_t)(m->nset + 1));
+    if (v) m->set_values = v;
+    if (!k || !v) return sy_fail(SY_ERR_NOMEM, "out of memory");
+    k[m->nset] = xstrdup(key);
+    v[m->nset++] = xstrdup(value);
+    return SY_OK;
+}
+
+static void fmt_cell(char *buf, size_t n, const sy_summ *m, const char *key)
+{
+    snprintf(buf, n, "-");
+    for (int i = 0; i < m->nmet; i++)
+        if (strcmp(m->met_keys[i], key) == 0) snprintf(buf, n, "%.4g", m->met_values[i]);
+}
+
+void sy_run_print_table(const sy_run *run, FILE *f)
+{
+    if (run->nsumm == 0) return;
+    int w0 = 6;
+    for (int r = 0; r < run->nrows; r++) {
+        int l = (int)strlen(run->rows[r]);
+        if (l > w0) w0 = l;
+    }
+    int *w = calloc((size_t)run->nsumm, sizeof *w);
+    if (!w) return;
+    char cell[64];
+    for (int m = 0; m < run->nsumm; m++) {
+        w[m] = (int)strlen(run->summ[m].method);
+        for (int r = 0; r < run->nrows; r++) {
+            fmt_cell(cell, sizeof cell, &run->summ[m], run->rows[r]);
+            if ((int)strlen(cell) > w[m]) w[m] = (int)strlen(cell);
+        }
+    }
+    fprintf(f, "\n%s: final results\n", run->exp->name);
+    fprintf(f, "%-*s", w0, "metric");
+    for (int m = 0; m < run->nsumm; m++) fprintf(f, "  %*s", w[m], run->summ[m].method);
+    fputc('\n', f);
+    int total = w0;
+    for (int m = 0; m < run->nsumm; m++) total += 2 + w[m];
+    for (int i = 0; i < total; i++) fputc('-', f);
+    fputc('\n', f);
+    for (int r = 0; r < run->nrows; r++) {
+        fprintf(f, "%-*s", w0, run->rows[r]);
+        for (int m = 0; m < run->nsumm; m++) {
+            fmt_cell(cell, sizeof cell, &run->summ[m], run->rows[r]);
+            fprintf(f, "  %*s", w[m], cell);
+        }
+        fputc('\n', f);
+    }
+    free(w);
+}
+
+sy_status sy_run_finish(sy_run *run)
+{
+    if (!run->dir) return sy_fail(SY_ERR_STATE, "sy_run_finish before sy_run_start");
+    sy_status s = SY_OK;
+    for (int i = 0; i < run->ncsv; i++)
+        if (run->csv[i].f) {
+            if (fclose(run->csv[i].f) != 0 && s == SY_OK)
+                s = sy_fail(SY_ERR_IO, "cannot write %s/%s: %s", run->dir, run->csv[i].file, strerror(errno));
+            run->csv[i].f = NULL;
+        }
+    if (s != SY_OK) return s;
+    cJSON *d = cJSON_CreateObject();
+    if (!d) return sy_fail(SY_ERR_NOMEM, "out of memory");
+    char when[64];
+    iso_time(time(NULL), when, sizeof when);
+    cJSON_AddStringToObject(d, "experiment", run->exp->name);
+    cJSON_AddStringToObject(d, "run_dir", run->dir);
+    cJSON_AddStringToObject(d, "end_time", when);
+    cJSON_AddNumberToObject(d, "elapsed_s", sy_io_now() - run->start_mono);
+    cJSON *ms = cJSON_AddObjectToObject(d, "methods");
+    for (int i = 0; i < run->nsumm; i++) {
+        const sy_summ *m = &run->summ[i];
+        cJSON *o = cJSON_AddObjectToObject(ms, m->method);
+        cJSON *set = cJSON_AddObjectToObject(o, "settings");
+        for (int k = 0; k < m->nset; k++) cJSON_AddStringToObject(set, m->set_keys[k], m->set_values[k]);
+        cJSON *met = cJSON_AddObjectToObject(o, "metrics");
+        for (int k = 0; k < m->nmet; k++) {
+            /* JSON has no NaN/Inf: write null so the file stays valid. */
+            if (isfinite(m->met_values[k]))
+                cJSON_AddNumberToObject(met, m->met_keys[k], m->met_values[k]);
+            else
+                cJSON_AddNullToObject(met, m->met_keys[k]);
+        }
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/summary.json", run->dir);
+    s = write_json(path, d);
+    cJSON_Delete(d);
+    if (s != SY_OK) return s;
+    sy_run_print_table(run, stdout);
+    fflush(stdout);
+    fprintf(stderr, "record: %s\n", run->dir);
+    return SY_OK;
+}
+
+void sy_run_free(sy_run *run)
+{
+    if (!run) return;
+    for (int i = 0; i < run->nflags && run->values; i++) free(run->values[i]);
+    free(run->values);
+    free(run->set);
+    free(run->flags);
+    for (int i = 0; i < run->nmethods; i++) free(run->methods[i]);
+    free(run->methods);
+    free(run->dir);
+    for (int i = 0; i < run->ncsv; i++) {
+        if (run->csv[i].f) fclose(run->csv[i].f);
+        for (int k = 0; k < run->csv[i].ncols; k++) free(run->csv[i].cols[k]);
+        free(run->csv[i].cols);
+        free(run->csv[i].file);
+    }
+    free(run->csv);
+    for (int i = 0; i < run->nsumm; i++) {
+        sy_summ *m = &run->summ[i];
+        for (int k = 0; k < m->nset; k++) {
+            free(m->set_keys[k]);
+            free(m->set_values[k]);
+        }
+        for (int k = 0; k < m->nmet; k++) free(m->met_keys[k]);
+        free(m->set_keys);
+        free(m->set_values);
+        free(m->met_keys);
+        free(m->met_values);
+        free(m->method);
+    }
+    free(run->summ);
+    for (int i = 0; i < run->nrows; i++) free(run->rows[i]);
+    free(run->rows);
+    free(run);
+}

@@ -1,0 +1,203 @@
+/* The optimizer step: one pass over the flat trainable buffer, walked as a
+ * few long ranges of uniform rule. Each (optimizer, decay mode) pair is its
+ * own specialised loop so plain weight decay pays nothing for syre, and the
+ * stored and regenerated anchors go through the same arithmetic (hence give
+ * identical bits). Elementwise only, so results do not depend on threads. */
+#include <math.h>
+#include <string.h>
+
+#include "optim/optim_impl.h"
+
+/* Per-step scalars, computed once (in double, as PyTorch's Python side does). */
+typedef struct {
+    float *p, *g, *m1, *m2;
+    const float *anchor, *dd;
+    uint64_t key_a, key_d;
+    float lr, clip;
+    int clipping, first;
+    float momentum, damp1, b1c, b2, b2c, eps, step_size, bc2_sqrt;
+    int nesterov, has_momentum;
+} step_ctx;
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* Decay term for element i. Coupled: returns wd*D*(phi - a) to add to g.
+ * Decoupled: applies phi <- phi (1 - c) + c a with c = lr wd D, returns 0. */
+ALWAYS_INLINE float decay(const step_ctx *c, const sy_segment *s, size_t i, float *p, const int mode,
+                          const int decoupled)
+{
+    float a = 0.0f, d = 1.0f;
+    switch (mode) {
+    case SEG_NONE: return 0.0f;
+    case SEG_ZERO:
+        if (decoupled) {
+            *p = *p * (1.0f - c->lr * s->wd);
+            return 0.0f;
+        }
+        return s->wd * *p;
+    case SEG_ANCHOR: a = c->anchor[i]; break;
+    case SEG_ANCHOR_D: a = c->anchor[i]; d = c->dd[i]; break;
+    case SEG_REGEN: a = sy_anchor_value(c->key_a, s->tensor, i - s->base, s->sigma); break;
+    case SEG_REGEN_D:
+        a = sy_anchor_value(c->key_a, s->tensor, i - s->base, s->sigma);
+        d = sy_d_value(c->key_d, s->tensor, i - s->base, s->eps);
+        break;
+    }
+    const int has_d = mode == SEG_ANCHOR_D || mode == SEG_REGEN_D;
+    if (decoupled) {
+        float k = has_d ? (c->lr * s->wd) * d : c->lr * s->wd;
+        *p = *p * (1.0f - k) + k * a;
+        return 0.0f;
+    }
+    return (has_d ? s->wd * d : s->wd) * (*p - a);
+}
+
+ALWAYS_INLINE void sgd_range(const step_ctx *c, const sy_segment *s, const int mode)
+{
+    float *restrict P = c->p, *restrict G = c->g, *restrict B = c->m1;
+#pragma omp for simd schedule(static) nowait
+    for (size_t i = s->begin; i < s->end; i++) {
+        float p = P[i];
+        float g = c->clipping ? G[i] * c->clip : G[i];
+        if (mode != SEG_NONE) g = g + decay(c, s, i, &p, mode, 0);
+        if (c->has_momentum) {
+            float b = c->first ? g : B[i] * c->momentum + g * c->damp1;
+            B[i] = b;
+            g = c->nesterov ? g + c->momentum * b : b;
+        }
+        P[i] = p - c->lr * g;
+    }
+}
+
+ALWAYS_INLINE void adam_range(const step_ctx *c, const sy_segment *s, const int mode, const int decoupled)
+{
+    float *restrict P = c->p, *restrict G = c->g, *restrict M = c->m1, *restrict V = c->m2;
+#pragma omp for simd schedule(static) nowait
+    for (size_t i = s->begin; i < s->end; i++) {
+        float p = P[i];
+        float g = c->clipping ? G[i] * c->clip : G[i];
+        if (mode != SEG_NONE) {
+            float t = decay(c, s, i, &p, mode, decoupled);
+            if (!decoupled) g = g + t;
+        }
+        /* exp_avg.lerp_(g, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2) */
+        float m = M[i] + c->b1c * (g - M[i]);
+        float v = V[i] * c->b2 + c->b2c * (g * g);
+        M[i] = m;
+        V[i] = v;
+        /* This loop vectorises only under -fno-math-errno (sqrtf's errno
+         * path is control flow); vsqrtps is correctly rounded, same bits. */
+        float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
+        P[i] = p - c->step_size * (m / denom);
+    }
+}
+
+#define DISPATCH(fn, ...)                                              \
+    switch (s->mode) {                                                  \
+    case SEG_NONE: fn(c, s, SEG_NONE, ##__VA_ARGS__); break;            \
+    case SEG_ZERO: fn(c, s, SEG_ZERO, ##__VA_ARGS__); break;            \
+    case SEG_ANCHOR: fn(c, s, SEG_ANCHOR, ##__VA_ARGS__); break;        \
+    case SEG_ANCHOR_D: fn(c, s, SEG_ANCHOR_D, ##__VA_ARGS__); break;    \
+    case SEG_REGEN: fn(c, s, SEG_REGEN, ##__VA_ARGS__); break;          \
+    case SEG_REGEN_D: fn(c, s, SEG_REGEN_D, ##__VA_ARGS__); break;      \
+    default: break;                                                     \
+    }
+
+static void run_segment(const step_ctx *c, const sy_segment *s, sy_optim_kind kind)
+{
+    if (kind == SY_OPTIM_SGD) {
+        DISPATCH(sgd_range)
+    } else if (kind == SY_OPTIM_ADAM) {
+        DISPATCH(adam_range, 0)
+    } else {
+        DISPATCH(adam_range, 1)
+    }
+}
+
+void sy_optim_update(sy_optimizer *opt, float lr, float clip)
+{
+    const sy_optim_opts *o = &opt->o;
+    step_ctx c;
+    memset(&c, 0, sizeof c);
+    c.p = sy_params_data(opt->ps);
+    c.g = sy_params_grad(opt->ps);
+    c.m1 = opt->m1;
+    c.m2 = opt->m2;
+    c.anchor = opt->anchor;
+    c.dd = opt->dd;
+    c.key_a = opt->key_anchor;
+    c.key_d = opt->key_d;
+    c.lr = lr;
+    c.clip = clip;
+    c.clipping = clip < 1.0f;
+    c.first = opt->steps == 0;
+    c.momentum = o->momentum;
+    c.damp1 = 1.0f - o->dampening;
+    c.has_momentum = o->kind == SY_OPTIM_SGD && o->momentum != 0;
+    c.nesterov = o->nesterov;
+    if (o->kind != SY_OPTIM_SGD) {
+        double t = (double)(opt->steps + 1);
+        double bc1 = 1.0 - pow((double)o->beta1, t), bc2 = 1.0 - pow((double)o->beta2, t);
+        c.b1c = 1.0f - o->beta1;
+        c.b2 = o->beta2;
+        c.b2c = 1.0f - o->beta2;
+        c.eps = o->eps;
+        c.step_size = (float)((double)lr / bc1);
+        c.bc2_sqrt = (float)sqrt(bc2);
+    }
+    const int n_seg = opt->n_seg;
+    const sy_segment *segs = opt->seg;
+#pragma omp parallel if (opt->n >= SY_OPTIM_PAR_MIN)
+    for (int k = 0; k < n_seg; k++) run_segment(&c, &segs[k], o->kind);
+
+    /* W-fix entries never move: put their values back, and keep their
+     * optimizer state at zero so nothing of them leaks into a checkpoint. */
+    for (size_t k = 0; k < opt->n_fix; k++) {
+        size_t i = opt->fix_idx[k];
+        c.p[i] = opt->fix_val[k];
+        if (opt->m1) opt->m1[i] = 0.0f;
+        if (opt->m2) opt->m2[i] = 0.0f;
+    }
+}
+
+/* Global L2 norm of the trainable gradient (W-fix entries excluded), summed in
+ * fixed blocks and then in order, so it does not depend on the thread count. */
+static double grad_norm(sy_optimizer *opt)
+{
+    const float *g = sy_params_grad(opt->ps);
+    const size_t n = opt->n, nb = opt->n_blocks;
+    double *bs = opt->block_sq;
+#pragma omp parallel for schedule(static) if (n >= SY_OPTIM_PAR_MIN)
+    for (size_t b = 0; b < nb; b++) {
+        size_t lo = b * SY_OPTIM_NORM_BLOCK, hi = lo + SY_OPTIM_NORM_BLOCK < n ? lo + SY_OPTIM_NORM_BLOCK : n;
+        double s = 0;
+        for (size_t i = lo; i < hi; i++) s += (double)g[i] * g[i];
+        bs[b] = s;
+    }
+    double s = 0;
+    for (size_t b = 0; b < nb; b++) s += bs[b];
+    for (size_t k = 0; k < opt->n_fix; k++) s -= (double)g[opt->fix_idx[k]] * g[opt->fix_idx[k]];
+    if (!isfinite(s)) return s;
+    return sqrt(s > 0 ? s : 0);
+}
+
+sy_status sy_optimizer_step(sy_optimizer *opt)
+{
+    if (!opt) return sy_fail(SY_ERR_ARG, "optimizer step: NULL optimizer");
+    float lr = sy_schedule_lr(&opt->o.schedule, opt->base_lr, opt->steps);
+    float clip = 1.0f;
+    opt->last_norm = 0;
+    if (opt->o.max_grad_norm > 0) {
+        double norm = grad_norm(opt);
+        opt->last_norm = (float)norm;
+        if (!isfinite(norm))
+            return sy_fail(SY_ERR_NUMERIC, "optimizer step %ld: gradient norm is %g", opt->steps, norm);
+        /* torch.nn.utils.clip_grad_norm_: coef = max / (norm + 1e-6), clamped to 1. */
+        double coef = (double)opt->o.max_grad_norm / (norm + 1e-6);
+        clip = coef < 1.0 ? (float)coef : 1.0f;
+    }
+    opt->last_lr = lr;
+    sy_optim_update(opt, lr, clip);
+    opt->steps++;
+    return SY_OK;
+}
