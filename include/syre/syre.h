@@ -13,5 +13,6 @@
 #include "syre/io.h"
 #include "syre/plot.h"
 #include "syre/experiment.h"
+#include "syre/train.h"
 
 #endif
