@@ -121,6 +121,9 @@ sy_status sy_run_log(sy_run *run, const char *method, int64_t step,
  * the order first given, columns in method order). Setting it again
  * replaces the value. */
 sy_status sy_run_summary(sy_run *run, const char *method, const char *key, double value);
+/* A final metric recorded with sy_run_summary, NaN if there is none (tests
+ * and sweeps read results back with it). */
+double sy_run_summary_value(const sy_run *run, const char *method, const char *key);
 /* A setting of a method (e.g. its gamma), recorded in summary.json only. */
 sy_status sy_run_summary_setting(sy_run *run, const char *method, const char *key,
                                  const char *value);

@@ -304,6 +304,16 @@ sy_status sy_run_summary(sy_run *run, const char *method, const char *key, doubl
     return SY_OK;
 }
 
+double sy_run_summary_value(const sy_run *run, const char *method, const char *key)
+{
+    for (int i = 0; i < run->nsumm; i++) {
+        if (strcmp(run->summ[i].method, method) != 0) continue;
+        for (int k = 0; k < run->summ[i].nmet; k++)
+            if (strcmp(run->summ[i].met_keys[k], key) == 0) return run->summ[i].met_values[k];
+    }
+    return NAN;
+}
+
 sy_status sy_run_summary_setting(sy_run *run, const char *method, const char *key, const char *value)
 {
     sy_summ *m = summ_for(run, method);
