@@ -7,6 +7,8 @@
 
 #define SY_EXPERIMENTS(X) \
     X(toy) \
+    X(reparam) \
+    X(lowcap) \
     /* end of list: add new experiments above this line */
 
 #endif
