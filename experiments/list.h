@@ -8,6 +8,7 @@
 #define SY_EXPERIMENTS(X) \
     X(toy) \
     X(reparam) \
+    X(collapse) \
     X(lowcap) \
     /* end of list: add new experiments above this line */
 

@@ -55,7 +55,7 @@ typedef struct {
     const char *summary;       /* one line for `syre list` */
     const sy_flag_spec *flags; /* own flags and overrides; may be NULL */
     sy_status (*run)(sy_run *run);
-    const char *reproduce_id;  /* "fig3-right": `syre reproduce` target; may be NULL */
+    const char *reproduce_id;  /* "fig3-right" (or a list, "fig4,fig5"): `syre reproduce` targets; may be NULL */
     sy_status (*reproduce)(sy_run *run); /* paper sweep + plot; may be NULL */
 } sy_experiment;
 

@@ -56,8 +56,14 @@ const sy_experiment *sy_experiment_find_reproduce(const char *what)
     if (!want[0]) return NULL;
     for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++) {
         const sy_experiment *x = registry[i];
-        const char *keys[3] = {x->name, x->reproduce_id, x->figure};
-        for (int k = 0; k < 3; k++) {
+        /* reproduce_id may list several ids ("fig4,fig5"): one experiment, several figures. */
+        char ids[256];
+        snprintf(ids, sizeof ids, "%s", x->reproduce_id ? x->reproduce_id : "");
+        const char *keys[8] = {x->name, x->figure};
+        int nk = 2;
+        for (char *save = NULL, *t = strtok_r(ids, ",", &save); t && nk < 8; t = strtok_r(NULL, ",", &save))
+            keys[nk++] = t;
+        for (int k = 0; k < nk; k++) {
             if (!keys[k]) continue;
             normalise(keys[k], have, sizeof have);
             if (strcmp(have, want) == 0) return x;
@@ -157,8 +163,15 @@ void sy_experiment_print_help(const sy_experiment *exp, FILE *f)
 {
     fprintf(f, "syre run %s [flags]   (paper: %s)\n  %s\n", exp->name, exp->figure ? exp->figure : "-",
             exp->summary ? exp->summary : "");
-    if (exp->reproduce)
-        fprintf(f, "  reproduce with: syre reproduce %s\n", exp->reproduce_id ? exp->reproduce_id : exp->name);
+    if (exp->reproduce) {
+        char ids[256];
+        snprintf(ids, sizeof ids, "%s", exp->reproduce_id ? exp->reproduce_id : exp->name);
+        fprintf(f, "  reproduce with: syre reproduce");
+        int first = 1;
+        for (char *save = NULL, *t = strtok_r(ids, ",", &save); t; t = strtok_r(NULL, ",", &save), first = 0)
+            fprintf(f, "%s%s", first ? " " : " | ", t);
+        fprintf(f, "\n");
+    }
     sy_flag_spec *m;
     int nown = 0, n = sy_io_merged_flags(exp, &m, &nown);
     if (n < 0) return;

@@ -253,7 +253,9 @@ sy_status sy_run_log_to(sy_run *run, const char *file, const char *method, int64
         fputc(',', c->f);
         if (idx[k] >= 0) fprintf(c->f, "%.9g", values[idx[k]]);
     }
-    if (fputc('\n', c->f) == EOF) return sy_fail(SY_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    /* Flushed row by row: a killed run keeps every row it logged. */
+    if (fputc('\n', c->f) == EOF || fflush(c->f) != 0)
+        return sy_fail(SY_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     return SY_OK;
 }
 
