@@ -9,7 +9,9 @@
     X(toy) \
     X(reparam) \
     X(collapse) \
+    X(quartic) \
     X(lowcap) \
+    X(ridge) \
     /* end of list: add new experiments above this line */
 
 #endif
