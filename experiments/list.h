@@ -8,6 +8,7 @@
 #define SY_EXPERIMENTS(X) \
     X(toy) \
     X(reparam) \
+    X(vae) \
     X(collapse) \
     X(quartic) \
     X(lowcap) \

@@ -1,0 +1,679 @@
+/* beta-VAE on Fashion-MNIST (paper Appendix C.4, Figs. 6-7): posterior
+ * collapse as a low-rank encoder output, and syre on the encoder against it.
+ *
+ * Model. Encoder 784 -> 200 -> SiLU -> mean head 200 (+ log-variance head 200
+ * with --enc-var learned); decoder 200 -> 200 -> SiLU -> 784. Parameters are
+ * "enc.*" and "dec.*"; weight decay (vanilla, syre, ...) applies to "enc.*"
+ * only (sy_optim_add_rule), the decoder has none, as in the paper.
+ *
+ * Loss (per image summed over pixels and latents, then MEAN over the batch,
+ * SY_REDUCE_BATCH): rec + beta * KL, with
+ *   rec = BCE(logits, x) summed over the 784 pixels (--decoder bernoulli,
+ *         default) or ||x - out||^2 / (2 eta_dec) (--decoder gaussian);
+ *   KL  = KL(q(z|x) || p(z)) summed over the 200 latents.
+ * The paper's "prior variance eta_enc = 0.01" has two readings (--enc-var):
+ *   fixed (default, Wang & Ziyin 2022): q = N(mu(x), eta_enc I) with eta_enc
+ *     held fixed (no log-variance head), p = N(0, I);
+ *   learned: q = N(mu(x), diag exp(logvar(x))) with a learned head,
+ *     p = N(0, eta_enc I).
+ * z = mu + std * eps; eps ~ N(0, I) is a graph input filled every step from
+ * stream SY_STREAM_NOISE (sub-stream = epoch), so every method sees the same
+ * noise; evaluation uses its own fixed noise sub-streams.
+ *
+ * gamma is PyTorch's weight_decay with Adam's COUPLED decay: the encoder's
+ * gradient gets gamma * (phi - anchor) added before Adam's normalisation
+ * (gamma_eq2 = gamma / 2 in Eq. (2) of the paper). Because the loss is a batch
+ * mean, gamma is relative to the loss of ONE image (hundreds of nats).
+ *
+ * Metrics (test set): rank of the covariance of mu over the first 1000 test
+ * images (eigenvalues <= 1e-6 count as zero, SY_COV_RANK_THR_VAE), the
+ * reconstruction loss rec, the KL, and the active units (Burda et al.:
+ * latents with Var_x(mu_j) > 0.01 times the prior variance). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syre/syre.h"
+
+#define VAE_IN 784
+#define VAE_H 200
+#define VAE_Z 200
+#define VAE_EVAL 1000    /* rank batch ("batch size 1000") and eval chunk */
+#define VAE_NSAMPLE 64   /* prior samples drawn for the sample grid */
+#define VAE_SHOW 16      /* test images shown in the reconstruction grid */
+#define VAE_MAXSWEEP 16
+
+static const sy_flag_spec vae_flags[] = {
+    {"method", "methods: vanilla (encoder decays to 0), syre (to theta0), syre-ar, l2init, wfix, none; "
+               "decay acts on enc.* only", "vanilla,syre", SY_FLAG_METHODS, 0, 0},
+    {"beta", "weight of the KL term (beta-VAE)", "10", SY_FLAG_DOUBLE, 0, 1e6},
+    {"gamma", "encoder weight decay: PyTorch weight_decay with Adam's coupled decay, loss = mean over the "
+              "batch of per-image sums (gamma_eq2 = gamma/2); Fig. 7 uses 1000", "1000", SY_FLAG_DOUBLE, 0, 1e6},
+    {"enc-var", "reading of eta_enc: fixed (q = N(mu, eta_enc I), prior N(0, I); Wang & Ziyin 2022) or "
+                "learned (log-variance head, prior N(0, eta_enc I))", "fixed", SY_FLAG_STRING, 0, 0},
+    {"eta-enc", "eta_enc: encoder variance (fixed) or prior variance (learned)", "0.01", SY_FLAG_DOUBLE, 1e-8, 100},
+    {"decoder", "bernoulli (BCE with logits, summed over pixels) or gaussian (squared error / (2 eta_dec))",
+     "bernoulli", SY_FLAG_STRING, 0, 0},
+    {"eta-dec", "decoder variance of the gaussian decoder", "1", SY_FLAG_DOUBLE, 1e-6, 1e6},
+    {"lr", "Adam learning rate (betas 0.9, 0.999)", "0.001", SY_FLAG_DOUBLE, 1e-8, 10},
+    {"epochs", "training epochs (quick: 4)", "20", SY_FLAG_INT, 1, 100000},
+    {"batch", "batch size (last short batch dropped)", "128", SY_FLAG_INT, 1, 60000},
+    {"train-size", "training images, the first N of the train split (0 = all 60000; quick: 10000)", "0",
+     SY_FLAG_INT, 0, 60000},
+    {"test-size", "test images for the test losses, rounded down to a multiple of 1000 (quick: 2000); the rank uses the "
+                  "first 1000", "10000", SY_FLAG_INT, 1000, 10000},
+    {"betas", "reproduce: comma-separated beta values", "1,5,10", SY_FLAG_STRING, 0, 0},
+    {"gammas", "reproduce: comma-separated gamma values", "0,1,10,100,1000", SY_FLAG_STRING, 0, 0},
+    {"sigma0", "syre anchor scale, relative: std of theta0 = sigma0/sqrt(fan_in). The paper gives none for "
+               "the VAE; 1 (init scale) is where syre differs from vanilla here, the paper's general 0.01 "
+               "leaves it indistinguishable (docs/results/vae.md)", "1", SY_FLAG_DOUBLE, 0, 100},
+    {"sigma0s", "reproduce: comma-separated sigma0 values, one syre curve each (replaces --sigma0 there)", "0.01,1",
+     SY_FLAG_STRING, 0, 0},
+    {NULL, NULL, NULL, 0, 0, 0},
+};
+
+/* ---- settings -------------------------------------------------------------- */
+
+typedef struct {
+    int learned;     /* 1: --enc-var learned */
+    int gaussian;    /* 1: --decoder gaussian */
+    double eta_enc, eta_dec, lr;
+    long epochs, batch;
+    size_t train_n, test_n;
+    uint64_t seed;
+    double sigma0, eps;
+    int resume;
+} vae_cfg;
+
+static sy_status vae_config(sy_run *run, vae_cfg *c)
+{
+    int quick = sy_run_get_bool(run, "quick");
+    const char *ev = sy_run_get_str(run, "enc-var"), *dec = sy_run_get_str(run, "decoder");
+    if (strcmp(ev, "fixed") == 0)
+        c->learned = 0;
+    else if (strcmp(ev, "learned") == 0)
+        c->learned = 1;
+    else
+        return sy_fail(SY_ERR_ARG, "vae: --enc-var must be 'fixed' or 'learned', not '%s'", ev);
+    if (strcmp(dec, "bernoulli") == 0)
+        c->gaussian = 0;
+    else if (strcmp(dec, "gaussian") == 0)
+        c->gaussian = 1;
+    else
+        return sy_fail(SY_ERR_ARG, "vae: --decoder must be 'bernoulli' or 'gaussian', not '%s'", dec);
+    c->eta_enc = sy_run_get_double(run, "eta-enc");
+    c->eta_dec = sy_run_get_double(run, "eta-dec");
+    c->lr = sy_run_get_double(run, "lr");
+    c->epochs = sy_run_get_int(run, "epochs");
+    if (quick && !sy_run_is_set(run, "epochs")) c->epochs = 4;
+    c->batch = sy_run_get_int(run, "batch");
+    long tr = sy_run_get_int(run, "train-size");
+    if (quick && !sy_run_is_set(run, "train-size")) tr = 10000;
+    c->train_n = tr == 0 ? 60000 : (size_t)tr;
+    long te = sy_run_get_int(run, "test-size");
+    if (quick && !sy_run_is_set(run, "test-size")) te = 2000;
+    c->test_n = (size_t)(te / VAE_EVAL) * VAE_EVAL;
+    if (c->batch > (long)c->train_n)
+        return sy_fail(SY_ERR_ARG, "vae: --batch %ld exceeds the %zu training images", c->batch, c->train_n);
+    c->seed = sy_run_seed(run);
+    c->sigma0 = sy_run_get_double(run, "sigma0");
+    c->eps = sy_run_get_double(run, "eps");
+    c->resume = sy_run_get_bool(run, "resume");
+    return SY_OK;
+}
+
+/* ---- the model ------------------------------------------------------------- */
+
+typedef struct {
+    sy_graph *g;
+    int n;
+    sy_var x, eps, lv_const, mu, logvar, logits, rec, kl, loss;
+} vae_net;
+
+/* Encoder and decoder for a batch of n images; parameters by name in ps. */
+static sy_status vae_build(vae_net *v, sy_params *ps, int n, const vae_cfg *c, double beta)
+{
+    memset(v, 0, sizeof *v);
+    v->n = n;
+    v->g = sy_graph_new(ps);
+    if (!v->g) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+    sy_graph *g = v->g;
+    v->x = sy_input(g, "x", sy_shape_of(2, n, VAE_IN));
+    v->eps = sy_input(g, "eps", sy_shape_of(2, n, VAE_Z));
+    sy_var h = sy_silu(g, sy_linear(g, v->x, "enc.0", VAE_H));
+    v->mu = sy_linear(g, h, "enc.mu", VAE_Z);
+    sy_var z;
+    if (c->learned) {
+        v->logvar = sy_linear(g, h, "enc.logvar", VAE_Z);
+        z = sy_add(g, v->mu, sy_mul(g, sy_exp(g, sy_scale(g, v->logvar, 0.5f)), v->eps));
+        v->kl = sy_kl_gauss(g, v->mu, v->logvar, (float)c->eta_enc, SY_REDUCE_BATCH);
+    } else {
+        v->lv_const = sy_input(g, "logvar", sy_shape_of(2, n, VAE_Z));
+        v->logvar = v->lv_const;
+        z = sy_add(g, v->mu, sy_scale(g, v->eps, (float)sqrt(c->eta_enc)));
+        v->kl = sy_kl_gauss(g, v->mu, v->lv_const, 1.0f, SY_REDUCE_BATCH);
+    }
+    sy_var d = sy_silu(g, sy_linear(g, z, "dec.0", VAE_H));
+    v->logits = sy_linear(g, d, "dec.1", VAE_IN);
+    if (c->gaussian)
+        v->rec = sy_scale(g, sy_mse(g, v->logits, v->x, SY_REDUCE_BATCH), (float)(0.5 / c->eta_dec));
+    else
+        v->rec = sy_bce_logits(g, v->logits, v->x, SY_REDUCE_BATCH);
+    v->loss = sy_add(g, v->rec, sy_scale(g, v->kl, (float)beta));
+    sy_status s = sy_graph_compile(g);
+    if (s != SY_OK) return s;
+    if (!c->learned) {
+        float *lv = sy_graph_data(g, v->lv_const);
+        float l = (float)log(c->eta_enc);
+        for (size_t i = 0; i < (size_t)n * VAE_Z; i++) lv[i] = l;
+    }
+    return SY_OK;
+}
+
+/* Decoder alone on z [n, 200]: prior samples. */
+typedef struct {
+    sy_graph *g;
+    sy_var z, out;
+} vae_dec;
+
+static sy_status vae_build_decoder(vae_dec *v, sy_params *ps, int n)
+{
+    v->g = sy_graph_new(ps);
+    if (!v->g) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+    v->z = sy_input(v->g, "z", sy_shape_of(2, n, VAE_Z));
+    v->out = sy_linear(v->g, sy_silu(v->g, sy_linear(v->g, v->z, "dec.0", VAE_H)), "dec.1", VAE_IN);
+    return sy_graph_compile(v->g);
+}
+
+static void fill_normal(sy_rng *r, float *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) a[i] = sy_rng_normal(r);
+}
+
+/* Decoder output -> pixel in [0, 1] for display. */
+static float to_pixel(float o, int gaussian)
+{
+    float p = gaussian ? o : 1.0f / (1.0f + expf(-o));
+    return p < 0 ? 0 : p > 1 ? 1 : p;
+}
+
+/* ---- evaluation ------------------------------------------------------------- */
+
+typedef struct {
+    double rec, kl, loss;   /* per test image */
+    int rank, active;
+    double mu_var_max;      /* largest per-latent variance of mu */
+} vae_eval_res;
+
+/* Test losses over the first test_n images (chunks of 1000, fixed noise) and
+ * the rank of mu over the first 1000. If recon is given, the first VAE_SHOW
+ * reconstructions are written there (pixels in [0, 1]). */
+static sy_status vae_evaluate(vae_net *e, const sy_dataset *test, const vae_cfg *c, double beta,
+                              vae_eval_res *r, float *recon)
+{
+    sy_graph_set_training(e->g, 0);
+    memset(r, 0, sizeof *r);
+    size_t chunks = c->test_n / VAE_EVAL;
+    sy_status s = SY_OK;
+    for (size_t k = 0; k < chunks && s == SY_OK; k++) {
+        float *x = sy_graph_data(e->g, e->x), *eps = sy_graph_data(e->g, e->eps);
+        memcpy(x, test->x + k * VAE_EVAL * VAE_IN, sizeof(float) * VAE_EVAL * VAE_IN);
+        sy_rng nr = sy_rng_make(c->seed, SY_STREAM_NOISE, (1ULL << 40) + k);
+        fill_normal(&nr, eps, (size_t)VAE_EVAL * VAE_Z);
+        if ((s = sy_graph_forward(e->g)) != SY_OK) break;
+        r->rec += sy_graph_scalar(e->g, e->rec) / (double)chunks;
+        r->kl += sy_graph_scalar(e->g, e->kl) / (double)chunks;
+        if (k == 0) {
+            const float *mu = sy_graph_data(e->g, e->mu);
+            s = sy_cov_rank(mu, VAE_EVAL, VAE_Z, 1.0, SY_COV_RANK_THR_VAE, &r->rank);
+            double prior = c->learned ? c->eta_enc : 1.0;
+            for (int j = 0; j < VAE_Z; j++) {
+                double m = 0, v = 0;
+                for (int i = 0; i < VAE_EVAL; i++) m += mu[(size_t)i * VAE_Z + j];
+                m /= VAE_EVAL;
+                for (int i = 0; i < VAE_EVAL; i++) {
+                    double d = mu[(size_t)i * VAE_Z + j] - m;
+                    v += d * d;
+                }
+                v /= VAE_EVAL;
+                if (v > 0.01 * prior) r->active++;
+                if (v > r->mu_var_max) r->mu_var_max = v;
+            }
+            if (recon) {
+                const float *o = sy_graph_data(e->g, e->logits);
+                for (size_t i = 0; i < (size_t)VAE_SHOW * VAE_IN; i++) recon[i] = to_pixel(o[i], c->gaussian);
+            }
+        }
+    }
+    r->loss = r->rec + beta * r->kl;
+    sy_graph_set_training(e->g, 1);
+    return s;
+}
+
+/* ---- one training run ------------------------------------------------------- */
+
+typedef struct {
+    vae_eval_res ev;
+    double train_loss;
+    float recon[VAE_SHOW * VAE_IN];
+    float samples[VAE_NSAMPLE * VAE_IN];
+    double *curve_rec, *curve_rank;  /* per epoch (epochs entries), owned by caller */
+} vae_result;
+
+/* Train one configuration (label names its checkpoint and log rows) and
+ * evaluate it. log_file: NULL = metrics.csv. */
+static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, double beta, double gamma,
+                           double sigma0, const char *label, const char *log_file, const sy_dataset *train,
+                           const sy_dataset *test, vae_result *res)
+{
+    sy_decay decay;
+    sy_status s = sy_decay_parse(method, (float)gamma, (float)sigma0, (float)c->eps, &decay);
+    if (s != SY_OK) return s;
+    sy_params *ps = sy_params_new();
+    vae_net t = {0}, e = {0};
+    vae_dec dg = {0};
+    sy_optimizer *opt = NULL;
+    sy_batcher *b = NULL;
+    sy_progress *pr = NULL;
+    float *ybuf = NULL;
+    if (!ps) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+    if ((s = vae_build(&t, ps, (int)c->batch, c, beta)) != SY_OK) goto done;
+    if ((s = vae_build(&e, ps, VAE_EVAL, c, beta)) != SY_OK) goto done;
+    if ((s = vae_build_decoder(&dg, ps, VAE_NSAMPLE)) != SY_OK) goto done;
+    if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
+
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_ADAM);
+    o.lr = (float)c->lr;
+    o.seed = c->seed;
+    o.decay = sy_decay_none(); /* the decoder: no decay */
+    if ((s = sy_optim_add_rule(&o, "enc.*", decay)) != SY_OK) goto done;
+    opt = sy_optimizer_new(ps, &o);
+    if (!opt) {
+        s = SY_ERR_ARG;
+        goto done;
+    }
+
+    char ckpt[4200], fname[160];
+    snprintf(fname, sizeof fname, "ckpt-%s.safetensors", label);
+    sy_run_path(run, fname, ckpt, sizeof ckpt);
+    sy_train_pos pos = {0, 0, 0, 0};
+    if (c->resume) {
+        sy_status ls = sy_train_load(ckpt, ps, opt, &pos);
+        if (ls == SY_ERR_IO) {
+            sy_clear_error();
+            pos = (sy_train_pos){0, 0, 0, 0};
+        } else if (ls != SY_OK) {
+            s = ls;
+            goto done;
+        }
+    }
+
+    sy_batcher_opts bo = sy_batcher_opts_default();
+    bo.batch = (size_t)c->batch;
+    bo.drop_last = 1;
+    bo.seed = c->seed;
+    if ((s = sy_batcher_new(train, bo, &b)) != SY_OK) goto done;
+    ybuf = malloc(sizeof(float) * (size_t)c->batch);
+    if (!ybuf) {
+        s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+        goto done;
+    }
+    long nb = (long)sy_batcher_num_batches(b);
+    char plabel[160];
+    snprintf(plabel, sizeof plabel, "vae %s", label);
+    long start = pos.epoch < c->epochs ? (long)pos.epoch : c->epochs;
+    pr = sy_progress_start(plabel, (c->epochs - start) * nb);
+    long done_steps = 0;
+    res->train_loss = NAN;
+    for (long ep = start; ep < c->epochs; ep++) {
+        sy_batcher_epoch(b, (uint64_t)ep);
+        sy_rng nr = sy_rng_make(c->seed, SY_STREAM_NOISE, (uint64_t)ep);
+        float *x = sy_graph_data(t.g, t.x), *eps = sy_graph_data(t.g, t.eps);
+        double tl = 0;
+        long k = 0;
+        while (sy_batcher_next(b, x, ybuf) == (size_t)c->batch) {
+            fill_normal(&nr, eps, (size_t)c->batch * VAE_Z);
+            if ((s = sy_graph_forward(t.g)) != SY_OK) break;
+            if ((s = sy_graph_backward(t.g, t.loss)) != SY_OK) break;
+            if ((s = sy_optimizer_step(opt)) != SY_OK) break;
+            tl += sy_graph_scalar(t.g, t.loss);
+            k++;
+            if (++done_steps % 20 == 0) {
+                char note[64];
+                snprintf(note, sizeof note, "ep %ld loss %.1f", ep + 1, tl / k);
+                sy_progress_update(pr, done_steps, note);
+            }
+        }
+        if (s != SY_OK) {
+            if (s == SY_ERR_NUMERIC)
+                s = sy_fail(SY_ERR_NUMERIC, "vae: %s diverged in epoch %ld (%s); lower --lr", label, ep + 1,
+                            sy_last_error());
+            goto done;
+        }
+        res->train_loss = tl / (k ? k : 1);
+        vae_eval_res ev;
+        if ((s = vae_evaluate(&e, test, c, beta, &ev, NULL)) != SY_OK) goto done;
+        const char *names[7] = {"train_loss", "test_loss", "rec_loss", "kl", "rank", "active_units", "mu_var_max"};
+        double vals[7] = {res->train_loss, ev.loss, ev.rec, ev.kl, ev.rank, ev.active, ev.mu_var_max};
+        if ((s = sy_run_log_to(run, log_file, label, ep + 1, 7, names, vals)) != SY_OK) goto done;
+        if (res->curve_rec) res->curve_rec[ep] = ev.rec;
+        if (res->curve_rank) res->curve_rank[ep] = ev.rank;
+        pos = (sy_train_pos){ep + 1, 0, (int64_t)sy_graph_step(t.g), ep + 1 == c->epochs};
+        if ((s = sy_train_save(ckpt, ps, opt, &pos)) != SY_OK) goto done;
+    }
+    sy_progress_update(pr, done_steps, NULL);
+
+    /* Final evaluation, reconstructions and prior samples. */
+    if ((s = vae_evaluate(&e, test, c, beta, &res->ev, res->recon)) != SY_OK) goto done;
+    {
+        sy_rng sr = sy_rng_make(c->seed, SY_STREAM_NOISE, (1ULL << 41));
+        float *z = sy_graph_data(dg.g, dg.z);
+        fill_normal(&sr, z, (size_t)VAE_NSAMPLE * VAE_Z);
+        float sd = c->learned ? (float)sqrt(c->eta_enc) : 1.0f;
+        for (size_t i = 0; i < (size_t)VAE_NSAMPLE * VAE_Z; i++) z[i] *= sd;
+        sy_graph_set_training(dg.g, 0);
+        if ((s = sy_graph_forward(dg.g)) != SY_OK) goto done;
+        const float *out = sy_graph_data(dg.g, dg.out);
+        for (size_t i = 0; i < (size_t)VAE_NSAMPLE * VAE_IN; i++) res->samples[i] = to_pixel(out[i], c->gaussian);
+    }
+done:
+    sy_progress_finish(pr);
+    free(ybuf);
+    sy_batcher_free(b);
+    sy_optimizer_free(opt);
+    sy_graph_free(t.g);
+    sy_graph_free(e.g);
+    sy_graph_free(dg.g);
+    sy_params_free(ps);
+    return s;
+}
+
+/* ---- data ------------------------------------------------------------------- */
+
+static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_dataset **test)
+{
+    const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
+    sy_dataset *full = NULL;
+    *train = *test = NULL;
+    sy_status s = sy_dataset_load(dir, "fashion-mnist", "train", &full);
+    if (s != SY_OK) return s;
+    if (c->train_n < full->n) {
+        s = sy_dataset_subset(full, c->train_n, 0, train);
+        sy_dataset_free(full);
+        if (s != SY_OK) return s;
+    } else {
+        *train = full;
+    }
+    if ((s = sy_dataset_load(dir, "fashion-mnist", "test", test)) != SY_OK) {
+        sy_dataset_free(*train);
+        *train = NULL;
+        return s;
+    }
+    if ((*test)->n < c->test_n) {
+        size_t have = (*test)->n;
+        sy_dataset_free(*train);
+        sy_dataset_free(*test);
+        *train = *test = NULL;
+        return sy_fail(SY_ERR_ARG, "vae: --test-size %zu exceeds the %zu test images", c->test_n, have);
+    }
+    return SY_OK;
+}
+
+/* Originals and reconstructions, alternating rows of 8. */
+static sy_status save_recon_grid(const char *base, const char *title, const sy_dataset *test, const float *recon)
+{
+    float *img = malloc(sizeof(float) * 2 * VAE_SHOW * VAE_IN);
+    if (!img) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+    const char *labels[4] = {"input", "recon", "input", "recon"};
+    for (int r = 0; r < 4; r++)
+        for (int j = 0; j < 8; j++) {
+            int src = (r / 2) * 8 + j;
+            const float *from = (r % 2 == 0) ? test->x + (size_t)src * VAE_IN : recon + (size_t)src * VAE_IN;
+            memcpy(img + (size_t)(r * 8 + j) * VAE_IN, from, sizeof(float) * VAE_IN);
+        }
+    sy_status s = sy_plot_image_grid(base, title, img, 2 * VAE_SHOW, 28, 28, 4, 8, labels, 0.0f, 1.0f);
+    free(img);
+    return s;
+}
+
+static void record_summary(sy_run *run, const char *label, const vae_result *r, double beta, double gamma,
+                           const vae_cfg *c)
+{
+    sy_run_summary(run, label, "rank", r->ev.rank);
+    sy_run_summary(run, label, "rec_loss", r->ev.rec);
+    sy_run_summary(run, label, "kl", r->ev.kl);
+    sy_run_summary(run, label, "test_loss", r->ev.loss);
+    sy_run_summary(run, label, "train_loss", r->train_loss);
+    sy_run_summary(run, label, "active_units", r->ev.active);
+    char buf[64];
+    snprintf(buf, sizeof buf, "%g", beta);
+    sy_run_summary_setting(run, label, "beta", buf);
+    snprintf(buf, sizeof buf, "%g", gamma);
+    sy_run_summary_setting(run, label, "gamma (encoder only)", buf);
+    sy_run_summary_setting(run, label, "enc-var", c->learned ? "learned" : "fixed");
+    sy_run_summary_setting(run, label, "decoder", c->gaussian ? "gaussian" : "bernoulli");
+}
+
+/* ---- syre run vae ------------------------------------------------------------- */
+
+static sy_status vae_run(sy_run *run)
+{
+    vae_cfg c;
+    sy_status s = vae_config(run, &c);
+    if (s != SY_OK) return s;
+    int nm;
+    const char *const *methods = sy_run_methods(run, &nm);
+    for (int m = 0; m < nm; m++)
+        if (strcmp(methods[m], "dropout") == 0)
+            return sy_fail(SY_ERR_ARG, "vae: --method dropout is not supported here");
+    double beta = sy_run_get_double(run, "beta"), gamma = sy_run_get_double(run, "gamma");
+    sy_dataset *train, *test;
+    if ((s = vae_data(run, &c, &train, &test)) != SY_OK) return s;
+    vae_result *res = calloc((size_t)nm, sizeof *res);
+    double *curves = calloc((size_t)nm * 2 * (size_t)c.epochs, sizeof(double));
+    double *xs = malloc(sizeof(double) * (size_t)c.epochs);
+    if (!res || !curves || !xs) {
+        s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+        goto out;
+    }
+    for (long i = 0; i < c.epochs; i++) xs[i] = (double)(i + 1);
+    for (int m = 0; m < nm && s == SY_OK; m++) {
+        res[m].curve_rec = curves + (size_t)m * 2 * c.epochs;
+        res[m].curve_rank = res[m].curve_rec + c.epochs;
+        for (long i = 0; i < c.epochs; i++) res[m].curve_rec[i] = res[m].curve_rank[i] = NAN;
+        s = vae_train(run, &c, methods[m], beta, gamma, c.sigma0, methods[m], NULL, train, test, &res[m]);
+        if (s != SY_OK) break;
+        record_summary(run, methods[m], &res[m], beta, gamma, &c);
+        if (strncmp(methods[m], "syre", 4) == 0) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "%g", c.sigma0);
+            sy_run_summary_setting(run, methods[m], "sigma0", buf);
+        }
+        char base[4200], f[96], title[160];
+        snprintf(f, sizeof f, "recon-%s", methods[m]);
+        snprintf(title, sizeof title, "%s, beta = %g, gamma = %g", methods[m], beta, gamma);
+        if ((s = save_recon_grid(sy_run_path(run, f, base, sizeof base), title, test, res[m].recon)) != SY_OK)
+            break;
+        snprintf(f, sizeof f, "samples-%s", methods[m]);
+        snprintf(title, sizeof title, "%s, beta %g, gamma %g: prior samples", methods[m], beta, gamma);
+        s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), title, res[m].samples, VAE_NSAMPLE, 28,
+                               28, 8, 8, NULL, 0.0f, 1.0f);
+    }
+    if (s == SY_OK) {
+        char title[160], base[4200];
+        snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): rank of mu", beta, gamma,
+                 c.learned ? "learned" : "fixed");
+        sy_plot *p1 = sy_plot_new(title, "epoch", "rank of Cov(mu), 1000 test images, eig > 1e-6");
+        snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): reconstruction", beta, gamma,
+                 c.learned ? "learned" : "fixed");
+        sy_plot *p2 = sy_plot_new(title, "epoch", "test reconstruction loss per image");
+        if (!p1 || !p2) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+        for (int m = 0; m < nm && s == SY_OK; m++) {
+            s = sy_plot_series(p1, methods[m], xs, res[m].curve_rank, (int)c.epochs, SY_PLOT_LINE_POINTS);
+            if (s == SY_OK)
+                s = sy_plot_series(p2, methods[m], xs, res[m].curve_rec, (int)c.epochs, SY_PLOT_LINE_POINTS);
+        }
+        if (s == SY_OK) s = sy_plot_save(p1, sy_run_path(run, "rank", base, sizeof base));
+        if (s == SY_OK) s = sy_plot_save(p2, sy_run_path(run, "rec_loss", base, sizeof base));
+        sy_plot_free(p1);
+        sy_plot_free(p2);
+    }
+out:
+    free(xs);
+    free(curves);
+    free(res);
+    sy_dataset_free(train);
+    sy_dataset_free(test);
+    return s;
+}
+
+/* ---- syre reproduce fig6 ---------------------------------------------------- */
+
+static sy_status parse_list(const char *flag, const char *text, double *v, int *n)
+{
+    *n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        double x = strtod(p, &end);
+        if (end == p || !isfinite(x) || x < 0)
+            return sy_fail(SY_ERR_ARG, "vae: --%s must be a comma-separated list of numbers >= 0, got '%s'", flag,
+                           text);
+        if (*n == VAE_MAXSWEEP) return sy_fail(SY_ERR_ARG, "vae: --%s has more than %d values", flag, VAE_MAXSWEEP);
+        v[(*n)++] = x;
+        p = end;
+        if (*p == ',') p++;
+        else if (*p)
+            return sy_fail(SY_ERR_ARG, "vae: --%s must be a comma-separated list of numbers >= 0, got '%s'", flag,
+                           text);
+    }
+    if (*n == 0) return sy_fail(SY_ERR_ARG, "vae: --%s is empty", flag);
+    return SY_OK;
+}
+
+/* One curve of Fig. 6: a method, and for syre/syre-ar one of the --sigma0s. */
+typedef struct {
+    const char *method;
+    double sigma0;
+    char name[64];
+} vae_curve;
+
+static int uses_anchor(const char *method) { return strncmp(method, "syre", 4) == 0; }
+
+static sy_status vae_reproduce(sy_run *run)
+{
+    vae_cfg c;
+    sy_status s = vae_config(run, &c);
+    if (s != SY_OK) return s;
+    double betas[VAE_MAXSWEEP], gammas[VAE_MAXSWEEP], sig[VAE_MAXSWEEP];
+    int nbeta, ngamma, nsig, nm;
+    if ((s = parse_list("betas", sy_run_get_str(run, "betas"), betas, &nbeta)) != SY_OK) return s;
+    if ((s = parse_list("gammas", sy_run_get_str(run, "gammas"), gammas, &ngamma)) != SY_OK) return s;
+    if ((s = parse_list("sigma0s", sy_run_get_str(run, "sigma0s"), sig, &nsig)) != SY_OK) return s;
+    const char *const *methods = sy_run_methods(run, &nm);
+    vae_curve curves[4 * VAE_MAXSWEEP];
+    int nc = 0;
+    for (int m = 0; m < nm; m++) {
+        if (strcmp(methods[m], "dropout") == 0)
+            return sy_fail(SY_ERR_ARG, "vae: --method dropout is not supported here");
+        int k = uses_anchor(methods[m]) ? nsig : 1;
+        for (int j = 0; j < k && nc < 4 * VAE_MAXSWEEP; j++, nc++) {
+            curves[nc].method = methods[m];
+            curves[nc].sigma0 = uses_anchor(methods[m]) ? sig[j] : c.sigma0;
+            if (uses_anchor(methods[m]))
+                snprintf(curves[nc].name, sizeof curves[nc].name, "%s-s%g", methods[m], sig[j]);
+            else
+                snprintf(curves[nc].name, sizeof curves[nc].name, "%s", methods[m]);
+        }
+    }
+    sy_dataset *train, *test;
+    if ((s = vae_data(run, &c, &train, &test)) != SY_OK) return s;
+    size_t ncfg = (size_t)nc * nbeta * ngamma;
+    double *rank = malloc(sizeof(double) * ncfg), *rec = malloc(sizeof(double) * ncfg);
+    vae_result *r = calloc(1, sizeof *r);
+    if (!rank || !rec || !r) {
+        s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+        goto out;
+    }
+    for (int bi = 0; bi < nbeta && s == SY_OK; bi++)
+        for (int gi = 0; gi < ngamma && s == SY_OK; gi++)
+            for (int m = 0; m < nc && s == SY_OK; m++) {
+                char label[160];
+                snprintf(label, sizeof label, "%s-b%g-g%g", curves[m].name, betas[bi], gammas[gi]);
+                memset(r, 0, sizeof *r);
+                s = vae_train(run, &c, curves[m].method, betas[bi], gammas[gi], curves[m].sigma0, label,
+                              "sweep.csv", train, test, r);
+                if (s != SY_OK) break;
+                record_summary(run, label, r, betas[bi], gammas[gi], &c);
+                if (uses_anchor(curves[m].method)) {
+                    char buf[32];
+                    snprintf(buf, sizeof buf, "%g", curves[m].sigma0);
+                    sy_run_summary_setting(run, label, "sigma0", buf);
+                }
+                size_t k = ((size_t)m * nbeta + bi) * ngamma + gi;
+                rank[k] = r->ev.rank;
+                rec[k] = r->ev.rec;
+                char base[4200], f[200], title[200];
+                snprintf(f, sizeof f, "recon-%s", label);
+                snprintf(title, sizeof title, "%s, beta = %g, gamma = %g (%s eta_enc)", curves[m].name, betas[bi],
+                         gammas[gi], c.learned ? "learned" : "fixed");
+                s = save_recon_grid(sy_run_path(run, f, base, sizeof base), title, test, r->recon);
+                if (s == SY_OK) {
+                    snprintf(f, sizeof f, "samples-%s", label);
+                    s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), title, r->samples, VAE_NSAMPLE,
+                                           28, 28, 8, 8, NULL, 0.0f, 1.0f);
+                }
+            }
+    if (s == SY_OK) {
+        /* Fig. 6: rank and reconstruction loss against gamma; gamma = 0 drawn at log10 = -1. */
+        double xs[VAE_MAXSWEEP];
+        for (int gi = 0; gi < ngamma; gi++) xs[gi] = gammas[gi] > 0 ? log10(gammas[gi]) : -1.0;
+        const char *xl = "log10 gamma (gamma = 0 drawn at -1)";
+        for (int bi = 0; bi < nbeta && s == SY_OK; bi++) {
+            char title[200], base[4200], f[64];
+            snprintf(title, sizeof title, "Fig. 6 left: rank of mu, beta = %g (%s, eta_enc = %g)", betas[bi],
+                     c.learned ? "learned var" : "fixed var", c.eta_enc);
+            sy_plot *p1 = sy_plot_new(title, xl, "rank of Cov(mu), 1000 test images, eig > 1e-6");
+            snprintf(title, sizeof title, "Fig. 6 right: reconstruction, beta = %g (%s, eta_enc = %g)", betas[bi],
+                     c.learned ? "learned var" : "fixed var", c.eta_enc);
+            sy_plot *p2 = sy_plot_new(title, xl, c.gaussian ? "test reconstruction loss (sq. err / 2 eta_dec)"
+                                                             : "test reconstruction loss (BCE, nats per image)");
+            if (!p1 || !p2) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+            for (int m = 0; m < nc && s == SY_OK; m++) {
+                size_t k = ((size_t)m * nbeta + bi) * ngamma;
+                char lab[96];
+                if (uses_anchor(curves[m].method))
+                    snprintf(lab, sizeof lab, "%s sigma0=%g", curves[m].method, curves[m].sigma0);
+                else
+                    snprintf(lab, sizeof lab, "%s", curves[m].method);
+                s = sy_plot_series(p1, lab, xs, rank + k, ngamma, SY_PLOT_LINE_POINTS);
+                if (s == SY_OK) s = sy_plot_series(p2, lab, xs, rec + k, ngamma, SY_PLOT_LINE_POINTS);
+            }
+            sy_plot_yrange(p1, 0, VAE_Z + 5);
+            snprintf(f, sizeof f, "fig6-rank-b%g", betas[bi]);
+            if (s == SY_OK) s = sy_plot_save(p1, sy_run_path(run, f, base, sizeof base));
+            snprintf(f, sizeof f, "fig6-rec-b%g", betas[bi]);
+            if (s == SY_OK) s = sy_plot_save(p2, sy_run_path(run, f, base, sizeof base));
+            sy_plot_free(p1);
+            sy_plot_free(p2);
+        }
+    }
+out:
+    free(r);
+    free(rank);
+    free(rec);
+    sy_dataset_free(train);
+    sy_dataset_free(test);
+    return s;
+}
+
+const sy_experiment sy_exp_vae = {
+    .name = "vae",
+    .figure = "Figs. 6-7",
+    .summary = "beta-VAE on Fashion-MNIST, decay on the encoder only: posterior collapse (low-rank mu) vs syre",
+    .flags = vae_flags,
+    .run = vae_run,
+    .reproduce_id = "fig6",
+    .reproduce = vae_reproduce,
+};
