@@ -9,6 +9,7 @@
     X(toy) \
     X(reparam) \
     X(vae) \
+    X(continual) \
     X(collapse) \
     X(quartic) \
     X(lowcap) \

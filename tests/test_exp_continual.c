@@ -1,0 +1,143 @@
+/* Experiment `continual` (Fig. 9) at its quick scale, through the registry:
+ * 4 permuted-MNIST tasks, 6000 training / 2000 test images each, 1 epoch per
+ * task, SGD lr 0.1, weight decay 0.01, for vanilla, syre, l2init and
+ * shrink-and-perturb. What the quick scale shows (seed 1, measured): every
+ * method learns every new task (syre 0.88, 0.64, 0.65, 0.68 test accuracy;
+ * chance 0.1); the conv2 output starts at full rank 320 and vanilla's falls
+ * to 265 by task 4 as features die at the task switches (seeds 2-5: 214 to
+ * 288); forgetting (mean
+ * accuracy over all tasks seen, 0.38) is far below plasticity (accuracy on
+ * the new task, 0.73); shrink-and-perturb shrinks the weights (norm 4.3 vs
+ * 7.5). At this scale syre's rank falls as much as vanilla's (262): the
+ * difference the paper reports needs many more decay steps per task, so it is
+ * not asserted here (see docs/results/continual.md). Also: bad flag values
+ * are refused by name. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syre/syre.h"
+
+static char tmpdir[256];
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/syre-test-continual-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static double val(const sy_run *run, const char *method, const char *key)
+{
+    double v = sy_run_summary_value(run, method, key);
+    if (!isfinite(v)) fail_msg("%s: no finite '%s' in the summary", method, key);
+    return v;
+}
+
+static void test_quick_claim(void **state)
+{
+    (void)state;
+    const sy_experiment *exp = sy_experiment_find("continual");
+    assert_non_null(exp);
+    const char *argv[] = {"--quick", "--out", tmpdir, "--threads", "1", "--name", "quick"};
+    sy_run *run = NULL;
+    assert_int_equal(sy_run_parse(&run, exp, 7, (char **)argv), SY_OK);
+    assert_int_equal(sy_run_start(run), SY_OK);
+    sy_status s = exp->run(run);
+    if (s != SY_OK) fail_msg("continual --quick failed: %s", sy_last_error());
+    assert_int_equal(sy_run_finish(run), SY_OK);
+
+    const char *methods[4] = {"vanilla", "syre", "l2init", "shrink-perturb"};
+    const int tasks = 4;
+    for (int m = 0; m < 4; m++) {
+        printf("# continual quick %-14s acc", methods[m]);
+        for (int t = 1; t <= tasks; t++) {
+            char ka[48], kr[48];
+            snprintf(ka, sizeof ka, "test_acc task %d", t);
+            snprintf(kr, sizeof kr, "rank_conv2 task %d", t);
+            double a = val(run, methods[m], ka), r = val(run, methods[m], kr);
+            printf(" %.3f/%g", a, r);
+            /* logged for every task and method, in range */
+            assert_true(a >= 0 && a <= 1);
+            assert_true(r >= 0 && r <= 320);
+            /* every method learns every new task well above chance (0.1) */
+            assert_true(a > 0.4);
+        }
+        printf("  avg all tasks %.3f, erank %.1f, dead %g, |theta| %.2f\n", val(run, methods[m], "avg_acc_all_tasks"),
+               val(run, methods[m], "effective_rank"), val(run, methods[m], "dead_units"),
+               val(run, methods[m], "weight_norm"));
+        /* a 5th task was never run */
+        assert_true(isnan(sy_run_summary_value(run, methods[m], "test_acc task 5")));
+    }
+    /* syre learns each new task (measured >= 0.64) */
+    for (int t = 1; t <= tasks; t++) {
+        char ka[48];
+        snprintf(ka, sizeof ka, "test_acc task %d", t);
+        assert_true(val(run, "syre", ka) > 0.5);
+    }
+    assert_true(val(run, "syre", "test_acc_task1") > 0.8); /* MNIST itself: 0.876 */
+    /* the conv2 output starts at (nearly) full rank and vanilla's falls: 320
+     * -> 265 (seeds 2-5: drops of 46, 59, 84, 32 to 274, 261, 214, 288) */
+    double r1 = val(run, "vanilla", "rank_conv2_task1"), r4 = val(run, "vanilla", "rank_conv2");
+    assert_true(r1 >= 290);
+    assert_true(r4 <= 300);
+    assert_true(r4 <= r1 - 20);
+    assert_true(val(run, "vanilla", "dead_units") >= 10); /* 30 dead features */
+    /* forgetting is measured apart from plasticity: old tasks are lost */
+    assert_true(val(run, "vanilla", "avg_acc_all_tasks") < val(run, "vanilla", "test_acc") - 0.15);
+    /* shrink-and-perturb did shrink at the boundaries (4.3 vs 7.5) */
+    assert_true(val(run, "shrink-perturb", "weight_norm") < 0.8 * val(run, "vanilla", "weight_norm"));
+    sy_run_free(run);
+}
+
+static void expect_refused(const char *flag, const char *value)
+{
+    const sy_experiment *exp = sy_experiment_find("continual");
+    char opt[64];
+    snprintf(opt, sizeof opt, "--%s", flag);
+    const char *argv[] = {"--quick", opt, value, "--out", tmpdir};
+    sy_run *run = NULL;
+    assert_int_equal(sy_run_parse(&run, exp, 5, (char **)argv), SY_ERR_ARG);
+    assert_null(run);
+    if (!strstr(sy_last_error(), flag)) fail_msg("message '%s' does not name --%s", sy_last_error(), flag);
+}
+
+static void test_bad_flags(void **state)
+{
+    (void)state;
+    expect_refused("gamma", "-0.1");
+    expect_refused("sp-lambda", "1.5");
+    expect_refused("sp-noise", "-1");
+    expect_refused("tasks", "0");
+    expect_refused("epochs", "0");
+    expect_refused("lr", "0");
+    expect_refused("momentum", "1");
+    expect_refused("rank-n", "1");
+    expect_refused("test-n", "20000");
+    expect_refused("method", "bogus");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_quick_claim),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
