@@ -6,14 +6,14 @@
 #define SYRE_EXPERIMENTS_LIST_H
 
 #define SY_EXPERIMENTS(X) \
-    X(toy) \
+    X(lowcap) \
+    X(quartic) \
+    X(ridge) \
     X(reparam) \
+    X(collapse) \
     X(vae) \
     X(continual) \
-    X(collapse) \
-    X(quartic) \
-    X(lowcap) \
-    X(ridge) \
+    X(toy) \
     /* end of list: add new experiments above this line */
 
 #endif
