@@ -21,7 +21,7 @@ static const sy_flag_spec toy_flags[] = {
     {"method", "methods: vanilla (decay to 0), syre, syre-ar, l2init (anchor = init = 0), none", "vanilla,syre",
      SY_FLAG_METHODS, 0, 0},
     {"lr", NULL, "0.1", SY_FLAG_DOUBLE, 0, 10},
-    {"gamma", NULL, "0.01", SY_FLAG_DOUBLE, 0, 100},
+    {"gamma", "weight decay: gradient += gamma (theta - anchor), as PyTorch's weight_decay", "0.02", SY_FLAG_DOUBLE, 0, 100},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -53,7 +53,8 @@ static sy_status toy_run(sy_run *run)
     sy_status s = SY_OK;
     for (int m = 0; m < nm && s == SY_OK; m++) {
         const char *meth = methods[m];
-        /* The anchor and decay diagonal of the decay term gamma*(phi-a)^T D (phi-a). */
+        /* Anchor and decay diagonal; gamma is a weight-decay coefficient as
+         * everywhere in syre (gradient += gamma D (phi - a), Eq. 2's gamma / 2). */
         double anchor[2] = {0, 0}, D[2] = {1, 1}, g = gamma;
         if (strcmp(meth, "syre") == 0 || strcmp(meth, "syre-ar") == 0) {
             sy_rng ar = sy_rng_make(seed, SY_STREAM_ANCHOR, 0);
@@ -88,7 +89,7 @@ static sy_status toy_run(sy_run *run)
             double vals[3] = {loss, t[0], t[1]};
             if ((s = sy_run_log(run, meth, it, 3, names, vals)) != SY_OK) break;
             if (it == steps) break;
-            for (int k = 0; k < 2; k++) t[k] -= lr * (gr[k] + 2 * g * D[k] * (t[k] - anchor[k]));
+            for (int k = 0; k < 2; k++) t[k] -= lr * (gr[k] + g * D[k] * (t[k] - anchor[k]));
             if (!isfinite(t[0]) || !isfinite(t[1])) {
                 s = sy_fail(SY_ERR_NUMERIC, "toy: %s diverged at step %ld (lower --lr)", meth, it);
                 break;

@@ -81,7 +81,7 @@ static const sy_flag_spec common_flags[] = {
     {"threads", "CPU threads for OpenMP and OpenBLAS (0 = all cores)", "0", SY_FLAG_INT, 0, 4096},
     {"quick", "small, fast scale (what the test suite runs)", "0", SY_FLAG_BOOL, 0, 0},
     {"method", "methods to compare, repeatable or comma-separated: " SY_METHOD_NAMES, "vanilla,syre", SY_FLAG_METHODS, 0, 0},
-    {"gamma", "decay strength gamma (toward 0 for vanilla, toward theta0 for syre)", "0.01", SY_FLAG_DOUBLE, 0, 1e6},
+    {"gamma", "weight decay, as PyTorch's weight_decay: gradient += gamma (phi - anchor); anchor 0 for vanilla, theta0 for syre", "0.01", SY_FLAG_DOUBLE, 0, 1e6},
     {"sigma0", "anchor scale, relative: std of theta0 = sigma0/sqrt(fan_in)", "0.01", SY_FLAG_DOUBLE, 0, 100},
     {"eps", "syre-ar: D_ii ~ U(1-eps, 1+eps)", "0.1", SY_FLAG_DOUBLE, 0, 0.999},
     {"lr", "learning rate", "0.01", SY_FLAG_DOUBLE, 0, 1e4},
