@@ -26,22 +26,7 @@
 
 #include "syre/syre.h"
 
-static char tmpdir[256];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/syre-test-continual-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "exp_harness.h"
 
 static double val(const sy_run *run, const char *method, const char *key)
 {
@@ -106,17 +91,7 @@ static void test_quick_claim(void **state)
     sy_run_free(run);
 }
 
-static void expect_refused(const char *flag, const char *value)
-{
-    const sy_experiment *exp = sy_experiment_find("continual");
-    char opt[64];
-    snprintf(opt, sizeof opt, "--%s", flag);
-    const char *argv[] = {"--quick", opt, value, "--out", tmpdir};
-    sy_run *run = NULL;
-    assert_int_equal(sy_run_parse(&run, exp, 5, (char **)argv), SY_ERR_ARG);
-    assert_null(run);
-    if (!strstr(sy_last_error(), flag)) fail_msg("message '%s' does not name --%s", sy_last_error(), flag);
-}
+static void expect_refused(const char *flag, const char *value) { expect_flag_refused("continual", flag, value); }
 
 static void test_bad_flags(void **state)
 {

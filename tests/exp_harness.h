@@ -1,0 +1,44 @@
+/* Shared by the experiment tests (tests/test_exp_*.c): a temporary output
+ * directory per test binary, and the check that a bad flag value is refused
+ * before any work, with a message naming the flag. */
+#ifndef SYRE_TEST_EXP_HARNESS_H
+#define SYRE_TEST_EXP_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syre/syre.h"
+
+static char tmpdir[256];
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/syre-test-exp-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown_dir(void **state)
+{
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* `syre run EXP --quick --FLAG VALUE` must fail to parse, naming the flag. */
+static void expect_flag_refused(const char *exp_name, const char *flag, const char *value)
+{
+    const sy_experiment *exp = sy_experiment_find(exp_name);
+    assert_non_null(exp);
+    char opt[64];
+    snprintf(opt, sizeof opt, "--%s", flag);
+    const char *argv[] = {"--quick", opt, value, "--out", tmpdir};
+    sy_run *run = NULL;
+    assert_int_equal(sy_run_parse(&run, exp, 5, (char **)argv), SY_ERR_ARG);
+    assert_null(run);
+    if (!strstr(sy_last_error(), flag)) fail_msg("message '%s' does not name --%s", sy_last_error(), flag);
+}
+
+#endif
