@@ -27,6 +27,25 @@ static int teardown_dir(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* `syre run EXP --quick --threads 1 --name NAME [extra...]` in tmpdir, run to
+ * the end; returns the finished run (the caller frees it). */
+static sy_run *run_quick_exp(const char *exp_name, const char *run_name, int n_extra, const char **extra)
+{
+    const sy_experiment *exp = sy_experiment_find(exp_name);
+    assert_non_null(exp);
+    const char *argv[32] = {"--quick", "--out", tmpdir, "--threads", "1", "--name", run_name};
+    int argc = 7;
+    assert_true(n_extra <= 32 - argc);
+    for (int i = 0; i < n_extra; i++) argv[argc++] = extra[i];
+    sy_run *run = NULL;
+    assert_int_equal(sy_run_parse(&run, exp, argc, (char **)argv), SY_OK);
+    assert_int_equal(sy_run_start(run), SY_OK);
+    sy_status s = exp->run(run);
+    if (s != SY_OK) fail_msg("%s --quick (%s) failed: %s", exp_name, run_name, sy_last_error());
+    assert_int_equal(sy_run_finish(run), SY_OK);
+    return run;
+}
+
 /* `syre run EXP --quick --FLAG VALUE` must fail to parse, naming the flag. */
 static void expect_flag_refused(const char *exp_name, const char *flag, const char *value)
 {

@@ -38,15 +38,7 @@ static double val(const sy_run *run, const char *method, const char *key)
 static void test_quick_claim(void **state)
 {
     (void)state;
-    const sy_experiment *exp = sy_experiment_find("continual");
-    assert_non_null(exp);
-    const char *argv[] = {"--quick", "--out", tmpdir, "--threads", "1", "--name", "quick"};
-    sy_run *run = NULL;
-    assert_int_equal(sy_run_parse(&run, exp, 7, (char **)argv), SY_OK);
-    assert_int_equal(sy_run_start(run), SY_OK);
-    sy_status s = exp->run(run);
-    if (s != SY_OK) fail_msg("continual --quick failed: %s", sy_last_error());
-    assert_int_equal(sy_run_finish(run), SY_OK);
+    sy_run *run = run_quick_exp("continual", "quick", 0, NULL);
 
     const char *methods[4] = {"vanilla", "syre", "l2init", "shrink-perturb"};
     const int tasks = 4;

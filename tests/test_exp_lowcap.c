@@ -38,15 +38,8 @@ static double val(const sy_run *run, const char *col, const char *what, double f
 static void test_quick_claim(void **state)
 {
     (void)state;
-    const sy_experiment *exp = sy_experiment_find("lowcap");
-    assert_non_null(exp);
-    const char *argv[] = {"--quick", "--out", tmpdir, "--threads", "1", "--name", "quick", "--optim", "both"};
-    sy_run *run = NULL;
-    assert_int_equal(sy_run_parse(&run, exp, 9, (char **)argv), SY_OK);
-    assert_int_equal(sy_run_start(run), SY_OK);
-    sy_status s = exp->run(run);
-    if (s != SY_OK) fail_msg("lowcap --quick failed: %s", sy_last_error());
-    assert_int_equal(sy_run_finish(run), SY_OK);
+    const char *both[] = {"--optim", "both"};
+    sy_run *run = run_quick_exp("lowcap", "quick", 2, both);
 
     const double fr[4] = {0, 0.9, 0.99, 1};
     const int init_distinct[4] = {200, 21, 3, 1};

@@ -27,22 +27,7 @@
 
 #include "exp_harness.h"
 
-/* Run quartic --quick with extra flags; returns the finished run (caller frees). */
-static sy_run *run_quick(const char *name, int n_extra, const char **extra)
-{
-    const sy_experiment *exp = sy_experiment_find("quartic");
-    assert_non_null(exp);
-    const char *argv[24] = {"--quick", "--out", tmpdir, "--threads", "1", "--name", name};
-    int argc = 7;
-    for (int i = 0; i < n_extra; i++) argv[argc++] = extra[i];
-    sy_run *run = NULL;
-    assert_int_equal(sy_run_parse(&run, exp, argc, (char **)argv), SY_OK);
-    assert_int_equal(sy_run_start(run), SY_OK);
-    sy_status s = exp->run(run);
-    if (s != SY_OK) fail_msg("quartic --quick (%s) failed: %s", name, sy_last_error());
-    assert_int_equal(sy_run_finish(run), SY_OK);
-    return run;
-}
+static sy_run *run_quick(const char *name, int n, const char **extra) { return run_quick_exp("quartic", name, n, extra); }
 
 static double val(const sy_run *run, const char *method, const char *key)
 {

@@ -25,15 +25,7 @@
 static void test_quick_claim(void **state)
 {
     (void)state;
-    const sy_experiment *exp = sy_experiment_find("reparam");
-    assert_non_null(exp);
-    const char *argv[] = {"--quick", "--out", tmpdir, "--threads", "1", "--name", "quick"};
-    sy_run *run = NULL;
-    assert_int_equal(sy_run_parse(&run, exp, 7, (char **)argv), SY_OK);
-    assert_int_equal(sy_run_start(run), SY_OK);
-    sy_status s = exp->run(run);
-    if (s != SY_OK) fail_msg("reparam --quick failed: %s", sy_last_error());
-    assert_int_equal(sy_run_finish(run), SY_OK);
+    sy_run *run = run_quick_exp("reparam", "quick", 0, NULL);
 
     double dv = sy_run_summary_value(run, "vanilla", "dead_units");
     double dw = sy_run_summary_value(run, "wfix", "dead_units");
