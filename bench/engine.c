@@ -50,11 +50,7 @@ static int build(model_t *m, const char *model)
         h = sy_linear(g, h, "fc4", 10);
     } else {
         m->x = sy_input(g, "x", sy_shape_of(4, BATCH, 1, 28, 28));
-        h = sy_relu(g, sy_maxpool2d(g, sy_conv2d_layer(g, m->x, "conv1", 10, 5, 1, 0, 1), 2, 2));
-        h = sy_relu(g, sy_maxpool2d(g, sy_conv2d_layer(g, h, "conv2", 20, 5, 1, 0, 1), 2, 2));
-        h = sy_flatten(g, h);
-        h = sy_relu(g, sy_linear(g, h, "fc1", 50));
-        h = sy_linear(g, h, "fc2", 10);
+        h = sy_mnist_cnn(g, m->x, NULL);
     }
     m->y = sy_input(g, "y", sy_shape_of(1, BATCH));
     m->loss = sy_softmax_ce(g, h, m->y);

@@ -99,16 +99,12 @@ typedef struct {
 
 static sy_var cnn(sy_graph *g, sy_var x, sy_var *f1, sy_var *f2, sy_var *h1)
 {
-    sy_var h = sy_conv2d_layer(g, x, "conv1", 10, 5, 1, 0, 1);
-    h = sy_relu(g, sy_maxpool2d(g, h, 2, 2));
-    if (f1) *f1 = sy_flatten(g, h);
-    h = sy_conv2d_layer(g, h, "conv2", 20, 5, 1, 0, 1);
-    h = sy_relu(g, sy_maxpool2d(g, h, 2, 2));
-    h = sy_flatten(g, h);
-    if (f2) *f2 = h;
-    h = sy_relu(g, sy_linear(g, h, "fc1", H1));
-    if (h1) *h1 = h;
-    return sy_linear(g, h, "fc2", NCLS);
+    sy_mnist_cnn_taps t;
+    sy_var y = sy_mnist_cnn(g, x, &t);
+    if (f1) *f1 = t.conv1;
+    if (f2) *f2 = t.conv2;
+    if (h1) *h1 = t.fc1;
+    return y;
 }
 
 static sy_status build(cont_ctx *c)

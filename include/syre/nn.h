@@ -30,6 +30,19 @@ sy_var sy_activation(sy_graph *g, sy_var x, sy_act act);
  * output; `act` after every layer but the last. Layers are "<name>.0", ... */
 sy_var sy_mlp(sy_graph *g, sy_var x, const char *name, const int *sizes, int n_sizes, sy_act act);
 
+/* Feature nodes of sy_mnist_cnn, for diagnostics (any pointer may be NULL). */
+typedef struct {
+    sy_var conv1; /* after conv1, pool, relu, flattened: [N, 1440] */
+    sy_var conv2; /* after conv2, pool, relu, flattened: [N, 320] */
+    sy_var fc1;   /* after fc1 and relu: [N, 50] */
+} sy_mnist_cnn_taps;
+
+/* The paper's MNIST CNN (continual learning, C.6): conv(1->10, k5) - maxpool2 -
+ * relu - conv(10->20, k5) - maxpool2 - relu - fc(320->50) - relu - fc(50->10),
+ * x [N,1,28,28] -> logits [N,10]; parameters conv1, conv2, fc1, fc2 (PyTorch's
+ * names for the same model). taps may be NULL. */
+sy_var sy_mnist_cnn(sy_graph *g, sy_var x, sy_mnist_cnn_taps *taps);
+
 #ifdef __cplusplus
 }
 #endif

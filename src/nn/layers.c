@@ -75,3 +75,14 @@ sy_var sy_mlp(sy_graph *g, sy_var x, const char *name, const int *sizes, int n_s
     }
     return x;
 }
+
+sy_var sy_mnist_cnn(sy_graph *g, sy_var x, sy_mnist_cnn_taps *taps)
+{
+    sy_var h = sy_relu(g, sy_maxpool2d(g, sy_conv2d_layer(g, x, "conv1", 10, 5, 1, 0, 1), 2, 2));
+    if (taps) taps->conv1 = sy_flatten(g, h);
+    h = sy_flatten(g, sy_relu(g, sy_maxpool2d(g, sy_conv2d_layer(g, h, "conv2", 20, 5, 1, 0, 1), 2, 2)));
+    if (taps) taps->conv2 = h;
+    h = sy_relu(g, sy_linear(g, h, "fc1", 50));
+    if (taps) taps->fc1 = h;
+    return sy_linear(g, h, "fc2", 10);
+}
