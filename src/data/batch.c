@@ -6,6 +6,7 @@
 #include "syre/data.h"
 #include "syre/dist.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +37,11 @@ sy_status sy_batcher_new(const sy_dataset *d, sy_batcher_opts opts, sy_batcher *
     size_t nr = opts.replicate ? 1 : (size_t)sy_dist_size();
     if (nr > 1) {
         size_t local;
-        if (sy_dist_local_batch(opts.batch, &local) != SY_OK)
-            return sy_fail(SY_ERR_ARG, "batcher over %s: %s", d->name, sy_last_error());
+        if (sy_dist_local_batch(opts.batch, &local) != SY_OK) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", sy_last_error());
+            return sy_fail(SY_ERR_ARG, "batcher over %s: %s", d->name, why);
+        }
         size_t tail = d->n % opts.batch;
         if (!opts.drop_last && tail % nr != 0)
             return sy_fail(SY_ERR_ARG,

@@ -177,8 +177,11 @@ sy_status sy_run_start(sy_run *run)
                            "as a single process (without mpirun, or with -np 1)",
                            run->exp->name);
         size_t local;
-        if (sy_dist_local_batch((size_t)sy_run_get_int(run, "batch"), &local) != SY_OK)
-            return sy_fail(SY_ERR_ARG, "%s: --batch: %s", run->exp->name, sy_last_error());
+        if (sy_dist_local_batch((size_t)sy_run_get_int(run, "batch"), &local) != SY_OK) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", sy_last_error());
+            return sy_fail(SY_ERR_ARG, "--batch: %s", why);
+        }
     }
     int threads = (int)sy_run_get_int(run, "threads");
     if (threads == 0 && nranks > 1) threads = sy_dist_default_threads();
