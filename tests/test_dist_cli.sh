@@ -22,6 +22,8 @@ if [ ! -e "$src/data/mnist" ] && [ -z "${SYRE_DATA:-}" ]; then
   echo "SKIP test_dist_cli: no MNIST under $src/data (scripts/get-data.sh)"
   exit 77
 fi
+# Under LeakSanitizer: full malloc stacks, so tests/lsan.supp can name Open MPI.
+if [ -n "${LSAN_OPTIONS:-}" ]; then export LSAN_OPTIONS="$LSAN_OPTIONS:fast_unwind_on_malloc=0"; fi
 mpi=("$mpiexec" --oversubscribe -np 2)
 [ "$(id -u)" = 0 ] && mpi=("$mpiexec" --allow-run-as-root --oversubscribe -np 2)
 out=$(mktemp -d /tmp/syre-dist-cli-XXXXXX)
