@@ -65,6 +65,7 @@ static void usage(FILE *f)
             fputc('\n', f);
     }
     fprintf(f, "\nSee `syre list` for experiments and `syre help EXP` for their flags.\n");
+    fprintf(f, "Data-parallel over MPI: mpirun -np N syre run EXP --batch B (B a multiple of N; docs/distributed.md).\n");
 }
 
 static int fail_status(sy_status s) { return s == SY_ERR_ARG ? 2 : 1; }
