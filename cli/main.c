@@ -3,11 +3,13 @@
  * come from the library's registry (experiments/list.h). Exit status: 0 ok,
  * 1 a run or benchmark failed, 2 bad command line. */
 #define _POSIX_C_SOURCE 200809L
+#include "syre/dist.h"
 #include "syre/experiment.h"
 #include "syre/syre.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -63,6 +65,7 @@ static void usage(FILE *f)
             fputc('\n', f);
     }
     fprintf(f, "\nSee `syre list` for experiments and `syre help EXP` for their flags.\n");
+    fprintf(f, "Data-parallel over MPI: mpirun -np N syre run EXP --batch B (B a multiple of N; docs/distributed.md).\n");
 }
 
 static int fail_status(sy_status s) { return s == SY_ERR_ARG ? 2 : 1; }
@@ -94,24 +97,66 @@ static int wants_help(int argc, char **argv)
     return 0;
 }
 
-/* Parse, start, run (or reproduce), finish: the shared path of run and reproduce. */
+/* Under `mpirun -np N` (syre/dist.h) ranks other than 0 print nothing
+ * (SYRE_DIST_VERBOSE=1 keeps their output) except their own errors, which go
+ * to the real stderr kept here. */
+static int rank_err_fd = -1;
+
+static void quiet_other_ranks(void)
+{
+    if (sy_dist_is_root() || (getenv("SYRE_DIST_VERBOSE") && strcmp(getenv("SYRE_DIST_VERBOSE"), "1") == 0))
+        return;
+    fflush(stdout);
+    fflush(stderr);
+    int null = open("/dev/null", O_WRONLY);
+    if (null < 0) return;
+    rank_err_fd = dup(STDERR_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    close(null);
+}
+
+static void rank_error(const char *what, const char *msg)
+{
+    char rank[48] = "";
+    if (sy_dist_size() > 1) snprintf(rank, sizeof rank, " (rank %d of %d)", sy_dist_rank(), sy_dist_size());
+    dprintf(rank_err_fd >= 0 ? rank_err_fd : STDERR_FILENO, "%s%s: %s\n", what, rank, msg);
+}
+
+/* Parse, start, run (or reproduce), finish: the shared path of run and
+ * reproduce. Under mpirun every rank comes here: a failure that all ranks
+ * share (options, the run directory) ends them all normally; a failure of a
+ * training run may strike one rank while the others wait in a collective,
+ * so it ends the whole job (MPI_Abort). */
 static int execute(const sy_experiment *exp, int reproduce, int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
         sy_experiment_print_help(exp, stdout);
         return 0;
     }
+    if (sy_dist_init() != SY_OK) {
+        fprintf(stderr, "syre: %s\n", sy_last_error());
+        return 1;
+    }
+    quiet_other_ranks();
     sy_run *run;
     sy_status s = sy_run_parse(&run, exp, argc, argv);
-    if (s != SY_OK) {
-        fprintf(stderr, "syre: %s\n", sy_last_error());
-        return 2;
+    if (s == SY_OK && (s = sy_run_start(run)) != SY_OK) sy_run_free(run);
+    if (s != SY_OK) { /* the same on every rank: rank 0 says it */
+        if (sy_dist_is_root()) fprintf(stderr, "syre %s: %s\n", exp->name, sy_last_error());
+        sy_dist_finalize();
+        return fail_status(s);
     }
-    s = sy_run_start(run);
-    if (s == SY_OK) s = reproduce ? exp->reproduce(run) : exp->run(run);
+    s = reproduce ? exp->reproduce(run) : exp->run(run);
     if (s == SY_OK) s = sy_run_finish(run);
-    if (s != SY_OK) fprintf(stderr, "syre %s: %s\n", exp->name, sy_last_error());
+    if (s != SY_OK) {
+        char what[96];
+        snprintf(what, sizeof what, "syre %s", exp->name);
+        rank_error(what, sy_last_error());
+        if (sy_dist_size() > 1) sy_dist_abort(fail_status(s));
+    }
     sy_run_free(run);
+    sy_dist_finalize();
     return s == SY_OK ? 0 : fail_status(s);
 }
 

@@ -481,6 +481,7 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
             s = sy_fail(s, "collapse: %s diverged in epoch %ld (%s; lower --lr)", label, ep + 1, why);
             break;
         }
+        lsum = sy_dist_mean(lsum); /* mpirun: the global batches' mean loss */
         if ((s = eval_all(m, c, alpha, r)) != SY_OK) break;
         r->h_acc_train[ep] = r->train_acc;
         r->h_acc_test[ep] = r->test_acc;
@@ -630,7 +631,7 @@ static sy_status col_run(sy_run *run)
     }
     double gamma = sy_run_get_double(run, "gamma"), alpha = sy_run_get_double(run, "alpha");
     col_model m;
-    if ((s = model_new(&m, (int)c.batch, c.rank_n)) != SY_OK) {
+    if ((s = model_new(&m, (int)c.batch / sy_dist_size(), c.rank_n)) != SY_OK) {
         cfg_free(&c);
         return s;
     }
@@ -860,7 +861,7 @@ static sy_status col_reproduce(sy_run *run)
     parse_list("alphas", sy_run_get_str(run, "alphas"), 0, 1, alphas, &na);
     double sweep_alpha = sy_run_get_double(run, "sweep-alpha"), sweep_gamma = sy_run_get_double(run, "sweep-gamma");
     col_model m;
-    if ((s = model_new(&m, (int)c.batch, c.rank_n)) != SY_OK) {
+    if ((s = model_new(&m, (int)c.batch / sy_dist_size(), c.rank_n)) != SY_OK) {
         cfg_free(&c);
         return s;
     }
@@ -928,4 +929,5 @@ const sy_experiment sy_exp_collapse = {
     .run = col_run,
     .reproduce_id = "fig4,fig5",
     .reproduce = col_reproduce,
+    .data_parallel = 1,
 };

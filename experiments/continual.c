@@ -113,8 +113,10 @@ static sy_status build(cont_ctx *c)
     c->gt = sy_graph_new(c->ps);
     c->ge = sy_graph_new(c->ps);
     if (!c->ps || !c->gt || !c->ge) return sy_fail(SY_ERR_NOMEM, "continual: out of memory");
-    c->tx = sy_input(c->gt, "x", sy_shape_of(4, c->batch, 1, 28, 28));
-    c->ty = sy_input(c->gt, "y", sy_shape_of(1, c->batch));
+    /* Under mpirun the training graph holds this rank's shard of each batch. */
+    int lb = c->batch / sy_dist_size();
+    c->tx = sy_input(c->gt, "x", sy_shape_of(4, lb, 1, 28, 28));
+    c->ty = sy_input(c->gt, "y", sy_shape_of(1, lb));
     c->tlogits = cnn(c->gt, c->tx, NULL, NULL, NULL);
     c->tloss = sy_softmax_ce(c->gt, c->tlogits, c->ty);
     sy_status s = sy_graph_compile(c->gt);
@@ -375,6 +377,11 @@ static sy_status run_method(sy_run *run, cont_ctx *c, const char *meth, const ch
             if (s != SY_OK) {
                 s = sy_fail(s, "continual: %s, task %d, epoch %d: %s", rec_name, t + 1, e + 1, sy_last_error());
                 break;
+            }
+            { /* mpirun: the epoch's loss and accuracy over every rank's shards */
+                double tot[3] = {loss_sum, corr, (double)seen};
+                if ((s = sy_dist_sum(tot, 3)) != SY_OK) break;
+                loss_sum = tot[0], corr = tot[1], seen = (size_t)tot[2];
             }
             const char *en[3] = {"task", "train_loss", "train_acc"};
             double ev[3] = {t + 1, loss_sum / (double)seen, corr / (double)seen};
@@ -730,4 +737,5 @@ const sy_experiment sy_exp_continual = {
     .run = cont_run,
     .reproduce_id = "fig9",
     .reproduce = cont_reproduce,
+    .data_parallel = 1,
 };

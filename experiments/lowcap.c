@@ -319,6 +319,7 @@ static void lc_result_free(lc_result *r)
  * can still draw it. */
 static sy_status lc_curve_save(const char *path, const lc_result *r)
 {
+    if (!sy_dist_is_root()) return SY_OK; /* mpirun: rank 0 keeps the record */
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
@@ -416,9 +417,10 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
             if ((s = sy_graph_backward(m->g, m->loss)) != SY_OK) goto done;
             if ((s = sy_optimizer_step(opt)) != SY_OK) goto done;
             if (acc_n == c->log_every || (t == 0)) {
-                if (R->npts < cap) R->it[R->npts] = (double)t, R->loss[R->npts++] = acc_loss / acc_n;
+                double bl = sy_dist_mean(acc_loss / acc_n); /* the global batches' loss under mpirun */
+                if (R->npts < cap) R->it[R->npts] = (double)t, R->loss[R->npts++] = bl;
                 const char *names[2] = {"fraction", "batch_loss"};
-                double vals[2] = {frac, acc_loss / acc_n};
+                double vals[2] = {frac, bl};
                 if ((s = sy_run_log_to(run, "curve.csv", label, t, 2, names, vals)) != SY_OK) goto done;
                 acc_loss = 0, acc_n = 0;
             }
@@ -536,7 +538,8 @@ static sy_status lc_sweep(sy_run *run, int reproduce)
     lc_data D;
     if ((s = lc_data_load(run, &c, &D)) != SY_OK) return s;
     lc_net net;
-    if ((s = lc_net_build(&net, c.hidden, c.batch)) != SY_OK) {
+    /* The training graph holds this rank's shard: --batch over the ranks. */
+    if ((s = lc_net_build(&net, c.hidden, c.batch / sy_dist_size())) != SY_OK) {
         lc_net_free(&net);
         lc_data_free(&D);
         return s;
@@ -618,4 +621,5 @@ const sy_experiment sy_exp_lowcap = {
     .run = lowcap_run,
     .reproduce_id = "fig1",
     .reproduce = lowcap_reproduce,
+    .data_parallel = 1,
 };

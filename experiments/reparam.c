@@ -216,7 +216,12 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
         s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
         goto done;
     }
-    if ((s = rp_net_build(ps, b, d, c->init_std, &tr)) != SY_OK) goto done;
+    /* Under mpirun each rank trains on its contiguous shard [r0, r0 + bl) of
+     * every global batch (the graph holds bl rows); the optimizer averages. */
+    size_t r0, rn;
+    sy_dist_shard((size_t)b, &r0, &rn);
+    const int bl = (int)rn;
+    if ((s = rp_net_build(ps, bl, d, c->init_std, &tr)) != SY_OK) goto done;
     if ((s = rp_net_build(ps, c->n, d, c->init_std, &ev)) != SY_OK) goto done;
     if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
@@ -267,13 +272,14 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
             sy_rng_shuffle(&r, perm, (size_t)c->n);
             pos = 0;
         }
-        for (int j = 0; j < b; j++) {
-            memcpy(bx + (size_t)j * d, D->xtr + (size_t)perm[pos + j] * d, sizeof(float) * d);
-            by[j] = D->ytr[perm[pos + j]];
+        for (int j = 0; j < bl; j++) {
+            int k = perm[pos + (int)r0 + j];
+            memcpy(bx + (size_t)j * d, D->xtr + (size_t)k * d, sizeof(float) * d);
+            by[j] = D->ytr[k];
         }
         pos += b;
-        if ((s = sy_graph_feed(tr.g, tr.x, bx, (size_t)b * d)) != SY_OK) goto done;
-        if ((s = sy_graph_feed(tr.g, tr.y, by, (size_t)b)) != SY_OK) goto done;
+        if ((s = sy_graph_feed(tr.g, tr.x, bx, (size_t)bl * d)) != SY_OK) goto done;
+        if ((s = sy_graph_feed(tr.g, tr.y, by, (size_t)bl)) != SY_OK) goto done;
         if ((s = sy_graph_forward(tr.g)) != SY_OK) {
             s = sy_fail(SY_ERR_NUMERIC, "reparam: %s diverged at step %ld (lower --lr): %s", label, t,
                         sy_last_error());
@@ -507,4 +513,5 @@ const sy_experiment sy_exp_reparam = {
     .run = reparam_run,
     .reproduce_id = "fig3-right",
     .reproduce = reparam_reproduce,
+    .data_parallel = 1,
 };

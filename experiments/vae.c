@@ -276,9 +276,11 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     sy_optimizer *opt = NULL;
     sy_batcher *b = NULL;
     sy_progress *pr = NULL;
-    float *ybuf = NULL;
+    float *ybuf = NULL, *gnoise = NULL;
     if (!ps) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    if ((s = vae_build(&t, ps, (int)c->batch, c, beta)) != SY_OK) goto done;
+    /* Under mpirun the training graph holds this rank's shard of each batch. */
+    const long lb = c->batch / sy_dist_size();
+    if ((s = vae_build(&t, ps, (int)lb, c, beta)) != SY_OK) goto done;
     if ((s = vae_build(&e, ps, VAE_EVAL, c, beta)) != SY_OK) goto done;
     if ((s = vae_build_decoder(&dg, ps, VAE_NSAMPLE)) != SY_OK) goto done;
     if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
@@ -315,7 +317,10 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     bo.seed = c->seed;
     if ((s = sy_batcher_new(train, bo, &b)) != SY_OK) goto done;
     ybuf = malloc(sizeof(float) * (size_t)c->batch);
-    if (!ybuf) {
+    /* The whole global batch's noise, of which this rank uses its rows, so
+     * that N ranks draw exactly what one process does. */
+    gnoise = malloc(sizeof(float) * (size_t)c->batch * VAE_Z);
+    if (!ybuf || !gnoise) {
         s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
         goto done;
     }
@@ -332,8 +337,11 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
         float *x = sy_graph_data(t.g, t.x), *eps = sy_graph_data(t.g, t.eps);
         double tl = 0;
         long k = 0;
-        while (sy_batcher_next(b, x, ybuf) == (size_t)c->batch) {
-            fill_normal(&nr, eps, (size_t)c->batch * VAE_Z);
+        size_t r0, rn;
+        sy_dist_shard((size_t)c->batch, &r0, &rn);
+        while (sy_batcher_next(b, x, ybuf) == (size_t)lb) {
+            fill_normal(&nr, gnoise, (size_t)c->batch * VAE_Z);
+            memcpy(eps, gnoise + r0 * VAE_Z, sizeof(float) * rn * VAE_Z);
             if ((s = sy_graph_forward(t.g)) != SY_OK) break;
             if ((s = sy_graph_backward(t.g, t.loss)) != SY_OK) break;
             if ((s = sy_optimizer_step(opt)) != SY_OK) break;
@@ -351,7 +359,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
                             sy_last_error());
             goto done;
         }
-        res->train_loss = tl / (k ? k : 1);
+        res->train_loss = sy_dist_mean(tl / (k ? k : 1)); /* mpirun: over the global batches */
         vae_eval_res ev;
         if ((s = vae_evaluate(&e, test, c, beta, &ev, NULL)) != SY_OK) goto done;
         const char *names[7] = {"train_loss", "test_loss", "rec_loss", "kl", "rank", "active_units", "mu_var_max"};
@@ -380,6 +388,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
 done:
     sy_progress_finish(pr);
     free(ybuf);
+    free(gnoise);
     sy_batcher_free(b);
     sy_optimizer_free(opt);
     sy_graph_free(t.g);
@@ -676,4 +685,5 @@ const sy_experiment sy_exp_vae = {
     .run = vae_run,
     .reproduce_id = "fig6",
     .reproduce = vae_reproduce,
+    .data_parallel = 1,
 };

@@ -87,13 +87,18 @@ typedef struct {
     int drop_last;     /* 1: skip the final short batch (default 0) */
     uint64_t seed;     /* run seed; order of epoch k = shuffle by
                           sy_rng_make(seed, SY_STREAM_DATA, k) */
+    int replicate;     /* distributed runs (syre/dist.h): 0 (default) = each
+                          rank gets its contiguous shard batch/N of every
+                          global batch; 1 = every rank gets all of it */
 } sy_batcher_opts;
 
 typedef struct sy_batcher sy_batcher;
 
 /* Defaults listed in the struct above. */
 sy_batcher_opts sy_batcher_opts_default(void);
-/* Batcher over d (borrowed: it must outlive the batcher); starts at epoch 0. */
+/* Batcher over d (borrowed: it must outlive the batcher); starts at epoch 0.
+ * Sharded over N > 1 ranks, batch must be a multiple of N, and so must the
+ * epoch's last short batch unless drop_last (SY_ERR_ARG otherwise). */
 sy_status sy_batcher_new(const sy_dataset *d, sy_batcher_opts opts, sy_batcher **out);
 void sy_batcher_free(sy_batcher *b);
 /* Starts epoch `epoch`: its order depends only on (seed, epoch), so any epoch
@@ -101,10 +106,13 @@ void sy_batcher_free(sy_batcher *b);
 void sy_batcher_epoch(sy_batcher *b, uint64_t epoch);
 /* Copies the next batch into x (batch*numel floats) and y (batch floats: class
  * indices as float, as the graph consumes them); returns the number of
- * samples written, 0 when the epoch is over. Allocates nothing. */
+ * samples written, 0 when the epoch is over. Allocates nothing. Sharded, it
+ * writes and returns only this rank's part of the global batch. */
 size_t sy_batcher_next(sy_batcher *b, float *x, float *y);
-/* Batches per epoch, honouring drop_last. */
+/* Batches per epoch, honouring drop_last (global batches: the same on every rank). */
 size_t sy_batcher_num_batches(const sy_batcher *b);
+/* Samples of a full batch on this rank: batch, or batch/N when sharded. */
+size_t sy_batcher_local_batch(const sy_batcher *b);
 /* Dataset indices of the samples returned by the last sy_batcher_next. */
 const int *sy_batcher_indices(const sy_batcher *b);
 

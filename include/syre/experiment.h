@@ -57,6 +57,9 @@ typedef struct {
     sy_status (*run)(sy_run *run);
     const char *reproduce_id;  /* "fig3-right" (or a list, "fig4,fig5"): `syre reproduce` targets; may be NULL */
     sy_status (*reproduce)(sy_run *run); /* paper sweep + plot; may be NULL */
+    int data_parallel;         /* 1: runs under `mpirun -np N` (its training graphs
+                                  take the local batch --batch/N, its batchers shard;
+                                  docs/distributed.md); 0: refused with more than one rank */
 } sy_experiment;
 
 /* Every registered experiment (experiments/list.h), in list order. */
@@ -80,7 +83,10 @@ void sy_experiment_print_help(const sy_experiment *exp, FILE *f);
 sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **argv);
 /* Create <out>/<exp>/<name>/ (recursively; an existing one only with
  * --resume), set the thread count, write config.json and print the resolved
- * configuration to stderr. */
+ * configuration to stderr. In a distributed run rank 0 does the writing and
+ * printing and every rank gets its directory (and its failure); an experiment
+ * without data_parallel, or a --batch the ranks do not divide, fails on
+ * every rank. Records (logs, summary, table) are rank 0's alone. */
 sy_status sy_run_start(sy_run *run);
 /* Flush the metrics files, write summary.json and print the side-by-side
  * table (rows = metrics, columns = methods) to stdout. */

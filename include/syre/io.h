@@ -20,7 +20,10 @@ extern "C" {
  * naming the path that could not be created. */
 sy_status sy_mkdir_p(const char *path);
 /* Write `size` bytes to path atomically: write path.tmp, fsync, rename over
- * path, fsync the directory. A crash leaves either the old or the new file. */
+ * path, fsync the directory. A crash leaves either the old or the new file.
+ * In a distributed run (syre/dist.h) only rank 0 writes; other ranks return
+ * SY_OK having written nothing (so do the checkpoint, run-record and plot
+ * writers built on it). */
 sy_status sy_write_file_atomic(const char *path, const void *data, size_t size);
 
 /* ---- Safetensors ---------------------------------------------------------- */

@@ -135,7 +135,10 @@ sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o);
 void sy_optimizer_free(sy_optimizer *opt);
 /* One update from sy_params_grad (clip, decay, moments, step); the gradient
  * buffer is read, never written. SY_ERR_NUMERIC if the gradient norm is not
- * finite (parameters then left unchanged; only checked when clipping). */
+ * finite (parameters then left unchanged; only checked when clipping).
+ * In a distributed run (syre/dist.h, more than one rank) the step first
+ * replaces the gradient buffer by its mean over ranks (MPI_Allreduce), so
+ * every rank takes the same step. */
 sy_status sy_optimizer_step(sy_optimizer *opt);
 /* Steps taken; set it when restoring a checkpoint (drives bias correction,
  * the schedule and SGD's first momentum step). */

@@ -4,6 +4,7 @@
  * until they do not overlap, and the legend goes in the corner covering the
  * fewest data points (or outside the axes when every corner covers some). */
 #define _POSIX_C_SOURCE 200809L
+#include "syre/dist.h"
 #include "syre/plot.h"
 
 #include <cairo-svg.h>
@@ -609,6 +610,7 @@ typedef void (*draw_fn)(cairo_t *cr, const void *ctx, double W, double H);
 
 static sy_status render_both(const char *base, draw_fn draw, const void *ctx, double W, double H)
 {
+    if (!sy_dist_is_root()) return SY_OK; /* distributed run: rank 0 draws the figures */
     char path[4200];
     snprintf(path, sizeof path, "%s.png", base);
     cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)(W * PNG_SCALE), (int)(H * PNG_SCALE));

@@ -3,6 +3,7 @@
  * so the output stays readable and never fills with carriage returns. */
 #define _POSIX_C_SOURCE 200809L
 #include "io_internal.h"
+#include "syre/dist.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ struct sy_progress {
     int tty;
     double t0, last_print;
     int last_decile;
+    int quiet;      /* a distributed run's other ranks: rank 0 reports */
 };
 
 static void fmt_time(double s, char *buf, size_t n)
@@ -38,13 +40,15 @@ sy_progress *sy_progress_start(const char *label, int64_t total)
     p->tty = isatty(STDERR_FILENO);
     p->t0 = p->last_print = sy_io_now();
     p->last_decile = 0;
+    p->quiet = !sy_dist_is_root();
+    if (p->quiet) return p;
     if (!p->tty) fprintf(stderr, "%s: started, %lld units\n", p->label, (long long)p->total);
     return p;
 }
 
 void sy_progress_update(sy_progress *p, int64_t done, const char *note)
 {
-    if (!p) return;
+    if (!p || p->quiet) return;
     p->done = done < 0 ? 0 : done > p->total ? p->total : done;
     double now = sy_io_now(), el = now - p->t0;
     double frac = (double)p->done / (double)p->total;
@@ -75,6 +79,10 @@ void sy_progress_update(sy_progress *p, int64_t done, const char *note)
 void sy_progress_finish(sy_progress *p)
 {
     if (!p) return;
+    if (p->quiet) {
+        free(p);
+        return;
+    }
     char el[32];
     fmt_time(sy_io_now() - p->t0, el, sizeof el);
     if (p->tty) fputs("\r\033[K", stderr);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "syre/dist.h"
 #include "syre/runtime.h"
 
 #ifndef SYRE_GIT_REV
@@ -88,13 +89,11 @@ static void add_option(cJSON *o, const sy_flag_spec *sp, const char *v)
     }
 }
 
-sy_status sy_run_start(sy_run *run)
+/* Rank 0's part of sy_run_start: the directory, config.json, the banner. */
+static sy_status start_root(sy_run *run)
 {
     const char *out = sy_run_get_str(run, "out");
     const char *name = sy_run_get_str(run, "name");
-    run->resuming = sy_run_get_bool(run, "resume");
-    run->start = time(NULL);
-    run->start_mono = sy_io_now();
     char stamp[32];
     int auto_name = !name || !*name;
     if (auto_name) {
@@ -124,7 +123,6 @@ sy_status sy_run_start(sy_run *run)
     }
     sy_status s = sy_mkdir_p(run->dir);
     if (s != SY_OK) return s;
-    sy_set_threads((int)sy_run_get_int(run, "threads"));
 
     cJSON *c = cJSON_CreateObject();
     if (!c) return sy_fail(SY_ERR_NOMEM, "out of memory");
@@ -139,6 +137,8 @@ sy_status sy_run_start(sy_run *run)
     cJSON_AddStringToObject(c, "blas", sy_blas_info());
     cJSON_AddNumberToObject(c, "threads", sy_get_threads());
     cJSON_AddStringToObject(c, "device", "cpu");
+    cJSON_AddNumberToObject(c, "ranks", sy_dist_size());
+    cJSON_AddStringToObject(c, "distributed", sy_dist_info());
     cJSON_AddStringToObject(c, "start_time", when);
     cJSON_AddBoolToObject(c, "resumed", run->resuming);
     cJSON *args = cJSON_AddArrayToObject(c, "arguments");
@@ -157,7 +157,59 @@ sy_status sy_run_start(sy_run *run)
             SYRE_VERSION, SYRE_GIT_REV, (unsigned long long)sy_run_seed(run), sy_get_threads(), sy_blas_info());
     for (int i = 0; i < run->nflags; i++) fprintf(stderr, " %s=%s", run->flags[i].name, run->values[i]);
     fputc('\n', stderr);
+    if (sy_dist_size() > 1)
+        fprintf(stderr, "  data-parallel: %s, %d threads each; global batch %ld\n", sy_dist_info(), sy_get_threads(),
+                sy_run_get_int(run, "batch"));
     return SY_OK;
+}
+
+sy_status sy_run_start(sy_run *run)
+{
+    run->resuming = sy_run_get_bool(run, "resume");
+    run->start = time(NULL);
+    run->start_mono = sy_io_now();
+    int nranks = sy_dist_size();
+    if (nranks > 1) {
+        /* Every rank parses the same command line, so these checks agree. */
+        if (!run->exp->data_parallel)
+            return sy_fail(SY_ERR_UNSUPPORTED,
+                           "experiment '%s' has no data-parallel training (see docs/distributed.md); run it "
+                           "as a single process (without mpirun, or with -np 1)",
+                           run->exp->name);
+        size_t local;
+        if (sy_dist_local_batch((size_t)sy_run_get_int(run, "batch"), &local) != SY_OK) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", sy_last_error());
+            return sy_fail(SY_ERR_ARG, "--batch: %s", why);
+        }
+    }
+    int threads = (int)sy_run_get_int(run, "threads");
+    if (threads == 0 && nranks > 1) threads = sy_dist_default_threads();
+    sy_set_threads(threads);
+    sy_status s = sy_dist_is_root() ? start_root(run) : SY_OK;
+    if (nranks > 1) {
+        /* Rank 0 chose the directory (a timestamp, numbered if taken) and
+         * may have failed: every rank takes its outcome. */
+        static struct {
+            int status;
+            char msg[1024];
+            char dir[4096];
+        } m;
+        memset(&m, 0, sizeof m);
+        if (sy_dist_is_root()) {
+            m.status = (int)s;
+            snprintf(m.msg, sizeof m.msg, "%s", s != SY_OK ? sy_last_error() : "");
+            snprintf(m.dir, sizeof m.dir, "%s", run->dir ? run->dir : "");
+        }
+        sy_status bs = sy_dist_bcast(&m, sizeof m);
+        if (bs != SY_OK) return bs;
+        if (!sy_dist_is_root()) {
+            if (m.status != SY_OK) return sy_fail((sy_status)m.status, "%s", m.msg);
+            free(run->dir);
+            if (!(run->dir = xstrdup(m.dir))) return sy_fail(SY_ERR_NOMEM, "out of memory");
+        }
+    }
+    return s;
 }
 
 /* ---- Metrics CSV -------------------------------------------------------- */
@@ -202,6 +254,7 @@ sy_status sy_run_log_to(sy_run *run, const char *file, const char *method, int64
                         int n, const char *const *names, const double *values)
 {
     if (!run->dir) return sy_fail(SY_ERR_STATE, "sy_run_log before sy_run_start");
+    if (!sy_dist_is_root()) return SY_OK; /* distributed run: rank 0 keeps the record */
     if (!file) file = "metrics.csv";
     sy_csv *c = NULL;
     for (int i = 0; i < run->ncsv; i++)
@@ -390,7 +443,7 @@ sy_status sy_run_finish(sy_run *run)
                 s = sy_fail(SY_ERR_IO, "cannot write %s/%s: %s", run->dir, run->csv[i].file, strerror(errno));
             run->csv[i].f = NULL;
         }
-    if (s != SY_OK) return s;
+    if (s != SY_OK || !sy_dist_is_root()) return s;
     cJSON *d = cJSON_CreateObject();
     if (!d) return sy_fail(SY_ERR_NOMEM, "out of memory");
     char when[64];

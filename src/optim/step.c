@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "optim/optim_impl.h"
+#include "syre/dist.h"
 
 /* Per-step scalars, computed once (in double, as PyTorch's Python side does). */
 typedef struct {
@@ -184,6 +185,9 @@ static double grad_norm(sy_optimizer *opt)
 sy_status sy_optimizer_step(sy_optimizer *opt)
 {
     if (!opt) return sy_fail(SY_ERR_ARG, "optimizer step: NULL optimizer");
+    /* Data parallelism: the mean gradient over ranks, before anything reads it. */
+    sy_status ds = sy_dist_allreduce_mean(sy_params_grad(opt->ps), opt->n);
+    if (ds != SY_OK) return ds;
     float lr = sy_schedule_lr(&opt->o.schedule, opt->base_lr, opt->steps);
     float clip = 1.0f;
     opt->last_norm = 0;

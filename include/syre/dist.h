@@ -1,0 +1,106 @@
+/* Data-parallel training over MPI (docs/distributed.md).
+ *
+ * One process per rank, each holding the whole model. Under `mpirun -np N`:
+ *   - each rank takes its contiguous shard of every global batch
+ *     (sy_batcher_next; the global order is still the pure function of
+ *     (seed, epoch), so shards never overlap and cover the batch);
+ *   - sy_optimizer_step first replaces the flat gradient buffer by its mean
+ *     over ranks (MPI_Allreduce, in place, in buckets of at most
+ *     SY_DIST_BUCKET floats), so every rank applies the same update to the
+ *     same parameters. Each rank's loss is a mean over its shard, so with
+ *     equal shards the mean of the ranks' gradients is the gradient of the
+ *     global batch's mean loss;
+ *   - run records, checkpoints and plots are written by rank 0 only
+ *     (sy_write_file_atomic, sy_run_*, sy_train_save, sy_plot_save) and only
+ *     rank 0 shows progress;
+ *   - syre's anchors, init and W-fix come from named streams keyed by the
+ *     seed, so they are identical on every rank without communication.
+ * Batch norm (none of the paper's models use it) normalises with each rank's
+ * own shard statistics, as PyTorch's DistributedDataParallel does without
+ * SyncBatchNorm.
+ *
+ * Not launched by an MPI launcher, or built without MPI, this is one rank:
+ * size 1, rank 0, every call below a no-op, and nothing changes. */
+#ifndef SYRE_DIST_H
+#define SYRE_DIST_H
+
+#include <stddef.h>
+
+#include "syre/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest allreduce message, in floats (64 MiB): bounds MPI's int counts and
+ * lets a large model's gradient go in a few buckets. */
+#define SY_DIST_BUCKET ((size_t)1 << 24)
+
+/* 1 if this build has MPI (CMake found it). */
+int sy_dist_compiled(void);
+/* Ranks the launcher started (from its environment: Open MPI, MPICH/Hydra,
+ * PMIx, Slurm), 0 when not launched by one. Readable before sy_dist_init. */
+int sy_dist_launched_size(void);
+
+/* Start MPI when launched by an MPI launcher with more than one rank (or
+ * with SYRE_DIST=1 set); otherwise stay a single rank. Fails with
+ * SY_ERR_UNSUPPORTED when launched with several ranks by a build without
+ * MPI (every process would think it is alone and write the same files).
+ * Calling it again is a no-op. */
+sy_status sy_dist_init(void);
+/* MPI_Finalize if sy_dist_init started MPI. */
+void sy_dist_finalize(void);
+/* End every rank of the job now (MPI_Abort), e.g. when one rank failed
+ * while others wait in a collective; exit(code) when not distributed. */
+void sy_dist_abort(int code) __attribute__((noreturn));
+
+int sy_dist_rank(void);        /* 0 .. size-1 */
+int sy_dist_size(void);        /* ranks in the job; 1 when not distributed */
+int sy_dist_is_root(void);     /* rank 0: the one that writes and prints */
+int sy_dist_local_size(void);  /* ranks on this machine */
+/* "single process", or e.g. "MPI (Open MPI v4.1.4), 2 ranks". */
+const char *sy_dist_info(void);
+/* Threads a rank should use when the user left --threads at 0: the CPUs it
+ * is bound to, divided among the ranks of this machine when it is unbound. */
+int sy_dist_default_threads(void);
+
+/* The local share of a global batch of `global` samples: count global/N.
+ * Fails with SY_ERR_ARG, naming both numbers, when N does not divide it
+ * (unequal shards would weigh samples unequally in the averaged gradient). */
+sy_status sy_dist_local_batch(size_t global, size_t *local);
+/* This rank's contiguous slice [begin, begin + count) of `global` items:
+ * begin = r*global/N, count = (r+1)*global/N - begin. */
+void sy_dist_shard(size_t global, size_t *begin, size_t *count);
+
+/* In place over all ranks: buf <- (sum over ranks of buf) / N. */
+sy_status sy_dist_allreduce_mean(float *buf, size_t n);
+/* In place over all ranks: v <- sum over ranks of v (doubles). */
+sy_status sy_dist_sum(double *v, size_t n);
+/* The mean over ranks of one number (e.g. a shard's loss). */
+double sy_dist_mean(double x);
+/* Rank 0's bytes to every rank. */
+sy_status sy_dist_bcast(void *buf, size_t bytes);
+sy_status sy_dist_barrier(void);
+/* 1 on every rank if n floats are bitwise the same on every rank, else 0
+ * (compares against rank 0's copy; a check for tests and debugging). */
+int sy_dist_identical(const float *buf, size_t n);
+
+/* Gradient traffic so far: allreduce calls, floats reduced, seconds spent. */
+typedef struct {
+    long calls;
+    double floats;
+    double seconds;
+} sy_dist_stats;
+sy_dist_stats sy_dist_get_stats(void);
+
+/* ---- GPUs: hook for the CUDA backend (not implemented) ---------------------
+ * With a CUDA backend the gradient lives on the device and should be averaged
+ * there with NCCL (ncclAllReduce, ncclAvg) on the backend's stream. syre has
+ * no CUDA backend on this branch, so this returns SY_ERR_UNSUPPORTED; see
+ * docs/distributed.md ("GPUs") for the intended design. */
+sy_status sy_dist_allreduce_mean_device(void *device_buf, size_t n, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `mpirun -np 2 syre run ...` end to end (docs/distributed.md), on collapse's
+# MNIST MLP at a tiny scale:
+#   - 2 ranks with global batch 64 end with the parameters of one process with
+#     batch 64 (float tolerance: the gradient sums run in another order), for
+#     vanilla and syre;
+#   - rank 0 alone prints the results table;
+#   - a run stopped after epoch 1 and resumed with the same rank count ends
+#     bit for bit where the uninterrupted 2-rank run ends (and, resumed by one
+#     process instead, to float tolerance);
+#   - an experiment without data parallelism, and a --batch the ranks do not
+#     divide, are refused with a message saying so.
+# Skipped (77) in a build without MPI or without the MNIST data.
+set -euo pipefail
+src=${SYRE_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+bin=${SYRE_BINARY_DIR:-$src/build}/syre
+mpiexec=${SYRE_MPIEXEC:-}
+if [ -z "$mpiexec" ] || ! command -v "$mpiexec" >/dev/null; then
+  echo "SKIP test_dist_cli: syre was built without MPI (Debian: libopenmpi-dev openmpi-bin, then rebuild)"
+  exit 77
+fi
+if [ ! -e "$src/data/mnist" ] && [ -z "${SYRE_DATA:-}" ]; then
+  echo "SKIP test_dist_cli: no MNIST under $src/data (scripts/get-data.sh)"
+  exit 77
+fi
+# Under LeakSanitizer: full malloc stacks, so tests/lsan.supp can name Open MPI.
+if [ -n "${LSAN_OPTIONS:-}" ]; then export LSAN_OPTIONS="$LSAN_OPTIONS:fast_unwind_on_malloc=0"; fi
+mpi=("$mpiexec" --oversubscribe -np 2)
+[ "$(id -u)" = 0 ] && mpi=("$mpiexec" --allow-run-as-root --oversubscribe -np 2)
+out=$(mktemp -d /tmp/syre-dist-cli-XXXXXX)
+trap 'rm -rf "$out"' EXIT
+args=(--quick --train-size 1024 --test-size 200 --rank-n 200 --batch 64 --out "$out")
+fail() { echo "FAIL: $*"; exit 1; }
+
+# one process vs 2 ranks, 2 epochs (32 steps)
+"$bin" run collapse "${args[@]}" --epochs 2 --threads 1 --name one >"$out/one.txt" 2>"$out/one.err" \
+  || { cat "$out/one.err"; fail "one-process run"; }
+"${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 2 --name two >"$out/two.txt" 2>"$out/two.err" \
+  || { cat "$out/two.err"; fail "2-rank run"; }
+grep -q "data-parallel: MPI" "$out/two.err" || fail "the 2-rank run did not say it is data-parallel"
+[ "$(grep -c 'final results' "$out/two.txt")" = 1 ] || fail "the results table must be printed once (rank 0)"
+for m in vanilla syre; do
+  echo "== $m: 2 ranks vs one process"
+  python3 "$src/tests/st_compare.py" --rtol 1e-5 --atol 1e-7 --only fc \
+    "$out/collapse/one/ckpt-$m.safetensors" "$out/collapse/two/ckpt-$m.safetensors" \
+    || fail "$m: 2-rank parameters differ from the one-process run"
+done
+
+# stopped after epoch 1, resumed with 2 ranks: bit for bit the uninterrupted run
+"${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 1 --name resumed >/dev/null 2>"$out/r1.err" \
+  || { cat "$out/r1.err"; fail "2-rank run, epoch 1"; }
+cp -r "$out/collapse/resumed" "$out/collapse/resumed1"
+"${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 2 --name resumed --resume >/dev/null 2>"$out/r2.err" \
+  || { cat "$out/r2.err"; fail "2-rank resume"; }
+grep -q "resumed at epoch 1" "$out/r2.err" || fail "the resumed run did not resume"
+for m in vanilla syre; do
+  echo "== $m: resumed vs uninterrupted (2 ranks)"
+  python3 "$src/tests/st_compare.py" --exact \
+    "$out/collapse/two/ckpt-$m.safetensors" "$out/collapse/resumed/ckpt-$m.safetensors" \
+    || fail "$m: the resumed run differs from the uninterrupted one"
+done
+
+# the checkpoint holds no per-rank state: one process can resume a 2-rank run
+# (to float tolerance, as above)
+"$bin" run collapse "${args[@]}" --epochs 2 --threads 1 --name resumed1 --resume >/dev/null 2>"$out/r3.err" \
+  || { cat "$out/r3.err"; fail "one-process resume of a 2-rank run"; }
+for m in vanilla syre; do
+  echo "== $m: 2-rank epoch 1, resumed by one process, vs 2 ranks throughout"
+  python3 "$src/tests/st_compare.py" --rtol 1e-5 --atol 1e-7 --only fc \
+    "$out/collapse/two/ckpt-$m.safetensors" "$out/collapse/resumed1/ckpt-$m.safetensors" \
+    || fail "$m: resuming with another rank count changed the result"
+done
+
+# refusals, with a message and a failing exit status
+if "${mpi[@]}" "$bin" run quartic --quick --out "$out" >/dev/null 2>"$out/q.err"; then fail "quartic ran on 2 ranks"; fi
+grep -q "no data-parallel training" "$out/q.err" || { cat "$out/q.err"; fail "quartic: no clear refusal"; }
+if "${mpi[@]}" "$bin" run collapse "${args[@]}" --batch 63 >/dev/null 2>"$out/b.err"; then fail "batch 63 ran on 2 ranks"; fi
+grep -q "does not split evenly over 2 ranks" "$out/b.err" || { cat "$out/b.err"; fail "batch 63: no clear refusal"; }
+echo "PASS test_dist_cli"
