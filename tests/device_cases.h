@@ -108,7 +108,7 @@ static __attribute__((unused)) const char *dc_op_of(const char *c)
     return c;
 }
 
-static float dc_value(uint64_t seed, int input, size_t i, dc_kind k, sy_shape s)
+static __attribute__((unused)) float dc_value(uint64_t seed, int input, size_t i, dc_kind k, sy_shape s)
 {
     uint64_t key = sy_rng_key(seed, SY_STREAM_USER + 7);
     switch (k) {
@@ -120,7 +120,7 @@ static float dc_value(uint64_t seed, int input, size_t i, dc_kind k, sy_shape s)
 }
 
 /* The op of case c on inputs in[] (and parameters it makes itself). */
-static sy_var dc_build_op(sy_graph *g, const dc_case *c, const sy_var *in)
+static __attribute__((unused)) sy_var dc_build_op(sy_graph *g, const dc_case *c, const sy_var *in)
 {
     const char *n = c->name;
     const int *a = c->iattr;
@@ -171,7 +171,7 @@ typedef struct {
     size_t n_out, n_in[DC_MAX_IN], n_store;
 } dc_result;
 
-static void dc_result_free(dc_result *r)
+static __attribute__((unused)) void dc_result_free(dc_result *r)
 {
     free(r->out);
     free(r->store);
@@ -179,7 +179,7 @@ static void dc_result_free(dc_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static float *dc_copy(const float *p, size_t n)
+static __attribute__((unused)) float *dc_copy(const float *p, size_t n)
 {
     float *q = malloc((n ? n : 1) * sizeof *q);
     if (p && q) memcpy(q, p, n * sizeof *q);
@@ -187,7 +187,7 @@ static float *dc_copy(const float *p, size_t n)
 }
 
 /* Run case c on `backend`; 0 on success, else prints why and returns -1. */
-static int dc_run(const dc_case *c, const char *backend, dc_result *r)
+static __attribute__((unused)) int dc_run(const dc_case *c, const char *backend, dc_result *r)
 {
     memset(r, 0, sizeof *r);
     sy_params *ps = sy_params_new();
@@ -245,7 +245,7 @@ out:
 }
 
 /* max |a-b| against atol + rtol * max|b|; prints the worst element. */
-static int dc_close(const char *what, const char *part, const float *a, const float *b, size_t n, float rtol,
+static __attribute__((unused)) int dc_close(const char *what, const char *part, const float *a, const float *b, size_t n, float rtol,
                     float atol, double *worst_rel)
 {
     double mx = 0, err = 0;
@@ -270,7 +270,7 @@ static int dc_close(const char *what, const char *part, const float *a, const fl
 
 /* Case c on `dev` against `ref`: 1 if every tensor agrees within the case's
  * tolerance (scaled by tol_mult). */
-static int dc_compare(const dc_case *c, const char *dev, const char *ref, float tol_mult, double *worst_rel)
+static __attribute__((unused)) int dc_compare(const dc_case *c, const char *dev, const char *ref, float tol_mult, double *worst_rel)
 {
     dc_result a, b;
     if (dc_run(c, dev, &a) != 0) return 0;
@@ -304,7 +304,7 @@ typedef struct {
     int batch, in_numel, classes;
 } dm_model;
 
-static sy_var dm_block(sy_graph *g, sy_var x, const char *name, int out, int stride)
+static __attribute__((unused)) sy_var dm_block(sy_graph *g, sy_var x, const char *name, int out, int stride)
 {
     char nm[64];
     int C = sy_graph_shape(g, x).dim[1];
@@ -327,7 +327,7 @@ static sy_var dm_block(sy_graph *g, sy_var x, const char *name, int out, int str
 }
 
 /* Build, compile, init, make the optimizer. */
-static int dm_build(dm_model *m, dm_kind kind, const char *backend, int batch, const sy_optim_opts *o)
+static __attribute__((unused)) int dm_build(dm_model *m, dm_kind kind, const char *backend, int batch, const sy_optim_opts *o)
 {
     memset(m, 0, sizeof *m);
     m->ps = sy_params_new();
@@ -367,7 +367,7 @@ fail:
     return -1;
 }
 
-static void dm_free(dm_model *m)
+static __attribute__((unused)) void dm_free(dm_model *m)
 {
     sy_optimizer_free(m->opt);
     sy_graph_free(m->g);
@@ -376,7 +376,7 @@ static void dm_free(dm_model *m)
 
 /* Synthetic batch `step`: inputs through the graph's own pointer (as the
  * batcher fills them), labels through sy_graph_feed. */
-static void dm_batch(dm_model *m, int step)
+static __attribute__((unused)) void dm_batch(dm_model *m, int step)
 {
     float *x = sy_graph_data(m->g, m->x);
     uint64_t key = sy_rng_key(77, SY_STREAM_USER + 8);
@@ -389,7 +389,7 @@ static void dm_batch(dm_model *m, int step)
 }
 
 /* Train `steps` steps; losses[k] after each forward. 0 on success. */
-static int dm_train(dm_model *m, int steps, float *losses)
+static __attribute__((unused)) int dm_train(dm_model *m, int steps, float *losses)
 {
     for (int k = 0; k < steps; k++) {
         dm_batch(m, k);
@@ -404,7 +404,7 @@ static int dm_train(dm_model *m, int steps, float *losses)
 }
 
 /* The optimizer settings the training cases cover. */
-static sy_optim_opts dm_opts(int which)
+static __attribute__((unused)) sy_optim_opts dm_opts(int which)
 {
     sy_optim_opts o;
     switch (which) {

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# One prepared check of the CUDA backend on a GPU machine, in a few minutes:
+# builds for the GPU present, runs every device test (test_cuda: every op
+# forward + backward against the CPU reference, MLP/CNN/ResNet training steps;
+# test_device_sim; test_gemm_map), the step benchmark (FP32, and TF32 for
+# ResNet-18), the PyTorch peer if torch sees the GPU, and one experiment on
+# --device cuda against --device cpu. Writes a compact report.
+#
+# Usage: scripts/gpu-check.sh [REPORT]   (default: $OUT/gpu-report.md if $OUT
+#        is set, else gpu-report.md). Environment: JOBS (build jobs, default
+#        nproc), QUICK=1 (skip the PyTorch peer and the experiment).
+# Exit status: 0 if every test passed, 1 otherwise (the report says which).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+report=${1:-${OUT:+$OUT/gpu-report.md}}
+report=${report:-gpu-report.md}
+logdir=$(dirname "$report")/gpu-logs
+mkdir -p "$logdir"
+jobs=${JOBS:-$(nproc)}
+build=build-gpu
+status=0
+t_start=$(date +%s)
+
+say() { echo "$*" | tee -a "$report"; }
+section() { say ""; say "## $*"; }
+: >"$report"
+say "# syre CUDA check, $(date -u +%Y-%m-%dT%H:%M:%SZ), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+section "Machine"
+if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv,noheader | sed 's/^/    /' | tee -a "$report"
+    cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' .')
+else
+    say "    nvidia-smi not found: is there a GPU and a driver?"
+    cap=""
+fi
+nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+say "    nvcc: $("$nvcc" --version 2>/dev/null | tail -2 | head -1 || echo missing); $(nproc) CPUs"
+missing=""
+for tool in cmake gcc pkg-config; do command -v $tool >/dev/null || missing="$missing $tool"; done
+for pc in cmocka cairo; do pkg-config --exists $pc 2>/dev/null || missing="$missing lib$pc-dev"; done
+[ -x "$nvcc" ] || missing="$missing nvcc"
+if [ -n "$missing" ]; then
+    say "    MISSING:$missing (install with scripts/setup.sh and the CUDA toolkit); stopping"
+    exit 1
+fi
+
+section "Build"
+archs=${cap:-"80;90"}
+t0=$(date +%s)
+if cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$archs" >"$logdir/configure.log" 2>&1 &&
+   cmake --build "$build" -j"$jobs" >"$logdir/build.log" 2>&1; then
+    say "    built for sm_$archs in $(( $(date +%s) - t0 )) s; $(grep -o 'CUDA backend O[NF]*[^)]*)' "$logdir/configure.log" | head -1)"
+else
+    say "    BUILD FAILED (last lines):"
+    tail -25 "$logdir/build.log" "$logdir/configure.log" 2>/dev/null | sed 's/^/    /' | tee -a "$report"
+    exit 1
+fi
+
+section "Device tests"
+t0=$(date +%s)
+"$build/test_cuda" >"$logdir/test_cuda.log" 2>&1
+rc=$?
+case $rc in
+0) say "    test_cuda: PASSED ($(( $(date +%s) - t0 )) s)";;
+77) say "    test_cuda: SKIPPED: $(grep SKIPPED "$logdir/test_cuda.log")"; status=1;;
+*) say "    test_cuda: FAILED (exit $rc)"; status=1;;
+esac
+grep -E "^device:" "$logdir/test_cuda.log" | sed 's/^/    /' | tee -a "$report"
+say '```'
+grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED" "$logdir/test_cuda.log" | head -120 | tee -a "$report"
+say '```'
+for t in test_device_sim test_gemm_map; do
+    if "$build/$t" >"$logdir/$t.log" 2>&1; then say "    $t: PASSED"; else say "    $t: FAILED"; status=1; fi
+done
+
+section "Step benchmark (syre, CUDA)"
+say '```'
+timeout 300 "$build/bench_cuda_step" --model mlp --steps 200 --repeats 5 2>&1 | tee -a "$report"
+timeout 300 "$build/bench_cuda_step" --model cnn --steps 200 --repeats 5 2>&1 | grep RESULT | tee -a "$report"
+timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=fp32/' | tee -a "$report"
+SYRE_TF32=1 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=tf32/' | tee -a "$report"
+say '```'
+
+if [ "${QUICK:-0}" != 1 ]; then
+    section "PyTorch peer (same machine)"
+    py=""
+    for p in python3 /usr/bin/python3; do
+        if "$p" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then py=$p; break; fi
+    done
+    if [ -n "$py" ]; then
+        say '```'
+        timeout 300 "$py" bench/torch_cuda.py --steps 100 --repeats 3 2>&1 | tee -a "$report"
+        say '```'
+    else
+        say "    no PyTorch with CUDA here: no peer numbers"
+    fi
+
+    section "An experiment on --device cuda and on --device cpu"
+    for d in cuda cpu; do
+        t0=$(date +%s)
+        if timeout 240 "$build/syre" run lowcap --quick --device $d --out "$logdir/runs" --name $d >"$logdir/lowcap-$d.log" 2>&1; then
+            say "    lowcap --quick --device $d: ok in $(( $(date +%s) - t0 )) s"
+        else
+            say "    lowcap --quick --device $d: FAILED ($(tail -1 "$logdir/lowcap-$d.log"))"
+            status=1
+        fi
+    done
+    if [ -s "$logdir/runs/lowcap/cuda/metrics.csv" ] && [ -s "$logdir/runs/lowcap/cpu/metrics.csv" ]; then
+        say "    last metrics rows (cuda, then cpu):"
+        say '```'
+        tail -2 "$logdir/runs/lowcap/cuda/metrics.csv" | tee -a "$report"
+        tail -2 "$logdir/runs/lowcap/cpu/metrics.csv" | tee -a "$report"
+        say '```'
+    fi
+fi
+
+section "Verdict"
+say "    $([ $status -eq 0 ] && echo 'every device test passed' || echo 'SOME CHECKS FAILED: see above and '"$logdir")"
+say "    total $(( $(date +%s) - t_start )) s; logs in $logdir"
+exit $status
