@@ -3,8 +3,9 @@
  * a host mirror of the arena (pinned memory for CUDA) holds what the host
  * reads and writes. graph.c calls these hooks and is otherwise unchanged.
  *
- *  - inputs: the host mirror is their home. sy_graph_feed and writes through
- *    sy_graph_data land there; every forward uploads every input first.
+ *  - inputs: their host copy (one pinned block for all inputs) is their
+ *    home. sy_graph_feed and writes through sy_graph_data land there; every
+ *    forward uploads every input first.
  *  - values and gradients of op nodes: copied back when sy_graph_data or
  *    sy_graph_grad asks, and from then on after every forward (backward), so
  *    a pointer taken once stays current, as on the CPU.
@@ -20,7 +21,9 @@
 
 struct sy_graph_dev {
     sy_device *d;
-    float *host;               /* mirror of the arena */
+    float *host;               /* mirror of the arena (pageable: pages never read cost nothing) */
+    float *pinned;             /* host copies of the inputs, one pinned block */
+    float **in_host;           /* per node: its input's host copy, or NULL */
     float *ws;                 /* shared kernel workspace (device) */
     size_t ws_floats;
     unsigned char *want;       /* per node: bit 0 value, bit 1 gradient */
@@ -49,7 +52,9 @@ void sy_gdev_free(sy_graph *g)
     d->sync(d);
     if (g->arena) d->free(d, g->arena);
     if (v->ws) d->free(d, v->ws);
-    if (v->host) d->host_free(d, v->host);
+    free(v->host);
+    if (v->pinned) d->host_free(d, v->pinned);
+    free(v->in_host);
     free(v->want);
     free(v);
     g->gdev = NULL;
@@ -75,9 +80,21 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
     if (!g->arena)
         return sy_fail(SY_ERR_NOMEM, "graph needs %.1f MiB on device '%s' for activations, gradients and "
                        "scratch: %s (reduce the batch size or the width)", bytes / 1048576.0, d->name, why);
-    v->host = d->host_alloc(d, bytes);
+    v->host = calloc(floats ? floats : 1, sizeof(float));
     v->want = calloc(g->n_nodes ? g->n_nodes : 1, 1);
-    if (!v->host || !v->want) return sy_fail(SY_ERR_NOMEM, "cannot allocate the host mirror of a device graph");
+    v->in_host = calloc(g->n_nodes ? g->n_nodes : 1, sizeof *v->in_host);
+    size_t in_floats = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == SY_OP_INPUT) in_floats += g->nodes[i].numel;
+    v->pinned = d->host_alloc(d, (in_floats ? in_floats : 1) * sizeof(float));
+    if (!v->host || !v->want || !v->in_host || !v->pinned)
+        return sy_fail(SY_ERR_NOMEM, "cannot allocate the host copies of a device graph");
+    float *q = v->pinned;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == SY_OP_INPUT) {
+            v->in_host[i] = q;
+            q += g->nodes[i].numel;
+        }
     if (ws) {
         v->ws = d->alloc(d, ws * sizeof(float));
         SY_LAST_ERROR_COPY(why2);
@@ -109,7 +126,10 @@ static float *host_of(sy_graph *g, const float *dp, int grad)
     return h + (dp - base);
 }
 
-float *sy_gdev_host_val(sy_graph *g, sy_node *n) { return host_of(g, n->val, 0); }
+float *sy_gdev_host_val(sy_graph *g, sy_node *n)
+{
+    return n->op == SY_OP_INPUT ? gd(g)->in_host[n - g->nodes] : host_of(g, n->val, 0);
+}
 
 static int in_arena(const sy_graph *g, const float *p) { return p >= g->arena && p < g->arena + g->arena_floats; }
 
@@ -119,7 +139,7 @@ sy_status sy_gdev_before_forward(sy_graph *g)
     sy_params_dev_data(g->ps, 1); /* current on the device; forward may write (running statistics) */
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
-        if (n->op == SY_OP_INPUT) v->d->upload(v->d, n->val, host_of(g, n->val, 0), n->numel * sizeof(float));
+        if (n->op == SY_OP_INPUT) v->d->upload(v->d, n->val, v->in_host[i], n->numel * sizeof(float));
     }
     return SY_OK;
 }
@@ -186,7 +206,7 @@ float *sy_gdev_data(sy_graph *g, sy_var v, int grad)
     const float *dp = grad ? n->grad : n->val;
     if (!dp) return NULL;
     if (!in_arena(g, dp)) return host_of(g, dp, grad); /* a parameter (or a view of one) */
-    if (n->op == SY_OP_INPUT && !grad) return host_of(g, dp, 0); /* inputs live on the host */
+    if (n->op == SY_OP_INPUT && !grad) return w->in_host[v]; /* inputs live on the host */
     w->want[v] |= grad ? 2 : 1;
     download(g, dp, n->numel);
     if (w->d->sync(w->d)) return NULL;
