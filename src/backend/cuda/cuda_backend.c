@@ -5,7 +5,8 @@
  *
  * Written and compiled without a GPU: tests/test_cuda.c compares every op
  * and three training runs with the CPU reference, and scripts/gpu-check.sh
- * runs it on a GPU machine. cuDNN is not used yet (docs/cuda.md). */
+ * runs it on a GPU machine. Convolutions use cuDNN when the build found it
+ * (SYRE_CUDNN=0 at run time selects im2col + cuBLAS instead). */
 #define _POSIX_C_SOURCE 200809L
 #include "backend/cuda/cuda_impl.h"
 #include "backend/cuda/gemm_map.h"
@@ -24,6 +25,13 @@ static cublasHandle_t H;
 static syk_error *err_slot; /* mapped host memory */
 static double *d_blocks;    /* gradient-norm partial sums */
 static size_t d_blocks_n;
+static int use_tf32;
+static char lib_error[256]; /* a cuBLAS / cuDNN call that failed, reported at the next sync */
+
+static void lib_fail(const char *what, int code)
+{
+    if (!lib_error[0]) snprintf(lib_error, sizeof lib_error, "%s failed (status %d)", what, code);
+}
 
 /* ---- Device functions ------------------------------------------------------- */
 
@@ -83,6 +91,11 @@ static sy_status c_sync(sy_device *d)
         snprintf(d->error, sizeof d->error, "CUDA error: %s", cudaGetErrorString(e));
         return sy_fail(SY_ERR_STATE, "%s", d->error);
     }
+    if (lib_error[0]) {
+        snprintf(d->error, sizeof d->error, "%s", lib_error);
+        lib_error[0] = '\0';
+        return sy_fail(SY_ERR_STATE, "%s", d->error);
+    }
     if (err_slot && err_slot->code) {
         snprintf(d->error, sizeof d->error, "label %g of sample %d is not a class index in [0, %d)",
                  err_slot->value, err_slot->sample, err_slot->classes);
@@ -100,6 +113,147 @@ static size_t conv_ckk(sy_graph *g, const sy_node *n)
     sy_shape w = sy_in(g, n, 1)->shape;
     return (size_t)w.dim[1] * w.dim[2] * w.dim[3];
 }
+/* ---- cuDNN convolution ---------------------------------------------------------- */
+#ifdef SYRE_HAVE_CUDNN
+#include <cudnn.h>
+
+static cudnnHandle_t DN;
+static int use_cudnn;
+
+/* Descriptors and algorithms of one convolution, cached by node and shape. */
+typedef struct {
+    const sy_node *node;
+    int dims[10];
+    cudnnTensorDescriptor_t x, y;
+    cudnnFilterDescriptor_t w;
+    cudnnConvolutionDescriptor_t c;
+    cudnnConvolutionFwdAlgo_t fwd;
+    cudnnConvolutionBwdDataAlgo_t bwd_data;
+    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+    size_t ws_bytes;
+    int ok;
+} dn_conv;
+static dn_conv *dn_cache;
+static int dn_n, dn_cap;
+static pthread_mutex_t dn_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define DN_CHECK(call)                                   \
+    do {                                                 \
+        cudnnStatus_t st_ = (call);                      \
+        if (st_ != CUDNN_STATUS_SUCCESS) {               \
+            lib_fail(#call, (int)st_);                   \
+            return e;                                    \
+        }                                                \
+    } while (0)
+
+static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
+{
+    sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
+    int S = n->iattr[0], P = n->iattr[1];
+    DN_CHECK(cudnnCreateTensorDescriptor(&e->x));
+    DN_CHECK(cudnnCreateTensorDescriptor(&e->y));
+    DN_CHECK(cudnnCreateFilterDescriptor(&e->w));
+    DN_CHECK(cudnnCreateConvolutionDescriptor(&e->c));
+    DN_CHECK(cudnnSetTensor4dDescriptor(e->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3]));
+    DN_CHECK(cudnnSetTensor4dDescriptor(e->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n->shape.dim[0], n->shape.dim[1],
+                                        n->shape.dim[2], n->shape.dim[3]));
+    DN_CHECK(cudnnSetFilter4dDescriptor(e->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, ws.dim[0], ws.dim[1], ws.dim[2], ws.dim[3]));
+    DN_CHECK(cudnnSetConvolution2dDescriptor(e->c, P, P, S, S, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    /* FP32 unless TF32 was asked for: cuDNN's default math allows TF32. */
+    DN_CHECK(cudnnSetConvolutionMathType(e->c, use_tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    const size_t limit = (size_t)1 << 30; /* workspace an algorithm may take */
+    int got = 0;
+    cudnnConvolutionFwdAlgoPerf_t pf[16];
+    DN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(DN, e->x, e->w, e->c, e->y, 16, &got, pf));
+    int k = 0;
+    while (k < got && (pf[k].status != CUDNN_STATUS_SUCCESS || pf[k].memory > limit)) k++;
+    if (k == got) return e;
+    e->fwd = pf[k].algo;
+    size_t a, b, c;
+    DN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(DN, e->x, e->w, e->c, e->y, e->fwd, &a));
+    cudnnConvolutionBwdDataAlgoPerf_t pd[16];
+    DN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(DN, e->w, e->y, e->c, e->x, 16, &got, pd));
+    for (k = 0; k < got && (pd[k].status != CUDNN_STATUS_SUCCESS || pd[k].memory > limit); k++) {}
+    if (k == got) return e;
+    e->bwd_data = pd[k].algo;
+    DN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(DN, e->w, e->y, e->c, e->x, e->bwd_data, &b));
+    cudnnConvolutionBwdFilterAlgoPerf_t pw[16];
+    DN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(DN, e->x, e->y, e->c, e->w, 16, &got, pw));
+    for (k = 0; k < got && (pw[k].status != CUDNN_STATUS_SUCCESS || pw[k].memory > limit); k++) {}
+    if (k == got) return e;
+    e->bwd_filter = pw[k].algo;
+    DN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(DN, e->x, e->y, e->c, e->w, e->bwd_filter, &c));
+    e->ws_bytes = a > b ? (a > c ? a : c) : (b > c ? b : c);
+    e->ok = 1;
+    return e;
+}
+
+/* The node's cuDNN plan (NULL: use im2col for it). */
+static dn_conv *dn_get(sy_graph *g, const sy_node *n)
+{
+    if (!use_cudnn) return NULL;
+    sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
+    int dims[10] = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3],
+                    n->iattr[0], n->iattr[1], 0};
+    pthread_mutex_lock(&dn_lock);
+    dn_conv *e = NULL;
+    for (int i = 0; i < dn_n && !e; i++)
+        if (dn_cache[i].node == n && !memcmp(dn_cache[i].dims, dims, sizeof dims)) e = &dn_cache[i];
+    if (!e) {
+        if (dn_n == dn_cap) {
+            int cap = dn_cap ? 2 * dn_cap : 64;
+            dn_conv *p = realloc(dn_cache, cap * sizeof *p);
+            if (!p) {
+                pthread_mutex_unlock(&dn_lock);
+                return NULL;
+            }
+            dn_cache = p;
+            dn_cap = cap;
+        }
+        e = &dn_cache[dn_n++];
+        memset(e, 0, sizeof *e);
+        e->node = n;
+        memcpy(e->dims, dims, sizeof dims);
+        dn_build(e, g, n);
+    }
+    pthread_mutex_unlock(&dn_lock);
+    return e->ok ? e : NULL;
+}
+
+static int dn_forward(sy_graph *g, sy_node *n)
+{
+    dn_conv *e = dn_get(g, n);
+    if (!e) return 0;
+    const float one = 1.0f, zero = 0.0f;
+    cudnnStatus_t st = cudnnConvolutionForward(DN, &one, e->x, IN(0)->val, e->w, IN(1)->val, e->c, e->fwd,
+                                               sy_gdev_workspace(g), e->ws_bytes, &zero, e->y, n->val);
+    if (st != CUDNN_STATUS_SUCCESS) lib_fail("cudnnConvolutionForward", (int)st);
+    return 1;
+}
+
+static int dn_backward(sy_graph *g, sy_node *n)
+{
+    dn_conv *e = dn_get(g, n);
+    if (!e) return 0;
+    const float one = 1.0f; /* beta = 1: gradients accumulate, as on the CPU */
+    cudnnStatus_t st;
+    if (IN(1)->grad &&
+        (st = cudnnConvolutionBackwardFilter(DN, &one, e->x, IN(0)->val, e->y, n->grad, e->c, e->bwd_filter,
+                                             sy_gdev_workspace(g), e->ws_bytes, &one, e->w, IN(1)->grad)) !=
+            CUDNN_STATUS_SUCCESS)
+        lib_fail("cudnnConvolutionBackwardFilter", (int)st);
+    if (IN(0)->grad &&
+        (st = cudnnConvolutionBackwardData(DN, &one, e->w, IN(1)->val, e->y, n->grad, e->c, e->bwd_data,
+                                           sy_gdev_workspace(g), e->ws_bytes, &one, e->x, IN(0)->grad)) !=
+            CUDNN_STATUS_SUCCESS)
+        lib_fail("cudnnConvolutionBackwardData", (int)st);
+    return 1;
+}
+#else
+static int dn_forward(sy_graph *g, sy_node *n) { return 0; }
+static int dn_backward(sy_graph *g, sy_node *n) { return 0; }
+#endif
+
 /* Convolutions recompute their columns in backward from one shared
  * workspace [col (CKK x N*HW) | ybuf (O x N*HW)], instead of the CPU
  * backend's per-node scratch. */
@@ -107,6 +261,10 @@ static size_t c_node_scratch(sy_graph *g, const sy_node *n) { return n->op == SY
 static size_t c_shared_ws(sy_graph *g, const sy_node *n)
 {
     if (n->op != SY_OP_CONV2D) return 0;
+#ifdef SYRE_HAVE_CUDNN
+    dn_conv *e = dn_get(g, n);
+    if (e) return (e->ws_bytes + sizeof(float) - 1) / sizeof(float);
+#endif
     return (conv_ckk(g, n) + (size_t)n->shape.dim[1]) * conv_ld(g, n);
 }
 
@@ -143,8 +301,10 @@ static void gemm_rm(int tx, int ty, int M, int N, int K, const float *X, const f
 {
     const float one = 1.0f;
     sy_gemm_args a = sy_gemm_map(tx, ty, M, N, K);
-    cublasSgemm(H, a.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N, a.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N, a.m, a.n,
-                a.k, &one, Y, a.ld_first, X, a.ld_second, &beta, Z, a.ldc);
+    cublasStatus_t st = cublasSgemm(H, a.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                    a.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N, a.m, a.n, a.k, &one, Y, a.ld_first, X,
+                                    a.ld_second, &beta, Z, a.ldc);
+    if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasSgemm", (int)st);
 }
 
 /* ---- Op kernels ---------------------------------------------------------------- */
@@ -298,6 +458,7 @@ static void b_slice(sy_graph *g, sy_node *n)
 
 static void f_conv2d(sy_graph *g, sy_node *n)
 {
+    if (dn_forward(g, n)) return;
     CONV_DIMS
     syk_im2col(S, IN(0)->val, col, N, C, Hh, W, KH, KW, St, P, HO, WO);
     gemm_rm(0, 0, O, (int)ld, (int)ckk, IN(1)->val, col, 0.0f, ybuf);
@@ -305,6 +466,7 @@ static void f_conv2d(sy_graph *g, sy_node *n)
 }
 static void b_conv2d(sy_graph *g, sy_node *n)
 {
+    if (dn_backward(g, n)) return;
     CONV_DIMS
     float *dx = IN(0)->grad, *dw = IN(1)->grad;
     syk_cn_from_nchw(S, n->grad, ybuf, N, O, hw);
@@ -471,17 +633,26 @@ static void init(void)
     cudaHostGetDevicePointer((void **)&dev_slot, err_slot, 0);
     syk_set_error_slot(dev_slot);
     const char *tf32 = getenv("SYRE_TF32");
-    int use_tf32 = tf32 && strcmp(tf32, "1") == 0;
+    use_tf32 = tf32 && strcmp(tf32, "1") == 0;
     cublasSetMathMode(H, use_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+    char conv[96] = "conv im2col + cuBLAS";
+#ifdef SYRE_HAVE_CUDNN
+    const char *dn = getenv("SYRE_CUDNN");
+    use_cudnn = !(dn && strcmp(dn, "0") == 0);
+    if (use_cudnn && (cudnnCreate(&DN) != CUDNN_STATUS_SUCCESS || cudnnSetStream(DN, S) != CUDNN_STATUS_SUCCESS))
+        use_cudnn = 0;
+    if (use_cudnn) snprintf(conv, sizeof conv, "conv cuDNN %zu", (size_t)cudnnGetVersion());
+    else snprintf(conv, sizeof conv, "conv im2col + cuBLAS (cuDNN %s)", dn && !strcmp(dn, "0") ? "off: SYRE_CUDNN=0" : "failed to start");
+#endif
     int rt = 0, cbv = 0;
     cudaRuntimeGetVersion(&rt);
     cublasGetVersion(H, &cbv);
     build_table();
     sy_device *d = &cuda_dev;
     d->name = "cuda";
-    snprintf(d->info, sizeof d->info, "%.100s (sm_%d%d, %d SMs, %.1f GiB), CUDA runtime %d.%d, cuBLAS %d, matmul %s",
+    snprintf(d->info, sizeof d->info, "%.80s (sm_%d%d, %d SMs, %.1f GiB), CUDA runtime %d.%d, cuBLAS %d, %s %s, %.60s",
              pr.name, pr.major, pr.minor, pr.multiProcessorCount, pr.totalGlobalMem / 1073741824.0, rt / 1000,
-             (rt % 1000) / 10, cbv, use_tf32 ? "TF32 (SYRE_TF32=1)" : "FP32");
+             (rt % 1000) / 10, cbv, "matmul", use_tf32 ? "TF32 (SYRE_TF32=1)" : "FP32", conv);
     d->alloc = c_alloc;
     d->free = c_free;
     d->host_alloc = c_host_alloc;
