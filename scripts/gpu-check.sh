@@ -59,18 +59,28 @@ else
 fi
 
 section "Device tests"
-t0=$(date +%s)
-"$build/test_cuda" >"$logdir/test_cuda.log" 2>&1
-rc=$?
-case $rc in
-0) say "    test_cuda: PASSED ($(( $(date +%s) - t0 )) s)";;
-77) say "    test_cuda: SKIPPED: $(grep SKIPPED "$logdir/test_cuda.log")"; status=1;;
-*) say "    test_cuda: FAILED (exit $rc)"; status=1;;
-esac
-grep -E "^device:" "$logdir/test_cuda.log" | sed 's/^/    /' | tee -a "$report"
-say '```'
-grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED" "$logdir/test_cuda.log" | head -120 | tee -a "$report"
-say '```'
+# Twice: convolutions through cuDNN (the default when built with it), then
+# through im2col + cuBLAS (SYRE_CUDNN=0); the second run's lines are only
+# the failures and the conv cases.
+for conv in cudnn im2col; do
+    log="$logdir/test_cuda-$conv.log"
+    t0=$(date +%s)
+    if [ $conv = cudnn ]; then timeout 400 "$build/test_cuda" >"$log" 2>&1; else SYRE_CUDNN=0 timeout 400 "$build/test_cuda" >"$log" 2>&1; fi
+    rc=$?
+    case $rc in
+    0) say "    test_cuda ($conv): PASSED ($(( $(date +%s) - t0 )) s)";;
+    77) say "    test_cuda ($conv): $(grep SKIPPED "$log")"; status=1;;
+    *) say "    test_cuda ($conv): FAILED (exit $rc)"; status=1;;
+    esac
+    grep -E "^device:" "$log" | sed 's/^/    /' | tee -a "$report"
+    say '```'
+    if [ $conv = cudnn ]; then
+        grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED" "$log" | head -120 | tee -a "$report"
+    else
+        grep -E "^op conv|FAIL|differs|ERROR|Failure|LINE|FAILED|PASSED" "$log" | head -60 | tee -a "$report"
+    fi
+    say '```'
+done
 for t in test_device_sim test_gemm_map; do
     if "$build/$t" >"$logdir/$t.log" 2>&1; then say "    $t: PASSED"; else say "    $t: FAILED"; status=1; fi
 done
@@ -81,6 +91,7 @@ timeout 300 "$build/bench_cuda_step" --model mlp --steps 200 --repeats 5 2>&1 | 
 timeout 300 "$build/bench_cuda_step" --model cnn --steps 200 --repeats 5 2>&1 | grep RESULT | tee -a "$report"
 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=fp32/' | tee -a "$report"
 SYRE_TF32=1 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=tf32/' | tee -a "$report"
+SYRE_CUDNN=0 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 5 --warmup 2 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=fp32 conv=im2col/' | tee -a "$report"
 say '```'
 
 if [ "${QUICK:-0}" != 1 ]; then
