@@ -82,8 +82,8 @@ static void sim_init(void)
 #ifndef SYRE_HAVE_CUDA
 sy_device *sy_device_cuda(void)
 {
-    sy_fail(SY_ERR_UNSUPPORTED, "device 'cuda': this syre was built without CUDA (nvcc was not found when "
-            "CMake configured the build; install the CUDA toolkit and reconfigure)");
+    sy_fail(SY_ERR_UNSUPPORTED, "device 'cuda': this syre was built without CUDA (no nvcc or cuBLAS when CMake "
+            "configured it, or -DSYRE_CUDA=OFF; install the CUDA toolkit and reconfigure)");
     return NULL;
 }
 #endif
