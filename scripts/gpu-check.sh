@@ -80,6 +80,21 @@ for conv in cudnn im2col; do
         grep -E "^op conv|FAIL|differs|ERROR|Failure|LINE|FAILED|PASSED" "$log" | head -60 | tee -a "$report"
     fi
     say '```'
+    if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+        # Localise: wait after every kernel and name the failing node.
+        SYRE_CUDA_SYNC=1 SYRE_CUDNN=$([ $conv = cudnn ] && echo 1 || echo 0) timeout 300 "$build/test_cuda" >"$log.sync" 2>&1
+        say "    rerun with SYRE_CUDA_SYNC=1 (exit $?), first errors:"
+        say '```'
+        grep -E "CUDA error|failed|of node|differs" "$log.sync" | head -15 | tee -a "$report"
+        say '```'
+        if command -v compute-sanitizer >/dev/null && [ $conv = cudnn ]; then
+            timeout 300 compute-sanitizer --print-limit 5 "$build/test_cuda" >"$log.memcheck" 2>&1
+            say "    compute-sanitizer memcheck, first lines:"
+            say '```'
+            grep -E "Invalid|ERROR SUMMARY|at 0x|by thread" "$log.memcheck" | head -12 | tee -a "$report"
+            say '```'
+        fi
+    fi
 done
 for t in test_device_sim test_gemm_map; do
     if "$build/$t" >"$logdir/$t.log" 2>&1; then say "    $t: PASSED"; else say "    $t: FAILED"; status=1; fi

@@ -555,7 +555,31 @@ static void b_pair(sy_graph *g, sy_node *n)
                  sy_reduce_scale(n->iattr[0], IN(0)->shape), n->fattr[0]);
 }
 
-static sy_backend cuda_backend;
+static sy_backend cuda_backend, cuda_checked;
+
+/* SYRE_CUDA_SYNC=1: wait after every kernel and name the node whose kernel
+ * failed (slow; for finding a faulty kernel). */
+static void check_after(sy_graph *g, sy_node *n, const char *pass)
+{
+    cudaError_t e = cudaStreamSynchronize(S);
+    if (e == cudaSuccess) e = cudaGetLastError();
+    if (e != cudaSuccess && !lib_error[0])
+        snprintf(lib_error, sizeof lib_error, "CUDA error in %s of node '%s': %s", pass, n->name, cudaGetErrorString(e));
+    else if (lib_error[0] && !strstr(lib_error, " of node '")) {
+        size_t k = strlen(lib_error);
+        snprintf(lib_error + k, sizeof lib_error - k, " (%s of node '%s')", pass, n->name);
+    }
+}
+static void checked_fwd(sy_graph *g, sy_node *n)
+{
+    cuda_backend.forward[n->op](g, n);
+    check_after(g, n, "forward");
+}
+static void checked_bwd(sy_graph *g, sy_node *n)
+{
+    cuda_backend.backward[n->op](g, n);
+    check_after(g, n, "backward");
+}
 
 static void build_table(void)
 {
@@ -597,6 +621,11 @@ static void build_table(void)
     SET(BCE_LOGITS, f_pair, b_pair)
     SET(KL_GAUSS, f_pair, b_pair)
 #undef SET
+    cuda_checked.name = "cuda";
+    for (int op = 0; op < SY_OP_COUNT; op++) {
+        cuda_checked.forward[op] = checked_fwd;
+        cuda_checked.backward[op] = checked_bwd;
+    }
 }
 
 /* ---- Initialisation --------------------------------------------------------------- */
@@ -661,7 +690,8 @@ static void init(void)
     d->download = c_download;
     d->zero = c_zero;
     d->sync = c_sync;
-    d->kernels = &cuda_backend;
+    const char *dbg = getenv("SYRE_CUDA_SYNC");
+    d->kernels = dbg && strcmp(dbg, "1") == 0 ? &cuda_checked : &cuda_backend;
     d->node_scratch = c_node_scratch;
     d->shared_workspace = c_shared_ws;
     d->optim_range = c_optim_range;
