@@ -194,7 +194,7 @@ __global__ void k_bias_f(const float *x, const float *b, float *y, size_t n, siz
 __global__ void k_add_to(const float *dy, float *dx, size_t n) { GRID_STRIDE(i, n) dx[i] += dy[i]; }
 
 // One block per channel c: sum over (o, k) of v[(o*C + c)*inner + k].
-__global__ void k_channel_sum_add(const float *v, float *out, size_t outer, size_t C, size_t inner)
+__global__ void __launch_bounds__(512) k_channel_sum_add(const float *v, float *out, size_t outer, size_t C, size_t inner)
 {
     size_t c = blockIdx.x, m = outer * inner;
     double acc = 0;
@@ -217,7 +217,7 @@ extern "C" void syk_bias_add_bwd(cudaStream_t s, const float *dy, float *dx, flo
     if (db) k_channel_sum_add<<<(unsigned)C, 512, 0, s>>>(dy, db, outer, C, inner);
 }
 
-__global__ void k_sum1(const float *x, float *y, size_t n, double scale)
+__global__ void __launch_bounds__(1024) k_sum1(const float *x, float *y, size_t n, double scale)
 {
     double acc = 0;
     for (size_t i = threadIdx.x; i < n; i += blockDim.x) acc += x[i];
@@ -457,7 +457,7 @@ extern "C" void syk_avgpool_bwd(cudaStream_t s, const float *dy, float *dx, size
 
 #define BN_AT(e) ((((e) / inner) * C + c) * inner + (e) % inner)
 
-__global__ void k_bn_stats(const float *x, float *rm, float *rv, float *mean, float *istd, size_t N, size_t C,
+__global__ void __launch_bounds__(512) k_bn_stats(const float *x, float *rm, float *rv, float *mean, float *istd, size_t N, size_t C,
                            size_t inner, float mom, float eps, int training)
 {
     size_t c = blockIdx.x, cnt = N * inner;
@@ -494,7 +494,7 @@ __global__ void k_bn_apply(const float *x, const float *gam, const float *bet, c
         y[i] = gam[c] * (x[i] - mean[c]) * istd[c] + bet[c];
     }
 }
-__global__ void k_bn_bwd(const float *x, const float *gam, const float *dy, const float *mean, const float *istd,
+__global__ void __launch_bounds__(512) k_bn_bwd(const float *x, const float *gam, const float *dy, const float *mean, const float *istd,
                          float *dx, float *dg, float *db, size_t N, size_t C, size_t inner, int training)
 {
     size_t c = blockIdx.x, cnt = N * inner;
@@ -601,7 +601,7 @@ extern "C" void syk_mul_bwd_same(cudaStream_t s, const float *dy, const float *m
 
 // ---- L2 normalisation: one block per row ----------------------------------------------
 
-__global__ void k_l2_f(const float *x, float *y, float *r, int F, float eps)
+__global__ void __launch_bounds__(256) k_l2_f(const float *x, float *y, float *r, int F, float eps)
 {
     const float *xr = x + (size_t)blockIdx.x * F;
     double acc = 0;
@@ -611,7 +611,7 @@ __global__ void k_l2_f(const float *x, float *y, float *r, int F, float eps)
     if (threadIdx.x == 0) r[blockIdx.x] = rr;
     for (int j = threadIdx.x; j < F; j += blockDim.x) y[(size_t)blockIdx.x * F + j] = xr[j] / rr;
 }
-__global__ void k_l2_b(const float *y, const float *dy, const float *r, float *dx, int F, float eps)
+__global__ void __launch_bounds__(256) k_l2_b(const float *y, const float *dy, const float *r, float *dx, int F, float eps)
 {
     size_t o = (size_t)blockIdx.x * F;
     float rr = r[blockIdx.x];
@@ -635,7 +635,7 @@ extern "C" void syk_l2norm_bwd(cudaStream_t s, const float *y, const float *dy, 
 // ---- Losses ------------------------------------------------------------------------------
 
 // One block; warp w takes rows w, w + nwarps, ...
-__global__ void k_softmax_ce_f(const float *x, const float *lab, float *p, float *loss, int N, int K, int node)
+__global__ void __launch_bounds__(1024) k_softmax_ce_f(const float *x, const float *lab, float *p, float *loss, int N, int K, int node)
 {
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
     double total = 0;
@@ -686,7 +686,7 @@ extern "C" void syk_softmax_ce_bwd(cudaStream_t s, const float *p, const float *
     k_softmax_ce_b<<<blocks_for((size_t)N * K), TPB, 0, s>>>(p, lab, dy, dx, N, K);
 }
 
-__global__ void k_pair_f(int kind, const float *a, const float *b, float *loss, size_t n, double scale, float s2)
+__global__ void __launch_bounds__(1024) k_pair_f(int kind, const float *a, const float *b, float *loss, size_t n, double scale, float s2)
 {
     double acc = 0, ds2 = s2, ls2 = log(ds2);
     for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
@@ -833,7 +833,7 @@ extern "C" void syk_optim_range(cudaStream_t st, const syk_scalars *c, const syk
     }
 }
 
-__global__ void k_grad_sq(const float *g, size_t n, double *out, size_t block)
+__global__ void __launch_bounds__(256) k_grad_sq(const float *g, size_t n, double *out, size_t block)
 {
     size_t lo = (size_t)blockIdx.x * block, hi = lo + block < n ? lo + block : n;
     double acc = 0;
