@@ -12,7 +12,9 @@
  * --warmup untimed ones. For resnet18 it also prints the GEMM TFLOP/s the
  * step achieves (2*M*N*K of every matmul and convolution, times 3 for
  * forward + both backward GEMMs). Matmul precision: FP32, or TF32 with
- * SYRE_TF32=1. Without a GPU it says so and exits 0 (so `syre bench` on a
+ * SYRE_TF32=1. First it measures the GEMM rate itself: a 4096^3 matmul
+ * graph's forward (one cuBLAS sgemm plus the graph's sync), the reference
+ * for the TFLOP/s above. Without a GPU it says so and exits 0 (so `syre bench` on a
  * CPU machine is not a failure). Output lines:
  *   RESULT engine=syre-cuda model=mlp batch=64 ms_per_step=... min=... max=... [tflops=...]
  */
@@ -73,6 +75,31 @@ int main(int argc, char **argv)
         return 0;
     }
     printf("# device: %s\n", sy_device_info("cuda"));
+    if (!only || !strcmp(only, "sgemm")) { /* the GEMM rate the step is compared with */
+        const int M = 4096;
+        sy_params *ps = sy_params_new();
+        sy_graph *g = sy_graph_new(ps);
+        sy_graph_set_backend(g, "cuda");
+        /* Operands are store tensors (uploaded once), so a forward is the GEMM. */
+        sy_init u = {SY_INIT_UNIFORM_FANIN, 1.0f};
+        sy_var a = sy_param_new(g, "a", S2(M, M), M, u, 0), b = sy_param_new(g, "b", S2(M, M), M, u, 0);
+        sy_matmul(g, a, b, 0, 0);
+        if (sy_graph_compile(g) != SY_OK || sy_params_init(ps, 3) != SY_OK) {
+            fprintf(stderr, "bench_cuda_step: sgemm: %s\n", sy_last_error());
+            return 1;
+        }
+        double best = 1e30;
+        for (int r = 0; r < 5; r++) {
+            double t0 = now();
+            for (int k = 0; k < 5; k++) sy_graph_forward(g);
+            double t = (now() - t0) / 5;
+            if (r && t < best) best = t;
+        }
+        printf("RESULT engine=syre-cuda model=sgemm4096 ms_per_forward=%.3f tflops=%.2f\n", best * 1e3,
+               2.0 * M * (double)M * M / best / 1e12);
+        sy_graph_free(g);
+        sy_params_free(ps);
+    }
     const char *models[3] = {"mlp", "cnn", "resnet18"};
     for (int mi = 0; mi < 3; mi++) {
         const char *model = models[mi];

@@ -117,6 +117,20 @@ def main():
     ap.add_argument("--batch", type=int, default=512, help="resnet18 batch")
     a = ap.parse_args()
     print(f"# torch {torch.__version__}, {torch.cuda.get_device_name(0)}")
+    for p in ("fp32", "tf32"):  # the GEMM rate: torch.mm 4096^3
+        torch.backends.cuda.matmul.allow_tf32 = p == "tf32"
+        a_ = torch.rand(4096, 4096, device="cuda")
+        b_ = torch.rand(4096, 4096, device="cuda")
+        for _ in range(3):
+            a_ @ b_
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(10):
+            a_ @ b_
+        torch.cuda.synchronize()
+        t = (time.perf_counter() - t0) / 10
+        print(f"RESULT engine=torch-cuda model=sgemm4096 precision={p} ms_per_forward={t * 1e3:.3f} "
+              f"tflops={2 * 4096 ** 3 / t / 1e12:.2f}", flush=True)
     for m in a.models.split(","):
         batch = a.batch if m == "resnet18" else 64
         precs = a.precisions.split(",") if m == "resnet18" else ["fp32"]

@@ -102,7 +102,9 @@ done
 
 section "Step benchmark (syre, CUDA)"
 say '```'
-timeout 300 "$build/bench_cuda_step" --model mlp --steps 200 --repeats 5 2>&1 | tee -a "$report"
+timeout 120 "$build/bench_cuda_step" --model sgemm 2>&1 | tee -a "$report"
+SYRE_TF32=1 timeout 120 "$build/bench_cuda_step" --model sgemm 2>&1 | grep RESULT | sed 's/$/ precision=tf32/' | tee -a "$report"
+timeout 300 "$build/bench_cuda_step" --model mlp --steps 200 --repeats 5 2>&1 | grep RESULT | tee -a "$report"
 timeout 300 "$build/bench_cuda_step" --model cnn --steps 200 --repeats 5 2>&1 | grep RESULT | tee -a "$report"
 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=fp32/' | tee -a "$report"
 SYRE_TF32=1 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=tf32/' | tee -a "$report"
