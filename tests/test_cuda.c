@@ -3,7 +3,9 @@
  * training steps of the MLP, the paper's MNIST CNN and a small ResNet with
  * SGD/Adam/AdamW and syre. Exits 77 (skipped, with the reason) where there
  * is no GPU or the build has no CUDA: CI has none; scripts/gpu-check.sh runs
- * it on a GPU machine. */
+ * it on a GPU machine. SYRE_TEST_DEVICE=sim runs the same comparisons on the
+ * sim device (the CPU kernels against the reference), which checks the
+ * harness and the tolerances without a GPU. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,13 +15,15 @@
 #include "device_cases.h"
 #include "syre/runtime.h"
 
+static const char *DEV = "cuda";
+
 static void test_ops_match_cpu_reference(void **state)
 {
     (void)state;
     int bad = 0;
     for (int c = 0; c < DC_N_CASES; c++) {
         double worst = 0;
-        int ok = dc_compare(&dc_cases[c], "cuda", "cpu-ref", 1.0f, &worst);
+        int ok = dc_compare(&dc_cases[c], DEV, "cpu-ref", 1.0f, &worst);
         printf("op %-18s %s  worst relative difference %.2e\n", dc_cases[c].name, ok ? "ok  " : "FAIL", worst);
         bad += !ok;
     }
@@ -33,14 +37,14 @@ static void train_pair(dm_kind kind, int which, int batch, int steps, const char
 {
     sy_optim_opts o = dm_opts(which);
     dm_model a, b;
-    assert_int_equal(dm_build(&a, kind, "cuda", batch, &o), 0);
+    assert_int_equal(dm_build(&a, kind, DEV, batch, &o), 0);
     assert_int_equal(dm_build(&b, kind, "cpu", batch, &o), 0);
     float la[8], lb[8];
     assert_int_equal(dm_train(&a, steps, la), 0);
     assert_int_equal(dm_train(&b, steps, lb), 0);
     int ok = 1;
     for (int k = 0; k < steps; k++) {
-        printf("  %s step %d: loss cuda %.7f cpu %.7f\n", label, k, la[k], lb[k]);
+        printf("  %s step %d: loss %s %.7f cpu %.7f\n", label, k, DEV, la[k], lb[k]);
         ok &= fabsf(la[k] - lb[k]) <= 1e-3f * fabsf(lb[k]) + 1e-5f;
     }
     size_t n = sy_params_total_size(a.ps);
@@ -72,11 +76,13 @@ static void test_train_resnet(void **state)
 
 int main(void)
 {
-    if (sy_device_check("cuda") != SY_OK) {
+    const char *env = getenv("SYRE_TEST_DEVICE");
+    if (env && *env) DEV = env;
+    if (sy_device_check(DEV) != SY_OK) {
         printf("SKIPPED: %s\n", sy_last_error());
         return 77;
     }
-    printf("device: %s\n", sy_device_info("cuda"));
+    printf("device: %s\n", sy_device_info(DEV));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ops_match_cpu_reference),
         cmocka_unit_test(test_train_mlp),
