@@ -27,6 +27,11 @@ struct sy_graph_dev {
     float *ws;                 /* shared kernel workspace (device) */
     size_t ws_floats;
     unsigned char *want;       /* per node: bit 0 value, bit 1 gradient */
+    /* Passes run (forward, backward) and, per node, the pass whose value
+     * (gradient) the host copy holds: a read right after the pass that
+     * already copied it back needs no copy and no wait. */
+    unsigned fwd_pass, bwd_pass;
+    unsigned *val_pass, *grad_pass;
 };
 
 static sy_graph_dev *gd(const sy_graph *g) { return g->gdev; }
@@ -56,6 +61,8 @@ void sy_gdev_free(sy_graph *g)
     if (v->pinned) d->host_free(d, v->pinned);
     free(v->in_host);
     free(v->want);
+    free(v->val_pass);
+    free(v->grad_pass);
     free(v);
     g->gdev = NULL;
     g->arena = NULL;
@@ -82,12 +89,15 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
                        "scratch: %s (reduce the batch size or the width)", bytes / 1048576.0, d->name, why);
     v->host = calloc(floats ? floats : 1, sizeof(float));
     v->want = calloc(g->n_nodes ? g->n_nodes : 1, 1);
+    v->val_pass = calloc(g->n_nodes ? g->n_nodes : 1, sizeof *v->val_pass);
+    v->grad_pass = calloc(g->n_nodes ? g->n_nodes : 1, sizeof *v->grad_pass);
+    v->fwd_pass = v->bwd_pass = 1; /* nothing is fresh yet */
     v->in_host = calloc(g->n_nodes ? g->n_nodes : 1, sizeof *v->in_host);
     size_t in_floats = 0;
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].op == SY_OP_INPUT) in_floats += g->nodes[i].numel;
     v->pinned = d->host_alloc(d, (in_floats ? in_floats : 1) * sizeof(float));
-    if (!v->host || !v->want || !v->in_host || !v->pinned)
+    if (!v->host || !v->want || !v->in_host || !v->pinned || !v->val_pass || !v->grad_pass)
         return sy_fail(SY_ERR_NOMEM, "cannot allocate the host copies of a device graph");
     float *q = v->pinned;
     for (int i = 0; i < g->n_nodes; i++)
@@ -136,6 +146,7 @@ static int in_arena(const sy_graph *g, const float *p) { return p >= g->arena &&
 sy_status sy_gdev_before_forward(sy_graph *g)
 {
     sy_graph_dev *v = gd(g);
+    v->fwd_pass++;
     sy_params_dev_data(g->ps, 1); /* current on the device; forward may write (running statistics) */
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
@@ -153,11 +164,17 @@ static void download(sy_graph *g, const float *dp, size_t numel)
 sy_status sy_gdev_after_forward(sy_graph *g)
 {
     sy_graph_dev *v = gd(g);
+    int fetched[64], nf = 0; /* nodes copied back (marked fresh once the copy is done) */
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
-        if (n->op != SY_OP_INPUT && ((v->want[i] & 1) || n->is_loss)) download(g, n->val, n->numel);
+        if (n->op != SY_OP_INPUT && ((v->want[i] & 1) || n->is_loss)) {
+            download(g, n->val, n->numel);
+            if (nf < 64) fetched[nf++] = i;
+        }
     }
     sy_status st = v->d->sync(v->d);
+    if (!st)
+        for (int k = 0; k < nf; k++) v->val_pass[fetched[k]] = v->fwd_pass;
     if (st) {
         int k = v->d->error_node;
         if (k >= 0 && k < g->n_nodes) return sy_fail(st, "forward: op '%s': %s", g->nodes[k].name, v->d->error);
@@ -177,6 +194,7 @@ sy_status sy_gdev_after_forward(sy_graph *g)
 void sy_gdev_begin_backward(sy_graph *g, sy_node *loss)
 {
     sy_device *d = gd(g)->d;
+    gd(g)->bwd_pass++;
     sy_params_dev_data(g->ps, 0);
     d->zero(d, g->grad_region, g->grad_floats * sizeof(float));
     sy_params_zero_grad(g->ps);
@@ -196,7 +214,10 @@ sy_status sy_gdev_after_backward(sy_graph *g)
     }
     if (!any) return SY_OK;
     sy_status st = v->d->sync(v->d);
-    return st ? sy_fail(st, "backward on %s: %s", v->d->name, v->d->error) : SY_OK;
+    if (st) return sy_fail(st, "backward on %s: %s", v->d->name, v->d->error);
+    for (int i = 0; i < g->n_nodes; i++)
+        if ((v->want[i] & 2) && g->nodes[i].grad && in_arena(g, g->nodes[i].grad)) v->grad_pass[i] = v->bwd_pass;
+    return SY_OK;
 }
 
 float *sy_gdev_data(sy_graph *g, sy_var v, int grad)
@@ -208,7 +229,10 @@ float *sy_gdev_data(sy_graph *g, sy_var v, int grad)
     if (!in_arena(g, dp)) return host_of(g, dp, grad); /* a parameter (or a view of one) */
     if (n->op == SY_OP_INPUT && !grad) return w->in_host[v]; /* inputs live on the host */
     w->want[v] |= grad ? 2 : 1;
+    unsigned *have = grad ? &w->grad_pass[v] : &w->val_pass[v], pass = grad ? w->bwd_pass : w->fwd_pass;
+    if (*have == pass) return host_of(g, dp, 0); /* copied back after this pass already */
     download(g, dp, n->numel);
     if (w->d->sync(w->d)) return NULL;
+    *have = pass;
     return host_of(g, dp, 0);
 }
