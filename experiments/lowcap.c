@@ -229,10 +229,17 @@ static sy_status lc_net_build(lc_net *m, int hidden, int batch)
     if (s == SY_OK) s = sy_graph_compile(m->ge);
     if (s != SY_OK) return s;
     sy_graph_set_training(m->ge, 0);
+    return SY_OK;
+}
+
+/* Views into the store, fetched again before each use: on a device
+ * (--device cuda) a pointer kept across training steps would be stale. */
+static lc_net *lc_views(lc_net *m)
+{
     m->W1 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l1.weight"));
     m->b1 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l1.bias"));
     m->W2 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l2.weight"));
-    return SY_OK;
+    return m;
 }
 
 /* Units 1 .. ncopy-1 become exact copies of unit 0: row of l1.weight, entry of
@@ -240,7 +247,7 @@ static sy_status lc_net_build(lc_net *m, int hidden, int batch)
  * first, so the copies together contribute what unit 0 did). */
 static void lc_make_identical(lc_net *m, int ncopy, int split)
 {
-    int h = m->hidden;
+    int h = lc_views(m)->hidden;
     if (split && ncopy > 1)
         for (int o = 0; o < LC_OUT; o++) m->W2[o * h] /= (float)ncopy;
     for (int c = 1; c < ncopy; c++) {
@@ -251,9 +258,9 @@ static void lc_make_identical(lc_net *m, int ncopy, int split)
 }
 
 /* Largest difference between unit 0 and its former copies 1 .. ncopy-1. */
-static double lc_copy_spread(const lc_net *m, int ncopy)
+static double lc_copy_spread(lc_net *m, int ncopy)
 {
-    int h = m->hidden;
+    int h = lc_views(m)->hidden;
     double d = 0;
     for (int c = 1; c < ncopy; c++) {
         for (int j = 0; j < LC_IN; j++) d = fmax(d, fabs(m->W1[(size_t)c * LC_IN + j] - m->W1[j]));
@@ -263,8 +270,9 @@ static double lc_copy_spread(const lc_net *m, int ncopy)
     return d;
 }
 
-static sy_status lc_distinct(const lc_net *m, double tol, int *classes)
+static sy_status lc_distinct(lc_net *m, double tol, int *classes)
 {
+    lc_views(m);
     return sy_distinct_units(m->W1, m->hidden, LC_IN, m->b1, m->W2, LC_OUT, (float)tol, classes);
 }
 

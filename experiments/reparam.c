@@ -232,8 +232,10 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
         s = SY_ERR_ARG;
         goto done;
     }
-    const float *U = sy_params_tensor(ps, sy_params_find(ps, "u"));
-    const float *W = sy_params_tensor(ps, sy_params_find(ps, "w"));
+    /* Views of u and w, fetched again before each read: on a device
+     * (--device cuda) a pointer kept across training steps goes stale. */
+    const int iu = sy_params_find(ps, "u"), iw = sy_params_find(ps, "w");
+    const float *U, *W;
 
     char plabel[96];
     snprintf(plabel, sizeof plabel, "reparam %s", label);
@@ -247,6 +249,7 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
             double loss;
             int dead;
             if ((s = rp_eval(&ev, D->xtr, D->ytr, c->n, d, &loss)) != SY_OK) goto done;
+            U = sy_params_tensor(ps, iu), W = sy_params_tensor(ps, iw);
             if ((s = sy_dead_units_param(U, d, 1, NULL, W, 1, (float)c->dead_thr, &dead, deadmask)) != SY_OK)
                 goto done;
             double minpair = INFINITY;
@@ -290,6 +293,7 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
     }
     R->train_loss = R->loss[R->npts - 1];
     if ((s = rp_eval(&ev, D->xte, D->yte, c->n, d, &R->test_loss)) != SY_OK) goto done;
+    U = sy_params_tensor(ps, iu), W = sy_params_tensor(ps, iw);
     if ((s = sy_dead_units_param(U, d, 1, NULL, W, 1, (float)c->dead_thr, &R->dead_units, deadmask)) != SY_OK)
         goto done;
     R->min_pair = INFINITY;

@@ -2,8 +2,10 @@
  * (trainable first, so optimizers and decay rules run over one contiguous
  * range), plus a gradient buffer of the same layout. */
 #include "syre/params.h"
+#include "backend/device.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,82 @@ struct sy_params {
     float *data, *grad;
     size_t trainable_size, total_size;
     int laid_out;
+    /* On a device (a device graph was compiled on the store): device copies
+     * and which side is current. CPU graphs compiled on it: host_users. */
+    sy_device *dev;
+    float *d_data, *d_grad;
+    int data_state, grad_state;
+    int host_users;
 };
+
+enum { SYNCED = 0, HOST_NEWER, DEV_NEWER };
+
+/* The host copy of data (grad) brought up to date; the caller may write it,
+ * so from now on the device copy is stale. */
+static void host_view(sy_params *ps, int grad)
+{
+    if (!ps->dev) return;
+    int *st = grad ? &ps->grad_state : &ps->data_state;
+    if (*st == DEV_NEWER) {
+        ps->dev->download(ps->dev, grad ? ps->grad : ps->data, grad ? ps->d_grad : ps->d_data,
+                          ps->total_size * sizeof(float));
+        if (ps->dev->sync(ps->dev))
+            fprintf(stderr, "syre: copying parameters from the device failed: %s\n", sy_last_error());
+    }
+    *st = HOST_NEWER;
+}
+
+static float *dev_view(sy_params *ps, int grad, int write)
+{
+    int *st = grad ? &ps->grad_state : &ps->data_state;
+    float *d = grad ? ps->d_grad : ps->d_data;
+    if (*st == HOST_NEWER) {
+        ps->dev->upload(ps->dev, d, grad ? ps->grad : ps->data, ps->total_size * sizeof(float));
+        *st = SYNCED;
+    }
+    if (write) *st = DEV_NEWER;
+    return d;
+}
+
+float *sy_params_dev_data(sy_params *ps, int write) { return ps->dev ? dev_view(ps, 0, write) : NULL; }
+float *sy_params_dev_grad(sy_params *ps, int write) { return ps->dev ? dev_view(ps, 1, write) : NULL; }
+sy_device *sy_params_device(const sy_params *ps) { return ps->dev; }
+size_t sy_params_offset(const sy_params *ps, int idx) { return ps->info[idx].offset; }
+
+sy_status sy_params_attach(sy_params *ps, sy_device *d)
+{
+    if (ps->dev == d) return SY_OK;
+    if (ps->dev)
+        return sy_fail(SY_ERR_STATE, "the parameter store is on device '%s'; it cannot also be used on '%s' "
+                       "(build every graph of one store for the same device)", ps->dev->name, d->name);
+    if (ps->host_users)
+        return sy_fail(SY_ERR_STATE, "the parameter store is used by a CPU graph; it cannot move to device '%s' "
+                       "(build every graph of one store for the same device)", d->name);
+    sy_status st = sy_params_layout(ps);
+    if (st) return st;
+    size_t bytes = (ps->total_size ? ps->total_size : 1) * sizeof(float);
+    ps->d_data = d->alloc(d, bytes);
+    ps->d_grad = ps->d_data ? d->alloc(d, bytes) : NULL;
+    if (!ps->d_data || !ps->d_grad) {
+        SY_LAST_ERROR_COPY(why);
+        if (ps->d_data) d->free(d, ps->d_data);
+        ps->d_data = NULL;
+        return sy_fail(SY_ERR_NOMEM, "cannot allocate %.1f MiB for parameters on device '%s': %s",
+                       2.0 * bytes / (1 << 20), d->name, why);
+    }
+    ps->dev = d;
+    ps->data_state = ps->grad_state = HOST_NEWER;
+    return SY_OK;
+}
+
+sy_status sy_params_claim_host(sy_params *ps)
+{
+    if (ps->dev)
+        return sy_fail(SY_ERR_STATE, "the parameter store is on device '%s'; a CPU graph cannot use it "
+                       "(build every graph of one store for the same device)", ps->dev->name);
+    ps->host_users++;
+    return SY_OK;
+}
 
 sy_params *sy_params_new(void)
 {
@@ -27,6 +104,11 @@ sy_params *sy_params_new(void)
 void sy_params_free(sy_params *ps)
 {
     if (!ps) return;
+    if (ps->dev) {
+        ps->dev->sync(ps->dev);
+        ps->dev->free(ps->dev, ps->d_data);
+        ps->dev->free(ps->dev, ps->d_grad);
+    }
     free(ps->info);
     free(ps->data);
     free(ps->grad);
@@ -131,6 +213,7 @@ sy_status sy_params_init(sy_params *ps, uint64_t seed)
 {
     sy_status st = sy_params_layout(ps);
     if (st) return st;
+    host_view(ps, 0);
     uint64_t key = sy_rng_key(seed, SY_STREAM_INIT);
     for (int i = 0; i < ps->count; i++) {
         sy_param_info *pi = &ps->info[i];
@@ -151,23 +234,45 @@ sy_status sy_params_init(sy_params *ps, uint64_t seed)
     return SY_OK;
 }
 
-float *sy_params_data(sy_params *ps) { return ps->data; }
-float *sy_params_grad(sy_params *ps) { return ps->grad; }
+/* Host accessors: on a device store they copy back what the device changed
+ * and mark the host copy as the one to upload before the next device use.
+ * A pointer kept across device work (forward, backward, step) goes stale:
+ * ask again after it. */
+float *sy_params_data(sy_params *ps)
+{
+    host_view(ps, 0);
+    return ps->data;
+}
+float *sy_params_grad(sy_params *ps)
+{
+    host_view(ps, 1);
+    return ps->grad;
+}
 size_t sy_params_trainable_size(const sy_params *ps) { return ps->trainable_size; }
 size_t sy_params_total_size(const sy_params *ps) { return ps->total_size; }
 
 float *sy_params_tensor(sy_params *ps, int index)
 {
-    return ps->data ? ps->data + ps->info[index].offset : NULL;
+    if (!ps->data) return NULL;
+    host_view(ps, 0);
+    return ps->data + ps->info[index].offset;
 }
 
 float *sy_params_tensor_grad(sy_params *ps, int index)
 {
-    return ps->grad ? ps->grad + ps->info[index].offset : NULL;
+    if (!ps->grad) return NULL;
+    host_view(ps, 1);
+    return ps->grad + ps->info[index].offset;
 }
 
 void sy_params_zero_grad(sy_params *ps)
 {
+    if (ps->dev) {
+        /* Backward overwrites every trainable gradient: nothing to upload. */
+        ps->grad_state = DEV_NEWER;
+        ps->dev->zero(ps->dev, ps->d_grad, ps->trainable_size * sizeof(float));
+        return;
+    }
     if (ps->grad) memset(ps->grad, 0, ps->trainable_size * sizeof(float));
 }
 

@@ -4,6 +4,8 @@
  * the execution order and reverse creation order is the backward order. */
 #include "graph/graph_impl.h"
 #include "ops/ops_common.h"
+#include "backend/device.h"
+#include "syre/runtime.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -42,6 +44,13 @@ sy_graph *sy_graph_new(sy_params *ps)
     g->ps = ps;
     g->be = sy_backend_cpu();
     g->training = 1;
+    const char *dev = sy_default_device(); /* --device / SYRE_DEVICE */
+    if (strcmp(dev, "cpu") != 0 && sy_graph_set_backend(g, dev) != SY_OK) {
+        SY_LAST_ERROR_COPY(why);
+        sy_fail(SY_ERR_UNSUPPORTED, "default device (SYRE_DEVICE or --device) '%s': %s", dev, why);
+        sy_graph_free(g);
+        return NULL;
+    }
     return g;
 }
 
@@ -49,15 +58,21 @@ void sy_graph_free(sy_graph *g)
 {
     if (!g) return;
     free(g->nodes);
+    if (g->gdev) sy_gdev_free(g);
     free(g->arena);
     free(g);
 }
 
 sy_status sy_graph_set_backend(sy_graph *g, const char *name)
 {
+    if (g->gdev && (!strcmp(name, "cpu") || !strcmp(name, "cpu-ref")))
+        return sy_fail(SY_ERR_STATE, "set_backend: the graph is on device '%s' already", sy_gdev_device(g)->name);
     if (strcmp(name, "cpu") == 0) g->be = sy_backend_cpu();
     else if (strcmp(name, "cpu-ref") == 0) g->be = sy_backend_cpu_ref();
-    else return sy_fail(SY_ERR_ARG, "unknown backend '%s' (expected cpu or cpu-ref)", name);
+    else if (strcmp(name, "cuda") == 0 || strcmp(name, "sim") == 0) { /* a device: graph_device.c */
+        sy_device *d = sy_device_get(name);
+        return d ? sy_gdev_select(g, d) : SY_ERR_UNSUPPORTED; /* the message says why */
+    } else return sy_fail(SY_ERR_ARG, "unknown backend '%s' (expected cpu, cpu-ref, cuda or sim)", name);
     return SY_OK;
 }
 
@@ -226,6 +241,7 @@ sy_status sy_graph_compile(sy_graph *g)
     if (g->status) return sy_graph_status(g);
     if (g->compiled) return SY_OK;
     sy_status st = sy_params_layout(g->ps);
+    if (!st && !g->gdev) st = sy_params_claim_host(g->ps);
     if (st) return st;
     /* Gradient flags flow forward from trainable parameters and requested inputs. */
     for (int i = 0; i < g->n_nodes; i++) {
@@ -241,11 +257,16 @@ sy_status sy_graph_compile(sy_graph *g)
         if (n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
         vals += n->numel;
         if (n->needs_grad) grads += n->numel;
-        scratch += n->scratch_n;
+        scratch += g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n;
     }
     size_t total = vals + grads + scratch;
-    if ((st = check_memory(total))) return st;
-    g->arena = calloc(total ? total : 1, sizeof(float));
+    if (g->gdev) {
+        if ((st = sy_gdev_alloc(g, total))) return st;
+    } else if ((st = check_memory(total))) {
+        return st;
+    } else {
+        g->arena = calloc(total ? total : 1, sizeof(float));
+    }
     if (!g->arena)
         return sy_fail(SY_ERR_NOMEM, "cannot allocate %.1f MiB for the graph",
                        total * 4.0 / (1 << 20));
@@ -256,8 +277,10 @@ sy_status sy_graph_compile(sy_graph *g)
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_PARAM) {
-            n->val = sy_params_tensor(g->ps, n->param);
-            n->grad = n->needs_grad ? sy_params_tensor_grad(g->ps, n->param) : NULL;
+            n->val = g->gdev ? sy_gdev_param_val(g, n->param) : sy_params_tensor(g->ps, n->param);
+            n->grad = !n->needs_grad ? NULL
+                      : g->gdev      ? sy_gdev_param_grad(g, n->param)
+                                     : sy_params_tensor_grad(g->ps, n->param);
             continue;
         }
         if (n->op == SY_OP_RESHAPE) { /* a view: shares its input's buffers */
@@ -271,9 +294,10 @@ sy_status sy_graph_compile(sy_graph *g)
             n->grad = pg;
             pg += n->numel;
         }
-        if (n->scratch_n) {
+        size_t sc = g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n;
+        if (sc) {
             n->scratch = psc;
-            psc += n->scratch_n;
+            psc += sc;
         }
     }
     g->compiled = 1;
@@ -300,13 +324,15 @@ sy_status sy_graph_feed(sy_graph *g, sy_var v, const float *data, size_t n)
     if (n != node->numel)
         return sy_fail(SY_ERR_SHAPE, "feed: input '%s' of shape %s expects %zu values, got %zu",
                        node->name, sy_shape_str(node->shape, b), node->numel, n);
-    memcpy(node->val, data, n * sizeof(float));
+    memcpy(g->gdev ? sy_gdev_host_val(g, node) : node->val, data, n * sizeof(float));
     return SY_OK;
 }
 
 sy_status sy_graph_forward(sy_graph *g)
 {
     if (!g->compiled) return sy_fail(SY_ERR_STATE, "forward: compile the graph first");
+    sy_status st;
+    if (g->gdev && (st = sy_gdev_before_forward(g))) return st;
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_INPUT || n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
@@ -316,10 +342,11 @@ sy_status sy_graph_forward(sy_graph *g)
             g->run_status = SY_OK;
             return sy_fail(st, "forward: op '%s': %s", n->name, g->error);
         }
-        if (n->is_loss && !isfinite(n->val[0]))
+        if (n->is_loss && !g->gdev && !isfinite(n->val[0]))
             return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at step %llu", n->name,
                            isnan(n->val[0]) ? "NaN" : "Inf", (unsigned long long)g->step);
     }
+    if (g->gdev && (st = sy_gdev_after_forward(g))) return st;
     if (g->training) g->step++;
     return SY_OK;
 }
@@ -335,15 +362,19 @@ sy_status sy_graph_backward(sy_graph *g, sy_var loss)
                        sy_shape_str(l->shape, b));
     if (!l->needs_grad)
         return sy_fail(SY_ERR_STATE, "backward: loss '%s' depends on no trainable parameter", l->name);
-    memset(g->grad_region, 0, g->grad_floats * sizeof(float));
-    sy_params_zero_grad(g->ps);
-    l->grad[0] = 1.0f;
+    if (g->gdev) {
+        sy_gdev_begin_backward(g, l);
+    } else {
+        memset(g->grad_region, 0, g->grad_floats * sizeof(float));
+        sy_params_zero_grad(g->ps);
+        l->grad[0] = 1.0f;
+    }
     for (int i = loss; i >= 0; i--) {
         sy_node *n = &g->nodes[i];
         if (!n->needs_grad || n->n_in == 0 || n->op == SY_OP_RESHAPE) continue;
         g->be->backward[n->op](g, n);
     }
-    return SY_OK;
+    return g->gdev ? sy_gdev_after_backward(g) : SY_OK;
 }
 
 void sy_graph_set_training(sy_graph *g, int training) { g->training = training; }
@@ -351,8 +382,16 @@ void sy_graph_set_seed(sy_graph *g, uint64_t seed) { g->seed = seed; }
 void sy_graph_set_step(sy_graph *g, uint64_t step) { g->step = step; }
 uint64_t sy_graph_step(const sy_graph *g) { return g->step; }
 
-float *sy_graph_data(sy_graph *g, sy_var v) { return check_node(g, v, "data") ? NULL : g->nodes[v].val; }
-float *sy_graph_grad(sy_graph *g, sy_var v) { return check_node(g, v, "grad") ? NULL : g->nodes[v].grad; }
+float *sy_graph_data(sy_graph *g, sy_var v)
+{
+    if (check_node(g, v, "data")) return NULL;
+    return g->gdev ? sy_gdev_data(g, v, 0) : g->nodes[v].val;
+}
+float *sy_graph_grad(sy_graph *g, sy_var v)
+{
+    if (check_node(g, v, "grad")) return NULL;
+    return g->gdev ? sy_gdev_data(g, v, 1) : g->nodes[v].grad;
+}
 
 sy_shape sy_graph_shape(const sy_graph *g, sy_var v)
 {

@@ -57,6 +57,7 @@ struct sy_graph {
     size_t arena_floats;
     float *grad_region;     /* node gradients inside the arena, zeroed by backward */
     size_t grad_floats;
+    struct sy_graph_dev *gdev; /* non-NULL on a device (graph_device.c); node pointers are then device pointers */
 };
 
 static inline sy_node *sy_in(sy_graph *g, const sy_node *n, int k) { return &g->nodes[n->in[k]]; }

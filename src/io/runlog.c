@@ -121,7 +121,12 @@ static sy_status start_root(sy_run *run)
     } else if (run->resuming) {
         return sy_fail(SY_ERR_ARG, "--resume: no run directory %s to continue", run->dir);
     }
-    sy_status s = sy_mkdir_p(run->dir);
+    /* The device first: `--device cuda` without a GPU fails here, saying why,
+     * before anything is written. */
+    const char *dev = sy_run_get_str(run, "device");
+    sy_status s = dev && *dev ? sy_set_default_device(dev) : sy_device_check(sy_default_device());
+    if (s != SY_OK) return s;
+    s = sy_mkdir_p(run->dir);
     if (s != SY_OK) return s;
 
     cJSON *c = cJSON_CreateObject();
@@ -136,7 +141,8 @@ static sy_status start_root(sy_run *run)
     cJSON_AddStringToObject(c, "git_revision", SYRE_GIT_REV);
     cJSON_AddStringToObject(c, "blas", sy_blas_info());
     cJSON_AddNumberToObject(c, "threads", sy_get_threads());
-    cJSON_AddStringToObject(c, "device", "cpu");
+    cJSON_AddStringToObject(c, "device", sy_default_device());
+    if (strcmp(sy_default_device(), "cpu") != 0) cJSON_AddStringToObject(c, "device_info", sy_device_info(sy_default_device()));
     cJSON_AddNumberToObject(c, "ranks", sy_dist_size());
     cJSON_AddStringToObject(c, "distributed", sy_dist_info());
     cJSON_AddStringToObject(c, "start_time", when);
@@ -153,8 +159,10 @@ static sy_status start_root(sy_run *run)
     if (s != SY_OK) return s;
 
     fprintf(stderr, "syre %s (%s) -> %s\n", run->exp->name, run->exp->figure ? run->exp->figure : "-", run->dir);
-    fprintf(stderr, "  syre %s, git %s, seed %llu, %d threads, device cpu\n  BLAS: %s\n  options:",
-            SYRE_VERSION, SYRE_GIT_REV, (unsigned long long)sy_run_seed(run), sy_get_threads(), sy_blas_info());
+    fprintf(stderr, "  syre %s, git %s, seed %llu, %d threads, device %s\n  BLAS: %s\n  options:",
+            SYRE_VERSION, SYRE_GIT_REV, (unsigned long long)sy_run_seed(run), sy_get_threads(), sy_default_device(),
+            sy_blas_info());
+    if (strcmp(sy_default_device(), "cpu") != 0) fprintf(stderr, "\n  device: %s\n  ", sy_device_info(sy_default_device()));
     for (int i = 0; i < run->nflags; i++) fprintf(stderr, " %s=%s", run->flags[i].name, run->values[i]);
     fputc('\n', stderr);
     if (sy_dist_size() > 1)

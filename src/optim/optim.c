@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/device.h"
 #include "optim/optim_impl.h"
 
 static float *alloc_floats(size_t n)
@@ -261,6 +262,7 @@ fail:
 void sy_optimizer_free(sy_optimizer *opt)
 {
     if (!opt) return;
+    sy_optim_device_free(opt);
     free(opt->rule);
     free(opt->has_rule);
     free(opt->tseg);
@@ -308,6 +310,7 @@ const char *sy_optimizer_state_name(const sy_optimizer *opt, int k)
 }
 float *sy_optimizer_state(sy_optimizer *opt, int k)
 {
+    if (opt->dev) sy_optim_device_to_host(opt);
     return k >= 0 && k < opt->n_state ? opt->state[k] : NULL;
 }
 size_t sy_optimizer_state_size(const sy_optimizer *opt) { return opt->n; }

@@ -56,6 +56,8 @@ struct sy_optimizer {
     double *block_sq;      /* per-block sums of squares for a deterministic norm */
     size_t n_blocks;
 
+    struct sy_optim_dev *dev; /* device copies when the store is on a device (step_device.c) */
+
     int n_state;
     const char *state_name[4];
     float *state[4];

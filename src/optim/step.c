@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "backend/device.h"
 #include "optim/optim_impl.h"
 #include "syre/dist.h"
 
@@ -115,37 +116,77 @@ static void run_segment(const step_ctx *c, const sy_segment *s, sy_optim_kind ki
     }
 }
 
-void sy_optim_update(sy_optimizer *opt, float lr, float clip)
+/* The per-step scalars of the update (shared with the device step). */
+void sy_optim_scalars(const sy_optimizer *opt, float lr, float clip, sy_step_scalars *c)
 {
     const sy_optim_opts *o = &opt->o;
-    step_ctx c;
-    memset(&c, 0, sizeof c);
-    c.p = sy_params_data(opt->ps);
-    c.g = sy_params_grad(opt->ps);
-    c.m1 = opt->m1;
-    c.m2 = opt->m2;
-    c.anchor = opt->anchor;
-    c.dd = opt->dd;
-    c.key_a = opt->key_anchor;
-    c.key_d = opt->key_d;
-    c.lr = lr;
-    c.clip = clip;
-    c.clipping = clip < 1.0f;
-    c.first = opt->steps == 0;
-    c.momentum = o->momentum;
-    c.damp1 = 1.0f - o->dampening;
-    c.has_momentum = o->kind == SY_OPTIM_SGD && o->momentum != 0;
-    c.nesterov = o->nesterov;
+    memset(c, 0, sizeof *c);
+    c->kind = o->kind;
+    c->key_a = opt->key_anchor;
+    c->key_d = opt->key_d;
+    c->lr = lr;
+    c->clip = clip;
+    c->clipping = clip < 1.0f;
+    c->first = opt->steps == 0;
+    c->momentum = o->momentum;
+    c->damp1 = 1.0f - o->dampening;
+    c->has_momentum = o->kind == SY_OPTIM_SGD && o->momentum != 0;
+    c->nesterov = o->nesterov;
     if (o->kind != SY_OPTIM_SGD) {
         double t = (double)(opt->steps + 1);
         double bc1 = 1.0 - pow((double)o->beta1, t), bc2 = 1.0 - pow((double)o->beta2, t);
-        c.b1c = 1.0f - o->beta1;
-        c.b2 = o->beta2;
-        c.b2c = 1.0f - o->beta2;
-        c.eps = o->eps;
-        c.step_size = (float)((double)lr / bc1);
-        c.bc2_sqrt = (float)sqrt(bc2);
+        c->b1c = 1.0f - o->beta1;
+        c->b2 = o->beta2;
+        c->b2c = 1.0f - o->beta2;
+        c->eps = o->eps;
+        c->step_size = (float)((double)lr / bc1);
+        c->bc2_sqrt = (float)sqrt(bc2);
     }
+}
+
+static void ctx_of(step_ctx *c, const sy_step_scalars *s, const sy_step_ptrs *q)
+{
+    memset(c, 0, sizeof *c);
+    c->p = q->p;
+    c->g = q->g;
+    c->m1 = q->m1;
+    c->m2 = q->m2;
+    c->anchor = q->anchor;
+    c->dd = q->dd;
+    c->key_a = s->key_a;
+    c->key_d = s->key_d;
+    c->lr = s->lr;
+    c->clip = s->clip;
+    c->clipping = s->clipping;
+    c->first = s->first;
+    c->momentum = s->momentum;
+    c->damp1 = s->damp1;
+    c->has_momentum = s->has_momentum;
+    c->nesterov = s->nesterov;
+    c->b1c = s->b1c;
+    c->b2 = s->b2;
+    c->b2c = s->b2c;
+    c->eps = s->eps;
+    c->step_size = s->step_size;
+    c->bc2_sqrt = s->bc2_sqrt;
+}
+
+/* One range on the calling thread, on any pointers (the sim device's). */
+void sy_optim_range_host(const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
+{
+    step_ctx c;
+    ctx_of(&c, s, p);
+    run_segment(&c, seg, (sy_optim_kind)s->kind);
+}
+
+void sy_optim_update(sy_optimizer *opt, float lr, float clip)
+{
+    sy_step_scalars sc;
+    sy_optim_scalars(opt, lr, clip, &sc);
+    sy_step_ptrs q = {sy_params_data(opt->ps), sy_params_grad(opt->ps), opt->m1, opt->m2, opt->anchor, opt->dd, opt->n};
+    step_ctx c;
+    ctx_of(&c, &sc, &q);
+    const sy_optim_opts *o = &opt->o;
     const int n_seg = opt->n_seg;
     const sy_segment *segs = opt->seg;
 #pragma omp parallel if (opt->n >= SY_OPTIM_PAR_MIN)
@@ -191,6 +232,13 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
     float lr = sy_schedule_lr(&opt->o.schedule, opt->base_lr, opt->steps);
     float clip = 1.0f;
     opt->last_norm = 0;
+    if (sy_params_device(opt->ps)) { /* the store lives on a device: so does the step */
+        sy_status st = sy_optim_step_device(opt, lr, opt->o.max_grad_norm);
+        if (st) return st;
+        opt->last_lr = lr;
+        opt->steps++;
+        return SY_OK;
+    }
     if (opt->o.max_grad_norm > 0) {
         double norm = grad_norm(opt);
         opt->last_norm = (float)norm;

@@ -1,0 +1,193 @@
+/* CUDA training-step benchmark (issue 11): ms per training step on the GPU
+ * for the models of the issue's targets, with the step as users run it:
+ * fill the input in place, forward (loss copied back and checked), backward,
+ * SGD with momentum and syre (stored anchors) on the device.
+ *
+ *   mlp      784-300-300-300-10 ReLU, batch 64
+ *   cnn      the paper's MNIST CNN (sy_mnist_cnn), batch 64
+ *   resnet18 CIFAR ResNet-18 (3x3 stem, 4 stages of 2 basic blocks, 64..512
+ *            channels, global average pool, fc 10), batch 512 (--batch)
+ *
+ * Each figure is the median over --repeats timed runs of --steps steps after
+ * --warmup untimed ones. For resnet18 it also prints the GEMM TFLOP/s the
+ * step achieves (2*M*N*K of every matmul and convolution, times 3 for
+ * forward + both backward GEMMs). Matmul precision: FP32, or TF32 with
+ * SYRE_TF32=1. First it measures the GEMM rate itself: a 4096^3 matmul
+ * graph's forward (one cuBLAS sgemm plus the graph's sync), the reference
+ * for the TFLOP/s above. Without a GPU it says so and exits 0 (so `syre bench` on a
+ * CPU machine is not a failure). Output lines:
+ *   RESULT engine=syre-cuda model=mlp batch=64 ms_per_step=... min=... max=... [tflops=...]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../tests/device_cases.h"
+#include "syre/runtime.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static sy_var resnet18(sy_graph *g, sy_var x)
+{
+    sy_var h = sy_conv2d_layer(g, x, "stem", 64, 3, 1, 1, 0);
+    h = sy_relu(g, sy_batchnorm_layer(g, h, "stem.bn"));
+    int widths[4] = {64, 128, 256, 512};
+    char nm[32];
+    for (int s = 0; s < 4; s++)
+        for (int b = 0; b < 2; b++) {
+            snprintf(nm, sizeof nm, "l%d.%d", s + 1, b);
+            h = dm_block(g, h, nm, widths[s], (s > 0 && b == 0) ? 2 : 1);
+        }
+    return sy_linear(g, sy_global_avgpool(g, h), "fc", 10);
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = NULL;
+    int warmup = 20, steps = 100, repeats = 5, rbatch = 512;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--model") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc) rbatch = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_cuda_step [--model mlp|cnn|resnet18] [--steps N] [--warmup N] "
+                            "[--repeats N] [--batch N (resnet18)]\n");
+            return 2;
+        }
+    }
+    if (sy_device_check("cuda") != SY_OK) {
+        printf("# bench_cuda_step skipped: %s\n", sy_last_error());
+        return 0;
+    }
+    printf("# device: %s\n", sy_device_info("cuda"));
+    if (!only || !strcmp(only, "sgemm")) { /* the GEMM rate the step is compared with */
+        const int M = 4096;
+        sy_params *ps = sy_params_new();
+        sy_graph *g = sy_graph_new(ps);
+        sy_graph_set_backend(g, "cuda");
+        /* Operands are store tensors (uploaded once), so a forward is the GEMM. */
+        sy_init u = {SY_INIT_UNIFORM_FANIN, 1.0f};
+        sy_var a = sy_param_new(g, "a", S2(M, M), M, u, 0), b = sy_param_new(g, "b", S2(M, M), M, u, 0);
+        sy_matmul(g, a, b, 0, 0);
+        if (sy_graph_compile(g) != SY_OK || sy_params_init(ps, 3) != SY_OK) {
+            fprintf(stderr, "bench_cuda_step: sgemm: %s\n", sy_last_error());
+            return 1;
+        }
+        double best = 1e30;
+        for (int r = 0; r < 5; r++) {
+            double t0 = now();
+            for (int k = 0; k < 5; k++) sy_graph_forward(g);
+            double t = (now() - t0) / 5;
+            if (r && t < best) best = t;
+        }
+        printf("RESULT engine=syre-cuda model=sgemm4096 ms_per_forward=%.3f tflops=%.2f\n", best * 1e3,
+               2.0 * M * (double)M * M / best / 1e12);
+        sy_graph_free(g);
+        sy_params_free(ps);
+    }
+    const char *models[3] = {"mlp", "cnn", "resnet18"};
+    for (int mi = 0; mi < 3; mi++) {
+        const char *model = models[mi];
+        if (only && strcmp(only, model)) continue;
+        int batch = mi == 2 ? rbatch : 64;
+        sy_params *ps = sy_params_new();
+        sy_graph *g = sy_graph_new(ps);
+        if (!g || sy_graph_set_backend(g, "cuda") != SY_OK) {
+            fprintf(stderr, "bench_cuda_step: %s\n", sy_last_error());
+            return 1;
+        }
+        sy_var x, h;
+        size_t xn;
+        double flops = 0;
+        if (mi == 0) {
+            x = sy_input(g, "x", S2(batch, 784));
+            xn = (size_t)batch * 784;
+            int sizes[] = {300, 300, 300, 10};
+            h = sy_mlp(g, x, "mlp", sizes, 4, SY_ACT_RELU);
+        } else if (mi == 1) {
+            x = sy_input(g, "x", S4(batch, 1, 28, 28));
+            xn = (size_t)batch * 784;
+            h = sy_mnist_cnn(g, x, NULL);
+        } else {
+            x = sy_input(g, "x", S4(batch, 3, 32, 32));
+            xn = (size_t)batch * 3 * 32 * 32;
+            h = resnet18(g, x);
+        }
+        sy_var y = sy_input(g, "y", S1(batch));
+        sy_var loss = sy_softmax_ce(g, h, y);
+        sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+        o.lr = 0.01f;
+        o.momentum = 0.9f;
+        o.decay = sy_decay_syre(5e-4f, 0.01f);
+        sy_optimizer *opt = NULL;
+        if (sy_graph_compile(g) != SY_OK || sy_params_init(ps, 1) != SY_OK || !(opt = sy_optimizer_new(ps, &o))) {
+            fprintf(stderr, "bench_cuda_step: %s: %s\n", model, sy_last_error());
+            return 1;
+        }
+        if (mi == 2) {
+            /* GEMM FLOPs from the parameter shapes: conv weight [O,C,K,K] on an
+             * output of HO*WO per sample; recomputed from the stage layout. */
+            int hw[4] = {32, 16, 8, 4}, widths[4] = {64, 128, 256, 512};
+            double f = 2.0 * 32 * 32 * 64 * 27; /* stem */
+            for (int s = 0; s < 4; s++) {
+                double out = (double)hw[s] * hw[s] * widths[s];
+                int cin = s ? widths[s - 1] : 64;
+                f += 2.0 * out * cin * 9 + 2.0 * out * widths[s] * 9;        /* block 0 */
+                if (s) f += 2.0 * out * cin;                                   /* 1x1 shortcut */
+                f += 2.0 * 2.0 * out * widths[s] * 9;                          /* block 1 */
+            }
+            f += 2.0 * 512 * 10;
+            flops = 3.0 * f * batch; /* forward + input and weight gradients */
+        }
+        float *xb = sy_graph_data(g, x);
+        float *lab = malloc(batch * sizeof *lab);
+        uint64_t key = sy_rng_key(1, SY_STREAM_USER + 3);
+        for (size_t i = 0; i < xn; i++) xb[i] = sy_rng_uniform_at(key, 0, i);
+        for (int i = 0; i < batch; i++) lab[i] = (float)(i % 10);
+        sy_graph_feed(g, y, lab, batch);
+        double *t = calloc(repeats, sizeof *t);
+        float last = 0;
+        for (int r = -1; r < repeats; r++) {
+            int n = r < 0 ? warmup : steps;
+            double t0 = now();
+            for (int k = 0; k < n; k++) {
+                xb[k % xn] += 1e-3f; /* the host writes the batch every step */
+                if (sy_graph_forward(g) != SY_OK || sy_graph_backward(g, loss) != SY_OK ||
+                    sy_optimizer_step(opt) != SY_OK) {
+                    fprintf(stderr, "bench_cuda_step: %s: %s\n", model, sy_last_error());
+                    return 1;
+                }
+            }
+            last = sy_graph_scalar(g, loss); /* waits for the device */
+            if (r >= 0) t[r] = (now() - t0) * 1e3 / n;
+        }
+        qsort(t, repeats, sizeof *t, cmp_d);
+        double med = t[repeats / 2];
+        printf("RESULT engine=syre-cuda model=%s batch=%d ms_per_step=%.4f min=%.4f max=%.4f loss=%.4f", model, batch,
+               med, t[0], t[repeats - 1], last);
+        if (flops > 0) printf(" gemm_tflops=%.2f", flops / (med * 1e-3) / 1e12);
+        printf("\n");
+        fflush(stdout);
+        free(t);
+        free(lab);
+        sy_optimizer_free(opt);
+        sy_graph_free(g);
+        sy_params_free(ps);
+    }
+    return 0;
+}

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# One prepared check of the CUDA backend on a GPU machine, in a few minutes:
+# builds for the GPU present, runs every device test (test_cuda: every op
+# forward + backward against the CPU reference, MLP/CNN/ResNet training steps;
+# test_device_sim; test_gemm_map), the step benchmark (FP32, and TF32 for
+# ResNet-18), the PyTorch peer if torch sees the GPU, and one experiment on
+# --device cuda against --device cpu. Writes a compact report.
+#
+# Where the project's other build dependencies (CMake, cmocka, cairo,
+# OpenBLAS, ...) are missing, it falls back to scripts/gpu-min-build.sh
+# (CUDA toolkit and a C compiler only): test_cuda and the benchmark, no
+# experiment.
+#
+# Usage: scripts/gpu-check.sh [REPORT]   (default: $OUT/gpu-report.md if $OUT
+#        is set, else gpu-report.md). Environment: JOBS (build jobs, default
+#        nproc), QUICK=1 (skip the PyTorch peer and the experiment),
+#        GPU_CHECK_MIN=1 (use the minimal build even where CMake would work).
+# Exit status: 0 if every test passed, 1 otherwise (the report says which).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+report=${1:-${OUT:+$OUT/gpu-report.md}}
+report=${report:-gpu-report.md}
+logdir=$(dirname "$report")/gpu-logs
+mkdir -p "$logdir"
+jobs=${JOBS:-$(nproc)}
+build=build-gpu
+status=0
+t_start=$(date +%s)
+
+say() { echo "$*" | tee -a "$report"; }
+section() { say ""; say "## $*"; }
+: >"$report"
+say "# syre CUDA check, $(date -u +%Y-%m-%dT%H:%M:%SZ), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+section "Machine"
+if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv,noheader | sed 's/^/    /' | tee -a "$report"
+    cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' .')
+else
+    say "    nvidia-smi not found: is there a GPU and a driver?"
+    cap=""
+fi
+nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+say "    nvcc: $("$nvcc" --version 2>/dev/null | tail -2 | head -1 || echo missing); $(nproc) CPUs"
+[ -x "$nvcc" ] || { say "    MISSING: nvcc (the CUDA toolkit); stopping"; exit 1; }
+command -v gcc >/dev/null || command -v cc >/dev/null || { say "    MISSING: a C compiler; stopping"; exit 1; }
+missing=""
+for tool in cmake pkg-config; do command -v $tool >/dev/null || missing="$missing $tool"; done
+for pc in cmocka cairo libcjson zlib; do pkg-config --exists $pc 2>/dev/null || missing="$missing $pc"; done
+for h in cblas.h lapacke.h stb/stb_image.h; do
+    [ -e /usr/include/$h ] || ls /usr/include/*/$h >/dev/null 2>&1 || missing="$missing $h"
+done
+mode=full
+[ -n "$missing" ] && mode=min
+[ "${GPU_CHECK_MIN:-0}" = 1 ] && missing=" (GPU_CHECK_MIN=1)" && mode=min
+
+section "Build"
+t0=$(date +%s)
+if [ $mode = full ]; then
+    archs=${cap:-"80;90"}
+    if cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="$archs" >"$logdir/configure.log" 2>&1 &&
+       cmake --build "$build" -j"$jobs" >"$logdir/build.log" 2>&1; then
+        say "    built for sm_$archs in $(( $(date +%s) - t0 )) s; $(grep -o 'CUDA backend O[NF]*[^)]*)' "$logdir/configure.log" | head -1); $(grep -o 'cuDNN [a-z ]*found[^:]*' "$logdir/configure.log" | head -1)"
+    else
+        say "    CMake build failed (last lines below); trying the minimal build"
+        tail -15 "$logdir/build.log" "$logdir/configure.log" 2>/dev/null | sed 's/^/    /' | tee -a "$report"
+        mode=min
+    fi
+else
+    say "    not here:$missing -> minimal build (scripts/gpu-min-build.sh: test_cuda and the benchmark only)"
+fi
+if [ $mode = min ]; then
+    build=build-gpu-min
+    t0=$(date +%s)
+    if bash scripts/gpu-min-build.sh "${cap:-80 90}" >"$logdir/build-min.log" 2>&1; then
+        say "    $(tail -1 "$logdir/build-min.log") in $(( $(date +%s) - t0 )) s"
+    else
+        say "    MINIMAL BUILD FAILED (last lines):"
+        tail -25 "$logdir/build-min.log" | sed 's/^/    /' | tee -a "$report"
+        exit 1
+    fi
+fi
+
+section "Device tests"
+# Twice: convolutions through cuDNN (the default when built with it), then
+# through im2col + cuBLAS (SYRE_CUDNN=0); the second run's lines are only
+# the failures and the conv cases.
+for conv in cudnn im2col; do
+    log="$logdir/test_cuda-$conv.log"
+    t0=$(date +%s)
+    if [ $conv = cudnn ]; then timeout 400 "$build/test_cuda" >"$log" 2>&1; else SYRE_CUDNN=0 timeout 400 "$build/test_cuda" >"$log" 2>&1; fi
+    rc=$?
+    case $rc in
+    0) say "    test_cuda ($conv): PASSED ($(( $(date +%s) - t0 )) s)";;
+    77) say "    test_cuda ($conv): $(grep SKIPPED "$log")"; status=1;;
+    *) say "    test_cuda ($conv): FAILED (exit $rc)"; status=1;;
+    esac
+    grep -E "^device:" "$log" | sed 's/^/    /' | tee -a "$report"
+    say '```'
+    if [ $conv = cudnn ]; then
+        grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED" "$log" | head -120 | tee -a "$report"
+    else
+        grep -E "^op conv|FAIL|differs|ERROR|Failure|LINE|FAILED|PASSED" "$log" | head -60 | tee -a "$report"
+    fi
+    say '```'
+    if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+        # Localise: wait after every kernel and name the failing node.
+        SYRE_CUDA_SYNC=1 SYRE_CUDNN=$([ $conv = cudnn ] && echo 1 || echo 0) timeout 300 "$build/test_cuda" >"$log.sync" 2>&1
+        say "    rerun with SYRE_CUDA_SYNC=1 (exit $?), first errors:"
+        say '```'
+        grep -E "CUDA error|failed|of node|differs" "$log.sync" | head -15 | tee -a "$report"
+        say '```'
+        if command -v compute-sanitizer >/dev/null && [ $conv = cudnn ]; then
+            timeout 300 compute-sanitizer --print-limit 5 "$build/test_cuda" >"$log.memcheck" 2>&1
+            say "    compute-sanitizer memcheck, first lines:"
+            say '```'
+            grep -E "Invalid|ERROR SUMMARY|at 0x|by thread" "$log.memcheck" | head -12 | tee -a "$report"
+            say '```'
+        fi
+    fi
+done
+if [ $mode = full ]; then
+    for t in test_device_sim test_gemm_map; do
+        if "$build/$t" >"$logdir/$t.log" 2>&1; then say "    $t: PASSED"; else say "    $t: FAILED"; status=1; fi
+    done
+fi
+
+section "Step benchmark (syre, CUDA)"
+say '```'
+timeout 120 "$build/bench_cuda_step" --model sgemm 2>&1 | tee -a "$report"
+SYRE_TF32=1 timeout 120 "$build/bench_cuda_step" --model sgemm 2>&1 | grep RESULT | sed 's/$/ precision=tf32/' | tee -a "$report"
+timeout 300 "$build/bench_cuda_step" --model mlp --steps 200 --repeats 5 2>&1 | grep RESULT | tee -a "$report"
+timeout 300 "$build/bench_cuda_step" --model cnn --steps 200 --repeats 5 2>&1 | grep RESULT | tee -a "$report"
+timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=fp32/' | tee -a "$report"
+SYRE_TF32=1 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=tf32/' | tee -a "$report"
+SYRE_CUDNN=0 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 5 --warmup 2 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=fp32 conv=im2col/' | tee -a "$report"
+say '```'
+
+if [ "${QUICK:-0}" != 1 ]; then
+    section "PyTorch peer (same machine)"
+    py=""
+    for p in python3 /usr/bin/python3; do
+        if "$p" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then py=$p; break; fi
+    done
+    if [ -n "$py" ]; then
+        say '```'
+        timeout 300 "$py" bench/torch_cuda.py --steps 100 --repeats 3 2>&1 | tee -a "$report"
+        say '```'
+    else
+        say "    no PyTorch with CUDA here: no peer numbers"
+    fi
+
+    [ $mode = full ] && section "An experiment on --device cuda and on --device cpu"
+    for d in $([ $mode = full ] && echo cuda cpu); do
+        t0=$(date +%s)
+        if timeout 240 "$build/syre" run lowcap --quick --device $d --out "$logdir/runs" --name $d >"$logdir/lowcap-$d.log" 2>&1; then
+            say "    lowcap --quick --device $d: ok in $(( $(date +%s) - t0 )) s"
+        else
+            say "    lowcap --quick --device $d: FAILED ($(tail -1 "$logdir/lowcap-$d.log"))"
+            status=1
+        fi
+    done
+    if [ -s "$logdir/runs/lowcap/cuda/metrics.csv" ] && [ -s "$logdir/runs/lowcap/cpu/metrics.csv" ]; then
+        say "    last metrics rows (cuda, then cpu):"
+        say '```'
+        tail -2 "$logdir/runs/lowcap/cuda/metrics.csv" | tee -a "$report"
+        tail -2 "$logdir/runs/lowcap/cpu/metrics.csv" | tee -a "$report"
+        say '```'
+    fi
+fi
+
+section "Verdict"
+say "    $([ $status -eq 0 ] && echo 'every device test passed' || echo 'SOME CHECKS FAILED: see above and '"$logdir")"
+say "    total $(( $(date +%s) - t_start )) s; logs in $logdir"
+exit $status

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Build the device tests and the step benchmark with nothing but the CUDA
+# toolkit and a C compiler (no CMake, cmocka, cairo, OpenBLAS, cJSON, ...):
+# the fallback scripts/gpu-check.sh uses on a bare GPU machine. Builds only
+# the library parts a graph needs (core, graph, ops, optimizer, layers, the
+# device backends) into build-gpu-min/: test_cuda and
+# bench_cuda_step. The CPU side runs the reference kernels.
+# Usage: scripts/gpu-min-build.sh [ARCH]   (ARCH like 90; default 80 and 90)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=build-gpu-min
+mkdir -p "$out/obj"
+cuda=${CUDA_HOME:-/usr/local/cuda}
+nvcc=$(command -v nvcc || echo "$cuda/bin/nvcc")
+archs=${1:-"80 90"}
+gencode=""
+for a in $archs; do gencode="$gencode -gencode arch=compute_$a,code=sm_$a"; done
+cc=${CC:-gcc}
+inc="-Iinclude -Isrc -Itests/gpu_min -I$cuda/include"
+defs="-DSYRE_HAVE_CUDA=1 -DSYRE_VERSION=\"gpu-min\" -DSYRE_GIT_REV=\"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\""
+libdir=$cuda/lib64
+[ -d "$libdir" ] || libdir=$cuda/lib
+cudnn_flags=""
+if [ -f "$cuda/include/cudnn.h" ] && ls "$libdir"/libcudnn.so* >/dev/null 2>&1; then
+    defs="$defs -DSYRE_HAVE_CUDNN=1"
+    cudnn_flags="-lcudnn"
+fi
+srcs="src/core/error.c src/core/params.c src/core/rng.c src/core/tensor.c src/graph/graph.c src/graph/graph_device.c
+      src/ops/conv.c src/ops/elementwise.c src/ops/loss.c src/ops/matmul.c src/ops/norm.c src/ops/reduce.c
+      src/ops/shape.c src/optim/decay.c src/optim/optim.c src/optim/step.c src/optim/step_device.c
+      src/backend/device.c src/backend/cpu/backend_cpu.c src/backend/cuda/cuda_backend.c src/nn/layers.c
+      tests/gpu_min/stubs.c"
+objs=""
+pids=()
+for s in $srcs; do
+    o="$out/obj/$(echo "$s" | tr / _).o"
+    $cc -std=c11 -O2 -fno-math-errno -D_POSIX_C_SOURCE=200809L $inc $defs -c "$s" -o "$o" &
+    pids+=($!)
+    objs="$objs $o"
+done
+"$nvcc" $gencode --fmad=false -O3 -std=c++17 $inc -c src/backend/cuda/kernels.cu -o "$out/obj/kernels.o" &
+pids+=($!)
+for p in "${pids[@]}"; do wait "$p"; done
+objs="$objs $out/obj/kernels.o"
+libs="-L$libdir -Wl,-rpath,$libdir -lcudart -lcublas $cudnn_flags -lstdc++ -lm -lpthread"
+for t in test_cuda; do
+    $cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $inc $defs tests/$t.c $objs $libs -o "$out/$t"
+done
+$cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $inc $defs bench/cuda_step.c $objs $libs -o "$out/bench_cuda_step"
+echo "gpu-min build: $out/test_cuda $out/bench_cuda_step (archs $archs${cudnn_flags:+, cuDNN})"

@@ -1,0 +1,713 @@
+/* The CUDA device: memory, one stream, cuBLAS, the error slot, and the
+ * "cuda" sy_backend table (one forward and one backward function per op of
+ * the op table, on device pointers). GEMMs (matmul, convolution as im2col +
+ * GEMM) are cuBLAS calls; the rest are kernels.cu launchers.
+ *
+ * Written and compiled without a GPU: tests/test_cuda.c compares every op
+ * and three training runs with the CPU reference, and scripts/gpu-check.sh
+ * runs it on a GPU machine. Convolutions use cuDNN when the build found it
+ * (SYRE_CUDNN=0 at run time selects im2col + cuBLAS instead). */
+#define _POSIX_C_SOURCE 200809L
+#include "backend/cuda/cuda_impl.h"
+#include "backend/cuda/gemm_map.h"
+#include "backend/device.h"
+#include "ops/ops_common.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cudaStream_t S;
+static cublasHandle_t H;
+static syk_error *err_slot; /* mapped host memory */
+static double *d_blocks;    /* gradient-norm partial sums */
+static size_t d_blocks_n;
+static int use_tf32;
+static char lib_error[256]; /* a cuBLAS / cuDNN call that failed, reported at the next sync */
+
+static void lib_fail(const char *what, int code)
+{
+    if (!lib_error[0]) snprintf(lib_error, sizeof lib_error, "%s failed (status %d)", what, code);
+}
+
+/* ---- Device functions ------------------------------------------------------- */
+
+static int cuda_ok(cudaError_t e, const char *what)
+{
+    if (e == cudaSuccess) return 1;
+    sy_fail(SY_ERR_STATE, "CUDA %s: %s", what, cudaGetErrorString(e));
+    return 0;
+}
+
+static void *c_alloc(sy_device *d, size_t bytes)
+{
+    void *p = NULL;
+    cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
+    if (e != cudaSuccess) {
+        size_t fr = 0, tot = 0;
+        cudaMemGetInfo(&fr, &tot);
+        sy_fail(SY_ERR_NOMEM, "cudaMalloc of %.1f MiB failed (%s; %.1f of %.1f GiB free)", bytes / 1048576.0,
+                cudaGetErrorString(e), fr / 1073741824.0, tot / 1073741824.0);
+        cudaGetLastError();
+        return NULL;
+    }
+    cudaMemsetAsync(p, 0, bytes, S);
+    return p;
+}
+static void c_free(sy_device *d, void *p) { cudaFree(p); }
+static void *c_host_alloc(sy_device *d, size_t bytes)
+{
+    void *p = NULL;
+    if (cudaMallocHost(&p, bytes ? bytes : 1) != cudaSuccess) {
+        cudaGetLastError();
+        sy_fail(SY_ERR_NOMEM, "cudaMallocHost of %.1f MiB failed", bytes / 1048576.0);
+        return NULL;
+    }
+    memset(p, 0, bytes);
+    return p;
+}
+static void c_host_free(sy_device *d, void *p) { cudaFreeHost(p); }
+static void c_upload(sy_device *d, void *dst, const void *src, size_t n)
+{
+    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, S);
+}
+static void c_download(sy_device *d, void *dst, const void *src, size_t n)
+{
+    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, S);
+}
+static void c_zero(sy_device *d, void *dst, size_t n)
+{
+    if (n) cudaMemsetAsync(dst, 0, n, S);
+}
+static sy_status c_sync(sy_device *d)
+{
+    cudaError_t e = cudaStreamSynchronize(S);
+    if (e == cudaSuccess) e = cudaGetLastError();
+    d->error_node = -1;
+    if (e != cudaSuccess) {
+        snprintf(d->error, sizeof d->error, "CUDA error: %s", cudaGetErrorString(e));
+        return sy_fail(SY_ERR_STATE, "%s", d->error);
+    }
+    if (lib_error[0]) {
+        snprintf(d->error, sizeof d->error, "%s", lib_error);
+        lib_error[0] = '\0';
+        return sy_fail(SY_ERR_STATE, "%s", d->error);
+    }
+    if (err_slot && err_slot->code) {
+        snprintf(d->error, sizeof d->error, "label %g of sample %d is not a class index in [0, %d)",
+                 err_slot->value, err_slot->sample, err_slot->classes);
+        d->error_node = err_slot->node;
+        memset(err_slot, 0, sizeof *err_slot);
+        return sy_fail(SY_ERR_ARG, "%s", d->error);
+    }
+    return SY_OK;
+}
+static void c_set_float(sy_device *d, float *dst, float v) { syk_fill(S, dst, 1, v); }
+
+static size_t conv_ld(sy_graph *g, const sy_node *n) { return (size_t)n->shape.dim[0] * n->shape.dim[2] * n->shape.dim[3]; }
+static size_t conv_ckk(sy_graph *g, const sy_node *n)
+{
+    sy_shape w = sy_in(g, n, 1)->shape;
+    return (size_t)w.dim[1] * w.dim[2] * w.dim[3];
+}
+/* ---- cuDNN convolution ---------------------------------------------------------- */
+#ifdef SYRE_HAVE_CUDNN
+#include <cudnn.h>
+
+static cudnnHandle_t DN;
+static int use_cudnn;
+
+/* Descriptors and algorithms of one convolution, cached by node and shape. */
+typedef struct {
+    const sy_node *node;
+    int dims[10];
+    cudnnTensorDescriptor_t x, y;
+    cudnnFilterDescriptor_t w;
+    cudnnConvolutionDescriptor_t c;
+    cudnnConvolutionFwdAlgo_t fwd;
+    cudnnConvolutionBwdDataAlgo_t bwd_data;
+    cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+    size_t ws_bytes;
+    int ok;
+} dn_conv;
+static dn_conv *dn_cache;
+static int dn_n, dn_cap;
+static pthread_mutex_t dn_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define DN_CHECK(call)                                   \
+    do {                                                 \
+        cudnnStatus_t st_ = (call);                      \
+        if (st_ != CUDNN_STATUS_SUCCESS) {               \
+            lib_fail(#call, (int)st_);                   \
+            return e;                                    \
+        }                                                \
+    } while (0)
+
+static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
+{
+    sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
+    int S = n->iattr[0], P = n->iattr[1];
+    DN_CHECK(cudnnCreateTensorDescriptor(&e->x));
+    DN_CHECK(cudnnCreateTensorDescriptor(&e->y));
+    DN_CHECK(cudnnCreateFilterDescriptor(&e->w));
+    DN_CHECK(cudnnCreateConvolutionDescriptor(&e->c));
+    DN_CHECK(cudnnSetTensor4dDescriptor(e->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3]));
+    DN_CHECK(cudnnSetTensor4dDescriptor(e->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n->shape.dim[0], n->shape.dim[1],
+                                        n->shape.dim[2], n->shape.dim[3]));
+    DN_CHECK(cudnnSetFilter4dDescriptor(e->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, ws.dim[0], ws.dim[1], ws.dim[2], ws.dim[3]));
+    DN_CHECK(cudnnSetConvolution2dDescriptor(e->c, P, P, S, S, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    /* FP32 unless TF32 was asked for: cuDNN's default math allows TF32. */
+    DN_CHECK(cudnnSetConvolutionMathType(e->c, use_tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    const size_t limit = (size_t)1 << 30; /* workspace an algorithm may take */
+    int got = 0;
+    cudnnConvolutionFwdAlgoPerf_t pf[16];
+    DN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(DN, e->x, e->w, e->c, e->y, 16, &got, pf));
+    int k = 0;
+    while (k < got && (pf[k].status != CUDNN_STATUS_SUCCESS || pf[k].memory > limit)) k++;
+    if (k == got) return e;
+    e->fwd = pf[k].algo;
+    size_t a, b, c;
+    DN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(DN, e->x, e->w, e->c, e->y, e->fwd, &a));
+    cudnnConvolutionBwdDataAlgoPerf_t pd[16];
+    DN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(DN, e->w, e->y, e->c, e->x, 16, &got, pd));
+    for (k = 0; k < got && (pd[k].status != CUDNN_STATUS_SUCCESS || pd[k].memory > limit); k++) {}
+    if (k == got) return e;
+    e->bwd_data = pd[k].algo;
+    DN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(DN, e->w, e->y, e->c, e->x, e->bwd_data, &b));
+    cudnnConvolutionBwdFilterAlgoPerf_t pw[16];
+    DN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(DN, e->x, e->y, e->c, e->w, 16, &got, pw));
+    for (k = 0; k < got && (pw[k].status != CUDNN_STATUS_SUCCESS || pw[k].memory > limit); k++) {}
+    if (k == got) return e;
+    e->bwd_filter = pw[k].algo;
+    DN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(DN, e->x, e->y, e->c, e->w, e->bwd_filter, &c));
+    e->ws_bytes = a > b ? (a > c ? a : c) : (b > c ? b : c);
+    e->ok = 1;
+    return e;
+}
+
+/* The node's cuDNN plan (NULL: use im2col for it). */
+static dn_conv *dn_get(sy_graph *g, const sy_node *n)
+{
+    if (!use_cudnn) return NULL;
+    sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
+    int dims[10] = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3],
+                    n->iattr[0], n->iattr[1], 0};
+    pthread_mutex_lock(&dn_lock);
+    dn_conv *e = NULL;
+    for (int i = 0; i < dn_n && !e; i++)
+        if (dn_cache[i].node == n && !memcmp(dn_cache[i].dims, dims, sizeof dims)) e = &dn_cache[i];
+    if (!e) {
+        if (dn_n == dn_cap) {
+            int cap = dn_cap ? 2 * dn_cap : 64;
+            dn_conv *p = realloc(dn_cache, cap * sizeof *p);
+            if (!p) {
+                pthread_mutex_unlock(&dn_lock);
+                return NULL;
+            }
+            dn_cache = p;
+            dn_cap = cap;
+        }
+        e = &dn_cache[dn_n++];
+        memset(e, 0, sizeof *e);
+        e->node = n;
+        memcpy(e->dims, dims, sizeof dims);
+        dn_build(e, g, n);
+    }
+    pthread_mutex_unlock(&dn_lock);
+    return e->ok ? e : NULL;
+}
+
+static int dn_forward(sy_graph *g, sy_node *n)
+{
+    dn_conv *e = dn_get(g, n);
+    if (!e) return 0;
+    const float one = 1.0f, zero = 0.0f;
+    cudnnStatus_t st = cudnnConvolutionForward(DN, &one, e->x, IN(0)->val, e->w, IN(1)->val, e->c, e->fwd,
+                                               sy_gdev_workspace(g), e->ws_bytes, &zero, e->y, n->val);
+    if (st != CUDNN_STATUS_SUCCESS) lib_fail("cudnnConvolutionForward", (int)st);
+    return 1;
+}
+
+static int dn_backward(sy_graph *g, sy_node *n)
+{
+    dn_conv *e = dn_get(g, n);
+    if (!e) return 0;
+    const float one = 1.0f; /* beta = 1: gradients accumulate, as on the CPU */
+    cudnnStatus_t st;
+    if (IN(1)->grad &&
+        (st = cudnnConvolutionBackwardFilter(DN, &one, e->x, IN(0)->val, e->y, n->grad, e->c, e->bwd_filter,
+                                             sy_gdev_workspace(g), e->ws_bytes, &one, e->w, IN(1)->grad)) !=
+            CUDNN_STATUS_SUCCESS)
+        lib_fail("cudnnConvolutionBackwardFilter", (int)st);
+    if (IN(0)->grad &&
+        (st = cudnnConvolutionBackwardData(DN, &one, e->w, IN(1)->val, e->y, n->grad, e->c, e->bwd_data,
+                                           sy_gdev_workspace(g), e->ws_bytes, &one, e->x, IN(0)->grad)) !=
+            CUDNN_STATUS_SUCCESS)
+        lib_fail("cudnnConvolutionBackwardData", (int)st);
+    return 1;
+}
+#else
+static int dn_forward(sy_graph *g, sy_node *n) { return 0; }
+static int dn_backward(sy_graph *g, sy_node *n) { return 0; }
+#endif
+
+/* Convolutions recompute their columns in backward from one shared
+ * workspace [col (CKK x N*HW) | ybuf (O x N*HW)], instead of the CPU
+ * backend's per-node scratch. */
+static size_t c_node_scratch(sy_graph *g, const sy_node *n) { return n->op == SY_OP_CONV2D ? 0 : n->scratch_n; }
+static size_t c_shared_ws(sy_graph *g, const sy_node *n)
+{
+    if (n->op != SY_OP_CONV2D) return 0;
+#ifdef SYRE_HAVE_CUDNN
+    dn_conv *e = dn_get(g, n);
+    if (e) return (e->ws_bytes + sizeof(float) - 1) / sizeof(float);
+#endif
+    return (conv_ckk(g, n) + (size_t)n->shape.dim[1]) * conv_ld(g, n);
+}
+
+static void c_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
+{
+    syk_scalars c = {s->lr, s->clip, s->clipping, s->first, s->momentum, s->damp1, s->has_momentum, s->nesterov,
+                     s->b1c, s->b2, s->b2c, s->eps, s->step_size, s->bc2_sqrt, s->kind, s->key_a, s->key_d};
+    syk_segment k = {seg->begin, seg->end, seg->base, seg->tensor, (int)seg->mode, seg->wd, seg->sigma, seg->eps};
+    syk_optim_range(S, &c, &k, p->p, p->g, p->m1, p->m2, p->anchor, p->dd);
+}
+static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)
+{
+    if (!nb) return SY_OK;
+    if (d_blocks_n < nb) {
+        cudaFree(d_blocks);
+        d_blocks = NULL;
+        d_blocks_n = 0;
+        if (!cuda_ok(cudaMalloc((void **)&d_blocks, nb * sizeof(double)), "malloc")) return SY_ERR_NOMEM;
+        d_blocks_n = nb;
+    }
+    syk_grad_sq_blocks(S, g, n, d_blocks, nb, SY_OPTIM_NORM_BLOCK);
+    cudaMemcpyAsync(out, d_blocks, nb * sizeof(double), cudaMemcpyDeviceToHost, S);
+    return c_sync(d);
+}
+static void c_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
+{
+    syk_wfix(S, p->p, p->m1, p->m2, idx, val, n);
+}
+
+/* ---- GEMM: row-major Z[M,N] = alpha op(X)[M,K] op(Y)[K,N] + beta Z --------------
+ * X is stored [K,M] when tx, else [M,K]; Y is stored [N,K] when ty, else [K,N].
+ * cuBLAS is column-major: compute Z^T = op(Y)^T op(X)^T, i.e. pass Y first. */
+static void gemm_rm(int tx, int ty, int M, int N, int K, const float *X, const float *Y, float beta, float *Z)
+{
+    const float one = 1.0f;
+    sy_gemm_args a = sy_gemm_map(tx, ty, M, N, K);
+    cublasStatus_t st = cublasSgemm(H, a.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                    a.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N, a.m, a.n, a.k, &one, Y, a.ld_first, X,
+                                    a.ld_second, &beta, Z, a.ldc);
+    if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasSgemm", (int)st);
+}
+
+/* ---- Op kernels ---------------------------------------------------------------- */
+
+static void f_none(sy_graph *g, sy_node *n) {}
+
+static void f_matmul(sy_graph *g, sy_node *n)
+{
+    sy_shape a = IN(0)->shape, b = IN(1)->shape;
+    int ta = n->iattr[0], tb = n->iattr[1];
+    int M = ta ? a.dim[1] : a.dim[0], K = ta ? a.dim[0] : a.dim[1], N = tb ? b.dim[0] : b.dim[1];
+    gemm_rm(ta, tb, M, N, K, IN(0)->val, IN(1)->val, 0.0f, n->val);
+}
+static void b_matmul(sy_graph *g, sy_node *n)
+{
+    sy_shape a = IN(0)->shape, b = IN(1)->shape;
+    int ta = n->iattr[0], tb = n->iattr[1];
+    int M = ta ? a.dim[1] : a.dim[0], K = ta ? a.dim[0] : a.dim[1], N = tb ? b.dim[0] : b.dim[1];
+    const float *A = IN(0)->val, *B = IN(1)->val, *dC = n->grad;
+    float *dA = IN(0)->grad, *dB = IN(1)->grad;
+    if (dA) {
+        if (!ta) gemm_rm(0, !tb, M, K, N, dC, B, 1.0f, dA);   /* dA = dC op(B)^T */
+        else gemm_rm(tb, 1, K, M, N, B, dC, 1.0f, dA);        /* dA = op(B) dC^T */
+    }
+    if (dB) {
+        if (!tb) gemm_rm(!ta, 0, K, N, M, A, dC, 1.0f, dB);   /* dB = op(A)^T dC */
+        else gemm_rm(1, ta, N, K, M, dC, A, 1.0f, dB);        /* dB = dC^T op(A) */
+    }
+}
+
+static void bias_dims(const sy_node *n, size_t *outer, size_t *C, size_t *inner)
+{
+    *outer = n->shape.dim[0];
+    *C = n->shape.dim[1];
+    *inner = sy_inner_size(n->shape, 1);
+}
+static void f_bias_add(sy_graph *g, sy_node *n)
+{
+    size_t o, c, k;
+    bias_dims(n, &o, &c, &k);
+    syk_bias_add_fwd(S, IN(0)->val, IN(1)->val, n->val, o, c, k);
+}
+static void b_bias_add(sy_graph *g, sy_node *n)
+{
+    size_t o, c, k;
+    bias_dims(n, &o, &c, &k);
+    syk_bias_add_bwd(S, n->grad, IN(0)->grad, IN(1)->grad, o, c, k);
+}
+
+/* As elementwise.c: a padded to 4-D, b's strides on it (0 where it broadcasts). */
+static void bcast(sy_shape a, sy_shape b, int d[4], size_t bs[4], int *same)
+{
+    int bd[4];
+    for (int i = 0; i < 4; i++) {
+        d[i] = i < 4 - a.ndim ? 1 : a.dim[i - (4 - a.ndim)];
+        bd[i] = i < 4 - b.ndim ? 1 : b.dim[i - (4 - b.ndim)];
+    }
+    size_t stride = 1;
+    for (int i = 3; i >= 0; i--) {
+        bs[i] = bd[i] == 1 ? 0 : stride;
+        stride *= (size_t)bd[i];
+    }
+    *same = sy_shape_numel(a) == sy_shape_numel(b);
+}
+static void f_binary(sy_graph *g, sy_node *n, int op)
+{
+    int d[4], same;
+    size_t bs[4];
+    bcast(n->shape, IN(1)->shape, d, bs, &same);
+    syk_binary_fwd(S, op, IN(0)->val, IN(1)->val, n->val, d, bs, n->numel);
+}
+static void b_binary(sy_graph *g, sy_node *n, int op)
+{
+    int d[4], same;
+    size_t bs[4];
+    bcast(n->shape, IN(1)->shape, d, bs, &same);
+    syk_binary_bwd(S, op, IN(0)->val, IN(1)->val, n->grad, IN(0)->grad, IN(1)->grad, d, bs, n->numel, same);
+}
+static void f_add(sy_graph *g, sy_node *n) { f_binary(g, n, 0); }
+static void f_sub(sy_graph *g, sy_node *n) { f_binary(g, n, 1); }
+static void f_mul(sy_graph *g, sy_node *n) { f_binary(g, n, 2); }
+static void b_add(sy_graph *g, sy_node *n) { b_binary(g, n, 0); }
+static void b_sub(sy_graph *g, sy_node *n) { b_binary(g, n, 1); }
+static void b_mul(sy_graph *g, sy_node *n) { b_binary(g, n, 2); }
+
+static void f_unary(sy_graph *g, sy_node *n) { syk_unary_fwd(S, n->op, IN(0)->val, n->val, n->numel, n->fattr[0]); }
+static void b_unary(sy_graph *g, sy_node *n)
+{
+    if (IN(0)->grad) syk_unary_bwd(S, n->op, IN(0)->val, n->val, n->grad, IN(0)->grad, n->numel, n->fattr[0]);
+}
+
+static void f_sum(sy_graph *g, sy_node *n) { syk_sum_fwd(S, IN(0)->val, n->val, IN(0)->numel, 1.0); }
+static void b_sum(sy_graph *g, sy_node *n) { syk_sum_bwd(S, n->grad, IN(0)->grad, IN(0)->numel, 1.0f); }
+static void f_mean(sy_graph *g, sy_node *n) { syk_sum_fwd(S, IN(0)->val, n->val, IN(0)->numel, 1.0 / IN(0)->numel); }
+static void b_mean(sy_graph *g, sy_node *n) { syk_sum_bwd(S, n->grad, IN(0)->grad, IN(0)->numel, 1.0f / IN(0)->numel); }
+
+static void axis_dims(sy_graph *g, sy_node *n, size_t *outer, size_t *len, size_t *inner)
+{
+    sy_shape x = IN(0)->shape;
+    int axis = n->iattr[0];
+    *outer = 1;
+    for (int i = 0; i < axis; i++) *outer *= (size_t)x.dim[i];
+    *len = (size_t)x.dim[axis];
+    *inner = sy_inner_size(x, axis);
+}
+static void f_axis(sy_graph *g, sy_node *n)
+{
+    size_t o, l, k;
+    axis_dims(g, n, &o, &l, &k);
+    syk_axis_fwd(S, IN(0)->val, n->val, o, l, k, n->op == SY_OP_MEAN_AXIS);
+}
+static void b_axis(sy_graph *g, sy_node *n)
+{
+    size_t o, l, k;
+    axis_dims(g, n, &o, &l, &k);
+    syk_axis_bwd(S, n->grad, IN(0)->grad, o, l, k, n->op == SY_OP_MEAN_AXIS);
+}
+
+static void f_concat(sy_graph *g, sy_node *n)
+{
+    size_t inner = sy_inner_size(n->shape, 1);
+    syk_concat_fwd(S, IN(0)->val, IN(1)->val, n->val, n->shape.dim[0], IN(0)->shape.dim[1] * inner,
+                   IN(1)->shape.dim[1] * inner);
+}
+static void b_concat(sy_graph *g, sy_node *n)
+{
+    size_t inner = sy_inner_size(n->shape, 1);
+    syk_concat_bwd(S, n->grad, IN(0)->grad, IN(1)->grad, n->shape.dim[0], IN(0)->shape.dim[1] * inner,
+                   IN(1)->shape.dim[1] * inner);
+}
+static void f_slice(sy_graph *g, sy_node *n)
+{
+    sy_shape x = IN(0)->shape;
+    size_t inner = sy_inner_size(x, 1);
+    syk_slice_fwd(S, IN(0)->val, n->val, x.dim[0], x.dim[1] * inner, n->shape.dim[1] * inner, n->iattr[0] * inner);
+}
+static void b_slice(sy_graph *g, sy_node *n)
+{
+    sy_shape x = IN(0)->shape;
+    size_t inner = sy_inner_size(x, 1);
+    syk_slice_bwd(S, n->grad, IN(0)->grad, x.dim[0], x.dim[1] * inner, n->shape.dim[1] * inner, n->iattr[0] * inner);
+}
+
+#define CONV_DIMS                                                                        \
+    sy_shape xs = IN(0)->shape, ws = IN(1)->shape;                                       \
+    int N = xs.dim[0], C = xs.dim[1], Hh = xs.dim[2], W = xs.dim[3];                     \
+    int O = ws.dim[0], KH = ws.dim[2], KW = ws.dim[3];                                   \
+    int HO = n->shape.dim[2], WO = n->shape.dim[3], St = n->iattr[0], P = n->iattr[1];   \
+    size_t hw = (size_t)HO * WO, ld = (size_t)N * hw, ckk = (size_t)C * KH * KW;         \
+    float *col = sy_gdev_workspace(g), *ybuf = col + ckk * ld;
+
+static void f_conv2d(sy_graph *g, sy_node *n)
+{
+    if (dn_forward(g, n)) return;
+    CONV_DIMS
+    syk_im2col(S, IN(0)->val, col, N, C, Hh, W, KH, KW, St, P, HO, WO);
+    gemm_rm(0, 0, O, (int)ld, (int)ckk, IN(1)->val, col, 0.0f, ybuf);
+    syk_nchw_from_cn(S, ybuf, n->val, N, O, hw);
+}
+static void b_conv2d(sy_graph *g, sy_node *n)
+{
+    if (dn_backward(g, n)) return;
+    CONV_DIMS
+    float *dx = IN(0)->grad, *dw = IN(1)->grad;
+    syk_cn_from_nchw(S, n->grad, ybuf, N, O, hw);
+    if (dw) { /* dw [O, CKK] += dy [O, N*HW] col^T */
+        syk_im2col(S, IN(0)->val, col, N, C, Hh, W, KH, KW, St, P, HO, WO);
+        gemm_rm(0, 1, O, (int)ckk, (int)ld, ybuf, col, 1.0f, dw);
+    }
+    if (dx) { /* dcol [CKK, N*HW] = w^T dy (into col: stream order keeps dw's read first) */
+        gemm_rm(1, 0, (int)ckk, (int)ld, O, IN(1)->val, ybuf, 0.0f, col);
+        syk_col2im_add(S, col, dx, N, C, Hh, W, KH, KW, St, P, HO, WO);
+    }
+}
+
+static void f_maxpool2d(sy_graph *g, sy_node *n)
+{
+    sy_shape x = IN(0)->shape;
+    syk_maxpool_fwd(S, IN(0)->val, n->val, (int32_t *)n->scratch, x.dim[0] * x.dim[1], x.dim[2], x.dim[3],
+                    n->shape.dim[2], n->shape.dim[3], n->iattr[0], n->iattr[1]);
+}
+static void b_maxpool2d(sy_graph *g, sy_node *n)
+{
+    sy_shape x = IN(0)->shape;
+    syk_maxpool_bwd(S, n->grad, (const int32_t *)n->scratch, IN(0)->grad, n->numel, (size_t)x.dim[2] * x.dim[3],
+                    (size_t)n->shape.dim[2] * n->shape.dim[3]);
+}
+static void f_gap(sy_graph *g, sy_node *n)
+{
+    syk_avgpool_fwd(S, IN(0)->val, n->val, n->numel, sy_inner_size(IN(0)->shape, 1));
+}
+static void b_gap(sy_graph *g, sy_node *n)
+{
+    syk_avgpool_bwd(S, n->grad, IN(0)->grad, n->numel, sy_inner_size(IN(0)->shape, 1));
+}
+
+static void f_batchnorm(sy_graph *g, sy_node *n)
+{
+    sy_shape s = n->shape;
+    size_t C = s.dim[1];
+    syk_batchnorm_fwd(S, IN(0)->val, IN(1)->val, IN(2)->val, IN(3)->val, IN(4)->val, n->scratch, n->scratch + C,
+                      n->val, s.dim[0], C, sy_inner_size(s, 1), n->fattr[0], n->fattr[1], g->training);
+}
+static void b_batchnorm(sy_graph *g, sy_node *n)
+{
+    sy_shape s = n->shape;
+    size_t C = s.dim[1];
+    syk_batchnorm_bwd(S, IN(0)->val, IN(1)->val, n->grad, n->scratch, n->scratch + C, IN(0)->grad, IN(1)->grad,
+                      IN(2)->grad, s.dim[0], C, sy_inner_size(s, 1), g->training);
+}
+
+static void f_dropout(sy_graph *g, sy_node *n)
+{
+    uint64_t key = sy_rng_key(g->seed ^ ((uint64_t)(n - g->nodes) << 40), SY_STREAM_DROPOUT);
+    syk_dropout_fwd(S, IN(0)->val, n->scratch, n->val, n->numel, key, g->step, n->fattr[0], g->training);
+}
+static void b_dropout(sy_graph *g, sy_node *n) { syk_mul_bwd_same(S, n->grad, n->scratch, IN(0)->grad, n->numel); }
+
+static void f_l2normalize(sy_graph *g, sy_node *n)
+{
+    syk_l2norm_fwd(S, IN(0)->val, n->val, n->scratch, n->shape.dim[0], n->shape.dim[1], n->fattr[0]);
+}
+static void b_l2normalize(sy_graph *g, sy_node *n)
+{
+    syk_l2norm_bwd(S, n->val, n->grad, n->scratch, IN(0)->grad, n->shape.dim[0], n->shape.dim[1], n->fattr[0]);
+}
+
+static void f_softmax_ce(sy_graph *g, sy_node *n)
+{
+    syk_softmax_ce_fwd(S, IN(0)->val, IN(1)->val, n->scratch, n->val, IN(0)->shape.dim[0], IN(0)->shape.dim[1],
+                       (int)(n - g->nodes));
+}
+static void b_softmax_ce(sy_graph *g, sy_node *n)
+{
+    if (IN(0)->grad)
+        syk_softmax_ce_bwd(S, n->scratch, IN(1)->val, n->grad, IN(0)->grad, IN(0)->shape.dim[0], IN(0)->shape.dim[1]);
+}
+
+static int pair_kind(sy_op op) { return op == SY_OP_MSE ? 0 : op == SY_OP_BCE_LOGITS ? 1 : 2; }
+static void f_pair(sy_graph *g, sy_node *n)
+{
+    syk_pair_fwd(S, pair_kind(n->op), IN(0)->val, IN(1)->val, n->val, IN(0)->numel,
+                 sy_reduce_scale(n->iattr[0], IN(0)->shape), n->fattr[0]);
+}
+static void b_pair(sy_graph *g, sy_node *n)
+{
+    syk_pair_bwd(S, pair_kind(n->op), IN(0)->val, IN(1)->val, n->grad, IN(0)->grad, IN(1)->grad, IN(0)->numel,
+                 sy_reduce_scale(n->iattr[0], IN(0)->shape), n->fattr[0]);
+}
+
+static sy_backend cuda_backend, cuda_checked;
+
+/* SYRE_CUDA_SYNC=1: wait after every kernel and name the node whose kernel
+ * failed (slow; for finding a faulty kernel). */
+static void check_after(sy_graph *g, sy_node *n, const char *pass)
+{
+    cudaError_t e = cudaStreamSynchronize(S);
+    if (e == cudaSuccess) e = cudaGetLastError();
+    if (e != cudaSuccess && !lib_error[0])
+        snprintf(lib_error, sizeof lib_error, "CUDA error in %s of node '%s': %s", pass, n->name, cudaGetErrorString(e));
+    else if (lib_error[0] && !strstr(lib_error, " of node '")) {
+        size_t k = strlen(lib_error);
+        snprintf(lib_error + k, sizeof lib_error - k, " (%s of node '%s')", pass, n->name);
+    }
+}
+static void checked_fwd(sy_graph *g, sy_node *n)
+{
+    cuda_backend.forward[n->op](g, n);
+    check_after(g, n, "forward");
+}
+static void checked_bwd(sy_graph *g, sy_node *n)
+{
+    cuda_backend.backward[n->op](g, n);
+    check_after(g, n, "backward");
+}
+
+static void build_table(void)
+{
+    sy_backend *b = &cuda_backend;
+    b->name = "cuda";
+#define SET(OP, F, B)          \
+    b->forward[SY_OP_##OP] = F; \
+    b->backward[SY_OP_##OP] = B;
+    SET(INPUT, f_none, f_none)
+    SET(PARAM, f_none, f_none)
+    SET(MATMUL, f_matmul, b_matmul)
+    SET(BIAS_ADD, f_bias_add, b_bias_add)
+    SET(ADD, f_add, b_add)
+    SET(SUB, f_sub, b_sub)
+    SET(MUL, f_mul, b_mul)
+    SET(SCALE, f_unary, b_unary)
+    SET(RELU, f_unary, b_unary)
+    SET(TANH, f_unary, b_unary)
+    SET(SIGMOID, f_unary, b_unary)
+    SET(SILU, f_unary, b_unary)
+    SET(EXP, f_unary, b_unary)
+    SET(LOG, f_unary, b_unary)
+    SET(SQUARE, f_unary, b_unary)
+    SET(SUM, f_sum, b_sum)
+    SET(MEAN, f_mean, b_mean)
+    SET(SUM_AXIS, f_axis, b_axis)
+    SET(MEAN_AXIS, f_axis, b_axis)
+    SET(RESHAPE, f_none, f_none)
+    SET(CONCAT, f_concat, b_concat)
+    SET(SLICE, f_slice, b_slice)
+    SET(CONV2D, f_conv2d, b_conv2d)
+    SET(MAXPOOL2D, f_maxpool2d, b_maxpool2d)
+    SET(GLOBAL_AVGPOOL, f_gap, b_gap)
+    SET(BATCHNORM, f_batchnorm, b_batchnorm)
+    SET(DROPOUT, f_dropout, b_dropout)
+    SET(L2NORMALIZE, f_l2normalize, b_l2normalize)
+    SET(SOFTMAX_CE, f_softmax_ce, b_softmax_ce)
+    SET(MSE, f_pair, b_pair)
+    SET(BCE_LOGITS, f_pair, b_pair)
+    SET(KL_GAUSS, f_pair, b_pair)
+#undef SET
+    cuda_checked.name = "cuda";
+    for (int op = 0; op < SY_OP_COUNT; op++) {
+        cuda_checked.forward[op] = checked_fwd;
+        cuda_checked.backward[op] = checked_bwd;
+    }
+}
+
+/* ---- Initialisation --------------------------------------------------------------- */
+
+static sy_device cuda_dev;
+static char init_error[512];
+static int init_done;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void init(void)
+{
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess || n == 0) {
+        snprintf(init_error, sizeof init_error,
+                 "device 'cuda': no CUDA device found (%s); run on a machine with an NVIDIA GPU and driver, "
+                 "or use --device cpu",
+                 e != cudaSuccess ? cudaGetErrorString(e) : "cudaGetDeviceCount returned 0");
+        cudaGetLastError();
+        return;
+    }
+    struct cudaDeviceProp pr;
+    cublasStatus_t cs;
+    if (cudaSetDevice(0) != cudaSuccess || cudaGetDeviceProperties(&pr, 0) != cudaSuccess ||
+        cudaStreamCreateWithFlags(&S, cudaStreamNonBlocking) != cudaSuccess ||
+        (cs = cublasCreate(&H)) != CUBLAS_STATUS_SUCCESS || cublasSetStream(H, S) != CUBLAS_STATUS_SUCCESS ||
+        cudaHostAlloc((void **)&err_slot, sizeof *err_slot, cudaHostAllocMapped) != cudaSuccess) {
+        snprintf(init_error, sizeof init_error, "device 'cuda': initialisation failed: %s",
+                 cudaGetErrorString(cudaGetLastError()));
+        return;
+    }
+    memset(err_slot, 0, sizeof *err_slot);
+    syk_error *dev_slot = NULL;
+    cudaHostGetDevicePointer((void **)&dev_slot, err_slot, 0);
+    syk_set_error_slot(dev_slot);
+    const char *tf32 = getenv("SYRE_TF32");
+    use_tf32 = tf32 && strcmp(tf32, "1") == 0;
+    cublasSetMathMode(H, use_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+    char conv[96] = "conv im2col + cuBLAS";
+#ifdef SYRE_HAVE_CUDNN
+    const char *dn = getenv("SYRE_CUDNN");
+    use_cudnn = !(dn && strcmp(dn, "0") == 0);
+    if (use_cudnn && (cudnnCreate(&DN) != CUDNN_STATUS_SUCCESS || cudnnSetStream(DN, S) != CUDNN_STATUS_SUCCESS))
+        use_cudnn = 0;
+    if (use_cudnn) snprintf(conv, sizeof conv, "conv cuDNN %zu", (size_t)cudnnGetVersion());
+    else snprintf(conv, sizeof conv, "conv im2col + cuBLAS (cuDNN %s)", dn && !strcmp(dn, "0") ? "off: SYRE_CUDNN=0" : "failed to start");
+#endif
+    int rt = 0, cbv = 0;
+    cudaRuntimeGetVersion(&rt);
+    cublasGetVersion(H, &cbv);
+    build_table();
+    sy_device *d = &cuda_dev;
+    d->name = "cuda";
+    snprintf(d->info, sizeof d->info, "%.80s (sm_%d%d, %d SMs, %.1f GiB), CUDA runtime %d.%d, cuBLAS %d, %s %s, %.60s",
+             pr.name, pr.major, pr.minor, pr.multiProcessorCount, pr.totalGlobalMem / 1073741824.0, rt / 1000,
+             (rt % 1000) / 10, cbv, "matmul", use_tf32 ? "TF32 (SYRE_TF32=1)" : "FP32", conv);
+    d->alloc = c_alloc;
+    d->free = c_free;
+    d->host_alloc = c_host_alloc;
+    d->host_free = c_host_free;
+    d->upload = c_upload;
+    d->download = c_download;
+    d->zero = c_zero;
+    d->sync = c_sync;
+    const char *dbg = getenv("SYRE_CUDA_SYNC");
+    d->kernels = dbg && strcmp(dbg, "1") == 0 ? &cuda_checked : &cuda_backend;
+    d->node_scratch = c_node_scratch;
+    d->shared_workspace = c_shared_ws;
+    d->optim_range = c_optim_range;
+    d->grad_sq_blocks = c_grad_sq;
+    d->wfix = c_wfix;
+    d->set_float = c_set_float;
+    d->error_node = -1;
+    init_done = 1;
+}
+
+sy_device *sy_device_cuda(void)
+{
+    pthread_once(&once, init);
+    if (!init_done) {
+        sy_fail(SY_ERR_UNSUPPORTED, "%s", init_error);
+        return NULL;
+    }
+    return &cuda_dev;
+}

@@ -1,0 +1,138 @@
+/* Devices with their own memory (the CUDA GPU, and "sim", a test device that
+ * keeps separate host memory and runs the CPU kernels). One device object per
+ * kind per process, with one in-order stream: every copy and kernel of every
+ * graph, store and optimizer on it runs in submission order, so no events are
+ * needed between them. Host code synchronises only where it reads results.
+ *
+ * Coherence (graph_device.c, params.c, optim/step.c): the host copy of a
+ * buffer and its device copy are each either current or stale; host
+ * accessors bring the host copy up to date, device work the device copy.
+ * Not a public interface. */
+#ifndef SYRE_DEVICE_H
+#define SYRE_DEVICE_H
+
+#include "graph/graph_impl.h"
+#include "optim/optim_impl.h"
+
+typedef struct sy_device sy_device;
+
+/* A copy of the last error message (sy_fail must not format its own buffer). */
+#define SY_LAST_ERROR_COPY(buf) \
+    char buf[512];              \
+    snprintf(buf, sizeof buf, "%s", sy_last_error())
+
+/* Per-step optimizer scalars, the same numbers the CPU step computes. */
+typedef struct {
+    float lr, clip;
+    int clipping, first;
+    float momentum, damp1;
+    int has_momentum, nesterov;
+    float b1c, b2, b2c, eps, step_size, bc2_sqrt;
+    int kind; /* sy_optim_kind */
+    uint64_t key_a, key_d;
+} sy_step_scalars;
+
+/* Device-side optimizer pointers (all [n] floats, or NULL). */
+typedef struct {
+    float *p, *g, *m1, *m2;
+    const float *anchor, *dd;
+    size_t n;
+} sy_step_ptrs;
+
+struct sy_device {
+    const char *name;          /* "cuda", "sim" */
+    char info[256];            /* what runs: GPU name, memory, library versions */
+    /* Device memory, zero-filled; NULL with a message on failure. */
+    void *(*alloc)(sy_device *d, size_t bytes);
+    void (*free)(sy_device *d, void *p);
+    /* Host memory fit for fast copies (pinned for CUDA), zero-filled. */
+    void *(*host_alloc)(sy_device *d, size_t bytes);
+    void (*host_free)(sy_device *d, void *p);
+    /* Stream-ordered copies and fills; they may return before they finish. */
+    void (*upload)(sy_device *d, void *dst, const void *src, size_t bytes);
+    void (*download)(sy_device *d, void *dst, const void *src, size_t bytes);
+    void (*zero)(sy_device *d, void *dst, size_t bytes);
+    /* Wait for everything submitted; SY_OK, or the first error a kernel or
+     * copy raised since the last sync (the message says which). */
+    sy_status (*sync)(sy_device *d);
+    /* Op kernels: the same sy_backend table as the CPU, on device pointers. */
+    const sy_backend *kernels;
+    /* Scratch floats this device's kernels need for node n (replaces
+     * n->scratch_n in the arena plan), and one workspace shared by all nodes
+     * of a graph (e.g. the convolution's im2col columns). */
+    size_t (*node_scratch)(sy_graph *g, const sy_node *n);
+    size_t (*shared_workspace)(sy_graph *g, const sy_node *n);
+    /* Optimizer: one update over a range of the flat buffer, and the sum of
+     * squares of g in blocks of SY_OPTIM_NORM_BLOCK (written to host `out`,
+     * synchronously). */
+    void (*optim_range)(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p,
+                        const sy_segment *seg);
+    sy_status (*grad_sq_blocks)(sy_device *d, const float *g, size_t n, double *out, size_t n_blocks);
+    /* W-fix: p[idx[k]] = val[k] and zero moments there (idx, val on device). */
+    void (*wfix)(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n_fix);
+    /* Set one float on the device (e.g. the loss seed d loss = 1). */
+    void (*set_float)(sy_device *d, float *dst, float v);
+    /* The last error sync reported, and the graph node that raised it (-1:
+     * none known). */
+    char error[512];
+    int error_node;
+    void *impl;
+};
+
+/* The device called `name` ("cuda", "sim"), initialised on first use; NULL
+ * with a message naming why (no GPU, built without CUDA, ...). */
+sy_device *sy_device_get(const char *name);
+/* The CUDA device, or NULL with the reason (defined in backend/cuda/ when
+ * built with CUDA, else in backend/device.c). */
+sy_device *sy_device_cuda(void);
+
+/* ---- Graph hooks (graph_device.c) ----------------------------------------- */
+
+typedef struct sy_graph_dev sy_graph_dev;
+sy_status sy_gdev_select(sy_graph *g, sy_device *d);
+void sy_gdev_free(sy_graph *g);
+/* Scratch floats of node n in the arena on this graph's device. */
+size_t sy_gdev_scratch(sy_graph *g, const sy_node *n);
+/* Allocate the device arena of `floats` floats and its host mirror. */
+sy_status sy_gdev_alloc(sy_graph *g, size_t floats);
+/* Device pointers of parameter `idx` (value, gradient or NULL). */
+float *sy_gdev_param_val(sy_graph *g, int idx);
+float *sy_gdev_param_grad(sy_graph *g, int idx);
+/* Host mirror of node v's value for feeding. */
+float *sy_gdev_host_val(sy_graph *g, sy_node *n);
+sy_status sy_gdev_before_forward(sy_graph *g);
+sy_status sy_gdev_after_forward(sy_graph *g);
+void sy_gdev_begin_backward(sy_graph *g, sy_node *loss);
+sy_status sy_gdev_after_backward(sy_graph *g);
+/* Host view of node v's value (grad = 1: gradient), current, and kept
+ * current after every later forward (backward). */
+float *sy_gdev_data(sy_graph *g, sy_var v, int grad);
+/* Device context of a graph (for kernels): NULL on CPU graphs. */
+sy_device *sy_gdev_device(const sy_graph *g);
+float *sy_gdev_workspace(sy_graph *g);
+
+/* ---- Parameter store hooks (params.c) ------------------------------------- */
+
+/* Put the store on device d (first device graph compiled on it); a store
+ * used by CPU graphs cannot move, nor one on another device. */
+sy_status sy_params_attach(sy_params *ps, sy_device *d);
+/* Record that a CPU graph uses the store (a device store refuses). */
+sy_status sy_params_claim_host(sy_params *ps);
+sy_device *sy_params_device(const sy_params *ps);
+/* Device buffers, made current first (uploading host changes). write = the
+ * caller will modify them, so the host copy becomes stale. */
+float *sy_params_dev_data(sy_params *ps, int write);
+float *sy_params_dev_grad(sy_params *ps, int write);
+/* Offset of tensor idx in the flat buffers. */
+size_t sy_params_offset(const sy_params *ps, int idx);
+
+/* ---- Optimizer hook (step.c) ---------------------------------------------- */
+void sy_optim_scalars(const sy_optimizer *opt, float lr, float clip, sy_step_scalars *c);
+void sy_optim_range_host(const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg);
+sy_status sy_optim_step_device(sy_optimizer *opt, float lr, float clip_norm_max);
+void sy_optim_device_free(sy_optimizer *opt);
+/* Make host copies of the optimizer state current (checkpoint reads), and
+ * mark them as possibly changed by the host (checkpoint loads). */
+void sy_optim_device_to_host(sy_optimizer *opt);
+
+#endif

@@ -1,0 +1,435 @@
+/* Device equivalence harness shared by test_device_sim.c (CPU vs "sim", runs
+ * everywhere, so the harness itself is tested without a GPU) and
+ * test_cuda.c (CPU reference vs "cuda", skipped without a GPU).
+ *
+ *  - op cases: every op of the op table, forward value and the gradient of
+ *    every input, on small random inputs; loss = sum(out * R) with a fixed
+ *    random R so that backward sees a non-uniform dy. Each case names its
+ *    tolerance: |a - b| <= atol + rtol * max|b| over the tensor.
+ *  - training cases: an MLP, the paper's MNIST CNN and a small ResNet (conv,
+ *    batch norm, residual add, global pool) trained a few steps with SGD /
+ *    Adam / AdamW and syre (stored and regenerated anchors, clipping);
+ *    losses per step and the final parameters compared. */
+#ifndef SYRE_TEST_DEVICE_CASES_H
+#define SYRE_TEST_DEVICE_CASES_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syre/core.h"
+#include "syre/graph.h"
+#include "syre/nn.h"
+#include "syre/optim.h"
+#include "syre/params.h"
+
+#define DC_MAX_IN 5
+
+typedef enum { DC_NORMAL = 0, DC_POSITIVE, DC_LABELS, DC_UNIT } dc_kind;
+
+typedef struct {
+    const char *name;
+    int n_in;
+    sy_shape shape[DC_MAX_IN];
+    dc_kind kind[DC_MAX_IN];
+    int iattr[4];            /* op arguments (case-specific) */
+    float rtol, atol;        /* documented per-op tolerance vs the CPU reference */
+    int training;            /* graph mode (batch norm, dropout) */
+} dc_case;
+
+#define S1(a) ((sy_shape){1, {a, 1, 1, 1}})
+#define S2(a, b) ((sy_shape){2, {a, b, 1, 1}})
+#define S3(a, b, c) ((sy_shape){3, {a, b, c, 1}})
+#define S4(a, b, c, d) ((sy_shape){4, {a, b, c, d}})
+
+/* Tolerances: elementwise ops are a few ulp apart (device libm: expf, tanhf,
+ * logf differ from glibc by <= 2 ulp); reductions and GEMMs add in another
+ * order (float atomics, tree sums, cuBLAS blocking): 1e-5..1e-4 relative to
+ * the tensor's largest value. */
+static const dc_case dc_cases[] = {
+    {"matmul", 2, {S2(5, 7), S2(7, 3)}, {0}, {0, 0}, 1e-5f, 1e-6f, 1},
+    {"matmul_tn", 2, {S2(7, 5), S2(7, 3)}, {0}, {1, 0}, 1e-5f, 1e-6f, 1},
+    {"matmul_nt", 2, {S2(5, 7), S2(3, 7)}, {0}, {0, 1}, 1e-5f, 1e-6f, 1},
+    {"matmul_tt", 2, {S2(7, 5), S2(3, 7)}, {0}, {1, 1}, 1e-5f, 1e-6f, 1},
+    {"matmul_big", 2, {S2(64, 300), S2(300, 129)}, {0}, {0, 0}, 1e-4f, 1e-5f, 1},
+    {"bias_add2", 2, {S2(4, 6), S1(6)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"bias_add4", 2, {S4(2, 3, 4, 5), S1(3)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"add", 2, {S3(3, 4, 5), S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"add_bcast", 2, {S4(2, 3, 4, 5), S3(3, 1, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"sub_bcast", 2, {S3(3, 4, 5), S1(1)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"mul_bcast", 2, {S3(3, 4, 5), S2(4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"scale", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"relu", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"tanh", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"sigmoid", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"silu", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"exp", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"log", 1, {S3(3, 4, 5)}, {DC_POSITIVE}, {0}, 1e-5f, 1e-6f, 1},
+    {"square", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"sum", 1, {S3(30, 40, 50)}, {0}, {0}, 1e-5f, 1e-5f, 1},
+    {"mean", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"sum_axis0", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"sum_axis1", 1, {S3(3, 4, 5)}, {0}, {1}, 1e-5f, 1e-6f, 1},
+    {"mean_axis2", 1, {S3(3, 4, 5)}, {0}, {2}, 1e-5f, 1e-6f, 1},
+    {"reshape", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"concat", 2, {S3(2, 3, 4), S3(2, 5, 4)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"slice", 1, {S4(2, 6, 3, 2)}, {0}, {2, 3}, 1e-6f, 1e-7f, 1},
+    {"conv3x3", 2, {S4(2, 3, 7, 7), S4(4, 3, 3, 3)}, {0}, {1, 1}, 1e-4f, 1e-6f, 1},
+    {"conv3x3_s2", 2, {S4(2, 3, 8, 8), S4(5, 3, 3, 3)}, {0}, {2, 1}, 1e-4f, 1e-6f, 1},
+    {"conv1x1_s2", 2, {S4(3, 4, 6, 6), S4(2, 4, 1, 1)}, {0}, {2, 0}, 1e-4f, 1e-6f, 1},
+    {"conv5x5", 2, {S4(2, 1, 12, 12), S4(3, 1, 5, 5)}, {0}, {1, 0}, 1e-4f, 1e-6f, 1},
+    {"maxpool2", 1, {S4(2, 3, 8, 8)}, {0}, {2, 2}, 1e-6f, 1e-7f, 1},
+    {"maxpool3s2", 1, {S4(2, 3, 9, 9)}, {0}, {3, 2}, 1e-6f, 1e-7f, 1},
+    {"global_avgpool", 1, {S4(2, 3, 5, 6)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"batchnorm2_train", 3, {S2(16, 5), S1(5), S1(5)}, {0}, {0}, 1e-4f, 1e-5f, 1},
+    {"batchnorm4_train", 3, {S4(4, 3, 5, 5), S1(3), S1(3)}, {0}, {0}, 1e-4f, 1e-5f, 1},
+    {"batchnorm4_eval", 3, {S4(4, 3, 5, 5), S1(3), S1(3)}, {0}, {0}, 1e-5f, 1e-6f, 0},
+    {"dropout_train", 1, {S3(4, 5, 6)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"dropout_eval", 1, {S3(4, 5, 6)}, {0}, {0}, 1e-6f, 1e-7f, 0},
+    {"l2normalize", 1, {S2(6, 9)}, {0}, {0}, 1e-5f, 1e-6f, 1},
+    {"softmax_ce", 2, {S2(8, 10), S1(8)}, {0, DC_LABELS}, {0}, 1e-5f, 1e-6f, 1},
+    {"mse", 2, {S2(8, 10), S2(8, 10)}, {0}, {SY_REDUCE_MEAN}, 1e-5f, 1e-6f, 1},
+    {"mse_batch", 2, {S2(8, 10), S2(8, 10)}, {0}, {SY_REDUCE_BATCH}, 1e-5f, 1e-6f, 1},
+    {"bce_logits", 2, {S2(8, 10), S2(8, 10)}, {0, DC_UNIT}, {SY_REDUCE_SUM}, 1e-5f, 1e-6f, 1},
+    {"kl_gauss", 2, {S2(8, 10), S2(8, 10)}, {0}, {SY_REDUCE_BATCH}, 1e-5f, 1e-6f, 1},
+};
+#define DC_N_CASES ((int)(sizeof dc_cases / sizeof dc_cases[0]))
+
+/* Ops of the table each case exercises (for the coverage check). */
+static __attribute__((unused)) const char *dc_op_of(const char *c)
+{
+    static const char *pre[][2] = {{"matmul", "matmul"}, {"bias_add", "bias_add"}, {"add", "add"}, {"sub", "sub"},
+                                   {"mul", "mul"}, {"conv", "conv2d"}, {"maxpool", "maxpool2d"},
+                                   {"batchnorm", "batchnorm"}, {"dropout", "dropout"}, {"sum_axis", "sum_axis"},
+                                   {"mean_axis", "mean_axis"}, {"mse", "mse"}};
+    for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+        if (strncmp(c, pre[i][0], strlen(pre[i][0])) == 0) return pre[i][1];
+    return c;
+}
+
+static __attribute__((unused)) float dc_value(uint64_t seed, int input, size_t i, dc_kind k, sy_shape s)
+{
+    uint64_t key = sy_rng_key(seed, SY_STREAM_USER + 7);
+    switch (k) {
+    case DC_POSITIVE: return 0.2f + 2.0f * sy_rng_uniform_at(key, (uint64_t)input, i);
+    case DC_LABELS: return (float)((int)(sy_rng_uniform_at(key, (uint64_t)input, i) * 10.0f) % 10);
+    case DC_UNIT: return sy_rng_uniform_at(key, (uint64_t)input, i);
+    default: return sy_rng_normal_at(key, (uint64_t)input, i);
+    }
+}
+
+/* The op of case c on inputs in[] (and parameters it makes itself). */
+static __attribute__((unused)) sy_var dc_build_op(sy_graph *g, const dc_case *c, const sy_var *in)
+{
+    const char *n = c->name;
+    const int *a = c->iattr;
+    if (!strncmp(n, "matmul", 6)) return sy_matmul(g, in[0], in[1], a[0], a[1]);
+    if (!strncmp(n, "bias_add", 8)) return sy_bias_add(g, in[0], in[1]);
+    if (!strncmp(n, "add", 3)) return sy_add(g, in[0], in[1]);
+    if (!strncmp(n, "sub", 3)) return sy_sub(g, in[0], in[1]);
+    if (!strncmp(n, "mul", 3)) return sy_mul(g, in[0], in[1]);
+    if (!strcmp(n, "scale")) return sy_scale(g, in[0], -1.7f);
+    if (!strcmp(n, "relu")) return sy_relu(g, in[0]);
+    if (!strcmp(n, "tanh")) return sy_tanh(g, in[0]);
+    if (!strcmp(n, "sigmoid")) return sy_sigmoid(g, in[0]);
+    if (!strcmp(n, "silu")) return sy_silu(g, in[0]);
+    if (!strcmp(n, "exp")) return sy_exp(g, in[0]);
+    if (!strcmp(n, "log")) return sy_log(g, in[0]);
+    if (!strcmp(n, "square")) return sy_square(g, in[0]);
+    if (!strcmp(n, "sum")) return sy_sum(g, in[0]);
+    if (!strcmp(n, "mean")) return sy_mean(g, in[0]);
+    if (!strncmp(n, "sum_axis", 8)) return sy_sum_axis(g, in[0], a[0]);
+    if (!strncmp(n, "mean_axis", 9)) return sy_mean_axis(g, in[0], a[0]);
+    if (!strcmp(n, "reshape")) return sy_tanh(g, sy_reshape(g, in[0], S2(12, 5)));
+    if (!strcmp(n, "concat")) return sy_concat(g, in[0], in[1]);
+    if (!strcmp(n, "slice")) return sy_slice(g, in[0], a[0], a[1]);
+    if (!strncmp(n, "conv", 4)) return sy_conv2d(g, in[0], in[1], a[0], a[1]);
+    if (!strncmp(n, "maxpool", 7)) return sy_maxpool2d(g, in[0], a[0], a[1]);
+    if (!strcmp(n, "global_avgpool")) return sy_global_avgpool(g, in[0]);
+    if (!strncmp(n, "batchnorm", 9)) {
+        int C = c->shape[0].dim[1];
+        /* Running statistics are store buffers, as in sy_batchnorm_layer;
+         * non-trivial values so that evaluation mode shows them. */
+        sy_init mi = {SY_INIT_CONSTANT, 0.3f}, vi = {SY_INIT_CONSTANT, 1.7f};
+        sy_var rm = sy_param_new(g, "bn.rm", S1(C), C, mi, 0), rv = sy_param_new(g, "bn.rv", S1(C), C, vi, 0);
+        return sy_batchnorm(g, in[0], in[1], in[2], rm, rv, 0.1f, 1e-5f);
+    }
+    if (!strncmp(n, "dropout", 7)) return sy_dropout(g, in[0], 0.3f);
+    if (!strcmp(n, "l2normalize")) return sy_l2normalize(g, in[0], 1e-6f);
+    if (!strcmp(n, "softmax_ce")) return sy_softmax_ce(g, in[0], in[1]);
+    if (!strncmp(n, "mse", 3)) return sy_mse(g, in[0], in[1], (sy_reduce)a[0]);
+    if (!strcmp(n, "bce_logits")) return sy_bce_logits(g, in[0], in[1], (sy_reduce)a[0]);
+    if (!strcmp(n, "kl_gauss")) return sy_kl_gauss(g, in[0], in[1], 0.5f, (sy_reduce)a[0]);
+    return -1;
+}
+
+/* Results of one case on one backend: the output, each input's gradient,
+ * and the store after the step (batch-norm running statistics). */
+typedef struct {
+    float *out, *grad[DC_MAX_IN], *store;
+    size_t n_out, n_in[DC_MAX_IN], n_store;
+} dc_result;
+
+static __attribute__((unused)) void dc_result_free(dc_result *r)
+{
+    free(r->out);
+    free(r->store);
+    for (int k = 0; k < DC_MAX_IN; k++) free(r->grad[k]);
+    memset(r, 0, sizeof *r);
+}
+
+static __attribute__((unused)) float *dc_copy(const float *p, size_t n)
+{
+    float *q = malloc((n ? n : 1) * sizeof *q);
+    if (p && q) memcpy(q, p, n * sizeof *q);
+    return q;
+}
+
+/* Run case c on `backend`; 0 on success, else prints why and returns -1. */
+static __attribute__((unused)) int dc_run(const dc_case *c, const char *backend, dc_result *r)
+{
+    memset(r, 0, sizeof *r);
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    int rc = -1;
+    if (!g || sy_graph_set_backend(g, backend) != SY_OK) {
+        fprintf(stderr, "%s on %s: %s\n", c->name, backend, sy_last_error());
+        goto out;
+    }
+    sy_graph_set_seed(g, 99);
+    sy_graph_set_training(g, c->training);
+    sy_var in[DC_MAX_IN];
+    for (int k = 0; k < c->n_in; k++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "in%d", k);
+        in[k] = sy_input(g, nm, c->shape[k]);
+        if (c->kind[k] != DC_LABELS) sy_graph_requires_grad(g, in[k]);
+    }
+    sy_var y = dc_build_op(g, c, in);
+    sy_shape ys = sy_graph_shape(g, y);
+    sy_var R = sy_input(g, "R", ys.ndim ? ys : S1(1));
+    sy_var loss = sy_sum(g, sy_mul(g, y, R));
+    if (sy_graph_compile(g) != SY_OK || sy_params_init(ps, 5) != SY_OK) {
+        fprintf(stderr, "%s on %s: %s\n", c->name, backend, sy_last_error());
+        goto out;
+    }
+    for (int k = 0; k < c->n_in; k++) {
+        size_t n = sy_shape_numel(c->shape[k]);
+        float *buf = malloc(n * sizeof *buf);
+        for (size_t i = 0; i < n; i++) buf[i] = dc_value(1, k, i, c->kind[k], c->shape[k]);
+        sy_graph_feed(g, in[k], buf, n);
+        free(buf);
+    }
+    size_t nr = sy_shape_numel(ys);
+    float *rb = sy_graph_data(g, R); /* filled in place, as the batcher does */
+    for (size_t i = 0; i < nr; i++) rb[i] = dc_value(2, 9, i, DC_NORMAL, ys);
+    if (sy_graph_forward(g) != SY_OK || sy_graph_backward(g, loss) != SY_OK) {
+        fprintf(stderr, "%s on %s: %s\n", c->name, backend, sy_last_error());
+        goto out;
+    }
+    r->n_out = nr;
+    r->out = dc_copy(sy_graph_data(g, y), nr);
+    for (int k = 0; k < c->n_in; k++) {
+        if (c->kind[k] == DC_LABELS) continue;
+        r->n_in[k] = sy_shape_numel(c->shape[k]);
+        r->grad[k] = dc_copy(sy_graph_grad(g, in[k]), r->n_in[k]);
+    }
+    r->n_store = sy_params_total_size(ps);
+    r->store = dc_copy(sy_params_data(ps), r->n_store);
+    rc = 0;
+out:
+    sy_graph_free(g);
+    sy_params_free(ps);
+    return rc;
+}
+
+/* max |a-b| against atol + rtol * max|b|; prints the worst element. */
+static __attribute__((unused)) int dc_close(const char *what, const char *part, const float *a, const float *b, size_t n, float rtol,
+                    float atol, double *worst_rel)
+{
+    double mx = 0, err = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) mx = fmax(mx, fabs(b[i]));
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]);
+        if (!(e <= err)) {
+            err = e;
+            at = i;
+        }
+    }
+    double lim = atol + rtol * mx;
+    if (worst_rel && mx > 0 && err / mx > *worst_rel) *worst_rel = err / mx;
+    if (!(err <= lim)) {
+        fprintf(stderr, "  %s %s: element %zu differs by %.3g (limit %.3g; values %.9g vs %.9g)\n", what, part, at,
+                err, lim, n ? a[at] : 0.0, n ? b[at] : 0.0);
+        return 0;
+    }
+    return 1;
+}
+
+/* Case c on `dev` against `ref`: 1 if every tensor agrees within the case's
+ * tolerance (scaled by tol_mult). */
+static __attribute__((unused)) int dc_compare(const dc_case *c, const char *dev, const char *ref, float tol_mult, double *worst_rel)
+{
+    dc_result a, b;
+    if (dc_run(c, dev, &a) != 0) return 0;
+    if (dc_run(c, ref, &b) != 0) {
+        dc_result_free(&a);
+        return 0;
+    }
+    float rt = c->rtol * tol_mult, at = c->atol * tol_mult;
+    int ok = dc_close(c->name, "forward", a.out, b.out, a.n_out, rt, at, worst_rel);
+    for (int k = 0; k < c->n_in; k++) {
+        if (!a.grad[k]) continue;
+        char part[32];
+        snprintf(part, sizeof part, "grad of input %d", k);
+        ok &= dc_close(c->name, part, a.grad[k], b.grad[k], a.n_in[k], 4 * rt, 4 * at, worst_rel);
+    }
+    ok &= dc_close(c->name, "store", a.store, b.store, a.n_store, rt, at, worst_rel);
+    dc_result_free(&a);
+    dc_result_free(&b);
+    return ok;
+}
+
+/* ---- Training ------------------------------------------------------------- */
+
+typedef enum { DM_MLP = 0, DM_CNN, DM_RESNET } dm_kind;
+
+typedef struct {
+    sy_params *ps;
+    sy_graph *g;
+    sy_optimizer *opt;
+    sy_var x, y, logits, loss;
+    int batch, in_numel, classes;
+} dm_model;
+
+static __attribute__((unused)) sy_var dm_block(sy_graph *g, sy_var x, const char *name, int out, int stride)
+{
+    char nm[64];
+    int C = sy_graph_shape(g, x).dim[1];
+    snprintf(nm, sizeof nm, "%s.c1", name);
+    sy_var h = sy_conv2d_layer(g, x, nm, out, 3, stride, 1, 0);
+    snprintf(nm, sizeof nm, "%s.bn1", name);
+    h = sy_relu(g, sy_batchnorm_layer(g, h, nm));
+    snprintf(nm, sizeof nm, "%s.c2", name);
+    h = sy_conv2d_layer(g, h, nm, out, 3, 1, 1, 0);
+    snprintf(nm, sizeof nm, "%s.bn2", name);
+    h = sy_batchnorm_layer(g, h, nm);
+    sy_var sc = x;
+    if (stride != 1 || C != out) {
+        snprintf(nm, sizeof nm, "%s.sc", name);
+        sc = sy_conv2d_layer(g, x, nm, out, 1, stride, 0, 0);
+        snprintf(nm, sizeof nm, "%s.scbn", name);
+        sc = sy_batchnorm_layer(g, sc, nm);
+    }
+    return sy_relu(g, sy_add(g, h, sc));
+}
+
+/* Build, compile, init, make the optimizer. */
+static __attribute__((unused)) int dm_build(dm_model *m, dm_kind kind, const char *backend, int batch, const sy_optim_opts *o)
+{
+    memset(m, 0, sizeof *m);
+    m->ps = sy_params_new();
+    m->g = sy_graph_new(m->ps);
+    if (!m->g || sy_graph_set_backend(m->g, backend) != SY_OK) goto fail;
+    sy_graph *g = m->g;
+    m->batch = batch;
+    m->classes = 10;
+    sy_graph_set_seed(g, 3);
+    if (kind == DM_MLP) {
+        m->in_numel = 64;
+        m->x = sy_input(g, "x", S2(batch, 64));
+        int sizes[] = {48, 48, 10};
+        m->logits = sy_mlp(g, m->x, "mlp", sizes, 3, SY_ACT_TANH);
+    } else if (kind == DM_CNN) {
+        m->in_numel = 28 * 28;
+        m->x = sy_input(g, "x", S4(batch, 1, 28, 28));
+        m->logits = sy_mnist_cnn(g, m->x, NULL);
+    } else {
+        m->in_numel = 3 * 16 * 16;
+        m->x = sy_input(g, "x", S4(batch, 3, 16, 16));
+        sy_var h = sy_conv2d_layer(g, m->x, "stem", 8, 3, 1, 1, 0);
+        h = sy_relu(g, sy_batchnorm_layer(g, h, "stem.bn"));
+        h = dm_block(g, h, "b1", 8, 1);
+        h = dm_block(g, h, "b2", 16, 2);
+        h = sy_maxpool2d(g, h, 2, 2);
+        h = sy_global_avgpool(g, h);
+        m->logits = sy_linear(g, h, "fc", 10);
+    }
+    m->y = sy_input(g, "y", S1(batch));
+    m->loss = sy_softmax_ce(g, m->logits, m->y);
+    if (sy_graph_compile(g) != SY_OK || sy_params_init(m->ps, 11) != SY_OK) goto fail;
+    if (o && !(m->opt = sy_optimizer_new(m->ps, o))) goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "build on %s: %s\n", backend, sy_last_error());
+    return -1;
+}
+
+static __attribute__((unused)) void dm_free(dm_model *m)
+{
+    sy_optimizer_free(m->opt);
+    sy_graph_free(m->g);
+    sy_params_free(m->ps);
+}
+
+/* Synthetic batch `step`: inputs through the graph's own pointer (as the
+ * batcher fills them), labels through sy_graph_feed. */
+static __attribute__((unused)) void dm_batch(dm_model *m, int step)
+{
+    float *x = sy_graph_data(m->g, m->x);
+    uint64_t key = sy_rng_key(77, SY_STREAM_USER + 8);
+    size_t n = (size_t)m->batch * m->in_numel;
+    for (size_t i = 0; i < n; i++) x[i] = sy_rng_normal_at(key, (uint64_t)step, i);
+    float *lab = malloc(m->batch * sizeof *lab);
+    for (int i = 0; i < m->batch; i++) lab[i] = (float)((i * 7 + step * 3) % m->classes);
+    sy_graph_feed(m->g, m->y, lab, (size_t)m->batch);
+    free(lab);
+}
+
+/* Train `steps` steps; losses[k] after each forward. 0 on success. */
+static __attribute__((unused)) int dm_train(dm_model *m, int steps, float *losses)
+{
+    for (int k = 0; k < steps; k++) {
+        dm_batch(m, k);
+        if (sy_graph_forward(m->g) != SY_OK || sy_graph_backward(m->g, m->loss) != SY_OK ||
+            sy_optimizer_step(m->opt) != SY_OK) {
+            fprintf(stderr, "training step %d: %s\n", k, sy_last_error());
+            return -1;
+        }
+        losses[k] = sy_graph_scalar(m->g, m->loss);
+    }
+    return 0;
+}
+
+/* The optimizer settings the training cases cover. */
+static __attribute__((unused)) sy_optim_opts dm_opts(int which)
+{
+    sy_optim_opts o;
+    switch (which) {
+    case 0: /* SGD + momentum, syre with stored anchors */
+        o = sy_optim_defaults(SY_OPTIM_SGD);
+        o.lr = 0.05f;
+        o.momentum = 0.9f;
+        o.decay = sy_decay_syre(5e-4f, 0.01f);
+        break;
+    case 1: /* Adam, syre-ar with regenerated anchors, clipping */
+        o = sy_optim_defaults(SY_OPTIM_ADAM);
+        o.lr = 1e-3f;
+        o.decay = sy_decay_syre_ar(1e-3f, 0.05f, 0.1f);
+        o.anchor_storage = SY_ANCHOR_REGENERATE;
+        o.max_grad_norm = 1.0f;
+        break;
+    default: /* AdamW, plain weight decay, cosine schedule */
+        o = sy_optim_defaults(SY_OPTIM_ADAMW);
+        o.lr = 2e-3f;
+        o.schedule.kind = SY_SCHED_COSINE;
+        o.schedule.total_steps = 10;
+        break;
+    }
+    o.seed = 5;
+    return o;
+}
+
+#endif

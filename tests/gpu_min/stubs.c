@@ -1,0 +1,10 @@
+/* What scripts/gpu-min-build.sh leaves out (OpenBLAS/OpenMP CPU kernels,
+ * thread control): the "cpu" backend is then the reference kernels, which
+ * is what test_cuda compares against anyway. */
+#include "backend/cpu/cpu_kernels.h"
+#include "syre/runtime.h"
+
+void sy_cpu_register_fast(sy_backend *be) { (void)be; }
+void sy_set_threads(int n) { (void)n; }
+int sy_get_threads(void) { return 1; }
+const char *sy_blas_info(void) { return "none (gpu-min build: CPU side uses the reference kernels)"; }

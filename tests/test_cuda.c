@@ -1,0 +1,93 @@
+/* The CUDA backend against the CPU reference: every op of the op table
+ * forward and backward (tests/device_cases.h, per-op tolerances), and a few
+ * training steps of the MLP, the paper's MNIST CNN and a small ResNet with
+ * SGD/Adam/AdamW and syre. Exits 77 (skipped, with the reason) where there
+ * is no GPU or the build has no CUDA: CI has none; scripts/gpu-check.sh runs
+ * it on a GPU machine. SYRE_TEST_DEVICE=sim runs the same comparisons on the
+ * sim device (the CPU kernels against the reference), which checks the
+ * harness and the tolerances without a GPU. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "device_cases.h"
+#include "syre/runtime.h"
+
+static const char *DEV = "cuda";
+
+static void test_ops_match_cpu_reference(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (int c = 0; c < DC_N_CASES; c++) {
+        double worst = 0;
+        int ok = dc_compare(&dc_cases[c], DEV, "cpu-ref", 1.0f, &worst);
+        printf("op %-18s %s  worst relative difference %.2e\n", dc_cases[c].name, ok ? "ok  " : "FAIL", worst);
+        bad += !ok;
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* Training: losses per step within 1e-3 relative (early steps agree to
+ * ~1e-6; differences grow a little through the updates), parameters within
+ * 1e-3 of their scale. */
+static void train_pair(dm_kind kind, int which, int batch, int steps, const char *label)
+{
+    sy_optim_opts o = dm_opts(which);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, kind, DEV, batch, &o), 0);
+    assert_int_equal(dm_build(&b, kind, "cpu", batch, &o), 0);
+    float la[8], lb[8];
+    assert_int_equal(dm_train(&a, steps, la), 0);
+    assert_int_equal(dm_train(&b, steps, lb), 0);
+    int ok = 1;
+    for (int k = 0; k < steps; k++) {
+        printf("  %s step %d: loss %s %.7f cpu %.7f\n", label, k, DEV, la[k], lb[k]);
+        ok &= fabsf(la[k] - lb[k]) <= 1e-3f * fabsf(lb[k]) + 1e-5f;
+    }
+    size_t n = sy_params_total_size(a.ps);
+    ok &= dc_close(label, "parameters", sy_params_data(a.ps), sy_params_data(b.ps), n, 1e-3f, 1e-6f, NULL);
+    dm_free(&a);
+    dm_free(&b);
+    assert_true(ok);
+}
+
+static void test_train_mlp(void **state)
+{
+    (void)state;
+    train_pair(DM_MLP, 0, 64, 5, "mlp sgd+syre");
+    train_pair(DM_MLP, 1, 64, 5, "mlp adam+syre-ar regen+clip");
+    train_pair(DM_MLP, 2, 64, 5, "mlp adamw");
+}
+static void test_train_cnn(void **state)
+{
+    (void)state;
+    train_pair(DM_CNN, 0, 32, 4, "cnn sgd+syre");
+    train_pair(DM_CNN, 1, 32, 4, "cnn adam+syre-ar");
+}
+static void test_train_resnet(void **state)
+{
+    (void)state;
+    train_pair(DM_RESNET, 0, 16, 4, "resnet sgd+syre");
+    train_pair(DM_RESNET, 2, 16, 4, "resnet adamw");
+}
+
+int main(void)
+{
+    const char *env = getenv("SYRE_TEST_DEVICE");
+    if (env && *env) DEV = env;
+    if (sy_device_check(DEV) != SY_OK) {
+        printf("SKIPPED: %s\n", sy_last_error());
+        return 77;
+    }
+    printf("device: %s\n", sy_device_info(DEV));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ops_match_cpu_reference),
+        cmocka_unit_test(test_train_mlp),
+        cmocka_unit_test(test_train_cnn),
+        cmocka_unit_test(test_train_resnet),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

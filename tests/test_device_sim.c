@@ -1,0 +1,235 @@
+/* The device path without a GPU: the "sim" device keeps the arena, the
+ * parameters and the optimizer state in memory of its own and runs the CPU
+ * kernels, so every result must equal the CPU's bit for bit. What this
+ * checks is everything around the kernels that the CUDA backend shares:
+ * inputs uploaded, values and gradients copied back on demand and kept
+ * current, parameters and optimizer state coherent across host accesses,
+ * checkpoints, device errors. It also runs the equivalence harness that
+ * test_cuda.c uses on a GPU, so the harness is tested here. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <unistd.h>
+
+#include "device_cases.h"
+#include "graph/graph_impl.h"
+#include "syre/runtime.h"
+#include "syre/train.h"
+
+static void test_every_op_has_a_case(void **state)
+{
+    (void)state;
+    for (int op = 0; op < SY_OP_COUNT; op++) {
+        if (op == SY_OP_INPUT || op == SY_OP_PARAM) continue;
+        int found = 0;
+        for (int c = 0; c < DC_N_CASES; c++) found |= !strcmp(dc_op_of(dc_cases[c].name), sy_op_name(op));
+        if (!found) fail_msg("op '%s' has no device equivalence case in tests/device_cases.h", sy_op_name(op));
+    }
+}
+
+static void test_op_cases_equal_cpu(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (int c = 0; c < DC_N_CASES; c++)
+        if (!dc_compare(&dc_cases[c], "sim", "cpu", 0.0f, NULL)) {
+            fprintf(stderr, "case %s: sim differs from cpu\n", dc_cases[c].name);
+            bad++;
+        }
+    assert_int_equal(bad, 0);
+}
+
+/* The harness must be able to fail: a case against a different one. */
+static void test_harness_detects_a_difference(void **state)
+{
+    (void)state;
+    dc_result a, b;
+    assert_int_equal(dc_run(&dc_cases[0], "cpu", &a), 0);
+    assert_int_equal(dc_run(&dc_cases[0], "cpu", &b), 0);
+    b.out[3] *= 1.001f;
+    assert_false(dc_close("matmul", "forward", a.out, b.out, a.n_out, 1e-5f, 1e-6f, NULL));
+    dc_result_free(&a);
+    dc_result_free(&b);
+}
+
+static void train_pair(dm_kind kind, int which, int batch, int steps)
+{
+    sy_optim_opts o = dm_opts(which);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, kind, "cpu", batch, &o), 0);
+    assert_int_equal(dm_build(&b, kind, "sim", batch, &o), 0);
+    float la[8], lb[8];
+    assert_int_equal(dm_train(&a, steps, la), 0);
+    assert_int_equal(dm_train(&b, steps, lb), 0);
+    for (int k = 0; k < steps; k++) assert_memory_equal(&la[k], &lb[k], sizeof(float));
+    size_t n = sy_params_total_size(a.ps);
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), n * sizeof(float));
+    assert_memory_equal(sy_params_grad(a.ps), sy_params_grad(b.ps), sy_params_trainable_size(a.ps) * sizeof(float));
+    dm_free(&a);
+    dm_free(&b);
+}
+
+static void test_train_mlp(void **state)
+{
+    (void)state;
+    for (int w = 0; w < 3; w++) train_pair(DM_MLP, w, 16, 5);
+}
+static void test_train_cnn(void **state)
+{
+    (void)state;
+    train_pair(DM_CNN, 0, 8, 3);
+    train_pair(DM_CNN, 1, 8, 3);
+}
+static void test_train_resnet(void **state)
+{
+    (void)state;
+    train_pair(DM_RESNET, 2, 4, 3);
+    train_pair(DM_RESNET, 1, 4, 3);
+}
+
+/* Host work between steps: read logits through a pointer taken once, edit
+ * parameters on the host, read gradients, evaluate in another graph. */
+static void host_mix(const char *backend, float *out_loss, float *out_logit, float *out_p)
+{
+    sy_optim_opts o = dm_opts(0);
+    dm_model m;
+    assert_int_equal(dm_build(&m, DM_MLP, backend, 8, &o), 0);
+    const float *z = sy_graph_data(m.g, m.logits); /* taken before any forward */
+    float logit_sum = 0;
+    for (int k = 0; k < 4; k++) {
+        dm_batch(&m, k);
+        assert_int_equal(sy_graph_forward(m.g), SY_OK);
+        logit_sum += z[0] + z[9];
+        assert_int_equal(sy_graph_backward(m.g, m.loss), SY_OK);
+        float *gw = sy_params_grad(m.ps);
+        logit_sum += gw[1];
+        assert_int_equal(sy_optimizer_step(m.opt), SY_OK);
+        float *p = sy_params_data(m.ps); /* host edit: must reach the device */
+        p[0] += 0.25f;
+        p[5] *= -1.0f;
+    }
+    /* Evaluation graph on the same store and device. */
+    sy_graph *e = sy_graph_new(m.ps);
+    assert_non_null(e);
+    assert_int_equal(sy_graph_set_backend(e, backend), SY_OK);
+    sy_var x = sy_input(e, "x", S2(8, 64));
+    int sizes[] = {48, 48, 10};
+    sy_var lg = sy_mlp(e, x, "mlp", sizes, 3, SY_ACT_TANH);
+    assert_int_equal(sy_graph_compile(e), SY_OK);
+    float *xe = sy_graph_data(e, x);
+    for (int i = 0; i < 8 * 64; i++) xe[i] = (float)(i % 13) * 0.1f;
+    assert_int_equal(sy_graph_forward(e), SY_OK);
+    *out_logit = logit_sum + sy_graph_data(e, lg)[3];
+    *out_loss = sy_graph_scalar(m.g, m.loss);
+    *out_p = sy_params_data(m.ps)[7];
+    sy_graph_free(e);
+    dm_free(&m);
+}
+
+static void test_host_access_between_steps(void **state)
+{
+    (void)state;
+    float a[3], b[3];
+    host_mix("cpu", &a[0], &a[1], &a[2]);
+    host_mix("sim", &b[0], &b[1], &b[2]);
+    assert_memory_equal(a, b, sizeof a);
+}
+
+/* Save mid-run on the device, load into a fresh device model, continue:
+ * the same as an uninterrupted CPU run. */
+static void test_checkpoint_resume_on_device(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/syre-devsim-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    sy_optim_opts o = dm_opts(1);
+    dm_model ref, a, b;
+    float lr[6], la[6], lb[6];
+    assert_int_equal(dm_build(&ref, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_train(&ref, 6, lr), 0);
+    assert_int_equal(dm_build(&a, DM_MLP, "sim", 8, &o), 0);
+    assert_int_equal(dm_train(&a, 3, la), 0);
+    sy_train_pos pos = {0, 3, (int64_t)sy_graph_step(a.g), 0};
+    assert_int_equal(sy_train_save(path, a.ps, a.opt, &pos), SY_OK);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+    sy_train_pos got;
+    assert_int_equal(sy_train_load(path, b.ps, b.opt, &got), SY_OK);
+    sy_graph_set_step(b.g, (uint64_t)got.graph_step);
+    for (int k = 3; k < 6; k++) {
+        dm_batch(&b, k);
+        assert_int_equal(sy_graph_forward(b.g), SY_OK);
+        assert_int_equal(sy_graph_backward(b.g, b.loss), SY_OK);
+        assert_int_equal(sy_optimizer_step(b.opt), SY_OK);
+        lb[k] = sy_graph_scalar(b.g, b.loss);
+        assert_memory_equal(&lb[k], &lr[k], sizeof(float));
+    }
+    assert_memory_equal(sy_params_data(b.ps), sy_params_data(ref.ps), sy_params_total_size(ref.ps) * sizeof(float));
+    dm_free(&ref);
+    dm_free(&a);
+    dm_free(&b);
+    unlink(path);
+}
+
+static void test_device_errors(void **state)
+{
+    (void)state;
+    /* A label out of range, found by the kernel, named with its op. */
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    assert_int_equal(sy_graph_set_backend(g, "sim"), SY_OK);
+    sy_var x = sy_input(g, "x", S2(2, 3)), y = sy_input(g, "y", S1(2));
+    sy_var l = sy_softmax_ce(g, sy_linear(g, x, "l", 3), y);
+    (void)l;
+    assert_int_equal(sy_graph_compile(g), SY_OK);
+    float lab[2] = {1, 7};
+    sy_graph_feed(g, y, lab, 2);
+    assert_int_equal(sy_graph_forward(g), SY_ERR_ARG);
+    assert_non_null(strstr(sy_last_error(), "softmax_ce"));
+    /* The store is now on the device: a CPU graph of it is refused. */
+    sy_graph *c = sy_graph_new(ps);
+    sy_var xc = sy_input(c, "x", S2(2, 3));
+    sy_linear(c, xc, "l", 3);
+    assert_int_equal(sy_graph_compile(c), SY_ERR_STATE);
+    assert_non_null(strstr(sy_last_error(), "same device"));
+    sy_graph_free(c);
+    assert_int_equal(sy_graph_set_backend(g, "cpu"), SY_ERR_STATE);
+    sy_graph_free(g);
+    sy_params_free(ps);
+    /* Unknown devices and the default device. */
+    assert_int_equal(sy_device_check("tpu"), SY_ERR_ARG);
+    assert_int_equal(sy_set_default_device("sim"), SY_OK);
+    assert_string_equal(sy_default_device(), "sim");
+    ps = sy_params_new();
+    g = sy_graph_new(ps);
+    assert_non_null(g);
+    assert_int_equal(sy_graph_set_backend(g, "cpu-ref"), SY_ERR_STATE);
+    sy_graph_free(g);
+    sy_params_free(ps);
+    assert_int_equal(sy_set_default_device("cpu"), SY_OK);
+    if (sy_device_check("cuda") != SY_OK) {
+        assert_non_null(strstr(sy_last_error(), "CUDA"));
+        printf("cuda unavailable here, as expected on CI: %s\n", sy_last_error());
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_op_has_a_case),
+        cmocka_unit_test(test_op_cases_equal_cpu),
+        cmocka_unit_test(test_harness_detects_a_difference),
+        cmocka_unit_test(test_train_mlp),
+        cmocka_unit_test(test_train_cnn),
+        cmocka_unit_test(test_train_resnet),
+        cmocka_unit_test(test_host_access_between_steps),
+        cmocka_unit_test(test_checkpoint_resume_on_device),
+        cmocka_unit_test(test_device_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
