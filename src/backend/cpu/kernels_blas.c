@@ -115,8 +115,21 @@ static void col2im_add(const float *col, int C, int H, int W, int KH, int KW, in
  * [N, O, HW] by row copies. One large product keeps OpenBLAS efficient (and
  * its threads busy) where N small per-sample products would not. Scratch:
  * col [CKK, N*HW], dcol [CKK, N*HW], ybuf [O, N*HW]. */
+/* The direct kernel when it applies (stride 1) and fits the planned scratch. */
+static int use_direct(sy_graph *g, sy_node *n)
+{
+    CONV_DIMS
+    (void)ckk, (void)hw;
+    size_t need = sy_cpu_conv2d_direct_scratch(N, C, H, W, O, KH, KW, HO, WO, S, P);
+    return need && need <= n->scratch_n;
+}
+
 static void fwd_conv2d(sy_graph *g, sy_node *n)
 {
+    if (use_direct(g, n)) {
+        sy_cpu_conv2d_direct_fwd(g, n, IN(1)->val, n->val);
+        return;
+    }
     CONV_DIMS
     size_t ld = (size_t)N * hw;
     float *col = n->scratch, *ybuf = n->scratch + 2 * ckk * ld;
@@ -131,6 +144,10 @@ static void fwd_conv2d(sy_graph *g, sy_node *n)
 
 static void bwd_conv2d(sy_graph *g, sy_node *n)
 {
+    if (use_direct(g, n)) {
+        sy_cpu_conv2d_direct_bwd(g, n, IN(1)->val, IN(0)->grad, IN(1)->grad);
+        return;
+    }
     CONV_DIMS
     size_t ld = (size_t)N * hw;
     float *col = n->scratch, *dcol = n->scratch + ckk * ld, *dybuf = n->scratch + 2 * ckk * ld;

@@ -28,13 +28,22 @@ static void bwd_bias_add(sy_graph *g, sy_node *n)
             for (size_t c = 0; c < C; c++) db[c] += dy[o * C + c];
         return;
     }
-    for (size_t o = 0; o < outer; o++)
-        for (size_t c = 0; c < C; c++) {
+    /* Per-channel sums over N*H*W in 16 independent partial sums, which the
+     * vectoriser may keep in one register (a single running float may not be
+     * reordered without -ffast-math). */
+    for (size_t c = 0; c < C; c++) {
+        float part[16] = {0};
+        for (size_t o = 0; o < outer; o++) {
             const float *r = dy + (o * C + c) * inner;
-            float s = 0.0f;
-            for (size_t k = 0; k < inner; k++) s += r[k];
-            db[c] += s;
+            size_t k = 0;
+            for (; k + 16 <= inner; k += 16)
+                for (int l = 0; l < 16; l++) part[l] += r[k + l];
+            for (; k < inner; k++) part[k % 16] += r[k];
         }
+        float s = 0.0f;
+        for (int l = 0; l < 16; l++) s += part[l];
+        db[c] += s;
+    }
 }
 
 /* 2x2 windows with stride 2 (the paper's CNN); other sizes use the reference.
