@@ -115,13 +115,14 @@ static void col2im_add(const float *col, int C, int H, int W, int KH, int KW, in
  * [N, O, HW] by row copies. One large product keeps OpenBLAS efficient (and
  * its threads busy) where N small per-sample products would not. Scratch:
  * col [CKK, N*HW], dcol [CKK, N*HW], ybuf [O, N*HW]. */
-/* The direct kernel when it applies (stride 1) and fits the planned scratch. */
-static int use_direct(sy_graph *g, sy_node *n)
+/* The direct kernel (kernels_conv.c) for stride 1, im2col + sgemm otherwise. */
+static int use_direct(sy_graph *g, sy_node *n) { return n->iattr[0] == 1; }
+
+size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P)
 {
-    CONV_DIMS
-    (void)ckk, (void)hw;
-    size_t need = sy_cpu_conv2d_direct_scratch(N, C, H, W, O, KH, KW, HO, WO, S, P);
-    return need && need <= n->scratch_n;
+    if (S == 1) return sy_cpu_conv2d_direct_scratch(N, C, H, W, O, KH, KW, HO, WO, S, P);
+    /* batched im2col: col and dcol [CKK, N*HW], ybuf [O, N*HW] */
+    return (2 * (size_t)C * KH * KW + O) * HO * WO * N;
 }
 
 static void fwd_conv2d(sy_graph *g, sy_node *n)
