@@ -136,12 +136,34 @@ static void test_mlp_chains(void **state)
     check("mlp N1", sy_shape_of(2, 1, 19), mlp_net, cfg);
 }
 
+/* The VAE's transcendental ops (fast exp/log in the fast backend) on inputs
+ * scaled by cfg[0] / 10, to reach the tails where e^-x over- or underflows. */
+static sy_var vae_net(sy_graph *g, sy_var x, const int *cfg)
+{
+    sy_shape s = sy_graph_shape(g, x);
+    sy_var h = sy_scale(g, x, cfg[0] / 10.0f);
+    sy_var a = sy_silu(g, h), b = sy_sigmoid(g, h);
+    sy_var t = sy_input(g, "t", s); /* targets: zeros (the graph's arena starts zeroed) */
+    return sy_add(g, sy_add(g, a, b), sy_scale(g, sy_exp(g, sy_scale(g, sy_bce_logits(g, h, t, SY_REDUCE_BATCH), -1e-3f)), 1.0f));
+}
+
+static void test_vae_ops(void **state)
+{
+    for (int scale = 1; scale <= 1000; scale *= 10) {
+        int cfg[1] = {scale};
+        char label[64];
+        snprintf(label, sizeof label, "silu/sigmoid/bce at scale %g", scale / 10.0);
+        check(label, sy_shape_of(2, 37, 53), vae_net, cfg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_shapes),
         cmocka_unit_test(test_mnist_cnn),
         cmocka_unit_test(test_mlp_chains),
+        cmocka_unit_test(test_vae_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 void sy_cpu_register_fast(sy_backend *be);
 /* Cheap ops (bias add, pooling): called by sy_cpu_register_fast. */
 void sy_cpu_register_simple(sy_backend *be);
+/* SiLU, sigmoid, BCE with logits (kernels_math.c): called by sy_cpu_register_fast. */
+void sy_cpu_register_math(sy_backend *be);
 
 /* Scratch floats of the CPU backend's convolution (conv2d's shape rule). */
 size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P);

@@ -175,4 +175,5 @@ void sy_cpu_register_fast(sy_backend *be)
     be->forward[SY_OP_CONV2D] = fwd_conv2d;
     be->backward[SY_OP_CONV2D] = bwd_conv2d;
     sy_cpu_register_simple(be);
+    sy_cpu_register_math(be);
 }
