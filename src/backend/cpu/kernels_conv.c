@@ -232,7 +232,7 @@ DX_TILE(10)
  * summed over every block and output pixel. Adds into dw [O, C, KH, KW]. */
 #define DW_TILE(OB, KB)                                                                                  \
     static void dw_tile_##OB##_##KB(const plan_t *p, const float *xt, const float *dyt, int o0, int c,    \
-                                    int kh, int kw0, float *dw)                                          \
+                                    int kh, int kw0, float *dw, int set)                                 \
     {                                                                                                    \
         vf acc[OB][KB];                                                                                  \
         _Pragma("GCC unroll 16") for (int j = 0; j < OB; j++)                                            \
@@ -252,14 +252,16 @@ DX_TILE(10)
                 }                                                                                        \
             }                                                                                            \
         for (int j = 0; j < OB && o0 + j < p->O; j++)                                                    \
-            for (int k = 0; k < KB; k++)                                                                 \
-                dw[(((size_t)(o0 + j) * p->C + c) * p->KH + kh) * p->KW + kw0 + k] += vsum(acc[j][k]);  \
+            for (int k = 0; k < KB; k++) {                                                               \
+                float *d = &dw[(((size_t)(o0 + j) * p->C + c) * p->KH + kh) * p->KW + kw0 + k];         \
+                *d = set ? vsum(acc[j][k]) : *d + vsum(acc[j][k]);                                       \
+            }                                                                                            \
     }
 DW_TILE(4, 5)
 DW_TILE(5, 5)
 DW_TILE(8, 3)
 DW_TILE(8, 1)
-typedef void (*dw_tile_fn)(const plan_t *, const float *, const float *, int, int, int, int, float *);
+typedef void (*dw_tile_fn)(const plan_t *, const float *, const float *, int, int, int, int, float *, int);
 
 void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx, float *dw)
 {
@@ -293,7 +295,7 @@ void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx
 #pragma omp parallel for schedule(dynamic, 1) if (par_ok((double)p.NB * VL * hw * p.O * ckk))
         for (int t = 0; t < tasks; t++) {
             int kb = t % nkb, r = t / nkb, kh = r % p.KH, c = (r / p.KH) % p.C, ob = r / p.KH / p.C;
-            tile(&p, xt, dyt, ob * OB, c, kh, kb * KB, dw);
+            tile(&p, xt, dyt, ob * OB, c, kh, kb * KB, dw, (n->overwrite & 2) != 0);
         }
     }
     if (!dx) return;
@@ -324,6 +326,6 @@ void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx
         float *dst[VL];
         int lanes = p.N - nb * VL < VL ? p.N - nb * VL : VL;
         for (int l = 0; l < lanes; l++) dst[l] = dx + (size_t)(nb * VL + l) * chw;
-        deinterleave(dst, dxt + nb * xblock, chw, lanes, 1);
+        deinterleave(dst, dxt + nb * xblock, chw, lanes, !(n->overwrite & 1));
     }
 }

@@ -72,9 +72,10 @@ static void bwd_silu(sy_graph *g, sy_node *n)
 {
     const float *x = IN(0)->val, *dy = n->grad;
     float *dx = IN(0)->grad;
+    int set = n->overwrite & 1;
     for (size_t i = 0; i < n->numel; i++) {
-        float s = fast_sigmoid(x[i]);
-        dx[i] += dy[i] * (s * (1.0f + x[i] * (1.0f - s)));
+        float s = fast_sigmoid(x[i]), d = dy[i] * (s * (1.0f + x[i] * (1.0f - s)));
+        dx[i] = set ? d : dx[i] + d;
     }
 }
 
@@ -88,7 +89,11 @@ static void bwd_sigmoid(sy_graph *g, sy_node *n)
 {
     const float *y = n->val, *dy = n->grad;
     float *dx = IN(0)->grad;
-    for (size_t i = 0; i < n->numel; i++) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
+    int set = n->overwrite & 1;
+    for (size_t i = 0; i < n->numel; i++) {
+        float d = dy[i] * y[i] * (1.0f - y[i]);
+        dx[i] = set ? d : dx[i] + d;
+    }
 }
 
 /* Sum of max(x,0) - x t + log(1 + e^-|x|), in blocks of float partial sums
@@ -116,14 +121,21 @@ static void bwd_bce_logits(sy_graph *g, sy_node *n)
     float *dx = IN(0)->grad, *dt = IN(1)->grad;
     float s = n->grad[0] * sy_reduce_scale(n->iattr[0], IN(0)->shape);
     size_t N = IN(0)->numel;
+    int set_x = n->overwrite & 1, set_t = n->overwrite & 2;
     if (dx)
-        for (size_t i = 0; i < N; i++) dx[i] += s * (fast_sigmoid(x[i]) - t[i]);
+        for (size_t i = 0; i < N; i++) {
+            float d = s * (fast_sigmoid(x[i]) - t[i]);
+            dx[i] = set_x ? d : dx[i] + d;
+        }
     if (dt)
-        for (size_t i = 0; i < N; i++) dt[i] -= s * x[i];
+        for (size_t i = 0; i < N; i++) dt[i] = (set_t ? 0.0f : dt[i]) - s * x[i];
 }
 
 void sy_cpu_register_math(sy_backend *be)
 {
+    be->can_overwrite[SY_OP_SILU] = 1;
+    be->can_overwrite[SY_OP_SIGMOID] = 1;
+    be->can_overwrite[SY_OP_BCE_LOGITS] = 3;
     be->forward[SY_OP_SILU] = fwd_silu;
     be->backward[SY_OP_SILU] = bwd_silu;
     be->forward[SY_OP_SIGMOID] = fwd_sigmoid;

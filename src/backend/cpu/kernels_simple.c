@@ -7,6 +7,14 @@ static void fwd_bias_add(sy_graph *g, sy_node *n)
 {
     size_t C = n->shape.dim[1], inner = sy_inner_size(n->shape, 1), outer = n->shape.dim[0];
     const float *x = IN(0)->val, *b = IN(1)->val;
+    if (inner == 1) { /* [N, C]: add the bias row to every row */
+        for (size_t o = 0; o < outer; o++) {
+            const float *xr = x + o * C;
+            float *yr = n->val + o * C;
+            for (size_t c = 0; c < C; c++) yr[c] = xr[c] + b[c];
+        }
+        return;
+    }
     for (size_t o = 0; o < outer; o++)
         for (size_t c = 0; c < C; c++) {
             const float *xr = x + (o * C + c) * inner;
@@ -15,14 +23,20 @@ static void fwd_bias_add(sy_graph *g, sy_node *n)
         }
 }
 
+/* dx = dy (copied, or added), db = sums of dy over everything but the channel axis. */
 static void bwd_bias_add(sy_graph *g, sy_node *n)
 {
     size_t C = n->shape.dim[1], inner = sy_inner_size(n->shape, 1), outer = n->shape.dim[0];
     const float *dy = n->grad;
     float *dx = IN(0)->grad, *db = IN(1)->grad;
-    if (dx)
-        for (size_t i = 0; i < n->numel; i++) dx[i] += dy[i];
+    if (dx) {
+        if (n->overwrite & 1)
+            memcpy(dx, dy, n->numel * sizeof(float));
+        else
+            for (size_t i = 0; i < n->numel; i++) dx[i] += dy[i];
+    }
     if (!db) return;
+    if (n->overwrite & 2) memset(db, 0, C * sizeof(float));
     if (inner == 1) { /* [N, C]: column sums, row by row */
         for (size_t o = 0; o < outer; o++)
             for (size_t c = 0; c < C; c++) db[c] += dy[o * C + c];
@@ -44,6 +58,24 @@ static void bwd_bias_add(sy_graph *g, sy_node *n)
         for (int l = 0; l < 16; l++) s += part[l];
         db[c] += s;
     }
+}
+
+static void fwd_relu(sy_graph *g, sy_node *n)
+{
+    const float *x = IN(0)->val;
+    float *y = n->val;
+    for (size_t i = 0; i < n->numel; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/* From the output: y > 0 exactly where x > 0. */
+static void bwd_relu(sy_graph *g, sy_node *n)
+{
+    const float *y = n->val, *dy = n->grad;
+    float *dx = IN(0)->grad;
+    if (n->overwrite & 1)
+        for (size_t i = 0; i < n->numel; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    else
+        for (size_t i = 0; i < n->numel; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
 /* 2x2 windows with stride 2 (the paper's CNN); other sizes use the reference.
@@ -105,6 +137,10 @@ static void bwd_maxpool2d(sy_graph *g, sy_node *n)
 
 void sy_cpu_register_simple(sy_backend *be)
 {
+    be->can_overwrite[SY_OP_BIAS_ADD] = 3;
+    be->can_overwrite[SY_OP_RELU] = 1;
+    be->forward[SY_OP_RELU] = fwd_relu;
+    be->backward[SY_OP_RELU] = bwd_relu;
     be->forward[SY_OP_BIAS_ADD] = fwd_bias_add;
     be->backward[SY_OP_BIAS_ADD] = bwd_bias_add;
     be->forward[SY_OP_MAXPOOL2D] = fwd_maxpool2d;
