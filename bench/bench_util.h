@@ -77,9 +77,12 @@ static double gemm_flops(const gemm_t *gm, int n)
     return f;
 }
 
-/* cblas_sgemm's own rate on the step's products: the list run back to back,
- * median over repeats (random operands, beta 0). GFLOP/s. */
-static double sgemm_rate(const gemm_t *gm, int n, int repeats)
+/* cblas_sgemm's own rate on the step's products: the list run back to back
+ * (random operands, beta 0), as many times as make a repeat last >= 50 ms
+ * (so that a run on a shared machine is preempted as often as the engine's
+ * longer runs), median over repeats. Returns GFLOP/s by the wall clock; the
+ * rate by process CPU time goes to *cpu_rate (may be NULL). */
+static double sgemm_rate(const gemm_t *gm, int n, int repeats, double *cpu_rate)
 {
     size_t amax = 0, bmax = 0, cmax = 0;
     for (int i = 0; i < n; i++) {
@@ -87,23 +90,33 @@ static double sgemm_rate(const gemm_t *gm, int n, int repeats)
         amax = a > amax ? a : amax, bmax = b > bmax ? b : bmax, cmax = c > cmax ? c : cmax;
     }
     float *A = malloc(amax * sizeof(float)), *B = malloc(bmax * sizeof(float)), *C = calloc(cmax, sizeof(float));
-    double *t = malloc(repeats * sizeof(double)), rate = NAN;
-    if (!A || !B || !C || !t) goto out;
+    double *t = malloc(repeats * sizeof(double)), *c = malloc(repeats * sizeof(double)), rate = NAN;
+    if (cpu_rate) *cpu_rate = NAN;
+    if (!A || !B || !C || !t || !c) goto out;
     sy_rng r = sy_rng_make(3, SY_STREAM_USER, 0);
     for (size_t i = 0; i < amax; i++) A[i] = sy_rng_uniform(&r);
     for (size_t i = 0; i < bmax; i++) B[i] = sy_rng_uniform(&r);
-    for (int rep = -2; rep < repeats; rep++) { /* two warm-up rounds */
-        double t0 = now();
-        for (int i = 0; i < n; i++) {
-            const gemm_t *q = &gm[i];
-            cblas_sgemm(CblasRowMajor, q->ta ? CblasTrans : CblasNoTrans, q->tb ? CblasTrans : CblasNoTrans, q->M,
-                        q->N, q->K, 1.0f, A, q->ta ? q->M : q->K, B, q->tb ? q->K : q->N, 0.0f, C, q->N);
+    int iters = 1;
+    for (int rep = -1; rep < repeats; rep++) { /* one warm-up round, which also sets iters */
+        double t0 = now(), c0 = cpu_now();
+        for (int it = 0; it < iters; it++)
+            for (int i = 0; i < n; i++) {
+                const gemm_t *q = &gm[i];
+                cblas_sgemm(CblasRowMajor, q->ta ? CblasTrans : CblasNoTrans, q->tb ? CblasTrans : CblasNoTrans,
+                            q->M, q->N, q->K, 1.0f, A, q->ta ? q->M : q->K, B, q->tb ? q->K : q->N, 0.0f, C, q->N);
+            }
+        double dt = now() - t0, dc = cpu_now() - c0;
+        if (rep < 0) {
+            iters = dt > 0 ? (int)(0.05 / dt) + 1 : 1;
+            iters = iters > 100000 ? 100000 : iters;
+            continue;
         }
-        if (rep >= 0) t[rep] = now() - t0;
+        t[rep] = dt / iters, c[rep] = dc / iters;
     }
     rate = gemm_flops(gm, n) / median(t, repeats) * 1e-9;
+    if (cpu_rate) *cpu_rate = gemm_flops(gm, n) / median(c, repeats) * 1e-9;
 out:
-    free(A), free(B), free(C), free(t);
+    free(A), free(B), free(C), free(t), free(c);
     return rate;
 }
 

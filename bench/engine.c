@@ -164,13 +164,13 @@ static int worker(const char *name, int threads, int warmup, int steps, int repe
     long peak = rss_peak_kb();
     gemm_t gm[MAX_GEMMS];
     int ng = step_gemms(m.g, gm);
-    double flops = gemm_flops(gm, ng), srate = sgemm ? sgemm_rate(gm, ng, 7) : NAN;
+    double scpu = NAN, flops = gemm_flops(gm, ng), srate = sgemm ? sgemm_rate(gm, ng, 5, &scpu) : NAN;
     double sps = median(rate, repeats);
     printf("RESULT engine=syre model=%s threads=%d batch=%d samples_per_s=%.1f cpu_samples_per_s=%.1f "
-           "ms_per_step=%.4f gflop_per_step=%.6f gflops=%.3f sgemm_gflops=%.3f rss_start_kb=%ld rss_peak_kb=%ld "
+           "ms_per_step=%.4f gflop_per_step=%.6f gflops=%.3f sgemm_gflops=%.3f sgemm_cpu_gflops=%.3f rss_start_kb=%ld rss_peak_kb=%ld "
            "loss=%.4f\n",
            name, threads, B, sps, median(cpu, repeats), 1e3 * B / sps, flops * 1e-9, flops * sps / B * 1e-9, srate,
-           rss0, peak, sy_graph_scalar(m.g, m.loss));
+           scpu, rss0, peak, sy_graph_scalar(m.g, m.loss));
     fflush(stdout);
     free(xs), free(ys), free(rate), free(cpu);
     destroy(&m);
@@ -183,7 +183,7 @@ fail:
 /* ---- the driver: alternate the two engines, one process per measurement ---- */
 
 typedef struct {
-    double sps, cpu, ms, gflop, sgemm, rss, rss0;
+    double sps, cpu, ms, gflop, sgemm, sgemm_cpu, rss, rss0;
 } meas_t;
 
 static double field(const char *line, const char *key)
@@ -205,7 +205,7 @@ static int measure(const char *cmd, meas_t *out)
         if (!strncmp(line, "RESULT ", 7)) {
             out->sps = field(line, "samples_per_s"), out->cpu = field(line, "cpu_samples_per_s");
             out->ms = field(line, "ms_per_step"), out->gflop = field(line, "gflop_per_step");
-            out->sgemm = field(line, "sgemm_gflops");
+            out->sgemm = field(line, "sgemm_gflops"), out->sgemm_cpu = field(line, "sgemm_cpu_gflops");
             out->rss = field(line, "rss_peak_kb") / 1024.0, out->rss0 = field(line, "rss_start_kb") / 1024.0;
             got = 1;
         }
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
             char env[256];
             snprintf(env, sizeof env, "OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d OMP_WAIT_POLICY=PASSIVE%s%s", nt,
                      nt, coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
-            double s_sps[32], s_cpu[32], s_rss[32], s_sg[32], s_grow[32], p_sps[32], p_cpu[32], p_rss[32], p_grow[32];
+            double s_sps[32], s_cpu[32], s_rss[32], s_sg[32], s_sgc[32], s_grow[32], p_sps[32], p_cpu[32], p_rss[32], p_grow[32];
             double gflop = NAN;
             int ns = 0, np = 0;
             for (int r = 0; r < rounds && r < 32; r++) {
@@ -331,7 +331,7 @@ int main(int argc, char **argv)
                          env, self, m, nt, warmup, st, repeats, sgemm ? "" : " --no-sgemm");
                 if (measure(cmd, &a) == 0) {
                     s_sps[ns] = a.sps, s_cpu[ns] = a.cpu, s_rss[ns] = a.rss, gflop = a.gflop;
-                    s_sg[ns] = a.sgemm, s_grow[ns] = a.rss - a.rss0;
+                    s_sg[ns] = a.sgemm, s_sgc[ns] = a.sgemm_cpu, s_grow[ns] = a.rss - a.rss0;
                     ns++;
                 } else {
                     fprintf(stderr, "bench_engine: syre run failed: %s\n", cmd);
@@ -354,17 +354,18 @@ int main(int argc, char **argv)
                 printf("\n");
                 fflush(stdout);
             }
-            double ss = median(s_sps, ns), sc = median(s_cpu, ns), sr = median(s_rss, ns), sgm = median(s_sg, ns);
+            double ss = median(s_sps, ns), sc = median(s_cpu, ns), sr = median(s_rss, ns), sgm = median(s_sg, ns), sgc = median(s_sgc, ns);
             double ps = median(p_sps, np), pc = median(p_cpu, np), pr = median(p_rss, np);
             double sgr = median(s_grow, ns), pgr = median(p_grow, np);
             int B = !strcmp(m, "mlp1000") ? 1000 : !strcmp(m, "vae") ? 128 : 64;
-            double sg = ss / B * gflop, tg = ps / B * gflop;
+            double sg = ss / B * gflop, tg = ps / B * gflop, sgcpu = sc / B * gflop, tgcpu = pc / B * gflop;
             if (nrows < 64)
                 snprintf(table[nrows++], sizeof table[0],
                          "| %-8s | %5d | %2d | %8.0f | %8.0f | **%5.2f** | %5.2f | %7.3f | %7.3f | %6.1f | %6.1f | "
-                         "%6.1f | %4.0f%% | %4.0f%% | %6.1f | %6.1f | %4.2f | %6.1f | %6.1f |",
+                         "%6.1f | %4.0f%% | %4.0f%% | %4.0f%% | %4.0f%% | %6.1f | %6.1f | %4.2f | %6.1f | %6.1f |",
                          m, B, nt, ss, ps, ss / ps, sc / pc, 1e3 * B / ss, 1e3 * B / ps, sg, tg, sgm,
-                         100 * sg / sgm, 100 * tg / sgm, sr, pr, sr / pr, sgr, pgr);
+                         100 * sg / sgm, 100 * tg / sgm, 100 * sgcpu / sgc, 100 * tgcpu / sgc, sr, pr, sr / pr, sgr,
+                         pgr);
         }
     }
     lf = fopen("/proc/loadavg", "r");
@@ -375,13 +376,14 @@ int main(int argc, char **argv)
     printf("# load average after: %.2f %.2f %.2f\n\n", load[0], load[1], load[2]);
     printf("Medians over rounds. ratio: samples/s syre / PyTorch (wall clock); cpu ratio: the same from CPU time,\n"
            "less sensitive to other load. GFLOP/s counts matmul and convolution multiply-adds; sgemm: cblas_sgemm\n"
-           "alone on the same products (median over rounds); MiB: peak resident memory of the whole process;\n"
+           "alone on the same products (median over rounds); sgemm shares by wall clock and by CPU time (GFLOP/s\n"
+           "from each side's CPU-time rate over cblas_sgemm's CPU-time rate); MiB: peak resident memory of the whole process;\n"
            "+MiB: its growth during the run (peak minus the resident size when the run started, i.e. after\n"
            "loading the libraries; for PyTorch after `import torch`).\n\n");
     printf("| model | batch | thr | syre samples/s | torch samples/s | ratio | cpu ratio | syre ms/step | torch "
-           "ms/step | syre GFLOP/s | torch GFLOP/s | sgemm GFLOP/s | syre/sgemm | torch/sgemm | syre MiB | torch MiB "
+           "ms/step | syre GFLOP/s | torch GFLOP/s | sgemm GFLOP/s | syre/sgemm | torch/sgemm | syre/sgemm cpu | torch/sgemm cpu | syre MiB | torch MiB "
            "| mem ratio | syre +MiB | torch +MiB |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < nrows; i++) printf("%s\n", table[i]);
     return 0;
 }
