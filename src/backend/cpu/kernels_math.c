@@ -106,9 +106,15 @@ static void fwd_bce_logits(sy_graph *g, sy_node *n)
     for (size_t i0 = 0; i0 < N; i0 += 1024) {
         size_t i1 = i0 + 1024 < N ? i0 + 1024 : N;
         float part[16] = {0};
-        for (size_t i = i0; i < i1; i++) {
+        size_t i = i0;
+        for (; i + 16 <= i1; i += 16)
+            for (int l = 0; l < 16; l++) {
+                float v = x[i + l], a = v > 0 ? v : -v;
+                part[l] += (v > 0 ? v : 0) - v * t[i + l] + fast_log_1_2(1.0f + fast_expf(-a));
+            }
+        for (; i < i1; i++) {
             float v = x[i], a = v > 0 ? v : -v;
-            part[i % 16] += (v > 0 ? v : 0) - v * t[i] + fast_log_1_2(1.0f + fast_expf(-a));
+            part[0] += (v > 0 ? v : 0) - v * t[i] + fast_log_1_2(1.0f + fast_expf(-a));
         }
         for (int l = 0; l < 16; l++) s += part[l];
     }
