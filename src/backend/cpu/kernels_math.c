@@ -22,12 +22,15 @@ static inline int32_t float_to_bits(float f)
     return i;
 }
 
-/* e^x for any float x (clamped to [-87.3, 88.7]: e^x flushes to ~1e-38 below
- * and saturates at ~3.4e38 above, where expf gives 0 or inf). */
+/* e^x for any float x, clamped to [-87.3, 88]: below, e^x stays at ~1e-38
+ * (expf: down to 0); above, at ~1.7e38 (expf: up to 3.4e38, then inf). The
+ * clamp also keeps the exponent field 1..254 (no shift of a negative value,
+ * no infinity). Only sigmoid-like uses need the tails, where 1/(1+e^x) is 0
+ * either way. */
 static inline float fast_expf(float x)
 {
     x = x < -87.3f ? -87.3f : x;
-    x = x > 88.7f ? 88.7f : x;
+    x = x > 88.0f ? 88.0f : x;
     float n = __builtin_rintf(x * 1.44269504f);
     float r = x - n * 0.693145752f; /* ln 2 split in two for an exact product */
     r = r - n * 1.42860677e-6f;
