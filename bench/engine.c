@@ -38,6 +38,8 @@
 
 #include "bench_util.h"
 
+extern char *openblas_get_corename(void); /* OpenBLAS; not in every cblas.h */
+
 #ifndef SYRE_SOURCE_DIR
 #define SYRE_SOURCE_DIR "."
 #endif
@@ -168,9 +170,9 @@ static int worker(const char *name, int threads, int warmup, int steps, int repe
     double sps = median(rate, repeats);
     printf("RESULT engine=syre model=%s threads=%d batch=%d samples_per_s=%.1f cpu_samples_per_s=%.1f "
            "ms_per_step=%.4f gflop_per_step=%.6f gflops=%.3f sgemm_gflops=%.3f sgemm_cpu_gflops=%.3f rss_start_kb=%ld rss_peak_kb=%ld "
-           "loss=%.4f\n",
+           "loss=%.4f kernel=%s\n",
            name, threads, B, sps, median(cpu, repeats), 1e3 * B / sps, flops * 1e-9, flops * sps / B * 1e-9, srate,
-           scpu, rss0, peak, sy_graph_scalar(m.g, m.loss));
+           scpu, rss0, peak, sy_graph_scalar(m.g, m.loss), openblas_get_corename());
     fflush(stdout);
     free(xs), free(ys), free(rate), free(cpu);
     destroy(&m);
@@ -184,6 +186,7 @@ fail:
 
 typedef struct {
     double sps, cpu, ms, gflop, sgemm, sgemm_cpu, rss, rss0;
+    char kernel[32];
 } meas_t;
 
 static double field(const char *line, const char *key)
@@ -207,6 +210,8 @@ static int measure(const char *cmd, meas_t *out)
             out->ms = field(line, "ms_per_step"), out->gflop = field(line, "gflop_per_step");
             out->sgemm = field(line, "sgemm_gflops"), out->sgemm_cpu = field(line, "sgemm_cpu_gflops");
             out->rss = field(line, "rss_peak_kb") / 1024.0, out->rss0 = field(line, "rss_start_kb") / 1024.0;
+            const char *k = strstr(line, " kernel=");
+            if (k) sscanf(k + 8, "%31s", out->kernel);
             got = 1;
         }
     int rc = pclose(f);
@@ -348,8 +353,8 @@ int main(int argc, char **argv)
                         fprintf(stderr, "bench_engine: PyTorch run failed: %s\n", cmd);
                     }
                 }
-                printf("# %-8s threads=%d round %d: syre %8.0f samples/s (cpu-time %8.0f, %5.1f MiB)", m, nt, r + 1,
-                       a.sps, a.cpu, a.rss);
+                printf("# %-8s threads=%d round %d: syre %8.0f samples/s (cpu-time %8.0f, %5.1f MiB, kernel %s)", m,
+                       nt, r + 1, a.sps, a.cpu, a.rss, a.kernel);
                 if (use_torch) printf("   torch %8.0f (cpu-time %8.0f, %5.1f MiB)", p.sps, p.cpu, p.rss);
                 printf("\n");
                 fflush(stdout);
