@@ -152,7 +152,9 @@ static void pack_input(const plan_t *p, const float *x, float *xt)
 FWD_TILE(4)
 FWD_TILE(5)
 FWD_TILE(8)
+#ifdef __AVX512F__ /* 10 accumulators need AVX-512's 32 vector registers */
 FWD_TILE(10)
+#endif
 typedef void (*fwd_tile_fn)(const plan_t *, const float *, const float *, int, int, int, float *);
 
 /* Output channels per tile: the largest that divides O (no wasted lanes),
@@ -226,7 +228,9 @@ void sy_cpu_conv2d_direct_fwd(sy_graph *g, sy_node *n, const float *w, float *y)
 DX_TILE(4)
 DX_TILE(5)
 DX_TILE(8)
+#ifdef __AVX512F__
 DX_TILE(10)
+#endif
 
 /* dw tile: OB output channels from o0, input channel c, row kh, KB columns from kw0,
  * summed over every block and output pixel. Adds into dw [O, C, KH, KW]. */
@@ -258,7 +262,9 @@ DX_TILE(10)
             }                                                                                            \
     }
 DW_TILE(4, 5)
+#ifdef __AVX512F__
 DW_TILE(5, 5)
+#endif
 DW_TILE(8, 3)
 DW_TILE(8, 1)
 typedef void (*dw_tile_fn)(const plan_t *, const float *, const float *, int, int, int, int, float *, int);
