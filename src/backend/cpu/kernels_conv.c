@@ -75,12 +75,48 @@ size_t sy_cpu_conv2d_direct_scratch(int N, int C, int H, int W, int O, int KH, i
 /* Worth a parallel region: enough multiply-adds to amortise waking threads. */
 static int par_ok(double macs) { return omp_get_max_threads() > 1 && macs > 2e5; }
 
+/* 16 x 16 transpose in registers: four rounds of swapping the off-diagonal
+ * b x b blocks of every 2b x 2b block (b = 8, 4, 2, 1), each a two-vector
+ * shuffle per row pair. */
+#define SWAP_ROUND(r, b, LO, HI)                                          \
+    for (int i = 0; i < VL; i++)                                          \
+        if (!(i & (b))) {                                                 \
+            vf lo = __builtin_shufflevector(r[i], r[i + (b)], LO);        \
+            vf hi = __builtin_shufflevector(r[i], r[i + (b)], HI);        \
+            r[i] = lo, r[i + (b)] = hi;                                   \
+        }
+#define LO8 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define HI8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define LO4 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define HI4 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define LO2 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define HI2 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define LO1 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define HI1 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+static inline void transpose16(vf *r)
+{
+    SWAP_ROUND(r, 8, LO8, HI8)
+    SWAP_ROUND(r, 4, LO4, HI4)
+    SWAP_ROUND(r, 2, LO2, HI2)
+    SWAP_ROUND(r, 1, LO1, HI1)
+}
+
 /* Sample-major <-> sample-innermost, 16 x 16 tiles at a time so that both
  * sides are read and written in whole cache lines. src[l] is lane l's run of
  * len floats (NULL: a zero lane); dst holds len vectors of VL lanes. */
 static void interleave(float *dst, const float *const *src, size_t len)
 {
-    for (size_t i0 = 0; i0 < len; i0 += VL) {
+    int full = 1;
+    for (int l = 0; l < VL; l++) full &= src[l] != NULL;
+    size_t i0 = 0;
+    if (full)
+        for (; i0 + VL <= len; i0 += VL) {
+            vf r[VL];
+            for (int l = 0; l < VL; l++) r[l] = vload(src[l] + i0);
+            transpose16(r);
+            for (int k = 0; k < VL; k++) vstore(dst + (i0 + k) * VL, r[k]);
+        }
+    for (; i0 < len; i0 += VL) {
         size_t m = len - i0 < VL ? len - i0 : VL;
         float t[VL][VL];
         for (int l = 0; l < VL; l++)
@@ -92,7 +128,14 @@ static void interleave(float *dst, const float *const *src, size_t len)
 /* The inverse for the first `lanes` lanes: dst[l][i] (+)= src[i][l]. */
 static void deinterleave(float *const *dst, const float *src, size_t len, int lanes, int add)
 {
-    for (size_t i0 = 0; i0 < len; i0 += VL) {
+    size_t i0 = 0;
+    for (; i0 + VL <= len; i0 += VL) {
+        vf r[VL];
+        for (int k = 0; k < VL; k++) r[k] = vload(src + (i0 + k) * VL);
+        transpose16(r);
+        for (int l = 0; l < lanes; l++) vstore(dst[l] + i0, add ? vload(dst[l] + i0) + r[l] : r[l]);
+    }
+    for (; i0 < len; i0 += VL) {
         size_t m = len - i0 < VL ? len - i0 : VL;
         const float *t = src + i0 * VL;
         for (int l = 0; l < lanes; l++) {
