@@ -154,21 +154,19 @@ static void lanes_of(const float *base, int N, int nb, size_t per, size_t off, c
     for (int l = 0; l < VL; l++) src[l] = nb * VL + l < N ? base + (size_t)(nb * VL + l) * per + off : NULL;
 }
 
-/* x [N,C,H,W] -> xt[NB][C][Hp][Wp][VL], zero border and zero lanes past N. */
-static void pack_input(const plan_t *p, const float *x, float *xt)
+/* Block nb of x [N,C,H,W] -> xt[NB][C][Hp][Wp][VL], zero border and zero lanes past N. */
+static void pack_block(const plan_t *p, const float *x, float *xt, int nb)
 {
     size_t plane = (size_t)p->Hp * p->Wp * VL, chw = (size_t)p->C * p->H * p->W;
-#pragma omp parallel for collapse(2) schedule(static) if (par_ok((double)p->NB * p->C * plane * 8))
-    for (int nb = 0; nb < p->NB; nb++)
-        for (int c = 0; c < p->C; c++) {
-            float *t = xt + ((size_t)nb * p->C + c) * plane;
-            if (p->P > 0) memset(t, 0, plane * sizeof(float));
-            for (int h = 0; h < p->H; h++) {
-                const float *src[VL];
-                lanes_of(x, p->N, nb, chw, ((size_t)c * p->H + h) * p->W, src);
-                interleave(t + ((size_t)(h + p->P) * p->Wp + p->P) * VL, src, (size_t)p->W);
-            }
+    for (int c = 0; c < p->C; c++) {
+        float *t = xt + ((size_t)nb * p->C + c) * plane;
+        if (p->P > 0) memset(t, 0, plane * sizeof(float));
+        for (int h = 0; h < p->H; h++) {
+            const float *src[VL];
+            lanes_of(x, p->N, nb, chw, ((size_t)c * p->H + h) * p->W, src);
+            interleave(t + ((size_t)(h + p->P) * p->Wp + p->P) * VL, src, (size_t)p->W);
         }
+    }
 }
 
 /* Forward tile: OB output channels from o0 at output pixel (oh, ow) of one block. */
@@ -220,22 +218,24 @@ void sy_cpu_conv2d_direct_fwd(sy_graph *g, sy_node *n, const float *w, float *y)
     make_plan(&p, xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3], n->shape.dim[2],
               n->shape.dim[3], n->iattr[1], IN(0)->grad != NULL);
     float *xt = n->scratch, *yt = xt + p.xt_n, *wt = yt + p.dy_n + p.dxt_n;
-    pack_input(&p, IN(0)->val, xt);
     int ckk = p.C * p.KH * p.KW;
     for (int k = 0; k < ckk; k++)
         for (int o = 0; o < p.Opad; o++) wt[(size_t)k * p.Opad + o] = o < p.O ? w[(size_t)o * ckk + k] : 0.0f;
     fwd_tile_fn tile;
     int OB = pick_ob(p.O, &tile);
     size_t xblock = (size_t)p.C * p.Hp * p.Wp * VL, yblock = (size_t)p.O * p.HO * p.WO * VL;
-#pragma omp parallel for collapse(2) schedule(static) if (par_ok((double)p.NB * VL * p.O * p.HO * p.WO * ckk))
-    for (int nb = 0; nb < p.NB; nb++)
+    size_t per = (size_t)p.O * p.HO * p.WO;
+    const float *x = IN(0)->val;
+    /* One parallel region: each thread packs, convolves and unpacks whole
+     * sample blocks (one barrier per call; waking threads for each of the
+     * three phases cost more than the phases on a busy machine). */
+#pragma omp parallel for schedule(static) if (par_ok((double)p.NB * VL * p.O * p.HO * p.WO * ckk) && p.NB > 1)
+    for (int nb = 0; nb < p.NB; nb++) {
+        pack_block(&p, x, xt, nb);
         for (int oh = 0; oh < p.HO; oh++)
             for (int ow = 0; ow < p.WO; ow++)
                 for (int o0 = 0; o0 < p.O; o0 += OB) tile(&p, xt + nb * xblock, wt, o0, oh, ow, yt + nb * yblock);
-    /* yt[NB][O][HO][WO][VL] -> y[N][O][HO][WO] */
-    size_t per = (size_t)p.O * p.HO * p.WO;
-#pragma omp parallel for schedule(static) if (par_ok((double)p.NB * yblock * 4))
-    for (int nb = 0; nb < p.NB; nb++) {
+        /* yt[nb][O][HO][WO][VL] -> y[N][O][HO][WO] */
         float *dst[VL];
         int lanes = p.N - nb * VL < VL ? p.N - nb * VL : VL;
         for (int l = 0; l < lanes; l++) dst[l] = y + (size_t)(nb * VL + l) * per;
@@ -321,13 +321,41 @@ void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx
     float *xt = n->scratch, *dyt = xt + p.xt_n, *dxt = dyt + p.dy_n, *w2 = dxt + p.dxt_n;
     size_t hw = (size_t)p.HO * p.WO, dplane = hw * VL, dblock = (size_t)p.Opad * dplane;
     int ckk = p.C * p.KH * p.KW;
-    /* dy [N,O,HO,WO] -> dyt[NB][Opad][HO][WO][VL], zero channels past O and lanes past N */
-#pragma omp parallel for schedule(static) if (par_ok((double)p.NB * dblock * 4))
+    /* w [O][C][KH][KW] -> w2[O][KH][KW][Cpad] for the input gradient */
+    if (dx)
+        for (int o = 0; o < p.O; o++)
+            for (int k = 0; k < p.KH * p.KW; k++)
+                for (int c = 0; c < p.Cpad; c++)
+                    w2[((size_t)o * p.KH * p.KW + k) * p.Cpad + c] =
+                        c < p.C ? w[((size_t)o * p.C + c) * p.KH * p.KW + k] : 0.0f;
+    void (*xtile)(const plan_t *, const float *, const float *, int, int, int, float *);
+    int CB;
+#ifdef __AVX512F__
+    if (p.C % 10 == 0) xtile = dx_tile_10, CB = 10;
+    else
+#endif
+    if (p.C % 8 == 0) xtile = dx_tile_8, CB = 8;
+    else if (p.C % 5 == 0) xtile = dx_tile_5, CB = 5;
+    else if (p.C % 4 == 0) xtile = dx_tile_4, CB = 4;
+    else xtile = dx_tile_8, CB = 8;
+    size_t xblock = (size_t)p.C * p.H * p.W * VL, chw = (size_t)p.C * p.H * p.W;
+    /* Per sample block, in one parallel region: dy [N,O,HO,WO] ->
+     * dyt[NB][Opad][HO][WO][VL] (zero channels past O, zero lanes past N),
+     * then the input gradient of the block and its unpacking into dx. */
+#pragma omp parallel for schedule(static) if (par_ok((double)p.NB * VL * hw * p.O * ckk) && p.NB > 1)
     for (int nb = 0; nb < p.NB; nb++) {
         const float *src[VL];
         lanes_of(n->grad, p.N, nb, (size_t)p.O * hw, 0, src);
         interleave(dyt + nb * dblock, src, (size_t)p.O * hw);
         memset(dyt + nb * dblock + (size_t)p.O * dplane, 0, (size_t)(p.Opad - p.O) * dplane * sizeof(float));
+        if (!dx) continue;
+        for (int ih = 0; ih < p.H; ih++)
+            for (int iw = 0; iw < p.W; iw++)
+                for (int c0 = 0; c0 < p.C; c0 += CB) xtile(&p, dyt + nb * dblock, w2, c0, ih, iw, dxt + nb * xblock);
+        float *dst[VL];
+        int lanes = p.N - nb * VL < VL ? p.N - nb * VL : VL;
+        for (int l = 0; l < lanes; l++) dst[l] = dx + (size_t)(nb * VL + l) * chw;
+        deinterleave(dst, dxt + nb * xblock, chw, lanes, !(n->overwrite & 1));
     }
     if (dw) {
         dw_tile_fn tile;
@@ -346,35 +374,5 @@ void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx
             int kb = t % nkb, r = t / nkb, kh = r % p.KH, c = (r / p.KH) % p.C, ob = r / p.KH / p.C;
             tile(&p, xt, dyt, ob * OB, c, kh, kb * KB, dw, (n->overwrite & 2) != 0);
         }
-    }
-    if (!dx) return;
-    /* w [O][C][KH][KW] -> w2[O][KH][KW][Cpad] */
-    for (int o = 0; o < p.O; o++)
-        for (int k = 0; k < p.KH * p.KW; k++)
-            for (int c = 0; c < p.Cpad; c++)
-                w2[((size_t)o * p.KH * p.KW + k) * p.Cpad + c] = c < p.C ? w[((size_t)o * p.C + c) * p.KH * p.KW + k] : 0.0f;
-    void (*tile)(const plan_t *, const float *, const float *, int, int, int, float *);
-    int CB;
-#ifdef __AVX512F__
-    if (p.C % 10 == 0) tile = dx_tile_10, CB = 10;
-    else
-#endif
-    if (p.C % 8 == 0) tile = dx_tile_8, CB = 8;
-    else if (p.C % 5 == 0) tile = dx_tile_5, CB = 5;
-    else if (p.C % 4 == 0) tile = dx_tile_4, CB = 4;
-    else tile = dx_tile_8, CB = 8;
-    size_t xblock = (size_t)p.C * p.H * p.W * VL;
-#pragma omp parallel for collapse(2) schedule(static) if (par_ok((double)p.NB * VL * hw * p.O * ckk))
-    for (int nb = 0; nb < p.NB; nb++)
-        for (int ih = 0; ih < p.H; ih++)
-            for (int iw = 0; iw < p.W; iw++)
-                for (int c0 = 0; c0 < p.C; c0 += CB) tile(&p, dyt + nb * dblock, w2, c0, ih, iw, dxt + nb * xblock);
-    size_t chw = (size_t)p.C * p.H * p.W;
-#pragma omp parallel for schedule(static) if (par_ok((double)p.NB * xblock * 4))
-    for (int nb = 0; nb < p.NB; nb++) {
-        float *dst[VL];
-        int lanes = p.N - nb * VL < VL ? p.N - nb * VL : VL;
-        for (int l = 0; l < lanes; l++) dst[l] = dx + (size_t)(nb * VL + l) * chw;
-        deinterleave(dst, dxt + nb * xblock, chw, lanes, !(n->overwrite & 1));
     }
 }
