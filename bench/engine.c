@@ -1,168 +1,394 @@
-/* Engine speed benchmark (issue 2): training throughput of the graph engine on
- * the two reference models, to compare with PyTorch (bench/torch_engine.py,
- * the same models, batch and update; bench/run_engine.sh runs both).
+/* Engine benchmark (issue 8): training throughput of syre's engine against
+ * PyTorch 1.13 (bench/torch_engine.py) on the paper's models, alternating in
+ * the same run, with GFLOP/s, the share of cblas_sgemm's own rate on the same
+ * matrix shapes, and peak resident memory of both sides.
  *
- *   MLP 784-300-300-300-10 ReLU, batch 64
- *   CNN conv(1->10,k5)-maxpool2-relu-conv(10->20,k5)-maxpool2-relu-flatten-
- *       fc(320->50)-relu-fc(50->10), batch 64
+ *   mlp       784-300-300-300-10 ReLU, batch 64, SGD (lr 0.05)
+ *   mlp1000   the same at batch 1000
+ *   mlp2adam  784-256-10 ReLU, batch 64, Adam (lr 1e-3)
+ *   cnn       the continual experiment's CNN (sy_mnist_cnn), batch 64, SGD (lr 0.05)
+ *   vae       the vae experiment's model (784-200 SiLU encoder, 200 latents with fixed
+ *             variance 0.01, 200-784 SiLU decoder, BCE + 10 KL), batch 128, Adam
  *
- * Data: synthetic MNIST-shaped batches (uniform [0,1) pixels, random labels),
- * a fixed pool of POOL batches cycled in order, so no data loading is timed.
- * One training step = feed the batch, forward, backward, plain SGD
- * p -= lr * grad over the flat parameter buffer. Each timed repeat runs
- * --steps steps after --warmup untimed ones; the reported figure is the median
- * samples/s over --repeats repeats.
+ * One step = feed a batch (a fixed pool of synthetic MNIST-shaped batches,
+ * cycled; the VAE also draws fresh noise), forward, backward, optimizer step
+ * (sy_optimizer; torch.optim on the other side). Every measurement runs in a
+ * fresh process (this program re-executed with --worker, or the PyTorch
+ * script), so peak RSS is that run's own; for each (threads, model) the two
+ * engines alternate --rounds times and the table gives medians over rounds.
+ * Both sides get OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = threads and
+ * OMP_WAIT_POLICY=PASSIVE (PyTorch's OpenMP pool otherwise spins against
+ * OpenBLAS's threads; the syre CLI sets the same); OPENBLAS_CORETYPE is left
+ * as the environment has it unless --coretype is given.
  *
- * Output: the BLAS info line, then one line per configuration:
- *   RESULT engine=syre model=mlp threads=1 batch=64 samples_per_s=... min=... max=...
- * Not here: accuracy (random labels), data loading, the optimizer library. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+ * FLOPs count the multiply-adds of matmuls and convolutions only (forward,
+ * and each gradient the step needs); "sgemm" is the rate cblas_sgemm reaches
+ * on exactly the products of one step (convolutions as their im2col
+ * products), timed alone in the syre worker after its run. Not timed
+ * assertions: nothing here fails on a slow machine. */
+#define _POSIX_C_SOURCE 200809L
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "syre/syre.h"
+#include "bench_util.h"
 
-#define BATCH 64
-#define POOL 64
-#define LR 0.05f
+extern char *openblas_get_corename(void); /* OpenBLAS; not in every cblas.h */
+
+#ifndef SYRE_SOURCE_DIR
+#define SYRE_SOURCE_DIR "."
+#endif
+
+enum { POOL = 8 };
+
+static const char *const all_models[] = {"mlp", "mlp1000", "mlp2adam", "cnn", "vae"};
+enum { NMODELS = 5 };
+
+/* Current resident set from /proc/self/statm, in KiB. */
+static long rss_now_kb(void)
+{
+    long pages = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
+    fclose(f);
+    return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static long rss_peak_kb(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
 
 typedef struct {
-    sy_graph *g;
+    const char *name;
+    int batch, adam, vae;
     sy_params *ps;
-    sy_var x, y, loss;
-    size_t xn; /* elements of one input batch */
+    sy_graph *g;
+    sy_optimizer *opt;
+    sy_var x, y, eps, lv, loss;
+    size_t xn;
 } model_t;
 
-static int build(model_t *m, const char *model)
+static int build(model_t *m, const char *name)
 {
+    memset(m, 0, sizeof *m);
+    m->name = name;
+    m->batch = !strcmp(name, "mlp1000") ? 1000 : !strcmp(name, "vae") ? 128 : 64;
+    m->adam = !strcmp(name, "mlp2adam") || !strcmp(name, "vae");
+    m->vae = !strcmp(name, "vae");
     m->ps = sy_params_new();
     m->g = sy_graph_new(m->ps);
     sy_graph *g = m->g;
-    sy_var h;
-    if (!strcmp(model, "mlp")) {
-        m->x = sy_input(g, "x", sy_shape_of(2, BATCH, 784));
-        h = sy_relu(g, sy_linear(g, m->x, "fc1", 300));
-        h = sy_relu(g, sy_linear(g, h, "fc2", 300));
-        h = sy_relu(g, sy_linear(g, h, "fc3", 300));
-        h = sy_linear(g, h, "fc4", 10);
+    int B = m->batch;
+    if (!strcmp(name, "cnn")) {
+        m->x = sy_input(g, "x", sy_shape_of(4, B, 1, 28, 28));
+        m->y = sy_input(g, "y", sy_shape_of(1, B));
+        m->loss = sy_softmax_ce(g, sy_mnist_cnn(g, m->x, NULL), m->y);
+    } else if (m->vae) { /* as experiments/vae.c with its defaults (fixed encoder variance, BCE, beta 10) */
+        m->x = sy_input(g, "x", sy_shape_of(2, B, 784));
+        m->eps = sy_input(g, "eps", sy_shape_of(2, B, 200));
+        m->lv = sy_input(g, "logvar", sy_shape_of(2, B, 200));
+        sy_var h = sy_silu(g, sy_linear(g, m->x, "enc.0", 200));
+        sy_var mu = sy_linear(g, h, "enc.mu", 200);
+        sy_var z = sy_add(g, mu, sy_scale(g, m->eps, 0.1f));
+        sy_var kl = sy_kl_gauss(g, mu, m->lv, 1.0f, SY_REDUCE_BATCH);
+        sy_var logits = sy_linear(g, sy_silu(g, sy_linear(g, z, "dec.0", 200)), "dec.1", 784);
+        m->loss = sy_add(g, sy_bce_logits(g, logits, m->x, SY_REDUCE_BATCH), sy_scale(g, kl, 10.0f));
     } else {
-        m->x = sy_input(g, "x", sy_shape_of(4, BATCH, 1, 28, 28));
-        h = sy_mnist_cnn(g, m->x, NULL);
+        int two = !strcmp(name, "mlp2adam");
+        const int deep[5] = {784, 300, 300, 300, 10}, shallow[3] = {784, 256, 10};
+        m->x = sy_input(g, "x", sy_shape_of(2, B, 784));
+        m->y = sy_input(g, "y", sy_shape_of(1, B));
+        m->loss = sy_softmax_ce(g, sy_mlp(g, m->x, "mlp", two ? shallow : deep, two ? 3 : 5, SY_ACT_RELU), m->y);
     }
-    m->y = sy_input(g, "y", sy_shape_of(1, BATCH));
-    m->loss = sy_softmax_ce(g, h, m->y);
-    if (sy_graph_compile(g) != SY_OK || sy_params_init(m->ps, 1) != SY_OK) {
-        fprintf(stderr, "bench_engine: %s: %s\n", model, sy_last_error());
-        return -1;
+    if (sy_graph_compile(g) != SY_OK || sy_params_init(m->ps, 1) != SY_OK) return -1;
+    if (m->vae) {
+        float *lv = sy_graph_data(g, m->lv);
+        for (int i = 0; i < B * 200; i++) lv[i] = logf(0.01f);
     }
+    sy_optim_opts o = sy_optim_defaults(m->adam ? SY_OPTIM_ADAM : SY_OPTIM_SGD);
+    o.lr = m->adam ? 1e-3f : 0.05f;
+    m->opt = sy_optimizer_new(m->ps, &o);
     m->xn = sy_shape_numel(sy_graph_shape(g, m->x));
-    return 0;
+    return m->opt ? 0 : -1;
 }
 
-static double now(void)
+static void destroy(model_t *m)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
+    sy_optimizer_free(m->opt);
+    sy_graph_free(m->g);
+    sy_params_free(m->ps);
 }
 
-static int cmp_double(const void *a, const void *b)
+/* One measurement in this process: prints a RESULT line. */
+static int worker(const char *name, int threads, int warmup, int steps, int repeats, int sgemm)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* One SGD step on pool batch b. */
-static int step(model_t *m, const float *xs, const float *ys, int b)
-{
-    if (sy_graph_feed(m->g, m->x, xs + (size_t)b * m->xn, m->xn) != SY_OK) return -1;
-    if (sy_graph_feed(m->g, m->y, ys + (size_t)b * BATCH, BATCH) != SY_OK) return -1;
-    if (sy_graph_forward(m->g) != SY_OK || sy_graph_backward(m->g, m->loss) != SY_OK) return -1;
-    float *p = sy_params_data(m->ps);
-    const float *gr = sy_params_grad(m->ps);
-    size_t n = sy_params_trainable_size(m->ps);
-    for (size_t k = 0; k < n; k++) p[k] -= LR * gr[k];
-    return 0;
-}
-
-static int run(const char *model, int threads, int warmup, int steps, int repeats)
-{
+    long rss0 = rss_now_kb();
     sy_set_threads(threads);
     model_t m;
-    if (build(&m, model)) return -1;
-    /* (POOL, BATCH, ...) inputs and (POOL, BATCH) labels. */
-    float *xs = malloc(sizeof(float) * m.xn * POOL), *ys = malloc(sizeof(float) * BATCH * POOL);
-    double *rate = malloc(sizeof(double) * repeats);
-    if (!xs || !ys || !rate) return -1;
+    if (build(&m, name)) {
+        fprintf(stderr, "bench_engine: %s: %s\n", name, sy_last_error());
+        return 1;
+    }
+    int B = m.batch;
+    float *xs = malloc(sizeof(float) * m.xn * POOL), *ys = malloc(sizeof(float) * B * POOL);
+    float *eps = m.vae ? sy_graph_data(m.g, m.eps) : NULL;
+    double *rate = malloc(sizeof(double) * repeats), *cpu = malloc(sizeof(double) * repeats);
+    if (!xs || !ys || !rate || !cpu) return 1;
     sy_rng r = sy_rng_make(7, SY_STREAM_USER, 0);
     for (size_t i = 0; i < m.xn * POOL; i++) xs[i] = sy_rng_uniform(&r);
-    for (size_t i = 0; i < (size_t)BATCH * POOL; i++) ys[i] = (float)sy_rng_below(&r, 10);
-
+    for (int i = 0; i < B * POOL; i++) ys[i] = (float)sy_rng_below(&r, 10);
     int b = 0;
-    for (int s = 0; s < warmup; s++, b = (b + 1) % POOL)
-        if (step(&m, xs, ys, b)) goto fail;
-    for (int rep = 0; rep < repeats; rep++) {
-        double t0 = now();
-        for (int s = 0; s < steps; s++, b = (b + 1) % POOL)
-            if (step(&m, xs, ys, b)) goto fail;
-        rate[rep] = (double)steps * BATCH / (now() - t0);
+    for (int s = -warmup; s < repeats * steps; s++, b = (b + 1) % POOL) {
+        int rep = s >= 0 ? s / steps : -1;
+        static double t0, c0;
+        if (s >= 0 && s % steps == 0) t0 = now(), c0 = cpu_now();
+        if (sy_graph_feed(m.g, m.x, xs + (size_t)b * m.xn, m.xn) != SY_OK) goto fail;
+        if (m.vae) {
+            for (int i = 0; i < B * 200; i++) eps[i] = sy_rng_normal(&r);
+        } else if (sy_graph_feed(m.g, m.y, ys + (size_t)b * B, B) != SY_OK) {
+            goto fail;
+        }
+        if (sy_graph_forward(m.g) || sy_graph_backward(m.g, m.loss) || sy_optimizer_step(m.opt)) goto fail;
+        if (rep >= 0 && s % steps == steps - 1) {
+            rate[rep] = (double)steps * B / (now() - t0);
+            cpu[rep] = (double)steps * B / (cpu_now() - c0);
+        }
     }
-    float last = sy_graph_scalar(m.g, m.loss);
-    qsort(rate, repeats, sizeof(double), cmp_double);
-    printf("RESULT engine=syre model=%s threads=%d batch=%d samples_per_s=%.1f min=%.1f max=%.1f loss=%.4f\n",
-           model, threads, BATCH, rate[repeats / 2], rate[0], rate[repeats - 1], last);
+    long peak = rss_peak_kb();
+    gemm_t gm[MAX_GEMMS];
+    int ng = step_gemms(m.g, gm);
+    double scpu = NAN, flops = gemm_flops(gm, ng), srate = sgemm ? sgemm_rate(gm, ng, 5, &scpu) : NAN;
+    double sps = median(rate, repeats);
+    printf("RESULT engine=syre model=%s threads=%d batch=%d samples_per_s=%.1f cpu_samples_per_s=%.1f "
+           "ms_per_step=%.4f gflop_per_step=%.6f gflops=%.3f sgemm_gflops=%.3f sgemm_cpu_gflops=%.3f rss_start_kb=%ld rss_peak_kb=%ld "
+           "loss=%.4f kernel=%s\n",
+           name, threads, B, sps, median(cpu, repeats), 1e3 * B / sps, flops * 1e-9, flops * sps / B * 1e-9, srate,
+           scpu, rss0, peak, sy_graph_scalar(m.g, m.loss), openblas_get_corename());
     fflush(stdout);
-    free(xs);
-    free(ys);
-    free(rate);
-    sy_graph_free(m.g);
-    sy_params_free(m.ps);
+    free(xs), free(ys), free(rate), free(cpu);
+    destroy(&m);
     return 0;
 fail:
-    fprintf(stderr, "bench_engine: %s: step failed: %s\n", model, sy_last_error());
-    return -1;
+    fprintf(stderr, "bench_engine: %s: step failed: %s\n", name, sy_last_error());
+    return 1;
 }
 
-static void usage(void)
+/* ---- the driver: alternate the two engines, one process per measurement ---- */
+
+typedef struct {
+    double sps, cpu, ms, gflop, sgemm, sgemm_cpu, rss, rss0;
+    char kernel[32];
+} meas_t;
+
+static double field(const char *line, const char *key)
 {
-    fprintf(stderr,
-            "usage: bench_engine [--model mlp|cnn|all] [--threads N[,N...]] [--warmup S] [--steps S]\n"
-            "                    [--repeats R]\n"
-            "defaults: --model all --threads 1,2 --warmup 20 --steps 64 --repeats 7\n");
+    char k[64];
+    snprintf(k, sizeof k, " %s=", key);
+    const char *p = strstr(line, k);
+    return p ? atof(p + strlen(k)) : NAN;
+}
+
+/* Run a shell command, parse its RESULT line; 0 on success. */
+static int measure(const char *cmd, meas_t *out)
+{
+    FILE *f = popen(cmd, "r");
+    if (!f) return -1;
+    char line[1024];
+    int got = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "RESULT ", 7)) {
+            out->sps = field(line, "samples_per_s"), out->cpu = field(line, "cpu_samples_per_s");
+            out->ms = field(line, "ms_per_step"), out->gflop = field(line, "gflop_per_step");
+            out->sgemm = field(line, "sgemm_gflops"), out->sgemm_cpu = field(line, "sgemm_cpu_gflops");
+            out->rss = field(line, "rss_peak_kb") / 1024.0, out->rss0 = field(line, "rss_start_kb") / 1024.0;
+            const char *k = strstr(line, " kernel=");
+            if (k) sscanf(k + 8, "%31s", out->kernel);
+            got = 1;
+        }
+    int rc = pclose(f);
+    return got && rc == 0 ? 0 : -1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: bench_engine [--models LIST] [--threads LIST] [--rounds R] [--torch on|off]\n"
+            "                    [--python PATH] [--coretype NAME] [--warmup S] [--steps S] [--repeats R]\n"
+            "  LIST: comma-separated; models mlp,mlp1000,mlp2adam,cnn,vae (default all), threads 1,2\n"
+            "  --rounds R    alternations of syre and PyTorch per configuration (default 3)\n"
+            "  --torch off   syre only; default: PyTorch too when PYTHON can import torch\n"
+            "  --python      interpreter with torch (default /usr/bin/python3)\n"
+            "  --coretype    set OPENBLAS_CORETYPE for both sides (e.g. Haswell: the AVX2 kernel)\n"
+            "  --warmup/--steps/--repeats: per run: S untimed steps, then R timed repeats of S steps\n"
+            "       (defaults 10, 32, 5; batch 1000 runs a quarter of the steps)\n"
+            "Worker mode (one measurement, used by the driver): bench_engine --worker MODEL --threads T ...\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *model = "all", *threads = "1,2";
-    int warmup = 20, steps = 64, repeats = 7;
+    const char *models = "mlp,mlp1000,mlp2adam,cnn,vae", *threads = "1,2", *wmodel = NULL;
+    const char *python = "/usr/bin/python3", *coretype = NULL, *torch = "on";
+    int rounds = 3, warmup = 10, steps = 32, repeats = 5, sgemm = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
-        if (!v) { usage(); return 2; }
-        if (!strcmp(a, "--model")) model = v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--no-sgemm")) {
+            sgemm = 0;
+            continue;
+        }
+        if (!v) {
+            fprintf(stderr, "bench_engine: %s needs a value\n", a);
+            usage(stderr);
+            return 2;
+        }
+        if (!strcmp(a, "--models")) models = v;
+        else if (!strcmp(a, "--model")) models = v;
+        else if (!strcmp(a, "--worker")) wmodel = v;
         else if (!strcmp(a, "--threads")) threads = v;
+        else if (!strcmp(a, "--rounds")) rounds = atoi(v);
+        else if (!strcmp(a, "--torch")) torch = v;
+        else if (!strcmp(a, "--python")) python = v;
+        else if (!strcmp(a, "--coretype")) coretype = v;
         else if (!strcmp(a, "--warmup")) warmup = atoi(v);
         else if (!strcmp(a, "--steps")) steps = atoi(v);
         else if (!strcmp(a, "--repeats")) repeats = atoi(v);
-        else { usage(); return 2; }
+        else {
+            fprintf(stderr, "bench_engine: unknown flag '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
         i++;
     }
-    if (strcmp(model, "mlp") && strcmp(model, "cnn") && strcmp(model, "all")) { usage(); return 2; }
-    if (steps < 1 || repeats < 1 || warmup < 0) { usage(); return 2; }
-    const char *models[2] = {"mlp", "cnn"};
-    char tl[64];
-    snprintf(tl, sizeof tl, "%s", threads);
-    for (char *t = strtok(tl, ","); t; t = strtok(NULL, ",")) {
-        int nt = atoi(t);
-        sy_set_threads(nt);
-        printf("# syre BLAS: %s\n", sy_blas_info());
-        for (int k = 0; k < 2; k++) {
-            if (strcmp(model, "all") && strcmp(model, models[k])) continue;
-            if (run(models[k], nt, warmup, steps, repeats)) return 1;
+    if (steps < 1 || repeats < 1 || warmup < 0 || rounds < 1) {
+        fprintf(stderr, "bench_engine: --steps, --repeats, --rounds must be >= 1 and --warmup >= 0\n");
+        return 2;
+    }
+    if (wmodel) return worker(wmodel, atoi(threads), warmup, steps, repeats, sgemm);
+
+    char ml[256], tl[64];
+    snprintf(ml, sizeof ml, "%s", models);
+    for (char *sv, *t = strtok_r(ml, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+        int ok = 0;
+        for (int k = 0; k < NMODELS; k++) ok |= !strcmp(t, all_models[k]);
+        if (!ok) {
+            fprintf(stderr, "bench_engine: unknown model '%s' (mlp, mlp1000, mlp2adam, cnn, vae)\n", t);
+            return 2;
         }
     }
+    char self[4096];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (sl <= 0) return 1;
+    self[sl] = '\0';
+    char script[4200], cmd[9000];
+    snprintf(script, sizeof script, "%s/bench/torch_engine.py", SYRE_SOURCE_DIR);
+    int use_torch = strcmp(torch, "off") != 0;
+    if (use_torch) {
+        snprintf(cmd, sizeof cmd, "'%s' -c 'import torch' >/dev/null 2>&1", python);
+        if (system(cmd) != 0 || access(script, R_OK) != 0) {
+            printf("# PyTorch comparison skipped: %s cannot import torch or %s is missing\n", python, script);
+            use_torch = 0;
+        }
+    }
+    double load[3] = {0};
+    FILE *lf = fopen("/proc/loadavg", "r");
+    if (lf) {
+        if (fscanf(lf, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = NAN;
+        fclose(lf);
+    }
+    sy_set_threads(1);
+    printf("# engine benchmark: syre vs %s, %d round(s) alternating, one process per run\n",
+           use_torch ? "PyTorch" : "(no PyTorch)", rounds);
+    printf("# %s; OPENBLAS_CORETYPE=%s; OMP_WAIT_POLICY=PASSIVE on both sides\n", sy_blas_info(),
+           coretype ? coretype : getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "<unset>");
+    printf("# load average before: %.2f %.2f %.2f (on %ld CPUs)\n", load[0], load[1], load[2],
+           sysconf(_SC_NPROCESSORS_ONLN));
+    fflush(stdout);
+
+    char table[64][512];
+    int nrows = 0;
+    snprintf(tl, sizeof tl, "%s", threads);
+    for (char *sv1, *t = strtok_r(tl, ",", &sv1); t; t = strtok_r(NULL, ",", &sv1)) {
+        int nt = atoi(t);
+        snprintf(ml, sizeof ml, "%s", models);
+        for (char *sv2, *m = strtok_r(ml, ",", &sv2); m; m = strtok_r(NULL, ",", &sv2)) {
+            int st = !strcmp(m, "mlp1000") ? (steps + 3) / 4 : steps;
+            char env[256];
+            snprintf(env, sizeof env, "OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d OMP_WAIT_POLICY=PASSIVE%s%s", nt,
+                     nt, coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
+            double s_sps[32], s_cpu[32], s_rss[32], s_sg[32], s_sgc[32], s_grow[32], p_sps[32], p_cpu[32], p_rss[32], p_grow[32];
+            double gflop = NAN;
+            int ns = 0, np = 0;
+            for (int r = 0; r < rounds && r < 32; r++) {
+                meas_t a = {0}, p = {0};
+                snprintf(cmd, sizeof cmd, "%s '%s' --worker %s --threads %d --warmup %d --steps %d --repeats %d%s",
+                         env, self, m, nt, warmup, st, repeats, sgemm ? "" : " --no-sgemm");
+                if (measure(cmd, &a) == 0) {
+                    s_sps[ns] = a.sps, s_cpu[ns] = a.cpu, s_rss[ns] = a.rss, gflop = a.gflop;
+                    s_sg[ns] = a.sgemm, s_sgc[ns] = a.sgemm_cpu, s_grow[ns] = a.rss - a.rss0;
+                    ns++;
+                } else {
+                    fprintf(stderr, "bench_engine: syre run failed: %s\n", cmd);
+                    return 1;
+                }
+                if (use_torch) {
+                    snprintf(cmd, sizeof cmd,
+                             "%s '%s' '%s' --model %s --threads %d --warmup %d --steps %d --repeats %d", env, python,
+                             script, m, nt, warmup, st, repeats);
+                    if (measure(cmd, &p) == 0) {
+                        p_sps[np] = p.sps, p_cpu[np] = p.cpu, p_rss[np] = p.rss, p_grow[np] = p.rss - p.rss0;
+                        np++;
+                    } else {
+                        fprintf(stderr, "bench_engine: PyTorch run failed: %s\n", cmd);
+                    }
+                }
+                printf("# %-8s threads=%d round %d: syre %8.0f samples/s (cpu-time %8.0f, %5.1f MiB, kernel %s)", m,
+                       nt, r + 1, a.sps, a.cpu, a.rss, a.kernel);
+                if (use_torch) printf("   torch %8.0f (cpu-time %8.0f, %5.1f MiB)", p.sps, p.cpu, p.rss);
+                printf("\n");
+                fflush(stdout);
+            }
+            double ss = median(s_sps, ns), sc = median(s_cpu, ns), sr = median(s_rss, ns), sgm = median(s_sg, ns), sgc = median(s_sgc, ns);
+            double ps = median(p_sps, np), pc = median(p_cpu, np), pr = median(p_rss, np);
+            double sgr = median(s_grow, ns), pgr = median(p_grow, np);
+            int B = !strcmp(m, "mlp1000") ? 1000 : !strcmp(m, "vae") ? 128 : 64;
+            double sg = ss / B * gflop, tg = ps / B * gflop, sgcpu = sc / B * gflop, tgcpu = pc / B * gflop;
+            if (nrows < 64)
+                snprintf(table[nrows++], sizeof table[0],
+                         "| %-8s | %5d | %2d | %8.0f | %8.0f | **%5.2f** | %5.2f | %7.3f | %7.3f | %6.1f | %6.1f | "
+                         "%6.1f | %4.0f%% | %4.0f%% | %4.0f%% | %4.0f%% | %6.1f | %6.1f | %4.2f | %6.1f | %6.1f |",
+                         m, B, nt, ss, ps, ss / ps, sc / pc, 1e3 * B / ss, 1e3 * B / ps, sg, tg, sgm,
+                         100 * sg / sgm, 100 * tg / sgm, 100 * sgcpu / sgc, 100 * tgcpu / sgc, sr, pr, sr / pr, sgr,
+                         pgr);
+        }
+    }
+    lf = fopen("/proc/loadavg", "r");
+    if (lf) {
+        if (fscanf(lf, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = NAN;
+        fclose(lf);
+    }
+    printf("# load average after: %.2f %.2f %.2f\n\n", load[0], load[1], load[2]);
+    printf("Medians over rounds. ratio: samples/s syre / PyTorch (wall clock); cpu ratio: the same from CPU time,\n"
+           "less sensitive to other load. GFLOP/s counts matmul and convolution multiply-adds; sgemm: cblas_sgemm\n"
+           "alone on the same products (median over rounds); sgemm shares by wall clock and by CPU time (GFLOP/s\n"
+           "from each side's CPU-time rate over cblas_sgemm's CPU-time rate); MiB: peak resident memory of the whole process;\n"
+           "+MiB: its growth during the run (peak minus the resident size when the run started, i.e. after\n"
+           "loading the libraries; for PyTorch after `import torch`).\n\n");
+    printf("| model | batch | thr | syre samples/s | torch samples/s | ratio | cpu ratio | syre ms/step | torch "
+           "ms/step | syre GFLOP/s | torch GFLOP/s | sgemm GFLOP/s | syre/sgemm | torch/sgemm | syre/sgemm cpu | torch/sgemm cpu | syre MiB | torch MiB "
+           "| mem ratio | syre +MiB | torch +MiB |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < nrows; i++) printf("%s\n", table[i]);
     return 0;
 }

@@ -60,6 +60,7 @@ void sy_graph_free(sy_graph *g)
     free(g->nodes);
     if (g->gdev) sy_gdev_free(g);
     free(g->arena);
+    free(g->param_node);
     free(g);
 }
 
@@ -300,8 +301,76 @@ sy_status sy_graph_compile(sy_graph *g)
             psc += sc;
         }
     }
+    /* Readers of every node (for the overwrite plan of backward). A reshape
+     * shares its input's gradient buffer, so neither side of one is planned. */
+    for (int i = 0; i < g->n_nodes; i++) g->nodes[i].n_readers = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        sy_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_in; k++) {
+            sy_node *in = &g->nodes[n->in[k]];
+            in->n_readers += n->op == SY_OP_RESHAPE ? 2 : 1;
+            in->reader = i;
+            in->reader_slot = k;
+        }
+        if (n->op == SY_OP_RESHAPE) n->n_readers += 2;
+    }
+    g->n_param_nodes = sy_params_count(g->ps);
+    g->param_node = malloc((g->n_param_nodes ? g->n_param_nodes : 1) * sizeof(int));
+    if (!g->param_node) return sy_fail(SY_ERR_NOMEM, "cannot allocate the graph's parameter map");
+    for (int k = 0; k < g->n_param_nodes; k++) g->param_node[k] = -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op == SY_OP_PARAM && g->nodes[i].param < g->n_param_nodes) g->param_node[g->nodes[i].param] = i;
+    g->plan_be = NULL;
     g->compiled = 1;
     return SY_OK;
+}
+
+/* Which gradients backward may leave unzeroed: a node read by exactly one
+ * (node, slot) whose backward runs in this pass (index <= loss) and whose
+ * kernel can overwrite that slot. Recomputed when the backend or the loss
+ * node changes; no allocation. */
+static void plan_overwrite(sy_graph *g, int loss)
+{
+    if (g->plan_be == g->be && g->plan_loss == loss) return;
+    for (int i = 0; i < g->n_nodes; i++) g->nodes[i].fresh = g->nodes[i].overwrite = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        sy_node *n = &g->nodes[i];
+        if (!n->needs_grad || n->n_readers != 1 || n->reader > loss) continue;
+        sy_node *r = &g->nodes[n->reader];
+        if (!r->needs_grad || !(g->be->can_overwrite[r->op] & (1u << n->reader_slot))) continue;
+        n->fresh = 1;
+        r->overwrite |= (unsigned char)(1u << n->reader_slot);
+    }
+    g->plan_be = g->be;
+    g->plan_loss = loss;
+}
+
+/* Zero the gradients no kernel will overwrite: node gradients in contiguous
+ * runs, and parameter gradients tensor by tensor (those of parameters this
+ * graph does not use too, so every gradient reads as this loss's). */
+static void zero_grads(sy_graph *g)
+{
+    float *run = NULL;
+    size_t len = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        sy_node *n = &g->nodes[i];
+        if (!n->needs_grad || n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE || n->fresh) continue;
+        if (run && run + len == n->grad) {
+            len += n->numel;
+            continue;
+        }
+        if (run) memset(run, 0, len * sizeof(float));
+        run = n->grad, len = n->numel;
+    }
+    if (run) memset(run, 0, len * sizeof(float));
+    int np = sy_params_count(g->ps);
+    for (int k = 0; k < np; k++) {
+        const sy_param_info *pi = sy_params_info(g->ps, k);
+        if (!pi->trainable) continue;
+        if (k < g->n_param_nodes && g->param_node[k] >= 0 && g->nodes[g->param_node[k]].fresh) continue;
+        float *gp = sy_params_tensor_grad(g->ps, k);
+        if (gp) memset(gp, 0, pi->numel * sizeof(float));
+    }
 }
 
 size_t sy_graph_bytes(const sy_graph *g) { return g->arena_floats * sizeof(float); }
@@ -363,10 +432,12 @@ sy_status sy_graph_backward(sy_graph *g, sy_var loss)
     if (!l->needs_grad)
         return sy_fail(SY_ERR_STATE, "backward: loss '%s' depends on no trainable parameter", l->name);
     if (g->gdev) {
+        /* A device zeroes every gradient itself; its kernels accumulate. */
+        for (int i = 0; i < g->n_nodes; i++) g->nodes[i].overwrite = 0;
         sy_gdev_begin_backward(g, l);
     } else {
-        memset(g->grad_region, 0, g->grad_floats * sizeof(float));
-        sy_params_zero_grad(g->ps);
+        plan_overwrite(g, loss);
+        zero_grads(g);
         l->grad[0] = 1.0f;
     }
     for (int i = loss; i >= 0; i--) {

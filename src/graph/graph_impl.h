@@ -23,6 +23,12 @@ typedef struct {
     size_t numel;
     size_t scratch_n;          /* floats of op scratch (im2col, argmax, saved stats) */
     float *val, *grad, *scratch;
+    /* Gradient bookkeeping (graph.c): the one (node, input slot) that reads
+     * this node, if exactly one does; and per backward pass, whether that
+     * reader overwrites this node's gradient (so it needs no zeroing) and,
+     * on the reader, which of its input slots it must overwrite. */
+    int n_readers, reader, reader_slot;
+    unsigned char fresh, overwrite;
     char name[96];
 } sy_node;
 
@@ -35,6 +41,10 @@ typedef struct {
     const char *name;
     sy_kernel forward[SY_OP_COUNT];
     sy_kernel backward[SY_OP_COUNT];
+    /* Bit k set: this op's backward writes (instead of adding to) the whole
+     * gradient of input k when the node's `overwrite` bit k is set, so the
+     * graph need not zero it first. 0 for every reference kernel. */
+    unsigned char can_overwrite[SY_OP_COUNT];
 } sy_backend;
 
 const sy_backend *sy_backend_cpu_ref(void);
@@ -58,6 +68,11 @@ struct sy_graph {
     float *grad_region;     /* node gradients inside the arena, zeroed by backward */
     size_t grad_floats;
     struct sy_graph_dev *gdev; /* non-NULL on a device (graph_device.c); node pointers are then device pointers */
+    /* Overwrite plan of the last backward: valid for this backend and loss node. */
+    const sy_backend *plan_be;
+    int plan_loss;
+    int *param_node;        /* parameter index -> its node, -1 if none (size n_param_nodes) */
+    int n_param_nodes;
 };
 
 static inline sy_node *sy_in(sy_graph *g, const sy_node *n, int k) { return &g->nodes[n->in[k]]; }

@@ -8,5 +8,17 @@
 void sy_cpu_register_fast(sy_backend *be);
 /* Cheap ops (bias add, pooling): called by sy_cpu_register_fast. */
 void sy_cpu_register_simple(sy_backend *be);
+/* SiLU, sigmoid, BCE with logits (kernels_math.c): called by sy_cpu_register_fast. */
+void sy_cpu_register_math(sy_backend *be);
+
+/* Scratch floats of the CPU backend's convolution (conv2d's shape rule). */
+size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P);
+
+/* Direct stride-1 convolution (kernels_conv.c): scratch floats it needs (0
+ * when it does not apply), forward into y, backward adding into dx and dw
+ * (either may be NULL). */
+size_t sy_cpu_conv2d_direct_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P);
+void sy_cpu_conv2d_direct_fwd(sy_graph *g, sy_node *n, const float *w, float *y);
+void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx, float *dw);
 
 #endif

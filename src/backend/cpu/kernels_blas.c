@@ -27,21 +27,23 @@ static void bwd_matmul(sy_graph *g, sy_node *n)
     const float *a = IN(0)->val, *b = IN(1)->val, *dc = n->grad;
     float *da = IN(0)->grad, *db = IN(1)->grad;
     int lda = ta ? M : K, ldb = tb ? K : N;
+    /* beta 0 where the graph planned this kernel to overwrite the gradient */
+    float ba = (n->overwrite & 1) ? 0.0f : 1.0f, bb = (n->overwrite & 2) ? 0.0f : 1.0f;
     if (da) {
         if (!ta) /* dA[M,K] += dC @ op(B)^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasNoTrans : CblasTrans, M, K, N, 1.0f, dc, N,
-                        b, ldb, 1.0f, da, K);
+                        b, ldb, ba, da, K);
         else /* dA^T[K,M] += op(B) @ dC^T */
             cblas_sgemm(CblasRowMajor, tb ? CblasTrans : CblasNoTrans, CblasTrans, K, M, N, 1.0f, b, ldb,
-                        dc, N, 1.0f, da, M);
+                        dc, N, ba, da, M);
     }
     if (db) {
         if (!tb) /* dB[K,N] += op(A)^T @ dC */
             cblas_sgemm(CblasRowMajor, ta ? CblasNoTrans : CblasTrans, CblasNoTrans, K, N, M, 1.0f, a, lda,
-                        dc, N, 1.0f, db, N);
+                        dc, N, bb, db, N);
         else /* dB^T[N,K] += dC^T @ op(A) */
             cblas_sgemm(CblasRowMajor, CblasTrans, ta ? CblasTrans : CblasNoTrans, N, K, M, 1.0f, dc, N, a,
-                        lda, 1.0f, db, K);
+                        lda, bb, db, K);
     }
 }
 
@@ -115,8 +117,22 @@ static void col2im_add(const float *col, int C, int H, int W, int KH, int KW, in
  * [N, O, HW] by row copies. One large product keeps OpenBLAS efficient (and
  * its threads busy) where N small per-sample products would not. Scratch:
  * col [CKK, N*HW], dcol [CKK, N*HW], ybuf [O, N*HW]. */
+/* The direct kernel (kernels_conv.c) for stride 1, im2col + sgemm otherwise. */
+static int use_direct(sy_graph *g, sy_node *n) { return n->iattr[0] == 1; }
+
+size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P)
+{
+    if (S == 1) return sy_cpu_conv2d_direct_scratch(N, C, H, W, O, KH, KW, HO, WO, S, P);
+    /* batched im2col: col and dcol [CKK, N*HW], ybuf [O, N*HW] */
+    return (2 * (size_t)C * KH * KW + O) * HO * WO * N;
+}
+
 static void fwd_conv2d(sy_graph *g, sy_node *n)
 {
+    if (use_direct(g, n)) {
+        sy_cpu_conv2d_direct_fwd(g, n, IN(1)->val, n->val);
+        return;
+    }
     CONV_DIMS
     size_t ld = (size_t)N * hw;
     float *col = n->scratch, *ybuf = n->scratch + 2 * ckk * ld;
@@ -131,6 +147,10 @@ static void fwd_conv2d(sy_graph *g, sy_node *n)
 
 static void bwd_conv2d(sy_graph *g, sy_node *n)
 {
+    if (use_direct(g, n)) {
+        sy_cpu_conv2d_direct_bwd(g, n, IN(1)->val, IN(0)->grad, IN(1)->grad);
+        return;
+    }
     CONV_DIMS
     size_t ld = (size_t)N * hw;
     float *col = n->scratch, *dcol = n->scratch + ckk * ld, *dybuf = n->scratch + 2 * ckk * ld;
@@ -141,10 +161,11 @@ static void bwd_conv2d(sy_graph *g, sy_node *n)
             memcpy(dybuf + o * ld + b * hw, n->grad + ((size_t)b * O + o) * hw, hw * sizeof(float));
     if (dw) /* dw [O, CKK] += dy [O, N*HW] @ col^T */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, (int)ckk, (int)ld, 1.0f, dybuf, (int)ld, col,
-                    (int)ld, 1.0f, dw, (int)ckk);
+                    (int)ld, (n->overwrite & 2) ? 0.0f : 1.0f, dw, (int)ckk);
     if (dx) { /* dcol [CKK, N*HW] = w^T @ dy, scattered back into dx */
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ckk, (int)ld, O, 1.0f, w, (int)ckk, dybuf,
                     (int)ld, 0.0f, dcol, (int)ld);
+        if (n->overwrite & 1) memset(dx, 0, (size_t)N * C * H * W * sizeof(float));
         for (int b = 0; b < N; b++)
             col2im_add(dcol + b * hw, C, H, W, KH, KW, S, P, HO, WO, dx + (size_t)b * C * H * W, ld);
     }
@@ -152,9 +173,12 @@ static void bwd_conv2d(sy_graph *g, sy_node *n)
 
 void sy_cpu_register_fast(sy_backend *be)
 {
+    be->can_overwrite[SY_OP_MATMUL] = 3;
+    be->can_overwrite[SY_OP_CONV2D] = 3;
     be->forward[SY_OP_MATMUL] = fwd_matmul;
     be->backward[SY_OP_MATMUL] = bwd_matmul;
     be->forward[SY_OP_CONV2D] = fwd_conv2d;
     be->backward[SY_OP_CONV2D] = bwd_conv2d;
     sy_cpu_register_simple(be);
+    sy_cpu_register_math(be);
 }
