@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: set up, build, run every test under CTest; then
 # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer in
-# a separate build (build-sanitize/). SYRE_SKIP_SANITIZE=1 skips that pass.
+# a separate build (build-sanitize/), then every libFuzzer target for 20 s
+# (build-fuzz/). SYRE_SKIP_SANITIZE=1 / SYRE_SKIP_FUZZ=1 skip those passes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,4 +17,11 @@ if [ "${SYRE_SKIP_SANITIZE:-0}" != 1 ]; then
   # fontconfig (under cairo's text) keeps caches for the process lifetime: not ours.
   LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-sanitize --output-on-failure -j"$(nproc)"
+fi
+
+if [ "${SYRE_SKIP_FUZZ:-0}" != 1 ]; then
+  # Every parser fuzzed for a short, fixed time (scripts/fuzz.sh; ~2 minutes
+  # in all); any crash, sanitizer report or leak fails the test command.
+  echo "== fuzzing each parser for ${SYRE_FUZZ_SECONDS:-20} s"
+  bash scripts/fuzz.sh "${SYRE_FUZZ_SECONDS:-20}"
 fi

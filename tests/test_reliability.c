@@ -107,12 +107,32 @@ static void test_image_signature_checked(void **state)
     assert_non_null(strstr(sy_last_error(), "not a PNG or JPEG"));
 }
 
+/* An IDX header may claim up to 2^28 images of 4096 x 4096: the reader must
+ * not allocate what the header says before the data is there (a 2^52-byte
+ * request failed as "out of memory", and under the fuzzer's allocator it
+ * was a crash); it reports the file as truncated. */
+static void test_idx_huge_header_is_truncation(void **state)
+{
+    unsigned char lab[8 + 4] = {0, 0, 8, 1, 0x10, 0, 0, 0, 1, 2, 3, 4};
+    unsigned char img[16 + 8] = {0, 0, 8, 3, 0x10, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x10, 0, 9, 9, 9, 9, 9, 9, 9, 9};
+    char lp[512], ip[512];
+    snprintf(lp, sizeof lp, "%s/l.idx", tmp);
+    snprintf(ip, sizeof ip, "%s/i.idx", tmp);
+    write_file(lp, lab, sizeof lab);
+    write_file(ip, img, sizeof img);
+    sy_dataset *d = NULL;
+    assert_int_equal(sy_idx_load(ip, lp, "t", &d), SY_ERR_FORMAT);
+    assert_null(d);
+    assert_non_null(strstr(sy_last_error(), "truncated"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jpeg_huffman_table_overflow),
         cmocka_unit_test(test_jpeg_truncated_huffman_table),
         cmocka_unit_test(test_image_signature_checked),
+        cmocka_unit_test(test_idx_huge_header_is_truncation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
