@@ -286,7 +286,7 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
     } else {
         r.objective = NAN;
         r.degree = -1;
-        fprintf(stderr, "quartic: %s diverged (recorded as NaN)\n", label);
+        fprintf(stderr, "quartic: %s diverged (recorded as NaN): %s\n", label, sy_last_error());
     }
     *res = r;
 done:

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <math.h>
 #include <unistd.h>
 
 #include "syre/syre.h"
@@ -126,6 +127,122 @@ static void test_idx_huge_header_is_truncation(void **state)
     assert_non_null(strstr(sy_last_error(), "truncated"));
 }
 
+/* ---- Numerical faults ------------------------------------------------- */
+
+typedef struct {
+    sy_params *ps;
+    sy_graph *g;
+    sy_optimizer *opt;
+    sy_var x, y, loss;
+} model;
+
+static void build(model *m, float lr)
+{
+    m->ps = sy_params_new();
+    m->g = sy_graph_new(m->ps);
+    int sizes[3] = {12, 8, 4};
+    m->x = sy_input(m->g, "x", sy_shape_of(2, 16, 12));
+    m->y = sy_input(m->g, "y", sy_shape_of(1, 16));
+    m->loss = sy_softmax_ce(m->g, sy_mlp(m->g, m->x, "mlp", sizes, 3, SY_ACT_RELU), m->y);
+    assert_int_equal(sy_graph_compile(m->g), SY_OK);
+    assert_int_equal(sy_params_init(m->ps, 3), SY_OK);
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_ADAM);
+    o.lr = lr;
+    o.decay = sy_decay_syre(1e-2f, 0.1f);
+    m->opt = sy_optimizer_new(m->ps, &o);
+    assert_non_null(m->opt);
+}
+
+static void drop(model *m)
+{
+    sy_optimizer_free(m->opt);
+    sy_graph_free(m->g);
+    sy_params_free(m->ps);
+}
+
+/* One batch (deterministic in s); poison = 1 puts a NaN in the input. */
+static sy_status step(model *m, int s, int poison)
+{
+    float *x = sy_graph_data(m->g, m->x), *y = sy_graph_data(m->g, m->y);
+    for (int i = 0; i < 16 * 12; i++) x[i] = (float)((i * 13 + s * 7) % 17) / 17.0f - 0.5f;
+    for (int i = 0; i < 16; i++) y[i] = (float)((i + s) % 4);
+    if (poison) x[5] = NAN;
+    sy_status st = sy_graph_forward(m->g);
+    if (st == SY_OK) st = sy_graph_backward(m->g, m->loss);
+    if (st == SY_OK) st = sy_optimizer_step(m->opt);
+    return st;
+}
+
+/* stop: a NaN in the input or an Inf gradient stops the optimizer step,
+ * naming the step, the tensor and the last checkpoint, with the parameters
+ * untouched; a diverging lr stops too. (A NaN loss: tests/test_nan_cli.sh.) */
+static void test_nan_stop_messages(void **state)
+{
+    sy_set_nan_policy(SY_NAN_STOP);
+    model m;
+    build(&m, 1e-2f);
+    for (int s = 0; s < 3; s++) assert_int_equal(step(&m, s, 0), SY_OK);
+    char ckpt[512];
+    snprintf(ckpt, sizeof ckpt, "%s/good.safetensors", tmp);
+    sy_train_pos pos = {.epoch = 0, .batch = 3};
+    assert_int_equal(sy_train_save(ckpt, m.ps, m.opt, &pos), SY_OK);
+
+    assert_int_equal(step(&m, 3, 1), SY_ERR_NUMERIC);
+    const char *e = sy_last_error();
+    /* ReLU maps the NaN input to 0, so the loss stays finite: the gradient
+     * check is what catches it, in the first layer's weight. */
+    assert_non_null(strstr(e, "optimizer step 4: gradient of 'mlp.0.weight'"));
+    assert_non_null(strstr(e, "is NaN; update not applied"));
+    assert_non_null(strstr(e, ckpt));
+
+    size_t n = sy_params_trainable_size(m.ps);
+    float *before = malloc(n * sizeof *before);
+    memcpy(before, sy_params_data(m.ps), n * sizeof *before);
+    float *x = sy_graph_data(m.g, m.x);
+    for (int i = 0; i < 16 * 12; i++) x[i] = 0.1f;
+    assert_int_equal(sy_graph_forward(m.g), SY_OK);
+    assert_int_equal(sy_graph_backward(m.g, m.loss), SY_OK);
+    sy_params_grad(m.ps)[n - 1] = INFINITY; /* the last element: the last tensor */
+    assert_int_equal(sy_optimizer_step(m.opt), SY_ERR_NUMERIC);
+    e = sy_last_error();
+    assert_non_null(strstr(e, "optimizer step 4: gradient of '"));
+    assert_non_null(strstr(e, "is +Inf; update not applied"));
+    assert_non_null(strstr(e, ckpt));
+    assert_memory_equal(before, sy_params_data(m.ps), n * sizeof *before);
+    free(before);
+    drop(&m);
+
+    build(&m, 1e30f); /* Adam's first step moves every weight by about lr */
+    sy_status st = SY_OK;
+    for (int s = 0; s < 5 && st == SY_OK; s++) st = step(&m, s, 0);
+    assert_int_equal(st, SY_ERR_NUMERIC);
+    e = sy_last_error();
+    assert_true(strstr(e, "parameter 'mlp") != NULL || strstr(e, "gradient of 'mlp") != NULL ||
+                strstr(e, "loss") != NULL);
+    drop(&m);
+}
+
+/* skip-batch: training on batches 0, 1, poisoned 2, 3 gives exactly the
+ * parameters of training on 0, 1, 3 (the step count does not advance). */
+static void test_nan_skip_batch(void **state)
+{
+    model a, b;
+    build(&a, 1e-2f);
+    build(&b, 1e-2f);
+    sy_set_nan_policy(SY_NAN_SKIP_BATCH);
+    long before = sy_nan_skipped();
+    for (int s = 0; s < 4; s++) assert_int_equal(step(&a, s, s == 2), SY_OK);
+    assert_int_equal(sy_nan_skipped(), before + 1);
+    sy_set_nan_policy(SY_NAN_STOP);
+    for (int s = 0; s < 4; s++)
+        if (s != 2) assert_int_equal(step(&b, s, 0), SY_OK);
+    assert_int_equal(sy_optimizer_steps(a.opt), 3);
+    size_t n = sy_params_trainable_size(a.ps);
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), n * sizeof(float));
+    drop(&a);
+    drop(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +250,8 @@ int main(void)
         cmocka_unit_test(test_jpeg_truncated_huffman_table),
         cmocka_unit_test(test_image_signature_checked),
         cmocka_unit_test(test_idx_huge_header_is_truncation),
+        cmocka_unit_test(test_nan_stop_messages),
+        cmocka_unit_test(test_nan_skip_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,6 +6,8 @@
 #include "ops/ops_common.h"
 
 #include <math.h>
+
+#include "syre/runtime.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,9 +318,11 @@ sy_status sy_graph_forward(sy_graph *g)
             g->run_status = SY_OK;
             return sy_fail(st, "forward: op '%s': %s", n->name, g->error);
         }
-        if (n->is_loss && !isfinite(n->val[0]))
-            return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at step %llu", n->name,
-                           isnan(n->val[0]) ? "NaN" : "Inf", (unsigned long long)g->step);
+        /* Under --on-nan skip-batch the optimizer step skips the batch. */
+        if (n->is_loss && !isfinite(n->val[0]) && sy_get_nan_policy() == SY_NAN_STOP)
+            return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at graph step %llu; training stopped%s. "
+                           "Lower --lr, or pass --on-nan skip-batch to skip such batches", n->name,
+                           isnan(n->val[0]) ? "NaN" : "Inf", (unsigned long long)g->step, sy_last_checkpoint_note());
     }
     if (g->training) g->step++;
     return SY_OK;

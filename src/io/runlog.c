@@ -93,6 +93,11 @@ sy_status sy_run_start(sy_run *run)
     const char *out = sy_run_get_str(run, "out");
     const char *name = sy_run_get_str(run, "name");
     run->resuming = sy_run_get_bool(run, "resume");
+    int nan_policy = sy_nan_policy_parse(sy_run_get_str(run, "on-nan"));
+    if (nan_policy < 0)
+        return sy_fail(SY_ERR_ARG, "%s: --on-nan must be 'stop' or 'skip-batch', got '%s'", run->exp->name,
+                       sy_run_get_str(run, "on-nan"));
+    sy_set_nan_policy((sy_nan_policy)nan_policy);
     run->start = time(NULL);
     run->start_mono = sy_io_now();
     char stamp[32];
@@ -399,6 +404,10 @@ sy_status sy_run_finish(sy_run *run)
     cJSON_AddStringToObject(d, "run_dir", run->dir);
     cJSON_AddStringToObject(d, "end_time", when);
     cJSON_AddNumberToObject(d, "elapsed_s", sy_io_now() - run->start_mono);
+    if (sy_nan_skipped() > 0) {
+        cJSON_AddNumberToObject(d, "nan_skipped_batches", (double)sy_nan_skipped());
+        fprintf(stderr, "syre: %ld batches skipped for a NaN/Inf loss or gradient (--on-nan skip-batch)\n", sy_nan_skipped());
+    }
     cJSON *ms = cJSON_AddObjectToObject(d, "methods");
     for (int i = 0; i < run->nsumm; i++) {
         const sy_summ *m = &run->summ[i];

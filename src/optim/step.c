@@ -196,8 +196,11 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
         double coef = (double)opt->o.max_grad_norm / (norm + 1e-6);
         clip = coef < 1.0 ? (float)coef : 1.0f;
     }
+    int skip;
+    sy_status st = sy_optim_guard_grad(opt, &skip);
+    if (st != SY_OK || skip) return st;
     opt->last_lr = lr;
     sy_optim_update(opt, lr, clip);
     opt->steps++;
-    return SY_OK;
+    return sy_optim_guard_params(opt);
 }
