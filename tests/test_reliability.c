@@ -243,6 +243,45 @@ static void test_nan_skip_batch(void **state)
     drop(&b);
 }
 
+/* ---- Limits ------------------------------------------------------------ */
+
+/* A layer 10^9 wide is refused when the store is laid out (at compile),
+ * with the memory it would need, before anything is allocated. */
+static void test_width_1e9_refused(void **state)
+{
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    int sizes[3] = {784, 1000000000, 10};
+    sy_var x = sy_input(g, "x", sy_shape_of(2, 64, 784));
+    sy_var y = sy_input(g, "y", sy_shape_of(1, 64));
+    sy_softmax_ce(g, sy_mlp(g, x, "mlp", sizes, 3, SY_ACT_RELU), y);
+    assert_int_equal(sy_graph_compile(g), SY_ERR_NOMEM);
+    print_message("%s\n", sy_last_error());
+    assert_non_null(strstr(sy_last_error(), "GiB"));
+    assert_non_null(strstr(sy_last_error(), "reduce the width"));
+    sy_graph_free(g);
+    sy_params_free(ps);
+}
+
+/* A batch whose activations exceed the available memory is refused at
+ * compile with the figure (small parameters, huge batch). */
+static void test_batch_beyond_memory_refused(void **state)
+{
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    int sizes[3] = {784, 2048, 10};
+    const int batch = 50000000; /* 50M x 2048 activations: ~400 GiB */
+    sy_var x = sy_input(g, "x", sy_shape_of(2, batch, 784));
+    sy_var y = sy_input(g, "y", sy_shape_of(1, batch));
+    sy_softmax_ce(g, sy_mlp(g, x, "mlp", sizes, 3, SY_ACT_RELU), y);
+    assert_int_equal(sy_graph_compile(g), SY_ERR_NOMEM);
+    print_message("%s\n", sy_last_error());
+    assert_non_null(strstr(sy_last_error(), "graph needs"));
+    assert_non_null(strstr(sy_last_error(), "GiB available"));
+    sy_graph_free(g);
+    sy_params_free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +291,8 @@ int main(void)
         cmocka_unit_test(test_idx_huge_header_is_truncation),
         cmocka_unit_test(test_nan_stop_messages),
         cmocka_unit_test(test_nan_skip_batch),
+        cmocka_unit_test(test_width_1e9_refused),
+        cmocka_unit_test(test_batch_beyond_memory_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static sy_nan_policy policy = SY_NAN_STOP;
 static _Thread_local long skipped;
@@ -59,3 +60,27 @@ size_t sy_first_nonfinite(const float *x, size_t n)
     }
     return (size_t)-1;
 }
+
+/* Memory the kernel can still give without swapping: MemAvailable from
+ * /proc/meminfo (Linux), else the physical RAM. Refusing above it, rather
+ * than relying on allocation failure, matters: with overcommit a too-large
+ * calloc succeeds and the OOM killer ends the run when pages are touched. */
+double sy_mem_available(double *total)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    *total = pages > 0 && psize > 0 ? (double)pages * psize : 0;
+    double avail = *total;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                avail = (double)kb * 1024;
+                break;
+            }
+        fclose(f);
+    }
+    return avail;
+}
+

@@ -11,4 +11,8 @@ void sy_nan_note_skip(void);
 /* Record a checkpoint just written whole (sy_train_save). */
 void sy_note_checkpoint(const char *path, long step);
 
+/* Bytes the kernel can still give without swapping (MemAvailable, else
+ * physical RAM); *total = physical RAM. Used to refuse absurd sizes up front. */
+double sy_mem_available(double *total);
+
 #endif

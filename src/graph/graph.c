@@ -7,6 +7,7 @@
 
 #include <math.h>
 
+#include "core/numeric.h"
 #include "syre/runtime.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -214,12 +215,12 @@ sy_status sy_graph_requires_grad(sy_graph *g, sy_var v)
  * letting the kernel's OOM killer end the process mid-run. */
 static sy_status check_memory(size_t floats)
 {
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double total, avail = sy_mem_available(&total);
     double need = (double)floats * sizeof(float);
-    if (floats > SIZE_MAX / sizeof(float) || (pages > 0 && need > (double)pages * psize))
+    if (floats > SIZE_MAX / sizeof(float) || (avail > 0 && need > avail))
         return sy_fail(SY_ERR_NOMEM, "graph needs %.1f GiB for activations, gradients and scratch; "
-                       "this machine has %.1f GiB: reduce the batch size or the width",
-                       need / (1 << 30), (double)pages * psize / (1 << 30));
+                       "this machine has %.1f GiB available (%.1f GiB RAM): reduce the batch size or the width",
+                       need / (1 << 30), avail / (1 << 30), total / (1 << 30));
     return SY_OK;
 }
 
