@@ -53,10 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const sy_experiment *exp = sy_experiment_find("ridge");
     if (!exp) abort();
-    /* --data-dir is free text recorded in config.json; nothing reads it here. */
-    char *argv[] = {"--out", out, "--name", "r", "--resume", "--threads", "1", "--data-dir", value};
+    /* --data-dir is free text recorded in config.json; nothing reads it here.
+     * The --flag=value form, since a separate value may not start with "--". */
+    char *dd = malloc(vlen + 16);
+    if (!dd) abort();
+    snprintf(dd, vlen + 16, "--data-dir=%s", value);
+    char *argv[] = {"--out", out, "--name", "r", "--resume", "--threads", "1", dd};
     sy_run *run = NULL;
-    if (sy_run_parse(&run, exp, 9, argv) != SY_OK) abort();
+    if (sy_run_parse(&run, exp, 8, argv) != SY_OK) abort();
     /* sy_run_start prints the configuration, sy_run_finish a table: hide them. */
     fflush(stdout);
     fflush(stderr);
@@ -97,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     remove(sum);
     sy_run_free(run);
     remove(cfg);
+    free(dd);
     free(value);
     return 0;
 }
