@@ -2,7 +2,8 @@
 # The project's test command: set up, build, run every test under CTest; then
 # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer in
 # a separate build (build-sanitize/), then every libFuzzer target for 20 s
-# (build-fuzz/). SYRE_SKIP_SANITIZE=1 / SYRE_SKIP_FUZZ=1 skip those passes.
+# (build-fuzz/), then valgrind memcheck over a training run (build-valgrind/).
+# SYRE_SKIP_SANITIZE=1 / SYRE_SKIP_FUZZ=1 / SYRE_SKIP_VALGRIND=1 skip those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -24,4 +25,10 @@ if [ "${SYRE_SKIP_FUZZ:-0}" != 1 ]; then
   # in all); any crash, sanitizer report or leak fails the test command.
   echo "== fuzzing each parser for ${SYRE_FUZZ_SECONDS:-20} s"
   bash scripts/fuzz.sh "${SYRE_FUZZ_SECONDS:-20}"
+fi
+
+if [ "${SYRE_SKIP_VALGRIND:-0}" != 1 ]; then
+  # valgrind memcheck over a small training run (~1 minute with its build).
+  echo "== valgrind memcheck over a training run"
+  bash scripts/valgrind.sh
 fi

@@ -6,14 +6,14 @@
 #include "ops/ops_common.h"
 
 #include <math.h>
-
-#include "core/numeric.h"
-#include "syre/runtime.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "core/numeric.h"
+#include "syre/runtime.h"
 
 static const char *const op_names[] = {
 #define SY_OP_NAME(E, n, a) #n,

@@ -187,6 +187,9 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
     float lr = sy_schedule_lr(&opt->o.schedule, opt->base_lr, opt->steps);
     float clip = 1.0f;
     opt->last_norm = 0;
+    int skip; /* the numerical guard (nan_guard.c): every gradient finite? */
+    sy_status st = sy_optim_guard_grad(opt, &skip);
+    if (st != SY_OK || skip) return st;
     if (opt->o.max_grad_norm > 0) {
         double norm = grad_norm(opt);
         opt->last_norm = (float)norm;
@@ -196,9 +199,6 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
         double coef = (double)opt->o.max_grad_norm / (norm + 1e-6);
         clip = coef < 1.0 ? (float)coef : 1.0f;
     }
-    int skip;
-    sy_status st = sy_optim_guard_grad(opt, &skip);
-    if (st != SY_OK || skip) return st;
     opt->last_lr = lr;
     sy_optim_update(opt, lr, clip);
     opt->steps++;
