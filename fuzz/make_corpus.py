@@ -119,6 +119,13 @@ def main():
     for i, (e, args) in enumerate(lines):
         put("flags", "cmdline-%d" % i, bytes([e]) + b"\0".join(a.encode() for a in args))
 
+    # The whole command line after "syre", NUL-separated (fuzz_cli).
+    cli = {"list": ["list"], "help-quartic": ["help", "quartic"], "version": ["--version"],
+           "run-quartic": ["run", "quartic", "--steps", "100", "--d", "16", "--method", "syre"],
+           "reproduce": ["reproduce", "fig3-right", "--quick"], "run-help": ["run", "lowcap", "--help"]}
+    for name, args in cli.items():
+        put("cli", name, b"\0".join(a.encode() for a in args))
+
 
 if __name__ == "__main__":
     sys.exit(main())

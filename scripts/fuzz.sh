@@ -30,7 +30,9 @@ for t in "${targets[@]}"; do
   echo "== $t: ${secs}s"
   set +e
   # -print_final_stats gives the execution count; the seed folder is read-only input.
-  "build-fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  # -close_fd_mask=3: the targets' own output is dropped; sanitizer and libFuzzer
+  # reports still reach the log (libFuzzer keeps a duplicate of stderr for them).
+  "build-fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
     -artifact_prefix="build-fuzz/artifacts/$t-" "$work" "$seeds" >"$log" 2>&1
   rc=$?
   set -e
@@ -40,7 +42,7 @@ for t in "${targets[@]}"; do
   printf "%-18s %8s %12s %10s %8s\n" "$t" "$secs" "$execs" "$rate" "$ncorp" >> "$report"
   if [ $rc -ne 0 ]; then
     echo "fuzz: $t FOUND A PROBLEM (exit $rc); its report:" >&2
-    grep -E "ERROR|SUMMARY|runtime error|Test unit written|==[0-9]+==" "$log" | head -20 >&2
+    grep -E "ERROR|SUMMARY|runtime error|Test unit written|==[0-9]+==" "$log" | head -20 >&2 || tail -5 "$log" >&2
     failed=1
   fi
 done

@@ -12,9 +12,9 @@ cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Release -DSYRE_NATIVE=OFF >/dev/
 cmake --build build-valgrind -j"$(nproc)" --target syre >/dev/null
 tmp=$(mktemp -d /tmp/syre-vg-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-# OMP_WAIT_POLICY set: syre would otherwise re-execute itself through
-# /proc/self/exe to set it, which under valgrind is valgrind itself.
-OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite \
+# (syre notices valgrind and does not re-execute itself to set
+# OMP_WAIT_POLICY: /proc/self/exe would be valgrind's tool.)
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite \
   --suppressions="$PWD/tests/valgrind.supp" --error-exitcode=99 --log-file="$tmp/vg.log" \
   build-valgrind/syre run quartic --method syre --d 16 --steps 400 --ckpt-every 50 --threads 1 --out "$tmp" --name v >/dev/null 2>&1 || {
   rc=$?; echo "valgrind: exit $rc"; grep -E "ERROR SUMMARY|definitely|Invalid|uninitialised" "$tmp/vg.log" | head; exit 1; }
