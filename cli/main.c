@@ -289,6 +289,9 @@ static int cmd_help(int argc, char **argv)
 static void prefer_passive_openmp(char **argv)
 {
     if (getenv("OMP_WAIT_POLICY")) return;
+    /* Under valgrind /proc/self/exe is valgrind's tool, which refuses to run. */
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strstr(pre, "vgpreload")) return;
     if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
     execv("/proc/self/exe", argv); /* returns only on failure: then run as we are */
 }

@@ -66,13 +66,15 @@ static const sy_flag_spec quartic_flags[] = {
     {"gamma-others", "weight decay added to wfix and dropout (Fig. 2 varies only phi / the rate: 0)", "0",
      SY_FLAG_DOUBLE, 0, 1e6},
     {"log-every", "steps between logged rows (0 = 50 rows per setting)", "0", SY_FLAG_INT, 0, 100000000},
+    {"ckpt-every", "steps between training checkpoints for --resume (0 = max(steps/10, 1000))", "0", SY_FLAG_INT, 0,
+     100000000},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
 /* Everything one spectrum needs, shared by the settings trained on it. */
 typedef struct {
     int d, structured;
-    long steps, log_every;
+    long steps, log_every, ckpt_every;
     double lr, init_scale, sigma0, eps, kappa, gamma_others;
     float c_th;
     uint64_t seed;
@@ -107,6 +109,7 @@ static sy_status ctx_init(qctx *c, sy_run *run, int structured)
     if (quick && !sy_run_is_set(run, "steps")) c->steps = 100000;
     c->log_every = sy_run_get_int(run, "log-every");
     if (c->log_every <= 0) c->log_every = c->steps >= 50 ? c->steps / 50 : 1;
+    c->ckpt_every = sy_run_get_int(run, "ckpt-every");
     c->lr = sy_run_get_double(run, "lr");
     c->init_scale = sy_run_get_double(run, "init-scale");
     c->sigma0 = sy_run_get_double(run, "sigma0");
@@ -228,7 +231,7 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
         }
     }
     long t0 = pos.done ? c->steps : (long)pos.epoch;
-    long ckpt_every = c->steps / 10 > 1000 ? c->steps / 10 : 1000;
+    long ckpt_every = c->ckpt_every > 0 ? c->ckpt_every : c->steps / 10 > 1000 ? c->steps / 10 : 1000;
     float inv_keep = dropout ? 1.0f / (1.0f - (float)h) : 1.0f;
     float *wt = mask_w, *mk = mask_w ? mask_w + d : NULL;
     sy_progress *pr = sy_progress_start(label, c->steps);
@@ -283,7 +286,7 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
     } else {
         r.objective = NAN;
         r.degree = -1;
-        fprintf(stderr, "quartic: %s diverged (recorded as NaN)\n", label);
+        fprintf(stderr, "quartic: %s diverged (recorded as NaN): %s\n", label, sy_last_error());
     }
     *res = r;
 done:

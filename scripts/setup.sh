@@ -12,6 +12,8 @@ PACKAGES=(
   zlib1g-dev libstb-dev               # gzip IDX, image decoding
   libcairo2-dev                       # plots
   libopenmpi-dev openmpi-bin          # data-parallel training (optional: the build works without)
+  clang libclang-rt-dev libomp-dev    # libFuzzer targets (scripts/fuzz.sh)
+  valgrind                            # memcheck of a training run (scripts/valgrind.sh)
   python3-torch python3-numpy         # parity tests and benchmarks (reference only)
   dataset-fashion-mnist               # Fashion-MNIST (gzip IDX)
 )

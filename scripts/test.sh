@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: set up, build, run every test under CTest; then
 # the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer in
-# a separate build (build-sanitize/). SYRE_SKIP_SANITIZE=1 skips that pass.
+# a separate build (build-sanitize/), then every libFuzzer target for 20 s
+# (build-fuzz/), then valgrind memcheck over a training run (build-valgrind/).
+# SYRE_SKIP_SANITIZE=1 / SYRE_SKIP_FUZZ=1 / SYRE_SKIP_VALGRIND=1 skip those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,9 +13,22 @@ ctest --test-dir build --output-on-failure -j"$(nproc)"
 
 if [ "${SYRE_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== the suite again under AddressSanitizer + UndefinedBehaviorSanitizer"
-  cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-O1" -DSYRE_SANITIZE=ON >/dev/null
+  cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-O1" -DSYRE_SANITIZE=ON -DSYRE_CUDA=OFF >/dev/null
   cmake --build build-sanitize -j"$(nproc)" >/dev/null
   # fontconfig (under cairo's text) keeps caches for the process lifetime: not ours.
   LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-sanitize --output-on-failure -j"$(nproc)"
+fi
+
+if [ "${SYRE_SKIP_FUZZ:-0}" != 1 ]; then
+  # Every parser fuzzed for a short, fixed time (scripts/fuzz.sh; ~2 minutes
+  # in all); any crash, sanitizer report or leak fails the test command.
+  echo "== fuzzing each parser for ${SYRE_FUZZ_SECONDS:-20} s"
+  bash scripts/fuzz.sh "${SYRE_FUZZ_SECONDS:-20}"
+fi
+
+if [ "${SYRE_SKIP_VALGRIND:-0}" != 1 ]; then
+  # valgrind memcheck over a small training run (~1 minute with its build).
+  echo "== valgrind memcheck over a training run"
+  bash scripts/valgrind.sh
 fi

@@ -134,8 +134,10 @@ typedef struct sy_optimizer sy_optimizer;
 sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o);
 void sy_optimizer_free(sy_optimizer *opt);
 /* One update from sy_params_grad (clip, decay, moments, step); the gradient
- * buffer is read, never written. SY_ERR_NUMERIC if the gradient norm is not
- * finite (parameters then left unchanged; only checked when clipping).
+ * buffer is read, never written. A NaN/Inf gradient: SY_ERR_NUMERIC naming
+ * the tensor, parameters unchanged (or, under SY_NAN_SKIP_BATCH, SY_OK with
+ * the update skipped and the step count unchanged); a parameter made NaN/Inf
+ * by the update: SY_ERR_NUMERIC (syre/runtime.h, docs/reliability.md).
  * In a distributed run (syre/dist.h, more than one rank) the step first
  * replaces the gradient buffer by its mean over ranks (MPI_Allreduce), so
  * every rank takes the same step. */

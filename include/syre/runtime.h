@@ -29,6 +29,29 @@ const char *sy_default_device(void);
 /* One line on what runs: GPU model and libraries, or the BLAS for "cpu". */
 const char *sy_device_info(const char *name);
 
+/* ---- Numerical faults (docs/reliability.md) --------------------------------
+ * What training does when the loss, a gradient or a parameter is NaN or Inf.
+ * The checks sit in the two places every training step passes through:
+ * sy_graph_forward (the loss) and sy_optimizer_step (every gradient before
+ * the update, every parameter after it).
+ *   SY_NAN_STOP (default): fail with SY_ERR_NUMERIC and a message naming the
+ *     step, the tensor and the last good checkpoint; parameters are left as
+ *     they were before the faulty update.
+ *   SY_NAN_SKIP_BATCH: a non-finite loss or gradient skips that batch's
+ *     update (counted, reported on stderr); a parameter that becomes
+ *     non-finite from finite gradients still stops, as it cannot be undone.
+ * Process-wide, like the thread count; `--on-nan stop|skip-batch`. */
+typedef enum { SY_NAN_STOP = 0, SY_NAN_SKIP_BATCH } sy_nan_policy;
+void sy_set_nan_policy(sy_nan_policy p);
+sy_nan_policy sy_get_nan_policy(void);
+/* "stop" / "skip-batch" -> policy; -1 for anything else. */
+int sy_nan_policy_parse(const char *s);
+/* Batches skipped so far under SY_NAN_SKIP_BATCH (this thread). */
+long sy_nan_skipped(void);
+/* " (last good checkpoint: PATH, step N)" or " (no checkpoint written yet)":
+ * the tail of every numerical-fault message; sy_train_save records it. */
+const char *sy_last_checkpoint_note(void);
+
 #ifdef __cplusplus
 }
 #endif

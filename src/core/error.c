@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_error[1024];
 
@@ -13,10 +14,14 @@ void sy_clear_error(void) { last_error[0] = '\0'; }
 
 sy_status sy_fail(sy_status code, const char *fmt, ...)
 {
+    /* Format aside first: callers may pass sy_last_error() itself as an
+     * argument (wrapping a message), and vsnprintf must not overlap. */
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return code;
 }
 

@@ -3,6 +3,7 @@
  * range), plus a gradient buffer of the same layout. */
 #include "syre/params.h"
 #include "backend/device.h"
+#include "core/numeric.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -193,6 +194,11 @@ sy_status sy_params_layout(sy_params *ps)
     }
     ps->total_size = off;
     size_t bytes = (off ? off : ALIGN_FLOATS) * sizeof(float);
+    double total, avail = sy_mem_available(&total);
+    if (avail > 0 && 2.0 * (double)bytes > avail)
+        return sy_fail(SY_ERR_NOMEM, "parameters and their gradients need %.1f GiB (%zu parameters); this machine has "
+                       "%.1f GiB available (%.1f GiB RAM): reduce the width",
+                       2.0 * (double)bytes / (1 << 30), off, avail / (1 << 30), total / (1 << 30));
     ps->data = aligned_alloc(64, bytes);
     ps->grad = aligned_alloc(64, bytes);
     if (!ps->data || !ps->grad) {

@@ -52,6 +52,41 @@ static const char *gz_msg(gzFile f, const char *path, int *err)
     return m;
 }
 
+/* Reads exactly len bytes into a new buffer that grows as the data arrives,
+ * so a header claiming far more than the file holds costs no more memory
+ * than the file's contents (gzip hides the real size until the end). */
+static sy_status read_alloc(gzFile f, const char *path, size_t len, const char *what,
+                            unsigned char **out)
+{
+    *out = NULL;
+    size_t cap = len < (1u << 20) ? len : (1u << 20), got = 0;
+    unsigned char *b = malloc(cap ? cap : 1);
+    if (!b) return sy_fail(SY_ERR_NOMEM, "%s: out of memory reading the %s", path, what);
+    while (got < len) {
+        if (got == cap) {
+            size_t ncap = cap > len / 2 ? len : 2 * cap;
+            unsigned char *nb = realloc(b, ncap);
+            if (!nb) {
+                free(b);
+                return sy_fail(SY_ERR_NOMEM, "%s: out of memory for %zu bytes of %s", path, ncap, what);
+            }
+            b = nb;
+            cap = ncap;
+        }
+        sy_status s = read_exact(f, path, b + got, cap - got, what);
+        if (s != SY_OK) {
+            free(b);
+            if (s == SY_ERR_FORMAT && strstr(sy_last_error(), "truncated"))
+                return sy_fail(SY_ERR_FORMAT, "%s: truncated: the header promises %zu bytes of %s, "
+                               "the file holds fewer", path, len, what);
+            return s;
+        }
+        got = cap;
+    }
+    *out = b;
+    return SY_OK;
+}
+
 static uint32_t be32(const unsigned char *b)
 {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
@@ -135,15 +170,9 @@ sy_status sy_idx_load(const char *images_path, const char *labels_path, const ch
         goto done;
     }
     size_t n = idim[0], numel = (size_t)idim[1] * idim[2];
-    pix = malloc(n * numel);
-    lab = malloc(n);
-    if (!pix || !lab) {
-        s = sy_fail(SY_ERR_NOMEM, "%s: out of memory for %zu images", images_path, n);
-        goto done;
-    }
-    if ((s = read_exact(fl, labels_path, lab, n, "labels")) != SY_OK ||
+    if ((s = read_alloc(fl, labels_path, n, "labels", &lab)) != SY_OK ||
         (s = check_tail(fl, labels_path)) != SY_OK ||
-        (s = read_exact(fi, images_path, pix, n * numel, "pixels")) != SY_OK ||
+        (s = read_alloc(fi, images_path, n * numel, "pixels", &pix)) != SY_OK ||
         (s = check_tail(fi, images_path)) != SY_OK)
         goto done;
     int maxlab = 0;

@@ -59,6 +59,107 @@ static int is_image_name(const char *s)
     return !strcmp(ext, "png") || !strcmp(ext, "jpg") || !strcmp(ext, "jpeg");
 }
 
+/* ---- Checks before stb_image sees a file ---------------------------------
+ * stb_image decodes a dozen formats, chosen by content, and the system's copy
+ * (Debian's 2.27) trusts some table sizes in JPEGs: fuzzing found a Huffman
+ * table with more than 256 codes written past its end. So a file is read
+ * whole, must be a PNG or a JPEG by its signature, a JPEG's Huffman tables
+ * are checked here, and the image size is bounded before decoding. */
+
+#define IMG_MAX_FILE (256u << 20) /* bytes of one image file */
+#define IMG_MAX_SIDE 16384        /* pixels on a side */
+#define IMG_MAX_PIXELS (64u << 20) /* pixels of one image */
+
+/* Every DHT segment of a JPEG declares at most 256 codes and fits its
+ * segment. Walks the marker segments the way stb_image finds them (bytes
+ * between segments are skipped); entropy-coded data after SOS is skipped up
+ * to the next marker. Returns NULL or what is wrong. */
+static const char *jpeg_check_tables(const unsigned char *b, size_t n)
+{
+    size_t i = 2; /* after SOI */
+    while (i + 4 <= n) {
+        if (b[i] != 0xFF) { i++; continue; } /* padding between segments: stb scans on too */
+        unsigned m = b[i + 1];
+        if (m == 0xFF) { i++; continue; } /* fill byte */
+        if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { i += 2; continue; }
+        if (m == 0xD9) return NULL; /* EOI */
+        size_t len = (size_t)b[i + 2] << 8 | b[i + 3];
+        if (len < 2) return NULL;
+        if (m == 0xC4) {
+            /* A cut file still counts: stb reads zeros past the end. */
+            size_t p = i + 4, end = i + 2 + len;
+            while (p < end && p < n) {
+                size_t codes = 0;
+                for (size_t k = p + 1; k <= p + 16 && k < n; k++) codes += b[k];
+                if (codes > 256) return "Huffman table declares more than 256 codes";
+                p += 17 + codes;
+            }
+        }
+        if (i + 2 + len > n) return NULL; /* truncated: the decoder says so */
+        i += 2 + len;
+        if (m == 0xDA) { /* entropy-coded data: skip to the next real marker */
+            while (i + 1 < n && !(b[i] == 0xFF && b[i + 1] != 0x00 && !(b[i + 1] >= 0xD0 && b[i + 1] <= 0xD7)))
+                i++;
+        }
+    }
+    return NULL;
+}
+
+/* The bytes of an image file, checked as above; *n its size. */
+static sy_status read_image_file(const char *path, unsigned char **out, size_t *n)
+{
+    *out = NULL;
+    errno = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return sy_fail(SY_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    long len = -1;
+    if (fseek(f, 0, SEEK_END) == 0) len = ftell(f);
+    if (len < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return sy_fail(SY_ERR_IO, "%s: cannot determine size", path);
+    }
+    if ((unsigned long)len > IMG_MAX_FILE) {
+        fclose(f);
+        return sy_fail(SY_ERR_FORMAT, "%s: %ld bytes, more than the %u MiB an image file may have", path, len,
+                       IMG_MAX_FILE >> 20);
+    }
+    unsigned char *b = malloc(len > 0 ? (size_t)len : 1);
+    if (!b) {
+        fclose(f);
+        return sy_fail(SY_ERR_NOMEM, "%s: out of memory", path);
+    }
+    size_t got = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    if (got != (size_t)len) {
+        free(b);
+        return sy_fail(SY_ERR_IO, "%s: read %zu of %ld bytes", path, got, len);
+    }
+    static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    int is_png = got >= 8 && memcmp(b, png_sig, 8) == 0;
+    int is_jpeg = got >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+    const char *bad = NULL;
+    if (!is_png && !is_jpeg) bad = "not a PNG or JPEG file (by its first bytes)";
+    else if (is_jpeg) bad = jpeg_check_tables(b, got);
+    if (bad) {
+        free(b);
+        return sy_fail(SY_ERR_FORMAT, "%s: unreadable image (%s)", path, bad);
+    }
+    int w, h, comp;
+    if (!stbi_info_from_memory(b, (int)got, &w, &h, &comp)) {
+        sy_status s = sy_fail(SY_ERR_FORMAT, "%s: unreadable image (%s)", path, stbi_failure_reason());
+        free(b);
+        return s;
+    }
+    if (w <= 0 || h <= 0 || w > IMG_MAX_SIDE || h > IMG_MAX_SIDE || (size_t)w * (size_t)h > IMG_MAX_PIXELS) {
+        free(b);
+        return sy_fail(SY_ERR_FORMAT, "%s: image of %d x %d pixels is larger than supported (%d per side, %u Mpixels)",
+                       path, w, h, IMG_MAX_SIDE, IMG_MAX_PIXELS >> 20);
+    }
+    *out = b;
+    *n = got;
+    return SY_OK;
+}
+
 /* Sorted entries of dir: sub-directories (want_dirs) or image files. */
 static sy_status list_dir(const char *dir, int want_dirs, strlist *out)
 {
@@ -126,9 +227,13 @@ sy_status sy_imagefolder_load(const char *dir, int channels, size_t max_per_clas
     int w0 = 0, h0 = 0;
     if (s == SY_OK) {
         int comp;
+        unsigned char *b;
+        size_t nb;
         snprintf(path, sizeof path, "%s/%s/%s", dir, classes.v[0], files[0].v[0]);
-        if (!stbi_info(path, &w0, &h0, &comp))
-            s = sy_fail(SY_ERR_FORMAT, "%s: unreadable image (%s)", path, stbi_failure_reason());
+        if ((s = read_image_file(path, &b, &nb)) == SY_OK) {
+            stbi_info_from_memory(b, (int)nb, &w0, &h0, &comp); /* checked by read_image_file */
+            free(b);
+        }
     }
     if (s == SY_OK)
         s = sy_dataset_new(total, sy_shape_of(3, channels, h0, w0), (int)classes.n, 0, name, &d);
@@ -137,7 +242,11 @@ sy_status sy_imagefolder_load(const char *dir, int channels, size_t max_per_clas
         for (size_t i = 0; i < files[c].n; i++, j++) {
             snprintf(path, sizeof path, "%s/%s/%s", dir, classes.v[c], files[c].v[i]);
             int w, h, comp;
-            unsigned char *img = stbi_load(path, &w, &h, &comp, channels);
+            unsigned char *bytes;
+            size_t nb;
+            if ((s = read_image_file(path, &bytes, &nb)) != SY_OK) break;
+            unsigned char *img = stbi_load_from_memory(bytes, (int)nb, &w, &h, &comp, channels);
+            free(bytes);
             if (!img) {
                 s = sy_fail(SY_ERR_FORMAT, "%s: unreadable image (%s)", path,
                             stbi_failure_reason());

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/numeric.h"
+#include "syre/runtime.h"
+
 static const char *const op_names[] = {
 #define SY_OP_NAME(E, n, a) #n,
     SY_OP_LIST(SY_OP_NAME)
@@ -228,12 +231,12 @@ sy_status sy_graph_requires_grad(sy_graph *g, sy_var v)
  * letting the kernel's OOM killer end the process mid-run. */
 static sy_status check_memory(size_t floats)
 {
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double total, avail = sy_mem_available(&total);
     double need = (double)floats * sizeof(float);
-    if (floats > SIZE_MAX / sizeof(float) || (pages > 0 && need > (double)pages * psize))
+    if (floats > SIZE_MAX / sizeof(float) || (avail > 0 && need > avail))
         return sy_fail(SY_ERR_NOMEM, "graph needs %.1f GiB for activations, gradients and scratch; "
-                       "this machine has %.1f GiB: reduce the batch size or the width",
-                       need / (1 << 30), (double)pages * psize / (1 << 30));
+                       "this machine has %.1f GiB available (%.1f GiB RAM): reduce the batch size or the width",
+                       need / (1 << 30), avail / (1 << 30), total / (1 << 30));
     return SY_OK;
 }
 
@@ -411,9 +414,12 @@ sy_status sy_graph_forward(sy_graph *g)
             g->run_status = SY_OK;
             return sy_fail(st, "forward: op '%s': %s", n->name, g->error);
         }
-        if (n->is_loss && !g->gdev && !isfinite(n->val[0]))
-            return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at step %llu", n->name,
-                           isnan(n->val[0]) ? "NaN" : "Inf", (unsigned long long)g->step);
+        /* Under --on-nan skip-batch the optimizer step skips the batch. A
+         * device checks its loss in sy_gdev_after_forward. */
+        if (n->is_loss && !g->gdev && !isfinite(n->val[0]) && sy_get_nan_policy() == SY_NAN_STOP)
+            return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at graph step %llu; training stopped%s. "
+                           "Lower --lr, or pass --on-nan skip-batch to skip such batches", n->name,
+                           isnan(n->val[0]) ? "NaN" : "Inf", (unsigned long long)g->step, sy_last_checkpoint_note());
     }
     if (g->gdev && (st = sy_gdev_after_forward(g))) return st;
     if (g->training) g->step++;

@@ -90,6 +90,8 @@ static const sy_flag_spec common_flags[] = {
     {"batch", "batch size", "64", SY_FLAG_INT, 1, 100000000},
     {"name", "run id, the record's directory name (empty: a timestamp)", "", SY_FLAG_STRING, 0, 0},
     {"resume", "continue the run --name from its record and checkpoint", "0", SY_FLAG_BOOL, 0, 0},
+    {"on-nan", "on a NaN/Inf loss or gradient: stop (naming step, tensor, last checkpoint) or skip-batch", "stop",
+     SY_FLAG_STRING, 0, 0},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 

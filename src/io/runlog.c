@@ -121,12 +121,7 @@ static sy_status start_root(sy_run *run)
     } else if (run->resuming) {
         return sy_fail(SY_ERR_ARG, "--resume: no run directory %s to continue", run->dir);
     }
-    /* The device first: `--device cuda` without a GPU fails here, saying why,
-     * before anything is written. */
-    const char *dev = sy_run_get_str(run, "device");
-    sy_status s = dev && *dev ? sy_set_default_device(dev) : sy_device_check(sy_default_device());
-    if (s != SY_OK) return s;
-    s = sy_mkdir_p(run->dir);
+    sy_status s = sy_mkdir_p(run->dir);
     if (s != SY_OK) return s;
 
     cJSON *c = cJSON_CreateObject();
@@ -176,6 +171,16 @@ sy_status sy_run_start(sy_run *run)
     run->resuming = sy_run_get_bool(run, "resume");
     run->start = time(NULL);
     run->start_mono = sy_io_now();
+    int nan_policy = sy_nan_policy_parse(sy_run_get_str(run, "on-nan"));
+    if (nan_policy < 0)
+        return sy_fail(SY_ERR_ARG, "%s: --on-nan must be 'stop' or 'skip-batch', got '%s'", run->exp->name,
+                       sy_run_get_str(run, "on-nan"));
+    sy_set_nan_policy((sy_nan_policy)nan_policy);
+    /* The device (every rank): `--device cuda` without a GPU fails here, saying
+     * why, before anything is written. */
+    const char *dev = sy_run_get_str(run, "device");
+    sy_status ds = dev && *dev ? sy_set_default_device(dev) : sy_device_check(sy_default_device());
+    if (ds != SY_OK) return ds;
     int nranks = sy_dist_size();
     if (nranks > 1) {
         /* Every rank parses the same command line, so these checks agree. */
@@ -460,6 +465,10 @@ sy_status sy_run_finish(sy_run *run)
     cJSON_AddStringToObject(d, "run_dir", run->dir);
     cJSON_AddStringToObject(d, "end_time", when);
     cJSON_AddNumberToObject(d, "elapsed_s", sy_io_now() - run->start_mono);
+    if (sy_nan_skipped() > 0) {
+        cJSON_AddNumberToObject(d, "nan_skipped_batches", (double)sy_nan_skipped());
+        fprintf(stderr, "syre: %ld batches skipped for a NaN/Inf loss or gradient (--on-nan skip-batch)\n", sy_nan_skipped());
+    }
     cJSON *ms = cJSON_AddObjectToObject(d, "methods");
     for (int i = 0; i < run->nsumm; i++) {
         const sy_summ *m = &run->summ[i];

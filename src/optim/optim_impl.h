@@ -79,6 +79,11 @@ static inline float sy_d_value(uint64_t key, int tensor, size_t j, float eps)
 /* Below this many trainable floats the step runs on one thread. */
 #define SY_OPTIM_PAR_MIN 32768
 
+/* The step's numerical guard (nan_guard.c): gradients before the update
+ * (*skip = 1: skip this batch), parameters after it. */
+sy_status sy_optim_guard_grad(sy_optimizer *opt, int *skip);
+sy_status sy_optim_guard_params(sy_optimizer *opt);
+
 sy_status sy_decay_validate(const sy_decay *d, const char *where);
 void sy_optim_update(sy_optimizer *opt, float lr, float clip);
 

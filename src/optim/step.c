@@ -226,19 +226,25 @@ static double grad_norm(sy_optimizer *opt)
 sy_status sy_optimizer_step(sy_optimizer *opt)
 {
     if (!opt) return sy_fail(SY_ERR_ARG, "optimizer step: NULL optimizer");
-    /* Data parallelism: the mean gradient over ranks, before anything reads it. */
-    sy_status ds = sy_dist_allreduce_mean(sy_params_grad(opt->ps), opt->n);
-    if (ds != SY_OK) return ds;
     float lr = sy_schedule_lr(&opt->o.schedule, opt->base_lr, opt->steps);
     float clip = 1.0f;
     opt->last_norm = 0;
     if (sy_params_device(opt->ps)) { /* the store lives on a device: so does the step */
+        if (sy_dist_size() > 1)
+            return sy_fail(SY_ERR_UNSUPPORTED, "optimizer step: data-parallel training on a device needs the NCCL "
+                                               "all-reduce, which is not implemented (docs/distributed.md)");
         sy_status st = sy_optim_step_device(opt, lr, opt->o.max_grad_norm);
         if (st) return st;
         opt->last_lr = lr;
         opt->steps++;
         return SY_OK;
     }
+    /* Data parallelism: the mean gradient over ranks, before anything reads it. */
+    sy_status st = sy_dist_allreduce_mean(sy_params_grad(opt->ps), opt->n);
+    if (st != SY_OK) return st;
+    int skip; /* the numerical guard (nan_guard.c): every gradient finite? */
+    st = sy_optim_guard_grad(opt, &skip);
+    if (st != SY_OK || skip) return st;
     if (opt->o.max_grad_norm > 0) {
         double norm = grad_norm(opt);
         opt->last_norm = (float)norm;
@@ -251,5 +257,5 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
     opt->last_lr = lr;
     sy_optim_update(opt, lr, clip);
     opt->steps++;
-    return SY_OK;
+    return sy_optim_guard_params(opt);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/numeric.h"
 #include "syre/io.h"
 
 #define MAX_STATE 8
@@ -31,7 +32,9 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
     snprintf(v[4], sizeof v[4], "%d", pos->done);
     sy_st_meta meta[5] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
                           {"done", v[4]}};
-    return sy_checkpoint_save_params(path, ps, extra, ns, meta, 5);
+    sy_status s = sy_checkpoint_save_params(path, ps, extra, ns, meta, 5);
+    if (s == SY_OK) sy_note_checkpoint(path, opt ? sy_optimizer_steps(opt) : 0L);
+    return s;
 }
 
 static sy_status meta_int(const sy_safetensors *st, const char *path, const char *key, int64_t *out)

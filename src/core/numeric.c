@@ -1,0 +1,86 @@
+/* Numerical-fault policy and its bookkeeping: the process-wide choice
+ * between stopping and skipping a batch, the count of skipped batches, the
+ * last good checkpoint (for messages), and the scan that finds the first
+ * non-finite float. The checks themselves live in sy_graph_forward and
+ * sy_optimizer_step (src/optim/step.c). */
+#include "syre/core.h"
+#include "syre/runtime.h"
+#include "core/numeric.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static sy_nan_policy policy = SY_NAN_STOP;
+static _Thread_local long skipped;
+static _Thread_local char last_ckpt[1200];
+
+void sy_set_nan_policy(sy_nan_policy p) { policy = p; }
+sy_nan_policy sy_get_nan_policy(void) { return policy; }
+
+int sy_nan_policy_parse(const char *s)
+{
+    if (!strcmp(s, "stop")) return SY_NAN_STOP;
+    if (!strcmp(s, "skip-batch")) return SY_NAN_SKIP_BATCH;
+    return -1;
+}
+
+long sy_nan_skipped(void) { return skipped; }
+void sy_nan_note_skip(void) { skipped++; }
+
+void sy_note_checkpoint(const char *path, long step)
+{
+    snprintf(last_ckpt, sizeof last_ckpt, " (last good checkpoint: %s, optimizer step %ld)", path, step);
+}
+
+const char *sy_last_checkpoint_note(void)
+{
+    return last_ckpt[0] ? last_ckpt : " (no checkpoint written yet)";
+}
+
+/* Exponent bits all ones <=> Inf or NaN. Integer tests over a block
+ * vectorise; the exact index is looked for only in a block that has one. */
+size_t sy_first_nonfinite(const float *x, size_t n)
+{
+    const size_t B = 1024;
+    for (size_t lo = 0; lo < n; lo += B) {
+        size_t hi = lo + B < n ? lo + B : n;
+        unsigned bad = 0;
+        for (size_t i = lo; i < hi; i++) {
+            unsigned u;
+            memcpy(&u, &x[i], sizeof u);
+            bad |= (u & 0x7f800000u) == 0x7f800000u;
+        }
+        if (bad)
+            for (size_t i = lo; i < hi; i++) {
+                unsigned u;
+                memcpy(&u, &x[i], sizeof u);
+                if ((u & 0x7f800000u) == 0x7f800000u) return i;
+            }
+    }
+    return (size_t)-1;
+}
+
+/* Memory the kernel can still give without swapping: MemAvailable from
+ * /proc/meminfo (Linux), else the physical RAM. Refusing above it, rather
+ * than relying on allocation failure, matters: with overcommit a too-large
+ * calloc succeeds and the OOM killer ends the run when pages are touched. */
+double sy_mem_available(double *total)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    *total = pages > 0 && psize > 0 ? (double)pages * psize : 0;
+    double avail = *total;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                avail = (double)kb * 1024;
+                break;
+            }
+        fclose(f);
+    }
+    return avail;
+}
+
