@@ -17,6 +17,22 @@ static int cifar_is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* CIFAR-100 `split` (needs the official binaries, docs/data.md); n > 0 keeps
+ * the first n/100 images of each fine class. */
+static inline sy_status cifar100_load(const char *dir, const char *split, long n, sy_dataset **out)
+{
+    sy_dataset *full = NULL;
+    sy_status s = sy_dataset_load(dir, "cifar100", split, &full);
+    if (s != SY_OK) return s;
+    if (n <= 0 || (size_t)n >= full->n) {
+        *out = full;
+        return SY_OK;
+    }
+    s = sy_dataset_subset(full, (size_t)(n / 100), 1, out);
+    sy_dataset_free(full);
+    return s;
+}
+
 /* CIFAR-10 `split` ("train"/"test") from data directory `dir`; n > 0 keeps
  * the first n/10 images of each class (class-balanced, the same images from
  * the official binaries and the JPEG folder), n = 0 keeps all. With only the

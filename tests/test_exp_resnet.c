@@ -7,12 +7,14 @@
  *
  * Experiment, quick scale (width 8, 2000 training / 1000 test images, 2
  * epochs, SGD 0.1 momentum 0.9 cosine, weight decay 5e-4, crop + flip):
- * vanilla and syre at sigma0 = 0.01 both learn (measured, seeds 1-3:
- * vanilla 0.29-0.33, syre 0.26-0.33 test accuracy; chance 0.10). At this
- * scale the two differ by up to ~0.05 from seed to seed in either direction,
- * so the test asserts only |difference| < 0.12, not the paper's equality;
- * docs/results/resnet.md has the larger sweep. And syre at sigma0 = 0 is
- * vanilla bit for bit on this model (same accuracy and loss to the last
+ * vanilla and syre at sigma0 = 0.01 both learn (measured with `syre
+ * reproduce fig3-mid --quick --seeds 3`, seeds 1-3: vanilla 0.292, 0.313,
+ * 0.281, syre 0.260, 0.308, 0.300 test accuracy; chance 0.10). The
+ * seed-to-seed spread (std 0.016 and 0.026) is as large as the difference
+ * between the methods (-0.032, -0.005, +0.019), so the test asserts only
+ * |difference| < 0.1, not the paper's equality, which this scale cannot
+ * resolve (docs/results/resnet.md has the whole sweep). And syre at
+ * sigma0 = 0 is vanilla bit for bit on this model (same accuracy and loss to the last
  * digit), at a smaller scale (width 4, 500 images, 1 epoch). Also: bad flag
  * values are refused by name. */
 #define _POSIX_C_SOURCE 200809L
@@ -100,7 +102,7 @@ static void test_quick_claim(void **state)
            val(run, "vanilla", "train_loss"), val(run, "syre", "train_loss"));
     assert_true(va > 0.2);
     assert_true(sa > 0.2);
-    assert_true(fabs(va - sa) < 0.12);
+    assert_true(fabs(va - sa) < 0.1); /* measured: 0.032 */
     assert_true(val(run, "vanilla", "train_loss") < 2.2); /* below log 10 = 2.30 */
     sy_run_free(run);
 }

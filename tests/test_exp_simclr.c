@@ -5,7 +5,7 @@
  * vanilla, syre on the head and syre on all layers at sigma0 = 0.01.
  *
  * What this scale shows (measured, seed 1): the whole pipeline runs; the
- * NT-Xent loss falls (epoch 1 -> 2: 5.47 -> 5.37); the probes beat chance
+ * NT-Xent loss falls (vanilla, epoch 1 -> 2: 5.46 -> 5.37); the probes beat chance
  * (0.10) on the penultimate features (about 0.2 - but so does the untrained
  * encoder: 14 SGD steps teach little); the head output is FULL rank
  * relative to its largest eigenvalue for every method (no eigenvalue below
