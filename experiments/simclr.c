@@ -114,6 +114,7 @@ typedef struct {
     double loss, loss_first, acc_penult, acc_last, acc_penult_train, acc_last_train;
     double lowrank, lowrank_rel, eig_max, eig_min, erank_last, lowrank_penult;
     float *eig; /* [proj] spectrum of z, descending */
+    double *hist; /* [epochs + 1][3] per epoch: relative low-rankness, eig_min, eig_max (NaN: not measured) */
 } sc_result;
 
 static sy_var head(sy_graph *g, sy_var h, int hid, int proj)
@@ -380,7 +381,7 @@ static sy_status evaluate(sc_ctx *c, sc_result *r)
 }
 
 /* Rank measures of z on the first rank_n test images, logged to rank.csv. */
-static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch)
+static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch, double *hist)
 {
     float *Z = malloc((size_t)c->rank_n * c->proj * sizeof(float));
     if (!Z) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
@@ -391,6 +392,11 @@ static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch)
     if (s != SY_OK) return s;
     const char *n[5] = {"low_rankness", "low_rankness_rel", "eig_max", "eig_min", "effective_rank"};
     double v[5] = {r.lowrank, r.lowrank_rel, r.eig_max, r.eig_min, r.erank_last};
+    if (hist && epoch <= c->epochs) {
+        hist[3 * epoch] = r.lowrank_rel;
+        hist[3 * epoch + 1] = r.eig_min;
+        hist[3 * epoch + 2] = r.eig_max;
+    }
     return sy_run_log_to(run, "rank.csv", rec, epoch, 5, n, v);
 }
 
@@ -433,7 +439,7 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         else if (s == SY_ERR_IO)
             s = SY_OK;
     }
-    if (s == SY_OK && start == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0);
+    if (s == SY_OK && start == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
     char label[96];
     snprintf(label, sizeof label, "simclr %.48s", m->rec);
     sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
@@ -470,7 +476,7 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         double v[2] = {lr0, res->loss};
         if ((s = sy_run_log(run, m->rec, e + 1, 2, nm, v)) != SY_OK) break;
         if (c->rank_every > 0 && ((e + 1) % c->rank_every == 0 || e + 1 == c->epochs))
-            if ((s = log_rank(run, c, m->rec, e + 1)) != SY_OK) break;
+            if ((s = log_rank(run, c, m->rec, e + 1, res->hist)) != SY_OK) break;
         pos.epoch = e + 1;
         pos.graph_step = (int64_t)sy_graph_step(c->gt);
         pos.done = e + 1 == c->epochs;
@@ -552,6 +558,44 @@ static sy_status plots(sy_run *run, const sc_ctx *c, const sc_method *ms, const 
     free(th);
     if (s == SY_OK) s = sy_plot_save(p, sy_run_path(run, "simclr-spectrum", base, sizeof base));
     sy_plot_free(p);
+    if (s != SY_OK || c->rank_every == 0 || c->epochs == 0) return s;
+
+    /* Per epoch: the range of the spectrum, and the relative low-rankness. */
+    int E = c->epochs + 1;
+    double *ep = malloc(sizeof(double) * (size_t)E), *y = malloc(sizeof(double) * (size_t)E);
+    sy_plot *pe = sy_plot_new("Head output covariance: largest and smallest eigenvalue per epoch", "epoch",
+                              "eigenvalue");
+    sy_plot *pr = sy_plot_new("Share of eigenvalues below 1e-5 x the largest (relative low-rankness)", "epoch",
+                              "share of eigenvalues");
+    if (!ep || !y || !pe || !pr) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    for (int i = 0; i < E && s == SY_OK; i++) ep[i] = i;
+    for (int m = 0; m < n && s == SY_OK; m++) {
+        if (!ms[m].trained) continue;
+        char lab[96];
+        for (int k = 0; k < 3 && s == SY_OK; k++) {
+            for (int i = 0; i < E; i++) y[i] = rs[m].hist[3 * i + k];
+            if (k == 0) {
+                s = sy_plot_series(pr, ms[m].rec, ep, y, E, SY_PLOT_LINE_POINTS);
+            } else {
+                snprintf(lab, sizeof lab, "%.48s %s", ms[m].rec, k == 1 ? "min" : "max");
+                s = sy_plot_series(pe, lab, ep, y, E, k == 1 ? SY_PLOT_DASHED : SY_PLOT_LINE_POINTS);
+            }
+        }
+    }
+    if (s == SY_OK) {
+        for (int i = 0; i < E; i++) y[i] = SY_LOW_RANKNESS_THR;
+        s = sy_plot_series(pe, "1e-5 (Table 1 threshold)", ep, y, E, SY_PLOT_DASHED);
+    }
+    if (s == SY_OK) {
+        sy_plot_log_axes(pe, 0, 1);
+        sy_plot_yrange(pr, 0, 1);
+        s = sy_plot_save(pe, sy_run_path(run, "simclr-eig-epochs", base, sizeof base));
+    }
+    if (s == SY_OK) s = sy_plot_save(pr, sy_run_path(run, "simclr-lowrank-epochs", base, sizeof base));
+    sy_plot_free(pe);
+    sy_plot_free(pr);
+    free(ep);
+    free(y);
     return s;
 }
 
@@ -568,7 +612,9 @@ static sy_status sc_run(sy_run *run)
     for (int m = 0; m < n && s == SY_OK; m++) {
         rs[m].loss = rs[m].loss_first = NAN;
         rs[m].eig = malloc(sizeof(float) * (size_t)c.proj);
-        if (!rs[m].eig) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+        rs[m].hist = malloc(sizeof(double) * 3 * ((size_t)c.epochs + 1));
+        if (!rs[m].eig || !rs[m].hist) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+        for (int i = 0; s == SY_OK && i < 3 * (c.epochs + 1); i++) rs[m].hist[i] = NAN;
         if (s == SY_OK) s = train(run, &c, &ms[m], &rs[m]);
         if (s == SY_OK) s = evaluate(&c, &rs[m]);
         if (s != SY_OK) break;
@@ -594,7 +640,7 @@ static sy_status sc_run(sy_run *run)
 #undef SUM
     }
     if (s == SY_OK && n > 0) s = plots(run, &c, ms, rs, n);
-    for (int m = 0; m < n; m++) free(rs[m].eig);
+    for (int m = 0; m < n; m++) free(rs[m].eig), free(rs[m].hist);
     sc_free(&c);
     return s;
 }
