@@ -69,6 +69,7 @@ typedef struct {
 /* Final numbers of one training run. */
 typedef struct {
     double test_acc, train_acc, train_loss;
+    double *acc_hist; /* [epochs] test accuracy after each epoch (NaN: not run here), or NULL */
 } rn_result;
 
 static sy_status rn_setup(sy_run *run, rn_ctx *c)
@@ -91,8 +92,9 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
         if (!sy_run_is_set(run, "test-n")) test_n = QUICK_TEST_N;
     }
     if (train_n % 10 || test_n % 10)
-        return sy_fail(SY_ERR_ARG, "resnet: --train-n (%ld) and --test-n (%ld) must be multiples of 10 (n/10 per class)",
-                       train_n, test_n);
+        return sy_fail(SY_ERR_ARG,
+                       "resnet: --train-n (%ld) and --test-n (%ld) must be multiples of 10 (n/10 per class)", train_n,
+                       test_n);
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
     sy_status s = cifar_load(dir, "train", train_n, &c->train);
     if (s == SY_OK) s = cifar_load(dir, "test", test_n, &c->test);
@@ -194,7 +196,9 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
     sy_run_path(run, file, ckpt, sizeof ckpt);
     sy_train_pos pos = {0};
     int start = 0;
-    *res = (rn_result){NAN, NAN, NAN};
+    res->test_acc = res->train_acc = res->train_loss = NAN;
+    if (res->acc_hist)
+        for (int e = 0; e < c->epochs; e++) res->acc_hist[e] = NAN;
     if (sy_run_get_bool(run, "resume")) {
         s = sy_train_load(ckpt, c->ps, opt, &pos);
         if (s == SY_OK) {
@@ -242,6 +246,7 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
         res->train_loss = loss_sum / (double)seen;
         res->train_acc = corr / (double)seen;
         res->test_acc = acc;
+        if (res->acc_hist) res->acc_hist[e] = acc;
         const char *names[4] = {"lr", "train_loss", "train_acc", "test_acc"};
         double vals[4] = {lr0, res->train_loss, res->train_acc, acc};
         if ((s = sy_run_log(run, rec, e + 1, 4, names, vals)) != SY_OK) break;
@@ -278,6 +283,8 @@ static sy_status rn_run(sy_run *run)
     int nm = 0;
     const char *const *meths = sy_run_methods(run, &nm);
     double sigma0 = sy_run_get_double(run, "sigma0");
+    double *hist[16] = {0};
+    if (nm > 16) s = sy_fail(SY_ERR_ARG, "resnet: at most 16 methods, got %d", nm);
     for (int m = 0; m < nm && s == SY_OK; m++) {
         if (!strcmp(meths[m], "wfix") || !strcmp(meths[m], "dropout") || !strcmp(meths[m], "l2init")) {
             s = sy_fail(SY_ERR_ARG, "resnet: --method %s is not supported here (vanilla, syre, syre-ar, none)",
@@ -286,10 +293,28 @@ static sy_status rn_run(sy_run *run)
         }
         sy_decay d;
         if ((s = sy_decay_parse(meths[m], (float)c.gamma, (float)sigma0, (float)c.eps, &d)) != SY_OK) break;
-        rn_result r;
-        if ((s = rn_train(run, &c, meths[m], d, sy_run_seed(run), &r)) != SY_OK) break;
+        rn_result r = {0};
+        r.acc_hist = hist[m] = malloc(sizeof(double) * (size_t)c.epochs);
+        if (!r.acc_hist) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
+        if (s == SY_OK) s = rn_train(run, &c, meths[m], d, sy_run_seed(run), &r);
+        if (s != SY_OK) break;
         s = rn_summary(run, meths[m], &r, d.kind == SY_DECAY_SYRE || d.kind == SY_DECAY_SYRE_AR ? sigma0 : 0);
     }
+    /* Test accuracy per epoch, one curve per method. */
+    if (s == SY_OK && nm > 0) {
+        char title[160], base[4200];
+        snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy per epoch", c.width);
+        sy_plot *p = sy_plot_new(title, "epoch", "test accuracy");
+        double *ep = malloc(sizeof(double) * (size_t)c.epochs);
+        if (!p || !ep) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
+        for (int e = 0; s == SY_OK && e < c.epochs; e++) ep[e] = e + 1;
+        for (int m = 0; m < nm && s == SY_OK; m++)
+            s = sy_plot_series(p, meths[m], ep, hist[m], c.epochs, SY_PLOT_LINE_POINTS);
+        if (s == SY_OK) s = sy_plot_save(p, sy_run_path(run, "resnet-acc", base, sizeof base));
+        sy_plot_free(p);
+        free(ep);
+    }
+    for (int m = 0; m < nm && m < 16; m++) free(hist[m]);
     rn_free(&c);
     return s;
 }
@@ -311,7 +336,7 @@ static sy_status rn_reproduce(sy_run *run)
         for (int k = 0; k < nseeds && s == SY_OK; k++) {
             char rec[96];
             snprintf(rec, sizeof rec, "sigma0=%g/seed%d", sig[i], (int)(seed0 + (uint64_t)k));
-            rn_result r;
+            rn_result r = {0};
             sy_decay d = sy_decay_syre((float)c.gamma, (float)sig[i]); /* sigma0 = 0: plain decay, bit for bit */
             if ((s = rn_train(run, &c, rec, d, seed0 + (uint64_t)k, &r)) != SY_OK) break;
             acc[i][k] = r.test_acc;

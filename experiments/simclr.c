@@ -154,8 +154,9 @@ static sy_status sc_setup(sy_run *run, sc_ctx *c)
     if (!c100 && strcmp(dsname, "cifar10"))
         return sy_fail(SY_ERR_ARG, "simclr: --dataset must be cifar10 or cifar100, got '%s'", dsname);
     if (train_n % K || test_n % K)
-        return sy_fail(SY_ERR_ARG, "simclr: --train-n (%ld) and --test-n (%ld) must be multiples of %d (n/%d per class)",
-                       train_n, test_n, K, K);
+        return sy_fail(SY_ERR_ARG,
+                       "simclr: --train-n (%ld) and --test-n (%ld) must be multiples of %d (n/%d per class)", train_n,
+                       test_n, K, K);
     if (c->rank_n > test_n)
         return sy_fail(SY_ERR_ARG, "simclr: --rank-n (%d) must not exceed --test-n (%ld)", c->rank_n, test_n);
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
@@ -493,9 +494,8 @@ static sy_status method_list(sy_run *run, double gamma, sc_method *ms, int *n)
 {
     double sig[8];
     int ns = 0, quick = sy_run_get_bool(run, "quick");
-    sy_status s = parse_numbers("simclr", "sigma0s", quick && !sy_run_is_set(run, "sigma0s") ? "0.01"
-                                                                                              : sy_run_get_str(run, "sigma0s"),
-                                0, 100, sig, 8, &ns);
+    const char *sigs = quick && !sy_run_is_set(run, "sigma0s") ? "0.01" : sy_run_get_str(run, "sigma0s");
+    sy_status s = parse_numbers("simclr", "sigma0s", sigs, 0, 100, sig, 8, &ns);
     if (s != SY_OK) return s;
     const char *scope = sy_run_get_str(run, "syre-on");
     int on_head = 0, on_all = 0;
