@@ -13,6 +13,8 @@
     X(collapse) \
     X(vae) \
     X(continual) \
+    X(resnet) \
+    X(simclr) \
     X(toy) \
     /* end of list: add new experiments above this line */
 

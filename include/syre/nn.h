@@ -43,6 +43,24 @@ typedef struct {
  * names for the same model). taps may be NULL. */
 sy_var sy_mnist_cnn(sy_graph *g, sy_var x, sy_mnist_cnn_taps *taps);
 
+/* Feature nodes of sy_resnet18 (any may be left unread). */
+typedef struct {
+    sy_var stem;      /* after conv1-bn1-relu: [N, w, H, W] */
+    sy_var stage[4];  /* after layer1..layer4: [N, w<<s, H>>s, W>>s] */
+    sy_var features;  /* global average pool of layer4: [N, 8w] (penultimate layer) */
+} sy_resnet_taps;
+
+/* ResNet18, CIFAR form: 3x3 stride-1 stem (no max-pool), four stages of two
+ * basic blocks with w, 2w, 4w, 8w channels (w = width; 64 = the standard
+ * 11.2M-parameter model), stride 2 at the first block of stages 2-4 with a
+ * 1x1 strided conv + batch norm shortcut, batch norm after every conv,
+ * global average pooling. x [N,C,H,W] -> logits [N, n_classes] through a
+ * linear layer "fc", or the pooled features [N, 8w] when n_classes <= 0.
+ * Parameter names are torchvision's ("conv1", "bn1", "layer2.0.conv1",
+ * "layer2.0.downsample.0", "fc", ...) after `prefix` (NULL = none; e.g.
+ * "encoder." so that optimizer rules can select it). taps may be NULL. */
+sy_var sy_resnet18(sy_graph *g, sy_var x, const char *prefix, int width, int n_classes, sy_resnet_taps *taps);
+
 #ifdef __cplusplus
 }
 #endif

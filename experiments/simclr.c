@@ -1,0 +1,656 @@
+/* The low-capacity trap in self-supervised learning (paper Appendix C.5,
+ * Table 1): SimCLR with a ResNet18 encoder and a two-layer projection head;
+ * the head's output (last layer) is low-rank under vanilla training, and
+ * syre on the head (or on every layer) removes that low-rankness and raises
+ * the last layer's linear-probe accuracy without hurting the penultimate one.
+ *
+ * Model. Encoder: sy_resnet18 (CIFAR form, width --width) without its
+ * classifier, output h [N, 8w] (the penultimate representation). Head:
+ * z = W2 relu(W1 h + b1) + b2 with W1 [8w, 8w] and W2 [p, 8w] (SimCLR v1's
+ * two-layer MLP; p = --proj-dim, default 2w, the paper model's 512 -> 512 ->
+ * 128 ratio). Parameters are "encoder.*" and "head.0.*", "head.2.*", so
+ * optimizer rules select the head by the pattern "head.*".
+ *
+ * Loss. NT-Xent over a batch of B images, each seen as two augmented views
+ * (random resized crop, flip, colour jitter p 0.8, grayscale p 0.2:
+ * sy_augment_simclr), stacked as 2B rows: u = z / ||z||, S = u u^T / tau,
+ * the diagonal masked by adding a fed matrix with -1e4 on it, and softmax
+ * cross-entropy of each row against its partner (i <-> i + B), averaged
+ * over the 2B rows. Built from graph ops only (l2normalize, matmul, scale,
+ * add, softmax_ce).
+ *
+ * Training (our choice where the paper gives none): SGD momentum 0.9, lr
+ * 0.06 cosine, weight decay 5e-4 on every tensor, batch 512, tau 0.5, 500
+ * epochs. Methods: vanilla (decay toward 0 everywhere); syre with each
+ * sigma0 of --sigma0s on each scope of --syre-on ("head": syre on head.*,
+ * vanilla on the encoder; "all": syre everywhere); none (no decay). The
+ * untrained encoder ("init") is probed too, as the baseline any learning
+ * must beat.
+ *
+ * Evaluation. Features of the frozen model (evaluation-mode batch norm, no
+ * augmentation) on the training and test images: h (penultimate) and z
+ * (last layer, before normalisation). A linear classifier (softmax
+ * regression, Adam lr --probe-lr 1e-2, --probe-epochs) is trained on each and its test accuracy
+ * reported. Features are centred and divided by ONE scalar, their total
+ * standard deviation: no per-feature standardising, which would blow a
+ * collapsed direction back up to unit variance. Low-rankness (Table 1) = share of eigenvalues
+ * of the covariance of z over --rank-n test images below 1e-5; also below
+ * 1e-5 x the largest one ("relative"), measured every --rank-every epochs
+ * into rank.csv, to locate when collapse begins.
+ *
+ * The paper trains on CIFAR-100 (--dataset cifar100, with the official
+ * binaries in the data directory); by default this experiment uses CIFAR-10,
+ * what the project ships. Quick: width 4, 1000 training / 1000 test images, 2
+ * epochs, batch 128, sigma0 0.01 only. Checkpoints after each epoch. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cifar_common.h"
+#include "syre/syre.h"
+
+#define MAX_CLS 100
+#define IMG 3072
+#define MAX_REC 16
+#define QUICK_WIDTH 4
+#define QUICK_TRAIN_N 1000
+#define QUICK_TEST_N 1000
+#define QUICK_EPOCHS 2
+#define QUICK_BATCH 128
+
+static const sy_flag_spec sc_flags[] = {
+    {"width", "encoder width w (stages w..8w; 64 = ResNet18; quick: 4)", "64", SY_FLAG_INT, 1, 1024},
+    {"proj-dim", "projection head output size (0 = 2w: 128 for ResNet18, as the paper's model)", "0", SY_FLAG_INT, 0,
+     4096},
+    {"temperature", "NT-Xent temperature tau", "0.5", SY_FLAG_DOUBLE, 1e-3, 100},
+    {"epochs", "SimCLR training epochs (our choice: the paper says 'the setting of SimCLR'; quick: 2)", "500",
+     SY_FLAG_INT, 0, 100000},
+    {"batch", "images per batch, each in two views (2 x batch rows; quick: 128)", "512", SY_FLAG_INT, 2, 8192},
+    {"lr", "SGD learning rate at the start of the cosine schedule", "0.06", SY_FLAG_DOUBLE, 1e-6, 10},
+    {"momentum", "SGD momentum", "0.9", SY_FLAG_DOUBLE, 0, 0.999},
+    {"gamma", "weight decay as PyTorch's weight_decay, on every tensor", "5e-4", SY_FLAG_DOUBLE, 0, 1},
+    {"method", "vanilla (decay to 0), syre (each --syre-on scope x --sigma0s), none (no decay)", "vanilla,syre",
+     SY_FLAG_METHODS, 0, 0},
+    {"syre-on", "where syre applies: head, all (comma-separated)", "head,all", SY_FLAG_STRING, 0, 0},
+    {"sigma0s", "syre anchor scales (relative; paper: 0.1, 0.01; quick: 0.01)", "0.1,0.01", SY_FLAG_STRING, 0, 0},
+    {"probe-init", "also probe the untrained encoder (record 'init')", "1", SY_FLAG_BOOL, 0, 0},
+    {"probe-epochs", "epochs of the linear classifier on frozen features", "100", SY_FLAG_INT, 1, 100000},
+    {"probe-lr", "Adam learning rate of the linear classifier", "1e-2", SY_FLAG_DOUBLE, 1e-6, 10},
+    {"dataset", "cifar10 (shipped) or cifar100 (the paper's; needs cifar-100-binary/, see docs/data.md)", "cifar10",
+     SY_FLAG_STRING, 0, 0},
+    {"train-n", "training images, first n/K of each of the K classes (0 = all 50000; quick: 1000)", "0", SY_FLAG_INT, 0,
+     50000},
+    {"test-n", "test images, first n/K of each of the K classes (quick: 1000)", "10000", SY_FLAG_INT, 10, 10000},
+    {"rank-n", "test images in the covariance of the rank measures", "1000", SY_FLAG_INT, 2, 10000},
+    {"rank-every", "measure the low-rankness every k epochs (0 = only at the end)", "1", SY_FLAG_INT, 0, 100000},
+    {"eval-batch", "batch of the feature-extraction graph", "250", SY_FLAG_INT, 1, 10000},
+    {NULL, NULL, NULL, 0, 0, 0},
+};
+
+typedef struct {
+    int width, hid, proj, epochs, batch, eval_b, rank_n, rank_every, probe_epochs;
+    double tau, lr, momentum, gamma, probe_lr;
+    uint64_t seed;
+    sy_dataset *train, *test; /* pixels in [0,1]: normalised after augmentation */
+    float mean[3], std[3];
+    sy_params *ps;
+    sy_graph *gt, *ge;
+    sy_var tx, tmask, tlab, tloss, ex, eh, ez;
+    float *xb, *yb; /* one batch of images [B, 3, 32, 32] and its labels */
+} sc_ctx;
+
+/* One method: its name in the records and its decay rules. */
+typedef struct {
+    char rec[48];
+    int trained;          /* 0: the untrained encoder */
+    sy_decay base;        /* rule of every tensor */
+    int head_only;        /* 1: syre only on head.*, base (vanilla) elsewhere */
+    sy_decay head;
+} sc_method;
+
+/* What a method ends with. */
+typedef struct {
+    double loss, loss_first, acc_penult, acc_last, acc_penult_train, acc_last_train;
+    double lowrank, lowrank_rel, eig_max, eig_min, erank_last, lowrank_penult;
+    float *eig; /* [proj] spectrum of z, descending */
+    double *hist; /* [epochs + 1][3] per epoch: relative low-rankness, eig_min, eig_max (NaN: not measured) */
+} sc_result;
+
+static sy_var head(sy_graph *g, sy_var h, int hid, int proj)
+{
+    return sy_linear(g, sy_relu(g, sy_linear(g, h, "head.0", hid)), "head.2", proj);
+}
+
+static sy_status sc_setup(sy_run *run, sc_ctx *c)
+{
+    int quick = sy_run_get_bool(run, "quick");
+    c->width = (int)sy_run_get_int(run, "width");
+    c->proj = (int)sy_run_get_int(run, "proj-dim");
+    c->tau = sy_run_get_double(run, "temperature");
+    c->epochs = (int)sy_run_get_int(run, "epochs");
+    c->batch = (int)sy_run_get_int(run, "batch");
+    c->lr = sy_run_get_double(run, "lr");
+    c->momentum = sy_run_get_double(run, "momentum");
+    c->gamma = sy_run_get_double(run, "gamma");
+    c->probe_epochs = (int)sy_run_get_int(run, "probe-epochs");
+    c->probe_lr = sy_run_get_double(run, "probe-lr");
+    c->rank_n = (int)sy_run_get_int(run, "rank-n");
+    c->rank_every = (int)sy_run_get_int(run, "rank-every");
+    c->eval_b = (int)sy_run_get_int(run, "eval-batch");
+    c->seed = sy_run_seed(run);
+    long train_n = sy_run_get_int(run, "train-n"), test_n = sy_run_get_int(run, "test-n");
+    if (quick) {
+        if (!sy_run_is_set(run, "width")) c->width = QUICK_WIDTH;
+        if (!sy_run_is_set(run, "epochs")) c->epochs = QUICK_EPOCHS;
+        if (!sy_run_is_set(run, "batch")) c->batch = QUICK_BATCH;
+        if (!sy_run_is_set(run, "train-n")) train_n = QUICK_TRAIN_N;
+        if (!sy_run_is_set(run, "test-n")) test_n = QUICK_TEST_N;
+    }
+    if (c->proj == 0) c->proj = 2 * c->width;
+    c->hid = 8 * c->width;
+    const char *dsname = sy_run_get_str(run, "dataset");
+    int c100 = !strcmp(dsname, "cifar100"), K = c100 ? 100 : 10;
+    if (!c100 && strcmp(dsname, "cifar10"))
+        return sy_fail(SY_ERR_ARG, "simclr: --dataset must be cifar10 or cifar100, got '%s'", dsname);
+    if (train_n % K || test_n % K)
+        return sy_fail(SY_ERR_ARG,
+                       "simclr: --train-n (%ld) and --test-n (%ld) must be multiples of %d (n/%d per class)", train_n,
+                       test_n, K, K);
+    if (c->rank_n > test_n)
+        return sy_fail(SY_ERR_ARG, "simclr: --rank-n (%d) must not exceed --test-n (%ld)", c->rank_n, test_n);
+    const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
+    sy_status s = (c100 ? cifar100_load : cifar_load)(dir, "train", train_n, &c->train);
+    if (s == SY_OK) s = (c100 ? cifar100_load : cifar_load)(dir, "test", test_n, &c->test);
+    if (s != SY_OK) return s;
+    if (c->train->n < (size_t)c->batch)
+        return sy_fail(SY_ERR_ARG, "simclr: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
+    sy_dataset_channel_stats(c->train, c->mean, c->std);
+
+    c->ps = sy_params_new();
+    c->gt = sy_graph_new(c->ps);
+    c->ge = sy_graph_new(c->ps);
+    c->xb = malloc((size_t)c->batch * IMG * sizeof(float));
+    c->yb = malloc((size_t)c->batch * sizeof(float));
+    if (!c->ps || !c->gt || !c->ge || !c->xb || !c->yb) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    /* Training graph: 2B rows (view 1 of the batch, then view 2). */
+    int R = 2 * c->batch;
+    c->tx = sy_input(c->gt, "x", sy_shape_of(4, R, 3, 32, 32));
+    c->tmask = sy_input(c->gt, "diag_mask", sy_shape_of(2, R, R));
+    c->tlab = sy_input(c->gt, "partner", sy_shape_of(1, R));
+    sy_var z = head(c->gt, sy_resnet18(c->gt, c->tx, "encoder.", c->width, 0, NULL), c->hid, c->proj);
+    sy_var u = sy_l2normalize(c->gt, z, 1e-8f);
+    sy_var sim = sy_scale(c->gt, sy_matmul(c->gt, u, u, 0, 1), (float)(1.0 / c->tau));
+    c->tloss = sy_softmax_ce(c->gt, sy_add(c->gt, sim, c->tmask), c->tlab);
+    if ((s = sy_graph_compile(c->gt)) != SY_OK) return s;
+    float *mask = sy_graph_data(c->gt, c->tmask), *lab = sy_graph_data(c->gt, c->tlab);
+    for (int i = 0; i < R; i++) {
+        for (int j = 0; j < R; j++) mask[(size_t)i * R + j] = i == j ? -1e4f : 0.0f;
+        lab[i] = (float)((i + c->batch) % R);
+    }
+    /* Feature graph: h and z of eval_b images, evaluation mode. */
+    c->ex = sy_input(c->ge, "x", sy_shape_of(4, c->eval_b, 3, 32, 32));
+    c->eh = sy_resnet18(c->ge, c->ex, "encoder.", c->width, 0, NULL);
+    c->ez = head(c->ge, c->eh, c->hid, c->proj);
+    if ((s = sy_graph_compile(c->ge)) != SY_OK) return s;
+    sy_graph_set_training(c->ge, 0);
+    fprintf(stderr,
+            "simclr: ResNet18 width %d + head %d-%d-%d (%zu parameters), %s (the paper: CIFAR-100), %zu train / "
+            "%zu test images, %d epochs, batch %d (x2 views), tau %g, SGD lr %g momentum %g cosine, weight decay %g; "
+            "graphs %.0f MB\n",
+            c->width, c->hid, c->hid, c->proj, sy_params_num_trainable(c->ps), c100 ? "CIFAR-100" : "CIFAR-10",
+            c->train->n, c->test->n, c->epochs,
+            c->batch, c->tau, c->lr, c->momentum, c->gamma,
+            (double)(sy_graph_bytes(c->gt) + sy_graph_bytes(c->ge)) / 1e6);
+    return SY_OK;
+}
+
+static void sc_free(sc_ctx *c)
+{
+    free(c->xb);
+    free(c->yb);
+    sy_graph_free(c->gt);
+    sy_graph_free(c->ge);
+    sy_params_free(c->ps);
+    sy_dataset_free(c->train);
+    sy_dataset_free(c->test);
+}
+
+/* Features of the first n images of d: H [n, 8w], Z [n, proj] (either may be NULL). */
+static sy_status features(sc_ctx *c, const sy_dataset *d, size_t n, float *H, float *Z)
+{
+    float *x = sy_graph_data(c->ge, c->ex);
+    size_t B = (size_t)c->eval_b;
+    for (size_t i0 = 0; i0 < n; i0 += B) {
+        size_t nb = n - i0 < B ? n - i0 : B;
+        memcpy(x, d->x + i0 * IMG, nb * IMG * sizeof(float));
+        if (nb < B) memset(x + nb * IMG, 0, (B - nb) * IMG * sizeof(float));
+        sy_status s = sy_data_normalize(x, nb, d->sample, c->mean, c->std);
+        if (s == SY_OK) s = sy_graph_forward(c->ge);
+        if (s != SY_OK) return s;
+        if (H) memcpy(H + i0 * c->hid, sy_graph_data(c->ge, c->eh), nb * c->hid * sizeof(float));
+        if (Z) memcpy(Z + i0 * c->proj, sy_graph_data(c->ge, c->ez), nb * c->proj * sizeof(float));
+    }
+    return SY_OK;
+}
+
+/* Rank measures of Z [n, f]: share of covariance eigenvalues below 1e-5
+ * (Table 1), below 1e-5 x the largest, the extremes, and the effective rank. */
+static sy_status rank_measures(const float *Z, int n, int f, sc_result *r, float *eig_out)
+{
+    double *eig = malloc(sizeof(double) * (size_t)f);
+    if (!eig) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    sy_status s = sy_cov_spectrum(Z, n, f, 1.0, eig);
+    if (s == SY_OK) {
+        r->lowrank = sy_spectrum_share_below(eig, f, SY_LOW_RANKNESS_THR);
+        r->eig_max = eig[0];
+        r->eig_min = eig[f - 1];
+        r->lowrank_rel = sy_spectrum_share_below(eig, f, SY_LOW_RANKNESS_THR * (eig[0] > 0 ? eig[0] : 0));
+        if (eig_out)
+            for (int i = 0; i < f; i++) eig_out[i] = (float)eig[i];
+        s = sy_effective_rank(Z, n, f, &r->erank_last);
+    }
+    free(eig);
+    return s;
+}
+
+/* Linear probe: softmax regression on raw features Ftr [ntr, F] -> test
+ * accuracy on Fte [nte, F]; Adam, batch 256, `epochs` epochs. */
+static sy_status linear_probe(const sc_ctx *c, const float *Ftr, const int *ytr, size_t ntr, const float *Fte,
+                              const int *yte, size_t nte, int F, double *acc_test, double *acc_train)
+{
+    sy_dataset *d = NULL;
+    int ncls = c->train->n_classes;
+    if (ncls < 1 || ncls > MAX_CLS) return sy_fail(SY_ERR_ARG, "simclr: %d classes (at most %d)", ncls, MAX_CLS);
+    sy_status s = sy_dataset_new(ntr, sy_shape_of(1, F), ncls, 0, "features", &d);
+    if (s != SY_OK) return s;
+    memcpy(d->x, Ftr, ntr * (size_t)F * sizeof(float));
+    memcpy(d->y, ytr, ntr * sizeof(int));
+    int B = ntr < 256 ? (int)ntr : 256;
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_batcher *b = NULL;
+    sy_optimizer *opt = NULL;
+    if (!ps || !g) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    sy_var x = -1, y = -1, logits = -1, loss = -1;
+    if (s == SY_OK) {
+        x = sy_input(g, "f", sy_shape_of(2, B, F));
+        y = sy_input(g, "y", sy_shape_of(1, B));
+        logits = sy_linear(g, x, "probe", ncls);
+        loss = sy_softmax_ce(g, logits, y);
+        s = sy_graph_compile(g);
+    }
+    if (s == SY_OK) s = sy_params_init(ps, c->seed);
+    if (s == SY_OK) {
+        sy_optim_opts o = sy_optim_defaults(SY_OPTIM_ADAM);
+        o.lr = (float)c->probe_lr;
+        opt = sy_optimizer_new(ps, &o);
+        if (!opt) s = SY_ERR_ARG;
+    }
+    if (s == SY_OK) {
+        sy_batcher_opts bo = sy_batcher_opts_default();
+        bo.batch = (size_t)B;
+        bo.drop_last = 1;
+        bo.seed = c->seed;
+        s = sy_batcher_new(d, bo, &b);
+    }
+    for (int e = 0; e < c->probe_epochs && s == SY_OK; e++) {
+        sy_batcher_epoch(b, (uint64_t)e);
+        while (s == SY_OK && sy_batcher_next(b, sy_graph_data(g, x), sy_graph_data(g, y)) > 0) {
+            s = sy_graph_forward(g);
+            if (s == SY_OK) s = sy_graph_backward(g, loss);
+            if (s == SY_OK) s = sy_optimizer_step(opt);
+        }
+    }
+    if (s == SY_OK) {
+        const float *W = sy_params_tensor(ps, sy_params_find(ps, "probe.weight"));
+        const float *bias = sy_params_tensor(ps, sy_params_find(ps, "probe.bias"));
+        for (int set = 0; set < 2; set++) {
+            const float *Fm = set ? Ftr : Fte;
+            const int *ym = set ? ytr : yte;
+            size_t n = set ? ntr : nte, correct = 0;
+            for (size_t i = 0; i < n; i++) {
+                float zl[MAX_CLS];
+                for (int k = 0; k < ncls; k++) {
+                    float a = bias[k];
+                    for (int j = 0; j < F; j++) a += W[(size_t)k * F + j] * Fm[i * F + j];
+                    zl[k] = a;
+                }
+                correct += argmax_row(zl, ncls) == ym[i];
+            }
+            *(set ? acc_train : acc_test) = (double)correct / (double)n;
+        }
+    }
+    sy_batcher_free(b);
+    sy_optimizer_free(opt);
+    sy_graph_free(g);
+    sy_params_free(ps);
+    sy_dataset_free(d);
+    return s;
+}
+
+/* Centre features by the training mean of each feature and divide all by one
+ * scalar, their total standard deviation sqrt(trace(C) / F): the probe then
+ * sees O(1) inputs whatever the network's scale, while the covariance keeps
+ * its shape (a direction with a tiny share of the variance stays tiny). */
+static void probe_scale(float *Ftr, size_t ntr, float *Fte, size_t nte, int F)
+{
+    double *mu = calloc((size_t)F, sizeof(double)), var = 0;
+    if (!mu) return; /* then the probe sees raw features */
+    for (size_t i = 0; i < ntr; i++)
+        for (int j = 0; j < F; j++) mu[j] += Ftr[i * F + j] / (double)ntr;
+    for (size_t i = 0; i < ntr; i++)
+        for (int j = 0; j < F; j++) var += (Ftr[i * F + j] - mu[j]) * (Ftr[i * F + j] - mu[j]) / (double)ntr;
+    double sd = sqrt(var / F);
+    float inv = sd > 0 ? (float)(1.0 / sd) : 1.0f;
+    for (size_t i = 0; i < ntr; i++)
+        for (int j = 0; j < F; j++) Ftr[i * F + j] = (float)((Ftr[i * F + j] - mu[j]) * inv);
+    for (size_t i = 0; i < nte; i++)
+        for (int j = 0; j < F; j++) Fte[i * F + j] = (float)((Fte[i * F + j] - mu[j]) * inv);
+    free(mu);
+}
+
+/* Features of train and test, both linear probes and the rank measures. */
+static sy_status evaluate(sc_ctx *c, sc_result *r)
+{
+    size_t ntr = c->train->n, nte = c->test->n;
+    float *Htr = malloc(ntr * c->hid * sizeof(float)), *Ztr = malloc(ntr * c->proj * sizeof(float));
+    float *Hte = malloc(nte * c->hid * sizeof(float)), *Zte = malloc(nte * c->proj * sizeof(float));
+    sy_status s = Htr && Ztr && Hte && Zte ? SY_OK : sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    if (s == SY_OK) s = features(c, c->train, ntr, Htr, Ztr);
+    if (s == SY_OK) s = features(c, c->test, nte, Hte, Zte);
+    if (s == SY_OK) s = rank_measures(Zte, c->rank_n, c->proj, r, r->eig);
+    if (s == SY_OK) {
+        sc_result rp;
+        s = rank_measures(Hte, c->rank_n, c->hid, &rp, NULL);
+        r->lowrank_penult = rp.lowrank;
+    }
+    if (s == SY_OK) {
+        probe_scale(Htr, ntr, Hte, nte, c->hid);
+        probe_scale(Ztr, ntr, Zte, nte, c->proj);
+    }
+    if (s == SY_OK)
+        s = linear_probe(c, Htr, c->train->y, ntr, Hte, c->test->y, nte, c->hid, &r->acc_penult,
+                         &r->acc_penult_train);
+    if (s == SY_OK)
+        s = linear_probe(c, Ztr, c->train->y, ntr, Zte, c->test->y, nte, c->proj, &r->acc_last, &r->acc_last_train);
+    free(Htr);
+    free(Ztr);
+    free(Hte);
+    free(Zte);
+    return s;
+}
+
+/* Rank measures of z on the first rank_n test images, logged to rank.csv. */
+static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch, double *hist)
+{
+    float *Z = malloc((size_t)c->rank_n * c->proj * sizeof(float));
+    if (!Z) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    sc_result r = {0};
+    sy_status s = features(c, c->test, (size_t)c->rank_n, NULL, Z);
+    if (s == SY_OK) s = rank_measures(Z, c->rank_n, c->proj, &r, NULL);
+    free(Z);
+    if (s != SY_OK) return s;
+    const char *n[5] = {"low_rankness", "low_rankness_rel", "eig_max", "eig_min", "effective_rank"};
+    double v[5] = {r.lowrank, r.lowrank_rel, r.eig_max, r.eig_min, r.erank_last};
+    if (hist && epoch <= c->epochs) {
+        hist[3 * epoch] = r.lowrank_rel;
+        hist[3 * epoch + 1] = r.eig_min;
+        hist[3 * epoch + 2] = r.eig_max;
+    }
+    return sy_run_log_to(run, "rank.csv", rec, epoch, 5, n, v);
+}
+
+static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *res)
+{
+    sy_status s = sy_params_init(c->ps, c->seed);
+    if (s != SY_OK || !m->trained) return s;
+    sy_batcher_opts bo = sy_batcher_opts_default();
+    bo.batch = (size_t)c->batch;
+    bo.drop_last = 1;
+    bo.seed = c->seed;
+    sy_batcher *b = NULL;
+    if ((s = sy_batcher_new(c->train, bo, &b)) != SY_OK) return s;
+    long nbatch = (long)sy_batcher_num_batches(b);
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+    o.lr = (float)c->lr;
+    o.momentum = (float)c->momentum;
+    o.schedule.kind = SY_SCHED_COSINE;
+    o.schedule.total_steps = (long)c->epochs * nbatch > 0 ? (long)c->epochs * nbatch : 1;
+    o.decay = m->base;
+    if (m->head_only) s = sy_optim_add_rule(&o, "head.*", m->head);
+    o.seed = c->seed;
+    sy_optimizer *opt = s == SY_OK ? sy_optimizer_new(c->ps, &o) : NULL;
+    if (!opt) {
+        sy_batcher_free(b);
+        return s != SY_OK ? s : SY_ERR_ARG;
+    }
+    char ckpt[4200], file[128];
+    snprintf(file, sizeof file, "ckpt-%.48s.safetensors", m->rec);
+    sy_run_path(run, file, ckpt, sizeof ckpt);
+    sy_train_pos pos = {0};
+    int start = 0;
+    if (sy_run_get_bool(run, "resume")) {
+        s = sy_train_load(ckpt, c->ps, opt, &pos);
+        if (s == SY_OK && pos.epoch > c->epochs)
+            s = sy_fail(SY_ERR_ARG, "simclr: --resume: %s checkpoint has %d epochs, --epochs is %d", m->rec,
+                        (int)pos.epoch, c->epochs);
+        else if (s == SY_OK)
+            start = (int)pos.epoch, fprintf(stderr, "simclr: %s resumes after epoch %d\n", m->rec, start);
+        else if (s == SY_ERR_IO)
+            s = SY_OK;
+    }
+    if (s == SY_OK && start == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
+    char label[96];
+    snprintf(label, sizeof label, "simclr %.48s", m->rec);
+    sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
+    int64_t done = 0;
+    float *x = sy_graph_data(c->gt, c->tx);
+    size_t B = (size_t)c->batch;
+    for (int e = start; e < c->epochs && s == SY_OK; e++) {
+        sy_batcher_epoch(b, (uint64_t)e);
+        sy_rng aug = sy_rng_make(c->seed, SY_STREAM_AUGMENT, (uint64_t)e);
+        double loss_sum = 0, lr0 = sy_optimizer_lr(opt);
+        long steps = 0;
+        while (sy_batcher_next(b, c->xb, c->yb) > 0) {
+            sy_augment_simclr(c->xb, x, B, c->train->sample, &aug);
+            sy_augment_simclr(c->xb, x + B * IMG, B, c->train->sample, &aug);
+            if ((s = sy_data_normalize(x, 2 * B, c->train->sample, c->mean, c->std)) != SY_OK) break;
+            if ((s = sy_graph_forward(c->gt)) != SY_OK) break;
+            if ((s = sy_graph_backward(c->gt, c->tloss)) != SY_OK) break;
+            if ((s = sy_optimizer_step(opt)) != SY_OK) break;
+            loss_sum += sy_graph_scalar(c->gt, c->tloss);
+            steps++;
+            if (++done % 5 == 0) {
+                char note[64];
+                snprintf(note, sizeof note, "epoch %d/%d nt-xent %.3f", e + 1, c->epochs, loss_sum / steps);
+                sy_progress_update(pr, done, note);
+            }
+        }
+        if (s != SY_OK) {
+            s = sy_fail(s, "simclr: %s, epoch %d: %s", m->rec, e + 1, sy_last_error());
+            break;
+        }
+        res->loss = loss_sum / (double)steps;
+        if (e == 0) res->loss_first = res->loss;
+        const char *nm[2] = {"lr", "nt_xent"};
+        double v[2] = {lr0, res->loss};
+        if ((s = sy_run_log(run, m->rec, e + 1, 2, nm, v)) != SY_OK) break;
+        if (c->rank_every > 0 && ((e + 1) % c->rank_every == 0 || e + 1 == c->epochs))
+            if ((s = log_rank(run, c, m->rec, e + 1, res->hist)) != SY_OK) break;
+        pos.epoch = e + 1;
+        pos.graph_step = (int64_t)sy_graph_step(c->gt);
+        pos.done = e + 1 == c->epochs;
+        s = sy_train_save(ckpt, c->ps, opt, &pos);
+    }
+    sy_progress_finish(pr);
+    sy_optimizer_free(opt);
+    sy_batcher_free(b);
+    return s;
+}
+
+/* The records to run: init, then --method expanded over scopes and sigma0s. */
+static sy_status method_list(sy_run *run, double gamma, sc_method *ms, int *n)
+{
+    double sig[8];
+    int ns = 0, quick = sy_run_get_bool(run, "quick");
+    const char *sigs = quick && !sy_run_is_set(run, "sigma0s") ? "0.01" : sy_run_get_str(run, "sigma0s");
+    sy_status s = parse_numbers("simclr", "sigma0s", sigs, 0, 100, sig, 8, &ns);
+    if (s != SY_OK) return s;
+    const char *scope = sy_run_get_str(run, "syre-on");
+    int on_head = 0, on_all = 0;
+    for (const char *p = scope; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == 4 && !strncmp(p, "head", 4))
+            on_head = 1;
+        else if (len == 3 && !strncmp(p, "all", 3))
+            on_all = 1;
+        else
+            return sy_fail(SY_ERR_ARG, "simclr: --syre-on takes head and/or all (comma-separated), got '%s'", scope);
+        p += len + (p[len] == ',');
+    }
+    *n = 0;
+    sy_decay l2 = sy_decay_l2((float)gamma);
+    if (sy_run_get_bool(run, "probe-init")) {
+        ms[*n] = (sc_method){.trained = 0, .base = l2};
+        snprintf(ms[(*n)++].rec, sizeof ms[0].rec, "init");
+    }
+    int nm;
+    const char *const *meths = sy_run_methods(run, &nm);
+    for (int i = 0; i < nm; i++) {
+        if (!strcmp(meths[i], "vanilla") || !strcmp(meths[i], "none")) {
+            if (*n == MAX_REC) break;
+            ms[*n] = (sc_method){.trained = 1, .base = strcmp(meths[i], "none") ? l2 : sy_decay_none()};
+            snprintf(ms[(*n)++].rec, sizeof ms[0].rec, "%.40s", meths[i]);
+        } else if (!strcmp(meths[i], "syre")) {
+            if (!on_head && !on_all) return sy_fail(SY_ERR_ARG, "simclr: --syre-on is empty");
+            for (int k = 0; k < 2; k++) {
+                if (!(k ? on_all : on_head)) continue;
+                for (int j = 0; j < ns && *n < MAX_REC; j++) {
+                    sy_decay sd = sy_decay_syre((float)gamma, (float)sig[j]);
+                    ms[*n] = (sc_method){.trained = 1, .base = k ? sd : l2, .head_only = !k, .head = sd};
+                    snprintf(ms[(*n)++].rec, sizeof ms[0].rec, "syre-%s-%g", k ? "all" : "head", sig[j]);
+                }
+            }
+        } else {
+            return sy_fail(SY_ERR_ARG, "simclr: --method %s is not supported here (vanilla, syre, none)", meths[i]);
+        }
+    }
+    if (*n == 0) return sy_fail(SY_ERR_ARG, "simclr: nothing to run (--method, --probe-init)");
+    return SY_OK;
+}
+
+static sy_status plots(sy_run *run, const sc_ctx *c, const sc_method *ms, const sc_result *rs, int n)
+{
+    char title[200], base[4200];
+    snprintf(title, sizeof title, "Spectrum of the head output covariance (%d test images, width %d, %d epochs)",
+             c->rank_n, c->width, c->epochs);
+    sy_plot *p = sy_plot_new(title, "index", "eigenvalue");
+    if (!p) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    sy_status s = SY_OK;
+    for (int m = 0; m < n && s == SY_OK; m++) s = sy_plot_spectrum(p, ms[m].rec, rs[m].eig, c->proj, 1e-12);
+    float *ix = malloc(sizeof(float) * (size_t)c->proj), *th = malloc(sizeof(float) * (size_t)c->proj);
+    if (s == SY_OK && ix && th) {
+        for (int i = 0; i < c->proj; i++) ix[i] = (float)(i + 1), th[i] = (float)SY_LOW_RANKNESS_THR;
+        s = sy_plot_series_f(p, "1e-5 (Table 1 threshold)", ix, th, c->proj, SY_PLOT_DASHED);
+    }
+    free(ix);
+    free(th);
+    if (s == SY_OK) s = sy_plot_save(p, sy_run_path(run, "simclr-spectrum", base, sizeof base));
+    sy_plot_free(p);
+    if (s != SY_OK || c->rank_every == 0 || c->epochs == 0) return s;
+
+    /* Per epoch: the range of the spectrum, and the relative low-rankness. */
+    int E = c->epochs + 1;
+    double *ep = malloc(sizeof(double) * (size_t)E), *y = malloc(sizeof(double) * (size_t)E);
+    sy_plot *pe = sy_plot_new("Head output covariance: largest and smallest eigenvalue per epoch", "epoch",
+                              "eigenvalue");
+    sy_plot *pr = sy_plot_new("Share of eigenvalues below 1e-5 x the largest (relative low-rankness)", "epoch",
+                              "share of eigenvalues");
+    if (!ep || !y || !pe || !pr) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    for (int i = 0; i < E && s == SY_OK; i++) ep[i] = i;
+    for (int m = 0; m < n && s == SY_OK; m++) {
+        if (!ms[m].trained) continue;
+        char lab[96];
+        for (int k = 0; k < 3 && s == SY_OK; k++) {
+            for (int i = 0; i < E; i++) y[i] = rs[m].hist[3 * i + k];
+            if (k == 0) {
+                s = sy_plot_series(pr, ms[m].rec, ep, y, E, SY_PLOT_LINE_POINTS);
+            } else {
+                snprintf(lab, sizeof lab, "%.48s %s", ms[m].rec, k == 1 ? "min" : "max");
+                s = sy_plot_series(pe, lab, ep, y, E, k == 1 ? SY_PLOT_DASHED : SY_PLOT_LINE_POINTS);
+            }
+        }
+    }
+    if (s == SY_OK) {
+        for (int i = 0; i < E; i++) y[i] = SY_LOW_RANKNESS_THR;
+        s = sy_plot_series(pe, "1e-5 (Table 1 threshold)", ep, y, E, SY_PLOT_DASHED);
+    }
+    if (s == SY_OK) {
+        sy_plot_log_axes(pe, 0, 1);
+        sy_plot_yrange(pr, 0, 1);
+        s = sy_plot_save(pe, sy_run_path(run, "simclr-eig-epochs", base, sizeof base));
+    }
+    if (s == SY_OK) s = sy_plot_save(pr, sy_run_path(run, "simclr-lowrank-epochs", base, sizeof base));
+    sy_plot_free(pe);
+    sy_plot_free(pr);
+    free(ep);
+    free(y);
+    return s;
+}
+
+static sy_status sc_run(sy_run *run)
+{
+    sc_ctx c = {0};
+    sc_method ms[MAX_REC];
+    sc_result rs[MAX_REC];
+    memset(rs, 0, sizeof rs);
+    int n = 0;
+    /* Methods first: a bad --syre-on or --sigma0s fails before any loading. */
+    sy_status s = method_list(run, sy_run_get_double(run, "gamma"), ms, &n);
+    if (s == SY_OK) s = sc_setup(run, &c);
+    for (int m = 0; m < n && s == SY_OK; m++) {
+        rs[m].loss = rs[m].loss_first = NAN;
+        rs[m].eig = malloc(sizeof(float) * (size_t)c.proj);
+        rs[m].hist = malloc(sizeof(double) * 3 * ((size_t)c.epochs + 1));
+        if (!rs[m].eig || !rs[m].hist) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+        for (int i = 0; s == SY_OK && i < 3 * (c.epochs + 1); i++) rs[m].hist[i] = NAN;
+        if (s == SY_OK) s = train(run, &c, &ms[m], &rs[m]);
+        if (s == SY_OK) s = evaluate(&c, &rs[m]);
+        if (s != SY_OK) break;
+        const sc_result *r = &rs[m];
+        fprintf(stderr,
+                "simclr %s: low-rankness %.1f%% (relative %.1f%%, eigenvalues %.3g..%.3g), linear accuracy penultimate "
+                "%.4f, last %.4f\n",
+                ms[m].rec, 100 * r->lowrank, 100 * r->lowrank_rel, r->eig_min, r->eig_max, r->acc_penult, r->acc_last);
+#define SUM(k, v) \
+    if (s == SY_OK) s = sy_run_summary(run, ms[m].rec, k, v)
+        SUM("low_rankness", r->lowrank);
+        SUM("penult_acc", r->acc_penult);
+        SUM("last_acc", r->acc_last);
+        SUM("low_rankness_rel", r->lowrank_rel);
+        SUM("eig_min", r->eig_min);
+        SUM("eig_max", r->eig_max);
+        SUM("effective_rank", r->erank_last);
+        SUM("low_rankness_penult", r->lowrank_penult);
+        SUM("penult_train_acc", r->acc_penult_train);
+        SUM("last_train_acc", r->acc_last_train);
+        if (!isnan(r->loss)) SUM("nt_xent", r->loss);
+        if (!isnan(r->loss_first)) SUM("nt_xent_epoch1", r->loss_first);
+#undef SUM
+    }
+    if (s == SY_OK && n > 0) s = plots(run, &c, ms, rs, n);
+    for (int m = 0; m < n; m++) free(rs[m].eig), free(rs[m].hist);
+    sc_free(&c);
+    return s;
+}
+
+const sy_experiment sy_exp_simclr = {
+    .name = "simclr",
+    .figure = "Table 1",
+    .summary = "SimCLR ResNet18 + projection head on CIFAR-10: low-rankness and linear accuracy of the last layer",
+    .flags = sc_flags,
+    .run = sc_run,
+    .reproduce_id = "table1",
+    .reproduce = sc_run,
+};
