@@ -11,6 +11,7 @@ PACKAGES=(
   libcmocka-dev                       # unit tests
   zlib1g-dev libstb-dev               # gzip IDX, image decoding
   libcairo2-dev                       # plots
+  libmujoco-dev                       # MuJoCo 2.2.2 physics (experiment ant; linked as -lmujoco)
   python3-torch python3-numpy         # parity tests and benchmarks (reference only)
   dataset-fashion-mnist               # Fashion-MNIST (gzip IDX)
 )

@@ -14,5 +14,6 @@
 #include "syre/plot.h"
 #include "syre/experiment.h"
 #include "syre/train.h"
+#include "syre/rl.h"
 
 #endif
