@@ -13,6 +13,7 @@
     X(collapse) \
     X(vae) \
     X(continual) \
+    X(ant) \
     X(toy) \
     /* end of list: add new experiments above this line */
 
