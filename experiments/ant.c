@@ -453,7 +453,7 @@ static sy_status ant_reproduce(sy_run *run)
         memset(cnt, 0, sizeof(int) * L);
         for (int k = 0; k < ns && s == SY_OK; k++) {
             char rec[96];
-            snprintf(rec, sizeof rec, "%s/s%llu", meths[m], (unsigned long long)(seed0 + k));
+            snprintf(rec, sizeof rec, "%s@seed%llu", meths[m], (unsigned long long)(seed0 + k));
             double secs = 0;
             s = run_one(run, &c, meths[m], rec, seed0 + k, one, &secs);
             if (s == SY_OK) s = summarise(run, &c, rec, one, secs);
