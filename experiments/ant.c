@@ -278,7 +278,8 @@ static sy_status run_one(sy_run *run, const ant_ctx *c, const char *meth, const 
     }
     clock_gettime(CLOCK_MONOTONIC, &ts1);
     wall = (ts1.tv_sec - ts0.tv_sec) + 1e-9 * (ts1.tv_nsec - ts0.tv_nsec);
-    if (seconds) *seconds = wall;
+    /* the rate of this invocation's iterations only (none when resuming a finished run) */
+    if (seconds) *seconds = c->iters > start ? wall * (double)c->iters / (double)(c->iters - start) : 0;
     sy_progress_finish(pr);
     sy_ppo_free(p);
     sy_ant_free(env);
