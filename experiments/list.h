@@ -15,6 +15,7 @@
     X(continual) \
     X(resnet) \
     X(simclr) \
+    X(ant) \
     X(toy) \
     /* end of list: add new experiments above this line */
 

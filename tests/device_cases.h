@@ -67,6 +67,8 @@ static const dc_case dc_cases[] = {
     {"exp", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
     {"log", 1, {S3(3, 4, 5)}, {DC_POSITIVE}, {0}, 1e-5f, 1e-6f, 1},
     {"square", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"clamp", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    {"minimum", 2, {S3(3, 4, 5), S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
     {"sum", 1, {S3(30, 40, 50)}, {0}, {0}, 1e-5f, 1e-5f, 1},
     {"mean", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
     {"sum_axis0", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-5f, 1e-6f, 1},
@@ -137,6 +139,8 @@ static __attribute__((unused)) sy_var dc_build_op(sy_graph *g, const dc_case *c,
     if (!strcmp(n, "exp")) return sy_exp(g, in[0]);
     if (!strcmp(n, "log")) return sy_log(g, in[0]);
     if (!strcmp(n, "square")) return sy_square(g, in[0]);
+    if (!strcmp(n, "clamp")) return sy_clamp(g, in[0], -0.3f, 0.4f);
+    if (!strcmp(n, "minimum")) return sy_minimum(g, in[0], in[1]);
     if (!strcmp(n, "sum")) return sy_sum(g, in[0]);
     if (!strcmp(n, "mean")) return sy_mean(g, in[0]);
     if (!strncmp(n, "sum_axis", 8)) return sy_sum_axis(g, in[0], a[0]);

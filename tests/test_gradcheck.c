@@ -98,6 +98,13 @@ static int build(case_t *c, sy_op op)
     case SY_OP_MSE: c->out = sy_mse(g, LEAF(S2(3, 4), 0), LEAF(S2(3, 4), 0), SY_REDUCE_MEAN); return 1;
     case SY_OP_BCE_LOGITS: c->out = sy_bce_logits(g, LEAF(S2(3, 4), 0), LEAF(S2(3, 4), 0), SY_REDUCE_BATCH); return 1;
     case SY_OP_KL_GAUSS: c->out = sy_kl_gauss(g, LEAF(S2(3, 4), 0), LEAF(S2(3, 4), 0), 0.5f, SY_REDUCE_SUM); return 1;
+    /* values on a 0.05 grid, bounds off it: no value within h of a kink */
+    case SY_OP_CLAMP: c->out = sy_clamp(g, LEAF(S2(3, 8), 4), -0.62f, 0.03f); return 1;
+    /* b = a + d with |d| >= 0.2: a and b never tie within h */
+    case SY_OP_MINIMUM:
+        a = LEAF(S2(3, 4), 0);
+        c->out = sy_minimum(g, a, sy_add(g, a, LEAF(S2(3, 4), 2)));
+        return 1;
     default: return 0;
     }
 }

@@ -131,6 +131,12 @@ sy_var sy_dropout(sy_graph *g, sy_var x, float p);
 /* Row L2 normalisation: y[i,:] = x[i,:] / max(||x[i,:]||, eps). */
 sy_var sy_l2normalize(sy_graph *g, sy_var x, float eps);
 
+/* Clipped objectives (PPO): y = min(max(x, lo), hi), gradient 1 inside [lo, hi]
+ * and 0 outside; y = min(a, b) for a, b of one shape, gradient to a where
+ * a <= b, else to b. */
+sy_var sy_clamp(sy_graph *g, sy_var x, float lo, float hi);
+sy_var sy_minimum(sy_graph *g, sy_var a, sy_var b);
+
 /* ---- Losses -> [1] --------------------------------------------------------- */
 
 /* Softmax cross-entropy of logits [N,K] against integer labels [N], mean over N. */

@@ -15,5 +15,6 @@
 #include "syre/experiment.h"
 #include "syre/train.h"
 #include "syre/dist.h"
+#include "syre/rl.h"
 
 #endif

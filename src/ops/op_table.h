@@ -37,7 +37,10 @@
     X(SOFTMAX_CE, softmax_ce, 2) \
     X(MSE, mse, 2)               \
     X(BCE_LOGITS, bce_logits, 2) \
-    X(KL_GAUSS, kl_gauss, 2)
+    X(KL_GAUSS, kl_gauss, 2)     \
+    /* clipped objectives (src/ops/clip.c) */ \
+    X(CLAMP, clamp, 1)           \
+    X(MINIMUM, minimum, 2)
 
 typedef enum {
 #define SY_OP_ENUM(E, n, a) SY_OP_##E,

@@ -396,6 +396,18 @@ static void b_unary(sy_graph *g, sy_node *n)
     if (IN(0)->grad) syk_unary_bwd(S, n->op, IN(0)->val, n->val, n->grad, IN(0)->grad, n->numel, n->fattr[0]);
 }
 
+static void f_clamp(sy_graph *g, sy_node *n) { syk_clamp_fwd(S, IN(0)->val, n->val, n->numel, n->fattr[0], n->fattr[1]); }
+static void b_clamp(sy_graph *g, sy_node *n)
+{
+    if (IN(0)->grad) syk_clamp_bwd(S, IN(0)->val, n->grad, IN(0)->grad, n->numel, n->fattr[0], n->fattr[1]);
+}
+static void f_minimum(sy_graph *g, sy_node *n) { syk_minimum_fwd(S, IN(0)->val, IN(1)->val, n->val, n->numel); }
+static void b_minimum(sy_graph *g, sy_node *n)
+{
+    if (IN(0)->grad || IN(1)->grad)
+        syk_minimum_bwd(S, IN(0)->val, IN(1)->val, n->grad, IN(0)->grad, IN(1)->grad, n->numel);
+}
+
 static void f_sum(sy_graph *g, sy_node *n) { syk_sum_fwd(S, IN(0)->val, n->val, IN(0)->numel, 1.0); }
 static void b_sum(sy_graph *g, sy_node *n) { syk_sum_bwd(S, n->grad, IN(0)->grad, IN(0)->numel, 1.0f); }
 static void f_mean(sy_graph *g, sy_node *n) { syk_sum_fwd(S, IN(0)->val, n->val, IN(0)->numel, 1.0 / IN(0)->numel); }
@@ -620,6 +632,8 @@ static void build_table(void)
     SET(MSE, f_pair, b_pair)
     SET(BCE_LOGITS, f_pair, b_pair)
     SET(KL_GAUSS, f_pair, b_pair)
+    SET(CLAMP, f_clamp, b_clamp)
+    SET(MINIMUM, f_minimum, b_minimum)
 #undef SET
     cuda_checked.name = "cuda";
     for (int op = 0; op < SY_OP_COUNT; op++) {

@@ -27,6 +27,12 @@ void syk_fill(cudaStream_t s, float *p, size_t n, float v);
 void syk_unary_fwd(cudaStream_t s, int op, const float *x, float *y, size_t n, float c);
 void syk_unary_bwd(cudaStream_t s, int op, const float *x, const float *y, const float *dy, float *dx, size_t n,
                    float c);
+/* Clipped objectives: clamp to [lo, hi] and the elementwise minimum (same shapes);
+ * gradients as the reference kernels in src/ops/clip.c. */
+void syk_clamp_fwd(cudaStream_t s, const float *x, float *y, size_t n, float lo, float hi);
+void syk_clamp_bwd(cudaStream_t s, const float *x, const float *dy, float *dx, size_t n, float lo, float hi);
+void syk_minimum_fwd(cudaStream_t s, const float *a, const float *b, float *y, size_t n);
+void syk_minimum_bwd(cudaStream_t s, const float *a, const float *b, const float *dy, float *da, float *db, size_t n);
 /* a (dims d[4]) op b (strides bs[4], 0 where b broadcasts); op 0 add, 1 sub, 2 mul. */
 void syk_binary_fwd(cudaStream_t s, int op, const float *a, const float *b, float *y, const int d[4],
                     const size_t bs[4], size_t n);

@@ -120,6 +120,51 @@ extern "C" void syk_unary_bwd(cudaStream_t s, int op, const float *x, const floa
     }
 }
 
+// ---- Clamp and minimum (PPO's clipped objective) ---------------------------
+
+__global__ void k_clamp_f(const float *__restrict__ x, float *__restrict__ y, size_t n, float lo, float hi)
+{
+    GRID_STRIDE(i, n) y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
+}
+__global__ void k_clamp_b(const float *__restrict__ x, const float *__restrict__ dy, float *__restrict__ dx, size_t n,
+                          float lo, float hi)
+{
+    GRID_STRIDE(i, n) if (x[i] >= lo && x[i] <= hi) dx[i] += dy[i];
+}
+__global__ void k_minimum_f(const float *__restrict__ a, const float *__restrict__ b, float *__restrict__ y, size_t n)
+{
+    GRID_STRIDE(i, n) y[i] = a[i] <= b[i] ? a[i] : b[i];
+}
+__global__ void k_minimum_b(const float *__restrict__ a, const float *__restrict__ b, const float *__restrict__ dy,
+                            float *__restrict__ da, float *__restrict__ db, size_t n)
+{
+    GRID_STRIDE(i, n)
+    {
+        if (a[i] <= b[i]) {
+            if (da) da[i] += dy[i];
+        } else if (db) {
+            db[i] += dy[i];
+        }
+    }
+}
+extern "C" void syk_clamp_fwd(cudaStream_t s, const float *x, float *y, size_t n, float lo, float hi)
+{
+    k_clamp_f<<<blocks_for(n), TPB, 0, s>>>(x, y, n, lo, hi);
+}
+extern "C" void syk_clamp_bwd(cudaStream_t s, const float *x, const float *dy, float *dx, size_t n, float lo, float hi)
+{
+    k_clamp_b<<<blocks_for(n), TPB, 0, s>>>(x, dy, dx, n, lo, hi);
+}
+extern "C" void syk_minimum_fwd(cudaStream_t s, const float *a, const float *b, float *y, size_t n)
+{
+    k_minimum_f<<<blocks_for(n), TPB, 0, s>>>(a, b, y, n);
+}
+extern "C" void syk_minimum_bwd(cudaStream_t s, const float *a, const float *b, const float *dy, float *da, float *db,
+                                size_t n)
+{
+    k_minimum_b<<<blocks_for(n), TPB, 0, s>>>(a, b, dy, da, db, n);
+}
+
 // ---- Broadcast binary ------------------------------------------------------
 
 struct bc4 {

@@ -1,0 +1,484 @@
+/* Loss of plasticity in reinforcement learning (paper Appendix C.6, Fig. 8):
+ * PPO on the slippery Ant, whose floor friction changes every
+ * --friction-every env steps to a value drawn log-uniformly from [0.02, 2]
+ * (src/rl/ant.c; the paper uses Dohare et al.'s SlipperyAnt with a change
+ * every 5M steps). Methods, all with the same initialisation, action noise
+ * and friction sequence:
+ *   none     PPO without any decay (the paper's "vanilla PPO");
+ *   vanilla  PPO with weight decay toward 0 (the paper's "weight decay");
+ *   syre     PPO with the same decay toward a random theta0.
+ * Decay is Adam's coupled weight_decay (--gamma, paper 0.002) on every
+ * tensor of both networks. PPO settings follow Dohare et al. (2023), whom
+ * the paper borrows from: two hidden layers of 256 ReLU units, 2048 steps
+ * per rollout, 10 epochs of minibatches of 128, clip 0.2, Adam lr 1e-4 with
+ * betas (0.99, 0.99); here 8 environments x 256 steps make the 2048.
+ * Logged every iteration (metrics.csv): mean return of the episodes that
+ * ended, their length, the friction, the effective and stable rank and the
+ * dead units of the policy's last hidden layer on the rollout's first
+ * --rank-n observations, losses, KL, clip fraction, policy std, weight norm.
+ *
+ * Scales: the default (`syre run ant`) is paper-like: 10 friction phases of
+ * 5M steps = 50M steps per method, days of CPU time. --quick (the tests):
+ * 4 envs x 256 steps per iteration, 24 iterations (24576 steps), a friction
+ * change every 8192 steps, 64-unit layers, 4 epochs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "syre/syre.h"
+
+#define MAX_METHODS 8
+#define MAX_SEEDS 32
+
+static const sy_flag_spec ant_flags[] = {
+    {"steps", "env steps per method and seed, all envs together (paper-like: 10 phases x 5M; quick: 24576)",
+     "50000000", SY_FLAG_INT, 1, 1e12},
+    {"friction-every", "env steps between friction changes (paper: 5M; quick: 8192); 0 = fixed friction 1",
+     "5000000", SY_FLAG_INT, 0, 1e12},
+    {"envs", "environments stepped together (quick: 4)", "8", SY_FLAG_INT, 1, 4096},
+    {"rollout", "steps per env per PPO iteration (8 x 256 = Dohare et al.'s 2048)", "256", SY_FLAG_INT, 1, 1000000},
+    {"epochs", "PPO epochs over each rollout (quick: 4)", "10", SY_FLAG_INT, 1, 1000},
+    {"batch", "PPO minibatch size", "128", SY_FLAG_INT, 2, 1000000},
+    {"hidden", "widths of the two hidden layers of policy and value networks (quick: 64,64)", "256,256",
+     SY_FLAG_STRING, 0, 0},
+    {"lr", "Adam learning rate", "1e-4", SY_FLAG_DOUBLE, 1e-8, 1},
+    {"beta1", "Adam beta1 (Dohare et al.: 0.99)", "0.99", SY_FLAG_DOUBLE, 0, 0.9999},
+    {"beta2", "Adam beta2 (Dohare et al.: 0.99)", "0.99", SY_FLAG_DOUBLE, 0, 0.9999},
+    {"gamma", "weight decay, Adam's coupled weight_decay, for vanilla and syre (paper: 0.002)", "0.002",
+     SY_FLAG_DOUBLE, 0, 100},
+    {"method", "methods: none (the paper's vanilla PPO), vanilla (weight decay toward 0), syre, syre-ar, l2init",
+     "none,vanilla,syre", SY_FLAG_METHODS, 0, 0},
+    {"clip", "PPO clip range epsilon", "0.2", SY_FLAG_DOUBLE, 0.001, 0.999},
+    {"discount", "reward discount", "0.99", SY_FLAG_DOUBLE, 0.001, 1},
+    {"gae-lambda", "GAE lambda", "0.95", SY_FLAG_DOUBLE, 0, 1},
+    {"vf-coef", "weight of the value loss (separate networks: matters only through Adam's eps)", "0.5",
+     SY_FLAG_DOUBLE, 0, 1000},
+    {"obs-norm", "normalise observations by running mean and std", "1", SY_FLAG_BOOL, 0, 0},
+    {"reward-scale", "learn from rewards divided by the running std of the discounted return (reported returns are raw)",
+     "1", SY_FLAG_BOOL, 0, 0},
+    {"rank-n", "rollout observations for the rank measures (quick: 1024)", "2048", SY_FLAG_INT, 2, 1000000},
+    {"ctrl-cost", "control cost weight in the reward", "0.5", SY_FLAG_DOUBLE, 0, 100},
+    {"max-episode-steps", "episode truncation", "1000", SY_FLAG_INT, 1, 100000000},
+    {"env-threads", "threads stepping the environments (1: serial)", "1", SY_FLAG_INT, 1, 256},
+    {"ckpt-every", "iterations between checkpoints (and at the end); 0 = only at the end", "50", SY_FLAG_INT, 0,
+     100000000},
+    {"smooth", "plots: moving average over this many iterations", "20", SY_FLAG_INT, 1, 100000},
+    {"seeds", "reproduce only: seeds averaged per method (paper: 5; run seed, seed+1, ...)", "5", SY_FLAG_INT, 1,
+     MAX_SEEDS},
+    {NULL, NULL, NULL, 0, 0, 0},
+};
+
+/* One row per iteration. */
+enum {
+    R_STEPS, R_RETURN, R_REWARD, R_EV, R_EPISODES, R_LENGTH, R_FRICTION, R_ERANK, R_SRANK, R_DEAD, R_PLOSS, R_VLOSS, R_KL, R_CLIP,
+    R_STD, R_WNORM, NREC
+};
+static const char *const rec_names[NREC] = {
+    "env_steps", "return", "reward_per_step", "explained_variance", "episodes", "episode_length", "friction", "effective_rank", "stable_rank", "dead_units",
+    "policy_loss", "value_loss", "approx_kl", "clip_frac", "policy_std", "weight_norm",
+};
+
+typedef struct {
+    sy_ant_opts eo;
+    sy_ppo_opts po;
+    int64_t steps, iters;
+    double gamma, sigma0, eps;
+    int ckpt_every, smooth;
+} ant_ctx;
+
+static sy_status parse_hidden(const char *s, int *h1, int *h2)
+{
+    char *end;
+    long a = strtol(s, &end, 10), b = 0;
+    int ok = end != s && *end == ',';
+    if (ok) {
+        const char *q = end + 1;
+        b = strtol(q, &end, 10);
+        ok = end != q && *end == 0;
+    }
+    if (!ok || a < 1 || b < 1 || a > 65536 || b > 65536)
+        return sy_fail(SY_ERR_ARG, "ant: --hidden needs two widths in [1, 65536] as W1,W2, got '%s'", s);
+    *h1 = (int)a;
+    *h2 = (int)b;
+    return SY_OK;
+}
+
+static sy_status ant_setup(sy_run *run, ant_ctx *c)
+{
+    if (!sy_rl_have_mujoco())
+        return sy_fail(SY_ERR_UNSUPPORTED,
+                       "ant: this build has no MuJoCo; install Debian's libmujoco-dev (scripts/setup.sh) and rebuild");
+    int quick = sy_run_get_bool(run, "quick");
+#define Q(flag, qv) (quick && !sy_run_is_set(run, flag) ? (qv) : sy_run_get_int(run, flag))
+    c->steps = Q("steps", 24576);
+    c->eo = sy_ant_defaults();
+    c->eo.friction_every = Q("friction-every", 8192);
+    c->eo.n_envs = (int)Q("envs", 4);
+    c->eo.threads = (int)sy_run_get_int(run, "env-threads");
+    c->eo.ctrl_cost = sy_run_get_double(run, "ctrl-cost");
+    c->eo.max_episode_steps = (int)sy_run_get_int(run, "max-episode-steps");
+    c->po = sy_ppo_defaults();
+    c->po.rollout = (int)sy_run_get_int(run, "rollout");
+    c->po.epochs = (int)Q("epochs", 4);
+    c->po.minibatch = (int)sy_run_get_int(run, "batch");
+    c->po.rank_n = (int)Q("rank-n", 1024);
+    const char *hid = quick && !sy_run_is_set(run, "hidden") ? "64,64" : sy_run_get_str(run, "hidden");
+#undef Q
+    sy_status s = parse_hidden(hid, &c->po.hidden1, &c->po.hidden2);
+    if (s != SY_OK) return s;
+    c->po.lr = sy_run_get_double(run, "lr");
+    c->po.beta1 = sy_run_get_double(run, "beta1");
+    c->po.beta2 = sy_run_get_double(run, "beta2");
+    c->po.clip = sy_run_get_double(run, "clip");
+    c->po.discount = sy_run_get_double(run, "discount");
+    c->po.gae_lambda = sy_run_get_double(run, "gae-lambda");
+    c->po.vf_coef = sy_run_get_double(run, "vf-coef");
+    c->po.obs_norm = sy_run_get_bool(run, "obs-norm");
+    c->po.reward_scale = sy_run_get_bool(run, "reward-scale");
+    c->gamma = sy_run_get_double(run, "gamma");
+    c->sigma0 = sy_run_get_double(run, "sigma0");
+    c->eps = sy_run_get_double(run, "eps");
+    c->ckpt_every = (int)sy_run_get_int(run, "ckpt-every");
+    c->smooth = (int)sy_run_get_int(run, "smooth");
+    int64_t per = (int64_t)c->po.rollout * c->eo.n_envs;
+    if ((int64_t)c->po.minibatch > per)
+        return sy_fail(SY_ERR_ARG, "ant: --batch (%d) exceeds the rollout batch (--rollout %d x --envs %d = %lld)",
+                       c->po.minibatch, c->po.rollout, c->eo.n_envs, (long long)per);
+    if ((int64_t)c->po.rank_n > per)
+        return sy_fail(SY_ERR_ARG, "ant: --rank-n (%d) exceeds the rollout batch (--rollout %d x --envs %d = %lld)",
+                       c->po.rank_n, c->po.rollout, c->eo.n_envs, (long long)per);
+    c->iters = (c->steps + per - 1) / per;
+    fprintf(stderr,
+            "ant: %lld iterations x %lld steps (%d envs x %d) = %lld env steps per method; friction changes every %lld "
+            "steps (%lld phases); MLP %d,%d; %d epochs of minibatch %d; Adam lr %g betas (%g, %g); gamma %g\n",
+            (long long)c->iters, (long long)per, c->eo.n_envs, c->po.rollout, (long long)(c->iters * per),
+            (long long)c->eo.friction_every,
+            (long long)(c->eo.friction_every > 0 ? (c->iters * per + c->eo.friction_every - 1) / c->eo.friction_every
+                                                 : 1),
+            c->po.hidden1, c->po.hidden2, c->po.epochs, c->po.minibatch, c->po.lr, c->po.beta1, c->po.beta2, c->gamma);
+    return SY_OK;
+}
+
+static sy_status check_methods(sy_run *run, const char *const **names, int *nm)
+{
+    *names = sy_run_methods(run, nm);
+    for (int m = 0; m < *nm; m++)
+        if (strcmp((*names)[m], "wfix") == 0 || strcmp((*names)[m], "dropout") == 0)
+            return sy_fail(SY_ERR_ARG, "ant: --method %s is not supported here (none, vanilla, syre, syre-ar, l2init)",
+                           (*names)[m]);
+    if (*nm > MAX_METHODS) return sy_fail(SY_ERR_ARG, "ant: at most %d methods", MAX_METHODS);
+    return SY_OK;
+}
+
+/* History of a run (iters x NREC doubles), saved beside the checkpoint. */
+static sy_status save_history(sy_run *run, const char *rec, const double *h, int64_t done)
+{
+    char path[4200], file[160];
+    snprintf(file, sizeof file, "history-%s.bin", rec);
+    return sy_write_file_atomic(sy_run_path(run, file, path, sizeof path), h, sizeof(double) * NREC * (size_t)done);
+}
+
+static sy_status load_history(sy_run *run, const char *rec, double *h, int64_t done)
+{
+    char path[4200], file[160];
+    snprintf(file, sizeof file, "history-%s.bin", rec);
+    FILE *f = fopen(sy_run_path(run, file, path, sizeof path), "rb");
+    if (!f) return sy_fail(SY_ERR_IO, "ant: --resume: checkpoint of %s has %lld iterations but no %s", rec,
+                           (long long)done, path);
+    size_t got = fread(h, sizeof(double) * NREC, (size_t)done, f);
+    fclose(f);
+    return got == (size_t)done ? SY_OK
+                               : sy_fail(SY_ERR_FORMAT, "ant: %s holds %zu iterations, the checkpoint %lld", path, got,
+                                         (long long)done);
+}
+
+static int file_exists(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+/* Train one method with one seed; hist gets iters x NREC. */
+static sy_status run_one(sy_run *run, const ant_ctx *c, const char *meth, const char *rec, uint64_t seed,
+                         double *hist, double *seconds)
+{
+    sy_ant_opts eo = c->eo;
+    sy_ppo_opts po = c->po;
+    eo.seed = seed;
+    po.seed = seed;
+    sy_status s = sy_decay_parse(meth, (float)c->gamma, (float)c->sigma0, (float)c->eps, &po.decay);
+    if (s != SY_OK) return s;
+    sy_ant *env = NULL;
+    sy_ppo *p = NULL;
+    if ((s = sy_ant_new(&eo, &env)) != SY_OK) return s;
+    if ((s = sy_ppo_new(env, &po, &p)) != SY_OK) {
+        sy_ant_free(env);
+        return s;
+    }
+    char ckpt[4200], state[4200], f1[160], f2[160];
+    snprintf(f1, sizeof f1, "ckpt-%s.safetensors", rec);
+    snprintf(f2, sizeof f2, "envstate-%s.bin", rec);
+    sy_run_path(run, f1, ckpt, sizeof ckpt);
+    sy_run_path(run, f2, state, sizeof state);
+    for (int64_t i = 0; i < c->iters * NREC; i++) hist[i] = NAN;
+    int64_t start = 0;
+    if (sy_run_get_bool(run, "resume")) {
+        s = sy_ppo_load(p, ckpt, state);
+        if (s == SY_OK) {
+            start = sy_ppo_iterations(p);
+            if (start > c->iters)
+                s = sy_fail(SY_ERR_ARG, "ant: --resume: %s is at iteration %lld, beyond this run's %lld", rec,
+                            (long long)start, (long long)c->iters);
+            else
+                s = load_history(run, rec, hist, start);
+            if (s == SY_OK) fprintf(stderr, "ant %s: resumed at iteration %lld\n", rec, (long long)start);
+        } else if (s == SY_ERR_IO && !file_exists(ckpt)) {
+            s = SY_OK; /* nothing saved yet for this method: start it */
+        }
+    }
+    char label[200];
+    snprintf(label, sizeof label, "ant %s", rec);
+    sy_progress *pr = s == SY_OK ? sy_progress_start(label, c->iters) : NULL;
+    double wall = 0;
+    struct timespec ts0, ts1;
+    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    for (int64_t it = start; it < c->iters && s == SY_OK; it++) {
+        sy_ppo_stats st;
+        if ((s = sy_ppo_iterate(p, &st)) != SY_OK) break;
+        double *r = hist + it * NREC;
+        r[R_STEPS] = (double)st.steps;
+        r[R_RETURN] = st.return_mean;
+        r[R_REWARD] = st.reward_mean;
+        r[R_EV] = st.explained_var;
+        r[R_EPISODES] = st.episodes;
+        r[R_LENGTH] = st.length_mean;
+        r[R_FRICTION] = st.friction;
+        r[R_ERANK] = st.erank;
+        r[R_SRANK] = st.srank;
+        r[R_DEAD] = st.dead;
+        r[R_PLOSS] = st.policy_loss;
+        r[R_VLOSS] = st.value_loss;
+        r[R_KL] = st.approx_kl;
+        r[R_CLIP] = st.clip_frac;
+        r[R_STD] = st.std_mean;
+        r[R_WNORM] = st.weight_norm;
+        if ((s = sy_run_log(run, rec, st.steps, NREC - 1, rec_names + 1, r + 1)) != SY_OK) break;
+        char note[160];
+        snprintf(note, sizeof note, "return %.1f  erank %.1f  srank %d  friction %.3f", st.return_mean, st.erank,
+                 st.srank, st.friction);
+        sy_progress_update(pr, it + 1, note);
+        int last = it + 1 == c->iters;
+        if (last || (c->ckpt_every > 0 && (it + 1) % c->ckpt_every == 0)) {
+            if ((s = save_history(run, rec, hist, it + 1)) != SY_OK) break;
+            s = sy_ppo_save(p, ckpt, state);
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &ts1);
+    wall = (ts1.tv_sec - ts0.tv_sec) + 1e-9 * (ts1.tv_nsec - ts0.tv_nsec);
+    /* the rate of this invocation's iterations only (none when resuming a finished run) */
+    if (seconds) *seconds = c->iters > start ? wall * (double)c->iters / (double)(c->iters - start) : 0;
+    sy_progress_finish(pr);
+    sy_ppo_free(p);
+    sy_ant_free(env);
+    return s;
+}
+
+/* Mean of the finite values of column k over iterations [a, b). */
+static double col_mean(const double *h, int64_t a, int64_t b, int k)
+{
+    double sum = 0;
+    int n = 0;
+    for (int64_t i = a; i < b; i++)
+        if (isfinite(h[i * NREC + k])) sum += h[i * NREC + k], n++;
+    return n ? sum / n : NAN;
+}
+
+static sy_status summarise(sy_run *run, const ant_ctx *c, const char *rec, const double *h, double seconds)
+{
+    int64_t T = c->iters, tail = T / 10 > (T / 4 < 8 ? T / 4 : 8) ? T / 10 : (T / 4 < 8 ? T / 4 : 8), per = (int64_t)c->po.rollout * c->eo.n_envs;
+    sy_status s = SY_OK;
+#define SUM(k, v) \
+    if (s == SY_OK) s = sy_run_summary(run, rec, k, v)
+    SUM("env_steps", h[(T - 1) * NREC + R_STEPS]);
+    SUM("return_start", col_mean(h, 0, tail, R_RETURN));
+    SUM("return_end", col_mean(h, T - tail, T, R_RETURN));
+    SUM("return_mean", col_mean(h, 0, T, R_RETURN));
+    SUM("reward_per_step_start", col_mean(h, 0, tail, R_REWARD));
+    SUM("reward_per_step_end", col_mean(h, T - tail, T, R_REWARD));
+    SUM("explained_variance_start", col_mean(h, 0, tail, R_EV));
+    SUM("explained_variance_end", col_mean(h, T - tail, T, R_EV));
+    SUM("erank_first", h[R_ERANK]);
+    SUM("erank_end", col_mean(h, T - tail, T, R_ERANK));
+    double mn = INFINITY;
+    for (int64_t i = 0; i < T; i++) mn = fmin(mn, h[i * NREC + R_ERANK]);
+    SUM("erank_min", mn);
+    SUM("srank_first", h[R_SRANK]);
+    SUM("srank_end", col_mean(h, T - tail, T, R_SRANK));
+    SUM("dead_end", col_mean(h, T - tail, T, R_DEAD));
+    SUM("value_loss_first", h[R_VLOSS]);
+    SUM("value_loss_end", col_mean(h, T - tail, T, R_VLOSS));
+    SUM("policy_std_last", h[(T - 1) * NREC + R_STD]);
+    SUM("weight_norm_last", h[(T - 1) * NREC + R_WNORM]);
+    if (seconds > 0) SUM("steps_per_s", (double)((T)*per) / seconds);
+    /* per friction phase: mean return and effective rank */
+    if (c->eo.friction_every > 0) {
+        int64_t nph = (T * per + c->eo.friction_every - 1) / c->eo.friction_every;
+        for (int64_t k = 0; k < nph && k < 100 && s == SY_OK; k++) {
+            int64_t a = -1, b = -1;
+            for (int64_t i = 0; i < T; i++) {
+                int64_t ph = ((int64_t)h[i * NREC + R_STEPS] - 1) / c->eo.friction_every;
+                if (ph == k && a < 0) a = i;
+                if (ph == k) b = i + 1;
+            }
+            if (a < 0) continue;
+            char key[64];
+            snprintf(key, sizeof key, "return phase %lld", (long long)k + 1);
+            SUM(key, col_mean(h, a, b, R_RETURN));
+            snprintf(key, sizeof key, "erank phase %lld", (long long)k + 1);
+            SUM(key, col_mean(h, a, b, R_ERANK));
+        }
+    }
+#undef SUM
+    char buf[64];
+    snprintf(buf, sizeof buf, "%g", c->gamma);
+    return sy_run_summary_setting(run, rec, "gamma (Adam weight_decay)", buf);
+}
+
+/* One figure: column k (smoothed over `smooth` iterations) against env steps. */
+static sy_status plot_col(sy_run *run, const ant_ctx *c, const char *const *names, int nm, double **h, int k,
+                          const char *file, const char *title, const char *ylabel)
+{
+    sy_plot *p = sy_plot_new(title, "env steps", ylabel);
+    int64_t T = c->iters;
+    double *xs = malloc(sizeof(double) * (size_t)T), *ys = malloc(sizeof(double) * (size_t)T);
+    sy_status s = p && xs && ys ? SY_OK : sy_fail(SY_ERR_NOMEM, "ant: out of memory");
+    for (int m = 0; m < nm && s == SY_OK; m++) {
+        for (int64_t i = 0; i < T; i++) {
+            int64_t a = i + 1 - c->smooth > 0 ? i + 1 - c->smooth : 0;
+            xs[i] = h[m][i * NREC + R_STEPS];
+            ys[i] = col_mean(h[m], a, i + 1, k);
+        }
+        s = sy_plot_series(p, names[m], xs, ys, (int)T, SY_PLOT_LINE);
+    }
+    if (s == SY_OK) {
+        char base[4200];
+        s = sy_plot_save(p, sy_run_path(run, file, base, sizeof base));
+    }
+    free(xs);
+    free(ys);
+    sy_plot_free(p);
+    return s;
+}
+
+static const char *legend(const char *m)
+{
+    if (strcmp(m, "none") == 0) return "none (PPO, the paper's vanilla)";
+    if (strcmp(m, "vanilla") == 0) return "vanilla (weight decay)";
+    return m;
+}
+
+static sy_status plots(sy_run *run, const ant_ctx *c, const char *const *meths, int nm, double **h, const char *tag,
+                       int friction)
+{
+    const char *leg[MAX_METHODS];
+    for (int m = 0; m < nm; m++) leg[m] = legend(meths[m]);
+    char title[256], file[64];
+    snprintf(title, sizeof title, "Slippery Ant: episode return%s (moving average over %d iterations)", tag, c->smooth);
+    snprintf(file, sizeof file, "ant-return");
+    sy_status s = plot_col(run, c, leg, nm, h, R_RETURN, file, title, "return");
+    snprintf(title, sizeof title, "Effective rank of the policy's last hidden layer (%d units)%s", c->po.hidden2, tag);
+    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, R_ERANK, "ant-erank", title, "effective rank");
+    snprintf(title, sizeof title, "Stable rank (99%%) of the policy's last hidden layer%s", tag);
+    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, R_SRANK, "ant-srank", title, "stable rank");
+    snprintf(title, sizeof title, "Dead units of the policy's last hidden layer%s", tag);
+    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, R_DEAD, "ant-dead", title, "dead units");
+    if (s == SY_OK && friction) {
+        /* friction schedule (identical for every method of one seed) */
+        ant_ctx c1 = *c;
+        c1.smooth = 1;
+        const char *fl[1] = {"floor friction"};
+        s = plot_col(run, &c1, fl, 1, h, R_FRICTION, "ant-friction", "Floor friction over training (log-uniform draws)",
+                     "friction");
+    }
+    return s;
+}
+
+static sy_status ant_run(sy_run *run)
+{
+    ant_ctx c;
+    const char *const *meths;
+    int nm;
+    sy_status s = check_methods(run, &meths, &nm);
+    if (s == SY_OK) s = ant_setup(run, &c);
+    double *h[MAX_METHODS] = {0};
+    for (int m = 0; m < nm && s == SY_OK; m++) {
+        h[m] = malloc(sizeof(double) * NREC * (size_t)c.iters);
+        if (!h[m]) {
+            s = sy_fail(SY_ERR_NOMEM, "ant: out of memory");
+            break;
+        }
+        double secs = 0;
+        s = run_one(run, &c, meths[m], meths[m], sy_run_seed(run), h[m], &secs);
+        if (s == SY_OK) s = summarise(run, &c, meths[m], h[m], secs);
+    }
+    if (s == SY_OK) s = plots(run, &c, meths, nm, h, "", 1);
+    for (int m = 0; m < nm; m++) free(h[m]);
+    return s;
+}
+
+/* Fig. 8: every method for --seeds seeds; curves are per-iteration means over
+ * the seeds (every seed has the same step grid). */
+static sy_status ant_reproduce(sy_run *run)
+{
+    ant_ctx c;
+    const char *const *meths;
+    int nm;
+    sy_status s = check_methods(run, &meths, &nm);
+    if (s == SY_OK) s = ant_setup(run, &c);
+    if (s != SY_OK) return s;
+    int ns = (int)sy_run_get_int(run, "seeds");
+    uint64_t seed0 = sy_run_seed(run);
+    size_t L = NREC * (size_t)c.iters;
+    double *mean[MAX_METHODS] = {0}, *one = malloc(sizeof(double) * L);
+    int *cnt = malloc(sizeof(int) * L);
+    if (!one || !cnt) s = sy_fail(SY_ERR_NOMEM, "ant: out of memory");
+    for (int m = 0; m < nm && s == SY_OK; m++) {
+        mean[m] = calloc(L, sizeof(double));
+        if (!mean[m]) {
+            s = sy_fail(SY_ERR_NOMEM, "ant: out of memory");
+            break;
+        }
+        memset(cnt, 0, sizeof(int) * L);
+        for (int k = 0; k < ns && s == SY_OK; k++) {
+            char rec[96];
+            snprintf(rec, sizeof rec, "%s@seed%llu", meths[m], (unsigned long long)(seed0 + k));
+            double secs = 0;
+            s = run_one(run, &c, meths[m], rec, seed0 + k, one, &secs);
+            if (s == SY_OK) s = summarise(run, &c, rec, one, secs);
+            for (size_t i = 0; i < L && s == SY_OK; i++)
+                if (isfinite(one[i])) mean[m][i] += one[i], cnt[i]++;
+        }
+        for (size_t i = 0; i < L; i++) mean[m][i] = cnt[i] ? mean[m][i] / cnt[i] : NAN;
+        if (s == SY_OK) s = summarise(run, &c, meths[m], mean[m], 0);
+    }
+    char tag[64];
+    snprintf(tag, sizeof tag, ", mean of %d seeds", ns);
+    if (s == SY_OK) s = plots(run, &c, meths, nm, mean, tag, 0);
+    for (int m = 0; m < nm; m++) free(mean[m]);
+    free(one);
+    free(cnt);
+    return s;
+}
+
+const sy_experiment sy_exp_ant = {
+    .name = "ant",
+    .figure = "Fig. 8",
+    .summary = "PPO on a slippery MuJoCo Ant (friction changes): effective rank and return, none vs weight decay vs syre",
+    .flags = ant_flags,
+    .run = ant_run,
+    .reproduce_id = "fig8",
+    .reproduce = ant_reproduce,
+};

@@ -1,0 +1,160 @@
+/* Reinforcement-learning environments: a four-legged MuJoCo Ant (the model is
+ * written for this project, in the spirit of the standard Ant locomotion
+ * task) stepped as a batch of environments, and its continual "slippery"
+ * variant whose floor friction changes every fixed number of steps to values
+ * drawn log-uniformly from [friction_lo, friction_hi] (paper Appendix C.6,
+ * after Dohare et al. 2023).
+ *
+ * Observation (27 floats per env): torso height, torso orientation quaternion
+ * (4), the 8 joint angles, torso linear and angular velocity (6) and the 8
+ * joint velocities; the torso's x-y position is left out, as usual.
+ * Action (8 floats): motor commands, clipped to [-1, 1] (gear 150).
+ * Reward per step: forward (+x) velocity of the torso - ctrl_cost * |a|^2 +
+ * healthy_reward. An episode terminates when the torso height leaves
+ * [z_min, z_max] or the simulation goes unstable, and is truncated after
+ * max_episode_steps. Environments reset themselves when their episode ends.
+ *
+ * MuJoCo is optional at build time (Debian libmujoco-dev): without it every
+ * constructor fails with SY_ERR_UNSUPPORTED and sy_rl_have_mujoco() is 0. */
+#ifndef SYRE_RL_H
+#define SYRE_RL_H
+
+#include <stdint.h>
+
+#include "syre/core.h"
+#include "syre/optim.h"
+#include "syre/params.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 if this build has MuJoCo; its version string ("2.2.2") or "none". */
+int sy_rl_have_mujoco(void);
+const char *sy_rl_mujoco_version(void);
+
+#define SY_ANT_OBS_DIM 27
+#define SY_ANT_ACT_DIM 8
+
+typedef struct {
+    int n_envs;               /* environments stepped together (default 8) */
+    int threads;              /* threads stepping them (OpenMP); <= 1: serial */
+    int frame_skip;           /* physics steps of 0.01 s per env step (5: dt = 0.05 s) */
+    int max_episode_steps;    /* truncation (1000) */
+    double ctrl_cost;         /* weight of |a|^2 (0.5) */
+    double healthy_reward;    /* survival bonus per step (1) */
+    double z_min, z_max;      /* healthy torso height range (0.2, 1.0) */
+    double reset_noise;       /* qpos += U(-r, r), qvel += r N(0, 1) at reset (0.1) */
+    double friction;          /* floor sliding friction when friction_every = 0 (1) */
+    int64_t friction_every;   /* slippery: total env steps (all envs) between changes; 0 = off */
+    double friction_lo, friction_hi; /* slippery draws, log-uniform (0.02, 2) */
+    uint64_t seed;            /* resets and friction draws */
+} sy_ant_opts;
+
+sy_ant_opts sy_ant_defaults(void);
+
+typedef struct sy_ant sy_ant;
+
+/* Build the model and n_envs simulations; NULL-safe free. Does not reset. */
+sy_status sy_ant_new(const sy_ant_opts *o, sy_ant **out);
+void sy_ant_free(sy_ant *e);
+int sy_ant_num_envs(const sy_ant *e);
+/* The MJCF text of the model (for inspection and docs). */
+const char *sy_ant_xml(void);
+
+/* Reset every environment; obs [n_envs, 27]. */
+sy_status sy_ant_reset(sy_ant *e, float *obs);
+/* Step every environment with act [n_envs, 8]. Outputs per env: obs [n, 27]
+ * (after an episode end: the first observation of the next episode), reward
+ * [n], done [n] (1 = terminated, 2 = truncated, 0 = running) and, if
+ * final_obs is not NULL, the last observation of an episode that just ended
+ * (rows of running envs untouched), for bootstrapping truncated episodes.
+ * The friction schedule advances by n_envs steps per call. */
+sy_status sy_ant_step(sy_ant *e, const float *act, float *obs, float *reward, unsigned char *done,
+                      float *final_obs);
+
+/* Slippery schedule: total env steps so far, the friction now, and the
+ * friction of phase k (a pure function of seed and k). */
+int64_t sy_ant_total_steps(const sy_ant *e);
+double sy_ant_friction(const sy_ant *e);
+double sy_ant_friction_of_phase(const sy_ant_opts *o, int64_t k);
+
+/* Whole state (every simulation, episode counters, schedule position) as
+ * doubles, for checkpoints: size, save into buf, restore from buf. */
+size_t sy_ant_state_size(const sy_ant *e);
+void sy_ant_get_state(const sy_ant *e, double *buf);
+sy_status sy_ant_set_state(sy_ant *e, const double *buf);
+
+/* ---- PPO (Schulman et al. 2017) on the Ant --------------------------------
+ * Gaussian policy: mean = MLP(obs) (two ReLU hidden layers "pi.0", "pi.1",
+ * output "pi.2"), state-independent log std "pi.log_std" (init 0); value =
+ * MLP(obs) ("vf.0", "vf.1", "vf.2"), a separate network. Per iteration: a
+ * rollout of `rollout` steps of every env (actions a = mean + std * N(0, 1),
+ * sent clipped to [-1, 1]), GAE(discount, gae_lambda) advantages normalised
+ * over the batch, truncated episodes bootstrapped with the value of their
+ * last observation, then `epochs` passes of shuffled minibatches on
+ * -mean(min(r A, clamp(r, 1-clip, 1+clip) A)) + vf_coef * mean((V - R)^2),
+ * r = pi(a|s) / pi_old(a|s), with Adam and a decay rule (none, weight decay
+ * toward 0, syre, ...). Observations are normalised by running mean and
+ * variance (clipped to +-10) before both networks; rewards (for learning,
+ * not for the returns reported) are divided by the running standard
+ * deviation of each env's discounted return, as in common PPO code, so the
+ * value targets stay O(1) whatever the reward's scale. After each iteration, the
+ * policy's last hidden layer ("pi.1" after ReLU) on the first rank_n
+ * observations of the rollout gives the effective rank, the stable rank
+ * (99% cover) and the dead units. */
+
+typedef struct {
+    int hidden1, hidden2;      /* hidden widths of both networks (256, 256) */
+    int rollout;               /* steps per env per iteration (256: 2048 with 8 envs) */
+    int epochs, minibatch;     /* 10, 128 */
+    double lr, beta1, beta2, adam_eps; /* 1e-4, 0.99, 0.99, 1e-8 (Dohare et al.) */
+    double discount, gae_lambda, clip, vf_coef; /* 0.99, 0.95, 0.2, 0.5 */
+    int obs_norm;              /* 1: normalise observations */
+    int reward_scale;          /* 1: divide rewards by the running std of the discounted return */
+    int rank_n;                /* observations for the rank measures (2048; <= rollout * envs) */
+    sy_decay decay;            /* decay rule of every tensor (sy_decay_parse) */
+    uint64_t seed;             /* init, anchors, action noise, minibatch order */
+} sy_ppo_opts;
+
+sy_ppo_opts sy_ppo_defaults(void);
+
+typedef struct {
+    int64_t iteration, steps;  /* iterations done and env steps so far */
+    int episodes;              /* episodes that ended in this iteration */
+    double return_mean, length_mean; /* over them; NaN if none */
+    double reward_mean;        /* mean reward per env step over the rollout */
+    double explained_var;      /* 1 - Var(R - V) / Var(R) over the rollout (value fit) */
+    double friction;           /* floor friction at the end of the rollout */
+    double policy_loss, value_loss, approx_kl, clip_frac; /* means over the update's minibatches */
+    double std_mean;           /* mean policy std */
+    double erank;              /* effective rank of the last hidden layer */
+    int srank, dead;           /* stable rank (99%), dead units (never positive) */
+    double weight_norm;        /* Frobenius norm of all trainable parameters */
+    double sim_s, policy_s, update_s; /* wall seconds in the simulator, in acting, in the update */
+} sy_ppo_stats;
+
+typedef struct sy_ppo sy_ppo;
+
+/* A learner on env (not owned; used by every iteration). */
+sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out);
+void sy_ppo_free(sy_ppo *p);
+/* One rollout and one update. */
+sy_status sy_ppo_iterate(sy_ppo *p, sy_ppo_stats *st);
+/* Policy mean for obs [n_envs, 27] (raw; normalised inside with the current
+ * statistics, not updated) into act [n_envs, 8]: acting without learning. */
+sy_status sy_ppo_act_mean(sy_ppo *p, const float *obs, float *act);
+sy_params *sy_ppo_params(sy_ppo *p);
+sy_optimizer *sy_ppo_optimizer(sy_ppo *p);
+/* Checkpoint: parameters and optimizer to ckpt_path (sy_train_save, epoch =
+ * iterations), the environments, observation statistics and episode
+ * accumulators to state_path; load restores both (bit-identical resume).
+ * Load fails with SY_ERR_IO if ckpt_path does not exist. */
+sy_status sy_ppo_save(sy_ppo *p, const char *ckpt_path, const char *state_path);
+sy_status sy_ppo_load(sy_ppo *p, const char *ckpt_path, const char *state_path);
+int64_t sy_ppo_iterations(const sy_ppo *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

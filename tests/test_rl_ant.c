@@ -1,0 +1,234 @@
+/* The Ant environment (src/rl/ant.c): shapes and reset, truncation and
+ * termination, determinism, bit-identical state save/restore, the slippery
+ * friction schedule (log-uniform draws in [0.02, 2], applied at the right
+ * step, changing the dynamics). Skipped (77) in a build without MuJoCo,
+ * where the constructor must fail with SY_ERR_UNSUPPORTED. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syre/syre.h"
+
+#define OD SY_ANT_OBS_DIM
+#define AD SY_ANT_ACT_DIM
+
+static sy_ant *make(int n, int64_t every, uint64_t seed)
+{
+    sy_ant_opts o = sy_ant_defaults();
+    o.n_envs = n;
+    o.friction_every = every;
+    o.seed = seed;
+    sy_ant *e = NULL;
+    if (sy_ant_new(&o, &e) != SY_OK) fail_msg("sy_ant_new: %s", sy_last_error());
+    return e;
+}
+
+static void random_actions(float *a, int n, sy_rng *r)
+{
+    for (int i = 0; i < n * AD; i++) a[i] = 2.0f * sy_rng_uniform(r) - 1.0f;
+}
+
+static void test_reset_and_zero_action_truncation(void **state)
+{
+    (void)state;
+    sy_ant_opts o = sy_ant_defaults();
+    o.n_envs = 2;
+    o.max_episode_steps = 60;
+    sy_ant *e = NULL;
+    assert_int_equal(sy_ant_new(&o, &e), SY_OK);
+    float obs[2 * OD], act[2 * AD] = {0}, rew[2], fin[2 * OD];
+    unsigned char done[2];
+    assert_int_equal(sy_ant_reset(e, obs), SY_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_true(fabsf(obs[i * OD] - 0.75f) <= 0.1f + 1e-6f); /* torso height with reset noise */
+        float q2 = 0;
+        for (int k = 1; k <= 4; k++) q2 += obs[i * OD + k] * obs[i * OD + k];
+        assert_true(fabsf(q2 - 1.0f) < 1e-5f); /* unit quaternion */
+    }
+    /* no torque: the ant settles and stands; the episode is truncated (2) at 60 */
+    for (int t = 1; t <= 60; t++) {
+        assert_int_equal(sy_ant_step(e, act, obs, rew, done, fin), SY_OK);
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(done[i], t == 60 ? 2 : 0);
+            /* reward = velocity + 1 (no control cost); standing still: near 1 */
+            if (t > 30) assert_true(fabsf(rew[i] - 1.0f) < 0.5f);
+        }
+    }
+    /* the final observation is the standing ant, the new one a fresh reset */
+    assert_true(fin[0] > 0.2f && fin[0] < 0.75f);
+    assert_int_equal(sy_ant_total_steps(e), 120);
+    sy_ant_free(e);
+}
+
+static void test_random_policy_terminates(void **state)
+{
+    (void)state;
+    sy_ant *e = make(4, 0, 3);
+    float obs[4 * OD], act[4 * AD], rew[4];
+    unsigned char done[4];
+    sy_rng r = sy_rng_make(5, SY_STREAM_USER, 0);
+    sy_ant_reset(e, obs);
+    int terminated = 0;
+    for (int t = 0; t < 800; t++) {
+        random_actions(act, 4, &r);
+        assert_int_equal(sy_ant_step(e, act, obs, rew, done, NULL), SY_OK);
+        for (int i = 0; i < 4; i++) {
+            assert_true(isfinite(rew[i]));
+            /* control cost of a uniform action is 0.5 * 8/3 on average: at most 4 + |v| */
+            assert_true(rew[i] < 1.0f + 20.0f && rew[i] > -4.0f - 20.0f);
+            terminated += done[i] == 1;
+        }
+        for (int k = 0; k < 4 * OD; k++) assert_true(isfinite(obs[k]));
+    }
+    /* random torques flip or launch the ant out of [0.2, 1] (measured: dozens) */
+    assert_true(terminated >= 4);
+    sy_ant_free(e);
+}
+
+static void run_steps(sy_ant *e, int n, int steps, uint64_t seed, float *trace)
+{
+    float obs[8 * OD], act[8 * AD], rew[8];
+    unsigned char done[8];
+    sy_rng r = sy_rng_make(seed, SY_STREAM_USER, 1);
+    for (int t = 0; t < steps; t++) {
+        random_actions(act, n, &r);
+        assert_int_equal(sy_ant_step(e, act, obs, rew, done, NULL), SY_OK);
+        memcpy(trace + (size_t)t * n * OD, obs, sizeof(float) * n * OD);
+    }
+}
+
+static void test_deterministic_and_state_roundtrip(void **state)
+{
+    (void)state;
+    int n = 3, steps = 150;
+    float obs[3 * OD];
+    float *a = malloc(sizeof(float) * steps * n * OD), *b = malloc(sizeof(float) * steps * n * OD);
+    sy_ant *e1 = make(n, 100, 9), *e2 = make(n, 100, 9);
+    sy_ant_reset(e1, obs);
+    sy_ant_reset(e2, obs);
+    run_steps(e1, n, steps, 1, a);
+    run_steps(e2, n, steps, 1, b);
+    assert_memory_equal(a, b, sizeof(float) * steps * n * OD); /* same seed, same run */
+    /* save e1, continue; restore into e2 (in another state), continue: identical */
+    size_t L = sy_ant_state_size(e1);
+    double *st = malloc(L * sizeof *st);
+    sy_ant_get_state(e1, st);
+    run_steps(e1, n, steps, 2, a);
+    run_steps(e2, n, 17, 3, b);
+    assert_int_equal(sy_ant_set_state(e2, st), SY_OK);
+    assert_int_equal(sy_ant_total_steps(e2), (int64_t)steps * n);
+    run_steps(e2, n, steps, 2, b);
+    assert_memory_equal(a, b, sizeof(float) * steps * n * OD);
+    assert_true(sy_ant_friction(e1) == sy_ant_friction(e2));
+    free(st);
+    free(a);
+    free(b);
+    sy_ant_free(e1);
+    sy_ant_free(e2);
+}
+
+static void test_friction_schedule(void **state)
+{
+    (void)state;
+    sy_ant_opts o = sy_ant_defaults();
+    o.friction_every = 10;
+    o.seed = 4;
+    double mlog = 0, lo = 1e9, hi = 0;
+    for (int k = 0; k < 2000; k++) {
+        double f = sy_ant_friction_of_phase(&o, k);
+        assert_true(f >= 0.02 && f <= 2.0);
+        mlog += log(f) / 2000;
+        lo = fmin(lo, f), hi = fmax(hi, f);
+    }
+    /* log-uniform on [0.02, 2]: mean log = log 0.2, sd 1.33 (se 0.03 here) */
+    assert_true(fabs(mlog - log(0.2)) < 0.12);
+    assert_true(lo < 0.03 && hi > 1.5);
+    /* the env applies phase k = floor(total steps / every): 2 envs, 5 steps = 10 */
+    o.n_envs = 2;
+    sy_ant *e = NULL;
+    assert_int_equal(sy_ant_new(&o, &e), SY_OK);
+    float obs[2 * OD], act[2 * AD] = {0}, rew[2];
+    unsigned char done[2];
+    sy_ant_reset(e, obs);
+    assert_true(sy_ant_friction(e) == sy_ant_friction_of_phase(&o, 0));
+    for (int t = 0; t < 4; t++) sy_ant_step(e, act, obs, rew, done, NULL);
+    assert_true(sy_ant_friction(e) == sy_ant_friction_of_phase(&o, 0));
+    sy_ant_step(e, act, obs, rew, done, NULL);
+    assert_true(sy_ant_friction(e) == sy_ant_friction_of_phase(&o, 1));
+    assert_true(sy_ant_friction_of_phase(&o, 0) != sy_ant_friction_of_phase(&o, 1));
+    sy_ant_free(e);
+    /* fixed friction when the schedule is off */
+    o.friction_every = 0;
+    assert_true(sy_ant_friction_of_phase(&o, 5) == o.friction);
+}
+
+/* Friction changes the dynamics: same actions on a slippery and a rough floor. */
+static void test_friction_matters(void **state)
+{
+    (void)state;
+    sy_ant_opts o = sy_ant_defaults();
+    o.n_envs = 1;
+    o.friction = 0.02;
+    sy_ant *slip = NULL, *rough = NULL;
+    assert_int_equal(sy_ant_new(&o, &slip), SY_OK);
+    o.friction = 2.0;
+    assert_int_equal(sy_ant_new(&o, &rough), SY_OK);
+    float o1[OD], o2[OD], a[AD], r1, r2;
+    unsigned char d1, d2;
+    sy_ant_reset(slip, o1);
+    sy_ant_reset(rough, o2);
+    assert_memory_equal(o1, o2, sizeof o1);
+    double diff = 0;
+    for (int t = 0; t < 40; t++) {
+        for (int k = 0; k < AD; k++) a[k] = (float)sin(0.3 * t + k);
+        sy_ant_step(slip, a, o1, &r1, &d1, NULL);
+        sy_ant_step(rough, a, o2, &r2, &d2, NULL);
+        if (d1 || d2) break;
+        for (int k = 0; k < OD; k++) diff = fmax(diff, fabs(o1[k] - o2[k]));
+    }
+    assert_true(diff > 0.05);
+    sy_ant_free(slip);
+    sy_ant_free(rough);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    sy_ant_opts o = sy_ant_defaults();
+    sy_ant *e = NULL;
+    o.n_envs = 0;
+    assert_int_equal(sy_ant_new(&o, &e), SY_ERR_ARG);
+    assert_non_null(strstr(sy_last_error(), "n_envs"));
+    o = sy_ant_defaults();
+    o.friction_lo = 3;
+    assert_int_equal(sy_ant_new(&o, &e), SY_ERR_ARG);
+    assert_null(e);
+}
+
+int main(void)
+{
+    if (!sy_rl_have_mujoco()) {
+        sy_ant_opts o = sy_ant_defaults();
+        sy_ant *e = NULL;
+        int st = sy_ant_new(&o, &e);
+        printf("# test_rl_ant: skipped, no MuJoCo in this build (sy_ant_new: %s)\n", sy_last_error());
+        return st == SY_ERR_UNSUPPORTED && !e ? 77 : 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reset_and_zero_action_truncation),
+        cmocka_unit_test(test_random_policy_terminates),
+        cmocka_unit_test(test_deterministic_and_state_roundtrip),
+        cmocka_unit_test(test_friction_schedule),
+        cmocka_unit_test(test_friction_matters),
+        cmocka_unit_test(test_bad_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
