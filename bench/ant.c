@@ -17,24 +17,7 @@
 
 #include "syre/syre.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "bench_clock.h"
 
 #define MAXR 64
 
@@ -69,7 +52,7 @@ static int bench_acting(int n_envs, int threads, int policy_w, int steps, int re
     sy_ant_reset(env, obs);
     double rates[MAXR];
     for (int rep = -1; rep < repeats; rep++) {
-        double t0 = now_s();
+        double t0 = now();
         for (int t = 0; t < steps; t++) {
             const float *a = act + (size_t)(t % 64) * na;
             if (p) {
@@ -78,7 +61,7 @@ static int bench_acting(int n_envs, int threads, int policy_w, int steps, int re
             }
             if (sy_ant_step(env, a, obs, rew, done, NULL) != SY_OK) return fail("step");
         }
-        if (rep >= 0) rates[rep] = (double)steps * n_envs / (now_s() - t0);
+        if (rep >= 0) rates[rep] = (double)steps * n_envs / (now() - t0);
     }
     double med = median(rates, repeats);
     if (policy_w > 0)
@@ -104,9 +87,9 @@ static int bench_ppo(int w, int repeats)
     double rates[MAXR], sim[MAXR], pol[MAXR], upd[MAXR];
     for (int rep = -1; rep < repeats; rep++) {
         sy_ppo_stats st;
-        double t0 = now_s();
+        double t0 = now();
         if (sy_ppo_iterate(p, &st) != SY_OK) return fail("iterate");
-        double dt = now_s() - t0;
+        double dt = now() - t0;
         if (rep < 0) continue;
         rates[rep] = (double)po.rollout * eo.n_envs / dt;
         sim[rep] = st.sim_s / dt;

@@ -1,5 +1,5 @@
 /* Helpers shared by the benchmark programs (header-only: each bench program is
- * its own program): clocks, medians, and the matrix products of one training
+ * its own program): the matrix products of one training
  * step with cblas_sgemm's own rate on them. */
 #ifndef SYRE_BENCH_UTIL_H
 #define SYRE_BENCH_UTIL_H
@@ -11,35 +11,9 @@
 
 #include "graph/graph_impl.h"
 #include "syre/syre.h"
+#include "bench_clock.h"
 
 enum { MAX_GEMMS = 64 };
-
-__attribute__((unused)) static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-__attribute__((unused)) static double cpu_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    if (n == 0) return NAN;
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* The matrix products of one training step, as (M, N, K, transA, transB). */
 typedef struct {

@@ -27,18 +27,7 @@
 #include "../tests/device_cases.h"
 #include "syre/runtime.h"
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_clock.h"
 
 static sy_var resnet18(sy_graph *g, sy_var x)
 {
@@ -176,7 +165,7 @@ int main(int argc, char **argv)
             last = sy_graph_scalar(g, loss); /* waits for the device */
             if (r >= 0) t[r] = (now() - t0) * 1e3 / n;
         }
-        qsort(t, repeats, sizeof *t, cmp_d);
+        qsort(t, repeats, sizeof *t, cmp_double);
         double med = t[repeats / 2];
         printf("RESULT engine=syre-cuda model=%s batch=%d ms_per_step=%.4f min=%.4f max=%.4f loss=%.4f", model, batch,
                med, t[0], t[repeats - 1], last);

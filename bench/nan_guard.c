@@ -12,20 +12,9 @@
 #include "core/numeric.h"
 #include "syre/syre.h"
 
+#include "bench_clock.h"
+
 enum { BATCH = 64, REPEATS = 21, STEPS = 10 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(void)
 {
@@ -49,15 +38,15 @@ int main(void)
     double step_ms[REPEATS], scan_ms[REPEATS];
     size_t sink = 0;
     for (int rep = 0; rep < REPEATS; rep++) {
-        double t0 = now_ms();
+        double t0 = 1e3 * now();
         for (int s = 0; s < STEPS; s++)
             if (sy_graph_forward(g) || sy_graph_backward(g, loss) || sy_optimizer_step(opt)) return 1;
-        double t1 = now_ms();
+        double t1 = 1e3 * now();
         for (int s = 0; s < STEPS; s++) {
             sink += sy_first_nonfinite(sy_params_grad(ps), n);
             sink += sy_first_nonfinite(sy_params_data(ps), n);
         }
-        double t2 = now_ms();
+        double t2 = 1e3 * now();
         step_ms[rep] = (t1 - t0) / STEPS;
         scan_ms[rep] = (t2 - t1) / STEPS;
     }

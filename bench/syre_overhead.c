@@ -18,26 +18,9 @@
 #include "syre/params.h"
 #include "syre/runtime.h"
 
+#include "bench_clock.h"
+
 enum { BATCH = 64, REPEATS = 15, STEPS = 5, NVAR = 3 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 typedef struct {
     sy_params *ps;
@@ -78,9 +61,9 @@ static int build(model *m, int cnn)
 static int one_step(model *m, double *t_update)
 {
     if (sy_graph_forward(m->g) || sy_graph_backward(m->g, m->loss)) return -1;
-    double t0 = now_ms();
+    double t0 = 1e3 * now();
     if (sy_optimizer_step(m->opt)) return -1;
-    *t_update += now_ms() - t0;
+    *t_update += 1e3 * now() - t0;
     return 0;
 }
 
@@ -116,13 +99,13 @@ int main(int argc, char **argv)
                 for (int w = 0; w < 3; w++) one_step(&m[v], &dummy);
             for (int r = 0; r < REPEATS; r++)
                 for (int v = 0; v < NVAR; v++) {
-                    double tu = 0, t0 = now_ms();
+                    double tu = 0, t0 = 1e3 * now();
                     for (int s = 0; s < STEPS; s++)
                         if (one_step(&m[v], &tu)) {
                             fprintf(stderr, "step failed: %s\n", sy_last_error());
                             return 1;
                         }
-                    step[v][r] = (now_ms() - t0) / STEPS;
+                    step[v][r] = (1e3 * now() - t0) / STEPS;
                     upd[v][r] = tu / STEPS;
                 }
             double ms[NVAR], us[NVAR];
