@@ -48,7 +48,7 @@ command -v gcc >/dev/null || command -v cc >/dev/null || { say "    MISSING: a C
 missing=""
 for tool in cmake pkg-config; do command -v $tool >/dev/null || missing="$missing $tool"; done
 for pc in cmocka cairo libcjson zlib; do pkg-config --exists $pc 2>/dev/null || missing="$missing $pc"; done
-for h in cblas.h lapacke.h stb/stb_image.h; do
+for h in cblas.h lapacke.h jpeglib.h png.h; do
     [ -e /usr/include/$h ] || ls /usr/include/*/$h >/dev/null 2>&1 || missing="$missing $h"
 done
 mode=full

@@ -9,7 +9,8 @@ PACKAGES=(
   libopenblas-dev liblapacke-dev      # GEMM, eigenproblems
   libcjson-dev                        # JSON configs, summaries, safetensors headers
   libcmocka-dev                       # unit tests
-  zlib1g-dev libstb-dev               # gzip IDX, image decoding
+  zlib1g-dev                          # gzip IDX
+  libjpeg62-turbo-dev libpng-dev      # image folders: JPEG (libjpeg-turbo), PNG
   libcairo2-dev                       # plots
   libopenmpi-dev openmpi-bin          # data-parallel training (optional: the build works without)
   clang libclang-rt-dev libomp-dev    # libFuzzer targets (scripts/fuzz.sh)

@@ -58,7 +58,8 @@ sy_status sy_cifar10_load(const char *const *paths, int n_paths, const char *nam
 /* CIFAR-100 binary file (train.bin / test.bin: coarse byte, fine byte, 3072
  * bytes); y = fine label (100 classes), y_coarse = superclass (20). */
 sy_status sy_cifar100_load(const char *path, const char *name, sy_dataset **out);
-/* Image folder dir/<class>/<file>.{png,jpg,jpeg} decoded with stb_image into
+/* Image folder dir/<class>/<file>.{png,jpg,jpeg} decoded with libpng and
+ * libjpeg-turbo (PNG/JPEG by content, nothing else) into
  * `channels` (1 or 3) channels; classes and files sorted by name. All images
  * must share one size. max_per_class > 0 keeps only the first files of each
  * class (fast tests); 0 keeps all. */

@@ -1,5 +1,5 @@
 /* Image-folder reader: root/<class>/<image>.{png,jpg,jpeg}, decoded with
- * stb_image. Classes and files are visited in sorted name order so that the
+ * libjpeg-turbo (JPEG) and libpng (PNG). Classes and files are visited in sorted name order so that the
  * same folder always gives the same dataset, whatever the file system order. */
 #define _POSIX_C_SOURCE 200809L /* strdup, opendir, stat */
 #include "syre/data.h"
@@ -10,8 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <setjmp.h>
 #include <sys/stat.h>
-#include <stb/stb_image.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+#include <png.h>
 
 typedef struct {
     char **v;
@@ -59,54 +63,21 @@ static int is_image_name(const char *s)
     return !strcmp(ext, "png") || !strcmp(ext, "jpg") || !strcmp(ext, "jpeg");
 }
 
-/* ---- Checks before stb_image sees a file ---------------------------------
- * stb_image decodes a dozen formats, chosen by content, and the system's copy
- * (Debian's 2.27) trusts some table sizes in JPEGs: fuzzing found a Huffman
- * table with more than 256 codes written past its end. So a file is read
- * whole, must be a PNG or a JPEG by its signature, a JPEG's Huffman tables
- * are checked here, and the image size is bounded before decoding. */
+/* ---- Reading and decoding one image -------------------------------------
+ * A file is read whole and must be a PNG or a JPEG by its signature; JPEGs
+ * are decoded with libjpeg (libjpeg-turbo), PNGs with libpng's simplified
+ * API. Both are kept up and fuzzed upstream (OSS-Fuzz). The image size is
+ * bounded from the header, before any pixel memory is allocated, and a JPEG
+ * with a damaged entropy-coded stream (libjpeg's "corrupt data" warnings) is
+ * refused rather than decoded into grey filler. */
 
 #define IMG_MAX_FILE (256u << 20) /* bytes of one image file */
 #define IMG_MAX_SIDE 16384        /* pixels on a side */
 #define IMG_MAX_PIXELS (64u << 20) /* pixels of one image */
+#define IMG_MAX_SCANS 500         /* progressive JPEG scans (a real file has ~10) */
 
-/* Every DHT segment of a JPEG declares at most 256 codes and fits its
- * segment. Walks the marker segments the way stb_image finds them (bytes
- * between segments are skipped); entropy-coded data after SOS is skipped up
- * to the next marker. Returns NULL or what is wrong. */
-static const char *jpeg_check_tables(const unsigned char *b, size_t n)
-{
-    size_t i = 2; /* after SOI */
-    while (i + 4 <= n) {
-        if (b[i] != 0xFF) { i++; continue; } /* padding between segments: stb scans on too */
-        unsigned m = b[i + 1];
-        if (m == 0xFF) { i++; continue; } /* fill byte */
-        if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { i += 2; continue; }
-        if (m == 0xD9) return NULL; /* EOI */
-        size_t len = (size_t)b[i + 2] << 8 | b[i + 3];
-        if (len < 2) return NULL;
-        if (m == 0xC4) {
-            /* A cut file still counts: stb reads zeros past the end. */
-            size_t p = i + 4, end = i + 2 + len;
-            while (p < end && p < n) {
-                size_t codes = 0;
-                for (size_t k = p + 1; k <= p + 16 && k < n; k++) codes += b[k];
-                if (codes > 256) return "Huffman table declares more than 256 codes";
-                p += 17 + codes;
-            }
-        }
-        if (i + 2 + len > n) return NULL; /* truncated: the decoder says so */
-        i += 2 + len;
-        if (m == 0xDA) { /* entropy-coded data: skip to the next real marker */
-            while (i + 1 < n && !(b[i] == 0xFF && b[i + 1] != 0x00 && !(b[i + 1] >= 0xD0 && b[i + 1] <= 0xD7)))
-                i++;
-        }
-    }
-    return NULL;
-}
-
-/* The bytes of an image file, checked as above; *n its size. */
-static sy_status read_image_file(const char *path, unsigned char **out, size_t *n)
+/* The bytes of an image file; *n its size, *is_png its kind by signature. */
+static sy_status read_image_file(const char *path, unsigned char **out, size_t *n, int *is_png)
 {
     *out = NULL;
     errno = 0;
@@ -135,29 +106,193 @@ static sy_status read_image_file(const char *path, unsigned char **out, size_t *
         return sy_fail(SY_ERR_IO, "%s: read %zu of %ld bytes", path, got, len);
     }
     static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    int is_png = got >= 8 && memcmp(b, png_sig, 8) == 0;
-    int is_jpeg = got >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
-    const char *bad = NULL;
-    if (!is_png && !is_jpeg) bad = "not a PNG or JPEG file (by its first bytes)";
-    else if (is_jpeg) bad = jpeg_check_tables(b, got);
-    if (bad) {
+    int png = got >= 8 && memcmp(b, png_sig, 8) == 0;
+    int jpeg = got >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+    if (!png && !jpeg) {
         free(b);
-        return sy_fail(SY_ERR_FORMAT, "%s: unreadable image (%s)", path, bad);
-    }
-    int w, h, comp;
-    if (!stbi_info_from_memory(b, (int)got, &w, &h, &comp)) {
-        sy_status s = sy_fail(SY_ERR_FORMAT, "%s: unreadable image (%s)", path, stbi_failure_reason());
-        free(b);
-        return s;
-    }
-    if (w <= 0 || h <= 0 || w > IMG_MAX_SIDE || h > IMG_MAX_SIDE || (size_t)w * (size_t)h > IMG_MAX_PIXELS) {
-        free(b);
-        return sy_fail(SY_ERR_FORMAT, "%s: image of %d x %d pixels is larger than supported (%d per side, %u Mpixels)",
-                       path, w, h, IMG_MAX_SIDE, IMG_MAX_PIXELS >> 20);
+        return sy_fail(SY_ERR_FORMAT, "%s: unreadable image (not a PNG or JPEG file by its first bytes)", path);
     }
     *out = b;
     *n = got;
+    *is_png = png;
     return SY_OK;
+}
+
+static sy_status check_size(const char *path, long w, long h)
+{
+    if (w <= 0 || h <= 0 || w > IMG_MAX_SIDE || h > IMG_MAX_SIDE || (size_t)w * (size_t)h > IMG_MAX_PIXELS)
+        return sy_fail(SY_ERR_FORMAT, "%s: image of %ld x %ld pixels is larger than supported (%d per side, %u Mpixels)",
+                       path, w, h, IMG_MAX_SIDE, IMG_MAX_PIXELS >> 20);
+    return SY_OK;
+}
+
+/* libjpeg reports errors through its error manager, whose default prints and
+ * exits: this one keeps the message and jumps back to decode_jpeg. Warnings
+ * about damaged data (corrupt or missing entropy-coded data, junk between
+ * segments, a file cut short) are errors here too: libjpeg would go on and
+ * fill the rest with grey. Other warnings (an unknown JFIF revision, say)
+ * are about metadata only and ignored. */
+typedef struct {
+    struct jpeg_error_mgr pub;
+    jmp_buf jump;
+    char msg[JMSG_LENGTH_MAX];
+} jpeg_err;
+
+static void jpeg_on_error(j_common_ptr cinfo)
+{
+    jpeg_err *e = (jpeg_err *)cinfo->err;
+    e->pub.format_message(cinfo, e->msg);
+    longjmp(e->jump, 1);
+}
+
+static void jpeg_on_message(j_common_ptr cinfo, int level)
+{
+    if (level >= 0) return; /* trace output */
+    switch (cinfo->err->msg_code) {
+    case JWRN_ARITH_BAD_CODE:
+    case JWRN_BOGUS_PROGRESSION:
+    case JWRN_EXTRANEOUS_DATA:
+    case JWRN_HIT_MARKER:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_JPEG_EOF:
+    case JWRN_MUST_RESYNC:
+    case JWRN_NOT_SEQUENTIAL:
+        jpeg_on_error(cinfo);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Progressive files can hold thousands of tiny scans, each a pass over the
+ * whole coefficient buffer: a few hundred bytes then take minutes. */
+static void jpeg_on_progress(j_common_ptr cinfo)
+{
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (d->input_scan_number > IMG_MAX_SCANS) {
+        jpeg_err *e = (jpeg_err *)cinfo->err;
+        snprintf(e->msg, sizeof e->msg, "more than %d progressive scans", IMG_MAX_SCANS);
+        longjmp(e->jump, 1);
+    }
+}
+
+/* Decodes a JPEG into interleaved bytes of `channels` (1: luma, 3: RGB).
+ * With out NULL only the size is read. */
+static sy_status decode_jpeg(const char *path, const unsigned char *b, size_t n, int channels,
+                             int *w, int *h, unsigned char **out)
+{
+    struct jpeg_decompress_struct cinfo;
+    struct jpeg_progress_mgr progress = {.progress_monitor = jpeg_on_progress};
+    jpeg_err err;
+    unsigned char *volatile img = NULL;
+    memset(&cinfo, 0, sizeof cinfo);
+    cinfo.err = jpeg_std_error(&err.pub);
+    err.pub.error_exit = jpeg_on_error;
+    err.pub.emit_message = jpeg_on_message;
+    err.msg[0] = 0;
+    if (setjmp(err.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        free(img);
+        return sy_fail(SY_ERR_FORMAT, "%s: unreadable JPEG (%s)", path, err.msg);
+    }
+    jpeg_create_decompress(&cinfo);
+    cinfo.progress = &progress;
+    cinfo.mem->max_memory_to_use = 1024L << 20;
+    jpeg_mem_src(&cinfo, b, (unsigned long)n);
+    jpeg_read_header(&cinfo, TRUE);
+    sy_status s = check_size(path, (long)cinfo.image_width, (long)cinfo.image_height);
+    if (s != SY_OK || !out) {
+        *w = (int)cinfo.image_width;
+        *h = (int)cinfo.image_height;
+        jpeg_destroy_decompress(&cinfo);
+        return s;
+    }
+    cinfo.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    size_t stride = (size_t)cinfo.output_width * (size_t)channels;
+    if (cinfo.output_components != channels) {
+        snprintf(err.msg, sizeof err.msg, "decoder gave %d channels, asked for %d", cinfo.output_components,
+                 channels);
+        longjmp(err.jump, 1);
+    }
+    img = malloc(stride * cinfo.output_height);
+    if (!img) {
+        jpeg_destroy_decompress(&cinfo);
+        return sy_fail(SY_ERR_NOMEM, "%s: out of memory for a %u x %u image", path, cinfo.output_width,
+                       cinfo.output_height);
+    }
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = img + (size_t)cinfo.output_scanline * stride;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo); /* reads to EOI: a cut file warns here */
+    *w = (int)cinfo.output_width;
+    *h = (int)cinfo.output_height;
+    jpeg_destroy_decompress(&cinfo);
+    *out = img;
+    return SY_OK;
+}
+
+/* Decodes a PNG into interleaved bytes of `channels`. libpng gives RGBA;
+ * alpha is dropped and grey is taken as (77 R + 150 G + 29 B) / 256, as
+ * stb_image (the decoder before this one) did. */
+static sy_status decode_png(const char *path, const unsigned char *b, size_t n, int channels,
+                            int *w, int *h, unsigned char **out)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&im, b, n))
+        return sy_fail(SY_ERR_FORMAT, "%s: unreadable PNG (%s)", path, im.message);
+    *w = (int)im.width;
+    *h = (int)im.height;
+    sy_status s = check_size(path, (long)im.width, (long)im.height);
+    if (s != SY_OK || !out) {
+        png_image_free(&im);
+        return s;
+    }
+    im.format = PNG_FORMAT_RGBA;
+    size_t npx = (size_t)im.width * im.height;
+    unsigned char *rgba = malloc(npx * 4);
+    if (!rgba) {
+        png_image_free(&im);
+        return sy_fail(SY_ERR_NOMEM, "%s: out of memory for a %u x %u image", path, im.width, im.height);
+    }
+    if (!png_image_finish_read(&im, NULL, rgba, 0, NULL)) {
+        s = sy_fail(SY_ERR_FORMAT, "%s: unreadable PNG (%s)", path, im.message);
+        png_image_free(&im);
+        free(rgba);
+        return s;
+    }
+    png_image_free(&im);
+    /* In place: pixel p's output lies at or before its input. */
+    for (size_t p = 0; p < npx; p++) {
+        const unsigned char *q = rgba + 4 * p;
+        if (channels == 1) {
+            rgba[p] = (unsigned char)((q[0] * 77 + q[1] * 150 + q[2] * 29) >> 8);
+        } else {
+            unsigned char r = q[0], g = q[1], bl = q[2];
+            rgba[3 * p] = r;
+            rgba[3 * p + 1] = g;
+            rgba[3 * p + 2] = bl;
+        }
+    }
+    *out = rgba;
+    return SY_OK;
+}
+
+/* Reads and decodes path into interleaved bytes of `channels` (*out, to
+ * free), or with out NULL only its size. */
+static sy_status load_image(const char *path, int channels, int *w, int *h, unsigned char **out)
+{
+    unsigned char *b = NULL;
+    size_t n = 0;
+    int is_png = 0;
+    sy_status s = read_image_file(path, &b, &n, &is_png);
+    if (s != SY_OK) return s;
+    s = is_png ? decode_png(path, b, n, channels, w, h, out) : decode_jpeg(path, b, n, channels, w, h, out);
+    free(b);
+    return s;
 }
 
 /* Sorted entries of dir: sub-directories (want_dirs) or image files. */
@@ -226,14 +361,8 @@ sy_status sy_imagefolder_load(const char *dir, int channels, size_t max_per_clas
     /* The first image fixes the sample size; every other must match it. */
     int w0 = 0, h0 = 0;
     if (s == SY_OK) {
-        int comp;
-        unsigned char *b;
-        size_t nb;
         snprintf(path, sizeof path, "%s/%s/%s", dir, classes.v[0], files[0].v[0]);
-        if ((s = read_image_file(path, &b, &nb)) == SY_OK) {
-            stbi_info_from_memory(b, (int)nb, &w0, &h0, &comp); /* checked by read_image_file */
-            free(b);
-        }
+        s = load_image(path, channels, &w0, &h0, NULL);
     }
     if (s == SY_OK)
         s = sy_dataset_new(total, sy_shape_of(3, channels, h0, w0), (int)classes.n, 0, name, &d);
@@ -241,30 +370,22 @@ sy_status sy_imagefolder_load(const char *dir, int channels, size_t max_per_clas
     for (size_t c = 0; c < classes.n && s == SY_OK; c++) {
         for (size_t i = 0; i < files[c].n; i++, j++) {
             snprintf(path, sizeof path, "%s/%s/%s", dir, classes.v[c], files[c].v[i]);
-            int w, h, comp;
-            unsigned char *bytes;
-            size_t nb;
-            if ((s = read_image_file(path, &bytes, &nb)) != SY_OK) break;
-            unsigned char *img = stbi_load_from_memory(bytes, (int)nb, &w, &h, &comp, channels);
-            free(bytes);
-            if (!img) {
-                s = sy_fail(SY_ERR_FORMAT, "%s: unreadable image (%s)", path,
-                            stbi_failure_reason());
-                break;
-            }
+            int w, h;
+            unsigned char *img;
+            if ((s = load_image(path, channels, &w, &h, &img)) != SY_OK) break;
             if (w != w0 || h != h0) {
-                stbi_image_free(img);
+                free(img);
                 s = sy_fail(SY_ERR_FORMAT, "%s: image is %dx%d, expected %dx%d like %s/%s/%s",
                             path, w, h, w0, h0, dir, classes.v[0], files[0].v[0]);
                 break;
             }
-            /* stb gives interleaved HWC bytes; the dataset stores CHW floats. */
+            /* Decoders give interleaved HWC bytes; the dataset stores CHW floats. */
             float *x = d->x + j * plane * (size_t)channels;
             for (int ch = 0; ch < channels; ch++)
                 for (size_t p = 0; p < plane; p++)
                     x[ch * plane + p] = img[p * (size_t)channels + ch] * (1.0f / 255.0f);
             d->y[j] = (int)c;
-            stbi_image_free(img);
+            free(img);
         }
     }
     for (size_t c = 0; c < classes.n; c++)
