@@ -2,7 +2,8 @@
 # One prepared check of the CUDA backend on a GPU machine, in a few minutes:
 # builds for the GPU present, runs every device test (test_cuda: every op
 # forward + backward against the CPU reference, MLP/CNN/ResNet training steps;
-# test_device_sim; test_gemm_map), the step benchmark (FP32, and TF32 for
+# test_device_sim; test_gemm_map; test_nccl: the NCCL all-reduce with one
+# rank, and 2 ranks on 2 GPUs when there are 2), the step benchmark (FP32, and TF32 for
 # ResNet-18), the PyTorch peer if torch sees the GPU, and one experiment on
 # --device cuda against --device cpu. Writes a compact report.
 #
@@ -120,6 +121,36 @@ for conv in cudnn im2col; do
         fi
     fi
 done
+# Data parallelism on the GPU: the NCCL path with one rank (SYRE_NCCL=1 in
+# test_nccl); with 2+ GPUs and mpirun, 2 ranks on 2 GPUs against one process.
+log="$logdir/test_nccl.log"
+timeout 200 "$build/test_nccl" >"$log" 2>&1
+rc=$?
+case $rc in
+0) say "    test_nccl (NCCL all-reduce, one rank): PASSED";;
+77) say "    test_nccl: $(grep SKIP "$log")";;
+*) say "    test_nccl (NCCL all-reduce, one rank): FAILED (exit $rc)"; status=1;;
+esac
+grep -E "^# |FAIL|ERROR|Failure|NCCL" "$log" | head -8 | sed 's/^/    /' | tee -a "$report"
+ngpu=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+if [ $mode = full ] && [ "${ngpu:-0}" -ge 2 ] && command -v mpirun >/dev/null && [ "${QUICK:-0}" != 1 ]; then
+    mpi=(mpirun --oversubscribe -np 2)
+    [ "$(id -u)" = 0 ] && mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
+    a=(--quick --train-size 1024 --test-size 200 --rank-n 200 --batch 64 --epochs 2 --device cuda --out "$logdir/dp")
+    if timeout 240 "$build/syre" run collapse "${a[@]}" --name one >"$logdir/dp-one.log" 2>&1 &&
+       timeout 240 "${mpi[@]}" "$build/syre" run collapse "${a[@]}" --name two >"$logdir/dp-two.log" 2>&1; then
+        for m in vanilla syre; do
+            if python3 tests/st_compare.py --rtol 1e-4 --atol 1e-6 --only fc "$logdir/dp/collapse/one/ckpt-$m.safetensors" \
+                "$logdir/dp/collapse/two/ckpt-$m.safetensors" >"$logdir/dp-$m.cmp" 2>&1; then
+                say "    2 ranks on 2 GPUs (NCCL) vs one GPU, collapse $m: same parameters (rtol 1e-4)"
+            else
+                say "    2 ranks on 2 GPUs (NCCL) vs one GPU, collapse $m: DIFFER (see $logdir/dp-$m.cmp)"; status=1
+            fi
+        done
+    else
+        say "    2 ranks on 2 GPUs (NCCL): FAILED ($(tail -1 "$logdir/dp-two.log" 2>/dev/null))"; status=1
+    fi
+fi
 if [ $mode = full ]; then
     for t in test_device_sim test_gemm_map; do
         if "$build/$t" >"$logdir/$t.log" 2>&1; then say "    $t: PASSED"; else say "    $t: FAILED"; status=1; fi

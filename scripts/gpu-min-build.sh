@@ -3,8 +3,8 @@
 # toolkit and a C compiler (no CMake, cmocka, cairo, OpenBLAS, cJSON, ...):
 # the fallback scripts/gpu-check.sh uses on a bare GPU machine. Builds only
 # the library parts a graph needs (core, graph, ops, optimizer, layers, the
-# device backends) into build-gpu-min/: test_cuda and
-# bench_cuda_step. The CPU side runs the reference kernels.
+# device backends, the data-parallel layer without MPI, NCCL when present)
+# into build-gpu-min/: test_cuda, test_nccl and bench_cuda_step. The CPU side runs the reference kernels.
 # Usage: scripts/gpu-min-build.sh [ARCH]   (ARCH like 90; default 80 and 90)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,11 +25,18 @@ if [ -f "$cuda/include/cudnn.h" ] && ls "$libdir"/libcudnn.so* >/dev/null 2>&1; 
     defs="$defs -DSYRE_HAVE_CUDNN=1"
     cudnn_flags="-lcudnn"
 fi
+nccl_flags=""
+nccl_src=""
+if [ -f "$cuda/include/nccl.h" ] && ls "$libdir"/libnccl.so* >/dev/null 2>&1; then
+    defs="$defs -DSYRE_HAVE_NCCL=1"
+    nccl_flags="-lnccl"
+    nccl_src="src/backend/cuda/nccl.c"
+fi
 srcs="src/core/error.c src/core/params.c src/core/rng.c src/core/tensor.c src/graph/graph.c src/graph/graph_device.c
       src/ops/conv.c src/ops/elementwise.c src/ops/loss.c src/ops/matmul.c src/ops/norm.c src/ops/reduce.c
-      src/ops/shape.c src/optim/decay.c src/optim/optim.c src/optim/step.c src/optim/step_device.c
+      src/ops/shape.c src/ops/clip.c src/core/numeric.c src/optim/nan_guard.c src/optim/decay.c src/optim/optim.c src/optim/step.c src/optim/step_device.c
       src/backend/device.c src/backend/cpu/backend_cpu.c src/backend/cuda/cuda_backend.c src/nn/layers.c
-      tests/gpu_min/stubs.c"
+      src/dist/dist.c $nccl_src tests/gpu_min/stubs.c"
 objs=""
 pids=()
 for s in $srcs; do
@@ -42,9 +49,9 @@ done
 pids+=($!)
 for p in "${pids[@]}"; do wait "$p"; done
 objs="$objs $out/obj/kernels.o"
-libs="-L$libdir -Wl,-rpath,$libdir -lcudart -lcublas $cudnn_flags -lstdc++ -lm -lpthread"
-for t in test_cuda; do
+libs="-L$libdir -Wl,-rpath,$libdir -lcudart -lcublas $cudnn_flags $nccl_flags -lstdc++ -lm -lpthread"
+for t in test_cuda test_nccl; do
     $cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $inc $defs tests/$t.c $objs $libs -o "$out/$t"
 done
 $cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $inc $defs bench/cuda_step.c $objs $libs -o "$out/bench_cuda_step"
-echo "gpu-min build: $out/test_cuda $out/bench_cuda_step (archs $archs${cudnn_flags:+, cuDNN})"
+echo "gpu-min build: $out/test_cuda $out/test_nccl $out/bench_cuda_step (archs $archs${cudnn_flags:+, cuDNN}${nccl_flags:+, NCCL})"

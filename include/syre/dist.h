@@ -58,6 +58,9 @@ int sy_dist_rank(void);        /* 0 .. size-1 */
 int sy_dist_size(void);        /* ranks in the job; 1 when not distributed */
 int sy_dist_is_root(void);     /* rank 0: the one that writes and prints */
 int sy_dist_local_size(void);  /* ranks on this machine */
+/* This rank's index among the ranks on its machine (0 when not distributed;
+ * before sy_dist_init, from the launcher's environment): picks its GPU. */
+int sy_dist_local_rank(void);
 /* "single process", or e.g. "MPI (Open MPI v4.1.4), 2 ranks". */
 const char *sy_dist_info(void);
 /* Threads a rank should use when the user left --threads at 0: the CPUs it
@@ -90,15 +93,30 @@ typedef struct {
     long calls;
     double floats;
     double seconds;
+    long device_calls; /* of which on device memory (NCCL, or staged through the host) */
 } sy_dist_stats;
 sy_dist_stats sy_dist_get_stats(void);
 
-/* ---- GPUs: hook for the CUDA backend (not implemented) ---------------------
- * With a CUDA backend the gradient lives on the device and should be averaged
- * there with NCCL (ncclAllReduce, ncclAvg) on the backend's stream. syre has
- * no CUDA backend on this branch, so this returns SY_ERR_UNSUPPORTED; see
- * docs/distributed.md ("GPUs") for the intended design. */
+/* ---- GPUs: NCCL (docs/distributed.md, "GPUs") ------------------------------
+ * With --device cuda the gradient lives on the GPU. The optimizer step
+ * averages it there: with NCCL (built when CMake finds nccl.h and libnccl
+ * next to CUDA) one communicator per process, made at the first device step
+ * (rank 0's ncclUniqueId broadcast over MPI, ncclCommInitRank on the GPU
+ * picked by the local rank) and destroyed by sy_dist_finalize; then
+ * ncclAllReduce(ncclAvg) in place on the backend's stream. Devices without
+ * it (the 'sim' test device; CUDA built without NCCL) copy the gradient to
+ * the host, MPI_Allreduce it and copy it back.
+ * SYRE_NCCL=1 takes this device path even with one rank (a one-rank NCCL
+ * communicator), so it runs on a single GPU. */
+
+/* In place over all ranks, on the device: device_buf <- mean over ranks,
+ * n floats, ordered on `stream` (a cudaStream_t). SY_ERR_UNSUPPORTED in a
+ * build without NCCL. */
 sy_status sy_dist_allreduce_mean_device(void *device_buf, size_t n, void *stream);
+/* 1 if this build has NCCL. */
+int sy_dist_nccl_compiled(void);
+/* "NCCL 2.28.9, rank 0 of 2, GPU 0" once the communicator exists, else NULL. */
+const char *sy_dist_nccl_info(void);
 
 #ifdef __cplusplus
 }

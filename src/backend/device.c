@@ -8,11 +8,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "backend/device.h"
 #include "syre/runtime.h"
+#include "syre/dist.h"
+#include "dist/dist_impl.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 
 
@@ -101,6 +104,51 @@ sy_device *sy_device_get(const char *name)
     }
     sy_fail(SY_ERR_ARG, "unknown device '%s' (expected cpu, cuda or sim)", name);
     return NULL;
+}
+
+/* ---- Data parallelism on a device ---------------------------------------------- */
+
+static int forced(void)
+{
+    const char *e = getenv("SYRE_NCCL");
+    return e && strcmp(e, "1") == 0;
+}
+
+int sy_device_allreduce_wanted(void) { return sy_dist_size() > 1 || forced(); }
+
+/* The staging buffer of the host path (grown as needed, kept for the process). */
+static struct {
+    sy_device *d;
+    float *buf;
+    size_t cap;
+} stage;
+
+sy_status sy_device_allreduce_mean(sy_device *d, float *buf, size_t n)
+{
+    if (d->allreduce_mean) return d->allreduce_mean(d, buf, n);
+    if (forced() && sy_dist_size() == 1 && strcmp(d->name, "sim") != 0)
+        return sy_fail(SY_ERR_UNSUPPORTED, "SYRE_NCCL=1: device '%s' has no NCCL all-reduce in this build (CUDA "
+                       "without NCCL: install NCCL and reconfigure)", d->name);
+    if (n == 0) return SY_OK;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (stage.cap < n || stage.d != d) {
+        if (stage.buf) stage.d->host_free(stage.d, stage.buf);
+        stage.buf = d->host_alloc(d, n * sizeof(float));
+        stage.cap = stage.buf ? n : 0;
+        stage.d = d;
+        if (!stage.buf)
+            return sy_fail(SY_ERR_NOMEM, "device all-reduce: cannot allocate %zu host floats to stage the gradient",
+                           n);
+    }
+    d->download(d, stage.buf, buf, n * sizeof(float));
+    sy_status st = d->sync(d);
+    if (st == SY_OK) st = sy_dist_allreduce_mean(stage.buf, n);
+    if (st != SY_OK) return st;
+    d->upload(d, buf, stage.buf, n * sizeof(float)); /* stream order: done before the next download */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    sy_dist_note_device(n, (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), 0);
+    return SY_OK;
 }
 
 /* ---- The process default ---------------------------------------------------- */

@@ -72,6 +72,10 @@ struct sy_device {
     void (*wfix)(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n_fix);
     /* Set one float on the device (e.g. the loss seed d loss = 1). */
     void (*set_float)(sy_device *d, float *dst, float v);
+    /* Data parallelism: buf <- its mean over ranks, n floats of device memory,
+     * in place, ordered on the stream (cuda: NCCL). NULL: staged through the
+     * host by sy_device_allreduce_mean. */
+    sy_status (*allreduce_mean)(sy_device *d, float *buf, size_t n);
     /* The last error sync reported, and the graph node that raised it (-1:
      * none known). */
     char error[512];
@@ -85,6 +89,14 @@ sy_device *sy_device_get(const char *name);
 /* The CUDA device, or NULL with the reason (defined in backend/cuda/ when
  * built with CUDA, else in backend/device.c). */
 sy_device *sy_device_cuda(void);
+
+/* Whether the optimizer step must average device gradients over ranks:
+ * more than one rank, or SYRE_NCCL=1 (the device path with one rank). */
+int sy_device_allreduce_wanted(void);
+/* buf <- mean over ranks (n device floats): d->allreduce_mean, else copy to
+ * host, sy_dist_allreduce_mean, copy back. SYRE_NCCL=1 on a cuda device
+ * without NCCL fails (it would not test what it names). */
+sy_status sy_device_allreduce_mean(sy_device *d, float *buf, size_t n);
 
 /* ---- Graph hooks (graph_device.c) ----------------------------------------- */
 

@@ -4,6 +4,7 @@
  * when not launched by mpirun, every call is the one-rank no-op. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "syre/dist.h"
+#include "dist/dist_impl.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -20,10 +21,11 @@ static struct {
     int started;      /* sy_dist_init ran */
     int own_mpi;      /* we called MPI_Init (so we finalize) */
     int active;       /* MPI in use with size > 1 */
-    int rank, size, local_size;
+    int rank, size, local_size, local_rank;
     char info[160];
     sy_dist_stats stats;
-} D = {0, 0, 0, 0, 1, 1, "single process", {0, 0, 0}};
+    void (*at_finalize)(void); /* the NCCL communicator's destructor */
+} D = {0, 0, 0, 0, 1, 1, 0, "single process", {0, 0, 0, 0}, NULL};
 
 static double now(void)
 {
@@ -77,6 +79,7 @@ sy_status sy_dist_init(void)
         MPI_Comm local;
         if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) == MPI_SUCCESS) {
             MPI_Comm_size(local, &D.local_size);
+            MPI_Comm_rank(local, &D.local_rank);
             MPI_Comm_free(&local);
         } else {
             D.local_size = 1;
@@ -101,8 +104,23 @@ sy_status sy_dist_init(void)
     return SY_OK;
 }
 
+void sy_dist_at_finalize(void (*fn)(void)) { D.at_finalize = fn; }
+
+void sy_dist_note_device(size_t n, double seconds, int count_total)
+{
+    D.stats.device_calls++;
+    if (!count_total) return;
+    D.stats.calls++;
+    D.stats.floats += (double)n;
+    D.stats.seconds += seconds;
+}
+
 void sy_dist_finalize(void)
 {
+    if (D.at_finalize) { /* before MPI goes: NCCL may use it */
+        D.at_finalize();
+        D.at_finalize = NULL;
+    }
 #ifdef SYRE_HAVE_MPI
     if (D.own_mpi) {
         int fin = 0;
@@ -113,7 +131,7 @@ void sy_dist_finalize(void)
     D.own_mpi = 0;
     D.active = 0;
     D.started = 0;
-    D.rank = 0;
+    D.rank = D.local_rank = 0;
     D.size = D.local_size = 1;
 }
 
@@ -131,6 +149,19 @@ int sy_dist_rank(void) { return D.rank; }
 int sy_dist_size(void) { return D.size; }
 int sy_dist_is_root(void) { return D.rank == 0; }
 int sy_dist_local_size(void) { return D.local_size; }
+
+int sy_dist_local_rank(void)
+{
+    if (D.active) return D.local_rank;
+    /* Open MPI, MPICH/Hydra, MVAPICH, Slurm */
+    static const char *vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "MV2_COMM_WORLD_LOCAL_RANK",
+                                 "SLURM_LOCALID"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v && atoi(v) >= 0) return atoi(v);
+    }
+    return 0;
+}
 const char *sy_dist_info(void) { return D.info; }
 
 int sy_dist_default_threads(void)
@@ -255,12 +286,17 @@ int sy_dist_identical(const float *buf, size_t n)
 
 sy_dist_stats sy_dist_get_stats(void) { return D.stats; }
 
+#ifndef SYRE_HAVE_NCCL /* else src/backend/cuda/nccl.c */
+int sy_dist_nccl_compiled(void) { return 0; }
+const char *sy_dist_nccl_info(void) { return NULL; }
+
 sy_status sy_dist_allreduce_mean_device(void *device_buf, size_t n, void *stream)
 {
     (void)device_buf;
     (void)n;
     (void)stream;
     return sy_fail(SY_ERR_UNSUPPORTED,
-                   "device all-reduce: syre has no CUDA backend in this build, so there are no device "
-                   "gradients to average (NCCL hook only; see docs/distributed.md)");
+                   "device all-reduce: this syre was built without NCCL (CMake found no CUDA toolkit with "
+                   "nccl.h and libnccl; see docs/distributed.md)");
 }
+#endif

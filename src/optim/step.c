@@ -230,10 +230,12 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
     float clip = 1.0f;
     opt->last_norm = 0;
     if (sy_params_device(opt->ps)) { /* the store lives on a device: so does the step */
-        if (sy_dist_size() > 1)
-            return sy_fail(SY_ERR_UNSUPPORTED, "optimizer step: data-parallel training on a device needs the NCCL "
-                                               "all-reduce, which is not implemented (docs/distributed.md)");
-        sy_status st = sy_optim_step_device(opt, lr, opt->o.max_grad_norm);
+        sy_status st;
+        /* Data parallelism: the mean gradient over ranks, on the device (NCCL on cuda). */
+        if (sy_device_allreduce_wanted() &&
+            (st = sy_device_allreduce_mean(sy_params_device(opt->ps), sy_params_dev_grad(opt->ps, 1), opt->n)))
+            return st;
+        st = sy_optim_step_device(opt, lr, opt->o.max_grad_norm);
         if (st) return st;
         opt->last_lr = lr;
         opt->steps++;

@@ -8,3 +8,9 @@ void sy_cpu_register_fast(sy_backend *be) { (void)be; }
 void sy_set_threads(int n) { (void)n; }
 int sy_get_threads(void) { return 1; }
 const char *sy_blas_info(void) { return "none (gpu-min build: CPU side uses the reference kernels)"; }
+/* The reference convolution needs no scratch (src/ops/conv.c). */
+size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P)
+{
+    (void)N, (void)C, (void)H, (void)W, (void)O, (void)KH, (void)KW, (void)HO, (void)WO, (void)S, (void)P;
+    return 0;
+}

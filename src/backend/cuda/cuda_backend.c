@@ -11,6 +11,7 @@
 #include "backend/cuda/cuda_impl.h"
 #include "backend/cuda/gemm_map.h"
 #include "backend/device.h"
+#include "syre/dist.h"
 #include "ops/ops_common.h"
 
 #include <cublas_v2.h>
@@ -644,6 +645,16 @@ static void build_table(void)
 
 /* ---- Initialisation --------------------------------------------------------------- */
 
+#ifdef SYRE_HAVE_NCCL
+static int ordinal; /* the GPU this process uses (its local rank's) */
+/* Data parallelism: NCCL over the gradient, on this backend's stream. */
+static sy_status c_allreduce(sy_device *d, float *buf, size_t n)
+{
+    cudaSetDevice(ordinal); /* NCCL starts on the calling thread's device */
+    return sy_dist_allreduce_mean_device(buf, n, (void *)S);
+}
+#endif
+
 static sy_device cuda_dev;
 static char init_error[512];
 static int init_done;
@@ -663,7 +674,10 @@ static void init(void)
     }
     struct cudaDeviceProp pr;
     cublasStatus_t cs;
-    if (cudaSetDevice(0) != cudaSuccess || cudaGetDeviceProperties(&pr, 0) != cudaSuccess ||
+    /* One GPU per rank of a machine (with one rank, or CUDA_VISIBLE_DEVICES
+     * set per rank: device 0). */
+    int gpu = sy_dist_local_rank() % n;
+    if (cudaSetDevice(gpu) != cudaSuccess || cudaGetDeviceProperties(&pr, gpu) != cudaSuccess ||
         cudaStreamCreateWithFlags(&S, cudaStreamNonBlocking) != cudaSuccess ||
         (cs = cublasCreate(&H)) != CUBLAS_STATUS_SUCCESS || cublasSetStream(H, S) != CUBLAS_STATUS_SUCCESS ||
         cudaHostAlloc((void **)&err_slot, sizeof *err_slot, cudaHostAllocMapped) != cudaSuccess) {
@@ -712,6 +726,10 @@ static void init(void)
     d->grad_sq_blocks = c_grad_sq;
     d->wfix = c_wfix;
     d->set_float = c_set_float;
+#ifdef SYRE_HAVE_NCCL
+    ordinal = gpu;
+    d->allreduce_mean = c_allreduce;
+#endif
     d->error_node = -1;
     init_done = 1;
 }

@@ -1,0 +1,86 @@
+/* The device all-reduce of data parallelism with NCCL (include/syre/dist.h,
+ * docs/distributed.md "GPUs"): one communicator per process, made at the
+ * first device step (rank 0's ncclUniqueId broadcast over MPI), the GPU the
+ * CUDA backend chose by local rank, ncclAllReduce(ncclAvg) in place on the
+ * backend's stream, ncclCommDestroy in sy_dist_finalize. Compiled with the
+ * CUDA backend; without NCCL (SYRE_HAVE_NCCL unset) dist.c has the stubs. */
+#ifdef SYRE_HAVE_NCCL
+#include <cuda_runtime.h>
+#include <nccl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "dist/dist_impl.h"
+#include "syre/dist.h"
+
+#if NCCL_VERSION_CODE < NCCL_VERSION(2, 10, 0)
+#error "syre needs NCCL 2.10 or newer (ncclAvg)"
+#endif
+
+static ncclComm_t comm;
+static int have_comm;
+static char info[160];
+
+int sy_dist_nccl_compiled(void) { return 1; }
+const char *sy_dist_nccl_info(void) { return have_comm ? info : NULL; }
+
+static void nccl_finalize(void)
+{
+    if (!have_comm) return;
+    ncclCommDestroy(comm);
+    have_comm = 0;
+}
+
+static sy_status nccl_start(void)
+{
+    int rank = sy_dist_rank(), size = sy_dist_size(), gpu = -1;
+    cudaGetDevice(&gpu);
+    /* Rank 0's id, and whether it got one, to every rank (no-op on one rank). */
+    struct {
+        ncclUniqueId id;
+        int ok;
+        ncclResult_t why;
+    } msg;
+    memset(&msg, 0, sizeof msg);
+    if (rank == 0) {
+        msg.why = ncclGetUniqueId(&msg.id);
+        msg.ok = msg.why == ncclSuccess;
+    }
+    sy_status st = sy_dist_bcast(&msg, sizeof msg);
+    if (st != SY_OK) return st;
+    if (!msg.ok)
+        return sy_fail(SY_ERR_STATE, "NCCL: ncclGetUniqueId on rank 0 failed: %s", ncclGetErrorString(msg.why));
+    ncclResult_t r = ncclCommInitRank(&comm, size, msg.id, rank);
+    if (r != ncclSuccess)
+        return sy_fail(SY_ERR_STATE,
+                       "NCCL: ncclCommInitRank (rank %d of %d, GPU %d) failed: %s%s%s", rank, size, gpu,
+                       ncclGetErrorString(r), *ncclGetLastError(NULL) ? ": " : "", ncclGetLastError(NULL));
+    have_comm = 1;
+    sy_dist_at_finalize(nccl_finalize);
+    int v = 0;
+    ncclGetVersion(&v);
+    int major = v >= 10000 ? v / 10000 : v / 1000, minor = v >= 10000 ? v / 100 % 100 : v / 100 % 10;
+    snprintf(info, sizeof info, "NCCL %d.%d.%d, rank %d of %d, GPU %d", major, minor, v % 100, rank, size, gpu);
+    return SY_OK;
+}
+
+sy_status sy_dist_allreduce_mean_device(void *device_buf, size_t n, void *stream)
+{
+    sy_status st;
+    if (!have_comm && (st = nccl_start()) != SY_OK) return st;
+    if (n == 0) return SY_OK;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ncclResult_t r = ncclAllReduce(device_buf, device_buf, n, ncclFloat32, ncclAvg, comm, (cudaStream_t)stream);
+    if (r != ncclSuccess)
+        return sy_fail(SY_ERR_STATE, "NCCL: ncclAllReduce of %zu gradient floats failed: %s%s%s", n,
+                       ncclGetErrorString(r), *ncclGetLastError(comm) ? ": " : "", ncclGetLastError(comm));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* The time to enqueue: the reduction itself runs on the stream. */
+    sy_dist_note_device(n, (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), 1);
+    return SY_OK;
+}
+#else
+typedef int sy_nccl_unused; /* ISO C: no empty translation unit */
+#endif
