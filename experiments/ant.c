@@ -21,6 +21,7 @@
  * 5M steps = 50M steps per method, days of CPU time. --quick (the tests):
  * 4 envs x 256 steps per iteration, 24 iterations (24576 steps), a friction
  * change every 8192 steps, 64-unit layers, 4 epochs. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

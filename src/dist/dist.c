@@ -27,12 +27,14 @@ static struct {
     void (*at_finalize)(void); /* the NCCL communicator's destructor */
 } D = {0, 0, 0, 0, 1, 1, 0, "single process", {0, 0, 0, 0}, NULL};
 
+#ifdef SYRE_HAVE_MPI
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+#endif
 
 int sy_dist_compiled(void)
 {

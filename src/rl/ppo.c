@@ -4,6 +4,7 @@
  * clipped surrogate and the value loss) and `rank` (batch = rank_n: the
  * policy's last hidden layer). Log-probabilities leave out the constant
  * -D/2 log(2 pi), which cancels in every ratio. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,12 +15,6 @@ static inline float bits_to_float(int32_t i)
     memcpy(&f, &i, sizeof f);
     return f;
 }
-static inline int32_t float_to_bits(float f)
-{
-    int32_t i;
-    memcpy(&i, &f, sizeof i);
-    return i;
-}
 
 /* e^x for any float x, clamped to [-87.3, 88]: below, e^x stays at ~1e-38
  * (expf: down to 0); above, at ~1.7e38 (expf: up to 3.4e38, then inf). The

@@ -5,6 +5,7 @@
  * backend's stream, ncclCommDestroy in sy_dist_finalize. Compiled with the
  * CUDA backend; without NCCL (SYRE_HAVE_NCCL unset) dist.c has the stubs. */
 #ifdef SYRE_HAVE_NCCL
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <cuda_runtime.h>
 #include <nccl.h>
 #include <stdio.h>
