@@ -27,21 +27,14 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "syre/syre.h"
 
-extern char **environ;
-
-#define NFEAT 16
-#define NCLS 3
-#define NDATA 96
+#include "dist_harness.h"
 
 static char tmpdir[256]; /* shared by the ranks: rank 0 creates it */
 
@@ -51,76 +44,6 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-/* A small labelled dataset, the same on every rank (seeded generator). */
-static sy_dataset *make_data(size_t n)
-{
-    sy_dataset *d;
-    assert_int_equal(sy_dataset_new(n, sy_shape_of(3, 1, 4, 4), NCLS, 0, "dist-test", &d), SY_OK);
-    sy_rng r = sy_rng_make(5, SY_STREAM_USER, 0);
-    for (size_t i = 0; i < n * NFEAT; i++) d->x[i] = sy_rng_normal(&r);
-    for (size_t i = 0; i < n; i++) d->y[i] = (int)(i * 7 % NCLS);
-    return d;
-}
-
-typedef struct {
-    sy_params *ps;
-    sy_graph *g;
-    sy_optimizer *opt;
-    sy_var x, y, loss;
-} model;
-
-static void build(model *m, int batch, const char *method, sy_optim_kind kind, sy_anchor_storage st)
-{
-    m->ps = sy_params_new();
-    m->g = sy_graph_new(m->ps);
-    int sizes[3] = {NFEAT, 12, NCLS};
-    m->x = sy_input(m->g, "x", sy_shape_of(2, batch, NFEAT));
-    m->y = sy_input(m->g, "y", sy_shape_of(1, batch));
-    m->loss = sy_softmax_ce(m->g, sy_mlp(m->g, m->x, "mlp", sizes, 3, SY_ACT_TANH), m->y);
-    assert_int_equal(sy_graph_compile(m->g), SY_OK);
-    assert_int_equal(sy_params_init(m->ps, 3), SY_OK);
-    sy_optim_opts o = sy_optim_defaults(kind);
-    o.lr = kind == SY_OPTIM_SGD ? 0.2f : 0.01f;
-    if (kind == SY_OPTIM_SGD) o.momentum = 0.9f;
-    assert_int_equal(sy_decay_parse(method, 0.05f, 0.5f, 0.1f, &o.decay), SY_OK);
-    o.anchor_storage = st;
-    o.seed = 11;
-    m->opt = sy_optimizer_new(m->ps, &o);
-    assert_non_null(m->opt);
-}
-
-static void drop(model *m)
-{
-    sy_optimizer_free(m->opt);
-    sy_graph_free(m->g);
-    sy_params_free(m->ps);
-}
-
-/* Epochs [e0, e1) of training with batcher b (global batch 16). */
-static void train(model *m, sy_batcher *b, int e0, int e1)
-{
-    for (int e = e0; e < e1; e++) {
-        sy_batcher_epoch(b, (uint64_t)e);
-        while (sy_batcher_next(b, sy_graph_data(m->g, m->x), sy_graph_data(m->g, m->y)) > 0) {
-            assert_int_equal(sy_graph_forward(m->g), SY_OK);
-            assert_int_equal(sy_graph_backward(m->g, m->loss), SY_OK);
-            assert_int_equal(sy_optimizer_step(m->opt), SY_OK);
-        }
-    }
-}
-
-static sy_batcher *batcher(const sy_dataset *d, size_t batch, int replicate)
-{
-    sy_batcher_opts bo = sy_batcher_opts_default();
-    bo.batch = batch;
-    bo.drop_last = 1;
-    bo.seed = 21;
-    bo.replicate = replicate;
-    sy_batcher *b;
-    assert_int_equal(sy_batcher_new(d, bo, &b), SY_OK);
-    return b;
-}
-
 /* ---- anchors ---------------------------------------------------------------- */
 
 static void test_anchors_identical_on_every_rank(void **state)
@@ -128,7 +51,7 @@ static void test_anchors_identical_on_every_rank(void **state)
     (void)state;
     for (int st = 0; st < 2; st++) {
         model m;
-        build(&m, 8, "syre-ar", SY_OPTIM_SGD, st ? SY_ANCHOR_REGENERATE : SY_ANCHOR_STORED);
+        build(&m, 8, "syre-ar", SY_OPTIM_SGD, st ? SY_ANCHOR_REGENERATE : SY_ANCHOR_STORED, NULL);
         size_t n = sy_params_trainable_size(m.ps);
         float *a = malloc(n * sizeof *a), *dc = malloc(n * sizeof *dc);
         assert_int_equal(sy_optimizer_anchor(m.opt, a), SY_OK);
@@ -218,8 +141,8 @@ static void check_same_as_one_process(const char *method, sy_optim_kind kind)
     sy_dataset *d = make_data(NDATA);
     const int B = 16, N = sy_dist_size();
     model ref, par;
-    build(&ref, B, method, kind, SY_ANCHOR_STORED);
-    build(&par, B / N, method, kind, SY_ANCHOR_STORED);
+    build(&ref, B, method, kind, SY_ANCHOR_STORED, NULL);
+    build(&par, B / N, method, kind, SY_ANCHOR_STORED, NULL);
     size_t n = sy_params_trainable_size(ref.ps);
     float *init = malloc(n * sizeof *init);
     memcpy(init, sy_params_data(ref.ps), n * sizeof *init);
@@ -272,7 +195,7 @@ static void test_checkpoints_rank0_only_and_resume(void **state)
     sy_dataset *d = make_data(NDATA);
     const int B = 16, N = sy_dist_size();
     model a, b;
-    build(&a, B / N, "syre", SY_OPTIM_SGD, SY_ANCHOR_STORED);
+    build(&a, B / N, "syre", SY_OPTIM_SGD, SY_ANCHOR_STORED, NULL);
     sy_batcher *ba = batcher(d, (size_t)B, 0);
     train(&a, ba, 0, 2);
     sy_train_pos pos = {2, 0, (int64_t)sy_graph_step(a.g), 0};
@@ -293,7 +216,7 @@ static void test_checkpoints_rank0_only_and_resume(void **state)
     train(&a, ba, 2, 4);
 
     /* resume: a fresh model loads rank 0's checkpoint on every rank */
-    build(&b, B / N, "syre", SY_OPTIM_SGD, SY_ANCHOR_STORED);
+    build(&b, B / N, "syre", SY_OPTIM_SGD, SY_ANCHOR_STORED, NULL);
     sy_train_pos got;
     assert_int_equal(sy_train_load(path, b.ps, b.opt, &got), SY_OK);
     assert_int_equal(got.epoch, 2);
@@ -376,57 +299,11 @@ static void test_run_record_written_once(void **state)
 
 /* ---- driver ------------------------------------------------------------------------------ */
 
-static int relaunch(char *self)
-{
-    const char *mpiexec = getenv("SYRE_MPIEXEC");
-    if (!mpiexec || !*mpiexec) mpiexec = "mpirun";
-    char *argv[12];
-    int a = 0;
-    argv[a++] = (char *)mpiexec;
-    if (geteuid() == 0) argv[a++] = "--allow-run-as-root";
-    argv[a++] = "--oversubscribe"; /* 2 ranks even on a 1-core machine */
-    argv[a++] = "-np";
-    argv[a++] = "2";
-    argv[a++] = self;
-    argv[a] = NULL;
-    /* Under LeakSanitizer (scripts/test.sh) Open MPI's process-lifetime
-     * allocations are suppressed by library (tests/lsan.supp), which needs
-     * full malloc stacks: its libraries have no frame pointers. */
-    const char *lsan = getenv("LSAN_OPTIONS");
-    if (lsan && *lsan && !strstr(lsan, "fast_unwind_on_malloc")) {
-        char opt[2048];
-        snprintf(opt, sizeof opt, "%s:fast_unwind_on_malloc=0", lsan);
-        setenv("LSAN_OPTIONS", opt, 1);
-    }
-    pid_t pid;
-    if (posix_spawnp(&pid, mpiexec, NULL, NULL, argv, environ) != 0) {
-        printf("SKIP test_dist: cannot start %s (install openmpi-bin)\n", mpiexec);
-        return 77;
-    }
-    int st = 0;
-    if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st)) return 1;
-    return WEXITSTATUS(st);
-}
-
 int main(int argc, char **argv)
 {
     (void)argc;
-    if (!sy_dist_compiled()) {
-        printf("SKIP test_dist: syre was built without MPI (Debian: libopenmpi-dev openmpi-bin, then rebuild)\n");
-        return 77;
-    }
-    if (sy_dist_launched_size() == 0) return relaunch(argv[0]);
-    alarm(600); /* a rank stuck in a collective after another failed must not hang the suite */
-    if (sy_dist_init() != SY_OK) {
-        fprintf(stderr, "test_dist: %s\n", sy_last_error());
-        return 1;
-    }
-    if (sy_dist_size() < 2) {
-        fprintf(stderr, "test_dist: needs at least 2 ranks, got %d\n", sy_dist_size());
-        sy_dist_finalize();
-        return 1;
-    }
-    sy_set_threads(1);
+    int rc = dist_start("test_dist", argv[0]);
+    if (rc >= 0) return rc;
     if (sy_dist_is_root()) {
         snprintf(tmpdir, sizeof tmpdir, "/tmp/syre-dist-XXXXXX");
         if (!mkdtemp(tmpdir)) tmpdir[0] = '\0';
@@ -442,17 +319,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_checkpoints_rank0_only_and_resume),
         cmocka_unit_test(test_run_record_written_once),
     };
-    char group[32];
-    snprintf(group, sizeof group, "dist rank %d", sy_dist_rank());
-    int failed = _cmocka_run_group_tests(group, tests, sizeof tests / sizeof tests[0], NULL, NULL);
-    /* A failure on any rank fails the test on all. */
-    double f = failed;
-    sy_dist_sum(&f, 1);
-    if (sy_dist_is_root() && f == 0) {
+    int failed = dist_run_group("dist", tests, sizeof tests / sizeof tests[0]);
+    if (sy_dist_is_root() && !failed) {
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
         if (system(cmd) != 0) fprintf(stderr, "test_dist: could not remove %s\n", tmpdir);
     }
     sy_dist_finalize();
-    return f == 0 ? 0 : 1;
+    return failed;
 }
