@@ -4,7 +4,9 @@
 # the fallback scripts/gpu-check.sh uses on a bare GPU machine. Builds only
 # the library parts a graph needs (core, graph, ops, optimizer, layers, the
 # device backends, the data-parallel layer without MPI, NCCL when present)
-# into build-gpu-min/: test_cuda, test_nccl and bench_cuda_step. The CPU side runs the reference kernels.
+# into build-gpu-min/: test_cuda, test_nccl and bench_cuda_step, and the CUDA
+# backend module libsyre_cuda.so beside them (loaded on first use of the cuda
+# device, as in the CMake build). The CPU side runs the reference kernels.
 # Usage: scripts/gpu-min-build.sh [ARCH]   (ARCH like 90; default 80 and 90)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,7 @@ if [ -f "$cuda/include/cudnn.h" ] && ls "$libdir"/libcudnn.so* >/dev/null 2>&1; 
 fi
 nccl_flags=""
 nccl_src=""
+here=$(pwd)
 if [ -f "$cuda/include/nccl.h" ] && ls "$libdir"/libnccl.so* >/dev/null 2>&1; then
     defs="$defs -DSYRE_HAVE_NCCL=1"
     nccl_flags="-lnccl"
@@ -35,23 +38,35 @@ fi
 srcs="src/core/error.c src/core/params.c src/core/rng.c src/core/tensor.c src/graph/graph.c src/graph/graph_device.c
       src/ops/conv.c src/ops/elementwise.c src/ops/loss.c src/ops/matmul.c src/ops/norm.c src/ops/reduce.c
       src/ops/shape.c src/ops/clip.c src/core/numeric.c src/optim/nan_guard.c src/optim/decay.c src/optim/optim.c src/optim/step.c src/optim/step_device.c
-      src/backend/device.c src/backend/cpu/backend_cpu.c src/backend/cuda/cuda_backend.c src/nn/layers.c
-      src/dist/dist.c $nccl_src tests/gpu_min/stubs.c"
+      src/backend/device.c src/backend/cpu/backend_cpu.c src/nn/layers.c
+      src/dist/dist.c tests/gpu_min/stubs.c"
+mod_srcs="src/backend/cuda/cuda_backend.c src/backend/cuda/core_link.c $nccl_src"
 objs=""
+mod_objs=""
 pids=()
 for s in $srcs; do
     o="$out/obj/$(echo "$s" | tr / _).o"
-    $cc -std=c11 -O2 -fno-math-errno -D_POSIX_C_SOURCE=200809L $inc $defs -c "$s" -o "$o" &
+    $cc -std=c11 -O2 -fno-math-errno -D_POSIX_C_SOURCE=200809L $inc $defs \
+        -DSYRE_CUDA_MODULE_DIR=\"$here/$out\" -c "$s" -o "$o" &
     pids+=($!)
     objs="$objs $o"
 done
-"$nvcc" $gencode --fmad=false -O3 -std=c++17 $inc -c src/backend/cuda/kernels.cu -o "$out/obj/kernels.o" &
+for s in $mod_srcs; do
+    o="$out/obj/$(echo "$s" | tr / _).o"
+    $cc -std=c11 -O2 -fPIC -fvisibility=hidden -fno-math-errno -D_POSIX_C_SOURCE=200809L $inc $defs -c "$s" -o "$o" &
+    pids+=($!)
+    mod_objs="$mod_objs $o"
+done
+"$nvcc" $gencode --fmad=false -O3 -std=c++17 -Xcompiler -fPIC,-fvisibility=hidden $inc -c src/backend/cuda/kernels.cu \
+    -o "$out/obj/kernels.o" &
 pids+=($!)
 for p in "${pids[@]}"; do wait "$p"; done
-objs="$objs $out/obj/kernels.o"
-libs="-L$libdir -Wl,-rpath,$libdir -lcudart -lcublas $cudnn_flags $nccl_flags -lstdc++ -lm -lpthread"
+mod_objs="$mod_objs $out/obj/kernels.o"
+$cc -shared -Wl,--no-undefined $mod_objs -L$libdir -Wl,-rpath,$libdir -lcudart -lcublas $cudnn_flags $nccl_flags \
+    -lstdc++ -lm -lpthread -o "$out/libsyre_cuda.so"
+libs="-lm -lpthread -ldl"
 for t in test_cuda test_nccl; do
     $cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $inc $defs tests/$t.c $objs $libs -o "$out/$t"
 done
 $cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $inc $defs bench/cuda_step.c $objs $libs -o "$out/bench_cuda_step"
-echo "gpu-min build: $out/test_cuda $out/test_nccl $out/bench_cuda_step (archs $archs${cudnn_flags:+, cuDNN}${nccl_flags:+, NCCL})"
+echo "gpu-min build: $out/test_cuda $out/test_nccl $out/bench_cuda_step $out/libsyre_cuda.so (archs $archs${cudnn_flags:+, cuDNN}${nccl_flags:+, NCCL})"

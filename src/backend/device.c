@@ -4,8 +4,10 @@
  * path except the CUDA kernels themselves: the arena on the device, inputs
  * uploaded, values and gradients downloaded on demand, parameters and
  * optimizer state kept coherent between host and device. A missing copy
- * shows on sim as a wrong number, exactly as it would on a GPU. */
-#define _POSIX_C_SOURCE 200809L
+ * shows on sim as a wrong number, exactly as it would on a GPU. The cuda
+ * device lives in a module loaded here on first use (backend/cuda_module.h). */
+#define _GNU_SOURCE /* dladdr */
+#include "backend/cuda_module.h"
 #include "backend/device.h"
 #include "syre/runtime.h"
 #include "syre/dist.h"
@@ -16,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-
+#include <unistd.h>
+#ifdef SYRE_HAVE_CUDA
+#include <dlfcn.h>
+#endif
 
 /* ---- sim ------------------------------------------------------------------- */
 
@@ -82,11 +86,134 @@ static void sim_init(void)
     d->set_float = sim_set_float;
 }
 
-#ifndef SYRE_HAVE_CUDA
+/* ---- cuda: the backend module, loaded on first use -------------------------- */
+
+#ifdef SYRE_HAVE_CUDA
+static const sy_cuda_module *cuda_module;
+static char cuda_module_error[1024];
+static pthread_once_t cuda_module_once = PTHREAD_ONCE_INIT;
+
+static const sy_core_api core_api = {
+    .abi = SY_CUDA_MODULE_ABI,
+    .size_device = sizeof(sy_device),
+    .size_graph = sizeof(sy_graph),
+    .size_node = sizeof(sy_node),
+    .size_step_scalars = sizeof(sy_step_scalars),
+    .fail = sy_fail,
+    .gdev_workspace = sy_gdev_workspace,
+    .rng_key = sy_rng_key,
+    .shape_numel = sy_shape_numel,
+    .dist_rank = sy_dist_rank,
+    .dist_size = sy_dist_size,
+    .dist_local_rank = sy_dist_local_rank,
+    .dist_bcast = sy_dist_bcast,
+    .dist_at_finalize = sy_dist_at_finalize,
+    .dist_note_device = sy_dist_note_device,
+};
+
+/* dir (without the trailing file name) of `path` into out. */
+static void dir_of(const char *path, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash) *slash = '\0';
+    else out[0] = '\0';
+}
+
+/* Try one file: 1 = loaded (or failed loudly: the error says why), 0 = absent. */
+static int try_module(const char *path, int must_exist)
+{
+    if (!must_exist && access(path, R_OK) != 0) return 0;
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(cuda_module_error, sizeof cuda_module_error,
+                 "device 'cuda': cannot load the CUDA backend module: %s (the CUDA runtime and the libraries "
+                 "the module was built with, cuBLAS and cuDNN or NCCL when found, must be where the dynamic "
+                 "loader finds them)",
+                 dlerror());
+        return 1;
+    }
+    sy_cuda_module_open_fn open_fn;
+    *(void **)&open_fn = dlsym(h, SY_CUDA_MODULE_ENTRY);
+    if (!open_fn) {
+        snprintf(cuda_module_error, sizeof cuda_module_error,
+                 "device 'cuda': %s is not a syre CUDA backend module (no %s)", path, SY_CUDA_MODULE_ENTRY);
+        dlclose(h);
+        return 1;
+    }
+    sy_clear_error();
+    cuda_module = open_fn(&core_api);
+    if (!cuda_module) {
+        snprintf(cuda_module_error, sizeof cuda_module_error, "device 'cuda': %s: %s", path,
+                 *sy_last_error() ? sy_last_error() : "built for another syre interface version; rebuild it");
+        dlclose(h);
+    }
+    return 1;
+}
+
+/* Where the module may be, in order: $SYRE_CUDA_MODULE (a file), beside the
+ * running program, beside libsyre.so when the core is that library, the
+ * build directory it was built in, then the dynamic loader's own search. */
+static void load_cuda_module(void)
+{
+    const char *env = getenv("SYRE_CUDA_MODULE");
+    if (env && *env) {
+        try_module(env, 1);
+        return;
+    }
+    char dirs[3][4096] = {{0}};
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        dir_of(exe, dirs[0], sizeof dirs[0]);
+    }
+    Dl_info info;
+    if (dladdr((void *)&core_api, &info) && info.dli_fname) dir_of(info.dli_fname, dirs[1], sizeof dirs[1]);
+    snprintf(dirs[2], sizeof dirs[2], "%s", SYRE_CUDA_MODULE_DIR);
+    char looked[2048] = "";
+    for (int i = 0; i < 3; i++) {
+        if (!dirs[i][0]) continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dirs[i], SY_CUDA_MODULE_FILE);
+        if (try_module(path, 0)) return;
+        size_t used = strlen(looked);
+        snprintf(looked + used, sizeof looked - used, "%s%s", used ? ", " : "", dirs[i]);
+    }
+    if (try_module(SY_CUDA_MODULE_FILE, 1) && cuda_module) return;
+    snprintf(cuda_module_error, sizeof cuda_module_error,
+             "device 'cuda': the CUDA backend module %s was not found (looked in %s and the dynamic loader's "
+             "path); build it with the library (cmake --build), or set SYRE_CUDA_MODULE to its path",
+             SY_CUDA_MODULE_FILE, looked);
+}
+
+const sy_cuda_module *sy_cuda_module_get(void)
+{
+    pthread_once(&cuda_module_once, load_cuda_module);
+    if (!cuda_module) sy_fail(SY_ERR_UNSUPPORTED, "%s", cuda_module_error);
+    return cuda_module;
+}
+
+const sy_cuda_module *sy_cuda_module_loaded(void) { return cuda_module; }
+
 sy_device *sy_device_cuda(void)
+{
+    const sy_cuda_module *m = sy_cuda_module_get();
+    return m ? m->device() : NULL;
+}
+#else
+const sy_cuda_module *sy_cuda_module_get(void)
 {
     sy_fail(SY_ERR_UNSUPPORTED, "device 'cuda': this syre was built without CUDA (no nvcc or cuBLAS when CMake "
             "configured it, or -DSYRE_CUDA=OFF; install the CUDA toolkit and reconfigure)");
+    return NULL;
+}
+
+const sy_cuda_module *sy_cuda_module_loaded(void) { return NULL; }
+
+sy_device *sy_device_cuda(void)
+{
+    sy_cuda_module_get();
     return NULL;
 }
 #endif

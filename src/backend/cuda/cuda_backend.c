@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "backend/cuda/cuda_impl.h"
 #include "backend/cuda/gemm_map.h"
+#include "backend/cuda_module.h"
 #include "backend/device.h"
 #include "syre/dist.h"
 #include "ops/ops_common.h"
@@ -651,7 +652,7 @@ static int ordinal; /* the GPU this process uses (its local rank's) */
 static sy_status c_allreduce(sy_device *d, float *buf, size_t n)
 {
     cudaSetDevice(ordinal); /* NCCL starts on the calling thread's device */
-    return sy_dist_allreduce_mean_device(buf, n, (void *)S);
+    return syc_nccl_allreduce_mean(buf, n, (void *)S);
 }
 #endif
 
@@ -734,7 +735,7 @@ static void init(void)
     init_done = 1;
 }
 
-sy_device *sy_device_cuda(void)
+sy_device *syc_device(void)
 {
     pthread_once(&once, init);
     if (!init_done) {

@@ -2,8 +2,9 @@
  * docs/distributed.md "GPUs"): one communicator per process, made at the
  * first device step (rank 0's ncclUniqueId broadcast over MPI), the GPU the
  * CUDA backend chose by local rank, ncclAllReduce(ncclAvg) in place on the
- * backend's stream, ncclCommDestroy in sy_dist_finalize. Compiled with the
- * CUDA backend; without NCCL (SYRE_HAVE_NCCL unset) dist.c has the stubs. */
+ * backend's stream, ncclCommDestroy in sy_dist_finalize. Part of the CUDA
+ * module; the core's sy_dist_allreduce_mean_device forwards here once the
+ * module is loaded (src/dist/dist.c). */
 #ifdef SYRE_HAVE_NCCL
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <cuda_runtime.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend/cuda_module.h"
 #include "dist/dist_impl.h"
 #include "syre/dist.h"
 
@@ -23,8 +25,7 @@ static ncclComm_t comm;
 static int have_comm;
 static char info[160];
 
-int sy_dist_nccl_compiled(void) { return 1; }
-const char *sy_dist_nccl_info(void) { return have_comm ? info : NULL; }
+const char *syc_nccl_info(void) { return have_comm ? info : NULL; }
 
 static void nccl_finalize(void)
 {
@@ -66,7 +67,7 @@ static sy_status nccl_start(void)
     return SY_OK;
 }
 
-sy_status sy_dist_allreduce_mean_device(void *device_buf, size_t n, void *stream)
+sy_status syc_nccl_allreduce_mean(void *device_buf, size_t n, void *stream)
 {
     sy_status st;
     if (!have_comm && (st = nccl_start()) != SY_OK) return st;
