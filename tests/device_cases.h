@@ -23,6 +23,7 @@
 #include "syre/nn.h"
 #include "syre/optim.h"
 #include "syre/params.h"
+#include "syre/runtime.h"
 
 #define DC_MAX_IN 5
 
@@ -434,6 +435,51 @@ static __attribute__((unused)) sy_optim_opts dm_opts(int which)
     }
     o.seed = 5;
     return o;
+}
+
+/* The NaN guard on a backend (nan_guard.c on the CPU, step_device.c on a
+ * device): two good steps, then a fault at the third, then two more steps.
+ * what 0: a NaN written into one gradient between backward and the step;
+ * 1: an Inf written into one parameter (finite gradients: the guard after
+ * the update names it); 2: a NaN in the input batch (non-finite loss).
+ * Returns the faulty step's status (its message copied to msg), and the
+ * final parameters (malloc'd) and optimizer step count. */
+static __attribute__((unused)) sy_status dm_nan_case(const char *backend, int what, int which_opt, sy_nan_policy pol,
+                                                     char *msg, size_t msgn, float **params, long *steps)
+{
+    sy_optim_opts o = dm_opts(which_opt);
+    dm_model m;
+    *params = NULL;
+    msg[0] = '\0';
+    if (dm_build(&m, DM_MLP, backend, 8, &o)) return SY_ERR_STATE;
+    sy_set_nan_policy(pol);
+    sy_status fault = SY_OK;
+    for (int k = 0; k < 5; k++) {
+        dm_batch(&m, k);
+        if (k == 2 && what == 2) sy_graph_data(m.g, m.x)[5] = NAN;
+        sy_status st = sy_graph_forward(m.g);
+        if (!st) st = sy_graph_backward(m.g, m.loss);
+        if (!st && k == 2 && what == 0) sy_params_grad(m.ps)[37] = NAN;
+        if (!st && k == 2 && what == 1) sy_params_data(m.ps)[41] = INFINITY;
+        if (!st) st = sy_optimizer_step(m.opt);
+        if (k == 2) {
+            fault = st;
+            snprintf(msg, msgn, "%s", st ? sy_last_error() : "");
+            if (what == 1 && !st) break;
+            if (st && pol == SY_NAN_STOP) break;
+        } else if (st) {
+            fprintf(stderr, "nan case on %s, step %d: %s\n", backend, k, sy_last_error());
+            fault = SY_ERR_STATE;
+            break;
+        }
+    }
+    size_t n = sy_params_total_size(m.ps);
+    *params = malloc(n * sizeof(float));
+    memcpy(*params, sy_params_data(m.ps), n * sizeof(float));
+    *steps = sy_optimizer_steps(m.opt);
+    sy_set_nan_policy(SY_NAN_STOP);
+    dm_free(&m);
+    return fault;
 }
 
 #endif

@@ -74,6 +74,32 @@ static void test_train_resnet(void **state)
     train_pair(DM_RESNET, 2, 16, 4, "resnet adamw");
 }
 
+/* The NaN guard on the device (step_device.c): the CPU's verdict, message
+ * and step count for a NaN gradient, an Inf parameter and a NaN input,
+ * under --on-nan stop and skip-batch, SGD and Adam with clipping. */
+static void test_nan_guard(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int what = 0; what < 3; what++)
+        for (int pol = 0; pol < 2; pol++)
+            for (int opt = 0; opt < 2; opt++) {
+                char ma[512], mb[512];
+                float *pa, *pb;
+                long sa, sb;
+                sy_status a = dm_nan_case(DEV, what, opt, (sy_nan_policy)pol, ma, sizeof ma, &pa, &sb);
+                sy_status b = dm_nan_case("cpu", what, opt, (sy_nan_policy)pol, mb, sizeof mb, &pb, &sa);
+                int same = a == b && !strcmp(ma, mb) && sa == sb &&
+                           dc_close("nan guard", "parameters", pa, pb, 64, 1e-3f, 1e-6f, NULL);
+                printf("nan guard case %d policy %s opt %d: %s status %d steps %ld (cpu %d, %ld) %s%s\n", what,
+                       pol ? "skip-batch" : "stop", opt, DEV, (int)a, sb, (int)b, sa, same ? "same: " : "DIFFERENT: ", ma);
+                ok &= same;
+                free(pa);
+                free(pb);
+            }
+    assert_true(ok);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -88,6 +114,7 @@ int main(void)
         cmocka_unit_test(test_train_mlp),
         cmocka_unit_test(test_train_cnn),
         cmocka_unit_test(test_train_resnet),
+        cmocka_unit_test(test_nan_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,39 @@ static void test_device_errors(void **state)
     }
 }
 
+/* The NaN guard on the device gives the CPU's verdict, message, parameters
+ * and step count: NaN gradient, Inf parameter, NaN input; stop and
+ * skip-batch; SGD and Adam with clipping (the guard then runs before the
+ * norm). */
+static void test_nan_guard_like_cpu(void **state)
+{
+    (void)state;
+    for (int what = 0; what < 3; what++)
+        for (int pol = 0; pol < 2; pol++)
+            for (int opt = 0; opt < 2; opt++) {
+                char ma[512], mb[512];
+                float *pa, *pb;
+                long sa, sb;
+                sy_status a = dm_nan_case("cpu", what, opt, (sy_nan_policy)pol, ma, sizeof ma, &pa, &sa);
+                sy_status b = dm_nan_case("sim", what, opt, (sy_nan_policy)pol, mb, sizeof mb, &pb, &sb);
+                printf("what %d policy %d opt %d: status %d, steps %ld: %s\n", what, pol, opt, (int)b, sb, mb);
+                assert_int_equal(a, b);
+                assert_string_equal(ma, mb);
+                assert_int_equal(sa, sb);
+                /* A fault is reported where one was injected, except a skipped batch. */
+                if (what == 1 || pol == SY_NAN_STOP) assert_int_equal(b, SY_ERR_NUMERIC);
+                else {
+                    assert_int_equal(b, SY_OK);
+                    assert_int_equal(sb, 4); /* 5 batches, one skipped */
+                }
+                if (what == 0 && pol == SY_NAN_STOP) assert_non_null(strstr(mb, "gradient of 'mlp"));
+                if (what == 1) assert_non_null(strstr(mb, "from finite gradients"));
+                assert_memory_equal(pa, pb, sizeof(float) * 64); /* the first layer's weights */
+                free(pa);
+                free(pb);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_host_access_between_steps),
         cmocka_unit_test(test_checkpoint_resume_on_device),
         cmocka_unit_test(test_device_errors),
+        cmocka_unit_test(test_nan_guard_like_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include "syre/runtime.h"
 #include "syre/dist.h"
 #include "dist/dist_impl.h"
+#include "core/numeric.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -35,8 +36,10 @@ static size_t sim_scratch(sy_graph *g, const sy_node *n) { return n->scratch_n; 
 static size_t sim_ws(sy_graph *g, const sy_node *n) { return 0; }
 static void sim_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
 {
+    if (p->skip && *p->skip != (size_t)-1) return;
     sy_optim_range_host(s, p, seg);
 }
+static void sim_scan(sy_device *d, const float *x, size_t n, size_t *slot) { *slot = sy_first_nonfinite(x, n); }
 static sy_status sim_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)
 {
     for (size_t b = 0; b < nb; b++) {
@@ -49,6 +52,7 @@ static sy_status sim_grad_sq(sy_device *d, const float *g, size_t n, double *out
 }
 static void sim_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
 {
+    if (p->skip && *p->skip != (size_t)-1) return;
     for (size_t k = 0; k < n; k++) {
         p->p[idx[k]] = val[k];
         if (p->m1) p->m1[idx[k]] = 0.0f;
@@ -80,6 +84,7 @@ static void sim_init(void)
     d->grad_sq_blocks = sim_grad_sq;
     d->wfix = sim_wfix;
     d->set_float = sim_set_float;
+    d->scan_nonfinite = sim_scan;
 }
 
 #ifndef SYRE_HAVE_CUDA

@@ -13,6 +13,7 @@
  *  - parameters: the store's own device copy (params.c keeps it coherent). */
 #include "backend/device.h"
 #include "ops/ops_common.h"
+#include "syre/runtime.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -180,13 +181,22 @@ sy_status sy_gdev_after_forward(sy_graph *g)
         if (k >= 0 && k < g->n_nodes) return sy_fail(st, "forward: op '%s': %s", g->nodes[k].name, v->d->error);
         return sy_fail(st, "forward on %s: %s", v->d->name, v->d->error);
     }
+    return sy_gdev_check_losses(g);
+}
+
+/* As on the CPU (graph.c): a non-finite loss stops the run under --on-nan
+ * stop; under skip-batch the optimizer step's guard skips the batch. */
+sy_status sy_gdev_check_losses(sy_graph *g)
+{
+    if (sy_get_nan_policy() != SY_NAN_STOP) return SY_OK;
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (!n->is_loss) continue;
         float x = host_of(g, n->val, 0)[0];
         if (!isfinite(x))
-            return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at step %llu", n->name, isnan(x) ? "NaN" : "Inf",
-                           (unsigned long long)g->step);
+            return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at graph step %llu; training stopped%s. "
+                           "Lower --lr, or pass --on-nan skip-batch to skip such batches", n->name,
+                           isnan(x) ? "NaN" : "Inf", (unsigned long long)g->step, sy_last_checkpoint_note());
     }
     return SY_OK;
 }

@@ -274,8 +274,9 @@ static void c_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_
     syk_scalars c = {s->lr, s->clip, s->clipping, s->first, s->momentum, s->damp1, s->has_momentum, s->nesterov,
                      s->b1c, s->b2, s->b2c, s->eps, s->step_size, s->bc2_sqrt, s->kind, s->key_a, s->key_d};
     syk_segment k = {seg->begin, seg->end, seg->base, seg->tensor, (int)seg->mode, seg->wd, seg->sigma, seg->eps};
-    syk_optim_range(S, &c, &k, p->p, p->g, p->m1, p->m2, p->anchor, p->dd);
+    syk_optim_range(S, &c, &k, p->p, p->g, p->m1, p->m2, p->anchor, p->dd, p->skip);
 }
+static void c_scan_nonfinite(sy_device *d, const float *x, size_t n, size_t *slot) { syk_scan_nonfinite(S, x, n, slot); }
 static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)
 {
     if (!nb) return SY_OK;
@@ -292,7 +293,7 @@ static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, 
 }
 static void c_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
 {
-    syk_wfix(S, p->p, p->m1, p->m2, idx, val, n);
+    syk_wfix(S, p->p, p->m1, p->m2, idx, val, n, p->skip);
 }
 
 /* ---- GEMM: row-major Z[M,N] = alpha op(X)[M,K] op(Y)[K,N] + beta Z --------------
@@ -726,6 +727,7 @@ static void init(void)
     d->grad_sq_blocks = c_grad_sq;
     d->wfix = c_wfix;
     d->set_float = c_set_float;
+    d->scan_nonfinite = c_scan_nonfinite;
 #ifdef SYRE_HAVE_NCCL
     ordinal = gpu;
     d->allreduce_mean = c_allreduce;
