@@ -482,4 +482,24 @@ static __attribute__((unused)) sy_status dm_nan_case(const char *backend, int wh
     return fault;
 }
 
+/* `steps` training steps of model `kind` on backend under precision prec;
+ * losses[k] after each forward, final parameters (malloc'd) in *params. */
+static __attribute__((unused)) int dm_train_precision(dm_kind kind, const char *backend, const char *prec, int which,
+                                                      int batch, int steps, float *losses, float **params)
+{
+    if (sy_set_precision(prec) != SY_OK) return -1;
+    sy_optim_opts o = dm_opts(which);
+    dm_model m;
+    int rc = dm_build(&m, kind, backend, batch, &o);
+    if (!rc) rc = dm_train(&m, steps, losses);
+    if (!rc) {
+        size_t n = sy_params_total_size(m.ps);
+        *params = malloc(n * sizeof(float));
+        memcpy(*params, sy_params_data(m.ps), n * sizeof(float));
+    }
+    dm_free(&m);
+    sy_set_precision("fp32");
+    return rc;
+}
+
 #endif

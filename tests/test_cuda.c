@@ -100,6 +100,43 @@ static void test_nan_guard(void **state)
     assert_true(ok);
 }
 
+/* --precision tf32 and bf16 on the device against sim's exact emulation
+ * (operands rounded to nearest even, FP32 kernels): losses within 1e-3
+ * relative (the tensor cores' accumulation order and their own rounding of
+ * the operands may differ from the emulation), and different from fp32 on
+ * the device (the option is applied). */
+static void test_precision(void **state)
+{
+    (void)state;
+    const char *precs[2] = {"tf32", "bf16"};
+    int ok = 1;
+    for (int kind = 0; kind < 2; kind++) {
+        int steps = 4;
+        float l32[8], ld[8], ls[8], *p32, *pd, *ps;
+        assert_int_equal(dm_train_precision((dm_kind)kind, DEV, "fp32", 0, 32, steps, l32, &p32), 0);
+        for (int q = 0; q < 2; q++) {
+            assert_int_equal(dm_train_precision((dm_kind)kind, DEV, precs[q], 0, 32, steps, ld, &pd), 0);
+            assert_int_equal(dm_train_precision((dm_kind)kind, "sim", precs[q], 0, 32, steps, ls, &ps), 0);
+            double worst = 0, vs32 = 0;
+            for (int k = 0; k < steps; k++) {
+                double r = fabs((double)ld[k] - ls[k]) / fabs((double)ls[k]);
+                double r32 = fabs((double)ld[k] - l32[k]) / fabs((double)l32[k]);
+                if (r > worst) worst = r;
+                if (r32 > vs32) vs32 = r32;
+            }
+            int good = worst <= 1e-3 && vs32 > 0;
+            printf("precision %s %s: loss vs sim emulation %.2e, vs %s fp32 %.2e (final %.6f, fp32 %.6f) %s\n",
+                   kind ? "cnn" : "mlp", precs[q], worst, DEV, vs32, ld[steps - 1], l32[steps - 1],
+                   good ? "ok" : "FAIL");
+            ok &= good;
+            free(pd);
+            free(ps);
+        }
+        free(p32);
+    }
+    assert_true(ok);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -115,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_train_cnn),
         cmocka_unit_test(test_train_resnet),
         cmocka_unit_test(test_nan_guard),
+        cmocka_unit_test(test_precision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,6 +104,10 @@ int sy_device_allreduce_wanted(void);
  * without NCCL fails (it would not test what it names). */
 sy_status sy_device_allreduce_mean(sy_device *d, float *buf, size_t n);
 
+/* A device graph compiled (+1) or freed (-1): the precision may not change
+ * while one is alive. */
+void sy_precision_hold(int delta);
+
 /* ---- Graph hooks (graph_device.c) ----------------------------------------- */
 
 typedef struct sy_graph_dev sy_graph_dev;

@@ -33,6 +33,7 @@ struct sy_graph_dev {
      * already copied it back needs no copy and no wait. */
     unsigned fwd_pass, bwd_pass;
     unsigned *val_pass, *grad_pass;
+    int holds_precision; /* sy_precision_hold(+1) done at allocation */
 };
 
 static sy_graph_dev *gd(const sy_graph *g) { return g->gdev; }
@@ -56,6 +57,7 @@ void sy_gdev_free(sy_graph *g)
     if (!v) return;
     sy_device *d = v->d;
     d->sync(d);
+    if (v->holds_precision) sy_precision_hold(-1);
     if (g->arena) d->free(d, g->arena);
     if (v->ws) d->free(d, v->ws);
     free(v->host);
@@ -77,6 +79,8 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
     sy_device *d = v->d;
     sy_status st = sy_params_attach(g->ps, d);
     if (st) return st;
+    sy_precision_hold(+1); /* before the workspace sizes, which depend on it */
+    v->holds_precision = 1;
     size_t ws = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         size_t w = d->shared_workspace(g, &g->nodes[i]);

@@ -12,6 +12,7 @@
 #include "backend/cuda/gemm_map.h"
 #include "backend/device.h"
 #include "syre/dist.h"
+#include "syre/runtime.h"
 #include "ops/ops_common.h"
 
 #include <cublas_v2.h>
@@ -26,7 +27,6 @@ static cublasHandle_t H;
 static syk_error *err_slot; /* mapped host memory */
 static double *d_blocks;    /* gradient-norm partial sums */
 static size_t d_blocks_n;
-static int use_tf32;
 static char lib_error[256]; /* a cuBLAS / cuDNN call that failed, reported at the next sync */
 
 static void lib_fail(const char *what, int code)
@@ -161,7 +161,8 @@ static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
     DN_CHECK(cudnnSetFilter4dDescriptor(e->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, ws.dim[0], ws.dim[1], ws.dim[2], ws.dim[3]));
     DN_CHECK(cudnnSetConvolution2dDescriptor(e->c, P, P, S, S, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     /* FP32 unless TF32 was asked for: cuDNN's default math allows TF32. */
-    DN_CHECK(cudnnSetConvolutionMathType(e->c, use_tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    DN_CHECK(cudnnSetConvolutionMathType(e->c, sy_get_precision() == SY_PRECISION_TF32 ? CUDNN_TENSOR_OP_MATH
+                                                                                         : CUDNN_FMA_MATH));
     const size_t limit = (size_t)1 << 30; /* workspace an algorithm may take */
     int got = 0;
     cudnnConvolutionFwdAlgoPerf_t pf[16];
@@ -192,7 +193,9 @@ static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
 /* The node's cuDNN plan (NULL: use im2col for it). */
 static dn_conv *dn_get(sy_graph *g, const sy_node *n)
 {
-    if (!use_cudnn) return NULL;
+    /* bf16: cuDNN's legacy API wants bf16 tensors, not FP32 ones rounded;
+     * convolutions then go through im2col and the bf16 GEMM. */
+    if (!use_cudnn || sy_get_precision() == SY_PRECISION_BF16) return NULL;
     sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
     int dims[10] = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3],
                     n->iattr[0], n->iattr[1], 0};
@@ -303,10 +306,21 @@ static void gemm_rm(int tx, int ty, int M, int N, int K, const float *X, const f
 {
     const float one = 1.0f;
     sy_gemm_args a = sy_gemm_map(tx, ty, M, N, K);
-    cublasStatus_t st = cublasSgemm(H, a.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                    a.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N, a.m, a.n, a.k, &one, Y, a.ld_first, X,
-                                    a.ld_second, &beta, Z, a.ldc);
-    if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasSgemm", (int)st);
+    sy_precision p = sy_get_precision();
+    cublasOperation_t o1 = a.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N, o2 = a.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasStatus_t st;
+    if (p == SY_PRECISION_FP32) {
+        st = cublasSgemm(H, o1, o2, a.m, a.n, a.k, &one, Y, a.ld_first, X, a.ld_second, &beta, Z, a.ldc);
+        if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasSgemm", (int)st);
+        return;
+    }
+    /* FP32 operands and output; the tensor cores take them rounded to TF32
+     * or bf16 and accumulate in FP32 (autocast without bf16 copies). */
+    st = cublasGemmEx(H, o1, o2, a.m, a.n, a.k, &one, Y, CUDA_R_32F, a.ld_first, X, CUDA_R_32F, a.ld_second, &beta, Z,
+                      CUDA_R_32F, a.ldc,
+                      p == SY_PRECISION_BF16 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F_FAST_TF32,
+                      CUBLAS_GEMM_DEFAULT);
+    if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasGemmEx", (int)st);
 }
 
 /* ---- Op kernels ---------------------------------------------------------------- */
@@ -690,9 +704,7 @@ static void init(void)
     syk_error *dev_slot = NULL;
     cudaHostGetDevicePointer((void **)&dev_slot, err_slot, 0);
     syk_set_error_slot(dev_slot);
-    const char *tf32 = getenv("SYRE_TF32");
-    use_tf32 = tf32 && strcmp(tf32, "1") == 0;
-    cublasSetMathMode(H, use_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+    cublasSetMathMode(H, CUBLAS_DEFAULT_MATH); /* precision per GEMM: gemm_rm */
     char conv[96] = "conv im2col + cuBLAS";
 #ifdef SYRE_HAVE_CUDNN
     const char *dn = getenv("SYRE_CUDNN");
@@ -710,7 +722,7 @@ static void init(void)
     d->name = "cuda";
     snprintf(d->info, sizeof d->info, "%.80s (sm_%d%d, %d SMs, %.1f GiB), CUDA runtime %d.%d, cuBLAS %d, %s %s, %.60s",
              pr.name, pr.major, pr.minor, pr.multiProcessorCount, pr.totalGlobalMem / 1073741824.0, rt / 1000,
-             (rt % 1000) / 10, cbv, "matmul", use_tf32 ? "TF32 (SYRE_TF32=1)" : "FP32", conv);
+             (rt % 1000) / 10, cbv, "matmul", "per --precision", conv);
     d->alloc = c_alloc;
     d->free = c_free;
     d->host_alloc = c_host_alloc;
