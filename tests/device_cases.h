@@ -24,6 +24,7 @@
 #include "syre/optim.h"
 #include "syre/params.h"
 #include "syre/runtime.h"
+#include "syre/train.h"
 
 #define DC_MAX_IN 5
 
@@ -500,6 +501,20 @@ static __attribute__((unused)) int dm_train_precision(dm_kind kind, const char *
     dm_free(&m);
     sy_set_precision("fp32");
     return rc;
+}
+
+/* dm_train through sy_train_step (the recorded step when CUDA Graphs are on). */
+static __attribute__((unused)) int dm_train_steps(dm_model *m, int steps, float *losses)
+{
+    for (int k = 0; k < steps; k++) {
+        dm_batch(m, k);
+        if (sy_train_step(m->g, m->loss, m->opt) != SY_OK) {
+            fprintf(stderr, "train step %d: %s\n", k, sy_last_error());
+            return -1;
+        }
+        losses[k] = sy_graph_scalar(m->g, m->loss);
+    }
+    return 0;
 }
 
 #endif

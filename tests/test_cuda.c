@@ -14,6 +14,7 @@
 
 #include "device_cases.h"
 #include "syre/runtime.h"
+#include "syre/train.h"
 
 static const char *DEV = "cuda";
 
@@ -137,6 +138,51 @@ static void test_precision(void **state)
     assert_true(ok);
 }
 
+/* CUDA Graphs (sy_train_step with sy_set_cuda_graphs(1)): the recorded
+ * step replays the same kernels, so losses and parameters must equal the
+ * eager steps' (reported: the largest difference); the step must have been
+ * captured once and replayed. */
+static void test_cuda_graphs(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int kind = 0; kind < 3; kind++) {
+        sy_optim_opts o = dm_opts(0);
+        int steps = 6, batch = kind == 2 ? 8 : 32;
+        float le[8], lg[8];
+        dm_model a, b;
+        assert_int_equal(dm_build(&a, (dm_kind)kind, DEV, batch, &o), 0);
+        assert_int_equal(dm_train(&a, steps, le), 0);
+        sy_set_cuda_graphs(1);
+        assert_int_equal(dm_build(&b, (dm_kind)kind, DEV, batch, &o), 0);
+        int rc = dm_train_steps(&b, steps, lg);
+        sy_set_cuda_graphs(0);
+        assert_int_equal(rc, 0);
+        sy_train_step_stats st;
+        sy_train_step_stats_get(b.g, &st);
+        double worst = 0;
+        for (int k = 0; k < steps; k++) {
+            double r = fabs((double)le[k] - lg[k]);
+            if (r > worst) worst = r;
+        }
+        size_t n = sy_params_total_size(a.ps);
+        const float *pa = sy_params_data(a.ps), *pb = sy_params_data(b.ps);
+        double pw = 0;
+        for (size_t i = 0; i < n; i++) {
+            double r = fabs((double)pa[i] - pb[i]);
+            if (r > pw) pw = r;
+        }
+        int good = st.captures == 1 && st.replays == steps - 1 && worst <= 1e-6 && pw <= 1e-6;
+        printf("cuda graphs %s: eager %ld captures %ld replays %ld%s%s; largest loss difference %.2e, parameter "
+               "%.2e: %s\n", kind == 0 ? "mlp" : kind == 1 ? "cnn" : "resnet", st.eager, st.captures, st.replays,
+               st.note[0] ? ", off: " : "", st.note, worst, pw, good ? "ok" : "FAIL");
+        ok &= good;
+        dm_free(&a);
+        dm_free(&b);
+    }
+    assert_true(ok);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -153,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_train_resnet),
         cmocka_unit_test(test_nan_guard),
         cmocka_unit_test(test_precision),
+        cmocka_unit_test(test_cuda_graphs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -297,6 +297,104 @@ static void test_precision_on_sim(void **state)
     assert_int_equal(sy_set_precision("fp16"), SY_ERR_ARG);
 }
 
+/* sy_train_step with CUDA Graphs on: on sim the recorded step runs the
+ * same split (host work before, device work, host work after) with the
+ * device work eager. Results equal the CPU's three calls bit for bit; the
+ * counts say what was recorded; ineligible steps run eagerly with a note. */
+static void test_recorded_step(void **state)
+{
+    (void)state;
+    sy_set_cuda_graphs(1);
+    for (int kind = 0; kind < 2; kind++) {
+        sy_optim_opts o = dm_opts(0);
+        dm_model a, b;
+        int steps = kind ? 3 : 8;
+        assert_int_equal(dm_build(&a, (dm_kind)kind, "cpu", 8, &o), 0);
+        assert_int_equal(dm_build(&b, (dm_kind)kind, "sim", 8, &o), 0);
+        float la[8], lb[8];
+        assert_int_equal(dm_train(&a, steps, la), 0);
+        assert_int_equal(dm_train_steps(&b, steps, lb), 0);
+        assert_memory_equal(la, lb, steps * sizeof(float));
+        size_t n = sy_params_total_size(a.ps);
+        assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), n * sizeof(float));
+        sy_train_step_stats st;
+        sy_train_step_stats_get(b.g, &st);
+        printf("%s: eager %ld, captures %ld, replays %ld %s\n", kind ? "cnn" : "mlp", st.eager, st.captures,
+               st.replays, st.note);
+        assert_int_equal(st.eager, 1);
+        assert_int_equal(st.captures, 1);
+        assert_int_equal(st.replays, steps - 1);
+        /* Host edits between recorded steps reach the device (parameters, a
+         * read-back logit). */
+        sy_params_data(b.ps)[3] += 0.25f;
+        sy_params_data(a.ps)[3] += 0.25f;
+        dm_batch(&a, 9);
+        dm_batch(&b, 9);
+        assert_int_equal(sy_graph_forward(a.g), SY_OK);
+        assert_int_equal(sy_graph_backward(a.g, a.loss), SY_OK);
+        assert_int_equal(sy_optimizer_step(a.opt), SY_OK);
+        assert_int_equal(sy_train_step(b.g, b.loss, b.opt), SY_OK);
+        assert_memory_equal(sy_graph_data(a.g, a.logits), sy_graph_data(b.g, b.logits), 8 * 10 * sizeof(float));
+        assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), n * sizeof(float));
+        dm_free(&a);
+        dm_free(&b);
+    }
+    /* Not recorded: Adam (scalars change every step: recorded 3 times, then
+     * off), clipping (off at once); both still equal the CPU. */
+    for (int w = 1; w < 3; w++) {
+        sy_optim_opts o = dm_opts(w);
+        dm_model a, b;
+        assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+        assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+        float la[8], lb[8];
+        assert_int_equal(dm_train(&a, 8, la), 0);
+        assert_int_equal(dm_train_steps(&b, 8, lb), 0);
+        assert_memory_equal(la, lb, sizeof la);
+        assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
+        sy_train_step_stats st;
+        sy_train_step_stats_get(b.g, &st);
+        printf("opt %d: eager %ld, captures %ld, replays %ld: %s\n", w, st.eager, st.captures, st.replays, st.note);
+        assert_non_null(strstr(st.note, w == 1 ? "clipping" : "scalars change"));
+        dm_free(&a);
+        dm_free(&b);
+    }
+    /* The NaN guard through the recorded step: as on the CPU. */
+    for (int what = 0; what < 3; what += 2)
+        for (int pol = 0; pol < 2; pol++) {
+            sy_optim_opts o = dm_opts(0);
+            dm_model m[2];
+            sy_status fault[2];
+            char msg[2][512];
+            for (int k = 0; k < 2; k++) {
+                assert_int_equal(dm_build(&m[k], DM_MLP, k ? "sim" : "cpu", 8, &o), 0);
+                sy_set_nan_policy((sy_nan_policy)pol);
+                fault[k] = SY_OK;
+                msg[k][0] = 0;
+                for (int s = 0; s < 5 && !fault[k]; s++) {
+                    dm_batch(&m[k], s);
+                    if (s == 3) sy_graph_data(m[k].g, m[k].x)[what ? 5 : 0] = what ? NAN : INFINITY;
+                    if (k) fault[k] = sy_train_step(m[k].g, m[k].loss, m[k].opt);
+                    else {
+                        fault[k] = sy_graph_forward(m[k].g);
+                        if (!fault[k]) fault[k] = sy_graph_backward(m[k].g, m[k].loss);
+                        if (!fault[k]) fault[k] = sy_optimizer_step(m[k].opt);
+                    }
+                    if (fault[k]) snprintf(msg[k], sizeof msg[k], "%s", sy_last_error());
+                }
+                sy_set_nan_policy(SY_NAN_STOP);
+            }
+            printf("recorded step, bad input %d, policy %d: %d %s\n", what, pol, (int)fault[1], msg[1]);
+            assert_int_equal(fault[0], fault[1]);
+            assert_string_equal(msg[0], msg[1]);
+            assert_int_equal(sy_optimizer_steps(m[0].opt), sy_optimizer_steps(m[1].opt));
+            assert_memory_equal(sy_params_data(m[0].ps), sy_params_data(m[1].ps),
+                                sy_params_total_size(m[0].ps) * sizeof(float));
+            dm_free(&m[0]);
+            dm_free(&m[1]);
+        }
+    sy_set_cuda_graphs(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_device_errors),
         cmocka_unit_test(test_nan_guard_like_cpu),
         cmocka_unit_test(test_precision_on_sim),
+        cmocka_unit_test(test_recorded_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

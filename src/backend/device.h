@@ -82,6 +82,14 @@ struct sy_device {
      * in place, ordered on the stream (cuda: NCCL). NULL: staged through the
      * host by sy_device_allreduce_mean. */
     sy_status (*allreduce_mean)(sy_device *d, float *buf, size_t n);
+    /* Stream capture (CUDA Graphs), NULL where the device has none (sim):
+     * capture_begin records the stream's work instead of running it;
+     * capture_end stops and returns an executable graph, or NULL with a
+     * message (the recorded work did not run); launch enqueues it. */
+    sy_status (*capture_begin)(sy_device *d);
+    void *(*capture_end)(sy_device *d);
+    sy_status (*launch)(sy_device *d, void *exec);
+    void (*exec_free)(sy_device *d, void *exec);
     /* The last error sync reported, and the graph node that raised it (-1:
      * none known). */
     char error[512];
@@ -134,6 +142,11 @@ float *sy_gdev_data(sy_graph *g, sy_var v, int grad);
 /* Device context of a graph (for kernels): NULL on CPU graphs. */
 sy_device *sy_gdev_device(const sy_graph *g);
 float *sy_gdev_workspace(sy_graph *g);
+
+/* One training step of a device graph (train_step.c): eager, or the
+ * recorded step (CUDA Graphs on cuda, the same sequencing run eagerly on
+ * sim) when `record` and the step is eligible. */
+sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int record);
 
 /* ---- Parameter store hooks (params.c) ------------------------------------- */
 

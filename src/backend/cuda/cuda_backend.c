@@ -279,6 +279,47 @@ static void c_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_
     syk_segment k = {seg->begin, seg->end, seg->base, seg->tensor, (int)seg->mode, seg->wd, seg->sigma, seg->eps};
     syk_optim_range(S, &c, &k, p->p, p->g, p->m1, p->m2, p->anchor, p->dd, p->skip);
 }
+/* ---- CUDA Graphs: the recorded training step (graph_device.c) ------------------ */
+static sy_status c_capture_begin(sy_device *d)
+{
+    cudaError_t e = cudaStreamBeginCapture(S, cudaStreamCaptureModeThreadLocal);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        return sy_fail(SY_ERR_STATE, "cudaStreamBeginCapture: %s", cudaGetErrorString(e));
+    }
+    return SY_OK;
+}
+static void *c_capture_end(sy_device *d)
+{
+    cudaGraph_t gr = NULL;
+    cudaGraphExec_t ex = NULL;
+    cudaError_t e = cudaStreamEndCapture(S, &gr);
+    if (e == cudaSuccess && lib_error[0]) {
+        sy_fail(SY_ERR_STATE, "%s (while capturing)", lib_error);
+        lib_error[0] = '\0';
+        if (gr) cudaGraphDestroy(gr);
+        return NULL;
+    }
+    if (e == cudaSuccess) e = cudaGraphInstantiate(&ex, gr, 0);
+    if (gr) cudaGraphDestroy(gr);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        sy_fail(SY_ERR_STATE, "%s", cudaGetErrorString(e));
+        return NULL;
+    }
+    return ex;
+}
+static sy_status c_launch(sy_device *d, void *ex)
+{
+    cudaError_t e = cudaGraphLaunch((cudaGraphExec_t)ex, S);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        return sy_fail(SY_ERR_STATE, "cudaGraphLaunch: %s", cudaGetErrorString(e));
+    }
+    return SY_OK;
+}
+static void c_exec_free(sy_device *d, void *ex) { cudaGraphExecDestroy((cudaGraphExec_t)ex); }
+
 static void c_scan_nonfinite(sy_device *d, const float *x, size_t n, size_t *slot) { syk_scan_nonfinite(S, x, n, slot); }
 static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)
 {
@@ -705,6 +746,11 @@ static void init(void)
     cudaHostGetDevicePointer((void **)&dev_slot, err_slot, 0);
     syk_set_error_slot(dev_slot);
     cublasSetMathMode(H, CUBLAS_DEFAULT_MATH); /* precision per GEMM: gemm_rm */
+    /* A workspace of our own, so that cuBLAS allocates nothing while a
+     * training step is captured (CUDA Graphs). */
+    static void *cublas_ws;
+    if (cudaMalloc(&cublas_ws, 32u << 20) == cudaSuccess) cublasSetWorkspace(H, cublas_ws, 32u << 20);
+    else cudaGetLastError();
     char conv[96] = "conv im2col + cuBLAS";
 #ifdef SYRE_HAVE_CUDNN
     const char *dn = getenv("SYRE_CUDNN");
@@ -740,6 +786,10 @@ static void init(void)
     d->wfix = c_wfix;
     d->set_float = c_set_float;
     d->scan_nonfinite = c_scan_nonfinite;
+    d->capture_begin = c_capture_begin;
+    d->capture_end = c_capture_end;
+    d->launch = c_launch;
+    d->exec_free = c_exec_free;
 #ifdef SYRE_HAVE_NCCL
     ordinal = gpu;
     d->allreduce_mean = c_allreduce;
