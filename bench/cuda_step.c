@@ -5,8 +5,8 @@
  *
  *   mlp      784-300-300-300-10 ReLU, batch 64
  *   cnn      the paper's MNIST CNN (sy_mnist_cnn), batch 64
- *   resnet18 CIFAR ResNet-18 (3x3 stem, 4 stages of 2 basic blocks, 64..512
- *            channels, global average pool, fc 10), batch 512 (--batch)
+ *   resnet18 sy_resnet18: CIFAR ResNet-18 (3x3 stem, 4 stages of 2 basic
+ *            blocks, 64..512 channels, global average pool, fc 10), batch 512
  *
  * Each figure is the median over --repeats timed runs of --steps steps after
  * --warmup untimed ones. For resnet18 it also prints the GEMM TFLOP/s the
@@ -28,20 +28,6 @@
 #include "syre/runtime.h"
 
 #include "bench_clock.h"
-
-static sy_var resnet18(sy_graph *g, sy_var x)
-{
-    sy_var h = sy_conv2d_layer(g, x, "stem", 64, 3, 1, 1, 0);
-    h = sy_relu(g, sy_batchnorm_layer(g, h, "stem.bn"));
-    int widths[4] = {64, 128, 256, 512};
-    char nm[32];
-    for (int s = 0; s < 4; s++)
-        for (int b = 0; b < 2; b++) {
-            snprintf(nm, sizeof nm, "l%d.%d", s + 1, b);
-            h = dm_block(g, h, nm, widths[s], (s > 0 && b == 0) ? 2 : 1);
-        }
-    return sy_linear(g, sy_global_avgpool(g, h), "fc", 10);
-}
 
 int main(int argc, char **argv)
 {
@@ -115,7 +101,7 @@ int main(int argc, char **argv)
         } else {
             x = sy_input(g, "x", S4(batch, 3, 32, 32));
             xn = (size_t)batch * 3 * 32 * 32;
-            h = resnet18(g, x);
+            h = sy_resnet18(g, x, "", 64, 10, NULL); /* the library's CIFAR ResNet-18 (src/nn/resnet.c) */
         }
         sy_var y = sy_input(g, "y", S1(batch));
         sy_var loss = sy_softmax_ce(g, h, y);

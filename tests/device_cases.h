@@ -310,28 +310,6 @@ typedef struct {
     int batch, in_numel, classes;
 } dm_model;
 
-static __attribute__((unused)) sy_var dm_block(sy_graph *g, sy_var x, const char *name, int out, int stride)
-{
-    char nm[64];
-    int C = sy_graph_shape(g, x).dim[1];
-    snprintf(nm, sizeof nm, "%s.c1", name);
-    sy_var h = sy_conv2d_layer(g, x, nm, out, 3, stride, 1, 0);
-    snprintf(nm, sizeof nm, "%s.bn1", name);
-    h = sy_relu(g, sy_batchnorm_layer(g, h, nm));
-    snprintf(nm, sizeof nm, "%s.c2", name);
-    h = sy_conv2d_layer(g, h, nm, out, 3, 1, 1, 0);
-    snprintf(nm, sizeof nm, "%s.bn2", name);
-    h = sy_batchnorm_layer(g, h, nm);
-    sy_var sc = x;
-    if (stride != 1 || C != out) {
-        snprintf(nm, sizeof nm, "%s.sc", name);
-        sc = sy_conv2d_layer(g, x, nm, out, 1, stride, 0, 0);
-        snprintf(nm, sizeof nm, "%s.scbn", name);
-        sc = sy_batchnorm_layer(g, sc, nm);
-    }
-    return sy_relu(g, sy_add(g, h, sc));
-}
-
 /* Build, compile, init, make the optimizer. */
 static __attribute__((unused)) int dm_build(dm_model *m, dm_kind kind, const char *backend, int batch, const sy_optim_opts *o)
 {
@@ -355,13 +333,7 @@ static __attribute__((unused)) int dm_build(dm_model *m, dm_kind kind, const cha
     } else {
         m->in_numel = 3 * 16 * 16;
         m->x = sy_input(g, "x", S4(batch, 3, 16, 16));
-        sy_var h = sy_conv2d_layer(g, m->x, "stem", 8, 3, 1, 1, 0);
-        h = sy_relu(g, sy_batchnorm_layer(g, h, "stem.bn"));
-        h = dm_block(g, h, "b1", 8, 1);
-        h = dm_block(g, h, "b2", 16, 2);
-        h = sy_maxpool2d(g, h, 2, 2);
-        h = sy_global_avgpool(g, h);
-        m->logits = sy_linear(g, h, "fc", 10);
+        m->logits = sy_resnet18(g, m->x, "", 4, 10, NULL); /* the library's builder, width 4 */
     }
     m->y = sy_input(g, "y", S1(batch));
     m->loss = sy_softmax_ce(g, m->logits, m->y);
