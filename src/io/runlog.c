@@ -15,6 +15,7 @@
 
 #include "syre/dist.h"
 #include "syre/runtime.h"
+#include "syre/train.h"
 
 #ifndef SYRE_GIT_REV
 #define SYRE_GIT_REV "unknown"
@@ -182,6 +183,7 @@ sy_status sy_run_start(sy_run *run)
     const char *prec = sy_run_get_str(run, "precision");
     sy_status ps_ = prec && *prec ? sy_set_precision(prec) : SY_OK;
     if (ps_ != SY_OK) return ps_;
+    if (sy_run_get_bool(run, "cuda-graphs")) sy_set_cuda_graphs(1);
     const char *dev = sy_run_get_str(run, "device");
     sy_status ds = dev && *dev ? sy_set_default_device(dev) : sy_device_check(sy_default_device());
     if (ds != SY_OK) return ds;
