@@ -146,15 +146,16 @@ static void test_cuda_graphs(void **state)
 {
     (void)state;
     int ok = 1;
-    for (int kind = 0; kind < 3; kind++) {
-        sy_optim_opts o = dm_opts(0);
+    for (int kind = 0; kind < 4; kind++) { /* mlp, cnn, resnet with SGD; mlp with AdamW and a schedule */
+        sy_optim_opts o = dm_opts(kind == 3 ? 2 : 0);
         int steps = 6, batch = kind == 2 ? 8 : 32;
         float le[8], lg[8];
         dm_model a, b;
-        assert_int_equal(dm_build(&a, (dm_kind)kind, DEV, batch, &o), 0);
+        dm_kind mk = kind == 3 ? DM_MLP : (dm_kind)kind;
+        assert_int_equal(dm_build(&a, mk, DEV, batch, &o), 0);
         assert_int_equal(dm_train(&a, steps, le), 0);
         sy_set_cuda_graphs(1);
-        assert_int_equal(dm_build(&b, (dm_kind)kind, DEV, batch, &o), 0);
+        assert_int_equal(dm_build(&b, mk, DEV, batch, &o), 0);
         int rc = dm_train_steps(&b, steps, lg);
         sy_set_cuda_graphs(0);
         assert_int_equal(rc, 0);
@@ -174,7 +175,7 @@ static void test_cuda_graphs(void **state)
         }
         int good = st.captures == 1 && st.replays == steps - 1 && worst <= 1e-6 && pw <= 1e-6;
         printf("cuda graphs %s: eager %ld captures %ld replays %ld%s%s; largest loss difference %.2e, parameter "
-               "%.2e: %s\n", kind == 0 ? "mlp" : kind == 1 ? "cnn" : "resnet", st.eager, st.captures, st.replays,
+               "%.2e: %s\n", kind == 0 ? "mlp" : kind == 1 ? "cnn" : kind == 2 ? "resnet" : "mlp adamw+cosine", st.eager, st.captures, st.replays,
                st.note[0] ? ", off: " : "", st.note, worst, pw, good ? "ok" : "FAIL");
         ok &= good;
         dm_free(&a);

@@ -40,8 +40,9 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
  * their pinned host copies by the replay, the loss and the guard's flags
  * come back through pinned memory. Not recorded (eager, with a one-line
  * notice): dropout in training mode, gradient clipping, data parallelism,
- * optimizer scalars that change every step (a learning-rate schedule,
- * Adam's bias correction), or a capture that fails. On sim the same
+ * or a capture that fails. The optimizer's per-step scalars (learning-rate
+ * schedule, Adam's bias corrections) reach the replayed kernels through a
+ * pinned copy. On sim the same
  * sequencing runs with the device work executed eagerly (what the tests
  * check); on the CPU it is the three calls. */
 sy_status sy_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt);

@@ -37,7 +37,7 @@ static size_t sim_ws(sy_graph *g, const sy_node *n) { return 0; }
 static void sim_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
 {
     if (p->skip && *p->skip != (size_t)-1) return;
-    sy_optim_range_host(s, p, seg);
+    sy_optim_range_host(p->dev_scalars ? p->dev_scalars : s, p, seg);
 }
 static void sim_scan(sy_device *d, const float *x, size_t n, size_t *slot) { *slot = sy_first_nonfinite(x, n); }
 static sy_status sim_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)

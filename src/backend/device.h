@@ -40,6 +40,10 @@ typedef struct {
     /* The NaN guard's flag (device memory, or NULL): while *skip !=
      * (size_t)-1 optim_range and wfix change nothing. */
     const size_t *skip;
+    /* This step's scalars in device memory (or NULL: the ones passed): a
+     * recorded step copies them in from pinned memory, so the replayed
+     * kernels see each step's learning rate and bias corrections. */
+    const sy_step_scalars *dev_scalars;
 } sy_step_ptrs;
 
 struct sy_device {
@@ -174,6 +178,10 @@ sy_status sy_optim_step_device(sy_optimizer *opt, float lr, float clip_norm_max)
  * guard's verdict, the step count). */
 sy_status sy_optim_dev_prepare(sy_optimizer *opt);
 void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc);
+/* The recorded form: the scalars are read from a pinned copy that the
+ * device work copies in (set_scalars writes it; call it before every launch). */
+void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc);
+sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc);
 sy_status sy_optim_dev_finish(sy_optimizer *opt, float lr, int *skip);
 void sy_optim_device_free(sy_optimizer *opt);
 /* Make host copies of the optimizer state current (checkpoint reads), and

@@ -322,7 +322,7 @@ static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_s
         if (!n->needs_grad || n->n_in == 0 || n->op == SY_OP_RESHAPE) continue;
         g->be->backward[n->op](g, n);
     }
-    sy_optim_dev_enqueue(opt, sc);
+    sy_optim_dev_enqueue_recorded(opt, sc);
 }
 
 /* After the device work: errors, the losses and what the host asked for
@@ -415,12 +415,15 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
     sy_params_dev_data(g->ps, 1);
     sy_params_dev_grad(g->ps, 0);
     sy_node *l = &g->nodes[loss];
-    if (r->exec && (memcmp(&sc, &r->sc, sizeof sc) || r->training != g->training)) {
-        /* The kernels hold the scalars as arguments: record again. */
+    /* This step's scalars (learning rate, bias corrections, first step) go
+     * to the pinned copy the recorded work copies in; the kernels' launch
+     * arguments otherwise depend only on the optimizer kind and the
+     * training flag (batch norm). */
+    if ((st = sy_optim_dev_set_scalars(opt, &sc))) return st;
+    if (r->exec && (sc.kind != r->sc.kind || r->training != g->training)) {
         if (r->exec != REC_EAGER) d->exec_free(d, r->exec);
         r->exec = NULL;
-        if (++r->recaptures > 2)
-            rec_off(r, "the optimizer's scalars change every step (learning-rate schedule, Adam's bias correction)");
+        if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
     }
     int eager = r->off;
     if (!r->exec && !eager) {
@@ -449,7 +452,10 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
         if (r->exec) r->st.captures++;
     }
     if (eager || r->exec == REC_EAGER) {
-        rec_body(g, l, opt, &sc);
+        /* sim replays with the scalars of the recording, as a captured
+         * graph keeps its launch arguments: only what the recorded work
+         * reads from memory may change between steps. */
+        rec_body(g, l, opt, eager ? &sc : &r->sc);
         if (eager) r->st.eager++;
         else r->st.replays++;
     } else {

@@ -183,7 +183,7 @@ void sy_optim_update(sy_optimizer *opt, float lr, float clip)
 {
     sy_step_scalars sc;
     sy_optim_scalars(opt, lr, clip, &sc);
-    sy_step_ptrs q = {sy_params_data(opt->ps), sy_params_grad(opt->ps), opt->m1, opt->m2, opt->anchor, opt->dd, opt->n, NULL};
+    sy_step_ptrs q = {sy_params_data(opt->ps), sy_params_grad(opt->ps), opt->m1, opt->m2, opt->anchor, opt->dd, opt->n, NULL, NULL};
     step_ctx c;
     ctx_of(&c, &sc, &q);
     const sy_optim_opts *o = &opt->o;

@@ -19,6 +19,7 @@ struct sy_optim_dev {
     size_t *fix_idx;
     size_t *slot;   /* device: [0] first non-finite gradient, [1] parameter */
     size_t *flag;   /* host copy of slot (pinned on cuda) */
+    sy_step_scalars *dsc, *hsc; /* a recorded step's scalars: device, pinned host */
     int host_newer; /* host state arrays may differ from the device's */
     int dev_newer;  /* the device's moments changed since the last copy back */
 };
@@ -76,19 +77,38 @@ sy_status sy_optim_dev_prepare(sy_optimizer *opt)
  * replays exactly this): the gradient scan, the update and W-fix (both
  * skipped on the device when the scan found something), the parameter
  * scan, and both results copied to the host flags. */
-void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc)
+static void enqueue(sy_optimizer *opt, const sy_step_scalars *sc, int recorded)
 {
     sy_params *ps = opt->ps;
     struct sy_optim_dev *v = opt->dev;
     sy_device *d = v->d;
     float *g = sy_params_dev_grad(ps, 0);
     d->scan_nonfinite(d, g, opt->n, &v->slot[0]);
-    sy_step_ptrs p = {sy_params_dev_data(ps, 1), g, v->m1, v->m2, v->anchor, v->dd, opt->n, &v->slot[0]};
+    sy_step_ptrs p = {sy_params_dev_data(ps, 1), g, v->m1, v->m2, v->anchor, v->dd, opt->n, &v->slot[0], NULL};
+    if (recorded) {
+        d->upload(d, v->dsc, v->hsc, sizeof *v->hsc); /* replays read the pinned copy as it is then */
+        p.dev_scalars = v->dsc;
+    }
     for (int k = 0; k < opt->n_seg; k++) d->optim_range(d, sc, &p, &opt->seg[k]);
     if (opt->n_fix) d->wfix(d, &p, v->fix_idx, v->fix_val, opt->n_fix);
     d->scan_nonfinite(d, p.p, opt->n, &v->slot[1]);
     d->download(d, v->flag, v->slot, 2 * sizeof(size_t));
     v->dev_newer = 1;
+}
+
+void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc) { enqueue(opt, sc, 0); }
+void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc) { enqueue(opt, sc, 1); }
+
+sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc)
+{
+    struct sy_optim_dev *v = opt->dev;
+    sy_device *d = v->d;
+    if (!v->dsc) {
+        if (!(v->dsc = d->alloc(d, sizeof *v->dsc)) || !(v->hsc = d->host_alloc(d, sizeof *v->hsc)))
+            return sy_fail(SY_ERR_NOMEM, "optimizer: cannot allocate its step scalars on device '%s'", d->name);
+    }
+    *v->hsc = *sc; /* the previous step's copy has finished: every step ends with a wait */
+    return SY_OK;
 }
 
 /* After the device finished the enqueued work: the guards, on the flags. */
@@ -167,6 +187,8 @@ void sy_optim_device_free(sy_optimizer *opt)
     if (v->fix_idx) d->free(d, v->fix_idx);
     if (v->slot) d->free(d, v->slot);
     if (v->flag) d->host_free(d, v->flag);
+    if (v->dsc) d->free(d, v->dsc);
+    if (v->hsc) d->host_free(d, v->hsc);
     free(v);
     opt->dev = NULL;
 }

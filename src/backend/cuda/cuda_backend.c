@@ -18,6 +18,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,7 +278,13 @@ static void c_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_
     syk_scalars c = {s->lr, s->clip, s->clipping, s->first, s->momentum, s->damp1, s->has_momentum, s->nesterov,
                      s->b1c, s->b2, s->b2c, s->eps, s->step_size, s->bc2_sqrt, s->kind, s->key_a, s->key_d};
     syk_segment k = {seg->begin, seg->end, seg->base, seg->tensor, (int)seg->mode, seg->wd, seg->sigma, seg->eps};
-    syk_optim_range(S, &c, &k, p->p, p->g, p->m1, p->m2, p->anchor, p->dd, p->skip);
+    /* The device copy of the scalars is a sy_step_scalars read as syk_scalars. */
+    _Static_assert(sizeof(syk_scalars) == sizeof(sy_step_scalars) &&
+                       offsetof(syk_scalars, bc2_sqrt) == offsetof(sy_step_scalars, bc2_sqrt) &&
+                       offsetof(syk_scalars, key_d) == offsetof(sy_step_scalars, key_d),
+                   "syk_scalars and sy_step_scalars must have the same layout");
+    syk_optim_range(S, &c, &k, p->p, p->g, p->m1, p->m2, p->anchor, p->dd, p->skip,
+                    (const syk_scalars *)p->dev_scalars);
 }
 /* ---- CUDA Graphs: the recorded training step (graph_device.c) ------------------ */
 static sy_status c_capture_begin(sy_device *d)

@@ -99,8 +99,12 @@ typedef struct {
     int kind;
     uint64_t key_a, key_d;
 } syk_scalars;
+/* dev_c (device memory, or NULL): the scalars to use instead of *c, read
+ * by the kernels when they run (a recorded step updates them every step);
+ * c->kind still picks the kernel. */
 void syk_optim_range(cudaStream_t s, const syk_scalars *c, const syk_segment *seg, float *p, const float *g,
-                     float *m1, float *m2, const float *anchor, const float *dd, const size_t *skip);
+                     float *m1, float *m2, const float *anchor, const float *dd, const size_t *skip,
+                     const syk_scalars *dev_c);
 void syk_grad_sq_blocks(cudaStream_t s, const float *g, size_t n, double *out, size_t n_blocks, size_t block);
 /* skip (device, or NULL): when *skip != (size_t)-1 the update kernels do nothing
  * (the NaN guard's flag, checked on the device so a captured step needs no host
