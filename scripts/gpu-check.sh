@@ -88,13 +88,14 @@ if [ $mode = min ]; then
 fi
 
 section "Device tests"
+diag_s=$([ "${QUICK:-0}" = 1 ] && echo 120 || echo 300) # the reruns that localise a failure
 # Twice: convolutions through cuDNN (the default when built with it), then
 # through im2col + cuBLAS (SYRE_CUDNN=0); the second run's lines are only
 # the failures and the conv cases.
 for conv in cudnn im2col; do
     log="$logdir/test_cuda-$conv.log"
     t0=$(date +%s)
-    if [ $conv = cudnn ]; then timeout 400 "$build/test_cuda" >"$log" 2>&1; else SYRE_CUDNN=0 timeout 400 "$build/test_cuda" >"$log" 2>&1; fi
+    if [ $conv = cudnn ]; then timeout 240 "$build/test_cuda" >"$log" 2>&1; else SYRE_CUDNN=0 timeout 200 "$build/test_cuda" >"$log" 2>&1; fi
     rc=$?
     case $rc in
     0) say "    test_cuda ($conv): PASSED ($(( $(date +%s) - t0 )) s)";;
@@ -111,13 +112,13 @@ for conv in cudnn im2col; do
     say '```'
     if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
         # Localise: wait after every kernel and name the failing node.
-        SYRE_CUDA_SYNC=1 SYRE_CUDNN=$([ $conv = cudnn ] && echo 1 || echo 0) timeout 300 "$build/test_cuda" >"$log.sync" 2>&1
+        SYRE_CUDA_SYNC=1 SYRE_CUDNN=$([ $conv = cudnn ] && echo 1 || echo 0) timeout $diag_s "$build/test_cuda" >"$log.sync" 2>&1
         say "    rerun with SYRE_CUDA_SYNC=1 (exit $?), first errors:"
         say '```'
         grep -E "CUDA error|failed|of node|differs" "$log.sync" | head -15 | tee -a "$report"
         say '```'
         if command -v compute-sanitizer >/dev/null && [ $conv = cudnn ]; then
-            timeout 300 compute-sanitizer --print-limit 5 "$build/test_cuda" >"$log.memcheck" 2>&1
+            timeout $diag_s compute-sanitizer --print-limit 5 "$build/test_cuda" >"$log.memcheck" 2>&1
             say "    compute-sanitizer memcheck, first lines:"
             say '```'
             grep -E "Invalid|ERROR SUMMARY|at 0x|by thread" "$log.memcheck" | head -12 | tee -a "$report"
