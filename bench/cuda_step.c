@@ -5,14 +5,15 @@
  *
  *   mlp      784-300-300-300-10 ReLU, batch 64
  *   cnn      the paper's MNIST CNN (sy_mnist_cnn), batch 64
- *   resnet18 CIFAR ResNet-18 (3x3 stem, 4 stages of 2 basic blocks, 64..512
- *            channels, global average pool, fc 10), batch 512 (--batch)
+ *   resnet18 sy_resnet18: CIFAR ResNet-18 (3x3 stem, 4 stages of 2 basic
+ *            blocks, 64..512 channels, global average pool, fc 10), batch 512
  *
  * Each figure is the median over --repeats timed runs of --steps steps after
  * --warmup untimed ones. For resnet18 it also prints the GEMM TFLOP/s the
  * step achieves (2*M*N*K of every matmul and convolution, times 3 for
- * forward + both backward GEMMs). Matmul precision: FP32, or TF32 with
- * SYRE_TF32=1. First it measures the GEMM rate itself: a 4096^3 matmul
+ * forward + both backward GEMMs). Matmul precision: --precision (or
+ * SYRE_PRECISION), FP32 by default. --graphs 1 records the step with CUDA
+ * Graphs (sy_train_step); the line then says how many steps were replays. First it measures the GEMM rate itself: a 4096^3 matmul
  * graph's forward (one cuBLAS sgemm plus the graph's sync), the reference
  * for the TFLOP/s above. Without a GPU it says so and exits 0 (so `syre bench` on a
  * CPU machine is not a failure). Output lines:
@@ -26,26 +27,13 @@
 
 #include "../tests/device_cases.h"
 #include "syre/runtime.h"
+#include "syre/train.h"
 
 #include "bench_clock.h"
 
-static sy_var resnet18(sy_graph *g, sy_var x)
-{
-    sy_var h = sy_conv2d_layer(g, x, "stem", 64, 3, 1, 1, 0);
-    h = sy_relu(g, sy_batchnorm_layer(g, h, "stem.bn"));
-    int widths[4] = {64, 128, 256, 512};
-    char nm[32];
-    for (int s = 0; s < 4; s++)
-        for (int b = 0; b < 2; b++) {
-            snprintf(nm, sizeof nm, "l%d.%d", s + 1, b);
-            h = dm_block(g, h, nm, widths[s], (s > 0 && b == 0) ? 2 : 1);
-        }
-    return sy_linear(g, sy_global_avgpool(g, h), "fc", 10);
-}
-
 int main(int argc, char **argv)
 {
-    const char *only = NULL;
+    const char *only = NULL, *dev = "cuda";
     int warmup = 20, steps = 100, repeats = 5, rbatch = 512;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) only = argv[++i];
@@ -53,22 +41,29 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) rbatch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--device") && i + 1 < argc) dev = argv[++i]; /* sim: a smoke test */
+        else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+            if (sy_set_precision(argv[++i]) != SY_OK) {
+                fprintf(stderr, "bench_cuda_step: %s\n", sy_last_error());
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--graphs") && i + 1 < argc) sy_set_cuda_graphs(atoi(argv[++i]));
         else {
             fprintf(stderr, "usage: bench_cuda_step [--model mlp|cnn|resnet18] [--steps N] [--warmup N] "
-                            "[--repeats N] [--batch N (resnet18)]\n");
+                            "[--repeats N] [--batch N (resnet18)] [--precision fp32|tf32|bf16] [--graphs 0|1]\n");
             return 2;
         }
     }
-    if (sy_device_check("cuda") != SY_OK) {
+    if (sy_device_check(dev) != SY_OK) {
         printf("# bench_cuda_step skipped: %s\n", sy_last_error());
         return 0;
     }
-    printf("# device: %s\n", sy_device_info("cuda"));
+    printf("# device: %s\n", sy_device_info(dev));
     if (!only || !strcmp(only, "sgemm")) { /* the GEMM rate the step is compared with */
         const int M = 4096;
         sy_params *ps = sy_params_new();
         sy_graph *g = sy_graph_new(ps);
-        sy_graph_set_backend(g, "cuda");
+        sy_graph_set_backend(g, dev);
         /* Operands are store tensors (uploaded once), so a forward is the GEMM. */
         sy_init u = {SY_INIT_UNIFORM_FANIN, 1.0f};
         sy_var a = sy_param_new(g, "a", S2(M, M), M, u, 0), b = sy_param_new(g, "b", S2(M, M), M, u, 0);
@@ -84,7 +79,8 @@ int main(int argc, char **argv)
             double t = (now() - t0) / 5;
             if (r && t < best) best = t;
         }
-        printf("RESULT engine=syre-cuda model=sgemm4096 ms_per_forward=%.3f tflops=%.2f\n", best * 1e3,
+        printf("RESULT engine=syre-cuda model=sgemm4096 precision=%s ms_per_forward=%.3f tflops=%.2f\n",
+               sy_precision_name(sy_get_precision()), best * 1e3,
                2.0 * M * (double)M * M / best / 1e12);
         sy_graph_free(g);
         sy_params_free(ps);
@@ -96,7 +92,7 @@ int main(int argc, char **argv)
         int batch = mi == 2 ? rbatch : 64;
         sy_params *ps = sy_params_new();
         sy_graph *g = sy_graph_new(ps);
-        if (!g || sy_graph_set_backend(g, "cuda") != SY_OK) {
+        if (!g || sy_graph_set_backend(g, dev) != SY_OK) {
             fprintf(stderr, "bench_cuda_step: %s\n", sy_last_error());
             return 1;
         }
@@ -115,7 +111,7 @@ int main(int argc, char **argv)
         } else {
             x = sy_input(g, "x", S4(batch, 3, 32, 32));
             xn = (size_t)batch * 3 * 32 * 32;
-            h = resnet18(g, x);
+            h = sy_resnet18(g, x, "", 64, 10, NULL); /* the library's CIFAR ResNet-18 (src/nn/resnet.c) */
         }
         sy_var y = sy_input(g, "y", S1(batch));
         sy_var loss = sy_softmax_ce(g, h, y);
@@ -156,8 +152,7 @@ int main(int argc, char **argv)
             double t0 = now();
             for (int k = 0; k < n; k++) {
                 xb[k % xn] += 1e-3f; /* the host writes the batch every step */
-                if (sy_graph_forward(g) != SY_OK || sy_graph_backward(g, loss) != SY_OK ||
-                    sy_optimizer_step(opt) != SY_OK) {
+                if (sy_train_step(g, loss, opt) != SY_OK) { /* forward, backward, step; recorded with --graphs 1 */
                     fprintf(stderr, "bench_cuda_step: %s: %s\n", model, sy_last_error());
                     return 1;
                 }
@@ -167,8 +162,11 @@ int main(int argc, char **argv)
         }
         qsort(t, repeats, sizeof *t, cmp_double);
         double med = t[repeats / 2];
-        printf("RESULT engine=syre-cuda model=%s batch=%d ms_per_step=%.4f min=%.4f max=%.4f loss=%.4f", model, batch,
-               med, t[0], t[repeats - 1], last);
+        sy_train_step_stats ts;
+        sy_train_step_stats_get(g, &ts);
+        printf("RESULT engine=syre-cuda model=%s batch=%d precision=%s graphs=%d replays=%ld ms_per_step=%.4f min=%.4f "
+               "max=%.4f loss=%.6f", model, batch, sy_precision_name(sy_get_precision()), sy_get_cuda_graphs(),
+               ts.replays, med, t[0], t[repeats - 1], last);
         if (flops > 0) printf(" gemm_tflops=%.2f", flops / (med * 1e-3) / 1e12);
         printf("\n");
         fflush(stdout);

@@ -464,9 +464,7 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
         size_t k, nbat = 0;
         while ((k = sy_batcher_next(b, x, y)) > 0) {
             sy_data_scale(x, k * COL_IN, (float)alpha);
-            if ((s = sy_graph_forward(m->tg)) != SY_OK) break;
-            if ((s = sy_graph_backward(m->tg, m->tloss)) != SY_OK) break;
-            if ((s = sy_optimizer_step(opt)) != SY_OK) break;
+            if ((s = sy_train_step(m->tg, m->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             lsum += sy_graph_scalar(m->tg, m->tloss);
             nbat++;
             if (++done % 50 == 0) {

@@ -225,9 +225,7 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
         size_t seen = 0, nb;
         while ((nb = sy_batcher_next(b, x, y)) > 0) {
             if (c->augment) sy_augment_crop_flip(x, nb, c->train->sample, 4, &aug, c->tmp);
-            if ((s = sy_graph_forward(c->gt)) != SY_OK) break;
-            if ((s = sy_graph_backward(c->gt, c->tloss)) != SY_OK) break;
-            if ((s = sy_optimizer_step(opt)) != SY_OK) break;
+            if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             loss_sum += sy_graph_scalar(c->gt, c->tloss) * (double)nb;
             for (size_t i = 0; i < nb; i++) corr += argmax_row(z + i * NCLS, NCLS) == (int)y[i];
             seen += nb;

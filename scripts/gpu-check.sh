@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # One prepared check of the CUDA backend on a GPU machine, in a few minutes:
 # builds for the GPU present, runs every device test (test_cuda: every op
-# forward + backward against the CPU reference, MLP/CNN/ResNet training steps;
-# test_device_sim; test_gemm_map; test_nccl: the NCCL all-reduce with one
-# rank, and 2 ranks on 2 GPUs when there are 2), the step benchmark (FP32, and TF32 for
-# ResNet-18), the PyTorch peer if torch sees the GPU, and one experiment on
-# --device cuda against --device cpu. Writes a compact report.
+# forward + backward against the CPU reference, MLP/CNN/ResNet training steps,
+# the NaN guard against the CPU's, --precision tf32/bf16 against sim's
+# emulation and fp32, CUDA Graphs on/off; test_device_sim; test_gemm_map;
+# test_nccl: the NCCL all-reduce with one rank, and 2 ranks on 2 GPUs when
+# there are 2), the step benchmark (MLP and CNN b64 with CUDA Graphs off and
+# on; ResNet-18 b512 in fp32, tf32, bf16 and with im2col), the PyTorch peer
+# if torch sees the GPU (shortened under QUICK=1), and, unless QUICK=1, one
+# experiment on --device cuda against --device cpu. Writes a compact report.
 #
 # Where the project's other build dependencies (CMake, cmocka, cairo,
 # OpenBLAS, ...) are missing, it falls back to scripts/gpu-min-build.sh
@@ -14,7 +17,8 @@
 #
 # Usage: scripts/gpu-check.sh [REPORT]   (default: $OUT/gpu-report.md if $OUT
 #        is set, else gpu-report.md). Environment: JOBS (build jobs, default
-#        nproc), QUICK=1 (skip the PyTorch peer and the experiment),
+#        nproc), QUICK=1 (a shorter PyTorch peer, no experiment; aims at
+#        under 8 minutes on an H100),
 #        GPU_CHECK_MIN=1 (use the minimal build even where CMake would work).
 # Exit status: 0 if every test passed, 1 otherwise (the report says which).
 set -uo pipefail
@@ -84,13 +88,14 @@ if [ $mode = min ]; then
 fi
 
 section "Device tests"
+diag_s=$([ "${QUICK:-0}" = 1 ] && echo 120 || echo 300) # the reruns that localise a failure
 # Twice: convolutions through cuDNN (the default when built with it), then
 # through im2col + cuBLAS (SYRE_CUDNN=0); the second run's lines are only
 # the failures and the conv cases.
 for conv in cudnn im2col; do
     log="$logdir/test_cuda-$conv.log"
     t0=$(date +%s)
-    if [ $conv = cudnn ]; then timeout 400 "$build/test_cuda" >"$log" 2>&1; else SYRE_CUDNN=0 timeout 400 "$build/test_cuda" >"$log" 2>&1; fi
+    if [ $conv = cudnn ]; then timeout 240 "$build/test_cuda" >"$log" 2>&1; else SYRE_CUDNN=0 timeout 200 "$build/test_cuda" >"$log" 2>&1; fi
     rc=$?
     case $rc in
     0) say "    test_cuda ($conv): PASSED ($(( $(date +%s) - t0 )) s)";;
@@ -100,20 +105,20 @@ for conv in cudnn im2col; do
     grep -E "^device:" "$log" | sed 's/^/    /' | tee -a "$report"
     say '```'
     if [ $conv = cudnn ]; then
-        grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED" "$log" | head -120 | tee -a "$report"
+        grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED|^nan guard|^precision|^cuda graphs" "$log" | head -160 | tee -a "$report"
     else
-        grep -E "^op conv|FAIL|differs|ERROR|Failure|LINE|FAILED|PASSED" "$log" | head -60 | tee -a "$report"
+        grep -E "^op conv|FAIL|differs|ERROR|Failure|LINE|FAILED|PASSED|^precision cnn|^cuda graphs (cnn|resnet)" "$log" | head -60 | tee -a "$report"
     fi
     say '```'
     if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
         # Localise: wait after every kernel and name the failing node.
-        SYRE_CUDA_SYNC=1 SYRE_CUDNN=$([ $conv = cudnn ] && echo 1 || echo 0) timeout 300 "$build/test_cuda" >"$log.sync" 2>&1
+        SYRE_CUDA_SYNC=1 SYRE_CUDNN=$([ $conv = cudnn ] && echo 1 || echo 0) timeout $diag_s "$build/test_cuda" >"$log.sync" 2>&1
         say "    rerun with SYRE_CUDA_SYNC=1 (exit $?), first errors:"
         say '```'
         grep -E "CUDA error|failed|of node|differs" "$log.sync" | head -15 | tee -a "$report"
         say '```'
         if command -v compute-sanitizer >/dev/null && [ $conv = cudnn ]; then
-            timeout 300 compute-sanitizer --print-limit 5 "$build/test_cuda" >"$log.memcheck" 2>&1
+            timeout $diag_s compute-sanitizer --print-limit 5 "$build/test_cuda" >"$log.memcheck" 2>&1
             say "    compute-sanitizer memcheck, first lines:"
             say '```'
             grep -E "Invalid|ERROR SUMMARY|at 0x|by thread" "$log.memcheck" | head -12 | tee -a "$report"
@@ -158,30 +163,67 @@ if [ $mode = full ]; then
 fi
 
 section "Step benchmark (syre, CUDA)"
+# ms per training step (median of repeats). MLP and CNN at batch 64 with CUDA
+# Graphs off and on (the recorded step: sy_train_step), ResNet-18 at batch
+# 512 in fp32, tf32 and bf16 (bf16 convolutions go through im2col + the bf16
+# GEMM, not cuDNN), and fp32 with im2col. Every run has its own timeout.
+b="$build/bench_cuda_step"
 say '```'
-timeout 120 "$build/bench_cuda_step" --model sgemm 2>&1 | tee -a "$report"
-SYRE_TF32=1 timeout 120 "$build/bench_cuda_step" --model sgemm 2>&1 | grep RESULT | sed 's/$/ precision=tf32/' | tee -a "$report"
-timeout 300 "$build/bench_cuda_step" --model mlp --steps 200 --repeats 5 2>&1 | grep RESULT | tee -a "$report"
-timeout 300 "$build/bench_cuda_step" --model cnn --steps 200 --repeats 5 2>&1 | grep RESULT | tee -a "$report"
-timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=fp32/' | tee -a "$report"
-SYRE_TF32=1 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 10 --warmup 3 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=tf32/' | tee -a "$report"
-SYRE_CUDNN=0 timeout 300 "$build/bench_cuda_step" --model resnet18 --steps 5 --warmup 2 --repeats 3 2>&1 | grep RESULT | sed 's/$/ precision=fp32 conv=im2col/' | tee -a "$report"
+timeout 120 "$b" --model sgemm 2>&1 | tee -a "$report"
+timeout 120 "$b" --model sgemm --precision tf32 2>&1 | grep RESULT | tee -a "$report"
+timeout 120 "$b" --model sgemm --precision bf16 2>&1 | grep RESULT | tee -a "$report"
+for m in mlp cnn; do
+    for gr in 0 1; do
+        timeout 150 "$b" --model $m --steps 200 --repeats 5 --graphs $gr >"$logdir/bench-$m-g$gr.log" 2>&1
+        grep -E "RESULT|CUDA Graphs off|bench_cuda_step:" "$logdir/bench-$m-g$gr.log" | tee -a "$report"
+    done
+done
+for p in fp32 tf32 bf16; do
+    timeout 200 "$b" --model resnet18 --steps 10 --warmup 3 --repeats 3 --precision $p 2>&1 | grep -E "RESULT|bench_cuda_step:" | tee -a "$report"
+done
+SYRE_CUDNN=0 timeout 200 "$b" --model resnet18 --steps 5 --warmup 2 --repeats 3 2>&1 | grep RESULT | sed 's/$/ conv=im2col/' | tee -a "$report"
 say '```'
+# The CUDA Graphs speedup and the reduced-precision loss differences, from
+# the lines above.
+awk '/^RESULT/ && /model=(mlp|cnn)/ {
+        m = ""; g = ""; t = ""
+        for (i = 1; i <= NF; i++) {
+            split($i, kv, "=")
+            if (kv[1] == "model") m = kv[2]; else if (kv[1] == "graphs") g = kv[2]; else if (kv[1] == "ms_per_step") t = kv[2]
+        }
+        ms[m "," g] = t
+    }
+    /^RESULT/ && /model=resnet18/ && !/conv=im2col/ {
+        for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        rl[v["precision"]] = v["loss"]; rt[v["precision"]] = v["ms_per_step"]
+    }
+    END {
+        for (m in ms) if (m ~ /,0$/) {
+            n = substr(m, 1, length(m) - 2)
+            if (ms[n ",1"] > 0) printf "    CUDA Graphs, %s b64: %.4f ms eager, %.4f ms recorded: %.2fx\n", n, ms[n ",0"], ms[n ",1"], ms[n ",0"] / ms[n ",1"]
+        }
+        for (p in rl) if (p != "fp32" && rl["fp32"] != "")
+            printf "    ResNet-18 b512 %s: %s ms/step, loss after the timed steps %s (fp32: %s, difference %.2e)\n", p, rt[p], rl[p], rl["fp32"], rl[p] - rl["fp32"]
+    }' "$report" | tee -a "$report"
+
+section "PyTorch peer (same machine)"
+py=""
+for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then py=$p; break; fi
+done
+if [ -n "$py" ]; then
+    say '```'
+    if [ "${QUICK:-0}" = 1 ]; then
+        timeout 200 "$py" bench/torch_cuda.py --steps 50 --warmup 10 --repeats 3 2>&1 | tee -a "$report"
+    else
+        timeout 300 "$py" bench/torch_cuda.py --steps 100 --repeats 3 2>&1 | tee -a "$report"
+    fi
+    say '```'
+else
+    say "    no PyTorch with CUDA here: no peer numbers"
+fi
 
 if [ "${QUICK:-0}" != 1 ]; then
-    section "PyTorch peer (same machine)"
-    py=""
-    for p in python3 /usr/bin/python3; do
-        if "$p" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then py=$p; break; fi
-    done
-    if [ -n "$py" ]; then
-        say '```'
-        timeout 300 "$py" bench/torch_cuda.py --steps 100 --repeats 3 2>&1 | tee -a "$report"
-        say '```'
-    else
-        say "    no PyTorch with CUDA here: no peer numbers"
-    fi
-
     [ $mode = full ] && section "An experiment on --device cuda and on --device cpu"
     for d in $([ $mode = full ] && echo cuda cpu); do
         t0=$(date +%s)

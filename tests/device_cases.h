@@ -23,6 +23,8 @@
 #include "syre/nn.h"
 #include "syre/optim.h"
 #include "syre/params.h"
+#include "syre/runtime.h"
+#include "syre/train.h"
 
 #define DC_MAX_IN 5
 
@@ -308,28 +310,6 @@ typedef struct {
     int batch, in_numel, classes;
 } dm_model;
 
-static __attribute__((unused)) sy_var dm_block(sy_graph *g, sy_var x, const char *name, int out, int stride)
-{
-    char nm[64];
-    int C = sy_graph_shape(g, x).dim[1];
-    snprintf(nm, sizeof nm, "%s.c1", name);
-    sy_var h = sy_conv2d_layer(g, x, nm, out, 3, stride, 1, 0);
-    snprintf(nm, sizeof nm, "%s.bn1", name);
-    h = sy_relu(g, sy_batchnorm_layer(g, h, nm));
-    snprintf(nm, sizeof nm, "%s.c2", name);
-    h = sy_conv2d_layer(g, h, nm, out, 3, 1, 1, 0);
-    snprintf(nm, sizeof nm, "%s.bn2", name);
-    h = sy_batchnorm_layer(g, h, nm);
-    sy_var sc = x;
-    if (stride != 1 || C != out) {
-        snprintf(nm, sizeof nm, "%s.sc", name);
-        sc = sy_conv2d_layer(g, x, nm, out, 1, stride, 0, 0);
-        snprintf(nm, sizeof nm, "%s.scbn", name);
-        sc = sy_batchnorm_layer(g, sc, nm);
-    }
-    return sy_relu(g, sy_add(g, h, sc));
-}
-
 /* Build, compile, init, make the optimizer. */
 static __attribute__((unused)) int dm_build(dm_model *m, dm_kind kind, const char *backend, int batch, const sy_optim_opts *o)
 {
@@ -353,13 +333,7 @@ static __attribute__((unused)) int dm_build(dm_model *m, dm_kind kind, const cha
     } else {
         m->in_numel = 3 * 16 * 16;
         m->x = sy_input(g, "x", S4(batch, 3, 16, 16));
-        sy_var h = sy_conv2d_layer(g, m->x, "stem", 8, 3, 1, 1, 0);
-        h = sy_relu(g, sy_batchnorm_layer(g, h, "stem.bn"));
-        h = dm_block(g, h, "b1", 8, 1);
-        h = dm_block(g, h, "b2", 16, 2);
-        h = sy_maxpool2d(g, h, 2, 2);
-        h = sy_global_avgpool(g, h);
-        m->logits = sy_linear(g, h, "fc", 10);
+        m->logits = sy_resnet18(g, m->x, "", 4, 10, NULL); /* the library's builder, width 4 */
     }
     m->y = sy_input(g, "y", S1(batch));
     m->loss = sy_softmax_ce(g, m->logits, m->y);
@@ -434,6 +408,85 @@ static __attribute__((unused)) sy_optim_opts dm_opts(int which)
     }
     o.seed = 5;
     return o;
+}
+
+/* The NaN guard on a backend (nan_guard.c on the CPU, step_device.c on a
+ * device): two good steps, then a fault at the third, then two more steps.
+ * what 0: a NaN written into one gradient between backward and the step;
+ * 1: an Inf written into one parameter (finite gradients: the guard after
+ * the update names it); 2: a NaN in the input batch (non-finite loss).
+ * Returns the faulty step's status (its message copied to msg), and the
+ * final parameters (malloc'd) and optimizer step count. */
+static __attribute__((unused)) sy_status dm_nan_case(const char *backend, int what, int which_opt, sy_nan_policy pol,
+                                                     char *msg, size_t msgn, float **params, long *steps)
+{
+    sy_optim_opts o = dm_opts(which_opt);
+    dm_model m;
+    *params = NULL;
+    msg[0] = '\0';
+    if (dm_build(&m, DM_MLP, backend, 8, &o)) return SY_ERR_STATE;
+    sy_set_nan_policy(pol);
+    sy_status fault = SY_OK;
+    for (int k = 0; k < 5; k++) {
+        dm_batch(&m, k);
+        if (k == 2 && what == 2) sy_graph_data(m.g, m.x)[5] = NAN;
+        sy_status st = sy_graph_forward(m.g);
+        if (!st) st = sy_graph_backward(m.g, m.loss);
+        if (!st && k == 2 && what == 0) sy_params_grad(m.ps)[37] = NAN;
+        if (!st && k == 2 && what == 1) sy_params_data(m.ps)[41] = INFINITY;
+        if (!st) st = sy_optimizer_step(m.opt);
+        if (k == 2) {
+            fault = st;
+            snprintf(msg, msgn, "%s", st ? sy_last_error() : "");
+            if (what == 1 && !st) break;
+            if (st && pol == SY_NAN_STOP) break;
+        } else if (st) {
+            fprintf(stderr, "nan case on %s, step %d: %s\n", backend, k, sy_last_error());
+            fault = SY_ERR_STATE;
+            break;
+        }
+    }
+    size_t n = sy_params_total_size(m.ps);
+    *params = malloc(n * sizeof(float));
+    memcpy(*params, sy_params_data(m.ps), n * sizeof(float));
+    *steps = sy_optimizer_steps(m.opt);
+    sy_set_nan_policy(SY_NAN_STOP);
+    dm_free(&m);
+    return fault;
+}
+
+/* `steps` training steps of model `kind` on backend under precision prec;
+ * losses[k] after each forward, final parameters (malloc'd) in *params. */
+static __attribute__((unused)) int dm_train_precision(dm_kind kind, const char *backend, const char *prec, int which,
+                                                      int batch, int steps, float *losses, float **params)
+{
+    if (sy_set_precision(prec) != SY_OK) return -1;
+    sy_optim_opts o = dm_opts(which);
+    dm_model m;
+    int rc = dm_build(&m, kind, backend, batch, &o);
+    if (!rc) rc = dm_train(&m, steps, losses);
+    if (!rc) {
+        size_t n = sy_params_total_size(m.ps);
+        *params = malloc(n * sizeof(float));
+        memcpy(*params, sy_params_data(m.ps), n * sizeof(float));
+    }
+    dm_free(&m);
+    sy_set_precision("fp32");
+    return rc;
+}
+
+/* dm_train through sy_train_step (the recorded step when CUDA Graphs are on). */
+static __attribute__((unused)) int dm_train_steps(dm_model *m, int steps, float *losses)
+{
+    for (int k = 0; k < steps; k++) {
+        dm_batch(m, k);
+        if (sy_train_step(m->g, m->loss, m->opt) != SY_OK) {
+            fprintf(stderr, "train step %d: %s\n", k, sy_last_error());
+            return -1;
+        }
+        losses[k] = sy_graph_scalar(m->g, m->loss);
+    }
+    return 0;
 }
 
 #endif

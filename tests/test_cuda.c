@@ -14,6 +14,7 @@
 
 #include "device_cases.h"
 #include "syre/runtime.h"
+#include "syre/train.h"
 
 static const char *DEV = "cuda";
 
@@ -74,6 +75,115 @@ static void test_train_resnet(void **state)
     train_pair(DM_RESNET, 2, 16, 4, "resnet adamw");
 }
 
+/* The NaN guard on the device (step_device.c): the CPU's verdict, message
+ * and step count for a NaN gradient, an Inf parameter and a NaN input,
+ * under --on-nan stop and skip-batch, SGD and Adam with clipping. */
+static void test_nan_guard(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int what = 0; what < 3; what++)
+        for (int pol = 0; pol < 2; pol++)
+            for (int opt = 0; opt < 2; opt++) {
+                char ma[512], mb[512];
+                float *pa, *pb;
+                long sa, sb;
+                sy_status a = dm_nan_case(DEV, what, opt, (sy_nan_policy)pol, ma, sizeof ma, &pa, &sb);
+                sy_status b = dm_nan_case("cpu", what, opt, (sy_nan_policy)pol, mb, sizeof mb, &pb, &sa);
+                int same = a == b && !strcmp(ma, mb) && sa == sb &&
+                           dc_close("nan guard", "parameters", pa, pb, 64, 1e-3f, 1e-6f, NULL);
+                printf("nan guard case %d policy %s opt %d: %s status %d steps %ld (cpu %d, %ld) %s%s\n", what,
+                       pol ? "skip-batch" : "stop", opt, DEV, (int)a, sb, (int)b, sa, same ? "same: " : "DIFFERENT: ", ma);
+                ok &= same;
+                free(pa);
+                free(pb);
+            }
+    assert_true(ok);
+}
+
+/* --precision tf32 and bf16 on the device against sim's exact emulation
+ * (operands rounded to nearest even, FP32 kernels): losses within 1e-3
+ * relative (the tensor cores' accumulation order and their own rounding of
+ * the operands may differ from the emulation), and different from fp32 on
+ * the device (the option is applied). */
+static void test_precision(void **state)
+{
+    (void)state;
+    const char *precs[2] = {"tf32", "bf16"};
+    int ok = 1;
+    for (int kind = 0; kind < 2; kind++) {
+        int steps = 4;
+        float l32[8], ld[8], ls[8], *p32, *pd, *ps;
+        assert_int_equal(dm_train_precision((dm_kind)kind, DEV, "fp32", 0, 32, steps, l32, &p32), 0);
+        for (int q = 0; q < 2; q++) {
+            assert_int_equal(dm_train_precision((dm_kind)kind, DEV, precs[q], 0, 32, steps, ld, &pd), 0);
+            assert_int_equal(dm_train_precision((dm_kind)kind, "sim", precs[q], 0, 32, steps, ls, &ps), 0);
+            double worst = 0, vs32 = 0;
+            for (int k = 0; k < steps; k++) {
+                double r = fabs((double)ld[k] - ls[k]) / fabs((double)ls[k]);
+                double r32 = fabs((double)ld[k] - l32[k]) / fabs((double)l32[k]);
+                if (r > worst) worst = r;
+                if (r32 > vs32) vs32 = r32;
+            }
+            int good = worst <= 1e-3 && vs32 > 0;
+            printf("precision %s %s: loss vs sim emulation %.2e, vs %s fp32 %.2e (final %.6f, fp32 %.6f) %s\n",
+                   kind ? "cnn" : "mlp", precs[q], worst, DEV, vs32, ld[steps - 1], l32[steps - 1],
+                   good ? "ok" : "FAIL");
+            ok &= good;
+            free(pd);
+            free(ps);
+        }
+        free(p32);
+    }
+    assert_true(ok);
+}
+
+/* CUDA Graphs (sy_train_step with sy_set_cuda_graphs(1)): the recorded
+ * step replays the same kernels, so losses and parameters must equal the
+ * eager steps' (reported: the largest difference); the step must have been
+ * captured once and replayed. */
+static void test_cuda_graphs(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int kind = 0; kind < 4; kind++) { /* mlp, cnn, resnet with SGD; mlp with AdamW and a schedule */
+        sy_optim_opts o = dm_opts(kind == 3 ? 2 : 0);
+        int steps = 6, batch = kind == 2 ? 8 : 32;
+        float le[8], lg[8];
+        dm_model a, b;
+        dm_kind mk = kind == 3 ? DM_MLP : (dm_kind)kind;
+        assert_int_equal(dm_build(&a, mk, DEV, batch, &o), 0);
+        assert_int_equal(dm_train(&a, steps, le), 0);
+        sy_set_cuda_graphs(1);
+        assert_int_equal(dm_build(&b, mk, DEV, batch, &o), 0);
+        int rc = dm_train_steps(&b, steps, lg);
+        sy_set_cuda_graphs(0);
+        assert_int_equal(rc, 0);
+        sy_train_step_stats st;
+        sy_train_step_stats_get(b.g, &st);
+        double worst = 0;
+        for (int k = 0; k < steps; k++) {
+            double r = fabs((double)le[k] - lg[k]);
+            if (r > worst) worst = r;
+        }
+        size_t n = sy_params_total_size(a.ps);
+        const float *pa = sy_params_data(a.ps), *pb = sy_params_data(b.ps);
+        double pw = 0;
+        for (size_t i = 0; i < n; i++) {
+            double r = fabs((double)pa[i] - pb[i]);
+            if (r > pw) pw = r;
+        }
+        int good = st.captures == 1 && st.replays == steps - 1 && worst <= 1e-6 && pw <= 1e-6;
+        printf("cuda graphs %s: eager %ld captures %ld replays %ld%s%s; largest loss difference %.2e, parameter "
+               "%.2e: %s\n", kind == 0 ? "mlp" : kind == 1 ? "cnn" : kind == 2 ? "resnet" : "mlp adamw+cosine", st.eager, st.captures, st.replays,
+               st.note[0] ? ", off: " : "", st.note, worst, pw, good ? "ok" : "FAIL");
+        ok &= good;
+        dm_free(&a);
+        dm_free(&b);
+    }
+    assert_true(ok);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -88,6 +198,9 @@ int main(void)
         cmocka_unit_test(test_train_mlp),
         cmocka_unit_test(test_train_cnn),
         cmocka_unit_test(test_train_resnet),
+        cmocka_unit_test(test_nan_guard),
+        cmocka_unit_test(test_precision),
+        cmocka_unit_test(test_cuda_graphs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,5 +42,23 @@ if cmp -s "$tmp/reparam/cpu/metrics.csv" "$tmp/reparam/sim/metrics.csv" &&
 else
     fail "reparam metrics differ between cpu and sim"; diff "$tmp/reparam/cpu/metrics.csv" "$tmp/reparam/sim/metrics.csv" | head -5
 fi
+# --precision: bf16 on sim runs and is recorded; on cpu it is refused (exit 1, naming why).
+"$SYRE" run reparam --quick --steps 200 --device sim --precision bf16 --out "$tmp" --name bf >/dev/null 2>"$tmp/e3" ||
+    fail "reparam --precision bf16 on sim: $(cat "$tmp/e3")"
+grep -q '"precision":	"bf16"' "$tmp/reparam/bf/config.json" 2>/dev/null && ok "config.json records the precision" ||
+    fail "config.json precision"
+out=$("$SYRE" run reparam --quick --precision bf16 --device cpu --out "$tmp" --name bfc 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "needs a device" && ok "--precision bf16 on cpu: refused" ||
+    fail "--precision bf16 on cpu: exit $rc: $out"
+# --cuda-graphs: the recorded step on sim (collapse steps through sy_train_step) gives the CPU's metrics.
+a=(--quick --train-size 512 --test-size 200 --rank-n 200 --epochs 2 --out "$tmp")
+"$SYRE" run collapse "${a[@]}" --device cpu --name cgc >/dev/null 2>"$tmp/e4" || fail "collapse on cpu: $(cat "$tmp/e4")"
+"$SYRE" run collapse "${a[@]}" --device sim --cuda-graphs --name cgs >/dev/null 2>"$tmp/e5" ||
+    fail "collapse --cuda-graphs on sim: $(cat "$tmp/e5")"
+if cmp -s "$tmp/collapse/cgc/metrics.csv" "$tmp/collapse/cgs/metrics.csv" && [ -s "$tmp/collapse/cgc/metrics.csv" ]; then
+    ok "collapse metrics identical on cpu and on sim with --cuda-graphs"
+else
+    fail "collapse metrics differ (cpu vs sim --cuda-graphs)"
+fi
 echo "test_device_cli: $fails failure(s)"
 [ $fails -eq 0 ]

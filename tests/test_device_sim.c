@@ -218,6 +218,188 @@ static void test_device_errors(void **state)
     }
 }
 
+/* The NaN guard on the device gives the CPU's verdict, message, parameters
+ * and step count: NaN gradient, Inf parameter, NaN input; stop and
+ * skip-batch; SGD and Adam with clipping (the guard then runs before the
+ * norm). */
+static void test_nan_guard_like_cpu(void **state)
+{
+    (void)state;
+    for (int what = 0; what < 3; what++)
+        for (int pol = 0; pol < 2; pol++)
+            for (int opt = 0; opt < 2; opt++) {
+                char ma[512], mb[512];
+                float *pa, *pb;
+                long sa, sb;
+                sy_status a = dm_nan_case("cpu", what, opt, (sy_nan_policy)pol, ma, sizeof ma, &pa, &sa);
+                sy_status b = dm_nan_case("sim", what, opt, (sy_nan_policy)pol, mb, sizeof mb, &pb, &sb);
+                printf("what %d policy %d opt %d: status %d, steps %ld: %s\n", what, pol, opt, (int)b, sb, mb);
+                assert_int_equal(a, b);
+                assert_string_equal(ma, mb);
+                assert_int_equal(sa, sb);
+                /* A fault is reported where one was injected, except a skipped batch. */
+                if (what == 1 || pol == SY_NAN_STOP) assert_int_equal(b, SY_ERR_NUMERIC);
+                else {
+                    assert_int_equal(b, SY_OK);
+                    assert_int_equal(sb, 4); /* 5 batches, one skipped */
+                }
+                if (what == 0 && pol == SY_NAN_STOP) assert_non_null(strstr(mb, "gradient of 'mlp"));
+                if (what == 1) assert_non_null(strstr(mb, "from finite gradients"));
+                assert_memory_equal(pa, pb, sizeof(float) * 64); /* the first layer's weights */
+                free(pa);
+                free(pb);
+            }
+}
+
+/* --precision on sim: bf16 and tf32 round the operands of every matmul and
+ * convolution GEMM. A training run must differ from fp32 (the option is
+ * applied) and stay close to it: losses within 2e-3 relative for bf16 and
+ * 2e-4 for TF32 (measured: at most 2.8e-4 and 1.1e-5 over these steps, MLP
+ * and CNN), and the CPU refuses both. */
+static void test_precision_on_sim(void **state)
+{
+    (void)state;
+    const char *precs[2] = {"bf16", "tf32"};
+    const float tol[2] = {2e-3f, 2e-4f};
+    for (int kind = 0; kind < 2; kind++) {
+        float l32[8], lp[8], *p32, *pp;
+        int steps = kind ? 3 : 6;
+        assert_int_equal(dm_train_precision((dm_kind)kind, "sim", "fp32", 0, 16, steps, l32, &p32), 0);
+        for (int q = 0; q < 2; q++) {
+            assert_int_equal(dm_train_precision((dm_kind)kind, "sim", precs[q], 0, 16, steps, lp, &pp), 0);
+            double worst = 0;
+            int differ = 0;
+            for (int k = 0; k < steps; k++) {
+                double r = fabs((double)lp[k] - l32[k]) / fabs((double)l32[k]);
+                if (r > worst) worst = r;
+                differ |= lp[k] != l32[k];
+            }
+            printf("%s %s vs fp32: %d steps, largest relative loss difference %.2e (final %.6f vs %.6f)\n",
+                   kind ? "cnn" : "mlp", precs[q], steps, worst, lp[steps - 1], l32[steps - 1]);
+            assert_true(differ);
+            assert_true(worst < tol[q]);
+            free(pp);
+        }
+        free(p32);
+    }
+    /* The CPU backend computes in fp32 and says so. */
+    assert_int_equal(sy_set_precision("bf16"), SY_OK);
+    sy_optim_opts o = dm_opts(0);
+    dm_model m;
+    assert_int_equal(dm_build(&m, DM_MLP, "cpu", 4, &o), -1);
+    assert_non_null(strstr(sy_last_error(), "device graphs only"));
+    dm_free(&m);
+    /* The precision cannot change under a live device graph. */
+    assert_int_equal(dm_build(&m, DM_MLP, "sim", 4, &o), 0);
+    assert_int_equal(sy_set_precision("fp32"), SY_ERR_STATE);
+    dm_free(&m);
+    assert_int_equal(sy_set_precision("fp32"), SY_OK);
+    assert_int_equal(sy_set_precision("fp16"), SY_ERR_ARG);
+}
+
+/* sy_train_step with CUDA Graphs on: on sim the recorded step runs the
+ * same split (host work before, device work, host work after) with the
+ * device work eager. Results equal the CPU's three calls bit for bit; the
+ * counts say what was recorded; ineligible steps run eagerly with a note. */
+static void test_recorded_step(void **state)
+{
+    (void)state;
+    sy_set_cuda_graphs(1);
+    for (int kind = 0; kind < 2; kind++) {
+        sy_optim_opts o = dm_opts(0);
+        dm_model a, b;
+        int steps = kind ? 3 : 8;
+        assert_int_equal(dm_build(&a, (dm_kind)kind, "cpu", 8, &o), 0);
+        assert_int_equal(dm_build(&b, (dm_kind)kind, "sim", 8, &o), 0);
+        float la[8], lb[8];
+        assert_int_equal(dm_train(&a, steps, la), 0);
+        assert_int_equal(dm_train_steps(&b, steps, lb), 0);
+        assert_memory_equal(la, lb, steps * sizeof(float));
+        size_t n = sy_params_total_size(a.ps);
+        assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), n * sizeof(float));
+        sy_train_step_stats st;
+        sy_train_step_stats_get(b.g, &st);
+        printf("%s: eager %ld, captures %ld, replays %ld %s\n", kind ? "cnn" : "mlp", st.eager, st.captures,
+               st.replays, st.note);
+        assert_int_equal(st.eager, 1);
+        assert_int_equal(st.captures, 1);
+        assert_int_equal(st.replays, steps - 1);
+        /* Host edits between recorded steps reach the device (parameters, a
+         * read-back logit). */
+        sy_params_data(b.ps)[3] += 0.25f;
+        sy_params_data(a.ps)[3] += 0.25f;
+        dm_batch(&a, 9);
+        dm_batch(&b, 9);
+        assert_int_equal(sy_graph_forward(a.g), SY_OK);
+        assert_int_equal(sy_graph_backward(a.g, a.loss), SY_OK);
+        assert_int_equal(sy_optimizer_step(a.opt), SY_OK);
+        assert_int_equal(sy_train_step(b.g, b.loss, b.opt), SY_OK);
+        assert_memory_equal(sy_graph_data(a.g, a.logits), sy_graph_data(b.g, b.logits), 8 * 10 * sizeof(float));
+        assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), n * sizeof(float));
+        dm_free(&a);
+        dm_free(&b);
+    }
+    /* AdamW with a cosine schedule (scalars change every step: read from
+     * the copy the recorded work takes in) is recorded; Adam with clipping
+     * is not (off at once, with the note). Both equal the CPU. */
+    for (int w = 1; w < 3; w++) {
+        sy_optim_opts o = dm_opts(w);
+        dm_model a, b;
+        assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+        assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+        float la[8], lb[8];
+        assert_int_equal(dm_train(&a, 8, la), 0);
+        assert_int_equal(dm_train_steps(&b, 8, lb), 0);
+        assert_memory_equal(la, lb, sizeof la);
+        assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
+        sy_train_step_stats st;
+        sy_train_step_stats_get(b.g, &st);
+        printf("opt %d: eager %ld, captures %ld, replays %ld: %s\n", w, st.eager, st.captures, st.replays, st.note);
+        if (w == 1) assert_non_null(strstr(st.note, "clipping"));
+        else {
+            assert_int_equal(st.captures, 1);
+            assert_int_equal(st.replays, 7);
+        }
+        dm_free(&a);
+        dm_free(&b);
+    }
+    /* The NaN guard through the recorded step: as on the CPU. */
+    for (int what = 0; what < 3; what += 2)
+        for (int pol = 0; pol < 2; pol++) {
+            sy_optim_opts o = dm_opts(0);
+            dm_model m[2];
+            sy_status fault[2];
+            char msg[2][512];
+            for (int k = 0; k < 2; k++) {
+                assert_int_equal(dm_build(&m[k], DM_MLP, k ? "sim" : "cpu", 8, &o), 0);
+                sy_set_nan_policy((sy_nan_policy)pol);
+                fault[k] = SY_OK;
+                msg[k][0] = 0;
+                for (int s = 0; s < 5 && !fault[k]; s++) {
+                    dm_batch(&m[k], s);
+                    if (s == 3) sy_graph_data(m[k].g, m[k].x)[what ? 5 : 0] = what ? NAN : INFINITY;
+                    if (k) fault[k] = sy_train_step(m[k].g, m[k].loss, m[k].opt);
+                    else {
+                        fault[k] = sy_graph_forward(m[k].g);
+                        if (!fault[k]) fault[k] = sy_graph_backward(m[k].g, m[k].loss);
+                        if (!fault[k]) fault[k] = sy_optimizer_step(m[k].opt);
+                    }
+                    if (fault[k]) snprintf(msg[k], sizeof msg[k], "%s", sy_last_error());
+                }
+                sy_set_nan_policy(SY_NAN_STOP);
+            }
+            printf("recorded step, bad input %d, policy %d: %d %s\n", what, pol, (int)fault[1], msg[1]);
+            assert_int_equal(fault[0], fault[1]);
+            assert_string_equal(msg[0], msg[1]);
+            assert_int_equal(sy_optimizer_steps(m[0].opt), sy_optimizer_steps(m[1].opt));
+            assert_memory_equal(sy_params_data(m[0].ps), sy_params_data(m[1].ps),
+                                sy_params_total_size(m[0].ps) * sizeof(float));
+            dm_free(&m[0]);
+            dm_free(&m[1]);
+        }
+    sy_set_cuda_graphs(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +412,9 @@ int main(void)
         cmocka_unit_test(test_host_access_between_steps),
         cmocka_unit_test(test_checkpoint_resume_on_device),
         cmocka_unit_test(test_device_errors),
+        cmocka_unit_test(test_nan_guard_like_cpu),
+        cmocka_unit_test(test_precision_on_sim),
+        cmocka_unit_test(test_recorded_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

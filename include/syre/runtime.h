@@ -29,6 +29,26 @@ const char *sy_default_device(void);
 /* One line on what runs: GPU model and libraries, or the BLAS for "cpu". */
 const char *sy_device_info(const char *name);
 
+/* ---- Precision of matmul and convolution on a device (docs/cuda.md) -------
+ *   SY_PRECISION_FP32 (default): FP32 everywhere.
+ *   SY_PRECISION_TF32: GEMMs and convolutions on TF32 tensor cores (inputs
+ *     rounded to 10 mantissa bits, FP32 accumulation and outputs).
+ *   SY_PRECISION_BF16: autocast-style bf16: every matmul and convolution
+ *     GEMM (forward and both backward products) takes bf16-rounded operands
+ *     and accumulates and writes FP32; everything else, the parameters
+ *     (master weights) and the optimizer stay FP32.
+ * Applies to device graphs only (cuda; sim emulates the rounding exactly
+ * with round-to-nearest-even): compiling a CPU graph with tf32 or bf16 is
+ * refused. Process-wide; `--precision`, else $SYRE_PRECISION, else
+ * SYRE_TF32=1 (older spelling of tf32), else fp32. Fixed once a device graph
+ * has been compiled. */
+typedef enum { SY_PRECISION_FP32 = 0, SY_PRECISION_TF32, SY_PRECISION_BF16 } sy_precision;
+/* "fp32", "tf32", "bf16"; SY_ERR_ARG for anything else, SY_ERR_STATE once a
+ * device graph was compiled with another precision. */
+sy_status sy_set_precision(const char *name);
+sy_precision sy_get_precision(void);
+const char *sy_precision_name(sy_precision p);
+
 /* ---- Numerical faults (docs/reliability.md) --------------------------------
  * What training does when the loss, a gradient or a parameter is NaN or Inf.
  * The checks sit in the two places every training step passes through:

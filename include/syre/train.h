@@ -31,6 +31,31 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
  * differs and changes nothing. */
 sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos);
 
+/* One training step: sy_graph_forward, sy_graph_backward(loss) and
+ * sy_optimizer_step, with their results, NaN guard and messages. On a
+ * device with CUDA Graphs on (sy_set_cuda_graphs(1), or SYRE_CUDA_GRAPHS=1;
+ * off by default: unverified on a GPU) the device work of the step is
+ * captured once, at the second step, and replayed afterwards: one launch and
+ * one wait per step. The host work stays outside: inputs are read from
+ * their pinned host copies by the replay, the loss and the guard's flags
+ * come back through pinned memory. Not recorded (eager, with a one-line
+ * notice): dropout in training mode, gradient clipping, data parallelism,
+ * or a capture that fails. The optimizer's per-step scalars (learning-rate
+ * schedule, Adam's bias corrections) reach the replayed kernels through a
+ * pinned copy. On sim the same
+ * sequencing runs with the device work executed eagerly (what the tests
+ * check); on the CPU it is the three calls. */
+sy_status sy_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt);
+void sy_set_cuda_graphs(int on);
+int sy_get_cuda_graphs(void);
+/* Steps run eagerly, recordings made, recorded steps run (replays), and why
+ * recording was turned off for the graph (empty if it was not). */
+typedef struct {
+    long eager, captures, replays;
+    char note[640];
+} sy_train_step_stats;
+void sy_train_step_stats_get(const sy_graph *g, sy_train_step_stats *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,9 +13,10 @@
 #define SYRE_CUDA_MODULE_H
 
 #include "backend/device.h"
+#include "syre/runtime.h"
 
 /* Raise when a function pointer is added, removed or changes meaning. */
-#define SY_CUDA_MODULE_ABI 1
+#define SY_CUDA_MODULE_ABI 2
 /* The module's file name, and the one symbol it exports. */
 #define SY_CUDA_MODULE_FILE "libsyre_cuda.so"
 #define SY_CUDA_MODULE_ENTRY "sy_cuda_module_open"
@@ -28,6 +29,7 @@ typedef struct {
     float *(*gdev_workspace)(sy_graph *g);
     uint64_t (*rng_key)(uint64_t seed, uint32_t stream);
     size_t (*shape_numel)(sy_shape s);
+    sy_precision (*get_precision)(void);
     int (*dist_rank)(void);
     int (*dist_size)(void);
     int (*dist_local_rank)(void);

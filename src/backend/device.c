@@ -12,6 +12,7 @@
 #include "syre/runtime.h"
 #include "syre/dist.h"
 #include "dist/dist_impl.h"
+#include "core/numeric.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -39,8 +40,10 @@ static size_t sim_scratch(sy_graph *g, const sy_node *n) { return n->scratch_n; 
 static size_t sim_ws(sy_graph *g, const sy_node *n) { return 0; }
 static void sim_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
 {
-    sy_optim_range_host(s, p, seg);
+    if (p->skip && *p->skip != (size_t)-1) return;
+    sy_optim_range_host(p->dev_scalars ? p->dev_scalars : s, p, seg);
 }
+static void sim_scan(sy_device *d, const float *x, size_t n, size_t *slot) { *slot = sy_first_nonfinite(x, n); }
 static sy_status sim_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)
 {
     for (size_t b = 0; b < nb; b++) {
@@ -53,6 +56,7 @@ static sy_status sim_grad_sq(sy_device *d, const float *g, size_t n, double *out
 }
 static void sim_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
 {
+    if (p->skip && *p->skip != (size_t)-1) return;
     for (size_t k = 0; k < n; k++) {
         p->p[idx[k]] = val[k];
         if (p->m1) p->m1[idx[k]] = 0.0f;
@@ -60,6 +64,60 @@ static void sim_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, con
     }
 }
 static void sim_set_float(sy_device *d, float *dst, float v) { *dst = v; }
+
+/* Reduced precision on sim: the operands of every matmul and convolution
+ * GEMM rounded (round-to-nearest-even) to bf16 (8 mantissa bits) or TF32
+ * (10 bits), then the FP32 CPU kernels; outputs and gradients stay FP32.
+ * Forward rounds the inputs; backward rounds the inputs and the incoming
+ * gradient (the operands of both backward GEMMs). */
+static float round_bits(float x, int drop)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    if ((u & 0x7f800000u) == 0x7f800000u) return x; /* NaN, Inf */
+    uint32_t half = (1u << (drop - 1)) - 1u + ((u >> drop) & 1u);
+    u = (u + half) & ~((1u << drop) - 1u);
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+static float *rounded(const float *x, size_t n, int drop)
+{
+    float *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r) return NULL;
+    for (size_t i = 0; i < n; i++) r[i] = round_bits(x[i], drop);
+    return r;
+}
+
+static sy_backend sim_table;
+
+static void sim_lowp(sy_graph *g, sy_node *n, int bwd)
+{
+    sy_kernel k = bwd ? sy_backend_cpu()->backward[n->op] : sy_backend_cpu()->forward[n->op];
+    sy_precision p = sy_get_precision();
+    if (p == SY_PRECISION_FP32) {
+        k(g, n);
+        return;
+    }
+    int drop = p == SY_PRECISION_BF16 ? 16 : 13;
+    float *save[2] = {NULL, NULL}, *tmp[3] = {NULL, NULL, NULL}, *gsave = n->grad;
+    for (int i = 0; i < 2 && i < n->n_in; i++) {
+        sy_node *x = sy_in(g, n, i);
+        save[i] = x->val;
+        tmp[i] = rounded(x->val, x->numel, drop);
+        x->val = tmp[i] ? tmp[i] : save[i];
+    }
+    if (bwd && n->grad) {
+        tmp[2] = rounded(n->grad, n->numel, drop);
+        if (tmp[2]) n->grad = tmp[2];
+    }
+    k(g, n);
+    for (int i = 0; i < 2 && i < n->n_in; i++) sy_in(g, n, i)->val = save[i];
+    n->grad = gsave;
+    for (int i = 0; i < 3; i++) free(tmp[i]);
+}
+static void sim_lowp_fwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 0); }
+static void sim_lowp_bwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 1); }
 
 static sy_device sim_device;
 static pthread_once_t sim_once = PTHREAD_ONCE_INIT;
@@ -77,13 +135,17 @@ static void sim_init(void)
     d->download = sim_upload;
     d->zero = sim_zero;
     d->sync = sim_sync;
-    d->kernels = sy_backend_cpu();
+    sim_table = *sy_backend_cpu();
+    sim_table.forward[SY_OP_MATMUL] = sim_table.forward[SY_OP_CONV2D] = sim_lowp_fwd;
+    sim_table.backward[SY_OP_MATMUL] = sim_table.backward[SY_OP_CONV2D] = sim_lowp_bwd;
+    d->kernels = &sim_table;
     d->node_scratch = sim_scratch;
     d->shared_workspace = sim_ws;
     d->optim_range = sim_optim_range;
     d->grad_sq_blocks = sim_grad_sq;
     d->wfix = sim_wfix;
     d->set_float = sim_set_float;
+    d->scan_nonfinite = sim_scan;
 }
 
 /* ---- cuda: the backend module, loaded on first use -------------------------- */
@@ -103,6 +165,7 @@ static const sy_core_api core_api = {
     .gdev_workspace = sy_gdev_workspace,
     .rng_key = sy_rng_key,
     .shape_numel = sy_shape_numel,
+    .get_precision = sy_get_precision,
     .dist_rank = sy_dist_rank,
     .dist_size = sy_dist_size,
     .dist_local_rank = sy_dist_local_rank,
@@ -276,6 +339,55 @@ sy_status sy_device_allreduce_mean(sy_device *d, float *buf, size_t n)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     sy_dist_note_device(n, (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), 0);
     return SY_OK;
+}
+
+/* ---- Precision (syre/runtime.h) ------------------------------------------------ */
+
+static int precision = -1; /* -1: not chosen yet (environment) */
+static int precision_fixed; /* device graphs compiled with it and not freed */
+
+static int precision_parse(const char *s)
+{
+    if (!strcmp(s, "fp32")) return SY_PRECISION_FP32;
+    if (!strcmp(s, "tf32")) return SY_PRECISION_TF32;
+    if (!strcmp(s, "bf16")) return SY_PRECISION_BF16;
+    return -1;
+}
+
+sy_precision sy_get_precision(void)
+{
+    if (precision < 0) {
+        const char *e = getenv("SYRE_PRECISION"), *t = getenv("SYRE_TF32");
+        int p = e && *e ? precision_parse(e) : -1;
+        if (e && *e && p < 0)
+            fprintf(stderr, "syre: SYRE_PRECISION='%s' is not fp32, tf32 or bf16; using fp32\n", e);
+        if (p < 0) p = t && !strcmp(t, "1") ? SY_PRECISION_TF32 : SY_PRECISION_FP32;
+        precision = p;
+    }
+    return (sy_precision)precision;
+}
+
+const char *sy_precision_name(sy_precision p)
+{
+    return p == SY_PRECISION_TF32 ? "tf32" : p == SY_PRECISION_BF16 ? "bf16" : "fp32";
+}
+
+sy_status sy_set_precision(const char *name)
+{
+    int p = name ? precision_parse(name) : -1;
+    if (p < 0) return sy_fail(SY_ERR_ARG, "precision must be fp32, tf32 or bf16, got '%s'", name ? name : "(null)");
+    if (precision_fixed && p != (int)sy_get_precision())
+        return sy_fail(SY_ERR_STATE, "precision: %d device graph(s) compiled with %s exist; choose the precision "
+                       "before building them (or free them first)", precision_fixed,
+                       sy_precision_name(sy_get_precision()));
+    precision = p;
+    return SY_OK;
+}
+
+void sy_precision_hold(int delta)
+{
+    sy_get_precision();
+    precision_fixed += delta;
 }
 
 /* ---- The process default ---------------------------------------------------- */

@@ -37,6 +37,13 @@ typedef struct {
     float *p, *g, *m1, *m2;
     const float *anchor, *dd;
     size_t n;
+    /* The NaN guard's flag (device memory, or NULL): while *skip !=
+     * (size_t)-1 optim_range and wfix change nothing. */
+    const size_t *skip;
+    /* This step's scalars in device memory (or NULL: the ones passed): a
+     * recorded step copies them in from pinned memory, so the replayed
+     * kernels see each step's learning rate and bias corrections. */
+    const sy_step_scalars *dev_scalars;
 } sy_step_ptrs;
 
 struct sy_device {
@@ -70,12 +77,23 @@ struct sy_device {
     sy_status (*grad_sq_blocks)(sy_device *d, const float *g, size_t n, double *out, size_t n_blocks);
     /* W-fix: p[idx[k]] = val[k] and zero moments there (idx, val on device). */
     void (*wfix)(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n_fix);
+    /* NaN guard: *slot (device memory) <- the index of the first x[i] that
+     * is NaN or Inf, (size_t)-1 if none; ordered on the stream. */
+    void (*scan_nonfinite)(sy_device *d, const float *x, size_t n, size_t *slot);
     /* Set one float on the device (e.g. the loss seed d loss = 1). */
     void (*set_float)(sy_device *d, float *dst, float v);
     /* Data parallelism: buf <- its mean over ranks, n floats of device memory,
      * in place, ordered on the stream (cuda: NCCL). NULL: staged through the
      * host by sy_device_allreduce_mean. */
     sy_status (*allreduce_mean)(sy_device *d, float *buf, size_t n);
+    /* Stream capture (CUDA Graphs), NULL where the device has none (sim):
+     * capture_begin records the stream's work instead of running it;
+     * capture_end stops and returns an executable graph, or NULL with a
+     * message (the recorded work did not run); launch enqueues it. */
+    sy_status (*capture_begin)(sy_device *d);
+    void *(*capture_end)(sy_device *d);
+    sy_status (*launch)(sy_device *d, void *exec);
+    void (*exec_free)(sy_device *d, void *exec);
     /* The last error sync reported, and the graph node that raised it (-1:
      * none known). */
     char error[512];
@@ -98,6 +116,10 @@ int sy_device_allreduce_wanted(void);
  * without NCCL fails (it would not test what it names). */
 sy_status sy_device_allreduce_mean(sy_device *d, float *buf, size_t n);
 
+/* A device graph compiled (+1) or freed (-1): the precision may not change
+ * while one is alive. */
+void sy_precision_hold(int delta);
+
 /* ---- Graph hooks (graph_device.c) ----------------------------------------- */
 
 typedef struct sy_graph_dev sy_graph_dev;
@@ -114,6 +136,8 @@ float *sy_gdev_param_grad(sy_graph *g, int idx);
 float *sy_gdev_host_val(sy_graph *g, sy_node *n);
 sy_status sy_gdev_before_forward(sy_graph *g);
 sy_status sy_gdev_after_forward(sy_graph *g);
+/* The loss check of after_forward on host copies already current. */
+sy_status sy_gdev_check_losses(sy_graph *g);
 void sy_gdev_begin_backward(sy_graph *g, sy_node *loss);
 sy_status sy_gdev_after_backward(sy_graph *g);
 /* Host view of node v's value (grad = 1: gradient), current, and kept
@@ -122,6 +146,11 @@ float *sy_gdev_data(sy_graph *g, sy_var v, int grad);
 /* Device context of a graph (for kernels): NULL on CPU graphs. */
 sy_device *sy_gdev_device(const sy_graph *g);
 float *sy_gdev_workspace(sy_graph *g);
+
+/* One training step of a device graph (train_step.c): eager, or the
+ * recorded step (CUDA Graphs on cuda, the same sequencing run eagerly on
+ * sim) when `record` and the step is eligible. */
+sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int record);
 
 /* ---- Parameter store hooks (params.c) ------------------------------------- */
 
@@ -142,6 +171,18 @@ size_t sy_params_offset(const sy_params *ps, int idx);
 void sy_optim_scalars(const sy_optimizer *opt, float lr, float clip, sy_step_scalars *c);
 void sy_optim_range_host(const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg);
 sy_status sy_optim_step_device(sy_optimizer *opt, float lr, float clip_norm_max);
+/* The device step in parts, for a captured training step (train_step.c):
+ * prepare (host work: allocation, uploads of what the host changed), enqueue
+ * (device work only, no waits: gradient scan, guarded update, parameter
+ * scan, flags to the host), finish (after the device finished: the NaN
+ * guard's verdict, the step count). */
+sy_status sy_optim_dev_prepare(sy_optimizer *opt);
+void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc);
+/* The recorded form: the scalars are read from a pinned copy that the
+ * device work copies in (set_scalars writes it; call it before every launch). */
+void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc);
+sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc);
+sy_status sy_optim_dev_finish(sy_optimizer *opt, float lr, int *skip);
 void sy_optim_device_free(sy_optimizer *opt);
 /* Make host copies of the optimizer state current (checkpoint reads), and
  * mark them as possibly changed by the host (checkpoint loads). */

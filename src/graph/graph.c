@@ -244,6 +244,10 @@ sy_status sy_graph_compile(sy_graph *g)
 {
     if (g->status) return sy_graph_status(g);
     if (g->compiled) return SY_OK;
+    if (!g->gdev && sy_get_precision() != SY_PRECISION_FP32)
+        return sy_fail(SY_ERR_UNSUPPORTED, "precision %s applies to device graphs only (--device cuda; sim emulates "
+                       "it); the CPU backend computes in fp32: use --precision fp32 (or unset SYRE_PRECISION / "
+                       "SYRE_TF32) with --device cpu", sy_precision_name(sy_get_precision()));
     sy_status st = sy_params_layout(g->ps);
     if (!st && !g->gdev) st = sy_params_claim_host(g->ps);
     if (st) return st;

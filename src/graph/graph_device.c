@@ -13,6 +13,8 @@
  *  - parameters: the store's own device copy (params.c keeps it coherent). */
 #include "backend/device.h"
 #include "ops/ops_common.h"
+#include "syre/runtime.h"
+#include "syre/train.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -32,7 +34,27 @@ struct sy_graph_dev {
      * already copied it back needs no copy and no wait. */
     unsigned fwd_pass, bwd_pass;
     unsigned *val_pass, *grad_pass;
+    int holds_precision; /* sy_precision_hold(+1) done at allocation */
+    float *loss_slot;    /* per node: the loss copied back by a recorded step (pinned) */
+    struct sy_rec *rec;  /* the recorded training step, once one ran */
 };
+
+/* A recorded training step: the device work of forward + backward +
+ * optimizer step, captured once and replayed (cuda), or, on a device
+ * without capture (sim), the same split into host work before, device
+ * work, host work after, with the device work run eagerly each time. */
+typedef struct sy_rec {
+    void *exec;             /* the device's executable graph; REC_EAGER on sim */
+    sy_optimizer *opt;
+    sy_var loss;
+    int training;
+    sy_step_scalars sc;     /* the scalars the captured kernels were given */
+    int warm;               /* one eager step ran (cuDNN plans, optimizer state) */
+    int recaptures, off;
+    sy_train_step_stats st;
+} sy_rec;
+static char rec_eager_mark;
+#define REC_EAGER ((void *)&rec_eager_mark)
 
 static sy_graph_dev *gd(const sy_graph *g) { return g->gdev; }
 
@@ -55,6 +77,10 @@ void sy_gdev_free(sy_graph *g)
     if (!v) return;
     sy_device *d = v->d;
     d->sync(d);
+    if (v->holds_precision) sy_precision_hold(-1);
+    if (v->rec && v->rec->exec && v->rec->exec != REC_EAGER) d->exec_free(d, v->rec->exec);
+    free(v->rec);
+    if (v->loss_slot) d->host_free(d, v->loss_slot);
     if (g->arena) d->free(d, g->arena);
     if (v->ws) d->free(d, v->ws);
     free(v->host);
@@ -76,6 +102,8 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
     sy_device *d = v->d;
     sy_status st = sy_params_attach(g->ps, d);
     if (st) return st;
+    sy_precision_hold(+1); /* before the workspace sizes, which depend on it */
+    v->holds_precision = 1;
     size_t ws = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         size_t w = d->shared_workspace(g, &g->nodes[i]);
@@ -180,13 +208,22 @@ sy_status sy_gdev_after_forward(sy_graph *g)
         if (k >= 0 && k < g->n_nodes) return sy_fail(st, "forward: op '%s': %s", g->nodes[k].name, v->d->error);
         return sy_fail(st, "forward on %s: %s", v->d->name, v->d->error);
     }
+    return sy_gdev_check_losses(g);
+}
+
+/* As on the CPU (graph.c): a non-finite loss stops the run under --on-nan
+ * stop; under skip-batch the optimizer step's guard skips the batch. */
+sy_status sy_gdev_check_losses(sy_graph *g)
+{
+    if (sy_get_nan_policy() != SY_NAN_STOP) return SY_OK;
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (!n->is_loss) continue;
         float x = host_of(g, n->val, 0)[0];
         if (!isfinite(x))
-            return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at step %llu", n->name, isnan(x) ? "NaN" : "Inf",
-                           (unsigned long long)g->step);
+            return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at graph step %llu; training stopped%s. "
+                           "Lower --lr, or pass --on-nan skip-batch to skip such batches", n->name,
+                           isnan(x) ? "NaN" : "Inf", (unsigned long long)g->step, sy_last_checkpoint_note());
     }
     return SY_OK;
 }
@@ -235,4 +272,203 @@ float *sy_gdev_data(sy_graph *g, sy_var v, int grad)
     if (w->d->sync(w->d)) return NULL;
     *have = pass;
     return host_of(g, dp, 0);
+}
+
+/* ---- The recorded training step -------------------------------------------------- */
+
+/* Why this step cannot be recorded, or NULL. */
+static const char *rec_ineligible(sy_graph *g, sy_optimizer *opt)
+{
+    if (opt->ps != g->ps) return "the optimizer's store is not the graph's";
+    if (opt->o.max_grad_norm > 0) return "gradient clipping reads the norm on the host every step";
+    if (sy_device_allreduce_wanted()) return "data-parallel all-reduce";
+    const char *sync = getenv("SYRE_CUDA_SYNC");
+    if (sync && !strcmp(sync, "1")) return "SYRE_CUDA_SYNC=1 waits after every kernel";
+    if (g->training)
+        for (int i = 0; i < g->n_nodes; i++)
+            if (g->nodes[i].op == SY_OP_DROPOUT) return "dropout in training mode (its masks depend on the step)";
+    return NULL;
+}
+
+static void rec_off(sy_rec *r, const char *why)
+{
+    r->off = 1;
+    snprintf(r->st.note, sizeof r->st.note, "%s", why);
+    fprintf(stderr, "syre: CUDA Graphs off for this graph: %s; the step runs eagerly\n", why);
+}
+
+/* The device work of one step: no host waits, no pageable copies. */
+static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_scalars *sc)
+{
+    sy_graph_dev *v = gd(g);
+    sy_device *d = v->d;
+    for (int i = 0; i < g->n_nodes; i++) {
+        sy_node *n = &g->nodes[i];
+        if (n->op == SY_OP_INPUT) d->upload(d, n->val, v->in_host[i], n->numel * sizeof(float));
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        sy_node *n = &g->nodes[i];
+        if (n->op == SY_OP_INPUT || n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
+        g->be->forward[n->op](g, n);
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].is_loss) d->download(d, &v->loss_slot[i], g->nodes[i].val, sizeof(float));
+    for (int i = 0; i < g->n_nodes; i++) g->nodes[i].overwrite = 0;
+    d->zero(d, g->grad_region, g->grad_floats * sizeof(float));
+    sy_params_zero_grad(g->ps);
+    d->set_float(d, l->grad, 1.0f);
+    for (int i = (int)(l - g->nodes); i >= 0; i--) {
+        sy_node *n = &g->nodes[i];
+        if (!n->needs_grad || n->n_in == 0 || n->op == SY_OP_RESHAPE) continue;
+        g->be->backward[n->op](g, n);
+    }
+    sy_optim_dev_enqueue_recorded(opt, sc);
+}
+
+/* After the device work: errors, the losses and what the host asked for
+ * copied back, the loss check, the graph's step. */
+static sy_status rec_end(sy_graph *g)
+{
+    sy_graph_dev *v = gd(g);
+    sy_device *d = v->d;
+    sy_status st = d->sync(d);
+    if (!st && g->run_status) { /* sim: a CPU kernel's error */
+        st = g->run_status;
+        g->run_status = SY_OK;
+        return sy_fail(st, "training step: %s", g->error);
+    }
+    if (st) {
+        int k = d->error_node;
+        if (k >= 0 && k < g->n_nodes) return sy_fail(st, "training step: op '%s': %s", g->nodes[k].name, d->error);
+        return sy_fail(st, "training step on %s: %s", d->name, d->error);
+    }
+    int any = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        sy_node *n = &g->nodes[i];
+        if (n->is_loss) {
+            host_of(g, n->val, 0)[0] = v->loss_slot[i];
+            v->val_pass[i] = v->fwd_pass;
+        }
+        if (n->op != SY_OP_INPUT && !n->is_loss && (v->want[i] & 1)) {
+            download(g, n->val, n->numel);
+            any = 1;
+        }
+        if ((v->want[i] & 2) && n->grad && in_arena(g, n->grad)) {
+            download(g, n->grad, n->numel);
+            any = 1;
+        }
+    }
+    if (any) {
+        if ((st = d->sync(d))) return sy_fail(st, "training step on %s: %s", d->name, d->error);
+        for (int i = 0; i < g->n_nodes; i++) {
+            if (g->nodes[i].op != SY_OP_INPUT && (v->want[i] & 1)) v->val_pass[i] = v->fwd_pass;
+            if (v->want[i] & 2) v->grad_pass[i] = v->bwd_pass;
+        }
+    }
+    if ((st = sy_gdev_check_losses(g))) return st;
+    if (g->training) g->step++;
+    return SY_OK;
+}
+
+static sy_status eager_step(sy_graph *g, sy_var loss, sy_optimizer *opt)
+{
+    sy_status st = sy_graph_forward(g);
+    if (!st) st = sy_graph_backward(g, loss);
+    if (!st) st = sy_optimizer_step(opt);
+    return st;
+}
+
+sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int record)
+{
+    sy_graph_dev *v = gd(g);
+    sy_device *d = v->d;
+    if (!v->rec && !(v->rec = calloc(1, sizeof *v->rec))) return sy_fail(SY_ERR_NOMEM, "training step: out of memory");
+    sy_rec *r = v->rec;
+    if (r->exec && (r->opt != opt || r->loss != loss)) { /* another step on the same graph: record anew */
+        if (r->exec != REC_EAGER) d->exec_free(d, r->exec);
+        r->exec = NULL;
+        r->warm = 0;
+    }
+    r->opt = opt;
+    r->loss = loss;
+    const char *why = record && !r->off ? rec_ineligible(g, opt) : NULL;
+    if (why) rec_off(r, why);
+    if (!record || r->off || !r->warm) {
+        /* Eager; the first step also makes cuDNN plans and the optimizer's
+         * device state, so that nothing allocates while capturing. */
+        r->st.eager++;
+        sy_status st = eager_step(g, loss, opt);
+        if (!st) r->warm = 1;
+        return st;
+    }
+    /* Host work before: what the host changed goes up (ordered before the
+     * launch), the step's scalars, the passes the copies refer to. */
+    sy_status st;
+    if (!v->loss_slot && !(v->loss_slot = d->host_alloc(d, (size_t)g->n_nodes * sizeof(float)))) return SY_ERR_NOMEM;
+    float lr = sy_schedule_lr(&opt->o.schedule, opt->base_lr, opt->steps);
+    opt->last_norm = 0;
+    if ((st = sy_optim_dev_prepare(opt))) return st;
+    sy_step_scalars sc;
+    sy_optim_scalars(opt, lr, 1.0f, &sc);
+    v->fwd_pass++;
+    v->bwd_pass++;
+    sy_params_dev_data(g->ps, 1);
+    sy_params_dev_grad(g->ps, 0);
+    sy_node *l = &g->nodes[loss];
+    /* This step's scalars (learning rate, bias corrections, first step) go
+     * to the pinned copy the recorded work copies in; the kernels' launch
+     * arguments otherwise depend only on the optimizer kind and the
+     * training flag (batch norm). */
+    if ((st = sy_optim_dev_set_scalars(opt, &sc))) return st;
+    if (r->exec && (sc.kind != r->sc.kind || r->training != g->training)) {
+        if (r->exec != REC_EAGER) d->exec_free(d, r->exec);
+        r->exec = NULL;
+        if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
+    }
+    int eager = r->off;
+    if (!r->exec && !eager) {
+        memset(&r->sc, 0, sizeof r->sc);
+        r->sc = sc;
+        r->training = g->training;
+        if (!d->capture_begin) {
+            r->exec = REC_EAGER;
+        } else if ((st = d->capture_begin(d))) {
+            SY_LAST_ERROR_COPY(msg);
+            char why2[600];
+            snprintf(why2, sizeof why2, "capture could not start: %s", msg);
+            rec_off(r, why2);
+            eager = 1;
+        } else {
+            rec_body(g, l, opt, &sc);
+            r->exec = d->capture_end(d);
+            if (!r->exec) {
+                SY_LAST_ERROR_COPY(msg);
+                char why2[600];
+                snprintf(why2, sizeof why2, "capture failed: %s", msg);
+                rec_off(r, why2);
+                eager = 1;
+            }
+        }
+        if (r->exec) r->st.captures++;
+    }
+    if (eager || r->exec == REC_EAGER) {
+        /* sim replays with the scalars of the recording, as a captured
+         * graph keeps its launch arguments: only what the recorded work
+         * reads from memory may change between steps. */
+        rec_body(g, l, opt, eager ? &sc : &r->sc);
+        if (eager) r->st.eager++;
+        else r->st.replays++;
+    } else {
+        if ((st = d->launch(d, r->exec))) return st;
+        r->st.replays++;
+    }
+    if ((st = rec_end(g))) return st;
+    int skip;
+    return sy_optim_dev_finish(opt, lr, &skip);
+}
+
+void sy_train_step_stats_get(const sy_graph *g, sy_train_step_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    if (g && g->gdev && g->gdev->rec) *s = g->gdev->rec->st;
 }

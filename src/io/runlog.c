@@ -15,6 +15,7 @@
 
 #include "syre/dist.h"
 #include "syre/runtime.h"
+#include "syre/train.h"
 
 #ifndef SYRE_GIT_REV
 #define SYRE_GIT_REV "unknown"
@@ -137,6 +138,7 @@ static sy_status start_root(sy_run *run)
     cJSON_AddStringToObject(c, "blas", sy_blas_info());
     cJSON_AddNumberToObject(c, "threads", sy_get_threads());
     cJSON_AddStringToObject(c, "device", sy_default_device());
+    cJSON_AddStringToObject(c, "precision", sy_precision_name(sy_get_precision()));
     if (strcmp(sy_default_device(), "cpu") != 0) cJSON_AddStringToObject(c, "device_info", sy_device_info(sy_default_device()));
     cJSON_AddNumberToObject(c, "ranks", sy_dist_size());
     cJSON_AddStringToObject(c, "distributed", sy_dist_info());
@@ -178,9 +180,16 @@ sy_status sy_run_start(sy_run *run)
     sy_set_nan_policy((sy_nan_policy)nan_policy);
     /* The device (every rank): `--device cuda` without a GPU fails here, saying
      * why, before anything is written. */
+    const char *prec = sy_run_get_str(run, "precision");
+    sy_status ps_ = prec && *prec ? sy_set_precision(prec) : SY_OK;
+    if (ps_ != SY_OK) return ps_;
+    if (sy_run_get_bool(run, "cuda-graphs")) sy_set_cuda_graphs(1);
     const char *dev = sy_run_get_str(run, "device");
     sy_status ds = dev && *dev ? sy_set_default_device(dev) : sy_device_check(sy_default_device());
     if (ds != SY_OK) return ds;
+    if (!strcmp(sy_default_device(), "cpu") && sy_get_precision() != SY_PRECISION_FP32)
+        return sy_fail(SY_ERR_UNSUPPORTED, "%s: --precision %s needs a device (--device cuda; sim emulates it); the "
+                       "CPU backend computes in fp32", run->exp->name, sy_precision_name(sy_get_precision()));
     int nranks = sy_dist_size();
     if (nranks > 1) {
         /* Every rank parses the same command line, so these checks agree. */

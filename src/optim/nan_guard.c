@@ -28,10 +28,14 @@ static const char *kind(float v) { return isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-
 
 sy_status sy_optim_guard_grad(sy_optimizer *opt, int *skip)
 {
+    return sy_optim_guard_grad_at(opt, sy_first_nonfinite(sy_params_grad(opt->ps), opt->n), skip);
+}
+
+sy_status sy_optim_guard_grad_at(sy_optimizer *opt, size_t i, int *skip)
+{
     *skip = 0;
-    const float *g = sy_params_grad(opt->ps);
-    size_t i = sy_first_nonfinite(g, opt->n);
     if (i == (size_t)-1) return SY_OK;
+    const float *g = sy_params_grad(opt->ps); /* a device store copies it back: only on a fault */
     size_t e;
     const char *name = tensor_of(opt->ps, i, &e);
     if (sy_get_nan_policy() == SY_NAN_SKIP_BATCH) {
@@ -50,9 +54,13 @@ sy_status sy_optim_guard_grad(sy_optimizer *opt, int *skip)
 
 sy_status sy_optim_guard_params(sy_optimizer *opt)
 {
-    const float *p = sy_params_data(opt->ps);
-    size_t i = sy_first_nonfinite(p, opt->n);
+    return sy_optim_guard_params_at(opt, sy_first_nonfinite(sy_params_data(opt->ps), opt->n));
+}
+
+sy_status sy_optim_guard_params_at(sy_optimizer *opt, size_t i)
+{
     if (i == (size_t)-1) return SY_OK;
+    const float *p = sy_params_data(opt->ps);
     size_t e;
     const char *name = tensor_of(opt->ps, i, &e);
     return sy_fail(SY_ERR_NUMERIC,

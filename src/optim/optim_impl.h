@@ -83,6 +83,10 @@ static inline float sy_d_value(uint64_t key, int tensor, size_t j, float eps)
  * (*skip = 1: skip this batch), parameters after it. */
 sy_status sy_optim_guard_grad(sy_optimizer *opt, int *skip);
 sy_status sy_optim_guard_params(sy_optimizer *opt);
+/* The same with the first non-finite index i known ((size_t)-1: none), as the
+ * device step finds it (step_device.c). */
+sy_status sy_optim_guard_grad_at(sy_optimizer *opt, size_t i, int *skip);
+sy_status sy_optim_guard_params_at(sy_optimizer *opt, size_t i);
 
 sy_status sy_decay_validate(const sy_decay *d, const char *where);
 void sy_optim_update(sy_optimizer *opt, float lr, float clip);

@@ -183,7 +183,7 @@ void sy_optim_update(sy_optimizer *opt, float lr, float clip)
 {
     sy_step_scalars sc;
     sy_optim_scalars(opt, lr, clip, &sc);
-    sy_step_ptrs q = {sy_params_data(opt->ps), sy_params_grad(opt->ps), opt->m1, opt->m2, opt->anchor, opt->dd, opt->n};
+    sy_step_ptrs q = {sy_params_data(opt->ps), sy_params_grad(opt->ps), opt->m1, opt->m2, opt->anchor, opt->dd, opt->n, NULL, NULL};
     step_ctx c;
     ctx_of(&c, &sc, &q);
     const sy_optim_opts *o = &opt->o;
@@ -235,11 +235,9 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
         if (sy_device_allreduce_wanted() &&
             (st = sy_device_allreduce_mean(sy_params_device(opt->ps), sy_params_dev_grad(opt->ps, 1), opt->n)))
             return st;
-        st = sy_optim_step_device(opt, lr, opt->o.max_grad_norm);
-        if (st) return st;
-        opt->last_lr = lr;
-        opt->steps++;
-        return SY_OK;
+        /* The device step runs the same guard (gradients before, parameters
+         * after the update) and counts the step itself. */
+        return sy_optim_step_device(opt, lr, opt->o.max_grad_norm);
     }
     /* Data parallelism: the mean gradient over ranks, before anything reads it. */
     sy_status st = sy_dist_allreduce_mean(sy_params_grad(opt->ps), opt->n);

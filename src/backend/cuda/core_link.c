@@ -27,6 +27,7 @@ sy_status sy_fail(sy_status code, const char *fmt, ...)
 float *sy_gdev_workspace(sy_graph *g) { return core->gdev_workspace(g); }
 uint64_t sy_rng_key(uint64_t seed, uint32_t stream) { return core->rng_key(seed, stream); }
 size_t sy_shape_numel(sy_shape s) { return core->shape_numel(s); }
+sy_precision sy_get_precision(void) { return core->get_precision(); }
 int sy_dist_rank(void) { return core->dist_rank(); }
 int sy_dist_size(void) { return core->dist_size(); }
 int sy_dist_local_rank(void) { return core->dist_local_rank(); }

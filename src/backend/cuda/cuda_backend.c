@@ -13,11 +13,13 @@
 #include "backend/cuda_module.h"
 #include "backend/device.h"
 #include "syre/dist.h"
+#include "syre/runtime.h"
 #include "ops/ops_common.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,6 @@ static cublasHandle_t H;
 static syk_error *err_slot; /* mapped host memory */
 static double *d_blocks;    /* gradient-norm partial sums */
 static size_t d_blocks_n;
-static int use_tf32;
 static char lib_error[256]; /* a cuBLAS / cuDNN call that failed, reported at the next sync */
 
 static void lib_fail(const char *what, int code)
@@ -162,7 +163,8 @@ static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
     DN_CHECK(cudnnSetFilter4dDescriptor(e->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, ws.dim[0], ws.dim[1], ws.dim[2], ws.dim[3]));
     DN_CHECK(cudnnSetConvolution2dDescriptor(e->c, P, P, S, S, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     /* FP32 unless TF32 was asked for: cuDNN's default math allows TF32. */
-    DN_CHECK(cudnnSetConvolutionMathType(e->c, use_tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    DN_CHECK(cudnnSetConvolutionMathType(e->c, sy_get_precision() == SY_PRECISION_TF32 ? CUDNN_TENSOR_OP_MATH
+                                                                                         : CUDNN_FMA_MATH));
     const size_t limit = (size_t)1 << 30; /* workspace an algorithm may take */
     int got = 0;
     cudnnConvolutionFwdAlgoPerf_t pf[16];
@@ -193,7 +195,9 @@ static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
 /* The node's cuDNN plan (NULL: use im2col for it). */
 static dn_conv *dn_get(sy_graph *g, const sy_node *n)
 {
-    if (!use_cudnn) return NULL;
+    /* bf16: cuDNN's legacy API wants bf16 tensors, not FP32 ones rounded;
+     * convolutions then go through im2col and the bf16 GEMM. */
+    if (!use_cudnn || sy_get_precision() == SY_PRECISION_BF16) return NULL;
     sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
     int dims[10] = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3],
                     n->iattr[0], n->iattr[1], 0};
@@ -275,8 +279,56 @@ static void c_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_
     syk_scalars c = {s->lr, s->clip, s->clipping, s->first, s->momentum, s->damp1, s->has_momentum, s->nesterov,
                      s->b1c, s->b2, s->b2c, s->eps, s->step_size, s->bc2_sqrt, s->kind, s->key_a, s->key_d};
     syk_segment k = {seg->begin, seg->end, seg->base, seg->tensor, (int)seg->mode, seg->wd, seg->sigma, seg->eps};
-    syk_optim_range(S, &c, &k, p->p, p->g, p->m1, p->m2, p->anchor, p->dd);
+    /* The device copy of the scalars is a sy_step_scalars read as syk_scalars. */
+    _Static_assert(sizeof(syk_scalars) == sizeof(sy_step_scalars) &&
+                       offsetof(syk_scalars, bc2_sqrt) == offsetof(sy_step_scalars, bc2_sqrt) &&
+                       offsetof(syk_scalars, key_d) == offsetof(sy_step_scalars, key_d),
+                   "syk_scalars and sy_step_scalars must have the same layout");
+    syk_optim_range(S, &c, &k, p->p, p->g, p->m1, p->m2, p->anchor, p->dd, p->skip,
+                    (const syk_scalars *)p->dev_scalars);
 }
+/* ---- CUDA Graphs: the recorded training step (graph_device.c) ------------------ */
+static sy_status c_capture_begin(sy_device *d)
+{
+    cudaError_t e = cudaStreamBeginCapture(S, cudaStreamCaptureModeThreadLocal);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        return sy_fail(SY_ERR_STATE, "cudaStreamBeginCapture: %s", cudaGetErrorString(e));
+    }
+    return SY_OK;
+}
+static void *c_capture_end(sy_device *d)
+{
+    cudaGraph_t gr = NULL;
+    cudaGraphExec_t ex = NULL;
+    cudaError_t e = cudaStreamEndCapture(S, &gr);
+    if (e == cudaSuccess && lib_error[0]) {
+        sy_fail(SY_ERR_STATE, "%s (while capturing)", lib_error);
+        lib_error[0] = '\0';
+        if (gr) cudaGraphDestroy(gr);
+        return NULL;
+    }
+    if (e == cudaSuccess) e = cudaGraphInstantiate(&ex, gr, 0);
+    if (gr) cudaGraphDestroy(gr);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        sy_fail(SY_ERR_STATE, "%s", cudaGetErrorString(e));
+        return NULL;
+    }
+    return ex;
+}
+static sy_status c_launch(sy_device *d, void *ex)
+{
+    cudaError_t e = cudaGraphLaunch((cudaGraphExec_t)ex, S);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        return sy_fail(SY_ERR_STATE, "cudaGraphLaunch: %s", cudaGetErrorString(e));
+    }
+    return SY_OK;
+}
+static void c_exec_free(sy_device *d, void *ex) { cudaGraphExecDestroy((cudaGraphExec_t)ex); }
+
+static void c_scan_nonfinite(sy_device *d, const float *x, size_t n, size_t *slot) { syk_scan_nonfinite(S, x, n, slot); }
 static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)
 {
     if (!nb) return SY_OK;
@@ -293,7 +345,7 @@ static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, 
 }
 static void c_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
 {
-    syk_wfix(S, p->p, p->m1, p->m2, idx, val, n);
+    syk_wfix(S, p->p, p->m1, p->m2, idx, val, n, p->skip);
 }
 
 /* ---- GEMM: row-major Z[M,N] = alpha op(X)[M,K] op(Y)[K,N] + beta Z --------------
@@ -303,10 +355,21 @@ static void gemm_rm(int tx, int ty, int M, int N, int K, const float *X, const f
 {
     const float one = 1.0f;
     sy_gemm_args a = sy_gemm_map(tx, ty, M, N, K);
-    cublasStatus_t st = cublasSgemm(H, a.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                    a.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N, a.m, a.n, a.k, &one, Y, a.ld_first, X,
-                                    a.ld_second, &beta, Z, a.ldc);
-    if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasSgemm", (int)st);
+    sy_precision p = sy_get_precision();
+    cublasOperation_t o1 = a.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N, o2 = a.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasStatus_t st;
+    if (p == SY_PRECISION_FP32) {
+        st = cublasSgemm(H, o1, o2, a.m, a.n, a.k, &one, Y, a.ld_first, X, a.ld_second, &beta, Z, a.ldc);
+        if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasSgemm", (int)st);
+        return;
+    }
+    /* FP32 operands and output; the tensor cores take them rounded to TF32
+     * or bf16 and accumulate in FP32 (autocast without bf16 copies). */
+    st = cublasGemmEx(H, o1, o2, a.m, a.n, a.k, &one, Y, CUDA_R_32F, a.ld_first, X, CUDA_R_32F, a.ld_second, &beta, Z,
+                      CUDA_R_32F, a.ldc,
+                      p == SY_PRECISION_BF16 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F_FAST_TF32,
+                      CUBLAS_GEMM_DEFAULT);
+    if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasGemmEx", (int)st);
 }
 
 /* ---- Op kernels ---------------------------------------------------------------- */
@@ -690,9 +753,12 @@ static void init(void)
     syk_error *dev_slot = NULL;
     cudaHostGetDevicePointer((void **)&dev_slot, err_slot, 0);
     syk_set_error_slot(dev_slot);
-    const char *tf32 = getenv("SYRE_TF32");
-    use_tf32 = tf32 && strcmp(tf32, "1") == 0;
-    cublasSetMathMode(H, use_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+    cublasSetMathMode(H, CUBLAS_DEFAULT_MATH); /* precision per GEMM: gemm_rm */
+    /* A workspace of our own, so that cuBLAS allocates nothing while a
+     * training step is captured (CUDA Graphs). */
+    static void *cublas_ws;
+    if (cudaMalloc(&cublas_ws, 32u << 20) == cudaSuccess) cublasSetWorkspace(H, cublas_ws, 32u << 20);
+    else cudaGetLastError();
     char conv[96] = "conv im2col + cuBLAS";
 #ifdef SYRE_HAVE_CUDNN
     const char *dn = getenv("SYRE_CUDNN");
@@ -710,7 +776,7 @@ static void init(void)
     d->name = "cuda";
     snprintf(d->info, sizeof d->info, "%.80s (sm_%d%d, %d SMs, %.1f GiB), CUDA runtime %d.%d, cuBLAS %d, %s %s, %.60s",
              pr.name, pr.major, pr.minor, pr.multiProcessorCount, pr.totalGlobalMem / 1073741824.0, rt / 1000,
-             (rt % 1000) / 10, cbv, "matmul", use_tf32 ? "TF32 (SYRE_TF32=1)" : "FP32", conv);
+             (rt % 1000) / 10, cbv, "matmul", "per --precision", conv);
     d->alloc = c_alloc;
     d->free = c_free;
     d->host_alloc = c_host_alloc;
@@ -727,6 +793,11 @@ static void init(void)
     d->grad_sq_blocks = c_grad_sq;
     d->wfix = c_wfix;
     d->set_float = c_set_float;
+    d->scan_nonfinite = c_scan_nonfinite;
+    d->capture_begin = c_capture_begin;
+    d->capture_end = c_capture_end;
+    d->launch = c_launch;
+    d->exec_free = c_exec_free;
 #ifdef SYRE_HAVE_NCCL
     ordinal = gpu;
     d->allreduce_mean = c_allreduce;

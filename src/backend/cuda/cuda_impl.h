@@ -99,10 +99,20 @@ typedef struct {
     int kind;
     uint64_t key_a, key_d;
 } syk_scalars;
+/* dev_c (device memory, or NULL): the scalars to use instead of *c, read
+ * by the kernels when they run (a recorded step updates them every step);
+ * c->kind still picks the kernel. */
 void syk_optim_range(cudaStream_t s, const syk_scalars *c, const syk_segment *seg, float *p, const float *g,
-                     float *m1, float *m2, const float *anchor, const float *dd);
+                     float *m1, float *m2, const float *anchor, const float *dd, const size_t *skip,
+                     const syk_scalars *dev_c);
 void syk_grad_sq_blocks(cudaStream_t s, const float *g, size_t n, double *out, size_t n_blocks, size_t block);
-void syk_wfix(cudaStream_t s, float *p, float *m1, float *m2, const size_t *idx, const float *val, size_t n);
+/* skip (device, or NULL): when *skip != (size_t)-1 the update kernels do nothing
+ * (the NaN guard's flag, checked on the device so a captured step needs no host
+ * decision between scan and update). */
+void syk_wfix(cudaStream_t s, float *p, float *m1, float *m2, const size_t *idx, const float *val, size_t n,
+              const size_t *skip);
+/* *slot <- the first i with x[i] not finite, (size_t)-1 if none (slot: device). */
+void syk_scan_nonfinite(cudaStream_t s, const float *x, size_t n, size_t *slot);
 
 #ifdef __cplusplus
 }

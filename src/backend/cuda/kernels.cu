@@ -811,9 +811,11 @@ __device__ inline float decay(const syk_scalars &c, const syk_segment &s, size_t
 }
 
 template <int MODE>
-__global__ void k_sgd(syk_scalars c, syk_segment s, float *P, const float *G, float *B, const float *anchor,
-                      const float *dd)
+__global__ void k_sgd(syk_scalars cv, const syk_scalars *dc, syk_segment s, float *P, const float *G, float *B,
+                      const float *anchor, const float *dd, const size_t *skip)
 {
+    if (skip && *skip != (size_t)-1) return; /* the NaN guard found a non-finite gradient */
+    const syk_scalars c = dc ? *dc : cv;      /* a recorded step reads this step's scalars */
     size_t n = s.end - s.begin;
     GRID_STRIDE(k, n)
     {
@@ -831,9 +833,11 @@ __global__ void k_sgd(syk_scalars c, syk_segment s, float *P, const float *G, fl
 }
 
 template <int MODE, int DECOUPLED>
-__global__ void k_adam(syk_scalars c, syk_segment s, float *P, const float *G, float *M, float *V, const float *anchor,
-                       const float *dd)
+__global__ void k_adam(syk_scalars cv, const syk_scalars *dc, syk_segment s, float *P, const float *G, float *M,
+                       float *V, const float *anchor, const float *dd, const size_t *skip)
 {
+    if (skip && *skip != (size_t)-1) return;
+    const syk_scalars c = dc ? *dc : cv;
     size_t n = s.end - s.begin;
     GRID_STRIDE(k, n)
     {
@@ -855,25 +859,27 @@ __global__ void k_adam(syk_scalars c, syk_segment s, float *P, const float *G, f
 
 template <int MODE>
 static void launch_mode(cudaStream_t st, const syk_scalars *c, const syk_segment *s, float *p, const float *g,
-                        float *m1, float *m2, const float *anchor, const float *dd)
+                        float *m1, float *m2, const float *anchor, const float *dd, const size_t *skip,
+                        const syk_scalars *dc)
 {
     unsigned nb = blocks_for(s->end - s->begin);
-    if (c->kind == 0) k_sgd<MODE><<<nb, TPB, 0, st>>>(*c, *s, p, g, m1, anchor, dd);
-    else if (c->kind == 1) k_adam<MODE, 0><<<nb, TPB, 0, st>>>(*c, *s, p, g, m1, m2, anchor, dd);
-    else k_adam<MODE, 1><<<nb, TPB, 0, st>>>(*c, *s, p, g, m1, m2, anchor, dd);
+    if (c->kind == 0) k_sgd<MODE><<<nb, TPB, 0, st>>>(*c, dc, *s, p, g, m1, anchor, dd, skip);
+    else if (c->kind == 1) k_adam<MODE, 0><<<nb, TPB, 0, st>>>(*c, dc, *s, p, g, m1, m2, anchor, dd, skip);
+    else k_adam<MODE, 1><<<nb, TPB, 0, st>>>(*c, dc, *s, p, g, m1, m2, anchor, dd, skip);
 }
 
 extern "C" void syk_optim_range(cudaStream_t st, const syk_scalars *c, const syk_segment *s, float *p, const float *g,
-                                float *m1, float *m2, const float *anchor, const float *dd)
+                                float *m1, float *m2, const float *anchor, const float *dd, const size_t *skip,
+                                const syk_scalars *dc)
 {
     if (s->end <= s->begin) return;
     switch (s->mode) {
-    case M_NONE: launch_mode<M_NONE>(st, c, s, p, g, m1, m2, anchor, dd); break;
-    case M_ZERO: launch_mode<M_ZERO>(st, c, s, p, g, m1, m2, anchor, dd); break;
-    case M_ANCHOR: launch_mode<M_ANCHOR>(st, c, s, p, g, m1, m2, anchor, dd); break;
-    case M_ANCHOR_D: launch_mode<M_ANCHOR_D>(st, c, s, p, g, m1, m2, anchor, dd); break;
-    case M_REGEN: launch_mode<M_REGEN>(st, c, s, p, g, m1, m2, anchor, dd); break;
-    case M_REGEN_D: launch_mode<M_REGEN_D>(st, c, s, p, g, m1, m2, anchor, dd); break;
+    case M_NONE: launch_mode<M_NONE>(st, c, s, p, g, m1, m2, anchor, dd, skip, dc); break;
+    case M_ZERO: launch_mode<M_ZERO>(st, c, s, p, g, m1, m2, anchor, dd, skip, dc); break;
+    case M_ANCHOR: launch_mode<M_ANCHOR>(st, c, s, p, g, m1, m2, anchor, dd, skip, dc); break;
+    case M_ANCHOR_D: launch_mode<M_ANCHOR_D>(st, c, s, p, g, m1, m2, anchor, dd, skip, dc); break;
+    case M_REGEN: launch_mode<M_REGEN>(st, c, s, p, g, m1, m2, anchor, dd, skip, dc); break;
+    case M_REGEN_D: launch_mode<M_REGEN_D>(st, c, s, p, g, m1, m2, anchor, dd, skip, dc); break;
     default: break;
     }
 }
@@ -891,8 +897,10 @@ extern "C" void syk_grad_sq_blocks(cudaStream_t s, const float *g, size_t n, dou
     if (n_blocks) k_grad_sq<<<(unsigned)n_blocks, 256, 0, s>>>(g, n, out, block);
 }
 
-__global__ void k_wfix(float *p, float *m1, float *m2, const size_t *idx, const float *val, size_t n)
+__global__ void k_wfix(float *p, float *m1, float *m2, const size_t *idx, const float *val, size_t n,
+                       const size_t *skip)
 {
+    if (skip && *skip != (size_t)-1) return;
     GRID_STRIDE(k, n)
     {
         size_t i = idx[k];
@@ -901,7 +909,23 @@ __global__ void k_wfix(float *p, float *m1, float *m2, const size_t *idx, const 
         if (m2) m2[i] = 0.0f;
     }
 }
-extern "C" void syk_wfix(cudaStream_t s, float *p, float *m1, float *m2, const size_t *idx, const float *val, size_t n)
+extern "C" void syk_wfix(cudaStream_t s, float *p, float *m1, float *m2, const size_t *idx, const float *val, size_t n,
+                         const size_t *skip)
 {
-    if (n) k_wfix<<<blocks_for(n), TPB, 0, s>>>(p, m1, m2, idx, val, n);
+    if (n) k_wfix<<<blocks_for(n), TPB, 0, s>>>(p, m1, m2, idx, val, n, skip);
+}
+
+// ---- NaN guard (src/optim/nan_guard.c): the first non-finite index -------------------------
+
+__global__ void k_scan_nonfinite(const float *x, size_t n, unsigned long long *slot)
+{
+    GRID_STRIDE(i, n)
+    {
+        if (!isfinite(x[i])) atomicMin(slot, (unsigned long long)i);
+    }
+}
+extern "C" void syk_scan_nonfinite(cudaStream_t s, const float *x, size_t n, size_t *slot)
+{
+    cudaMemsetAsync(slot, 0xff, sizeof *slot, s); /* (size_t)-1: none */
+    if (n) k_scan_nonfinite<<<blocks_for(n), TPB, 0, s>>>(x, n, (unsigned long long *)slot);
 }
