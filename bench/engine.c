@@ -16,10 +16,13 @@
  * fresh process (this program re-executed with --worker, or the PyTorch
  * script), so peak RSS is that run's own; for each (threads, model) the two
  * engines alternate --rounds times and the table gives medians over rounds.
- * Both sides get OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = threads and
- * OMP_WAIT_POLICY=PASSIVE (PyTorch's OpenMP pool otherwise spins against
- * OpenBLAS's threads; the syre CLI sets the same); OPENBLAS_CORETYPE is left
- * as the environment has it unless --coretype is given.
+ * Both sides get OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = threads and each
+ * its own best OpenMP wait setting (--syre-omp, --torch-omp): syre
+ * GOMP_SPINCOUNT=10000, what the syre CLI sets for itself (one pool whose
+ * threads stay awake ~0.2 ms between products); PyTorch
+ * OMP_WAIT_POLICY=PASSIVE (its OpenMP pool otherwise spins against
+ * OpenBLAS's own threads). OPENBLAS_CORETYPE is left as the environment has
+ * it unless --coretype is given.
  *
  * FLOPs count the multiply-adds of matmuls and convolutions only (forward,
  * and each gradient the step needs); "sgemm" is the rate cblas_sgemm reaches
@@ -223,6 +226,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: bench_engine [--models LIST] [--threads LIST] [--rounds R] [--torch on|off]\n"
             "                    [--python PATH] [--coretype NAME] [--warmup S] [--steps S] [--repeats R]\n"
+            "                    [--syre-omp ENV] [--torch-omp ENV]\n"
             "  LIST: comma-separated; models mlp,mlp1000,mlp2adam,cnn,vae (default all), threads 1,2\n"
             "  --rounds R    alternations of syre and PyTorch per configuration (default 3)\n"
             "  --torch off   syre only; default: PyTorch too when PYTHON can import torch\n"
@@ -230,6 +234,8 @@ static void usage(FILE *f)
             "  --coretype    set OPENBLAS_CORETYPE for both sides (e.g. Haswell: the AVX2 kernel)\n"
             "  --warmup/--steps/--repeats: per run: S untimed steps, then R timed repeats of S steps\n"
             "       (defaults 10, 32, 5; batch 1000 runs a quarter of the steps)\n"
+            "  --syre-omp, --torch-omp: OpenMP wait settings (VAR=VALUE) of each side's runs\n"
+            "       (defaults GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT " for syre, as its CLI; OMP_WAIT_POLICY=PASSIVE for PyTorch)\n"
             "Worker mode (one measurement, used by the driver): bench_engine --worker MODEL --threads T ...\n");
 }
 
@@ -237,6 +243,7 @@ int main(int argc, char **argv)
 {
     const char *models = "mlp,mlp1000,mlp2adam,cnn,vae", *threads = "1,2", *wmodel = NULL;
     const char *python = "/usr/bin/python3", *coretype = NULL, *torch = "on";
+    const char *syre_omp = "GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT, *torch_omp = "OMP_WAIT_POLICY=PASSIVE";
     int rounds = 3, warmup = 10, steps = 32, repeats = 5, sgemm = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -264,6 +271,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--warmup")) warmup = atoi(v);
         else if (!strcmp(a, "--steps")) steps = atoi(v);
         else if (!strcmp(a, "--repeats")) repeats = atoi(v);
+        else if (!strcmp(a, "--syre-omp")) syre_omp = v;
+        else if (!strcmp(a, "--torch-omp")) torch_omp = v;
         else {
             fprintf(stderr, "bench_engine: unknown flag '%s'\n", a);
             usage(stderr);
@@ -310,8 +319,9 @@ int main(int argc, char **argv)
     sy_set_threads(1);
     printf("# engine benchmark: syre vs %s, %d round(s) alternating, one process per run\n",
            use_torch ? "PyTorch" : "(no PyTorch)", rounds);
-    printf("# %s; OPENBLAS_CORETYPE=%s; OMP_WAIT_POLICY=PASSIVE on both sides\n", sy_blas_info(),
-           coretype ? coretype : getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "<unset>");
+    printf("# %s; OPENBLAS_CORETYPE=%s; syre runs with %s, PyTorch with %s\n", sy_blas_info(),
+           coretype ? coretype : getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "<unset>", syre_omp,
+           torch_omp);
     printf("# load average before: %.2f %.2f %.2f (on %ld CPUs)\n", load[0], load[1], load[2],
            sysconf(_SC_NPROCESSORS_ONLN));
     fflush(stdout);
@@ -324,9 +334,11 @@ int main(int argc, char **argv)
         snprintf(ml, sizeof ml, "%s", models);
         for (char *sv2, *m = strtok_r(ml, ",", &sv2); m; m = strtok_r(NULL, ",", &sv2)) {
             int st = !strcmp(m, "mlp1000") ? (steps + 3) / 4 : steps;
-            char env[256];
-            snprintf(env, sizeof env, "OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d OMP_WAIT_POLICY=PASSIVE%s%s", nt,
-                     nt, coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
+            char env[512], tenv[512];
+            snprintf(env, sizeof env, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, syre_omp,
+                     coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
+            snprintf(tenv, sizeof tenv, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, torch_omp,
+                     coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
             double s_sps[32], s_cpu[32], s_rss[32], s_sg[32], s_sgc[32], s_grow[32], p_sps[32], p_cpu[32], p_rss[32], p_grow[32];
             double gflop = NAN;
             int ns = 0, np = 0;
@@ -344,7 +356,7 @@ int main(int argc, char **argv)
                 }
                 if (use_torch) {
                     snprintf(cmd, sizeof cmd,
-                             "%s '%s' '%s' --model %s --threads %d --warmup %d --steps %d --repeats %d", env, python,
+                             "%s '%s' '%s' --model %s --threads %d --warmup %d --steps %d --repeats %d", tenv, python,
                              script, m, nt, warmup, st, repeats);
                     if (measure(cmd, &p) == 0) {
                         p_sps[np] = p.sps, p_cpu[np] = p.cpu, p_rss[np] = p.rss, p_grow[np] = p.rss - p.rss0;

@@ -281,24 +281,30 @@ static int cmd_help(int argc, char **argv)
     return 2;
 }
 
-/* libgomp reads OMP_WAIT_POLICY once, when it is loaded, and by default its
- * idle threads spin; on few cores they then fight OpenBLAS's own spinning
- * threads. Measured: `syre run collapse --quick --threads 2` took 13.5 s
- * with the default, 4.4 s with PASSIVE (7.0 s on one thread). So unless the
- * user chose a policy, re-execute once with PASSIVE set. */
-static void prefer_passive_openmp(char **argv)
+/* libgomp reads its wait policy once, when it is loaded. syre runs one pool
+ * (OpenMP; OpenBLAS single-threaded inside it), whose threads meet at a
+ * barrier after every split matrix product: a thread that sleeps there at
+ * once (OMP_WAIT_POLICY=PASSIVE) is woken a dozen times a step, which cost
+ * the MLP at batch 64 a third of its 2-thread speed; one that spins for
+ * libgomp's default (~3 ms) holds its core while its partner is preempted
+ * on a loaded machine, and steps became 10-40x slower there. A short spin,
+ * GOMP_SPINCOUNT=10000 (~0.2 ms), keeps the threads awake across a step and
+ * gives the core back soon after. So unless the user chose a policy or a
+ * spin count, re-execute once with that set. (docs/bench.md, "Threads and
+ * small GEMMs".) */
+static void prefer_short_spin(char **argv)
 {
-    if (getenv("OMP_WAIT_POLICY")) return;
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
     /* Under valgrind /proc/self/exe is valgrind's tool, which refuses to run. */
     const char *pre = getenv("LD_PRELOAD");
     if (pre && strstr(pre, "vgpreload")) return;
-    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+    if (setenv("GOMP_SPINCOUNT", SY_GOMP_SPINCOUNT, 1) != 0) return;
     execv("/proc/self/exe", argv); /* returns only on failure: then run as we are */
 }
 
 int main(int argc, char **argv)
 {
-    prefer_passive_openmp(argv);
+    prefer_short_spin(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -8,11 +8,17 @@
 extern "C" {
 #endif
 
-/* Set both OpenMP's and OpenBLAS's thread counts (they must agree, or the two
- * pools oversubscribe the cores). n <= 0 means the number of cores. */
+/* Threads of the CPU engine: n OpenMP threads, inside which OpenBLAS runs
+ * single-threaded on syre's own split of each product (one pool, no two
+ * pools spinning against each other). n <= 0 means the number of cores.
+ * Results do not depend on n. */
 void sy_set_threads(int n);
 int sy_get_threads(void);
-/* "OpenBLAS 0.3.21 ... kernel Haswell, 2 threads": what actually runs. */
+/* The libgomp spin count the `syre` command sets for itself (GOMP_SPINCOUNT,
+ * read when libgomp loads, so a program must set it in its environment):
+ * threads stay awake ~0.2 ms between parallel regions. */
+#define SY_GOMP_SPINCOUNT "10000"
+/* "OpenBLAS 0.3.21 ... kernel Haswell; 2 OpenMP threads ...": what actually runs. */
 const char *sy_blas_info(void);
 
 /* Devices. "cpu" (the default), "cuda" (an NVIDIA GPU: arena, parameters

@@ -1,6 +1,12 @@
-/* Thread counts for OpenMP and OpenBLAS, set together and reported, so a slow
- * single-thread run (or an oversubscribed one) is never silent. */
+/* Thread counts. syre runs one thread pool: OpenMP's. OpenBLAS is kept
+ * single-threaded and is called from inside syre's own OpenMP regions, each
+ * thread on its slice of a product (kernels_blas.c), so the two libraries'
+ * pools never spin against each other on the same cores, and work too small
+ * to share stays on the calling thread. Only code outside the training loop
+ * that makes a few large LAPACK/BLAS calls (spectra) borrows OpenBLAS's own
+ * threads for their duration (sy_blas_threads_begin/end). */
 #include "syre/runtime.h"
+#include "backend/cpu/threads.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -21,15 +27,21 @@ void sy_set_threads(int n)
     if (n <= 0) n = 1;
     threads = n;
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1);
 }
 
 int sy_get_threads(void) { return threads ? threads : omp_get_max_threads(); }
 
+void sy_cpu_threads_init(void) { openblas_set_num_threads(1); }
+
+void sy_blas_threads_begin(void) { openblas_set_num_threads(sy_get_threads()); }
+
+void sy_blas_threads_end(void) { openblas_set_num_threads(1); }
+
 const char *sy_blas_info(void)
 {
     static char buf[256];
-    snprintf(buf, sizeof buf, "%s; kernel %s; %d BLAS threads, %d OpenMP threads", openblas_get_config(),
-             openblas_get_corename(), openblas_get_num_threads(), omp_get_max_threads());
+    snprintf(buf, sizeof buf, "%s; kernel %s; %d OpenMP threads, OpenBLAS single-threaded inside them (%d)",
+             openblas_get_config(), openblas_get_corename(), sy_get_threads(), openblas_get_num_threads());
     return buf;
 }
