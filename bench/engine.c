@@ -17,9 +17,9 @@
  * script), so peak RSS is that run's own; for each (threads, model) the two
  * engines alternate --rounds times and the table gives medians over rounds.
  * Both sides get OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = threads and each
- * its own best OpenMP wait setting (--syre-omp, --torch-omp): syre
- * GOMP_SPINCOUNT=10000, what the syre CLI sets for itself (one pool whose
- * threads stay awake ~0.2 ms between products); PyTorch
+ * its own best OpenMP wait setting (--syre-omp, --torch-omp): syre what its
+ * CLI picks (sy_omp_wait_env: a short spin, GOMP_SPINCOUNT=10000, when the
+ * machine has a CPU free per thread, else PASSIVE); PyTorch
  * OMP_WAIT_POLICY=PASSIVE (its OpenMP pool otherwise spins against
  * OpenBLAS's own threads). OPENBLAS_CORETYPE is left as the environment has
  * it unless --coretype is given.
@@ -235,7 +235,8 @@ static void usage(FILE *f)
             "  --warmup/--steps/--repeats: per run: S untimed steps, then R timed repeats of S steps\n"
             "       (defaults 10, 32, 5; batch 1000 runs a quarter of the steps)\n"
             "  --syre-omp, --torch-omp: OpenMP wait settings (VAR=VALUE) of each side's runs\n"
-            "       (defaults GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT " for syre, as its CLI; OMP_WAIT_POLICY=PASSIVE for PyTorch)\n"
+            "       (defaults: syre as its CLI chooses per run, GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT " with a CPU free\n"
+            "       per thread, else OMP_WAIT_POLICY=PASSIVE; PyTorch OMP_WAIT_POLICY=PASSIVE)\n"
             "Worker mode (one measurement, used by the driver): bench_engine --worker MODEL --threads T ...\n");
 }
 
@@ -243,7 +244,7 @@ int main(int argc, char **argv)
 {
     const char *models = "mlp,mlp1000,mlp2adam,cnn,vae", *threads = "1,2", *wmodel = NULL;
     const char *python = "/usr/bin/python3", *coretype = NULL, *torch = "on";
-    const char *syre_omp = "GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT, *torch_omp = "OMP_WAIT_POLICY=PASSIVE";
+    const char *syre_omp = NULL, *torch_omp = "OMP_WAIT_POLICY=PASSIVE"; /* syre: NULL = as its CLI, per run */
     int rounds = 3, warmup = 10, steps = 32, repeats = 5, sgemm = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -320,7 +321,8 @@ int main(int argc, char **argv)
     printf("# engine benchmark: syre vs %s, %d round(s) alternating, one process per run\n",
            use_torch ? "PyTorch" : "(no PyTorch)", rounds);
     printf("# %s; OPENBLAS_CORETYPE=%s; syre runs with %s, PyTorch with %s\n", sy_blas_info(),
-           coretype ? coretype : getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "<unset>", syre_omp,
+           coretype ? coretype : getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "<unset>",
+           syre_omp ? syre_omp : "its CLI's choice per run (sy_omp_wait_env)",
            torch_omp);
     printf("# load average before: %.2f %.2f %.2f (on %ld CPUs)\n", load[0], load[1], load[2],
            sysconf(_SC_NPROCESSORS_ONLN));
@@ -335,8 +337,6 @@ int main(int argc, char **argv)
         for (char *sv2, *m = strtok_r(ml, ",", &sv2); m; m = strtok_r(NULL, ",", &sv2)) {
             int st = !strcmp(m, "mlp1000") ? (steps + 3) / 4 : steps;
             char env[512], tenv[512];
-            snprintf(env, sizeof env, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, syre_omp,
-                     coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
             snprintf(tenv, sizeof tenv, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, torch_omp,
                      coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
             double s_sps[32], s_cpu[32], s_rss[32], s_sg[32], s_sgc[32], s_grow[32], p_sps[32], p_cpu[32], p_rss[32], p_grow[32];
@@ -344,6 +344,9 @@ int main(int argc, char **argv)
             int ns = 0, np = 0;
             for (int r = 0; r < rounds && r < 32; r++) {
                 meas_t a = {0}, p = {0};
+                const char *somp = syre_omp ? syre_omp : sy_omp_wait_env(nt);
+                snprintf(env, sizeof env, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, somp,
+                         coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
                 snprintf(cmd, sizeof cmd, "%s '%s' --worker %s --threads %d --warmup %d --steps %d --repeats %d%s",
                          env, self, m, nt, warmup, st, repeats, sgemm ? "" : " --no-sgemm");
                 if (measure(cmd, &a) == 0) {
@@ -365,8 +368,8 @@ int main(int argc, char **argv)
                         fprintf(stderr, "bench_engine: PyTorch run failed: %s\n", cmd);
                     }
                 }
-                printf("# %-8s threads=%d round %d: syre %8.0f samples/s (cpu-time %8.0f, %5.1f MiB, kernel %s)", m,
-                       nt, r + 1, a.sps, a.cpu, a.rss, a.kernel);
+                printf("# %-8s threads=%d round %d: syre %8.0f samples/s (cpu-time %8.0f, %5.1f MiB, kernel %s, %s)", m,
+                       nt, r + 1, a.sps, a.cpu, a.rss, a.kernel, somp);
                 if (use_torch) printf("   torch %8.0f (cpu-time %8.0f, %5.1f MiB)", p.sps, p.cpu, p.rss);
                 printf("\n");
                 fflush(stdout);

@@ -14,10 +14,17 @@ extern "C" {
  * Results do not depend on n. */
 void sy_set_threads(int n);
 int sy_get_threads(void);
-/* The libgomp spin count the `syre` command sets for itself (GOMP_SPINCOUNT,
- * read when libgomp loads, so a program must set it in its environment):
- * threads stay awake ~0.2 ms between parallel regions. */
+/* How syre's OpenMP threads should wait between parallel regions, as the
+ * VAR=VALUE a launcher puts in a new process's environment (libgomp reads it
+ * once, when it loads; the `syre` command re-executes itself with it unless
+ * OMP_WAIT_POLICY or GOMP_SPINCOUNT is set). With a CPU free for each of its
+ * `threads` (0 = all cores) besides what else is running now:
+ * GOMP_SPINCOUNT=SY_GOMP_SPINCOUNT, a short spin (~0.2 ms) that keeps the
+ * threads awake across a training step; on a busy machine
+ * OMP_WAIT_POLICY=PASSIVE, since a spinning thread there holds a CPU its
+ * partner needs (docs/bench.md, "Threads and small GEMMs"). */
 #define SY_GOMP_SPINCOUNT "10000"
+const char *sy_omp_wait_env(int threads);
 /* "OpenBLAS 0.3.21 ... kernel Haswell; 2 OpenMP threads ...": what actually runs. */
 const char *sy_blas_info(void);
 
