@@ -95,8 +95,7 @@ static void fwd_matmul(sy_graph *g, sy_node *n)
 {
     int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
     mm_dims(g, n, &M, &K, &N);
-    gemm(ta, tb, M, N, K,
-                1.0f, IN(0)->val, ta ? M : K, IN(1)->val, tb ? K : N, 0.0f, n->val, N);
+    gemm(ta, tb, M, N, K, 1.0f, IN(0)->val, ta ? M : K, IN(1)->val, tb ? K : N, 0.0f, n->val, N);
 }
 
 static void bwd_matmul(sy_graph *g, sy_node *n)
@@ -110,19 +109,15 @@ static void bwd_matmul(sy_graph *g, sy_node *n)
     float ba = (n->overwrite & 1) ? 0.0f : 1.0f, bb = (n->overwrite & 2) ? 0.0f : 1.0f;
     if (da) {
         if (!ta) /* dA[M,K] += dC @ op(B)^T */
-            gemm(0, !tb, M, K, N, 1.0f, dc, N,
-                        b, ldb, ba, da, K);
+            gemm(0, !tb, M, K, N, 1.0f, dc, N, b, ldb, ba, da, K);
         else /* dA^T[K,M] += op(B) @ dC^T */
-            gemm(tb, 1, K, M, N, 1.0f, b, ldb,
-                        dc, N, ba, da, M);
+            gemm(tb, 1, K, M, N, 1.0f, b, ldb, dc, N, ba, da, M);
     }
     if (db) {
         if (!tb) /* dB[K,N] += op(A)^T @ dC */
-            gemm(!ta, 0, K, N, M, 1.0f, a, lda,
-                        dc, N, bb, db, N);
+            gemm(!ta, 0, K, N, M, 1.0f, a, lda, dc, N, bb, db, N);
         else /* dB^T[N,K] += dC^T @ op(A) */
-            gemm(1, ta, N, K, M, 1.0f, dc, N, a,
-                        lda, bb, db, K);
+            gemm(1, ta, N, K, M, 1.0f, dc, N, a, lda, bb, db, K);
     }
 }
 
@@ -217,8 +212,7 @@ static void fwd_conv2d(sy_graph *g, sy_node *n)
     float *col = n->scratch, *ybuf = n->scratch + 2 * ckk * ld;
     const float *x = IN(0)->val, *w = IN(1)->val;
     for (int b = 0; b < N; b++) im2col(x + (size_t)b * C * H * W, C, H, W, KH, KW, S, P, HO, WO, col + b * hw, ld);
-    gemm(0, 0, O, (int)ld, (int)ckk, 1.0f, w, (int)ckk, col, (int)ld,
-                0.0f, ybuf, (int)ld);
+    gemm(0, 0, O, (int)ld, (int)ckk, 1.0f, w, (int)ckk, col, (int)ld, 0.0f, ybuf, (int)ld);
     for (int b = 0; b < N; b++)
         for (int o = 0; o < O; o++)
             memcpy(n->val + ((size_t)b * O + o) * hw, ybuf + o * ld + b * hw, hw * sizeof(float));
@@ -239,11 +233,10 @@ static void bwd_conv2d(sy_graph *g, sy_node *n)
         for (int o = 0; o < O; o++)
             memcpy(dybuf + o * ld + b * hw, n->grad + ((size_t)b * O + o) * hw, hw * sizeof(float));
     if (dw) /* dw [O, CKK] += dy [O, N*HW] @ col^T */
-        gemm(0, 1, O, (int)ckk, (int)ld, 1.0f, dybuf, (int)ld, col,
-                    (int)ld, (n->overwrite & 2) ? 0.0f : 1.0f, dw, (int)ckk);
+        gemm(0, 1, O, (int)ckk, (int)ld, 1.0f, dybuf, (int)ld, col, (int)ld, (n->overwrite & 2) ? 0.0f : 1.0f, dw,
+             (int)ckk);
     if (dx) { /* dcol [CKK, N*HW] = w^T @ dy, scattered back into dx */
-        gemm(1, 0, (int)ckk, (int)ld, O, 1.0f, w, (int)ckk, dybuf,
-                    (int)ld, 0.0f, dcol, (int)ld);
+        gemm(1, 0, (int)ckk, (int)ld, O, 1.0f, w, (int)ckk, dybuf, (int)ld, 0.0f, dcol, (int)ld);
         if (n->overwrite & 1) memset(dx, 0, (size_t)N * C * H * W * sizeof(float));
         for (int b = 0; b < N; b++)
             col2im_add(dcol + b * hw, C, H, W, KH, KW, S, P, HO, WO, dx + (size_t)b * C * H * W, ld);
