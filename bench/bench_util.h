@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "backend/cpu/threads.h"
 #include "graph/graph_impl.h"
 #include "syre/syre.h"
 #include "bench_clock.h"
@@ -55,7 +56,9 @@ static double gemm_flops(const gemm_t *gm, int n)
  * (random operands, beta 0), as many times as make a repeat last >= 50 ms
  * (so that a run on a shared machine is preempted as often as the engine's
  * longer runs), median over repeats. Returns GFLOP/s by the wall clock; the
- * rate by process CPU time goes to *cpu_rate (may be NULL). */
+ * rate by process CPU time goes to *cpu_rate (may be NULL). OpenBLAS runs
+ * these with its own threads, sy_get_threads() of them (the engine keeps it
+ * single-threaded and splits products itself). */
 static double sgemm_rate(const gemm_t *gm, int n, int repeats, double *cpu_rate)
 {
     size_t amax = 0, bmax = 0, cmax = 0;
@@ -71,6 +74,7 @@ static double sgemm_rate(const gemm_t *gm, int n, int repeats, double *cpu_rate)
     for (size_t i = 0; i < amax; i++) A[i] = sy_rng_uniform(&r);
     for (size_t i = 0; i < bmax; i++) B[i] = sy_rng_uniform(&r);
     int iters = 1;
+    sy_blas_threads_begin();
     for (int rep = -1; rep < repeats; rep++) { /* one warm-up round, which also sets iters */
         double t0 = now(), c0 = cpu_now();
         for (int it = 0; it < iters; it++)
@@ -87,6 +91,7 @@ static double sgemm_rate(const gemm_t *gm, int n, int repeats, double *cpu_rate)
         }
         t[rep] = dt / iters, c[rep] = dc / iters;
     }
+    sy_blas_threads_end();
     rate = gemm_flops(gm, n) / median(t, repeats) * 1e-9;
     if (cpu_rate) *cpu_rate = gemm_flops(gm, n) / median(c, repeats) * 1e-9;
 out:

@@ -16,10 +16,13 @@
  * fresh process (this program re-executed with --worker, or the PyTorch
  * script), so peak RSS is that run's own; for each (threads, model) the two
  * engines alternate --rounds times and the table gives medians over rounds.
- * Both sides get OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = threads and
- * OMP_WAIT_POLICY=PASSIVE (PyTorch's OpenMP pool otherwise spins against
- * OpenBLAS's threads; the syre CLI sets the same); OPENBLAS_CORETYPE is left
- * as the environment has it unless --coretype is given.
+ * Both sides get OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = threads and each
+ * its own best OpenMP wait setting (--syre-omp, --torch-omp): syre what its
+ * CLI picks (sy_omp_wait_env: a short spin, GOMP_SPINCOUNT=10000, when the
+ * machine has a CPU free per thread, else PASSIVE); PyTorch
+ * OMP_WAIT_POLICY=PASSIVE (its OpenMP pool otherwise spins against
+ * OpenBLAS's own threads). OPENBLAS_CORETYPE is left as the environment has
+ * it unless --coretype is given.
  *
  * FLOPs count the multiply-adds of matmuls and convolutions only (forward,
  * and each gradient the step needs); "sgemm" is the rate cblas_sgemm reaches
@@ -223,6 +226,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: bench_engine [--models LIST] [--threads LIST] [--rounds R] [--torch on|off]\n"
             "                    [--python PATH] [--coretype NAME] [--warmup S] [--steps S] [--repeats R]\n"
+            "                    [--syre-omp ENV] [--torch-omp ENV]\n"
             "  LIST: comma-separated; models mlp,mlp1000,mlp2adam,cnn,vae (default all), threads 1,2\n"
             "  --rounds R    alternations of syre and PyTorch per configuration (default 3)\n"
             "  --torch off   syre only; default: PyTorch too when PYTHON can import torch\n"
@@ -230,6 +234,9 @@ static void usage(FILE *f)
             "  --coretype    set OPENBLAS_CORETYPE for both sides (e.g. Haswell: the AVX2 kernel)\n"
             "  --warmup/--steps/--repeats: per run: S untimed steps, then R timed repeats of S steps\n"
             "       (defaults 10, 32, 5; batch 1000 runs a quarter of the steps)\n"
+            "  --syre-omp, --torch-omp: OpenMP wait settings (VAR=VALUE) of each side's runs\n"
+            "       (defaults: syre as its CLI chooses per run, GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT " with a CPU free\n"
+            "       per thread, else OMP_WAIT_POLICY=PASSIVE; PyTorch OMP_WAIT_POLICY=PASSIVE)\n"
             "Worker mode (one measurement, used by the driver): bench_engine --worker MODEL --threads T ...\n");
 }
 
@@ -237,6 +244,7 @@ int main(int argc, char **argv)
 {
     const char *models = "mlp,mlp1000,mlp2adam,cnn,vae", *threads = "1,2", *wmodel = NULL;
     const char *python = "/usr/bin/python3", *coretype = NULL, *torch = "on";
+    const char *syre_omp = NULL, *torch_omp = "OMP_WAIT_POLICY=PASSIVE"; /* syre: NULL = as its CLI, per run */
     int rounds = 3, warmup = 10, steps = 32, repeats = 5, sgemm = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -264,6 +272,8 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--warmup")) warmup = atoi(v);
         else if (!strcmp(a, "--steps")) steps = atoi(v);
         else if (!strcmp(a, "--repeats")) repeats = atoi(v);
+        else if (!strcmp(a, "--syre-omp")) syre_omp = v;
+        else if (!strcmp(a, "--torch-omp")) torch_omp = v;
         else {
             fprintf(stderr, "bench_engine: unknown flag '%s'\n", a);
             usage(stderr);
@@ -310,8 +320,10 @@ int main(int argc, char **argv)
     sy_set_threads(1);
     printf("# engine benchmark: syre vs %s, %d round(s) alternating, one process per run\n",
            use_torch ? "PyTorch" : "(no PyTorch)", rounds);
-    printf("# %s; OPENBLAS_CORETYPE=%s; OMP_WAIT_POLICY=PASSIVE on both sides\n", sy_blas_info(),
-           coretype ? coretype : getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "<unset>");
+    printf("# %s; OPENBLAS_CORETYPE=%s; syre runs with %s, PyTorch with %s\n", sy_blas_info(),
+           coretype ? coretype : getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "<unset>",
+           syre_omp ? syre_omp : "its CLI's choice per run (sy_omp_wait_env)",
+           torch_omp);
     printf("# load average before: %.2f %.2f %.2f (on %ld CPUs)\n", load[0], load[1], load[2],
            sysconf(_SC_NPROCESSORS_ONLN));
     fflush(stdout);
@@ -324,14 +336,17 @@ int main(int argc, char **argv)
         snprintf(ml, sizeof ml, "%s", models);
         for (char *sv2, *m = strtok_r(ml, ",", &sv2); m; m = strtok_r(NULL, ",", &sv2)) {
             int st = !strcmp(m, "mlp1000") ? (steps + 3) / 4 : steps;
-            char env[256];
-            snprintf(env, sizeof env, "OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d OMP_WAIT_POLICY=PASSIVE%s%s", nt,
-                     nt, coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
+            char env[512], tenv[512];
+            snprintf(tenv, sizeof tenv, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, torch_omp,
+                     coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
             double s_sps[32], s_cpu[32], s_rss[32], s_sg[32], s_sgc[32], s_grow[32], p_sps[32], p_cpu[32], p_rss[32], p_grow[32];
             double gflop = NAN;
             int ns = 0, np = 0;
             for (int r = 0; r < rounds && r < 32; r++) {
                 meas_t a = {0}, p = {0};
+                const char *somp = syre_omp ? syre_omp : sy_omp_wait_env(nt);
+                snprintf(env, sizeof env, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, somp,
+                         coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
                 snprintf(cmd, sizeof cmd, "%s '%s' --worker %s --threads %d --warmup %d --steps %d --repeats %d%s",
                          env, self, m, nt, warmup, st, repeats, sgemm ? "" : " --no-sgemm");
                 if (measure(cmd, &a) == 0) {
@@ -344,7 +359,7 @@ int main(int argc, char **argv)
                 }
                 if (use_torch) {
                     snprintf(cmd, sizeof cmd,
-                             "%s '%s' '%s' --model %s --threads %d --warmup %d --steps %d --repeats %d", env, python,
+                             "%s '%s' '%s' --model %s --threads %d --warmup %d --steps %d --repeats %d", tenv, python,
                              script, m, nt, warmup, st, repeats);
                     if (measure(cmd, &p) == 0) {
                         p_sps[np] = p.sps, p_cpu[np] = p.cpu, p_rss[np] = p.rss, p_grow[np] = p.rss - p.rss0;
@@ -353,8 +368,8 @@ int main(int argc, char **argv)
                         fprintf(stderr, "bench_engine: PyTorch run failed: %s\n", cmd);
                     }
                 }
-                printf("# %-8s threads=%d round %d: syre %8.0f samples/s (cpu-time %8.0f, %5.1f MiB, kernel %s)", m,
-                       nt, r + 1, a.sps, a.cpu, a.rss, a.kernel);
+                printf("# %-8s threads=%d round %d: syre %8.0f samples/s (cpu-time %8.0f, %5.1f MiB, kernel %s, %s)", m,
+                       nt, r + 1, a.sps, a.cpu, a.rss, a.kernel, somp);
                 if (use_torch) printf("   torch %8.0f (cpu-time %8.0f, %5.1f MiB)", p.sps, p.cpu, p.rss);
                 printf("\n");
                 fflush(stdout);

@@ -281,24 +281,37 @@ static int cmd_help(int argc, char **argv)
     return 2;
 }
 
-/* libgomp reads OMP_WAIT_POLICY once, when it is loaded, and by default its
- * idle threads spin; on few cores they then fight OpenBLAS's own spinning
- * threads. Measured: `syre run collapse --quick --threads 2` took 13.5 s
- * with the default, 4.4 s with PASSIVE (7.0 s on one thread). So unless the
- * user chose a policy, re-execute once with PASSIVE set. */
-static void prefer_passive_openmp(char **argv)
+/* libgomp reads its wait policy once, when it is loaded. syre runs one pool
+ * (OpenMP; OpenBLAS single-threaded inside it), whose threads meet at a
+ * barrier after every split matrix product: threads that sleep there at once
+ * (PASSIVE) are woken a dozen times a step, which cost the MLP at batch 64
+ * a third of its 2-thread speed; threads that spin for libgomp's default
+ * ~3 ms hold their cores while a partner is preempted on a loaded machine,
+ * and steps became several times slower there. So unless the user chose a
+ * policy or a spin count, re-execute once with sy_omp_wait_env's choice: a
+ * short spin when the machine has a CPU free for each thread, PASSIVE when
+ * it is busy. */
+static void choose_omp_wait(int argc, char **argv)
 {
-    if (getenv("OMP_WAIT_POLICY")) return;
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
     /* Under valgrind /proc/self/exe is valgrind's tool, which refuses to run. */
     const char *pre = getenv("LD_PRELOAD");
     if (pre && strstr(pre, "vgpreload")) return;
-    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+    int threads = 0;
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--threads") == 0) threads = atoi(argv[i + 1]);
+    char env[64];
+    snprintf(env, sizeof env, "%s", sy_omp_wait_env(threads));
+    char *eq = strchr(env, '=');
+    if (!eq) return;
+    *eq = '\0';
+    if (setenv(env, eq + 1, 1) != 0) return;
     execv("/proc/self/exe", argv); /* returns only on failure: then run as we are */
 }
 
 int main(int argc, char **argv)
 {
-    prefer_passive_openmp(argv);
+    choose_omp_wait(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -8,11 +8,24 @@
 extern "C" {
 #endif
 
-/* Set both OpenMP's and OpenBLAS's thread counts (they must agree, or the two
- * pools oversubscribe the cores). n <= 0 means the number of cores. */
+/* Threads of the CPU engine: n OpenMP threads, inside which OpenBLAS runs
+ * single-threaded on syre's own split of each product (one pool, no two
+ * pools spinning against each other). n <= 0 means the number of cores.
+ * Results do not depend on n. */
 void sy_set_threads(int n);
 int sy_get_threads(void);
-/* "OpenBLAS 0.3.21 ... kernel Haswell, 2 threads": what actually runs. */
+/* How syre's OpenMP threads should wait between parallel regions, as the
+ * VAR=VALUE a launcher puts in a new process's environment (libgomp reads it
+ * once, when it loads; the `syre` command re-executes itself with it unless
+ * OMP_WAIT_POLICY or GOMP_SPINCOUNT is set). With a CPU free for each of its
+ * `threads` (0 = all cores) besides what else is running now:
+ * GOMP_SPINCOUNT=SY_GOMP_SPINCOUNT, a short spin (~0.2 ms) that keeps the
+ * threads awake across a training step; on a busy machine
+ * OMP_WAIT_POLICY=PASSIVE, since a spinning thread there holds a CPU its
+ * partner needs (docs/bench.md, "Threads and small GEMMs"). */
+#define SY_GOMP_SPINCOUNT "10000"
+const char *sy_omp_wait_env(int threads);
+/* "OpenBLAS 0.3.21 ... kernel Haswell; 2 OpenMP threads ...": what actually runs. */
 const char *sy_blas_info(void);
 
 /* Devices. "cpu" (the default), "cuda" (an NVIDIA GPU: arena, parameters

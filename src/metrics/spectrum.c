@@ -2,6 +2,7 @@
  * rank (paper Figs. 4-6, 9, Table 1), singular values, effective rank (Roy &
  * Vetterli) and stable rank (Dohare et al.). Not the quartic toy (quartic.c). */
 #include "syre/metrics.h"
+#include "backend/cpu/threads.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -52,6 +53,7 @@ static sy_status gram(const char *fn, const float *X, int n, int f, const double
     if (!buf)
         return sy_fail(SY_ERR_NOMEM, "%s: no memory for a %d x %d block of X", fn, ROW_BLOCK,
                        by_cols ? n : f);
+    sy_blas_threads_begin(); /* a few large calls: OpenBLAS's own threads */
     if (!by_cols) {
         for (int s0 = 0; s0 < n; s0 += ROW_BLOCK) {
             int rb = n - s0 < ROW_BLOCK ? n - s0 : ROW_BLOCK;
@@ -77,6 +79,7 @@ static sy_status gram(const char *fn, const float *X, int n, int f, const double
                         j0 == 0 ? 0.0 : 1.0, G, m);
         }
     }
+    sy_blas_threads_end();
     free(buf);
     return SY_OK;
 }
@@ -87,7 +90,9 @@ static sy_status gram(const char *fn, const float *X, int n, int f, const double
  * and LAPACKE makes no transposed copy. */
 static sy_status sym_eigenvalues(const char *fn, double *G, int m, double *w)
 {
+    sy_blas_threads_begin();
     lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', m, G, m, w);
+    sy_blas_threads_end();
     if (info < 0)
         return sy_fail(SY_ERR_ARG, "%s: LAPACKE_dsyevd rejected argument %d", fn, (int)-info);
     if (info > 0)

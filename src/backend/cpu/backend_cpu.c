@@ -2,6 +2,7 @@
  * oracle); "cpu" starts from it and replaces the kernels that matter for speed
  * with OpenBLAS and OpenMP versions (backend/cpu/kernels_*.c). */
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/threads.h"
 
 #include <pthread.h>
 
@@ -19,6 +20,7 @@ static void build_tables(void)
     fast_backend = ref_backend;
     fast_backend.name = "cpu";
     sy_cpu_register_fast(&fast_backend);
+    sy_cpu_threads_init();
 }
 
 const sy_backend *sy_backend_cpu_ref(void)

@@ -1,8 +1,87 @@
 /* OpenBLAS-backed kernels: matmul and convolution (im2col + sgemm). The
- * backward passes accumulate with beta = 1, so no temporary is needed. */
+ * backward passes accumulate with beta = 1, so no temporary is needed.
+ *
+ * Threads: OpenBLAS runs single-threaded (threads.c); a product large enough
+ * to share is split here over OpenMP threads by output columns (or rows when
+ * it has few columns), each thread one sgemm call on its own slice of C. The
+ * inner dimension K is never split, so every output element is the same dot
+ * product, summed in the same order, whatever the thread count (checked
+ * bitwise by tests/test_threads.c). */
 #include "backend/cpu/cpu_kernels.h"
 
 #include <cblas.h>
+#include <omp.h>
+
+/* Slice boundaries are multiples of this many columns (rows): OpenBLAS's
+ * register tile, so no slice adds an edge tile the whole product lacks. */
+#define GEMM_ALIGN 16
+/* Every slice must have more multiply-adds than this. It is OpenBLAS's own
+ * limit (0.3.21, AVX-512 kernels) for its "small matrix" kernels, which sum
+ * in another order than its blocked path: a product above it, cut into
+ * slices below it, would round differently at 2 threads than at 1. A slice
+ * this large is ~20 us of one core, far above the cost of a parallel region
+ * whose threads are still spinning from the last one, so small work stays
+ * on the calling thread. */
+#define GEMM_SLICE_MIN_MACS 1e6
+
+static void slice(int len, int nt, int t, int *i0, int *i1)
+{
+    int blocks = (len + GEMM_ALIGN - 1) / GEMM_ALIGN;
+    int b0 = (int)((long)blocks * t / nt), b1 = (int)((long)blocks * (t + 1) / nt);
+    *i0 = b0 * GEMM_ALIGN;
+    *i1 = b1 * GEMM_ALIGN < len ? b1 * GEMM_ALIGN : len;
+}
+
+/* Threads for a product: at most OpenMP's count, and as many as keep every
+ * slice above GEMM_SLICE_MIN_MACS. Split by columns of C when it has at
+ * least two tiles of them, else by rows. */
+static int gemm_threads(int M, int N, int K, int *by_cols)
+{
+    int nt = omp_get_max_threads();
+    *by_cols = N >= 2 * GEMM_ALIGN;
+    if (nt <= 1 || omp_in_parallel()) return 1;
+    int len = *by_cols ? N : M;
+    double other = (double)(*by_cols ? M : N) * K;
+    if (nt > len / GEMM_ALIGN) nt = len / GEMM_ALIGN;
+    for (; nt > 1; nt--) {
+        int shortest = len;
+        for (int t = 0; t < nt; t++) {
+            int i0, i1;
+            slice(len, nt, t, &i0, &i1);
+            if (i1 - i0 < shortest) shortest = i1 - i0;
+        }
+        if (shortest * other > GEMM_SLICE_MIN_MACS) break;
+    }
+    return nt < 1 ? 1 : nt;
+}
+
+/* Row-major C[M,N] = alpha op(A) op(B) + beta C, as cblas_sgemm, split over
+ * threads by columns of C (rows of C when N is small). */
+static void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                 int ldb, float beta, float *C, int ldc)
+{
+    enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
+    int by_cols, nt = gemm_threads(M, N, K, &by_cols);
+    if (nt <= 1) {
+        cblas_sgemm(CblasRowMajor, TA, TB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    int len = by_cols ? N : M;
+#pragma omp parallel num_threads(nt)
+    {
+        int i0, i1;
+        slice(len, omp_get_num_threads(), omp_get_thread_num(), &i0, &i1);
+        if (i1 > i0) {
+            if (by_cols) /* columns i0..i1 of op(B) and C */
+                cblas_sgemm(CblasRowMajor, TA, TB, M, i1 - i0, K, alpha, A, lda,
+                            B + (tb ? (size_t)i0 * ldb : (size_t)i0), ldb, beta, C + i0, ldc);
+            else /* rows i0..i1 of op(A) and C */
+                cblas_sgemm(CblasRowMajor, TA, TB, i1 - i0, N, K, alpha,
+                            A + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, B, ldb, beta, C + (size_t)i0 * ldc,
+                            ldc);
+        }
+    }
+}
 
 static void mm_dims(sy_graph *g, sy_node *n, int *M, int *K, int *N)
 {
@@ -16,8 +95,7 @@ static void fwd_matmul(sy_graph *g, sy_node *n)
 {
     int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
     mm_dims(g, n, &M, &K, &N);
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
-                1.0f, IN(0)->val, ta ? M : K, IN(1)->val, tb ? K : N, 0.0f, n->val, N);
+    gemm(ta, tb, M, N, K, 1.0f, IN(0)->val, ta ? M : K, IN(1)->val, tb ? K : N, 0.0f, n->val, N);
 }
 
 static void bwd_matmul(sy_graph *g, sy_node *n)
@@ -31,19 +109,15 @@ static void bwd_matmul(sy_graph *g, sy_node *n)
     float ba = (n->overwrite & 1) ? 0.0f : 1.0f, bb = (n->overwrite & 2) ? 0.0f : 1.0f;
     if (da) {
         if (!ta) /* dA[M,K] += dC @ op(B)^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasNoTrans : CblasTrans, M, K, N, 1.0f, dc, N,
-                        b, ldb, ba, da, K);
+            gemm(0, !tb, M, K, N, 1.0f, dc, N, b, ldb, ba, da, K);
         else /* dA^T[K,M] += op(B) @ dC^T */
-            cblas_sgemm(CblasRowMajor, tb ? CblasTrans : CblasNoTrans, CblasTrans, K, M, N, 1.0f, b, ldb,
-                        dc, N, ba, da, M);
+            gemm(tb, 1, K, M, N, 1.0f, b, ldb, dc, N, ba, da, M);
     }
     if (db) {
         if (!tb) /* dB[K,N] += op(A)^T @ dC */
-            cblas_sgemm(CblasRowMajor, ta ? CblasNoTrans : CblasTrans, CblasNoTrans, K, N, M, 1.0f, a, lda,
-                        dc, N, bb, db, N);
+            gemm(!ta, 0, K, N, M, 1.0f, a, lda, dc, N, bb, db, N);
         else /* dB^T[N,K] += dC^T @ op(A) */
-            cblas_sgemm(CblasRowMajor, CblasTrans, ta ? CblasTrans : CblasNoTrans, N, K, M, 1.0f, dc, N, a,
-                        lda, bb, db, K);
+            gemm(1, ta, N, K, M, 1.0f, dc, N, a, lda, bb, db, K);
     }
 }
 
@@ -138,8 +212,7 @@ static void fwd_conv2d(sy_graph *g, sy_node *n)
     float *col = n->scratch, *ybuf = n->scratch + 2 * ckk * ld;
     const float *x = IN(0)->val, *w = IN(1)->val;
     for (int b = 0; b < N; b++) im2col(x + (size_t)b * C * H * W, C, H, W, KH, KW, S, P, HO, WO, col + b * hw, ld);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, (int)ld, (int)ckk, 1.0f, w, (int)ckk, col, (int)ld,
-                0.0f, ybuf, (int)ld);
+    gemm(0, 0, O, (int)ld, (int)ckk, 1.0f, w, (int)ckk, col, (int)ld, 0.0f, ybuf, (int)ld);
     for (int b = 0; b < N; b++)
         for (int o = 0; o < O; o++)
             memcpy(n->val + ((size_t)b * O + o) * hw, ybuf + o * ld + b * hw, hw * sizeof(float));
@@ -160,11 +233,10 @@ static void bwd_conv2d(sy_graph *g, sy_node *n)
         for (int o = 0; o < O; o++)
             memcpy(dybuf + o * ld + b * hw, n->grad + ((size_t)b * O + o) * hw, hw * sizeof(float));
     if (dw) /* dw [O, CKK] += dy [O, N*HW] @ col^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, (int)ckk, (int)ld, 1.0f, dybuf, (int)ld, col,
-                    (int)ld, (n->overwrite & 2) ? 0.0f : 1.0f, dw, (int)ckk);
+        gemm(0, 1, O, (int)ckk, (int)ld, 1.0f, dybuf, (int)ld, col, (int)ld, (n->overwrite & 2) ? 0.0f : 1.0f, dw,
+             (int)ckk);
     if (dx) { /* dcol [CKK, N*HW] = w^T @ dy, scattered back into dx */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ckk, (int)ld, O, 1.0f, w, (int)ckk, dybuf,
-                    (int)ld, 0.0f, dcol, (int)ld);
+        gemm(1, 0, (int)ckk, (int)ld, O, 1.0f, w, (int)ckk, dybuf, (int)ld, 0.0f, dcol, (int)ld);
         if (n->overwrite & 1) memset(dx, 0, (size_t)N * C * H * W * sizeof(float));
         for (int b = 0; b < N; b++)
             col2im_add(dcol + b * hw, C, H, W, KH, KW, S, P, HO, WO, dx + (size_t)b * C * H * W, ld);

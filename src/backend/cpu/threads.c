@@ -1,10 +1,18 @@
-/* Thread counts for OpenMP and OpenBLAS, set together and reported, so a slow
- * single-thread run (or an oversubscribed one) is never silent. */
+/* Thread counts. syre runs one thread pool: OpenMP's. OpenBLAS is kept
+ * single-threaded and is called from inside syre's own OpenMP regions, each
+ * thread on its slice of a product (kernels_blas.c), so the two libraries'
+ * pools never spin against each other on the same cores, and work too small
+ * to share stays on the calling thread. Only code outside the training loop
+ * that makes a few large LAPACK/BLAS calls (spectra) borrows OpenBLAS's own
+ * threads for their duration (sy_blas_threads_begin/end). */
 #include "syre/runtime.h"
+#include "backend/cpu/threads.h"
 
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Declared by OpenBLAS; not in every cblas.h. */
@@ -21,15 +29,63 @@ void sy_set_threads(int n)
     if (n <= 0) n = 1;
     threads = n;
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1);
 }
 
 int sy_get_threads(void) { return threads ? threads : omp_get_max_threads(); }
 
+void sy_cpu_threads_init(void) { openblas_set_num_threads(1); }
+
+void sy_blas_threads_begin(void) { openblas_set_num_threads(sy_get_threads()); }
+
+void sy_blas_threads_end(void) { openblas_set_num_threads(1); }
+
 const char *sy_blas_info(void)
 {
     static char buf[256];
-    snprintf(buf, sizeof buf, "%s; kernel %s; %d BLAS threads, %d OpenMP threads", openblas_get_config(),
-             openblas_get_corename(), openblas_get_num_threads(), omp_get_max_threads());
+    const char *pol = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
+    char wait[96];
+    if (spin) snprintf(wait, sizeof wait, "GOMP_SPINCOUNT=%.20s", spin);
+    else if (pol) snprintf(wait, sizeof wait, "OMP_WAIT_POLICY=%.20s", pol);
+    else snprintf(wait, sizeof wait, "libgomp's default wait");
+    snprintf(buf, sizeof buf, "%s; kernel %s; %d OpenMP threads (%s), OpenBLAS single-threaded inside them (%d)",
+             openblas_get_config(), openblas_get_corename(), sy_get_threads(), wait, openblas_get_num_threads());
     return buf;
+}
+
+/* Runnable tasks on the machine now, other than the caller: the median of
+ * five reads of /proc/loadavg's "running/total" field, 2 ms apart (one read
+ * catches a compiler's burst or misses it). -1 if it cannot be read. */
+static int others_running(void)
+{
+    int v[5], n = 0;
+    for (int i = 0; i < 5; i++) {
+        FILE *f = fopen("/proc/loadavg", "r");
+        int run = -1, tot;
+        double l1, l5, l15;
+        if (f) {
+            if (fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &run, &tot) != 5) run = -1;
+            fclose(f);
+        }
+        if (run >= 1) v[n++] = run - 1;
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+    }
+    if (!n) return -1;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (v[j] < v[i]) {
+                int t = v[i];
+                v[i] = v[j], v[j] = t;
+            }
+    return v[n / 2];
+}
+
+const char *sy_omp_wait_env(int threads)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1) cpus = 1;
+    if (threads <= 0 || threads > cpus) threads = (int)cpus;
+    if (threads == 1) return "GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT; /* no parallel regions: moot */
+    int others = others_running();
+    return others >= 0 && others + threads <= cpus ? "GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT : "OMP_WAIT_POLICY=PASSIVE";
 }

@@ -1,0 +1,125 @@
+/* Results do not depend on the thread count. The CPU backend splits each
+ * large matrix product over OpenMP threads by columns of the output (rows
+ * when it has few columns), never over the inner dimension, and the direct
+ * convolution gives each output element to one thread; so a few training
+ * steps at 1, 2 and 3 threads must give bit-identical outputs, input
+ * gradients and parameters. The networks cover every transpose form of
+ * matmul split both ways (forward and both gradients), the paper's MLP at
+ * batch 64 and its CNN. (3 threads on 2 cores is slow but must be exact.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "syre/syre.h"
+
+typedef sy_var (*build_fn)(sy_graph *g, sy_var x);
+
+typedef struct {
+    float *out, *dx, *params;
+    size_t nout, nx, np;
+} result_t;
+
+static const sy_init init = {SY_INIT_UNIFORM_FANIN, 1.0f};
+
+static sy_var param(sy_graph *g, const char *name, int r, int c)
+{
+    return sy_param_new(g, name, sy_shape_of(2, r, c), r, init, 1);
+}
+
+/* x: [1000, 48]. Products (M x N x K) and how the engine splits them at 2
+ * and 3 threads (every slice above OpenBLAS's small-matrix limit):
+ *   x @ w1            1000x512x48   NN by columns; dx NT, dw1 TN by columns
+ *   h @ w2^T          1000x8x512    NT by rows;    dh NN by columns, dw2 TN by columns
+ *   p3^T @ w3         1000x8x512    TN by rows;    dp3 NT by columns, dw3 NN by rows
+ *   p4^T @ w4^T       1000x8x512    TT by rows;    dp4 TT by columns, dw4 TT by columns */
+static sy_var forms_net(sy_graph *g, sy_var x)
+{
+    sy_var h = sy_relu(g, sy_matmul(g, x, param(g, "w1", 48, 512), 0, 0));
+    sy_var a = sy_matmul(g, h, param(g, "w2", 8, 512), 0, 1);
+    sy_var b = sy_matmul(g, param(g, "p3", 512, 1000), param(g, "w3", 512, 8), 1, 0);
+    sy_var c = sy_matmul(g, param(g, "p4", 512, 1000), param(g, "w4", 8, 512), 1, 1);
+    return sy_add(g, sy_add(g, a, b), c);
+}
+
+static sy_var mlp_net(sy_graph *g, sy_var x)
+{
+    const int sizes[5] = {784, 300, 300, 300, 10};
+    return sy_mlp(g, x, "mlp", sizes, 5, SY_ACT_RELU);
+}
+
+static sy_var cnn_net(sy_graph *g, sy_var x) { return sy_mnist_cnn(g, x, NULL); }
+
+/* Three SGD steps of sum(net(x) * R) at the given thread count. */
+static result_t run(int threads, sy_shape xs, build_fn fn)
+{
+    sy_set_threads(threads);
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    assert_int_equal(sy_graph_set_backend(g, "cpu"), SY_OK);
+    sy_var x = sy_input(g, "x", xs);
+    sy_graph_requires_grad(g, x);
+    sy_var out = fn(g, x);
+    sy_var r = sy_input(g, "R", sy_graph_shape(g, out));
+    sy_var loss = sy_sum(g, sy_mul(g, out, r));
+    if (sy_graph_compile(g) != SY_OK || sy_params_init(ps, 3) != SY_OK) fail_msg("compile: %s", sy_last_error());
+    result_t res;
+    res.nx = sy_shape_numel(xs), res.nout = sy_shape_numel(sy_graph_shape(g, out));
+    res.np = sy_params_trainable_size(ps);
+    sy_rng rng = sy_rng_make(5, SY_STREAM_USER, 0);
+    float *xd = sy_graph_data(g, x), *rd = sy_graph_data(g, r);
+    for (size_t i = 0; i < res.nx; i++) xd[i] = 2.0f * sy_rng_uniform(&rng) - 1.0f;
+    for (size_t i = 0; i < res.nout; i++) rd[i] = 2.0f * sy_rng_uniform(&rng) - 1.0f;
+    for (int s = 0; s < 3; s++) {
+        assert_int_equal(sy_graph_forward(g), SY_OK);
+        assert_int_equal(sy_graph_backward(g, loss), SY_OK);
+        float *p = sy_params_data(ps), *gr = sy_params_grad(ps);
+        for (size_t i = 0; i < res.np; i++) p[i] -= 0.01f * gr[i];
+    }
+    res.out = malloc(res.nout * sizeof(float)), res.dx = malloc(res.nx * sizeof(float));
+    res.params = malloc(res.np * sizeof(float));
+    assert_non_null(res.out), assert_non_null(res.dx), assert_non_null(res.params);
+    memcpy(res.out, sy_graph_data(g, out), res.nout * sizeof(float));
+    memcpy(res.dx, sy_graph_grad(g, x), res.nx * sizeof(float));
+    memcpy(res.params, sy_params_data(ps), res.np * sizeof(float));
+    sy_graph_free(g);
+    sy_params_free(ps);
+    return res;
+}
+
+static void same(const char *label, int threads, const char *what, const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof(float)) != 0)
+            fail_msg("%s, %d threads: %s[%zu] = %.9g, at 1 thread %.9g", label, threads, what, i, b[i], a[i]);
+}
+
+static void check(const char *label, sy_shape xs, build_fn fn)
+{
+    result_t one = run(1, xs, fn);
+    for (int t = 2; t <= 3; t++) {
+        result_t r = run(t, xs, fn);
+        same(label, t, "output", one.out, r.out, one.nout);
+        same(label, t, "d loss / d x", one.dx, r.dx, one.nx);
+        same(label, t, "parameters after 3 steps", one.params, r.params, one.np);
+        free(r.out), free(r.dx), free(r.params);
+    }
+    free(one.out), free(one.dx), free(one.params);
+}
+
+static void test_matmul_forms(void **state) { check("matmul forms", sy_shape_of(2, 1000, 48), forms_net); }
+static void test_mlp_b64(void **state) { check("mlp 784-300-300-300-10 b64", sy_shape_of(2, 64, 784), mlp_net); }
+static void test_cnn_b64(void **state) { check("mnist cnn b64", sy_shape_of(4, 64, 1, 28, 28), cnn_net); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matmul_forms),
+        cmocka_unit_test(test_mlp_b64),
+        cmocka_unit_test(test_cnn_b64),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
