@@ -23,6 +23,9 @@
  * whose threads are still spinning from the last one, so small work stays
  * on the calling thread. */
 #define GEMM_SLICE_MIN_MACS 1e6
+/* Two unsplit products (both gradients of one matmul) run on two threads at
+ * once when each has at least this many multiply-adds (~10 us of a core). */
+#define GEMM_PAIR_MIN_MACS 5e5
 
 static void slice(int len, int nt, int t, int *i0, int *i1)
 {
@@ -123,6 +126,18 @@ static void gemm2(const gemm_t *p, const gemm_t *q)
 {
     int nt = p->nt > q->nt ? p->nt : q->nt;
     if (nt <= 1) {
+        /* Neither splits (the CNN's fc1: 1M multiply-adds each): both whole,
+         * side by side on two threads when each is worth it. */
+        double mp = (double)p->M * p->N * p->K, mq = (double)q->M * q->N * q->K;
+        if (omp_get_max_threads() > 1 && !omp_in_parallel() && mp >= GEMM_PAIR_MIN_MACS && mq >= GEMM_PAIR_MIN_MACS) {
+#pragma omp parallel num_threads(2)
+            {
+                int t = omp_get_thread_num(), n = omp_get_num_threads();
+                if (t == 0) gemm_slice(p, 0, 1);
+                if (t == n - 1) gemm_slice(q, 0, 1); /* thread 0 too if it runs alone */
+            }
+            return;
+        }
         gemm_slice(p, 0, 1);
         gemm_slice(q, 0, 1);
         return;
