@@ -45,6 +45,12 @@ static sy_var forms_net(sy_graph *g, sy_var x)
     return sy_add(g, sy_add(g, a, b), c);
 }
 
+/* x: [24, 16]. Backward runs both gradients in one parallel region; here
+ * only one of them is split: dx [24, 16] (K 8192) has neither two column
+ * tiles nor two row tiles and runs whole on one thread, while dw [16, 8192]
+ * (K 24) is split by columns, as is the forward. */
+static sy_var one_split_net(sy_graph *g, sy_var x) { return sy_matmul(g, x, param(g, "w", 16, 8192), 0, 0); }
+
 static sy_var mlp_net(sy_graph *g, sy_var x)
 {
     const int sizes[5] = {784, 300, 300, 300, 10};
@@ -111,6 +117,7 @@ static void check(const char *label, sy_shape xs, build_fn fn)
 }
 
 static void test_matmul_forms(void **state) { check("matmul forms", sy_shape_of(2, 1000, 48), forms_net); }
+static void test_one_split(void **state) { check("one gradient split", sy_shape_of(2, 24, 16), one_split_net); }
 static void test_mlp_b64(void **state) { check("mlp 784-300-300-300-10 b64", sy_shape_of(2, 64, 784), mlp_net); }
 static void test_cnn_b64(void **state) { check("mnist cnn b64", sy_shape_of(4, 64, 1, 28, 28), cnn_net); }
 
@@ -118,6 +125,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_forms),
+        cmocka_unit_test(test_one_split),
         cmocka_unit_test(test_mlp_b64),
         cmocka_unit_test(test_cnn_b64),
     };

@@ -23,6 +23,9 @@
  * whose threads are still spinning from the last one, so small work stays
  * on the calling thread. */
 #define GEMM_SLICE_MIN_MACS 1e6
+/* Two unsplit products (both gradients of one matmul) run on two threads at
+ * once when each has at least this many multiply-adds (~10 us of a core). */
+#define GEMM_PAIR_MIN_MACS 5e5
 
 static void slice(int len, int nt, int t, int *i0, int *i1)
 {
@@ -55,30 +58,102 @@ static int gemm_threads(int M, int N, int K, int *by_cols)
     return nt < 1 ? 1 : nt;
 }
 
+/* One product, row-major C[M,N] = alpha op(A) op(B) + beta C as cblas_sgemm,
+ * with how it is split: nt slices by columns of C (rows of C when N is small). */
+typedef struct {
+    int ta, tb, M, N, K;
+    float alpha;
+    const float *A;
+    int lda;
+    const float *B;
+    int ldb;
+    float beta;
+    float *C;
+    int ldc;
+    int nt, by_cols;
+} gemm_t;
+
+static gemm_t gemm_plan(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                        int ldb, float beta, float *C, int ldc)
+{
+    gemm_t q = {ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1, 0};
+    q.nt = gemm_threads(M, N, K, &q.by_cols);
+    return q;
+}
+
+/* Slice t of nt of a product (the whole product when nt is 1). */
+static void gemm_slice(const gemm_t *q, int t, int nt)
+{
+    enum CBLAS_TRANSPOSE TA = q->ta ? CblasTrans : CblasNoTrans, TB = q->tb ? CblasTrans : CblasNoTrans;
+    if (nt <= 1) {
+        cblas_sgemm(CblasRowMajor, TA, TB, q->M, q->N, q->K, q->alpha, q->A, q->lda, q->B, q->ldb, q->beta, q->C,
+                    q->ldc);
+        return;
+    }
+    int i0, i1;
+    slice(q->by_cols ? q->N : q->M, nt, t, &i0, &i1);
+    if (i1 <= i0) return;
+    if (q->by_cols) /* columns i0..i1 of op(B) and C */
+        cblas_sgemm(CblasRowMajor, TA, TB, q->M, i1 - i0, q->K, q->alpha, q->A, q->lda,
+                    q->B + (q->tb ? (size_t)i0 * q->ldb : (size_t)i0), q->ldb, q->beta, q->C + i0, q->ldc);
+    else /* rows i0..i1 of op(A) and C */
+        cblas_sgemm(CblasRowMajor, TA, TB, i1 - i0, q->N, q->K, q->alpha,
+                    q->A + (q->ta ? (size_t)i0 : (size_t)i0 * q->lda), q->lda, q->B, q->ldb, q->beta,
+                    q->C + (size_t)i0 * q->ldc, q->ldc);
+}
+
 /* Row-major C[M,N] = alpha op(A) op(B) + beta C, as cblas_sgemm, split over
  * threads by columns of C (rows of C when N is small). */
 static void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                  int ldb, float beta, float *C, int ldc)
 {
-    enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans;
-    int by_cols, nt = gemm_threads(M, N, K, &by_cols);
-    if (nt <= 1) {
-        cblas_sgemm(CblasRowMajor, TA, TB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_t q = gemm_plan(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (q.nt <= 1) {
+        gemm_slice(&q, 0, 1);
         return;
     }
-    int len = by_cols ? N : M;
+#pragma omp parallel num_threads(q.nt)
+    gemm_slice(&q, omp_get_thread_num(), omp_get_num_threads());
+}
+
+/* Two independent products (disjoint outputs) in one parallel region: each
+ * thread runs its slice of the first, then its slice of the second, with no
+ * barrier between them. A product too small to split is run whole by the
+ * last thread, so that it overlaps the other product's first slice. Each
+ * product is sliced exactly as gemm() would slice it, so the results are
+ * bitwise those of two gemm() calls. */
+static void gemm2(const gemm_t *p, const gemm_t *q)
+{
+    int nt = p->nt > q->nt ? p->nt : q->nt;
+    if (nt <= 1) {
+        /* Neither splits (the CNN's fc1: 1M multiply-adds each): both whole,
+         * side by side on two threads when each is worth it. */
+        double mp = (double)p->M * p->N * p->K, mq = (double)q->M * q->N * q->K;
+        if (omp_get_max_threads() > 1 && !omp_in_parallel() && mp >= GEMM_PAIR_MIN_MACS && mq >= GEMM_PAIR_MIN_MACS) {
+#pragma omp parallel num_threads(2)
+            {
+                int t = omp_get_thread_num(), n = omp_get_num_threads();
+                if (t == 0) gemm_slice(p, 0, 1);
+                if (t == n - 1) gemm_slice(q, 0, 1); /* thread 0 too if it runs alone */
+            }
+            return;
+        }
+        gemm_slice(p, 0, 1);
+        gemm_slice(q, 0, 1);
+        return;
+    }
 #pragma omp parallel num_threads(nt)
     {
-        int i0, i1;
-        slice(len, omp_get_num_threads(), omp_get_thread_num(), &i0, &i1);
-        if (i1 > i0) {
-            if (by_cols) /* columns i0..i1 of op(B) and C */
-                cblas_sgemm(CblasRowMajor, TA, TB, M, i1 - i0, K, alpha, A, lda,
-                            B + (tb ? (size_t)i0 * ldb : (size_t)i0), ldb, beta, C + i0, ldc);
-            else /* rows i0..i1 of op(A) and C */
-                cblas_sgemm(CblasRowMajor, TA, TB, i1 - i0, N, K, alpha,
-                            A + (ta ? (size_t)i0 : (size_t)i0 * lda), lda, B, ldb, beta, C + (size_t)i0 * ldc,
-                            ldc);
+        int t = omp_get_thread_num(), n = omp_get_num_threads();
+        const gemm_t *pq[2] = {p, q};
+        for (int k = 0; k < 2; k++) {
+            const gemm_t *r = pq[k];
+            if (r->nt > 1 && n == nt) {
+                if (t < r->nt) gemm_slice(r, t, r->nt);
+            } else if (r->nt > 1) { /* fewer threads than asked: every slice, shared out */
+                for (int s = t; s < r->nt; s += n) gemm_slice(r, s, r->nt);
+            } else if (t == n - 1)
+                gemm_slice(r, 0, 1);
         }
     }
 }
@@ -107,18 +182,27 @@ static void bwd_matmul(sy_graph *g, sy_node *n)
     int lda = ta ? M : K, ldb = tb ? K : N;
     /* beta 0 where the graph planned this kernel to overwrite the gradient */
     float ba = (n->overwrite & 1) ? 0.0f : 1.0f, bb = (n->overwrite & 2) ? 0.0f : 1.0f;
+    gemm_t pa, pb;
     if (da) {
         if (!ta) /* dA[M,K] += dC @ op(B)^T */
-            gemm(0, !tb, M, K, N, 1.0f, dc, N, b, ldb, ba, da, K);
+            pa = gemm_plan(0, !tb, M, K, N, 1.0f, dc, N, b, ldb, ba, da, K);
         else /* dA^T[K,M] += op(B) @ dC^T */
-            gemm(tb, 1, K, M, N, 1.0f, b, ldb, dc, N, ba, da, M);
+            pa = gemm_plan(tb, 1, K, M, N, 1.0f, b, ldb, dc, N, ba, da, M);
     }
     if (db) {
         if (!tb) /* dB[K,N] += op(A)^T @ dC */
-            gemm(!ta, 0, K, N, M, 1.0f, a, lda, dc, N, bb, db, N);
+            pb = gemm_plan(!ta, 0, K, N, M, 1.0f, a, lda, dc, N, bb, db, N);
         else /* dB^T[N,K] += dC^T @ op(A) */
-            gemm(1, ta, N, K, M, 1.0f, dc, N, a, lda, bb, db, K);
+            pb = gemm_plan(1, ta, N, K, M, 1.0f, dc, N, a, lda, bb, db, K);
     }
+    /* Both gradients in one parallel region (one wake-up and one barrier
+     * instead of two); each alone otherwise. */
+    if (da && db)
+        gemm2(&pa, &pb);
+    else if (da)
+        gemm(pa.ta, pa.tb, pa.M, pa.N, pa.K, pa.alpha, pa.A, pa.lda, pa.B, pa.ldb, pa.beta, pa.C, pa.ldc);
+    else if (db)
+        gemm(pb.ta, pb.tb, pb.M, pb.N, pb.K, pb.alpha, pb.A, pb.lda, pb.B, pb.ldb, pb.beta, pb.C, pb.ldc);
 }
 
 /* col[(c,kh,kw), (oh,ow)] of one sample (zero outside the image); rows are

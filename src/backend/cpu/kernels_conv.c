@@ -339,27 +339,9 @@ void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx
     else if (p.C % 4 == 0) xtile = dx_tile_4, CB = 4;
     else xtile = dx_tile_8, CB = 8;
     size_t xblock = (size_t)p.C * p.H * p.W * VL, chw = (size_t)p.C * p.H * p.W;
-    /* Per sample block, in one parallel region: dy [N,O,HO,WO] ->
-     * dyt[NB][Opad][HO][WO][VL] (zero channels past O, zero lanes past N),
-     * then the input gradient of the block and its unpacking into dx. */
-#pragma omp parallel for schedule(static) if (par_ok((double)p.NB * VL * hw * p.O * ckk) && p.NB > 1)
-    for (int nb = 0; nb < p.NB; nb++) {
-        const float *src[VL];
-        lanes_of(n->grad, p.N, nb, (size_t)p.O * hw, 0, src);
-        interleave(dyt + nb * dblock, src, (size_t)p.O * hw);
-        memset(dyt + nb * dblock + (size_t)p.O * dplane, 0, (size_t)(p.Opad - p.O) * dplane * sizeof(float));
-        if (!dx) continue;
-        for (int ih = 0; ih < p.H; ih++)
-            for (int iw = 0; iw < p.W; iw++)
-                for (int c0 = 0; c0 < p.C; c0 += CB) xtile(&p, dyt + nb * dblock, w2, c0, ih, iw, dxt + nb * xblock);
-        float *dst[VL];
-        int lanes = p.N - nb * VL < VL ? p.N - nb * VL : VL;
-        for (int l = 0; l < lanes; l++) dst[l] = dx + (size_t)(nb * VL + l) * chw;
-        deinterleave(dst, dxt + nb * xblock, chw, lanes, !(n->overwrite & 1));
-    }
+    dw_tile_fn tile = NULL;
+    int OB = 1, KB = 1, tasks = 0;
     if (dw) {
-        dw_tile_fn tile;
-        int OB, KB;
 #ifdef __AVX512F__
         if (p.KW == 5 && p.O % 5 == 0) tile = dw_tile_5_5, OB = 5, KB = 5; /* 25 accumulators of 32 registers */
         else
@@ -367,12 +349,35 @@ void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx
         if (p.KW == 5) tile = dw_tile_4_5, OB = 4, KB = 5;
         else if (p.KW == 3) tile = dw_tile_8_3, OB = 8, KB = 3;
         else tile = dw_tile_8_1, OB = 8, KB = 1;
-        int nob = (p.O + OB - 1) / OB, nkb = p.KW / KB;
-        int tasks = nob * p.C * p.KH * nkb;
-#pragma omp parallel for schedule(dynamic, 1) if (par_ok((double)p.NB * VL * hw * p.O * ckk))
+        tasks = (p.O + OB - 1) / OB * p.C * p.KH * (p.KW / KB);
+    }
+    int nkb = p.KW / KB, set = (n->overwrite & 2) != 0;
+    /* One parallel region, two phases with a barrier between them:
+     * 1. per sample block: dy [N,O,HO,WO] -> dyt[NB][Opad][HO][WO][VL] (zero
+     *    channels past O, zero lanes past N), then the input gradient of the
+     *    block and its unpacking into dx;
+     * 2. the weight gradient, tile by tile over every block's dyt. */
+#pragma omp parallel if (par_ok((double)p.NB * VL * hw * p.O * ckk))
+    {
+#pragma omp for schedule(static)
+        for (int nb = 0; nb < p.NB; nb++) {
+            const float *src[VL];
+            lanes_of(n->grad, p.N, nb, (size_t)p.O * hw, 0, src);
+            interleave(dyt + nb * dblock, src, (size_t)p.O * hw);
+            memset(dyt + nb * dblock + (size_t)p.O * dplane, 0, (size_t)(p.Opad - p.O) * dplane * sizeof(float));
+            if (!dx) continue;
+            for (int ih = 0; ih < p.H; ih++)
+                for (int iw = 0; iw < p.W; iw++)
+                    for (int c0 = 0; c0 < p.C; c0 += CB) xtile(&p, dyt + nb * dblock, w2, c0, ih, iw, dxt + nb * xblock);
+            float *dst[VL];
+            int lanes = p.N - nb * VL < VL ? p.N - nb * VL : VL;
+            for (int l = 0; l < lanes; l++) dst[l] = dx + (size_t)(nb * VL + l) * chw;
+            deinterleave(dst, dxt + nb * xblock, chw, lanes, !(n->overwrite & 1));
+        }
+#pragma omp for schedule(dynamic, 1)
         for (int t = 0; t < tasks; t++) {
             int kb = t % nkb, r = t / nkb, kh = r % p.KH, c = (r / p.KH) % p.C, ob = r / p.KH / p.C;
-            tile(&p, xt, dyt, ob * OB, c, kh, kb * KB, dw, (n->overwrite & 2) != 0);
+            tile(&p, xt, dyt, ob * OB, c, kh, kb * KB, dw, set);
         }
     }
 }

@@ -32,48 +32,62 @@ static void fwd_bias_add(sy_graph *g, sy_node *n)
     }
 }
 
+/* Channel c's part of the backward: dx (+)= dy over its N rows of `inner`
+ * values, and db[c] += their sum in 16 independent partial sums, which the
+ * vectoriser may keep in one register (a single running float may not be
+ * reordered without -ffast-math). One pass over dy does both. */
+static void bias_bwd_channel(const float *restrict dy, float *restrict dx, float *restrict db, size_t outer,
+                             size_t C, size_t inner, size_t c, int over)
+{
+    float part[16] = {0};
+    for (size_t o = 0; o < outer; o++) {
+        const float *r = dy + (o * C + c) * inner;
+        if (dx) {
+            float *d = dx + (o * C + c) * inner;
+            if (over)
+                memcpy(d, r, inner * sizeof(float));
+            else
+                for (size_t k = 0; k < inner; k++) d[k] += r[k];
+        }
+        if (!db) continue;
+        size_t k = 0;
+        for (; k + 16 <= inner; k += 16)
+            for (int l = 0; l < 16; l++) part[l] += r[k + l];
+        for (; k < inner; k++) part[k % 16] += r[k];
+    }
+    if (!db) return;
+    float s = 0.0f;
+    for (int l = 0; l < 16; l++) s += part[l];
+    db[c] += s;
+}
+
 /* dx = dy (copied, or added), db = sums of dy over everything but the channel axis. */
 static void bwd_bias_add(sy_graph *g, sy_node *n)
 {
     size_t C = n->shape.dim[1], inner = sy_inner_size(n->shape, 1), outer = n->shape.dim[0];
     const float *dy = n->grad;
     float *dx = IN(0)->grad, *db = IN(1)->grad;
-    int par = n->numel >= PAR_MIN_ELEMS;
-    if (dx) {
-        size_t nb = (n->numel + 4095) / 4096; /* 16 KiB pieces */
-#pragma omp parallel for schedule(static) if (par)
+    int over = n->overwrite & 1;
+    if (db && (n->overwrite & 2)) memset(db, 0, C * sizeof(float));
+    if (inner == 1) { /* [N, C]: a copy, and column sums row by row */
+        size_t nb = dx ? (n->numel + 4095) / 4096 : 0; /* 16 KiB pieces */
+#pragma omp parallel for schedule(static) if (n->numel >= PAR_MIN_ELEMS)
         for (size_t b = 0; b < nb; b++) {
             size_t i0 = b * 4096, i1 = i0 + 4096 < n->numel ? i0 + 4096 : n->numel;
-            if (n->overwrite & 1)
+            if (over)
                 memcpy(dx + i0, dy + i0, (i1 - i0) * sizeof(float));
             else
                 for (size_t i = i0; i < i1; i++) dx[i] += dy[i];
         }
-    }
-    if (!db) return;
-    if (n->overwrite & 2) memset(db, 0, C * sizeof(float));
-    if (inner == 1) { /* [N, C]: column sums, row by row */
-        for (size_t o = 0; o < outer; o++)
-            for (size_t c = 0; c < C; c++) db[c] += dy[o * C + c];
+        if (db)
+            for (size_t o = 0; o < outer; o++)
+                for (size_t c = 0; c < C; c++) db[c] += dy[o * C + c];
         return;
     }
-    /* Per-channel sums over N*H*W in 16 independent partial sums, which the
-     * vectoriser may keep in one register (a single running float may not be
-     * reordered without -ffast-math). */
-#pragma omp parallel for schedule(static) if (par && C > 1)
-    for (size_t c = 0; c < C; c++) {
-        float part[16] = {0};
-        for (size_t o = 0; o < outer; o++) {
-            const float *r = dy + (o * C + c) * inner;
-            size_t k = 0;
-            for (; k + 16 <= inner; k += 16)
-                for (int l = 0; l < 16; l++) part[l] += r[k + l];
-            for (; k < inner; k++) part[k % 16] += r[k];
-        }
-        float s = 0.0f;
-        for (int l = 0; l < 16; l++) s += part[l];
-        db[c] += s;
-    }
+    /* Conv activations: one region, a channel per task, copying and summing
+     * in the same pass (each db[c] summed by one thread in a fixed order). */
+#pragma omp parallel for schedule(static) if (n->numel >= PAR_MIN_ELEMS && C > 1)
+    for (size_t c = 0; c < C; c++) bias_bwd_channel(dy, dx, db, outer, C, inner, c, over);
 }
 
 /* [i0, i1) of this thread's share of n elements (whole 16-float pieces). */
@@ -218,6 +232,7 @@ static void fwd_maxpool2d(sy_graph *g, sy_node *n)
 static void bwd_maxpool2d(sy_graph *g, sy_node *n)
 {
     if (n->iattr[0] != 2 || n->iattr[1] != 2) {
+        if (n->overwrite & 1) memset(IN(0)->grad, 0, IN(0)->numel * sizeof(float)); /* the reference adds */
         sy_ref_bwd_maxpool2d(g, n);
         return;
     }
@@ -225,11 +240,16 @@ static void bwd_maxpool2d(sy_graph *g, sy_node *n)
     size_t planes = (size_t)x.dim[0] * x.dim[1], plane = (size_t)x.dim[2] * x.dim[3];
     size_t oplane = (size_t)n->shape.dim[2] * n->shape.dim[3];
     const int32_t *arg = (const int32_t *)n->scratch;
+    int over = n->overwrite & 1;
+    /* Overwriting (the input's gradient was left unzeroed): each plane is
+     * zeroed by the thread that scatters into it, while it is in its cache,
+     * instead of the whole tensor by the caller's serial memset beforehand. */
 #pragma omp parallel for schedule(static) if (planes * plane >= PAR_MIN_ELEMS)
     for (size_t p = 0; p < planes; p++) {
         float *d = IN(0)->grad + p * plane;
         const float *dy = n->grad + p * oplane;
         const int32_t *a = arg + p * oplane;
+        if (over) memset(d, 0, plane * sizeof(float));
         for (size_t i = 0; i < oplane; i++) d[a[i]] += dy[i];
     }
 }
@@ -238,6 +258,7 @@ void sy_cpu_register_simple(sy_backend *be)
 {
     be->can_overwrite[SY_OP_BIAS_ADD] = 3;
     be->can_overwrite[SY_OP_RELU] = 1;
+    be->can_overwrite[SY_OP_MAXPOOL2D] = 1;
     be->forward[SY_OP_RELU] = fwd_relu;
     be->backward[SY_OP_RELU] = bwd_relu;
     be->forward[SY_OP_BIAS_ADD] = fwd_bias_add;
