@@ -29,6 +29,19 @@ static void bwd_bias_add(sy_graph *g, sy_node *n)
     size_t C = n->shape.dim[1], inner = sy_inner_size(n->shape, 1), outer = n->shape.dim[0];
     const float *dy = n->grad;
     float *dx = IN(0)->grad, *db = IN(1)->grad;
+    if (dx && db && inner == 1) { /* [N, C], both wanted: one pass over dy (same sums) */
+        int set = n->overwrite & 1;
+        if (n->overwrite & 2) memset(db, 0, C * sizeof(float));
+        for (size_t o = 0; o < outer; o++) {
+            const float *dr = dy + o * C;
+            float *xr = dx + o * C;
+            if (set)
+                for (size_t c = 0; c < C; c++) xr[c] = dr[c], db[c] += dr[c];
+            else
+                for (size_t c = 0; c < C; c++) xr[c] += dr[c], db[c] += dr[c];
+        }
+        return;
+    }
     if (dx) {
         if (n->overwrite & 1)
             memcpy(dx, dy, n->numel * sizeof(float));
