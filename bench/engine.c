@@ -156,7 +156,7 @@ static int worker(const char *name, int threads, int warmup, int steps, int repe
         if (s >= 0 && s % steps == 0) t0 = now(), c0 = cpu_now();
         if (sy_graph_feed(m.g, m.x, xs + (size_t)b * m.xn, m.xn) != SY_OK) goto fail;
         if (m.vae) {
-            for (int i = 0; i < B * 200; i++) eps[i] = sy_rng_normal(&r);
+            sy_rng_normal_fill(&r, eps, (size_t)B * 200); /* as experiments/vae.c */
         } else if (sy_graph_feed(m.g, m.y, ys + (size_t)b * B, B) != SY_OK) {
             goto fail;
         }

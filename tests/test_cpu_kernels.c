@@ -144,7 +144,13 @@ static sy_var vae_net(sy_graph *g, sy_var x, const int *cfg)
     sy_var h = sy_scale(g, x, cfg[0] / 10.0f);
     sy_var a = sy_silu(g, h), b = sy_sigmoid(g, h);
     sy_var t = sy_input(g, "t", s); /* targets: zeros (the graph's arena starts zeroed) */
-    return sy_add(g, sy_add(g, a, b), sy_scale(g, sy_exp(g, sy_scale(g, sy_bce_logits(g, h, t, SY_REDUCE_BATCH), -1e-3f)), 1.0f));
+    sy_var out = sy_add(g, sy_add(g, a, b), sy_scale(g, sy_exp(g, sy_scale(g, sy_bce_logits(g, h, t, SY_REDUCE_BATCH), -1e-3f)), 1.0f));
+    /* KL: mu and logvar read only by it (the overwrite path), and h, which
+     * has other readers (the accumulating path) */
+    sy_var mu = sy_scale(g, x, cfg[0] / 7.0f), lv = sy_scale(g, x, cfg[0] / 40.0f);
+    sy_var kl = sy_add(g, sy_kl_gauss(g, mu, lv, 0.5f, SY_REDUCE_BATCH),
+                       sy_kl_gauss(g, h, sy_scale(g, h, 0.25f), 1.0f, SY_REDUCE_SUM));
+    return sy_add(g, out, sy_scale(g, kl, 1e-3f));
 }
 
 static void test_vae_ops(void **state)
@@ -152,7 +158,7 @@ static void test_vae_ops(void **state)
     for (int scale = 1; scale <= 1000; scale *= 10) {
         int cfg[1] = {scale};
         char label[64];
-        snprintf(label, sizeof label, "silu/sigmoid/bce at scale %g", scale / 10.0);
+        snprintf(label, sizeof label, "silu/sigmoid/bce/kl at scale %g", scale / 10.0);
         check(label, sy_shape_of(2, 37, 53), vae_net, cfg);
     }
 }

@@ -105,6 +105,19 @@ uint32_t sy_rng_u32(sy_rng *r);
 float sy_rng_uniform(sy_rng *r);
 /* Standard normal. */
 float sy_rng_normal(sy_rng *r);
+/* n standard normals, fast (vectorised: 3-8 ns each against sy_rng_normal's
+ * 45-70 ns on one x86-64 core), for bulk noise such
+ * as a VAE's reparameterisation. A DIFFERENT stream from sy_rng_normal: each
+ * Philox block gives four normals (float Box-Muller on both word pairs, cos
+ * and sin). Layout: out is filled in chunks of 64 from counter blocks
+ * r->counter + 16 c .. + 15 (chunk c); in a chunk, element 16 w + l is
+ * normal w of block l (w = 0: R(o0) cos(o1), 1: R(o0) sin(o1), 2: R(o2)
+ * cos(o3), 3: R(o2) sin(o3), with R(a) = sqrt(-2 ln(((a>>8)+1) 2^-24)) and the
+ * angle 2 pi (b>>8) 2^-24, as sy_rng_normal). r->counter advances by 16 per
+ * started chunk, so fill(n) then fill(m) equals fill(n + m) only when n is a
+ * multiple of 64. Bit-identical on every x86-64 build; |z| <= 5.77; largest
+ * difference from the same transform in double: 5.6e-7 (test_rng_fill). */
+void sy_rng_normal_fill(sy_rng *r, float *out, size_t n);
 /* Uniform integer in [0, n). */
 uint32_t sy_rng_below(sy_rng *r, uint32_t n);
 /* Fisher-Yates shuffle of idx[0..n). */
