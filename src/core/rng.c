@@ -3,6 +3,7 @@
  * stream can be drawn directly: this is what lets the memory-free syre variant
  * regenerate theta0 inside the update and the GPU draw the same numbers. */
 #include "syre/core.h"
+#include "core/fast_log.h"
 
 #include <math.h>
 #include <string.h>
@@ -145,16 +146,9 @@ static inline float neg2log_unit(uint32_t k)
     mb -= big << 23;
     e += (int32_t)big;
     memcpy(&m, &mb, sizeof m);
-    float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
-    float p = 2.0f / 11.0f;
-    p = p * s2 + 2.0f / 9.0f;
-    p = p * s2 + 2.0f / 7.0f;
-    p = p * s2 + 2.0f / 5.0f;
-    p = p * s2 + 2.0f / 3.0f;
-    p = p * s2 + 2.0f;
     float fe = (float)e;
     /* ln 2 split so that e * hi is exact */
-    float l = fe * 0.693145752f + (s * p + fe * 1.42860677e-6f);
+    float l = fe * 0.693145752f + (sy_log_mantissa_series((m - 1.0f) / (m + 1.0f)) + fe * 1.42860677e-6f);
     return -2.0f * l;
 }
 

@@ -6,6 +6,7 @@
  * the order of float rounding. Results differ from the reference kernels only
  * by that rounding (test_cpu_kernels). */
 #include "backend/cpu/cpu_kernels.h"
+#include "core/fast_log.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -47,14 +48,7 @@ static inline float fast_log_1_2(float y)
 {
     int big = y > 1.41421356f;
     float m = big ? 0.5f * y : y, k = big ? 1.0f : 0.0f;
-    float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
-    float p = 2.0f / 11.0f;
-    p = p * s2 + 2.0f / 9.0f;
-    p = p * s2 + 2.0f / 7.0f;
-    p = p * s2 + 2.0f / 5.0f;
-    p = p * s2 + 2.0f / 3.0f;
-    p = p * s2 + 2.0f;
-    return k * 0.693147181f + s * p;
+    return k * 0.693147181f + sy_log_mantissa_series((m - 1.0f) / (m + 1.0f));
 }
 
 static inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_expf(-x)); }
