@@ -77,8 +77,8 @@ static const sy_flag_spec col_flags[] = {
     {"sweep-gamma", "reproduce: gamma of the alpha sweep and of Fig. 5 (paper: 0.01)", "0.01", SY_FLAG_DOUBLE, 0,
      100},
     {"threads",
-     "CPU threads (0 = all cores); default 1: batch-64 matmuls 300 wide are too small to gain from threads, and 2 "
-     "OpenBLAS threads on a shared 2-core machine measured 5x the CPU time of 1",
+     "CPU threads (0 = all cores); results are identical at any count. Default 1: a batch-64 step gains from a 2nd "
+     "thread only when the machine really gives it a core (docs/bench.md)",
      "1", SY_FLAG_INT, 0, 4096},
     {NULL, NULL, NULL, 0, 0, 0},
 };
