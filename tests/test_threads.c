@@ -51,6 +51,19 @@ static sy_var forms_net(sy_graph *g, sy_var x)
  * (K 24) is split by columns, as is the forward. */
 static sy_var one_split_net(sy_graph *g, sy_var x) { return sy_matmul(g, x, param(g, "w", 16, 8192), 0, 0); }
 
+/* A product of a matrix with itself (NT-Xent's z z^T): both of its
+ * gradients go into the same buffer, so they must not run at once. They
+ * did, side by side on two threads when neither was large enough to split
+ * (h [64, 128]: 0.52M multiply-adds each), and simclr's results changed
+ * from run to run at 2 threads. h [256, 256] splits both by columns. */
+static sy_var gram_net(sy_graph *g, sy_var x)
+{
+    sy_shape s = sy_graph_shape(g, x);
+    int n = s.dim[0] == 64 ? 128 : 256;
+    sy_var h = sy_matmul(g, x, param(g, "w", s.dim[1], n), 0, 0);
+    return sy_matmul(g, h, h, 0, 1);
+}
+
 static sy_var mlp_net(sy_graph *g, sy_var x)
 {
     const int sizes[5] = {784, 300, 300, 300, 10};
@@ -118,6 +131,13 @@ static void check(const char *label, sy_shape xs, build_fn fn)
 
 static void test_matmul_forms(void **state) { check("matmul forms", sy_shape_of(2, 1000, 48), forms_net); }
 static void test_one_split(void **state) { check("one gradient split", sy_shape_of(2, 24, 16), one_split_net); }
+static void test_gram(void **state)
+{
+    for (int rep = 0; rep < 5; rep++) {
+        check("h h^T, unsplit", sy_shape_of(2, 64, 32), gram_net);
+        check("h h^T, split", sy_shape_of(2, 256, 64), gram_net);
+    }
+}
 static void test_mlp_b64(void **state) { check("mlp 784-300-300-300-10 b64", sy_shape_of(2, 64, 784), mlp_net); }
 static void test_cnn_b64(void **state) { check("mnist cnn b64", sy_shape_of(4, 64, 1, 28, 28), cnn_net); }
 
@@ -126,6 +146,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matmul_forms),
         cmocka_unit_test(test_one_split),
+        cmocka_unit_test(test_gram),
         cmocka_unit_test(test_mlp_b64),
         cmocka_unit_test(test_cnn_b64),
     };

@@ -102,18 +102,24 @@ static void gemm_slice(const gemm_t *q, int t, int nt)
                     q->C + (size_t)i0 * q->ldc, q->ldc);
 }
 
+/* A planned product, split over its threads. */
+static void gemm_run(const gemm_t *q)
+{
+    if (q->nt <= 1) {
+        gemm_slice(q, 0, 1);
+        return;
+    }
+#pragma omp parallel num_threads(q->nt)
+    gemm_slice(q, omp_get_thread_num(), omp_get_num_threads());
+}
+
 /* Row-major C[M,N] = alpha op(A) op(B) + beta C, as cblas_sgemm, split over
  * threads by columns of C (rows of C when N is small). */
 static void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                  int ldb, float beta, float *C, int ldc)
 {
     gemm_t q = gemm_plan(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    if (q.nt <= 1) {
-        gemm_slice(&q, 0, 1);
-        return;
-    }
-#pragma omp parallel num_threads(q.nt)
-    gemm_slice(&q, omp_get_thread_num(), omp_get_num_threads());
+    gemm_run(&q);
 }
 
 /* Two independent products (disjoint outputs) in one parallel region: each
@@ -196,13 +202,15 @@ static void bwd_matmul(sy_graph *g, sy_node *n)
             pb = gemm_plan(1, ta, N, K, M, 1.0f, dc, N, a, lda, bb, db, K);
     }
     /* Both gradients in one parallel region (one wake-up and one barrier
-     * instead of two); each alone otherwise. */
-    if (da && db)
+     * instead of two); each alone otherwise, and one after the other when
+     * they are the same buffer (a product of a matrix with itself, z z^T). */
+    size_t na = (size_t)M * K, nb = (size_t)K * N;
+    if (da && db && !(da < db + nb && db < da + na)) {
         gemm2(&pa, &pb);
-    else if (da)
-        gemm(pa.ta, pa.tb, pa.M, pa.N, pa.K, pa.alpha, pa.A, pa.lda, pa.B, pa.ldb, pa.beta, pa.C, pa.ldc);
-    else if (db)
-        gemm(pb.ta, pb.tb, pb.M, pb.N, pb.K, pb.alpha, pb.A, pb.lda, pb.B, pb.ldb, pb.beta, pb.C, pb.ldc);
+        return;
+    }
+    if (da) gemm_run(&pa);
+    if (db) gemm_run(&pb);
 }
 
 /* col[(c,kh,kw), (oh,ow)] of one sample (zero outside the image); rows are
