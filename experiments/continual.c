@@ -362,9 +362,7 @@ static sy_status run_method(sy_run *run, cont_ctx *c, const char *meth, const ch
             size_t nb;
             while ((nb = sy_batcher_next(b, x, y)) > 0) {
                 sy_permute_pixels(x, nb, NPIX, c->perm[t], c->tmp);
-                if ((s = sy_graph_forward(c->gt)) != SY_OK) break;
-                if ((s = sy_graph_backward(c->gt, c->tloss)) != SY_OK) break;
-                if ((s = sy_optimizer_step(opt)) != SY_OK) break;
+                if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
                 loss_sum += sy_graph_scalar(c->gt, c->tloss) * (double)nb;
                 for (size_t i = 0; i < nb; i++) corr += argmax10(z + i * NCLS) == (int)y[i];
                 seen += nb;

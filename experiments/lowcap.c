@@ -416,14 +416,12 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
         acc_loss = 0, acc_n = 0;
         for (long k = 0; sy_batcher_next(bt, xb, yb) > 0; k++) {
             long t = (long)ep * nbatches + k;
-            if ((s = sy_graph_forward(m->g)) != SY_OK) {
-                s = sy_fail(SY_ERR_NUMERIC, "lowcap: %s f=%.2f diverged at iteration %ld (lower the lr)", label,
-                            frac, t);
+            if ((s = sy_train_step(m->g, m->loss, opt)) != SY_OK) { /* recorded with --cuda-graphs */
+                s = sy_fail(SY_ERR_NUMERIC, "lowcap: %s f=%.2f diverged at iteration %ld (lower the lr): %s", label,
+                            frac, t, sy_last_error());
                 goto done;
             }
             acc_loss += sy_graph_scalar(m->g, m->loss), acc_n++;
-            if ((s = sy_graph_backward(m->g, m->loss)) != SY_OK) goto done;
-            if ((s = sy_optimizer_step(opt)) != SY_OK) goto done;
             if (acc_n == c->log_every || (t == 0)) {
                 double bl = sy_dist_mean(acc_loss / acc_n); /* the global batches' loss under mpirun */
                 if (R->npts < cap) R->it[R->npts] = (double)t, R->loss[R->npts++] = bl;

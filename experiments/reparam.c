@@ -283,13 +283,11 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
         pos += b;
         if ((s = sy_graph_feed(tr.g, tr.x, bx, (size_t)bl * d)) != SY_OK) goto done;
         if ((s = sy_graph_feed(tr.g, tr.y, by, (size_t)bl)) != SY_OK) goto done;
-        if ((s = sy_graph_forward(tr.g)) != SY_OK) {
+        if ((s = sy_train_step(tr.g, tr.loss, opt)) != SY_OK) { /* recorded with --cuda-graphs */
             s = sy_fail(SY_ERR_NUMERIC, "reparam: %s diverged at step %ld (lower --lr): %s", label, t,
                         sy_last_error());
             goto done;
         }
-        if ((s = sy_graph_backward(tr.g, tr.loss)) != SY_OK) goto done;
-        if ((s = sy_optimizer_step(opt)) != SY_OK) goto done;
     }
     R->train_loss = R->loss[R->npts - 1];
     if ((s = rp_eval(&ev, D->xte, D->yte, c->n, d, &R->test_loss)) != SY_OK) goto done;

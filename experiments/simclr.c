@@ -456,9 +456,7 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
             sy_augment_simclr(c->xb, x, B, c->train->sample, &aug);
             sy_augment_simclr(c->xb, x + B * IMG, B, c->train->sample, &aug);
             if ((s = sy_data_normalize(x, 2 * B, c->train->sample, c->mean, c->std)) != SY_OK) break;
-            if ((s = sy_graph_forward(c->gt)) != SY_OK) break;
-            if ((s = sy_graph_backward(c->gt, c->tloss)) != SY_OK) break;
-            if ((s = sy_optimizer_step(opt)) != SY_OK) break;
+            if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             loss_sum += sy_graph_scalar(c->gt, c->tloss);
             steps++;
             if (++done % 5 == 0) {

@@ -342,9 +342,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
         while (sy_batcher_next(b, x, ybuf) == (size_t)lb) {
             fill_normal(&nr, gnoise, (size_t)c->batch * VAE_Z);
             memcpy(eps, gnoise + r0 * VAE_Z, sizeof(float) * rn * VAE_Z);
-            if ((s = sy_graph_forward(t.g)) != SY_OK) break;
-            if ((s = sy_graph_backward(t.g, t.loss)) != SY_OK) break;
-            if ((s = sy_optimizer_step(opt)) != SY_OK) break;
+            if ((s = sy_train_step(t.g, t.loss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             tl += sy_graph_scalar(t.g, t.loss);
             k++;
             if (++done_steps % 20 == 0) {

@@ -81,7 +81,7 @@ static const sy_flag_spec common_flags[] = {
     {"threads", "CPU threads for OpenMP and OpenBLAS (0 = all cores)", "0", SY_FLAG_INT, 0, 4096},
     {"device", "where graphs run: cpu, cuda (an NVIDIA GPU) or sim (test device); empty: $SYRE_DEVICE, else cpu", "", SY_FLAG_STRING, 0, 0},
     {"precision", "device matmul/conv precision: fp32, tf32 or bf16 (autocast-style, fp32 master weights); empty: $SYRE_PRECISION, else fp32", "", SY_FLAG_STRING, 0, 0},
-    {"cuda-graphs", "record the training step with CUDA Graphs on cuda (experiments that step through sy_train_step: collapse, resnet; unverified on a GPU)", "0", SY_FLAG_BOOL, 0, 0},
+    {"cuda-graphs", "record the training step with CUDA Graphs on cuda (every experiment but quartic, ridge, toy and ant; unverified on a GPU)", "0", SY_FLAG_BOOL, 0, 0},
     {"quick", "small, fast scale (what the test suite runs)", "0", SY_FLAG_BOOL, 0, 0},
     {"method", "methods to compare, repeatable or comma-separated: " SY_METHOD_NAMES, "vanilla,syre", SY_FLAG_METHODS, 0, 0},
     {"gamma", "weight decay, as PyTorch's weight_decay: gradient += gamma (phi - anchor); anchor 0 for vanilla, theta0 for syre", "0.01", SY_FLAG_DOUBLE, 0, 1e6},
