@@ -1,9 +1,10 @@
 /* Shared by the experiment tests (tests/test_exp_*.c): a temporary output
- * directory per test binary, and the check that a bad flag value is refused
+ * directory per test binary, a run's summary values, and the check that a bad flag value is refused
  * before any work, with a message naming the flag. */
 #ifndef SYRE_TEST_EXP_HARNESS_H
 #define SYRE_TEST_EXP_HARNESS_H
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,14 @@ static int teardown_dir(void **state)
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A method's finite summary value (summary.json), or the test fails naming it. */
+static __attribute__((unused)) double summary_val(const sy_run *run, const char *method, const char *key)
+{
+    double v = sy_run_summary_value(run, method, key);
+    if (!isfinite(v)) fail_msg("%s: no finite '%s' in the summary", method, key);
+    return v;
 }
 
 /* `syre run EXP --quick --threads 1 --name NAME [extra...]` in tmpdir, run to

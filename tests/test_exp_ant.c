@@ -31,13 +31,6 @@
 
 #include "exp_harness.h"
 
-static double val(const sy_run *run, const char *method, const char *key)
-{
-    double v = sy_run_summary_value(run, method, key);
-    if (!isfinite(v)) fail_msg("%s: no finite '%s' in the summary", method, key);
-    return v;
-}
-
 static void test_quick_claim(void **state)
 {
     (void)state;
@@ -47,32 +40,35 @@ static void test_quick_claim(void **state)
         const char *me = methods[m];
         printf("# ant quick %-8s EV %.3f -> %.3f  value loss %.3f -> %.3f  erank %.1f -> %.1f  srank %g  "
                "return %.1f -> %.1f  |theta| %.2f  %.0f steps/s\n",
-               me, val(run, me, "explained_variance_start"), val(run, me, "explained_variance_end"),
-               val(run, me, "value_loss_first"), val(run, me, "value_loss_end"), val(run, me, "erank_first"),
-               val(run, me, "erank_end"), val(run, me, "srank_end"), val(run, me, "return_start"),
-               val(run, me, "return_end"), val(run, me, "weight_norm_last"), val(run, me, "steps_per_s"));
-        assert_true(val(run, me, "env_steps") == 24576);
+               me, summary_val(run, me, "explained_variance_start"), summary_val(run, me, "explained_variance_end"),
+               summary_val(run, me, "value_loss_first"), summary_val(run, me, "value_loss_end"),
+               summary_val(run, me, "erank_first"), summary_val(run, me, "erank_end"),
+               summary_val(run, me, "srank_end"), summary_val(run, me, "return_start"),
+               summary_val(run, me, "return_end"), summary_val(run, me, "weight_norm_last"),
+               summary_val(run, me, "steps_per_s"));
+        assert_true(summary_val(run, me, "env_steps") == 24576);
         /* the value network learns */
-        assert_true(val(run, me, "explained_variance_start") < 0.1);
-        assert_true(val(run, me, "explained_variance_end") > 0.2);
-        assert_true(val(run, me, "value_loss_end") < 0.5 * val(run, me, "value_loss_first"));
+        assert_true(summary_val(run, me, "explained_variance_start") < 0.1);
+        assert_true(summary_val(run, me, "explained_variance_end") > 0.2);
+        assert_true(summary_val(run, me, "value_loss_end") < 0.5 * summary_val(run, me, "value_loss_first"));
         /* ranks logged and in range: 64 units in the last hidden layer */
-        double e0 = val(run, me, "erank_first"), e1 = val(run, me, "erank_end"), emin = val(run, me, "erank_min");
+        double e0 = summary_val(run, me, "erank_first"), e1 = summary_val(run, me, "erank_end"),
+               emin = summary_val(run, me, "erank_min");
         assert_true(e0 > 10 && e0 <= 64 && e1 > 10 && e1 <= 64 && emin <= e1 && emin <= e0);
-        double s1 = val(run, me, "srank_end");
+        double s1 = summary_val(run, me, "srank_end");
         assert_true(s1 >= e1 && s1 <= 64); /* 99%-cover stable rank is above the entropy rank here */
         /* one record per friction phase: 24576 / 8192 = 3 */
         for (int k = 1; k <= 3; k++) {
             char key[48];
             snprintf(key, sizeof key, "erank phase %d", k);
-            val(run, me, key);
+            summary_val(run, me, key);
         }
         assert_true(isnan(sy_run_summary_value(run, me, "erank phase 4")));
-        assert_true(isfinite(val(run, me, "return_mean")));
+        assert_true(isfinite(summary_val(run, me, "return_mean")));
     }
     /* decay (toward 0 or toward theta0) keeps the weights smaller */
-    assert_true(val(run, "vanilla", "weight_norm_last") < val(run, "none", "weight_norm_last") - 0.3);
-    assert_true(val(run, "syre", "weight_norm_last") < val(run, "none", "weight_norm_last") - 0.3);
+    assert_true(summary_val(run, "vanilla", "weight_norm_last") < summary_val(run, "none", "weight_norm_last") - 0.3);
+    assert_true(summary_val(run, "syre", "weight_norm_last") < summary_val(run, "none", "weight_norm_last") - 0.3);
     /* the plots were written */
     char path[600];
     for (int i = 0; i < 5; i++) {

@@ -28,13 +28,6 @@
 
 #include "exp_harness.h"
 
-static double val(const sy_run *run, const char *method, const char *key)
-{
-    double v = sy_run_summary_value(run, method, key);
-    if (!isfinite(v)) fail_msg("%s: no finite '%s' in the summary", method, key);
-    return v;
-}
-
 static void test_quick_claim(void **state)
 {
     (void)state;
@@ -48,7 +41,7 @@ static void test_quick_claim(void **state)
             char ka[48], kr[48];
             snprintf(ka, sizeof ka, "test_acc task %d", t);
             snprintf(kr, sizeof kr, "rank_conv2 task %d", t);
-            double a = val(run, methods[m], ka), r = val(run, methods[m], kr);
+            double a = summary_val(run, methods[m], ka), r = summary_val(run, methods[m], kr);
             printf(" %.3f/%g", a, r);
             /* logged for every task and method, in range */
             assert_true(a >= 0 && a <= 1);
@@ -56,9 +49,10 @@ static void test_quick_claim(void **state)
             /* every method learns every new task well above chance (0.1) */
             assert_true(a > 0.4);
         }
-        printf("  avg all tasks %.3f, erank %.1f, dead %g, |theta| %.2f\n", val(run, methods[m], "avg_acc_all_tasks"),
-               val(run, methods[m], "effective_rank"), val(run, methods[m], "dead_units"),
-               val(run, methods[m], "weight_norm"));
+        printf("  avg all tasks %.3f, erank %.1f, dead %g, |theta| %.2f\n",
+               summary_val(run, methods[m], "avg_acc_all_tasks"),
+               summary_val(run, methods[m], "effective_rank"), summary_val(run, methods[m], "dead_units"),
+               summary_val(run, methods[m], "weight_norm"));
         /* a 5th task was never run */
         assert_true(isnan(sy_run_summary_value(run, methods[m], "test_acc task 5")));
     }
@@ -66,20 +60,20 @@ static void test_quick_claim(void **state)
     for (int t = 1; t <= tasks; t++) {
         char ka[48];
         snprintf(ka, sizeof ka, "test_acc task %d", t);
-        assert_true(val(run, "syre", ka) > 0.5);
+        assert_true(summary_val(run, "syre", ka) > 0.5);
     }
-    assert_true(val(run, "syre", "test_acc_task1") > 0.8); /* MNIST itself: 0.876 */
+    assert_true(summary_val(run, "syre", "test_acc_task1") > 0.8); /* MNIST itself: 0.876 */
     /* the conv2 output starts at (nearly) full rank and vanilla's falls: 320
      * -> 265 (seeds 2-5: drops of 46, 59, 84, 32 to 274, 261, 214, 288) */
-    double r1 = val(run, "vanilla", "rank_conv2_task1"), r4 = val(run, "vanilla", "rank_conv2");
+    double r1 = summary_val(run, "vanilla", "rank_conv2_task1"), r4 = summary_val(run, "vanilla", "rank_conv2");
     assert_true(r1 >= 290);
     assert_true(r4 <= 300);
     assert_true(r4 <= r1 - 20);
-    assert_true(val(run, "vanilla", "dead_units") >= 10); /* 30 dead features */
+    assert_true(summary_val(run, "vanilla", "dead_units") >= 10); /* 30 dead features */
     /* forgetting is measured apart from plasticity: old tasks are lost */
-    assert_true(val(run, "vanilla", "avg_acc_all_tasks") < val(run, "vanilla", "test_acc") - 0.15);
+    assert_true(summary_val(run, "vanilla", "avg_acc_all_tasks") < summary_val(run, "vanilla", "test_acc") - 0.15);
     /* shrink-and-perturb did shrink at the boundaries (4.3 vs 7.5) */
-    assert_true(val(run, "shrink-perturb", "weight_norm") < 0.8 * val(run, "vanilla", "weight_norm"));
+    assert_true(summary_val(run, "shrink-perturb", "weight_norm") < 0.8 * summary_val(run, "vanilla", "weight_norm"));
     sy_run_free(run);
 }
 

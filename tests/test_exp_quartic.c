@@ -29,22 +29,15 @@
 
 static sy_run *run_quick(const char *name, int n, const char **extra) { return run_quick_exp("quartic", name, n, extra); }
 
-static double val(const sy_run *run, const char *method, const char *key)
-{
-    double v = sy_run_summary_value(run, method, key);
-    if (!isfinite(v)) fail_msg("no finite %s for %s", key, method);
-    return v;
-}
-
 static void test_quick_unstructured(void **state)
 {
     (void)state;
     sy_run *run = run_quick("unstructured", 0, NULL); /* none, vanilla, syre, wfix, dropout at gamma 1 */
-    double dg = val(run, "none", "degree_of_symmetry"), dv = val(run, "vanilla", "degree_of_symmetry");
-    double ds = val(run, "syre", "degree_of_symmetry"), dw = val(run, "wfix", "degree_of_symmetry");
-    double dd = val(run, "dropout", "degree_of_symmetry");
-    double fg = val(run, "none", "objective"), fv = val(run, "vanilla", "objective");
-    double fs = val(run, "syre", "objective");
+    double dg = summary_val(run, "none", "degree_of_symmetry"), dv = summary_val(run, "vanilla", "degree_of_symmetry");
+    double ds = summary_val(run, "syre", "degree_of_symmetry"), dw = summary_val(run, "wfix", "degree_of_symmetry");
+    double dd = summary_val(run, "dropout", "degree_of_symmetry");
+    double fg = summary_val(run, "none", "objective"), fv = summary_val(run, "vanilla", "objective");
+    double fs = summary_val(run, "syre", "objective");
     printf("# quartic quick unstructured: degree GD %g, vanilla %g, syre %g, wfix %g, dropout %g; "
            "objective GD %.4f, vanilla %.4f, syre %.4f\n", dg, dv, ds, dw, dd, fg, fv, fs);
     /* weight decay keeps GD's symmetry (d = 200: GD leaves ~190 directions at 0) */
@@ -62,8 +55,8 @@ static void test_quick_unstructured(void **state)
     const char *lo[] = {"--method", "syre", "--gamma", "0.2"};
     const char *hi[] = {"--method", "syre", "--gamma", "5"};
     sy_run *rl = run_quick("syre-lo", 4, lo), *rh = run_quick("syre-hi", 4, hi);
-    double dl = val(rl, "syre", "degree_of_symmetry"), dh = val(rh, "syre", "degree_of_symmetry");
-    double fl = val(rl, "syre", "objective"), fh = val(rh, "syre", "objective");
+    double dl = summary_val(rl, "syre", "degree_of_symmetry"), dh = summary_val(rh, "syre", "degree_of_symmetry");
+    double fl = summary_val(rl, "syre", "objective"), fh = summary_val(rh, "syre", "objective");
     printf("# syre gamma 0.2 / 1 / 5: degree %g / %g / %g, objective %.4f / %.4f / %.4f\n", dl, ds, dh, fl, fs,
            fh);
     assert_true(dl > ds + 30 && ds > dh + 30);
@@ -78,7 +71,7 @@ static void test_quick_structured(void **state)
     (void)state;
     const char *ex[] = {"--spectrum", "structured", "--method", "vanilla,syre", "--sigma0", "1"};
     sy_run *run = run_quick("structured", 6, ex);
-    double dv = val(run, "vanilla", "degree_of_symmetry"), ds = val(run, "syre", "degree_of_symmetry");
+    double dv = summary_val(run, "vanilla", "degree_of_symmetry"), ds = summary_val(run, "syre", "degree_of_symmetry");
     printf("# quartic quick structured (gamma 1, sigma0 1): degree vanilla %g, syre %g\n", dv, ds);
     assert_true(dv >= 190);
     assert_true(ds < dv - 30);

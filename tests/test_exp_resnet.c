@@ -33,13 +33,6 @@
 
 #include "exp_harness.h"
 
-static double val(const sy_run *run, const char *method, const char *key)
-{
-    double v = sy_run_summary_value(run, method, key);
-    if (!isfinite(v)) fail_msg("%s: no finite '%s' in the summary", method, key);
-    return v;
-}
-
 static void test_builder(void **state)
 {
     (void)state;
@@ -97,13 +90,13 @@ static void test_quick_claim(void **state)
 {
     (void)state;
     sy_run *run = run_quick_exp("resnet", "quick", 0, NULL);
-    double va = val(run, "vanilla", "test_acc"), sa = val(run, "syre", "test_acc");
+    double va = summary_val(run, "vanilla", "test_acc"), sa = summary_val(run, "syre", "test_acc");
     printf("# resnet quick: test accuracy vanilla %.4f, syre (sigma0 0.01) %.4f; train loss %.4f / %.4f\n", va, sa,
-           val(run, "vanilla", "train_loss"), val(run, "syre", "train_loss"));
+           summary_val(run, "vanilla", "train_loss"), summary_val(run, "syre", "train_loss"));
     assert_true(va > 0.2);
     assert_true(sa > 0.2);
     assert_true(fabs(va - sa) < 0.1); /* measured: 0.032 */
-    assert_true(val(run, "vanilla", "train_loss") < 2.2); /* below log 10 = 2.30 */
+    assert_true(summary_val(run, "vanilla", "train_loss") < 2.2); /* below log 10 = 2.30 */
     sy_run_free(run);
 }
 
@@ -112,8 +105,8 @@ static void test_sigma0_zero_is_vanilla(void **state)
     (void)state;
     const char *extra[] = {"--sigma0", "0", "--width", "4", "--train-n", "500", "--test-n", "200", "--epochs", "1"};
     sy_run *run = run_quick_exp("resnet", "zero", 10, extra);
-    assert_true(val(run, "vanilla", "test_acc") == val(run, "syre", "test_acc"));
-    assert_true(val(run, "vanilla", "train_loss") == val(run, "syre", "train_loss"));
+    assert_true(summary_val(run, "vanilla", "test_acc") == summary_val(run, "syre", "test_acc"));
+    assert_true(summary_val(run, "vanilla", "train_loss") == summary_val(run, "syre", "train_loss"));
     sy_run_free(run);
 }
 

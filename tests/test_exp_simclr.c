@@ -31,40 +31,34 @@
 
 #include "exp_harness.h"
 
-static double val(const sy_run *run, const char *method, const char *key)
-{
-    double v = sy_run_summary_value(run, method, key);
-    if (!isfinite(v)) fail_msg("%s: no finite '%s' in the summary", method, key);
-    return v;
-}
-
 static void test_quick_pipeline(void **state)
 {
     (void)state;
     sy_run *run = run_quick_exp("simclr", "quick", 0, NULL);
     const char *recs[4] = {"init", "vanilla", "syre-head-0.01", "syre-all-0.01"};
     for (int m = 0; m < 4; m++) {
-        double lr = val(run, recs[m], "low_rankness"), rel = val(run, recs[m], "low_rankness_rel");
-        double pa = val(run, recs[m], "penult_acc"), la = val(run, recs[m], "last_acc");
+        double lr = summary_val(run, recs[m], "low_rankness"), rel = summary_val(run, recs[m], "low_rankness_rel");
+        double pa = summary_val(run, recs[m], "penult_acc"), la = summary_val(run, recs[m], "last_acc");
         printf("# simclr quick %-15s low-rankness %.3f (relative %.3f, eig %.3g..%.3g) penult %.3f last %.3f", recs[m],
-               lr, rel, val(run, recs[m], "eig_min"), val(run, recs[m], "eig_max"), pa, la);
+               lr, rel, summary_val(run, recs[m], "eig_min"), summary_val(run, recs[m], "eig_max"), pa, la);
         if (m > 0)
-            printf(" nt-xent %.3f -> %.3f", val(run, recs[m], "nt_xent_epoch1"), val(run, recs[m], "nt_xent"));
+            printf(" nt-xent %.3f -> %.3f", summary_val(run, recs[m], "nt_xent_epoch1"),
+                   summary_val(run, recs[m], "nt_xent"));
         printf("\n");
         assert_true(lr >= 0 && lr <= 1);
         assert_true(la >= 0 && la <= 1);
         assert_true(pa > 0.15); /* chance 0.10 */
         if (m == 0) continue;
         /* the loss falls, below the uniform-similarity value log(2B - 1) */
-        assert_true(val(run, recs[m], "nt_xent") < val(run, recs[m], "nt_xent_epoch1"));
-        assert_true(val(run, recs[m], "nt_xent") < log(255.0));
+        assert_true(summary_val(run, recs[m], "nt_xent") < summary_val(run, recs[m], "nt_xent_epoch1"));
+        assert_true(summary_val(run, recs[m], "nt_xent") < log(255.0));
         /* no collapse at this scale: full rank relative to the largest eigenvalue */
         assert_true(rel == 0);
     }
     /* the absolute threshold flags the untrained network's small features,
      * and training removes that share */
-    assert_true(val(run, "init", "low_rankness") > 0.5);
-    assert_true(val(run, "vanilla", "low_rankness") < val(run, "init", "low_rankness"));
+    assert_true(summary_val(run, "init", "low_rankness") > 0.5);
+    assert_true(summary_val(run, "vanilla", "low_rankness") < summary_val(run, "init", "low_rankness"));
     /* quick runs sigma0 0.01 only */
     assert_true(isnan(sy_run_summary_value(run, "syre-head-0.1", "last_acc")));
     sy_run_free(run);
