@@ -12,25 +12,9 @@
 #     divide, are refused with a message saying so.
 # Skipped (77) in a build without MPI or without the MNIST data.
 set -euo pipefail
-src=${SYRE_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-bin=${SYRE_BINARY_DIR:-$src/build}/syre
-mpiexec=${SYRE_MPIEXEC:-}
-if [ -z "$mpiexec" ] || ! command -v "$mpiexec" >/dev/null; then
-  echo "SKIP test_dist_cli: syre was built without MPI (Debian: libopenmpi-dev openmpi-bin, then rebuild)"
-  exit 77
-fi
-if [ ! -e "$src/data/mnist" ] && [ -z "${SYRE_DATA:-}" ]; then
-  echo "SKIP test_dist_cli: no MNIST under $src/data (scripts/get-data.sh)"
-  exit 77
-fi
-# Under LeakSanitizer: full malloc stacks, so tests/lsan.supp can name Open MPI.
-if [ -n "${LSAN_OPTIONS:-}" ]; then export LSAN_OPTIONS="$LSAN_OPTIONS:fast_unwind_on_malloc=0"; fi
-mpi=("$mpiexec" --oversubscribe -np 2)
-[ "$(id -u)" = 0 ] && mpi=("$mpiexec" --allow-run-as-root --oversubscribe -np 2)
-out=$(mktemp -d /tmp/syre-dist-cli-XXXXXX)
-trap 'rm -rf "$out"' EXIT
+name=test_dist_cli
+. "$(dirname "$0")/dist_cli_common.sh"
 args=(--quick --train-size 1024 --test-size 200 --rank-n 200 --batch 64 --out "$out")
-fail() { echo "FAIL: $*"; exit 1; }
 
 # one process vs 2 ranks, 2 epochs (32 steps)
 "$bin" run collapse "${args[@]}" --epochs 2 --threads 1 --name one >"$out/one.txt" 2>"$out/one.err" \

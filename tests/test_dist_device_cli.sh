@@ -10,24 +10,9 @@
 #     CPU kernels, so the device path must add nothing and lose nothing).
 # Skipped (77) in a build without MPI or without the MNIST data.
 set -euo pipefail
-src=${SYRE_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-bin=${SYRE_BINARY_DIR:-$src/build}/syre
-mpiexec=${SYRE_MPIEXEC:-}
-if [ -z "$mpiexec" ] || ! command -v "$mpiexec" >/dev/null; then
-  echo "SKIP test_dist_device_cli: syre was built without MPI (Debian: libopenmpi-dev openmpi-bin, then rebuild)"
-  exit 77
-fi
-if [ ! -e "$src/data/mnist" ] && [ -z "${SYRE_DATA:-}" ]; then
-  echo "SKIP test_dist_device_cli: no MNIST under $src/data (scripts/get-data.sh)"
-  exit 77
-fi
-if [ -n "${LSAN_OPTIONS:-}" ]; then export LSAN_OPTIONS="$LSAN_OPTIONS:fast_unwind_on_malloc=0"; fi
-mpi=("$mpiexec" --oversubscribe -np 2)
-[ "$(id -u)" = 0 ] && mpi=("$mpiexec" --allow-run-as-root --oversubscribe -np 2)
-out=$(mktemp -d /tmp/syre-dist-dev-cli-XXXXXX)
-trap 'rm -rf "$out"' EXIT
+name=test_dist_device_cli
+. "$(dirname "$0")/dist_cli_common.sh"
 args=(--quick --train-size 1024 --test-size 200 --rank-n 200 --batch 64 --epochs 2 --out "$out")
-fail() { echo "FAIL: $*"; exit 1; }
 
 "$bin" run collapse "${args[@]}" --device sim --threads 1 --name one >/dev/null 2>"$out/one.err" \
   || { cat "$out/one.err"; fail "one-process run on sim"; }

@@ -1,0 +1,23 @@
+# Sourced by the MPI command-line tests (tests/test_dist_cli.sh,
+# tests/test_dist_device_cli.sh) with their name in $name: sets $bin (syre),
+# mpi (the command line of `mpirun -np 2`), $out (a temporary directory,
+# removed at exit) and fail(); skips (77) in a build without MPI or without
+# the MNIST data.
+src=${SYRE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+bin=${SYRE_BINARY_DIR:-$src/build}/syre
+mpiexec=${SYRE_MPIEXEC:-}
+if [ -z "$mpiexec" ] || ! command -v "$mpiexec" >/dev/null; then
+  echo "SKIP $name: syre was built without MPI (Debian: libopenmpi-dev openmpi-bin, then rebuild)"
+  exit 77
+fi
+if [ ! -e "$src/data/mnist" ] && [ -z "${SYRE_DATA:-}" ]; then
+  echo "SKIP $name: no MNIST under $src/data (scripts/get-data.sh)"
+  exit 77
+fi
+# Under LeakSanitizer: full malloc stacks, so tests/lsan.supp can name Open MPI.
+if [ -n "${LSAN_OPTIONS:-}" ]; then export LSAN_OPTIONS="$LSAN_OPTIONS:fast_unwind_on_malloc=0"; fi
+mpi=("$mpiexec" --oversubscribe -np 2)
+[ "$(id -u)" = 0 ] && mpi=("$mpiexec" --allow-run-as-root --oversubscribe -np 2)
+out=$(mktemp -d "/tmp/syre-$name-XXXXXX")
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
