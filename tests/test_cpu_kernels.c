@@ -119,6 +119,30 @@ static void test_mnist_cnn(void **state)
     check("mnist cnn N3", sy_shape_of(4, 3, 1, 28, 28), cnn_net, NULL);
 }
 
+/* conv -> max pool with window cfg[0] and stride cfg[1]; cfg[2] = 1 makes
+ * the conv output feed the sum too, so its gradient accumulates instead of
+ * being overwritten by the pool's backward (the sole-consumer path). */
+static sy_var pool_net(sy_graph *g, sy_var x, const int *cfg)
+{
+    int conv_cfg[5] = {3, 3, 3, 1, 1};
+    sy_var c = conv_net(g, x, conv_cfg);
+    sy_var p = sy_maxpool2d(g, c, cfg[0], cfg[1]);
+    if (!cfg[2]) return p;
+    sy_var s = sy_maxpool2d(g, sy_scale(g, c, 0.5f), cfg[0], cfg[1]);
+    return sy_add(g, p, s);
+}
+
+static void test_pool_windows(void **state)
+{
+    static const int cases[][3] = {{2, 2, 0}, {2, 2, 1}, {3, 2, 0}, {3, 2, 1}, {3, 3, 0}, {2, 1, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char label[96];
+        snprintf(label, sizeof label, "maxpool k%d s%d%s", cases[i][0], cases[i][1],
+                 cases[i][2] ? " (two readers)" : "");
+        check(label, sy_shape_of(4, 5, 2, 9, 11), pool_net, cases[i]);
+    }
+}
+
 /* linear -> bias -> relu chains, with a node read by two consumers. */
 static sy_var mlp_net(sy_graph *g, sy_var x, const int *cfg)
 {
@@ -168,6 +192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_shapes),
         cmocka_unit_test(test_mnist_cnn),
+        cmocka_unit_test(test_pool_windows),
         cmocka_unit_test(test_mlp_chains),
         cmocka_unit_test(test_vae_ops),
     };
