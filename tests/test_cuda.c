@@ -184,6 +184,53 @@ static void test_cuda_graphs(void **state)
     assert_true(ok);
 }
 
+/* Prefetching (sy_prefetch): batch k+1 prepared on a helper thread into the
+ * spare pinned block and uploaded on the copy stream while step k runs,
+ * then copied into the inputs after the stream waits for its event (eager
+ * and recorded). Losses within the training tolerance of the CPU's, the
+ * labels read back equal, and prefetch on vs off within 1e-5 (a batch from
+ * the wrong block, or an upload not waited for, gives another batch's loss). */
+static void test_prefetch(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int kind = 0; kind < 2; kind++) {
+        int E = 2, B = kind ? 3 : 5, N = E * B, ov;
+        float lc[16], yc[128], ld[3][16], yd[3][128], *pc, *pd[3];
+        size_t n;
+        sy_train_step_stats st;
+        assert_int_equal(dm_prefetch_train((dm_kind)kind, "cpu", 0, 1, E, B, lc, yc, &pc, &n, &ov, &st), 0);
+        for (int mode = 0; mode < 3; mode++) { /* overlapped eager, overlapped recorded, not overlapped */
+            assert_int_equal(dm_prefetch_train((dm_kind)kind, DEV, mode == 1, mode < 2, E, B, ld[mode], yd[mode],
+                                               &pd[mode], &n, &ov, &st), 0);
+            int good = ov == (mode < 2) && (mode != 1 || (st.captures == 1 && st.replays == N - 1)) &&
+                       !memcmp(yc, yd[mode], 8 * N * sizeof(float));
+            double worst = 0, vs_off = 0;
+            for (int k = 0; k < N; k++) {
+                good &= fabsf(ld[mode][k] - lc[k]) <= 1e-3f * fabsf(lc[k]) + 1e-5f;
+                double r = fabs((double)ld[mode][k] - lc[k]) / fabs((double)lc[k]);
+                if (r > worst) worst = r;
+            }
+            good &= dc_close("prefetch", "parameters", pd[mode], pc, n, 1e-3f, 1e-6f, NULL);
+            if (mode == 2)
+                for (int m2 = 0; m2 < 2; m2++)
+                    for (int k = 0; k < N; k++) {
+                        double r = fabs((double)ld[m2][k] - ld[2][k]) / fabs((double)ld[2][k]);
+                        if (r > vs_off) vs_off = r;
+                    }
+            if (mode == 2) good &= vs_off <= 1e-5;
+            printf("prefetch %s %s: overlap %d, captures %ld replays %ld; loss vs cpu %.2e%s: %s\n",
+                   kind ? "cnn" : "mlp", mode == 0 ? "eager" : mode == 1 ? "recorded" : "off", ov, st.captures,
+                   st.replays, worst, mode == 2 ? "" : "", good ? "ok" : "FAIL");
+            if (mode == 2) printf("prefetch %s: on vs off, largest loss difference %.2e\n", kind ? "cnn" : "mlp", vs_off);
+            ok &= good;
+        }
+        for (int m = 0; m < 3; m++) free(pd[m]);
+        free(pc);
+    }
+    assert_true(ok);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -201,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_nan_guard),
         cmocka_unit_test(test_precision),
         cmocka_unit_test(test_cuda_graphs),
+        cmocka_unit_test(test_prefetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

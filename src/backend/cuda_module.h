@@ -16,7 +16,7 @@
 #include "syre/runtime.h"
 
 /* Raise when a function pointer is added, removed or changes meaning. */
-#define SY_CUDA_MODULE_ABI 2
+#define SY_CUDA_MODULE_ABI 3
 /* The module's file name, and the one symbol it exports. */
 #define SY_CUDA_MODULE_FILE "libsyre_cuda.so"
 #define SY_CUDA_MODULE_ENTRY "sy_cuda_module_open"

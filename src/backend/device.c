@@ -34,6 +34,8 @@ static void *sim_alloc(sy_device *d, size_t bytes)
 }
 static void sim_free(sy_device *d, void *p) { free(p); }
 static void sim_upload(sy_device *d, void *dst, const void *src, size_t n) { memmove(dst, src, n); }
+static void sim_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot) { memcpy(dst, src, n); }
+static void sim_stage_wait(sy_device *d, int slot) {}
 static void sim_zero(sy_device *d, void *dst, size_t n) { memset(dst, 0, n); }
 static sy_status sim_sync(sy_device *d) { return SY_OK; }
 static size_t sim_scratch(sy_graph *g, const sy_node *n) { return n->scratch_n; }
@@ -146,6 +148,9 @@ static void sim_init(void)
     d->wfix = sim_wfix;
     d->set_float = sim_set_float;
     d->scan_nonfinite = sim_scan;
+    d->copy = sim_upload;
+    d->stage_upload = sim_stage_upload;
+    d->stage_wait = sim_stage_wait;
 }
 
 /* ---- cuda: the backend module, loaded on first use -------------------------- */

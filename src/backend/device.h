@@ -94,6 +94,15 @@ struct sy_device {
     void *(*capture_end)(sy_device *d);
     sy_status (*launch)(sy_device *d, void *exec);
     void (*exec_free)(sy_device *d, void *exec);
+    /* Staged inputs (prefetch.c, graph_device.c). copy: device to device on
+     * the stream. stage_upload: host (pinned) to device on a copy stream of
+     * its own, then marks `slot` (0 or 1) done; it may be called from another
+     * thread while the stream runs. stage_wait: the stream waits for the
+     * last stage_upload of `slot` (cuda: an event; sim: the copy was done
+     * at once). */
+    void (*copy)(sy_device *d, void *dst, const void *src, size_t bytes);
+    void (*stage_upload)(sy_device *d, void *dst, const void *src, size_t bytes, int slot);
+    void (*stage_wait)(sy_device *d, int slot);
     /* The last error sync reported, and the graph node that raised it (-1:
      * none known). */
     char error[512];
@@ -143,6 +152,19 @@ sy_status sy_gdev_after_backward(sy_graph *g);
 /* Host view of node v's value (grad = 1: gradient), current, and kept
  * current after every later forward (backward). */
 float *sy_gdev_data(sy_graph *g, sy_var v, int grad);
+/* Staged inputs (double-buffered, prefetch.c): the inputs vars[0..n-1]
+ * get two pinned host blocks and two device blocks. stage_host: the host
+ * buffer of input k in block `slot`; stage_upload: block `slot` host to
+ * device on the copy stream (any thread); stage_use: block `slot` holds the
+ * graph's current batch: the host views of those inputs point into it and
+ * the next forward (or recorded step) copies the device block into the
+ * inputs after waiting for its upload. A write through sy_graph_data or
+ * sy_graph_feed to a staged input after stage_use makes that input come
+ * from its host copy instead, until the next stage_use. */
+sy_status sy_gdev_stage_init(sy_graph *g, const sy_var *vars, int n);
+float *sy_gdev_stage_host(sy_graph *g, int slot, int k);
+void sy_gdev_stage_upload(sy_graph *g, int slot);
+void sy_gdev_stage_use(sy_graph *g, int slot);
 /* Device context of a graph (for kernels): NULL on CPU graphs. */
 sy_device *sy_gdev_device(const sy_graph *g);
 float *sy_gdev_workspace(sy_graph *g);

@@ -25,6 +25,8 @@
 #include <string.h>
 
 static cudaStream_t S;
+static cudaStream_t C;      /* copy stream: staged input uploads (prefetch.c) */
+static cudaEvent_t staged[2]; /* the last upload into each staging block */
 static cublasHandle_t H;
 static syk_error *err_slot; /* mapped host memory */
 static double *d_blocks;    /* gradient-norm partial sums */
@@ -81,6 +83,18 @@ static void c_download(sy_device *d, void *dst, const void *src, size_t n)
 {
     if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, S);
 }
+static void c_copy(sy_device *d, void *dst, const void *src, size_t n)
+{
+    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, S);
+}
+/* May run on the prefetcher's thread while S runs (or is being captured on
+ * the main thread: capture is thread-local, C is never captured). */
+static void c_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot)
+{
+    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, C);
+    cudaEventRecord(staged[slot & 1], C);
+}
+static void c_stage_wait(sy_device *d, int slot) { cudaStreamWaitEvent(S, staged[slot & 1], 0); }
 static void c_zero(sy_device *d, void *dst, size_t n)
 {
     if (n) cudaMemsetAsync(dst, 0, n, S);
@@ -743,6 +757,9 @@ static void init(void)
     int gpu = sy_dist_local_rank() % n;
     if (cudaSetDevice(gpu) != cudaSuccess || cudaGetDeviceProperties(&pr, gpu) != cudaSuccess ||
         cudaStreamCreateWithFlags(&S, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaStreamCreateWithFlags(&C, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaEventCreateWithFlags(&staged[0], cudaEventDisableTiming) != cudaSuccess ||
+        cudaEventCreateWithFlags(&staged[1], cudaEventDisableTiming) != cudaSuccess ||
         (cs = cublasCreate(&H)) != CUBLAS_STATUS_SUCCESS || cublasSetStream(H, S) != CUBLAS_STATUS_SUCCESS ||
         cudaHostAlloc((void **)&err_slot, sizeof *err_slot, cudaHostAllocMapped) != cudaSuccess) {
         snprintf(init_error, sizeof init_error, "device 'cuda': initialisation failed: %s",
@@ -798,6 +815,9 @@ static void init(void)
     d->capture_end = c_capture_end;
     d->launch = c_launch;
     d->exec_free = c_exec_free;
+    d->copy = c_copy;
+    d->stage_upload = c_stage_upload;
+    d->stage_wait = c_stage_wait;
 #ifdef SYRE_HAVE_NCCL
     ordinal = gpu;
     d->allreduce_mean = c_allreduce;
