@@ -340,8 +340,8 @@ static void test_recorded_step(void **state)
         dm_free(&b);
     }
     /* AdamW with a cosine schedule (scalars change every step: read from
-     * the copy the recorded work takes in) is recorded; Adam with clipping
-     * is not (off at once, with the note). Both equal the CPU. */
+     * the copy the recorded work takes in) and Adam with clipping (norm and
+     * factor on the device) are recorded; both equal the CPU. */
     for (int w = 1; w < 3; w++) {
         sy_optim_opts o = dm_opts(w);
         dm_model a, b;
@@ -355,13 +355,54 @@ static void test_recorded_step(void **state)
         sy_train_step_stats st;
         sy_train_step_stats_get(b.g, &st);
         printf("opt %d: eager %ld, captures %ld, replays %ld: %s\n", w, st.eager, st.captures, st.replays, st.note);
-        if (w == 1) assert_non_null(strstr(st.note, "clipping"));
-        else {
-            assert_int_equal(st.captures, 1);
-            assert_int_equal(st.replays, 7);
-        }
+        assert_int_equal(st.captures, 1);
+        assert_int_equal(st.replays, 7);
         dm_free(&a);
         dm_free(&b);
+    }
+    /* Clipping recorded: Adam + syre-ar (regenerated anchors) and SGD + W-fix
+     * (its entries left out of the norm), with a bound the gradients exceed
+     * (the factor scales every step) and one they do not: losses, norms
+     * (read by the host after the step's wait) and parameters equal the
+     * CPU's, eager and recorded. */
+    for (int v = 0; v < 4; v++) {
+        sy_optim_opts o = dm_opts(v < 2 ? 1 : 0);
+        if (v >= 2) o.decay = sy_decay_wfix(5e-4f, 0.3f, 0.01f);
+        o.max_grad_norm = v % 2 ? 100.0f : 0.05f;
+        for (int rec = 0; rec < 2; rec++) {
+            dm_model a, b;
+            assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+            assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+            sy_set_cuda_graphs(rec);
+            float na[6], nb[6], la[6], lb[6];
+            for (int k = 0; k < 6; k++) {
+                dm_batch(&a, k);
+                dm_batch(&b, k);
+                assert_int_equal(sy_graph_forward(a.g), SY_OK);
+                assert_int_equal(sy_graph_backward(a.g, a.loss), SY_OK);
+                assert_int_equal(sy_optimizer_step(a.opt), SY_OK);
+                assert_int_equal(sy_train_step(b.g, b.loss, b.opt), SY_OK);
+                na[k] = sy_optimizer_last_grad_norm(a.opt);
+                nb[k] = sy_optimizer_last_grad_norm(b.opt);
+                la[k] = sy_graph_scalar(a.g, a.loss);
+                lb[k] = sy_graph_scalar(b.g, b.loss);
+            }
+            sy_train_step_stats st;
+            sy_train_step_stats_get(b.g, &st);
+            printf("clipping %s max %g %s: norms %.4f..%.4f; eager %ld captures %ld replays %ld %s\n",
+                   v < 2 ? "adam+syre-ar" : "sgd+wfix", o.max_grad_norm, rec ? "recorded" : "eager", na[0], na[5],
+                   st.eager, st.captures, st.replays, st.note);
+            if (v % 2 == 0) assert_true(na[5] > o.max_grad_norm); /* the factor is < 1 */
+            else assert_true(na[5] < o.max_grad_norm);
+            assert_int_equal(st.captures, rec);
+            assert_memory_equal(na, nb, sizeof na);
+            assert_memory_equal(la, lb, sizeof la);
+            assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps),
+                                sy_params_total_size(a.ps) * sizeof(float));
+            sy_set_cuda_graphs(1);
+            dm_free(&a);
+            dm_free(&b);
+        }
     }
     /* The NaN guard through the recorded step: as on the CPU. */
     for (int what = 0; what < 3; what += 2)

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +56,19 @@ static sy_status sim_grad_sq(sy_device *d, const float *g, size_t n, double *out
         out[b] = s;
     }
     return SY_OK;
+}
+static void sim_clip_norm(sy_device *d, const float *g, size_t n, double *blocks, size_t nb, const size_t *fix_idx,
+                          size_t n_fix, float max_norm, sy_step_scalars *sc, double *norm)
+{
+    sim_grad_sq(d, g, n, blocks, nb);
+    double s = 0; /* as step.c's grad_norm and sy_optimizer_step */
+    for (size_t b = 0; b < nb; b++) s += blocks[b];
+    for (size_t k = 0; k < n_fix; k++) s -= (double)g[fix_idx[k]] * g[fix_idx[k]];
+    double nrm = isfinite(s) ? sqrt(s > 0 ? s : 0) : s;
+    *norm = nrm;
+    double coef = (double)max_norm / (nrm + 1e-6);
+    sc->clip = coef < 1.0 ? (float)coef : 1.0f;
+    sc->clipping = sc->clip < 1.0f;
 }
 static void sim_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
 {
@@ -146,6 +160,7 @@ static void sim_init(void)
     d->optim_range = sim_optim_range;
     d->grad_sq_blocks = sim_grad_sq;
     d->wfix = sim_wfix;
+    d->clip_norm = sim_clip_norm;
     d->set_float = sim_set_float;
     d->scan_nonfinite = sim_scan;
     d->copy = sim_upload;

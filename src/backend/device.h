@@ -75,6 +75,14 @@ struct sy_device {
     void (*optim_range)(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p,
                         const sy_segment *seg);
     sy_status (*grad_sq_blocks)(sy_device *d, const float *g, size_t n, double *out, size_t n_blocks);
+    /* Gradient clipping on the device, no host wait: blocks (device, n_blocks
+     * doubles) <- the sums of squares of g per SY_OPTIM_NORM_BLOCK, then
+     * *norm (device) <- sqrt(their sum minus g[fix_idx[k]]^2) and
+     * sc->clip, sc->clipping (device scalars, read by optim_range through
+     * dev_scalars) <- min(max_norm / (norm + 1e-6), 1) and clip < 1, as the
+     * CPU step computes them (sim: in the CPU's order, bit for bit). */
+    void (*clip_norm)(sy_device *d, const float *g, size_t n, double *blocks, size_t n_blocks, const size_t *fix_idx,
+                      size_t n_fix, float max_norm, sy_step_scalars *sc, double *norm);
     /* W-fix: p[idx[k]] = val[k] and zero moments there (idx, val on device). */
     void (*wfix)(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n_fix);
     /* NaN guard: *slot (device memory) <- the index of the first x[i] that

@@ -406,7 +406,6 @@ float *sy_gdev_data(sy_graph *g, sy_var v, int grad)
 static const char *rec_ineligible(sy_graph *g, sy_optimizer *opt)
 {
     if (opt->ps != g->ps) return "the optimizer's store is not the graph's";
-    if (opt->o.max_grad_norm > 0) return "gradient clipping reads the norm on the host every step";
     if (sy_device_allreduce_wanted()) return "data-parallel all-reduce";
     const char *sync = getenv("SYRE_CUDA_SYNC");
     if (sync && !strcmp(sync, "1")) return "SYRE_CUDA_SYNC=1 waits after every kernel";

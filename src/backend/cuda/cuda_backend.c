@@ -27,6 +27,7 @@
 static cudaStream_t S;
 static cudaStream_t C;      /* copy stream: staged input uploads (prefetch.c) */
 static cudaEvent_t staged[2]; /* the last upload into each staging block */
+static int gpu_index;         /* this process's GPU (the prefetch thread selects it too) */
 static cublasHandle_t H;
 static syk_error *err_slot; /* mapped host memory */
 static double *d_blocks;    /* gradient-norm partial sums */
@@ -91,6 +92,7 @@ static void c_copy(sy_device *d, void *dst, const void *src, size_t n)
  * the main thread: capture is thread-local, C is never captured). */
 static void c_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot)
 {
+    cudaSetDevice(gpu_index); /* a new thread starts on device 0 */
     if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, C);
     cudaEventRecord(staged[slot & 1], C);
 }
@@ -356,6 +358,12 @@ static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, 
     syk_grad_sq_blocks(S, g, n, d_blocks, nb, SY_OPTIM_NORM_BLOCK);
     cudaMemcpyAsync(out, d_blocks, nb * sizeof(double), cudaMemcpyDeviceToHost, S);
     return c_sync(d);
+}
+static void c_clip_norm(sy_device *d, const float *g, size_t n, double *blocks, size_t nb, const size_t *fix_idx,
+                        size_t n_fix, float max_norm, sy_step_scalars *sc, double *norm)
+{
+    _Static_assert(SY_OPTIM_NORM_BLOCK == 4096, "syk_clip_norm sums blocks of 4096");
+    syk_clip_norm(S, g, n, blocks, nb, fix_idx, n_fix, max_norm, &sc->clip, &sc->clipping, norm);
 }
 static void c_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
 {
@@ -755,6 +763,7 @@ static void init(void)
     /* One GPU per rank of a machine (with one rank, or CUDA_VISIBLE_DEVICES
      * set per rank: device 0). */
     int gpu = sy_dist_local_rank() % n;
+    gpu_index = gpu;
     if (cudaSetDevice(gpu) != cudaSuccess || cudaGetDeviceProperties(&pr, gpu) != cudaSuccess ||
         cudaStreamCreateWithFlags(&S, cudaStreamNonBlocking) != cudaSuccess ||
         cudaStreamCreateWithFlags(&C, cudaStreamNonBlocking) != cudaSuccess ||
@@ -809,6 +818,7 @@ static void init(void)
     d->optim_range = c_optim_range;
     d->grad_sq_blocks = c_grad_sq;
     d->wfix = c_wfix;
+    d->clip_norm = c_clip_norm;
     d->set_float = c_set_float;
     d->scan_nonfinite = c_scan_nonfinite;
     d->capture_begin = c_capture_begin;

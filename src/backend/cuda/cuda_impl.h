@@ -106,6 +106,11 @@ void syk_optim_range(cudaStream_t s, const syk_scalars *c, const syk_segment *se
                      float *m1, float *m2, const float *anchor, const float *dd, const size_t *skip,
                      const syk_scalars *dev_c);
 void syk_grad_sq_blocks(cudaStream_t s, const float *g, size_t n, double *out, size_t n_blocks, size_t block);
+/* Clipping on the device: blocks <- sums of squares per 4096 (SY_OPTIM_NORM_BLOCK),
+ * *norm <- the L2 norm less the W-fix entries, *clip and *clipping as the
+ * CPU step computes them (all device memory). */
+void syk_clip_norm(cudaStream_t s, const float *g, size_t n, double *blocks, size_t n_blocks, const size_t *fix_idx,
+                   size_t n_fix, float max_norm, float *clip, int *clipping, double *norm);
 /* skip (device, or NULL): when *skip != (size_t)-1 the update kernels do nothing
  * (the NaN guard's flag, checked on the device so a captured step needs no host
  * decision between scan and update). */

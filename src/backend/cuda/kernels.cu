@@ -897,6 +897,34 @@ extern "C" void syk_grad_sq_blocks(cudaStream_t s, const float *g, size_t n, dou
     if (n_blocks) k_grad_sq<<<(unsigned)n_blocks, 256, 0, s>>>(g, n, out, block);
 }
 
+// Gradient clipping without a host wait: the block sums in one block of 256
+// threads (deterministic from run to run; the order differs from the CPU's
+// sequential sum, by rounding only), the W-fix entries taken out, then the
+// norm and the factor the update kernels read from the device scalars.
+__global__ void __launch_bounds__(256) k_clip_finish(const double *blocks, size_t nb, const float *g,
+                                                     const size_t *fix_idx, size_t n_fix, float max_norm,
+                                                     float *clip, int *clipping, double *norm)
+{
+    double acc = 0;
+    for (size_t b = threadIdx.x; b < nb; b += blockDim.x) acc += blocks[b];
+    acc = block_sum(acc);
+    if (threadIdx.x != 0) return;
+    for (size_t k = 0; k < n_fix; k++) acc -= (double)g[fix_idx[k]] * g[fix_idx[k]];
+    double nrm = isfinite(acc) ? sqrt(acc > 0 ? acc : 0) : acc;
+    *norm = nrm;
+    double coef = (double)max_norm / (nrm + 1e-6);
+    float c = coef < 1.0 ? (float)coef : 1.0f;
+    *clip = c;
+    *clipping = c < 1.0f;
+}
+extern "C" void syk_clip_norm(cudaStream_t s, const float *g, size_t n, double *blocks, size_t n_blocks,
+                              const size_t *fix_idx, size_t n_fix, float max_norm, float *clip, int *clipping,
+                              double *norm)
+{
+    syk_grad_sq_blocks(s, g, n, blocks, n_blocks, 4096);
+    k_clip_finish<<<1, 256, 0, s>>>(blocks, n_blocks, g, fix_idx, n_fix, max_norm, clip, clipping, norm);
+}
+
 __global__ void k_wfix(float *p, float *m1, float *m2, const size_t *idx, const float *val, size_t n,
                        const size_t *skip)
 {
