@@ -301,7 +301,7 @@ static __attribute__((unused)) int dc_compare(const dc_case *c, const char *dev,
 
 /* ---- Training ------------------------------------------------------------- */
 
-typedef enum { DM_MLP = 0, DM_CNN, DM_RESNET } dm_kind;
+typedef enum { DM_MLP = 0, DM_CNN, DM_RESNET, DM_MLP_DROPOUT } dm_kind;
 
 typedef struct {
     sy_params *ps;
@@ -327,6 +327,12 @@ static __attribute__((unused)) int dm_build(dm_model *m, dm_kind kind, const cha
         m->x = sy_input(g, "x", S2(batch, 64));
         int sizes[] = {48, 48, 10};
         m->logits = sy_mlp(g, m->x, "mlp", sizes, 3, SY_ACT_TANH);
+    } else if (kind == DM_MLP_DROPOUT) { /* the MLP with dropout after both hidden layers */
+        m->in_numel = 64;
+        m->x = sy_input(g, "x", S2(batch, 64));
+        sy_var h = sy_dropout(g, sy_tanh(g, sy_linear(g, m->x, "l1", 48)), 0.3f);
+        h = sy_dropout(g, sy_relu(g, sy_linear(g, h, "l2", 48)), 0.5f);
+        m->logits = sy_linear(g, h, "l3", 10);
     } else if (kind == DM_CNN) {
         m->in_numel = 28 * 28;
         m->x = sy_input(g, "x", S4(batch, 1, 28, 28));

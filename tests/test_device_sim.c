@@ -404,6 +404,63 @@ static void test_recorded_step(void **state)
             dm_free(&b);
         }
     }
+    /* Dropout recorded: its step comes from the graph's device counter,
+     * copied in by the recorded work from pinned memory, so every replay
+     * draws that step's masks (the CPU's Philox stream); an evaluation
+     * forward (training off: no masks) in between, then training again
+     * (the recording stays valid: replayed). */
+    {
+        sy_optim_opts o = dm_opts(0);
+        dm_model a, b;
+        float la[8], lb[8];
+        /* Eager forwards (sy_graph_forward) read the counter too. */
+        assert_int_equal(dm_build(&a, DM_MLP_DROPOUT, "cpu", 8, &o), 0);
+        assert_int_equal(dm_build(&b, DM_MLP_DROPOUT, "sim", 8, &o), 0);
+        assert_int_equal(dm_train(&a, 4, la), 0);
+        assert_int_equal(dm_train(&b, 4, lb), 0);
+        assert_memory_equal(la, lb, 4 * sizeof(float));
+        dm_free(&a);
+        dm_free(&b);
+        assert_int_equal(dm_build(&a, DM_MLP_DROPOUT, "cpu", 8, &o), 0);
+        assert_int_equal(dm_build(&b, DM_MLP_DROPOUT, "sim", 8, &o), 0);
+        assert_int_equal(dm_train(&a, 5, la), 0);
+        assert_int_equal(dm_train_steps(&b, 5, lb), 0);
+        assert_memory_equal(la, lb, 5 * sizeof(float));
+        sy_train_step_stats st;
+        sy_train_step_stats_get(b.g, &st);
+        printf("dropout: eager %ld, captures %ld, replays %ld %s\n", st.eager, st.captures, st.replays, st.note);
+        assert_int_equal(st.captures, 1);
+        assert_int_equal(st.replays, 4);
+        for (int k = 0; k < 2; k++) {
+            sy_graph_set_training(a.g, 0);
+            sy_graph_set_training(b.g, 0);
+            dm_batch(&a, 20 + k);
+            dm_batch(&b, 20 + k);
+            assert_int_equal(sy_graph_forward(a.g), SY_OK);
+            assert_int_equal(sy_graph_forward(b.g), SY_OK);
+            assert_memory_equal(sy_graph_data(a.g, a.logits), sy_graph_data(b.g, b.logits), 8 * 10 * sizeof(float));
+            sy_graph_set_training(a.g, 1);
+            sy_graph_set_training(b.g, 1);
+            for (int j = 0; j < 3; j++) {
+                dm_batch(&a, 5 + 3 * k + j);
+                dm_batch(&b, 5 + 3 * k + j);
+                assert_int_equal(sy_graph_forward(a.g), SY_OK);
+                assert_int_equal(sy_graph_backward(a.g, a.loss), SY_OK);
+                assert_int_equal(sy_optimizer_step(a.opt), SY_OK);
+                assert_int_equal(sy_train_step(b.g, b.loss, b.opt), SY_OK);
+                assert_true(sy_graph_scalar(a.g, a.loss) == sy_graph_scalar(b.g, b.loss));
+            }
+        }
+        assert_int_equal(sy_graph_step(a.g), sy_graph_step(b.g));
+        assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
+        sy_train_step_stats_get(b.g, &st);
+        printf("dropout after eval forwards: eager %ld, captures %ld, replays %ld %s\n", st.eager, st.captures,
+               st.replays, st.note);
+        assert_int_equal(st.captures, 1);
+        assert_int_equal(st.replays, 10);
+        dm_free(&a);
+        dm_free(&b);
+    }
     /* The NaN guard through the recorded step: as on the CPU. */
     for (int what = 0; what < 3; what += 2)
         for (int pol = 0; pol < 2; pol++) {

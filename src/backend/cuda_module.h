@@ -27,6 +27,7 @@ typedef struct {
     size_t size_device, size_graph, size_node, size_step_scalars;
     sy_status (*fail)(sy_status code, const char *fmt, ...);
     float *(*gdev_workspace)(sy_graph *g);
+    const uint64_t *(*gdev_step)(sy_graph *g);
     uint64_t (*rng_key)(uint64_t seed, uint32_t stream);
     size_t (*shape_numel)(sy_shape s);
     sy_precision (*get_precision)(void);

@@ -135,6 +135,18 @@ static void sim_lowp(sy_graph *g, sy_node *n, int bwd)
 static void sim_lowp_fwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 0); }
 static void sim_lowp_bwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 1); }
 
+/* Dropout reads its step from the graph's device counter (as the CUDA
+ * kernel does), so a recorded step that failed to copy the counter in
+ * would show here as another mask. */
+static void sim_dropout_fwd(sy_graph *g, sy_node *n)
+{
+    const uint64_t *dstep = sy_gdev_step(g);
+    uint64_t keep = g->step;
+    if (dstep) g->step = *dstep;
+    sy_backend_cpu()->forward[SY_OP_DROPOUT](g, n);
+    g->step = keep;
+}
+
 static sy_device sim_device;
 static pthread_once_t sim_once = PTHREAD_ONCE_INIT;
 
@@ -154,6 +166,7 @@ static void sim_init(void)
     sim_table = *sy_backend_cpu();
     sim_table.forward[SY_OP_MATMUL] = sim_table.forward[SY_OP_CONV2D] = sim_lowp_fwd;
     sim_table.backward[SY_OP_MATMUL] = sim_table.backward[SY_OP_CONV2D] = sim_lowp_bwd;
+    sim_table.forward[SY_OP_DROPOUT] = sim_dropout_fwd;
     d->kernels = &sim_table;
     d->node_scratch = sim_scratch;
     d->shared_workspace = sim_ws;
@@ -183,6 +196,7 @@ static const sy_core_api core_api = {
     .size_step_scalars = sizeof(sy_step_scalars),
     .fail = sy_fail,
     .gdev_workspace = sy_gdev_workspace,
+    .gdev_step = sy_gdev_step,
     .rng_key = sy_rng_key,
     .shape_numel = sy_shape_numel,
     .get_precision = sy_get_precision,

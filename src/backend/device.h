@@ -176,6 +176,11 @@ void sy_gdev_stage_use(sy_graph *g, int slot);
 /* Device context of a graph (for kernels): NULL on CPU graphs. */
 sy_device *sy_gdev_device(const sy_graph *g);
 float *sy_gdev_workspace(sy_graph *g);
+/* The graph's step (dropout masks) in device memory, or NULL (no dropout
+ * node): written from pinned memory on the stream by every forward and by
+ * the recorded step, so kernels that read it see this step's value also
+ * when replayed. */
+const uint64_t *sy_gdev_step(sy_graph *g);
 
 /* One training step of a device graph (train_step.c): eager, or the
  * recorded step (CUDA Graphs on cuda, the same sequencing run eagerly on

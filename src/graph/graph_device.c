@@ -38,6 +38,7 @@ struct sy_graph_dev {
     float *loss_slot;    /* per node: the loss copied back by a recorded step (pinned) */
     struct sy_rec *rec;  /* the recorded training step, once one ran */
     struct sy_stage *stage; /* double-buffered inputs (prefetch.c), or NULL */
+    uint64_t *dstep, *hstep; /* graphs with dropout: the step on the device, its pinned source */
 };
 
 /* Double-buffered inputs: two pinned host blocks and two device blocks
@@ -84,6 +85,15 @@ sy_status sy_gdev_select(sy_graph *g, sy_device *d)
 }
 
 sy_device *sy_gdev_device(const sy_graph *g) { return g->gdev ? g->gdev->d : NULL; }
+const uint64_t *sy_gdev_step(sy_graph *g) { return g->gdev ? g->gdev->dstep : NULL; }
+
+/* The step counter to the device (on the stream, from pinned memory: a
+ * recorded step copies whatever the host wrote there before the launch). */
+static void step_upload(sy_graph *g)
+{
+    sy_graph_dev *v = gd(g);
+    if (v->dstep) v->d->upload(v->d, v->dstep, v->hstep, sizeof *v->hstep);
+}
 float *sy_gdev_workspace(sy_graph *g) { return g->gdev ? g->gdev->ws : NULL; }
 
 void sy_gdev_free(sy_graph *g)
@@ -108,6 +118,8 @@ void sy_gdev_free(sy_graph *g)
         free(t);
     }
     if (v->loss_slot) d->host_free(d, v->loss_slot);
+    if (v->dstep) d->free(d, v->dstep);
+    if (v->hstep) d->host_free(d, v->hstep);
     if (g->arena) d->free(d, g->arena);
     if (v->ws) d->free(d, v->ws);
     free(v->host);
@@ -160,6 +172,10 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
             v->in_host[i] = q;
             q += g->nodes[i].numel;
         }
+    int dropout = 0;
+    for (int i = 0; i < g->n_nodes; i++) dropout |= g->nodes[i].op == SY_OP_DROPOUT;
+    if (dropout && (!(v->dstep = d->alloc(d, sizeof *v->dstep)) || !(v->hstep = d->host_alloc(d, sizeof *v->hstep))))
+        return sy_fail(SY_ERR_NOMEM, "cannot allocate the step counter of a device graph");
     if (ws) {
         v->ws = d->alloc(d, ws * sizeof(float));
         SY_LAST_ERROR_COPY(why2);
@@ -303,6 +319,8 @@ sy_status sy_gdev_before_forward(sy_graph *g)
             v->d->upload(v->d, n->val, v->in_host[i], n->numel * sizeof(float));
     }
     stage_inputs(g);
+    if (v->hstep) *v->hstep = g->step; /* the previous forward's copy finished: it waited */
+    step_upload(g);
     return SY_OK;
 }
 
@@ -409,9 +427,6 @@ static const char *rec_ineligible(sy_graph *g, sy_optimizer *opt)
     if (sy_device_allreduce_wanted()) return "data-parallel all-reduce";
     const char *sync = getenv("SYRE_CUDA_SYNC");
     if (sync && !strcmp(sync, "1")) return "SYRE_CUDA_SYNC=1 waits after every kernel";
-    if (g->training)
-        for (int i = 0; i < g->n_nodes; i++)
-            if (g->nodes[i].op == SY_OP_DROPOUT) return "dropout in training mode (its masks depend on the step)";
     return NULL;
 }
 
@@ -431,6 +446,7 @@ static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_s
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_INPUT && !is_staged(g, i)) d->upload(d, n->val, v->in_host[i], n->numel * sizeof(float));
     }
+    step_upload(g); /* dropout reads this step's counter, written to pinned memory before the launch */
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_INPUT || n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
@@ -550,6 +566,7 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
         r->exec = NULL;
         if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
     }
+    if (v->hstep) *v->hstep = g->step; /* the dropout masks' step */
     /* Staged inputs: copied in outside the recording (from the block that
      * holds this batch), ordered before the recorded work. */
     stage_inputs(g);

@@ -618,7 +618,8 @@ static void b_batchnorm(sy_graph *g, sy_node *n)
 static void f_dropout(sy_graph *g, sy_node *n)
 {
     uint64_t key = sy_rng_key(g->seed ^ ((uint64_t)(n - g->nodes) << 40), SY_STREAM_DROPOUT);
-    syk_dropout_fwd(S, IN(0)->val, n->scratch, n->val, n->numel, key, g->step, n->fattr[0], g->training);
+    syk_dropout_fwd(S, IN(0)->val, n->scratch, n->val, n->numel, key, g->step, sy_gdev_step(g), n->fattr[0],
+                    g->training);
 }
 static void b_dropout(sy_graph *g, sy_node *n) { syk_mul_bwd_same(S, n->grad, n->scratch, IN(0)->grad, n->numel); }
 

@@ -69,8 +69,9 @@ void syk_batchnorm_fwd(cudaStream_t s, const float *x, const float *gam, const f
 void syk_batchnorm_bwd(cudaStream_t s, const float *x, const float *gam, const float *dy, const float *mean,
                        const float *istd, float *dx, float *dg, float *db, size_t N, size_t C, size_t inner,
                        int training);
+/* dstep (device, or NULL: step): the graph's step, read when the kernel runs. */
 void syk_dropout_fwd(cudaStream_t s, const float *x, float *mask, float *y, size_t n, uint64_t key, uint64_t step,
-                     float p, int training);
+                     const uint64_t *dstep, float p, int training);
 void syk_mul_bwd_same(cudaStream_t s, const float *dy, const float *m, float *dx, size_t n);
 void syk_l2norm_fwd(cudaStream_t s, const float *x, float *y, float *r, int N, int F, float eps);
 void syk_l2norm_bwd(cudaStream_t s, const float *y, const float *dy, const float *r, float *dx, int N, int F,

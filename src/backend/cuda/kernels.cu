@@ -622,10 +622,11 @@ __device__ inline float normal_at(uint64_t key, uint64_t sub, uint64_t idx)
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
-__global__ void k_dropout_f(const float *x, float *mask, float *y, size_t n, uint64_t key, uint64_t step, float p,
-                            int training)
+__global__ void k_dropout_f(const float *x, float *mask, float *y, size_t n, uint64_t key, uint64_t step_arg,
+                            const uint64_t *dstep, float p, int training)
 {
     float keep = 1.0f / (1.0f - p);
+    const uint64_t step = dstep ? *dstep : step_arg; // a recorded step reads this step's counter
     GRID_STRIDE(i, n)
     {
         float m = !training ? 1.0f : (uniform_at(key, step, i) >= p ? keep : 0.0f);
@@ -635,9 +636,9 @@ __global__ void k_dropout_f(const float *x, float *mask, float *y, size_t n, uin
 }
 __global__ void k_mul_same_b(const float *dy, const float *m, float *dx, size_t n) { GRID_STRIDE(i, n) dx[i] += dy[i] * m[i]; }
 extern "C" void syk_dropout_fwd(cudaStream_t s, const float *x, float *mask, float *y, size_t n, uint64_t key,
-                                uint64_t step, float p, int training)
+                                uint64_t step, const uint64_t *dstep, float p, int training)
 {
-    k_dropout_f<<<blocks_for(n), TPB, 0, s>>>(x, mask, y, n, key, step, p, training);
+    k_dropout_f<<<blocks_for(n), TPB, 0, s>>>(x, mask, y, n, key, step, dstep, p, training);
 }
 extern "C" void syk_mul_bwd_same(cudaStream_t s, const float *dy, const float *m, float *dx, size_t n)
 {
