@@ -39,10 +39,12 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
  * one wait per step. The host work stays outside: inputs are read from
  * their pinned host copies by the replay, the loss and the guard's flags
  * come back through pinned memory. Not recorded (eager, with a one-line
- * notice): dropout in training mode, gradient clipping, data parallelism,
- * or a capture that fails. The optimizer's per-step scalars (learning-rate
- * schedule, Adam's bias corrections) reach the replayed kernels through a
- * pinned copy. On sim the same
+ * notice): data parallelism, SYRE_CUDA_SYNC=1, or a capture that fails.
+ * The optimizer's per-step scalars (learning-rate schedule, Adam's bias
+ * corrections) and the graph's step (dropout masks) reach the replayed
+ * kernels through pinned copies; gradient clipping computes the norm and
+ * the factor on the device (the norm is read after the step's wait:
+ * sy_optimizer_last_grad_norm). On sim the same
  * sequencing runs with the device work executed eagerly (what the tests
  * check); on the CPU it is the three calls. */
 sy_status sy_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt);
