@@ -7,6 +7,13 @@
  *   cnn      the paper's MNIST CNN (sy_mnist_cnn), batch 64
  *   resnet18 sy_resnet18: CIFAR ResNet-18 (3x3 stem, 4 stages of 2 basic
  *            blocks, 64..512 channels, global average pool, fc 10), batch 512
+ *   resnet18aug  the same, fed as the resnet experiment feeds it: a shuffled
+ *            batcher over 16384 synthetic 32x32 images with random crop
+ *            (padding 4) and flip, through sy_prefetch: --prefetch 1 (the
+ *            default) prepares batch k+1 on a helper thread and uploads it
+ *            on the copy stream while step k runs; --prefetch 0 prepares it
+ *            between steps. The line adds fill_ms (host preparation per
+ *            step) and wait_ms (per step, how long the loop waited for it).
  *
  * Each figure is the median over --repeats timed runs of --steps steps after
  * --warmup untimed ones. For resnet18 it also prints the GEMM TFLOP/s the
@@ -30,17 +37,40 @@
 #include "syre/train.h"
 
 #include "bench_clock.h"
+#include "syre/data.h"
+
+typedef struct {
+    sy_batcher *b;
+    sy_rng aug;
+    sy_shape sample;
+    float *tmp;
+} aug_ctx;
+
+static sy_status aug_fill(void *ctx, float *const *in, size_t *count)
+{
+    aug_ctx *a = ctx;
+    size_t nb = sy_batcher_next(a->b, in[0], in[1]);
+    if (nb == 0) { /* a new epoch: the benchmark runs any number of steps */
+        sy_batcher_epoch(a->b, a->aug.sub + 1);
+        a->aug = sy_rng_make(1, SY_STREAM_AUGMENT, a->aug.sub + 1);
+        nb = sy_batcher_next(a->b, in[0], in[1]);
+    }
+    sy_augment_crop_flip(in[0], nb, a->sample, 4, &a->aug, a->tmp);
+    *count = nb;
+    return SY_OK;
+}
 
 int main(int argc, char **argv)
 {
     const char *only = NULL, *dev = "cuda";
-    int warmup = 20, steps = 100, repeats = 5, rbatch = 512;
+    int warmup = 20, steps = 100, repeats = 5, rbatch = 512, rwidth = 64;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc) warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--repeats") && i + 1 < argc) repeats = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--batch") && i + 1 < argc) rbatch = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--width") && i + 1 < argc) rwidth = atoi(argv[++i]); /* resnet18: 64 */
         else if (!strcmp(argv[i], "--device") && i + 1 < argc) dev = argv[++i]; /* sim: a smoke test */
         else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
             if (sy_set_precision(argv[++i]) != SY_OK) {
@@ -48,9 +78,11 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(argv[i], "--graphs") && i + 1 < argc) sy_set_cuda_graphs(atoi(argv[++i]));
+        else if (!strcmp(argv[i], "--prefetch") && i + 1 < argc) sy_set_prefetch(atoi(argv[++i]));
         else {
-            fprintf(stderr, "usage: bench_cuda_step [--model mlp|cnn|resnet18] [--steps N] [--warmup N] "
-                            "[--repeats N] [--batch N (resnet18)] [--precision fp32|tf32|bf16] [--graphs 0|1]\n");
+            fprintf(stderr, "usage: bench_cuda_step [--model mlp|cnn|resnet18|resnet18aug] [--steps N] [--warmup N] "
+                            "[--repeats N] [--batch N] [--width W (resnet18)] [--precision fp32|tf32|bf16] [--graphs 0|1] "
+                            "[--prefetch 0|1 (resnet18aug)]\n");
             return 2;
         }
     }
@@ -85,10 +117,12 @@ int main(int argc, char **argv)
         sy_graph_free(g);
         sy_params_free(ps);
     }
-    const char *models[3] = {"mlp", "cnn", "resnet18"};
-    for (int mi = 0; mi < 3; mi++) {
+    const char *models[4] = {"mlp", "cnn", "resnet18", "resnet18aug"};
+    for (int mi = 0; mi < 4; mi++) {
         const char *model = models[mi];
-        if (only && strcmp(only, model)) continue;
+        if (only ? strcmp(only, model) != 0 : mi == 3) continue; /* resnet18aug only when named */
+        int aug = mi == 3;
+        if (aug) mi = 2;
         int batch = mi == 2 ? rbatch : 64;
         sy_params *ps = sy_params_new();
         sy_graph *g = sy_graph_new(ps);
@@ -111,7 +145,7 @@ int main(int argc, char **argv)
         } else {
             x = sy_input(g, "x", S4(batch, 3, 32, 32));
             xn = (size_t)batch * 3 * 32 * 32;
-            h = sy_resnet18(g, x, "", 64, 10, NULL); /* the library's CIFAR ResNet-18 (src/nn/resnet.c) */
+            h = sy_resnet18(g, x, "", rwidth, 10, NULL); /* the library's CIFAR ResNet-18 (src/nn/resnet.c) */
         }
         sy_var y = sy_input(g, "y", S1(batch));
         sy_var loss = sy_softmax_ce(g, h, y);
@@ -124,7 +158,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_cuda_step: %s: %s\n", model, sy_last_error());
             return 1;
         }
-        if (mi == 2) {
+        if (mi == 2 && rwidth == 64) {
             /* GEMM FLOPs from the parameter shapes: conv weight [O,C,K,K] on an
              * output of HO*WO per sample; recomputed from the stage layout. */
             int hw[4] = {32, 16, 8, 4}, widths[4] = {64, 128, 256, 512};
@@ -145,13 +179,54 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < xn; i++) xb[i] = sy_rng_uniform_at(key, 0, i);
         for (int i = 0; i < batch; i++) lab[i] = (float)(i % 10);
         sy_graph_feed(g, y, lab, batch);
+        aug_ctx ac = {0};
+        sy_dataset *ds = NULL;
+        sy_prefetch *pf = NULL;
+        if (aug) { /* synthetic CIFAR-sized images, pixels in [0, 1] */
+            sy_batcher_opts bo = sy_batcher_opts_default();
+            bo.batch = (size_t)batch;
+            bo.drop_last = 1;
+            bo.seed = 1;
+            sy_var ins[2] = {x, y};
+            /* built by hand (no sy_dataset_new: the gpu-min build has no loaders) */
+            if ((ds = calloc(1, sizeof *ds))) {
+                ds->n = 16384;
+                ds->sample = S3(3, 32, 32);
+                ds->n_classes = 10;
+                ds->x = malloc(ds->n * 3072 * sizeof(float));
+                ds->y = malloc(ds->n * sizeof(int));
+            }
+            if (!ds || !ds->x || !ds->y || sy_batcher_new(ds, bo, &ac.b) != SY_OK ||
+                !(ac.tmp = malloc(3 * 32 * 32 * sizeof(float)))) {
+                fprintf(stderr, "bench_cuda_step: %s\n", sy_last_error());
+                return 1;
+            }
+            for (size_t i = 0; i < ds->n * 3072; i++) ds->x[i] = sy_rng_uniform_at(key, 1, i);
+            for (size_t i = 0; i < ds->n; i++) ds->y[i] = (int)(i % 10);
+            ac.aug = sy_rng_make(1, SY_STREAM_AUGMENT, 0);
+            ac.sample = ds->sample;
+            if (sy_prefetch_new(g, ins, 2, aug_fill, &ac, &pf) != SY_OK) {
+                fprintf(stderr, "bench_cuda_step: %s\n", sy_last_error());
+                return 1;
+            }
+        }
         double *t = calloc(repeats, sizeof *t);
         float last = 0;
+        double fill0 = 0, wait0 = 0;
         for (int r = -1; r < repeats; r++) {
             int n = r < 0 ? warmup : steps;
+            if (r == 0) sy_prefetch_times(pf, &fill0, &wait0);
             double t0 = now();
             for (int k = 0; k < n; k++) {
-                xb[k % xn] += 1e-3f; /* the host writes the batch every step */
+                size_t nb;
+                if (pf) {
+                    if (sy_prefetch_next(pf, &nb) != SY_OK) {
+                        fprintf(stderr, "bench_cuda_step: %s\n", sy_last_error());
+                        return 1;
+                    }
+                } else {
+                    xb[k % xn] += 1e-3f; /* the host writes the batch every step */
+                }
                 if (sy_train_step(g, loss, opt) != SY_OK) { /* forward, backward, step; recorded with --graphs 1 */
                     fprintf(stderr, "bench_cuda_step: %s: %s\n", model, sy_last_error());
                     return 1;
@@ -167,11 +242,23 @@ int main(int argc, char **argv)
         printf("RESULT engine=syre-cuda model=%s batch=%d precision=%s graphs=%d replays=%ld ms_per_step=%.4f min=%.4f "
                "max=%.4f loss=%.6f", model, batch, sy_precision_name(sy_get_precision()), sy_get_cuda_graphs(),
                ts.replays, med, t[0], t[repeats - 1], last);
+        if (pf) {
+            double fs, ws;
+            sy_prefetch_times(pf, &fs, &ws);
+            double nstep = (double)steps * repeats;
+            printf(" prefetch=%d fill_ms=%.3f wait_ms=%.3f", sy_prefetch_overlaps(pf), (fs - fill0) * 1e3 / nstep,
+                   (ws - wait0) * 1e3 / nstep);
+        }
         if (flops > 0) printf(" gemm_tflops=%.2f", flops / (med * 1e-3) / 1e12);
         printf("\n");
         fflush(stdout);
         free(t);
         free(lab);
+        sy_prefetch_free(pf);
+        sy_batcher_free(ac.b);
+        if (ds) free(ds->x), free(ds->y), free(ds);
+        free(ac.tmp);
+        if (aug) mi = 3;
         sy_optimizer_free(opt);
         sy_graph_free(g);
         sy_params_free(ps);

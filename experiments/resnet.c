@@ -162,6 +162,26 @@ static sy_status rn_eval(rn_ctx *c, double *acc)
     return SY_OK;
 }
 
+/* The next training batch (sy_prefetch: on a device it is prepared on a
+ * helper thread while the previous step runs; the same batches in the same
+ * order either way). */
+typedef struct {
+    sy_batcher *b;
+    sy_rng aug;
+    int augment;
+    sy_shape sample;
+    float *tmp;
+} rn_fill_ctx;
+
+static sy_status rn_fill(void *ctx, float *const *in, size_t *count)
+{
+    rn_fill_ctx *f = ctx;
+    size_t nb = sy_batcher_next(f->b, in[0], in[1]);
+    if (nb && f->augment) sy_augment_crop_flip(in[0], nb, f->sample, 4, &f->aug, f->tmp);
+    *count = nb;
+    return SY_OK;
+}
+
 /* Train from a fresh initialisation (seed) with `decay`, logging every epoch
  * under record `rec`; checkpoint after each epoch. */
 static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay decay, uint64_t seed, rn_result *res)
@@ -216,15 +236,19 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
     snprintf(label, sizeof label, "resnet %s", rec);
     sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
     int64_t done = 0;
-    float *x = sy_graph_data(c->gt, c->tx), *y = sy_graph_data(c->gt, c->ty);
     const float *z = sy_graph_data(c->gt, c->tlogits);
+    rn_fill_ctx fc = {b, {0}, c->augment, c->train->sample, c->tmp};
+    sy_var ins[2] = {c->tx, c->ty};
+    sy_prefetch *pf = NULL;
+    if (s == SY_OK) s = sy_prefetch_new(c->gt, ins, 2, rn_fill, &fc, &pf);
     for (int e = start; e < c->epochs && s == SY_OK; e++) {
+        sy_prefetch_reset(pf);
         sy_batcher_epoch(b, (uint64_t)e);
-        sy_rng aug = sy_rng_make(seed, SY_STREAM_AUGMENT, (uint64_t)e);
+        fc.aug = sy_rng_make(seed, SY_STREAM_AUGMENT, (uint64_t)e);
         double loss_sum = 0, corr = 0, lr0 = sy_optimizer_lr(opt);
         size_t seen = 0, nb;
-        while ((nb = sy_batcher_next(b, x, y)) > 0) {
-            if (c->augment) sy_augment_crop_flip(x, nb, c->train->sample, 4, &aug, c->tmp);
+        while ((s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
+            const float *y = sy_prefetch_data(pf, 1);
             if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             loss_sum += sy_graph_scalar(c->gt, c->tloss) * (double)nb;
             for (size_t i = 0; i < nb; i++) corr += argmax_row(z + i * NCLS, NCLS) == (int)y[i];
@@ -255,6 +279,7 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
         s = sy_train_save(ckpt, c->ps, opt, &pos);
     }
     sy_progress_finish(pr);
+    sy_prefetch_free(pf);
     /* A resumed, finished run only re-evaluates. */
     if (s == SY_OK && isnan(res->test_acc)) s = rn_eval(c, &res->test_acc);
     if (s == SY_OK)

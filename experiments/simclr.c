@@ -401,6 +401,28 @@ static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch, do
     return sy_run_log_to(run, "rank.csv", rec, epoch, 5, n, v);
 }
 
+/* The next training batch: two augmented views of B images, normalised
+ * (sy_prefetch: on a device prepared on a helper thread while the previous
+ * step runs; the same batches in the same order either way). */
+typedef struct {
+    sc_ctx *c;
+    sy_batcher *b;
+    sy_rng aug;
+} sc_fill_ctx;
+
+static sy_status sc_fill(void *ctx, float *const *in, size_t *count)
+{
+    sc_fill_ctx *f = ctx;
+    sc_ctx *c = f->c;
+    size_t B = (size_t)c->batch;
+    if (sy_batcher_next(f->b, c->xb, c->yb) == 0) return SY_OK;
+    sy_augment_simclr(c->xb, in[0], B, c->train->sample, &f->aug);
+    sy_augment_simclr(c->xb, in[0] + B * IMG, B, c->train->sample, &f->aug);
+    sy_status s = sy_data_normalize(in[0], 2 * B, c->train->sample, c->mean, c->std);
+    if (s == SY_OK) *count = B;
+    return s;
+}
+
 static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *res)
 {
     sy_status s = sy_params_init(c->ps, c->seed);
@@ -445,17 +467,17 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
     snprintf(label, sizeof label, "simclr %.48s", m->rec);
     sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
     int64_t done = 0;
-    float *x = sy_graph_data(c->gt, c->tx);
-    size_t B = (size_t)c->batch;
+    sc_fill_ctx fc = {c, b, {0}};
+    sy_prefetch *pf = NULL;
+    if (s == SY_OK) s = sy_prefetch_new(c->gt, &c->tx, 1, sc_fill, &fc, &pf);
     for (int e = start; e < c->epochs && s == SY_OK; e++) {
+        sy_prefetch_reset(pf);
         sy_batcher_epoch(b, (uint64_t)e);
-        sy_rng aug = sy_rng_make(c->seed, SY_STREAM_AUGMENT, (uint64_t)e);
+        fc.aug = sy_rng_make(c->seed, SY_STREAM_AUGMENT, (uint64_t)e);
         double loss_sum = 0, lr0 = sy_optimizer_lr(opt);
         long steps = 0;
-        while (sy_batcher_next(b, c->xb, c->yb) > 0) {
-            sy_augment_simclr(c->xb, x, B, c->train->sample, &aug);
-            sy_augment_simclr(c->xb, x + B * IMG, B, c->train->sample, &aug);
-            if ((s = sy_data_normalize(x, 2 * B, c->train->sample, c->mean, c->std)) != SY_OK) break;
+        size_t nb;
+        while ((s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
             if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             loss_sum += sy_graph_scalar(c->gt, c->tloss);
             steps++;
@@ -482,6 +504,7 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         s = sy_train_save(ckpt, c->ps, opt, &pos);
     }
     sy_progress_finish(pr);
+    sy_prefetch_free(pf);
     sy_optimizer_free(opt);
     sy_batcher_free(b);
     return s;

@@ -105,7 +105,7 @@ for conv in cudnn im2col; do
     grep -E "^device:" "$log" | sed 's/^/    /' | tee -a "$report"
     say '```'
     if [ $conv = cudnn ]; then
-        grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED|^nan guard|^precision|^cuda graphs" "$log" | head -160 | tee -a "$report"
+        grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED|^nan guard|^precision|^cuda graphs|^prefetch [a-z]+ [a-z]+:|^prefetch [a-z]+: on|^clipping|^dropout" "$log" | head -200 | tee -a "$report"
     else
         grep -E "^op conv|FAIL|differs|ERROR|Failure|LINE|FAILED|PASSED|^precision cnn|^cuda graphs (cnn|resnet)" "$log" | head -60 | tee -a "$report"
     fi
@@ -182,6 +182,17 @@ for p in fp32 tf32 bf16; do
     timeout 200 "$b" --model resnet18 --steps 10 --warmup 3 --repeats 3 --precision $p 2>&1 | grep -E "RESULT|bench_cuda_step:" | tee -a "$report"
 done
 SYRE_CUDNN=0 timeout 200 "$b" --model resnet18 --steps 5 --warmup 2 --repeats 3 2>&1 | grep RESULT | sed 's/$/ conv=im2col/' | tee -a "$report"
+# Data staging overlapped with compute (sy_prefetch): ResNet-18 b512 fed by a
+# shuffled batcher with random crop + flip; --prefetch 1 prepares batch k+1
+# on a helper thread and uploads it on the copy stream while step k runs,
+# --prefetch 0 between steps. bf16 (the shortest step, where host time
+# weighs most), eager and recorded. fill_ms: host preparation per step;
+# wait_ms: what the loop still waited for it.
+for gr in 0 1; do
+    for pf in 0 1; do
+        timeout 150 "$b" --model resnet18aug --steps 10 --warmup 3 --repeats 3 --precision bf16 --graphs $gr --prefetch $pf 2>&1 | grep -E "RESULT|bench_cuda_step:|CUDA Graphs off" | tee -a "$report"
+    done
+done
 say '```'
 # The CUDA Graphs speedup and the reduced-precision loss differences, from
 # the lines above.
@@ -193,11 +204,18 @@ awk '/^RESULT/ && /model=(mlp|cnn)/ {
         }
         ms[m "," g] = t
     }
-    /^RESULT/ && /model=resnet18/ && !/conv=im2col/ {
+    /^RESULT/ && /model=resnet18 / && !/conv=im2col/ {
         for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
         rl[v["precision"]] = v["loss"]; rt[v["precision"]] = v["ms_per_step"]
     }
+    /^RESULT/ && /model=resnet18aug/ {
+        for (i = 1; i <= NF; i++) { split($i, kv, "="); a[kv[1]] = kv[2] }
+        pt[a["graphs"] "," a["prefetch"]] = a["ms_per_step"]; pl[a["graphs"] "," a["prefetch"]] = a["loss"]
+        pfill[a["graphs"] "," a["prefetch"]] = a["fill_ms"]
+    }
     END {
+        for (gg = 0; gg < 2; gg++) if (pt[gg ",0"] > 0 && pt[gg ",1"] > 0)
+            printf "    Prefetch, ResNet-18 b512 bf16 with crop+flip, graphs %d: %.3f ms/step off, %.3f on (%.2fx; host fill %.3f ms/step); loss off %s, on %s (%s)\n", gg, pt[gg ",0"], pt[gg ",1"], pt[gg ",0"] / pt[gg ",1"], pfill[gg ",0"], pl[gg ",0"], pl[gg ",1"], pl[gg ",0"] == pl[gg ",1"] ? "same batches" : "DIFFERENT: check"
         for (m in ms) if (m ~ /,0$/) {
             n = substr(m, 1, length(m) - 2)
             if (ms[n ",1"] > 0) printf "    CUDA Graphs, %s b64: %.4f ms eager, %.4f ms recorded: %.2fx\n", n, ms[n ",0"], ms[n ",1"], ms[n ",0"] / ms[n ",1"]

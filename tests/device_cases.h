@@ -25,6 +25,7 @@
 #include "syre/params.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
+#include "syre/train.h"
 
 #define DC_MAX_IN 5
 
@@ -300,7 +301,7 @@ static __attribute__((unused)) int dc_compare(const dc_case *c, const char *dev,
 
 /* ---- Training ------------------------------------------------------------- */
 
-typedef enum { DM_MLP = 0, DM_CNN, DM_RESNET } dm_kind;
+typedef enum { DM_MLP = 0, DM_CNN, DM_RESNET, DM_MLP_DROPOUT } dm_kind;
 
 typedef struct {
     sy_params *ps;
@@ -326,6 +327,12 @@ static __attribute__((unused)) int dm_build(dm_model *m, dm_kind kind, const cha
         m->x = sy_input(g, "x", S2(batch, 64));
         int sizes[] = {48, 48, 10};
         m->logits = sy_mlp(g, m->x, "mlp", sizes, 3, SY_ACT_TANH);
+    } else if (kind == DM_MLP_DROPOUT) { /* the MLP with dropout after both hidden layers */
+        m->in_numel = 64;
+        m->x = sy_input(g, "x", S2(batch, 64));
+        sy_var h = sy_dropout(g, sy_tanh(g, sy_linear(g, m->x, "l1", 48)), 0.3f);
+        h = sy_dropout(g, sy_relu(g, sy_linear(g, h, "l2", 48)), 0.5f);
+        m->logits = sy_linear(g, h, "l3", 10);
     } else if (kind == DM_CNN) {
         m->in_numel = 28 * 28;
         m->x = sy_input(g, "x", S4(batch, 1, 28, 28));
@@ -487,6 +494,80 @@ static __attribute__((unused)) int dm_train_steps(dm_model *m, int steps, float 
         losses[k] = sy_graph_scalar(m->g, m->loss);
     }
     return 0;
+}
+
+/* Prefetching (sy_prefetch): the fill function draws every batch from one
+ * running generator (as the batcher and augmentation do), so a batch
+ * produced out of order, into the wrong block, or a stale block uploaded,
+ * changes the losses. `epochs` epochs of `per_epoch` batches of 8 through
+ * sy_train_step, CUDA Graphs and prefetching as given; at step 4 the host
+ * writes one input value after sy_prefetch_next (uploaded from the host
+ * copy). losses[k], the labels read back (8 per step) and the final
+ * parameters (malloc'd, *n of them). 0 on success. */
+typedef struct {
+    sy_rng r;
+    int batch, in_numel, left;
+} dm_pf_ctx;
+
+static __attribute__((unused)) sy_status dm_pf_fill(void *ctx, float *const *in, size_t *count)
+{
+    dm_pf_ctx *c = ctx;
+    if (c->left == 0) return SY_OK;
+    c->left--;
+    for (size_t i = 0; i < (size_t)c->batch * c->in_numel; i++) in[0][i] = sy_rng_normal(&c->r);
+    for (int i = 0; i < c->batch; i++) in[1][i] = (float)(sy_rng_u32(&c->r) % 10);
+    *count = (size_t)c->batch;
+    return SY_OK;
+}
+
+static __attribute__((unused)) int dm_prefetch_train(dm_kind kind, const char *dev, int graphs, int prefetch,
+                                                     int epochs, int per_epoch, float *losses, float *labels,
+                                                     float **params, size_t *n, int *overlapped,
+                                                     sy_train_step_stats *st)
+{
+    sy_set_cuda_graphs(graphs);
+    sy_set_prefetch(prefetch);
+    sy_optim_opts o = dm_opts(0);
+    dm_model m;
+    sy_prefetch *p = NULL;
+    int rc = dm_build(&m, kind, dev, 8, &o), k = 0;
+    *params = NULL;
+    dm_pf_ctx c = {sy_rng_make(9, SY_STREAM_USER + 3, 0), 8, m.in_numel, 0};
+    sy_var in[2] = {m.x, m.y};
+    if (!rc && sy_prefetch_new(m.g, in, 2, dm_pf_fill, &c, &p) != SY_OK) rc = -1;
+    if (!rc) *overlapped = sy_prefetch_overlaps(p);
+    for (int e = 0; e < epochs && !rc; e++) {
+        sy_prefetch_reset(p);
+        c.left = per_epoch;
+        size_t nb;
+        for (;;) {
+            if (sy_prefetch_next(p, &nb) != SY_OK) rc = -1;
+            if (rc || !nb) break;
+            if (k == 4) sy_graph_data(m.g, m.x)[3] = 2.5f; /* a host write after next() */
+            if (sy_train_step(m.g, m.loss, m.opt) != SY_OK) rc = -1;
+            if (rc) break;
+            losses[k] = sy_graph_scalar(m.g, m.loss);
+            memcpy(labels + 8 * k, sy_prefetch_data(p, 1), 8 * sizeof(float));
+            k++;
+        }
+    }
+    if (rc) fprintf(stderr, "prefetch training on %s, step %d: %s\n", dev, k, sy_last_error());
+    double fill_s, wait_s;
+    sy_prefetch_times(p, &fill_s, &wait_s);
+    sy_prefetch_free(p);
+    if (!rc) {
+        *n = sy_params_total_size(m.ps);
+        *params = malloc(*n * sizeof(float));
+        memcpy(*params, sy_params_data(m.ps), *n * sizeof(float));
+        sy_train_step_stats_get(m.g, st);
+        printf("prefetch %s graphs %d prefetch %d: overlap %d, fill %.2f ms, waited %.2f ms; eager %ld captures %ld "
+               "replays %ld\n", dev, graphs, prefetch, *overlapped, 1e3 * fill_s, 1e3 * wait_s, st->eager,
+               st->captures, st->replays);
+    }
+    dm_free(&m);
+    sy_set_cuda_graphs(0);
+    sy_set_prefetch(1);
+    return rc;
 }
 
 #endif

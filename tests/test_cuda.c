@@ -184,6 +184,139 @@ static void test_cuda_graphs(void **state)
     assert_true(ok);
 }
 
+/* Gradient clipping on the device (norm and factor computed there, read by
+ * the update kernels; the host reads the norm after the wait), eager and
+ * recorded with CUDA Graphs: Adam + syre-ar and SGD + W-fix (its entries
+ * out of the norm), with a bound the gradients exceed and one they do not.
+ * Losses within 1e-3 of the CPU's, norms within 1e-5, parameters within
+ * 1e-3 of their scale; the recorded step captured once. */
+static void test_clipping(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int v = 0; v < 4; v++) {
+        sy_optim_opts o = dm_opts(v < 2 ? 1 : 0);
+        if (v >= 2) o.decay = sy_decay_wfix(5e-4f, 0.3f, 0.01f);
+        o.max_grad_norm = v % 2 ? 100.0f : 0.05f;
+        for (int rec = 0; rec < 2; rec++) {
+            dm_model a, b;
+            assert_int_equal(dm_build(&a, DM_MLP, "cpu", 16, &o), 0);
+            assert_int_equal(dm_build(&b, DM_MLP, DEV, 16, &o), 0);
+            sy_set_cuda_graphs(rec);
+            double wl = 0, wn = 0;
+            int good = 1;
+            for (int k = 0; k < 6; k++) {
+                dm_batch(&a, k);
+                dm_batch(&b, k);
+                good &= sy_graph_forward(a.g) == SY_OK && sy_graph_backward(a.g, a.loss) == SY_OK &&
+                        sy_optimizer_step(a.opt) == SY_OK && sy_train_step(b.g, b.loss, b.opt) == SY_OK;
+                double na = sy_optimizer_last_grad_norm(a.opt), nb = sy_optimizer_last_grad_norm(b.opt);
+                double la = sy_graph_scalar(a.g, a.loss), lb = sy_graph_scalar(b.g, b.loss);
+                if (fabs(na - nb) / na > wn) wn = fabs(na - nb) / na;
+                if (fabs(la - lb) / fabs(la) > wl) wl = fabs(la - lb) / fabs(la);
+            }
+            sy_set_cuda_graphs(0);
+            sy_train_step_stats st;
+            sy_train_step_stats_get(b.g, &st);
+            size_t n = sy_params_total_size(a.ps);
+            good &= wl <= 1e-3 && wn <= 1e-5 && st.captures == rec &&
+                    dc_close("clipping", "parameters", sy_params_data(b.ps), sy_params_data(a.ps), n, 1e-3f, 1e-6f, NULL);
+            printf("clipping %s max %g %s: captures %ld replays %ld%s%s; loss vs cpu %.2e, norm %.2e (norm %.4f): %s\n",
+                   v < 2 ? "adam+syre-ar" : "sgd+wfix", o.max_grad_norm, rec ? "recorded" : "eager", st.captures,
+                   st.replays, st.note[0] ? ", off: " : "", st.note, wl, wn, sy_optimizer_last_grad_norm(a.opt),
+                   good ? "ok" : "FAIL");
+            ok &= good;
+            dm_free(&a);
+            dm_free(&b);
+        }
+    }
+    assert_true(ok);
+}
+
+/* Dropout on the device, eager and recorded: the kernel reads the step from
+ * the graph's device counter (copied in from pinned memory by every forward
+ * and by the recorded work), so masks are the CPU's Philox stream at every
+ * replay. Losses within 1e-3 of the CPU's, parameters within 1e-3; the
+ * recorded run captured once and replayed. */
+static void test_dropout(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int rec = 0; rec < 2; rec++) {
+        sy_optim_opts o = dm_opts(0);
+        dm_model a, b;
+        float la[8], lb[8];
+        assert_int_equal(dm_build(&a, DM_MLP_DROPOUT, "cpu", 16, &o), 0);
+        assert_int_equal(dm_build(&b, DM_MLP_DROPOUT, DEV, 16, &o), 0);
+        assert_int_equal(dm_train(&a, 6, la), 0);
+        sy_set_cuda_graphs(rec);
+        int rc = rec ? dm_train_steps(&b, 6, lb) : dm_train(&b, 6, lb);
+        sy_set_cuda_graphs(0);
+        assert_int_equal(rc, 0);
+        sy_train_step_stats st;
+        sy_train_step_stats_get(b.g, &st);
+        double wl = 0;
+        for (int k = 0; k < 6; k++)
+            if (fabs((double)la[k] - lb[k]) / fabs((double)la[k]) > wl) wl = fabs((double)la[k] - lb[k]) / fabs((double)la[k]);
+        size_t n = sy_params_total_size(a.ps);
+        int good = wl <= 1e-3 && st.captures == rec && (!rec || st.replays == 5) &&
+                   dc_close("dropout", "parameters", sy_params_data(b.ps), sy_params_data(a.ps), n, 1e-3f, 1e-6f, NULL);
+        printf("dropout %s: captures %ld replays %ld%s%s; loss vs cpu %.2e: %s\n", rec ? "recorded" : "eager",
+               st.captures, st.replays, st.note[0] ? ", off: " : "", st.note, wl, good ? "ok" : "FAIL");
+        ok &= good;
+        dm_free(&a);
+        dm_free(&b);
+    }
+    assert_true(ok);
+}
+
+/* Prefetching (sy_prefetch): batch k+1 prepared on a helper thread into the
+ * spare pinned block and uploaded on the copy stream while step k runs,
+ * then copied into the inputs after the stream waits for its event (eager
+ * and recorded). Losses within the training tolerance of the CPU's, the
+ * labels read back equal, and prefetch on vs off within 1e-5 (a batch from
+ * the wrong block, or an upload not waited for, gives another batch's loss). */
+static void test_prefetch(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int kind = 0; kind < 2; kind++) {
+        int E = 2, B = kind ? 3 : 5, N = E * B, ov;
+        float lc[16], yc[128], ld[3][16], yd[3][128], *pc, *pd[3];
+        size_t n;
+        sy_train_step_stats st;
+        assert_int_equal(dm_prefetch_train((dm_kind)kind, "cpu", 0, 1, E, B, lc, yc, &pc, &n, &ov, &st), 0);
+        for (int mode = 0; mode < 3; mode++) { /* overlapped eager, overlapped recorded, not overlapped */
+            assert_int_equal(dm_prefetch_train((dm_kind)kind, DEV, mode == 1, mode < 2, E, B, ld[mode], yd[mode],
+                                               &pd[mode], &n, &ov, &st), 0);
+            int good = ov == (mode < 2) && (mode != 1 || (st.captures == 1 && st.replays == N - 1)) &&
+                       !memcmp(yc, yd[mode], 8 * N * sizeof(float));
+            double worst = 0, vs_off = 0;
+            for (int k = 0; k < N; k++) {
+                good &= fabsf(ld[mode][k] - lc[k]) <= 1e-3f * fabsf(lc[k]) + 1e-5f;
+                double r = fabs((double)ld[mode][k] - lc[k]) / fabs((double)lc[k]);
+                if (r > worst) worst = r;
+            }
+            good &= dc_close("prefetch", "parameters", pd[mode], pc, n, 1e-3f, 1e-6f, NULL);
+            if (mode == 2)
+                for (int m2 = 0; m2 < 2; m2++)
+                    for (int k = 0; k < N; k++) {
+                        double r = fabs((double)ld[m2][k] - ld[2][k]) / fabs((double)ld[2][k]);
+                        if (r > vs_off) vs_off = r;
+                    }
+            if (mode == 2) good &= vs_off <= 1e-5;
+            printf("prefetch %s %s: overlap %d, captures %ld replays %ld; loss vs cpu %.2e%s: %s\n",
+                   kind ? "cnn" : "mlp", mode == 0 ? "eager" : mode == 1 ? "recorded" : "off", ov, st.captures,
+                   st.replays, worst, mode == 2 ? "" : "", good ? "ok" : "FAIL");
+            if (mode == 2) printf("prefetch %s: on vs off, largest loss difference %.2e\n", kind ? "cnn" : "mlp", vs_off);
+            ok &= good;
+        }
+        for (int m = 0; m < 3; m++) free(pd[m]);
+        free(pc);
+    }
+    assert_true(ok);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -201,6 +334,9 @@ int main(void)
         cmocka_unit_test(test_nan_guard),
         cmocka_unit_test(test_precision),
         cmocka_unit_test(test_cuda_graphs),
+        cmocka_unit_test(test_clipping),
+        cmocka_unit_test(test_dropout),
+        cmocka_unit_test(test_prefetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,10 +39,12 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
  * one wait per step. The host work stays outside: inputs are read from
  * their pinned host copies by the replay, the loss and the guard's flags
  * come back through pinned memory. Not recorded (eager, with a one-line
- * notice): dropout in training mode, gradient clipping, data parallelism,
- * or a capture that fails. The optimizer's per-step scalars (learning-rate
- * schedule, Adam's bias corrections) reach the replayed kernels through a
- * pinned copy. On sim the same
+ * notice): data parallelism, SYRE_CUDA_SYNC=1, or a capture that fails.
+ * The optimizer's per-step scalars (learning-rate schedule, Adam's bias
+ * corrections) and the graph's step (dropout masks) reach the replayed
+ * kernels through pinned copies; gradient clipping computes the norm and
+ * the factor on the device (the norm is read after the step's wait:
+ * sy_optimizer_last_grad_norm). On sim the same
  * sequencing runs with the device work executed eagerly (what the tests
  * check); on the CPU it is the three calls. */
 sy_status sy_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt);
@@ -55,6 +57,44 @@ typedef struct {
     char note[640];
 } sy_train_step_stats;
 void sy_train_step_stats_get(const sy_graph *g, sy_train_step_stats *s);
+
+/* ---- Batches prepared while the device computes (prefetch) ----------------
+ *
+ * fill writes the next batch into in[0..n-1], the host buffers of the graph
+ * inputs given to sy_prefetch_new (in that order), sets *count to its number
+ * of samples (0: no more batches; then it must change nothing) and returns
+ * SY_OK or an error. On a device graph (cuda, sim) with prefetching on (the
+ * default; sy_set_prefetch(0) or SYRE_PREFETCH=0 turn it off) the inputs are
+ * double-buffered: while the caller trains on batch k, a helper thread runs
+ * fill for batch k+1 into the other pinned block and uploads it on a copy
+ * stream; the next step copies it into the inputs after waiting for that
+ * upload (outside a recorded step, so CUDA Graphs see their fixed input
+ * addresses). fill is called in the same order with the same state as
+ * without prefetching, so the batches (and records) are the same; it must
+ * touch nothing the training step uses. On the CPU, and with prefetching
+ * off, fill runs in sy_prefetch_next and writes into sy_graph_data. */
+typedef sy_status (*sy_fill_fn)(void *ctx, float *const *in, size_t *count);
+typedef struct sy_prefetch sy_prefetch;
+sy_status sy_prefetch_new(sy_graph *g, const sy_var *inputs, int n, sy_fill_fn fill, void *ctx, sy_prefetch **out);
+/* Put the next batch into the graph's inputs (*count samples, 0 at the end:
+ * then nothing runs ahead) and start preparing the one after. Call it after
+ * the previous step finished (sy_train_step returns when it has). */
+sy_status sy_prefetch_next(sy_prefetch *p, size_t *count);
+/* Host copy of the current batch's input k (the order of sy_prefetch_new):
+ * read it here rather than through sy_graph_data, which marks the input as
+ * written by the host (it is then uploaded from the host copy). */
+const float *sy_prefetch_data(const sy_prefetch *p, int k);
+/* Wait for the helper and drop a batch prepared ahead (before changing
+ * what fill reads, e.g. a new epoch after leaving one early). */
+void sy_prefetch_reset(sy_prefetch *p);
+/* Seconds spent in fill, and seconds sy_prefetch_next waited for it (with
+ * overlap, fill time minus wait time was hidden behind the steps). */
+void sy_prefetch_times(const sy_prefetch *p, double *fill_s, double *wait_s);
+/* Whether this prefetcher overlaps (a device graph with prefetching on). */
+int sy_prefetch_overlaps(const sy_prefetch *p);
+void sy_prefetch_free(sy_prefetch *p);
+void sy_set_prefetch(int on);
+int sy_get_prefetch(void);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,8 @@ static void *sim_alloc(sy_device *d, size_t bytes)
 }
 static void sim_free(sy_device *d, void *p) { free(p); }
 static void sim_upload(sy_device *d, void *dst, const void *src, size_t n) { memmove(dst, src, n); }
+static void sim_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot) { memcpy(dst, src, n); }
+static void sim_stage_wait(sy_device *d, int slot) {}
 static void sim_zero(sy_device *d, void *dst, size_t n) { memset(dst, 0, n); }
 static sy_status sim_sync(sy_device *d) { return SY_OK; }
 static size_t sim_scratch(sy_graph *g, const sy_node *n) { return n->scratch_n; }
@@ -53,6 +56,19 @@ static sy_status sim_grad_sq(sy_device *d, const float *g, size_t n, double *out
         out[b] = s;
     }
     return SY_OK;
+}
+static void sim_clip_norm(sy_device *d, const float *g, size_t n, double *blocks, size_t nb, const size_t *fix_idx,
+                          size_t n_fix, float max_norm, sy_step_scalars *sc, double *norm)
+{
+    sim_grad_sq(d, g, n, blocks, nb);
+    double s = 0; /* as step.c's grad_norm and sy_optimizer_step */
+    for (size_t b = 0; b < nb; b++) s += blocks[b];
+    for (size_t k = 0; k < n_fix; k++) s -= (double)g[fix_idx[k]] * g[fix_idx[k]];
+    double nrm = isfinite(s) ? sqrt(s > 0 ? s : 0) : s;
+    *norm = nrm;
+    double coef = (double)max_norm / (nrm + 1e-6);
+    sc->clip = coef < 1.0 ? (float)coef : 1.0f;
+    sc->clipping = sc->clip < 1.0f;
 }
 static void sim_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
 {
@@ -119,6 +135,18 @@ static void sim_lowp(sy_graph *g, sy_node *n, int bwd)
 static void sim_lowp_fwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 0); }
 static void sim_lowp_bwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 1); }
 
+/* Dropout reads its step from the graph's device counter (as the CUDA
+ * kernel does), so a recorded step that failed to copy the counter in
+ * would show here as another mask. */
+static void sim_dropout_fwd(sy_graph *g, sy_node *n)
+{
+    const uint64_t *dstep = sy_gdev_step(g);
+    uint64_t keep = g->step;
+    if (dstep) g->step = *dstep;
+    sy_backend_cpu()->forward[SY_OP_DROPOUT](g, n);
+    g->step = keep;
+}
+
 static sy_device sim_device;
 static pthread_once_t sim_once = PTHREAD_ONCE_INIT;
 
@@ -138,14 +166,19 @@ static void sim_init(void)
     sim_table = *sy_backend_cpu();
     sim_table.forward[SY_OP_MATMUL] = sim_table.forward[SY_OP_CONV2D] = sim_lowp_fwd;
     sim_table.backward[SY_OP_MATMUL] = sim_table.backward[SY_OP_CONV2D] = sim_lowp_bwd;
+    sim_table.forward[SY_OP_DROPOUT] = sim_dropout_fwd;
     d->kernels = &sim_table;
     d->node_scratch = sim_scratch;
     d->shared_workspace = sim_ws;
     d->optim_range = sim_optim_range;
     d->grad_sq_blocks = sim_grad_sq;
     d->wfix = sim_wfix;
+    d->clip_norm = sim_clip_norm;
     d->set_float = sim_set_float;
     d->scan_nonfinite = sim_scan;
+    d->copy = sim_upload;
+    d->stage_upload = sim_stage_upload;
+    d->stage_wait = sim_stage_wait;
 }
 
 /* ---- cuda: the backend module, loaded on first use -------------------------- */
@@ -163,6 +196,7 @@ static const sy_core_api core_api = {
     .size_step_scalars = sizeof(sy_step_scalars),
     .fail = sy_fail,
     .gdev_workspace = sy_gdev_workspace,
+    .gdev_step = sy_gdev_step,
     .rng_key = sy_rng_key,
     .shape_numel = sy_shape_numel,
     .get_precision = sy_get_precision,

@@ -75,6 +75,14 @@ struct sy_device {
     void (*optim_range)(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p,
                         const sy_segment *seg);
     sy_status (*grad_sq_blocks)(sy_device *d, const float *g, size_t n, double *out, size_t n_blocks);
+    /* Gradient clipping on the device, no host wait: blocks (device, n_blocks
+     * doubles) <- the sums of squares of g per SY_OPTIM_NORM_BLOCK, then
+     * *norm (device) <- sqrt(their sum minus g[fix_idx[k]]^2) and
+     * sc->clip, sc->clipping (device scalars, read by optim_range through
+     * dev_scalars) <- min(max_norm / (norm + 1e-6), 1) and clip < 1, as the
+     * CPU step computes them (sim: in the CPU's order, bit for bit). */
+    void (*clip_norm)(sy_device *d, const float *g, size_t n, double *blocks, size_t n_blocks, const size_t *fix_idx,
+                      size_t n_fix, float max_norm, sy_step_scalars *sc, double *norm);
     /* W-fix: p[idx[k]] = val[k] and zero moments there (idx, val on device). */
     void (*wfix)(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n_fix);
     /* NaN guard: *slot (device memory) <- the index of the first x[i] that
@@ -94,6 +102,15 @@ struct sy_device {
     void *(*capture_end)(sy_device *d);
     sy_status (*launch)(sy_device *d, void *exec);
     void (*exec_free)(sy_device *d, void *exec);
+    /* Staged inputs (prefetch.c, graph_device.c). copy: device to device on
+     * the stream. stage_upload: host (pinned) to device on a copy stream of
+     * its own, then marks `slot` (0 or 1) done; it may be called from another
+     * thread while the stream runs. stage_wait: the stream waits for the
+     * last stage_upload of `slot` (cuda: an event; sim: the copy was done
+     * at once). */
+    void (*copy)(sy_device *d, void *dst, const void *src, size_t bytes);
+    void (*stage_upload)(sy_device *d, void *dst, const void *src, size_t bytes, int slot);
+    void (*stage_wait)(sy_device *d, int slot);
     /* The last error sync reported, and the graph node that raised it (-1:
      * none known). */
     char error[512];
@@ -143,9 +160,27 @@ sy_status sy_gdev_after_backward(sy_graph *g);
 /* Host view of node v's value (grad = 1: gradient), current, and kept
  * current after every later forward (backward). */
 float *sy_gdev_data(sy_graph *g, sy_var v, int grad);
+/* Staged inputs (double-buffered, prefetch.c): the inputs vars[0..n-1]
+ * get two pinned host blocks and two device blocks. stage_host: the host
+ * buffer of input k in block `slot`; stage_upload: block `slot` host to
+ * device on the copy stream (any thread); stage_use: block `slot` holds the
+ * graph's current batch: the host views of those inputs point into it and
+ * the next forward (or recorded step) copies the device block into the
+ * inputs after waiting for its upload. A write through sy_graph_data or
+ * sy_graph_feed to a staged input after stage_use makes that input come
+ * from its host copy instead, until the next stage_use. */
+sy_status sy_gdev_stage_init(sy_graph *g, const sy_var *vars, int n);
+float *sy_gdev_stage_host(sy_graph *g, int slot, int k);
+void sy_gdev_stage_upload(sy_graph *g, int slot);
+void sy_gdev_stage_use(sy_graph *g, int slot);
 /* Device context of a graph (for kernels): NULL on CPU graphs. */
 sy_device *sy_gdev_device(const sy_graph *g);
 float *sy_gdev_workspace(sy_graph *g);
+/* The graph's step (dropout masks) in device memory, or NULL (no dropout
+ * node): written from pinned memory on the stream by every forward and by
+ * the recorded step, so kernels that read it see this step's value also
+ * when replayed. */
+const uint64_t *sy_gdev_step(sy_graph *g);
 
 /* One training step of a device graph (train_step.c): eager, or the
  * recorded step (CUDA Graphs on cuda, the same sequencing run eagerly on

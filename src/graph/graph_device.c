@@ -37,7 +37,22 @@ struct sy_graph_dev {
     int holds_precision; /* sy_precision_hold(+1) done at allocation */
     float *loss_slot;    /* per node: the loss copied back by a recorded step (pinned) */
     struct sy_rec *rec;  /* the recorded training step, once one ran */
+    struct sy_stage *stage; /* double-buffered inputs (prefetch.c), or NULL */
+    uint64_t *dstep, *hstep; /* graphs with dropout: the step on the device, its pinned source */
 };
+
+/* Double-buffered inputs: two pinned host blocks and two device blocks
+ * holding the staged inputs one after another. */
+typedef struct sy_stage {
+    int n;
+    int *node;            /* [n] node index of staged input k */
+    size_t *off;          /* [n] its offset in a block (floats) */
+    size_t floats;        /* one block */
+    float *pin[2], *dev[2];
+    int cur;              /* the block holding the current batch, -1: none yet */
+    unsigned char *dirty; /* [n] written by the host since stage_use: upload its host copy */
+    int *of_node;         /* [n_nodes] k, or -1 */
+} sy_stage;
 
 /* A recorded training step: the device work of forward + backward +
  * optimizer step, captured once and replayed (cuda), or, on a device
@@ -51,6 +66,7 @@ typedef struct sy_rec {
     sy_step_scalars sc;     /* the scalars the captured kernels were given */
     int warm;               /* one eager step ran (cuDNN plans, optimizer state) */
     int recaptures, off;
+    int staged;             /* the recording leaves the staged inputs out */
     sy_train_step_stats st;
 } sy_rec;
 static char rec_eager_mark;
@@ -69,6 +85,15 @@ sy_status sy_gdev_select(sy_graph *g, sy_device *d)
 }
 
 sy_device *sy_gdev_device(const sy_graph *g) { return g->gdev ? g->gdev->d : NULL; }
+const uint64_t *sy_gdev_step(sy_graph *g) { return g->gdev ? g->gdev->dstep : NULL; }
+
+/* The step counter to the device (on the stream, from pinned memory: a
+ * recorded step copies whatever the host wrote there before the launch). */
+static void step_upload(sy_graph *g)
+{
+    sy_graph_dev *v = gd(g);
+    if (v->dstep) v->d->upload(v->d, v->dstep, v->hstep, sizeof *v->hstep);
+}
 float *sy_gdev_workspace(sy_graph *g) { return g->gdev ? g->gdev->ws : NULL; }
 
 void sy_gdev_free(sy_graph *g)
@@ -80,7 +105,21 @@ void sy_gdev_free(sy_graph *g)
     if (v->holds_precision) sy_precision_hold(-1);
     if (v->rec && v->rec->exec && v->rec->exec != REC_EAGER) d->exec_free(d, v->rec->exec);
     free(v->rec);
+    if (v->stage) {
+        sy_stage *t = v->stage;
+        for (int b = 0; b < 2; b++) {
+            if (t->pin[b]) d->host_free(d, t->pin[b]);
+            if (t->dev[b]) d->free(d, t->dev[b]);
+        }
+        free(t->node);
+        free(t->off);
+        free(t->dirty);
+        free(t->of_node);
+        free(t);
+    }
     if (v->loss_slot) d->host_free(d, v->loss_slot);
+    if (v->dstep) d->free(d, v->dstep);
+    if (v->hstep) d->host_free(d, v->hstep);
     if (g->arena) d->free(d, g->arena);
     if (v->ws) d->free(d, v->ws);
     free(v->host);
@@ -133,6 +172,10 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
             v->in_host[i] = q;
             q += g->nodes[i].numel;
         }
+    int dropout = 0;
+    for (int i = 0; i < g->n_nodes; i++) dropout |= g->nodes[i].op == SY_OP_DROPOUT;
+    if (dropout && (!(v->dstep = d->alloc(d, sizeof *v->dstep)) || !(v->hstep = d->host_alloc(d, sizeof *v->hstep))))
+        return sy_fail(SY_ERR_NOMEM, "cannot allocate the step counter of a device graph");
     if (ws) {
         v->ws = d->alloc(d, ws * sizeof(float));
         SY_LAST_ERROR_COPY(why2);
@@ -164,12 +207,106 @@ static float *host_of(sy_graph *g, const float *dp, int grad)
     return h + (dp - base);
 }
 
+static void stage_touch(sy_graph *g, int i)
+{
+    sy_stage *t = gd(g)->stage;
+    if (t && t->of_node[i] >= 0) t->dirty[t->of_node[i]] = 1;
+}
+
 float *sy_gdev_host_val(sy_graph *g, sy_node *n)
 {
+    if (n->op == SY_OP_INPUT) stage_touch(g, (int)(n - g->nodes));
     return n->op == SY_OP_INPUT ? gd(g)->in_host[n - g->nodes] : host_of(g, n->val, 0);
 }
 
 static int in_arena(const sy_graph *g, const float *p) { return p >= g->arena && p < g->arena + g->arena_floats; }
+
+static int is_staged(const sy_graph *g, int i) { return gd(g)->stage && gd(g)->stage->of_node[i] >= 0; }
+
+/* ---- Staged (double-buffered) inputs ---------------------------------------------- */
+
+sy_status sy_gdev_stage_init(sy_graph *g, const sy_var *vars, int n)
+{
+    sy_graph_dev *v = gd(g);
+    sy_device *d = v->d;
+    if (v->stage) { /* a later prefetcher over the same inputs (one per epoch loop) reuses the blocks */
+        int same = v->stage->n == n;
+        for (int k = 0; same && k < n; k++) same = v->stage->node[k] == vars[k];
+        if (same) return SY_OK;
+        return sy_fail(SY_ERR_STATE, "prefetch: the graph's inputs are staged with another list of inputs already");
+    }
+    if (!d->stage_upload || !d->copy) return sy_fail(SY_ERR_UNSUPPORTED, "prefetch: device '%s' cannot stage inputs", d->name);
+    sy_stage *t = calloc(1, sizeof *t);
+    if (!t || !(t->node = calloc(n, sizeof *t->node)) || !(t->off = calloc(n, sizeof *t->off)) ||
+        !(t->dirty = calloc(n, 1)) || !(t->of_node = malloc(g->n_nodes * sizeof *t->of_node))) {
+        if (t) free(t->node), free(t->off), free(t->dirty), free(t->of_node);
+        free(t);
+        return sy_fail(SY_ERR_NOMEM, "prefetch: out of memory");
+    }
+    for (int i = 0; i < g->n_nodes; i++) t->of_node[i] = -1;
+    t->n = n;
+    t->cur = -1;
+    v->stage = t;
+    for (int k = 0; k < n; k++) {
+        if (vars[k] < 0 || vars[k] >= g->n_nodes || g->nodes[vars[k]].op != SY_OP_INPUT)
+            return sy_fail(SY_ERR_ARG, "prefetch: node %d is not an input of the graph", (int)vars[k]);
+        if (t->of_node[vars[k]] >= 0)
+            return sy_fail(SY_ERR_ARG, "prefetch: input '%s' is listed twice", g->nodes[vars[k]].name);
+        t->node[k] = vars[k];
+        t->off[k] = t->floats;
+        t->of_node[vars[k]] = k;
+        t->floats += g->nodes[vars[k]].numel;
+    }
+    size_t bytes = (t->floats ? t->floats : 1) * sizeof(float);
+    for (int b = 0; b < 2; b++)
+        if (!(t->pin[b] = d->host_alloc(d, bytes)) || !(t->dev[b] = d->alloc(d, bytes))) {
+            SY_LAST_ERROR_COPY(why);
+            return sy_fail(SY_ERR_NOMEM, "prefetch: cannot allocate the staging blocks (2 x %.1f MiB) on '%s': %s",
+                           bytes / 1048576.0, d->name, why);
+        }
+    return SY_OK;
+}
+
+float *sy_gdev_stage_host(sy_graph *g, int slot, int k) { return gd(g)->stage->pin[slot] + gd(g)->stage->off[k]; }
+
+void sy_gdev_stage_upload(sy_graph *g, int slot)
+{
+    sy_stage *t = gd(g)->stage;
+    gd(g)->d->stage_upload(gd(g)->d, t->dev[slot], t->pin[slot], t->floats * sizeof(float), slot);
+}
+
+void sy_gdev_stage_use(sy_graph *g, int slot)
+{
+    sy_graph_dev *v = gd(g);
+    sy_stage *t = v->stage;
+    t->cur = slot;
+    for (int k = 0; k < t->n; k++) {
+        v->in_host[t->node[k]] = t->pin[slot] + t->off[k];
+        t->dirty[k] = 0;
+    }
+}
+
+/* The staged inputs into the graph, on the stream (before a forward, or
+ * before a recorded step: outside the recording, so that the copy lands at
+ * the inputs' fixed addresses whichever block holds the batch). */
+static void stage_inputs(sy_graph *g)
+{
+    sy_graph_dev *v = gd(g);
+    sy_stage *t = v->stage;
+    sy_device *d = v->d;
+    if (!t) return;
+    int waited = 0;
+    for (int k = 0; k < t->n; k++) {
+        sy_node *n = &g->nodes[t->node[k]];
+        if (t->cur < 0 || t->dirty[k]) {
+            d->upload(d, n->val, v->in_host[t->node[k]], n->numel * sizeof(float));
+            continue;
+        }
+        if (!waited) d->stage_wait(d, t->cur);
+        waited = 1;
+        d->copy(d, n->val, t->dev[t->cur] + t->off[k], n->numel * sizeof(float));
+    }
+}
 
 sy_status sy_gdev_before_forward(sy_graph *g)
 {
@@ -178,8 +315,12 @@ sy_status sy_gdev_before_forward(sy_graph *g)
     sy_params_dev_data(g->ps, 1); /* current on the device; forward may write (running statistics) */
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
-        if (n->op == SY_OP_INPUT) v->d->upload(v->d, n->val, v->in_host[i], n->numel * sizeof(float));
+        if (n->op == SY_OP_INPUT && !is_staged(g, i))
+            v->d->upload(v->d, n->val, v->in_host[i], n->numel * sizeof(float));
     }
+    stage_inputs(g);
+    if (v->hstep) *v->hstep = g->step; /* the previous forward's copy finished: it waited */
+    step_upload(g);
     return SY_OK;
 }
 
@@ -264,7 +405,10 @@ float *sy_gdev_data(sy_graph *g, sy_var v, int grad)
     const float *dp = grad ? n->grad : n->val;
     if (!dp) return NULL;
     if (!in_arena(g, dp)) return host_of(g, dp, grad); /* a parameter (or a view of one) */
-    if (n->op == SY_OP_INPUT && !grad) return w->in_host[v]; /* inputs live on the host */
+    if (n->op == SY_OP_INPUT && !grad) { /* inputs live on the host */
+        stage_touch(g, v);
+        return w->in_host[v];
+    }
     w->want[v] |= grad ? 2 : 1;
     unsigned *have = grad ? &w->grad_pass[v] : &w->val_pass[v], pass = grad ? w->bwd_pass : w->fwd_pass;
     if (*have == pass) return host_of(g, dp, 0); /* copied back after this pass already */
@@ -280,13 +424,9 @@ float *sy_gdev_data(sy_graph *g, sy_var v, int grad)
 static const char *rec_ineligible(sy_graph *g, sy_optimizer *opt)
 {
     if (opt->ps != g->ps) return "the optimizer's store is not the graph's";
-    if (opt->o.max_grad_norm > 0) return "gradient clipping reads the norm on the host every step";
     if (sy_device_allreduce_wanted()) return "data-parallel all-reduce";
     const char *sync = getenv("SYRE_CUDA_SYNC");
     if (sync && !strcmp(sync, "1")) return "SYRE_CUDA_SYNC=1 waits after every kernel";
-    if (g->training)
-        for (int i = 0; i < g->n_nodes; i++)
-            if (g->nodes[i].op == SY_OP_DROPOUT) return "dropout in training mode (its masks depend on the step)";
     return NULL;
 }
 
@@ -304,8 +444,9 @@ static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_s
     sy_device *d = v->d;
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
-        if (n->op == SY_OP_INPUT) d->upload(d, n->val, v->in_host[i], n->numel * sizeof(float));
+        if (n->op == SY_OP_INPUT && !is_staged(g, i)) d->upload(d, n->val, v->in_host[i], n->numel * sizeof(float));
     }
+    step_upload(g); /* dropout reads this step's counter, written to pinned memory before the launch */
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_INPUT || n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
@@ -420,16 +561,21 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
      * arguments otherwise depend only on the optimizer kind and the
      * training flag (batch norm). */
     if ((st = sy_optim_dev_set_scalars(opt, &sc))) return st;
-    if (r->exec && (sc.kind != r->sc.kind || r->training != g->training)) {
+    if (r->exec && (sc.kind != r->sc.kind || r->training != g->training || r->staged != (v->stage != NULL))) {
         if (r->exec != REC_EAGER) d->exec_free(d, r->exec);
         r->exec = NULL;
         if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
     }
+    if (v->hstep) *v->hstep = g->step; /* the dropout masks' step */
+    /* Staged inputs: copied in outside the recording (from the block that
+     * holds this batch), ordered before the recorded work. */
+    stage_inputs(g);
     int eager = r->off;
     if (!r->exec && !eager) {
         memset(&r->sc, 0, sizeof r->sc);
         r->sc = sc;
         r->training = g->training;
+        r->staged = v->stage != NULL;
         if (!d->capture_begin) {
             r->exec = REC_EAGER;
         } else if ((st = d->capture_begin(d))) {

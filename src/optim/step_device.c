@@ -19,7 +19,9 @@ struct sy_optim_dev {
     size_t *fix_idx;
     size_t *slot;   /* device: [0] first non-finite gradient, [1] parameter */
     size_t *flag;   /* host copy of slot (pinned on cuda) */
-    sy_step_scalars *dsc, *hsc; /* a recorded step's scalars: device, pinned host */
+    sy_step_scalars *dsc, *hsc; /* scalars read from memory (recorded step, clipping): device, pinned host */
+    double *blocks, *dnorm;     /* clipping: block sums of squares and the norm (device) */
+    double *hnorm;              /* the norm's host copy (pinned), read after the step's wait */
     int host_newer; /* host state arrays may differ from the device's */
     int dev_newer;  /* the device's moments changed since the last copy back */
 };
@@ -44,6 +46,10 @@ static sy_status dev_init(sy_optimizer *opt, sy_device *d)
         d->upload(d, v->fix_idx, opt->fix_idx, opt->n_fix * sizeof(size_t));
         d->upload(d, v->fix_val, opt->fix_val, opt->n_fix * sizeof(float));
     }
+    if (opt->o.max_grad_norm > 0 &&
+        (!(v->blocks = d->alloc(d, (opt->n_blocks ? opt->n_blocks : 1) * sizeof(double))) ||
+         !(v->dnorm = d->alloc(d, sizeof(double))) || !(v->hnorm = d->host_alloc(d, sizeof(double)))))
+        return sy_fail(SY_ERR_NOMEM, "optimizer: cannot allocate the gradient norm's buffers on device '%s'", d->name);
     v->host_newer = 1;
     return SY_OK;
 }
@@ -74,10 +80,13 @@ sy_status sy_optim_dev_prepare(sy_optimizer *opt)
 }
 
 /* The device work of the step, without one host wait (a captured step
- * replays exactly this): the gradient scan, the update and W-fix (both
- * skipped on the device when the scan found something), the parameter
- * scan, and both results copied to the host flags. */
-static void enqueue(sy_optimizer *opt, const sy_step_scalars *sc, int recorded)
+ * replays exactly this): the gradient scan, with clipping the norm and the
+ * clip factor (into the device scalars), the update and W-fix (both skipped
+ * on the device when the scan found something), the parameter scan, and the
+ * flags and the norm copied to the host. from_memory: the kernels read the
+ * scalars from the device copy of the pinned block (set_scalars writes it
+ * before; a recorded step, and every step with clipping). */
+static void enqueue(sy_optimizer *opt, const sy_step_scalars *sc, int from_memory)
 {
     sy_params *ps = opt->ps;
     struct sy_optim_dev *v = opt->dev;
@@ -85,14 +94,19 @@ static void enqueue(sy_optimizer *opt, const sy_step_scalars *sc, int recorded)
     float *g = sy_params_dev_grad(ps, 0);
     d->scan_nonfinite(d, g, opt->n, &v->slot[0]);
     sy_step_ptrs p = {sy_params_dev_data(ps, 1), g, v->m1, v->m2, v->anchor, v->dd, opt->n, &v->slot[0], NULL};
-    if (recorded) {
+    int clipping = opt->o.max_grad_norm > 0;
+    if (from_memory || clipping) {
         d->upload(d, v->dsc, v->hsc, sizeof *v->hsc); /* replays read the pinned copy as it is then */
+        if (clipping)
+            d->clip_norm(d, g, opt->n, v->blocks, opt->n_blocks, v->fix_idx, opt->n_fix, opt->o.max_grad_norm, v->dsc,
+                         v->dnorm);
         p.dev_scalars = v->dsc;
     }
     for (int k = 0; k < opt->n_seg; k++) d->optim_range(d, sc, &p, &opt->seg[k]);
     if (opt->n_fix) d->wfix(d, &p, v->fix_idx, v->fix_val, opt->n_fix);
     d->scan_nonfinite(d, p.p, opt->n, &v->slot[1]);
     d->download(d, v->flag, v->slot, 2 * sizeof(size_t));
+    if (clipping) d->download(d, v->hnorm, v->dnorm, sizeof(double));
     v->dev_newer = 1;
 }
 
@@ -117,6 +131,14 @@ sy_status sy_optim_dev_finish(sy_optimizer *opt, float lr, int *skip)
     struct sy_optim_dev *v = opt->dev;
     sy_status st = sy_optim_guard_grad_at(opt, v->flag[0], skip);
     if (st || *skip) return st; /* the device applied no update */
+    if (opt->o.max_grad_norm > 0) {
+        double norm = *v->hnorm;
+        opt->last_norm = (float)norm;
+        /* Finite gradients (the guard) have a finite norm in double: a
+         * non-finite one cannot occur; the check is the CPU's. */
+        if (!isfinite(norm))
+            return sy_fail(SY_ERR_NUMERIC, "optimizer step %ld: gradient norm is %g", opt->steps, norm);
+    }
     opt->last_lr = lr;
     opt->steps++;
     return sy_optim_guard_params_at(opt, v->flag[1]);
@@ -128,32 +150,12 @@ sy_status sy_optim_step_device(sy_optimizer *opt, float lr, float max_norm)
     sy_device *d = sy_params_device(ps);
     sy_status st;
     if ((st = sy_optim_dev_prepare(opt))) return st;
-    struct sy_optim_dev *v = opt->dev;
-
-    float clip = 1.0f;
-    if (max_norm > 0) {
-        /* The guard runs first (as on the CPU), its flag read with the norm's sync. */
-        d->scan_nonfinite(d, sy_params_dev_grad(ps, 0), opt->n, &v->slot[0]);
-        d->download(d, v->flag, v->slot, sizeof(size_t));
-        if ((st = d->grad_sq_blocks(d, sy_params_dev_grad(ps, 0), opt->n, opt->block_sq, opt->n_blocks)))
-            return st;
-        int skip;
-        if ((st = sy_optim_guard_grad_at(opt, v->flag[0], &skip)) || skip) return st;
-        double s = 0;
-        for (size_t b = 0; b < opt->n_blocks; b++) s += opt->block_sq[b];
-        if (opt->n_fix) { /* rare (W-fix with clipping): read the gradient on the host */
-            const float *g = sy_params_grad(ps);
-            for (size_t k = 0; k < opt->n_fix; k++) s -= (double)g[opt->fix_idx[k]] * g[opt->fix_idx[k]];
-        }
-        double norm = isfinite(s) ? sqrt(s > 0 ? s : 0) : s;
-        opt->last_norm = (float)norm;
-        if (!isfinite(norm))
-            return sy_fail(SY_ERR_NUMERIC, "optimizer step %ld: gradient norm is %g", opt->steps, norm);
-        double coef = (double)max_norm / (norm + 1e-6);
-        clip = coef < 1.0 ? (float)coef : 1.0f;
-    }
+    /* Clipping (max_norm > 0) stays on the device: the norm and the factor
+     * are computed there and read by the update kernels; the host reads the
+     * norm after the one wait. */
     sy_step_scalars sc;
-    sy_optim_scalars(opt, lr, clip, &sc);
+    sy_optim_scalars(opt, lr, 1.0f, &sc);
+    if (max_norm > 0 && (st = sy_optim_dev_set_scalars(opt, &sc))) return st;
     sy_optim_dev_enqueue(opt, &sc);
     /* One wait per step: the flags (the forward waited for the loss already). */
     if ((st = d->sync(d))) return sy_fail(st, "optimizer step on %s: %s", d->name, d->error);
@@ -188,6 +190,9 @@ void sy_optim_device_free(sy_optimizer *opt)
     if (v->slot) d->free(d, v->slot);
     if (v->flag) d->host_free(d, v->flag);
     if (v->dsc) d->free(d, v->dsc);
+    if (v->blocks) d->free(d, v->blocks);
+    if (v->dnorm) d->free(d, v->dnorm);
+    if (v->hnorm) d->host_free(d, v->hnorm);
     if (v->hsc) d->host_free(d, v->hsc);
     free(v);
     opt->dev = NULL;

@@ -25,6 +25,7 @@ sy_status sy_fail(sy_status code, const char *fmt, ...)
 }
 
 float *sy_gdev_workspace(sy_graph *g) { return core->gdev_workspace(g); }
+const uint64_t *sy_gdev_step(sy_graph *g) { return core->gdev_step(g); }
 uint64_t sy_rng_key(uint64_t seed, uint32_t stream) { return core->rng_key(seed, stream); }
 size_t sy_shape_numel(sy_shape s) { return core->shape_numel(s); }
 sy_precision sy_get_precision(void) { return core->get_precision(); }

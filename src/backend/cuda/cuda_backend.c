@@ -25,6 +25,9 @@
 #include <string.h>
 
 static cudaStream_t S;
+static cudaStream_t C;      /* copy stream: staged input uploads (prefetch.c) */
+static cudaEvent_t staged[2]; /* the last upload into each staging block */
+static int gpu_index;         /* this process's GPU (the prefetch thread selects it too) */
 static cublasHandle_t H;
 static syk_error *err_slot; /* mapped host memory */
 static double *d_blocks;    /* gradient-norm partial sums */
@@ -81,6 +84,19 @@ static void c_download(sy_device *d, void *dst, const void *src, size_t n)
 {
     if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, S);
 }
+static void c_copy(sy_device *d, void *dst, const void *src, size_t n)
+{
+    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, S);
+}
+/* May run on the prefetcher's thread while S runs (or is being captured on
+ * the main thread: capture is thread-local, C is never captured). */
+static void c_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot)
+{
+    cudaSetDevice(gpu_index); /* a new thread starts on device 0 */
+    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, C);
+    cudaEventRecord(staged[slot & 1], C);
+}
+static void c_stage_wait(sy_device *d, int slot) { cudaStreamWaitEvent(S, staged[slot & 1], 0); }
 static void c_zero(sy_device *d, void *dst, size_t n)
 {
     if (n) cudaMemsetAsync(dst, 0, n, S);
@@ -343,6 +359,12 @@ static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, 
     cudaMemcpyAsync(out, d_blocks, nb * sizeof(double), cudaMemcpyDeviceToHost, S);
     return c_sync(d);
 }
+static void c_clip_norm(sy_device *d, const float *g, size_t n, double *blocks, size_t nb, const size_t *fix_idx,
+                        size_t n_fix, float max_norm, sy_step_scalars *sc, double *norm)
+{
+    _Static_assert(SY_OPTIM_NORM_BLOCK == 4096, "syk_clip_norm sums blocks of 4096");
+    syk_clip_norm(S, g, n, blocks, nb, fix_idx, n_fix, max_norm, &sc->clip, &sc->clipping, norm);
+}
 static void c_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
 {
     syk_wfix(S, p->p, p->m1, p->m2, idx, val, n, p->skip);
@@ -596,7 +618,8 @@ static void b_batchnorm(sy_graph *g, sy_node *n)
 static void f_dropout(sy_graph *g, sy_node *n)
 {
     uint64_t key = sy_rng_key(g->seed ^ ((uint64_t)(n - g->nodes) << 40), SY_STREAM_DROPOUT);
-    syk_dropout_fwd(S, IN(0)->val, n->scratch, n->val, n->numel, key, g->step, n->fattr[0], g->training);
+    syk_dropout_fwd(S, IN(0)->val, n->scratch, n->val, n->numel, key, g->step, sy_gdev_step(g), n->fattr[0],
+                    g->training);
 }
 static void b_dropout(sy_graph *g, sy_node *n) { syk_mul_bwd_same(S, n->grad, n->scratch, IN(0)->grad, n->numel); }
 
@@ -741,8 +764,12 @@ static void init(void)
     /* One GPU per rank of a machine (with one rank, or CUDA_VISIBLE_DEVICES
      * set per rank: device 0). */
     int gpu = sy_dist_local_rank() % n;
+    gpu_index = gpu;
     if (cudaSetDevice(gpu) != cudaSuccess || cudaGetDeviceProperties(&pr, gpu) != cudaSuccess ||
         cudaStreamCreateWithFlags(&S, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaStreamCreateWithFlags(&C, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaEventCreateWithFlags(&staged[0], cudaEventDisableTiming) != cudaSuccess ||
+        cudaEventCreateWithFlags(&staged[1], cudaEventDisableTiming) != cudaSuccess ||
         (cs = cublasCreate(&H)) != CUBLAS_STATUS_SUCCESS || cublasSetStream(H, S) != CUBLAS_STATUS_SUCCESS ||
         cudaHostAlloc((void **)&err_slot, sizeof *err_slot, cudaHostAllocMapped) != cudaSuccess) {
         snprintf(init_error, sizeof init_error, "device 'cuda': initialisation failed: %s",
@@ -792,12 +819,16 @@ static void init(void)
     d->optim_range = c_optim_range;
     d->grad_sq_blocks = c_grad_sq;
     d->wfix = c_wfix;
+    d->clip_norm = c_clip_norm;
     d->set_float = c_set_float;
     d->scan_nonfinite = c_scan_nonfinite;
     d->capture_begin = c_capture_begin;
     d->capture_end = c_capture_end;
     d->launch = c_launch;
     d->exec_free = c_exec_free;
+    d->copy = c_copy;
+    d->stage_upload = c_stage_upload;
+    d->stage_wait = c_stage_wait;
 #ifdef SYRE_HAVE_NCCL
     ordinal = gpu;
     d->allreduce_mean = c_allreduce;

@@ -69,8 +69,9 @@ void syk_batchnorm_fwd(cudaStream_t s, const float *x, const float *gam, const f
 void syk_batchnorm_bwd(cudaStream_t s, const float *x, const float *gam, const float *dy, const float *mean,
                        const float *istd, float *dx, float *dg, float *db, size_t N, size_t C, size_t inner,
                        int training);
+/* dstep (device, or NULL: step): the graph's step, read when the kernel runs. */
 void syk_dropout_fwd(cudaStream_t s, const float *x, float *mask, float *y, size_t n, uint64_t key, uint64_t step,
-                     float p, int training);
+                     const uint64_t *dstep, float p, int training);
 void syk_mul_bwd_same(cudaStream_t s, const float *dy, const float *m, float *dx, size_t n);
 void syk_l2norm_fwd(cudaStream_t s, const float *x, float *y, float *r, int N, int F, float eps);
 void syk_l2norm_bwd(cudaStream_t s, const float *y, const float *dy, const float *r, float *dx, int N, int F,
@@ -106,6 +107,11 @@ void syk_optim_range(cudaStream_t s, const syk_scalars *c, const syk_segment *se
                      float *m1, float *m2, const float *anchor, const float *dd, const size_t *skip,
                      const syk_scalars *dev_c);
 void syk_grad_sq_blocks(cudaStream_t s, const float *g, size_t n, double *out, size_t n_blocks, size_t block);
+/* Clipping on the device: blocks <- sums of squares per 4096 (SY_OPTIM_NORM_BLOCK),
+ * *norm <- the L2 norm less the W-fix entries, *clip and *clipping as the
+ * CPU step computes them (all device memory). */
+void syk_clip_norm(cudaStream_t s, const float *g, size_t n, double *blocks, size_t n_blocks, const size_t *fix_idx,
+                   size_t n_fix, float max_norm, float *clip, int *clipping, double *norm);
 /* skip (device, or NULL): when *skip != (size_t)-1 the update kernels do nothing
  * (the NaN guard's flag, checked on the device so a captured step needs no host
  * decision between scan and update). */

@@ -622,10 +622,11 @@ __device__ inline float normal_at(uint64_t key, uint64_t sub, uint64_t idx)
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
-__global__ void k_dropout_f(const float *x, float *mask, float *y, size_t n, uint64_t key, uint64_t step, float p,
-                            int training)
+__global__ void k_dropout_f(const float *x, float *mask, float *y, size_t n, uint64_t key, uint64_t step_arg,
+                            const uint64_t *dstep, float p, int training)
 {
     float keep = 1.0f / (1.0f - p);
+    const uint64_t step = dstep ? *dstep : step_arg; // a recorded step reads this step's counter
     GRID_STRIDE(i, n)
     {
         float m = !training ? 1.0f : (uniform_at(key, step, i) >= p ? keep : 0.0f);
@@ -635,9 +636,9 @@ __global__ void k_dropout_f(const float *x, float *mask, float *y, size_t n, uin
 }
 __global__ void k_mul_same_b(const float *dy, const float *m, float *dx, size_t n) { GRID_STRIDE(i, n) dx[i] += dy[i] * m[i]; }
 extern "C" void syk_dropout_fwd(cudaStream_t s, const float *x, float *mask, float *y, size_t n, uint64_t key,
-                                uint64_t step, float p, int training)
+                                uint64_t step, const uint64_t *dstep, float p, int training)
 {
-    k_dropout_f<<<blocks_for(n), TPB, 0, s>>>(x, mask, y, n, key, step, p, training);
+    k_dropout_f<<<blocks_for(n), TPB, 0, s>>>(x, mask, y, n, key, step, dstep, p, training);
 }
 extern "C" void syk_mul_bwd_same(cudaStream_t s, const float *dy, const float *m, float *dx, size_t n)
 {
@@ -895,6 +896,34 @@ __global__ void __launch_bounds__(256) k_grad_sq(const float *g, size_t n, doubl
 extern "C" void syk_grad_sq_blocks(cudaStream_t s, const float *g, size_t n, double *out, size_t n_blocks, size_t block)
 {
     if (n_blocks) k_grad_sq<<<(unsigned)n_blocks, 256, 0, s>>>(g, n, out, block);
+}
+
+// Gradient clipping without a host wait: the block sums in one block of 256
+// threads (deterministic from run to run; the order differs from the CPU's
+// sequential sum, by rounding only), the W-fix entries taken out, then the
+// norm and the factor the update kernels read from the device scalars.
+__global__ void __launch_bounds__(256) k_clip_finish(const double *blocks, size_t nb, const float *g,
+                                                     const size_t *fix_idx, size_t n_fix, float max_norm,
+                                                     float *clip, int *clipping, double *norm)
+{
+    double acc = 0;
+    for (size_t b = threadIdx.x; b < nb; b += blockDim.x) acc += blocks[b];
+    acc = block_sum(acc);
+    if (threadIdx.x != 0) return;
+    for (size_t k = 0; k < n_fix; k++) acc -= (double)g[fix_idx[k]] * g[fix_idx[k]];
+    double nrm = isfinite(acc) ? sqrt(acc > 0 ? acc : 0) : acc;
+    *norm = nrm;
+    double coef = (double)max_norm / (nrm + 1e-6);
+    float c = coef < 1.0 ? (float)coef : 1.0f;
+    *clip = c;
+    *clipping = c < 1.0f;
+}
+extern "C" void syk_clip_norm(cudaStream_t s, const float *g, size_t n, double *blocks, size_t n_blocks,
+                              const size_t *fix_idx, size_t n_fix, float max_norm, float *clip, int *clipping,
+                              double *norm)
+{
+    syk_grad_sq_blocks(s, g, n, blocks, n_blocks, 4096);
+    k_clip_finish<<<1, 256, 0, s>>>(blocks, n_blocks, g, fix_idx, n_fix, max_norm, clip, clipping, norm);
 }
 
 __global__ void k_wfix(float *p, float *m1, float *m2, const size_t *idx, const float *val, size_t n,
