@@ -175,8 +175,57 @@ static void bwd_kl_gauss(sy_graph *g, sy_node *n)
         }
 }
 
+/* Bias add + SiLU in one pass (see kernels_simple.c for the contract). The
+ * element functions are fwd_silu's and bwd_silu's expressions verbatim: the
+ * products feed no addition but through a select or a store, so the FMA
+ * contraction (-ffp-contract=fast) forms in both the same way. */
+static void fwd_bias_silu(sy_graph *g, sy_node *a)
+{
+    sy_node *b = sy_in(g, a, 0);
+    if (b->shape.ndim != 2 || b->numel >= 32768) {
+        g->be->forward[SY_OP_BIAS_ADD](g, b);
+        fwd_silu(g, a);
+        return;
+    }
+    size_t C = b->shape.dim[1], N = b->shape.dim[0];
+    const float *restrict x = sy_in(g, b, 0)->val, *restrict bias = sy_in(g, b, 1)->val;
+    float *restrict t = b->val, *restrict y = a->val;
+    for (size_t o = 0; o < N; o++)
+        for (size_t c = 0; c < C; c++) {
+            float v = x[o * C + c] + bias[c];
+            t[o * C + c] = v;
+            y[o * C + c] = v * fast_sigmoid(v);
+        }
+}
+
+static void bwd_bias_silu(sy_graph *g, sy_node *a)
+{
+    sy_node *b = sy_in(g, a, 0);
+    if (b->shape.ndim != 2 || b->numel >= 32768) {
+        bwd_silu(g, a);
+        g->be->backward[SY_OP_BIAS_ADD](g, b);
+        return;
+    }
+    size_t C = b->shape.dim[1], N = b->shape.dim[0];
+    const float *restrict x = b->val, *restrict dy = a->grad;
+    float *restrict dt = b->grad, *restrict dx = sy_in(g, b, 0)->grad, *restrict db = sy_in(g, b, 1)->grad;
+    int set_t = a->overwrite & 1, set_x = b->overwrite & 1;
+    if (db && (b->overwrite & 2)) memset(db, 0, C * sizeof(float));
+    for (size_t o = 0; o < N; o++)
+        for (size_t c = 0; c < C; c++) {
+            size_t i = o * C + c;
+            float s = fast_sigmoid(x[i]), d = dy[i] * (s * (1.0f + x[i] * (1.0f - s)));
+            float v = set_t ? d : dt[i] + d;
+            dt[i] = v;
+            if (dx) dx[i] = set_x ? v : dx[i] + v;
+            if (db) db[c] += v;
+        }
+}
+
 void sy_cpu_register_math(sy_backend *be)
 {
+    be->fwd_bias_act[SY_OP_SILU] = fwd_bias_silu;
+    be->bwd_bias_act[SY_OP_SILU] = bwd_bias_silu;
     be->can_overwrite[SY_OP_KL_GAUSS] = 3;
     be->forward[SY_OP_KL_GAUSS] = fwd_kl_gauss;
     be->backward[SY_OP_KL_GAUSS] = bwd_kl_gauss;

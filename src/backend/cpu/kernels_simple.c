@@ -278,8 +278,94 @@ static void bwd_maxpool2d(sy_graph *g, sy_node *n)
     }
 }
 
+/* ---- bias add + activation in one pass ------------------------------------
+ * For the small [N, C] activations of MLPs and the VAE (below PAR_MIN_ELEMS,
+ * where the separate kernels run on one thread): one pass that reads x and
+ * b and writes the bias add's value t and the activation's y; backward reads
+ * y (or t), dy, writes dt, dx and adds into db, row by row as bwd_bias_add
+ * sums. The activation's element function is the same inline code as its
+ * own kernel's, so every value is bit-identical to the two kernels (tested
+ * by test_fusion). Larger or conv-shaped tensors run the two kernels. */
+
+/* Whether the pair may take the one-pass path: [N, C] and small. */
+static int fuse_small(sy_graph *g, const sy_node *a)
+{
+    const sy_node *b = sy_in(g, a, 0);
+    (void)a;
+    return b->shape.ndim == 2 && b->numel < PAR_MIN_ELEMS;
+}
+
+/* The two kernels in sequence (the fallback). */
+static void pair_forward(sy_graph *g, sy_node *a)
+{
+    sy_node *b = sy_in(g, a, 0);
+    g->be->forward[SY_OP_BIAS_ADD](g, b);
+    g->be->forward[a->op](g, a);
+}
+
+static void pair_backward(sy_graph *g, sy_node *a)
+{
+    sy_node *b = sy_in(g, a, 0);
+    g->be->backward[a->op](g, a);
+    g->be->backward[SY_OP_BIAS_ADD](g, b);
+}
+
+/* Rows of the pair's backward, given dt of element c of row o: dx (+)= dt,
+ * db[c] += dt, as bwd_bias_add's small path. ACT_GRAD(i) is the
+ * activation's contribution to dt[i]. */
+#define BIAS_ACT_BWD(ACT_GRAD)                                                     \
+    do {                                                                          \
+        sy_node *b_ = sy_in(g, a, 0);                                                      \
+        size_t C_ = b_->shape.dim[1], N_ = b_->shape.dim[0];                      \
+        float *restrict dt_ = b_->grad, *restrict dx_ = sy_in(g, b_, 0)->grad;    \
+        float *restrict db_ = sy_in(g, b_, 1)->grad;                              \
+        int set_t = a->overwrite & 1, set_x = b_->overwrite & 1;                  \
+        if (db_ && (b_->overwrite & 2)) memset(db_, 0, C_ * sizeof(float));       \
+        for (size_t o = 0; o < N_; o++)                                           \
+            for (size_t c = 0; c < C_; c++) {                                     \
+                size_t i = o * C_ + c;                                            \
+                float d_ = ACT_GRAD(i);                                           \
+                float t_ = set_t ? d_ : dt_[i] + d_;                              \
+                dt_[i] = t_;                                                      \
+                if (dx_) dx_[i] = set_x ? t_ : dx_[i] + t_;                       \
+                if (db_) db_[c] += t_;                                            \
+            }                                                                     \
+    } while (0)
+
+static void fwd_bias_relu(sy_graph *g, sy_node *a)
+{
+    if (!fuse_small(g, a)) {
+        pair_forward(g, a);
+        return;
+    }
+    sy_node *b = sy_in(g, a, 0);
+    size_t C = b->shape.dim[1], N = b->shape.dim[0];
+    const float *restrict x = sy_in(g, b, 0)->val, *restrict bias = sy_in(g, b, 1)->val;
+    float *restrict t = b->val, *restrict y = a->val;
+    for (size_t o = 0; o < N; o++)
+        for (size_t c = 0; c < C; c++) {
+            float v = x[o * C + c] + bias[c];
+            t[o * C + c] = v;
+            y[o * C + c] = v > 0.0f ? v : 0.0f;
+        }
+}
+
+static void bwd_bias_relu(sy_graph *g, sy_node *a)
+{
+    if (!fuse_small(g, a)) {
+        pair_backward(g, a);
+        return;
+    }
+    const float *restrict y = a->val, *restrict dy = a->grad;
+#define RELU_GRAD(i) (y[i] > 0.0f ? dy[i] : 0.0f)
+    BIAS_ACT_BWD(RELU_GRAD);
+#undef RELU_GRAD
+}
+
 void sy_cpu_register_simple(sy_backend *be)
 {
+    be->fwd_bias_act[SY_OP_RELU] = fwd_bias_relu;
+    be->bwd_bias_act[SY_OP_RELU] = bwd_bias_relu;
     be->can_overwrite[SY_OP_BIAS_ADD] = 3;
     be->can_overwrite[SY_OP_RELU] = 1;
     be->can_overwrite[SY_OP_MAXPOOL2D] = 1;
