@@ -26,17 +26,15 @@ typedef struct {
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
-/* The parameter guard rides along the update: each range returns the largest
- * |p| bit pattern it wrote (sign cleared); above 0x7f7fffff (FLT_MAX) means
- * an Inf or NaN was written. A max reduction over integers costs two vector
- * instructions per 8 floats, instead of a second pass over the buffer. */
+/* The parameter guard rides along the update: each range walks its share in
+ * blocks of SY_UPDATE_BLOCK floats, updates a block, then takes the largest
+ * |p| bit pattern of the block while it is in L1 (sy_max_abs_bits: two vector
+ * instructions per 8 floats), instead of a second pass over the buffer after
+ * the step. Above 0x7f7fffff (FLT_MAX's bits) means an Inf or NaN was
+ * written. (A max reduction inside the update loop itself keeps GCC from
+ * vectorising it; a separate loop over the hot block does not.) */
 #define SY_FINITE_MAX_BITS 0x7f7fffffu
-ALWAYS_INLINE uint32_t abs_bits(float v)
-{
-    uint32_t u;
-    memcpy(&u, &v, sizeof u);
-    return u & 0x7fffffffu;
-}
+#define SY_UPDATE_BLOCK 2048
 
 /* This thread's share [*i0, *i1) of [begin, end) in whole 16-float pieces
  * (the whole range outside a parallel region). Elementwise updates, so the
@@ -81,43 +79,55 @@ ALWAYS_INLINE float decay(const step_ctx *c, const sy_segment *s, size_t i, floa
     return (has_d ? s->wd * d : s->wd) * (*p - a);
 }
 
-ALWAYS_INLINE uint32_t sgd_range(const step_ctx *c, const sy_segment *s, const int mode)
+ALWAYS_INLINE uint32_t sgd_range(const step_ctx *cp, const sy_segment *sp, const int mode)
 {
+    /* Local copies: loop-invariant for the compiler (the stores to P, B could
+     * otherwise alias *cp), so the branches on them leave the loop. */
+    const step_ctx cc = *cp, *c = &cc;
+    const sy_segment ssg = *sp, *s = &ssg;
     float *restrict P = c->p, *restrict G = c->g, *restrict B = c->m1;
     size_t i0, i1;
     uint32_t top = 0;
     thread_share(s->begin, s->end, &i0, &i1);
-#pragma omp simd reduction(max : top)
-    for (size_t i = i0; i < i1; i++) {
-        float p = P[i];
-        float g = c->clipping ? G[i] * c->clip : G[i];
-        if (mode != SEG_NONE) g = g + decay(c, s, i, &p, mode, 0);
-        if (c->has_momentum) {
-            float b = c->first ? g : B[i] * c->momentum + g * c->damp1;
-            B[i] = b;
-            g = c->nesterov ? g + c->momentum * b : b;
+    for (size_t b0 = i0; b0 < i1; b0 += SY_UPDATE_BLOCK) {
+        const size_t b1 = b0 + SY_UPDATE_BLOCK < i1 ? b0 + SY_UPDATE_BLOCK : i1;
+#pragma omp simd
+        for (size_t i = b0; i < b1; i++) {
+            float p = P[i];
+            float g = c->clipping ? G[i] * c->clip : G[i];
+            if (mode != SEG_NONE) g = g + decay(c, s, i, &p, mode, 0);
+            if (c->has_momentum) {
+                float b = c->first ? g : B[i] * c->momentum + g * c->damp1;
+                B[i] = b;
+                g = c->nesterov ? g + c->momentum * b : b;
         }
         float np = p - c->lr * g;
         P[i] = np;
-        uint32_t u = abs_bits(np);
-        top = u > top ? u : top;
+        }
+        const uint32_t t = sy_max_abs_bits(P + b0, b1 - b0);
+        top = t > top ? t : top;
     }
     return top;
 }
 
-ALWAYS_INLINE uint32_t adam_range(const step_ctx *c, const sy_segment *s, const int mode, const int decoupled)
+ALWAYS_INLINE uint32_t adam_range(const step_ctx *cp, const sy_segment *sp, const int mode, const int decoupled)
 {
+    /* local copies, as in sgd_range */
+    const step_ctx cc = *cp, *c = &cc;
+    const sy_segment ssg = *sp, *s = &ssg;
     float *restrict P = c->p, *restrict G = c->g, *restrict M = c->m1, *restrict V = c->m2;
     size_t i0, i1;
     uint32_t top = 0;
     thread_share(s->begin, s->end, &i0, &i1);
-#pragma omp simd reduction(max : top)
-    for (size_t i = i0; i < i1; i++) {
-        float p = P[i];
-        float g = c->clipping ? G[i] * c->clip : G[i];
-        if (mode != SEG_NONE) {
-            float t = decay(c, s, i, &p, mode, decoupled);
-            if (!decoupled) g = g + t;
+    for (size_t b0 = i0; b0 < i1; b0 += SY_UPDATE_BLOCK) {
+        const size_t b1 = b0 + SY_UPDATE_BLOCK < i1 ? b0 + SY_UPDATE_BLOCK : i1;
+#pragma omp simd
+        for (size_t i = b0; i < b1; i++) {
+            float p = P[i];
+            float g = c->clipping ? G[i] * c->clip : G[i];
+            if (mode != SEG_NONE) {
+                float t = decay(c, s, i, &p, mode, decoupled);
+                if (!decoupled) g = g + t;
         }
         /* exp_avg.lerp_(g, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2) */
         float m = M[i] + c->b1c * (g - M[i]);
@@ -129,8 +139,9 @@ ALWAYS_INLINE uint32_t adam_range(const step_ctx *c, const sy_segment *s, const 
         float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
         float np = p - c->step_size * (m / denom);
         P[i] = np;
-        uint32_t u = abs_bits(np);
-        top = u > top ? u : top;
+        }
+        const uint32_t t = sy_max_abs_bits(P + b0, b1 - b0);
+        top = t > top ? t : top;
     }
     return top;
 }
