@@ -46,7 +46,7 @@ const char *sy_last_checkpoint_note(void)
 uint32_t sy_max_abs_bits(const float *x, size_t n)
 {
     uint32_t top = 0;
-#pragma omp simd reduction(max : top)
+#pragma GCC unroll 4
     for (size_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, &x[i], sizeof u);

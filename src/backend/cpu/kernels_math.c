@@ -208,18 +208,19 @@ static void bwd_bias_silu(sy_graph *g, sy_node *a)
     }
     size_t C = b->shape.dim[1], N = b->shape.dim[0];
     const float *restrict x = b->val, *restrict dy = a->grad;
-    float *restrict dt = b->grad, *restrict dx = sy_in(g, b, 0)->grad, *restrict db = sy_in(g, b, 1)->grad;
-    int set_t = a->overwrite & 1, set_x = b->overwrite & 1;
+    float *dt = b->grad, *dx = sy_in(g, b, 0)->grad, *db = sy_in(g, b, 1)->grad;
+    int set = a->overwrite & 1, set_x = b->overwrite & 1;
     if (db && (b->overwrite & 2)) memset(db, 0, C * sizeof(float));
-    for (size_t o = 0; o < N; o++)
+    for (size_t o = 0; o < N; o++) { /* row by row: bwd_silu's loop, then the bias add's row */
+        size_t r = o * C;
+        const float *xr = x + r, *dyr = dy + r;
+        float *restrict dtr = dt + r;
         for (size_t c = 0; c < C; c++) {
-            size_t i = o * C + c;
-            float s = fast_sigmoid(x[i]), d = dy[i] * (s * (1.0f + x[i] * (1.0f - s)));
-            float v = set_t ? d : dt[i] + d;
-            dt[i] = v;
-            if (dx) dx[i] = set_x ? v : dx[i] + v;
-            if (db) db[c] += v;
+            float s = fast_sigmoid(xr[c]), d = dyr[c] * (s * (1.0f + xr[c] * (1.0f - s)));
+            dtr[c] = set ? d : dtr[c] + d;
         }
+        sy_cpu_bias_bwd_row(dtr, dx ? dx + r : NULL, db, C, set_x);
+    }
 }
 
 void sy_cpu_register_math(sy_backend *be)

@@ -282,8 +282,8 @@ static void bwd_maxpool2d(sy_graph *g, sy_node *n)
  * For the small [N, C] activations of MLPs and the VAE (below PAR_MIN_ELEMS,
  * where the separate kernels run on one thread): one pass that reads x and
  * b and writes the bias add's value t and the activation's y; backward reads
- * y (or t), dy, writes dt, dx and adds into db, row by row as bwd_bias_add
- * sums. The activation's element function is the same inline code as its
+ * y (or t), dy and, row by row (in L1), writes dt, then dx and adds into
+ * db in bwd_bias_add's order. The activation's element function is the same inline code as its
  * own kernel's, so every value is bit-identical to the two kernels (tested
  * by test_fusion). Larger or conv-shaped tensors run the two kernels. */
 
@@ -310,28 +310,6 @@ static void pair_backward(sy_graph *g, sy_node *a)
     g->be->backward[SY_OP_BIAS_ADD](g, b);
 }
 
-/* Rows of the pair's backward, given dt of element c of row o: dx (+)= dt,
- * db[c] += dt, as bwd_bias_add's small path. ACT_GRAD(i) is the
- * activation's contribution to dt[i]. */
-#define BIAS_ACT_BWD(ACT_GRAD)                                                     \
-    do {                                                                          \
-        sy_node *b_ = sy_in(g, a, 0);                                                      \
-        size_t C_ = b_->shape.dim[1], N_ = b_->shape.dim[0];                      \
-        float *restrict dt_ = b_->grad, *restrict dx_ = sy_in(g, b_, 0)->grad;    \
-        float *restrict db_ = sy_in(g, b_, 1)->grad;                              \
-        int set_t = a->overwrite & 1, set_x = b_->overwrite & 1;                  \
-        if (db_ && (b_->overwrite & 2)) memset(db_, 0, C_ * sizeof(float));       \
-        for (size_t o = 0; o < N_; o++)                                           \
-            for (size_t c = 0; c < C_; c++) {                                     \
-                size_t i = o * C_ + c;                                            \
-                float d_ = ACT_GRAD(i);                                           \
-                float t_ = set_t ? d_ : dt_[i] + d_;                              \
-                dt_[i] = t_;                                                      \
-                if (dx_) dx_[i] = set_x ? t_ : dx_[i] + t_;                       \
-                if (db_) db_[c] += t_;                                            \
-            }                                                                     \
-    } while (0)
-
 static void fwd_bias_relu(sy_graph *g, sy_node *a)
 {
     if (!fuse_small(g, a)) {
@@ -356,10 +334,17 @@ static void bwd_bias_relu(sy_graph *g, sy_node *a)
         pair_backward(g, a);
         return;
     }
+    sy_node *b = sy_in(g, a, 0);
+    size_t C = b->shape.dim[1], N = b->shape.dim[0];
     const float *restrict y = a->val, *restrict dy = a->grad;
-#define RELU_GRAD(i) (y[i] > 0.0f ? dy[i] : 0.0f)
-    BIAS_ACT_BWD(RELU_GRAD);
-#undef RELU_GRAD
+    float *dt = b->grad, *dx = sy_in(g, b, 0)->grad, *db = sy_in(g, b, 1)->grad;
+    int over = a->overwrite & 1, set_x = b->overwrite & 1;
+    if (db && (b->overwrite & 2)) memset(db, 0, C * sizeof(float));
+    for (size_t o = 0; o < N; o++) { /* row by row: relu_bwd_range, then the bias add's row */
+        size_t r = o * C;
+        relu_bwd_range(y + r, dy + r, dt + r, over, 0, C);
+        sy_cpu_bias_bwd_row(dt + r, dx ? dx + r : NULL, db, C, set_x);
+    }
 }
 
 void sy_cpu_register_simple(sy_backend *be)
