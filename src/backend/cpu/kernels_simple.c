@@ -340,6 +340,19 @@ static void bwd_bias_relu(sy_graph *g, sy_node *a)
     float *dt = b->grad, *dx = sy_in(g, b, 0)->grad, *db = sy_in(g, b, 1)->grad;
     int over = a->overwrite & 1, set_x = b->overwrite & 1;
     if (db && (b->overwrite & 2)) memset(db, 0, C * sizeof(float));
+    if (over && set_x && dx && db) { /* the usual case: one loop writes dt, dx and sums db */
+        for (size_t o = 0; o < N; o++) {
+            const float *restrict yr = y + o * C, *restrict dyr = dy + o * C;
+            float *restrict dtr = dt + o * C, *restrict dxr = dx + o * C, *restrict dbr = db;
+            for (size_t c = 0; c < C; c++) {
+                float d = yr[c] > 0.0f ? dyr[c] : 0.0f;
+                dtr[c] = d;
+                dxr[c] = d;
+                dbr[c] += d;
+            }
+        }
+        return;
+    }
     for (size_t o = 0; o < N; o++) { /* row by row: relu_bwd_range, then the bias add's row */
         size_t r = o * C;
         relu_bwd_range(y + r, dy + r, dt + r, over, 0, C);
