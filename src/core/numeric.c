@@ -7,6 +7,7 @@
 #include "syre/runtime.h"
 #include "core/numeric.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,22 +39,32 @@ const char *sy_last_checkpoint_note(void)
     return last_ckpt[0] ? last_ckpt : " (no checkpoint written yet)";
 }
 
-/* Exponent bits all ones <=> Inf or NaN. Integer tests over a block
- * vectorise; the exact index is looked for only in a block that has one. */
+/* The largest bit pattern of |x[i]| (sign cleared), 0 for n = 0: above
+ * 0x7f7fffff (FLT_MAX) exactly when some x[i] is Inf or NaN (exponent bits
+ * all ones). A max reduction over integers: two vector instructions per 8
+ * floats. */
+uint32_t sy_max_abs_bits(const float *x, size_t n)
+{
+    uint32_t top = 0;
+#pragma GCC unroll 4
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        u &= 0x7fffffffu;
+        top = u > top ? u : top;
+    }
+    return top;
+}
+
+/* By blocks; the exact index is looked for only in a block that has one. */
 size_t sy_first_nonfinite(const float *x, size_t n)
 {
-    const size_t B = 1024;
+    const size_t B = 4096;
     for (size_t lo = 0; lo < n; lo += B) {
         size_t hi = lo + B < n ? lo + B : n;
-        unsigned bad = 0;
-        for (size_t i = lo; i < hi; i++) {
-            unsigned u;
-            memcpy(&u, &x[i], sizeof u);
-            bad |= (u & 0x7f800000u) == 0x7f800000u;
-        }
-        if (bad)
+        if (sy_max_abs_bits(x + lo, hi - lo) > 0x7f7fffffu)
             for (size_t i = lo; i < hi; i++) {
-                unsigned u;
+                uint32_t u;
                 memcpy(&u, &x[i], sizeof u);
                 if ((u & 0x7f800000u) == 0x7f800000u) return i;
             }

@@ -3,7 +3,12 @@
 #define SYRE_CORE_NUMERIC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+/* The largest |x[i]| bit pattern (sign cleared); > 0x7f7fffff <=> an Inf or
+ * NaN in x[0..n). Vectorised; the optimizer's update pass checks each block
+ * it wrote with it. */
+uint32_t sy_max_abs_bits(const float *x, size_t n);
 /* Index of the first Inf or NaN in x[0..n), or (size_t)-1 if none. */
 size_t sy_first_nonfinite(const float *x, size_t n);
 /* Count one skipped batch. */

@@ -2,7 +2,8 @@
  * must be finite, after it every parameter. On a fault the message names
  * the step, the tensor and element, and the last good checkpoint; the policy
  * (syre/runtime.h) decides between stopping and skipping the batch. One
- * integer scan of the gradient and one of the parameters per step. */
+ * integer scan of the gradient per step; the parameters are checked in the
+ * update pass (step.c), which calls sy_optim_guard_params_at. */
 #include <math.h>
 #include <stdio.h>
 
@@ -50,11 +51,6 @@ sy_status sy_optim_guard_grad_at(sy_optimizer *opt, size_t i, int *skip)
                    "optimizer step %ld: gradient of '%s' [%zu] is %s; update not applied, training stopped%s. "
                    "Lower --lr, or pass --on-nan skip-batch to skip such batches",
                    opt->steps + 1, name, e, kind(g[i]), sy_last_checkpoint_note());
-}
-
-sy_status sy_optim_guard_params(sy_optimizer *opt)
-{
-    return sy_optim_guard_params_at(opt, sy_first_nonfinite(sy_params_data(opt->ps), opt->n));
 }
 
 sy_status sy_optim_guard_params_at(sy_optimizer *opt, size_t i)

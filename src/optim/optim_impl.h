@@ -80,15 +80,16 @@ static inline float sy_d_value(uint64_t key, int tensor, size_t j, float eps)
 #define SY_OPTIM_PAR_MIN 32768
 
 /* The step's numerical guard (nan_guard.c): gradients before the update
- * (*skip = 1: skip this batch), parameters after it. */
+ * (*skip = 1: skip this batch). The parameters after it are checked by the
+ * update pass itself (step.c), with the message of sy_optim_guard_params_at. */
 sy_status sy_optim_guard_grad(sy_optimizer *opt, int *skip);
-sy_status sy_optim_guard_params(sy_optimizer *opt);
 /* The same with the first non-finite index i known ((size_t)-1: none), as the
  * device step finds it (step_device.c). */
 sy_status sy_optim_guard_grad_at(sy_optimizer *opt, size_t i, int *skip);
 sy_status sy_optim_guard_params_at(sy_optimizer *opt, size_t i);
 
 sy_status sy_decay_validate(const sy_decay *d, const char *where);
-void sy_optim_update(sy_optimizer *opt, float lr, float clip);
+/* The update pass (step.c); returns 1 if it wrote an Inf or NaN parameter. */
+int sy_optim_update(sy_optimizer *opt, float lr, float clip);
 
 #endif

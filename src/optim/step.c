@@ -4,9 +4,12 @@
  * stored and regenerated anchors go through the same arithmetic (hence give
  * identical bits). Elementwise only, so results do not depend on threads. */
 #include <math.h>
+#include <omp.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "backend/device.h"
+#include "core/numeric.h"
 #include "optim/optim_impl.h"
 #include "syre/dist.h"
 
@@ -22,6 +25,28 @@ typedef struct {
 } step_ctx;
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* The parameter guard rides along the update: each range walks its share in
+ * blocks of SY_UPDATE_BLOCK floats, updates a block, then takes the largest
+ * |p| bit pattern of the block while it is in L1 (sy_max_abs_bits: two vector
+ * instructions per 8 floats), instead of a second pass over the buffer after
+ * the step. Above 0x7f7fffff (FLT_MAX's bits) means an Inf or NaN was
+ * written. (A max reduction inside the update loop itself keeps GCC from
+ * vectorising it; a separate loop over the hot block does not.) */
+#define SY_FINITE_MAX_BITS 0x7f7fffffu
+#define SY_UPDATE_BLOCK 2048
+
+/* This thread's share [*i0, *i1) of [begin, end) in whole 16-float pieces
+ * (the whole range outside a parallel region). Elementwise updates, so the
+ * split does not change any value. */
+ALWAYS_INLINE void thread_share(size_t begin, size_t end, size_t *i0, size_t *i1)
+{
+    size_t pieces = (end - begin + 15) / 16, t = (size_t)omp_get_thread_num(), nt = (size_t)omp_get_num_threads();
+    *i0 = begin + pieces * t / nt * 16;
+    *i1 = begin + pieces * (t + 1) / nt * 16;
+    if (*i0 > end) *i0 = end;
+    if (*i1 > end) *i1 = end;
+}
 
 /* Decay term for element i. Coupled: returns wd*D*(phi - a) to add to g.
  * Decoupled: applies phi <- phi (1 - c) + c a with c = lr wd D, returns 0. */
@@ -54,33 +79,55 @@ ALWAYS_INLINE float decay(const step_ctx *c, const sy_segment *s, size_t i, floa
     return (has_d ? s->wd * d : s->wd) * (*p - a);
 }
 
-ALWAYS_INLINE void sgd_range(const step_ctx *c, const sy_segment *s, const int mode)
+ALWAYS_INLINE uint32_t sgd_range(const step_ctx *cp, const sy_segment *sp, const int mode)
 {
+    /* Local copies: loop-invariant for the compiler (the stores to P, B could
+     * otherwise alias *cp), so the branches on them leave the loop. */
+    const step_ctx cc = *cp, *c = &cc;
+    const sy_segment ssg = *sp, *s = &ssg;
     float *restrict P = c->p, *restrict G = c->g, *restrict B = c->m1;
-#pragma omp for simd schedule(static) nowait
-    for (size_t i = s->begin; i < s->end; i++) {
-        float p = P[i];
-        float g = c->clipping ? G[i] * c->clip : G[i];
-        if (mode != SEG_NONE) g = g + decay(c, s, i, &p, mode, 0);
-        if (c->has_momentum) {
-            float b = c->first ? g : B[i] * c->momentum + g * c->damp1;
-            B[i] = b;
-            g = c->nesterov ? g + c->momentum * b : b;
+    size_t i0, i1;
+    uint32_t top = 0;
+    thread_share(s->begin, s->end, &i0, &i1);
+    for (size_t b0 = i0; b0 < i1; b0 += SY_UPDATE_BLOCK) {
+        const size_t b1 = b0 + SY_UPDATE_BLOCK < i1 ? b0 + SY_UPDATE_BLOCK : i1;
+#pragma omp simd
+        for (size_t i = b0; i < b1; i++) {
+            float p = P[i];
+            float g = c->clipping ? G[i] * c->clip : G[i];
+            if (mode != SEG_NONE) g = g + decay(c, s, i, &p, mode, 0);
+            if (c->has_momentum) {
+                float b = c->first ? g : B[i] * c->momentum + g * c->damp1;
+                B[i] = b;
+                g = c->nesterov ? g + c->momentum * b : b;
         }
-        P[i] = p - c->lr * g;
+        float np = p - c->lr * g;
+        P[i] = np;
+        }
+        const uint32_t t = sy_max_abs_bits(P + b0, b1 - b0);
+        top = t > top ? t : top;
     }
+    return top;
 }
 
-ALWAYS_INLINE void adam_range(const step_ctx *c, const sy_segment *s, const int mode, const int decoupled)
+ALWAYS_INLINE uint32_t adam_range(const step_ctx *cp, const sy_segment *sp, const int mode, const int decoupled)
 {
+    /* local copies, as in sgd_range */
+    const step_ctx cc = *cp, *c = &cc;
+    const sy_segment ssg = *sp, *s = &ssg;
     float *restrict P = c->p, *restrict G = c->g, *restrict M = c->m1, *restrict V = c->m2;
-#pragma omp for simd schedule(static) nowait
-    for (size_t i = s->begin; i < s->end; i++) {
-        float p = P[i];
-        float g = c->clipping ? G[i] * c->clip : G[i];
-        if (mode != SEG_NONE) {
-            float t = decay(c, s, i, &p, mode, decoupled);
-            if (!decoupled) g = g + t;
+    size_t i0, i1;
+    uint32_t top = 0;
+    thread_share(s->begin, s->end, &i0, &i1);
+    for (size_t b0 = i0; b0 < i1; b0 += SY_UPDATE_BLOCK) {
+        const size_t b1 = b0 + SY_UPDATE_BLOCK < i1 ? b0 + SY_UPDATE_BLOCK : i1;
+#pragma omp simd
+        for (size_t i = b0; i < b1; i++) {
+            float p = P[i];
+            float g = c->clipping ? G[i] * c->clip : G[i];
+            if (mode != SEG_NONE) {
+                float t = decay(c, s, i, &p, mode, decoupled);
+                if (!decoupled) g = g + t;
         }
         /* exp_avg.lerp_(g, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2) */
         float m = M[i] + c->b1c * (g - M[i]);
@@ -90,22 +137,28 @@ ALWAYS_INLINE void adam_range(const step_ctx *c, const sy_segment *s, const int 
         /* This loop vectorises only under -fno-math-errno (sqrtf's errno
          * path is control flow); vsqrtps is correctly rounded, same bits. */
         float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
-        P[i] = p - c->step_size * (m / denom);
+        float np = p - c->step_size * (m / denom);
+        P[i] = np;
+        }
+        const uint32_t t = sy_max_abs_bits(P + b0, b1 - b0);
+        top = t > top ? t : top;
     }
+    return top;
 }
 
-#define DISPATCH(fn, ...)                                              \
-    switch (s->mode) {                                                  \
-    case SEG_NONE: fn(c, s, SEG_NONE, ##__VA_ARGS__); break;            \
-    case SEG_ZERO: fn(c, s, SEG_ZERO, ##__VA_ARGS__); break;            \
-    case SEG_ANCHOR: fn(c, s, SEG_ANCHOR, ##__VA_ARGS__); break;        \
-    case SEG_ANCHOR_D: fn(c, s, SEG_ANCHOR_D, ##__VA_ARGS__); break;    \
-    case SEG_REGEN: fn(c, s, SEG_REGEN, ##__VA_ARGS__); break;          \
-    case SEG_REGEN_D: fn(c, s, SEG_REGEN_D, ##__VA_ARGS__); break;      \
-    default: break;                                                     \
+#define DISPATCH(fn, ...)                                                    \
+    switch (s->mode) {                                                        \
+    case SEG_NONE: return fn(c, s, SEG_NONE, ##__VA_ARGS__);                  \
+    case SEG_ZERO: return fn(c, s, SEG_ZERO, ##__VA_ARGS__);                  \
+    case SEG_ANCHOR: return fn(c, s, SEG_ANCHOR, ##__VA_ARGS__);              \
+    case SEG_ANCHOR_D: return fn(c, s, SEG_ANCHOR_D, ##__VA_ARGS__);          \
+    case SEG_REGEN: return fn(c, s, SEG_REGEN, ##__VA_ARGS__);                \
+    case SEG_REGEN_D: return fn(c, s, SEG_REGEN_D, ##__VA_ARGS__);            \
+    default: return 0;                                                        \
     }
 
-static void run_segment(const step_ctx *c, const sy_segment *s, sy_optim_kind kind)
+/* This thread's share of one segment; returns the largest |p| bits written. */
+static uint32_t run_segment(const step_ctx *c, const sy_segment *s, sy_optim_kind kind)
 {
     if (kind == SY_OPTIM_SGD) {
         DISPATCH(sgd_range)
@@ -179,7 +232,9 @@ void sy_optim_range_host(const sy_step_scalars *s, const sy_step_ptrs *p, const 
     run_segment(&c, seg, (sy_optim_kind)s->kind);
 }
 
-void sy_optim_update(sy_optimizer *opt, float lr, float clip)
+/* The update; returns whether it wrote a non-finite parameter (the exact
+ * index is then found by the full scan in sy_optimizer_step). */
+int sy_optim_update(sy_optimizer *opt, float lr, float clip)
 {
     sy_step_scalars sc;
     sy_optim_scalars(opt, lr, clip, &sc);
@@ -189,8 +244,12 @@ void sy_optim_update(sy_optimizer *opt, float lr, float clip)
     const sy_optim_opts *o = &opt->o;
     const int n_seg = opt->n_seg;
     const sy_segment *segs = opt->seg;
-#pragma omp parallel if (opt->n >= SY_OPTIM_PAR_MIN)
-    for (int k = 0; k < n_seg; k++) run_segment(&c, &segs[k], o->kind);
+    uint32_t top = 0;
+#pragma omp parallel if (opt->n >= SY_OPTIM_PAR_MIN) reduction(max : top)
+    for (int k = 0; k < n_seg; k++) {
+        uint32_t t = run_segment(&c, &segs[k], o->kind);
+        top = t > top ? t : top;
+    }
 
     /* W-fix entries never move: put their values back, and keep their
      * optimizer state at zero so nothing of them leaks into a checkpoint. */
@@ -200,6 +259,28 @@ void sy_optim_update(sy_optimizer *opt, float lr, float clip)
         if (opt->m1) opt->m1[i] = 0.0f;
         if (opt->m2) opt->m2[i] = 0.0f;
     }
+    return top > SY_FINITE_MAX_BITS;
+}
+
+/* The parameter guard after an update that reported `wrote_bad`: the first
+ * non-finite index of the whole store, exactly as a scan of [0, n) after the
+ * update would find it. Only the update's ranges were checked on the way;
+ * the rest (alignment gaps between segments, W-fix entries, which were just
+ * reset) is scanned here, and any fault anywhere falls back to the full scan,
+ * which then gives the first index. */
+static size_t params_first_nonfinite(const sy_optimizer *opt, int wrote_bad)
+{
+    const float *p = sy_params_data(opt->ps);
+    int bad = wrote_bad;
+    size_t at = 0;
+    for (int k = 0; k < opt->n_seg && !bad; k++) {
+        const sy_segment *s = &opt->seg[k];
+        if (s->begin > at) bad = sy_first_nonfinite(p + at, s->begin - at) != (size_t)-1;
+        at = s->end > at ? s->end : at;
+    }
+    if (!bad && opt->n > at) bad = sy_first_nonfinite(p + at, opt->n - at) != (size_t)-1;
+    for (size_t k = 0; k < opt->n_fix && !bad; k++) bad = !isfinite(p[opt->fix_idx[k]]);
+    return bad ? sy_first_nonfinite(p, opt->n) : (size_t)-1;
 }
 
 /* Global L2 norm of the trainable gradient (W-fix entries excluded), summed in
@@ -255,7 +336,7 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
         clip = coef < 1.0 ? (float)coef : 1.0f;
     }
     opt->last_lr = lr;
-    sy_optim_update(opt, lr, clip);
+    int wrote_bad = sy_optim_update(opt, lr, clip);
     opt->steps++;
-    return sy_optim_guard_params(opt);
+    return sy_optim_guard_params_at(opt, params_first_nonfinite(opt, wrote_bad));
 }

@@ -278,8 +278,92 @@ static void bwd_maxpool2d(sy_graph *g, sy_node *n)
     }
 }
 
+/* ---- bias add + activation in one pass ------------------------------------
+ * For the small [N, C] activations of MLPs and the VAE (below PAR_MIN_ELEMS,
+ * where the separate kernels run on one thread): one pass that reads x and
+ * b and writes the bias add's value t and the activation's y; backward reads
+ * y (or t), dy and, row by row (in L1), writes dt, then dx and adds into
+ * db in bwd_bias_add's order. The activation's element function is the same inline code as its
+ * own kernel's, so every value is bit-identical to the two kernels (tested
+ * by test_fusion). Larger or conv-shaped tensors run the two kernels. */
+
+/* Whether the pair may take the one-pass path: [N, C] and small. */
+static int fuse_small(sy_graph *g, const sy_node *a)
+{
+    const sy_node *b = sy_in(g, a, 0);
+    (void)a;
+    return b->shape.ndim == 2 && b->numel < PAR_MIN_ELEMS;
+}
+
+/* The two kernels in sequence (the fallback). */
+static void pair_forward(sy_graph *g, sy_node *a)
+{
+    sy_node *b = sy_in(g, a, 0);
+    g->be->forward[SY_OP_BIAS_ADD](g, b);
+    g->be->forward[a->op](g, a);
+}
+
+static void pair_backward(sy_graph *g, sy_node *a)
+{
+    sy_node *b = sy_in(g, a, 0);
+    g->be->backward[a->op](g, a);
+    g->be->backward[SY_OP_BIAS_ADD](g, b);
+}
+
+static void fwd_bias_relu(sy_graph *g, sy_node *a)
+{
+    if (!fuse_small(g, a)) {
+        pair_forward(g, a);
+        return;
+    }
+    sy_node *b = sy_in(g, a, 0);
+    size_t C = b->shape.dim[1], N = b->shape.dim[0];
+    const float *restrict x = sy_in(g, b, 0)->val, *restrict bias = sy_in(g, b, 1)->val;
+    float *restrict t = b->val, *restrict y = a->val;
+    for (size_t o = 0; o < N; o++)
+        for (size_t c = 0; c < C; c++) {
+            float v = x[o * C + c] + bias[c];
+            t[o * C + c] = v;
+            y[o * C + c] = v > 0.0f ? v : 0.0f;
+        }
+}
+
+static void bwd_bias_relu(sy_graph *g, sy_node *a)
+{
+    if (!fuse_small(g, a)) {
+        pair_backward(g, a);
+        return;
+    }
+    sy_node *b = sy_in(g, a, 0);
+    size_t C = b->shape.dim[1], N = b->shape.dim[0];
+    const float *restrict y = a->val, *restrict dy = a->grad;
+    float *dt = b->grad, *dx = sy_in(g, b, 0)->grad, *db = sy_in(g, b, 1)->grad;
+    int over = a->overwrite & 1, set_x = b->overwrite & 1;
+    if (db && (b->overwrite & 2)) memset(db, 0, C * sizeof(float));
+    if (over && set_x && dx && db) { /* the usual case: one loop writes dt, dx and sums db */
+        for (size_t o = 0; o < N; o++) {
+            const float *restrict yr = y + o * C, *restrict dyr = dy + o * C;
+            float *restrict dtr = dt + o * C, *restrict dxr = dx + o * C, *restrict dbr = db;
+            for (size_t c = 0; c < C; c++) {
+                float d = yr[c] > 0.0f ? dyr[c] : 0.0f;
+                dtr[c] = d;
+                dxr[c] = d;
+                dbr[c] += d;
+            }
+        }
+        return;
+    }
+    for (size_t o = 0; o < N; o++) { /* row by row: relu_bwd_range, then the bias add's row */
+        size_t r = o * C;
+        relu_bwd_range(y + r, dy + r, dt + r, over, 0, C);
+        sy_cpu_bias_bwd_row(dt + r, dx ? dx + r : NULL, db, C, set_x);
+    }
+}
+
 void sy_cpu_register_simple(sy_backend *be)
 {
+    be->fwd_bias_act[SY_OP_RELU] = fwd_bias_relu;
+    be->bwd_bias_act[SY_OP_RELU] = bwd_bias_relu;
     be->can_overwrite[SY_OP_BIAS_ADD] = 3;
     be->can_overwrite[SY_OP_RELU] = 1;
     be->can_overwrite[SY_OP_MAXPOOL2D] = 1;
