@@ -352,26 +352,6 @@ static void plan_overwrite(sy_graph *g, int loss)
     g->plan_loss = loss;
 }
 
-/* Which bias add + activation pairs run as one kernel: a bias add whose one
- * reader is the very next node, an activation the backend has a fused kernel
- * for. Values and gradients of both nodes are still written (the fused
- * kernels are bit-identical to the pair), so nothing else changes. CPU graphs
- * only: a device (sim included) runs its own kernels, one op at a time. */
-static void plan_fusion(sy_graph *g)
-{
-    if (g->fuse_be == g->be) return;
-    for (int i = 0; i < g->n_nodes; i++) g->nodes[i].fuse = 0;
-    for (int i = 0; i + 1 < g->n_nodes && !g->gdev && !g->no_fuse; i++) {
-        sy_node *b = &g->nodes[i], *a = &g->nodes[i + 1];
-        if (b->op != SY_OP_BIAS_ADD || b->fuse || b->n_readers != 1 || b->reader != i + 1 || a->in[0] != i ||
-            a->is_loss || !g->be->fwd_bias_act[a->op] || !g->be->bwd_bias_act[a->op] || a->needs_grad != b->needs_grad)
-            continue;
-        b->fuse = SY_FUSE_INTO_NEXT;
-        a->fuse = SY_FUSE_PAIR;
-    }
-    g->fuse_be = g->be;
-}
-
 /* Zero the gradients no kernel will overwrite: node gradients in contiguous
  * runs, and parameter gradients tensor by tensor (those of parameters this
  * graph does not use too, so every gradient reads as this loss's). */
@@ -429,15 +409,10 @@ sy_status sy_graph_forward(sy_graph *g)
     if (!g->compiled) return sy_fail(SY_ERR_STATE, "forward: compile the graph first");
     sy_status st;
     if (g->gdev && (st = sy_gdev_before_forward(g))) return st;
-    plan_fusion(g);
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_INPUT || n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
-        if (n->fuse == SY_FUSE_INTO_NEXT) continue; /* the next node computes it */
-        if (n->fuse == SY_FUSE_PAIR)
-            g->be->fwd_bias_act[n->op](g, n);
-        else
-            g->be->forward[n->op](g, n);
+        g->be->forward[n->op](g, n);
         if (g->run_status) {
             sy_status st = g->run_status;
             g->run_status = SY_OK;
@@ -472,18 +447,13 @@ sy_status sy_graph_backward(sy_graph *g, sy_var loss)
         sy_gdev_begin_backward(g, l);
     } else {
         plan_overwrite(g, loss);
-        plan_fusion(g);
         zero_grads(g);
         l->grad[0] = 1.0f;
     }
     for (int i = loss; i >= 0; i--) {
         sy_node *n = &g->nodes[i];
         if (!n->needs_grad || n->n_in == 0 || n->op == SY_OP_RESHAPE) continue;
-        if (n->fuse == SY_FUSE_INTO_NEXT && i < loss) continue; /* its reader ran its backward */
-        if (n->fuse == SY_FUSE_PAIR)
-            g->be->bwd_bias_act[n->op](g, n);
-        else
-            g->be->backward[n->op](g, n);
+        g->be->backward[n->op](g, n);
     }
     return g->gdev ? sy_gdev_after_backward(g) : SY_OK;
 }

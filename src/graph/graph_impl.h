@@ -29,10 +29,6 @@ typedef struct {
      * on the reader, which of its input slots it must overwrite. */
     int n_readers, reader, reader_slot;
     unsigned char fresh, overwrite;
-    /* Fusion plan (graph.c, plan_fusion): SY_FUSE_INTO_NEXT on a bias add
-     * whose only reader is the next node, an activation with a fused kernel;
-     * SY_FUSE_PAIR on that activation, which runs both nodes in one pass. */
-    unsigned char fuse;
     char name[96];
 } sy_node;
 
@@ -49,17 +45,7 @@ typedef struct {
      * gradient of input k when the node's `overwrite` bit k is set, so the
      * graph need not zero it first. 0 for every reference kernel. */
     unsigned char can_overwrite[SY_OP_COUNT];
-    /* Bias add followed by activation op `a` in one pass (NULL: none; the
-     * "cpu" backend has relu and silu): called with the activation node,
-     * whose input 0 is the bias add node; forward writes both nodes' values,
-     * backward runs the activation's backward and then the bias add's, each
-     * honouring its node's overwrite bits, and writes every buffer the two
-     * kernels would, with the same float operations in the same order. */
-    sy_kernel fwd_bias_act[SY_OP_COUNT];
-    sy_kernel bwd_bias_act[SY_OP_COUNT];
 } sy_backend;
-
-enum { SY_FUSE_INTO_NEXT = 1, SY_FUSE_PAIR = 2 };
 
 const sy_backend *sy_backend_cpu_ref(void);
 const sy_backend *sy_backend_cpu(void);
@@ -85,10 +71,6 @@ struct sy_graph {
     /* Overwrite plan of the last backward: valid for this backend and loss node. */
     const sy_backend *plan_be;
     int plan_loss;
-    /* Fusion plan: valid for this backend (CPU graphs only); no_fuse = 1
-     * runs every node by itself (tests compare the two). */
-    const sy_backend *fuse_be;
-    int no_fuse;
     int *param_node;        /* parameter index -> its node, -1 if none (size n_param_nodes) */
     int n_param_nodes;
 };

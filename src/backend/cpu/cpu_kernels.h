@@ -21,25 +21,4 @@ size_t sy_cpu_conv2d_direct_scratch(int N, int C, int H, int W, int O, int KH, i
 void sy_cpu_conv2d_direct_fwd(sy_graph *g, sy_node *n, const float *w, float *y);
 void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx, float *dw);
 
-/* Row o of a [N, C] bias add's backward, from its gradient row dt (hot in L1
- * after the fused activation backward wrote it): dx (+)= dt, db += dt, the
- * sums of bwd_bias_add's row-by-row order. dx or db may be NULL. */
-static inline void sy_cpu_bias_bwd_row(const float *restrict dt, float *restrict dx, float *restrict db, size_t C,
-                                       int set_x)
-{
-    if (dx && db) {
-        if (set_x)
-            for (size_t c = 0; c < C; c++) dx[c] = dt[c], db[c] += dt[c];
-        else
-            for (size_t c = 0; c < C; c++) dx[c] += dt[c], db[c] += dt[c];
-    } else if (dx) {
-        if (set_x)
-            memcpy(dx, dt, C * sizeof(float));
-        else
-            for (size_t c = 0; c < C; c++) dx[c] += dt[c];
-    } else if (db) {
-        for (size_t c = 0; c < C; c++) db[c] += dt[c];
-    }
-}
-
 #endif

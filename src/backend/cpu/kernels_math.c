@@ -175,72 +175,8 @@ static void bwd_kl_gauss(sy_graph *g, sy_node *n)
         }
 }
 
-/* Bias add + SiLU in one pass (see kernels_simple.c for the contract). The
- * element functions are fwd_silu's and bwd_silu's expressions verbatim: the
- * products feed no addition but through a select or a store, so the FMA
- * contraction (-ffp-contract=fast) forms in both the same way. */
-static void fwd_bias_silu(sy_graph *g, sy_node *a)
-{
-    sy_node *b = sy_in(g, a, 0);
-    if (b->shape.ndim != 2 || b->numel >= 32768) {
-        g->be->forward[SY_OP_BIAS_ADD](g, b);
-        fwd_silu(g, a);
-        return;
-    }
-    size_t C = b->shape.dim[1], N = b->shape.dim[0];
-    const float *restrict x = sy_in(g, b, 0)->val, *restrict bias = sy_in(g, b, 1)->val;
-    float *restrict t = b->val, *restrict y = a->val;
-    for (size_t o = 0; o < N; o++)
-        for (size_t c = 0; c < C; c++) {
-            float v = x[o * C + c] + bias[c];
-            t[o * C + c] = v;
-            y[o * C + c] = v * fast_sigmoid(v);
-        }
-}
-
-static void bwd_bias_silu(sy_graph *g, sy_node *a)
-{
-    sy_node *b = sy_in(g, a, 0);
-    if (b->shape.ndim != 2 || b->numel >= 32768) {
-        bwd_silu(g, a);
-        g->be->backward[SY_OP_BIAS_ADD](g, b);
-        return;
-    }
-    size_t C = b->shape.dim[1], N = b->shape.dim[0];
-    const float *restrict x = b->val, *restrict dy = a->grad;
-    float *dt = b->grad, *dx = sy_in(g, b, 0)->grad, *db = sy_in(g, b, 1)->grad;
-    int set = a->overwrite & 1, set_x = b->overwrite & 1;
-    if (db && (b->overwrite & 2)) memset(db, 0, C * sizeof(float));
-    if (set && set_x && dx && db) { /* the usual case: one loop writes dt, dx and sums db */
-        for (size_t o = 0; o < N; o++) {
-            const float *restrict xr = x + o * C, *restrict dyr = dy + o * C;
-            float *restrict dtr = dt + o * C, *restrict dxr = dx + o * C, *restrict dbr = db;
-            for (size_t c = 0; c < C; c++) {
-                /* d feeds stores besides the sum, so it is rounded (no FMA into db) as bwd_silu's */
-                float s = fast_sigmoid(xr[c]), d = dyr[c] * (s * (1.0f + xr[c] * (1.0f - s)));
-                dtr[c] = d;
-                dxr[c] = d;
-                dbr[c] += d;
-            }
-        }
-        return;
-    }
-    for (size_t o = 0; o < N; o++) { /* row by row: bwd_silu's loop, then the bias add's row */
-        size_t r = o * C;
-        const float *xr = x + r, *dyr = dy + r;
-        float *restrict dtr = dt + r;
-        for (size_t c = 0; c < C; c++) {
-            float s = fast_sigmoid(xr[c]), d = dyr[c] * (s * (1.0f + xr[c] * (1.0f - s)));
-            dtr[c] = set ? d : dtr[c] + d;
-        }
-        sy_cpu_bias_bwd_row(dtr, dx ? dx + r : NULL, db, C, set_x);
-    }
-}
-
 void sy_cpu_register_math(sy_backend *be)
 {
-    be->fwd_bias_act[SY_OP_SILU] = fwd_bias_silu;
-    be->bwd_bias_act[SY_OP_SILU] = bwd_bias_silu;
     be->can_overwrite[SY_OP_KL_GAUSS] = 3;
     be->forward[SY_OP_KL_GAUSS] = fwd_kl_gauss;
     be->backward[SY_OP_KL_GAUSS] = bwd_kl_gauss;
