@@ -7,10 +7,11 @@
 # into build-gpu-min/: test_cuda, test_nccl and bench_cuda_step, and the CUDA
 # backend module libsyre_cuda.so beside them (loaded on first use of the cuda
 # device, as in the CMake build). The CPU side runs the reference kernels.
-# Usage: scripts/gpu-min-build.sh [ARCH]   (ARCH like 90; default 80 and 90)
+# Usage: scripts/gpu-min-build.sh [ARCH]   (ARCH like 90; default 80 and 90;
+#        GPU_MIN_OUT=DIR builds into DIR instead of build-gpu-min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=build-gpu-min
+out=${GPU_MIN_OUT:-build-gpu-min}
 mkdir -p "$out/obj"
 cuda=${CUDA_HOME:-/usr/local/cuda}
 nvcc=$(command -v nvcc || echo "$cuda/bin/nvcc")
@@ -29,7 +30,7 @@ if [ -f "$cuda/include/cudnn.h" ] && ls "$libdir"/libcudnn.so* >/dev/null 2>&1; 
 fi
 nccl_flags=""
 nccl_src=""
-here=$(pwd)
+outabs=$(cd "$out" && pwd)
 if [ -f "$cuda/include/nccl.h" ] && ls "$libdir"/libnccl.so* >/dev/null 2>&1; then
     defs="$defs -DSYRE_HAVE_NCCL=1"
     nccl_flags="-lnccl"
@@ -46,8 +47,8 @@ mod_objs=""
 pids=()
 for s in $srcs; do
     o="$out/obj/$(echo "$s" | tr / _).o"
-    $cc -std=c11 -O2 -fno-math-errno -D_POSIX_C_SOURCE=200809L $inc $defs \
-        -DSYRE_CUDA_MODULE_DIR=\"$here/$out\" -c "$s" -o "$o" &
+    $cc -std=c11 -O2 -fopenmp -fno-math-errno -D_POSIX_C_SOURCE=200809L $inc $defs \
+        -DSYRE_CUDA_MODULE_DIR=\"$outabs\" -c "$s" -o "$o" &
     pids+=($!)
     objs="$objs $o"
 done
@@ -64,7 +65,7 @@ for p in "${pids[@]}"; do wait "$p"; done
 mod_objs="$mod_objs $out/obj/kernels.o"
 $cc -shared -Wl,--no-undefined $mod_objs -L$libdir -Wl,-rpath,$libdir -lcudart -lcublas $cudnn_flags $nccl_flags \
     -lstdc++ -lm -lpthread -o "$out/libsyre_cuda.so"
-libs="-lm -lpthread -ldl"
+libs="-fopenmp -lm -lpthread -ldl"
 for t in test_cuda test_nccl; do
     $cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $inc $defs tests/$t.c $objs $libs -o "$out/$t"
 done
