@@ -100,9 +100,8 @@ ALWAYS_INLINE uint32_t sgd_range(const step_ctx *cp, const sy_segment *sp, const
                 float b = c->first ? g : B[i] * c->momentum + g * c->damp1;
                 B[i] = b;
                 g = c->nesterov ? g + c->momentum * b : b;
-        }
-        float np = p - c->lr * g;
-        P[i] = np;
+            }
+            P[i] = p - c->lr * g;
         }
         const uint32_t t = sy_max_abs_bits(P + b0, b1 - b0);
         top = t > top ? t : top;
@@ -128,17 +127,16 @@ ALWAYS_INLINE uint32_t adam_range(const step_ctx *cp, const sy_segment *sp, cons
             if (mode != SEG_NONE) {
                 float t = decay(c, s, i, &p, mode, decoupled);
                 if (!decoupled) g = g + t;
-        }
-        /* exp_avg.lerp_(g, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2) */
-        float m = M[i] + c->b1c * (g - M[i]);
-        float v = V[i] * c->b2 + c->b2c * (g * g);
-        M[i] = m;
-        V[i] = v;
-        /* This loop vectorises only under -fno-math-errno (sqrtf's errno
-         * path is control flow); vsqrtps is correctly rounded, same bits. */
-        float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
-        float np = p - c->step_size * (m / denom);
-        P[i] = np;
+            }
+            /* exp_avg.lerp_(g, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2) */
+            float m = M[i] + c->b1c * (g - M[i]);
+            float v = V[i] * c->b2 + c->b2c * (g * g);
+            M[i] = m;
+            V[i] = v;
+            /* This loop vectorises only under -fno-math-errno (sqrtf's errno
+             * path is control flow); vsqrtps is correctly rounded, same bits. */
+            float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
+            P[i] = p - c->step_size * (m / denom);
         }
         const uint32_t t = sy_max_abs_bits(P + b0, b1 - b0);
         top = t > top ? t : top;
