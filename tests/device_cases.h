@@ -417,6 +417,18 @@ static __attribute__((unused)) sy_optim_opts dm_opts(int which)
     return o;
 }
 
+/* The four clipping cases (v = 0..3): Adam + syre-ar with regenerated
+ * anchors (v < 2) or SGD + W-fix, whose entries stay out of the norm
+ * (v >= 2); a bound the gradients exceed (even v: the factor scales every
+ * step) or one they do not (odd v). */
+static __attribute__((unused)) sy_optim_opts dm_clip_opts(int v)
+{
+    sy_optim_opts o = dm_opts(v < 2 ? 1 : 0);
+    if (v >= 2) o.decay = sy_decay_wfix(5e-4f, 0.3f, 0.01f);
+    o.max_grad_norm = v % 2 ? 100.0f : 0.05f;
+    return o;
+}
+
 /* The NaN guard on a backend (nan_guard.c on the CPU, step_device.c on a
  * device): two good steps, then a fault at the third, then two more steps.
  * what 0: a NaN written into one gradient between backward and the step;

@@ -195,9 +195,7 @@ static void test_clipping(void **state)
     (void)state;
     int ok = 1;
     for (int v = 0; v < 4; v++) {
-        sy_optim_opts o = dm_opts(v < 2 ? 1 : 0);
-        if (v >= 2) o.decay = sy_decay_wfix(5e-4f, 0.3f, 0.01f);
-        o.max_grad_norm = v % 2 ? 100.0f : 0.05f;
+        sy_optim_opts o = dm_clip_opts(v);
         for (int rec = 0; rec < 2; rec++) {
             dm_model a, b;
             assert_int_equal(dm_build(&a, DM_MLP, "cpu", 16, &o), 0);
