@@ -79,92 +79,85 @@ ALWAYS_INLINE float decay(const step_ctx *c, const sy_segment *s, size_t i, floa
     return (has_d ? s->wd * d : s->wd) * (*p - a);
 }
 
-ALWAYS_INLINE uint32_t sgd_range(const step_ctx *cp, const sy_segment *sp, const int mode)
+/* The update of [b0, b1) of segment s. */
+ALWAYS_INLINE void sgd_range(const step_ctx *c, const sy_segment *s, const int mode, size_t b0, size_t b1)
 {
-    /* Local copies: loop-invariant for the compiler (the stores to P, B could
-     * otherwise alias *cp), so the branches on them leave the loop. */
-    const step_ctx cc = *cp, *c = &cc;
-    const sy_segment ssg = *sp, *s = &ssg;
     float *restrict P = c->p, *restrict G = c->g, *restrict B = c->m1;
-    size_t i0, i1;
-    uint32_t top = 0;
-    thread_share(s->begin, s->end, &i0, &i1);
-    for (size_t b0 = i0; b0 < i1; b0 += SY_UPDATE_BLOCK) {
-        const size_t b1 = b0 + SY_UPDATE_BLOCK < i1 ? b0 + SY_UPDATE_BLOCK : i1;
 #pragma omp simd
-        for (size_t i = b0; i < b1; i++) {
-            float p = P[i];
-            float g = c->clipping ? G[i] * c->clip : G[i];
-            if (mode != SEG_NONE) g = g + decay(c, s, i, &p, mode, 0);
-            if (c->has_momentum) {
-                float b = c->first ? g : B[i] * c->momentum + g * c->damp1;
-                B[i] = b;
-                g = c->nesterov ? g + c->momentum * b : b;
-            }
-            P[i] = p - c->lr * g;
+    for (size_t i = b0; i < b1; i++) {
+        float p = P[i];
+        float g = c->clipping ? G[i] * c->clip : G[i];
+        if (mode != SEG_NONE) g = g + decay(c, s, i, &p, mode, 0);
+        if (c->has_momentum) {
+            float b = c->first ? g : B[i] * c->momentum + g * c->damp1;
+            B[i] = b;
+            g = c->nesterov ? g + c->momentum * b : b;
         }
-        const uint32_t t = sy_max_abs_bits(P + b0, b1 - b0);
-        top = t > top ? t : top;
+        P[i] = p - c->lr * g;
     }
-    return top;
 }
 
-ALWAYS_INLINE uint32_t adam_range(const step_ctx *cp, const sy_segment *sp, const int mode, const int decoupled)
+ALWAYS_INLINE void adam_range(const step_ctx *c, const sy_segment *s, const int mode, size_t b0, size_t b1,
+                              const int decoupled)
 {
-    /* local copies, as in sgd_range */
+    float *restrict P = c->p, *restrict G = c->g, *restrict M = c->m1, *restrict V = c->m2;
+#pragma omp simd
+    for (size_t i = b0; i < b1; i++) {
+        float p = P[i];
+        float g = c->clipping ? G[i] * c->clip : G[i];
+        if (mode != SEG_NONE) {
+            float t = decay(c, s, i, &p, mode, decoupled);
+            if (!decoupled) g = g + t;
+        }
+        /* exp_avg.lerp_(g, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2) */
+        float m = M[i] + c->b1c * (g - M[i]);
+        float v = V[i] * c->b2 + c->b2c * (g * g);
+        M[i] = m;
+        V[i] = v;
+        /* This loop vectorises only under -fno-math-errno (sqrtf's errno
+         * path is control flow); vsqrtps is correctly rounded, same bits. */
+        float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
+        P[i] = p - c->step_size * (m / denom);
+    }
+}
+
+#define DISPATCH(fn, ...)                                               \
+    switch (s->mode) {                                                   \
+    case SEG_NONE: fn(c, s, SEG_NONE, ##__VA_ARGS__); break;             \
+    case SEG_ZERO: fn(c, s, SEG_ZERO, ##__VA_ARGS__); break;             \
+    case SEG_ANCHOR: fn(c, s, SEG_ANCHOR, ##__VA_ARGS__); break;         \
+    case SEG_ANCHOR_D: fn(c, s, SEG_ANCHOR_D, ##__VA_ARGS__); break;     \
+    case SEG_REGEN: fn(c, s, SEG_REGEN, ##__VA_ARGS__); break;           \
+    case SEG_REGEN_D: fn(c, s, SEG_REGEN_D, ##__VA_ARGS__); break;       \
+    default: break;                                                      \
+    }
+
+/* This thread's share of one segment, in blocks of SY_UPDATE_BLOCK floats:
+ * update a block, then check it while it is in L1. Returns the largest |p|
+ * bits written. */
+static uint32_t run_segment(const step_ctx *cp, const sy_segment *sp, sy_optim_kind kind)
+{
+    /* Local copies: loop-invariant for the compiler (the stores to the
+     * parameters and moments could otherwise alias *cp), so the branches on
+     * them leave the loops. */
     const step_ctx cc = *cp, *c = &cc;
     const sy_segment ssg = *sp, *s = &ssg;
-    float *restrict P = c->p, *restrict G = c->g, *restrict M = c->m1, *restrict V = c->m2;
     size_t i0, i1;
     uint32_t top = 0;
     thread_share(s->begin, s->end, &i0, &i1);
     for (size_t b0 = i0; b0 < i1; b0 += SY_UPDATE_BLOCK) {
         const size_t b1 = b0 + SY_UPDATE_BLOCK < i1 ? b0 + SY_UPDATE_BLOCK : i1;
-#pragma omp simd
-        for (size_t i = b0; i < b1; i++) {
-            float p = P[i];
-            float g = c->clipping ? G[i] * c->clip : G[i];
-            if (mode != SEG_NONE) {
-                float t = decay(c, s, i, &p, mode, decoupled);
-                if (!decoupled) g = g + t;
-            }
-            /* exp_avg.lerp_(g, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2) */
-            float m = M[i] + c->b1c * (g - M[i]);
-            float v = V[i] * c->b2 + c->b2c * (g * g);
-            M[i] = m;
-            V[i] = v;
-            /* This loop vectorises only under -fno-math-errno (sqrtf's errno
-             * path is control flow); vsqrtps is correctly rounded, same bits. */
-            float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
-            P[i] = p - c->step_size * (m / denom);
+        if (kind == SY_OPTIM_SGD) {
+            DISPATCH(sgd_range, b0, b1)
+        } else if (kind == SY_OPTIM_ADAM) {
+            DISPATCH(adam_range, b0, b1, 0)
+        } else {
+            DISPATCH(adam_range, b0, b1, 1)
         }
-        const uint32_t t = sy_max_abs_bits(P + b0, b1 - b0);
+        const uint32_t t = sy_max_abs_bits(c->p + b0, b1 - b0);
         top = t > top ? t : top;
     }
     return top;
-}
-
-#define DISPATCH(fn, ...)                                                    \
-    switch (s->mode) {                                                        \
-    case SEG_NONE: return fn(c, s, SEG_NONE, ##__VA_ARGS__);                  \
-    case SEG_ZERO: return fn(c, s, SEG_ZERO, ##__VA_ARGS__);                  \
-    case SEG_ANCHOR: return fn(c, s, SEG_ANCHOR, ##__VA_ARGS__);              \
-    case SEG_ANCHOR_D: return fn(c, s, SEG_ANCHOR_D, ##__VA_ARGS__);          \
-    case SEG_REGEN: return fn(c, s, SEG_REGEN, ##__VA_ARGS__);                \
-    case SEG_REGEN_D: return fn(c, s, SEG_REGEN_D, ##__VA_ARGS__);            \
-    default: return 0;                                                        \
-    }
-
-/* This thread's share of one segment; returns the largest |p| bits written. */
-static uint32_t run_segment(const step_ctx *c, const sy_segment *s, sy_optim_kind kind)
-{
-    if (kind == SY_OPTIM_SGD) {
-        DISPATCH(sgd_range)
-    } else if (kind == SY_OPTIM_ADAM) {
-        DISPATCH(adam_range, 0)
-    } else {
-        DISPATCH(adam_range, 1)
-    }
 }
 
 /* The per-step scalars of the update (shared with the device step). */
