@@ -154,6 +154,15 @@ static void lanes_of(const float *base, int N, int nb, size_t per, size_t off, c
     for (int l = 0; l < VL; l++) src[l] = nb * VL + l < N ? base + (size_t)(nb * VL + l) * per + off : NULL;
 }
 
+/* The samples of block nb as destinations (dst[l] = base + sample * per);
+ * returns how many of the VL lanes hold a sample. */
+static int out_lanes(float *base, int N, int nb, size_t per, float **dst)
+{
+    int lanes = N - nb * VL < VL ? N - nb * VL : VL;
+    for (int l = 0; l < lanes; l++) dst[l] = base + (size_t)(nb * VL + l) * per;
+    return lanes;
+}
+
 /* Block nb of x [N,C,H,W] -> xt[NB][C][Hp][Wp][VL], zero border and zero lanes past N. */
 static void pack_block(const plan_t *p, const float *x, float *xt, int nb)
 {
@@ -237,9 +246,7 @@ void sy_cpu_conv2d_direct_fwd(sy_graph *g, sy_node *n, const float *w, float *y)
                 for (int o0 = 0; o0 < p.O; o0 += OB) tile(&p, xt + nb * xblock, wt, o0, oh, ow, yt + nb * yblock);
         /* yt[nb][O][HO][WO][VL] -> y[N][O][HO][WO] */
         float *dst[VL];
-        int lanes = p.N - nb * VL < VL ? p.N - nb * VL : VL;
-        for (int l = 0; l < lanes; l++) dst[l] = y + (size_t)(nb * VL + l) * per;
-        deinterleave(dst, yt + nb * yblock, per, lanes, 0);
+        deinterleave(dst, yt + nb * yblock, per, out_lanes(y, p.N, nb, per, dst), 0);
     }
 }
 
@@ -370,9 +377,7 @@ void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx
                 for (int iw = 0; iw < p.W; iw++)
                     for (int c0 = 0; c0 < p.C; c0 += CB) xtile(&p, dyt + nb * dblock, w2, c0, ih, iw, dxt + nb * xblock);
             float *dst[VL];
-            int lanes = p.N - nb * VL < VL ? p.N - nb * VL : VL;
-            for (int l = 0; l < lanes; l++) dst[l] = dx + (size_t)(nb * VL + l) * chw;
-            deinterleave(dst, dxt + nb * xblock, chw, lanes, !(n->overwrite & 1));
+            deinterleave(dst, dxt + nb * xblock, chw, out_lanes(dx, p.N, nb, chw, dst), !(n->overwrite & 1));
         }
 #pragma omp for schedule(dynamic, 1)
         for (int t = 0; t < tasks; t++) {
