@@ -1,11 +1,22 @@
-/* Results do not depend on the thread count. The CPU backend splits each
- * large matrix product over OpenMP threads by columns of the output (rows
- * when it has few columns), never over the inner dimension, and the direct
- * convolution gives each output element to one thread; so a few training
- * steps at 1, 2 and 3 threads must give bit-identical outputs, input
- * gradients and parameters. The networks cover every transpose form of
- * matmul split both ways (forward and both gradients), the paper's MLP at
- * batch 64 and its CNN. (3 threads on 2 cores is slow but must be exact.) */
+/* Results do not depend on the thread count. The CPU backend cuts each
+ * large matrix product into tiles of output columns (rows when it has few
+ * columns) whose boundaries depend on the product's shape alone, one sgemm
+ * call per tile, never splitting the inner dimension; threads share out the
+ * tiles. The direct convolution gives each output element to one thread. So
+ * a few training steps at 1, 2 and 3 threads must give bit-identical
+ * outputs, input gradients and parameters. The networks cover every
+ * transpose form of matmul split both ways (forward and both gradients), the
+ * paper's MLP at batch 64 and its CNN. (3 threads on 2 cores is slow but
+ * must be exact.)
+ *
+ * An sgemm may round an output element differently by where it sits in the
+ * call (OpenBLAS's AVX2 kernel sums a panel's first and last 8 rows in
+ * another order than the rest), so a split that moved with the thread
+ * count would change results on such a kernel and not on another. Every
+ * case therefore runs twice: on OpenBLAS as this machine's kernel has it,
+ * and on position_rounding_sgemm below, which sums the last rows and columns
+ * of every call in reverse order, so that invariance cannot rest on the
+ * kernel under test being position-independent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +27,31 @@
 
 #include "syre/syre.h"
 
+#include "backend/cpu/cpu_kernels.h"
+
 typedef sy_var (*build_fn)(sy_graph *g, sy_var x);
+
+/* Row-major C = alpha op(A) op(B) + beta C in which each element's dot
+ * product runs forward, except in the call's last 3 rows and last 5
+ * columns (an edge tile), which run backward: the same inputs round
+ * differently by their position within the call. */
+static void position_rounding_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                                    const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            int edge = i >= M - 3 || j >= N - 5;
+            float acc = 0.0f;
+            for (int s = 0; s < K; s++) {
+                int k = edge ? K - 1 - s : s;
+                float a = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+                float b = tb ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+                acc += a * b;
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            *c = alpha * acc + (beta == 0.0f ? 0.0f : beta * *c);
+        }
+}
 
 typedef struct {
     float *out, *dx, *params;
@@ -30,12 +65,12 @@ static sy_var param(sy_graph *g, const char *name, int r, int c)
     return sy_param_new(g, name, sy_shape_of(2, r, c), r, init, 1);
 }
 
-/* x: [1000, 48]. Products (M x N x K) and how the engine splits them at 2
- * and 3 threads (every slice above OpenBLAS's small-matrix limit):
- *   x @ w1            1000x512x48   NN by columns; dx NT, dw1 TN by columns
- *   h @ w2^T          1000x8x512    NT by rows;    dh NN by columns, dw2 TN by columns
- *   p3^T @ w3         1000x8x512    TN by rows;    dp3 NT by columns, dw3 NN by rows
- *   p4^T @ w4^T       1000x8x512    TT by rows;    dp4 TT by columns, dw4 TT by columns */
+/* x: [1000, 48]. Products (M x N x K) and how the engine cuts them into
+ * tiles (a power of two, each at least 2M multiply-adds):
+ *   x @ w1            1000x512x48   NN 8 column tiles; dx NT, dw1 TN by columns
+ *   h @ w2^T          1000x8x512    NT 2 row tiles;    dh NN by columns, dw2 TN by columns
+ *   p3^T @ w3         1000x8x512    TN 2 row tiles;    dp3 NT by columns, dw3 NN by rows
+ *   p4^T @ w4^T       1000x8x512    TT 2 row tiles;    dp4 TT by columns, dw4 TT by columns */
 static sy_var forms_net(sy_graph *g, sy_var x)
 {
     sy_var h = sy_relu(g, sy_matmul(g, x, param(g, "w1", 48, 512), 0, 0));
@@ -46,16 +81,16 @@ static sy_var forms_net(sy_graph *g, sy_var x)
 }
 
 /* x: [24, 16]. Backward runs both gradients in one parallel region; here
- * only one of them is split: dx [24, 16] (K 8192) has neither two column
- * tiles nor two row tiles and runs whole on one thread, while dw [16, 8192]
- * (K 24) is split by columns, as is the forward. */
-static sy_var one_split_net(sy_graph *g, sy_var x) { return sy_matmul(g, x, param(g, "w", 16, 8192), 0, 0); }
+ * only one of them is split: dx [24, 16] (K 16384) has neither two column
+ * tiles nor two row tiles and runs whole on one thread, while dw [16, 16384]
+ * (K 24) is cut into 2 column tiles, as is the forward. */
+static sy_var one_split_net(sy_graph *g, sy_var x) { return sy_matmul(g, x, param(g, "w", 16, 16384), 0, 0); }
 
 /* A product of a matrix with itself (NT-Xent's z z^T): both of its
  * gradients go into the same buffer, so they must not run at once. They
  * did, side by side on two threads when neither was large enough to split
  * (h [64, 128]: 0.52M multiply-adds each), and simclr's results changed
- * from run to run at 2 threads. h [256, 256] splits both by columns. */
+ * from run to run at 2 threads. h [256, 256] cuts both into 8 column tiles. */
 static sy_var gram_net(sy_graph *g, sy_var x)
 {
     sy_shape s = sy_graph_shape(g, x);
@@ -116,7 +151,7 @@ static void same(const char *label, int threads, const char *what, const float *
             fail_msg("%s, %d threads: %s[%zu] = %.9g, at 1 thread %.9g", label, threads, what, i, b[i], a[i]);
 }
 
-static void check(const char *label, sy_shape xs, build_fn fn)
+static void check_with(const char *label, sy_shape xs, build_fn fn)
 {
     result_t one = run(1, xs, fn);
     for (int t = 2; t <= 3; t++) {
@@ -127,6 +162,19 @@ static void check(const char *label, sy_shape xs, build_fn fn)
         free(r.out), free(r.dx), free(r.params);
     }
     free(one.out), free(one.dx), free(one.params);
+}
+
+/* On OpenBLAS, then on the position-rounding sgemm. */
+static void check(const char *label, sy_shape xs, build_fn fn)
+{
+    char l[128];
+    sy_cpu_set_sgemm(NULL);
+    snprintf(l, sizeof l, "%s (OpenBLAS)", label);
+    check_with(l, xs, fn);
+    sy_cpu_set_sgemm(position_rounding_sgemm);
+    snprintf(l, sizeof l, "%s (position-rounding sgemm)", label);
+    check_with(l, xs, fn);
+    sy_cpu_set_sgemm(NULL);
 }
 
 static void test_matmul_forms(void **state) { check("matmul forms", sy_shape_of(2, 1000, 48), forms_net); }

@@ -11,6 +11,15 @@ void sy_cpu_register_simple(sy_backend *be);
 /* SiLU, sigmoid, BCE with logits (kernels_math.c): called by sy_cpu_register_fast. */
 void sy_cpu_register_math(sy_backend *be);
 
+/* The sgemm under every CPU product, with cblas_sgemm's row-major meaning
+ * (ta, tb: op = transpose). Tests swap in one that rounds by an element's
+ * position within the call, to check that results do not depend on how a
+ * product is split; NULL restores OpenBLAS. Not thread-safe: set it while
+ * no graph runs. */
+typedef void (*sy_cpu_sgemm_fn)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                                const float *B, int ldb, float beta, float *C, int ldc);
+void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn);
+
 /* Scratch floats of the CPU backend's convolution (conv2d's shape rule). */
 size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P);
 

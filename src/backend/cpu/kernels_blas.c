@@ -1,30 +1,44 @@
 /* OpenBLAS-backed kernels: matmul and convolution (im2col + sgemm). The
  * backward passes accumulate with beta = 1, so no temporary is needed.
  *
- * Threads: OpenBLAS runs single-threaded (threads.c); a product large enough
- * to share is split here over OpenMP threads by output columns (or rows when
- * it has few columns), each thread one sgemm call on its own slice of C. The
- * inner dimension K is never split, so every output element is the same dot
- * product, summed in the same order, whatever the thread count (checked
- * bitwise by tests/test_threads.c). */
+ * Threads: OpenBLAS runs single-threaded (threads.c). A large product is cut
+ * into tiles of output columns (or rows when it has few columns), one sgemm
+ * call each, and threads share out the tiles. The tiles depend on the
+ * product's shape alone, never on the thread count, and the inner dimension
+ * K is never split: so every output element is computed by the same call at
+ * the same position in it, whatever the thread count. That holds whatever
+ * the sgemm underneath does, including kernels that round an element by its
+ * position in the call, as OpenBLAS's AVX2 kernel does (checked bitwise by
+ * tests/test_threads.c, on OpenBLAS and on a position-rounding sgemm). */
 #include "backend/cpu/cpu_kernels.h"
 
 #include <cblas.h>
 #include <omp.h>
 
-/* Slice boundaries are multiples of this many columns (rows): OpenBLAS's
- * register tile, so no slice adds an edge tile the whole product lacks. */
+static void openblas_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                           const float *B, int ldb, float beta, float *C, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+                lda, B, ldb, beta, C, ldc);
+}
+
+static sy_cpu_sgemm_fn sgemm = openblas_sgemm;
+
+void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn) { sgemm = fn ? fn : openblas_sgemm; }
+
+/* Tile boundaries are multiples of this many columns (rows): OpenBLAS's
+ * register tile, so that tiles add few edge tiles the whole product lacks. */
 #define GEMM_ALIGN 16
-/* Every slice must have more multiply-adds than this. It is OpenBLAS's own
- * limit (0.3.21, AVX-512 kernels) for its "small matrix" kernels, which sum
- * in another order than its blocked path: a product above it, cut into
- * slices below it, would round differently at 2 threads than at 1. A slice
- * this large is ~20 us of one core, far above the cost of a parallel region
- * whose threads are still spinning from the last one, so small work stays
- * on the calling thread. */
-#define GEMM_SLICE_MIN_MACS 1e6
-/* Two unsplit products (both gradients of one matmul) run on two threads at
- * once when each has at least this many multiply-adds (~10 us of a core). */
+/* Every tile has at least this many multiply-adds (~50 us of a core): each
+ * tile is its own sgemm call, which packs its operands again, so smaller
+ * tiles would cost more than a second thread gains. */
+#define GEMM_TILE_MIN_MACS 2e6
+/* At most this many tiles: enough to share among 16 threads. Since the
+ * count must not depend on the thread count, a larger machine gets no more
+ * than 16-way parallelism within one product. */
+#define GEMM_MAX_TILES 16
+/* Two one-tile products (both gradients of one matmul) run on two threads
+ * at once when each has at least this many multiply-adds (~10 us of a core). */
 #define GEMM_PAIR_MIN_MACS 5e5
 
 static void slice(int len, int nt, int t, int *i0, int *i1)
@@ -35,31 +49,23 @@ static void slice(int len, int nt, int t, int *i0, int *i1)
     *i1 = b1 * GEMM_ALIGN < len ? b1 * GEMM_ALIGN : len;
 }
 
-/* Threads for a product: at most OpenMP's count, and as many as keep every
- * slice above GEMM_SLICE_MIN_MACS. Split by columns of C when it has at
- * least two tiles of them, else by rows. */
-static int gemm_threads(int M, int N, int K, int *by_cols)
+/* Tiles of a product, from its shape alone: a power of two (so that 2, 4, 8
+ * and 16 threads share them evenly), at most one per GEMM_ALIGN columns
+ * (rows), each above GEMM_TILE_MIN_MACS. Cut by columns of C when it has at
+ * least two aligned blocks of them, else by rows. */
+static int gemm_tiles(int M, int N, int K, int *by_cols)
 {
-    int nt = omp_get_max_threads();
     *by_cols = N >= 2 * GEMM_ALIGN;
-    if (nt <= 1 || omp_in_parallel()) return 1;
     int len = *by_cols ? N : M;
-    double other = (double)(*by_cols ? M : N) * K;
-    if (nt > len / GEMM_ALIGN) nt = len / GEMM_ALIGN;
-    for (; nt > 1; nt--) {
-        int shortest = len;
-        for (int t = 0; t < nt; t++) {
-            int i0, i1;
-            slice(len, nt, t, &i0, &i1);
-            if (i1 - i0 < shortest) shortest = i1 - i0;
-        }
-        if (shortest * other > GEMM_SLICE_MIN_MACS) break;
-    }
-    return nt < 1 ? 1 : nt;
+    double macs = (double)M * N * K;
+    int tiles = 1;
+    while (tiles * 2 <= GEMM_MAX_TILES && tiles * 2 <= len / GEMM_ALIGN && macs / (tiles * 2) >= GEMM_TILE_MIN_MACS)
+        tiles *= 2;
+    return tiles;
 }
 
 /* One product, row-major C[M,N] = alpha op(A) op(B) + beta C as cblas_sgemm,
- * with how it is split: nt slices by columns of C (rows of C when N is small). */
+ * cut into tiles: columns of C (rows of C when N is small). */
 typedef struct {
     int ta, tb, M, N, K;
     float alpha;
@@ -70,51 +76,63 @@ typedef struct {
     float beta;
     float *C;
     int ldc;
-    int nt, by_cols;
+    int tiles, by_cols;
 } gemm_t;
 
 static gemm_t gemm_plan(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                         int ldb, float beta, float *C, int ldc)
 {
     gemm_t q = {ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1, 0};
-    q.nt = gemm_threads(M, N, K, &q.by_cols);
+    q.tiles = gemm_tiles(M, N, K, &q.by_cols);
     return q;
 }
 
-/* Slice t of nt of a product (the whole product when nt is 1). */
-static void gemm_slice(const gemm_t *q, int t, int nt)
+/* Tile t of a product: one sgemm call, the same whichever thread runs it. */
+static void gemm_tile(const gemm_t *q, int t)
 {
-    enum CBLAS_TRANSPOSE TA = q->ta ? CblasTrans : CblasNoTrans, TB = q->tb ? CblasTrans : CblasNoTrans;
-    if (nt <= 1) {
-        cblas_sgemm(CblasRowMajor, TA, TB, q->M, q->N, q->K, q->alpha, q->A, q->lda, q->B, q->ldb, q->beta, q->C,
-                    q->ldc);
+    if (q->tiles <= 1) {
+        sgemm(q->ta, q->tb, q->M, q->N, q->K, q->alpha, q->A, q->lda, q->B, q->ldb, q->beta, q->C, q->ldc);
         return;
     }
     int i0, i1;
-    slice(q->by_cols ? q->N : q->M, nt, t, &i0, &i1);
+    slice(q->by_cols ? q->N : q->M, q->tiles, t, &i0, &i1);
     if (i1 <= i0) return;
     if (q->by_cols) /* columns i0..i1 of op(B) and C */
-        cblas_sgemm(CblasRowMajor, TA, TB, q->M, i1 - i0, q->K, q->alpha, q->A, q->lda,
-                    q->B + (q->tb ? (size_t)i0 * q->ldb : (size_t)i0), q->ldb, q->beta, q->C + i0, q->ldc);
+        sgemm(q->ta, q->tb, q->M, i1 - i0, q->K, q->alpha, q->A, q->lda,
+              q->B + (q->tb ? (size_t)i0 * q->ldb : (size_t)i0), q->ldb, q->beta, q->C + i0, q->ldc);
     else /* rows i0..i1 of op(A) and C */
-        cblas_sgemm(CblasRowMajor, TA, TB, i1 - i0, q->N, q->K, q->alpha,
-                    q->A + (q->ta ? (size_t)i0 : (size_t)i0 * q->lda), q->lda, q->B, q->ldb, q->beta,
-                    q->C + (size_t)i0 * q->ldc, q->ldc);
+        sgemm(q->ta, q->tb, i1 - i0, q->N, q->K, q->alpha, q->A + (q->ta ? (size_t)i0 : (size_t)i0 * q->lda),
+              q->lda, q->B, q->ldb, q->beta, q->C + (size_t)i0 * q->ldc, q->ldc);
 }
 
-/* A planned product, split over its threads. */
+/* Thread t of n runs a contiguous share of the tiles. */
+static void gemm_share(const gemm_t *q, int t, int n)
+{
+    int t0 = (int)((long)q->tiles * t / n), t1 = (int)((long)q->tiles * (t + 1) / n);
+    for (int k = t0; k < t1; k++) gemm_tile(q, k);
+}
+
+/* Threads for a product: one per tile, at most OpenMP's count. */
+static int gemm_threads(const gemm_t *q)
+{
+    int nt = omp_in_parallel() ? 1 : omp_get_max_threads();
+    return nt < q->tiles ? nt : q->tiles;
+}
+
+/* A planned product, its tiles shared over threads. */
 static void gemm_run(const gemm_t *q)
 {
-    if (q->nt <= 1) {
-        gemm_slice(q, 0, 1);
+    int nt = gemm_threads(q);
+    if (nt <= 1) {
+        gemm_share(q, 0, 1);
         return;
     }
-#pragma omp parallel num_threads(q->nt)
-    gemm_slice(q, omp_get_thread_num(), omp_get_num_threads());
+#pragma omp parallel num_threads(nt)
+    gemm_share(q, omp_get_thread_num(), omp_get_num_threads());
 }
 
-/* Row-major C[M,N] = alpha op(A) op(B) + beta C, as cblas_sgemm, split over
- * threads by columns of C (rows of C when N is small). */
+/* Row-major C[M,N] = alpha op(A) op(B) + beta C, as cblas_sgemm, its tiles
+ * shared over threads. */
 static void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                  int ldb, float beta, float *C, int ldc)
 {
@@ -123,29 +141,29 @@ static void gemm(int ta, int tb, int M, int N, int K, float alpha, const float *
 }
 
 /* Two independent products (disjoint outputs) in one parallel region: each
- * thread runs its slice of the first, then its slice of the second, with no
- * barrier between them. A product too small to split is run whole by the
- * last thread, so that it overlaps the other product's first slice. Each
- * product is sliced exactly as gemm() would slice it, so the results are
- * bitwise those of two gemm() calls. */
+ * thread runs its share of the first's tiles, then of the second's, with no
+ * barrier between them. A one-tile product is run by the last thread, so
+ * that it overlaps the other product's first tiles. Tiles are those gemm()
+ * would run, so the results are bitwise those of two gemm() calls. */
 static void gemm2(const gemm_t *p, const gemm_t *q)
 {
-    int nt = p->nt > q->nt ? p->nt : q->nt;
+    int np = gemm_threads(p), nq = gemm_threads(q), nt = np > nq ? np : nq;
     if (nt <= 1) {
-        /* Neither splits (the CNN's fc1: 1M multiply-adds each): both whole,
-         * side by side on two threads when each is worth it. */
+        /* Both one tile (the CNN's fc1: 1M multiply-adds each): side by
+         * side on two threads when each is worth it. */
         double mp = (double)p->M * p->N * p->K, mq = (double)q->M * q->N * q->K;
-        if (omp_get_max_threads() > 1 && !omp_in_parallel() && mp >= GEMM_PAIR_MIN_MACS && mq >= GEMM_PAIR_MIN_MACS) {
+        if (p->tiles == 1 && q->tiles == 1 && omp_get_max_threads() > 1 && !omp_in_parallel() &&
+            mp >= GEMM_PAIR_MIN_MACS && mq >= GEMM_PAIR_MIN_MACS) {
 #pragma omp parallel num_threads(2)
             {
                 int t = omp_get_thread_num(), n = omp_get_num_threads();
-                if (t == 0) gemm_slice(p, 0, 1);
-                if (t == n - 1) gemm_slice(q, 0, 1); /* thread 0 too if it runs alone */
+                if (t == 0) gemm_tile(p, 0);
+                if (t == n - 1) gemm_tile(q, 0); /* thread 0 too if it runs alone */
             }
             return;
         }
-        gemm_slice(p, 0, 1);
-        gemm_slice(q, 0, 1);
+        gemm_share(p, 0, 1);
+        gemm_share(q, 0, 1);
         return;
     }
 #pragma omp parallel num_threads(nt)
@@ -153,13 +171,10 @@ static void gemm2(const gemm_t *p, const gemm_t *q)
         int t = omp_get_thread_num(), n = omp_get_num_threads();
         const gemm_t *pq[2] = {p, q};
         for (int k = 0; k < 2; k++) {
-            const gemm_t *r = pq[k];
-            if (r->nt > 1 && n == nt) {
-                if (t < r->nt) gemm_slice(r, t, r->nt);
-            } else if (r->nt > 1) { /* fewer threads than asked: every slice, shared out */
-                for (int s = t; s < r->nt; s += n) gemm_slice(r, s, r->nt);
-            } else if (t == n - 1)
-                gemm_slice(r, 0, 1);
+            if (pq[k]->tiles > 1)
+                gemm_share(pq[k], t, n);
+            else if (t == n - 1)
+                gemm_tile(pq[k], 0);
         }
     }
 }
