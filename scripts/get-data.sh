@@ -90,7 +90,14 @@ STAMP="$DATA/cifar10-jpeg/.complete"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$CIFAR_SHA" ]; then
   say "cifar10-jpeg: present (stamp matches tarball checksum)"
 elif [ ! -f "$CIFAR_TGZ" ]; then
-  say "cifar10-jpeg: skipped, $CIFAR_TGZ not found (for official CIFAR binaries see docs/data.md)"
+  if [ -d "$DATA/cifar-10-batches-bin" ]; then
+    say "cifar10: the official binaries are in $DATA/cifar-10-batches-bin"
+  else
+    say "cifar10: not installed (no package registry ships it). resnet and simclr need it, and their"
+    say "  real-data tests skip without it. Download the CIFAR-10 binary version from its publishers"
+    say "  (https://www.cs.toronto.edu/~kriz/cifar.html) and unpack it here:"
+    say "  tar -xzf cifar-10-binary.tar.gz -C $DATA   # -> cifar-10-batches-bin/ (docs/data.md)"
+  fi
 else
   verify "$CIFAR_TGZ" cifar10-jpeg.tar.gz
   # Extract beside the target and rename, so an interrupted run never leaves a
