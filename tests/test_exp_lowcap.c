@@ -1,14 +1,31 @@
 /* Experiment `lowcap` (Fig. 1) at its quick scale (first 10000 MNIST
  * images, 2 epochs, fractions 0, 0.9, 0.99, 1), through the registry, with
- * SGD and Adam: vanilla training keeps the identical hidden units exactly
- * identical and its final loss grows with the identical fraction; syre pulls
- * the copies apart and its final loss hardly depends on the fraction.
- * Margins come from measured quick runs (seed 1, split copies):
- *   train loss f = 0 / 0.9 / 0.99 / 1
- *     SGD  vanilla 0.191 0.256 1.03 2.00   syre 0.190 0.254 0.284 0.271
- *     Adam vanilla 0.179 0.312 1.48 1.96   syre 0.181 0.210 0.209 0.206
- *   distinct units (tol 1e-2): vanilla 200 21 3 1 (the init) for both;
- *     syre SGD 200 27 199 198, Adam 200 200 200 200.
+ * SGD and Adam: vanilla training keeps the identical hidden units trapped
+ * and its final loss grows with the identical fraction; syre pulls the
+ * copies apart and its final loss hardly depends on the fraction.
+ *
+ * How exactly vanilla stays trapped depends on the arithmetic. Identical
+ * units get identical updates only if the sgemm computes them identically;
+ * OpenBLAS's AVX2 kernel rounds an output element by its position in a
+ * panel (docs/results/lowcap.md), so 200 copies fall into a handful of
+ * position classes, and the tiny differences between classes grow. Copies
+ * in the same class stay bitwise equal, so a group of copies splits into at
+ * most P groups, P the number of classes. The test measures P on this
+ * machine's kernel (class_count) and asserts the claim in the form that
+ * kernel gives it:
+ * - P = 1 (AVX-512): the exact trap, every copy identical (spread 0); the
+ *   vanilla loss at f = 1 above 5x and at f = 0.99 above 3x its f = 0 loss;
+ *   syre's f = 1 loss below 0.3x vanilla's;
+ * - P > 1 (AVX2: P = 7): at most P - 1 extra distinct units per group of
+ *   copies; vanilla at f = 0.99 and 1 above 2x its f = 0 loss; syre's f = 1
+ *   loss below 0.6x vanilla's;
+ * - both: syre's f = 0.99 and 1 losses within 2x of its f = 0 loss, at
+ *   least 150 distinct units at f = 0.99 and 1, spread above 1e-2 at 0.9.
+ * Measured over seeds 1-5 on both kernels (docs/results/lowcap.md), the
+ * extremes: AVX-512 smallest vanilla ratios 5.4 (f = 0.99) and 9.8 (f = 1),
+ * largest syre/vanilla at f = 1 0.14; AVX2 smallest vanilla ratios 2.37 and
+ * 2.53, largest syre/vanilla 0.52, vanilla distinct units at most 7 (f = 1)
+ * and 9 (f = 0.99) = init + P - 1; syre's largest f-ratio 1.57 on both.
  * Also: bad flag values are refused by name. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -35,6 +52,45 @@ static double val(const sy_run *run, const char *col, const char *what, double f
     return v;
 }
 
+/* Position classes of this machine's sgemm for the lowcap network: all 200
+ * hidden units of 784-200-10 made copies of unit 0, three SGD steps on
+ * random batches at the experiment's batch and thread count, then the
+ * number of distinct units at tolerance 0. Units in one class compute
+ * bitwise the same at every step, so they never separate. */
+static int class_count(void)
+{
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_var x = sy_input(g, "x", sy_shape_of(2, 64, 784)), y = sy_input(g, "y", sy_shape_of(1, 64));
+    sy_var loss = sy_softmax_ce(g, sy_linear(g, sy_relu(g, sy_linear(g, x, "l1", 200)), "l2", 10), y);
+    if (sy_graph_compile(g) != SY_OK || sy_params_init(ps, 1) != SY_OK) fail_msg("%s", sy_last_error());
+    float *W1 = sy_params_tensor(ps, sy_params_find(ps, "l1.weight"));
+    float *b1 = sy_params_tensor(ps, sy_params_find(ps, "l1.bias"));
+    float *W2 = sy_params_tensor(ps, sy_params_find(ps, "l2.weight"));
+    for (int c = 1; c < 200; c++) {
+        memcpy(W1 + (size_t)c * 784, W1, 784 * sizeof(float));
+        b1[c] = b1[0];
+        for (int o = 0; o < 10; o++) W2[o * 200 + c] = W2[o * 200];
+    }
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+    o.lr = 0.1f;
+    sy_optimizer *opt = sy_optimizer_new(ps, &o);
+    assert_non_null(opt);
+    sy_rng rng = sy_rng_make(7, SY_STREAM_USER, 0);
+    float *xd = sy_graph_data(g, x), *yd = sy_graph_data(g, y);
+    for (int step = 0; step < 3; step++) {
+        for (int i = 0; i < 64 * 784; i++) xd[i] = 2.0f * sy_rng_uniform(&rng) - 1.0f;
+        for (int i = 0; i < 64; i++) yd[i] = (float)(int)(10 * sy_rng_uniform(&rng));
+        assert_int_equal(sy_train_step(g, loss, opt), SY_OK);
+    }
+    int classes = 0;
+    assert_int_equal(sy_distinct_units(W1, 200, 784, b1, W2, 10, 0.0f, &classes), SY_OK);
+    sy_optimizer_free(opt);
+    sy_graph_free(g);
+    sy_params_free(ps);
+    return classes;
+}
+
 static void test_quick_claim(void **state)
 {
     (void)state;
@@ -44,6 +100,9 @@ static void test_quick_claim(void **state)
     const double fr[4] = {0, 0.9, 0.99, 1};
     const int init_distinct[4] = {200, 21, 3, 1};
     const char *opt[2] = {"sgd", "adam"};
+    int P = class_count();
+    printf("# sgemm position classes for 200 identical units: %d (%s)\n", P,
+           P == 1 ? "exact trap" : "rounding splits copies");
     for (int o = 0; o < 2; o++) {
         char van[32], sy[32];
         snprintf(van, sizeof van, "vanilla/%s", opt[o]);
@@ -56,20 +115,28 @@ static void test_quick_claim(void **state)
         for (int f = 0; f < 4; f++) printf(" %g", val(run, sy, "distinct_units", fr[f]));
         printf("\n");
 
-        /* vanilla: identical units stay exactly identical (trapped) */
+        /* vanilla: identical units stay trapped, exactly identical where
+         * the kernel rounds every position alike, and split into at most P
+         * groups where it does not */
         for (int f = 0; f < 4; f++) {
-            assert_true(val(run, van, "distinct_units", fr[f]) == init_distinct[f]);
-            assert_true(val(run, van, "copy_spread", fr[f]) < 1e-6);
+            double d = val(run, van, "distinct_units", fr[f]);
+            if (P == 1) {
+                assert_true(d == init_distinct[f]);
+                assert_true(val(run, van, "copy_spread", fr[f]) < 1e-6);
+            } else if (d < init_distinct[f] || d > init_distinct[f] + (f > 0 ? P - 1 : 0))
+                fail_msg("vanilla/%s f=%g: %g distinct units, outside [%d, %d + %d - 1]", opt[o], fr[f], d,
+                         init_distinct[f], init_distinct[f], P);
         }
         /* ... and the final loss depends on the fraction */
         double v0 = val(run, van, "train_loss", 0), v1 = val(run, van, "train_loss", 1);
-        assert_true(v1 > 5 * v0);
-        assert_true(val(run, van, "train_loss", 0.99) > 3 * v0);
+        double v99 = val(run, van, "train_loss", 0.99);
+        assert_true(v1 > (P == 1 ? 5 : 2) * v0);
+        assert_true(v99 > (P == 1 ? 3 : 2) * v0);
         /* syre: the copies move apart and the loss hardly depends on f */
         double s0 = val(run, sy, "train_loss", 0), s1 = val(run, sy, "train_loss", 1);
         double s99 = val(run, sy, "train_loss", 0.99);
         assert_true(s1 < 2 * s0 && s99 < 2 * s0);
-        assert_true(s1 < 0.3 * v1);
+        assert_true(s1 < (P == 1 ? 0.3 : 0.6) * v1);
         assert_true(val(run, sy, "distinct_units", 1) >= 150);
         assert_true(val(run, sy, "distinct_units", 0.99) >= 150);
         assert_true(val(run, sy, "copy_spread", 0.9) > 1e-2);
