@@ -66,11 +66,12 @@ static sy_var param(sy_graph *g, const char *name, int r, int c)
 }
 
 /* x: [1000, 48]. Products (M x N x K) and how the engine cuts them into
- * tiles (a power of two, each at least 2M multiply-adds):
- *   x @ w1            1000x512x48   NN 8 column tiles; dx NT, dw1 TN by columns
- *   h @ w2^T          1000x8x512    NT 2 row tiles;    dh NN by columns, dw2 TN by columns
- *   p3^T @ w3         1000x8x512    TN 2 row tiles;    dp3 NT by columns, dw3 NN by rows
- *   p4^T @ w4^T       1000x8x512    TT 2 row tiles;    dp4 TT by columns, dw4 TT by columns */
+ * tiles (along the longer output dimension; a power of two of them, each at
+ * least 128 long and 2M multiply-adds):
+ *   x @ w1            1000x512x48   NN 4 row tiles; dx NT 4 row tiles, dw1 TN 4 column tiles
+ *   h @ w2^T          1000x8x512    NT 2 row tiles; dh NN 2 row tiles, dw2 TN 2 column tiles
+ *   p3^T @ w3         1000x8x512    TN 2 row tiles; dp3 NT 2 column tiles, dw3 NN 2 row tiles
+ *   p4^T @ w4^T       1000x8x512    TT 2 row tiles; dp4 TT 2 column tiles, dw4 TT 2 column tiles */
 static sy_var forms_net(sy_graph *g, sy_var x)
 {
     sy_var h = sy_relu(g, sy_matmul(g, x, param(g, "w1", 48, 512), 0, 0));
@@ -90,7 +91,7 @@ static sy_var one_split_net(sy_graph *g, sy_var x) { return sy_matmul(g, x, para
  * gradients go into the same buffer, so they must not run at once. They
  * did, side by side on two threads when neither was large enough to split
  * (h [64, 128]: 0.52M multiply-adds each), and simclr's results changed
- * from run to run at 2 threads. h [256, 256] cuts both into 8 column tiles. */
+ * from run to run at 2 threads. h [256, 256] cuts both into 2 column tiles. */
 static sy_var gram_net(sy_graph *g, sy_var x)
 {
     sy_shape s = sy_graph_shape(g, x);

@@ -29,14 +29,17 @@ void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn) { sgemm = fn ? fn : openblas_sgemm; }
 /* Tile boundaries are multiples of this many columns (rows): OpenBLAS's
  * register tile, so that tiles add few edge tiles the whole product lacks. */
 #define GEMM_ALIGN 16
-/* Every tile has at least this many multiply-adds (~50 us of a core): each
- * tile is its own sgemm call, which packs its operands again, so smaller
- * tiles would cost more than a second thread gains. */
+/* Each tile is its own sgemm call, which packs the operand it shares with
+ * the other tiles again (A when cut by columns, B by rows): per element of
+ * C, that costs about 1/length of the tile's cut dimension of extra copying.
+ * Tiles at least this long keep it to a few percent. */
+#define GEMM_TILE_MIN_LEN 128
+/* ... and at least this many multiply-adds (~50 us of a core), far above
+ * the cost of a parallel region. */
 #define GEMM_TILE_MIN_MACS 2e6
-/* At most this many tiles: enough to share among 16 threads. Since the
- * count must not depend on the thread count, a larger machine gets no more
- * than 16-way parallelism within one product. */
-#define GEMM_MAX_TILES 16
+/* At most this many tiles. The count must not depend on the thread count,
+ * so a product is shared by at most 8 threads on any machine. */
+#define GEMM_MAX_TILES 8
 /* Two one-tile products (both gradients of one matmul) run on two threads
  * at once when each has at least this many multiply-adds (~10 us of a core). */
 #define GEMM_PAIR_MIN_MACS 5e5
@@ -49,17 +52,18 @@ static void slice(int len, int nt, int t, int *i0, int *i1)
     *i1 = b1 * GEMM_ALIGN < len ? b1 * GEMM_ALIGN : len;
 }
 
-/* Tiles of a product, from its shape alone: a power of two (so that 2, 4, 8
- * and 16 threads share them evenly), at most one per GEMM_ALIGN columns
- * (rows), each above GEMM_TILE_MIN_MACS. Cut by columns of C when it has at
- * least two aligned blocks of them, else by rows. */
+/* Tiles of a product, from its shape alone: cut along the longer of the
+ * output's two dimensions, a power of two of them (so that 2, 4 and 8
+ * threads share them evenly), each at least GEMM_TILE_MIN_LEN long and
+ * GEMM_TILE_MIN_MACS large. */
 static int gemm_tiles(int M, int N, int K, int *by_cols)
 {
-    *by_cols = N >= 2 * GEMM_ALIGN;
+    *by_cols = N >= M;
     int len = *by_cols ? N : M;
     double macs = (double)M * N * K;
     int tiles = 1;
-    while (tiles * 2 <= GEMM_MAX_TILES && tiles * 2 <= len / GEMM_ALIGN && macs / (tiles * 2) >= GEMM_TILE_MIN_MACS)
+    while (tiles * 2 <= GEMM_MAX_TILES && tiles * 2 * GEMM_TILE_MIN_LEN <= len &&
+           macs / (tiles * 2) >= GEMM_TILE_MIN_MACS)
         tiles *= 2;
     return tiles;
 }
