@@ -2,8 +2,8 @@
  * backward passes accumulate with beta = 1, so no temporary is needed.
  *
  * Threads: OpenBLAS runs single-threaded (threads.c). A large product is cut
- * into tiles of output columns (or rows when it has few columns), one sgemm
- * call each, and threads share out the tiles. The tiles depend on the
+ * into tiles of output columns or rows (along the longer dimension), one
+ * sgemm call each, and threads share out the tiles. The tiles depend on the
  * product's shape alone, never on the thread count, and the inner dimension
  * K is never split: so every output element is computed by the same call at
  * the same position in it, whatever the thread count. That holds whatever
@@ -44,6 +44,7 @@ void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn) { sgemm = fn ? fn : openblas_sgemm; }
  * at once when each has at least this many multiply-adds (~10 us of a core). */
 #define GEMM_PAIR_MIN_MACS 5e5
 
+/* Part t of nt of len columns (rows), on GEMM_ALIGN boundaries. */
 static void slice(int len, int nt, int t, int *i0, int *i1)
 {
     int blocks = (len + GEMM_ALIGN - 1) / GEMM_ALIGN;
