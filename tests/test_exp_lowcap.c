@@ -16,16 +16,16 @@
  * - P = 1 (AVX-512): the exact trap, every copy identical (spread 0); the
  *   vanilla loss at f = 1 above 5x and at f = 0.99 above 3x its f = 0 loss;
  *   syre's f = 1 loss below 0.3x vanilla's;
- * - P > 1 (AVX2: P = 7): at most P - 1 extra distinct units per group of
+ * - P > 1 (AVX2: P = 5): at most P - 1 extra distinct units per group of
  *   copies; vanilla at f = 0.99 and 1 above 2x its f = 0 loss; syre's f = 1
- *   loss below 0.6x vanilla's;
+ *   loss below 0.5x vanilla's;
  * - both: syre's f = 0.99 and 1 losses within 2x of its f = 0 loss, at
  *   least 150 distinct units at f = 0.99 and 1, spread above 1e-2 at 0.9.
  * Measured over seeds 1-5 on both kernels (docs/results/lowcap.md), the
  * extremes: AVX-512 smallest vanilla ratios 5.4 (f = 0.99) and 9.8 (f = 1),
- * largest syre/vanilla at f = 1 0.14; AVX2 smallest vanilla ratios 2.37 and
- * 2.53, largest syre/vanilla 0.52, vanilla distinct units at most 7 (f = 1)
- * and 9 (f = 0.99) = init + P - 1; syre's largest f-ratio 1.57 on both.
+ * largest syre/vanilla at f = 1 0.14; AVX2 smallest vanilla ratios 2.66 and
+ * 3.29, largest syre/vanilla 0.39, vanilla distinct units 5 (f = 1) and 7
+ * (f = 0.99) = init + P - 1; syre's largest f-ratio 1.57 on both.
  * Also: bad flag values are refused by name. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -136,7 +136,7 @@ static void test_quick_claim(void **state)
         double s0 = val(run, sy, "train_loss", 0), s1 = val(run, sy, "train_loss", 1);
         double s99 = val(run, sy, "train_loss", 0.99);
         assert_true(s1 < 2 * s0 && s99 < 2 * s0);
-        assert_true(s1 < (P == 1 ? 0.3 : 0.6) * v1);
+        assert_true(s1 < (P == 1 ? 0.3 : 0.5) * v1);
         assert_true(val(run, sy, "distinct_units", 1) >= 150);
         assert_true(val(run, sy, "distinct_units", 0.99) >= 150);
         assert_true(val(run, sy, "copy_spread", 0.9) > 1e-2);
