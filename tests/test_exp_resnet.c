@@ -154,5 +154,5 @@ int main(void)
         cmocka_unit_test(test_fixture_pipeline),
         cmocka_unit_test(test_quick_claim),
     };
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    return cifar_exit_status(cmocka_run_group_tests(tests, setup_dir, teardown_dir));
 }
