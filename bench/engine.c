@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "fma_peak.h"
 
 extern char *openblas_get_corename(void); /* OpenBLAS; not in every cblas.h */
 
@@ -328,7 +329,25 @@ int main(int argc, char **argv)
            sysconf(_SC_NPROCESSORS_ONLN));
     fflush(stdout);
 
+    /* The core's own limit, measured in this run: the best ISA's FMA peak
+     * at each thread count is what peak_share is taken against. */
+    double peak[65] = {0};
+    snprintf(tl, sizeof tl, "%s", threads);
+    for (char *sv1, *t = strtok_r(tl, ",", &sv1); t; t = strtok_r(NULL, ",", &sv1)) {
+        int nt = atoi(t);
+        if (nt < 1 || nt > 64) continue;
+        printf("# fp32 FMA peak, %d thread(s):", nt);
+        for (int isa = FMA_NISA - 1; isa >= 0; isa--) {
+            double g = fma_peak_gflops(isa, nt);
+            if (!isnan(g)) printf(" %s %.1f GFLOP/s", fma_isa_name[isa], g);
+            if (g > peak[nt]) peak[nt] = g;
+        }
+        printf("\n");
+    }
+    fflush(stdout);
+
     char table[64][512];
+    char results[64][256];
     int nrows = 0;
     snprintf(tl, sizeof tl, "%s", threads);
     for (char *sv1, *t = strtok_r(tl, ",", &sv1); t; t = strtok_r(NULL, ",", &sv1)) {
@@ -379,13 +398,19 @@ int main(int argc, char **argv)
             double sgr = median(s_grow, ns), pgr = median(p_grow, np);
             int B = !strcmp(m, "mlp1000") ? 1000 : !strcmp(m, "vae") ? 128 : 64;
             double sg = ss / B * gflop, tg = ps / B * gflop, sgcpu = sc / B * gflop, tgcpu = pc / B * gflop;
-            if (nrows < 64)
+            double share = nt >= 1 && nt <= 64 && peak[nt] > 0 ? sg / peak[nt] : NAN;
+            if (nrows < 64) {
+                snprintf(results[nrows], sizeof results[0],
+                         "RESULT model=%s threads=%d batch=%d samples_per_s=%.1f gflops=%.2f peak_share=%.3f "
+                         "torch_ratio=%.3f",
+                         m, nt, B, ss, sg, share, ss / ps);
                 snprintf(table[nrows++], sizeof table[0],
-                         "| %-8s | %5d | %2d | %8.0f | %8.0f | **%5.2f** | %5.2f | %7.3f | %7.3f | %6.1f | %6.1f | "
+                         "| %-8s | %5d | %2d | %8.0f | %8.0f | **%5.2f** | %5.2f | %7.3f | %7.3f | %6.1f | %4.0f%% | %6.1f | "
                          "%6.1f | %4.0f%% | %4.0f%% | %4.0f%% | %4.0f%% | %6.1f | %6.1f | %4.2f | %6.1f | %6.1f |",
-                         m, B, nt, ss, ps, ss / ps, sc / pc, 1e3 * B / ss, 1e3 * B / ps, sg, tg, sgm,
+                         m, B, nt, ss, ps, ss / ps, sc / pc, 1e3 * B / ss, 1e3 * B / ps, sg, 100 * share, tg, sgm,
                          100 * sg / sgm, 100 * tg / sgm, 100 * sgcpu / sgc, 100 * tgcpu / sgc, sr, pr, sr / pr, sgr,
                          pgr);
+            }
         }
     }
     lf = fopen("/proc/loadavg", "r");
@@ -397,13 +422,16 @@ int main(int argc, char **argv)
     printf("Medians over rounds. ratio: samples/s syre / PyTorch (wall clock); cpu ratio: the same from CPU time,\n"
            "less sensitive to other load. GFLOP/s counts matmul and convolution multiply-adds; sgemm: cblas_sgemm\n"
            "alone on the same products (median over rounds); sgemm shares by wall clock and by CPU time (GFLOP/s\n"
-           "from each side's CPU-time rate over cblas_sgemm's CPU-time rate); MiB: peak resident memory of the whole process;\n"
+           "from each side's CPU-time rate over cblas_sgemm's CPU-time rate); syre/peak: syre's GFLOP/s over the\n"
+           "best ISA's fp32 FMA peak measured in this run at that thread count; MiB: peak resident memory of the whole process;\n"
            "+MiB: its growth during the run (peak minus the resident size when the run started, i.e. after\n"
            "loading the libraries; for PyTorch after `import torch`).\n\n");
     printf("| model | batch | thr | syre samples/s | torch samples/s | ratio | cpu ratio | syre ms/step | torch "
-           "ms/step | syre GFLOP/s | torch GFLOP/s | sgemm GFLOP/s | syre/sgemm | torch/sgemm | syre/sgemm cpu | torch/sgemm cpu | syre MiB | torch MiB "
+           "ms/step | syre GFLOP/s | syre/peak | torch GFLOP/s | sgemm GFLOP/s | syre/sgemm | torch/sgemm | syre/sgemm cpu | torch/sgemm cpu | syre MiB | torch MiB "
            "| mem ratio | syre +MiB | torch +MiB |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < nrows; i++) printf("%s\n", table[i]);
+    printf("\n");
+    for (int i = 0; i < nrows; i++) printf("%s\n", results[i]);
     return 0;
 }
