@@ -9,6 +9,9 @@
  *   cnn       the continual experiment's CNN (sy_mnist_cnn), batch 64, SGD (lr 0.05)
  *   vae       the vae experiment's model (784-200 SiLU encoder, 200 latents with fixed
  *             variance 0.01, 200-784 SiLU decoder, BCE + 10 KL), batch 128, Adam
+ *   resnet18  the resnet experiment's CIFAR ResNet18 (width 64, batch norm in training
+ *             mode), 3x32x32 inputs, batch 128, SGD (lr 0.05); resnet18b32 at batch 32.
+ *             A step is ~0.2 TFLOP at batch 128, so these run a sixteenth of the steps
  *
  * One step = feed a batch (a fixed pool of synthetic MNIST-shaped batches,
  * cycled; the VAE also draws fresh noise), forward, backward, optimizer step
@@ -50,8 +53,22 @@ extern char *openblas_get_corename(void); /* OpenBLAS; not in every cblas.h */
 
 enum { POOL = 8 };
 
-static const char *const all_models[] = {"mlp", "mlp1000", "mlp2adam", "cnn", "vae"};
-enum { NMODELS = 5 };
+static const char *const all_models[] = {"mlp", "mlp1000", "mlp2adam", "cnn", "vae", "resnet18", "resnet18b32"};
+enum { NMODELS = 7 };
+
+static int is_resnet(const char *name) { return !strncmp(name, "resnet18", 8); }
+
+static int model_batch(const char *name)
+{
+    return !strcmp(name, "mlp1000") ? 1000 : !strcmp(name, "vae") || !strcmp(name, "resnet18") ? 128 : !strcmp(name, "resnet18b32") ? 32 : 64;
+}
+
+/* Steps per timed repeat: fewer for the models whose step is long. */
+static int model_steps(const char *name, int steps)
+{
+    int div = !strcmp(name, "mlp1000") ? 4 : is_resnet(name) ? 16 : 1;
+    return (steps + div - 1) / div;
+}
 
 /* Current resident set from /proc/self/statm, in KiB. */
 static long rss_now_kb(void)
@@ -85,14 +102,18 @@ static int build(model_t *m, const char *name)
 {
     memset(m, 0, sizeof *m);
     m->name = name;
-    m->batch = !strcmp(name, "mlp1000") ? 1000 : !strcmp(name, "vae") ? 128 : 64;
+    m->batch = model_batch(name);
     m->adam = !strcmp(name, "mlp2adam") || !strcmp(name, "vae");
     m->vae = !strcmp(name, "vae");
     m->ps = sy_params_new();
     m->g = sy_graph_new(m->ps);
     sy_graph *g = m->g;
     int B = m->batch;
-    if (!strcmp(name, "cnn")) {
+    if (is_resnet(name)) {
+        m->x = sy_input(g, "x", sy_shape_of(4, B, 3, 32, 32));
+        m->y = sy_input(g, "y", sy_shape_of(1, B));
+        m->loss = sy_softmax_ce(g, sy_resnet18(g, m->x, NULL, 64, 10, NULL), m->y);
+    } else if (!strcmp(name, "cnn")) {
         m->x = sy_input(g, "x", sy_shape_of(4, B, 1, 28, 28));
         m->y = sy_input(g, "y", sy_shape_of(1, B));
         m->loss = sy_softmax_ce(g, sy_mnist_cnn(g, m->x, NULL), m->y);
@@ -228,13 +249,15 @@ static void usage(FILE *f)
             "usage: bench_engine [--models LIST] [--threads LIST] [--rounds R] [--torch on|off]\n"
             "                    [--python PATH] [--coretype NAME] [--warmup S] [--steps S] [--repeats R]\n"
             "                    [--syre-omp ENV] [--torch-omp ENV]\n"
-            "  LIST: comma-separated; models mlp,mlp1000,mlp2adam,cnn,vae (default all), threads 1,2\n"
+            "  LIST: comma-separated; models mlp,mlp1000,mlp2adam,cnn,vae,resnet18,resnet18b32 (default all),\n"
+            "        threads 1,2\n"
             "  --rounds R    alternations of syre and PyTorch per configuration (default 3)\n"
             "  --torch off   syre only; default: PyTorch too when PYTHON can import torch\n"
             "  --python      interpreter with torch (default /usr/bin/python3)\n"
             "  --coretype    set OPENBLAS_CORETYPE for both sides (e.g. Haswell: the AVX2 kernel)\n"
             "  --warmup/--steps/--repeats: per run: S untimed steps, then R timed repeats of S steps\n"
-            "       (defaults 10, 32, 5; batch 1000 runs a quarter of the steps)\n"
+            "       (defaults 10, 32, 5; batch 1000 runs a quarter of the steps, resnet18 a sixteenth\n"
+            "       and a fifth of the warm-up)\n"
             "  --syre-omp, --torch-omp: OpenMP wait settings (VAR=VALUE) of each side's runs\n"
             "       (defaults: syre as its CLI chooses per run, GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT " with a CPU free\n"
             "       per thread, else OMP_WAIT_POLICY=PASSIVE; PyTorch OMP_WAIT_POLICY=PASSIVE)\n"
@@ -243,7 +266,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    const char *models = "mlp,mlp1000,mlp2adam,cnn,vae", *threads = "1,2", *wmodel = NULL;
+    const char *models = "mlp,mlp1000,mlp2adam,cnn,vae,resnet18,resnet18b32", *threads = "1,2", *wmodel = NULL;
     const char *python = "/usr/bin/python3", *coretype = NULL, *torch = "on";
     const char *syre_omp = NULL, *torch_omp = "OMP_WAIT_POLICY=PASSIVE"; /* syre: NULL = as its CLI, per run */
     int rounds = 3, warmup = 10, steps = 32, repeats = 5, sgemm = 1;
@@ -294,7 +317,8 @@ int main(int argc, char **argv)
         int ok = 0;
         for (int k = 0; k < NMODELS; k++) ok |= !strcmp(t, all_models[k]);
         if (!ok) {
-            fprintf(stderr, "bench_engine: unknown model '%s' (mlp, mlp1000, mlp2adam, cnn, vae)\n", t);
+            fprintf(stderr, "bench_engine: unknown model '%s' (mlp, mlp1000, mlp2adam, cnn, vae, resnet18, "
+                    "resnet18b32)\n", t);
             return 2;
         }
     }
@@ -354,7 +378,7 @@ int main(int argc, char **argv)
         int nt = atoi(t);
         snprintf(ml, sizeof ml, "%s", models);
         for (char *sv2, *m = strtok_r(ml, ",", &sv2); m; m = strtok_r(NULL, ",", &sv2)) {
-            int st = !strcmp(m, "mlp1000") ? (steps + 3) / 4 : steps;
+            int st = model_steps(m, steps), wu = is_resnet(m) ? (warmup + 4) / 5 : warmup;
             char env[512], tenv[512];
             snprintf(tenv, sizeof tenv, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, torch_omp,
                      coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
@@ -367,7 +391,7 @@ int main(int argc, char **argv)
                 snprintf(env, sizeof env, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, somp,
                          coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
                 snprintf(cmd, sizeof cmd, "%s '%s' --worker %s --threads %d --warmup %d --steps %d --repeats %d%s",
-                         env, self, m, nt, warmup, st, repeats, sgemm ? "" : " --no-sgemm");
+                         env, self, m, nt, wu, st, repeats, sgemm ? "" : " --no-sgemm");
                 if (measure(cmd, &a) == 0) {
                     s_sps[ns] = a.sps, s_cpu[ns] = a.cpu, s_rss[ns] = a.rss, gflop = a.gflop;
                     s_sg[ns] = a.sgemm, s_sgc[ns] = a.sgemm_cpu, s_grow[ns] = a.rss - a.rss0;
@@ -379,7 +403,7 @@ int main(int argc, char **argv)
                 if (use_torch) {
                     snprintf(cmd, sizeof cmd,
                              "%s '%s' '%s' --model %s --threads %d --warmup %d --steps %d --repeats %d", tenv, python,
-                             script, m, nt, warmup, st, repeats);
+                             script, m, nt, wu, st, repeats);
                     if (measure(cmd, &p) == 0) {
                         p_sps[np] = p.sps, p_cpu[np] = p.cpu, p_rss[np] = p.rss, p_grow[np] = p.rss - p.rss0;
                         np++;
@@ -396,7 +420,7 @@ int main(int argc, char **argv)
             double ss = median(s_sps, ns), sc = median(s_cpu, ns), sr = median(s_rss, ns), sgm = median(s_sg, ns), sgc = median(s_sgc, ns);
             double ps = median(p_sps, np), pc = median(p_cpu, np), pr = median(p_rss, np);
             double sgr = median(s_grow, ns), pgr = median(p_grow, np);
-            int B = !strcmp(m, "mlp1000") ? 1000 : !strcmp(m, "vae") ? 128 : 64;
+            int B = model_batch(m);
             double sg = ss / B * gflop, tg = ps / B * gflop, sgcpu = sc / B * gflop, tgcpu = pc / B * gflop;
             double share = nt >= 1 && nt <= 64 && peak[nt] > 0 ? sg / peak[nt] : NAN;
             if (nrows < 64) {
