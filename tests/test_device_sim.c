@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "device_cases.h"
+#include "backend/device.h"
 #include "graph/graph_impl.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
@@ -496,6 +497,81 @@ static void test_recorded_step(void **state)
     sy_set_cuda_graphs(0);
 }
 
+/* Two optimizers in turn on one graph (continual, resnet and simclr make a
+ * new optimizer per method): the second must not replay the first's
+ * recording. The first is freed before the second is made, so the allocator
+ * is free to hand the second the first's address; the methods differ only
+ * in what a recording bakes in (segments, decay rule, learning rate, state
+ * pointers), not in the optimizer kind. On sim the recording replays the
+ * pointers, segments and scalars it captured, as a CUDA Graph does. */
+static void test_recorded_two_optimizers(void **state)
+{
+    (void)state;
+    sy_set_cuda_graphs(1);
+    sy_optim_opts first = sy_optim_defaults(SY_OPTIM_SGD); /* vanilla SGD */
+    first.lr = 0.1f;
+    first.seed = 5;
+    sy_optim_opts second = dm_opts(0); /* SGD + momentum + syre */
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &first), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &first), 0);
+    float la[12], lb[12];
+    assert_int_equal(dm_train(&a, 4, la), 0);
+    assert_int_equal(dm_train_steps(&b, 4, lb), 0);
+    const void *old = b.opt;
+    for (int k = 0; k < 2; k++) {
+        dm_model *m = k ? &b : &a;
+        sy_optimizer_free(m->opt);
+        m->opt = sy_optimizer_new(m->ps, &second);
+        assert_non_null(m->opt);
+    }
+    printf("two optimizers: the second %s the first's address\n", (const void *)b.opt == old ? "reuses" : "does not reuse");
+    assert_int_equal(dm_train(&a, 6, la + 4), 0);
+    assert_int_equal(dm_train_steps(&b, 6, lb + 4), 0);
+    assert_memory_equal(la, lb, 10 * sizeof(float));
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    printf("two optimizers: eager %ld, captures %ld, replays %ld %s\n", st.eager, st.captures, st.replays, st.note);
+    assert_int_equal(st.eager, 2);
+    assert_int_equal(st.captures, 2);
+    assert_int_equal(st.replays, 8);
+    dm_free(&a);
+    dm_free(&b);
+    sy_set_cuda_graphs(0);
+}
+
+/* A capture that fails (here: a wait inside it, which a capture forbids)
+ * leaves the step to run eagerly, with a note, and no error left behind
+ * for that eager run or the steps after. */
+static void test_recorded_step_capture_fails(void **state)
+{
+    (void)state;
+    sy_set_cuda_graphs(1);
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+    sy_device *d = sy_gdev_device(b.g);
+    d->break_capture = 1;
+    float la[6], lb[6];
+    assert_int_equal(dm_train(&a, 6, la), 0);
+    int rc = dm_train_steps(&b, 6, lb);
+    d->break_capture = 0;
+    assert_int_equal(rc, 0);
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    printf("capture fails: eager %ld, captures %ld, replays %ld: %s\n", st.eager, st.captures, st.replays, st.note);
+    assert_int_equal(st.captures, 0);
+    assert_int_equal(st.eager, 6);
+    assert_non_null(strstr(st.note, "capture failed"));
+    assert_memory_equal(la, lb, sizeof la);
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
+    dm_free(&a);
+    dm_free(&b);
+    sy_set_cuda_graphs(0);
+}
+
 /* Prefetching (double-buffered inputs, a helper thread filling batch k+1
  * while step k runs): the fill function draws every batch from one running
  * generator (as the batcher and augmentation do), so a batch produced out of
@@ -541,6 +617,8 @@ int main(void)
         cmocka_unit_test(test_nan_guard_like_cpu),
         cmocka_unit_test(test_precision_on_sim),
         cmocka_unit_test(test_recorded_step),
+        cmocka_unit_test(test_recorded_two_optimizers),
+        cmocka_unit_test(test_recorded_step_capture_fails),
         cmocka_unit_test(test_prefetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

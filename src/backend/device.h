@@ -111,6 +111,10 @@ struct sy_device {
     void (*copy)(sy_device *d, void *dst, const void *src, size_t bytes);
     void (*stage_upload)(sy_device *d, void *dst, const void *src, size_t bytes, int slot);
     void (*stage_wait)(sy_device *d, int slot);
+    /* Test hook: while set, every capture makes a call that a capture
+     * forbids (a wait on the captured stream) right after it starts, so the
+     * capture fails in the device's own way. */
+    int break_capture;
     /* The last error sync reported, and the graph node that raised it (-1:
      * none known). */
     char error[512];

@@ -55,12 +55,14 @@ typedef struct sy_stage {
 } sy_stage;
 
 /* A recorded training step: the device work of forward + backward +
- * optimizer step, captured once and replayed (cuda), or, on a device
- * without capture (sim), the same split into host work before, device
- * work, host work after, with the device work run eagerly each time. */
+ * optimizer step, captured once and replayed (a CUDA Graph on cuda, a tape
+ * of the recorded calls on sim). The recording holds the optimizer's device
+ * pointers, segments and scalars as they were at capture, so it is keyed on
+ * the optimizer's id, never on its address: a new optimizer may be
+ * allocated where a freed one was. */
 typedef struct sy_rec {
-    void *exec;             /* the device's executable graph; REC_EAGER on sim */
-    sy_optimizer *opt;
+    void *exec;             /* the device's executable graph */
+    uint64_t opt_id;
     sy_var loss;
     int training;
     sy_step_scalars sc;     /* the scalars the captured kernels were given */
@@ -69,8 +71,6 @@ typedef struct sy_rec {
     int staged;             /* the recording leaves the staged inputs out */
     sy_train_step_stats st;
 } sy_rec;
-static char rec_eager_mark;
-#define REC_EAGER ((void *)&rec_eager_mark)
 
 static sy_graph_dev *gd(const sy_graph *g) { return g->gdev; }
 
@@ -103,7 +103,7 @@ void sy_gdev_free(sy_graph *g)
     sy_device *d = v->d;
     d->sync(d);
     if (v->holds_precision) sy_precision_hold(-1);
-    if (v->rec && v->rec->exec && v->rec->exec != REC_EAGER) d->exec_free(d, v->rec->exec);
+    if (v->rec && v->rec->exec) d->exec_free(d, v->rec->exec);
     free(v->rec);
     if (v->stage) {
         sy_stage *t = v->stage;
@@ -525,12 +525,12 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
     sy_device *d = v->d;
     if (!v->rec && !(v->rec = calloc(1, sizeof *v->rec))) return sy_fail(SY_ERR_NOMEM, "training step: out of memory");
     sy_rec *r = v->rec;
-    if (r->exec && (r->opt != opt || r->loss != loss)) { /* another step on the same graph: record anew */
-        if (r->exec != REC_EAGER) d->exec_free(d, r->exec);
+    if (r->opt_id != opt->id || r->loss != loss) { /* another step on the same graph: record anew */
+        if (r->exec) d->exec_free(d, r->exec);
         r->exec = NULL;
         r->warm = 0;
     }
-    r->opt = opt;
+    r->opt_id = opt->id;
     r->loss = loss;
     const char *why = record && !r->off ? rec_ineligible(g, opt) : NULL;
     if (why) rec_off(r, why);
@@ -562,7 +562,7 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
      * training flag (batch norm). */
     if ((st = sy_optim_dev_set_scalars(opt, &sc))) return st;
     if (r->exec && (sc.kind != r->sc.kind || r->training != g->training || r->staged != (v->stage != NULL))) {
-        if (r->exec != REC_EAGER) d->exec_free(d, r->exec);
+        d->exec_free(d, r->exec);
         r->exec = NULL;
         if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
     }
@@ -577,7 +577,8 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
         r->training = g->training;
         r->staged = v->stage != NULL;
         if (!d->capture_begin) {
-            r->exec = REC_EAGER;
+            rec_off(r, "the device cannot record");
+            eager = 1;
         } else if ((st = d->capture_begin(d))) {
             SY_LAST_ERROR_COPY(msg);
             char why2[600];
@@ -597,13 +598,10 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
         }
         if (r->exec) r->st.captures++;
     }
-    if (eager || r->exec == REC_EAGER) {
-        /* sim replays with the scalars of the recording, as a captured
-         * graph keeps its launch arguments: only what the recorded work
-         * reads from memory may change between steps. */
-        rec_body(g, l, opt, eager ? &sc : &r->sc);
-        if (eager) r->st.eager++;
-        else r->st.replays++;
+    if (eager) {
+        /* Captured work did not run: run it now. */
+        rec_body(g, l, opt, &sc);
+        r->st.eager++;
     } else {
         if ((st = d->launch(d, r->exec))) return st;
         r->st.replays++;
