@@ -508,6 +508,87 @@ static __attribute__((unused)) int dm_train_steps(dm_model *m, int steps, float 
     return 0;
 }
 
+/* Two optimizers in turn on one graph through sy_train_step (continual,
+ * resnet and simclr make a new optimizer per method): vanilla SGD for 4
+ * steps, then, after freeing it (the allocator may hand the next one the
+ * same address), SGD + momentum + syre for 6. losses[10], the final
+ * parameters (malloc'd, *n), the step statistics, and whether the second
+ * optimizer got the first's address. 0 on success. */
+static __attribute__((unused)) int dm_two_optimizers(const char *backend, float *losses, float **params, size_t *n,
+                                                     sy_train_step_stats *st, int *same_address)
+{
+    sy_optim_opts first = sy_optim_defaults(SY_OPTIM_SGD), second = dm_opts(0);
+    first.lr = 0.1f;
+    first.seed = 5;
+    dm_model m;
+    if (dm_build(&m, DM_MLP, backend, 8, &first)) return -1;
+    int rc = dm_train_steps(&m, 4, losses);
+    const void *old = m.opt;
+    sy_optimizer_free(m.opt);
+    m.opt = rc ? NULL : sy_optimizer_new(m.ps, &second);
+    if (!m.opt) rc = -1;
+    *same_address = (const void *)m.opt == old;
+    if (!rc) rc = dm_train_steps(&m, 6, losses + 4);
+    *n = sy_params_total_size(m.ps);
+    *params = malloc(*n * sizeof(float));
+    memcpy(*params, sy_params_data(m.ps), *n * sizeof(float));
+    sy_train_step_stats_get(m.g, st);
+    dm_free(&m);
+    return rc;
+}
+
+/* A step that the host stops, through sy_train_step (recorded when CUDA
+ * Graphs are on) or the CPU's three calls: 5 steps of a small MLP, with at
+ * the fourth a label out of range (what 0), or an MSE target of 1e20 (the
+ * loss overflows to Inf, the gradient stays finite) under --on-nan stop
+ * (what 1) or skip-batch (what 2). The CPU stops before its update on a bad
+ * label and under stop on a non-finite loss. The first failing status (its
+ * message in msg), the optimizer's step count and the final parameters
+ * (malloc'd, *n). */
+static __attribute__((unused)) sy_status dm_stop_case(const char *backend, int what, char *msg, size_t msgn,
+                                                      long *steps, float **params, size_t *n)
+{
+    sy_set_nan_policy(what == 2 ? SY_NAN_SKIP_BATCH : SY_NAN_STOP);
+    sy_optim_opts o = dm_opts(0);
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_status fault = sy_graph_set_backend(g, backend);
+    sy_var x = sy_input(g, "x", S2(8, 16)), y = sy_input(g, "y", S1(8)), t = sy_input(g, "t", S2(8, 1));
+    sy_var z = sy_linear(g, sy_tanh(g, sy_linear(g, x, "l1", 12)), "l2", 10);
+    sy_var loss = what ? sy_mse(g, sy_linear(g, z, "l3", 1), t, SY_REDUCE_MEAN) : sy_softmax_ce(g, z, y);
+    if (!fault) fault = sy_graph_compile(g);
+    if (!fault) fault = sy_params_init(ps, 11);
+    sy_optimizer *opt = fault ? NULL : sy_optimizer_new(ps, &o);
+    if (!fault && !opt) fault = SY_ERR_STATE;
+    msg[0] = 0;
+    for (int s = 0; s < 5 && !fault; s++) {
+        float *xv = sy_graph_data(g, x), *yv = sy_graph_data(g, y), *tv = sy_graph_data(g, t);
+        for (int i = 0; i < 8 * 16; i++) xv[i] = sy_rng_normal_at(sy_rng_key(7, SY_STREAM_USER), s, i);
+        for (int i = 0; i < 8; i++) {
+            yv[i] = (float)((i + s) % 10);
+            tv[i] = 0.5f * (float)i;
+        }
+        if (s == 3 && what == 0) yv[2] = 12.0f;
+        if (s == 3 && what > 0) tv[4] = 1e20f;
+        if (strcmp(backend, "cpu")) fault = sy_train_step(g, loss, opt);
+        else {
+            fault = sy_graph_forward(g);
+            if (!fault) fault = sy_graph_backward(g, loss);
+            if (!fault) fault = sy_optimizer_step(opt);
+        }
+    }
+    if (fault) snprintf(msg, msgn, "%s", sy_last_error());
+    sy_set_nan_policy(SY_NAN_STOP);
+    *steps = opt ? sy_optimizer_steps(opt) : -1;
+    *n = sy_params_total_size(ps);
+    *params = malloc((*n ? *n : 1) * sizeof(float));
+    if (*n) memcpy(*params, sy_params_data(ps), *n * sizeof(float));
+    sy_optimizer_free(opt);
+    sy_graph_free(g);
+    sy_params_free(ps);
+    return fault;
+}
+
 /* Prefetching (sy_prefetch): the fill function draws every batch from one
  * running generator (as the batcher and augmentation do), so a batch
  * produced out of order, into the wrong block, or a stale block uploaded,

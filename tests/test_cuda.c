@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "device_cases.h"
+#include "backend/device.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
 
@@ -315,6 +316,116 @@ static void test_prefetch(void **state)
     assert_true(ok);
 }
 
+/* Two optimizers in turn on one graph, recorded (dm_two_optimizers): the
+ * second must record anew, not replay the first's freed state; losses and
+ * parameters as the CPU's (1e-3). */
+static void test_two_optimizers(void **state)
+{
+    (void)state;
+    float la[10], lb[10], *pa, *pb;
+    size_t n;
+    sy_train_step_stats st;
+    int same;
+    assert_int_equal(dm_two_optimizers("cpu", la, &pa, &n, &st, &same), 0);
+    sy_set_cuda_graphs(1);
+    int rc = dm_two_optimizers(DEV, lb, &pb, &n, &st, &same);
+    sy_set_cuda_graphs(0);
+    assert_int_equal(rc, 0);
+    int ok = st.captures == 2;
+    for (int k = 0; k < 10; k++) ok &= fabsf(la[k] - lb[k]) <= 1e-3f * fabsf(la[k]) + 1e-5f;
+    ok &= dc_close("two optimizers", "parameters", pb, pa, n, 1e-3f, 1e-6f, NULL);
+    printf("two optimizers (%s address): eager %ld captures %ld replays %ld, last loss %s %.6f cpu %.6f: %s\n",
+           same ? "same" : "another", st.eager, st.captures, st.replays, DEV, lb[9], la[9], ok ? "ok" : "FAIL");
+    free(pa);
+    free(pb);
+    assert_true(ok);
+}
+
+/* A recorded step that the host stops (a label out of range; an Inf loss
+ * under stop) must leave the parameters as the CPU does (dm_stop_case). */
+static void test_stops_before_update(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int what = 0; what < 3; what++) {
+        char m0[512], m1[512];
+        long s0, s1;
+        float *p0, *p1;
+        size_t n;
+        sy_status f0 = dm_stop_case("cpu", what, m0, sizeof m0, &s0, &p0, &n);
+        sy_set_cuda_graphs(1);
+        sy_status f1 = dm_stop_case(DEV, what, m1, sizeof m1, &s1, &p1, &n);
+        sy_set_cuda_graphs(0);
+        int good = f0 == f1 && s0 == s1 && dc_close("stop", "parameters", p1, p0, n, 1e-3f, 1e-6f, NULL);
+        printf("recorded step stops, case %d: cpu %d steps %ld, %s %d steps %ld '%s': %s\n", what, (int)f0, s0, DEV,
+               (int)f1, s1, m1, good ? "ok" : "FAIL");
+        ok &= good;
+        free(p0);
+        free(p1);
+    }
+    assert_true(ok);
+}
+
+/* A capture that fails (the device's test hook makes a wait inside it)
+ * must leave no error behind: the step runs eagerly, with a note, and the
+ * next steps too; losses as the CPU's. */
+static void test_capture_fails(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, DEV, 8, &o), 0);
+    sy_device *d = sy_gdev_device(b.g);
+    float la[6], lb[6];
+    assert_int_equal(dm_train(&a, 6, la), 0);
+    sy_set_cuda_graphs(1);
+    d->break_capture = 1;
+    int rc = dm_train_steps(&b, 6, lb);
+    d->break_capture = 0;
+    sy_set_cuda_graphs(0);
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    int ok = rc == 0 && st.captures == 0 && st.eager == 6;
+    for (int k = 0; k < 6; k++) ok &= fabsf(la[k] - lb[k]) <= 1e-3f * fabsf(la[k]) + 1e-5f;
+    printf("capture fails: rc %d, eager %ld captures %ld, note '%s': %s\n", rc, st.eager, st.captures, st.note,
+           ok ? "ok" : "FAIL");
+    dm_free(&a);
+    dm_free(&b);
+    assert_true(ok);
+}
+
+/* The same training twice on the device gives the same bits: no
+ * order-dependent float atomics, no non-deterministic cuDNN algorithm (the
+ * recorded-versus-eager comparisons rely on it). CNN and ResNet (bias,
+ * max-pool, convolution gradients). */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int kind = 1; kind < 3; kind++) {
+        sy_optim_opts o = dm_opts(0);
+        float l[2][4];
+        float *p[2];
+        size_t n = 0;
+        for (int r = 0; r < 2; r++) {
+            dm_model m;
+            assert_int_equal(dm_build(&m, (dm_kind)kind, DEV, 8, &o), 0);
+            assert_int_equal(dm_train(&m, 4, l[r]), 0);
+            n = sy_params_total_size(m.ps);
+            p[r] = malloc(n * sizeof(float));
+            memcpy(p[r], sy_params_data(m.ps), n * sizeof(float));
+            dm_free(&m);
+        }
+        int good = !memcmp(l[0], l[1], sizeof l[0]) && !memcmp(p[0], p[1], n * sizeof(float));
+        printf("deterministic %s: %s\n", kind == 1 ? "cnn" : "resnet", good ? "ok" : "FAIL (two runs differ)");
+        ok &= good;
+        free(p[0]);
+        free(p[1]);
+    }
+    assert_true(ok);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -335,6 +446,10 @@ int main(void)
         cmocka_unit_test(test_clipping),
         cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_prefetch),
+        cmocka_unit_test(test_two_optimizers),
+        cmocka_unit_test(test_stops_before_update),
+        cmocka_unit_test(test_capture_fails),
+        cmocka_unit_test(test_deterministic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

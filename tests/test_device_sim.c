@@ -497,48 +497,61 @@ static void test_recorded_step(void **state)
     sy_set_cuda_graphs(0);
 }
 
-/* Two optimizers in turn on one graph (continual, resnet and simclr make a
- * new optimizer per method): the second must not replay the first's
- * recording. The first is freed before the second is made, so the allocator
- * is free to hand the second the first's address; the methods differ only
- * in what a recording bakes in (segments, decay rule, learning rate, state
- * pointers), not in the optimizer kind. On sim the recording replays the
- * pointers, segments and scalars it captured, as a CUDA Graph does. */
+/* Two optimizers in turn on one graph: the second must not replay the
+ * first's recording. The first is freed before the second is made, so the
+ * allocator is free to hand the second the first's address; the two differ
+ * only in what a recording bakes in (segments, decay rule, learning rate,
+ * state pointers), not in the optimizer kind. On sim the recording replays
+ * the pointers, segments and scalars it captured, as a CUDA Graph does. */
 static void test_recorded_two_optimizers(void **state)
 {
     (void)state;
-    sy_set_cuda_graphs(1);
-    sy_optim_opts first = sy_optim_defaults(SY_OPTIM_SGD); /* vanilla SGD */
-    first.lr = 0.1f;
-    first.seed = 5;
-    sy_optim_opts second = dm_opts(0); /* SGD + momentum + syre */
-    dm_model a, b;
-    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &first), 0);
-    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &first), 0);
-    float la[12], lb[12];
-    assert_int_equal(dm_train(&a, 4, la), 0);
-    assert_int_equal(dm_train_steps(&b, 4, lb), 0);
-    const void *old = b.opt;
-    for (int k = 0; k < 2; k++) {
-        dm_model *m = k ? &b : &a;
-        sy_optimizer_free(m->opt);
-        m->opt = sy_optimizer_new(m->ps, &second);
-        assert_non_null(m->opt);
-    }
-    printf("two optimizers: the second %s the first's address\n", (const void *)b.opt == old ? "reuses" : "does not reuse");
-    assert_int_equal(dm_train(&a, 6, la + 4), 0);
-    assert_int_equal(dm_train_steps(&b, 6, lb + 4), 0);
-    assert_memory_equal(la, lb, 10 * sizeof(float));
-    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
+    float la[10], lb[10], *pa, *pb;
+    size_t n;
     sy_train_step_stats st;
-    sy_train_step_stats_get(b.g, &st);
-    printf("two optimizers: eager %ld, captures %ld, replays %ld %s\n", st.eager, st.captures, st.replays, st.note);
+    int same;
+    assert_int_equal(dm_two_optimizers("cpu", la, &pa, &n, &st, &same), 0);
+    sy_set_cuda_graphs(1);
+    int rc = dm_two_optimizers("sim", lb, &pb, &n, &st, &same);
+    sy_set_cuda_graphs(0);
+    assert_int_equal(rc, 0);
+    printf("two optimizers: the second %s the first's address; eager %ld, captures %ld, replays %ld %s\n",
+           same ? "reuses" : "does not reuse", st.eager, st.captures, st.replays, st.note);
+    assert_memory_equal(la, lb, sizeof la);
+    assert_memory_equal(pa, pb, n * sizeof(float));
     assert_int_equal(st.eager, 2);
     assert_int_equal(st.captures, 2);
     assert_int_equal(st.replays, 8);
-    dm_free(&a);
-    dm_free(&b);
-    sy_set_cuda_graphs(0);
+    free(pa);
+    free(pb);
+}
+
+/* A recorded step must not update the parameters when the host is about to
+ * stop (dm_stop_case): the CPU stops before its update; so must the
+ * recorded work, which runs the update before the host reads anything.
+ * Under skip-batch the device must do what the CPU does. */
+static void test_recorded_step_stops_before_update(void **state)
+{
+    (void)state;
+    for (int what = 0; what < 3; what++) {
+        char msg[2][512];
+        long steps[2];
+        float *p[2];
+        size_t n;
+        sy_status fault[2];
+        fault[0] = dm_stop_case("cpu", what, msg[0], sizeof msg[0], &steps[0], &p[0], &n);
+        sy_set_cuda_graphs(1);
+        fault[1] = dm_stop_case("sim", what, msg[1], sizeof msg[1], &steps[1], &p[1], &n);
+        sy_set_cuda_graphs(0);
+        printf("recorded step, %s: cpu %d '%s', sim %d '%s', steps %ld %ld\n",
+               what == 0 ? "bad label" : what == 1 ? "Inf loss, stop" : "Inf loss, skip-batch", (int)fault[0], msg[0],
+               (int)fault[1], msg[1], steps[0], steps[1]);
+        assert_int_equal(fault[0], fault[1]);
+        assert_int_equal(steps[0], steps[1]);
+        assert_memory_equal(p[0], p[1], n * sizeof(float));
+        free(p[0]);
+        free(p[1]);
+    }
 }
 
 /* A capture that fails (here: a wait inside it, which a capture forbids)
@@ -618,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_precision_on_sim),
         cmocka_unit_test(test_recorded_step),
         cmocka_unit_test(test_recorded_two_optimizers),
+        cmocka_unit_test(test_recorded_step_stops_before_update),
         cmocka_unit_test(test_recorded_step_capture_fails),
         cmocka_unit_test(test_prefetch),
     };

@@ -35,7 +35,9 @@
  * points to shows on sim as wrong numbers (or under ASan as a use after
  * free). Calls a capture forbids on CUDA (allocation, waits) break the
  * capture here too. */
-typedef enum { SIM_COPY, SIM_ZERO, SIM_SET_FLOAT, SIM_KERNEL, SIM_OPTIM, SIM_WFIX, SIM_SCAN, SIM_CLIP } sim_cmd_kind;
+typedef enum {
+    SIM_COPY, SIM_ZERO, SIM_SET_FLOAT, SIM_KERNEL, SIM_OPTIM, SIM_WFIX, SIM_SCAN, SIM_CLIP, SIM_VETO
+} sim_cmd_kind;
 typedef struct {
     sim_cmd_kind kind;
     void *dst;
@@ -60,6 +62,9 @@ typedef struct {
     char broken[256]; /* why the capture is invalid ("" while it is not) */
 } sim_tape;
 static sim_tape *sim_capturing;
+/* A kernel raised an error (g->run_status) since the last sync: sim's
+ * counterpart of the CUDA error slot, read by the veto. */
+static int sim_kernel_failed;
 
 static sim_cmd *sim_rec(sim_cmd_kind kind)
 {
@@ -128,6 +133,7 @@ static void sim_zero(sy_device *d, void *dst, size_t n)
 static sy_status sim_sync(sy_device *d)
 {
     if (sim_forbidden("a wait")) return sy_fail(SY_ERR_STATE, "sim device: wait while the stream is captured");
+    sim_kernel_failed = 0; /* reported by the graph (g->run_status), as CUDA's slot by its sync */
     return SY_OK;
 }
 static size_t sim_scratch(sy_graph *g, const sy_node *n) { return n->scratch_n; }
@@ -196,6 +202,15 @@ static void sim_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, con
         if (p->m1) p->m1[idx[k]] = 0.0f;
         if (p->m2) p->m2[idx[k]] = 0.0f;
     }
+}
+static void sim_veto(sy_device *d, const float *x, size_t n, size_t *slot)
+{
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_VETO);
+        if (c) c->src = x, c->n = n, c->dst = slot;
+        return;
+    }
+    if (sim_kernel_failed || (x && sy_first_nonfinite(x, n) != (size_t)-1)) *slot = SY_STEP_VETOED;
 }
 static void sim_set_float(sy_device *d, float *dst, float v)
 {
@@ -285,6 +300,7 @@ static void sim_kernel(sy_graph *g, sy_node *n, int bwd)
         return;
     }
     (bwd ? sim_impl.backward : sim_impl.forward)[n->op](g, n);
+    if (g->run_status) sim_kernel_failed = 1;
 }
 static void sim_fwd(sy_graph *g, sy_node *n) { sim_kernel(g, n, 0); }
 static void sim_bwd(sy_graph *g, sy_node *n) { sim_kernel(g, n, 1); }
@@ -333,11 +349,13 @@ static sy_status sim_launch(sy_device *d, void *ex)
             c->g->training = c->training;
             (c->bwd ? sim_impl.backward : sim_impl.forward)[c->node->op](c->g, c->node);
             c->g->training = keep;
+            if (c->g->run_status) sim_kernel_failed = 1;
             break;
         }
         case SIM_OPTIM: sim_optim_range(d, &c->sc, &c->p, &c->seg); break;
         case SIM_WFIX: sim_wfix(d, &c->p, c->idx, c->val, c->n); break;
         case SIM_SCAN: sim_scan(d, c->src, c->n, c->dst); break;
+        case SIM_VETO: sim_veto(d, c->src, c->n, c->dst); break;
         case SIM_CLIP:
             sim_clip_norm(d, c->src, c->n, c->blocks, c->nb, c->idx, c->n_fix, c->v, c->dsc, c->norm);
             break;
@@ -379,6 +397,7 @@ static void sim_init(void)
     d->wfix = sim_wfix;
     d->clip_norm = sim_clip_norm;
     d->set_float = sim_set_float;
+    d->veto = sim_veto;
     d->scan_nonfinite = sim_scan;
     d->copy = sim_upload;
     d->stage_upload = sim_stage_upload;

@@ -32,6 +32,10 @@ typedef struct {
     uint64_t key_a, key_d;
 } sy_step_scalars;
 
+/* The gradient flag's value when the recorded step must not update (the
+ * device's veto); any other value but (size_t)-1 is a gradient index. */
+#define SY_STEP_VETOED ((size_t)-2)
+
 /* Device-side optimizer pointers (all [n] floats, or NULL). */
 typedef struct {
     float *p, *g, *m1, *m2;
@@ -88,6 +92,14 @@ struct sy_device {
     /* NaN guard: *slot (device memory) <- the index of the first x[i] that
      * is NaN or Inf, (size_t)-1 if none; ordered on the stream. */
     void (*scan_nonfinite)(sy_device *d, const float *x, size_t n, size_t *slot);
+    /* The recorded step's stop (graph_device.c): *slot (the NaN guard's
+     * gradient flag, device memory) <- SY_STEP_VETOED if a kernel raised an
+     * error since the last sync (a label out of range) or any x[0..n) is not
+     * finite (x may be NULL); otherwise *slot is left as it is. Ordered on
+     * the stream, after the gradient scan and before the update, which then
+     * changes nothing: the host, which stops on either, sees them only
+     * after the step. */
+    void (*veto)(sy_device *d, const float *x, size_t n, size_t *slot);
     /* Set one float on the device (e.g. the loss seed d loss = 1). */
     void (*set_float)(sy_device *d, float *dst, float v);
     /* Data parallelism: buf <- its mean over ranks, n floats of device memory,
@@ -218,8 +230,11 @@ sy_status sy_optim_step_device(sy_optimizer *opt, float lr, float clip_norm_max)
 sy_status sy_optim_dev_prepare(sy_optimizer *opt);
 void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc);
 /* The recorded form: the scalars are read from a pinned copy that the
- * device work copies in (set_scalars writes it; call it before every launch). */
-void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc);
+ * device work copies in (set_scalars writes it; call it before every launch),
+ * and veto(ctx, slot) enqueues, between the gradient scan and the update,
+ * what must stop the update (d->veto on the gradient flag `slot`). */
+void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc,
+                                   void (*veto)(void *ctx, size_t *slot), void *ctx);
 sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc);
 sy_status sy_optim_dev_finish(sy_optimizer *opt, float lr, int *skip);
 void sy_optim_device_free(sy_optimizer *opt);

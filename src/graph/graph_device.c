@@ -65,6 +65,7 @@ typedef struct sy_rec {
     uint64_t opt_id;
     sy_var loss;
     int training;
+    int nan_policy;         /* the veto depends on it */
     sy_step_scalars sc;     /* the scalars the captured kernels were given */
     int warm;               /* one eager step ran (cuDNN plans, optimizer state) */
     int recaptures, off;
@@ -437,6 +438,23 @@ static void rec_off(sy_rec *r, const char *why)
     fprintf(stderr, "syre: CUDA Graphs off for this graph: %s; the step runs eagerly\n", why);
 }
 
+/* What stops the recorded update: a kernel error (a label out of range),
+ * and under --on-nan stop a non-finite loss: the CPU stops before its
+ * update on both, and the host sees them only after the recorded work. */
+static void rec_veto(void *ctx, size_t *slot)
+{
+    sy_graph *g = ctx;
+    sy_device *d = gd(g)->d;
+    int any = 0;
+    if (sy_get_nan_policy() == SY_NAN_STOP)
+        for (int i = 0; i < g->n_nodes; i++)
+            if (g->nodes[i].is_loss) {
+                d->veto(d, g->nodes[i].val, 1, slot);
+                any = 1;
+            }
+    if (!any) d->veto(d, NULL, 0, slot);
+}
+
 /* The device work of one step: no host waits, no pageable copies. */
 static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_scalars *sc)
 {
@@ -463,7 +481,7 @@ static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_s
         if (!n->needs_grad || n->n_in == 0 || n->op == SY_OP_RESHAPE) continue;
         g->be->backward[n->op](g, n);
     }
-    sy_optim_dev_enqueue_recorded(opt, sc);
+    sy_optim_dev_enqueue_recorded(opt, sc, rec_veto, g);
 }
 
 /* After the device work: errors, the losses and what the host asked for
@@ -561,7 +579,8 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
      * arguments otherwise depend only on the optimizer kind and the
      * training flag (batch norm). */
     if ((st = sy_optim_dev_set_scalars(opt, &sc))) return st;
-    if (r->exec && (sc.kind != r->sc.kind || r->training != g->training || r->staged != (v->stage != NULL))) {
+    if (r->exec && (sc.kind != r->sc.kind || r->training != g->training || r->staged != (v->stage != NULL) ||
+                    r->nan_policy != (int)sy_get_nan_policy())) {
         d->exec_free(d, r->exec);
         r->exec = NULL;
         if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
@@ -575,6 +594,7 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
         memset(&r->sc, 0, sizeof r->sc);
         r->sc = sc;
         r->training = g->training;
+        r->nan_policy = (int)sy_get_nan_policy();
         r->staged = v->stage != NULL;
         if (!d->capture_begin) {
             rec_off(r, "the device cannot record");

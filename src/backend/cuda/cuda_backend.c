@@ -311,6 +311,11 @@ static sy_status c_capture_begin(sy_device *d)
         cudaGetLastError();
         return sy_fail(SY_ERR_STATE, "cudaStreamBeginCapture: %s", cudaGetErrorString(e));
     }
+    if (d->break_capture) { /* test hook: a wait, which invalidates the capture */
+        e = cudaStreamSynchronize(S);
+        if (e != cudaSuccess && !lib_error[0])
+            snprintf(lib_error, sizeof lib_error, "cudaStreamSynchronize failed: %s", cudaGetErrorString(e));
+    }
     return SY_OK;
 }
 static void *c_capture_end(sy_device *d)
@@ -345,6 +350,7 @@ static sy_status c_launch(sy_device *d, void *ex)
 static void c_exec_free(sy_device *d, void *ex) { cudaGraphExecDestroy((cudaGraphExec_t)ex); }
 
 static void c_scan_nonfinite(sy_device *d, const float *x, size_t n, size_t *slot) { syk_scan_nonfinite(S, x, n, slot); }
+static void c_veto(sy_device *d, const float *x, size_t n, size_t *slot) { syk_veto(S, x, n, slot, SY_STEP_VETOED); }
 static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)
 {
     if (!nb) return SY_OK;
@@ -822,6 +828,7 @@ static void init(void)
     d->clip_norm = c_clip_norm;
     d->set_float = c_set_float;
     d->scan_nonfinite = c_scan_nonfinite;
+    d->veto = c_veto;
     d->capture_begin = c_capture_begin;
     d->capture_end = c_capture_end;
     d->launch = c_launch;

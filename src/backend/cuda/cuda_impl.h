@@ -119,6 +119,9 @@ void syk_wfix(cudaStream_t s, float *p, float *m1, float *m2, const size_t *idx,
               const size_t *skip);
 /* *slot <- the first i with x[i] not finite, (size_t)-1 if none (slot: device). */
 void syk_scan_nonfinite(cudaStream_t s, const float *x, size_t n, size_t *slot);
+/* *slot <- `vetoed` if a kernel wrote the error slot or any x[0..n) (x may
+ * be NULL) is not finite; otherwise unchanged. */
+void syk_veto(cudaStream_t s, const float *x, size_t n, size_t *slot, size_t vetoed);
 
 #ifdef __cplusplus
 }

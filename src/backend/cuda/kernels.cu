@@ -953,6 +953,21 @@ __global__ void k_scan_nonfinite(const float *x, size_t n, unsigned long long *s
         if (!isfinite(x[i])) atomicMin(slot, (unsigned long long)i);
     }
 }
+// One block: the recorded step's stop (a label error, a non-finite loss).
+__global__ void k_veto(const float *x, size_t n, unsigned long long *slot, unsigned long long vetoed)
+{
+    __shared__ int bad;
+    if (threadIdx.x == 0) bad = g_err && g_err->code != 0;
+    __syncthreads();
+    for (size_t i = threadIdx.x; x && i < n; i += blockDim.x)
+        if (!isfinite(x[i])) bad = 1; // benign race: every writer writes 1
+    __syncthreads();
+    if (threadIdx.x == 0 && bad) *slot = vetoed;
+}
+extern "C" void syk_veto(cudaStream_t s, const float *x, size_t n, size_t *slot, size_t vetoed)
+{
+    k_veto<<<1, TPB, 0, s>>>(x, n, (unsigned long long *)slot, (unsigned long long)vetoed);
+}
 extern "C" void syk_scan_nonfinite(cudaStream_t s, const float *x, size_t n, size_t *slot)
 {
     cudaMemsetAsync(slot, 0xff, sizeof *slot, s); /* (size_t)-1: none */
