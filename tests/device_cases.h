@@ -79,6 +79,10 @@ static const dc_case dc_cases[] = {
     {"mean_axis2", 1, {S3(3, 4, 5)}, {0}, {2}, 1e-5f, 1e-6f, 1},
     {"reshape", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
     {"concat", 2, {S3(2, 3, 4), S3(2, 5, 4)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    /* concat(x, x): both halves of the gradient land in one tensor */
+    {"concat_self", 1, {S3(2, 3, 4)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    /* a broadcast whose gradient sums over several dimensions on both sides */
+    {"mul_bcast_mid", 2, {S4(3, 4, 5, 6), S4(1, 4, 1, 6)}, {0}, {0}, 1e-5f, 1e-6f, 1},
     {"slice", 1, {S4(2, 6, 3, 2)}, {0}, {2, 3}, 1e-6f, 1e-7f, 1},
     {"conv3x3", 2, {S4(2, 3, 7, 7), S4(4, 3, 3, 3)}, {0}, {1, 1}, 1e-4f, 1e-6f, 1},
     {"conv3x3_s2", 2, {S4(2, 3, 8, 8), S4(5, 3, 3, 3)}, {0}, {2, 1}, 1e-4f, 1e-6f, 1},
@@ -107,7 +111,7 @@ static __attribute__((unused)) const char *dc_op_of(const char *c)
     static const char *pre[][2] = {{"matmul", "matmul"}, {"bias_add", "bias_add"}, {"add", "add"}, {"sub", "sub"},
                                    {"mul", "mul"}, {"conv", "conv2d"}, {"maxpool", "maxpool2d"},
                                    {"batchnorm", "batchnorm"}, {"dropout", "dropout"}, {"sum_axis", "sum_axis"},
-                                   {"mean_axis", "mean_axis"}, {"mse", "mse"}};
+                                   {"mean_axis", "mean_axis"}, {"mse", "mse"}, {"concat", "concat"}};
     for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
         if (strncmp(c, pre[i][0], strlen(pre[i][0])) == 0) return pre[i][1];
     return c;
@@ -150,6 +154,7 @@ static __attribute__((unused)) sy_var dc_build_op(sy_graph *g, const dc_case *c,
     if (!strncmp(n, "mean_axis", 9)) return sy_mean_axis(g, in[0], a[0]);
     if (!strcmp(n, "reshape")) return sy_tanh(g, sy_reshape(g, in[0], S2(12, 5)));
     if (!strcmp(n, "concat")) return sy_concat(g, in[0], in[1]);
+    if (!strcmp(n, "concat_self")) return sy_concat(g, in[0], in[0]);
     if (!strcmp(n, "slice")) return sy_slice(g, in[0], a[0], a[1]);
     if (!strncmp(n, "conv", 4)) return sy_conv2d(g, in[0], in[1], a[0], a[1]);
     if (!strncmp(n, "maxpool", 7)) return sy_maxpool2d(g, in[0], a[0], a[1]);

@@ -426,6 +426,36 @@ static void test_deterministic(void **state)
     assert_true(ok);
 }
 
+/* The cuDNN plan cache is keyed by graph id, node, shapes and precision: a
+ * CNN built after a TF32 one (same shapes, the allocator may reuse every
+ * address) must compute in FP32 (logits within the convolution cases'
+ * 1e-4 of the CPU's; TF32 is ~1e-3 off). */
+static void test_plan_cache_precision(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b, c;
+    float l[2];
+    assert_int_equal(sy_set_precision("tf32"), SY_OK);
+    assert_int_equal(dm_build(&a, DM_CNN, DEV, 8, &o), 0);
+    assert_int_equal(dm_train(&a, 1, l), 0);
+    dm_free(&a);
+    assert_int_equal(sy_set_precision("fp32"), SY_OK);
+    assert_int_equal(dm_build(&b, DM_CNN, DEV, 8, &o), 0);
+    assert_int_equal(dm_build(&c, DM_CNN, "cpu", 8, &o), 0);
+    dm_batch(&b, 0);
+    dm_batch(&c, 0);
+    assert_int_equal(sy_graph_forward(b.g), SY_OK);
+    assert_int_equal(sy_graph_forward(c.g), SY_OK);
+    double worst = 0;
+    int ok = dc_close("cnn after tf32", "logits", sy_graph_data(b.g, b.logits), sy_graph_data(c.g, c.logits), 8 * 10,
+                      1e-4f, 1e-6f, &worst);
+    printf("plan cache: fp32 CNN after a tf32 one, logits vs cpu worst relative %.2e: %s\n", worst, ok ? "ok" : "FAIL");
+    dm_free(&b);
+    dm_free(&c);
+    assert_true(ok);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -450,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_stops_before_update),
         cmocka_unit_test(test_capture_fails),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_plan_cache_precision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

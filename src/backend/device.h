@@ -114,6 +114,9 @@ struct sy_device {
     void *(*capture_end)(sy_device *d);
     sy_status (*launch)(sy_device *d, void *exec);
     void (*exec_free)(sy_device *d, void *exec);
+    /* A device graph is being freed: drop what the device keeps for it
+     * (cuda: cuDNN plans, keyed by the graph's id); NULL: nothing kept. */
+    void (*forget_graph)(sy_device *d, const sy_graph *g);
     /* Staged inputs (prefetch.c, graph_device.c). copy: device to device on
      * the stream. stage_upload: host (pinned) to device on a copy stream of
      * its own, then marks `slot` (0 or 1) done; it may be called from another

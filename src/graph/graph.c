@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,8 @@ sy_graph *sy_graph_new(sy_params *ps)
         sy_fail(SY_ERR_NOMEM, "cannot allocate graph");
         return NULL;
     }
+    static _Atomic uint64_t next_id;
+    g->id = atomic_fetch_add(&next_id, 1) + 1;
     g->ps = ps;
     g->be = sy_backend_cpu();
     g->training = 1;

@@ -103,6 +103,7 @@ void sy_gdev_free(sy_graph *g)
     if (!v) return;
     sy_device *d = v->d;
     d->sync(d);
+    if (d->forget_graph) d->forget_graph(d, g);
     if (v->holds_precision) sy_precision_hold(-1);
     if (v->rec && v->rec->exec) d->exec_free(d, v->rec->exec);
     free(v->rec);
