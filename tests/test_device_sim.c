@@ -585,6 +585,38 @@ static void test_recorded_step_capture_fails(void **state)
     sy_set_cuda_graphs(0);
 }
 
+/* On a device every buffer of the arena (value, gradient, scratch) starts
+ * on a 256-byte boundary: tensor-core kernels and cuDNN want 16..256-byte
+ * aligned pointers, and cuDNN 9 may refuse misaligned ones. The CPU keeps
+ * its packed layout. */
+static void test_arena_alignment(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 3; kind++) {
+        sy_optim_opts o = dm_opts(0);
+        dm_model m;
+        assert_int_equal(dm_build(&m, (dm_kind)kind, "sim", 3, &o), 0);
+        sy_graph *g = m.g;
+        int bad = 0, checked = 0;
+        for (int i = 0; i < g->n_nodes; i++) {
+            const sy_node *n = &g->nodes[i];
+            const float *p[3] = {n->val, n->grad, n->scratch};
+            for (int k = 0; k < 3; k++) {
+                if (!p[k] || p[k] < g->arena || p[k] >= g->arena + g->arena_floats) continue;
+                checked++;
+                if ((size_t)(p[k] - g->arena) % 64) {
+                    if (!bad) fprintf(stderr, "node '%s': %s at float offset %zu\n", n->name, k == 0 ? "value" : k == 1 ? "gradient" : "scratch", (size_t)(p[k] - g->arena));
+                    bad++;
+                }
+            }
+        }
+        printf("arena alignment, model %d: %d buffers, %d not on 256 bytes\n", kind, checked, bad);
+        assert_true(checked > 10);
+        assert_int_equal(bad, 0);
+        dm_free(&m);
+    }
+}
+
 /* Prefetching (double-buffered inputs, a helper thread filling batch k+1
  * while step k runs): the fill function draws every batch from one running
  * generator (as the batcher and augmentation do), so a batch produced out of
@@ -634,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_recorded_step_stops_before_update),
         cmocka_unit_test(test_recorded_step_capture_fails),
         cmocka_unit_test(test_prefetch),
+        cmocka_unit_test(test_arena_alignment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
