@@ -647,6 +647,29 @@ static void test_prefetch(void **state)
     }
 }
 
+/* A staged upload that fails (the device's test hook) must stop training
+ * with an error at the next step, eager and recorded, not train on the
+ * stale block. */
+static void test_prefetch_upload_fails(void **state)
+{
+    (void)state;
+    sy_device *d = sy_device_get("sim");
+    assert_non_null(d);
+    for (int graphs = 0; graphs < 2; graphs++) {
+        float l[16], y[128], *p = NULL;
+        size_t n;
+        int ov;
+        sy_train_step_stats st;
+        d->break_stage_upload = 1;
+        int rc = dm_prefetch_train(DM_MLP, "sim", graphs, 1, 1, 4, l, y, &p, &n, &ov, &st);
+        d->break_stage_upload = 0;
+        printf("failed staged upload, graphs %d: rc %d: %s\n", graphs, rc, sy_last_error());
+        assert_int_not_equal(rc, 0);
+        assert_true(strstr(sy_last_error(), "upload") || strstr(sy_last_error(), "cudaMemcpyAsync"));
+        free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_recorded_step_stops_before_update),
         cmocka_unit_test(test_recorded_step_capture_fails),
         cmocka_unit_test(test_prefetch),
+        cmocka_unit_test(test_prefetch_upload_fails),
         cmocka_unit_test(test_arena_alignment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,8 +118,22 @@ static void sim_upload(sy_device *d, void *dst, const void *src, size_t n)
     }
     memmove(dst, src, n);
 }
+/* A failed copy on the copy stream (the break_stage_upload hook), reported
+ * by the next sync as CUDA's would be; the helper thread writes it. */
+static char sim_copy_error[128];
+static pthread_mutex_t sim_copy_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* The copy stream is never captured (the helper thread's uploads). */
-static void sim_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot) { memcpy(dst, src, n); }
+static void sim_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot)
+{
+    if (d->break_stage_upload) {
+        pthread_mutex_lock(&sim_copy_lock);
+        snprintf(sim_copy_error, sizeof sim_copy_error, "staged upload into block %d failed (test hook)", slot);
+        pthread_mutex_unlock(&sim_copy_lock);
+        return;
+    }
+    memcpy(dst, src, n);
+}
 static void sim_stage_wait(sy_device *d, int slot) {}
 static void sim_zero(sy_device *d, void *dst, size_t n)
 {
@@ -134,6 +148,12 @@ static sy_status sim_sync(sy_device *d)
 {
     if (sim_forbidden("a wait")) return sy_fail(SY_ERR_STATE, "sim device: wait while the stream is captured");
     sim_kernel_failed = 0; /* reported by the graph (g->run_status), as CUDA's slot by its sync */
+    pthread_mutex_lock(&sim_copy_lock);
+    d->error_node = -1;
+    snprintf(d->error, sizeof d->error, "%s", sim_copy_error);
+    sim_copy_error[0] = '\0';
+    pthread_mutex_unlock(&sim_copy_lock);
+    if (d->error[0]) return sy_fail(SY_ERR_STATE, "sim device: %s", d->error);
     return SY_OK;
 }
 static size_t sim_scratch(sy_graph *g, const sy_node *n) { return n->scratch_n; }

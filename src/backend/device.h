@@ -130,6 +130,9 @@ struct sy_device {
      * forbids (a wait on the captured stream) right after it starts, so the
      * capture fails in the device's own way. */
     int break_capture;
+    /* Test hook: while set, stage_upload fails as a bad copy would (cuda: a
+     * NULL destination); the next sync must report it. */
+    int break_stage_upload;
     /* The last error sync reported, and the graph node that raised it (-1:
      * none known). */
     char error[512];

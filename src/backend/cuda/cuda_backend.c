@@ -160,6 +160,7 @@ static void c_copy(sy_device *d, void *dst, const void *src, size_t n)
 static void c_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot)
 {
     bind_thread();
+    if (d->break_stage_upload) dst = NULL; /* test hook: a copy that fails */
     if (n) CU(cudaMemcpyAsync, dst, src, n, cudaMemcpyHostToDevice, C);
     CU(cudaEventRecord, staged[slot & 1], C);
 }
