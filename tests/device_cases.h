@@ -668,4 +668,38 @@ static __attribute__((unused)) int dm_prefetch_train(dm_kind kind, const char *d
     return rc;
 }
 
+/* Two graphs (two MLPs, each fed by its own generator through its own
+ * prefetcher) stepped in turn, so that both have staged uploads in flight
+ * at once: `steps` steps each, losses la[k] and lb[k]. 0 on success. */
+static __attribute__((unused)) int dm_prefetch_pair(const char *dev, int graphs, int steps, float *la, float *lb)
+{
+    sy_set_cuda_graphs(graphs);
+    sy_optim_opts o = dm_opts(0);
+    dm_model m[2];
+    sy_prefetch *p[2] = {NULL, NULL};
+    dm_pf_ctx c[2];
+    int rc = 0;
+    for (int k = 0; k < 2; k++) {
+        if (dm_build(&m[k], DM_MLP, dev, 8, &o)) rc = -1;
+        c[k] = (dm_pf_ctx){sy_rng_make(9 + k, SY_STREAM_USER + 3, 0), 8, m[k].in_numel, steps};
+        sy_var in[2] = {m[k].x, m[k].y};
+        if (!rc && sy_prefetch_new(m[k].g, in, 2, dm_pf_fill, &c[k], &p[k]) != SY_OK) rc = -1;
+        if (!rc) sy_prefetch_reset(p[k]);
+    }
+    for (int s = 0; s < steps && !rc; s++)
+        for (int k = 0; k < 2 && !rc; k++) {
+            size_t nb;
+            if (sy_prefetch_next(p[k], &nb) != SY_OK || !nb || sy_train_step(m[k].g, m[k].loss, m[k].opt) != SY_OK)
+                rc = -1;
+            else (k ? lb : la)[s] = sy_graph_scalar(m[k].g, m[k].loss);
+        }
+    if (rc) fprintf(stderr, "two prefetchers on %s: %s\n", dev, sy_last_error());
+    for (int k = 0; k < 2; k++) {
+        sy_prefetch_free(p[k]);
+        dm_free(&m[k]);
+    }
+    sy_set_cuda_graphs(0);
+    return rc;
+}
+
 #endif

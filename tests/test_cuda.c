@@ -479,6 +479,24 @@ static void test_prefetch_upload_fails(void **state)
     }
 }
 
+/* Two graphs with staged uploads in flight at once (each staging block has
+ * its own event): losses as the CPU's, eager and recorded. */
+static void test_prefetch_two_graphs(void **state)
+{
+    (void)state;
+    float ca[6], cb[6], da[6], db[6];
+    assert_int_equal(dm_prefetch_pair("cpu", 0, 6, ca, cb), 0);
+    for (int graphs = 0; graphs < 2; graphs++) {
+        assert_int_equal(dm_prefetch_pair(DEV, graphs, 6, da, db), 0);
+        int ok = 1;
+        for (int k = 0; k < 6; k++)
+            ok &= fabsf(ca[k] - da[k]) <= 1e-3f * fabsf(ca[k]) + 1e-6f && fabsf(cb[k] - db[k]) <= 1e-3f * fabsf(cb[k]) + 1e-6f;
+        printf("two prefetching graphs, graphs %d: last losses %.6f %.6f (cpu %.6f %.6f): %s\n", graphs, da[5], db[5],
+               ca[5], cb[5], ok ? "ok" : "FAIL");
+        assert_true(ok);
+    }
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -500,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_prefetch),
         cmocka_unit_test(test_prefetch_upload_fails),
+        cmocka_unit_test(test_prefetch_two_graphs),
         cmocka_unit_test(test_two_optimizers),
         cmocka_unit_test(test_stops_before_update),
         cmocka_unit_test(test_capture_fails),

@@ -124,17 +124,24 @@ static char sim_copy_error[128];
 static pthread_mutex_t sim_copy_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The copy stream is never captured (the helper thread's uploads). */
-static void sim_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot)
+static void sim_stage_upload(sy_device *d, void *dst, const void *src, size_t n, void *ev)
 {
     if (d->break_stage_upload) {
         pthread_mutex_lock(&sim_copy_lock);
-        snprintf(sim_copy_error, sizeof sim_copy_error, "staged upload into block %d failed (test hook)", slot);
+        snprintf(sim_copy_error, sizeof sim_copy_error, "a staged upload failed (test hook)");
         pthread_mutex_unlock(&sim_copy_lock);
         return;
     }
     memcpy(dst, src, n);
 }
-static void sim_stage_wait(sy_device *d, int slot) {}
+static void sim_stage_wait(sy_device *d, void *ev) {}
+static void *sim_event_new(sy_device *d)
+{
+    void *ev = malloc(1); /* a distinct token; the copy is done at once */
+    if (!ev) sy_fail(SY_ERR_NOMEM, "sim device: out of memory");
+    return ev;
+}
+static void sim_event_free(sy_device *d, void *ev) { free(ev); }
 static void sim_zero(sy_device *d, void *dst, size_t n)
 {
     if (sim_capturing) {
@@ -422,6 +429,8 @@ static void sim_init(void)
     d->copy = sim_upload;
     d->stage_upload = sim_stage_upload;
     d->stage_wait = sim_stage_wait;
+    d->event_new = sim_event_new;
+    d->event_free = sim_event_free;
     d->capture_begin = sim_capture_begin;
     d->capture_end = sim_capture_end;
     d->launch = sim_launch;

@@ -118,14 +118,18 @@ struct sy_device {
      * (cuda: cuDNN plans, keyed by the graph's id); NULL: nothing kept. */
     void (*forget_graph)(sy_device *d, const sy_graph *g);
     /* Staged inputs (prefetch.c, graph_device.c). copy: device to device on
-     * the stream. stage_upload: host (pinned) to device on a copy stream of
-     * its own, then marks `slot` (0 or 1) done; it may be called from another
-     * thread while the stream runs. stage_wait: the stream waits for the
-     * last stage_upload of `slot` (cuda: an event; sim: the copy was done
-     * at once). */
+     * the stream. event_new/event_free: a marker of the copy stream (cuda:
+     * an event; sim: a token), one per staging block of each graph, so that
+     * two graphs' blocks never share one. stage_upload: host (pinned) to
+     * device on a copy stream of its own, then records `ev`; it may be
+     * called from another thread while the stream runs. stage_wait: the
+     * stream waits for the last stage_upload that recorded `ev` (sim: the
+     * copy was done at once). */
     void (*copy)(sy_device *d, void *dst, const void *src, size_t bytes);
-    void (*stage_upload)(sy_device *d, void *dst, const void *src, size_t bytes, int slot);
-    void (*stage_wait)(sy_device *d, int slot);
+    void *(*event_new)(sy_device *d);
+    void (*event_free)(sy_device *d, void *ev);
+    void (*stage_upload)(sy_device *d, void *dst, const void *src, size_t bytes, void *ev);
+    void (*stage_wait)(sy_device *d, void *ev);
     /* Test hook: while set, every capture makes a call that a capture
      * forbids (a wait on the captured stream) right after it starts, so the
      * capture fails in the device's own way. */

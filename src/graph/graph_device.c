@@ -49,6 +49,7 @@ typedef struct sy_stage {
     size_t *off;          /* [n] its offset in a block (floats) */
     size_t floats;        /* one block */
     float *pin[2], *dev[2];
+    void *ev[2];          /* the device's marker of the last upload into each block */
     int cur;              /* the block holding the current batch, -1: none yet */
     unsigned char *dirty; /* [n] written by the host since stage_use: upload its host copy */
     int *of_node;         /* [n_nodes] k, or -1 */
@@ -112,6 +113,7 @@ void sy_gdev_free(sy_graph *g)
         for (int b = 0; b < 2; b++) {
             if (t->pin[b]) d->host_free(d, t->pin[b]);
             if (t->dev[b]) d->free(d, t->dev[b]);
+            if (t->ev[b]) d->event_free(d, t->ev[b]);
         }
         free(t->node);
         free(t->off);
@@ -237,7 +239,7 @@ sy_status sy_gdev_stage_init(sy_graph *g, const sy_var *vars, int n)
         if (same) return SY_OK;
         return sy_fail(SY_ERR_STATE, "prefetch: the graph's inputs are staged with another list of inputs already");
     }
-    if (!d->stage_upload || !d->copy) return sy_fail(SY_ERR_UNSUPPORTED, "prefetch: device '%s' cannot stage inputs", d->name);
+    if (!d->stage_upload || !d->copy || !d->event_new) return sy_fail(SY_ERR_UNSUPPORTED, "prefetch: device '%s' cannot stage inputs", d->name);
     sy_stage *t = calloc(1, sizeof *t);
     if (!t || !(t->node = calloc(n, sizeof *t->node)) || !(t->off = calloc(n, sizeof *t->off)) ||
         !(t->dirty = calloc(n, 1)) || !(t->of_node = malloc(g->n_nodes * sizeof *t->of_node))) {
@@ -261,7 +263,8 @@ sy_status sy_gdev_stage_init(sy_graph *g, const sy_var *vars, int n)
     }
     size_t bytes = (t->floats ? t->floats : 1) * sizeof(float);
     for (int b = 0; b < 2; b++)
-        if (!(t->pin[b] = d->host_alloc(d, bytes)) || !(t->dev[b] = d->alloc(d, bytes))) {
+        if (!(t->pin[b] = d->host_alloc(d, bytes)) || !(t->dev[b] = d->alloc(d, bytes)) ||
+            !(t->ev[b] = d->event_new(d))) {
             SY_LAST_ERROR_COPY(why);
             return sy_fail(SY_ERR_NOMEM, "prefetch: cannot allocate the staging blocks (2 x %.1f MiB) on '%s': %s",
                            bytes / 1048576.0, d->name, why);
@@ -274,7 +277,7 @@ float *sy_gdev_stage_host(sy_graph *g, int slot, int k) { return gd(g)->stage->p
 void sy_gdev_stage_upload(sy_graph *g, int slot)
 {
     sy_stage *t = gd(g)->stage;
-    gd(g)->d->stage_upload(gd(g)->d, t->dev[slot], t->pin[slot], t->floats * sizeof(float), slot);
+    gd(g)->d->stage_upload(gd(g)->d, t->dev[slot], t->pin[slot], t->floats * sizeof(float), t->ev[slot]);
 }
 
 void sy_gdev_stage_use(sy_graph *g, int slot)
@@ -304,7 +307,7 @@ static void stage_inputs(sy_graph *g)
             d->upload(d, n->val, v->in_host[t->node[k]], n->numel * sizeof(float));
             continue;
         }
-        if (!waited) d->stage_wait(d, t->cur);
+        if (!waited) d->stage_wait(d, t->ev[t->cur]);
         waited = 1;
         d->copy(d, n->val, t->dev[t->cur] + t->off[k], n->numel * sizeof(float));
     }

@@ -27,7 +27,6 @@
 
 static cudaStream_t S;
 static cudaStream_t C;      /* copy stream: staged input uploads (prefetch.c) */
-static cudaEvent_t staged[2]; /* the last upload into each staging block */
 static int gpu_index;         /* this process's GPU (every thread that calls CUDA selects it) */
 static cublasHandle_t H;
 static syk_error *err_slot; /* mapped host memory */
@@ -157,14 +156,27 @@ static void c_copy(sy_device *d, void *dst, const void *src, size_t n)
  * the main thread: capture is thread-local, C is never captured). A failure
  * is noted (and reported by the next sync), so a batch that did not arrive
  * is never trained on in silence. */
-static void c_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot)
+static void c_stage_upload(sy_device *d, void *dst, const void *src, size_t n, void *ev)
 {
     bind_thread();
     if (d->break_stage_upload) dst = NULL; /* test hook: a copy that fails */
     if (n) CU(cudaMemcpyAsync, dst, src, n, cudaMemcpyHostToDevice, C);
-    CU(cudaEventRecord, staged[slot & 1], C);
+    CU(cudaEventRecord, (cudaEvent_t)ev, C);
 }
-static void c_stage_wait(sy_device *d, int slot) { CU(cudaStreamWaitEvent, S, staged[slot & 1], 0); }
+static void c_stage_wait(sy_device *d, void *ev) { CU(cudaStreamWaitEvent, S, (cudaEvent_t)ev, 0); }
+static void *c_event_new(sy_device *d)
+{
+    cudaEvent_t ev = NULL;
+    bind_thread();
+    cudaError_t e = cudaEventCreateWithFlags(&ev, cudaEventDisableTiming);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        sy_fail(SY_ERR_STATE, "cudaEventCreateWithFlags failed: %s", cudaGetErrorString(e));
+        return NULL;
+    }
+    return ev;
+}
+static void c_event_free(sy_device *d, void *ev) { CU(cudaEventDestroy, (cudaEvent_t)ev); }
 static void c_zero(sy_device *d, void *dst, size_t n)
 {
     if (n) CU(cudaMemsetAsync, dst, 0, n, S);
@@ -987,8 +999,6 @@ static void init(void)
     INIT_CU(cudaGetDeviceProperties, &pr, gpu);
     INIT_CU(cudaStreamCreateWithFlags, &S, cudaStreamNonBlocking);
     INIT_CU(cudaStreamCreateWithFlags, &C, cudaStreamNonBlocking);
-    INIT_CU(cudaEventCreateWithFlags, &staged[0], cudaEventDisableTiming);
-    INIT_CU(cudaEventCreateWithFlags, &staged[1], cudaEventDisableTiming);
     INIT_BLAS(cublasCreate, &H);
     INIT_BLAS(cublasSetStream, H, S);
     INIT_CU(cudaHostAlloc, (void **)&err_slot, sizeof *err_slot, cudaHostAllocMapped);
@@ -1055,6 +1065,8 @@ static void init(void)
     d->copy = c_copy;
     d->stage_upload = c_stage_upload;
     d->stage_wait = c_stage_wait;
+    d->event_new = c_event_new;
+    d->event_free = c_event_free;
 #ifdef SYRE_HAVE_NCCL
     ordinal = gpu;
     d->allreduce_mean = c_allreduce;
