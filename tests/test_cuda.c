@@ -19,11 +19,24 @@
 
 static const char *DEV = "cuda";
 
+/* Whether `name` is in the comma-separated list `list` (NULL or empty: all). */
+static int listed(const char *list, const char *name)
+{
+    if (!list || !*list) return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)); p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return 1;
+    return 0;
+}
+
+/* SYRE_TEST_CASES=a,b limits the op cases (gpu-check.sh reruns only the
+ * failing ones under compute-sanitizer). */
 static void test_ops_match_cpu_reference(void **state)
 {
     (void)state;
     int bad = 0;
     for (int c = 0; c < DC_N_CASES; c++) {
+        if (!listed(getenv("SYRE_TEST_CASES"), dc_cases[c].name)) continue;
         double worst = 0;
         int ok = dc_compare(&dc_cases[c], DEV, "cpu-ref", 1.0f, &worst);
         printf("op %-18s %s  worst relative difference %.2e\n", dc_cases[c].name, ok ? "ok  " : "FAIL", worst);
@@ -473,7 +486,7 @@ static void test_prefetch_upload_fails(void **state)
         int rc = dm_prefetch_train(DM_MLP, DEV, graphs, 1, 1, 4, l, y, &p, &n, &ov, &st);
         d->break_stage_upload = 0;
         printf("failed staged upload, graphs %d: rc %d: %s\n", graphs, rc, sy_last_error());
-        assert_int_not_equal(rc, 0);
+        assert_true(rc != 0);
         assert_true(strstr(sy_last_error(), "upload") || strstr(sy_last_error(), "cudaMemcpyAsync"));
         free(p);
     }
@@ -497,6 +510,46 @@ static void test_prefetch_two_graphs(void **state)
     }
 }
 
+/* gpu-check.sh's first minute: one op case per family against the CPU
+ * reference, and an MLP trained 3 steps through the recorded step (eager,
+ * captured, replayed) against the CPU's losses (1e-3). */
+static void test_smoke(void **state)
+{
+    (void)state;
+    static const char *family[] = {"matmul_nt", "bias_add4", "add_bcast", "tanh", "sum_axis1", "concat_self",
+                                   "slice", "conv3x3_s2", "maxpool3s2", "global_avgpool", "batchnorm4_train",
+                                   "dropout_train", "l2normalize", "softmax_ce", "kl_gauss", "clamp"};
+    int bad = 0;
+    for (size_t f = 0; f < sizeof family / sizeof family[0]; f++)
+        for (int c = 0; c < DC_N_CASES; c++) {
+            if (strcmp(dc_cases[c].name, family[f])) continue;
+            double worst = 0;
+            int ok = dc_compare(&dc_cases[c], DEV, "cpu-ref", 1.0f, &worst);
+            printf("smoke op %-18s %s  worst relative difference %.2e\n", dc_cases[c].name, ok ? "ok  " : "FAIL", worst);
+            bad += !ok;
+        }
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    float la[3], lb[3];
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 16, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, DEV, 16, &o), 0);
+    assert_int_equal(dm_train(&a, 3, la), 0);
+    sy_set_cuda_graphs(1);
+    int rc = dm_train_steps(&b, 3, lb);
+    sy_set_cuda_graphs(0);
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    int ok = rc == 0 && st.captures == 1 && st.replays == 2;
+    for (int k = 0; k < 3; k++) ok &= fabsf(la[k] - lb[k]) <= 1e-3f * fabsf(la[k]) + 1e-5f;
+    printf("smoke recorded mlp step: rc %d, eager %ld captures %ld replays %ld%s%s, losses %s %.6f %.6f %.6f cpu "
+           "%.6f %.6f %.6f: %s\n", rc, st.eager, st.captures, st.replays, st.note[0] ? ", off: " : "", st.note, DEV,
+           lb[0], lb[1], lb[2], la[0], la[1], la[2], ok ? "ok" : "FAIL");
+    dm_free(&a);
+    dm_free(&b);
+    assert_true(ok);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -507,6 +560,7 @@ int main(void)
     }
     printf("device: %s\n", sy_device_info(DEV));
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smoke),
         cmocka_unit_test(test_ops_match_cpu_reference),
         cmocka_unit_test(test_train_mlp),
         cmocka_unit_test(test_train_cnn),
@@ -525,5 +579,21 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_plan_cache_precision),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* SYRE_TEST_ONLY=a,b runs only those tests (gpu-check.sh: the smoke
+     * test first, the rest after; diagnostics on the failing ones); without
+     * it every test but the smoke test, which the others cover. */
+    const char *only = getenv("SYRE_TEST_ONLY");
+    struct CMUnitTest sel[sizeof tests / sizeof tests[0]];
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        if (only && *only ? listed(only, tests[i].name) : strcmp(tests[i].name, "test_smoke") != 0) sel[k++] = tests[i];
+    if (!k) {
+        printf("no test of test_cuda is named in SYRE_TEST_ONLY=%s\n", only);
+        return 1;
+    }
+#ifdef SYRE_GPU_MIN_CMOCKA_H
+    return (cmocka_run_group_tests)(sel, k * sizeof sel[0], NULL, NULL);
+#else
+    return _cmocka_run_group_tests("test_cuda", sel, k, NULL, NULL);
+#endif
 }
