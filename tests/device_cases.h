@@ -48,7 +48,7 @@ typedef struct {
 
 /* Tolerances: elementwise ops are a few ulp apart (device libm: expf, tanhf,
  * logf differ from glibc by <= 2 ulp); reductions and GEMMs add in another
- * order (float atomics, tree sums, cuBLAS blocking): 1e-5..1e-4 relative to
+ * order (tree sums, cuBLAS blocking): 1e-5..1e-4 relative to
  * the tensor's largest value. */
 static const dc_case dc_cases[] = {
     {"matmul", 2, {S2(5, 7), S2(7, 3)}, {0}, {0, 0}, 1e-5f, 1e-6f, 1},

@@ -4,7 +4,8 @@
 // same float/double choices, so results agree to rounding; the file is
 // compiled with --fmad=false so that a*b+c is not contracted where the CPU
 // code does not contract it. Sums use double accumulators like the
-// reference; their order differs (tree reductions, atomics).
+// reference; their order differs (tree reductions) but is fixed: no float
+// atomics, so a run gives the same bits every time.
 //
 // NOTE: written and compiled without a GPU; tests/test_cuda.c and
 // scripts/gpu-check.sh are what verify it on one.
