@@ -284,24 +284,25 @@ static pthread_mutex_t dn_lock = PTHREAD_MUTEX_INITIALIZER;
     } while (0)
 
 /* Math types an algorithm may use: FP32 only FMA (cuDNN's default math
- * allows TF32 on Ampere and later), TF32 also tensor cores. */
+ * allows TF32 on Ampere and later), TF32 also tensor cores (not
+ * ALLOW_CONVERSION, which may go down to FP16). */
 static int dn_math_ok(cudnnMathType_t m)
 {
     if (m == CUDNN_FMA_MATH) return 1;
-    return sy_get_precision() == SY_PRECISION_TF32 &&
-           (m == CUDNN_TENSOR_OP_MATH || m == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION || m == CUDNN_DEFAULT_MATH);
+    return sy_get_precision() == SY_PRECISION_TF32 && (m == CUDNN_TENSOR_OP_MATH || m == CUDNN_DEFAULT_MATH);
 }
-/* Index of the first (fastest) algorithm that succeeded, is deterministic
- * (recorded-versus-eager and run-to-run comparisons need the same bits),
- * fits the workspace limit and uses an allowed math type; -1 if none. */
-#define DN_PICK(pf, got, limit)                                                                              \
-    ({                                                                                                       \
-        int k_ = 0;                                                                                          \
-        while (k_ < (got) && ((pf)[k_].status != CUDNN_STATUS_SUCCESS || (pf)[k_].memory > (limit) ||       \
-                              (pf)[k_].determinism != CUDNN_DETERMINISTIC || !dn_math_ok((pf)[k_].mathType))) \
-            k_++;                                                                                            \
-        k_ < (got) ? k_ : -1;                                                                                \
-    })
+/* k <- the index of the first (fastest) algorithm that succeeded, is
+ * deterministic (recorded-versus-eager and run-to-run comparisons need the
+ * same bits), fits the workspace limit and uses an allowed math type; -1 if
+ * none. */
+#define DN_PICK(k, pf, got, limit)                                                                         \
+    do {                                                                                                   \
+        for (k = 0; k < (got); k++)                                                                        \
+            if ((pf)[k].status == CUDNN_STATUS_SUCCESS && (pf)[k].memory <= (limit) &&                      \
+                (pf)[k].determinism == CUDNN_DETERMINISTIC && dn_math_ok((pf)[k].mathType))                \
+                break;                                                                                     \
+        if (k == (got)) k = -1;                                                                            \
+    } while (0)
 
 static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
 {
@@ -329,7 +330,8 @@ static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
     size_t a, b, c;
     cudnnConvolutionFwdAlgoPerf_t pf[16];
     DN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7, DN, e->x, e->w, e->c, e->y, 16, &got, pf);
-    if ((k = DN_PICK(pf, got, limit)) < 0) {
+    DN_PICK(k, pf, got, limit);
+    if (k < 0) {
         snprintf(e->why, sizeof e->why, "no deterministic forward algorithm");
         return e;
     }
@@ -338,7 +340,8 @@ static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
     DN_CHECK(cudnnGetConvolutionForwardWorkspaceSize, DN, e->x, e->w, e->c, e->y, e->fwd, &a);
     cudnnConvolutionBwdDataAlgoPerf_t pd[16];
     DN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7, DN, e->w, e->y, e->cd, e->x, 16, &got, pd);
-    if ((k = DN_PICK(pd, got, limit)) < 0) {
+    DN_PICK(k, pd, got, limit);
+    if (k < 0) {
         snprintf(e->why, sizeof e->why, "no deterministic backward-data algorithm");
         return e;
     }
@@ -347,7 +350,8 @@ static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
     DN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize, DN, e->w, e->y, e->cd, e->x, e->bwd_data, &b);
     cudnnConvolutionBwdFilterAlgoPerf_t pw[16];
     DN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7, DN, e->x, e->y, e->cf, e->w, 16, &got, pw);
-    if ((k = DN_PICK(pw, got, limit)) < 0) {
+    DN_PICK(k, pw, got, limit);
+    if (k < 0) {
         snprintf(e->why, sizeof e->why, "no deterministic backward-filter algorithm");
         return e;
     }
