@@ -142,14 +142,17 @@ static void *c_host_alloc(sy_device *d, size_t bytes)
 static void c_host_free(sy_device *d, void *p) { CU(cudaFreeHost, p); }
 static void c_upload(sy_device *d, void *dst, const void *src, size_t n)
 {
+    bind_thread();
     if (n) CU(cudaMemcpyAsync, dst, src, n, cudaMemcpyHostToDevice, S);
 }
 static void c_download(sy_device *d, void *dst, const void *src, size_t n)
 {
+    bind_thread();
     if (n) CU(cudaMemcpyAsync, dst, src, n, cudaMemcpyDeviceToHost, S);
 }
 static void c_copy(sy_device *d, void *dst, const void *src, size_t n)
 {
+    bind_thread();
     if (n) CU(cudaMemcpyAsync, dst, src, n, cudaMemcpyDeviceToDevice, S);
 }
 /* May run on the prefetcher's thread while S runs (or is being captured on
@@ -179,6 +182,7 @@ static void *c_event_new(sy_device *d)
 static void c_event_free(sy_device *d, void *ev) { CU(cudaEventDestroy, (cudaEvent_t)ev); }
 static void c_zero(sy_device *d, void *dst, size_t n)
 {
+    bind_thread();
     if (n) CU(cudaMemsetAsync, dst, 0, n, S);
 }
 static sy_status c_sync(sy_device *d)

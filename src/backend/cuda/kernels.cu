@@ -60,7 +60,11 @@ __device__ double block_sum(double v)
 }
 
 __global__ void k_fill(float *p, size_t n, float v) { GRID_STRIDE(i, n) p[i] = v; }
-extern "C" void syk_fill(cudaStream_t s, float *p, size_t n, float v) { k_fill<<<blocks_for(n), TPB, 0, s>>>(p, n, v); }
+extern "C" void syk_fill(cudaStream_t s, float *p, size_t n, float v)
+{
+    k_fill<<<blocks_for(n), TPB, 0, s>>>(p, n, v);
+    SYK_LAUNCHED("k_fill");
+}
 
 // ---- Unary ---------------------------------------------------------------
 
