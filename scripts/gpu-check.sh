@@ -12,7 +12,8 @@
 #                and one recorded MLP step against the CPU (test_cuda
 #                test_smoke)
 #   Equivalence  test_cuda (cuDNN, then the convolution tests with im2col),
-#                test_nccl, test_device_sim, test_gemm_map
+#                test_nccl, with 2+ GPUs 2 ranks against one (not under
+#                QUICK=1), test_device_sim, test_gemm_map
 #   Benchmarks   bench_cuda_step, then the PyTorch peer if torch sees the GPU
 #   Experiment   lowcap --quick on cuda and cpu (not under QUICK=1)
 #   Diagnostics  only when a device test failed: the failing tests again with
@@ -160,8 +161,19 @@ if [ $mode = full ]; then
     archflag=()
     [ -n "$cap_sm" ] && archflag=(-DCMAKE_CUDA_ARCHITECTURES="$cap_sm")
     targets=(syre_cuda test_cuda bench_cuda_step test_nccl test_device_sim test_gemm_map $exp_target)
-    if timeout "$(cap 600)" cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "${archflag[@]}" "${cmake_deps[@]}" >"$logdir/configure.log" 2>&1 &&
-       timeout "$(cap 600)" cmake --build "$build" -j"$jobs" --target "${targets[@]}" >"$logdir/build.log" 2>&1; then
+    timeout "$(cap 600)" cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "${archflag[@]}" "${cmake_deps[@]}" >"$logdir/configure.log" 2>&1
+    rc=$?
+    if [ $rc = 0 ]; then
+        timeout "$(cap 600)" cmake --build "$build" -j"$jobs" --target "${targets[@]}" >"$logdir/build.log" 2>&1
+        rc=$?
+    fi
+    if [ $rc = 124 ]; then
+        say "    the build ran out of the budget after $(( $(date +%s) - t0 )) s (log: $logdir/build.log); stopping"
+        section "Verdict"
+        say "    NOTHING TESTED: the build did not finish within BUDGET=$budget s"
+        exit 1
+    fi
+    if [ $rc = 0 ]; then
         say "    built ${targets[*]} for ${cap_sm:+sm_$cap_sm}${cap_sm:-the configured archs} in $(( $(date +%s) - t0 )) s; $(grep -o 'CUDA backend O[NF]*[^)]*)' "$logdir/configure.log" | head -1); $(grep -o 'cuDNN [a-z ]*found[^:]*' "$logdir/configure.log" | head -1); $(grep -o 'NCCL [a-z ]*found[^:]*' "$logdir/configure.log" | head -1)"
     else
         say "    CMake build failed or ran out of time (last lines below); trying the minimal build"
@@ -174,8 +186,13 @@ fi
 if [ $mode = min ]; then
     build=build-gpu-min
     t0=$(date +%s)
-    if timeout "$(cap 600)" bash scripts/gpu-min-build.sh "${cap_sm:-80 90}" >"$logdir/build-min.log" 2>&1; then
+    timeout "$(cap 600)" bash scripts/gpu-min-build.sh "${cap_sm:-80 90}" >"$logdir/build-min.log" 2>&1
+    rc=$?
+    if [ $rc = 0 ]; then
         say "    $(tail -1 "$logdir/build-min.log") in $(( $(date +%s) - t0 )) s"
+    elif [ $rc = 124 ]; then
+        say "    the minimal build ran out of the budget after $(( $(date +%s) - t0 )) s; stopping"
+        exit 1
     else
         say "    MINIMAL BUILD FAILED (last lines):"
         tail -25 "$logdir/build-min.log" | sed 's/^/    /' | tee -a "$report"
@@ -250,6 +267,27 @@ if [ $dry = 0 ] && have 20 "test_nccl"; then
     *) say "    test_nccl (NCCL all-reduce, one rank): $(verdict $rc)"; status=1;;
     esac
     grep -E "^# |FAIL|ERROR|Failure|NCCL" "$log" | head -8 | sed 's/^/    /' | tee -a "$report"
+fi
+# With 2+ GPUs and mpirun (not under QUICK=1): 2 ranks on 2 GPUs against one process.
+ngpu=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+if [ $mode = full ] && [ "${ngpu:-0}" -ge 2 ] && command -v mpirun >/dev/null && [ "$quick" != 1 ] && [ -x "$build/syre" ] &&
+   have 120 "2 ranks on 2 GPUs (NCCL)"; then
+    mpi=(mpirun --oversubscribe -np 2)
+    [ "$(id -u)" = 0 ] && mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
+    a=(--quick --train-size 1024 --test-size 200 --rank-n 200 --batch 64 --epochs 2 --device cuda --out "$logdir/dp")
+    if timeout "$(cap 120 $((15 + diag_keep)))" "$build/syre" run collapse "${a[@]}" --name one >"$logdir/dp-one.log" 2>&1 &&
+       timeout "$(cap 120 $((15 + diag_keep)))" "${mpi[@]}" "$build/syre" run collapse "${a[@]}" --name two >"$logdir/dp-two.log" 2>&1; then
+        for m in vanilla syre; do
+            if python3 tests/st_compare.py --rtol 1e-4 --atol 1e-6 --only fc "$logdir/dp/collapse/one/ckpt-$m.safetensors" \
+                "$logdir/dp/collapse/two/ckpt-$m.safetensors" >"$logdir/dp-$m.cmp" 2>&1; then
+                say "    2 ranks on 2 GPUs (NCCL) vs one GPU, collapse $m: same parameters (rtol 1e-4)"
+            else
+                say "    2 ranks on 2 GPUs (NCCL) vs one GPU, collapse $m: DIFFER (see $logdir/dp-$m.cmp)"; status=1
+            fi
+        done
+    else
+        say "    2 ranks on 2 GPUs (NCCL): FAILED ($(tail -1 "$logdir/dp-two.log" 2>/dev/null))"; status=1
+    fi
 fi
 if [ $mode = full ]; then
     for t in test_device_sim test_gemm_map; do
