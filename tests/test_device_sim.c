@@ -554,6 +554,38 @@ static void test_recorded_step_stops_before_update(void **state)
     }
 }
 
+/* A kernel error in an eager forward (a bad label: the forward stops at the
+ * op) is reported then and there; it must not linger on the device and
+ * veto the next replay of good batches. The same sequence on the CPU and
+ * on sim: 3 steps (recorded on sim), one bad eager forward, 3 more. */
+static void test_recorded_step_after_eager_error(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model m[2];
+    float l[2][6];
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(dm_build(&m[k], DM_MLP, k ? "sim" : "cpu", 8, &o), 0);
+        sy_set_cuda_graphs(k);
+        int rc = k ? dm_train_steps(&m[k], 3, l[k]) : dm_train(&m[k], 3, l[k]);
+        assert_int_equal(rc, 0);
+        dm_batch(&m[k], 0);
+        sy_graph_data(m[k].g, m[k].y)[1] = 11.0f;
+        assert_int_equal(sy_graph_forward(m[k].g), SY_ERR_ARG);
+        rc = k ? dm_train_steps(&m[k], 3, l[k] + 3) : dm_train(&m[k], 3, l[k] + 3);
+        sy_set_cuda_graphs(0);
+        if (rc) fprintf(stderr, "after an eager error on %s: %s\n", k ? "sim" : "cpu", sy_last_error());
+        assert_int_equal(rc, 0);
+    }
+    sy_train_step_stats st;
+    sy_train_step_stats_get(m[1].g, &st);
+    assert_true(st.replays >= 4);
+    assert_memory_equal(l[0], l[1], sizeof l[0]);
+    assert_memory_equal(sy_params_data(m[0].ps), sy_params_data(m[1].ps), sy_params_total_size(m[0].ps) * sizeof(float));
+    dm_free(&m[0]);
+    dm_free(&m[1]);
+}
+
 /* A capture that fails (here: a wait inside it, which a capture forbids)
  * leaves the step to run eagerly, with a note, and no error left behind
  * for that eager run or the steps after. */
@@ -706,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_recorded_two_optimizers),
         cmocka_unit_test(test_recorded_step_stops_before_update),
         cmocka_unit_test(test_recorded_step_capture_fails),
+        cmocka_unit_test(test_recorded_step_after_eager_error),
         cmocka_unit_test(test_prefetch),
         cmocka_unit_test(test_prefetch_upload_fails),
         cmocka_unit_test(test_prefetch_two_graphs),

@@ -178,6 +178,10 @@ float *sy_gdev_param_grad(sy_graph *g, int idx);
 /* Host mirror of node v's value for feeding. */
 float *sy_gdev_host_val(sy_graph *g, sy_node *n);
 sy_status sy_gdev_before_forward(sy_graph *g);
+/* A kernel's error was reported through the graph (sim's CPU kernels stop
+ * the forward): wait for the device and drop what it holds of that error,
+ * so that it cannot veto a later recorded step. */
+void sy_gdev_drain(sy_graph *g);
 sy_status sy_gdev_after_forward(sy_graph *g);
 /* The loss check of after_forward on host copies already current. */
 sy_status sy_gdev_check_losses(sy_graph *g);

@@ -423,6 +423,7 @@ sy_status sy_graph_forward(sy_graph *g)
         if (g->run_status) {
             sy_status st = g->run_status;
             g->run_status = SY_OK;
+            if (g->gdev) sy_gdev_drain(g); /* the device's record of the error is reported here too */
             return sy_fail(st, "forward: op '%s': %s", n->name, g->error);
         }
         /* Under --on-nan skip-batch the optimizer step skips the batch. A

@@ -329,6 +329,12 @@ sy_status sy_gdev_before_forward(sy_graph *g)
     return SY_OK;
 }
 
+void sy_gdev_drain(sy_graph *g)
+{
+    sy_device *d = gd(g)->d;
+    if (d->sync(d)) sy_clear_error(); /* the graph's own message is the one to report */
+}
+
 static void download(sy_graph *g, const float *dp, size_t numel)
 {
     if (!dp || !in_arena(g, dp)) return;
