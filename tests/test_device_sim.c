@@ -586,6 +586,38 @@ static void test_recorded_step_after_eager_error(void **state)
     dm_free(&m[1]);
 }
 
+/* Host reads between recorded steps: the gradients (sy_params_grad) and the
+ * optimizer's moments (sy_optimizer_state, as a checkpoint reads them)
+ * after every step equal the CPU's. A replay changes both on the device
+ * without running the host code that marked them changed at capture, so
+ * the host work before each launch must mark them. */
+static void test_recorded_step_host_reads(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+    size_t nt = sy_params_trainable_size(a.ps);
+    sy_set_cuda_graphs(1);
+    for (int k = 0; k < 6; k++) {
+        dm_batch(&a, k);
+        dm_batch(&b, k);
+        assert_int_equal(sy_graph_forward(a.g), SY_OK);
+        assert_int_equal(sy_graph_backward(a.g, a.loss), SY_OK);
+        assert_int_equal(sy_optimizer_step(a.opt), SY_OK);
+        assert_int_equal(sy_train_step(b.g, b.loss, b.opt), SY_OK);
+        assert_memory_equal(sy_params_grad(a.ps), sy_params_grad(b.ps), nt * sizeof(float));
+        assert_memory_equal(sy_optimizer_state(a.opt, 0), sy_optimizer_state(b.opt, 0), nt * sizeof(float));
+    }
+    sy_set_cuda_graphs(0);
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    assert_int_equal(st.replays, 5);
+    dm_free(&a);
+    dm_free(&b);
+}
+
 /* A capture that fails (here: a wait inside it, which a capture forbids)
  * leaves the step to run eagerly, with a note, and no error left behind
  * for that eager run or the steps after. */
@@ -739,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_recorded_step_stops_before_update),
         cmocka_unit_test(test_recorded_step_capture_fails),
         cmocka_unit_test(test_recorded_step_after_eager_error),
+        cmocka_unit_test(test_recorded_step_host_reads),
         cmocka_unit_test(test_prefetch),
         cmocka_unit_test(test_prefetch_upload_fails),
         cmocka_unit_test(test_prefetch_two_graphs),

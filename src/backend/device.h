@@ -249,6 +249,8 @@ void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc);
  * what must stop the update (d->veto on the gradient flag `slot`). */
 void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc,
                                    void (*veto)(void *ctx, size_t *slot), void *ctx);
+/* Also marks the device's moments as changed (read back before the next
+ * checkpoint read). */
 sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc);
 sy_status sy_optim_dev_finish(sy_optimizer *opt, float lr, int *skip);
 void sy_optim_device_free(sy_optimizer *opt);

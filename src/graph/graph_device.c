@@ -581,8 +581,10 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
     sy_optim_scalars(opt, lr, 1.0f, &sc);
     v->fwd_pass++;
     v->bwd_pass++;
+    /* What the device work writes is marked here, before every launch: a
+     * replay does not run the host code that marked it at capture. */
     sy_params_dev_data(g->ps, 1);
-    sy_params_dev_grad(g->ps, 0);
+    sy_params_dev_grad(g->ps, 1);
     sy_node *l = &g->nodes[loss];
     /* This step's scalars (learning rate, bias corrections, first step) go
      * to the pinned copy the recorded work copies in; the kernels' launch

@@ -128,6 +128,9 @@ sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc)
             return sy_fail(SY_ERR_NOMEM, "optimizer: cannot allocate its step scalars on device '%s'", d->name);
     }
     *v->hsc = *sc; /* the previous step's copy has finished: every step ends with a wait */
+    /* The step about to run (eager, captured or replayed) changes the
+     * moments on the device: a replay does not run enqueue's marking. */
+    v->dev_newer = 1;
     return SY_OK;
 }
 
