@@ -250,7 +250,7 @@ for conv in cudnn im2col; do
     [ $rc = 0 ] || status=1
     fence
     if [ $conv = cudnn ]; then
-        grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED|^nan guard|^precision|^cuda graphs|^prefetch [a-z]+ [a-z]+:|^prefetch [a-z]+: on|^clipping|^dropout|^two |^recorded step stops|^capture fails|^deterministic|^plan cache|^failed staged" "$log" | head -220 | tee -a "$report"
+        grep -E "^op |FAIL|differs|step [0-9]: loss|ERROR|Failure|LINE|PASSED|FAILED|^nan guard|^precision|^cuda graphs|^prefetch [a-z]+ [a-z]+:|^prefetch [a-z]+: on|^clipping|^dropout|^two |^recorded step stops|^capture fails|^deterministic|^plan cache|^failed staged|^host reads" "$log" | head -220 | tee -a "$report"
     else
         grep -E "^op conv|FAIL|differs|ERROR|Failure|LINE|FAILED|PASSED|^deterministic" "$log" | head -60 | tee -a "$report"
     fi
