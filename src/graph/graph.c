@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,8 @@ sy_graph *sy_graph_new(sy_params *ps)
         sy_fail(SY_ERR_NOMEM, "cannot allocate graph");
         return NULL;
     }
+    static _Atomic uint64_t next_id;
+    g->id = atomic_fetch_add(&next_id, 1) + 1;
     g->ps = ps;
     g->be = sy_backend_cpu();
     g->training = 1;
@@ -258,14 +261,17 @@ sy_status sy_graph_compile(sy_graph *g)
         for (int k = 0; k < n->n_in; k++)
             if (g->nodes[n->in[k]].needs_grad) n->needs_grad = 1;
     }
-    /* Plan: values, then all node gradients (one region, zeroed per backward), then scratch. */
-    size_t vals = 0, grads = 0, scratch = 0;
+    /* Plan: values, then all node gradients (one region, zeroed per backward), then scratch.
+     * On a device every buffer starts on 256 bytes (64 floats): tensor-core
+     * kernels want 16..256-byte alignment and cuDNN may refuse less. */
+    size_t align = g->gdev ? 64 : 1, vals = 0, grads = 0, scratch = 0;
+#define SLOT(k) (((k) + align - 1) / align * align)
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
-        vals += n->numel;
-        if (n->needs_grad) grads += n->numel;
-        scratch += g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n;
+        vals += SLOT(n->numel);
+        if (n->needs_grad) grads += SLOT(n->numel);
+        scratch += SLOT(g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n);
     }
     size_t total = vals + grads + scratch;
     if (g->gdev) {
@@ -297,17 +303,18 @@ sy_status sy_graph_compile(sy_graph *g)
             continue;
         }
         n->val = pv;
-        pv += n->numel;
+        pv += SLOT(n->numel);
         if (n->needs_grad) {
             n->grad = pg;
-            pg += n->numel;
+            pg += SLOT(n->numel);
         }
         size_t sc = g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n;
         if (sc) {
             n->scratch = psc;
-            psc += sc;
+            psc += SLOT(sc);
         }
     }
+#undef SLOT
     /* Readers of every node (for the overwrite plan of backward). A reshape
      * shares its input's gradient buffer, so neither side of one is planned. */
     for (int i = 0; i < g->n_nodes; i++) g->nodes[i].n_readers = 0;
@@ -416,6 +423,7 @@ sy_status sy_graph_forward(sy_graph *g)
         if (g->run_status) {
             sy_status st = g->run_status;
             g->run_status = SY_OK;
+            if (g->gdev) sy_gdev_drain(g); /* the device's record of the error is reported here too */
             return sy_fail(st, "forward: op '%s': %s", n->name, g->error);
         }
         /* Under --on-nan skip-batch the optimizer step skips the batch. A
