@@ -188,9 +188,11 @@ static sy_status cfg_load(sy_run *run, col_cfg *c)
         sy_dataset_free(tr);
         return s;
     }
-    if (sy_dataset_numel(tr) != COL_IN) {
+    /* The encoder reads COL_IN = 28*28 values per image; the probe has 10 classes. */
+    const sy_data_contract want = {"collapse", 1, 28, 28, COL_OUT, 1};
+    if ((s = sy_dataset_check(tr, &want)) != SY_OK || (s = sy_dataset_check(te, &want)) != SY_OK) {
         sy_dataset_free(tr), sy_dataset_free(te);
-        return sy_fail(SY_ERR_FORMAT, "collapse: MNIST images are not 28x28");
+        return s;
     }
     if (ntrain > 0 && (size_t)ntrain < tr->n) {
         sy_dataset *sub;

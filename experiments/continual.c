@@ -529,7 +529,10 @@ static sy_status cont_setup(sy_run *run, cont_ctx *c)
 
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
     sy_dataset *full = NULL;
+    /* The graphs take [1, 28, 28] images (NPIX pixels, permuted per task) and 10 classes. */
+    const sy_data_contract want = {"continual", 1, 28, 28, 10, 1};
     sy_status s = sy_dataset_load(dir, "mnist", "train", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
     if (s != SY_OK) return s;
     if (train_n > 0 && (size_t)train_n < full->n) {
         s = sy_dataset_subset(full, (size_t)train_n, 0, &c->train);
@@ -537,7 +540,9 @@ static sy_status cont_setup(sy_run *run, cont_ctx *c)
     } else {
         c->train = full;
     }
-    if (s == SY_OK && (s = sy_dataset_load(dir, "mnist", "test", &full)) == SY_OK) {
+    if (s == SY_OK) s = sy_dataset_load(dir, "mnist", "test", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
+    if (s == SY_OK) {
         if ((size_t)test_n < full->n) {
             s = sy_dataset_subset(full, (size_t)test_n, 0, &c->test);
             sy_dataset_free(full);

@@ -165,15 +165,20 @@ static sy_status lc_data_load(sy_run *run, const lc_cfg *c, lc_data *D)
     memset(D, 0, sizeof *D);
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
     sy_dataset *full = NULL;
+    /* The model reads LC_IN = 28*28 values per image and 10 classes. */
+    const sy_data_contract want = {"lowcap", 1, 28, 28, LC_OUT, 1};
     sy_status s = sy_dataset_load(dir, "mnist", "train", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
     if (s != SY_OK) return s;
     if ((size_t)c->n > full->n) {
+        size_t have = full->n;
         sy_dataset_free(full);
-        return sy_fail(SY_ERR_ARG, "lowcap: --samples %d exceeds the %zu MNIST training images", c->n, full->n);
+        return sy_fail(SY_ERR_ARG, "lowcap: --samples %d exceeds the %zu MNIST training images", c->n, have);
     }
     s = sy_dataset_subset(full, (size_t)c->n, 0, &D->train);
     sy_dataset_free(full);
     if (s == SY_OK) s = sy_dataset_load(dir, "mnist", "test", &D->test);
+    if (s == SY_OK) s = sy_dataset_check(D->test, &want);
     if (s != SY_OK) {
         sy_dataset_free(D->train), sy_dataset_free(D->test);
         memset(D, 0, sizeof *D);

@@ -98,6 +98,10 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
     sy_status s = cifar_load(dir, "train", train_n, &c->train);
     if (s == SY_OK) s = cifar_load(dir, "test", test_n, &c->test);
+    /* The graphs take [3, 32, 32] images and 10 classes. */
+    const sy_data_contract want = {"resnet", 3, 32, 32, 10, 1};
+    if (s == SY_OK) s = sy_dataset_check(c->train, &want);
+    if (s == SY_OK) s = sy_dataset_check(c->test, &want);
     if (s != SY_OK) return s;
     if (c->train->n < (size_t)c->batch)
         return sy_fail(SY_ERR_ARG, "resnet: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);

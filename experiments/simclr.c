@@ -162,6 +162,10 @@ static sy_status sc_setup(sy_run *run, sc_ctx *c)
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
     sy_status s = (c100 ? cifar100_load : cifar_load)(dir, "train", train_n, &c->train);
     if (s == SY_OK) s = (c100 ? cifar100_load : cifar_load)(dir, "test", test_n, &c->test);
+    /* The encoder takes [3, 32, 32] images; the linear probe has K classes. */
+    const sy_data_contract want = {"simclr", 3, 32, 32, K, 1};
+    if (s == SY_OK) s = sy_dataset_check(c->train, &want);
+    if (s == SY_OK) s = sy_dataset_check(c->test, &want);
     if (s != SY_OK) return s;
     if (c->train->n < (size_t)c->batch)
         return sy_fail(SY_ERR_ARG, "simclr: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);

@@ -403,7 +403,10 @@ static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
     sy_dataset *full = NULL;
     *train = *test = NULL;
+    /* Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
+    const sy_data_contract want = {"vae", 1, 28, 28, 0, 1};
     sy_status s = sy_dataset_load(dir, "fashion-mnist", "train", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
     if (s != SY_OK) return s;
     if (c->train_n < full->n) {
         s = sy_dataset_subset(full, c->train_n, 0, train);
@@ -412,9 +415,11 @@ static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_
     } else {
         *train = full;
     }
-    if ((s = sy_dataset_load(dir, "fashion-mnist", "test", test)) != SY_OK) {
+    if ((s = sy_dataset_load(dir, "fashion-mnist", "test", test)) != SY_OK ||
+        (s = sy_dataset_check(*test, &want)) != SY_OK) {
         sy_dataset_free(*train);
-        *train = NULL;
+        sy_dataset_free(*test);
+        *train = *test = NULL;
         return s;
     }
     if ((*test)->n < c->test_n) {
