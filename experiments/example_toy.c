@@ -132,4 +132,5 @@ const sy_experiment sy_exp_toy = {
     .run = toy_run,
     .reproduce_id = "toy",
     .reproduce = toy_run,
+    .no_checkpoint = 1,
 };

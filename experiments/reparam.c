@@ -515,5 +515,6 @@ const sy_experiment sy_exp_reparam = {
     .run = reparam_run,
     .reproduce_id = "fig3-right",
     .reproduce = reparam_reproduce,
+    .no_checkpoint = 1,
     .data_parallel = 1,
 };

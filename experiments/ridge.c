@@ -579,4 +579,5 @@ const sy_experiment sy_exp_ridge = {
     .run = ridge_run,
     .reproduce_id = "fig3-left",
     .reproduce = ridge_reproduce,
+    .no_checkpoint = 1,
 };

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The `syre` command against mistaken and hostile input: run names and output
+# paths that would leave the output tree, limits, a resume that would splice
+# two different runs together, failures that would leave a half-made run
+# directory, and FIFOs or directories where files belong (which once hung or
+# gave a misleading message). Needs the built binary at $SYRE_BINARY_DIR/syre.
+set -u
+SYRE="${SYRE_BINARY_DIR:-build}/syre"
+[ -x "$SYRE" ] || { echo "FAIL: no syre binary at $SYRE"; exit 1; }
+SYRE=$(realpath "$SYRE")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# expect STATUS NEEDLE -- command...: exit status (any non-zero for "!") and a
+# substring of stdout+stderr; no command may run longer than 60 s.
+expect() {
+    local want=$1 needle=$2; shift 3
+    local out rc
+    out=$(timeout 60 "$@" 2>&1); rc=$?
+    if [ "$rc" -eq 124 ]; then fail "$* hung (killed after 60 s)"; return; fi
+    if [ "$want" = "!" ]; then
+        [ "$rc" -ne 0 ] || { fail "$* exited 0, want a failure; output: $out"; return; }
+    elif [ "$rc" -ne "$want" ]; then fail "$* exited $rc, want $want; output: $out"; return; fi
+    case "$out" in *"$needle"*) ok "$* -> $rc";; *) fail "$*: output lacks '$needle': $out";; esac
+}
+absent() { [ ! -e "$1" ] && ok "no $1" || fail "$1 exists"; }
+
+out="$tmp/out"
+mkdir -p "$out"
+
+# --name is one directory name; --out '' is the default, never /.
+expect 2 "--name '../../x'" -- "$SYRE" run toy --quick --out "$out/a/b" --name ../../x
+absent "$out/x"
+absent "$out/a"
+expect 2 "--name '.'"       -- "$SYRE" run toy --quick --out "$out" --name .
+expect 2 "--name '..'"      -- "$SYRE" run toy --quick --out "$out" --name ..
+expect 2 "UTF-8"            -- "$SYRE" run toy --quick --out "$out" --name "$(printf 'bad\xff')"
+mkdir -p "$tmp/cwd"
+(cd "$tmp/cwd" && "$SYRE" run toy --quick --threads 1 --out '' --name e >/dev/null 2>&1)
+[ -s "$tmp/cwd/runs/toy/e/summary.json" ] && ok "--out '' writes under ./runs" || fail "--out '' did not write runs/toy/e"
+long=$(head -c 6000 /dev/zero | tr '\0' a)
+expect 2 "ENAMETOOLONG"     -- "$SYRE" run toy --quick --out "$out/$long"
+long=$(printf 'd/%.0s' $(seq 2100))
+expect 2 "ENAMETOOLONG"     -- "$SYRE" run toy --quick --out "$out/$long"
+absent "$out/d"
+
+# Limits and words.
+expect 2 "online CPUs"      -- "$SYRE" run toy --quick --out "$out" --threads 4096
+expect 2 "9007199254740992" -- "$SYRE" run toy --quick --out "$out" --seed 9007199254740993
+expect 2 "underflow"        -- "$SYRE" run toy --quick --out "$out" --lr 1e-400
+expect 0 "[1, 10000000]"    -- "$SYRE" help toy
+expect 2 "in digits"        -- "$SYRE" run toy --quick --out "$out" --steps 1e7
+expect 0 "final results"    -- "$SYRE" run toy --quick --threads 1 --out "$out" --name s1 --seed 9007199254740991
+[ "$(grep -c '"seed":	9007199254740991,' "$out/toy/s1/config.json")" -eq 2 ] && ok "seed recorded exactly" || fail "seed not exact: $(grep seed "$out/toy/s1/config.json")"
+
+# A failure before training leaves no run directory, so the name stays free.
+expect 2 "wfix"             -- "$SYRE" run toy --quick --out "$out" --name f1 --method wfix
+absent "$out/toy/f1"
+expect ! "not found"        -- "$SYRE" run lowcap --quick --out "$out" --name f2 --data-dir "$tmp/nodata"
+absent "$out/lowcap"
+expect 0 "final results"    -- "$SYRE" run toy --quick --threads 1 --out "$out" --name f1
+
+# Experiments without a checkpoint refuse --resume; metrics.csv is not doubled.
+rows=$(wc -l < "$out/toy/f1/metrics.csv")
+expect 2 "keeps no checkpoint" -- "$SYRE" run toy --quick --out "$out" --name f1 --resume
+[ "$(wc -l < "$out/toy/f1/metrics.csv")" -eq "$rows" ] && ok "metrics.csv unchanged" || fail "metrics.csv grew"
+for e in ridge reparam; do
+    expect 2 "keeps no checkpoint" -- "$SYRE" run $e --quick --out "$out" --name f1 --resume
+done
+
+# --resume compares with config.json: results-changing flags must match.
+expect 0 "final results"    -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name q
+expect 2 "--seed was 1"     -- "$SYRE" run quartic --quick --out "$out" --name q --resume --seed 7
+expect 2 "now 7"            -- "$SYRE" run quartic --quick --out "$out" --name q --resume --seed 7
+expect 2 "--gamma was 1"    -- "$SYRE" run quartic --quick --out "$out" --name q --resume --gamma 3
+expect 2 "--lr"             -- "$SYRE" run quartic --quick --out "$out" --name q --resume --lr 1e-3
+expect 2 "--steps"          -- "$SYRE" run quartic --quick --out "$out" --name q --resume --steps 10
+expect 2 "--quick was true" -- "$SYRE" run quartic --out "$out" --name q --resume
+absent "$out/quartic/q/config-resume.json"
+expect 0 "final results"    -- "$SYRE" run quartic --quick --out "$out" --name q --resume --threads 1
+expect 2 "not a flag"       -- "$SYRE" run quartic --quick --out "$out" --name q --resume --override bogus
+expect 0 "final results"    -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name q --resume --seed 1 --override seed
+grep -q '"override":	"seed"' "$out/quartic/q/config-resume.json" && ok "override recorded" \
+    || fail "config-resume.json lacks the override"
+mkdir -p "$out/lowcap" && cp -r "$out/quartic/q" "$out/lowcap/q"
+expect 2 "run of 'quartic'" -- "$SYRE" run lowcap --quick --out "$out" --name q --resume
+
+# Only regular files are read: a FIFO fails at once, a directory says so.
+mkdir -p "$tmp/fifo/mnist" "$tmp/dir/mnist"
+mkfifo "$tmp/fifo/mnist/train-labels-idx1-ubyte" "$tmp/fifo/mnist/train-images-idx3-ubyte"
+expect ! "FIFO"             -- "$SYRE" run lowcap --quick --out "$out" --data-dir "$tmp/fifo"
+mkdir "$tmp/dir/mnist/train-labels-idx1-ubyte" "$tmp/dir/mnist/train-images-idx3-ubyte"
+expect ! "a directory"      -- "$SYRE" run lowcap --quick --out "$out" --data-dir "$tmp/dir"
+rm "$out/quartic/q/metrics.csv" && mkfifo "$out/quartic/q/metrics.csv"
+expect ! "not a regular file" -- "$SYRE" run quartic --quick --out "$out" --name q --resume
+
+[ "$fails" -eq 0 ] && echo "all passed" || echo "$fails failed"
+exit $((fails > 0))
