@@ -446,7 +446,10 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
     double s0_col = strncmp(method, "syre", 4) == 0 ? sigma0 : 0.0;
     if (sy_run_get_bool(run, "resume")) {
         sy_train_pos p;
-        if (sy_train_load(ck, m->ps, opt, &p) == SY_OK) {
+        sy_status ls = sy_train_load(ck, m->ps, opt, &p);
+        if (ls != SY_OK && ls != SY_ERR_IO) {
+            s = ls; /* a checkpoint that does not fit is an error, not a fresh start */
+        } else if (ls == SY_OK) {
             pos = p;
             start = (long)pos.epoch < c->epochs ? (long)pos.epoch : c->epochs; /* more --epochs: train on */
             read_history(run, method, gamma, alpha, s0_col, r, c->epochs);

@@ -85,6 +85,14 @@ expect 2 "not a flag"       -- "$SYRE" run quartic --quick --out "$out" --name q
 expect 0 "final results"    -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name q --resume --seed 1 --override seed
 grep -q '"override":	"seed"' "$out/quartic/q/config-resume.json" && ok "override recorded" \
     || fail "config-resume.json lacks the override"
+# Checkpoints know their method and run: one copied over another is refused.
+cp "$out/quartic/q/ckpt-vanilla.safetensors" "$tmp/vanilla.safetensors"
+cp "$out/quartic/q/ckpt-syre.safetensors" "$out/quartic/q/ckpt-vanilla.safetensors"
+expect ! "saved as ckpt-syre.safetensors" -- "$SYRE" run quartic --quick --out "$out" --name q --resume
+expect 0 "final results"    -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name q2 --seed 2
+cp "$out/quartic/q2/ckpt-vanilla.safetensors" "$out/quartic/q/ckpt-vanilla.safetensors"
+expect ! "belongs to run"   -- "$SYRE" run quartic --quick --out "$out" --name q --resume
+cp "$tmp/vanilla.safetensors" "$out/quartic/q/ckpt-vanilla.safetensors"
 mkdir -p "$out/lowcap" && cp -r "$out/quartic/q" "$out/lowcap/q"
 expect 2 "run of 'quartic'" -- "$SYRE" run lowcap --quick --out "$out" --name q --resume
 

@@ -144,6 +144,26 @@ static int same_option(const cJSON *old, const sy_flag_spec *sp, const char *v)
     return 0;
 }
 
+/* The checkpoint owner "<experiment> <hash>": FNV-1a over the options that
+ * can change results, as config.json records them when the run starts (a
+ * resumed run hashes its first config.json, so --override keeps it). */
+static void set_owner(const sy_run *run, const cJSON *opts)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < run->nflags; i++) {
+        if (free_on_resume(run->flags[i].name)) continue;
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(opts, run->flags[i].name);
+        char *v = o ? cJSON_PrintUnformatted(o) : NULL;
+        for (const char *p = run->flags[i].name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        for (const char *p = v ? v : ""; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = (h ^ ';') * 1099511628211ull;
+        free(v);
+    }
+    char owner[128];
+    snprintf(owner, sizeof owner, "%s %016llx", run->exp->name, (unsigned long long)h);
+    sy_train_set_owner(owner);
+}
+
 /* A whole small text file (a run's config.json); only a regular file, so a
  * FIFO in its place fails instead of blocking. */
 static sy_status read_text(const char *path, char **text, size_t *len)
@@ -209,6 +229,7 @@ static sy_status check_resume_config(const sy_run *run)
         free(now);
         cJSON_Delete(tmp);
     }
+    if (s == SY_OK) set_owner(run, opts);
     cJSON_Delete(c);
     return s;
 }
@@ -295,6 +316,7 @@ static sy_status start_root(sy_run *run)
     for (int i = 0; i < run->argc; i++) cJSON_AddItemToArray(args, cJSON_CreateString(run->argv[i]));
     cJSON *opts = cJSON_AddObjectToObject(c, "options");
     for (int i = 0; i < run->nflags; i++) add_option(opts, &run->flags[i], run->values[i]);
+    if (!run->resuming) set_owner(run, opts);
     char path[4200];
     /* A resumed run keeps its first config; the new one goes beside it. */
     snprintf(path, sizeof path, "%s/%s", run->dir, run->resuming ? "config-resume.json" : "config.json");
@@ -687,6 +709,7 @@ void sy_run_free(sy_run *run)
 {
     if (!run) return;
     remove_unused_dir(run);
+    sy_train_set_owner(NULL);
     free(run->made);
     for (int i = 0; i < run->nflags && run->values; i++) free(run->values[i]);
     free(run->values);
