@@ -105,5 +105,15 @@ expect ! "a directory"      -- "$SYRE" run lowcap --quick --out "$out" --data-di
 rm "$out/quartic/q/metrics.csv" && mkfifo "$out/quartic/q/metrics.csv"
 expect ! "not a regular file" -- "$SYRE" run quartic --quick --out "$out" --name q --resume
 
+# Past `ulimit -f` the run fails naming the file (EFBIG, not SIGXFSZ's silent
+# exit 153) and leaves neither a temporary file nor a truncated plot.
+(ulimit -f 16; exec "$SYRE" run quartic --quick --threads 1 --out "$out" --name big) >"$tmp/xfsz.log" 2>&1; rc=$?
+[ "$rc" -eq 1 ] && grep -q "File too large" "$tmp/xfsz.log" && ok "ulimit -f: exit 1 naming the file" \
+    || fail "ulimit -f: exit $rc: $(tail -1 "$tmp/xfsz.log")"
+[ -z "$(find "$out/quartic/big" -name '*.tmp')" ] && ok "no .tmp left" || fail "left: $(find "$out/quartic/big" -name '*.tmp')"
+for f in "$out"/quartic/big/*.png "$out"/quartic/big/*.svg; do
+    [ -e "$f" ] && [ "$(stat -c %s "$f")" -ge 16384 ] && fail "plot $f at the size limit (truncated)"
+done
+
 [ "$fails" -eq 0 ] && echo "all passed" || echo "$fails failed"
 exit $((fails > 0))
