@@ -105,6 +105,23 @@ expect ! "a directory"      -- "$SYRE" run lowcap --quick --out "$out" --data-di
 rm "$out/quartic/q/metrics.csv" && mkfifo "$out/quartic/q/metrics.csv"
 expect ! "not a regular file" -- "$SYRE" run quartic --quick --out "$out" --name q --resume
 
+# Memory is estimated from shapes before it is allocated: resnet at width 1024
+# (about 120 GiB) is refused at once, not after filling memory for a minute.
+if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$SYRE" run resnet --quick --width 1024 --out "$out" --name wide \
+        >"$tmp/wide.log" 2>&1; rc=$?
+    read -r secs kb < <(tail -1 "$tmp/time")
+    if grep -q "not found" "$tmp/wide.log"; then
+        echo "skip: no CIFAR-10 for the memory check"
+    elif [ "$rc" -eq 1 ] && grep -q "the model needs" "$tmp/wide.log" \
+         && awk -v s="$secs" -v k="$kb" 'BEGIN { exit !(s < 5 && k < 102400) }'; then
+        ok "resnet --width 1024 refused in $secs s at $kb KB"
+    else
+        fail "resnet --width 1024: exit $rc in $secs s at $kb KB: $(tail -1 "$tmp/wide.log")"
+    fi
+    absent "$out/resnet/wide"
+fi
+
 # Past `ulimit -f` the run fails naming the file (EFBIG, not SIGXFSZ's silent
 # exit 153) and leaves neither a temporary file nor a truncated plot.
 (ulimit -f 16; exec "$SYRE" run quartic --quick --threads 1 --out "$out" --name big) >"$tmp/xfsz.log" 2>&1; rc=$?
