@@ -482,4 +482,5 @@ const sy_experiment sy_exp_ant = {
     .run = ant_run,
     .reproduce_id = "fig8",
     .reproduce = ant_reproduce,
+    .ignores = "data-dir",
 };

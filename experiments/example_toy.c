@@ -133,4 +133,5 @@ const sy_experiment sy_exp_toy = {
     .reproduce_id = "toy",
     .reproduce = toy_run,
     .no_checkpoint = 1,
+    .ignores = "data-dir,epochs,batch",
 };

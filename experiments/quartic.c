@@ -513,4 +513,5 @@ const sy_experiment sy_exp_quartic = {
     .run = quartic_run,
     .reproduce_id = "fig2",
     .reproduce = quartic_reproduce,
+    .ignores = "data-dir,epochs,batch",
 };

@@ -516,5 +516,6 @@ const sy_experiment sy_exp_reparam = {
     .reproduce_id = "fig3-right",
     .reproduce = reparam_reproduce,
     .no_checkpoint = 1,
+    .ignores = "data-dir,epochs",
     .data_parallel = 1,
 };

@@ -580,4 +580,5 @@ const sy_experiment sy_exp_ridge = {
     .reproduce_id = "fig3-left",
     .reproduce = ridge_reproduce,
     .no_checkpoint = 1,
+    .ignores = "data-dir,epochs,batch",
 };

@@ -678,4 +678,5 @@ const sy_experiment sy_exp_simclr = {
     .run = sc_run,
     .reproduce_id = "table1",
     .reproduce = sc_run,
+    .ignores = "sigma0,eps",
 };

@@ -53,6 +53,12 @@ expect 2 "9007199254740992" -- "$SYRE" run toy --quick --out "$out" --seed 90071
 expect 2 "underflow"        -- "$SYRE" run toy --quick --out "$out" --lr 1e-400
 expect 0 "[1, 10000000]"    -- "$SYRE" help toy
 expect 2 "in digits"        -- "$SYRE" run toy --quick --out "$out" --steps 1e7
+expect 2 "--epochs does not apply" -- "$SYRE" run toy --quick --out "$out" --epochs 3
+expect 2 "--batch does not apply"  -- "$SYRE" run quartic --quick --out "$out" --batch 3
+expect 2 "--data-dir does not apply" -- "$SYRE" run ridge --quick --out "$out" --data-dir /tmp
+expect 2 "--sigma0 does not apply" -- "$SYRE" run simclr --quick --out "$out" --sigma0 0.1
+help=$("$SYRE" help toy 2>&1)
+case "$help" in *"--epochs"*) fail "help toy lists --epochs";; *) ok "help toy omits --epochs";; esac
 expect 0 "final results"    -- "$SYRE" run toy --quick --threads 1 --out "$out" --name s1 --seed 9007199254740991
 [ "$(grep -c '"seed":	9007199254740991,' "$out/toy/s1/config.json")" -eq 2 ] && ok "seed recorded exactly" || fail "seed not exact: $(grep seed "$out/toy/s1/config.json")"
 

@@ -61,6 +61,8 @@ typedef struct {
                                   take the local batch --batch/N, its batchers shard;
                                   docs/distributed.md); 0: refused with more than one rank */
     int no_checkpoint;         /* 1: keeps no checkpoint, so --resume is refused */
+    const char *ignores;       /* common flags it does not use, comma-separated
+                                  ("epochs,batch"): giving one is refused; may be NULL */
 } sy_experiment;
 
 /* Every registered experiment (experiments/list.h), in list order. */

@@ -151,9 +151,12 @@ static const char *type_word(sy_flag_type t)
     return "";
 }
 
-static void print_flags(FILE *f, const sy_flag_spec *m, int from, int to)
+static int ignored_flag(const sy_experiment *e, const char *flag);
+
+static void print_flags(FILE *f, const sy_experiment *e, const sy_flag_spec *m, int from, int to)
 {
     for (int i = from; i < to; i++) {
+        if (ignored_flag(e, m[i].name)) continue;
         char lhs[64];
         snprintf(lhs, sizeof lhs, "--%s%s", m[i].name, type_word(m[i].type));
         fprintf(f, "  %-20s %s", lhs, m[i].help);
@@ -187,10 +190,10 @@ void sy_experiment_print_help(const sy_experiment *exp, FILE *f)
     if (n < 0) return;
     if (nown > 0) {
         fprintf(f, "\nflags of %s (and its defaults for common flags):\n", exp->name);
-        print_flags(f, m, 0, nown);
+        print_flags(f, exp, m, 0, nown);
     }
     fprintf(f, "\ncommon flags:\n");
-    print_flags(f, m, nown, n);
+    print_flags(f, exp, m, nown, n);
     fprintf(f, "\nFlags take a value as --flag value or --flag=value; --method is repeatable.\n");
     free(m);
 }
@@ -338,9 +341,26 @@ static int flag_index(const sy_run *r, const char *name)
 
 /* Options checked as a whole once parsed, before anything touches the disk:
  * the run's place in the file tree, the thread count, the override list. */
+/* Whether the experiment lists `flag` among the common flags it ignores. */
+static int ignored_flag(const sy_experiment *e, const char *flag)
+{
+    size_t n = strlen(flag);
+    for (const char *p = e->ignores; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, flag, n) == 0) return 1;
+        p += len;
+        p += *p == ',';
+    }
+    return 0;
+}
+
 static sy_status check_run_options(sy_run *r)
 {
     const char *exp = r->exp->name;
+    for (int i = 0; i < r->nflags; i++)
+        if (r->set[i] && ignored_flag(r->exp, r->flags[i].name))
+            return sy_fail(SY_ERR_ARG, "%s: --%s does not apply to this experiment, which does not use it (see: syre "
+                           "help %s)", exp, r->flags[i].name, exp);
     int ni = flag_index(r, "name"), oi = flag_index(r, "out"), ti = flag_index(r, "threads");
     int vi = flag_index(r, "override");
     const char *name = ni >= 0 ? r->values[ni] : "";
