@@ -143,7 +143,6 @@ static sy_status parse_list(const char *flag, const char *text, double lo, int s
 static sy_status cfg_load(sy_run *run, col_cfg *c)
 {
     memset(c, 0, sizeof *c);
-    int quick = sy_run_get_bool(run, "quick");
     c->lr = sy_run_get_double(run, "lr");
     c->sigma0 = sy_run_get_double(run, "sigma0");
     c->eps = sy_run_get_double(run, "eps");
@@ -154,8 +153,6 @@ static sy_status cfg_load(sy_run *run, col_cfg *c)
     c->seed = sy_run_seed(run);
     c->methods = sy_run_methods(run, &c->nm);
     long ntrain = sy_run_get_int(run, "train-size"), ntest = sy_run_get_int(run, "test-size");
-    if (quick && !sy_run_is_set(run, "epochs")) c->epochs = COL_QUICK_EPOCHS;
-    if (quick && !sy_run_is_set(run, "train-size")) ntrain = COL_QUICK_TRAIN;
     const char *sm = sy_run_get_str(run, "cov-scale");
     if (!strcmp(sm, "inv-alpha2"))
         c->scale_mode = 0;
@@ -933,4 +930,5 @@ const sy_experiment sy_exp_collapse = {
     .reproduce_id = "fig4,fig5",
     .reproduce = col_reproduce,
     .data_parallel = 1,
+    .quick = "epochs=3;train-size=20000",
 };

@@ -88,7 +88,6 @@ typedef struct {
 
 static sy_status vae_config(sy_run *run, vae_cfg *c)
 {
-    int quick = sy_run_get_bool(run, "quick");
     const char *ev = sy_run_get_str(run, "enc-var"), *dec = sy_run_get_str(run, "decoder");
     if (strcmp(ev, "fixed") == 0)
         c->learned = 0;
@@ -106,13 +105,10 @@ static sy_status vae_config(sy_run *run, vae_cfg *c)
     c->eta_dec = sy_run_get_double(run, "eta-dec");
     c->lr = sy_run_get_double(run, "lr");
     c->epochs = sy_run_get_int(run, "epochs");
-    if (quick && !sy_run_is_set(run, "epochs")) c->epochs = 4;
     c->batch = sy_run_get_int(run, "batch");
     long tr = sy_run_get_int(run, "train-size");
-    if (quick && !sy_run_is_set(run, "train-size")) tr = 10000;
     c->train_n = tr == 0 ? 60000 : (size_t)tr;
     long te = sy_run_get_int(run, "test-size");
-    if (quick && !sy_run_is_set(run, "test-size")) te = 2000;
     c->test_n = (size_t)(te / VAE_EVAL) * VAE_EVAL;
     if (c->batch > (long)c->train_n)
         return sy_fail(SY_ERR_ARG, "vae: --batch %ld exceeds the %zu training images", c->batch, c->train_n);
@@ -689,4 +685,5 @@ const sy_experiment sy_exp_vae = {
     .reproduce_id = "fig6",
     .reproduce = vae_reproduce,
     .data_parallel = 1,
+    .quick = "epochs=4;train-size=10000;test-size=2000",
 };

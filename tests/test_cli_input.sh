@@ -79,12 +79,15 @@ done
 
 # --resume compares with config.json: results-changing flags must match.
 expect 0 "final results"    -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name q
+# config.json holds the values the run used: --quick's, not the defaults.
+grep -q '"d":	200,' "$out/quartic/q/config.json" && grep -q '"steps":	100000,' "$out/quartic/q/config.json" \
+    && ok "config.json has the quick d and steps" || fail "config.json: $(grep -E '"(d|steps)"' "$out/quartic/q/config.json")"
 expect 2 "--seed was 1"     -- "$SYRE" run quartic --quick --out "$out" --name q --resume --seed 7
 expect 2 "now 7"            -- "$SYRE" run quartic --quick --out "$out" --name q --resume --seed 7
 expect 2 "--gamma was 1"    -- "$SYRE" run quartic --quick --out "$out" --name q --resume --gamma 3
 expect 2 "--lr"             -- "$SYRE" run quartic --quick --out "$out" --name q --resume --lr 1e-3
 expect 2 "--steps"          -- "$SYRE" run quartic --quick --out "$out" --name q --resume --steps 10
-expect 2 "--quick was true" -- "$SYRE" run quartic --out "$out" --name q --resume
+expect 2 "--d was 200"      -- "$SYRE" run quartic --out "$out" --name q --resume
 absent "$out/quartic/q/config-resume.json"
 expect 0 "final results"    -- "$SYRE" run quartic --quick --out "$out" --name q --resume --threads 1
 expect 2 "not a flag"       -- "$SYRE" run quartic --quick --out "$out" --name q --resume --override bogus

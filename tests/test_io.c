@@ -286,7 +286,7 @@ static const sy_flag_spec demo_flags[] = {
 
 static sy_status demo_run(sy_run *run) { return SY_OK; }
 
-static const sy_experiment demo = {"demo", "Fig. 9 left", "a test", demo_flags, demo_run, "fig9-left", NULL, 0, 0, NULL};
+static const sy_experiment demo = {"demo", "Fig. 9 left", "a test", demo_flags, demo_run, "fig9-left", NULL, 0, 0, NULL, NULL};
 
 static void expect_parse_error(const char *flag_in_msg, int argc, const char **argv)
 {

@@ -63,6 +63,9 @@ typedef struct {
     int no_checkpoint;         /* 1: keeps no checkpoint, so --resume is refused */
     const char *ignores;       /* common flags it does not use, comma-separated
                                   ("epochs,batch"): giving one is refused; may be NULL */
+    const char *quick;         /* --quick's defaults, "flag=value;flag=value": the
+                                  parser applies them to the flags left alone, so
+                                  config.json records what the run uses; may be NULL */
 } sy_experiment;
 
 /* Every registered experiment (experiments/list.h), in list order. */

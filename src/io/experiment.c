@@ -506,6 +506,30 @@ sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **
         if (s != SY_OK) goto fail;
         r->set[fi] = 1;
     }
+    /* --quick's defaults for the flags left alone, so that every reader
+     * (the experiment, config.json, --resume) sees the values the run uses. */
+    int qi = flag_index(r, "quick"), quick = 0;
+    if (qi >= 0) parse_bool(r->values[qi], &quick);
+    for (const char *p = quick ? exp->quick : NULL; p && *p;) {
+        size_t len = strcspn(p, ";");
+        char item[256];
+        snprintf(item, sizeof item, "%.*s", (int)len, p);
+        p += len;
+        p += *p == ';';
+        char *eq = strchr(item, '=');
+        int i = -1;
+        if (eq) {
+            *eq = '\0';
+            i = flag_index(r, item);
+        }
+        if (i < 0 || (s = check_value(exp->name, &r->flags[i], eq + 1)) != SY_OK) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", i < 0 ? "no such flag" : sy_last_error());
+            s = sy_fail(SY_ERR_ARG, "experiment table bug, quick default '%s': %s", item, msg);
+            goto fail;
+        }
+        if (!r->set[i] && (s = set_value(r, i, eq + 1)) != SY_OK) goto fail;
+    }
     /* Resolve the data directory now so that config.json records the real one. */
     for (int i = 0; i < r->nflags; i++) {
         if (strcmp(r->flags[i].name, "data-dir") == 0 && !r->values[i][0]) {
