@@ -94,6 +94,8 @@ expect 2 "not a flag"       -- "$SYRE" run quartic --quick --out "$out" --name q
 expect 0 "final results"    -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name q --resume --seed 1 --override seed
 grep -q '"override":	"seed"' "$out/quartic/q/config-resume.json" && ok "override recorded" \
     || fail "config-resume.json lacks the override"
+expect ! "an option that sets this size" -- "$SYRE" run quartic --quick --out "$out" --name q --resume --d 100 --override d
+
 # Checkpoints know their method and run: one copied over another is refused.
 cp "$out/quartic/q/ckpt-vanilla.safetensors" "$tmp/vanilla.safetensors"
 cp "$out/quartic/q/ckpt-syre.safetensors" "$out/quartic/q/ckpt-vanilla.safetensors"

@@ -99,7 +99,14 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     }
     sy_safetensors_free(st);
     if (s) return s;
-    if ((s = sy_checkpoint_load_params(path, ps, &st))) return s;
+    if ((s = sy_checkpoint_load_params(path, ps, &st))) {
+        if (s != SY_ERR_SHAPE) return s;
+        /* Sizes come from options: say so, since the tensor alone names no flag. */
+        char why[900];
+        snprintf(why, sizeof why, "%s", sy_last_error());
+        return sy_fail(s, "%s; an option that sets this size differs from the run that saved the checkpoint "
+                       "(compare its config.json)", why);
+    }
     for (int k = 0; k < ns; k++) memcpy(sy_optimizer_state(opt, k), sy_safetensors_data(st, idx[k]), n * sizeof(float));
     sy_safetensors_free(st);
     if (opt) sy_optimizer_set_steps(opt, (long)v[3]);
