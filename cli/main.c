@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +312,9 @@ static void choose_omp_wait(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Past `ulimit -f` a write fails with EFBIG through the error path that
+     * names the file, instead of the signal killing the run silently. */
+    signal(SIGXFSZ, SIG_IGN);
     choose_omp_wait(argc, argv);
     if (argc < 2) {
         usage(stderr);

@@ -143,7 +143,6 @@ static sy_status parse_list(const char *flag, const char *text, double lo, int s
 static sy_status cfg_load(sy_run *run, col_cfg *c)
 {
     memset(c, 0, sizeof *c);
-    int quick = sy_run_get_bool(run, "quick");
     c->lr = sy_run_get_double(run, "lr");
     c->sigma0 = sy_run_get_double(run, "sigma0");
     c->eps = sy_run_get_double(run, "eps");
@@ -154,8 +153,6 @@ static sy_status cfg_load(sy_run *run, col_cfg *c)
     c->seed = sy_run_seed(run);
     c->methods = sy_run_methods(run, &c->nm);
     long ntrain = sy_run_get_int(run, "train-size"), ntest = sy_run_get_int(run, "test-size");
-    if (quick && !sy_run_is_set(run, "epochs")) c->epochs = COL_QUICK_EPOCHS;
-    if (quick && !sy_run_is_set(run, "train-size")) ntrain = COL_QUICK_TRAIN;
     const char *sm = sy_run_get_str(run, "cov-scale");
     if (!strcmp(sm, "inv-alpha2"))
         c->scale_mode = 0;
@@ -188,9 +185,11 @@ static sy_status cfg_load(sy_run *run, col_cfg *c)
         sy_dataset_free(tr);
         return s;
     }
-    if (sy_dataset_numel(tr) != COL_IN) {
+    /* The encoder reads COL_IN = 28*28 values per image; the probe has 10 classes. */
+    const sy_data_contract want = {"collapse", 1, 28, 28, COL_OUT, 1};
+    if ((s = sy_dataset_check(tr, &want)) != SY_OK || (s = sy_dataset_check(te, &want)) != SY_OK) {
         sy_dataset_free(tr), sy_dataset_free(te);
-        return sy_fail(SY_ERR_FORMAT, "collapse: MNIST images are not 28x28");
+        return s;
     }
     if (ntrain > 0 && (size_t)ntrain < tr->n) {
         sy_dataset *sub;
@@ -444,7 +443,10 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
     double s0_col = strncmp(method, "syre", 4) == 0 ? sigma0 : 0.0;
     if (sy_run_get_bool(run, "resume")) {
         sy_train_pos p;
-        if (sy_train_load(ck, m->ps, opt, &p) == SY_OK) {
+        sy_status ls = sy_train_load(ck, m->ps, opt, &p);
+        if (ls != SY_OK && ls != SY_ERR_IO) {
+            s = ls; /* a checkpoint that does not fit is an error, not a fresh start */
+        } else if (ls == SY_OK) {
             pos = p;
             start = (long)pos.epoch < c->epochs ? (long)pos.epoch : c->epochs; /* more --epochs: train on */
             read_history(run, method, gamma, alpha, s0_col, r, c->epochs);
@@ -928,4 +930,5 @@ const sy_experiment sy_exp_collapse = {
     .reproduce_id = "fig4,fig5",
     .reproduce = col_reproduce,
     .data_parallel = 1,
+    .quick = "epochs=3;train-size=20000",
 };

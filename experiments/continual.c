@@ -505,7 +505,6 @@ static sy_status plot_metric(sy_run *run, const cont_ctx *c, const char *const *
 /* Load and normalise the data, draw the permutations, build the model. */
 static sy_status cont_setup(sy_run *run, cont_ctx *c)
 {
-    int quick = sy_run_get_bool(run, "quick");
     c->tasks = (int)sy_run_get_int(run, "tasks");
     c->epochs = (int)sy_run_get_int(run, "epochs");
     c->lr = sy_run_get_double(run, "lr");
@@ -519,17 +518,15 @@ static sy_status cont_setup(sy_run *run, cont_ctx *c)
     c->rank_n = (int)sy_run_get_int(run, "rank-n");
     c->seed = sy_run_seed(run);
     long train_n = sy_run_get_int(run, "train-n"), test_n = sy_run_get_int(run, "test-n");
-    if (quick) {
-        if (!sy_run_is_set(run, "tasks")) c->tasks = QUICK_TASKS;
-        if (!sy_run_is_set(run, "train-n")) train_n = QUICK_TRAIN_N;
-        if (!sy_run_is_set(run, "test-n")) test_n = QUICK_TEST_N;
-    }
     if (c->rank_n > test_n)
         return sy_fail(SY_ERR_ARG, "continual: --rank-n (%d) must not exceed --test-n (%ld)", c->rank_n, test_n);
 
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
     sy_dataset *full = NULL;
+    /* The graphs take [1, 28, 28] images (NPIX pixels, permuted per task) and 10 classes. */
+    const sy_data_contract want = {"continual", 1, 28, 28, 10, 1};
     sy_status s = sy_dataset_load(dir, "mnist", "train", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
     if (s != SY_OK) return s;
     if (train_n > 0 && (size_t)train_n < full->n) {
         s = sy_dataset_subset(full, (size_t)train_n, 0, &c->train);
@@ -537,7 +534,9 @@ static sy_status cont_setup(sy_run *run, cont_ctx *c)
     } else {
         c->train = full;
     }
-    if (s == SY_OK && (s = sy_dataset_load(dir, "mnist", "test", &full)) == SY_OK) {
+    if (s == SY_OK) s = sy_dataset_load(dir, "mnist", "test", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
+    if (s == SY_OK) {
         if ((size_t)test_n < full->n) {
             s = sy_dataset_subset(full, (size_t)test_n, 0, &c->test);
             sy_dataset_free(full);
@@ -736,4 +735,5 @@ const sy_experiment sy_exp_continual = {
     .reproduce_id = "fig9",
     .reproduce = cont_reproduce,
     .data_parallel = 1,
+    .quick = "tasks=4;train-n=6000;test-n=2000",
 };

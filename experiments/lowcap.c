@@ -108,15 +108,11 @@ static sy_status lc_parse_fractions(const char *s, lc_cfg *c)
 
 static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
 {
-    int quick = sy_run_get_bool(run, "quick");
     c->hidden = (int)sy_run_get_int(run, "hidden");
     c->n = (int)sy_run_get_int(run, "samples");
     c->epochs = (int)sy_run_get_int(run, "epochs");
     c->log_every = (int)sy_run_get_int(run, "log-every");
     c->batch = (int)sy_run_get_int(run, "batch");
-    if (quick && !sy_run_is_set(run, "samples")) c->n = 10000;
-    if (quick && !sy_run_is_set(run, "epochs")) c->epochs = 2;
-    if (quick && !sy_run_is_set(run, "log-every")) c->log_every = 10;
     if (c->batch > c->n) return sy_fail(SY_ERR_ARG, "lowcap: --batch %d exceeds --samples %d", c->batch, c->n);
     c->lr = sy_run_get_double(run, "lr");
     c->adam_lr = sy_run_get_double(run, "adam-lr");
@@ -131,9 +127,6 @@ static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
     if (sy_run_is_set(run, "fraction")) {
         c->nfrac = 1;
         c->frac[0] = sy_run_get_double(run, "fraction");
-    } else if (quick && !sy_run_is_set(run, "fractions")) {
-        s = lc_parse_fractions("0,0.9,0.99,1", c);
-        if (s != SY_OK) return s;
     } else if ((s = lc_parse_fractions(sy_run_get_str(run, "fractions"), c)) != SY_OK) {
         return s;
     }
@@ -165,15 +158,20 @@ static sy_status lc_data_load(sy_run *run, const lc_cfg *c, lc_data *D)
     memset(D, 0, sizeof *D);
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
     sy_dataset *full = NULL;
+    /* The model reads LC_IN = 28*28 values per image and 10 classes. */
+    const sy_data_contract want = {"lowcap", 1, 28, 28, LC_OUT, 1};
     sy_status s = sy_dataset_load(dir, "mnist", "train", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
     if (s != SY_OK) return s;
     if ((size_t)c->n > full->n) {
+        size_t have = full->n;
         sy_dataset_free(full);
-        return sy_fail(SY_ERR_ARG, "lowcap: --samples %d exceeds the %zu MNIST training images", c->n, full->n);
+        return sy_fail(SY_ERR_ARG, "lowcap: --samples %d exceeds the %zu MNIST training images", c->n, have);
     }
     s = sy_dataset_subset(full, (size_t)c->n, 0, &D->train);
     sy_dataset_free(full);
     if (s == SY_OK) s = sy_dataset_load(dir, "mnist", "test", &D->test);
+    if (s == SY_OK) s = sy_dataset_check(D->test, &want);
     if (s != SY_OK) {
         sy_dataset_free(D->train), sy_dataset_free(D->test);
         memset(D, 0, sizeof *D);
@@ -628,4 +626,5 @@ const sy_experiment sy_exp_lowcap = {
     .reproduce_id = "fig1",
     .reproduce = lowcap_reproduce,
     .data_parallel = 1,
+    .quick = "fractions=0,0.9,0.99,1;samples=10000;epochs=2;log-every=10",
 };

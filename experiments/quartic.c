@@ -102,11 +102,8 @@ static sy_status parse_spectrum(const char *s, int *structured)
 static sy_status ctx_init(qctx *c, sy_run *run, int structured)
 {
     memset(c, 0, sizeof *c);
-    int quick = sy_run_get_bool(run, "quick");
     c->d = (int)sy_run_get_int(run, "d");
-    if (quick && !sy_run_is_set(run, "d")) c->d = 200;
     c->steps = sy_run_get_int(run, "steps");
-    if (quick && !sy_run_is_set(run, "steps")) c->steps = 100000;
     c->log_every = sy_run_get_int(run, "log-every");
     if (c->log_every <= 0) c->log_every = c->steps >= 50 ? c->steps / 50 : 1;
     c->ckpt_every = sy_run_get_int(run, "ckpt-every");
@@ -513,4 +510,6 @@ const sy_experiment sy_exp_quartic = {
     .run = quartic_run,
     .reproduce_id = "fig2",
     .reproduce = quartic_reproduce,
+    .ignores = "data-dir,epochs,batch",
+    .quick = "d=200;steps=100000",
 };

@@ -74,7 +74,6 @@ typedef struct {
 
 static sy_status rn_setup(sy_run *run, rn_ctx *c)
 {
-    int quick = sy_run_get_bool(run, "quick");
     c->width = (int)sy_run_get_int(run, "width");
     c->epochs = (int)sy_run_get_int(run, "epochs");
     c->batch = (int)sy_run_get_int(run, "batch");
@@ -85,12 +84,6 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
     c->gamma = sy_run_get_double(run, "gamma");
     c->eps = sy_run_get_double(run, "eps");
     long train_n = sy_run_get_int(run, "train-n"), test_n = sy_run_get_int(run, "test-n");
-    if (quick) {
-        if (!sy_run_is_set(run, "width")) c->width = QUICK_WIDTH;
-        if (!sy_run_is_set(run, "epochs")) c->epochs = QUICK_EPOCHS;
-        if (!sy_run_is_set(run, "train-n")) train_n = QUICK_TRAIN_N;
-        if (!sy_run_is_set(run, "test-n")) test_n = QUICK_TEST_N;
-    }
     if (train_n % 10 || test_n % 10)
         return sy_fail(SY_ERR_ARG,
                        "resnet: --train-n (%ld) and --test-n (%ld) must be multiples of 10 (n/10 per class)", train_n,
@@ -98,6 +91,10 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
     sy_status s = cifar_load(dir, "train", train_n, &c->train);
     if (s == SY_OK) s = cifar_load(dir, "test", test_n, &c->test);
+    /* The graphs take [3, 32, 32] images and 10 classes. */
+    const sy_data_contract want = {"resnet", 3, 32, 32, 10, 1};
+    if (s == SY_OK) s = sy_dataset_check(c->train, &want);
+    if (s == SY_OK) s = sy_dataset_check(c->test, &want);
     if (s != SY_OK) return s;
     if (c->train->n < (size_t)c->batch)
         return sy_fail(SY_ERR_ARG, "resnet: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
@@ -413,4 +410,5 @@ const sy_experiment sy_exp_resnet = {
     .run = rn_run,
     .reproduce_id = "fig3-mid",
     .reproduce = rn_reproduce,
+    .quick = "width=8;epochs=2;train-n=2000;test-n=1000",
 };

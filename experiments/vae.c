@@ -88,7 +88,6 @@ typedef struct {
 
 static sy_status vae_config(sy_run *run, vae_cfg *c)
 {
-    int quick = sy_run_get_bool(run, "quick");
     const char *ev = sy_run_get_str(run, "enc-var"), *dec = sy_run_get_str(run, "decoder");
     if (strcmp(ev, "fixed") == 0)
         c->learned = 0;
@@ -106,13 +105,10 @@ static sy_status vae_config(sy_run *run, vae_cfg *c)
     c->eta_dec = sy_run_get_double(run, "eta-dec");
     c->lr = sy_run_get_double(run, "lr");
     c->epochs = sy_run_get_int(run, "epochs");
-    if (quick && !sy_run_is_set(run, "epochs")) c->epochs = 4;
     c->batch = sy_run_get_int(run, "batch");
     long tr = sy_run_get_int(run, "train-size");
-    if (quick && !sy_run_is_set(run, "train-size")) tr = 10000;
     c->train_n = tr == 0 ? 60000 : (size_t)tr;
     long te = sy_run_get_int(run, "test-size");
-    if (quick && !sy_run_is_set(run, "test-size")) te = 2000;
     c->test_n = (size_t)(te / VAE_EVAL) * VAE_EVAL;
     if (c->batch > (long)c->train_n)
         return sy_fail(SY_ERR_ARG, "vae: --batch %ld exceeds the %zu training images", c->batch, c->train_n);
@@ -403,7 +399,10 @@ static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
     sy_dataset *full = NULL;
     *train = *test = NULL;
+    /* Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
+    const sy_data_contract want = {"vae", 1, 28, 28, 0, 1};
     sy_status s = sy_dataset_load(dir, "fashion-mnist", "train", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
     if (s != SY_OK) return s;
     if (c->train_n < full->n) {
         s = sy_dataset_subset(full, c->train_n, 0, train);
@@ -412,9 +411,11 @@ static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_
     } else {
         *train = full;
     }
-    if ((s = sy_dataset_load(dir, "fashion-mnist", "test", test)) != SY_OK) {
+    if ((s = sy_dataset_load(dir, "fashion-mnist", "test", test)) != SY_OK ||
+        (s = sy_dataset_check(*test, &want)) != SY_OK) {
         sy_dataset_free(*train);
-        *train = NULL;
+        sy_dataset_free(*test);
+        *train = *test = NULL;
         return s;
     }
     if ((*test)->n < c->test_n) {
@@ -684,4 +685,5 @@ const sy_experiment sy_exp_vae = {
     .reproduce_id = "fig6",
     .reproduce = vae_reproduce,
     .data_parallel = 1,
+    .quick = "epochs=4;train-size=10000;test-size=2000",
 };

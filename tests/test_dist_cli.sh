@@ -30,11 +30,12 @@ for m in vanilla syre; do
     || fail "$m: 2-rank parameters differ from the one-process run"
 done
 
-# stopped after epoch 1, resumed with 2 ranks: bit for bit the uninterrupted run
+# stopped after epoch 1, resumed with 2 ranks (training on: --epochs 2 --override
+# epochs): bit for bit the uninterrupted run
 "${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 1 --name resumed >/dev/null 2>"$out/r1.err" \
   || { cat "$out/r1.err"; fail "2-rank run, epoch 1"; }
 cp -r "$out/collapse/resumed" "$out/collapse/resumed1"
-"${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 2 --name resumed --resume >/dev/null 2>"$out/r2.err" \
+"${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 2 --override epochs --name resumed --resume >/dev/null 2>"$out/r2.err" \
   || { cat "$out/r2.err"; fail "2-rank resume"; }
 grep -q "resumed at epoch 1" "$out/r2.err" || fail "the resumed run did not resume"
 for m in vanilla syre; do
@@ -46,7 +47,7 @@ done
 
 # the checkpoint holds no per-rank state: one process can resume a 2-rank run
 # (to float tolerance, as above)
-"$bin" run collapse "${args[@]}" --epochs 2 --threads 1 --name resumed1 --resume >/dev/null 2>"$out/r3.err" \
+"$bin" run collapse "${args[@]}" --epochs 2 --override epochs --threads 1 --name resumed1 --resume >/dev/null 2>"$out/r3.err" \
   || { cat "$out/r3.err"; fail "one-process resume of a 2-rank run"; }
 for m in vanilla syre; do
   echo "== $m: 2-rank epoch 1, resumed by one process, vs 2 ranks throughout"

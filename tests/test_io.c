@@ -286,7 +286,7 @@ static const sy_flag_spec demo_flags[] = {
 
 static sy_status demo_run(sy_run *run) { return SY_OK; }
 
-static const sy_experiment demo = {"demo", "Fig. 9 left", "a test", demo_flags, demo_run, "fig9-left", NULL, 0};
+static const sy_experiment demo = {"demo", "Fig. 9 left", "a test", demo_flags, demo_run, "fig9-left", NULL, 0, 0, NULL, NULL};
 
 static void expect_parse_error(const char *flag_in_msg, int argc, const char **argv)
 {
@@ -446,8 +446,8 @@ static void test_run_record(void **state)
     assert_int_equal(sy_run_start(run), SY_ERR_ARG);
     assert_non_null(strstr(sy_last_error(), "r1"));
     sy_run_free(run);
-    const char *argv2[] = {out, "--name", "r1", "--resume"};
-    assert_int_equal(sy_run_parse(&run, &demo, 4, (char **)argv2), SY_OK);
+    const char *argv2[] = {out, "--name", "r1", "--resume", "--method", "vanilla,syre"};
+    assert_int_equal(sy_run_parse(&run, &demo, 6, (char **)argv2), SY_OK);
     assert_int_equal(sy_run_start(run), SY_OK);
     assert_int_equal(sy_run_log(run, "vanilla", 1, 2, names, v), SY_OK);
     assert_int_equal(sy_run_finish(run), SY_OK);

@@ -60,6 +60,12 @@ typedef struct {
     int data_parallel;         /* 1: runs under `mpirun -np N` (its training graphs
                                   take the local batch --batch/N, its batchers shard;
                                   docs/distributed.md); 0: refused with more than one rank */
+    int no_checkpoint;         /* 1: keeps no checkpoint, so --resume is refused */
+    const char *ignores;       /* common flags it does not use, comma-separated
+                                  ("epochs,batch"): giving one is refused; may be NULL */
+    const char *quick;         /* --quick's defaults, "flag=value;flag=value": the
+                                  parser applies them to the flags left alone, so
+                                  config.json records what the run uses; may be NULL */
 } sy_experiment;
 
 /* Every registered experiment (experiments/list.h), in list order. */
@@ -83,7 +89,10 @@ void sy_experiment_print_help(const sy_experiment *exp, FILE *f);
 sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **argv);
 /* Create <out>/<exp>/<name>/ (recursively; an existing one only with
  * --resume), set the thread count, write config.json and print the resolved
- * configuration to stderr. In a distributed run rank 0 does the writing and
+ * configuration to stderr. With --resume, every option that can change the
+ * results must equal the run's config.json unless --override lists it. A
+ * directory this call created and that holds nothing but config.json when
+ * the run is freed (the run failed before recording anything) is removed. In a distributed run rank 0 does the writing and
  * printing and every rank gets its directory (and its failure); an experiment
  * without data_parallel, or a --batch the ranks do not divide, fails on
  * every rank. Records (logs, summary, table) are rank 0's alone. */

@@ -22,6 +22,11 @@ typedef struct {
     int done;             /* 1 once the method finished training */
 } sy_train_pos;
 
+/* The identity of the run that saves and loads checkpoints (sy_run_start
+ * sets "<experiment> <config hash>"; NULL or "" clears it). sy_train_save
+ * records it with the file's own name; sy_train_load refuses a file saved
+ * under another name or by another run. */
+void sy_train_set_owner(const char *owner);
 /* Save ps, every optimizer state array ("optim.<name>"), its step count and
  * pos to path atomically (temporary file, fsync, rename). opt may be NULL. */
 sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, const sy_train_pos *pos);

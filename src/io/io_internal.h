@@ -42,6 +42,7 @@ struct sy_run {
     time_t start;
     double start_mono;
     int resuming;
+    char *made;          /* the first directory sy_run_start created, else NULL */
     sy_csv *csv;
     int ncsv;
     sy_summ *summ;

@@ -142,8 +142,8 @@ static char *dupstr(const char *s)
 sy_status sy_safetensors_read(const char *path, sy_safetensors **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return sy_fail(SY_ERR_IO, "cannot open checkpoint %s: %s", path, strerror(errno));
+    FILE *f = sy_fopen_regular(path, "rb");
+    if (!f) return sy_fail(SY_ERR_IO, "checkpoint %s", sy_last_error());
     unsigned char *buf = NULL;
     cJSON *root = NULL;
     sy_safetensors *st = NULL;

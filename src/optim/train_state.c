@@ -6,12 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/numeric.h"
 #include "syre/io.h"
 
 #define MAX_STATE 8
+
+/* Who writes and reads checkpoints: "<experiment> <config hash>", set by
+ * sy_run_start; empty outside a run (no check). */
+static char run_owner[128];
+
+void sy_train_set_owner(const char *owner) { snprintf(run_owner, sizeof run_owner, "%s", owner ? owner : ""); }
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
 
 sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, const sy_train_pos *pos)
 {
@@ -30,9 +43,11 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
     snprintf(v[2], sizeof v[2], "%" PRId64, pos->graph_step);
     snprintf(v[3], sizeof v[3], "%ld", opt ? sy_optimizer_steps(opt) : 0L);
     snprintf(v[4], sizeof v[4], "%d", pos->done);
-    sy_st_meta meta[5] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
-                          {"done", v[4]}};
-    sy_status s = sy_checkpoint_save_params(path, ps, extra, ns, meta, 5);
+    /* The file's own name (it names the method) and the run's identity, so
+     * a checkpoint copied over another is refused on loading. */
+    sy_st_meta meta[7] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
+                          {"done", v[4]}, {"checkpoint", base_name(path)}, {"run", run_owner}};
+    sy_status s = sy_checkpoint_save_params(path, ps, extra, ns, meta, run_owner[0] ? 7 : 6);
     if (s == SY_OK) sy_note_checkpoint(path, opt ? sy_optimizer_steps(opt) : 0L);
     return s;
 }
@@ -52,6 +67,10 @@ static sy_status meta_int(const sy_safetensors *st, const char *path, const char
 sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos)
 {
     if (access(path, F_OK) != 0) return sy_fail(SY_ERR_IO, "no checkpoint at %s", path);
+    /* Present but not a file (a FIFO, a directory): an error, never "start afresh". */
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return sy_fail(SY_ERR_FORMAT, "%s: checkpoint is not a regular file", path);
     sy_safetensors *st = NULL;
     sy_status s = sy_safetensors_read(path, &st);
     if (s) return s;
@@ -59,6 +78,13 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     int64_t v[5] = {0};
     const char *keys[5] = {"epoch", "batch", "graph_step", "optimizer_steps", "done"};
     for (int i = 0; i < 5 && !s; i++) s = meta_int(st, path, keys[i], &v[i]);
+    const char *was = sy_safetensors_meta(st, "checkpoint"), *owner = sy_safetensors_meta(st, "run");
+    if (!s && was && strcmp(was, base_name(path)) != 0)
+        s = sy_fail(SY_ERR_FORMAT, "%s: holds the checkpoint saved as %s (another method's or run's), not %s", path,
+                    was, base_name(path));
+    if (!s && owner && run_owner[0] && strcmp(owner, run_owner) != 0)
+        s = sy_fail(SY_ERR_FORMAT, "%s: belongs to run '%s', this run is '%s' (another experiment or other options)",
+                    path, owner, run_owner);
     int ns = opt ? sy_optimizer_num_state(opt) : 0;
     size_t n = opt ? sy_optimizer_state_size(opt) : 0;
     int idx[MAX_STATE];
@@ -73,7 +99,14 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     }
     sy_safetensors_free(st);
     if (s) return s;
-    if ((s = sy_checkpoint_load_params(path, ps, &st))) return s;
+    if ((s = sy_checkpoint_load_params(path, ps, &st))) {
+        if (s != SY_ERR_SHAPE) return s;
+        /* Sizes come from options: say so, since the tensor alone names no flag. */
+        char why[900];
+        snprintf(why, sizeof why, "%s", sy_last_error());
+        return sy_fail(s, "%s; an option that sets this size differs from the run that saved the checkpoint "
+                       "(compare its config.json)", why);
+    }
     for (int k = 0; k < ns; k++) memcpy(sy_optimizer_state(opt, k), sy_safetensors_data(st, idx[k]), n * sizeof(float));
     sy_safetensors_free(st);
     if (opt) sy_optimizer_set_steps(opt, (long)v[3]);
