@@ -1,7 +1,9 @@
 /* The `syre` command: a table of subcommands (list, run, reproduce, bench,
  * help) from which the usage text is generated. Experiments and their flags
  * come from the library's registry (experiments/list.h). Exit status: 0 ok,
- * 1 a run or benchmark failed, 2 bad command line. */
+ * 1 a run or benchmark failed, 2 bad command line, 75 (SY_EXIT_RESUMABLE) a
+ * run stopped by a signal after writing its checkpoint: continue it with
+ * --resume. */
 #define _POSIX_C_SOURCE 200809L
 #include "syre/dist.h"
 #include "syre/experiment.h"
@@ -68,7 +70,10 @@ static void usage(FILE *f)
     fprintf(f, "Data-parallel over MPI: mpirun -np N syre run EXP --batch B (B a multiple of N; docs/distributed.md).\n");
 }
 
-static int fail_status(sy_status s) { return s == SY_ERR_ARG ? 2 : 1; }
+static int fail_status(sy_status s)
+{
+    return s == SY_ERR_ARG ? 2 : s == SY_ERR_STOPPED ? SY_EXIT_RESUMABLE : 1;
+}
 
 static int cmd_list(int argc, char **argv)
 {
@@ -149,7 +154,9 @@ static int execute(const sy_experiment *exp, int reproduce, int argc, char **arg
     }
     s = reproduce ? exp->reproduce(run) : exp->run(run);
     if (s == SY_OK) s = sy_run_finish(run);
-    if (s != SY_OK) {
+    if (s == SY_ERR_STOPPED) { /* every rank stopped at the same step: no abort */
+        if (sy_dist_is_root()) fprintf(stderr, "syre %s: %s\n", exp->name, sy_last_error());
+    } else if (s != SY_OK) {
         char what[96];
         snprintf(what, sizeof what, "syre %s", exp->name);
         rank_error(what, sy_last_error());

@@ -42,6 +42,9 @@ struct sy_run {
     time_t start;
     double start_mono;
     int resuming;
+    int lock_fd;         /* run.lock, held while the run lives (-1: none) */
+    long ckpt_step;      /* step and time of the last checkpoint cadence point */
+    double ckpt_time;
     sy_csv *csv;
     int ncsv;
     sy_summ *summ;
@@ -50,6 +53,11 @@ struct sy_run {
     int nrows;
 };
 
+/* Take run.lock in the run directory (exclusive, held until sy_run_free). */
+sy_status sy_run_lock(sy_run *run);
+sy_status sy_run_check_ckpt_every(const sy_run *run);
+/* Handlers for SIGTERM, SIGINT and SIGUSR1 that request a graceful stop. */
+void sy_stop_install(void);
 int sy_io_merged_flags(const sy_experiment *exp, sy_flag_spec **out, int *nown);
 double sy_io_now(void);
 

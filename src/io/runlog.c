@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "syre/dist.h"
 #include "syre/runtime.h"
@@ -124,6 +125,8 @@ static sy_status start_root(sy_run *run)
     }
     sy_status s = sy_mkdir_p(run->dir);
     if (s != SY_OK) return s;
+    /* Before anything is written: a second process on this run stops here. */
+    if ((s = sy_run_lock(run)) != SY_OK) return s;
 
     cJSON *c = cJSON_CreateObject();
     if (!c) return sy_fail(SY_ERR_NOMEM, "out of memory");
@@ -178,6 +181,8 @@ sy_status sy_run_start(sy_run *run)
         return sy_fail(SY_ERR_ARG, "%s: --on-nan must be 'stop' or 'skip-batch', got '%s'", run->exp->name,
                        sy_run_get_str(run, "on-nan"));
     sy_set_nan_policy((sy_nan_policy)nan_policy);
+    sy_status cs = sy_run_check_ckpt_every(run);
+    if (cs != SY_OK) return cs;
     /* The device (every rank): `--device cuda` without a GPU fails here, saying
      * why, before anything is written. */
     const char *prec = sy_run_get_str(run, "precision");
@@ -209,6 +214,7 @@ sy_status sy_run_start(sy_run *run)
     if (threads == 0 && nranks > 1) threads = sy_dist_default_threads();
     sy_set_threads(threads);
     sy_status s = sy_dist_is_root() ? start_root(run) : SY_OK;
+    if (s == SY_OK && run->exp->stops) sy_stop_install();
     if (nranks > 1) {
         /* Rank 0 chose the directory (a timestamp, numbered if taken) and
          * may have failed: every rank takes its outcome. */
@@ -514,6 +520,7 @@ void sy_run_free(sy_run *run)
     for (int i = 0; i < run->nmethods; i++) free(run->methods[i]);
     free(run->methods);
     free(run->dir);
+    if (run->lock_fd >= 0) close(run->lock_fd); /* releases run.lock */
     for (int i = 0; i < run->ncsv; i++) {
         if (run->csv[i].f) fclose(run->csv[i].f);
         for (int k = 0; k < run->csv[i].ncols; k++) free(run->csv[i].cols[k]);
