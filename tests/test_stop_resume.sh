@@ -67,6 +67,28 @@ cmp "$ref/ckpt-syre.safetensors" "$dir/ckpt-syre.safetensors" || { echo "stop-re
 cmp "$ref/metrics.csv" "$dir/metrics.csv" || { echo "stop-resume: metrics.csv differs (rows lost or repeated)"; exit 1; }
 echo "stop-resume: $stopped stops checkpointed and exited 75; final checkpoint and metrics.csv equal the uninterrupted run's"
 
+# An epoch-based experiment stopped midway through an epoch: collapse
+# checkpoints at the step (batch position and partial loss sum), and the
+# resumed run skips the batches already trained.
+ca=(run collapse --quick --train-size 2000 --epochs 2 --threads 1 --out "$tmp")
+t0=$(date +%s%N)
+"$BIN" "${ca[@]}" --name ref >"$tmp/cref.log" 2>&1
+cms=$(( ($(date +%s%N) - t0) / 1000000 ))
+"$BIN" "${ca[@]}" --name c >"$tmp/c.log" 2>&1 &
+pid=$!
+delay_ms=$(( RANDOM * cms / 32768 / 2 + cms / 4 ))
+sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 75 ] || { echo "stop-resume: collapse exited $rc after SIGTERM at ${delay_ms} ms, want 75:"; cat "$tmp/c.log"; exit 1; }
+echo "stop-resume: collapse $(grep -o 'stopped by SIGTERM at step [0-9]* of [0-9]*' "$tmp/c.log") (${delay_ms} ms of ${cms})"
+"$BIN" "${ca[@]}" --name c --resume >"$tmp/c.log" 2>&1 || { cat "$tmp/c.log"; exit 1; }
+for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
+  cmp "$tmp/collapse/ref/$f" "$tmp/collapse/c/$f" || { echo "stop-resume: collapse $f differs after stop and resume"; exit 1; }
+done
+echo "stop-resume: collapse resumed mid-epoch; checkpoints and metrics.csv equal the uninterrupted run's"
+
 # One writer per run.
 lk=(run quartic --method syre --d 128 --steps 100000000 --threads 1 --seed 5 --out "$tmp")
 "$BIN" "${lk[@]}" --name z >"$tmp/z1.log" 2>&1 &

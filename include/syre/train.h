@@ -20,6 +20,8 @@ typedef struct {
     int64_t batch;        /* batches of that epoch already trained */
     int64_t graph_step;   /* sy_graph_step of the training graph (dropout masks) */
     int done;             /* 1 once the method finished training */
+    double loss_sum;      /* sum of the training losses of those batches, so that an
+                             epoch stopped midway logs the same mean loss when resumed */
 } sy_train_pos;
 
 /* Save ps, every optimizer state array ("optim.<name>"), its step count and

@@ -24,15 +24,16 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
         snprintf(names[k], sizeof names[k], "optim.%s", sy_optimizer_state_name(opt, k));
         extra[k] = (sy_st_tensor){names[k], sy_shape_of(1, n), sy_optimizer_state(opt, k)};
     }
-    char v[5][32];
+    char v[6][40];
     snprintf(v[0], sizeof v[0], "%" PRId64, pos->epoch);
     snprintf(v[1], sizeof v[1], "%" PRId64, pos->batch);
     snprintf(v[2], sizeof v[2], "%" PRId64, pos->graph_step);
     snprintf(v[3], sizeof v[3], "%ld", opt ? sy_optimizer_steps(opt) : 0L);
     snprintf(v[4], sizeof v[4], "%d", pos->done);
-    sy_st_meta meta[5] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
-                          {"done", v[4]}};
-    sy_status s = sy_checkpoint_save_params(path, ps, extra, ns, meta, 5);
+    snprintf(v[5], sizeof v[5], "%.17g", pos->loss_sum); /* round-trips exactly */
+    sy_st_meta meta[6] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
+                          {"done", v[4]}, {"loss_sum", v[5]}};
+    sy_status s = sy_checkpoint_save_params(path, ps, extra, ns, meta, 6);
     if (s == SY_OK) sy_note_checkpoint(path, opt ? sy_optimizer_steps(opt) : 0L);
     return s;
 }
@@ -59,6 +60,13 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     int64_t v[5] = {0};
     const char *keys[5] = {"epoch", "batch", "graph_step", "optimizer_steps", "done"};
     for (int i = 0; i < 5 && !s; i++) s = meta_int(st, path, keys[i], &v[i]);
+    double loss_sum = 0; /* absent from older checkpoints, which stop only at epoch ends */
+    const char *ls = sy_safetensors_meta(st, "loss_sum");
+    if (!s && ls) {
+        char *end;
+        loss_sum = strtod(ls, &end);
+        if (!*ls || *end) s = sy_fail(SY_ERR_FORMAT, "%s: metadata 'loss_sum' = '%s' is not a number", path, ls);
+    }
     int ns = opt ? sy_optimizer_num_state(opt) : 0;
     size_t n = opt ? sy_optimizer_state_size(opt) : 0;
     int idx[MAX_STATE];
@@ -81,5 +89,6 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     pos->batch = v[1];
     pos->graph_step = v[2];
     pos->done = (int)v[4];
+    pos->loss_sum = loss_sum;
     return SY_OK;
 }
