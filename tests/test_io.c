@@ -109,7 +109,7 @@ static void test_roundtrip(void **state)
         char cmd[2048];
         snprintf(cmd, sizeof cmd,
                  "/usr/bin/python3 -c \"\n"
-                 "import json, struct, numpy as np\n"
+                 "import json, struct, zlib, numpy as np\n"
                  "raw = open('%s', 'rb').read()\n"
                  "n = struct.unpack('<Q', raw[:8])[0]\n"
                  "h = json.loads(raw[8:8+n])\n"
@@ -120,7 +120,12 @@ static void test_roundtrip(void **state)
                  "    return np.frombuffer(d[b:e], dtype='<f4').reshape(h[k]['shape'])\n"
                  "assert (get('layer.weight') == np.arange(6, dtype='f4').reshape(2, 3)).all()\n"
                  "assert get('layer.bias')[1] == 2.25 and get('step').shape == ()\n"
-                 "assert h['__metadata__'] == {'format': 'pt', 'seed': '7'}\n"
+                 "m = h['__metadata__']\n"
+                 "assert m['format'] == 'pt' and m['seed'] == '7'\n"
+                 "for k in ('layer.weight', 'layer.bias', 'step'):\n"
+                 "    b, e = h[k]['data_offsets']\n"
+                 "    assert m['crc32:' + k] == '%%08x' %% zlib.crc32(d[b:e])\n"
+                 "assert m['crc32:__metadata__'] == '%%08x' %% zlib.crc32(b'format\\x00pt\\x00seed\\x007\\x00')\n"
                  "assert (8 + n) %% 8 == 0\n"
                  "\"",
                  p);
@@ -286,7 +291,7 @@ static const sy_flag_spec demo_flags[] = {
 
 static sy_status demo_run(sy_run *run) { return SY_OK; }
 
-static const sy_experiment demo = {"demo", "Fig. 9 left", "a test", demo_flags, demo_run, "fig9-left", NULL, 0};
+static const sy_experiment demo = {"demo", "Fig. 9 left", "a test", demo_flags, demo_run, "fig9-left", NULL, 0, 0};
 
 static void expect_parse_error(const char *flag_in_msg, int argc, const char **argv)
 {

@@ -1,7 +1,11 @@
 /* Training-state checkpoints on top of the safetensors writer: parameters,
- * optimizer arrays and counters, and the run position as metadata. */
+ * optimizer arrays and counters, and the run position as metadata. Each save
+ * keeps the checkpoint it replaces as <name>.prev.safetensors, and a load
+ * that finds the newer one damaged falls back to it. */
+#define _POSIX_C_SOURCE 200809L
 #include "syre/train.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +13,51 @@
 #include <unistd.h>
 
 #include "core/numeric.h"
+#include "syre/dist.h"
 #include "syre/io.h"
 
 #define MAX_STATE 8
+
+void sy_train_prev_path(const char *path, char *out, size_t size)
+{
+    static const char ext[] = ".safetensors";
+    size_t n = strlen(path), e = sizeof ext - 1;
+    if (n > e && !strcmp(path + n - e, ext))
+        snprintf(out, size, "%.*s.prev%s", (int)(n - e), path, ext);
+    else
+        snprintf(out, size, "%s.prev", path);
+}
+
+/* Make the current checkpoint the previous one before the new one replaces
+ * it: a hard link renamed over .prev, so that at every moment both names
+ * hold a whole file (the old or the new one). Where hard links are not
+ * supported the bytes are copied. */
+static sy_status keep_previous(const char *path)
+{
+    if (!sy_dist_is_root() || access(path, F_OK) != 0) return SY_OK;
+    char prev[4200], tmp[4210];
+    sy_train_prev_path(path, prev, sizeof prev);
+    snprintf(tmp, sizeof tmp, "%s.tmp", prev);
+    unlink(tmp);
+    if (link(path, tmp) == 0) {
+        if (rename(tmp, prev) == 0) return SY_OK;
+        int e = errno;
+        unlink(tmp);
+        return sy_fail(SY_ERR_IO, "cannot rename onto %s: %s", prev, strerror(e));
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) return sy_fail(SY_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    sy_status s = SY_OK;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!buf || fseek(f, 0, SEEK_SET) != 0 || fread(buf, 1, (size_t)n, f) != (size_t)n)
+        s = sy_fail(SY_ERR_IO, "cannot read %s to keep it as %s", path, prev);
+    fclose(f);
+    if (s == SY_OK) s = sy_write_file_atomic(prev, buf, (size_t)n);
+    free(buf);
+    return s;
+}
 
 sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, const sy_train_pos *pos)
 {
@@ -33,7 +79,8 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
     snprintf(v[5], sizeof v[5], "%.17g", pos->loss_sum); /* round-trips exactly */
     sy_st_meta meta[6] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
                           {"done", v[4]}, {"loss_sum", v[5]}};
-    sy_status s = sy_checkpoint_save_params(path, ps, extra, ns, meta, 6);
+    sy_status s = keep_previous(path);
+    if (s == SY_OK) s = sy_checkpoint_save_params(path, ps, extra, ns, meta, 6);
     if (s == SY_OK) sy_note_checkpoint(path, opt ? sy_optimizer_steps(opt) : 0L);
     return s;
 }
@@ -50,7 +97,7 @@ static sy_status meta_int(const sy_safetensors *st, const char *path, const char
     return SY_OK;
 }
 
-sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos)
+static sy_status load_one(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos)
 {
     if (access(path, F_OK) != 0) return sy_fail(SY_ERR_IO, "no checkpoint at %s", path);
     sy_safetensors *st = NULL;
@@ -90,5 +137,51 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     pos->graph_step = v[2];
     pos->done = (int)v[4];
     pos->loss_sum = loss_sum;
+    return SY_OK;
+}
+
+/* The optimizer step a damaged checkpoint claims, from its header text
+ * alone; -1 when that cannot be read either. */
+static long claimed_steps(const char *path)
+{
+    char head[65536];
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t n = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    head[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (!head[i]) head[i] = ' ';
+    const char *k = strstr(head, "\"optimizer_steps\":\"");
+    if (!k) return -1;
+    char *end;
+    long v = strtol(k + 19, &end, 10);
+    return end != k + 19 && *end == '"' && v >= 0 ? v : -1;
+}
+
+sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos)
+{
+    sy_status s = load_one(path, ps, opt, pos);
+    char prev[4200];
+    sy_train_prev_path(path, prev, sizeof prev);
+    /* Only damage or absence falls back; a checkpoint of another model
+     * (shapes, optimizer) is refused as it is. */
+    if (s == SY_OK || (s != SY_ERR_FORMAT && s != SY_ERR_IO) || access(prev, F_OK) != 0) return s;
+    char why[1024];
+    snprintf(why, sizeof why, "%s", sy_last_error());
+    long lost = claimed_steps(path);
+    sy_status ps_ = load_one(prev, ps, opt, pos);
+    if (ps_ != SY_OK) {
+        char why2[1024];
+        snprintf(why2, sizeof why2, "%s", sy_last_error());
+        return sy_fail(s, "%s; the previous checkpoint is no good either: %s", why, why2);
+    }
+    long at = opt ? sy_optimizer_steps(opt) : 0;
+    if (lost > at)
+        fprintf(stderr, "syre: %s\nsyre: falling back to the previous checkpoint %s (optimizer step %ld): %ld steps to "
+                "train again\n", why, prev, at, lost - at);
+    else
+        fprintf(stderr, "syre: %s\nsyre: falling back to the previous checkpoint %s (optimizer step %ld); the steps "
+                "after it are trained again\n", why, prev, at);
     return SY_OK;
 }
