@@ -35,11 +35,13 @@ static int cmd_run(int argc, char **argv);
 static int cmd_reproduce(int argc, char **argv);
 static int cmd_bench(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_verify(int argc, char **argv);
 
 static const command commands[] = {
     {"list", cmd_list, "", "every experiment with the paper figure it reproduces"},
     {"run", cmd_run, "EXP [flags]", "run one experiment; writes <out>/EXP/<name>/ and prints a results table"},
     {"reproduce", cmd_reproduce, "FIG|EXP [flags]", "run the paper's sweep for a figure (e.g. fig3-right) and draw it"},
+    {"verify", cmd_verify, "RUN_DIR", "check a run's records and checkpoints (structure, crc32s); exit 0 only if all is sound"},
     {"bench", cmd_bench, "[--bench-dir DIR]", "run the bench_* programs next to this binary (or in DIR)"},
     {"help", cmd_help, "[EXP|COMMAND]", "this text, or an experiment's flags with defaults"},
 };
@@ -266,6 +268,16 @@ static int cmd_bench(int argc, char **argv)
     free(progs);
     printf("== %d benchmark program(s) run, %d failed\n", np, failed);
     return failed ? 1 : 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    if (argc != 1 || argv[0][0] == '-') {
+        fprintf(stderr, "syre verify: give one run directory (usage: syre verify RUN_DIR)\n");
+        return 2;
+    }
+    int problems = sy_run_verify(argv[0], stdout);
+    return problems < 0 ? 2 : problems > 0 ? 1 : 0;
 }
 
 static int cmd_help(int argc, char **argv)

@@ -265,11 +265,12 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
             break;
         }
         if ((s = sy_optimizer_step(opt)) != SY_OK) break;
-        int due = sy_run_ckpt_due(run, t + 1);
-        if (((t + 1) % ckpt_every == 0 || due) && t + 1 < c->steps) {
+        /* its own --ckpt-every sets the cadence; only a stop is taken here */
+        int stop = sy_run_ckpt_due(run, t + 1) == SY_CKPT_STOP;
+        if (((t + 1) % ckpt_every == 0 || stop) && t + 1 < c->steps) {
             sy_train_pos p = {.epoch = t + 1};
             if ((s = sy_train_save(ckpt, ps, opt, &p)) != SY_OK) break;
-            if (due == SY_CKPT_STOP) {
+            if (stop) {
                 s = sy_run_stopped(run, t + 1, c->steps);
                 break;
             }

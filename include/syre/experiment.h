@@ -163,6 +163,13 @@ int sy_stop_signal(void);
  * written); continue with: syre run EXP ... --name X --resume". */
 sy_status sy_run_stopped(sy_run *run, long step, long total);
 
+/* Check a run record in dir: config and summary JSON parse, every CSV row
+ * has its header's columns and none repeats, every checkpoint passes the
+ * safetensors checks and its crc32s. One verdict line per file to out, then
+ * the overall one. Returns the number of problems (0: sound), -1 if dir is
+ * not a readable directory. */
+int sy_run_verify(const char *dir, FILE *out);
+
 /* ---- Progress ------------------------------------------------------------- */
 
 typedef struct sy_progress sy_progress;

@@ -178,8 +178,8 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     }
     long at = opt ? sy_optimizer_steps(opt) : 0;
     if (lost > at)
-        fprintf(stderr, "syre: %s\nsyre: falling back to the previous checkpoint %s (optimizer step %ld): %ld steps to "
-                "train again\n", why, prev, at, lost - at);
+        fprintf(stderr, "syre: %s\nsyre: falling back to the previous checkpoint %s (optimizer step %ld): %ld step%s to "
+                "train again\n", why, prev, at, lost - at, lost - at == 1 ? "" : "s");
     else
         fprintf(stderr, "syre: %s\nsyre: falling back to the previous checkpoint %s (optimizer step %ld); the steps "
                 "after it are trained again\n", why, prev, at);
