@@ -2,7 +2,8 @@
 # `syre verify RUN_DIR` and damaged checkpoints seen from the command line:
 # a sound run verifies (exit 0, a verdict per file); one flipped bit in a
 # checkpoint is named by verify (exit 1) and by --resume, which falls back to
-# the previous checkpoint and still ends equal to an uninterrupted run; with
+# the previous checkpoint and still ends equal to an uninterrupted run, its
+# metrics.csv too (rows after the checkpoint are cut, not repeated); with
 # both checkpoints damaged --resume refuses, naming both; a repeated
 # metrics.csv row is reported.
 set -euo pipefail
@@ -10,7 +11,7 @@ BIN="${SYRE_BINARY_DIR:-build}/syre"
 tmp=$(mktemp -d /tmp/syre-verify-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "verify: FAIL: $*"; exit 1; }
-args=(run quartic --method syre --d 64 --steps 20000 --ckpt-every 5000 --log-every 1000 --threads 1 --seed 3 --out "$tmp")
+args=(run quartic --method syre --d 64 --steps 400000 --ckpt-every 100000 --log-every 10000 --threads 1 --seed 3 --out "$tmp")
 "$BIN" "${args[@]}" --name ref >/dev/null 2>&1 || fail "reference run"
 ref="$tmp/quartic/ref"
 
@@ -25,7 +26,8 @@ grep -q "crc32" <<<"$out" || fail "checksums not mentioned"
 # tensor data flipped (an exponent bit, as in a real report).
 "$BIN" "${args[@]}" --name d >"$tmp/d.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 200); do [ -f "$tmp/quartic/d/ckpt-syre.prev.safetensors" ] && break; sleep 0.02; done
+# stopped after the row of step 220000: rows logged since the checkpoint of step 200000
+for _ in $(seq 1 500); do grep -q '^syre,220000,' "$tmp/quartic/d/metrics.csv" 2>/dev/null && break; sleep 0.01; done
 kill -TERM "$pid" 2>/dev/null || true
 wait "$pid" || true
 d="$tmp/quartic/d"
@@ -46,7 +48,11 @@ grep -q "ckpt-syre.safetensors.*crc32" <<<"$out" || fail "verify does not name t
 "$BIN" "${args[@]}" --name d --resume >"$tmp/r.log" 2>&1 || { cat "$tmp/r.log"; fail "--resume did not fall back"; }
 grep -q "falling back to the previous checkpoint .*ckpt-syre.prev.safetensors" "$tmp/r.log" || { cat "$tmp/r.log"; fail "--resume did not say it falls back"; }
 grep "falling back" "$tmp/r.log"
+grep "dropped" "$tmp/r.log" || fail "no rows were logged after the previous checkpoint: the stop came too early"
 cmp "$ref/ckpt-syre.safetensors" "$d/ckpt-syre.safetensors" || fail "resumed from the previous checkpoint, the run ends elsewhere"
+# the rows logged after the previous checkpoint were dropped, then logged again once
+cmp "$ref/metrics.csv" "$d/metrics.csv" || fail "metrics.csv differs after the fallback (rows repeated?)"
+"$BIN" verify "$d" >/dev/null || fail "the run resumed after a fallback does not verify"
 
 # Both damaged: refused, naming both files.
 for f in "$d/ckpt-syre.safetensors" "$d/ckpt-syre.prev.safetensors"; do
@@ -60,10 +66,10 @@ echo "verify: both damaged: $(tail -1 "$tmp/r2.log")"
 
 # A row logged twice (two writers, or a replay after a kill).
 cp -r "$ref" "$tmp/quartic/dup"
-sed -n 5p "$ref/metrics.csv" >>"$tmp/quartic/dup/metrics.csv"
+sed -n 5p "$ref/metrics.csv" >>"$tmp/quartic/dup/metrics.csv" # the header and 41 rows before it
 rc=0
 out=$("$BIN" verify "$tmp/quartic/dup" 2>&1) || rc=$?
-[ "$rc" -eq 1 ] && grep -q "metrics.csv.*row 23 repeats row 5" <<<"$out" || { echo "$out"; fail "repeated row not reported"; }
+[ "$rc" -eq 1 ] && grep -q "metrics.csv.*row 43 repeats row 5" <<<"$out" || { echo "$out"; fail "repeated row not reported"; }
 
 rc=0
 "$BIN" verify "$tmp/nonexistent" >/dev/null 2>&1 || rc=$?

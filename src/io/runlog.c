@@ -6,6 +6,7 @@
 #include "io_internal.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "records.h"
 #include "syre/dist.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
@@ -171,6 +173,59 @@ static sy_status start_root(sy_run *run)
     return SY_OK;
 }
 
+/* ---- Records and checkpoints ------------------------------------------------ */
+
+static sy_run *records_run; /* the run whose CSVs checkpoints mark, if any */
+
+void sy_records_mark(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (!records_run || !records_run->dir || !sy_dist_is_root()) return;
+    for (int i = 0; i < records_run->ncsv; i++)
+        if (records_run->csv[i].f) fflush(records_run->csv[i].f);
+    DIR *d = opendir(records_run->dir);
+    if (!d) return;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".csv") != 0 || strpbrk(e->d_name, "=;")) continue;
+        char path[4200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", records_run->dir, e->d_name);
+        if (stat(path, &st) != 0) continue;
+        int w = snprintf(buf + n, size - n, "%s=%lld;", e->d_name, (long long)st.st_size);
+        if (w < 0 || (size_t)w >= size - n) {
+            buf[n] = '\0'; /* what does not fit is not rewound */
+            break;
+        }
+        n += (size_t)w;
+    }
+    closedir(d);
+}
+
+sy_status sy_records_rewind(const char *marks)
+{
+    if (!records_run || !records_run->dir || !sy_dist_is_root() || !marks) return SY_OK;
+    const char *p = marks;
+    while (*p) {
+        const char *eq = strchr(p, '='), *semi = eq ? strchr(eq, ';') : NULL;
+        if (!eq || !semi || eq == p || eq - p > 255) break;
+        char name[256], path[4200];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
+        long long len = atoll(eq + 1);
+        snprintf(path, sizeof path, "%s/%s", records_run->dir, name);
+        struct stat st;
+        if (!strchr(name, '/') && len >= 0 && stat(path, &st) == 0 && st.st_size > len) {
+            if (truncate(path, (off_t)len) != 0)
+                return sy_fail(SY_ERR_IO, "cannot rewind %s to its checkpoint: %s", path, strerror(errno));
+            fprintf(stderr, "syre: %s: %lld bytes of rows logged after the checkpoint dropped (they are logged again)\n",
+                    name, (long long)st.st_size - len);
+        }
+        p = semi + 1;
+    }
+    return SY_OK;
+}
+
 sy_status sy_run_start(sy_run *run)
 {
     run->resuming = sy_run_get_bool(run, "resume");
@@ -214,7 +269,10 @@ sy_status sy_run_start(sy_run *run)
     if (threads == 0 && nranks > 1) threads = sy_dist_default_threads();
     sy_set_threads(threads);
     sy_status s = sy_dist_is_root() ? start_root(run) : SY_OK;
-    if (s == SY_OK && run->exp->stops) sy_stop_install();
+    if (s == SY_OK && run->exp->stops) {
+        sy_stop_install();
+        records_run = run;
+    }
     if (nranks > 1) {
         /* Rank 0 chose the directory (a timestamp, numbered if taken) and
          * may have failed: every rank takes its outcome. */
@@ -519,6 +577,7 @@ void sy_run_free(sy_run *run)
     free(run->flags);
     for (int i = 0; i < run->nmethods; i++) free(run->methods[i]);
     free(run->methods);
+    if (records_run == run) records_run = NULL;
     free(run->dir);
     if (run->lock_fd >= 0) close(run->lock_fd); /* releases run.lock */
     for (int i = 0; i < run->ncsv; i++) {

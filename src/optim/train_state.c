@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/numeric.h"
+#include "io/records.h"
 #include "syre/dist.h"
 #include "syre/io.h"
 
@@ -70,17 +71,20 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
         snprintf(names[k], sizeof names[k], "optim.%s", sy_optimizer_state_name(opt, k));
         extra[k] = (sy_st_tensor){names[k], sy_shape_of(1, n), sy_optimizer_state(opt, k)};
     }
-    char v[6][40];
+    char v[6][40], records[2048];
     snprintf(v[0], sizeof v[0], "%" PRId64, pos->epoch);
     snprintf(v[1], sizeof v[1], "%" PRId64, pos->batch);
     snprintf(v[2], sizeof v[2], "%" PRId64, pos->graph_step);
     snprintf(v[3], sizeof v[3], "%ld", opt ? sy_optimizer_steps(opt) : 0L);
     snprintf(v[4], sizeof v[4], "%d", pos->done);
     snprintf(v[5], sizeof v[5], "%.17g", pos->loss_sum); /* round-trips exactly */
-    sy_st_meta meta[6] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
-                          {"done", v[4]}, {"loss_sum", v[5]}};
+    /* Where the run's CSV records stood: a resume from this checkpoint cuts
+     * them back there, so no row is logged twice. */
+    sy_records_mark(records, sizeof records);
+    sy_st_meta meta[7] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
+                          {"done", v[4]}, {"loss_sum", v[5]}, {"records", records}};
     sy_status s = keep_previous(path);
-    if (s == SY_OK) s = sy_checkpoint_save_params(path, ps, extra, ns, meta, 6);
+    if (s == SY_OK) s = sy_checkpoint_save_params(path, ps, extra, ns, meta, records[0] ? 7 : 6);
     if (s == SY_OK) sy_note_checkpoint(path, opt ? sy_optimizer_steps(opt) : 0L);
     return s;
 }
@@ -97,7 +101,8 @@ static sy_status meta_int(const sy_safetensors *st, const char *path, const char
     return SY_OK;
 }
 
-static sy_status load_one(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos)
+static sy_status load_one(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos, char *records,
+                          size_t nrec)
 {
     if (access(path, F_OK) != 0) return sy_fail(SY_ERR_IO, "no checkpoint at %s", path);
     sy_safetensors *st = NULL;
@@ -107,6 +112,8 @@ static sy_status load_one(const char *path, sy_params *ps, sy_optimizer *opt, sy
     int64_t v[5] = {0};
     const char *keys[5] = {"epoch", "batch", "graph_step", "optimizer_steps", "done"};
     for (int i = 0; i < 5 && !s; i++) s = meta_int(st, path, keys[i], &v[i]);
+    const char *rec = sy_safetensors_meta(st, "records");
+    snprintf(records, nrec, "%s", rec ? rec : "");
     double loss_sum = 0; /* absent from older checkpoints, which stop only at epoch ends */
     const char *ls = sy_safetensors_meta(st, "loss_sum");
     if (!s && ls) {
@@ -161,16 +168,20 @@ static long claimed_steps(const char *path)
 
 sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos)
 {
-    sy_status s = load_one(path, ps, opt, pos);
+    char records[2048];
+    sy_status s = load_one(path, ps, opt, pos, records, sizeof records);
+    /* A finished method's records are followed by later methods' rows: only a
+     * method in progress rewinds them. */
+    if (s == SY_OK) return pos->done ? SY_OK : sy_records_rewind(records);
     char prev[4200];
     sy_train_prev_path(path, prev, sizeof prev);
     /* Only damage or absence falls back; a checkpoint of another model
      * (shapes, optimizer) is refused as it is. */
-    if (s == SY_OK || (s != SY_ERR_FORMAT && s != SY_ERR_IO) || access(prev, F_OK) != 0) return s;
+    if ((s != SY_ERR_FORMAT && s != SY_ERR_IO) || access(prev, F_OK) != 0) return s;
     char why[1024];
     snprintf(why, sizeof why, "%s", sy_last_error());
     long lost = claimed_steps(path);
-    sy_status ps_ = load_one(prev, ps, opt, pos);
+    sy_status ps_ = load_one(prev, ps, opt, pos, records, sizeof records);
     if (ps_ != SY_OK) {
         char why2[1024];
         snprintf(why2, sizeof why2, "%s", sy_last_error());
@@ -183,5 +194,5 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     else
         fprintf(stderr, "syre: %s\nsyre: falling back to the previous checkpoint %s (optimizer step %ld); the steps "
                 "after it are trained again\n", why, prev, at);
-    return SY_OK;
+    return pos->done ? SY_OK : sy_records_rewind(records);
 }
