@@ -13,13 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "syre/experiment.h"
 #include "syre/io.h"
 #include "syre/params.h"
 #include "syre/plot.h"
+#include "io/io_internal.h"
 
 static char tmpdir[256];
 
@@ -558,6 +562,31 @@ static void test_plots(void **state)
     sy_plot_free(p);
 }
 
+/* A stop request only sets a flag; a second signal, or a stop that takes
+ * longer than the grace period, ends the process as the signal would. */
+static void test_stop_signals(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 2; mode++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            sy_stop_set_grace(1);
+            sy_stop_install();
+            raise(SIGTERM);
+            if (sy_stop_signal() != SIGTERM) _exit(3); /* the first is only noted */
+            if (mode == 0) raise(SIGTERM);           /* a second one ends it */
+            for (;;) pause();                          /* a stop that never finishes */
+        }
+        double t0 = (double)time(NULL);
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGTERM);
+        if (mode == 1) assert_true((double)time(NULL) - t0 <= 5); /* ended by the 1 s grace alarm */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -569,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_run_record),
         cmocka_unit_test(test_plots),
+        cmocka_unit_test(test_stop_signals),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

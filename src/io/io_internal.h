@@ -58,6 +58,8 @@ sy_status sy_run_lock(sy_run *run);
 sy_status sy_run_check_ckpt_every(const sy_run *run);
 /* Handlers for SIGTERM, SIGINT and SIGUSR1 that request a graceful stop. */
 void sy_stop_install(void);
+/* Seconds a stop may take before the process ends anyway (tests shorten it). */
+void sy_stop_set_grace(unsigned seconds);
 int sy_io_merged_flags(const sy_experiment *exp, sy_flag_spec **out, int *nown);
 double sy_io_now(void);
 

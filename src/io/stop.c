@@ -19,6 +19,9 @@
 
 static volatile sig_atomic_t stop_signal;
 static int handlers_installed;
+static unsigned grace_s = SY_STOP_GRACE_S;
+
+void sy_stop_set_grace(unsigned seconds) { grace_s = seconds; }
 
 /* A second signal, or a stop that has not finished within SY_STOP_GRACE_S,
  * ends the process the way the signal would have without syre. */
@@ -26,6 +29,11 @@ static void die_now(int sig)
 {
     int s = stop_signal ? (int)stop_signal : sig;
     signal(s, SIG_DFL);
+    /* inside its own handler the signal is blocked: let it through */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, s);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
     raise(s);
     _exit(128 + s);
 }
@@ -35,7 +43,7 @@ static void on_stop(int sig)
     if (stop_signal) die_now(sig);
     stop_signal = sig;
     signal(SIGALRM, die_now);
-    alarm(SY_STOP_GRACE_S);
+    alarm(grace_s);
 }
 
 void sy_stop_install(void)
