@@ -5,7 +5,7 @@
 # the previous checkpoint and still ends equal to an uninterrupted run, its
 # metrics.csv too (rows after the checkpoint are cut, not repeated); with
 # both checkpoints damaged --resume refuses, naming both; a repeated
-# metrics.csv row is reported.
+# metrics.csv row is reported, by verify and when the run is resumed.
 set -euo pipefail
 BIN="${SYRE_BINARY_DIR:-build}/syre"
 tmp=$(mktemp -d /tmp/syre-verify-XXXXXX)
@@ -70,6 +70,9 @@ sed -n 5p "$ref/metrics.csv" >>"$tmp/quartic/dup/metrics.csv" # the header and 4
 rc=0
 out=$("$BIN" verify "$tmp/quartic/dup" 2>&1) || rc=$?
 [ "$rc" -eq 1 ] && grep -q "metrics.csv.*row 43 repeats row 5" <<<"$out" || { echo "$out"; fail "repeated row not reported"; }
+# resuming (here: a finished run) checks the record first and says what is wrong
+"$BIN" "${args[@]}" --name dup --resume >"$tmp/dup.log" 2>&1 || { cat "$tmp/dup.log"; fail "--resume of the finished run"; }
+grep -q "metrics.csv: row 43 repeats row 5" "$tmp/dup.log" || { cat "$tmp/dup.log"; fail "--resume did not check the record"; }
 
 rc=0
 "$BIN" verify "$tmp/nonexistent" >/dev/null 2>&1 || rc=$?

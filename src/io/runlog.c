@@ -93,6 +93,25 @@ static void add_option(cJSON *o, const sy_flag_spec *sp, const char *v)
     }
 }
 
+/* A resumed run's record is checked first (syre verify): what is wrong is
+ * said before training goes on (a damaged checkpoint falls back later). */
+static void warn_record(const char *dir)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) return;
+    int problems = sy_run_verify(dir, m);
+    fclose(m);
+    if (problems > 0) {
+        fprintf(stderr, "syre: --resume: the record in %s has %d problem%s (`syre verify` says):\n", dir, problems,
+                problems > 1 ? "s" : "");
+        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            if (strstr(l, "DAMAGED") || strstr(l, "MISSING") || strstr(l, "falls back")) fprintf(stderr, "%s\n", l);
+    }
+    free(text);
+}
+
 /* Rank 0's part of sy_run_start: the directory, config.json, the banner. */
 static sy_status start_root(sy_run *run)
 {
@@ -129,6 +148,7 @@ static sy_status start_root(sy_run *run)
     if (s != SY_OK) return s;
     /* Before anything is written: a second process on this run stops here. */
     if ((s = sy_run_lock(run)) != SY_OK) return s;
+    if (run->resuming) warn_record(run->dir);
 
     cJSON *c = cJSON_CreateObject();
     if (!c) return sy_fail(SY_ERR_NOMEM, "out of memory");
