@@ -6,18 +6,21 @@
 # checkpoint and the same metrics.csv, byte for byte, as a run never stopped.
 # While a run lives, a second process on it (--resume) is refused naming the
 # holder's pid and host; after a kill -9 of the holder, --resume just works.
-# SYRE_STOP_SEED fixes the stop times.
+# SYRE_STOP_SEED fixes the stop times, SYRE_STOPS their number, SYRE_STOP_STEPS
+# the run's length, SYRE_STOP_MIN_MS
+# the earliest (signals before the run record exists end the process as before).
 set -euo pipefail
 set -m # background jobs then keep SIGINT (bash ignores it in them otherwise)
 BIN="${SYRE_BINARY_DIR:-build}/syre"
 SRC="${SYRE_SOURCE_DIR:-.}"
 STOPS="${SYRE_STOPS:-5}"
+STEPS="${SYRE_STOP_STEPS:-100000}"
 tmp=$(mktemp -d /tmp/syre-stop-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 seed="${SYRE_STOP_SEED:-$$}"
 RANDOM=$seed
 echo "stop-resume: seed $seed, $STOPS stops"
-args=(run quartic --method syre --d 128 --steps 100000 --ckpt-every 50000 --log-every 1000 --threads 1 --seed 5
+args=(run quartic --method syre --d 128 --steps "$STEPS" --ckpt-every 50000 --log-every 1000 --threads 1 --seed 5
       --out "$tmp")
 
 t0=$(date +%s%N)
@@ -32,7 +35,7 @@ stopped=0
 for i in $(seq 1 "$STOPS"); do
   extra=()
   [ -d "$dir" ] && extra=(--resume)
-  delay_ms=$(( RANDOM * ms / STOPS / 32768 + 100 ))
+  delay_ms=$(( RANDOM * ms / STOPS / 32768 + ${SYRE_STOP_MIN_MS:-100} ))
   sig=${sigs[$(( i % 3 ))]}
   "$BIN" "${args[@]}" --name s "${extra[@]}" >"$tmp/s.log" 2>&1 &
   pid=$!
@@ -56,7 +59,7 @@ for i in $(seq 1 "$STOPS"); do
   case "$msg" in *"--name s --resume"*) ;; *) echo "stop-resume: message lacks the resume command: $msg"; exit 1;; esac
   python3 "$SRC/tests/check_ckpt.py" "$dir/ckpt-syre.safetensors"
   step=$(python3 -c "import json,struct,sys; b=open(sys.argv[1],'rb').read(); n=struct.unpack('<Q',b[:8])[0]; print(json.loads(b[8:8+n])['__metadata__']['epoch'])" "$dir/ckpt-syre.safetensors")
-  case "$msg" in *"at step $step of 100000"*) ;; *) echo "stop-resume: checkpoint at step $step, message says: $msg"; exit 1;; esac
+  case "$msg" in *"at step $step of $STEPS"*) ;; *) echo "stop-resume: checkpoint at step $step, message says: $msg"; exit 1;; esac
   stopped=$((stopped + 1))
   echo "stop-resume: SIG$sig at ${delay_ms} ms: exit 75, checkpoint at step $step"
 done
@@ -76,7 +79,7 @@ t0=$(date +%s%N)
 cms=$(( ($(date +%s%N) - t0) / 1000000 ))
 "$BIN" "${ca[@]}" --name c >"$tmp/c.log" 2>&1 &
 pid=$!
-delay_ms=$(( RANDOM * cms / 32768 / 2 + cms / 4 ))
+delay_ms=$(( RANDOM * cms / 32768 / 4 + cms / 2 ))
 sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
 kill -TERM "$pid"
 rc=0
