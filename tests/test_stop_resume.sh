@@ -92,6 +92,24 @@ for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
 done
 echo "stop-resume: collapse resumed mid-epoch; checkpoints and metrics.csv equal the uninterrupted run's"
 
+# --ckpt-every bounds what a SIGKILL loses: collapse checkpoints every 8
+# steps, is killed once the second method has checkpointed, and resumes
+# from mid-epoch.
+"$BIN" "${ca[@]}" --name k --ckpt-every 8 >"$tmp/k.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 1000); do [ -f "$tmp/collapse/k/ckpt-syre.safetensors" ] && break; sleep 0.01; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+"$BIN" "${ca[@]}" --name k --ckpt-every 8 --resume >"$tmp/k.log" 2>&1 || { cat "$tmp/k.log"; exit 1; }
+for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
+  cmp "$tmp/collapse/ref/$f" "$tmp/collapse/k/$f" || { echo "stop-resume: collapse $f differs after kill -9 and resume"; exit 1; }
+done
+grep -q "syre resumed at epoch 0 (batch [1-9]" "$tmp/k.log" || { echo "stop-resume: collapse did not resume mid-epoch:"; cat "$tmp/k.log"; exit 1; }
+echo "stop-resume: collapse with --ckpt-every 8, kill -9, $(grep -o 'syre resumed at epoch [0-9]* (batch [0-9]*)' "$tmp/k.log"); equal to the uninterrupted run"
+rc=0
+"$BIN" "${ca[@]}" --name bad --ckpt-every 5x >"$tmp/bad.log" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q -- "--ckpt-every must be" "$tmp/bad.log" || { echo "stop-resume: --ckpt-every 5x exited $rc"; cat "$tmp/bad.log"; exit 1; }
+
 # One writer per run.
 lk=(run quartic --method syre --d 128 --steps 100000000 --threads 1 --seed 5 --out "$tmp")
 "$BIN" "${lk[@]}" --name z >"$tmp/z1.log" 2>&1 &

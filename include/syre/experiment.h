@@ -153,8 +153,8 @@ void sy_run_print_table(const sy_run *run, FILE *f);
 enum { SY_CKPT_NO = 0, SY_CKPT_NOW = 1, SY_CKPT_STOP = 2 };
 /* Called after every optimizer step with the run's step count: SY_CKPT_STOP
  * when a stop was requested (checkpoint, then return sy_run_stopped),
- * SY_CKPT_NOW when --ckpt-every steps or minutes passed since the last
- * checkpoint point, else SY_CKPT_NO. Under mpirun it is collective: rank 0
+ * SY_CKPT_NOW at multiples of --ckpt-every N steps or when N minutes passed
+ * since the last checkpoint point, else SY_CKPT_NO. Under mpirun it is collective: rank 0
  * decides, every rank gets its answer. */
 int sy_run_ckpt_due(sy_run *run, long step);
 /* The signal that asked for a stop, 0 if none. */

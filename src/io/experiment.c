@@ -323,7 +323,6 @@ sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **
     if (!r) return sy_fail(SY_ERR_NOMEM, "out of memory");
     r->exp = exp;
     r->lock_fd = -1;
-    r->ckpt_step = -1;
     r->nflags = sy_io_merged_flags(exp, &r->flags, NULL);
     sy_status s = SY_OK;
     if (r->nflags < 0) {

@@ -43,8 +43,7 @@ struct sy_run {
     double start_mono;
     int resuming;
     int lock_fd;         /* run.lock, held while the run lives (-1: none) */
-    long ckpt_step;      /* step and time of the last checkpoint cadence point */
-    double ckpt_time;
+    double ckpt_time;    /* when the last checkpoint was due (--ckpt-every minutes) */
     sy_csv *csv;
     int ncsv;
     sy_summ *summ;

@@ -113,17 +113,14 @@ int sy_run_ckpt_due(sy_run *run, long step)
         long every = 0;
         double minutes = 0;
         parse_every(sy_run_get_str(run, "ckpt-every"), &every, &minutes);
-        if (run->ckpt_step < 0 || step < run->ckpt_step) run->ckpt_step = step;
         if (run->ckpt_time <= 0) run->ckpt_time = run->start_mono;
-        if (every > 0 && step - run->ckpt_step >= every) due = SY_CKPT_NOW;
+        /* multiples of N, so that a resumed run checkpoints where the first did */
+        if (every > 0 && step > 0 && step % every == 0) due = SY_CKPT_NOW;
         if (minutes > 0 && sy_io_now() - run->ckpt_time >= 60.0 * minutes) due = SY_CKPT_NOW;
         if (stop_signal) due = SY_CKPT_STOP;
     }
     due = agree(due);
-    if (due != SY_CKPT_NO) {
-        run->ckpt_step = step;
-        run->ckpt_time = sy_io_now();
-    }
+    if (due != SY_CKPT_NO) run->ckpt_time = sy_io_now();
     return due;
 }
 
