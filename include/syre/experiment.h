@@ -154,8 +154,9 @@ enum { SY_CKPT_NO = 0, SY_CKPT_NOW = 1, SY_CKPT_STOP = 2 };
 /* Called after every optimizer step with the run's step count: SY_CKPT_STOP
  * when a stop was requested (checkpoint, then return sy_run_stopped),
  * SY_CKPT_NOW at multiples of --ckpt-every N steps or when N minutes passed
- * since the last checkpoint point, else SY_CKPT_NO. Under mpirun it is collective: rank 0
- * decides, every rank gets its answer. */
+ * since the last checkpoint point, else SY_CKPT_NO. Under mpirun it is
+ * collective (one all-reduce of a number): rank 0's clock sets the cadence,
+ * a signal to any rank stops every rank at the same step. */
 int sy_run_ckpt_due(sy_run *run, long step);
 /* The signal that asked for a stop, 0 if none. */
 int sy_stop_signal(void);

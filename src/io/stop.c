@@ -65,13 +65,15 @@ void sy_stop_install(void)
 
 int sy_stop_signal(void) { return (int)stop_signal; }
 
-/* Rank 0's decision, the same on every rank (one small broadcast). */
-static int agree(int v)
+/* One answer on every rank (one small all-reduce): rank 0's clock decides
+ * the cadence, and a stop asked of any rank (a launcher may signal only
+ * some) stops them all at the same step. */
+static int agree(int cadence, int stop)
 {
-    if (sy_dist_size() <= 1) return v;
-    int m = sy_dist_is_root() ? v : 0;
-    if (sy_dist_bcast(&m, sizeof m) != SY_OK) return v;
-    return m;
+    if (sy_dist_size() <= 1) return stop ? SY_CKPT_STOP : cadence;
+    double v = (sy_dist_is_root() && cadence ? 1.0 : 0.0) + (stop ? 2.0 : 0.0);
+    if (sy_dist_sum(&v, 1) != SY_OK) return stop ? SY_CKPT_STOP : cadence;
+    return v >= 2.0 ? SY_CKPT_STOP : v >= 1.0 ? SY_CKPT_NOW : SY_CKPT_NO;
 }
 
 /* "500" (optimizer steps) or "10m" / "10min" (minutes); 0 = off. */
@@ -117,9 +119,8 @@ int sy_run_ckpt_due(sy_run *run, long step)
         /* multiples of N, so that a resumed run checkpoints where the first did */
         if (every > 0 && step > 0 && step % every == 0) due = SY_CKPT_NOW;
         if (minutes > 0 && sy_io_now() - run->ckpt_time >= 60.0 * minutes) due = SY_CKPT_NOW;
-        if (stop_signal) due = SY_CKPT_STOP;
     }
-    due = agree(due);
+    due = agree(due, stop_signal != 0);
     if (due != SY_CKPT_NO) run->ckpt_time = sy_io_now();
     return due;
 }
@@ -128,7 +129,8 @@ sy_status sy_run_stopped(sy_run *run, long step, long total)
 {
     /* The command that continues the run: this one, with --name and --resume. */
     char cmd[2048];
-    int n = snprintf(cmd, sizeof cmd, "syre run %s", run->exp->name);
+    int n = sy_dist_size() > 1 ? snprintf(cmd, sizeof cmd, "mpirun -np %d ", sy_dist_size()) : 0;
+    n += snprintf(cmd + n, sizeof cmd - (size_t)n, "syre run %s", run->exp->name);
     int has_name = 0, has_resume = 0;
     for (int i = 0; i < run->argc && n < (int)sizeof cmd; i++) {
         const char *a = run->argv[i];
