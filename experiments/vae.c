@@ -309,6 +309,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
             s = ls;
             goto done;
         }
+        sy_graph_set_step(t.g, (uint64_t)pos.graph_step);
     }
 
     sy_batcher_opts bo = sy_batcher_opts_default();
@@ -339,12 +340,29 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
         long k = 0;
         size_t r0, rn;
         sy_dist_shard((size_t)c->batch, &r0, &rn);
+        if (ep == start && pos.batch > 0) { /* stopped midway: the same batches and noise, untrained */
+            while (k < (long)pos.batch && sy_batcher_next(b, x, ybuf) == (size_t)lb) {
+                fill_normal(&nr, gnoise, (size_t)c->batch * VAE_Z);
+                k++;
+            }
+            tl = pos.loss_sum;
+        }
         while (sy_batcher_next(b, x, ybuf) == (size_t)lb) {
             fill_normal(&nr, gnoise, (size_t)c->batch * VAE_Z);
             memcpy(eps, gnoise + r0 * VAE_Z, sizeof(float) * rn * VAE_Z);
             if ((s = sy_train_step(t.g, t.loss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             tl += sy_graph_scalar(t.g, t.loss);
             k++;
+            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
+            if (due != SY_CKPT_NO) {
+                /* the mean over ranks: each rank adds its own rest of the epoch to it */
+                sy_train_pos mid = {ep, k, (int64_t)sy_graph_step(t.g), 0, sy_dist_mean(tl)};
+                if ((s = sy_train_save(ckpt, ps, opt, &mid)) != SY_OK) goto done;
+                if (due == SY_CKPT_STOP) {
+                    s = sy_run_stopped(run, ep * nb + k, c->epochs * nb);
+                    goto done;
+                }
+            }
             if (++done_steps % 20 == 0) {
                 char note[64];
                 snprintf(note, sizeof note, "ep %ld loss %.1f", ep + 1, tl / k);
@@ -684,4 +702,5 @@ const sy_experiment sy_exp_vae = {
     .reproduce_id = "fig6",
     .reproduce = vae_reproduce,
     .data_parallel = 1,
+    .stops = 1,
 };
