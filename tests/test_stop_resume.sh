@@ -127,6 +127,24 @@ for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
 done
 echo "stop-resume: vae $(grep -o 'stopped by SIGTERM at step [0-9]* of [0-9]*' "$tmp/v.log"), resumed; checkpoints and metrics.csv equal the uninterrupted run's"
 
+# simclr: prefetched, augmented batches and the epoch's starting lr (a
+# cosine schedule) put back.
+sa=(run simclr --quick --threads 1 --out "$tmp" --train-n 200 --test-n 100 --rank-n 100 --epochs 2 --batch 32)
+"$BIN" "${sa[@]}" --name ref >"$tmp/sref.log" 2>&1 || { cat "$tmp/sref.log"; exit 1; }
+"$BIN" "${sa[@]}" --name c >"$tmp/sc.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 1000); do [ -f "$tmp/simclr/c/ckpt-vanilla.safetensors" ] && break; sleep 0.01; done
+sleep 0.2
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 75 ] || { echo "stop-resume: simclr exited $rc after SIGTERM, want 75:"; cat "$tmp/sc.log"; exit 1; }
+"$BIN" "${sa[@]}" --name c --resume >"$tmp/sc2.log" 2>&1 || { cat "$tmp/sc2.log"; exit 1; }
+for f in ckpt-vanilla.safetensors ckpt-syre-head-0.01.safetensors ckpt-syre-all-0.01.safetensors metrics.csv rank.csv; do
+  cmp "$tmp/simclr/ref/$f" "$tmp/simclr/c/$f" || { echo "stop-resume: simclr $f differs after stop and resume"; exit 1; }
+done
+echo "stop-resume: simclr $(grep -o 'stopped by SIGTERM at step [0-9]* of [0-9]*' "$tmp/sc.log"), resumed; checkpoints, metrics.csv and rank.csv equal the uninterrupted run's"
+
 # One writer per run.
 lk=(run quartic --method syre --d 128 --steps 100000000 --threads 1 --seed 5 --out "$tmp")
 "$BIN" "${lk[@]}" --name z >"$tmp/z1.log" 2>&1 &
