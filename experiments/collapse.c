@@ -438,7 +438,7 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
     snprintf(label, sizeof label, "%s%s%s", tag ? tag : "", tag ? " " : "", method);
     snprintf(file, sizeof file, "ckpt-%s%s%s.safetensors", tag ? tag : "", tag ? "-" : "", method);
     sy_run_path(run, file, ck, sizeof ck);
-    sy_train_pos pos = {0, 0, 0, 0, 0};
+    sy_train_pos pos = {0};
     long start = 0;
     /* sigma0 as logged: 0 for methods without a random anchor (syre at 0 is vanilla) */
     double s0_col = strncmp(method, "syre", 4) == 0 ? sigma0 : 0.0;
@@ -484,7 +484,8 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
             int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
             if (due != SY_CKPT_NO) {
                 /* the mean over ranks: each rank adds its own rest of the epoch to it */
-                sy_train_pos mid = {ep, (int64_t)nbat, (int64_t)sy_graph_step(m->tg), 0, sy_dist_mean(lsum)};
+                sy_train_pos mid = {.epoch = ep, .batch = (int64_t)nbat, .graph_step = (int64_t)sy_graph_step(m->tg),
+                                    .loss_sum = sy_dist_mean(lsum)};
                 if ((s = sy_train_save(ck, m->ps, opt, &mid)) != SY_OK) break;
                 if (due == SY_CKPT_STOP) {
                     s = sy_run_stopped(run, ep * (long)nb + (long)nbat, total);

@@ -492,7 +492,8 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
             int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
             if (due != SY_CKPT_NO) {
                 /* the mean over ranks: each rank adds its own rest of the epoch to it */
-                sy_train_pos mid = {e, steps, (int64_t)sy_graph_step(c->gt), 0, sy_dist_mean(loss_sum)};
+                sy_train_pos mid = {.epoch = e, .batch = steps, .graph_step = (int64_t)sy_graph_step(c->gt),
+                                    .loss_sum = sy_dist_mean(loss_sum)};
                 if ((s = sy_train_save(ckpt, c->ps, opt, &mid)) != SY_OK) break;
                 if (due == SY_CKPT_STOP) {
                     s = sy_run_stopped(run, (long)e * nbatch + steps, (long)c->epochs * nbatch);

@@ -299,12 +299,12 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     char ckpt[4200], fname[160];
     snprintf(fname, sizeof fname, "ckpt-%s.safetensors", label);
     sy_run_path(run, fname, ckpt, sizeof ckpt);
-    sy_train_pos pos = {0, 0, 0, 0, 0};
+    sy_train_pos pos = {0};
     if (c->resume) {
         sy_status ls = sy_train_load(ckpt, ps, opt, &pos);
         if (ls == SY_ERR_IO) {
             sy_clear_error();
-            pos = (sy_train_pos){0, 0, 0, 0, 0};
+            pos = (sy_train_pos){0};
         } else if (ls != SY_OK) {
             s = ls;
             goto done;
@@ -356,7 +356,8 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
             int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
             if (due != SY_CKPT_NO) {
                 /* the mean over ranks: each rank adds its own rest of the epoch to it */
-                sy_train_pos mid = {ep, k, (int64_t)sy_graph_step(t.g), 0, sy_dist_mean(tl)};
+                sy_train_pos mid = {.epoch = ep, .batch = k, .graph_step = (int64_t)sy_graph_step(t.g),
+                                    .loss_sum = sy_dist_mean(tl)};
                 if ((s = sy_train_save(ckpt, ps, opt, &mid)) != SY_OK) goto done;
                 if (due == SY_CKPT_STOP) {
                     s = sy_run_stopped(run, ep * nb + k, c->epochs * nb);
@@ -383,7 +384,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
         if ((s = sy_run_log_to(run, log_file, label, ep + 1, 7, names, vals)) != SY_OK) goto done;
         if (res->curve_rec) res->curve_rec[ep] = ev.rec;
         if (res->curve_rank) res->curve_rank[ep] = ev.rank;
-        pos = (sy_train_pos){ep + 1, 0, (int64_t)sy_graph_step(t.g), ep + 1 == c->epochs, 0};
+        pos = (sy_train_pos){.epoch = ep + 1, .graph_step = (int64_t)sy_graph_step(t.g), .done = ep + 1 == c->epochs};
         if ((s = sy_train_save(ckpt, ps, opt, &pos)) != SY_OK) goto done;
     }
     sy_progress_update(pr, done_steps, NULL);

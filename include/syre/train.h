@@ -22,6 +22,7 @@ typedef struct {
     int done;             /* 1 once the method finished training */
     double loss_sum;      /* sum of the training losses of those batches, so that an
                              epoch stopped midway logs the same mean loss when resumed */
+    double aux_sum;       /* a second such sum (e.g. correct predictions) */
 } sy_train_pos;
 
 /* Save ps, every optimizer state array ("optim.<name>"), its step count and

@@ -71,20 +71,21 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
         snprintf(names[k], sizeof names[k], "optim.%s", sy_optimizer_state_name(opt, k));
         extra[k] = (sy_st_tensor){names[k], sy_shape_of(1, n), sy_optimizer_state(opt, k)};
     }
-    char v[6][40], records[2048];
+    char v[7][40], records[2048];
     snprintf(v[0], sizeof v[0], "%" PRId64, pos->epoch);
     snprintf(v[1], sizeof v[1], "%" PRId64, pos->batch);
     snprintf(v[2], sizeof v[2], "%" PRId64, pos->graph_step);
     snprintf(v[3], sizeof v[3], "%ld", opt ? sy_optimizer_steps(opt) : 0L);
     snprintf(v[4], sizeof v[4], "%d", pos->done);
     snprintf(v[5], sizeof v[5], "%.17g", pos->loss_sum); /* round-trips exactly */
+    snprintf(v[6], sizeof v[6], "%.17g", pos->aux_sum);
     /* Where the run's CSV records stood: a resume from this checkpoint cuts
      * them back there, so no row is logged twice. */
     sy_records_mark(records, sizeof records);
-    sy_st_meta meta[7] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
-                          {"done", v[4]}, {"loss_sum", v[5]}, {"records", records}};
+    sy_st_meta meta[8] = {{"epoch", v[0]}, {"batch", v[1]}, {"graph_step", v[2]}, {"optimizer_steps", v[3]},
+                          {"done", v[4]}, {"loss_sum", v[5]}, {"aux_sum", v[6]}, {"records", records}};
     sy_status s = keep_previous(path);
-    if (s == SY_OK) s = sy_checkpoint_save_params(path, ps, extra, ns, meta, records[0] ? 7 : 6);
+    if (s == SY_OK) s = sy_checkpoint_save_params(path, ps, extra, ns, meta, records[0] ? 8 : 7);
     if (s == SY_OK) sy_note_checkpoint(path, opt ? sy_optimizer_steps(opt) : 0L);
     return s;
 }
@@ -114,12 +115,15 @@ static sy_status load_one(const char *path, sy_params *ps, sy_optimizer *opt, sy
     for (int i = 0; i < 5 && !s; i++) s = meta_int(st, path, keys[i], &v[i]);
     const char *rec = sy_safetensors_meta(st, "records");
     snprintf(records, nrec, "%s", rec ? rec : "");
-    double loss_sum = 0; /* absent from older checkpoints, which stop only at epoch ends */
-    const char *ls = sy_safetensors_meta(st, "loss_sum");
-    if (!s && ls) {
+    /* absent from older checkpoints, which stop only at epoch ends */
+    double sums[2] = {0, 0};
+    const char *skeys[2] = {"loss_sum", "aux_sum"};
+    for (int i = 0; i < 2 && !s; i++) {
+        const char *ls = sy_safetensors_meta(st, skeys[i]);
         char *end;
-        loss_sum = strtod(ls, &end);
-        if (!*ls || *end) s = sy_fail(SY_ERR_FORMAT, "%s: metadata 'loss_sum' = '%s' is not a number", path, ls);
+        if (ls) sums[i] = strtod(ls, &end);
+        if (ls && (!*ls || *end))
+            s = sy_fail(SY_ERR_FORMAT, "%s: metadata '%s' = '%s' is not a number", path, skeys[i], ls);
     }
     int ns = opt ? sy_optimizer_num_state(opt) : 0;
     size_t n = opt ? sy_optimizer_state_size(opt) : 0;
@@ -143,7 +147,8 @@ static sy_status load_one(const char *path, sy_params *ps, sy_optimizer *opt, sy
     pos->batch = v[1];
     pos->graph_step = v[2];
     pos->done = (int)v[4];
-    pos->loss_sum = loss_sum;
+    pos->loss_sum = sums[0];
+    pos->aux_sum = sums[1];
     return SY_OK;
 }
 
