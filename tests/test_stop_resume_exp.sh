@@ -4,7 +4,8 @@
 # checkpoint) and resumed: collapse (batch position, partial loss sum), vae
 # (its noise stream), simclr (prefetched augmented batches, the epoch's lr),
 # resnet (crops, a second running sum). Each ends with checkpoints and
-# records byte-identical to an uninterrupted run. The quartic stops and the
+# records byte-identical to an uninterrupted run, and `syre verify` finds
+# the record sound. The quartic stops and the
 # run lock are in test_stop_resume.sh.
 set -euo pipefail
 set -m # background jobs then keep SIGINT (bash ignores it in them otherwise)
@@ -33,6 +34,7 @@ echo "stop-resume: collapse $(grep -o 'stopped by SIGTERM at step [0-9]* of [0-9
 for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
   cmp "$tmp/collapse/ref/$f" "$tmp/collapse/c/$f" || { echo "stop-resume: collapse $f differs after stop and resume"; exit 1; }
 done
+"$BIN" verify "$tmp/collapse/c" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: collapse/c does not verify"; exit 1; }
 echo "stop-resume: collapse resumed mid-epoch; checkpoints and metrics.csv equal the uninterrupted run's"
 
 # --ckpt-every bounds what a SIGKILL loses: collapse checkpoints every 8
@@ -48,6 +50,7 @@ for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
   cmp "$tmp/collapse/ref/$f" "$tmp/collapse/k/$f" || { echo "stop-resume: collapse $f differs after kill -9 and resume"; exit 1; }
 done
 grep -q "syre resumed at epoch 0 (batch [1-9]" "$tmp/k.log" || { echo "stop-resume: collapse did not resume mid-epoch:"; cat "$tmp/k.log"; exit 1; }
+"$BIN" verify "$tmp/collapse/k" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: collapse/k does not verify"; exit 1; }
 echo "stop-resume: collapse with --ckpt-every 8, kill -9, $(grep -o 'syre resumed at epoch [0-9]* (batch [0-9]*)' "$tmp/k.log"); equal to the uninterrupted run"
 rc=0
 "$BIN" "${ca[@]}" --name bad --ckpt-every 5x >"$tmp/bad.log" 2>&1 || rc=$?
@@ -68,6 +71,7 @@ wait "$pid" || rc=$?
 for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
   cmp "$tmp/vae/ref/$f" "$tmp/vae/v/$f" || { echo "stop-resume: vae $f differs after stop and resume"; exit 1; }
 done
+"$BIN" verify "$tmp/vae/v" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: vae/v does not verify"; exit 1; }
 echo "stop-resume: vae $(grep -o 'stopped by SIGTERM at step [0-9]* of [0-9]*' "$tmp/v.log"), resumed; checkpoints and metrics.csv equal the uninterrupted run's"
 
 # simclr: prefetched, augmented batches and the epoch's starting lr (a
@@ -86,6 +90,7 @@ wait "$pid" || rc=$?
 for f in ckpt-vanilla.safetensors ckpt-syre-head-0.01.safetensors ckpt-syre-all-0.01.safetensors metrics.csv rank.csv; do
   cmp "$tmp/simclr/ref/$f" "$tmp/simclr/c/$f" || { echo "stop-resume: simclr $f differs after stop and resume"; exit 1; }
 done
+"$BIN" verify "$tmp/simclr/c" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: simclr/c does not verify"; exit 1; }
 echo "stop-resume: simclr $(grep -o 'stopped by SIGTERM at step [0-9]* of [0-9]*' "$tmp/sc.log"), resumed; checkpoints, metrics.csv and rank.csv equal the uninterrupted run's"
 
 
@@ -105,4 +110,5 @@ wait "$pid" || rc=$?
 for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
   cmp "$tmp/resnet/ref/$f" "$tmp/resnet/c/$f" || { echo "stop-resume: resnet $f differs after stop and resume"; exit 1; }
 done
+"$BIN" verify "$tmp/resnet/c" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: resnet/c does not verify"; exit 1; }
 echo "stop-resume: resnet $(grep -o 'stopped by SIGTERM at step [0-9]* of [0-9]*' "$tmp/rc.log"), resumed; checkpoints and metrics.csv equal the uninterrupted run's"

@@ -5,7 +5,8 @@
 # the previous checkpoint and still ends equal to an uninterrupted run, its
 # metrics.csv too (rows after the checkpoint are cut, not repeated); with
 # both checkpoints damaged --resume refuses, naming both; a repeated
-# metrics.csv row is reported, by verify and when the run is resumed.
+# metrics.csv row is reported, by verify and when the run is resumed, and so
+# are rows lost after a checkpoint was written.
 set -euo pipefail
 BIN="${SYRE_BINARY_DIR:-build}/syre"
 tmp=$(mktemp -d /tmp/syre-verify-XXXXXX)
@@ -73,6 +74,14 @@ out=$("$BIN" verify "$tmp/quartic/dup" 2>&1) || rc=$?
 # resuming (here: a finished run) checks the record first and says what is wrong
 "$BIN" "${args[@]}" --name dup --resume >"$tmp/dup.log" 2>&1 || { cat "$tmp/dup.log"; fail "--resume of the finished run"; }
 grep -q "metrics.csv: row 43 repeats row 5" "$tmp/dup.log" || { cat "$tmp/dup.log"; fail "--resume did not check the record"; }
+
+# Rows the checkpoints saw, lost (metrics.csv cut by hand): named.
+cp -r "$ref" "$tmp/quartic/cut"
+head -n 10 "$ref/metrics.csv" >"$tmp/quartic/cut/metrics.csv"
+rc=0
+out=$("$BIN" verify "$tmp/quartic/cut" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && grep -q "ckpt-syre.safetensors: metrics.csv has .* bytes, but held .* when this checkpoint was written" <<<"$out" \
+  || { echo "$out"; fail "lost rows not reported"; }
 
 rc=0
 "$BIN" verify "$tmp/nonexistent" >/dev/null 2>&1 || rc=$?

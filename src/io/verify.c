@@ -1,7 +1,8 @@
 /* `syre verify RUN_DIR`: reads every file of a run record back and says,
  * per file, whether it is sound: JSON records parse, CSV rows have their
  * header's columns and none is repeated, checkpoints pass the safetensors
- * checks and their crc32s and carry the training metadata. It only reads. */
+ * checks and their crc32s, and the CSVs still hold the rows each checkpoint
+ * saw. It only reads. */
 #define _POSIX_C_SOURCE 200809L
 #include "io_internal.h"
 
@@ -114,11 +115,37 @@ static int check_csv(const char *path, char *why, size_t nw, long *rows)
     return ok;
 }
 
-static int check_ckpt(const char *path, char *note, size_t nn, char *why, size_t nw)
+/* The checkpoint's "records" (CSV byte lengths when it was written) against
+ * the CSVs now: shorter means rows the checkpoint saw are gone. */
+static int check_records(const char *dir, const char *marks, char *why, size_t nw)
+{
+    for (const char *p = marks; p && *p;) {
+        const char *eq = strchr(p, '='), *semi = eq ? strchr(eq, ';') : NULL;
+        if (!eq || !semi || eq - p > 255) break;
+        char name[256], path[4200];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
+        long long want = atoll(eq + 1);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        struct stat sb;
+        if (stat(path, &sb) != 0 || (long long)sb.st_size < want) {
+            snprintf(why, nw, "%s has %lld bytes, but held %lld when this checkpoint was written: rows were lost", name,
+                     stat(path, &sb) != 0 ? 0LL : (long long)sb.st_size, want);
+            return 0;
+        }
+        p = semi + 1;
+    }
+    return 1;
+}
+
+static int check_ckpt(const char *dir, const char *path, char *note, size_t nn, char *why, size_t nw)
 {
     sy_safetensors *st = NULL;
     if (sy_safetensors_read(path, &st) != SY_OK) {
         snprintf(why, nw, "%s", sy_last_error());
+        return 0;
+    }
+    if (!check_records(dir, sy_safetensors_meta(st, "records"), why, nw)) {
+        sy_safetensors_free(st);
         return 0;
     }
     int crcs = 0;
@@ -178,7 +205,7 @@ int sy_run_verify(const char *dir, FILE *out)
             ok = check_csv(path, why, sizeof why, &rows);
             snprintf(note, sizeof note, "%ld rows", rows);
         } else if (ends_with(f, ".safetensors")) {
-            ok = check_ckpt(path, note, sizeof note, why, sizeof why);
+            ok = check_ckpt(dir, path, note, sizeof note, why, sizeof why);
         } else if (ends_with(f, ".tmp")) {
             fprintf(out, "  note     %s: a write that was interrupted (harmless; the file it was for is whole)\n", f);
         } else if (!strcmp(f, "run.lock")) {
