@@ -13,9 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/numeric.h"
 #include "syre/dist.h"
-#include "syre/train.h"
 
 static volatile sig_atomic_t stop_signal;
 static int handlers_installed;
