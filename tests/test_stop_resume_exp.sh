@@ -3,10 +3,10 @@
 # an epoch by SIGTERM (or killed with SIGKILL after a --ckpt-every
 # checkpoint) and resumed: collapse (batch position, partial loss sum), vae
 # (its noise stream), simclr (prefetched augmented batches, the epoch's lr),
-# resnet (crops, a second running sum). Each ends with checkpoints and
-# records byte-identical to an uninterrupted run, and `syre verify` finds
-# the record sound. The quartic stops and the
-# run lock are in test_stop_resume.sh.
+# resnet (crops, a second running sum), lowcap (its loss curve). Each ends
+# with checkpoints and records byte-identical to an uninterrupted run, and
+# `syre verify` finds the record sound. The quartic stops and the run lock
+# are in test_stop_resume.sh.
 set -euo pipefail
 set -m # background jobs then keep SIGINT (bash ignores it in them otherwise)
 BIN="${SYRE_BINARY_DIR:-build}/syre"
@@ -112,3 +112,24 @@ for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
 done
 "$BIN" verify "$tmp/resnet/c" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: resnet/c does not verify"; exit 1; }
 echo "stop-resume: resnet $(grep -o 'stopped by SIGTERM at step [0-9]* of [0-9]*' "$tmp/rc.log"), resumed; checkpoints and metrics.csv equal the uninterrupted run's"
+
+# lowcap: its loss curve (curve-<tag>.txt, curve.csv) and the curve's partial
+# averaging window survive a kill -9 after a mid-epoch --ckpt-every checkpoint.
+la=(run lowcap --quick --threads 1 --out "$tmp" --samples 640 --epochs 2)
+"$BIN" "${la[@]}" --name ref >"$tmp/lref.log" 2>&1 || { cat "$tmp/lref.log"; exit 1; }
+"$BIN" "${la[@]}" --name k --ckpt-every 3 >"$tmp/lk.log" 2>&1 &
+pid=$!
+ck="$tmp/lowcap/k/ckpt-vanilla-sgd-f0.900.safetensors"
+for _ in $(seq 1 2000); do [ -f "$ck" ] && break; sleep 0.01; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+at=$(python3 -c "import json,struct,sys; b=open(sys.argv[1],'rb').read(); n=struct.unpack('<Q',b[:8])[0]; m=json.loads(b[8:8+n])['__metadata__']; print(m['epoch'], m['batch'])" "$ck")
+[ "${at#* }" != 0 ] || { echo "stop-resume: lowcap checkpoint at epoch/batch $at, not mid-epoch"; exit 1; }
+"$BIN" "${la[@]}" --name k --ckpt-every 3 --resume >"$tmp/lk2.log" 2>&1 || { cat "$tmp/lk2.log"; exit 1; }
+for f in "$tmp"/lowcap/ref/*.safetensors "$tmp"/lowcap/ref/*.csv "$tmp"/lowcap/ref/*.txt; do
+  b=$(basename "$f")
+  case "$b" in *.prev.*) continue;; esac
+  cmp "$f" "$tmp/lowcap/k/$b" || { echo "stop-resume: lowcap $b differs after kill -9 and resume"; exit 1; }
+done
+"$BIN" verify "$tmp/lowcap/k" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: lowcap/k does not verify"; exit 1; }
+echo "stop-resume: lowcap killed after a checkpoint at epoch/batch $at, resumed; checkpoints, curves and CSVs equal the uninterrupted run's"
