@@ -3,7 +3,8 @@
 # an epoch by SIGTERM (or killed with SIGKILL after a --ckpt-every
 # checkpoint) and resumed: collapse (batch position, partial loss sum), vae
 # (its noise stream), simclr (prefetched augmented batches, the epoch's lr),
-# resnet (crops, a second running sum), lowcap (its loss curve). Each ends
+# resnet (crops, a second running sum), lowcap (its loss curve), continual
+# (several epochs per task, shrink-and-perturb at task starts). Each ends
 # with checkpoints and records byte-identical to an uninterrupted run, and
 # `syre verify` finds the record sound. The quartic stops and the run lock
 # are in test_stop_resume.sh.
@@ -133,3 +134,23 @@ for f in "$tmp"/lowcap/ref/*.safetensors "$tmp"/lowcap/ref/*.csv "$tmp"/lowcap/r
 done
 "$BIN" verify "$tmp/lowcap/k" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: lowcap/k does not verify"; exit 1; }
 echo "stop-resume: lowcap killed after a checkpoint at epoch/batch $at, resumed; checkpoints, curves and CSVs equal the uninterrupted run's"
+
+# continual: tasks of several epochs; a checkpoint every 10 steps lands on
+# epoch ends inside a task (a stop there must still log that epoch), and
+# shrink-and-perturb must not perturb a task it resumes midway.
+ta=(run continual --quick --threads 1 --out "$tmp" --train-n 640 --test-n 200 --rank-n 200 --tasks 3 --epochs 2)
+"$BIN" "${ta[@]}" --name ref >"$tmp/tref.log" 2>&1 || { cat "$tmp/tref.log"; exit 1; }
+"$BIN" "${ta[@]}" --name k --ckpt-every 10 >"$tmp/tk.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 2000); do [ -f "$tmp/continual/k/ckpt-shrink-perturb.safetensors" ] && break; sleep 0.01; done
+sleep 0.15
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+"$BIN" "${ta[@]}" --name k --ckpt-every 10 --resume >"$tmp/tk2.log" 2>&1 || { cat "$tmp/tk2.log"; exit 1; }
+for f in "$tmp"/continual/ref/*.safetensors "$tmp"/continual/ref/*.csv "$tmp"/continual/ref/*.txt; do
+  b=$(basename "$f")
+  case "$b" in *.prev.*) continue;; esac
+  cmp "$f" "$tmp/continual/k/$b" || { echo "stop-resume: continual $b differs after kill -9 and resume"; exit 1; }
+done
+"$BIN" verify "$tmp/continual/k" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: continual/k does not verify"; exit 1; }
+echo "stop-resume: continual killed, $(grep -o 'shrink-perturb resumes after task [0-9]* of 3 (batch [0-9]* of the next)' "$tmp/tk2.log" || echo 'shrink-perturb not started'); checkpoints, histories and CSVs equal the uninterrupted run's"
