@@ -395,6 +395,7 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
         s = sy_train_load(ckpt, m->ps, opt, &pos);
         if (s == SY_OK) {
             lc_curve_load(curve, R, cap);
+            sy_graph_set_step(m->g, (uint64_t)pos.graph_step);
         } else if (s == SY_ERR_IO) {
             memset(&pos, 0, sizeof pos); /* no checkpoint: from scratch */
             s = SY_OK;
@@ -412,7 +413,12 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
         sy_batcher_epoch(bt, (uint64_t)ep);
         float *xb = sy_graph_data(m->g, m->x), *yb = sy_graph_data(m->g, m->y);
         acc_loss = 0, acc_n = 0;
-        for (long k = 0; sy_batcher_next(bt, xb, yb) > 0; k++) {
+        long k0 = 0;
+        if (ep == pos.epoch && pos.batch > 0) { /* stopped midway: skip the batches trained */
+            while (k0 < (long)pos.batch && sy_batcher_next(bt, xb, yb) > 0) k0++;
+            acc_loss = pos.loss_sum, acc_n = (int)pos.aux_sum;
+        }
+        for (long k = k0; sy_batcher_next(bt, xb, yb) > 0; k++) {
             long t = (long)ep * nbatches + k;
             if ((s = sy_train_step(m->g, m->loss, opt)) != SY_OK) { /* recorded with --cuda-graphs */
                 s = sy_fail(SY_ERR_NUMERIC, "lowcap: %s f=%.2f diverged at iteration %ld (lower the lr): %s", label,
@@ -427,6 +433,18 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
                 double vals[2] = {frac, bl};
                 if ((s = sy_run_log_to(run, "curve.csv", label, t, 2, names, vals)) != SY_OK) goto done;
                 acc_loss = 0, acc_n = 0;
+            }
+            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
+            if (due != SY_CKPT_NO) {
+                /* the curve's partial window: its mean over ranks, to which each adds its own rest */
+                sy_train_pos mid = {.epoch = ep, .batch = k + 1, .graph_step = (int64_t)sy_graph_step(m->g),
+                                    .loss_sum = sy_dist_mean(acc_loss), .aux_sum = acc_n};
+                if ((s = sy_train_save(ckpt, m->ps, opt, &mid)) != SY_OK) goto done;
+                if ((s = lc_curve_save(curve, R)) != SY_OK) goto done;
+                if (due == SY_CKPT_STOP) {
+                    s = sy_run_stopped(run, t + 1, nbatches * c->epochs);
+                    goto done;
+                }
             }
             if (k % 20 == 0) {
                 char note[48];
@@ -443,6 +461,7 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
         double vals[5] = {frac, tl, ta, dist, lc_copy_spread(m, R->ncopy)};
         if ((s = sy_run_log(run, label, ep + 1, 5, names, vals)) != SY_OK) goto done;
         pos.epoch = ep + 1, pos.batch = 0, pos.done = ep + 1 == c->epochs;
+        pos.loss_sum = pos.aux_sum = 0, pos.graph_step = (int64_t)sy_graph_step(m->g);
         if ((s = sy_train_save(ckpt, m->ps, opt, &pos)) != SY_OK) goto done;
         if ((s = lc_curve_save(curve, R)) != SY_OK) goto done;
     }
@@ -625,6 +644,7 @@ const sy_experiment sy_exp_lowcap = {
     .run = lowcap_run,
     .reproduce_id = "fig1",
     .reproduce = lowcap_reproduce,
+    .stops = 1,
     .data_parallel = 1,
     .quick = "fractions=0,0.9,0.99,1;samples=10000;epochs=2;log-every=10",
 };

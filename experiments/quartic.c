@@ -242,7 +242,8 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
             }
             const char *names[4] = {"objective", "degree_of_symmetry", "w_norm", "hyper"};
             double vals[4] = {r.objective, r.degree, r.wnorm, h};
-            if ((s = sy_run_log_to(run, logfile, label, t, 4, names, vals)) != SY_OK) break;
+            /* A finished run resumed only measures: its last row is logged. */
+            if (!pos.done && (s = sy_run_log_to(run, logfile, label, t, 4, names, vals)) != SY_OK) break;
             if (r.diverged) break;
             char note[64];
             snprintf(note, sizeof note, "f %.4g  sym %d", r.objective, r.degree);
@@ -261,9 +262,15 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
             break;
         }
         if ((s = sy_optimizer_step(opt)) != SY_OK) break;
-        if ((t + 1) % ckpt_every == 0 && t + 1 < c->steps) {
+        /* its own --ckpt-every sets the cadence; only a stop is taken here */
+        int stop = sy_run_ckpt_due(run, t + 1) == SY_CKPT_STOP;
+        if (((t + 1) % ckpt_every == 0 || stop) && t + 1 < c->steps) {
             sy_train_pos p = {.epoch = t + 1};
             if ((s = sy_train_save(ckpt, ps, opt, &p)) != SY_OK) break;
+            if (stop) {
+                s = sy_run_stopped(run, t + 1, c->steps);
+                break;
+            }
         }
     }
     sy_progress_finish(pr);
@@ -512,4 +519,5 @@ const sy_experiment sy_exp_quartic = {
     .reproduce = quartic_reproduce,
     .ignores = "data-dir,epochs,batch",
     .quick = "d=200;steps=100000",
+    .stops = 1,
 };

@@ -453,8 +453,11 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         if (s == SY_OK && pos.epoch > c->epochs)
             s = sy_fail(SY_ERR_ARG, "simclr: --resume: %s checkpoint has %d epochs, --epochs is %d", m->rec,
                         (int)pos.epoch, c->epochs);
-        else if (s == SY_OK)
-            start = (int)pos.epoch, fprintf(stderr, "simclr: %s resumes after epoch %d\n", m->rec, start);
+        else if (s == SY_OK) {
+            start = (int)pos.epoch;
+            sy_graph_set_step(c->gt, (uint64_t)pos.graph_step);
+            fprintf(stderr, "simclr: %s resumes at epoch %d (batch %ld)\n", m->rec, start, (long)pos.batch);
+        }
         else if (s == SY_ERR_IO)
             s = SY_OK;
     }
@@ -473,16 +476,33 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         double loss_sum = 0, lr0 = sy_optimizer_lr(opt);
         long steps = 0;
         size_t nb;
-        while ((s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
+        if (e == start && pos.batch > 0) { /* stopped midway: the same batches and views, untrained */
+            while (steps < (long)pos.batch && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) steps++;
+            loss_sum = pos.loss_sum;
+            lr0 = sy_schedule_lr(&o.schedule, o.lr, (long)e * nbatch); /* the lr the epoch began with */
+        }
+        while (s == SY_OK && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
             if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             loss_sum += sy_graph_scalar(c->gt, c->tloss);
             steps++;
+            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
+            if (due != SY_CKPT_NO) {
+                /* the mean over ranks: each rank adds its own rest of the epoch to it */
+                sy_train_pos mid = {.epoch = e, .batch = steps, .graph_step = (int64_t)sy_graph_step(c->gt),
+                                    .loss_sum = sy_dist_mean(loss_sum)};
+                if ((s = sy_train_save(ckpt, c->ps, opt, &mid)) != SY_OK) break;
+                if (due == SY_CKPT_STOP) {
+                    s = sy_run_stopped(run, (long)e * nbatch + steps, (long)c->epochs * nbatch);
+                    break;
+                }
+            }
             if (++done % 5 == 0) {
                 char note[64];
                 snprintf(note, sizeof note, "epoch %d/%d nt-xent %.3f", e + 1, c->epochs, loss_sum / steps);
                 sy_progress_update(pr, done, note);
             }
         }
+        if (s == SY_ERR_STOPPED) break;
         if (s != SY_OK) {
             s = sy_fail(s, "simclr: %s, epoch %d: %s", m->rec, e + 1, sy_last_error());
             break;
@@ -495,6 +515,8 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         if (c->rank_every > 0 && ((e + 1) % c->rank_every == 0 || e + 1 == c->epochs))
             if ((s = log_rank(run, c, m->rec, e + 1, res->hist)) != SY_OK) break;
         pos.epoch = e + 1;
+        pos.batch = 0;
+        pos.loss_sum = 0;
         pos.graph_step = (int64_t)sy_graph_step(c->gt);
         pos.done = e + 1 == c->epochs;
         s = sy_train_save(ckpt, c->ps, opt, &pos);
@@ -672,4 +694,5 @@ const sy_experiment sy_exp_simclr = {
     .reproduce = sc_run,
     .ignores = "sigma0,eps",
     .quick = "width=4;epochs=2;batch=128;sigma0s=0.01;train-n=1000;test-n=1000",
+    .stops = 1,
 };

@@ -156,7 +156,7 @@ static void test_checkpoint_resume_on_device(void **state)
     assert_int_equal(dm_train(&ref, 6, lr), 0);
     assert_int_equal(dm_build(&a, DM_MLP, "sim", 8, &o), 0);
     assert_int_equal(dm_train(&a, 3, la), 0);
-    sy_train_pos pos = {0, 3, (int64_t)sy_graph_step(a.g), 0};
+    sy_train_pos pos = {.batch = 3, .graph_step = (int64_t)sy_graph_step(a.g)};
     assert_int_equal(sy_train_save(path, a.ps, a.opt, &pos), SY_OK);
     assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
     sy_train_pos got;

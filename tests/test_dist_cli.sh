@@ -9,6 +9,8 @@
 #   - a run stopped after epoch 1 and resumed with the same rank count ends
 #     bit for bit where the uninterrupted 2-rank run ends (and, resumed by one
 #     process instead, to float tolerance);
+#   - SIGTERM to one rank stops all ranks at one step (exit 75); the resumed
+#     run ends bit for bit where the uninterrupted one ends;
 #   - an experiment without data parallelism, and a --batch the ranks do not
 #     divide, are refused with a message saying so.
 # Skipped (77) in a build without MPI or without the MNIST data.
@@ -56,6 +58,26 @@ for m in vanilla syre; do
     "$out/collapse/two/ckpt-$m.safetensors" "$out/collapse/resumed1/ckpt-$m.safetensors" \
     || fail "$m: resuming with another rank count changed the result"
 done
+
+# SIGTERM to one rank only (a launcher may signal some): every rank stops at
+# the same step, exit 75; resumed with 2 ranks it ends bit for bit where the
+# uninterrupted 2-rank run ends, metrics.csv included
+"${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 2 --name stopped >/dev/null 2>"$out/s1.err" &
+mpipid=$!
+for _ in $(seq 1 1000); do [ -f "$out/collapse/stopped/ckpt-vanilla.safetensors" ] && break; sleep 0.01; done
+rankpid=$(pgrep -f -- "--name stopped" | grep -vx "$mpipid" | tail -1)
+[ -n "$rankpid" ] || fail "no rank process found to signal"
+kill -TERM "$rankpid"
+rc=0
+wait "$mpipid" || rc=$?
+[ "$rc" -eq 75 ] || { cat "$out/s1.err"; fail "2-rank run after SIGTERM to one rank exited $rc, want 75"; }
+grep -q "stopped at step .*continue with: mpirun -np 2 syre run collapse" "$out/s1.err" || { cat "$out/s1.err"; fail "no stop message"; }
+"${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 2 --name stopped --resume >/dev/null 2>"$out/s2.err" \
+  || { cat "$out/s2.err"; fail "2-rank resume after a stop"; }
+for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
+  cmp "$out/collapse/two/$f" "$out/collapse/stopped/$f" || fail "$f: stopped and resumed differs from uninterrupted (2 ranks)"
+done
+echo "== SIGTERM to rank pid $rankpid: $(grep -o 'stopped at step [0-9]* of [0-9]*' "$out/s1.err"), resumed bit for bit"
 
 # refusals, with a message and a failing exit status
 if "${mpi[@]}" "$bin" run quartic --quick --out "$out" >/dev/null 2>"$out/q.err"; then fail "quartic ran on 2 ranks"; fi

@@ -25,7 +25,8 @@ typedef enum {
     SY_ERR_NOMEM,       /* allocation failed or would be too large */
     SY_ERR_NUMERIC,     /* NaN or Inf where a finite value is required */
     SY_ERR_STATE,       /* call made in the wrong order (e.g. feed before compile) */
-    SY_ERR_UNSUPPORTED  /* valid request this build or backend cannot serve */
+    SY_ERR_UNSUPPORTED, /* valid request this build or backend cannot serve */
+    SY_ERR_STOPPED      /* a run stopped on request (a signal) after writing its checkpoint: resumable */
 } sy_status;
 
 /* fopen for mode "r"/"rb" or "a"/"ab" that accepts only a regular file: a

@@ -95,6 +95,8 @@ static const sy_flag_spec common_flags[] = {
     {"resume", "continue the run --name from its record and checkpoint", "0", SY_FLAG_BOOL, 0, 0},
     {"override", "with --resume: comma-separated flags allowed to differ from the run's config.json", "",
      SY_FLAG_STRING, 0, 0},
+    {"ckpt-every", "also checkpoint every N optimizer steps (500) or N minutes (10m), bounding what a kill -9 loses; "
+     "0 = only where the experiment does (epoch ends)", "0", SY_FLAG_STRING, 0, 0},
     {"on-nan", "on a NaN/Inf loss or gradient: stop (naming step, tensor, last checkpoint) or skip-batch", "stop",
      SY_FLAG_STRING, 0, 0},
     {NULL, NULL, NULL, 0, 0, 0},
@@ -438,6 +440,7 @@ sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **
     sy_run *r = calloc(1, sizeof *r);
     if (!r) return sy_fail(SY_ERR_NOMEM, "out of memory");
     r->exp = exp;
+    r->lock_fd = -1;
     r->nflags = sy_io_merged_flags(exp, &r->flags, NULL);
     sy_status s = SY_OK;
     if (r->nflags < 0) {

@@ -6,6 +6,7 @@
 #include "io_internal.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "records.h"
 #include "syre/dist.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
@@ -101,7 +103,8 @@ static void add_option(cJSON *o, const sy_flag_spec *sp, const char *v)
 /* Options that cannot change a run's results may differ on --resume. */
 static int free_on_resume(const char *flag)
 {
-    static const char *const names[] = {"threads", "device", "cuda-graphs", "out", "name", "resume", "override"};
+    static const char *const names[] = {"threads", "device", "cuda-graphs", "out", "name", "resume", "override",
+                                        "ckpt-every"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(names[i], flag) == 0) return 1;
     return 0;
@@ -253,6 +256,25 @@ static char *first_missing(const char *path)
     return NULL;
 }
 
+/* A resumed run's record is checked first (syre verify): what is wrong is
+ * said before training goes on (a damaged checkpoint falls back later). */
+static void warn_record(const char *dir)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) return;
+    int problems = sy_run_verify(dir, m);
+    fclose(m);
+    if (problems > 0) {
+        fprintf(stderr, "syre: --resume: the record in %s has %d problem%s (`syre verify` says):\n", dir, problems,
+                problems > 1 ? "s" : "");
+        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            if (strstr(l, "DAMAGED") || strstr(l, "MISSING") || strstr(l, "falls back")) fprintf(stderr, "%s\n", l);
+    }
+    free(text);
+}
+
 /* Rank 0's part of sy_run_start: the directory, config.json, the banner. */
 static sy_status start_root(sy_run *run)
 {
@@ -290,6 +312,9 @@ static sy_status start_root(sy_run *run)
     free(run->made);
     run->made = first_missing(run->dir);
     if ((s = sy_mkdir_p(run->dir)) != SY_OK) return s;
+    /* Before anything is written: a second process on this run stops here. */
+    if ((s = sy_run_lock(run)) != SY_OK) return s;
+    if (run->resuming) warn_record(run->dir);
 
     cJSON *c = cJSON_CreateObject();
     if (!c) return sy_fail(SY_ERR_NOMEM, "out of memory");
@@ -337,6 +362,59 @@ static sy_status start_root(sy_run *run)
     return SY_OK;
 }
 
+/* ---- Records and checkpoints ------------------------------------------------ */
+
+static sy_run *records_run; /* the run whose CSVs checkpoints mark, if any */
+
+void sy_records_mark(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (!records_run || !records_run->dir || !sy_dist_is_root()) return;
+    for (int i = 0; i < records_run->ncsv; i++)
+        if (records_run->csv[i].f) fflush(records_run->csv[i].f);
+    DIR *d = opendir(records_run->dir);
+    if (!d) return;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".csv") != 0 || strpbrk(e->d_name, "=;")) continue;
+        char path[4200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", records_run->dir, e->d_name);
+        if (stat(path, &st) != 0) continue;
+        int w = snprintf(buf + n, size - n, "%s=%lld;", e->d_name, (long long)st.st_size);
+        if (w < 0 || (size_t)w >= size - n) {
+            buf[n] = '\0'; /* what does not fit is not rewound */
+            break;
+        }
+        n += (size_t)w;
+    }
+    closedir(d);
+}
+
+sy_status sy_records_rewind(const char *marks)
+{
+    if (!records_run || !records_run->dir || !sy_dist_is_root() || !marks) return SY_OK;
+    const char *p = marks;
+    while (*p) {
+        const char *eq = strchr(p, '='), *semi = eq ? strchr(eq, ';') : NULL;
+        if (!eq || !semi || eq == p || eq - p > 255) break;
+        char name[256], path[4200];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
+        long long len = atoll(eq + 1);
+        snprintf(path, sizeof path, "%s/%s", records_run->dir, name);
+        struct stat st;
+        if (!strchr(name, '/') && len >= 0 && stat(path, &st) == 0 && st.st_size > len) {
+            if (truncate(path, (off_t)len) != 0)
+                return sy_fail(SY_ERR_IO, "cannot rewind %s to its checkpoint: %s", path, strerror(errno));
+            fprintf(stderr, "syre: %s: %lld bytes of rows logged after the checkpoint dropped (they are logged again)\n",
+                    name, (long long)st.st_size - len);
+        }
+        p = semi + 1;
+    }
+    return SY_OK;
+}
+
 sy_status sy_run_start(sy_run *run)
 {
     run->resuming = sy_run_get_bool(run, "resume");
@@ -350,6 +428,8 @@ sy_status sy_run_start(sy_run *run)
         return sy_fail(SY_ERR_ARG, "%s: --on-nan must be 'stop' or 'skip-batch', got '%s'", run->exp->name,
                        sy_run_get_str(run, "on-nan"));
     sy_set_nan_policy((sy_nan_policy)nan_policy);
+    sy_status cs = sy_run_check_ckpt_every(run);
+    if (cs != SY_OK) return cs;
     /* The device (every rank): `--device cuda` without a GPU fails here, saying
      * why, before anything is written. */
     const char *prec = sy_run_get_str(run, "precision");
@@ -381,6 +461,10 @@ sy_status sy_run_start(sy_run *run)
     if (threads == 0 && nranks > 1) threads = sy_dist_default_threads();
     sy_set_threads(threads);
     sy_status s = sy_dist_is_root() ? start_root(run) : SY_OK;
+    if (s == SY_OK && run->exp->stops) {
+        sy_stop_install();
+        records_run = run;
+    }
     if (nranks > 1) {
         /* Rank 0 chose the directory (a timestamp, numbered if taken) and
          * may have failed: every rank takes its outcome. */
@@ -689,11 +773,15 @@ static void remove_unused_dir(sy_run *run)
     if (!d) return;
     int other = 0;
     for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "config.json")) other = 1;
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "config.json") &&
+            strcmp(e->d_name, "run.lock"))
+            other = 1;
     closedir(d);
     if (other) return;
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", run->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/run.lock", run->dir); /* still held: dropped when its descriptor closes */
     unlink(path);
     /* From the run directory up to the first one this run created. */
     snprintf(path, sizeof path, "%s", run->dir);
@@ -717,7 +805,9 @@ void sy_run_free(sy_run *run)
     free(run->flags);
     for (int i = 0; i < run->nmethods; i++) free(run->methods[i]);
     free(run->methods);
+    if (records_run == run) records_run = NULL;
     free(run->dir);
+    if (run->lock_fd >= 0) close(run->lock_fd); /* releases run.lock */
     for (int i = 0; i < run->ncsv; i++) {
         if (run->csv[i].f) fclose(run->csv[i].f);
         for (int k = 0; k < run->csv[i].ncols; k++) free(run->csv[i].cols[k]);
