@@ -42,14 +42,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(value, data, vlen);
     value[vlen] = '\0';
 
-    char out[256], dir[512], csv[600], cfg[600], sum[600], first[600];
+    char out[256], dir[512], csv[600], cfg[600], sum[600], first[600], lock[600];
     fz_path(out, sizeof out, "runs");
     snprintf(dir, sizeof dir, "%s/lowcap/r", out);
     snprintf(csv, sizeof csv, "%s/metrics.csv", dir);
     snprintf(cfg, sizeof cfg, "%s/config-resume.json", dir);
     snprintf(sum, sizeof sum, "%s/summary.json", dir);
     snprintf(first, sizeof first, "%s/config.json", dir);
-    remove(csv), remove(cfg), remove(sum), remove(first), rmdir(dir); /* the last input's record */
+    snprintf(lock, sizeof lock, "%s/run.lock", dir);
+    remove(csv), remove(cfg), remove(sum), remove(first), remove(lock), rmdir(dir); /* the last input's record */
 
     /* lowcap: an experiment that keeps checkpoints (so may be resumed) and
      * reads --data-dir, free text recorded in config.json; nothing reads the

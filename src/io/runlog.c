@@ -256,6 +256,26 @@ static char *first_missing(const char *path)
     return NULL;
 }
 
+/* A resumed run's records (*.csv, *.json) must be regular files: a FIFO
+ * or a directory in their place is refused at once, not read or appended. */
+static sy_status check_record_kinds(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return SY_OK;
+    sy_status s = SY_OK;
+    for (struct dirent *e; s == SY_OK && (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || (strcmp(e->d_name + l - 4, ".csv") != 0 && strcmp(e->d_name + l - 5, ".json") != 0)) continue;
+        char path[4200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            s = sy_fail(SY_ERR_IO, "%s: exists and is not a regular file", path);
+    }
+    closedir(d);
+    return s;
+}
+
 /* A resumed run's record is checked first (syre verify): what is wrong is
  * said before training goes on (a damaged checkpoint falls back later). */
 static void warn_record(const char *dir)
@@ -314,6 +334,7 @@ static sy_status start_root(sy_run *run)
     if ((s = sy_mkdir_p(run->dir)) != SY_OK) return s;
     /* Before anything is written: a second process on this run stops here. */
     if ((s = sy_run_lock(run)) != SY_OK) return s;
+    if (run->resuming && (s = check_record_kinds(run->dir)) != SY_OK) return s;
     if (run->resuming) warn_record(run->dir);
 
     cJSON *c = cJSON_CreateObject();

@@ -17,9 +17,10 @@
 
 #include "syre/train.h"
 
+/* A whole record file; only a regular one (a FIFO would block the check). */
 static char *read_all(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = sy_fopen_regular(path, "rb");
     if (!f) return NULL;
     char *b = NULL;
     long sz = -1;
@@ -55,7 +56,7 @@ static int check_json(const char *path, char *why, size_t nw)
 {
     size_t n = 0;
     char *b = read_all(path, &n);
-    if (!b) return snprintf(why, nw, "cannot read: %s", strerror(errno)), 0;
+    if (!b) return snprintf(why, nw, "cannot read: %s", sy_last_error()), 0;
     cJSON *j = cJSON_ParseWithLength(b, n);
     int ok = j && cJSON_IsObject(j);
     if (!ok) snprintf(why, nw, "not a valid JSON object (damaged or cut)");
@@ -68,7 +69,7 @@ static int check_csv(const char *path, char *why, size_t nw, long *rows)
 {
     size_t n = 0;
     char *b = read_all(path, &n);
-    if (!b) return snprintf(why, nw, "cannot read: %s", strerror(errno)), 0;
+    if (!b) return snprintf(why, nw, "cannot read: %s", sy_last_error()), 0;
     int ok = 1;
     *rows = 0;
     if (n == 0 || b[n - 1] != '\n') {

@@ -138,12 +138,14 @@ static sy_status load_one(const char *path, const char *saved_as, sy_params *ps,
     int64_t v[5] = {0};
     const char *keys[5] = {"epoch", "batch", "graph_step", "optimizer_steps", "done"};
     for (int i = 0; i < 5 && !s; i++) s = meta_int(st, path, keys[i], &v[i]);
+    /* A whole checkpoint of another method or run is a mix-up, not damage:
+     * refused as SY_ERR_ARG, which does not fall back to the previous one. */
     const char *was = sy_safetensors_meta(st, "checkpoint"), *owner = sy_safetensors_meta(st, "run");
     if (!s && was && strcmp(was, base_name(saved_as)) != 0)
-        s = sy_fail(SY_ERR_FORMAT, "%s: holds the checkpoint saved as %s (another method's or run's), not %s", path,
+        s = sy_fail(SY_ERR_ARG, "%s: holds the checkpoint saved as %s (another method's or run's), not %s", path,
                     was, base_name(saved_as));
     if (!s && owner && run_owner[0] && strcmp(owner, run_owner) != 0)
-        s = sy_fail(SY_ERR_FORMAT, "%s: belongs to run '%s', this run is '%s' (another experiment or other options)",
+        s = sy_fail(SY_ERR_ARG, "%s: belongs to run '%s', this run is '%s' (another experiment or other options)",
                     path, owner, run_owner);
     const char *rec = sy_safetensors_meta(st, "records");
     snprintf(records, nrec, "%s", rec ? rec : "");
