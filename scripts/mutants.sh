@@ -26,7 +26,7 @@ m() { NAMES+=("$1"); FILES+=("$2"); EDITS+=("$3"); TESTS+=("$4"); }
 m anchor-zero          src/optim/optim.c          's|s->sigma = (float)(|s->sigma = 0.0f * (float)(|'  "test_optim"
 # The claim tests each depend on the anchor too (one mutant per test: the
 # first failing test ends a mutant's run).
-for t in ridge resnet simclr; do
+for t in ridge resnet simclr continual; do
   m "anchor-zero@$t"   src/optim/optim.c          's|s->sigma = (float)(|s->sigma = 0.0f * (float)(|'  "test_exp_$t"
 done
 m anchor-init-only     src/optim/optim.c          's|case SY_DECAY_SYRE: return st == SY_ANCHOR_STORED ? SEG_ANCHOR : SEG_REGEN;|case SY_DECAY_SYRE: return SEG_ZERO;|' "test_optim"
