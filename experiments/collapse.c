@@ -338,6 +338,8 @@ static sy_status anchor_ranks(col_model *m, const col_cfg *c, double alpha, cons
         memcpy(keep, p, n * sizeof *p);
         memcpy(p, a, n * sizeof *p);
         s = eval_first_layer(m, c, alpha, &ar);
+        /* again: a device store then takes the restored values as newer */
+        p = sy_params_data(m->ps);
         memcpy(p, keep, n * sizeof *p);
         r->has_anchor = s == SY_OK;
         r->anchor_rank_pre = ar.rank_pre;

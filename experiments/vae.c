@@ -281,6 +281,8 @@ static sy_status anchor_rank(vae_net *e, sy_params *ps, const sy_optimizer *opt,
         }
         vae_eval_res ev;
         s = vae_evaluate(e, test, c, beta, &ev, NULL);
+        /* again: a device store then takes the restored values as newer */
+        p = sy_params_data(ps);
         memcpy(p, keep, n * sizeof *p);
         res->has_anchor = s == SY_OK;
         res->anchor_rank = ev.rank;
