@@ -9,6 +9,9 @@
  *   cnn       the continual experiment's CNN (sy_mnist_cnn), batch 64, SGD (lr 0.05)
  *   vae       the vae experiment's model (784-200 SiLU encoder, 200 latents with fixed
  *             variance 0.01, 200-784 SiLU decoder, BCE + 10 KL), batch 128, Adam
+ *   resnet18  the resnet experiment's CIFAR ResNet18 (width 64, batch norm in training
+ *             mode), 3x32x32 inputs, batch 128, SGD (lr 0.05); resnet18b32 at batch 32.
+ *             A step is ~0.2 TFLOP at batch 128, so these run a sixteenth of the steps
  *
  * One step = feed a batch (a fixed pool of synthetic MNIST-shaped batches,
  * cycled; the VAE also draws fresh noise), forward, backward, optimizer step
@@ -40,6 +43,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "fma_peak.h"
 
 extern char *openblas_get_corename(void); /* OpenBLAS; not in every cblas.h */
 
@@ -49,8 +53,22 @@ extern char *openblas_get_corename(void); /* OpenBLAS; not in every cblas.h */
 
 enum { POOL = 8 };
 
-static const char *const all_models[] = {"mlp", "mlp1000", "mlp2adam", "cnn", "vae"};
-enum { NMODELS = 5 };
+static const char *const all_models[] = {"mlp", "mlp1000", "mlp2adam", "cnn", "vae", "resnet18", "resnet18b32"};
+enum { NMODELS = 7 };
+
+static int is_resnet(const char *name) { return !strncmp(name, "resnet18", 8); }
+
+static int model_batch(const char *name)
+{
+    return !strcmp(name, "mlp1000") ? 1000 : !strcmp(name, "vae") || !strcmp(name, "resnet18") ? 128 : !strcmp(name, "resnet18b32") ? 32 : 64;
+}
+
+/* Steps per timed repeat: fewer for the models whose step is long. */
+static int model_steps(const char *name, int steps)
+{
+    int div = !strcmp(name, "mlp1000") ? 4 : is_resnet(name) ? 16 : 1;
+    return (steps + div - 1) / div;
+}
 
 /* Current resident set from /proc/self/statm, in KiB. */
 static long rss_now_kb(void)
@@ -84,14 +102,18 @@ static int build(model_t *m, const char *name)
 {
     memset(m, 0, sizeof *m);
     m->name = name;
-    m->batch = !strcmp(name, "mlp1000") ? 1000 : !strcmp(name, "vae") ? 128 : 64;
+    m->batch = model_batch(name);
     m->adam = !strcmp(name, "mlp2adam") || !strcmp(name, "vae");
     m->vae = !strcmp(name, "vae");
     m->ps = sy_params_new();
     m->g = sy_graph_new(m->ps);
     sy_graph *g = m->g;
     int B = m->batch;
-    if (!strcmp(name, "cnn")) {
+    if (is_resnet(name)) {
+        m->x = sy_input(g, "x", sy_shape_of(4, B, 3, 32, 32));
+        m->y = sy_input(g, "y", sy_shape_of(1, B));
+        m->loss = sy_softmax_ce(g, sy_resnet18(g, m->x, NULL, 64, 10, NULL), m->y);
+    } else if (!strcmp(name, "cnn")) {
         m->x = sy_input(g, "x", sy_shape_of(4, B, 1, 28, 28));
         m->y = sy_input(g, "y", sy_shape_of(1, B));
         m->loss = sy_softmax_ce(g, sy_mnist_cnn(g, m->x, NULL), m->y);
@@ -227,13 +249,15 @@ static void usage(FILE *f)
             "usage: bench_engine [--models LIST] [--threads LIST] [--rounds R] [--torch on|off]\n"
             "                    [--python PATH] [--coretype NAME] [--warmup S] [--steps S] [--repeats R]\n"
             "                    [--syre-omp ENV] [--torch-omp ENV]\n"
-            "  LIST: comma-separated; models mlp,mlp1000,mlp2adam,cnn,vae (default all), threads 1,2\n"
+            "  LIST: comma-separated; models mlp,mlp1000,mlp2adam,cnn,vae,resnet18,resnet18b32 (default all),\n"
+            "        threads 1,2\n"
             "  --rounds R    alternations of syre and PyTorch per configuration (default 3)\n"
             "  --torch off   syre only; default: PyTorch too when PYTHON can import torch\n"
             "  --python      interpreter with torch (default /usr/bin/python3)\n"
             "  --coretype    set OPENBLAS_CORETYPE for both sides (e.g. Haswell: the AVX2 kernel)\n"
             "  --warmup/--steps/--repeats: per run: S untimed steps, then R timed repeats of S steps\n"
-            "       (defaults 10, 32, 5; batch 1000 runs a quarter of the steps)\n"
+            "       (defaults 10, 32, 5; batch 1000 runs a quarter of the steps, resnet18 a sixteenth\n"
+            "       and a fifth of the warm-up)\n"
             "  --syre-omp, --torch-omp: OpenMP wait settings (VAR=VALUE) of each side's runs\n"
             "       (defaults: syre as its CLI chooses per run, GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT " with a CPU free\n"
             "       per thread, else OMP_WAIT_POLICY=PASSIVE; PyTorch OMP_WAIT_POLICY=PASSIVE)\n"
@@ -242,7 +266,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    const char *models = "mlp,mlp1000,mlp2adam,cnn,vae", *threads = "1,2", *wmodel = NULL;
+    const char *models = "mlp,mlp1000,mlp2adam,cnn,vae,resnet18,resnet18b32", *threads = "1,2", *wmodel = NULL;
     const char *python = "/usr/bin/python3", *coretype = NULL, *torch = "on";
     const char *syre_omp = NULL, *torch_omp = "OMP_WAIT_POLICY=PASSIVE"; /* syre: NULL = as its CLI, per run */
     int rounds = 3, warmup = 10, steps = 32, repeats = 5, sgemm = 1;
@@ -293,7 +317,8 @@ int main(int argc, char **argv)
         int ok = 0;
         for (int k = 0; k < NMODELS; k++) ok |= !strcmp(t, all_models[k]);
         if (!ok) {
-            fprintf(stderr, "bench_engine: unknown model '%s' (mlp, mlp1000, mlp2adam, cnn, vae)\n", t);
+            fprintf(stderr, "bench_engine: unknown model '%s' (mlp, mlp1000, mlp2adam, cnn, vae, resnet18, "
+                    "resnet18b32)\n", t);
             return 2;
         }
     }
@@ -328,14 +353,32 @@ int main(int argc, char **argv)
            sysconf(_SC_NPROCESSORS_ONLN));
     fflush(stdout);
 
+    /* The core's own limit, measured in this run: the best ISA's FMA peak
+     * at each thread count is what peak_share is taken against. */
+    double peak[65] = {0};
+    snprintf(tl, sizeof tl, "%s", threads);
+    for (char *sv1, *t = strtok_r(tl, ",", &sv1); t; t = strtok_r(NULL, ",", &sv1)) {
+        int nt = atoi(t);
+        if (nt < 1 || nt > 64) continue;
+        printf("# fp32 FMA peak, %d thread(s):", nt);
+        for (int isa = FMA_NISA - 1; isa >= 0; isa--) {
+            double g = fma_peak_gflops(isa, nt);
+            if (!isnan(g)) printf(" %s %.1f GFLOP/s", fma_isa_name[isa], g);
+            if (g > peak[nt]) peak[nt] = g;
+        }
+        printf("\n");
+    }
+    fflush(stdout);
+
     char table[64][512];
+    char results[64][256];
     int nrows = 0;
     snprintf(tl, sizeof tl, "%s", threads);
     for (char *sv1, *t = strtok_r(tl, ",", &sv1); t; t = strtok_r(NULL, ",", &sv1)) {
         int nt = atoi(t);
         snprintf(ml, sizeof ml, "%s", models);
         for (char *sv2, *m = strtok_r(ml, ",", &sv2); m; m = strtok_r(NULL, ",", &sv2)) {
-            int st = !strcmp(m, "mlp1000") ? (steps + 3) / 4 : steps;
+            int st = model_steps(m, steps), wu = is_resnet(m) ? (warmup + 4) / 5 : warmup;
             char env[512], tenv[512];
             snprintf(tenv, sizeof tenv, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, torch_omp,
                      coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
@@ -348,7 +391,7 @@ int main(int argc, char **argv)
                 snprintf(env, sizeof env, "env OPENBLAS_NUM_THREADS=%d OMP_NUM_THREADS=%d %s%s%s", nt, nt, somp,
                          coretype ? " OPENBLAS_CORETYPE=" : "", coretype ? coretype : "");
                 snprintf(cmd, sizeof cmd, "%s '%s' --worker %s --threads %d --warmup %d --steps %d --repeats %d%s",
-                         env, self, m, nt, warmup, st, repeats, sgemm ? "" : " --no-sgemm");
+                         env, self, m, nt, wu, st, repeats, sgemm ? "" : " --no-sgemm");
                 if (measure(cmd, &a) == 0) {
                     s_sps[ns] = a.sps, s_cpu[ns] = a.cpu, s_rss[ns] = a.rss, gflop = a.gflop;
                     s_sg[ns] = a.sgemm, s_sgc[ns] = a.sgemm_cpu, s_grow[ns] = a.rss - a.rss0;
@@ -360,7 +403,7 @@ int main(int argc, char **argv)
                 if (use_torch) {
                     snprintf(cmd, sizeof cmd,
                              "%s '%s' '%s' --model %s --threads %d --warmup %d --steps %d --repeats %d", tenv, python,
-                             script, m, nt, warmup, st, repeats);
+                             script, m, nt, wu, st, repeats);
                     if (measure(cmd, &p) == 0) {
                         p_sps[np] = p.sps, p_cpu[np] = p.cpu, p_rss[np] = p.rss, p_grow[np] = p.rss - p.rss0;
                         np++;
@@ -377,15 +420,21 @@ int main(int argc, char **argv)
             double ss = median(s_sps, ns), sc = median(s_cpu, ns), sr = median(s_rss, ns), sgm = median(s_sg, ns), sgc = median(s_sgc, ns);
             double ps = median(p_sps, np), pc = median(p_cpu, np), pr = median(p_rss, np);
             double sgr = median(s_grow, ns), pgr = median(p_grow, np);
-            int B = !strcmp(m, "mlp1000") ? 1000 : !strcmp(m, "vae") ? 128 : 64;
+            int B = model_batch(m);
             double sg = ss / B * gflop, tg = ps / B * gflop, sgcpu = sc / B * gflop, tgcpu = pc / B * gflop;
-            if (nrows < 64)
+            double share = nt >= 1 && nt <= 64 && peak[nt] > 0 ? sg / peak[nt] : NAN;
+            if (nrows < 64) {
+                snprintf(results[nrows], sizeof results[0],
+                         "RESULT model=%s threads=%d batch=%d samples_per_s=%.1f gflops=%.2f peak_share=%.3f "
+                         "torch_ratio=%.3f",
+                         m, nt, B, ss, sg, share, ss / ps);
                 snprintf(table[nrows++], sizeof table[0],
-                         "| %-8s | %5d | %2d | %8.0f | %8.0f | **%5.2f** | %5.2f | %7.3f | %7.3f | %6.1f | %6.1f | "
+                         "| %-8s | %5d | %2d | %8.0f | %8.0f | **%5.2f** | %5.2f | %7.3f | %7.3f | %6.1f | %4.0f%% | %6.1f | "
                          "%6.1f | %4.0f%% | %4.0f%% | %4.0f%% | %4.0f%% | %6.1f | %6.1f | %4.2f | %6.1f | %6.1f |",
-                         m, B, nt, ss, ps, ss / ps, sc / pc, 1e3 * B / ss, 1e3 * B / ps, sg, tg, sgm,
+                         m, B, nt, ss, ps, ss / ps, sc / pc, 1e3 * B / ss, 1e3 * B / ps, sg, 100 * share, tg, sgm,
                          100 * sg / sgm, 100 * tg / sgm, 100 * sgcpu / sgc, 100 * tgcpu / sgc, sr, pr, sr / pr, sgr,
                          pgr);
+            }
         }
     }
     lf = fopen("/proc/loadavg", "r");
@@ -397,13 +446,16 @@ int main(int argc, char **argv)
     printf("Medians over rounds. ratio: samples/s syre / PyTorch (wall clock); cpu ratio: the same from CPU time,\n"
            "less sensitive to other load. GFLOP/s counts matmul and convolution multiply-adds; sgemm: cblas_sgemm\n"
            "alone on the same products (median over rounds); sgemm shares by wall clock and by CPU time (GFLOP/s\n"
-           "from each side's CPU-time rate over cblas_sgemm's CPU-time rate); MiB: peak resident memory of the whole process;\n"
+           "from each side's CPU-time rate over cblas_sgemm's CPU-time rate); syre/peak: syre's GFLOP/s over the\n"
+           "best ISA's fp32 FMA peak measured in this run at that thread count; MiB: peak resident memory of the whole process;\n"
            "+MiB: its growth during the run (peak minus the resident size when the run started, i.e. after\n"
            "loading the libraries; for PyTorch after `import torch`).\n\n");
     printf("| model | batch | thr | syre samples/s | torch samples/s | ratio | cpu ratio | syre ms/step | torch "
-           "ms/step | syre GFLOP/s | torch GFLOP/s | sgemm GFLOP/s | syre/sgemm | torch/sgemm | syre/sgemm cpu | torch/sgemm cpu | syre MiB | torch MiB "
+           "ms/step | syre GFLOP/s | syre/peak | torch GFLOP/s | sgemm GFLOP/s | syre/sgemm | torch/sgemm | syre/sgemm cpu | torch/sgemm cpu | syre MiB | torch MiB "
            "| mem ratio | syre +MiB | torch +MiB |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int i = 0; i < nrows; i++) printf("%s\n", table[i]);
+    printf("\n");
+    for (int i = 0; i < nrows; i++) printf("%s\n", results[i]);
     return 0;
 }

@@ -8,6 +8,8 @@ Same models, batches, data pools and optimizers as bench/engine.c:
   cnn       conv(1->10,k5)-pool2-relu-conv(10->20,k5)-pool2-relu-fc(320->50)-relu-fc(50->10), batch 64, SGD 0.05
   vae       784-200 SiLU -> mu (200), z = mu + 0.1 eps, 200-200 SiLU-784 decoder,
             BCE-with-logits + 10 * KL(N(mu, 0.01) || N(0, 1)), batch 128, Adam 1e-3
+  resnet18  the CIFAR ResNet18 of pytorch-cifar (as sy_resnet18: width 64, batch norm in
+            training mode), 3x32x32 inputs, batch 128, SGD 0.05; resnet18b32 at batch 32
 One step: forward, loss, backward, optimizer step. Prints one line:
   RESULT engine=torch model=... samples_per_s=... cpu_samples_per_s=... ms_per_step=... rss_peak_kb=...
 Run it with /usr/bin/python3 (Debian's python3-torch) and OMP_WAIT_POLICY=PASSIVE.
@@ -57,6 +59,41 @@ class CNN(nn.Module):
         return self.fc2(x)
 
 
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + (self.down(x) if self.down is not None else x))
+
+
+class ResNet18(nn.Module):
+    def __init__(self, w=64, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, w, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(w)
+        blocks, cin = [], w
+        for i, stride in enumerate((1, 2, 2, 2)):
+            cout = w << i
+            blocks += [Block(cin, cout, stride), Block(cout, cout, 1)]
+            cin = cout
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = self.blocks(F.relu(self.bn1(self.conv1(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 class VAE(nn.Module):
     def __init__(self):
         super().__init__()
@@ -78,16 +115,19 @@ def run(model, threads, warmup, steps, repeats):
     rss0 = rss_now_kb()
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    batch = 1000 if model == "mlp1000" else 128 if model == "vae" else 64
+    batch = {"mlp1000": 1000, "vae": 128, "resnet18": 128, "resnet18b32": 32}.get(model, 64)
     if model in ("mlp", "mlp1000"):
         m = MLP([784, 300, 300, 300, 10])
     elif model == "mlp2adam":
         m = MLP([784, 256, 10])
     elif model == "cnn":
         m = CNN()
+    elif model.startswith("resnet18"):
+        m = ResNet18()
     else:
         m = VAE()
-    shape = (POOL, batch, 1, 28, 28) if model == "cnn" else (POOL, batch, 784)
+    shape = ((POOL, batch, 1, 28, 28) if model == "cnn" else (POOL, batch, 3, 32, 32) if model.startswith("resnet18")
+             else (POOL, batch, 784))
     xs = torch.rand(shape)
     ys = torch.randint(0, 10, (POOL, batch))
     if model in ("mlp2adam", "vae"):
@@ -124,7 +164,7 @@ def run(model, threads, warmup, steps, repeats):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default="mlp", choices=["mlp", "mlp1000", "mlp2adam", "cnn", "vae"])
+    ap.add_argument("--model", default="mlp", choices=["mlp", "mlp1000", "mlp2adam", "cnn", "vae", "resnet18", "resnet18b32"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--steps", type=int, default=32)

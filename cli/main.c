@@ -1,7 +1,9 @@
 /* The `syre` command: a table of subcommands (list, run, reproduce, bench,
  * help) from which the usage text is generated. Experiments and their flags
  * come from the library's registry (experiments/list.h). Exit status: 0 ok,
- * 1 a run or benchmark failed, 2 bad command line. */
+ * 1 a run or benchmark failed, 2 bad command line, 75 (SY_EXIT_RESUMABLE) a
+ * run stopped by a signal after writing its checkpoint: continue it with
+ * --resume. */
 #define _POSIX_C_SOURCE 200809L
 #include "syre/dist.h"
 #include "syre/experiment.h"
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +36,13 @@ static int cmd_run(int argc, char **argv);
 static int cmd_reproduce(int argc, char **argv);
 static int cmd_bench(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_verify(int argc, char **argv);
 
 static const command commands[] = {
     {"list", cmd_list, "", "every experiment with the paper figure it reproduces"},
     {"run", cmd_run, "EXP [flags]", "run one experiment; writes <out>/EXP/<name>/ and prints a results table"},
     {"reproduce", cmd_reproduce, "FIG|EXP [flags]", "run the paper's sweep for a figure (e.g. fig3-right) and draw it"},
+    {"verify", cmd_verify, "RUN_DIR", "check a run's records and checkpoints (structure, crc32s); exit 0 only if all is sound"},
     {"bench", cmd_bench, "[--bench-dir DIR]", "run the bench_* programs next to this binary (or in DIR)"},
     {"help", cmd_help, "[EXP|COMMAND]", "this text, or an experiment's flags with defaults"},
 };
@@ -68,7 +73,10 @@ static void usage(FILE *f)
     fprintf(f, "Data-parallel over MPI: mpirun -np N syre run EXP --batch B (B a multiple of N; docs/distributed.md).\n");
 }
 
-static int fail_status(sy_status s) { return s == SY_ERR_ARG ? 2 : 1; }
+static int fail_status(sy_status s)
+{
+    return s == SY_ERR_ARG ? 2 : s == SY_ERR_STOPPED ? SY_EXIT_RESUMABLE : 1;
+}
 
 static int cmd_list(int argc, char **argv)
 {
@@ -149,7 +157,9 @@ static int execute(const sy_experiment *exp, int reproduce, int argc, char **arg
     }
     s = reproduce ? exp->reproduce(run) : exp->run(run);
     if (s == SY_OK) s = sy_run_finish(run);
-    if (s != SY_OK) {
+    if (s == SY_ERR_STOPPED) { /* every rank stopped at the same step: no abort */
+        if (sy_dist_is_root()) fprintf(stderr, "syre %s: %s\n", exp->name, sy_last_error());
+    } else if (s != SY_OK) {
         char what[96];
         snprintf(what, sizeof what, "syre %s", exp->name);
         rank_error(what, sy_last_error());
@@ -261,6 +271,16 @@ static int cmd_bench(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+static int cmd_verify(int argc, char **argv)
+{
+    if (argc != 1 || argv[0][0] == '-') {
+        fprintf(stderr, "syre verify: give one run directory (usage: syre verify RUN_DIR)\n");
+        return 2;
+    }
+    int problems = sy_run_verify(argv[0], stdout);
+    return problems < 0 ? 2 : problems > 0 ? 1 : 0;
+}
+
 static int cmd_help(int argc, char **argv)
 {
     if (argc == 0) {
@@ -311,6 +331,9 @@ static void choose_omp_wait(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Past `ulimit -f` a write fails with EFBIG through the error path that
+     * names the file, instead of the signal killing the run silently. */
+    signal(SIGXFSZ, SIG_IGN);
     choose_omp_wait(argc, argv);
     if (argc < 2) {
         usage(stderr);

@@ -111,22 +111,19 @@ static sy_status ant_setup(sy_run *run, ant_ctx *c)
     if (!sy_rl_have_mujoco())
         return sy_fail(SY_ERR_UNSUPPORTED,
                        "ant: this build has no MuJoCo; install Debian's libmujoco-dev (scripts/setup.sh) and rebuild");
-    int quick = sy_run_get_bool(run, "quick");
-#define Q(flag, qv) (quick && !sy_run_is_set(run, flag) ? (qv) : sy_run_get_int(run, flag))
-    c->steps = Q("steps", 24576);
+    c->steps = sy_run_get_int(run, "steps");
     c->eo = sy_ant_defaults();
-    c->eo.friction_every = Q("friction-every", 8192);
-    c->eo.n_envs = (int)Q("envs", 4);
+    c->eo.friction_every = sy_run_get_int(run, "friction-every");
+    c->eo.n_envs = (int)sy_run_get_int(run, "envs");
     c->eo.threads = (int)sy_run_get_int(run, "env-threads");
     c->eo.ctrl_cost = sy_run_get_double(run, "ctrl-cost");
     c->eo.max_episode_steps = (int)sy_run_get_int(run, "max-episode-steps");
     c->po = sy_ppo_defaults();
     c->po.rollout = (int)sy_run_get_int(run, "rollout");
-    c->po.epochs = (int)Q("epochs", 4);
+    c->po.epochs = (int)sy_run_get_int(run, "epochs");
     c->po.minibatch = (int)sy_run_get_int(run, "batch");
-    c->po.rank_n = (int)Q("rank-n", 1024);
-    const char *hid = quick && !sy_run_is_set(run, "hidden") ? "64,64" : sy_run_get_str(run, "hidden");
-#undef Q
+    c->po.rank_n = (int)sy_run_get_int(run, "rank-n");
+    const char *hid = sy_run_get_str(run, "hidden");
     sy_status s = parse_hidden(hid, &c->po.hidden1, &c->po.hidden2);
     if (s != SY_OK) return s;
     c->po.lr = sy_run_get_double(run, "lr");
@@ -482,4 +479,6 @@ const sy_experiment sy_exp_ant = {
     .run = ant_run,
     .reproduce_id = "fig8",
     .reproduce = ant_reproduce,
+    .ignores = "data-dir",
+    .quick = "steps=24576;friction-every=8192;envs=4;epochs=4;hidden=64,64;rank-n=1024",
 };

@@ -144,7 +144,6 @@ static sy_status parse_list(const char *flag, const char *text, double lo, int s
 static sy_status cfg_load(sy_run *run, col_cfg *c)
 {
     memset(c, 0, sizeof *c);
-    int quick = sy_run_get_bool(run, "quick");
     c->lr = sy_run_get_double(run, "lr");
     c->sigma0 = sy_run_get_double(run, "sigma0");
     c->eps = sy_run_get_double(run, "eps");
@@ -155,8 +154,6 @@ static sy_status cfg_load(sy_run *run, col_cfg *c)
     c->seed = sy_run_seed(run);
     c->methods = sy_run_methods(run, &c->nm);
     long ntrain = sy_run_get_int(run, "train-size"), ntest = sy_run_get_int(run, "test-size");
-    if (quick && !sy_run_is_set(run, "epochs")) c->epochs = COL_QUICK_EPOCHS;
-    if (quick && !sy_run_is_set(run, "train-size")) ntrain = COL_QUICK_TRAIN;
     const char *sm = sy_run_get_str(run, "cov-scale");
     if (!strcmp(sm, "inv-alpha2"))
         c->scale_mode = 0;
@@ -189,9 +186,11 @@ static sy_status cfg_load(sy_run *run, col_cfg *c)
         sy_dataset_free(tr);
         return s;
     }
-    if (sy_dataset_numel(tr) != COL_IN) {
+    /* The encoder reads COL_IN = 28*28 values per image; the probe has 10 classes. */
+    const sy_data_contract want = {"collapse", 1, 28, 28, COL_OUT, 1};
+    if ((s = sy_dataset_check(tr, &want)) != SY_OK || (s = sy_dataset_check(te, &want)) != SY_OK) {
         sy_dataset_free(tr), sy_dataset_free(te);
-        return sy_fail(SY_ERR_FORMAT, "collapse: MNIST images are not 28x28");
+        return s;
     }
     if (ntrain > 0 && (size_t)ntrain < tr->n) {
         sy_dataset *sub;
@@ -469,19 +468,28 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
     snprintf(label, sizeof label, "%s%s%s", tag ? tag : "", tag ? " " : "", method);
     snprintf(file, sizeof file, "ckpt-%s%s%s.safetensors", tag ? tag : "", tag ? "-" : "", method);
     sy_run_path(run, file, ck, sizeof ck);
-    sy_train_pos pos = {0, 0, 0, 0};
+    sy_train_pos pos = {0};
     long start = 0;
     /* sigma0 as logged: 0 for methods without a random anchor (syre at 0 is vanilla) */
     double s0_col = strncmp(method, "syre", 4) == 0 ? sigma0 : 0.0;
     if (sy_run_get_bool(run, "resume")) {
         sy_train_pos p;
-        if (sy_train_load(ck, m->ps, opt, &p) == SY_OK) {
+        s = sy_train_load(ck, m->ps, opt, &p);
+        if (s == SY_OK) {
             pos = p;
             start = (long)pos.epoch < c->epochs ? (long)pos.epoch : c->epochs; /* more --epochs: train on */
+            if (pos.batch == 0) pos.loss_sum = 0;
+            sy_graph_set_step(m->tg, (uint64_t)pos.graph_step);
             read_history(run, method, gamma, alpha, s0_col, r, c->epochs);
-            fprintf(stderr, "collapse: %s resumed at epoch %ld of %ld\n", label, start, c->epochs);
-        } else {
+            fprintf(stderr, "collapse: %s resumed at epoch %ld (batch %ld) of %ld\n", label, start,
+                    (long)pos.batch, c->epochs);
+        } else if (s == SY_ERR_IO) { /* no checkpoint yet: this method starts afresh */
             sy_clear_error();
+            s = SY_OK;
+        } else {
+            sy_batcher_free(b);
+            sy_optimizer_free(opt);
+            return s;
         }
     }
 
@@ -489,21 +497,38 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
     sy_progress *pr = sy_progress_start(label, (int64_t)((c->epochs - start) * (long)nb));
     float *x = sy_graph_data(m->tg, m->tx), *y = sy_graph_data(m->tg, m->ty);
     int64_t done = 0;
+    long total = c->epochs * (long)nb;
     for (long ep = start; ep < c->epochs && s == SY_OK; ep++) {
         sy_batcher_epoch(b, (uint64_t)ep);
         double lsum = 0;
         size_t k, nbat = 0;
+        if (ep == start && pos.batch > 0) { /* stopped midway through this epoch: skip what was trained */
+            while (nbat < (size_t)pos.batch && sy_batcher_next(b, x, y) > 0) nbat++;
+            lsum = pos.loss_sum;
+        }
         while ((k = sy_batcher_next(b, x, y)) > 0) {
             sy_data_scale(x, k * COL_IN, (float)alpha);
             if ((s = sy_train_step(m->tg, m->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             lsum += sy_graph_scalar(m->tg, m->tloss);
             nbat++;
+            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
+            if (due != SY_CKPT_NO) {
+                /* the mean over ranks: each rank adds its own rest of the epoch to it */
+                sy_train_pos mid = {.epoch = ep, .batch = (int64_t)nbat, .graph_step = (int64_t)sy_graph_step(m->tg),
+                                    .loss_sum = sy_dist_mean(lsum)};
+                if ((s = sy_train_save(ck, m->ps, opt, &mid)) != SY_OK) break;
+                if (due == SY_CKPT_STOP) {
+                    s = sy_run_stopped(run, ep * (long)nb + (long)nbat, total);
+                    break;
+                }
+            }
             if (++done % 50 == 0) {
                 char note[64];
                 snprintf(note, sizeof note, "epoch %ld loss %.4f", ep + 1, lsum / (double)nbat);
                 sy_progress_update(pr, done, note);
             }
         }
+        if (s == SY_ERR_STOPPED || s == SY_ERR_IO) break;
         if (s != SY_OK) {
             char why[512];
             snprintf(why, sizeof why, "%s", sy_last_error());
@@ -524,6 +549,8 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
         if ((s = sy_run_log(run, method, ep + 1, 12, names, vals)) != SY_OK) break;
         pos.epoch = ep + 1;
         pos.batch = 0;
+        pos.graph_step = (int64_t)sy_graph_step(m->tg);
+        pos.loss_sum = 0;
         pos.done = ep + 1 == c->epochs;
         if ((s = sy_train_save(ck, m->ps, opt, &pos)) != SY_OK) break;
     }
@@ -963,4 +990,6 @@ const sy_experiment sy_exp_collapse = {
     .reproduce_id = "fig4,fig5",
     .reproduce = col_reproduce,
     .data_parallel = 1,
+    .quick = "epochs=3;train-size=20000",
+    .stops = 1,
 };

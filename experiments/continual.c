@@ -326,7 +326,9 @@ static sy_status run_method(sy_run *run, cont_ctx *c, const char *meth, const ch
                 sy_optimizer_free(opt);
                 return s;
             }
-            fprintf(stderr, "continual: %s resumes after task %d of %d\n", rec_name, start, c->tasks);
+            sy_graph_set_step(c->gt, (uint64_t)pos.graph_step);
+            fprintf(stderr, "continual: %s resumes after task %d of %d (batch %ld of the next)\n", rec_name, start,
+                    c->tasks, (long)pos.batch);
         } else if (s == SY_ERR_IO) {
             s = SY_OK; /* no checkpoint: start from scratch */
         } else {
@@ -352,26 +354,54 @@ static sy_status run_method(sy_run *run, cont_ctx *c, const char *meth, const ch
     float *x = sy_graph_data(c->gt, c->tx), *y = sy_graph_data(c->gt, c->ty);
     const float *z = sy_graph_data(c->gt, c->tlogits);
 
+    /* A task stopped midway: pos.batch batches of it trained, the last in its
+     * epoch e0 at k0 (1..nbatch: a stop after an epoch's last batch still logs
+     * that epoch when resumed). */
+    long into = start < c->tasks ? (long)pos.batch : 0;
+    int e0 = into > 0 ? (int)((into - 1) / nbatch) : 0;
+    long k0 = into > 0 ? into - (long)e0 * nbatch : 0;
     for (int t = start; t < c->tasks && s == SY_OK; t++) {
-        if (is_sp && t > 0 && (s = shrink_perturb(c, t)) != SY_OK) break;
+        if (is_sp && t > 0 && !(t == start && into > 0) && (s = shrink_perturb(c, t)) != SY_OK) break;
         double loss_sum = 0, corr = 0;
         size_t seen = 0;
-        for (int e = 0; e < c->epochs && s == SY_OK; e++) {
+        for (int e = t == start ? e0 : 0; e < c->epochs && s == SY_OK; e++) {
             sy_batcher_epoch(b, (uint64_t)t * (uint64_t)c->epochs + (uint64_t)e);
             loss_sum = 0, corr = 0, seen = 0;
             size_t nb;
+            long k = 0;
+            if (t == start && e == e0 && k0 > 0) { /* skip what was trained, untrained */
+                while (k < k0 && (nb = sy_batcher_next(b, x, y)) > 0) k++, seen += nb;
+                /* the sums over every rank, kept by rank 0 (the epoch end adds the ranks up) */
+                if (sy_dist_is_root()) loss_sum = pos.loss_sum, corr = pos.aux_sum;
+            }
             while ((nb = sy_batcher_next(b, x, y)) > 0) {
                 sy_permute_pixels(x, nb, NPIX, c->perm[t], c->tmp);
                 if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
                 loss_sum += sy_graph_scalar(c->gt, c->tloss) * (double)nb;
                 for (size_t i = 0; i < nb; i++) corr += argmax10(z + i * NCLS) == (int)y[i];
                 seen += nb;
+                k++;
+                int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
+                if (due != SY_CKPT_NO) {
+                    double tot[2] = {loss_sum, corr};
+                    if ((s = sy_dist_sum(tot, 2)) != SY_OK) break;
+                    sy_train_pos mid = {.epoch = t, .batch = (long)e * nbatch + k,
+                                        .graph_step = (int64_t)sy_graph_step(c->gt), .loss_sum = tot[0],
+                                        .aux_sum = tot[1]};
+                    if ((s = sy_train_save(ckpt, c->ps, opt, &mid)) != SY_OK) break;
+                    if (due == SY_CKPT_STOP) {
+                        s = sy_run_stopped(run, ((long)t * c->epochs + e) * nbatch + k,
+                                           (long)c->tasks * c->epochs * nbatch);
+                        break;
+                    }
+                }
                 if (++done_batches % 50 == 0) {
                     char note[64];
                     snprintf(note, sizeof note, "task %d/%d loss %.3f", t + 1, c->tasks, loss_sum / (double)seen);
                     sy_progress_update(pr, done_batches, note);
                 }
             }
+            if (s == SY_ERR_STOPPED || s == SY_ERR_IO) break;
             if (s != SY_OK) {
                 s = sy_fail(s, "continual: %s, task %d, epoch %d: %s", rec_name, t + 1, e + 1, sy_last_error());
                 break;
@@ -415,6 +445,7 @@ static sy_status run_method(sy_run *run, cont_ctx *c, const char *meth, const ch
         if ((s = save_history(run, rec_name, c, hist, accm, t + 1)) != SY_OK) break;
         pos.epoch = t + 1;
         pos.batch = 0;
+        pos.loss_sum = pos.aux_sum = 0;
         pos.graph_step = (int64_t)sy_graph_step(c->gt);
         pos.done = t + 1 == c->tasks;
         s = sy_train_save(ckpt, c->ps, opt, &pos);
@@ -505,7 +536,6 @@ static sy_status plot_metric(sy_run *run, const cont_ctx *c, const char *const *
 /* Load and normalise the data, draw the permutations, build the model. */
 static sy_status cont_setup(sy_run *run, cont_ctx *c)
 {
-    int quick = sy_run_get_bool(run, "quick");
     c->tasks = (int)sy_run_get_int(run, "tasks");
     c->epochs = (int)sy_run_get_int(run, "epochs");
     c->lr = sy_run_get_double(run, "lr");
@@ -519,17 +549,15 @@ static sy_status cont_setup(sy_run *run, cont_ctx *c)
     c->rank_n = (int)sy_run_get_int(run, "rank-n");
     c->seed = sy_run_seed(run);
     long train_n = sy_run_get_int(run, "train-n"), test_n = sy_run_get_int(run, "test-n");
-    if (quick) {
-        if (!sy_run_is_set(run, "tasks")) c->tasks = QUICK_TASKS;
-        if (!sy_run_is_set(run, "train-n")) train_n = QUICK_TRAIN_N;
-        if (!sy_run_is_set(run, "test-n")) test_n = QUICK_TEST_N;
-    }
     if (c->rank_n > test_n)
         return sy_fail(SY_ERR_ARG, "continual: --rank-n (%d) must not exceed --test-n (%ld)", c->rank_n, test_n);
 
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
     sy_dataset *full = NULL;
+    /* The graphs take [1, 28, 28] images (NPIX pixels, permuted per task) and 10 classes. */
+    const sy_data_contract want = {"continual", 1, 28, 28, 10, 1};
     sy_status s = sy_dataset_load(dir, "mnist", "train", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
     if (s != SY_OK) return s;
     if (train_n > 0 && (size_t)train_n < full->n) {
         s = sy_dataset_subset(full, (size_t)train_n, 0, &c->train);
@@ -537,7 +565,9 @@ static sy_status cont_setup(sy_run *run, cont_ctx *c)
     } else {
         c->train = full;
     }
-    if (s == SY_OK && (s = sy_dataset_load(dir, "mnist", "test", &full)) == SY_OK) {
+    if (s == SY_OK) s = sy_dataset_load(dir, "mnist", "test", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
+    if (s == SY_OK) {
         if ((size_t)test_n < full->n) {
             s = sy_dataset_subset(full, (size_t)test_n, 0, &c->test);
             sy_dataset_free(full);
@@ -736,4 +766,6 @@ const sy_experiment sy_exp_continual = {
     .reproduce_id = "fig9",
     .reproduce = cont_reproduce,
     .data_parallel = 1,
+    .quick = "tasks=4;train-n=6000;test-n=2000",
+    .stops = 1,
 };

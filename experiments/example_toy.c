@@ -30,7 +30,6 @@ static sy_status toy_run(sy_run *run)
     int nm;
     const char *const *methods = sy_run_methods(run, &nm);
     long steps = sy_run_get_int(run, "steps");
-    if (sy_run_get_bool(run, "quick") && !sy_run_is_set(run, "steps")) steps = 100;
     double lr = sy_run_get_double(run, "lr"), gamma = sy_run_get_double(run, "gamma");
     double sigma0 = sy_run_get_double(run, "sigma0"), eps = sy_run_get_double(run, "eps");
     uint64_t seed = sy_run_seed(run);
@@ -132,4 +131,7 @@ const sy_experiment sy_exp_toy = {
     .run = toy_run,
     .reproduce_id = "toy",
     .reproduce = toy_run,
+    .no_checkpoint = 1,
+    .ignores = "data-dir,epochs,batch",
+    .quick = "steps=100",
 };

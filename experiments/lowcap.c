@@ -108,15 +108,11 @@ static sy_status lc_parse_fractions(const char *s, lc_cfg *c)
 
 static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
 {
-    int quick = sy_run_get_bool(run, "quick");
     c->hidden = (int)sy_run_get_int(run, "hidden");
     c->n = (int)sy_run_get_int(run, "samples");
     c->epochs = (int)sy_run_get_int(run, "epochs");
     c->log_every = (int)sy_run_get_int(run, "log-every");
     c->batch = (int)sy_run_get_int(run, "batch");
-    if (quick && !sy_run_is_set(run, "samples")) c->n = 10000;
-    if (quick && !sy_run_is_set(run, "epochs")) c->epochs = 2;
-    if (quick && !sy_run_is_set(run, "log-every")) c->log_every = 10;
     if (c->batch > c->n) return sy_fail(SY_ERR_ARG, "lowcap: --batch %d exceeds --samples %d", c->batch, c->n);
     c->lr = sy_run_get_double(run, "lr");
     c->adam_lr = sy_run_get_double(run, "adam-lr");
@@ -131,9 +127,6 @@ static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
     if (sy_run_is_set(run, "fraction")) {
         c->nfrac = 1;
         c->frac[0] = sy_run_get_double(run, "fraction");
-    } else if (quick && !sy_run_is_set(run, "fractions")) {
-        s = lc_parse_fractions("0,0.9,0.99,1", c);
-        if (s != SY_OK) return s;
     } else if ((s = lc_parse_fractions(sy_run_get_str(run, "fractions"), c)) != SY_OK) {
         return s;
     }
@@ -165,15 +158,20 @@ static sy_status lc_data_load(sy_run *run, const lc_cfg *c, lc_data *D)
     memset(D, 0, sizeof *D);
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
     sy_dataset *full = NULL;
+    /* The model reads LC_IN = 28*28 values per image and 10 classes. */
+    const sy_data_contract want = {"lowcap", 1, 28, 28, LC_OUT, 1};
     sy_status s = sy_dataset_load(dir, "mnist", "train", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
     if (s != SY_OK) return s;
     if ((size_t)c->n > full->n) {
+        size_t have = full->n;
         sy_dataset_free(full);
-        return sy_fail(SY_ERR_ARG, "lowcap: --samples %d exceeds the %zu MNIST training images", c->n, full->n);
+        return sy_fail(SY_ERR_ARG, "lowcap: --samples %d exceeds the %zu MNIST training images", c->n, have);
     }
     s = sy_dataset_subset(full, (size_t)c->n, 0, &D->train);
     sy_dataset_free(full);
     if (s == SY_OK) s = sy_dataset_load(dir, "mnist", "test", &D->test);
+    if (s == SY_OK) s = sy_dataset_check(D->test, &want);
     if (s != SY_OK) {
         sy_dataset_free(D->train), sy_dataset_free(D->test);
         memset(D, 0, sizeof *D);
@@ -397,6 +395,7 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
         s = sy_train_load(ckpt, m->ps, opt, &pos);
         if (s == SY_OK) {
             lc_curve_load(curve, R, cap);
+            sy_graph_set_step(m->g, (uint64_t)pos.graph_step);
         } else if (s == SY_ERR_IO) {
             memset(&pos, 0, sizeof pos); /* no checkpoint: from scratch */
             s = SY_OK;
@@ -414,7 +413,12 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
         sy_batcher_epoch(bt, (uint64_t)ep);
         float *xb = sy_graph_data(m->g, m->x), *yb = sy_graph_data(m->g, m->y);
         acc_loss = 0, acc_n = 0;
-        for (long k = 0; sy_batcher_next(bt, xb, yb) > 0; k++) {
+        long k0 = 0;
+        if (ep == pos.epoch && pos.batch > 0) { /* stopped midway: skip the batches trained */
+            while (k0 < (long)pos.batch && sy_batcher_next(bt, xb, yb) > 0) k0++;
+            acc_loss = pos.loss_sum, acc_n = (int)pos.aux_sum;
+        }
+        for (long k = k0; sy_batcher_next(bt, xb, yb) > 0; k++) {
             long t = (long)ep * nbatches + k;
             if ((s = sy_train_step(m->g, m->loss, opt)) != SY_OK) { /* recorded with --cuda-graphs */
                 s = sy_fail(SY_ERR_NUMERIC, "lowcap: %s f=%.2f diverged at iteration %ld (lower the lr): %s", label,
@@ -429,6 +433,18 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
                 double vals[2] = {frac, bl};
                 if ((s = sy_run_log_to(run, "curve.csv", label, t, 2, names, vals)) != SY_OK) goto done;
                 acc_loss = 0, acc_n = 0;
+            }
+            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
+            if (due != SY_CKPT_NO) {
+                /* the curve's partial window: its mean over ranks, to which each adds its own rest */
+                sy_train_pos mid = {.epoch = ep, .batch = k + 1, .graph_step = (int64_t)sy_graph_step(m->g),
+                                    .loss_sum = sy_dist_mean(acc_loss), .aux_sum = acc_n};
+                if ((s = sy_train_save(ckpt, m->ps, opt, &mid)) != SY_OK) goto done;
+                if ((s = lc_curve_save(curve, R)) != SY_OK) goto done;
+                if (due == SY_CKPT_STOP) {
+                    s = sy_run_stopped(run, t + 1, nbatches * c->epochs);
+                    goto done;
+                }
             }
             if (k % 20 == 0) {
                 char note[48];
@@ -445,6 +461,7 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
         double vals[5] = {frac, tl, ta, dist, lc_copy_spread(m, R->ncopy)};
         if ((s = sy_run_log(run, label, ep + 1, 5, names, vals)) != SY_OK) goto done;
         pos.epoch = ep + 1, pos.batch = 0, pos.done = ep + 1 == c->epochs;
+        pos.loss_sum = pos.aux_sum = 0, pos.graph_step = (int64_t)sy_graph_step(m->g);
         if ((s = sy_train_save(ckpt, m->ps, opt, &pos)) != SY_OK) goto done;
         if ((s = lc_curve_save(curve, R)) != SY_OK) goto done;
     }
@@ -627,5 +644,7 @@ const sy_experiment sy_exp_lowcap = {
     .run = lowcap_run,
     .reproduce_id = "fig1",
     .reproduce = lowcap_reproduce,
+    .stops = 1,
     .data_parallel = 1,
+    .quick = "fractions=0,0.9,0.99,1;samples=10000;epochs=2;log-every=10",
 };

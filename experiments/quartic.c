@@ -102,11 +102,8 @@ static sy_status parse_spectrum(const char *s, int *structured)
 static sy_status ctx_init(qctx *c, sy_run *run, int structured)
 {
     memset(c, 0, sizeof *c);
-    int quick = sy_run_get_bool(run, "quick");
     c->d = (int)sy_run_get_int(run, "d");
-    if (quick && !sy_run_is_set(run, "d")) c->d = 200;
     c->steps = sy_run_get_int(run, "steps");
-    if (quick && !sy_run_is_set(run, "steps")) c->steps = 100000;
     c->log_every = sy_run_get_int(run, "log-every");
     if (c->log_every <= 0) c->log_every = c->steps >= 50 ? c->steps / 50 : 1;
     c->ckpt_every = sy_run_get_int(run, "ckpt-every");
@@ -245,7 +242,8 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
             }
             const char *names[4] = {"objective", "degree_of_symmetry", "w_norm", "hyper"};
             double vals[4] = {r.objective, r.degree, r.wnorm, h};
-            if ((s = sy_run_log_to(run, logfile, label, t, 4, names, vals)) != SY_OK) break;
+            /* A finished run resumed only measures: its last row is logged. */
+            if (!pos.done && (s = sy_run_log_to(run, logfile, label, t, 4, names, vals)) != SY_OK) break;
             if (r.diverged) break;
             char note[64];
             snprintf(note, sizeof note, "f %.4g  sym %d", r.objective, r.degree);
@@ -264,9 +262,15 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
             break;
         }
         if ((s = sy_optimizer_step(opt)) != SY_OK) break;
-        if ((t + 1) % ckpt_every == 0 && t + 1 < c->steps) {
+        /* its own --ckpt-every sets the cadence; only a stop is taken here */
+        int stop = sy_run_ckpt_due(run, t + 1) == SY_CKPT_STOP;
+        if (((t + 1) % ckpt_every == 0 || stop) && t + 1 < c->steps) {
             sy_train_pos p = {.epoch = t + 1};
             if ((s = sy_train_save(ckpt, ps, opt, &p)) != SY_OK) break;
+            if (stop) {
+                s = sy_run_stopped(run, t + 1, c->steps);
+                break;
+            }
         }
     }
     sy_progress_finish(pr);
@@ -513,4 +517,7 @@ const sy_experiment sy_exp_quartic = {
     .run = quartic_run,
     .reproduce_id = "fig2",
     .reproduce = quartic_reproduce,
+    .ignores = "data-dir,epochs,batch",
+    .quick = "d=200;steps=100000",
+    .stops = 1,
 };

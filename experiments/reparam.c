@@ -73,15 +73,12 @@ typedef struct {
 
 static void rp_config(sy_run *run, rp_cfg *c)
 {
-    int quick = sy_run_get_bool(run, "quick");
     c->d = (int)sy_run_get_int(run, "dim");
     c->k = (int)sy_run_get_int(run, "support");
     c->n = (int)sy_run_get_int(run, "samples");
     c->batch = (int)sy_run_get_int(run, "batch");
     c->steps = sy_run_get_int(run, "steps");
     c->log_every = (int)sy_run_get_int(run, "log-every");
-    if (quick && !sy_run_is_set(run, "steps")) c->steps = 5000;
-    if (quick && !sy_run_is_set(run, "log-every")) c->log_every = 25;
     c->noise = sy_run_get_double(run, "noise");
     c->init_std = sy_run_get_double(run, "init-std");
     c->dead_thr = sy_run_get_double(run, "dead-thr");
@@ -515,5 +512,8 @@ const sy_experiment sy_exp_reparam = {
     .run = reparam_run,
     .reproduce_id = "fig3-right",
     .reproduce = reparam_reproduce,
+    .no_checkpoint = 1,
+    .ignores = "data-dir,epochs",
     .data_parallel = 1,
+    .quick = "steps=5000;log-every=25",
 };

@@ -74,7 +74,6 @@ typedef struct {
 
 static sy_status rn_setup(sy_run *run, rn_ctx *c)
 {
-    int quick = sy_run_get_bool(run, "quick");
     c->width = (int)sy_run_get_int(run, "width");
     c->epochs = (int)sy_run_get_int(run, "epochs");
     c->batch = (int)sy_run_get_int(run, "batch");
@@ -85,12 +84,6 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
     c->gamma = sy_run_get_double(run, "gamma");
     c->eps = sy_run_get_double(run, "eps");
     long train_n = sy_run_get_int(run, "train-n"), test_n = sy_run_get_int(run, "test-n");
-    if (quick) {
-        if (!sy_run_is_set(run, "width")) c->width = QUICK_WIDTH;
-        if (!sy_run_is_set(run, "epochs")) c->epochs = QUICK_EPOCHS;
-        if (!sy_run_is_set(run, "train-n")) train_n = QUICK_TRAIN_N;
-        if (!sy_run_is_set(run, "test-n")) test_n = QUICK_TEST_N;
-    }
     if (train_n % 10 || test_n % 10)
         return sy_fail(SY_ERR_ARG,
                        "resnet: --train-n (%ld) and --test-n (%ld) must be multiples of 10 (n/10 per class)", train_n,
@@ -98,6 +91,10 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
     sy_status s = cifar_load(dir, "train", train_n, &c->train);
     if (s == SY_OK) s = cifar_load(dir, "test", test_n, &c->test);
+    /* The graphs take [3, 32, 32] images and 10 classes. */
+    const sy_data_contract want = {"resnet", 3, 32, 32, 10, 1};
+    if (s == SY_OK) s = sy_dataset_check(c->train, &want);
+    if (s == SY_OK) s = sy_dataset_check(c->test, &want);
     if (s != SY_OK) return s;
     if (c->train->n < (size_t)c->batch)
         return sy_fail(SY_ERR_ARG, "resnet: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
@@ -226,8 +223,11 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
             if (start > c->epochs)
                 s = sy_fail(SY_ERR_ARG, "resnet: --resume: %s checkpoint has %d epochs, --epochs is %d", rec, start,
                             c->epochs);
-            else
-                fprintf(stderr, "resnet: %s resumes after epoch %d of %d\n", rec, start, c->epochs);
+            else {
+                sy_graph_set_step(c->gt, (uint64_t)pos.graph_step);
+                fprintf(stderr, "resnet: %s resumes at epoch %d (batch %ld) of %d\n", rec, start, (long)pos.batch,
+                        c->epochs);
+            }
         } else if (s == SY_ERR_IO) {
             s = SY_OK;
         }
@@ -247,18 +247,37 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
         fc.aug = sy_rng_make(seed, SY_STREAM_AUGMENT, (uint64_t)e);
         double loss_sum = 0, corr = 0, lr0 = sy_optimizer_lr(opt);
         size_t seen = 0, nb;
-        while ((s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
+        long k = 0;
+        if (e == start && pos.batch > 0) { /* stopped midway: the same batches and crops, untrained */
+            while (k < (long)pos.batch && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) k++, seen += nb;
+            loss_sum = pos.loss_sum;
+            corr = pos.aux_sum;
+            lr0 = sy_schedule_lr(&o.schedule, o.lr, (long)e * nbatch); /* the lr the epoch began with */
+        }
+        while (s == SY_OK && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
             const float *y = sy_prefetch_data(pf, 1);
             if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             loss_sum += sy_graph_scalar(c->gt, c->tloss) * (double)nb;
             for (size_t i = 0; i < nb; i++) corr += argmax_row(z + i * NCLS, NCLS) == (int)y[i];
             seen += nb;
+            k++;
+            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
+            if (due != SY_CKPT_NO) {
+                sy_train_pos mid = {.epoch = e, .batch = k, .graph_step = (int64_t)sy_graph_step(c->gt),
+                                    .loss_sum = loss_sum, .aux_sum = corr};
+                if ((s = sy_train_save(ckpt, c->ps, opt, &mid)) != SY_OK) break;
+                if (due == SY_CKPT_STOP) {
+                    s = sy_run_stopped(run, (long)e * nbatch + k, (long)c->epochs * nbatch);
+                    break;
+                }
+            }
             if (++done % 10 == 0) {
                 char note[64];
                 snprintf(note, sizeof note, "epoch %d/%d loss %.3f", e + 1, c->epochs, loss_sum / (double)seen);
                 sy_progress_update(pr, done, note);
             }
         }
+        if (s == SY_ERR_STOPPED) break;
         if (s != SY_OK) {
             s = sy_fail(s, "resnet: %s, epoch %d: %s", rec, e + 1, sy_last_error());
             break;
@@ -274,6 +293,7 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
         if ((s = sy_run_log(run, rec, e + 1, 4, names, vals)) != SY_OK) break;
         pos.epoch = e + 1;
         pos.batch = 0;
+        pos.loss_sum = pos.aux_sum = 0;
         pos.graph_step = (int64_t)sy_graph_step(c->gt);
         pos.done = e + 1 == c->epochs;
         s = sy_train_save(ckpt, c->ps, opt, &pos);
@@ -413,4 +433,6 @@ const sy_experiment sy_exp_resnet = {
     .run = rn_run,
     .reproduce_id = "fig3-mid",
     .reproduce = rn_reproduce,
+    .quick = "width=8;epochs=2;train-n=2000;test-n=1000",
+    .stops = 1,
 };

@@ -69,13 +69,9 @@ typedef struct {
 static sy_status ctx_init(rctx *c, sy_run *run)
 {
     memset(c, 0, sizeof *c);
-    int quick = sy_run_get_bool(run, "quick");
     c->d = (int)sy_run_get_int(run, "d");
-    if (quick && !sy_run_is_set(run, "d")) c->d = 100;
     c->points = (int)sy_run_get_int(run, "points");
-    if (quick && !sy_run_is_set(run, "points")) c->points = 13;
     c->trials = (int)sy_run_get_int(run, "trials");
-    if (quick && !sy_run_is_set(run, "trials")) c->trials = 3;
     c->dn_min = sy_run_get_double(run, "dn-min");
     c->dn_max = sy_run_get_double(run, "dn-max");
     if (!(c->dn_min < c->dn_max))
@@ -579,4 +575,7 @@ const sy_experiment sy_exp_ridge = {
     .run = ridge_run,
     .reproduce_id = "fig3-left",
     .reproduce = ridge_reproduce,
+    .no_checkpoint = 1,
+    .ignores = "data-dir,epochs,batch",
+    .quick = "d=100;points=13;trials=3",
 };

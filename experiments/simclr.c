@@ -124,7 +124,6 @@ static sy_var head(sy_graph *g, sy_var h, int hid, int proj)
 
 static sy_status sc_setup(sy_run *run, sc_ctx *c)
 {
-    int quick = sy_run_get_bool(run, "quick");
     c->width = (int)sy_run_get_int(run, "width");
     c->proj = (int)sy_run_get_int(run, "proj-dim");
     c->tau = sy_run_get_double(run, "temperature");
@@ -140,13 +139,6 @@ static sy_status sc_setup(sy_run *run, sc_ctx *c)
     c->eval_b = (int)sy_run_get_int(run, "eval-batch");
     c->seed = sy_run_seed(run);
     long train_n = sy_run_get_int(run, "train-n"), test_n = sy_run_get_int(run, "test-n");
-    if (quick) {
-        if (!sy_run_is_set(run, "width")) c->width = QUICK_WIDTH;
-        if (!sy_run_is_set(run, "epochs")) c->epochs = QUICK_EPOCHS;
-        if (!sy_run_is_set(run, "batch")) c->batch = QUICK_BATCH;
-        if (!sy_run_is_set(run, "train-n")) train_n = QUICK_TRAIN_N;
-        if (!sy_run_is_set(run, "test-n")) test_n = QUICK_TEST_N;
-    }
     if (c->proj == 0) c->proj = 2 * c->width;
     c->hid = 8 * c->width;
     const char *dsname = sy_run_get_str(run, "dataset");
@@ -162,6 +154,10 @@ static sy_status sc_setup(sy_run *run, sc_ctx *c)
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
     sy_status s = (c100 ? cifar100_load : cifar_load)(dir, "train", train_n, &c->train);
     if (s == SY_OK) s = (c100 ? cifar100_load : cifar_load)(dir, "test", test_n, &c->test);
+    /* The encoder takes [3, 32, 32] images; the linear probe has K classes. */
+    const sy_data_contract want = {"simclr", 3, 32, 32, K, 1};
+    if (s == SY_OK) s = sy_dataset_check(c->train, &want);
+    if (s == SY_OK) s = sy_dataset_check(c->test, &want);
     if (s != SY_OK) return s;
     if (c->train->n < (size_t)c->batch)
         return sy_fail(SY_ERR_ARG, "simclr: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
@@ -457,8 +453,11 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         if (s == SY_OK && pos.epoch > c->epochs)
             s = sy_fail(SY_ERR_ARG, "simclr: --resume: %s checkpoint has %d epochs, --epochs is %d", m->rec,
                         (int)pos.epoch, c->epochs);
-        else if (s == SY_OK)
-            start = (int)pos.epoch, fprintf(stderr, "simclr: %s resumes after epoch %d\n", m->rec, start);
+        else if (s == SY_OK) {
+            start = (int)pos.epoch;
+            sy_graph_set_step(c->gt, (uint64_t)pos.graph_step);
+            fprintf(stderr, "simclr: %s resumes at epoch %d (batch %ld)\n", m->rec, start, (long)pos.batch);
+        }
         else if (s == SY_ERR_IO)
             s = SY_OK;
     }
@@ -477,16 +476,33 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         double loss_sum = 0, lr0 = sy_optimizer_lr(opt);
         long steps = 0;
         size_t nb;
-        while ((s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
+        if (e == start && pos.batch > 0) { /* stopped midway: the same batches and views, untrained */
+            while (steps < (long)pos.batch && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) steps++;
+            loss_sum = pos.loss_sum;
+            lr0 = sy_schedule_lr(&o.schedule, o.lr, (long)e * nbatch); /* the lr the epoch began with */
+        }
+        while (s == SY_OK && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
             if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             loss_sum += sy_graph_scalar(c->gt, c->tloss);
             steps++;
+            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
+            if (due != SY_CKPT_NO) {
+                /* the mean over ranks: each rank adds its own rest of the epoch to it */
+                sy_train_pos mid = {.epoch = e, .batch = steps, .graph_step = (int64_t)sy_graph_step(c->gt),
+                                    .loss_sum = sy_dist_mean(loss_sum)};
+                if ((s = sy_train_save(ckpt, c->ps, opt, &mid)) != SY_OK) break;
+                if (due == SY_CKPT_STOP) {
+                    s = sy_run_stopped(run, (long)e * nbatch + steps, (long)c->epochs * nbatch);
+                    break;
+                }
+            }
             if (++done % 5 == 0) {
                 char note[64];
                 snprintf(note, sizeof note, "epoch %d/%d nt-xent %.3f", e + 1, c->epochs, loss_sum / steps);
                 sy_progress_update(pr, done, note);
             }
         }
+        if (s == SY_ERR_STOPPED) break;
         if (s != SY_OK) {
             s = sy_fail(s, "simclr: %s, epoch %d: %s", m->rec, e + 1, sy_last_error());
             break;
@@ -499,6 +515,8 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         if (c->rank_every > 0 && ((e + 1) % c->rank_every == 0 || e + 1 == c->epochs))
             if ((s = log_rank(run, c, m->rec, e + 1, res->hist)) != SY_OK) break;
         pos.epoch = e + 1;
+        pos.batch = 0;
+        pos.loss_sum = 0;
         pos.graph_step = (int64_t)sy_graph_step(c->gt);
         pos.done = e + 1 == c->epochs;
         s = sy_train_save(ckpt, c->ps, opt, &pos);
@@ -514,8 +532,8 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
 static sy_status method_list(sy_run *run, double gamma, sc_method *ms, int *n)
 {
     double sig[8];
-    int ns = 0, quick = sy_run_get_bool(run, "quick");
-    const char *sigs = quick && !sy_run_is_set(run, "sigma0s") ? "0.01" : sy_run_get_str(run, "sigma0s");
+    int ns = 0;
+    const char *sigs = sy_run_get_str(run, "sigma0s");
     sy_status s = parse_numbers("simclr", "sigma0s", sigs, 0, 100, sig, 8, &ns);
     if (s != SY_OK) return s;
     const char *scope = sy_run_get_str(run, "syre-on");
@@ -674,4 +692,7 @@ const sy_experiment sy_exp_simclr = {
     .run = sc_run,
     .reproduce_id = "table1",
     .reproduce = sc_run,
+    .ignores = "sigma0,eps",
+    .quick = "width=4;epochs=2;batch=128;sigma0s=0.01;train-n=1000;test-n=1000",
+    .stops = 1,
 };

@@ -88,7 +88,6 @@ typedef struct {
 
 static sy_status vae_config(sy_run *run, vae_cfg *c)
 {
-    int quick = sy_run_get_bool(run, "quick");
     const char *ev = sy_run_get_str(run, "enc-var"), *dec = sy_run_get_str(run, "decoder");
     if (strcmp(ev, "fixed") == 0)
         c->learned = 0;
@@ -106,13 +105,10 @@ static sy_status vae_config(sy_run *run, vae_cfg *c)
     c->eta_dec = sy_run_get_double(run, "eta-dec");
     c->lr = sy_run_get_double(run, "lr");
     c->epochs = sy_run_get_int(run, "epochs");
-    if (quick && !sy_run_is_set(run, "epochs")) c->epochs = 4;
     c->batch = sy_run_get_int(run, "batch");
     long tr = sy_run_get_int(run, "train-size");
-    if (quick && !sy_run_is_set(run, "train-size")) tr = 10000;
     c->train_n = tr == 0 ? 60000 : (size_t)tr;
     long te = sy_run_get_int(run, "test-size");
-    if (quick && !sy_run_is_set(run, "test-size")) te = 2000;
     c->test_n = (size_t)(te / VAE_EVAL) * VAE_EVAL;
     if (c->batch > (long)c->train_n)
         return sy_fail(SY_ERR_ARG, "vae: --batch %ld exceeds the %zu training images", c->batch, c->train_n);
@@ -331,16 +327,17 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     char ckpt[4200], fname[160];
     snprintf(fname, sizeof fname, "ckpt-%s.safetensors", label);
     sy_run_path(run, fname, ckpt, sizeof ckpt);
-    sy_train_pos pos = {0, 0, 0, 0};
+    sy_train_pos pos = {0};
     if (c->resume) {
         sy_status ls = sy_train_load(ckpt, ps, opt, &pos);
         if (ls == SY_ERR_IO) {
             sy_clear_error();
-            pos = (sy_train_pos){0, 0, 0, 0};
+            pos = (sy_train_pos){0};
         } else if (ls != SY_OK) {
             s = ls;
             goto done;
         }
+        sy_graph_set_step(t.g, (uint64_t)pos.graph_step);
     }
 
     sy_batcher_opts bo = sy_batcher_opts_default();
@@ -371,12 +368,30 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
         long k = 0;
         size_t r0, rn;
         sy_dist_shard((size_t)c->batch, &r0, &rn);
+        if (ep == start && pos.batch > 0) { /* stopped midway: the same batches and noise, untrained */
+            while (k < (long)pos.batch && sy_batcher_next(b, x, ybuf) == (size_t)lb) {
+                fill_normal(&nr, gnoise, (size_t)c->batch * VAE_Z);
+                k++;
+            }
+            tl = pos.loss_sum;
+        }
         while (sy_batcher_next(b, x, ybuf) == (size_t)lb) {
             fill_normal(&nr, gnoise, (size_t)c->batch * VAE_Z);
             memcpy(eps, gnoise + r0 * VAE_Z, sizeof(float) * rn * VAE_Z);
             if ((s = sy_train_step(t.g, t.loss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
             tl += sy_graph_scalar(t.g, t.loss);
             k++;
+            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
+            if (due != SY_CKPT_NO) {
+                /* the mean over ranks: each rank adds its own rest of the epoch to it */
+                sy_train_pos mid = {.epoch = ep, .batch = k, .graph_step = (int64_t)sy_graph_step(t.g),
+                                    .loss_sum = sy_dist_mean(tl)};
+                if ((s = sy_train_save(ckpt, ps, opt, &mid)) != SY_OK) goto done;
+                if (due == SY_CKPT_STOP) {
+                    s = sy_run_stopped(run, ep * nb + k, c->epochs * nb);
+                    goto done;
+                }
+            }
             if (++done_steps % 20 == 0) {
                 char note[64];
                 snprintf(note, sizeof note, "ep %ld loss %.1f", ep + 1, tl / k);
@@ -397,7 +412,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
         if ((s = sy_run_log_to(run, log_file, label, ep + 1, 7, names, vals)) != SY_OK) goto done;
         if (res->curve_rec) res->curve_rec[ep] = ev.rec;
         if (res->curve_rank) res->curve_rank[ep] = ev.rank;
-        pos = (sy_train_pos){ep + 1, 0, (int64_t)sy_graph_step(t.g), ep + 1 == c->epochs};
+        pos = (sy_train_pos){.epoch = ep + 1, .graph_step = (int64_t)sy_graph_step(t.g), .done = ep + 1 == c->epochs};
         if ((s = sy_train_save(ckpt, ps, opt, &pos)) != SY_OK) goto done;
     }
     sy_progress_update(pr, done_steps, NULL);
@@ -435,7 +450,10 @@ static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
     sy_dataset *full = NULL;
     *train = *test = NULL;
+    /* Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
+    const sy_data_contract want = {"vae", 1, 28, 28, 0, 1};
     sy_status s = sy_dataset_load(dir, "fashion-mnist", "train", &full);
+    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
     if (s != SY_OK) return s;
     if (c->train_n < full->n) {
         s = sy_dataset_subset(full, c->train_n, 0, train);
@@ -444,9 +462,11 @@ static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_
     } else {
         *train = full;
     }
-    if ((s = sy_dataset_load(dir, "fashion-mnist", "test", test)) != SY_OK) {
+    if ((s = sy_dataset_load(dir, "fashion-mnist", "test", test)) != SY_OK ||
+        (s = sy_dataset_check(*test, &want)) != SY_OK) {
         sy_dataset_free(*train);
-        *train = NULL;
+        sy_dataset_free(*test);
+        *train = *test = NULL;
         return s;
     }
     if ((*test)->n < c->test_n) {
@@ -717,4 +737,6 @@ const sy_experiment sy_exp_vae = {
     .reproduce_id = "fig6",
     .reproduce = vae_reproduce,
     .data_parallel = 1,
+    .quick = "epochs=4;train-size=10000;test-size=2000",
+    .stops = 1,
 };

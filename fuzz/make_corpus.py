@@ -45,11 +45,19 @@ def png(w, h, channels, pixels):
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
-def safetensors(tensors, meta):
+def safetensors(tensors, meta, crc=False):
+    """crc: add syre's checksums (docs/cli.md): crc32 of each tensor's bytes
+    and of the other metadata, keys and values each followed by a NUL."""
+    meta = dict(meta)
+    if crc:
+        meta["crc32:__metadata__"] = "%08x" % zlib.crc32(b"".join(
+            k.encode() + b"\0" + v.encode() + b"\0" for k, v in meta.items()))
     hdr, off, body = {"__metadata__": meta}, 0, b""
     for name, shape, vals in tensors:
         b = struct.pack("<%df" % len(vals), *vals)
         hdr[name] = {"dtype": "F32", "shape": shape, "data_offsets": [off, off + len(b)]}
+        if crc:
+            meta["crc32:" + name] = "%08x" % zlib.crc32(b)
         off += len(b)
         body += b
     h = json.dumps(hdr, separators=(",", ":")).encode()
@@ -102,6 +110,7 @@ def main():
     st = [("w", [3, 2], w), ("b", [3], b), ("optim.exp_avg", [9], [0.001] * 9),
           ("optim.exp_avg_sq", [9], [1e-6] * 9), ("optim.anchor", [9], [0.05] * 9)]
     put("safetensors", "train-state", safetensors(st, meta))
+    put("safetensors", "train-state-crc32", safetensors(st, meta, crc=True))
     put("safetensors", "params-only", safetensors(st[:2], {}))
     put("safetensors", "empty", safetensors([], {"note": "x"}))
 

@@ -23,17 +23,34 @@ inc="-Iinclude -Isrc -Itests/gpu_min -I$cuda/include"
 defs="-DSYRE_HAVE_CUDA=1 -DSYRE_VERSION=\"gpu-min\" -DSYRE_GIT_REV=\"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\""
 libdir=$cuda/lib64
 [ -d "$libdir" ] || libdir=$cuda/lib
+# cuDNN and NCCL: where gpu-check.sh found them (CUDNN_INC, CUDNN_LIB,
+# NCCL_INC, NCCL_LIB: a header directory and a library file), else under
+# the toolkit.
 cudnn_flags=""
-if [ -f "$cuda/include/cudnn.h" ] && ls "$libdir"/libcudnn.so* >/dev/null 2>&1; then
+cudnn_inc=${CUDNN_INC:-}
+cudnn_lib=${CUDNN_LIB:-}
+if [ -z "$cudnn_lib" ] && [ -f "$cuda/include/cudnn.h" ] && ls "$libdir"/libcudnn.so* >/dev/null 2>&1; then
+    cudnn_inc=$cuda/include
+    cudnn_lib=$(ls "$libdir"/libcudnn.so* | head -1)
+fi
+if [ -n "$cudnn_lib" ] && [ -f "$cudnn_inc/cudnn.h" ]; then
     defs="$defs -DSYRE_HAVE_CUDNN=1"
-    cudnn_flags="-lcudnn"
+    inc="$inc -I$cudnn_inc"
+    cudnn_flags="$cudnn_lib -Wl,-rpath,$(dirname "$cudnn_lib")"
 fi
 nccl_flags=""
 nccl_src=""
 outabs=$(cd "$out" && pwd)
-if [ -f "$cuda/include/nccl.h" ] && ls "$libdir"/libnccl.so* >/dev/null 2>&1; then
+nccl_inc=${NCCL_INC:-}
+nccl_lib=${NCCL_LIB:-}
+if [ -z "$nccl_lib" ] && [ -f "$cuda/include/nccl.h" ] && ls "$libdir"/libnccl.so* >/dev/null 2>&1; then
+    nccl_inc=$cuda/include
+    nccl_lib=$(ls "$libdir"/libnccl.so* | head -1)
+fi
+if [ -n "$nccl_lib" ] && [ -f "$nccl_inc/nccl.h" ]; then
     defs="$defs -DSYRE_HAVE_NCCL=1"
-    nccl_flags="-lnccl"
+    inc="$inc -I$nccl_inc"
+    nccl_flags="$nccl_lib -Wl,-rpath,$(dirname "$nccl_lib")"
     nccl_src="src/backend/cuda/nccl.c"
 fi
 srcs="src/core/error.c src/core/params.c src/core/rng.c src/core/tensor.c src/graph/graph.c src/graph/graph_device.c src/graph/prefetch.c

@@ -48,7 +48,7 @@ typedef struct {
 
 /* Tolerances: elementwise ops are a few ulp apart (device libm: expf, tanhf,
  * logf differ from glibc by <= 2 ulp); reductions and GEMMs add in another
- * order (float atomics, tree sums, cuBLAS blocking): 1e-5..1e-4 relative to
+ * order (tree sums, cuBLAS blocking): 1e-5..1e-4 relative to
  * the tensor's largest value. */
 static const dc_case dc_cases[] = {
     {"matmul", 2, {S2(5, 7), S2(7, 3)}, {0}, {0, 0}, 1e-5f, 1e-6f, 1},
@@ -79,6 +79,10 @@ static const dc_case dc_cases[] = {
     {"mean_axis2", 1, {S3(3, 4, 5)}, {0}, {2}, 1e-5f, 1e-6f, 1},
     {"reshape", 1, {S3(3, 4, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
     {"concat", 2, {S3(2, 3, 4), S3(2, 5, 4)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    /* concat(x, x): both halves of the gradient land in one tensor */
+    {"concat_self", 1, {S3(2, 3, 4)}, {0}, {0}, 1e-6f, 1e-7f, 1},
+    /* a broadcast whose gradient sums over several dimensions on both sides */
+    {"mul_bcast_mid", 2, {S4(3, 4, 5, 6), S4(1, 4, 1, 6)}, {0}, {0}, 1e-5f, 1e-6f, 1},
     {"slice", 1, {S4(2, 6, 3, 2)}, {0}, {2, 3}, 1e-6f, 1e-7f, 1},
     {"conv3x3", 2, {S4(2, 3, 7, 7), S4(4, 3, 3, 3)}, {0}, {1, 1}, 1e-4f, 1e-6f, 1},
     {"conv3x3_s2", 2, {S4(2, 3, 8, 8), S4(5, 3, 3, 3)}, {0}, {2, 1}, 1e-4f, 1e-6f, 1},
@@ -107,7 +111,7 @@ static __attribute__((unused)) const char *dc_op_of(const char *c)
     static const char *pre[][2] = {{"matmul", "matmul"}, {"bias_add", "bias_add"}, {"add", "add"}, {"sub", "sub"},
                                    {"mul", "mul"}, {"conv", "conv2d"}, {"maxpool", "maxpool2d"},
                                    {"batchnorm", "batchnorm"}, {"dropout", "dropout"}, {"sum_axis", "sum_axis"},
-                                   {"mean_axis", "mean_axis"}, {"mse", "mse"}};
+                                   {"mean_axis", "mean_axis"}, {"mse", "mse"}, {"concat", "concat"}};
     for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
         if (strncmp(c, pre[i][0], strlen(pre[i][0])) == 0) return pre[i][1];
     return c;
@@ -150,6 +154,7 @@ static __attribute__((unused)) sy_var dc_build_op(sy_graph *g, const dc_case *c,
     if (!strncmp(n, "mean_axis", 9)) return sy_mean_axis(g, in[0], a[0]);
     if (!strcmp(n, "reshape")) return sy_tanh(g, sy_reshape(g, in[0], S2(12, 5)));
     if (!strcmp(n, "concat")) return sy_concat(g, in[0], in[1]);
+    if (!strcmp(n, "concat_self")) return sy_concat(g, in[0], in[0]);
     if (!strcmp(n, "slice")) return sy_slice(g, in[0], a[0], a[1]);
     if (!strncmp(n, "conv", 4)) return sy_conv2d(g, in[0], in[1], a[0], a[1]);
     if (!strncmp(n, "maxpool", 7)) return sy_maxpool2d(g, in[0], a[0], a[1]);
@@ -508,6 +513,87 @@ static __attribute__((unused)) int dm_train_steps(dm_model *m, int steps, float 
     return 0;
 }
 
+/* Two optimizers in turn on one graph through sy_train_step (continual,
+ * resnet and simclr make a new optimizer per method): vanilla SGD for 4
+ * steps, then, after freeing it (the allocator may hand the next one the
+ * same address), SGD + momentum + syre for 6. losses[10], the final
+ * parameters (malloc'd, *n), the step statistics, and whether the second
+ * optimizer got the first's address. 0 on success. */
+static __attribute__((unused)) int dm_two_optimizers(const char *backend, float *losses, float **params, size_t *n,
+                                                     sy_train_step_stats *st, int *same_address)
+{
+    sy_optim_opts first = sy_optim_defaults(SY_OPTIM_SGD), second = dm_opts(0);
+    first.lr = 0.1f;
+    first.seed = 5;
+    dm_model m;
+    if (dm_build(&m, DM_MLP, backend, 8, &first)) return -1;
+    int rc = dm_train_steps(&m, 4, losses);
+    const void *old = m.opt;
+    sy_optimizer_free(m.opt);
+    m.opt = rc ? NULL : sy_optimizer_new(m.ps, &second);
+    if (!m.opt) rc = -1;
+    *same_address = (const void *)m.opt == old;
+    if (!rc) rc = dm_train_steps(&m, 6, losses + 4);
+    *n = sy_params_total_size(m.ps);
+    *params = malloc(*n * sizeof(float));
+    memcpy(*params, sy_params_data(m.ps), *n * sizeof(float));
+    sy_train_step_stats_get(m.g, st);
+    dm_free(&m);
+    return rc;
+}
+
+/* A step that the host stops, through sy_train_step (recorded when CUDA
+ * Graphs are on) or the CPU's three calls: 5 steps of a small MLP, with at
+ * the fourth a label out of range (what 0), or an MSE target of 1e20 (the
+ * loss overflows to Inf, the gradient stays finite) under --on-nan stop
+ * (what 1) or skip-batch (what 2). The CPU stops before its update on a bad
+ * label and under stop on a non-finite loss. The first failing status (its
+ * message in msg), the optimizer's step count and the final parameters
+ * (malloc'd, *n). */
+static __attribute__((unused)) sy_status dm_stop_case(const char *backend, int what, char *msg, size_t msgn,
+                                                      long *steps, float **params, size_t *n)
+{
+    sy_set_nan_policy(what == 2 ? SY_NAN_SKIP_BATCH : SY_NAN_STOP);
+    sy_optim_opts o = dm_opts(0);
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_status fault = sy_graph_set_backend(g, backend);
+    sy_var x = sy_input(g, "x", S2(8, 16)), y = sy_input(g, "y", S1(8)), t = sy_input(g, "t", S2(8, 1));
+    sy_var z = sy_linear(g, sy_tanh(g, sy_linear(g, x, "l1", 12)), "l2", 10);
+    sy_var loss = what ? sy_mse(g, sy_linear(g, z, "l3", 1), t, SY_REDUCE_MEAN) : sy_softmax_ce(g, z, y);
+    if (!fault) fault = sy_graph_compile(g);
+    if (!fault) fault = sy_params_init(ps, 11);
+    sy_optimizer *opt = fault ? NULL : sy_optimizer_new(ps, &o);
+    if (!fault && !opt) fault = SY_ERR_STATE;
+    msg[0] = 0;
+    for (int s = 0; s < 5 && !fault; s++) {
+        float *xv = sy_graph_data(g, x), *yv = sy_graph_data(g, y), *tv = sy_graph_data(g, t);
+        for (int i = 0; i < 8 * 16; i++) xv[i] = sy_rng_normal_at(sy_rng_key(7, SY_STREAM_USER), s, i);
+        for (int i = 0; i < 8; i++) {
+            yv[i] = (float)((i + s) % 10);
+            tv[i] = 0.5f * (float)i;
+        }
+        if (s == 3 && what == 0) yv[2] = 12.0f;
+        if (s == 3 && what > 0) tv[4] = 1e20f;
+        if (strcmp(backend, "cpu")) fault = sy_train_step(g, loss, opt);
+        else {
+            fault = sy_graph_forward(g);
+            if (!fault) fault = sy_graph_backward(g, loss);
+            if (!fault) fault = sy_optimizer_step(opt);
+        }
+    }
+    if (fault) snprintf(msg, msgn, "%s", sy_last_error());
+    sy_set_nan_policy(SY_NAN_STOP);
+    *steps = opt ? sy_optimizer_steps(opt) : -1;
+    *n = sy_params_total_size(ps);
+    *params = malloc((*n ? *n : 1) * sizeof(float));
+    if (*n) memcpy(*params, sy_params_data(ps), *n * sizeof(float));
+    sy_optimizer_free(opt);
+    sy_graph_free(g);
+    sy_params_free(ps);
+    return fault;
+}
+
 /* Prefetching (sy_prefetch): the fill function draws every batch from one
  * running generator (as the batcher and augmentation do), so a batch
  * produced out of order, into the wrong block, or a stale block uploaded,
@@ -579,6 +665,40 @@ static __attribute__((unused)) int dm_prefetch_train(dm_kind kind, const char *d
     dm_free(&m);
     sy_set_cuda_graphs(0);
     sy_set_prefetch(1);
+    return rc;
+}
+
+/* Two graphs (two MLPs, each fed by its own generator through its own
+ * prefetcher) stepped in turn, so that both have staged uploads in flight
+ * at once: `steps` steps each, losses la[k] and lb[k]. 0 on success. */
+static __attribute__((unused)) int dm_prefetch_pair(const char *dev, int graphs, int steps, float *la, float *lb)
+{
+    sy_set_cuda_graphs(graphs);
+    sy_optim_opts o = dm_opts(0);
+    dm_model m[2];
+    sy_prefetch *p[2] = {NULL, NULL};
+    dm_pf_ctx c[2];
+    int rc = 0;
+    for (int k = 0; k < 2; k++) {
+        if (dm_build(&m[k], DM_MLP, dev, 8, &o)) rc = -1;
+        c[k] = (dm_pf_ctx){sy_rng_make(9 + k, SY_STREAM_USER + 3, 0), 8, m[k].in_numel, steps};
+        sy_var in[2] = {m[k].x, m[k].y};
+        if (!rc && sy_prefetch_new(m[k].g, in, 2, dm_pf_fill, &c[k], &p[k]) != SY_OK) rc = -1;
+        if (!rc) sy_prefetch_reset(p[k]);
+    }
+    for (int s = 0; s < steps && !rc; s++)
+        for (int k = 0; k < 2 && !rc; k++) {
+            size_t nb;
+            if (sy_prefetch_next(p[k], &nb) != SY_OK || !nb || sy_train_step(m[k].g, m[k].loss, m[k].opt) != SY_OK)
+                rc = -1;
+            else (k ? lb : la)[s] = sy_graph_scalar(m[k].g, m[k].loss);
+        }
+    if (rc) fprintf(stderr, "two prefetchers on %s: %s\n", dev, sy_last_error());
+    for (int k = 0; k < 2; k++) {
+        sy_prefetch_free(p[k]);
+        dm_free(&m[k]);
+    }
+    sy_set_cuda_graphs(0);
     return rc;
 }
 

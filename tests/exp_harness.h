@@ -38,7 +38,7 @@ static __attribute__((unused)) double summary_val(const sy_run *run, const char 
 
 /* `syre run EXP --quick --threads 1 --name NAME [extra...]` in tmpdir, run to
  * the end; returns the finished run (the caller frees it). */
-static sy_run *run_quick_exp(const char *exp_name, const char *run_name, int n_extra, const char **extra)
+static __attribute__((unused)) sy_run *run_quick_exp(const char *exp_name, const char *run_name, int n_extra, const char **extra)
 {
     const sy_experiment *exp = sy_experiment_find(exp_name);
     assert_non_null(exp);
@@ -56,7 +56,7 @@ static sy_run *run_quick_exp(const char *exp_name, const char *run_name, int n_e
 }
 
 /* `syre run EXP --quick --FLAG VALUE` must fail to parse, naming the flag. */
-static void expect_flag_refused(const char *exp_name, const char *flag, const char *value)
+static __attribute__((unused)) void expect_flag_refused(const char *exp_name, const char *flag, const char *value)
 {
     const sy_experiment *exp = sy_experiment_find(exp_name);
     assert_non_null(exp);

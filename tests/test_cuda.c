@@ -13,16 +13,30 @@
 #include <cmocka.h>
 
 #include "device_cases.h"
+#include "backend/device.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
 
 static const char *DEV = "cuda";
 
+/* Whether `name` is in the comma-separated list `list` (NULL or empty: all). */
+static int listed(const char *list, const char *name)
+{
+    if (!list || !*list) return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)); p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return 1;
+    return 0;
+}
+
+/* SYRE_TEST_CASES=a,b limits the op cases (gpu-check.sh reruns only the
+ * failing ones under compute-sanitizer). */
 static void test_ops_match_cpu_reference(void **state)
 {
     (void)state;
     int bad = 0;
     for (int c = 0; c < DC_N_CASES; c++) {
+        if (!listed(getenv("SYRE_TEST_CASES"), dc_cases[c].name)) continue;
         double worst = 0;
         int ok = dc_compare(&dc_cases[c], DEV, "cpu-ref", 1.0f, &worst);
         printf("op %-18s %s  worst relative difference %.2e\n", dc_cases[c].name, ok ? "ok  " : "FAIL", worst);
@@ -315,6 +329,261 @@ static void test_prefetch(void **state)
     assert_true(ok);
 }
 
+/* Two optimizers in turn on one graph, recorded (dm_two_optimizers): the
+ * second must record anew, not replay the first's freed state; losses and
+ * parameters as the CPU's (1e-3). */
+static void test_two_optimizers(void **state)
+{
+    (void)state;
+    float la[10], lb[10], *pa, *pb;
+    size_t n;
+    sy_train_step_stats st;
+    int same;
+    assert_int_equal(dm_two_optimizers("cpu", la, &pa, &n, &st, &same), 0);
+    sy_set_cuda_graphs(1);
+    int rc = dm_two_optimizers(DEV, lb, &pb, &n, &st, &same);
+    sy_set_cuda_graphs(0);
+    assert_int_equal(rc, 0);
+    int ok = st.captures == 2;
+    for (int k = 0; k < 10; k++) ok &= fabsf(la[k] - lb[k]) <= 1e-3f * fabsf(la[k]) + 1e-5f;
+    ok &= dc_close("two optimizers", "parameters", pb, pa, n, 1e-3f, 1e-6f, NULL);
+    printf("two optimizers (%s address): eager %ld captures %ld replays %ld, last loss %s %.6f cpu %.6f: %s\n",
+           same ? "same" : "another", st.eager, st.captures, st.replays, DEV, lb[9], la[9], ok ? "ok" : "FAIL");
+    free(pa);
+    free(pb);
+    assert_true(ok);
+}
+
+/* A recorded step that the host stops (a label out of range; an Inf loss
+ * under stop) must leave the parameters as the CPU does (dm_stop_case). */
+static void test_stops_before_update(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int what = 0; what < 3; what++) {
+        char m0[512], m1[512];
+        long s0, s1;
+        float *p0, *p1;
+        size_t n;
+        sy_status f0 = dm_stop_case("cpu", what, m0, sizeof m0, &s0, &p0, &n);
+        sy_set_cuda_graphs(1);
+        sy_status f1 = dm_stop_case(DEV, what, m1, sizeof m1, &s1, &p1, &n);
+        sy_set_cuda_graphs(0);
+        int good = f0 == f1 && s0 == s1 && dc_close("stop", "parameters", p1, p0, n, 1e-3f, 1e-6f, NULL);
+        printf("recorded step stops, case %d: cpu %d steps %ld, %s %d steps %ld '%s': %s\n", what, (int)f0, s0, DEV,
+               (int)f1, s1, m1, good ? "ok" : "FAIL");
+        ok &= good;
+        free(p0);
+        free(p1);
+    }
+    assert_true(ok);
+}
+
+/* A capture that fails (the device's test hook makes a wait inside it)
+ * must leave no error behind: the step runs eagerly, with a note, and the
+ * next steps too; losses as the CPU's. */
+static void test_capture_fails(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, DEV, 8, &o), 0);
+    sy_device *d = sy_gdev_device(b.g);
+    float la[6], lb[6];
+    assert_int_equal(dm_train(&a, 6, la), 0);
+    sy_set_cuda_graphs(1);
+    d->break_capture = 1;
+    int rc = dm_train_steps(&b, 6, lb);
+    d->break_capture = 0;
+    sy_set_cuda_graphs(0);
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    int ok = rc == 0 && st.captures == 0 && st.eager == 6;
+    for (int k = 0; k < 6; k++) ok &= fabsf(la[k] - lb[k]) <= 1e-3f * fabsf(la[k]) + 1e-5f;
+    printf("capture fails: rc %d, eager %ld captures %ld, note '%s': %s\n", rc, st.eager, st.captures, st.note,
+           ok ? "ok" : "FAIL");
+    dm_free(&a);
+    dm_free(&b);
+    assert_true(ok);
+}
+
+/* The same training twice on the device gives the same bits: no
+ * order-dependent float atomics, no non-deterministic cuDNN algorithm (the
+ * recorded-versus-eager comparisons rely on it). CNN and ResNet (bias,
+ * max-pool, convolution gradients). */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    int ok = 1;
+    for (int kind = 1; kind < 3; kind++) {
+        sy_optim_opts o = dm_opts(0);
+        float l[2][4];
+        float *p[2];
+        size_t n = 0;
+        for (int r = 0; r < 2; r++) {
+            dm_model m;
+            assert_int_equal(dm_build(&m, (dm_kind)kind, DEV, 8, &o), 0);
+            assert_int_equal(dm_train(&m, 4, l[r]), 0);
+            n = sy_params_total_size(m.ps);
+            p[r] = malloc(n * sizeof(float));
+            memcpy(p[r], sy_params_data(m.ps), n * sizeof(float));
+            dm_free(&m);
+        }
+        int good = !memcmp(l[0], l[1], sizeof l[0]) && !memcmp(p[0], p[1], n * sizeof(float));
+        printf("deterministic %s: %s\n", kind == 1 ? "cnn" : "resnet", good ? "ok" : "FAIL (two runs differ)");
+        ok &= good;
+        free(p[0]);
+        free(p[1]);
+    }
+    assert_true(ok);
+}
+
+/* The cuDNN plan cache is keyed by graph id, node, shapes and precision: a
+ * CNN built after a TF32 one (same shapes, the allocator may reuse every
+ * address) must compute in FP32 (logits within the convolution cases'
+ * 1e-4 of the CPU's; TF32 is ~1e-3 off). */
+static void test_plan_cache_precision(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b, c;
+    float l[2];
+    assert_int_equal(sy_set_precision("tf32"), SY_OK);
+    assert_int_equal(dm_build(&a, DM_CNN, DEV, 8, &o), 0);
+    assert_int_equal(dm_train(&a, 1, l), 0);
+    dm_free(&a);
+    assert_int_equal(sy_set_precision("fp32"), SY_OK);
+    assert_int_equal(dm_build(&b, DM_CNN, DEV, 8, &o), 0);
+    assert_int_equal(dm_build(&c, DM_CNN, "cpu", 8, &o), 0);
+    dm_batch(&b, 0);
+    dm_batch(&c, 0);
+    assert_int_equal(sy_graph_forward(b.g), SY_OK);
+    assert_int_equal(sy_graph_forward(c.g), SY_OK);
+    double worst = 0;
+    int ok = dc_close("cnn after tf32", "logits", sy_graph_data(b.g, b.logits), sy_graph_data(c.g, c.logits), 8 * 10,
+                      1e-4f, 1e-6f, &worst);
+    printf("plan cache: fp32 CNN after a tf32 one, logits vs cpu worst relative %.2e: %s\n", worst, ok ? "ok" : "FAIL");
+    dm_free(&b);
+    dm_free(&c);
+    assert_true(ok);
+}
+
+/* A staged upload that fails (the device's test hook) must stop training
+ * with an error at the next step, eager and recorded, not train on the
+ * stale block. */
+static void test_prefetch_upload_fails(void **state)
+{
+    (void)state;
+    sy_device *d = sy_device_get(DEV);
+    assert_non_null(d);
+    for (int graphs = 0; graphs < 2; graphs++) {
+        float l[16], y[128], *p = NULL;
+        size_t n;
+        int ov;
+        sy_train_step_stats st;
+        d->break_stage_upload = 1;
+        int rc = dm_prefetch_train(DM_MLP, DEV, graphs, 1, 1, 4, l, y, &p, &n, &ov, &st);
+        d->break_stage_upload = 0;
+        printf("failed staged upload, graphs %d: rc %d: %s\n", graphs, rc, sy_last_error());
+        assert_true(rc != 0);
+        assert_true(strstr(sy_last_error(), "upload") || strstr(sy_last_error(), "cudaMemcpyAsync"));
+        free(p);
+    }
+}
+
+/* Two graphs with staged uploads in flight at once (each staging block has
+ * its own event): losses as the CPU's, eager and recorded. */
+static void test_prefetch_two_graphs(void **state)
+{
+    (void)state;
+    float ca[6], cb[6], da[6], db[6];
+    assert_int_equal(dm_prefetch_pair("cpu", 0, 6, ca, cb), 0);
+    for (int graphs = 0; graphs < 2; graphs++) {
+        assert_int_equal(dm_prefetch_pair(DEV, graphs, 6, da, db), 0);
+        int ok = 1;
+        for (int k = 0; k < 6; k++)
+            ok &= fabsf(ca[k] - da[k]) <= 1e-3f * fabsf(ca[k]) + 1e-6f && fabsf(cb[k] - db[k]) <= 1e-3f * fabsf(cb[k]) + 1e-6f;
+        printf("two prefetching graphs, graphs %d: last losses %.6f %.6f (cpu %.6f %.6f): %s\n", graphs, da[5], db[5],
+               ca[5], cb[5], ok ? "ok" : "FAIL");
+        assert_true(ok);
+    }
+}
+
+/* Host reads between recorded steps: gradients and the optimizer's moments
+ * after every step as the CPU's (1e-3 of their scale). A replay does not
+ * run the host code that marked them changed at capture. */
+static void test_recorded_host_reads(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, DEV, 8, &o), 0);
+    size_t nt = sy_params_trainable_size(a.ps);
+    int ok = 1;
+    sy_set_cuda_graphs(1);
+    for (int k = 0; k < 6; k++) {
+        dm_batch(&a, k);
+        dm_batch(&b, k);
+        assert_int_equal(sy_graph_forward(a.g), SY_OK);
+        assert_int_equal(sy_graph_backward(a.g, a.loss), SY_OK);
+        assert_int_equal(sy_optimizer_step(a.opt), SY_OK);
+        assert_int_equal(sy_train_step(b.g, b.loss, b.opt), SY_OK);
+        ok &= dc_close("host reads", "gradients", sy_params_grad(b.ps), sy_params_grad(a.ps), nt, 1e-3f, 1e-6f, NULL);
+        ok &= dc_close("host reads", "moments", sy_optimizer_state(b.opt, 0), sy_optimizer_state(a.opt, 0), nt, 1e-3f,
+                       1e-6f, NULL);
+    }
+    sy_set_cuda_graphs(0);
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    printf("host reads between recorded steps: captures %ld replays %ld: %s\n", st.captures, st.replays,
+           ok ? "ok" : "FAIL");
+    dm_free(&a);
+    dm_free(&b);
+    assert_true(ok && st.replays == 5);
+}
+
+/* gpu-check.sh's first minute: one op case per family against the CPU
+ * reference, and an MLP trained 3 steps through the recorded step (eager,
+ * captured, replayed) against the CPU's losses (1e-3). */
+static void test_smoke(void **state)
+{
+    (void)state;
+    static const char *family[] = {"matmul_nt", "bias_add4", "add_bcast", "tanh", "sum_axis1", "concat_self",
+                                   "slice", "conv3x3_s2", "maxpool3s2", "global_avgpool", "batchnorm4_train",
+                                   "dropout_train", "l2normalize", "softmax_ce", "kl_gauss", "clamp"};
+    int bad = 0;
+    for (size_t f = 0; f < sizeof family / sizeof family[0]; f++)
+        for (int c = 0; c < DC_N_CASES; c++) {
+            if (strcmp(dc_cases[c].name, family[f])) continue;
+            double worst = 0;
+            int ok = dc_compare(&dc_cases[c], DEV, "cpu-ref", 1.0f, &worst);
+            printf("smoke op %-18s %s  worst relative difference %.2e\n", dc_cases[c].name, ok ? "ok  " : "FAIL", worst);
+            bad += !ok;
+        }
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    float la[3], lb[3];
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 16, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, DEV, 16, &o), 0);
+    assert_int_equal(dm_train(&a, 3, la), 0);
+    sy_set_cuda_graphs(1);
+    int rc = dm_train_steps(&b, 3, lb);
+    sy_set_cuda_graphs(0);
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    int ok = rc == 0 && st.captures == 1 && st.replays == 2;
+    for (int k = 0; k < 3; k++) ok &= fabsf(la[k] - lb[k]) <= 1e-3f * fabsf(la[k]) + 1e-5f;
+    printf("smoke recorded mlp step: rc %d, eager %ld captures %ld replays %ld%s%s, losses %s %.6f %.6f %.6f cpu "
+           "%.6f %.6f %.6f: %s\n", rc, st.eager, st.captures, st.replays, st.note[0] ? ", off: " : "", st.note, DEV,
+           lb[0], lb[1], lb[2], la[0], la[1], la[2], ok ? "ok" : "FAIL");
+    dm_free(&a);
+    dm_free(&b);
+    assert_true(ok);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const char *env = getenv("SYRE_TEST_DEVICE");
@@ -325,6 +594,7 @@ int main(void)
     }
     printf("device: %s\n", sy_device_info(DEV));
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smoke),
         cmocka_unit_test(test_ops_match_cpu_reference),
         cmocka_unit_test(test_train_mlp),
         cmocka_unit_test(test_train_cnn),
@@ -335,6 +605,30 @@ int main(void)
         cmocka_unit_test(test_clipping),
         cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_prefetch),
+        cmocka_unit_test(test_prefetch_upload_fails),
+        cmocka_unit_test(test_prefetch_two_graphs),
+        cmocka_unit_test(test_two_optimizers),
+        cmocka_unit_test(test_stops_before_update),
+        cmocka_unit_test(test_capture_fails),
+        cmocka_unit_test(test_recorded_host_reads),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_plan_cache_precision),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* SYRE_TEST_ONLY=a,b runs only those tests (gpu-check.sh: the smoke
+     * test first, the rest after; diagnostics on the failing ones); without
+     * it every test but the smoke test, which the others cover. */
+    const char *only = getenv("SYRE_TEST_ONLY");
+    struct CMUnitTest sel[sizeof tests / sizeof tests[0]];
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        if (only && *only ? listed(only, tests[i].name) : strcmp(tests[i].name, "test_smoke") != 0) sel[k++] = tests[i];
+    if (!k) {
+        printf("no test of test_cuda is named in SYRE_TEST_ONLY=%s\n", only);
+        return 1;
+    }
+#ifdef SYRE_GPU_MIN_CMOCKA_H
+    return (cmocka_run_group_tests)(sel, k * sizeof sel[0], NULL, NULL);
+#else
+    return _cmocka_run_group_tests("test_cuda", sel, k, NULL, NULL);
+#endif
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "device_cases.h"
+#include "backend/device.h"
 #include "graph/graph_impl.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
@@ -155,7 +156,7 @@ static void test_checkpoint_resume_on_device(void **state)
     assert_int_equal(dm_train(&ref, 6, lr), 0);
     assert_int_equal(dm_build(&a, DM_MLP, "sim", 8, &o), 0);
     assert_int_equal(dm_train(&a, 3, la), 0);
-    sy_train_pos pos = {0, 3, (int64_t)sy_graph_step(a.g), 0};
+    sy_train_pos pos = {.batch = 3, .graph_step = (int64_t)sy_graph_step(a.g)};
     assert_int_equal(sy_train_save(path, a.ps, a.opt, &pos), SY_OK);
     assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
     sy_train_pos got;
@@ -496,6 +497,190 @@ static void test_recorded_step(void **state)
     sy_set_cuda_graphs(0);
 }
 
+/* Two optimizers in turn on one graph: the second must not replay the
+ * first's recording. The first is freed before the second is made, so the
+ * allocator is free to hand the second the first's address; the two differ
+ * only in what a recording bakes in (segments, decay rule, learning rate,
+ * state pointers), not in the optimizer kind. On sim the recording replays
+ * the pointers, segments and scalars it captured, as a CUDA Graph does. */
+static void test_recorded_two_optimizers(void **state)
+{
+    (void)state;
+    float la[10], lb[10], *pa, *pb;
+    size_t n;
+    sy_train_step_stats st;
+    int same;
+    assert_int_equal(dm_two_optimizers("cpu", la, &pa, &n, &st, &same), 0);
+    sy_set_cuda_graphs(1);
+    int rc = dm_two_optimizers("sim", lb, &pb, &n, &st, &same);
+    sy_set_cuda_graphs(0);
+    assert_int_equal(rc, 0);
+    printf("two optimizers: the second %s the first's address; eager %ld, captures %ld, replays %ld %s\n",
+           same ? "reuses" : "does not reuse", st.eager, st.captures, st.replays, st.note);
+    assert_memory_equal(la, lb, sizeof la);
+    assert_memory_equal(pa, pb, n * sizeof(float));
+    assert_int_equal(st.eager, 2);
+    assert_int_equal(st.captures, 2);
+    assert_int_equal(st.replays, 8);
+    free(pa);
+    free(pb);
+}
+
+/* A recorded step must not update the parameters when the host is about to
+ * stop (dm_stop_case): the CPU stops before its update; so must the
+ * recorded work, which runs the update before the host reads anything.
+ * Under skip-batch the device must do what the CPU does. */
+static void test_recorded_step_stops_before_update(void **state)
+{
+    (void)state;
+    for (int what = 0; what < 3; what++) {
+        char msg[2][512];
+        long steps[2];
+        float *p[2];
+        size_t n;
+        sy_status fault[2];
+        fault[0] = dm_stop_case("cpu", what, msg[0], sizeof msg[0], &steps[0], &p[0], &n);
+        sy_set_cuda_graphs(1);
+        fault[1] = dm_stop_case("sim", what, msg[1], sizeof msg[1], &steps[1], &p[1], &n);
+        sy_set_cuda_graphs(0);
+        printf("recorded step, %s: cpu %d '%s', sim %d '%s', steps %ld %ld\n",
+               what == 0 ? "bad label" : what == 1 ? "Inf loss, stop" : "Inf loss, skip-batch", (int)fault[0], msg[0],
+               (int)fault[1], msg[1], steps[0], steps[1]);
+        assert_int_equal(fault[0], fault[1]);
+        assert_int_equal(steps[0], steps[1]);
+        assert_memory_equal(p[0], p[1], n * sizeof(float));
+        free(p[0]);
+        free(p[1]);
+    }
+}
+
+/* A kernel error in an eager forward (a bad label: the forward stops at the
+ * op) is reported then and there; it must not linger on the device and
+ * veto the next replay of good batches. The same sequence on the CPU and
+ * on sim: 3 steps (recorded on sim), one bad eager forward, 3 more. */
+static void test_recorded_step_after_eager_error(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model m[2];
+    float l[2][6];
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(dm_build(&m[k], DM_MLP, k ? "sim" : "cpu", 8, &o), 0);
+        sy_set_cuda_graphs(k);
+        int rc = k ? dm_train_steps(&m[k], 3, l[k]) : dm_train(&m[k], 3, l[k]);
+        assert_int_equal(rc, 0);
+        dm_batch(&m[k], 0);
+        sy_graph_data(m[k].g, m[k].y)[1] = 11.0f;
+        assert_int_equal(sy_graph_forward(m[k].g), SY_ERR_ARG);
+        rc = k ? dm_train_steps(&m[k], 3, l[k] + 3) : dm_train(&m[k], 3, l[k] + 3);
+        sy_set_cuda_graphs(0);
+        if (rc) fprintf(stderr, "after an eager error on %s: %s\n", k ? "sim" : "cpu", sy_last_error());
+        assert_int_equal(rc, 0);
+    }
+    sy_train_step_stats st;
+    sy_train_step_stats_get(m[1].g, &st);
+    assert_true(st.replays >= 4);
+    assert_memory_equal(l[0], l[1], sizeof l[0]);
+    assert_memory_equal(sy_params_data(m[0].ps), sy_params_data(m[1].ps), sy_params_total_size(m[0].ps) * sizeof(float));
+    dm_free(&m[0]);
+    dm_free(&m[1]);
+}
+
+/* Host reads between recorded steps: the gradients (sy_params_grad) and the
+ * optimizer's moments (sy_optimizer_state, as a checkpoint reads them)
+ * after every step equal the CPU's. A replay changes both on the device
+ * without running the host code that marked them changed at capture, so
+ * the host work before each launch must mark them. */
+static void test_recorded_step_host_reads(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+    size_t nt = sy_params_trainable_size(a.ps);
+    sy_set_cuda_graphs(1);
+    for (int k = 0; k < 6; k++) {
+        dm_batch(&a, k);
+        dm_batch(&b, k);
+        assert_int_equal(sy_graph_forward(a.g), SY_OK);
+        assert_int_equal(sy_graph_backward(a.g, a.loss), SY_OK);
+        assert_int_equal(sy_optimizer_step(a.opt), SY_OK);
+        assert_int_equal(sy_train_step(b.g, b.loss, b.opt), SY_OK);
+        assert_memory_equal(sy_params_grad(a.ps), sy_params_grad(b.ps), nt * sizeof(float));
+        assert_memory_equal(sy_optimizer_state(a.opt, 0), sy_optimizer_state(b.opt, 0), nt * sizeof(float));
+    }
+    sy_set_cuda_graphs(0);
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    assert_int_equal(st.replays, 5);
+    dm_free(&a);
+    dm_free(&b);
+}
+
+/* A capture that fails (here: a wait inside it, which a capture forbids)
+ * leaves the step to run eagerly, with a note, and no error left behind
+ * for that eager run or the steps after. */
+static void test_recorded_step_capture_fails(void **state)
+{
+    (void)state;
+    sy_set_cuda_graphs(1);
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+    sy_device *d = sy_gdev_device(b.g);
+    d->break_capture = 1;
+    float la[6], lb[6];
+    assert_int_equal(dm_train(&a, 6, la), 0);
+    int rc = dm_train_steps(&b, 6, lb);
+    d->break_capture = 0;
+    assert_int_equal(rc, 0);
+    sy_train_step_stats st;
+    sy_train_step_stats_get(b.g, &st);
+    printf("capture fails: eager %ld, captures %ld, replays %ld: %s\n", st.eager, st.captures, st.replays, st.note);
+    assert_int_equal(st.captures, 0);
+    assert_int_equal(st.eager, 6);
+    assert_non_null(strstr(st.note, "capture failed"));
+    assert_memory_equal(la, lb, sizeof la);
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
+    dm_free(&a);
+    dm_free(&b);
+    sy_set_cuda_graphs(0);
+}
+
+/* On a device every buffer of the arena (value, gradient, scratch) starts
+ * on a 256-byte boundary: tensor-core kernels and cuDNN want 16..256-byte
+ * aligned pointers, and cuDNN 9 may refuse misaligned ones. The CPU keeps
+ * its packed layout. */
+static void test_arena_alignment(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 3; kind++) {
+        sy_optim_opts o = dm_opts(0);
+        dm_model m;
+        assert_int_equal(dm_build(&m, (dm_kind)kind, "sim", 3, &o), 0);
+        sy_graph *g = m.g;
+        int bad = 0, checked = 0;
+        for (int i = 0; i < g->n_nodes; i++) {
+            const sy_node *n = &g->nodes[i];
+            const float *p[3] = {n->val, n->grad, n->scratch};
+            for (int k = 0; k < 3; k++) {
+                if (!p[k] || p[k] < g->arena || p[k] >= g->arena + g->arena_floats) continue;
+                checked++;
+                if ((size_t)(p[k] - g->arena) % 64) {
+                    if (!bad) fprintf(stderr, "node '%s': %s at float offset %zu\n", n->name, k == 0 ? "value" : k == 1 ? "gradient" : "scratch", (size_t)(p[k] - g->arena));
+                    bad++;
+                }
+            }
+        }
+        printf("arena alignment, model %d: %d buffers, %d not on 256 bytes\n", kind, checked, bad);
+        assert_true(checked > 10);
+        assert_int_equal(bad, 0);
+        dm_free(&m);
+    }
+}
+
 /* Prefetching (double-buffered inputs, a helper thread filling batch k+1
  * while step k runs): the fill function draws every batch from one running
  * generator (as the batcher and augmentation do), so a batch produced out of
@@ -526,6 +711,47 @@ static void test_prefetch(void **state)
     }
 }
 
+/* A staged upload that fails (the device's test hook) must stop training
+ * with an error at the next step, eager and recorded, not train on the
+ * stale block. */
+static void test_prefetch_upload_fails(void **state)
+{
+    (void)state;
+    sy_device *d = sy_device_get("sim");
+    assert_non_null(d);
+    for (int graphs = 0; graphs < 2; graphs++) {
+        float l[16], y[128], *p = NULL;
+        size_t n;
+        int ov;
+        sy_train_step_stats st;
+        d->break_stage_upload = 1;
+        int rc = dm_prefetch_train(DM_MLP, "sim", graphs, 1, 1, 4, l, y, &p, &n, &ov, &st);
+        d->break_stage_upload = 0;
+        printf("failed staged upload, graphs %d: rc %d: %s\n", graphs, rc, sy_last_error());
+        assert_int_not_equal(rc, 0);
+        assert_true(strstr(sy_last_error(), "upload") || strstr(sy_last_error(), "cudaMemcpyAsync"));
+        free(p);
+    }
+}
+
+/* Two graphs with staged uploads in flight at once (each staging block has
+ * its own event): losses as the CPU's, eager and recorded. */
+static void test_prefetch_two_graphs(void **state)
+{
+    (void)state;
+    float ca[6], cb[6], da[6], db[6];
+    assert_int_equal(dm_prefetch_pair("cpu", 0, 6, ca, cb), 0);
+    for (int graphs = 0; graphs < 2; graphs++) {
+        assert_int_equal(dm_prefetch_pair("sim", graphs, 6, da, db), 0);
+        int ok = 1;
+        for (int k = 0; k < 6; k++)
+            ok &= fabsf(ca[k] - da[k]) <= 0.0f * fabsf(ca[k]) + 1e-6f && fabsf(cb[k] - db[k]) <= 0.0f * fabsf(cb[k]) + 1e-6f;
+        printf("two prefetching graphs, graphs %d: last losses %.6f %.6f (cpu %.6f %.6f): %s\n", graphs, da[5], db[5],
+               ca[5], cb[5], ok ? "ok" : "FAIL");
+        assert_true(ok);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -541,7 +767,15 @@ int main(void)
         cmocka_unit_test(test_nan_guard_like_cpu),
         cmocka_unit_test(test_precision_on_sim),
         cmocka_unit_test(test_recorded_step),
+        cmocka_unit_test(test_recorded_two_optimizers),
+        cmocka_unit_test(test_recorded_step_stops_before_update),
+        cmocka_unit_test(test_recorded_step_capture_fails),
+        cmocka_unit_test(test_recorded_step_after_eager_error),
+        cmocka_unit_test(test_recorded_step_host_reads),
         cmocka_unit_test(test_prefetch),
+        cmocka_unit_test(test_prefetch_upload_fails),
+        cmocka_unit_test(test_prefetch_two_graphs),
+        cmocka_unit_test(test_arena_alignment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,7 +198,7 @@ static void test_checkpoints_rank0_only_and_resume(void **state)
     build(&a, B / N, "syre", SY_OPTIM_SGD, SY_ANCHOR_STORED, NULL);
     sy_batcher *ba = batcher(d, (size_t)B, 0);
     train(&a, ba, 0, 2);
-    sy_train_pos pos = {2, 0, (int64_t)sy_graph_step(a.g), 0};
+    sy_train_pos pos = {.epoch = 2, .graph_step = (int64_t)sy_graph_step(a.g)};
     /* each rank names its own file: only rank 0's may appear */
     snprintf(mine, sizeof mine, "%s/ckpt-rank%d.safetensors", tmpdir, sy_dist_rank());
     assert_int_equal(sy_train_save(mine, a.ps, a.opt, &pos), SY_OK);

@@ -13,13 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "syre/experiment.h"
 #include "syre/io.h"
 #include "syre/params.h"
 #include "syre/plot.h"
+#include "io/io_internal.h"
 
 static char tmpdir[256];
 
@@ -109,7 +113,7 @@ static void test_roundtrip(void **state)
         char cmd[2048];
         snprintf(cmd, sizeof cmd,
                  "/usr/bin/python3 -c \"\n"
-                 "import json, struct, numpy as np\n"
+                 "import json, struct, zlib, numpy as np\n"
                  "raw = open('%s', 'rb').read()\n"
                  "n = struct.unpack('<Q', raw[:8])[0]\n"
                  "h = json.loads(raw[8:8+n])\n"
@@ -120,7 +124,12 @@ static void test_roundtrip(void **state)
                  "    return np.frombuffer(d[b:e], dtype='<f4').reshape(h[k]['shape'])\n"
                  "assert (get('layer.weight') == np.arange(6, dtype='f4').reshape(2, 3)).all()\n"
                  "assert get('layer.bias')[1] == 2.25 and get('step').shape == ()\n"
-                 "assert h['__metadata__'] == {'format': 'pt', 'seed': '7'}\n"
+                 "m = h['__metadata__']\n"
+                 "assert m['format'] == 'pt' and m['seed'] == '7'\n"
+                 "for k in ('layer.weight', 'layer.bias', 'step'):\n"
+                 "    b, e = h[k]['data_offsets']\n"
+                 "    assert m['crc32:' + k] == '%%08x' %% zlib.crc32(d[b:e])\n"
+                 "assert m['crc32:__metadata__'] == '%%08x' %% zlib.crc32(b'format\\x00pt\\x00seed\\x007\\x00')\n"
                  "assert (8 + n) %% 8 == 0\n"
                  "\"",
                  p);
@@ -286,7 +295,7 @@ static const sy_flag_spec demo_flags[] = {
 
 static sy_status demo_run(sy_run *run) { return SY_OK; }
 
-static const sy_experiment demo = {"demo", "Fig. 9 left", "a test", demo_flags, demo_run, "fig9-left", NULL, 0};
+static const sy_experiment demo = {"demo", "Fig. 9 left", "a test", demo_flags, demo_run, "fig9-left", NULL, 0, 0, NULL, NULL, 0};
 
 static void expect_parse_error(const char *flag_in_msg, int argc, const char **argv)
 {
@@ -446,8 +455,8 @@ static void test_run_record(void **state)
     assert_int_equal(sy_run_start(run), SY_ERR_ARG);
     assert_non_null(strstr(sy_last_error(), "r1"));
     sy_run_free(run);
-    const char *argv2[] = {out, "--name", "r1", "--resume"};
-    assert_int_equal(sy_run_parse(&run, &demo, 4, (char **)argv2), SY_OK);
+    const char *argv2[] = {out, "--name", "r1", "--resume", "--method", "vanilla,syre"};
+    assert_int_equal(sy_run_parse(&run, &demo, 6, (char **)argv2), SY_OK);
     assert_int_equal(sy_run_start(run), SY_OK);
     assert_int_equal(sy_run_log(run, "vanilla", 1, 2, names, v), SY_OK);
     assert_int_equal(sy_run_finish(run), SY_OK);
@@ -553,6 +562,31 @@ static void test_plots(void **state)
     sy_plot_free(p);
 }
 
+/* A stop request only sets a flag; a second signal, or a stop that takes
+ * longer than the grace period, ends the process as the signal would. */
+static void test_stop_signals(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode < 2; mode++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            sy_stop_set_grace(1);
+            sy_stop_install();
+            raise(SIGTERM);
+            if (sy_stop_signal() != SIGTERM) _exit(3); /* the first is only noted */
+            if (mode == 0) raise(SIGTERM);           /* a second one ends it */
+            for (;;) pause();                          /* a stop that never finishes */
+        }
+        double t0 = (double)time(NULL);
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGTERM);
+        if (mode == 1) assert_true((double)time(NULL) - t0 <= 5); /* ended by the 1 s grace alarm */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -564,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_run_record),
         cmocka_unit_test(test_plots),
+        cmocka_unit_test(test_stop_signals),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

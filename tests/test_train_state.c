@@ -1,14 +1,20 @@
 #define _GNU_SOURCE
 /* Resuming from a training checkpoint continues bit for bit: 20 steps in one
  * go equal 10 steps, save, load into a fresh model and optimizer, 10 steps.
- * Also: a damaged or mismatching checkpoint is refused and changes nothing. */
+ * Also: a damaged or mismatching checkpoint is refused and changes nothing;
+ * single-bit flips anywhere in a checkpoint are refused or fall back to the
+ * previous checkpoint, never accepted; a kill during the rotation of the two
+ * checkpoints always leaves one that loads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "syre/syre.h"
@@ -67,7 +73,8 @@ static void test_resume_is_bit_identical(void **state)
     model a, b;
     build(&a, 10);
     steps(&a, 0, 10);
-    sy_train_pos pos = {3, 10, (int64_t)sy_graph_step(a.g), 0};
+    sy_train_pos pos = {.epoch = 3, .batch = 10, .graph_step = (int64_t)sy_graph_step(a.g), .loss_sum = 0.1 + 1e-17 * 3,
+                        .aux_sum = 1.0 / 3};
     assert_int_equal(sy_train_save(path, a.ps, a.opt, &pos), SY_OK);
     steps(&a, 10, 20);
 
@@ -76,6 +83,7 @@ static void test_resume_is_bit_identical(void **state)
     assert_int_equal(sy_train_load(path, b.ps, b.opt, &got), SY_OK);
     assert_int_equal(got.epoch, 3);
     assert_int_equal(got.batch, 10);
+    assert_true(got.loss_sum == pos.loss_sum && got.aux_sum == pos.aux_sum); /* doubles, exactly */
     sy_graph_set_step(b.g, (uint64_t)got.graph_step);
     steps(&b, 10, 20);
     assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
@@ -105,8 +113,175 @@ static void test_resume_is_bit_identical(void **state)
     rmdir(dir);
 }
 
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(*n);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *path, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+/* stderr to /dev/null and back (the fallback notices of a thousand loads). */
+static int quiet(int fd)
+{
+    fflush(stderr);
+    if (fd < 0) {
+        int saved = dup(2);
+        FILE *n = fopen("/dev/null", "w");
+        dup2(fileno(n), 2);
+        fclose(n);
+        return saved;
+    }
+    dup2(fd, 2);
+    close(fd);
+    return -1;
+}
+
+#define FLIPS 1000
+
+static void test_bit_flips_refused_or_fall_back(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-flip-XXXXXX", path[256], prev[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ckpt.safetensors", dir);
+    snprintf(prev, sizeof prev, "%s/ckpt.prev.safetensors", dir);
+    model a, c;
+    build(&a, 10);
+    build(&c, 10);
+    steps(&a, 0, 5);
+    sy_train_pos pa = {.epoch = 1, .batch = 5}, pb = {.epoch = 2, .done = 1}, got;
+    assert_int_equal(sy_train_save(path, a.ps, a.opt, &pa), SY_OK);
+    size_t np = sy_params_total_size(a.ps);
+    float *want = malloc(np * sizeof *want);
+    memcpy(want, sy_params_data(a.ps), np * sizeof *want);
+    steps(&a, 5, 10);
+    assert_int_equal(sy_train_save(path, a.ps, a.opt, &pb), SY_OK);
+    assert_int_equal(access(prev, F_OK), 0); /* the previous checkpoint is kept */
+    size_t n, hlen = 0;
+    unsigned char *good = slurp(path, &n), *bad = malloc(n);
+    for (int k = 0; k < 8; k++) hlen |= (size_t)good[k] << (8 * k);
+    /* The pristine file loads (the newer state). */
+    assert_int_equal(sy_train_load(path, c.ps, c.opt, &got), SY_OK);
+    assert_int_equal(got.epoch, 2);
+
+    srand(12345);
+    int fell_back = 0, refused = 0, accepted = 0, in_header = 0;
+    int saved = quiet(-1);
+    for (int i = 0; i < 2 * FLIPS; i++) {
+        /* half in the 8-byte length and JSON header, half in the tensor data */
+        size_t off = i % 2 ? (size_t)rand() % (8 + hlen) : 8 + hlen + (size_t)rand() % (n - 8 - hlen);
+        in_header += off < 8 + hlen;
+        memcpy(bad, good, n);
+        bad[off] ^= (unsigned char)(1u << (rand() % 8));
+        spit(path, bad, n);
+        int with_prev = i < FLIPS;
+        if (!with_prev) unlink(prev);
+        sy_status s = sy_train_load(path, c.ps, c.opt, &got);
+        if (s != SY_OK) {
+            refused++;
+            if (with_prev || !strstr(sy_last_error(), "ckpt.safetensors")) accepted++; /* wrong outcome */
+            if (off >= 8 + hlen && !strstr(sy_last_error(), "crc32")) accepted++;
+        } else if (with_prev && got.epoch == 1 && memcmp(sy_params_data(c.ps), want, np * sizeof *want) == 0) {
+            fell_back++;
+        } else {
+            accepted++;
+            fprintf(stdout, "flip at byte %zu accepted\n", off);
+        }
+    }
+    quiet(saved);
+    printf("bit flips: %d in all (%d in the header), %d fell back to the previous checkpoint, %d refused "
+           "without one, %d accepted\n", 2 * FLIPS, in_header, fell_back, refused, accepted);
+    assert_int_equal(accepted, 0);
+    assert_int_equal(fell_back, FLIPS);
+    assert_int_equal(refused, FLIPS);
+
+    /* The refusal names the file, the tensor and the offset. */
+    memcpy(bad, good, n);
+    bad[8 + hlen + 5] ^= 0x40;
+    spit(path, bad, n);
+    assert_int_not_equal(sy_train_load(path, c.ps, c.opt, &got), SY_OK);
+    printf("message: %s\n", sy_last_error());
+    assert_non_null(strstr(sy_last_error(), "ckpt.safetensors"));
+    assert_non_null(strstr(sy_last_error(), "tensor '"));
+    assert_non_null(strstr(sy_last_error(), "offset"));
+    free(good);
+    free(bad);
+    free(want);
+    drop(&a);
+    drop(&c);
+    unlink(path);
+    unlink(prev);
+    rmdir(dir);
+}
+
+/* SIGKILL while a process saves checkpoint after checkpoint (each save
+ * rotates the previous one), at a random moment after its first save:
+ * afterwards a checkpoint always loads. */
+static void test_kill_during_rotation_leaves_a_checkpoint(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-rot-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ckpt.safetensors", dir);
+    model c;
+    build(&c, 64);
+    int kills = 0, loaded = 0;
+    srand(777);
+    for (int i = 0; i < 12; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            model a;
+            build(&a, 64);
+            for (int64_t k = 1;; k++) {
+                sy_params_data(a.ps)[0] = (float)k;
+                sy_train_pos p = {.epoch = k};
+                if (sy_train_save(path, a.ps, a.opt, &p) != SY_OK) _exit(3);
+            }
+        }
+        /* after its first save (slow to come under sanitizers), a random moment */
+        struct timespec poll = {0, 1000000L}, ts = {0, (long)(rand() % 30) * 1000000L};
+        for (int w = 0; w < 20000 && access(path, F_OK) != 0; w++) nanosleep(&poll, NULL);
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        int st;
+        waitpid(pid, &st, 0);
+        if (WIFSIGNALED(st)) kills++;
+        sy_train_pos got;
+        int saved = quiet(-1);
+        sy_status s = sy_train_load(path, c.ps, c.opt, &got);
+        quiet(saved);
+        if (s != SY_OK) fail_msg("kill %d: %s", i, sy_last_error());
+        loaded++;
+        assert_true(sy_params_data(c.ps)[0] == (float)got.epoch);
+    }
+    printf("rotation: %d SIGKILLs 0-30 ms into back-to-back saves, a checkpoint loaded after %d\n", kills, loaded);
+    assert_int_equal(loaded, 12);
+    drop(&c);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_resume_is_bit_identical)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_resume_is_bit_identical),
+                                       cmocka_unit_test(test_bit_flips_refused_or_fall_back),
+                                       cmocka_unit_test(test_kill_during_rotation_leaves_a_checkpoint)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,8 +25,14 @@ typedef enum {
     SY_ERR_NOMEM,       /* allocation failed or would be too large */
     SY_ERR_NUMERIC,     /* NaN or Inf where a finite value is required */
     SY_ERR_STATE,       /* call made in the wrong order (e.g. feed before compile) */
-    SY_ERR_UNSUPPORTED  /* valid request this build or backend cannot serve */
+    SY_ERR_UNSUPPORTED, /* valid request this build or backend cannot serve */
+    SY_ERR_STOPPED      /* a run stopped on request (a signal) after writing its checkpoint: resumable */
 } sy_status;
+
+/* fopen for mode "r"/"rb" or "a"/"ab" that accepts only a regular file: a
+ * FIFO, device or directory fails at once (opened non-blocking, checked with
+ * fstat) with SY_ERR_IO and a message naming the path and what it is. */
+FILE *sy_fopen_regular(const char *path, const char *mode);
 
 /* The message of the most recent error in this thread ("" if none). */
 const char *sy_last_error(void);

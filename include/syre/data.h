@@ -24,6 +24,8 @@ typedef struct {
     int *y_coarse;     /* (n) CIFAR-100 superclass in [0, n_coarse); else NULL */
     int n_coarse;      /* 20 for CIFAR-100, else 0 */
     char name[64];     /* e.g. "mnist/train" */
+    char source[512];  /* file (or folder) the pixels came from, for messages */
+    char label_source[512]; /* file the labels came from (IDX keeps them apart) */
 } sy_dataset;
 
 /* New zero-filled dataset of n samples (y_coarse allocated when n_coarse > 0);
@@ -43,6 +45,19 @@ const char *sy_data_dir(const char *flag_value);
  * reads the official cifar-10-batches-bin/ when present, else cifar10-jpeg/. */
 sy_status sy_dataset_load(const char *data_dir, const char *name, const char *split,
                           sy_dataset **out);
+
+/* What a model needs of a dataset. Zero in a shape field means any size. */
+typedef struct {
+    const char *user;       /* who needs it, for the message ("lowcap") */
+    int channels, height, width; /* sample shape [C, H, W] */
+    int n_classes;          /* every label in [0, n_classes) (0: unchecked) */
+    size_t min_n;           /* at least this many samples */
+} sy_data_contract;
+
+/* Checks a loaded dataset against what the model needs, before any of it is
+ * used: the sample shape, every label's range, the count. Fails with
+ * SY_ERR_FORMAT naming the file and what differs. */
+sy_status sy_dataset_check(const sy_dataset *d, const sy_data_contract *want);
 
 /* ---- Readers (each fails with a message naming the file; never a partial
  * dataset: *out is set only on success) ------------------------------------- */

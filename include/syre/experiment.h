@@ -60,6 +60,15 @@ typedef struct {
     int data_parallel;         /* 1: runs under `mpirun -np N` (its training graphs
                                   take the local batch --batch/N, its batchers shard;
                                   docs/distributed.md); 0: refused with more than one rank */
+    int no_checkpoint;         /* 1: keeps no checkpoint, so --resume is refused */
+    const char *ignores;       /* common flags it does not use, comma-separated
+                                  ("epochs,batch"): giving one is refused; may be NULL */
+    const char *quick;         /* --quick's defaults, "flag=value;flag=value": the
+                                  parser applies them to the flags left alone, so
+                                  config.json records what the run uses; may be NULL */
+    int stops;                 /* 1: its training loops poll sy_run_ckpt_due after every
+                                  step, so SIGTERM/SIGINT/SIGUSR1 stop it gracefully;
+                                  0: signals end it as they would any program */
 } sy_experiment;
 
 /* Every registered experiment (experiments/list.h), in list order. */
@@ -83,7 +92,10 @@ void sy_experiment_print_help(const sy_experiment *exp, FILE *f);
 sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **argv);
 /* Create <out>/<exp>/<name>/ (recursively; an existing one only with
  * --resume), set the thread count, write config.json and print the resolved
- * configuration to stderr. In a distributed run rank 0 does the writing and
+ * configuration to stderr. With --resume, every option that can change the
+ * results must equal the run's config.json unless --override lists it. A
+ * directory this call created and that holds nothing but config.json when
+ * the run is freed (the run failed before recording anything) is removed. In a distributed run rank 0 does the writing and
  * printing and every rank gets its directory (and its failure); an experiment
  * without data_parallel, or a --batch the ranks do not divide, fails on
  * every rank. Records (logs, summary, table) are rank 0's alone. */
@@ -135,6 +147,38 @@ sy_status sy_run_summary_setting(sy_run *run, const char *method, const char *ke
                                  const char *value);
 /* The side-by-side table of summary metrics (what sy_run_finish prints). */
 void sy_run_print_table(const sy_run *run, FILE *f);
+
+/* ---- Stopping and checkpoint cadence (docs/reliability.md) -----------------
+ * SIGTERM, SIGINT and SIGUSR1 (what Slurm sends before preempting or at a
+ * time limit) ask a run to stop: the training loop finishes its step, writes
+ * its checkpoint and returns sy_run_stopped's status; `syre` then exits with
+ * SY_EXIT_RESUMABLE. A second signal, or a stop that takes longer than
+ * SY_STOP_GRACE_S seconds, ends the process as the signal would. The
+ * handlers are installed by sy_run_start for experiments with `stops` set
+ * (others keep the default behaviour); a SIGINT that was ignored when the
+ * process started (a background job) stays ignored. */
+#define SY_EXIT_RESUMABLE 75 /* EX_TEMPFAIL: try again (--resume) */
+#define SY_STOP_GRACE_S 60
+enum { SY_CKPT_NO = 0, SY_CKPT_NOW = 1, SY_CKPT_STOP = 2 };
+/* Called after every optimizer step with the run's step count: SY_CKPT_STOP
+ * when a stop was requested (checkpoint, then return sy_run_stopped),
+ * SY_CKPT_NOW at multiples of --ckpt-every N steps or when N minutes passed
+ * since the last checkpoint point, else SY_CKPT_NO. Under mpirun it is
+ * collective (one all-reduce of a number): rank 0's clock sets the cadence,
+ * a signal to any rank stops every rank at the same step. */
+int sy_run_ckpt_due(sy_run *run, long step);
+/* The signal that asked for a stop, 0 if none. */
+int sy_stop_signal(void);
+/* SY_ERR_STOPPED with "stopped by SIGTERM at step N of M (checkpoint
+ * written); continue with: syre run EXP ... --name X --resume". */
+sy_status sy_run_stopped(sy_run *run, long step, long total);
+
+/* Check a run record in dir: config and summary JSON parse, every CSV row
+ * has its header's columns and none repeats, every checkpoint passes the
+ * safetensors checks and its crc32s. One verdict line per file to out, then
+ * the overall one. Returns the number of problems (0: sound), -1 if dir is
+ * not a readable directory. */
+int sy_run_verify(const char *dir, FILE *out);
 
 /* ---- Progress ------------------------------------------------------------- */
 

@@ -20,16 +20,32 @@ typedef struct {
     int64_t batch;        /* batches of that epoch already trained */
     int64_t graph_step;   /* sy_graph_step of the training graph (dropout masks) */
     int done;             /* 1 once the method finished training */
+    double loss_sum;      /* sum of the training losses of those batches, so that an
+                             epoch stopped midway logs the same mean loss when resumed */
+    double aux_sum;       /* a second such sum (e.g. correct predictions) */
 } sy_train_pos;
 
+/* The identity of the run that saves and loads checkpoints (sy_run_start
+ * sets "<experiment> <config hash>"; NULL or "" clears it). sy_train_save
+ * records it with the file's own name; sy_train_load refuses a file saved
+ * under another name or by another run. */
+void sy_train_set_owner(const char *owner);
 /* Save ps, every optimizer state array ("optim.<name>"), its step count and
- * pos to path atomically (temporary file, fsync, rename). opt may be NULL. */
+ * pos to path atomically (temporary file, fsync, rename), with a crc32 of
+ * every tensor and of the run state in the metadata. The file it replaces is
+ * kept as the previous checkpoint (sy_train_prev_path), rotated so that a
+ * kill at any moment leaves both whole. opt may be NULL. */
 sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, const sy_train_pos *pos);
 /* Restore what sy_train_save wrote into an existing store and optimizer of the
- * same model and settings. A missing file fails with SY_ERR_IO (callers
- * treat it as "start from scratch"); a mismatching one fails naming what
- * differs and changes nothing. */
+ * same model and settings, checksums verified. A missing file fails with
+ * SY_ERR_IO (callers treat it as "start from scratch"); a mismatching one
+ * fails naming what differs and changes nothing. A damaged (or missing)
+ * file whose previous checkpoint is whole loads that one instead, saying so
+ * on stderr with the steps it costs; if both are damaged, both are named. */
 sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos);
+/* "<dir>/ckpt-x.prev.safetensors" for "<dir>/ckpt-x.safetensors" (else
+ * path + ".prev"): where sy_train_save keeps the previous checkpoint. */
+void sy_train_prev_path(const char *path, char *out, size_t size);
 
 /* One training step: sy_graph_forward, sy_graph_backward(loss) and
  * sy_optimizer_step, with their results, NaN guard and messages. On a

@@ -59,6 +59,7 @@ typedef const sy_cuda_module *(*sy_cuda_module_open_fn)(const sy_core_api *core)
 sy_device *syc_device(void);                                          /* cuda_backend.c */
 sy_status syc_nccl_allreduce_mean(void *buf, size_t n, void *stream); /* nccl.c */
 const char *syc_nccl_info(void);                                      /* nccl.c */
+int syc_nccl_poll(char *msg, size_t cap);                             /* nccl.c */
 
 /* In the core (backend/device.c): the module, loaded on first call; NULL
  * with the reason (built without CUDA, file not found, libraries missing,

@@ -27,28 +27,167 @@
 
 /* ---- sim ------------------------------------------------------------------- */
 
+/* Capture on sim, as a CUDA Graph captures a stream: while a tape is open,
+ * every stream-ordered call is recorded with its arguments (pointers,
+ * segments and scalars by value) instead of run, and a launch runs the tape
+ * as recorded. So a replay reads live values only through memory, exactly
+ * as a replayed CUDA Graph does, and a recording that outlives what it
+ * points to shows on sim as wrong numbers (or under ASan as a use after
+ * free). Calls a capture forbids on CUDA (allocation, waits) break the
+ * capture here too. */
+typedef enum {
+    SIM_COPY, SIM_ZERO, SIM_SET_FLOAT, SIM_KERNEL, SIM_OPTIM, SIM_WFIX, SIM_SCAN, SIM_CLIP, SIM_VETO
+} sim_cmd_kind;
+typedef struct {
+    sim_cmd_kind kind;
+    void *dst;
+    const void *src;
+    size_t n;
+    float v;
+    sy_graph *g;
+    sy_node *node;
+    int bwd, training;
+    sy_step_scalars sc;
+    sy_step_ptrs p;
+    sy_segment seg;
+    const size_t *idx;
+    const float *val;
+    double *blocks, *norm;
+    size_t nb, n_fix;
+    sy_step_scalars *dsc;
+} sim_cmd;
+typedef struct {
+    sim_cmd *cmd;
+    size_t n, cap;
+    char broken[256]; /* why the capture is invalid ("" while it is not) */
+} sim_tape;
+static sim_tape *sim_capturing;
+/* A kernel raised an error (g->run_status) since the last sync: sim's
+ * counterpart of the CUDA error slot, read by the veto. */
+static int sim_kernel_failed;
+
+static sim_cmd *sim_rec(sim_cmd_kind kind)
+{
+    sim_tape *t = sim_capturing;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 64;
+        sim_cmd *c = realloc(t->cmd, cap * sizeof *c);
+        if (!c) {
+            if (!t->broken[0]) snprintf(t->broken, sizeof t->broken, "out of memory while capturing");
+            return NULL;
+        }
+        t->cmd = c;
+        t->cap = cap;
+    }
+    sim_cmd *c = &t->cmd[t->n++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    return c;
+}
+
+/* A call that a capture forbids: the capture fails at its end. */
+static int sim_forbidden(const char *what)
+{
+    if (!sim_capturing) return 0;
+    if (!sim_capturing->broken[0])
+        snprintf(sim_capturing->broken, sizeof sim_capturing->broken, "%s while the stream is captured", what);
+    return 1;
+}
+
 static void *sim_alloc(sy_device *d, size_t bytes)
 {
+    if (sim_forbidden("an allocation")) {
+        sy_fail(SY_ERR_STATE, "sim device: allocation while the stream is captured");
+        return NULL;
+    }
     void *p = calloc(1, bytes ? bytes : 1);
     if (!p) sy_fail(SY_ERR_NOMEM, "sim device: cannot allocate %zu bytes", bytes);
     return p;
 }
-static void sim_free(sy_device *d, void *p) { free(p); }
-static void sim_upload(sy_device *d, void *dst, const void *src, size_t n) { memmove(dst, src, n); }
-static void sim_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot) { memcpy(dst, src, n); }
-static void sim_stage_wait(sy_device *d, int slot) {}
-static void sim_zero(sy_device *d, void *dst, size_t n) { memset(dst, 0, n); }
-static sy_status sim_sync(sy_device *d) { return SY_OK; }
+static void sim_free(sy_device *d, void *p)
+{
+    sim_forbidden("a free");
+    free(p);
+}
+static void sim_upload(sy_device *d, void *dst, const void *src, size_t n)
+{
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_COPY);
+        if (c) c->dst = dst, c->src = src, c->n = n;
+        return;
+    }
+    memmove(dst, src, n);
+}
+/* A failed copy on the copy stream (the break_stage_upload hook), reported
+ * by the next sync as CUDA's would be; the helper thread writes it. */
+static char sim_copy_error[128];
+static pthread_mutex_t sim_copy_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The copy stream is never captured (the helper thread's uploads). */
+static void sim_stage_upload(sy_device *d, void *dst, const void *src, size_t n, void *ev)
+{
+    if (d->break_stage_upload) {
+        pthread_mutex_lock(&sim_copy_lock);
+        snprintf(sim_copy_error, sizeof sim_copy_error, "a staged upload failed (test hook)");
+        pthread_mutex_unlock(&sim_copy_lock);
+        return;
+    }
+    memcpy(dst, src, n);
+}
+static void sim_stage_wait(sy_device *d, void *ev) {}
+static void *sim_event_new(sy_device *d)
+{
+    void *ev = malloc(1); /* a distinct token; the copy is done at once */
+    if (!ev) sy_fail(SY_ERR_NOMEM, "sim device: out of memory");
+    return ev;
+}
+static void sim_event_free(sy_device *d, void *ev) { free(ev); }
+static void sim_zero(sy_device *d, void *dst, size_t n)
+{
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_ZERO);
+        if (c) c->dst = dst, c->n = n;
+        return;
+    }
+    memset(dst, 0, n);
+}
+static sy_status sim_sync(sy_device *d)
+{
+    if (sim_forbidden("a wait")) return sy_fail(SY_ERR_STATE, "sim device: wait while the stream is captured");
+    sim_kernel_failed = 0; /* reported by the graph (g->run_status), as CUDA's slot by its sync */
+    pthread_mutex_lock(&sim_copy_lock);
+    d->error_node = -1;
+    snprintf(d->error, sizeof d->error, "%s", sim_copy_error);
+    sim_copy_error[0] = '\0';
+    pthread_mutex_unlock(&sim_copy_lock);
+    if (d->error[0]) return sy_fail(SY_ERR_STATE, "sim device: %s", d->error);
+    return SY_OK;
+}
 static size_t sim_scratch(sy_graph *g, const sy_node *n) { return n->scratch_n; }
 static size_t sim_ws(sy_graph *g, const sy_node *n) { return 0; }
 static void sim_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
 {
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_OPTIM);
+        if (c) c->sc = *s, c->p = *p, c->seg = *seg;
+        return;
+    }
     if (p->skip && *p->skip != (size_t)-1) return;
     sy_optim_range_host(p->dev_scalars ? p->dev_scalars : s, p, seg);
 }
-static void sim_scan(sy_device *d, const float *x, size_t n, size_t *slot) { *slot = sy_first_nonfinite(x, n); }
+static void sim_scan(sy_device *d, const float *x, size_t n, size_t *slot)
+{
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_SCAN);
+        if (c) c->src = x, c->n = n, c->dst = slot;
+        return;
+    }
+    *slot = sy_first_nonfinite(x, n);
+}
 static sy_status sim_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)
 {
+    if (sim_forbidden("a synchronous gradient norm"))
+        return sy_fail(SY_ERR_STATE, "sim device: synchronous call while the stream is captured");
     for (size_t b = 0; b < nb; b++) {
         size_t lo = b * SY_OPTIM_NORM_BLOCK, hi = lo + SY_OPTIM_NORM_BLOCK < n ? lo + SY_OPTIM_NORM_BLOCK : n;
         double s = 0;
@@ -60,6 +199,13 @@ static sy_status sim_grad_sq(sy_device *d, const float *g, size_t n, double *out
 static void sim_clip_norm(sy_device *d, const float *g, size_t n, double *blocks, size_t nb, const size_t *fix_idx,
                           size_t n_fix, float max_norm, sy_step_scalars *sc, double *norm)
 {
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_CLIP);
+        if (c)
+            c->src = g, c->n = n, c->blocks = blocks, c->nb = nb, c->idx = fix_idx, c->n_fix = n_fix, c->v = max_norm,
+            c->dsc = sc, c->norm = norm;
+        return;
+    }
     sim_grad_sq(d, g, n, blocks, nb);
     double s = 0; /* as step.c's grad_norm and sy_optimizer_step */
     for (size_t b = 0; b < nb; b++) s += blocks[b];
@@ -72,6 +218,11 @@ static void sim_clip_norm(sy_device *d, const float *g, size_t n, double *blocks
 }
 static void sim_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, const float *val, size_t n)
 {
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_WFIX);
+        if (c) c->p = *p, c->idx = idx, c->val = val, c->n = n;
+        return;
+    }
     if (p->skip && *p->skip != (size_t)-1) return;
     for (size_t k = 0; k < n; k++) {
         p->p[idx[k]] = val[k];
@@ -79,7 +230,24 @@ static void sim_wfix(sy_device *d, const sy_step_ptrs *p, const size_t *idx, con
         if (p->m2) p->m2[idx[k]] = 0.0f;
     }
 }
-static void sim_set_float(sy_device *d, float *dst, float v) { *dst = v; }
+static void sim_veto(sy_device *d, const float *x, size_t n, size_t *slot)
+{
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_VETO);
+        if (c) c->src = x, c->n = n, c->dst = slot;
+        return;
+    }
+    if (sim_kernel_failed || (x && sy_first_nonfinite(x, n) != (size_t)-1)) *slot = SY_STEP_VETOED;
+}
+static void sim_set_float(sy_device *d, float *dst, float v)
+{
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_SET_FLOAT);
+        if (c) c->dst = dst, c->v = v;
+        return;
+    }
+    *dst = v;
+}
 
 /* Reduced precision on sim: the operands of every matmul and convolution
  * GEMM rounded (round-to-nearest-even) to bf16 (8 mantissa bits) or TF32
@@ -105,7 +273,9 @@ static float *rounded(const float *x, size_t n, int drop)
     return r;
 }
 
-static sy_backend sim_table;
+/* sim_impl: the kernels that run (CPU, with sim's precision and dropout);
+ * sim_table: what graphs call, which records them while capturing. */
+static sy_backend sim_impl, sim_table;
 
 static void sim_lowp(sy_graph *g, sy_node *n, int bwd)
 {
@@ -147,6 +317,80 @@ static void sim_dropout_fwd(sy_graph *g, sy_node *n)
     g->step = keep;
 }
 
+/* A kernel as captured: the node, and the training flag its launch
+ * arguments took (batch norm, dropout) at capture. */
+static void sim_kernel(sy_graph *g, sy_node *n, int bwd)
+{
+    if (sim_capturing) {
+        sim_cmd *c = sim_rec(SIM_KERNEL);
+        if (c) c->g = g, c->node = n, c->bwd = bwd, c->training = g->training;
+        return;
+    }
+    (bwd ? sim_impl.backward : sim_impl.forward)[n->op](g, n);
+    if (g->run_status) sim_kernel_failed = 1;
+}
+static void sim_fwd(sy_graph *g, sy_node *n) { sim_kernel(g, n, 0); }
+static void sim_bwd(sy_graph *g, sy_node *n) { sim_kernel(g, n, 1); }
+
+static sy_status sim_capture_begin(sy_device *d)
+{
+    if (sim_capturing) return sy_fail(SY_ERR_STATE, "sim device: a capture is under way already");
+    if (!(sim_capturing = calloc(1, sizeof *sim_capturing)))
+        return sy_fail(SY_ERR_NOMEM, "sim device: cannot start a capture");
+    if (d->break_capture) sim_sync(d);
+    return SY_OK;
+}
+static void sim_exec_free(sy_device *d, void *ex)
+{
+    sim_tape *t = ex;
+    if (!t) return;
+    free(t->cmd);
+    free(t);
+}
+static void *sim_capture_end(sy_device *d)
+{
+    sim_tape *t = sim_capturing;
+    sim_capturing = NULL;
+    if (!t) {
+        sy_fail(SY_ERR_STATE, "sim device: no capture under way");
+        return NULL;
+    }
+    if (t->broken[0]) {
+        sy_fail(SY_ERR_STATE, "sim capture invalidated: %s", t->broken);
+        sim_exec_free(d, t);
+        return NULL;
+    }
+    return t;
+}
+static sy_status sim_launch(sy_device *d, void *ex)
+{
+    const sim_tape *t = ex;
+    for (size_t i = 0; i < t->n; i++) {
+        const sim_cmd *c = &t->cmd[i];
+        switch (c->kind) {
+        case SIM_COPY: memmove(c->dst, c->src, c->n); break;
+        case SIM_ZERO: memset(c->dst, 0, c->n); break;
+        case SIM_SET_FLOAT: *(float *)c->dst = c->v; break;
+        case SIM_KERNEL: {
+            int keep = c->g->training;
+            c->g->training = c->training;
+            (c->bwd ? sim_impl.backward : sim_impl.forward)[c->node->op](c->g, c->node);
+            c->g->training = keep;
+            if (c->g->run_status) sim_kernel_failed = 1;
+            break;
+        }
+        case SIM_OPTIM: sim_optim_range(d, &c->sc, &c->p, &c->seg); break;
+        case SIM_WFIX: sim_wfix(d, &c->p, c->idx, c->val, c->n); break;
+        case SIM_SCAN: sim_scan(d, c->src, c->n, c->dst); break;
+        case SIM_VETO: sim_veto(d, c->src, c->n, c->dst); break;
+        case SIM_CLIP:
+            sim_clip_norm(d, c->src, c->n, c->blocks, c->nb, c->idx, c->n_fix, c->v, c->dsc, c->norm);
+            break;
+        }
+    }
+    return SY_OK;
+}
+
 static sy_device sim_device;
 static pthread_once_t sim_once = PTHREAD_ONCE_INIT;
 
@@ -163,10 +407,15 @@ static void sim_init(void)
     d->download = sim_upload;
     d->zero = sim_zero;
     d->sync = sim_sync;
-    sim_table = *sy_backend_cpu();
-    sim_table.forward[SY_OP_MATMUL] = sim_table.forward[SY_OP_CONV2D] = sim_lowp_fwd;
-    sim_table.backward[SY_OP_MATMUL] = sim_table.backward[SY_OP_CONV2D] = sim_lowp_bwd;
-    sim_table.forward[SY_OP_DROPOUT] = sim_dropout_fwd;
+    sim_impl = *sy_backend_cpu();
+    sim_impl.forward[SY_OP_MATMUL] = sim_impl.forward[SY_OP_CONV2D] = sim_lowp_fwd;
+    sim_impl.backward[SY_OP_MATMUL] = sim_impl.backward[SY_OP_CONV2D] = sim_lowp_bwd;
+    sim_impl.forward[SY_OP_DROPOUT] = sim_dropout_fwd;
+    sim_table = sim_impl;
+    for (int op = 0; op < SY_OP_COUNT; op++) {
+        sim_table.forward[op] = sim_fwd;
+        sim_table.backward[op] = sim_bwd;
+    }
     d->kernels = &sim_table;
     d->node_scratch = sim_scratch;
     d->shared_workspace = sim_ws;
@@ -175,10 +424,17 @@ static void sim_init(void)
     d->wfix = sim_wfix;
     d->clip_norm = sim_clip_norm;
     d->set_float = sim_set_float;
+    d->veto = sim_veto;
     d->scan_nonfinite = sim_scan;
     d->copy = sim_upload;
     d->stage_upload = sim_stage_upload;
     d->stage_wait = sim_stage_wait;
+    d->event_new = sim_event_new;
+    d->event_free = sim_event_free;
+    d->capture_begin = sim_capture_begin;
+    d->capture_end = sim_capture_end;
+    d->launch = sim_launch;
+    d->exec_free = sim_exec_free;
 }
 
 /* ---- cuda: the backend module, loaded on first use -------------------------- */

@@ -32,6 +32,10 @@ typedef struct {
     uint64_t key_a, key_d;
 } sy_step_scalars;
 
+/* The gradient flag's value when the recorded step must not update (the
+ * device's veto); any other value but (size_t)-1 is a gradient index. */
+#define SY_STEP_VETOED ((size_t)-2)
+
 /* Device-side optimizer pointers (all [n] floats, or NULL). */
 typedef struct {
     float *p, *g, *m1, *m2;
@@ -88,6 +92,14 @@ struct sy_device {
     /* NaN guard: *slot (device memory) <- the index of the first x[i] that
      * is NaN or Inf, (size_t)-1 if none; ordered on the stream. */
     void (*scan_nonfinite)(sy_device *d, const float *x, size_t n, size_t *slot);
+    /* The recorded step's stop (graph_device.c): *slot (the NaN guard's
+     * gradient flag, device memory) <- SY_STEP_VETOED if a kernel raised an
+     * error since the last sync (a label out of range) or any x[0..n) is not
+     * finite (x may be NULL); otherwise *slot is left as it is. Ordered on
+     * the stream, after the gradient scan and before the update, which then
+     * changes nothing: the host, which stops on either, sees them only
+     * after the step. */
+    void (*veto)(sy_device *d, const float *x, size_t n, size_t *slot);
     /* Set one float on the device (e.g. the loss seed d loss = 1). */
     void (*set_float)(sy_device *d, float *dst, float v);
     /* Data parallelism: buf <- its mean over ranks, n floats of device memory,
@@ -102,15 +114,29 @@ struct sy_device {
     void *(*capture_end)(sy_device *d);
     sy_status (*launch)(sy_device *d, void *exec);
     void (*exec_free)(sy_device *d, void *exec);
+    /* A device graph is being freed: drop what the device keeps for it
+     * (cuda: cuDNN plans, keyed by the graph's id); NULL: nothing kept. */
+    void (*forget_graph)(sy_device *d, const sy_graph *g);
     /* Staged inputs (prefetch.c, graph_device.c). copy: device to device on
-     * the stream. stage_upload: host (pinned) to device on a copy stream of
-     * its own, then marks `slot` (0 or 1) done; it may be called from another
-     * thread while the stream runs. stage_wait: the stream waits for the
-     * last stage_upload of `slot` (cuda: an event; sim: the copy was done
-     * at once). */
+     * the stream. event_new/event_free: a marker of the copy stream (cuda:
+     * an event; sim: a token), one per staging block of each graph, so that
+     * two graphs' blocks never share one. stage_upload: host (pinned) to
+     * device on a copy stream of its own, then records `ev`; it may be
+     * called from another thread while the stream runs. stage_wait: the
+     * stream waits for the last stage_upload that recorded `ev` (sim: the
+     * copy was done at once). */
     void (*copy)(sy_device *d, void *dst, const void *src, size_t bytes);
-    void (*stage_upload)(sy_device *d, void *dst, const void *src, size_t bytes, int slot);
-    void (*stage_wait)(sy_device *d, int slot);
+    void *(*event_new)(sy_device *d);
+    void (*event_free)(sy_device *d, void *ev);
+    void (*stage_upload)(sy_device *d, void *dst, const void *src, size_t bytes, void *ev);
+    void (*stage_wait)(sy_device *d, void *ev);
+    /* Test hook: while set, every capture makes a call that a capture
+     * forbids (a wait on the captured stream) right after it starts, so the
+     * capture fails in the device's own way. */
+    int break_capture;
+    /* Test hook: while set, stage_upload fails as a bad copy would (cuda: a
+     * NULL destination); the next sync must report it. */
+    int break_stage_upload;
     /* The last error sync reported, and the graph node that raised it (-1:
      * none known). */
     char error[512];
@@ -152,6 +178,10 @@ float *sy_gdev_param_grad(sy_graph *g, int idx);
 /* Host mirror of node v's value for feeding. */
 float *sy_gdev_host_val(sy_graph *g, sy_node *n);
 sy_status sy_gdev_before_forward(sy_graph *g);
+/* A kernel's error was reported through the graph (sim's CPU kernels stop
+ * the forward): wait for the device and drop what it holds of that error,
+ * so that it cannot veto a later recorded step. */
+void sy_gdev_drain(sy_graph *g);
 sy_status sy_gdev_after_forward(sy_graph *g);
 /* The loss check of after_forward on host copies already current. */
 sy_status sy_gdev_check_losses(sy_graph *g);
@@ -214,8 +244,13 @@ sy_status sy_optim_step_device(sy_optimizer *opt, float lr, float clip_norm_max)
 sy_status sy_optim_dev_prepare(sy_optimizer *opt);
 void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc);
 /* The recorded form: the scalars are read from a pinned copy that the
- * device work copies in (set_scalars writes it; call it before every launch). */
-void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc);
+ * device work copies in (set_scalars writes it; call it before every launch),
+ * and veto(ctx, slot) enqueues, between the gradient scan and the update,
+ * what must stop the update (d->veto on the gradient flag `slot`). */
+void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc,
+                                   void (*veto)(void *ctx, size_t *slot), void *ctx);
+/* Also marks the device's moments as changed (read back before the next
+ * checkpoint read). */
 sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc);
 sy_status sy_optim_dev_finish(sy_optimizer *opt, float lr, int *skip);
 void sy_optim_device_free(sy_optimizer *opt);

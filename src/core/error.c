@@ -37,6 +37,7 @@ const char *sy_status_str(sy_status s)
     case SY_ERR_NUMERIC: return "numerical error";
     case SY_ERR_STATE: return "invalid state";
     case SY_ERR_UNSUPPORTED: return "unsupported";
+    case SY_ERR_STOPPED: return "stopped";
     }
     return "unknown status";
 }

@@ -13,12 +13,8 @@
 /* Opens path and returns its size in *size; names the file on failure. */
 static FILE *open_sized(const char *path, long *size)
 {
-    errno = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        sy_fail(SY_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
-        return NULL;
-    }
+    FILE *f = sy_fopen_regular(path, "rb");
+    if (!f) return NULL;
     if (fseek(f, 0, SEEK_END) != 0 || (*size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
         sy_fail(SY_ERR_IO, "%s: cannot determine size (%s)", path, strerror(errno));
         fclose(f);
@@ -98,6 +94,7 @@ static sy_status load_records(const char *const *paths, int n_paths, int nlab,
         sy_dataset_free(d);
         return s;
     }
+    snprintf(d->source, sizeof d->source, "%s", paths[0]);
     *out = d;
     return SY_OK;
 }

@@ -198,6 +198,46 @@ sy_status sy_dataset_load(const char *data_dir, const char *name, const char *sp
                    name);
 }
 
+static const char *source_of(const sy_dataset *d, int labels)
+{
+    const char *f = labels && d->label_source[0] ? d->label_source : d->source;
+    return f[0] ? f : d->name;
+}
+
+sy_status sy_dataset_check(const sy_dataset *d, const sy_data_contract *want)
+{
+    const char *user = want->user ? want->user : "model";
+    const int need[3] = {want->channels, want->height, want->width};
+    int have[3] = {0, 0, 0}, ok = d->sample.ndim == 3;
+    for (int i = 0; i < 3 && d->sample.ndim == 3; i++) {
+        have[i] = d->sample.dim[i];
+        ok = ok && (need[i] <= 0 || need[i] == have[i]);
+    }
+    if (!ok) {
+        char nw[64];
+        size_t k = 0;
+        for (int i = 0; i < 3; i++) { /* an unconstrained dimension reads "*" */
+            k += (size_t)snprintf(nw + k, sizeof nw - k, i ? "x" : "");
+            k += need[i] > 0 ? (size_t)snprintf(nw + k, sizeof nw - k, "%d", need[i])
+                             : (size_t)snprintf(nw + k, sizeof nw - k, "*");
+        }
+        if (d->sample.ndim != 3)
+            return sy_fail(SY_ERR_FORMAT, "%s: samples have %d dimensions, %s needs CxHxW %s", source_of(d, 0),
+                           d->sample.ndim, user, nw);
+        return sy_fail(SY_ERR_FORMAT, "%s: images are %dx%dx%d (channels x height x width), %s needs %s",
+                       source_of(d, 0), have[0], have[1], have[2], user, nw);
+    }
+    if (d->n < want->min_n)
+        return sy_fail(SY_ERR_FORMAT, "%s: holds %zu samples, %s needs at least %zu", source_of(d, 0), d->n, user,
+                       want->min_n);
+    if (want->n_classes > 0)
+        for (size_t i = 0; i < d->n; i++)
+            if (d->y[i] < 0 || d->y[i] >= want->n_classes)
+                return sy_fail(SY_ERR_FORMAT, "%s: label %d of sample %zu is outside [0, %d), the classes %s has",
+                               source_of(d, 1), d->y[i], i, want->n_classes, user);
+    return SY_OK;
+}
+
 sy_status sy_dataset_subset(const sy_dataset *d, size_t n, int per_class, sy_dataset **out)
 {
     *out = NULL;
@@ -226,6 +266,8 @@ sy_status sy_dataset_subset(const sy_dataset *d, size_t n, int per_class, sy_dat
         free(taken);
         return s;
     }
+    memcpy((*out)->source, d->source, sizeof d->source);
+    memcpy((*out)->label_source, d->label_source, sizeof d->label_source);
     size_t j = 0;
     for (size_t i = 0; i < d->n && j < count; i++) {
         if (per_class) {

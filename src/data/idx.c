@@ -1,12 +1,14 @@
 /* IDX reader (MNIST, Fashion-MNIST). zlib's gzread reads raw and gzip files
  * alike, so one code path serves both; every failure names the file and says
  * what is wrong (missing, wrong magic, truncated, corrupt gzip, counts). */
+#define _POSIX_C_SOURCE 200809L /* dup, fileno */
 #include "syre/data.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define IDX_MAGIC_U8_1D 0x00000801u /* labels: unsigned byte, 1 dim */
@@ -111,11 +113,19 @@ static sy_status check_tail(gzFile f, const char *path)
 
 static gzFile open_idx(const char *path)
 {
+    FILE *raw = sy_fopen_regular(path, "rb");
+    if (!raw)
+        return NULL;
+    /* zlib takes over the descriptor; the FILE is only the regular-file check. */
+    int fd = dup(fileno(raw));
+    fclose(raw);
     errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f)
-        sy_fail(SY_ERR_IO, "%s: cannot open (%s)", path,
-                errno ? strerror(errno) : "out of memory");
+    gzFile f = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+    if (!f) {
+        sy_fail(SY_ERR_IO, "%s: cannot open (%s)", path, errno ? strerror(errno) : "out of memory");
+        if (fd >= 0)
+            close(fd);
+    }
     return f;
 }
 
@@ -187,6 +197,8 @@ sy_status sy_idx_load(const char *images_path, const char *labels_path, const ch
         d->x[i] = pix[i] * (1.0f / 255.0f);
     for (size_t i = 0; i < n; i++)
         d->y[i] = lab[i];
+    snprintf(d->source, sizeof d->source, "%s", images_path);
+    snprintf(d->label_source, sizeof d->label_source, "%s", labels_path);
     *out = d;
 done:
     gzclose(fi);

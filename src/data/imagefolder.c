@@ -80,9 +80,8 @@ static int is_image_name(const char *s)
 static sy_status read_image_file(const char *path, unsigned char **out, size_t *n, int *is_png)
 {
     *out = NULL;
-    errno = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return sy_fail(SY_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    FILE *f = sy_fopen_regular(path, "rb");
+    if (!f) return SY_ERR_IO;
     long len = -1;
     if (fseek(f, 0, SEEK_END) == 0) len = ftell(f);
     if (len < 0 || fseek(f, 0, SEEK_SET) != 0) {
@@ -388,6 +387,9 @@ sy_status sy_imagefolder_load(const char *dir, int channels, size_t max_per_clas
             free(img);
         }
     }
+    /* The first image fixed the shape: it is the file a shape message names. */
+    if (s == SY_OK)
+        snprintf(d->source, sizeof d->source, "%s/%s/%s", dir, classes.v[0], files[0].v[0]);
     for (size_t c = 0; c < classes.n; c++)
         strlist_free(&files[c]);
     free(files);

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,8 @@ sy_graph *sy_graph_new(sy_params *ps)
         sy_fail(SY_ERR_NOMEM, "cannot allocate graph");
         return NULL;
     }
+    static _Atomic uint64_t next_id;
+    g->id = atomic_fetch_add(&next_id, 1) + 1;
     g->ps = ps;
     g->be = sy_backend_cpu();
     g->training = 1;
@@ -227,16 +230,25 @@ sy_status sy_graph_requires_grad(sy_graph *g, sy_var v)
     return SY_OK;
 }
 
-/* Refuse plans larger than physical memory with the figure, instead of
- * letting the kernel's OOM killer end the process mid-run. */
-static sy_status check_memory(size_t floats)
+/* Per parameter, what a run may hold beside the graph: the value, its
+ * gradient, two optimizer moments (Adam), the anchor theta0 and its D. */
+#define FLOATS_PER_PARAM 6
+
+/* Refuse plans larger than available memory with the figure, from shapes
+ * alone and before anything is allocated, instead of filling memory first
+ * (or letting the kernel's OOM killer end the process mid-run). `param_floats`
+ * are the parameters this compile will lay out (0 when the store exists). */
+static sy_status check_memory(size_t floats, size_t param_floats)
 {
     double total, avail = sy_mem_available(&total);
-    double need = (double)floats * sizeof(float);
-    if (floats > SIZE_MAX / sizeof(float) || (avail > 0 && need > avail))
-        return sy_fail(SY_ERR_NOMEM, "graph needs %.1f GiB for activations, gradients and scratch; "
-                       "this machine has %.1f GiB available (%.1f GiB RAM): reduce the batch size or the width",
-                       need / (1 << 30), avail / (1 << 30), total / (1 << 30));
+    double graph = (double)floats * sizeof(float);
+    double params = (double)param_floats * FLOATS_PER_PARAM * sizeof(float);
+    if (floats > SIZE_MAX / sizeof(float) || (avail > 0 && graph + params > avail))
+        return sy_fail(SY_ERR_NOMEM, "the model needs %.1f GiB (%.1f GiB for activations, gradients and scratch, "
+                       "%.1f GiB for %zu parameters with their gradients, optimizer state and anchors); this machine "
+                       "has %.1f GiB available (%.1f GiB RAM): reduce %s",
+                       (graph + params) / (1 << 30), graph / (1 << 30), params / (1 << 30), param_floats,
+                       avail / (1 << 30), total / (1 << 30), params > graph ? "the width" : "the batch size or the width");
     return SY_OK;
 }
 
@@ -248,9 +260,12 @@ sy_status sy_graph_compile(sy_graph *g)
         return sy_fail(SY_ERR_UNSUPPORTED, "precision %s applies to device graphs only (--device cuda; sim emulates "
                        "it); the CPU backend computes in fp32: use --precision fp32 (or unset SYRE_PRECISION / "
                        "SYRE_TF32) with --device cpu", sy_precision_name(sy_get_precision()));
-    sy_status st = sy_params_layout(g->ps);
-    if (!st && !g->gdev) st = sy_params_claim_host(g->ps);
-    if (st) return st;
+    /* A device graph lays its store out first, as its plan has always done;
+     * a host store waits until the memory check below has passed. */
+    if (g->gdev) {
+        sy_status lst = sy_params_layout(g->ps);
+        if (lst) return lst;
+    }
     /* Gradient flags flow forward from trainable parameters and requested inputs. */
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
@@ -258,20 +273,31 @@ sy_status sy_graph_compile(sy_graph *g)
         for (int k = 0; k < n->n_in; k++)
             if (g->nodes[n->in[k]].needs_grad) n->needs_grad = 1;
     }
-    /* Plan: values, then all node gradients (one region, zeroed per backward), then scratch. */
-    size_t vals = 0, grads = 0, scratch = 0;
+    /* Plan: values, then all node gradients (one region, zeroed per backward), then scratch.
+     * On a device every buffer starts on 256 bytes (64 floats): tensor-core
+     * kernels want 16..256-byte alignment and cuDNN may refuse less. */
+    size_t align = g->gdev ? 64 : 1, vals = 0, grads = 0, scratch = 0;
+#define SLOT(k) (((k) + align - 1) / align * align)
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
-        vals += n->numel;
-        if (n->needs_grad) grads += n->numel;
-        scratch += g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n;
+        vals += SLOT(n->numel);
+        if (n->needs_grad) grads += SLOT(n->numel);
+        scratch += SLOT(g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n);
     }
     size_t total = vals + grads + scratch;
+    sy_status st;
+    if (!g->gdev) {
+        size_t param_floats = 0;
+        for (int i = 0; !sy_params_is_laid_out(g->ps) && i < sy_params_count(g->ps); i++)
+            param_floats += sy_params_info(g->ps, i)->numel;
+        if ((st = check_memory(total, param_floats))) return st;
+    }
+    st = sy_params_layout(g->ps);
+    if (!st && !g->gdev) st = sy_params_claim_host(g->ps);
+    if (st) return st;
     if (g->gdev) {
         if ((st = sy_gdev_alloc(g, total))) return st;
-    } else if ((st = check_memory(total))) {
-        return st;
     } else {
         g->arena = calloc(total ? total : 1, sizeof(float));
     }
@@ -297,17 +323,18 @@ sy_status sy_graph_compile(sy_graph *g)
             continue;
         }
         n->val = pv;
-        pv += n->numel;
+        pv += SLOT(n->numel);
         if (n->needs_grad) {
             n->grad = pg;
-            pg += n->numel;
+            pg += SLOT(n->numel);
         }
         size_t sc = g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n;
         if (sc) {
             n->scratch = psc;
-            psc += sc;
+            psc += SLOT(sc);
         }
     }
+#undef SLOT
     /* Readers of every node (for the overwrite plan of backward). A reshape
      * shares its input's gradient buffer, so neither side of one is planned. */
     for (int i = 0; i < g->n_nodes; i++) g->nodes[i].n_readers = 0;
@@ -416,6 +443,7 @@ sy_status sy_graph_forward(sy_graph *g)
         if (g->run_status) {
             sy_status st = g->run_status;
             g->run_status = SY_OK;
+            if (g->gdev) sy_gdev_drain(g); /* the device's record of the error is reported here too */
             return sy_fail(st, "forward: op '%s': %s", n->name, g->error);
         }
         /* Under --on-nan skip-batch the optimizer step skips the batch. A

@@ -49,28 +49,30 @@ typedef struct sy_stage {
     size_t *off;          /* [n] its offset in a block (floats) */
     size_t floats;        /* one block */
     float *pin[2], *dev[2];
+    void *ev[2];          /* the device's marker of the last upload into each block */
     int cur;              /* the block holding the current batch, -1: none yet */
     unsigned char *dirty; /* [n] written by the host since stage_use: upload its host copy */
     int *of_node;         /* [n_nodes] k, or -1 */
 } sy_stage;
 
 /* A recorded training step: the device work of forward + backward +
- * optimizer step, captured once and replayed (cuda), or, on a device
- * without capture (sim), the same split into host work before, device
- * work, host work after, with the device work run eagerly each time. */
+ * optimizer step, captured once and replayed (a CUDA Graph on cuda, a tape
+ * of the recorded calls on sim). The recording holds the optimizer's device
+ * pointers, segments and scalars as they were at capture, so it is keyed on
+ * the optimizer's id, never on its address: a new optimizer may be
+ * allocated where a freed one was. */
 typedef struct sy_rec {
-    void *exec;             /* the device's executable graph; REC_EAGER on sim */
-    sy_optimizer *opt;
+    void *exec;             /* the device's executable graph */
+    uint64_t opt_id;
     sy_var loss;
     int training;
+    int nan_policy;         /* the veto depends on it */
     sy_step_scalars sc;     /* the scalars the captured kernels were given */
     int warm;               /* one eager step ran (cuDNN plans, optimizer state) */
     int recaptures, off;
     int staged;             /* the recording leaves the staged inputs out */
     sy_train_step_stats st;
 } sy_rec;
-static char rec_eager_mark;
-#define REC_EAGER ((void *)&rec_eager_mark)
 
 static sy_graph_dev *gd(const sy_graph *g) { return g->gdev; }
 
@@ -102,14 +104,16 @@ void sy_gdev_free(sy_graph *g)
     if (!v) return;
     sy_device *d = v->d;
     d->sync(d);
+    if (d->forget_graph) d->forget_graph(d, g);
     if (v->holds_precision) sy_precision_hold(-1);
-    if (v->rec && v->rec->exec && v->rec->exec != REC_EAGER) d->exec_free(d, v->rec->exec);
+    if (v->rec && v->rec->exec) d->exec_free(d, v->rec->exec);
     free(v->rec);
     if (v->stage) {
         sy_stage *t = v->stage;
         for (int b = 0; b < 2; b++) {
             if (t->pin[b]) d->host_free(d, t->pin[b]);
             if (t->dev[b]) d->free(d, t->dev[b]);
+            if (t->ev[b]) d->event_free(d, t->ev[b]);
         }
         free(t->node);
         free(t->off);
@@ -235,7 +239,7 @@ sy_status sy_gdev_stage_init(sy_graph *g, const sy_var *vars, int n)
         if (same) return SY_OK;
         return sy_fail(SY_ERR_STATE, "prefetch: the graph's inputs are staged with another list of inputs already");
     }
-    if (!d->stage_upload || !d->copy) return sy_fail(SY_ERR_UNSUPPORTED, "prefetch: device '%s' cannot stage inputs", d->name);
+    if (!d->stage_upload || !d->copy || !d->event_new) return sy_fail(SY_ERR_UNSUPPORTED, "prefetch: device '%s' cannot stage inputs", d->name);
     sy_stage *t = calloc(1, sizeof *t);
     if (!t || !(t->node = calloc(n, sizeof *t->node)) || !(t->off = calloc(n, sizeof *t->off)) ||
         !(t->dirty = calloc(n, 1)) || !(t->of_node = malloc(g->n_nodes * sizeof *t->of_node))) {
@@ -259,7 +263,8 @@ sy_status sy_gdev_stage_init(sy_graph *g, const sy_var *vars, int n)
     }
     size_t bytes = (t->floats ? t->floats : 1) * sizeof(float);
     for (int b = 0; b < 2; b++)
-        if (!(t->pin[b] = d->host_alloc(d, bytes)) || !(t->dev[b] = d->alloc(d, bytes))) {
+        if (!(t->pin[b] = d->host_alloc(d, bytes)) || !(t->dev[b] = d->alloc(d, bytes)) ||
+            !(t->ev[b] = d->event_new(d))) {
             SY_LAST_ERROR_COPY(why);
             return sy_fail(SY_ERR_NOMEM, "prefetch: cannot allocate the staging blocks (2 x %.1f MiB) on '%s': %s",
                            bytes / 1048576.0, d->name, why);
@@ -272,7 +277,7 @@ float *sy_gdev_stage_host(sy_graph *g, int slot, int k) { return gd(g)->stage->p
 void sy_gdev_stage_upload(sy_graph *g, int slot)
 {
     sy_stage *t = gd(g)->stage;
-    gd(g)->d->stage_upload(gd(g)->d, t->dev[slot], t->pin[slot], t->floats * sizeof(float), slot);
+    gd(g)->d->stage_upload(gd(g)->d, t->dev[slot], t->pin[slot], t->floats * sizeof(float), t->ev[slot]);
 }
 
 void sy_gdev_stage_use(sy_graph *g, int slot)
@@ -302,7 +307,7 @@ static void stage_inputs(sy_graph *g)
             d->upload(d, n->val, v->in_host[t->node[k]], n->numel * sizeof(float));
             continue;
         }
-        if (!waited) d->stage_wait(d, t->cur);
+        if (!waited) d->stage_wait(d, t->ev[t->cur]);
         waited = 1;
         d->copy(d, n->val, t->dev[t->cur] + t->off[k], n->numel * sizeof(float));
     }
@@ -322,6 +327,12 @@ sy_status sy_gdev_before_forward(sy_graph *g)
     if (v->hstep) *v->hstep = g->step; /* the previous forward's copy finished: it waited */
     step_upload(g);
     return SY_OK;
+}
+
+void sy_gdev_drain(sy_graph *g)
+{
+    sy_device *d = gd(g)->d;
+    if (d->sync(d)) sy_clear_error(); /* the graph's own message is the one to report */
 }
 
 static void download(sy_graph *g, const float *dp, size_t numel)
@@ -437,6 +448,23 @@ static void rec_off(sy_rec *r, const char *why)
     fprintf(stderr, "syre: CUDA Graphs off for this graph: %s; the step runs eagerly\n", why);
 }
 
+/* What stops the recorded update: a kernel error (a label out of range),
+ * and under --on-nan stop a non-finite loss: the CPU stops before its
+ * update on both, and the host sees them only after the recorded work. */
+static void rec_veto(void *ctx, size_t *slot)
+{
+    sy_graph *g = ctx;
+    sy_device *d = gd(g)->d;
+    int any = 0;
+    if (sy_get_nan_policy() == SY_NAN_STOP)
+        for (int i = 0; i < g->n_nodes; i++)
+            if (g->nodes[i].is_loss) {
+                d->veto(d, g->nodes[i].val, 1, slot);
+                any = 1;
+            }
+    if (!any) d->veto(d, NULL, 0, slot);
+}
+
 /* The device work of one step: no host waits, no pageable copies. */
 static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_scalars *sc)
 {
@@ -463,7 +491,7 @@ static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_s
         if (!n->needs_grad || n->n_in == 0 || n->op == SY_OP_RESHAPE) continue;
         g->be->backward[n->op](g, n);
     }
-    sy_optim_dev_enqueue_recorded(opt, sc);
+    sy_optim_dev_enqueue_recorded(opt, sc, rec_veto, g);
 }
 
 /* After the device work: errors, the losses and what the host asked for
@@ -525,12 +553,12 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
     sy_device *d = v->d;
     if (!v->rec && !(v->rec = calloc(1, sizeof *v->rec))) return sy_fail(SY_ERR_NOMEM, "training step: out of memory");
     sy_rec *r = v->rec;
-    if (r->exec && (r->opt != opt || r->loss != loss)) { /* another step on the same graph: record anew */
-        if (r->exec != REC_EAGER) d->exec_free(d, r->exec);
+    if (r->opt_id != opt->id || r->loss != loss) { /* another step on the same graph: record anew */
+        if (r->exec) d->exec_free(d, r->exec);
         r->exec = NULL;
         r->warm = 0;
     }
-    r->opt = opt;
+    r->opt_id = opt->id;
     r->loss = loss;
     const char *why = record && !r->off ? rec_ineligible(g, opt) : NULL;
     if (why) rec_off(r, why);
@@ -553,16 +581,19 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
     sy_optim_scalars(opt, lr, 1.0f, &sc);
     v->fwd_pass++;
     v->bwd_pass++;
+    /* What the device work writes is marked here, before every launch: a
+     * replay does not run the host code that marked it at capture. */
     sy_params_dev_data(g->ps, 1);
-    sy_params_dev_grad(g->ps, 0);
+    sy_params_dev_grad(g->ps, 1);
     sy_node *l = &g->nodes[loss];
     /* This step's scalars (learning rate, bias corrections, first step) go
      * to the pinned copy the recorded work copies in; the kernels' launch
      * arguments otherwise depend only on the optimizer kind and the
      * training flag (batch norm). */
     if ((st = sy_optim_dev_set_scalars(opt, &sc))) return st;
-    if (r->exec && (sc.kind != r->sc.kind || r->training != g->training || r->staged != (v->stage != NULL))) {
-        if (r->exec != REC_EAGER) d->exec_free(d, r->exec);
+    if (r->exec && (sc.kind != r->sc.kind || r->training != g->training || r->staged != (v->stage != NULL) ||
+                    r->nan_policy != (int)sy_get_nan_policy())) {
+        d->exec_free(d, r->exec);
         r->exec = NULL;
         if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
     }
@@ -575,9 +606,11 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
         memset(&r->sc, 0, sizeof r->sc);
         r->sc = sc;
         r->training = g->training;
+        r->nan_policy = (int)sy_get_nan_policy();
         r->staged = v->stage != NULL;
         if (!d->capture_begin) {
-            r->exec = REC_EAGER;
+            rec_off(r, "the device cannot record");
+            eager = 1;
         } else if ((st = d->capture_begin(d))) {
             SY_LAST_ERROR_COPY(msg);
             char why2[600];
@@ -597,13 +630,10 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
         }
         if (r->exec) r->st.captures++;
     }
-    if (eager || r->exec == REC_EAGER) {
-        /* sim replays with the scalars of the recording, as a captured
-         * graph keeps its launch arguments: only what the recorded work
-         * reads from memory may change between steps. */
-        rec_body(g, l, opt, eager ? &sc : &r->sc);
-        if (eager) r->st.eager++;
-        else r->st.replays++;
+    if (eager) {
+        /* Captured work did not run: run it now. */
+        rec_body(g, l, opt, &sc);
+        r->st.eager++;
     } else {
         if ((st = d->launch(d, r->exec))) return st;
         r->st.replays++;

@@ -63,6 +63,7 @@ struct sy_graph {
     int compiled;
     int training;
     uint64_t seed, step;    /* dropout stream */
+    uint64_t id;            /* unique in the process, never reused: what device caches key on */
     float *arena;           /* values, gradients and scratch of every node */
     size_t arena_floats;
     float *grad_region;     /* node gradients inside the arena, zeroed by backward */

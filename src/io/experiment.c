@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../experiments/list.h"
 
@@ -92,6 +93,10 @@ static const sy_flag_spec common_flags[] = {
     {"batch", "batch size", "64", SY_FLAG_INT, 1, 100000000},
     {"name", "run id, the record's directory name (empty: a timestamp)", "", SY_FLAG_STRING, 0, 0},
     {"resume", "continue the run --name from its record and checkpoint", "0", SY_FLAG_BOOL, 0, 0},
+    {"override", "with --resume: comma-separated flags allowed to differ from the run's config.json", "",
+     SY_FLAG_STRING, 0, 0},
+    {"ckpt-every", "also checkpoint every N optimizer steps (500) or N minutes (10m), bounding what a kill -9 loses; "
+     "0 = only where the experiment does (epoch ends)", "0", SY_FLAG_STRING, 0, 0},
     {"on-nan", "on a NaN/Inf loss or gradient: stop (naming step, tensor, last checkpoint) or skip-batch", "stop",
      SY_FLAG_STRING, 0, 0},
     {NULL, NULL, NULL, 0, 0, 0},
@@ -148,9 +153,12 @@ static const char *type_word(sy_flag_type t)
     return "";
 }
 
-static void print_flags(FILE *f, const sy_flag_spec *m, int from, int to)
+static int ignored_flag(const sy_experiment *e, const char *flag);
+
+static void print_flags(FILE *f, const sy_experiment *e, const sy_flag_spec *m, int from, int to)
 {
     for (int i = from; i < to; i++) {
+        if (ignored_flag(e, m[i].name)) continue;
         char lhs[64];
         snprintf(lhs, sizeof lhs, "--%s%s", m[i].name, type_word(m[i].type));
         fprintf(f, "  %-20s %s", lhs, m[i].help);
@@ -158,7 +166,9 @@ static void print_flags(FILE *f, const sy_flag_spec *m, int from, int to)
             fprintf(f, " (default %s)", strcmp(m[i].defval, "1") == 0 ? "on" : "off");
         else if (m[i].defval[0])
             fprintf(f, " (default %s)", m[i].defval);
-        if ((m[i].type == SY_FLAG_INT || m[i].type == SY_FLAG_DOUBLE) && m[i].min < m[i].max)
+        if (m[i].type == SY_FLAG_INT && m[i].min < m[i].max)
+            fprintf(f, " [%.0f, %.0f]", m[i].min, m[i].max);
+        else if (m[i].type == SY_FLAG_DOUBLE && m[i].min < m[i].max)
             fprintf(f, " [%g, %g]", m[i].min, m[i].max);
         fputc('\n', f);
     }
@@ -182,10 +192,10 @@ void sy_experiment_print_help(const sy_experiment *exp, FILE *f)
     if (n < 0) return;
     if (nown > 0) {
         fprintf(f, "\nflags of %s (and its defaults for common flags):\n", exp->name);
-        print_flags(f, m, 0, nown);
+        print_flags(f, exp, m, 0, nown);
     }
     fprintf(f, "\ncommon flags:\n");
-    print_flags(f, m, nown, n);
+    print_flags(f, exp, m, nown, n);
     fprintf(f, "\nFlags take a value as --flag value or --flag=value; --method is repeatable.\n");
     free(m);
 }
@@ -232,15 +242,20 @@ static sy_status check_value(const char *exp, const sy_flag_spec *s, const char 
         errno = 0;
         long long x = strtoll(v, &end, 10);
         if (!*v || *end || errno == ERANGE)
-            return sy_fail(SY_ERR_ARG, "%s: --%s needs an integer, got '%s'", exp, s->name, v);
-        if (s->min < s->max && ((double)x < s->min || (double)x > s->max))
-            return sy_fail(SY_ERR_ARG, "%s: --%s must be in [%.15g, %.15g], got %s", exp, s->name, s->min, s->max, v);
+            return sy_fail(SY_ERR_ARG, "%s: --%s needs an integer written in digits, got '%s'", exp, s->name, v);
+        /* Compared as integers: as doubles, 2^53 + 1 would pass a bound of 2^53. */
+        if (s->min < s->max && (x < (long long)s->min || x > (long long)s->max))
+            return sy_fail(SY_ERR_ARG, "%s: --%s must be in [%.0f, %.0f], got %s", exp, s->name, s->min, s->max, v);
         return SY_OK;
     }
     case SY_FLAG_DOUBLE: {
         errno = 0;
         double x = strtod(v, &end);
-        if (!*v || *end || isspace((unsigned char)*v) || errno == ERANGE || !isfinite(x))
+        if (!*v || *end || isspace((unsigned char)*v))
+            return sy_fail(SY_ERR_ARG, "%s: --%s needs a number, got '%s'", exp, s->name, v);
+        if (errno == ERANGE && fabs(x) < 1)
+            return sy_fail(SY_ERR_ARG, "%s: --%s %s is too close to zero for a double (underflow)", exp, s->name, v);
+        if (errno == ERANGE || !isfinite(x))
             return sy_fail(SY_ERR_ARG, "%s: --%s needs a finite number, got '%s'", exp, s->name, v);
         if (s->min < s->max && (x < s->min || x > s->max))
             return sy_fail(SY_ERR_ARG, "%s: --%s must be in [%g, %g], got %s", exp, s->name, s->min, s->max, v);
@@ -300,6 +315,111 @@ static sy_status set_value(sy_run *r, int i, const char *v)
     return SY_OK;
 }
 
+/* Well-formed UTF-8 (no overlong forms, surrogates or code points above
+ * U+10FFFF): names end up in JSON records, which must stay valid. */
+static int is_utf8(const unsigned char *p)
+{
+    while (*p) {
+        int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (n < 0 || (n == 1 && *p < 0xC2)) return 0;
+        unsigned long cp = *p & (0x7F >> n);
+        for (int k = 1; k <= n; k++) {
+            if ((p[k] & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (p[k] & 0x3F);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+static int flag_index(const sy_run *r, const char *name)
+{
+    for (int i = 0; i < r->nflags; i++)
+        if (strcmp(r->flags[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Options checked as a whole once parsed, before anything touches the disk:
+ * the run's place in the file tree, the thread count, the override list. */
+/* Whether the experiment lists `flag` among the common flags it ignores. */
+static int ignored_flag(const sy_experiment *e, const char *flag)
+{
+    size_t n = strlen(flag);
+    for (const char *p = e->ignores; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, flag, n) == 0) return 1;
+        p += len;
+        p += *p == ',';
+    }
+    return 0;
+}
+
+static sy_status check_run_options(sy_run *r)
+{
+    const char *exp = r->exp->name;
+    for (int i = 0; i < r->nflags; i++)
+        if (r->set[i] && ignored_flag(r->exp, r->flags[i].name))
+            return sy_fail(SY_ERR_ARG, "%s: --%s does not apply to this experiment, which does not use it (see: syre "
+                           "help %s)", exp, r->flags[i].name, exp);
+    int ni = flag_index(r, "name"), oi = flag_index(r, "out"), ti = flag_index(r, "threads");
+    int vi = flag_index(r, "override");
+    const char *name = ni >= 0 ? r->values[ni] : "";
+    if (*name) {
+        if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+            return sy_fail(SY_ERR_ARG, "%s: --name '%s' must be a single directory name (no '/', not . or ..)", exp,
+                           name);
+        if (!is_utf8((const unsigned char *)name))
+            return sy_fail(SY_ERR_ARG, "%s: --name is not valid UTF-8 text", exp);
+        if (strlen(name) > 200)
+            return sy_fail(SY_ERR_ARG, "%s: --name is %zu bytes long; at most 200", exp, strlen(name));
+    }
+    if (oi >= 0) {
+        /* An empty --out means the default, never the filesystem root. */
+        if (!r->values[oi][0] && set_value(r, oi, r->flags[oi].defval[0] ? r->flags[oi].defval : "runs") != SY_OK)
+            return sy_fail(SY_ERR_NOMEM, "out of memory");
+        const char *out = r->values[oi];
+        if (!is_utf8((const unsigned char *)out))
+            return sy_fail(SY_ERR_ARG, "%s: --out is not valid UTF-8 text", exp);
+        /* The record's paths must fit the system's limits (PATH_MAX 4096,
+         * NAME_MAX 255) with room for the run's own files. */
+        size_t total = strlen(out) + strlen(exp) + (*name ? strlen(name) : 32) + 64;
+        if (total >= 4096)
+            return sy_fail(SY_ERR_ARG, "%s: --out is %zu bytes long; the run's paths would pass the system's 4096-byte "
+                           "limit (ENAMETOOLONG)", exp, strlen(out));
+        for (const char *p = out; *p;) {
+            size_t len = strcspn(p, "/");
+            if (len > 255)
+                return sy_fail(SY_ERR_ARG, "%s: --out has a %zu-byte directory name; the system allows 255 "
+                               "(ENAMETOOLONG)", exp, len);
+            p += len;
+            p += *p == '/';
+        }
+    }
+    if (ti >= 0) {
+        long t = strtol(r->values[ti], NULL, 10), cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        /* Far more threads than cores only slows every step down. */
+        if (cpus > 0 && t > 4 * cpus)
+            return sy_fail(SY_ERR_ARG, "%s: --threads %ld is more than 4x the %ld online CPUs (at most %ld; 0 = all)",
+                           exp, t, cpus, 4 * cpus);
+    }
+    if (vi >= 0 && r->values[vi][0]) {
+        char *copy = xstrdup(r->values[vi]), *save = NULL;
+        if (!copy) return sy_fail(SY_ERR_NOMEM, "out of memory");
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (t[0] == '-' && t[1] == '-') t += 2;
+            if (flag_index(r, t) < 0) {
+                sy_status s = sy_fail(SY_ERR_ARG, "%s: --override names '%s', not a flag of this experiment", exp, t);
+                free(copy);
+                return s;
+            }
+        }
+        free(copy);
+    }
+    return SY_OK;
+}
+
 static sy_status append_method_value(sy_run *r, int i, const char *v)
 {
     size_t a = strlen(r->values[i]), b = strlen(v);
@@ -320,6 +440,7 @@ sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **
     sy_run *r = calloc(1, sizeof *r);
     if (!r) return sy_fail(SY_ERR_NOMEM, "out of memory");
     r->exp = exp;
+    r->lock_fd = -1;
     r->nflags = sy_io_merged_flags(exp, &r->flags, NULL);
     sy_status s = SY_OK;
     if (r->nflags < 0) {
@@ -388,6 +509,30 @@ sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **
         if (s != SY_OK) goto fail;
         r->set[fi] = 1;
     }
+    /* --quick's defaults for the flags left alone, so that every reader
+     * (the experiment, config.json, --resume) sees the values the run uses. */
+    int qi = flag_index(r, "quick"), quick = 0;
+    if (qi >= 0) parse_bool(r->values[qi], &quick);
+    for (const char *p = quick ? exp->quick : NULL; p && *p;) {
+        size_t len = strcspn(p, ";");
+        char item[256];
+        snprintf(item, sizeof item, "%.*s", (int)len, p);
+        p += len;
+        p += *p == ';';
+        char *eq = strchr(item, '=');
+        int i = -1;
+        if (eq) {
+            *eq = '\0';
+            i = flag_index(r, item);
+        }
+        if (i < 0 || (s = check_value(exp->name, &r->flags[i], eq + 1)) != SY_OK) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", i < 0 ? "no such flag" : sy_last_error());
+            s = sy_fail(SY_ERR_ARG, "experiment table bug, quick default '%s': %s", item, msg);
+            goto fail;
+        }
+        if (!r->set[i] && (s = set_value(r, i, eq + 1)) != SY_OK) goto fail;
+    }
     /* Resolve the data directory now so that config.json records the real one. */
     for (int i = 0; i < r->nflags; i++) {
         if (strcmp(r->flags[i].name, "data-dir") == 0 && !r->values[i][0]) {
@@ -402,6 +547,7 @@ sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **
         if (r->flags[i].type == SY_FLAG_METHODS && strcmp(r->flags[i].name, "method") == 0)
             if ((s = add_methods(r, r->values[i])) != SY_OK) goto fail;
     }
+    if ((s = check_run_options(r)) != SY_OK) goto fail;
     r->argc = argc;
     r->argv = argv;
     *out = r;

@@ -42,6 +42,9 @@ struct sy_run {
     time_t start;
     double start_mono;
     int resuming;
+    char *made;          /* the first directory sy_run_start created, else NULL */
+    int lock_fd;         /* run.lock, held while the run lives (-1: none) */
+    double ckpt_time;    /* when the last checkpoint was due (--ckpt-every minutes) */
     sy_csv *csv;
     int ncsv;
     sy_summ *summ;
@@ -50,6 +53,13 @@ struct sy_run {
     int nrows;
 };
 
+/* Take run.lock in the run directory (exclusive, held until sy_run_free). */
+sy_status sy_run_lock(sy_run *run);
+sy_status sy_run_check_ckpt_every(const sy_run *run);
+/* Handlers for SIGTERM, SIGINT and SIGUSR1 that request a graceful stop. */
+void sy_stop_install(void);
+/* Seconds a stop may take before the process ends anyway (tests shorten it). */
+void sy_stop_set_grace(unsigned seconds);
 int sy_io_merged_flags(const sy_experiment *exp, sy_flag_spec **out, int *nown);
 double sy_io_now(void);
 

@@ -5,6 +5,7 @@
  * fewest data points (or outside the axes when every corner covers some). */
 #define _POSIX_C_SOURCE 200809L
 #include "syre/dist.h"
+#include "syre/io.h"
 #include "syre/plot.h"
 
 #include <cairo-svg.h>
@@ -605,6 +606,30 @@ static void draw_plot(cairo_t *cr, const sy_plot *p, double W, double H)
     }
 }
 
+/* A growing byte buffer for cairo's stream writers: each figure is drawn in
+ * memory and written with sy_write_file_atomic, so a full disk leaves the
+ * old file or none, never a truncated one. */
+typedef struct {
+    unsigned char *data;
+    size_t n, cap;
+} membuf;
+
+static cairo_status_t membuf_write(void *closure, const unsigned char *data, unsigned int len)
+{
+    membuf *b = closure;
+    if (b->n + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->n + len) cap *= 2;
+        unsigned char *d = realloc(b->data, cap);
+        if (!d) return CAIRO_STATUS_NO_MEMORY;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->n, data, len);
+    b->n += len;
+    return CAIRO_STATUS_SUCCESS;
+}
+
 /* Render draw(cr, ctx, W, H) to <base>.png and <base>.svg. */
 typedef void (*draw_fn)(cairo_t *cr, const void *ctx, double W, double H);
 
@@ -619,13 +644,20 @@ static sy_status render_both(const char *base, draw_fn draw, const void *ctx, do
     draw(cr, ctx, W, H);
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
-    if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_write_to_png(img, path);
+    membuf b = {NULL, 0, 0};
+    if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_write_to_png_stream(img, membuf_write, &b);
     cairo_surface_destroy(img);
-    if (st != CAIRO_STATUS_SUCCESS)
-        return sy_fail(SY_ERR_IO, "cannot write plot %s: %s", path, cairo_status_to_string(st));
+    if (st != CAIRO_STATUS_SUCCESS) {
+        free(b.data);
+        return sy_fail(SY_ERR_IO, "cannot draw plot %s: %s", path, cairo_status_to_string(st));
+    }
+    sy_status s = sy_write_file_atomic(path, b.data, b.n);
+    free(b.data);
+    if (s != SY_OK) return s;
 
     snprintf(path, sizeof path, "%s.svg", base);
-    cairo_surface_t *svg = cairo_svg_surface_create(path, W, H);
+    b = (membuf){NULL, 0, 0};
+    cairo_surface_t *svg = cairo_svg_surface_create_for_stream(membuf_write, &b, W, H);
     cr = cairo_create(svg);
     draw(cr, ctx, W, H);
     st = cairo_status(cr);
@@ -633,9 +665,13 @@ static sy_status render_both(const char *base, draw_fn draw, const void *ctx, do
     cairo_surface_finish(svg);
     if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(svg);
     cairo_surface_destroy(svg);
-    if (st != CAIRO_STATUS_SUCCESS)
-        return sy_fail(SY_ERR_IO, "cannot write plot %s: %s", path, cairo_status_to_string(st));
-    return SY_OK;
+    if (st != CAIRO_STATUS_SUCCESS) {
+        free(b.data);
+        return sy_fail(SY_ERR_IO, "cannot draw plot %s: %s", path, cairo_status_to_string(st));
+    }
+    s = sy_write_file_atomic(path, b.data, b.n);
+    free(b.data);
+    return s;
 }
 
 static void draw_plot_cb(cairo_t *cr, const void *ctx, double W, double H) { draw_plot(cr, ctx, W, H); }

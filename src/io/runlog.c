@@ -6,13 +6,17 @@
 #include "io_internal.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "records.h"
 #include "syre/dist.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
@@ -76,7 +80,13 @@ static void add_option(cJSON *o, const sy_flag_spec *sp, const char *v)
 {
     switch (sp->type) {
     case SY_FLAG_BOOL: cJSON_AddBoolToObject(o, sp->name, strcmp(v, "1") == 0); break;
-    case SY_FLAG_INT:
+    case SY_FLAG_INT: {
+        /* Written as the exact digits: a double would print 2^53-range seeds rounded. */
+        char digits[32];
+        snprintf(digits, sizeof digits, "%lld", strtoll(v, NULL, 10));
+        cJSON_AddRawToObject(o, sp->name, digits);
+        break;
+    }
     case SY_FLAG_DOUBLE: cJSON_AddNumberToObject(o, sp->name, strtod(v, NULL)); break;
     case SY_FLAG_STRING: cJSON_AddStringToObject(o, sp->name, v); break;
     case SY_FLAG_METHODS: {
@@ -88,6 +98,181 @@ static void add_option(cJSON *o, const sy_flag_spec *sp, const char *v)
         break;
     }
     }
+}
+
+/* Options that cannot change a run's results may differ on --resume. */
+static int free_on_resume(const char *flag)
+{
+    static const char *const names[] = {"threads", "device", "cuda-graphs", "out", "name", "resume", "override",
+                                        "ckpt-every"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(names[i], flag) == 0) return 1;
+    return 0;
+}
+
+static int overridden(const sy_run *run, const char *flag)
+{
+    for (int i = 0; i < run->nflags; i++) {
+        if (strcmp(run->flags[i].name, "override") != 0) continue;
+        char *copy = xstrdup(run->values[i]), *save = NULL;
+        int hit = 0;
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && !hit; t = strtok_r(NULL, ",", &save))
+            hit = strcmp(t[0] == '-' && t[1] == '-' ? t + 2 : t, flag) == 0;
+        free(copy);
+        return hit;
+    }
+    return 0;
+}
+
+/* Whether a value recorded in config.json equals the resolved option v. */
+static int same_option(const cJSON *old, const sy_flag_spec *sp, const char *v)
+{
+    switch (sp->type) {
+    case SY_FLAG_BOOL: return cJSON_IsBool(old) && cJSON_IsTrue(old) == (strcmp(v, "1") == 0);
+    case SY_FLAG_INT:
+    case SY_FLAG_DOUBLE: return cJSON_IsNumber(old) && old->valuedouble == strtod(v, NULL);
+    case SY_FLAG_STRING: return cJSON_IsString(old) && strcmp(old->valuestring, v) == 0;
+    case SY_FLAG_METHODS: {
+        if (!cJSON_IsArray(old)) return 0;
+        char *copy = xstrdup(v), *save = NULL;
+        int k = 0, same = copy != NULL;
+        for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && same; t = strtok_r(NULL, ",", &save), k++) {
+            const cJSON *m = cJSON_GetArrayItem(old, k);
+            same = cJSON_IsString(m) && strcmp(m->valuestring, t) == 0;
+        }
+        free(copy);
+        return same && k == cJSON_GetArraySize(old);
+    }
+    }
+    return 0;
+}
+
+/* The checkpoint owner "<experiment> <hash>": FNV-1a over the options that
+ * can change results, as config.json records them when the run starts (a
+ * resumed run hashes its first config.json, so --override keeps it). */
+static void set_owner(const sy_run *run, const cJSON *opts)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < run->nflags; i++) {
+        if (free_on_resume(run->flags[i].name)) continue;
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(opts, run->flags[i].name);
+        char *v = o ? cJSON_PrintUnformatted(o) : NULL;
+        for (const char *p = run->flags[i].name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        for (const char *p = v ? v : ""; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = (h ^ ';') * 1099511628211ull;
+        free(v);
+    }
+    char owner[128];
+    snprintf(owner, sizeof owner, "%s %016llx", run->exp->name, (unsigned long long)h);
+    sy_train_set_owner(owner);
+}
+
+/* A whole small text file (a run's config.json); only a regular file, so a
+ * FIFO in its place fails instead of blocking. */
+static sy_status read_text(const char *path, char **text, size_t *len)
+{
+    *text = NULL;
+    FILE *f = sy_fopen_regular(path, "r");
+    if (!f) return SY_ERR_IO;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) {
+            char *b = cap < (64u << 20) ? realloc(buf, cap *= 2) : NULL;
+            if (!b) free(buf);
+            buf = b;
+        }
+    }
+    fclose(f);
+    if (!buf) return sy_fail(SY_ERR_NOMEM, "%s: out of memory or larger than 64 MiB", path);
+    *text = buf;
+    *len = n;
+    return SY_OK;
+}
+
+/* A resumed run must be the run that was started: compare every option that
+ * can change the results with the run's config.json, before anything is
+ * written, naming the flag and both values. */
+static sy_status check_resume_config(const sy_run *run)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", run->dir);
+    char *text = NULL;
+    size_t len = 0;
+    sy_status s = read_text(path, &text, &len);
+    if (s != SY_OK) return s;
+    cJSON *c = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *opts = c ? cJSON_GetObjectItemCaseSensitive(c, "options") : NULL;
+    const cJSON *exp = c ? cJSON_GetObjectItemCaseSensitive(c, "experiment") : NULL;
+    if (!cJSON_IsObject(opts) || !cJSON_IsString(exp)) {
+        cJSON_Delete(c);
+        return sy_fail(SY_ERR_FORMAT, "--resume: %s is not a syre run record (no experiment and options)", path);
+    }
+    if (strcmp(exp->valuestring, run->exp->name) != 0) {
+        s = sy_fail(SY_ERR_ARG, "--resume: %s records a run of '%s', not '%s'", path, exp->valuestring,
+                    run->exp->name);
+        cJSON_Delete(c);
+        return s;
+    }
+    for (int i = 0; i < run->nflags && s == SY_OK; i++) {
+        const sy_flag_spec *sp = &run->flags[i];
+        if (free_on_resume(sp->name) || overridden(run, sp->name)) continue;
+        const cJSON *old = cJSON_GetObjectItemCaseSensitive(opts, sp->name);
+        if (!old) continue; /* a flag newer than the record */
+        if (same_option(old, sp, run->values[i])) continue;
+        cJSON *tmp = cJSON_CreateObject();
+        if (tmp) add_option(tmp, sp, run->values[i]);
+        char *was = cJSON_PrintUnformatted(old), *now = tmp ? cJSON_PrintUnformatted(tmp->child) : NULL;
+        s = sy_fail(SY_ERR_ARG, "%s: --resume: --%s was %s when the run started (%s), now %s; resume with the same "
+                    "value, or accept the change with --override %s", run->exp->name, sp->name, was ? was : "?", path,
+                    now ? now : run->values[i], sp->name);
+        free(was);
+        free(now);
+        cJSON_Delete(tmp);
+    }
+    if (s == SY_OK) set_owner(run, opts);
+    cJSON_Delete(c);
+    return s;
+}
+
+/* The first missing directory on the way to path (NULL if path exists):
+ * what a failed start may remove again. */
+static char *first_missing(const char *path)
+{
+    size_t len = strlen(path);
+    char *buf = xstrdup(path);
+    if (!buf) return NULL;
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        struct stat st;
+        if (stat(buf, &st) != 0) return buf;
+        buf[i] = c;
+    }
+    free(buf);
+    return NULL;
+}
+
+/* A resumed run's record is checked first (syre verify): what is wrong is
+ * said before training goes on (a damaged checkpoint falls back later). */
+static void warn_record(const char *dir)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m) return;
+    int problems = sy_run_verify(dir, m);
+    fclose(m);
+    if (problems > 0) {
+        fprintf(stderr, "syre: --resume: the record in %s has %d problem%s (`syre verify` says):\n", dir, problems,
+                problems > 1 ? "s" : "");
+        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            if (strstr(l, "DAMAGED") || strstr(l, "MISSING") || strstr(l, "falls back")) fprintf(stderr, "%s\n", l);
+    }
+    free(text);
 }
 
 /* Rank 0's part of sy_run_start: the directory, config.json, the banner. */
@@ -122,8 +307,14 @@ static sy_status start_root(sy_run *run)
     } else if (run->resuming) {
         return sy_fail(SY_ERR_ARG, "--resume: no run directory %s to continue", run->dir);
     }
-    sy_status s = sy_mkdir_p(run->dir);
-    if (s != SY_OK) return s;
+    sy_status s;
+    if (run->resuming && (s = check_resume_config(run)) != SY_OK) return s;
+    free(run->made);
+    run->made = first_missing(run->dir);
+    if ((s = sy_mkdir_p(run->dir)) != SY_OK) return s;
+    /* Before anything is written: a second process on this run stops here. */
+    if ((s = sy_run_lock(run)) != SY_OK) return s;
+    if (run->resuming) warn_record(run->dir);
 
     cJSON *c = cJSON_CreateObject();
     if (!c) return sy_fail(SY_ERR_NOMEM, "out of memory");
@@ -132,7 +323,9 @@ static sy_status start_root(sy_run *run)
     cJSON_AddStringToObject(c, "experiment", run->exp->name);
     cJSON_AddStringToObject(c, "figure", run->exp->figure ? run->exp->figure : "");
     cJSON_AddStringToObject(c, "run_dir", run->dir);
-    cJSON_AddNumberToObject(c, "seed", (double)sy_run_seed(run));
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)sy_run_seed(run));
+    cJSON_AddRawToObject(c, "seed", seed);
     cJSON_AddStringToObject(c, "syre_version", SYRE_VERSION);
     cJSON_AddStringToObject(c, "git_revision", SYRE_GIT_REV);
     cJSON_AddStringToObject(c, "blas", sy_blas_info());
@@ -148,6 +341,7 @@ static sy_status start_root(sy_run *run)
     for (int i = 0; i < run->argc; i++) cJSON_AddItemToArray(args, cJSON_CreateString(run->argv[i]));
     cJSON *opts = cJSON_AddObjectToObject(c, "options");
     for (int i = 0; i < run->nflags; i++) add_option(opts, &run->flags[i], run->values[i]);
+    if (!run->resuming) set_owner(run, opts);
     char path[4200];
     /* A resumed run keeps its first config; the new one goes beside it. */
     snprintf(path, sizeof path, "%s/%s", run->dir, run->resuming ? "config-resume.json" : "config.json");
@@ -168,9 +362,65 @@ static sy_status start_root(sy_run *run)
     return SY_OK;
 }
 
+/* ---- Records and checkpoints ------------------------------------------------ */
+
+static sy_run *records_run; /* the run whose CSVs checkpoints mark, if any */
+
+void sy_records_mark(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (!records_run || !records_run->dir || !sy_dist_is_root()) return;
+    for (int i = 0; i < records_run->ncsv; i++)
+        if (records_run->csv[i].f) fflush(records_run->csv[i].f);
+    DIR *d = opendir(records_run->dir);
+    if (!d) return;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".csv") != 0 || strpbrk(e->d_name, "=;")) continue;
+        char path[4200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", records_run->dir, e->d_name);
+        if (stat(path, &st) != 0) continue;
+        int w = snprintf(buf + n, size - n, "%s=%lld;", e->d_name, (long long)st.st_size);
+        if (w < 0 || (size_t)w >= size - n) {
+            buf[n] = '\0'; /* what does not fit is not rewound */
+            break;
+        }
+        n += (size_t)w;
+    }
+    closedir(d);
+}
+
+sy_status sy_records_rewind(const char *marks)
+{
+    if (!records_run || !records_run->dir || !sy_dist_is_root() || !marks) return SY_OK;
+    const char *p = marks;
+    while (*p) {
+        const char *eq = strchr(p, '='), *semi = eq ? strchr(eq, ';') : NULL;
+        if (!eq || !semi || eq == p || eq - p > 255) break;
+        char name[256], path[4200];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
+        long long len = atoll(eq + 1);
+        snprintf(path, sizeof path, "%s/%s", records_run->dir, name);
+        struct stat st;
+        if (!strchr(name, '/') && len >= 0 && stat(path, &st) == 0 && st.st_size > len) {
+            if (truncate(path, (off_t)len) != 0)
+                return sy_fail(SY_ERR_IO, "cannot rewind %s to its checkpoint: %s", path, strerror(errno));
+            fprintf(stderr, "syre: %s: %lld bytes of rows logged after the checkpoint dropped (they are logged again)\n",
+                    name, (long long)st.st_size - len);
+        }
+        p = semi + 1;
+    }
+    return SY_OK;
+}
+
 sy_status sy_run_start(sy_run *run)
 {
     run->resuming = sy_run_get_bool(run, "resume");
+    if (run->resuming && run->exp->no_checkpoint)
+        return sy_fail(SY_ERR_ARG, "%s: --resume: this experiment keeps no checkpoint, so there is nothing to continue "
+                       "(run it again under a new --name)", run->exp->name);
     run->start = time(NULL);
     run->start_mono = sy_io_now();
     int nan_policy = sy_nan_policy_parse(sy_run_get_str(run, "on-nan"));
@@ -178,6 +428,8 @@ sy_status sy_run_start(sy_run *run)
         return sy_fail(SY_ERR_ARG, "%s: --on-nan must be 'stop' or 'skip-batch', got '%s'", run->exp->name,
                        sy_run_get_str(run, "on-nan"));
     sy_set_nan_policy((sy_nan_policy)nan_policy);
+    sy_status cs = sy_run_check_ckpt_every(run);
+    if (cs != SY_OK) return cs;
     /* The device (every rank): `--device cuda` without a GPU fails here, saying
      * why, before anything is written. */
     const char *prec = sy_run_get_str(run, "precision");
@@ -209,6 +461,10 @@ sy_status sy_run_start(sy_run *run)
     if (threads == 0 && nranks > 1) threads = sy_dist_default_threads();
     sy_set_threads(threads);
     sy_status s = sy_dist_is_root() ? start_root(run) : SY_OK;
+    if (s == SY_OK && run->exp->stops) {
+        sy_stop_install();
+        records_run = run;
+    }
     if (nranks > 1) {
         /* Rank 0 chose the directory (a timestamp, numbered if taken) and
          * may have failed: every rank takes its outcome. */
@@ -253,7 +509,7 @@ static void csv_field(FILE *f, const char *s)
 /* On resume, recover the columns from an existing file's header. */
 static int read_header(const char *path, sy_csv *c)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = sy_fopen_regular(path, "r");
     if (!f) return 0;
     char line[8192];
     int ok = fgets(line, sizeof line, f) != NULL;
@@ -291,6 +547,9 @@ sy_status sy_run_log_to(sy_run *run, const char *file, const char *method, int64
         memset(c, 0, sizeof *c);
         c->file = xstrdup(file);
         run->ncsv++;
+        struct stat st;
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            return sy_fail(SY_ERR_IO, "%s: exists and is not a regular file", path);
         int have = run->resuming && read_header(path, c);
         if (!have) {
             c->cols = calloc((size_t)n + 1, sizeof *c->cols);
@@ -298,7 +557,7 @@ sy_status sy_run_log_to(sy_run *run, const char *file, const char *method, int64
             for (int k = 0; k < n; k++) c->cols[k] = xstrdup(names[k]);
             c->ncols = n;
         }
-        c->f = fopen(path, have ? "a" : "w");
+        c->f = have ? sy_fopen_regular(path, "a") : fopen(path, "w");
         if (!c->f) return sy_fail(SY_ERR_IO, "cannot write %s: %s", path, strerror(errno));
         if (!have) {
             fputs("method,step", c->f);
@@ -504,16 +763,51 @@ sy_status sy_run_finish(sy_run *run)
     return SY_OK;
 }
 
+/* Remove the directories sy_run_start created if the run recorded nothing
+ * but its config.json (it failed before training): a failed start must not
+ * leave a name that then "already exists". */
+static void remove_unused_dir(sy_run *run)
+{
+    if (!run->made || !run->dir || !sy_dist_is_root()) return;
+    DIR *d = opendir(run->dir);
+    if (!d) return;
+    int other = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "config.json") &&
+            strcmp(e->d_name, "run.lock"))
+            other = 1;
+    closedir(d);
+    if (other) return;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", run->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/run.lock", run->dir); /* still held: dropped when its descriptor closes */
+    unlink(path);
+    /* From the run directory up to the first one this run created. */
+    snprintf(path, sizeof path, "%s", run->dir);
+    size_t stop = strlen(run->made);
+    while (strlen(path) >= stop && rmdir(path) == 0) {
+        char *slash = strrchr(path, '/');
+        if (!slash) break;
+        *slash = '\0';
+    }
+}
+
 void sy_run_free(sy_run *run)
 {
     if (!run) return;
+    remove_unused_dir(run);
+    sy_train_set_owner(NULL);
+    free(run->made);
     for (int i = 0; i < run->nflags && run->values; i++) free(run->values[i]);
     free(run->values);
     free(run->set);
     free(run->flags);
     for (int i = 0; i < run->nmethods; i++) free(run->methods[i]);
     free(run->methods);
+    if (records_run == run) records_run = NULL;
     free(run->dir);
+    if (run->lock_fd >= 0) close(run->lock_fd); /* releases run.lock */
     for (int i = 0; i < run->ncsv; i++) {
         if (run->csv[i].f) fclose(run->csv[i].f);
         for (int k = 0; k < run->csv[i].ncols; k++) free(run->csv[i].cols[k]);

@@ -1,6 +1,9 @@
 /* Checkpoints in the safetensors format (F32 only). The reader trusts
  * nothing in the file: every length and offset is checked against the file
  * size before use, so a damaged checkpoint gives a message, not a crash.
+ * The writer records a crc32 of every tensor's bytes and one of the other
+ * metadata in __metadata__ ("crc32:<name>", "crc32:__metadata__": 8 hex
+ * digits), which the reader verifies; the file stays plain safetensors.
  * Assumes a little-endian host (as the format's data section is). */
 #define _POSIX_C_SOURCE 200809L
 #include "syre/io.h"
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define ST_MAX_HEADER (100u << 20) /* the reference implementation's limit */
 
@@ -22,6 +26,35 @@ struct sy_safetensors {
     char **meta_keys, **meta_values;
 };
 
+#define CRC_PREFIX "crc32:"
+#define CRC_META CRC_PREFIX "__metadata__"
+
+/* crc32 of n bytes (zlib takes at most UINT_MAX at a time). */
+static uint32_t crc_bytes(uint32_t c, const void *p, uint64_t n)
+{
+    const unsigned char *b = p;
+    while (n > 0) {
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = (uint32_t)crc32(c, b, k);
+        b += k;
+        n -= k;
+    }
+    return c;
+}
+
+/* The metadata checksum: every key and value but the checksums themselves,
+ * in file order, each followed by a NUL. */
+static uint32_t crc_meta(int n, const char *const *keys, const char *const *values)
+{
+    uint32_t c = (uint32_t)crc32(0, NULL, 0);
+    for (int i = 0; i < n; i++) {
+        if (!strncmp(keys[i], CRC_PREFIX, strlen(CRC_PREFIX))) continue;
+        c = crc_bytes(c, keys[i], strlen(keys[i]) + 1);
+        c = crc_bytes(c, values[i], strlen(values[i]) + 1);
+    }
+    return c;
+}
+
 /* ---- Writing ------------------------------------------------------------ */
 
 sy_status sy_safetensors_write(const char *path, const sy_st_tensor *tensors, int n,
@@ -32,11 +65,23 @@ sy_status sy_safetensors_write(const char *path, const sy_st_tensor *tensors, in
     cJSON *root = cJSON_CreateObject();
     if (!root) return sy_fail(SY_ERR_NOMEM, "%s: out of memory", path);
     sy_status s = SY_OK;
-    if (nmeta > 0) {
-        cJSON *m = cJSON_AddObjectToObject(root, "__metadata__");
-        for (int i = 0; i < nmeta && m; i++)
-            cJSON_AddStringToObject(m, meta[i].key, meta[i].value ? meta[i].value : "");
+    cJSON *m = cJSON_AddObjectToObject(root, "__metadata__");
+    const char **mk = calloc((size_t)nmeta + 1, sizeof *mk), **mv = calloc((size_t)nmeta + 1, sizeof *mv);
+    if (!m || !mk || !mv) s = sy_fail(SY_ERR_NOMEM, "%s: out of memory", path);
+    for (int i = 0; i < nmeta && s == SY_OK; i++) {
+        if (!meta[i].key || !strncmp(meta[i].key, CRC_PREFIX, strlen(CRC_PREFIX)))
+            s = sy_fail(SY_ERR_ARG, "%s: metadata key '%s' is reserved", path, meta[i].key ? meta[i].key : "(null)");
+        mk[i] = meta[i].key;
+        mv[i] = meta[i].value ? meta[i].value : "";
+        cJSON_AddStringToObject(m, mk[i], mv[i]);
     }
+    char hex[16];
+    if (s == SY_OK) {
+        snprintf(hex, sizeof hex, "%08x", (unsigned)crc_meta(nmeta, mk, mv));
+        cJSON_AddStringToObject(m, CRC_META, hex);
+    }
+    free(mk);
+    free(mv);
     uint64_t off = 0;
     for (int i = 0; i < n && s == SY_OK; i++) {
         const sy_st_tensor *t = &tensors[i];
@@ -61,6 +106,14 @@ sy_status sy_safetensors_write(const char *path, const sy_st_tensor *tensors, in
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(off + bytes)));
         off += bytes;
+        char key[512];
+        if (strlen(t->name) + sizeof CRC_PREFIX > sizeof key) {
+            s = sy_fail(SY_ERR_ARG, "%s: tensor name '%.40s...' is too long", path, t->name);
+            break;
+        }
+        snprintf(key, sizeof key, CRC_PREFIX "%s", t->name);
+        snprintf(hex, sizeof hex, "%08x", (unsigned)crc_bytes((uint32_t)crc32(0, NULL, 0), t->data, bytes));
+        cJSON_AddStringToObject(m, key, hex);
     }
     char *hdr = s == SY_OK ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
@@ -123,6 +176,7 @@ static int json_uint(const cJSON *j, uint64_t *v)
 typedef struct {
     uint64_t begin, end;
     int index;
+    uint32_t crc; /* of the tensor's bytes as read */
 } st_range;
 
 static int cmp_range(const void *a, const void *b)
@@ -142,8 +196,8 @@ static char *dupstr(const char *s)
 sy_status sy_safetensors_read(const char *path, sy_safetensors **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return sy_fail(SY_ERR_IO, "cannot open checkpoint %s: %s", path, strerror(errno));
+    FILE *f = sy_fopen_regular(path, "rb");
+    if (!f) return sy_fail(SY_ERR_IO, "checkpoint %s", sy_last_error());
     unsigned char *buf = NULL;
     cJSON *root = NULL;
     sy_safetensors *st = NULL;
@@ -187,12 +241,20 @@ sy_status sy_safetensors_read(const char *path, sy_safetensors **out)
     }
     char saved = (char)buf[8 + hlen];
     buf[8 + hlen] = '\0';
-    root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)hlen);
+    const char *jend = NULL;
+    root = cJSON_ParseWithLengthOpts((const char *)buf + 8, (size_t)hlen, &jend, 0);
     buf[8 + hlen] = (unsigned char)saved;
     if (!root || !cJSON_IsObject(root)) {
         s = sy_fail(SY_ERR_FORMAT, "%s: header is not valid JSON", path);
         goto done;
     }
+    /* What follows the JSON object is padding: whitespace only. */
+    for (const char *q = jend; q && q < (const char *)buf + 8 + hlen; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
+            s = sy_fail(SY_ERR_FORMAT, "%s: byte %llu of the header is 0x%02x after the JSON object (only spaces may pad it)",
+                        path, (unsigned long long)(q - (const char *)buf), (unsigned)(unsigned char)*q);
+            goto done;
+        }
     const unsigned char *data = buf + 8 + hlen;
     uint64_t dsize = (uint64_t)fsize - 8 - hlen;
 
@@ -291,7 +353,44 @@ sy_status sy_safetensors_read(const char *path, sy_safetensors **out)
         st->data[k] = malloc(numel ? numel * 4 : 4);
         if (!st->names[k] || !st->data[k]) goto nomem;
         if (numel) memcpy(st->data[k], data + b0, numel * 4);
-        ranges[k] = (st_range){b0, b1, k};
+        ranges[k] = (st_range){b0, b1, k, crc_bytes((uint32_t)crc32(0, NULL, 0), data + b0, numel * 4)};
+    }
+    /* Checksums: a file with any "crc32:" key must have them all, and they
+     * must match (a file without any, from an older syre or another writer,
+     * is accepted on its structure alone). */
+    int checked = 0;
+    for (int i = 0; i < st->nmeta; i++) checked |= !strncmp(st->meta_keys[i], CRC_PREFIX, strlen(CRC_PREFIX));
+    if (checked) {
+        const char *want = sy_safetensors_meta(st, CRC_META);
+        char hex[16];
+        snprintf(hex, sizeof hex, "%08x",
+                 (unsigned)crc_meta(st->nmeta, (const char *const *)st->meta_keys, (const char *const *)st->meta_values));
+        if (!want || strcmp(want, hex) != 0) {
+            s = sy_fail(SY_ERR_FORMAT, "%s: the metadata (run state) %s its crc32 check (stored %s, computed %s): the "
+                        "header is damaged", path, want ? "fails" : "lacks", want ? want : "none", hex);
+            goto done;
+        }
+        for (int k = 0; k < st->n; k++) {
+            char key[512];
+            snprintf(key, sizeof key, CRC_PREFIX "%s", st->names[ranges[k].index]);
+            const char *v = sy_safetensors_meta(st, key);
+            snprintf(hex, sizeof hex, "%08x", (unsigned)ranges[k].crc);
+            if (!v || strcmp(v, hex) != 0) {
+                s = sy_fail(SY_ERR_FORMAT, "%s: tensor '%s' (%llu bytes at file offset %llu) %s its crc32 check "
+                            "(stored %s, computed %s): the file is damaged", path, st->names[ranges[k].index],
+                            (unsigned long long)(ranges[k].end - ranges[k].begin),
+                            (unsigned long long)(8 + hlen + ranges[k].begin), v ? "fails" : "lacks", v ? v : "none", hex);
+                goto done;
+            }
+        }
+        for (int i = 0; i < st->nmeta; i++) {
+            const char *key = st->meta_keys[i];
+            if (strncmp(key, CRC_PREFIX, strlen(CRC_PREFIX)) || !strcmp(key, CRC_META)) continue;
+            if (sy_safetensors_find(st, key + strlen(CRC_PREFIX)) < 0) {
+                s = sy_fail(SY_ERR_FORMAT, "%s: checksum '%s' names no tensor: the header is damaged", path, key);
+                goto done;
+            }
+        }
     }
     /* Tensors must tile the data section exactly: no overlap, no gaps. */
     qsort(ranges, (size_t)st->n, sizeof *ranges, cmp_range);

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <fnmatch.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,6 +147,8 @@ sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o)
     sy_optimizer *opt = calloc(1, sizeof *opt);
     unsigned char *fixed = NULL;
     if (!opt) goto nomem;
+    static _Atomic uint64_t next_id;
+    opt->id = atomic_fetch_add(&next_id, 1) + 1;
     opt->ps = ps;
     opt->o = *o;
     opt->n = sy_params_trainable_size(ps);

@@ -31,6 +31,9 @@ typedef struct {
 
 struct sy_optimizer {
     sy_params *ps;
+    /* Unique in the process and never reused, unlike the address: what a
+     * recorded training step is keyed on (graph_device.c). */
+    uint64_t id;
     sy_optim_opts o;
     size_t n;              /* trainable_size */
     long steps;

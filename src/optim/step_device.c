@@ -86,13 +86,15 @@ sy_status sy_optim_dev_prepare(sy_optimizer *opt)
  * flags and the norm copied to the host. from_memory: the kernels read the
  * scalars from the device copy of the pinned block (set_scalars writes it
  * before; a recorded step, and every step with clipping). */
-static void enqueue(sy_optimizer *opt, const sy_step_scalars *sc, int from_memory)
+static void enqueue(sy_optimizer *opt, const sy_step_scalars *sc, int from_memory, void (*veto)(void *, size_t *),
+                    void *ctx)
 {
     sy_params *ps = opt->ps;
     struct sy_optim_dev *v = opt->dev;
     sy_device *d = v->d;
     float *g = sy_params_dev_grad(ps, 0);
     d->scan_nonfinite(d, g, opt->n, &v->slot[0]);
+    if (veto) veto(ctx, &v->slot[0]);
     sy_step_ptrs p = {sy_params_dev_data(ps, 1), g, v->m1, v->m2, v->anchor, v->dd, opt->n, &v->slot[0], NULL};
     int clipping = opt->o.max_grad_norm > 0;
     if (from_memory || clipping) {
@@ -110,8 +112,12 @@ static void enqueue(sy_optimizer *opt, const sy_step_scalars *sc, int from_memor
     v->dev_newer = 1;
 }
 
-void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc) { enqueue(opt, sc, 0); }
-void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc) { enqueue(opt, sc, 1); }
+void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc) { enqueue(opt, sc, 0, NULL, NULL); }
+void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc, void (*veto)(void *, size_t *),
+                                   void *ctx)
+{
+    enqueue(opt, sc, 1, veto, ctx);
+}
 
 sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc)
 {
@@ -122,6 +128,9 @@ sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc)
             return sy_fail(SY_ERR_NOMEM, "optimizer: cannot allocate its step scalars on device '%s'", d->name);
     }
     *v->hsc = *sc; /* the previous step's copy has finished: every step ends with a wait */
+    /* The step about to run (eager, captured or replayed) changes the
+     * moments on the device: a replay does not run enqueue's marking. */
+    v->dev_newer = 1;
     return SY_OK;
 }
 
@@ -129,6 +138,11 @@ sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc)
 sy_status sy_optim_dev_finish(sy_optimizer *opt, float lr, int *skip)
 {
     struct sy_optim_dev *v = opt->dev;
+    if (v->flag[0] == SY_STEP_VETOED) { /* the host stopped first (loss, label); defensive */
+        *skip = 1;
+        return sy_fail(SY_ERR_STATE, "optimizer step %ld: the device withheld the update (an error in this step)",
+                       opt->steps);
+    }
     sy_status st = sy_optim_guard_grad_at(opt, v->flag[0], skip);
     if (st || *skip) return st; /* the device applied no update */
     if (opt->o.max_grad_norm > 0) {

@@ -23,96 +23,209 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static cudaStream_t S;
 static cudaStream_t C;      /* copy stream: staged input uploads (prefetch.c) */
-static cudaEvent_t staged[2]; /* the last upload into each staging block */
-static int gpu_index;         /* this process's GPU (the prefetch thread selects it too) */
+static int gpu_index;         /* this process's GPU (every thread that calls CUDA selects it) */
 static cublasHandle_t H;
 static syk_error *err_slot; /* mapped host memory */
 static double *d_blocks;    /* gradient-norm partial sums */
 static size_t d_blocks_n;
-static char lib_error[256]; /* a cuBLAS / cuDNN call that failed, reported at the next sync */
 
-static void lib_fail(const char *what, int code)
+/* The first CUDA, cuBLAS, cuDNN call or kernel launch that failed since the
+ * last sync, with its name and place: every call is checked where it is
+ * made and noted here (the prefetch thread's too, hence the lock), and the
+ * next sync (or the end of a capture) reports it. */
+static char lib_error[320];
+static pthread_mutex_t lib_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void note_fail(const char *call, const char *file, int line, const char *why)
 {
-    if (!lib_error[0]) snprintf(lib_error, sizeof lib_error, "%s failed (status %d)", what, code);
+    const char *base = strrchr(file, '/');
+    pthread_mutex_lock(&lib_lock);
+    if (!lib_error[0])
+        snprintf(lib_error, sizeof lib_error, "%s failed (%s:%d): %s", call, base ? base + 1 : file, line, why);
+    pthread_mutex_unlock(&lib_lock);
+}
+/* The noted failure into buf (empty: none), cleared. */
+static void take_lib_error(char *buf, size_t cap)
+{
+    pthread_mutex_lock(&lib_lock);
+    snprintf(buf, cap, "%s", lib_error);
+    lib_error[0] = '\0';
+    pthread_mutex_unlock(&lib_lock);
+}
+static int lib_failed(void)
+{
+    pthread_mutex_lock(&lib_lock);
+    int f = lib_error[0] != '\0';
+    pthread_mutex_unlock(&lib_lock);
+    return f;
+}
+int syc_note_cuda(cudaError_t e, const char *call, const char *file, int line)
+{
+    if (e == cudaSuccess) return 1;
+    note_fail(call, file, line, cudaGetErrorString(e));
+    return 0;
+}
+int syc_note_launch(cudaError_t e, const char *kernel, const char *file, int line)
+{
+    if (e == cudaSuccess) return 1;
+    char what[96];
+    snprintf(what, sizeof what, "launch of %s", kernel);
+    note_fail(what, file, line, cudaGetErrorString(e));
+    return 0;
+}
+static int blas_note(cublasStatus_t st, const char *call, const char *file, int line)
+{
+    if (st == CUBLAS_STATUS_SUCCESS) return 1;
+    char why[64];
+    snprintf(why, sizeof why, "cuBLAS status %d", (int)st);
+    note_fail(call, file, line, why);
+    return 0;
+}
+/* CU(cudaFoo, args...): the call, checked, named by its function. */
+#define CU(fn, ...) syc_note_cuda(fn(__VA_ARGS__), #fn, __FILE__, __LINE__)
+#define CUBLAS(fn, ...) blas_note(fn(__VA_ARGS__), #fn, __FILE__, __LINE__)
+
+/* CUDA's current device is per thread: a thread that did not initialise the
+ * backend (the prefetch helper, a caller's own thread) starts on device 0. */
+static __thread int thread_bound;
+static void bind_thread(void)
+{
+    if (thread_bound) return;
+    if (CU(cudaSetDevice, gpu_index)) thread_bound = 1;
 }
 
 /* ---- Device functions ------------------------------------------------------- */
 
-static int cuda_ok(cudaError_t e, const char *what)
-{
-    if (e == cudaSuccess) return 1;
-    sy_fail(SY_ERR_STATE, "CUDA %s: %s", what, cudaGetErrorString(e));
-    return 0;
-}
-
 static void *c_alloc(sy_device *d, size_t bytes)
 {
     void *p = NULL;
+    bind_thread();
     cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
     if (e != cudaSuccess) {
         size_t fr = 0, tot = 0;
-        cudaMemGetInfo(&fr, &tot);
-        sy_fail(SY_ERR_NOMEM, "cudaMalloc of %.1f MiB failed (%s; %.1f of %.1f GiB free)", bytes / 1048576.0,
-                cudaGetErrorString(e), fr / 1073741824.0, tot / 1073741824.0);
-        cudaGetLastError();
+        int known = cudaMemGetInfo(&fr, &tot) == cudaSuccess;
+        sy_fail(SY_ERR_NOMEM, "cudaMalloc of %.1f MiB failed (%s; %.1f of %.1f GiB free%s)", bytes / 1048576.0,
+                cudaGetErrorString(e), fr / 1073741824.0, tot / 1073741824.0, known ? "" : ", cudaMemGetInfo failed");
+        cudaGetLastError(); /* an allocation failure is not sticky: clear it, it is reported here */
         return NULL;
     }
-    cudaMemsetAsync(p, 0, bytes, S);
+    /* Zero-filled before any use, whichever stream uses it first: the copy
+     * stream (staged inputs) is not ordered after S, so wait here (never in
+     * a step: steps allocate nothing). */
+    if (!CU(cudaMemsetAsync, p, 0, bytes, S) || !CU(cudaStreamSynchronize, S)) {
+        char why[320];
+        take_lib_error(why, sizeof why);
+        CU(cudaFree, p);
+        sy_fail(SY_ERR_STATE, "device allocation of %.1f MiB: %s", bytes / 1048576.0, why);
+        return NULL;
+    }
     return p;
 }
-static void c_free(sy_device *d, void *p) { cudaFree(p); }
+static void c_free(sy_device *d, void *p) { CU(cudaFree, p); }
 static void *c_host_alloc(sy_device *d, size_t bytes)
 {
     void *p = NULL;
-    if (cudaMallocHost(&p, bytes ? bytes : 1) != cudaSuccess) {
+    bind_thread();
+    cudaError_t e = cudaMallocHost(&p, bytes ? bytes : 1);
+    if (e != cudaSuccess) {
         cudaGetLastError();
-        sy_fail(SY_ERR_NOMEM, "cudaMallocHost of %.1f MiB failed", bytes / 1048576.0);
+        sy_fail(SY_ERR_NOMEM, "cudaMallocHost of %.1f MiB failed: %s", bytes / 1048576.0, cudaGetErrorString(e));
         return NULL;
     }
     memset(p, 0, bytes);
     return p;
 }
-static void c_host_free(sy_device *d, void *p) { cudaFreeHost(p); }
+static void c_host_free(sy_device *d, void *p) { CU(cudaFreeHost, p); }
 static void c_upload(sy_device *d, void *dst, const void *src, size_t n)
 {
-    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, S);
+    bind_thread();
+    if (n) CU(cudaMemcpyAsync, dst, src, n, cudaMemcpyHostToDevice, S);
 }
 static void c_download(sy_device *d, void *dst, const void *src, size_t n)
 {
-    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToHost, S);
+    bind_thread();
+    if (n) CU(cudaMemcpyAsync, dst, src, n, cudaMemcpyDeviceToHost, S);
 }
 static void c_copy(sy_device *d, void *dst, const void *src, size_t n)
 {
-    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyDeviceToDevice, S);
+    bind_thread();
+    if (n) CU(cudaMemcpyAsync, dst, src, n, cudaMemcpyDeviceToDevice, S);
 }
 /* May run on the prefetcher's thread while S runs (or is being captured on
- * the main thread: capture is thread-local, C is never captured). */
-static void c_stage_upload(sy_device *d, void *dst, const void *src, size_t n, int slot)
+ * the main thread: capture is thread-local, C is never captured). A failure
+ * is noted (and reported by the next sync), so a batch that did not arrive
+ * is never trained on in silence. */
+static void c_stage_upload(sy_device *d, void *dst, const void *src, size_t n, void *ev)
 {
-    cudaSetDevice(gpu_index); /* a new thread starts on device 0 */
-    if (n) cudaMemcpyAsync(dst, src, n, cudaMemcpyHostToDevice, C);
-    cudaEventRecord(staged[slot & 1], C);
+    bind_thread();
+    if (d->break_stage_upload) dst = NULL; /* test hook: a copy that fails */
+    if (n) CU(cudaMemcpyAsync, dst, src, n, cudaMemcpyHostToDevice, C);
+    CU(cudaEventRecord, (cudaEvent_t)ev, C);
 }
-static void c_stage_wait(sy_device *d, int slot) { cudaStreamWaitEvent(S, staged[slot & 1], 0); }
+static void c_stage_wait(sy_device *d, void *ev) { CU(cudaStreamWaitEvent, S, (cudaEvent_t)ev, 0); }
+static void *c_event_new(sy_device *d)
+{
+    cudaEvent_t ev = NULL;
+    bind_thread();
+    cudaError_t e = cudaEventCreateWithFlags(&ev, cudaEventDisableTiming);
+    if (e != cudaSuccess) {
+        cudaGetLastError();
+        sy_fail(SY_ERR_STATE, "cudaEventCreateWithFlags failed: %s", cudaGetErrorString(e));
+        return NULL;
+    }
+    return ev;
+}
+static void c_event_free(sy_device *d, void *ev) { CU(cudaEventDestroy, (cudaEvent_t)ev); }
 static void c_zero(sy_device *d, void *dst, size_t n)
 {
-    if (n) cudaMemsetAsync(dst, 0, n, S);
+    bind_thread();
+    if (n) CU(cudaMemsetAsync, dst, 0, n, S);
 }
 static sy_status c_sync(sy_device *d)
 {
-    cudaError_t e = cudaStreamSynchronize(S);
-    if (e == cudaSuccess) e = cudaGetLastError();
+    bind_thread();
+    cudaError_t e;
+    const char *what = "cudaStreamSynchronize";
+#ifdef SYRE_HAVE_NCCL
+    /* With a communicator, wait by polling, reading NCCL's asynchronous
+     * error: a dead peer would leave cudaStreamSynchronize waiting forever. */
+    if (syc_nccl_info()) {
+        struct timespec nap = {0, 20000};
+        char why[400];
+        while ((e = cudaStreamQuery(S)) == cudaErrorNotReady) {
+            if (syc_nccl_poll(why, sizeof why)) {
+                d->error_node = -1;
+                snprintf(d->error, sizeof d->error, "%s", why);
+                return sy_fail(SY_ERR_STATE, "%s", d->error);
+            }
+            nanosleep(&nap, NULL);
+        }
+        what = "cudaStreamQuery";
+    } else
+#endif
+        e = cudaStreamSynchronize(S);
+    /* The copy stream: not waited for (the helper may be uploading the next
+     * batch), but an error it hit is read here. */
+    if (e == cudaSuccess && (e = cudaStreamQuery(C)) == cudaErrorNotReady) e = cudaSuccess;
+    else if (e == cudaSuccess) what = "cudaStreamQuery (copy stream)";
+    if (e == cudaSuccess) {
+        e = cudaGetLastError();
+        what = "an earlier CUDA call (cudaGetLastError)";
+    }
     d->error_node = -1;
+    char noted[320];
+    take_lib_error(noted, sizeof noted);
     if (e != cudaSuccess) {
-        snprintf(d->error, sizeof d->error, "CUDA error: %s", cudaGetErrorString(e));
+        snprintf(d->error, sizeof d->error, "CUDA error: %s: %s%s%s", what, cudaGetErrorString(e),
+                 noted[0] ? "; first failed call: " : "", noted);
         return sy_fail(SY_ERR_STATE, "%s", d->error);
     }
-    if (lib_error[0]) {
-        snprintf(d->error, sizeof d->error, "%s", lib_error);
-        lib_error[0] = '\0';
+    if (noted[0]) {
+        snprintf(d->error, sizeof d->error, "%s", noted);
         return sy_fail(SY_ERR_STATE, "%s", d->error);
     }
     if (err_slot && err_slot->code) {
@@ -139,73 +252,137 @@ static size_t conv_ckk(sy_graph *g, const sy_node *n)
 static cudnnHandle_t DN;
 static int use_cudnn;
 
-/* Descriptors and algorithms of one convolution, cached by node and shape. */
+/* Descriptors and algorithms of one convolution, cached by the graph's id
+ * (never reused, unlike its address), the node's index, the shapes and the
+ * precision; a graph's plans go when it is freed (c_forget_graph). One
+ * convolution descriptor per direction, each with the math type of the
+ * algorithm chosen for it. */
 typedef struct {
-    const sy_node *node;
+    uint64_t graph;
+    int node;
     int dims[10];
+    int precision;
     cudnnTensorDescriptor_t x, y;
     cudnnFilterDescriptor_t w;
-    cudnnConvolutionDescriptor_t c;
+    cudnnConvolutionDescriptor_t c, cd, cf; /* forward, backward data, backward filter */
     cudnnConvolutionFwdAlgo_t fwd;
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
     size_t ws_bytes;
     int ok;
+    char why[160]; /* why not (the node then uses im2col) */
 } dn_conv;
 static dn_conv *dn_cache;
 static int dn_n, dn_cap;
 static pthread_mutex_t dn_lock = PTHREAD_MUTEX_INITIALIZER;
 
-#define DN_CHECK(call)                                   \
-    do {                                                 \
-        cudnnStatus_t st_ = (call);                      \
-        if (st_ != CUDNN_STATUS_SUCCESS) {               \
-            lib_fail(#call, (int)st_);                   \
-            return e;                                    \
-        }                                                \
+/* Building a plan: a failed call leaves the node to im2col (said once on
+ * stderr), which is no error of the step. */
+#define DN_CHECK(fn, ...)                                                                            \
+    do {                                                                                             \
+        cudnnStatus_t st_ = fn(__VA_ARGS__);                                                         \
+        if (st_ != CUDNN_STATUS_SUCCESS) {                                                           \
+            snprintf(e->why, sizeof e->why, "%s: %s", #fn, cudnnGetErrorString(st_));                \
+            return e;                                                                                \
+        }                                                                                            \
+    } while (0)
+
+/* Math types an algorithm may use: FP32 only FMA (cuDNN's default math
+ * allows TF32 on Ampere and later), TF32 also tensor cores (not
+ * ALLOW_CONVERSION, which may go down to FP16). */
+static int dn_math_ok(cudnnMathType_t m)
+{
+    if (m == CUDNN_FMA_MATH) return 1;
+    return sy_get_precision() == SY_PRECISION_TF32 && (m == CUDNN_TENSOR_OP_MATH || m == CUDNN_DEFAULT_MATH);
+}
+/* k <- the index of the first (fastest) algorithm that succeeded, is
+ * deterministic (recorded-versus-eager and run-to-run comparisons need the
+ * same bits), fits the workspace limit and uses an allowed math type; -1 if
+ * none. */
+#define DN_PICK(k, pf, got, limit)                                                                         \
+    do {                                                                                                   \
+        for (k = 0; k < (got); k++)                                                                        \
+            if ((pf)[k].status == CUDNN_STATUS_SUCCESS && (pf)[k].memory <= (limit) &&                      \
+                (pf)[k].determinism == CUDNN_DETERMINISTIC && dn_math_ok((pf)[k].mathType))                \
+                break;                                                                                     \
+        if (k == (got)) k = -1;                                                                            \
     } while (0)
 
 static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
 {
     sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
     int S = n->iattr[0], P = n->iattr[1];
-    DN_CHECK(cudnnCreateTensorDescriptor(&e->x));
-    DN_CHECK(cudnnCreateTensorDescriptor(&e->y));
-    DN_CHECK(cudnnCreateFilterDescriptor(&e->w));
-    DN_CHECK(cudnnCreateConvolutionDescriptor(&e->c));
-    DN_CHECK(cudnnSetTensor4dDescriptor(e->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3]));
-    DN_CHECK(cudnnSetTensor4dDescriptor(e->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n->shape.dim[0], n->shape.dim[1],
-                                        n->shape.dim[2], n->shape.dim[3]));
-    DN_CHECK(cudnnSetFilter4dDescriptor(e->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, ws.dim[0], ws.dim[1], ws.dim[2], ws.dim[3]));
-    DN_CHECK(cudnnSetConvolution2dDescriptor(e->c, P, P, S, S, 1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    /* FP32 unless TF32 was asked for: cuDNN's default math allows TF32. */
-    DN_CHECK(cudnnSetConvolutionMathType(e->c, sy_get_precision() == SY_PRECISION_TF32 ? CUDNN_TENSOR_OP_MATH
-                                                                                         : CUDNN_FMA_MATH));
+    cudnnMathType_t want = sy_get_precision() == SY_PRECISION_TF32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+    DN_CHECK(cudnnCreateTensorDescriptor, &e->x);
+    DN_CHECK(cudnnCreateTensorDescriptor, &e->y);
+    DN_CHECK(cudnnCreateFilterDescriptor, &e->w);
+    DN_CHECK(cudnnSetTensor4dDescriptor, e->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, xs.dim[0], xs.dim[1], xs.dim[2],
+             xs.dim[3]);
+    DN_CHECK(cudnnSetTensor4dDescriptor, e->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n->shape.dim[0], n->shape.dim[1],
+             n->shape.dim[2], n->shape.dim[3]);
+    DN_CHECK(cudnnSetFilter4dDescriptor, e->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, ws.dim[0], ws.dim[1], ws.dim[2],
+             ws.dim[3]);
+    cudnnConvolutionDescriptor_t *cs[3] = {&e->c, &e->cd, &e->cf};
+    for (int i = 0; i < 3; i++) {
+        DN_CHECK(cudnnCreateConvolutionDescriptor, cs[i]);
+        DN_CHECK(cudnnSetConvolution2dDescriptor, *cs[i], P, P, S, S, 1, 1, CUDNN_CROSS_CORRELATION,
+                 CUDNN_DATA_FLOAT);
+        DN_CHECK(cudnnSetConvolutionMathType, *cs[i], want);
+    }
     const size_t limit = (size_t)1 << 30; /* workspace an algorithm may take */
-    int got = 0;
-    cudnnConvolutionFwdAlgoPerf_t pf[16];
-    DN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(DN, e->x, e->w, e->c, e->y, 16, &got, pf));
-    int k = 0;
-    while (k < got && (pf[k].status != CUDNN_STATUS_SUCCESS || pf[k].memory > limit)) k++;
-    if (k == got) return e;
-    e->fwd = pf[k].algo;
+    int got = 0, k;
     size_t a, b, c;
-    DN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(DN, e->x, e->w, e->c, e->y, e->fwd, &a));
+    cudnnConvolutionFwdAlgoPerf_t pf[16];
+    DN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7, DN, e->x, e->w, e->c, e->y, 16, &got, pf);
+    DN_PICK(k, pf, got, limit);
+    if (k < 0) {
+        snprintf(e->why, sizeof e->why, "no deterministic forward algorithm");
+        return e;
+    }
+    e->fwd = pf[k].algo;
+    DN_CHECK(cudnnSetConvolutionMathType, e->c, pf[k].mathType);
+    DN_CHECK(cudnnGetConvolutionForwardWorkspaceSize, DN, e->x, e->w, e->c, e->y, e->fwd, &a);
     cudnnConvolutionBwdDataAlgoPerf_t pd[16];
-    DN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(DN, e->w, e->y, e->c, e->x, 16, &got, pd));
-    for (k = 0; k < got && (pd[k].status != CUDNN_STATUS_SUCCESS || pd[k].memory > limit); k++) {}
-    if (k == got) return e;
+    DN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7, DN, e->w, e->y, e->cd, e->x, 16, &got, pd);
+    DN_PICK(k, pd, got, limit);
+    if (k < 0) {
+        snprintf(e->why, sizeof e->why, "no deterministic backward-data algorithm");
+        return e;
+    }
     e->bwd_data = pd[k].algo;
-    DN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(DN, e->w, e->y, e->c, e->x, e->bwd_data, &b));
+    DN_CHECK(cudnnSetConvolutionMathType, e->cd, pd[k].mathType);
+    DN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize, DN, e->w, e->y, e->cd, e->x, e->bwd_data, &b);
     cudnnConvolutionBwdFilterAlgoPerf_t pw[16];
-    DN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(DN, e->x, e->y, e->c, e->w, 16, &got, pw));
-    for (k = 0; k < got && (pw[k].status != CUDNN_STATUS_SUCCESS || pw[k].memory > limit); k++) {}
-    if (k == got) return e;
+    DN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7, DN, e->x, e->y, e->cf, e->w, 16, &got, pw);
+    DN_PICK(k, pw, got, limit);
+    if (k < 0) {
+        snprintf(e->why, sizeof e->why, "no deterministic backward-filter algorithm");
+        return e;
+    }
     e->bwd_filter = pw[k].algo;
-    DN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(DN, e->x, e->y, e->c, e->w, e->bwd_filter, &c));
+    DN_CHECK(cudnnSetConvolutionMathType, e->cf, pw[k].mathType);
+    DN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize, DN, e->x, e->y, e->cf, e->w, e->bwd_filter, &c);
     e->ws_bytes = a > b ? (a > c ? a : c) : (b > c ? b : c);
     e->ok = 1;
     return e;
+}
+
+/* Teardown: a failed destroy changes nothing for the run, so it is said on
+ * stderr rather than failing the next step. */
+static void dn_teardown_check(cudnnStatus_t st, const char *call)
+{
+    if (st != CUDNN_STATUS_SUCCESS) fprintf(stderr, "syre: %s failed: %s\n", call, cudnnGetErrorString(st));
+}
+#define DN_TEARDOWN(fn, x) \
+    if (x) dn_teardown_check(fn(x), #fn)
+static void dn_destroy(dn_conv *e)
+{
+    DN_TEARDOWN(cudnnDestroyTensorDescriptor, e->x);
+    DN_TEARDOWN(cudnnDestroyTensorDescriptor, e->y);
+    DN_TEARDOWN(cudnnDestroyFilterDescriptor, e->w);
+    DN_TEARDOWN(cudnnDestroyConvolutionDescriptor, e->c);
+    DN_TEARDOWN(cudnnDestroyConvolutionDescriptor, e->cd);
+    DN_TEARDOWN(cudnnDestroyConvolutionDescriptor, e->cf);
 }
 
 /* The node's cuDNN plan (NULL: use im2col for it). */
@@ -217,10 +394,13 @@ static dn_conv *dn_get(sy_graph *g, const sy_node *n)
     sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
     int dims[10] = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3],
                     n->iattr[0], n->iattr[1], 0};
+    int node = (int)(n - g->nodes), prec = (int)sy_get_precision();
     pthread_mutex_lock(&dn_lock);
     dn_conv *e = NULL;
     for (int i = 0; i < dn_n && !e; i++)
-        if (dn_cache[i].node == n && !memcmp(dn_cache[i].dims, dims, sizeof dims)) e = &dn_cache[i];
+        if (dn_cache[i].graph == g->id && dn_cache[i].node == node && dn_cache[i].precision == prec &&
+            !memcmp(dn_cache[i].dims, dims, sizeof dims))
+            e = &dn_cache[i];
     if (!e) {
         if (dn_n == dn_cap) {
             int cap = dn_cap ? 2 * dn_cap : 64;
@@ -234,22 +414,49 @@ static dn_conv *dn_get(sy_graph *g, const sy_node *n)
         }
         e = &dn_cache[dn_n++];
         memset(e, 0, sizeof *e);
-        e->node = n;
+        e->graph = g->id;
+        e->node = node;
+        e->precision = prec;
         memcpy(e->dims, dims, sizeof dims);
         dn_build(e, g, n);
+        if (!e->ok)
+            fprintf(stderr, "syre: cuDNN has no plan for convolution '%s' (%s); it uses im2col + cuBLAS\n", n->name,
+                    e->why);
     }
+    dn_conv *r = e->ok ? e : NULL;
     pthread_mutex_unlock(&dn_lock);
-    return e->ok ? e : NULL;
+    return r;
 }
+
+/* A graph is freed: its plans go (its id never comes back). */
+static void dn_forget(const sy_graph *g)
+{
+    pthread_mutex_lock(&dn_lock);
+    int k = 0;
+    for (int i = 0; i < dn_n; i++) {
+        if (dn_cache[i].graph == g->id) dn_destroy(&dn_cache[i]);
+        else dn_cache[k++] = dn_cache[i];
+    }
+    dn_n = k;
+    pthread_mutex_unlock(&dn_lock);
+}
+
+static int dn_note(cudnnStatus_t st, const char *call, const char *file, int line)
+{
+    if (st == CUDNN_STATUS_SUCCESS) return 1;
+    note_fail(call, file, line, cudnnGetErrorString(st));
+    return 0;
+}
+/* A cuDNN call of a step, checked where it is made. */
+#define DN_RUN(fn, ...) dn_note(fn(__VA_ARGS__), #fn, __FILE__, __LINE__)
 
 static int dn_forward(sy_graph *g, sy_node *n)
 {
     dn_conv *e = dn_get(g, n);
     if (!e) return 0;
     const float one = 1.0f, zero = 0.0f;
-    cudnnStatus_t st = cudnnConvolutionForward(DN, &one, e->x, IN(0)->val, e->w, IN(1)->val, e->c, e->fwd,
-                                               sy_gdev_workspace(g), e->ws_bytes, &zero, e->y, n->val);
-    if (st != CUDNN_STATUS_SUCCESS) lib_fail("cudnnConvolutionForward", (int)st);
+    DN_RUN(cudnnConvolutionForward, DN, &one, e->x, IN(0)->val, e->w, IN(1)->val, e->c, e->fwd, sy_gdev_workspace(g),
+           e->ws_bytes, &zero, e->y, n->val);
     return 1;
 }
 
@@ -258,23 +465,20 @@ static int dn_backward(sy_graph *g, sy_node *n)
     dn_conv *e = dn_get(g, n);
     if (!e) return 0;
     const float one = 1.0f; /* beta = 1: gradients accumulate, as on the CPU */
-    cudnnStatus_t st;
-    if (IN(1)->grad &&
-        (st = cudnnConvolutionBackwardFilter(DN, &one, e->x, IN(0)->val, e->y, n->grad, e->c, e->bwd_filter,
-                                             sy_gdev_workspace(g), e->ws_bytes, &one, e->w, IN(1)->grad)) !=
-            CUDNN_STATUS_SUCCESS)
-        lib_fail("cudnnConvolutionBackwardFilter", (int)st);
-    if (IN(0)->grad &&
-        (st = cudnnConvolutionBackwardData(DN, &one, e->w, IN(1)->val, e->y, n->grad, e->c, e->bwd_data,
-                                           sy_gdev_workspace(g), e->ws_bytes, &one, e->x, IN(0)->grad)) !=
-            CUDNN_STATUS_SUCCESS)
-        lib_fail("cudnnConvolutionBackwardData", (int)st);
+    if (IN(1)->grad)
+        DN_RUN(cudnnConvolutionBackwardFilter, DN, &one, e->x, IN(0)->val, e->y, n->grad, e->cf, e->bwd_filter,
+               sy_gdev_workspace(g), e->ws_bytes, &one, e->w, IN(1)->grad);
+    if (IN(0)->grad)
+        DN_RUN(cudnnConvolutionBackwardData, DN, &one, e->w, IN(1)->val, e->y, n->grad, e->cd, e->bwd_data,
+               sy_gdev_workspace(g), e->ws_bytes, &one, e->x, IN(0)->grad);
     return 1;
 }
 #else
 static int dn_forward(sy_graph *g, sy_node *n) { return 0; }
 static int dn_backward(sy_graph *g, sy_node *n) { return 0; }
+static void dn_forget(const sy_graph *g) {}
 #endif
+static void c_forget_graph(sy_device *d, const sy_graph *g) { dn_forget(g); }
 
 /* Convolutions recompute their columns in backward from one shared
  * workspace [col (CKK x N*HW) | ybuf (O x N*HW)], instead of the CPU
@@ -306,35 +510,45 @@ static void c_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_
 /* ---- CUDA Graphs: the recorded training step (graph_device.c) ------------------ */
 static sy_status c_capture_begin(sy_device *d)
 {
+    bind_thread();
     cudaError_t e = cudaStreamBeginCapture(S, cudaStreamCaptureModeThreadLocal);
     if (e != cudaSuccess) {
         cudaGetLastError();
         return sy_fail(SY_ERR_STATE, "cudaStreamBeginCapture: %s", cudaGetErrorString(e));
     }
+    if (d->break_capture) CU(cudaStreamSynchronize, S); /* test hook: a wait, which invalidates the capture */
     return SY_OK;
 }
+/* The end of a capture; on failure (NULL, with the first call that failed
+ * while capturing) nothing of it ran and no error is left behind: the
+ * caller runs the same work eagerly next, and a stale error would fail
+ * that run. */
 static void *c_capture_end(sy_device *d)
 {
     cudaGraph_t gr = NULL;
     cudaGraphExec_t ex = NULL;
+    char noted[320], why[400] = "";
     cudaError_t e = cudaStreamEndCapture(S, &gr);
-    if (e == cudaSuccess && lib_error[0]) {
-        sy_fail(SY_ERR_STATE, "%s (while capturing)", lib_error);
-        lib_error[0] = '\0';
-        if (gr) cudaGraphDestroy(gr);
-        return NULL;
-    }
-    if (e == cudaSuccess) e = cudaGraphInstantiate(&ex, gr, 0);
-    if (gr) cudaGraphDestroy(gr);
-    if (e != cudaSuccess) {
-        cudaGetLastError();
-        sy_fail(SY_ERR_STATE, "%s", cudaGetErrorString(e));
+    take_lib_error(noted, sizeof noted); /* what failed inside the capture (it names the call) */
+    if (e != cudaSuccess)
+        snprintf(why, sizeof why, "cudaStreamEndCapture: %s%s%s", cudaGetErrorString(e),
+                 noted[0] ? "; first failed call: " : "", noted);
+    else if (noted[0])
+        snprintf(why, sizeof why, "%s (while capturing)", noted);
+    else if ((e = cudaGraphInstantiate(&ex, gr, 0)) != cudaSuccess)
+        snprintf(why, sizeof why, "cudaGraphInstantiate: %s", cudaGetErrorString(e));
+    if (gr) CU(cudaGraphDestroy, gr);
+    if (why[0]) {
+        cudaGetLastError(); /* the capture's own error, reported here and not again */
+        take_lib_error(noted, sizeof noted);
+        sy_fail(SY_ERR_STATE, "%s", why);
         return NULL;
     }
     return ex;
 }
 static sy_status c_launch(sy_device *d, void *ex)
 {
+    bind_thread();
     cudaError_t e = cudaGraphLaunch((cudaGraphExec_t)ex, S);
     if (e != cudaSuccess) {
         cudaGetLastError();
@@ -342,21 +556,26 @@ static sy_status c_launch(sy_device *d, void *ex)
     }
     return SY_OK;
 }
-static void c_exec_free(sy_device *d, void *ex) { cudaGraphExecDestroy((cudaGraphExec_t)ex); }
+static void c_exec_free(sy_device *d, void *ex) { CU(cudaGraphExecDestroy, (cudaGraphExec_t)ex); }
 
 static void c_scan_nonfinite(sy_device *d, const float *x, size_t n, size_t *slot) { syk_scan_nonfinite(S, x, n, slot); }
+static void c_veto(sy_device *d, const float *x, size_t n, size_t *slot) { syk_veto(S, x, n, slot, SY_STEP_VETOED); }
 static sy_status c_grad_sq(sy_device *d, const float *g, size_t n, double *out, size_t nb)
 {
     if (!nb) return SY_OK;
     if (d_blocks_n < nb) {
-        cudaFree(d_blocks);
+        if (d_blocks) CU(cudaFree, d_blocks);
         d_blocks = NULL;
         d_blocks_n = 0;
-        if (!cuda_ok(cudaMalloc((void **)&d_blocks, nb * sizeof(double)), "malloc")) return SY_ERR_NOMEM;
+        cudaError_t e = cudaMalloc((void **)&d_blocks, nb * sizeof(double));
+        if (e != cudaSuccess) {
+            cudaGetLastError();
+            return sy_fail(SY_ERR_NOMEM, "cudaMalloc of the gradient norm's %zu blocks: %s", nb, cudaGetErrorString(e));
+        }
         d_blocks_n = nb;
     }
     syk_grad_sq_blocks(S, g, n, d_blocks, nb, SY_OPTIM_NORM_BLOCK);
-    cudaMemcpyAsync(out, d_blocks, nb * sizeof(double), cudaMemcpyDeviceToHost, S);
+    CU(cudaMemcpyAsync, out, d_blocks, nb * sizeof(double), cudaMemcpyDeviceToHost, S);
     return c_sync(d);
 }
 static void c_clip_norm(sy_device *d, const float *g, size_t n, double *blocks, size_t nb, const size_t *fix_idx,
@@ -379,19 +598,15 @@ static void gemm_rm(int tx, int ty, int M, int N, int K, const float *X, const f
     sy_gemm_args a = sy_gemm_map(tx, ty, M, N, K);
     sy_precision p = sy_get_precision();
     cublasOperation_t o1 = a.trans_first ? CUBLAS_OP_T : CUBLAS_OP_N, o2 = a.trans_second ? CUBLAS_OP_T : CUBLAS_OP_N;
-    cublasStatus_t st;
     if (p == SY_PRECISION_FP32) {
-        st = cublasSgemm(H, o1, o2, a.m, a.n, a.k, &one, Y, a.ld_first, X, a.ld_second, &beta, Z, a.ldc);
-        if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasSgemm", (int)st);
+        CUBLAS(cublasSgemm, H, o1, o2, a.m, a.n, a.k, &one, Y, a.ld_first, X, a.ld_second, &beta, Z, a.ldc);
         return;
     }
     /* FP32 operands and output; the tensor cores take them rounded to TF32
      * or bf16 and accumulate in FP32 (autocast without bf16 copies). */
-    st = cublasGemmEx(H, o1, o2, a.m, a.n, a.k, &one, Y, CUDA_R_32F, a.ld_first, X, CUDA_R_32F, a.ld_second, &beta, Z,
-                      CUDA_R_32F, a.ldc,
-                      p == SY_PRECISION_BF16 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F_FAST_TF32,
-                      CUBLAS_GEMM_DEFAULT);
-    if (st != CUBLAS_STATUS_SUCCESS) lib_fail("cublasGemmEx", (int)st);
+    CUBLAS(cublasGemmEx, H, o1, o2, a.m, a.n, a.k, &one, Y, CUDA_R_32F, a.ld_first, X, CUDA_R_32F, a.ld_second, &beta,
+           Z, CUDA_R_32F, a.ldc, p == SY_PRECISION_BF16 ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F_FAST_TF32,
+           CUBLAS_GEMM_DEFAULT);
 }
 
 /* ---- Op kernels ---------------------------------------------------------------- */
@@ -588,8 +803,8 @@ static void f_maxpool2d(sy_graph *g, sy_node *n)
 static void b_maxpool2d(sy_graph *g, sy_node *n)
 {
     sy_shape x = IN(0)->shape;
-    syk_maxpool_bwd(S, n->grad, (const int32_t *)n->scratch, IN(0)->grad, n->numel, (size_t)x.dim[2] * x.dim[3],
-                    (size_t)n->shape.dim[2] * n->shape.dim[3]);
+    syk_maxpool_bwd(S, n->grad, (const int32_t *)n->scratch, IN(0)->grad, x.dim[0] * x.dim[1], x.dim[2], x.dim[3],
+                    n->shape.dim[2], n->shape.dim[3], n->iattr[0], n->iattr[1]);
 }
 static void f_gap(sy_graph *g, sy_node *n)
 {
@@ -663,11 +878,14 @@ static void check_after(sy_graph *g, sy_node *n, const char *pass)
 {
     cudaError_t e = cudaStreamSynchronize(S);
     if (e == cudaSuccess) e = cudaGetLastError();
-    if (e != cudaSuccess && !lib_error[0])
-        snprintf(lib_error, sizeof lib_error, "CUDA error in %s of node '%s': %s", pass, n->name, cudaGetErrorString(e));
-    else if (lib_error[0] && !strstr(lib_error, " of node '")) {
+    char where[160];
+    snprintf(where, sizeof where, "%s of node '%s'", pass, n->name);
+    if (e != cudaSuccess) note_fail(where, __FILE__, __LINE__, cudaGetErrorString(e));
+    else if (lib_failed()) { /* a call of this node failed: name the node */
+        pthread_mutex_lock(&lib_lock);
         size_t k = strlen(lib_error);
-        snprintf(lib_error + k, sizeof lib_error - k, " (%s of node '%s')", pass, n->name);
+        if (!strstr(lib_error, " of node '")) snprintf(lib_error + k, sizeof lib_error - k, " (%s)", where);
+        pthread_mutex_unlock(&lib_lock);
     }
 }
 static void checked_fwd(sy_graph *g, sy_node *n)
@@ -737,7 +955,7 @@ static int ordinal; /* the GPU this process uses (its local rank's) */
 /* Data parallelism: NCCL over the gradient, on this backend's stream. */
 static sy_status c_allreduce(sy_device *d, float *buf, size_t n)
 {
-    cudaSetDevice(ordinal); /* NCCL starts on the calling thread's device */
+    bind_thread(); /* NCCL starts on the calling thread's device */
     return syc_nccl_allreduce_mean(buf, n, (void *)S);
 }
 #endif
@@ -760,44 +978,68 @@ static void init(void)
         return;
     }
     struct cudaDeviceProp pr;
-    cublasStatus_t cs;
     /* One GPU per rank of a machine (with one rank, or CUDA_VISIBLE_DEVICES
      * set per rank: device 0). */
     int gpu = sy_dist_local_rank() % n;
     gpu_index = gpu;
-    if (cudaSetDevice(gpu) != cudaSuccess || cudaGetDeviceProperties(&pr, gpu) != cudaSuccess ||
-        cudaStreamCreateWithFlags(&S, cudaStreamNonBlocking) != cudaSuccess ||
-        cudaStreamCreateWithFlags(&C, cudaStreamNonBlocking) != cudaSuccess ||
-        cudaEventCreateWithFlags(&staged[0], cudaEventDisableTiming) != cudaSuccess ||
-        cudaEventCreateWithFlags(&staged[1], cudaEventDisableTiming) != cudaSuccess ||
-        (cs = cublasCreate(&H)) != CUBLAS_STATUS_SUCCESS || cublasSetStream(H, S) != CUBLAS_STATUS_SUCCESS ||
-        cudaHostAlloc((void **)&err_slot, sizeof *err_slot, cudaHostAllocMapped) != cudaSuccess) {
-        snprintf(init_error, sizeof init_error, "device 'cuda': initialisation failed: %s",
-                 cudaGetErrorString(cudaGetLastError()));
-        return;
-    }
+    /* Each step checked and named: the message says which call failed. */
+#define INIT_CU(fn, ...)                                                                                     \
+    do {                                                                                                     \
+        cudaError_t e_ = fn(__VA_ARGS__);                                                                    \
+        if (e_ != cudaSuccess) {                                                                             \
+            snprintf(init_error, sizeof init_error, "device 'cuda': initialisation failed: %s: %s", #fn,     \
+                     cudaGetErrorString(e_));                                                                \
+            cudaGetLastError();                                                                              \
+            return;                                                                                          \
+        }                                                                                                    \
+    } while (0)
+#define INIT_BLAS(fn, ...)                                                                                   \
+    do {                                                                                                     \
+        cublasStatus_t s_ = fn(__VA_ARGS__);                                                                 \
+        if (s_ != CUBLAS_STATUS_SUCCESS) {                                                                   \
+            snprintf(init_error, sizeof init_error, "device 'cuda': initialisation failed: %s: cuBLAS status %d", \
+                     #fn, (int)s_);                                                                          \
+            return;                                                                                          \
+        }                                                                                                    \
+    } while (0)
+    INIT_CU(cudaSetDevice, gpu);
+    thread_bound = 1;
+    INIT_CU(cudaGetDeviceProperties, &pr, gpu);
+    INIT_CU(cudaStreamCreateWithFlags, &S, cudaStreamNonBlocking);
+    INIT_CU(cudaStreamCreateWithFlags, &C, cudaStreamNonBlocking);
+    INIT_BLAS(cublasCreate, &H);
+    INIT_BLAS(cublasSetStream, H, S);
+    INIT_CU(cudaHostAlloc, (void **)&err_slot, sizeof *err_slot, cudaHostAllocMapped);
     memset(err_slot, 0, sizeof *err_slot);
     syk_error *dev_slot = NULL;
-    cudaHostGetDevicePointer((void **)&dev_slot, err_slot, 0);
-    syk_set_error_slot(dev_slot);
-    cublasSetMathMode(H, CUBLAS_DEFAULT_MATH); /* precision per GEMM: gemm_rm */
+    INIT_CU(cudaHostGetDevicePointer, (void **)&dev_slot, err_slot, 0);
+    INIT_CU(syk_set_error_slot, dev_slot); /* cudaMemcpyToSymbol, synchronous, before any work */
+    INIT_BLAS(cublasSetMathMode, H, CUBLAS_DEFAULT_MATH); /* precision per GEMM: gemm_rm */
     /* A workspace of our own, so that cuBLAS allocates nothing while a
-     * training step is captured (CUDA Graphs). */
+     * training step is captured (CUDA Graphs): without it a captured GEMM
+     * could fail, so it is required. */
     static void *cublas_ws;
-    if (cudaMalloc(&cublas_ws, 32u << 20) == cudaSuccess) cublasSetWorkspace(H, cublas_ws, 32u << 20);
-    else cudaGetLastError();
+    INIT_CU(cudaMalloc, &cublas_ws, 32u << 20);
+    INIT_BLAS(cublasSetWorkspace, H, cublas_ws, 32u << 20);
     char conv[96] = "conv im2col + cuBLAS";
 #ifdef SYRE_HAVE_CUDNN
     const char *dn = getenv("SYRE_CUDNN");
     use_cudnn = !(dn && strcmp(dn, "0") == 0);
-    if (use_cudnn && (cudnnCreate(&DN) != CUDNN_STATUS_SUCCESS || cudnnSetStream(DN, S) != CUDNN_STATUS_SUCCESS))
+    cudnnStatus_t ds = CUDNN_STATUS_SUCCESS;
+    const char *dcall = "";
+    if (use_cudnn && (ds = cudnnCreate(&DN)) != CUDNN_STATUS_SUCCESS) dcall = "cudnnCreate";
+    else if (use_cudnn && (ds = cudnnSetStream(DN, S)) != CUDNN_STATUS_SUCCESS) dcall = "cudnnSetStream";
+    if (ds != CUDNN_STATUS_SUCCESS) {
         use_cudnn = 0;
+        fprintf(stderr, "syre: cuDNN failed to start (%s: %s); convolutions use im2col + cuBLAS\n", dcall,
+                cudnnGetErrorString(ds));
+    }
     if (use_cudnn) snprintf(conv, sizeof conv, "conv cuDNN %zu", (size_t)cudnnGetVersion());
     else snprintf(conv, sizeof conv, "conv im2col + cuBLAS (cuDNN %s)", dn && !strcmp(dn, "0") ? "off: SYRE_CUDNN=0" : "failed to start");
 #endif
     int rt = 0, cbv = 0;
-    cudaRuntimeGetVersion(&rt);
-    cublasGetVersion(H, &cbv);
+    INIT_CU(cudaRuntimeGetVersion, &rt);
+    INIT_BLAS(cublasGetVersion, H, &cbv);
     build_table();
     sy_device *d = &cuda_dev;
     d->name = "cuda";
@@ -822,13 +1064,17 @@ static void init(void)
     d->clip_norm = c_clip_norm;
     d->set_float = c_set_float;
     d->scan_nonfinite = c_scan_nonfinite;
+    d->veto = c_veto;
     d->capture_begin = c_capture_begin;
     d->capture_end = c_capture_end;
     d->launch = c_launch;
     d->exec_free = c_exec_free;
+    d->forget_graph = c_forget_graph;
     d->copy = c_copy;
     d->stage_upload = c_stage_upload;
     d->stage_wait = c_stage_wait;
+    d->event_new = c_event_new;
+    d->event_free = c_event_free;
 #ifdef SYRE_HAVE_NCCL
     ordinal = gpu;
     d->allreduce_mean = c_allreduce;

@@ -20,7 +20,13 @@ typedef struct {
     float value;
 } syk_error;
 
-void syk_set_error_slot(syk_error *device_ptr);
+cudaError_t syk_set_error_slot(syk_error *device_ptr);
+
+/* A CUDA call that failed (cuda_backend.c): the first one since the last
+ * sync is kept, with its name and place, and reported by that sync. 1 if e
+ * is cudaSuccess. syc_note_launch: the same for a kernel launch. */
+int syc_note_cuda(cudaError_t e, const char *call, const char *file, int line);
+int syc_note_launch(cudaError_t e, const char *kernel, const char *file, int line);
 
 void syk_fill(cudaStream_t s, float *p, size_t n, float v);
 /* Unary ops by op id (SY_OP_SCALE ... SY_OP_SQUARE). */
@@ -59,8 +65,8 @@ void syk_nchw_from_cn(cudaStream_t s, const float *ybuf, float *y, int N, int O,
 void syk_cn_from_nchw(cudaStream_t s, const float *y, float *ybuf, int N, int O, size_t hw);
 void syk_maxpool_fwd(cudaStream_t s, const float *x, float *y, int32_t *arg, int NC, int H, int W, int HO, int WO,
                      int k, int st);
-void syk_maxpool_bwd(cudaStream_t s, const float *dy, const int32_t *arg, float *dx, size_t n, size_t plane,
-                     size_t oplane);
+void syk_maxpool_bwd(cudaStream_t s, const float *dy, const int32_t *arg, float *dx, int NC, int H, int W, int HO,
+                     int WO, int k, int st);
 void syk_avgpool_fwd(cudaStream_t s, const float *x, float *y, size_t planes, size_t plane);
 void syk_avgpool_bwd(cudaStream_t s, const float *dy, float *dx, size_t planes, size_t plane);
 void syk_batchnorm_fwd(cudaStream_t s, const float *x, const float *gam, const float *bet, float *rm, float *rv,
@@ -119,6 +125,9 @@ void syk_wfix(cudaStream_t s, float *p, float *m1, float *m2, const size_t *idx,
               const size_t *skip);
 /* *slot <- the first i with x[i] not finite, (size_t)-1 if none (slot: device). */
 void syk_scan_nonfinite(cudaStream_t s, const float *x, size_t n, size_t *slot);
+/* *slot <- `vetoed` if a kernel wrote the error slot or any x[0..n) (x may
+ * be NULL) is not finite; otherwise unchanged. */
+void syk_veto(cudaStream_t s, const float *x, size_t n, size_t *slot, size_t vetoed);
 
 #ifdef __cplusplus
 }

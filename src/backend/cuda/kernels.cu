@@ -4,7 +4,8 @@
 // same float/double choices, so results agree to rounding; the file is
 // compiled with --fmad=false so that a*b+c is not contracted where the CPU
 // code does not contract it. Sums use double accumulators like the
-// reference; their order differs (tree reductions, atomics).
+// reference; their order differs (tree reductions) but is fixed: no float
+// atomics, so a run gives the same bits every time.
 //
 // NOTE: written and compiled without a GPU; tests/test_cuda.c and
 // scripts/gpu-check.sh are what verify it on one.
@@ -26,12 +27,18 @@ static unsigned blocks_for(size_t n)
     return (unsigned)b;
 }
 
+// Every launch is checked where it is made (a bad configuration fails at
+// once; the error names the kernel): cuda_backend.c keeps the first failure
+// and reports it at the next sync.
+#define SYK_LAUNCHED(name) syc_note_launch(cudaGetLastError(), name, __FILE__, __LINE__)
+
 #define GRID_STRIDE(i, n) \
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
 
 static __device__ syk_error *g_err;
 
-extern "C" void syk_set_error_slot(syk_error *p) { cudaMemcpyToSymbol(g_err, &p, sizeof p); }
+// Synchronous: on the legacy stream, once at initialisation, before any work.
+extern "C" cudaError_t syk_set_error_slot(syk_error *p) { return cudaMemcpyToSymbol(g_err, &p, sizeof p); }
 
 // Block-wide sum of one double per thread (blockDim.x a multiple of 32, <= 1024).
 __device__ double block_sum(double v)
@@ -53,7 +60,11 @@ __device__ double block_sum(double v)
 }
 
 __global__ void k_fill(float *p, size_t n, float v) { GRID_STRIDE(i, n) p[i] = v; }
-extern "C" void syk_fill(cudaStream_t s, float *p, size_t n, float v) { k_fill<<<blocks_for(n), TPB, 0, s>>>(p, n, v); }
+extern "C" void syk_fill(cudaStream_t s, float *p, size_t n, float v)
+{
+    k_fill<<<blocks_for(n), TPB, 0, s>>>(p, n, v);
+    SYK_LAUNCHED("k_fill");
+}
 
 // ---- Unary ---------------------------------------------------------------
 
@@ -108,6 +119,7 @@ extern "C" void syk_unary_fwd(cudaStream_t s, int op, const float *x, float *y, 
 #undef F
     default: break;
     }
+    SYK_LAUNCHED("k_unary_f");
 }
 extern "C" void syk_unary_bwd(cudaStream_t s, int op, const float *x, const float *y, const float *dy, float *dx,
                               size_t n, float c)
@@ -118,6 +130,7 @@ extern "C" void syk_unary_bwd(cudaStream_t s, int op, const float *x, const floa
 #undef B
     default: break;
     }
+    SYK_LAUNCHED("k_unary_b");
 }
 
 // ---- Clamp and minimum (PPO's clipped objective) ---------------------------
@@ -150,19 +163,23 @@ __global__ void k_minimum_b(const float *__restrict__ a, const float *__restrict
 extern "C" void syk_clamp_fwd(cudaStream_t s, const float *x, float *y, size_t n, float lo, float hi)
 {
     k_clamp_f<<<blocks_for(n), TPB, 0, s>>>(x, y, n, lo, hi);
+    SYK_LAUNCHED("k_clamp_f");
 }
 extern "C" void syk_clamp_bwd(cudaStream_t s, const float *x, const float *dy, float *dx, size_t n, float lo, float hi)
 {
     k_clamp_b<<<blocks_for(n), TPB, 0, s>>>(x, dy, dx, n, lo, hi);
+    SYK_LAUNCHED("k_clamp_b");
 }
 extern "C" void syk_minimum_fwd(cudaStream_t s, const float *a, const float *b, float *y, size_t n)
 {
     k_minimum_f<<<blocks_for(n), TPB, 0, s>>>(a, b, y, n);
+    SYK_LAUNCHED("k_minimum_f");
 }
 extern "C" void syk_minimum_bwd(cudaStream_t s, const float *a, const float *b, const float *dy, float *da, float *db,
                                 size_t n)
 {
     k_minimum_b<<<blocks_for(n), TPB, 0, s>>>(a, b, dy, da, db, n);
+    SYK_LAUNCHED("k_minimum_b");
 }
 
 // ---- Broadcast binary ------------------------------------------------------
@@ -201,11 +218,38 @@ __global__ void k_binary_b(int op, const float *a, const float *b, const float *
         size_t j = bidx(bc, i);
         float g = dy[i];
         if (da) da[i] += op == 2 ? g * b[j] : g;
-        if (db) {
-            float v = op == 0 ? g : op == 1 ? -g : g * a[i];
-            if (same) db[j] += v;
-            else atomicAdd(&db[j], v);
+        if (db && same) db[j] += op == 0 ? g : op == 1 ? -g : g * a[i];
+    }
+}
+
+// db of a broadcast operand, without atomics (whose order, and so whose
+// rounding, changes from run to run): one block per element j of b sums,
+// in a fixed order, the elements i of dy that j was broadcast to.
+__global__ void __launch_bounds__(256) k_binary_db(int op, const float *a, const float *dy, float *db, bc4 bc,
+                                                   size_t nb, size_t m)
+{
+    size_t astride[4], s = 1;
+    for (int k = 3; k >= 0; k--) {
+        astride[k] = s;
+        s *= (size_t)bc.d[k];
+    }
+    for (size_t j = blockIdx.x; j < nb; j += gridDim.x) {
+        size_t base = 0; // j's coordinates along the dimensions b has
+        for (int k = 0; k < 4; k++)
+            if (bc.bs[k]) base += ((j / bc.bs[k]) % (size_t)bc.d[k]) * astride[k];
+        double acc = 0;
+        for (size_t t = threadIdx.x; t < m; t += blockDim.x) {
+            size_t i = base, r = t; // t enumerates the broadcast dimensions
+            for (int k = 3; k >= 0; k--)
+                if (!bc.bs[k]) {
+                    i += (r % (size_t)bc.d[k]) * astride[k];
+                    r /= (size_t)bc.d[k];
+                }
+            float g = dy[i];
+            acc += op == 0 ? g : op == 1 ? -g : g * a[i];
         }
+        acc = block_sum(acc);
+        if (threadIdx.x == 0) db[j] += (float)acc;
     }
 }
 
@@ -223,11 +267,22 @@ extern "C" void syk_binary_fwd(cudaStream_t s, int op, const float *a, const flo
                                const size_t bs[4], size_t n)
 {
     k_binary_f<<<blocks_for(n), TPB, 0, s>>>(op, a, b, y, make_bc(d, bs), n);
+    SYK_LAUNCHED("k_binary_f");
 }
 extern "C" void syk_binary_bwd(cudaStream_t s, int op, const float *a, const float *b, const float *dy, float *da,
                                float *db, const int d[4], const size_t bs[4], size_t n, int same)
 {
+    if (!n) return;
     k_binary_b<<<blocks_for(n), TPB, 0, s>>>(op, a, b, dy, da, db, make_bc(d, bs), n, same);
+    SYK_LAUNCHED("k_binary_b");
+    if (db && !same) {
+        bc4 bc = make_bc(d, bs);
+        size_t nb = 1;
+        for (int k = 0; k < 4; k++)
+            if (bs[k]) nb *= (size_t)d[k];
+        k_binary_db<<<(unsigned)(nb < 65535u ? nb : 65535u), 256, 0, s>>>(op, a, dy, db, bc, nb, n / nb);
+        SYK_LAUNCHED("k_binary_db");
+    }
 }
 
 // ---- Bias add, reductions ------------------------------------------------------
@@ -253,13 +308,16 @@ extern "C" void syk_bias_add_fwd(cudaStream_t s, const float *x, const float *b,
 {
     size_t n = outer * C * inner;
     k_bias_f<<<blocks_for(n), TPB, 0, s>>>(x, b, y, n, C, inner);
+    SYK_LAUNCHED("k_bias_f");
 }
 extern "C" void syk_bias_add_bwd(cudaStream_t s, const float *dy, float *dx, float *db, size_t outer, size_t C,
                                  size_t inner)
 {
     size_t n = outer * C * inner;
     if (dx) k_add_to<<<blocks_for(n), TPB, 0, s>>>(dy, dx, n);
-    if (db) k_channel_sum_add<<<(unsigned)C, 512, 0, s>>>(dy, db, outer, C, inner);
+    SYK_LAUNCHED("k_add_to");
+    if (db && C) k_channel_sum_add<<<(unsigned)C, 512, 0, s>>>(dy, db, outer, C, inner);
+    SYK_LAUNCHED("k_channel_sum_add");
 }
 
 __global__ void __launch_bounds__(1024) k_sum1(const float *x, float *y, size_t n, double scale)
@@ -277,10 +335,12 @@ __global__ void k_bcast_add(const float *dy, float *dx, size_t n, float scale)
 extern "C" void syk_sum_fwd(cudaStream_t s, const float *x, float *y, size_t n, double scale)
 {
     k_sum1<<<1, 1024, 0, s>>>(x, y, n, scale);
+    SYK_LAUNCHED("k_sum1");
 }
 extern "C" void syk_sum_bwd(cudaStream_t s, const float *dy, float *dx, size_t n, float scale)
 {
     k_bcast_add<<<blocks_for(n), TPB, 0, s>>>(dy, dx, n, scale);
+    SYK_LAUNCHED("k_bcast_add");
 }
 
 __global__ void k_axis_f(const float *x, float *y, size_t outer, size_t len, size_t inner, int mean)
@@ -304,10 +364,12 @@ __global__ void k_axis_b(const float *dy, float *dx, size_t outer, size_t len, s
 extern "C" void syk_axis_fwd(cudaStream_t s, const float *x, float *y, size_t outer, size_t len, size_t inner, int mean)
 {
     k_axis_f<<<blocks_for(outer * inner), TPB, 0, s>>>(x, y, outer, len, inner, mean);
+    SYK_LAUNCHED("k_axis_f");
 }
 extern "C" void syk_axis_bwd(cudaStream_t s, const float *dy, float *dx, size_t outer, size_t len, size_t inner, int mean)
 {
     k_axis_b<<<blocks_for(outer * len * inner), TPB, 0, s>>>(dy, dx, outer, len, inner, mean ? 1.0f / len : 1.0f);
+    SYK_LAUNCHED("k_axis_b");
 }
 
 // ---- Concat, slice ------------------------------------------------------------
@@ -327,7 +389,9 @@ __global__ void k_concat_b(const float *dy, float *da, float *db, size_t outer, 
     GRID_STRIDE(i, outer * w)
     {
         size_t o = i / w, r = i % w;
-        if (r < wa) {
+        if (da == db && da) { // concat(x, x): one thread adds both halves (two would race on one address)
+            if (r < wa) da[o * wa + r] += dy[i] + dy[i + wa];
+        } else if (r < wa) {
             if (da) da[o * wa + r] += dy[i];
         } else if (db) {
             db[o * wb + r - wa] += dy[i];
@@ -337,10 +401,12 @@ __global__ void k_concat_b(const float *dy, float *da, float *db, size_t outer, 
 extern "C" void syk_concat_fwd(cudaStream_t s, const float *a, const float *b, float *y, size_t outer, size_t wa, size_t wb)
 {
     k_concat_f<<<blocks_for(outer * (wa + wb)), TPB, 0, s>>>(a, b, y, outer, wa, wb);
+    SYK_LAUNCHED("k_concat_f");
 }
 extern "C" void syk_concat_bwd(cudaStream_t s, const float *dy, float *da, float *db, size_t outer, size_t wa, size_t wb)
 {
     k_concat_b<<<blocks_for(outer * (wa + wb)), TPB, 0, s>>>(dy, da, db, outer, wa, wb);
+    SYK_LAUNCHED("k_concat_b");
 }
 __global__ void k_slice_f(const float *x, float *y, size_t outer, size_t wx, size_t wy, size_t off)
 {
@@ -353,10 +419,12 @@ __global__ void k_slice_b(const float *dy, float *dx, size_t outer, size_t wx, s
 extern "C" void syk_slice_fwd(cudaStream_t s, const float *x, float *y, size_t outer, size_t wx, size_t wy, size_t off)
 {
     k_slice_f<<<blocks_for(outer * wy), TPB, 0, s>>>(x, y, outer, wx, wy, off);
+    SYK_LAUNCHED("k_slice_f");
 }
 extern "C" void syk_slice_bwd(cudaStream_t s, const float *dy, float *dx, size_t outer, size_t wx, size_t wy, size_t off)
 {
     k_slice_b<<<blocks_for(outer * wy), TPB, 0, s>>>(dy, dx, outer, wx, wy, off);
+    SYK_LAUNCHED("k_slice_b");
 }
 
 // ---- Convolution helpers ---------------------------------------------------------
@@ -406,12 +474,14 @@ extern "C" void syk_im2col(cudaStream_t s, const float *x, float *col, int N, in
 {
     size_t total = (size_t)C * KH * KW * N * HO * WO;
     k_im2col<<<blocks_for(total), TPB, 0, s>>>(x, col, N, C, H, W, KH, KW, S, P, HO, WO);
+    SYK_LAUNCHED("k_im2col");
 }
 extern "C" void syk_col2im_add(cudaStream_t s, const float *col, float *dx, int N, int C, int H, int W, int KH, int KW,
                                int S, int P, int HO, int WO)
 {
     size_t total = (size_t)N * C * H * W;
     k_col2im<<<blocks_for(total), TPB, 0, s>>>(col, dx, N, C, H, W, KH, KW, S, P, HO, WO);
+    SYK_LAUNCHED("k_col2im");
 }
 // y[b][o][p] = ybuf[o][b*hw + p] and back.
 __global__ void k_nchw_from_cn(const float *ybuf, float *y, int N, int O, size_t hw)
@@ -433,10 +503,12 @@ __global__ void k_cn_from_nchw(const float *y, float *ybuf, int N, int O, size_t
 extern "C" void syk_nchw_from_cn(cudaStream_t s, const float *ybuf, float *y, int N, int O, size_t hw)
 {
     k_nchw_from_cn<<<blocks_for((size_t)N * O * hw), TPB, 0, s>>>(ybuf, y, N, O, hw);
+    SYK_LAUNCHED("k_nchw_from_cn");
 }
 extern "C" void syk_cn_from_nchw(cudaStream_t s, const float *y, float *ybuf, int N, int O, size_t hw)
 {
     k_cn_from_nchw<<<blocks_for((size_t)N * O * hw), TPB, 0, s>>>(y, ybuf, N, O, hw);
+    SYK_LAUNCHED("k_cn_from_nchw");
 }
 
 // ---- Pooling ------------------------------------------------------------------------
@@ -458,19 +530,39 @@ __global__ void k_maxpool_f(const float *x, float *y, int32_t *arg, int NC, int 
         arg[i] = best;
     }
 }
-__global__ void k_maxpool_b(const float *dy, const int32_t *arg, float *dx, size_t n, size_t plane, size_t oplane)
+// Each input element sums, in a fixed order, the outputs whose window chose
+// it (windows overlap when st < k; atomics would add in a varying order).
+__global__ void k_maxpool_b(const float *dy, const int32_t *arg, float *dx, int NC, int H, int W, int HO, int WO,
+                            int k, int st)
 {
-    GRID_STRIDE(i, n) atomicAdd(&dx[(i / oplane) * plane + arg[i]], dy[i]);
+    GRID_STRIDE(i, (size_t)NC * H * W)
+    {
+        int w = (int)(i % W), h = (int)((i / W) % H);
+        size_t p = i / ((size_t)W * H), ob = p * HO * WO;
+        int at = h * W + w;
+        int oh0 = h - k + 1 > 0 ? (h - k + st) / st : 0, ow0 = w - k + 1 > 0 ? (w - k + st) / st : 0;
+        int oh1 = h / st < HO - 1 ? h / st : HO - 1, ow1 = w / st < WO - 1 ? w / st : WO - 1;
+        float acc = 0.0f;
+        for (int oh = oh0; oh <= oh1; oh++)
+            for (int ow = ow0; ow <= ow1; ow++) {
+                size_t o = ob + (size_t)oh * WO + ow;
+                if (arg[o] == at) acc += dy[o];
+            }
+        dx[i] += acc;
+    }
 }
 extern "C" void syk_maxpool_fwd(cudaStream_t s, const float *x, float *y, int32_t *arg, int NC, int H, int W, int HO,
                                 int WO, int k, int st)
 {
     k_maxpool_f<<<blocks_for((size_t)NC * HO * WO), TPB, 0, s>>>(x, y, arg, NC, H, W, HO, WO, k, st);
+    SYK_LAUNCHED("k_maxpool_f");
 }
-extern "C" void syk_maxpool_bwd(cudaStream_t s, const float *dy, const int32_t *arg, float *dx, size_t n, size_t plane,
-                                size_t oplane)
+extern "C" void syk_maxpool_bwd(cudaStream_t s, const float *dy, const int32_t *arg, float *dx, int NC, int H, int W,
+                                int HO, int WO, int k, int st)
 {
-    k_maxpool_b<<<blocks_for(n), TPB, 0, s>>>(dy, arg, dx, n, plane, oplane);
+    if (!((size_t)NC * H * W)) return;
+    k_maxpool_b<<<blocks_for((size_t)NC * H * W), TPB, 0, s>>>(dy, arg, dx, NC, H, W, HO, WO, k, st);
+    SYK_LAUNCHED("k_maxpool_b");
 }
 
 // One warp per plane.
@@ -491,11 +583,14 @@ __global__ void k_avgpool_b(const float *dy, float *dx, size_t planes, size_t pl
 extern "C" void syk_avgpool_fwd(cudaStream_t s, const float *x, float *y, size_t planes, size_t plane)
 {
     size_t threads = planes * 32;
+    if (!threads) return;
     k_avgpool_f<<<(unsigned)((threads + TPB - 1) / TPB), TPB, 0, s>>>(x, y, planes, plane);
+    SYK_LAUNCHED("k_avgpool_f");
 }
 extern "C" void syk_avgpool_bwd(cudaStream_t s, const float *dy, float *dx, size_t planes, size_t plane)
 {
     k_avgpool_b<<<blocks_for(planes * plane), TPB, 0, s>>>(dy, dx, planes, plane);
+    SYK_LAUNCHED("k_avgpool_b");
 }
 
 // ---- Batch norm: one block per channel for the statistics ---------------------------
@@ -570,15 +665,20 @@ extern "C" void syk_batchnorm_fwd(cudaStream_t s, const float *x, const float *g
                                   float *rv, float *mean, float *istd, float *y, size_t N, size_t C, size_t inner,
                                   float mom, float eps, int training)
 {
+    if (!C) return;
     k_bn_stats<<<(unsigned)C, 512, 0, s>>>(x, rm, rv, mean, istd, N, C, inner, mom, eps, training);
+    SYK_LAUNCHED("k_bn_stats");
     size_t n = N * C * inner;
     k_bn_apply<<<blocks_for(n), TPB, 0, s>>>(x, gam, bet, mean, istd, y, n, C, inner);
+    SYK_LAUNCHED("k_bn_apply");
 }
 extern "C" void syk_batchnorm_bwd(cudaStream_t s, const float *x, const float *gam, const float *dy, const float *mean,
                                   const float *istd, float *dx, float *dg, float *db, size_t N, size_t C, size_t inner,
                                   int training)
 {
+    if (!C) return;
     k_bn_bwd<<<(unsigned)C, 512, 0, s>>>(x, gam, dy, mean, istd, dx, dg, db, N, C, inner, training);
+    SYK_LAUNCHED("k_bn_bwd");
 }
 
 // ---- Philox4x32-10, as src/core/rng.c ---------------------------------------------------
@@ -639,10 +739,12 @@ extern "C" void syk_dropout_fwd(cudaStream_t s, const float *x, float *mask, flo
                                 uint64_t step, const uint64_t *dstep, float p, int training)
 {
     k_dropout_f<<<blocks_for(n), TPB, 0, s>>>(x, mask, y, n, key, step, dstep, p, training);
+    SYK_LAUNCHED("k_dropout_f");
 }
 extern "C" void syk_mul_bwd_same(cudaStream_t s, const float *dy, const float *m, float *dx, size_t n)
 {
     k_mul_same_b<<<blocks_for(n), TPB, 0, s>>>(dy, m, dx, n);
+    SYK_LAUNCHED("k_mul_same_b");
 }
 
 // ---- L2 normalisation: one block per row ----------------------------------------------
@@ -670,12 +772,16 @@ __global__ void __launch_bounds__(256) k_l2_b(const float *y, const float *dy, c
 }
 extern "C" void syk_l2norm_fwd(cudaStream_t s, const float *x, float *y, float *r, int N, int F, float eps)
 {
+    if (N <= 0) return;
     k_l2_f<<<N, 256, 0, s>>>(x, y, r, F, eps);
+    SYK_LAUNCHED("k_l2_f");
 }
 extern "C" void syk_l2norm_bwd(cudaStream_t s, const float *y, const float *dy, const float *r, float *dx, int N, int F,
                                float eps)
 {
+    if (N <= 0) return;
     k_l2_b<<<N, 256, 0, s>>>(y, dy, r, dx, F, eps);
+    SYK_LAUNCHED("k_l2_b");
 }
 
 // ---- Losses ------------------------------------------------------------------------------
@@ -725,11 +831,13 @@ extern "C" void syk_softmax_ce_fwd(cudaStream_t s, const float *x, const float *
                                    int K, int node)
 {
     k_softmax_ce_f<<<1, 1024, 0, s>>>(x, lab, p, loss, N, K, node);
+    SYK_LAUNCHED("k_softmax_ce_f");
 }
 extern "C" void syk_softmax_ce_bwd(cudaStream_t s, const float *p, const float *lab, const float *dy, float *dx, int N,
                                    int K)
 {
     k_softmax_ce_b<<<blocks_for((size_t)N * K), TPB, 0, s>>>(p, lab, dy, dx, N, K);
+    SYK_LAUNCHED("k_softmax_ce_b");
 }
 
 __global__ void __launch_bounds__(1024) k_pair_f(int kind, const float *a, const float *b, float *loss, size_t n, double scale, float s2)
@@ -770,11 +878,13 @@ extern "C" void syk_pair_fwd(cudaStream_t s, int kind, const float *a, const flo
                              double scale, float s2)
 {
     k_pair_f<<<1, 1024, 0, s>>>(kind, a, b, loss, n, scale, s2);
+    SYK_LAUNCHED("k_pair_f");
 }
 extern "C" void syk_pair_bwd(cudaStream_t s, int kind, const float *a, const float *b, const float *dy, float *da,
                              float *db, size_t n, float scale, float s2)
 {
     k_pair_b<<<blocks_for(n), TPB, 0, s>>>(kind, a, b, dy, da, db, n, scale, s2);
+    SYK_LAUNCHED("k_pair_b");
 }
 
 // ---- Optimizer (src/optim/step.c) ----------------------------------------------------------
@@ -867,6 +977,7 @@ static void launch_mode(cudaStream_t st, const syk_scalars *c, const syk_segment
     if (c->kind == 0) k_sgd<MODE><<<nb, TPB, 0, st>>>(*c, dc, *s, p, g, m1, anchor, dd, skip);
     else if (c->kind == 1) k_adam<MODE, 0><<<nb, TPB, 0, st>>>(*c, dc, *s, p, g, m1, m2, anchor, dd, skip);
     else k_adam<MODE, 1><<<nb, TPB, 0, st>>>(*c, dc, *s, p, g, m1, m2, anchor, dd, skip);
+    SYK_LAUNCHED(c->kind == 0 ? "k_sgd" : "k_adam");
 }
 
 extern "C" void syk_optim_range(cudaStream_t st, const syk_scalars *c, const syk_segment *s, float *p, const float *g,
@@ -896,6 +1007,7 @@ __global__ void __launch_bounds__(256) k_grad_sq(const float *g, size_t n, doubl
 extern "C" void syk_grad_sq_blocks(cudaStream_t s, const float *g, size_t n, double *out, size_t n_blocks, size_t block)
 {
     if (n_blocks) k_grad_sq<<<(unsigned)n_blocks, 256, 0, s>>>(g, n, out, block);
+    SYK_LAUNCHED("k_grad_sq");
 }
 
 // Gradient clipping without a host wait: the block sums in one block of 256
@@ -924,6 +1036,7 @@ extern "C" void syk_clip_norm(cudaStream_t s, const float *g, size_t n, double *
 {
     syk_grad_sq_blocks(s, g, n, blocks, n_blocks, 4096);
     k_clip_finish<<<1, 256, 0, s>>>(blocks, n_blocks, g, fix_idx, n_fix, max_norm, clip, clipping, norm);
+    SYK_LAUNCHED("k_clip_finish");
 }
 
 __global__ void k_wfix(float *p, float *m1, float *m2, const size_t *idx, const float *val, size_t n,
@@ -942,6 +1055,7 @@ extern "C" void syk_wfix(cudaStream_t s, float *p, float *m1, float *m2, const s
                          const size_t *skip)
 {
     if (n) k_wfix<<<blocks_for(n), TPB, 0, s>>>(p, m1, m2, idx, val, n, skip);
+    SYK_LAUNCHED("k_wfix");
 }
 
 // ---- NaN guard (src/optim/nan_guard.c): the first non-finite index -------------------------
@@ -953,8 +1067,25 @@ __global__ void k_scan_nonfinite(const float *x, size_t n, unsigned long long *s
         if (!isfinite(x[i])) atomicMin(slot, (unsigned long long)i);
     }
 }
+// One block: the recorded step's stop (a label error, a non-finite loss).
+__global__ void k_veto(const float *x, size_t n, unsigned long long *slot, unsigned long long vetoed)
+{
+    __shared__ int bad;
+    if (threadIdx.x == 0) bad = g_err && g_err->code != 0;
+    __syncthreads();
+    for (size_t i = threadIdx.x; x && i < n; i += blockDim.x)
+        if (!isfinite(x[i])) bad = 1; // benign race: every writer writes 1
+    __syncthreads();
+    if (threadIdx.x == 0 && bad) *slot = vetoed;
+}
+extern "C" void syk_veto(cudaStream_t s, const float *x, size_t n, size_t *slot, size_t vetoed)
+{
+    k_veto<<<1, TPB, 0, s>>>(x, n, (unsigned long long *)slot, (unsigned long long)vetoed);
+    SYK_LAUNCHED("k_veto");
+}
 extern "C" void syk_scan_nonfinite(cudaStream_t s, const float *x, size_t n, size_t *slot)
 {
-    cudaMemsetAsync(slot, 0xff, sizeof *slot, s); /* (size_t)-1: none */
+    syc_note_cuda(cudaMemsetAsync(slot, 0xff, sizeof *slot, s), "cudaMemsetAsync", __FILE__, __LINE__); // (size_t)-1: none
     if (n) k_scan_nonfinite<<<blocks_for(n), TPB, 0, s>>>(x, n, (unsigned long long *)slot);
+    SYK_LAUNCHED("k_scan_nonfinite");
 }

@@ -20,6 +20,12 @@
 #if NCCL_VERSION_CODE < NCCL_VERSION(2, 10, 0)
 #error "syre needs NCCL 2.10 or newer (ncclAvg)"
 #endif
+/* ncclGetLastError came with NCCL 2.13: older ones give the status only. */
+#if NCCL_VERSION_CODE >= NCCL_VERSION(2, 13, 0)
+#define NCCL_LAST(comm) ncclGetLastError(comm)
+#else
+#define NCCL_LAST(comm) ""
+#endif
 
 static ncclComm_t comm;
 static int have_comm;
@@ -30,14 +36,34 @@ const char *syc_nccl_info(void) { return have_comm ? info : NULL; }
 static void nccl_finalize(void)
 {
     if (!have_comm) return;
-    ncclCommDestroy(comm);
+    ncclResult_t r = ncclCommDestroy(comm);
+    if (r != ncclSuccess) fprintf(stderr, "syre: NCCL: ncclCommDestroy failed: %s\n", ncclGetErrorString(r));
     have_comm = 0;
+}
+
+/* A communicator's asynchronous error (a peer died, a network fault): 0 if
+ * none, else the communicator is aborted (so the stream's wait ends) and
+ * the reason is in msg. Without it a wait for an all-reduce whose peer is
+ * gone never returns. */
+int syc_nccl_poll(char *msg, size_t cap)
+{
+    if (!have_comm) return 0;
+    ncclResult_t async = ncclSuccess;
+    ncclResult_t r = ncclCommGetAsyncError(comm, &async);
+    if (r == ncclSuccess && async == ncclSuccess) return 0;
+    snprintf(msg, cap, "NCCL: %s: %s%s%s", r != ncclSuccess ? "ncclCommGetAsyncError failed" : "asynchronous error",
+             ncclGetErrorString(r != ncclSuccess ? r : async), *NCCL_LAST(comm) ? ": " : "", NCCL_LAST(comm));
+    ncclResult_t ab = ncclCommAbort(comm);
+    if (ab != ncclSuccess) fprintf(stderr, "syre: NCCL: ncclCommAbort failed: %s\n", ncclGetErrorString(ab));
+    have_comm = 0;
+    return 1;
 }
 
 static sy_status nccl_start(void)
 {
     int rank = sy_dist_rank(), size = sy_dist_size(), gpu = -1;
-    cudaGetDevice(&gpu);
+    cudaError_t ce = cudaGetDevice(&gpu);
+    if (ce != cudaSuccess) return sy_fail(SY_ERR_STATE, "NCCL: cudaGetDevice failed: %s", cudaGetErrorString(ce));
     /* Rank 0's id, and whether it got one, to every rank (no-op on one rank). */
     struct {
         ncclUniqueId id;
@@ -57,11 +83,11 @@ static sy_status nccl_start(void)
     if (r != ncclSuccess)
         return sy_fail(SY_ERR_STATE,
                        "NCCL: ncclCommInitRank (rank %d of %d, GPU %d) failed: %s%s%s", rank, size, gpu,
-                       ncclGetErrorString(r), *ncclGetLastError(NULL) ? ": " : "", ncclGetLastError(NULL));
+                       ncclGetErrorString(r), *NCCL_LAST(NULL) ? ": " : "", NCCL_LAST(NULL));
     have_comm = 1;
     sy_dist_at_finalize(nccl_finalize);
     int v = 0;
-    ncclGetVersion(&v);
+    if (ncclGetVersion(&v) != ncclSuccess) v = 0;
     int major = v >= 10000 ? v / 10000 : v / 1000, minor = v >= 10000 ? v / 100 % 100 : v / 100 % 10;
     snprintf(info, sizeof info, "NCCL %d.%d.%d, rank %d of %d, GPU %d", major, minor, v % 100, rank, size, gpu);
     return SY_OK;
@@ -77,7 +103,7 @@ sy_status syc_nccl_allreduce_mean(void *device_buf, size_t n, void *stream)
     ncclResult_t r = ncclAllReduce(device_buf, device_buf, n, ncclFloat32, ncclAvg, comm, (cudaStream_t)stream);
     if (r != ncclSuccess)
         return sy_fail(SY_ERR_STATE, "NCCL: ncclAllReduce of %zu gradient floats failed: %s%s%s", n,
-                       ncclGetErrorString(r), *ncclGetLastError(comm) ? ": " : "", ncclGetLastError(comm));
+                       ncclGetErrorString(r), *NCCL_LAST(comm) ? ": " : "", NCCL_LAST(comm));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     /* The time to enqueue: the reduction itself runs on the stream. */
     sy_dist_note_device(n, (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), 1);
