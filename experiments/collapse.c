@@ -99,6 +99,7 @@ typedef struct {
 typedef struct {
     double train_loss, train_acc, test_loss, test_acc;
     int rank_pre, rank_post, dead;
+    int has_anchor, anchor_rank_pre, anchor_rank_post; /* syre: the anchor network's own ranks */
     double eig_pre[COL_H], eig_post[COL_H]; /* final spectra, descending */
     double *h_acc_train, *h_acc_test, *h_rank_pre, *h_rank_post; /* [epochs] (NaN if not run here) */
 } col_result;
@@ -322,6 +323,32 @@ static sy_status eval_first_layer(col_model *m, const col_cfg *c, double alpha, 
     return sy_dead_units_act(post, m->eval_n, COL_H, 0.0f, &r->dead, NULL);
 }
 
+/* The anchor network alone (parameters theta0, no training): its first-layer
+ * ranks, against which syre's are read. At sigma0 = 1 theta0 has the scale
+ * of an initialisation, so it can clear the rank threshold by itself. */
+static sy_status anchor_ranks(col_model *m, const col_cfg *c, double alpha, const sy_optimizer *opt,
+                              col_result *r)
+{
+    size_t n = sy_params_trainable_size(m->ps);
+    float *p = sy_params_data(m->ps), *keep = malloc(n * sizeof *keep), *a = malloc(n * sizeof *a);
+    sy_status s = keep && a ? sy_optimizer_anchor(opt, a) : sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
+    if (s == SY_OK) {
+        col_result ar;
+        memcpy(keep, p, n * sizeof *p);
+        memcpy(p, a, n * sizeof *p);
+        s = eval_first_layer(m, c, alpha, &ar);
+        /* again: a device store then takes the restored values as newer */
+        p = sy_params_data(m->ps);
+        memcpy(p, keep, n * sizeof *p);
+        r->has_anchor = s == SY_OK;
+        r->anchor_rank_pre = ar.rank_pre;
+        r->anchor_rank_post = ar.rank_post;
+    }
+    free(keep);
+    free(a);
+    return s;
+}
+
 static sy_status eval_all(col_model *m, const col_cfg *c, double alpha, col_result *r)
 {
     sy_status s = eval_set(m, c->train, alpha, &r->train_loss, &r->train_acc);
@@ -422,6 +449,10 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
     o.seed = c->seed;
     sy_optimizer *opt = sy_optimizer_new(m->ps, &o);
     if (!opt) return SY_ERR_ARG;
+    if (!strncmp(method, "syre", 4) && (s = anchor_ranks(m, c, alpha, opt, r)) != SY_OK) {
+        sy_optimizer_free(opt);
+        return s;
+    }
 
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
@@ -621,6 +652,10 @@ static void summarise(sy_run *run, const char *method, const char *prefix, const
     for (int i = 0; i < (prefix ? 4 : 7); i++) {
         snprintf(key, sizeof key, "%s%s", prefix ? prefix : "", names[i]);
         sy_run_summary(run, method, key, vals[i]);
+    }
+    if (!prefix && r->has_anchor) {
+        sy_run_summary(run, method, "anchor_rank_pre", r->anchor_rank_pre);
+        sy_run_summary(run, method, "anchor_rank_post", r->anchor_rank_post);
     }
 }
 

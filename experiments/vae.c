@@ -255,7 +255,38 @@ typedef struct {
     float recon[VAE_SHOW * VAE_IN];
     float samples[VAE_NSAMPLE * VAE_IN];
     double *curve_rec, *curve_rank;  /* per epoch (epochs entries), owned by caller */
+    int has_anchor, anchor_rank;     /* syre: rank of mu under the anchor encoder alone */
 } vae_result;
+
+/* The anchor network alone: the encoder's parameters set to theta0 (the
+ * decoder, which has no anchor, does not affect mu), evaluated untrained.
+ * Its rank of mu is what syre's is read against: at sigma0 = 1 theta0 has
+ * the scale of an initialisation. */
+static sy_status anchor_rank(vae_net *e, sy_params *ps, const sy_optimizer *opt, const sy_dataset *test,
+                             const vae_cfg *c, double beta, vae_result *res)
+{
+    size_t n = sy_params_trainable_size(ps);
+    float *p = sy_params_data(ps), *keep = malloc(n * sizeof *keep), *a = malloc(n * sizeof *a);
+    sy_status s = keep && a ? sy_optimizer_anchor(opt, a) : sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+    if (s == SY_OK) {
+        memcpy(keep, p, n * sizeof *p);
+        for (int t = 0; t < sy_params_count(ps); t++) {
+            const sy_param_info *pi = sy_params_info(ps, t);
+            if (pi->trainable && !strncmp(pi->name, "enc.", 4))
+                memcpy(p + pi->offset, a + pi->offset, pi->numel * sizeof *p);
+        }
+        vae_eval_res ev;
+        s = vae_evaluate(e, test, c, beta, &ev, NULL);
+        /* again: a device store then takes the restored values as newer */
+        p = sy_params_data(ps);
+        memcpy(p, keep, n * sizeof *p);
+        res->has_anchor = s == SY_OK;
+        res->anchor_rank = ev.rank;
+    }
+    free(keep);
+    free(a);
+    return s;
+}
 
 /* Train one configuration (label names its checkpoint and log rows) and
  * evaluate it. log_file: NULL = metrics.csv. */
@@ -291,6 +322,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
         s = SY_ERR_ARG;
         goto done;
     }
+    if (!strncmp(method, "syre", 4) && (s = anchor_rank(&e, ps, opt, test, c, beta, res)) != SY_OK) goto done;
 
     char ckpt[4200], fname[160];
     snprintf(fname, sizeof fname, "ckpt-%s.safetensors", label);
@@ -468,6 +500,7 @@ static void record_summary(sy_run *run, const char *label, const vae_result *r, 
                            const vae_cfg *c)
 {
     sy_run_summary(run, label, "rank", r->ev.rank);
+    if (r->has_anchor) sy_run_summary(run, label, "anchor_rank", r->anchor_rank);
     sy_run_summary(run, label, "rec_loss", r->ev.rec);
     sy_run_summary(run, label, "kl", r->ev.kl);
     sy_run_summary(run, label, "test_loss", r->ev.loss);

@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # The project's test command: set up, build, run every test under CTest; then
-# the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer in
-# a separate build (build-sanitize/), then every libFuzzer target for 20 s
+# the mutation check (scripts/mutants.sh); then the whole suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer in a separate build
+# (build-sanitize/), then every libFuzzer target for 20 s
 # (build-fuzz/), then valgrind memcheck over a training run (build-valgrind/).
-# SYRE_SKIP_SANITIZE=1 / SYRE_SKIP_FUZZ=1 / SYRE_SKIP_VALGRIND=1 skip those.
+# SYRE_SKIP_MUTANTS=1 / SYRE_SKIP_SANITIZE=1 / SYRE_SKIP_FUZZ=1 /
+# SYRE_SKIP_VALGRIND=1 skip those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+
+if [ "${SYRE_SKIP_MUTANTS:-0}" != 1 ]; then
+  # Would the tests notice a wrong method? Each mutant of scripts/mutants.sh
+  # must be killed (~4 minutes on 2 cores, reusing build/).
+  echo "== mutants"
+  bash scripts/mutants.sh
+fi
 
 if [ "${SYRE_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== the suite again under AddressSanitizer + UndefinedBehaviorSanitizer"

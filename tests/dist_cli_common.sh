@@ -10,8 +10,12 @@ if [ -z "$mpiexec" ] || ! command -v "$mpiexec" >/dev/null; then
   echo "SKIP $name: syre was built without MPI (Debian: libopenmpi-dev openmpi-bin, then rebuild)"
   exit 77
 fi
-if [ ! -e "$src/data/mnist" ] && [ -z "${SYRE_DATA:-}" ]; then
-  echo "SKIP $name: no MNIST under $src/data (scripts/get-data.sh)"
+# The data directory syre will read: $SYRE_DATA, else the build's configured
+# SYRE_DATA_DIR (not necessarily $src/data).
+data=${SYRE_DATA:-$(sed -n 's/^SYRE_DATA_DIR:PATH=//p' "${SYRE_BINARY_DIR:-$src/build}/CMakeCache.txt" 2>/dev/null)}
+data=${data:-$src/data}
+if [ ! -e "$data/mnist" ]; then
+  echo "SKIP $name: no MNIST under $data (scripts/get-data.sh)"
   exit 77
 fi
 # Under LeakSanitizer: full malloc stacks, so tests/lsan.supp can name Open MPI.

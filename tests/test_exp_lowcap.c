@@ -20,7 +20,9 @@
  *   copies; vanilla at f = 0.99 and 1 above 2x its f = 0 loss; syre's f = 1
  *   loss below 0.5x vanilla's;
  * - both: syre's f = 0.99 and 1 losses within 2x of its f = 0 loss, at
- *   least 150 distinct units at f = 0.99 and 1, spread above 1e-2 at 0.9.
+ *   least 150 distinct units at f = 0.99 and 1, spread above 1e-2 at 0.9;
+ *   with Adam also at least 150 distinct units at 0.9 (SGD's 27 there, too
+ *   few epochs to separate, is logged as the known negative).
  * Measured over seeds 1-5 on both kernels (docs/results/lowcap.md), the
  * extremes: AVX-512 smallest vanilla ratios 5.4 (f = 0.99) and 9.8 (f = 1),
  * largest syre/vanilla at f = 1 0.14; AVX2 smallest vanilla ratios 2.66 and
@@ -140,6 +142,15 @@ static void test_quick_claim(void **state)
         assert_true(val(run, sy, "distinct_units", 1) >= 150);
         assert_true(val(run, sy, "distinct_units", 0.99) >= 150);
         assert_true(val(run, sy, "copy_spread", 0.9) > 1e-2);
+        /* f = 0.9: Adam separates the copies (200 distinct units measured);
+         * SGD does not within 2 epochs (27 distinct, spread 0.054: its
+         * 2-epoch loss equals vanilla's, 21 units being enough so far;
+         * docs/results/lowcap.md), a known negative of this scale, logged */
+        if (o == 1)
+            assert_true(val(run, sy, "distinct_units", 0.9) >= 150);
+        else
+            printf("# note: syre/sgd at f = 0.9: %g distinct units of 200 after 2 epochs (known: too few epochs to "
+                   "separate)\n", val(run, sy, "distinct_units", 0.9));
     }
     sy_run_free(run);
 }

@@ -40,7 +40,8 @@
  * formats (width 2, 100 training / 50 test images, 1 epoch of batch 20,
  * short probes): it runs to the end on either, every record holds its
  * measures in range, and both formats give the same records to the last
- * digit (the same pixels in the same order). */
+ * digit (the same pixels in the same order); syre on all layers is not
+ * vanilla. */
 static void test_fixture_pipeline(void **state)
 {
     (void)state;
@@ -64,6 +65,9 @@ static void test_fixture_pipeline(void **state)
             for (int k = 0; k < 3; k++) assert_true(v[f][m][k] >= 0 && v[f][m][k] <= 1);
             if (m > 0) assert_true(isfinite(summary_val(run, recs[m], "nt_xent")));
         }
+        /* syre on all layers leaves vanilla's path: the anchor is applied
+         * (with a zero anchor it is plain decay, vanilla to the last bit) */
+        assert_true(summary_val(run, "syre-all-0.01", "nt_xent") != summary_val(run, "vanilla", "nt_xent"));
         sy_run_free(run);
     }
     for (int m = 0; m < 4; m++)

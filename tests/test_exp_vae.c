@@ -7,8 +7,10 @@
  *   - syre at the same gamma with the experiment's default anchor scale
  *     (sigma0 = 1) keeps mu (nearly) full rank and reconstructs at least as
  *     well as the undecayed model;
+ *   - the anchor encoder alone (theta0 at sigma0 = 1, untrained) has that
+ *     rank too, and syre's is read against it;
  *   - with the paper's general sigma0 = 0.01, syre collapses like vanilla
- *     (documented negative: docs/results/vae.md).
+ *     (documented negative: docs/results/vae.md): logged, not asserted.
  * Margins come from measured quick runs (seed 1): rank vanilla g0 177, g1000
  * 0; syre(1) g1000 197; syre(0.01) g1000 0; test reconstruction loss (nats)
  * vanilla g0 271.9, g1000 387.2, syre(1) g1000 258.3. Also: bad flag values
@@ -47,17 +49,19 @@ static void test_quick_claim(void **state)
     double ranks = sy_run_summary_value(r1, "syre", "rank");
     double recs = sy_run_summary_value(r1, "syre", "rec_loss");
     double aus = sy_run_summary_value(r1, "syre", "active_units");
+    double ranka = sy_run_summary_value(r1, "syre", "anchor_rank");
     sy_run_free(r1);
 
     const char *small[] = {"--method", "syre", "--gamma", "1000", "--sigma0", "0.01"};
     sy_run *r2 = run_quick("g1000-s001", 6, small);
     double rank_small = sy_run_summary_value(r2, "syre", "rank");
+    double ranka_small = sy_run_summary_value(r2, "syre", "anchor_rank");
     double rec_small = sy_run_summary_value(r2, "syre", "rec_loss");
     sy_run_free(r2);
 
     printf("# vae quick (beta 10): vanilla g0 rank %g rec %g; g1000 vanilla rank %g rec %g, syre(sigma0 1) rank "
-           "%g rec %g AU %g, syre(sigma0 0.01) rank %g rec %g\n",
-           rank0, rec0, rankv, recv, ranks, recs, aus, rank_small, rec_small);
+           "%g rec %g AU %g (anchor encoder alone: rank %g), syre(sigma0 0.01) rank %g rec %g (anchor alone: %g)\n",
+           rank0, rec0, rankv, recv, ranks, recs, aus, ranka, rank_small, rec_small, ranka_small);
 
     /* Without decay the encoder output is high-rank. */
     assert_true(rank0 >= 120);
@@ -69,9 +73,19 @@ static void test_quick_claim(void **state)
     assert_true(aus >= 100);
     assert_true(recs < recv - 60);
     assert_true(recs < rec0 + 5);
-    /* syre with the paper's general sigma0 = 0.01: no different from vanilla here. */
-    assert_true(rank_small <= 10);
-    assert_true(fabs(rec_small - recv) < 20);
+    /* The anchor encoder alone (theta0, untrained) already has that rank
+     * (measured 197 beside syre's 197): the rank claim is that syre keeps its
+     * anchor's rank where vanilla falls to 0; the reconstruction is syre's own. */
+    assert_true(ranka >= 180);
+    assert_true(ranks >= ranka - 10);
+    /* With the paper's general sigma0 = 0.01 syre collapsed like vanilla here
+     * (docs/results/vae.md; the anchor encoder alone is then below the rank
+     * threshold too). A result, not a requirement: logged, not asserted, so
+     * that a change which fixes it does not fail the suite. */
+    printf("# note: syre at sigma0 0.01, gamma 1000: rank %g (anchor alone %g), rec %g vs vanilla's %g%s\n", rank_small,
+           ranka_small, rec_small, recv,
+           rank_small <= 10 && fabs(rec_small - recv) < 20 ? " (collapsed like vanilla, as documented)"
+                                                          : " (differs from the documented collapse)");
 }
 
 static void expect_refused(const char *flag, const char *value) { expect_flag_refused("vae", flag, value); }

@@ -489,6 +489,173 @@ static void test_parse_and_errors(void **state)
     sy_params_free(ps);
 }
 
+/* ---- anchored decays against references built outside the optimizer ---- */
+
+enum { REF_SYRE, REF_SYRE_AR, REF_L2INIT };
+
+/* One anchored run on store3 (fan_in 1): 5 steps of `kind` with decay
+ * `which`, against the update written out in double with the anchor and D
+ * drawn here from the documented streams: theta0_i = sigma0 N(0,1) at
+ * (SY_STREAM_ANCHOR, tensor 0, i), D_ii = 1 + eps (2U - 1) at
+ * (SY_STREAM_DECAY_D, 0, i); L2-init's anchor is the initial value. A large
+ * wd and sigma0 make every term visible at the 2e-6 tolerance. */
+static void check_anchored(sy_optim_kind kind, int which, sy_anchor_storage storage)
+{
+    const double wd = 0.5, sigma0 = 1.0, eps = 0.4, lr = kind == SY_OPTIM_SGD ? 0.1 : 0.01;
+    const uint64_t seed = 5;
+    sy_params *ps = store3();
+    sy_optim_opts o = sy_optim_defaults(kind);
+    o.lr = (float)lr;
+    o.seed = seed;
+    o.anchor_storage = storage;
+    if (kind == SY_OPTIM_SGD) o.momentum = 0.9f;
+    o.decay = which == REF_SYRE      ? sy_decay_syre((float)wd, (float)sigma0)
+              : which == REF_SYRE_AR ? sy_decay_syre_ar((float)wd, (float)sigma0, (float)eps)
+                                     : sy_decay_l2_init((float)wd);
+    sy_optimizer *opt = sy_optimizer_new(ps, &o);
+    assert_non_null(opt);
+    double p[3], a[3], d[3], m[3] = {0}, v[3] = {0};
+    uint64_t ka = sy_rng_key(seed, SY_STREAM_ANCHOR), kd = sy_rng_key(seed, SY_STREAM_DECAY_D);
+    for (int i = 0; i < 3; i++) {
+        a[i] = which == REF_L2INIT ? P0[i] : (double)(float)sigma0 * sy_rng_normal_at(ka, 0, (uint64_t)i);
+        d[i] = which == REF_SYRE_AR ? 1.0 + (double)(float)eps * (2.0 * sy_rng_uniform_at(kd, 0, (uint64_t)i) - 1.0) : 1.0;
+        p[i] = which == REF_L2INIT ? P0[i] : P0[i] + a[i]; /* syre starts at phi = init + theta0 */
+        assert_near(sy_params_data(ps)[i], p[i], 1e-6);
+    }
+    for (int t = 1; t <= 5; t++) {
+        assert_int_equal(sy_optimizer_step(opt), SY_OK);
+        for (int i = 0; i < 3; i++) {
+            double g = G0[i];
+            if (kind == SY_OPTIM_SGD) {
+                g += wd * d[i] * (p[i] - a[i]);
+                m[i] = t == 1 ? g : 0.9 * m[i] + g;
+                p[i] -= lr * m[i];
+                continue;
+            }
+            if (kind == SY_OPTIM_ADAMW) {
+                double k = lr * wd * d[i];
+                p[i] = p[i] * (1 - k) + k * a[i];
+            } else {
+                g += wd * d[i] * (p[i] - a[i]);
+            }
+            m[i] = 0.9 * m[i] + 0.1 * g;
+            v[i] = 0.999 * v[i] + 0.001 * g * g;
+            double den = sqrt(v[i]) / sqrt(1 - pow(0.999, t)) + 1e-8;
+            p[i] -= lr * (m[i] / (1 - pow(0.9, t))) / den;
+        }
+    }
+    for (int i = 0; i < 3; i++) assert_near(sy_params_data(ps)[i], p[i], 2e-6);
+    sy_optimizer_free(opt);
+    sy_params_free(ps);
+}
+
+static void test_anchored_references(void **state)
+{
+    (void)state;
+    const sy_optim_kind kinds[3] = {SY_OPTIM_SGD, SY_OPTIM_ADAM, SY_OPTIM_ADAMW};
+    for (int k = 0; k < 3; k++) {
+        for (int st = 0; st < 2; st++) {
+            check_anchored(kinds[k], REF_SYRE, st ? SY_ANCHOR_REGENERATE : SY_ANCHOR_STORED);
+            check_anchored(kinds[k], REF_SYRE_AR, st ? SY_ANCHOR_REGENERATE : SY_ANCHOR_STORED);
+        }
+        check_anchored(kinds[k], REF_L2INIT, SY_ANCHOR_STORED);
+    }
+}
+
+/* W-fix on a [7, 9] tensor at 0.3: round(18.9) = 19 entries (floor would give
+ * 18), found as the entries a step leaves in place; they are spread over the
+ * tensor (not its first 19) and move with the seed. */
+static void wfix_fixed(uint64_t seed, unsigned char *fixed)
+{
+    sy_params *ps = sy_params_new();
+    sy_init u = {SY_INIT_UNIFORM_FANIN, 1.0f};
+    assert_int_equal(sy_params_add(ps, "w", sy_shape_of(2, 7, 9), 9, u, 1), 0);
+    assert_int_equal(sy_params_init(ps, 1), SY_OK);
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+    o.lr = 0.1f;
+    o.seed = seed;
+    o.decay = sy_decay_wfix(0.0f, 0.3f, 1.0f);
+    sy_optimizer *opt = sy_optimizer_new(ps, &o);
+    assert_non_null(opt);
+    float before[63];
+    memcpy(before, sy_params_data(ps), sizeof before);
+    for (int i = 0; i < 63; i++) sy_params_grad(ps)[i] = 1.0f;
+    assert_int_equal(sy_optimizer_step(opt), SY_OK);
+    int n = 0, lo = 0, hi = 0;
+    for (int i = 0; i < 63; i++) {
+        fixed[i] = sy_params_data(ps)[i] == before[i];
+        n += fixed[i];
+        lo += fixed[i] && i < 21;
+        hi += fixed[i] && i >= 42;
+    }
+    assert_int_equal(n, 19);
+    assert_true(lo > 0 && hi > 0);
+    sy_optimizer_free(opt);
+    sy_params_free(ps);
+}
+
+static void test_wfix_positions(void **state)
+{
+    (void)state;
+    unsigned char f1[63], f2[63];
+    wfix_fixed(1, f1);
+    wfix_fixed(2, f2);
+    assert_true(memcmp(f1, f2, sizeof f1) != 0);
+}
+
+/* Layers' fan_in, seen twice: the default init is U(-1/sqrt(fan_in),
+ * 1/sqrt(fan_in)), and syre's anchor has std sigma0/sqrt(fan_in). fan_in is
+ * in_features for a linear layer, C k k for a convolution (PyTorch's). */
+static void check_fan_in(const char *name, int fan_in, sy_params *ps)
+{
+    int t = sy_params_find(ps, name);
+    assert_true(t >= 0);
+    const sy_param_info *pi = sy_params_info(ps, t);
+    assert_int_equal(pi->fan_in, fan_in);
+    const float *w = sy_params_tensor(ps, t);
+    double bound = 1.0 / sqrt((double)fan_in), mx = 0;
+    for (size_t j = 0; j < pi->numel; j++) mx = fabs(w[j]) > mx ? fabs(w[j]) : mx;
+    /* Uniform: the largest of >= 1000 draws lies within 1% of the bound. */
+    if (!(mx <= bound && mx > 0.99 * bound)) fail_msg("%s: max |w| %g, bound %g", name, mx, bound);
+}
+
+static void test_layer_fan_in(void **state)
+{
+    (void)state;
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_var x = sy_input(g, "x", sy_shape_of(4, 2, 3, 12, 12));
+    sy_var h = sy_conv2d_layer(g, x, "c1", 16, 5, 1, 0, 1);     /* [2, 16, 8, 8], fan_in 75 */
+    h = sy_linear(g, sy_reshape(g, h, sy_shape_of(2, 2, 1024)), "fc", 4); /* fan_in 1024 */
+    (void)h;
+    assert_int_equal(sy_graph_compile(g), SY_OK);
+    assert_int_equal(sy_params_init(ps, 7), SY_OK);
+    check_fan_in("c1.weight", 75, ps);
+    check_fan_in("fc.weight", 1024, ps);
+    /* syre, sigma0 = 1: the anchor's sample std over each weight tensor is
+     * 1/sqrt(fan_in) within 10% (1200 and 4096 draws: ~2% standard error). */
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+    o.seed = 7;
+    o.decay = sy_decay_syre(1e-3f, 1.0f);
+    sy_optimizer *opt = sy_optimizer_new(ps, &o);
+    assert_non_null(opt);
+    float *a = calloc(sy_params_trainable_size(ps), sizeof *a);
+    assert_int_equal(sy_optimizer_anchor(opt, a), SY_OK);
+    const char *names[2] = {"c1.weight", "fc.weight"};
+    const int fans[2] = {75, 1024};
+    for (int k = 0; k < 2; k++) {
+        const sy_param_info *pi = sy_params_info(ps, sy_params_find(ps, names[k]));
+        double ss = 0;
+        for (size_t j = 0; j < pi->numel; j++) ss += (double)a[pi->offset + j] * a[pi->offset + j];
+        double sd = sqrt(ss / (double)pi->numel), want = 1.0 / sqrt((double)fans[k]);
+        if (!(fabs(sd / want - 1) < 0.1)) fail_msg("%s: anchor std %g, expected %g", names[k], sd, want);
+    }
+    sy_optimizer_free(opt);
+    free(a);
+    sy_graph_free(g);
+    sy_params_free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +669,9 @@ int main(void)
         cmocka_unit_test(test_rules_and_anchors),
         cmocka_unit_test(test_checkpoint_resume),
         cmocka_unit_test(test_parse_and_errors),
+        cmocka_unit_test(test_anchored_references),
+        cmocka_unit_test(test_wfix_positions),
+        cmocka_unit_test(test_layer_fan_in),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
