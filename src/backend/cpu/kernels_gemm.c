@@ -17,7 +17,10 @@
  * which does not change them. */
 #include "backend/cpu/cpu_kernels.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#define GEMM_X86 1
 #include <immintrin.h>
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,7 @@ typedef struct {
     const char *name;
 } gemm_isa;
 
+#ifdef GEMM_X86
 /* MR x NR tile of C: zero (start from 0) or load it, add the kc products of
  * the packed panels (ap: kc columns of MR, bp: kc rows of NR), store it. */
 __attribute__((target("avx512f"))) static void micro_avx512(int kc, const float *ap, const float *bp, float *c,
@@ -86,6 +90,8 @@ __attribute__((target("avx2,fma"))) static void micro_avx2(int kc, const float *
         for (int j = 0; j < 3; j++) _mm256_storeu_ps(c + r * ldc + 8 * j, acc[r][j]);
 }
 
+#endif
+
 static void micro_scalar(int kc, const float *ap, const float *bp, float *c, long ldc, int zero)
 {
     for (int r = 0; r < 4; r++)
@@ -98,14 +104,19 @@ static void micro_scalar(int kc, const float *ap, const float *bp, float *c, lon
 
 static const gemm_isa isas[SY_GEMM_NISA] = {
     [SY_GEMM_SCALAR] = {4, 4, micro_scalar, "scalar"},
+#ifdef GEMM_X86
     [SY_GEMM_AVX2] = {4, 24, micro_avx2, "AVX2"},
     [SY_GEMM_AVX512] = {8, 32, micro_avx512, "AVX-512"},
+#endif
 };
 
 static int isa_forced = -1;
 
 int sy_cpu_gemm_isa_best(void)
 {
+#ifndef GEMM_X86
+    return SY_GEMM_SCALAR;
+#endif
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return SY_GEMM_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SY_GEMM_AVX2;
