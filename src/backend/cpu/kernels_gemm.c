@@ -114,12 +114,11 @@ static int isa_forced = -1;
 
 int sy_cpu_gemm_isa_best(void)
 {
-#ifndef GEMM_X86
-    return SY_GEMM_SCALAR;
-#endif
+#ifdef GEMM_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return SY_GEMM_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SY_GEMM_AVX2;
+#endif
     return SY_GEMM_SCALAR;
 }
 
