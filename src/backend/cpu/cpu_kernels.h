@@ -20,6 +20,20 @@ typedef void (*sy_cpu_sgemm_fn)(int ta, int tb, int M, int N, int K, float alpha
                                 const float *B, int ldb, float beta, float *C, int ldc);
 void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn);
 
+/* syre's own sgemm (kernels_gemm.c): row-major C[M,N] = op(A) op(B) +
+ * beta C for beta 0 or 1, each element one chain of fused multiply-adds
+ * over k in order from 0 or from C, the same on every ISA and at every
+ * position (so bit-identical on every x86-64 CPU). Returns 0, or -1 for a
+ * beta it does not take or no memory for its packing buffers. */
+int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
+                float *C, int ldc);
+enum { SY_GEMM_SCALAR, SY_GEMM_AVX2, SY_GEMM_AVX512, SY_GEMM_NISA };
+/* The best micro-kernel this CPU runs; tests may force a lesser one (-1:
+ * back to the best; returns -1 for one the CPU lacks). */
+int sy_cpu_gemm_isa_best(void);
+int sy_cpu_gemm_force_isa(int isa);
+const char *sy_cpu_gemm_isa_name(void);
+
 /* Scratch floats of the CPU backend's convolution (conv2d's shape rule). */
 size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P);
 

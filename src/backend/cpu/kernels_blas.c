@@ -14,6 +14,8 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void openblas_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                            const float *B, int ldb, float beta, float *C, int ldc)
@@ -22,9 +24,32 @@ static void openblas_sgemm(int ta, int tb, int M, int N, int K, float alpha, con
                 lda, B, ldb, beta, C, ldc);
 }
 
-static sy_cpu_sgemm_fn sgemm = openblas_sgemm;
+/* SYRE_GEMM=own: syre's own kernels (kernels_gemm.c) instead of OpenBLAS,
+ * the same results on every CPU (OpenBLAS for what they do not take: alpha
+ * other than 1, beta other than 0 and 1, which no kernel here asks for).
+ * Not the default yet: faster than OpenBLAS's AVX2 kernel, slower than its
+ * AVX-512 one (docs/bench.md). */
+static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                      int ldb, float beta, float *C, int ldc)
+{
+    if (alpha != 1.0f || sy_cpu_gemm(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc) != 0)
+        openblas_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
 
-void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn) { sgemm = fn ? fn : openblas_sgemm; }
+static sy_cpu_sgemm_fn default_sgemm(void)
+{
+    const char *e = getenv("SYRE_GEMM");
+    return e && !strcmp(e, "own") ? own_sgemm : openblas_sgemm;
+}
+
+static sy_cpu_sgemm_fn sgemm = openblas_sgemm;
+static int sgemm_chosen; /* by sy_cpu_set_sgemm: the environment no longer decides */
+
+void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn)
+{
+    sgemm = fn ? fn : default_sgemm();
+    sgemm_chosen = 1;
+}
 
 /* Tile boundaries are multiples of this many columns (rows): OpenBLAS's
  * register tile, so that tiles add few edge tiles the whole product lacks. */
@@ -357,6 +382,7 @@ static void bwd_conv2d(sy_graph *g, sy_node *n)
 
 void sy_cpu_register_fast(sy_backend *be)
 {
+    if (!sgemm_chosen) sgemm = default_sgemm();
     be->can_overwrite[SY_OP_MATMUL] = 3;
     be->can_overwrite[SY_OP_CONV2D] = 3;
     be->forward[SY_OP_MATMUL] = fwd_matmul;

@@ -1,0 +1,231 @@
+/* syre's own sgemm: operands packed into panels, register-tile
+ * micro-kernels for AVX-512 and AVX2 chosen at run time by cpuid, and a
+ * scalar fallback. Row-major C[M,N] = op(A)[M,K] op(B)[K,N] + beta C.
+ *
+ * Every element of C is one chain of fused multiply-adds over k in
+ * increasing order, starting from 0 (beta 0) or from C (beta 1): the same
+ * operations whatever the ISA, the register tile the element falls in, its
+ * position in the call or the thread that runs it. Panels are padded with
+ * zeros, so an edge tile computes exactly as an inner one. Hence results are
+ * bit-identical on every x86-64 CPU and identical units (equal rows of
+ * op(A), equal columns of op(B)) are computed identically, which no BLAS
+ * kernel promises (OpenBLAS's AVX2 kernel rounds by position).
+ *
+ * Blocking, BLIS-style: K in blocks of KC (a B micro-panel, KC x NR, stays in
+ * L1), M in blocks of MC (the packed A block in L2), N in blocks of NC (the
+ * packed B block in L3). Between K blocks the partial sums go through C,
+ * which does not change them. */
+#include "backend/cpu/cpu_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define GEMM_X86 1
+#include <immintrin.h>
+#endif
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KC 256
+#define MC 96   /* a multiple of every MR below */
+#define NC 2048 /* a multiple of every NR below */
+
+typedef void (*micro_fn)(int kc, const float *ap, const float *bp, float *c, long ldc, int zero);
+
+typedef struct {
+    int mr, nr;
+    micro_fn kernel;
+    const char *name;
+} gemm_isa;
+
+#ifdef GEMM_X86
+/* MR x NR tile of C: zero (start from 0) or load it, add the kc products of
+ * the packed panels (ap: kc columns of MR, bp: kc rows of NR), store it. */
+__attribute__((target("avx512f"))) static void micro_avx512(int kc, const float *ap, const float *bp, float *c,
+                                                             long ldc, int zero)
+{
+    __m512 acc[8][2];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) {
+        acc[r][0] = zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc);
+        acc[r][1] = zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc + 16);
+    }
+    for (int k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_load_ps(bp + (size_t)k * 32), b1 = _mm512_load_ps(bp + (size_t)k * 32 + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++) {
+            __m512 a = _mm512_set1_ps(ap[(size_t)k * 8 + r]);
+            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) {
+        _mm512_storeu_ps(c + r * ldc, acc[r][0]);
+        _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void micro_avx2(int kc, const float *ap, const float *bp, float *c,
+                                                            long ldc, int zero)
+{
+    __m256 acc[4][3];
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++)
+#pragma GCC unroll 3
+        for (int j = 0; j < 3; j++) acc[r][j] = zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc + 8 * j);
+    for (int k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_load_ps(bp + (size_t)k * 24), b1 = _mm256_load_ps(bp + (size_t)k * 24 + 8),
+               b2 = _mm256_load_ps(bp + (size_t)k * 24 + 16);
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            __m256 a = _mm256_broadcast_ss(ap + (size_t)k * 4 + r);
+            acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+            acc[r][2] = _mm256_fmadd_ps(a, b2, acc[r][2]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++)
+#pragma GCC unroll 3
+        for (int j = 0; j < 3; j++) _mm256_storeu_ps(c + r * ldc + 8 * j, acc[r][j]);
+}
+
+#endif
+
+static void micro_scalar(int kc, const float *ap, const float *bp, float *c, long ldc, int zero)
+{
+    for (int r = 0; r < 4; r++)
+        for (int j = 0; j < 4; j++) {
+            float acc = zero ? 0.0f : c[r * ldc + j];
+            for (int k = 0; k < kc; k++) acc = fmaf(ap[(size_t)k * 4 + r], bp[(size_t)k * 4 + j], acc);
+            c[r * ldc + j] = acc;
+        }
+}
+
+static const gemm_isa isas[SY_GEMM_NISA] = {
+    [SY_GEMM_SCALAR] = {4, 4, micro_scalar, "scalar"},
+#ifdef GEMM_X86
+    [SY_GEMM_AVX2] = {4, 24, micro_avx2, "AVX2"},
+    [SY_GEMM_AVX512] = {8, 32, micro_avx512, "AVX-512"},
+#endif
+};
+
+static int isa_forced = -1;
+
+int sy_cpu_gemm_isa_best(void)
+{
+#ifdef GEMM_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return SY_GEMM_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SY_GEMM_AVX2;
+#endif
+    return SY_GEMM_SCALAR;
+}
+
+int sy_cpu_gemm_force_isa(int isa)
+{
+    if (isa < 0) {
+        isa_forced = -1;
+        return 0;
+    }
+    if (isa >= SY_GEMM_NISA || isa > sy_cpu_gemm_isa_best()) return -1;
+    isa_forced = isa;
+    return 0;
+}
+
+const char *sy_cpu_gemm_isa_name(void)
+{
+    return isas[isa_forced >= 0 ? isa_forced : sy_cpu_gemm_isa_best()].name;
+}
+
+/* Packing: op(A) rows i0.. (mr per panel), op(B) columns j0.. (nr per
+ * panel), k from k0, zeros past the matrix's edge. */
+static void pack_a(int ta, const float *A, int lda, int i0, int mc, int M, int k0, int kc, int mr, float *ap)
+{
+    for (int p = 0; p < mc; p += mr, ap += (size_t)mr * kc)
+        for (int r = 0; r < mr; r++) {
+            int i = i0 + p + r;
+            if (i >= M || p + r >= mc) {
+                for (int k = 0; k < kc; k++) ap[(size_t)k * mr + r] = 0.0f;
+            } else if (ta) {
+                for (int k = 0; k < kc; k++) ap[(size_t)k * mr + r] = A[(size_t)(k0 + k) * lda + i];
+            } else {
+                const float *row = A + (size_t)i * lda + k0;
+                for (int k = 0; k < kc; k++) ap[(size_t)k * mr + r] = row[k];
+            }
+        }
+}
+
+static void pack_b(int tb, const float *B, int ldb, int j0, int nc, int N, int k0, int kc, int nr, float *bp)
+{
+    for (int p = 0; p < nc; p += nr, bp += (size_t)nr * kc) {
+        int w = N - (j0 + p) < nr ? N - (j0 + p) : nr;
+        if (w > nc - p) w = nc - p;
+        for (int k = 0; k < kc; k++) {
+            float *dst = bp + (size_t)k * nr;
+            if (tb)
+                for (int c = 0; c < w; c++) dst[c] = B[(size_t)(j0 + p + c) * ldb + k0 + k];
+            else
+                memcpy(dst, B + (size_t)(k0 + k) * ldb + j0 + p, (size_t)w * sizeof(float));
+            for (int c = w; c < nr; c++) dst[c] = 0.0f;
+        }
+    }
+}
+
+/* Per-thread packing buffers, grown once (training shapes repeat). */
+static _Thread_local float *abuf, *bbuf;
+
+static int buffers(void)
+{
+    if (!abuf) abuf = aligned_alloc(64, sizeof(float) * MC * KC);
+    if (!bbuf) bbuf = aligned_alloc(64, sizeof(float) * (size_t)KC * NC);
+    return abuf && bbuf;
+}
+
+int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
+                float *C, int ldc)
+{
+    if (M <= 0 || N <= 0) return 0;
+    if (beta != 0.0f && beta != 1.0f) return -1;
+    if (K <= 0) {
+        if (beta == 0.0f)
+            for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof(float));
+        return 0;
+    }
+    if (!buffers()) return -1;
+    const gemm_isa *isa = &isas[isa_forced >= 0 ? isa_forced : sy_cpu_gemm_isa_best()];
+    const int mr = isa->mr, nr = isa->nr;
+    float tile[8 * 32];
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC, zero = beta == 0.0f && pc == 0;
+            pack_b(tb, B, ldb, jc, nc, N, pc, kc, nr, bbuf);
+            for (int ic = 0; ic < M; ic += MC) {
+                int mc = M - ic < MC ? M - ic : MC;
+                pack_a(ta, A, lda, ic, mc, M, pc, kc, mr, abuf);
+                for (int jr = 0; jr < nc; jr += nr) {
+                    const float *bp = bbuf + (size_t)jr * kc;
+                    int w = nc - jr < nr ? nc - jr : nr;
+                    for (int ir = 0; ir < mc; ir += mr) {
+                        const float *ap = abuf + (size_t)ir * kc;
+                        int h = mc - ir < mr ? mc - ir : mr;
+                        float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
+                        if (h == mr && w == nr) {
+                            isa->kernel(kc, ap, bp, c, ldc, zero);
+                            continue;
+                        }
+                        /* an edge tile: the same kernel on a full tile in
+                         * registers' worth of scratch, then its valid part */
+                        for (int r = 0; r < mr; r++)
+                            for (int j = 0; j < nr; j++)
+                                tile[r * nr + j] = zero || r >= h || j >= w ? 0.0f : c[(size_t)r * ldc + j];
+                        isa->kernel(kc, ap, bp, tile, nr, 0);
+                        for (int r = 0; r < h; r++) memcpy(c + (size_t)r * ldc, tile + r * nr, (size_t)w * sizeof(float));
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}
