@@ -263,6 +263,9 @@ static sy_status save_history(sy_run *run, const char *meth, const cont_ctx *c, 
 static sy_status load_history(sy_run *run, const char *meth, const cont_ctx *c, double *hist, double *accm,
                               int done)
 {
+    /* A checkpoint inside the first task (--ckpt-every, a stop) comes before
+     * the first history is written: nothing to read. */
+    if (done == 0) return SY_OK;
     char path[4200], file[128];
     snprintf(file, sizeof file, "history-%s.txt", meth);
     FILE *f = fopen(sy_run_path(run, file, path, sizeof path), "r");

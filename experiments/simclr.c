@@ -447,9 +447,10 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
     snprintf(file, sizeof file, "ckpt-%.48s.safetensors", m->rec);
     sy_run_path(run, file, ckpt, sizeof ckpt);
     sy_train_pos pos = {0};
-    int start = 0;
+    int start = 0, loaded = 0;
     if (sy_run_get_bool(run, "resume")) {
         s = sy_train_load(ckpt, c->ps, opt, &pos);
+        loaded = s == SY_OK;
         if (s == SY_OK && pos.epoch > c->epochs)
             s = sy_fail(SY_ERR_ARG, "simclr: --resume: %s checkpoint has %d epochs, --epochs is %d", m->rec,
                         (int)pos.epoch, c->epochs);
@@ -461,7 +462,9 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         else if (s == SY_ERR_IO)
             s = SY_OK;
     }
-    if (s == SY_OK && start == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
+    /* The untrained network's row: logged before any checkpoint of this
+     * method, so a resumed one (even within epoch 0) has it already. */
+    if (s == SY_OK && !loaded && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
     char label[96];
     snprintf(label, sizeof label, "simclr %.48s", m->rec);
     sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
