@@ -65,7 +65,7 @@ done
 "${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 2 --name stopped >/dev/null 2>"$out/s1.err" &
 mpipid=$!
 for _ in $(seq 1 1000); do [ -f "$out/collapse/stopped/ckpt-vanilla.safetensors" ] && break; sleep 0.01; done
-rankpid=$(pgrep -f -- "--name stopped" | grep -vx "$mpipid" | tail -1)
+rankpid=$(pgrep -f -- "$out.*--name stopped" | grep -vx "$mpipid" | tail -1) # this test's ranks only
 [ -n "$rankpid" ] || fail "no rank process found to signal"
 kill -TERM "$rankpid"
 rc=0
