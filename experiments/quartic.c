@@ -220,9 +220,11 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
     sy_train_pos pos = {0};
     if (c->resume) {
         s = sy_train_load(ckpt, ps, opt, &pos);
-        if (s == SY_ERR_IO) {
+        if (s == SY_ERR_IO) { /* no checkpoint: afresh, without rows of an earlier start */
             memset(&pos, 0, sizeof pos);
-            s = SY_OK;
+            sy_clear_error();
+            s = sy_run_forget_rows(run, logfile, label);
+            if (s != SY_OK) goto done;
         } else if (s != SY_OK) {
             goto done;
         }

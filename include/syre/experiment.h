@@ -135,6 +135,10 @@ sy_status sy_run_log_to(sy_run *run, const char *file, const char *method, int64
                         int n, const char *const *names, const double *values);
 sy_status sy_run_log(sy_run *run, const char *method, int64_t step,
                      int n, const char *const *names, const double *values);
+/* On --resume, a method that finds no checkpoint starts afresh: the rows it
+ * logged to file (NULL = "metrics.csv") before it was stopped, the file's
+ * last rows if they are the method's, are cut so they are not logged twice. */
+sy_status sy_run_forget_rows(sy_run *run, const char *file, const char *method);
 /* A final metric of a method, for summary.json and the stdout table (rows in
  * the order first given, columns in method order). Setting it again
  * replaces the value. */

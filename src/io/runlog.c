@@ -436,6 +436,48 @@ sy_status sy_records_rewind(const char *marks)
     return SY_OK;
 }
 
+sy_status sy_run_forget_rows(sy_run *run, const char *file, const char *method)
+{
+    if (!run->resuming || !run->dir || !sy_dist_is_root()) return SY_OK;
+    for (int i = 0; i < run->ncsv; i++)
+        if (run->csv[i].f) fflush(run->csv[i].f); /* earlier methods' rows, this process */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", run->dir, file ? file : "metrics.csv");
+    FILE *f = sy_fopen_regular(path, "rb");
+    if (!f) {
+        sy_clear_error(); /* nothing logged yet */
+        return SY_OK;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    for (size_t got; b && (got = fread(b + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(b, cap *= 2);
+            if (!nb) free(b);
+            b = nb;
+        }
+    }
+    fclose(f);
+    if (!b) return sy_fail(SY_ERR_NOMEM, "%s: out of memory", path);
+    /* From the end, while the last row is this method's: cut it. */
+    size_t keep = n, mlen = strlen(method);
+    while (keep > 0) {
+        size_t start = keep - 1; /* the newline ending the row before */
+        while (start > 0 && b[start - 1] != '\n') start--;
+        if (start == 0 || keep - start <= mlen || strncmp(b + start, method, mlen) != 0 || b[start + mlen] != ',')
+            break; /* the header, or another method's row */
+        keep = start;
+    }
+    free(b);
+    if (keep < n && truncate(path, (off_t)keep) != 0)
+        return sy_fail(SY_ERR_IO, "cannot cut %s's unfinished rows from %s: %s", method, path, strerror(errno));
+    if (keep < n)
+        fprintf(stderr, "syre: %s: %zu bytes of rows %s logged before it had a checkpoint dropped (logged again)\n",
+                file ? file : "metrics.csv", n - keep, method);
+    return SY_OK;
+}
+
 sy_status sy_run_start(sy_run *run)
 {
     run->resuming = sy_run_get_bool(run, "resume");
