@@ -24,6 +24,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from torch_cuda import ResNet18  # the same CIFAR ResNet18 the GPU benchmark uses
+
 POOL = 8
 
 
@@ -57,41 +59,6 @@ class CNN(nn.Module):
         x = torch.flatten(x, 1)
         x = F.relu(self.fc1(x))
         return self.fc2(x)
-
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.down = None
-        if stride != 1 or cin != cout:
-            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        return F.relu(y + (self.down(x) if self.down is not None else x))
-
-
-class ResNet18(nn.Module):
-    def __init__(self, w=64, classes=10):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, w, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(w)
-        blocks, cin = [], w
-        for i, stride in enumerate((1, 2, 2, 2)):
-            cout = w << i
-            blocks += [Block(cin, cout, stride), Block(cout, cout, 1)]
-            cin = cout
-        self.blocks = nn.Sequential(*blocks)
-        self.fc = nn.Linear(cin, classes)
-
-    def forward(self, x):
-        x = self.blocks(F.relu(self.bn1(self.conv1(x))))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
 class VAE(nn.Module):
