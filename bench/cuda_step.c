@@ -1,4 +1,4 @@
-/* CUDA training-step benchmark (issue 11): ms per training step on the GPU
+/* CUDA training-step benchmark: ms per training step on the GPU
  * for the models of the issue's targets, with the step as users run it:
  * fill the input in place, forward (loss copied back and checked), backward,
  * SGD with momentum and syre (stored anchors) on the device.

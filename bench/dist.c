@@ -1,4 +1,4 @@
-/* Data-parallel scaling benchmark (issue 13; bench/run_dist.sh drives it).
+/* Data-parallel scaling benchmark (bench/run_dist.sh drives it).
  *
  * Launched as `mpirun -np N bench_dist ...` (or alone: one rank), it times
  *   1. the gradient allreduce (sy_dist_allreduce_mean: MPI_Allreduce in place

@@ -1,4 +1,4 @@
-/* Engine benchmark (issue 8): training throughput of syre's engine against
+/* Engine benchmark: training throughput of syre's engine against
  * PyTorch 1.13 (bench/torch_engine.py) on the paper's models, alternating in
  * the same run, with GFLOP/s, the share of cblas_sgemm's own rate on the same
  * matrix shapes, and peak resident memory of both sides.

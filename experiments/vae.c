@@ -183,7 +183,7 @@ static sy_status vae_build_decoder(vae_dec *v, sy_params *ps, int n)
 }
 
 /* The noise (training, evaluation, prior samples): the vectorised bulk
- * generator (session 3; before it, sy_rng_normal element by element, a
+ * generator (before it, sy_rng_normal element by element, a
  * different stream and a sixth of a training step). */
 static void fill_normal(sy_rng *r, float *a, size_t n) { sy_rng_normal_fill(r, a, n); }
 

@@ -1,4 +1,4 @@
-/* Golden end-to-end parity with PyTorch (issue 2, test 6b), llm.c style: the
+/* Golden end-to-end parity with PyTorch, llm.c style: the
  * same weights and the same batch go through syre and through torch modules,
  * and the softmax cross-entropy loss, every parameter gradient and the loss
  * curve of 20 plain SGD steps must agree to float32 tolerance.

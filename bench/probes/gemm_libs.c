@@ -2,7 +2,7 @@
  * the products of one training step of the 784-300-300-300-10 MLP at batch 64
  * (as syre computes them: forward, weight gradients, input gradients;
  * row-major, beta = 0), against OpenBLAS? Input to the issue-8 question of
- * whether OpenBLAS caps the MLP target (docs/bench.md, session 4).
+ * whether OpenBLAS caps the MLP target (docs/bench.md).
  *
  *   apt-get install libdnnl-dev libxsmm-dev
  *   gcc -O2 -o /tmp/gemm_libs bench/probes/gemm_libs.c -lxsmm -lopenblas -ldnnl -lm -lpthread -ldl -lrt

@@ -129,7 +129,7 @@ static void bwd_bce_logits(sy_graph *g, sy_node *n)
         for (size_t i = 0; i < N; i++) dt[i] = (set_t ? 0.0f : dt[i]) - s * x[i];
 }
 
-/* KL(N(mu, e^lv) || N(0, s2)) (the VAE's KL term, session 3): e^lv through
+/* KL(N(mu, e^lv) || N(0, s2)) (the VAE's KL term): e^lv through
  * fast_expf, which saturates at ~1.7e38 above lv = 88 where expf reaches inf:
  * such inputs give inf here too. Sum as fwd_bce_logits: float partial sums
  * in blocks, added in double. */
