@@ -443,23 +443,11 @@ sy_status sy_run_forget_rows(sy_run *run, const char *file, const char *method)
         if (run->csv[i].f) fflush(run->csv[i].f); /* earlier methods' rows, this process */
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", run->dir, file ? file : "metrics.csv");
-    FILE *f = sy_fopen_regular(path, "rb");
-    if (!f) {
-        sy_clear_error(); /* nothing logged yet */
-        return SY_OK;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    for (size_t got; b && (got = fread(b + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(b, cap *= 2);
-            if (!nb) free(b);
-            b = nb;
-        }
-    }
-    fclose(f);
-    if (!b) return sy_fail(SY_ERR_NOMEM, "%s: out of memory", path);
+    if (access(path, F_OK) != 0) return SY_OK; /* nothing logged yet */
+    char *b = NULL;
+    size_t n = 0;
+    sy_status rs = read_text(path, &b, &n);
+    if (rs != SY_OK) return rs;
     /* From the end, while the last row is this method's: cut it. */
     size_t keep = n, mlen = strlen(method);
     while (keep > 0) {
