@@ -322,7 +322,9 @@ static void lc_result_free(lc_result *r)
 }
 
 /* The curve lives in curve-<tag>.txt beside the checkpoint, so a resumed run
- * can still draw it. */
+ * can still draw it. It is written just before the checkpoint, which commits
+ * it: a kill between the two leaves points past the checkpoint, and loading
+ * keeps only those logged before iteration `upto`. */
 static sy_status lc_curve_save(const char *path, const lc_result *r)
 {
     if (!sy_dist_is_root()) return SY_OK; /* mpirun: rank 0 keeps the record */
@@ -335,12 +337,13 @@ static sy_status lc_curve_save(const char *path, const lc_result *r)
     return SY_OK;
 }
 
-static void lc_curve_load(const char *path, lc_result *r, int cap)
+static void lc_curve_load(const char *path, lc_result *r, int cap, double upto)
 {
     FILE *f = fopen(path, "r");
     r->npts = 0;
     if (!f) return;
-    while (r->npts < cap && fscanf(f, "%lf %lf", &r->it[r->npts], &r->loss[r->npts]) == 2) r->npts++;
+    while (r->npts < cap && fscanf(f, "%lf %lf", &r->it[r->npts], &r->loss[r->npts]) == 2 && r->it[r->npts] < upto)
+        r->npts++;
     fclose(f);
 }
 
@@ -394,7 +397,7 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
     if (c->resume) {
         s = sy_train_load(ckpt, m->ps, opt, &pos);
         if (s == SY_OK) {
-            lc_curve_load(curve, R, cap);
+            lc_curve_load(curve, R, cap, (double)(pos.epoch * nbatches + pos.batch));
             sy_graph_set_step(m->g, (uint64_t)pos.graph_step);
         } else if (s == SY_ERR_IO) {
             memset(&pos, 0, sizeof pos); /* no checkpoint: from scratch */
@@ -439,8 +442,8 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
                 /* the curve's partial window: its mean over ranks, to which each adds its own rest */
                 sy_train_pos mid = {.epoch = ep, .batch = k + 1, .graph_step = (int64_t)sy_graph_step(m->g),
                                     .loss_sum = sy_dist_mean(acc_loss), .aux_sum = acc_n};
-                if ((s = sy_train_save(ckpt, m->ps, opt, &mid)) != SY_OK) goto done;
                 if ((s = lc_curve_save(curve, R)) != SY_OK) goto done;
+                if ((s = sy_train_save(ckpt, m->ps, opt, &mid)) != SY_OK) goto done;
                 if (due == SY_CKPT_STOP) {
                     s = sy_run_stopped(run, t + 1, nbatches * c->epochs);
                     goto done;
@@ -462,8 +465,8 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
         if ((s = sy_run_log(run, label, ep + 1, 5, names, vals)) != SY_OK) goto done;
         pos.epoch = ep + 1, pos.batch = 0, pos.done = ep + 1 == c->epochs;
         pos.loss_sum = pos.aux_sum = 0, pos.graph_step = (int64_t)sy_graph_step(m->g);
-        if ((s = sy_train_save(ckpt, m->ps, opt, &pos)) != SY_OK) goto done;
         if ((s = lc_curve_save(curve, R)) != SY_OK) goto done;
+        if ((s = sy_train_save(ckpt, m->ps, opt, &pos)) != SY_OK) goto done;
     }
     sy_progress_update(pr, nbatches * c->epochs, NULL);
 
