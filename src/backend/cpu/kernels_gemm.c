@@ -183,6 +183,10 @@ static void pack_a(int ta, const float *A, int lda, int i0, int mc, int M, int k
             continue;
         }
 #endif
+        if (ta && p + mr <= mc && i0 + p + mr <= M) { /* op(A)'s rows are contiguous in A: mr floats per k */
+            for (int k = 0; k < kc; k++) memcpy(ap + (size_t)k * mr, A + (size_t)(k0 + k) * lda + i0 + p, (size_t)mr * sizeof(float));
+            continue;
+        }
         for (int r = 0; r < mr; r++) {
             int i = i0 + p + r;
             if (i >= M || p + r >= mc) {
