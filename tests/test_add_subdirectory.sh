@@ -6,18 +6,8 @@
 # the libsyre.so built for it must link only OpenBLAS, LAPACKE, cJSON, zlib,
 # libpng, libjpeg, OpenMP and the C runtime. It builds the library afresh
 # (Debug, to keep it short). Skipped (77) in a sanitizer build.
-set -u
-src=${SYRE_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-bin=${SYRE_BINARY_DIR:-$src/build}
-if grep -q '^SYRE_SANITIZE:BOOL=ON' "$bin/CMakeCache.txt" 2>/dev/null; then
-  echo "SKIP test_add_subdirectory: the Release build covers it"
-  exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+name=test_add_subdirectory
+. "$(dirname "$0")/consumer_common.sh"
 
 mkdir -p "$tmp/app"
 cat >"$tmp/app/CMakeLists.txt" <<EOF

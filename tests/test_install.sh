@@ -7,18 +7,8 @@
 # pkg-config build is run once (two epochs of MNIST, when the data is here).
 # Skipped (77) in a sanitizer build, whose libraries need the sanitizer's
 # runtime in every program.
-set -u
-src=${SYRE_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
-bin=${SYRE_BINARY_DIR:-$src/build}
-if grep -q '^SYRE_SANITIZE:BOOL=ON' "$bin/CMakeCache.txt" 2>/dev/null; then
-  echo "SKIP test_install: a sanitizer build is not installed for other programs"
-  exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-ok() { echo "ok: $*"; }
+name=test_install
+. "$(dirname "$0")/consumer_common.sh"
 
 p=$tmp/prefix
 if ! cmake --install "$bin" --prefix "$p" >"$tmp/install.log" 2>&1; then
