@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "syre/mpi.h"
 #include "syre/syre.h"
 
 #include "bench_clock.h"
@@ -160,6 +161,9 @@ int main(int argc, char **argv)
         i++;
     }
     if (steps < 1 || repeats < 1 || warmup < 0 || batch < 1 || threads < 1) { usage(); return 2; }
+#ifdef SYRE_HAVE_MPI
+    sy_dist_use_mpi();
+#endif
     if (sy_dist_init() != SY_OK) {
         fprintf(stderr, "bench_dist: %s\n", sy_last_error());
         return 1;

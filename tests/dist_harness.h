@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "syre/mpi.h"
 #include "syre/syre.h"
 
 extern char **environ;
@@ -135,7 +136,10 @@ static int relaunch(const char *name, char *self)
  * else the exit status to return (77 skipped: no MPI; the relaunched run's). */
 static int dist_start(const char *name, char *self)
 {
-    if (!sy_dist_compiled()) {
+#ifdef SYRE_HAVE_MPI
+    sy_dist_use_mpi();
+#endif
+    if (!sy_dist_have_mpi()) {
         printf("SKIP %s: syre was built without MPI (Debian: libopenmpi-dev openmpi-bin, then rebuild)\n", name);
         return 77;
     }

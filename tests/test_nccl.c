@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "syre/mpi.h"
 #include "syre/syre.h"
 
 #define NFEAT 16
@@ -123,6 +124,9 @@ int main(void)
         printf("SKIP test_nccl: %s\n", sy_last_error());
         return 77;
     }
+#ifdef SYRE_HAVE_MPI
+    sy_dist_use_mpi();
+#endif
     if (sy_dist_init() != SY_OK) {
         fprintf(stderr, "test_nccl: %s\n", sy_last_error());
         return 1;

@@ -19,8 +19,11 @@
  * own shard statistics, as PyTorch's DistributedDataParallel does without
  * SyncBatchNorm.
  *
- * Not launched by an MPI launcher, or built without MPI, this is one rank:
- * size 1, rank 0, every call below a no-op, and nothing changes. */
+ * libsyre itself links no MPI: the messages go through the mpi component
+ * (libsyre_mpi, syre/mpi.h), which a program links and switches on with
+ * sy_dist_use_mpi() before sy_dist_init. Without it, or not launched by an
+ * MPI launcher, this is one rank: size 1, rank 0, every call below a no-op,
+ * and nothing changes. */
 #ifndef SYRE_DIST_H
 #define SYRE_DIST_H
 
@@ -36,15 +39,15 @@ extern "C" {
  * lets a large model's gradient go in a few buckets. */
 #define SY_DIST_BUCKET ((size_t)1 << 24)
 
-/* 1 if this build has MPI (CMake found it). */
-int sy_dist_compiled(void);
+/* 1 if this program uses MPI: it called sy_dist_use_mpi() (syre/mpi.h). */
+int sy_dist_have_mpi(void);
 /* Ranks the launcher started (from its environment: Open MPI, MPICH/Hydra,
  * PMIx, Slurm), 0 when not launched by one. Readable before sy_dist_init. */
 int sy_dist_launched_size(void);
 
 /* Start MPI when launched by an MPI launcher with more than one rank (or
  * with SYRE_DIST=1 set); otherwise stay a single rank. Fails with
- * SY_ERR_UNSUPPORTED when launched with several ranks by a build without
+ * SY_ERR_UNSUPPORTED when launched with several ranks by a program without
  * MPI (every process would think it is alone and write the same files).
  * Calling it again is a no-op. */
 sy_status sy_dist_init(void);
