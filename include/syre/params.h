@@ -43,7 +43,7 @@ sy_params *sy_params_new(void);
 void sy_params_free(sy_params *ps);
 
 /* Add a tensor; returns its index, or -1 with a message (duplicate name with
- * another shape, store already laid out). Adding an existing name with the
+ * another shape, store already laid out, fan_in < 1). Adding an existing name with the
  * same shape returns the existing index, which is how graphs share weights. */
 int sy_params_add(sy_params *ps, const char *name, sy_shape shape, int fan_in,
                   sy_init init, int trainable);

@@ -146,6 +146,11 @@ int sy_params_add(sy_params *ps, const char *name, sy_shape shape, int fan_in,
                 sizeof ps->info[0].name - 1);
         return -1;
     }
+    if (fan_in < 1) {
+        sy_fail(SY_ERR_ARG, "parameter '%s': fan_in must be >= 1 (it sets the initialisation's and syre's anchor "
+                "scale, sigma0/sqrt(fan_in)), got %d", name, fan_in);
+        return -1;
+    }
     if (shape.ndim < 1 || shape.ndim > SY_MAX_DIMS || sy_shape_numel(shape) == 0) {
         sy_fail(SY_ERR_SHAPE, "parameter '%s' has invalid shape %s", name, sy_shape_str(shape, b1));
         return -1;
@@ -165,7 +170,7 @@ int sy_params_add(sy_params *ps, const char *name, sy_shape shape, int fan_in,
     strcpy(pi->name, name);
     pi->shape = shape;
     pi->numel = sy_shape_numel(shape);
-    pi->fan_in = fan_in > 0 ? fan_in : 1;
+    pi->fan_in = fan_in;
     pi->trainable = trainable;
     pi->init = init;
     return ps->count++;

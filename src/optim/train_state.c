@@ -73,6 +73,61 @@ static sy_status keep_previous(const char *path)
     return s;
 }
 
+/* The decay of one tensor as text, e.g. "syre wd 0.01 sigma0 0.1". */
+static void rule_text(const sy_decay *d, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s wd %.7g", sy_decay_kind_name(d->kind), d->weight_decay);
+    if (d->kind == SY_DECAY_SYRE || d->kind == SY_DECAY_SYRE_AR)
+        n += snprintf(out + n, size - (size_t)n, " sigma0 %.7g", d->sigma0);
+    if (d->kind == SY_DECAY_SYRE_AR) n += snprintf(out + n, size - (size_t)n, " eps %.7g", d->eps);
+    if (d->exclude_1d) n += snprintf(out + n, size - (size_t)n, " excluding 1-d");
+    if (d->wfix_frac > 0)
+        snprintf(out + n, size - (size_t)n, " wfix %.7g kappa %.7g", d->wfix_frac, d->wfix_kappa);
+}
+
+/* Every trainable tensor's decay and the seed its anchors come from, as
+ * "seed S;name rule;name rule;...": saved with a checkpoint and compared on
+ * loading, so that a run is never continued under another rule. Malloc'd. */
+static char *describe_decay(sy_params *ps, const sy_optimizer *opt)
+{
+    size_t size = 64, n = 0;
+    for (int t = 0; t < sy_params_count(ps); t++) size += strlen(sy_params_info(ps, t)->name) + 160;
+    char *b = malloc(size);
+    if (!b) return NULL;
+    n += (size_t)snprintf(b, size, "seed %" PRIu64 ";", sy_optimizer_opts(opt)->seed);
+    for (int t = 0; t < sy_params_count(ps); t++) {
+        const sy_decay *d = sy_optimizer_rule_of(opt, t);
+        if (!d) continue;
+        char r[150];
+        rule_text(d, r, sizeof r);
+        n += (size_t)snprintf(b + n, size - n, "%s %s;", sy_params_info(ps, t)->name, r);
+    }
+    return b;
+}
+
+/* The first entry of two decay descriptions that differs, as a message:
+ * which tensor (or the seed), and what each side has. */
+static sy_status decay_differs(const char *path, const char *saved, const char *now)
+{
+    while (*saved && *now) {
+        size_t a = strcspn(saved, ";"), b = strcspn(now, ";");
+        if (a != b || memcmp(saved, now, a) != 0) {
+            size_t an = strcspn(saved, " "), bn = strcspn(now, " ");
+            if (!strncmp(saved, "seed ", 5) && !strncmp(now, "seed ", 5))
+                return sy_fail(SY_ERR_ARG, "%s: its anchors come from seed %.*s, this optimizer's from seed %.*s "
+                               "(another --seed)", path, (int)(a - 5), saved + 5, (int)(b - 5), now + 5);
+            if (an == bn && !memcmp(saved, now, an) && an < a && bn < b)
+                return sy_fail(SY_ERR_ARG, "%s: tensor '%.*s' was trained with decay %.*s, this optimizer has %.*s "
+                               "(another --method, --wd, --sigma0, --eps or rule)", path, (int)an, saved,
+                               (int)(a - an - 1), saved + an + 1, (int)(b - bn - 1), now + bn + 1);
+            break;
+        }
+        saved += a + (saved[a] == ';');
+        now += b + (now[b] == ';');
+    }
+    return sy_fail(SY_ERR_ARG, "%s: trained with decay rules '%s', this optimizer has '%s'", path, saved, now);
+}
+
 sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, const sy_train_pos *pos)
 {
     int ns = opt ? sy_optimizer_num_state(opt) : 0;
@@ -97,14 +152,18 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
     sy_records_mark(records, sizeof records);
     /* The file's own name (it names the method) and the run's identity, so
      * a checkpoint copied over another is refused on loading. */
-    sy_st_meta meta[10] = {{"epoch", v[0]},    {"batch", v[1]},      {"graph_step", v[2]},
+    sy_st_meta meta[11] = {{"epoch", v[0]},    {"batch", v[1]},      {"graph_step", v[2]},
                            {"optimizer_steps", v[3]}, {"done", v[4]}, {"loss_sum", v[5]},
                            {"aux_sum", v[6]},  {"checkpoint", base_name(path)}};
     int nm = 8;
     if (run_owner[0]) meta[nm++] = (sy_st_meta){"run", run_owner};
     if (records[0]) meta[nm++] = (sy_st_meta){"records", records};
+    char *decay = opt ? describe_decay(ps, opt) : NULL;
+    if (opt && !decay) return sy_fail(SY_ERR_NOMEM, "%s: no memory to describe the decay rules", path);
+    if (decay) meta[nm++] = (sy_st_meta){"decay", decay};
     sy_status s = keep_previous(path);
     if (s == SY_OK) s = sy_checkpoint_save_params(path, ps, extra, ns, meta, nm);
+    free(decay);
     if (s == SY_OK) sy_note_checkpoint(path, opt ? sy_optimizer_steps(opt) : 0L);
     return s;
 }
@@ -147,6 +206,14 @@ static sy_status load_one(const char *path, const char *saved_as, sy_params *ps,
     if (!s && owner && run_owner[0] && strcmp(owner, run_owner) != 0)
         s = sy_fail(SY_ERR_ARG, "%s: belongs to run '%s', this run is '%s' (another experiment or other options)",
                     path, owner, run_owner);
+    /* Absent from older checkpoints, which load as before. */
+    const char *decay = opt ? sy_safetensors_meta(st, "decay") : NULL;
+    if (!s && decay) {
+        char *now = describe_decay(ps, opt);
+        if (!now) s = sy_fail(SY_ERR_NOMEM, "%s: no memory to compare the decay rules", path);
+        else if (strcmp(decay, now) != 0) s = decay_differs(path, decay, now);
+        free(now);
+    }
     const char *rec = sy_safetensors_meta(st, "records");
     snprintf(records, nrec, "%s", rec ? rec : "");
     /* absent from older checkpoints, which stop only at epoch ends */
