@@ -1,7 +1,7 @@
 /* Optimizers (SGD, Adam, AdamW) over the parameter store's flat trainable
  * buffer, learning-rate schedules, gradient-norm clipping, and the one
  * per-parameter decay rule that gives weight decay, syre, syre-ar, L2-init
- * and the W-fix baseline (DESIGN.md section 1).
+ * and the W-fix baseline (docs/method.md).
  *
  * Decay convention. `weight_decay` is PyTorch's coefficient wd, not the
  * paper's gamma: the training loss is l(phi) + (wd/2) (phi - a)^T D (phi - a),
