@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "syre/syre.h"
+#include "../cli/env_options.h"
 
 #include "bench_clock.h"
 
@@ -160,7 +161,8 @@ int main(int argc, char **argv)
         i++;
     }
     if (steps < 1 || repeats < 1 || warmup < 0 || batch < 1 || threads < 1) { usage(); return 2; }
-    if (sy_dist_init() != SY_OK) {
+    sy_dist_opts dist = sy_env_dist_opts();
+    if (sy_dist_init(&dist) != SY_OK) {
         fprintf(stderr, "bench_dist: %s\n", sy_last_error());
         return 1;
     }

@@ -1,6 +1,7 @@
 /* The `syre` command: a table of subcommands (list, run, reproduce, bench,
  * help) from which the usage text is generated. Experiments and their flags
- * come from the library's registry (experiments/list.h). Exit status: 0 ok,
+ * come from the library's registry (experiments/list.h); the environment
+ * variables syre honours are mapped onto options in env_options.h. Exit status: 0 ok,
  * 1 a run or benchmark failed, 2 bad command line, 75 (SY_EXIT_RESUMABLE) a
  * run stopped by a signal after writing its checkpoint: continue it with
  * --resume. */
@@ -8,6 +9,7 @@
 #include "syre/dist.h"
 #include "syre/experiment.h"
 #include "syre/syre.h"
+#include "env_options.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -142,7 +144,13 @@ static int execute(const sy_experiment *exp, int reproduce, int argc, char **arg
         sy_experiment_print_help(exp, stdout);
         return 0;
     }
-    if (sy_dist_init() != SY_OK) {
+    sy_status es = sy_env_apply_runtime();
+    if (es != SY_OK) {
+        fprintf(stderr, "syre %s: environment: %s\n", exp->name, sy_last_error());
+        return fail_status(es);
+    }
+    sy_dist_opts dist = sy_env_dist_opts();
+    if (sy_dist_init(&dist) != SY_OK) {
         fprintf(stderr, "syre: %s\n", sy_last_error());
         return 1;
     }

@@ -16,6 +16,7 @@
 #include "backend/device.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
+#include "../cli/env_options.h"
 
 static const char *DEV = "cuda";
 
@@ -586,6 +587,11 @@ static void test_smoke(void **state)
 
 int main(void)
 {
+    /* SYRE_CUDNN=0, SYRE_CUDA_SYNC=1 (gpu-check.sh's reruns), as the command reads them. */
+    if (sy_env_apply_runtime() != SY_OK) {
+        fprintf(stderr, "%s\n", sy_last_error());
+        return 1;
+    }
     const char *env = getenv("SYRE_TEST_DEVICE");
     if (env && *env) DEV = env;
     if (sy_device_check(DEV) != SY_OK) {

@@ -23,10 +23,11 @@ static struct {
     int own_mpi;      /* we called MPI_Init (so we finalize) */
     int active;       /* MPI in use with size > 1 */
     int rank, size, local_size, local_rank;
+    int launcher_local_rank; /* the launcher's word before MPI runs (sy_dist_opts), -1 unknown */
     char info[160];
     sy_dist_stats stats;
     void (*at_finalize)(void); /* the NCCL communicator's destructor */
-} D = {0, 0, 0, 0, 1, 1, 0, "single process", {0, 0, 0, 0}, NULL};
+} D = {0, 0, 0, 0, 1, 1, 0, -1, "single process", {0, 0, 0, 0}, NULL};
 
 #ifdef SYRE_HAVE_MPI
 static double now(void)
@@ -46,26 +47,15 @@ int sy_dist_compiled(void)
 #endif
 }
 
-int sy_dist_launched_size(void)
-{
-    /* Open MPI (mpirun), MPICH and Intel MPI (Hydra's PMI), MVAPICH. */
-    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v) {
-            int n = atoi(v);
-            if (n > 0) return n;
-        }
-    }
-    return 0;
-}
+sy_dist_opts sy_dist_opts_default(void) { return (sy_dist_opts){.launched_size = 0, .local_rank = -1, .force = 0}; }
 
-sy_status sy_dist_init(void)
+sy_status sy_dist_init(const sy_dist_opts *opts)
 {
     if (D.started) return SY_OK;
-    int launched = sy_dist_launched_size();
-    const char *force = getenv("SYRE_DIST");
-    int want = launched > 1 || (force && strcmp(force, "1") == 0);
+    sy_dist_opts o = opts ? *opts : sy_dist_opts_default();
+    int launched = o.launched_size;
+    int want = launched > 1 || o.force;
+    D.launcher_local_rank = o.local_rank;
 #ifdef SYRE_HAVE_MPI
     if (want) {
         int inited = 0;
@@ -101,7 +91,7 @@ sy_status sy_dist_init(void)
                        "launched as one of %d ranks, but this syre was built without MPI: install an MPI "
                        "(Debian: libopenmpi-dev openmpi-bin) and rebuild, or run it as a single process",
                        launched);
-    if (want) fprintf(stderr, "syre: SYRE_DIST=1 ignored: this build has no MPI\n");
+    if (want) fprintf(stderr, "syre: starting MPI was asked for (SYRE_DIST=1), but this build has no MPI\n");
 #endif
     D.started = 1;
     return SY_OK;
@@ -156,14 +146,7 @@ int sy_dist_local_size(void) { return D.local_size; }
 int sy_dist_local_rank(void)
 {
     if (D.active) return D.local_rank;
-    /* Open MPI, MPICH/Hydra, MVAPICH, Slurm */
-    static const char *vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "MV2_COMM_WORLD_LOCAL_RANK",
-                                 "SLURM_LOCALID"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v && atoi(v) >= 0) return atoi(v);
-    }
-    return 0;
+    return D.launcher_local_rank >= 0 ? D.launcher_local_rank : 0;
 }
 const char *sy_dist_info(void) { return D.info; }
 

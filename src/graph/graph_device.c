@@ -436,8 +436,7 @@ static const char *rec_ineligible(sy_graph *g, sy_optimizer *opt)
 {
     if (opt->ps != g->ps) return "the optimizer's store is not the graph's";
     if (sy_device_allreduce_wanted()) return "data-parallel all-reduce";
-    const char *sync = getenv("SYRE_CUDA_SYNC");
-    if (sync && !strcmp(sync, "1")) return "SYRE_CUDA_SYNC=1 waits after every kernel";
+    if (sy_runtime()->cuda_sync) return "cuda_sync (SYRE_CUDA_SYNC=1) waits after every kernel";
     return NULL;
 }
 

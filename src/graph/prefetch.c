@@ -21,19 +21,6 @@
 #include "backend/device.h"
 #include "syre/train.h"
 
-static int prefetch_on = -1; /* -1: $SYRE_PREFETCH (default on) */
-
-void sy_set_prefetch(int on) { prefetch_on = on ? 1 : 0; }
-
-int sy_get_prefetch(void)
-{
-    if (prefetch_on < 0) {
-        const char *e = getenv("SYRE_PREFETCH");
-        prefetch_on = !(e && !strcmp(e, "0"));
-    }
-    return prefetch_on;
-}
-
 struct sy_prefetch {
     sy_graph *g;
     int n;

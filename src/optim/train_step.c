@@ -6,19 +6,6 @@
 #include "backend/device.h"
 #include "syre/train.h"
 
-static int graphs = -1; /* -1: $SYRE_CUDA_GRAPHS */
-
-void sy_set_cuda_graphs(int on) { graphs = on ? 1 : 0; }
-
-int sy_get_cuda_graphs(void)
-{
-    if (graphs < 0) {
-        const char *e = getenv("SYRE_CUDA_GRAPHS");
-        graphs = e && !strcmp(e, "1");
-    }
-    return graphs;
-}
-
 sy_status sy_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt)
 {
     if (!g || !opt) return sy_fail(SY_ERR_ARG, "train step: NULL graph or optimizer");
