@@ -91,8 +91,9 @@ sy_runtime_opts sy_runtime_opts_default(void);
 sy_status sy_runtime_configure(const sy_runtime_opts *o);
 /* The settings in force. */
 const sy_runtime_opts *sy_runtime(void);
-/* Recording the training step with CUDA Graphs, and prefetching, for graphs
- * made from now on (syre/train.h). */
+/* Recording the training step with CUDA Graphs, and prefetching: the
+ * defaults for graphs made from now on (sy_graph_opts_default; a graph keeps
+ * what it was made with, syre/graph.h, syre/train.h). */
 void sy_set_cuda_graphs(int on);
 int sy_get_cuda_graphs(void);
 void sy_set_prefetch(int on);

@@ -34,8 +34,21 @@ _Static_assert(sizeof op_arity / sizeof op_arity[0] == SY_OP_COUNT, "op arity ta
 const char *sy_op_name(sy_op op) { return (op >= 0 && op < SY_OP_COUNT) ? op_names[op] : "?"; }
 int sy_op_arity(sy_op op) { return (op >= 0 && op < SY_OP_COUNT) ? op_arity[op] : -1; }
 
+sy_graph_opts sy_graph_opts_default(void)
+{
+    const sy_runtime_opts *rt = sy_runtime();
+    return (sy_graph_opts){.device = rt->device, .cuda_graphs = rt->cuda_graphs, .prefetch = rt->prefetch};
+}
+
 sy_graph *sy_graph_new(sy_params *ps)
 {
+    sy_graph_opts o = sy_graph_opts_default();
+    return sy_graph_new_opts(ps, &o);
+}
+
+sy_graph *sy_graph_new_opts(sy_params *ps, const sy_graph_opts *opts)
+{
+    sy_graph_opts o = opts ? *opts : sy_graph_opts_default();
     if (!ps) {
         sy_fail(SY_ERR_ARG, "sy_graph_new: parameter store is NULL");
         return NULL;
@@ -50,10 +63,12 @@ sy_graph *sy_graph_new(sy_params *ps)
     g->ps = ps;
     g->be = sy_backend_cpu();
     g->training = 1;
-    const char *dev = sy_default_device(); /* --device / SYRE_DEVICE */
+    g->opts = o;
+    g->opts.device = NULL;
+    const char *dev = o.device ? o.device : "cpu";
     if (strcmp(dev, "cpu") != 0 && sy_graph_set_backend(g, dev) != SY_OK) {
         SY_LAST_ERROR_COPY(why);
-        sy_fail(SY_ERR_UNSUPPORTED, "default device (SYRE_DEVICE or --device) '%s': %s", dev, why);
+        sy_fail(SY_ERR_UNSUPPORTED, "device '%s' (--device, SYRE_DEVICE or sy_graph_opts): %s", dev, why);
         sy_graph_free(g);
         return NULL;
     }

@@ -74,6 +74,7 @@ struct sy_graph {
     int plan_loss;
     int *param_node;        /* parameter index -> its node, -1 if none (size n_param_nodes) */
     int n_param_nodes;
+    sy_graph_opts opts;     /* as made (sy_graph_new_opts); opts.device is NULL, the device is `be` */
 };
 
 static inline sy_node *sy_in(sy_graph *g, const sy_node *n, int k) { return &g->nodes[n->in[k]]; }

@@ -113,7 +113,7 @@ sy_status sy_prefetch_new(sy_graph *g, const sy_var *inputs, int n, sy_fill_fn f
     p->ctx = ctx;
     p->slot = -1;
     p->job = -1;
-    p->overlap = g->gdev && sy_get_prefetch();
+    p->overlap = g->gdev && g->opts.prefetch;
     sy_status st = SY_OK;
     if (p->overlap && (st = sy_gdev_stage_init(g, inputs, n)) == SY_OK) {
         pthread_mutex_init(&p->mu, NULL);
