@@ -651,6 +651,38 @@ static void test_recorded_step_per_graph(void **state)
     dm_free(&rec);
 }
 
+/* Reading the parameters of a device store: sy_params_read copies back what
+ * the device changed and returns a failed copy as its error (here a failed
+ * copy on the copy stream, reported by the wait, as CUDA's would be); the
+ * next read copies them and they equal the CPU's. */
+static void test_params_read(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+    float la[3], lb[3];
+    assert_int_equal(dm_train(&a, 3, la), 0);
+    assert_int_equal(dm_train_steps(&b, 3, lb), 0);
+    sy_device *d = sy_gdev_device(b.g);
+    float x = 0, y;
+    d->break_stage_upload = 1;
+    d->stage_upload(d, &y, &x, sizeof x, NULL);
+    d->break_stage_upload = 0;
+    const float *p = NULL, *q = NULL;
+    assert_int_equal(sy_params_read(b.ps, &p), SY_ERR_STATE);
+    assert_non_null(strstr(sy_last_error(), "copying the parameter values from device 'sim'"));
+    assert_int_equal(sy_params_read(b.ps, &p), SY_OK);
+    assert_int_equal(sy_params_read(a.ps, &q), SY_OK);
+    assert_memory_equal(p, q, sy_params_total_size(a.ps) * sizeof(float));
+    assert_int_equal(sy_params_read_grad(b.ps, &p), SY_OK);
+    assert_int_equal(sy_params_read_grad(a.ps, &q), SY_OK);
+    assert_memory_equal(p, q, sy_params_trainable_size(a.ps) * sizeof(float));
+    dm_free(&a);
+    dm_free(&b);
+}
+
 /* A capture that fails (here: a wait inside it, which a capture forbids)
  * leaves the step to run eagerly, with a note, and no error left behind
  * for that eager run or the steps after. */
@@ -806,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_recorded_step_after_eager_error),
         cmocka_unit_test(test_recorded_step_host_reads),
         cmocka_unit_test(test_recorded_step_per_graph),
+        cmocka_unit_test(test_params_read),
         cmocka_unit_test(test_prefetch),
         cmocka_unit_test(test_prefetch_upload_fails),
         cmocka_unit_test(test_prefetch_two_graphs),
