@@ -318,10 +318,7 @@ static void sim_lowp_bwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 1); }
 static void sim_dropout_fwd(sy_graph *g, sy_node *n)
 {
     const uint64_t *dstep = sy_gdev_step(g);
-    uint64_t keep = g->step;
-    if (dstep) g->step = *dstep;
-    sy_backend_cpu()->forward[SY_OP_DROPOUT](g, n);
-    g->step = keep;
+    sy_dropout_fwd_at(g, n, dstep ? *dstep : g->step);
 }
 
 /* A kernel as captured: the node, and the training flag its launch

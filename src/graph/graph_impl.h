@@ -86,6 +86,9 @@ static inline sy_node *sy_in(sy_graph *g, const sy_node *n, int k) { return &g->
     void sy_ref_bwd_##n(sy_graph *g, sy_node *node);
 SY_OP_LIST(SY_OP_DECL)
 #undef SY_OP_DECL
+/* Dropout's forward at step `step` (the reference kernel passes g->step; the
+ * sim device its device counter), leaving the graph unchanged. */
+void sy_dropout_fwd_at(sy_graph *g, sy_node *n, uint64_t step);
 
 /* Append an op node after checking its inputs and running its shape rule;
  * `in` has the op's arity, iattr/fattr may be NULL (zeros). */
