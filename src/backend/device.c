@@ -170,7 +170,8 @@ static sy_status sim_sync(sy_device *d)
     if (d->error[0]) return sy_fail(SY_ERR_STATE, "sim device: %s", d->error);
     return SY_OK;
 }
-static size_t sim_scratch(sy_graph *g, const sy_node *n) { return n->scratch_n; }
+/* The sim runs the CPU kernels: their scratch. */
+static size_t sim_scratch(sy_graph *g, const sy_node *n) { return sy_backend_cpu()->node_scratch(g, n); }
 static size_t sim_ws(sy_graph *g, const sy_node *n) { return 0; }
 static void sim_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
 {

@@ -267,6 +267,16 @@ static sy_status check_memory(size_t floats, size_t param_floats)
     return SY_OK;
 }
 
+/* Scratch floats of node n: the device's, else the fast CPU kernels', which
+ * cover the reference kernels' too, so the CPU backend may change after
+ * compile (sy_graph_set_backend). */
+static size_t node_scratch(sy_graph *g, const sy_node *n)
+{
+    if (g->gdev) return sy_gdev_scratch(g, n);
+    const sy_backend *cpu = sy_backend_cpu();
+    return cpu->node_scratch ? cpu->node_scratch(g, n) : n->scratch_n;
+}
+
 sy_status sy_graph_compile(sy_graph *g)
 {
     if (g->status) return sy_graph_status(g);
@@ -298,7 +308,7 @@ sy_status sy_graph_compile(sy_graph *g)
         if (n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
         vals += SLOT(n->numel);
         if (n->needs_grad) grads += SLOT(n->numel);
-        scratch += SLOT(g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n);
+        scratch += SLOT(node_scratch(g, n));
     }
     size_t total = vals + grads + scratch;
     sy_status st;
@@ -343,7 +353,7 @@ sy_status sy_graph_compile(sy_graph *g)
             n->grad = pg;
             pg += SLOT(n->numel);
         }
-        size_t sc = g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n;
+        size_t sc = node_scratch(g, n);
         if (sc) {
             n->scratch = psc;
             psc += SLOT(sc);

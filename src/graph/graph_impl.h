@@ -45,6 +45,9 @@ typedef struct {
      * gradient of input k when the node's `overwrite` bit k is set, so the
      * graph need not zero it first. 0 for every reference kernel. */
     unsigned char can_overwrite[SY_OP_COUNT];
+    /* Floats of scratch this backend's kernel for n needs; NULL: the shape
+     * rule's n->scratch_n (what the reference kernel needs). */
+    size_t (*node_scratch)(sy_graph *g, const sy_node *n);
 } sy_backend;
 
 const sy_backend *sy_backend_cpu_ref(void);
