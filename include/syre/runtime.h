@@ -66,8 +66,10 @@ const char *sy_precision_name(sy_precision p);
  * The library reads no environment variable. A program chooses these once,
  * before its first graph (sy_runtime_opts_default, change fields,
  * sy_runtime_configure); the `syre` command maps its SYRE_* variables onto
- * them (cli/env_options.h, docs/cli.md). The first four are the defaults of
- * new graphs and have their own setters too (sy_set_default_device,
+ * them (cli/env_options.h, docs/cli.md). The device, CUDA Graphs and
+ * prefetch are the defaults of new graphs, each of which keeps its own
+ * (sy_graph_opts, syre/graph.h); the precision holds for every device graph.
+ * The first four have their own setters too (sy_set_default_device,
  * sy_set_precision, sy_set_cuda_graphs, sy_set_prefetch). */
 typedef struct {
     const char *device;      /* device of graphs made by sy_graph_new: "cpu"; checked when a graph is made */
