@@ -23,6 +23,7 @@
 
 #include "syre/mpi.h"
 #include "syre/syre.h"
+#include "../cli/env_options.h"
 
 #include "bench_clock.h"
 
@@ -164,7 +165,8 @@ int main(int argc, char **argv)
 #ifdef SYRE_HAVE_MPI
     sy_dist_use_mpi();
 #endif
-    if (sy_dist_init() != SY_OK) {
+    sy_dist_opts dist = sy_env_dist_opts();
+    if (sy_dist_init(&dist) != SY_OK) {
         fprintf(stderr, "bench_dist: %s\n", sy_last_error());
         return 1;
     }

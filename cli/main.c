@@ -1,6 +1,7 @@
 /* The `syre` command: a table of subcommands (list, run, reproduce, bench,
  * help) from which the usage text is generated. Experiments and their flags
- * come from the registry (experiments/registry.h). Exit status: 0 ok,
+ * come from the registry (experiments/registry.h); the environment
+ * variables syre honours are mapped onto options in env_options.h. Exit status: 0 ok,
  * 1 a run or benchmark failed, 2 bad command line, 75 (SY_EXIT_RESUMABLE) a
  * run stopped by a signal after writing its checkpoint: continue it with
  * --resume. */
@@ -10,6 +11,7 @@
 #include "syre/experiment.h"
 #include "syre/mpi.h"
 #include "syre/syre.h"
+#include "env_options.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -144,10 +146,16 @@ static int execute(const sy_experiment *exp, int reproduce, int argc, char **arg
         sy_experiment_print_help(exp, stdout);
         return 0;
     }
+    sy_status es = sy_env_apply_runtime();
+    if (es != SY_OK) {
+        fprintf(stderr, "syre %s: environment: %s\n", exp->name, sy_last_error());
+        return fail_status(es);
+    }
 #ifdef SYRE_HAVE_MPI
     sy_dist_use_mpi();
 #endif
-    if (sy_dist_init() != SY_OK) {
+    sy_dist_opts dist = sy_env_dist_opts();
+    if (sy_dist_init(&dist) != SY_OK) {
         fprintf(stderr, "syre: %s\n", sy_last_error());
         return 1;
     }

@@ -15,6 +15,7 @@
 
 #include "syre/mpi.h"
 #include "syre/syre.h"
+#include "../cli/env_options.h"
 
 extern char **environ;
 
@@ -143,9 +144,10 @@ static int dist_start(const char *name, char *self)
         printf("SKIP %s: syre was built without MPI (Debian: libopenmpi-dev openmpi-bin, then rebuild)\n", name);
         return 77;
     }
-    if (sy_dist_launched_size() == 0) return relaunch(name, self);
+    sy_dist_opts dist = sy_env_dist_opts();
+    if (dist.launched_size == 0) return relaunch(name, self);
     alarm(600); /* a rank stuck in a collective after another failed must not hang the suite */
-    if (sy_dist_init() != SY_OK) {
+    if (sy_dist_init(&dist) != SY_OK) {
         fprintf(stderr, "%s: %s\n", name, sy_last_error());
         return 1;
     }

@@ -29,8 +29,20 @@ typedef enum {
 
 /* ---- Lifetime and execution ---------------------------------------------- */
 
-/* A graph whose parameters live in `ps` (shared with other graphs). */
+/* How one graph runs; graphs of one program may differ. */
+typedef struct {
+    const char *device; /* "cpu", "cuda" or "sim" (syre/runtime.h); NULL: cpu */
+    int cuda_graphs;    /* on cuda, record the training step (sy_train_step) */
+    int prefetch;       /* on a device, fill the next batch during the step (sy_prefetch_new) */
+} sy_graph_opts;
+/* The process defaults (sy_runtime: sy_set_default_device, sy_set_cuda_graphs,
+ * sy_set_prefetch, sy_runtime_configure). */
+sy_graph_opts sy_graph_opts_default(void);
+/* A graph whose parameters live in `ps` (shared with other graphs), made
+ * with sy_graph_opts_default(). */
 sy_graph *sy_graph_new(sy_params *ps);
+/* ... made with `opts` (NULL: the defaults); the device is checked here. */
+sy_graph *sy_graph_new_opts(sy_params *ps, const sy_graph_opts *opts);
 void sy_graph_free(sy_graph *g);
 /* Select kernels: "cpu" (fast, default) or "cpu-ref" (plain reference kernels). */
 sy_status sy_graph_set_backend(sy_graph *g, const char *name);

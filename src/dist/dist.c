@@ -22,10 +22,11 @@ static struct {
     int started;      /* sy_dist_init ran */
     int joined;       /* the transport's init ran (so its finalize runs) */
     int active;       /* a transport in use with size > 1 */
+    int launcher_local_rank; /* the launcher's word before MPI runs (sy_dist_opts), -1 unknown */
     sy_dist_world w;
     sy_dist_stats stats;
     void (*at_finalize)(void); /* the NCCL communicator's destructor */
-} D = {0, 0, 0, {0, 1, 1, 0, "single process"}, {0, 0, 0, 0}, NULL};
+} D = {0, 0, 0, -1, {0, 1, 1, 0, "single process"}, {0, 0, 0, 0}, NULL};
 
 static const sy_dist_transport *transport; /* NULL: one rank */
 
@@ -40,26 +41,15 @@ static double now(void)
 
 int sy_dist_have_mpi(void) { return transport != NULL; }
 
-int sy_dist_launched_size(void)
-{
-    /* Open MPI (mpirun), MPICH and Intel MPI (Hydra's PMI), MVAPICH. */
-    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v) {
-            int n = atoi(v);
-            if (n > 0) return n;
-        }
-    }
-    return 0;
-}
+sy_dist_opts sy_dist_opts_default(void) { return (sy_dist_opts){.launched_size = 0, .local_rank = -1, .force = 0}; }
 
-sy_status sy_dist_init(void)
+sy_status sy_dist_init(const sy_dist_opts *opts)
 {
     if (D.started) return SY_OK;
-    int launched = sy_dist_launched_size();
-    const char *force = getenv("SYRE_DIST");
-    int want = launched > 1 || (force && strcmp(force, "1") == 0);
+    sy_dist_opts o = opts ? *opts : sy_dist_opts_default();
+    int launched = o.launched_size;
+    int want = launched > 1 || o.force;
+    D.launcher_local_rank = o.local_rank;
     if (want && transport) {
         sy_status s = transport->init(launched, &D.w);
         if (s != SY_OK) return s;
@@ -72,7 +62,7 @@ sy_status sy_dist_init(void)
                        "sy_dist_init, or run it as a single process",
                        launched);
     } else if (want) {
-        fprintf(stderr, "syre: SYRE_DIST=1 ignored: this program has no MPI\n");
+        fprintf(stderr, "syre: starting MPI was asked for (SYRE_DIST=1), but this program has no MPI\n");
     }
     D.started = 1;
     return SY_OK;
@@ -118,14 +108,7 @@ int sy_dist_local_size(void) { return D.w.local_size; }
 int sy_dist_local_rank(void)
 {
     if (D.active) return D.w.local_rank;
-    /* Open MPI, MPICH/Hydra, MVAPICH, Slurm */
-    static const char *vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "MV2_COMM_WORLD_LOCAL_RANK",
-                                 "SLURM_LOCALID"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v && atoi(v) >= 0) return atoi(v);
-    }
-    return 0;
+    return D.launcher_local_rank >= 0 ? D.launcher_local_rank : 0;
 }
 const char *sy_dist_info(void) { return D.w.info; }
 

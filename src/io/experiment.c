@@ -4,6 +4,7 @@
  * that has them (syre's: experiments/registry.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "io_internal.h"
+#include "syre/data.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -475,13 +476,7 @@ sy_status sy_run_parse(sy_run **out, const sy_experiment *exp, int argc, char **
     /* Resolve the data directory now so that config.json records the real one. */
     for (int i = 0; i < r->nflags; i++) {
         if (strcmp(r->flags[i].name, "data-dir") == 0 && !r->values[i][0]) {
-            const char *env = getenv("SYRE_DATA");
-#ifdef SYRE_DEFAULT_DATA_DIR
-            const char *def = SYRE_DEFAULT_DATA_DIR;
-#else
-            const char *def = "data";
-#endif
-            if ((s = set_value(r, i, env && *env ? env : def)) != SY_OK) goto fail;
+            if ((s = set_value(r, i, sy_data_dir(NULL))) != SY_OK) goto fail;
         }
         if (r->flags[i].type == SY_FLAG_METHODS && strcmp(r->flags[i].name, "method") == 0)
             if ((s = add_methods(r, r->values[i])) != SY_OK) goto fail;
