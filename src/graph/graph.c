@@ -46,6 +46,13 @@ sy_graph *sy_graph_new(sy_params *ps)
     return sy_graph_new_opts(ps, &o);
 }
 
+sy_graph *sy_graph_eval_new(sy_params *ps)
+{
+    sy_graph *g = sy_graph_new(ps);
+    if (g) sy_graph_set_training(g, 0);
+    return g;
+}
+
 sy_graph *sy_graph_new_opts(sy_params *ps, const sy_graph_opts *opts)
 {
     sy_graph_opts o = opts ? *opts : sy_graph_opts_default();
