@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "syre/syre.h"
+#include "syre/trainer.h"
 
 #define COL_IN 784
 #define COL_H 300
@@ -424,6 +425,48 @@ static void read_history(sy_run *run, const char *method, double gamma, double a
     fclose(f);
 }
 
+/* What the epoch callbacks of one point need. */
+typedef struct {
+    sy_run *run;
+    const col_cfg *c;
+    col_model *m;
+    col_result *r;
+    const char *method;
+    double gamma, alpha, sigma0; /* sigma0 as logged: 0 for methods without a random anchor */
+} col_fit;
+
+static sy_status col_on_batch(void *ctx, size_t n)
+{
+    col_fit *f = ctx;
+    sy_data_scale(sy_graph_data(f->m->tg, f->m->tx), n * COL_IN, (float)f->alpha);
+    return SY_OK;
+}
+
+static sy_status col_on_resume(void *ctx, const sy_train_pos *pos)
+{
+    col_fit *f = ctx;
+    (void)pos;
+    read_history(f->run, f->method, f->gamma, f->alpha, f->sigma0, f->r, f->c->epochs);
+    return SY_OK;
+}
+
+static sy_status col_on_epoch(void *ctx, long epoch, double loss)
+{
+    col_fit *f = ctx;
+    col_result *r = f->r;
+    sy_status s = eval_all(f->m, f->c, f->alpha, r);
+    if (s != SY_OK) return s;
+    r->h_acc_train[epoch - 1] = r->train_acc;
+    r->h_acc_test[epoch - 1] = r->test_acc;
+    r->h_rank_pre[epoch - 1] = r->rank_pre;
+    r->h_rank_post[epoch - 1] = r->rank_post;
+    const char *names[12] = {"gamma",     "alpha",    "sigma0",   "epoch",     "loss",      "train_loss",
+                             "train_acc", "test_loss", "test_acc", "rank_pre", "rank_post", "dead_units"};
+    double vals[12] = {f->gamma,      f->alpha,     f->sigma0,    (double)epoch, loss,         r->train_loss,
+                       r->train_acc,  r->test_loss, r->test_acc,  r->rank_pre,   r->rank_post, r->dead};
+    return sy_run_log(f->run, f->method, epoch, 12, names, vals);
+}
+
 static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double gamma, double alpha,
                              double sigma0, const char *method, const char *tag, col_result *r)
 {
@@ -453,7 +496,6 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
         sy_optimizer_free(opt);
         return s;
     }
-
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
@@ -464,99 +506,19 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
         return s;
     }
 
-    char ck[4200], file[256], label[160];
-    snprintf(label, sizeof label, "%s%s%s", tag ? tag : "", tag ? " " : "", method);
+    char ck[4200], file[256], label[192];
+    snprintf(label, sizeof label, "collapse %s%s%s", tag ? tag : "", tag ? " " : "", method);
     snprintf(file, sizeof file, "ckpt-%s%s%s.safetensors", tag ? tag : "", tag ? "-" : "", method);
-    sy_run_path(run, file, ck, sizeof ck);
-    sy_train_pos pos = {0};
-    long start = 0;
-    /* sigma0 as logged: 0 for methods without a random anchor (syre at 0 is vanilla) */
-    double s0_col = strncmp(method, "syre", 4) == 0 ? sigma0 : 0.0;
-    if (sy_run_get_bool(run, "resume")) {
-        sy_train_pos p;
-        s = sy_train_load(ck, m->ps, opt, &p);
-        if (s == SY_OK) {
-            pos = p;
-            start = (long)pos.epoch < c->epochs ? (long)pos.epoch : c->epochs; /* more --epochs: train on */
-            if (pos.batch == 0) pos.loss_sum = 0;
-            sy_graph_set_step(m->tg, (uint64_t)pos.graph_step);
-            read_history(run, method, gamma, alpha, s0_col, r, c->epochs);
-            fprintf(stderr, "collapse: %s resumed at epoch %ld (batch %ld) of %ld\n", label, start,
-                    (long)pos.batch, c->epochs);
-        } else if (s == SY_ERR_IO) { /* no checkpoint yet: this method starts afresh */
-            sy_clear_error();
-            s = SY_OK;
-        } else {
-            sy_batcher_free(b);
-            sy_optimizer_free(opt);
-            return s;
-        }
-    }
-
-    size_t nb = sy_batcher_num_batches(b);
-    sy_progress *pr = sy_progress_start(label, (int64_t)((c->epochs - start) * (long)nb));
-    float *x = sy_graph_data(m->tg, m->tx), *y = sy_graph_data(m->tg, m->ty);
-    int64_t done = 0;
-    long total = c->epochs * (long)nb;
-    for (long ep = start; ep < c->epochs && s == SY_OK; ep++) {
-        sy_batcher_epoch(b, (uint64_t)ep);
-        double lsum = 0;
-        size_t k, nbat = 0;
-        if (ep == start && pos.batch > 0) { /* stopped midway through this epoch: skip what was trained */
-            while (nbat < (size_t)pos.batch && sy_batcher_next(b, x, y) > 0) nbat++;
-            lsum = pos.loss_sum;
-        }
-        while ((k = sy_batcher_next(b, x, y)) > 0) {
-            sy_data_scale(x, k * COL_IN, (float)alpha);
-            if ((s = sy_train_step(m->tg, m->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
-            lsum += sy_graph_scalar(m->tg, m->tloss);
-            nbat++;
-            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
-            if (due != SY_CKPT_NO) {
-                /* the mean over ranks: each rank adds its own rest of the epoch to it */
-                sy_train_pos mid = {.epoch = ep, .batch = (int64_t)nbat, .graph_step = (int64_t)sy_graph_step(m->tg),
-                                    .loss_sum = sy_dist_mean(lsum)};
-                if ((s = sy_train_save(ck, m->ps, opt, &mid)) != SY_OK) break;
-                if (due == SY_CKPT_STOP) {
-                    s = sy_run_stopped(run, ep * (long)nb + (long)nbat, total);
-                    break;
-                }
-            }
-            if (++done % 50 == 0) {
-                char note[64];
-                snprintf(note, sizeof note, "epoch %ld loss %.4f", ep + 1, lsum / (double)nbat);
-                sy_progress_update(pr, done, note);
-            }
-        }
-        if (s == SY_ERR_STOPPED || s == SY_ERR_IO) break;
-        if (s != SY_OK) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", sy_last_error());
-            s = sy_fail(s, "collapse: %s diverged in epoch %ld (%s; lower --lr)", label, ep + 1, why);
-            break;
-        }
-        lsum = sy_dist_mean(lsum); /* mpirun: the global batches' mean loss */
-        if ((s = eval_all(m, c, alpha, r)) != SY_OK) break;
-        r->h_acc_train[ep] = r->train_acc;
-        r->h_acc_test[ep] = r->test_acc;
-        r->h_rank_pre[ep] = r->rank_pre;
-        r->h_rank_post[ep] = r->rank_post;
-        const char *names[12] = {"gamma",     "alpha",    "sigma0",   "epoch",     "loss",      "train_loss",
-                                 "train_acc", "test_loss", "test_acc", "rank_pre", "rank_post", "dead_units"};
-        double vals[12] = {gamma,        alpha,        s0_col,       (double)(ep + 1), lsum / (double)(nbat ? nbat : 1),
-                           r->train_loss, r->train_acc, r->test_loss, r->test_acc,      r->rank_pre,
-                           r->rank_post,  r->dead};
-        if ((s = sy_run_log(run, method, ep + 1, 12, names, vals)) != SY_OK) break;
-        pos.epoch = ep + 1;
-        pos.batch = 0;
-        pos.graph_step = (int64_t)sy_graph_step(m->tg);
-        pos.loss_sum = 0;
-        pos.done = ep + 1 == c->epochs;
-        if ((s = sy_train_save(ck, m->ps, opt, &pos)) != SY_OK) break;
-    }
-    if (s == SY_OK && start >= c->epochs) s = eval_all(m, c, alpha, r); /* finished earlier: re-evaluate */
-    sy_progress_update(pr, done, NULL);
-    sy_progress_finish(pr);
+    col_fit f = {run, c, m, r, method, gamma, alpha, strncmp(method, "syre", 4) == 0 ? sigma0 : 0.0};
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = m->tg, fo.loss = m->tloss, fo.params = m->ps, fo.opt = opt;
+    fo.batcher = b, fo.x = m->tx, fo.y = m->ty, fo.epochs = c->epochs;
+    fo.run = run, fo.ckpt = sy_run_path(run, file, ck, sizeof ck), fo.resume = sy_run_get_bool(run, "resume");
+    fo.method = method, fo.label = label;
+    fo.ctx = &f, fo.on_batch = col_on_batch, fo.on_epoch = col_on_epoch, fo.on_resume = col_on_resume;
+    sy_fit_result fr;
+    s = sy_fit(&fo, &fr);
+    if (s == SY_OK && fr.epochs_trained == 0) s = eval_all(m, c, alpha, r); /* finished earlier: re-evaluate */
     sy_batcher_free(b);
     sy_optimizer_free(opt);
     return s;
