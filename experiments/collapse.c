@@ -514,7 +514,7 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
     fo.graph = m->tg, fo.loss = m->tloss, fo.params = m->ps, fo.opt = opt;
     fo.batcher = b, fo.x = m->tx, fo.y = m->ty, fo.epochs = c->epochs;
     fo.run = run, fo.ckpt = sy_run_path(run, file, ck, sizeof ck), fo.resume = sy_run_get_bool(run, "resume");
-    fo.method = method, fo.label = label;
+    fo.label = label;
     fo.ctx = &f, fo.on_batch = col_on_batch, fo.on_epoch = col_on_epoch, fo.on_resume = col_on_resume;
     sy_fit_result fr;
     s = sy_fit(&fo, &fr);

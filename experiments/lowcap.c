@@ -455,7 +455,7 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = m->g, fo.loss = m->loss, fo.params = m->ps, fo.opt = opt;
     fo.batcher = bt, fo.x = m->x, fo.y = m->y, fo.epochs = c->epochs;
-    fo.run = run, fo.ckpt = ckpt, fo.resume = c->resume, fo.method = label, fo.label = plabel, fo.progress_every = 20;
+    fo.run = run, fo.ckpt = ckpt, fo.resume = c->resume, fo.label = plabel, fo.progress_every = 20;
     fo.ctx = &f, fo.on_step = lc_on_step, fo.on_save = lc_on_save, fo.on_epoch = lc_on_epoch;
     fo.on_resume = lc_on_resume;
     if ((s = sy_fit(&fo, NULL)) != SY_OK) goto done;

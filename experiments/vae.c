@@ -390,7 +390,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     fo.graph = t.g, fo.loss = t.loss, fo.params = ps, fo.opt = opt;
     fo.batcher = b, fo.x = t.x, fo.epochs = c->epochs;
     fo.run = run, fo.ckpt = sy_run_path(run, fname, ckpt, sizeof ckpt), fo.resume = c->resume;
-    fo.method = label, fo.label = plabel, fo.progress_every = 20;
+    fo.label = plabel, fo.progress_every = 20;
     fo.ctx = &f, fo.on_epoch_start = vae_on_epoch_start, fo.on_batch = vae_on_batch, fo.on_epoch = vae_on_epoch;
     res->train_loss = NAN;
     if ((s = sy_fit(&fo, NULL)) != SY_OK) goto done;

@@ -48,15 +48,14 @@ typedef struct {
     sy_var x, y;
     long epochs;
     /* Records. run may be NULL (no --ckpt-every, no stop requests); ckpt
-     * NULL keeps no checkpoint. With resume, ckpt is loaded first: a
-     * finished method only calls on_resume; a missing file (SY_ERR_IO)
-     * starts afresh and, with forget_rows set, cuts the rows `method` left
-     * in metrics.csv before a kill (sy_run_forget_rows). */
+     * NULL keeps no checkpoint. With resume, ckpt is loaded first (a
+     * finished method only calls on_resume); a method without one starts
+     * afresh and checkpoints its position 0 before anything is logged, so
+     * that a kill before its first epoch ends resumes there and no row is
+     * logged twice (sy_train_load cuts the records back). */
     sy_run *run;
     const char *ckpt;
     int resume;
-    int forget_rows;
-    const char *method;
     /* "collapse syre": names the loop in progress lines and messages. */
     const char *label;
     int progress_every; /* steps between progress lines' notes (0: 50) */

@@ -18,18 +18,20 @@ sy_fit_opts sy_fit_defaults(void)
     return o;
 }
 
-/* Resume from o->ckpt into *pos; *pos stays zero when there is none. */
-static sy_status fit_resume(const sy_fit_opts *o, sy_train_pos *pos)
+/* Resume from o->ckpt into *pos; *pos stays zero and *loaded 0 when there is
+ * none (the method starts afresh). */
+static sy_status fit_resume(const sy_fit_opts *o, sy_train_pos *pos, int *loaded)
 {
+    *loaded = 0;
     if (!o->resume || !o->ckpt) return SY_OK;
     sy_train_pos p;
     sy_status s = sy_train_load(o->ckpt, o->params, o->opt, &p);
     if (s == SY_ERR_IO) { /* no checkpoint yet: this method starts afresh */
         sy_clear_error();
-        return o->forget_rows && o->run ? sy_run_forget_rows(o->run, NULL, o->method) : SY_OK;
+        return SY_OK;
     }
     if (s != SY_OK) return s;
-    *pos = p;
+    *pos = p, *loaded = 1;
     if (pos->batch == 0) pos->loss_sum = pos->aux_sum = 0;
     sy_graph_set_step(o->graph, (uint64_t)pos->graph_step);
     fprintf(stderr, "%s resumed at epoch %ld (batch %ld) of %ld\n", o->label, (long)pos->epoch, (long)pos->batch,
@@ -94,7 +96,16 @@ static sy_status fit_epoch(const sy_fit_opts *o, sy_fit_state *st, long nb, sy_p
 sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out)
 {
     sy_train_pos pos = {0};
-    sy_status s = fit_resume(o, &pos);
+    int loaded;
+    sy_status s = fit_resume(o, &pos, &loaded);
+    /* A method that starts afresh checkpoints its position 0 before it logs
+     * a row: a kill before its first real checkpoint then resumes from there,
+     * and the load cuts the records back to where they stood (no row logged
+     * twice). */
+    if (s == SY_OK && !loaded) {
+        pos.graph_step = (int64_t)sy_graph_step(o->graph);
+        s = fit_save(o, &pos);
+    }
     if (s != SY_OK) return s;
     long nb = (long)sy_batcher_num_batches(o->batcher);
     long start = (long)pos.epoch < o->epochs ? (long)pos.epoch : o->epochs; /* more epochs: train on */
