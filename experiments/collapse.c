@@ -25,7 +25,6 @@
 #include <string.h>
 
 #include "syre/syre.h"
-#include "syre/trainer.h"
 
 #define COL_IN 784
 #define COL_H 300

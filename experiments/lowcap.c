@@ -46,7 +46,6 @@
 #include <string.h>
 
 #include "syre/syre.h"
-#include "syre/trainer.h"
 
 #define LC_IN 784
 #define LC_OUT 10

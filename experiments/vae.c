@@ -35,7 +35,6 @@
 #include <string.h>
 
 #include "syre/syre.h"
-#include "syre/trainer.h"
 
 #define VAE_IN 784
 #define VAE_H 200

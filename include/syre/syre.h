@@ -14,6 +14,7 @@
 #include "syre/plot.h"
 #include "syre/experiment.h"
 #include "syre/train.h"
+#include "syre/trainer.h"
 #include "syre/dist.h"
 #include "syre/rl.h"
 
