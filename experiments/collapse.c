@@ -117,28 +117,6 @@ static double cov_scale(const col_cfg *c, double alpha)
     return c->scale_mode == 0 ? 1.0 / (alpha * alpha) : c->scale_mode == 1 ? alpha * alpha : 1.0;
 }
 
-/* "a,b,c" -> values >= lo (strictly > lo when strict); fails naming the flag. */
-static sy_status parse_list(const char *flag, const char *text, double lo, int strict, double *v, int *n)
-{
-    *n = 0;
-    char buf[1024];
-    if (!text || strlen(text) >= sizeof buf) return sy_fail(SY_ERR_ARG, "collapse: --%s: missing or too long", flag);
-    snprintf(buf, sizeof buf, "%s", text);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        char *end;
-        double x = strtod(t, &end);
-        while (*end == ' ') end++;
-        if (end == t || *end || !isfinite(x) || x < lo || (strict && x <= lo))
-            return sy_fail(SY_ERR_ARG, "collapse: --%s: '%s' is not a number %s %g", flag, t, strict ? ">" : ">=",
-                           lo);
-        if (*n >= COL_MAX_SWEEP) return sy_fail(SY_ERR_ARG, "collapse: --%s: more than %d values", flag, COL_MAX_SWEEP);
-        v[(*n)++] = x;
-    }
-    if (*n == 0) return sy_fail(SY_ERR_ARG, "collapse: --%s: no values", flag);
-    return SY_OK;
-}
-
 /* Resolves flags (quick defaults, checks the flags sy_run_parse cannot) and
  * loads the data slices. */
 static sy_status cfg_load(sy_run *run, col_cfg *c)
@@ -174,10 +152,11 @@ static sy_status cfg_load(sy_run *run, col_cfg *c)
     double tmp[COL_MAX_SWEEP];
     int n;
     sy_status s;
-    if ((s = parse_list("gammas", sy_run_get_str(run, "gammas"), 0, 0, tmp, &n)) != SY_OK) return s;
-    if ((s = parse_list("alphas", sy_run_get_str(run, "alphas"), 0, 1, tmp, &n)) != SY_OK) return s;
-    const char *s0 = sy_run_get_str(run, "sigma0s");
-    if (strcmp(s0, "none") != 0 && (s = parse_list("sigma0s", s0, 0, 1, tmp, &n)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, tmp, COL_MAX_SWEEP, &n)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "alphas", 0, 1, HUGE_VAL, tmp, COL_MAX_SWEEP, &n)) != SY_OK) return s;
+    if (strcmp(sy_run_get_str(run, "sigma0s"), "none") != 0 &&
+        (s = sy_run_get_numbers(run, "sigma0s", 0, 1, HUGE_VAL, tmp, COL_MAX_SWEEP, &n)) != SY_OK)
+        return s;
 
     sy_dataset *tr = NULL, *te = NULL;
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
@@ -878,8 +857,8 @@ static sy_status col_reproduce(sy_run *run)
     }
     double gammas[COL_MAX_SWEEP], alphas[COL_MAX_SWEEP];
     int ng, na;
-    parse_list("gammas", sy_run_get_str(run, "gammas"), 0, 0, gammas, &ng);
-    parse_list("alphas", sy_run_get_str(run, "alphas"), 0, 1, alphas, &na);
+    sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, gammas, COL_MAX_SWEEP, &ng); /* checked by cfg_load */
+    sy_run_get_numbers(run, "alphas", 0, 1, HUGE_VAL, alphas, COL_MAX_SWEEP, &na);
     double sweep_alpha = sy_run_get_double(run, "sweep-alpha"), sweep_gamma = sy_run_get_double(run, "sweep-gamma");
     col_model m;
     if ((s = model_new(&m, (int)c.batch / sy_dist_size(), c.rank_n)) != SY_OK) {
@@ -916,7 +895,7 @@ static sy_status col_reproduce(sy_run *run)
     if (s == SY_OK && strcmp(s0text, "none") != 0) {
         double s0[COL_MAX_SWEEP], gmax = gammas[0], amin = alphas[0];
         int ns;
-        parse_list("sigma0s", s0text, 0, 1, s0, &ns);
+        sy_run_get_numbers(run, "sigma0s", 0, 1, HUGE_VAL, s0, COL_MAX_SWEEP, &ns);
         for (int i = 1; i < ng; i++) gmax = fmax(gmax, gammas[i]);
         for (int i = 1; i < na; i++) amin = fmin(amin, alphas[i]);
         double pg[3] = {gmax, sweep_gamma, sweep_gamma}, pa[3] = {sweep_alpha, amin, sweep_alpha};

@@ -708,15 +708,9 @@ static sy_status cont_reproduce(sy_run *run)
 {
     double lrs[8];
     int nlr = 0;
-    const char *sw = sy_run_get_str(run, "sweep-lr");
-    for (const char *p = sw; p && *p;) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || !(v > 0 && v <= 10) || nlr == 8 || (*end && *end != ','))
-            return sy_fail(SY_ERR_ARG, "continual: --sweep-lr needs up to 8 comma-separated rates in (0, 10], got '%s'",
-                           sw);
-        lrs[nlr++] = v;
-        p = *end ? end + 1 : end;
+    if (sy_run_get_str(run, "sweep-lr")[0]) { /* empty: no sweep */
+        sy_status s = sy_run_get_numbers(run, "sweep-lr", 0, 1, 10, lrs, 8, &nlr);
+        if (s != SY_OK) return s;
     }
     cont_ctx c = {0};
     const char *names[MAX_METHODS];

@@ -89,23 +89,6 @@ typedef struct {
     int resume, split;
 } lc_cfg;
 
-static sy_status lc_parse_fractions(const char *s, lc_cfg *c)
-{
-    c->nfrac = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        double f = strtod(p, &end);
-        if (end == p || (*end && *end != ',') || !(f >= 0 && f <= 1))
-            return sy_fail(SY_ERR_ARG, "lowcap: --fractions '%s': each entry must be a number in [0, 1]", s);
-        if (c->nfrac == LC_MAX_FRAC) return sy_fail(SY_ERR_ARG, "lowcap: --fractions: at most %d", LC_MAX_FRAC);
-        c->frac[c->nfrac++] = f;
-        p = *end ? end + 1 : end;
-    }
-    if (c->nfrac == 0) return sy_fail(SY_ERR_ARG, "lowcap: --fractions is empty");
-    return SY_OK;
-}
-
 static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
 {
     c->hidden = (int)sy_run_get_int(run, "hidden");
@@ -127,7 +110,7 @@ static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
     if (sy_run_is_set(run, "fraction")) {
         c->nfrac = 1;
         c->frac[0] = sy_run_get_double(run, "fraction");
-    } else if ((s = lc_parse_fractions(sy_run_get_str(run, "fractions"), c)) != SY_OK) {
+    } else if ((s = sy_run_get_numbers(run, "fractions", 0, 0, 1, c->frac, LC_MAX_FRAC, &c->nfrac)) != SY_OK) {
         return s;
     }
     const char *o = sy_run_get_str(run, "optim");

@@ -376,7 +376,7 @@ static sy_status rn_reproduce(sy_run *run)
 {
     double sig[MAX_SIGMAS];
     int ns = 0;
-    sy_status s = parse_numbers("resnet", "sigma0s", sy_run_get_str(run, "sigma0s"), 0, 100, sig, MAX_SIGMAS, &ns);
+    sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, sig, MAX_SIGMAS, &ns);
     if (s != SY_OK) return s;
     int nseeds = (int)sy_run_get_int(run, "seeds");
     rn_ctx c = {0};

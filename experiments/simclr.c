@@ -544,8 +544,7 @@ static sy_status method_list(sy_run *run, double gamma, sc_method *ms, int *n)
 {
     double sig[8];
     int ns = 0;
-    const char *sigs = sy_run_get_str(run, "sigma0s");
-    sy_status s = parse_numbers("simclr", "sigma0s", sigs, 0, 100, sig, 8, &ns);
+    sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, sig, 8, &ns);
     if (s != SY_OK) return s;
     const char *scope = sy_run_get_str(run, "syre-on");
     int on_head = 0, on_all = 0;

@@ -565,28 +565,6 @@ out:
 
 /* ---- syre reproduce fig6 ---------------------------------------------------- */
 
-static sy_status parse_list(const char *flag, const char *text, double *v, int *n)
-{
-    *n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end;
-        double x = strtod(p, &end);
-        if (end == p || !isfinite(x) || x < 0)
-            return sy_fail(SY_ERR_ARG, "vae: --%s must be a comma-separated list of numbers >= 0, got '%s'", flag,
-                           text);
-        if (*n == VAE_MAXSWEEP) return sy_fail(SY_ERR_ARG, "vae: --%s has more than %d values", flag, VAE_MAXSWEEP);
-        v[(*n)++] = x;
-        p = end;
-        if (*p == ',') p++;
-        else if (*p)
-            return sy_fail(SY_ERR_ARG, "vae: --%s must be a comma-separated list of numbers >= 0, got '%s'", flag,
-                           text);
-    }
-    if (*n == 0) return sy_fail(SY_ERR_ARG, "vae: --%s is empty", flag);
-    return SY_OK;
-}
-
 /* One curve of Fig. 6: a method, and for syre/syre-ar one of the --sigma0s. */
 typedef struct {
     const char *method;
@@ -603,9 +581,9 @@ static sy_status vae_reproduce(sy_run *run)
     if (s != SY_OK) return s;
     double betas[VAE_MAXSWEEP], gammas[VAE_MAXSWEEP], sig[VAE_MAXSWEEP];
     int nbeta, ngamma, nsig, nm;
-    if ((s = parse_list("betas", sy_run_get_str(run, "betas"), betas, &nbeta)) != SY_OK) return s;
-    if ((s = parse_list("gammas", sy_run_get_str(run, "gammas"), gammas, &ngamma)) != SY_OK) return s;
-    if ((s = parse_list("sigma0s", sy_run_get_str(run, "sigma0s"), sig, &nsig)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "betas", 0, 0, HUGE_VAL, betas, VAE_MAXSWEEP, &nbeta)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, gammas, VAE_MAXSWEEP, &ngamma)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "sigma0s", 0, 0, HUGE_VAL, sig, VAE_MAXSWEEP, &nsig)) != SY_OK) return s;
     const char *const *methods = sy_run_methods(run, &nm);
     vae_curve curves[4 * VAE_MAXSWEEP];
     int nc = 0;
