@@ -30,8 +30,16 @@
 #
 # After a change that is meant to change records, regenerate the sums with
 # SYRE_RECORDS_WRITE=1 and say in the commit why they changed.
+#
+# Skipped (77) in a sanitizer build: the 22 runs take ~10 minutes there on 2
+# cores (~1.5 in Release), and the sanitizers see the same code in the
+# experiments' own tests.
 set -euo pipefail
 BIN="${SYRE_BINARY_DIR:-build}/syre"
+if grep -q '^SYRE_SANITIZE:BOOL=ON' "${SYRE_BINARY_DIR:-build}/CMakeCache.txt" 2>/dev/null; then
+  echo "SKIP test_records_identity: too slow under the sanitizers (the Release build runs it)"
+  exit 77
+fi
 SUMS="${SYRE_SOURCE_DIR:-.}/tests/records/quick.sha256"
 [ -x "$BIN" ] || { echo "records: no syre binary at $BIN"; exit 1; }
 tmp=$(mktemp -d /tmp/syre-records-XXXXXX)
