@@ -38,6 +38,7 @@
 
 #include "bench_clock.h"
 #include "syre/data.h"
+#include "../cli/env_options.h"
 
 typedef struct {
     sy_batcher *b;
@@ -64,6 +65,10 @@ int main(int argc, char **argv)
 {
     const char *only = NULL, *dev = "cuda";
     int warmup = 20, steps = 100, repeats = 5, rbatch = 512, rwidth = 64;
+    if (sy_env_apply_runtime() != SY_OK) { /* SYRE_PRECISION, SYRE_CUDNN, ... as the command reads them */
+        fprintf(stderr, "bench_cuda_step: %s\n", sy_last_error());
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);

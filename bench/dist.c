@@ -21,7 +21,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "syre/mpi.h"
 #include "syre/syre.h"
+#include "../cli/env_options.h"
 
 #include "bench_clock.h"
 
@@ -160,7 +162,11 @@ int main(int argc, char **argv)
         i++;
     }
     if (steps < 1 || repeats < 1 || warmup < 0 || batch < 1 || threads < 1) { usage(); return 2; }
-    if (sy_dist_init() != SY_OK) {
+#ifdef SYRE_HAVE_MPI
+    sy_dist_use_mpi();
+#endif
+    sy_dist_opts dist = sy_env_dist_opts();
+    if (sy_dist_init(&dist) != SY_OK) {
         fprintf(stderr, "bench_dist: %s\n", sy_last_error());
         return 1;
     }

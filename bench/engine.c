@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "../cli/env_options.h"
 #include "fma_peak.h"
 
 extern char *openblas_get_corename(void); /* OpenBLAS; not in every cblas.h */
@@ -307,6 +308,10 @@ int main(int argc, char **argv)
     }
     if (steps < 1 || repeats < 1 || warmup < 0 || rounds < 1) {
         fprintf(stderr, "bench_engine: --steps, --repeats, --rounds must be >= 1 and --warmup >= 0\n");
+        return 2;
+    }
+    if (wmodel && sy_env_apply_runtime() != SY_OK) { /* SYRE_GEMM=own, as the command reads it */
+        fprintf(stderr, "bench_engine: %s\n", sy_last_error());
         return 2;
     }
     if (wmodel) return worker(wmodel, atoi(threads), warmup, steps, repeats, sgemm);

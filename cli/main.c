@@ -1,13 +1,17 @@
 /* The `syre` command: a table of subcommands (list, run, reproduce, bench,
  * help) from which the usage text is generated. Experiments and their flags
- * come from the library's registry (experiments/list.h). Exit status: 0 ok,
+ * come from the registry (experiments/registry.h); the environment
+ * variables syre honours are mapped onto options in env_options.h. Exit status: 0 ok,
  * 1 a run or benchmark failed, 2 bad command line, 75 (SY_EXIT_RESUMABLE) a
  * run stopped by a signal after writing its checkpoint: continue it with
  * --resume. */
 #define _POSIX_C_SOURCE 200809L
 #include "syre/dist.h"
+#include "registry.h" /* experiments/ */
 #include "syre/experiment.h"
+#include "syre/mpi.h"
 #include "syre/syre.h"
+#include "env_options.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,7 +54,7 @@ static const command commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "syre %s: symmetry removal (weight decay toward a fixed random anchor)\n\n", SYRE_VERSION);
+    fprintf(f, "syre %s: symmetry removal (weight decay toward a fixed random anchor)\n\n", sy_version());
     fprintf(f, "usage: syre COMMAND [args]\n       syre --version | --help\n\ncommands:\n");
     for (int i = 0; i < NCOMMANDS; i++) {
         char lhs[64];
@@ -142,7 +146,16 @@ static int execute(const sy_experiment *exp, int reproduce, int argc, char **arg
         sy_experiment_print_help(exp, stdout);
         return 0;
     }
-    if (sy_dist_init() != SY_OK) {
+    sy_status es = sy_env_apply_runtime();
+    if (es != SY_OK) {
+        fprintf(stderr, "syre %s: environment: %s\n", exp->name, sy_last_error());
+        return fail_status(es);
+    }
+#ifdef SYRE_HAVE_MPI
+    sy_dist_use_mpi();
+#endif
+    sy_dist_opts dist = sy_env_dist_opts();
+    if (sy_dist_init(&dist) != SY_OK) {
         fprintf(stderr, "syre: %s\n", sy_last_error());
         return 1;
     }
@@ -340,7 +353,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-        printf("syre %s\n", SYRE_VERSION);
+        printf("syre %s\n", sy_version());
         return 0;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

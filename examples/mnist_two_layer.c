@@ -22,9 +22,10 @@ int main(void)
     CHECK(sy_dataset_load(sy_data_dir(NULL), "mnist", "test", &test));
 
     /* Two graphs, one parameter store: a training graph (batch 64) and an
-     * evaluation graph (batch 1000) built from the same layer names. */
+     * evaluation graph (batch 1000, in evaluation mode: dropout off, batch
+     * norm on running statistics) built from the same layer names. */
     sy_params *ps = sy_params_new();
-    sy_graph *g = sy_graph_new(ps), *ev = sy_graph_new(ps);
+    sy_graph *g = sy_graph_new(ps), *ev = sy_graph_eval_new(ps);
     int sizes[3] = {784, 256, 10};
     sy_var x = sy_input(g, "x", sy_shape_of(2, B, 784)), y = sy_input(g, "y", sy_shape_of(1, B));
     sy_var loss = sy_softmax_ce(g, sy_mlp(g, x, "mlp", sizes, 3, SY_ACT_RELU), y);

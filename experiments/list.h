@@ -1,7 +1,7 @@
 /* The registered experiments: one X(name) line per experiments/<file>.c that
  * defines `const sy_experiment sy_exp_<name>`. To add an experiment, add its
  * line above the end marker (keep the trailing backslash). The registry in
- * src/io/experiment.c expands this list; `syre list` shows it in this order. */
+ * experiments/registry.c expands this list; `syre list` shows it in this order. */
 #ifndef SYRE_EXPERIMENTS_LIST_H
 #define SYRE_EXPERIMENTS_LIST_H
 

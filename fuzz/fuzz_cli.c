@@ -6,9 +6,6 @@
  * which checks every argument in order, always fails before a run starts
  * (a --help among the arguments prints help instead). Seeds
  * (fuzz/corpus/cli) are command lines from docs/cli.md. */
-#ifndef SYRE_VERSION
-#define SYRE_VERSION "fuzz"
-#endif
 #define main syre_cli_main
 #include "../cli/main.c"
 #undef main

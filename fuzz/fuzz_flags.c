@@ -6,6 +6,7 @@
  * the first argument. Seeds (fuzz/corpus/flags) are command lines from
  * docs/cli.md and the tests. */
 #include "fuzz_util.h"
+#include "registry.h" /* experiments/ */
 #include "syre/experiment.h"
 
 #define MAX_ARGS 64

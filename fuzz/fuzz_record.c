@@ -7,6 +7,7 @@
  * the string back unchanged (the config is a faithful record of arbitrary
  * flag text). Seeds (fuzz/corpus/record) come from real run records. */
 #include "fuzz_util.h"
+#include "registry.h" /* experiments/ */
 #include "syre/experiment.h"
 
 #include <cjson/cJSON.h>

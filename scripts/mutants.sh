@@ -4,7 +4,7 @@
 # For each, the edited file is compiled in a scratch copy of the tree with the
 # build's own command (compile_commands.json; a header: every source that
 # includes it), and the tests named for it are relinked with those objects
-# ahead of the build's libsyre.a, and run. A mutant is killed when one of its
+# ahead of the build's archives, and run. A mutant is killed when one of its
 # tests fails. Nothing in the build directory or the tree changes, and only
 # the edited objects are compiled, so the whole list takes a few minutes.
 #
@@ -112,10 +112,11 @@ for i in "${!NAMES[@]}"; do
   ok=1
   for src in $srcs; do
     cmd=$(python3 - "$B/compile_commands.json" "$ROOT" "$S" "$src" "$S/m/$(basename "$src").o" <<'EOF'
-import json, shlex, sys
+import json, re, shlex, sys
 db, root, scratch, src, out = sys.argv[1:]
 for e in json.load(open(db)):
-    if e["file"] == root + "/" + src and "syre_obj" in e.get("output", e["command"]):
+    # the library's or the application's object (not a test's own)
+    if e["file"] == root + "/" + src and re.search(r"CMakeFiles/syre_\w+\.dir/", e.get("output", e["command"])):
         a = shlex.split(e["command"])
         a[a.index("-o") + 1] = out
         a[a.index("-c") + 1] = scratch + "/" + src
@@ -131,9 +132,10 @@ EOF
   [ $ok = 1 ] || { broken+=("$name"); continue; }
   dead=""
   for t in ${TESTS[$i]}; do
-    # The mutant objects ahead of the archive: they define every symbol the
-    # originals do, so the linker never pulls those members.
-    link=$(sed -e "s| libsyre.a | $S/m/*.c.o libsyre.a |" -e "s| -o $t | -o $S/m/$t |" "$B/CMakeFiles/$t.dir/link.txt")
+    # The mutant objects ahead of every archive (libsyre.a, the application's
+    # libsyre_experiments.a): they define every symbol the originals do, so
+    # the linker never pulls those members.
+    link=$(sed -e "s| -o $t | -o $S/m/$t $S/m/*.c.o |" "$B/CMakeFiles/$t.dir/link.txt")
     (cd "$B" && eval "$link") >"$S/m/ld.log" 2>&1 || { echo "  $name: $t did not link"; cat "$S/m/ld.log"; dead=""; ok=0; break; }
     rc=0; run_test "$S/m/$t" "$S/m/$t.log" || rc=$?
     if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then dead=$t; break; fi

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# The project's test command: set up, build, run every test under CTest; then
+# The project's test command: set up, build, run every test under CTest (among
+# them the library installed and built against with pkg-config and CMake,
+# tests/test_install.sh, and the core library alone, without MPI, MuJoCo and
+# cairo, inside another project, tests/test_add_subdirectory.sh); then
 # the mutation check (scripts/mutants.sh); then the whole suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer in a separate build
 # (build-sanitize/), then every libFuzzer target for 20 s

@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "syre/mpi.h"
 #include "syre/syre.h"
+#include "../cli/env_options.h"
 
 extern char **environ;
 
@@ -135,13 +137,17 @@ static int relaunch(const char *name, char *self)
  * else the exit status to return (77 skipped: no MPI; the relaunched run's). */
 static int dist_start(const char *name, char *self)
 {
-    if (!sy_dist_compiled()) {
+#ifdef SYRE_HAVE_MPI
+    sy_dist_use_mpi();
+#endif
+    if (!sy_dist_have_mpi()) {
         printf("SKIP %s: syre was built without MPI (Debian: libopenmpi-dev openmpi-bin, then rebuild)\n", name);
         return 77;
     }
-    if (sy_dist_launched_size() == 0) return relaunch(name, self);
+    sy_dist_opts dist = sy_env_dist_opts();
+    if (dist.launched_size == 0) return relaunch(name, self);
     alarm(600); /* a rank stuck in a collective after another failed must not hang the suite */
-    if (sy_dist_init() != SY_OK) {
+    if (sy_dist_init(&dist) != SY_OK) {
         fprintf(stderr, "%s: %s\n", name, sy_last_error());
         return 1;
     }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "registry.h" /* experiments/ */
 #include "syre/syre.h"
 
 static char tmpdir[256];

@@ -16,6 +16,7 @@
 #include "backend/device.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
+#include "../cli/env_options.h"
 
 static const char *DEV = "cuda";
 
@@ -212,9 +213,9 @@ static void test_clipping(void **state)
         sy_optim_opts o = dm_clip_opts(v);
         for (int rec = 0; rec < 2; rec++) {
             dm_model a, b;
+            sy_set_cuda_graphs(rec);
             assert_int_equal(dm_build(&a, DM_MLP, "cpu", 16, &o), 0);
             assert_int_equal(dm_build(&b, DM_MLP, DEV, 16, &o), 0);
-            sy_set_cuda_graphs(rec);
             double wl = 0, wn = 0;
             int good = 1;
             for (int k = 0; k < 6; k++) {
@@ -258,10 +259,10 @@ static void test_dropout(void **state)
         sy_optim_opts o = dm_opts(0);
         dm_model a, b;
         float la[8], lb[8];
+        sy_set_cuda_graphs(rec);
         assert_int_equal(dm_build(&a, DM_MLP_DROPOUT, "cpu", 16, &o), 0);
         assert_int_equal(dm_build(&b, DM_MLP_DROPOUT, DEV, 16, &o), 0);
         assert_int_equal(dm_train(&a, 6, la), 0);
-        sy_set_cuda_graphs(rec);
         int rc = rec ? dm_train_steps(&b, 6, lb) : dm_train(&b, 6, lb);
         sy_set_cuda_graphs(0);
         assert_int_equal(rc, 0);
@@ -387,12 +388,12 @@ static void test_capture_fails(void **state)
     (void)state;
     sy_optim_opts o = dm_opts(0);
     dm_model a, b;
+    sy_set_cuda_graphs(1);
     assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
     assert_int_equal(dm_build(&b, DM_MLP, DEV, 8, &o), 0);
     sy_device *d = sy_gdev_device(b.g);
     float la[6], lb[6];
     assert_int_equal(dm_train(&a, 6, la), 0);
-    sy_set_cuda_graphs(1);
     d->break_capture = 1;
     int rc = dm_train_steps(&b, 6, lb);
     d->break_capture = 0;
@@ -518,11 +519,11 @@ static void test_recorded_host_reads(void **state)
     (void)state;
     sy_optim_opts o = dm_opts(0);
     dm_model a, b;
+    sy_set_cuda_graphs(1);
     assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
     assert_int_equal(dm_build(&b, DM_MLP, DEV, 8, &o), 0);
     size_t nt = sy_params_trainable_size(a.ps);
     int ok = 1;
-    sy_set_cuda_graphs(1);
     for (int k = 0; k < 6; k++) {
         dm_batch(&a, k);
         dm_batch(&b, k);
@@ -566,9 +567,9 @@ static void test_smoke(void **state)
     dm_model a, b;
     float la[3], lb[3];
     assert_int_equal(dm_build(&a, DM_MLP, "cpu", 16, &o), 0);
+    sy_set_cuda_graphs(1);
     assert_int_equal(dm_build(&b, DM_MLP, DEV, 16, &o), 0);
     assert_int_equal(dm_train(&a, 3, la), 0);
-    sy_set_cuda_graphs(1);
     int rc = dm_train_steps(&b, 3, lb);
     sy_set_cuda_graphs(0);
     sy_train_step_stats st;
@@ -586,6 +587,11 @@ static void test_smoke(void **state)
 
 int main(void)
 {
+    /* SYRE_CUDNN=0, SYRE_CUDA_SYNC=1 (gpu-check.sh's reruns), as the command reads them. */
+    if (sy_env_apply_runtime() != SY_OK) {
+        fprintf(stderr, "%s\n", sy_last_error());
+        return 1;
+    }
     const char *env = getenv("SYRE_TEST_DEVICE");
     if (env && *env) DEV = env;
     if (sy_device_check(DEV) != SY_OK) {

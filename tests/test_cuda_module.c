@@ -4,7 +4,7 @@
  *     (they cost ~215 MiB of resident memory when libsyre was linked to them);
  *   - asking for the cuda device loads the module, which then reports a GPU
  *     or says there is none; in a build without CUDA it says so instead;
- *   - SYRE_CUDA_MODULE naming a missing file, a file that is not a shared
+ *   - the cuda_module setting (SYRE_CUDA_MODULE) naming a missing file, a file that is not a shared
  *     library, or a library that is not a syre module is refused with a
  *     message naming what is wrong.
  * The cases that load something run in a child process each (a process
@@ -63,7 +63,7 @@ static void test_cpu_training_maps_no_cuda(void **state)
     sy_params_free(ps);
 }
 
-/* In a child: setenv SYRE_CUDA_MODULE=module (unless NULL), ask for the cuda
+/* In a child: the cuda_module setting = module (NULL: searched), ask for the cuda
  * device; returns what it said ("OK" when a device came back) and whether
  * the module was mapped afterwards. */
 static void ask_cuda(const char *module, char *msg, size_t cap, int *mapped)
@@ -74,8 +74,9 @@ static void ask_cuda(const char *module, char *msg, size_t cap, int *mapped)
     assert_true(pid >= 0);
     if (pid == 0) {
         close(fd[0]);
-        if (module) setenv("SYRE_CUDA_MODULE", module, 1);
-        else unsetenv("SYRE_CUDA_MODULE");
+        sy_runtime_opts o = sy_runtime_opts_default();
+        o.cuda_module = module;
+        if (sy_runtime_configure(&o) != SY_OK) _exit(1);
         sy_device *d = sy_device_get("cuda");
         char out[1100];
         int n = snprintf(out, sizeof out, "%d%s", is_mapped("libsyre_cuda"), d ? "OK" : sy_last_error());
@@ -124,7 +125,7 @@ static void expect_refused(const char *module, const char *why)
     char msg[1100];
     int mapped;
     ask_cuda(module, msg, sizeof msg, &mapped);
-    printf("SYRE_CUDA_MODULE=%s: %s\n", module, msg);
+    printf("cuda_module %s: %s\n", module, msg);
     assert_false(mapped);
     if (!strstr(msg, why)) fail_msg("expected '%s' in: %s", why, msg);
 }

@@ -19,6 +19,7 @@
 
 #include "syre/core.h"
 #include "syre/data.h"
+#include "../cli/env_options.h"
 
 /* Set when the CIFAR-10 checks were skipped: main() then exits 77 after the
  * other tests passed, so CTest reports "skipped" rather than a pass. */
@@ -111,18 +112,27 @@ static void require_mnist(void)
 
 static void test_data_dir(void **state)
 {
+    (void)state;
     assert_string_equal(sy_data_dir("/x/y"), "/x/y");
-    const char *old = getenv("SYRE_DATA");
-    char *saved = old ? strdup(old) : NULL;
-    setenv("SYRE_DATA", "/from/env", 1);
-    assert_string_equal(sy_data_dir(NULL), "/from/env");
+    sy_runtime_opts saved = *sy_runtime(), o = saved;
+    char saved_dir[4096];
+    snprintf(saved_dir, sizeof saved_dir, "%s", saved.data_dir ? saved.data_dir : "");
+    saved.data_dir = saved_dir[0] ? saved_dir : NULL;
+    o.data_dir = "/from/settings";
+    assert_int_equal(sy_runtime_configure(&o), SY_OK);
+    assert_string_equal(sy_data_dir(NULL), "/from/settings");
     assert_string_equal(sy_data_dir("/flag"), "/flag");
-    if (saved) {
-        setenv("SYRE_DATA", saved, 1);
-        free(saved);
-    } else {
-        unsetenv("SYRE_DATA");
-    }
+    /* SYRE_DATA reaches the setting through the command's mapping. */
+    const char *env = getenv("SYRE_DATA");
+    char saved_env[4096];
+    snprintf(saved_env, sizeof saved_env, "%s", env ? env : "");
+    setenv("SYRE_DATA", "/from/env", 1);
+    o = sy_env_runtime_opts();
+    assert_string_equal(o.data_dir, "/from/env");
+    if (env) setenv("SYRE_DATA", saved_env, 1);
+    else unsetenv("SYRE_DATA");
+    assert_int_equal(sy_runtime_configure(&saved), SY_OK);
+    assert_string_equal(sy_data_dir("/flag"), "/flag");
 }
 
 static void check_labels(const sy_dataset *d, int n_classes)
@@ -644,6 +654,10 @@ static void test_synthetic(void **state)
 
 int main(void)
 {
+    if (sy_env_apply_runtime() != SY_OK) { /* SYRE_DATA, as the command reads it */
+        fprintf(stderr, "%s\n", sy_last_error());
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_data_dir),
         cmocka_unit_test(test_mnist),

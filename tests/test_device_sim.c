@@ -370,9 +370,9 @@ static void test_recorded_step(void **state)
         sy_optim_opts o = dm_clip_opts(v);
         for (int rec = 0; rec < 2; rec++) {
             dm_model a, b;
+            sy_set_cuda_graphs(rec);
             assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
             assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
-            sy_set_cuda_graphs(rec);
             float na[6], nb[6], la[6], lb[6];
             for (int k = 0; k < 6; k++) {
                 dm_batch(&a, k);
@@ -565,8 +565,8 @@ static void test_recorded_step_after_eager_error(void **state)
     dm_model m[2];
     float l[2][6];
     for (int k = 0; k < 2; k++) {
-        assert_int_equal(dm_build(&m[k], DM_MLP, k ? "sim" : "cpu", 8, &o), 0);
         sy_set_cuda_graphs(k);
+        assert_int_equal(dm_build(&m[k], DM_MLP, k ? "sim" : "cpu", 8, &o), 0);
         int rc = k ? dm_train_steps(&m[k], 3, l[k]) : dm_train(&m[k], 3, l[k]);
         assert_int_equal(rc, 0);
         dm_batch(&m[k], 0);
@@ -596,10 +596,10 @@ static void test_recorded_step_host_reads(void **state)
     (void)state;
     sy_optim_opts o = dm_opts(0);
     dm_model a, b;
+    sy_set_cuda_graphs(1);
     assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
     assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
     size_t nt = sy_params_trainable_size(a.ps);
-    sy_set_cuda_graphs(1);
     for (int k = 0; k < 6; k++) {
         dm_batch(&a, k);
         dm_batch(&b, k);
@@ -614,6 +614,71 @@ static void test_recorded_step_host_reads(void **state)
     sy_train_step_stats st;
     sy_train_step_stats_get(b.g, &st);
     assert_int_equal(st.replays, 5);
+    dm_free(&a);
+    dm_free(&b);
+}
+
+/* The CUDA Graphs setting belongs to each graph, taken when it is made: two
+ * graphs of one program, made before and after the setting changes, keep
+ * their own (one records its step, the other runs eagerly), and both equal
+ * the CPU's losses. */
+static void test_recorded_step_per_graph(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, eager, rec;
+    sy_set_cuda_graphs(0);
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&eager, DM_MLP, "sim", 8, &o), 0);
+    sy_set_cuda_graphs(1);
+    assert_int_equal(dm_build(&rec, DM_MLP, "sim", 8, &o), 0);
+    sy_set_cuda_graphs(0);
+    float la[5], le[5], lr[5];
+    assert_int_equal(dm_train(&a, 5, la), 0);
+    assert_int_equal(dm_train_steps(&eager, 5, le), 0);
+    assert_int_equal(dm_train_steps(&rec, 5, lr), 0);
+    sy_train_step_stats se, sr;
+    sy_train_step_stats_get(eager.g, &se);
+    sy_train_step_stats_get(rec.g, &sr);
+    assert_int_equal(se.captures, 0);
+    assert_int_equal(se.eager, 5);
+    assert_int_equal(sr.captures, 1);
+    assert_int_equal(sr.replays, 4);
+    assert_memory_equal(la, le, sizeof la);
+    assert_memory_equal(la, lr, sizeof la);
+    dm_free(&a);
+    dm_free(&eager);
+    dm_free(&rec);
+}
+
+/* Reading the parameters of a device store: sy_params_read copies back what
+ * the device changed and returns a failed copy as its error (here a failed
+ * copy on the copy stream, reported by the wait, as CUDA's would be); the
+ * next read copies them and they equal the CPU's. */
+static void test_params_read(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+    float la[3], lb[3];
+    assert_int_equal(dm_train(&a, 3, la), 0);
+    assert_int_equal(dm_train_steps(&b, 3, lb), 0);
+    sy_device *d = sy_gdev_device(b.g);
+    float x = 0, y;
+    d->break_stage_upload = 1;
+    d->stage_upload(d, &y, &x, sizeof x, NULL);
+    d->break_stage_upload = 0;
+    const float *p = NULL, *q = NULL;
+    assert_int_equal(sy_params_read(b.ps, &p), SY_ERR_STATE);
+    assert_non_null(strstr(sy_last_error(), "copying the parameter values from device 'sim'"));
+    assert_int_equal(sy_params_read(b.ps, &p), SY_OK);
+    assert_int_equal(sy_params_read(a.ps, &q), SY_OK);
+    assert_memory_equal(p, q, sy_params_total_size(a.ps) * sizeof(float));
+    assert_int_equal(sy_params_read_grad(b.ps, &p), SY_OK);
+    assert_int_equal(sy_params_read_grad(a.ps, &q), SY_OK);
+    assert_memory_equal(p, q, sy_params_trainable_size(a.ps) * sizeof(float));
     dm_free(&a);
     dm_free(&b);
 }
@@ -772,6 +837,8 @@ int main(void)
         cmocka_unit_test(test_recorded_step_capture_fails),
         cmocka_unit_test(test_recorded_step_after_eager_error),
         cmocka_unit_test(test_recorded_step_host_reads),
+        cmocka_unit_test(test_recorded_step_per_graph),
+        cmocka_unit_test(test_params_read),
         cmocka_unit_test(test_prefetch),
         cmocka_unit_test(test_prefetch_upload_fails),
         cmocka_unit_test(test_prefetch_two_graphs),

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "syre/syre.h"
+#include "../cli/env_options.h"
 
 #include "exp_harness.h"
 
@@ -156,6 +157,10 @@ static void test_bad_flags(void **state)
 
 int main(void)
 {
+    if (sy_env_apply_runtime() != SY_OK) { /* SYRE_DATA, as the command reads it */
+        fprintf(stderr, "%s\n", sy_last_error());
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_builder),
         cmocka_unit_test(test_bad_flags),

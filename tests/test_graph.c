@@ -204,6 +204,26 @@ static void test_dropout_eval_identity_and_train_rate(void **state)
     sy_params_free(ps);
 }
 
+/* A graph made for evaluation is in evaluation mode from the start:
+ * dropout is the identity without sy_graph_set_training. */
+static void test_eval_graph_starts_in_eval_mode(void **state)
+{
+    (void)state;
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_eval_new(ps);
+    assert_non_null(g);
+    sy_var x = sy_input(g, "x", sy_shape_of(2, 10, 10));
+    sy_var y = sy_dropout(g, x, 0.5f);
+    assert_int_equal(sy_graph_compile(g), SY_OK);
+    float *xd = sy_graph_data(g, x);
+    for (int i = 0; i < 100; i++) xd[i] = 1.0f;
+    assert_int_equal(sy_graph_forward(g), SY_OK);
+    for (int i = 0; i < 100; i++) assert_true(sy_graph_data(g, y)[i] == 1.0f);
+    assert_int_equal(sy_graph_step(g), 0); /* an evaluation forward draws no masks */
+    sy_graph_free(g);
+    sy_params_free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_init_matches_pytorch_bounds_and_is_deterministic),
         cmocka_unit_test(test_rng_streams),
         cmocka_unit_test(test_dropout_eval_identity_and_train_rate),
+        cmocka_unit_test(test_eval_graph_starts_in_eval_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

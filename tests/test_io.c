@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "registry.h" /* experiments/ */
 #include "syre/experiment.h"
 #include "syre/io.h"
 #include "syre/params.h"

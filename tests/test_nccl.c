@@ -1,5 +1,5 @@
 /* The NCCL path of data parallelism on a GPU (syre/dist.h "GPUs"), with one
- * rank: SYRE_NCCL=1 makes the optimizer step average the device gradient
+ * rank: the nccl setting (SYRE_NCCL=1) makes the optimizer step average the device gradient
  * with a one-rank NCCL communicator, so the whole path (ncclGetUniqueId,
  * ncclCommInitRank on the backend's GPU, ncclAllReduce(ncclAvg) on its
  * stream, ncclCommDestroy at sy_dist_finalize) runs on a single GPU.
@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "syre/mpi.h"
 #include "syre/syre.h"
+#include "../cli/env_options.h"
 
 #define NFEAT 16
 #define NCLS 3
@@ -71,19 +73,26 @@ static void train(model *m, int steps, int batch)
     }
 }
 
+static void set_nccl(int on)
+{
+    sy_runtime_opts o = *sy_runtime();
+    o.nccl = on;
+    assert_int_equal(sy_runtime_configure(&o), SY_OK);
+}
+
 static void check(const char *method)
 {
     const int B = 32, steps = 20;
     model plain, nccl;
-    unsetenv("SYRE_NCCL");
+    set_nccl(0);
     build(&plain, B, method);
     train(&plain, steps, B);
-    setenv("SYRE_NCCL", "1", 1);
+    set_nccl(1);
     long before = sy_dist_get_stats().device_calls;
     build(&nccl, B, method);
     train(&nccl, steps, B);
     long calls = sy_dist_get_stats().device_calls - before;
-    unsetenv("SYRE_NCCL");
+    set_nccl(0);
     size_t n = sy_params_trainable_size(plain.ps);
     const float *p = sy_params_data(plain.ps), *q = sy_params_data(nccl.ps);
     double diff = 0, scale = 0;
@@ -123,7 +132,11 @@ int main(void)
         printf("SKIP test_nccl: %s\n", sy_last_error());
         return 77;
     }
-    if (sy_dist_init() != SY_OK) {
+#ifdef SYRE_HAVE_MPI
+    sy_dist_use_mpi();
+#endif
+    sy_dist_opts dist = sy_env_dist_opts();
+    if (sy_dist_init(&dist) != SY_OK) {
         fprintf(stderr, "test_nccl: %s\n", sy_last_error());
         return 1;
     }

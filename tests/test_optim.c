@@ -326,6 +326,54 @@ static sy_params *store_model(void)
     return ps;
 }
 
+/* A rule whose pattern selects no trainable tensor is a typo that would turn
+ * syre off without a word: refused, naming the pattern and the tensors;
+ * a rule marked optional may match nothing. fan_in < 1 is refused (it sets
+ * the anchor scale sigma0/sqrt(fan_in)). */
+static void test_rule_matching_nothing(void **state)
+{
+    (void)state;
+    sy_params *ps = store_model();
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+    o.decay = sy_decay_l2(1e-3f);
+    assert_int_equal(sy_optim_add_rule(&o, "enc.*", sy_decay_syre(1e-3f, 0.5f)), SY_OK);
+    assert_int_equal(sy_optim_add_rule(&o, "fc1.*", sy_decay_syre(1e-3f, 0.5f)), SY_OK);
+    sy_clear_error();
+    assert_null(sy_optimizer_new(ps, &o));
+    const char *e = sy_last_error();
+    assert_non_null(strstr(e, "'fc1.*'"));
+    assert_non_null(strstr(e, "enc.weight"));
+    assert_non_null(strstr(e, "head.bias"));
+    assert_null(strstr(e, "bn.running_mean")); /* not trainable: no rule applies to it */
+    /* A pattern that only a buffer matches selects no trainable tensor either. */
+    o = sy_optim_defaults(SY_OPTIM_SGD);
+    assert_int_equal(sy_optim_add_rule(&o, "bn.*", sy_decay_none()), SY_OK);
+    assert_null(sy_optimizer_new(ps, &o));
+    assert_non_null(strstr(sy_last_error(), "'bn.*'"));
+    /* Shadowed by an earlier rule, it selects nothing. */
+    o = sy_optim_defaults(SY_OPTIM_SGD);
+    assert_int_equal(sy_optim_add_rule(&o, "*", sy_decay_none()), SY_OK);
+    assert_int_equal(sy_optim_add_rule(&o, "head.*", sy_decay_syre(1e-3f, 0.5f)), SY_OK);
+    assert_null(sy_optimizer_new(ps, &o));
+    assert_non_null(strstr(sy_last_error(), "'head.*'"));
+    /* Optional: allowed to match nothing. */
+    o = sy_optim_defaults(SY_OPTIM_SGD);
+    assert_int_equal(sy_optim_add_rule(&o, "fc1.*", sy_decay_syre(1e-3f, 0.5f)), SY_OK);
+    o.rules[0].optional = 1;
+    sy_optimizer *opt = sy_optimizer_new(ps, &o);
+    assert_non_null(opt);
+    sy_optimizer_free(opt);
+    sy_params_free(ps);
+
+    ps = sy_params_new();
+    sy_init u = {SY_INIT_UNIFORM_FANIN, 1.0f};
+    sy_clear_error();
+    assert_int_equal(sy_params_add(ps, "w", sy_shape_of(2, 2, 3), 0, u, 1), -1);
+    assert_non_null(strstr(sy_last_error(), "fan_in"));
+    assert_non_null(strstr(sy_last_error(), "'w'"));
+    sy_params_free(ps);
+}
+
 static void test_rules_and_anchors(void **state)
 {
     (void)state;
@@ -672,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_anchored_references),
         cmocka_unit_test(test_wfix_positions),
         cmocka_unit_test(test_layer_fan_in),
+        cmocka_unit_test(test_rule_matching_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,9 @@
 #   history-*.bin) are not hashed; their training columns are in metrics.csv.
 # - summary.json holds the run directory and wall-clock figures: "run_dir",
 #   "end_time", "elapsed_s" and ant's "steps_per_s" are dropped too.
+# - A checkpoint's "run" metadata hashes the options, the data directory's
+#   path among them: checkpoints are hashed without it and without the
+#   checksum of their metadata ("crc32:__metadata__"), which covers it.
 # - Threads: every experiment gives the same bits at any thread count, and
 #   the defaults are used.
 #
@@ -76,7 +79,14 @@ sums() {
   find cpu sim -type f ! -name '*.png' ! -name '*.svg' ! -name config.json ! -name run.lock ! -name 'history-*' |
     LC_ALL=C sort |
     while read -r f; do
-      if [ "${f##*/}" = summary.json ]; then
+      if [ "${f##*.}" = safetensors ]; then
+        h=$(python3 -c '
+import hashlib, re, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+head = re.sub(rb"\"(run|crc32:__metadata__)\":\"[^\"]*\"", b"", b[8:8 + n])
+print(hashlib.sha256(head + b[8 + n:]).hexdigest())' "$f")
+      elif [ "${f##*/}" = summary.json ]; then
         h=$(grep -v -E '^\s*"(run_dir|end_time|elapsed_s|steps_per_s|effective_rank|eig_min|eig_max|erank[^"]*)":' "$f" | sha256sum)
       else
         h=$(sha256sum <"$f")

@@ -26,7 +26,16 @@ typedef struct {
     sy_var x, y, loss;
 } model;
 
-static void build(model *m, int hidden)
+static sy_optim_opts syre_opts(float sigma0, uint64_t seed)
+{
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_ADAM);
+    o.lr = 1e-2f;
+    o.decay = sy_decay_syre(1e-2f, sigma0);
+    o.seed = seed;
+    return o;
+}
+
+static void build_with(model *m, int hidden, sy_optim_opts o)
 {
     m->ps = sy_params_new();
     m->g = sy_graph_new(m->ps);
@@ -37,13 +46,11 @@ static void build(model *m, int hidden)
     m->loss = sy_softmax_ce(m->g, h, m->y);
     assert_int_equal(sy_graph_compile(m->g), SY_OK);
     assert_int_equal(sy_params_init(m->ps, 9), SY_OK);
-    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_ADAM);
-    o.lr = 1e-2f;
-    o.decay = sy_decay_syre(1e-2f, 0.1f);
-    o.seed = 9;
     m->opt = sy_optimizer_new(m->ps, &o);
     assert_non_null(m->opt);
 }
+
+static void build(model *m, int hidden) { build_with(m, hidden, syre_opts(0.1f, 9)); }
 
 static void steps(model *m, int from, int to)
 {
@@ -109,6 +116,131 @@ static void test_resume_is_bit_identical(void **state)
     assert_int_equal(sy_train_load("/nonexistent/x.safetensors", c.ps, c.opt, &got), SY_ERR_IO);
     drop(&c);
     drop(&a);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The optimizer state is in the file per tensor, unpadded, with the
+ * tensor's shape (optim.exp_avg.mlp.0.weight), readable by other tools; a
+ * checkpoint of the older layout (one padded array per state, optim.<state>)
+ * still loads and continues bit for bit. */
+static void test_state_per_tensor_and_older_layout(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-train-XXXXXX", path[256], old[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ckpt.safetensors", dir);
+    snprintf(old, sizeof old, "%s/old.safetensors", dir);
+    model a;
+    build(&a, 10);
+    steps(&a, 0, 5);
+    sy_train_pos pos = {.epoch = 1, .graph_step = (int64_t)sy_graph_step(a.g)};
+    assert_int_equal(sy_train_save(path, a.ps, a.opt, &pos), SY_OK);
+
+    sy_safetensors *st = NULL;
+    assert_int_equal(sy_safetensors_read(path, &st), SY_OK);
+    assert_true(sy_optimizer_num_state(a.opt) >= 2); /* Adam: exp_avg, exp_avg_sq (and syre's anchor) */
+    for (int k = 0; k < sy_optimizer_num_state(a.opt); k++) {
+        char name[160];
+        snprintf(name, sizeof name, "optim.%s", sy_optimizer_state_name(a.opt, k));
+        assert_true(sy_safetensors_find(st, name) < 0); /* no padded flat array */
+        for (int t = 0; t < sy_params_count(a.ps); t++) {
+            const sy_param_info *pi = sy_params_info(a.ps, t);
+            if (!pi->trainable) continue;
+            snprintf(name, sizeof name, "optim.%s.%s", sy_optimizer_state_name(a.opt, k), pi->name);
+            int i = sy_safetensors_find(st, name);
+            if (i < 0) fail_msg("no tensor %s", name);
+            assert_true(sy_shape_equal(sy_safetensors_shape(st, i), pi->shape));
+            assert_memory_equal(sy_safetensors_data(st, i), sy_optimizer_state(a.opt, k) + pi->offset,
+                                pi->numel * sizeof(float));
+        }
+    }
+    sy_safetensors_free(st);
+
+    /* The older layout, written as it was: flat padded arrays. */
+    int ns = sy_optimizer_num_state(a.opt);
+    size_t n = sy_optimizer_state_size(a.opt);
+    char names[8][96], steps_s[32], gs[32];
+    sy_st_tensor extra[8];
+    for (int k = 0; k < ns; k++) {
+        snprintf(names[k], sizeof names[k], "optim.%s", sy_optimizer_state_name(a.opt, k));
+        extra[k] = (sy_st_tensor){names[k], sy_shape_of(1, (int)n), sy_optimizer_state(a.opt, k)};
+    }
+    snprintf(steps_s, sizeof steps_s, "%ld", sy_optimizer_steps(a.opt));
+    snprintf(gs, sizeof gs, "%lld", (long long)pos.graph_step);
+    sy_st_meta meta[] = {{"epoch", "1"}, {"batch", "0"}, {"graph_step", gs}, {"optimizer_steps", steps_s},
+                         {"done", "0"}, {"checkpoint", "old.safetensors"}};
+    assert_int_equal(sy_checkpoint_save_params(old, a.ps, extra, ns, meta, 6), SY_OK);
+    steps(&a, 5, 10);
+    const char *files[2] = {path, old};
+    for (int f = 0; f < 2; f++) {
+        model b;
+        build(&b, 10);
+        sy_train_pos got;
+        assert_int_equal(sy_train_load(files[f], b.ps, b.opt, &got), SY_OK);
+        sy_graph_set_step(b.g, (uint64_t)got.graph_step);
+        steps(&b, 5, 10);
+        assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
+        drop(&b);
+    }
+    drop(&a);
+    char prev[300];
+    sy_train_prev_path(path, prev, sizeof prev);
+    unlink(prev);
+    unlink(path);
+    unlink(old);
+    rmdir(dir);
+}
+
+/* A checkpoint is refused by an optimizer whose decay differs from the one
+ * that trained it (another sigma0, plain weight decay instead of syre on one
+ * layer, anchors from another seed), naming the tensor and both rules, and
+ * nothing is changed; the same rule loads. */
+static void test_other_decay_refused(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-train-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ckpt.safetensors", dir);
+    model a;
+    build(&a, 10);
+    steps(&a, 0, 3);
+    sy_train_pos pos = {.epoch = 1};
+    assert_int_equal(sy_train_save(path, a.ps, a.opt, &pos), SY_OK);
+
+    sy_optim_opts l2_on_first = syre_opts(0.1f, 9);
+    assert_int_equal(sy_optim_add_rule(&l2_on_first, "mlp.0.*", sy_decay_l2(1e-2f)), SY_OK);
+    const struct {
+        sy_optim_opts o;
+        const char *says[3];
+    } other[] = {
+        {syre_opts(0.5f, 9), {"'mlp.0.weight'", "sigma0 0.1", "sigma0 0.5"}},
+        {l2_on_first, {"'mlp.0.weight'", "syre", "l2"}},
+        {syre_opts(0.1f, 10), {"seed", "9", "10"}},
+    };
+    for (size_t k = 0; k < sizeof other / sizeof other[0]; k++) {
+        model b;
+        build_with(&b, 10, other[k].o);
+        size_t n = sy_params_total_size(b.ps);
+        float *before = malloc(n * sizeof *before);
+        memcpy(before, sy_params_data(b.ps), n * sizeof *before);
+        sy_train_pos got = {0};
+        assert_int_equal(sy_train_load(path, b.ps, b.opt, &got), SY_ERR_ARG);
+        for (int w = 0; w < 3; w++)
+            if (!strstr(sy_last_error(), other[k].says[w])) fail_msg("case %zu: '%s' lacks '%s'", k, sy_last_error(), other[k].says[w]);
+        assert_memory_equal(before, sy_params_data(b.ps), n * sizeof *before);
+        free(before);
+        drop(&b);
+    }
+    model c;
+    build(&c, 10);
+    sy_train_pos got = {0};
+    assert_int_equal(sy_train_load(path, c.ps, c.opt, &got), SY_OK);
+    drop(&c);
+    drop(&a);
+    char prev[300];
+    sy_train_prev_path(path, prev, sizeof prev);
+    unlink(prev);
     unlink(path);
     rmdir(dir);
 }
@@ -282,6 +414,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_resume_is_bit_identical),
                                        cmocka_unit_test(test_bit_flips_refused_or_fall_back),
-                                       cmocka_unit_test(test_kill_during_rotation_leaves_a_checkpoint)};
+                                       cmocka_unit_test(test_kill_during_rotation_leaves_a_checkpoint),
+                                       cmocka_unit_test(test_other_decay_refused),
+                                       cmocka_unit_test(test_state_per_tensor_and_older_layout)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

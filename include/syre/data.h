@@ -37,7 +37,8 @@ void sy_dataset_free(sy_dataset *d);
 size_t sy_dataset_numel(const sy_dataset *d);
 
 /* The data directory: `flag_value` if non-NULL (the CLI's --data-dir), else
- * $SYRE_DATA if set and non-empty, else the build's default "<source>/data". */
+ * the data_dir setting (sy_runtime_opts; the command: $SYRE_DATA) if set
+ * and non-empty, else the build's default "<source>/data". */
 const char *sy_data_dir(const char *flag_value);
 
 /* Loads a named dataset: name in {"mnist","fashion-mnist","cifar10","cifar100"},

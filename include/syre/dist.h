@@ -19,8 +19,11 @@
  * own shard statistics, as PyTorch's DistributedDataParallel does without
  * SyncBatchNorm.
  *
- * Not launched by an MPI launcher, or built without MPI, this is one rank:
- * size 1, rank 0, every call below a no-op, and nothing changes. */
+ * libsyre itself links no MPI: the messages go through the mpi component
+ * (libsyre_mpi, syre/mpi.h), which a program links and switches on with
+ * sy_dist_use_mpi() before sy_dist_init. Without it, or not launched by an
+ * MPI launcher, this is one rank: size 1, rank 0, every call below a no-op,
+ * and nothing changes. */
 #ifndef SYRE_DIST_H
 #define SYRE_DIST_H
 
@@ -36,18 +39,26 @@ extern "C" {
  * lets a large model's gradient go in a few buckets. */
 #define SY_DIST_BUCKET ((size_t)1 << 24)
 
-/* 1 if this build has MPI (CMake found it). */
-int sy_dist_compiled(void);
-/* Ranks the launcher started (from its environment: Open MPI, MPICH/Hydra,
- * PMIx, Slurm), 0 when not launched by one. Readable before sy_dist_init. */
-int sy_dist_launched_size(void);
+/* 1 if this program uses MPI: it called sy_dist_use_mpi() (syre/mpi.h). */
+int sy_dist_have_mpi(void);
+/* What the launcher said, which the library does not read itself: the
+ * program passes it from the launcher's environment (the `syre` command:
+ * cli/env_options.h reads Open MPI's, MPICH/Hydra's, MVAPICH's and Slurm's
+ * variables, and SYRE_DIST). */
+typedef struct {
+    int launched_size; /* ranks the launcher started; 0 when not launched by one */
+    int local_rank;    /* this process's index on its machine per the launcher; -1 unknown */
+    int force;         /* start MPI even for one rank */
+} sy_dist_opts;
+/* {0, -1, 0}: a single process. */
+sy_dist_opts sy_dist_opts_default(void);
 
-/* Start MPI when launched by an MPI launcher with more than one rank (or
- * with SYRE_DIST=1 set); otherwise stay a single rank. Fails with
- * SY_ERR_UNSUPPORTED when launched with several ranks by a build without
+/* Start MPI when launched with more than one rank (or forced); otherwise
+ * stay a single rank. NULL: sy_dist_opts_default(). Fails with
+ * SY_ERR_UNSUPPORTED when launched with several ranks by a program without
  * MPI (every process would think it is alone and write the same files).
  * Calling it again is a no-op. */
-sy_status sy_dist_init(void);
+sy_status sy_dist_init(const sy_dist_opts *opts);
 /* MPI_Finalize if sy_dist_init started MPI. */
 void sy_dist_finalize(void);
 /* End every rank of the job now (MPI_Abort), e.g. when one rank failed
@@ -59,7 +70,7 @@ int sy_dist_size(void);        /* ranks in the job; 1 when not distributed */
 int sy_dist_is_root(void);     /* rank 0: the one that writes and prints */
 int sy_dist_local_size(void);  /* ranks on this machine */
 /* This rank's index among the ranks on its machine (0 when not distributed;
- * before sy_dist_init, from the launcher's environment): picks its GPU. */
+ * otherwise the launcher's word given to sy_dist_init): picks its GPU. */
 int sy_dist_local_rank(void);
 /* "single process", or e.g. "MPI (Open MPI v4.1.4), 2 ranks". */
 const char *sy_dist_info(void);
@@ -106,7 +117,8 @@ sy_dist_stats sy_dist_get_stats(void);
  * ncclAllReduce(ncclAvg) in place on the backend's stream. Devices without
  * it (the 'sim' test device; CUDA built without NCCL) copy the gradient to
  * the host, MPI_Allreduce it and copy it back.
- * SYRE_NCCL=1 takes this device path even with one rank (a one-rank NCCL
+ * The nccl setting (sy_runtime_opts; the command: SYRE_NCCL=1) takes this
+ * device path even with one rank (a one-rank NCCL
  * communicator), so it runs on a single GPU. */
 
 /* In place over all ranks, on the device: device_buf <- mean over ranks,

@@ -1,7 +1,8 @@
 /* Experiments as data, and the run record they write. An experiment is a
  * const sy_experiment (name, paper figure, flag specs, run and reproduce
- * functions) listed in experiments/list.h; the `syre` command dispatches on
- * that table and generates its help from the flag specs. A sy_run holds the
+ * functions). A program keeps its own table of them (the `syre` command's
+ * is experiments/registry.h), dispatches on it and generates its help from
+ * the flag specs. A sy_run holds the
  * resolved options of one invocation and writes runs/<exp>/<name>/:
  * config.json, metrics*.csv, summary.json (plus whatever plots and
  * checkpoints the experiment saves there). */
@@ -71,13 +72,6 @@ typedef struct {
                                   0: signals end it as they would any program */
 } sy_experiment;
 
-/* Every registered experiment (experiments/list.h), in list order. */
-const sy_experiment *const *sy_experiments(int *count);
-/* By exact name, NULL if none. */
-const sy_experiment *sy_experiment_find(const char *name);
-/* By name, reproduce_id or figure, compared ignoring case and punctuation
- * ("Fig. 3 right" == "fig3-right"); NULL if none. */
-const sy_experiment *sy_experiment_find_reproduce(const char *what);
 /* Print an experiment's flags (its own, then the common ones, with
  * defaults and ranges) as `syre help EXP` shows them. */
 void sy_experiment_print_help(const sy_experiment *exp, FILE *f);

@@ -29,8 +29,25 @@ typedef enum {
 
 /* ---- Lifetime and execution ---------------------------------------------- */
 
-/* A graph whose parameters live in `ps` (shared with other graphs). */
+/* How one graph runs; graphs of one program may differ. */
+typedef struct {
+    const char *device; /* "cpu", "cuda" or "sim" (syre/runtime.h); NULL: cpu */
+    int cuda_graphs;    /* on cuda, record the training step (sy_train_step) */
+    int prefetch;       /* on a device, fill the next batch during the step (sy_prefetch_new) */
+} sy_graph_opts;
+/* The process defaults (sy_runtime: sy_set_default_device, sy_set_cuda_graphs,
+ * sy_set_prefetch, sy_runtime_configure). */
+sy_graph_opts sy_graph_opts_default(void);
+/* A graph whose parameters live in `ps` (shared with other graphs), made
+ * with sy_graph_opts_default(). */
 sy_graph *sy_graph_new(sy_params *ps);
+/* A graph for evaluation: as sy_graph_new, but in evaluation mode from the
+ * start (dropout off, batch norm on its running statistics), so a model
+ * built twice, for training and for evaluation, is evaluated right without
+ * a sy_graph_set_training call to remember. */
+sy_graph *sy_graph_eval_new(sy_params *ps);
+/* ... made with `opts` (NULL: the defaults); the device is checked here. */
+sy_graph *sy_graph_new_opts(sy_params *ps, const sy_graph_opts *opts);
 void sy_graph_free(sy_graph *g);
 /* Select kernels: "cpu" (fast, default) or "cpu-ref" (plain reference kernels). */
 sy_status sy_graph_set_backend(sy_graph *g, const char *name);
@@ -48,7 +65,8 @@ sy_status sy_graph_forward(sy_graph *g);
  * node gradient, seeds d loss = 1, accumulates into parameter gradients. */
 sy_status sy_graph_backward(sy_graph *g, sy_var loss);
 /* Training mode (dropout active, batch norm uses batch statistics and updates
- * running ones) or evaluation mode. Default: training. */
+ * running ones) or evaluation mode. Default: training (evaluation for a
+ * graph made by sy_graph_eval_new). */
 void sy_graph_set_training(sy_graph *g, int training);
 /* Seed of the graph's dropout stream, and its step counter (advanced by each
  * training forward; restore it to resume bit-identically). */

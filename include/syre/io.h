@@ -70,8 +70,8 @@ const char *sy_safetensors_meta_key(const sy_safetensors *st, int i);
 /* ---- Checkpoints of a parameter store ---------------------------------------- */
 
 /* Every tensor of the store (trainable and buffers) under its own name, plus
- * `extra` arrays (optimizer moments, anchors: name them e.g. "adam.m") and
- * metadata, written atomically. */
+ * `extra` arrays (sy_train_save writes the optimizer's state there, as
+ * "optim.<state>.<tensor>") and metadata, written atomically. */
 sy_status sy_checkpoint_save_params(const char *path, sy_params *ps,
                                     const sy_st_tensor *extra, int nextra,
                                     const sy_st_meta *meta, int nmeta);

@@ -1,7 +1,7 @@
 /* Optimizers (SGD, Adam, AdamW) over the parameter store's flat trainable
  * buffer, learning-rate schedules, gradient-norm clipping, and the one
  * per-parameter decay rule that gives weight decay, syre, syre-ar, L2-init
- * and the W-fix baseline (DESIGN.md section 1).
+ * and the W-fix baseline (docs/method.md).
  *
  * Decay convention. `weight_decay` is PyTorch's coefficient wd, not the
  * paper's gamma: the training loss is l(phi) + (wd/2) (phi - a)^T D (phi - a),
@@ -95,6 +95,9 @@ typedef enum { SY_ANCHOR_STORED = 0, SY_ANCHOR_REGENERATE } sy_anchor_storage;
 typedef struct {
     char pattern[96];  /* fnmatch glob on tensor names, e.g. "head.*" */
     sy_decay decay;
+    int optional;      /* 0 (default): a pattern that selects no trainable tensor
+                          (a typo, or shadowed by an earlier rule) fails
+                          sy_optimizer_new, naming it; 1: it may select none */
 } sy_optim_rule;
 
 typedef struct {
@@ -119,7 +122,8 @@ typedef struct {
  * constant lr, no clipping, stored anchors, seed 0, shift_init 1. */
 sy_optim_opts sy_optim_defaults(sy_optim_kind kind);
 /* Give tensors whose names match `pattern` their own rule (checked in the
- * order added, before opts->decay). */
+ * order added, before opts->decay). The rule must select at least one
+ * trainable tensor (see sy_optim_rule.optional). */
 sy_status sy_optim_add_rule(sy_optim_opts *o, const char *pattern, sy_decay decay);
 /* The lr of step t for base lr `base` (pure function of the schedule). */
 float sy_schedule_lr(const sy_schedule *s, float base, long t);
@@ -170,6 +174,8 @@ sy_status sy_optimizer_anchor(const sy_optimizer *opt, float *out);
 sy_status sy_optimizer_decay_coef(const sy_optimizer *opt, float *out);
 /* The rule that applies to tensor `index` of the store (NULL if not trainable). */
 const sy_decay *sy_optimizer_rule_of(const sy_optimizer *opt, int index);
+/* The options the optimizer was made with. */
+const sy_optim_opts *sy_optimizer_opts(const sy_optimizer *opt);
 /* Number of entries held fixed by W-fix; 1 if flat element i is one of them. */
 size_t sy_optimizer_num_fixed(const sy_optimizer *opt);
 int sy_optimizer_is_fixed(const sy_optimizer *opt, size_t i);

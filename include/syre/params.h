@@ -43,7 +43,7 @@ sy_params *sy_params_new(void);
 void sy_params_free(sy_params *ps);
 
 /* Add a tensor; returns its index, or -1 with a message (duplicate name with
- * another shape, store already laid out). Adding an existing name with the
+ * another shape, store already laid out, fan_in < 1). Adding an existing name with the
  * same shape returns the existing index, which is how graphs share weights. */
 int sy_params_add(sy_params *ps, const char *name, sy_shape shape, int fan_in,
                   sy_init init, int trainable);
@@ -62,9 +62,17 @@ int sy_params_is_laid_out(const sy_params *ps);
  * the others). */
 sy_status sy_params_init(sy_params *ps, uint64_t seed);
 
-/* Flat buffers. The trainable region is [0, sy_params_trainable_size()). */
+/* Flat buffers. The trainable region is [0, sy_params_trainable_size()).
+ * On a device store these copy back what the device changed and make the
+ * host copy the one uploaded before the next device use (the caller may
+ * write it); a failed copy is printed. */
 float *sy_params_data(sy_params *ps);
 float *sy_params_grad(sy_params *ps);
+/* Read-only views, for evaluation, checkpoints and messages: copied back as
+ * above, and both copies stay current (nothing is uploaded again). A failed
+ * copy is the returned error. */
+sy_status sy_params_read(sy_params *ps, const float **data);
+sy_status sy_params_read_grad(sy_params *ps, const float **grad);
 size_t sy_params_trainable_size(const sy_params *ps);
 size_t sy_params_total_size(const sy_params *ps);
 /* Pointer to tensor `index` in the value (or gradient) buffer. */

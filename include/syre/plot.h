@@ -1,6 +1,8 @@
 /* Figures with cairo, each saved as PNG and SVG: line and scatter plots with
  * several series and a legend (placed where it hides the fewest points),
- * optional log axes, eigenvalue spectra, and grids of grayscale images. */
+ * optional log axes, eigenvalue spectra, and grids of grayscale images.
+ * The plot component (libsyre_plot; CMake syre::plot, pkg-config
+ * syre-plot), built where CMake finds cairo: libsyre itself never links it. */
 #ifndef SYRE_PLOT_H
 #define SYRE_PLOT_H
 

@@ -14,7 +14,9 @@
  * [z_min, z_max] or the simulation goes unstable, and is truncated after
  * max_episode_steps. Environments reset themselves when their episode ends.
  *
- * MuJoCo is optional at build time (Debian libmujoco-dev): without it every
+ * The rl component (libsyre_rl; CMake syre::rl, pkg-config syre-rl):
+ * libsyre itself never links MuJoCo. MuJoCo is optional at build time
+ * (Debian libmujoco-dev): without it the component still builds, every Ant
  * constructor fails with SY_ERR_UNSUPPORTED and sy_rl_have_mujoco() is 0. */
 #ifndef SYRE_RL_H
 #define SYRE_RL_H

@@ -37,7 +37,7 @@ const char *sy_blas_info(void);
 sy_status sy_device_check(const char *name);
 /* Device of graphs created from now on (sy_graph_new); checked first. */
 sy_status sy_set_default_device(const char *name);
-/* The default: as set, else $SYRE_DEVICE, else "cpu". */
+/* The default: as set (sy_set_default_device, sy_runtime_configure), else "cpu". */
 const char *sy_default_device(void);
 /* One line on what runs: GPU model and libraries, or the BLAS for "cpu". */
 const char *sy_device_info(const char *name);
@@ -52,15 +52,54 @@ const char *sy_device_info(const char *name);
  *     (master weights) and the optimizer stay FP32.
  * Applies to device graphs only (cuda; sim emulates the rounding exactly
  * with round-to-nearest-even): compiling a CPU graph with tf32 or bf16 is
- * refused. Process-wide; `--precision`, else $SYRE_PRECISION, else
- * SYRE_TF32=1 (older spelling of tf32), else fp32. Fixed once a device graph
- * has been compiled. */
+ * refused. Process-wide (sy_set_precision or sy_runtime_configure; the
+ * `syre` command: `--precision`, else $SYRE_PRECISION), fp32 by default.
+ * Fixed once a device graph has been compiled. */
 typedef enum { SY_PRECISION_FP32 = 0, SY_PRECISION_TF32, SY_PRECISION_BF16 } sy_precision;
 /* "fp32", "tf32", "bf16"; SY_ERR_ARG for anything else, SY_ERR_STATE once a
  * device graph was compiled with another precision. */
 sy_status sy_set_precision(const char *name);
 sy_precision sy_get_precision(void);
 const char *sy_precision_name(sy_precision p);
+
+/* ---- Process settings --------------------------------------------------------
+ * The library reads no environment variable. A program chooses these once,
+ * before its first graph (sy_runtime_opts_default, change fields,
+ * sy_runtime_configure); the `syre` command maps its SYRE_* variables onto
+ * them (cli/env_options.h, docs/cli.md). The device, CUDA Graphs and
+ * prefetch are the defaults of new graphs, each of which keeps its own
+ * (sy_graph_opts, syre/graph.h); the precision holds for every device graph.
+ * The first four have their own setters too (sy_set_default_device,
+ * sy_set_precision, sy_set_cuda_graphs, sy_set_prefetch). */
+typedef struct {
+    const char *device;      /* device of graphs made by sy_graph_new: "cpu"; checked when a graph is made */
+    sy_precision precision;  /* of device graphs: fp32 */
+    int cuda_graphs;         /* record the training step on cuda (syre/train.h): 0 */
+    int prefetch;            /* overlap the next batch's fill with a device step (syre/train.h): 1 */
+    int cuda_sync;           /* cuda: wait for and check every kernel, naming a failing node: 0 */
+    int cudnn;               /* cuda: convolutions through cuDNN where built with it: 1 */
+    const char *cuda_module; /* file of the CUDA backend module; NULL: searched (docs/cuda.md) */
+    int nccl;                /* the device all-reduce even with one rank (tests NCCL): 0 */
+    int own_gemm;            /* CPU: syre's own sgemm instead of OpenBLAS (docs/bench.md): 0 */
+    const char *data_dir;    /* datasets (sy_data_dir); NULL: the build's data directory */
+    const char *omp_wait;    /* how OpenMP threads wait as the process was started ("OMP_WAIT_POLICY=PASSIVE"),
+                              * for sy_blas_info: libgomp reads it at load and cannot be asked; NULL: its default */
+} sy_runtime_opts;
+sy_runtime_opts sy_runtime_opts_default(void);
+/* Apply o (strings are copied). SY_ERR_ARG for a device other than cpu, cuda
+ * or sim, SY_ERR_STATE for a precision other than that of compiled device
+ * graphs; nothing changes then. cuda_sync, cudnn and cuda_module act when the
+ * cuda device starts, at its first use. */
+sy_status sy_runtime_configure(const sy_runtime_opts *o);
+/* The settings in force. */
+const sy_runtime_opts *sy_runtime(void);
+/* Recording the training step with CUDA Graphs, and prefetching: the
+ * defaults for graphs made from now on (sy_graph_opts_default; a graph keeps
+ * what it was made with, syre/graph.h, syre/train.h). */
+void sy_set_cuda_graphs(int on);
+int sy_get_cuda_graphs(void);
+void sy_set_prefetch(int on);
+int sy_get_prefetch(void);
 
 /* ---- Numerical faults (docs/reliability.md) --------------------------------
  * What training does when the loss, a gradient or a parameter is NaN or Inf.

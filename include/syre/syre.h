@@ -2,6 +2,7 @@
 #ifndef SYRE_H
 #define SYRE_H
 
+#include "syre/version.h"
 #include "syre/core.h"
 #include "syre/runtime.h"
 #include "syre/params.h"
@@ -11,11 +12,13 @@
 #include "syre/data.h"
 #include "syre/optim.h"
 #include "syre/io.h"
-#include "syre/plot.h"
 #include "syre/experiment.h"
 #include "syre/train.h"
 #include "syre/trainer.h"
 #include "syre/dist.h"
+/* The optional components' headers: their functions are in libsyre_plot and
+ * libsyre_rl (syre/mpi.h, libsyre_mpi's, is included where it is used). */
+#include "syre/plot.h"
 #include "syre/rl.h"
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "syre/graph.h"
 #include "syre/optim.h"
+#include "syre/runtime.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,13 +50,13 @@ void sy_train_prev_path(const char *path, char *out, size_t size);
 
 /* One training step: sy_graph_forward, sy_graph_backward(loss) and
  * sy_optimizer_step, with their results, NaN guard and messages. On a
- * device with CUDA Graphs on (sy_set_cuda_graphs(1), or SYRE_CUDA_GRAPHS=1;
+ * device with CUDA Graphs on (sy_set_cuda_graphs(1);
  * off by default: unverified on a GPU) the device work of the step is
  * captured once, at the second step, and replayed afterwards: one launch and
  * one wait per step. The host work stays outside: inputs are read from
  * their pinned host copies by the replay, the loss and the guard's flags
  * come back through pinned memory. Not recorded (eager, with a one-line
- * notice): data parallelism, SYRE_CUDA_SYNC=1, or a capture that fails.
+ * notice): data parallelism, the cuda_sync setting, or a capture that fails.
  * The optimizer's per-step scalars (learning-rate schedule, Adam's bias
  * corrections) and the graph's step (dropout masks) reach the replayed
  * kernels through pinned copies; gradient clipping computes the norm and
@@ -64,8 +65,6 @@ void sy_train_prev_path(const char *path, char *out, size_t size);
  * sequencing runs with the device work executed eagerly (what the tests
  * check); on the CPU it is the three calls. */
 sy_status sy_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt);
-void sy_set_cuda_graphs(int on);
-int sy_get_cuda_graphs(void);
 /* Steps run eagerly, recordings made, recorded steps run (replays), and why
  * recording was turned off for the graph (empty if it was not). */
 typedef struct {
@@ -80,7 +79,7 @@ void sy_train_step_stats_get(const sy_graph *g, sy_train_step_stats *s);
  * inputs given to sy_prefetch_new (in that order), sets *count to its number
  * of samples (0: no more batches; then it must change nothing) and returns
  * SY_OK or an error. On a device graph (cuda, sim) with prefetching on (the
- * default; sy_set_prefetch(0) or SYRE_PREFETCH=0 turn it off) the inputs are
+ * default; sy_set_prefetch(0) turns it off) the inputs are
  * double-buffered: while the caller trains on batch k, a helper thread runs
  * fill for batch k+1 into the other pinned block and uploads it on a copy
  * stream; the next step copies it into the inputs after waiting for that
@@ -109,8 +108,6 @@ void sy_prefetch_times(const sy_prefetch *p, double *fill_s, double *wait_s);
 /* Whether this prefetcher overlaps (a device graph with prefetching on). */
 int sy_prefetch_overlaps(const sy_prefetch *p);
 void sy_prefetch_free(sy_prefetch *p);
-void sy_set_prefetch(int on);
-int sy_get_prefetch(void);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,7 @@
 #include "syre/runtime.h"
 
 /* Raise when a function pointer is added, removed or changes meaning. */
-#define SY_CUDA_MODULE_ABI 3
+#define SY_CUDA_MODULE_ABI 4
 /* The module's file name, and the one symbol it exports. */
 #define SY_CUDA_MODULE_FILE "libsyre_cuda.so"
 #define SY_CUDA_MODULE_ENTRY "sy_cuda_module_open"
@@ -31,6 +31,7 @@ typedef struct {
     uint64_t (*rng_key)(uint64_t seed, uint32_t stream);
     size_t (*shape_numel)(sy_shape s);
     sy_precision (*get_precision)(void);
+    const sy_runtime_opts *(*runtime)(void);
     int (*dist_rank)(void);
     int (*dist_size)(void);
     int (*dist_local_rank)(void);

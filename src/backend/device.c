@@ -25,6 +25,13 @@
 #include <dlfcn.h>
 #endif
 
+/* ---- Process settings (syre/runtime.h; set and read below) ---- */
+
+/* The settings in force; rt's strings point into the buffers beside it. */
+static sy_runtime_opts rt = {.device = "cpu", .precision = SY_PRECISION_FP32, .prefetch = 1, .cudnn = 1};
+static char rt_device[16] = "cpu", rt_cuda_module[4096], rt_data_dir[4096], rt_omp_wait[96];
+static int precision_fixed; /* device graphs compiled with rt.precision and not freed */
+
 /* ---- sim ------------------------------------------------------------------- */
 
 /* Capture on sim, as a CUDA Graph captures a stream: while a tape is open,
@@ -163,7 +170,8 @@ static sy_status sim_sync(sy_device *d)
     if (d->error[0]) return sy_fail(SY_ERR_STATE, "sim device: %s", d->error);
     return SY_OK;
 }
-static size_t sim_scratch(sy_graph *g, const sy_node *n) { return n->scratch_n; }
+/* The sim runs the CPU kernels: their scratch. */
+static size_t sim_scratch(sy_graph *g, const sy_node *n) { return sy_backend_cpu()->node_scratch(g, n); }
 static size_t sim_ws(sy_graph *g, const sy_node *n) { return 0; }
 static void sim_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
 {
@@ -311,10 +319,7 @@ static void sim_lowp_bwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 1); }
 static void sim_dropout_fwd(sy_graph *g, sy_node *n)
 {
     const uint64_t *dstep = sy_gdev_step(g);
-    uint64_t keep = g->step;
-    if (dstep) g->step = *dstep;
-    sy_backend_cpu()->forward[SY_OP_DROPOUT](g, n);
-    g->step = keep;
+    sy_dropout_fwd_at(g, n, dstep ? *dstep : g->step);
 }
 
 /* A kernel as captured: the node, and the training flag its launch
@@ -456,6 +461,7 @@ static const sy_core_api core_api = {
     .rng_key = sy_rng_key,
     .shape_numel = sy_shape_numel,
     .get_precision = sy_get_precision,
+    .runtime = sy_runtime,
     .dist_rank = sy_dist_rank,
     .dist_size = sy_dist_size,
     .dist_local_rank = sy_dist_local_rank,
@@ -504,14 +510,14 @@ static int try_module(const char *path, int must_exist)
     return 1;
 }
 
-/* Where the module may be, in order: $SYRE_CUDA_MODULE (a file), beside the
+/* Where the module may be, in order: the cuda_module setting (a file), beside the
  * running program, beside libsyre.so when the core is that library, the
  * build directory it was built in, then the dynamic loader's own search. */
 static void load_cuda_module(void)
 {
-    const char *env = getenv("SYRE_CUDA_MODULE");
-    if (env && *env) {
-        try_module(env, 1);
+    const char *file = sy_runtime()->cuda_module;
+    if (file && *file) {
+        try_module(file, 1);
         return;
     }
     char dirs[3][4096] = {{0}};
@@ -536,7 +542,7 @@ static void load_cuda_module(void)
     if (try_module(SY_CUDA_MODULE_FILE, 1) && cuda_module) return;
     snprintf(cuda_module_error, sizeof cuda_module_error,
              "device 'cuda': the CUDA backend module %s was not found (looked in %s and the dynamic loader's "
-             "path); build it with the library (cmake --build), or set SYRE_CUDA_MODULE to its path",
+             "path); build it with the library (cmake --build), or give its path (SYRE_CUDA_MODULE)",
              SY_CUDA_MODULE_FILE, looked);
 }
 
@@ -588,13 +594,7 @@ sy_device *sy_device_get(const char *name)
 
 /* ---- Data parallelism on a device ---------------------------------------------- */
 
-static int forced(void)
-{
-    const char *e = getenv("SYRE_NCCL");
-    return e && strcmp(e, "1") == 0;
-}
-
-int sy_device_allreduce_wanted(void) { return sy_dist_size() > 1 || forced(); }
+int sy_device_allreduce_wanted(void) { return sy_dist_size() > 1 || rt.nccl; }
 
 /* The staging buffer of the host path (grown as needed, kept for the process). */
 static struct {
@@ -606,8 +606,8 @@ static struct {
 sy_status sy_device_allreduce_mean(sy_device *d, float *buf, size_t n)
 {
     if (d->allreduce_mean) return d->allreduce_mean(d, buf, n);
-    if (forced() && sy_dist_size() == 1 && strcmp(d->name, "sim") != 0)
-        return sy_fail(SY_ERR_UNSUPPORTED, "SYRE_NCCL=1: device '%s' has no NCCL all-reduce in this build (CUDA "
+    if (rt.nccl && sy_dist_size() == 1 && strcmp(d->name, "sim") != 0)
+        return sy_fail(SY_ERR_UNSUPPORTED, "nccl (SYRE_NCCL=1): device '%s' has no NCCL all-reduce in this build (CUDA "
                        "without NCCL: install NCCL and reconfigure)", d->name);
     if (n == 0) return SY_OK;
     struct timespec t0, t1;
@@ -631,10 +631,15 @@ sy_status sy_device_allreduce_mean(sy_device *d, float *buf, size_t n)
     return SY_OK;
 }
 
-/* ---- Precision (syre/runtime.h) ------------------------------------------------ */
+/* ---- Process settings (syre/runtime.h) ----------------------------------------- */
 
-static int precision = -1; /* -1: not chosen yet (environment) */
-static int precision_fixed; /* device graphs compiled with it and not freed */
+
+sy_runtime_opts sy_runtime_opts_default(void)
+{
+    return (sy_runtime_opts){.device = "cpu", .precision = SY_PRECISION_FP32, .prefetch = 1, .cudnn = 1};
+}
+
+const sy_runtime_opts *sy_runtime(void) { return &rt; }
 
 static int precision_parse(const char *s)
 {
@@ -644,18 +649,62 @@ static int precision_parse(const char *s)
     return -1;
 }
 
-sy_precision sy_get_precision(void)
+static sy_status precision_check(sy_precision p)
 {
-    if (precision < 0) {
-        const char *e = getenv("SYRE_PRECISION"), *t = getenv("SYRE_TF32");
-        int p = e && *e ? precision_parse(e) : -1;
-        if (e && *e && p < 0)
-            fprintf(stderr, "syre: SYRE_PRECISION='%s' is not fp32, tf32 or bf16; using fp32\n", e);
-        if (p < 0) p = t && !strcmp(t, "1") ? SY_PRECISION_TF32 : SY_PRECISION_FP32;
-        precision = p;
-    }
-    return (sy_precision)precision;
+    if (p != SY_PRECISION_FP32 && p != SY_PRECISION_TF32 && p != SY_PRECISION_BF16)
+        return sy_fail(SY_ERR_ARG, "precision: no precision %d", (int)p);
+    if (precision_fixed && p != rt.precision)
+        return sy_fail(SY_ERR_STATE, "precision: %d device graph(s) compiled with %s exist; choose the precision "
+                       "before building them (or free them first)", precision_fixed, sy_precision_name(rt.precision));
+    return SY_OK;
 }
+
+static sy_status device_name_check(const char *name)
+{
+    if (!name || (strcmp(name, "cpu") && strcmp(name, "cuda") && strcmp(name, "sim")))
+        return sy_fail(SY_ERR_ARG, "unknown device '%s' (expected cpu, cuda or sim)", name ? name : "(null)");
+    return SY_OK;
+}
+
+/* A copy of `s` into buf (empty for NULL): SY_ERR_ARG when it does not fit. */
+static sy_status copy_setting(const char *what, const char *s, char *buf, size_t cap)
+{
+    if (s && strlen(s) >= cap) return sy_fail(SY_ERR_ARG, "%s: longer than %zu characters", what, cap - 1);
+    snprintf(buf, cap, "%s", s ? s : "");
+    return SY_OK;
+}
+
+sy_status sy_runtime_configure(const sy_runtime_opts *o)
+{
+    if (!o) return sy_fail(SY_ERR_ARG, "sy_runtime_configure: NULL options");
+    sy_status st = device_name_check(o->device);
+    if (!st) st = precision_check(o->precision);
+    /* Copied aside first: o may be a copy of rt, pointing into these buffers. */
+    char device[sizeof rt_device], module[sizeof rt_cuda_module], data[sizeof rt_data_dir], wait[sizeof rt_omp_wait];
+    if (!st) st = copy_setting("device", o->device, device, sizeof device);
+    if (!st) st = copy_setting("cuda module", o->cuda_module, module, sizeof module);
+    if (!st) st = copy_setting("data directory", o->data_dir, data, sizeof data);
+    if (!st) st = copy_setting("OpenMP wait", o->omp_wait, wait, sizeof wait);
+    if (st) return st;
+    rt = *o;
+    memcpy(rt_device, device, sizeof device);
+    memcpy(rt_cuda_module, module, sizeof module);
+    memcpy(rt_data_dir, data, sizeof data);
+    memcpy(rt_omp_wait, wait, sizeof wait);
+    rt.device = rt_device;
+    rt.cuda_module = rt_cuda_module[0] ? rt_cuda_module : NULL;
+    rt.data_dir = rt_data_dir[0] ? rt_data_dir : NULL;
+    rt.omp_wait = rt_omp_wait[0] ? rt_omp_wait : NULL;
+    rt.cuda_graphs = !!o->cuda_graphs;
+    rt.prefetch = !!o->prefetch;
+    rt.cuda_sync = !!o->cuda_sync;
+    rt.cudnn = !!o->cudnn;
+    rt.nccl = !!o->nccl;
+    rt.own_gemm = !!o->own_gemm;
+    return SY_OK;
+}
+
+sy_precision sy_get_precision(void) { return rt.precision; }
 
 const char *sy_precision_name(sy_precision p)
 {
@@ -666,30 +715,22 @@ sy_status sy_set_precision(const char *name)
 {
     int p = name ? precision_parse(name) : -1;
     if (p < 0) return sy_fail(SY_ERR_ARG, "precision must be fp32, tf32 or bf16, got '%s'", name ? name : "(null)");
-    if (precision_fixed && p != (int)sy_get_precision())
-        return sy_fail(SY_ERR_STATE, "precision: %d device graph(s) compiled with %s exist; choose the precision "
-                       "before building them (or free them first)", precision_fixed,
-                       sy_precision_name(sy_get_precision()));
-    precision = p;
+    sy_status st = precision_check((sy_precision)p);
+    if (st) return st;
+    rt.precision = (sy_precision)p;
     return SY_OK;
 }
 
-void sy_precision_hold(int delta)
-{
-    sy_get_precision();
-    precision_fixed += delta;
-}
+void sy_precision_hold(int delta) { precision_fixed += delta; }
+
+void sy_set_cuda_graphs(int on) { rt.cuda_graphs = !!on; }
+int sy_get_cuda_graphs(void) { return rt.cuda_graphs; }
+void sy_set_prefetch(int on) { rt.prefetch = !!on; }
+int sy_get_prefetch(void) { return rt.prefetch; }
 
 /* ---- The process default ---------------------------------------------------- */
 
-static char default_device[16];
-
-const char *sy_default_device(void)
-{
-    if (default_device[0]) return default_device;
-    const char *e = getenv("SYRE_DEVICE");
-    return e && *e ? e : "cpu";
-}
+const char *sy_default_device(void) { return rt.device; }
 
 sy_status sy_device_check(const char *name)
 {
@@ -708,7 +749,8 @@ sy_status sy_set_default_device(const char *name)
 {
     sy_status st = sy_device_check(name);
     if (st) return st;
-    snprintf(default_device, sizeof default_device, "%s", name);
+    snprintf(rt_device, sizeof rt_device, "%s", name);
+    rt.device = rt_device;
     return SY_OK;
 }
 

@@ -28,19 +28,32 @@ struct sy_params {
 
 enum { SYNCED = 0, HOST_NEWER, DEV_NEWER };
 
-/* The host copy of data (grad) brought up to date; the caller may write it,
- * so from now on the device copy is stale. */
-static void host_view(sy_params *ps, int grad)
+/* The host copy of data (grad) brought up to date. A writer makes the device
+ * copy stale (uploaded before the next device use); a reader leaves both
+ * current. After a failed copy a reader leaves the device copy the current
+ * one. */
+static sy_status host_view(sy_params *ps, int grad, int write)
 {
-    if (!ps->dev) return;
+    if (!ps->dev) return SY_OK;
     int *st = grad ? &ps->grad_state : &ps->data_state;
+    sy_status s = SY_OK;
     if (*st == DEV_NEWER) {
         ps->dev->download(ps->dev, grad ? ps->grad : ps->data, grad ? ps->d_grad : ps->d_data,
                           ps->total_size * sizeof(float));
-        if (ps->dev->sync(ps->dev))
-            fprintf(stderr, "syre: copying parameters from the device failed: %s\n", sy_last_error());
+        if ((s = ps->dev->sync(ps->dev)))
+            sy_fail(s, "copying the parameter %s from device '%s': %s", grad ? "gradients" : "values",
+                    ps->dev->name, ps->dev->error);
+        else *st = SYNCED;
     }
-    *st = HOST_NEWER;
+    if (write) *st = HOST_NEWER; /* what the caller writes wins */
+    return s;
+}
+
+/* The writable accessors cannot return a status: a failed copy is reported
+ * here and the host copy (then stale) is returned. */
+static void host_write_view(sy_params *ps, int grad)
+{
+    if (host_view(ps, grad, 1)) fprintf(stderr, "syre: %s\n", sy_last_error());
 }
 
 static float *dev_view(sy_params *ps, int grad, int write)
@@ -146,6 +159,11 @@ int sy_params_add(sy_params *ps, const char *name, sy_shape shape, int fan_in,
                 sizeof ps->info[0].name - 1);
         return -1;
     }
+    if (fan_in < 1) {
+        sy_fail(SY_ERR_ARG, "parameter '%s': fan_in must be >= 1 (it sets the initialisation's and syre's anchor "
+                "scale, sigma0/sqrt(fan_in)), got %d", name, fan_in);
+        return -1;
+    }
     if (shape.ndim < 1 || shape.ndim > SY_MAX_DIMS || sy_shape_numel(shape) == 0) {
         sy_fail(SY_ERR_SHAPE, "parameter '%s' has invalid shape %s", name, sy_shape_str(shape, b1));
         return -1;
@@ -165,7 +183,7 @@ int sy_params_add(sy_params *ps, const char *name, sy_shape shape, int fan_in,
     strcpy(pi->name, name);
     pi->shape = shape;
     pi->numel = sy_shape_numel(shape);
-    pi->fan_in = fan_in > 0 ? fan_in : 1;
+    pi->fan_in = fan_in;
     pi->trainable = trainable;
     pi->init = init;
     return ps->count++;
@@ -219,7 +237,7 @@ sy_status sy_params_init(sy_params *ps, uint64_t seed)
 {
     sy_status st = sy_params_layout(ps);
     if (st) return st;
-    host_view(ps, 0);
+    host_write_view(ps, 0);
     uint64_t key = sy_rng_key(seed, SY_STREAM_INIT);
     for (int i = 0; i < ps->count; i++) {
         sy_param_info *pi = &ps->info[i];
@@ -240,19 +258,29 @@ sy_status sy_params_init(sy_params *ps, uint64_t seed)
     return SY_OK;
 }
 
-/* Host accessors: on a device store they copy back what the device changed
- * and mark the host copy as the one to upload before the next device use.
- * A pointer kept across device work (forward, backward, step) goes stale:
- * ask again after it. */
+/* Host accessors: on a device store they copy back what the device changed;
+ * the writable ones also mark the host copy as the one to upload before the
+ * next device use. A pointer kept across device work (forward, backward,
+ * step) goes stale: ask again after it. */
 float *sy_params_data(sy_params *ps)
 {
-    host_view(ps, 0);
+    host_write_view(ps, 0);
     return ps->data;
 }
 float *sy_params_grad(sy_params *ps)
 {
-    host_view(ps, 1);
+    host_write_view(ps, 1);
     return ps->grad;
+}
+sy_status sy_params_read(sy_params *ps, const float **data)
+{
+    *data = ps->data;
+    return host_view(ps, 0, 0);
+}
+sy_status sy_params_read_grad(sy_params *ps, const float **grad)
+{
+    *grad = ps->grad;
+    return host_view(ps, 1, 0);
 }
 size_t sy_params_trainable_size(const sy_params *ps) { return ps->trainable_size; }
 size_t sy_params_total_size(const sy_params *ps) { return ps->total_size; }
@@ -260,14 +288,14 @@ size_t sy_params_total_size(const sy_params *ps) { return ps->total_size; }
 float *sy_params_tensor(sy_params *ps, int index)
 {
     if (!ps->data) return NULL;
-    host_view(ps, 0);
+    host_write_view(ps, 0);
     return ps->data + ps->info[index].offset;
 }
 
 float *sy_params_tensor_grad(sy_params *ps, int index)
 {
     if (!ps->grad) return NULL;
-    host_view(ps, 1);
+    host_write_view(ps, 1);
     return ps->grad + ps->info[index].offset;
 }
 

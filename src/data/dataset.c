@@ -3,6 +3,7 @@
  * formats themselves live in idx.c, cifar.c and imagefolder.c. */
 #define _POSIX_C_SOURCE 200809L /* strdup, opendir, stat */
 #include "syre/data.h"
+#include "syre/runtime.h"
 #include "data/data_internal.h"
 
 #include <errno.h>
@@ -64,10 +65,8 @@ const char *sy_data_dir(const char *flag_value)
 {
     if (flag_value)
         return flag_value;
-    const char *env = getenv("SYRE_DATA");
-    if (env && env[0])
-        return env;
-    return SYRE_DEFAULT_DATA_DIR;
+    const char *dir = sy_runtime()->data_dir;
+    return dir && dir[0] ? dir : SYRE_DEFAULT_DATA_DIR;
 }
 
 int sy__is_dir(const char *path)

@@ -1,12 +1,14 @@
-/* Data parallelism over MPI (include/syre/dist.h): process-wide state (rank,
- * size), the gradient allreduce, and the few collectives the run record and
- * tests need. Compiled with or without MPI (SYRE_HAVE_MPI); without it, or
- * when not launched by mpirun, every call is the one-rank no-op. */
+/* Data parallelism (include/syre/dist.h): process-wide state (rank, size),
+ * the gradient allreduce, and the few collectives the run record and tests
+ * need. The messages go through a transport (dist_impl.h) that the MPI
+ * component registers (sy_dist_use_mpi, src/mpi/mpi.c); without one, or when
+ * not launched by mpirun, every call is the one-rank no-op. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "syre/dist.h"
 #include "dist/dist_impl.h"
 #include "backend/cuda_module.h"
 
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,95 +16,54 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef SYRE_HAVE_MPI
-#include <mpi.h>
-#endif
+static const sy_dist_world one_rank = {0, 1, 1, 0, "single process"};
 
 static struct {
     int started;      /* sy_dist_init ran */
-    int own_mpi;      /* we called MPI_Init (so we finalize) */
-    int active;       /* MPI in use with size > 1 */
-    int rank, size, local_size, local_rank;
-    char info[160];
+    int joined;       /* the transport's init ran (so its finalize runs) */
+    int active;       /* a transport in use with size > 1 */
+    int launcher_local_rank; /* the launcher's word before MPI runs (sy_dist_opts), -1 unknown */
+    sy_dist_world w;
     sy_dist_stats stats;
     void (*at_finalize)(void); /* the NCCL communicator's destructor */
-} D = {0, 0, 0, 0, 1, 1, 0, "single process", {0, 0, 0, 0}, NULL};
+} D = {0, 0, 0, -1, {0, 1, 1, 0, "single process"}, {0, 0, 0, 0}, NULL};
 
-#ifdef SYRE_HAVE_MPI
+static const sy_dist_transport *transport; /* NULL: one rank */
+
+void sy_dist_set_transport(const sy_dist_transport *t) { transport = t; }
+
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
-#endif
 
-int sy_dist_compiled(void)
-{
-#ifdef SYRE_HAVE_MPI
-    return 1;
-#else
-    return 0;
-#endif
-}
+int sy_dist_have_mpi(void) { return transport != NULL; }
 
-int sy_dist_launched_size(void)
-{
-    /* Open MPI (mpirun), MPICH and Intel MPI (Hydra's PMI), MVAPICH. */
-    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "MV2_COMM_WORLD_SIZE"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v) {
-            int n = atoi(v);
-            if (n > 0) return n;
-        }
-    }
-    return 0;
-}
+sy_dist_opts sy_dist_opts_default(void) { return (sy_dist_opts){.launched_size = 0, .local_rank = -1, .force = 0}; }
 
-sy_status sy_dist_init(void)
+sy_status sy_dist_init(const sy_dist_opts *opts)
 {
     if (D.started) return SY_OK;
-    int launched = sy_dist_launched_size();
-    const char *force = getenv("SYRE_DIST");
-    int want = launched > 1 || (force && strcmp(force, "1") == 0);
-#ifdef SYRE_HAVE_MPI
-    if (want) {
-        int inited = 0;
-        MPI_Initialized(&inited);
-        if (!inited) {
-            int provided = 0;
-            /* Only the main thread calls MPI; OpenMP threads never do. */
-            if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
-                return sy_fail(SY_ERR_STATE, "MPI_Init failed (launched as one of %d ranks)", launched);
-            D.own_mpi = 1;
-        }
-        MPI_Comm_rank(MPI_COMM_WORLD, &D.rank);
-        MPI_Comm_size(MPI_COMM_WORLD, &D.size);
-        MPI_Comm local;
-        if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) == MPI_SUCCESS) {
-            MPI_Comm_size(local, &D.local_size);
-            MPI_Comm_rank(local, &D.local_rank);
-            MPI_Comm_free(&local);
-        } else {
-            D.local_size = 1;
-        }
-        D.active = D.size > 1;
-        char lib[MPI_MAX_LIBRARY_VERSION_STRING];
-        int len = 0;
-        MPI_Get_library_version(lib, &len);
-        lib[strcspn(lib, ",\n")] = '\0';
-        snprintf(D.info, sizeof D.info, "MPI (%.80s), %d rank%s, %d on this machine", lib, D.size,
-                 D.size == 1 ? "" : "s", D.local_size);
-    }
-#else
-    if (launched > 1)
+    sy_dist_opts o = opts ? *opts : sy_dist_opts_default();
+    int launched = o.launched_size;
+    int want = launched > 1 || o.force;
+    D.launcher_local_rank = o.local_rank;
+    if (want && transport) {
+        sy_status s = transport->init(launched, &D.w);
+        if (s != SY_OK) return s;
+        D.joined = 1;
+        D.active = D.w.size > 1;
+    } else if (launched > 1) {
         return sy_fail(SY_ERR_UNSUPPORTED,
-                       "launched as one of %d ranks, but this syre was built without MPI: install an MPI "
-                       "(Debian: libopenmpi-dev openmpi-bin) and rebuild, or run it as a single process",
+                       "launched as one of %d ranks, but this program has no MPI: build syre with an MPI (Debian: "
+                       "libopenmpi-dev openmpi-bin), link its mpi component and call sy_dist_use_mpi() before "
+                       "sy_dist_init, or run it as a single process",
                        launched);
-    if (want) fprintf(stderr, "syre: SYRE_DIST=1 ignored: this build has no MPI\n");
-#endif
+    } else if (want) {
+        fprintf(stderr, "syre: starting MPI was asked for (SYRE_DIST=1), but this program has no MPI\n");
+    }
     D.started = 1;
     return SY_OK;
 }
@@ -124,48 +85,32 @@ void sy_dist_finalize(void)
         D.at_finalize();
         D.at_finalize = NULL;
     }
-#ifdef SYRE_HAVE_MPI
-    if (D.own_mpi) {
-        int fin = 0;
-        MPI_Finalized(&fin);
-        if (!fin) MPI_Finalize();
-    }
-#endif
-    D.own_mpi = 0;
+    if (D.joined) transport->finalize();
+    D.joined = 0;
     D.active = 0;
     D.started = 0;
-    D.rank = D.local_rank = 0;
-    D.size = D.local_size = 1;
+    D.w = one_rank;
 }
 
 void sy_dist_abort(int code)
 {
     fflush(stdout);
     fflush(stderr);
-#ifdef SYRE_HAVE_MPI
-    if (D.active) MPI_Abort(MPI_COMM_WORLD, code);
-#endif
+    if (D.active) transport->abort(code);
     exit(code);
 }
 
-int sy_dist_rank(void) { return D.rank; }
-int sy_dist_size(void) { return D.size; }
-int sy_dist_is_root(void) { return D.rank == 0; }
-int sy_dist_local_size(void) { return D.local_size; }
+int sy_dist_rank(void) { return D.w.rank; }
+int sy_dist_size(void) { return D.w.size; }
+int sy_dist_is_root(void) { return D.w.rank == 0; }
+int sy_dist_local_size(void) { return D.w.local_size; }
 
 int sy_dist_local_rank(void)
 {
-    if (D.active) return D.local_rank;
-    /* Open MPI, MPICH/Hydra, MVAPICH, Slurm */
-    static const char *vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "MV2_COMM_WORLD_LOCAL_RANK",
-                                 "SLURM_LOCALID"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && *v && atoi(v) >= 0) return atoi(v);
-    }
-    return 0;
+    if (D.active) return D.w.local_rank;
+    return D.launcher_local_rank >= 0 ? D.launcher_local_rank : 0;
 }
-const char *sy_dist_info(void) { return D.info; }
+const char *sy_dist_info(void) { return D.w.info; }
 
 int sy_dist_default_threads(void)
 {
@@ -176,13 +121,13 @@ int sy_dist_default_threads(void)
         int bound = CPU_COUNT(&set);
         if (bound < cpus) return bound; /* the launcher bound us: use what we were given */
     }
-    int n = cpus / (D.local_size > 0 ? D.local_size : 1);
+    int n = cpus / (D.w.local_size > 0 ? D.w.local_size : 1);
     return n > 0 ? n : 1;
 }
 
 sy_status sy_dist_local_batch(size_t global, size_t *local)
 {
-    size_t n = (size_t)D.size;
+    size_t n = (size_t)D.w.size;
     if (global % n != 0)
         return sy_fail(SY_ERR_ARG,
                        "batch %zu does not split evenly over %zu ranks: use a multiple of %zu (each rank takes "
@@ -194,7 +139,7 @@ sy_status sy_dist_local_batch(size_t global, size_t *local)
 
 void sy_dist_shard(size_t global, size_t *begin, size_t *count)
 {
-    size_t r = (size_t)D.rank, n = (size_t)D.size;
+    size_t r = (size_t)D.w.rank, n = (size_t)D.w.size;
     size_t lo = r * global / n, hi = (r + 1) * global / n;
     *begin = lo;
     *count = hi - lo;
@@ -203,67 +148,49 @@ void sy_dist_shard(size_t global, size_t *begin, size_t *count)
 sy_status sy_dist_allreduce_mean(float *buf, size_t n)
 {
     if (!D.active || n == 0) return SY_OK;
-#ifdef SYRE_HAVE_MPI
     double t0 = now();
     for (size_t off = 0; off < n; off += SY_DIST_BUCKET) {
         size_t cnt = n - off < SY_DIST_BUCKET ? n - off : SY_DIST_BUCKET;
-        if (MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)cnt, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
-            return sy_fail(SY_ERR_STATE, "MPI_Allreduce of %zu gradient floats failed", cnt);
+        sy_status s = transport->sum_float(buf + off, (int)cnt);
+        if (s != SY_OK) return s;
     }
-    const float inv = 1.0f / (float)D.size;
+    const float inv = 1.0f / (float)D.w.size;
     for (size_t i = 0; i < n; i++) buf[i] *= inv;
     D.stats.calls++;
     D.stats.floats += (double)n;
     D.stats.seconds += now() - t0;
     return SY_OK;
-#else
-    (void)buf;
-    return SY_OK;
-#endif
 }
 
 sy_status sy_dist_sum(double *v, size_t n)
 {
     if (!D.active || n == 0) return SY_OK;
-#ifdef SYRE_HAVE_MPI
-    if (n > (size_t)0x7fffffff) return sy_fail(SY_ERR_ARG, "sy_dist_sum: %zu values is too many", n);
-    if (MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
-        return sy_fail(SY_ERR_STATE, "MPI_Allreduce of %zu doubles failed", n);
-#else
-    (void)v;
-#endif
-    return SY_OK;
+    if (n > (size_t)INT_MAX) return sy_fail(SY_ERR_ARG, "sy_dist_sum: %zu values is too many", n);
+    return transport->sum_double(v, (int)n);
 }
 
 double sy_dist_mean(double x)
 {
     if (!D.active) return x;
     if (sy_dist_sum(&x, 1) != SY_OK) return x;
-    return x / (double)D.size;
+    return x / (double)D.w.size;
 }
 
 sy_status sy_dist_bcast(void *buf, size_t bytes)
 {
     if (!D.active || bytes == 0) return SY_OK;
-#ifdef SYRE_HAVE_MPI
     unsigned char *p = buf;
     for (size_t off = 0; off < bytes; off += (size_t)1 << 30) {
         size_t cnt = bytes - off < ((size_t)1 << 30) ? bytes - off : ((size_t)1 << 30);
-        if (MPI_Bcast(p + off, (int)cnt, MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
-            return sy_fail(SY_ERR_STATE, "MPI_Bcast of %zu bytes failed", cnt);
+        sy_status s = transport->bcast(p + off, (int)cnt);
+        if (s != SY_OK) return s;
     }
-#else
-    (void)buf;
-#endif
     return SY_OK;
 }
 
 sy_status sy_dist_barrier(void)
 {
-#ifdef SYRE_HAVE_MPI
-    if (D.active && MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS) return sy_fail(SY_ERR_STATE, "MPI_Barrier failed");
-#endif
-    return SY_OK;
+    return D.active ? transport->barrier() : SY_OK;
 }
 
 int sy_dist_identical(const float *buf, size_t n)
@@ -276,7 +203,7 @@ int sy_dist_identical(const float *buf, size_t n)
     /* Every rank must take part in the broadcast, even one out of memory. */
     double ok = root ? 1 : 0;
     sy_dist_sum(&ok, 1);
-    if (ok == (double)D.size) {
+    if (ok == (double)D.w.size) {
         sy_dist_bcast(root, n * sizeof *root);
         same = memcmp(root, buf, n * sizeof *root) == 0;
     } else {
@@ -284,7 +211,7 @@ int sy_dist_identical(const float *buf, size_t n)
     }
     free(root);
     sy_dist_sum(&same, 1);
-    return same == (double)D.size;
+    return same == (double)D.w.size;
 }
 
 sy_dist_stats sy_dist_get_stats(void) { return D.stats; }

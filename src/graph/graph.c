@@ -34,8 +34,28 @@ _Static_assert(sizeof op_arity / sizeof op_arity[0] == SY_OP_COUNT, "op arity ta
 const char *sy_op_name(sy_op op) { return (op >= 0 && op < SY_OP_COUNT) ? op_names[op] : "?"; }
 int sy_op_arity(sy_op op) { return (op >= 0 && op < SY_OP_COUNT) ? op_arity[op] : -1; }
 
+sy_graph_opts sy_graph_opts_default(void)
+{
+    const sy_runtime_opts *rt = sy_runtime();
+    return (sy_graph_opts){.device = rt->device, .cuda_graphs = rt->cuda_graphs, .prefetch = rt->prefetch};
+}
+
 sy_graph *sy_graph_new(sy_params *ps)
 {
+    sy_graph_opts o = sy_graph_opts_default();
+    return sy_graph_new_opts(ps, &o);
+}
+
+sy_graph *sy_graph_eval_new(sy_params *ps)
+{
+    sy_graph *g = sy_graph_new(ps);
+    if (g) sy_graph_set_training(g, 0);
+    return g;
+}
+
+sy_graph *sy_graph_new_opts(sy_params *ps, const sy_graph_opts *opts)
+{
+    sy_graph_opts o = opts ? *opts : sy_graph_opts_default();
     if (!ps) {
         sy_fail(SY_ERR_ARG, "sy_graph_new: parameter store is NULL");
         return NULL;
@@ -50,10 +70,12 @@ sy_graph *sy_graph_new(sy_params *ps)
     g->ps = ps;
     g->be = sy_backend_cpu();
     g->training = 1;
-    const char *dev = sy_default_device(); /* --device / SYRE_DEVICE */
+    g->opts = o;
+    g->opts.device = NULL;
+    const char *dev = o.device ? o.device : "cpu";
     if (strcmp(dev, "cpu") != 0 && sy_graph_set_backend(g, dev) != SY_OK) {
         SY_LAST_ERROR_COPY(why);
-        sy_fail(SY_ERR_UNSUPPORTED, "default device (SYRE_DEVICE or --device) '%s': %s", dev, why);
+        sy_fail(SY_ERR_UNSUPPORTED, "device '%s' (--device, SYRE_DEVICE or sy_graph_opts): %s", dev, why);
         sy_graph_free(g);
         return NULL;
     }
@@ -252,6 +274,16 @@ static sy_status check_memory(size_t floats, size_t param_floats)
     return SY_OK;
 }
 
+/* Scratch floats of node n: the device's, else the fast CPU kernels', which
+ * cover the reference kernels' too, so the CPU backend may change after
+ * compile (sy_graph_set_backend). */
+static size_t node_scratch(sy_graph *g, const sy_node *n)
+{
+    if (g->gdev) return sy_gdev_scratch(g, n);
+    const sy_backend *cpu = sy_backend_cpu();
+    return cpu->node_scratch ? cpu->node_scratch(g, n) : n->scratch_n;
+}
+
 sy_status sy_graph_compile(sy_graph *g)
 {
     if (g->status) return sy_graph_status(g);
@@ -283,7 +315,7 @@ sy_status sy_graph_compile(sy_graph *g)
         if (n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
         vals += SLOT(n->numel);
         if (n->needs_grad) grads += SLOT(n->numel);
-        scratch += SLOT(g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n);
+        scratch += SLOT(node_scratch(g, n));
     }
     size_t total = vals + grads + scratch;
     sy_status st;
@@ -328,7 +360,7 @@ sy_status sy_graph_compile(sy_graph *g)
             n->grad = pg;
             pg += SLOT(n->numel);
         }
-        size_t sc = g->gdev ? sy_gdev_scratch(g, n) : n->scratch_n;
+        size_t sc = node_scratch(g, n);
         if (sc) {
             n->scratch = psc;
             psc += SLOT(sc);

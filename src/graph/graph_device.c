@@ -341,20 +341,22 @@ static void download(sy_graph *g, const float *dp, size_t numel)
     gd(g)->d->download(gd(g)->d, host_of(g, dp, 0), dp, numel * sizeof(float));
 }
 
+/* Whether the forward copies node i's value back to the host. */
+static int fetched_after_forward(const sy_graph *g, int i)
+{
+    const sy_node *n = &g->nodes[i];
+    return n->op != SY_OP_INPUT && ((gd(g)->want[i] & 1) || n->is_loss);
+}
+
 sy_status sy_gdev_after_forward(sy_graph *g)
 {
     sy_graph_dev *v = gd(g);
-    int fetched[64], nf = 0; /* nodes copied back (marked fresh once the copy is done) */
-    for (int i = 0; i < g->n_nodes; i++) {
-        sy_node *n = &g->nodes[i];
-        if (n->op != SY_OP_INPUT && ((v->want[i] & 1) || n->is_loss)) {
-            download(g, n->val, n->numel);
-            if (nf < 64) fetched[nf++] = i;
-        }
-    }
+    for (int i = 0; i < g->n_nodes; i++)
+        if (fetched_after_forward(g, i)) download(g, g->nodes[i].val, g->nodes[i].numel);
     sy_status st = v->d->sync(v->d);
-    if (!st)
-        for (int k = 0; k < nf; k++) v->val_pass[fetched[k]] = v->fwd_pass;
+    if (!st) /* every copied node is fresh once the copies are done */
+        for (int i = 0; i < g->n_nodes; i++)
+            if (fetched_after_forward(g, i)) v->val_pass[i] = v->fwd_pass;
     if (st) {
         int k = v->d->error_node;
         if (k >= 0 && k < g->n_nodes) return sy_fail(st, "forward: op '%s': %s", g->nodes[k].name, v->d->error);
@@ -436,8 +438,7 @@ static const char *rec_ineligible(sy_graph *g, sy_optimizer *opt)
 {
     if (opt->ps != g->ps) return "the optimizer's store is not the graph's";
     if (sy_device_allreduce_wanted()) return "data-parallel all-reduce";
-    const char *sync = getenv("SYRE_CUDA_SYNC");
-    if (sync && !strcmp(sync, "1")) return "SYRE_CUDA_SYNC=1 waits after every kernel";
+    if (sy_runtime()->cuda_sync) return "cuda_sync (SYRE_CUDA_SYNC=1) waits after every kernel";
     return NULL;
 }
 

@@ -45,6 +45,9 @@ typedef struct {
      * gradient of input k when the node's `overwrite` bit k is set, so the
      * graph need not zero it first. 0 for every reference kernel. */
     unsigned char can_overwrite[SY_OP_COUNT];
+    /* Floats of scratch this backend's kernel for n needs; NULL: the shape
+     * rule's n->scratch_n (what the reference kernel needs). */
+    size_t (*node_scratch)(sy_graph *g, const sy_node *n);
 } sy_backend;
 
 const sy_backend *sy_backend_cpu_ref(void);
@@ -74,6 +77,7 @@ struct sy_graph {
     int plan_loss;
     int *param_node;        /* parameter index -> its node, -1 if none (size n_param_nodes) */
     int n_param_nodes;
+    sy_graph_opts opts;     /* as made (sy_graph_new_opts); opts.device is NULL, the device is `be` */
 };
 
 static inline sy_node *sy_in(sy_graph *g, const sy_node *n, int k) { return &g->nodes[n->in[k]]; }
@@ -85,6 +89,9 @@ static inline sy_node *sy_in(sy_graph *g, const sy_node *n, int k) { return &g->
     void sy_ref_bwd_##n(sy_graph *g, sy_node *node);
 SY_OP_LIST(SY_OP_DECL)
 #undef SY_OP_DECL
+/* Dropout's forward at step `step` (the reference kernel passes g->step; the
+ * sim device its device counter), leaving the graph unchanged. */
+void sy_dropout_fwd_at(sy_graph *g, sy_node *n, uint64_t step);
 
 /* Append an op node after checking its inputs and running its shape rule;
  * `in` has the op's arity, iattr/fattr may be NULL (zeros). */

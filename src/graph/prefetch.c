@@ -21,19 +21,6 @@
 #include "backend/device.h"
 #include "syre/train.h"
 
-static int prefetch_on = -1; /* -1: $SYRE_PREFETCH (default on) */
-
-void sy_set_prefetch(int on) { prefetch_on = on ? 1 : 0; }
-
-int sy_get_prefetch(void)
-{
-    if (prefetch_on < 0) {
-        const char *e = getenv("SYRE_PREFETCH");
-        prefetch_on = !(e && !strcmp(e, "0"));
-    }
-    return prefetch_on;
-}
-
 struct sy_prefetch {
     sy_graph *g;
     int n;
@@ -126,7 +113,7 @@ sy_status sy_prefetch_new(sy_graph *g, const sy_var *inputs, int n, sy_fill_fn f
     p->ctx = ctx;
     p->slot = -1;
     p->job = -1;
-    p->overlap = g->gdev && sy_get_prefetch();
+    p->overlap = g->gdev && g->opts.prefetch;
     sy_status st = SY_OK;
     if (p->overlap && (st = sy_gdev_stage_init(g, inputs, n)) == SY_OK) {
         pthread_mutex_init(&p->mu, NULL);

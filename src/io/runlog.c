@@ -20,12 +20,10 @@
 #include "syre/dist.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
+#include "syre/version.h"
 
 #ifndef SYRE_GIT_REV
 #define SYRE_GIT_REV "unknown"
-#endif
-#ifndef SYRE_VERSION
-#define SYRE_VERSION "unknown"
 #endif
 
 static char *xstrdup(const char *s)
@@ -347,7 +345,7 @@ static sy_status start_root(sy_run *run)
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)sy_run_seed(run));
     cJSON_AddRawToObject(c, "seed", seed);
-    cJSON_AddStringToObject(c, "syre_version", SYRE_VERSION);
+    cJSON_AddStringToObject(c, "syre_version", sy_version());
     cJSON_AddStringToObject(c, "git_revision", SYRE_GIT_REV);
     cJSON_AddStringToObject(c, "blas", sy_blas_info());
     cJSON_AddNumberToObject(c, "threads", sy_get_threads());
@@ -372,7 +370,7 @@ static sy_status start_root(sy_run *run)
 
     fprintf(stderr, "syre %s (%s) -> %s\n", run->exp->name, run->exp->figure ? run->exp->figure : "-", run->dir);
     fprintf(stderr, "  syre %s, git %s, seed %llu, %d threads, device %s\n  BLAS: %s\n  options:",
-            SYRE_VERSION, SYRE_GIT_REV, (unsigned long long)sy_run_seed(run), sy_get_threads(), sy_default_device(),
+            sy_version(), SYRE_GIT_REV, (unsigned long long)sy_run_seed(run), sy_get_threads(), sy_default_device(),
             sy_blas_info());
     if (strcmp(sy_default_device(), "cpu") != 0) fprintf(stderr, "\n  device: %s\n  ", sy_device_info(sy_default_device()));
     for (int i = 0; i < run->nflags; i++) fprintf(stderr, " %s=%s", run->flags[i].name, run->values[i]);

@@ -1,7 +1,6 @@
 /* Convolution and pooling on [N,C,H,W]. Reference kernels are direct loops;
  * the CPU backend's conv is im2col + sgemm (backend/cpu). */
 #include "ops/ops_common.h"
-#include "backend/cpu/cpu_kernels.h"
 
 sy_var sy_conv2d(sy_graph *g, sy_var x, sy_var w, int stride, int pad)
 {
@@ -23,8 +22,7 @@ sy_status sy_shape_conv2d(sy_graph *g, sy_node *n)
         return sy_fail(SY_ERR_SHAPE, "kernel %dx%d larger than padded input %dx%d", w.dim[2], w.dim[3],
                        x.dim[2] + 2 * p, x.dim[3] + 2 * p);
     n->shape = sy_shape_of(4, x.dim[0], w.dim[0], ho, wo);
-    /* The CPU backend's scratch (direct kernel or batched im2col); the reference kernel needs none. */
-    n->scratch_n = sy_cpu_conv2d_scratch(x.dim[0], x.dim[1], x.dim[2], x.dim[3], w.dim[0], w.dim[2], w.dim[3], ho, wo, s, p);
+    n->scratch_n = 0; /* the reference kernel needs none; a backend asks for its own (node_scratch) */
     return SY_OK;
 }
 

@@ -112,13 +112,15 @@ sy_status sy_shape_dropout(sy_graph *g, sy_node *n)
     return SY_OK;
 }
 
-void sy_ref_fwd_dropout(sy_graph *g, sy_node *n)
+void sy_ref_fwd_dropout(sy_graph *g, sy_node *n) { sy_dropout_fwd_at(g, n, g->step); }
+
+void sy_dropout_fwd_at(sy_graph *g, sy_node *n, uint64_t step)
 {
     float p = n->fattr[0], keep = 1.0f / (1.0f - p);
     /* Mask element i of step t is a pure function of (seed, node, t, i). */
     uint64_t key = sy_rng_key(g->seed ^ ((uint64_t)(n - g->nodes) << 40), SY_STREAM_DROPOUT);
     for (size_t i = 0; i < n->numel; i++) {
-        n->scratch[i] = !g->training ? 1.0f : (sy_rng_uniform_at(key, g->step, i) >= p ? keep : 0.0f);
+        n->scratch[i] = !g->training ? 1.0f : (sy_rng_uniform_at(key, step, i) >= p ? keep : 0.0f);
         n->val[i] = IN(0)->val[i] * n->scratch[i];
     }
 }

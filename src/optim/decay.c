@@ -132,6 +132,7 @@ sy_status sy_optim_add_rule(sy_optim_opts *o, const char *pattern, sy_decay deca
     if (st) return st;
     memcpy(o->rules[o->n_rules].pattern, pattern, len + 1);
     o->rules[o->n_rules].decay = decay;
+    o->rules[o->n_rules].optional = 0;
     o->n_rules++;
     return SY_OK;
 }

@@ -36,7 +36,9 @@ sy_status sy_optim_guard_grad_at(sy_optimizer *opt, size_t i, int *skip)
 {
     *skip = 0;
     if (i == (size_t)-1) return SY_OK;
-    const float *g = sy_params_grad(opt->ps); /* a device store copies it back: only on a fault */
+    const float *g; /* a device store copies it back: only on a fault */
+    sy_status st = sy_params_read_grad(opt->ps, &g);
+    if (st) return st;
     size_t e;
     const char *name = tensor_of(opt->ps, i, &e);
     if (sy_get_nan_policy() == SY_NAN_SKIP_BATCH) {
@@ -56,7 +58,9 @@ sy_status sy_optim_guard_grad_at(sy_optimizer *opt, size_t i, int *skip)
 sy_status sy_optim_guard_params_at(sy_optimizer *opt, size_t i)
 {
     if (i == (size_t)-1) return SY_OK;
-    const float *p = sy_params_data(opt->ps);
+    const float *p;
+    sy_status st = sy_params_read(opt->ps, &p);
+    if (st) return st;
     size_t e;
     const char *name = tensor_of(opt->ps, i, &e);
     return sy_fail(SY_ERR_NUMERIC,

@@ -60,6 +60,43 @@ static sy_status validate_opts(const sy_optim_opts *o)
     return st;
 }
 
+/* Index of the rule that selects trainable tensor `name` (the first whose
+ * pattern matches), or -1 for the default rule. */
+static int rule_index(const sy_optim_opts *o, const char *name)
+{
+    for (int r = 0; r < o->n_rules; r++)
+        if (fnmatch(o->rules[r].pattern, name, 0) == 0) return r;
+    return -1;
+}
+
+/* A rule that selects no trainable tensor is almost always a typo, and it
+ * would turn syre off without a word: an error listing the names, unless the
+ * rule says it is optional. */
+static sy_status check_rules_select(const sy_params *ps, const sy_optim_opts *o)
+{
+    int hits[SY_OPTIM_MAX_RULES] = {0};
+    for (int t = 0; t < sy_params_count(ps); t++) {
+        const sy_param_info *pi = sy_params_info(ps, t);
+        int r = pi->trainable ? rule_index(o, pi->name) : -1;
+        if (r >= 0) hits[r]++;
+    }
+    for (int r = 0; r < o->n_rules; r++) {
+        if (hits[r] || o->rules[r].optional) continue;
+        char names[1200];
+        size_t n = 0;
+        names[0] = '\0';
+        for (int t = 0; t < sy_params_count(ps) && n + 100 < sizeof names; t++) {
+            const sy_param_info *pi = sy_params_info(ps, t);
+            if (pi->trainable) n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", n ? ", " : "", pi->name);
+        }
+        if (n + 100 >= sizeof names) snprintf(names + n, sizeof names - n, ", ...");
+        return sy_fail(SY_ERR_ARG, "optimizer: rule %d's pattern '%s' selects no trainable tensor (none matches, or "
+                       "an earlier rule takes them); the trainable tensors are: %s (set the rule's optional = 1 if "
+                       "it may select none)", r, o->rules[r].pattern, names);
+    }
+    return SY_OK;
+}
+
 static int cmp_size(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -144,6 +181,7 @@ sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o)
         sy_fail(SY_ERR_STATE, "optimizer: the parameter store is not laid out (initialise it first)");
         return NULL;
     }
+    if (check_rules_select(ps, o)) return NULL;
     sy_optimizer *opt = calloc(1, sizeof *opt);
     unsigned char *fixed = NULL;
     if (!opt) goto nomem;
@@ -169,12 +207,8 @@ sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o)
     for (int t = 0; t < nt; t++) {
         const sy_param_info *pi = sy_params_info(ps, t);
         if (!pi->trainable) continue;
-        const sy_decay *d = &o->decay;
-        for (int r = 0; r < o->n_rules; r++)
-            if (fnmatch(o->rules[r].pattern, pi->name, 0) == 0) {
-                d = &o->rules[r].decay;
-                break;
-            }
+        int r = rule_index(o, pi->name);
+        const sy_decay *d = r >= 0 ? &o->rules[r].decay : &o->decay;
         opt->rule[t] = *d;
         opt->has_rule[t] = 1;
         sy_segment *s = &opt->tseg[opt->n_tseg++];
@@ -183,7 +217,7 @@ sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o)
         s->tensor = t;
         s->mode = mode_of(d, pi, o->anchor_storage);
         s->wd = d->weight_decay;
-        s->sigma = (float)((double)d->sigma0 / sqrt(pi->fan_in > 0 ? (double)pi->fan_in : 1.0));
+        s->sigma = (float)((double)d->sigma0 / sqrt((double)pi->fan_in));
         s->eps = d->eps;
         need_anchor |= s->mode == SEG_ANCHOR || s->mode == SEG_ANCHOR_D ||
                        (is_syre(opt, t) && o->anchor_storage == SY_ANCHOR_STORED);
@@ -354,6 +388,8 @@ const sy_decay *sy_optimizer_rule_of(const sy_optimizer *opt, int index)
 {
     return index >= 0 && index < opt->n_tensors && opt->has_rule[index] ? &opt->rule[index] : NULL;
 }
+
+const sy_optim_opts *sy_optimizer_opts(const sy_optimizer *opt) { return &opt->o; }
 
 size_t sy_optimizer_num_fixed(const sy_optimizer *opt) { return opt->n_fix; }
 

@@ -18,7 +18,6 @@
 #include "syre/dist.h"
 #include "syre/io.h"
 
-#define MAX_STATE 8
 
 /* Who writes and reads checkpoints: "<experiment> <config hash>", set by
  * sy_run_start; empty outside a run (no check). */
@@ -73,16 +72,135 @@ static sy_status keep_previous(const char *path)
     return s;
 }
 
+/* The decay of one tensor as text, e.g. "syre wd 0.01 sigma0 0.1". */
+static void rule_text(const sy_decay *d, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s wd %.7g", sy_decay_kind_name(d->kind), d->weight_decay);
+    if (d->kind == SY_DECAY_SYRE || d->kind == SY_DECAY_SYRE_AR)
+        n += snprintf(out + n, size - (size_t)n, " sigma0 %.7g", d->sigma0);
+    if (d->kind == SY_DECAY_SYRE_AR) n += snprintf(out + n, size - (size_t)n, " eps %.7g", d->eps);
+    if (d->exclude_1d) n += snprintf(out + n, size - (size_t)n, " excluding 1-d");
+    if (d->wfix_frac > 0)
+        snprintf(out + n, size - (size_t)n, " wfix %.7g kappa %.7g", d->wfix_frac, d->wfix_kappa);
+}
+
+/* Every trainable tensor's decay and the seed its anchors come from, as
+ * "seed S;name rule;name rule;...": saved with a checkpoint and compared on
+ * loading, so that a run is never continued under another rule. Malloc'd. */
+static char *describe_decay(sy_params *ps, const sy_optimizer *opt)
+{
+    size_t size = 64, n = 0;
+    for (int t = 0; t < sy_params_count(ps); t++) size += strlen(sy_params_info(ps, t)->name) + 160;
+    char *b = malloc(size);
+    if (!b) return NULL;
+    n += (size_t)snprintf(b, size, "seed %" PRIu64 ";", sy_optimizer_opts(opt)->seed);
+    for (int t = 0; t < sy_params_count(ps); t++) {
+        const sy_decay *d = sy_optimizer_rule_of(opt, t);
+        if (!d) continue;
+        char r[150];
+        rule_text(d, r, sizeof r);
+        n += (size_t)snprintf(b + n, size - n, "%s %s;", sy_params_info(ps, t)->name, r);
+    }
+    return b;
+}
+
+/* The first entry of two decay descriptions that differs, as a message:
+ * which tensor (or the seed), and what each side has. */
+static sy_status decay_differs(const char *path, const char *saved, const char *now)
+{
+    while (*saved && *now) {
+        size_t a = strcspn(saved, ";"), b = strcspn(now, ";");
+        if (a != b || memcmp(saved, now, a) != 0) {
+            size_t an = strcspn(saved, " "), bn = strcspn(now, " ");
+            if (!strncmp(saved, "seed ", 5) && !strncmp(now, "seed ", 5))
+                return sy_fail(SY_ERR_ARG, "%s: its anchors come from seed %.*s, this optimizer's from seed %.*s "
+                               "(another --seed)", path, (int)(a - 5), saved + 5, (int)(b - 5), now + 5);
+            if (an == bn && !memcmp(saved, now, an) && an < a && bn < b)
+                return sy_fail(SY_ERR_ARG, "%s: tensor '%.*s' was trained with decay %.*s, this optimizer has %.*s "
+                               "(another --method, --wd, --sigma0, --eps or rule)", path, (int)an, saved,
+                               (int)(a - an - 1), saved + an + 1, (int)(b - bn - 1), now + bn + 1);
+            break;
+        }
+        saved += a + (saved[a] == ';');
+        now += b + (now[b] == ';');
+    }
+    return sy_fail(SY_ERR_ARG, "%s: trained with decay rules '%s', this optimizer has '%s'", path, saved, now);
+}
+
+/* Optimizer state is written per tensor, unpadded, under
+ * "optim.<state>.<tensor>" (optim.exp_avg.mlp.0.weight), with the tensor's
+ * shape, so that other tools can use it. Checkpoints from before hold one
+ * padded flat array per state, "optim.<state>", and still load. */
+#define STATE_NAME 128
+
+static int num_trainable(const sy_params *ps)
+{
+    int nt = 0;
+    for (int t = 0; t < sy_params_count(ps); t++) nt += sy_params_info(ps, t)->trainable != 0;
+    return nt;
+}
+
+/* One piece of optimizer state in a checkpoint: file tensor idx holds numel
+ * values of state array k from offset off. */
+typedef struct {
+    int k, idx;
+    size_t off, numel;
+} state_part;
+
+/* Where each optimizer state lives in st, checked against the optimizer:
+ * parts gets at most ns * (trainable tensors + 1) entries, *np their count. */
+static sy_status find_state(const sy_safetensors *st, const char *path, sy_params *ps, sy_optimizer *opt,
+                            state_part *parts, int *np)
+{
+    int ns = sy_optimizer_num_state(opt);
+    size_t n = sy_optimizer_state_size(opt);
+    *np = 0;
+    for (int k = 0; k < ns; k++) {
+        const char *state = sy_optimizer_state_name(opt, k);
+        char name[STATE_NAME], b1[64], b2[64];
+        snprintf(name, sizeof name, "optim.%s", state);
+        int flat = sy_safetensors_find(st, name);
+        if (flat >= 0) { /* the older layout */
+            if (sy_shape_numel(sy_safetensors_shape(st, flat)) != n)
+                return sy_fail(SY_ERR_SHAPE, "%s: optimizer state '%s' has %zu values, the optimizer %zu", path, name,
+                               sy_shape_numel(sy_safetensors_shape(st, flat)), n);
+            parts[(*np)++] = (state_part){k, flat, 0, n};
+            continue;
+        }
+        for (int t = 0; t < sy_params_count(ps); t++) {
+            const sy_param_info *pi = sy_params_info(ps, t);
+            if (!pi->trainable) continue;
+            snprintf(name, sizeof name, "optim.%s.%s", state, pi->name);
+            int i = sy_safetensors_find(st, name);
+            if (i < 0) return sy_fail(SY_ERR_FORMAT, "%s: no optimizer state '%s' (another optimizer?)", path, name);
+            if (!sy_shape_equal(sy_safetensors_shape(st, i), pi->shape))
+                return sy_fail(SY_ERR_SHAPE, "%s: optimizer state '%s' has shape %s, the tensor %s", path, name,
+                               sy_shape_str(sy_safetensors_shape(st, i), b1), sy_shape_str(pi->shape, b2));
+            parts[(*np)++] = (state_part){k, i, pi->offset, pi->numel};
+        }
+    }
+    return SY_OK;
+}
+
 sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, const sy_train_pos *pos)
 {
-    int ns = opt ? sy_optimizer_num_state(opt) : 0;
-    if (ns > MAX_STATE) return sy_fail(SY_ERR_UNSUPPORTED, "%s: optimizer has %d state arrays", path, ns);
-    char names[MAX_STATE][96];
-    sy_st_tensor extra[MAX_STATE];
-    int n = (int)(opt ? sy_optimizer_state_size(opt) : 0);
+    int ns = opt ? sy_optimizer_num_state(opt) : 0, nt = num_trainable(ps), ne = 0;
+    char *names = ns ? malloc((size_t)ns * (size_t)nt * STATE_NAME) : NULL;
+    sy_st_tensor *extra = ns ? malloc((size_t)ns * (size_t)nt * sizeof *extra) : NULL;
+    if (ns && nt && (!names || !extra)) {
+        free(names);
+        free(extra);
+        return sy_fail(SY_ERR_NOMEM, "%s: no memory for the optimizer state's names", path);
+    }
     for (int k = 0; k < ns; k++) {
-        snprintf(names[k], sizeof names[k], "optim.%s", sy_optimizer_state_name(opt, k));
-        extra[k] = (sy_st_tensor){names[k], sy_shape_of(1, n), sy_optimizer_state(opt, k)};
+        float *a = sy_optimizer_state(opt, k); /* once: on a device this copies it back */
+        for (int t = 0; t < sy_params_count(ps); t++) {
+            const sy_param_info *pi = sy_params_info(ps, t);
+            if (!pi->trainable) continue;
+            char *name = names + (size_t)ne * STATE_NAME;
+            snprintf(name, STATE_NAME, "optim.%s.%s", sy_optimizer_state_name(opt, k), pi->name);
+            extra[ne++] = (sy_st_tensor){name, pi->shape, a + pi->offset};
+        }
     }
     char v[7][40], records[2048];
     snprintf(v[0], sizeof v[0], "%" PRId64, pos->epoch);
@@ -97,14 +215,20 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
     int marked = sy_records_mark(records, sizeof records);
     /* The file's own name (it names the method) and the run's identity, so
      * a checkpoint copied over another is refused on loading. */
-    sy_st_meta meta[10] = {{"epoch", v[0]},    {"batch", v[1]},      {"graph_step", v[2]},
+    sy_st_meta meta[11] = {{"epoch", v[0]},    {"batch", v[1]},      {"graph_step", v[2]},
                            {"optimizer_steps", v[3]}, {"done", v[4]}, {"loss_sum", v[5]},
                            {"aux_sum", v[6]},  {"checkpoint", base_name(path)}};
     int nm = 8;
     if (run_owner[0]) meta[nm++] = (sy_st_meta){"run", run_owner};
     if (marked) meta[nm++] = (sy_st_meta){"records", records}; /* empty: no CSV yet */
-    sy_status s = keep_previous(path);
-    if (s == SY_OK) s = sy_checkpoint_save_params(path, ps, extra, ns, meta, nm);
+    char *decay = opt ? describe_decay(ps, opt) : NULL;
+    if (decay) meta[nm++] = (sy_st_meta){"decay", decay};
+    sy_status s = opt && !decay ? sy_fail(SY_ERR_NOMEM, "%s: no memory to describe the decay rules", path) : SY_OK;
+    if (s == SY_OK) s = keep_previous(path);
+    if (s == SY_OK) s = sy_checkpoint_save_params(path, ps, extra, ne, meta, nm);
+    free(decay);
+    free(extra);
+    free(names);
     if (s == SY_OK) sy_note_checkpoint(path, opt ? sy_optimizer_steps(opt) : 0L);
     return s;
 }
@@ -147,6 +271,14 @@ static sy_status load_one(const char *path, const char *saved_as, sy_params *ps,
     if (!s && owner && run_owner[0] && strcmp(owner, run_owner) != 0)
         s = sy_fail(SY_ERR_ARG, "%s: belongs to run '%s', this run is '%s' (another experiment or other options)",
                     path, owner, run_owner);
+    /* Absent from older checkpoints, which load as before. */
+    const char *decay = opt ? sy_safetensors_meta(st, "decay") : NULL;
+    if (!s && decay) {
+        char *now = describe_decay(ps, opt);
+        if (!now) s = sy_fail(SY_ERR_NOMEM, "%s: no memory to compare the decay rules", path);
+        else if (strcmp(decay, now) != 0) s = decay_differs(path, decay, now);
+        free(now);
+    }
     const char *rec = sy_safetensors_meta(st, "records");
     *marked = rec != NULL; /* absent from older checkpoints and from those saved outside a run */
     snprintf(records, nrec, "%s", rec ? rec : "");
@@ -160,21 +292,15 @@ static sy_status load_one(const char *path, const char *saved_as, sy_params *ps,
         if (ls && (!*ls || *end))
             s = sy_fail(SY_ERR_FORMAT, "%s: metadata '%s' = '%s' is not a number", path, skeys[i], ls);
     }
-    int ns = opt ? sy_optimizer_num_state(opt) : 0;
-    size_t n = opt ? sy_optimizer_state_size(opt) : 0;
-    int idx[MAX_STATE];
-    for (int k = 0; k < ns && !s; k++) {
-        char name[96];
-        snprintf(name, sizeof name, "optim.%s", sy_optimizer_state_name(opt, k));
-        idx[k] = sy_safetensors_find(st, name);
-        if (idx[k] < 0) s = sy_fail(SY_ERR_FORMAT, "%s: no optimizer state '%s' (another optimizer?)", path, name);
-        else if (sy_shape_numel(sy_safetensors_shape(st, idx[k])) != n)
-            s = sy_fail(SY_ERR_SHAPE, "%s: optimizer state '%s' has %zu values, the optimizer %zu", path, name,
-                        sy_shape_numel(sy_safetensors_shape(st, idx[k])), n);
-    }
+    int np = 0;
+    state_part *parts = opt ? malloc(((size_t)sy_optimizer_num_state(opt) * (size_t)(num_trainable(ps) + 1) + 1) *
+                                     sizeof *parts) : NULL;
+    if (!s && opt && !parts) s = sy_fail(SY_ERR_NOMEM, "%s: no memory to read the optimizer state", path);
+    if (!s && opt) s = find_state(st, path, ps, opt, parts, &np);
     sy_safetensors_free(st);
-    if (s) return s;
-    if ((s = sy_checkpoint_load_params(path, ps, &st))) {
+    if (!s) s = sy_checkpoint_load_params(path, ps, &st);
+    if (s) {
+        free(parts);
         if (s != SY_ERR_SHAPE) return s;
         /* Sizes come from options: say so, since the tensor alone names no flag. */
         char why[900];
@@ -182,7 +308,12 @@ static sy_status load_one(const char *path, const char *saved_as, sy_params *ps,
         return sy_fail(s, "%s; an option that sets this size differs from the run that saved the checkpoint "
                        "(compare its config.json)", why);
     }
-    for (int k = 0; k < ns; k++) memcpy(sy_optimizer_state(opt, k), sy_safetensors_data(st, idx[k]), n * sizeof(float));
+    float *a = NULL;
+    for (int p = 0; p < np; p++) {
+        if (p == 0 || parts[p].k != parts[p - 1].k) a = sy_optimizer_state(opt, parts[p].k); /* once per array */
+        memcpy(a + parts[p].off, sy_safetensors_data(st, parts[p].idx), parts[p].numel * sizeof(float));
+    }
+    free(parts);
     sy_safetensors_free(st);
     if (opt) sy_optimizer_set_steps(opt, (long)v[3]);
     pos->epoch = v[0];

@@ -6,26 +6,13 @@
 #include "backend/device.h"
 #include "syre/train.h"
 
-static int graphs = -1; /* -1: $SYRE_CUDA_GRAPHS */
-
-void sy_set_cuda_graphs(int on) { graphs = on ? 1 : 0; }
-
-int sy_get_cuda_graphs(void)
-{
-    if (graphs < 0) {
-        const char *e = getenv("SYRE_CUDA_GRAPHS");
-        graphs = e && !strcmp(e, "1");
-    }
-    return graphs;
-}
-
 sy_status sy_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt)
 {
     if (!g || !opt) return sy_fail(SY_ERR_ARG, "train step: NULL graph or optimizer");
     if (!g->compiled) return sy_fail(SY_ERR_STATE, "train step: compile the graph first");
     if (loss < 0 || loss >= g->n_nodes) return sy_fail(SY_ERR_ARG, "train step: no node %d", (int)loss);
     sy_node *l = &g->nodes[loss];
-    if (g->gdev && l->numel == 1 && l->needs_grad) return sy_gdev_train_step(g, loss, opt, sy_get_cuda_graphs());
+    if (g->gdev && l->numel == 1 && l->needs_grad) return sy_gdev_train_step(g, loss, opt, g->opts.cuda_graphs);
     sy_status st = sy_graph_forward(g); /* the CPU, and the messages for a bad loss */
     if (!st) st = sy_graph_backward(g, loss);
     if (!st) st = sy_optimizer_step(opt);

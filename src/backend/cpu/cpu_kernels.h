@@ -14,7 +14,8 @@ void sy_cpu_register_math(sy_backend *be);
 /* The sgemm under every CPU product, with cblas_sgemm's row-major meaning
  * (ta, tb: op = transpose). Tests swap in one that rounds by an element's
  * position within the call, to check that results do not depend on how a
- * product is split; NULL restores OpenBLAS. Not thread-safe: set it while
+ * product is split; NULL restores the default (OpenBLAS, or syre's own
+ * with the own_gemm setting). Not thread-safe: set it while
  * no graph runs. */
 typedef void (*sy_cpu_sgemm_fn)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                                 const float *B, int ldb, float beta, float *C, int ldc);

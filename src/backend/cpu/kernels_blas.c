@@ -11,6 +11,7 @@
  * position in the call, as OpenBLAS's AVX2 kernel does (checked bitwise by
  * tests/test_threads.c, on OpenBLAS and on a position-rounding sgemm). */
 #include "backend/cpu/cpu_kernels.h"
+#include "syre/runtime.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -24,7 +25,7 @@ static void openblas_sgemm(int ta, int tb, int M, int N, int K, float alpha, con
                 lda, B, ldb, beta, C, ldc);
 }
 
-/* SYRE_GEMM=own: syre's own kernels (kernels_gemm.c) instead of OpenBLAS,
+/* own_gemm (SYRE_GEMM=own): syre's own kernels (kernels_gemm.c) instead of OpenBLAS,
  * the same results on every CPU (OpenBLAS for what they do not take: alpha
  * other than 1, beta other than 0 and 1, which no kernel here asks for).
  * Not the default yet: faster than OpenBLAS's AVX2 kernel, slower than its
@@ -38,18 +39,12 @@ static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const fl
 
 static sy_cpu_sgemm_fn default_sgemm(void)
 {
-    const char *e = getenv("SYRE_GEMM");
-    return e && !strcmp(e, "own") ? own_sgemm : openblas_sgemm;
+    return sy_runtime()->own_gemm ? own_sgemm : openblas_sgemm;
 }
 
-static sy_cpu_sgemm_fn sgemm = openblas_sgemm;
-static int sgemm_chosen; /* by sy_cpu_set_sgemm: the environment no longer decides */
+static sy_cpu_sgemm_fn sgemm_set; /* by sy_cpu_set_sgemm; NULL: default_sgemm() */
 
-void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn)
-{
-    sgemm = fn ? fn : default_sgemm();
-    sgemm_chosen = 1;
-}
+void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn) { sgemm_set = fn; }
 
 /* Tile boundaries are multiples of this many columns (rows): OpenBLAS's
  * register tile, so that tiles add few edge tiles the whole product lacks. */
@@ -107,13 +102,15 @@ typedef struct {
     float *C;
     int ldc;
     int tiles, by_cols;
+    sy_cpu_sgemm_fn sgemm; /* the sgemm in force when the product was planned */
 } gemm_t;
 
 static gemm_t gemm_plan(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                         int ldb, float beta, float *C, int ldc)
 {
-    gemm_t q = {ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1, 0};
+    gemm_t q = {ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1, 0, NULL};
     q.tiles = gemm_tiles(M, N, K, &q.by_cols);
+    q.sgemm = sgemm_set ? sgemm_set : default_sgemm();
     return q;
 }
 
@@ -121,17 +118,17 @@ static gemm_t gemm_plan(int ta, int tb, int M, int N, int K, float alpha, const 
 static void gemm_tile(const gemm_t *q, int t)
 {
     if (q->tiles <= 1) {
-        sgemm(q->ta, q->tb, q->M, q->N, q->K, q->alpha, q->A, q->lda, q->B, q->ldb, q->beta, q->C, q->ldc);
+        q->sgemm(q->ta, q->tb, q->M, q->N, q->K, q->alpha, q->A, q->lda, q->B, q->ldb, q->beta, q->C, q->ldc);
         return;
     }
     int i0, i1;
     slice(q->by_cols ? q->N : q->M, q->tiles, t, &i0, &i1);
     if (i1 <= i0) return;
     if (q->by_cols) /* columns i0..i1 of op(B) and C */
-        sgemm(q->ta, q->tb, q->M, i1 - i0, q->K, q->alpha, q->A, q->lda,
+        q->sgemm(q->ta, q->tb, q->M, i1 - i0, q->K, q->alpha, q->A, q->lda,
               q->B + (q->tb ? (size_t)i0 * q->ldb : (size_t)i0), q->ldb, q->beta, q->C + i0, q->ldc);
     else /* rows i0..i1 of op(A) and C */
-        sgemm(q->ta, q->tb, i1 - i0, q->N, q->K, q->alpha, q->A + (q->ta ? (size_t)i0 : (size_t)i0 * q->lda),
+        q->sgemm(q->ta, q->tb, i1 - i0, q->N, q->K, q->alpha, q->A + (q->ta ? (size_t)i0 : (size_t)i0 * q->lda),
               q->lda, q->B, q->ldb, q->beta, q->C + (size_t)i0 * q->ldc, q->ldc);
 }
 
@@ -382,7 +379,6 @@ static void bwd_conv2d(sy_graph *g, sy_node *n)
 
 void sy_cpu_register_fast(sy_backend *be)
 {
-    if (!sgemm_chosen) sgemm = default_sgemm();
     be->can_overwrite[SY_OP_MATMUL] = 3;
     be->can_overwrite[SY_OP_CONV2D] = 3;
     be->forward[SY_OP_MATMUL] = fwd_matmul;

@@ -138,11 +138,55 @@ const char *sy_cpu_gemm_isa_name(void)
     return isas[isa_forced >= 0 ? isa_forced : sy_cpu_gemm_isa_best()].name;
 }
 
+#ifdef GEMM_X86
+/* dst[q * ds + r] = src[r * ss + q] for r, q < 8: one 8x8 block transposed,
+ * how both operands of an NT or TN product are packed (a copy: no rounding). */
+__attribute__((target("avx2"))) static void transpose8(const float *src, long ss, float *dst, long ds)
+{
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * ss);
+    for (int i = 0; i < 8; i += 2) t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    for (int i = 0; i < 8; i += 4)
+        for (int j = 0; j < 2; j++) {
+            u[i + 2 * j] = _mm256_shuffle_ps(t[i + j], t[i + j + 2], 0x44);
+            u[i + 2 * j + 1] = _mm256_shuffle_ps(t[i + j], t[i + j + 2], 0xEE);
+        }
+    for (int i = 0; i < 4; i++) {
+        _mm256_storeu_ps(dst + i * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
+        _mm256_storeu_ps(dst + (i + 4) * ds, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+    }
+}
+
+static int have_avx2(void)
+{
+    static int h = -1;
+    if (h < 0) {
+        __builtin_cpu_init();
+        h = __builtin_cpu_supports("avx2");
+    }
+    return h;
+}
+#endif
+
 /* Packing: op(A) rows i0.. (mr per panel), op(B) columns j0.. (nr per
  * panel), k from k0, zeros past the matrix's edge. */
 static void pack_a(int ta, const float *A, int lda, int i0, int mc, int M, int k0, int kc, int mr, float *ap)
 {
-    for (int p = 0; p < mc; p += mr, ap += (size_t)mr * kc)
+    for (int p = 0; p < mc; p += mr, ap += (size_t)mr * kc) {
+#ifdef GEMM_X86
+        if (!ta && mr == 8 && p + 8 <= mc && i0 + p + 8 <= M && have_avx2()) { /* 8 rows, 8 k at a time */
+            const float *blk = A + (size_t)(i0 + p) * lda + k0;
+            int k = 0;
+            for (; k + 8 <= kc; k += 8) transpose8(blk + k, lda, ap + (size_t)k * 8, 8);
+            for (; k < kc; k++)
+                for (int r = 0; r < 8; r++) ap[(size_t)k * 8 + r] = blk[(size_t)r * lda + k];
+            continue;
+        }
+#endif
+        if (ta && p + mr <= mc && i0 + p + mr <= M) { /* op(A)'s rows are contiguous in A: mr floats per k */
+            for (int k = 0; k < kc; k++) memcpy(ap + (size_t)k * mr, A + (size_t)(k0 + k) * lda + i0 + p, (size_t)mr * sizeof(float));
+            continue;
+        }
         for (int r = 0; r < mr; r++) {
             int i = i0 + p + r;
             if (i >= M || p + r >= mc) {
@@ -154,6 +198,7 @@ static void pack_a(int ta, const float *A, int lda, int i0, int mc, int M, int k
                 for (int k = 0; k < kc; k++) ap[(size_t)k * mr + r] = row[k];
             }
         }
+    }
 }
 
 static void pack_b(int tb, const float *B, int ldb, int j0, int nc, int N, int k0, int kc, int nr, float *bp)
@@ -161,6 +206,17 @@ static void pack_b(int tb, const float *B, int ldb, int j0, int nc, int N, int k
     for (int p = 0; p < nc; p += nr, bp += (size_t)nr * kc) {
         int w = N - (j0 + p) < nr ? N - (j0 + p) : nr;
         if (w > nc - p) w = nc - p;
+#ifdef GEMM_X86
+        if (tb && w == nr && nr % 8 == 0 && have_avx2()) { /* 8 columns, 8 k at a time */
+            const float *blk = B + (size_t)(j0 + p) * ldb + k0;
+            int k = 0;
+            for (; k + 8 <= kc; k += 8)
+                for (int c = 0; c < nr; c += 8) transpose8(blk + (size_t)c * ldb + k, ldb, bp + (size_t)k * nr + c, nr);
+            for (; k < kc; k++)
+                for (int c = 0; c < nr; c++) bp[(size_t)k * nr + c] = blk[(size_t)c * ldb + k];
+            continue;
+        }
+#endif
         for (int k = 0; k < kc; k++) {
             float *dst = bp + (size_t)k * nr;
             if (tb)
@@ -198,8 +254,11 @@ int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, co
     float tile[8 * 32];
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
-        for (int pc = 0; pc < K; pc += KC) {
-            int kc = K - pc < KC ? K - pc : KC, zero = beta == 0.0f && pc == 0;
+        /* K in equal blocks of at most KC: no short last block, whose C
+         * load and store would cost as much as a full one */
+        int nkb = (K + KC - 1) / KC, kstep = (K + nkb - 1) / nkb;
+        for (int pc = 0; pc < K; pc += kstep) {
+            int kc = K - pc < kstep ? K - pc : kstep, zero = beta == 0.0f && pc == 0;
             pack_b(tb, B, ldb, jc, nc, N, pc, kc, nr, bbuf);
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
@@ -211,6 +270,11 @@ int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, co
                         const float *ap = abuf + (size_t)ir * kc;
                         int h = mc - ir < mr ? mc - ir : mr;
                         float *c = C + (size_t)(ic + ir) * ldc + jc + jr;
+                        if (ir + mr < mc) /* the next tile's C, on its way while this one computes */
+                            for (int r = 0; r < mr; r++) {
+                                __builtin_prefetch(c + (size_t)(mr + r) * ldc, 1, 3);
+                                __builtin_prefetch(c + (size_t)(mr + r) * ldc + nr - 1, 1, 3);
+                            }
                         if (h == mr && w == nr) {
                             isa->kernel(kc, ap, bp, c, ldc, zero);
                             continue;

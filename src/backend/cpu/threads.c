@@ -43,11 +43,7 @@ void sy_blas_threads_end(void) { openblas_set_num_threads(1); }
 const char *sy_blas_info(void)
 {
     static char buf[256];
-    const char *pol = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
-    char wait[96];
-    if (spin) snprintf(wait, sizeof wait, "GOMP_SPINCOUNT=%.20s", spin);
-    else if (pol) snprintf(wait, sizeof wait, "OMP_WAIT_POLICY=%.20s", pol);
-    else snprintf(wait, sizeof wait, "libgomp's default wait");
+    const char *wait = sy_runtime()->omp_wait ? sy_runtime()->omp_wait : "libgomp's default wait";
     snprintf(buf, sizeof buf, "%s; kernel %s; %d OpenMP threads (%s), OpenBLAS single-threaded inside them (%d)",
              openblas_get_config(), openblas_get_corename(), sy_get_threads(), wait, openblas_get_num_threads());
     return buf;

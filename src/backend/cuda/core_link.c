@@ -29,6 +29,7 @@ const uint64_t *sy_gdev_step(sy_graph *g) { return core->gdev_step(g); }
 uint64_t sy_rng_key(uint64_t seed, uint32_t stream) { return core->rng_key(seed, stream); }
 size_t sy_shape_numel(sy_shape s) { return core->shape_numel(s); }
 sy_precision sy_get_precision(void) { return core->get_precision(); }
+const sy_runtime_opts *sy_runtime(void) { return core->runtime(); }
 int sy_dist_rank(void) { return core->dist_rank(); }
 int sy_dist_size(void) { return core->dist_size(); }
 int sy_dist_local_rank(void) { return core->dist_local_rank(); }

@@ -1023,8 +1023,7 @@ static void init(void)
     INIT_BLAS(cublasSetWorkspace, H, cublas_ws, 32u << 20);
     char conv[96] = "conv im2col + cuBLAS";
 #ifdef SYRE_HAVE_CUDNN
-    const char *dn = getenv("SYRE_CUDNN");
-    use_cudnn = !(dn && strcmp(dn, "0") == 0);
+    use_cudnn = sy_runtime()->cudnn;
     cudnnStatus_t ds = CUDNN_STATUS_SUCCESS;
     const char *dcall = "";
     if (use_cudnn && (ds = cudnnCreate(&DN)) != CUDNN_STATUS_SUCCESS) dcall = "cudnnCreate";
@@ -1035,7 +1034,8 @@ static void init(void)
                 cudnnGetErrorString(ds));
     }
     if (use_cudnn) snprintf(conv, sizeof conv, "conv cuDNN %zu", (size_t)cudnnGetVersion());
-    else snprintf(conv, sizeof conv, "conv im2col + cuBLAS (cuDNN %s)", dn && !strcmp(dn, "0") ? "off: SYRE_CUDNN=0" : "failed to start");
+    else snprintf(conv, sizeof conv, "conv im2col + cuBLAS (cuDNN %s)",
+                  sy_runtime()->cudnn ? "failed to start" : "off: the cudnn setting (SYRE_CUDNN=0)");
 #endif
     int rt = 0, cbv = 0;
     INIT_CU(cudaRuntimeGetVersion, &rt);
@@ -1054,8 +1054,7 @@ static void init(void)
     d->download = c_download;
     d->zero = c_zero;
     d->sync = c_sync;
-    const char *dbg = getenv("SYRE_CUDA_SYNC");
-    d->kernels = dbg && strcmp(dbg, "1") == 0 ? &cuda_checked : &cuda_backend;
+    d->kernels = sy_runtime()->cuda_sync ? &cuda_checked : &cuda_backend;
     d->node_scratch = c_node_scratch;
     d->shared_workspace = c_shared_ws;
     d->optim_range = c_optim_range;
