@@ -40,7 +40,7 @@ first_ckpt() {
   local a=(run "$exp" --quick --threads 1 --out "$tmp" "$@")
   "$BIN" "${a[@]}" --name ref >"$tmp/ref.log" 2>&1 || { cat "$tmp/ref.log"; exit 1; }
   local dir="$tmp/$exp/k" rows labels
-  for try in $(seq 1 8); do
+  for try in $(seq 1 12); do
     rm -rf "$dir"
     "$BIN" "${a[@]}" --name k >"$tmp/k.log" 2>&1 &
     local pid=$!
@@ -52,15 +52,16 @@ first_ckpt() {
     done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    # The check needs the kill inside the first method: one label logged,
-    # one method's checkpoint written, and that method not finished.
+    # The check needs the kill between the first method's first row and its
+    # second (each comes before a checkpoint, so at most the first past
+    # position 0 was written): one row, of one method, one method's
+    # checkpoint.
+    rows=$( (tail -n +2 "$dir/metrics.csv" 2>/dev/null || true) | wc -l)
     labels=$( (tail -n +2 "$dir/metrics.csv" 2>/dev/null || true) | cut -d, -f1 | sort -u | wc -l)
-    local ckpts done=0
-    ckpts=$(find "$dir" -name '*.safetensors' ! -name '*.prev.safetensors')
-    [ "$(echo "$ckpts" | grep -c .)" -le 1 ] || done=1
-    [ "$done" = 1 ] || [ -z "$ckpts" ] || done=$(meta "$ckpts" done)
-    [ "$rows" -gt 0 ] && [ "$labels" -eq 1 ] && [ "$done" = 0 ] && break
-    [ "$try" -lt 8 ] || { echo "first-ckpt: $exp: eight kills, none inside the first method"; exit 1; }
+    local ckpts
+    ckpts=$(find "$dir" -name '*.safetensors' ! -name '*.prev.safetensors' | wc -l)
+    [ "$rows" -eq 1 ] && [ "$labels" -eq 1 ] && [ "$ckpts" -le 1 ] && break
+    [ "$try" -lt 12 ] || { echo "first-ckpt: $exp: twelve kills, none just after the first method's first row"; exit 1; }
   done
   local ck
   for ck in "$dir"/*.safetensors; do
@@ -77,13 +78,13 @@ first_ckpt() {
     case "$b" in *.prev.*) continue ;; esac
     cmp "$f" "$dir/$b" || { echo "first-ckpt: $exp: $b differs from the uninterrupted run's after a kill before the first checkpoint"; exit 1; }
   done
-  echo "first-ckpt: $exp: killed after $rows row(s) of its first method, checkpoints past position 0 removed, resumed; records equal the uninterrupted run's"
+  echo "first-ckpt: $exp: killed after its first row (try $try), checkpoints past position 0 removed, resumed; records equal the uninterrupted run's"
   rm -rf "$tmp/$exp"
 }
 
 first_ckpt collapse --train-size 2000 --epochs 2
 first_ckpt vae --train-size 1000 --test-size 1000 --epochs 2
-first_ckpt lowcap --samples 640 --epochs 2
+first_ckpt lowcap --samples 2000 --epochs 2 --fractions 0
 first_ckpt continual --train-n 640 --test-n 200 --rank-n 200 --tasks 3 --epochs 2
 first_ckpt resnet --train-n 320 --test-n 100 --epochs 2 --batch 32
 first_ckpt simclr --train-n 200 --test-n 100 --rank-n 100 --epochs 2 --batch 32
