@@ -40,11 +40,14 @@ echo "stop-resume: collapse resumed mid-epoch; checkpoints and metrics.csv equal
 
 # --ckpt-every bounds what a SIGKILL loses: collapse checkpoints every 8
 # steps, is killed once the second method has checkpointed past position 0
-# (the checkpoint every method writes first, kept then as .prev), and
-# resumes from mid-epoch.
+# (the checkpoint every method writes first), and resumes from mid-epoch.
 "$BIN" "${ca[@]}" --name k --ckpt-every 8 >"$tmp/k.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 1000); do [ -f "$tmp/collapse/k/ckpt-syre.prev.safetensors" ] && break; sleep 0.01; done
+# past_start FILE: FILE is a checkpoint past position 0 (optimizer steps > 0)
+past_start() {
+  [ -f "$1" ] && head -c 4096 "$1" | grep -aq '"optimizer_steps":"[1-9]'
+}
+for _ in $(seq 1 1000); do past_start "$tmp/collapse/k/ckpt-syre.safetensors" && break; sleep 0.01; done
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
 "$BIN" "${ca[@]}" --name k --ckpt-every 8 --resume >"$tmp/k.log" 2>&1 || { cat "$tmp/k.log"; exit 1; }
