@@ -1,6 +1,6 @@
 /* Shared by the CIFAR-10 experiments (resnet.c, simclr.c): loading a
- * class-balanced subset, a string list of numbers, and argmax. Static
- * functions only; built from the public API like the experiments. */
+ * class-balanced subset and argmax. Static functions only; built from the
+ * public API like the experiments. */
 #ifndef SYRE_EXPERIMENTS_CIFAR_COMMON_H
 #define SYRE_EXPERIMENTS_CIFAR_COMMON_H
 
@@ -55,25 +55,6 @@ static sy_status cifar_load(const char *dir, const char *split, long n, sy_datas
     s = sy_dataset_subset(full, (size_t)(n / 10), 1, out);
     sy_dataset_free(full);
     return s;
-}
-
-/* Parse up to `max` comma-separated numbers in [lo, hi] from `text` into v;
- * *count gets how many. `flag` names the flag in the message. */
-static sy_status parse_numbers(const char *exp, const char *flag, const char *text, double lo, double hi, double *v,
-                               int max, int *count)
-{
-    *count = 0;
-    for (const char *p = text; p && *p;) {
-        char *end;
-        double x = strtod(p, &end);
-        if (end == p || !(x >= lo && x <= hi) || *count == max || (*end && *end != ','))
-            return sy_fail(SY_ERR_ARG, "%s: --%s needs up to %d comma-separated numbers in [%g, %g], got '%s'", exp,
-                           flag, max, lo, hi, text);
-        v[(*count)++] = x;
-        p = *end ? end + 1 : end;
-    }
-    if (*count == 0) return sy_fail(SY_ERR_ARG, "%s: --%s is empty", exp, flag);
-    return SY_OK;
 }
 
 static int argmax_row(const float *z, int k)

@@ -117,28 +117,6 @@ static double cov_scale(const col_cfg *c, double alpha)
     return c->scale_mode == 0 ? 1.0 / (alpha * alpha) : c->scale_mode == 1 ? alpha * alpha : 1.0;
 }
 
-/* "a,b,c" -> values >= lo (strictly > lo when strict); fails naming the flag. */
-static sy_status parse_list(const char *flag, const char *text, double lo, int strict, double *v, int *n)
-{
-    *n = 0;
-    char buf[1024];
-    if (!text || strlen(text) >= sizeof buf) return sy_fail(SY_ERR_ARG, "collapse: --%s: missing or too long", flag);
-    snprintf(buf, sizeof buf, "%s", text);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        char *end;
-        double x = strtod(t, &end);
-        while (*end == ' ') end++;
-        if (end == t || *end || !isfinite(x) || x < lo || (strict && x <= lo))
-            return sy_fail(SY_ERR_ARG, "collapse: --%s: '%s' is not a number %s %g", flag, t, strict ? ">" : ">=",
-                           lo);
-        if (*n >= COL_MAX_SWEEP) return sy_fail(SY_ERR_ARG, "collapse: --%s: more than %d values", flag, COL_MAX_SWEEP);
-        v[(*n)++] = x;
-    }
-    if (*n == 0) return sy_fail(SY_ERR_ARG, "collapse: --%s: no values", flag);
-    return SY_OK;
-}
-
 /* Resolves flags (quick defaults, checks the flags sy_run_parse cannot) and
  * loads the data slices. */
 static sy_status cfg_load(sy_run *run, col_cfg *c)
@@ -174,10 +152,11 @@ static sy_status cfg_load(sy_run *run, col_cfg *c)
     double tmp[COL_MAX_SWEEP];
     int n;
     sy_status s;
-    if ((s = parse_list("gammas", sy_run_get_str(run, "gammas"), 0, 0, tmp, &n)) != SY_OK) return s;
-    if ((s = parse_list("alphas", sy_run_get_str(run, "alphas"), 0, 1, tmp, &n)) != SY_OK) return s;
-    const char *s0 = sy_run_get_str(run, "sigma0s");
-    if (strcmp(s0, "none") != 0 && (s = parse_list("sigma0s", s0, 0, 1, tmp, &n)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, tmp, COL_MAX_SWEEP, &n)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "alphas", 0, 1, HUGE_VAL, tmp, COL_MAX_SWEEP, &n)) != SY_OK) return s;
+    if (strcmp(sy_run_get_str(run, "sigma0s"), "none") != 0 &&
+        (s = sy_run_get_numbers(run, "sigma0s", 0, 1, HUGE_VAL, tmp, COL_MAX_SWEEP, &n)) != SY_OK)
+        return s;
 
     sy_dataset *tr = NULL, *te = NULL;
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
@@ -424,6 +403,48 @@ static void read_history(sy_run *run, const char *method, double gamma, double a
     fclose(f);
 }
 
+/* What the epoch callbacks of one point need. */
+typedef struct {
+    sy_run *run;
+    const col_cfg *c;
+    col_model *m;
+    col_result *r;
+    const char *method;
+    double gamma, alpha, sigma0; /* sigma0 as logged: 0 for methods without a random anchor */
+} col_fit;
+
+static sy_status col_on_batch(void *ctx, size_t n)
+{
+    col_fit *f = ctx;
+    sy_data_scale(sy_graph_data(f->m->tg, f->m->tx), n * COL_IN, (float)f->alpha);
+    return SY_OK;
+}
+
+static sy_status col_on_resume(void *ctx, const sy_train_pos *pos)
+{
+    col_fit *f = ctx;
+    (void)pos;
+    read_history(f->run, f->method, f->gamma, f->alpha, f->sigma0, f->r, f->c->epochs);
+    return SY_OK;
+}
+
+static sy_status col_on_epoch(void *ctx, long epoch, double loss)
+{
+    col_fit *f = ctx;
+    col_result *r = f->r;
+    sy_status s = eval_all(f->m, f->c, f->alpha, r);
+    if (s != SY_OK) return s;
+    r->h_acc_train[epoch - 1] = r->train_acc;
+    r->h_acc_test[epoch - 1] = r->test_acc;
+    r->h_rank_pre[epoch - 1] = r->rank_pre;
+    r->h_rank_post[epoch - 1] = r->rank_post;
+    const char *names[12] = {"gamma",     "alpha",    "sigma0",   "epoch",     "loss",      "train_loss",
+                             "train_acc", "test_loss", "test_acc", "rank_pre", "rank_post", "dead_units"};
+    double vals[12] = {f->gamma,      f->alpha,     f->sigma0,    (double)epoch, loss,         r->train_loss,
+                       r->train_acc,  r->test_loss, r->test_acc,  r->rank_pre,   r->rank_post, r->dead};
+    return sy_run_log(f->run, f->method, epoch, 12, names, vals);
+}
+
 static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double gamma, double alpha,
                              double sigma0, const char *method, const char *tag, col_result *r)
 {
@@ -453,7 +474,6 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
         sy_optimizer_free(opt);
         return s;
     }
-
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
@@ -464,99 +484,19 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
         return s;
     }
 
-    char ck[4200], file[256], label[160];
-    snprintf(label, sizeof label, "%s%s%s", tag ? tag : "", tag ? " " : "", method);
+    char ck[4200], file[256], label[192];
+    snprintf(label, sizeof label, "collapse %s%s%s", tag ? tag : "", tag ? " " : "", method);
     snprintf(file, sizeof file, "ckpt-%s%s%s.safetensors", tag ? tag : "", tag ? "-" : "", method);
-    sy_run_path(run, file, ck, sizeof ck);
-    sy_train_pos pos = {0};
-    long start = 0;
-    /* sigma0 as logged: 0 for methods without a random anchor (syre at 0 is vanilla) */
-    double s0_col = strncmp(method, "syre", 4) == 0 ? sigma0 : 0.0;
-    if (sy_run_get_bool(run, "resume")) {
-        sy_train_pos p;
-        s = sy_train_load(ck, m->ps, opt, &p);
-        if (s == SY_OK) {
-            pos = p;
-            start = (long)pos.epoch < c->epochs ? (long)pos.epoch : c->epochs; /* more --epochs: train on */
-            if (pos.batch == 0) pos.loss_sum = 0;
-            sy_graph_set_step(m->tg, (uint64_t)pos.graph_step);
-            read_history(run, method, gamma, alpha, s0_col, r, c->epochs);
-            fprintf(stderr, "collapse: %s resumed at epoch %ld (batch %ld) of %ld\n", label, start,
-                    (long)pos.batch, c->epochs);
-        } else if (s == SY_ERR_IO) { /* no checkpoint yet: this method starts afresh */
-            sy_clear_error();
-            s = SY_OK;
-        } else {
-            sy_batcher_free(b);
-            sy_optimizer_free(opt);
-            return s;
-        }
-    }
-
-    size_t nb = sy_batcher_num_batches(b);
-    sy_progress *pr = sy_progress_start(label, (int64_t)((c->epochs - start) * (long)nb));
-    float *x = sy_graph_data(m->tg, m->tx), *y = sy_graph_data(m->tg, m->ty);
-    int64_t done = 0;
-    long total = c->epochs * (long)nb;
-    for (long ep = start; ep < c->epochs && s == SY_OK; ep++) {
-        sy_batcher_epoch(b, (uint64_t)ep);
-        double lsum = 0;
-        size_t k, nbat = 0;
-        if (ep == start && pos.batch > 0) { /* stopped midway through this epoch: skip what was trained */
-            while (nbat < (size_t)pos.batch && sy_batcher_next(b, x, y) > 0) nbat++;
-            lsum = pos.loss_sum;
-        }
-        while ((k = sy_batcher_next(b, x, y)) > 0) {
-            sy_data_scale(x, k * COL_IN, (float)alpha);
-            if ((s = sy_train_step(m->tg, m->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
-            lsum += sy_graph_scalar(m->tg, m->tloss);
-            nbat++;
-            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
-            if (due != SY_CKPT_NO) {
-                /* the mean over ranks: each rank adds its own rest of the epoch to it */
-                sy_train_pos mid = {.epoch = ep, .batch = (int64_t)nbat, .graph_step = (int64_t)sy_graph_step(m->tg),
-                                    .loss_sum = sy_dist_mean(lsum)};
-                if ((s = sy_train_save(ck, m->ps, opt, &mid)) != SY_OK) break;
-                if (due == SY_CKPT_STOP) {
-                    s = sy_run_stopped(run, ep * (long)nb + (long)nbat, total);
-                    break;
-                }
-            }
-            if (++done % 50 == 0) {
-                char note[64];
-                snprintf(note, sizeof note, "epoch %ld loss %.4f", ep + 1, lsum / (double)nbat);
-                sy_progress_update(pr, done, note);
-            }
-        }
-        if (s == SY_ERR_STOPPED || s == SY_ERR_IO) break;
-        if (s != SY_OK) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", sy_last_error());
-            s = sy_fail(s, "collapse: %s diverged in epoch %ld (%s; lower --lr)", label, ep + 1, why);
-            break;
-        }
-        lsum = sy_dist_mean(lsum); /* mpirun: the global batches' mean loss */
-        if ((s = eval_all(m, c, alpha, r)) != SY_OK) break;
-        r->h_acc_train[ep] = r->train_acc;
-        r->h_acc_test[ep] = r->test_acc;
-        r->h_rank_pre[ep] = r->rank_pre;
-        r->h_rank_post[ep] = r->rank_post;
-        const char *names[12] = {"gamma",     "alpha",    "sigma0",   "epoch",     "loss",      "train_loss",
-                                 "train_acc", "test_loss", "test_acc", "rank_pre", "rank_post", "dead_units"};
-        double vals[12] = {gamma,        alpha,        s0_col,       (double)(ep + 1), lsum / (double)(nbat ? nbat : 1),
-                           r->train_loss, r->train_acc, r->test_loss, r->test_acc,      r->rank_pre,
-                           r->rank_post,  r->dead};
-        if ((s = sy_run_log(run, method, ep + 1, 12, names, vals)) != SY_OK) break;
-        pos.epoch = ep + 1;
-        pos.batch = 0;
-        pos.graph_step = (int64_t)sy_graph_step(m->tg);
-        pos.loss_sum = 0;
-        pos.done = ep + 1 == c->epochs;
-        if ((s = sy_train_save(ck, m->ps, opt, &pos)) != SY_OK) break;
-    }
-    if (s == SY_OK && start >= c->epochs) s = eval_all(m, c, alpha, r); /* finished earlier: re-evaluate */
-    sy_progress_update(pr, done, NULL);
-    sy_progress_finish(pr);
+    col_fit f = {run, c, m, r, method, gamma, alpha, strncmp(method, "syre", 4) == 0 ? sigma0 : 0.0};
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = m->tg, fo.loss = m->tloss, fo.params = m->ps, fo.opt = opt;
+    fo.batcher = b, fo.x = m->tx, fo.y = m->ty, fo.epochs = c->epochs;
+    fo.run = run, fo.ckpt = sy_run_path(run, file, ck, sizeof ck), fo.resume = sy_run_get_bool(run, "resume");
+    fo.label = label;
+    fo.ctx = &f, fo.on_batch = col_on_batch, fo.on_epoch = col_on_epoch, fo.on_resume = col_on_resume;
+    sy_fit_result fr;
+    s = sy_fit(&fo, &fr);
+    if (s == SY_OK && fr.epochs_trained == 0) s = eval_all(m, c, alpha, r); /* finished earlier: re-evaluate */
     sy_batcher_free(b);
     sy_optimizer_free(opt);
     return s;
@@ -917,8 +857,8 @@ static sy_status col_reproduce(sy_run *run)
     }
     double gammas[COL_MAX_SWEEP], alphas[COL_MAX_SWEEP];
     int ng, na;
-    parse_list("gammas", sy_run_get_str(run, "gammas"), 0, 0, gammas, &ng);
-    parse_list("alphas", sy_run_get_str(run, "alphas"), 0, 1, alphas, &na);
+    sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, gammas, COL_MAX_SWEEP, &ng); /* checked by cfg_load */
+    sy_run_get_numbers(run, "alphas", 0, 1, HUGE_VAL, alphas, COL_MAX_SWEEP, &na);
     double sweep_alpha = sy_run_get_double(run, "sweep-alpha"), sweep_gamma = sy_run_get_double(run, "sweep-gamma");
     col_model m;
     if ((s = model_new(&m, (int)c.batch / sy_dist_size(), c.rank_n)) != SY_OK) {
@@ -955,7 +895,7 @@ static sy_status col_reproduce(sy_run *run)
     if (s == SY_OK && strcmp(s0text, "none") != 0) {
         double s0[COL_MAX_SWEEP], gmax = gammas[0], amin = alphas[0];
         int ns;
-        parse_list("sigma0s", s0text, 0, 1, s0, &ns);
+        sy_run_get_numbers(run, "sigma0s", 0, 1, HUGE_VAL, s0, COL_MAX_SWEEP, &ns);
         for (int i = 1; i < ng; i++) gmax = fmax(gmax, gammas[i]);
         for (int i = 1; i < na; i++) amin = fmin(amin, alphas[i]);
         double pg[3] = {gmax, sweep_gamma, sweep_gamma}, pa[3] = {sweep_alpha, amin, sweep_alpha};

@@ -313,11 +313,12 @@ static sy_status run_method(sy_run *run, cont_ctx *c, const char *meth, const ch
     snprintf(file, sizeof file, "ckpt-%s.safetensors", rec_name);
     sy_run_path(run, file, ckpt, sizeof ckpt);
     sy_train_pos pos = {0};
-    int start = 0;
+    int start = 0, loaded = 0;
     for (int i = 0; i < c->tasks * NREC; i++) hist[i] = NAN;
     for (int i = 0; i < c->tasks * c->tasks; i++) accm[i] = NAN;
     if (sy_run_get_bool(run, "resume")) {
         s = sy_train_load(ckpt, c->ps, opt, &pos);
+        loaded = s == SY_OK;
         if (s == SY_OK) {
             start = (int)pos.epoch;
             if (start > c->tasks) {
@@ -333,8 +334,18 @@ static sy_status run_method(sy_run *run, cont_ctx *c, const char *meth, const ch
             fprintf(stderr, "continual: %s resumes after task %d of %d (batch %ld of the next)\n", rec_name, start,
                     c->tasks, (long)pos.batch);
         } else if (s == SY_ERR_IO) {
+            sy_clear_error();
             s = SY_OK; /* no checkpoint: start from scratch */
         } else {
+            sy_optimizer_free(opt);
+            return s;
+        }
+    }
+    /* Starting afresh: position 0 is checkpointed before any row, so that a
+     * kill before the first task ends resumes there without a row twice. */
+    if (!loaded) {
+        pos.graph_step = (int64_t)sy_graph_step(c->gt);
+        if ((s = sy_train_save(ckpt, c->ps, opt, &pos)) != SY_OK) {
             sy_optimizer_free(opt);
             return s;
         }
@@ -697,15 +708,9 @@ static sy_status cont_reproduce(sy_run *run)
 {
     double lrs[8];
     int nlr = 0;
-    const char *sw = sy_run_get_str(run, "sweep-lr");
-    for (const char *p = sw; p && *p;) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || !(v > 0 && v <= 10) || nlr == 8 || (*end && *end != ','))
-            return sy_fail(SY_ERR_ARG, "continual: --sweep-lr needs up to 8 comma-separated rates in (0, 10], got '%s'",
-                           sw);
-        lrs[nlr++] = v;
-        p = *end ? end + 1 : end;
+    if (sy_run_get_str(run, "sweep-lr")[0]) { /* empty: no sweep */
+        sy_status s = sy_run_get_numbers(run, "sweep-lr", 0, 1, 10, lrs, 8, &nlr);
+        if (s != SY_OK) return s;
     }
     cont_ctx c = {0};
     const char *names[MAX_METHODS];

@@ -89,23 +89,6 @@ typedef struct {
     int resume, split;
 } lc_cfg;
 
-static sy_status lc_parse_fractions(const char *s, lc_cfg *c)
-{
-    c->nfrac = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        double f = strtod(p, &end);
-        if (end == p || (*end && *end != ',') || !(f >= 0 && f <= 1))
-            return sy_fail(SY_ERR_ARG, "lowcap: --fractions '%s': each entry must be a number in [0, 1]", s);
-        if (c->nfrac == LC_MAX_FRAC) return sy_fail(SY_ERR_ARG, "lowcap: --fractions: at most %d", LC_MAX_FRAC);
-        c->frac[c->nfrac++] = f;
-        p = *end ? end + 1 : end;
-    }
-    if (c->nfrac == 0) return sy_fail(SY_ERR_ARG, "lowcap: --fractions is empty");
-    return SY_OK;
-}
-
 static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
 {
     c->hidden = (int)sy_run_get_int(run, "hidden");
@@ -127,7 +110,7 @@ static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
     if (sy_run_is_set(run, "fraction")) {
         c->nfrac = 1;
         c->frac[0] = sy_run_get_double(run, "fraction");
-    } else if ((s = lc_parse_fractions(sy_run_get_str(run, "fractions"), c)) != SY_OK) {
+    } else if ((s = sy_run_get_numbers(run, "fractions", 0, 0, 1, c->frac, LC_MAX_FRAC, &c->nfrac)) != SY_OK) {
         return s;
     }
     const char *o = sy_run_get_str(run, "optim");
@@ -347,6 +330,62 @@ static void lc_curve_load(const char *path, lc_result *r, int cap, double upto)
     fclose(f);
 }
 
+/* What the training callbacks of one run need. */
+typedef struct {
+    sy_run *run;
+    const lc_cfg *c;
+    const lc_data *D;
+    lc_net *m;
+    lc_result *R;
+    const char *label, *curve;
+    double frac;
+    int cap;
+    long nbatches;
+} lc_fit;
+
+static sy_status lc_on_resume(void *ctx, const sy_train_pos *pos)
+{
+    lc_fit *f = ctx;
+    lc_curve_load(f->curve, f->R, f->cap, (double)(pos->epoch * f->nbatches + pos->batch));
+    return SY_OK;
+}
+
+/* The loss curve: the mean of every log-every steps (and of the first),
+ * over ranks; loss_sum and aux_sum (its count) hold the window. */
+static sy_status lc_on_step(void *ctx, sy_fit_state *st)
+{
+    lc_fit *f = ctx;
+    st->aux_sum++;
+    if (st->aux_sum != f->c->log_every && st->step != 0) return SY_OK;
+    double bl = sy_dist_mean(st->loss_sum / st->aux_sum); /* the global batches' loss under mpirun */
+    lc_result *R = f->R;
+    if (R->npts < f->cap) R->it[R->npts] = (double)st->step, R->loss[R->npts++] = bl;
+    const char *names[2] = {"fraction", "batch_loss"};
+    double vals[2] = {f->frac, bl};
+    st->loss_sum = st->aux_sum = 0;
+    return sy_run_log_to(f->run, "curve.csv", f->label, st->step, 2, names, vals);
+}
+
+static sy_status lc_on_save(void *ctx)
+{
+    lc_fit *f = ctx;
+    return lc_curve_save(f->curve, f->R);
+}
+
+static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
+{
+    lc_fit *f = ctx;
+    double tl, ta;
+    int dist;
+    (void)loss;
+    sy_status s = lc_eval(f->m, f->D->train, &tl, &ta);
+    if (s == SY_OK) s = lc_distinct(f->m, f->c->tol, &dist);
+    if (s != SY_OK) return s;
+    const char *names[5] = {"fraction", "train_loss", "train_acc", "distinct_units", "copy_spread"};
+    double vals[5] = {f->frac, tl, ta, dist, lc_copy_spread(f->m, f->R->ncopy)};
+    return sy_run_log(f->run, f->label, epoch, 5, names, vals);
+}
+
 static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net *m, sy_optim_kind ok,
                           double frac, const char *method, lc_result *R)
 {
@@ -364,7 +403,6 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
     int cap = (int)((nbatches * c->epochs) / c->log_every) + 2;
     R->it = malloc(sizeof(double) * cap), R->loss = malloc(sizeof(double) * cap);
     sy_optimizer *opt = NULL;
-    sy_progress *pr = NULL;
     if (!R->it || !R->loss) {
         s = sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
         goto done;
@@ -393,82 +431,16 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
     sy_run_path(run, file, curve, sizeof curve);
     snprintf(label, sizeof label, "%s/%s", method, lc_optname(ok));
 
-    sy_train_pos pos = {0};
-    if (c->resume) {
-        s = sy_train_load(ckpt, m->ps, opt, &pos);
-        if (s == SY_OK) {
-            lc_curve_load(curve, R, cap, (double)(pos.epoch * nbatches + pos.batch));
-            sy_graph_set_step(m->g, (uint64_t)pos.graph_step);
-        } else if (s == SY_ERR_IO) {
-            memset(&pos, 0, sizeof pos); /* no checkpoint: from scratch */
-            s = SY_OK;
-        } else {
-            goto done;
-        }
-    }
-
     char plabel[160];
     snprintf(plabel, sizeof plabel, "lowcap %s f=%.2f", label, frac);
-    pr = sy_progress_start(plabel, nbatches * c->epochs);
-    double acc_loss = 0;
-    int acc_n = 0;
-    for (int64_t ep = pos.epoch; !pos.done && ep < c->epochs; ep++) {
-        sy_batcher_epoch(bt, (uint64_t)ep);
-        float *xb = sy_graph_data(m->g, m->x), *yb = sy_graph_data(m->g, m->y);
-        acc_loss = 0, acc_n = 0;
-        long k0 = 0;
-        if (ep == pos.epoch && pos.batch > 0) { /* stopped midway: skip the batches trained */
-            while (k0 < (long)pos.batch && sy_batcher_next(bt, xb, yb) > 0) k0++;
-            acc_loss = pos.loss_sum, acc_n = (int)pos.aux_sum;
-        }
-        for (long k = k0; sy_batcher_next(bt, xb, yb) > 0; k++) {
-            long t = (long)ep * nbatches + k;
-            if ((s = sy_train_step(m->g, m->loss, opt)) != SY_OK) { /* recorded with --cuda-graphs */
-                s = sy_fail(SY_ERR_NUMERIC, "lowcap: %s f=%.2f diverged at iteration %ld (lower the lr): %s", label,
-                            frac, t, sy_last_error());
-                goto done;
-            }
-            acc_loss += sy_graph_scalar(m->g, m->loss), acc_n++;
-            if (acc_n == c->log_every || (t == 0)) {
-                double bl = sy_dist_mean(acc_loss / acc_n); /* the global batches' loss under mpirun */
-                if (R->npts < cap) R->it[R->npts] = (double)t, R->loss[R->npts++] = bl;
-                const char *names[2] = {"fraction", "batch_loss"};
-                double vals[2] = {frac, bl};
-                if ((s = sy_run_log_to(run, "curve.csv", label, t, 2, names, vals)) != SY_OK) goto done;
-                acc_loss = 0, acc_n = 0;
-            }
-            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
-            if (due != SY_CKPT_NO) {
-                /* the curve's partial window: its mean over ranks, to which each adds its own rest */
-                sy_train_pos mid = {.epoch = ep, .batch = k + 1, .graph_step = (int64_t)sy_graph_step(m->g),
-                                    .loss_sum = sy_dist_mean(acc_loss), .aux_sum = acc_n};
-                if ((s = lc_curve_save(curve, R)) != SY_OK) goto done;
-                if ((s = sy_train_save(ckpt, m->ps, opt, &mid)) != SY_OK) goto done;
-                if (due == SY_CKPT_STOP) {
-                    s = sy_run_stopped(run, t + 1, nbatches * c->epochs);
-                    goto done;
-                }
-            }
-            if (k % 20 == 0) {
-                char note[48];
-                snprintf(note, sizeof note, "loss %.4g", R->npts ? R->loss[R->npts - 1] : NAN);
-                sy_progress_update(pr, t, note);
-            }
-        }
-        /* epoch end: record, checkpoint */
-        double tl, ta;
-        int dist;
-        if ((s = lc_eval(m, D->train, &tl, &ta)) != SY_OK) goto done;
-        if ((s = lc_distinct(m, c->tol, &dist)) != SY_OK) goto done;
-        const char *names[5] = {"fraction", "train_loss", "train_acc", "distinct_units", "copy_spread"};
-        double vals[5] = {frac, tl, ta, dist, lc_copy_spread(m, R->ncopy)};
-        if ((s = sy_run_log(run, label, ep + 1, 5, names, vals)) != SY_OK) goto done;
-        pos.epoch = ep + 1, pos.batch = 0, pos.done = ep + 1 == c->epochs;
-        pos.loss_sum = pos.aux_sum = 0, pos.graph_step = (int64_t)sy_graph_step(m->g);
-        if ((s = lc_curve_save(curve, R)) != SY_OK) goto done;
-        if ((s = sy_train_save(ckpt, m->ps, opt, &pos)) != SY_OK) goto done;
-    }
-    sy_progress_update(pr, nbatches * c->epochs, NULL);
+    lc_fit f = {run, c, D, m, R, label, curve, frac, cap, nbatches};
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = m->g, fo.loss = m->loss, fo.params = m->ps, fo.opt = opt;
+    fo.batcher = bt, fo.x = m->x, fo.y = m->y, fo.epochs = c->epochs;
+    fo.run = run, fo.ckpt = ckpt, fo.resume = c->resume, fo.label = plabel, fo.progress_every = 20;
+    fo.ctx = &f, fo.on_step = lc_on_step, fo.on_save = lc_on_save, fo.on_epoch = lc_on_epoch;
+    fo.on_resume = lc_on_resume;
+    if ((s = sy_fit(&fo, NULL)) != SY_OK) goto done;
 
     double tl;
     if ((s = lc_eval(m, D->train, &R->train_loss, &R->train_acc)) != SY_OK) goto done;
@@ -476,7 +448,6 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
     if ((s = lc_distinct(m, c->tol, &R->distinct)) != SY_OK) goto done;
     R->spread = lc_copy_spread(m, R->ncopy);
 done:
-    sy_progress_finish(pr);
     sy_optimizer_free(opt);
     sy_batcher_free(bt);
     if (s != SY_OK) lc_result_free(R);

@@ -212,12 +212,13 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
         if (*p == '/' || *p == ' ') *p = '_';
     sy_run_path(run, file, ckpt, sizeof ckpt);
     sy_train_pos pos = {0};
-    int start = 0;
+    int start = 0, loaded = 0;
     res->test_acc = res->train_acc = res->train_loss = NAN;
     if (res->acc_hist)
         for (int e = 0; e < c->epochs; e++) res->acc_hist[e] = NAN;
     if (sy_run_get_bool(run, "resume")) {
         s = sy_train_load(ckpt, c->ps, opt, &pos);
+        loaded = s == SY_OK;
         if (s == SY_OK) {
             start = (int)pos.epoch;
             if (start > c->epochs)
@@ -229,8 +230,15 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
                         c->epochs);
             }
         } else if (s == SY_ERR_IO) {
+            sy_clear_error();
             s = SY_OK;
         }
+    }
+    /* Starting afresh: position 0 is checkpointed before any row, so that a
+     * kill before the first epoch ends resumes there without a row twice. */
+    if (s == SY_OK && !loaded) {
+        pos.graph_step = (int64_t)sy_graph_step(c->gt);
+        s = sy_train_save(ckpt, c->ps, opt, &pos);
     }
     char label[128];
     snprintf(label, sizeof label, "resnet %s", rec);
@@ -368,7 +376,7 @@ static sy_status rn_reproduce(sy_run *run)
 {
     double sig[MAX_SIGMAS];
     int ns = 0;
-    sy_status s = parse_numbers("resnet", "sigma0s", sy_run_get_str(run, "sigma0s"), 0, 100, sig, MAX_SIGMAS, &ns);
+    sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, sig, MAX_SIGMAS, &ns);
     if (s != SY_OK) return s;
     int nseeds = (int)sy_run_get_int(run, "seeds");
     rn_ctx c = {0};

@@ -459,12 +459,20 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
             sy_graph_set_step(c->gt, (uint64_t)pos.graph_step);
             fprintf(stderr, "simclr: %s resumes at epoch %d (batch %ld)\n", m->rec, start, (long)pos.batch);
         }
-        else if (s == SY_ERR_IO)
+        else if (s == SY_ERR_IO) {
+            sy_clear_error();
             s = SY_OK;
+        }
     }
-    /* The untrained network's row: logged before any checkpoint of this
-     * method, so a resumed one (even within epoch 0) has it already. */
-    if (s == SY_OK && !loaded && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
+    /* Starting afresh: position 0 is checkpointed before any row, so that a
+     * kill before the first epoch ends resumes there without a row twice. */
+    if (s == SY_OK && !loaded) {
+        pos.graph_step = (int64_t)sy_graph_step(c->gt);
+        s = sy_train_save(ckpt, c->ps, opt, &pos);
+    }
+    /* The untrained network's row, after position 0's checkpoint: a run
+     * resumed later in epoch 0 has it already, one resumed at 0 logs it. */
+    if (s == SY_OK && pos.epoch == 0 && pos.batch == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
     char label[96];
     snprintf(label, sizeof label, "simclr %.48s", m->rec);
     sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
@@ -536,8 +544,7 @@ static sy_status method_list(sy_run *run, double gamma, sc_method *ms, int *n)
 {
     double sig[8];
     int ns = 0;
-    const char *sigs = sy_run_get_str(run, "sigma0s");
-    sy_status s = parse_numbers("simclr", "sigma0s", sigs, 0, 100, sig, 8, &ns);
+    sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, sig, 8, &ns);
     if (s != SY_OK) return s;
     const char *scope = sy_run_get_str(run, "syre-on");
     int on_head = 0, on_all = 0;

@@ -288,6 +288,54 @@ static sy_status anchor_rank(vae_net *e, sy_params *ps, const sy_optimizer *opt,
     return s;
 }
 
+/* What the training callbacks of one configuration need. */
+typedef struct {
+    sy_run *run;
+    const vae_cfg *c;
+    vae_net *t, *e;
+    const sy_dataset *test;
+    double beta;
+    const char *label, *log_file;
+    vae_result *res;
+    sy_rng noise;   /* this epoch's training noise */
+    float *gnoise;  /* the whole global batch's noise, of which this rank uses its rows,
+                       so that N ranks draw exactly what one process does */
+} vae_fit;
+
+static sy_status vae_on_epoch_start(void *ctx, long epoch)
+{
+    vae_fit *f = ctx;
+    f->noise = sy_rng_make(f->c->seed, SY_STREAM_NOISE, (uint64_t)epoch);
+    return SY_OK;
+}
+
+static sy_status vae_on_batch(void *ctx, size_t n)
+{
+    vae_fit *f = ctx;
+    size_t r0, rn;
+    (void)n;
+    sy_dist_shard((size_t)f->c->batch, &r0, &rn);
+    fill_normal(&f->noise, f->gnoise, (size_t)f->c->batch * VAE_Z);
+    memcpy(sy_graph_data(f->t->g, f->t->eps), f->gnoise + r0 * VAE_Z, sizeof(float) * rn * VAE_Z);
+    return SY_OK;
+}
+
+static sy_status vae_on_epoch(void *ctx, long epoch, double loss)
+{
+    vae_fit *f = ctx;
+    vae_result *res = f->res;
+    res->train_loss = loss;
+    vae_eval_res ev;
+    sy_status s = vae_evaluate(f->e, f->test, f->c, f->beta, &ev, NULL);
+    if (s != SY_OK) return s;
+    const char *names[7] = {"train_loss", "test_loss", "rec_loss", "kl", "rank", "active_units", "mu_var_max"};
+    double vals[7] = {res->train_loss, ev.loss, ev.rec, ev.kl, ev.rank, ev.active, ev.mu_var_max};
+    if ((s = sy_run_log_to(f->run, f->log_file, f->label, epoch, 7, names, vals)) != SY_OK) return s;
+    if (res->curve_rec) res->curve_rec[epoch - 1] = ev.rec;
+    if (res->curve_rank) res->curve_rank[epoch - 1] = ev.rank;
+    return SY_OK;
+}
+
 /* Train one configuration (label names its checkpoint and log rows) and
  * evaluate it. log_file: NULL = metrics.csv. */
 static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, double beta, double gamma,
@@ -302,8 +350,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     vae_dec dg = {0};
     sy_optimizer *opt = NULL;
     sy_batcher *b = NULL;
-    sy_progress *pr = NULL;
-    float *ybuf = NULL, *gnoise = NULL;
+    float *gnoise = NULL;
     if (!ps) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
     /* Under mpirun the training graph holds this rank's shard of each batch. */
     const long lb = c->batch / sy_dist_size();
@@ -324,98 +371,28 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     }
     if (!strncmp(method, "syre", 4) && (s = anchor_rank(&e, ps, opt, test, c, beta, res)) != SY_OK) goto done;
 
-    char ckpt[4200], fname[160];
-    snprintf(fname, sizeof fname, "ckpt-%s.safetensors", label);
-    sy_run_path(run, fname, ckpt, sizeof ckpt);
-    sy_train_pos pos = {0};
-    if (c->resume) {
-        sy_status ls = sy_train_load(ckpt, ps, opt, &pos);
-        if (ls == SY_ERR_IO) {
-            sy_clear_error();
-            pos = (sy_train_pos){0};
-        } else if (ls != SY_OK) {
-            s = ls;
-            goto done;
-        }
-        sy_graph_set_step(t.g, (uint64_t)pos.graph_step);
-    }
-
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
     bo.seed = c->seed;
     if ((s = sy_batcher_new(train, bo, &b)) != SY_OK) goto done;
-    ybuf = malloc(sizeof(float) * (size_t)c->batch);
-    /* The whole global batch's noise, of which this rank uses its rows, so
-     * that N ranks draw exactly what one process does. */
-    gnoise = malloc(sizeof(float) * (size_t)c->batch * VAE_Z);
-    if (!ybuf || !gnoise) {
+    if (!(gnoise = malloc(sizeof(float) * (size_t)c->batch * VAE_Z))) {
         s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
         goto done;
     }
-    long nb = (long)sy_batcher_num_batches(b);
-    char plabel[160];
+    char ckpt[4200], fname[160], plabel[160];
+    snprintf(fname, sizeof fname, "ckpt-%s.safetensors", label);
     snprintf(plabel, sizeof plabel, "vae %s", label);
-    long start = pos.epoch < c->epochs ? (long)pos.epoch : c->epochs;
-    pr = sy_progress_start(plabel, (c->epochs - start) * nb);
-    long done_steps = 0;
+    vae_fit f = {.run = run, .c = c, .t = &t, .e = &e, .test = test, .beta = beta, .label = label,
+                 .log_file = log_file, .res = res, .gnoise = gnoise};
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = t.g, fo.loss = t.loss, fo.params = ps, fo.opt = opt;
+    fo.batcher = b, fo.x = t.x, fo.epochs = c->epochs;
+    fo.run = run, fo.ckpt = sy_run_path(run, fname, ckpt, sizeof ckpt), fo.resume = c->resume;
+    fo.label = plabel, fo.progress_every = 20;
+    fo.ctx = &f, fo.on_epoch_start = vae_on_epoch_start, fo.on_batch = vae_on_batch, fo.on_epoch = vae_on_epoch;
     res->train_loss = NAN;
-    for (long ep = start; ep < c->epochs; ep++) {
-        sy_batcher_epoch(b, (uint64_t)ep);
-        sy_rng nr = sy_rng_make(c->seed, SY_STREAM_NOISE, (uint64_t)ep);
-        float *x = sy_graph_data(t.g, t.x), *eps = sy_graph_data(t.g, t.eps);
-        double tl = 0;
-        long k = 0;
-        size_t r0, rn;
-        sy_dist_shard((size_t)c->batch, &r0, &rn);
-        if (ep == start && pos.batch > 0) { /* stopped midway: the same batches and noise, untrained */
-            while (k < (long)pos.batch && sy_batcher_next(b, x, ybuf) == (size_t)lb) {
-                fill_normal(&nr, gnoise, (size_t)c->batch * VAE_Z);
-                k++;
-            }
-            tl = pos.loss_sum;
-        }
-        while (sy_batcher_next(b, x, ybuf) == (size_t)lb) {
-            fill_normal(&nr, gnoise, (size_t)c->batch * VAE_Z);
-            memcpy(eps, gnoise + r0 * VAE_Z, sizeof(float) * rn * VAE_Z);
-            if ((s = sy_train_step(t.g, t.loss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
-            tl += sy_graph_scalar(t.g, t.loss);
-            k++;
-            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
-            if (due != SY_CKPT_NO) {
-                /* the mean over ranks: each rank adds its own rest of the epoch to it */
-                sy_train_pos mid = {.epoch = ep, .batch = k, .graph_step = (int64_t)sy_graph_step(t.g),
-                                    .loss_sum = sy_dist_mean(tl)};
-                if ((s = sy_train_save(ckpt, ps, opt, &mid)) != SY_OK) goto done;
-                if (due == SY_CKPT_STOP) {
-                    s = sy_run_stopped(run, ep * nb + k, c->epochs * nb);
-                    goto done;
-                }
-            }
-            if (++done_steps % 20 == 0) {
-                char note[64];
-                snprintf(note, sizeof note, "ep %ld loss %.1f", ep + 1, tl / k);
-                sy_progress_update(pr, done_steps, note);
-            }
-        }
-        if (s != SY_OK) {
-            if (s == SY_ERR_NUMERIC)
-                s = sy_fail(SY_ERR_NUMERIC, "vae: %s diverged in epoch %ld (%s); lower --lr", label, ep + 1,
-                            sy_last_error());
-            goto done;
-        }
-        res->train_loss = sy_dist_mean(tl / (k ? k : 1)); /* mpirun: over the global batches */
-        vae_eval_res ev;
-        if ((s = vae_evaluate(&e, test, c, beta, &ev, NULL)) != SY_OK) goto done;
-        const char *names[7] = {"train_loss", "test_loss", "rec_loss", "kl", "rank", "active_units", "mu_var_max"};
-        double vals[7] = {res->train_loss, ev.loss, ev.rec, ev.kl, ev.rank, ev.active, ev.mu_var_max};
-        if ((s = sy_run_log_to(run, log_file, label, ep + 1, 7, names, vals)) != SY_OK) goto done;
-        if (res->curve_rec) res->curve_rec[ep] = ev.rec;
-        if (res->curve_rank) res->curve_rank[ep] = ev.rank;
-        pos = (sy_train_pos){.epoch = ep + 1, .graph_step = (int64_t)sy_graph_step(t.g), .done = ep + 1 == c->epochs};
-        if ((s = sy_train_save(ckpt, ps, opt, &pos)) != SY_OK) goto done;
-    }
-    sy_progress_update(pr, done_steps, NULL);
+    if ((s = sy_fit(&fo, NULL)) != SY_OK) goto done;
 
     /* Final evaluation, reconstructions and prior samples. */
     if ((s = vae_evaluate(&e, test, c, beta, &res->ev, res->recon)) != SY_OK) goto done;
@@ -431,8 +408,6 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
         for (size_t i = 0; i < (size_t)VAE_NSAMPLE * VAE_IN; i++) res->samples[i] = to_pixel(out[i], c->gaussian);
     }
 done:
-    sy_progress_finish(pr);
-    free(ybuf);
     free(gnoise);
     sy_batcher_free(b);
     sy_optimizer_free(opt);
@@ -590,28 +565,6 @@ out:
 
 /* ---- syre reproduce fig6 ---------------------------------------------------- */
 
-static sy_status parse_list(const char *flag, const char *text, double *v, int *n)
-{
-    *n = 0;
-    const char *p = text;
-    while (*p) {
-        char *end;
-        double x = strtod(p, &end);
-        if (end == p || !isfinite(x) || x < 0)
-            return sy_fail(SY_ERR_ARG, "vae: --%s must be a comma-separated list of numbers >= 0, got '%s'", flag,
-                           text);
-        if (*n == VAE_MAXSWEEP) return sy_fail(SY_ERR_ARG, "vae: --%s has more than %d values", flag, VAE_MAXSWEEP);
-        v[(*n)++] = x;
-        p = end;
-        if (*p == ',') p++;
-        else if (*p)
-            return sy_fail(SY_ERR_ARG, "vae: --%s must be a comma-separated list of numbers >= 0, got '%s'", flag,
-                           text);
-    }
-    if (*n == 0) return sy_fail(SY_ERR_ARG, "vae: --%s is empty", flag);
-    return SY_OK;
-}
-
 /* One curve of Fig. 6: a method, and for syre/syre-ar one of the --sigma0s. */
 typedef struct {
     const char *method;
@@ -628,9 +581,9 @@ static sy_status vae_reproduce(sy_run *run)
     if (s != SY_OK) return s;
     double betas[VAE_MAXSWEEP], gammas[VAE_MAXSWEEP], sig[VAE_MAXSWEEP];
     int nbeta, ngamma, nsig, nm;
-    if ((s = parse_list("betas", sy_run_get_str(run, "betas"), betas, &nbeta)) != SY_OK) return s;
-    if ((s = parse_list("gammas", sy_run_get_str(run, "gammas"), gammas, &ngamma)) != SY_OK) return s;
-    if ((s = parse_list("sigma0s", sy_run_get_str(run, "sigma0s"), sig, &nsig)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "betas", 0, 0, HUGE_VAL, betas, VAE_MAXSWEEP, &nbeta)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, gammas, VAE_MAXSWEEP, &ngamma)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "sigma0s", 0, 0, HUGE_VAL, sig, VAE_MAXSWEEP, &nsig)) != SY_OK) return s;
     const char *const *methods = sy_run_methods(run, &nm);
     vae_curve curves[4 * VAE_MAXSWEEP];
     int nc = 0;

@@ -64,7 +64,7 @@ done
 # uninterrupted 2-rank run ends, metrics.csv included
 "${mpi[@]}" "$bin" run collapse "${args[@]}" --epochs 2 --name stopped >/dev/null 2>"$out/s1.err" &
 mpipid=$!
-for _ in $(seq 1 1000); do [ -f "$out/collapse/stopped/ckpt-vanilla.safetensors" ] && break; sleep 0.01; done
+for _ in $(seq 1 1000); do [ -f "$out/collapse/stopped/ckpt-vanilla.prev.safetensors" ] && break; sleep 0.01; done
 rankpid=$(pgrep -f -- "$out.*--name stopped" | grep -vx "$mpipid" | tail -1) # this test's ranks only
 [ -n "$rankpid" ] || fail "no rank process found to signal"
 kill -TERM "$rankpid"

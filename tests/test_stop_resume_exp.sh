@@ -46,11 +46,15 @@ done
 echo "stop-resume: collapse resumed mid-epoch; checkpoints and metrics.csv equal the uninterrupted run's"
 
 # --ckpt-every bounds what a SIGKILL loses: collapse checkpoints every 8
-# steps, is killed once the second method has checkpointed, and resumes
-# from mid-epoch.
+# steps, is killed once the second method has checkpointed past position 0
+# (the checkpoint every method writes first), and resumes from mid-epoch.
 "$BIN" "${ca[@]}" --name k --ckpt-every 8 >"$tmp/k.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 1000); do [ -f "$tmp/collapse/k/ckpt-syre.safetensors" ] && break; sleep 0.01; done
+# past_start FILE: FILE is a checkpoint past position 0 (optimizer steps > 0)
+past_start() {
+  [ -f "$1" ] && head -c 4096 "$1" | grep -aq '"optimizer_steps":"[1-9]'
+}
+for _ in $(seq 1 1000); do past_start "$tmp/collapse/k/ckpt-syre.safetensors" && break; sleep 0.01; done
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
 "$BIN" "${ca[@]}" --name k --ckpt-every 8 --resume >"$tmp/k.log" 2>&1 || { cat "$tmp/k.log"; exit 1; }
@@ -65,12 +69,13 @@ rc=0
 [ "$rc" -eq 2 ] && grep -q -- "--ckpt-every must be" "$tmp/bad.log" || { echo "stop-resume: --ckpt-every 5x exited $rc"; cat "$tmp/bad.log"; exit 1; }
 
 # vae: its noise stream too is put back where it stood (SIGTERM once the
-# first method has checkpointed an epoch: midway through its second).
+# first method has checkpointed an epoch, its position-0 checkpoint then
+# kept as .prev: midway through its second).
 va=(run vae --quick --train-size 1000 --test-size 1000 --epochs 2 --threads 1 --out "$tmp")
 "$BIN" "${va[@]}" --name ref >"$tmp/vref.log" 2>&1 || { cat "$tmp/vref.log"; exit 1; }
 "$BIN" "${va[@]}" --name v >"$tmp/v.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 1000); do [ -f "$tmp/vae/v/ckpt-vanilla.safetensors" ] && break; sleep 0.01; done
+for _ in $(seq 1 1000); do [ -f "$tmp/vae/v/ckpt-vanilla.prev.safetensors" ] && break; sleep 0.01; done
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
@@ -88,7 +93,7 @@ sa=(run simclr --quick --threads 1 --out "$tmp" --train-n 200 --test-n 100 --ran
 "$BIN" "${sa[@]}" --name ref >"$tmp/sref.log" 2>&1 || { cat "$tmp/sref.log"; exit 1; }
 "$BIN" "${sa[@]}" --name c >"$tmp/sc.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 1000); do [ -f "$tmp/simclr/c/ckpt-vanilla.safetensors" ] && break; sleep 0.01; done
+for _ in $(seq 1 1000); do [ -f "$tmp/simclr/c/ckpt-vanilla.prev.safetensors" ] && break; sleep 0.01; done
 sleep 0.2
 kill -TERM "$pid"
 rc=0
@@ -108,7 +113,7 @@ ra=(run resnet --quick --threads 1 --out "$tmp" --train-n 320 --test-n 100 --epo
 "$BIN" "${ra[@]}" --name ref >"$tmp/rref.log" 2>&1 || { cat "$tmp/rref.log"; exit 1; }
 "$BIN" "${ra[@]}" --name c >"$tmp/rc.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 2000); do [ -f "$tmp/resnet/c/ckpt-vanilla.safetensors" ] && break; sleep 0.01; done
+for _ in $(seq 1 2000); do [ -f "$tmp/resnet/c/ckpt-vanilla.prev.safetensors" ] && break; sleep 0.01; done
 sleep 0.3
 kill -TERM "$pid"
 rc=0
@@ -125,7 +130,8 @@ echo "stop-resume: resnet $(grep -o 'stopped by SIGTERM at step [0-9]* of [0-9]*
 # averaging window survive a kill -9 after a mid-epoch --ckpt-every checkpoint.
 la=(run lowcap --quick --threads 1 --out "$tmp" --samples 640 --epochs 2)
 "$BIN" "${la[@]}" --name ref >"$tmp/lref.log" 2>&1 || { cat "$tmp/lref.log"; exit 1; }
-# Run NAME is killed just after its first --ckpt-every checkpoint appears; a
+# Run NAME is killed just after its first --ckpt-every checkpoint appears (the
+# position-0 checkpoint is then kept as .prev); a
 # command given after it then alters the run directory; the resumed run must
 # equal the uninterrupted one.
 lowcap_killed() {
@@ -137,7 +143,7 @@ lowcap_killed() {
     rm -rf "$tmp/lowcap/$name"
     "$BIN" "${la[@]}" --name "$name" --ckpt-every 3 >"$tmp/lk.log" 2>&1 &
     pid=$!
-    for _ in $(seq 1 2000); do [ -f "$ck" ] && break; sleep 0.01; done
+    for _ in $(seq 1 2000); do [ -f "${ck%.safetensors}.prev.safetensors" ] && break; sleep 0.01; done
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null || true
     at=$(python3 -c "import json,struct,sys; b=open(sys.argv[1],'rb').read(); n=struct.unpack('<Q',b[:8])[0]; m=json.loads(b[8:8+n])['__metadata__']; print(m['epoch'], m['batch'])" "$ck")
@@ -168,7 +174,7 @@ ta=(run continual --quick --threads 1 --out "$tmp" --train-n 640 --test-n 200 --
 "$BIN" "${ta[@]}" --name ref >"$tmp/tref.log" 2>&1 || { cat "$tmp/tref.log"; exit 1; }
 "$BIN" "${ta[@]}" --name k --ckpt-every 10 >"$tmp/tk.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 2000); do [ -f "$tmp/continual/k/ckpt-shrink-perturb.safetensors" ] && break; sleep 0.01; done
+for _ in $(seq 1 2000); do [ -f "$tmp/continual/k/ckpt-shrink-perturb.prev.safetensors" ] && break; sleep 0.01; done
 sleep 0.15
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true

@@ -106,6 +106,12 @@ double sy_run_get_double(const sy_run *run, const char *name);
 long sy_run_get_int(const sy_run *run, const char *name);
 const char *sy_run_get_str(const sy_run *run, const char *name);
 int sy_run_get_bool(const sy_run *run, const char *name);
+/* A flag holding comma-separated numbers ("0.1,0.5,1"): up to max of them
+ * into v, *n how many, each in [lo, hi] ((lo, hi] with lo_open; hi may be
+ * HUGE_VAL). An empty list, a value out of range or more than max fail with
+ * SY_ERR_ARG naming the experiment, the flag and the range. */
+sy_status sy_run_get_numbers(const sy_run *run, const char *flag, double lo, int lo_open, double hi, double *v,
+                             int max, int *n);
 /* 1 if the user gave the flag on the command line (so --quick can change
  * only the defaults the user left alone). */
 int sy_run_is_set(const sy_run *run, const char *name);

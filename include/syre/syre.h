@@ -14,6 +14,7 @@
 #include "syre/io.h"
 #include "syre/experiment.h"
 #include "syre/train.h"
+#include "syre/trainer.h"
 #include "syre/dist.h"
 /* The optional components' headers: their functions are in libsyre_plot and
  * libsyre_rl (syre/mpi.h, libsyre_mpi's, is included where it is used). */

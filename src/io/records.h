@@ -11,9 +11,13 @@
 #include "syre/core.h"
 
 /* "metrics.csv=1234;..." : the byte length of every CSV in the current run's
- * directory, rows flushed. Empty when no such run is active. */
-void sy_records_mark(char *buf, size_t size);
-/* Cut every file named in marks back to its recorded length if it is longer. */
+ * directory, rows flushed; a list cut short for want of room ends in "*".
+ * Returns 0 (buf empty) when no such run is active; buf is empty too, with 1
+ * returned, while the run has no CSV yet. */
+int sy_records_mark(char *buf, size_t size);
+/* Cut every file named in marks back to its recorded length if it is longer;
+ * when the list is whole, empty every CSV it does not name (created after
+ * the marks). marks NULL (none recorded): nothing is cut. */
 sy_status sy_records_rewind(const char *marks);
 
 #endif

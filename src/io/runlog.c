@@ -385,53 +385,88 @@ static sy_status start_root(sy_run *run)
 
 static sy_run *records_run; /* the run whose CSVs checkpoints mark, if any */
 
-void sy_records_mark(char *buf, size_t size)
+/* A CSV name the marks can carry: it ends in .csv and has no separator. */
+static int markable(const char *name)
+{
+    size_t l = strlen(name);
+    return l >= 5 && l < 256 && strcmp(name + l - 4, ".csv") == 0 && !strpbrk(name, "=;");
+}
+
+int sy_records_mark(char *buf, size_t size)
 {
     buf[0] = '\0';
-    if (!records_run || !records_run->dir || !sy_dist_is_root()) return;
+    if (!records_run || !records_run->dir || !sy_dist_is_root()) return 0;
     for (int i = 0; i < records_run->ncsv; i++)
         if (records_run->csv[i].f) fflush(records_run->csv[i].f);
     DIR *d = opendir(records_run->dir);
-    if (!d) return;
+    if (!d) return 0;
     size_t n = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        size_t l = strlen(e->d_name);
-        if (l < 5 || strcmp(e->d_name + l - 4, ".csv") != 0 || strpbrk(e->d_name, "=;")) continue;
+        if (!markable(e->d_name)) continue;
         char path[4200];
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", records_run->dir, e->d_name);
         if (stat(path, &st) != 0) continue;
         int w = snprintf(buf + n, size - n, "%s=%lld;", e->d_name, (long long)st.st_size);
-        if (w < 0 || (size_t)w >= size - n) {
-            buf[n] = '\0'; /* what does not fit is not rewound */
+        if (w < 0 || (size_t)w >= size - n - 1) {
+            snprintf(buf + n, size - n, "*"); /* cut short: the files past it are not rewound */
             break;
         }
         n += (size_t)w;
     }
     closedir(d);
+    return 1;
+}
+
+/* Whether marks has an entry "name=...;". */
+static int named(const char *marks, const char *name)
+{
+    size_t l = strlen(name);
+    for (const char *p = marks; *p;) {
+        if (!strncmp(p, name, l) && p[l] == '=') return 1;
+        const char *semi = strchr(p, ';');
+        if (!semi) break;
+        p = semi + 1;
+    }
+    return 0;
+}
+
+/* Cut the CSV `name` of the run back to len bytes if it is longer. */
+static sy_status rewind_one(const char *name, long long len)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", records_run->dir, name);
+    if (strchr(name, '/') || len < 0 || stat(path, &st) != 0 || st.st_size <= len) return SY_OK;
+    if (truncate(path, (off_t)len) != 0)
+        return sy_fail(SY_ERR_IO, "cannot rewind %s to its checkpoint: %s", path, strerror(errno));
+    fprintf(stderr, "syre: %s: %lld bytes of rows logged after the checkpoint dropped (they are logged again)\n", name,
+            (long long)st.st_size - len);
+    return SY_OK;
 }
 
 sy_status sy_records_rewind(const char *marks)
 {
     if (!records_run || !records_run->dir || !sy_dist_is_root() || !marks) return SY_OK;
     const char *p = marks;
-    while (*p) {
+    sy_status s = SY_OK;
+    while (*p && s == SY_OK) {
         const char *eq = strchr(p, '='), *semi = eq ? strchr(eq, ';') : NULL;
         if (!eq || !semi || eq == p || eq - p > 255) break;
-        char name[256], path[4200];
+        char name[256];
         snprintf(name, sizeof name, "%.*s", (int)(eq - p), p);
-        long long len = atoll(eq + 1);
-        snprintf(path, sizeof path, "%s/%s", records_run->dir, name);
-        struct stat st;
-        if (!strchr(name, '/') && len >= 0 && stat(path, &st) == 0 && st.st_size > len) {
-            if (truncate(path, (off_t)len) != 0)
-                return sy_fail(SY_ERR_IO, "cannot rewind %s to its checkpoint: %s", path, strerror(errno));
-            fprintf(stderr, "syre: %s: %lld bytes of rows logged after the checkpoint dropped (they are logged again)\n",
-                    name, (long long)st.st_size - len);
-        }
+        s = rewind_one(name, atoll(eq + 1));
         p = semi + 1;
     }
-    return SY_OK;
+    if (s != SY_OK || *p) return s; /* a cut list: the files past it are left as they are */
+    /* Every CSV was named: one that was not did not exist yet and is emptied
+     * (its next row writes the header again). */
+    DIR *d = opendir(records_run->dir);
+    if (!d) return SY_OK;
+    for (struct dirent *e; s == SY_OK && (e = readdir(d));)
+        if (markable(e->d_name) && !named(marks, e->d_name)) s = rewind_one(e->d_name, 0);
+    closedir(d);
+    return s;
 }
 
 sy_status sy_run_forget_rows(sy_run *run, const char *file, const char *method)

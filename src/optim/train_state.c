@@ -212,7 +212,7 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
     snprintf(v[6], sizeof v[6], "%.17g", pos->aux_sum);
     /* Where the run's CSV records stood: a resume from this checkpoint cuts
      * them back there, so no row is logged twice. */
-    sy_records_mark(records, sizeof records);
+    int marked = sy_records_mark(records, sizeof records);
     /* The file's own name (it names the method) and the run's identity, so
      * a checkpoint copied over another is refused on loading. */
     sy_st_meta meta[11] = {{"epoch", v[0]},    {"batch", v[1]},      {"graph_step", v[2]},
@@ -220,7 +220,7 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
                            {"aux_sum", v[6]},  {"checkpoint", base_name(path)}};
     int nm = 8;
     if (run_owner[0]) meta[nm++] = (sy_st_meta){"run", run_owner};
-    if (records[0]) meta[nm++] = (sy_st_meta){"records", records};
+    if (marked) meta[nm++] = (sy_st_meta){"records", records}; /* empty: no CSV yet */
     char *decay = opt ? describe_decay(ps, opt) : NULL;
     if (decay) meta[nm++] = (sy_st_meta){"decay", decay};
     sy_status s = opt && !decay ? sy_fail(SY_ERR_NOMEM, "%s: no memory to describe the decay rules", path) : SY_OK;
@@ -248,7 +248,7 @@ static sy_status meta_int(const sy_safetensors *st, const char *path, const char
 /* saved_as: the path the checkpoint was written under (path itself, or the
  * newer name for a .prev file), which its "checkpoint" metadata must name. */
 static sy_status load_one(const char *path, const char *saved_as, sy_params *ps, sy_optimizer *opt,
-                          sy_train_pos *pos, char *records, size_t nrec)
+                          sy_train_pos *pos, char *records, size_t nrec, int *marked)
 {
     if (access(path, F_OK) != 0) return sy_fail(SY_ERR_IO, "no checkpoint at %s", path);
     /* Present but not a file (a FIFO, a directory): an error, never "start afresh". */
@@ -280,6 +280,7 @@ static sy_status load_one(const char *path, const char *saved_as, sy_params *ps,
         free(now);
     }
     const char *rec = sy_safetensors_meta(st, "records");
+    *marked = rec != NULL; /* absent from older checkpoints and from those saved outside a run */
     snprintf(records, nrec, "%s", rec ? rec : "");
     /* absent from older checkpoints, which stop only at epoch ends */
     double sums[2] = {0, 0};
@@ -346,10 +347,11 @@ static long claimed_steps(const char *path)
 sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos)
 {
     char records[2048];
-    sy_status s = load_one(path, path, ps, opt, pos, records, sizeof records);
+    int marked = 0;
+    sy_status s = load_one(path, path, ps, opt, pos, records, sizeof records, &marked);
     /* A finished method's records are followed by later methods' rows: only a
      * method in progress rewinds them. */
-    if (s == SY_OK) return pos->done ? SY_OK : sy_records_rewind(records);
+    if (s == SY_OK) return pos->done || !marked ? SY_OK : sy_records_rewind(records);
     char prev[4200];
     sy_train_prev_path(path, prev, sizeof prev);
     /* Only damage or absence falls back; a checkpoint of another model
@@ -358,7 +360,7 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     char why[1024];
     snprintf(why, sizeof why, "%s", sy_last_error());
     long lost = claimed_steps(path);
-    sy_status ps_ = load_one(prev, path, ps, opt, pos, records, sizeof records);
+    sy_status ps_ = load_one(prev, path, ps, opt, pos, records, sizeof records, &marked);
     if (ps_ != SY_OK) {
         char why2[1024];
         snprintf(why2, sizeof why2, "%s", sy_last_error());
@@ -371,5 +373,5 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     else
         fprintf(stderr, "syre: %s\nsyre: falling back to the previous checkpoint %s (optimizer step %ld); the steps "
                 "after it are trained again\n", why, prev, at);
-    return pos->done ? SY_OK : sy_records_rewind(records);
+    return pos->done || !marked ? SY_OK : sy_records_rewind(records);
 }
