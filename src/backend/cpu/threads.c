@@ -5,6 +5,7 @@
  * to share stays on the calling thread. Only code outside the training loop
  * that makes a few large LAPACK/BLAS calls (spectra) borrows OpenBLAS's own
  * threads for their duration (sy_blas_threads_begin/end). */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include "syre/runtime.h"
 #include "backend/cpu/threads.h"
 
