@@ -71,6 +71,16 @@ static void drop(model *m)
     sy_params_free(m->ps);
 }
 
+/* Remove a checkpoint, its previous copy and their (otherwise empty) directory. */
+static void remove_checkpoint(const char *dir, const char *path)
+{
+    char prev[300];
+    sy_train_prev_path(path, prev, sizeof prev);
+    unlink(prev);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_resume_is_bit_identical(void **state)
 {
     char dir[] = "/tmp/syre-train-XXXXXX", path[256];
@@ -184,12 +194,8 @@ static void test_state_per_tensor_and_older_layout(void **state)
         drop(&b);
     }
     drop(&a);
-    char prev[300];
-    sy_train_prev_path(path, prev, sizeof prev);
-    unlink(prev);
-    unlink(path);
     unlink(old);
-    rmdir(dir);
+    remove_checkpoint(dir, path);
 }
 
 /* A checkpoint is refused by an optimizer whose decay differs from the one
@@ -238,11 +244,7 @@ static void test_other_decay_refused(void **state)
     assert_int_equal(sy_train_load(path, c.ps, c.opt, &got), SY_OK);
     drop(&c);
     drop(&a);
-    char prev[300];
-    sy_train_prev_path(path, prev, sizeof prev);
-    unlink(prev);
-    unlink(path);
-    rmdir(dir);
+    remove_checkpoint(dir, path);
 }
 
 static unsigned char *slurp(const char *path, size_t *n)
