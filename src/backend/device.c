@@ -181,7 +181,7 @@ static void sim_optim_range(sy_device *d, const sy_step_scalars *s, const sy_ste
         return;
     }
     if (p->skip && *p->skip != (size_t)-1) return;
-    sy_optim_range_host(p->dev_scalars ? p->dev_scalars : s, p, seg);
+    sy_update_segment(p->dev_scalars ? p->dev_scalars : s, p, seg);
 }
 static void sim_scan(sy_device *d, const float *x, size_t n, size_t *slot)
 {
