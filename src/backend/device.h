@@ -12,6 +12,7 @@
 #define SYRE_DEVICE_H
 
 #include "backend/optim_update.h"
+#include "core/devmem.h"
 #include "graph/graph_impl.h"
 #include "syre/optim.h"
 
@@ -115,6 +116,7 @@ struct sy_device {
     char error[512];
     int error_node;
     void *impl;
+    sy_devmem mem; /* the memory calls above as the parameter store takes them (sy_device_mem) */
 };
 
 /* The device called `name` ("cuda", "sim"), initialised on first use; NULL
@@ -201,19 +203,11 @@ sy_status sy_gdev_rec_plan(sy_graph *g, sy_var loss, uint64_t key, int record, c
 void sy_gdev_rec_eager_done(sy_graph *g, sy_status st);
 sy_status sy_gdev_rec_run(sy_graph *g, sy_var loss, int variant, sy_gdev_tail tail, void *ctx);
 
-/* ---- Parameter store hooks (params.c) ------------------------------------- */
+/* ---- The parameter store on a device ------------------------------------------ */
 
-/* Put the store on device d (first device graph compiled on it); a store
- * used by CPU graphs cannot move, nor one on another device. */
-sy_status sy_params_attach(sy_params *ps, sy_device *d);
-/* Record that a CPU graph uses the store (a device store refuses). */
-sy_status sy_params_claim_host(sy_params *ps);
+/* The device's memory as the parameter store sees it (core/devmem.h). */
+const sy_devmem *sy_device_mem(sy_device *d);
+/* The device the store lives on, NULL on the host. */
 sy_device *sy_params_device(const sy_params *ps);
-/* Device buffers, made current first (uploading host changes). write = the
- * caller will modify them, so the host copy becomes stale. */
-float *sy_params_dev_data(sy_params *ps, int write);
-float *sy_params_dev_grad(sy_params *ps, int write);
-/* Offset of tensor idx in the flat buffers. */
-size_t sy_params_offset(const sy_params *ps, int idx);
 
 #endif
