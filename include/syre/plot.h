@@ -66,8 +66,6 @@ sy_status sy_plot_image_grid(const char *base, const char *title, const float *i
 
 /* ---- Figures in one call, saved in a run directory (src/plot/figures.c) ------- */
 
-typedef struct sy_run sy_run; /* syre/experiment.h */
-
 /* The look of a figure drawn in one call; zero-initialised fields are off. */
 typedef struct {
     const char *title, *xlabel, *ylabel;

@@ -5,7 +5,6 @@
  * (chance accuracy); and the eigenvalue spectra of several methods with a
  * threshold. Each call builds, saves and frees its figure, so that an
  * experiment states only what is particular to it. */
-#include "syre/experiment.h"
 #include "syre/plot.h"
 
 #include <stdio.h>
@@ -41,14 +40,13 @@ sy_status sy_plot_sweep(const sy_run *run, const char *name, const sy_plot_opts 
         double xs[2] = {x[0], x[n - 1]}, ys[2] = {o->ref, o->ref};
         s = sy_plot_series(p, o->ref_label, xs, ys, 2, SY_PLOT_DASHED);
     }
-    if (s == SY_OK) {
-        if (o->logx) sy_plot_log_axes(p, 1, 0);
-        if (o->ymin < o->ymax) sy_plot_yrange(p, o->ymin, o->ymax);
-        char base[4200];
-        s = sy_plot_save(p, sy_run_path(run, name, base, sizeof base));
+    if (s != SY_OK) {
+        sy_plot_free(p);
+        return s;
     }
-    sy_plot_free(p);
-    return s;
+    if (o->logx) sy_plot_log_axes(p, 1, 0);
+    if (o->ymin < o->ymax) sy_plot_yrange(p, o->ymin, o->ymax);
+    return sy_plot_save_run(p, run, name);
 }
 
 sy_status sy_plot_spectra(const sy_run *run, const char *name, const sy_plot_opts *o, int n, int nm,
@@ -57,7 +55,7 @@ sy_status sy_plot_spectra(const sy_run *run, const char *name, const sy_plot_opt
     if (!run || !name || !o || n < 1 || nm < 0 || (nm > 0 && (!labels || !eig)))
         return sy_fail(SY_ERR_ARG, "plot: spectra figure '%s' without data", name ? name : "");
     sy_plot *p = sy_plot_new(o->title, o->xlabel, o->ylabel);
-    float *v = malloc(2 * (size_t)n * sizeof *v), *idx = v + n;
+    float *v = malloc(2 * (size_t)n * sizeof *v); /* a spectrum, then the indices */
     sy_status s = p && v ? SY_OK : sy_fail(SY_ERR_NOMEM, "plot: out of memory");
     for (int m = 0; m < nm && s == SY_OK; m++) {
         for (int i = 0; i < n; i++) v[i] = (float)eig[m][i];
@@ -65,14 +63,14 @@ sy_status sy_plot_spectra(const sy_run *run, const char *name, const sy_plot_opt
     }
     if (s == SY_OK && o->ref_label) {
         /* a level at every index, as a spectrum is drawn (the legend avoids it alike) */
+        float *idx = v + n;
         for (int i = 0; i < n; i++) idx[i] = (float)(i + 1), v[i] = (float)o->ref;
         s = sy_plot_series_f(p, o->ref_label, idx, v, n, SY_PLOT_DASHED);
     }
-    if (s == SY_OK) {
-        char base[4200];
-        s = sy_plot_save(p, sy_run_path(run, name, base, sizeof base));
-    }
-    sy_plot_free(p);
     free(v);
-    return s;
+    if (s != SY_OK) {
+        sy_plot_free(p);
+        return s;
+    }
+    return sy_plot_save_run(p, run, name);
 }
