@@ -507,16 +507,17 @@ static sy_status run_point(sy_run *run, const col_cfg *c, col_model *m, col_poin
     return SY_OK;
 }
 
-/* Fig. 4: one sweep over x[0..n), point i at (g[i], a[i]), drawn against x. */
-static sy_status sweep(sy_run *run, const col_cfg *c, col_model *m, col_points *ps, const double *g, const double *a,
-                       const double *x, int n, const char *xlabel, const char *what, const char *file)
+/* Fig. 4: the sweep over --gammas at alpha = fixed, or over --alphas at gamma = fixed. */
+static sy_status sweep(sy_run *run, const col_cfg *c, col_model *m, col_points *ps, int over_alpha, double fixed)
 {
+    const double *x = over_alpha ? c->alphas : c->gammas;
+    int n = over_alpha ? c->na : c->ng;
     double *v = malloc((size_t)(COL_NH * c->nm * n) * sizeof *v);
     if (!v) return sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
     sy_status s = SY_OK;
     for (int i = 0; i < n && s == SY_OK; i++) {
         col_result *res;
-        s = run_point(run, c, m, ps, g[i], a[i], &res);
+        s = run_point(run, c, m, ps, over_alpha ? fixed : x[i], over_alpha ? x[i] : fixed, &res);
         for (int k = 0; k < c->nm && s == SY_OK; k++) {
             const double now[COL_NH] = {res[k].train_acc, res[k].test_acc, res[k].rank_pre, res[k].rank_post};
             for (int h = 0; h < COL_NH; h++) v[(h * c->nm + k) * n + i] = now[h];
@@ -525,7 +526,11 @@ static sy_status sweep(sy_run *run, const col_cfg *c, col_model *m, col_points *
     const double *y[COL_NH][COL_MAX_METHODS];
     for (int h = 0; h < COL_NH; h++)
         for (int k = 0; k < c->nm; k++) y[h][k] = v + (h * c->nm + k) * n;
-    if (s == SY_OK) s = plot_acc_rank(run, c, xlabel, x, n, y, what, file);
+    const char *var = over_alpha ? "alpha" : "gamma";
+    char what[64], file[64];
+    snprintf(what, sizeof what, "%s = %g", over_alpha ? "gamma" : "alpha", fixed);
+    snprintf(file, sizeof file, "fig4-%s", var);
+    if (s == SY_OK) s = plot_acc_rank(run, c, var, x, n, y, what, file);
     free(v);
     return s;
 }
@@ -608,18 +613,13 @@ static sy_status col_reproduce(sy_run *run)
     sy_status s = cfg_load(run, &c);
     if (s == SY_OK && !ps) s = sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
     if (s == SY_OK) s = model_new(&m, &c);
-    /* the gamma sweep at alpha = sweep-alpha, the alpha sweep at gamma = sweep-gamma */
-    double at_alpha[COL_MAX_SWEEP], at_gamma[COL_MAX_SWEEP], gmax = c.gammas[0], amin = c.alphas[0];
-    for (int i = 0; i < COL_MAX_SWEEP; i++) at_alpha[i] = sweep_alpha, at_gamma[i] = sweep_gamma;
-    char what[64];
-    snprintf(what, sizeof what, "alpha = %g", sweep_alpha);
-    if (s == SY_OK) s = sweep(run, &c, &m, ps, c.gammas, at_alpha, c.gammas, c.ng, "gamma", what, "fig4-gamma");
-    snprintf(what, sizeof what, "gamma = %g", sweep_gamma);
-    if (s == SY_OK) s = sweep(run, &c, &m, ps, at_gamma, c.alphas, c.alphas, c.na, "alpha", what, "fig4-alpha");
+    if (s == SY_OK) s = sweep(run, &c, &m, ps, 0, sweep_alpha);
+    if (s == SY_OK) s = sweep(run, &c, &m, ps, 1, sweep_gamma);
     col_result *f5 = NULL;
     if (s == SY_OK) s = run_point(run, &c, &m, ps, sweep_gamma, sweep_alpha, &f5);
     if (s == SY_OK) s = plot_spectra(run, &c, f5, sweep_gamma, sweep_alpha, "fig5-spectrum");
     /* sigma0 at the two collapsed points (largest gamma; smallest alpha) and at the Fig. 5 point */
+    double gmax = c.gammas[0], amin = c.alphas[0];
     for (int i = 1; i < c.ng; i++) gmax = fmax(gmax, c.gammas[i]);
     for (int i = 1; i < c.na; i++) amin = fmin(amin, c.alphas[i]);
     const double pg[3] = {gmax, sweep_gamma, sweep_gamma}, pa[3] = {sweep_alpha, amin, sweep_alpha};
