@@ -144,7 +144,7 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
 {
     sy_graph_dev *v = gd(g);
     sy_device *d = v->d;
-    sy_status st = sy_params_attach(g->ps, d);
+    sy_status st = sy_params_attach(g->ps, sy_device_mem(d));
     if (st) return st;
     sy_precision_hold(+1); /* before the workspace sizes, which depend on it */
     v->holds_precision = 1;
