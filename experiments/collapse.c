@@ -18,7 +18,6 @@
  * The first layer's activations come from a second, evaluation graph of batch
  * 1000 built with the same layer names, so it shares the parameters of the
  * training graph (batch 64) and exposes its pre- and post-activation nodes. */
-#define _POSIX_C_SOURCE 200809L /* strtok_r */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +31,6 @@
 #define COL_MAX_SWEEP 32
 #define COL_MAX_METHODS 8
 
-/* Quick scale: a slice of MNIST, a few epochs, at a point where vanilla
- * collapses (only defaults the user left alone change). */
-#define COL_QUICK_TRAIN 20000
-#define COL_QUICK_EPOCHS 3
-
 static const sy_flag_spec col_flags[] = {
     {"method", "methods to compare: vanilla (decay toward 0), syre (toward theta0), syre-ar, l2init, wfix, none",
      "vanilla,syre", SY_FLAG_METHODS, 0, 0},
@@ -46,9 +40,8 @@ static const sy_flag_spec col_flags[] = {
      "0.1", SY_FLAG_DOUBLE, 0, 100},
     {"alpha", "input scale of `run`: MNIST pixels in [0, 1] are multiplied by alpha", "1", SY_FLAG_DOUBLE, 1e-6, 1e6},
     {"sigma0",
-     "syre anchor std in units of 1/sqrt(fan_in); the paper states none for Figs. 4-5, and at its general default "
-     "0.01 the anchor's share of the first-layer covariance stays below the 1e-4 rank threshold (syre = vanilla "
-     "here), so this experiment uses 1 (the scale of the initialisation); the reproduce sweeps it (--sigma0s)",
+     "syre anchor std x sqrt(fan_in); the paper states none for Figs. 4-5, and at its default 0.01 syre = vanilla "
+     "here, so 1 (the initialisation's scale; docs/results/collapse.md); reproduce sweeps it (--sigma0s)",
      "1", SY_FLAG_DOUBLE, 0, 100},
     {"lr", "SGD learning rate, constant, no momentum (the paper gives none)", "0.1", SY_FLAG_DOUBLE, 1e-8, 10},
     {"epochs", "training epochs per method and point (the paper gives none; quick: 3)", "10", SY_FLAG_INT, 1, 100000},
@@ -76,41 +69,46 @@ static const sy_flag_spec col_flags[] = {
     {"sweep-alpha", "reproduce: alpha of the gamma sweep and of Fig. 5 (paper: 1)", "1", SY_FLAG_DOUBLE, 1e-6, 1e6},
     {"sweep-gamma", "reproduce: gamma of the alpha sweep and of Fig. 5 (paper: 0.01)", "0.01", SY_FLAG_DOUBLE, 0,
      100},
-    {"threads",
-     "CPU threads (0 = all cores); results are identical at any count. Default 1: a batch-64 step gains from a 2nd "
-     "thread only when the machine really gives it a core (docs/bench.md)",
-     "1", SY_FLAG_INT, 0, 4096},
+    {"threads", "CPU threads (0 = all cores), same results at any count; 1: a batch-64 step gains from a 2nd only "
+     "on a real core (docs/bench.md)", "1", SY_FLAG_INT, 0, 4096},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
-/* ---- Settings ------------------------------------------------------------ */
+/* ---- Settings and results ------------------------------------------------- */
 
 typedef struct {
     double lr, sigma0, eps, thr;
     long epochs, batch;
     int rank_n;
-    int scale_mode; /* 0: 1/alpha^2, 1: alpha^2, 2: 1 */
+    int scale_mode; /* index in col_scales: 0 1/alpha^2, 1 alpha^2, 2 1 */
     uint64_t seed;
     int nm;
     const char *const *methods;
     sy_dataset *train, *test; /* the slices actually used */
+    double gammas[COL_MAX_SWEEP], alphas[COL_MAX_SWEEP], sigma0s[COL_MAX_SWEEP]; /* reproduce's sweeps */
+    int ng, na, ns;                                                             /* ns = 0: --sigma0s none */
 } col_cfg;
+
+/* The curves drawn per epoch and per sweep point, as metrics.csv names them. */
+enum { H_TRAIN_ACC, H_TEST_ACC, H_RANK_PRE, H_RANK_POST, COL_NH };
+static const char *const col_curves[COL_NH] = {"train_acc", "test_acc", "rank_pre", "rank_post"};
 
 typedef struct {
     double train_loss, train_acc, test_loss, test_acc;
     int rank_pre, rank_post, dead;
     int has_anchor, anchor_rank_pre, anchor_rank_post; /* syre: the anchor network's own ranks */
-    double eig_pre[COL_H], eig_post[COL_H]; /* final spectra, descending */
-    double *h_acc_train, *h_acc_test, *h_rank_pre, *h_rank_post; /* [epochs] (NaN if not run here) */
+    double eig_pre[COL_H], eig_post[COL_H];             /* final spectra, descending */
+    double *h[COL_NH];                                  /* per-epoch curves [epochs] (NaN if not run here) */
 } col_result;
 
 typedef struct {
-    sy_params *ps;
-    sy_graph *tg, *eg;
-    sy_var tx, ty, tloss;
-    sy_var ex, epre, epost, elogits;
-    int eval_n;
+    sy_classifier k; /* evaluation graph: batch --rank-n */
+    sy_var taps[2];  /* evaluation graph: the first layer's output before and after its ReLU */
 } col_model;
+
+/* --cov-scale's choices, and the eigenvalues each counts */
+static const char *const col_scales[3] = {"inv-alpha2", "alpha2", "none"};
+static const char *const col_scale_eig[3] = {"eig(C/alpha^2)", "eig(C*alpha^2)", "eig(C)"};
 
 static double cov_scale(const col_cfg *c, double alpha)
 {
@@ -131,72 +129,38 @@ static sy_status cfg_load(sy_run *run, col_cfg *c)
     c->rank_n = (int)sy_run_get_int(run, "rank-n");
     c->seed = sy_run_seed(run);
     c->methods = sy_run_methods(run, &c->nm);
-    long ntrain = sy_run_get_int(run, "train-size"), ntest = sy_run_get_int(run, "test-size");
     const char *sm = sy_run_get_str(run, "cov-scale");
-    if (!strcmp(sm, "inv-alpha2"))
-        c->scale_mode = 0;
-    else if (!strcmp(sm, "alpha2"))
-        c->scale_mode = 1;
-    else if (!strcmp(sm, "none"))
-        c->scale_mode = 2;
-    else
+    while (c->scale_mode < 3 && strcmp(sm, col_scales[c->scale_mode]) != 0) c->scale_mode++;
+    if (c->scale_mode == 3)
         return sy_fail(SY_ERR_ARG, "collapse: --cov-scale: '%s' is not one of inv-alpha2, alpha2, none", sm);
     if (c->nm > COL_MAX_METHODS) return sy_fail(SY_ERR_ARG, "collapse: --method: at most %d methods", COL_MAX_METHODS);
     for (int m = 0; m < c->nm; m++) {
         sy_decay d;
         if (!strcmp(c->methods[m], "dropout"))
-            return sy_fail(SY_ERR_ARG, "collapse: --method dropout is not supported here (the paper compares vanilla and syre)");
+            return sy_fail(SY_ERR_ARG,
+                           "collapse: --method dropout is not supported here (the paper compares vanilla and syre)");
         if (sy_decay_parse(c->methods[m], 1.0f, (float)c->sigma0, (float)c->eps, &d) != SY_OK)
             return sy_fail(SY_ERR_ARG, "collapse: --method: '%s' is not supported here", c->methods[m]);
     }
-    double tmp[COL_MAX_SWEEP];
-    int n;
     sy_status s;
-    if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, tmp, COL_MAX_SWEEP, &n)) != SY_OK) return s;
-    if ((s = sy_run_get_numbers(run, "alphas", 0, 1, HUGE_VAL, tmp, COL_MAX_SWEEP, &n)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, c->gammas, COL_MAX_SWEEP, &c->ng)) != SY_OK) return s;
+    if ((s = sy_run_get_numbers(run, "alphas", 0, 1, HUGE_VAL, c->alphas, COL_MAX_SWEEP, &c->na)) != SY_OK) return s;
     if (strcmp(sy_run_get_str(run, "sigma0s"), "none") != 0 &&
-        (s = sy_run_get_numbers(run, "sigma0s", 0, 1, HUGE_VAL, tmp, COL_MAX_SWEEP, &n)) != SY_OK)
+        (s = sy_run_get_numbers(run, "sigma0s", 0, 1, HUGE_VAL, c->sigma0s, COL_MAX_SWEEP, &c->ns)) != SY_OK)
         return s;
-
-    sy_dataset *tr = NULL, *te = NULL;
-    const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
-    if ((s = sy_dataset_load(dir, "mnist", "train", &tr)) != SY_OK) return s;
-    if ((s = sy_dataset_load(dir, "mnist", "test", &te)) != SY_OK) {
-        sy_dataset_free(tr);
-        return s;
-    }
-    /* The encoder reads COL_IN = 28*28 values per image; the probe has 10 classes. */
+    /* The network reads COL_IN = 28*28 values per image; the output has 10 classes. */
     const sy_data_contract want = {"collapse", 1, 28, 28, COL_OUT, 1};
-    if ((s = sy_dataset_check(tr, &want)) != SY_OK || (s = sy_dataset_check(te, &want)) != SY_OK) {
-        sy_dataset_free(tr), sy_dataset_free(te);
+    const char *dir = sy_run_data_dir(run);
+    long ntrain = sy_run_get_int(run, "train-size"), ntest = sy_run_get_int(run, "test-size");
+    if ((s = sy_dataset_load_n(dir, "mnist", "train", ntrain, 0, &want, &c->train)) != SY_OK ||
+        (s = sy_dataset_load_n(dir, "mnist", "test", ntest, 0, &want, &c->test)) != SY_OK)
         return s;
-    }
-    if (ntrain > 0 && (size_t)ntrain < tr->n) {
-        sy_dataset *sub;
-        s = sy_dataset_subset(tr, (size_t)ntrain, 0, &sub);
-        sy_dataset_free(tr);
-        if (s != SY_OK) {
-            sy_dataset_free(te);
-            return s;
-        }
-        tr = sub;
-    }
-    if (ntest > 0 && (size_t)ntest < te->n) {
-        sy_dataset *sub;
-        s = sy_dataset_subset(te, (size_t)ntest, 0, &sub);
-        sy_dataset_free(te);
-        if (s != SY_OK) {
-            sy_dataset_free(tr);
-            return s;
-        }
-        te = sub;
-    }
-    c->train = tr, c->test = te;
-    if ((size_t)c->rank_n > tr->n)
+    if ((size_t)c->rank_n > c->train->n)
         return sy_fail(SY_ERR_ARG, "collapse: --rank-n %d exceeds the %zu training images used (--train-size)",
-                       c->rank_n, tr->n);
-    if ((size_t)c->batch > tr->n)
-        return sy_fail(SY_ERR_ARG, "collapse: --batch %ld exceeds the %zu training images used", c->batch, tr->n);
+                       c->rank_n, c->train->n);
+    if ((size_t)c->batch > c->train->n)
+        return sy_fail(SY_ERR_ARG, "collapse: --batch %ld exceeds the %zu training images used", c->batch,
+                       c->train->n);
     return SY_OK;
 }
 
@@ -206,204 +170,29 @@ static void cfg_free(col_cfg *c)
     sy_dataset_free(c->test);
 }
 
-/* ---- Model ----------------------------------------------------------------- */
+/* ---- Model and its first-layer probe ------------------------------------------ */
 
-/* x [N,784] -> fc1 -> (pre) relu (post) -> fc2 -> relu -> fc3 -> relu -> fc4. */
-static sy_var build_net(sy_graph *g, sy_var x, sy_var *pre, sy_var *post)
+/* x [N,784] -> fc1 -> (pre) relu (post) -> fc2 -> relu -> fc3 -> relu -> fc4;
+ * the evaluation graph keeps pre and post in taps[2]. */
+static sy_var build_net(sy_graph *g, sy_var x, int eval, void *taps)
 {
-    sy_var h = sy_linear(g, x, "fc1", COL_H);
-    if (pre) *pre = h;
+    sy_var h = sy_linear(g, x, "fc1", COL_H), *t = taps;
+    if (eval) t[0] = h;
     h = sy_relu(g, h);
-    if (post) *post = h;
+    if (eval) t[1] = h;
     h = sy_relu(g, sy_linear(g, h, "fc2", COL_H));
     h = sy_relu(g, sy_linear(g, h, "fc3", COL_H));
     return sy_linear(g, h, "fc4", COL_OUT);
 }
 
-static void model_free(col_model *m)
+/* Under mpirun the training graph holds this rank's share of each batch. */
+static sy_status model_new(col_model *m, const col_cfg *c)
 {
-    sy_graph_free(m->tg);
-    sy_graph_free(m->eg);
-    sy_params_free(m->ps);
-    memset(m, 0, sizeof *m);
+    return sy_classifier_new(&m->k, sy_shape_of(2, (int)c->batch / sy_dist_size(), COL_IN),
+                             sy_shape_of(2, c->rank_n, COL_IN), build_net, m->taps);
 }
 
-static sy_status model_new(col_model *m, int batch, int eval_n)
-{
-    memset(m, 0, sizeof *m);
-    m->eval_n = eval_n;
-    m->ps = sy_params_new();
-    if (!m->ps) return sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
-    m->tg = sy_graph_new(m->ps);
-    m->eg = sy_graph_new(m->ps);
-    if (!m->tg || !m->eg) {
-        model_free(m);
-        return sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
-    }
-    m->tx = sy_input(m->tg, "x", sy_shape_of(2, batch, COL_IN));
-    m->ty = sy_input(m->tg, "y", sy_shape_of(1, batch));
-    m->tloss = sy_softmax_ce(m->tg, build_net(m->tg, m->tx, NULL, NULL), m->ty);
-    m->ex = sy_input(m->eg, "x", sy_shape_of(2, eval_n, COL_IN));
-    m->elogits = build_net(m->eg, m->ex, &m->epre, &m->epost);
-    sy_status s = sy_graph_compile(m->tg);
-    if (s == SY_OK) s = sy_graph_compile(m->eg);
-    if (s != SY_OK) model_free(m);
-    return s;
-}
-
-/* Mean cross-entropy and accuracy of the network on all of d (inputs * alpha),
- * in chunks of the evaluation batch (the last one zero-padded). */
-static sy_status eval_set(col_model *m, const sy_dataset *d, double alpha, double *loss, double *acc)
-{
-    float *x = sy_graph_data(m->eg, m->ex);
-    double ls = 0;
-    size_t correct = 0;
-    for (size_t off = 0; off < d->n; off += (size_t)m->eval_n) {
-        size_t k = d->n - off < (size_t)m->eval_n ? d->n - off : (size_t)m->eval_n;
-        memcpy(x, d->x + off * COL_IN, k * COL_IN * sizeof *x);
-        if (k < (size_t)m->eval_n) memset(x + k * COL_IN, 0, ((size_t)m->eval_n - k) * COL_IN * sizeof *x);
-        sy_data_scale(x, k * COL_IN, (float)alpha);
-        sy_status s = sy_graph_forward(m->eg);
-        if (s != SY_OK) return s;
-        const float *z = sy_graph_data(m->eg, m->elogits);
-        for (size_t i = 0; i < k; i++) {
-            const float *zi = z + i * COL_OUT;
-            int best = 0;
-            double mx = zi[0];
-            for (int j = 1; j < COL_OUT; j++)
-                if (zi[j] > mx) mx = zi[j], best = j;
-            double se = 0;
-            for (int j = 0; j < COL_OUT; j++) se += exp((double)zi[j] - mx);
-            ls += mx + log(se) - zi[d->y[off + i]];
-            correct += best == d->y[off + i];
-        }
-    }
-    *loss = ls / (double)d->n;
-    *acc = (double)correct / (double)d->n;
-    if (!isfinite(*loss)) return sy_fail(SY_ERR_NUMERIC, "collapse: evaluation loss is not finite (lower --lr)");
-    return SY_OK;
-}
-
-/* First-layer spectra (pre and post ReLU) on the fixed batch, their ranks and
- * the dead units of layer 1. */
-static sy_status eval_first_layer(col_model *m, const col_cfg *c, double alpha, col_result *r)
-{
-    float *x = sy_graph_data(m->eg, m->ex);
-    memcpy(x, c->train->x, (size_t)m->eval_n * COL_IN * sizeof *x);
-    sy_data_scale(x, (size_t)m->eval_n * COL_IN, (float)alpha);
-    sy_status s = sy_graph_forward(m->eg);
-    if (s != SY_OK) return s;
-    const float *pre = sy_graph_data(m->eg, m->epre), *post = sy_graph_data(m->eg, m->epost);
-    double sc = cov_scale(c, alpha);
-    if ((s = sy_cov_spectrum(pre, m->eval_n, COL_H, sc, r->eig_pre)) != SY_OK) return s;
-    if ((s = sy_cov_spectrum(post, m->eval_n, COL_H, sc, r->eig_post)) != SY_OK) return s;
-    r->rank_pre = sy_spectrum_count_above(r->eig_pre, COL_H, c->thr);
-    r->rank_post = sy_spectrum_count_above(r->eig_post, COL_H, c->thr);
-    return sy_dead_units_act(post, m->eval_n, COL_H, 0.0f, &r->dead, NULL);
-}
-
-/* The anchor network alone (parameters theta0, no training): its first-layer
- * ranks, against which syre's are read. At sigma0 = 1 theta0 has the scale
- * of an initialisation, so it can clear the rank threshold by itself. */
-static sy_status anchor_ranks(col_model *m, const col_cfg *c, double alpha, const sy_optimizer *opt,
-                              col_result *r)
-{
-    size_t n = sy_params_trainable_size(m->ps);
-    float *p = sy_params_data(m->ps), *keep = malloc(n * sizeof *keep), *a = malloc(n * sizeof *a);
-    sy_status s = keep && a ? sy_optimizer_anchor(opt, a) : sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
-    if (s == SY_OK) {
-        col_result ar;
-        memcpy(keep, p, n * sizeof *p);
-        memcpy(p, a, n * sizeof *p);
-        s = eval_first_layer(m, c, alpha, &ar);
-        /* again: a device store then takes the restored values as newer */
-        p = sy_params_data(m->ps);
-        memcpy(p, keep, n * sizeof *p);
-        r->has_anchor = s == SY_OK;
-        r->anchor_rank_pre = ar.rank_pre;
-        r->anchor_rank_post = ar.rank_post;
-    }
-    free(keep);
-    free(a);
-    return s;
-}
-
-static sy_status eval_all(col_model *m, const col_cfg *c, double alpha, col_result *r)
-{
-    sy_status s = eval_set(m, c->train, alpha, &r->train_loss, &r->train_acc);
-    if (s == SY_OK) s = eval_set(m, c->test, alpha, &r->test_loss, &r->test_acc);
-    if (s == SY_OK) s = eval_first_layer(m, c, alpha, r);
-    return s;
-}
-
-static void result_free(col_result *r)
-{
-    free(r->h_acc_train);
-    free(r->h_acc_test);
-    free(r->h_rank_pre);
-    free(r->h_rank_post);
-    r->h_acc_train = r->h_acc_test = r->h_rank_pre = r->h_rank_post = NULL;
-}
-
-/* ---- Training one (gamma, alpha, method) point ----------------------------- */
-
-static int same(double a, double b) { return fabs(a - b) <= 1e-9 * fmax(fabs(a), fabs(b)); }
-
-/* On resume: the per-epoch curves of the epochs trained before, from the
- * rows metrics.csv already holds (rows still buffered when a run was killed
- * are lost; those epochs stay NaN and their points are not drawn). */
-static void read_history(sy_run *run, const char *method, double gamma, double alpha, double sigma0, col_result *r,
-                         long epochs)
-{
-    char path[4200], line[4096];
-    FILE *f = fopen(sy_run_path(run, "metrics.csv", path, sizeof path), "r");
-    if (!f) return;
-    enum { C_METHOD, C_GAMMA, C_ALPHA, C_SIGMA0, C_EPOCH, C_TRAIN, C_TEST, C_PRE, C_POST, NC };
-    static const char *const want[NC] = {"method", "gamma", "alpha", "sigma0", "epoch",
-                                         "train_acc", "test_acc", "rank_pre", "rank_post"};
-    int col[NC];
-    for (int k = 0; k < NC; k++) col[k] = -1;
-    if (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *save = NULL;
-        int i = 0;
-        for (char *t = strtok_r(line, ",", &save); t; t = strtok_r(NULL, ",", &save), i++)
-            for (int k = 0; k < NC; k++)
-                if (!strcmp(t, want[k])) col[k] = i;
-    }
-    for (int k = 0; k < NC; k++)
-        if (col[k] < 0) {
-            fclose(f);
-            return;
-        }
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *field[64] = {0};
-        int nf = 0;
-        for (char *p = line; nf < 64;) {
-            field[nf++] = p;
-            char *q = strchr(p, ',');
-            if (!q) break;
-            *q = '\0';
-            p = q + 1;
-        }
-        int ok = 1;
-        for (int k = 0; k < NC; k++) ok &= col[k] < nf && field[col[k]][0];
-        if (!ok || strcmp(field[col[C_METHOD]], method) != 0) continue;
-        if (!same(atof(field[col[C_GAMMA]]), gamma) || !same(atof(field[col[C_ALPHA]]), alpha) ||
-            !same(atof(field[col[C_SIGMA0]]), sigma0))
-            continue;
-        long e = atol(field[col[C_EPOCH]]) - 1;
-        if (e < 0 || e >= epochs) continue;
-        r->h_acc_train[e] = atof(field[col[C_TRAIN]]);
-        r->h_acc_test[e] = atof(field[col[C_TEST]]);
-        r->h_rank_pre[e] = atof(field[col[C_PRE]]);
-        r->h_rank_post[e] = atof(field[col[C_POST]]);
-    }
-    fclose(f);
-}
-
-/* What the epoch callbacks of one point need. */
+/* One (gamma, alpha, sigma0, method) point in training: what its evaluations and callbacks need. */
 typedef struct {
     sy_run *run;
     const col_cfg *c;
@@ -413,31 +202,81 @@ typedef struct {
     double gamma, alpha, sigma0; /* sigma0 as logged: 0 for methods without a random anchor */
 } col_fit;
 
+/* Inputs are MNIST pixels times alpha. */
+static void scale_inputs(void *alpha, float *x, size_t n) { sy_data_scale(x, n * COL_IN, (float)*(double *)alpha); }
+
+/* First-layer spectra (pre and post ReLU) on the fixed batch, their ranks and
+ * the dead units of layer 1, into f->r. */
+static sy_status eval_first_layer(void *ctx)
+{
+    const col_fit *f = ctx;
+    const col_cfg *c = f->c;
+    col_model *m = f->m;
+    col_result *r = f->r;
+    double alpha = f->alpha;
+    float *x = sy_graph_data(m->k.eval, m->k.ex);
+    memcpy(x, c->train->x, (size_t)c->rank_n * COL_IN * sizeof *x);
+    scale_inputs(&alpha, x, (size_t)c->rank_n);
+    sy_status s = sy_graph_forward(m->k.eval);
+    if (s != SY_OK) return s;
+    const float *pre = sy_graph_data(m->k.eval, m->taps[0]), *post = sy_graph_data(m->k.eval, m->taps[1]);
+    double sc = cov_scale(c, alpha);
+    if ((s = sy_cov_spectrum(pre, c->rank_n, COL_H, sc, r->eig_pre)) != SY_OK) return s;
+    if ((s = sy_cov_spectrum(post, c->rank_n, COL_H, sc, r->eig_post)) != SY_OK) return s;
+    r->rank_pre = sy_spectrum_count_above(r->eig_pre, COL_H, c->thr);
+    r->rank_post = sy_spectrum_count_above(r->eig_post, COL_H, c->thr);
+    return sy_dead_units_act(post, c->rank_n, COL_H, 0.0f, &r->dead, NULL);
+}
+
+/* Train and test loss and accuracy, then the first-layer probe. */
+static sy_status eval_all(col_fit *f)
+{
+    const sy_classifier *k = &f->m->k;
+    col_result *r = f->r;
+    sy_status s = sy_eval_classifier(k->eval, k->ex, k->logits, f->c->train, scale_inputs, &f->alpha,
+                                     &r->train_loss, &r->train_acc);
+    if (s == SY_OK)
+        s = sy_eval_classifier(k->eval, k->ex, k->logits, f->c->test, scale_inputs, &f->alpha, &r->test_loss,
+                               &r->test_acc);
+    return s == SY_OK ? eval_first_layer(f) : s;
+}
+
+static void result_free(col_result *r)
+{
+    free(r->h[0]); /* one block for every curve */
+    memset(r->h, 0, sizeof r->h);
+}
+
+/* ---- Training one (gamma, alpha, method) point ----------------------------- */
+
 static sy_status col_on_batch(void *ctx, size_t n)
 {
     col_fit *f = ctx;
-    sy_data_scale(sy_graph_data(f->m->tg, f->m->tx), n * COL_IN, (float)f->alpha);
+    scale_inputs(&f->alpha, sy_graph_data(f->m->k.train, f->m->k.x), n);
     return SY_OK;
 }
 
+/* On resume: the curves of the epochs trained before, from the rows
+ * metrics.csv already holds (rows still buffered when a run was killed are
+ * lost; those epochs stay NaN and their points are not drawn). */
 static sy_status col_on_resume(void *ctx, const sy_train_pos *pos)
 {
     col_fit *f = ctx;
     (void)pos;
-    read_history(f->run, f->method, f->gamma, f->alpha, f->sigma0, f->r, f->c->epochs);
-    return SY_OK;
+    const char *const match[3] = {"gamma", "alpha", "sigma0"};
+    const double val[3] = {f->gamma, f->alpha, f->sigma0};
+    return sy_run_read_rows(f->run, NULL, f->method, 3, match, val, "epoch", COL_NH, col_curves, f->r->h,
+                            f->c->epochs);
 }
 
 static sy_status col_on_epoch(void *ctx, long epoch, double loss)
 {
     col_fit *f = ctx;
     col_result *r = f->r;
-    sy_status s = eval_all(f->m, f->c, f->alpha, r);
+    sy_status s = eval_all(f);
     if (s != SY_OK) return s;
-    r->h_acc_train[epoch - 1] = r->train_acc;
-    r->h_acc_test[epoch - 1] = r->test_acc;
-    r->h_rank_pre[epoch - 1] = r->rank_pre;
-    r->h_rank_post[epoch - 1] = r->rank_post;
+    const double now[COL_NH] = {r->train_acc, r->test_acc, r->rank_pre, r->rank_post};
+    for (int k = 0; k < COL_NH; k++) r->h[k][epoch - 1] = now[k];
     const char *names[12] = {"gamma",     "alpha",    "sigma0",   "epoch",     "loss",      "train_loss",
                              "train_acc", "test_loss", "test_acc", "rank_pre", "rank_post", "dead_units"};
     double vals[12] = {f->gamma,      f->alpha,     f->sigma0,    (double)epoch, loss,         r->train_loss,
@@ -449,138 +288,51 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
                              double sigma0, const char *method, const char *tag, col_result *r)
 {
     memset(r, 0, sizeof *r);
-    size_t E = (size_t)c->epochs;
-    r->h_acc_train = malloc(E * sizeof(double));
-    r->h_acc_test = malloc(E * sizeof(double));
-    r->h_rank_pre = malloc(E * sizeof(double));
-    r->h_rank_post = malloc(E * sizeof(double));
-    if (!r->h_acc_train || !r->h_acc_test || !r->h_rank_pre || !r->h_rank_post) {
-        result_free(r);
+    if (!(r->h[0] = malloc((size_t)(COL_NH * c->epochs) * sizeof(double))))
         return sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
-    }
-    for (size_t e = 0; e < E; e++) r->h_acc_train[e] = r->h_acc_test[e] = r->h_rank_pre[e] = r->h_rank_post[e] = NAN;
-
-    sy_status s = sy_params_init(m->ps, c->seed);
+    for (long e = 0; e < COL_NH * c->epochs; e++) r->h[0][e] = NAN;
+    for (int k = 1; k < COL_NH; k++) r->h[k] = r->h[0] + k * c->epochs;
+    sy_status s = sy_params_init(m->k.ps, c->seed);
     if (s != SY_OK) return s;
-    sy_decay d;
-    if ((s = sy_decay_parse(method, (float)gamma, (float)sigma0, (float)c->eps, &d)) != SY_OK) return s;
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
     o.lr = (float)c->lr;
-    o.decay = d;
     o.seed = c->seed;
-    sy_optimizer *opt = sy_optimizer_new(m->ps, &o);
-    if (!opt) return SY_ERR_ARG;
-    if (!strncmp(method, "syre", 4) && (s = anchor_ranks(m, c, alpha, opt, r)) != SY_OK) {
-        sy_optimizer_free(opt);
+    sy_optimizer *opt = NULL;
+    if ((s = sy_optimizer_for_method(m->k.ps, o, method, (float)gamma, (float)sigma0, (float)c->eps, &opt)) != SY_OK)
         return s;
-    }
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
     bo.seed = c->seed;
     sy_batcher *b = NULL;
-    if ((s = sy_batcher_new(c->train, bo, &b)) != SY_OK) {
-        sy_optimizer_free(opt);
-        return s;
-    }
-
-    char ck[4200], file[256], label[192];
-    snprintf(label, sizeof label, "collapse %s%s%s", tag ? tag : "", tag ? " " : "", method);
-    snprintf(file, sizeof file, "ckpt-%s%s%s.safetensors", tag ? tag : "", tag ? "-" : "", method);
     col_fit f = {run, c, m, r, method, gamma, alpha, strncmp(method, "syre", 4) == 0 ? sigma0 : 0.0};
+    if (!strncmp(method, "syre", 4)) { /* the anchor network alone: syre's ranks are read against its own */
+        col_result ar;
+        col_fit af = f;
+        af.r = &ar;
+        s = sy_optimizer_eval_at_anchor(opt, m->k.ps, NULL, eval_first_layer, &af);
+        r->has_anchor = s == SY_OK;
+        r->anchor_rank_pre = ar.rank_pre, r->anchor_rank_post = ar.rank_post;
+    }
+    if (s == SY_OK) s = sy_batcher_new(c->train, bo, &b);
+    char ck[4200], label[192];
+    snprintf(label, sizeof label, "collapse %s%s%s", tag ? tag : "", tag ? " " : "", method);
     sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = m->tg, fo.loss = m->tloss, fo.params = m->ps, fo.opt = opt;
-    fo.batcher = b, fo.x = m->tx, fo.y = m->ty, fo.epochs = c->epochs;
-    fo.run = run, fo.ckpt = sy_run_path(run, file, ck, sizeof ck), fo.resume = sy_run_get_bool(run, "resume");
+    fo.graph = m->k.train, fo.loss = m->k.loss, fo.params = m->k.ps, fo.opt = opt;
+    fo.batcher = b, fo.x = m->k.x, fo.y = m->k.y, fo.epochs = c->epochs;
+    fo.run = run, fo.ckpt = sy_run_ckpt_path(run, tag, method, ck, sizeof ck);
+    fo.resume = sy_run_get_bool(run, "resume");
     fo.label = label;
     fo.ctx = &f, fo.on_batch = col_on_batch, fo.on_epoch = col_on_epoch, fo.on_resume = col_on_resume;
     sy_fit_result fr;
-    s = sy_fit(&fo, &fr);
-    if (s == SY_OK && fr.epochs_trained == 0) s = eval_all(m, c, alpha, r); /* finished earlier: re-evaluate */
+    if (s == SY_OK) s = sy_fit(&fo, &fr);
+    if (s == SY_OK && fr.epochs_trained == 0) s = eval_all(&f); /* finished earlier: re-evaluate */
     sy_batcher_free(b);
     sy_optimizer_free(opt);
     return s;
 }
 
-/* ---- Plots ------------------------------------------------------------------ */
-
-static sy_status save_plot(sy_run *run, sy_plot *p, const char *name)
-{
-    char base[4200];
-    sy_status s = p ? sy_plot_save(p, sy_run_path(run, name, base, sizeof base)) : sy_fail(SY_ERR_NOMEM, "out of memory");
-    sy_plot_free(p);
-    return s;
-}
-
-/* Fig. 5: first-layer spectra of every method at one point, with the threshold. */
-static sy_status plot_spectra(sy_run *run, const col_cfg *c, const col_result *res, double gamma, double alpha,
-                              const char *name)
-{
-    sy_status s = SY_OK;
-    for (int which = 0; which < 2 && s == SY_OK; which++) {
-        char title[256], file[256];
-        snprintf(title, sizeof title, "First-layer covariance spectrum %s ReLU (gamma=%g, alpha=%g)",
-                 which ? "after" : "before", gamma, alpha);
-        snprintf(file, sizeof file, "%s-%s", name, which ? "post" : "pre");
-        sy_plot *p = sy_plot_new(title, "eigenvalue index", "eigenvalue of scaled covariance");
-        float eig[COL_H], idx[COL_H], thr[COL_H];
-        for (int m = 0; m < c->nm && p && s == SY_OK; m++) {
-            for (int i = 0; i < COL_H; i++) eig[i] = (float)(which ? res[m].eig_post[i] : res[m].eig_pre[i]);
-            s = sy_plot_spectrum(p, c->methods[m], eig, COL_H, 1e-12);
-        }
-        for (int i = 0; i < COL_H; i++) idx[i] = (float)(i + 1), thr[i] = (float)c->thr;
-        if (p && s == SY_OK) s = sy_plot_series_f(p, "rank threshold", idx, thr, COL_H, SY_PLOT_DASHED);
-        if (s == SY_OK)
-            s = save_plot(run, p, file);
-        else
-            sy_plot_free(p);
-    }
-    return s;
-}
-
-/* Per-epoch curves of one `run` point: accuracy and first-layer rank. */
-static sy_status plot_epochs(sy_run *run, const col_cfg *c, const col_result *res, double gamma, double alpha)
-{
-    double *ep = malloc((size_t)c->epochs * sizeof *ep);
-    if (!ep) return sy_fail(SY_ERR_NOMEM, "out of memory");
-    for (long e = 0; e < c->epochs; e++) ep[e] = (double)(e + 1);
-    char title[256], lab[128];
-    snprintf(title, sizeof title, "Accuracy, gamma=%g alpha=%g (train solid, test dashed)", gamma, alpha);
-    sy_plot *p = sy_plot_new(title, "epoch", "accuracy");
-    sy_status s = p ? SY_OK : SY_ERR_NOMEM;
-    int n = (int)c->epochs;
-    for (int m = 0; m < c->nm && s == SY_OK; m++) {
-        snprintf(lab, sizeof lab, "%s train", c->methods[m]);
-        s = sy_plot_series(p, lab, ep, res[m].h_acc_train, n, n > 1 ? SY_PLOT_LINE_POINTS : SY_PLOT_POINTS);
-        snprintf(lab, sizeof lab, "%s test", c->methods[m]);
-        if (s == SY_OK) s = sy_plot_series(p, lab, ep, res[m].h_acc_test, n, n > 1 ? SY_PLOT_DASHED : SY_PLOT_POINTS);
-    }
-    if (s == SY_OK) {
-        sy_plot_yrange(p, 0, 1.02);
-        s = save_plot(run, p, "accuracy");
-        p = NULL;
-    }
-    sy_plot_free(p);
-    if (s == SY_OK) {
-        snprintf(title, sizeof title, "First-layer rank, gamma=%g alpha=%g (pre-ReLU solid, post dashed)", gamma, alpha);
-        p = sy_plot_new(title, "epoch", "rank (eigenvalues > threshold)");
-        s = p ? SY_OK : SY_ERR_NOMEM;
-        for (int m = 0; m < c->nm && s == SY_OK; m++) {
-            snprintf(lab, sizeof lab, "%s pre", c->methods[m]);
-            s = sy_plot_series(p, lab, ep, res[m].h_rank_pre, n, n > 1 ? SY_PLOT_LINE_POINTS : SY_PLOT_POINTS);
-            snprintf(lab, sizeof lab, "%s post", c->methods[m]);
-            if (s == SY_OK) s = sy_plot_series(p, lab, ep, res[m].h_rank_post, n, n > 1 ? SY_PLOT_DASHED : SY_PLOT_POINTS);
-        }
-        if (s == SY_OK) {
-            sy_plot_yrange(p, 0, COL_H + 5);
-            s = save_plot(run, p, "rank");
-            p = NULL;
-        }
-        sy_plot_free(p);
-    }
-    free(ep);
-    return s;
-}
+/* ---- Records and plots ---------------------------------------------------------- */
 
 /* Final metrics as summary rows; with a prefix (sweep points) only the ones
  * Fig. 4 draws, to keep the table readable. */
@@ -601,22 +353,75 @@ static void summarise(sy_run *run, const char *method, const char *prefix, const
 
 static void settings(sy_run *run, const col_cfg *c, const char *method, double gamma, double alpha)
 {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%g", gamma);
-    sy_run_summary_setting(run, method, "gamma", buf);
-    snprintf(buf, sizeof buf, "%g", alpha);
-    sy_run_summary_setting(run, method, "alpha", buf);
-    if (!strncmp(method, "syre", 4)) {
-        snprintf(buf, sizeof buf, "%g", c->sigma0);
-        sy_run_summary_setting(run, method, "sigma0", buf);
+    sy_run_summary_settingf(run, method, "gamma", "%g", gamma);
+    sy_run_summary_settingf(run, method, "alpha", "%g", alpha);
+    if (!strncmp(method, "syre", 4)) sy_run_summary_settingf(run, method, "sigma0", "%g", c->sigma0);
+    sy_run_summary_settingf(run, method, "training", "SGD lr %g, batch %ld, %ld epochs, %zu train / %zu test images",
+                            c->lr, c->batch, c->epochs, c->train->n, c->test->n);
+    sy_run_summary_settingf(run, method, "rank", "%s, batch %d, thr %g", col_scale_eig[c->scale_mode], c->rank_n,
+                            c->thr);
+}
+
+/* A method's final first-layer spectra, one row per eigenvalue. */
+static sy_status log_spectra(sy_run *run, const char *method, const col_result *r)
+{
+    sy_status s = SY_OK;
+    const char *nm[2] = {"eig_pre", "eig_post"};
+    for (int i = 0; i < COL_H && s == SY_OK; i++) {
+        double v[2] = {r->eig_pre[i], r->eig_post[i]};
+        s = sy_run_log_to(run, "spectrum.csv", method, i + 1, 2, nm, v);
     }
-    snprintf(buf, sizeof buf, "SGD lr %g, batch %ld, %ld epochs, %zu train / %zu test images", c->lr, c->batch,
-             c->epochs, c->train->n, c->test->n);
-    sy_run_summary_setting(run, method, "training", buf);
-    snprintf(buf, sizeof buf, "%s, batch %d, thr %g",
-             c->scale_mode == 0 ? "eig(C/alpha^2)" : c->scale_mode == 1 ? "eig(C*alpha^2)" : "eig(C)", c->rank_n,
-             c->thr);
-    sy_run_summary_setting(run, method, "rank", buf);
+    return s;
+}
+
+/* Fig. 5: first-layer spectra of every method at one point, with the threshold. */
+static sy_status plot_spectra(sy_run *run, const col_cfg *c, const col_result *res, double gamma, double alpha,
+                              const char *name)
+{
+    sy_status s = SY_OK;
+    for (int which = 0; which < 2 && s == SY_OK; which++) {
+        char title[256], file[256];
+        snprintf(title, sizeof title, "First-layer covariance spectrum %s ReLU (gamma=%g, alpha=%g)",
+                 which ? "after" : "before", gamma, alpha);
+        snprintf(file, sizeof file, "%s-%s", name, which ? "post" : "pre");
+        const double *eig[COL_MAX_METHODS];
+        for (int m = 0; m < c->nm; m++) eig[m] = which ? res[m].eig_post : res[m].eig_pre;
+        sy_plot_opts o = {.title = title, .xlabel = "eigenvalue index", .ylabel = "eigenvalue of scaled covariance",
+                          .ref_label = "rank threshold", .ref = c->thr};
+        s = sy_plot_spectra(run, file, &o, COL_H, c->nm, c->methods, eig);
+    }
+    return s;
+}
+
+/* Accuracy (train solid, test dashed) and first-layer rank (pre-ReLU solid,
+ * post dashed) of every method against x[0..n): y[k][m] is method m's curve
+ * k (col_curves). file NULL: the per-epoch figures of `run` at point `what`;
+ * else Fig. 4's sweep over x (log axis, chance level) at fixed `what`. */
+static sy_status plot_acc_rank(sy_run *run, const col_cfg *c, const char *xlabel, const double *x, int n,
+                               const double *const y[COL_NH][COL_MAX_METHODS], const char *what, const char *file)
+{
+    char title[2][256], name[2][256];
+    if (file) {
+        snprintf(title[0], sizeof title[0], "Fig. 4: accuracy vs %s (%s); train solid, test dashed", xlabel, what);
+        snprintf(title[1], sizeof title[1], "Fig. 4: first-layer rank vs %s (%s); pre solid, post dashed", xlabel,
+                 what);
+        snprintf(name[0], sizeof name[0], "%s-acc", file);
+        snprintf(name[1], sizeof name[1], "%s-rank", file);
+    } else {
+        snprintf(title[0], sizeof title[0], "Accuracy, %s (train solid, test dashed)", what);
+        snprintf(title[1], sizeof title[1], "First-layer rank, %s (pre-ReLU solid, post dashed)", what);
+        snprintf(name[0], sizeof name[0], "accuracy");
+        snprintf(name[1], sizeof name[1], "rank");
+    }
+    sy_plot_opts acc = {.title = title[0], .xlabel = xlabel, .ylabel = "accuracy", .suffix = "train",
+                              .suffix2 = "test", .logx = file != NULL, .ymin = 0, .ymax = 1.02,
+                              .ref_label = file ? "random guess" : NULL, .ref = 0.1};
+    sy_plot_opts rank = {.title = title[1], .xlabel = xlabel, .ylabel = "rank (eigenvalues > threshold)",
+                               .suffix = "pre", .suffix2 = "post", .logx = file != NULL, .ymin = 0,
+                               .ymax = COL_H + 5};
+    sy_status s = sy_plot_sweep(run, name[0], &acc, x, n, c->nm, c->methods, y[H_TRAIN_ACC], y[H_TEST_ACC]);
+    return s == SY_OK ? sy_plot_sweep(run, name[1], &rank, x, n, c->nm, c->methods, y[H_RANK_PRE], y[H_RANK_POST])
+                      : s;
 }
 
 /* ---- run: one (gamma, alpha) point ------------------------------------------- */
@@ -624,136 +429,76 @@ static void settings(sy_run *run, const col_cfg *c, const char *method, double g
 static sy_status col_run(sy_run *run)
 {
     col_cfg c;
-    sy_status s = cfg_load(run, &c);
-    if (s != SY_OK) {
-        cfg_free(&c);
-        return s;
-    }
+    col_model m = {0};
+    col_result res[COL_MAX_METHODS] = {0};
     double gamma = sy_run_get_double(run, "gamma"), alpha = sy_run_get_double(run, "alpha");
-    col_model m;
-    if ((s = model_new(&m, (int)c.batch / sy_dist_size(), c.rank_n)) != SY_OK) {
-        cfg_free(&c);
-        return s;
-    }
-    col_result res[COL_MAX_METHODS];
-    memset(res, 0, sizeof res);
+    sy_status s = cfg_load(run, &c);
+    if (s == SY_OK) s = model_new(&m, &c);
     for (int k = 0; k < c.nm && s == SY_OK; k++) {
         s = train_point(run, &c, &m, gamma, alpha, c.sigma0, c.methods[k], NULL, &res[k]);
         if (s != SY_OK) break;
         settings(run, &c, c.methods[k], gamma, alpha);
         summarise(run, c.methods[k], NULL, &res[k]);
-        for (int i = 0; i < COL_H; i++) {
-            const char *nm[2] = {"eig_pre", "eig_post"};
-            double v[2] = {res[k].eig_pre[i], res[k].eig_post[i]};
-            if ((s = sy_run_log_to(run, "spectrum.csv", c.methods[k], i + 1, 2, nm, v)) != SY_OK) break;
-        }
+        s = log_spectra(run, c.methods[k], &res[k]);
     }
-    if (s == SY_OK) s = plot_epochs(run, &c, res, gamma, alpha);
+    char what[96];
+    snprintf(what, sizeof what, "gamma=%g alpha=%g", gamma, alpha);
+    const double *y[COL_NH][COL_MAX_METHODS];
+    for (int k = 0; k < COL_NH; k++)
+        for (int i = 0; i < c.nm; i++) y[k][i] = res[i].h[k];
+    double *ep = s == SY_OK ? malloc((size_t)c.epochs * sizeof *ep) : NULL;
+    if (s == SY_OK && !ep) s = sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
+    for (long e = 0; s == SY_OK && e < c.epochs; e++) ep[e] = (double)(e + 1);
+    if (s == SY_OK) s = plot_acc_rank(run, &c, "epoch", ep, (int)c.epochs, y, what, NULL);
     if (s == SY_OK) s = plot_spectra(run, &c, res, gamma, alpha, "spectrum");
     if (s == SY_OK)
         fprintf(stderr, "collapse: gamma %g, alpha %g, sigma0 %g, SGD lr %g, %ld epochs on %zu images; plots in %s\n",
                 gamma, alpha, c.sigma0, c.lr, c.epochs, c.train->n, sy_run_dir(run));
+    free(ep);
     for (int k = 0; k < COL_MAX_METHODS; k++) result_free(&res[k]);
-    model_free(&m);
+    sy_classifier_free(&m.k);
     cfg_free(&c);
     return s;
 }
 
 /* ---- reproduce: the sweeps of Fig. 4 and the spectrum of Fig. 5 ------------- */
 
-/* Accuracy (train solid, test dashed, random guess) and rank (pre solid, post
- * dashed) against the swept variable x for every method. */
-static sy_status plot_sweep(sy_run *run, const col_cfg *c, const double *x, int n, const col_result *res,
-                            const char *xname, const char *fixed, const char *file)
-{
-    char title[256], lab[128], name[256];
-    sy_status s = SY_OK;
-    double *ya = malloc((size_t)n * 4 * sizeof *ya);
-    if (!ya) return sy_fail(SY_ERR_NOMEM, "out of memory");
-    double *yb = ya + n, *yc = ya + 2 * n, *yd = ya + 3 * n;
-    snprintf(title, sizeof title, "Fig. 4: accuracy vs %s (%s); train solid, test dashed", xname, fixed);
-    sy_plot *p = sy_plot_new(title, xname, "accuracy");
-    if (!p) s = sy_fail(SY_ERR_NOMEM, "out of memory");
-    for (int m = 0; m < c->nm && s == SY_OK; m++) {
-        for (int i = 0; i < n; i++) {
-            ya[i] = res[i * c->nm + m].train_acc;
-            yb[i] = res[i * c->nm + m].test_acc;
-        }
-        snprintf(lab, sizeof lab, "%s train", c->methods[m]);
-        s = sy_plot_series(p, lab, x, ya, n, SY_PLOT_LINE_POINTS);
-        snprintf(lab, sizeof lab, "%s test", c->methods[m]);
-        if (s == SY_OK) s = sy_plot_series(p, lab, x, yb, n, SY_PLOT_DASHED);
-    }
-    if (s == SY_OK) {
-        double guess[2] = {0.1, 0.1}, xs[2] = {x[0], x[n - 1]};
-        s = sy_plot_series(p, "random guess", xs, guess, 2, SY_PLOT_DASHED);
-    }
-    if (s == SY_OK) {
-        sy_plot_log_axes(p, 1, 0);
-        sy_plot_yrange(p, 0, 1.02);
-        snprintf(name, sizeof name, "%s-acc", file);
-        s = save_plot(run, p, name);
-        p = NULL;
-    }
-    sy_plot_free(p);
-    p = NULL;
-    if (s == SY_OK) {
-        snprintf(title, sizeof title, "Fig. 4: first-layer rank vs %s (%s); pre solid, post dashed", xname, fixed);
-        p = sy_plot_new(title, xname, "rank (eigenvalues > threshold)");
-        if (!p) s = sy_fail(SY_ERR_NOMEM, "out of memory");
-    }
-    for (int m = 0; m < c->nm && s == SY_OK; m++) {
-        for (int i = 0; i < n; i++) {
-            yc[i] = res[i * c->nm + m].rank_pre;
-            yd[i] = res[i * c->nm + m].rank_post;
-        }
-        snprintf(lab, sizeof lab, "%s pre", c->methods[m]);
-        s = sy_plot_series(p, lab, x, yc, n, SY_PLOT_LINE_POINTS);
-        snprintf(lab, sizeof lab, "%s post", c->methods[m]);
-        if (s == SY_OK) s = sy_plot_series(p, lab, x, yd, n, SY_PLOT_DASHED);
-    }
-    if (s == SY_OK) {
-        sy_plot_log_axes(p, 1, 0);
-        sy_plot_yrange(p, 0, COL_H + 5);
-        snprintf(name, sizeof name, "%s-rank", file);
-        s = save_plot(run, p, name);
-        p = NULL;
-    }
-    sy_plot_free(p);
-    free(ya);
-    return s;
-}
-
-/* Trains (or resumes, or reuses) point (gamma, alpha) for every method into out[nm]. */
+/* A trained (gamma, alpha) point: the results of every method. */
 typedef struct {
     double gamma, alpha;
     col_result *res; /* [nm] */
 } col_point;
 
-static sy_status run_point(sy_run *run, const col_cfg *c, col_model *m, col_point *pts, int *np, double gamma,
-                           double alpha, col_result **out)
+typedef struct {
+    col_point pts[2 * COL_MAX_SWEEP + 4];
+    int np;
+} col_points;
+
+/* Trains point (gamma, alpha) for every method, or finds it trained before. */
+static sy_status run_point(sy_run *run, const col_cfg *c, col_model *m, col_points *ps, double gamma, double alpha,
+                           col_result **out)
 {
-    for (int i = 0; i < *np; i++)
-        if (pts[i].gamma == gamma && pts[i].alpha == alpha) {
-            *out = pts[i].res;
+    for (int i = 0; i < ps->np; i++)
+        if (ps->pts[i].gamma == gamma && ps->pts[i].alpha == alpha) {
+            *out = ps->pts[i].res;
             return SY_OK;
         }
-    col_point *p = &pts[(*np)++];
+    col_point *p = &ps->pts[ps->np++];
     p->gamma = gamma, p->alpha = alpha;
     p->res = calloc((size_t)c->nm, sizeof *p->res);
-    if (!p->res) return sy_fail(SY_ERR_NOMEM, "out of memory");
+    if (!p->res) return sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
     char tag[96], prefix[96];
     snprintf(tag, sizeof tag, "g%g-a%g", gamma, alpha);
     snprintf(prefix, sizeof prefix, "g=%g a=%g ", gamma, alpha);
     for (int k = 0; k < c->nm; k++) {
-        sy_status s = train_point(run, c, m, gamma, alpha, c->sigma0, c->methods[k], tag, &p->res[k]);
-        if (s != SY_OK) return s;
         col_result *r = &p->res[k];
-        const char *names[9] = {"gamma", "alpha", "train_acc", "test_acc", "train_loss", "test_loss", "rank_pre",
-                                "rank_post", "dead_units"};
-        double vals[9] = {gamma, alpha, r->train_acc, r->test_acc, r->train_loss, r->test_loss, r->rank_pre,
-                          r->rank_post, r->dead};
-        if ((s = sy_run_log_to(run, "sweep.csv", c->methods[k], *np - 1, 9, names, vals)) != SY_OK) return s;
+        sy_status s = train_point(run, c, m, gamma, alpha, c->sigma0, c->methods[k], tag, r);
+        if (s != SY_OK) return s;
+        const char *names[9] = {"gamma",      "alpha",     "train_acc", "test_acc",  "train_loss",
+                                "test_loss",  "rank_pre",  "rank_post", "dead_units"};
+        double vals[9] = {gamma,          alpha,       r->train_acc, r->test_acc, r->train_loss,
+                          r->test_loss,   r->rank_pre, r->rank_post, r->dead};
+        if ((s = sy_run_log_to(run, "sweep.csv", c->methods[k], ps->np - 1, 9, names, vals)) != SY_OK) return s;
         summarise(run, c->methods[k], prefix, r);
         fprintf(stderr, "collapse: gamma %-6g alpha %-5g %-8s train %.4f test %.4f rank pre %3d post %3d dead %3d\n",
                 gamma, alpha, c->methods[k], r->train_acc, r->test_acc, r->rank_pre, r->rank_post, r->dead);
@@ -762,160 +507,133 @@ static sy_status run_point(sy_run *run, const col_cfg *c, col_model *m, col_poin
     return SY_OK;
 }
 
-static int method_index(const col_cfg *c, const char *name)
+/* Fig. 4: the sweep over --gammas at alpha = fixed, or over --alphas at gamma = fixed. */
+static sy_status sweep(sy_run *run, const col_cfg *c, col_model *m, col_points *ps, int over_alpha, double fixed)
 {
-    for (int k = 0; k < c->nm; k++)
-        if (!strcmp(c->methods[k], name)) return k;
-    return -1;
+    const double *x = over_alpha ? c->alphas : c->gammas;
+    int n = over_alpha ? c->na : c->ng;
+    double *v = malloc((size_t)(COL_NH * c->nm * n) * sizeof *v);
+    if (!v) return sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
+    sy_status s = SY_OK;
+    for (int i = 0; i < n && s == SY_OK; i++) {
+        col_result *res;
+        s = run_point(run, c, m, ps, over_alpha ? fixed : x[i], over_alpha ? x[i] : fixed, &res);
+        for (int k = 0; k < c->nm && s == SY_OK; k++) {
+            const double now[COL_NH] = {res[k].train_acc, res[k].test_acc, res[k].rank_pre, res[k].rank_post};
+            for (int h = 0; h < COL_NH; h++) v[(h * c->nm + k) * n + i] = now[h];
+        }
+    }
+    const double *y[COL_NH][COL_MAX_METHODS];
+    for (int h = 0; h < COL_NH; h++)
+        for (int k = 0; k < c->nm; k++) y[h][k] = v + (h * c->nm + k) * n;
+    const char *var = over_alpha ? "alpha" : "gamma";
+    char what[64], file[64];
+    snprintf(what, sizeof what, "%s = %g", over_alpha ? "gamma" : "alpha", fixed);
+    snprintf(file, sizeof file, "fig4-%s", var);
+    if (s == SY_OK) s = plot_acc_rank(run, c, var, x, n, y, what, file);
+    free(v);
+    return s;
 }
 
-/* syre's sigma0 at fixed points: test accuracy and first-layer rank against
- * sigma0, with vanilla (= syre at sigma0 0) as a dashed level per point. */
-static sy_status sigma0_sweep(sy_run *run, const col_cfg *c, col_model *m, col_point *pts, int *np,
-                              const double *pg, const double *pa, int npt, const double *s0, int ns)
+/* syre's sigma0 at npt fixed points (pg[p], pa[p]): test accuracy and
+ * first-layer rank against sigma0, with vanilla (= syre at sigma0 0) as a
+ * dashed level per point. */
+static sy_status sigma0_sweep(sy_run *run, const col_cfg *c, col_model *m, col_points *ps, const double *pg,
+                              const double *pa, int npt)
 {
+    int iv = -1, is = -1, ns = c->ns, step = 0;
+    for (int k = 0; k < c->nm; k++) {
+        if (!strcmp(c->methods[k], "vanilla")) iv = k;
+        if (!strcmp(c->methods[k], "syre")) is = k;
+    }
+    /* [which][p][j]: which 0 syre's test accuracy, 1 its rank, 2 and 3 vanilla's levels of them */
+    double *v = calloc((size_t)(4 * npt * ns), sizeof *v);
+    if (!v) return sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
     sy_status s = SY_OK;
-    int iv = method_index(c, "vanilla"), is = method_index(c, "syre");
-    double *acc = calloc((size_t)(npt * ns * 2), sizeof *acc), *rank = acc + npt * ns;
-    if (!acc) return sy_fail(SY_ERR_NOMEM, "out of memory");
-    int step = 0;
+    char lab[2][3][128];
+    const char *labels[2][3];
+    const double *y[4][3];
     for (int p = 0; p < npt && s == SY_OK; p++) {
         col_result *base;
-        if ((s = run_point(run, c, m, pts, np, pg[p], pa[p], &base)) != SY_OK) break;
+        if ((s = run_point(run, c, m, ps, pg[p], pa[p], &base)) != SY_OK) break;
         for (int j = 0; j < ns && s == SY_OK; j++) {
-            col_result r;
-            memset(&r, 0, sizeof r);
-            if (is >= 0 && s0[j] == c->sigma0) {
+            col_result r = {0};
+            const double s0 = c->sigma0s[j];
+            if (is >= 0 && s0 == c->sigma0) {
                 r = base[is];
-                r.h_acc_train = r.h_acc_test = r.h_rank_pre = r.h_rank_post = NULL;
             } else {
                 char tag[128];
-                snprintf(tag, sizeof tag, "g%g-a%g-s%g", pg[p], pa[p], s0[j]);
-                s = train_point(run, c, m, pg[p], pa[p], s0[j], "syre", tag, &r);
+                snprintf(tag, sizeof tag, "g%g-a%g-s%g", pg[p], pa[p], s0);
+                s = train_point(run, c, m, pg[p], pa[p], s0, "syre", tag, &r);
                 result_free(&r);
                 if (s != SY_OK) break;
             }
-            acc[p * ns + j] = r.test_acc;
-            rank[p * ns + j] = r.rank_pre;
-            const char *names[9] = {"gamma", "alpha", "sigma0", "train_acc", "test_acc", "rank_pre", "rank_post",
-                                    "dead_units", "train_loss"};
-            double vals[9] = {pg[p], pa[p], s0[j], r.train_acc, r.test_acc, r.rank_pre, r.rank_post, r.dead,
-                              r.train_loss};
+            const double lv[4] = {r.test_acc, r.rank_pre, iv >= 0 ? base[iv].test_acc : 0,
+                                  iv >= 0 ? base[iv].rank_pre : 0};
+            for (int w = 0; w < 4; w++) v[(w * npt + p) * ns + j] = lv[w];
+            const char *names[9] = {"gamma",     "alpha",     "sigma0",     "train_acc", "test_acc",
+                                    "rank_pre",  "rank_post", "dead_units", "train_loss"};
+            double vals[9] = {pg[p],      pa[p],       s0,     r.train_acc,  r.test_acc,
+                              r.rank_pre, r.rank_post, r.dead, r.train_loss};
             if ((s = sy_run_log_to(run, "sigma0.csv", "syre", step++, 9, names, vals)) != SY_OK) break;
             char key[128];
-            snprintf(key, sizeof key, "g=%g a=%g sigma0=%g test_acc", pg[p], pa[p], s0[j]);
+            snprintf(key, sizeof key, "g=%g a=%g sigma0=%g test_acc", pg[p], pa[p], s0);
             sy_run_summary(run, "syre", key, r.test_acc);
-            snprintf(key, sizeof key, "g=%g a=%g sigma0=%g rank_pre", pg[p], pa[p], s0[j]);
+            snprintf(key, sizeof key, "g=%g a=%g sigma0=%g rank_pre", pg[p], pa[p], s0);
             sy_run_summary(run, "syre", key, r.rank_pre);
-            fprintf(stderr, "collapse: gamma %-6g alpha %-5g syre sigma0 %-5g train %.4f test %.4f rank pre %3d post %3d\n",
-                    pg[p], pa[p], s0[j], r.train_acc, r.test_acc, r.rank_pre, r.rank_post);
+            fprintf(stderr, "collapse: gamma %-6g alpha %-5g syre sigma0 %-5g train %.4f test %.4f rank pre %3d "
+                    "post %3d\n", pg[p], pa[p], s0, r.train_acc, r.test_acc, r.rank_pre, r.rank_post);
         }
+        snprintf(lab[0][p], sizeof lab[0][p], "syre, gamma=%g alpha=%g", pg[p], pa[p]);
+        snprintf(lab[1][p], sizeof lab[1][p], "vanilla, gamma=%g alpha=%g", pg[p], pa[p]);
+        labels[0][p] = lab[0][p], labels[1][p] = lab[1][p];
+        for (int w = 0; w < 4; w++) y[w][p] = v + (w * npt + p) * ns;
     }
-    for (int which = 0; which < 2 && s == SY_OK; which++) {
-        sy_plot *pl = sy_plot_new(which ? "First-layer rank (pre-ReLU) vs syre's sigma0; vanilla dashed"
-                                        : "Test accuracy vs syre's sigma0; vanilla (same gamma) dashed",
-                                  "sigma0 (anchor std x sqrt(fan_in))", which ? "rank (eigenvalues > threshold)" : "test accuracy");
-        if (!pl) {
-            s = sy_fail(SY_ERR_NOMEM, "out of memory");
-            break;
-        }
-        for (int p = 0; p < npt && s == SY_OK; p++) {
-            char lab[128];
-            snprintf(lab, sizeof lab, "syre, gamma=%g alpha=%g", pg[p], pa[p]);
-            s = sy_plot_series(pl, lab, s0, (which ? rank : acc) + p * ns, ns, SY_PLOT_LINE_POINTS);
-            if (s == SY_OK && iv >= 0) {
-                col_result *base;
-                run_point(run, c, m, pts, np, pg[p], pa[p], &base); /* already trained: a lookup */
-                double lv[2] = {which ? base[iv].rank_pre : base[iv].test_acc, 0}, xs[2] = {s0[0], s0[ns - 1]};
-                lv[1] = lv[0];
-                snprintf(lab, sizeof lab, "vanilla, gamma=%g alpha=%g", pg[p], pa[p]);
-                s = sy_plot_series(pl, lab, xs, lv, 2, SY_PLOT_DASHED);
-            }
-        }
-        if (s == SY_OK) {
-            sy_plot_log_axes(pl, 1, 0);
-            if (which)
-                sy_plot_yrange(pl, 0, COL_H + 5);
-            else
-                sy_plot_yrange(pl, 0, 1.02);
-            s = save_plot(run, pl, which ? "fig4-sigma0-rank" : "fig4-sigma0-acc");
-        } else {
-            sy_plot_free(pl);
-        }
-    }
-    free(acc);
+    sy_plot_opts acc = {.title = "Test accuracy vs syre's sigma0; vanilla (same gamma) dashed",
+                              .xlabel = "sigma0 (anchor std x sqrt(fan_in))", .ylabel = "test accuracy",
+                              .labels2 = labels[1], .logx = 1, .ymin = 0, .ymax = 1.02};
+    sy_plot_opts rank = acc;
+    rank.title = "First-layer rank (pre-ReLU) vs syre's sigma0; vanilla dashed";
+    rank.ylabel = "rank (eigenvalues > threshold)";
+    rank.ymax = COL_H + 5;
+    if (s == SY_OK)
+        s = sy_plot_sweep(run, "fig4-sigma0-acc", &acc, c->sigma0s, ns, npt, labels[0], y[0], iv >= 0 ? y[2] : NULL);
+    if (s == SY_OK)
+        s = sy_plot_sweep(run, "fig4-sigma0-rank", &rank, c->sigma0s, ns, npt, labels[0], y[1], iv >= 0 ? y[3] : NULL);
+    free(v);
     return s;
 }
 
 static sy_status col_reproduce(sy_run *run)
 {
     col_cfg c;
-    sy_status s = cfg_load(run, &c);
-    if (s != SY_OK) {
-        cfg_free(&c);
-        return s;
-    }
-    double gammas[COL_MAX_SWEEP], alphas[COL_MAX_SWEEP];
-    int ng, na;
-    sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, gammas, COL_MAX_SWEEP, &ng); /* checked by cfg_load */
-    sy_run_get_numbers(run, "alphas", 0, 1, HUGE_VAL, alphas, COL_MAX_SWEEP, &na);
+    col_model m = {0};
+    col_points *ps = calloc(1, sizeof *ps);
     double sweep_alpha = sy_run_get_double(run, "sweep-alpha"), sweep_gamma = sy_run_get_double(run, "sweep-gamma");
-    col_model m;
-    if ((s = model_new(&m, (int)c.batch / sy_dist_size(), c.rank_n)) != SY_OK) {
-        cfg_free(&c);
-        return s;
-    }
-    col_point pts[2 * COL_MAX_SWEEP + 4];
-    int np = 0;
-    col_result *gres = calloc((size_t)(ng + na) * (size_t)c.nm, sizeof *gres), *ares = gres + (size_t)ng * c.nm;
-    if (!gres) s = sy_fail(SY_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < ng && s == SY_OK; i++) {
-        col_result *r;
-        if ((s = run_point(run, &c, &m, pts, &np, gammas[i], sweep_alpha, &r)) == SY_OK)
-            memcpy(&gres[(size_t)i * c.nm], r, (size_t)c.nm * sizeof *r);
-    }
-    for (int i = 0; i < na && s == SY_OK; i++) {
-        col_result *r;
-        if ((s = run_point(run, &c, &m, pts, &np, sweep_gamma, alphas[i], &r)) == SY_OK)
-            memcpy(&ares[(size_t)i * c.nm], r, (size_t)c.nm * sizeof *r);
-    }
+    sy_status s = cfg_load(run, &c);
+    if (s == SY_OK && !ps) s = sy_fail(SY_ERR_NOMEM, "collapse: out of memory");
+    if (s == SY_OK) s = model_new(&m, &c);
+    if (s == SY_OK) s = sweep(run, &c, &m, ps, 0, sweep_alpha);
+    if (s == SY_OK) s = sweep(run, &c, &m, ps, 1, sweep_gamma);
     col_result *f5 = NULL;
-    if (s == SY_OK) s = run_point(run, &c, &m, pts, &np, sweep_gamma, sweep_alpha, &f5);
-    char fixed[64];
-    if (s == SY_OK) {
-        snprintf(fixed, sizeof fixed, "alpha = %g", sweep_alpha);
-        s = plot_sweep(run, &c, gammas, ng, gres, "gamma", fixed, "fig4-gamma");
-    }
-    if (s == SY_OK) {
-        snprintf(fixed, sizeof fixed, "gamma = %g", sweep_gamma);
-        s = plot_sweep(run, &c, alphas, na, ares, "alpha", fixed, "fig4-alpha");
-    }
+    if (s == SY_OK) s = run_point(run, &c, &m, ps, sweep_gamma, sweep_alpha, &f5);
     if (s == SY_OK) s = plot_spectra(run, &c, f5, sweep_gamma, sweep_alpha, "fig5-spectrum");
-    const char *s0text = sy_run_get_str(run, "sigma0s");
-    if (s == SY_OK && strcmp(s0text, "none") != 0) {
-        double s0[COL_MAX_SWEEP], gmax = gammas[0], amin = alphas[0];
-        int ns;
-        sy_run_get_numbers(run, "sigma0s", 0, 1, HUGE_VAL, s0, COL_MAX_SWEEP, &ns);
-        for (int i = 1; i < ng; i++) gmax = fmax(gmax, gammas[i]);
-        for (int i = 1; i < na; i++) amin = fmin(amin, alphas[i]);
-        double pg[3] = {gmax, sweep_gamma, sweep_gamma}, pa[3] = {sweep_alpha, amin, sweep_alpha};
-        s = sigma0_sweep(run, &c, &m, pts, &np, pg, pa, 3, s0, ns);
-    }
-    for (int k = 0; k < c.nm && s == SY_OK; k++)
-        for (int i = 0; i < COL_H && s == SY_OK; i++) {
-            const char *nm[2] = {"eig_pre", "eig_post"};
-            double v[2] = {f5[k].eig_pre[i], f5[k].eig_post[i]};
-            s = sy_run_log_to(run, "spectrum.csv", c.methods[k], i + 1, 2, nm, v);
-        }
+    /* sigma0 at the two collapsed points (largest gamma; smallest alpha) and at the Fig. 5 point */
+    double gmax = c.gammas[0], amin = c.alphas[0];
+    for (int i = 1; i < c.ng; i++) gmax = fmax(gmax, c.gammas[i]);
+    for (int i = 1; i < c.na; i++) amin = fmin(amin, c.alphas[i]);
+    const double pg[3] = {gmax, sweep_gamma, sweep_gamma}, pa[3] = {sweep_alpha, amin, sweep_alpha};
+    if (s == SY_OK && c.ns > 0) s = sigma0_sweep(run, &c, &m, ps, pg, pa, 3);
+    for (int k = 0; k < c.nm && s == SY_OK; k++) s = log_spectra(run, c.methods[k], &f5[k]);
     if (s == SY_OK)
-        fprintf(stderr, "collapse: sigma0 %g, SGD lr %g, %ld epochs on %zu images; figures fig4-*.png, fig5-*.png in %s\n",
-                c.sigma0, c.lr, c.epochs, c.train->n, sy_run_dir(run));
-    for (int i = 0; i < np; i++) {
-        for (int k = 0; k < c.nm; k++) result_free(&pts[i].res[k]);
-        free(pts[i].res);
+        fprintf(stderr, "collapse: sigma0 %g, SGD lr %g, %ld epochs on %zu images; figures fig4-*.png, fig5-*.png in "
+                "%s\n", c.sigma0, c.lr, c.epochs, c.train->n, sy_run_dir(run));
+    for (int i = 0; ps && i < ps->np; i++) {
+        for (int k = 0; k < c.nm; k++) result_free(&ps->pts[i].res[k]);
+        free(ps->pts[i].res);
     }
-    free(gres);
-    model_free(&m);
+    free(ps);
+    sy_classifier_free(&m.k);
     cfg_free(&c);
     return s;
 }

@@ -61,6 +61,25 @@ typedef struct {
  * "encoder." so that optimizer rules can select it). taps may be NULL. */
 sy_var sy_resnet18(sy_graph *g, sy_var x, const char *prefix, int width, int n_classes, sy_resnet_taps *taps);
 
+/* A classifier's training and evaluation graphs on one parameter store,
+ * sharing every parameter by name (src/nn/classifier.c). */
+typedef struct {
+    sy_params *ps;
+    sy_graph *train, *eval; /* eval: in evaluation mode (sy_graph_eval_new) */
+    sy_var x, y, loss;      /* training graph: inputs, labels [B], mean cross-entropy */
+    sy_var ex, logits;      /* evaluation graph: inputs, logits */
+} sy_classifier;
+
+/* Builds both graphs and compiles them: build(g, x, eval, ctx) makes the
+ * network on input x and returns its logits; it runs for the training graph
+ * (eval 0, inputs of shape train_x, labels of train_x's batch) and then for
+ * the evaluation graph (eval 1, inputs eval_x), where it may keep nodes to
+ * read. On failure c is left empty. */
+sy_status sy_classifier_new(sy_classifier *c, sy_shape train_x, sy_shape eval_x,
+                            sy_var (*build)(sy_graph *g, sy_var x, int eval, void *ctx), void *ctx);
+/* Frees the graphs and the store; c is left empty (safe to call twice). */
+void sy_classifier_free(sy_classifier *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -178,6 +178,11 @@ size_t sy_optimizer_state_size(const sy_optimizer *opt);
  * (0 where no decay), regenerated if not stored: out holds trainable_size floats. */
 sy_status sy_optimizer_anchor(const sy_optimizer *opt, float *out);
 sy_status sy_optimizer_decay_coef(const sy_optimizer *opt, float *out);
+/* The anchor network: the trainable tensors of ps whose names start with
+ * prefix (NULL: all) set to the anchor, eval(ctx) run, and every value put
+ * back (also when eval fails); returns eval's status. */
+sy_status sy_optimizer_eval_at_anchor(const sy_optimizer *opt, sy_params *ps, const char *prefix,
+                                      sy_status (*eval)(void *ctx), void *ctx);
 /* The rule that applies to tensor `index` of the store (NULL if not trainable). */
 const sy_decay *sy_optimizer_rule_of(const sy_optimizer *opt, int index);
 /* The options the optimizer was made with. */

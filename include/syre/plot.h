@@ -64,6 +64,34 @@ sy_status sy_plot_image_grid(const char *base, const char *title, const float *i
                              int count, int h, int w, int rows, int cols,
                              const char *const *row_labels, float vmin, float vmax);
 
+/* ---- Figures in one call, saved in a run directory (src/plot/figures.c) ------- */
+
+/* The look of a figure drawn in one call; zero-initialised fields are off. */
+typedef struct {
+    const char *title, *xlabel, *ylabel;
+    const char *suffix, *suffix2;  /* appended with a space to the labels of the y and y2 curves */
+    const char *const *labels2;    /* labels of the y2 curves (NULL: the labels of y) */
+    int logx;                      /* log x axis */
+    double ymin, ymax;             /* fixed y range where ymin < ymax, else fitted to the data */
+    const char *ref_label;         /* not NULL: a dashed level at ref from x[0] to x[n-1], drawn last */
+    double ref;
+} sy_plot_opts;
+
+/* Curves against one x[0..n) (a swept variable, epochs): for g < ng,
+ * y[g][0..n) as a line with markers labelled "<labels[g]> <suffix>", then,
+ * where y2 is not NULL, y2[g][0..n) dashed labelled "<labels2[g]> <suffix2>";
+ * with n = 1 both are markers only. Non-finite values are skipped. Saved as
+ * <run dir>/<name>.png and .svg. */
+sy_status sy_plot_sweep(const sy_run *run, const char *name, const sy_plot_opts *o, const double *x, int n,
+                        int ng, const char *const *labels, const double *const *y, const double *const *y2);
+/* Eigenvalue spectra eig[m][0..n) of nm methods (sy_plot_spectrum each,
+ * labelled labels[m], values below 1e-12 drawn there), then, where
+ * o->ref_label is set, a dashed threshold at o->ref over the indices 1..n.
+ * Only o's title, axis labels and reference are used. Saved as
+ * <run dir>/<name>.png and .svg. */
+sy_status sy_plot_spectra(const sy_run *run, const char *name, const sy_plot_opts *o, int n, int nm,
+                          const char *const *labels, const double *const *eig);
+
 #ifdef __cplusplus
 }
 #endif
