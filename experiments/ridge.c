@@ -7,22 +7,16 @@
  *
  * Setup. Teacher w*_i ~ N(0, 1/d) (dense Gaussian, sy_synth_sparse_teacher with
  * k = d rescaled by 1/sqrt(d), so |w*| ~ 1); x ~ N(0, I_d), y = w*^T x +
- * noise * N(0, 1) (sy_synth_linear). Training loss: mean squared error
- * L(w) = (1/N) sum (w^T x_n - y_n)^2 plus the optimizer's decay, i.e. the
- * gradient 2 (A w - b) + wd (w - a) with A = X^T X / N, b = X^T y / N, wd =
- * --gamma (PyTorch convention; Eq. 2's gamma = wd / 2), a = 0 (vanilla) or
- * theta0 (syre, std sigma0 / sqrt(d): w is one linear layer with fan_in d).
- * Solved by full-batch GD with the library's SGD and decay rule from w = 0
- * until the gradient is tiny (--solver gd, default), or in closed form
- * (--solver closed); every GD fit is checked against the closed form.
- * Plain least squares (method none) is always the closed-form minimum-norm
- * solution: GD would need unbounded time to reach it at N = d.
- * Test loss: the exact population risk E(w^T x - y)^2 = |w - w*|^2 + noise^2,
- * averaged over --trials independent training sets per d/N.
- *
- * The solvers and the risk over training sets are the library's (sy_ridge_*,
- * syre/metrics.h); no network is trained, so sy_fit has no part here: what
- * stays is the sweep over d/N, its records and its figures. */
+ * noise * N(0, 1) (sy_synth_linear). Loss: the mean squared error plus the
+ * optimizer's decay at wd = --gamma (PyTorch convention; Eq. 2's gamma =
+ * wd / 2) toward 0 (vanilla) or theta0 (syre). Solved by the library's
+ * sy_ridge_fit (syre/metrics.h): GD through SGD and the decay rule, checked
+ * against the closed form (--solver gd), or the closed form (--solver
+ * closed); least squares (none) is always the minimum-norm closed form.
+ * Test loss: the exact population risk |w - w*|^2 + noise^2, averaged over
+ * --trials training sets per d/N (sy_ridge_risk_at). No network is trained,
+ * so sy_fit has no part here: what stays is the sweep over d/N, its records
+ * and its figures. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,20 +28,18 @@ static const sy_flag_spec ridge_flags[] = {
     {"d", "input dimension (quick: 100)", "200", SY_FLAG_INT, 2, 4096},
     {"dn-min", "smallest d/N of the sweep", "0.2", SY_FLAG_DOUBLE, 0.01, 100},
     {"dn-max", "largest d/N of the sweep", "5", SY_FLAG_DOUBLE, 0.01, 100},
-    {"points", "number of d/N values, log-spaced (an odd count with dn-min * dn-max = 1 puts one at d/N = 1) (quick: 13)", "25",
-     SY_FLAG_INT, 2, 1000},
+    {"points", "number of d/N values, log-spaced (odd, with dn-min * dn-max = 1: one at d/N = 1) (quick: 13)",
+     "25", SY_FLAG_INT, 2, 1000},
     {"trials", "independent training sets per d/N, test losses averaged (quick: 3; reproduce: 20)", "10",
      SY_FLAG_INT, 1, 10000},
     {"noise", "label noise std", "0.5", SY_FLAG_DOUBLE, 0, 100},
     {"method", "none (min-norm least squares), vanilla (ridge), syre, syre-ar, l2init", "none,vanilla,syre",
      SY_FLAG_METHODS, 0, 0},
-    {"gamma", "weight decay wd (PyTorch convention: gradient += wd (w - anchor); Eq. 2's gamma = wd/2); reproduce "
-              "also draws 0.01 and 1",
+    {"gamma", "weight decay wd (gradient += wd (w - anchor); Eq. 2's gamma = wd/2); reproduce adds 0.01 and 1",
      "0.1", SY_FLAG_DOUBLE, 0, 1e6},
     {"sigma0", "syre anchor std in units of 1/sqrt(d) (w is a layer with fan_in d)", "0.01", SY_FLAG_DOUBLE, 0, 100},
-    {"lr", "GD learning rate (stable below 2 / (2 lambda_max(A) + wd); lambda_max(A) <= (1 + sqrt(d/N))^2 ~ 10.5 "
-           "at d/N = 5)",
-     "0.05", SY_FLAG_DOUBLE, 1e-12, 10},
+    {"lr", "GD learning rate (stable below 2 / (2 lambda_max(A) + wd); lambda_max(A) ~ 10.5 at d/N = 5)", "0.05",
+     SY_FLAG_DOUBLE, 1e-12, 10},
     {"max-steps", "GD step limit per fit", "200000", SY_FLAG_INT, 1, 100000000},
     {"tol", "GD stops when |grad| <= tol * |2 b| (b = X^T y / N)", "1e-6", SY_FLAG_DOUBLE, 0, 1},
     {"solver", "gd (library SGD + decay rule, checked against the closed form) or closed (Eq. 52 directly)", "gd",
@@ -56,10 +48,10 @@ static const sy_flag_spec ridge_flags[] = {
 };
 
 typedef struct {
-    int d, points, trials, use_gd;
-    double dn_min, dn_max, noise, lr, tol, sigma0, eps;
-    long max_steps;
+    int d, points, trials;
+    double dn_min, dn_max, noise, sigma0, eps;
     uint64_t seed;
+    sy_ridge_opts fit; /* the solver's settings; each series sets its decay */
     float *wstar;
 } rctx;
 
@@ -74,14 +66,13 @@ static sy_status ctx_init(rctx *c, sy_run *run)
     if (!(c->dn_min < c->dn_max))
         return sy_fail(SY_ERR_ARG, "ridge: --dn-min (%g) must be below --dn-max (%g)", c->dn_min, c->dn_max);
     c->noise = sy_run_get_double(run, "noise");
-    c->lr = sy_run_get_double(run, "lr");
-    c->tol = sy_run_get_double(run, "tol");
     c->sigma0 = sy_run_get_double(run, "sigma0");
     c->eps = sy_run_get_double(run, "eps");
-    c->max_steps = sy_run_get_int(run, "max-steps");
     c->seed = sy_run_seed(run);
+    c->fit = (sy_ridge_opts){.lr = sy_run_get_double(run, "lr"), .tol = sy_run_get_double(run, "tol"),
+                             .max_steps = sy_run_get_int(run, "max-steps"), .seed = c->seed};
     const char *solver = sy_run_get_str(run, "solver");
-    if (!strcmp(solver, "gd")) c->use_gd = 1;
+    if (!strcmp(solver, "gd")) c->fit.gd = 1;
     else if (strcmp(solver, "closed"))
         return sy_fail(SY_ERR_ARG, "ridge: --solver must be 'gd' or 'closed', got '%s'", solver);
     if (!(c->wstar = malloc((size_t)c->d * sizeof *c->wstar))) return sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
@@ -132,8 +123,7 @@ static sy_status sweep(sy_run *run, rctx *c, const rseries *ser, int ns, sy_ridg
     sy_ridge_risk *risk = calloc((size_t)ns, sizeof *risk);
     sy_status s = fo && risk ? SY_OK : sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
     for (int m = 0; s == SY_OK && m < ns; m++) {
-        fo[m] = (sy_ridge_opts){.gd = c->use_gd, .lr = c->lr, .tol = c->tol, .max_steps = c->max_steps,
-                                .seed = c->seed};
+        fo[m] = c->fit;
         s = sy_decay_parse(ser[m].method, (float)ser[m].wd, (float)ser[m].sigma0, (float)c->eps, &fo[m].decay);
     }
     rdraw dr = {c, 0, sy_progress_start("ridge fits", (int64_t)c->points * c->trials)};
@@ -180,17 +170,14 @@ static void summarise(sy_run *run, const rctx *c, const rseries *sr, const sy_ri
         if (cu[r].gd_err > gdmax) gdmax = cu[r].gd_err;
         if (cu[r].steps > steps) steps = cu[r].steps;
     }
-    char buf[64];
-    snprintf(buf, sizeof buf, "%g", sr->wd);
-    sy_run_summary_setting(run, sr->name, "gamma (wd)", buf);
-    snprintf(buf, sizeof buf, "%g", sr->sigma0);
-    sy_run_summary_setting(run, sr->name, "sigma0", buf);
+    sy_run_summary_settingf(run, sr->name, "gamma (wd)", "%g", sr->wd);
+    sy_run_summary_settingf(run, sr->name, "sigma0", "%g", sr->sigma0);
     sy_run_summary(run, sr->name, "test_loss", cu[one].test);
     sy_run_summary(run, sr->name, "train_loss", cu[one].train);
     sy_run_summary(run, sr->name, "peak test_loss", peak);
     sy_run_summary(run, sr->name, "mean test_loss", mean);
     if (ref) sy_run_summary(run, sr->name, "max rel. diff to ridge", maxrel);
-    if (c->use_gd && strcmp(sr->method, "none")) {
+    if (c->fit.gd && strcmp(sr->method, "none")) {
         sy_run_summary(run, sr->name, "GD vs closed form (max rel.)", gdmax);
         sy_run_summary(run, sr->name, "GD steps (max mean)", steps);
     }
@@ -198,7 +185,8 @@ static void summarise(sy_run *run, const rctx *c, const rseries *sr, const sy_ri
 
 static void print_table(const rctx *c, const rseries *ser, int ns, const sy_ridge_risk *cur)
 {
-    printf("\nridge: test loss |w - w*|^2 + noise^2 (mean of %d trials), d = %d, noise %g\n", c->trials, c->d, c->noise);
+    printf("\nridge: test loss |w - w*|^2 + noise^2 (mean of %d trials), d = %d, noise %g\n", c->trials, c->d,
+           c->noise);
     printf("%7s %6s", "d/N", "N");
     for (int m = 0; m < ns; m++) printf(" %16s", ser[m].name);
     printf("\n");
@@ -232,14 +220,13 @@ static sy_status plot_curves(sy_run *run, const rctx *c, const rseries *ser, con
         for (int r = 0; r < c->points; r++) y[r] = cur[(size_t)which[k] * c->points + r].test;
         s = sy_plot_series(p, lab, x, y, c->points, st);
     }
-    if (s == SY_OK) {
-        char path[4200];
-        s = sy_plot_save(p, sy_run_path(run, base, path, sizeof path));
-    }
     free(x);
     free(y);
-    sy_plot_free(p);
-    return s;
+    if (s != SY_OK) {
+        sy_plot_free(p);
+        return s;
+    }
+    return sy_plot_save_run(p, run, base);
 }
 
 static sy_status run_series(sy_run *run, rctx *c, rseries *ser, int ns, int reproduce)
@@ -249,30 +236,26 @@ static sy_status run_series(sy_run *run, rctx *c, rseries *ser, int ns, int repr
     if (s == SY_OK) {
         fprintf(stderr, "ridge: d = %d, d/N in [%g, %g] (%d points, N = %d..%d), %d trials, noise %g, solver %s\n",
                 c->d, c->dn_min, c->dn_max, c->points, n_at(c, c->points - 1), n_at(c, 0), c->trials, c->noise,
-                c->use_gd ? "gd" : "closed");
+                c->fit.gd ? "gd" : "closed");
         s = sweep(run, c, ser, ns, cur);
     }
     if (s == SY_OK) {
         for (int m = 0; m < ns; m++) {
-            const sy_ridge_risk *ref = NULL;
+            const sy_ridge_risk *ref = NULL; /* ridge at the same wd */
             if (strcmp(ser[m].method, "vanilla") && strcmp(ser[m].method, "none"))
                 for (int k = 0; k < ns; k++)
-                    if (!strcmp(ser[k].method, "vanilla") && ser[k].wd == ser[m].wd) ref = cur + (size_t)k * c->points;
+                    if (!strcmp(ser[k].method, "vanilla") && ser[k].wd == ser[m].wd)
+                        ref = cur + (size_t)k * c->points;
             summarise(run, c, &ser[m], cur + (size_t)m * c->points, ref);
         }
         print_table(c, ser, ns, cur);
         char title[200];
         double wd0 = ser[ns > 1 ? 1 : 0].wd;
-        int which[16], nw = 0;
+        int which[16] = {0}, nw = 0;
+        /* main panel: none, ridge and syre at the flag's wd (reproduce: and sigma0) */
         for (int m = 0; m < ns && nw < 16; m++)
-            if (!strcmp(ser[m].method, "none") || ser[m].wd == wd0) which[nw++] = m;
-        if (reproduce) {
-            /* main panel: none, ridge and syre at the flag's wd and sigma0 */
-            nw = 0;
-            for (int m = 0; m < ns && nw < 16; m++)
-                if (!strcmp(ser[m].method, "none") || (ser[m].wd == wd0 && ser[m].sigma0 == c->sigma0))
-                    which[nw++] = m;
-        }
+            if (!strcmp(ser[m].method, "none") || (ser[m].wd == wd0 && (!reproduce || ser[m].sigma0 == c->sigma0)))
+                which[nw++] = m;
         snprintf(title, sizeof title, "Fig. 3 left: linear regression, d = %d, %d trials, noise %g", c->d, c->trials,
                  c->noise);
         s = plot_curves(run, c, ser, which, nw, cur, title, "ridge-fig3-left");
