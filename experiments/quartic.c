@@ -130,6 +130,36 @@ static sy_status method_decay(sy_run *run, const qctx *c, const char *method, do
     return sy_decay_parse(method, (float)h, (float)c->sigma0, (float)sy_run_get_double(run, "eps"), out);
 }
 
+/* One setting in training: what its log points see. */
+typedef struct {
+    sy_run *run;
+    const qctx *c;
+    sy_quartic_gd *q;
+    const char *label, *logfile;
+    double h, *traj_obj, *traj_deg;
+    sy_quartic_point r;
+} qtrain;
+
+static sy_status q_step(void *ctx, long t) { return sy_quartic_gd_step(((qtrain *)ctx)->q, t); }
+
+static sy_status q_log(void *ctx, long t, int replay, int *stop, char *note, size_t note_size)
+{
+    qtrain *k = ctx;
+    const qctx *c = k->c;
+    sy_quartic_measure(c->B, c->V, c->d, sy_quartic_gd_w(k->q), c->c_th, &k->r);
+    if (k->traj_obj && t % c->log_every == 0) {
+        k->traj_obj[t / c->log_every] = k->r.objective;
+        k->traj_deg[t / c->log_every] = k->r.degree;
+    }
+    const char *names[4] = {"objective", "degree_of_symmetry", "w_norm", "hyper"};
+    double vals[4] = {k->r.objective, k->r.degree, k->r.wnorm, k->h};
+    /* A finished run resumed only measures: its last row is logged. */
+    sy_status s = replay ? SY_OK : sy_run_log_to(k->run, k->logfile, k->label, t, 4, names, vals);
+    *stop = k->r.diverged;
+    snprintf(note, note_size, "f %.4g  sym %d", k->r.objective, k->r.degree);
+    return s;
+}
+
 /* Train one setting from the common init; `label` names its records
  * (log rows, checkpoint file). traj_obj / traj_deg (may be NULL) get the
  * logged values, one per log point (steps / log_every + 1 of them); *gnorm
@@ -141,79 +171,32 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
     sy_quartic_gd_opts o = {.B = c->B, .d = c->d, .diagonal = c->structured, .lr = sy_run_get_double(run, "lr"),
                             .init_scale = sy_run_get_double(run, "init-scale"),
                             .dropout = !strcmp(method, "dropout") ? h : 0, .seed = sy_run_seed(run)};
-    sy_quartic_gd *q = NULL;
+    qtrain k = {.run = run, .c = c, .label = label, .logfile = logfile, .h = h, .traj_obj = traj_obj,
+                .traj_deg = traj_deg};
     sy_status s = method_decay(run, c, method, h, &o.decay);
-    if (s == SY_OK) s = sy_quartic_gd_new(&o, &q);
+    if (s == SY_OK) s = sy_quartic_gd_new(&o, &k.q);
     if (s != SY_OK) return s;
-    sy_params *ps = sy_quartic_gd_params(q);
-    sy_optimizer *opt = sy_quartic_gd_optimizer(q);
-    const float *w = sy_quartic_gd_w(q);
-    char ckpt[4200], file[160];
-    snprintf(file, sizeof file, "ckpt-%s.safetensors", label);
-    sy_run_path(run, file, ckpt, sizeof ckpt);
-    sy_train_pos pos = {0};
-    if (sy_run_get_bool(run, "resume")) {
-        s = sy_train_load(ckpt, ps, opt, &pos);
-        if (s == SY_ERR_IO) { /* no checkpoint: afresh, without rows of an earlier start */
-            memset(&pos, 0, sizeof pos);
-            sy_clear_error();
-            s = sy_run_forget_rows(run, logfile, label);
-        }
-        if (s != SY_OK) {
-            sy_quartic_gd_free(q);
-            return s;
-        }
-    }
-    long ckpt_every = sy_run_get_int(run, "ckpt-every");
-    if (ckpt_every <= 0) ckpt_every = c->steps / 10 > 1000 ? c->steps / 10 : 1000;
-    sy_progress *pr = sy_progress_start(label, c->steps);
-    sy_quartic_point r = {0};
-    for (long t = pos.done ? c->steps : (long)pos.epoch; t <= c->steps; t++) {
-        if (t % c->log_every == 0 || t == c->steps) {
-            sy_quartic_measure(c->B, c->V, c->d, w, c->c_th, &r);
-            if (traj_obj && t % c->log_every == 0) {
-                traj_obj[t / c->log_every] = r.objective;
-                traj_deg[t / c->log_every] = r.degree;
-            }
-            const char *names[4] = {"objective", "degree_of_symmetry", "w_norm", "hyper"};
-            double vals[4] = {r.objective, r.degree, r.wnorm, h};
-            /* A finished run resumed only measures: its last row is logged. */
-            if (!pos.done && (s = sy_run_log_to(run, logfile, label, t, 4, names, vals)) != SY_OK) break;
-            if (r.diverged) break;
-            char note[64];
-            snprintf(note, sizeof note, "f %.4g  sym %d", r.objective, r.degree);
-            sy_progress_update(pr, t, note);
-        }
-        if (t == c->steps) break;
-        if ((s = sy_quartic_gd_step(q, t)) != SY_OK) break;
-        /* its own --ckpt-every sets the cadence; only a stop is taken here */
-        int stop = sy_run_ckpt_due(run, t + 1) == SY_CKPT_STOP;
-        if (((t + 1) % ckpt_every == 0 || stop) && t + 1 < c->steps) {
-            sy_train_pos p = {.epoch = t + 1};
-            if ((s = sy_train_save(ckpt, ps, opt, &p)) != SY_OK) break;
-            if (stop) {
-                s = sy_run_stopped(run, t + 1, c->steps);
-                break;
-            }
-        }
-    }
-    sy_progress_finish(pr);
-    if (s == SY_ERR_NUMERIC) { /* the gradient blew up: record as diverged */
-        r.diverged = 1;
-        s = SY_OK;
-    }
+    char ckpt[4200];
+    long every = sy_run_get_int(run, "ckpt-every");
+    sy_fit_steps_opts f = {.params = sy_quartic_gd_params(k.q), .opt = sy_quartic_gd_optimizer(k.q),
+                           .steps = c->steps, .log_every = c->log_every,
+                           .ckpt_every = every > 0 ? every : c->steps / 10 > 1000 ? c->steps / 10 : 1000,
+                           .run = run, .ckpt = sy_run_ckpt_path(run, NULL, label, ckpt, sizeof ckpt),
+                           .resume = sy_run_get_bool(run, "resume"), .records = logfile, .label = label, .ctx = &k,
+                           .step = q_step, .on_log = q_log};
+    int diverged = 0;
+    s = sy_fit_steps(&f, &diverged);
     *gnorm = 0;
-    if (s == SY_OK && !r.diverged) {
-        sy_quartic_gd_grad_norm(q, gnorm); /* left at 0 if it fails */
-        sy_train_pos p = {.epoch = c->steps, .done = 1};
-        s = sy_train_save(ckpt, ps, opt, &p);
+    if (s == SY_OK && !diverged) {
+        sy_quartic_gd_grad_norm(k.q, gnorm); /* left at 0 if it fails */
     } else if (s == SY_OK) {
-        r.objective = NAN;
-        r.degree = -1;
+        k.r.objective = NAN;
+        k.r.degree = -1;
+        k.r.diverged = 1;
         fprintf(stderr, "quartic: %s diverged (recorded as NaN): %s\n", label, sy_last_error());
     }
-    *res = r;
-    sy_quartic_gd_free(q);
+    *res = k.r;
+    sy_quartic_gd_free(k.q);
     return s;
 }
 
