@@ -45,14 +45,13 @@ static const sy_flag_spec ant_flags[] = {
     {"rollout", "steps per env per PPO iteration (8 x 256 = Dohare et al.'s 2048)", "256", SY_FLAG_INT, 1, 1000000},
     {"epochs", "PPO epochs over each rollout (quick: 4)", "10", SY_FLAG_INT, 1, 1000},
     {"batch", "PPO minibatch size", "128", SY_FLAG_INT, 2, 1000000},
-    {"hidden", "widths of the two hidden layers of policy and value networks (quick: 64,64)", "256,256",
-     SY_FLAG_STRING, 0, 0},
+    {"hidden", "widths W1,W2 of the hidden layers of both networks (quick: 64,64)", "256,256", SY_FLAG_STRING, 0, 0},
     {"lr", "Adam learning rate", "1e-4", SY_FLAG_DOUBLE, 1e-8, 1},
     {"beta1", "Adam beta1 (Dohare et al.: 0.99)", "0.99", SY_FLAG_DOUBLE, 0, 0.9999},
     {"beta2", "Adam beta2 (Dohare et al.: 0.99)", "0.99", SY_FLAG_DOUBLE, 0, 0.9999},
-    {"gamma", "weight decay, Adam's coupled weight_decay, for vanilla and syre (paper: 0.002)", "0.002",
+    {"gamma", "weight decay (Adam's coupled weight_decay) of vanilla and syre (paper: 0.002)", "0.002",
      SY_FLAG_DOUBLE, 0, 100},
-    {"method", "methods: none (the paper's vanilla PPO), vanilla (weight decay toward 0), syre, syre-ar, l2init",
+    {"method", "none (the paper's vanilla PPO), vanilla (weight decay toward 0), syre, syre-ar, l2init",
      "none,vanilla,syre", SY_FLAG_METHODS, 0, 0},
     {"clip", "PPO clip range epsilon", "0.2", SY_FLAG_DOUBLE, 0.001, 0.999},
     {"discount", "reward discount", "0.99", SY_FLAG_DOUBLE, 0.001, 1},
@@ -60,8 +59,8 @@ static const sy_flag_spec ant_flags[] = {
     {"vf-coef", "weight of the value loss (separate networks: matters only through Adam's eps)", "0.5",
      SY_FLAG_DOUBLE, 0, 1000},
     {"obs-norm", "normalise observations by running mean and std", "1", SY_FLAG_BOOL, 0, 0},
-    {"reward-scale", "learn from rewards divided by the running std of the discounted return (reported returns are raw)",
-     "1", SY_FLAG_BOOL, 0, 0},
+    {"reward-scale", "learn from rewards / running std of the discounted return (returns reported raw)", "1",
+     SY_FLAG_BOOL, 0, 0},
     {"rank-n", "rollout observations for the rank measures (quick: 1024)", "2048", SY_FLAG_INT, 2, 1000000},
     {"ctrl-cost", "control cost weight in the reward", "0.5", SY_FLAG_DOUBLE, 0, 100},
     {"max-episode-steps", "episode truncation", "1000", SY_FLAG_INT, 1, 100000000},
@@ -69,8 +68,7 @@ static const sy_flag_spec ant_flags[] = {
     {"ckpt-every", "iterations between checkpoints (and at the end); 0 = only at the end", "50", SY_FLAG_INT, 0,
      100000000},
     {"smooth", "plots: moving average over this many iterations", "20", SY_FLAG_INT, 1, 100000},
-    {"seeds", "reproduce only: seeds averaged per method (paper: 5; run seed, seed+1, ...)", "5", SY_FLAG_INT, 1,
-     MAX_SEEDS},
+    {"seeds", "reproduce: seeds averaged per method (paper: 5; seed, seed+1, ...)", "5", SY_FLAG_INT, 1, MAX_SEEDS},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -83,23 +81,6 @@ typedef struct {
     double gamma, sigma0, eps;
     int ckpt_every, smooth;
 } ant_ctx;
-
-static sy_status parse_hidden(const char *s, int *h1, int *h2)
-{
-    char *end;
-    long a = strtol(s, &end, 10), b = 0;
-    int ok = end != s && *end == ',';
-    if (ok) {
-        const char *q = end + 1;
-        b = strtol(q, &end, 10);
-        ok = end != q && *end == 0;
-    }
-    if (!ok || a < 1 || b < 1 || a > 65536 || b > 65536)
-        return sy_fail(SY_ERR_ARG, "ant: --hidden needs two widths in [1, 65536] as W1,W2, got '%s'", s);
-    *h1 = (int)a;
-    *h2 = (int)b;
-    return SY_OK;
-}
 
 static sy_status ant_setup(sy_run *run, ant_ctx *c)
 {
@@ -118,9 +99,15 @@ static sy_status ant_setup(sy_run *run, ant_ctx *c)
     c->po.epochs = (int)sy_run_get_int(run, "epochs");
     c->po.minibatch = (int)sy_run_get_int(run, "batch");
     c->po.rank_n = (int)sy_run_get_int(run, "rank-n");
-    const char *hid = sy_run_get_str(run, "hidden");
-    sy_status s = parse_hidden(hid, &c->po.hidden1, &c->po.hidden2);
+    double hid[2];
+    int nh = 0;
+    sy_status s = sy_run_get_numbers(run, "hidden", 1, 0, 65536, hid, 2, &nh);
+    if (s == SY_OK && (nh != 2 || hid[0] != floor(hid[0]) || hid[1] != floor(hid[1])))
+        s = sy_fail(SY_ERR_ARG, "ant: --hidden needs two whole widths in [1, 65536] as W1,W2, got '%s'",
+                    sy_run_get_str(run, "hidden"));
     if (s != SY_OK) return s;
+    c->po.hidden1 = (int)hid[0];
+    c->po.hidden2 = (int)hid[1];
     c->po.lr = sy_run_get_double(run, "lr");
     c->po.beta1 = sy_run_get_double(run, "beta1");
     c->po.beta2 = sy_run_get_double(run, "beta2");
@@ -262,7 +249,8 @@ static sy_status plot_col(sy_run *run, const ant_ctx *c, const char *const *labe
             ys[m * T + i] = sy_ppo_history_mean(h[m], i + 1 - smooth > 0 ? i + 1 - smooth : 0, i + 1, col);
         y[m] = ys + m * T;
     }
-    if (s == SY_OK) s = sy_plot_methods(run, file, title, "env steps", ylabel, xs, (int)T, nm, labels, y, SY_PLOT_LINE);
+    if (s == SY_OK)
+        s = sy_plot_methods(run, file, title, "env steps", ylabel, xs, (int)T, nm, labels, y, SY_PLOT_LINE);
     free(xs);
     free(ys);
     return s;
@@ -368,7 +356,8 @@ static sy_status ant_reproduce(sy_run *run)
 const sy_experiment sy_exp_ant = {
     .name = "ant",
     .figure = "Fig. 8",
-    .summary = "PPO on a slippery MuJoCo Ant (friction changes): effective rank and return, none vs weight decay vs syre",
+    .summary = "PPO on a slippery MuJoCo Ant (friction changes): effective rank and return, none vs weight decay "
+               "vs syre",
     .flags = ant_flags,
     .run = ant_run,
     .reproduce_id = "fig8",

@@ -30,35 +30,30 @@ static const double SWEEP_P[] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6};
 #define SWEEP_N 7
 
 static const sy_flag_spec quartic_flags[] = {
-    {"spectrum", "B: unstructured (B = G + G^T, G_ij ~ N(0, 1/d)) or structured (B = diag(v), v_i ~ N(0, 1)); "
-                 "reproduce does both unless given",
-     "unstructured", SY_FLAG_STRING, 0, 0},
+    {"spectrum", "B: unstructured (G + G^T, G_ij ~ N(0, 1/d)) or structured (diag(v), v_i ~ N(0, 1)); reproduce: "
+                 "both unless given", "unstructured", SY_FLAG_STRING, 0, 0},
     {"d", "dimension of w (quick: 200)", "1000", SY_FLAG_INT, 2, 8192},
-    {"steps", "full-batch gradient-descent steps per setting (lr * steps = 40: plain GD converges, f - f* ~ 2e-5 at d = 1000) (quick: 100000)", "400000", SY_FLAG_INT, 1, 100000000},
+    {"steps", "full-batch GD steps per setting (lr * steps = 40: plain GD converges) (quick: 100000)", "400000",
+     SY_FLAG_INT, 1, 100000000},
     {"lr", "learning rate of plain SGD (paper: 1e-4)", "1e-4", SY_FLAG_DOUBLE, 1e-12, 1},
-    {"init-scale", "Gaussian initialisation w_i ~ N(0, init-scale^2 / d), so |w0| ~ init-scale (the minimiser has "
-                   "|w| = sqrt(lambda1 / 2) ~ 1.2); the same for every method",
+    {"init-scale", "w_i ~ N(0, init-scale^2 / d), so |w0| ~ init-scale (the minimiser's |w| ~ 1.2); same for all",
      "1", SY_FLAG_DOUBLE, 0, 1000},
     {"c-th", "degree-of-symmetry threshold on |v_i^T w|; 0 = the paper's (1e-3 unstructured, 1e-1 structured)", "0",
      SY_FLAG_DOUBLE, 0, 1000},
-    {"method", "methods: none (plain GD), vanilla (decay to 0 at --gamma), syre (decay to theta0 at --gamma), "
-               "syre-ar, l2init, wfix (fraction --phi fixed), dropout (rate --p on w)",
-     "none,vanilla,syre,wfix,dropout", SY_FLAG_METHODS, 0, 0},
-    {"gamma", "PyTorch-style weight decay wd of vanilla/syre (gradient += wd (w - anchor); paper's gamma = wd/2); "
-              "reproduce sweeps 0.1..10",
-     "1", SY_FLAG_DOUBLE, 0, 1e6},
-    {"sigma0", "syre anchor std, ABSOLUTE here (fan_in = 1): theta0_i ~ N(0, sigma0^2); reproduce draws sigma0 = 0.01, 0.1 "
-               "and 1 unless given", "0.01", SY_FLAG_DOUBLE, 0,
-     100},
-    {"phi", "W-fix: fraction of entries of w held fixed (reproduce sweeps 0.001..0.1)", "0.01", SY_FLAG_DOUBLE, 0,
-     1},
+    {"method", "none (plain GD), vanilla (decay to 0), syre (decay to theta0), syre-ar, l2init (all at --gamma), "
+               "wfix (fraction --phi fixed), dropout (rate --p on w)", "none,vanilla,syre,wfix,dropout",
+     SY_FLAG_METHODS, 0, 0},
+    {"gamma", "weight decay wd (gradient += wd (w - anchor); paper's gamma = wd/2); reproduce sweeps 0.1..10", "1",
+     SY_FLAG_DOUBLE, 0, 1e6},
+    {"sigma0", "syre anchor std, ABSOLUTE here (fan_in = 1); reproduce draws 0.01, 0.1 and 1 unless given", "0.01",
+     SY_FLAG_DOUBLE, 0, 100},
+    {"phi", "W-fix: fraction of entries of w held fixed (reproduce sweeps 0.001..0.1)", "0.01", SY_FLAG_DOUBLE, 0, 1},
     {"kappa", "W-fix: variance of the fixed values (paper C.2: 0.01)", "0.01", SY_FLAG_DOUBLE, 0, 100},
     {"p", "dropout rate on w (reproduce sweeps 0.01..0.6)", "0.1", SY_FLAG_DOUBLE, 0, 0.99},
     {"gamma-others", "weight decay added to wfix and dropout (Fig. 2 varies only phi / the rate: 0)", "0",
      SY_FLAG_DOUBLE, 0, 1e6},
     {"log-every", "steps between logged rows (0 = 50 rows per setting)", "0", SY_FLAG_INT, 0, 100000000},
-    {"ckpt-every", "steps between training checkpoints for --resume (0 = max(steps/10, 1000))", "0", SY_FLAG_INT, 0,
-     100000000},
+    {"ckpt-every", "steps between checkpoints (0 = max(steps/10, 1000))", "0", SY_FLAG_INT, 0, 100000000},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -200,21 +195,19 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
     return s;
 }
 
-/* Hyperparameter of a method in a single run. */
-static double run_hyper(sy_run *run, const char *method)
-{
-    if (!strcmp(method, "wfix")) return sy_run_get_double(run, "phi");
-    if (!strcmp(method, "dropout")) return sy_run_get_double(run, "p");
-    if (!strcmp(method, "none")) return 0;
-    return sy_run_get_double(run, "gamma");
-}
-
+/* The hyperparameter of a method: its flag's name ("-" for none). */
 static const char *hyper_name(const char *method)
 {
     if (!strcmp(method, "wfix")) return "phi";
     if (!strcmp(method, "dropout")) return "p";
     if (!strcmp(method, "none")) return "-";
     return "gamma";
+}
+
+/* Its value in a single run. */
+static double run_hyper(sy_run *run, const char *method)
+{
+    return strcmp(method, "none") ? sy_run_get_double(run, hyper_name(method)) : 0;
 }
 
 static sy_status save_plot(sy_plot *p, sy_run *run, const char *base)
