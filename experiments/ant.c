@@ -166,38 +166,31 @@ static sy_status run_one(sy_run *run, const ant_ctx *c, const char *meth, const 
     return sy_ppo_train(&eo, &po, &o, hist, seconds);
 }
 
-/* The summary: each key is a column's mean over the first or last `tail`
- * iterations or over all of them, its first or last value, or its minimum. */
-enum { AT_START, AT_END, AT_ALL, AT_FIRST, AT_LAST, AT_MIN };
+/* The summary: per column, its first value, its mean over the first `tail`
+ * iterations, over the last `tail`, over all of them, its minimum or its last
+ * value, as the key "<name>_first", "_start", "_end", "_mean", "_min", "_last". */
+enum { AT_FIRST, AT_START, AT_END, AT_MEAN, AT_MIN, AT_LAST, AT_N };
+static const char *const AT_NAME[AT_N] = {"first", "start", "end", "mean", "min", "last"};
 static const struct {
-    const char *key;
-    int col, at;
+    const char *name;
+    int col, ats; /* bit k: AT_NAME[k] */
 } SUMMARY[] = {
-    {"env_steps", SY_PPO_COL_STEPS, AT_LAST},
-    {"return_start", SY_PPO_COL_RETURN, AT_START},
-    {"return_end", SY_PPO_COL_RETURN, AT_END},
-    {"return_mean", SY_PPO_COL_RETURN, AT_ALL},
-    {"reward_per_step_start", SY_PPO_COL_REWARD, AT_START},
-    {"reward_per_step_end", SY_PPO_COL_REWARD, AT_END},
-    {"explained_variance_start", SY_PPO_COL_EV, AT_START},
-    {"explained_variance_end", SY_PPO_COL_EV, AT_END},
-    {"erank_first", SY_PPO_COL_ERANK, AT_FIRST},
-    {"erank_end", SY_PPO_COL_ERANK, AT_END},
-    {"erank_min", SY_PPO_COL_ERANK, AT_MIN},
-    {"srank_first", SY_PPO_COL_SRANK, AT_FIRST},
-    {"srank_end", SY_PPO_COL_SRANK, AT_END},
-    {"dead_end", SY_PPO_COL_DEAD, AT_END},
-    {"value_loss_first", SY_PPO_COL_VLOSS, AT_FIRST},
-    {"value_loss_end", SY_PPO_COL_VLOSS, AT_END},
-    {"policy_std_last", SY_PPO_COL_STD, AT_LAST},
-    {"weight_norm_last", SY_PPO_COL_WNORM, AT_LAST},
+    {"return", SY_PPO_COL_RETURN, 1 << AT_START | 1 << AT_END | 1 << AT_MEAN},
+    {"reward_per_step", SY_PPO_COL_REWARD, 1 << AT_START | 1 << AT_END},
+    {"explained_variance", SY_PPO_COL_EV, 1 << AT_START | 1 << AT_END},
+    {"erank", SY_PPO_COL_ERANK, 1 << AT_FIRST | 1 << AT_END | 1 << AT_MIN},
+    {"srank", SY_PPO_COL_SRANK, 1 << AT_FIRST | 1 << AT_END},
+    {"dead", SY_PPO_COL_DEAD, 1 << AT_END},
+    {"value_loss", SY_PPO_COL_VLOSS, 1 << AT_FIRST | 1 << AT_END},
+    {"policy_std", SY_PPO_COL_STD, 1 << AT_LAST},
+    {"weight_norm", SY_PPO_COL_WNORM, 1 << AT_LAST},
 };
 
 static double summary_value(const double *h, int64_t T, int64_t tail, int col, int at)
 {
     if (at == AT_START) return sy_ppo_history_mean(h, 0, tail, col);
     if (at == AT_END) return sy_ppo_history_mean(h, T - tail, T, col);
-    if (at == AT_ALL) return sy_ppo_history_mean(h, 0, T, col);
+    if (at == AT_MEAN) return sy_ppo_history_mean(h, 0, T, col);
     if (at == AT_FIRST) return h[col];
     if (at == AT_LAST) return h[(T - 1) * NC + col];
     double mn = INFINITY;
@@ -207,30 +200,26 @@ static double summary_value(const double *h, int64_t T, int64_t tail, int col, i
 
 static sy_status summarise(sy_run *run, const ant_ctx *c, const char *rec, const double *h, double seconds)
 {
-    int64_t T = c->iters, per = (int64_t)c->po.rollout * c->eo.n_envs;
+    int64_t T = c->iters, per = (int64_t)c->po.rollout * c->eo.n_envs, a, b;
     int64_t tail = T / 4 < 8 ? T / 4 : 8; /* max(T / 10, min(T / 4, 8)) iterations */
     if (T / 10 > tail) tail = T / 10;
-    sy_status s = SY_OK;
-    for (size_t k = 0; k < sizeof SUMMARY / sizeof SUMMARY[0] && s == SY_OK; k++)
-        s = sy_run_summary(run, rec, SUMMARY[k].key, summary_value(h, T, tail, SUMMARY[k].col, SUMMARY[k].at));
+    char key[64];
+    sy_status s = sy_run_summary(run, rec, "env_steps", h[(T - 1) * NC + SY_PPO_COL_STEPS]);
+    for (size_t k = 0; k < sizeof SUMMARY / sizeof SUMMARY[0]; k++)
+        for (int at = 0; at < AT_N && s == SY_OK; at++)
+            if (SUMMARY[k].ats & 1 << at) {
+                snprintf(key, sizeof key, "%s_%s", SUMMARY[k].name, AT_NAME[at]);
+                s = sy_run_summary(run, rec, key, summary_value(h, T, tail, SUMMARY[k].col, at));
+            }
     if (s == SY_OK && seconds > 0) s = sy_run_summary(run, rec, "steps_per_s", (double)(T * per) / seconds);
     /* per friction phase: mean return and effective rank */
-    if (c->eo.friction_every > 0) {
-        int64_t nph = (T * per + c->eo.friction_every - 1) / c->eo.friction_every;
-        for (int64_t k = 0; k < nph && k < 100 && s == SY_OK; k++) {
-            int64_t a = -1, b = -1;
-            for (int64_t i = 0; i < T; i++) {
-                int64_t ph = ((int64_t)h[i * NC + SY_PPO_COL_STEPS] - 1) / c->eo.friction_every;
-                if (ph == k && a < 0) a = i;
-                if (ph == k) b = i + 1;
-            }
-            if (a < 0) continue;
-            char key[64];
-            snprintf(key, sizeof key, "return phase %lld", (long long)k + 1);
-            s = sy_run_summary(run, rec, key, sy_ppo_history_mean(h, a, b, SY_PPO_COL_RETURN));
-            snprintf(key, sizeof key, "erank phase %lld", (long long)k + 1);
-            if (s == SY_OK) s = sy_run_summary(run, rec, key, sy_ppo_history_mean(h, a, b, SY_PPO_COL_ERANK));
-        }
+    int64_t every = c->eo.friction_every, nph = every > 0 ? (T * per + every - 1) / every : 0;
+    for (int64_t k = 0; k < nph && k < 100 && s == SY_OK; k++) {
+        if (!sy_ppo_history_phase(h, T, every, k, &a, &b)) continue;
+        snprintf(key, sizeof key, "return phase %lld", (long long)k + 1);
+        s = sy_run_summary(run, rec, key, sy_ppo_history_mean(h, a, b, SY_PPO_COL_RETURN));
+        snprintf(key, sizeof key, "erank phase %lld", (long long)k + 1);
+        if (s == SY_OK) s = sy_run_summary(run, rec, key, sy_ppo_history_mean(h, a, b, SY_PPO_COL_ERANK));
     }
     return s == SY_OK ? sy_run_summary_settingf(run, rec, "gamma (Adam weight_decay)", "%g", c->gamma) : s;
 }

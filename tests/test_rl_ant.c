@@ -1,7 +1,7 @@
 /* The Ant environment (src/rl/ant.c): shapes and reset, truncation and
  * termination, determinism, bit-identical state save/restore, the slippery
  * friction schedule (log-uniform draws in [0.02, 2], applied at the right
- * step, changing the dynamics); PPO's history rows and file, and training
+ * step, changing the dynamics); PPO's history rows, phases and file, and training
  * within a run (sy_ppo_train) resuming bit for bit. Skipped (77) in a build
  * without MuJoCo,
  * where the constructor must fail with SY_ERR_UNSUPPORTED. */
@@ -232,6 +232,12 @@ static void test_history_rows_and_file(void **state)
     h[2 * SY_PPO_NCOLS + SY_PPO_COL_RETURN] = 5.5;
     assert_true(sy_ppo_history_mean(h, 0, 3, SY_PPO_COL_RETURN) == 4.5);
     assert_true(isnan(sy_ppo_history_mean(h, 1, 2, SY_PPO_COL_RETURN)));
+    /* friction phases of 100 steps over rows at 64, 128 and 192 steps */
+    int64_t a, b;
+    for (int i = 0; i < 3; i++) h[i * SY_PPO_NCOLS + SY_PPO_COL_STEPS] = 64.0 * (i + 1);
+    assert_true(sy_ppo_history_phase(h, 3, 100, 0, &a, &b) && a == 0 && b == 1);
+    assert_true(sy_ppo_history_phase(h, 3, 100, 1, &a, &b) && a == 1 && b == 3);
+    assert_false(sy_ppo_history_phase(h, 3, 100, 2, &a, &b));
     char path[400];
     snprintf(path, sizeof path, "%s/history-test.bin", tmpdir);
     assert_int_equal(sy_ppo_history_save(path, h, 3), SY_OK);

@@ -176,6 +176,10 @@ void sy_ppo_stats_row(const sy_ppo_stats *st, double *row);
 /* Mean of the finite values of column col over iterations [a, b) of a
  * history; NaN if there is none. */
 double sy_ppo_history_mean(const double *h, int64_t a, int64_t b, int col);
+/* The iterations [*a, *b) of a history whose env steps fall in friction
+ * phase k (steps in (k * every, (k + 1) * every], every >= 1): 1, or 0 if
+ * none does. */
+int sy_ppo_history_phase(const double *h, int64_t iters, int64_t every, int64_t k, int64_t *a, int64_t *b);
 /* The first iters rows as raw doubles (atomic write); load reads them back:
  * SY_ERR_IO if the file is missing, SY_ERR_FORMAT if it holds fewer rows. */
 sy_status sy_ppo_history_save(const char *path, const double *h, int64_t iters);

@@ -49,6 +49,17 @@ double sy_ppo_history_mean(const double *h, int64_t a, int64_t b, int col)
     return n ? sum / n : NAN;
 }
 
+int sy_ppo_history_phase(const double *h, int64_t iters, int64_t every, int64_t k, int64_t *a, int64_t *b)
+{
+    *a = *b = -1;
+    for (int64_t i = 0; i < iters; i++) {
+        int64_t ph = ((int64_t)h[i * SY_PPO_NCOLS + SY_PPO_COL_STEPS] - 1) / every;
+        if (ph == k && *a < 0) *a = i;
+        if (ph == k) *b = i + 1;
+    }
+    return *a >= 0;
+}
+
 sy_status sy_ppo_history_save(const char *path, const double *h, int64_t iters)
 {
     return sy_write_file_atomic(path, h, sizeof(double) * SY_PPO_NCOLS * (size_t)iters);
