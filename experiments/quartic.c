@@ -12,10 +12,11 @@
  * structured B = diag(v) (c_th = 1e-1).
  *
  * The solver is the library's (sy_quartic_gd, syre/metrics.h: SGD with the
- * decay rule, dropout on w, the anchor std sigma0 in absolute units). The
- * loop of steps stays here rather than in sy_fit: there is no network, graph
- * or batch, only a gradient written by hand; it keeps sy_fit's rules for
- * records, checkpoints, resume and stops. */
+ * decay rule, dropout on w, the anchor std sigma0 in absolute units). No
+ * network is trained, so there is no graph or batch for sy_fit: the steps run
+ * through sy_fit_steps (syre/trainer.h), which keeps sy_fit's rules for
+ * records, checkpoints, resume and stops; what stays here is what each log
+ * point measures and the figure. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
