@@ -20,13 +20,16 @@
  * Scales: the default (`syre run ant`) is paper-like: 10 friction phases of
  * 5M steps = 50M steps per method, days of CPU time. --quick (the tests):
  * 4 envs x 256 steps per iteration, 24 iterations (24576 steps), a friction
- * change every 8192 steps, 64-unit layers, 4 epochs. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+ * change every 8192 steps, 64-unit layers, 4 epochs.
+ *
+ * The environment, PPO and its training loop with checkpoints and history
+ * are the rl component's (syre/rl.h: sy_ppo_train); what stays here is the
+ * paper's comparison: methods and seeds, the summary read from the
+ * histories, and the figures. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "syre/syre.h"
 
@@ -42,14 +45,13 @@ static const sy_flag_spec ant_flags[] = {
     {"rollout", "steps per env per PPO iteration (8 x 256 = Dohare et al.'s 2048)", "256", SY_FLAG_INT, 1, 1000000},
     {"epochs", "PPO epochs over each rollout (quick: 4)", "10", SY_FLAG_INT, 1, 1000},
     {"batch", "PPO minibatch size", "128", SY_FLAG_INT, 2, 1000000},
-    {"hidden", "widths of the two hidden layers of policy and value networks (quick: 64,64)", "256,256",
-     SY_FLAG_STRING, 0, 0},
+    {"hidden", "widths W1,W2 of the hidden layers of both networks (quick: 64,64)", "256,256", SY_FLAG_STRING, 0, 0},
     {"lr", "Adam learning rate", "1e-4", SY_FLAG_DOUBLE, 1e-8, 1},
     {"beta1", "Adam beta1 (Dohare et al.: 0.99)", "0.99", SY_FLAG_DOUBLE, 0, 0.9999},
     {"beta2", "Adam beta2 (Dohare et al.: 0.99)", "0.99", SY_FLAG_DOUBLE, 0, 0.9999},
-    {"gamma", "weight decay, Adam's coupled weight_decay, for vanilla and syre (paper: 0.002)", "0.002",
+    {"gamma", "weight decay (Adam's coupled weight_decay) of vanilla and syre (paper: 0.002)", "0.002",
      SY_FLAG_DOUBLE, 0, 100},
-    {"method", "methods: none (the paper's vanilla PPO), vanilla (weight decay toward 0), syre, syre-ar, l2init",
+    {"method", "none (the paper's vanilla PPO), vanilla (weight decay toward 0), syre, syre-ar, l2init",
      "none,vanilla,syre", SY_FLAG_METHODS, 0, 0},
     {"clip", "PPO clip range epsilon", "0.2", SY_FLAG_DOUBLE, 0.001, 0.999},
     {"discount", "reward discount", "0.99", SY_FLAG_DOUBLE, 0.001, 1},
@@ -57,8 +59,8 @@ static const sy_flag_spec ant_flags[] = {
     {"vf-coef", "weight of the value loss (separate networks: matters only through Adam's eps)", "0.5",
      SY_FLAG_DOUBLE, 0, 1000},
     {"obs-norm", "normalise observations by running mean and std", "1", SY_FLAG_BOOL, 0, 0},
-    {"reward-scale", "learn from rewards divided by the running std of the discounted return (reported returns are raw)",
-     "1", SY_FLAG_BOOL, 0, 0},
+    {"reward-scale", "learn from rewards / running std of the discounted return (returns reported raw)", "1",
+     SY_FLAG_BOOL, 0, 0},
     {"rank-n", "rollout observations for the rank measures (quick: 1024)", "2048", SY_FLAG_INT, 2, 1000000},
     {"ctrl-cost", "control cost weight in the reward", "0.5", SY_FLAG_DOUBLE, 0, 100},
     {"max-episode-steps", "episode truncation", "1000", SY_FLAG_INT, 1, 100000000},
@@ -66,20 +68,11 @@ static const sy_flag_spec ant_flags[] = {
     {"ckpt-every", "iterations between checkpoints (and at the end); 0 = only at the end", "50", SY_FLAG_INT, 0,
      100000000},
     {"smooth", "plots: moving average over this many iterations", "20", SY_FLAG_INT, 1, 100000},
-    {"seeds", "reproduce only: seeds averaged per method (paper: 5; run seed, seed+1, ...)", "5", SY_FLAG_INT, 1,
-     MAX_SEEDS},
+    {"seeds", "reproduce: seeds averaged per method (paper: 5; seed, seed+1, ...)", "5", SY_FLAG_INT, 1, MAX_SEEDS},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
-/* One row per iteration. */
-enum {
-    R_STEPS, R_RETURN, R_REWARD, R_EV, R_EPISODES, R_LENGTH, R_FRICTION, R_ERANK, R_SRANK, R_DEAD, R_PLOSS, R_VLOSS, R_KL, R_CLIP,
-    R_STD, R_WNORM, NREC
-};
-static const char *const rec_names[NREC] = {
-    "env_steps", "return", "reward_per_step", "explained_variance", "episodes", "episode_length", "friction", "effective_rank", "stable_rank", "dead_units",
-    "policy_loss", "value_loss", "approx_kl", "clip_frac", "policy_std", "weight_norm",
-};
+#define NC SY_PPO_NCOLS
 
 typedef struct {
     sy_ant_opts eo;
@@ -88,23 +81,6 @@ typedef struct {
     double gamma, sigma0, eps;
     int ckpt_every, smooth;
 } ant_ctx;
-
-static sy_status parse_hidden(const char *s, int *h1, int *h2)
-{
-    char *end;
-    long a = strtol(s, &end, 10), b = 0;
-    int ok = end != s && *end == ',';
-    if (ok) {
-        const char *q = end + 1;
-        b = strtol(q, &end, 10);
-        ok = end != q && *end == 0;
-    }
-    if (!ok || a < 1 || b < 1 || a > 65536 || b > 65536)
-        return sy_fail(SY_ERR_ARG, "ant: --hidden needs two widths in [1, 65536] as W1,W2, got '%s'", s);
-    *h1 = (int)a;
-    *h2 = (int)b;
-    return SY_OK;
-}
 
 static sy_status ant_setup(sy_run *run, ant_ctx *c)
 {
@@ -123,9 +99,15 @@ static sy_status ant_setup(sy_run *run, ant_ctx *c)
     c->po.epochs = (int)sy_run_get_int(run, "epochs");
     c->po.minibatch = (int)sy_run_get_int(run, "batch");
     c->po.rank_n = (int)sy_run_get_int(run, "rank-n");
-    const char *hid = sy_run_get_str(run, "hidden");
-    sy_status s = parse_hidden(hid, &c->po.hidden1, &c->po.hidden2);
+    double hid[2];
+    int nh = 0;
+    sy_status s = sy_run_get_numbers(run, "hidden", 1, 0, 65536, hid, 2, &nh);
+    if (s == SY_OK && (nh != 2 || hid[0] != floor(hid[0]) || hid[1] != floor(hid[1])))
+        s = sy_fail(SY_ERR_ARG, "ant: --hidden needs two whole widths in [1, 65536] as W1,W2, got '%s'",
+                    sy_run_get_str(run, "hidden"));
     if (s != SY_OK) return s;
+    c->po.hidden1 = (int)hid[0];
+    c->po.hidden2 = (int)hid[1];
     c->po.lr = sy_run_get_double(run, "lr");
     c->po.beta1 = sy_run_get_double(run, "beta1");
     c->po.beta2 = sy_run_get_double(run, "beta2");
@@ -170,36 +152,7 @@ static sy_status check_methods(sy_run *run, const char *const **names, int *nm)
     return SY_OK;
 }
 
-/* History of a run (iters x NREC doubles), saved beside the checkpoint. */
-static sy_status save_history(sy_run *run, const char *rec, const double *h, int64_t done)
-{
-    char path[4200], file[160];
-    snprintf(file, sizeof file, "history-%s.bin", rec);
-    return sy_write_file_atomic(sy_run_path(run, file, path, sizeof path), h, sizeof(double) * NREC * (size_t)done);
-}
-
-static sy_status load_history(sy_run *run, const char *rec, double *h, int64_t done)
-{
-    char path[4200], file[160];
-    snprintf(file, sizeof file, "history-%s.bin", rec);
-    FILE *f = fopen(sy_run_path(run, file, path, sizeof path), "rb");
-    if (!f) return sy_fail(SY_ERR_IO, "ant: --resume: checkpoint of %s has %lld iterations but no %s", rec,
-                           (long long)done, path);
-    size_t got = fread(h, sizeof(double) * NREC, (size_t)done, f);
-    fclose(f);
-    return got == (size_t)done ? SY_OK
-                               : sy_fail(SY_ERR_FORMAT, "ant: %s holds %zu iterations, the checkpoint %lld", path, got,
-                                         (long long)done);
-}
-
-static int file_exists(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f) fclose(f);
-    return f != NULL;
-}
-
-/* Train one method with one seed; hist gets iters x NREC. */
+/* Train one method with one seed; hist gets iters x NC. */
 static sy_status run_one(sy_run *run, const ant_ctx *c, const char *meth, const char *rec, uint64_t seed,
                          double *hist, double *seconds)
 {
@@ -209,165 +162,86 @@ static sy_status run_one(sy_run *run, const ant_ctx *c, const char *meth, const 
     po.seed = seed;
     sy_status s = sy_decay_parse(meth, (float)c->gamma, (float)c->sigma0, (float)c->eps, &po.decay);
     if (s != SY_OK) return s;
-    sy_ant *env = NULL;
-    sy_ppo *p = NULL;
-    if ((s = sy_ant_new(&eo, &env)) != SY_OK) return s;
-    if ((s = sy_ppo_new(env, &po, &p)) != SY_OK) {
-        sy_ant_free(env);
-        return s;
-    }
-    char ckpt[4200], state[4200], f1[160], f2[160];
-    snprintf(f1, sizeof f1, "ckpt-%s.safetensors", rec);
-    snprintf(f2, sizeof f2, "envstate-%s.bin", rec);
-    sy_run_path(run, f1, ckpt, sizeof ckpt);
-    sy_run_path(run, f2, state, sizeof state);
-    for (int64_t i = 0; i < c->iters * NREC; i++) hist[i] = NAN;
-    int64_t start = 0;
-    if (sy_run_get_bool(run, "resume")) {
-        s = sy_ppo_load(p, ckpt, state);
-        if (s == SY_OK) {
-            start = sy_ppo_iterations(p);
-            if (start > c->iters)
-                s = sy_fail(SY_ERR_ARG, "ant: --resume: %s is at iteration %lld, beyond this run's %lld", rec,
-                            (long long)start, (long long)c->iters);
-            else
-                s = load_history(run, rec, hist, start);
-            if (s == SY_OK) fprintf(stderr, "ant %s: resumed at iteration %lld\n", rec, (long long)start);
-        } else if (s == SY_ERR_IO && !file_exists(ckpt)) {
-            s = SY_OK; /* nothing saved yet for this method: start it */
-        }
-    }
-    char label[200];
-    snprintf(label, sizeof label, "ant %s", rec);
-    sy_progress *pr = s == SY_OK ? sy_progress_start(label, c->iters) : NULL;
-    double wall = 0;
-    struct timespec ts0, ts1;
-    clock_gettime(CLOCK_MONOTONIC, &ts0);
-    for (int64_t it = start; it < c->iters && s == SY_OK; it++) {
-        sy_ppo_stats st;
-        if ((s = sy_ppo_iterate(p, &st)) != SY_OK) break;
-        double *r = hist + it * NREC;
-        r[R_STEPS] = (double)st.steps;
-        r[R_RETURN] = st.return_mean;
-        r[R_REWARD] = st.reward_mean;
-        r[R_EV] = st.explained_var;
-        r[R_EPISODES] = st.episodes;
-        r[R_LENGTH] = st.length_mean;
-        r[R_FRICTION] = st.friction;
-        r[R_ERANK] = st.erank;
-        r[R_SRANK] = st.srank;
-        r[R_DEAD] = st.dead;
-        r[R_PLOSS] = st.policy_loss;
-        r[R_VLOSS] = st.value_loss;
-        r[R_KL] = st.approx_kl;
-        r[R_CLIP] = st.clip_frac;
-        r[R_STD] = st.std_mean;
-        r[R_WNORM] = st.weight_norm;
-        if ((s = sy_run_log(run, rec, st.steps, NREC - 1, rec_names + 1, r + 1)) != SY_OK) break;
-        char note[160];
-        snprintf(note, sizeof note, "return %.1f  erank %.1f  srank %d  friction %.3f", st.return_mean, st.erank,
-                 st.srank, st.friction);
-        sy_progress_update(pr, it + 1, note);
-        int last = it + 1 == c->iters;
-        if (last || (c->ckpt_every > 0 && (it + 1) % c->ckpt_every == 0)) {
-            if ((s = save_history(run, rec, hist, it + 1)) != SY_OK) break;
-            s = sy_ppo_save(p, ckpt, state);
-        }
-    }
-    clock_gettime(CLOCK_MONOTONIC, &ts1);
-    wall = (ts1.tv_sec - ts0.tv_sec) + 1e-9 * (ts1.tv_nsec - ts0.tv_nsec);
-    /* the rate of this invocation's iterations only (none when resuming a finished run) */
-    if (seconds) *seconds = c->iters > start ? wall * (double)c->iters / (double)(c->iters - start) : 0;
-    sy_progress_finish(pr);
-    sy_ppo_free(p);
-    sy_ant_free(env);
-    return s;
+    sy_ppo_train_opts o = {run, rec, c->iters, c->ckpt_every, sy_run_get_bool(run, "resume")};
+    return sy_ppo_train(&eo, &po, &o, hist, seconds);
 }
 
-/* Mean of the finite values of column k over iterations [a, b). */
-static double col_mean(const double *h, int64_t a, int64_t b, int k)
+/* The summary: per column, its first value, its mean over the first `tail`
+ * iterations, over the last `tail`, over all of them, its minimum or its last
+ * value, as the key "<name>_first", "_start", "_end", "_mean", "_min", "_last". */
+enum { AT_FIRST, AT_START, AT_END, AT_MEAN, AT_MIN, AT_LAST, AT_N };
+static const char *const AT_NAME[AT_N] = {"first", "start", "end", "mean", "min", "last"};
+static const struct {
+    const char *name;
+    int col, ats; /* bit k: AT_NAME[k] */
+} SUMMARY[] = {
+    {"return", SY_PPO_COL_RETURN, 1 << AT_START | 1 << AT_END | 1 << AT_MEAN},
+    {"reward_per_step", SY_PPO_COL_REWARD, 1 << AT_START | 1 << AT_END},
+    {"explained_variance", SY_PPO_COL_EV, 1 << AT_START | 1 << AT_END},
+    {"erank", SY_PPO_COL_ERANK, 1 << AT_FIRST | 1 << AT_END | 1 << AT_MIN},
+    {"srank", SY_PPO_COL_SRANK, 1 << AT_FIRST | 1 << AT_END},
+    {"dead", SY_PPO_COL_DEAD, 1 << AT_END},
+    {"value_loss", SY_PPO_COL_VLOSS, 1 << AT_FIRST | 1 << AT_END},
+    {"policy_std", SY_PPO_COL_STD, 1 << AT_LAST},
+    {"weight_norm", SY_PPO_COL_WNORM, 1 << AT_LAST},
+};
+
+static double summary_value(const double *h, int64_t T, int64_t tail, int col, int at)
 {
-    double sum = 0;
-    int n = 0;
-    for (int64_t i = a; i < b; i++)
-        if (isfinite(h[i * NREC + k])) sum += h[i * NREC + k], n++;
-    return n ? sum / n : NAN;
+    if (at == AT_START) return sy_ppo_history_mean(h, 0, tail, col);
+    if (at == AT_END) return sy_ppo_history_mean(h, T - tail, T, col);
+    if (at == AT_MEAN) return sy_ppo_history_mean(h, 0, T, col);
+    if (at == AT_FIRST) return h[col];
+    if (at == AT_LAST) return h[(T - 1) * NC + col];
+    double mn = INFINITY;
+    for (int64_t i = 0; i < T; i++) mn = fmin(mn, h[i * NC + col]);
+    return mn;
 }
 
 static sy_status summarise(sy_run *run, const ant_ctx *c, const char *rec, const double *h, double seconds)
 {
-    int64_t T = c->iters, tail = T / 10 > (T / 4 < 8 ? T / 4 : 8) ? T / 10 : (T / 4 < 8 ? T / 4 : 8), per = (int64_t)c->po.rollout * c->eo.n_envs;
-    sy_status s = SY_OK;
-#define SUM(k, v) \
-    if (s == SY_OK) s = sy_run_summary(run, rec, k, v)
-    SUM("env_steps", h[(T - 1) * NREC + R_STEPS]);
-    SUM("return_start", col_mean(h, 0, tail, R_RETURN));
-    SUM("return_end", col_mean(h, T - tail, T, R_RETURN));
-    SUM("return_mean", col_mean(h, 0, T, R_RETURN));
-    SUM("reward_per_step_start", col_mean(h, 0, tail, R_REWARD));
-    SUM("reward_per_step_end", col_mean(h, T - tail, T, R_REWARD));
-    SUM("explained_variance_start", col_mean(h, 0, tail, R_EV));
-    SUM("explained_variance_end", col_mean(h, T - tail, T, R_EV));
-    SUM("erank_first", h[R_ERANK]);
-    SUM("erank_end", col_mean(h, T - tail, T, R_ERANK));
-    double mn = INFINITY;
-    for (int64_t i = 0; i < T; i++) mn = fmin(mn, h[i * NREC + R_ERANK]);
-    SUM("erank_min", mn);
-    SUM("srank_first", h[R_SRANK]);
-    SUM("srank_end", col_mean(h, T - tail, T, R_SRANK));
-    SUM("dead_end", col_mean(h, T - tail, T, R_DEAD));
-    SUM("value_loss_first", h[R_VLOSS]);
-    SUM("value_loss_end", col_mean(h, T - tail, T, R_VLOSS));
-    SUM("policy_std_last", h[(T - 1) * NREC + R_STD]);
-    SUM("weight_norm_last", h[(T - 1) * NREC + R_WNORM]);
-    if (seconds > 0) SUM("steps_per_s", (double)((T)*per) / seconds);
-    /* per friction phase: mean return and effective rank */
-    if (c->eo.friction_every > 0) {
-        int64_t nph = (T * per + c->eo.friction_every - 1) / c->eo.friction_every;
-        for (int64_t k = 0; k < nph && k < 100 && s == SY_OK; k++) {
-            int64_t a = -1, b = -1;
-            for (int64_t i = 0; i < T; i++) {
-                int64_t ph = ((int64_t)h[i * NREC + R_STEPS] - 1) / c->eo.friction_every;
-                if (ph == k && a < 0) a = i;
-                if (ph == k) b = i + 1;
+    int64_t T = c->iters, per = (int64_t)c->po.rollout * c->eo.n_envs, a, b;
+    int64_t tail = T / 4 < 8 ? T / 4 : 8; /* max(T / 10, min(T / 4, 8)) iterations */
+    if (T / 10 > tail) tail = T / 10;
+    char key[64];
+    sy_status s = sy_run_summary(run, rec, "env_steps", h[(T - 1) * NC + SY_PPO_COL_STEPS]);
+    for (size_t k = 0; k < sizeof SUMMARY / sizeof SUMMARY[0]; k++)
+        for (int at = 0; at < AT_N && s == SY_OK; at++)
+            if (SUMMARY[k].ats & 1 << at) {
+                snprintf(key, sizeof key, "%s_%s", SUMMARY[k].name, AT_NAME[at]);
+                s = sy_run_summary(run, rec, key, summary_value(h, T, tail, SUMMARY[k].col, at));
             }
-            if (a < 0) continue;
-            char key[64];
-            snprintf(key, sizeof key, "return phase %lld", (long long)k + 1);
-            SUM(key, col_mean(h, a, b, R_RETURN));
-            snprintf(key, sizeof key, "erank phase %lld", (long long)k + 1);
-            SUM(key, col_mean(h, a, b, R_ERANK));
-        }
+    if (s == SY_OK && seconds > 0) s = sy_run_summary(run, rec, "steps_per_s", (double)(T * per) / seconds);
+    /* per friction phase: mean return and effective rank */
+    int64_t every = c->eo.friction_every, nph = every > 0 ? (T * per + every - 1) / every : 0;
+    for (int64_t k = 0; k < nph && k < 100 && s == SY_OK; k++) {
+        if (!sy_ppo_history_phase(h, T, every, k, &a, &b)) continue;
+        snprintf(key, sizeof key, "return phase %lld", (long long)k + 1);
+        s = sy_run_summary(run, rec, key, sy_ppo_history_mean(h, a, b, SY_PPO_COL_RETURN));
+        snprintf(key, sizeof key, "erank phase %lld", (long long)k + 1);
+        if (s == SY_OK) s = sy_run_summary(run, rec, key, sy_ppo_history_mean(h, a, b, SY_PPO_COL_ERANK));
     }
-#undef SUM
-    char buf[64];
-    snprintf(buf, sizeof buf, "%g", c->gamma);
-    return sy_run_summary_setting(run, rec, "gamma (Adam weight_decay)", buf);
+    return s == SY_OK ? sy_run_summary_settingf(run, rec, "gamma (Adam weight_decay)", "%g", c->gamma) : s;
 }
 
-/* One figure: column k (smoothed over `smooth` iterations) against env steps. */
-static sy_status plot_col(sy_run *run, const ant_ctx *c, const char *const *names, int nm, double **h, int k,
-                          const char *file, const char *title, const char *ylabel)
+/* One figure: column col, its moving average over `smooth` iterations, against env steps. */
+static sy_status plot_col(sy_run *run, const ant_ctx *c, const char *const *labels, int nm, double **h, int col,
+                          int smooth, const char *file, const char *title, const char *ylabel)
 {
-    sy_plot *p = sy_plot_new(title, "env steps", ylabel);
     int64_t T = c->iters;
-    double *xs = malloc(sizeof(double) * (size_t)T), *ys = malloc(sizeof(double) * (size_t)T);
-    sy_status s = p && xs && ys ? SY_OK : sy_fail(SY_ERR_NOMEM, "ant: out of memory");
-    for (int m = 0; m < nm && s == SY_OK; m++) {
-        for (int64_t i = 0; i < T; i++) {
-            int64_t a = i + 1 - c->smooth > 0 ? i + 1 - c->smooth : 0;
-            xs[i] = h[m][i * NREC + R_STEPS];
-            ys[i] = col_mean(h[m], a, i + 1, k);
-        }
-        s = sy_plot_series(p, names[m], xs, ys, (int)T, SY_PLOT_LINE);
+    double *xs = malloc(sizeof(double) * (size_t)T), *ys = malloc(sizeof(double) * (size_t)T * nm);
+    const double *y[MAX_METHODS];
+    sy_status s = xs && ys ? SY_OK : sy_fail(SY_ERR_NOMEM, "ant: out of memory");
+    for (int64_t i = 0; s == SY_OK && i < T; i++) xs[i] = h[0][i * NC + SY_PPO_COL_STEPS];
+    for (int m = 0; s == SY_OK && m < nm; m++) {
+        for (int64_t i = 0; i < T; i++)
+            ys[m * T + i] = sy_ppo_history_mean(h[m], i + 1 - smooth > 0 ? i + 1 - smooth : 0, i + 1, col);
+        y[m] = ys + m * T;
     }
-    if (s == SY_OK) {
-        char base[4200];
-        s = sy_plot_save(p, sy_run_path(run, file, base, sizeof base));
-    }
+    if (s == SY_OK)
+        s = sy_plot_methods(run, file, title, "env steps", ylabel, xs, (int)T, nm, labels, y, SY_PLOT_LINE);
     free(xs);
     free(ys);
-    sy_plot_free(p);
     return s;
 }
 
@@ -383,23 +257,20 @@ static sy_status plots(sy_run *run, const ant_ctx *c, const char *const *meths, 
 {
     const char *leg[MAX_METHODS];
     for (int m = 0; m < nm; m++) leg[m] = legend(meths[m]);
-    char title[256], file[64];
+    char title[256];
     snprintf(title, sizeof title, "Slippery Ant: episode return%s (moving average over %d iterations)", tag, c->smooth);
-    snprintf(file, sizeof file, "ant-return");
-    sy_status s = plot_col(run, c, leg, nm, h, R_RETURN, file, title, "return");
+    sy_status s = plot_col(run, c, leg, nm, h, SY_PPO_COL_RETURN, c->smooth, "ant-return", title, "return");
     snprintf(title, sizeof title, "Effective rank of the policy's last hidden layer (%d units)%s", c->po.hidden2, tag);
-    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, R_ERANK, "ant-erank", title, "effective rank");
+    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, SY_PPO_COL_ERANK, c->smooth, "ant-erank", title, "effective rank");
     snprintf(title, sizeof title, "Stable rank (99%%) of the policy's last hidden layer%s", tag);
-    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, R_SRANK, "ant-srank", title, "stable rank");
+    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, SY_PPO_COL_SRANK, c->smooth, "ant-srank", title, "stable rank");
     snprintf(title, sizeof title, "Dead units of the policy's last hidden layer%s", tag);
-    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, R_DEAD, "ant-dead", title, "dead units");
+    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, SY_PPO_COL_DEAD, c->smooth, "ant-dead", title, "dead units");
     if (s == SY_OK && friction) {
         /* friction schedule (identical for every method of one seed) */
-        ant_ctx c1 = *c;
-        c1.smooth = 1;
         const char *fl[1] = {"floor friction"};
-        s = plot_col(run, &c1, fl, 1, h, R_FRICTION, "ant-friction", "Floor friction over training (log-uniform draws)",
-                     "friction");
+        s = plot_col(run, c, fl, 1, h, SY_PPO_COL_FRICTION, 1, "ant-friction",
+                     "Floor friction over training (log-uniform draws)", "friction");
     }
     return s;
 }
@@ -413,7 +284,7 @@ static sy_status ant_run(sy_run *run)
     if (s == SY_OK) s = ant_setup(run, &c);
     double *h[MAX_METHODS] = {0};
     for (int m = 0; m < nm && s == SY_OK; m++) {
-        h[m] = malloc(sizeof(double) * NREC * (size_t)c.iters);
+        h[m] = malloc(sizeof(double) * NC * (size_t)c.iters);
         if (!h[m]) {
             s = sy_fail(SY_ERR_NOMEM, "ant: out of memory");
             break;
@@ -439,7 +310,7 @@ static sy_status ant_reproduce(sy_run *run)
     if (s != SY_OK) return s;
     int ns = (int)sy_run_get_int(run, "seeds");
     uint64_t seed0 = sy_run_seed(run);
-    size_t L = NREC * (size_t)c.iters;
+    size_t L = NC * (size_t)c.iters;
     double *mean[MAX_METHODS] = {0}, *one = malloc(sizeof(double) * L);
     int *cnt = malloc(sizeof(int) * L);
     if (!one || !cnt) s = sy_fail(SY_ERR_NOMEM, "ant: out of memory");
@@ -474,7 +345,8 @@ static sy_status ant_reproduce(sy_run *run)
 const sy_experiment sy_exp_ant = {
     .name = "ant",
     .figure = "Fig. 8",
-    .summary = "PPO on a slippery MuJoCo Ant (friction changes): effective rank and return, none vs weight decay vs syre",
+    .summary = "PPO on a slippery MuJoCo Ant (friction changes): effective rank and return, none vs weight decay "
+               "vs syre",
     .flags = ant_flags,
     .run = ant_run,
     .reproduce_id = "fig8",

@@ -11,20 +11,12 @@
  * over its hyperparameter, for an unstructured B = G + G^T (c_th = 1e-3) and a
  * structured B = diag(v) (c_th = 1e-1).
  *
- * Implementation path: w is the one tensor of a sy_params store, trained by
- * the library's SGD with the library's decay rule (sy_decay_parse for
- * vanilla/syre/none, sy_decay_wfix for W-fix); the gradient comes from
- * sy_quartic_grad (the same formula in O(d) for the diagonal B) and is written
- * into sy_params_grad by hand. The tensor is
- * stored as [1, d] because the optimizer applies W-fix to tensors of rank >= 2
- * only; its fan_in is 1, so syre's anchor std is sigma0 in absolute units (the
- * toy has no layers and no 1/sqrt(fan_in) convention).
- *
- * Dropout on w (no dropout layer exists here): at every step a mask
- * m_i ~ Bernoulli(1 - p) is drawn (stream SY_STREAM_DROPOUT, sub-stream =
- * step), the gradient is taken at w~ = m * w / (1 - p) and chained back,
- * grad_i = m_i / (1 - p) * (df/dw)(w~)_i; the objective is evaluated at w
- * itself (inverted dropout: no rescaling at evaluation). */
+ * The solver is the library's (sy_quartic_gd, syre/metrics.h: SGD with the
+ * decay rule, dropout on w, the anchor std sigma0 in absolute units). No
+ * network is trained, so there is no graph or batch for sy_fit: the steps run
+ * through sy_fit_steps (syre/trainer.h), which keeps sy_fit's rules for
+ * records, checkpoints, resume and stops; what stays here is what each log
+ * point measures and the figure. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,54 +31,42 @@ static const double SWEEP_P[] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6};
 #define SWEEP_N 7
 
 static const sy_flag_spec quartic_flags[] = {
-    {"spectrum", "B: unstructured (B = G + G^T, G_ij ~ N(0, 1/d)) or structured (B = diag(v), v_i ~ N(0, 1)); "
-                 "reproduce does both unless given",
-     "unstructured", SY_FLAG_STRING, 0, 0},
+    {"spectrum", "B: unstructured (G + G^T, G_ij ~ N(0, 1/d)) or structured (diag(v), v_i ~ N(0, 1)); reproduce: "
+                 "both unless given", "unstructured", SY_FLAG_STRING, 0, 0},
     {"d", "dimension of w (quick: 200)", "1000", SY_FLAG_INT, 2, 8192},
-    {"steps", "full-batch gradient-descent steps per setting (lr * steps = 40: plain GD converges, f - f* ~ 2e-5 at d = 1000) (quick: 100000)", "400000", SY_FLAG_INT, 1, 100000000},
+    {"steps", "full-batch GD steps per setting (lr * steps = 40: plain GD converges) (quick: 100000)", "400000",
+     SY_FLAG_INT, 1, 100000000},
     {"lr", "learning rate of plain SGD (paper: 1e-4)", "1e-4", SY_FLAG_DOUBLE, 1e-12, 1},
-    {"init-scale", "Gaussian initialisation w_i ~ N(0, init-scale^2 / d), so |w0| ~ init-scale (the minimiser has "
-                   "|w| = sqrt(lambda1 / 2) ~ 1.2); the same for every method",
+    {"init-scale", "w_i ~ N(0, init-scale^2 / d), so |w0| ~ init-scale (the minimiser's |w| ~ 1.2); same for all",
      "1", SY_FLAG_DOUBLE, 0, 1000},
     {"c-th", "degree-of-symmetry threshold on |v_i^T w|; 0 = the paper's (1e-3 unstructured, 1e-1 structured)", "0",
      SY_FLAG_DOUBLE, 0, 1000},
-    {"method", "methods: none (plain GD), vanilla (decay to 0 at --gamma), syre (decay to theta0 at --gamma), "
-               "syre-ar, l2init, wfix (fraction --phi fixed), dropout (rate --p on w)",
-     "none,vanilla,syre,wfix,dropout", SY_FLAG_METHODS, 0, 0},
-    {"gamma", "PyTorch-style weight decay wd of vanilla/syre (gradient += wd (w - anchor); paper's gamma = wd/2); "
-              "reproduce sweeps 0.1..10",
-     "1", SY_FLAG_DOUBLE, 0, 1e6},
-    {"sigma0", "syre anchor std, ABSOLUTE here (fan_in = 1): theta0_i ~ N(0, sigma0^2); reproduce draws sigma0 = 0.01, 0.1 "
-               "and 1 unless given", "0.01", SY_FLAG_DOUBLE, 0,
-     100},
-    {"phi", "W-fix: fraction of entries of w held fixed (reproduce sweeps 0.001..0.1)", "0.01", SY_FLAG_DOUBLE, 0,
-     1},
+    {"method", "none (plain GD), vanilla (decay to 0), syre (decay to theta0), syre-ar, l2init (all at --gamma), "
+               "wfix (fraction --phi fixed), dropout (rate --p on w)", "none,vanilla,syre,wfix,dropout",
+     SY_FLAG_METHODS, 0, 0},
+    {"gamma", "weight decay wd (gradient += wd (w - anchor); paper's gamma = wd/2); reproduce sweeps 0.1..10", "1",
+     SY_FLAG_DOUBLE, 0, 1e6},
+    {"sigma0", "syre anchor std, ABSOLUTE here (fan_in = 1); reproduce draws 0.01, 0.1 and 1 unless given", "0.01",
+     SY_FLAG_DOUBLE, 0, 100},
+    {"phi", "W-fix: fraction of entries of w held fixed (reproduce sweeps 0.001..0.1)", "0.01", SY_FLAG_DOUBLE, 0, 1},
     {"kappa", "W-fix: variance of the fixed values (paper C.2: 0.01)", "0.01", SY_FLAG_DOUBLE, 0, 100},
     {"p", "dropout rate on w (reproduce sweeps 0.01..0.6)", "0.1", SY_FLAG_DOUBLE, 0, 0.99},
     {"gamma-others", "weight decay added to wfix and dropout (Fig. 2 varies only phi / the rate: 0)", "0",
      SY_FLAG_DOUBLE, 0, 1e6},
     {"log-every", "steps between logged rows (0 = 50 rows per setting)", "0", SY_FLAG_INT, 0, 100000000},
-    {"ckpt-every", "steps between training checkpoints for --resume (0 = max(steps/10, 1000))", "0", SY_FLAG_INT, 0,
-     100000000},
+    {"ckpt-every", "steps between checkpoints (0 = max(steps/10, 1000))", "0", SY_FLAG_INT, 0, 100000000},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
 /* Everything one spectrum needs, shared by the settings trained on it. */
 typedef struct {
     int d, structured;
-    long steps, log_every, ckpt_every;
-    double lr, init_scale, sigma0, eps, kappa, gamma_others;
+    long steps, log_every;
+    double sigma0;
     float c_th;
-    uint64_t seed;
     float *B, *V;       /* [d, d]: the matrix and its eigenvectors (rows) */
     double lambda1;     /* top eigenvalue: optimum f* = -lambda1^2 / 4 */
-    int resume;
 } qctx;
-
-typedef struct {
-    double objective, wnorm, grad_norm;
-    int degree, diverged;
-} qres;
 
 static const char *spectrum_name(int structured) { return structured ? "structured" : "unstructured"; }
 
@@ -106,18 +86,10 @@ static sy_status ctx_init(qctx *c, sy_run *run, int structured)
     c->steps = sy_run_get_int(run, "steps");
     c->log_every = sy_run_get_int(run, "log-every");
     if (c->log_every <= 0) c->log_every = c->steps >= 50 ? c->steps / 50 : 1;
-    c->ckpt_every = sy_run_get_int(run, "ckpt-every");
-    c->lr = sy_run_get_double(run, "lr");
-    c->init_scale = sy_run_get_double(run, "init-scale");
     c->sigma0 = sy_run_get_double(run, "sigma0");
-    c->eps = sy_run_get_double(run, "eps");
-    c->kappa = sy_run_get_double(run, "kappa");
-    c->gamma_others = sy_run_get_double(run, "gamma-others");
     c->structured = structured;
     double cth = sy_run_get_double(run, "c-th");
     c->c_th = (float)(cth > 0 ? cth : structured ? 1e-1 : 1e-3);
-    c->seed = sy_run_seed(run);
-    c->resume = sy_run_get_bool(run, "resume");
     size_t dd = (size_t)c->d * (size_t)c->d;
     c->B = malloc(dd * sizeof *c->B);
     c->V = malloc(dd * sizeof *c->V);
@@ -126,7 +98,7 @@ static sy_status ctx_init(qctx *c, sy_run *run, int structured)
         free(lam);
         return sy_fail(SY_ERR_NOMEM, "quartic: no memory for d = %d", c->d);
     }
-    sy_status s = sy_synth_quartic_matrix((size_t)c->d, structured, c->seed, c->B);
+    sy_status s = sy_synth_quartic_matrix((size_t)c->d, structured, sy_run_seed(run), c->B);
     if (s == SY_OK) s = sy_sym_eigvecs(c->B, c->d, c->V, lam);
     if (s == SY_OK) c->lambda1 = lam[0];
     free(lam);
@@ -140,183 +112,103 @@ static void ctx_free(qctx *c)
 }
 
 /* The rule of a method at hyperparameter h (gamma, phi or p). */
-static sy_status method_decay(const qctx *c, const char *method, double h, sy_decay *out)
+static sy_status method_decay(sy_run *run, const qctx *c, const char *method, double h, sy_decay *out)
 {
+    double others = sy_run_get_double(run, "gamma-others");
     if (!strcmp(method, "wfix")) {
-        *out = sy_decay_wfix((float)c->gamma_others, (float)h, (float)c->kappa);
+        *out = sy_decay_wfix((float)others, (float)h, (float)sy_run_get_double(run, "kappa"));
         return SY_OK;
     }
     if (!strcmp(method, "dropout")) {
-        *out = c->gamma_others > 0 ? sy_decay_l2((float)c->gamma_others) : sy_decay_none();
+        *out = others > 0 ? sy_decay_l2((float)others) : sy_decay_none();
         return SY_OK;
     }
-    return sy_decay_parse(method, (float)h, (float)c->sigma0, (float)c->eps, out);
+    return sy_decay_parse(method, (float)h, (float)c->sigma0, (float)sy_run_get_double(run, "eps"), out);
 }
 
-static void measure(const qctx *c, const float *w, qres *r)
+/* One setting in training: what its log points see. */
+typedef struct {
+    sy_run *run;
+    const qctx *c;
+    sy_quartic_gd *q;
+    const char *label, *logfile;
+    double h, *traj_obj, *traj_deg;
+    sy_quartic_point r;
+} qtrain;
+
+static sy_status q_step(void *ctx, long t) { return sy_quartic_gd_step(((qtrain *)ctx)->q, t); }
+
+static sy_status q_log(void *ctx, long t, int replay, int *stop, char *note, size_t note_size)
 {
-    double v = NAN, n2 = 0;
-    int deg = -1;
-    for (int i = 0; i < c->d; i++) n2 += (double)w[i] * w[i];
-    r->wnorm = sqrt(n2);
-    r->diverged = !isfinite(n2);
-    if (!r->diverged) {
-        sy_quartic_value(c->B, c->d, w, &v);
-        sy_symmetry_degree(c->V, c->d, w, c->c_th, &deg);
+    qtrain *k = ctx;
+    const qctx *c = k->c;
+    sy_quartic_measure(c->B, c->V, c->d, sy_quartic_gd_w(k->q), c->c_th, &k->r);
+    if (k->traj_obj && t % c->log_every == 0) {
+        k->traj_obj[t / c->log_every] = k->r.objective;
+        k->traj_deg[t / c->log_every] = k->r.degree;
     }
-    r->objective = v;
-    r->degree = deg;
-}
-
-/* The gradient 4 (w^T w) w - 2 B w: sy_quartic_grad (sgemv, O(d^2)) for the
- * dense B; for the structured B = diag(v) the same formula in O(d). */
-static sy_status qgrad(const qctx *c, const float *w, float *g)
-{
-    if (!c->structured) return sy_quartic_grad(c->B, c->d, w, g);
-    double n2 = 0;
-    for (int i = 0; i < c->d; i++) n2 += (double)w[i] * w[i];
-    if (!isfinite(n2)) return sy_fail(SY_ERR_NUMERIC, "quartic: w is not finite");
-    float a = (float)(4 * n2);
-    for (int i = 0; i < c->d; i++) g[i] = a * w[i] - 2.0f * c->B[(size_t)i * c->d + i] * w[i];
-    return SY_OK;
+    const char *names[4] = {"objective", "degree_of_symmetry", "w_norm", "hyper"};
+    double vals[4] = {k->r.objective, k->r.degree, k->r.wnorm, k->h};
+    /* A finished run resumed only measures: its last row is logged. */
+    sy_status s = replay ? SY_OK : sy_run_log_to(k->run, k->logfile, k->label, t, 4, names, vals);
+    *stop = k->r.diverged;
+    snprintf(note, note_size, "f %.4g  sym %d", k->r.objective, k->r.degree);
+    return s;
 }
 
 /* Train one setting from the common init; `label` names its records
  * (log rows, checkpoint file). traj_obj / traj_deg (may be NULL) get the
- * logged values, one per log point (steps / log_every + 1 of them). */
+ * logged values, one per log point (steps / log_every + 1 of them); *gnorm
+ * the norm of grad f at the end (the quartic alone, without the decay). */
 static sy_status train_one(sy_run *run, const qctx *c, const char *method, double h, const char *label,
-                           const char *logfile, qres *res, double *traj_obj, double *traj_deg)
+                           const char *logfile, sy_quartic_point *res, double *gnorm, double *traj_obj,
+                           double *traj_deg)
 {
-    int d = c->d, dropout = !strcmp(method, "dropout");
-    sy_params *ps = sy_params_new();
-    sy_optimizer *opt = NULL;
-    float *mask_w = NULL;
-    sy_status s = SY_OK;
-    if (!ps) return sy_fail(SY_ERR_NOMEM, "quartic: out of memory");
-    /* fan_in 1 (see the top): SY_INIT_NORMAL_FANIN's std is the scale itself */
-    sy_init init = {SY_INIT_NORMAL_FANIN, (float)(c->init_scale / sqrt((double)d))};
-    if (sy_params_add(ps, "w", sy_shape_of(2, 1, d), 1, init, 1) < 0) {
-        s = SY_ERR_ARG;
-        goto done;
-    }
-    if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
-    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
-    o.lr = (float)c->lr;
-    o.seed = c->seed;
-    if ((s = method_decay(c, method, h, &o.decay)) != SY_OK) goto done;
-    if (!(opt = sy_optimizer_new(ps, &o))) {
-        s = SY_ERR_ARG;
-        goto done;
-    }
-    float *w = sy_params_data(ps), *g = sy_params_grad(ps);
-    if (dropout && !(mask_w = malloc(2 * (size_t)d * sizeof *mask_w))) {
-        s = sy_fail(SY_ERR_NOMEM, "quartic: out of memory");
-        goto done;
-    }
-
-    char ckpt[4200], file[160];
-    snprintf(file, sizeof file, "ckpt-%s.safetensors", label);
-    sy_run_path(run, file, ckpt, sizeof ckpt);
-    sy_train_pos pos = {0};
-    if (c->resume) {
-        s = sy_train_load(ckpt, ps, opt, &pos);
-        if (s == SY_ERR_IO) { /* no checkpoint: afresh, without rows of an earlier start */
-            memset(&pos, 0, sizeof pos);
-            sy_clear_error();
-            s = sy_run_forget_rows(run, logfile, label);
-            if (s != SY_OK) goto done;
-        } else if (s != SY_OK) {
-            goto done;
-        }
-    }
-    long t0 = pos.done ? c->steps : (long)pos.epoch;
-    long ckpt_every = c->ckpt_every > 0 ? c->ckpt_every : c->steps / 10 > 1000 ? c->steps / 10 : 1000;
-    float inv_keep = dropout ? 1.0f / (1.0f - (float)h) : 1.0f;
-    float *wt = mask_w, *mk = mask_w ? mask_w + d : NULL;
-    sy_progress *pr = sy_progress_start(label, c->steps);
-    qres r = {0};
-    for (long t = t0; t <= c->steps; t++) {
-        if (t % c->log_every == 0 || t == c->steps) {
-            measure(c, w, &r);
-            if (traj_obj && t % c->log_every == 0) {
-                traj_obj[t / c->log_every] = r.objective;
-                traj_deg[t / c->log_every] = r.degree;
-            }
-            const char *names[4] = {"objective", "degree_of_symmetry", "w_norm", "hyper"};
-            double vals[4] = {r.objective, r.degree, r.wnorm, h};
-            /* A finished run resumed only measures: its last row is logged. */
-            if (!pos.done && (s = sy_run_log_to(run, logfile, label, t, 4, names, vals)) != SY_OK) break;
-            if (r.diverged) break;
-            char note[64];
-            snprintf(note, sizeof note, "f %.4g  sym %d", r.objective, r.degree);
-            sy_progress_update(pr, t, note);
-        }
-        if (t == c->steps) break;
-        if (dropout) {
-            sy_rng mr = sy_rng_make(c->seed, SY_STREAM_DROPOUT, (uint64_t)t);
-            for (int i = 0; i < d; i++) {
-                mk[i] = sy_rng_uniform(&mr) >= (float)h ? inv_keep : 0.0f;
-                wt[i] = mk[i] * w[i];
-            }
-            if ((s = qgrad(c, wt, g)) != SY_OK) break;
-            for (int i = 0; i < d; i++) g[i] *= mk[i];
-        } else if ((s = qgrad(c, w, g)) != SY_OK) {
-            break;
-        }
-        if ((s = sy_optimizer_step(opt)) != SY_OK) break;
-        /* its own --ckpt-every sets the cadence; only a stop is taken here */
-        int stop = sy_run_ckpt_due(run, t + 1) == SY_CKPT_STOP;
-        if (((t + 1) % ckpt_every == 0 || stop) && t + 1 < c->steps) {
-            sy_train_pos p = {.epoch = t + 1};
-            if ((s = sy_train_save(ckpt, ps, opt, &p)) != SY_OK) break;
-            if (stop) {
-                s = sy_run_stopped(run, t + 1, c->steps);
-                break;
-            }
-        }
-    }
-    sy_progress_finish(pr);
-    if (s == SY_ERR_NUMERIC) { /* the gradient blew up: record as diverged */
-        r.diverged = 1;
-        s = SY_OK;
-    }
-    if (s != SY_OK) goto done;
-    if (!r.diverged) {
-        /* norm of grad f at the end (the quartic alone, without the decay term) */
-        double gn = 0;
-        if (qgrad(c, w, g) == SY_OK)
-            for (int i = 0; i < d; i++) gn += (double)g[i] * g[i];
-        r.grad_norm = sqrt(gn);
-        sy_train_pos p = {.epoch = c->steps, .done = 1};
-        s = sy_train_save(ckpt, ps, opt, &p);
-    } else {
-        r.objective = NAN;
-        r.degree = -1;
+    sy_quartic_gd_opts o = {.B = c->B, .d = c->d, .diagonal = c->structured, .lr = sy_run_get_double(run, "lr"),
+                            .init_scale = sy_run_get_double(run, "init-scale"),
+                            .dropout = !strcmp(method, "dropout") ? h : 0, .seed = sy_run_seed(run)};
+    qtrain k = {.run = run, .c = c, .label = label, .logfile = logfile, .h = h, .traj_obj = traj_obj,
+                .traj_deg = traj_deg};
+    sy_status s = method_decay(run, c, method, h, &o.decay);
+    if (s == SY_OK) s = sy_quartic_gd_new(&o, &k.q);
+    if (s != SY_OK) return s;
+    char ckpt[4200];
+    long every = sy_run_get_int(run, "ckpt-every");
+    sy_fit_steps_opts f = {.params = sy_quartic_gd_params(k.q), .opt = sy_quartic_gd_optimizer(k.q),
+                           .steps = c->steps, .log_every = c->log_every,
+                           .ckpt_every = every > 0 ? every : c->steps / 10 > 1000 ? c->steps / 10 : 1000,
+                           .run = run, .ckpt = sy_run_ckpt_path(run, NULL, label, ckpt, sizeof ckpt),
+                           .resume = sy_run_get_bool(run, "resume"), .records = logfile, .label = label, .ctx = &k,
+                           .step = q_step, .on_log = q_log};
+    int diverged = 0;
+    s = sy_fit_steps(&f, &diverged);
+    *gnorm = 0;
+    if (s == SY_OK && !diverged) {
+        sy_quartic_gd_grad_norm(k.q, gnorm); /* left at 0 if it fails */
+    } else if (s == SY_OK) {
+        k.r.objective = NAN;
+        k.r.degree = -1;
+        k.r.diverged = 1;
         fprintf(stderr, "quartic: %s diverged (recorded as NaN): %s\n", label, sy_last_error());
     }
-    *res = r;
-done:
-    free(mask_w);
-    sy_optimizer_free(opt);
-    sy_params_free(ps);
+    *res = k.r;
+    sy_quartic_gd_free(k.q);
     return s;
 }
 
-/* Hyperparameter of a method in a single run. */
-static double run_hyper(sy_run *run, const char *method)
-{
-    if (!strcmp(method, "wfix")) return sy_run_get_double(run, "phi");
-    if (!strcmp(method, "dropout")) return sy_run_get_double(run, "p");
-    if (!strcmp(method, "none")) return 0;
-    return sy_run_get_double(run, "gamma");
-}
-
+/* The hyperparameter of a method: its flag's name ("-" for none). */
 static const char *hyper_name(const char *method)
 {
     if (!strcmp(method, "wfix")) return "phi";
     if (!strcmp(method, "dropout")) return "p";
     if (!strcmp(method, "none")) return "-";
     return "gamma";
+}
+
+/* Its value in a single run. */
+static double run_hyper(sy_run *run, const char *method)
+{
+    return strcmp(method, "none") ? sy_run_get_double(run, hyper_name(method)) : 0;
 }
 
 static sy_status save_plot(sy_plot *p, sy_run *run, const char *base)
@@ -335,20 +227,22 @@ static sy_status quartic_run(sy_run *run)
         ctx_free(&c);
         return s;
     }
+    const char *sp = spectrum_name(structured);
+    double fstar = -c.lambda1 * c.lambda1 / 4, lr = sy_run_get_double(run, "lr");
     int nm;
     const char *const *methods = sy_run_methods(run, &nm);
     int npts = (int)(c.steps / c.log_every) + 1;
     double *tobj = malloc(sizeof(double) * (size_t)npts * nm), *tdeg = malloc(sizeof(double) * (size_t)npts * nm);
     double *xs = malloc(sizeof(double) * (size_t)npts);
-    qres *res = calloc((size_t)nm, sizeof *res);
+    sy_quartic_point *res = calloc((size_t)nm, sizeof *res);
     if (!tobj || !tdeg || !xs || !res) s = sy_fail(SY_ERR_NOMEM, "quartic: out of memory");
     for (int i = 0; s == SY_OK && i < npts; i++) xs[i] = (double)i * c.log_every;
     for (int i = 0; s == SY_OK && i < npts * nm; i++) tobj[i] = tdeg[i] = NAN;
-    fprintf(stderr, "quartic: %s spectrum, d = %d, lambda1 = %.4f (optimum f* = %.4f), c_th = %g, %ld steps\n",
-            spectrum_name(structured), c.d, c.lambda1, -c.lambda1 * c.lambda1 / 4, c.c_th, c.steps);
+    fprintf(stderr, "quartic: %s spectrum, d = %d, lambda1 = %.4f (optimum f* = %.4f), c_th = %g, %ld steps\n", sp,
+            c.d, c.lambda1, fstar, c.c_th, c.steps);
     for (int m = 0; s == SY_OK && m < nm; m++) {
-        double h = run_hyper(run, methods[m]);
-        s = train_one(run, &c, methods[m], h, methods[m], NULL, &res[m], tobj + (size_t)m * npts,
+        double h = run_hyper(run, methods[m]), gn;
+        s = train_one(run, &c, methods[m], h, methods[m], NULL, &res[m], &gn, tobj + (size_t)m * npts,
                       tdeg + (size_t)m * npts);
         if (s != SY_OK) break;
         char buf[64];
@@ -358,16 +252,15 @@ static sy_status quartic_run(sy_run *run)
         sy_run_summary(run, methods[m], "degree_of_symmetry", res[m].degree);
         sy_run_summary(run, methods[m], "objective - optimum", res[m].objective + c.lambda1 * c.lambda1 / 4);
         sy_run_summary(run, methods[m], "w_norm", res[m].wnorm);
-        sy_run_summary(run, methods[m], "grad_norm (f only)", res[m].grad_norm);
+        sy_run_summary(run, methods[m], "grad_norm (f only)", gn);
     }
     if (s == SY_OK) {
         char title[160];
-        snprintf(title, sizeof title, "Quartic toy, %s B, d = %d: objective", spectrum_name(structured), c.d);
+        snprintf(title, sizeof title, "Quartic toy, %s B, d = %d: objective", sp, c.d);
         sy_plot *po = sy_plot_new(title, "GD step", "f(w) = (w^T w)^2 - w^T B w");
-        snprintf(title, sizeof title, "Quartic toy, %s B, d = %d: degree of symmetry (c_th = %g)",
-                 spectrum_name(structured), c.d, c.c_th);
+        snprintf(title, sizeof title, "Quartic toy, %s B, d = %d: degree of symmetry (c_th = %g)", sp, c.d, c.c_th);
         sy_plot *pd = sy_plot_new(title, "GD step", "#{i : |v_i^T w| < c_th}");
-        snprintf(title, sizeof title, "Quartic toy, %s B, d = %d: final solutions", spectrum_name(structured), c.d);
+        snprintf(title, sizeof title, "Quartic toy, %s B, d = %d: final solutions", sp, c.d);
         sy_plot *psc = sy_plot_new(title, "objective f(w)", "degree of symmetry");
         if (!po || !pd || !psc) s = sy_fail(SY_ERR_NOMEM, "quartic: out of memory");
         for (int m = 0; s == SY_OK && m < nm; m++) {
@@ -387,8 +280,8 @@ static sy_status quartic_run(sy_run *run)
         sy_plot_free(psc);
     }
     if (s == SY_OK) {
-        printf("\nquartic (%s, d = %d, %ld steps, lr %g, c_th %g): optimum f* = -lambda1^2/4 = %.4f\n",
-               spectrum_name(structured), c.d, c.steps, c.lr, c.c_th, -c.lambda1 * c.lambda1 / 4);
+        printf("\nquartic (%s, d = %d, %ld steps, lr %g, c_th %g): optimum f* = -lambda1^2/4 = %.4f\n", sp, c.d,
+               c.steps, lr, c.c_th, fstar);
         printf("%-10s %-6s %10s %12s %10s\n", "method", "hyper", "value", "objective", "sym.degree");
         for (int m = 0; m < nm; m++)
             printf("%-10s %-6s %10g %12.5f %10d\n", methods[m], hyper_name(methods[m]), run_hyper(run, methods[m]),
@@ -440,18 +333,18 @@ static sy_status quartic_reproduce(sy_run *run)
             ctx_free(&c);
             break;
         }
-        double fstar = -c.lambda1 * c.lambda1 / 4, sigma0_flag = c.sigma0;
+        double fstar = -c.lambda1 * c.lambda1 / 4, sigma0_flag = c.sigma0, lr = sy_run_get_double(run, "lr");
         fprintf(stderr, "quartic fig. 2, %s: d = %d, lambda1 = %.4f (f* = %.4f), c_th = %g, %ld steps/setting\n", sp,
                 c.d, c.lambda1, fstar, c.c_th, c.steps);
         char title[200], logfile[64], base[64];
         snprintf(title, sizeof title, "Fig. 2, %s B (d = %d, c_th = %g, %ld GD steps, lr %g)", sp, c.d, c.c_th,
-                 c.steps, c.lr);
+                 c.steps, lr);
         sy_plot *pl = sy_plot_new(title, "objective above the optimum, f(w) - f*  (f* = -lambda1^2/4)",
                                   "degree of symmetry #{i : |v_i^T w| < c_th}");
         if (!pl) s = sy_fail(SY_ERR_NOMEM, "quartic: out of memory");
         else sy_plot_log_axes(pl, 1, 0);
         snprintf(logfile, sizeof logfile, "metrics-%s.csv", sp);
-        printf("\nFig. 2, %s B (d = %d, %ld steps, lr %g, c_th %g): optimum f* = %.5f\n", sp, c.d, c.steps, c.lr,
+        printf("\nFig. 2, %s B (d = %d, %ld steps, lr %g, c_th %g): optimum f* = %.5f\n", sp, c.d, c.steps, lr,
                c.c_th, fstar);
         printf("%-16s %-6s %8s %12s %12s %10s\n", "series", "hyper", "value", "objective", "f - f*", "sym.degree");
         for (int m = 0; s == SY_OK && m < nm; m++) {
@@ -471,8 +364,9 @@ static sy_status quartic_reproduce(sy_run *run)
                         snprintf(label, sizeof label, "%s-%s-s%g-%s%g", sp, methods[m], c.sigma0,
                                  hyper_name(methods[m]), vals[k]);
                     else snprintf(label, sizeof label, "%s-%s-%s%g", sp, methods[m], hyper_name(methods[m]), vals[k]);
-                    qres r = {0};
-                    if ((s = train_one(run, &c, methods[m], vals[k], label, logfile, &r, NULL, NULL)) != SY_OK)
+                    sy_quartic_point r = {0};
+                    double gn;
+                    if ((s = train_one(run, &c, methods[m], vals[k], label, logfile, &r, &gn, NULL, NULL)) != SY_OK)
                         break;
                     ox[k] = r.objective - fstar;
                     oy[k] = r.diverged ? NAN : r.degree;

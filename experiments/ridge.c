@@ -7,24 +7,20 @@
  *
  * Setup. Teacher w*_i ~ N(0, 1/d) (dense Gaussian, sy_synth_sparse_teacher with
  * k = d rescaled by 1/sqrt(d), so |w*| ~ 1); x ~ N(0, I_d), y = w*^T x +
- * noise * N(0, 1) (sy_synth_linear). Training loss: mean squared error
- * L(w) = (1/N) sum (w^T x_n - y_n)^2 plus the optimizer's decay, i.e. the
- * gradient 2 (A w - b) + wd (w - a) with A = X^T X / N, b = X^T y / N, wd =
- * --gamma (PyTorch convention; Eq. 2's gamma = wd / 2), a = 0 (vanilla) or
- * theta0 (syre, std sigma0 / sqrt(d): w is one linear layer with fan_in d).
- * Solved by full-batch GD with the library's SGD and decay rule from w = 0
- * until the gradient is tiny (--solver gd, default), or in closed form
- * (--solver closed); every GD fit is checked against the closed form.
- * Plain least squares (method none) is always the closed-form minimum-norm
- * solution: GD would need unbounded time to reach it at N = d.
- * Test loss: the exact population risk E(w^T x - y)^2 = |w - w*|^2 + noise^2,
- * averaged over --trials independent training sets per d/N. */
+ * noise * N(0, 1) (sy_synth_linear). Loss: the mean squared error plus the
+ * optimizer's decay at wd = --gamma (PyTorch convention; Eq. 2's gamma =
+ * wd / 2) toward 0 (vanilla) or theta0 (syre). Solved by the library's
+ * sy_ridge_fit (syre/metrics.h): GD through SGD and the decay rule, checked
+ * against the closed form (--solver gd), or the closed form (--solver
+ * closed); least squares (none) is always the minimum-norm closed form.
+ * Test loss: the exact population risk |w - w*|^2 + noise^2, averaged over
+ * --trials training sets per d/N (sy_ridge_risk_at). No network is trained,
+ * so sy_fit has no part here: what stays is the sweep over d/N, its records
+ * and its figures. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cblas.h>
 
 #include "syre/syre.h"
 
@@ -32,20 +28,18 @@ static const sy_flag_spec ridge_flags[] = {
     {"d", "input dimension (quick: 100)", "200", SY_FLAG_INT, 2, 4096},
     {"dn-min", "smallest d/N of the sweep", "0.2", SY_FLAG_DOUBLE, 0.01, 100},
     {"dn-max", "largest d/N of the sweep", "5", SY_FLAG_DOUBLE, 0.01, 100},
-    {"points", "number of d/N values, log-spaced (an odd count with dn-min * dn-max = 1 puts one at d/N = 1) (quick: 13)", "25",
-     SY_FLAG_INT, 2, 1000},
+    {"points", "number of d/N values, log-spaced (odd, with dn-min * dn-max = 1: one at d/N = 1) (quick: 13)",
+     "25", SY_FLAG_INT, 2, 1000},
     {"trials", "independent training sets per d/N, test losses averaged (quick: 3; reproduce: 20)", "10",
      SY_FLAG_INT, 1, 10000},
     {"noise", "label noise std", "0.5", SY_FLAG_DOUBLE, 0, 100},
     {"method", "none (min-norm least squares), vanilla (ridge), syre, syre-ar, l2init", "none,vanilla,syre",
      SY_FLAG_METHODS, 0, 0},
-    {"gamma", "weight decay wd (PyTorch convention: gradient += wd (w - anchor); Eq. 2's gamma = wd/2); reproduce "
-              "also draws 0.01 and 1",
+    {"gamma", "weight decay wd (gradient += wd (w - anchor); Eq. 2's gamma = wd/2); reproduce adds 0.01 and 1",
      "0.1", SY_FLAG_DOUBLE, 0, 1e6},
     {"sigma0", "syre anchor std in units of 1/sqrt(d) (w is a layer with fan_in d)", "0.01", SY_FLAG_DOUBLE, 0, 100},
-    {"lr", "GD learning rate (stable below 2 / (2 lambda_max(A) + wd); lambda_max(A) <= (1 + sqrt(d/N))^2 ~ 10.5 "
-           "at d/N = 5)",
-     "0.05", SY_FLAG_DOUBLE, 1e-12, 10},
+    {"lr", "GD learning rate (stable below 2 / (2 lambda_max(A) + wd); lambda_max(A) ~ 10.5 at d/N = 5)", "0.05",
+     SY_FLAG_DOUBLE, 1e-12, 10},
     {"max-steps", "GD step limit per fit", "200000", SY_FLAG_INT, 1, 100000000},
     {"tol", "GD stops when |grad| <= tol * |2 b| (b = X^T y / N)", "1e-6", SY_FLAG_DOUBLE, 0, 1},
     {"solver", "gd (library SGD + decay rule, checked against the closed form) or closed (Eq. 52 directly)", "gd",
@@ -54,17 +48,12 @@ static const sy_flag_spec ridge_flags[] = {
 };
 
 typedef struct {
-    int d, points, trials, use_gd;
-    double dn_min, dn_max, noise, lr, tol, sigma0, eps;
-    long max_steps;
+    int d, points, trials;
+    double dn_min, dn_max, noise, sigma0, eps;
     uint64_t seed;
+    sy_ridge_opts fit; /* the solver's settings; each series sets its decay */
     float *wstar;
 } rctx;
-
-/* Results of one method over the sweep. */
-typedef struct {
-    double *test, *test_sd, *train, *gd_err, *steps; /* [points] */
-} rcurve;
 
 static sy_status ctx_init(rctx *c, sy_run *run)
 {
@@ -77,14 +66,13 @@ static sy_status ctx_init(rctx *c, sy_run *run)
     if (!(c->dn_min < c->dn_max))
         return sy_fail(SY_ERR_ARG, "ridge: --dn-min (%g) must be below --dn-max (%g)", c->dn_min, c->dn_max);
     c->noise = sy_run_get_double(run, "noise");
-    c->lr = sy_run_get_double(run, "lr");
-    c->tol = sy_run_get_double(run, "tol");
     c->sigma0 = sy_run_get_double(run, "sigma0");
     c->eps = sy_run_get_double(run, "eps");
-    c->max_steps = sy_run_get_int(run, "max-steps");
     c->seed = sy_run_seed(run);
+    c->fit = (sy_ridge_opts){.lr = sy_run_get_double(run, "lr"), .tol = sy_run_get_double(run, "tol"),
+                             .max_steps = sy_run_get_int(run, "max-steps"), .seed = c->seed};
     const char *solver = sy_run_get_str(run, "solver");
-    if (!strcmp(solver, "gd")) c->use_gd = 1;
+    if (!strcmp(solver, "gd")) c->fit.gd = 1;
     else if (strcmp(solver, "closed"))
         return sy_fail(SY_ERR_ARG, "ridge: --solver must be 'gd' or 'closed', got '%s'", solver);
     if (!(c->wstar = malloc((size_t)c->d * sizeof *c->wstar))) return sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
@@ -105,177 +93,6 @@ static int n_at(const rctx *c, int r)
     return n < 1 ? 1 : (int)n;
 }
 
-/* Cholesky solve of the SPD system M x = rhs (M [n, n], overwritten), double. */
-static sy_status chol_solve(double *M, int n, double *rhs)
-{
-    for (int j = 0; j < n; j++) {
-        double s = M[(size_t)j * n + j];
-        for (int k = 0; k < j; k++) s -= M[(size_t)j * n + k] * M[(size_t)j * n + k];
-        if (!(s > 0)) return sy_fail(SY_ERR_NUMERIC, "ridge: system not positive definite (pivot %d: %g)", j, s);
-        double l = sqrt(s);
-        M[(size_t)j * n + j] = l;
-        for (int i = j + 1; i < n; i++) {
-            double t = M[(size_t)i * n + j];
-            for (int k = 0; k < j; k++) t -= M[(size_t)i * n + k] * M[(size_t)j * n + k];
-            M[(size_t)i * n + j] = t / l;
-        }
-    }
-    for (int i = 0; i < n; i++) { /* L z = rhs */
-        double t = rhs[i];
-        for (int k = 0; k < i; k++) t -= M[(size_t)i * n + k] * rhs[k];
-        rhs[i] = t / M[(size_t)i * n + i];
-    }
-    for (int i = n - 1; i >= 0; i--) { /* L^T x = z */
-        double t = rhs[i];
-        for (int k = i + 1; k < n; k++) t -= M[(size_t)k * n + i] * rhs[k];
-        rhs[i] = t / M[(size_t)i * n + i];
-    }
-    return SY_OK;
-}
-
-/* Closed form. With decay (coef c_i = wd D_ii, anchor a): the stationary point
- * of the GD above, (2A + diag(c)) w = 2b + c * a (Eq. 52). Without decay: the
- * minimum-norm least-squares solution (X^T X)^{-1} X^T y for N >= d, else
- * X^T (X X^T)^{-1} y. X [n, d], A, b in double. */
-static sy_status closed_form(const float *X, const float *y, int n, int d, const double *A, const double *b,
-                             const float *coef, const float *anchor, double *w)
-{
-    int decays = 0;
-    for (int i = 0; coef && i < d; i++) decays |= coef[i] != 0;
-    if (decays || n >= d) {
-        double *M = malloc(sizeof(double) * (size_t)d * d);
-        if (!M) return sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
-        for (size_t i = 0; i < (size_t)d * d; i++) M[i] = 2 * A[i];
-        for (int i = 0; i < d; i++) {
-            double ci = decays ? coef[i] : 0;
-            M[(size_t)i * d + i] += ci;
-            w[i] = 2 * b[i] + ci * (decays ? anchor[i] : 0);
-        }
-        sy_status s = chol_solve(M, d, w);
-        free(M);
-        return s;
-    }
-    double *K = malloc(sizeof(double) * (size_t)n * n), *al = malloc(sizeof(double) * (size_t)n);
-    if (!K || !al) {
-        free(K);
-        free(al);
-        return sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
-    }
-    for (int i = 0; i < n; i++) {
-        al[i] = y[i];
-        for (int j = 0; j <= i; j++) {
-            double t = 0;
-            for (int k = 0; k < d; k++) t += (double)X[(size_t)i * d + k] * X[(size_t)j * d + k];
-            K[(size_t)i * n + j] = K[(size_t)j * n + i] = t;
-        }
-    }
-    sy_status s = chol_solve(K, n, al);
-    for (int k = 0; s == SY_OK && k < d; k++) {
-        double t = 0;
-        for (int i = 0; i < n; i++) t += (double)X[(size_t)i * d + k] * al[i];
-        w[k] = t;
-    }
-    free(K);
-    free(al);
-    return s;
-}
-
-/* One fit of `method` on (X, y): GD through the optimizer (or the closed form),
- * then the test loss |w - w*|^2 + noise^2 and the training MSE. */
-static sy_status fit(const rctx *c, const char *method, double wd, const float *X, const float *y, int n,
-                     const double *A, const double *b, const float *Af, const float *bf, double *test, double *train,
-                     double *gd_err, long *steps_used)
-{
-    int d = c->d;
-    sy_status s = SY_OK;
-    sy_params *ps = sy_params_new();
-    sy_optimizer *opt = NULL;
-    double *wc = malloc(sizeof(double) * (size_t)d);
-    float *coef = NULL, *anchor = NULL;
-    if (!ps || !wc) {
-        s = sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
-        goto done;
-    }
-    if (sy_params_add(ps, "w", sy_shape_of(1, d), d, (sy_init){SY_INIT_ZERO, 0}, 1) < 0) {
-        s = SY_ERR_ARG;
-        goto done;
-    }
-    if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
-    /* the optimizer's per-element arrays span the padded trainable buffer */
-    size_t nt = sy_params_trainable_size(ps);
-    coef = malloc(sizeof(float) * nt);
-    anchor = malloc(sizeof(float) * nt);
-    if (!coef || !anchor) {
-        s = sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
-        goto done;
-    }
-    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
-    o.lr = (float)c->lr;
-    o.seed = c->seed;
-    if ((s = sy_decay_parse(method, (float)wd, (float)c->sigma0, (float)c->eps, &o.decay)) != SY_OK) goto done;
-    if (!(opt = sy_optimizer_new(ps, &o))) {
-        s = SY_ERR_ARG;
-        goto done;
-    }
-    if ((s = sy_optimizer_decay_coef(opt, coef)) != SY_OK || (s = sy_optimizer_anchor(opt, anchor)) != SY_OK)
-        goto done;
-    if ((s = closed_form(X, y, n, d, A, b, coef, anchor, wc)) != SY_OK) goto done;
-    int decays = 0;
-    for (int i = 0; i < d; i++) decays |= coef[i] != 0;
-    float *w = sy_params_data(ps), *g = sy_params_grad(ps);
-    *gd_err = NAN;
-    *steps_used = 0;
-    if (c->use_gd && decays) {
-        double bn = 0;
-        for (int i = 0; i < d; i++) bn += 4 * b[i] * b[i];
-        double stop = c->tol * sqrt(bn);
-        long t = 0;
-        for (; t < c->max_steps; t++) {
-            /* g = 2 (A w - b); the optimizer adds wd (w - a) */
-            memcpy(g, bf, sizeof(float) * (size_t)d);
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, d, d, 2.0f, Af, d, w, 1, -2.0f, g, 1);
-            if (t % 50 == 0) {
-                double gn = 0;
-                for (int i = 0; i < d; i++) {
-                    double gi = (double)g[i] + coef[i] * ((double)w[i] - anchor[i]);
-                    gn += gi * gi;
-                }
-                if (!isfinite(gn)) {
-                    s = sy_fail(SY_ERR_NUMERIC, "ridge: GD diverged at d/N = %g (lower --lr)", (double)d / n);
-                    goto done;
-                }
-                if (sqrt(gn) <= stop) break;
-            }
-            if ((s = sy_optimizer_step(opt)) != SY_OK) goto done;
-        }
-        *steps_used = t;
-        double num = 0, den = 0;
-        for (int i = 0; i < d; i++) {
-            num += (w[i] - wc[i]) * (w[i] - wc[i]);
-            den += wc[i] * wc[i];
-        }
-        *gd_err = sqrt(num / (den > 0 ? den : 1));
-    } else {
-        for (int i = 0; i < d; i++) w[i] = (float)wc[i];
-    }
-    double te = 0, tr = 0;
-    for (int i = 0; i < d; i++) te += ((double)w[i] - c->wstar[i]) * ((double)w[i] - c->wstar[i]);
-    for (int k = 0; k < n; k++) {
-        double p = 0;
-        for (int i = 0; i < d; i++) p += (double)X[(size_t)k * d + i] * w[i];
-        tr += (p - y[k]) * (p - y[k]);
-    }
-    *test = te + c->noise * c->noise;
-    *train = tr / n;
-done:
-    free(wc);
-    free(coef);
-    free(anchor);
-    sy_optimizer_free(opt);
-    sy_params_free(ps);
-    return s;
-}
-
 /* One series = (method, wd, sigma0). */
 typedef struct {
     const char *method;
@@ -283,101 +100,49 @@ typedef struct {
     char name[64];
 } rseries;
 
-/* Sweep d/N for every series on the same training sets. */
-static sy_status sweep(sy_run *run, rctx *c, const rseries *ser, int ns, rcurve *cur)
+typedef struct {
+    const rctx *c;
+    int r;
+    sy_progress *pr;
+} rdraw;
+
+/* Training set t at sweep point r: sub-stream 4 + 100000 r + t. */
+static sy_status draw(void *ctx, int t, int n, float *X, float *y)
 {
-    int d = c->d, nmax = n_at(c, 0);
-    sy_status s = SY_OK;
-    float *X = malloc(sizeof(float) * (size_t)nmax * d), *y = malloc(sizeof(float) * (size_t)nmax);
-    double *A = malloc(sizeof(double) * (size_t)d * d), *b = malloc(sizeof(double) * (size_t)d);
-    float *Af = malloc(sizeof(float) * (size_t)d * d), *bf = malloc(sizeof(float) * (size_t)d);
-    double *acc = calloc((size_t)ns * 5, sizeof(double));
-    if (!X || !y || !A || !b || !Af || !bf || !acc) {
-        s = sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
-        goto done;
+    const rdraw *dr = ctx;
+    const rctx *c = dr->c;
+    sy_progress_update(dr->pr, (int64_t)dr->r * c->trials + t, NULL);
+    return sy_synth_linear(c->wstar, (size_t)c->d, (size_t)n, (float)c->noise, c->seed,
+                           4 + (uint64_t)dr->r * 100000 + (uint64_t)t, X, y);
+}
+
+/* Sweep d/N for every series on the same training sets: cur[m * points + r]. */
+static sy_status sweep(sy_run *run, rctx *c, const rseries *ser, int ns, sy_ridge_risk *cur)
+{
+    sy_ridge_opts *fo = calloc((size_t)ns, sizeof *fo);
+    sy_ridge_risk *risk = calloc((size_t)ns, sizeof *risk);
+    sy_status s = fo && risk ? SY_OK : sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
+    for (int m = 0; s == SY_OK && m < ns; m++) {
+        fo[m] = c->fit;
+        s = sy_decay_parse(ser[m].method, (float)ser[m].wd, (float)ser[m].sigma0, (float)c->eps, &fo[m].decay);
     }
-    sy_progress *pr = sy_progress_start("ridge fits", (int64_t)c->points * c->trials);
+    rdraw dr = {c, 0, sy_progress_start("ridge fits", (int64_t)c->points * c->trials)};
     for (int r = 0; s == SY_OK && r < c->points; r++) {
-        int n = n_at(c, r);
-        memset(acc, 0, sizeof(double) * (size_t)ns * 5);
-        for (int i = 0; i < ns; i++) acc[i * 5 + 3] = 0;
-        for (int t = 0; s == SY_OK && t < c->trials; t++) {
-            uint64_t sub = 4 + (uint64_t)r * 100000 + (uint64_t)t;
-            if ((s = sy_synth_linear(c->wstar, (size_t)d, (size_t)n, (float)c->noise, c->seed, sub, X, y)) != SY_OK)
-                break;
-            /* A = X^T X / N, b = X^T y / N in double */
-            for (int i = 0; i < d; i++) {
-                double bi = 0;
-                for (int k = 0; k < n; k++) bi += (double)X[(size_t)k * d + i] * y[k];
-                b[i] = bi / n;
-                bf[i] = (float)b[i];
-                for (int j = 0; j <= i; j++) {
-                    double a = 0;
-                    for (int k = 0; k < n; k++) a += (double)X[(size_t)k * d + i] * X[(size_t)k * d + j];
-                    A[(size_t)i * d + j] = A[(size_t)j * d + i] = a / n;
-                    Af[(size_t)i * d + j] = Af[(size_t)j * d + i] = (float)(a / n);
-                }
-            }
-            for (int m = 0; s == SY_OK && m < ns; m++) {
-                double te = NAN, tr = NAN, ge = NAN;
-                long st;
-                rctx cc = *c;
-                cc.sigma0 = ser[m].sigma0;
-                s = fit(&cc, ser[m].method, ser[m].wd, X, y, n, A, b, Af, bf, &te, &tr, &ge, &st);
-                if (s != SY_OK) break;
-                acc[m * 5 + 0] += te;
-                acc[m * 5 + 1] += te * te;
-                acc[m * 5 + 2] += tr;
-                if (isfinite(ge) && ge > acc[m * 5 + 3]) acc[m * 5 + 3] = ge;
-                if (!isfinite(ge)) acc[m * 5 + 3] = NAN;
-                acc[m * 5 + 4] += (double)st;
-            }
-            sy_progress_update(pr, (int64_t)r * c->trials + t + 1, NULL);
-        }
-        if (s != SY_OK) break;
-        for (int m = 0; m < ns; m++) {
-            double mean = acc[m * 5] / c->trials, var = acc[m * 5 + 1] / c->trials - mean * mean;
-            cur[m].test[r] = mean;
-            cur[m].test_sd[r] = sqrt(var > 0 ? var : 0);
-            cur[m].train[r] = acc[m * 5 + 2] / c->trials;
-            cur[m].gd_err[r] = acc[m * 5 + 3];
-            cur[m].steps[r] = acc[m * 5 + 4] / c->trials;
+        dr.r = r;
+        s = sy_ridge_risk_at(c->d, n_at(c, r), c->trials, draw, &dr, c->wstar, c->noise, ns, fo, risk);
+        for (int m = 0; s == SY_OK && m < ns; m++) {
+            sy_ridge_risk *k = &cur[(size_t)m * c->points + r];
+            *k = risk[m];
             const char *names[7] = {"d_over_n", "n", "test_loss", "test_loss_std", "train_loss", "gd_vs_closed",
                                     "gd_steps"};
-            double vals[7] = {dn_at(c, r), n, cur[m].test[r], cur[m].test_sd[r], cur[m].train[r], cur[m].gd_err[r],
-                              cur[m].steps[r]};
-            if ((s = sy_run_log(run, ser[m].name, r, 7, names, vals)) != SY_OK) break;
+            double vals[7] = {dn_at(c, r), n_at(c, r), k->test, k->test_sd, k->train, k->gd_err, k->steps};
+            s = sy_run_log(run, ser[m].name, r, 7, names, vals);
         }
     }
-    sy_progress_finish(pr);
-done:
-    free(X);
-    free(y);
-    free(A);
-    free(b);
-    free(Af);
-    free(bf);
-    free(acc);
+    sy_progress_finish(dr.pr);
+    free(fo);
+    free(risk);
     return s;
-}
-
-static int curves_alloc(rcurve *cur, int ns, int points)
-{
-    for (int m = 0; m < ns; m++) {
-        double *p = calloc((size_t)points * 5, sizeof(double));
-        if (!p) return 0;
-        cur[m].test = p;
-        cur[m].test_sd = p + points;
-        cur[m].train = p + 2 * points;
-        cur[m].gd_err = p + 3 * points;
-        cur[m].steps = p + 4 * points;
-    }
-    return 1;
-}
-
-static void curves_free(rcurve *cur, int ns)
-{
-    for (int m = 0; m < ns; m++) free(cur[m].test);
 }
 
 /* Index of the point nearest d/N = 1. */
@@ -390,58 +155,57 @@ static int idx_one(const rctx *c)
 }
 
 /* Summary of one series; ref (may be NULL) is the ridge curve at the same wd. */
-static void summarise(sy_run *run, const rctx *c, const rseries *sr, const rcurve *cu, const rcurve *ref)
+static void summarise(sy_run *run, const rctx *c, const rseries *sr, const sy_ridge_risk *cu,
+                      const sy_ridge_risk *ref)
 {
     int one = idx_one(c);
     double peak = 0, mean = 0, maxrel = 0, gdmax = 0, steps = 0;
     for (int r = 0; r < c->points; r++) {
-        if (cu->test[r] > peak) peak = cu->test[r];
-        mean += cu->test[r] / c->points;
+        if (cu[r].test > peak) peak = cu[r].test;
+        mean += cu[r].test / c->points;
         if (ref) {
-            double rel = fabs(cu->test[r] - ref->test[r]) / ref->test[r];
+            double rel = fabs(cu[r].test - ref[r].test) / ref[r].test;
             if (rel > maxrel) maxrel = rel;
         }
-        if (cu->gd_err[r] > gdmax) gdmax = cu->gd_err[r];
-        if (cu->steps[r] > steps) steps = cu->steps[r];
+        if (cu[r].gd_err > gdmax) gdmax = cu[r].gd_err;
+        if (cu[r].steps > steps) steps = cu[r].steps;
     }
-    char buf[64];
-    snprintf(buf, sizeof buf, "%g", sr->wd);
-    sy_run_summary_setting(run, sr->name, "gamma (wd)", buf);
-    snprintf(buf, sizeof buf, "%g", sr->sigma0);
-    sy_run_summary_setting(run, sr->name, "sigma0", buf);
-    sy_run_summary(run, sr->name, "test_loss", cu->test[one]);
-    sy_run_summary(run, sr->name, "train_loss", cu->train[one]);
+    sy_run_summary_settingf(run, sr->name, "gamma (wd)", "%g", sr->wd);
+    sy_run_summary_settingf(run, sr->name, "sigma0", "%g", sr->sigma0);
+    sy_run_summary(run, sr->name, "test_loss", cu[one].test);
+    sy_run_summary(run, sr->name, "train_loss", cu[one].train);
     sy_run_summary(run, sr->name, "peak test_loss", peak);
     sy_run_summary(run, sr->name, "mean test_loss", mean);
     if (ref) sy_run_summary(run, sr->name, "max rel. diff to ridge", maxrel);
-    if (c->use_gd && strcmp(sr->method, "none")) {
+    if (c->fit.gd && strcmp(sr->method, "none")) {
         sy_run_summary(run, sr->name, "GD vs closed form (max rel.)", gdmax);
         sy_run_summary(run, sr->name, "GD steps (max mean)", steps);
     }
 }
 
-static void print_table(const rctx *c, const rseries *ser, int ns, const rcurve *cur)
+static void print_table(const rctx *c, const rseries *ser, int ns, const sy_ridge_risk *cur)
 {
-    printf("\nridge: test loss |w - w*|^2 + noise^2 (mean of %d trials), d = %d, noise %g\n", c->trials, c->d, c->noise);
+    printf("\nridge: test loss |w - w*|^2 + noise^2 (mean of %d trials), d = %d, noise %g\n", c->trials, c->d,
+           c->noise);
     printf("%7s %6s", "d/N", "N");
     for (int m = 0; m < ns; m++) printf(" %16s", ser[m].name);
     printf("\n");
     for (int r = 0; r < c->points; r++) {
         printf("%7.3f %6d", dn_at(c, r), n_at(c, r));
-        for (int m = 0; m < ns; m++) printf(" %16.4f", cur[m].test[r]);
+        for (int m = 0; m < ns; m++) printf(" %16.4f", cur[(size_t)m * c->points + r].test);
         printf("\n");
     }
 }
 
 static sy_status plot_curves(sy_run *run, const rctx *c, const rseries *ser, const int *which, int nw,
-                             const rcurve *cur, const char *title, const char *base)
+                             const sy_ridge_risk *cur, const char *title, const char *base)
 {
     sy_plot *p = sy_plot_new(title, "d / N  (degree of overparameterisation 1/alpha)",
                              "test loss E(w^T x - y)^2");
     if (!p) return sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
     sy_plot_log_axes(p, 1, 1);
-    double *x = malloc(sizeof(double) * (size_t)c->points);
-    sy_status s = x ? SY_OK : sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
+    double *x = malloc(sizeof(double) * (size_t)c->points), *y = malloc(sizeof(double) * (size_t)c->points);
+    sy_status s = x && y ? SY_OK : sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
     for (int r = 0; s == SY_OK && r < c->points; r++) x[r] = dn_at(c, r);
     for (int k = 0; s == SY_OK && k < nw; k++) {
         const rseries *sr = &ser[which[k]];
@@ -453,49 +217,45 @@ static sy_status plot_curves(sy_run *run, const rctx *c, const rseries *ser, con
         sy_plot_style st = !strcmp(sr->method, "none")      ? SY_PLOT_DASHED
                            : !strcmp(sr->method, "vanilla") ? SY_PLOT_LINE
                                                             : SY_PLOT_POINTS;
-        s = sy_plot_series(p, lab, x, cur[which[k]].test, c->points, st);
-    }
-    if (s == SY_OK) {
-        char path[4200];
-        s = sy_plot_save(p, sy_run_path(run, base, path, sizeof path));
+        for (int r = 0; r < c->points; r++) y[r] = cur[(size_t)which[k] * c->points + r].test;
+        s = sy_plot_series(p, lab, x, y, c->points, st);
     }
     free(x);
-    sy_plot_free(p);
-    return s;
+    free(y);
+    if (s != SY_OK) {
+        sy_plot_free(p);
+        return s;
+    }
+    return sy_plot_save_run(p, run, base);
 }
 
 static sy_status run_series(sy_run *run, rctx *c, rseries *ser, int ns, int reproduce)
 {
-    rcurve *cur = calloc((size_t)ns, sizeof *cur);
-    sy_status s = SY_OK;
-    if (!cur || !curves_alloc(cur, ns, c->points)) s = sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
+    sy_ridge_risk *cur = calloc((size_t)ns * c->points, sizeof *cur);
+    sy_status s = cur ? SY_OK : sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
     if (s == SY_OK) {
         fprintf(stderr, "ridge: d = %d, d/N in [%g, %g] (%d points, N = %d..%d), %d trials, noise %g, solver %s\n",
                 c->d, c->dn_min, c->dn_max, c->points, n_at(c, c->points - 1), n_at(c, 0), c->trials, c->noise,
-                c->use_gd ? "gd" : "closed");
+                c->fit.gd ? "gd" : "closed");
         s = sweep(run, c, ser, ns, cur);
     }
     if (s == SY_OK) {
         for (int m = 0; m < ns; m++) {
-            const rcurve *ref = NULL;
+            const sy_ridge_risk *ref = NULL; /* ridge at the same wd */
             if (strcmp(ser[m].method, "vanilla") && strcmp(ser[m].method, "none"))
                 for (int k = 0; k < ns; k++)
-                    if (!strcmp(ser[k].method, "vanilla") && ser[k].wd == ser[m].wd) ref = &cur[k];
-            summarise(run, c, &ser[m], &cur[m], ref);
+                    if (!strcmp(ser[k].method, "vanilla") && ser[k].wd == ser[m].wd)
+                        ref = cur + (size_t)k * c->points;
+            summarise(run, c, &ser[m], cur + (size_t)m * c->points, ref);
         }
         print_table(c, ser, ns, cur);
         char title[200];
         double wd0 = ser[ns > 1 ? 1 : 0].wd;
-        int which[16], nw = 0;
+        int which[16] = {0}, nw = 0;
+        /* main panel: none, ridge and syre at the flag's wd (reproduce: and sigma0) */
         for (int m = 0; m < ns && nw < 16; m++)
-            if (!strcmp(ser[m].method, "none") || ser[m].wd == wd0) which[nw++] = m;
-        if (reproduce) {
-            /* main panel: none, ridge and syre at the flag's wd and sigma0 */
-            nw = 0;
-            for (int m = 0; m < ns && nw < 16; m++)
-                if (!strcmp(ser[m].method, "none") || (ser[m].wd == wd0 && ser[m].sigma0 == c->sigma0))
-                    which[nw++] = m;
-        }
+            if (!strcmp(ser[m].method, "none") || (ser[m].wd == wd0 && (!reproduce || ser[m].sigma0 == c->sigma0)))
+                which[nw++] = m;
         snprintf(title, sizeof title, "Fig. 3 left: linear regression, d = %d, %d trials, noise %g", c->d, c->trials,
                  c->noise);
         s = plot_curves(run, c, ser, which, nw, cur, title, "ridge-fig3-left");
@@ -506,7 +266,6 @@ static sy_status run_series(sy_run *run, rctx *c, rseries *ser, int ns, int repr
             s = plot_curves(run, c, ser, all, ns < 16 ? ns : 16, cur, title, "ridge-sweep");
         }
     }
-    if (cur) curves_free(cur, ns);
     free(cur);
     return s;
 }

@@ -1,7 +1,9 @@
 /* The Ant environment (src/rl/ant.c): shapes and reset, truncation and
  * termination, determinism, bit-identical state save/restore, the slippery
  * friction schedule (log-uniform draws in [0.02, 2], applied at the right
- * step, changing the dynamics). Skipped (77) in a build without MuJoCo,
+ * step, changing the dynamics); PPO's history rows, phases and file, and training
+ * within a run (sy_ppo_train) resuming bit for bit. Skipped (77) in a build
+ * without MuJoCo,
  * where the constructor must fail with SY_ERR_UNSUPPORTED. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -16,6 +18,8 @@
 #include <string.h>
 
 #include "syre/syre.h"
+
+#include "exp_harness.h"
 
 #define OD SY_ANT_OBS_DIM
 #define AD SY_ANT_ACT_DIM
@@ -213,6 +217,82 @@ static void test_bad_options(void **state)
     assert_null(e);
 }
 
+
+static void test_history_rows_and_file(void **state)
+{
+    (void)state;
+    sy_ppo_stats st = {.steps = 512, .return_mean = 3.5, .erank = 7.25, .srank = 4, .weight_norm = 9};
+    double h[3 * SY_PPO_NCOLS], back[3 * SY_PPO_NCOLS];
+    for (int i = 0; i < 3; i++) sy_ppo_stats_row(&st, h + i * SY_PPO_NCOLS);
+    assert_true(h[SY_PPO_COL_STEPS] == 512 && h[SY_PPO_COL_RETURN] == 3.5 && h[SY_PPO_COL_ERANK] == 7.25);
+    assert_true(h[SY_PPO_COL_SRANK] == 4 && h[SY_PPO_COL_WNORM] == 9);
+    assert_string_equal(sy_ppo_col_names[SY_PPO_COL_ERANK], "effective_rank");
+    /* the mean skips NaN (no episode ended) and is NaN over nothing finite */
+    h[SY_PPO_NCOLS + SY_PPO_COL_RETURN] = NAN;
+    h[2 * SY_PPO_NCOLS + SY_PPO_COL_RETURN] = 5.5;
+    assert_true(sy_ppo_history_mean(h, 0, 3, SY_PPO_COL_RETURN) == 4.5);
+    assert_true(isnan(sy_ppo_history_mean(h, 1, 2, SY_PPO_COL_RETURN)));
+    /* friction phases of 100 steps over rows at 64, 128 and 192 steps */
+    int64_t a, b;
+    for (int i = 0; i < 3; i++) h[i * SY_PPO_NCOLS + SY_PPO_COL_STEPS] = 64.0 * (i + 1);
+    assert_true(sy_ppo_history_phase(h, 3, 100, 0, &a, &b) && a == 0 && b == 1);
+    assert_true(sy_ppo_history_phase(h, 3, 100, 1, &a, &b) && a == 1 && b == 3);
+    assert_false(sy_ppo_history_phase(h, 3, 100, 2, &a, &b));
+    char path[400];
+    snprintf(path, sizeof path, "%s/history-test.bin", tmpdir);
+    assert_int_equal(sy_ppo_history_save(path, h, 3), SY_OK);
+    assert_int_equal(sy_ppo_history_load(path, back, 3), SY_OK);
+    assert_memory_equal(h, back, sizeof h);
+    assert_int_equal(sy_ppo_history_load(path, back, 4), SY_ERR_FORMAT);
+    snprintf(path, sizeof path, "%s/history-none.bin", tmpdir);
+    assert_int_equal(sy_ppo_history_load(path, back, 1), SY_ERR_IO);
+}
+
+/* A run to hold the records of sy_ppo_train. */
+static sy_run *new_run(const char *name)
+{
+    const char *argv[] = {"--quick", "--out", tmpdir, "--threads", "1", "--name", name};
+    sy_run *run = NULL;
+    assert_int_equal(sy_run_parse(&run, sy_experiment_find("ant"), 7, (char **)argv), SY_OK);
+    assert_int_equal(sy_run_start(run), SY_OK);
+    return run;
+}
+
+static void test_ppo_train_resume(void **state)
+{
+    (void)state;
+    sy_ant_opts eo = sy_ant_defaults();
+    eo.n_envs = 2;
+    eo.friction_every = 64;
+    eo.seed = 4;
+    sy_ppo_opts po = sy_ppo_defaults();
+    po.hidden1 = po.hidden2 = 16;
+    po.rollout = 32;
+    po.epochs = 1;
+    po.minibatch = 32;
+    po.rank_n = 64;
+    po.seed = 4;
+    double full[3 * SY_PPO_NCOLS], part[3 * SY_PPO_NCOLS], secs = -1;
+    sy_run *a = new_run("train-full"), *b = new_run("train-part");
+    sy_ppo_train_opts o = {a, "m", 3, 0, 0};
+    assert_int_equal(sy_ppo_train(&eo, &po, &o, full, &secs), SY_OK);
+    assert_true(secs > 0);
+    for (int i = 0; i < 3; i++) assert_true(full[i * SY_PPO_NCOLS + SY_PPO_COL_STEPS] == 64.0 * (i + 1));
+    /* two iterations, then a resume to three: the same rows, bit for bit */
+    o = (sy_ppo_train_opts){b, "m", 2, 1, 0};
+    assert_int_equal(sy_ppo_train(&eo, &po, &o, part, NULL), SY_OK);
+    assert_memory_equal(full, part, 2 * SY_PPO_NCOLS * sizeof(double));
+    memset(part, 0, sizeof part);
+    o = (sy_ppo_train_opts){b, "m", 3, 1, 1};
+    assert_int_equal(sy_ppo_train(&eo, &po, &o, part, NULL), SY_OK);
+    assert_memory_equal(full, part, sizeof full);
+    /* a checkpoint beyond the iterations asked is refused */
+    o.iters = 2;
+    assert_int_equal(sy_ppo_train(&eo, &po, &o, part, NULL), SY_ERR_ARG);
+    sy_run_free(a);
+    sy_run_free(b);
+}
+
 int main(void)
 {
     if (!sy_rl_have_mujoco()) {
@@ -229,6 +309,8 @@ int main(void)
         cmocka_unit_test(test_friction_schedule),
         cmocka_unit_test(test_friction_matters),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_history_rows_and_file),
+        cmocka_unit_test(test_ppo_train_resume),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

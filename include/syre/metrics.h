@@ -1,7 +1,9 @@
 /* syre metrics: the diagnostics of collapse (covariance spectrum and rank,
  * effective and stable rank, dead and identical units, weight norms, degree of
  * symmetry of the quartic toy). Pure functions over plain row-major float
- * arrays, cheap enough to call on any layer's activations every epoch.
+ * arrays, cheap enough to call on any layer's activations every epoch; and
+ * the two toy problems' solvers, which train no network: gradient descent on
+ * the quartic toy and regression with decay toward an anchor.
  *
  * Conventions for the whole header:
  * - X is a feature matrix [n, f], row-major: n samples by f features (e.g. a
@@ -20,6 +22,7 @@
 #include <stddef.h>
 
 #include "syre/core.h"
+#include "syre/optim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -131,6 +134,104 @@ sy_status sy_quartic_value(const float *B, int d, const float *w, double *value)
  * sgemv; allocates nothing (it runs every step), so unlike the rest of this
  * header grad is unspecified on SY_ERR_NUMERIC. grad must not alias w. O(d^2). */
 sy_status sy_quartic_grad(const float *B, int d, const float *w, float *grad);
+
+/* Where a point w stands: f(w) (NaN if w is not finite), its degree of
+ * symmetry (-1 then), |w| and whether w is no longer finite. */
+typedef struct {
+    double objective, wnorm;
+    int degree, diverged;
+} sy_quartic_point;
+
+/* f(w), the degree of symmetry at c_th (V from sy_sym_eigvecs) and |w| of w
+ * [d]. Never fails: a w that is not finite is reported as diverged. */
+void sy_quartic_measure(const float *B, const float *V, int d, const float *w, float c_th, sy_quartic_point *out);
+
+/* ---- Gradient descent on the quartic toy ----------------------------------
+ * w is the one tensor "w" [1, d] of its own parameter store (rank 2, so that
+ * W-fix applies; fan_in 1, so syre's anchor std is sigma0 itself), initialised
+ * w_i ~ N(0, init_scale^2 / d) and trained by plain SGD with the decay rule;
+ * the gradient of f is written into the store's gradient buffer by hand. With
+ * a dropout rate p > 0, step t draws the mask m_i ~ Bernoulli(1 - p) from
+ * stream SY_STREAM_DROPOUT, sub-stream t, and the gradient is taken at
+ * w~ = m * w / (1 - p) and chained back, grad_i = m_i / (1 - p) (df/dw)(w~)_i
+ * (inverted dropout: f itself is measured at w). */
+typedef struct {
+    const float *B;     /* [d, d] symmetric; read at every step, not copied */
+    int d;
+    int diagonal;       /* 1: B is diagonal, and the gradient costs O(d) */
+    double lr;          /* SGD learning rate */
+    double init_scale;  /* |w0| ~ init_scale */
+    double dropout;     /* rate p on w, in [0, 1); 0: none */
+    sy_decay decay;     /* the optimizer's rule: sy_decay_parse, sy_decay_wfix, ... */
+    uint64_t seed;      /* init, anchor, W-fix values, dropout masks */
+} sy_quartic_gd_opts;
+
+typedef struct sy_quartic_gd sy_quartic_gd;
+
+sy_status sy_quartic_gd_new(const sy_quartic_gd_opts *o, sy_quartic_gd **out);
+void sy_quartic_gd_free(sy_quartic_gd *q);
+/* The store and optimizer, for checkpoints (sy_train_save / sy_train_load). */
+sy_params *sy_quartic_gd_params(sy_quartic_gd *q);
+sy_optimizer *sy_quartic_gd_optimizer(sy_quartic_gd *q);
+/* w now: [d] floats in the store (valid until free; a load writes into it). */
+const float *sy_quartic_gd_w(const sy_quartic_gd *q);
+/* Step t (0-based): the gradient of f (at step t's dropout mask), then the
+ * optimizer's step with its decay. SY_ERR_NUMERIC once w or the gradient is
+ * no longer finite. */
+sy_status sy_quartic_gd_step(sy_quartic_gd *q, long t);
+/* |grad f(w)| at w now: the quartic alone, without the decay or dropout. */
+sy_status sy_quartic_gd_grad_norm(sy_quartic_gd *q, double *norm);
+
+/* ---- Linear regression with decay toward an anchor (paper C.2, Eq. 52) ----
+ * Training loss: the mean squared error (1/N) sum (w^T x_n - y_n)^2 of N
+ * samples X [N, d] (row-major), y [N], plus the optimizer's decay
+ * (wd/2) (w - a)^T D (w - a): its gradient is 2 (A w - b) + wd D (w - a) with
+ * A = X^T X / N, b = X^T y / N. w is one linear layer of fan_in d, so syre's
+ * anchor std is sigma0 / sqrt(d). */
+
+/* A [d, d] = X^T X / n and b [d] = X^T y / n, summed in double. O(n d^2). */
+sy_status sy_ridge_moments(const float *X, const float *y, int n, int d, double *A, double *b);
+
+typedef struct {
+    sy_decay decay;    /* none (least squares), weight decay, syre, ... (sy_decay_parse) */
+    int gd;            /* 1: solve by gradient descent, checked against the closed form; 0: closed form */
+    double lr;         /* GD: SGD learning rate (stable below 2 / (2 lambda_max(A) + wd)) */
+    double tol;        /* GD stops when |grad| <= tol * |2 b| (checked every 50 steps) ... */
+    long max_steps;    /* ... or after max_steps */
+    uint64_t seed;     /* keys the anchor */
+} sy_ridge_opts;
+
+/* Fit w [d] on (X, y) with their moments A, b. Closed form: with decay, the
+ * stationary point (2A + wd D) w = 2b + wd D a (Eq. 52, Cholesky in double);
+ * without, the minimum-norm least-squares solution (GD is never used then: it
+ * would need unbounded time at N = d). GD: full-batch SGD with the decay rule
+ * from w = 0; *gd_err = |w - w_closed| / |w_closed| (NaN without GD) and
+ * *steps the steps taken (0 without GD). A GD that stops being finite fails
+ * with SY_ERR_NUMERIC. Scratch O(d^2 + N^2) doubles. */
+sy_status sy_ridge_fit(const float *X, const float *y, int n, int d, const double *A, const double *b,
+                       const sy_ridge_opts *o, float *w, double *gd_err, long *steps);
+
+/* For the Gaussian linear model x ~ N(0, I_d), y = w*^T x + noise N(0, 1):
+ * *test = the population risk E(w^T x - y)^2 = |w - w*|^2 + noise^2, exact;
+ * *train = the mean squared error of w on (X, y). Both in double. */
+void sy_ridge_losses(const float *X, const float *y, int n, int d, const float *w, const float *wstar, double noise,
+                     double *test, double *train);
+
+/* Draws training set `trial` of n samples: X [n, d] and y [n]. */
+typedef sy_status (*sy_ridge_draw_fn)(void *ctx, int trial, int n, float *X, float *y);
+
+/* One point of a risk curve, over the trials. */
+typedef struct {
+    double test, test_sd; /* mean and standard deviation of the population risk */
+    double train;         /* mean training MSE */
+    double gd_err;        /* largest GD distance to the closed form (NaN if any is NaN) */
+    double steps;         /* mean GD steps */
+} sy_ridge_risk;
+
+/* out[m] for each of ns fits o[m], on the same `trials` training sets of n
+ * samples that draw gives (teacher wstar [d], label noise std noise). */
+sy_status sy_ridge_risk_at(int d, int n, int trials, sy_ridge_draw_fn draw, void *ctx, const float *wstar,
+                           double noise, int ns, const sy_ridge_opts *o, sy_ridge_risk *out);
 
 #ifdef __cplusplus
 }

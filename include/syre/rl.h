@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "syre/core.h"
+#include "syre/experiment.h"
 #include "syre/optim.h"
 #include "syre/params.h"
 
@@ -155,6 +156,51 @@ sy_optimizer *sy_ppo_optimizer(sy_ppo *p);
 sy_status sy_ppo_save(sy_ppo *p, const char *ckpt_path, const char *state_path);
 sy_status sy_ppo_load(sy_ppo *p, const char *ckpt_path, const char *state_path);
 int64_t sy_ppo_iterations(const sy_ppo *p);
+
+/* ---- Training one method within a run ------------------------------------
+ * A history holds one row of SY_PPO_NCOLS doubles per iteration: the
+ * columns below, named as in the run's records (sy_ppo_col_names). */
+enum {
+    SY_PPO_COL_STEPS, SY_PPO_COL_RETURN, SY_PPO_COL_REWARD, SY_PPO_COL_EV, SY_PPO_COL_EPISODES, SY_PPO_COL_LENGTH,
+    SY_PPO_COL_FRICTION, SY_PPO_COL_ERANK, SY_PPO_COL_SRANK, SY_PPO_COL_DEAD, SY_PPO_COL_PLOSS, SY_PPO_COL_VLOSS,
+    SY_PPO_COL_KL, SY_PPO_COL_CLIP, SY_PPO_COL_STD, SY_PPO_COL_WNORM, SY_PPO_NCOLS
+};
+/* "env_steps", "return", "reward_per_step", "explained_variance", "episodes",
+ * "episode_length", "friction", "effective_rank", "stable_rank",
+ * "dead_units", "policy_loss", "value_loss", "approx_kl", "clip_frac",
+ * "policy_std", "weight_norm". */
+extern const char *const sy_ppo_col_names[SY_PPO_NCOLS];
+
+/* One iteration's statistics as a history row [SY_PPO_NCOLS]. */
+void sy_ppo_stats_row(const sy_ppo_stats *st, double *row);
+/* Mean of the finite values of column col over iterations [a, b) of a
+ * history; NaN if there is none. */
+double sy_ppo_history_mean(const double *h, int64_t a, int64_t b, int col);
+/* The iterations [*a, *b) of a history whose env steps fall in friction
+ * phase k (steps in (k * every, (k + 1) * every], every >= 1): 1, or 0 if
+ * none does. */
+int sy_ppo_history_phase(const double *h, int64_t iters, int64_t every, int64_t k, int64_t *a, int64_t *b);
+/* The first iters rows as raw doubles (atomic write); load reads them back:
+ * SY_ERR_IO if the file is missing, SY_ERR_FORMAT if it holds fewer rows. */
+sy_status sy_ppo_history_save(const char *path, const double *h, int64_t iters);
+sy_status sy_ppo_history_load(const char *path, double *h, int64_t iters);
+
+typedef struct {
+    sy_run *run;        /* the records: one row per iteration (step = env steps) */
+    const char *rec;    /* the rows' method and the files' name: ckpt-<rec>.safetensors,
+                           envstate-<rec>.bin, history-<rec>.bin in the run directory */
+    int64_t iters;      /* iterations to reach */
+    int ckpt_every;     /* iterations between checkpoints (and one at the end); 0: only at the end */
+    int resume;         /* continue from the checkpoint, if there is one */
+} sy_ppo_train_opts;
+
+/* Train PPO (po) on a new batch of Ants (eo) for o->iters iterations, or the
+ * rest of them after a checkpoint. hist [iters * SY_PPO_NCOLS] gets every
+ * iteration's row (the ones before a resume read back from the history file;
+ * NaN where none was reached); *seconds (may be NULL) the wall time of this
+ * call's iterations scaled to all iters (0 when none was left). */
+sy_status sy_ppo_train(const sy_ant_opts *eo, const sy_ppo_opts *po, const sy_ppo_train_opts *o, double *hist,
+                       double *seconds);
 
 #ifdef __cplusplus
 }

@@ -103,6 +103,41 @@ sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
 sy_status sy_eval_classifier(sy_graph *g, sy_var x, sy_var logits, const sy_dataset *d,
                              void (*prepare)(void *ctx, float *x, size_t n), void *ctx, double *loss, double *acc);
 
+/* ---- A loop of hand-computed steps -------------------------------------------
+ * sy_fit for a model without a graph or a batcher (the quartic toy): `steps`
+ * steps that a callback computes (the gradient into the store, then the
+ * optimizer's step), under the same rules for records. With resume, ckpt is
+ * loaded first; a method without one starts afresh and forgets the rows an
+ * earlier start logged for `label` in `records`. on_log is called before
+ * step t at every multiple of log_every and after the last step; replay = 1
+ * when a finished checkpoint is measured again (log nothing: its rows are
+ * there). A checkpoint is written every ckpt_every steps and on a stop
+ * request (then the loop returns sy_run_stopped's status), never at the last
+ * step; a finished loop writes one with done = 1. */
+typedef struct {
+    sy_params *params;   /* what a checkpoint holds, with opt */
+    sy_optimizer *opt;
+    long steps;
+    long log_every;      /* >= 1 */
+    long ckpt_every;     /* >= 1 */
+    sy_run *run;         /* stop requests, and the rows forgotten on a fresh resume */
+    const char *ckpt;    /* checkpoint path */
+    int resume;
+    const char *records; /* the CSV on_log writes to (NULL: metrics.csv) */
+    const char *label;   /* the rows' method; names the progress line */
+    void *ctx;           /* handed to both callbacks */
+    /* Step t (0-based). SY_ERR_NUMERIC ends the loop as diverged. */
+    sy_status (*step)(void *ctx, long t);
+    /* Measure (and log) at step t; *stop = 1 ends the loop as diverged;
+     * note (note_size chars, may stay empty) is shown in the progress line. */
+    sy_status (*on_log)(void *ctx, long t, int replay, int *stop, char *note, size_t note_size);
+} sy_fit_steps_opts;
+
+/* Run the loop. SY_OK also when it diverged (*diverged = 1, no final
+ * checkpoint; sy_last_error says why when a step failed); other failures of
+ * a callback, a checkpoint or the records return as they are. */
+sy_status sy_fit_steps(const sy_fit_steps_opts *o, int *diverged);
+
 #ifdef __cplusplus
 }
 #endif

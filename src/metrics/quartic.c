@@ -1,7 +1,7 @@
 /* The quartic toy of paper Sec. 5.1, f(w) = (w^T w)^2 - w^T B w: the
  * eigenvectors of B (one per reflection symmetry), the degree of symmetry of a
  * point w, and f with its gradient so the experiment and the tests share one
- * definition. The training loop itself lives in experiments/, not here. */
+ * definition. Gradient descent on it is in quartic_gd.c. */
 #include "syre/metrics.h"
 
 #include <cblas.h>
