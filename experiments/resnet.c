@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cifar_common.h"
 #include "syre/syre.h"
 
 #define NCLS 10
@@ -89,8 +88,8 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
                        "resnet: --train-n (%ld) and --test-n (%ld) must be multiples of 10 (n/10 per class)", train_n,
                        test_n);
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
-    sy_status s = cifar_load(dir, "train", train_n, &c->train);
-    if (s == SY_OK) s = cifar_load(dir, "test", test_n, &c->test);
+    sy_status s = sy_dataset_load_balanced(dir, "cifar10", "train", train_n, &c->train);
+    if (s == SY_OK) s = sy_dataset_load_balanced(dir, "cifar10", "test", test_n, &c->test);
     /* The graphs take [3, 32, 32] images and 10 classes. */
     const sy_data_contract want = {"resnet", 3, 32, 32, 10, 1};
     if (s == SY_OK) s = sy_dataset_check(c->train, &want);
@@ -140,6 +139,14 @@ static void rn_free(rn_ctx *c)
     sy_dataset_free(c->test);
 }
 
+static int argmax_row(const float *z, int k)
+{
+    int b = 0;
+    for (int j = 1; j < k; j++)
+        if (z[j] > z[b]) b = j;
+    return b;
+}
+
 /* Test accuracy in evaluation mode (running batch-norm statistics). */
 static sy_status rn_eval(rn_ctx *c, double *acc)
 {
@@ -159,29 +166,81 @@ static sy_status rn_eval(rn_ctx *c, double *acc)
     return SY_OK;
 }
 
-/* The next training batch (sy_prefetch: on a device it is prepared on a
- * helper thread while the previous step runs; the same batches in the same
- * order either way). */
+/* One training run: the sy_fit callbacks' state. The batches come through
+ * sy_prefetch (on a device prepared on a second thread while the previous
+ * step runs; the same batches in the same order either way). */
 typedef struct {
+    sy_run *run;
+    rn_ctx *c;
+    const char *rec;
+    rn_result *res;
     sy_batcher *b;
-    sy_rng aug;
-    int augment;
-    sy_shape sample;
-    float *tmp;
-} rn_fill_ctx;
+    sy_prefetch *pf;
+    sy_rng aug; /* the epoch's crops and flips */
+    uint64_t seed;
+    const sy_optim_opts *o;
+    long nbatch;
+    const float *z;   /* the training logits */
+    double lr0, corr; /* the lr the epoch began with; its correct predictions so far */
+} rn_fit;
 
 static sy_status rn_fill(void *ctx, float *const *in, size_t *count)
 {
-    rn_fill_ctx *f = ctx;
+    rn_fit *f = ctx;
     size_t nb = sy_batcher_next(f->b, in[0], in[1]);
-    if (nb && f->augment) sy_augment_crop_flip(in[0], nb, f->sample, 4, &f->aug, f->tmp);
+    if (nb && f->c->augment) sy_augment_crop_flip(in[0], nb, f->c->train->sample, 4, &f->aug, f->c->tmp);
     *count = nb;
     return SY_OK;
 }
 
-/* Train from a fresh initialisation (seed) with `decay`, logging every epoch
- * under record `rec`; checkpoint after each epoch. */
-static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay decay, uint64_t seed, rn_result *res)
+static sy_status rn_next(void *ctx, size_t *n) { return sy_prefetch_next(((rn_fit *)ctx)->pf, n); }
+
+static sy_status rn_epoch_start(void *ctx, long e)
+{
+    rn_fit *f = ctx;
+    sy_prefetch_reset(f->pf);
+    sy_batcher_epoch(f->b, (uint64_t)e);
+    f->aug = sy_rng_make(f->seed, SY_STREAM_AUGMENT, (uint64_t)e);
+    f->lr0 = sy_schedule_lr(&f->o->schedule, f->o->lr, e * f->nbatch);
+    return SY_OK;
+}
+
+static sy_status rn_step(void *ctx, sy_fit_state *st)
+{
+    rn_fit *f = ctx;
+    const float *y = sy_prefetch_data(f->pf, 1);
+    for (int i = 0; i < f->c->batch; i++) st->aux_sum += argmax_row(f->z + i * NCLS, NCLS) == (int)y[i];
+    f->corr = st->aux_sum;
+    return SY_OK;
+}
+
+static sy_status rn_resume(void *ctx, const sy_train_pos *pos)
+{
+    rn_fit *f = ctx;
+    if (pos->epoch > f->c->epochs)
+        return sy_fail(SY_ERR_ARG, "resnet: --resume: checkpoint has %ld epochs, --epochs is %d", (long)pos->epoch,
+                       f->c->epochs);
+    f->corr = pos->aux_sum;
+    return SY_OK;
+}
+
+static sy_status rn_epoch(void *ctx, long epoch, double loss)
+{
+    rn_fit *f = ctx;
+    rn_result *r = f->res;
+    sy_status s = rn_eval(f->c, &r->test_acc);
+    if (s != SY_OK) return s;
+    r->train_loss = loss;
+    r->train_acc = f->corr / (double)(f->nbatch * f->c->batch);
+    if (r->acc_hist) r->acc_hist[epoch - 1] = r->test_acc;
+    const char *names[4] = {"lr", "train_loss", "train_acc", "test_acc"};
+    double vals[4] = {f->lr0, r->train_loss, r->train_acc, r->test_acc};
+    return sy_run_log(f->run, f->rec, epoch, 4, names, vals);
+}
+/* Train `method` (sigma0 its anchor scale) from a fresh initialisation
+ * (seed), logging every epoch under record `rec`; checkpoint after each. */
+static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *method, double sigma0, uint64_t seed,
+                          rn_result *res)
 {
     sy_status s = sy_params_init(c->ps, seed);
     if (s != SY_OK) return s;
@@ -189,132 +248,51 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay deca
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
     bo.seed = seed;
-    sy_batcher *b = NULL;
-    if ((s = sy_batcher_new(c->train, bo, &b)) != SY_OK) return s;
-    long nbatch = (long)sy_batcher_num_batches(b);
-
+    rn_fit f = {.run = run, .c = c, .rec = rec, .res = res, .seed = seed, .z = sy_graph_data(c->gt, c->tlogits)};
+    if ((s = sy_batcher_new(c->train, bo, &f.b)) != SY_OK) return s;
+    f.nbatch = (long)sy_batcher_num_batches(f.b);
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
     o.lr = (float)c->lr;
     o.momentum = (float)c->momentum;
     o.schedule.kind = SY_SCHED_COSINE;
-    o.schedule.total_steps = (long)c->epochs * nbatch;
+    o.schedule.total_steps = (long)c->epochs * f.nbatch;
     o.schedule.min_lr = 0;
-    o.decay = decay;
     o.seed = seed;
-    sy_optimizer *opt = sy_optimizer_new(c->ps, &o);
-    if (!opt) {
-        sy_batcher_free(b);
-        return SY_ERR_ARG;
+    f.o = &o;
+    sy_decay d;
+    sy_optimizer *opt = NULL;
+    if ((s = sy_decay_parse(method, (float)c->gamma, (float)sigma0, (float)c->eps, &d)) == SY_OK) {
+        o.decay = d;
+        opt = sy_optimizer_new(c->ps, &o);
+        if (!opt) s = SY_ERR_ARG;
     }
-    char ckpt[4200], file[160];
+    char ckpt[4200], file[160], label[128];
     snprintf(file, sizeof file, "ckpt-%s.safetensors", rec);
     for (char *p = file; *p; p++)
         if (*p == '/' || *p == ' ') *p = '_';
-    sy_run_path(run, file, ckpt, sizeof ckpt);
-    sy_train_pos pos = {0};
-    int start = 0, loaded = 0;
+    snprintf(label, sizeof label, "resnet %s", rec);
     res->test_acc = res->train_acc = res->train_loss = NAN;
     if (res->acc_hist)
         for (int e = 0; e < c->epochs; e++) res->acc_hist[e] = NAN;
-    if (sy_run_get_bool(run, "resume")) {
-        s = sy_train_load(ckpt, c->ps, opt, &pos);
-        loaded = s == SY_OK;
-        if (s == SY_OK) {
-            start = (int)pos.epoch;
-            if (start > c->epochs)
-                s = sy_fail(SY_ERR_ARG, "resnet: --resume: %s checkpoint has %d epochs, --epochs is %d", rec, start,
-                            c->epochs);
-            else {
-                sy_graph_set_step(c->gt, (uint64_t)pos.graph_step);
-                fprintf(stderr, "resnet: %s resumes at epoch %d (batch %ld) of %d\n", rec, start, (long)pos.batch,
-                        c->epochs);
-            }
-        } else if (s == SY_ERR_IO) {
-            sy_clear_error();
-            s = SY_OK;
-        }
-    }
-    /* Starting afresh: position 0 is checkpointed before any row, so that a
-     * kill before the first epoch ends resumes there without a row twice. */
-    if (s == SY_OK && !loaded) {
-        pos.graph_step = (int64_t)sy_graph_step(c->gt);
-        s = sy_train_save(ckpt, c->ps, opt, &pos);
-    }
-    char label[128];
-    snprintf(label, sizeof label, "resnet %s", rec);
-    sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
-    int64_t done = 0;
-    const float *z = sy_graph_data(c->gt, c->tlogits);
-    rn_fill_ctx fc = {b, {0}, c->augment, c->train->sample, c->tmp};
     sy_var ins[2] = {c->tx, c->ty};
-    sy_prefetch *pf = NULL;
-    if (s == SY_OK) s = sy_prefetch_new(c->gt, ins, 2, rn_fill, &fc, &pf);
-    for (int e = start; e < c->epochs && s == SY_OK; e++) {
-        sy_prefetch_reset(pf);
-        sy_batcher_epoch(b, (uint64_t)e);
-        fc.aug = sy_rng_make(seed, SY_STREAM_AUGMENT, (uint64_t)e);
-        double loss_sum = 0, corr = 0, lr0 = sy_optimizer_lr(opt);
-        size_t seen = 0, nb;
-        long k = 0;
-        if (e == start && pos.batch > 0) { /* stopped midway: the same batches and crops, untrained */
-            while (k < (long)pos.batch && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) k++, seen += nb;
-            loss_sum = pos.loss_sum;
-            corr = pos.aux_sum;
-            lr0 = sy_schedule_lr(&o.schedule, o.lr, (long)e * nbatch); /* the lr the epoch began with */
-        }
-        while (s == SY_OK && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
-            const float *y = sy_prefetch_data(pf, 1);
-            if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
-            loss_sum += sy_graph_scalar(c->gt, c->tloss) * (double)nb;
-            for (size_t i = 0; i < nb; i++) corr += argmax_row(z + i * NCLS, NCLS) == (int)y[i];
-            seen += nb;
-            k++;
-            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
-            if (due != SY_CKPT_NO) {
-                sy_train_pos mid = {.epoch = e, .batch = k, .graph_step = (int64_t)sy_graph_step(c->gt),
-                                    .loss_sum = loss_sum, .aux_sum = corr};
-                if ((s = sy_train_save(ckpt, c->ps, opt, &mid)) != SY_OK) break;
-                if (due == SY_CKPT_STOP) {
-                    s = sy_run_stopped(run, (long)e * nbatch + k, (long)c->epochs * nbatch);
-                    break;
-                }
-            }
-            if (++done % 10 == 0) {
-                char note[64];
-                snprintf(note, sizeof note, "epoch %d/%d loss %.3f", e + 1, c->epochs, loss_sum / (double)seen);
-                sy_progress_update(pr, done, note);
-            }
-        }
-        if (s == SY_ERR_STOPPED) break;
-        if (s != SY_OK) {
-            s = sy_fail(s, "resnet: %s, epoch %d: %s", rec, e + 1, sy_last_error());
-            break;
-        }
-        double acc = 0;
-        if ((s = rn_eval(c, &acc)) != SY_OK) break;
-        res->train_loss = loss_sum / (double)seen;
-        res->train_acc = corr / (double)seen;
-        res->test_acc = acc;
-        if (res->acc_hist) res->acc_hist[e] = acc;
-        const char *names[4] = {"lr", "train_loss", "train_acc", "test_acc"};
-        double vals[4] = {lr0, res->train_loss, res->train_acc, acc};
-        if ((s = sy_run_log(run, rec, e + 1, 4, names, vals)) != SY_OK) break;
-        pos.epoch = e + 1;
-        pos.batch = 0;
-        pos.loss_sum = pos.aux_sum = 0;
-        pos.graph_step = (int64_t)sy_graph_step(c->gt);
-        pos.done = e + 1 == c->epochs;
-        s = sy_train_save(ckpt, c->ps, opt, &pos);
-    }
-    sy_progress_finish(pr);
-    sy_prefetch_free(pf);
+    if (s == SY_OK) s = sy_prefetch_new(c->gt, ins, 2, rn_fill, &f, &f.pf);
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = c->gt, fo.loss = c->tloss, fo.params = c->ps, fo.opt = opt;
+    fo.batcher = f.b, fo.next = rn_next, fo.epochs = c->epochs;
+    fo.run = run, fo.ckpt = sy_run_path(run, file, ckpt, sizeof ckpt), fo.resume = sy_run_get_bool(run, "resume");
+    fo.label = label, fo.progress_every = 10;
+    fo.ctx = &f, fo.on_epoch_start = rn_epoch_start, fo.on_step = rn_step, fo.on_epoch = rn_epoch;
+    fo.on_resume = rn_resume;
+    sy_fit_result fr;
+    if (s == SY_OK) s = sy_fit(&fo, &fr);
+    sy_prefetch_free(f.pf);
     /* A resumed, finished run only re-evaluates. */
-    if (s == SY_OK && isnan(res->test_acc)) s = rn_eval(c, &res->test_acc);
+    if (s == SY_OK && fr.epochs_trained == 0) s = rn_eval(c, &res->test_acc);
     if (s == SY_OK)
         fprintf(stderr, "resnet %s: test accuracy %.4f (train %.4f, loss %.4f)\n", rec, res->test_acc,
                 res->train_acc, res->train_loss);
     sy_optimizer_free(opt);
-    sy_batcher_free(b);
+    sy_batcher_free(f.b);
     return s;
 }
 
@@ -342,14 +320,12 @@ static sy_status rn_run(sy_run *run)
                         meths[m]);
             break;
         }
-        sy_decay d;
-        if ((s = sy_decay_parse(meths[m], (float)c.gamma, (float)sigma0, (float)c.eps, &d)) != SY_OK) break;
         rn_result r = {0};
         r.acc_hist = hist[m] = malloc(sizeof(double) * (size_t)c.epochs);
         if (!r.acc_hist) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-        if (s == SY_OK) s = rn_train(run, &c, meths[m], d, sy_run_seed(run), &r);
+        if (s == SY_OK) s = rn_train(run, &c, meths[m], meths[m], sigma0, sy_run_seed(run), &r);
         if (s != SY_OK) break;
-        s = rn_summary(run, meths[m], &r, d.kind == SY_DECAY_SYRE || d.kind == SY_DECAY_SYRE_AR ? sigma0 : 0);
+        s = rn_summary(run, meths[m], &r, !strcmp(meths[m], "syre") || !strcmp(meths[m], "syre-ar") ? sigma0 : 0);
     }
     /* Test accuracy per epoch, one curve per method. */
     if (s == SY_OK && nm > 0) {
@@ -388,8 +364,8 @@ static sy_status rn_reproduce(sy_run *run)
             char rec[96];
             snprintf(rec, sizeof rec, "sigma0=%g/seed%d", sig[i], (int)(seed0 + (uint64_t)k));
             rn_result r = {0};
-            sy_decay d = sy_decay_syre((float)c.gamma, (float)sig[i]); /* sigma0 = 0: plain decay, bit for bit */
-            if ((s = rn_train(run, &c, rec, d, seed0 + (uint64_t)k, &r)) != SY_OK) break;
+            /* syre at sigma0 = 0 is plain decay, bit for bit */
+            if ((s = rn_train(run, &c, rec, "syre", sig[i], seed0 + (uint64_t)k, &r)) != SY_OK) break;
             acc[i][k] = r.test_acc;
             if ((s = rn_summary(run, rec, &r, sig[i])) != SY_OK) break;
             const char *n2[2] = {"sigma0", "test_acc"};

@@ -46,6 +46,13 @@ const char *sy_data_dir(const char *flag_value);
  * reads the official cifar-10-batches-bin/ when present, else cifar10-jpeg/. */
 sy_status sy_dataset_load(const char *data_dir, const char *name, const char *split,
                           sy_dataset **out);
+/* The same, class-balanced: n > 0 keeps the first n / classes samples of
+ * each class (CIFAR-10: n / 10; CIFAR-100: n / 100 of each fine class); n
+ * <= 0 or >= the split's size keeps all. A CIFAR-10 subset read from
+ * cifar10-jpeg/ (no official binaries) decodes only the images it keeps,
+ * the same ones, in the same order, as from the binaries. */
+sy_status sy_dataset_load_balanced(const char *data_dir, const char *name, const char *split, long n,
+                                   sy_dataset **out);
 
 /* What a model needs of a dataset. Zero in a shape field means any size. */
 typedef struct {

@@ -25,8 +25,8 @@ extern "C" {
 /* What a callback sees: where the loop stands and its running sums. The
  * loop adds each step's loss to loss_sum; a callback may reset loss_sum and
  * aux_sum (a curve logged every N steps) and use aux_sum for its own count.
- * Both restart at 0 each epoch and are checkpointed mid-epoch (loss_sum as
- * its mean over ranks, to which each rank adds its own rest). */
+ * Both restart at 0 each epoch and are checkpointed mid-epoch as their means
+ * over ranks, to which each rank adds its own rest. */
 typedef struct {
     long epoch;      /* 0-based epoch in progress */
     long batch;      /* batches of it trained, this step's included */
@@ -43,7 +43,8 @@ typedef struct {
     sy_params *params;
     sy_optimizer *opt;
     /* Data: the batcher fills the graph inputs x and y (y < 0: labels
-     * unused); epoch e uses sy_batcher_epoch(batcher, e). */
+     * unused); epoch e uses sy_batcher_epoch(batcher, e). With next set
+     * (below), the batches come from it and the batcher only counts them. */
     sy_batcher *batcher;
     sy_var x, y;
     long epochs;
@@ -76,6 +77,12 @@ typedef struct {
     sy_status (*on_epoch)(void *ctx, long epoch, double loss);
     /* After a checkpoint was loaded (resume). */
     sy_status (*on_resume)(void *ctx, const sy_train_pos *pos);
+    /* A data source of the caller's in place of the batcher (NULL: the
+     * batcher's): it puts the next batch into the graph inputs and sets *n
+     * to its samples, 0 at the epoch's end. sy_fit then neither starts the
+     * batcher's epochs (on_epoch_start does, with the source's) nor touches
+     * the inputs: for inputs a sy_prefetch fills. */
+    sy_status (*next)(void *ctx, size_t *n);
 } sy_fit_opts;
 
 /* Zeros but y = -1 (no labels); progress notes every 50 steps. */

@@ -1,0 +1,201 @@
+#define _POSIX_C_SOURCE 200809L
+/* The trainer (sy_fit) fed by a data source of the caller's (opts.next, the
+ * hook for inputs a sy_prefetch fills): a source that hands out the
+ * batcher's batches trains bit for bit as the batcher itself does (same
+ * parameters, same step losses, same epoch means), its epochs started by
+ * on_epoch_start; a resumed run skips the trained batches through the
+ * source too; and a source's error ends the loop with that error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "syre/syre.h"
+
+#define B 16
+#define NS 80 /* 5 batches an epoch */
+#define EPOCHS 3
+
+typedef struct {
+    sy_params *ps;
+    sy_graph *g;
+    sy_optimizer *opt;
+    sy_var x, y, loss;
+    sy_batcher *b;
+    sy_dataset *d;
+    /* what the callbacks saw */
+    double step_loss[EPOCHS * NS / B], epoch_loss[EPOCHS];
+    int steps, sourced, fail_at;
+} model;
+
+static void build(model *m)
+{
+    memset(m, 0, sizeof *m);
+    assert_int_equal(sy_dataset_new(NS, sy_shape_of(3, 1, 3, 4), 4, 0, "toy", &m->d), SY_OK);
+    for (size_t i = 0; i < NS * 12; i++) m->d->x[i] = (float)((i * 13) % 17) / 17.0f - 0.5f;
+    for (size_t i = 0; i < NS; i++) m->d->y[i] = (int)((i * 7) % 4);
+    m->ps = sy_params_new();
+    m->g = sy_graph_new(m->ps);
+    int sizes[3] = {12, 8, 4};
+    m->x = sy_input(m->g, "x", sy_shape_of(4, B, 1, 3, 4));
+    m->y = sy_input(m->g, "y", sy_shape_of(1, B));
+    sy_var h = sy_mlp(m->g, sy_reshape(m->g, m->x, sy_shape_of(2, B, 12)), "mlp", sizes, 3, SY_ACT_RELU);
+    m->loss = sy_softmax_ce(m->g, h, m->y);
+    assert_int_equal(sy_graph_compile(m->g), SY_OK);
+    assert_int_equal(sy_params_init(m->ps, 3), SY_OK);
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+    o.lr = 0.1f;
+    o.momentum = 0.9f;
+    m->opt = sy_optimizer_new(m->ps, &o);
+    assert_non_null(m->opt);
+    sy_batcher_opts bo = sy_batcher_opts_default();
+    bo.batch = B;
+    bo.drop_last = 1;
+    bo.seed = 5;
+    assert_int_equal(sy_batcher_new(m->d, bo, &m->b), SY_OK);
+}
+
+static void drop(model *m)
+{
+    sy_batcher_free(m->b);
+    sy_dataset_free(m->d);
+    sy_optimizer_free(m->opt);
+    sy_graph_free(m->g);
+    sy_params_free(m->ps);
+}
+
+static sy_status on_step(void *ctx, sy_fit_state *st)
+{
+    model *m = ctx;
+    m->step_loss[st->step] = st->loss;
+    m->steps++;
+    return SY_OK;
+}
+
+static sy_status on_epoch(void *ctx, long epoch, double loss)
+{
+    model *m = ctx;
+    m->epoch_loss[epoch - 1] = loss;
+    return SY_OK;
+}
+
+/* The source: the batcher's batches, its epochs started here. */
+static sy_status src_epoch_start(void *ctx, long epoch)
+{
+    model *m = ctx;
+    sy_batcher_epoch(m->b, (uint64_t)epoch);
+    return SY_OK;
+}
+
+static sy_status src_next(void *ctx, size_t *n)
+{
+    model *m = ctx;
+    if (m->fail_at && m->sourced == m->fail_at) return sy_fail(SY_ERR_IO, "test source: read failed");
+    m->sourced++;
+    *n = sy_batcher_next(m->b, sy_graph_data(m->g, m->x), sy_graph_data(m->g, m->y));
+    return SY_OK;
+}
+
+static sy_fit_opts fit_opts(model *m, int sourced)
+{
+    sy_fit_opts o = sy_fit_defaults();
+    o.graph = m->g, o.loss = m->loss, o.params = m->ps, o.opt = m->opt;
+    o.batcher = m->b, o.x = m->x, o.y = m->y, o.epochs = EPOCHS;
+    o.ctx = m, o.on_step = on_step, o.on_epoch = on_epoch;
+    if (sourced) o.next = src_next, o.on_epoch_start = src_epoch_start;
+    return o;
+}
+
+static void test_source_equals_batcher(void **state)
+{
+    (void)state;
+    model a, b;
+    build(&a);
+    build(&b);
+    sy_fit_opts oa = fit_opts(&a, 0), ob = fit_opts(&b, 1);
+    sy_fit_result ra, rb;
+    assert_int_equal(sy_fit(&oa, &ra), SY_OK);
+    assert_int_equal(sy_fit(&ob, &rb), SY_OK);
+    assert_int_equal(a.steps, EPOCHS * NS / B);
+    assert_int_equal(b.steps, a.steps);
+    assert_int_equal(b.sourced, EPOCHS * (NS / B + 1)); /* each epoch ends with a 0 */
+    assert_int_equal(rb.epochs_trained, EPOCHS);
+    assert_memory_equal(a.step_loss, b.step_loss, sizeof a.step_loss);
+    assert_memory_equal(a.epoch_loss, b.epoch_loss, sizeof a.epoch_loss);
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_trainable_size(a.ps) * sizeof(float));
+    drop(&a);
+    drop(&b);
+}
+
+/* A run resumed two batches into its second epoch draws those two batches
+ * from the source again (untrained) and ends where the whole run ends. */
+static void test_source_resume(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-trainer-XXXXXX", ck[200];
+    assert_non_null(mkdtemp(dir));
+    snprintf(ck, sizeof ck, "%s/ck.safetensors", dir);
+    model a, b;
+    build(&a);
+    sy_fit_opts oa = fit_opts(&a, 1);
+    assert_int_equal(sy_fit(&oa, NULL), SY_OK);
+
+    /* the first epoch and two batches of the second, then a checkpoint */
+    build(&b);
+    sy_fit_opts ob = fit_opts(&b, 1);
+    ob.epochs = 1;
+    assert_int_equal(sy_fit(&ob, NULL), SY_OK);
+    sy_batcher_epoch(b.b, 1);
+    for (int k = 0; k < 2; k++) {
+        sy_batcher_next(b.b, sy_graph_data(b.g, b.x), sy_graph_data(b.g, b.y));
+        assert_int_equal(sy_train_step(b.g, b.loss, b.opt), SY_OK);
+    }
+    sy_train_pos pos = {.epoch = 1, .batch = 2, .graph_step = (int64_t)sy_graph_step(b.g)};
+    assert_int_equal(sy_train_save(ck, b.ps, b.opt, &pos), SY_OK);
+    drop(&b);
+
+    build(&b);
+    ob = fit_opts(&b, 1);
+    ob.ckpt = ck, ob.resume = 1;
+    sy_fit_result rb;
+    assert_int_equal(sy_fit(&ob, &rb), SY_OK);
+    assert_int_equal(rb.start_epoch, 1);
+    assert_int_equal(b.steps, (EPOCHS - 1) * NS / B - 2);
+    assert_int_equal(b.sourced, (EPOCHS - 1) * (NS / B + 1));
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_trainable_size(a.ps) * sizeof(float));
+    drop(&a);
+    drop(&b);
+    char prev[300];
+    sy_train_prev_path(ck, prev, sizeof prev);
+    unlink(prev);
+    unlink(ck);
+    rmdir(dir);
+}
+
+static void test_source_error(void **state)
+{
+    (void)state;
+    model m;
+    build(&m);
+    m.fail_at = 7; /* the second batch of the second epoch */
+    sy_fit_opts o = fit_opts(&m, 1);
+    assert_int_equal(sy_fit(&o, NULL), SY_ERR_IO);
+    assert_non_null(strstr(sy_last_error(), "read failed"));
+    assert_int_equal(m.steps, NS / B + 1);
+    sy_clear_error();
+    drop(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_source_equals_batcher),
+        cmocka_unit_test(test_source_resume),
+        cmocka_unit_test(test_source_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
