@@ -87,23 +87,16 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
         return sy_fail(SY_ERR_ARG,
                        "resnet: --train-n (%ld) and --test-n (%ld) must be multiples of 10 (n/10 per class)", train_n,
                        test_n);
-    const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
-    sy_status s = sy_dataset_load_balanced(dir, "cifar10", "train", train_n, &c->train);
-    if (s == SY_OK) s = sy_dataset_load_balanced(dir, "cifar10", "test", test_n, &c->test);
     /* The graphs take [3, 32, 32] images and 10 classes. */
     const sy_data_contract want = {"resnet", 3, 32, 32, 10, 1};
-    if (s == SY_OK) s = sy_dataset_check(c->train, &want);
-    if (s == SY_OK) s = sy_dataset_check(c->test, &want);
+    sy_status s = sy_dataset_load_balanced(sy_run_data_dir(run), "cifar10", "train", train_n, &want, &c->train);
+    if (s == SY_OK) s = sy_dataset_load_balanced(sy_run_data_dir(run), "cifar10", "test", test_n, &want, &c->test);
     if (s != SY_OK) return s;
     if (c->train->n < (size_t)c->batch)
         return sy_fail(SY_ERR_ARG, "resnet: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
     /* Per-channel normalisation by the training set's statistics; the crop's
      * zero padding is then the mean colour. */
-    float mean[3], std[3];
-    sy_dataset_channel_stats(c->train, mean, std);
-    s = sy_data_normalize(c->train->x, c->train->n, c->train->sample, mean, std);
-    if (s == SY_OK) s = sy_data_normalize(c->test->x, c->test->n, c->test->sample, mean, std);
-    if (s != SY_OK) return s;
+    if ((s = sy_dataset_standardize(c->train, c->test)) != SY_OK) return s;
     if ((size_t)c->eval_b > c->test->n) c->eval_b = (int)c->test->n;
 
     c->ps = sy_params_new();
@@ -139,31 +132,10 @@ static void rn_free(rn_ctx *c)
     sy_dataset_free(c->test);
 }
 
-static int argmax_row(const float *z, int k)
-{
-    int b = 0;
-    for (int j = 1; j < k; j++)
-        if (z[j] > z[b]) b = j;
-    return b;
-}
-
 /* Test accuracy in evaluation mode (running batch-norm statistics). */
 static sy_status rn_eval(rn_ctx *c, double *acc)
 {
-    const sy_dataset *d = c->test;
-    float *x = sy_graph_data(c->ge, c->ex);
-    size_t correct = 0, B = (size_t)c->eval_b;
-    for (size_t i0 = 0; i0 < d->n; i0 += B) {
-        size_t nb = d->n - i0 < B ? d->n - i0 : B;
-        memcpy(x, d->x + i0 * IMG, nb * IMG * sizeof(float));
-        if (nb < B) memset(x + nb * IMG, 0, (B - nb) * IMG * sizeof(float));
-        sy_status s = sy_graph_forward(c->ge);
-        if (s != SY_OK) return s;
-        const float *z = sy_graph_data(c->ge, c->elogits);
-        for (size_t i = 0; i < nb; i++) correct += argmax_row(z + i * NCLS, NCLS) == d->y[i0 + i];
-    }
-    *acc = (double)correct / (double)d->n;
-    return SY_OK;
+    return sy_eval_classifier(c->ge, c->ex, c->elogits, c->test, NULL, NULL, NULL, acc);
 }
 
 /* One training run: the sy_fit callbacks' state. The batches come through
@@ -208,8 +180,7 @@ static sy_status rn_epoch_start(void *ctx, long e)
 static sy_status rn_step(void *ctx, sy_fit_state *st)
 {
     rn_fit *f = ctx;
-    const float *y = sy_prefetch_data(f->pf, 1);
-    for (int i = 0; i < f->c->batch; i++) st->aux_sum += argmax_row(f->z + i * NCLS, NCLS) == (int)y[i];
+    st->aux_sum += (double)sy_count_correct(f->z, (size_t)f->c->batch, NCLS, sy_prefetch_data(f->pf, 1));
     f->corr = st->aux_sum;
     return SY_OK;
 }
@@ -259,13 +230,8 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *m
     o.schedule.min_lr = 0;
     o.seed = seed;
     f.o = &o;
-    sy_decay d;
     sy_optimizer *opt = NULL;
-    if ((s = sy_decay_parse(method, (float)c->gamma, (float)sigma0, (float)c->eps, &d)) == SY_OK) {
-        o.decay = d;
-        opt = sy_optimizer_new(c->ps, &o);
-        if (!opt) s = SY_ERR_ARG;
-    }
+    s = sy_optimizer_for_method(c->ps, o, method, (float)c->gamma, (float)sigma0, (float)c->eps, &opt);
     char ckpt[4200], file[160], label[128];
     snprintf(file, sizeof file, "ckpt-%s.safetensors", rec);
     for (char *p = file; *p; p++)
@@ -328,17 +294,14 @@ static sy_status rn_run(sy_run *run)
         s = rn_summary(run, meths[m], &r, !strcmp(meths[m], "syre") || !strcmp(meths[m], "syre-ar") ? sigma0 : 0);
     }
     /* Test accuracy per epoch, one curve per method. */
-    if (s == SY_OK && nm > 0) {
-        char title[160], base[4200];
+    double *ep = s == SY_OK && nm > 0 ? malloc(sizeof(double) * (size_t)c.epochs) : NULL;
+    if (s == SY_OK && nm > 0 && !ep) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
+    if (ep) {
+        char title[160];
         snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy per epoch", c.width);
-        sy_plot *p = sy_plot_new(title, "epoch", "test accuracy");
-        double *ep = malloc(sizeof(double) * (size_t)c.epochs);
-        if (!p || !ep) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-        for (int e = 0; s == SY_OK && e < c.epochs; e++) ep[e] = e + 1;
-        for (int m = 0; m < nm && s == SY_OK; m++)
-            s = sy_plot_series(p, meths[m], ep, hist[m], c.epochs, SY_PLOT_LINE_POINTS);
-        if (s == SY_OK) s = sy_plot_save(p, sy_run_path(run, "resnet-acc", base, sizeof base));
-        sy_plot_free(p);
+        for (int e = 0; e < c.epochs; e++) ep[e] = e + 1;
+        s = sy_plot_methods(run, "resnet-acc", title, "epoch", "test accuracy", ep, c.epochs, nm, meths,
+                            (const double *const *)hist, SY_PLOT_LINE_POINTS);
         free(ep);
     }
     for (int m = 0; m < nm && m < 16; m++) free(hist[m]);
@@ -386,10 +349,9 @@ static sy_status rn_reproduce(sy_run *run)
             fprintf(stderr, "resnet: sigma0 %g: test accuracy %.4f +- %.4f over %d seeds\n", sig[i], m, sd[i], nseeds);
     }
     if (s == SY_OK) {
-        char title[200], base[4200];
+        char title[200];
         snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy vs sigma0, %d seeds", c.width,
                  nseeds);
-        sy_plot *p = sy_plot_new(title, "sigma0 (relative anchor scale; 0 = vanilla)", "test accuracy");
         double lo[MAX_SIGMAS], hi[MAX_SIGMAS], px[MAX_SIGMAS * MAX_SEEDS], py[MAX_SIGMAS * MAX_SEEDS];
         int np = 0;
         for (int i = 0; i < ns; i++) {
@@ -397,13 +359,15 @@ static sy_status rn_reproduce(sy_run *run)
             hi[i] = mean[i] + sd[i];
             for (int k = 0; k < nseeds; k++) px[np] = sig[i], py[np++] = acc[i][k];
         }
-        if (!p) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-        if (s == SY_OK) s = sy_plot_series(p, "mean over seeds", sig, mean, ns, SY_PLOT_LINE_POINTS);
-        if (s == SY_OK) s = sy_plot_series(p, "mean + std", sig, hi, ns, SY_PLOT_DASHED);
-        if (s == SY_OK) s = sy_plot_series(p, "mean - std", sig, lo, ns, SY_PLOT_DASHED);
-        if (s == SY_OK) s = sy_plot_series(p, "each seed", px, py, np, SY_PLOT_POINTS);
-        if (s == SY_OK) s = sy_plot_save(p, sy_run_path(run, "resnet-fig3-mid", base, sizeof base));
-        sy_plot_free(p);
+        sy_plot *p = sy_plot_new(title, "sigma0 (relative anchor scale; 0 = vanilla)", "test accuracy");
+        if (p) s = sy_plot_series(p, "mean over seeds", sig, mean, ns, SY_PLOT_LINE_POINTS);
+        if (p && s == SY_OK) s = sy_plot_series(p, "mean + std", sig, hi, ns, SY_PLOT_DASHED);
+        if (p && s == SY_OK) s = sy_plot_series(p, "mean - std", sig, lo, ns, SY_PLOT_DASHED);
+        if (p && s == SY_OK) s = sy_plot_series(p, "each seed", px, py, np, SY_PLOT_POINTS);
+        if (s == SY_OK)
+            s = sy_plot_save_run(p, run, "resnet-fig3-mid"); /* frees p */
+        else
+            sy_plot_free(p);
     }
     rn_free(&c);
     return s;

@@ -27,14 +27,14 @@ static void test_balanced_both_formats(void **state)
     const char *fmt[2] = {"bin", "folder"};
     for (int k = 0; k < 2; k++) {
         snprintf(dir, sizeof dir, "%s/%s", root, fmt[k]);
-        assert_int_equal(sy_dataset_load_balanced(dir, "cifar10", "train", 20, &d[k]), SY_OK);
+        assert_int_equal(sy_dataset_load_balanced(dir, "cifar10", "train", 20, NULL, &d[k]), SY_OK);
         assert_int_equal(d[k]->n, 20);
         for (size_t i = 0; i < 20; i++) assert_int_equal(d[k]->y[i], (int)(i / 2)); /* 2 of each class */
     }
     assert_memory_equal(d[0]->x, d[1]->x, 20 * 3072 * sizeof(float));
     /* the first two of each class: image 1 of class 3 is sample 3 * 4 + 1 of the whole set */
     snprintf(dir, sizeof dir, "%s/bin", root);
-    assert_int_equal(sy_dataset_load_balanced(dir, "cifar10", "train", 0, &all), SY_OK);
+    assert_int_equal(sy_dataset_load_balanced(dir, "cifar10", "train", 0, NULL, &all), SY_OK);
     assert_int_equal(all->n, 40);
     assert_memory_equal(d[0]->x + 7 * 3072, all->x + 13 * 3072, 3072 * sizeof(float));
     sy_dataset_free(all);

@@ -4,7 +4,8 @@
  * batcher's batches trains bit for bit as the batcher itself does (same
  * parameters, same step losses, same epoch means), its epochs started by
  * on_epoch_start; a resumed run skips the trained batches through the
- * source too; and a source's error ends the loop with that error. */
+ * source too; and a source's error ends the loop with that error. Also
+ * sy_count_correct, a step's correct predictions (first maximum on ties). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,12 +191,25 @@ static void test_source_error(void **state)
     drop(&m);
 }
 
+static void test_count_correct(void **state)
+{
+    (void)state;
+    const float z[4 * 3] = {0.1f, 0.7f, 0.2f, /* 1 */ 2.0f, -1.0f, 2.0f, /* 0 (tie: the first) */
+                            -3.0f, -2.0f, -1.0f, /* 2 */ 0.5f, 0.5f, 0.5f /* 0 */};
+    const float y[4] = {1, 2, 2, 0};
+    assert_int_equal(sy_count_correct(z, 4, 3, y), 3);
+    assert_int_equal(sy_count_correct(z, 1, 3, y), 1);
+    assert_int_equal(sy_count_correct(z + 3, 1, 3, y + 1), 0);
+    assert_int_equal(sy_count_correct(z, 0, 3, y), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_equals_batcher),
         cmocka_unit_test(test_source_resume),
         cmocka_unit_test(test_source_error),
+        cmocka_unit_test(test_count_correct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

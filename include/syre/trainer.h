@@ -109,6 +109,10 @@ sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
  * SY_ERR_NUMERIC. */
 sy_status sy_eval_classifier(sy_graph *g, sy_var x, sy_var logits, const sy_dataset *d,
                              void (*prepare)(void *ctx, float *x, size_t n), void *ctx, double *loss, double *acc);
+/* Correct predictions of a batch: #{i < n : argmax_j logits[i * k + j] ==
+ * labels[i]}, the first maximum on ties (as sy_eval_classifier), labels as
+ * the graph's float input holds them. A training step's accuracy. */
+size_t sy_count_correct(const float *logits, size_t n, int k, const float *labels);
 
 #ifdef __cplusplus
 }
