@@ -34,10 +34,6 @@
 #define NCLS 10
 #define SP_NAME "shrink-perturb"
 #define MAX_METHODS 16
-/* The quick scale (what the test suite runs). */
-#define QUICK_TASKS 4
-#define QUICK_TRAIN_N 6000
-#define QUICK_TEST_N 2000
 
 static const sy_flag_spec cont_flags[] = {
     {"tasks", "tasks trained one after another: task 1 = MNIST, then fixed pixel permutations (quick: 4)", "10",
@@ -51,7 +47,7 @@ static const sy_flag_spec cont_flags[] = {
      100},
     {"method", "methods: vanilla (decay to 0), syre (decay to theta0), l2init (decay to the init), syre-ar, none",
      "vanilla,syre,l2init", SY_FLAG_METHODS, 0, 0},
-    {"shrink-perturb", "also run shrink-and-perturb (plain decay; at each task boundary theta <- lambda theta + p fresh init)",
+    {"shrink-perturb", "also run shrink-and-perturb (plain decay; at task boundaries theta <- lambda theta + p fresh)",
      "1", SY_FLAG_BOOL, 0, 0},
     {"sp-lambda", "shrink-and-perturb: shrink factor lambda", "0.6", SY_FLAG_DOUBLE, 0, 1},
     {"sp-noise", "shrink-and-perturb: weight p of the fresh initialisation", "0.1", SY_FLAG_DOUBLE, 0, 10},
@@ -75,40 +71,28 @@ static const char *const rec_names[NREC] = {
     "rank_conv2_channels", "effective_rank", "dead_units", "dead_fc1", "weight_norm",
 };
 
-
 typedef struct {
     int tasks, epochs, batch, rank_n;
     double lr, momentum, gamma, sigma0, eps, sp_lambda, sp_noise;
     uint64_t seed;
     sy_dataset *train, *test;
     int *perm; /* [tasks][NPIX] */
-    /* model */
-    sy_params *ps;
-    sy_graph *gt, *ge; /* training graph (batch), evaluation graph (rank_n) */
-    sy_var tx, ty, tlogits, tloss, ex, elogits;
+    sy_classifier m;      /* training graph (batch), evaluation graph (rank_n) */
     sy_mnist_cnn_taps et; /* the evaluation graph's features */
     float *tmp;
 } cont_ctx;
 
+static sy_var cnn(void *ctx, sy_graph *g, sy_var x, int eval)
+{
+    sy_mnist_cnn_taps unused;
+    return sy_mnist_cnn(g, x, eval ? &((cont_ctx *)ctx)->et : &unused);
+}
+
 static sy_status build(cont_ctx *c)
 {
-    c->ps = sy_params_new();
-    c->gt = sy_graph_new(c->ps);
-    c->ge = sy_graph_new(c->ps);
-    if (!c->ps || !c->gt || !c->ge) return sy_fail(SY_ERR_NOMEM, "continual: out of memory");
     /* Under mpirun the training graph holds this rank's shard of each batch. */
-    int lb = c->batch / sy_dist_size();
-    sy_mnist_cnn_taps unused;
-    c->tx = sy_input(c->gt, "x", sy_shape_of(4, lb, 1, 28, 28));
-    c->ty = sy_input(c->gt, "y", sy_shape_of(1, lb));
-    c->tlogits = sy_mnist_cnn(c->gt, c->tx, &unused);
-    c->tloss = sy_softmax_ce(c->gt, c->tlogits, c->ty);
-    sy_status s = sy_graph_compile(c->gt);
+    sy_status s = sy_classifier_new(&c->m, sy_shape_of(3, 1, 28, 28), c->batch / sy_dist_size(), c->rank_n, cnn, c);
     if (s != SY_OK) return s;
-    c->ex = sy_input(c->ge, "x", sy_shape_of(4, c->rank_n, 1, 28, 28));
-    c->elogits = sy_mnist_cnn(c->ge, c->ex, &c->et);
-    if ((s = sy_graph_compile(c->ge)) != SY_OK) return s;
-    sy_graph_set_training(c->ge, 0);
     c->tmp = malloc(NPIX * sizeof(float));
     return c->tmp ? SY_OK : sy_fail(SY_ERR_NOMEM, "continual: out of memory");
 }
@@ -128,7 +112,7 @@ static void permute(void *ctx, float *x, size_t n)
 static sy_status eval_acc(cont_ctx *c, int task, double *acc)
 {
     cont_perm p = {c, task};
-    return sy_eval_classifier(c->ge, c->ex, c->elogits, c->test, permute, &p, NULL, acc);
+    return sy_eval_classifier(c->m.eval, c->m.ex, c->m.elogits, c->test, permute, &p, NULL, acc);
 }
 
 /* Ranks, effective rank and dead units on the first rank_n test images of the
@@ -137,13 +121,13 @@ static sy_status eval_acc(cont_ctx *c, int task, double *acc)
  * rank to. */
 static sy_status eval_features(cont_ctx *c, int task, double *rec)
 {
-    float *x = sy_graph_data(c->ge, c->ex);
+    float *x = sy_graph_data(c->m.eval, c->m.ex);
     memcpy(x, c->test->x, (size_t)c->rank_n * NPIX * sizeof(float)); /* rank_n <= test-n, checked at start */
     sy_permute_pixels(x, (size_t)c->rank_n, NPIX, c->perm + (size_t)task * NPIX, c->tmp);
-    sy_status s = sy_graph_forward(c->ge);
+    sy_status s = sy_graph_forward(c->m.eval);
     if (s != SY_OK) return s;
-    const float *f2 = sy_graph_data(c->ge, c->et.conv2), *f1 = sy_graph_data(c->ge, c->et.conv1);
-    const float *h1 = sy_graph_data(c->ge, c->et.fc1);
+    const float *f2 = sy_graph_data(c->m.eval, c->et.conv2), *f1 = sy_graph_data(c->m.eval, c->et.conv1);
+    const float *h1 = sy_graph_data(c->m.eval, c->et.fc1);
     int r2 = 0, r1c = 0, r2c = 0, dead2 = 0, deadfc = 0;
     double er = 0, wn = 0;
     if ((s = sy_cov_rank(f2, c->rank_n, F2, 1.0, SY_COV_RANK_THR, &r2)) != SY_OK) return s;
@@ -152,7 +136,7 @@ static sy_status eval_features(cont_ctx *c, int task, double *rec)
     if ((s = sy_effective_rank(f2, c->rank_n, F2, &er)) != SY_OK) return s;
     if ((s = sy_dead_units_act(f2, c->rank_n, F2, 0.0f, &dead2, NULL)) != SY_OK) return s;
     if ((s = sy_dead_units_act(h1, c->rank_n, H1, 0.0f, &deadfc, NULL)) != SY_OK) return s;
-    if ((s = sy_frobenius_norm(sy_params_data(c->ps), sy_params_trainable_size(c->ps), &wn)) != SY_OK) return s;
+    if ((s = sy_frobenius_norm(sy_params_data(c->m.ps), sy_params_trainable_size(c->m.ps), &wn)) != SY_OK) return s;
     rec[R_RANK2] = r2;
     rec[R_RANK1CH] = r1c;
     rec[R_RANK2CH] = r2c;
@@ -163,92 +147,41 @@ static sy_status eval_features(cont_ctx *c, int task, double *rec)
     return SY_OK;
 }
 
-/* One method's run over the tasks, as sy_fit callbacks: epoch E (0-based,
- * over all tasks) is epoch E % epochs of task E / epochs. hist holds a row of
- * W = NREC + tasks numbers per task: its metrics, then its row of the
- * accuracy matrix (NaN for tasks not seen yet); the rows of the tasks done
- * are kept in history-<rec>.txt beside the checkpoint, for --resume. */
+/* hist holds a row of W = NREC + tasks numbers per task: its metrics, then
+ * its row of the accuracy matrix (NaN for tasks not seen yet). */
 typedef struct {
     sy_run *run;
     cont_ctx *c;
     const char *rec;
-    double *hist;
-    int is_sp, task;
-    long nbatch, from, from_batch; /* the epoch and batch a resume started at (from -1: none) */
-    float *x, *y;
-    const float *z;
-    double corr; /* the epoch's correct predictions so far */
 } cont_fit;
 
-static const char *history_path(const cont_fit *f, char *buf, size_t size)
+/* Shrink-and-perturb at a task boundary, with a seed of its own per
+ * boundary, never the run's seed. */
+static sy_status cf_task_start(void *ctx, int task)
 {
-    char file[128];
-    snprintf(file, sizeof file, "history-%s.txt", f->rec);
-    return sy_run_path(f->run, file, buf, size);
-}
-
-static sy_status cf_epoch_start(void *ctx, long e)
-{
-    cont_fit *f = ctx;
-    cont_ctx *c = f->c;
-    f->task = (int)(e / c->epochs);
-    if (!f->is_sp || e % c->epochs || f->task == 0 || (e == f->from && f->from_batch > 0)) return SY_OK;
-    /* Shrink-and-perturb at the task boundary (not into a task resumed midway),
-     * with a seed of its own per boundary, never the run's seed. */
-    sy_rng r = sy_rng_make(c->seed, SY_STREAM_USER + 1, (uint64_t)f->task);
+    cont_ctx *c = ((cont_fit *)ctx)->c;
+    sy_rng r = sy_rng_make(c->seed, SY_STREAM_USER + 1, (uint64_t)task);
     uint64_t fseed = ((uint64_t)sy_rng_u32(&r) << 21) ^ sy_rng_u32(&r);
     if (fseed == c->seed) fseed++;
-    return sy_shrink_perturb(c->ps, (float)c->sp_lambda, (float)c->sp_noise, fseed);
+    return sy_shrink_perturb(c->m.ps, (float)c->sp_lambda, (float)c->sp_noise, fseed);
 }
 
-static sy_status cf_batch(void *ctx, size_t n)
+static sy_status cf_batch(void *ctx, int task, float *x, size_t n)
 {
-    cont_fit *f = ctx;
-    sy_permute_pixels(f->x, n, NPIX, f->c->perm + (size_t)f->task * NPIX, f->c->tmp);
+    cont_ctx *c = ((cont_fit *)ctx)->c;
+    sy_permute_pixels(x, n, NPIX, c->perm + (size_t)task * NPIX, c->tmp);
     return SY_OK;
 }
 
-static sy_status cf_step(void *ctx, sy_fit_state *st)
-{
-    cont_fit *f = ctx;
-    st->aux_sum += (double)sy_count_correct(f->z, (size_t)(f->c->batch / sy_dist_size()), NCLS, f->y);
-    f->corr = st->aux_sum;
-    return SY_OK;
-}
-
-static sy_status cf_resume(void *ctx, const sy_train_pos *pos)
+/* After task t: its own test set and every earlier one, the features. */
+static sy_status cf_task_end(void *ctx, int t, double train_loss, double train_acc, double *rec)
 {
     cont_fit *f = ctx;
     cont_ctx *c = f->c;
-    int done = (int)(pos->epoch / c->epochs);
-    if (pos->epoch > (int64_t)c->tasks * c->epochs)
-        return sy_fail(SY_ERR_ARG, "continual: --resume: %s checkpoint has %d tasks, --tasks is %d", f->rec, done,
-                       c->tasks);
-    char path[4200];
-    /* A checkpoint inside the first task comes before the first history is written. */
-    sy_status s = done > 0 ? sy_table_load(history_path(f, path, sizeof path), done, NREC + c->tasks, f->hist) : SY_OK;
-    if (s != SY_OK) return sy_fail(s, "continual: --resume: %s (checkpoint after task %d)", sy_last_error(), done);
-    f->from = (long)pos->epoch, f->from_batch = (long)pos->batch, f->corr = pos->aux_sum;
-    fprintf(stderr, "continual: %s resumes after task %d of %d (batch %ld of the next)\n", f->rec, done, c->tasks,
-            (long)(pos->epoch % c->epochs) * f->nbatch + (long)pos->batch);
-    return SY_OK;
-}
-
-/* Epoch E's row; at a task's end its evaluation: its own test set and every earlier one. */
-static sy_status cf_epoch(void *ctx, long e, double loss)
-{
-    cont_fit *f = ctx;
-    cont_ctx *c = f->c;
-    int t = f->task, W = NREC + c->tasks;
-    double corr = f->corr; /* mpirun: every rank's shards */
-    sy_status s = sy_dist_sum(&corr, 1);
-    const char *en[3] = {"task", "train_loss", "train_acc"};
-    double ev[3] = {t + 1, loss, corr / (double)(f->nbatch * c->batch)};
-    if (s == SY_OK) s = sy_run_log(f->run, f->rec, e, 3, en, ev);
-    if (s != SY_OK || e % c->epochs) return s;
-    double *rec = f->hist + (size_t)t * W, *row = rec + NREC, mean = 0;
-    rec[R_TRAIN_LOSS] = ev[1];
-    rec[R_TRAIN_ACC] = ev[2];
+    double *row = rec + NREC, mean = 0;
+    sy_status s = SY_OK;
+    rec[R_TRAIN_LOSS] = train_loss;
+    rec[R_TRAIN_ACC] = train_acc;
     for (int k = 0; k <= t && s == SY_OK; k++) {
         s = eval_acc(c, k, &row[k]);
         mean += row[k];
@@ -269,48 +202,44 @@ static sy_status cf_epoch(void *ctx, long e, double loss)
             f->rec, t + 1, c->tasks, rec[R_ACC], rec[R_ACC_SEEN], rec[R_ACC_FIRST], (int)rec[R_RANK2]);
     fprintf(stderr, " (channels: conv1 %d/10, conv2 %d/20)", (int)rec[R_RANK1CH], (int)rec[R_RANK2CH]);
     fprintf(stderr, "  erank %.1f  dead %d/320 fc1 %d/50\n", rec[R_ERANK2], (int)rec[R_DEAD2], (int)rec[R_DEADFC]);
-    char path[4200];
-    return sy_table_save(history_path(f, path, sizeof path), t + 1, W, f->hist);
+    return SY_OK;
 }
 
 /* Train one method over all tasks into hist [tasks][NREC + tasks]. */
 static sy_status run_method(sy_run *run, cont_ctx *c, const char *meth, const char *rec, double *hist)
 {
     int is_sp = strcmp(meth, SP_NAME) == 0;
-    sy_status s = sy_params_init(c->ps, c->seed);
+    sy_status s = sy_params_init(c->m.ps, c->seed);
     if (s != SY_OK) return s;
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
     o.lr = (float)c->lr;
     o.momentum = (float)c->momentum;
     o.seed = c->seed;
     sy_optimizer *opt = NULL;
-    s = sy_optimizer_for_method(c->ps, o, is_sp ? "vanilla" : meth, (float)c->gamma, (float)c->sigma0, (float)c->eps,
+    s = sy_optimizer_for_method(c->m.ps, o, is_sp ? "vanilla" : meth, (float)c->gamma, (float)c->sigma0, (float)c->eps,
                                 &opt);
     if (s != SY_OK) return s;
-    for (int i = 0; i < c->tasks * (NREC + c->tasks); i++) hist[i] = NAN;
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
     bo.seed = c->seed;
     sy_batcher *b = NULL;
-    if ((s = sy_batcher_new(c->train, bo, &b)) != SY_OK) {
-        sy_optimizer_free(opt);
-        return s;
+    if ((s = sy_batcher_new(c->train, bo, &b)) == SY_OK) {
+        cont_fit f = {run, c, rec};
+        char ckpt[4200], history[4200], file[128], label[96];
+        snprintf(file, sizeof file, "history-%s.txt", rec);
+        snprintf(label, sizeof label, "continual %s", rec);
+        sy_tasks_opts to = {.fit = sy_fit_defaults(), .logits = c->m.logits, .classes = NCLS, .tasks = c->tasks,
+                            .epochs = c->epochs, .method = rec, .hist = hist, .row = NREC + c->tasks,
+                            .history = sy_run_path(run, file, history, sizeof history), .ctx = &f,
+                            .on_task_start = is_sp ? cf_task_start : NULL, .on_batch = cf_batch,
+                            .on_task_end = cf_task_end};
+        to.fit.graph = c->m.train, to.fit.loss = c->m.loss, to.fit.params = c->m.ps, to.fit.opt = opt;
+        to.fit.batcher = b, to.fit.x = c->m.x, to.fit.y = c->m.y, to.fit.label = label;
+        to.fit.run = run, to.fit.ckpt = sy_run_ckpt_path(run, NULL, rec, ckpt, sizeof ckpt);
+        to.fit.resume = sy_run_get_bool(run, "resume");
+        s = sy_fit_tasks(&to, NULL);
     }
-    cont_fit f = {.run = run, .c = c, .rec = rec, .hist = hist, .is_sp = is_sp, .from = -1,
-                  .nbatch = (long)sy_batcher_num_batches(b), .x = sy_graph_data(c->gt, c->tx),
-                  .y = sy_graph_data(c->gt, c->ty), .z = sy_graph_data(c->gt, c->tlogits)};
-    char ckpt[4200], file[128], label[96];
-    snprintf(file, sizeof file, "ckpt-%s.safetensors", rec);
-    snprintf(label, sizeof label, "continual %s", rec);
-    sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = c->gt, fo.loss = c->tloss, fo.params = c->ps, fo.opt = opt;
-    fo.batcher = b, fo.x = c->tx, fo.y = c->ty, fo.epochs = (long)c->tasks * c->epochs;
-    fo.run = run, fo.ckpt = sy_run_path(run, file, ckpt, sizeof ckpt), fo.resume = sy_run_get_bool(run, "resume");
-    fo.label = label;
-    fo.ctx = &f, fo.on_epoch_start = cf_epoch_start, fo.on_batch = cf_batch, fo.on_step = cf_step;
-    fo.on_epoch = cf_epoch, fo.on_resume = cf_resume;
-    s = sy_fit(&fo, NULL);
     sy_batcher_free(b);
     sy_optimizer_free(opt);
     return s;
@@ -419,9 +348,7 @@ static void cont_free(cont_ctx *c)
 {
     free(c->perm);
     free(c->tmp);
-    sy_graph_free(c->gt);
-    sy_graph_free(c->ge);
-    sy_params_free(c->ps);
+    sy_classifier_free(&c->m);
     sy_dataset_free(c->train);
     sy_dataset_free(c->test);
 }
@@ -434,7 +361,7 @@ static sy_status method_list(sy_run *run, const char **names, int *nm)
     *nm = 0;
     for (int i = 0; i < nm0 && *nm < MAX_METHODS - 1; i++) {
         if (strcmp(m0[i], "wfix") == 0 || strcmp(m0[i], "dropout") == 0)
-            return sy_fail(SY_ERR_ARG, "continual: --method %s is not supported here (vanilla, syre, syre-ar, l2init, none)",
+            return sy_fail(SY_ERR_ARG, "continual: --method %s is not supported (vanilla, syre, syre-ar, l2init, none)",
                            m0[i]);
         names[(*nm)++] = m0[i];
     }
@@ -451,7 +378,8 @@ static sy_status run_setting(sy_run *run, cont_ctx *c, const char *const *meths,
     sy_status s = SY_OK;
     for (int m = 0; m < nm && s == SY_OK; m++) {
         hists[m] = malloc(sizeof(double) * (size_t)c->tasks * (NREC + c->tasks));
-        s = hists[m] ? run_method(run, c, meths[m], recs[m], hists[m]) : sy_fail(SY_ERR_NOMEM, "continual: out of memory");
+        if (!hists[m]) return sy_fail(SY_ERR_NOMEM, "continual: out of memory");
+        s = run_method(run, c, meths[m], recs[m], hists[m]);
         if (s == SY_OK) s = summarise(run, c, meths[m], recs[m], hists[m]);
     }
     return s;

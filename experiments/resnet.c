@@ -28,10 +28,6 @@
 #define IMG 3072
 #define MAX_SIGMAS 16
 #define MAX_SEEDS 32
-#define QUICK_WIDTH 8
-#define QUICK_TRAIN_N 2000
-#define QUICK_TEST_N 1000
-#define QUICK_EPOCHS 2
 
 static const sy_flag_spec rn_flags[] = {
     {"width", "channels of the first stage (stages w, 2w, 4w, 8w); 64 = ResNet18 (quick: 8)", "64", SY_FLAG_INT, 1,
@@ -59,9 +55,7 @@ typedef struct {
     int width, epochs, batch, eval_b, augment;
     double lr, momentum, gamma, eps;
     sy_dataset *train, *test;
-    sy_params *ps;
-    sy_graph *gt, *ge;
-    sy_var tx, ty, tlogits, tloss, ex, elogits;
+    sy_classifier m;
     float *tmp;
 } rn_ctx;
 
@@ -70,6 +64,12 @@ typedef struct {
     double test_acc, train_acc, train_loss;
     double *acc_hist; /* [epochs] test accuracy after each epoch (NaN: not run here), or NULL */
 } rn_result;
+
+static sy_var resnet(void *ctx, sy_graph *g, sy_var x, int eval)
+{
+    (void)eval;
+    return sy_resnet18(g, x, NULL, ((rn_ctx *)ctx)->width, NCLS, NULL);
+}
 
 static sy_status rn_setup(sy_run *run, rn_ctx *c)
 {
@@ -99,35 +99,22 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
     if ((s = sy_dataset_standardize(c->train, c->test)) != SY_OK) return s;
     if ((size_t)c->eval_b > c->test->n) c->eval_b = (int)c->test->n;
 
-    c->ps = sy_params_new();
-    c->gt = sy_graph_new(c->ps);
-    c->ge = sy_graph_new(c->ps);
     c->tmp = malloc(IMG * sizeof(float));
-    if (!c->ps || !c->gt || !c->ge || !c->tmp) return sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-    c->tx = sy_input(c->gt, "x", sy_shape_of(4, c->batch, 3, 32, 32));
-    c->ty = sy_input(c->gt, "y", sy_shape_of(1, c->batch));
-    c->tlogits = sy_resnet18(c->gt, c->tx, NULL, c->width, NCLS, NULL);
-    c->tloss = sy_softmax_ce(c->gt, c->tlogits, c->ty);
-    if ((s = sy_graph_compile(c->gt)) != SY_OK) return s;
-    c->ex = sy_input(c->ge, "x", sy_shape_of(4, c->eval_b, 3, 32, 32));
-    c->elogits = sy_resnet18(c->ge, c->ex, NULL, c->width, NCLS, NULL);
-    if ((s = sy_graph_compile(c->ge)) != SY_OK) return s;
-    sy_graph_set_training(c->ge, 0);
+    if (!c->tmp) return sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
+    if ((s = sy_classifier_new(&c->m, sy_shape_of(3, 3, 32, 32), c->batch, c->eval_b, resnet, c)) != SY_OK) return s;
     fprintf(stderr,
             "resnet: ResNet18 width %d (%zu parameters), %zu train / %zu test CIFAR-10 images, %d epochs, batch %d, "
             "SGD lr %g momentum %g cosine, weight decay %g, augmentation %s; graphs %.0f MB\n",
-            c->width, sy_params_num_trainable(c->ps), c->train->n, c->test->n, c->epochs, c->batch, c->lr,
+            c->width, sy_params_num_trainable(c->m.ps), c->train->n, c->test->n, c->epochs, c->batch, c->lr,
             c->momentum, c->gamma, c->augment ? "crop+flip" : "off",
-            (double)(sy_graph_bytes(c->gt) + sy_graph_bytes(c->ge)) / 1e6);
+            (double)(sy_graph_bytes(c->m.train) + sy_graph_bytes(c->m.eval)) / 1e6);
     return SY_OK;
 }
 
 static void rn_free(rn_ctx *c)
 {
     free(c->tmp);
-    sy_graph_free(c->gt);
-    sy_graph_free(c->ge);
-    sy_params_free(c->ps);
+    sy_classifier_free(&c->m);
     sy_dataset_free(c->train);
     sy_dataset_free(c->test);
 }
@@ -135,7 +122,7 @@ static void rn_free(rn_ctx *c)
 /* Test accuracy in evaluation mode (running batch-norm statistics). */
 static sy_status rn_eval(rn_ctx *c, double *acc)
 {
-    return sy_eval_classifier(c->ge, c->ex, c->elogits, c->test, NULL, NULL, NULL, acc);
+    return sy_eval_classifier(c->m.eval, c->m.ex, c->m.elogits, c->test, NULL, NULL, NULL, acc);
 }
 
 /* One training run: the sy_fit callbacks' state. The batches come through
@@ -208,18 +195,19 @@ static sy_status rn_epoch(void *ctx, long epoch, double loss)
     double vals[4] = {f->lr0, r->train_loss, r->train_acc, r->test_acc};
     return sy_run_log(f->run, f->rec, epoch, 4, names, vals);
 }
+
 /* Train `method` (sigma0 its anchor scale) from a fresh initialisation
  * (seed), logging every epoch under record `rec`; checkpoint after each. */
 static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *method, double sigma0, uint64_t seed,
                           rn_result *res)
 {
-    sy_status s = sy_params_init(c->ps, seed);
+    sy_status s = sy_params_init(c->m.ps, seed);
     if (s != SY_OK) return s;
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
     bo.seed = seed;
-    rn_fit f = {.run = run, .c = c, .rec = rec, .res = res, .seed = seed, .z = sy_graph_data(c->gt, c->tlogits)};
+    rn_fit f = {.run = run, .c = c, .rec = rec, .res = res, .seed = seed, .z = sy_graph_data(c->m.train, c->m.logits)};
     if ((s = sy_batcher_new(c->train, bo, &f.b)) != SY_OK) return s;
     f.nbatch = (long)sy_batcher_num_batches(f.b);
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
@@ -231,7 +219,7 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *m
     o.seed = seed;
     f.o = &o;
     sy_optimizer *opt = NULL;
-    s = sy_optimizer_for_method(c->ps, o, method, (float)c->gamma, (float)sigma0, (float)c->eps, &opt);
+    s = sy_optimizer_for_method(c->m.ps, o, method, (float)c->gamma, (float)sigma0, (float)c->eps, &opt);
     char ckpt[4200], file[160], label[128];
     snprintf(file, sizeof file, "ckpt-%s.safetensors", rec);
     for (char *p = file; *p; p++)
@@ -240,10 +228,10 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *m
     res->test_acc = res->train_acc = res->train_loss = NAN;
     if (res->acc_hist)
         for (int e = 0; e < c->epochs; e++) res->acc_hist[e] = NAN;
-    sy_var ins[2] = {c->tx, c->ty};
-    if (s == SY_OK) s = sy_prefetch_new(c->gt, ins, 2, rn_fill, &f, &f.pf);
+    sy_var ins[2] = {c->m.x, c->m.y};
+    if (s == SY_OK) s = sy_prefetch_new(c->m.train, ins, 2, rn_fill, &f, &f.pf);
     sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = c->gt, fo.loss = c->tloss, fo.params = c->ps, fo.opt = opt;
+    fo.graph = c->m.train, fo.loss = c->m.loss, fo.params = c->m.ps, fo.opt = opt;
     fo.batcher = f.b, fo.next = rn_next, fo.epochs = c->epochs;
     fo.run = run, fo.ckpt = sy_run_path(run, file, ckpt, sizeof ckpt), fo.resume = sy_run_get_bool(run, "resume");
     fo.label = label, fo.progress_every = 10;

@@ -5,7 +5,10 @@
  * parameters, same step losses, same epoch means), its epochs started by
  * on_epoch_start; a resumed run skips the trained batches through the
  * source too; and a source's error ends the loop with that error. Also
- * sy_count_correct, a step's correct predictions (first maximum on ties). */
+ * sy_count_correct, a step's correct predictions (first maximum on ties),
+ * and sy_fit_tasks: tasks of several epochs, the reset at each boundary but
+ * the first, the batch hook told its task, the task rows kept in the history
+ * file and read back by a resumed run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +28,7 @@ typedef struct {
     sy_params *ps;
     sy_graph *g;
     sy_optimizer *opt;
-    sy_var x, y, loss;
+    sy_var x, y, logits, loss;
     sy_batcher *b;
     sy_dataset *d;
     /* what the callbacks saw */
@@ -44,8 +47,8 @@ static void build(model *m)
     int sizes[3] = {12, 8, 4};
     m->x = sy_input(m->g, "x", sy_shape_of(4, B, 1, 3, 4));
     m->y = sy_input(m->g, "y", sy_shape_of(1, B));
-    sy_var h = sy_mlp(m->g, sy_reshape(m->g, m->x, sy_shape_of(2, B, 12)), "mlp", sizes, 3, SY_ACT_RELU);
-    m->loss = sy_softmax_ce(m->g, h, m->y);
+    m->logits = sy_mlp(m->g, sy_reshape(m->g, m->x, sy_shape_of(2, B, 12)), "mlp", sizes, 3, SY_ACT_RELU);
+    m->loss = sy_softmax_ce(m->g, m->logits, m->y);
     assert_int_equal(sy_graph_compile(m->g), SY_OK);
     assert_int_equal(sy_params_init(m->ps, 3), SY_OK);
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
@@ -191,6 +194,82 @@ static void test_source_error(void **state)
     drop(&m);
 }
 
+/* sy_fit_tasks: what the callbacks saw. */
+typedef struct {
+    int starts[4], batches[4], ends;
+    double acc[4];
+} tasks_seen;
+
+static sy_status tk_start(void *ctx, int task)
+{
+    ((tasks_seen *)ctx)->starts[task]++;
+    return SY_OK;
+}
+
+static sy_status tk_batch(void *ctx, int task, float *x, size_t n)
+{
+    (void)x;
+    ((tasks_seen *)ctx)->batches[task] += (int)n;
+    return SY_OK;
+}
+
+static sy_status tk_end(void *ctx, int task, double train_loss, double train_acc, double *row)
+{
+    tasks_seen *t = ctx;
+    t->acc[task] = train_acc;
+    t->ends++;
+    row[0] = task + 1, row[1] = train_loss, row[2] = train_acc;
+    return SY_OK;
+}
+
+static void test_fit_tasks(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-tasks-XXXXXX", ck[200], hist_path[200];
+    assert_non_null(mkdtemp(dir));
+    snprintf(ck, sizeof ck, "%s/ck.safetensors", dir);
+    snprintf(hist_path, sizeof hist_path, "%s/history.txt", dir);
+    double hist[3 * 3], again[3 * 3];
+    for (int pass = 0; pass < 2; pass++) {
+        model m;
+        build(&m);
+        tasks_seen seen;
+        memset(&seen, 0, sizeof seen);
+        sy_tasks_opts o = {.fit = sy_fit_defaults(), .logits = m.logits, .classes = 4, .tasks = 3, .epochs = 2,
+                           .method = "m", .hist = pass ? again : hist, .row = 3, .history = hist_path, .ctx = &seen,
+                           .on_task_start = tk_start, .on_batch = tk_batch, .on_task_end = tk_end};
+        o.fit.graph = m.g, o.fit.loss = m.loss, o.fit.params = m.ps, o.fit.opt = m.opt;
+        o.fit.batcher = m.b, o.fit.x = m.x, o.fit.y = m.y, o.fit.ckpt = ck, o.fit.resume = pass;
+        sy_fit_result r;
+        assert_int_equal(sy_fit_tasks(&o, &r), SY_OK);
+        if (pass == 0) {
+            /* reset at the start of tasks 1 and 2 only; every batch of 2 epochs per task */
+            assert_int_equal(seen.starts[0], 0);
+            assert_int_equal(seen.starts[1], 1);
+            assert_int_equal(seen.starts[2], 1);
+            for (int t = 0; t < 3; t++) assert_int_equal(seen.batches[t], 2 * NS);
+            assert_int_equal(seen.ends, 3);
+            assert_int_equal(r.epochs_trained, 6);
+            for (int t = 0; t < 3; t++) {
+                assert_true(seen.acc[t] >= 0 && seen.acc[t] <= 1);
+                assert_true(hist[t * 3] == t + 1);
+            }
+        } else {
+            /* finished: nothing trained, the rows read back bit for bit */
+            assert_int_equal(r.epochs_trained, 0);
+            assert_int_equal(seen.ends + seen.starts[1] + seen.batches[0], 0);
+            assert_memory_equal(hist, again, sizeof hist);
+        }
+        drop(&m);
+    }
+    char prev[300];
+    sy_train_prev_path(ck, prev, sizeof prev);
+    unlink(prev);
+    unlink(ck);
+    unlink(hist_path);
+    rmdir(dir);
+}
+
 static void test_count_correct(void **state)
 {
     (void)state;
@@ -210,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_source_resume),
         cmocka_unit_test(test_source_error),
         cmocka_unit_test(test_count_correct),
+        cmocka_unit_test(test_fit_tasks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

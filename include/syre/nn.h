@@ -61,6 +61,25 @@ typedef struct {
  * "encoder." so that optimizer rules can select it). taps may be NULL. */
 sy_var sy_resnet18(sy_graph *g, sy_var x, const char *prefix, int width, int n_classes, sy_resnet_taps *taps);
 
+/* ---- A classifier's two graphs --------------------------------------------
+ * One store and two graphs: `train`, with inputs x [batch, sample...] and
+ * labels y [batch], the logits and their mean cross-entropy `loss`; and
+ * `eval`, with input ex [eval_batch, sample...] and its logits `elogits`,
+ * in inference mode (batch norm's running statistics, no dropout). net
+ * builds a graph's logits from its input (eval 1 for the evaluation graph)
+ * with the same parameter names in both, so that they share the store. The
+ * graphs are compiled; the store is not initialised (sy_params_init). */
+typedef sy_var (*sy_net_fn)(void *ctx, sy_graph *g, sy_var x, int eval);
+typedef struct {
+    sy_params *ps;
+    sy_graph *train, *eval;
+    sy_var x, y, logits, loss; /* the training graph's */
+    sy_var ex, elogits;        /* the evaluation graph's */
+} sy_classifier;
+sy_status sy_classifier_new(sy_classifier *m, sy_shape sample, int batch, int eval_batch, sy_net_fn net, void *ctx);
+/* Frees what sy_classifier_new made, also after it failed (m zeroed first). */
+void sy_classifier_free(sy_classifier *m);
+
 #ifdef __cplusplus
 }
 #endif

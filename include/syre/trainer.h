@@ -100,6 +100,42 @@ typedef struct {
  * learning rate"; callback errors return as they are. out may be NULL. */
 sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
 
+/* ---- Tasks one after another (continual learning) ------------------------
+ *
+ * sy_fit_tasks trains a classifier on `tasks` tasks in turn, `epochs` epochs
+ * each, through sy_fit: epoch E of the loop (the batcher's epoch E, the
+ * checkpoint's epoch) is epoch E % epochs of task E / epochs. Every epoch
+ * logs the row (task, train_loss, train_acc) of `method` (the accuracy of
+ * the steps' own logits, summed over ranks; no row without fit.run); at
+ * each task's end on_task_end
+ * fills the task's row of hist, and the rows of the tasks done are written
+ * to `history` (sy_table_save), so that a resumed run reads them back. */
+typedef struct {
+    /* The model, data and records as for sy_fit (labelled batches); its
+     * epochs, ctx and callbacks are sy_fit_tasks' own. */
+    sy_fit_opts fit;
+    sy_var logits; /* the training graph's logits [batch, classes] */
+    int classes;
+    int tasks;
+    long epochs;        /* per task */
+    const char *method; /* the rows' method */
+    double *hist;       /* [tasks][row], NaN until a task is done */
+    int row;
+    const char *history; /* NULL: no rows kept (a resume then leaves them NaN) */
+    void *ctx;           /* handed to the callbacks */
+    /* At the start of each task but the first, unless a resume enters it
+     * midway: a reset (shrink-and-perturb). */
+    sy_status (*on_task_start)(void *ctx, int task);
+    /* After a batch of task `task` is in the input x (n samples), before the
+     * step; also for the batches a resumed epoch skips. */
+    sy_status (*on_batch)(void *ctx, int task, float *x, size_t n);
+    /* At the end of task `task` (0-based), before its checkpoint: fill its
+     * row; train_loss and train_acc are its last epoch's. */
+    sy_status (*on_task_end)(void *ctx, int task, double train_loss, double train_acc, double *row);
+} sy_tasks_opts;
+
+sy_status sy_fit_tasks(const sy_tasks_opts *o, sy_fit_result *out);
+
 /* A classifier's mean cross-entropy (log-sum-exp in double from the row's
  * maximum, summed in sample order) and argmax accuracy over all of d,
  * through graph g with input x [B, ...] and logits [B, classes], in chunks
