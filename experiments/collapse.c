@@ -174,7 +174,7 @@ static void cfg_free(col_cfg *c)
 
 /* x [N,784] -> fc1 -> (pre) relu (post) -> fc2 -> relu -> fc3 -> relu -> fc4;
  * the evaluation graph keeps pre and post in taps[2]. */
-static sy_var build_net(sy_graph *g, sy_var x, int eval, void *taps)
+static sy_var build_net(void *taps, sy_graph *g, sy_var x, int eval)
 {
     sy_var h = sy_linear(g, x, "fc1", COL_H), *t = taps;
     if (eval) t[0] = h;
@@ -188,8 +188,8 @@ static sy_var build_net(sy_graph *g, sy_var x, int eval, void *taps)
 /* Under mpirun the training graph holds this rank's share of each batch. */
 static sy_status model_new(col_model *m, const col_cfg *c)
 {
-    return sy_classifier_new(&m->k, sy_shape_of(2, (int)c->batch / sy_dist_size(), COL_IN),
-                             sy_shape_of(2, c->rank_n, COL_IN), build_net, m->taps);
+    return sy_classifier_new(&m->k, sy_shape_of(1, COL_IN), (int)c->batch / sy_dist_size(), c->rank_n, build_net,
+                             m->taps);
 }
 
 /* One (gamma, alpha, sigma0, method) point in training: what its evaluations and callbacks need. */
@@ -233,10 +233,10 @@ static sy_status eval_all(col_fit *f)
 {
     const sy_classifier *k = &f->m->k;
     col_result *r = f->r;
-    sy_status s = sy_eval_classifier(k->eval, k->ex, k->logits, f->c->train, scale_inputs, &f->alpha,
+    sy_status s = sy_eval_classifier(k->eval, k->ex, k->elogits, f->c->train, scale_inputs, &f->alpha,
                                      &r->train_loss, &r->train_acc);
     if (s == SY_OK)
-        s = sy_eval_classifier(k->eval, k->ex, k->logits, f->c->test, scale_inputs, &f->alpha, &r->test_loss,
+        s = sy_eval_classifier(k->eval, k->ex, k->elogits, f->c->test, scale_inputs, &f->alpha, &r->test_loss,
                                &r->test_acc);
     return s == SY_OK ? eval_first_layer(f) : s;
 }

@@ -22,17 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cifar_common.h"
 #include "syre/syre.h"
 
 #define NCLS 10
 #define IMG 3072
 #define MAX_SIGMAS 16
 #define MAX_SEEDS 32
-#define QUICK_WIDTH 8
-#define QUICK_TRAIN_N 2000
-#define QUICK_TEST_N 1000
-#define QUICK_EPOCHS 2
 
 static const sy_flag_spec rn_flags[] = {
     {"width", "channels of the first stage (stages w, 2w, 4w, 8w); 64 = ResNet18 (quick: 8)", "64", SY_FLAG_INT, 1,
@@ -60,9 +55,7 @@ typedef struct {
     int width, epochs, batch, eval_b, augment;
     double lr, momentum, gamma, eps;
     sy_dataset *train, *test;
-    sy_params *ps;
-    sy_graph *gt, *ge;
-    sy_var tx, ty, tlogits, tloss, ex, elogits;
+    sy_classifier m;
     float *tmp;
 } rn_ctx;
 
@@ -71,6 +64,12 @@ typedef struct {
     double test_acc, train_acc, train_loss;
     double *acc_hist; /* [epochs] test accuracy after each epoch (NaN: not run here), or NULL */
 } rn_result;
+
+static sy_var resnet(void *ctx, sy_graph *g, sy_var x, int eval)
+{
+    (void)eval;
+    return sy_resnet18(g, x, NULL, ((rn_ctx *)ctx)->width, NCLS, NULL);
+}
 
 static sy_status rn_setup(sy_run *run, rn_ctx *c)
 {
@@ -88,54 +87,34 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
         return sy_fail(SY_ERR_ARG,
                        "resnet: --train-n (%ld) and --test-n (%ld) must be multiples of 10 (n/10 per class)", train_n,
                        test_n);
-    const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
-    sy_status s = cifar_load(dir, "train", train_n, &c->train);
-    if (s == SY_OK) s = cifar_load(dir, "test", test_n, &c->test);
     /* The graphs take [3, 32, 32] images and 10 classes. */
     const sy_data_contract want = {"resnet", 3, 32, 32, 10, 1};
-    if (s == SY_OK) s = sy_dataset_check(c->train, &want);
-    if (s == SY_OK) s = sy_dataset_check(c->test, &want);
+    sy_status s = sy_dataset_load_balanced(sy_run_data_dir(run), "cifar10", "train", train_n, &want, &c->train);
+    if (s == SY_OK) s = sy_dataset_load_balanced(sy_run_data_dir(run), "cifar10", "test", test_n, &want, &c->test);
     if (s != SY_OK) return s;
     if (c->train->n < (size_t)c->batch)
         return sy_fail(SY_ERR_ARG, "resnet: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
     /* Per-channel normalisation by the training set's statistics; the crop's
      * zero padding is then the mean colour. */
-    float mean[3], std[3];
-    sy_dataset_channel_stats(c->train, mean, std);
-    s = sy_data_normalize(c->train->x, c->train->n, c->train->sample, mean, std);
-    if (s == SY_OK) s = sy_data_normalize(c->test->x, c->test->n, c->test->sample, mean, std);
-    if (s != SY_OK) return s;
+    if ((s = sy_dataset_standardize(c->train, c->test)) != SY_OK) return s;
     if ((size_t)c->eval_b > c->test->n) c->eval_b = (int)c->test->n;
 
-    c->ps = sy_params_new();
-    c->gt = sy_graph_new(c->ps);
-    c->ge = sy_graph_new(c->ps);
     c->tmp = malloc(IMG * sizeof(float));
-    if (!c->ps || !c->gt || !c->ge || !c->tmp) return sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-    c->tx = sy_input(c->gt, "x", sy_shape_of(4, c->batch, 3, 32, 32));
-    c->ty = sy_input(c->gt, "y", sy_shape_of(1, c->batch));
-    c->tlogits = sy_resnet18(c->gt, c->tx, NULL, c->width, NCLS, NULL);
-    c->tloss = sy_softmax_ce(c->gt, c->tlogits, c->ty);
-    if ((s = sy_graph_compile(c->gt)) != SY_OK) return s;
-    c->ex = sy_input(c->ge, "x", sy_shape_of(4, c->eval_b, 3, 32, 32));
-    c->elogits = sy_resnet18(c->ge, c->ex, NULL, c->width, NCLS, NULL);
-    if ((s = sy_graph_compile(c->ge)) != SY_OK) return s;
-    sy_graph_set_training(c->ge, 0);
+    if (!c->tmp) return sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
+    if ((s = sy_classifier_new(&c->m, sy_shape_of(3, 3, 32, 32), c->batch, c->eval_b, resnet, c)) != SY_OK) return s;
     fprintf(stderr,
             "resnet: ResNet18 width %d (%zu parameters), %zu train / %zu test CIFAR-10 images, %d epochs, batch %d, "
             "SGD lr %g momentum %g cosine, weight decay %g, augmentation %s; graphs %.0f MB\n",
-            c->width, sy_params_num_trainable(c->ps), c->train->n, c->test->n, c->epochs, c->batch, c->lr,
+            c->width, sy_params_num_trainable(c->m.ps), c->train->n, c->test->n, c->epochs, c->batch, c->lr,
             c->momentum, c->gamma, c->augment ? "crop+flip" : "off",
-            (double)(sy_graph_bytes(c->gt) + sy_graph_bytes(c->ge)) / 1e6);
+            (double)(sy_graph_bytes(c->m.train) + sy_graph_bytes(c->m.eval)) / 1e6);
     return SY_OK;
 }
 
 static void rn_free(rn_ctx *c)
 {
     free(c->tmp);
-    sy_graph_free(c->gt);
-    sy_graph_free(c->ge);
-    sy_params_free(c->ps);
+    sy_classifier_free(&c->m);
     sy_dataset_free(c->train);
     sy_dataset_free(c->test);
 }
@@ -143,178 +122,131 @@ static void rn_free(rn_ctx *c)
 /* Test accuracy in evaluation mode (running batch-norm statistics). */
 static sy_status rn_eval(rn_ctx *c, double *acc)
 {
-    const sy_dataset *d = c->test;
-    float *x = sy_graph_data(c->ge, c->ex);
-    size_t correct = 0, B = (size_t)c->eval_b;
-    for (size_t i0 = 0; i0 < d->n; i0 += B) {
-        size_t nb = d->n - i0 < B ? d->n - i0 : B;
-        memcpy(x, d->x + i0 * IMG, nb * IMG * sizeof(float));
-        if (nb < B) memset(x + nb * IMG, 0, (B - nb) * IMG * sizeof(float));
-        sy_status s = sy_graph_forward(c->ge);
-        if (s != SY_OK) return s;
-        const float *z = sy_graph_data(c->ge, c->elogits);
-        for (size_t i = 0; i < nb; i++) correct += argmax_row(z + i * NCLS, NCLS) == d->y[i0 + i];
-    }
-    *acc = (double)correct / (double)d->n;
-    return SY_OK;
+    return sy_eval_classifier(c->m.eval, c->m.ex, c->m.elogits, c->test, NULL, NULL, NULL, acc);
 }
 
-/* The next training batch (sy_prefetch: on a device it is prepared on a
- * helper thread while the previous step runs; the same batches in the same
- * order either way). */
+/* One training run: the sy_fit callbacks' state. The batches come through
+ * sy_prefetch (on a device prepared on a second thread while the previous
+ * step runs; the same batches in the same order either way). */
 typedef struct {
+    sy_run *run;
+    rn_ctx *c;
+    const char *rec;
+    rn_result *res;
     sy_batcher *b;
-    sy_rng aug;
-    int augment;
-    sy_shape sample;
-    float *tmp;
-} rn_fill_ctx;
+    sy_prefetch *pf;
+    sy_rng aug; /* the epoch's crops and flips */
+    uint64_t seed;
+    const sy_optim_opts *o;
+    long nbatch;
+    const float *z;   /* the training logits */
+    double lr0, corr; /* the lr the epoch began with; its correct predictions so far */
+} rn_fit;
 
 static sy_status rn_fill(void *ctx, float *const *in, size_t *count)
 {
-    rn_fill_ctx *f = ctx;
+    rn_fit *f = ctx;
     size_t nb = sy_batcher_next(f->b, in[0], in[1]);
-    if (nb && f->augment) sy_augment_crop_flip(in[0], nb, f->sample, 4, &f->aug, f->tmp);
+    if (nb && f->c->augment) sy_augment_crop_flip(in[0], nb, f->c->train->sample, 4, &f->aug, f->c->tmp);
     *count = nb;
     return SY_OK;
 }
 
-/* Train from a fresh initialisation (seed) with `decay`, logging every epoch
- * under record `rec`; checkpoint after each epoch. */
-static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, sy_decay decay, uint64_t seed, rn_result *res)
+static sy_status rn_next(void *ctx, size_t *n) { return sy_prefetch_next(((rn_fit *)ctx)->pf, n); }
+
+static sy_status rn_epoch_start(void *ctx, long e)
 {
-    sy_status s = sy_params_init(c->ps, seed);
+    rn_fit *f = ctx;
+    sy_prefetch_reset(f->pf);
+    sy_batcher_epoch(f->b, (uint64_t)e);
+    f->aug = sy_rng_make(f->seed, SY_STREAM_AUGMENT, (uint64_t)e);
+    f->lr0 = sy_schedule_lr(&f->o->schedule, f->o->lr, e * f->nbatch);
+    return SY_OK;
+}
+
+static sy_status rn_step(void *ctx, sy_fit_state *st)
+{
+    rn_fit *f = ctx;
+    st->aux_sum += (double)sy_count_correct(f->z, (size_t)f->c->batch, NCLS, sy_prefetch_data(f->pf, 1));
+    f->corr = st->aux_sum;
+    return SY_OK;
+}
+
+static sy_status rn_resume(void *ctx, const sy_train_pos *pos)
+{
+    rn_fit *f = ctx;
+    if (pos->epoch > f->c->epochs)
+        return sy_fail(SY_ERR_ARG, "resnet: --resume: checkpoint has %ld epochs, --epochs is %d", (long)pos->epoch,
+                       f->c->epochs);
+    f->corr = pos->aux_sum;
+    return SY_OK;
+}
+
+static sy_status rn_epoch(void *ctx, long epoch, double loss)
+{
+    rn_fit *f = ctx;
+    rn_result *r = f->res;
+    sy_status s = rn_eval(f->c, &r->test_acc);
+    if (s != SY_OK) return s;
+    r->train_loss = loss;
+    r->train_acc = f->corr / (double)(f->nbatch * f->c->batch);
+    if (r->acc_hist) r->acc_hist[epoch - 1] = r->test_acc;
+    const char *names[4] = {"lr", "train_loss", "train_acc", "test_acc"};
+    double vals[4] = {f->lr0, r->train_loss, r->train_acc, r->test_acc};
+    return sy_run_log(f->run, f->rec, epoch, 4, names, vals);
+}
+
+/* Train `method` (sigma0 its anchor scale) from a fresh initialisation
+ * (seed), logging every epoch under record `rec`; checkpoint after each. */
+static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *method, double sigma0, uint64_t seed,
+                          rn_result *res)
+{
+    sy_status s = sy_params_init(c->m.ps, seed);
     if (s != SY_OK) return s;
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
     bo.seed = seed;
-    sy_batcher *b = NULL;
-    if ((s = sy_batcher_new(c->train, bo, &b)) != SY_OK) return s;
-    long nbatch = (long)sy_batcher_num_batches(b);
-
+    rn_fit f = {.run = run, .c = c, .rec = rec, .res = res, .seed = seed, .z = sy_graph_data(c->m.train, c->m.logits)};
+    if ((s = sy_batcher_new(c->train, bo, &f.b)) != SY_OK) return s;
+    f.nbatch = (long)sy_batcher_num_batches(f.b);
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
     o.lr = (float)c->lr;
     o.momentum = (float)c->momentum;
     o.schedule.kind = SY_SCHED_COSINE;
-    o.schedule.total_steps = (long)c->epochs * nbatch;
+    o.schedule.total_steps = (long)c->epochs * f.nbatch;
     o.schedule.min_lr = 0;
-    o.decay = decay;
     o.seed = seed;
-    sy_optimizer *opt = sy_optimizer_new(c->ps, &o);
-    if (!opt) {
-        sy_batcher_free(b);
-        return SY_ERR_ARG;
-    }
-    char ckpt[4200], file[160];
+    f.o = &o;
+    sy_optimizer *opt = NULL;
+    s = sy_optimizer_for_method(c->m.ps, o, method, (float)c->gamma, (float)sigma0, (float)c->eps, &opt);
+    char ckpt[4200], file[160], label[128];
     snprintf(file, sizeof file, "ckpt-%s.safetensors", rec);
     for (char *p = file; *p; p++)
         if (*p == '/' || *p == ' ') *p = '_';
-    sy_run_path(run, file, ckpt, sizeof ckpt);
-    sy_train_pos pos = {0};
-    int start = 0, loaded = 0;
+    snprintf(label, sizeof label, "resnet %s", rec);
     res->test_acc = res->train_acc = res->train_loss = NAN;
     if (res->acc_hist)
         for (int e = 0; e < c->epochs; e++) res->acc_hist[e] = NAN;
-    if (sy_run_get_bool(run, "resume")) {
-        s = sy_train_load(ckpt, c->ps, opt, &pos);
-        loaded = s == SY_OK;
-        if (s == SY_OK) {
-            start = (int)pos.epoch;
-            if (start > c->epochs)
-                s = sy_fail(SY_ERR_ARG, "resnet: --resume: %s checkpoint has %d epochs, --epochs is %d", rec, start,
-                            c->epochs);
-            else {
-                sy_graph_set_step(c->gt, (uint64_t)pos.graph_step);
-                fprintf(stderr, "resnet: %s resumes at epoch %d (batch %ld) of %d\n", rec, start, (long)pos.batch,
-                        c->epochs);
-            }
-        } else if (s == SY_ERR_IO) {
-            sy_clear_error();
-            s = SY_OK;
-        }
-    }
-    /* Starting afresh: position 0 is checkpointed before any row, so that a
-     * kill before the first epoch ends resumes there without a row twice. */
-    if (s == SY_OK && !loaded) {
-        pos.graph_step = (int64_t)sy_graph_step(c->gt);
-        s = sy_train_save(ckpt, c->ps, opt, &pos);
-    }
-    char label[128];
-    snprintf(label, sizeof label, "resnet %s", rec);
-    sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
-    int64_t done = 0;
-    const float *z = sy_graph_data(c->gt, c->tlogits);
-    rn_fill_ctx fc = {b, {0}, c->augment, c->train->sample, c->tmp};
-    sy_var ins[2] = {c->tx, c->ty};
-    sy_prefetch *pf = NULL;
-    if (s == SY_OK) s = sy_prefetch_new(c->gt, ins, 2, rn_fill, &fc, &pf);
-    for (int e = start; e < c->epochs && s == SY_OK; e++) {
-        sy_prefetch_reset(pf);
-        sy_batcher_epoch(b, (uint64_t)e);
-        fc.aug = sy_rng_make(seed, SY_STREAM_AUGMENT, (uint64_t)e);
-        double loss_sum = 0, corr = 0, lr0 = sy_optimizer_lr(opt);
-        size_t seen = 0, nb;
-        long k = 0;
-        if (e == start && pos.batch > 0) { /* stopped midway: the same batches and crops, untrained */
-            while (k < (long)pos.batch && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) k++, seen += nb;
-            loss_sum = pos.loss_sum;
-            corr = pos.aux_sum;
-            lr0 = sy_schedule_lr(&o.schedule, o.lr, (long)e * nbatch); /* the lr the epoch began with */
-        }
-        while (s == SY_OK && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
-            const float *y = sy_prefetch_data(pf, 1);
-            if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
-            loss_sum += sy_graph_scalar(c->gt, c->tloss) * (double)nb;
-            for (size_t i = 0; i < nb; i++) corr += argmax_row(z + i * NCLS, NCLS) == (int)y[i];
-            seen += nb;
-            k++;
-            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
-            if (due != SY_CKPT_NO) {
-                sy_train_pos mid = {.epoch = e, .batch = k, .graph_step = (int64_t)sy_graph_step(c->gt),
-                                    .loss_sum = loss_sum, .aux_sum = corr};
-                if ((s = sy_train_save(ckpt, c->ps, opt, &mid)) != SY_OK) break;
-                if (due == SY_CKPT_STOP) {
-                    s = sy_run_stopped(run, (long)e * nbatch + k, (long)c->epochs * nbatch);
-                    break;
-                }
-            }
-            if (++done % 10 == 0) {
-                char note[64];
-                snprintf(note, sizeof note, "epoch %d/%d loss %.3f", e + 1, c->epochs, loss_sum / (double)seen);
-                sy_progress_update(pr, done, note);
-            }
-        }
-        if (s == SY_ERR_STOPPED) break;
-        if (s != SY_OK) {
-            s = sy_fail(s, "resnet: %s, epoch %d: %s", rec, e + 1, sy_last_error());
-            break;
-        }
-        double acc = 0;
-        if ((s = rn_eval(c, &acc)) != SY_OK) break;
-        res->train_loss = loss_sum / (double)seen;
-        res->train_acc = corr / (double)seen;
-        res->test_acc = acc;
-        if (res->acc_hist) res->acc_hist[e] = acc;
-        const char *names[4] = {"lr", "train_loss", "train_acc", "test_acc"};
-        double vals[4] = {lr0, res->train_loss, res->train_acc, acc};
-        if ((s = sy_run_log(run, rec, e + 1, 4, names, vals)) != SY_OK) break;
-        pos.epoch = e + 1;
-        pos.batch = 0;
-        pos.loss_sum = pos.aux_sum = 0;
-        pos.graph_step = (int64_t)sy_graph_step(c->gt);
-        pos.done = e + 1 == c->epochs;
-        s = sy_train_save(ckpt, c->ps, opt, &pos);
-    }
-    sy_progress_finish(pr);
-    sy_prefetch_free(pf);
+    sy_var ins[2] = {c->m.x, c->m.y};
+    if (s == SY_OK) s = sy_prefetch_new(c->m.train, ins, 2, rn_fill, &f, &f.pf);
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = c->m.train, fo.loss = c->m.loss, fo.params = c->m.ps, fo.opt = opt;
+    fo.batcher = f.b, fo.next = rn_next, fo.epochs = c->epochs;
+    fo.run = run, fo.ckpt = sy_run_path(run, file, ckpt, sizeof ckpt), fo.resume = sy_run_get_bool(run, "resume");
+    fo.label = label, fo.progress_every = 10;
+    fo.ctx = &f, fo.on_epoch_start = rn_epoch_start, fo.on_step = rn_step, fo.on_epoch = rn_epoch;
+    fo.on_resume = rn_resume;
+    sy_fit_result fr;
+    if (s == SY_OK) s = sy_fit(&fo, &fr);
+    sy_prefetch_free(f.pf);
     /* A resumed, finished run only re-evaluates. */
-    if (s == SY_OK && isnan(res->test_acc)) s = rn_eval(c, &res->test_acc);
+    if (s == SY_OK && fr.epochs_trained == 0) s = rn_eval(c, &res->test_acc);
     if (s == SY_OK)
         fprintf(stderr, "resnet %s: test accuracy %.4f (train %.4f, loss %.4f)\n", rec, res->test_acc,
                 res->train_acc, res->train_loss);
     sy_optimizer_free(opt);
-    sy_batcher_free(b);
+    sy_batcher_free(f.b);
     return s;
 }
 
@@ -342,27 +274,22 @@ static sy_status rn_run(sy_run *run)
                         meths[m]);
             break;
         }
-        sy_decay d;
-        if ((s = sy_decay_parse(meths[m], (float)c.gamma, (float)sigma0, (float)c.eps, &d)) != SY_OK) break;
         rn_result r = {0};
         r.acc_hist = hist[m] = malloc(sizeof(double) * (size_t)c.epochs);
         if (!r.acc_hist) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-        if (s == SY_OK) s = rn_train(run, &c, meths[m], d, sy_run_seed(run), &r);
+        if (s == SY_OK) s = rn_train(run, &c, meths[m], meths[m], sigma0, sy_run_seed(run), &r);
         if (s != SY_OK) break;
-        s = rn_summary(run, meths[m], &r, d.kind == SY_DECAY_SYRE || d.kind == SY_DECAY_SYRE_AR ? sigma0 : 0);
+        s = rn_summary(run, meths[m], &r, !strcmp(meths[m], "syre") || !strcmp(meths[m], "syre-ar") ? sigma0 : 0);
     }
     /* Test accuracy per epoch, one curve per method. */
-    if (s == SY_OK && nm > 0) {
-        char title[160], base[4200];
+    double *ep = s == SY_OK && nm > 0 ? malloc(sizeof(double) * (size_t)c.epochs) : NULL;
+    if (s == SY_OK && nm > 0 && !ep) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
+    if (ep) {
+        char title[160];
         snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy per epoch", c.width);
-        sy_plot *p = sy_plot_new(title, "epoch", "test accuracy");
-        double *ep = malloc(sizeof(double) * (size_t)c.epochs);
-        if (!p || !ep) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-        for (int e = 0; s == SY_OK && e < c.epochs; e++) ep[e] = e + 1;
-        for (int m = 0; m < nm && s == SY_OK; m++)
-            s = sy_plot_series(p, meths[m], ep, hist[m], c.epochs, SY_PLOT_LINE_POINTS);
-        if (s == SY_OK) s = sy_plot_save(p, sy_run_path(run, "resnet-acc", base, sizeof base));
-        sy_plot_free(p);
+        for (int e = 0; e < c.epochs; e++) ep[e] = e + 1;
+        s = sy_plot_methods(run, "resnet-acc", title, "epoch", "test accuracy", ep, c.epochs, nm, meths,
+                            (const double *const *)hist, SY_PLOT_LINE_POINTS);
         free(ep);
     }
     for (int m = 0; m < nm && m < 16; m++) free(hist[m]);
@@ -388,8 +315,8 @@ static sy_status rn_reproduce(sy_run *run)
             char rec[96];
             snprintf(rec, sizeof rec, "sigma0=%g/seed%d", sig[i], (int)(seed0 + (uint64_t)k));
             rn_result r = {0};
-            sy_decay d = sy_decay_syre((float)c.gamma, (float)sig[i]); /* sigma0 = 0: plain decay, bit for bit */
-            if ((s = rn_train(run, &c, rec, d, seed0 + (uint64_t)k, &r)) != SY_OK) break;
+            /* syre at sigma0 = 0 is plain decay, bit for bit */
+            if ((s = rn_train(run, &c, rec, "syre", sig[i], seed0 + (uint64_t)k, &r)) != SY_OK) break;
             acc[i][k] = r.test_acc;
             if ((s = rn_summary(run, rec, &r, sig[i])) != SY_OK) break;
             const char *n2[2] = {"sigma0", "test_acc"};
@@ -410,10 +337,9 @@ static sy_status rn_reproduce(sy_run *run)
             fprintf(stderr, "resnet: sigma0 %g: test accuracy %.4f +- %.4f over %d seeds\n", sig[i], m, sd[i], nseeds);
     }
     if (s == SY_OK) {
-        char title[200], base[4200];
+        char title[200];
         snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy vs sigma0, %d seeds", c.width,
                  nseeds);
-        sy_plot *p = sy_plot_new(title, "sigma0 (relative anchor scale; 0 = vanilla)", "test accuracy");
         double lo[MAX_SIGMAS], hi[MAX_SIGMAS], px[MAX_SIGMAS * MAX_SEEDS], py[MAX_SIGMAS * MAX_SEEDS];
         int np = 0;
         for (int i = 0; i < ns; i++) {
@@ -421,13 +347,15 @@ static sy_status rn_reproduce(sy_run *run)
             hi[i] = mean[i] + sd[i];
             for (int k = 0; k < nseeds; k++) px[np] = sig[i], py[np++] = acc[i][k];
         }
-        if (!p) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-        if (s == SY_OK) s = sy_plot_series(p, "mean over seeds", sig, mean, ns, SY_PLOT_LINE_POINTS);
-        if (s == SY_OK) s = sy_plot_series(p, "mean + std", sig, hi, ns, SY_PLOT_DASHED);
-        if (s == SY_OK) s = sy_plot_series(p, "mean - std", sig, lo, ns, SY_PLOT_DASHED);
-        if (s == SY_OK) s = sy_plot_series(p, "each seed", px, py, np, SY_PLOT_POINTS);
-        if (s == SY_OK) s = sy_plot_save(p, sy_run_path(run, "resnet-fig3-mid", base, sizeof base));
-        sy_plot_free(p);
+        sy_plot *p = sy_plot_new(title, "sigma0 (relative anchor scale; 0 = vanilla)", "test accuracy");
+        if (p) s = sy_plot_series(p, "mean over seeds", sig, mean, ns, SY_PLOT_LINE_POINTS);
+        if (p && s == SY_OK) s = sy_plot_series(p, "mean + std", sig, hi, ns, SY_PLOT_DASHED);
+        if (p && s == SY_OK) s = sy_plot_series(p, "mean - std", sig, lo, ns, SY_PLOT_DASHED);
+        if (p && s == SY_OK) s = sy_plot_series(p, "each seed", px, py, np, SY_PLOT_POINTS);
+        if (s == SY_OK)
+            s = sy_plot_save_run(p, run, "resnet-fig3-mid"); /* frees p */
+        else
+            sy_plot_free(p);
     }
     rn_free(&c);
     return s;

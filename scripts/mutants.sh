@@ -53,7 +53,7 @@ m safetensors-bound    src/io/safetensors.c       's|if (b1 < b0 \|\| b1 > dsize
 m gemm-last-tile       src/backend/cpu/kernels_blas.c 's|t1 = (int)((long)q->tiles \* (t + 1) / n);|t1 = (int)((long)q->tiles * (t + 1) / n) - (t + 1 == n);|' "test_cpu_kernels"
 m step-last-piece      src/optim/step.c           's|\*i1 = begin + pieces \* (t + 1) / nt \* 16;|*i1 = begin + pieces * (t + 1) / nt * 16 - (t + 1 == nt) * 16;|' "test_optim"
 m nan-guard-last-block src/core/numeric.c         's|for (size_t lo = 0; lo < n; lo += B) {|for (size_t lo = 0; lo + B < n; lo += B) {|' "test_reliability"
-m sp-no-noise          experiments/continual.c    's|w\[j\] = lam \* w\[j\] + p \* f\[j\];|w[j] = lam * w[j];|' "test_exp_continual"
+m sp-no-noise          src/optim/reset.c          's|w\[j\] = lambda \* w\[j\] + p \* f\[j\];|w[j] = lambda * w[j];|' "test_exp_continual"
 
 if [ $# -gt 0 ]; then
   keep=() ; for a in "$@"; do keep+=("$a"); done

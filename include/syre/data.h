@@ -64,6 +64,13 @@ sy_status sy_dataset_check(const sy_dataset *d, const sy_data_contract *want);
  * the first n / n_classes of each class, class-balanced); n <= 0, or n at least the split's size, keeps all. */
 sy_status sy_dataset_load_n(const char *data_dir, const char *name, const char *split, long n, int per_class,
                             const sy_data_contract *want, sy_dataset **out);
+/* sy_dataset_load_n with per_class: the first n / classes samples of each
+ * class (CIFAR-10: n / 10; CIFAR-100: n / 100 of each fine class). A
+ * CIFAR-10 subset read from cifar10-jpeg/ (no official binaries) decodes
+ * only the images it keeps: the same ones, in the same order, as from the
+ * binaries. */
+sy_status sy_dataset_load_balanced(const char *data_dir, const char *name, const char *split, long n,
+                                   const sy_data_contract *want, sy_dataset **out);
 
 /* ---- Readers (each fails with a message naming the file; never a partial
  * dataset: *out is set only on success) ------------------------------------- */
@@ -94,6 +101,11 @@ sy_status sy_imagefolder_load(const char *dir, int channels, size_t max_per_clas
 sy_status sy_dataset_subset(const sy_dataset *d, size_t n, int per_class, sy_dataset **out);
 /* Per-channel mean and standard deviation over all samples (arrays of C). */
 void sy_dataset_channel_stats(const sy_dataset *d, float *mean, float *std);
+/* Standardise train, and other (may be NULL) alike, by train's per-channel
+ * mean and std (sy_dataset_channel_stats, sy_data_normalize): e.g. MNIST
+ * 0.1307, 0.3081. Samples of at most SY_STANDARDIZE_MAX_CHANNELS channels. */
+#define SY_STANDARDIZE_MAX_CHANNELS 16
+sy_status sy_dataset_standardize(sy_dataset *train, sy_dataset *other);
 /* x <- (x - mean[c]) / std[c] for each channel c over `batch` samples of
  * shape `sample`; use on a whole dataset (batch = d->n) or on a batch. */
 sy_status sy_data_normalize(float *x, size_t batch, sy_shape sample, const float *mean,

@@ -26,6 +26,14 @@ sy_status sy_mkdir_p(const char *path);
  * writers built on it). */
 sy_status sy_write_file_atomic(const char *path, const void *data, size_t size);
 
+/* A table of doubles v [rows, cols] as text, one row a line, each value
+ * "%.17g " (read back bit for bit, NaN included), written atomically: e.g.
+ * a history kept beside a checkpoint for --resume. */
+sy_status sy_table_save(const char *path, int rows, int cols, const double *v);
+/* Read the first rows * cols values of such a file into v (further rows are
+ * ignored). No file: SY_ERR_IO; fewer values: SY_ERR_FORMAT naming the row. */
+sy_status sy_table_load(const char *path, int rows, int cols, double *v);
+
 /* ---- Safetensors ---------------------------------------------------------- */
 
 /* One array to write. data holds sy_shape_numel(shape) floats. */

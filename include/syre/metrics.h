@@ -53,6 +53,13 @@ sy_status sy_cov_rank(const float *X, int n, int f, double scale, double thr, in
 sy_status sy_cov_low_rankness(const float *X, int n, int f, double scale, double thr,
                               double *share);
 
+/* Rank of the channel covariance of a convolution output X [n, C, HW] (NCHW,
+ * HW = H * W positions): every (image, position) is a sample of the C
+ * channels, eigenvalues above thr counted (sy_cov_rank). At most C; unlike
+ * the rank over all C * HW features, which n images bound by n - 1, it is
+ * meaningful for a wide early layer. n * HW >= 2. */
+sy_status sy_channel_cov_rank(const float *X, int n, int C, int HW, double thr, int *rank);
+
 /* On a spectrum already computed (eig [k], any order): #{eig_i > thr}. No
  * checks beyond k >= 0; NaN entries are never counted. */
 int sy_spectrum_count_above(const double *eig, int k, double thr);

@@ -61,24 +61,25 @@ typedef struct {
  * "encoder." so that optimizer rules can select it). taps may be NULL. */
 sy_var sy_resnet18(sy_graph *g, sy_var x, const char *prefix, int width, int n_classes, sy_resnet_taps *taps);
 
-/* A classifier's training and evaluation graphs on one parameter store,
- * sharing every parameter by name (src/nn/classifier.c). */
+/* ---- A classifier's two graphs --------------------------------------------
+ * One store and two graphs: `train`, with inputs x [batch, sample...] and
+ * labels y [batch], the logits and their mean cross-entropy `loss`; and
+ * `eval`, with input ex [eval_batch, sample...] and its logits `elogits`,
+ * in inference mode (batch norm's running statistics, no dropout). net
+ * builds a graph's logits from its input (eval 1 for the evaluation graph)
+ * with the same parameter names in both, so that they share the store. The
+ * graphs are compiled; the store is not initialised (sy_params_init). */
+typedef sy_var (*sy_net_fn)(void *ctx, sy_graph *g, sy_var x, int eval);
 typedef struct {
     sy_params *ps;
-    sy_graph *train, *eval; /* eval: in evaluation mode (sy_graph_eval_new) */
-    sy_var x, y, loss;      /* training graph: inputs, labels [B], mean cross-entropy */
-    sy_var ex, logits;      /* evaluation graph: inputs, logits */
+    sy_graph *train, *eval;
+    sy_var x, y, logits, loss; /* the training graph's */
+    sy_var ex, elogits;        /* the evaluation graph's */
 } sy_classifier;
-
-/* Builds both graphs and compiles them: build(g, x, eval, ctx) makes the
- * network on input x and returns its logits; it runs for the training graph
- * (eval 0, inputs of shape train_x, labels of train_x's batch) and then for
- * the evaluation graph (eval 1, inputs eval_x), where it may keep nodes to
- * read. On failure c is left empty. */
-sy_status sy_classifier_new(sy_classifier *c, sy_shape train_x, sy_shape eval_x,
-                            sy_var (*build)(sy_graph *g, sy_var x, int eval, void *ctx), void *ctx);
-/* Frees the graphs and the store; c is left empty (safe to call twice). */
-void sy_classifier_free(sy_classifier *c);
+/* On failure m is left empty. */
+sy_status sy_classifier_new(sy_classifier *m, sy_shape sample, int batch, int eval_batch, sy_net_fn net, void *ctx);
+/* Frees the graphs and the store; m is left empty (safe to call twice). */
+void sy_classifier_free(sy_classifier *m);
 
 #ifdef __cplusplus
 }

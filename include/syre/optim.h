@@ -191,6 +191,15 @@ const sy_optim_opts *sy_optimizer_opts(const sy_optimizer *opt);
 size_t sy_optimizer_num_fixed(const sy_optimizer *opt);
 int sy_optimizer_is_fixed(const sy_optimizer *opt, size_t i);
 
+/* ---- Resets ----------------------------------------------------------------- */
+
+/* Shrink-and-perturb (Ash & Adams 2020): every trainable tensor becomes
+ * lambda theta + p theta_fresh, theta_fresh the default initialisation
+ * (sy_params_init) of the same tensors from fresh_seed; tensors that are not
+ * trainable (running statistics) are left alone. The continual-learning
+ * baseline applies it at each task boundary, with a seed of its own. */
+sy_status sy_shrink_perturb(sy_params *ps, float lambda, float p, uint64_t fresh_seed);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,8 +25,8 @@ extern "C" {
 /* What a callback sees: where the loop stands and its running sums. The
  * loop adds each step's loss to loss_sum; a callback may reset loss_sum and
  * aux_sum (a curve logged every N steps) and use aux_sum for its own count.
- * Both restart at 0 each epoch and are checkpointed mid-epoch (loss_sum as
- * its mean over ranks, to which each rank adds its own rest). */
+ * Both restart at 0 each epoch and are checkpointed mid-epoch as their means
+ * over ranks, to which each rank adds its own rest. */
 typedef struct {
     long epoch;      /* 0-based epoch in progress */
     long batch;      /* batches of it trained, this step's included */
@@ -43,7 +43,8 @@ typedef struct {
     sy_params *params;
     sy_optimizer *opt;
     /* Data: the batcher fills the graph inputs x and y (y < 0: labels
-     * unused); epoch e uses sy_batcher_epoch(batcher, e). */
+     * unused); epoch e uses sy_batcher_epoch(batcher, e). With next set
+     * (below), the batches come from it and the batcher only counts them. */
     sy_batcher *batcher;
     sy_var x, y;
     long epochs;
@@ -76,6 +77,12 @@ typedef struct {
     sy_status (*on_epoch)(void *ctx, long epoch, double loss);
     /* After a checkpoint was loaded (resume). */
     sy_status (*on_resume)(void *ctx, const sy_train_pos *pos);
+    /* A data source of the caller's in place of the batcher (NULL: the
+     * batcher's): it puts the next batch into the graph inputs and sets *n
+     * to its samples, 0 at the epoch's end. sy_fit then neither starts the
+     * batcher's epochs (on_epoch_start does, with the source's) nor touches
+     * the inputs: for inputs a sy_prefetch fills. */
+    sy_status (*next)(void *ctx, size_t *n);
 } sy_fit_opts;
 
 /* Zeros but y = -1 (no labels); progress notes every 50 steps. */
@@ -93,6 +100,42 @@ typedef struct {
  * learning rate"; callback errors return as they are. out may be NULL. */
 sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
 
+/* ---- Tasks one after another (continual learning) ------------------------
+ *
+ * sy_fit_tasks trains a classifier on `tasks` tasks in turn, `epochs` epochs
+ * each, through sy_fit: epoch E of the loop (the batcher's epoch E, the
+ * checkpoint's epoch) is epoch E % epochs of task E / epochs. Every epoch
+ * logs the row (task, train_loss, train_acc) of `method` (the accuracy of
+ * the steps' own logits, summed over ranks; no row without fit.run); at
+ * each task's end on_task_end
+ * fills the task's row of hist, and the rows of the tasks done are written
+ * to `history` (sy_table_save), so that a resumed run reads them back. */
+typedef struct {
+    /* The model, data and records as for sy_fit (labelled batches); its
+     * epochs, ctx and callbacks are sy_fit_tasks' own. */
+    sy_fit_opts fit;
+    sy_var logits; /* the training graph's logits [batch, classes] */
+    int classes;
+    int tasks;
+    long epochs;        /* per task */
+    const char *method; /* the rows' method */
+    double *hist;       /* [tasks][row], NaN until a task is done */
+    int row;
+    const char *history; /* NULL: no rows kept (a resume then leaves them NaN) */
+    void *ctx;           /* handed to the callbacks */
+    /* At the start of each task but the first, unless a resume enters it
+     * midway: a reset (shrink-and-perturb). */
+    sy_status (*on_task_start)(void *ctx, int task);
+    /* After a batch of task `task` is in the input x (n samples), before the
+     * step; also for the batches a resumed epoch skips. */
+    sy_status (*on_batch)(void *ctx, int task, float *x, size_t n);
+    /* At the end of task `task` (0-based), before its checkpoint: fill its
+     * row; train_loss and train_acc are its last epoch's. */
+    sy_status (*on_task_end)(void *ctx, int task, double train_loss, double train_acc, double *row);
+} sy_tasks_opts;
+
+sy_status sy_fit_tasks(const sy_tasks_opts *o, sy_fit_result *out);
+
 /* A classifier's mean cross-entropy (log-sum-exp in double from the row's
  * maximum, summed in sample order) and argmax accuracy over all of d,
  * through graph g with input x [B, ...] and logits [B, classes], in chunks
@@ -102,6 +145,10 @@ sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
  * SY_ERR_NUMERIC. */
 sy_status sy_eval_classifier(sy_graph *g, sy_var x, sy_var logits, const sy_dataset *d,
                              void (*prepare)(void *ctx, float *x, size_t n), void *ctx, double *loss, double *acc);
+/* Correct predictions of a batch: #{i < n : argmax_j logits[i * k + j] ==
+ * labels[i]}, the first maximum on ties (as sy_eval_classifier), labels as
+ * the graph's float input holds them. A training step's accuracy. */
+size_t sy_count_correct(const float *logits, size_t n, int k, const float *labels);
 
 /* ---- A loop of hand-computed steps -------------------------------------------
  * sy_fit for a model without a graph or a batcher (the quartic toy): `steps`

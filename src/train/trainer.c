@@ -54,23 +54,37 @@ static sy_status fit_poll(const sy_fit_opts *o, const sy_fit_state *st, long tot
     if (due == SY_CKPT_NO) return SY_OK;
     /* the mean over ranks: each rank adds its own rest of the epoch to it */
     sy_train_pos mid = {.epoch = st->epoch, .batch = st->batch, .graph_step = (int64_t)sy_graph_step(o->graph),
-                        .loss_sum = sy_dist_mean(st->loss_sum), .aux_sum = st->aux_sum};
+                        .loss_sum = sy_dist_mean(st->loss_sum), .aux_sum = sy_dist_mean(st->aux_sum)};
     sy_status s = fit_save(o, &mid);
     if (s == SY_OK && due == SY_CKPT_STOP) s = sy_run_stopped(o->run, st->step + 1, total);
     return s;
 }
 
+/* The next batch into the inputs x, y (the batcher's, or the caller's
+ * source): its samples, 0 at the epoch's end or when the source failed (*s). */
+static size_t fit_next(const sy_fit_opts *o, float *x, float *y, sy_status *s)
+{
+    if (!o->next) return sy_batcher_next(o->batcher, x, y);
+    size_t n = 0;
+    *s = o->next(o->ctx, &n);
+    return *s == SY_OK ? n : 0;
+}
+
 /* One epoch from batch st->batch on (the ones before were trained already). */
 static sy_status fit_epoch(const sy_fit_opts *o, sy_fit_state *st, long nb, sy_progress *pr)
 {
-    float *x = sy_graph_data(o->graph, o->x), *y = o->y >= 0 ? sy_graph_data(o->graph, o->y) : NULL;
-    sy_batcher_epoch(o->batcher, (uint64_t)st->epoch);
+    float *x = NULL, *y = NULL;
+    if (!o->next) { /* a source of the caller's fills the inputs itself */
+        x = sy_graph_data(o->graph, o->x);
+        y = o->y >= 0 ? sy_graph_data(o->graph, o->y) : NULL;
+        sy_batcher_epoch(o->batcher, (uint64_t)st->epoch);
+    }
     sy_status s = o->on_epoch_start ? o->on_epoch_start(o->ctx, st->epoch) : SY_OK;
     size_t n;
-    for (long k = 0; s == SY_OK && k < st->batch && (n = sy_batcher_next(o->batcher, x, y)) > 0; k++)
+    for (long k = 0; s == SY_OK && k < st->batch && (n = fit_next(o, x, y, &s)) > 0; k++)
         if (o->on_batch) s = o->on_batch(o->ctx, n); /* trained before the stop: only keep streams in step */
     int every = o->progress_every > 0 ? o->progress_every : 50;
-    while (s == SY_OK && (n = sy_batcher_next(o->batcher, x, y)) > 0) {
+    while (s == SY_OK && (n = fit_next(o, x, y, &s)) > 0) {
         if (o->on_batch && (s = o->on_batch(o->ctx, n)) != SY_OK) break;
         st->step = st->epoch * nb + st->batch;
         if ((s = sy_train_step(o->graph, o->loss, o->opt)) != SY_OK) {

@@ -1,0 +1,295 @@
+#define _POSIX_C_SOURCE 200809L
+/* The trainer (sy_fit) fed by a data source of the caller's (opts.next, the
+ * hook for inputs a sy_prefetch fills): a source that hands out the
+ * batcher's batches trains bit for bit as the batcher itself does (same
+ * parameters, same step losses, same epoch means), its epochs started by
+ * on_epoch_start; a resumed run skips the trained batches through the
+ * source too; and a source's error ends the loop with that error. Also
+ * sy_count_correct, a step's correct predictions (first maximum on ties),
+ * and sy_fit_tasks: tasks of several epochs, the reset at each boundary but
+ * the first, the batch hook told its task, the task rows kept in the history
+ * file and read back by a resumed run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "syre/syre.h"
+
+#define B 16
+#define NS 80 /* 5 batches an epoch */
+#define EPOCHS 3
+
+typedef struct {
+    sy_params *ps;
+    sy_graph *g;
+    sy_optimizer *opt;
+    sy_var x, y, logits, loss;
+    sy_batcher *b;
+    sy_dataset *d;
+    /* what the callbacks saw */
+    double step_loss[EPOCHS * NS / B], epoch_loss[EPOCHS];
+    int steps, sourced, fail_at;
+} model;
+
+static void build(model *m)
+{
+    memset(m, 0, sizeof *m);
+    assert_int_equal(sy_dataset_new(NS, sy_shape_of(3, 1, 3, 4), 4, 0, "toy", &m->d), SY_OK);
+    for (size_t i = 0; i < NS * 12; i++) m->d->x[i] = (float)((i * 13) % 17) / 17.0f - 0.5f;
+    for (size_t i = 0; i < NS; i++) m->d->y[i] = (int)((i * 7) % 4);
+    m->ps = sy_params_new();
+    m->g = sy_graph_new(m->ps);
+    int sizes[3] = {12, 8, 4};
+    m->x = sy_input(m->g, "x", sy_shape_of(4, B, 1, 3, 4));
+    m->y = sy_input(m->g, "y", sy_shape_of(1, B));
+    m->logits = sy_mlp(m->g, sy_reshape(m->g, m->x, sy_shape_of(2, B, 12)), "mlp", sizes, 3, SY_ACT_RELU);
+    m->loss = sy_softmax_ce(m->g, m->logits, m->y);
+    assert_int_equal(sy_graph_compile(m->g), SY_OK);
+    assert_int_equal(sy_params_init(m->ps, 3), SY_OK);
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+    o.lr = 0.1f;
+    o.momentum = 0.9f;
+    m->opt = sy_optimizer_new(m->ps, &o);
+    assert_non_null(m->opt);
+    sy_batcher_opts bo = sy_batcher_opts_default();
+    bo.batch = B;
+    bo.drop_last = 1;
+    bo.seed = 5;
+    assert_int_equal(sy_batcher_new(m->d, bo, &m->b), SY_OK);
+}
+
+static void drop(model *m)
+{
+    sy_batcher_free(m->b);
+    sy_dataset_free(m->d);
+    sy_optimizer_free(m->opt);
+    sy_graph_free(m->g);
+    sy_params_free(m->ps);
+}
+
+static sy_status on_step(void *ctx, sy_fit_state *st)
+{
+    model *m = ctx;
+    m->step_loss[st->step] = st->loss;
+    m->steps++;
+    return SY_OK;
+}
+
+static sy_status on_epoch(void *ctx, long epoch, double loss)
+{
+    model *m = ctx;
+    m->epoch_loss[epoch - 1] = loss;
+    return SY_OK;
+}
+
+/* The source: the batcher's batches, its epochs started here. */
+static sy_status src_epoch_start(void *ctx, long epoch)
+{
+    model *m = ctx;
+    sy_batcher_epoch(m->b, (uint64_t)epoch);
+    return SY_OK;
+}
+
+static sy_status src_next(void *ctx, size_t *n)
+{
+    model *m = ctx;
+    if (m->fail_at && m->sourced == m->fail_at) return sy_fail(SY_ERR_IO, "test source: read failed");
+    m->sourced++;
+    *n = sy_batcher_next(m->b, sy_graph_data(m->g, m->x), sy_graph_data(m->g, m->y));
+    return SY_OK;
+}
+
+static sy_fit_opts fit_opts(model *m, int sourced)
+{
+    sy_fit_opts o = sy_fit_defaults();
+    o.graph = m->g, o.loss = m->loss, o.params = m->ps, o.opt = m->opt;
+    o.batcher = m->b, o.x = m->x, o.y = m->y, o.epochs = EPOCHS;
+    o.ctx = m, o.on_step = on_step, o.on_epoch = on_epoch;
+    if (sourced) o.next = src_next, o.on_epoch_start = src_epoch_start;
+    return o;
+}
+
+static void test_source_equals_batcher(void **state)
+{
+    (void)state;
+    model a, b;
+    build(&a);
+    build(&b);
+    sy_fit_opts oa = fit_opts(&a, 0), ob = fit_opts(&b, 1);
+    sy_fit_result ra, rb;
+    assert_int_equal(sy_fit(&oa, &ra), SY_OK);
+    assert_int_equal(sy_fit(&ob, &rb), SY_OK);
+    assert_int_equal(a.steps, EPOCHS * NS / B);
+    assert_int_equal(b.steps, a.steps);
+    assert_int_equal(b.sourced, EPOCHS * (NS / B + 1)); /* each epoch ends with a 0 */
+    assert_int_equal(rb.epochs_trained, EPOCHS);
+    assert_memory_equal(a.step_loss, b.step_loss, sizeof a.step_loss);
+    assert_memory_equal(a.epoch_loss, b.epoch_loss, sizeof a.epoch_loss);
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_trainable_size(a.ps) * sizeof(float));
+    drop(&a);
+    drop(&b);
+}
+
+/* A run resumed two batches into its second epoch draws those two batches
+ * from the source again (untrained) and ends where the whole run ends. */
+static void test_source_resume(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-trainer-XXXXXX", ck[200];
+    assert_non_null(mkdtemp(dir));
+    snprintf(ck, sizeof ck, "%s/ck.safetensors", dir);
+    model a, b;
+    build(&a);
+    sy_fit_opts oa = fit_opts(&a, 1);
+    assert_int_equal(sy_fit(&oa, NULL), SY_OK);
+
+    /* the first epoch and two batches of the second, then a checkpoint */
+    build(&b);
+    sy_fit_opts ob = fit_opts(&b, 1);
+    ob.epochs = 1;
+    assert_int_equal(sy_fit(&ob, NULL), SY_OK);
+    sy_batcher_epoch(b.b, 1);
+    for (int k = 0; k < 2; k++) {
+        sy_batcher_next(b.b, sy_graph_data(b.g, b.x), sy_graph_data(b.g, b.y));
+        assert_int_equal(sy_train_step(b.g, b.loss, b.opt), SY_OK);
+    }
+    sy_train_pos pos = {.epoch = 1, .batch = 2, .graph_step = (int64_t)sy_graph_step(b.g)};
+    assert_int_equal(sy_train_save(ck, b.ps, b.opt, &pos), SY_OK);
+    drop(&b);
+
+    build(&b);
+    ob = fit_opts(&b, 1);
+    ob.ckpt = ck, ob.resume = 1;
+    sy_fit_result rb;
+    assert_int_equal(sy_fit(&ob, &rb), SY_OK);
+    assert_int_equal(rb.start_epoch, 1);
+    assert_int_equal(b.steps, (EPOCHS - 1) * NS / B - 2);
+    assert_int_equal(b.sourced, (EPOCHS - 1) * (NS / B + 1));
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_trainable_size(a.ps) * sizeof(float));
+    drop(&a);
+    drop(&b);
+    char prev[300];
+    sy_train_prev_path(ck, prev, sizeof prev);
+    unlink(prev);
+    unlink(ck);
+    rmdir(dir);
+}
+
+static void test_source_error(void **state)
+{
+    (void)state;
+    model m;
+    build(&m);
+    m.fail_at = 7; /* the second batch of the second epoch */
+    sy_fit_opts o = fit_opts(&m, 1);
+    assert_int_equal(sy_fit(&o, NULL), SY_ERR_IO);
+    assert_non_null(strstr(sy_last_error(), "read failed"));
+    assert_int_equal(m.steps, NS / B + 1);
+    sy_clear_error();
+    drop(&m);
+}
+
+/* sy_fit_tasks: what the callbacks saw. */
+typedef struct {
+    int starts[4], batches[4], ends;
+    double acc[4];
+} tasks_seen;
+
+static sy_status tk_start(void *ctx, int task)
+{
+    ((tasks_seen *)ctx)->starts[task]++;
+    return SY_OK;
+}
+
+static sy_status tk_batch(void *ctx, int task, float *x, size_t n)
+{
+    (void)x;
+    ((tasks_seen *)ctx)->batches[task] += (int)n;
+    return SY_OK;
+}
+
+static sy_status tk_end(void *ctx, int task, double train_loss, double train_acc, double *row)
+{
+    tasks_seen *t = ctx;
+    t->acc[task] = train_acc;
+    t->ends++;
+    row[0] = task + 1, row[1] = train_loss, row[2] = train_acc;
+    return SY_OK;
+}
+
+static void test_fit_tasks(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-tasks-XXXXXX", ck[200], hist_path[200];
+    assert_non_null(mkdtemp(dir));
+    snprintf(ck, sizeof ck, "%s/ck.safetensors", dir);
+    snprintf(hist_path, sizeof hist_path, "%s/history.txt", dir);
+    double hist[3 * 3], again[3 * 3];
+    for (int pass = 0; pass < 2; pass++) {
+        model m;
+        build(&m);
+        tasks_seen seen;
+        memset(&seen, 0, sizeof seen);
+        sy_tasks_opts o = {.fit = sy_fit_defaults(), .logits = m.logits, .classes = 4, .tasks = 3, .epochs = 2,
+                           .method = "m", .hist = pass ? again : hist, .row = 3, .history = hist_path, .ctx = &seen,
+                           .on_task_start = tk_start, .on_batch = tk_batch, .on_task_end = tk_end};
+        o.fit.graph = m.g, o.fit.loss = m.loss, o.fit.params = m.ps, o.fit.opt = m.opt;
+        o.fit.batcher = m.b, o.fit.x = m.x, o.fit.y = m.y, o.fit.ckpt = ck, o.fit.resume = pass;
+        sy_fit_result r;
+        assert_int_equal(sy_fit_tasks(&o, &r), SY_OK);
+        if (pass == 0) {
+            /* reset at the start of tasks 1 and 2 only; every batch of 2 epochs per task */
+            assert_int_equal(seen.starts[0], 0);
+            assert_int_equal(seen.starts[1], 1);
+            assert_int_equal(seen.starts[2], 1);
+            for (int t = 0; t < 3; t++) assert_int_equal(seen.batches[t], 2 * NS);
+            assert_int_equal(seen.ends, 3);
+            assert_int_equal(r.epochs_trained, 6);
+            for (int t = 0; t < 3; t++) {
+                assert_true(seen.acc[t] >= 0 && seen.acc[t] <= 1);
+                assert_true(hist[t * 3] == t + 1);
+            }
+        } else {
+            /* finished: nothing trained, the rows read back bit for bit */
+            assert_int_equal(r.epochs_trained, 0);
+            assert_int_equal(seen.ends + seen.starts[1] + seen.batches[0], 0);
+            assert_memory_equal(hist, again, sizeof hist);
+        }
+        drop(&m);
+    }
+    char prev[300];
+    sy_train_prev_path(ck, prev, sizeof prev);
+    unlink(prev);
+    unlink(ck);
+    unlink(hist_path);
+    rmdir(dir);
+}
+
+static void test_count_correct(void **state)
+{
+    (void)state;
+    const float z[4 * 3] = {0.1f, 0.7f, 0.2f, /* 1 */ 2.0f, -1.0f, 2.0f, /* 0 (tie: the first) */
+                            -3.0f, -2.0f, -1.0f, /* 2 */ 0.5f, 0.5f, 0.5f /* 0 */};
+    const float y[4] = {1, 2, 2, 0};
+    assert_int_equal(sy_count_correct(z, 4, 3, y), 3);
+    assert_int_equal(sy_count_correct(z, 1, 3, y), 1);
+    assert_int_equal(sy_count_correct(z + 3, 1, 3, y + 1), 0);
+    assert_int_equal(sy_count_correct(z, 0, 3, y), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_source_equals_batcher),
+        cmocka_unit_test(test_source_resume),
+        cmocka_unit_test(test_source_error),
+        cmocka_unit_test(test_count_correct),
+        cmocka_unit_test(test_fit_tasks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
