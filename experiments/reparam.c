@@ -92,15 +92,19 @@ static void rp_config(sy_run *run, rp_cfg *c)
 }
 
 /* Teacher, training and test sets of one seed (stream DATAGEN: never touched
- * by the method). */
+ * by the method). The training inputs are a dataset, so that sy_batcher
+ * draws the batches; its targets are the floats ytr (a dataset's labels are
+ * class indices). */
 typedef struct {
-    float *beta, *xtr, *ytr, *xte, *yte;
+    sy_dataset *train;
+    float *beta, *ytr, *xte, *yte;
     unsigned char *on_support;
 } rp_data;
 
 static void rp_data_free(rp_data *D)
 {
-    free(D->beta), free(D->xtr), free(D->ytr), free(D->xte), free(D->yte), free(D->on_support);
+    sy_dataset_free(D->train);
+    free(D->beta), free(D->ytr), free(D->xte), free(D->yte), free(D->on_support);
     memset(D, 0, sizeof *D);
 }
 
@@ -109,17 +113,18 @@ static sy_status rp_data_make(const rp_cfg *c, rp_data *D)
     memset(D, 0, sizeof *D);
     if (c->k > c->d) return sy_fail(SY_ERR_ARG, "reparam: --support %d exceeds --dim %d", c->k, c->d);
     if (c->batch > c->n) return sy_fail(SY_ERR_ARG, "reparam: --batch %d exceeds --samples %d", c->batch, c->n);
-    size_t nd = (size_t)c->n * c->d;
+    sy_status s = sy_dataset_new((size_t)c->n, sy_shape_of(1, c->d), 0, 0, "reparam/train", &D->train);
+    if (s != SY_OK) return s;
     D->beta = malloc(sizeof(float) * c->d);
     D->on_support = calloc((size_t)c->d, 1);
-    D->xtr = malloc(sizeof(float) * nd), D->xte = malloc(sizeof(float) * nd);
+    D->xte = malloc(sizeof(float) * (size_t)c->n * c->d);
     D->ytr = malloc(sizeof(float) * c->n), D->yte = malloc(sizeof(float) * c->n);
-    if (!D->beta || !D->on_support || !D->xtr || !D->xte || !D->ytr || !D->yte) {
+    if (!D->beta || !D->on_support || !D->xte || !D->ytr || !D->yte) {
         rp_data_free(D);
         return sy_fail(SY_ERR_NOMEM, "reparam: out of memory for %d x %d samples", c->n, c->d);
     }
-    sy_status s = sy_synth_sparse_teacher((size_t)c->d, (size_t)c->k, c->seed, D->beta);
-    if (s == SY_OK) s = sy_synth_linear(D->beta, c->d, c->n, (float)c->noise, c->seed, 1, D->xtr, D->ytr);
+    s = sy_synth_sparse_teacher((size_t)c->d, (size_t)c->k, c->seed, D->beta);
+    if (s == SY_OK) s = sy_synth_linear(D->beta, c->d, c->n, (float)c->noise, c->seed, 1, D->train->x, D->ytr);
     if (s == SY_OK) s = sy_synth_linear(D->beta, c->d, c->n, (float)c->noise, c->seed, 2, D->xte, D->yte);
     if (s != SY_OK) {
         rp_data_free(D);
@@ -188,6 +193,70 @@ static sy_status rp_decay(const rp_cfg *c, const char *method, sy_decay *out)
     return SY_OK;
 }
 
+/* What the training callbacks of one method need. */
+typedef struct {
+    sy_run *run;
+    const char *csv, *label;
+    const rp_cfg *c;
+    const rp_data *D;
+    sy_params *ps;
+    rp_net *tr, *ev;
+    sy_batcher *bt;
+    unsigned char *deadmask;
+    rp_result *R;
+} rp_fit;
+
+/* Training loss on the whole training set, dead neurons and the smallest
+ * pair after t steps: one point of the curves, one row when logging. */
+static sy_status rp_observe(rp_fit *f, long t)
+{
+    const rp_cfg *c = f->c;
+    rp_result *R = f->R;
+    double loss;
+    int dead;
+    sy_status s = rp_eval(f->ev, f->D->train->x, f->D->ytr, c->n, c->d, &loss);
+    /* Views of u and w, fetched again before each read: on a device
+     * (--device cuda) a pointer kept across training steps goes stale. */
+    const float *U = sy_params_tensor(f->ps, sy_params_find(f->ps, "u"));
+    const float *W = sy_params_tensor(f->ps, sy_params_find(f->ps, "w"));
+    if (s == SY_OK) s = sy_dead_units_param(U, c->d, 1, NULL, W, 1, (float)c->dead_thr, &dead, f->deadmask);
+    if (s != SY_OK) return s;
+    double minpair = INFINITY;
+    for (int i = 0; i < c->d; i++) minpair = fmin(minpair, fmax(fabs(U[i]), fabs(W[i])));
+    if (dead > 0 && R->first_dead_step < 0) R->first_dead_step = (int)t;
+    if (dead > R->max_dead) R->max_dead = dead;
+    R->min_pair_ever = fmin(R->min_pair_ever, minpair);
+    R->step[R->npts] = (double)t, R->loss[R->npts] = loss, R->dead[R->npts] = dead;
+    R->npts++;
+    if (!f->run) return SY_OK;
+    const char *names[3] = {"train_loss", "dead_units", "min_pair_norm"};
+    double vals[3] = {loss, dead, minpair};
+    return sy_run_log_to(f->run, f->csv, f->label, t, 3, names, vals);
+}
+
+/* The batcher filled the inputs; the targets follow the same indices. */
+static sy_status rp_on_batch(void *ctx, size_t n)
+{
+    rp_fit *f = ctx;
+    const int *idx = sy_batcher_indices(f->bt);
+    float *y = sy_graph_data(f->tr->g, f->tr->y);
+    for (size_t j = 0; j < n; j++) y[j] = f->D->ytr[idx[j]];
+    return SY_OK;
+}
+
+/* sy_fit trains whole epochs and the step budget ends inside one: the step
+ * callback ends the loop there with SY_ERR_STOPPED, which nothing else in
+ * this loop returns (it has no run, hence no stop request, and no
+ * checkpoint). */
+static sy_status rp_on_step(void *ctx, sy_fit_state *st)
+{
+    rp_fit *f = ctx;
+    long t = st->step + 1;
+    sy_status s = SY_OK;
+    if (t % f->c->log_every == 0 || t == f->c->steps) s = rp_observe(f, t);
+    return s == SY_OK && t == f->c->steps ? SY_ERR_STOPPED : s;
+}
+
 /* Train one method from the shared initialisation (seed) and record its
  * curves; logs rows to the run when run != NULL (file `csv`, label). */
 static sy_status rp_train(sy_run *run, const char *csv, const char *label, const rp_cfg *c, const rp_data *D,
@@ -200,25 +269,27 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
     sy_params *ps = sy_params_new();
     rp_net tr = {0}, ev = {0};
     sy_optimizer *opt = NULL;
-    sy_progress *pr = NULL;
-    int d = c->d, b = c->batch;
+    sy_batcher *bt = NULL;
+    int d = c->d;
     int maxpts = (int)(c->steps / c->log_every) + 2;
-    float *bx = malloc(sizeof(float) * (size_t)b * d), *by = malloc(sizeof(float) * b);
-    int *perm = malloc(sizeof(int) * c->n);
     unsigned char *deadmask = malloc((size_t)d);
     R->step = malloc(sizeof(double) * maxpts), R->loss = malloc(sizeof(double) * maxpts);
     R->dead = malloc(sizeof(double) * maxpts);
     R->u = malloc(sizeof(float) * d), R->w = malloc(sizeof(float) * d);
-    if (!ps || !bx || !by || !perm || !deadmask || !R->step || !R->loss || !R->dead || !R->u || !R->w) {
+    if (!ps || !deadmask || !R->step || !R->loss || !R->dead || !R->u || !R->w) {
         s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
         goto done;
     }
-    /* Under mpirun each rank trains on its contiguous shard [r0, r0 + bl) of
-     * every global batch (the graph holds bl rows); the optimizer averages. */
-    size_t r0, rn;
-    sy_dist_shard((size_t)b, &r0, &rn);
-    const int bl = (int)rn;
-    if ((s = rp_net_build(ps, bl, d, c->init_std, &tr)) != SY_OK) goto done;
+    /* Batches without replacement from a per-epoch shuffle (the last short
+     * one dropped); under mpirun each rank trains on its contiguous shard of
+     * every global batch (the graph holds that many rows); the optimizer
+     * averages. */
+    sy_batcher_opts bo = sy_batcher_opts_default();
+    bo.batch = (size_t)c->batch;
+    bo.drop_last = 1;
+    bo.seed = c->seed;
+    if ((s = sy_batcher_new(D->train, bo, &bt)) != SY_OK) goto done;
+    if ((s = rp_net_build(ps, (int)sy_batcher_local_batch(bt), d, c->init_std, &tr)) != SY_OK) goto done;
     if ((s = rp_net_build(ps, c->n, d, c->init_std, &ev)) != SY_OK) goto done;
     if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
@@ -229,66 +300,24 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
         s = SY_ERR_ARG;
         goto done;
     }
-    /* Views of u and w, fetched again before each read: on a device
-     * (--device cuda) a pointer kept across training steps goes stale. */
-    const int iu = sy_params_find(ps, "u"), iw = sy_params_find(ps, "w");
-    const float *U, *W;
-
-    char plabel[96];
-    snprintf(plabel, sizeof plabel, "reparam %s", label);
-    pr = sy_progress_start(plabel, c->steps);
     R->first_dead_step = -1;
     R->min_pair_ever = INFINITY;
-    long epoch = 0;
-    int pos = c->n; /* forces a new shuffle at step 0 */
-    for (long t = 0;; t++) {
-        if (t % c->log_every == 0 || t == c->steps) {
-            double loss;
-            int dead;
-            if ((s = rp_eval(&ev, D->xtr, D->ytr, c->n, d, &loss)) != SY_OK) goto done;
-            U = sy_params_tensor(ps, iu), W = sy_params_tensor(ps, iw);
-            if ((s = sy_dead_units_param(U, d, 1, NULL, W, 1, (float)c->dead_thr, &dead, deadmask)) != SY_OK)
-                goto done;
-            double minpair = INFINITY;
-            for (int i = 0; i < d; i++) minpair = fmin(minpair, fmax(fabs(U[i]), fabs(W[i])));
-            if (dead > 0 && R->first_dead_step < 0) R->first_dead_step = (int)t;
-            if (dead > R->max_dead) R->max_dead = dead;
-            R->min_pair_ever = fmin(R->min_pair_ever, minpair);
-            R->step[R->npts] = (double)t, R->loss[R->npts] = loss, R->dead[R->npts] = dead;
-            R->npts++;
-            if (run) {
-                const char *names[3] = {"train_loss", "dead_units", "min_pair_norm"};
-                double vals[3] = {loss, dead, minpair};
-                if ((s = sy_run_log_to(run, csv, label, t, 3, names, vals)) != SY_OK) goto done;
-            }
-            char note[64];
-            snprintf(note, sizeof note, "loss %.4g dead %d", loss, dead);
-            sy_progress_update(pr, t, note);
-        }
-        if (t == c->steps) break;
-        if (pos + b > c->n) { /* new epoch: shuffle the training set */
-            for (int i = 0; i < c->n; i++) perm[i] = i;
-            sy_rng r = sy_rng_make(c->seed, SY_STREAM_DATA, (uint64_t)epoch++);
-            sy_rng_shuffle(&r, perm, (size_t)c->n);
-            pos = 0;
-        }
-        for (int j = 0; j < bl; j++) {
-            int k = perm[pos + (int)r0 + j];
-            memcpy(bx + (size_t)j * d, D->xtr + (size_t)k * d, sizeof(float) * d);
-            by[j] = D->ytr[k];
-        }
-        pos += b;
-        if ((s = sy_graph_feed(tr.g, tr.x, bx, (size_t)bl * d)) != SY_OK) goto done;
-        if ((s = sy_graph_feed(tr.g, tr.y, by, (size_t)bl)) != SY_OK) goto done;
-        if ((s = sy_train_step(tr.g, tr.loss, opt)) != SY_OK) { /* recorded with --cuda-graphs */
-            s = sy_fail(SY_ERR_NUMERIC, "reparam: %s diverged at step %ld (lower --lr): %s", label, t,
-                        sy_last_error());
-            goto done;
-        }
-    }
+    rp_fit f = {run, csv, label, c, D, ps, &tr, &ev, bt, deadmask, R};
+    if ((s = rp_observe(&f, 0)) != SY_OK) goto done;
+    char plabel[112];
+    snprintf(plabel, sizeof plabel, "reparam %s", label);
+    long nb = (long)sy_batcher_num_batches(bt);
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = tr.g, fo.loss = tr.loss, fo.params = ps, fo.opt = opt;
+    fo.batcher = bt, fo.x = tr.x, fo.epochs = (c->steps + nb - 1) / nb, fo.label = plabel;
+    fo.ctx = &f, fo.on_batch = rp_on_batch, fo.on_step = rp_on_step;
+    if ((s = sy_fit(&fo, NULL)) != SY_ERR_STOPPED) goto done; /* failed: the budget always ends in rp_on_step */
+    s = SY_OK;
+
     R->train_loss = R->loss[R->npts - 1];
     if ((s = rp_eval(&ev, D->xte, D->yte, c->n, d, &R->test_loss)) != SY_OK) goto done;
-    U = sy_params_tensor(ps, iu), W = sy_params_tensor(ps, iw);
+    const float *U = sy_params_tensor(ps, sy_params_find(ps, "u"));
+    const float *W = sy_params_tensor(ps, sy_params_find(ps, "w"));
     if ((s = sy_dead_units_param(U, d, 1, NULL, W, 1, (float)c->dead_thr, &R->dead_units, deadmask)) != SY_OK)
         goto done;
     R->min_pair = INFINITY;
@@ -302,12 +331,12 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
     memcpy(R->u, U, sizeof(float) * d);
     memcpy(R->w, W, sizeof(float) * d);
 done:
-    sy_progress_finish(pr);
     sy_optimizer_free(opt);
+    sy_batcher_free(bt);
     sy_graph_free(tr.g);
     sy_graph_free(ev.g);
     sy_params_free(ps);
-    free(bx), free(by), free(perm), free(deadmask);
+    free(deadmask);
     if (s != SY_OK) rp_result_free(R);
     return s;
 }
