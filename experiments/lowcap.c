@@ -180,7 +180,6 @@ typedef struct {
     sy_params *ps;
     sy_graph *g, *ge;         /* training graph (batch), evaluation graph (logits) */
     sy_var x, y, loss, ex, elogits;
-    float *W1, *b1, *W2;      /* views into the store */
     int hidden;
 } lc_net;
 
@@ -213,48 +212,17 @@ static sy_status lc_net_build(lc_net *m, int hidden, int batch)
     return SY_OK;
 }
 
-/* Views into the store, fetched again before each use: on a device
- * (--device cuda) a pointer kept across training steps would be stale. */
-static lc_net *lc_views(lc_net *m)
+/* Distinct hidden units (tolerance tol) and the spread of the first ncopy
+ * units: the hidden layer as l1 rows, l1 bias and l2 columns, fetched
+ * afresh: on a device (--device cuda) a pointer kept across training steps
+ * would be stale. */
+static sy_status lc_units(lc_net *m, double tol, int ncopy, int *distinct, double *spread)
 {
-    m->W1 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l1.weight"));
-    m->b1 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l1.bias"));
-    m->W2 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l2.weight"));
-    return m;
-}
-
-/* Units 1 .. ncopy-1 become exact copies of unit 0: row of l1.weight, entry of
- * l1.bias, column of l2.weight (with split, unit 0's column divided by ncopy
- * first, so the copies together contribute what unit 0 did). */
-static void lc_make_identical(lc_net *m, int ncopy, int split)
-{
-    int h = lc_views(m)->hidden;
-    if (split && ncopy > 1)
-        for (int o = 0; o < LC_OUT; o++) m->W2[o * h] /= (float)ncopy;
-    for (int c = 1; c < ncopy; c++) {
-        memcpy(m->W1 + (size_t)c * LC_IN, m->W1, sizeof(float) * LC_IN);
-        m->b1[c] = m->b1[0];
-        for (int o = 0; o < LC_OUT; o++) m->W2[o * h + c] = m->W2[o * h];
-    }
-}
-
-/* Largest difference between unit 0 and its former copies 1 .. ncopy-1. */
-static double lc_copy_spread(lc_net *m, int ncopy)
-{
-    int h = lc_views(m)->hidden;
-    double d = 0;
-    for (int c = 1; c < ncopy; c++) {
-        for (int j = 0; j < LC_IN; j++) d = fmax(d, fabs(m->W1[(size_t)c * LC_IN + j] - m->W1[j]));
-        d = fmax(d, fabs(m->b1[c] - m->b1[0]));
-        for (int o = 0; o < LC_OUT; o++) d = fmax(d, fabs(m->W2[o * h + c] - m->W2[o * h]));
-    }
-    return d;
-}
-
-static sy_status lc_distinct(lc_net *m, double tol, int *classes)
-{
-    lc_views(m);
-    return sy_distinct_units(m->W1, m->hidden, LC_IN, m->b1, m->W2, LC_OUT, (float)tol, classes);
+    const float *W1 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l1.weight"));
+    const float *b1 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l1.bias"));
+    const float *W2 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l2.weight"));
+    sy_status s = sy_distinct_units(W1, m->hidden, LC_IN, b1, W2, LC_OUT, (float)tol, distinct);
+    return s == SY_OK ? sy_units_copy_spread(W1, m->hidden, LC_IN, b1, W2, LC_OUT, ncopy, spread) : s;
 }
 
 /* Mean cross-entropy and accuracy of the current parameters on a dataset. */
@@ -304,32 +272,6 @@ static void lc_result_free(lc_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* The curve lives in curve-<tag>.txt beside the checkpoint, so a resumed run
- * can still draw it. It is written just before the checkpoint, which commits
- * it: a kill between the two leaves points past the checkpoint, and loading
- * keeps only those logged before iteration `upto`. */
-static sy_status lc_curve_save(const char *path, const lc_result *r)
-{
-    if (!sy_dist_is_root()) return SY_OK; /* mpirun: rank 0 keeps the record */
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return sy_fail(SY_ERR_IO, "lowcap: cannot write %s", tmp);
-    for (int i = 0; i < r->npts; i++) fprintf(f, "%.17g %.17g\n", r->it[i], r->loss[i]);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) return sy_fail(SY_ERR_IO, "lowcap: cannot write %s", path);
-    return SY_OK;
-}
-
-static void lc_curve_load(const char *path, lc_result *r, int cap, double upto)
-{
-    FILE *f = fopen(path, "r");
-    r->npts = 0;
-    if (!f) return;
-    while (r->npts < cap && fscanf(f, "%lf %lf", &r->it[r->npts], &r->loss[r->npts]) == 2 && r->it[r->npts] < upto)
-        r->npts++;
-    fclose(f);
-}
-
 /* What the training callbacks of one run need. */
 typedef struct {
     sy_run *run;
@@ -346,8 +288,10 @@ typedef struct {
 static sy_status lc_on_resume(void *ctx, const sy_train_pos *pos)
 {
     lc_fit *f = ctx;
-    lc_curve_load(f->curve, f->R, f->cap, (double)(pos->epoch * f->nbatches + pos->batch));
-    return SY_OK;
+    /* the curve file is written just before each checkpoint, which commits
+     * it: a kill between the two leaves points past the checkpoint */
+    double upto = (double)(pos->epoch * f->nbatches + pos->batch);
+    return sy_curve_read(f->curve, upto, f->cap, f->R->it, f->R->loss, &f->R->npts);
 }
 
 /* The loss curve: the mean of every log-every steps (and of the first),
@@ -369,20 +313,20 @@ static sy_status lc_on_step(void *ctx, sy_fit_state *st)
 static sy_status lc_on_save(void *ctx)
 {
     lc_fit *f = ctx;
-    return lc_curve_save(f->curve, f->R);
+    return sy_curve_write(f->curve, f->R->it, f->R->loss, f->R->npts);
 }
 
 static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
 {
     lc_fit *f = ctx;
-    double tl, ta;
     int dist;
     (void)loss;
+    double tl, ta, spread;
     sy_status s = lc_eval(f->m, f->D->train, &tl, &ta);
-    if (s == SY_OK) s = lc_distinct(f->m, f->c->tol, &dist);
+    if (s == SY_OK) s = lc_units(f->m, f->c->tol, f->R->ncopy, &dist, &spread);
     if (s != SY_OK) return s;
     const char *names[5] = {"fraction", "train_loss", "train_acc", "distinct_units", "copy_spread"};
-    double vals[5] = {f->frac, tl, ta, dist, lc_copy_spread(f->m, f->R->ncopy)};
+    double vals[5] = {f->frac, tl, ta, dist, spread};
     return sy_run_log(f->run, f->label, epoch, 5, names, vals);
 }
 
@@ -411,7 +355,10 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
     /* the same base init for every method and fraction, then the copies */
     R->ncopy = (int)lround(frac * c->hidden);
     if ((s = sy_params_init(m->ps, c->seed)) != SY_OK) goto done;
-    lc_make_identical(m, R->ncopy, c->split);
+    float *W1 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l1.weight"));
+    float *b1 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l1.bias"));
+    float *W2 = sy_params_tensor(m->ps, sy_params_find(m->ps, "l2.weight"));
+    if ((s = sy_units_make_copies(W1, c->hidden, LC_IN, b1, W2, LC_OUT, R->ncopy, c->split)) != SY_OK) goto done;
     sy_optim_opts o = sy_optim_defaults(ok);
     o.lr = (float)(ok == SY_OPTIM_SGD ? c->lr : c->adam_lr);
     o.decay = decay;
@@ -420,8 +367,7 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
         s = SY_ERR_ARG;
         goto done;
     }
-    if ((s = lc_distinct(m, c->tol, &R->distinct_init)) != SY_OK) goto done;
-    R->spread_init = lc_copy_spread(m, R->ncopy);
+    if ((s = lc_units(m, c->tol, R->ncopy, &R->distinct_init, &R->spread_init)) != SY_OK) goto done;
 
     char tag[96], file[160], ckpt[4200], curve[4200], label[128];
     snprintf(tag, sizeof tag, "%s-%s-f%.3f", method, lc_optname(ok), frac);
@@ -445,8 +391,7 @@ static sy_status lc_train(sy_run *run, const lc_cfg *c, const lc_data *D, lc_net
     double tl;
     if ((s = lc_eval(m, D->train, &R->train_loss, &R->train_acc)) != SY_OK) goto done;
     if ((s = lc_eval(m, D->test, &tl, &R->test_acc)) != SY_OK) goto done;
-    if ((s = lc_distinct(m, c->tol, &R->distinct)) != SY_OK) goto done;
-    R->spread = lc_copy_spread(m, R->ncopy);
+    if ((s = lc_units(m, c->tol, R->ncopy, &R->distinct, &R->spread)) != SY_OK) goto done;
 done:
     sy_optimizer_free(opt);
     sy_batcher_free(bt);
