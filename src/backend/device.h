@@ -212,10 +212,21 @@ float *sy_gdev_workspace(sy_graph *g);
  * when replayed. */
 const uint64_t *sy_gdev_step(sy_graph *g);
 
-/* One training step of a device graph (train_step.c): eager, or the
- * recorded step (CUDA Graphs on cuda, the same sequencing run eagerly on
- * sim) when `record` and the step is eligible. */
-sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int record);
+/* The recorded training step, the graph's part (train/step.c adds the
+ * optimizer's): forward and backward captured once with the work the caller
+ * appends after them, and replayed (CUDA Graphs on cuda, the same
+ * sequencing run eagerly on sim).
+ * plan: whether this step is recorded (*recorded 1) or runs eagerly (the
+ * caller runs it, then reports with eager_done); key names the appended work
+ * (a new key records anew), ineligible (NULL: none) why it cannot be recorded.
+ * run: the recorded step; tail(ctx, veto, veto_ctx) enqueues the appended
+ * device work and calls veto(veto_ctx, slot) where what must stop an update
+ * (a kernel error, a non-finite loss under --on-nan stop) is decided;
+ * variant changes with the tail's launch arguments (records anew). */
+typedef void (*sy_gdev_tail)(void *ctx, void (*veto)(void *veto_ctx, size_t *slot), void *veto_ctx);
+sy_status sy_gdev_rec_plan(sy_graph *g, sy_var loss, uint64_t key, int record, const char *ineligible, int *recorded);
+void sy_gdev_rec_eager_done(sy_graph *g, sy_status st);
+sy_status sy_gdev_rec_run(sy_graph *g, sy_var loss, int variant, sy_gdev_tail tail, void *ctx);
 
 /* ---- Parameter store hooks (params.c) ------------------------------------- */
 
@@ -236,12 +247,15 @@ size_t sy_params_offset(const sy_params *ps, int idx);
 void sy_optim_scalars(const sy_optimizer *opt, float lr, float clip, sy_step_scalars *c);
 void sy_optim_range_host(const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg);
 sy_status sy_optim_step_device(sy_optimizer *opt, float lr, float clip_norm_max);
-/* The device step in parts, for a captured training step (train_step.c):
+/* The device step in parts, for a captured training step (train/step.c):
  * prepare (host work: allocation, uploads of what the host changed), enqueue
  * (device work only, no waits: gradient scan, guarded update, parameter
  * scan, flags to the host), finish (after the device finished: the NaN
  * guard's verdict, the step count). */
 sy_status sy_optim_dev_prepare(sy_optimizer *opt);
+/* The host work of a recorded step: this step's learning rate and scalars,
+ * prepare, and the scalars written to the pinned copy (set_scalars). */
+sy_status sy_optim_dev_begin_recorded(sy_optimizer *opt, float *lr, sy_step_scalars *sc);
 void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc);
 /* The recorded form: the scalars are read from a pinned copy that the
  * device work copies in (set_scalars writes it; call it before every launch),
