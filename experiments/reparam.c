@@ -8,24 +8,20 @@
  * every pair away from it.
  *
  * Setup (the paper gives only d = 200, SGD and W-fix's phi = 0.3, kappa =
- * 0.01; the rest is ours and identical for every method):
- * - teacher beta* in R^200 with k = 20 nonzero N(0, 1) entries at random
- *   positions (sy_synth_sparse_teacher); x ~ N(0, I); y = beta*^T x + 0.1 N(0, 1);
- *   a fixed training set of N = 1000 samples and a test set of 1000;
- * - model prediction sum_i u_i w_i x_i, built with the graph: two [1, 200]
- *   parameters, sy_mul, sy_sum_axis over the features, sy_mse (batch mean);
- * - u, w ~ N(0, 0.5^2), both with fan_in 1 (the loss is symmetric in u <-> w,
- *   so both are treated alike; syre's anchor std is then sigma0 itself);
- * - plain SGD (no momentum), lr 0.05, batch 32 drawn without replacement
- *   from a per-epoch shuffle, 20000 steps (quick: 5000);
- * - gamma = PyTorch weight_decay = 0.1 for every method (gamma_eq2 = 0.05);
- *   syre sigma0 = 0.01 (the paper's recommended default);
- * - a neuron i is dead when |u_i| <= 1e-6 and |w_i| <= 1e-6
- *   (sy_dead_units_param with W_in = u as [200, 1], W_out = w as [1, 200]).
- *   Vanilla's dead pairs shrink exponentially (to 1e-40 and below); syre's
- *   pairs sit near their anchors (std sigma0 = 0.01), the closest of 200
- *   dipping to ~5e-5 under SGD noise, so a threshold of 1e-4 would be too
- *   close to them and 1e-6 is well between the two.
+ * 0.01; the rest is ours, identical for every method, in full in
+ * docs/results/reparam.md): a sparse teacher with k = 20 of 200 nonzero
+ * entries and N = 1000 training and test samples (sy_regression); the
+ * prediction sum_i u_i w_i x_i built with the graph (two [1, 200]
+ * parameters, sy_mul, sy_sum_axis, sy_mse), u, w ~ N(0, 0.5^2) with fan_in 1
+ * (so syre's anchor std is sigma0 itself); plain SGD lr 0.05, batch 32 from
+ * a per-epoch shuffle, 20000 steps (quick: 5000); gamma = PyTorch
+ * weight_decay = 0.1 for every method, syre sigma0 = 0.01.
+ * A neuron i is dead when |u_i| <= 1e-6 and |w_i| <= 1e-6
+ * (sy_dead_units_param with W_in = u as [200, 1], W_out = w as [1, 200]).
+ * Vanilla's dead pairs shrink exponentially (to 1e-40 and below); syre's
+ * pairs sit near their anchors (std sigma0 = 0.01), the closest of 200
+ * dipping to ~5e-5 under SGD noise, so a threshold of 1e-4 would be too
+ * close to them and 1e-6 is well between the two.
  * The training loss is the mean squared error over the whole training set,
  * evaluated every --log-every steps. Each run takes seconds, so there are no
  * checkpoints. */
@@ -62,8 +58,6 @@ static const sy_flag_spec reparam_flags[] = {
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
-/* ---- configuration and data ------------------------------------------------ */
-
 typedef struct {
     int d, k, n, batch, log_every;
     long steps;
@@ -91,50 +85,14 @@ static void rp_config(sy_run *run, rp_cfg *c)
     c->seed = sy_run_seed(run);
 }
 
-/* Teacher, training and test sets of one seed (stream DATAGEN: never touched
- * by the method). The training inputs are a dataset, so that sy_batcher
- * draws the batches; its targets are the floats ytr (a dataset's labels are
- * class indices). */
-typedef struct {
-    sy_dataset *train;
-    float *beta, *ytr, *xte, *yte;
-    unsigned char *on_support;
-} rp_data;
-
-static void rp_data_free(rp_data *D)
+/* The teacher, training and test sets of one seed (stream DATAGEN: never
+ * touched by the method). */
+static sy_status rp_data(const rp_cfg *c, sy_regression **D)
 {
-    sy_dataset_free(D->train);
-    free(D->beta), free(D->ytr), free(D->xte), free(D->yte), free(D->on_support);
-    memset(D, 0, sizeof *D);
-}
-
-static sy_status rp_data_make(const rp_cfg *c, rp_data *D)
-{
-    memset(D, 0, sizeof *D);
     if (c->k > c->d) return sy_fail(SY_ERR_ARG, "reparam: --support %d exceeds --dim %d", c->k, c->d);
     if (c->batch > c->n) return sy_fail(SY_ERR_ARG, "reparam: --batch %d exceeds --samples %d", c->batch, c->n);
-    sy_status s = sy_dataset_new((size_t)c->n, sy_shape_of(1, c->d), 0, 0, "reparam/train", &D->train);
-    if (s != SY_OK) return s;
-    D->beta = malloc(sizeof(float) * c->d);
-    D->on_support = calloc((size_t)c->d, 1);
-    D->xte = malloc(sizeof(float) * (size_t)c->n * c->d);
-    D->ytr = malloc(sizeof(float) * c->n), D->yte = malloc(sizeof(float) * c->n);
-    if (!D->beta || !D->on_support || !D->xte || !D->ytr || !D->yte) {
-        rp_data_free(D);
-        return sy_fail(SY_ERR_NOMEM, "reparam: out of memory for %d x %d samples", c->n, c->d);
-    }
-    s = sy_synth_sparse_teacher((size_t)c->d, (size_t)c->k, c->seed, D->beta);
-    if (s == SY_OK) s = sy_synth_linear(D->beta, c->d, c->n, (float)c->noise, c->seed, 1, D->train->x, D->ytr);
-    if (s == SY_OK) s = sy_synth_linear(D->beta, c->d, c->n, (float)c->noise, c->seed, 2, D->xte, D->yte);
-    if (s != SY_OK) {
-        rp_data_free(D);
-        return s;
-    }
-    for (int i = 0; i < c->d; i++) D->on_support[i] = D->beta[i] != 0.0f;
-    return SY_OK;
+    return sy_regression_new((size_t)c->d, (size_t)c->k, (size_t)c->n, (size_t)c->n, (float)c->noise, c->seed, D);
 }
-
-/* ---- model ------------------------------------------------------------------- */
 
 /* pred = sum_i u_i w_i x_i for a [b, d] batch; loss = mean (pred - y)^2. */
 typedef struct {
@@ -196,9 +154,9 @@ static sy_status rp_decay(const rp_cfg *c, const char *method, sy_decay *out)
 /* What the training callbacks of one method need. */
 typedef struct {
     sy_run *run;
-    const char *csv, *label;
+    const char *label;
     const rp_cfg *c;
-    const rp_data *D;
+    const sy_regression *D;
     sy_params *ps;
     rp_net *tr, *ev;
     sy_batcher *bt;
@@ -207,40 +165,40 @@ typedef struct {
 } rp_fit;
 
 /* Training loss on the whole training set, dead neurons and the smallest
- * pair after t steps: one point of the curves, one row when logging. */
+ * pair after t steps: one point of the curves, one row when logging. The
+ * last call leaves the final state in R and deadmask. */
 static sy_status rp_observe(rp_fit *f, long t)
 {
     const rp_cfg *c = f->c;
     rp_result *R = f->R;
     double loss;
-    int dead;
-    sy_status s = rp_eval(f->ev, f->D->train->x, f->D->ytr, c->n, c->d, &loss);
+    sy_status s = rp_eval(f->ev, f->D->train->x, f->D->y, c->n, c->d, &loss);
     /* Views of u and w, fetched again before each read: on a device
      * (--device cuda) a pointer kept across training steps goes stale. */
     const float *U = sy_params_tensor(f->ps, sy_params_find(f->ps, "u"));
     const float *W = sy_params_tensor(f->ps, sy_params_find(f->ps, "w"));
-    if (s == SY_OK) s = sy_dead_units_param(U, c->d, 1, NULL, W, 1, (float)c->dead_thr, &dead, f->deadmask);
+    if (s == SY_OK)
+        s = sy_dead_units_param(U, c->d, 1, NULL, W, 1, (float)c->dead_thr, &R->dead_units, f->deadmask);
+    if (s == SY_OK) s = sy_dead_units_margin(U, c->d, 1, NULL, W, 1, &R->min_pair);
     if (s != SY_OK) return s;
-    double minpair = INFINITY;
-    for (int i = 0; i < c->d; i++) minpair = fmin(minpair, fmax(fabs(U[i]), fabs(W[i])));
-    if (dead > 0 && R->first_dead_step < 0) R->first_dead_step = (int)t;
-    if (dead > R->max_dead) R->max_dead = dead;
-    R->min_pair_ever = fmin(R->min_pair_ever, minpair);
-    R->step[R->npts] = (double)t, R->loss[R->npts] = loss, R->dead[R->npts] = dead;
+    if (R->dead_units > 0 && R->first_dead_step < 0) R->first_dead_step = (int)t;
+    if (R->dead_units > R->max_dead) R->max_dead = R->dead_units;
+    R->min_pair_ever = fmin(R->min_pair_ever, R->min_pair);
+    R->step[R->npts] = (double)t, R->loss[R->npts] = loss, R->dead[R->npts] = R->dead_units;
     R->npts++;
+    memcpy(R->u, U, sizeof(float) * c->d);
+    memcpy(R->w, W, sizeof(float) * c->d);
     if (!f->run) return SY_OK;
     const char *names[3] = {"train_loss", "dead_units", "min_pair_norm"};
-    double vals[3] = {loss, dead, minpair};
-    return sy_run_log_to(f->run, f->csv, f->label, t, 3, names, vals);
+    double vals[3] = {loss, R->dead_units, R->min_pair};
+    return sy_run_log(f->run, f->label, t, 3, names, vals);
 }
 
 /* The batcher filled the inputs; the targets follow the same indices. */
 static sy_status rp_on_batch(void *ctx, size_t n)
 {
     rp_fit *f = ctx;
-    const int *idx = sy_batcher_indices(f->bt);
-    float *y = sy_graph_data(f->tr->g, f->tr->y);
-    for (size_t j = 0; j < n; j++) y[j] = f->D->ytr[idx[j]];
+    sy_regression_targets(f->D, f->bt, n, sy_graph_data(f->tr->g, f->tr->y));
     return SY_OK;
 }
 
@@ -258,8 +216,8 @@ static sy_status rp_on_step(void *ctx, sy_fit_state *st)
 }
 
 /* Train one method from the shared initialisation (seed) and record its
- * curves; logs rows to the run when run != NULL (file `csv`, label). */
-static sy_status rp_train(sy_run *run, const char *csv, const char *label, const rp_cfg *c, const rp_data *D,
+ * curves; logs rows to the run when run != NULL (under label). */
+static sy_status rp_train(sy_run *run, const char *label, const rp_cfg *c, const sy_regression *D,
                           const char *method, rp_result *R)
 {
     memset(R, 0, sizeof *R);
@@ -270,8 +228,7 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
     rp_net tr = {0}, ev = {0};
     sy_optimizer *opt = NULL;
     sy_batcher *bt = NULL;
-    int d = c->d;
-    int maxpts = (int)(c->steps / c->log_every) + 2;
+    int d = c->d, maxpts = (int)(c->steps / c->log_every) + 2;
     unsigned char *deadmask = malloc((size_t)d);
     R->step = malloc(sizeof(double) * maxpts), R->loss = malloc(sizeof(double) * maxpts);
     R->dead = malloc(sizeof(double) * maxpts);
@@ -280,29 +237,25 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
         s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
         goto done;
     }
-    /* Batches without replacement from a per-epoch shuffle (the last short
+    /* Batches without replacement from a per-epoch shuffle (the short last
      * one dropped); under mpirun each rank trains on its contiguous shard of
-     * every global batch (the graph holds that many rows); the optimizer
+     * every global batch (the graph holds that many rows), the optimizer
      * averages. */
     sy_batcher_opts bo = sy_batcher_opts_default();
-    bo.batch = (size_t)c->batch;
-    bo.drop_last = 1;
-    bo.seed = c->seed;
+    bo.batch = (size_t)c->batch, bo.drop_last = 1, bo.seed = c->seed;
     if ((s = sy_batcher_new(D->train, bo, &bt)) != SY_OK) goto done;
     if ((s = rp_net_build(ps, (int)sy_batcher_local_batch(bt), d, c->init_std, &tr)) != SY_OK) goto done;
     if ((s = rp_net_build(ps, c->n, d, c->init_std, &ev)) != SY_OK) goto done;
     if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
-    o.lr = (float)c->lr;
-    o.decay = decay;
-    o.seed = c->seed;
+    o.lr = (float)c->lr, o.decay = decay, o.seed = c->seed;
     if (!(opt = sy_optimizer_new(ps, &o))) {
         s = SY_ERR_ARG;
         goto done;
     }
     R->first_dead_step = -1;
     R->min_pair_ever = INFINITY;
-    rp_fit f = {run, csv, label, c, D, ps, &tr, &ev, bt, deadmask, R};
+    rp_fit f = {run, label, c, D, ps, &tr, &ev, bt, deadmask, R};
     if ((s = rp_observe(&f, 0)) != SY_OK) goto done;
     char plabel[112];
     snprintf(plabel, sizeof plabel, "reparam %s", label);
@@ -312,24 +265,15 @@ static sy_status rp_train(sy_run *run, const char *csv, const char *label, const
     fo.batcher = bt, fo.x = tr.x, fo.epochs = (c->steps + nb - 1) / nb, fo.label = plabel;
     fo.ctx = &f, fo.on_batch = rp_on_batch, fo.on_step = rp_on_step;
     if ((s = sy_fit(&fo, NULL)) != SY_ERR_STOPPED) goto done; /* failed: the budget always ends in rp_on_step */
-    s = SY_OK;
 
+    /* the final state, observed at the last step */
     R->train_loss = R->loss[R->npts - 1];
-    if ((s = rp_eval(&ev, D->xte, D->yte, c->n, d, &R->test_loss)) != SY_OK) goto done;
-    const float *U = sy_params_tensor(ps, sy_params_find(ps, "u"));
-    const float *W = sy_params_tensor(ps, sy_params_find(ps, "w"));
-    if ((s = sy_dead_units_param(U, d, 1, NULL, W, 1, (float)c->dead_thr, &R->dead_units, deadmask)) != SY_OK)
-        goto done;
-    R->min_pair = INFINITY;
+    if ((s = rp_eval(&ev, D->x_test, D->y_test, c->n, d, &R->test_loss)) != SY_OK) goto done;
     for (int i = 0; i < d; i++) {
-        R->min_pair = fmin(R->min_pair, fmax(fabs(U[i]), fabs(W[i])));
-        if (deadmask[i]) {
-            if (D->on_support[i]) R->dead_on++;
-            else R->dead_off++;
-        }
+        if (!deadmask[i]) continue;
+        if (D->w[i] != 0.0f) R->dead_on++; /* on the teacher's support */
+        else R->dead_off++;
     }
-    memcpy(R->u, U, sizeof(float) * d);
-    memcpy(R->w, W, sizeof(float) * d);
 done:
     sy_optimizer_free(opt);
     sy_batcher_free(bt);
@@ -341,14 +285,13 @@ done:
     return s;
 }
 
-/* ---- plots ------------------------------------------------------------------ */
+/* ---- run: every method on one seed, and its plots ------------------------------ */
 
 #define RP_FLOOR 1e-12 /* log-plot floor of the pairs scatter */
 
-static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *methods, int nm, const rp_result *R,
-                          const char *prefix)
+static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *methods, int nm, const rp_result *R)
 {
-    char title[256], base[4200], file[128];
+    char title[256], lab[64];
     sy_status s = SY_OK;
     sy_plot *pl = sy_plot_new("Reparametrised regression (u*w)^T x: training loss", "SGD step",
                               "training loss (MSE, whole training set)");
@@ -356,16 +299,8 @@ static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *metho
     sy_plot *pd = sy_plot_new(title, "SGD step", "dead neurons");
     snprintf(title, sizeof title, "Final pairs (|u_i|, |w_i|); values below %g drawn at %g", RP_FLOOR, RP_FLOOR);
     sy_plot *pp = sy_plot_new(title, "|u_i|", "|w_i|");
-    if (!pl || !pd || !pp) {
-        s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
-        goto done;
-    }
     double *au = malloc(sizeof(double) * c->d), *aw = malloc(sizeof(double) * c->d);
-    if (!au || !aw) {
-        free(au), free(aw);
-        s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
-        goto done;
-    }
+    if (!pl || !pd || !pp || !au || !aw) s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
     for (int m = 0; m < nm && s == SY_OK; m++) {
         /* syre's curve is dashed: vanilla's nearly equal loss stays visible under it */
         s = sy_plot_series(pl, methods[m], R[m].step, R[m].loss, R[m].npts,
@@ -377,53 +312,37 @@ static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *metho
             au[i] = fmax(fabs(R[m].u[i]), RP_FLOOR), aw[i] = fmax(fabs(R[m].w[i]), RP_FLOOR);
         if (s == SY_OK) s = sy_plot_series(pp, methods[m], au, aw, c->d, SY_PLOT_POINTS);
     }
+    free(au), free(aw);
     /* the dead region |u_i|, |w_i| <= thr */
     double bx[3] = {RP_FLOOR, c->dead_thr, c->dead_thr}, by[3] = {c->dead_thr, c->dead_thr, RP_FLOOR};
-    char lab[64];
     snprintf(lab, sizeof lab, "dead: both <= %g", c->dead_thr);
     if (s == SY_OK && c->dead_thr > RP_FLOOR) s = sy_plot_series(pp, lab, bx, by, 3, SY_PLOT_DASHED);
-    free(au), free(aw);
-    if (s != SY_OK) goto done;
+    if (s != SY_OK) {
+        sy_plot_free(pl), sy_plot_free(pd), sy_plot_free(pp);
+        return s;
+    }
     sy_plot_log_axes(pl, 0, 1);
     sy_plot_yrange(pd, 0, c->d);
     sy_plot_log_axes(pp, 1, 1);
-    snprintf(file, sizeof file, "%sloss", prefix);
-    if ((s = sy_plot_save(pl, sy_run_path(run, file, base, sizeof base))) != SY_OK) goto done;
-    snprintf(file, sizeof file, "%sdead", prefix);
-    if ((s = sy_plot_save(pd, sy_run_path(run, file, base, sizeof base))) != SY_OK) goto done;
-    snprintf(file, sizeof file, "%spairs", prefix);
-    s = sy_plot_save(pp, sy_run_path(run, file, base, sizeof base));
-done:
-    sy_plot_free(pl);
-    sy_plot_free(pd);
-    sy_plot_free(pp);
-    return s;
+    /* each save frees its figure, so all three are tried */
+    sy_status sl = sy_plot_save_run(pl, run, "reparam-loss"), sd = sy_plot_save_run(pd, run, "reparam-dead");
+    s = sy_plot_save_run(pp, run, "reparam-pairs");
+    return sl != SY_OK ? sl : sd != SY_OK ? sd : s;
 }
-
-/* ---- run: every method on one seed -------------------------------------------- */
 
 static sy_status rp_record(sy_run *run, const char *meth, const rp_cfg *c, const rp_result *R)
 {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%g", c->gamma);
-    sy_run_summary_setting(run, meth, "gamma (weight_decay)", buf);
-    if (strncmp(meth, "syre", 4) == 0) {
-        snprintf(buf, sizeof buf, "%g", c->sigma0);
-        sy_run_summary_setting(run, meth, "sigma0", buf);
-    }
-    if (strcmp(meth, "wfix") == 0) {
-        snprintf(buf, sizeof buf, "phi %g, kappa %g", c->wfix_frac, c->wfix_kappa);
-        sy_run_summary_setting(run, meth, "wfix", buf);
-    }
-    sy_run_summary(run, meth, "train_loss", R->train_loss);
-    sy_run_summary(run, meth, "test_loss", R->test_loss);
-    sy_run_summary(run, meth, "dead_units", R->dead_units);
-    sy_run_summary(run, meth, "dead_off_support", R->dead_off);
-    sy_run_summary(run, meth, "dead_on_support", R->dead_on);
-    sy_run_summary(run, meth, "first_dead_step", R->first_dead_step);
-    sy_run_summary(run, meth, "max_dead_over_time", R->max_dead);
-    sy_run_summary(run, meth, "min_pair_norm", R->min_pair);
-    return sy_run_summary(run, meth, "min_pair_norm_over_time", R->min_pair_ever);
+    sy_run_summary_settingf(run, meth, "gamma (weight_decay)", "%g", c->gamma);
+    if (strncmp(meth, "syre", 4) == 0) sy_run_summary_settingf(run, meth, "sigma0", "%g", c->sigma0);
+    if (strcmp(meth, "wfix") == 0)
+        sy_run_summary_settingf(run, meth, "wfix", "phi %g, kappa %g", c->wfix_frac, c->wfix_kappa);
+    const char *keys[9] = {"train_loss", "test_loss", "dead_units", "dead_off_support", "dead_on_support",
+                           "first_dead_step", "max_dead_over_time", "min_pair_norm", "min_pair_norm_over_time"};
+    double v[9] = {R->train_loss, R->test_loss, R->dead_units, R->dead_off, R->dead_on, R->first_dead_step,
+                   R->max_dead, R->min_pair, R->min_pair_ever};
+    sy_status s = SY_OK;
+    for (int k = 0; k < 9 && s == SY_OK; k++) s = sy_run_summary(run, meth, keys[k], v[k]);
+    return s;
 }
 
 static sy_status reparam_run(sy_run *run)
@@ -436,19 +355,15 @@ static sy_status reparam_run(sy_run *run)
         sy_decay dd;
         if (rp_decay(&c, methods[m], &dd) != SY_OK) return SY_ERR_ARG;
     }
-    rp_data D;
-    sy_status s = rp_data_make(&c, &D);
-    if (s != SY_OK) return s;
+    sy_regression *D = NULL;
+    sy_status s = rp_data(&c, &D);
     rp_result *R = calloc((size_t)nm, sizeof *R);
-    if (!R) {
-        rp_data_free(&D);
-        return sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
-    }
+    if (s == SY_OK && !R) s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
     for (int m = 0; m < nm && s == SY_OK; m++) {
-        s = rp_train(run, NULL, methods[m], &c, &D, methods[m], &R[m]);
+        s = rp_train(run, methods[m], &c, D, methods[m], &R[m]);
         if (s == SY_OK) s = rp_record(run, methods[m], &c, &R[m]);
     }
-    if (s == SY_OK) s = rp_plots(run, &c, methods, nm, R, "reparam-");
+    if (s == SY_OK) s = rp_plots(run, &c, methods, nm, R);
     if (s == SY_OK) {
         printf("\nreparam: d = %d, k = %d, N = %d, %ld SGD steps, lr %g, batch %d, gamma %g, dead: |u_i|,|w_i| <= %g\n",
                c.d, c.k, c.n, c.steps, c.lr, c.batch, c.gamma, c.dead_thr);
@@ -462,9 +377,9 @@ static sy_status reparam_run(sy_run *run)
                " min_pair: smallest max(|u_i|, |w_i|) over neurons and logged steps)\n");
         printf("(%d of %d neurons are off the teacher's support)\n\n", c.d - c.k, c.d);
     }
-    for (int m = 0; m < nm; m++) rp_result_free(&R[m]);
+    for (int m = 0; R && m < nm; m++) rp_result_free(&R[m]);
     free(R);
-    rp_data_free(&D);
+    sy_regression_free(D);
     return s;
 }
 
@@ -491,7 +406,7 @@ static sy_status reparam_reproduce(sy_run *run)
         double dsum = 0, dmax = 0, lsum = 0;
         for (int k = 0; k < NSEEDS + ngam && s == SY_OK; k++) {
             rp_cfg c = c0;
-            char sweep[32];
+            char sweep[32], label[96];
             if (k < NSEEDS) {
                 c.seed = (uint64_t)(k + 1);
                 snprintf(sweep, sizeof sweep, "seed=%d", k + 1);
@@ -502,13 +417,11 @@ static sy_status reparam_reproduce(sy_run *run)
                 if (c.gamma > 0 && c.gamma < c0.gamma) c.steps = (long)ceil(c0.steps * c0.gamma / c.gamma);
                 snprintf(sweep, sizeof sweep, "gamma=%g", c.gamma);
             }
-            rp_data D;
-            if ((s = rp_data_make(&c, &D)) != SY_OK) break;
+            sy_regression *D = NULL;
             rp_result R;
-            char label[96];
             snprintf(label, sizeof label, "%s %s", methods[m], sweep);
-            s = rp_train(NULL, NULL, label, &c, &D, methods[m], &R);
-            rp_data_free(&D);
+            if ((s = rp_data(&c, &D)) == SY_OK) s = rp_train(NULL, label, &c, D, methods[m], &R);
+            sy_regression_free(D);
             if (s != SY_OK) break;
             printf("%-12s %-10s %8d %8d %12.4g %12.4g %8ld\n", sweep, methods[m], R.dead_units, R.max_dead,
                    R.train_loss, R.test_loss, c.steps);

@@ -1,5 +1,6 @@
 /* Identical units (sy_units_make_copies, sy_units_copy_spread: the
- * low-capacity start of paper Sec. 3) against hand-built layers, and curve
+ * low-capacity start of paper Sec. 3) and the margin of the dead state
+ * (sy_dead_units_margin) against hand-built layers, and curve
  * files (sy_curve_write, sy_curve_read): exact text, bitwise round trip, the
  * cut at a checkpoint's iteration, a missing file. */
 #define _POSIX_C_SOURCE 200809L
@@ -102,6 +103,37 @@ static void test_copy_spread(void **state)
     assert_int_equal(sy_units_copy_spread(W_in, 4, 3, b, W_out, 2, 3, NULL), SY_ERR_ARG);
 }
 
+static void test_dead_margin(void **state)
+{
+    (void)state;
+    float W_in[12], b[4], W_out[8];
+    layer(W_in, b, W_out);
+    double m = -1;
+    /* unit 0's largest |parameter| is its outgoing 200 ... unless only W_in counts */
+    assert_int_equal(sy_dead_units_margin(W_in, 4, 3, NULL, NULL, 0, &m), SY_OK);
+    assert_true(m == 3.0);
+    assert_int_equal(sy_dead_units_margin(W_in, 4, 3, b, W_out, 2, &m), SY_OK);
+    assert_true(m == 200.0);
+    /* the margin is the thr from which that unit counts as dead */
+    W_in[3] = W_in[4] = W_in[5] = 0.0f, b[1] = -1e-3f, W_out[1] = 5e-4f, W_out[5] = -2e-3f;
+    assert_int_equal(sy_dead_units_margin(W_in, 4, 3, b, W_out, 2, &m), SY_OK);
+    assert_true(m == (double)2e-3f);
+    int dead;
+    assert_int_equal(sy_dead_units_param(W_in, 4, 3, b, W_out, 2, (float)m, &dead, NULL), SY_OK);
+    assert_int_equal(dead, 1);
+    assert_int_equal(sy_dead_units_param(W_in, 4, 3, b, W_out, 2, 1.9e-3f, &dead, NULL), SY_OK);
+    assert_int_equal(dead, 0);
+    /* pairs (in = out = 1): min_i max(|u_i|, |w_i|) */
+    const float u[3] = {0.5f, -1e-7f, 2.0f}, w[3] = {-0.25f, 3e-7f, 1e-9f};
+    assert_int_equal(sy_dead_units_margin(u, 3, 1, NULL, w, 1, &m), SY_OK);
+    assert_true(m == (double)3e-7f);
+    m = -7;
+    W_in[0] = NAN;
+    assert_int_equal(sy_dead_units_margin(W_in, 4, 3, b, W_out, 2, &m), SY_ERR_NUMERIC);
+    assert_true(m == -7);
+    assert_int_equal(sy_dead_units_margin(u, 0, 1, NULL, w, 1, &m), SY_ERR_ARG);
+}
+
 static void test_curve_file(void **state)
 {
     (void)state;
@@ -147,6 +179,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_make_copies),
         cmocka_unit_test(test_copy_spread),
+        cmocka_unit_test(test_dead_margin),
         cmocka_unit_test(test_curve_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

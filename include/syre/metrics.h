@@ -107,6 +107,13 @@ sy_status sy_dead_units_param(const float *W_in, int f, int in, const float *b,
 sy_status sy_distinct_units(const float *W_in, int f, int in, const float *b,
                             const float *W_out, int out, float tol, int *classes);
 
+/* Margin of the dead state: *margin = min over units i of the largest
+ * |parameter| of unit i (W_in row, b[i], W_out column; shapes and NULLs as
+ * sy_dead_units_param), the smallest thr at which a unit would count as
+ * dead. Paired parameters (in = out = 1): min_i max(|u_i|, |w_i|). */
+sy_status sy_dead_units_margin(const float *W_in, int f, int in, const float *b, const float *W_out, int out,
+                               double *margin);
+
 /* Frobenius norm sqrt(sum_i W_i^2) of numel floats, accumulated in double. */
 sy_status sy_frobenius_norm(const float *W, size_t numel, double *norm);
 
