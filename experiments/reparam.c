@@ -7,24 +7,12 @@
  * the pairs it freezes; syre, whose decay pulls toward a random anchor, keeps
  * every pair away from it.
  *
- * Setup (the paper gives only d = 200, SGD and W-fix's phi = 0.3, kappa =
- * 0.01; the rest is ours, identical for every method, in full in
- * docs/results/reparam.md): a sparse teacher with k = 20 of 200 nonzero
- * entries and N = 1000 training and test samples (sy_regression); the
- * prediction sum_i u_i w_i x_i built with the graph (two [1, 200]
- * parameters, sy_mul, sy_sum_axis, sy_mse), u, w ~ N(0, 0.5^2) with fan_in 1
- * (so syre's anchor std is sigma0 itself); plain SGD lr 0.05, batch 32 from
- * a per-epoch shuffle, 20000 steps (quick: 5000); gamma = PyTorch
- * weight_decay = 0.1 for every method, syre sigma0 = 0.01.
- * A neuron i is dead when |u_i| <= 1e-6 and |w_i| <= 1e-6
- * (sy_dead_units_param with W_in = u as [200, 1], W_out = w as [1, 200]).
- * Vanilla's dead pairs shrink exponentially (to 1e-40 and below); syre's
- * pairs sit near their anchors (std sigma0 = 0.01), the closest of 200
- * dipping to ~5e-5 under SGD noise, so a threshold of 1e-4 would be too
- * close to them and 1e-6 is well between the two.
- * The training loss is the mean squared error over the whole training set,
- * evaluated every --log-every steps. Each run takes seconds, so there are no
- * checkpoints. */
+ * The paper gives only d = 200, SGD and W-fix's phi = 0.3, kappa = 0.01; the
+ * rest (docs/results/reparam.md) is ours and identical for every method: a
+ * sparse teacher (sy_regression), u, w ~ N(0, 0.5^2) with fan_in 1 (so
+ * syre's anchor std is sigma0 itself), plain SGD. A neuron i is dead when
+ * |u_i|, |w_i| <= 1e-6, well between vanilla's dead pairs (1e-40 and below)
+ * and syre's closest pair (~5e-5). Each run takes seconds: no checkpoints. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,27 +22,22 @@
 
 static const sy_flag_spec reparam_flags[] = {
     {"dim", "dimension d of u, w and x (paper: 200)", "200", SY_FLAG_INT, 1, 100000},
-    {"support", "teacher support size k: nonzero N(0,1) entries of beta* (must be <= dim)", "20", SY_FLAG_INT, 0,
-     100000},
+    {"support", "teacher support size k: nonzero N(0,1) entries of beta* (<= dim)", "20", SY_FLAG_INT, 0, 100000},
     {"noise", "label noise std: y = beta*^T x + noise * N(0,1)", "0.1", SY_FLAG_DOUBLE, 0, 1000},
     {"samples", "training-set size N (x ~ N(0, I)); the test set has as many", "1000", SY_FLAG_INT, 1, 10000000},
     {"steps", "SGD steps per method (quick: 5000)", "20000", SY_FLAG_INT, 1, 1000000000},
-    {"init-std", "initialisation u_i, w_i ~ N(0, init-std^2), same draw for every method", "0.5", SY_FLAG_DOUBLE,
-     1e-6, 100},
+    {"init-std", "init u_i, w_i ~ N(0, init-std^2), same draw for every method", "0.5", SY_FLAG_DOUBLE, 1e-6, 100},
     {"dead-thr", "neuron i is dead when |u_i| <= thr and |w_i| <= thr", "1e-6", SY_FLAG_DOUBLE, 0, 1},
-    {"log-every", "evaluate training loss and dead neurons every this many steps (quick: 25)", "100", SY_FLAG_INT, 1,
-     1000000000},
+    {"log-every", "evaluate loss and dead neurons every N steps (quick: 25)", "100", SY_FLAG_INT, 1, 1000000000},
     {"wfix-frac", "W-fix: fraction phi of the entries of u and of w held fixed", "0.3", SY_FLAG_DOUBLE, 0, 1},
     {"wfix-kappa", "W-fix: variance kappa of the fixed values", "0.01", SY_FLAG_DOUBLE, 0, 100},
     {"method", "methods: vanilla (weight decay to 0), wfix (W-fix + weight decay), syre, syre-ar, l2init, none",
      "vanilla,wfix,syre", SY_FLAG_METHODS, 0, 0},
     {"lr", "SGD learning rate (no momentum)", "0.05", SY_FLAG_DOUBLE, 1e-9, 10},
     {"batch", "SGD batch size", "32", SY_FLAG_INT, 1, 10000000},
-    {"gamma", "weight decay as PyTorch's weight_decay (gradient += gamma (phi - anchor); gamma_eq2 = gamma/2), "
-              "the same for every method",
-     "0.1", SY_FLAG_DOUBLE, 0, 1000},
-    {"sigma0", "syre anchor std (u and w have fan_in 1, so this is the absolute std)", "0.01", SY_FLAG_DOUBLE, 0,
-     100},
+    {"gamma", "weight decay as PyTorch's weight_decay (gamma_eq2 = gamma/2), the same for every method", "0.1",
+     SY_FLAG_DOUBLE, 0, 1000},
+    {"sigma0", "syre anchor std (absolute: u and w have fan_in 1)", "0.01", SY_FLAG_DOUBLE, 0, 100},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -126,20 +109,6 @@ static sy_status rp_eval(rp_net *e, const float *x, const float *y, int n, int d
 
 /* ---- one method ------------------------------------------------------------ */
 
-typedef struct {
-    int npts;
-    double *step, *loss, *dead;   /* curves, npts points */
-    double train_loss, test_loss, min_pair, min_pair_ever;
-    int dead_units, dead_on, dead_off, first_dead_step, max_dead;
-    float *u, *w;                 /* final parameters (d each) */
-} rp_result;
-
-static void rp_result_free(rp_result *r)
-{
-    free(r->step), free(r->loss), free(r->dead), free(r->u), free(r->w);
-    memset(r, 0, sizeof *r);
-}
-
 static sy_status rp_decay(const rp_cfg *c, const char *method, sy_decay *out)
 {
     if (strcmp(method, "dropout") == 0)
@@ -151,54 +120,67 @@ static sy_status rp_decay(const rp_cfg *c, const char *method, sy_decay *out)
     return SY_OK;
 }
 
-/* What the training callbacks of one method need. */
+/* One method's training from the shared initialisation (seed): its model (a
+ * training graph of this rank's batch and an evaluation graph of the whole
+ * set, on one store), its curves and its final state. */
 typedef struct {
-    sy_run *run;
+    sy_run *run; /* NULL: no rows logged */
     const char *label;
     const rp_cfg *c;
     const sy_regression *D;
     sy_params *ps;
-    rp_net *tr, *ev;
+    rp_net tr, ev;
     sy_batcher *bt;
+    sy_optimizer *opt;
     unsigned char *deadmask;
-    rp_result *R;
-} rp_fit;
+    int npts;
+    double *step, *loss, *dead;   /* curves, npts points */
+    double train_loss, test_loss, min_pair, min_pair_ever;
+    int dead_units, dead_on, dead_off, first_dead_step, max_dead;
+    float *u, *w;                 /* final parameters (d each) */
+} rp_method;
+
+static void rp_method_free(rp_method *M)
+{
+    sy_optimizer_free(M->opt), sy_batcher_free(M->bt), sy_graph_free(M->tr.g), sy_graph_free(M->ev.g);
+    sy_params_free(M->ps);
+    free(M->deadmask), free(M->step), free(M->loss), free(M->dead), free(M->u), free(M->w);
+}
 
 /* Training loss on the whole training set, dead neurons and the smallest
  * pair after t steps: one point of the curves, one row when logging. The
- * last call leaves the final state in R and deadmask. */
-static sy_status rp_observe(rp_fit *f, long t)
+ * last call leaves the final state. */
+static sy_status rp_observe(rp_method *M, long t)
 {
-    const rp_cfg *c = f->c;
-    rp_result *R = f->R;
+    const rp_cfg *c = M->c;
     double loss;
-    sy_status s = rp_eval(f->ev, f->D->train->x, f->D->y, c->n, c->d, &loss);
+    sy_status s = rp_eval(&M->ev, M->D->train->x, M->D->y, c->n, c->d, &loss);
     /* Views of u and w, fetched again before each read: on a device
      * (--device cuda) a pointer kept across training steps goes stale. */
-    const float *U = sy_params_tensor(f->ps, sy_params_find(f->ps, "u"));
-    const float *W = sy_params_tensor(f->ps, sy_params_find(f->ps, "w"));
+    const float *U = sy_params_tensor(M->ps, sy_params_find(M->ps, "u"));
+    const float *W = sy_params_tensor(M->ps, sy_params_find(M->ps, "w"));
     if (s == SY_OK)
-        s = sy_dead_units_param(U, c->d, 1, NULL, W, 1, (float)c->dead_thr, &R->dead_units, f->deadmask);
-    if (s == SY_OK) s = sy_dead_units_margin(U, c->d, 1, NULL, W, 1, &R->min_pair);
+        s = sy_dead_units_param(U, c->d, 1, NULL, W, 1, (float)c->dead_thr, &M->dead_units, M->deadmask);
+    if (s == SY_OK) s = sy_dead_units_margin(U, c->d, 1, NULL, W, 1, &M->min_pair);
     if (s != SY_OK) return s;
-    if (R->dead_units > 0 && R->first_dead_step < 0) R->first_dead_step = (int)t;
-    if (R->dead_units > R->max_dead) R->max_dead = R->dead_units;
-    R->min_pair_ever = fmin(R->min_pair_ever, R->min_pair);
-    R->step[R->npts] = (double)t, R->loss[R->npts] = loss, R->dead[R->npts] = R->dead_units;
-    R->npts++;
-    memcpy(R->u, U, sizeof(float) * c->d);
-    memcpy(R->w, W, sizeof(float) * c->d);
-    if (!f->run) return SY_OK;
+    if (M->dead_units > 0 && M->first_dead_step < 0) M->first_dead_step = (int)t;
+    if (M->dead_units > M->max_dead) M->max_dead = M->dead_units;
+    M->min_pair_ever = fmin(M->min_pair_ever, M->min_pair);
+    M->step[M->npts] = (double)t, M->loss[M->npts] = loss, M->dead[M->npts] = M->dead_units;
+    M->npts++;
+    memcpy(M->u, U, sizeof(float) * c->d);
+    memcpy(M->w, W, sizeof(float) * c->d);
+    if (!M->run) return SY_OK;
     const char *names[3] = {"train_loss", "dead_units", "min_pair_norm"};
-    double vals[3] = {loss, R->dead_units, R->min_pair};
-    return sy_run_log(f->run, f->label, t, 3, names, vals);
+    double vals[3] = {loss, M->dead_units, M->min_pair};
+    return sy_run_log(M->run, M->label, t, 3, names, vals);
 }
 
 /* The batcher filled the inputs; the targets follow the same indices. */
 static sy_status rp_on_batch(void *ctx, size_t n)
 {
-    rp_fit *f = ctx;
-    sy_regression_targets(f->D, f->bt, n, sy_graph_data(f->tr->g, f->tr->y));
+    rp_method *M = ctx;
+    sy_regression_targets(M->D, M->bt, n, sy_graph_data(M->tr.g, M->tr.y));
     return SY_OK;
 }
 
@@ -208,88 +190,68 @@ static sy_status rp_on_batch(void *ctx, size_t n)
  * checkpoint). */
 static sy_status rp_on_step(void *ctx, sy_fit_state *st)
 {
-    rp_fit *f = ctx;
+    rp_method *M = ctx;
     long t = st->step + 1;
     sy_status s = SY_OK;
-    if (t % f->c->log_every == 0 || t == f->c->steps) s = rp_observe(f, t);
-    return s == SY_OK && t == f->c->steps ? SY_ERR_STOPPED : s;
+    if (t % M->c->log_every == 0 || t == M->c->steps) s = rp_observe(M, t);
+    return s == SY_OK && t == M->c->steps ? SY_ERR_STOPPED : s;
 }
 
-/* Train one method from the shared initialisation (seed) and record its
- * curves; logs rows to the run when run != NULL (under label). */
-static sy_status rp_train(sy_run *run, const char *label, const rp_cfg *c, const sy_regression *D,
-                          const char *method, rp_result *R)
+/* Train `method` into M (run, label, c and D set by the caller). */
+static sy_status rp_train(rp_method *M, const char *method)
 {
-    memset(R, 0, sizeof *R);
+    const rp_cfg *c = M->c;
     sy_decay decay;
     sy_status s = rp_decay(c, method, &decay);
     if (s != SY_OK) return s;
-    sy_params *ps = sy_params_new();
-    rp_net tr = {0}, ev = {0};
-    sy_optimizer *opt = NULL;
-    sy_batcher *bt = NULL;
     int d = c->d, maxpts = (int)(c->steps / c->log_every) + 2;
-    unsigned char *deadmask = malloc((size_t)d);
-    R->step = malloc(sizeof(double) * maxpts), R->loss = malloc(sizeof(double) * maxpts);
-    R->dead = malloc(sizeof(double) * maxpts);
-    R->u = malloc(sizeof(float) * d), R->w = malloc(sizeof(float) * d);
-    if (!ps || !deadmask || !R->step || !R->loss || !R->dead || !R->u || !R->w) {
-        s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
-        goto done;
-    }
+    M->ps = sy_params_new();
+    M->deadmask = malloc((size_t)d);
+    M->step = malloc(sizeof(double) * maxpts), M->loss = malloc(sizeof(double) * maxpts);
+    M->dead = malloc(sizeof(double) * maxpts);
+    M->u = malloc(sizeof(float) * d), M->w = malloc(sizeof(float) * d);
+    if (!M->ps || !M->deadmask || !M->step || !M->loss || !M->dead || !M->u || !M->w)
+        return sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
     /* Batches without replacement from a per-epoch shuffle (the short last
      * one dropped); under mpirun each rank trains on its contiguous shard of
      * every global batch (the graph holds that many rows), the optimizer
      * averages. */
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch, bo.drop_last = 1, bo.seed = c->seed;
-    if ((s = sy_batcher_new(D->train, bo, &bt)) != SY_OK) goto done;
-    if ((s = rp_net_build(ps, (int)sy_batcher_local_batch(bt), d, c->init_std, &tr)) != SY_OK) goto done;
-    if ((s = rp_net_build(ps, c->n, d, c->init_std, &ev)) != SY_OK) goto done;
-    if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
+    if ((s = sy_batcher_new(M->D->train, bo, &M->bt)) != SY_OK) return s;
+    if ((s = rp_net_build(M->ps, (int)sy_batcher_local_batch(M->bt), d, c->init_std, &M->tr)) != SY_OK) return s;
+    if ((s = rp_net_build(M->ps, c->n, d, c->init_std, &M->ev)) != SY_OK) return s;
+    if ((s = sy_params_init(M->ps, c->seed)) != SY_OK) return s;
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
     o.lr = (float)c->lr, o.decay = decay, o.seed = c->seed;
-    if (!(opt = sy_optimizer_new(ps, &o))) {
-        s = SY_ERR_ARG;
-        goto done;
-    }
-    R->first_dead_step = -1;
-    R->min_pair_ever = INFINITY;
-    rp_fit f = {run, label, c, D, ps, &tr, &ev, bt, deadmask, R};
-    if ((s = rp_observe(&f, 0)) != SY_OK) goto done;
+    if (!(M->opt = sy_optimizer_new(M->ps, &o))) return SY_ERR_ARG;
+    M->first_dead_step = -1;
+    M->min_pair_ever = INFINITY;
+    if ((s = rp_observe(M, 0)) != SY_OK) return s;
     char plabel[112];
-    snprintf(plabel, sizeof plabel, "reparam %s", label);
-    long nb = (long)sy_batcher_num_batches(bt);
+    snprintf(plabel, sizeof plabel, "reparam %s", M->label);
+    long nb = (long)sy_batcher_num_batches(M->bt);
     sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = tr.g, fo.loss = tr.loss, fo.params = ps, fo.opt = opt;
-    fo.batcher = bt, fo.x = tr.x, fo.epochs = (c->steps + nb - 1) / nb, fo.label = plabel;
-    fo.ctx = &f, fo.on_batch = rp_on_batch, fo.on_step = rp_on_step;
-    if ((s = sy_fit(&fo, NULL)) != SY_ERR_STOPPED) goto done; /* failed: the budget always ends in rp_on_step */
+    fo.graph = M->tr.g, fo.loss = M->tr.loss, fo.params = M->ps, fo.opt = M->opt;
+    fo.batcher = M->bt, fo.x = M->tr.x, fo.epochs = (c->steps + nb - 1) / nb, fo.label = plabel;
+    fo.ctx = M, fo.on_batch = rp_on_batch, fo.on_step = rp_on_step;
+    if ((s = sy_fit(&fo, NULL)) != SY_ERR_STOPPED) return s; /* failed: the budget always ends in rp_on_step */
 
     /* the final state, observed at the last step */
-    R->train_loss = R->loss[R->npts - 1];
-    if ((s = rp_eval(&ev, D->x_test, D->y_test, c->n, d, &R->test_loss)) != SY_OK) goto done;
+    M->train_loss = M->loss[M->npts - 1];
     for (int i = 0; i < d; i++) {
-        if (!deadmask[i]) continue;
-        if (D->w[i] != 0.0f) R->dead_on++; /* on the teacher's support */
-        else R->dead_off++;
+        if (!M->deadmask[i]) continue;
+        if (M->D->w[i] != 0.0f) M->dead_on++; /* on the teacher's support */
+        else M->dead_off++;
     }
-done:
-    sy_optimizer_free(opt);
-    sy_batcher_free(bt);
-    sy_graph_free(tr.g);
-    sy_graph_free(ev.g);
-    sy_params_free(ps);
-    free(deadmask);
-    if (s != SY_OK) rp_result_free(R);
-    return s;
+    return rp_eval(&M->ev, M->D->x_test, M->D->y_test, c->n, d, &M->test_loss);
 }
 
 /* ---- run: every method on one seed, and its plots ------------------------------ */
 
 #define RP_FLOOR 1e-12 /* log-plot floor of the pairs scatter */
 
-static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *methods, int nm, const rp_result *R)
+static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *methods, int nm, const rp_method *R)
 {
     char title[256], lab[64];
     sy_status s = SY_OK;
@@ -330,7 +292,7 @@ static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *metho
     return sl != SY_OK ? sl : sd != SY_OK ? sd : s;
 }
 
-static sy_status rp_record(sy_run *run, const char *meth, const rp_cfg *c, const rp_result *R)
+static sy_status rp_record(sy_run *run, const char *meth, const rp_cfg *c, const rp_method *R)
 {
     sy_run_summary_settingf(run, meth, "gamma (weight_decay)", "%g", c->gamma);
     if (strncmp(meth, "syre", 4) == 0) sy_run_summary_settingf(run, meth, "sigma0", "%g", c->sigma0);
@@ -357,28 +319,21 @@ static sy_status reparam_run(sy_run *run)
     }
     sy_regression *D = NULL;
     sy_status s = rp_data(&c, &D);
-    rp_result *R = calloc((size_t)nm, sizeof *R);
-    if (s == SY_OK && !R) s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
+    rp_method *M = calloc((size_t)nm, sizeof *M);
+    if (s == SY_OK && !M) s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
     for (int m = 0; m < nm && s == SY_OK; m++) {
-        s = rp_train(run, methods[m], &c, D, methods[m], &R[m]);
-        if (s == SY_OK) s = rp_record(run, methods[m], &c, &R[m]);
+        M[m] = (rp_method){.run = run, .label = methods[m], .c = &c, .D = D};
+        if ((s = rp_train(&M[m], methods[m])) == SY_OK) s = rp_record(run, methods[m], &c, &M[m]);
     }
-    if (s == SY_OK) s = rp_plots(run, &c, methods, nm, R);
-    if (s == SY_OK) {
-        printf("\nreparam: d = %d, k = %d, N = %d, %ld SGD steps, lr %g, batch %d, gamma %g, dead: |u_i|,|w_i| <= %g\n",
-               c.d, c.k, c.n, c.steps, c.lr, c.batch, c.gamma, c.dead_thr);
-        printf("%-10s %12s %12s %8s %10s %10s %12s %10s %12s\n", "method", "train_loss", "test_loss", "dead",
-               "dead_off", "dead_on", "first_dead", "max_dead", "min_pair");
-        for (int m = 0; m < nm; m++)
-            printf("%-10s %12.4g %12.4g %8d %10d %10d %12d %10d %12.3g\n", methods[m], R[m].train_loss,
-                   R[m].test_loss, R[m].dead_units, R[m].dead_off, R[m].dead_on, R[m].first_dead_step, R[m].max_dead,
-                   R[m].min_pair_ever);
-        printf("(first_dead: first logged step with a dead neuron, -1 never; max_dead: most dead at any logged step;\n"
-               " min_pair: smallest max(|u_i|, |w_i|) over neurons and logged steps)\n");
-        printf("(%d of %d neurons are off the teacher's support)\n\n", c.d - c.k, c.d);
-    }
-    for (int m = 0; R && m < nm; m++) rp_result_free(&R[m]);
-    free(R);
+    if (s == SY_OK) s = rp_plots(run, &c, methods, nm, M);
+    if (s == SY_OK) /* the numbers are in the final table */
+        printf("\nreparam: d = %d, k = %d (%d neurons off the teacher's support), N = %d, %ld SGD steps, lr %g, "
+               "batch %d, gamma %g, dead: |u_i|,|w_i| <= %g\n(first_dead_step: first logged step with a dead neuron, "
+               "-1 never; max_dead_over_time: most dead at any logged step;\n min_pair_norm_over_time: smallest "
+               "max(|u_i|, |w_i|) over neurons and logged steps)\n\n",
+               c.d, c.k, c.d - c.k, c.n, c.steps, c.lr, c.batch, c.gamma, c.dead_thr);
+    for (int m = 0; M && m < nm; m++) rp_method_free(&M[m]);
+    free(M);
     sy_regression_free(D);
     return s;
 }
@@ -418,11 +373,15 @@ static sy_status reparam_reproduce(sy_run *run)
                 snprintf(sweep, sizeof sweep, "gamma=%g", c.gamma);
             }
             sy_regression *D = NULL;
-            rp_result R;
             snprintf(label, sizeof label, "%s %s", methods[m], sweep);
-            if ((s = rp_data(&c, &D)) == SY_OK) s = rp_train(NULL, label, &c, D, methods[m], &R);
-            sy_regression_free(D);
-            if (s != SY_OK) break;
+            s = rp_data(&c, &D);
+            rp_method R = {.label = label, .c = &c, .D = D};
+            if (s == SY_OK) s = rp_train(&R, methods[m]);
+            if (s != SY_OK) {
+                rp_method_free(&R);
+                sy_regression_free(D);
+                break;
+            }
             printf("%-12s %-10s %8d %8d %12.4g %12.4g %8ld\n", sweep, methods[m], R.dead_units, R.max_dead,
                    R.train_loss, R.test_loss, c.steps);
             const char *names[8] = {"seed", "gamma", "steps", "dead_units", "max_dead_over_time", "train_loss",
@@ -436,7 +395,8 @@ static sy_status reparam_reproduce(sy_run *run)
                 snprintf(key, sizeof key, "dead_units gamma=%g", c.gamma);
                 sy_run_summary(run, methods[m], key, R.dead_units);
             }
-            rp_result_free(&R);
+            rp_method_free(&R);
+            sy_regression_free(D);
         }
         if (s != SY_OK) break;
         sy_run_summary(run, methods[m], "dead_units (mean of 5 seeds)", dsum / NSEEDS);
