@@ -7,29 +7,19 @@
  * theta0 and decays toward it, which breaks the symmetry; the final loss
  * should then not depend on f.
  *
- * Setup (the paper gives the architecture kind, MNIST, SGD and Adam, and no
- * numbers; ours is identical for every method and fraction, in full in
- * docs/results/lowcap.md):
- * - 784 -> 200 (ReLU) -> 10, softmax cross-entropy (batch mean), PyTorch's
- *   default init; inputs normalised by the training subset's mean and std;
- * - low-capacity state of fraction f: m = round(f * 200) hidden units become
- *   copies of unit 0 (sy_units_make_copies); with --split (the default) they
- *   share its outgoing column, so the network is a (200 - m + 1)-unit one at
- *   the usual init scale; the same base init (seed) for every f and method;
- * - SGD lr 0.1 (no momentum) or Adam lr 1e-3, batch 64, gamma = PyTorch
- *   weight_decay = 1e-3 (coupled L2), syre sigma0 = 0.01 (relative); syre
- *   starts from phi = theta_init + theta0 (l(theta + theta0) at the same theta);
- * - distinct units: sy_distinct_units over (l1 row, l1 bias, l2 column) at
- *   tolerance 1e-2, large enough that syre's anchor shift alone (std 3.6e-4
- *   per l1 weight) does not count as distinct: only neurons that training
- *   has moved apart do (near-zero units also merge at this tolerance);
- *   copy_spread (sy_units_copy_spread) is exactly 0 while the copies are
- *   identical;
- * - one checkpoint per (method, optimizer, fraction), saved at each epoch
- *   end with its loss curve (curve-<tag>.txt); --resume continues from them.
- * Training loss curves (Fig. 1) are the mean minibatch loss over every
- * --log-every iterations; the final train_loss is evaluated on the whole
- * training set. */
+ * The paper gives the architecture kind, MNIST, SGD and Adam, and no numbers;
+ * ours (docs/results/lowcap.md) is identical for every method and fraction:
+ * 784 -> 200 (ReLU) -> 10 from one base init (seed), of which m = round(f *
+ * 200) hidden units become copies of unit 0 (sy_units_make_copies); syre
+ * starts from phi = theta_init + theta0. Distinct units (sy_distinct_units
+ * over l1 row, l1 bias and l2 column) use tolerance 1e-2, large enough that
+ * syre's anchor shift alone (std 3.6e-4 per l1 weight) does not count as
+ * distinct: only neurons that training has moved apart do (near-zero units
+ * also merge at this tolerance). copy_spread is exactly 0 while the copies
+ * are identical. One checkpoint per (method, optimizer, fraction), saved at
+ * each epoch end with its loss curve (curve-<tag>.txt). The curves (Fig. 1)
+ * are the mean minibatch loss over every --log-every iterations; the final
+ * train_loss is evaluated on the whole training set. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,13 +34,10 @@
 
 static const sy_flag_spec lowcap_flags[] = {
     {"hidden", "hidden width of the two-layer ReLU network", "200", SY_FLAG_INT, 2, 100000},
-    {"fraction", "run this one fraction f of identical hidden units (empty: sweep --fractions)", "",
-     SY_FLAG_DOUBLE, 0, 1},
-    {"fractions", "fractions f swept (comma-separated, each in [0,1]; quick: 0,0.9,0.99,1)", "0,0.5,0.9,0.95,0.99,1",
-     SY_FLAG_STRING, 0, 0},
+    {"fraction", "one fraction f of identical hidden units (empty: sweep --fractions)", "", SY_FLAG_DOUBLE, 0, 1},
+    {"fractions", "fractions f swept, in [0,1] (quick: 0,0.9,0.99,1)", "0,0.5,0.9,0.95,0.99,1", SY_FLAG_STRING, 0, 0},
     {"split", "1: the m copies share unit 0's outgoing column (1/m each: a (200-m+1)-unit network); "
-              "0: each copy gets the whole column (outputs m times larger)",
-     "1", SY_FLAG_BOOL, 0, 0},
+              "0: each copy gets the whole column (outputs m times larger)", "1", SY_FLAG_BOOL, 0, 0},
     {"optim", "optimizer: sgd, adam or both (reproduce: both)", "sgd", SY_FLAG_STRING, 0, 0},
     {"samples", "training images: the first N of MNIST train (quick: 10000)", "60000", SY_FLAG_INT, 100, 60000},
     {"epochs", "training epochs (quick: 2)", "10", SY_FLAG_INT, 1, 100000},
@@ -58,12 +45,9 @@ static const sy_flag_spec lowcap_flags[] = {
     {"adam-lr", "Adam learning rate (betas 0.9, 0.999, eps 1e-8)", "1e-3", SY_FLAG_DOUBLE, 1e-9, 100},
     {"batch", "minibatch size", "64", SY_FLAG_INT, 1, 60000},
     {"gamma", "weight decay as PyTorch's weight_decay (coupled L2 for SGD and Adam; gamma_eq2 = gamma/2), "
-              "toward 0 (vanilla) or theta0 (syre)",
-     "1e-3", SY_FLAG_DOUBLE, 0, 1000},
-    {"distinct-tol", "two hidden units count as identical when all their parameters differ by <= tol", "1e-2",
-     SY_FLAG_DOUBLE, 0, 100},
-    {"log-every", "training-loss curve: mean minibatch loss over this many iterations (quick: 10)", "50",
-     SY_FLAG_INT, 1, 1000000},
+              "toward 0 (vanilla) or theta0 (syre)", "1e-3", SY_FLAG_DOUBLE, 0, 1000},
+    {"distinct-tol", "units are identical when all their parameters differ by <= tol", "1e-2", SY_FLAG_DOUBLE, 0, 100},
+    {"log-every", "loss curve: mean minibatch loss over N iterations (quick: 10)", "50", SY_FLAG_INT, 1, 1000000},
     {"method", "methods: vanilla (decay to 0), syre, syre-ar, l2init, none", "vanilla,syre", SY_FLAG_METHODS, 0, 0},
     {NULL, NULL, NULL, 0, 0, 0},
 };
