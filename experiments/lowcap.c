@@ -180,11 +180,6 @@ static sy_status lc_units(const lc_state *S, int *distinct, double *spread)
     return s == SY_OK ? sy_units_copy_spread(W1, S->c.hidden, LC_IN, b1, W2, LC_OUT, S->R->ncopy, spread) : s;
 }
 
-static sy_status lc_eval(const lc_state *S, const sy_dataset *d, double *loss, double *acc)
-{
-    return sy_eval_classifier(S->ge, S->ex, S->elogits, d, NULL, NULL, loss, acc);
-}
-
 /* ---- the training callbacks -------------------------------------------------------- */
 
 static sy_status lc_on_resume(void *ctx, const sy_train_pos *pos)
@@ -224,7 +219,7 @@ static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
     double tl, ta, spread;
     int dist;
     (void)loss;
-    sy_status s = lc_eval(S, S->train, &tl, &ta);
+    sy_status s = sy_eval_classifier(S->ge, S->ex, S->elogits, S->train, NULL, NULL, &tl, &ta);
     if (s == SY_OK) s = lc_units(S, &dist, &spread);
     if (s != SY_OK) return s;
     const char *names[5] = {"fraction", "train_loss", "train_acc", "distinct_units", "copy_spread"};
@@ -238,16 +233,14 @@ static sy_status lc_train(lc_state *S, sy_optim_kind ok, double frac, const char
     const lc_cfg *c = &S->c;
     memset(R, 0, sizeof *R);
     sy_batcher_opts bo = sy_batcher_opts_default();
-    bo.batch = (size_t)c->batch;
-    bo.drop_last = 1; /* the training graph has a fixed batch */
-    bo.seed = c->seed;
+    bo.batch = (size_t)c->batch, bo.drop_last = 1, bo.seed = c->seed; /* drop_last: the graph's batch is fixed */
     sy_batcher *bt = NULL;
     sy_optimizer *opt = NULL;
     sy_status s = sy_batcher_new(S->train, bo, &bt);
     if (s != SY_OK) return s;
     S->nbatches = (long)sy_batcher_num_batches(bt);
     S->cap = (int)((S->nbatches * c->epochs) / c->log_every) + 2;
-    R->it = malloc(sizeof(double) * S->cap), R->loss = malloc(sizeof(double) * S->cap);
+    R->it = malloc(sizeof(double) * S->cap), R->loss = malloc(sizeof(double) * S->cap); /* lc_sweep frees them */
     if (!R->it || !R->loss) {
         s = sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
         goto done;
@@ -278,14 +271,13 @@ static sy_status lc_train(lc_state *S, sy_optim_kind ok, double frac, const char
     fo.label = plabel, fo.progress_every = 20;
     fo.ctx = S, fo.on_step = lc_on_step, fo.on_save = lc_on_save, fo.on_epoch = lc_on_epoch;
     fo.on_resume = lc_on_resume;
-    double tl;
-    if ((s = sy_fit(&fo, NULL)) == SY_OK && (s = lc_eval(S, S->train, &R->train_loss, &R->train_acc)) == SY_OK &&
-        (s = lc_eval(S, S->test, &tl, &R->test_acc)) == SY_OK)
-        s = lc_units(S, &R->distinct, &R->spread);
+    if ((s = sy_fit(&fo, NULL)) == SY_OK)
+        s = sy_eval_classifier(S->ge, S->ex, S->elogits, S->train, NULL, NULL, &R->train_loss, &R->train_acc);
+    if (s == SY_OK) s = sy_eval_classifier(S->ge, S->ex, S->elogits, S->test, NULL, NULL, NULL, &R->test_acc);
+    if (s == SY_OK) s = lc_units(S, &R->distinct, &R->spread);
 done:
     sy_optimizer_free(opt);
     sy_batcher_free(bt);
-    if (s != SY_OK) free(R->it), free(R->loss), memset(R, 0, sizeof *R);
     return s;
 }
 
@@ -347,7 +339,7 @@ static sy_status lc_plots(const lc_state *S, const char *const *methods, int nm,
     return s;
 }
 
-/* The summary (columns: method, or method/optimizer when both run) and a table per optimizer. */
+/* The summary (columns: method, or method/optimizer when both run) and a note on it. */
 static void lc_report(const lc_state *S, const char *const *methods, int nm, const lc_result *R)
 {
     const lc_cfg *c = &S->c;
@@ -371,27 +363,11 @@ static void lc_report(const lc_state *S, const char *const *methods, int nm, con
             }
             sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
         }
-    for (int oi = 0; oi < c->nopt; oi++) {
-        printf("\nlowcap, %s: %d hidden units, %d training images, %d epochs, batch %d, gamma %g, "
-               "distinct tol %g\n%6s %9s", lc_optlabel(c->opt[oi]), c->hidden, c->n, c->epochs, c->batch, c->gamma,
-               c->tol, "f", "dist0");
-        for (int m = 0; m < nm; m++) {
-            char h[3][48];
-            snprintf(h[0], sizeof h[0], "%s loss", methods[m]);
-            snprintf(h[1], sizeof h[1], "%s dist", methods[m]);
-            snprintf(h[2], sizeof h[2], "%s spread", methods[m]);
-            printf(" %15s %12s %15s", h[0], h[1], h[2]);
-        }
-        for (int f = 0; f < c->nfrac; f++) {
-            printf("\n%6.2f %9d", c->frac[f], R[(oi * nm) * c->nfrac + f].distinct_init);
-            for (int m = 0; m < nm; m++) {
-                const lc_result *r = &R[(oi * nm + m) * c->nfrac + f];
-                printf(" %15.4g %12d %15.3g", r->train_loss, r->distinct, r->spread);
-            }
-        }
-        printf("\n");
-    }
-    printf("(dist0: distinct units at init; spread: largest parameter difference between the copies)\n\n");
+    /* the numbers are in the final table; what it does not show: */
+    printf("\nlowcap: %d hidden units, %d training images, %d epochs, batch %d, gamma %g, distinct tol %g\n"
+           "distinct units at init:", c->hidden, c->n, c->epochs, c->batch, c->gamma, c->tol);
+    for (int f = 0; f < c->nfrac; f++) printf(" %d (f = %.2f)", R[f].distinct_init, c->frac[f]);
+    printf("\n(copy_spread: the largest parameter difference between unit 0 and its copies)\n\n");
 }
 
 static sy_status lc_sweep(sy_run *run, int reproduce)
