@@ -144,7 +144,7 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
 {
     sy_graph_dev *v = gd(g);
     sy_device *d = v->d;
-    sy_status st = sy_params_attach(g->ps, d);
+    sy_status st = sy_params_attach(g->ps, sy_device_mem(d));
     if (st) return st;
     sy_precision_hold(+1); /* before the workspace sizes, which depend on it */
     v->holds_precision = 1;
@@ -370,7 +370,7 @@ sy_status sy_gdev_after_forward(sy_graph *g)
  * stop; under skip-batch the optimizer step's guard skips the batch. */
 sy_status sy_gdev_check_losses(sy_graph *g)
 {
-    if (sy_get_nan_policy() != SY_NAN_STOP) return SY_OK;
+    if (sy_graph_nan_policy(g) != SY_NAN_STOP) return SY_OK;
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (!n->is_loss) continue;
@@ -449,7 +449,7 @@ static void rec_veto(void *ctx, size_t *slot)
     sy_graph *g = ctx;
     sy_device *d = gd(g)->d;
     int any = 0;
-    if (sy_get_nan_policy() == SY_NAN_STOP)
+    if (sy_graph_nan_policy(g) == SY_NAN_STOP)
         for (int i = 0; i < g->n_nodes; i++)
             if (g->nodes[i].is_loss) {
                 d->veto(d, g->nodes[i].val, 1, slot);
@@ -586,7 +586,7 @@ sy_status sy_gdev_rec_run(sy_graph *g, sy_var loss, int variant, sy_gdev_tail ta
      * variant and the training flag (batch norm); this step's scalars were
      * written to pinned memory the recorded work copies in. */
     if (r->exec && (variant != r->variant || r->training != g->training || r->staged != (v->stage != NULL) ||
-                    r->nan_policy != (int)sy_get_nan_policy())) {
+                    r->nan_policy != sy_graph_nan_policy(g))) {
         d->exec_free(d, r->exec);
         r->exec = NULL;
         if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
@@ -599,7 +599,7 @@ sy_status sy_gdev_rec_run(sy_graph *g, sy_var loss, int variant, sy_gdev_tail ta
     if (!r->exec && !eager) {
         r->variant = variant;
         r->training = g->training;
-        r->nan_policy = (int)sy_get_nan_policy();
+        r->nan_policy = sy_graph_nan_policy(g);
         r->staged = v->stage != NULL;
         if (!d->capture_begin) {
             rec_off(r, "the device cannot record");

@@ -3,6 +3,7 @@
  * graph records forward and backward (graph_device.c) with the optimizer's
  * update appended (optim/step_device.c); this layer, above both, joins them. */
 #include "backend/device.h"
+#include "optim/optim_impl.h"
 #include "syre/train.h"
 
 static sy_status eager_step(sy_graph *g, sy_var loss, sy_optimizer *opt)
