@@ -7,28 +7,12 @@
  * the pairs it freezes; syre, whose decay pulls toward a random anchor, keeps
  * every pair away from it.
  *
- * Setup (the paper gives only d = 200, SGD and W-fix's phi = 0.3, kappa =
- * 0.01; the rest is ours and identical for every method):
- * - teacher beta* in R^200 with k = 20 nonzero N(0, 1) entries at random
- *   positions (sy_synth_sparse_teacher); x ~ N(0, I); y = beta*^T x + 0.1 N(0, 1);
- *   a fixed training set of N = 1000 samples and a test set of 1000;
- * - model prediction sum_i u_i w_i x_i, built with the graph: two [1, 200]
- *   parameters, sy_mul, sy_sum_axis over the features, sy_mse (batch mean);
- * - u, w ~ N(0, 0.5^2), both with fan_in 1 (the loss is symmetric in u <-> w,
- *   so both are treated alike; syre's anchor std is then sigma0 itself);
- * - plain SGD (no momentum), lr 0.05, batch 32 drawn without replacement
- *   from a per-epoch shuffle, 20000 steps (quick: 5000);
- * - gamma = PyTorch weight_decay = 0.1 for every method (gamma_eq2 = 0.05);
- *   syre sigma0 = 0.01 (the paper's recommended default);
- * - a neuron i is dead when |u_i| <= 1e-6 and |w_i| <= 1e-6
- *   (sy_dead_units_param with W_in = u as [200, 1], W_out = w as [1, 200]).
- *   Vanilla's dead pairs shrink exponentially (to 1e-40 and below); syre's
- *   pairs sit near their anchors (std sigma0 = 0.01), the closest of 200
- *   dipping to ~5e-5 under SGD noise, so a threshold of 1e-4 would be too
- *   close to them and 1e-6 is well between the two.
- * The training loss is the mean squared error over the whole training set,
- * evaluated every --log-every steps. Each run takes seconds, so there are no
- * checkpoints. */
+ * The paper gives only d = 200, SGD and W-fix's phi = 0.3, kappa = 0.01; the
+ * rest (docs/results/reparam.md) is ours and identical for every method: a
+ * sparse teacher (sy_regression), u, w ~ N(0, 0.5^2) with fan_in 1 (so
+ * syre's anchor std is sigma0 itself), plain SGD. A neuron i is dead when
+ * |u_i|, |w_i| <= 1e-6, well between vanilla's dead pairs (1e-40 and below)
+ * and syre's closest pair (~5e-5). Each run takes seconds: no checkpoints. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,31 +22,24 @@
 
 static const sy_flag_spec reparam_flags[] = {
     {"dim", "dimension d of u, w and x (paper: 200)", "200", SY_FLAG_INT, 1, 100000},
-    {"support", "teacher support size k: nonzero N(0,1) entries of beta* (must be <= dim)", "20", SY_FLAG_INT, 0,
-     100000},
+    {"support", "teacher support size k: nonzero N(0,1) entries of beta* (<= dim)", "20", SY_FLAG_INT, 0, 100000},
     {"noise", "label noise std: y = beta*^T x + noise * N(0,1)", "0.1", SY_FLAG_DOUBLE, 0, 1000},
     {"samples", "training-set size N (x ~ N(0, I)); the test set has as many", "1000", SY_FLAG_INT, 1, 10000000},
     {"steps", "SGD steps per method (quick: 5000)", "20000", SY_FLAG_INT, 1, 1000000000},
-    {"init-std", "initialisation u_i, w_i ~ N(0, init-std^2), same draw for every method", "0.5", SY_FLAG_DOUBLE,
-     1e-6, 100},
+    {"init-std", "init u_i, w_i ~ N(0, init-std^2), same draw for every method", "0.5", SY_FLAG_DOUBLE, 1e-6, 100},
     {"dead-thr", "neuron i is dead when |u_i| <= thr and |w_i| <= thr", "1e-6", SY_FLAG_DOUBLE, 0, 1},
-    {"log-every", "evaluate training loss and dead neurons every this many steps (quick: 25)", "100", SY_FLAG_INT, 1,
-     1000000000},
+    {"log-every", "evaluate loss and dead neurons every N steps (quick: 25)", "100", SY_FLAG_INT, 1, 1000000000},
     {"wfix-frac", "W-fix: fraction phi of the entries of u and of w held fixed", "0.3", SY_FLAG_DOUBLE, 0, 1},
     {"wfix-kappa", "W-fix: variance kappa of the fixed values", "0.01", SY_FLAG_DOUBLE, 0, 100},
     {"method", "methods: vanilla (weight decay to 0), wfix (W-fix + weight decay), syre, syre-ar, l2init, none",
      "vanilla,wfix,syre", SY_FLAG_METHODS, 0, 0},
     {"lr", "SGD learning rate (no momentum)", "0.05", SY_FLAG_DOUBLE, 1e-9, 10},
     {"batch", "SGD batch size", "32", SY_FLAG_INT, 1, 10000000},
-    {"gamma", "weight decay as PyTorch's weight_decay (gradient += gamma (phi - anchor); gamma_eq2 = gamma/2), "
-              "the same for every method",
-     "0.1", SY_FLAG_DOUBLE, 0, 1000},
-    {"sigma0", "syre anchor std (u and w have fan_in 1, so this is the absolute std)", "0.01", SY_FLAG_DOUBLE, 0,
-     100},
+    {"gamma", "weight decay as PyTorch's weight_decay (gamma_eq2 = gamma/2), the same for every method", "0.1",
+     SY_FLAG_DOUBLE, 0, 1000},
+    {"sigma0", "syre anchor std (absolute: u and w have fan_in 1)", "0.01", SY_FLAG_DOUBLE, 0, 100},
     {NULL, NULL, NULL, 0, 0, 0},
 };
-
-/* ---- configuration and data ------------------------------------------------ */
 
 typedef struct {
     int d, k, n, batch, log_every;
@@ -91,45 +68,14 @@ static void rp_config(sy_run *run, rp_cfg *c)
     c->seed = sy_run_seed(run);
 }
 
-/* Teacher, training and test sets of one seed (stream DATAGEN: never touched
- * by the method). */
-typedef struct {
-    float *beta, *xtr, *ytr, *xte, *yte;
-    unsigned char *on_support;
-} rp_data;
-
-static void rp_data_free(rp_data *D)
+/* The teacher, training and test sets of one seed (stream DATAGEN: never
+ * touched by the method). */
+static sy_status rp_data(const rp_cfg *c, sy_regression **D)
 {
-    free(D->beta), free(D->xtr), free(D->ytr), free(D->xte), free(D->yte), free(D->on_support);
-    memset(D, 0, sizeof *D);
-}
-
-static sy_status rp_data_make(const rp_cfg *c, rp_data *D)
-{
-    memset(D, 0, sizeof *D);
     if (c->k > c->d) return sy_fail(SY_ERR_ARG, "reparam: --support %d exceeds --dim %d", c->k, c->d);
     if (c->batch > c->n) return sy_fail(SY_ERR_ARG, "reparam: --batch %d exceeds --samples %d", c->batch, c->n);
-    size_t nd = (size_t)c->n * c->d;
-    D->beta = malloc(sizeof(float) * c->d);
-    D->on_support = calloc((size_t)c->d, 1);
-    D->xtr = malloc(sizeof(float) * nd), D->xte = malloc(sizeof(float) * nd);
-    D->ytr = malloc(sizeof(float) * c->n), D->yte = malloc(sizeof(float) * c->n);
-    if (!D->beta || !D->on_support || !D->xtr || !D->xte || !D->ytr || !D->yte) {
-        rp_data_free(D);
-        return sy_fail(SY_ERR_NOMEM, "reparam: out of memory for %d x %d samples", c->n, c->d);
-    }
-    sy_status s = sy_synth_sparse_teacher((size_t)c->d, (size_t)c->k, c->seed, D->beta);
-    if (s == SY_OK) s = sy_synth_linear(D->beta, c->d, c->n, (float)c->noise, c->seed, 1, D->xtr, D->ytr);
-    if (s == SY_OK) s = sy_synth_linear(D->beta, c->d, c->n, (float)c->noise, c->seed, 2, D->xte, D->yte);
-    if (s != SY_OK) {
-        rp_data_free(D);
-        return s;
-    }
-    for (int i = 0; i < c->d; i++) D->on_support[i] = D->beta[i] != 0.0f;
-    return SY_OK;
+    return sy_regression_new((size_t)c->d, (size_t)c->k, (size_t)c->n, (size_t)c->n, (float)c->noise, c->seed, D);
 }
-
-/* ---- model ------------------------------------------------------------------- */
 
 /* pred = sum_i u_i w_i x_i for a [b, d] batch; loss = mean (pred - y)^2. */
 typedef struct {
@@ -163,20 +109,6 @@ static sy_status rp_eval(rp_net *e, const float *x, const float *y, int n, int d
 
 /* ---- one method ------------------------------------------------------------ */
 
-typedef struct {
-    int npts;
-    double *step, *loss, *dead;   /* curves, npts points */
-    double train_loss, test_loss, min_pair, min_pair_ever;
-    int dead_units, dead_on, dead_off, first_dead_step, max_dead;
-    float *u, *w;                 /* final parameters (d each) */
-} rp_result;
-
-static void rp_result_free(rp_result *r)
-{
-    free(r->step), free(r->loss), free(r->dead), free(r->u), free(r->w);
-    memset(r, 0, sizeof *r);
-}
-
 static sy_status rp_decay(const rp_cfg *c, const char *method, sy_decay *out)
 {
     if (strcmp(method, "dropout") == 0)
@@ -188,138 +120,140 @@ static sy_status rp_decay(const rp_cfg *c, const char *method, sy_decay *out)
     return SY_OK;
 }
 
-/* Train one method from the shared initialisation (seed) and record its
- * curves; logs rows to the run when run != NULL (file `csv`, label). */
-static sy_status rp_train(sy_run *run, const char *csv, const char *label, const rp_cfg *c, const rp_data *D,
-                          const char *method, rp_result *R)
+/* One method's training from the shared initialisation (seed): its model (a
+ * training graph of this rank's batch and an evaluation graph of the whole
+ * set, on one store), its curves and its final state. */
+typedef struct {
+    sy_run *run; /* NULL: no rows logged */
+    const char *label;
+    const rp_cfg *c;
+    const sy_regression *D;
+    sy_params *ps;
+    rp_net tr, ev;
+    sy_batcher *bt;
+    sy_optimizer *opt;
+    unsigned char *deadmask;
+    int npts;
+    double *step, *loss, *dead;   /* curves, npts points */
+    double train_loss, test_loss, min_pair, min_pair_ever;
+    int dead_units, dead_on, dead_off, first_dead_step, max_dead;
+    float *u, *w;                 /* final parameters (d each) */
+} rp_method;
+
+static void rp_method_free(rp_method *M)
 {
-    memset(R, 0, sizeof *R);
+    sy_optimizer_free(M->opt), sy_batcher_free(M->bt), sy_graph_free(M->tr.g), sy_graph_free(M->ev.g);
+    sy_params_free(M->ps);
+    free(M->deadmask), free(M->step), free(M->loss), free(M->dead), free(M->u), free(M->w);
+}
+
+/* Training loss on the whole training set, dead neurons and the smallest
+ * pair after t steps: one point of the curves, one row when logging. The
+ * last call leaves the final state. */
+static sy_status rp_observe(rp_method *M, long t)
+{
+    const rp_cfg *c = M->c;
+    double loss;
+    sy_status s = rp_eval(&M->ev, M->D->train->x, M->D->y, c->n, c->d, &loss);
+    /* Views of u and w, fetched again before each read: on a device
+     * (--device cuda) a pointer kept across training steps goes stale. */
+    const float *U = sy_params_tensor(M->ps, sy_params_find(M->ps, "u"));
+    const float *W = sy_params_tensor(M->ps, sy_params_find(M->ps, "w"));
+    if (s == SY_OK)
+        s = sy_dead_units_param(U, c->d, 1, NULL, W, 1, (float)c->dead_thr, &M->dead_units, M->deadmask);
+    if (s == SY_OK) s = sy_dead_units_margin(U, c->d, 1, NULL, W, 1, &M->min_pair);
+    if (s != SY_OK) return s;
+    if (M->dead_units > 0 && M->first_dead_step < 0) M->first_dead_step = (int)t;
+    if (M->dead_units > M->max_dead) M->max_dead = M->dead_units;
+    M->min_pair_ever = fmin(M->min_pair_ever, M->min_pair);
+    M->step[M->npts] = (double)t, M->loss[M->npts] = loss, M->dead[M->npts] = M->dead_units;
+    M->npts++;
+    memcpy(M->u, U, sizeof(float) * c->d);
+    memcpy(M->w, W, sizeof(float) * c->d);
+    if (!M->run) return SY_OK;
+    const char *names[3] = {"train_loss", "dead_units", "min_pair_norm"};
+    double vals[3] = {loss, M->dead_units, M->min_pair};
+    return sy_run_log(M->run, M->label, t, 3, names, vals);
+}
+
+/* The batcher filled the inputs; the targets follow the same indices. */
+static sy_status rp_on_batch(void *ctx, size_t n)
+{
+    rp_method *M = ctx;
+    sy_regression_targets(M->D, M->bt, n, sy_graph_data(M->tr.g, M->tr.y));
+    return SY_OK;
+}
+
+/* sy_fit trains whole epochs and the step budget ends inside one: the step
+ * callback ends the loop there with SY_ERR_STOPPED, which nothing else in
+ * this loop returns (it has no run, hence no stop request, and no
+ * checkpoint). */
+static sy_status rp_on_step(void *ctx, sy_fit_state *st)
+{
+    rp_method *M = ctx;
+    long t = st->step + 1;
+    sy_status s = SY_OK;
+    if (t % M->c->log_every == 0 || t == M->c->steps) s = rp_observe(M, t);
+    return s == SY_OK && t == M->c->steps ? SY_ERR_STOPPED : s;
+}
+
+/* Train `method` into M (run, label, c and D set by the caller). */
+static sy_status rp_train(rp_method *M, const char *method)
+{
+    const rp_cfg *c = M->c;
     sy_decay decay;
     sy_status s = rp_decay(c, method, &decay);
     if (s != SY_OK) return s;
-    sy_params *ps = sy_params_new();
-    rp_net tr = {0}, ev = {0};
-    sy_optimizer *opt = NULL;
-    sy_progress *pr = NULL;
-    int d = c->d, b = c->batch;
-    int maxpts = (int)(c->steps / c->log_every) + 2;
-    float *bx = malloc(sizeof(float) * (size_t)b * d), *by = malloc(sizeof(float) * b);
-    int *perm = malloc(sizeof(int) * c->n);
-    unsigned char *deadmask = malloc((size_t)d);
-    R->step = malloc(sizeof(double) * maxpts), R->loss = malloc(sizeof(double) * maxpts);
-    R->dead = malloc(sizeof(double) * maxpts);
-    R->u = malloc(sizeof(float) * d), R->w = malloc(sizeof(float) * d);
-    if (!ps || !bx || !by || !perm || !deadmask || !R->step || !R->loss || !R->dead || !R->u || !R->w) {
-        s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
-        goto done;
-    }
-    /* Under mpirun each rank trains on its contiguous shard [r0, r0 + bl) of
-     * every global batch (the graph holds bl rows); the optimizer averages. */
-    size_t r0, rn;
-    sy_dist_shard((size_t)b, &r0, &rn);
-    const int bl = (int)rn;
-    if ((s = rp_net_build(ps, bl, d, c->init_std, &tr)) != SY_OK) goto done;
-    if ((s = rp_net_build(ps, c->n, d, c->init_std, &ev)) != SY_OK) goto done;
-    if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
+    int d = c->d, maxpts = (int)(c->steps / c->log_every) + 2;
+    M->ps = sy_params_new();
+    M->deadmask = malloc((size_t)d);
+    M->step = malloc(sizeof(double) * maxpts), M->loss = malloc(sizeof(double) * maxpts);
+    M->dead = malloc(sizeof(double) * maxpts);
+    M->u = malloc(sizeof(float) * d), M->w = malloc(sizeof(float) * d);
+    if (!M->ps || !M->deadmask || !M->step || !M->loss || !M->dead || !M->u || !M->w)
+        return sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
+    /* Batches without replacement from a per-epoch shuffle (the short last
+     * one dropped); under mpirun each rank trains on its contiguous shard of
+     * every global batch (the graph holds that many rows), the optimizer
+     * averages. */
+    sy_batcher_opts bo = sy_batcher_opts_default();
+    bo.batch = (size_t)c->batch, bo.drop_last = 1, bo.seed = c->seed;
+    if ((s = sy_batcher_new(M->D->train, bo, &M->bt)) != SY_OK) return s;
+    if ((s = rp_net_build(M->ps, (int)sy_batcher_local_batch(M->bt), d, c->init_std, &M->tr)) != SY_OK) return s;
+    if ((s = rp_net_build(M->ps, c->n, d, c->init_std, &M->ev)) != SY_OK) return s;
+    if ((s = sy_params_init(M->ps, c->seed)) != SY_OK) return s;
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
-    o.lr = (float)c->lr;
-    o.decay = decay;
-    o.seed = c->seed;
-    if (!(opt = sy_optimizer_new(ps, &o))) {
-        s = SY_ERR_ARG;
-        goto done;
-    }
-    /* Views of u and w, fetched again before each read: on a device
-     * (--device cuda) a pointer kept across training steps goes stale. */
-    const int iu = sy_params_find(ps, "u"), iw = sy_params_find(ps, "w");
-    const float *U, *W;
+    o.lr = (float)c->lr, o.decay = decay, o.seed = c->seed;
+    if (!(M->opt = sy_optimizer_new(M->ps, &o))) return SY_ERR_ARG;
+    M->first_dead_step = -1;
+    M->min_pair_ever = INFINITY;
+    if ((s = rp_observe(M, 0)) != SY_OK) return s;
+    char plabel[112];
+    snprintf(plabel, sizeof plabel, "reparam %s", M->label);
+    long nb = (long)sy_batcher_num_batches(M->bt);
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = M->tr.g, fo.loss = M->tr.loss, fo.params = M->ps, fo.opt = M->opt;
+    fo.batcher = M->bt, fo.x = M->tr.x, fo.epochs = (c->steps + nb - 1) / nb, fo.label = plabel;
+    fo.ctx = M, fo.on_batch = rp_on_batch, fo.on_step = rp_on_step;
+    if ((s = sy_fit(&fo, NULL)) != SY_ERR_STOPPED) return s; /* failed: the budget always ends in rp_on_step */
 
-    char plabel[96];
-    snprintf(plabel, sizeof plabel, "reparam %s", label);
-    pr = sy_progress_start(plabel, c->steps);
-    R->first_dead_step = -1;
-    R->min_pair_ever = INFINITY;
-    long epoch = 0;
-    int pos = c->n; /* forces a new shuffle at step 0 */
-    for (long t = 0;; t++) {
-        if (t % c->log_every == 0 || t == c->steps) {
-            double loss;
-            int dead;
-            if ((s = rp_eval(&ev, D->xtr, D->ytr, c->n, d, &loss)) != SY_OK) goto done;
-            U = sy_params_tensor(ps, iu), W = sy_params_tensor(ps, iw);
-            if ((s = sy_dead_units_param(U, d, 1, NULL, W, 1, (float)c->dead_thr, &dead, deadmask)) != SY_OK)
-                goto done;
-            double minpair = INFINITY;
-            for (int i = 0; i < d; i++) minpair = fmin(minpair, fmax(fabs(U[i]), fabs(W[i])));
-            if (dead > 0 && R->first_dead_step < 0) R->first_dead_step = (int)t;
-            if (dead > R->max_dead) R->max_dead = dead;
-            R->min_pair_ever = fmin(R->min_pair_ever, minpair);
-            R->step[R->npts] = (double)t, R->loss[R->npts] = loss, R->dead[R->npts] = dead;
-            R->npts++;
-            if (run) {
-                const char *names[3] = {"train_loss", "dead_units", "min_pair_norm"};
-                double vals[3] = {loss, dead, minpair};
-                if ((s = sy_run_log_to(run, csv, label, t, 3, names, vals)) != SY_OK) goto done;
-            }
-            char note[64];
-            snprintf(note, sizeof note, "loss %.4g dead %d", loss, dead);
-            sy_progress_update(pr, t, note);
-        }
-        if (t == c->steps) break;
-        if (pos + b > c->n) { /* new epoch: shuffle the training set */
-            for (int i = 0; i < c->n; i++) perm[i] = i;
-            sy_rng r = sy_rng_make(c->seed, SY_STREAM_DATA, (uint64_t)epoch++);
-            sy_rng_shuffle(&r, perm, (size_t)c->n);
-            pos = 0;
-        }
-        for (int j = 0; j < bl; j++) {
-            int k = perm[pos + (int)r0 + j];
-            memcpy(bx + (size_t)j * d, D->xtr + (size_t)k * d, sizeof(float) * d);
-            by[j] = D->ytr[k];
-        }
-        pos += b;
-        if ((s = sy_graph_feed(tr.g, tr.x, bx, (size_t)bl * d)) != SY_OK) goto done;
-        if ((s = sy_graph_feed(tr.g, tr.y, by, (size_t)bl)) != SY_OK) goto done;
-        if ((s = sy_train_step(tr.g, tr.loss, opt)) != SY_OK) { /* recorded with --cuda-graphs */
-            s = sy_fail(SY_ERR_NUMERIC, "reparam: %s diverged at step %ld (lower --lr): %s", label, t,
-                        sy_last_error());
-            goto done;
-        }
-    }
-    R->train_loss = R->loss[R->npts - 1];
-    if ((s = rp_eval(&ev, D->xte, D->yte, c->n, d, &R->test_loss)) != SY_OK) goto done;
-    U = sy_params_tensor(ps, iu), W = sy_params_tensor(ps, iw);
-    if ((s = sy_dead_units_param(U, d, 1, NULL, W, 1, (float)c->dead_thr, &R->dead_units, deadmask)) != SY_OK)
-        goto done;
-    R->min_pair = INFINITY;
+    /* the final state, observed at the last step */
+    M->train_loss = M->loss[M->npts - 1];
     for (int i = 0; i < d; i++) {
-        R->min_pair = fmin(R->min_pair, fmax(fabs(U[i]), fabs(W[i])));
-        if (deadmask[i]) {
-            if (D->on_support[i]) R->dead_on++;
-            else R->dead_off++;
-        }
+        if (!M->deadmask[i]) continue;
+        if (M->D->w[i] != 0.0f) M->dead_on++; /* on the teacher's support */
+        else M->dead_off++;
     }
-    memcpy(R->u, U, sizeof(float) * d);
-    memcpy(R->w, W, sizeof(float) * d);
-done:
-    sy_progress_finish(pr);
-    sy_optimizer_free(opt);
-    sy_graph_free(tr.g);
-    sy_graph_free(ev.g);
-    sy_params_free(ps);
-    free(bx), free(by), free(perm), free(deadmask);
-    if (s != SY_OK) rp_result_free(R);
-    return s;
+    return rp_eval(&M->ev, M->D->x_test, M->D->y_test, c->n, d, &M->test_loss);
 }
 
-/* ---- plots ------------------------------------------------------------------ */
+/* ---- run: every method on one seed, and its plots ------------------------------ */
 
 #define RP_FLOOR 1e-12 /* log-plot floor of the pairs scatter */
 
-static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *methods, int nm, const rp_result *R,
-                          const char *prefix)
+static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *methods, int nm, const rp_method *R)
 {
-    char title[256], base[4200], file[128];
+    char title[256], lab[64];
     sy_status s = SY_OK;
     sy_plot *pl = sy_plot_new("Reparametrised regression (u*w)^T x: training loss", "SGD step",
                               "training loss (MSE, whole training set)");
@@ -327,16 +261,8 @@ static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *metho
     sy_plot *pd = sy_plot_new(title, "SGD step", "dead neurons");
     snprintf(title, sizeof title, "Final pairs (|u_i|, |w_i|); values below %g drawn at %g", RP_FLOOR, RP_FLOOR);
     sy_plot *pp = sy_plot_new(title, "|u_i|", "|w_i|");
-    if (!pl || !pd || !pp) {
-        s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
-        goto done;
-    }
     double *au = malloc(sizeof(double) * c->d), *aw = malloc(sizeof(double) * c->d);
-    if (!au || !aw) {
-        free(au), free(aw);
-        s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
-        goto done;
-    }
+    if (!pl || !pd || !pp || !au || !aw) s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
     for (int m = 0; m < nm && s == SY_OK; m++) {
         /* syre's curve is dashed: vanilla's nearly equal loss stays visible under it */
         s = sy_plot_series(pl, methods[m], R[m].step, R[m].loss, R[m].npts,
@@ -348,53 +274,37 @@ static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *metho
             au[i] = fmax(fabs(R[m].u[i]), RP_FLOOR), aw[i] = fmax(fabs(R[m].w[i]), RP_FLOOR);
         if (s == SY_OK) s = sy_plot_series(pp, methods[m], au, aw, c->d, SY_PLOT_POINTS);
     }
+    free(au), free(aw);
     /* the dead region |u_i|, |w_i| <= thr */
     double bx[3] = {RP_FLOOR, c->dead_thr, c->dead_thr}, by[3] = {c->dead_thr, c->dead_thr, RP_FLOOR};
-    char lab[64];
     snprintf(lab, sizeof lab, "dead: both <= %g", c->dead_thr);
     if (s == SY_OK && c->dead_thr > RP_FLOOR) s = sy_plot_series(pp, lab, bx, by, 3, SY_PLOT_DASHED);
-    free(au), free(aw);
-    if (s != SY_OK) goto done;
+    if (s != SY_OK) {
+        sy_plot_free(pl), sy_plot_free(pd), sy_plot_free(pp);
+        return s;
+    }
     sy_plot_log_axes(pl, 0, 1);
     sy_plot_yrange(pd, 0, c->d);
     sy_plot_log_axes(pp, 1, 1);
-    snprintf(file, sizeof file, "%sloss", prefix);
-    if ((s = sy_plot_save(pl, sy_run_path(run, file, base, sizeof base))) != SY_OK) goto done;
-    snprintf(file, sizeof file, "%sdead", prefix);
-    if ((s = sy_plot_save(pd, sy_run_path(run, file, base, sizeof base))) != SY_OK) goto done;
-    snprintf(file, sizeof file, "%spairs", prefix);
-    s = sy_plot_save(pp, sy_run_path(run, file, base, sizeof base));
-done:
-    sy_plot_free(pl);
-    sy_plot_free(pd);
-    sy_plot_free(pp);
-    return s;
+    /* each save frees its figure, so all three are tried */
+    sy_status sl = sy_plot_save_run(pl, run, "reparam-loss"), sd = sy_plot_save_run(pd, run, "reparam-dead");
+    s = sy_plot_save_run(pp, run, "reparam-pairs");
+    return sl != SY_OK ? sl : sd != SY_OK ? sd : s;
 }
 
-/* ---- run: every method on one seed -------------------------------------------- */
-
-static sy_status rp_record(sy_run *run, const char *meth, const rp_cfg *c, const rp_result *R)
+static sy_status rp_record(sy_run *run, const char *meth, const rp_cfg *c, const rp_method *R)
 {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%g", c->gamma);
-    sy_run_summary_setting(run, meth, "gamma (weight_decay)", buf);
-    if (strncmp(meth, "syre", 4) == 0) {
-        snprintf(buf, sizeof buf, "%g", c->sigma0);
-        sy_run_summary_setting(run, meth, "sigma0", buf);
-    }
-    if (strcmp(meth, "wfix") == 0) {
-        snprintf(buf, sizeof buf, "phi %g, kappa %g", c->wfix_frac, c->wfix_kappa);
-        sy_run_summary_setting(run, meth, "wfix", buf);
-    }
-    sy_run_summary(run, meth, "train_loss", R->train_loss);
-    sy_run_summary(run, meth, "test_loss", R->test_loss);
-    sy_run_summary(run, meth, "dead_units", R->dead_units);
-    sy_run_summary(run, meth, "dead_off_support", R->dead_off);
-    sy_run_summary(run, meth, "dead_on_support", R->dead_on);
-    sy_run_summary(run, meth, "first_dead_step", R->first_dead_step);
-    sy_run_summary(run, meth, "max_dead_over_time", R->max_dead);
-    sy_run_summary(run, meth, "min_pair_norm", R->min_pair);
-    return sy_run_summary(run, meth, "min_pair_norm_over_time", R->min_pair_ever);
+    sy_run_summary_settingf(run, meth, "gamma (weight_decay)", "%g", c->gamma);
+    if (strncmp(meth, "syre", 4) == 0) sy_run_summary_settingf(run, meth, "sigma0", "%g", c->sigma0);
+    if (strcmp(meth, "wfix") == 0)
+        sy_run_summary_settingf(run, meth, "wfix", "phi %g, kappa %g", c->wfix_frac, c->wfix_kappa);
+    const char *keys[9] = {"train_loss", "test_loss", "dead_units", "dead_off_support", "dead_on_support",
+                           "first_dead_step", "max_dead_over_time", "min_pair_norm", "min_pair_norm_over_time"};
+    double v[9] = {R->train_loss, R->test_loss, R->dead_units, R->dead_off, R->dead_on, R->first_dead_step,
+                   R->max_dead, R->min_pair, R->min_pair_ever};
+    sy_status s = SY_OK;
+    for (int k = 0; k < 9 && s == SY_OK; k++) s = sy_run_summary(run, meth, keys[k], v[k]);
+    return s;
 }
 
 static sy_status reparam_run(sy_run *run)
@@ -407,35 +317,24 @@ static sy_status reparam_run(sy_run *run)
         sy_decay dd;
         if (rp_decay(&c, methods[m], &dd) != SY_OK) return SY_ERR_ARG;
     }
-    rp_data D;
-    sy_status s = rp_data_make(&c, &D);
-    if (s != SY_OK) return s;
-    rp_result *R = calloc((size_t)nm, sizeof *R);
-    if (!R) {
-        rp_data_free(&D);
-        return sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
-    }
+    sy_regression *D = NULL;
+    sy_status s = rp_data(&c, &D);
+    rp_method *M = calloc((size_t)nm, sizeof *M);
+    if (s == SY_OK && !M) s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
     for (int m = 0; m < nm && s == SY_OK; m++) {
-        s = rp_train(run, NULL, methods[m], &c, &D, methods[m], &R[m]);
-        if (s == SY_OK) s = rp_record(run, methods[m], &c, &R[m]);
+        M[m] = (rp_method){.run = run, .label = methods[m], .c = &c, .D = D};
+        if ((s = rp_train(&M[m], methods[m])) == SY_OK) s = rp_record(run, methods[m], &c, &M[m]);
     }
-    if (s == SY_OK) s = rp_plots(run, &c, methods, nm, R, "reparam-");
-    if (s == SY_OK) {
-        printf("\nreparam: d = %d, k = %d, N = %d, %ld SGD steps, lr %g, batch %d, gamma %g, dead: |u_i|,|w_i| <= %g\n",
-               c.d, c.k, c.n, c.steps, c.lr, c.batch, c.gamma, c.dead_thr);
-        printf("%-10s %12s %12s %8s %10s %10s %12s %10s %12s\n", "method", "train_loss", "test_loss", "dead",
-               "dead_off", "dead_on", "first_dead", "max_dead", "min_pair");
-        for (int m = 0; m < nm; m++)
-            printf("%-10s %12.4g %12.4g %8d %10d %10d %12d %10d %12.3g\n", methods[m], R[m].train_loss,
-                   R[m].test_loss, R[m].dead_units, R[m].dead_off, R[m].dead_on, R[m].first_dead_step, R[m].max_dead,
-                   R[m].min_pair_ever);
-        printf("(first_dead: first logged step with a dead neuron, -1 never; max_dead: most dead at any logged step;\n"
-               " min_pair: smallest max(|u_i|, |w_i|) over neurons and logged steps)\n");
-        printf("(%d of %d neurons are off the teacher's support)\n\n", c.d - c.k, c.d);
-    }
-    for (int m = 0; m < nm; m++) rp_result_free(&R[m]);
-    free(R);
-    rp_data_free(&D);
+    if (s == SY_OK) s = rp_plots(run, &c, methods, nm, M);
+    if (s == SY_OK) /* the numbers are in the final table */
+        printf("\nreparam: d = %d, k = %d (%d neurons off the teacher's support), N = %d, %ld SGD steps, lr %g, "
+               "batch %d, gamma %g, dead: |u_i|,|w_i| <= %g\n(first_dead_step: first logged step with a dead neuron, "
+               "-1 never; max_dead_over_time: most dead at any logged step;\n min_pair_norm_over_time: smallest "
+               "max(|u_i|, |w_i|) over neurons and logged steps)\n\n",
+               c.d, c.k, c.d - c.k, c.n, c.steps, c.lr, c.batch, c.gamma, c.dead_thr);
+    for (int m = 0; M && m < nm; m++) rp_method_free(&M[m]);
+    free(M);
+    sy_regression_free(D);
     return s;
 }
 
@@ -462,7 +361,7 @@ static sy_status reparam_reproduce(sy_run *run)
         double dsum = 0, dmax = 0, lsum = 0;
         for (int k = 0; k < NSEEDS + ngam && s == SY_OK; k++) {
             rp_cfg c = c0;
-            char sweep[32];
+            char sweep[32], label[96];
             if (k < NSEEDS) {
                 c.seed = (uint64_t)(k + 1);
                 snprintf(sweep, sizeof sweep, "seed=%d", k + 1);
@@ -473,14 +372,16 @@ static sy_status reparam_reproduce(sy_run *run)
                 if (c.gamma > 0 && c.gamma < c0.gamma) c.steps = (long)ceil(c0.steps * c0.gamma / c.gamma);
                 snprintf(sweep, sizeof sweep, "gamma=%g", c.gamma);
             }
-            rp_data D;
-            if ((s = rp_data_make(&c, &D)) != SY_OK) break;
-            rp_result R;
-            char label[96];
+            sy_regression *D = NULL;
             snprintf(label, sizeof label, "%s %s", methods[m], sweep);
-            s = rp_train(NULL, NULL, label, &c, &D, methods[m], &R);
-            rp_data_free(&D);
-            if (s != SY_OK) break;
+            s = rp_data(&c, &D);
+            rp_method R = {.label = label, .c = &c, .D = D};
+            if (s == SY_OK) s = rp_train(&R, methods[m]);
+            if (s != SY_OK) {
+                rp_method_free(&R);
+                sy_regression_free(D);
+                break;
+            }
             printf("%-12s %-10s %8d %8d %12.4g %12.4g %8ld\n", sweep, methods[m], R.dead_units, R.max_dead,
                    R.train_loss, R.test_loss, c.steps);
             const char *names[8] = {"seed", "gamma", "steps", "dead_units", "max_dead_over_time", "train_loss",
@@ -494,7 +395,8 @@ static sy_status reparam_reproduce(sy_run *run)
                 snprintf(key, sizeof key, "dead_units gamma=%g", c.gamma);
                 sy_run_summary(run, methods[m], key, R.dead_units);
             }
-            rp_result_free(&R);
+            rp_method_free(&R);
+            sy_regression_free(D);
         }
         if (s != SY_OK) break;
         sy_run_summary(run, methods[m], "dead_units (mean of 5 seeds)", dsum / NSEEDS);

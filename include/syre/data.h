@@ -188,6 +188,25 @@ sy_status sy_synth_linear(const float *w, size_t d, size_t n, float noise_std,
  * variance 2/d, diagonal 4/d); diagonal = 1: B = diag(v), v_i ~ N(0, 1). */
 sy_status sy_synth_quartic_matrix(size_t d, int diagonal, uint64_t seed, float *B);
 
+/* A linear-regression task: teacher w [d] with k nonzero entries
+ * (sy_synth_sparse_teacher), n training samples (sy_synth_linear, sub-stream
+ * 1) and n_test test samples (sub-stream 2) of y = w^T x + noise N(0, 1),
+ * x ~ N(0, I). The training inputs are a dataset [n, d] (its labels unused)
+ * for sy_batcher; their targets are y. */
+typedef struct {
+    size_t d, n, n_test;
+    float *w;              /* teacher [d] */
+    sy_dataset *train;     /* training inputs */
+    float *y;              /* training targets [n] */
+    float *x_test, *y_test; /* [n_test, d], [n_test] */
+} sy_regression;
+sy_status sy_regression_new(size_t d, size_t k, size_t n, size_t n_test, float noise, uint64_t seed,
+                            sy_regression **out);
+void sy_regression_free(sy_regression *r);
+/* y[j] = the target of the j-th of the n samples that b returned last
+ * (this rank's part of the batch: the inputs sy_batcher_next wrote). */
+void sy_regression_targets(const sy_regression *r, const sy_batcher *b, size_t n, float *y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -89,6 +89,17 @@ sy_status sy_checkpoint_save_params(const char *path, sy_params *ps,
  * the opened file (for extra arrays and metadata; free it). */
 sy_status sy_checkpoint_load_params(const char *path, sy_params *ps, sy_safetensors **rest);
 
+/* ---- Curves ------------------------------------------------------------------ */
+
+/* Write the points (x[i], y[i]), i < n, as "x y" lines in %.17g (read back
+ * bit for bit) with sy_write_file_atomic (rank 0 only). Written just before a
+ * checkpoint, it keeps the curve that a resumed run draws. */
+sy_status sy_curve_write(const char *path, const double *x, const double *y, int n);
+/* Read such a file's points up to the first with x >= upto, at most cap,
+ * into x and y; *n = their number. A missing file reads none (SY_OK): the
+ * points written after the last checkpoint are dropped this way. */
+sy_status sy_curve_read(const char *path, double upto, int cap, double *x, double *y, int *n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -117,8 +117,31 @@ sy_status sy_dead_units_param(const float *W_in, int f, int in, const float *b,
 sy_status sy_distinct_units(const float *W_in, int f, int in, const float *b,
                             const float *W_out, int out, float tol, int *classes);
 
+/* Margin of the dead state: *margin = min over units i of the largest
+ * |parameter| of unit i (W_in row, b[i], W_out column; shapes and NULLs as
+ * sy_dead_units_param), the smallest thr at which a unit would count as
+ * dead. Paired parameters (in = out = 1): min_i max(|u_i|, |w_i|). */
+sy_status sy_dead_units_margin(const float *W_in, int f, int in, const float *b, const float *W_out, int out,
+                               double *margin);
+
 /* Frobenius norm sqrt(sum_i W_i^2) of numel floats, accumulated in double. */
 sy_status sy_frobenius_norm(const float *W, size_t numel, double *norm);
+
+/* ---- Identical units: a low-capacity start (paper Sec. 3) ----------------- */
+
+/* Units 1 .. ncopy-1 of a layer (shapes as sy_distinct_units; b, W_out may be
+ * NULL) become exact copies of unit 0: its W_in row, bias and W_out column.
+ * With split, unit 0's column is first divided by ncopy, so that the copies
+ * together contribute what unit 0 did: the layer computes what a layer of
+ * f - ncopy + 1 units does. ncopy in [0, f]; 0 or 1 change nothing. */
+sy_status sy_units_make_copies(float *W_in, int f, int in, float *b, float *W_out, int out, int ncopy,
+                               int split);
+
+/* *spread = the largest |difference| between unit 0 and units 1 .. ncopy-1
+ * over their W_in rows, biases and W_out columns (differences taken in float):
+ * exactly 0 while they are copies. A NaN or Inf among them: SY_ERR_NUMERIC. */
+sy_status sy_units_copy_spread(const float *W_in, int f, int in, const float *b, const float *W_out, int out,
+                               int ncopy, double *spread);
 
 /* ---- Quartic toy objective and its degree of symmetry (paper Sec. 5.1) ----
  * f(w) = (w^T w)^2 - w^T B w with B [d, d] symmetric; each eigenvector v_i of
