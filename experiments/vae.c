@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "syre/syre.h"
+#include "syre/vae.h"
 
 #define VAE_IN 784
 #define VAE_H 200
@@ -76,9 +77,8 @@ static const sy_flag_spec vae_flags[] = {
 /* ---- settings -------------------------------------------------------------- */
 
 typedef struct {
-    int learned;     /* 1: --enc-var learned */
-    int gaussian;    /* 1: --decoder gaussian */
-    double eta_enc, eta_dec, lr;
+    sy_vae_opts vo; /* the model; beta is set per configuration */
+    double lr;
     long epochs, batch;
     size_t train_n, test_n;
     uint64_t seed;
@@ -89,20 +89,15 @@ typedef struct {
 static sy_status vae_config(sy_run *run, vae_cfg *c)
 {
     const char *ev = sy_run_get_str(run, "enc-var"), *dec = sy_run_get_str(run, "decoder");
-    if (strcmp(ev, "fixed") == 0)
-        c->learned = 0;
-    else if (strcmp(ev, "learned") == 0)
-        c->learned = 1;
-    else
+    c->vo = (sy_vae_opts){.in = VAE_IN, .hidden = VAE_H, .latent = VAE_Z};
+    if (strcmp(ev, "fixed") && strcmp(ev, "learned"))
         return sy_fail(SY_ERR_ARG, "vae: --enc-var must be 'fixed' or 'learned', not '%s'", ev);
-    if (strcmp(dec, "bernoulli") == 0)
-        c->gaussian = 0;
-    else if (strcmp(dec, "gaussian") == 0)
-        c->gaussian = 1;
-    else
+    if (strcmp(dec, "bernoulli") && strcmp(dec, "gaussian"))
         return sy_fail(SY_ERR_ARG, "vae: --decoder must be 'bernoulli' or 'gaussian', not '%s'", dec);
-    c->eta_enc = sy_run_get_double(run, "eta-enc");
-    c->eta_dec = sy_run_get_double(run, "eta-dec");
+    c->vo.learned_var = strcmp(ev, "learned") == 0;
+    c->vo.gaussian = strcmp(dec, "gaussian") == 0;
+    c->vo.eta_enc = sy_run_get_double(run, "eta-enc");
+    c->vo.eta_dec = sy_run_get_double(run, "eta-dec");
     c->lr = sy_run_get_double(run, "lr");
     c->epochs = sy_run_get_int(run, "epochs");
     c->batch = sy_run_get_int(run, "batch");
@@ -119,138 +114,10 @@ static sy_status vae_config(sy_run *run, vae_cfg *c)
     return SY_OK;
 }
 
-/* ---- the model ------------------------------------------------------------- */
-
-typedef struct {
-    sy_graph *g;
-    int n;
-    sy_var x, eps, lv_const, mu, logvar, logits, rec, kl, loss;
-} vae_net;
-
-/* Encoder and decoder for a batch of n images; parameters by name in ps. */
-static sy_status vae_build(vae_net *v, sy_params *ps, int n, const vae_cfg *c, double beta)
-{
-    memset(v, 0, sizeof *v);
-    v->n = n;
-    v->g = sy_graph_new(ps);
-    if (!v->g) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    sy_graph *g = v->g;
-    v->x = sy_input(g, "x", sy_shape_of(2, n, VAE_IN));
-    v->eps = sy_input(g, "eps", sy_shape_of(2, n, VAE_Z));
-    sy_var h = sy_silu(g, sy_linear(g, v->x, "enc.0", VAE_H));
-    v->mu = sy_linear(g, h, "enc.mu", VAE_Z);
-    sy_var z;
-    if (c->learned) {
-        v->logvar = sy_linear(g, h, "enc.logvar", VAE_Z);
-        z = sy_add(g, v->mu, sy_mul(g, sy_exp(g, sy_scale(g, v->logvar, 0.5f)), v->eps));
-        v->kl = sy_kl_gauss(g, v->mu, v->logvar, (float)c->eta_enc, SY_REDUCE_BATCH);
-    } else {
-        v->lv_const = sy_input(g, "logvar", sy_shape_of(2, n, VAE_Z));
-        v->logvar = v->lv_const;
-        z = sy_add(g, v->mu, sy_scale(g, v->eps, (float)sqrt(c->eta_enc)));
-        v->kl = sy_kl_gauss(g, v->mu, v->lv_const, 1.0f, SY_REDUCE_BATCH);
-    }
-    sy_var d = sy_silu(g, sy_linear(g, z, "dec.0", VAE_H));
-    v->logits = sy_linear(g, d, "dec.1", VAE_IN);
-    if (c->gaussian)
-        v->rec = sy_scale(g, sy_mse(g, v->logits, v->x, SY_REDUCE_BATCH), (float)(0.5 / c->eta_dec));
-    else
-        v->rec = sy_bce_logits(g, v->logits, v->x, SY_REDUCE_BATCH);
-    v->loss = sy_add(g, v->rec, sy_scale(g, v->kl, (float)beta));
-    sy_status s = sy_graph_compile(g);
-    if (s != SY_OK) return s;
-    if (!c->learned) {
-        float *lv = sy_graph_data(g, v->lv_const);
-        float l = (float)log(c->eta_enc);
-        for (size_t i = 0; i < (size_t)n * VAE_Z; i++) lv[i] = l;
-    }
-    return SY_OK;
-}
-
-/* Decoder alone on z [n, 200]: prior samples. */
-typedef struct {
-    sy_graph *g;
-    sy_var z, out;
-} vae_dec;
-
-static sy_status vae_build_decoder(vae_dec *v, sy_params *ps, int n)
-{
-    v->g = sy_graph_new(ps);
-    if (!v->g) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    v->z = sy_input(v->g, "z", sy_shape_of(2, n, VAE_Z));
-    v->out = sy_linear(v->g, sy_silu(v->g, sy_linear(v->g, v->z, "dec.0", VAE_H)), "dec.1", VAE_IN);
-    return sy_graph_compile(v->g);
-}
-
-/* The noise (training, evaluation, prior samples): the vectorised bulk
- * generator (before it, sy_rng_normal element by element, a
- * different stream and a sixth of a training step). */
-static void fill_normal(sy_rng *r, float *a, size_t n) { sy_rng_normal_fill(r, a, n); }
-
-/* Decoder output -> pixel in [0, 1] for display. */
-static float to_pixel(float o, int gaussian)
-{
-    float p = gaussian ? o : 1.0f / (1.0f + expf(-o));
-    return p < 0 ? 0 : p > 1 ? 1 : p;
-}
-
-/* ---- evaluation ------------------------------------------------------------- */
-
-typedef struct {
-    double rec, kl, loss;   /* per test image */
-    int rank, active;
-    double mu_var_max;      /* largest per-latent variance of mu */
-} vae_eval_res;
-
-/* Test losses over the first test_n images (chunks of 1000, fixed noise) and
- * the rank of mu over the first 1000. If recon is given, the first VAE_SHOW
- * reconstructions are written there (pixels in [0, 1]). */
-static sy_status vae_evaluate(vae_net *e, const sy_dataset *test, const vae_cfg *c, double beta,
-                              vae_eval_res *r, float *recon)
-{
-    sy_graph_set_training(e->g, 0);
-    memset(r, 0, sizeof *r);
-    size_t chunks = c->test_n / VAE_EVAL;
-    sy_status s = SY_OK;
-    for (size_t k = 0; k < chunks && s == SY_OK; k++) {
-        float *x = sy_graph_data(e->g, e->x), *eps = sy_graph_data(e->g, e->eps);
-        memcpy(x, test->x + k * VAE_EVAL * VAE_IN, sizeof(float) * VAE_EVAL * VAE_IN);
-        sy_rng nr = sy_rng_make(c->seed, SY_STREAM_NOISE, (1ULL << 40) + k);
-        fill_normal(&nr, eps, (size_t)VAE_EVAL * VAE_Z);
-        if ((s = sy_graph_forward(e->g)) != SY_OK) break;
-        r->rec += sy_graph_scalar(e->g, e->rec) / (double)chunks;
-        r->kl += sy_graph_scalar(e->g, e->kl) / (double)chunks;
-        if (k == 0) {
-            const float *mu = sy_graph_data(e->g, e->mu);
-            s = sy_cov_rank(mu, VAE_EVAL, VAE_Z, 1.0, SY_COV_RANK_THR_VAE, &r->rank);
-            double prior = c->learned ? c->eta_enc : 1.0;
-            for (int j = 0; j < VAE_Z; j++) {
-                double m = 0, v = 0;
-                for (int i = 0; i < VAE_EVAL; i++) m += mu[(size_t)i * VAE_Z + j];
-                m /= VAE_EVAL;
-                for (int i = 0; i < VAE_EVAL; i++) {
-                    double d = mu[(size_t)i * VAE_Z + j] - m;
-                    v += d * d;
-                }
-                v /= VAE_EVAL;
-                if (v > 0.01 * prior) r->active++;
-                if (v > r->mu_var_max) r->mu_var_max = v;
-            }
-            if (recon) {
-                const float *o = sy_graph_data(e->g, e->logits);
-                for (size_t i = 0; i < (size_t)VAE_SHOW * VAE_IN; i++) recon[i] = to_pixel(o[i], c->gaussian);
-            }
-        }
-    }
-    r->loss = r->rec + beta * r->kl;
-    sy_graph_set_training(e->g, 1);
-    return s;
-}
-
 /* ---- one training run ------------------------------------------------------- */
 
 typedef struct {
-    vae_eval_res ev;
+    sy_vae_eval ev;
     double train_loss;
     float recon[VAE_SHOW * VAE_IN];
     float samples[VAE_NSAMPLE * VAE_IN];
@@ -258,12 +125,17 @@ typedef struct {
     int has_anchor, anchor_rank;     /* syre: rank of mu under the anchor encoder alone */
 } vae_result;
 
+static sy_status vae_evaluate(sy_vae *e, const sy_dataset *test, const vae_cfg *c, sy_vae_eval *r, float *recon)
+{
+    return sy_vae_evaluate(e, test->x, c->test_n, c->seed, SY_COV_RANK_THR_VAE, r, recon, VAE_SHOW);
+}
+
 /* The anchor network alone: the encoder's parameters set to theta0 (the
  * decoder, which has no anchor, does not affect mu), evaluated untrained.
  * Its rank of mu is what syre's is read against: at sigma0 = 1 theta0 has
  * the scale of an initialisation. */
-static sy_status anchor_rank(vae_net *e, sy_params *ps, const sy_optimizer *opt, const sy_dataset *test,
-                             const vae_cfg *c, double beta, vae_result *res)
+static sy_status anchor_rank(sy_vae *e, sy_params *ps, const sy_optimizer *opt, const sy_dataset *test,
+                             const vae_cfg *c, vae_result *res)
 {
     size_t n = sy_params_trainable_size(ps);
     float *p = sy_params_data(ps), *keep = malloc(n * sizeof *keep), *a = malloc(n * sizeof *a);
@@ -275,8 +147,8 @@ static sy_status anchor_rank(vae_net *e, sy_params *ps, const sy_optimizer *opt,
             if (pi->trainable && !strncmp(pi->name, "enc.", 4))
                 memcpy(p + pi->offset, a + pi->offset, pi->numel * sizeof *p);
         }
-        vae_eval_res ev;
-        s = vae_evaluate(e, test, c, beta, &ev, NULL);
+        sy_vae_eval ev;
+        s = vae_evaluate(e, test, c, &ev, NULL);
         /* again: a device store then takes the restored values as newer */
         p = sy_params_data(ps);
         memcpy(p, keep, n * sizeof *p);
@@ -288,45 +160,23 @@ static sy_status anchor_rank(vae_net *e, sy_params *ps, const sy_optimizer *opt,
     return s;
 }
 
-/* What the training callbacks of one configuration need. */
+/* What the epoch callback of one configuration needs. */
 typedef struct {
     sy_run *run;
     const vae_cfg *c;
-    vae_net *t, *e;
+    sy_vae *e;
     const sy_dataset *test;
-    double beta;
     const char *label, *log_file;
     vae_result *res;
-    sy_rng noise;   /* this epoch's training noise */
-    float *gnoise;  /* the whole global batch's noise, of which this rank uses its rows,
-                       so that N ranks draw exactly what one process does */
 } vae_fit;
-
-static sy_status vae_on_epoch_start(void *ctx, long epoch)
-{
-    vae_fit *f = ctx;
-    f->noise = sy_rng_make(f->c->seed, SY_STREAM_NOISE, (uint64_t)epoch);
-    return SY_OK;
-}
-
-static sy_status vae_on_batch(void *ctx, size_t n)
-{
-    vae_fit *f = ctx;
-    size_t r0, rn;
-    (void)n;
-    sy_dist_shard((size_t)f->c->batch, &r0, &rn);
-    fill_normal(&f->noise, f->gnoise, (size_t)f->c->batch * VAE_Z);
-    memcpy(sy_graph_data(f->t->g, f->t->eps), f->gnoise + r0 * VAE_Z, sizeof(float) * rn * VAE_Z);
-    return SY_OK;
-}
 
 static sy_status vae_on_epoch(void *ctx, long epoch, double loss)
 {
     vae_fit *f = ctx;
     vae_result *res = f->res;
     res->train_loss = loss;
-    vae_eval_res ev;
-    sy_status s = vae_evaluate(f->e, f->test, f->c, f->beta, &ev, NULL);
+    sy_vae_eval ev;
+    sy_status s = vae_evaluate(f->e, f->test, f->c, &ev, NULL);
     if (s != SY_OK) return s;
     const char *names[7] = {"train_loss", "test_loss", "rec_loss", "kl", "rank", "active_units", "mu_var_max"};
     double vals[7] = {res->train_loss, ev.loss, ev.rec, ev.kl, ev.rank, ev.active, ev.mu_var_max};
@@ -337,7 +187,8 @@ static sy_status vae_on_epoch(void *ctx, long epoch, double loss)
 }
 
 /* Train one configuration (label names its checkpoint and log rows) and
- * evaluate it. log_file: NULL = metrics.csv. */
+ * evaluate it, with reconstructions and prior samples. log_file: NULL =
+ * metrics.csv. */
 static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, double beta, double gamma,
                            double sigma0, const char *label, const char *log_file, const sy_dataset *train,
                            const sy_dataset *test, vae_result *res)
@@ -345,76 +196,42 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     sy_decay decay;
     sy_status s = sy_decay_parse(method, (float)gamma, (float)sigma0, (float)c->eps, &decay);
     if (s != SY_OK) return s;
-    sy_params *ps = sy_params_new();
-    vae_net t = {0}, e = {0};
-    vae_dec dg = {0};
+    sy_vae_opts vo = c->vo;
+    vo.beta = beta;
+    sy_vae_model m;
+    /* Under mpirun the training graph holds this rank's shard of each batch. */
+    if ((s = sy_vae_model_new(&m, &vo, (int)(c->batch / sy_dist_size()), VAE_EVAL, VAE_NSAMPLE, c->seed)) != SY_OK)
+        return s;
     sy_optimizer *opt = NULL;
     sy_batcher *b = NULL;
-    float *gnoise = NULL;
-    if (!ps) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    /* Under mpirun the training graph holds this rank's shard of each batch. */
-    const long lb = c->batch / sy_dist_size();
-    if ((s = vae_build(&t, ps, (int)lb, c, beta)) != SY_OK) goto done;
-    if ((s = vae_build(&e, ps, VAE_EVAL, c, beta)) != SY_OK) goto done;
-    if ((s = vae_build_decoder(&dg, ps, VAE_NSAMPLE)) != SY_OK) goto done;
-    if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
-
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_ADAM);
     o.lr = (float)c->lr;
     o.seed = c->seed;
     o.decay = sy_decay_none(); /* the decoder: no decay */
-    if ((s = sy_optim_add_rule(&o, "enc.*", decay)) != SY_OK) goto done;
-    opt = sy_optimizer_new(ps, &o);
-    if (!opt) {
-        s = SY_ERR_ARG;
-        goto done;
-    }
-    if (!strncmp(method, "syre", 4) && (s = anchor_rank(&e, ps, opt, test, c, beta, res)) != SY_OK) goto done;
-
+    if ((s = sy_optim_add_rule(&o, "enc.*", decay)) == SY_OK && !(opt = sy_optimizer_new(m.ps, &o))) s = SY_ERR_ARG;
+    if (s == SY_OK && !strncmp(method, "syre", 4)) s = anchor_rank(&m.eval, m.ps, opt, test, c, res);
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
     bo.seed = c->seed;
-    if ((s = sy_batcher_new(train, bo, &b)) != SY_OK) goto done;
-    if (!(gnoise = malloc(sizeof(float) * (size_t)c->batch * VAE_Z))) {
-        s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-        goto done;
-    }
+    if (s == SY_OK) s = sy_batcher_new(train, bo, &b);
     char ckpt[4200], fname[160], plabel[160];
     snprintf(fname, sizeof fname, "ckpt-%s.safetensors", label);
     snprintf(plabel, sizeof plabel, "vae %s", label);
-    vae_fit f = {.run = run, .c = c, .t = &t, .e = &e, .test = test, .beta = beta, .label = label,
-                 .log_file = log_file, .res = res, .gnoise = gnoise};
+    vae_fit f = {.run = run, .c = c, .e = &m.eval, .test = test, .label = label, .log_file = log_file, .res = res};
     sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = t.g, fo.loss = t.loss, fo.params = ps, fo.opt = opt;
-    fo.batcher = b, fo.x = t.x, fo.epochs = c->epochs;
+    fo.params = m.ps, fo.opt = opt, fo.batcher = b, fo.epochs = c->epochs;
     fo.run = run, fo.ckpt = sy_run_path(run, fname, ckpt, sizeof ckpt), fo.resume = c->resume;
-    fo.label = plabel, fo.progress_every = 20;
-    fo.ctx = &f, fo.on_epoch_start = vae_on_epoch_start, fo.on_batch = vae_on_batch, fo.on_epoch = vae_on_epoch;
+    fo.label = plabel, fo.progress_every = 20, fo.ctx = &f, fo.on_epoch = vae_on_epoch;
     res->train_loss = NAN;
-    if ((s = sy_fit(&fo, NULL)) != SY_OK) goto done;
-
+    if (s == SY_OK) s = sy_vae_fit(&m.train, (size_t)c->batch, c->seed, &fo, NULL);
     /* Final evaluation, reconstructions and prior samples. */
-    if ((s = vae_evaluate(&e, test, c, beta, &res->ev, res->recon)) != SY_OK) goto done;
-    {
-        sy_rng sr = sy_rng_make(c->seed, SY_STREAM_NOISE, (1ULL << 41));
-        float *z = sy_graph_data(dg.g, dg.z);
-        fill_normal(&sr, z, (size_t)VAE_NSAMPLE * VAE_Z);
-        float sd = c->learned ? (float)sqrt(c->eta_enc) : 1.0f;
-        for (size_t i = 0; i < (size_t)VAE_NSAMPLE * VAE_Z; i++) z[i] *= sd;
-        sy_graph_set_training(dg.g, 0);
-        if ((s = sy_graph_forward(dg.g)) != SY_OK) goto done;
-        const float *out = sy_graph_data(dg.g, dg.out);
-        for (size_t i = 0; i < (size_t)VAE_NSAMPLE * VAE_IN; i++) res->samples[i] = to_pixel(out[i], c->gaussian);
-    }
-done:
-    free(gnoise);
+    if (s == SY_OK) s = vae_evaluate(&m.eval, test, c, &res->ev, res->recon);
+    sy_rng sr = sy_rng_make(c->seed, SY_STREAM_NOISE, (1ULL << 41));
+    if (s == SY_OK) s = sy_vae_sample(&m.dec, &sr, res->samples);
     sy_batcher_free(b);
     sy_optimizer_free(opt);
-    sy_graph_free(t.g);
-    sy_graph_free(e.g);
-    sy_graph_free(dg.g);
-    sy_params_free(ps);
+    sy_vae_model_free(&m);
     return s;
 }
 
@@ -454,26 +271,15 @@ static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_
     return SY_OK;
 }
 
-/* Originals and reconstructions, alternating rows of 8. */
-static sy_status save_recon_grid(const char *base, const char *title, const sy_dataset *test, const float *recon)
+/* One configuration: train it, record its summary (label) and save its
+ * reconstructions and prior samples as recon-<label> and samples-<label>. */
+static sy_status vae_config_run(sy_run *run, const vae_cfg *c, const char *method, double beta, double gamma,
+                                double sigma0, const char *label, const char *log_file, const sy_dataset *train,
+                                const sy_dataset *test, vae_result *r, const char *recon_title,
+                                const char *samples_title)
 {
-    float *img = malloc(sizeof(float) * 2 * VAE_SHOW * VAE_IN);
-    if (!img) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    const char *labels[4] = {"input", "recon", "input", "recon"};
-    for (int r = 0; r < 4; r++)
-        for (int j = 0; j < 8; j++) {
-            int src = (r / 2) * 8 + j;
-            const float *from = (r % 2 == 0) ? test->x + (size_t)src * VAE_IN : recon + (size_t)src * VAE_IN;
-            memcpy(img + (size_t)(r * 8 + j) * VAE_IN, from, sizeof(float) * VAE_IN);
-        }
-    sy_status s = sy_plot_image_grid(base, title, img, 2 * VAE_SHOW, 28, 28, 4, 8, labels, 0.0f, 1.0f);
-    free(img);
-    return s;
-}
-
-static void record_summary(sy_run *run, const char *label, const vae_result *r, double beta, double gamma,
-                           const vae_cfg *c)
-{
+    sy_status s = vae_train(run, c, method, beta, gamma, sigma0, label, log_file, train, test, r);
+    if (s != SY_OK) return s;
     sy_run_summary(run, label, "rank", r->ev.rank);
     if (r->has_anchor) sy_run_summary(run, label, "anchor_rank", r->anchor_rank);
     sy_run_summary(run, label, "rec_loss", r->ev.rec);
@@ -486,8 +292,21 @@ static void record_summary(sy_run *run, const char *label, const vae_result *r, 
     sy_run_summary_setting(run, label, "beta", buf);
     snprintf(buf, sizeof buf, "%g", gamma);
     sy_run_summary_setting(run, label, "gamma (encoder only)", buf);
-    sy_run_summary_setting(run, label, "enc-var", c->learned ? "learned" : "fixed");
-    sy_run_summary_setting(run, label, "decoder", c->gaussian ? "gaussian" : "bernoulli");
+    sy_run_summary_setting(run, label, "enc-var", c->vo.learned_var ? "learned" : "fixed");
+    sy_run_summary_setting(run, label, "decoder", c->vo.gaussian ? "gaussian" : "bernoulli");
+    if (strncmp(method, "syre", 4) == 0) {
+        snprintf(buf, sizeof buf, "%g", sigma0);
+        sy_run_summary_setting(run, label, "sigma0", buf);
+    }
+    char base[4200], f[200];
+    snprintf(f, sizeof f, "recon-%s", label);
+    s = sy_plot_image_pairs(sy_run_path(run, f, base, sizeof base), recon_title, test->x, r->recon, VAE_SHOW, 28, 28,
+                            8, "input", "recon", 0.0f, 1.0f);
+    snprintf(f, sizeof f, "samples-%s", label);
+    if (s == SY_OK)
+        s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), samples_title, r->samples, VAE_NSAMPLE, 28,
+                               28, 8, 8, NULL, 0.0f, 1.0f);
+    return s;
 }
 
 /* ---- syre run vae ------------------------------------------------------------- */
@@ -517,31 +336,19 @@ static sy_status vae_run(sy_run *run)
         res[m].curve_rec = curves + (size_t)m * 2 * c.epochs;
         res[m].curve_rank = res[m].curve_rec + c.epochs;
         for (long i = 0; i < c.epochs; i++) res[m].curve_rec[i] = res[m].curve_rank[i] = NAN;
-        s = vae_train(run, &c, methods[m], beta, gamma, c.sigma0, methods[m], NULL, train, test, &res[m]);
-        if (s != SY_OK) break;
-        record_summary(run, methods[m], &res[m], beta, gamma, &c);
-        if (strncmp(methods[m], "syre", 4) == 0) {
-            char buf[32];
-            snprintf(buf, sizeof buf, "%g", c.sigma0);
-            sy_run_summary_setting(run, methods[m], "sigma0", buf);
-        }
-        char base[4200], f[96], title[160];
-        snprintf(f, sizeof f, "recon-%s", methods[m]);
-        snprintf(title, sizeof title, "%s, beta = %g, gamma = %g", methods[m], beta, gamma);
-        if ((s = save_recon_grid(sy_run_path(run, f, base, sizeof base), title, test, res[m].recon)) != SY_OK)
-            break;
-        snprintf(f, sizeof f, "samples-%s", methods[m]);
-        snprintf(title, sizeof title, "%s, beta %g, gamma %g: prior samples", methods[m], beta, gamma);
-        s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), title, res[m].samples, VAE_NSAMPLE, 28,
-                               28, 8, 8, NULL, 0.0f, 1.0f);
+        char t1[160], t2[160];
+        snprintf(t1, sizeof t1, "%s, beta = %g, gamma = %g", methods[m], beta, gamma);
+        snprintf(t2, sizeof t2, "%s, beta %g, gamma %g: prior samples", methods[m], beta, gamma);
+        s = vae_config_run(run, &c, methods[m], beta, gamma, c.sigma0, methods[m], NULL, train, test, &res[m], t1,
+                           t2);
     }
     if (s == SY_OK) {
         char title[160], base[4200];
         snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): rank of mu", beta, gamma,
-                 c.learned ? "learned" : "fixed");
+                 c.vo.learned_var ? "learned" : "fixed");
         sy_plot *p1 = sy_plot_new(title, "epoch", "rank of Cov(mu), 1000 test images, eig > 1e-6");
         snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): reconstruction", beta, gamma,
-                 c.learned ? "learned" : "fixed");
+                 c.vo.learned_var ? "learned" : "fixed");
         sy_plot *p2 = sy_plot_new(title, "epoch", "test reconstruction loss per image");
         if (!p1 || !p2) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
         for (int m = 0; m < nm && s == SY_OK; m++) {
@@ -612,31 +419,16 @@ static sy_status vae_reproduce(sy_run *run)
     for (int bi = 0; bi < nbeta && s == SY_OK; bi++)
         for (int gi = 0; gi < ngamma && s == SY_OK; gi++)
             for (int m = 0; m < nc && s == SY_OK; m++) {
-                char label[160];
+                char label[160], title[200];
                 snprintf(label, sizeof label, "%s-b%g-g%g", curves[m].name, betas[bi], gammas[gi]);
+                snprintf(title, sizeof title, "%s, beta = %g, gamma = %g (%s eta_enc)", curves[m].name, betas[bi],
+                         gammas[gi], c.vo.learned_var ? "learned" : "fixed");
                 memset(r, 0, sizeof *r);
-                s = vae_train(run, &c, curves[m].method, betas[bi], gammas[gi], curves[m].sigma0, label,
-                              "sweep.csv", train, test, r);
-                if (s != SY_OK) break;
-                record_summary(run, label, r, betas[bi], gammas[gi], &c);
-                if (uses_anchor(curves[m].method)) {
-                    char buf[32];
-                    snprintf(buf, sizeof buf, "%g", curves[m].sigma0);
-                    sy_run_summary_setting(run, label, "sigma0", buf);
-                }
+                s = vae_config_run(run, &c, curves[m].method, betas[bi], gammas[gi], curves[m].sigma0, label,
+                                   "sweep.csv", train, test, r, title, title);
                 size_t k = ((size_t)m * nbeta + bi) * ngamma + gi;
                 rank[k] = r->ev.rank;
                 rec[k] = r->ev.rec;
-                char base[4200], f[200], title[200];
-                snprintf(f, sizeof f, "recon-%s", label);
-                snprintf(title, sizeof title, "%s, beta = %g, gamma = %g (%s eta_enc)", curves[m].name, betas[bi],
-                         gammas[gi], c.learned ? "learned" : "fixed");
-                s = save_recon_grid(sy_run_path(run, f, base, sizeof base), title, test, r->recon);
-                if (s == SY_OK) {
-                    snprintf(f, sizeof f, "samples-%s", label);
-                    s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), title, r->samples, VAE_NSAMPLE,
-                                           28, 28, 8, 8, NULL, 0.0f, 1.0f);
-                }
             }
     if (s == SY_OK) {
         /* Fig. 6: rank and reconstruction loss against gamma; gamma = 0 drawn at log10 = -1. */
@@ -646,11 +438,11 @@ static sy_status vae_reproduce(sy_run *run)
         for (int bi = 0; bi < nbeta && s == SY_OK; bi++) {
             char title[200], base[4200], f[64];
             snprintf(title, sizeof title, "Fig. 6 left: rank of mu, beta = %g (%s, eta_enc = %g)", betas[bi],
-                     c.learned ? "learned var" : "fixed var", c.eta_enc);
+                     c.vo.learned_var ? "learned var" : "fixed var", c.vo.eta_enc);
             sy_plot *p1 = sy_plot_new(title, xl, "rank of Cov(mu), 1000 test images, eig > 1e-6");
             snprintf(title, sizeof title, "Fig. 6 right: reconstruction, beta = %g (%s, eta_enc = %g)", betas[bi],
-                     c.learned ? "learned var" : "fixed var", c.eta_enc);
-            sy_plot *p2 = sy_plot_new(title, xl, c.gaussian ? "test reconstruction loss (sq. err / 2 eta_dec)"
+                     c.vo.learned_var ? "learned var" : "fixed var", c.vo.eta_enc);
+            sy_plot *p2 = sy_plot_new(title, xl, c.vo.gaussian ? "test reconstruction loss (sq. err / 2 eta_dec)"
                                                              : "test reconstruction loss (BCE, nats per image)");
             if (!p1 || !p2) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
             for (int m = 0; m < nc && s == SY_OK; m++) {

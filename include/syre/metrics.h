@@ -107,6 +107,13 @@ sy_status sy_dead_units_param(const float *W_in, int f, int in, const float *b,
 sy_status sy_distinct_units(const float *W_in, int f, int in, const float *b,
                             const float *W_out, int out, float tol, int *classes);
 
+/* Active units (Burda et al. 2016) of X [n, f], e.g. a VAE's posterior means
+ * over n inputs: *count = #{j : Var_s(X[s, j]) > thr}, the variance with
+ * 1/n around the column mean, both accumulated in double in sample order
+ * (thr: 0.01 x the prior variance in the paper's C.4). var_max (may be NULL)
+ * gets the largest column variance (0 if none is positive). O(n f), no scratch. */
+sy_status sy_active_units(const float *X, int n, int f, double thr, int *count, double *var_max);
+
 /* Frobenius norm sqrt(sum_i W_i^2) of numel floats, accumulated in double. */
 sy_status sy_frobenius_norm(const float *W, size_t numel, double *norm);
 

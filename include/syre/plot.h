@@ -52,6 +52,13 @@ sy_status sy_plot_image_grid(const char *base, const char *title, const float *i
                              int count, int h, int w, int rows, int cols,
                              const char *const *row_labels, float vmin, float vmax);
 
+/* n images of a above the same n of b, row for row: rows of `cols` images
+ * (n a multiple of cols) alternate a's and b's, labelled label_a and label_b
+ * (either may be NULL); e.g. test images and their reconstructions. Pixels
+ * as sy_plot_image_grid. Writes <base>.png/.svg. */
+sy_status sy_plot_image_pairs(const char *base, const char *title, const float *a, const float *b, int n, int h,
+                              int w, int cols, const char *label_a, const char *label_b, float vmin, float vmax);
+
 #ifdef __cplusplus
 }
 #endif
