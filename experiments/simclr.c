@@ -48,9 +48,9 @@
 #include <string.h>
 
 #include "cifar_common.h"
+#include "syre/probe.h"
 #include "syre/syre.h"
 
-#define MAX_CLS 100
 #define IMG 3072
 #define MAX_REC 16
 #define QUICK_WIDTH 4
@@ -112,15 +112,11 @@ typedef struct {
 /* What a method ends with. */
 typedef struct {
     double loss, loss_first, acc_penult, acc_last, acc_penult_train, acc_last_train;
-    double lowrank, lowrank_rel, eig_max, eig_min, erank_last, lowrank_penult;
-    float *eig; /* [proj] spectrum of z, descending */
+    sy_low_rankness lr; /* of z, the last layer */
+    double lowrank_penult;
+    double *eig; /* [proj] spectrum of z, descending */
     double *hist; /* [epochs + 1][3] per epoch: relative low-rankness, eig_min, eig_max (NaN: not measured) */
 } sc_result;
-
-static sy_var head(sy_graph *g, sy_var h, int hid, int proj)
-{
-    return sy_linear(g, sy_relu(g, sy_linear(g, h, "head.0", hid)), "head.2", proj);
-}
 
 static sy_status sc_setup(sy_run *run, sc_ctx *c)
 {
@@ -174,20 +170,15 @@ static sy_status sc_setup(sy_run *run, sc_ctx *c)
     c->tx = sy_input(c->gt, "x", sy_shape_of(4, R, 3, 32, 32));
     c->tmask = sy_input(c->gt, "diag_mask", sy_shape_of(2, R, R));
     c->tlab = sy_input(c->gt, "partner", sy_shape_of(1, R));
-    sy_var z = head(c->gt, sy_resnet18(c->gt, c->tx, "encoder.", c->width, 0, NULL), c->hid, c->proj);
-    sy_var u = sy_l2normalize(c->gt, z, 1e-8f);
-    sy_var sim = sy_scale(c->gt, sy_matmul(c->gt, u, u, 0, 1), (float)(1.0 / c->tau));
-    c->tloss = sy_softmax_ce(c->gt, sy_add(c->gt, sim, c->tmask), c->tlab);
+    sy_var z = sy_projection_head(c->gt, sy_resnet18(c->gt, c->tx, "encoder.", c->width, 0, NULL), "head", c->hid,
+                                  c->proj);
+    c->tloss = sy_nt_xent(c->gt, z, c->tmask, c->tlab, c->tau);
     if ((s = sy_graph_compile(c->gt)) != SY_OK) return s;
-    float *mask = sy_graph_data(c->gt, c->tmask), *lab = sy_graph_data(c->gt, c->tlab);
-    for (int i = 0; i < R; i++) {
-        for (int j = 0; j < R; j++) mask[(size_t)i * R + j] = i == j ? -1e4f : 0.0f;
-        lab[i] = (float)((i + c->batch) % R);
-    }
+    sy_nt_xent_fill(sy_graph_data(c->gt, c->tmask), sy_graph_data(c->gt, c->tlab), c->batch);
     /* Feature graph: h and z of eval_b images, evaluation mode. */
     c->ex = sy_input(c->ge, "x", sy_shape_of(4, c->eval_b, 3, 32, 32));
     c->eh = sy_resnet18(c->ge, c->ex, "encoder.", c->width, 0, NULL);
-    c->ez = head(c->ge, c->eh, c->hid, c->proj);
+    c->ez = sy_projection_head(c->ge, c->eh, "head", c->hid, c->proj);
     if ((s = sy_graph_compile(c->ge)) != SY_OK) return s;
     sy_graph_set_training(c->ge, 0);
     fprintf(stderr,
@@ -212,164 +203,42 @@ static void sc_free(sc_ctx *c)
     sy_dataset_free(c->test);
 }
 
+static sy_status sc_normalize(void *ctx, float *x, size_t n)
+{
+    const sc_ctx *c = ctx;
+    return sy_data_normalize(x, n, c->train->sample, c->mean, c->std);
+}
+
 /* Features of the first n images of d: H [n, 8w], Z [n, proj] (either may be NULL). */
 static sy_status features(sc_ctx *c, const sy_dataset *d, size_t n, float *H, float *Z)
 {
-    float *x = sy_graph_data(c->ge, c->ex);
-    size_t B = (size_t)c->eval_b;
-    for (size_t i0 = 0; i0 < n; i0 += B) {
-        size_t nb = n - i0 < B ? n - i0 : B;
-        memcpy(x, d->x + i0 * IMG, nb * IMG * sizeof(float));
-        if (nb < B) memset(x + nb * IMG, 0, (B - nb) * IMG * sizeof(float));
-        sy_status s = sy_data_normalize(x, nb, d->sample, c->mean, c->std);
-        if (s == SY_OK) s = sy_graph_forward(c->ge);
-        if (s != SY_OK) return s;
-        if (H) memcpy(H + i0 * c->hid, sy_graph_data(c->ge, c->eh), nb * c->hid * sizeof(float));
-        if (Z) memcpy(Z + i0 * c->proj, sy_graph_data(c->ge, c->ez), nb * c->proj * sizeof(float));
-    }
-    return SY_OK;
-}
-
-/* Rank measures of Z [n, f]: share of covariance eigenvalues below 1e-5
- * (Table 1), below 1e-5 x the largest, the extremes, and the effective rank. */
-static sy_status rank_measures(const float *Z, int n, int f, sc_result *r, float *eig_out)
-{
-    double *eig = malloc(sizeof(double) * (size_t)f);
-    if (!eig) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    sy_status s = sy_cov_spectrum(Z, n, f, 1.0, eig);
-    if (s == SY_OK) {
-        r->lowrank = sy_spectrum_share_below(eig, f, SY_LOW_RANKNESS_THR);
-        r->eig_max = eig[0];
-        r->eig_min = eig[f - 1];
-        r->lowrank_rel = sy_spectrum_share_below(eig, f, SY_LOW_RANKNESS_THR * (eig[0] > 0 ? eig[0] : 0));
-        if (eig_out)
-            for (int i = 0; i < f; i++) eig_out[i] = (float)eig[i];
-        s = sy_effective_rank(Z, n, f, &r->erank_last);
-    }
-    free(eig);
-    return s;
-}
-
-/* Linear probe: softmax regression on raw features Ftr [ntr, F] -> test
- * accuracy on Fte [nte, F]; Adam, batch 256, `epochs` epochs. */
-static sy_status linear_probe(const sc_ctx *c, const float *Ftr, const int *ytr, size_t ntr, const float *Fte,
-                              const int *yte, size_t nte, int F, double *acc_test, double *acc_train)
-{
-    sy_dataset *d = NULL;
-    int ncls = c->train->n_classes;
-    if (ncls < 1 || ncls > MAX_CLS) return sy_fail(SY_ERR_ARG, "simclr: %d classes (at most %d)", ncls, MAX_CLS);
-    sy_status s = sy_dataset_new(ntr, sy_shape_of(1, F), ncls, 0, "features", &d);
-    if (s != SY_OK) return s;
-    memcpy(d->x, Ftr, ntr * (size_t)F * sizeof(float));
-    memcpy(d->y, ytr, ntr * sizeof(int));
-    int B = ntr < 256 ? (int)ntr : 256;
-    sy_params *ps = sy_params_new();
-    sy_graph *g = sy_graph_new(ps);
-    sy_batcher *b = NULL;
-    sy_optimizer *opt = NULL;
-    if (!ps || !g) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    sy_var x = -1, y = -1, logits = -1, loss = -1;
-    if (s == SY_OK) {
-        x = sy_input(g, "f", sy_shape_of(2, B, F));
-        y = sy_input(g, "y", sy_shape_of(1, B));
-        logits = sy_linear(g, x, "probe", ncls);
-        loss = sy_softmax_ce(g, logits, y);
-        s = sy_graph_compile(g);
-    }
-    if (s == SY_OK) s = sy_params_init(ps, c->seed);
-    if (s == SY_OK) {
-        sy_optim_opts o = sy_optim_defaults(SY_OPTIM_ADAM);
-        o.lr = (float)c->probe_lr;
-        opt = sy_optimizer_new(ps, &o);
-        if (!opt) s = SY_ERR_ARG;
-    }
-    if (s == SY_OK) {
-        sy_batcher_opts bo = sy_batcher_opts_default();
-        bo.batch = (size_t)B;
-        bo.drop_last = 1;
-        bo.seed = c->seed;
-        s = sy_batcher_new(d, bo, &b);
-    }
-    for (int e = 0; e < c->probe_epochs && s == SY_OK; e++) {
-        sy_batcher_epoch(b, (uint64_t)e);
-        while (s == SY_OK && sy_batcher_next(b, sy_graph_data(g, x), sy_graph_data(g, y)) > 0) {
-            s = sy_graph_forward(g);
-            if (s == SY_OK) s = sy_graph_backward(g, loss);
-            if (s == SY_OK) s = sy_optimizer_step(opt);
-        }
-    }
-    if (s == SY_OK) {
-        const float *W = sy_params_tensor(ps, sy_params_find(ps, "probe.weight"));
-        const float *bias = sy_params_tensor(ps, sy_params_find(ps, "probe.bias"));
-        for (int set = 0; set < 2; set++) {
-            const float *Fm = set ? Ftr : Fte;
-            const int *ym = set ? ytr : yte;
-            size_t n = set ? ntr : nte, correct = 0;
-            for (size_t i = 0; i < n; i++) {
-                float zl[MAX_CLS];
-                for (int k = 0; k < ncls; k++) {
-                    float a = bias[k];
-                    for (int j = 0; j < F; j++) a += W[(size_t)k * F + j] * Fm[i * F + j];
-                    zl[k] = a;
-                }
-                correct += argmax_row(zl, ncls) == ym[i];
-            }
-            *(set ? acc_train : acc_test) = (double)correct / (double)n;
-        }
-    }
-    sy_batcher_free(b);
-    sy_optimizer_free(opt);
-    sy_graph_free(g);
-    sy_params_free(ps);
-    sy_dataset_free(d);
-    return s;
-}
-
-/* Centre features by the training mean of each feature and divide all by one
- * scalar, their total standard deviation sqrt(trace(C) / F): the probe then
- * sees O(1) inputs whatever the network's scale, while the covariance keeps
- * its shape (a direction with a tiny share of the variance stays tiny). */
-static void probe_scale(float *Ftr, size_t ntr, float *Fte, size_t nte, int F)
-{
-    double *mu = calloc((size_t)F, sizeof(double)), var = 0;
-    if (!mu) return; /* then the probe sees raw features */
-    for (size_t i = 0; i < ntr; i++)
-        for (int j = 0; j < F; j++) mu[j] += Ftr[i * F + j] / (double)ntr;
-    for (size_t i = 0; i < ntr; i++)
-        for (int j = 0; j < F; j++) var += (Ftr[i * F + j] - mu[j]) * (Ftr[i * F + j] - mu[j]) / (double)ntr;
-    double sd = sqrt(var / F);
-    float inv = sd > 0 ? (float)(1.0 / sd) : 1.0f;
-    for (size_t i = 0; i < ntr; i++)
-        for (int j = 0; j < F; j++) Ftr[i * F + j] = (float)((Ftr[i * F + j] - mu[j]) * inv);
-    for (size_t i = 0; i < nte; i++)
-        for (int j = 0; j < F; j++) Fte[i * F + j] = (float)((Fte[i * F + j] - mu[j]) * inv);
-    free(mu);
+    sy_var outs[2] = {c->eh, c->ez};
+    float *dst[2] = {H, Z};
+    return sy_graph_features(c->ge, c->ex, d->x, n, IMG, sc_normalize, c, 2, outs, dst);
 }
 
 /* Features of train and test, both linear probes and the rank measures. */
 static sy_status evaluate(sc_ctx *c, sc_result *r)
 {
     size_t ntr = c->train->n, nte = c->test->n;
+    int K = c->train->n_classes;
     float *Htr = malloc(ntr * c->hid * sizeof(float)), *Ztr = malloc(ntr * c->proj * sizeof(float));
     float *Hte = malloc(nte * c->hid * sizeof(float)), *Zte = malloc(nte * c->proj * sizeof(float));
     sy_status s = Htr && Ztr && Hte && Zte ? SY_OK : sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
     if (s == SY_OK) s = features(c, c->train, ntr, Htr, Ztr);
     if (s == SY_OK) s = features(c, c->test, nte, Hte, Zte);
-    if (s == SY_OK) s = rank_measures(Zte, c->rank_n, c->proj, r, r->eig);
-    if (s == SY_OK) {
-        sc_result rp;
-        s = rank_measures(Hte, c->rank_n, c->hid, &rp, NULL);
-        r->lowrank_penult = rp.lowrank;
-    }
-    if (s == SY_OK) {
-        probe_scale(Htr, ntr, Hte, nte, c->hid);
-        probe_scale(Ztr, ntr, Zte, nte, c->proj);
-    }
+    if (s == SY_OK) s = sy_low_rankness_measures(Zte, c->rank_n, c->proj, SY_LOW_RANKNESS_THR, &r->lr, r->eig);
+    sy_low_rankness rp;
+    if (s == SY_OK) s = sy_low_rankness_measures(Hte, c->rank_n, c->hid, SY_LOW_RANKNESS_THR, &rp, NULL);
+    r->lowrank_penult = rp.share;
+    if (s == SY_OK) s = sy_probe_scale(Htr, ntr, Hte, nte, c->hid);
+    if (s == SY_OK) s = sy_probe_scale(Ztr, ntr, Zte, nte, c->proj);
     if (s == SY_OK)
-        s = linear_probe(c, Htr, c->train->y, ntr, Hte, c->test->y, nte, c->hid, &r->acc_penult,
-                         &r->acc_penult_train);
+        s = sy_linear_probe(Htr, c->train->y, ntr, Hte, c->test->y, nte, c->hid, K, c->probe_epochs, c->probe_lr,
+                            c->seed, &r->acc_penult, &r->acc_penult_train);
     if (s == SY_OK)
-        s = linear_probe(c, Ztr, c->train->y, ntr, Zte, c->test->y, nte, c->proj, &r->acc_last, &r->acc_last_train);
+        s = sy_linear_probe(Ztr, c->train->y, ntr, Zte, c->test->y, nte, c->proj, K, c->probe_epochs, c->probe_lr,
+                            c->seed, &r->acc_last, &r->acc_last_train);
     free(Htr);
     free(Ztr);
     free(Hte);
@@ -382,15 +251,15 @@ static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch, do
 {
     float *Z = malloc((size_t)c->rank_n * c->proj * sizeof(float));
     if (!Z) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    sc_result r = {0};
+    sy_low_rankness r;
     sy_status s = features(c, c->test, (size_t)c->rank_n, NULL, Z);
-    if (s == SY_OK) s = rank_measures(Z, c->rank_n, c->proj, &r, NULL);
+    if (s == SY_OK) s = sy_low_rankness_measures(Z, c->rank_n, c->proj, SY_LOW_RANKNESS_THR, &r, NULL);
     free(Z);
     if (s != SY_OK) return s;
     const char *n[5] = {"low_rankness", "low_rankness_rel", "eig_max", "eig_min", "effective_rank"};
-    double v[5] = {r.lowrank, r.lowrank_rel, r.eig_max, r.eig_min, r.erank_last};
+    double v[5] = {r.share, r.share_rel, r.eig_max, r.eig_min, r.erank};
     if (hist && epoch <= c->epochs) {
-        hist[3 * epoch] = r.lowrank_rel;
+        hist[3 * epoch] = r.share_rel;
         hist[3 * epoch + 1] = r.eig_min;
         hist[3 * epoch + 2] = r.eig_max;
     }
@@ -597,8 +466,11 @@ static sy_status plots(sy_run *run, const sc_ctx *c, const sc_method *ms, const 
     sy_plot *p = sy_plot_new(title, "index", "eigenvalue");
     if (!p) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
     sy_status s = SY_OK;
-    for (int m = 0; m < n && s == SY_OK; m++) s = sy_plot_spectrum(p, ms[m].rec, rs[m].eig, c->proj, 1e-12);
     float *ix = malloc(sizeof(float) * (size_t)c->proj), *th = malloc(sizeof(float) * (size_t)c->proj);
+    for (int m = 0; m < n && s == SY_OK && th; m++) {
+        for (int i = 0; i < c->proj; i++) th[i] = (float)rs[m].eig[i];
+        s = sy_plot_spectrum(p, ms[m].rec, th, c->proj, 1e-12);
+    }
     if (s == SY_OK && ix && th) {
         for (int i = 0; i < c->proj; i++) ix[i] = (float)(i + 1), th[i] = (float)SY_LOW_RANKNESS_THR;
         s = sy_plot_series_f(p, "1e-5 (Table 1 threshold)", ix, th, c->proj, SY_PLOT_DASHED);
@@ -660,7 +532,7 @@ static sy_status sc_run(sy_run *run)
     if (s == SY_OK) s = sc_setup(run, &c);
     for (int m = 0; m < n && s == SY_OK; m++) {
         rs[m].loss = rs[m].loss_first = NAN;
-        rs[m].eig = malloc(sizeof(float) * (size_t)c.proj);
+        rs[m].eig = malloc(sizeof(double) * (size_t)c.proj);
         rs[m].hist = malloc(sizeof(double) * 3 * ((size_t)c.epochs + 1));
         if (!rs[m].eig || !rs[m].hist) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
         for (int i = 0; s == SY_OK && i < 3 * (c.epochs + 1); i++) rs[m].hist[i] = NAN;
@@ -671,22 +543,16 @@ static sy_status sc_run(sy_run *run)
         fprintf(stderr,
                 "simclr %s: low-rankness %.1f%% (relative %.1f%%, eigenvalues %.3g..%.3g), linear accuracy penultimate "
                 "%.4f, last %.4f\n",
-                ms[m].rec, 100 * r->lowrank, 100 * r->lowrank_rel, r->eig_min, r->eig_max, r->acc_penult, r->acc_last);
-#define SUM(k, v) \
-    if (s == SY_OK) s = sy_run_summary(run, ms[m].rec, k, v)
-        SUM("low_rankness", r->lowrank);
-        SUM("penult_acc", r->acc_penult);
-        SUM("last_acc", r->acc_last);
-        SUM("low_rankness_rel", r->lowrank_rel);
-        SUM("eig_min", r->eig_min);
-        SUM("eig_max", r->eig_max);
-        SUM("effective_rank", r->erank_last);
-        SUM("low_rankness_penult", r->lowrank_penult);
-        SUM("penult_train_acc", r->acc_penult_train);
-        SUM("last_train_acc", r->acc_last_train);
-        if (!isnan(r->loss)) SUM("nt_xent", r->loss);
-        if (!isnan(r->loss_first)) SUM("nt_xent_epoch1", r->loss_first);
-#undef SUM
+                ms[m].rec, 100 * r->lr.share, 100 * r->lr.share_rel, r->lr.eig_min, r->lr.eig_max, r->acc_penult,
+                r->acc_last);
+        const char *keys[12] = {"low_rankness", "penult_acc", "last_acc", "low_rankness_rel", "eig_min", "eig_max",
+                                "effective_rank", "low_rankness_penult", "penult_train_acc", "last_train_acc",
+                                "nt_xent", "nt_xent_epoch1"};
+        double vals[12] = {r->lr.share, r->acc_penult, r->acc_last, r->lr.share_rel, r->lr.eig_min, r->lr.eig_max,
+                           r->lr.erank, r->lowrank_penult, r->acc_penult_train, r->acc_last_train, r->loss,
+                           r->loss_first};
+        for (int k = 0; k < 12 && s == SY_OK; k++) /* the NT-Xent losses only where trained */
+            if (k < 10 || !isnan(vals[k])) s = sy_run_summary(run, ms[m].rec, keys[k], vals[k]);
     }
     if (s == SY_OK && n > 0) s = plots(run, &c, ms, rs, n);
     for (int m = 0; m < n; m++) free(rs[m].eig), free(rs[m].hist);

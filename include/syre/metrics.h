@@ -56,6 +56,17 @@ int sy_spectrum_count_above(const double *eig, int k, double thr);
 /* On a spectrum: #{eig_i < thr} / k (0 for k = 0). */
 double sy_spectrum_share_below(const double *eig, int k, double thr);
 
+/* Low-rankness measures of X [n, f] (Table 1, thr = SY_LOW_RANKNESS_THR):
+ * share = #{covariance eigenvalues < thr} / f, share_rel the same below
+ * thr x the largest eigenvalue (0 if that is not positive: scale-free, to
+ * see when collapse begins), the largest and smallest eigenvalue, and the
+ * effective rank of X itself. eig [f] (may be NULL) gets the spectrum
+ * (sy_cov_spectrum, scale 1, descending). Scratch as sy_cov_spectrum. */
+typedef struct {
+    double share, share_rel, eig_max, eig_min, erank;
+} sy_low_rankness;
+sy_status sy_low_rankness_measures(const float *X, int n, int f, double thr, sy_low_rankness *r, double *eig);
+
 /* ---- Singular values, effective rank, stable rank ------------------------ */
 
 /* Singular values s [min(n, f)], descending, of X [n, f] itself: NOT centred

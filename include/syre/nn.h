@@ -61,6 +61,21 @@ typedef struct {
  * "encoder." so that optimizer rules can select it). taps may be NULL. */
 sy_var sy_resnet18(sy_graph *g, sy_var x, const char *prefix, int width, int n_classes, sy_resnet_taps *taps);
 
+/* SimCLR v1's projection head: z = W2 relu(W1 h + b1) + b2, W1 [hidden, in],
+ * W2 [out, hidden]; parameters "<name>.0" and "<name>.2" (PyTorch's
+ * Sequential(Linear, ReLU, Linear)), so that a rule can select "<name>.*". */
+sy_var sy_projection_head(sy_graph *g, sy_var h, const char *name, int hidden, int out);
+
+/* NT-Xent (SimCLR) over z [2B, p], two views of B items stacked (rows i and
+ * i + B are partners): u = z / ||z||, S = u u^T / tau + mask, and the mean
+ * over the 2B rows of softmax cross-entropy of each row against its partner.
+ * mask [2B, 2B] and partner [2B] are inputs the caller creates and, after
+ * compile, fills with sy_nt_xent_fill. */
+sy_var sy_nt_xent(sy_graph *g, sy_var z, sy_var mask, sy_var partner, double tau);
+/* mask: -1e4 on the diagonal (a row is not its own candidate), 0 elsewhere;
+ * partner[i] = (i + batch) mod 2 batch. */
+void sy_nt_xent_fill(float *mask, float *partner, int batch);
+
 #ifdef __cplusplus
 }
 #endif
