@@ -177,6 +177,34 @@ static void test_mnist(void **state)
     sy_dataset_free(d);
 }
 
+/* sy_dataset_load_n: the contract is checked, n keeps the first samples or
+ * the first n / 10 of each class, n <= 0 or beyond the split keeps all. */
+static void test_load_n(void **state)
+{
+    require_mnist();
+    sy_dataset *d;
+    const sy_data_contract ok = {"test", 1, 28, 28, 10, 1}, wrong = {"test", 3, 32, 32, 10, 1};
+    assert_int_equal(sy_dataset_load_n(g_data, "mnist", "test", 500, 0, &ok, &d), SY_OK);
+    assert_int_equal(d->n, 500);
+    assert_int_equal(d->y[0], 7);
+    sy_dataset_free(d);
+    assert_int_equal(sy_dataset_load_n(g_data, "mnist", "test", 100, 1, NULL, &d), SY_OK);
+    assert_int_equal(d->n, 100);
+    int count[10] = {0};
+    for (size_t i = 0; i < d->n; i++) count[d->y[i]]++;
+    for (int c = 0; c < 10; c++) assert_int_equal(count[c], 10);
+    sy_dataset_free(d);
+    assert_int_equal(sy_dataset_load_n(g_data, "mnist", "test", 0, 0, NULL, &d), SY_OK);
+    assert_int_equal(d->n, 10000);
+    sy_dataset_free(d);
+    assert_int_equal(sy_dataset_load_n(g_data, "mnist", "test", 20000, 0, NULL, &d), SY_OK);
+    assert_int_equal(d->n, 10000);
+    sy_dataset_free(d);
+    d = (sy_dataset *)0x1;
+    assert_int_equal(sy_dataset_load_n(g_data, "mnist", "test", 500, 0, &wrong, &d), SY_ERR_FORMAT);
+    assert_null(d);
+}
+
 static void test_fashion_mnist_gz(void **state)
 {
     sy_dataset *d;
@@ -661,6 +689,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_data_dir),
         cmocka_unit_test(test_mnist),
+        cmocka_unit_test(test_load_n),
         cmocka_unit_test(test_fashion_mnist_gz),
         cmocka_unit_test(test_cifar10_imagefolder),
         cmocka_unit_test(test_damaged_idx),

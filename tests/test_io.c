@@ -486,6 +486,54 @@ static void assert_nonempty(const char *path)
     if (stat(path, &st) != 0 || st.st_size < 100) fail_msg("plot file %s missing or empty", path);
 }
 
+/* A run's file names and its records read back (what a resumed method needs). */
+static void test_run_files(void **state)
+{
+    char out[600], buf[900], want[900];
+    snprintf(out, sizeof out, "--out=%s/files", tmpdir);
+    const char *argv[] = {out, "--name", "r", "--threads", "1", "--method", "vanilla,syre"};
+    sy_run *run;
+    assert_int_equal(sy_run_parse(&run, &demo, 7, (char **)argv), SY_OK);
+    assert_int_equal(sy_run_start(run), SY_OK);
+    snprintf(want, sizeof want, "%s/ckpt-g0.1-syre.safetensors", sy_run_dir(run));
+    assert_string_equal(sy_run_ckpt_path(run, "g0.1", "syre", buf, sizeof buf), want);
+    snprintf(want, sizeof want, "%s/ckpt-syre.safetensors", sy_run_dir(run));
+    assert_string_equal(sy_run_ckpt_path(run, "", "syre", buf, sizeof buf), want);
+    assert_int_equal(sy_run_summary_settingf(run, "syre", "training", "lr %g, %d epochs", 0.25, 3), SY_OK);
+
+    const char *names[3] = {"gamma", "epoch", "acc"};
+    const double rows[5][3] = {{0.1, 1, 0.5}, {0.2, 1, 0.6}, {0.1, 2, 0.7}, {0.1, 5, 0.1}, {0.1, 0, 0.2}};
+    for (int r = 0; r < 5; r++) assert_int_equal(sy_run_log(run, "vanilla", r, 3, names, rows[r]), SY_OK);
+    const double other[3] = {0.1, 3, 0.9};
+    assert_int_equal(sy_run_log(run, "syre", 5, 3, names, other), SY_OK);
+    sy_plot *none = NULL;
+    assert_int_equal(sy_plot_save_run(none, run, "nothing"), SY_ERR_NOMEM);
+    const double ep[3] = {1, 2, 3}, ya[3] = {0.1, 0.2, 0.3}, yb[3] = {0.3, 0.2, 0.1}, *y[2] = {ya, yb};
+    const char *labels[2] = {"vanilla", "syre"};
+    assert_int_equal(sy_plot_methods(run, "curves", "t", "epoch", "acc", ep, 3, 2, labels, y, SY_PLOT_LINE), SY_OK);
+    assert_int_equal(sy_run_finish(run), SY_OK);
+    assert_nonempty(sy_run_path(run, "curves.png", buf, sizeof buf));
+    char *summary = read_text(sy_run_path(run, "summary.json", buf, sizeof buf));
+    assert_non_null(summary);
+    assert_non_null(strstr(summary, "lr 0.25, 3 epochs"));
+    free(summary);
+
+    /* rows of method vanilla at gamma 0.1, by epoch; the others untouched */
+    double acc[3] = {-1, -1, -1}, *outv[1] = {acc};
+    const char *match[1] = {"gamma"}, *cols[1] = {"acc"}, *nope[1] = {"loss"};
+    const double mval[1] = {0.1};
+    assert_int_equal(sy_run_read_rows(run, NULL, "vanilla", 1, match, mval, "epoch", 1, cols, outv, 3), SY_OK);
+    assert_true(acc[0] == 0.5 && acc[1] == 0.7 && acc[2] == -1);
+    assert_int_equal(sy_run_read_rows(run, NULL, "syre", 0, NULL, NULL, "epoch", 1, cols, outv, 3), SY_OK);
+    assert_true(acc[2] == 0.9);
+    acc[0] = -1;
+    assert_int_equal(sy_run_read_rows(run, NULL, "vanilla", 1, match, mval, "epoch", 1, nope, outv, 3), SY_OK);
+    assert_int_equal(sy_run_read_rows(run, "absent.csv", "vanilla", 1, match, mval, "epoch", 1, cols, outv, 3),
+                     SY_OK);
+    assert_true(acc[0] == -1);
+    sy_run_free(run);
+}
+
 static void test_plots(void **state)
 {
     /* Keep the figures for a look when SYRE_PLOT_DIR is set. */
@@ -598,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_run_record),
+        cmocka_unit_test(test_run_files),
         cmocka_unit_test(test_plots),
         cmocka_unit_test(test_stop_signals),
     };

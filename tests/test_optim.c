@@ -17,6 +17,7 @@
 #include "syre/nn.h"
 #include "syre/optim.h"
 #include "syre/params.h"
+#include "syre/trainer.h"
 
 #define assert_near(a, b, tol)                                                        \
     do {                                                                              \
@@ -704,10 +705,72 @@ static void test_layer_fan_in(void **state)
     sy_params_free(ps);
 }
 
+/* sy_optimizer_for_method: the method's decay rule, or a clear refusal. */
+static void test_optimizer_for_method(void **state)
+{
+    (void)state;
+    sy_params *ps = store3();
+    sy_optimizer *opt = (sy_optimizer *)0x1;
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+    assert_int_equal(sy_optimizer_for_method(ps, o, "syre", 0.1f, 0.5f, 0, &opt), SY_OK);
+    assert_int_equal(sy_optimizer_opts(opt)->decay.kind, SY_DECAY_SYRE);
+    assert_true(sy_optimizer_opts(opt)->decay.sigma0 == 0.5f && sy_optimizer_opts(opt)->decay.weight_decay == 0.1f);
+    sy_optimizer_free(opt);
+    assert_int_equal(sy_optimizer_for_method(ps, o, "sgd-ish", 0.1f, 0.5f, 0, &opt), SY_ERR_ARG);
+    assert_null(opt);
+    assert_non_null(strstr(sy_last_error(), "sgd-ish"));
+    o.lr = -1;
+    assert_int_equal(sy_optimizer_for_method(ps, o, "vanilla", 0.1f, 0, 0, &opt), SY_ERR_ARG);
+    assert_null(opt);
+    sy_params_free(ps);
+}
+
+static int prepared;
+static void count_prepared(void *ctx, float *x, size_t n)
+{
+    (void)ctx, (void)x;
+    prepared += (int)n;
+}
+
+/* sy_eval_classifier: cross-entropy and accuracy by hand, over a batch that
+ * does not divide the data (the last chunk padded). */
+static void test_eval_classifier(void **state)
+{
+    (void)state;
+    sy_dataset *d;
+    assert_int_equal(sy_dataset_new(3, sy_shape_of(1, 3), 3, 0, "toy", &d), SY_OK);
+    const float x[9] = {1, 2, 3, 3, 1, 0, 0, 5, 1};
+    const int y[3] = {2, 0, 0}; /* the third is misclassified */
+    memcpy(d->x, x, sizeof x);
+    memcpy(d->y, y, sizeof y);
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_var in = sy_input(g, "x", sy_shape_of(2, 2, 3)), z = sy_relu(g, in);
+    assert_int_equal(sy_graph_compile(g), SY_OK);
+    double loss, acc, want = 0;
+    for (int i = 0; i < 3; i++) {
+        double se = 0;
+        for (int j = 0; j < 3; j++) se += exp(x[3 * i + j]);
+        want += log(se) - x[3 * i + y[i]];
+    }
+    prepared = 0;
+    assert_int_equal(sy_eval_classifier(g, in, z, d, count_prepared, NULL, &loss, &acc), SY_OK);
+    assert_int_equal(prepared, 3);
+    assert_true(fabs(loss - want / 3) < 1e-12);
+    assert_true(fabs(acc - 2.0 / 3) < 1e-15);
+    d->x[0] = INFINITY;
+    assert_int_equal(sy_eval_classifier(g, in, z, d, NULL, NULL, &loss, NULL), SY_ERR_NUMERIC);
+    sy_graph_free(g);
+    sy_params_free(ps);
+    sy_dataset_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgd_plain_and_decay),
+        cmocka_unit_test(test_optimizer_for_method),
+        cmocka_unit_test(test_eval_classifier),
         cmocka_unit_test(test_sgd_momentum),
         cmocka_unit_test(test_sgd_nesterov),
         cmocka_unit_test(test_adam),

@@ -60,6 +60,11 @@ typedef struct {
  * SY_ERR_FORMAT naming the file and what differs. */
 sy_status sy_dataset_check(const sy_dataset *d, const sy_data_contract *want);
 
+/* sy_dataset_load, then sy_dataset_check against want (NULL: no check), then the first n samples (per_class:
+ * the first n / n_classes of each class, class-balanced); n <= 0, or n at least the split's size, keeps all. */
+sy_status sy_dataset_load_n(const char *data_dir, const char *name, const char *split, long n, int per_class,
+                            const sy_data_contract *want, sy_dataset **out);
+
 /* ---- Readers (each fails with a message naming the file; never a partial
  * dataset: *out is set only on success) ------------------------------------- */
 

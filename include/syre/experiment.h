@@ -124,6 +124,11 @@ const char *sy_run_dir(const sy_run *run);
 /* "<run dir>/<file>" into buf; returns buf (truncated paths fail loudly in
  * the writer that uses them). */
 const char *sy_run_path(const sy_run *run, const char *file, char *buf, size_t size);
+/* A method's checkpoint, "<run dir>/ckpt-<tag>-<method>.safetensors" ("ckpt-<method>..." when tag is NULL or
+ * empty): one name per trained (point, method) of a sweep. Returns buf. */
+const char *sy_run_ckpt_path(const sy_run *run, const char *tag, const char *method, char *buf, size_t size);
+/* The data directory the run reads: --data-dir, which sy_run_parse resolves (sy_data_dir). */
+const char *sy_run_data_dir(const sy_run *run);
 
 /* ---- A run: records ----------------------------------------------------- */
 
@@ -139,6 +144,14 @@ sy_status sy_run_log(sy_run *run, const char *method, int64_t step,
  * logged to file (NULL = "metrics.csv") before it was stopped, the file's
  * last rows if they are the method's, are cut so they are not logged twice. */
 sy_status sy_run_forget_rows(sy_run *run, const char *file, const char *method);
+/* Read back what a run logged to file (NULL = "metrics.csv") for method, e.g. a resumed method's per-epoch
+ * curves: of the rows whose columns match[k] equal match_val[k] (to 1e-9 relative; nmatch may be 0), the value
+ * of column cols[c] goes to out[c][i - 1], where i is the row's index_col value (1-based: "epoch") and
+ * 1 <= i <= nout. Entries of rows not found are left as they were. A missing file, or a file without one of
+ * the columns, reads nothing (SY_OK): rows still buffered when a run was killed are lost anyway. */
+sy_status sy_run_read_rows(const sy_run *run, const char *file, const char *method, int nmatch,
+                           const char *const *match, const double *match_val, const char *index_col, int ncols,
+                           const char *const *cols, double *const *out, long nout);
 /* A final metric of a method, for summary.json and the stdout table (rows in
  * the order first given, columns in method order). Setting it again
  * replaces the value. */
@@ -149,6 +162,12 @@ double sy_run_summary_value(const sy_run *run, const char *method, const char *k
 /* A setting of a method (e.g. its gamma), recorded in summary.json only. */
 sy_status sy_run_summary_setting(sy_run *run, const char *method, const char *key,
                                  const char *value);
+/* The same with the value formatted as printf does ("%g", lr). */
+sy_status sy_run_summary_settingf(sy_run *run, const char *method, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 /* The side-by-side table of summary metrics (what sy_run_finish prints). */
 void sy_run_print_table(const sy_run *run, FILE *f);
 

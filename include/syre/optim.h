@@ -136,6 +136,10 @@ typedef struct sy_optimizer sy_optimizer;
  * shift syre tensors by theta0 and record L2-init anchors. The store must be
  * laid out and initialised. NULL with a message on bad options. */
 sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o);
+/* The optimizer for a compared method (--method): o with its decay rule from sy_decay_parse(method, wd,
+ * sigma0, eps). An unknown method or invalid options fail with SY_ERR_ARG and the reason (sy_last_error). */
+sy_status sy_optimizer_for_method(sy_params *ps, sy_optim_opts o, const char *method, float wd, float sigma0,
+                                  float eps, sy_optimizer **out);
 void sy_optimizer_free(sy_optimizer *opt);
 /* One update from sy_params_grad (clip, decay, moments, step); the gradient
  * buffer is read, never written. A NaN/Inf gradient: SY_ERR_NUMERIC naming

@@ -7,6 +7,7 @@
 #define SYRE_PLOT_H
 
 #include "syre/core.h"
+#include "syre/experiment.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,17 @@ void sy_plot_xrange(sy_plot *p, double min, double max);
 void sy_plot_yrange(sy_plot *p, double min, double max);
 /* Write <base>.png and <base>.svg (base is the path without extension). */
 sy_status sy_plot_save(const sy_plot *p, const char *base);
+
+/* Save p into a run's directory as <run dir>/<name>.png and .svg, then free
+ * p (also on failure). p NULL (sy_plot_new ran out of memory) fails with
+ * SY_ERR_NOMEM. */
+sy_status sy_plot_save_run(sy_plot *p, const sy_run *run, const char *name);
+/* One figure with a series per label, y[m][0..n) against x (NULL: 0..n-1)
+ * in the given style, saved with sy_plot_save_run: the per-method curve of
+ * a comparison. */
+sy_status sy_plot_methods(const sy_run *run, const char *name, const char *title, const char *xlabel,
+                          const char *ylabel, const double *x, int n, int nm, const char *const *labels,
+                          const double *const *y, sy_plot_style style);
 
 /* A rows x cols grid of grayscale images (count <= rows*cols, each h x w
  * floats row-major, image i at row i / cols), pixel value v drawn as

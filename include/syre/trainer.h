@@ -93,6 +93,16 @@ typedef struct {
  * learning rate"; callback errors return as they are. out may be NULL. */
 sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
 
+/* A classifier's mean cross-entropy (log-sum-exp in double from the row's
+ * maximum, summed in sample order) and argmax accuracy over all of d,
+ * through graph g with input x [B, ...] and logits [B, classes], in chunks
+ * of its batch B (the last one zero-padded). prepare (may be NULL) changes
+ * each chunk's n real inputs after they are copied in (a scale, a pixel
+ * permutation). loss or acc may be NULL. A non-finite loss fails with
+ * SY_ERR_NUMERIC. */
+sy_status sy_eval_classifier(sy_graph *g, sy_var x, sy_var logits, const sy_dataset *d,
+                             void (*prepare)(void *ctx, float *x, size_t n), void *ctx, double *loss, double *acc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -331,3 +331,21 @@ void sy_data_scale(float *x, size_t n, float alpha)
     for (size_t i = 0; i < n; i++)
         x[i] *= alpha;
 }
+
+sy_status sy_dataset_load_n(const char *data_dir, const char *name, const char *split, long n, int per_class,
+                            const sy_data_contract *want, sy_dataset **out)
+{
+    sy_dataset *full = NULL;
+    *out = NULL;
+    sy_status s = sy_dataset_load(data_dir, name, split, &full);
+    if (s == SY_OK && want) s = sy_dataset_check(full, want);
+    if (s != SY_OK || n <= 0 || (size_t)n >= full->n) {
+        if (s == SY_OK) *out = full;
+        else sy_dataset_free(full);
+        return s;
+    }
+    size_t keep = per_class ? (size_t)n / (size_t)(full->n_classes > 0 ? full->n_classes : 1) : (size_t)n;
+    s = sy_dataset_subset(full, keep, per_class, out);
+    sy_dataset_free(full);
+    return s;
+}

@@ -9,6 +9,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
@@ -752,6 +754,16 @@ sy_status sy_run_summary_setting(sy_run *run, const char *method, const char *ke
     k[m->nset] = xstrdup(key);
     v[m->nset++] = xstrdup(value);
     return SY_OK;
+}
+
+sy_status sy_run_summary_settingf(sy_run *run, const char *method, const char *key, const char *fmt, ...)
+{
+    char value[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(value, sizeof value, fmt, ap);
+    va_end(ap);
+    return sy_run_summary_setting(run, method, key, value);
 }
 
 static void fmt_cell(char *buf, size_t n, const sy_summ *m, const char *key)

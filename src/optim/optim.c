@@ -170,6 +170,16 @@ static int is_syre(const sy_optimizer *opt, int t)
            !(d->exclude_1d && pi->shape.ndim == 1);
 }
 
+sy_status sy_optimizer_for_method(sy_params *ps, sy_optim_opts o, const char *method, float wd, float sigma0,
+                                  float eps, sy_optimizer **out)
+{
+    *out = NULL;
+    sy_status s = sy_decay_parse(method, wd, sigma0, eps, &o.decay);
+    if (s != SY_OK) return s;
+    *out = sy_optimizer_new(ps, &o);
+    return *out ? SY_OK : SY_ERR_ARG; /* the message says why */
+}
+
 sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o)
 {
     if (!ps || !o) {
