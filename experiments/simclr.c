@@ -48,6 +48,7 @@
 #include <string.h>
 
 #include "cifar_common.h"
+#include "syre/fit_prefetch.h"
 #include "syre/probe.h"
 #include "syre/syre.h"
 
@@ -288,6 +289,53 @@ static sy_status sc_fill(void *ctx, float *const *in, size_t *count)
     return s;
 }
 
+/* The training callbacks of one method. */
+typedef struct {
+    sy_run *run;
+    sc_ctx *c;
+    const sc_method *m;
+    sc_result *res;
+    sc_fill_ctx *fill;
+    const sy_optim_opts *o;
+    long nbatch, resumed_batch;
+    double lr0; /* the lr the epoch began with */
+} sc_fit;
+
+static sy_status sc_on_resume(void *ctx, const sy_train_pos *pos)
+{
+    sc_fit *f = ctx;
+    f->resumed_batch = (long)pos->batch;
+    if (pos->epoch > f->c->epochs)
+        return sy_fail(SY_ERR_ARG, "simclr: --resume: %s checkpoint has %d epochs, --epochs is %d", f->m->rec,
+                       (int)pos->epoch, f->c->epochs);
+    return SY_OK;
+}
+
+static sy_status sc_on_epoch_start(void *ctx, long epoch)
+{
+    sc_fit *f = ctx;
+    f->fill->aug = sy_rng_make(f->c->seed, SY_STREAM_AUGMENT, (uint64_t)epoch);
+    f->lr0 = sy_schedule_lr(&f->o->schedule, f->o->lr, epoch * f->nbatch);
+    /* The untrained network's row, after position 0's checkpoint: a run
+     * resumed later in epoch 0 has it already, one resumed at 0 logs it. */
+    if (epoch == 0 && f->resumed_batch == 0 && f->c->rank_every > 0)
+        return log_rank(f->run, f->c, f->m->rec, 0, f->res->hist);
+    return SY_OK;
+}
+
+static sy_status sc_on_epoch(void *ctx, long epoch, double loss)
+{
+    sc_fit *f = ctx;
+    f->res->loss = loss;
+    if (epoch == 1) f->res->loss_first = loss;
+    const char *nm[2] = {"lr", "nt_xent"};
+    double v[2] = {f->lr0, loss};
+    sy_status s = sy_run_log(f->run, f->m->rec, epoch, 2, nm, v);
+    if (s == SY_OK && f->c->rank_every > 0 && (epoch % f->c->rank_every == 0 || epoch == f->c->epochs))
+        s = log_rank(f->run, f->c, f->m->rec, (int)epoch, f->res->hist);
+    return s;
+}
+
 static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *res)
 {
     sy_status s = sy_params_init(c->ps, c->seed);
@@ -312,97 +360,18 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
         sy_batcher_free(b);
         return s != SY_OK ? s : SY_ERR_ARG;
     }
-    char ckpt[4200], file[128];
-    snprintf(file, sizeof file, "ckpt-%.48s.safetensors", m->rec);
-    sy_run_path(run, file, ckpt, sizeof ckpt);
-    sy_train_pos pos = {0};
-    int start = 0, loaded = 0;
-    if (sy_run_get_bool(run, "resume")) {
-        s = sy_train_load(ckpt, c->ps, opt, &pos);
-        loaded = s == SY_OK;
-        if (s == SY_OK && pos.epoch > c->epochs)
-            s = sy_fail(SY_ERR_ARG, "simclr: --resume: %s checkpoint has %d epochs, --epochs is %d", m->rec,
-                        (int)pos.epoch, c->epochs);
-        else if (s == SY_OK) {
-            start = (int)pos.epoch;
-            sy_graph_set_step(c->gt, (uint64_t)pos.graph_step);
-            fprintf(stderr, "simclr: %s resumes at epoch %d (batch %ld)\n", m->rec, start, (long)pos.batch);
-        }
-        else if (s == SY_ERR_IO) {
-            sy_clear_error();
-            s = SY_OK;
-        }
-    }
-    /* Starting afresh: position 0 is checkpointed before any row, so that a
-     * kill before the first epoch ends resumes there without a row twice. */
-    if (s == SY_OK && !loaded) {
-        pos.graph_step = (int64_t)sy_graph_step(c->gt);
-        s = sy_train_save(ckpt, c->ps, opt, &pos);
-    }
-    /* The untrained network's row, after position 0's checkpoint: a run
-     * resumed later in epoch 0 has it already, one resumed at 0 logs it. */
-    if (s == SY_OK && pos.epoch == 0 && pos.batch == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
-    char label[96];
+    char ckpt[4200], label[96];
     snprintf(label, sizeof label, "simclr %.48s", m->rec);
-    sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
-    int64_t done = 0;
     sc_fill_ctx fc = {c, b, {0}};
-    sy_prefetch *pf = NULL;
-    if (s == SY_OK) s = sy_prefetch_new(c->gt, &c->tx, 1, sc_fill, &fc, &pf);
-    for (int e = start; e < c->epochs && s == SY_OK; e++) {
-        sy_prefetch_reset(pf);
-        sy_batcher_epoch(b, (uint64_t)e);
-        fc.aug = sy_rng_make(c->seed, SY_STREAM_AUGMENT, (uint64_t)e);
-        double loss_sum = 0, lr0 = sy_optimizer_lr(opt);
-        long steps = 0;
-        size_t nb;
-        if (e == start && pos.batch > 0) { /* stopped midway: the same batches and views, untrained */
-            while (steps < (long)pos.batch && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) steps++;
-            loss_sum = pos.loss_sum;
-            lr0 = sy_schedule_lr(&o.schedule, o.lr, (long)e * nbatch); /* the lr the epoch began with */
-        }
-        while (s == SY_OK && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
-            if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
-            loss_sum += sy_graph_scalar(c->gt, c->tloss);
-            steps++;
-            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
-            if (due != SY_CKPT_NO) {
-                /* the mean over ranks: each rank adds its own rest of the epoch to it */
-                sy_train_pos mid = {.epoch = e, .batch = steps, .graph_step = (int64_t)sy_graph_step(c->gt),
-                                    .loss_sum = sy_dist_mean(loss_sum)};
-                if ((s = sy_train_save(ckpt, c->ps, opt, &mid)) != SY_OK) break;
-                if (due == SY_CKPT_STOP) {
-                    s = sy_run_stopped(run, (long)e * nbatch + steps, (long)c->epochs * nbatch);
-                    break;
-                }
-            }
-            if (++done % 5 == 0) {
-                char note[64];
-                snprintf(note, sizeof note, "epoch %d/%d nt-xent %.3f", e + 1, c->epochs, loss_sum / steps);
-                sy_progress_update(pr, done, note);
-            }
-        }
-        if (s == SY_ERR_STOPPED) break;
-        if (s != SY_OK) {
-            s = sy_fail(s, "simclr: %s, epoch %d: %s", m->rec, e + 1, sy_last_error());
-            break;
-        }
-        res->loss = loss_sum / (double)steps;
-        if (e == 0) res->loss_first = res->loss;
-        const char *nm[2] = {"lr", "nt_xent"};
-        double v[2] = {lr0, res->loss};
-        if ((s = sy_run_log(run, m->rec, e + 1, 2, nm, v)) != SY_OK) break;
-        if (c->rank_every > 0 && ((e + 1) % c->rank_every == 0 || e + 1 == c->epochs))
-            if ((s = log_rank(run, c, m->rec, e + 1, res->hist)) != SY_OK) break;
-        pos.epoch = e + 1;
-        pos.batch = 0;
-        pos.loss_sum = 0;
-        pos.graph_step = (int64_t)sy_graph_step(c->gt);
-        pos.done = e + 1 == c->epochs;
-        s = sy_train_save(ckpt, c->ps, opt, &pos);
-    }
-    sy_progress_finish(pr);
-    sy_prefetch_free(pf);
+    sc_fit f = {.run = run, .c = c, .m = m, .res = res, .fill = &fc, .o = &o, .nbatch = nbatch};
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = c->gt, fo.loss = c->tloss, fo.params = c->ps, fo.opt = opt, fo.batcher = b, fo.x = c->tx;
+    fo.epochs = c->epochs, fo.run = run, fo.ckpt = sy_run_ckpt_path(run, NULL, m->rec, ckpt, sizeof ckpt);
+    fo.resume = sy_run_get_bool(run, "resume"), fo.label = label, fo.progress_every = 5;
+    fo.ctx = &f, fo.on_resume = sc_on_resume, fo.on_epoch_start = sc_on_epoch_start, fo.on_epoch = sc_on_epoch;
+    s = sy_fit_prefetch(&fo, sc_fill, &fc, NULL);
+    /* No epoch to start: the untrained network's row all the same. */
+    if (s == SY_OK && c->epochs == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
     sy_optimizer_free(opt);
     sy_batcher_free(b);
     return s;

@@ -71,6 +71,12 @@ sy_status sy_plot_image_grid(const char *base, const char *title, const float *i
 sy_status sy_plot_image_pairs(const char *base, const char *title, const float *a, const float *b, int n, int h,
                               int w, int cols, const char *label_a, const char *label_b, float vmin, float vmax);
 
+/* The figure of sy_plot_methods, not saved, for a caller that sets a range
+ * or log axes first (then sy_plot_save_run); NULL on failure (the reason
+ * in sy_last_error; sy_plot_save_run then fails with SY_ERR_NOMEM). */
+sy_plot *sy_plot_methods_new(const char *title, const char *xlabel, const char *ylabel, const double *x, int n, int nm,
+                             const char *const *labels, const double *const *y, sy_plot_style style);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,6 +20,7 @@
 
 #include "syre/core.h"
 #include "syre/graph.h"
+#include "syre/optim.h"
 #include "syre/trainer.h"
 
 #ifdef __cplusplus
@@ -93,6 +94,12 @@ typedef struct {
  * first images, n_recon <= v->n) are written there as sy_vae_pixel values. */
 sy_status sy_vae_evaluate(sy_vae *v, const float *x, size_t n, uint64_t seed, double rank_thr, sy_vae_eval *r,
                           float *recon, int n_recon);
+
+/* The rank of mu (as sy_vae_evaluate's) with the encoder's tensors ("enc.*")
+ * set to opt's anchor theta0 and the decoder as it is (mu does not depend on
+ * it): syre's untrained reference. The store's values are restored after. */
+sy_status sy_vae_anchor_rank(sy_vae *v, sy_params *ps, const sy_optimizer *opt, const float *x, size_t n,
+                             uint64_t seed, double rank_thr, int *rank);
 
 /* Train t with sy_fit (train layer, src/train/vae_fit.c): o as for sy_fit
  * (params, opt, batcher, epochs, records, callbacks), its graph, loss and x

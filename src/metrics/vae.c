@@ -2,6 +2,7 @@
  * with fixed noise, the rank of the encoder output and its active units. */
 #include "syre/vae.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "syre/metrics.h"
@@ -35,5 +36,30 @@ sy_status sy_vae_evaluate(sy_vae *v, const float *x, size_t n, uint64_t seed, do
     }
     r->loss = r->rec + v->o.beta * r->kl;
     sy_graph_set_training(v->g, 1);
+    return s;
+}
+
+sy_status sy_vae_anchor_rank(sy_vae *v, sy_params *ps, const sy_optimizer *opt, const float *x, size_t n,
+                             uint64_t seed, double rank_thr, int *rank)
+{
+    size_t nt = sy_params_trainable_size(ps);
+    float *p = sy_params_data(ps), *keep = malloc(nt * sizeof *keep), *a = malloc(nt * sizeof *a);
+    sy_status s = keep && a ? sy_optimizer_anchor(opt, a) : sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+    if (s == SY_OK) {
+        memcpy(keep, p, nt * sizeof *p);
+        for (int t = 0; t < sy_params_count(ps); t++) {
+            const sy_param_info *pi = sy_params_info(ps, t);
+            if (pi->trainable && !strncmp(pi->name, "enc.", 4))
+                memcpy(p + pi->offset, a + pi->offset, pi->numel * sizeof *p);
+        }
+        sy_vae_eval ev;
+        s = sy_vae_evaluate(v, x, n, seed, rank_thr, &ev, NULL, 0);
+        /* again: a device store then takes the restored values as newer */
+        p = sy_params_data(ps);
+        memcpy(p, keep, nt * sizeof *p);
+        if (s == SY_OK) *rank = ev.rank;
+    }
+    free(keep);
+    free(a);
     return s;
 }
