@@ -1,0 +1,247 @@
+/* Tests of the pieces SimCLR's reading is built from: features from an
+ * evaluation graph (sy_graph_features), their scaling and the linear probe
+ * (syre/probe.h), the low-rankness measures, the projection head and the
+ * NT-Xent loss, sy_fit_prefetch against sy_fit, and the figures
+ * sy_plot_image_pairs and sy_plot_methods_new. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "syre/fit_prefetch.h"
+#include "syre/probe.h"
+#include "syre/syre.h"
+
+static void test_probe_scale(void **state)
+{
+    (void)state;
+    /* mean (1, 1); total variance (1 + 1 + 1 + 1) / 2 = 2, over F = 2: sd 1 */
+    float tr[4] = {0, 0, 2, 2}, te[2] = {1, 3};
+    assert_int_equal(sy_probe_scale(tr, 2, te, 1, 2), SY_OK);
+    const float want_tr[4] = {-1, -1, 1, 1}, want_te[2] = {0, 2};
+    assert_memory_equal(tr, want_tr, sizeof tr);
+    assert_memory_equal(te, want_te, sizeof te);
+    /* one scalar for all features: a small direction stays small */
+    float a[4] = {0, 0, 4, 0.04f};
+    assert_int_equal(sy_probe_scale(a, 2, NULL, 0, 2), SY_OK);
+    assert_true(fabsf(a[3] / a[2] - 0.01f) < 1e-6f);
+}
+
+static void test_linear_probe_separable(void **state)
+{
+    (void)state;
+    /* class = which of the two features is larger */
+    enum { N = 64 };
+    float F[N * 2];
+    int y[N];
+    sy_rng r = sy_rng_make(3, SY_STREAM_USER, 0);
+    for (int i = 0; i < N; i++) {
+        F[2 * i] = sy_rng_uniform(&r) * 2 - 1;
+        F[2 * i + 1] = sy_rng_uniform(&r) * 2 - 1;
+        y[i] = F[2 * i + 1] > F[2 * i];
+    }
+    double te = -1, tr = -1;
+    assert_int_equal(sy_linear_probe(F, y, 48, F + 96, y + 48, 16, 2, 2, 200, 0.05, 1, &te, &tr), SY_OK);
+    assert_true(tr >= 0.95);
+    assert_true(te >= 0.9);
+    /* labels that ignore the features: chance on a balanced split */
+    int z[N];
+    for (int i = 0; i < N; i++) z[i] = i % 2;
+    assert_int_equal(sy_linear_probe(F, z, 48, F + 96, z + 48, 16, 2, 2, 5, 0.05, 1, &te, NULL), SY_OK);
+    assert_true(te < 0.9);
+    assert_int_equal(sy_linear_probe(F, y, 48, F, y, 16, 2, 0, 5, 0.05, 1, &te, NULL), SY_ERR_ARG);
+}
+
+static sy_status add_one(void *ctx, float *x, size_t k)
+{
+    (void)ctx;
+    for (size_t i = 0; i < k * 2; i++) x[i] += 1;
+    return SY_OK;
+}
+
+static void test_graph_features(void **state)
+{
+    (void)state;
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_var x = sy_input(g, "x", sy_shape_of(2, 3, 2));
+    sy_var y = sy_scale(g, x, 2.0f), s = sy_sum(g, x);
+    (void)s;
+    assert_int_equal(sy_graph_compile(g), SY_OK);
+    float in[5 * 2], out[5 * 2 + 1];
+    for (int i = 0; i < 10; i++) in[i] = (float)i;
+    out[10] = -7; /* not written past n rows */
+    sy_var outs[1] = {y};
+    float *dst[1] = {out};
+    assert_int_equal(sy_graph_features(g, x, in, 5, 2, add_one, NULL, 1, outs, dst), SY_OK);
+    for (int i = 0; i < 10; i++) assert_true(out[i] == 2.0f * (float)(i + 1));
+    assert_true(out[10] == -7);
+    /* the padded rows of the last chunk are zero */
+    const float *gx = sy_graph_data(g, x);
+    assert_true(gx[4] == 0 && gx[5] == 0);
+    sy_graph_free(g);
+    sy_params_free(ps);
+}
+
+static void test_low_rankness_measures(void **state)
+{
+    (void)state;
+    /* feature 2 = 2 x feature 1 + const: eigenvalues 6.25 and 0 */
+    const float X[4 * 2] = {1, 5, 2, 7, 3, 9, 4, 11};
+    sy_low_rankness r;
+    double eig[2], er;
+    assert_int_equal(sy_low_rankness_measures(X, 4, 2, SY_LOW_RANKNESS_THR, &r, eig), SY_OK);
+    assert_true(fabs(r.eig_max - 6.25) < 1e-12 && fabs(r.eig_min) < 1e-12 && eig[0] == r.eig_max);
+    assert_true(r.share == 0.5 && r.share_rel == 0.5);
+    assert_int_equal(sy_effective_rank(X, 4, 2, &er), SY_OK);
+    assert_true(r.erank == er);
+    /* scaled down by 1e-4: the absolute share sees both as small, the relative one does not */
+    float Y[8];
+    for (int i = 0; i < 8; i++) Y[i] = X[i] * 1e-4f;
+    assert_int_equal(sy_low_rankness_measures(Y, 4, 2, SY_LOW_RANKNESS_THR, &r, NULL), SY_OK);
+    assert_true(r.share == 1.0 && r.share_rel == 0.5);
+}
+
+static void test_head_and_nt_xent(void **state)
+{
+    (void)state;
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_var h = sy_input(g, "h", sy_shape_of(2, 4, 3));
+    sy_var z = sy_projection_head(g, h, "head", 5, 2);
+    assert_int_equal(sy_graph_shape(g, z).dim[1], 2);
+    assert_int_equal(sy_params_info(ps, sy_params_find(ps, "head.0.weight"))->shape.dim[0], 5);
+    assert_int_equal(sy_params_info(ps, sy_params_find(ps, "head.2.weight"))->shape.dim[1], 5);
+    /* NT-Xent on fed z: rows e1, e2, e1, e2 (B = 2), tau = 0.5: every row's
+     * partner has similarity 2, the two others 0, itself masked out */
+    sy_var zi = sy_input(g, "z", sy_shape_of(2, 4, 2)), mask = sy_input(g, "mask", sy_shape_of(2, 4, 4));
+    sy_var partner = sy_input(g, "partner", sy_shape_of(1, 4));
+    sy_var loss = sy_nt_xent(g, zi, mask, partner, 0.5);
+    assert_int_equal(sy_graph_compile(g), SY_OK);
+    float *m = sy_graph_data(g, mask), *p = sy_graph_data(g, partner);
+    sy_nt_xent_fill(m, p, 2);
+    assert_true(m[0] == -1e4f && m[1] == 0 && m[5] == -1e4f && p[0] == 2 && p[1] == 3 && p[2] == 0 && p[3] == 1);
+    const float zv[8] = {1, 0, 0, 1, 1, 0, 0, 1};
+    memcpy(sy_graph_data(g, zi), zv, sizeof zv);
+    assert_int_equal(sy_graph_forward(g), SY_OK);
+    assert_true(fabs(sy_graph_scalar(g, loss) - log(1 + 2 * exp(-2.0))) < 1e-5);
+    sy_graph_free(g);
+    sy_params_free(ps);
+}
+
+/* sy_fit_prefetch against sy_fit: the same model and batches, fed by a fill
+ * that takes them from the batcher, trains to the same bits. */
+typedef struct {
+    sy_batcher *b;
+    double losses[3];
+} pf_ctx;
+
+static sy_status pf_fill(void *ctx, float *const *in, size_t *count)
+{
+    *count = sy_batcher_next(((pf_ctx *)ctx)->b, in[0], in[1]);
+    return SY_OK;
+}
+
+static sy_status pf_epoch(void *ctx, long e, double loss)
+{
+    ((pf_ctx *)ctx)->losses[e - 1] = loss;
+    return SY_OK;
+}
+
+static void fit_classifier(int prefetch, float *params, double *losses)
+{
+    sy_dataset *d = NULL;
+    assert_int_equal(sy_dataset_new(40, sy_shape_of(1, 3), 2, 0, "toy", &d), SY_OK);
+    sy_rng r = sy_rng_make(1, SY_STREAM_USER, 0);
+    for (int i = 0; i < 120; i++) d->x[i] = sy_rng_uniform(&r);
+    for (int i = 0; i < 40; i++) d->y[i] = d->x[3 * i] > 0.5f;
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_var x = sy_input(g, "x", sy_shape_of(2, 8, 3)), y = sy_input(g, "y", sy_shape_of(1, 8));
+    sy_var loss = sy_softmax_ce(g, sy_linear(g, x, "fc", 2), y);
+    assert_int_equal(sy_graph_compile(g), SY_OK);
+    assert_int_equal(sy_params_init(ps, 2), SY_OK);
+    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
+    o.lr = 0.5f;
+    sy_optimizer *opt = sy_optimizer_new(ps, &o);
+    sy_batcher_opts bo = sy_batcher_opts_default();
+    bo.batch = 8, bo.drop_last = 1, bo.seed = 3;
+    pf_ctx c = {0};
+    assert_int_equal(sy_batcher_new(d, bo, &c.b), SY_OK);
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = g, fo.loss = loss, fo.params = ps, fo.opt = opt, fo.batcher = c.b, fo.x = x, fo.y = y;
+    fo.epochs = 3, fo.ctx = &c, fo.on_epoch = pf_epoch;
+    assert_int_equal(prefetch ? sy_fit_prefetch(&fo, pf_fill, &c, NULL) : sy_fit(&fo, NULL), SY_OK);
+    assert_true(sy_params_trainable_size(ps) <= 64);
+    memcpy(params, sy_params_data(ps), sizeof(float) * sy_params_trainable_size(ps));
+    memcpy(losses, c.losses, sizeof c.losses);
+    sy_batcher_free(c.b);
+    sy_optimizer_free(opt);
+    sy_graph_free(g);
+    sy_params_free(ps);
+    sy_dataset_free(d);
+}
+
+static void test_fit_prefetch_is_sy_fit(void **state)
+{
+    (void)state;
+    float p1[64] = {0}, p2[64] = {0};
+    double l1[3], l2[3];
+    fit_classifier(0, p1, l1);
+    fit_classifier(1, p2, l2);
+    assert_memory_equal(p1, p2, sizeof p1);
+    assert_memory_equal(l1, l2, sizeof l1);
+    assert_true(l1[2] < l1[0]);
+}
+
+static void test_plot_pairs_and_methods(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-test-probe-XXXXXX", base[128], png[160];
+    assert_non_null(mkdtemp(dir));
+    float a[4 * 9], b[4 * 9];
+    for (int i = 0; i < 36; i++) a[i] = (float)i / 36, b[i] = 1 - a[i];
+    snprintf(base, sizeof base, "%s/pairs", dir);
+    assert_int_equal(sy_plot_image_pairs(base, "pairs", a, b, 4, 3, 3, 2, "in", "out", 0, 1), SY_OK);
+    snprintf(png, sizeof png, "%s.png", base);
+    struct stat st;
+    assert_true(stat(png, &st) == 0 && st.st_size > 100);
+    assert_int_equal(sy_plot_image_pairs(base, "pairs", a, b, 3, 3, 3, 2, "in", "out", 0, 1), SY_ERR_ARG);
+    const double x[3] = {1, 2, 3}, y0[3] = {1, 4, 9}, y1[3] = {2, 3, 4};
+    const double *ys[2] = {y0, y1};
+    const char *labels[2] = {"a", "b"};
+    sy_plot *p = sy_plot_methods_new("t", "x", "y", x, 3, 2, labels, ys, SY_PLOT_LINE);
+    assert_non_null(p);
+    sy_plot_yrange(p, 0, 10);
+    snprintf(base, sizeof base, "%s/methods", dir);
+    assert_int_equal(sy_plot_save(p, base), SY_OK);
+    sy_plot_free(p);
+    snprintf(png, sizeof png, "%s.png", base);
+    assert_true(stat(png, &st) == 0 && st.st_size > 100);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_probe_scale),
+        cmocka_unit_test(test_linear_probe_separable),
+        cmocka_unit_test(test_graph_features),
+        cmocka_unit_test(test_low_rankness_measures),
+        cmocka_unit_test(test_head_and_nt_xent),
+        cmocka_unit_test(test_fit_prefetch_is_sy_fit),
+        cmocka_unit_test(test_plot_pairs_and_methods),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
