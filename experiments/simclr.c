@@ -4,20 +4,12 @@
  * syre on the head (or on every layer) removes that low-rankness and raises
  * the last layer's linear-probe accuracy without hurting the penultimate one.
  *
- * Model. Encoder: sy_resnet18 (CIFAR form, width --width) without its
- * classifier, output h [N, 8w] (the penultimate representation). Head:
- * z = W2 relu(W1 h + b1) + b2 with W1 [8w, 8w] and W2 [p, 8w] (SimCLR v1's
- * two-layer MLP; p = --proj-dim, default 2w, the paper model's 512 -> 512 ->
- * 128 ratio). Parameters are "encoder.*" and "head.0.*", "head.2.*", so
- * optimizer rules select the head by the pattern "head.*".
- *
- * Loss. NT-Xent over a batch of B images, each seen as two augmented views
- * (random resized crop, flip, colour jitter p 0.8, grayscale p 0.2:
- * sy_augment_simclr), stacked as 2B rows: u = z / ||z||, S = u u^T / tau,
- * the diagonal masked by adding a fed matrix with -1e4 on it, and softmax
- * cross-entropy of each row against its partner (i <-> i + B), averaged
- * over the 2B rows. Built from graph ops only (l2normalize, matmul, scale,
- * add, softmax_ce).
+ * Model (sy_simclr, syre/nn.h): a ResNet18 encoder (CIFAR form, width
+ * --width; h [N, 8w] is the penultimate representation) and SimCLR v1's
+ * two-layer projection head 8w -> 8w -> p (z, the last layer; p =
+ * --proj-dim, default 2w, the paper model's 512 -> 512 -> 128 ratio);
+ * optimizer rules select the head by "head.*". Loss: NT-Xent over B images
+ * seen as two augmented views (sy_augment_simclr), 2B rows.
  *
  * Training (our choice where the paper gives none): SGD momentum 0.9, lr
  * 0.06 cosine, weight decay 5e-4 on every tensor, batch 512, tau 0.5, 500
@@ -95,9 +87,7 @@ typedef struct {
     uint64_t seed;
     sy_dataset *train, *test; /* pixels in [0,1]: normalised after augmentation */
     float mean[3], std[3];
-    sy_params *ps;
-    sy_graph *gt, *ge;
-    sy_var tx, tmask, tlab, tloss, ex, eh, ez;
+    sy_simclr net;
     float *xb, *yb; /* one batch of images [B, 3, 32, 32] and its labels */
 } sc_ctx;
 
@@ -160,36 +150,18 @@ static sy_status sc_setup(sy_run *run, sc_ctx *c)
         return sy_fail(SY_ERR_ARG, "simclr: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
     sy_dataset_channel_stats(c->train, c->mean, c->std);
 
-    c->ps = sy_params_new();
-    c->gt = sy_graph_new(c->ps);
-    c->ge = sy_graph_new(c->ps);
     c->xb = malloc((size_t)c->batch * IMG * sizeof(float));
     c->yb = malloc((size_t)c->batch * sizeof(float));
-    if (!c->ps || !c->gt || !c->ge || !c->xb || !c->yb) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    /* Training graph: 2B rows (view 1 of the batch, then view 2). */
-    int R = 2 * c->batch;
-    c->tx = sy_input(c->gt, "x", sy_shape_of(4, R, 3, 32, 32));
-    c->tmask = sy_input(c->gt, "diag_mask", sy_shape_of(2, R, R));
-    c->tlab = sy_input(c->gt, "partner", sy_shape_of(1, R));
-    sy_var z = sy_projection_head(c->gt, sy_resnet18(c->gt, c->tx, "encoder.", c->width, 0, NULL), "head", c->hid,
-                                  c->proj);
-    c->tloss = sy_nt_xent(c->gt, z, c->tmask, c->tlab, c->tau);
-    if ((s = sy_graph_compile(c->gt)) != SY_OK) return s;
-    sy_nt_xent_fill(sy_graph_data(c->gt, c->tmask), sy_graph_data(c->gt, c->tlab), c->batch);
-    /* Feature graph: h and z of eval_b images, evaluation mode. */
-    c->ex = sy_input(c->ge, "x", sy_shape_of(4, c->eval_b, 3, 32, 32));
-    c->eh = sy_resnet18(c->ge, c->ex, "encoder.", c->width, 0, NULL);
-    c->ez = sy_projection_head(c->ge, c->eh, "head", c->hid, c->proj);
-    if ((s = sy_graph_compile(c->ge)) != SY_OK) return s;
-    sy_graph_set_training(c->ge, 0);
+    if (!c->xb || !c->yb) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    if ((s = sy_simclr_new(&c->net, c->width, c->proj, c->batch, c->eval_b, c->tau)) != SY_OK) return s;
     fprintf(stderr,
             "simclr: ResNet18 width %d + head %d-%d-%d (%zu parameters), %s (the paper: CIFAR-100), %zu train / "
             "%zu test images, %d epochs, batch %d (x2 views), tau %g, SGD lr %g momentum %g cosine, weight decay %g; "
             "graphs %.0f MB\n",
-            c->width, c->hid, c->hid, c->proj, sy_params_num_trainable(c->ps), c100 ? "CIFAR-100" : "CIFAR-10",
+            c->width, c->hid, c->hid, c->proj, sy_params_num_trainable(c->net.ps), c100 ? "CIFAR-100" : "CIFAR-10",
             c->train->n, c->test->n, c->epochs,
             c->batch, c->tau, c->lr, c->momentum, c->gamma,
-            (double)(sy_graph_bytes(c->gt) + sy_graph_bytes(c->ge)) / 1e6);
+            (double)(sy_graph_bytes(c->net.train) + sy_graph_bytes(c->net.feat)) / 1e6);
     return SY_OK;
 }
 
@@ -197,9 +169,7 @@ static void sc_free(sc_ctx *c)
 {
     free(c->xb);
     free(c->yb);
-    sy_graph_free(c->gt);
-    sy_graph_free(c->ge);
-    sy_params_free(c->ps);
+    sy_simclr_free(&c->net);
     sy_dataset_free(c->train);
     sy_dataset_free(c->test);
 }
@@ -213,9 +183,9 @@ static sy_status sc_normalize(void *ctx, float *x, size_t n)
 /* Features of the first n images of d: H [n, 8w], Z [n, proj] (either may be NULL). */
 static sy_status features(sc_ctx *c, const sy_dataset *d, size_t n, float *H, float *Z)
 {
-    sy_var outs[2] = {c->eh, c->ez};
+    sy_var outs[2] = {c->net.h, c->net.z};
     float *dst[2] = {H, Z};
-    return sy_graph_features(c->ge, c->ex, d->x, n, IMG, sc_normalize, c, 2, outs, dst);
+    return sy_graph_features(c->net.feat, c->net.fx, d->x, n, IMG, sc_normalize, c, 2, outs, dst);
 }
 
 /* Features of train and test, both linear probes and the rank measures. */
@@ -338,7 +308,7 @@ static sy_status sc_on_epoch(void *ctx, long epoch, double loss)
 
 static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *res)
 {
-    sy_status s = sy_params_init(c->ps, c->seed);
+    sy_status s = sy_params_init(c->net.ps, c->seed);
     if (s != SY_OK || !m->trained) return s;
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
@@ -355,7 +325,7 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
     o.decay = m->base;
     if (m->head_only) s = sy_optim_add_rule(&o, "head.*", m->head);
     o.seed = c->seed;
-    sy_optimizer *opt = s == SY_OK ? sy_optimizer_new(c->ps, &o) : NULL;
+    sy_optimizer *opt = s == SY_OK ? sy_optimizer_new(c->net.ps, &o) : NULL;
     if (!opt) {
         sy_batcher_free(b);
         return s != SY_OK ? s : SY_ERR_ARG;
@@ -365,7 +335,8 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
     sc_fill_ctx fc = {c, b, {0}};
     sc_fit f = {.run = run, .c = c, .m = m, .res = res, .fill = &fc, .o = &o, .nbatch = nbatch};
     sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = c->gt, fo.loss = c->tloss, fo.params = c->ps, fo.opt = opt, fo.batcher = b, fo.x = c->tx;
+    fo.graph = c->net.train, fo.loss = c->net.loss, fo.params = c->net.ps, fo.opt = opt, fo.batcher = b;
+    fo.x = c->net.x;
     fo.epochs = c->epochs, fo.run = run, fo.ckpt = sy_run_ckpt_path(run, NULL, m->rec, ckpt, sizeof ckpt);
     fo.resume = sy_run_get_bool(run, "resume"), fo.label = label, fo.progress_every = 5;
     fo.ctx = &f, fo.on_resume = sc_on_resume, fo.on_epoch_start = sc_on_epoch_start, fo.on_epoch = sc_on_epoch;

@@ -76,6 +76,23 @@ sy_var sy_nt_xent(sy_graph *g, sy_var z, sy_var mask, sy_var partner, double tau
  * partner[i] = (i + batch) mod 2 batch. */
 void sy_nt_xent_fill(float *mask, float *partner, int batch);
 
+/* SimCLR (Chen et al. 2020) on [3, 32, 32] images: a sy_resnet18 encoder
+ * ("encoder.*", width w, no classifier: h [N, 8w], the penultimate
+ * representation) and a projection head ("head", 8w -> 8w -> proj: z, the
+ * last layer), on one store, in two graphs: the training graph, NT-Xent
+ * (tau) over 2 batch rows (view 1 of the batch, then view 2; mask and
+ * partner filled), and the feature graph of eval_n images in evaluation
+ * mode. On failure everything is freed. */
+typedef struct {
+    sy_params *ps;
+    sy_graph *train, *feat;
+    sy_var x, mask, partner, loss; /* training graph */
+    sy_var fx, h, z;               /* feature graph: input, encoder output, head output */
+    int hidden, proj, batch, eval_n;
+} sy_simclr;
+sy_status sy_simclr_new(sy_simclr *m, int width, int proj, int batch, int eval_n, double tau);
+void sy_simclr_free(sy_simclr *m);
+
 #ifdef __cplusplus
 }
 #endif

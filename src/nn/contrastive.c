@@ -3,6 +3,7 @@
 #include "syre/nn.h"
 
 #include <stdio.h>
+#include <string.h>
 
 sy_var sy_projection_head(sy_graph *g, sy_var h, const char *name, int hidden, int out)
 {
@@ -26,4 +27,43 @@ void sy_nt_xent_fill(float *mask, float *partner, int batch)
         for (int j = 0; j < R; j++) mask[(size_t)i * R + j] = i == j ? -1e4f : 0.0f;
         partner[i] = (float)((i + batch) % R);
     }
+}
+
+sy_status sy_simclr_new(sy_simclr *m, int width, int proj, int batch, int eval_n, double tau)
+{
+    memset(m, 0, sizeof *m);
+    m->hidden = 8 * width, m->proj = proj, m->batch = batch, m->eval_n = eval_n;
+    m->ps = sy_params_new();
+    m->train = m->ps ? sy_graph_new(m->ps) : NULL;
+    m->feat = m->ps ? sy_graph_new(m->ps) : NULL;
+    if (!m->ps || !m->train || !m->feat) {
+        sy_simclr_free(m);
+        return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    }
+    /* Training graph: 2B rows (view 1 of the batch, then view 2). */
+    int R = 2 * batch;
+    m->x = sy_input(m->train, "x", sy_shape_of(4, R, 3, 32, 32));
+    m->mask = sy_input(m->train, "diag_mask", sy_shape_of(2, R, R));
+    m->partner = sy_input(m->train, "partner", sy_shape_of(1, R));
+    sy_var h = sy_resnet18(m->train, m->x, "encoder.", width, 0, NULL);
+    m->loss = sy_nt_xent(m->train, sy_projection_head(m->train, h, "head", m->hidden, proj), m->mask, m->partner, tau);
+    sy_status s = sy_graph_compile(m->train);
+    if (s == SY_OK) sy_nt_xent_fill(sy_graph_data(m->train, m->mask), sy_graph_data(m->train, m->partner), batch);
+    /* Feature graph: h and z of eval_n images, evaluation mode. */
+    m->fx = sy_input(m->feat, "x", sy_shape_of(4, eval_n, 3, 32, 32));
+    m->h = sy_resnet18(m->feat, m->fx, "encoder.", width, 0, NULL);
+    m->z = sy_projection_head(m->feat, m->h, "head", m->hidden, proj);
+    if (s == SY_OK) s = sy_graph_compile(m->feat);
+    if (s == SY_OK) sy_graph_set_training(m->feat, 0);
+    if (s != SY_OK) sy_simclr_free(m);
+    return s;
+}
+
+void sy_simclr_free(sy_simclr *m)
+{
+    sy_graph_free(m->train);
+    sy_graph_free(m->feat);
+    sy_params_free(m->ps);
+    m->train = m->feat = NULL;
+    m->ps = NULL;
 }
