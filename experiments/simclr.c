@@ -39,7 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The CIFAR loaders; its argmax_row is resnet's (the probe's argmax is in the library). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
 #include "cifar_common.h"
+#pragma GCC diagnostic pop
 #include "syre/fit_prefetch.h"
 #include "syre/probe.h"
 #include "syre/syre.h"
@@ -106,7 +110,7 @@ typedef struct {
     sy_low_rankness lr; /* of z, the last layer */
     double lowrank_penult;
     double *eig; /* [proj] spectrum of z, descending */
-    double *hist; /* [epochs + 1][3] per epoch: relative low-rankness, eig_min, eig_max (NaN: not measured) */
+    double *hist; /* [3][epochs + 1]: per epoch relative low-rankness, eig_min, eig_max (NaN: not measured) */
 } sc_result;
 
 static sy_status sc_setup(sy_run *run, sc_ctx *c)
@@ -230,9 +234,9 @@ static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch, do
     const char *n[5] = {"low_rankness", "low_rankness_rel", "eig_max", "eig_min", "effective_rank"};
     double v[5] = {r.share, r.share_rel, r.eig_max, r.eig_min, r.erank};
     if (hist && epoch <= c->epochs) {
-        hist[3 * epoch] = r.share_rel;
-        hist[3 * epoch + 1] = r.eig_min;
-        hist[3 * epoch + 2] = r.eig_max;
+        hist[epoch] = r.share_rel;
+        hist[c->epochs + 1 + epoch] = r.eig_min;
+        hist[2 * (c->epochs + 1) + epoch] = r.eig_max;
     }
     return sy_run_log_to(run, "rank.csv", rec, epoch, 5, n, v);
 }
@@ -400,61 +404,57 @@ static sy_status method_list(sy_run *run, double gamma, sc_method *ms, int *n)
 
 static sy_status plots(sy_run *run, const sc_ctx *c, const sc_method *ms, const sc_result *rs, int n)
 {
-    char title[200], base[4200];
+    char title[200];
     snprintf(title, sizeof title, "Spectrum of the head output covariance (%d test images, width %d, %d epochs)",
              c->rank_n, c->width, c->epochs);
     sy_plot *p = sy_plot_new(title, "index", "eigenvalue");
-    if (!p) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    sy_status s = SY_OK;
     float *ix = malloc(sizeof(float) * (size_t)c->proj), *th = malloc(sizeof(float) * (size_t)c->proj);
-    for (int m = 0; m < n && s == SY_OK && th; m++) {
+    sy_status s = p && ix && th ? SY_OK : sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    for (int m = 0; m < n && s == SY_OK; m++) {
         for (int i = 0; i < c->proj; i++) th[i] = (float)rs[m].eig[i];
         s = sy_plot_spectrum(p, ms[m].rec, th, c->proj, 1e-12);
     }
-    if (s == SY_OK && ix && th) {
-        for (int i = 0; i < c->proj; i++) ix[i] = (float)(i + 1), th[i] = (float)SY_LOW_RANKNESS_THR;
-        s = sy_plot_series_f(p, "1e-5 (Table 1 threshold)", ix, th, c->proj, SY_PLOT_DASHED);
-    }
+    for (int i = 0; s == SY_OK && i < c->proj; i++) ix[i] = (float)(i + 1), th[i] = (float)SY_LOW_RANKNESS_THR;
+    if (s == SY_OK) s = sy_plot_series_f(p, "1e-5 (Table 1 threshold)", ix, th, c->proj, SY_PLOT_DASHED);
     free(ix);
     free(th);
-    if (s == SY_OK) s = sy_plot_save(p, sy_run_path(run, "simclr-spectrum", base, sizeof base));
-    sy_plot_free(p);
+    if (s == SY_OK)
+        s = sy_plot_save_run(p, run, "simclr-spectrum");
+    else
+        sy_plot_free(p);
     if (s != SY_OK || c->rank_every == 0 || c->epochs == 0) return s;
 
     /* Per epoch: the range of the spectrum, and the relative low-rankness. */
-    int E = c->epochs + 1;
+    int E = c->epochs + 1, nt = 0;
     double *ep = malloc(sizeof(double) * (size_t)E), *y = malloc(sizeof(double) * (size_t)E);
+    const double *rel[MAX_REC];
+    const char *labels[MAX_REC];
     sy_plot *pe = sy_plot_new("Head output covariance: largest and smallest eigenvalue per epoch", "epoch",
                               "eigenvalue");
-    sy_plot *pr = sy_plot_new("Share of eigenvalues below 1e-5 x the largest (relative low-rankness)", "epoch",
-                              "share of eigenvalues");
-    if (!ep || !y || !pe || !pr) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    for (int i = 0; i < E && s == SY_OK; i++) ep[i] = i;
+    if (!ep || !y || !pe) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    for (int i = 0; i < E && s == SY_OK; i++) ep[i] = i, y[i] = SY_LOW_RANKNESS_THR;
     for (int m = 0; m < n && s == SY_OK; m++) {
         if (!ms[m].trained) continue;
+        rel[nt] = rs[m].hist, labels[nt++] = ms[m].rec;
         char lab[96];
-        for (int k = 0; k < 3 && s == SY_OK; k++) {
-            for (int i = 0; i < E; i++) y[i] = rs[m].hist[3 * i + k];
-            if (k == 0) {
-                s = sy_plot_series(pr, ms[m].rec, ep, y, E, SY_PLOT_LINE_POINTS);
-            } else {
-                snprintf(lab, sizeof lab, "%.48s %s", ms[m].rec, k == 1 ? "min" : "max");
-                s = sy_plot_series(pe, lab, ep, y, E, k == 1 ? SY_PLOT_DASHED : SY_PLOT_LINE_POINTS);
-            }
-        }
+        snprintf(lab, sizeof lab, "%.48s min", ms[m].rec);
+        s = sy_plot_series(pe, lab, ep, rs[m].hist + E, E, SY_PLOT_DASHED);
+        snprintf(lab, sizeof lab, "%.48s max", ms[m].rec);
+        if (s == SY_OK) s = sy_plot_series(pe, lab, ep, rs[m].hist + 2 * E, E, SY_PLOT_LINE_POINTS);
     }
-    if (s == SY_OK) {
-        for (int i = 0; i < E; i++) y[i] = SY_LOW_RANKNESS_THR;
-        s = sy_plot_series(pe, "1e-5 (Table 1 threshold)", ep, y, E, SY_PLOT_DASHED);
-    }
+    if (s == SY_OK) s = sy_plot_series(pe, "1e-5 (Table 1 threshold)", ep, y, E, SY_PLOT_DASHED);
     if (s == SY_OK) {
         sy_plot_log_axes(pe, 0, 1);
-        sy_plot_yrange(pr, 0, 1);
-        s = sy_plot_save(pe, sy_run_path(run, "simclr-eig-epochs", base, sizeof base));
+        s = sy_plot_save_run(pe, run, "simclr-eig-epochs");
+    } else {
+        sy_plot_free(pe);
     }
-    if (s == SY_OK) s = sy_plot_save(pr, sy_run_path(run, "simclr-lowrank-epochs", base, sizeof base));
-    sy_plot_free(pe);
-    sy_plot_free(pr);
+    sy_plot *pr = s == SY_OK ? sy_plot_methods_new("Share of eigenvalues below 1e-5 x the largest (relative "
+                                                   "low-rankness)", "epoch", "share of eigenvalues", ep, E, nt,
+                                                   labels, rel, SY_PLOT_LINE_POINTS)
+                             : NULL;
+    if (pr) sy_plot_yrange(pr, 0, 1);
+    if (s == SY_OK) s = sy_plot_save_run(pr, run, "simclr-lowrank-epochs");
     free(ep);
     free(y);
     return s;
