@@ -138,6 +138,41 @@ static void test_head_and_nt_xent(void **state)
     sy_params_free(ps);
 }
 
+static void test_simclr_model(void **state)
+{
+    (void)state;
+    sy_simclr m;
+    assert_int_equal(sy_simclr_new(&m, 1, 2, 2, 3, 0.5), SY_OK);
+    assert_int_equal(m.hidden, 8);
+    assert_true(sy_params_find(m.ps, "encoder.conv1.weight") >= 0);
+    assert_int_equal(sy_params_info(m.ps, sy_params_find(m.ps, "head.0.weight"))->shape.dim[0], 8);
+    assert_int_equal(sy_params_info(m.ps, sy_params_find(m.ps, "head.2.weight"))->shape.dim[0], 2);
+    assert_int_equal(sy_graph_shape(m.train, m.x).dim[0], 4); /* two views of 2 */
+    assert_int_equal(sy_graph_shape(m.feat, m.z).dim[1], 2);
+    assert_int_equal(sy_graph_shape(m.feat, m.h).dim[1], 8);
+    const float *p = sy_graph_data(m.train, m.partner);
+    assert_true(p[0] == 2 && p[3] == 1 && sy_graph_data(m.train, m.mask)[5] == -1e4f);
+    assert_int_equal(sy_params_init(m.ps, 1), SY_OK);
+    sy_rng r = sy_rng_make(1, SY_STREAM_USER, 0);
+    float *x = sy_graph_data(m.train, m.x);
+    for (int i = 0; i < 4 * 3 * 32 * 32; i++) x[i] = sy_rng_uniform(&r);
+    assert_int_equal(sy_graph_forward(m.train), SY_OK);
+    /* NT-Xent over 4 rows lies between 0 and a bit above log(3) for unit vectors at tau 0.5 */
+    double loss = sy_graph_scalar(m.train, m.loss);
+    assert_true(loss > 0 && loss < log(3.0) + 4);
+    /* the feature graph runs in evaluation mode (batch norm on running
+     * statistics): a sample's features do not depend on the others' */
+    float *fx = sy_graph_data(m.feat, m.fx);
+    memcpy(fx, x, sizeof(float) * 3 * 3 * 32 * 32);
+    assert_int_equal(sy_graph_forward(m.feat), SY_OK);
+    float z1[2];
+    memcpy(z1, sy_graph_data(m.feat, m.z), sizeof z1);
+    for (int i = 3 * 32 * 32; i < 3 * 3 * 32 * 32; i++) fx[i] = 1 - fx[i];
+    assert_int_equal(sy_graph_forward(m.feat), SY_OK);
+    assert_memory_equal(z1, sy_graph_data(m.feat, m.z), sizeof z1);
+    sy_simclr_free(&m);
+}
+
 /* sy_fit_prefetch against sy_fit: the same model and batches, fed by a fill
  * that takes them from the batcher, trains to the same bits. */
 typedef struct {
@@ -240,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_graph_features),
         cmocka_unit_test(test_low_rankness_measures),
         cmocka_unit_test(test_head_and_nt_xent),
+        cmocka_unit_test(test_simclr_model),
         cmocka_unit_test(test_fit_prefetch_is_sy_fit),
         cmocka_unit_test(test_plot_pairs_and_methods),
     };
