@@ -241,35 +241,13 @@ static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch, do
     return sy_run_log_to(run, "rank.csv", rec, epoch, 5, n, v);
 }
 
-/* The next training batch: two augmented views of B images, normalised
- * (sy_prefetch: on a device prepared on a helper thread while the previous
- * step runs; the same batches in the same order either way). */
-typedef struct {
-    sc_ctx *c;
-    sy_batcher *b;
-    sy_rng aug;
-} sc_fill_ctx;
-
-static sy_status sc_fill(void *ctx, float *const *in, size_t *count)
-{
-    sc_fill_ctx *f = ctx;
-    sc_ctx *c = f->c;
-    size_t B = (size_t)c->batch;
-    if (sy_batcher_next(f->b, c->xb, c->yb) == 0) return SY_OK;
-    sy_augment_simclr(c->xb, in[0], B, c->train->sample, &f->aug);
-    sy_augment_simclr(c->xb, in[0] + B * IMG, B, c->train->sample, &f->aug);
-    sy_status s = sy_data_normalize(in[0], 2 * B, c->train->sample, c->mean, c->std);
-    if (s == SY_OK) *count = B;
-    return s;
-}
-
 /* The training callbacks of one method. */
 typedef struct {
     sy_run *run;
     sc_ctx *c;
     const sc_method *m;
     sc_result *res;
-    sc_fill_ctx *fill;
+    sy_simclr_views *views; /* the training batches (on a device prepared during the previous step) */
     const sy_optim_opts *o;
     long nbatch, resumed_batch;
     double lr0; /* the lr the epoch began with */
@@ -288,7 +266,7 @@ static sy_status sc_on_resume(void *ctx, const sy_train_pos *pos)
 static sy_status sc_on_epoch_start(void *ctx, long epoch)
 {
     sc_fit *f = ctx;
-    f->fill->aug = sy_rng_make(f->c->seed, SY_STREAM_AUGMENT, (uint64_t)epoch);
+    f->views->aug = sy_rng_make(f->c->seed, SY_STREAM_AUGMENT, (uint64_t)epoch);
     f->lr0 = sy_schedule_lr(&f->o->schedule, f->o->lr, epoch * f->nbatch);
     /* The untrained network's row, after position 0's checkpoint: a run
      * resumed later in epoch 0 has it already, one resumed at 0 logs it. */
@@ -336,15 +314,15 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
     }
     char ckpt[4200], label[96];
     snprintf(label, sizeof label, "simclr %.48s", m->rec);
-    sc_fill_ctx fc = {c, b, {0}};
-    sc_fit f = {.run = run, .c = c, .m = m, .res = res, .fill = &fc, .o = &o, .nbatch = nbatch};
+    sy_simclr_views vw = {b, (size_t)c->batch, c->train->sample, c->mean, c->std, {0}, c->xb, c->yb};
+    sc_fit f = {.run = run, .c = c, .m = m, .res = res, .views = &vw, .o = &o, .nbatch = nbatch};
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = c->net.train, fo.loss = c->net.loss, fo.params = c->net.ps, fo.opt = opt, fo.batcher = b;
     fo.x = c->net.x;
     fo.epochs = c->epochs, fo.run = run, fo.ckpt = sy_run_ckpt_path(run, NULL, m->rec, ckpt, sizeof ckpt);
     fo.resume = sy_run_get_bool(run, "resume"), fo.label = label, fo.progress_every = 5;
     fo.ctx = &f, fo.on_resume = sc_on_resume, fo.on_epoch_start = sc_on_epoch_start, fo.on_epoch = sc_on_epoch;
-    s = sy_fit_prefetch(&fo, sc_fill, &fc, NULL);
+    s = sy_fit_prefetch(&fo, sy_simclr_views_fill, &vw, NULL);
     /* No epoch to start: the untrained network's row all the same. */
     if (s == SY_OK && c->epochs == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
     sy_optimizer_free(opt);

@@ -327,7 +327,8 @@ static sy_status vae_run(sy_run *run)
     if (!ep || !xs || !rank || !rec) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
     for (long i = 0; s == SY_OK && i < c.epochs; i++) xs[i] = (double)(i + 1);
     for (size_t i = 0; s == SY_OK && i < (size_t)nc * 2 * c.epochs; i++) ep[i] = NAN;
-    for (int m = 0; m < nc; m++) yr[m] = ep + (size_t)m * 2 * c.epochs, yl[m] = yr[m] + c.epochs, labels[m] = cv[m].label;
+    for (int m = 0; m < nc; m++)
+        yr[m] = ep + (size_t)m * 2 * c.epochs, yl[m] = yr[m] + c.epochs, labels[m] = cv[m].label;
     if (s == SY_OK) s = vae_configs(run, &c, cv, nc, &beta, 1, &gamma, 1, 0, rank, rec, yr);
     char title[160];
     const char *var = c.vo.learned_var ? "learned" : "fixed";

@@ -1,8 +1,8 @@
-/* Tests of the pieces SimCLR's reading is built from: features from an
- * evaluation graph (sy_graph_features), their scaling and the linear probe
- * (syre/probe.h), the low-rankness measures, the projection head and the
- * NT-Xent loss, sy_fit_prefetch against sy_fit, and the figures
- * sy_plot_image_pairs and sy_plot_methods_new. */
+/* Tests of the pieces SimCLR and its reading are built from: features from
+ * an evaluation graph (sy_graph_features), their scaling and the linear
+ * probe (syre/probe.h), the low-rankness measures, the projection head, the
+ * NT-Xent loss, the model and its two-view batches, sy_fit_prefetch against
+ * sy_fit, and the figures sy_plot_image_pairs and sy_plot_methods_new. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -173,6 +173,42 @@ static void test_simclr_model(void **state)
     sy_simclr_free(&m);
 }
 
+static void test_simclr_views(void **state)
+{
+    (void)state;
+    sy_dataset *d = NULL;
+    assert_int_equal(sy_dataset_new(6, sy_shape_of(3, 3, 8, 8), 2, 0, "img", &d), SY_OK);
+    sy_rng r = sy_rng_make(2, SY_STREAM_USER, 0);
+    for (size_t i = 0; i < 6 * 192; i++) d->x[i] = sy_rng_uniform(&r);
+    sy_batcher_opts bo = sy_batcher_opts_default();
+    bo.batch = 2, bo.drop_last = 1, bo.seed = 4;
+    sy_batcher *b1 = NULL, *b2 = NULL;
+    assert_int_equal(sy_batcher_new(d, bo, &b1), SY_OK);
+    assert_int_equal(sy_batcher_new(d, bo, &b2), SY_OK);
+    const float mean[3] = {0.5f, 0.4f, 0.3f}, sd[3] = {0.2f, 0.25f, 0.3f};
+    float x[2 * 192], y[2], out[4 * 192], want[4 * 192], yw[2];
+    sy_simclr_views v = {b1, 2, d->sample, mean, sd, sy_rng_make(1, SY_STREAM_AUGMENT, 0), x, y};
+    sy_rng a = v.aug;
+    float *in[1] = {out};
+    for (int k = 0; k < 3; k++) {
+        size_t n = 0;
+        assert_int_equal(sy_simclr_views_fill(&v, in, &n), SY_OK);
+        assert_int_equal(n, 2);
+        /* by hand: the batch, its first views, its second views, normalised */
+        assert_int_equal(sy_batcher_next(b2, x, yw), 2);
+        sy_augment_simclr(x, want, 2, d->sample, &a);
+        sy_augment_simclr(x, want + 2 * 192, 2, d->sample, &a);
+        assert_int_equal(sy_data_normalize(want, 4, d->sample, mean, sd), SY_OK);
+        assert_memory_equal(out, want, sizeof out);
+    }
+    size_t n = 7;
+    assert_int_equal(sy_simclr_views_fill(&v, in, &n), SY_OK);
+    assert_int_equal(n, 7); /* the epoch's end: untouched */
+    sy_batcher_free(b1);
+    sy_batcher_free(b2);
+    sy_dataset_free(d);
+}
+
 /* sy_fit_prefetch against sy_fit: the same model and batches, fed by a fill
  * that takes them from the batcher, trains to the same bits. */
 typedef struct {
@@ -276,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_low_rankness_measures),
         cmocka_unit_test(test_head_and_nt_xent),
         cmocka_unit_test(test_simclr_model),
+        cmocka_unit_test(test_simclr_views),
         cmocka_unit_test(test_fit_prefetch_is_sy_fit),
         cmocka_unit_test(test_plot_pairs_and_methods),
     };
