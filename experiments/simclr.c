@@ -192,32 +192,26 @@ static sy_status features(sc_ctx *c, const sy_dataset *d, size_t n, float *H, fl
     return sy_graph_features(c->net.feat, c->net.fx, d->x, n, IMG, sc_normalize, c, 2, outs, dst);
 }
 
-/* Features of train and test, both linear probes and the rank measures. */
+/* Both linear probes (penultimate h, last z) and the rank measures of the
+ * unscaled test features. */
 static sy_status evaluate(sc_ctx *c, sc_result *r)
 {
-    size_t ntr = c->train->n, nte = c->test->n;
-    int K = c->train->n_classes;
-    float *Htr = malloc(ntr * c->hid * sizeof(float)), *Ztr = malloc(ntr * c->proj * sizeof(float));
-    float *Hte = malloc(nte * c->hid * sizeof(float)), *Zte = malloc(nte * c->proj * sizeof(float));
-    sy_status s = Htr && Ztr && Hte && Zte ? SY_OK : sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    if (s == SY_OK) s = features(c, c->train, ntr, Htr, Ztr);
-    if (s == SY_OK) s = features(c, c->test, nte, Hte, Zte);
-    if (s == SY_OK) s = sy_low_rankness_measures(Zte, c->rank_n, c->proj, SY_LOW_RANKNESS_THR, &r->lr, r->eig);
-    sy_low_rankness rp;
-    if (s == SY_OK) s = sy_low_rankness_measures(Hte, c->rank_n, c->hid, SY_LOW_RANKNESS_THR, &rp, NULL);
+    float *Hr = malloc((size_t)c->rank_n * c->hid * sizeof(float));
+    float *Zr = malloc((size_t)c->rank_n * c->proj * sizeof(float));
+    sy_status s = Hr && Zr ? SY_OK : sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    sy_var outs[2] = {c->net.h, c->net.z};
+    float *raw[2] = {Hr, Zr};
+    double te[2], tr[2];
+    sy_probe_opts po = {sc_normalize, c, c->probe_epochs, c->probe_lr, c->seed};
+    if (s == SY_OK)
+        s = sy_probe_outputs(c->net.feat, c->net.fx, 2, outs, c->train, c->test, &po, (size_t)c->rank_n, raw, te, tr);
+    if (s == SY_OK) s = sy_low_rankness_measures(Zr, c->rank_n, c->proj, SY_LOW_RANKNESS_THR, &r->lr, r->eig);
+    sy_low_rankness rp = {0};
+    if (s == SY_OK) s = sy_low_rankness_measures(Hr, c->rank_n, c->hid, SY_LOW_RANKNESS_THR, &rp, NULL);
     r->lowrank_penult = rp.share;
-    if (s == SY_OK) s = sy_probe_scale(Htr, ntr, Hte, nte, c->hid);
-    if (s == SY_OK) s = sy_probe_scale(Ztr, ntr, Zte, nte, c->proj);
-    if (s == SY_OK)
-        s = sy_linear_probe(Htr, c->train->y, ntr, Hte, c->test->y, nte, c->hid, K, c->probe_epochs, c->probe_lr,
-                            c->seed, &r->acc_penult, &r->acc_penult_train);
-    if (s == SY_OK)
-        s = sy_linear_probe(Ztr, c->train->y, ntr, Zte, c->test->y, nte, c->proj, K, c->probe_epochs, c->probe_lr,
-                            c->seed, &r->acc_last, &r->acc_last_train);
-    free(Htr);
-    free(Ztr);
-    free(Hte);
-    free(Zte);
+    r->acc_penult = te[0], r->acc_last = te[1], r->acc_penult_train = tr[0], r->acc_last_train = tr[1];
+    free(Hr);
+    free(Zr);
     return s;
 }
 

@@ -92,6 +92,49 @@ static void test_graph_features(void **state)
     sy_params_free(ps);
 }
 
+/* sy_probe_outputs is features, the raw copy, scaling and probes in order. */
+static void test_probe_outputs(void **state)
+{
+    (void)state;
+    sy_dataset *tr = NULL, *te = NULL;
+    assert_int_equal(sy_dataset_new(40, sy_shape_of(1, 2), 2, 0, "tr", &tr), SY_OK);
+    assert_int_equal(sy_dataset_new(20, sy_shape_of(1, 2), 2, 0, "te", &te), SY_OK);
+    sy_rng r = sy_rng_make(5, SY_STREAM_USER, 0);
+    for (int i = 0; i < 80; i++) tr->x[i] = sy_rng_uniform(&r) - 0.5f;
+    for (int i = 0; i < 40; i++) te->x[i] = sy_rng_uniform(&r) - 0.5f;
+    for (int i = 0; i < 40; i++) tr->y[i] = tr->x[2 * i] > tr->x[2 * i + 1];
+    for (int i = 0; i < 20; i++) te->y[i] = te->x[2 * i] > te->x[2 * i + 1];
+    sy_params *ps = sy_params_new();
+    sy_graph *g = sy_graph_new(ps);
+    sy_var x = sy_input(g, "x", sy_shape_of(2, 8, 2));
+    sy_var outs[2] = {sy_scale(g, x, 3.0f), sy_square(g, x)};
+    assert_int_equal(sy_graph_compile(g), SY_OK);
+    sy_probe_opts o = {add_one, NULL, 30, 0.05, 2};
+    float raw0[5 * 2], raw1[5 * 2];
+    float *raw[2] = {raw0, raw1};
+    double acc[2], acct[2];
+    assert_int_equal(sy_probe_outputs(g, x, 2, outs, tr, te, &o, 5, raw, acc, acct), SY_OK);
+    /* by hand */
+    float Ftr[2][80], Fte[2][40];
+    float *dtr[2] = {Ftr[0], Ftr[1]}, *dte[2] = {Fte[0], Fte[1]};
+    assert_int_equal(sy_graph_features(g, x, tr->x, 40, 2, add_one, NULL, 2, outs, dtr), SY_OK);
+    assert_int_equal(sy_graph_features(g, x, te->x, 20, 2, add_one, NULL, 2, outs, dte), SY_OK);
+    assert_memory_equal(raw0, Fte[0], sizeof raw0);
+    assert_memory_equal(raw1, Fte[1], sizeof raw1);
+    for (int j = 0; j < 2; j++) {
+        double a, at;
+        assert_int_equal(sy_probe_scale(Ftr[j], 40, Fte[j], 20, 2), SY_OK);
+        assert_int_equal(sy_linear_probe(Ftr[j], tr->y, 40, Fte[j], te->y, 20, 2, 2, 30, 0.05, 2, &a, &at), SY_OK);
+        assert_true(a == acc[j] && at == acct[j]);
+    }
+    assert_true(acc[0] >= 0.8); /* a linear map of the inputs: separable */
+    assert_int_equal(sy_probe_outputs(g, x, 2, outs, tr, te, &o, 21, raw, acc, NULL), SY_ERR_ARG);
+    sy_graph_free(g);
+    sy_params_free(ps);
+    sy_dataset_free(tr);
+    sy_dataset_free(te);
+}
+
 static void test_low_rankness_measures(void **state)
 {
     (void)state;
@@ -309,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_probe_scale),
         cmocka_unit_test(test_linear_probe_separable),
         cmocka_unit_test(test_graph_features),
+        cmocka_unit_test(test_probe_outputs),
         cmocka_unit_test(test_low_rankness_measures),
         cmocka_unit_test(test_head_and_nt_xent),
         cmocka_unit_test(test_simclr_model),

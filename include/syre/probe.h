@@ -1,6 +1,7 @@
 /* Reading a trained network through linear classifiers on its frozen
  * features: features of a dataset from an evaluation graph, their scaling,
- * and a softmax-regression probe (src/train/probe.c). */
+ * a softmax-regression probe, and both on every output of a graph
+ * (src/train/probe.c). */
 #ifndef SYRE_PROBE_H
 #define SYRE_PROBE_H
 
@@ -8,6 +9,7 @@
 #include <stdint.h>
 
 #include "syre/core.h"
+#include "syre/data.h"
 #include "syre/graph.h"
 
 #ifdef __cplusplus
@@ -39,6 +41,24 @@ sy_status sy_probe_scale(float *Ftr, size_t ntr, float *Fte, size_t nte, int F);
  * may be NULL) get the argmax accuracy on Fte [nte, F] and on Ftr. */
 sy_status sy_linear_probe(const float *Ftr, const int *ytr, size_t ntr, const float *Fte, const int *yte, size_t nte,
                           int F, int ncls, int epochs, double lr, uint64_t seed, double *acc_test, double *acc_train);
+
+/* The linear evaluation of a representation: how each probe is fed and trained. */
+typedef struct {
+    sy_status (*prepare)(void *ctx, float *x, size_t k); /* as sy_graph_features (may be NULL) */
+    void *ctx;
+    int epochs;    /* sy_linear_probe's */
+    double lr;
+    uint64_t seed;
+} sy_probe_opts;
+
+/* For each output node outs[j] of g (input xin): its features on all of
+ * train and of test (sy_graph_features, one pass per set for all outputs),
+ * the first n_raw test rows copied to raw[j] before scaling (a NULL raw or
+ * raw[j]: none), then sy_probe_scale and sy_linear_probe with train's
+ * classes: acc_test[j] and acc_train[j] (either array may be NULL). */
+sy_status sy_probe_outputs(sy_graph *g, sy_var xin, int nout, const sy_var *outs, const sy_dataset *train,
+                           const sy_dataset *test, const sy_probe_opts *o, size_t n_raw, float *const *raw,
+                           double *acc_test, double *acc_train);
 
 #ifdef __cplusplus
 }

@@ -131,3 +131,37 @@ sy_status sy_linear_probe(const float *Ftr, const int *ytr, size_t ntr, const fl
     sy_dataset_free(d);
     return s;
 }
+
+sy_status sy_probe_outputs(sy_graph *g, sy_var xin, int nout, const sy_var *outs, const sy_dataset *train,
+                           const sy_dataset *test, const sy_probe_opts *o, size_t n_raw, float *const *raw,
+                           double *acc_test, double *acc_train)
+{
+    enum { MAX_OUT = 8 };
+    if (!g || !outs || !train || !test || !o || nout < 1 || nout > MAX_OUT || n_raw > test->n)
+        return sy_fail(SY_ERR_ARG, "sy_probe_outputs: need a graph, 1..%d outputs, the sets and n_raw <= %zu",
+                       MAX_OUT, test ? test->n : 0);
+    size_t ntr = train->n, nte = test->n, sample = sy_dataset_numel(train);
+    size_t B = (size_t)sy_graph_shape(g, xin).dim[0];
+    float *tr[MAX_OUT] = {0}, *te[MAX_OUT] = {0};
+    int w[MAX_OUT];
+    sy_status s = SY_OK;
+    for (int j = 0; j < nout && s == SY_OK; j++) {
+        w[j] = (int)(sy_shape_numel(sy_graph_shape(g, outs[j])) / B);
+        tr[j] = malloc(ntr * w[j] * sizeof(float));
+        te[j] = malloc(nte * w[j] * sizeof(float));
+        if (!tr[j] || !te[j]) s = sy_fail(SY_ERR_NOMEM, "sy_probe_outputs: out of memory");
+    }
+    if (s == SY_OK) s = sy_graph_features(g, xin, train->x, ntr, sample, o->prepare, o->ctx, nout, outs, tr);
+    if (s == SY_OK) s = sy_graph_features(g, xin, test->x, nte, sample, o->prepare, o->ctx, nout, outs, te);
+    for (int j = 0; j < nout && s == SY_OK; j++)
+        if (raw && raw[j]) memcpy(raw[j], te[j], n_raw * w[j] * sizeof(float));
+    for (int j = 0; j < nout && s == SY_OK; j++) s = sy_probe_scale(tr[j], ntr, te[j], nte, w[j]);
+    for (int j = 0; j < nout && s == SY_OK; j++)
+        s = sy_linear_probe(tr[j], train->y, ntr, te[j], test->y, nte, w[j], train->n_classes, o->epochs, o->lr,
+                            o->seed, acc_test ? &acc_test[j] : NULL, acc_train ? &acc_train[j] : NULL);
+    for (int j = 0; j < nout; j++) {
+        free(tr[j]);
+        free(te[j]);
+    }
+    return s;
+}
