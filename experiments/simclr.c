@@ -19,16 +19,14 @@
  * untrained encoder ("init") is probed too, as the baseline any learning
  * must beat.
  *
- * Evaluation. Features of the frozen model (evaluation-mode batch norm, no
- * augmentation) on the training and test images: h (penultimate) and z
- * (last layer, before normalisation). A linear classifier (softmax
- * regression, Adam lr --probe-lr 1e-2, --probe-epochs) is trained on each and its test accuracy
- * reported. Features are centred and divided by ONE scalar, their total
- * standard deviation: no per-feature standardising, which would blow a
- * collapsed direction back up to unit variance. Low-rankness (Table 1) = share of eigenvalues
- * of the covariance of z over --rank-n test images below 1e-5; also below
- * 1e-5 x the largest one ("relative"), measured every --rank-every epochs
- * into rank.csv, to locate when collapse begins.
+ * Evaluation (sy_probe_outputs, syre/probe.h): linear probes (softmax
+ * regression, Adam --probe-lr, --probe-epochs) on the frozen model's
+ * features (evaluation mode, no augmentation) h and z, centred and divided
+ * by one scalar (no per-feature standardising, which would blow a collapsed
+ * direction back up). Low-rankness (Table 1) = share of the eigenvalues of
+ * the covariance of z over --rank-n test images below 1e-5; also below 1e-5
+ * x the largest ("relative"), every --rank-every epochs into rank.csv, to
+ * locate when collapse begins.
  *
  * The paper trains on CIFAR-100 (--dataset cifar100, with the official
  * binaries in the data directory); by default this experiment uses CIFAR-10,
@@ -184,14 +182,6 @@ static sy_status sc_normalize(void *ctx, float *x, size_t n)
     return sy_data_normalize(x, n, c->train->sample, c->mean, c->std);
 }
 
-/* Features of the first n images of d: H [n, 8w], Z [n, proj] (either may be NULL). */
-static sy_status features(sc_ctx *c, const sy_dataset *d, size_t n, float *H, float *Z)
-{
-    sy_var outs[2] = {c->net.h, c->net.z};
-    float *dst[2] = {H, Z};
-    return sy_graph_features(c->net.feat, c->net.fx, d->x, n, IMG, sc_normalize, c, 2, outs, dst);
-}
-
 /* Both linear probes (penultimate h, last z) and the rank measures of the
  * unscaled test features. */
 static sy_status evaluate(sc_ctx *c, sc_result *r)
@@ -221,7 +211,9 @@ static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch, do
     float *Z = malloc((size_t)c->rank_n * c->proj * sizeof(float));
     if (!Z) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
     sy_low_rankness r;
-    sy_status s = features(c, c->test, (size_t)c->rank_n, NULL, Z);
+    float *dst[1] = {Z};
+    sy_status s = sy_graph_features(c->net.feat, c->net.fx, c->test->x, (size_t)c->rank_n, IMG, sc_normalize, c, 1,
+                                    &c->net.z, dst);
     if (s == SY_OK) s = sy_low_rankness_measures(Z, c->rank_n, c->proj, SY_LOW_RANKNESS_THR, &r, NULL);
     free(Z);
     if (s != SY_OK) return s;
