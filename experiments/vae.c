@@ -198,13 +198,10 @@ static sy_status vae_config_run(sy_run *run, const vae_cfg *c, const char *metho
 {
     sy_status s = vae_train(run, c, method, beta, gamma, sigma0, label, log_file, train, test, r);
     if (s != SY_OK) return s;
-    sy_run_summary(run, label, "rank", r->ev.rank);
-    if (r->has_anchor) sy_run_summary(run, label, "anchor_rank", r->anchor_rank);
-    sy_run_summary(run, label, "rec_loss", r->ev.rec);
-    sy_run_summary(run, label, "kl", r->ev.kl);
-    sy_run_summary(run, label, "test_loss", r->ev.loss);
-    sy_run_summary(run, label, "train_loss", r->train_loss);
-    sy_run_summary(run, label, "active_units", r->ev.active);
+    const char *keys[7] = {"rank", "anchor_rank", "rec_loss", "kl", "test_loss", "train_loss", "active_units"};
+    double vals[7] = {r->ev.rank, r->anchor_rank, r->ev.rec, r->ev.kl, r->ev.loss, r->train_loss, r->ev.active};
+    for (int k = 0; k < 7; k++)
+        if (k != 1 || r->has_anchor) sy_run_summary(run, label, keys[k], vals[k]);
     sy_run_summary_settingf(run, label, "beta", "%g", beta);
     sy_run_summary_settingf(run, label, "gamma (encoder only)", "%g", gamma);
     sy_run_summary_setting(run, label, "enc-var", c->vo.learned_var ? "learned" : "fixed");
