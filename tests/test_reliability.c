@@ -234,10 +234,13 @@ typedef struct {
     sy_var x, y, loss;
 } model;
 
-static void build(model *m, float lr, float clip)
+/* policy: the graph's and the optimizer's own NaN policy (SY_NAN_PROCESS: the process's). */
+static void build_policy(model *m, float lr, float clip, int policy)
 {
     m->ps = sy_params_new();
-    m->g = sy_graph_new(m->ps);
+    sy_graph_opts go = sy_graph_opts_default();
+    go.nan_policy = policy;
+    m->g = sy_graph_new_opts(m->ps, &go);
     int sizes[3] = {12, 8, 4};
     m->x = sy_input(m->g, "x", sy_shape_of(2, 16, 12));
     m->y = sy_input(m->g, "y", sy_shape_of(1, 16));
@@ -248,9 +251,12 @@ static void build(model *m, float lr, float clip)
     o.lr = lr;
     o.max_grad_norm = clip;
     o.decay = sy_decay_syre(1e-2f, 0.1f);
+    o.nan_policy = policy;
     m->opt = sy_optimizer_new(m->ps, &o);
     assert_non_null(m->opt);
 }
+
+static void build(model *m, float lr, float clip) { build_policy(m, lr, clip, SY_NAN_PROCESS); }
 
 static void drop(model *m)
 {
@@ -349,6 +355,32 @@ static void test_nan_skip_batch(void **state)
     skip_batch(0.5f);
 }
 
+/* Two models of one program with different NaN policies: the one that asks
+ * for skip-batch skips the poisoned batch while the process stops; under a
+ * process skip-batch, the one that asks to stop stops. */
+static void test_nan_policy_per_model(void **state)
+{
+    model skip, stop, plain;
+    sy_set_nan_policy(SY_NAN_STOP);
+    build_policy(&skip, 1e-2f, 0, SY_NAN_SKIP_BATCH);
+    build(&plain, 1e-2f, 0);
+    for (int s = 0; s < 4; s++) assert_int_equal(step(&skip, s, s == 2), SY_OK);
+    assert_int_equal(sy_optimizer_steps(skip.opt), 3);
+    assert_int_equal(step(&plain, 0, 1), SY_ERR_NUMERIC);
+    sy_set_nan_policy(SY_NAN_SKIP_BATCH);
+    build_policy(&stop, 1e-2f, 0, SY_NAN_STOP);
+    assert_int_equal(step(&stop, 0, 1), SY_ERR_NUMERIC);
+    assert_int_equal(step(&plain, 1, 1), SY_OK); /* the process's policy, read at each step */
+    sy_set_nan_policy(SY_NAN_STOP);
+    sy_graph_opts bad = sy_graph_opts_default();
+    bad.nan_policy = 7;
+    assert_null(sy_graph_new_opts(plain.ps, &bad));
+    assert_non_null(strstr(sy_last_error(), "nan_policy"));
+    drop(&skip);
+    drop(&stop);
+    drop(&plain);
+}
+
 /* ---- Limits ------------------------------------------------------------ */
 
 /* A layer 10^9 wide is refused when the store is laid out (at compile),
@@ -398,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_atomic_write_survives_sigkill),
         cmocka_unit_test(test_nan_stop_messages),
         cmocka_unit_test(test_nan_skip_batch),
+        cmocka_unit_test(test_nan_policy_per_model),
         cmocka_unit_test(test_width_1e9_refused),
         cmocka_unit_test(test_batch_beyond_memory_refused),
     };

@@ -34,6 +34,9 @@ typedef struct {
     const char *device; /* "cpu", "cuda" or "sim" (syre/runtime.h); NULL: cpu */
     int cuda_graphs;    /* on cuda, record the training step (sy_train_step) */
     int prefetch;       /* on a device, fill the next batch during the step (sy_prefetch_new) */
+    int nan_policy;     /* on a non-finite loss (syre/runtime.h's sy_nan_policy): SY_NAN_STOP fails the
+                           step, SY_NAN_SKIP_BATCH leaves it to the optimizer's guard; default
+                           SY_NAN_PROCESS: the process's policy when the step runs */
 } sy_graph_opts;
 /* The process defaults (sy_runtime: sy_set_default_device, sy_set_cuda_graphs,
  * sy_set_prefetch, sy_runtime_configure). */

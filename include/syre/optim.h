@@ -115,6 +115,8 @@ typedef struct {
     uint64_t seed;              /* keys theta0, D and W-fix streams */
     int shift_init;             /* 1 (default): phi += theta0 at creation; 0 when
                                    phi already holds theta + theta0 (a checkpoint) */
+    int nan_policy;             /* on a non-finite gradient (syre/runtime.h's sy_nan_policy): stop
+                                   or skip the batch; default SY_NAN_PROCESS: the process's policy */
 } sy_optim_opts;
 
 /* PyTorch's defaults: SGD lr 0.01; Adam lr 1e-3, betas (0.9, 0.999), eps 1e-8;

@@ -112,8 +112,10 @@ int sy_get_prefetch(void);
  *   SY_NAN_SKIP_BATCH: a non-finite loss or gradient skips that batch's
  *     update (counted, reported on stderr); a parameter that becomes
  *     non-finite from finite gradients still stops, as it cannot be undone.
- * Process-wide, like the thread count; `--on-nan stop|skip-batch`. */
-typedef enum { SY_NAN_STOP = 0, SY_NAN_SKIP_BATCH } sy_nan_policy;
+ * This is the process's policy (`--on-nan stop|skip-batch`); a graph
+ * (sy_graph_opts.nan_policy) or an optimizer (sy_optim_opts.nan_policy) may
+ * set its own, which then wins over it. */
+typedef enum { SY_NAN_PROCESS = -1, SY_NAN_STOP = 0, SY_NAN_SKIP_BATCH } sy_nan_policy;
 void sy_set_nan_policy(sy_nan_policy p);
 sy_nan_policy sy_get_nan_policy(void);
 /* "stop" / "skip-batch" -> policy; -1 for anything else. */

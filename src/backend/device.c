@@ -181,7 +181,7 @@ static void sim_optim_range(sy_device *d, const sy_step_scalars *s, const sy_ste
         return;
     }
     if (p->skip && *p->skip != (size_t)-1) return;
-    sy_optim_range_host(p->dev_scalars ? p->dev_scalars : s, p, seg);
+    sy_update_segment(p->dev_scalars ? p->dev_scalars : s, p, seg);
 }
 static void sim_scan(sy_device *d, const float *x, size_t n, size_t *slot)
 {
@@ -576,6 +576,29 @@ sy_device *sy_device_cuda(void)
     return NULL;
 }
 #endif
+
+/* ---- The parameter store's view of a device's memory ----------------------------- */
+
+static void *mem_alloc(void *o, size_t bytes) { return ((sy_device *)o)->alloc(o, bytes); }
+static void mem_free(void *o, void *p) { ((sy_device *)o)->free(o, p); }
+static void mem_upload(void *o, void *dst, const void *src, size_t n) { ((sy_device *)o)->upload(o, dst, src, n); }
+static void mem_download(void *o, void *dst, const void *src, size_t n) { ((sy_device *)o)->download(o, dst, src, n); }
+static void mem_zero(void *o, void *dst, size_t n) { ((sy_device *)o)->zero(o, dst, n); }
+static sy_status mem_sync(void *o) { return ((sy_device *)o)->sync(o); }
+static const char *mem_error(void *o) { return ((sy_device *)o)->error; }
+
+const sy_devmem *sy_device_mem(sy_device *d)
+{
+    if (!d->mem.owner)
+        d->mem = (sy_devmem){d, d->name, mem_alloc, mem_free, mem_upload, mem_download, mem_zero, mem_sync, mem_error};
+    return &d->mem;
+}
+
+sy_device *sy_params_device(const sy_params *ps)
+{
+    const sy_devmem *m = sy_params_devmem(ps);
+    return m ? m->owner : NULL;
+}
 
 sy_device *sy_device_get(const char *name)
 {

@@ -11,8 +11,10 @@
 #ifndef SYRE_DEVICE_H
 #define SYRE_DEVICE_H
 
+#include "backend/optim_update.h"
+#include "core/devmem.h"
 #include "graph/graph_impl.h"
-#include "optim/optim_impl.h"
+#include "syre/optim.h"
 
 typedef struct sy_device sy_device;
 
@@ -21,34 +23,6 @@ typedef struct sy_device sy_device;
     char buf[512];              \
     snprintf(buf, sizeof buf, "%s", sy_last_error())
 
-/* Per-step optimizer scalars, the same numbers the CPU step computes. */
-typedef struct {
-    float lr, clip;
-    int clipping, first;
-    float momentum, damp1;
-    int has_momentum, nesterov;
-    float b1c, b2, b2c, eps, step_size, bc2_sqrt;
-    int kind; /* sy_optim_kind */
-    uint64_t key_a, key_d;
-} sy_step_scalars;
-
-/* The gradient flag's value when the recorded step must not update (the
- * device's veto); any other value but (size_t)-1 is a gradient index. */
-#define SY_STEP_VETOED ((size_t)-2)
-
-/* Device-side optimizer pointers (all [n] floats, or NULL). */
-typedef struct {
-    float *p, *g, *m1, *m2;
-    const float *anchor, *dd;
-    size_t n;
-    /* The NaN guard's flag (device memory, or NULL): while *skip !=
-     * (size_t)-1 optim_range and wfix change nothing. */
-    const size_t *skip;
-    /* This step's scalars in device memory (or NULL: the ones passed): a
-     * recorded step copies them in from pinned memory, so the replayed
-     * kernels see each step's learning rate and bias corrections. */
-    const sy_step_scalars *dev_scalars;
-} sy_step_ptrs;
 
 struct sy_device {
     const char *name;          /* "cuda", "sim" */
@@ -142,6 +116,7 @@ struct sy_device {
     char error[512];
     int error_node;
     void *impl;
+    sy_devmem mem; /* the memory calls above as the parameter store takes them (sy_device_mem) */
 };
 
 /* The device called `name` ("cuda", "sim"), initialised on first use; NULL
@@ -212,50 +187,27 @@ float *sy_gdev_workspace(sy_graph *g);
  * when replayed. */
 const uint64_t *sy_gdev_step(sy_graph *g);
 
-/* One training step of a device graph (train_step.c): eager, or the
- * recorded step (CUDA Graphs on cuda, the same sequencing run eagerly on
- * sim) when `record` and the step is eligible. */
-sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int record);
+/* The recorded training step, the graph's part (train/step.c adds the
+ * optimizer's): forward and backward captured once with the work the caller
+ * appends after them, and replayed (CUDA Graphs on cuda, the same
+ * sequencing run eagerly on sim).
+ * plan: whether this step is recorded (*recorded 1) or runs eagerly (the
+ * caller runs it, then reports with eager_done); key names the appended work
+ * (a new key records anew), ineligible (NULL: none) why it cannot be recorded.
+ * run: the recorded step; tail(ctx, veto, veto_ctx) enqueues the appended
+ * device work and calls veto(veto_ctx, slot) where what must stop an update
+ * (a kernel error, a non-finite loss under --on-nan stop) is decided;
+ * variant changes with the tail's launch arguments (records anew). */
+typedef void (*sy_gdev_tail)(void *ctx, void (*veto)(void *veto_ctx, size_t *slot), void *veto_ctx);
+sy_status sy_gdev_rec_plan(sy_graph *g, sy_var loss, uint64_t key, int record, const char *ineligible, int *recorded);
+void sy_gdev_rec_eager_done(sy_graph *g, sy_status st);
+sy_status sy_gdev_rec_run(sy_graph *g, sy_var loss, int variant, sy_gdev_tail tail, void *ctx);
 
-/* ---- Parameter store hooks (params.c) ------------------------------------- */
+/* ---- The parameter store on a device ------------------------------------------ */
 
-/* Put the store on device d (first device graph compiled on it); a store
- * used by CPU graphs cannot move, nor one on another device. */
-sy_status sy_params_attach(sy_params *ps, sy_device *d);
-/* Record that a CPU graph uses the store (a device store refuses). */
-sy_status sy_params_claim_host(sy_params *ps);
+/* The device's memory as the parameter store sees it (core/devmem.h). */
+const sy_devmem *sy_device_mem(sy_device *d);
+/* The device the store lives on, NULL on the host. */
 sy_device *sy_params_device(const sy_params *ps);
-/* Device buffers, made current first (uploading host changes). write = the
- * caller will modify them, so the host copy becomes stale. */
-float *sy_params_dev_data(sy_params *ps, int write);
-float *sy_params_dev_grad(sy_params *ps, int write);
-/* Offset of tensor idx in the flat buffers. */
-size_t sy_params_offset(const sy_params *ps, int idx);
-
-/* ---- Optimizer hook (step.c) ---------------------------------------------- */
-void sy_optim_scalars(const sy_optimizer *opt, float lr, float clip, sy_step_scalars *c);
-void sy_optim_range_host(const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg);
-sy_status sy_optim_step_device(sy_optimizer *opt, float lr, float clip_norm_max);
-/* The device step in parts, for a captured training step (train_step.c):
- * prepare (host work: allocation, uploads of what the host changed), enqueue
- * (device work only, no waits: gradient scan, guarded update, parameter
- * scan, flags to the host), finish (after the device finished: the NaN
- * guard's verdict, the step count). */
-sy_status sy_optim_dev_prepare(sy_optimizer *opt);
-void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc);
-/* The recorded form: the scalars are read from a pinned copy that the
- * device work copies in (set_scalars writes it; call it before every launch),
- * and veto(ctx, slot) enqueues, between the gradient scan and the update,
- * what must stop the update (d->veto on the gradient flag `slot`). */
-void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc,
-                                   void (*veto)(void *ctx, size_t *slot), void *ctx);
-/* Also marks the device's moments as changed (read back before the next
- * checkpoint read). */
-sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc);
-sy_status sy_optim_dev_finish(sy_optimizer *opt, float lr, int *skip);
-void sy_optim_device_free(sy_optimizer *opt);
-/* Make host copies of the optimizer state current (checkpoint reads), and
- * mark them as possibly changed by the host (checkpoint loads). */
-void sy_optim_device_to_host(sy_optimizer *opt);
 
 #endif

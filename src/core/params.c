@@ -2,7 +2,7 @@
  * (trainable first, so optimizers and decay rules run over one contiguous
  * range), plus a gradient buffer of the same layout. */
 #include "syre/params.h"
-#include "backend/device.h"
+#include "core/devmem.h"
 #include "core/numeric.h"
 
 #include <math.h>
@@ -20,7 +20,7 @@ struct sy_params {
     int laid_out;
     /* On a device (a device graph was compiled on the store): device copies
      * and which side is current. CPU graphs compiled on it: host_users. */
-    sy_device *dev;
+    const sy_devmem *dev;
     float *d_data, *d_grad;
     int data_state, grad_state;
     int host_users;
@@ -38,11 +38,11 @@ static sy_status host_view(sy_params *ps, int grad, int write)
     int *st = grad ? &ps->grad_state : &ps->data_state;
     sy_status s = SY_OK;
     if (*st == DEV_NEWER) {
-        ps->dev->download(ps->dev, grad ? ps->grad : ps->data, grad ? ps->d_grad : ps->d_data,
+        ps->dev->download(ps->dev->owner, grad ? ps->grad : ps->data, grad ? ps->d_grad : ps->d_data,
                           ps->total_size * sizeof(float));
-        if ((s = ps->dev->sync(ps->dev)))
+        if ((s = ps->dev->sync(ps->dev->owner)))
             sy_fail(s, "copying the parameter %s from device '%s': %s", grad ? "gradients" : "values",
-                    ps->dev->name, ps->dev->error);
+                    ps->dev->name, ps->dev->error(ps->dev->owner));
         else *st = SYNCED;
     }
     if (write) *st = HOST_NEWER; /* what the caller writes wins */
@@ -61,7 +61,7 @@ static float *dev_view(sy_params *ps, int grad, int write)
     int *st = grad ? &ps->grad_state : &ps->data_state;
     float *d = grad ? ps->d_grad : ps->d_data;
     if (*st == HOST_NEWER) {
-        ps->dev->upload(ps->dev, d, grad ? ps->grad : ps->data, ps->total_size * sizeof(float));
+        ps->dev->upload(ps->dev->owner, d, grad ? ps->grad : ps->data, ps->total_size * sizeof(float));
         *st = SYNCED;
     }
     if (write) *st = DEV_NEWER;
@@ -70,10 +70,10 @@ static float *dev_view(sy_params *ps, int grad, int write)
 
 float *sy_params_dev_data(sy_params *ps, int write) { return ps->dev ? dev_view(ps, 0, write) : NULL; }
 float *sy_params_dev_grad(sy_params *ps, int write) { return ps->dev ? dev_view(ps, 1, write) : NULL; }
-sy_device *sy_params_device(const sy_params *ps) { return ps->dev; }
+const sy_devmem *sy_params_devmem(const sy_params *ps) { return ps->dev; }
 size_t sy_params_offset(const sy_params *ps, int idx) { return ps->info[idx].offset; }
 
-sy_status sy_params_attach(sy_params *ps, sy_device *d)
+sy_status sy_params_attach(sy_params *ps, const sy_devmem *d)
 {
     if (ps->dev == d) return SY_OK;
     if (ps->dev)
@@ -85,11 +85,12 @@ sy_status sy_params_attach(sy_params *ps, sy_device *d)
     sy_status st = sy_params_layout(ps);
     if (st) return st;
     size_t bytes = (ps->total_size ? ps->total_size : 1) * sizeof(float);
-    ps->d_data = d->alloc(d, bytes);
-    ps->d_grad = ps->d_data ? d->alloc(d, bytes) : NULL;
+    ps->d_data = d->alloc(d->owner, bytes);
+    ps->d_grad = ps->d_data ? d->alloc(d->owner, bytes) : NULL;
     if (!ps->d_data || !ps->d_grad) {
-        SY_LAST_ERROR_COPY(why);
-        if (ps->d_data) d->free(d, ps->d_data);
+        char why[512];
+        snprintf(why, sizeof why, "%s", sy_last_error());
+        if (ps->d_data) d->free(d->owner, ps->d_data);
         ps->d_data = NULL;
         return sy_fail(SY_ERR_NOMEM, "cannot allocate %.1f MiB for parameters on device '%s': %s",
                        2.0 * bytes / (1 << 20), d->name, why);
@@ -119,9 +120,9 @@ void sy_params_free(sy_params *ps)
 {
     if (!ps) return;
     if (ps->dev) {
-        ps->dev->sync(ps->dev);
-        ps->dev->free(ps->dev, ps->d_data);
-        ps->dev->free(ps->dev, ps->d_grad);
+        ps->dev->sync(ps->dev->owner);
+        ps->dev->free(ps->dev->owner, ps->d_data);
+        ps->dev->free(ps->dev->owner, ps->d_grad);
     }
     free(ps->info);
     free(ps->data);
@@ -304,7 +305,7 @@ void sy_params_zero_grad(sy_params *ps)
     if (ps->dev) {
         /* Backward overwrites every trainable gradient: nothing to upload. */
         ps->grad_state = DEV_NEWER;
-        ps->dev->zero(ps->dev, ps->d_grad, ps->trainable_size * sizeof(float));
+        ps->dev->zero(ps->dev->owner, ps->d_grad, ps->trainable_size * sizeof(float));
         return;
     }
     if (ps->grad) memset(ps->grad, 0, ps->trainable_size * sizeof(float));

@@ -37,7 +37,8 @@ int sy_op_arity(sy_op op) { return (op >= 0 && op < SY_OP_COUNT) ? op_arity[op] 
 sy_graph_opts sy_graph_opts_default(void)
 {
     const sy_runtime_opts *rt = sy_runtime();
-    return (sy_graph_opts){.device = rt->device, .cuda_graphs = rt->cuda_graphs, .prefetch = rt->prefetch};
+    return (sy_graph_opts){
+        .device = rt->device, .cuda_graphs = rt->cuda_graphs, .prefetch = rt->prefetch, .nan_policy = SY_NAN_PROCESS};
 }
 
 sy_graph *sy_graph_new(sy_params *ps)
@@ -58,6 +59,10 @@ sy_graph *sy_graph_new_opts(sy_params *ps, const sy_graph_opts *opts)
     sy_graph_opts o = opts ? *opts : sy_graph_opts_default();
     if (!ps) {
         sy_fail(SY_ERR_ARG, "sy_graph_new: parameter store is NULL");
+        return NULL;
+    }
+    if (o.nan_policy < SY_NAN_PROCESS || o.nan_policy > SY_NAN_SKIP_BATCH) {
+        sy_fail(SY_ERR_ARG, "sy_graph_new: unknown nan_policy %d (SY_NAN_PROCESS, _STOP or _SKIP_BATCH)", o.nan_policy);
         return NULL;
     }
     sy_graph *g = calloc(1, sizeof *g);
@@ -480,7 +485,7 @@ sy_status sy_graph_forward(sy_graph *g)
         }
         /* Under --on-nan skip-batch the optimizer step skips the batch. A
          * device checks its loss in sy_gdev_after_forward. */
-        if (n->is_loss && !g->gdev && !isfinite(n->val[0]) && sy_get_nan_policy() == SY_NAN_STOP)
+        if (n->is_loss && !g->gdev && !isfinite(n->val[0]) && sy_graph_nan_policy(g) == SY_NAN_STOP)
             return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at graph step %llu; training stopped%s. "
                            "Lower --lr, or pass --on-nan skip-batch to skip such batches", n->name,
                            isnan(n->val[0]) ? "NaN" : "Inf", (unsigned long long)g->step, sy_last_checkpoint_note());

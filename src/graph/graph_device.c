@@ -55,19 +55,20 @@ typedef struct sy_stage {
     int *of_node;         /* [n_nodes] k, or -1 */
 } sy_stage;
 
-/* A recorded training step: the device work of forward + backward +
- * optimizer step, captured once and replayed (a CUDA Graph on cuda, a tape
- * of the recorded calls on sim). The recording holds the optimizer's device
- * pointers, segments and scalars as they were at capture, so it is keyed on
- * the optimizer's id, never on its address: a new optimizer may be
- * allocated where a freed one was. */
+/* A recorded training step: the device work of forward + backward + the
+ * work the caller appends (the optimizer's update, train/step.c), captured
+ * once and replayed (a CUDA Graph on cuda, a tape of the recorded calls on
+ * sim). The recording holds the appended work's device pointers as they
+ * were at capture, so it is keyed on the caller's key (the optimizer's id),
+ * never on an address: a new optimizer may be allocated where a freed one
+ * was. */
 typedef struct sy_rec {
     void *exec;             /* the device's executable graph */
-    uint64_t opt_id;
+    uint64_t key;
     sy_var loss;
     int training;
     int nan_policy;         /* the veto depends on it */
-    sy_step_scalars sc;     /* the scalars the captured kernels were given */
+    int variant;            /* the appended work's launch arguments (the optimizer kind) at capture */
     int warm;               /* one eager step ran (cuDNN plans, optimizer state) */
     int recaptures, off;
     int staged;             /* the recording leaves the staged inputs out */
@@ -143,7 +144,7 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
 {
     sy_graph_dev *v = gd(g);
     sy_device *d = v->d;
-    sy_status st = sy_params_attach(g->ps, d);
+    sy_status st = sy_params_attach(g->ps, sy_device_mem(d));
     if (st) return st;
     sy_precision_hold(+1); /* before the workspace sizes, which depend on it */
     v->holds_precision = 1;
@@ -369,7 +370,7 @@ sy_status sy_gdev_after_forward(sy_graph *g)
  * stop; under skip-batch the optimizer step's guard skips the batch. */
 sy_status sy_gdev_check_losses(sy_graph *g)
 {
-    if (sy_get_nan_policy() != SY_NAN_STOP) return SY_OK;
+    if (sy_graph_nan_policy(g) != SY_NAN_STOP) return SY_OK;
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (!n->is_loss) continue;
@@ -433,15 +434,6 @@ float *sy_gdev_data(sy_graph *g, sy_var v, int grad)
 
 /* ---- The recorded training step -------------------------------------------------- */
 
-/* Why this step cannot be recorded, or NULL. */
-static const char *rec_ineligible(sy_graph *g, sy_optimizer *opt)
-{
-    if (opt->ps != g->ps) return "the optimizer's store is not the graph's";
-    if (sy_device_allreduce_wanted()) return "data-parallel all-reduce";
-    if (sy_runtime()->cuda_sync) return "cuda_sync (SYRE_CUDA_SYNC=1) waits after every kernel";
-    return NULL;
-}
-
 static void rec_off(sy_rec *r, const char *why)
 {
     r->off = 1;
@@ -457,7 +449,7 @@ static void rec_veto(void *ctx, size_t *slot)
     sy_graph *g = ctx;
     sy_device *d = gd(g)->d;
     int any = 0;
-    if (sy_get_nan_policy() == SY_NAN_STOP)
+    if (sy_graph_nan_policy(g) == SY_NAN_STOP)
         for (int i = 0; i < g->n_nodes; i++)
             if (g->nodes[i].is_loss) {
                 d->veto(d, g->nodes[i].val, 1, slot);
@@ -467,7 +459,7 @@ static void rec_veto(void *ctx, size_t *slot)
 }
 
 /* The device work of one step: no host waits, no pageable copies. */
-static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_scalars *sc)
+static void rec_body(sy_graph *g, sy_node *l, sy_gdev_tail tail, void *ctx)
 {
     sy_graph_dev *v = gd(g);
     sy_device *d = v->d;
@@ -492,7 +484,7 @@ static void rec_body(sy_graph *g, sy_node *l, sy_optimizer *opt, const sy_step_s
         if (!n->needs_grad || n->n_in == 0 || n->op == SY_OP_RESHAPE) continue;
         g->be->backward[n->op](g, n);
     }
-    sy_optim_dev_enqueue_recorded(opt, sc, rec_veto, g);
+    tail(ctx, rec_veto, g);
 }
 
 /* After the device work: errors, the losses and what the host asked for
@@ -540,46 +532,49 @@ static sy_status rec_end(sy_graph *g)
     return SY_OK;
 }
 
-static sy_status eager_step(sy_graph *g, sy_var loss, sy_optimizer *opt)
-{
-    sy_status st = sy_graph_forward(g);
-    if (!st) st = sy_graph_backward(g, loss);
-    if (!st) st = sy_optimizer_step(opt);
-    return st;
-}
-
-sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int record)
+sy_status sy_gdev_rec_plan(sy_graph *g, sy_var loss, uint64_t key, int record, const char *ineligible, int *recorded)
 {
     sy_graph_dev *v = gd(g);
     sy_device *d = v->d;
+    *recorded = 0;
     if (!v->rec && !(v->rec = calloc(1, sizeof *v->rec))) return sy_fail(SY_ERR_NOMEM, "training step: out of memory");
     sy_rec *r = v->rec;
-    if (r->opt_id != opt->id || r->loss != loss) { /* another step on the same graph: record anew */
+    if (r->key != key || r->loss != loss) { /* another step on the same graph: record anew */
         if (r->exec) d->exec_free(d, r->exec);
         r->exec = NULL;
         r->warm = 0;
     }
-    r->opt_id = opt->id;
+    r->key = key;
     r->loss = loss;
-    const char *why = record && !r->off ? rec_ineligible(g, opt) : NULL;
-    if (why) rec_off(r, why);
-    if (!record || r->off || !r->warm) {
-        /* Eager; the first step also makes cuDNN plans and the optimizer's
-         * device state, so that nothing allocates while capturing. */
-        r->st.eager++;
-        sy_status st = eager_step(g, loss, opt);
-        if (!st) r->warm = 1;
-        return st;
+    if (record && !r->off) {
+        const char *why = ineligible                                 ? ineligible
+                          : sy_device_allreduce_wanted()             ? "data-parallel all-reduce"
+                          : sy_runtime()->cuda_sync ? "cuda_sync (SYRE_CUDA_SYNC=1) waits after every kernel"
+                                                                     : NULL;
+        if (why) rec_off(r, why);
     }
+    /* Eager; the first step also makes cuDNN plans and the appended work's
+     * device state, so that nothing allocates while capturing. */
+    *recorded = record && !r->off && r->warm;
+    return SY_OK;
+}
+
+void sy_gdev_rec_eager_done(sy_graph *g, sy_status st)
+{
+    sy_rec *r = gd(g)->rec;
+    r->st.eager++;
+    if (!st) r->warm = 1;
+}
+
+sy_status sy_gdev_rec_run(sy_graph *g, sy_var loss, int variant, sy_gdev_tail tail, void *ctx)
+{
+    sy_graph_dev *v = gd(g);
+    sy_device *d = v->d;
+    sy_rec *r = v->rec;
     /* Host work before: what the host changed goes up (ordered before the
-     * launch), the step's scalars, the passes the copies refer to. */
+     * launch), the passes the copies refer to. */
     sy_status st;
     if (!v->loss_slot && !(v->loss_slot = d->host_alloc(d, (size_t)g->n_nodes * sizeof(float)))) return SY_ERR_NOMEM;
-    float lr = sy_schedule_lr(&opt->o.schedule, opt->base_lr, opt->steps);
-    opt->last_norm = 0;
-    if ((st = sy_optim_dev_prepare(opt))) return st;
-    sy_step_scalars sc;
-    sy_optim_scalars(opt, lr, 1.0f, &sc);
     v->fwd_pass++;
     v->bwd_pass++;
     /* What the device work writes is marked here, before every launch: a
@@ -587,13 +582,11 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
     sy_params_dev_data(g->ps, 1);
     sy_params_dev_grad(g->ps, 1);
     sy_node *l = &g->nodes[loss];
-    /* This step's scalars (learning rate, bias corrections, first step) go
-     * to the pinned copy the recorded work copies in; the kernels' launch
-     * arguments otherwise depend only on the optimizer kind and the
-     * training flag (batch norm). */
-    if ((st = sy_optim_dev_set_scalars(opt, &sc))) return st;
-    if (r->exec && (sc.kind != r->sc.kind || r->training != g->training || r->staged != (v->stage != NULL) ||
-                    r->nan_policy != (int)sy_get_nan_policy())) {
+    /* The kernels' launch arguments depend only on the appended work's
+     * variant and the training flag (batch norm); this step's scalars were
+     * written to pinned memory the recorded work copies in. */
+    if (r->exec && (variant != r->variant || r->training != g->training || r->staged != (v->stage != NULL) ||
+                    r->nan_policy != sy_graph_nan_policy(g))) {
         d->exec_free(d, r->exec);
         r->exec = NULL;
         if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
@@ -604,10 +597,9 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
     stage_inputs(g);
     int eager = r->off;
     if (!r->exec && !eager) {
-        memset(&r->sc, 0, sizeof r->sc);
-        r->sc = sc;
+        r->variant = variant;
         r->training = g->training;
-        r->nan_policy = (int)sy_get_nan_policy();
+        r->nan_policy = sy_graph_nan_policy(g);
         r->staged = v->stage != NULL;
         if (!d->capture_begin) {
             rec_off(r, "the device cannot record");
@@ -619,7 +611,7 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
             rec_off(r, why2);
             eager = 1;
         } else {
-            rec_body(g, l, opt, &sc);
+            rec_body(g, l, tail, ctx);
             r->exec = d->capture_end(d);
             if (!r->exec) {
                 SY_LAST_ERROR_COPY(msg);
@@ -633,15 +625,13 @@ sy_status sy_gdev_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt, int re
     }
     if (eager) {
         /* Captured work did not run: run it now. */
-        rec_body(g, l, opt, &sc);
+        rec_body(g, l, tail, ctx);
         r->st.eager++;
     } else {
         if ((st = d->launch(d, r->exec))) return st;
         r->st.replays++;
     }
-    if ((st = rec_end(g))) return st;
-    int skip;
-    return sy_optim_dev_finish(opt, lr, &skip);
+    return rec_end(g);
 }
 
 void sy_train_step_stats_get(const sy_graph *g, sy_train_step_stats *s)

@@ -4,6 +4,7 @@
 #define SYRE_GRAPH_IMPL_H
 
 #include "syre/graph.h"
+#include "syre/runtime.h"
 #include "ops/op_table.h"
 
 #define SY_MAX_INPUTS 5
@@ -81,6 +82,11 @@ struct sy_graph {
 };
 
 static inline sy_node *sy_in(sy_graph *g, const sy_node *n, int k) { return &g->nodes[n->in[k]]; }
+/* What a non-finite loss does in this graph: its own policy, else the process's. */
+static inline int sy_graph_nan_policy(const sy_graph *g)
+{
+    return g->opts.nan_policy != SY_NAN_PROCESS ? g->opts.nan_policy : (int)sy_get_nan_policy();
+}
 
 /* Shape rules and reference kernels, declared for every op of the table. */
 #define SY_OP_DECL(E, n, a)                               \

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "optim/optim_impl.h"
+#include "syre/runtime.h"
 
 sy_decay sy_decay_none(void)
 {
@@ -116,6 +117,7 @@ sy_optim_opts sy_optim_defaults(sy_optim_kind kind)
     o.decay = kind == SY_OPTIM_ADAMW ? sy_decay_l2(0.01f) : sy_decay_none();
     o.anchor_storage = SY_ANCHOR_STORED;
     o.shift_init = 1;
+    o.nan_policy = SY_NAN_PROCESS;
     return o;
 }
 

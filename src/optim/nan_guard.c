@@ -41,7 +41,8 @@ sy_status sy_optim_guard_grad_at(sy_optimizer *opt, size_t i, int *skip)
     if (st) return st;
     size_t e;
     const char *name = tensor_of(opt->ps, i, &e);
-    if (sy_get_nan_policy() == SY_NAN_SKIP_BATCH) {
+    int policy = opt->o.nan_policy != SY_NAN_PROCESS ? opt->o.nan_policy : (int)sy_get_nan_policy();
+    if (policy == SY_NAN_SKIP_BATCH) {
         sy_nan_note_skip();
         if (sy_nan_skipped() <= 10 || sy_nan_skipped() % 1000 == 0)
             fprintf(stderr, "syre: optimizer step %ld: gradient of '%s' [%zu] is %s: batch skipped (%ld so far, --on-nan skip-batch)\n",

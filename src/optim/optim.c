@@ -11,6 +11,7 @@
 
 #include "backend/device.h"
 #include "optim/optim_impl.h"
+#include "syre/runtime.h"
 
 static float *alloc_floats(size_t n)
 {
@@ -26,6 +27,9 @@ static sy_status validate_opts(const sy_optim_opts *o)
         return sy_fail(SY_ERR_ARG, "optimizer: unknown kind %d", (int)o->kind);
     if (!(o->lr >= 0) || !isfinite(o->lr))
         return sy_fail(SY_ERR_ARG, "optimizer: lr must be finite and >= 0, got %g", o->lr);
+    if (o->nan_policy < SY_NAN_PROCESS || o->nan_policy > SY_NAN_SKIP_BATCH)
+        return sy_fail(SY_ERR_ARG, "optimizer: unknown nan_policy %d (SY_NAN_PROCESS, _STOP or _SKIP_BATCH)",
+                       o->nan_policy);
     if (o->kind == SY_OPTIM_SGD) {
         if (!(o->momentum >= 0) || !(o->dampening >= 0 && o->dampening <= 1))
             return sy_fail(SY_ERR_ARG, "SGD: momentum must be >= 0 and dampening in [0, 1] (got %g, %g)",

@@ -4,30 +4,9 @@
 #ifndef SYRE_OPTIM_IMPL_H
 #define SYRE_OPTIM_IMPL_H
 
+#include "backend/optim_update.h"
 #include "syre/optim.h"
 
-/* How a range decays; every mode computes the same per-element term
- * wd * D_ii * (phi_i - a_i), specialised so that no mode pays for what it
- * does not use. */
-typedef enum {
-    SEG_NONE = 0,   /* no decay */
-    SEG_ZERO,       /* a = 0, D = 1 (plain weight decay) */
-    SEG_ANCHOR,     /* a = anchor[i], D = 1 */
-    SEG_ANCHOR_D,   /* a = anchor[i], D = dd[i] */
-    SEG_REGEN,      /* a regenerated from (key, tensor, i - base), D = 1 */
-    SEG_REGEN_D,    /* a and D regenerated */
-    SEG_NMODES
-} seg_mode;
-
-typedef struct {
-    size_t begin, end;  /* flat range [begin, end) */
-    size_t base;        /* flat offset of the tensor's first element (regen modes) */
-    int tensor;         /* store index: the RNG sub-stream of its anchors */
-    seg_mode mode;
-    float wd;           /* PyTorch weight_decay */
-    float sigma;        /* absolute anchor std: sigma0 / sqrt(fan_in) */
-    float eps;          /* syre-ar half-width */
-} sy_segment;
 
 struct sy_optimizer {
     sy_params *ps;
@@ -66,19 +45,6 @@ struct sy_optimizer {
     float *state[4];
 };
 
-/* The value theta0 (or D_ii) of element j of tensor t: the stored and the
- * regenerated paths both call these, which is what makes them bit-identical. */
-static inline float sy_anchor_value(uint64_t key, int tensor, size_t j, float sigma)
-{
-    return sigma * sy_rng_normal_at(key, (uint64_t)tensor, (uint64_t)j);
-}
-static inline float sy_d_value(uint64_t key, int tensor, size_t j, float eps)
-{
-    return 1.0f + eps * (2.0f * sy_rng_uniform_at(key, (uint64_t)tensor, (uint64_t)j) - 1.0f);
-}
-
-/* Elements per block of the gradient-norm reduction. */
-#define SY_OPTIM_NORM_BLOCK 4096
 /* Below this many trainable floats the step runs on one thread. */
 #define SY_OPTIM_PAR_MIN 32768
 
@@ -94,5 +60,33 @@ sy_status sy_optim_guard_params_at(sy_optimizer *opt, size_t i);
 sy_status sy_decay_validate(const sy_decay *d, const char *where);
 /* The update pass (step.c); returns 1 if it wrote an Inf or NaN parameter. */
 int sy_optim_update(sy_optimizer *opt, float lr, float clip);
+
+/* ---- The step on a device (step_device.c; the recorded step: train/step.c) ---- */
+void sy_optim_scalars(const sy_optimizer *opt, float lr, float clip, sy_step_scalars *c);
+sy_status sy_optim_step_device(sy_optimizer *opt, float lr, float clip_norm_max);
+/* The device step in parts, for a captured training step (train/step.c):
+ * prepare (host work: allocation, uploads of what the host changed), enqueue
+ * (device work only, no waits: gradient scan, guarded update, parameter
+ * scan, flags to the host), finish (after the device finished: the NaN
+ * guard's verdict, the step count). */
+sy_status sy_optim_dev_prepare(sy_optimizer *opt);
+/* The host work of a recorded step: this step's learning rate and scalars,
+ * prepare, and the scalars written to the pinned copy (set_scalars). */
+sy_status sy_optim_dev_begin_recorded(sy_optimizer *opt, float *lr, sy_step_scalars *sc);
+void sy_optim_dev_enqueue(sy_optimizer *opt, const sy_step_scalars *sc);
+/* The recorded form: the scalars are read from a pinned copy that the
+ * device work copies in (set_scalars writes it; call it before every launch),
+ * and veto(ctx, slot) enqueues, between the gradient scan and the update,
+ * what must stop the update (d->veto on the gradient flag `slot`). */
+void sy_optim_dev_enqueue_recorded(sy_optimizer *opt, const sy_step_scalars *sc,
+                                   void (*veto)(void *ctx, size_t *slot), void *ctx);
+/* Also marks the device's moments as changed (read back before the next
+ * checkpoint read). */
+sy_status sy_optim_dev_set_scalars(sy_optimizer *opt, const sy_step_scalars *sc);
+sy_status sy_optim_dev_finish(sy_optimizer *opt, float lr, int *skip);
+void sy_optim_device_free(sy_optimizer *opt);
+/* Make host copies of the optimizer state current (checkpoint reads), and
+ * mark them as possibly changed by the host (checkpoint loads). */
+void sy_optim_device_to_host(sy_optimizer *opt);
 
 #endif

@@ -79,6 +79,16 @@ sy_status sy_optim_dev_prepare(sy_optimizer *opt)
     return SY_OK;
 }
 
+sy_status sy_optim_dev_begin_recorded(sy_optimizer *opt, float *lr, sy_step_scalars *sc)
+{
+    *lr = sy_schedule_lr(&opt->o.schedule, opt->base_lr, opt->steps);
+    opt->last_norm = 0;
+    sy_status st = sy_optim_dev_prepare(opt);
+    if (st) return st;
+    sy_optim_scalars(opt, *lr, 1.0f, sc);
+    return sy_optim_dev_set_scalars(opt, sc);
+}
+
 /* The device work of the step, without one host wait (a captured step
  * replays exactly this): the gradient scan, with clipping the norm and the
  * clip factor (into the device scalars), the update and W-fix (both skipped
