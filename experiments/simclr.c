@@ -4,20 +4,12 @@
  * syre on the head (or on every layer) removes that low-rankness and raises
  * the last layer's linear-probe accuracy without hurting the penultimate one.
  *
- * Model. Encoder: sy_resnet18 (CIFAR form, width --width) without its
- * classifier, output h [N, 8w] (the penultimate representation). Head:
- * z = W2 relu(W1 h + b1) + b2 with W1 [8w, 8w] and W2 [p, 8w] (SimCLR v1's
- * two-layer MLP; p = --proj-dim, default 2w, the paper model's 512 -> 512 ->
- * 128 ratio). Parameters are "encoder.*" and "head.0.*", "head.2.*", so
- * optimizer rules select the head by the pattern "head.*".
- *
- * Loss. NT-Xent over a batch of B images, each seen as two augmented views
- * (random resized crop, flip, colour jitter p 0.8, grayscale p 0.2:
- * sy_augment_simclr), stacked as 2B rows: u = z / ||z||, S = u u^T / tau,
- * the diagonal masked by adding a fed matrix with -1e4 on it, and softmax
- * cross-entropy of each row against its partner (i <-> i + B), averaged
- * over the 2B rows. Built from graph ops only (l2normalize, matmul, scale,
- * add, softmax_ce).
+ * Model (sy_simclr, syre/nn.h): a ResNet18 encoder (CIFAR form, width
+ * --width; h [N, 8w] is the penultimate representation) and SimCLR v1's
+ * two-layer projection head 8w -> 8w -> p (z, the last layer; p =
+ * --proj-dim, default 2w, the paper model's 512 -> 512 -> 128 ratio);
+ * optimizer rules select the head by "head.*". Loss: NT-Xent over B images
+ * seen as two augmented views (sy_augment_simclr), 2B rows.
  *
  * Training (our choice where the paper gives none): SGD momentum 0.9, lr
  * 0.06 cosine, weight decay 5e-4 on every tensor, batch 512, tau 0.5, 500
@@ -27,16 +19,14 @@
  * untrained encoder ("init") is probed too, as the baseline any learning
  * must beat.
  *
- * Evaluation. Features of the frozen model (evaluation-mode batch norm, no
- * augmentation) on the training and test images: h (penultimate) and z
- * (last layer, before normalisation). A linear classifier (softmax
- * regression, Adam lr --probe-lr 1e-2, --probe-epochs) is trained on each and its test accuracy
- * reported. Features are centred and divided by ONE scalar, their total
- * standard deviation: no per-feature standardising, which would blow a
- * collapsed direction back up to unit variance. Low-rankness (Table 1) = share of eigenvalues
- * of the covariance of z over --rank-n test images below 1e-5; also below
- * 1e-5 x the largest one ("relative"), measured every --rank-every epochs
- * into rank.csv, to locate when collapse begins.
+ * Evaluation (sy_probe_outputs, syre/probe.h): linear probes (softmax
+ * regression, Adam --probe-lr, --probe-epochs) on the frozen model's
+ * features (evaluation mode, no augmentation) h and z, centred and divided
+ * by one scalar (no per-feature standardising, which would blow a collapsed
+ * direction back up). Low-rankness (Table 1) = share of the eigenvalues of
+ * the covariance of z over --rank-n test images below 1e-5; also below 1e-5
+ * x the largest ("relative"), every --rank-every epochs into rank.csv, to
+ * locate when collapse begins.
  *
  * The paper trains on CIFAR-100 (--dataset cifar100, with the official
  * binaries in the data directory); by default this experiment uses CIFAR-10,
@@ -47,10 +37,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The CIFAR loaders; its argmax_row is resnet's (the probe's argmax is in the library). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
 #include "cifar_common.h"
+#pragma GCC diagnostic pop
+#include "syre/fit_prefetch.h"
+#include "syre/probe.h"
 #include "syre/syre.h"
 
-#define MAX_CLS 100
 #define IMG 3072
 #define MAX_REC 16
 #define QUICK_WIDTH 4
@@ -94,9 +89,7 @@ typedef struct {
     uint64_t seed;
     sy_dataset *train, *test; /* pixels in [0,1]: normalised after augmentation */
     float mean[3], std[3];
-    sy_params *ps;
-    sy_graph *gt, *ge;
-    sy_var tx, tmask, tlab, tloss, ex, eh, ez;
+    sy_simclr net;
     float *xb, *yb; /* one batch of images [B, 3, 32, 32] and its labels */
 } sc_ctx;
 
@@ -112,15 +105,11 @@ typedef struct {
 /* What a method ends with. */
 typedef struct {
     double loss, loss_first, acc_penult, acc_last, acc_penult_train, acc_last_train;
-    double lowrank, lowrank_rel, eig_max, eig_min, erank_last, lowrank_penult;
-    float *eig; /* [proj] spectrum of z, descending */
-    double *hist; /* [epochs + 1][3] per epoch: relative low-rankness, eig_min, eig_max (NaN: not measured) */
+    sy_low_rankness lr; /* of z, the last layer */
+    double lowrank_penult;
+    double *eig; /* [proj] spectrum of z, descending */
+    double *hist; /* [3][epochs + 1]: per epoch relative low-rankness, eig_min, eig_max (NaN: not measured) */
 } sc_result;
-
-static sy_var head(sy_graph *g, sy_var h, int hid, int proj)
-{
-    return sy_linear(g, sy_relu(g, sy_linear(g, h, "head.0", hid)), "head.2", proj);
-}
 
 static sy_status sc_setup(sy_run *run, sc_ctx *c)
 {
@@ -163,41 +152,18 @@ static sy_status sc_setup(sy_run *run, sc_ctx *c)
         return sy_fail(SY_ERR_ARG, "simclr: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
     sy_dataset_channel_stats(c->train, c->mean, c->std);
 
-    c->ps = sy_params_new();
-    c->gt = sy_graph_new(c->ps);
-    c->ge = sy_graph_new(c->ps);
     c->xb = malloc((size_t)c->batch * IMG * sizeof(float));
     c->yb = malloc((size_t)c->batch * sizeof(float));
-    if (!c->ps || !c->gt || !c->ge || !c->xb || !c->yb) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    /* Training graph: 2B rows (view 1 of the batch, then view 2). */
-    int R = 2 * c->batch;
-    c->tx = sy_input(c->gt, "x", sy_shape_of(4, R, 3, 32, 32));
-    c->tmask = sy_input(c->gt, "diag_mask", sy_shape_of(2, R, R));
-    c->tlab = sy_input(c->gt, "partner", sy_shape_of(1, R));
-    sy_var z = head(c->gt, sy_resnet18(c->gt, c->tx, "encoder.", c->width, 0, NULL), c->hid, c->proj);
-    sy_var u = sy_l2normalize(c->gt, z, 1e-8f);
-    sy_var sim = sy_scale(c->gt, sy_matmul(c->gt, u, u, 0, 1), (float)(1.0 / c->tau));
-    c->tloss = sy_softmax_ce(c->gt, sy_add(c->gt, sim, c->tmask), c->tlab);
-    if ((s = sy_graph_compile(c->gt)) != SY_OK) return s;
-    float *mask = sy_graph_data(c->gt, c->tmask), *lab = sy_graph_data(c->gt, c->tlab);
-    for (int i = 0; i < R; i++) {
-        for (int j = 0; j < R; j++) mask[(size_t)i * R + j] = i == j ? -1e4f : 0.0f;
-        lab[i] = (float)((i + c->batch) % R);
-    }
-    /* Feature graph: h and z of eval_b images, evaluation mode. */
-    c->ex = sy_input(c->ge, "x", sy_shape_of(4, c->eval_b, 3, 32, 32));
-    c->eh = sy_resnet18(c->ge, c->ex, "encoder.", c->width, 0, NULL);
-    c->ez = head(c->ge, c->eh, c->hid, c->proj);
-    if ((s = sy_graph_compile(c->ge)) != SY_OK) return s;
-    sy_graph_set_training(c->ge, 0);
+    if (!c->xb || !c->yb) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    if ((s = sy_simclr_new(&c->net, c->width, c->proj, c->batch, c->eval_b, c->tau)) != SY_OK) return s;
     fprintf(stderr,
             "simclr: ResNet18 width %d + head %d-%d-%d (%zu parameters), %s (the paper: CIFAR-100), %zu train / "
             "%zu test images, %d epochs, batch %d (x2 views), tau %g, SGD lr %g momentum %g cosine, weight decay %g; "
             "graphs %.0f MB\n",
-            c->width, c->hid, c->hid, c->proj, sy_params_num_trainable(c->ps), c100 ? "CIFAR-100" : "CIFAR-10",
+            c->width, c->hid, c->hid, c->proj, sy_params_num_trainable(c->net.ps), c100 ? "CIFAR-100" : "CIFAR-10",
             c->train->n, c->test->n, c->epochs,
             c->batch, c->tau, c->lr, c->momentum, c->gamma,
-            (double)(sy_graph_bytes(c->gt) + sy_graph_bytes(c->ge)) / 1e6);
+            (double)(sy_graph_bytes(c->net.train) + sy_graph_bytes(c->net.feat)) / 1e6);
     return SY_OK;
 }
 
@@ -205,175 +171,37 @@ static void sc_free(sc_ctx *c)
 {
     free(c->xb);
     free(c->yb);
-    sy_graph_free(c->gt);
-    sy_graph_free(c->ge);
-    sy_params_free(c->ps);
+    sy_simclr_free(&c->net);
     sy_dataset_free(c->train);
     sy_dataset_free(c->test);
 }
 
-/* Features of the first n images of d: H [n, 8w], Z [n, proj] (either may be NULL). */
-static sy_status features(sc_ctx *c, const sy_dataset *d, size_t n, float *H, float *Z)
+static sy_status sc_normalize(void *ctx, float *x, size_t n)
 {
-    float *x = sy_graph_data(c->ge, c->ex);
-    size_t B = (size_t)c->eval_b;
-    for (size_t i0 = 0; i0 < n; i0 += B) {
-        size_t nb = n - i0 < B ? n - i0 : B;
-        memcpy(x, d->x + i0 * IMG, nb * IMG * sizeof(float));
-        if (nb < B) memset(x + nb * IMG, 0, (B - nb) * IMG * sizeof(float));
-        sy_status s = sy_data_normalize(x, nb, d->sample, c->mean, c->std);
-        if (s == SY_OK) s = sy_graph_forward(c->ge);
-        if (s != SY_OK) return s;
-        if (H) memcpy(H + i0 * c->hid, sy_graph_data(c->ge, c->eh), nb * c->hid * sizeof(float));
-        if (Z) memcpy(Z + i0 * c->proj, sy_graph_data(c->ge, c->ez), nb * c->proj * sizeof(float));
-    }
-    return SY_OK;
+    const sc_ctx *c = ctx;
+    return sy_data_normalize(x, n, c->train->sample, c->mean, c->std);
 }
 
-/* Rank measures of Z [n, f]: share of covariance eigenvalues below 1e-5
- * (Table 1), below 1e-5 x the largest, the extremes, and the effective rank. */
-static sy_status rank_measures(const float *Z, int n, int f, sc_result *r, float *eig_out)
-{
-    double *eig = malloc(sizeof(double) * (size_t)f);
-    if (!eig) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    sy_status s = sy_cov_spectrum(Z, n, f, 1.0, eig);
-    if (s == SY_OK) {
-        r->lowrank = sy_spectrum_share_below(eig, f, SY_LOW_RANKNESS_THR);
-        r->eig_max = eig[0];
-        r->eig_min = eig[f - 1];
-        r->lowrank_rel = sy_spectrum_share_below(eig, f, SY_LOW_RANKNESS_THR * (eig[0] > 0 ? eig[0] : 0));
-        if (eig_out)
-            for (int i = 0; i < f; i++) eig_out[i] = (float)eig[i];
-        s = sy_effective_rank(Z, n, f, &r->erank_last);
-    }
-    free(eig);
-    return s;
-}
-
-/* Linear probe: softmax regression on raw features Ftr [ntr, F] -> test
- * accuracy on Fte [nte, F]; Adam, batch 256, `epochs` epochs. */
-static sy_status linear_probe(const sc_ctx *c, const float *Ftr, const int *ytr, size_t ntr, const float *Fte,
-                              const int *yte, size_t nte, int F, double *acc_test, double *acc_train)
-{
-    sy_dataset *d = NULL;
-    int ncls = c->train->n_classes;
-    if (ncls < 1 || ncls > MAX_CLS) return sy_fail(SY_ERR_ARG, "simclr: %d classes (at most %d)", ncls, MAX_CLS);
-    sy_status s = sy_dataset_new(ntr, sy_shape_of(1, F), ncls, 0, "features", &d);
-    if (s != SY_OK) return s;
-    memcpy(d->x, Ftr, ntr * (size_t)F * sizeof(float));
-    memcpy(d->y, ytr, ntr * sizeof(int));
-    int B = ntr < 256 ? (int)ntr : 256;
-    sy_params *ps = sy_params_new();
-    sy_graph *g = sy_graph_new(ps);
-    sy_batcher *b = NULL;
-    sy_optimizer *opt = NULL;
-    if (!ps || !g) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    sy_var x = -1, y = -1, logits = -1, loss = -1;
-    if (s == SY_OK) {
-        x = sy_input(g, "f", sy_shape_of(2, B, F));
-        y = sy_input(g, "y", sy_shape_of(1, B));
-        logits = sy_linear(g, x, "probe", ncls);
-        loss = sy_softmax_ce(g, logits, y);
-        s = sy_graph_compile(g);
-    }
-    if (s == SY_OK) s = sy_params_init(ps, c->seed);
-    if (s == SY_OK) {
-        sy_optim_opts o = sy_optim_defaults(SY_OPTIM_ADAM);
-        o.lr = (float)c->probe_lr;
-        opt = sy_optimizer_new(ps, &o);
-        if (!opt) s = SY_ERR_ARG;
-    }
-    if (s == SY_OK) {
-        sy_batcher_opts bo = sy_batcher_opts_default();
-        bo.batch = (size_t)B;
-        bo.drop_last = 1;
-        bo.seed = c->seed;
-        s = sy_batcher_new(d, bo, &b);
-    }
-    for (int e = 0; e < c->probe_epochs && s == SY_OK; e++) {
-        sy_batcher_epoch(b, (uint64_t)e);
-        while (s == SY_OK && sy_batcher_next(b, sy_graph_data(g, x), sy_graph_data(g, y)) > 0) {
-            s = sy_graph_forward(g);
-            if (s == SY_OK) s = sy_graph_backward(g, loss);
-            if (s == SY_OK) s = sy_optimizer_step(opt);
-        }
-    }
-    if (s == SY_OK) {
-        const float *W = sy_params_tensor(ps, sy_params_find(ps, "probe.weight"));
-        const float *bias = sy_params_tensor(ps, sy_params_find(ps, "probe.bias"));
-        for (int set = 0; set < 2; set++) {
-            const float *Fm = set ? Ftr : Fte;
-            const int *ym = set ? ytr : yte;
-            size_t n = set ? ntr : nte, correct = 0;
-            for (size_t i = 0; i < n; i++) {
-                float zl[MAX_CLS];
-                for (int k = 0; k < ncls; k++) {
-                    float a = bias[k];
-                    for (int j = 0; j < F; j++) a += W[(size_t)k * F + j] * Fm[i * F + j];
-                    zl[k] = a;
-                }
-                correct += argmax_row(zl, ncls) == ym[i];
-            }
-            *(set ? acc_train : acc_test) = (double)correct / (double)n;
-        }
-    }
-    sy_batcher_free(b);
-    sy_optimizer_free(opt);
-    sy_graph_free(g);
-    sy_params_free(ps);
-    sy_dataset_free(d);
-    return s;
-}
-
-/* Centre features by the training mean of each feature and divide all by one
- * scalar, their total standard deviation sqrt(trace(C) / F): the probe then
- * sees O(1) inputs whatever the network's scale, while the covariance keeps
- * its shape (a direction with a tiny share of the variance stays tiny). */
-static void probe_scale(float *Ftr, size_t ntr, float *Fte, size_t nte, int F)
-{
-    double *mu = calloc((size_t)F, sizeof(double)), var = 0;
-    if (!mu) return; /* then the probe sees raw features */
-    for (size_t i = 0; i < ntr; i++)
-        for (int j = 0; j < F; j++) mu[j] += Ftr[i * F + j] / (double)ntr;
-    for (size_t i = 0; i < ntr; i++)
-        for (int j = 0; j < F; j++) var += (Ftr[i * F + j] - mu[j]) * (Ftr[i * F + j] - mu[j]) / (double)ntr;
-    double sd = sqrt(var / F);
-    float inv = sd > 0 ? (float)(1.0 / sd) : 1.0f;
-    for (size_t i = 0; i < ntr; i++)
-        for (int j = 0; j < F; j++) Ftr[i * F + j] = (float)((Ftr[i * F + j] - mu[j]) * inv);
-    for (size_t i = 0; i < nte; i++)
-        for (int j = 0; j < F; j++) Fte[i * F + j] = (float)((Fte[i * F + j] - mu[j]) * inv);
-    free(mu);
-}
-
-/* Features of train and test, both linear probes and the rank measures. */
+/* Both linear probes (penultimate h, last z) and the rank measures of the
+ * unscaled test features. */
 static sy_status evaluate(sc_ctx *c, sc_result *r)
 {
-    size_t ntr = c->train->n, nte = c->test->n;
-    float *Htr = malloc(ntr * c->hid * sizeof(float)), *Ztr = malloc(ntr * c->proj * sizeof(float));
-    float *Hte = malloc(nte * c->hid * sizeof(float)), *Zte = malloc(nte * c->proj * sizeof(float));
-    sy_status s = Htr && Ztr && Hte && Zte ? SY_OK : sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    if (s == SY_OK) s = features(c, c->train, ntr, Htr, Ztr);
-    if (s == SY_OK) s = features(c, c->test, nte, Hte, Zte);
-    if (s == SY_OK) s = rank_measures(Zte, c->rank_n, c->proj, r, r->eig);
-    if (s == SY_OK) {
-        sc_result rp;
-        s = rank_measures(Hte, c->rank_n, c->hid, &rp, NULL);
-        r->lowrank_penult = rp.lowrank;
-    }
-    if (s == SY_OK) {
-        probe_scale(Htr, ntr, Hte, nte, c->hid);
-        probe_scale(Ztr, ntr, Zte, nte, c->proj);
-    }
+    float *Hr = malloc((size_t)c->rank_n * c->hid * sizeof(float));
+    float *Zr = malloc((size_t)c->rank_n * c->proj * sizeof(float));
+    sy_status s = Hr && Zr ? SY_OK : sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    sy_var outs[2] = {c->net.h, c->net.z};
+    float *raw[2] = {Hr, Zr};
+    double te[2], tr[2];
+    sy_probe_opts po = {sc_normalize, c, c->probe_epochs, c->probe_lr, c->seed};
     if (s == SY_OK)
-        s = linear_probe(c, Htr, c->train->y, ntr, Hte, c->test->y, nte, c->hid, &r->acc_penult,
-                         &r->acc_penult_train);
-    if (s == SY_OK)
-        s = linear_probe(c, Ztr, c->train->y, ntr, Zte, c->test->y, nte, c->proj, &r->acc_last, &r->acc_last_train);
-    free(Htr);
-    free(Ztr);
-    free(Hte);
-    free(Zte);
+        s = sy_probe_outputs(c->net.feat, c->net.fx, 2, outs, c->train, c->test, &po, (size_t)c->rank_n, raw, te, tr);
+    if (s == SY_OK) s = sy_low_rankness_measures(Zr, c->rank_n, c->proj, SY_LOW_RANKNESS_THR, &r->lr, r->eig);
+    sy_low_rankness rp = {0};
+    if (s == SY_OK) s = sy_low_rankness_measures(Hr, c->rank_n, c->hid, SY_LOW_RANKNESS_THR, &rp, NULL);
+    r->lowrank_penult = rp.share;
+    r->acc_penult = te[0], r->acc_last = te[1], r->acc_penult_train = tr[0], r->acc_last_train = tr[1];
+    free(Hr);
+    free(Zr);
     return s;
 }
 
@@ -382,46 +210,73 @@ static sy_status log_rank(sy_run *run, sc_ctx *c, const char *rec, int epoch, do
 {
     float *Z = malloc((size_t)c->rank_n * c->proj * sizeof(float));
     if (!Z) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    sc_result r = {0};
-    sy_status s = features(c, c->test, (size_t)c->rank_n, NULL, Z);
-    if (s == SY_OK) s = rank_measures(Z, c->rank_n, c->proj, &r, NULL);
+    sy_low_rankness r;
+    float *dst[1] = {Z};
+    sy_status s = sy_graph_features(c->net.feat, c->net.fx, c->test->x, (size_t)c->rank_n, IMG, sc_normalize, c, 1,
+                                    &c->net.z, dst);
+    if (s == SY_OK) s = sy_low_rankness_measures(Z, c->rank_n, c->proj, SY_LOW_RANKNESS_THR, &r, NULL);
     free(Z);
     if (s != SY_OK) return s;
     const char *n[5] = {"low_rankness", "low_rankness_rel", "eig_max", "eig_min", "effective_rank"};
-    double v[5] = {r.lowrank, r.lowrank_rel, r.eig_max, r.eig_min, r.erank_last};
+    double v[5] = {r.share, r.share_rel, r.eig_max, r.eig_min, r.erank};
     if (hist && epoch <= c->epochs) {
-        hist[3 * epoch] = r.lowrank_rel;
-        hist[3 * epoch + 1] = r.eig_min;
-        hist[3 * epoch + 2] = r.eig_max;
+        hist[epoch] = r.share_rel;
+        hist[c->epochs + 1 + epoch] = r.eig_min;
+        hist[2 * (c->epochs + 1) + epoch] = r.eig_max;
     }
     return sy_run_log_to(run, "rank.csv", rec, epoch, 5, n, v);
 }
 
-/* The next training batch: two augmented views of B images, normalised
- * (sy_prefetch: on a device prepared on a helper thread while the previous
- * step runs; the same batches in the same order either way). */
+/* The training callbacks of one method. */
 typedef struct {
+    sy_run *run;
     sc_ctx *c;
-    sy_batcher *b;
-    sy_rng aug;
-} sc_fill_ctx;
+    const sc_method *m;
+    sc_result *res;
+    sy_simclr_views *views; /* the training batches (on a device prepared during the previous step) */
+    const sy_optim_opts *o;
+    long nbatch, resumed_batch;
+    double lr0; /* the lr the epoch began with */
+} sc_fit;
 
-static sy_status sc_fill(void *ctx, float *const *in, size_t *count)
+static sy_status sc_on_resume(void *ctx, const sy_train_pos *pos)
 {
-    sc_fill_ctx *f = ctx;
-    sc_ctx *c = f->c;
-    size_t B = (size_t)c->batch;
-    if (sy_batcher_next(f->b, c->xb, c->yb) == 0) return SY_OK;
-    sy_augment_simclr(c->xb, in[0], B, c->train->sample, &f->aug);
-    sy_augment_simclr(c->xb, in[0] + B * IMG, B, c->train->sample, &f->aug);
-    sy_status s = sy_data_normalize(in[0], 2 * B, c->train->sample, c->mean, c->std);
-    if (s == SY_OK) *count = B;
+    sc_fit *f = ctx;
+    f->resumed_batch = (long)pos->batch;
+    if (pos->epoch > f->c->epochs)
+        return sy_fail(SY_ERR_ARG, "simclr: --resume: %s checkpoint has %d epochs, --epochs is %d", f->m->rec,
+                       (int)pos->epoch, f->c->epochs);
+    return SY_OK;
+}
+
+static sy_status sc_on_epoch_start(void *ctx, long epoch)
+{
+    sc_fit *f = ctx;
+    f->views->aug = sy_rng_make(f->c->seed, SY_STREAM_AUGMENT, (uint64_t)epoch);
+    f->lr0 = sy_schedule_lr(&f->o->schedule, f->o->lr, epoch * f->nbatch);
+    /* The untrained network's row, after position 0's checkpoint: a run
+     * resumed later in epoch 0 has it already, one resumed at 0 logs it. */
+    if (epoch == 0 && f->resumed_batch == 0 && f->c->rank_every > 0)
+        return log_rank(f->run, f->c, f->m->rec, 0, f->res->hist);
+    return SY_OK;
+}
+
+static sy_status sc_on_epoch(void *ctx, long epoch, double loss)
+{
+    sc_fit *f = ctx;
+    f->res->loss = loss;
+    if (epoch == 1) f->res->loss_first = loss;
+    const char *nm[2] = {"lr", "nt_xent"};
+    double v[2] = {f->lr0, loss};
+    sy_status s = sy_run_log(f->run, f->m->rec, epoch, 2, nm, v);
+    if (s == SY_OK && f->c->rank_every > 0 && (epoch % f->c->rank_every == 0 || epoch == f->c->epochs))
+        s = log_rank(f->run, f->c, f->m->rec, (int)epoch, f->res->hist);
     return s;
 }
 
 static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *res)
 {
-    sy_status s = sy_params_init(c->ps, c->seed);
+    sy_status s = sy_params_init(c->net.ps, c->seed);
     if (s != SY_OK || !m->trained) return s;
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
@@ -438,102 +293,24 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
     o.decay = m->base;
     if (m->head_only) s = sy_optim_add_rule(&o, "head.*", m->head);
     o.seed = c->seed;
-    sy_optimizer *opt = s == SY_OK ? sy_optimizer_new(c->ps, &o) : NULL;
+    sy_optimizer *opt = s == SY_OK ? sy_optimizer_new(c->net.ps, &o) : NULL;
     if (!opt) {
         sy_batcher_free(b);
         return s != SY_OK ? s : SY_ERR_ARG;
     }
-    char ckpt[4200], file[128];
-    snprintf(file, sizeof file, "ckpt-%.48s.safetensors", m->rec);
-    sy_run_path(run, file, ckpt, sizeof ckpt);
-    sy_train_pos pos = {0};
-    int start = 0, loaded = 0;
-    if (sy_run_get_bool(run, "resume")) {
-        s = sy_train_load(ckpt, c->ps, opt, &pos);
-        loaded = s == SY_OK;
-        if (s == SY_OK && pos.epoch > c->epochs)
-            s = sy_fail(SY_ERR_ARG, "simclr: --resume: %s checkpoint has %d epochs, --epochs is %d", m->rec,
-                        (int)pos.epoch, c->epochs);
-        else if (s == SY_OK) {
-            start = (int)pos.epoch;
-            sy_graph_set_step(c->gt, (uint64_t)pos.graph_step);
-            fprintf(stderr, "simclr: %s resumes at epoch %d (batch %ld)\n", m->rec, start, (long)pos.batch);
-        }
-        else if (s == SY_ERR_IO) {
-            sy_clear_error();
-            s = SY_OK;
-        }
-    }
-    /* Starting afresh: position 0 is checkpointed before any row, so that a
-     * kill before the first epoch ends resumes there without a row twice. */
-    if (s == SY_OK && !loaded) {
-        pos.graph_step = (int64_t)sy_graph_step(c->gt);
-        s = sy_train_save(ckpt, c->ps, opt, &pos);
-    }
-    /* The untrained network's row, after position 0's checkpoint: a run
-     * resumed later in epoch 0 has it already, one resumed at 0 logs it. */
-    if (s == SY_OK && pos.epoch == 0 && pos.batch == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
-    char label[96];
+    char ckpt[4200], label[96];
     snprintf(label, sizeof label, "simclr %.48s", m->rec);
-    sy_progress *pr = s == SY_OK ? sy_progress_start(label, (int64_t)(c->epochs - start) * nbatch) : NULL;
-    int64_t done = 0;
-    sc_fill_ctx fc = {c, b, {0}};
-    sy_prefetch *pf = NULL;
-    if (s == SY_OK) s = sy_prefetch_new(c->gt, &c->tx, 1, sc_fill, &fc, &pf);
-    for (int e = start; e < c->epochs && s == SY_OK; e++) {
-        sy_prefetch_reset(pf);
-        sy_batcher_epoch(b, (uint64_t)e);
-        fc.aug = sy_rng_make(c->seed, SY_STREAM_AUGMENT, (uint64_t)e);
-        double loss_sum = 0, lr0 = sy_optimizer_lr(opt);
-        long steps = 0;
-        size_t nb;
-        if (e == start && pos.batch > 0) { /* stopped midway: the same batches and views, untrained */
-            while (steps < (long)pos.batch && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) steps++;
-            loss_sum = pos.loss_sum;
-            lr0 = sy_schedule_lr(&o.schedule, o.lr, (long)e * nbatch); /* the lr the epoch began with */
-        }
-        while (s == SY_OK && (s = sy_prefetch_next(pf, &nb)) == SY_OK && nb > 0) {
-            if ((s = sy_train_step(c->gt, c->tloss, opt)) != SY_OK) break; /* recorded with --cuda-graphs */
-            loss_sum += sy_graph_scalar(c->gt, c->tloss);
-            steps++;
-            int due = sy_run_ckpt_due(run, sy_optimizer_steps(opt));
-            if (due != SY_CKPT_NO) {
-                /* the mean over ranks: each rank adds its own rest of the epoch to it */
-                sy_train_pos mid = {.epoch = e, .batch = steps, .graph_step = (int64_t)sy_graph_step(c->gt),
-                                    .loss_sum = sy_dist_mean(loss_sum)};
-                if ((s = sy_train_save(ckpt, c->ps, opt, &mid)) != SY_OK) break;
-                if (due == SY_CKPT_STOP) {
-                    s = sy_run_stopped(run, (long)e * nbatch + steps, (long)c->epochs * nbatch);
-                    break;
-                }
-            }
-            if (++done % 5 == 0) {
-                char note[64];
-                snprintf(note, sizeof note, "epoch %d/%d nt-xent %.3f", e + 1, c->epochs, loss_sum / steps);
-                sy_progress_update(pr, done, note);
-            }
-        }
-        if (s == SY_ERR_STOPPED) break;
-        if (s != SY_OK) {
-            s = sy_fail(s, "simclr: %s, epoch %d: %s", m->rec, e + 1, sy_last_error());
-            break;
-        }
-        res->loss = loss_sum / (double)steps;
-        if (e == 0) res->loss_first = res->loss;
-        const char *nm[2] = {"lr", "nt_xent"};
-        double v[2] = {lr0, res->loss};
-        if ((s = sy_run_log(run, m->rec, e + 1, 2, nm, v)) != SY_OK) break;
-        if (c->rank_every > 0 && ((e + 1) % c->rank_every == 0 || e + 1 == c->epochs))
-            if ((s = log_rank(run, c, m->rec, e + 1, res->hist)) != SY_OK) break;
-        pos.epoch = e + 1;
-        pos.batch = 0;
-        pos.loss_sum = 0;
-        pos.graph_step = (int64_t)sy_graph_step(c->gt);
-        pos.done = e + 1 == c->epochs;
-        s = sy_train_save(ckpt, c->ps, opt, &pos);
-    }
-    sy_progress_finish(pr);
-    sy_prefetch_free(pf);
+    sy_simclr_views vw = {b, (size_t)c->batch, c->train->sample, c->mean, c->std, {0}, c->xb, c->yb};
+    sc_fit f = {.run = run, .c = c, .m = m, .res = res, .views = &vw, .o = &o, .nbatch = nbatch};
+    sy_fit_opts fo = sy_fit_defaults();
+    fo.graph = c->net.train, fo.loss = c->net.loss, fo.params = c->net.ps, fo.opt = opt, fo.batcher = b;
+    fo.x = c->net.x;
+    fo.epochs = c->epochs, fo.run = run, fo.ckpt = sy_run_ckpt_path(run, NULL, m->rec, ckpt, sizeof ckpt);
+    fo.resume = sy_run_get_bool(run, "resume"), fo.label = label, fo.progress_every = 5;
+    fo.ctx = &f, fo.on_resume = sc_on_resume, fo.on_epoch_start = sc_on_epoch_start, fo.on_epoch = sc_on_epoch;
+    s = sy_fit_prefetch(&fo, sy_simclr_views_fill, &vw, NULL);
+    /* No epoch to start: the untrained network's row all the same. */
+    if (s == SY_OK && c->epochs == 0 && c->rank_every > 0) s = log_rank(run, c, m->rec, 0, res->hist);
     sy_optimizer_free(opt);
     sy_batcher_free(b);
     return s;
@@ -591,58 +368,57 @@ static sy_status method_list(sy_run *run, double gamma, sc_method *ms, int *n)
 
 static sy_status plots(sy_run *run, const sc_ctx *c, const sc_method *ms, const sc_result *rs, int n)
 {
-    char title[200], base[4200];
+    char title[200];
     snprintf(title, sizeof title, "Spectrum of the head output covariance (%d test images, width %d, %d epochs)",
              c->rank_n, c->width, c->epochs);
     sy_plot *p = sy_plot_new(title, "index", "eigenvalue");
-    if (!p) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    sy_status s = SY_OK;
-    for (int m = 0; m < n && s == SY_OK; m++) s = sy_plot_spectrum(p, ms[m].rec, rs[m].eig, c->proj, 1e-12);
     float *ix = malloc(sizeof(float) * (size_t)c->proj), *th = malloc(sizeof(float) * (size_t)c->proj);
-    if (s == SY_OK && ix && th) {
-        for (int i = 0; i < c->proj; i++) ix[i] = (float)(i + 1), th[i] = (float)SY_LOW_RANKNESS_THR;
-        s = sy_plot_series_f(p, "1e-5 (Table 1 threshold)", ix, th, c->proj, SY_PLOT_DASHED);
+    sy_status s = p && ix && th ? SY_OK : sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    for (int m = 0; m < n && s == SY_OK; m++) {
+        for (int i = 0; i < c->proj; i++) th[i] = (float)rs[m].eig[i];
+        s = sy_plot_spectrum(p, ms[m].rec, th, c->proj, 1e-12);
     }
+    for (int i = 0; s == SY_OK && i < c->proj; i++) ix[i] = (float)(i + 1), th[i] = (float)SY_LOW_RANKNESS_THR;
+    if (s == SY_OK) s = sy_plot_series_f(p, "1e-5 (Table 1 threshold)", ix, th, c->proj, SY_PLOT_DASHED);
     free(ix);
     free(th);
-    if (s == SY_OK) s = sy_plot_save(p, sy_run_path(run, "simclr-spectrum", base, sizeof base));
-    sy_plot_free(p);
+    if (s == SY_OK)
+        s = sy_plot_save_run(p, run, "simclr-spectrum");
+    else
+        sy_plot_free(p);
     if (s != SY_OK || c->rank_every == 0 || c->epochs == 0) return s;
 
     /* Per epoch: the range of the spectrum, and the relative low-rankness. */
-    int E = c->epochs + 1;
+    int E = c->epochs + 1, nt = 0;
     double *ep = malloc(sizeof(double) * (size_t)E), *y = malloc(sizeof(double) * (size_t)E);
+    const double *rel[MAX_REC];
+    const char *labels[MAX_REC];
     sy_plot *pe = sy_plot_new("Head output covariance: largest and smallest eigenvalue per epoch", "epoch",
                               "eigenvalue");
-    sy_plot *pr = sy_plot_new("Share of eigenvalues below 1e-5 x the largest (relative low-rankness)", "epoch",
-                              "share of eigenvalues");
-    if (!ep || !y || !pe || !pr) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
-    for (int i = 0; i < E && s == SY_OK; i++) ep[i] = i;
+    if (!ep || !y || !pe) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
+    for (int i = 0; i < E && s == SY_OK; i++) ep[i] = i, y[i] = SY_LOW_RANKNESS_THR;
     for (int m = 0; m < n && s == SY_OK; m++) {
         if (!ms[m].trained) continue;
+        rel[nt] = rs[m].hist, labels[nt++] = ms[m].rec;
         char lab[96];
-        for (int k = 0; k < 3 && s == SY_OK; k++) {
-            for (int i = 0; i < E; i++) y[i] = rs[m].hist[3 * i + k];
-            if (k == 0) {
-                s = sy_plot_series(pr, ms[m].rec, ep, y, E, SY_PLOT_LINE_POINTS);
-            } else {
-                snprintf(lab, sizeof lab, "%.48s %s", ms[m].rec, k == 1 ? "min" : "max");
-                s = sy_plot_series(pe, lab, ep, y, E, k == 1 ? SY_PLOT_DASHED : SY_PLOT_LINE_POINTS);
-            }
-        }
+        snprintf(lab, sizeof lab, "%.48s min", ms[m].rec);
+        s = sy_plot_series(pe, lab, ep, rs[m].hist + E, E, SY_PLOT_DASHED);
+        snprintf(lab, sizeof lab, "%.48s max", ms[m].rec);
+        if (s == SY_OK) s = sy_plot_series(pe, lab, ep, rs[m].hist + 2 * E, E, SY_PLOT_LINE_POINTS);
     }
-    if (s == SY_OK) {
-        for (int i = 0; i < E; i++) y[i] = SY_LOW_RANKNESS_THR;
-        s = sy_plot_series(pe, "1e-5 (Table 1 threshold)", ep, y, E, SY_PLOT_DASHED);
-    }
+    if (s == SY_OK) s = sy_plot_series(pe, "1e-5 (Table 1 threshold)", ep, y, E, SY_PLOT_DASHED);
     if (s == SY_OK) {
         sy_plot_log_axes(pe, 0, 1);
-        sy_plot_yrange(pr, 0, 1);
-        s = sy_plot_save(pe, sy_run_path(run, "simclr-eig-epochs", base, sizeof base));
+        s = sy_plot_save_run(pe, run, "simclr-eig-epochs");
+    } else {
+        sy_plot_free(pe);
     }
-    if (s == SY_OK) s = sy_plot_save(pr, sy_run_path(run, "simclr-lowrank-epochs", base, sizeof base));
-    sy_plot_free(pe);
-    sy_plot_free(pr);
+    sy_plot *pr = s == SY_OK ? sy_plot_methods_new("Share of eigenvalues below 1e-5 x the largest (relative "
+                                                   "low-rankness)", "epoch", "share of eigenvalues", ep, E, nt,
+                                                   labels, rel, SY_PLOT_LINE_POINTS)
+                             : NULL;
+    if (pr) sy_plot_yrange(pr, 0, 1);
+    if (s == SY_OK) s = sy_plot_save_run(pr, run, "simclr-lowrank-epochs");
     free(ep);
     free(y);
     return s;
@@ -660,7 +436,7 @@ static sy_status sc_run(sy_run *run)
     if (s == SY_OK) s = sc_setup(run, &c);
     for (int m = 0; m < n && s == SY_OK; m++) {
         rs[m].loss = rs[m].loss_first = NAN;
-        rs[m].eig = malloc(sizeof(float) * (size_t)c.proj);
+        rs[m].eig = malloc(sizeof(double) * (size_t)c.proj);
         rs[m].hist = malloc(sizeof(double) * 3 * ((size_t)c.epochs + 1));
         if (!rs[m].eig || !rs[m].hist) s = sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
         for (int i = 0; s == SY_OK && i < 3 * (c.epochs + 1); i++) rs[m].hist[i] = NAN;
@@ -671,22 +447,16 @@ static sy_status sc_run(sy_run *run)
         fprintf(stderr,
                 "simclr %s: low-rankness %.1f%% (relative %.1f%%, eigenvalues %.3g..%.3g), linear accuracy penultimate "
                 "%.4f, last %.4f\n",
-                ms[m].rec, 100 * r->lowrank, 100 * r->lowrank_rel, r->eig_min, r->eig_max, r->acc_penult, r->acc_last);
-#define SUM(k, v) \
-    if (s == SY_OK) s = sy_run_summary(run, ms[m].rec, k, v)
-        SUM("low_rankness", r->lowrank);
-        SUM("penult_acc", r->acc_penult);
-        SUM("last_acc", r->acc_last);
-        SUM("low_rankness_rel", r->lowrank_rel);
-        SUM("eig_min", r->eig_min);
-        SUM("eig_max", r->eig_max);
-        SUM("effective_rank", r->erank_last);
-        SUM("low_rankness_penult", r->lowrank_penult);
-        SUM("penult_train_acc", r->acc_penult_train);
-        SUM("last_train_acc", r->acc_last_train);
-        if (!isnan(r->loss)) SUM("nt_xent", r->loss);
-        if (!isnan(r->loss_first)) SUM("nt_xent_epoch1", r->loss_first);
-#undef SUM
+                ms[m].rec, 100 * r->lr.share, 100 * r->lr.share_rel, r->lr.eig_min, r->lr.eig_max, r->acc_penult,
+                r->acc_last);
+        const char *keys[12] = {"low_rankness", "penult_acc", "last_acc", "low_rankness_rel", "eig_min", "eig_max",
+                                "effective_rank", "low_rankness_penult", "penult_train_acc", "last_train_acc",
+                                "nt_xent", "nt_xent_epoch1"};
+        double vals[12] = {r->lr.share, r->acc_penult, r->acc_last, r->lr.share_rel, r->lr.eig_min, r->lr.eig_max,
+                           r->lr.erank, r->lowrank_penult, r->acc_penult_train, r->acc_last_train, r->loss,
+                           r->loss_first};
+        for (int k = 0; k < 12 && s == SY_OK; k++) /* the NT-Xent losses only where trained */
+            if (k < 10 || !isnan(vals[k])) s = sy_run_summary(run, ms[m].rec, keys[k], vals[k]);
     }
     if (s == SY_OK && n > 0) s = plots(run, &c, ms, rs, n);
     for (int m = 0; m < n; m++) free(rs[m].eig), free(rs[m].hist);

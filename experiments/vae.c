@@ -1,24 +1,14 @@
 /* beta-VAE on Fashion-MNIST (paper Appendix C.4, Figs. 6-7): posterior
  * collapse as a low-rank encoder output, and syre on the encoder against it.
  *
- * Model. Encoder 784 -> 200 -> SiLU -> mean head 200 (+ log-variance head 200
- * with --enc-var learned); decoder 200 -> 200 -> SiLU -> 784. Parameters are
- * "enc.*" and "dec.*"; weight decay (vanilla, syre, ...) applies to "enc.*"
- * only (sy_optim_add_rule), the decoder has none, as in the paper.
- *
- * Loss (per image summed over pixels and latents, then MEAN over the batch,
- * SY_REDUCE_BATCH): rec + beta * KL, with
- *   rec = BCE(logits, x) summed over the 784 pixels (--decoder bernoulli,
- *         default) or ||x - out||^2 / (2 eta_dec) (--decoder gaussian);
- *   KL  = KL(q(z|x) || p(z)) summed over the 200 latents.
- * The paper's "prior variance eta_enc = 0.01" has two readings (--enc-var):
- *   fixed (default, Wang & Ziyin 2022): q = N(mu(x), eta_enc I) with eta_enc
- *     held fixed (no log-variance head), p = N(0, I);
- *   learned: q = N(mu(x), diag exp(logvar(x))) with a learned head,
- *     p = N(0, eta_enc I).
- * z = mu + std * eps; eps ~ N(0, I) is a graph input filled every step from
- * stream SY_STREAM_NOISE (sub-stream = epoch), so every method sees the same
- * noise; evaluation uses its own fixed noise sub-streams.
+ * Model and loss: syre/vae.h (784 -> 200 -> SiLU -> 200 latents and back;
+ * per image sums over pixels and latents, the mean over the batch). Weight
+ * decay (vanilla, syre, ...) applies to "enc.*" only, the decoder has none,
+ * as in the paper. The paper's "prior variance eta_enc = 0.01" has two
+ * readings (--enc-var): fixed (default, Wang & Ziyin 2022): q = N(mu(x),
+ * eta_enc I), p = N(0, I); learned: a log-variance head, p = N(0, eta_enc I).
+ * The training noise comes from stream SY_STREAM_NOISE (sub-stream = epoch),
+ * so every method sees the same; evaluation uses its own fixed sub-streams.
  *
  * gamma is PyTorch's weight_decay with Adam's COUPLED decay: the encoder's
  * gradient gets gamma * (phi - anchor) added before Adam's normalisation
@@ -35,6 +25,7 @@
 #include <string.h>
 
 #include "syre/syre.h"
+#include "syre/vae.h"
 
 #define VAE_IN 784
 #define VAE_H 200
@@ -73,43 +64,31 @@ static const sy_flag_spec vae_flags[] = {
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
-/* ---- settings -------------------------------------------------------------- */
-
 typedef struct {
-    int learned;     /* 1: --enc-var learned */
-    int gaussian;    /* 1: --decoder gaussian */
-    double eta_enc, eta_dec, lr;
+    sy_vae_opts vo; /* the model; beta is set per configuration */
+    double lr, sigma0, eps;
     long epochs, batch;
     size_t train_n, test_n;
     uint64_t seed;
-    double sigma0, eps;
     int resume;
 } vae_cfg;
 
 static sy_status vae_config(sy_run *run, vae_cfg *c)
 {
     const char *ev = sy_run_get_str(run, "enc-var"), *dec = sy_run_get_str(run, "decoder");
-    if (strcmp(ev, "fixed") == 0)
-        c->learned = 0;
-    else if (strcmp(ev, "learned") == 0)
-        c->learned = 1;
-    else
+    if (strcmp(ev, "fixed") && strcmp(ev, "learned"))
         return sy_fail(SY_ERR_ARG, "vae: --enc-var must be 'fixed' or 'learned', not '%s'", ev);
-    if (strcmp(dec, "bernoulli") == 0)
-        c->gaussian = 0;
-    else if (strcmp(dec, "gaussian") == 0)
-        c->gaussian = 1;
-    else
+    if (strcmp(dec, "bernoulli") && strcmp(dec, "gaussian"))
         return sy_fail(SY_ERR_ARG, "vae: --decoder must be 'bernoulli' or 'gaussian', not '%s'", dec);
-    c->eta_enc = sy_run_get_double(run, "eta-enc");
-    c->eta_dec = sy_run_get_double(run, "eta-dec");
+    c->vo = (sy_vae_opts){.in = VAE_IN, .hidden = VAE_H, .latent = VAE_Z, .learned_var = !strcmp(ev, "learned"),
+                          .gaussian = !strcmp(dec, "gaussian"), .eta_enc = sy_run_get_double(run, "eta-enc"),
+                          .eta_dec = sy_run_get_double(run, "eta-dec")};
     c->lr = sy_run_get_double(run, "lr");
     c->epochs = sy_run_get_int(run, "epochs");
     c->batch = sy_run_get_int(run, "batch");
     long tr = sy_run_get_int(run, "train-size");
     c->train_n = tr == 0 ? 60000 : (size_t)tr;
-    long te = sy_run_get_int(run, "test-size");
-    c->test_n = (size_t)(te / VAE_EVAL) * VAE_EVAL;
+    c->test_n = (size_t)(sy_run_get_int(run, "test-size") / VAE_EVAL) * VAE_EVAL;
     if (c->batch > (long)c->train_n)
         return sy_fail(SY_ERR_ARG, "vae: --batch %ld exceeds the %zu training images", c->batch, c->train_n);
     c->seed = sy_run_seed(run);
@@ -119,214 +98,36 @@ static sy_status vae_config(sy_run *run, vae_cfg *c)
     return SY_OK;
 }
 
-/* ---- the model ------------------------------------------------------------- */
+static int uses_anchor(const char *method) { return strncmp(method, "syre", 4) == 0; }
+
+/* ---- one configuration ------------------------------------------------------ */
 
 typedef struct {
-    sy_graph *g;
-    int n;
-    sy_var x, eps, lv_const, mu, logvar, logits, rec, kl, loss;
-} vae_net;
-
-/* Encoder and decoder for a batch of n images; parameters by name in ps. */
-static sy_status vae_build(vae_net *v, sy_params *ps, int n, const vae_cfg *c, double beta)
-{
-    memset(v, 0, sizeof *v);
-    v->n = n;
-    v->g = sy_graph_new(ps);
-    if (!v->g) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    sy_graph *g = v->g;
-    v->x = sy_input(g, "x", sy_shape_of(2, n, VAE_IN));
-    v->eps = sy_input(g, "eps", sy_shape_of(2, n, VAE_Z));
-    sy_var h = sy_silu(g, sy_linear(g, v->x, "enc.0", VAE_H));
-    v->mu = sy_linear(g, h, "enc.mu", VAE_Z);
-    sy_var z;
-    if (c->learned) {
-        v->logvar = sy_linear(g, h, "enc.logvar", VAE_Z);
-        z = sy_add(g, v->mu, sy_mul(g, sy_exp(g, sy_scale(g, v->logvar, 0.5f)), v->eps));
-        v->kl = sy_kl_gauss(g, v->mu, v->logvar, (float)c->eta_enc, SY_REDUCE_BATCH);
-    } else {
-        v->lv_const = sy_input(g, "logvar", sy_shape_of(2, n, VAE_Z));
-        v->logvar = v->lv_const;
-        z = sy_add(g, v->mu, sy_scale(g, v->eps, (float)sqrt(c->eta_enc)));
-        v->kl = sy_kl_gauss(g, v->mu, v->lv_const, 1.0f, SY_REDUCE_BATCH);
-    }
-    sy_var d = sy_silu(g, sy_linear(g, z, "dec.0", VAE_H));
-    v->logits = sy_linear(g, d, "dec.1", VAE_IN);
-    if (c->gaussian)
-        v->rec = sy_scale(g, sy_mse(g, v->logits, v->x, SY_REDUCE_BATCH), (float)(0.5 / c->eta_dec));
-    else
-        v->rec = sy_bce_logits(g, v->logits, v->x, SY_REDUCE_BATCH);
-    v->loss = sy_add(g, v->rec, sy_scale(g, v->kl, (float)beta));
-    sy_status s = sy_graph_compile(g);
-    if (s != SY_OK) return s;
-    if (!c->learned) {
-        float *lv = sy_graph_data(g, v->lv_const);
-        float l = (float)log(c->eta_enc);
-        for (size_t i = 0; i < (size_t)n * VAE_Z; i++) lv[i] = l;
-    }
-    return SY_OK;
-}
-
-/* Decoder alone on z [n, 200]: prior samples. */
-typedef struct {
-    sy_graph *g;
-    sy_var z, out;
-} vae_dec;
-
-static sy_status vae_build_decoder(vae_dec *v, sy_params *ps, int n)
-{
-    v->g = sy_graph_new(ps);
-    if (!v->g) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    v->z = sy_input(v->g, "z", sy_shape_of(2, n, VAE_Z));
-    v->out = sy_linear(v->g, sy_silu(v->g, sy_linear(v->g, v->z, "dec.0", VAE_H)), "dec.1", VAE_IN);
-    return sy_graph_compile(v->g);
-}
-
-/* The noise (training, evaluation, prior samples): the vectorised bulk
- * generator (before it, sy_rng_normal element by element, a
- * different stream and a sixth of a training step). */
-static void fill_normal(sy_rng *r, float *a, size_t n) { sy_rng_normal_fill(r, a, n); }
-
-/* Decoder output -> pixel in [0, 1] for display. */
-static float to_pixel(float o, int gaussian)
-{
-    float p = gaussian ? o : 1.0f / (1.0f + expf(-o));
-    return p < 0 ? 0 : p > 1 ? 1 : p;
-}
-
-/* ---- evaluation ------------------------------------------------------------- */
-
-typedef struct {
-    double rec, kl, loss;   /* per test image */
-    int rank, active;
-    double mu_var_max;      /* largest per-latent variance of mu */
-} vae_eval_res;
-
-/* Test losses over the first test_n images (chunks of 1000, fixed noise) and
- * the rank of mu over the first 1000. If recon is given, the first VAE_SHOW
- * reconstructions are written there (pixels in [0, 1]). */
-static sy_status vae_evaluate(vae_net *e, const sy_dataset *test, const vae_cfg *c, double beta,
-                              vae_eval_res *r, float *recon)
-{
-    sy_graph_set_training(e->g, 0);
-    memset(r, 0, sizeof *r);
-    size_t chunks = c->test_n / VAE_EVAL;
-    sy_status s = SY_OK;
-    for (size_t k = 0; k < chunks && s == SY_OK; k++) {
-        float *x = sy_graph_data(e->g, e->x), *eps = sy_graph_data(e->g, e->eps);
-        memcpy(x, test->x + k * VAE_EVAL * VAE_IN, sizeof(float) * VAE_EVAL * VAE_IN);
-        sy_rng nr = sy_rng_make(c->seed, SY_STREAM_NOISE, (1ULL << 40) + k);
-        fill_normal(&nr, eps, (size_t)VAE_EVAL * VAE_Z);
-        if ((s = sy_graph_forward(e->g)) != SY_OK) break;
-        r->rec += sy_graph_scalar(e->g, e->rec) / (double)chunks;
-        r->kl += sy_graph_scalar(e->g, e->kl) / (double)chunks;
-        if (k == 0) {
-            const float *mu = sy_graph_data(e->g, e->mu);
-            s = sy_cov_rank(mu, VAE_EVAL, VAE_Z, 1.0, SY_COV_RANK_THR_VAE, &r->rank);
-            double prior = c->learned ? c->eta_enc : 1.0;
-            for (int j = 0; j < VAE_Z; j++) {
-                double m = 0, v = 0;
-                for (int i = 0; i < VAE_EVAL; i++) m += mu[(size_t)i * VAE_Z + j];
-                m /= VAE_EVAL;
-                for (int i = 0; i < VAE_EVAL; i++) {
-                    double d = mu[(size_t)i * VAE_Z + j] - m;
-                    v += d * d;
-                }
-                v /= VAE_EVAL;
-                if (v > 0.01 * prior) r->active++;
-                if (v > r->mu_var_max) r->mu_var_max = v;
-            }
-            if (recon) {
-                const float *o = sy_graph_data(e->g, e->logits);
-                for (size_t i = 0; i < (size_t)VAE_SHOW * VAE_IN; i++) recon[i] = to_pixel(o[i], c->gaussian);
-            }
-        }
-    }
-    r->loss = r->rec + beta * r->kl;
-    sy_graph_set_training(e->g, 1);
-    return s;
-}
-
-/* ---- one training run ------------------------------------------------------- */
-
-typedef struct {
-    vae_eval_res ev;
+    sy_vae_eval ev;
     double train_loss;
     float recon[VAE_SHOW * VAE_IN];
     float samples[VAE_NSAMPLE * VAE_IN];
-    double *curve_rec, *curve_rank;  /* per epoch (epochs entries), owned by caller */
+    double *curve_rec, *curve_rank;  /* per epoch (epochs entries) or NULL, owned by caller */
     int has_anchor, anchor_rank;     /* syre: rank of mu under the anchor encoder alone */
 } vae_result;
 
-/* The anchor network alone: the encoder's parameters set to theta0 (the
- * decoder, which has no anchor, does not affect mu), evaluated untrained.
- * Its rank of mu is what syre's is read against: at sigma0 = 1 theta0 has
- * the scale of an initialisation. */
-static sy_status anchor_rank(vae_net *e, sy_params *ps, const sy_optimizer *opt, const sy_dataset *test,
-                             const vae_cfg *c, double beta, vae_result *res)
-{
-    size_t n = sy_params_trainable_size(ps);
-    float *p = sy_params_data(ps), *keep = malloc(n * sizeof *keep), *a = malloc(n * sizeof *a);
-    sy_status s = keep && a ? sy_optimizer_anchor(opt, a) : sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    if (s == SY_OK) {
-        memcpy(keep, p, n * sizeof *p);
-        for (int t = 0; t < sy_params_count(ps); t++) {
-            const sy_param_info *pi = sy_params_info(ps, t);
-            if (pi->trainable && !strncmp(pi->name, "enc.", 4))
-                memcpy(p + pi->offset, a + pi->offset, pi->numel * sizeof *p);
-        }
-        vae_eval_res ev;
-        s = vae_evaluate(e, test, c, beta, &ev, NULL);
-        /* again: a device store then takes the restored values as newer */
-        p = sy_params_data(ps);
-        memcpy(p, keep, n * sizeof *p);
-        res->has_anchor = s == SY_OK;
-        res->anchor_rank = ev.rank;
-    }
-    free(keep);
-    free(a);
-    return s;
-}
-
-/* What the training callbacks of one configuration need. */
+/* What the epoch callback of one configuration needs. */
 typedef struct {
     sy_run *run;
     const vae_cfg *c;
-    vae_net *t, *e;
+    sy_vae *e;
     const sy_dataset *test;
-    double beta;
     const char *label, *log_file;
     vae_result *res;
-    sy_rng noise;   /* this epoch's training noise */
-    float *gnoise;  /* the whole global batch's noise, of which this rank uses its rows,
-                       so that N ranks draw exactly what one process does */
 } vae_fit;
-
-static sy_status vae_on_epoch_start(void *ctx, long epoch)
-{
-    vae_fit *f = ctx;
-    f->noise = sy_rng_make(f->c->seed, SY_STREAM_NOISE, (uint64_t)epoch);
-    return SY_OK;
-}
-
-static sy_status vae_on_batch(void *ctx, size_t n)
-{
-    vae_fit *f = ctx;
-    size_t r0, rn;
-    (void)n;
-    sy_dist_shard((size_t)f->c->batch, &r0, &rn);
-    fill_normal(&f->noise, f->gnoise, (size_t)f->c->batch * VAE_Z);
-    memcpy(sy_graph_data(f->t->g, f->t->eps), f->gnoise + r0 * VAE_Z, sizeof(float) * rn * VAE_Z);
-    return SY_OK;
-}
 
 static sy_status vae_on_epoch(void *ctx, long epoch, double loss)
 {
     vae_fit *f = ctx;
     vae_result *res = f->res;
     res->train_loss = loss;
-    vae_eval_res ev;
-    sy_status s = vae_evaluate(f->e, f->test, f->c, f->beta, &ev, NULL);
+    sy_vae_eval ev;
+    sy_status s = sy_vae_evaluate(f->e, f->test->x, f->c->test_n, f->c->seed, SY_COV_RANK_THR_VAE, &ev, NULL, 0);
     if (s != SY_OK) return s;
     const char *names[7] = {"train_loss", "test_loss", "rec_loss", "kl", "rank", "active_units", "mu_var_max"};
     double vals[7] = {res->train_loss, ev.loss, ev.rec, ev.kl, ev.rank, ev.active, ev.mu_var_max};
@@ -337,7 +138,8 @@ static sy_status vae_on_epoch(void *ctx, long epoch, double loss)
 }
 
 /* Train one configuration (label names its checkpoint and log rows) and
- * evaluate it. log_file: NULL = metrics.csv. */
+ * evaluate it, with reconstructions and prior samples. log_file: NULL =
+ * metrics.csv. */
 static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, double beta, double gamma,
                            double sigma0, const char *label, const char *log_file, const sy_dataset *train,
                            const sy_dataset *test, vae_result *res)
@@ -345,234 +147,202 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     sy_decay decay;
     sy_status s = sy_decay_parse(method, (float)gamma, (float)sigma0, (float)c->eps, &decay);
     if (s != SY_OK) return s;
-    sy_params *ps = sy_params_new();
-    vae_net t = {0}, e = {0};
-    vae_dec dg = {0};
+    sy_vae_opts vo = c->vo;
+    vo.beta = beta;
+    sy_vae_model m;
+    /* Under mpirun the training graph holds this rank's shard of each batch. */
+    if ((s = sy_vae_model_new(&m, &vo, (int)(c->batch / sy_dist_size()), VAE_EVAL, VAE_NSAMPLE, c->seed)) != SY_OK)
+        return s;
     sy_optimizer *opt = NULL;
     sy_batcher *b = NULL;
-    float *gnoise = NULL;
-    if (!ps) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    /* Under mpirun the training graph holds this rank's shard of each batch. */
-    const long lb = c->batch / sy_dist_size();
-    if ((s = vae_build(&t, ps, (int)lb, c, beta)) != SY_OK) goto done;
-    if ((s = vae_build(&e, ps, VAE_EVAL, c, beta)) != SY_OK) goto done;
-    if ((s = vae_build_decoder(&dg, ps, VAE_NSAMPLE)) != SY_OK) goto done;
-    if ((s = sy_params_init(ps, c->seed)) != SY_OK) goto done;
-
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_ADAM);
     o.lr = (float)c->lr;
     o.seed = c->seed;
     o.decay = sy_decay_none(); /* the decoder: no decay */
-    if ((s = sy_optim_add_rule(&o, "enc.*", decay)) != SY_OK) goto done;
-    opt = sy_optimizer_new(ps, &o);
-    if (!opt) {
-        s = SY_ERR_ARG;
-        goto done;
+    if ((s = sy_optim_add_rule(&o, "enc.*", decay)) == SY_OK && !(opt = sy_optimizer_new(m.ps, &o))) s = SY_ERR_ARG;
+    if (s == SY_OK && uses_anchor(method)) {
+        s = sy_vae_anchor_rank(&m.eval, m.ps, opt, test->x, c->test_n, c->seed, SY_COV_RANK_THR_VAE,
+                               &res->anchor_rank);
+        res->has_anchor = s == SY_OK;
     }
-    if (!strncmp(method, "syre", 4) && (s = anchor_rank(&e, ps, opt, test, c, beta, res)) != SY_OK) goto done;
-
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = (size_t)c->batch;
     bo.drop_last = 1;
     bo.seed = c->seed;
-    if ((s = sy_batcher_new(train, bo, &b)) != SY_OK) goto done;
-    if (!(gnoise = malloc(sizeof(float) * (size_t)c->batch * VAE_Z))) {
-        s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-        goto done;
-    }
-    char ckpt[4200], fname[160], plabel[160];
-    snprintf(fname, sizeof fname, "ckpt-%s.safetensors", label);
+    if (s == SY_OK) s = sy_batcher_new(train, bo, &b);
+    char ckpt[4200], plabel[160];
     snprintf(plabel, sizeof plabel, "vae %s", label);
-    vae_fit f = {.run = run, .c = c, .t = &t, .e = &e, .test = test, .beta = beta, .label = label,
-                 .log_file = log_file, .res = res, .gnoise = gnoise};
+    vae_fit f = {.run = run, .c = c, .e = &m.eval, .test = test, .label = label, .log_file = log_file, .res = res};
     sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = t.g, fo.loss = t.loss, fo.params = ps, fo.opt = opt;
-    fo.batcher = b, fo.x = t.x, fo.epochs = c->epochs;
-    fo.run = run, fo.ckpt = sy_run_path(run, fname, ckpt, sizeof ckpt), fo.resume = c->resume;
-    fo.label = plabel, fo.progress_every = 20;
-    fo.ctx = &f, fo.on_epoch_start = vae_on_epoch_start, fo.on_batch = vae_on_batch, fo.on_epoch = vae_on_epoch;
+    fo.params = m.ps, fo.opt = opt, fo.batcher = b, fo.epochs = c->epochs;
+    fo.run = run, fo.ckpt = sy_run_ckpt_path(run, NULL, label, ckpt, sizeof ckpt), fo.resume = c->resume;
+    fo.label = plabel, fo.progress_every = 20, fo.ctx = &f, fo.on_epoch = vae_on_epoch;
     res->train_loss = NAN;
-    if ((s = sy_fit(&fo, NULL)) != SY_OK) goto done;
-
+    if (s == SY_OK) s = sy_vae_fit(&m.train, (size_t)c->batch, c->seed, &fo, NULL);
     /* Final evaluation, reconstructions and prior samples. */
-    if ((s = vae_evaluate(&e, test, c, beta, &res->ev, res->recon)) != SY_OK) goto done;
-    {
-        sy_rng sr = sy_rng_make(c->seed, SY_STREAM_NOISE, (1ULL << 41));
-        float *z = sy_graph_data(dg.g, dg.z);
-        fill_normal(&sr, z, (size_t)VAE_NSAMPLE * VAE_Z);
-        float sd = c->learned ? (float)sqrt(c->eta_enc) : 1.0f;
-        for (size_t i = 0; i < (size_t)VAE_NSAMPLE * VAE_Z; i++) z[i] *= sd;
-        sy_graph_set_training(dg.g, 0);
-        if ((s = sy_graph_forward(dg.g)) != SY_OK) goto done;
-        const float *out = sy_graph_data(dg.g, dg.out);
-        for (size_t i = 0; i < (size_t)VAE_NSAMPLE * VAE_IN; i++) res->samples[i] = to_pixel(out[i], c->gaussian);
-    }
-done:
-    free(gnoise);
+    if (s == SY_OK)
+        s = sy_vae_evaluate(&m.eval, test->x, c->test_n, c->seed, SY_COV_RANK_THR_VAE, &res->ev, res->recon, VAE_SHOW);
+    sy_rng sr = sy_rng_make(c->seed, SY_STREAM_NOISE, (1ULL << 41));
+    if (s == SY_OK) s = sy_vae_sample(&m.dec, &sr, res->samples);
     sy_batcher_free(b);
     sy_optimizer_free(opt);
-    sy_graph_free(t.g);
-    sy_graph_free(e.g);
-    sy_graph_free(dg.g);
-    sy_params_free(ps);
+    sy_vae_model_free(&m);
     return s;
 }
 
-/* ---- data ------------------------------------------------------------------- */
+/* Train one configuration, record its summary (label) and save its
+ * reconstructions and prior samples as recon-<label> and samples-<label>. */
+static sy_status vae_config_run(sy_run *run, const vae_cfg *c, const char *method, double beta, double gamma,
+                                double sigma0, const char *label, const char *log_file, const sy_dataset *train,
+                                const sy_dataset *test, vae_result *r, const char *title)
+{
+    sy_status s = vae_train(run, c, method, beta, gamma, sigma0, label, log_file, train, test, r);
+    if (s != SY_OK) return s;
+    const char *keys[7] = {"rank", "anchor_rank", "rec_loss", "kl", "test_loss", "train_loss", "active_units"};
+    double vals[7] = {r->ev.rank, r->anchor_rank, r->ev.rec, r->ev.kl, r->ev.loss, r->train_loss, r->ev.active};
+    for (int k = 0; k < 7; k++)
+        if (k != 1 || r->has_anchor) sy_run_summary(run, label, keys[k], vals[k]);
+    sy_run_summary_settingf(run, label, "beta", "%g", beta);
+    sy_run_summary_settingf(run, label, "gamma (encoder only)", "%g", gamma);
+    sy_run_summary_setting(run, label, "enc-var", c->vo.learned_var ? "learned" : "fixed");
+    sy_run_summary_setting(run, label, "decoder", c->vo.gaussian ? "gaussian" : "bernoulli");
+    if (uses_anchor(method)) sy_run_summary_settingf(run, label, "sigma0", "%g", sigma0);
+    char base[4200], f[200];
+    snprintf(f, sizeof f, "recon-%s", label);
+    s = sy_plot_image_pairs(sy_run_path(run, f, base, sizeof base), title, test->x, r->recon, VAE_SHOW, 28, 28, 8,
+                            "input", "recon", 0.0f, 1.0f);
+    snprintf(f, sizeof f, "samples-%s", label);
+    if (s == SY_OK)
+        s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), title, r->samples, VAE_NSAMPLE, 28, 28, 8, 8,
+                               NULL, 0.0f, 1.0f);
+    return s;
+}
 
+/* Fashion-MNIST: the first train_n training images and the test split.
+ * Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
 static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_dataset **test)
 {
-    const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir")[0] ? sy_run_get_str(run, "data-dir") : NULL);
-    sy_dataset *full = NULL;
-    *train = *test = NULL;
-    /* Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
     const sy_data_contract want = {"vae", 1, 28, 28, 0, 1};
-    sy_status s = sy_dataset_load(dir, "fashion-mnist", "train", &full);
-    if (s == SY_OK && (s = sy_dataset_check(full, &want)) != SY_OK) sy_dataset_free(full);
-    if (s != SY_OK) return s;
-    if (c->train_n < full->n) {
-        s = sy_dataset_subset(full, c->train_n, 0, train);
-        sy_dataset_free(full);
-        if (s != SY_OK) return s;
-    } else {
-        *train = full;
-    }
-    if ((s = sy_dataset_load(dir, "fashion-mnist", "test", test)) != SY_OK ||
-        (s = sy_dataset_check(*test, &want)) != SY_OK) {
+    *test = NULL;
+    sy_status s = sy_dataset_load_n(sy_run_data_dir(run), "fashion-mnist", "train", (long)c->train_n, 0, &want, train);
+    if (s == SY_OK) s = sy_dataset_load_n(sy_run_data_dir(run), "fashion-mnist", "test", 0, 0, &want, test);
+    if (s == SY_OK && (*test)->n < c->test_n)
+        s = sy_fail(SY_ERR_ARG, "vae: --test-size %zu exceeds the %zu test images", c->test_n, (*test)->n);
+    if (s != SY_OK) {
         sy_dataset_free(*train);
         sy_dataset_free(*test);
         *train = *test = NULL;
-        return s;
     }
-    if ((*test)->n < c->test_n) {
-        size_t have = (*test)->n;
-        sy_dataset_free(*train);
-        sy_dataset_free(*test);
-        *train = *test = NULL;
-        return sy_fail(SY_ERR_ARG, "vae: --test-size %zu exceeds the %zu test images", c->test_n, have);
-    }
-    return SY_OK;
-}
-
-/* Originals and reconstructions, alternating rows of 8. */
-static sy_status save_recon_grid(const char *base, const char *title, const sy_dataset *test, const float *recon)
-{
-    float *img = malloc(sizeof(float) * 2 * VAE_SHOW * VAE_IN);
-    if (!img) return sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    const char *labels[4] = {"input", "recon", "input", "recon"};
-    for (int r = 0; r < 4; r++)
-        for (int j = 0; j < 8; j++) {
-            int src = (r / 2) * 8 + j;
-            const float *from = (r % 2 == 0) ? test->x + (size_t)src * VAE_IN : recon + (size_t)src * VAE_IN;
-            memcpy(img + (size_t)(r * 8 + j) * VAE_IN, from, sizeof(float) * VAE_IN);
-        }
-    sy_status s = sy_plot_image_grid(base, title, img, 2 * VAE_SHOW, 28, 28, 4, 8, labels, 0.0f, 1.0f);
-    free(img);
     return s;
 }
 
-static void record_summary(sy_run *run, const char *label, const vae_result *r, double beta, double gamma,
-                           const vae_cfg *c)
-{
-    sy_run_summary(run, label, "rank", r->ev.rank);
-    if (r->has_anchor) sy_run_summary(run, label, "anchor_rank", r->anchor_rank);
-    sy_run_summary(run, label, "rec_loss", r->ev.rec);
-    sy_run_summary(run, label, "kl", r->ev.kl);
-    sy_run_summary(run, label, "test_loss", r->ev.loss);
-    sy_run_summary(run, label, "train_loss", r->train_loss);
-    sy_run_summary(run, label, "active_units", r->ev.active);
-    char buf[64];
-    snprintf(buf, sizeof buf, "%g", beta);
-    sy_run_summary_setting(run, label, "beta", buf);
-    snprintf(buf, sizeof buf, "%g", gamma);
-    sy_run_summary_setting(run, label, "gamma (encoder only)", buf);
-    sy_run_summary_setting(run, label, "enc-var", c->learned ? "learned" : "fixed");
-    sy_run_summary_setting(run, label, "decoder", c->gaussian ? "gaussian" : "bernoulli");
-}
+/* ---- syre run vae / syre reproduce fig6 --------------------------------------- */
 
-/* ---- syre run vae ------------------------------------------------------------- */
+/* One curve: a method, and for syre/syre-ar (reproduce) one of the --sigma0s. */
+typedef struct {
+    const char *method;
+    double sigma0;
+    char name[64], label[96]; /* label: in the legends */
+} vae_curve;
 
-static sy_status vae_run(sy_run *run)
+/* Train and record every (beta, gamma, curve), in that nesting; rank and rec
+ * per configuration at ((m * nbeta + bi) * ngamma + gi). A sweep labels its
+ * records "<name>-b<beta>-g<gamma>" in sweep.csv; otherwise (one beta, one
+ * gamma) the name, in metrics.csv, with per-epoch curves ep[m] (rank, then
+ * rec: 2 x epochs). */
+static sy_status vae_configs(sy_run *run, const vae_cfg *c, const vae_curve *cv, int nc, const double *betas,
+                             int nbeta, const double *gammas, int ngamma, int sweep, double *rank, double *rec,
+                             double *const *ep)
 {
-    vae_cfg c;
-    sy_status s = vae_config(run, &c);
-    if (s != SY_OK) return s;
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
-    for (int m = 0; m < nm; m++)
-        if (strcmp(methods[m], "dropout") == 0)
-            return sy_fail(SY_ERR_ARG, "vae: --method dropout is not supported here");
-    double beta = sy_run_get_double(run, "beta"), gamma = sy_run_get_double(run, "gamma");
     sy_dataset *train, *test;
-    if ((s = vae_data(run, &c, &train, &test)) != SY_OK) return s;
-    vae_result *res = calloc((size_t)nm, sizeof *res);
-    double *curves = calloc((size_t)nm * 2 * (size_t)c.epochs, sizeof(double));
-    double *xs = malloc(sizeof(double) * (size_t)c.epochs);
-    if (!res || !curves || !xs) {
-        s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-        goto out;
-    }
-    for (long i = 0; i < c.epochs; i++) xs[i] = (double)(i + 1);
-    for (int m = 0; m < nm && s == SY_OK; m++) {
-        res[m].curve_rec = curves + (size_t)m * 2 * c.epochs;
-        res[m].curve_rank = res[m].curve_rec + c.epochs;
-        for (long i = 0; i < c.epochs; i++) res[m].curve_rec[i] = res[m].curve_rank[i] = NAN;
-        s = vae_train(run, &c, methods[m], beta, gamma, c.sigma0, methods[m], NULL, train, test, &res[m]);
-        if (s != SY_OK) break;
-        record_summary(run, methods[m], &res[m], beta, gamma, &c);
-        if (strncmp(methods[m], "syre", 4) == 0) {
-            char buf[32];
-            snprintf(buf, sizeof buf, "%g", c.sigma0);
-            sy_run_summary_setting(run, methods[m], "sigma0", buf);
-        }
-        char base[4200], f[96], title[160];
-        snprintf(f, sizeof f, "recon-%s", methods[m]);
-        snprintf(title, sizeof title, "%s, beta = %g, gamma = %g", methods[m], beta, gamma);
-        if ((s = save_recon_grid(sy_run_path(run, f, base, sizeof base), title, test, res[m].recon)) != SY_OK)
-            break;
-        snprintf(f, sizeof f, "samples-%s", methods[m]);
-        snprintf(title, sizeof title, "%s, beta %g, gamma %g: prior samples", methods[m], beta, gamma);
-        s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), title, res[m].samples, VAE_NSAMPLE, 28,
-                               28, 8, 8, NULL, 0.0f, 1.0f);
-    }
-    if (s == SY_OK) {
-        char title[160], base[4200];
-        snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): rank of mu", beta, gamma,
-                 c.learned ? "learned" : "fixed");
-        sy_plot *p1 = sy_plot_new(title, "epoch", "rank of Cov(mu), 1000 test images, eig > 1e-6");
-        snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): reconstruction", beta, gamma,
-                 c.learned ? "learned" : "fixed");
-        sy_plot *p2 = sy_plot_new(title, "epoch", "test reconstruction loss per image");
-        if (!p1 || !p2) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-        for (int m = 0; m < nm && s == SY_OK; m++) {
-            s = sy_plot_series(p1, methods[m], xs, res[m].curve_rank, (int)c.epochs, SY_PLOT_LINE_POINTS);
-            if (s == SY_OK)
-                s = sy_plot_series(p2, methods[m], xs, res[m].curve_rec, (int)c.epochs, SY_PLOT_LINE_POINTS);
-        }
-        if (s == SY_OK) s = sy_plot_save(p1, sy_run_path(run, "rank", base, sizeof base));
-        if (s == SY_OK) s = sy_plot_save(p2, sy_run_path(run, "rec_loss", base, sizeof base));
-        sy_plot_free(p1);
-        sy_plot_free(p2);
-    }
-out:
-    free(xs);
-    free(curves);
-    free(res);
+    sy_status s = vae_data(run, c, &train, &test);
+    vae_result *r = s == SY_OK ? calloc(1, sizeof *r) : NULL;
+    if (s == SY_OK && !r) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+    for (int bi = 0; bi < nbeta && s == SY_OK; bi++)
+        for (int gi = 0; gi < ngamma && s == SY_OK; gi++)
+            for (int m = 0; m < nc && s == SY_OK; m++) {
+                char label[160], title[200];
+                if (sweep)
+                    snprintf(label, sizeof label, "%s-b%g-g%g", cv[m].name, betas[bi], gammas[gi]);
+                else
+                    snprintf(label, sizeof label, "%s", cv[m].name);
+                snprintf(title, sizeof title, "%s, beta = %g, gamma = %g (%s eta_enc)", cv[m].name, betas[bi],
+                         gammas[gi], c->vo.learned_var ? "learned" : "fixed");
+                memset(r, 0, sizeof *r);
+                if (ep) r->curve_rank = ep[m], r->curve_rec = ep[m] + c->epochs;
+                s = vae_config_run(run, c, cv[m].method, betas[bi], gammas[gi], cv[m].sigma0, label,
+                                   sweep ? "sweep.csv" : NULL, train, test, r, title);
+                size_t k = ((size_t)m * nbeta + bi) * ngamma + gi;
+                rank[k] = r->ev.rank;
+                rec[k] = r->ev.rec;
+            }
+    free(r);
     sy_dataset_free(train);
     sy_dataset_free(test);
     return s;
 }
 
-/* ---- syre reproduce fig6 ---------------------------------------------------- */
+/* The curves of --method: syre and syre-ar once per sigma0 of sig [nsig]
+ * (reproduce), or (sig NULL) every method once at --sigma0 (run). */
+static sy_status vae_curves(sy_run *run, const vae_cfg *c, const double *sig, int nsig, vae_curve *cv, int *nc)
+{
+    int nm;
+    const char *const *methods = sy_run_methods(run, &nm);
+    *nc = 0;
+    for (int m = 0; m < nm; m++) {
+        if (strcmp(methods[m], "dropout") == 0)
+            return sy_fail(SY_ERR_ARG, "vae: --method dropout is not supported here");
+        int each = sig && uses_anchor(methods[m]);
+        for (int j = 0; j < (each ? nsig : 1) && *nc < 4 * VAE_MAXSWEEP; j++, (*nc)++) {
+            vae_curve *v = &cv[*nc];
+            v->method = methods[m];
+            v->sigma0 = each ? sig[j] : c->sigma0;
+            snprintf(v->name, sizeof v->name, "%s", methods[m]);
+            snprintf(v->label, sizeof v->label, "%s", methods[m]);
+            if (each) {
+                snprintf(v->name, sizeof v->name, "%s-s%g", methods[m], sig[j]);
+                snprintf(v->label, sizeof v->label, "%s sigma0=%g", methods[m], sig[j]);
+            }
+        }
+    }
+    return SY_OK;
+}
 
-/* One curve of Fig. 6: a method, and for syre/syre-ar one of the --sigma0s. */
-typedef struct {
-    const char *method;
-    double sigma0;
-    char name[64];
-} vae_curve;
-
-static int uses_anchor(const char *method) { return strncmp(method, "syre", 4) == 0; }
+static sy_status vae_run(sy_run *run)
+{
+    vae_cfg c;
+    vae_curve cv[4 * VAE_MAXSWEEP];
+    int nc;
+    sy_status s = vae_config(run, &c);
+    if (s == SY_OK) s = vae_curves(run, &c, NULL, 0, cv, &nc);
+    if (s != SY_OK) return s;
+    double beta = sy_run_get_double(run, "beta"), gamma = sy_run_get_double(run, "gamma");
+    double *ep = malloc(sizeof(double) * (size_t)nc * 2 * (size_t)c.epochs), *xs = malloc(sizeof(double) * c.epochs);
+    double *rank = malloc(sizeof(double) * nc), *rec = malloc(sizeof(double) * nc), *yr[4 * VAE_MAXSWEEP],
+           *yl[4 * VAE_MAXSWEEP];
+    const char *labels[4 * VAE_MAXSWEEP];
+    if (!ep || !xs || !rank || !rec) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+    for (long i = 0; s == SY_OK && i < c.epochs; i++) xs[i] = (double)(i + 1);
+    for (size_t i = 0; s == SY_OK && i < (size_t)nc * 2 * c.epochs; i++) ep[i] = NAN;
+    for (int m = 0; m < nc; m++)
+        yr[m] = ep + (size_t)m * 2 * c.epochs, yl[m] = yr[m] + c.epochs, labels[m] = cv[m].label;
+    if (s == SY_OK) s = vae_configs(run, &c, cv, nc, &beta, 1, &gamma, 1, 0, rank, rec, yr);
+    char title[160];
+    const char *var = c.vo.learned_var ? "learned" : "fixed";
+    snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): rank of mu", beta, gamma, var);
+    if (s == SY_OK)
+        s = sy_plot_methods(run, "rank", title, "epoch", "rank of Cov(mu), 1000 test images, eig > 1e-6", xs,
+                            (int)c.epochs, nc, labels, (const double *const *)yr, SY_PLOT_LINE_POINTS);
+    snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): reconstruction", beta, gamma, var);
+    if (s == SY_OK)
+        s = sy_plot_methods(run, "rec_loss", title, "epoch", "test reconstruction loss per image", xs, (int)c.epochs,
+                            nc, labels, (const double *const *)yl, SY_PLOT_LINE_POINTS);
+    free(ep);
+    free(xs);
+    free(rank);
+    free(rec);
+    return s;
+}
 
 static sy_status vae_reproduce(sy_run *run)
 {
@@ -580,104 +350,45 @@ static sy_status vae_reproduce(sy_run *run)
     sy_status s = vae_config(run, &c);
     if (s != SY_OK) return s;
     double betas[VAE_MAXSWEEP], gammas[VAE_MAXSWEEP], sig[VAE_MAXSWEEP];
-    int nbeta, ngamma, nsig, nm;
+    int nbeta, ngamma, nsig, nc;
     if ((s = sy_run_get_numbers(run, "betas", 0, 0, HUGE_VAL, betas, VAE_MAXSWEEP, &nbeta)) != SY_OK) return s;
     if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, gammas, VAE_MAXSWEEP, &ngamma)) != SY_OK) return s;
     if ((s = sy_run_get_numbers(run, "sigma0s", 0, 0, HUGE_VAL, sig, VAE_MAXSWEEP, &nsig)) != SY_OK) return s;
-    const char *const *methods = sy_run_methods(run, &nm);
-    vae_curve curves[4 * VAE_MAXSWEEP];
-    int nc = 0;
-    for (int m = 0; m < nm; m++) {
-        if (strcmp(methods[m], "dropout") == 0)
-            return sy_fail(SY_ERR_ARG, "vae: --method dropout is not supported here");
-        int k = uses_anchor(methods[m]) ? nsig : 1;
-        for (int j = 0; j < k && nc < 4 * VAE_MAXSWEEP; j++, nc++) {
-            curves[nc].method = methods[m];
-            curves[nc].sigma0 = uses_anchor(methods[m]) ? sig[j] : c.sigma0;
-            if (uses_anchor(methods[m]))
-                snprintf(curves[nc].name, sizeof curves[nc].name, "%s-s%g", methods[m], sig[j]);
-            else
-                snprintf(curves[nc].name, sizeof curves[nc].name, "%s", methods[m]);
-        }
-    }
-    sy_dataset *train, *test;
-    if ((s = vae_data(run, &c, &train, &test)) != SY_OK) return s;
+    vae_curve cv[4 * VAE_MAXSWEEP];
+    if ((s = vae_curves(run, &c, sig, nsig, cv, &nc)) != SY_OK) return s;
     size_t ncfg = (size_t)nc * nbeta * ngamma;
     double *rank = malloc(sizeof(double) * ncfg), *rec = malloc(sizeof(double) * ncfg);
-    vae_result *r = calloc(1, sizeof *r);
-    if (!rank || !rec || !r) {
-        s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-        goto out;
-    }
-    for (int bi = 0; bi < nbeta && s == SY_OK; bi++)
-        for (int gi = 0; gi < ngamma && s == SY_OK; gi++)
-            for (int m = 0; m < nc && s == SY_OK; m++) {
-                char label[160];
-                snprintf(label, sizeof label, "%s-b%g-g%g", curves[m].name, betas[bi], gammas[gi]);
-                memset(r, 0, sizeof *r);
-                s = vae_train(run, &c, curves[m].method, betas[bi], gammas[gi], curves[m].sigma0, label,
-                              "sweep.csv", train, test, r);
-                if (s != SY_OK) break;
-                record_summary(run, label, r, betas[bi], gammas[gi], &c);
-                if (uses_anchor(curves[m].method)) {
-                    char buf[32];
-                    snprintf(buf, sizeof buf, "%g", curves[m].sigma0);
-                    sy_run_summary_setting(run, label, "sigma0", buf);
-                }
-                size_t k = ((size_t)m * nbeta + bi) * ngamma + gi;
-                rank[k] = r->ev.rank;
-                rec[k] = r->ev.rec;
-                char base[4200], f[200], title[200];
-                snprintf(f, sizeof f, "recon-%s", label);
-                snprintf(title, sizeof title, "%s, beta = %g, gamma = %g (%s eta_enc)", curves[m].name, betas[bi],
-                         gammas[gi], c.learned ? "learned" : "fixed");
-                s = save_recon_grid(sy_run_path(run, f, base, sizeof base), title, test, r->recon);
-                if (s == SY_OK) {
-                    snprintf(f, sizeof f, "samples-%s", label);
-                    s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), title, r->samples, VAE_NSAMPLE,
-                                           28, 28, 8, 8, NULL, 0.0f, 1.0f);
-                }
-            }
-    if (s == SY_OK) {
-        /* Fig. 6: rank and reconstruction loss against gamma; gamma = 0 drawn at log10 = -1. */
-        double xs[VAE_MAXSWEEP];
-        for (int gi = 0; gi < ngamma; gi++) xs[gi] = gammas[gi] > 0 ? log10(gammas[gi]) : -1.0;
-        const char *xl = "log10 gamma (gamma = 0 drawn at -1)";
-        for (int bi = 0; bi < nbeta && s == SY_OK; bi++) {
-            char title[200], base[4200], f[64];
-            snprintf(title, sizeof title, "Fig. 6 left: rank of mu, beta = %g (%s, eta_enc = %g)", betas[bi],
-                     c.learned ? "learned var" : "fixed var", c.eta_enc);
-            sy_plot *p1 = sy_plot_new(title, xl, "rank of Cov(mu), 1000 test images, eig > 1e-6");
-            snprintf(title, sizeof title, "Fig. 6 right: reconstruction, beta = %g (%s, eta_enc = %g)", betas[bi],
-                     c.learned ? "learned var" : "fixed var", c.eta_enc);
-            sy_plot *p2 = sy_plot_new(title, xl, c.gaussian ? "test reconstruction loss (sq. err / 2 eta_dec)"
-                                                             : "test reconstruction loss (BCE, nats per image)");
-            if (!p1 || !p2) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-            for (int m = 0; m < nc && s == SY_OK; m++) {
-                size_t k = ((size_t)m * nbeta + bi) * ngamma;
-                char lab[96];
-                if (uses_anchor(curves[m].method))
-                    snprintf(lab, sizeof lab, "%s sigma0=%g", curves[m].method, curves[m].sigma0);
-                else
-                    snprintf(lab, sizeof lab, "%s", curves[m].method);
-                s = sy_plot_series(p1, lab, xs, rank + k, ngamma, SY_PLOT_LINE_POINTS);
-                if (s == SY_OK) s = sy_plot_series(p2, lab, xs, rec + k, ngamma, SY_PLOT_LINE_POINTS);
-            }
-            sy_plot_yrange(p1, 0, VAE_Z + 5);
-            snprintf(f, sizeof f, "fig6-rank-b%g", betas[bi]);
-            if (s == SY_OK) s = sy_plot_save(p1, sy_run_path(run, f, base, sizeof base));
-            snprintf(f, sizeof f, "fig6-rec-b%g", betas[bi]);
-            if (s == SY_OK) s = sy_plot_save(p2, sy_run_path(run, f, base, sizeof base));
-            sy_plot_free(p1);
-            sy_plot_free(p2);
+    if (!rank || !rec) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
+    if (s == SY_OK) s = vae_configs(run, &c, cv, nc, betas, nbeta, gammas, ngamma, 1, rank, rec, NULL);
+    /* Fig. 6: rank and reconstruction loss against gamma; gamma = 0 drawn at log10 = -1. */
+    double xs[VAE_MAXSWEEP];
+    for (int gi = 0; gi < ngamma; gi++) xs[gi] = gammas[gi] > 0 ? log10(gammas[gi]) : -1.0;
+    const char *xl = "log10 gamma (gamma = 0 drawn at -1)", *var = c.vo.learned_var ? "learned var" : "fixed var";
+    for (int bi = 0; bi < nbeta && s == SY_OK; bi++) {
+        const char *labels[4 * VAE_MAXSWEEP];
+        const double *yr[4 * VAE_MAXSWEEP], *yl[4 * VAE_MAXSWEEP];
+        for (int m = 0; m < nc; m++) {
+            size_t k = ((size_t)m * nbeta + bi) * ngamma;
+            labels[m] = cv[m].label, yr[m] = rank + k, yl[m] = rec + k;
         }
+        char title[200], f[64];
+        snprintf(title, sizeof title, "Fig. 6 left: rank of mu, beta = %g (%s, eta_enc = %g)", betas[bi], var,
+                 c.vo.eta_enc);
+        sy_plot *p = sy_plot_methods_new(title, xl, "rank of Cov(mu), 1000 test images, eig > 1e-6", xs, ngamma, nc,
+                                         labels, yr, SY_PLOT_LINE_POINTS);
+        if (p) sy_plot_yrange(p, 0, VAE_Z + 5);
+        snprintf(f, sizeof f, "fig6-rank-b%g", betas[bi]);
+        s = sy_plot_save_run(p, run, f);
+        snprintf(title, sizeof title, "Fig. 6 right: reconstruction, beta = %g (%s, eta_enc = %g)", betas[bi], var,
+                 c.vo.eta_enc);
+        snprintf(f, sizeof f, "fig6-rec-b%g", betas[bi]);
+        if (s == SY_OK)
+            s = sy_plot_methods(run, f, title, xl, c.vo.gaussian ? "test reconstruction loss (sq. err / 2 eta_dec)"
+                                                                 : "test reconstruction loss (BCE, nats per image)",
+                                xs, ngamma, nc, labels, yl, SY_PLOT_LINE_POINTS);
     }
-out:
-    free(r);
     free(rank);
     free(rec);
-    sy_dataset_free(train);
-    sy_dataset_free(test);
     return s;
 }
 

@@ -174,6 +174,23 @@ void sy_augment_crop_flip(float *x, size_t batch, sy_shape sample, int pad, sy_r
 void sy_augment_simclr(const float *src, float *dst, size_t batch, sy_shape sample,
                        sy_rng *r);
 
+/* SimCLR batches, as a fill function for sy_prefetch (syre/train.h): the
+ * batcher's next batch of `batch` images into x (labels into y), two views
+ * of each by sy_augment_simclr from aug, stacked [view 1 of the batch, then
+ * view 2] into in[0] (2 x batch images), normalised by channel (mean, std);
+ * *count = batch, untouched at the end of the epoch. x [batch, sample] and
+ * y [batch] are the caller's scratch; aug is the caller's to reset (e.g.
+ * per epoch). */
+typedef struct {
+    sy_batcher *b;
+    size_t batch;
+    sy_shape sample;
+    const float *mean, *std;
+    sy_rng aug;
+    float *x, *y;
+} sy_simclr_views;
+sy_status sy_simclr_views_fill(void *ctx, float *const *in, size_t *count);
+
 /* ---- Synthetic data (SY_STREAM_DATAGEN) ------------------------------------- */
 
 /* Sparse teacher w*[d]: k entries at uniformly chosen positions, N(0,1)

@@ -66,6 +66,17 @@ int sy_spectrum_count_above(const double *eig, int k, double thr);
 /* On a spectrum: #{eig_i < thr} / k (0 for k = 0). */
 double sy_spectrum_share_below(const double *eig, int k, double thr);
 
+/* Low-rankness measures of X [n, f] (Table 1, thr = SY_LOW_RANKNESS_THR):
+ * share = #{covariance eigenvalues < thr} / f, share_rel the same below
+ * thr x the largest eigenvalue (0 if that is not positive: scale-free, to
+ * see when collapse begins), the largest and smallest eigenvalue, and the
+ * effective rank of X itself. eig [f] (may be NULL) gets the spectrum
+ * (sy_cov_spectrum, scale 1, descending). Scratch as sy_cov_spectrum. */
+typedef struct {
+    double share, share_rel, eig_max, eig_min, erank;
+} sy_low_rankness;
+sy_status sy_low_rankness_measures(const float *X, int n, int f, double thr, sy_low_rankness *r, double *eig);
+
 /* ---- Singular values, effective rank, stable rank ------------------------ */
 
 /* Singular values s [min(n, f)], descending, of X [n, f] itself: NOT centred
@@ -123,6 +134,13 @@ sy_status sy_distinct_units(const float *W_in, int f, int in, const float *b,
  * dead. Paired parameters (in = out = 1): min_i max(|u_i|, |w_i|). */
 sy_status sy_dead_units_margin(const float *W_in, int f, int in, const float *b, const float *W_out, int out,
                                double *margin);
+
+/* Active units (Burda et al. 2016) of X [n, f], e.g. a VAE's posterior means
+ * over n inputs: *count = #{j : Var_s(X[s, j]) > thr}, the variance with
+ * 1/n around the column mean, both accumulated in double in sample order
+ * (thr: 0.01 x the prior variance in the paper's C.4). var_max (may be NULL)
+ * gets the largest column variance (0 if none is positive). O(n f), no scratch. */
+sy_status sy_active_units(const float *X, int n, int f, double thr, int *count, double *var_max);
 
 /* Frobenius norm sqrt(sum_i W_i^2) of numel floats, accumulated in double. */
 sy_status sy_frobenius_norm(const float *W, size_t numel, double *norm);

@@ -81,6 +81,38 @@ sy_status sy_classifier_new(sy_classifier *m, sy_shape sample, int batch, int ev
 /* Frees the graphs and the store; m is left empty (safe to call twice). */
 void sy_classifier_free(sy_classifier *m);
 
+/* SimCLR v1's projection head: z = W2 relu(W1 h + b1) + b2, W1 [hidden, in],
+ * W2 [out, hidden]; parameters "<name>.0" and "<name>.2" (PyTorch's
+ * Sequential(Linear, ReLU, Linear)), so that a rule can select "<name>.*". */
+sy_var sy_projection_head(sy_graph *g, sy_var h, const char *name, int hidden, int out);
+
+/* NT-Xent (SimCLR) over z [2B, p], two views of B items stacked (rows i and
+ * i + B are partners): u = z / ||z||, S = u u^T / tau + mask, and the mean
+ * over the 2B rows of softmax cross-entropy of each row against its partner.
+ * mask [2B, 2B] and partner [2B] are inputs the caller creates and, after
+ * compile, fills with sy_nt_xent_fill. */
+sy_var sy_nt_xent(sy_graph *g, sy_var z, sy_var mask, sy_var partner, double tau);
+/* mask: -1e4 on the diagonal (a row is not its own candidate), 0 elsewhere;
+ * partner[i] = (i + batch) mod 2 batch. */
+void sy_nt_xent_fill(float *mask, float *partner, int batch);
+
+/* SimCLR (Chen et al. 2020) on [3, 32, 32] images: a sy_resnet18 encoder
+ * ("encoder.*", width w, no classifier: h [N, 8w], the penultimate
+ * representation) and a projection head ("head", 8w -> 8w -> proj: z, the
+ * last layer), on one store, in two graphs: the training graph, NT-Xent
+ * (tau) over 2 batch rows (view 1 of the batch, then view 2; mask and
+ * partner filled), and the feature graph of eval_n images in evaluation
+ * mode. On failure everything is freed. */
+typedef struct {
+    sy_params *ps;
+    sy_graph *train, *feat;
+    sy_var x, mask, partner, loss; /* training graph */
+    sy_var fx, h, z;               /* feature graph: input, encoder output, head output */
+    int hidden, proj, batch, eval_n;
+} sy_simclr;
+sy_status sy_simclr_new(sy_simclr *m, int width, int proj, int batch, int eval_n, double tau);
+void sy_simclr_free(sy_simclr *m);
+
 #ifdef __cplusplus
 }
 #endif

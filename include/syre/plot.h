@@ -92,6 +92,19 @@ sy_status sy_plot_sweep(const sy_run *run, const char *name, const sy_plot_opts 
 sy_status sy_plot_spectra(const sy_run *run, const char *name, const sy_plot_opts *o, int n, int nm,
                           const char *const *labels, const double *const *eig);
 
+/* n images of a above the same n of b, row for row: rows of `cols` images
+ * (n a multiple of cols) alternate a's and b's, labelled label_a and label_b
+ * (either may be NULL); e.g. test images and their reconstructions. Pixels
+ * as sy_plot_image_grid. Writes <base>.png/.svg. */
+sy_status sy_plot_image_pairs(const char *base, const char *title, const float *a, const float *b, int n, int h,
+                              int w, int cols, const char *label_a, const char *label_b, float vmin, float vmax);
+
+/* The figure of sy_plot_methods, not saved, for a caller that sets a range
+ * or log axes first (then sy_plot_save_run); NULL on failure (the reason
+ * in sy_last_error; sy_plot_save_run then fails with SY_ERR_NOMEM). */
+sy_plot *sy_plot_methods_new(const char *title, const char *xlabel, const char *ylabel, const double *x, int n, int nm,
+                             const char *const *labels, const double *const *y, sy_plot_style style);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,9 @@
 #include "syre/experiment.h"
 #include "syre/train.h"
 #include "syre/trainer.h"
+#include "syre/fit_prefetch.h"
+#include "syre/probe.h"
+#include "syre/vae.h"
 #include "syre/dist.h"
 /* The optional components' headers: their functions are in libsyre_plot and
  * libsyre_rl (syre/mpi.h, libsyre_mpi's, is included where it is used). */

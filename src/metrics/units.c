@@ -197,3 +197,36 @@ sy_status sy_frobenius_norm(const float *W, size_t numel, double *norm)
     *norm = sqrt(acc);
     return SY_OK;
 }
+
+sy_status sy_active_units(const float *X, int n, int f, double thr, int *count, double *var_max)
+{
+    static const char fn[] = "sy_active_units";
+    if (!X || !count)
+        return sy_fail(SY_ERR_ARG, "%s: X or count is NULL", fn);
+    if (n < 1 || f < 1)
+        return sy_fail(SY_ERR_ARG, "%s: X has shape [%d, %d]; need n >= 1, f >= 1", fn, n, f);
+    sy_status st = check_finite(fn, "X", X, n, f);
+    if (st != SY_OK)
+        return st;
+    int active = 0;
+    double vmax = 0;
+    for (int j = 0; j < f; j++) {
+        double m = 0, v = 0;
+        for (int i = 0; i < n; i++)
+            m += X[(size_t)i * f + j];
+        m /= n;
+        for (int i = 0; i < n; i++) {
+            double d = X[(size_t)i * f + j] - m;
+            v += d * d;
+        }
+        v /= n;
+        if (v > thr)
+            active++;
+        if (v > vmax)
+            vmax = v;
+    }
+    *count = active;
+    if (var_max)
+        *var_max = vmax;
+    return SY_OK;
+}
