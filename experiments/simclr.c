@@ -37,11 +37,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The CIFAR loaders; its argmax_row is resnet's (the probe's argmax is in the library). */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#include "cifar_common.h"
-#pragma GCC diagnostic pop
 #include "syre/fit_prefetch.h"
 #include "syre/probe.h"
 #include "syre/syre.h"
@@ -141,8 +136,9 @@ static sy_status sc_setup(sy_run *run, sc_ctx *c)
     if (c->rank_n > test_n)
         return sy_fail(SY_ERR_ARG, "simclr: --rank-n (%d) must not exceed --test-n (%ld)", c->rank_n, test_n);
     const char *dir = sy_data_dir(sy_run_get_str(run, "data-dir"));
-    sy_status s = (c100 ? cifar100_load : cifar_load)(dir, "train", train_n, &c->train);
-    if (s == SY_OK) s = (c100 ? cifar100_load : cifar_load)(dir, "test", test_n, &c->test);
+    const char *set = c100 ? "cifar100" : "cifar10"; /* n per class: the first n/10 (n/100) of each */
+    sy_status s = sy_dataset_load_balanced(dir, set, "train", train_n, NULL, &c->train);
+    if (s == SY_OK) s = sy_dataset_load_balanced(dir, set, "test", test_n, NULL, &c->test);
     /* The encoder takes [3, 32, 32] images; the linear probe has K classes. */
     const sy_data_contract want = {"simclr", 3, 32, 32, K, 1};
     if (s == SY_OK) s = sy_dataset_check(c->train, &want);

@@ -39,27 +39,27 @@ sy_status sy_vae_evaluate(sy_vae *v, const float *x, size_t n, uint64_t seed, do
     return s;
 }
 
+typedef struct {
+    sy_vae *v;
+    const float *x;
+    size_t n;
+    uint64_t seed;
+    double rank_thr;
+    int *rank;
+} anchor_eval;
+
+static sy_status eval_rank(void *ctx)
+{
+    anchor_eval *e = ctx;
+    sy_vae_eval ev;
+    sy_status s = sy_vae_evaluate(e->v, e->x, e->n, e->seed, e->rank_thr, &ev, NULL, 0);
+    if (s == SY_OK) *e->rank = ev.rank;
+    return s;
+}
+
 sy_status sy_vae_anchor_rank(sy_vae *v, sy_params *ps, const sy_optimizer *opt, const float *x, size_t n,
                              uint64_t seed, double rank_thr, int *rank)
 {
-    size_t nt = sy_params_trainable_size(ps);
-    float *p = sy_params_data(ps), *keep = malloc(nt * sizeof *keep), *a = malloc(nt * sizeof *a);
-    sy_status s = keep && a ? sy_optimizer_anchor(opt, a) : sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    if (s == SY_OK) {
-        memcpy(keep, p, nt * sizeof *p);
-        for (int t = 0; t < sy_params_count(ps); t++) {
-            const sy_param_info *pi = sy_params_info(ps, t);
-            if (pi->trainable && !strncmp(pi->name, "enc.", 4))
-                memcpy(p + pi->offset, a + pi->offset, pi->numel * sizeof *p);
-        }
-        sy_vae_eval ev;
-        s = sy_vae_evaluate(v, x, n, seed, rank_thr, &ev, NULL, 0);
-        /* again: a device store then takes the restored values as newer */
-        p = sy_params_data(ps);
-        memcpy(p, keep, nt * sizeof *p);
-        if (s == SY_OK) *rank = ev.rank;
-    }
-    free(keep);
-    free(a);
-    return s;
+    anchor_eval e = {v, x, n, seed, rank_thr, rank};
+    return sy_optimizer_eval_at_anchor(opt, ps, "enc.", eval_rank, &e);
 }
