@@ -43,8 +43,10 @@ if grep -q '^SYRE_SANITIZE:BOOL=ON' "${SYRE_BINARY_DIR:-build}/CMakeCache.txt" 2
   echo "SKIP test_records_identity: too slow under the sanitizers (the Release build runs it)"
   exit 77
 fi
-SUMS="${SYRE_SOURCE_DIR:-.}/tests/records/quick.sha256"
 [ -x "$BIN" ] || { echo "records: no syre binary at $BIN"; exit 1; }
+# absolute: the hashing below runs inside the temporary directory
+BIN="$(cd "$(dirname "$BIN")" && pwd)/syre"
+SUMS="$(cd "${SYRE_SOURCE_DIR:-.}" && pwd)/tests/records/quick.sha256"
 tmp=$(mktemp -d /tmp/syre-records-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export SYRE_GEMM=own
