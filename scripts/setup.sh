@@ -15,6 +15,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin          # data-parallel training (optional: the build works without)
   clang libclang-rt-dev libomp-dev    # libFuzzer targets (scripts/fuzz.sh)
   valgrind                            # memcheck of a training run (scripts/valgrind.sh)
+  doxygen                             # the API reference (docs/Doxyfile, tests/test_api_reference.sh)
   libmujoco-dev                       # MuJoCo 2.2.2 physics (experiment ant; linked as -lmujoco)
   python3-torch python3-numpy         # parity tests and benchmarks (reference only)
   dataset-fashion-mnist               # Fashion-MNIST (gzip IDX)

@@ -20,7 +20,7 @@ extern "C" {
     SYRE_VERSION_STRINGIFY(SYRE_VERSION_MAJOR)                                               \
     "." SYRE_VERSION_STRINGIFY(SYRE_VERSION_MINOR) "." SYRE_VERSION_STRINGIFY(SYRE_VERSION_PATCH)
 
-/* MAJOR * 10000 + MINOR * 100 + PATCH, for #if comparisons. */
+/* MAJOR * 10000 + MINOR * 100 + PATCH, for comparisons in the preprocessor. */
 #define SYRE_VERSION_NUMBER (SYRE_VERSION_MAJOR * 10000 + SYRE_VERSION_MINOR * 100 + SYRE_VERSION_PATCH)
 
 /* The running library's version, "MAJOR.MINOR.PATCH". */
