@@ -320,7 +320,7 @@ static sy_status train_point(sy_run *run, const col_cfg *c, col_model *m, double
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = m->k.train, fo.loss = m->k.loss, fo.params = m->k.ps, fo.opt = opt;
     fo.batcher = b, fo.x = m->k.x, fo.y = m->k.y, fo.epochs = c->epochs;
-    fo.run = run, fo.ckpt = sy_run_ckpt_path(run, tag, method, ck, sizeof ck);
+    fo.control = sy_run_control(run), fo.ckpt = sy_run_ckpt_path(run, tag, method, ck, sizeof ck);
     fo.resume = sy_run_get_bool(run, "resume");
     fo.label = label;
     fo.ctx = &f, fo.on_batch = col_on_batch, fo.on_epoch = col_on_epoch, fo.on_resume = col_on_resume;

@@ -236,7 +236,7 @@ static sy_status run_method(sy_run *run, cont_ctx *c, const char *meth, const ch
                             .on_task_end = cf_task_end};
         to.fit.graph = c->m.train, to.fit.loss = c->m.loss, to.fit.params = c->m.ps, to.fit.opt = opt;
         to.fit.batcher = b, to.fit.x = c->m.x, to.fit.y = c->m.y, to.fit.label = label;
-        to.fit.run = run, to.fit.ckpt = sy_run_ckpt_path(run, NULL, rec, ckpt, sizeof ckpt);
+        to.fit.control = sy_run_control(run), to.fit.ckpt = sy_run_ckpt_path(run, NULL, rec, ckpt, sizeof ckpt);
         to.fit.resume = sy_run_get_bool(run, "resume");
         s = sy_fit_tasks(&to, NULL);
     }

@@ -267,7 +267,8 @@ static sy_status lc_train(lc_state *S, sy_optim_kind ok, double frac, const char
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = S->g, fo.loss = S->loss, fo.params = S->ps, fo.opt = opt;
     fo.batcher = bt, fo.x = S->x, fo.y = S->y, fo.epochs = c->epochs;
-    fo.run = S->run, fo.ckpt = sy_run_ckpt_path(S->run, NULL, tag, ckpt, sizeof ckpt), fo.resume = c->resume;
+    fo.control = sy_run_control(S->run), fo.ckpt = sy_run_ckpt_path(S->run, NULL, tag, ckpt, sizeof ckpt);
+    fo.resume = c->resume;
     fo.label = plabel, fo.progress_every = 20;
     fo.ctx = S, fo.on_step = lc_on_step, fo.on_save = lc_on_save, fo.on_epoch = lc_on_epoch;
     fo.on_resume = lc_on_resume;

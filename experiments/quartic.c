@@ -177,7 +177,7 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
     sy_fit_steps_opts f = {.params = sy_quartic_gd_params(k.q), .opt = sy_quartic_gd_optimizer(k.q),
                            .steps = c->steps, .log_every = c->log_every,
                            .ckpt_every = every > 0 ? every : c->steps / 10 > 1000 ? c->steps / 10 : 1000,
-                           .run = run, .ckpt = sy_run_ckpt_path(run, NULL, label, ckpt, sizeof ckpt),
+                           .control = sy_run_control(run), .ckpt = sy_run_ckpt_path(run, NULL, label, ckpt, sizeof ckpt),
                            .resume = sy_run_get_bool(run, "resume"), .records = logfile, .label = label, .ctx = &k,
                            .step = q_step, .on_log = q_log};
     int diverged = 0;

@@ -233,7 +233,8 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *m
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = c->m.train, fo.loss = c->m.loss, fo.params = c->m.ps, fo.opt = opt;
     fo.batcher = f.b, fo.next = rn_next, fo.epochs = c->epochs;
-    fo.run = run, fo.ckpt = sy_run_path(run, file, ckpt, sizeof ckpt), fo.resume = sy_run_get_bool(run, "resume");
+    fo.control = sy_run_control(run), fo.ckpt = sy_run_path(run, file, ckpt, sizeof ckpt);
+    fo.resume = sy_run_get_bool(run, "resume");
     fo.label = label, fo.progress_every = 10;
     fo.ctx = &f, fo.on_epoch_start = rn_epoch_start, fo.on_step = rn_step, fo.on_epoch = rn_epoch;
     fo.on_resume = rn_resume;

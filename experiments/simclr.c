@@ -301,7 +301,8 @@ static sy_status train(sy_run *run, sc_ctx *c, const sc_method *m, sc_result *re
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = c->net.train, fo.loss = c->net.loss, fo.params = c->net.ps, fo.opt = opt, fo.batcher = b;
     fo.x = c->net.x;
-    fo.epochs = c->epochs, fo.run = run, fo.ckpt = sy_run_ckpt_path(run, NULL, m->rec, ckpt, sizeof ckpt);
+    fo.epochs = c->epochs, fo.control = sy_run_control(run);
+    fo.ckpt = sy_run_ckpt_path(run, NULL, m->rec, ckpt, sizeof ckpt);
     fo.resume = sy_run_get_bool(run, "resume"), fo.label = label, fo.progress_every = 5;
     fo.ctx = &f, fo.on_resume = sc_on_resume, fo.on_epoch_start = sc_on_epoch_start, fo.on_epoch = sc_on_epoch;
     s = sy_fit_prefetch(&fo, sy_simclr_views_fill, &vw, NULL);

@@ -175,7 +175,8 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     vae_fit f = {.run = run, .c = c, .e = &m.eval, .test = test, .label = label, .log_file = log_file, .res = res};
     sy_fit_opts fo = sy_fit_defaults();
     fo.params = m.ps, fo.opt = opt, fo.batcher = b, fo.epochs = c->epochs;
-    fo.run = run, fo.ckpt = sy_run_ckpt_path(run, NULL, label, ckpt, sizeof ckpt), fo.resume = c->resume;
+    fo.control = sy_run_control(run), fo.ckpt = sy_run_ckpt_path(run, NULL, label, ckpt, sizeof ckpt);
+    fo.resume = c->resume;
     fo.label = plabel, fo.progress_every = 20, fo.ctx = &f, fo.on_epoch = vae_on_epoch;
     res->train_loss = NAN;
     if (s == SY_OK) s = sy_vae_fit(&m.train, (size_t)c->batch, c->seed, &fo, NULL);

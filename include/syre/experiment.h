@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "syre/core.h"
+#include "syre/trainer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -182,7 +183,6 @@ void sy_run_print_table(const sy_run *run, FILE *f);
  * process started (a background job) stays ignored. */
 #define SY_EXIT_RESUMABLE 75 /* EX_TEMPFAIL: try again (--resume) */
 #define SY_STOP_GRACE_S 60
-enum { SY_CKPT_NO = 0, SY_CKPT_NOW = 1, SY_CKPT_STOP = 2 };
 /* Called after every optimizer step with the run's step count: SY_CKPT_STOP
  * when a stop was requested (checkpoint, then return sy_run_stopped),
  * SY_CKPT_NOW at multiples of --ckpt-every N steps or when N minutes passed
@@ -195,6 +195,10 @@ int sy_stop_signal(void);
 /* SY_ERR_STOPPED with "stopped by SIGTERM at step N of M (checkpoint
  * written); continue with: syre run EXP ... --name X --resume". */
 sy_status sy_run_stopped(sy_run *run, long step, long total);
+/* The run as a training loop's control (sy_fit_opts.control and the other
+ * loops'): sy_run_ckpt_due, sy_run_stopped, sy_run_log_to and
+ * sy_run_forget_rows of run. run NULL gives a zeroed control (none). */
+sy_fit_control sy_run_control(sy_run *run);
 
 /* Check a run record in dir: config and summary JSON parse, every CSV row
  * has its header's columns and none repeats, every checkpoint passes the
@@ -202,18 +206,6 @@ sy_status sy_run_stopped(sy_run *run, long step, long total);
  * the overall one. Returns the number of problems (0: sound), -1 if dir is
  * not a readable directory. */
 int sy_run_verify(const char *dir, FILE *out);
-
-/* ---- Progress ------------------------------------------------------------- */
-
-typedef struct sy_progress sy_progress;
-
-/* A progress report on stderr for `total` units: a bar with rate and time
- * left when stderr is a terminal, otherwise a plain line every ~10% or 30 s. */
-sy_progress *sy_progress_start(const char *label, int64_t total);
-/* Units done so far; note (may be NULL) is shown after the bar, e.g. "loss 0.12". */
-void sy_progress_update(sy_progress *p, int64_t done, const char *note);
-/* Final line with the elapsed time; frees p (NULL is fine). */
-void sy_progress_finish(sy_progress *p);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,12 @@ typedef struct {
  * records it with the file's own name; sy_train_load refuses a file saved
  * under another name or by another run. */
 void sy_train_set_owner(const char *owner);
+/* Where the run's record files stand, handed down by whoever keeps them
+ * (sy_run_start; NULLs at its end: none). sy_train_save stores mark's
+ * "file=bytes;..." (mark returns 0 when there are no records to mark); a
+ * load of a method in progress hands what it stored to rewind, which cuts
+ * the files back there, so that no row is logged twice after a resume. */
+void sy_train_set_records(int (*mark)(char *buf, size_t size), sy_status (*rewind)(const char *marks));
 /* Save ps, every optimizer state array ("optim.<name>"), its step count and
  * pos to path atomically (temporary file, fsync, rename), with a crc32 of
  * every tensor and of the run state in the metadata. The file it replaces is

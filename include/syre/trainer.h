@@ -15,12 +15,48 @@
 #define SYRE_TRAINER_H
 
 #include "syre/data.h"
-#include "syre/experiment.h"
 #include "syre/train.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- What drives a loop from outside ---------------------------------------
+ * The loops ask whoever keeps the run's records (the command's run:
+ * sy_run_control in experiment.h; a program of its own: its own functions)
+ * when to checkpoint, whether to stop, and where rows go. Every member may
+ * be NULL, and a zeroed sy_fit_control means none of it: no checkpoint
+ * cadence, no stop requests, no rows logged by the loop itself. */
+enum { SY_CKPT_NO = 0, SY_CKPT_NOW = 1, SY_CKPT_STOP = 2 };
+typedef struct {
+    void *ctx; /* handed to every member */
+    /* After optimizer step `step` (the run's count): SY_CKPT_NOW to write a
+     * checkpoint, SY_CKPT_STOP to write one and stop, SY_CKPT_NO. */
+    int (*ckpt_due)(void *ctx, long step);
+    /* The status a loop stopped after `step` of `total` returns
+     * (SY_ERR_STOPPED with how to continue). */
+    sy_status (*stopped)(void *ctx, long step, long total);
+    /* One row of `file` (NULL: metrics.csv): columns method, step, names. */
+    sy_status (*log)(void *ctx, const char *file, const char *method, int64_t step, int n,
+                     const char *const *names, const double *values);
+    /* Drop every row of `method` in `file` (NULL: metrics.csv): a method
+     * that starts afresh forgets what an earlier start logged. */
+    sy_status (*forget_rows)(void *ctx, const char *file, const char *method);
+} sy_fit_control;
+
+/* ---- Progress ------------------------------------------------------------- */
+
+typedef struct sy_progress sy_progress;
+
+/* A progress report on stderr for `total` units: a bar with rate and time
+ * left when stderr is a terminal, otherwise a plain line every ~10% or 30 s.
+ * Under mpirun only rank 0 reports. NULL when out of memory (every call
+ * below accepts NULL). */
+sy_progress *sy_progress_start(const char *label, int64_t total);
+/* Units done so far; note (may be NULL) is shown after the bar, e.g. "loss 0.12". */
+void sy_progress_update(sy_progress *p, int64_t done, const char *note);
+/* Final line with the elapsed time; frees p (NULL is fine). */
+void sy_progress_finish(sy_progress *p);
 
 /* What a callback sees: where the loop stands and its running sums. The
  * loop adds each step's loss to loss_sum; a callback may reset loss_sum and
@@ -48,13 +84,13 @@ typedef struct {
     sy_batcher *batcher;
     sy_var x, y;
     long epochs;
-    /* Records. run may be NULL (no --ckpt-every, no stop requests); ckpt
-     * NULL keeps no checkpoint. With resume, ckpt is loaded first (a
+    /* Records. control: checkpoint cadence and stop requests (zeroed:
+     * none); ckpt NULL keeps no checkpoint. With resume, ckpt is loaded first (a
      * finished method only calls on_resume); a method without one starts
      * afresh and checkpoints its position 0 before anything is logged, so
      * that a kill before its first epoch ends resumes there and no row is
      * logged twice (sy_train_load cuts the records back). */
-    sy_run *run;
+    sy_fit_control control;
     const char *ckpt;
     int resume;
     /* "collapse syre": names the loop in progress lines and messages. */
@@ -94,7 +130,7 @@ typedef struct {
     long start_epoch, epochs_trained;
 } sy_fit_result;
 
-/* Run the loop. A stop request returns sy_run_stopped's SY_ERR_STOPPED
+/* Run the loop. A stop request returns control.stopped's SY_ERR_STOPPED
  * after the checkpoint; a failed step returns SY_ERR_NUMERIC (or the step's
  * status) with "<label> diverged in epoch E, step S (<why>); lower the
  * learning rate"; callback errors return as they are. out may be NULL. */
@@ -106,7 +142,7 @@ sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
  * each, through sy_fit: epoch E of the loop (the batcher's epoch E, the
  * checkpoint's epoch) is epoch E % epochs of task E / epochs. Every epoch
  * logs the row (task, train_loss, train_acc) of `method` (the accuracy of
- * the steps' own logits, summed over ranks; no row without fit.run); at
+ * the steps' own logits, summed over ranks; no row without fit.control.log); at
  * each task's end on_task_end
  * fills the task's row of hist, and the rows of the tasks done are written
  * to `history` (sy_table_save), so that a resumed run reads them back. */
@@ -159,7 +195,7 @@ size_t sy_count_correct(const float *logits, size_t n, int k, const float *label
  * step t at every multiple of log_every and after the last step; replay = 1
  * when a finished checkpoint is measured again (log nothing: its rows are
  * there). A checkpoint is written every ckpt_every steps and on a stop
- * request (then the loop returns sy_run_stopped's status), never at the last
+ * request (then the loop returns control.stopped's status), never at the last
  * step; a finished loop writes one with done = 1. */
 typedef struct {
     sy_params *params;   /* what a checkpoint holds, with opt */
@@ -167,7 +203,7 @@ typedef struct {
     long steps;
     long log_every;      /* >= 1 */
     long ckpt_every;     /* >= 1 */
-    sy_run *run;         /* stop requests, and the rows forgotten on a fresh resume */
+    sy_fit_control control; /* stop requests, and the rows forgotten on a fresh resume */
     const char *ckpt;    /* checkpoint path */
     int resume;
     const char *records; /* the CSV on_log writes to (NULL: metrics.csv) */

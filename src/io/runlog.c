@@ -165,6 +165,7 @@ static void set_owner(const sy_run *run, const cJSON *opts)
     char owner[128];
     snprintf(owner, sizeof owner, "%s %016llx", run->exp->name, (unsigned long long)h);
     sy_train_set_owner(owner);
+    sy_train_set_records(sy_records_mark, sy_records_rewind);
 }
 
 /* A whole small text file (a run's config.json); only a regular file, so a
@@ -894,6 +895,7 @@ void sy_run_free(sy_run *run)
     if (!run) return;
     remove_unused_dir(run);
     sy_train_set_owner(NULL);
+    sy_train_set_records(NULL, NULL);
     free(run->made);
     for (int i = 0; i < run->nflags && run->values; i++) free(run->values[i]);
     free(run->values);

@@ -190,3 +190,27 @@ sy_status sy_run_lock(sy_run *run)
     run->lock_fd = fd;
     return SY_OK;
 }
+
+/* ---- The run as a loop's control ------------------------------------------ */
+
+static int ctl_ckpt_due(void *run, long step) { return sy_run_ckpt_due(run, step); }
+
+static sy_status ctl_stopped(void *run, long step, long total) { return sy_run_stopped(run, step, total); }
+
+static sy_status ctl_log(void *run, const char *file, const char *method, int64_t step, int n,
+                         const char *const *names, const double *values)
+{
+    return sy_run_log_to(run, file, method, step, n, names, values);
+}
+
+static sy_status ctl_forget(void *run, const char *file, const char *method)
+{
+    return sy_run_forget_rows(run, file, method);
+}
+
+sy_fit_control sy_run_control(sy_run *run)
+{
+    sy_fit_control c = {0};
+    if (run) c = (sy_fit_control){run, ctl_ckpt_due, ctl_stopped, ctl_log, ctl_forget};
+    return c;
+}

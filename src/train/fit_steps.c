@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "control.h"
 #include "syre/trainer.h"
 
 sy_status sy_fit_steps(const sy_fit_steps_opts *o, int *diverged)
@@ -20,7 +21,8 @@ sy_status sy_fit_steps(const sy_fit_steps_opts *o, int *diverged)
         if (s == SY_ERR_IO) { /* no checkpoint: afresh, without rows of an earlier start */
             memset(&pos, 0, sizeof pos);
             sy_clear_error();
-            s = o->run ? sy_run_forget_rows(o->run, o->records, o->label) : SY_OK;
+            const sy_fit_control *c = &o->control;
+            s = c->forget_rows ? c->forget_rows(c->ctx, o->records, o->label) : SY_OK;
         }
         if (s != SY_OK) return s;
     }
@@ -34,12 +36,12 @@ sy_status sy_fit_steps(const sy_fit_steps_opts *o, int *diverged)
         }
         if (t == o->steps) break;
         if ((s = o->step(o->ctx, t)) != SY_OK) break;
-        int stop = o->run && sy_run_ckpt_due(o->run, t + 1) == SY_CKPT_STOP;
+        int stop = control_ckpt_due(&o->control, t + 1) == SY_CKPT_STOP;
         if (((t + 1) % o->ckpt_every == 0 || stop) && t + 1 < o->steps) {
             sy_train_pos p = {.epoch = t + 1};
             if ((s = sy_train_save(o->ckpt, o->params, o->opt, &p)) != SY_OK) break;
             if (stop) {
-                s = sy_run_stopped(o->run, t + 1, o->steps);
+                s = control_stopped(&o->control, o->label, t + 1, o->steps);
                 break;
             }
         }

@@ -69,7 +69,8 @@ static sy_status tk_epoch(void *ctx, long e, double loss)
     const char *en[3] = {"task", "train_loss", "train_acc"};
     long seen = f->nbatch * (long)sy_batcher_local_batch(o->fit.batcher) * sy_dist_size(); /* samples, all ranks */
     double ev[3] = {t + 1, loss, corr / (double)seen};
-    if (s == SY_OK && o->fit.run) s = sy_run_log(o->fit.run, o->method, e, 3, en, ev);
+    const sy_fit_control *c = &o->fit.control;
+    if (s == SY_OK && c->log) s = c->log(c->ctx, NULL, o->method, e, 3, en, ev);
     if (s != SY_OK || e % o->epochs) return s;
     if (o->on_task_end && (s = o->on_task_end(o->ctx, t, ev[1], ev[2], o->hist + (size_t)t * o->row)) != SY_OK)
         return s;

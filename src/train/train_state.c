@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "core/numeric.h"
-#include "io/records.h"
 #include "syre/dist.h"
 #include "syre/io.h"
 
@@ -24,6 +23,15 @@
 static char run_owner[128];
 
 void sy_train_set_owner(const char *owner) { snprintf(run_owner, sizeof run_owner, "%s", owner ? owner : ""); }
+
+/* The records' keeper (sy_train_set_records); NULL: no records. */
+static int (*records_mark)(char *buf, size_t size);
+static sy_status (*records_rewind)(const char *marks);
+
+void sy_train_set_records(int (*mark)(char *buf, size_t size), sy_status (*rewind)(const char *marks))
+{
+    records_mark = mark, records_rewind = rewind;
+}
 
 static const char *base_name(const char *path)
 {
@@ -212,7 +220,7 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
     snprintf(v[6], sizeof v[6], "%.17g", pos->aux_sum);
     /* Where the run's CSV records stood: a resume from this checkpoint cuts
      * them back there, so no row is logged twice. */
-    int marked = sy_records_mark(records, sizeof records);
+    int marked = records_mark ? records_mark(records, sizeof records) : 0;
     /* The file's own name (it names the method) and the run's identity, so
      * a checkpoint copied over another is refused on loading. */
     sy_st_meta meta[11] = {{"epoch", v[0]},    {"batch", v[1]},      {"graph_step", v[2]},
@@ -351,7 +359,7 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     sy_status s = load_one(path, path, ps, opt, pos, records, sizeof records, &marked);
     /* A finished method's records are followed by later methods' rows: only a
      * method in progress rewinds them. */
-    if (s == SY_OK) return pos->done || !marked ? SY_OK : sy_records_rewind(records);
+    if (s == SY_OK) return pos->done || !marked || !records_rewind ? SY_OK : records_rewind(records);
     char prev[4200];
     sy_train_prev_path(path, prev, sizeof prev);
     /* Only damage or absence falls back; a checkpoint of another model
@@ -373,5 +381,5 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     else
         fprintf(stderr, "syre: %s\nsyre: falling back to the previous checkpoint %s (optimizer step %ld); the steps "
                 "after it are trained again\n", why, prev, at);
-    return pos->done || !marked ? SY_OK : sy_records_rewind(records);
+    return pos->done || !marked || !records_rewind ? SY_OK : records_rewind(records);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "control.h"
 #include "syre/dist.h"
 #include "syre/trainer.h"
 
@@ -49,14 +50,13 @@ static sy_status fit_save(const sy_fit_opts *o, const sy_train_pos *pos)
 /* After a step: the checkpoint cadence and a requested stop. */
 static sy_status fit_poll(const sy_fit_opts *o, const sy_fit_state *st, long total)
 {
-    if (!o->run) return SY_OK;
-    int due = sy_run_ckpt_due(o->run, sy_optimizer_steps(o->opt));
+    int due = control_ckpt_due(&o->control, sy_optimizer_steps(o->opt));
     if (due == SY_CKPT_NO) return SY_OK;
     /* the mean over ranks: each rank adds its own rest of the epoch to it */
     sy_train_pos mid = {.epoch = st->epoch, .batch = st->batch, .graph_step = (int64_t)sy_graph_step(o->graph),
                         .loss_sum = sy_dist_mean(st->loss_sum), .aux_sum = sy_dist_mean(st->aux_sum)};
     sy_status s = fit_save(o, &mid);
-    if (s == SY_OK && due == SY_CKPT_STOP) s = sy_run_stopped(o->run, st->step + 1, total);
+    if (s == SY_OK && due == SY_CKPT_STOP) s = control_stopped(&o->control, o->label, st->step + 1, total);
     return s;
 }
 

@@ -2,11 +2,13 @@
  * in logs and CI (stderr not a terminal) one plain line per ~10% or 30 s,
  * so the output stays readable and never fills with carriage returns. */
 #define _POSIX_C_SOURCE 200809L
-#include "io_internal.h"
 #include "syre/dist.h"
+#include "syre/trainer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct sy_progress {
@@ -17,6 +19,13 @@ struct sy_progress {
     int last_decile;
     int quiet;      /* a distributed run's other ranks: rank 0 reports */
 };
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static void fmt_time(double s, char *buf, size_t n)
 {
@@ -38,7 +47,7 @@ sy_progress *sy_progress_start(const char *label, int64_t total)
     snprintf(p->label, sizeof p->label, "%s", label ? label : "");
     p->total = total > 0 ? total : 1;
     p->tty = isatty(STDERR_FILENO);
-    p->t0 = p->last_print = sy_io_now();
+    p->t0 = p->last_print = now_s();
     p->last_decile = 0;
     p->quiet = !sy_dist_is_root();
     if (p->quiet) return p;
@@ -50,7 +59,7 @@ void sy_progress_update(sy_progress *p, int64_t done, const char *note)
 {
     if (!p || p->quiet) return;
     p->done = done < 0 ? 0 : done > p->total ? p->total : done;
-    double now = sy_io_now(), el = now - p->t0;
+    double now = now_s(), el = now - p->t0;
     double frac = (double)p->done / (double)p->total;
     double rate = el > 0 ? (double)p->done / el : 0;
     char left[32];
@@ -84,7 +93,7 @@ void sy_progress_finish(sy_progress *p)
         return;
     }
     char el[32];
-    fmt_time(sy_io_now() - p->t0, el, sizeof el);
+    fmt_time(now_s() - p->t0, el, sizeof el);
     if (p->tty) fputs("\r\033[K", stderr);
     fprintf(stderr, "%s: done, %lld units in %s\n", p->label, (long long)p->done, el);
     free(p);
