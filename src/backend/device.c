@@ -654,6 +654,37 @@ sy_status sy_device_allreduce_mean(sy_device *d, float *buf, size_t n)
     return SY_OK;
 }
 
+/* NCCL lives in the CUDA backend module (src/backend/cuda/nccl.c): the
+ * entries syre/dist.h declares for it are here, above dist, so that dist
+ * itself never reaches into a backend. */
+int sy_dist_nccl_compiled(void)
+{
+#ifdef SYRE_HAVE_NCCL
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+const char *sy_dist_nccl_info(void)
+{
+    const sy_cuda_module *m = sy_cuda_module_loaded();
+    return m && m->nccl_info ? m->nccl_info() : NULL;
+}
+
+sy_status sy_dist_allreduce_mean_device(void *device_buf, size_t n, void *stream)
+{
+    if (!sy_dist_nccl_compiled())
+        return sy_fail(SY_ERR_UNSUPPORTED,
+                       "device all-reduce: this syre was built without NCCL (CMake found no CUDA toolkit with "
+                       "nccl.h and libnccl; see docs/distributed.md)");
+    const sy_cuda_module *m = sy_cuda_module_get();
+    if (!m) return SY_ERR_UNSUPPORTED;
+    if (!m->allreduce_mean_device)
+        return sy_fail(SY_ERR_UNSUPPORTED, "device all-reduce: the loaded CUDA backend module has no NCCL");
+    return m->allreduce_mean_device(device_buf, n, stream);
+}
+
 /* ---- Process settings (syre/runtime.h) ----------------------------------------- */
 
 

@@ -6,7 +6,6 @@
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "syre/dist.h"
 #include "dist/dist_impl.h"
-#include "backend/cuda_module.h"
 
 #include <limits.h>
 #include <sched.h>
@@ -215,32 +214,3 @@ int sy_dist_identical(const float *buf, size_t n)
 }
 
 sy_dist_stats sy_dist_get_stats(void) { return D.stats; }
-
-/* NCCL lives in the CUDA backend module (src/backend/cuda/nccl.c). */
-int sy_dist_nccl_compiled(void)
-{
-#ifdef SYRE_HAVE_NCCL
-    return 1;
-#else
-    return 0;
-#endif
-}
-
-const char *sy_dist_nccl_info(void)
-{
-    const sy_cuda_module *m = sy_cuda_module_loaded();
-    return m && m->nccl_info ? m->nccl_info() : NULL;
-}
-
-sy_status sy_dist_allreduce_mean_device(void *device_buf, size_t n, void *stream)
-{
-    if (!sy_dist_nccl_compiled())
-        return sy_fail(SY_ERR_UNSUPPORTED,
-                       "device all-reduce: this syre was built without NCCL (CMake found no CUDA toolkit with "
-                       "nccl.h and libnccl; see docs/distributed.md)");
-    const sy_cuda_module *m = sy_cuda_module_get();
-    if (!m) return SY_ERR_UNSUPPORTED;
-    if (!m->allreduce_mean_device)
-        return sy_fail(SY_ERR_UNSUPPORTED, "device all-reduce: the loaded CUDA backend module has no NCCL");
-    return m->allreduce_mean_device(device_buf, n, stream);
-}

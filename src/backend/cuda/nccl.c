@@ -3,8 +3,8 @@
  * first device step (rank 0's ncclUniqueId broadcast over MPI), the GPU the
  * CUDA backend chose by local rank, ncclAllReduce(ncclAvg) in place on the
  * backend's stream, ncclCommDestroy in sy_dist_finalize. Part of the CUDA
- * module; the core's sy_dist_allreduce_mean_device forwards here once the
- * module is loaded (src/dist/dist.c). */
+ * module; sy_dist_allreduce_mean_device (src/backend/device.c) forwards
+ * here once the module is loaded. */
 #ifdef SYRE_HAVE_NCCL
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <cuda_runtime.h>
