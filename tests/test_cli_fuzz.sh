@@ -29,7 +29,11 @@ run_syre() {
     local what="syre $*"
     if [ "$rc" -eq 124 ]; then fail "hung: $what"; return; fi
     if [ "$rc" -gt 2 ]; then fail "exit $rc (crash or signal): $what: $(echo "$outtxt" | tail -3)"; fi
-    case "$outtxt" in *Sanitizer*|*"runtime error"*) fail "sanitizer report: $what";; esac
+    case "$outtxt" in
+        *Sanitizer*|*"runtime error"*)
+            fail "sanitizer report (exit $rc): $what"
+            echo "$outtxt" | grep -m1 -A24 -E 'Sanitizer|runtime error';;
+    esac
     if [ "$rc" -ne 0 ] && [ -z "$outtxt" ]; then fail "silent failure: $what"; fi
     # Nothing outside <out>/<experiment>/: only those directories appear.
     local extra
