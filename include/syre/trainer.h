@@ -36,6 +36,7 @@ typedef struct {
     double aux_sum;  /* a second sum the callbacks keep */
 } sy_fit_state;
 
+/* What sy_fit runs: start from sy_fit_defaults. */
 typedef struct {
     /* Model: one training step is sy_train_step(graph, loss, opt). */
     sy_graph *graph;
@@ -91,7 +92,7 @@ sy_fit_opts sy_fit_defaults(void);
 /* What sy_fit did: the epoch it started from (after a resume) and the
  * epochs it trained (0: the checkpoint had finished; evaluate afresh). */
 typedef struct {
-    long start_epoch, epochs_trained;
+    long start_epoch, epochs_trained; /* 0-based epoch it started in (0 if fresh); epochs it completed */
 } sy_fit_result;
 
 /* Run the loop. A stop request returns sy_run_stopped's SY_ERR_STOPPED
@@ -110,17 +111,19 @@ sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
  * each task's end on_task_end
  * fills the task's row of hist, and the rows of the tasks done are written
  * to `history` (sy_table_save), so that a resumed run reads them back. */
+
+/* Options of sy_fit_tasks. */
 typedef struct {
     /* The model, data and records as for sy_fit (labelled batches); its
      * epochs, ctx and callbacks are sy_fit_tasks' own. */
     sy_fit_opts fit;
     sy_var logits; /* the training graph's logits [batch, classes] */
-    int classes;
-    int tasks;
+    int classes;        /* columns of logits: the accuracy's argmax */
+    int tasks;          /* tasks in turn */
     long epochs;        /* per task */
     const char *method; /* the rows' method */
     double *hist;       /* [tasks][row], NaN until a task is done */
-    int row;
+    int row;            /* doubles per task in hist */
     const char *history; /* NULL: no rows kept (a resume then leaves them NaN) */
     void *ctx;           /* handed to the callbacks */
     /* At the start of each task but the first, unless a resume enters it
@@ -134,6 +137,8 @@ typedef struct {
     sy_status (*on_task_end)(void *ctx, int task, double train_loss, double train_acc, double *row);
 } sy_tasks_opts;
 
+/* Run the tasks through sy_fit (out and failures as sy_fit's, with
+ * tasks x epochs epochs); hist is set to NaN first. */
 sy_status sy_fit_tasks(const sy_tasks_opts *o, sy_fit_result *out);
 
 /* A classifier's mean cross-entropy (log-sum-exp in double from the row's
@@ -161,15 +166,16 @@ size_t sy_count_correct(const float *logits, size_t n, int k, const float *label
  * there). A checkpoint is written every ckpt_every steps and on a stop
  * request (then the loop returns sy_run_stopped's status), never at the last
  * step; a finished loop writes one with done = 1. */
+/* Options of sy_fit_steps. */
 typedef struct {
     sy_params *params;   /* what a checkpoint holds, with opt */
-    sy_optimizer *opt;
-    long steps;
+    sy_optimizer *opt;   /* the optimizer the step callback steps; checkpointed with params */
+    long steps;          /* steps in all, a resumed run's included */
     long log_every;      /* >= 1 */
     long ckpt_every;     /* >= 1 */
     sy_run *run;         /* stop requests, and the rows forgotten on a fresh resume */
     const char *ckpt;    /* checkpoint path */
-    int resume;
+    int resume;          /* 1: continue from ckpt, as above */
     const char *records; /* the CSV on_log writes to (NULL: metrics.csv) */
     const char *label;   /* the rows' method; names the progress line */
     void *ctx;           /* handed to both callbacks */
