@@ -10,13 +10,17 @@ where it is (so warnings point at the right line):
   under one sentence; a struct's fields under one heading) they become one
   Doxygen member group sharing the comment;
 - a comment after code on the same line documents that member or value;
-- "/* ---- Section ---- */" rulers stay plain comments;
+  a comment above or after a line declaring several (`int a, b, c;`), which
+  Doxygen would give to one name only, makes that line a member group so
+  that every name shares it (not inside a group already: groups don't nest);
+- "/* ---- Section ---- */" rulers stay plain comments (three dashes at
+  least: "/* --seed ..." is a comment on a flag);
 - placeholders such as <run> are text, not HTML tags.
 """
 import re
 import sys
 
-RULER = re.compile(r"^\s*/\* -{2,}")
+RULER = re.compile(r"^\s*/\* -{3,}")
 LEADING = re.compile(r"^(\s*)/\*(?!\*)")
 TRAILING = re.compile(r"(\S.*?)\s+/\*(?![*<])")
 PLACEHOLDER = re.compile(r"<([A-Za-z_][^<>]*)>")
@@ -55,10 +59,33 @@ def statements_after(lines, i):
     return ends
 
 
+def strip_comment(line):
+    return re.sub(r"/\*.*?\*/", "", line).strip()
+
+
+def declarators(code):
+    """Names declared by one line of code ending in ';': 1 + its commas
+    outside brackets (0 if it closes a bracket it did not open)."""
+    if code.startswith("#") or not code.endswith(";"):
+        return 1
+    n, depth = 1, 0
+    for ch in code:
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+            if depth < 0:
+                return 0
+        elif ch == "," and depth == 0:
+            n += 1
+    return n
+
+
 def main(path):
     lines = open(path, encoding="utf-8").read().split("\n")
     out = list(lines)
     pre, post = [""] * (len(lines) + 1), [""] * len(lines)
+    grouped = set()
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -72,7 +99,8 @@ def main(path):
                 out[end] = out[end].replace("*/", "@file */", 1)
             else:
                 ends = statements_after(lines, end + 1)
-                if len(ends) > 1:
+                if len(ends) > 1 or (ends == [end + 1] and declarators(strip_comment(lines[end + 1])) > 1):
+                    grouped.update(range(i, ends[-1] + 1))
                     pre[i] += "/**@{*/"
                     # a macro's own line would swallow the marker
                     if lines[ends[-1]].lstrip().startswith("#") or lines[ends[-1] - 1].rstrip().endswith("\\"):
@@ -83,6 +111,13 @@ def main(path):
             continue
         if not line.lstrip().startswith("/*"):
             out[i] = TRAILING.sub(r"\1 /**<", out[i], count=1)
+            t = TRAILING.search(line)
+            if t and i not in grouped and declarators(t.group(1).strip()) > 1:
+                close = i  # the comment may go on over further lines
+                while "*/" not in lines[close][t.end() if close == i else 0:]:
+                    close += 1
+                pre[i] += "/**@{*/"
+                post[close] += " /**@}*/"
         i += 1
     for k, text in enumerate(out):
         if not text.lstrip().startswith("#include"):

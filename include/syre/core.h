@@ -47,12 +47,12 @@ void sy_clear_error(void);
 
 /* ---- Shapes and tensors -------------------------------------------------- */
 
-#define SY_MAX_DIMS 4
+#define SY_MAX_DIMS 4 /* largest tensor rank */
 
 /* Row-major shape of up to 4 dimensions; dim[i] for i >= ndim is 1. */
 typedef struct {
-    int ndim;
-    int dim[SY_MAX_DIMS];
+    int ndim;             /* rank, 1..SY_MAX_DIMS for a tensor */
+    int dim[SY_MAX_DIMS]; /* extent of each dimension, outermost first */
 } sy_shape;
 
 /* Build a shape: sy_shape_of(2, 64, 784). */
@@ -66,9 +66,9 @@ const char *sy_shape_str(sy_shape s, char *buf);
 
 /* A float32 tensor that owns its data (sy_tensor_new) or views others'. */
 typedef struct {
-    sy_shape shape;
-    float *data;
-    int owns;
+    sy_shape shape; /* dimensions of data */
+    float *data;    /* sy_shape_numel(shape) floats, row-major */
+    int owns;       /* 1: sy_tensor_free frees data too; 0: a view */
 } sy_tensor;
 
 /* New zero-filled tensor; NULL with a message if the shape is invalid or
@@ -77,6 +77,7 @@ sy_tensor *sy_tensor_new(sy_shape s);
 void sy_tensor_free(sy_tensor *t);
 /* A non-owning view of `data` with shape `s`. */
 sy_tensor sy_tensor_view(float *data, sy_shape s);
+/* Number of elements of t (sy_shape_numel of its shape). */
 static inline size_t sy_tensor_numel(const sy_tensor *t) { return sy_shape_numel(t->shape); }
 
 /* ---- Random numbers --------------------------------------------------------
@@ -85,6 +86,8 @@ static inline size_t sy_tensor_numel(const sy_tensor *t) { return sy_shape_numel
  * independent, so e.g. turning syre on (which draws anchors) never changes
  * the initialisation or the data order. */
 
+/* Stream ids for sy_rng_make and sy_rng_key: each use of randomness draws
+ * from its own. */
 typedef enum {
     SY_STREAM_INIT = 1,   /* parameter initialisation */
     SY_STREAM_DATA,       /* shuffling, data order */
@@ -106,7 +109,10 @@ typedef struct {
     uint64_t counter;  /* next block */
 } sy_rng;
 
+/* Generator at the start (counter 0) of sub-stream `sub` of `stream` (an
+ * sy_stream) under `seed`. */
 sy_rng sy_rng_make(uint64_t seed, uint32_t stream, uint64_t sub);
+/* Next 32 random bits; advances the counter by one block. */
 uint32_t sy_rng_u32(sy_rng *r);
 /* Uniform in [0, 1). */
 float sy_rng_uniform(sy_rng *r);

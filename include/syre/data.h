@@ -16,11 +16,11 @@ extern "C" {
  * (until the caller normalises them), one sample after another, each laid out
  * as `sample` = [C, H, W] (channel-major, like the graph's NCHW batches). */
 typedef struct {
-    size_t n;
+    size_t n;          /* number of samples */
     sy_shape sample;   /* e.g. [1,28,28] (MNIST) or [3,32,32] (CIFAR) */
     float *x;          /* (n, C, H, W) */
     int *y;            /* (n) class index in [0, n_classes) */
-    int n_classes;
+    int n_classes;     /* number of classes */
     int *y_coarse;     /* (n) CIFAR-100 superclass in [0, n_coarse); else NULL */
     int n_coarse;      /* 20 for CIFAR-100, else 0 */
     char name[64];     /* e.g. "mnist/train" */
@@ -115,6 +115,7 @@ void sy_data_scale(float *x, size_t n, float alpha);
 
 /* ---- Mini-batches ----------------------------------------------------------- */
 
+/* How a batcher cuts a dataset into mini-batches (sy_batcher_new). */
 typedef struct {
     size_t batch;      /* samples per batch (default 128) */
     int shuffle;       /* 1: new permutation per epoch (default); 0: dataset order */
@@ -126,6 +127,7 @@ typedef struct {
                           global batch; 1 = every rank gets all of it */
 } sy_batcher_opts;
 
+/* Mini-batches of a dataset, epoch by epoch (opaque; sy_batcher_new). */
 typedef struct sy_batcher sy_batcher;
 
 /* Defaults listed in the struct above. */
@@ -182,13 +184,16 @@ void sy_augment_simclr(const float *src, float *dst, size_t batch, sy_shape samp
  * y [batch] are the caller's scratch; aug is the caller's to reset (e.g.
  * per epoch). */
 typedef struct {
-    sy_batcher *b;
-    size_t batch;
-    sy_shape sample;
-    const float *mean, *std;
-    sy_rng aug;
-    float *x, *y;
+    sy_batcher *b;           /* source of the images (borrowed), with drop_last: a short batch would count as full */
+    size_t batch;            /* images per batch: sy_batcher_local_batch(b) */
+    sy_shape sample;         /* shape of one image [C, H, W] */
+    const float *mean, *std; /* per-channel normalisation, C floats each */
+    sy_rng aug;              /* augmentation stream, advanced by each fill */
+    float *x, *y;            /* scratch for the batcher: x [batch, sample], y [batch] */
 } sy_simclr_views;
+/* The sy_fill_fn: ctx is a sy_simclr_views. At the end of the epoch it
+ * returns SY_OK and leaves *count as it was (sy_prefetch zeroes it first);
+ * fails as sy_data_normalize. */
 sy_status sy_simclr_views_fill(void *ctx, float *const *in, size_t *count);
 
 /* ---- Synthetic data (SY_STREAM_DATAGEN) ------------------------------------- */
@@ -211,14 +216,18 @@ sy_status sy_synth_quartic_matrix(size_t d, int diagonal, uint64_t seed, float *
  * x ~ N(0, I). The training inputs are a dataset [n, d] (its labels unused)
  * for sy_batcher; their targets are y. */
 typedef struct {
-    size_t d, n, n_test;
+    size_t d, n, n_test;   /* input dimension, training and test sample counts */
     float *w;              /* teacher [d] */
     sy_dataset *train;     /* training inputs */
     float *y;              /* training targets [n] */
-    float *x_test, *y_test; /* [n_test, d], [n_test] */
+    float *x_test, *y_test; /* test inputs [n_test, d] and targets [n_test] */
 } sy_regression;
+/* Draws the task from `seed` with noise standard deviation `noise`. Fails
+ * with SY_ERR_ARG unless k <= d, d >= 1 and n >= 1 (n_test may be 0), or
+ * SY_ERR_NOMEM; *out is NULL on failure. Free with sy_regression_free. */
 sy_status sy_regression_new(size_t d, size_t k, size_t n, size_t n_test, float noise, uint64_t seed,
                             sy_regression **out);
+/* Frees the task and everything it holds, its dataset too; NULL is a no-op. */
 void sy_regression_free(sy_regression *r);
 /* y[j] = the target of the j-th of the n samples that b returned last
  * (this rank's part of the batch: the inputs sy_batcher_next wrote). */

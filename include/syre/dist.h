@@ -94,6 +94,7 @@ sy_status sy_dist_sum(double *v, size_t n);
 double sy_dist_mean(double x);
 /* Rank 0's bytes to every rank. */
 sy_status sy_dist_bcast(void *buf, size_t bytes);
+/* Wait until every rank has called it. */
 sy_status sy_dist_barrier(void);
 /* 1 on every rank if n floats are bitwise the same on every rank, else 0
  * (compares against rank 0's copy; a check for tests and debugging). */
@@ -101,11 +102,12 @@ int sy_dist_identical(const float *buf, size_t n);
 
 /* Gradient traffic so far: allreduce calls, floats reduced, seconds spent. */
 typedef struct {
-    long calls;
-    double floats;
-    double seconds;
+    long calls;        /* gradient allreduces over ranks (MPI or NCCL) */
+    double floats;     /* floats averaged over ranks, summed over those calls */
+    double seconds;    /* wall-clock seconds in them (NCCL: only the time to enqueue) */
     long device_calls; /* of which on device memory (NCCL, or staged through the host) */
 } sy_dist_stats;
+/* This process's totals since it started (never reset). */
 sy_dist_stats sy_dist_get_stats(void);
 
 /* ---- GPUs: NCCL (docs/distributed.md, "GPUs") ------------------------------

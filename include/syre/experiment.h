@@ -21,6 +21,7 @@ extern "C" {
 
 /* ---- Flags ------------------------------------------------------------- */
 
+/* The kind of value a flag takes. */
 typedef enum {
     SY_FLAG_BOOL,     /* "--quick" (no value) or "--quick=0|1|true|false" */
     SY_FLAG_INT,      /* strict integer, range-checked when min < max */
@@ -34,9 +35,9 @@ typedef enum {
  * "epochs") overrides that flag's default, help and range. */
 typedef struct {
     const char *name;    /* without "--" */
-    const char *help;
+    const char *help;    /* one line for `syre help EXP`; NULL or "" in an override: the common flag's */
     const char *defval;  /* default as text ("" = empty string / unset) */
-    sy_flag_type type;
+    sy_flag_type type;   /* kind of value */
     double min, max;     /* allowed range for numbers; ignored if min >= max */
 } sy_flag_spec;
 
@@ -49,14 +50,17 @@ const sy_flag_spec *sy_common_flags(void);
 
 /* ---- Experiments ------------------------------------------------------- */
 
+/* One invocation of an experiment (opaque): its resolved options, run
+ * directory and records. sy_run_parse makes it, sy_run_free frees it. */
 typedef struct sy_run sy_run;
 
+/* An experiment: what `syre` lists, runs and reproduces. */
 typedef struct {
     const char *name;          /* "toy": the `syre run` target */
     const char *figure;        /* "Fig. 3 right", or "none (demo)" */
     const char *summary;       /* one line for `syre list` */
     const sy_flag_spec *flags; /* own flags and overrides; may be NULL */
-    sy_status (*run)(sy_run *run);
+    sy_status (*run)(sy_run *run); /* one run, called after sy_run_start (sy_run_finish follows if it succeeds) */
     const char *reproduce_id;  /* "fig3-right" (or a list, "fig4,fig5"): `syre reproduce` targets; may be NULL */
     sy_status (*reproduce)(sy_run *run); /* paper sweep + plot; may be NULL */
     int data_parallel;         /* 1: runs under `mpirun -np N` (its training graphs
@@ -98,6 +102,8 @@ sy_status sy_run_start(sy_run *run);
 /* Flush the metrics files, write summary.json and print the side-by-side
  * table (rows = metrics, columns = methods) to stdout. */
 sy_status sy_run_finish(sy_run *run);
+/* Closes the run's files and frees it, first removing a directory that
+ * sy_run_start created if it holds nothing but config.json; NULL is a no-op. */
 void sy_run_free(sy_run *run);
 
 /* Resolved option values by flag name (without "--"). Asking for a flag the
@@ -118,6 +124,7 @@ sy_status sy_run_get_numbers(const sy_run *run, const char *flag, double lo, int
 int sy_run_is_set(const sy_run *run, const char *name);
 /* The methods to compare (from --method or the experiment's default). */
 const char *const *sy_run_methods(const sy_run *run, int *count);
+/* The value of --seed; the experiment the run was parsed for. */
 uint64_t sy_run_seed(const sy_run *run);
 const sy_experiment *sy_run_experiment(const sy_run *run);
 /* The run directory "<out>/<exp>/<name>" (valid after sy_run_start). */
@@ -182,7 +189,7 @@ void sy_run_print_table(const sy_run *run, FILE *f);
  * (others keep the default behaviour); a SIGINT that was ignored when the
  * process started (a background job) stays ignored. */
 #define SY_EXIT_RESUMABLE 75 /* EX_TEMPFAIL: try again (--resume) */
-#define SY_STOP_GRACE_S 60
+#define SY_STOP_GRACE_S 60 /* seconds a stop may take */
 /* Called after every optimizer step with the run's step count: SY_CKPT_STOP
  * when a stop was requested (checkpoint, then return sy_run_stopped),
  * SY_CKPT_NOW at multiples of --ckpt-every N steps or when N minutes passed

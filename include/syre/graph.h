@@ -16,6 +16,8 @@
 extern "C" {
 #endif
 
+/* A computation graph (opaque): sy_graph_new, build with the ops below,
+ * sy_graph_compile, then feed/forward/backward; sy_graph_free. */
 typedef struct sy_graph sy_graph;
 /* A node of a graph; negative means "invalid" (an earlier build error). */
 typedef int sy_var;
@@ -51,6 +53,8 @@ sy_graph *sy_graph_new(sy_params *ps);
 sy_graph *sy_graph_eval_new(sy_params *ps);
 /* ... made with `opts` (NULL: the defaults); the device is checked here. */
 sy_graph *sy_graph_new_opts(sy_params *ps, const sy_graph_opts *opts);
+/* Frees the graph, its buffers and its device memory, not the parameter
+ * store; NULL is a no-op. */
 void sy_graph_free(sy_graph *g);
 /* Select kernels: "cpu" (fast, default) or "cpu-ref" (plain reference kernels). */
 sy_status sy_graph_set_backend(sy_graph *g, const char *name);

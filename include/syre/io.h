@@ -38,15 +38,15 @@ sy_status sy_table_load(const char *path, int rows, int cols, double *v);
 
 /* One array to write. data holds sy_shape_numel(shape) floats. */
 typedef struct {
-    const char *name;
-    sy_shape shape;
-    const float *data;
+    const char *name;   /* its key in the file: non-empty, unique, not "__metadata__" */
+    sy_shape shape;     /* stored as the tensor's shape, ndim 0..SY_MAX_DIMS */
+    const float *data;  /* written as F32; may be NULL only when it holds no element */
 } sy_st_tensor;
 
 /* One metadata entry (both strings). */
 typedef struct {
-    const char *key;
-    const char *value;
+    const char *key;    /* must not start with "crc32:" (the checksums' keys) */
+    const char *value;  /* NULL is written as "" */
 } sy_st_meta;
 
 /* Write tensors (names unique, none "__metadata__") and metadata atomically. */

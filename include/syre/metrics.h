@@ -73,8 +73,12 @@ double sy_spectrum_share_below(const double *eig, int k, double thr);
  * effective rank of X itself. eig [f] (may be NULL) gets the spectrum
  * (sy_cov_spectrum, scale 1, descending). Scratch as sy_cov_spectrum. */
 typedef struct {
+    /* shares of eigenvalues below thr and below thr x eig_max; the largest
+     * and smallest eigenvalue; the effective rank of X */
     double share, share_rel, eig_max, eig_min, erank;
 } sy_low_rankness;
+/* Computes them into *r (eig as above). Fails with SY_ERR_ARG if r is NULL
+ * or f < 1, SY_ERR_NOMEM, or as sy_cov_spectrum and sy_effective_rank. */
 sy_status sy_low_rankness_measures(const float *X, int n, int f, double thr, sy_low_rankness *r, double *eig);
 
 /* ---- Singular values, effective rank, stable rank ------------------------ */
@@ -186,8 +190,8 @@ sy_status sy_quartic_grad(const float *B, int d, const float *w, float *grad);
 /* Where a point w stands: f(w) (NaN if w is not finite), its degree of
  * symmetry (-1 then), |w| and whether w is no longer finite. */
 typedef struct {
-    double objective, wnorm;
-    int degree, diverged;
+    double objective, wnorm; /* f(w) (NaN if diverged) and |w| */
+    int degree, diverged;    /* degree of symmetry (-1 if diverged); 1 if |w|^2 is not finite */
 } sy_quartic_point;
 
 /* f(w), the degree of symmetry at c_th (V from sy_sym_eigvecs) and |w| of w
@@ -203,9 +207,11 @@ void sy_quartic_measure(const float *B, const float *V, int d, const float *w, f
  * stream SY_STREAM_DROPOUT, sub-stream t, and the gradient is taken at
  * w~ = m * w / (1 - p) and chained back, grad_i = m_i / (1 - p) (df/dw)(w~)_i
  * (inverted dropout: f itself is measured at w). */
+
+/* Options of sy_quartic_gd_new. */
 typedef struct {
     const float *B;     /* [d, d] symmetric; read at every step, not copied */
-    int d;
+    int d;              /* dimension of w, >= 1 */
     int diagonal;       /* 1: B is diagonal, and the gradient costs O(d) */
     double lr;          /* SGD learning rate */
     double init_scale;  /* |w0| ~ init_scale */
@@ -214,9 +220,14 @@ typedef struct {
     uint64_t seed;      /* init, anchor, W-fix values, dropout masks */
 } sy_quartic_gd_opts;
 
+/* Gradient descent on the quartic toy (opaque): w, its store and optimizer. */
 typedef struct sy_quartic_gd sy_quartic_gd;
 
+/* Makes the store, initialises w and makes the SGD optimizer; o is copied
+ * (B is not). Fails with SY_ERR_ARG on a NULL argument, d < 1, a dropout
+ * rate outside [0, 1) or options the optimizer refuses, or SY_ERR_NOMEM. */
 sy_status sy_quartic_gd_new(const sy_quartic_gd_opts *o, sy_quartic_gd **out);
+/* Frees it with its store and optimizer; NULL is a no-op. */
 void sy_quartic_gd_free(sy_quartic_gd *q);
 /* The store and optimizer, for checkpoints (sy_train_save / sy_train_load). */
 sy_params *sy_quartic_gd_params(sy_quartic_gd *q);
@@ -240,6 +251,7 @@ sy_status sy_quartic_gd_grad_norm(sy_quartic_gd *q, double *norm);
 /* A [d, d] = X^T X / n and b [d] = X^T y / n, summed in double. O(n d^2). */
 sy_status sy_ridge_moments(const float *X, const float *y, int n, int d, double *A, double *b);
 
+/* How sy_ridge_fit fits w. */
 typedef struct {
     sy_decay decay;    /* none (least squares), weight decay, syre, ... (sy_decay_parse) */
     int gd;            /* 1: solve by gradient descent, checked against the closed form; 0: closed form */

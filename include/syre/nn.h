@@ -69,10 +69,13 @@ sy_var sy_resnet18(sy_graph *g, sy_var x, const char *prefix, int width, int n_c
  * builds a graph's logits from its input (eval 1 for the evaluation graph)
  * with the same parameter names in both, so that they share the store. The
  * graphs are compiled; the store is not initialised (sy_params_init). */
+/* Builds the logits of a network on input x in graph g (eval: 1 for the
+ * evaluation graph); its errors are g's, reported by sy_graph_compile. */
 typedef sy_var (*sy_net_fn)(void *ctx, sy_graph *g, sy_var x, int eval);
+/* A classifier's store and its two graphs, as above. */
 typedef struct {
-    sy_params *ps;
-    sy_graph *train, *eval;
+    sy_params *ps;             /* the parameters both graphs share */
+    sy_graph *train, *eval;    /* the training and the evaluation graph */
     sy_var x, y, logits, loss; /* the training graph's */
     sy_var ex, elogits;        /* the evaluation graph's */
 } sy_classifier;
@@ -104,13 +107,16 @@ void sy_nt_xent_fill(float *mask, float *partner, int batch);
  * partner filled), and the feature graph of eval_n images in evaluation
  * mode. On failure everything is freed. */
 typedef struct {
-    sy_params *ps;
-    sy_graph *train, *feat;
+    sy_params *ps;                 /* the parameters both graphs share */
+    sy_graph *train, *feat;        /* the training and the feature graph */
     sy_var x, mask, partner, loss; /* training graph */
     sy_var fx, h, z;               /* feature graph: input, encoder output, head output */
-    int hidden, proj, batch, eval_n;
+    int hidden, proj, batch, eval_n; /* hidden = 8w (h's and the head's width); the rest as given */
 } sy_simclr;
+/* Builds and compiles both graphs into *m; the store is not initialised
+ * (sy_params_init). Fails with SY_ERR_NOMEM or as sy_graph_compile. */
 sy_status sy_simclr_new(sy_simclr *m, int width, int proj, int batch, int eval_n, double tau);
+/* Frees the graphs and the store and clears their pointers (safe to call twice). */
 void sy_simclr_free(sy_simclr *m);
 
 #ifdef __cplusplus

@@ -29,6 +29,7 @@ extern "C" {
 
 /* ---- The decay rule --------------------------------------------------------- */
 
+/* What a decay rule pulls the parameters toward, and with which D. */
 typedef enum {
     SY_DECAY_NONE = 0,  /* no regulariser */
     SY_DECAY_L2,        /* weight decay toward 0 ("vanilla" in the paper) */
@@ -43,7 +44,7 @@ typedef enum {
  * in the paper's "fixed variance kappa = 0.01") at creation and never changed
  * again by any update, decay included. */
 typedef struct {
-    sy_decay_kind kind;
+    sy_decay_kind kind;  /* the target and D */
     float weight_decay;  /* PyTorch's wd (= 2 gamma); 0 = no decay */
     float sigma0;        /* syre anchor std in units of 1/sqrt(fan_in) */
     float eps;           /* syre-ar: half-width of D's uniform range, in [0, 1) */
@@ -52,7 +53,10 @@ typedef struct {
     float wfix_kappa;    /* W-fix value variance */
 } sy_decay;
 
+/* No decay, with sigma0 = wfix_kappa = 0.01 and W-fix off: every
+ * constructor here starts from it and sets only its own arguments. */
 sy_decay sy_decay_none(void);
+/* Plain weight decay wd toward 0. */
 sy_decay sy_decay_l2(float wd);
 /* The one-liner: opts.decay = sy_decay_syre(wd, 0.01f). */
 sy_decay sy_decay_syre(float wd, float sigma0);
@@ -69,6 +73,7 @@ const char *sy_decay_kind_name(sy_decay_kind k);
 
 /* ---- Options ---------------------------------------------------------------- */
 
+/* The update: SGD (optionally with momentum), Adam, or AdamW (decoupled decay). */
 typedef enum { SY_OPTIM_SGD = 0, SY_OPTIM_ADAM, SY_OPTIM_ADAMW } sy_optim_kind;
 
 /* lr at step t (0-based): during warm-up (t < warmup_steps) base*(t+1)/warmup;
@@ -76,8 +81,9 @@ typedef enum { SY_OPTIM_SGD = 0, SY_OPTIM_ADAM, SY_OPTIM_ADAMW } sy_optim_kind;
  *   constant: base;  step: base * gamma^floor(s / step_size);
  *   cosine: min_lr + (base - min_lr) (1 + cos(pi min(s, total_steps)/total_steps)) / 2. */
 typedef enum { SY_SCHED_CONSTANT = 0, SY_SCHED_STEP, SY_SCHED_COSINE } sy_sched_kind;
+/* A learning-rate schedule, as above. */
 typedef struct {
-    sy_sched_kind kind;
+    sy_sched_kind kind; /* constant, step or cosine */
     long step_size;     /* step */
     float gamma;        /* step */
     long total_steps;   /* cosine */
@@ -91,27 +97,29 @@ typedef struct {
  * are always stored. */
 typedef enum { SY_ANCHOR_STORED = 0, SY_ANCHOR_REGENERATE } sy_anchor_storage;
 
-#define SY_OPTIM_MAX_RULES 8
+#define SY_OPTIM_MAX_RULES 8 /* capacity of sy_optim_opts.rules */
+/* The decay rule of the trainable tensors a pattern selects (sy_optim_add_rule). */
 typedef struct {
     char pattern[96];  /* fnmatch glob on tensor names, e.g. "head.*" */
-    sy_decay decay;
+    sy_decay decay;    /* their rule */
     int optional;      /* 0 (default): a pattern that selects no trainable tensor
                           (a typo, or shadowed by an earlier rule) fails
                           sy_optimizer_new, naming it; 1: it may select none */
 } sy_optim_rule;
 
+/* Options of sy_optimizer_new: start from sy_optim_defaults. */
 typedef struct {
-    sy_optim_kind kind;
-    float lr;
+    sy_optim_kind kind;         /* SGD, Adam or AdamW */
+    float lr;                   /* base learning rate, finite and >= 0 (the schedule scales it) */
     float momentum, dampening;  /* SGD (PyTorch semantics) */
     int nesterov;               /* SGD: requires momentum > 0, dampening 0 */
     float beta1, beta2, eps;    /* Adam/AdamW; eps is added outside the sqrt */
     float max_grad_norm;        /* > 0: clip the global L2 norm of the gradient */
-    sy_schedule schedule;
+    sy_schedule schedule;       /* learning rate over the steps (default constant) */
     sy_decay decay;             /* rule of tensors no pattern selects */
     sy_optim_rule rules[SY_OPTIM_MAX_RULES]; /* first matching pattern wins */
-    int n_rules;
-    sy_anchor_storage anchor_storage;
+    int n_rules;                /* rules in use, 0..SY_OPTIM_MAX_RULES */
+    sy_anchor_storage anchor_storage; /* syre's theta0 and D (default SY_ANCHOR_STORED) */
     uint64_t seed;              /* keys theta0, D and W-fix streams */
     int shift_init;             /* 1 (default): phi += theta0 at creation; 0 when
                                    phi already holds theta + theta0 (a checkpoint) */
@@ -132,6 +140,7 @@ float sy_schedule_lr(const sy_schedule *s, float base, long t);
 
 /* ---- The optimizer ---------------------------------------------------------- */
 
+/* An optimizer of one parameter store, with its moments and anchors (opaque). */
 typedef struct sy_optimizer sy_optimizer;
 
 /* Validate options, resolve every trainable tensor's rule, apply W-fix values,
@@ -142,6 +151,7 @@ sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o);
  * sigma0, eps). An unknown method or invalid options fail with SY_ERR_ARG and the reason (sy_last_error). */
 sy_status sy_optimizer_for_method(sy_params *ps, sy_optim_opts o, const char *method, float wd, float sigma0,
                                   float eps, sy_optimizer **out);
+/* Frees its moments, anchors and W-fix data, not the store; NULL is a no-op. */
 void sy_optimizer_free(sy_optimizer *opt);
 /* One update from sy_params_grad (clip, decay, moments, step); the gradient
  * buffer is read, never written. A NaN/Inf gradient: SY_ERR_NUMERIC naming

@@ -12,6 +12,7 @@
 extern "C" {
 #endif
 
+/* A parameter store (opaque): sy_params_new, sy_params_free. */
 typedef struct sy_params sy_params;
 
 /* How a tensor is initialised by sy_params_init. fan_in is the tensor's. */
@@ -23,32 +24,37 @@ typedef enum {
     SY_INIT_CONSTANT        /* every element = scale */
 } sy_init_kind;
 
+/* A tensor's initialisation rule. */
 typedef struct {
-    sy_init_kind kind;
-    float scale;
+    sy_init_kind kind;  /* the distribution */
+    float scale;        /* its scale, as each kind says (unused by ZERO and ONE) */
 } sy_init;
 
 /* One named view into the flat buffer. */
 typedef struct {
-    char name[96];
-    sy_shape shape;
-    size_t numel;
+    char name[96];   /* unique in the store */
+    sy_shape shape;  /* the tensor's shape */
+    size_t numel;    /* its element count, sy_shape_numel(shape) */
     size_t offset;   /* into sy_params_data(); valid once laid out */
     int fan_in;      /* of the layer that owns it: sets syre's anchor scale */
     int trainable;   /* 0 for buffers (running statistics): no gradient, no decay */
-    sy_init init;
+    sy_init init;    /* how sy_params_init fills it */
 } sy_param_info;
 
+/* An empty store; NULL when out of memory. */
 sy_params *sy_params_new(void);
+/* Frees the store and its buffers (host and device); NULL is a no-op. */
 void sy_params_free(sy_params *ps);
 
 /* Add a tensor; returns its index, or -1 with a message (duplicate name with
- * another shape, store already laid out, fan_in < 1). Adding an existing name with the
+ * another shape, store already laid out, fan_in < 1, a name of 96 or more
+ * characters, an invalid shape, out of memory). Adding an existing name with the
  * same shape returns the existing index, which is how graphs share weights. */
 int sy_params_add(sy_params *ps, const char *name, sy_shape shape, int fan_in,
                   sy_init init, int trainable);
 /* Index of a tensor by exact name, or -1. */
 int sy_params_find(const sy_params *ps, const char *name);
+/* Number of tensors; tensor `index`'s entry (NULL outside 0..count-1). */
 int sy_params_count(const sy_params *ps);
 const sy_param_info *sy_params_info(const sy_params *ps, int index);
 
@@ -56,6 +62,7 @@ const sy_param_info *sy_params_info(const sy_params *ps, int index);
  * 64-byte aligned). Called implicitly by sy_params_init and graph compile;
  * after it no tensor can be added. */
 sy_status sy_params_layout(sy_params *ps);
+/* 1 once sy_params_layout has run. */
 int sy_params_is_laid_out(const sy_params *ps);
 /* Initialise every tensor by its rule from stream SY_STREAM_INIT of `seed`
  * (sub-stream = tensor index, so each tensor's values do not depend on
@@ -73,11 +80,14 @@ float *sy_params_grad(sy_params *ps);
  * copy is the returned error. */
 sy_status sy_params_read(sy_params *ps, const float **data);
 sy_status sy_params_read_grad(sy_params *ps, const float **grad);
+/* Floats in the trainable region and in the whole buffer, alignment padding
+ * included (0 before layout). */
 size_t sy_params_trainable_size(const sy_params *ps);
 size_t sy_params_total_size(const sy_params *ps);
 /* Pointer to tensor `index` in the value (or gradient) buffer. */
 float *sy_params_tensor(sy_params *ps, int index);
 float *sy_params_tensor_grad(sy_params *ps, int index);
+/* Set every trainable gradient to 0. */
 void sy_params_zero_grad(sy_params *ps);
 /* Number of scalar trainable parameters (without alignment padding). */
 size_t sy_params_num_trainable(const sy_params *ps);

@@ -13,8 +13,10 @@
 extern "C" {
 #endif
 
+/* A figure being built (opaque): sy_plot_new, series, sy_plot_save, sy_plot_free. */
 typedef struct sy_plot sy_plot;
 
+/* How a series is drawn. */
 typedef enum {
     SY_PLOT_LINE = 0,     /* solid line */
     SY_PLOT_POINTS,       /* markers only (scatter) */
@@ -24,6 +26,7 @@ typedef enum {
 
 /* A new empty figure; NULL only when out of memory. */
 sy_plot *sy_plot_new(const char *title, const char *xlabel, const char *ylabel);
+/* Frees the figure and its copied series; NULL is a no-op. */
 void sy_plot_free(sy_plot *p);
 /* Add a series of n points (copied). x may be NULL: x = 0, 1, ..., n-1.
  * Series get distinct colours and, for points, distinct markers, in order.
@@ -38,6 +41,7 @@ sy_status sy_plot_series_f(sy_plot *p, const char *label, const float *x, const 
  * 1..n on a log-y axis (values <= floor are drawn at floor, default 1e-12
  * when floor <= 0). */
 sy_status sy_plot_spectrum(sy_plot *p, const char *label, const float *eig, int n, double floor);
+/* Log scale on the x and y axis where logx, logy are non-zero (default linear). */
 void sy_plot_log_axes(sy_plot *p, int logx, int logy);
 /* Fix an axis range (min < max), otherwise it fits the data. */
 void sy_plot_xrange(sy_plot *p, double min, double max);
@@ -68,13 +72,13 @@ sy_status sy_plot_image_grid(const char *base, const char *title, const float *i
 
 /* The look of a figure drawn in one call; zero-initialised fields are off. */
 typedef struct {
-    const char *title, *xlabel, *ylabel;
+    const char *title, *xlabel, *ylabel; /* as sy_plot_new's (NULL: empty) */
     const char *suffix, *suffix2;  /* appended with a space to the labels of the y and y2 curves */
     const char *const *labels2;    /* labels of the y2 curves (NULL: the labels of y) */
     int logx;                      /* log x axis */
     double ymin, ymax;             /* fixed y range where ymin < ymax, else fitted to the data */
     const char *ref_label;         /* not NULL: a dashed level at ref from x[0] to x[n-1], drawn last */
-    double ref;
+    double ref;                    /* y of that level */
 } sy_plot_opts;
 
 /* Curves against one x[0..n) (a swept variable, epochs): for g < ng,

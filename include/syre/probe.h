@@ -45,10 +45,10 @@ sy_status sy_linear_probe(const float *Ftr, const int *ytr, size_t ntr, const fl
 /* The linear evaluation of a representation: how each probe is fed and trained. */
 typedef struct {
     sy_status (*prepare)(void *ctx, float *x, size_t k); /* as sy_graph_features (may be NULL) */
-    void *ctx;
+    void *ctx;     /* passed to prepare */
     int epochs;    /* sy_linear_probe's */
-    double lr;
-    uint64_t seed;
+    double lr;     /* sy_linear_probe's Adam learning rate */
+    uint64_t seed; /* sy_linear_probe's seed (every probe gets the same) */
 } sy_probe_opts;
 
 /* For each output node outs[j] of g (input xin): its features on all of

@@ -36,9 +36,10 @@ extern "C" {
 int sy_rl_have_mujoco(void);
 const char *sy_rl_mujoco_version(void);
 
-#define SY_ANT_OBS_DIM 27
-#define SY_ANT_ACT_DIM 8
+#define SY_ANT_OBS_DIM 27 /* floats per observation, as listed above */
+#define SY_ANT_ACT_DIM 8  /* floats per action: one motor command per joint */
 
+/* Options of sy_ant_new; defaults (sy_ant_defaults) in parentheses. */
 typedef struct {
     int n_envs;               /* environments stepped together (default 8) */
     int threads;              /* threads stepping them (OpenMP); <= 1: serial */
@@ -54,13 +55,16 @@ typedef struct {
     uint64_t seed;            /* resets and friction draws */
 } sy_ant_opts;
 
+/* The defaults listed in the struct; threads 1, seed 1. */
 sy_ant_opts sy_ant_defaults(void);
 
+/* A batch of Ant environments (opaque): sy_ant_new, sy_ant_free. */
 typedef struct sy_ant sy_ant;
 
 /* Build the model and n_envs simulations; NULL-safe free. Does not reset. */
 sy_status sy_ant_new(const sy_ant_opts *o, sy_ant **out);
 void sy_ant_free(sy_ant *e);
+/* Environments in the batch (its options' n_envs). */
 int sy_ant_num_envs(const sy_ant *e);
 /* The MJCF text of the model (for inspection and docs). */
 const char *sy_ant_xml(void);
@@ -107,12 +111,13 @@ sy_status sy_ant_set_state(sy_ant *e, const double *buf);
  * observations of the rollout gives the effective rank, the stable rank
  * (99% cover) and the dead units. */
 
+/* Options of sy_ppo_new; defaults (sy_ppo_defaults) in parentheses. */
 typedef struct {
     int hidden1, hidden2;      /* hidden widths of both networks (256, 256) */
     int rollout;               /* steps per env per iteration (256: 2048 with 8 envs) */
-    int epochs, minibatch;     /* 10, 128 */
-    double lr, beta1, beta2, adam_eps; /* 1e-4, 0.99, 0.99, 1e-8 (Dohare et al.) */
-    double discount, gae_lambda, clip, vf_coef; /* 0.99, 0.95, 0.2, 0.5 */
+    int epochs, minibatch;     /* passes over the rollout per update, samples per minibatch (10, 128) */
+    double lr, beta1, beta2, adam_eps; /* Adam's lr, betas, eps (1e-4, 0.99, 0.99, 1e-8: Dohare et al.) */
+    double discount, gae_lambda, clip, vf_coef; /* GAE's, the ratio clip, the value weight (0.99, 0.95, 0.2, 0.5) */
     int obs_norm;              /* 1: normalise observations */
     int reward_scale;          /* 1: divide rewards by the running std of the discounted return */
     int rank_n;                /* observations for the rank measures (2048; <= rollout * envs) */
@@ -120,12 +125,14 @@ typedef struct {
     uint64_t seed;             /* init, anchors, action noise, minibatch order */
 } sy_ppo_opts;
 
+/* The defaults listed in the struct; decay none, seed 1. */
 sy_ppo_opts sy_ppo_defaults(void);
 
+/* What one iteration did (sy_ppo_iterate). */
 typedef struct {
     int64_t iteration, steps;  /* iterations done and env steps so far */
     int episodes;              /* episodes that ended in this iteration */
-    double return_mean, length_mean; /* over them; NaN if none */
+    double return_mean, length_mean; /* their mean return and length; NaN if none */
     double reward_mean;        /* mean reward per env step over the rollout */
     double explained_var;      /* 1 - Var(R - V) / Var(R) over the rollout (value fit) */
     double friction;           /* floor friction at the end of the rollout */
@@ -137,16 +144,19 @@ typedef struct {
     double sim_s, policy_s, update_s; /* wall seconds in the simulator, in acting, in the update */
 } sy_ppo_stats;
 
+/* A PPO learner (opaque): its networks, optimizer and rollout buffers. */
 typedef struct sy_ppo sy_ppo;
 
 /* A learner on env (not owned; used by every iteration). */
 sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out);
+/* Frees the learner, not its env; NULL is a no-op. */
 void sy_ppo_free(sy_ppo *p);
 /* One rollout and one update. */
 sy_status sy_ppo_iterate(sy_ppo *p, sy_ppo_stats *st);
 /* Policy mean for obs [n_envs, 27] (raw; normalised inside with the current
  * statistics, not updated) into act [n_envs, 8]: acting without learning. */
 sy_status sy_ppo_act_mean(sy_ppo *p, const float *obs, float *act);
+/* The learner's parameter store and optimizer (owned by it). */
 sy_params *sy_ppo_params(sy_ppo *p);
 sy_optimizer *sy_ppo_optimizer(sy_ppo *p);
 /* Checkpoint: parameters and optimizer to ckpt_path (sy_train_save, epoch =
@@ -155,6 +165,7 @@ sy_optimizer *sy_ppo_optimizer(sy_ppo *p);
  * Load fails with SY_ERR_IO if ckpt_path does not exist. */
 sy_status sy_ppo_save(sy_ppo *p, const char *ckpt_path, const char *state_path);
 sy_status sy_ppo_load(sy_ppo *p, const char *ckpt_path, const char *state_path);
+/* Iterations done (restored by sy_ppo_load). */
 int64_t sy_ppo_iterations(const sy_ppo *p);
 
 /* ---- Training one method within a run ------------------------------------
@@ -185,6 +196,7 @@ int sy_ppo_history_phase(const double *h, int64_t iters, int64_t every, int64_t 
 sy_status sy_ppo_history_save(const char *path, const double *h, int64_t iters);
 sy_status sy_ppo_history_load(const char *path, double *h, int64_t iters);
 
+/* How sy_ppo_train records, checkpoints and resumes one method. */
 typedef struct {
     sy_run *run;        /* the records: one row per iteration (step = env steps) */
     const char *rec;    /* the rows' method and the files' name: ckpt-<rec>.safetensors,

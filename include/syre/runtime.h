@@ -55,10 +55,12 @@ const char *sy_device_info(const char *name);
  * refused. Process-wide (sy_set_precision or sy_runtime_configure; the
  * `syre` command: `--precision`, else $SYRE_PRECISION), fp32 by default.
  * Fixed once a device graph has been compiled. */
+/* The precision of device GEMMs and convolutions, as above. */
 typedef enum { SY_PRECISION_FP32 = 0, SY_PRECISION_TF32, SY_PRECISION_BF16 } sy_precision;
 /* "fp32", "tf32", "bf16"; SY_ERR_ARG for anything else, SY_ERR_STATE once a
  * device graph was compiled with another precision. */
 sy_status sy_set_precision(const char *name);
+/* The precision in force; its name as sy_set_precision takes it. */
 sy_precision sy_get_precision(void);
 const char *sy_precision_name(sy_precision p);
 
@@ -71,6 +73,7 @@ const char *sy_precision_name(sy_precision p);
  * (sy_graph_opts, syre/graph.h); the precision holds for every device graph.
  * The first four have their own setters too (sy_set_default_device,
  * sy_set_precision, sy_set_cuda_graphs, sy_set_prefetch). */
+/* The process settings; each field's default follows its colon. */
 typedef struct {
     const char *device;      /* device of graphs made by sy_graph_new: "cpu"; checked when a graph is made */
     sy_precision precision;  /* of device graphs: fp32 */
@@ -85,6 +88,7 @@ typedef struct {
     const char *omp_wait;    /* how OpenMP threads wait as the process was started ("OMP_WAIT_POLICY=PASSIVE"),
                               * for sy_blas_info: libgomp reads it at load and cannot be asked; NULL: its default */
 } sy_runtime_opts;
+/* The defaults listed in the struct (NULL strings where none is given). */
 sy_runtime_opts sy_runtime_opts_default(void);
 /* Apply o (strings are copied). SY_ERR_ARG for a device other than cpu, cuda
  * or sim, SY_ERR_STATE for a precision other than that of compiled device
@@ -115,7 +119,11 @@ int sy_get_prefetch(void);
  * This is the process's policy (`--on-nan stop|skip-batch`); a graph
  * (sy_graph_opts.nan_policy) or an optimizer (sy_optim_opts.nan_policy) may
  * set its own, which then wins over it. */
+/* A policy as above; SY_NAN_PROCESS (for a graph or an optimizer): follow
+ * the process's. */
 typedef enum { SY_NAN_PROCESS = -1, SY_NAN_STOP = 0, SY_NAN_SKIP_BATCH } sy_nan_policy;
+/* Set and read the process's policy: SY_NAN_STOP (the default) or
+ * SY_NAN_SKIP_BATCH; the value is not checked. */
 void sy_set_nan_policy(sy_nan_policy p);
 sy_nan_policy sy_get_nan_policy(void);
 /* "stop" / "skip-batch" -> policy; -1 for anything else. */

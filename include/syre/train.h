@@ -74,9 +74,11 @@ sy_status sy_train_step(sy_graph *g, sy_var loss, sy_optimizer *opt);
 /* Steps run eagerly, recordings made, recorded steps run (replays), and why
  * recording was turned off for the graph (empty if it was not). */
 typedef struct {
-    long eager, captures, replays;
-    char note[640];
+    long eager, captures, replays; /* sy_train_step calls run eagerly, recorded, replayed */
+    char note[640];                /* why recording was turned off; "" if it was not */
 } sy_train_step_stats;
+/* The counts of sy_train_step on g so far into *s: all 0 (and an empty note)
+ * for a graph not on a device. */
 void sy_train_step_stats_get(const sy_graph *g, sy_train_step_stats *s);
 
 /* ---- Batches prepared while the device computes (prefetch) ----------------
@@ -94,8 +96,15 @@ void sy_train_step_stats_get(const sy_graph *g, sy_train_step_stats *s);
  * without prefetching, so the batches (and records) are the same; it must
  * touch nothing the training step uses. On the CPU, and with prefetching
  * off, fill runs in sy_prefetch_next and writes into sy_graph_data. */
+
+/* fill: the next batch into in[], its sample count into *count, as above. */
 typedef sy_status (*sy_fill_fn)(void *ctx, float *const *in, size_t *count);
+/* A prefetcher of one graph's inputs (opaque): sy_prefetch_new, sy_prefetch_free. */
 typedef struct sy_prefetch sy_prefetch;
+/* A prefetcher that fills the n inputs of compiled graph g with fill(ctx)
+ * (ctx borrowed). SY_ERR_ARG for a NULL or empty argument or a node that is
+ * not an input of g, SY_ERR_STATE before sy_graph_compile or when its thread
+ * cannot start, SY_ERR_NOMEM. */
 sy_status sy_prefetch_new(sy_graph *g, const sy_var *inputs, int n, sy_fill_fn fill, void *ctx, sy_prefetch **out);
 /* Put the next batch into the graph's inputs (*count samples, 0 at the end:
  * then nothing runs ahead) and start preparing the one after. Call it after
@@ -113,6 +122,8 @@ void sy_prefetch_reset(sy_prefetch *p);
 void sy_prefetch_times(const sy_prefetch *p, double *fill_s, double *wait_s);
 /* Whether this prefetcher overlaps (a device graph with prefetching on). */
 int sy_prefetch_overlaps(const sy_prefetch *p);
+/* Waits for a fill in progress, stops the helper and frees the prefetcher,
+ * not the graph; NULL is a no-op. */
 void sy_prefetch_free(sy_prefetch *p);
 
 #ifdef __cplusplus

@@ -21,13 +21,17 @@
 extern "C" {
 #endif
 
-/* ---- What drives a loop from outside ---------------------------------------
- * The loops ask whoever keeps the run's records (the command's run:
- * sy_run_control in experiment.h; a program of its own: its own functions)
+/* ---- What drives a loop from outside --------------------------------------- */
+
+/* What sy_fit_control.ckpt_due answers after a step: go on, write a
+ * checkpoint, or write one and stop. */
+enum { SY_CKPT_NO = 0, SY_CKPT_NOW = 1, SY_CKPT_STOP = 2 };
+
+/* What a loop asks of whoever keeps the run's records (the command's run:
+ * sy_run_control in experiment.h; a program of its own: its own functions):
  * when to checkpoint, whether to stop, and where rows go. Every member may
  * be NULL, and a zeroed sy_fit_control means none of it: no checkpoint
  * cadence, no stop requests, no rows logged by the loop itself. */
-enum { SY_CKPT_NO = 0, SY_CKPT_NOW = 1, SY_CKPT_STOP = 2 };
 typedef struct {
     void *ctx; /* handed to every member */
     /* After optimizer step `step` (the run's count): SY_CKPT_NOW to write a
@@ -46,6 +50,7 @@ typedef struct {
 
 /* ---- Progress ------------------------------------------------------------- */
 
+/* A progress report (opaque): sy_progress_start, sy_progress_finish. */
 typedef struct sy_progress sy_progress;
 
 /* A progress report on stderr for `total` units: a bar with rate and time
@@ -72,6 +77,7 @@ typedef struct {
     double aux_sum;  /* a second sum the callbacks keep */
 } sy_fit_state;
 
+/* What sy_fit runs: start from sy_fit_defaults. */
 typedef struct {
     /* Model: one training step is sy_train_step(graph, loss, opt). */
     sy_graph *graph;
@@ -127,7 +133,7 @@ sy_fit_opts sy_fit_defaults(void);
 /* What sy_fit did: the epoch it started from (after a resume) and the
  * epochs it trained (0: the checkpoint had finished; evaluate afresh). */
 typedef struct {
-    long start_epoch, epochs_trained;
+    long start_epoch, epochs_trained; /* 0-based epoch it started in (0 if fresh); epochs it completed */
 } sy_fit_result;
 
 /* Run the loop. A stop request returns control.stopped's SY_ERR_STOPPED
@@ -146,17 +152,19 @@ sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
  * each task's end on_task_end
  * fills the task's row of hist, and the rows of the tasks done are written
  * to `history` (sy_table_save), so that a resumed run reads them back. */
+
+/* Options of sy_fit_tasks. */
 typedef struct {
     /* The model, data and records as for sy_fit (labelled batches); its
      * epochs, ctx and callbacks are sy_fit_tasks' own. */
     sy_fit_opts fit;
     sy_var logits; /* the training graph's logits [batch, classes] */
-    int classes;
-    int tasks;
+    int classes;        /* columns of logits: the accuracy's argmax */
+    int tasks;          /* tasks in turn */
     long epochs;        /* per task */
     const char *method; /* the rows' method */
     double *hist;       /* [tasks][row], NaN until a task is done */
-    int row;
+    int row;            /* doubles per task in hist */
     const char *history; /* NULL: no rows kept (a resume then leaves them NaN) */
     void *ctx;           /* handed to the callbacks */
     /* At the start of each task but the first, unless a resume enters it
@@ -170,6 +178,8 @@ typedef struct {
     sy_status (*on_task_end)(void *ctx, int task, double train_loss, double train_acc, double *row);
 } sy_tasks_opts;
 
+/* Run the tasks through sy_fit (out and failures as sy_fit's, with
+ * tasks x epochs epochs); hist is set to NaN first. */
 sy_status sy_fit_tasks(const sy_tasks_opts *o, sy_fit_result *out);
 
 /* A classifier's mean cross-entropy (log-sum-exp in double from the row's
@@ -197,15 +207,16 @@ size_t sy_count_correct(const float *logits, size_t n, int k, const float *label
  * there). A checkpoint is written every ckpt_every steps and on a stop
  * request (then the loop returns control.stopped's status), never at the last
  * step; a finished loop writes one with done = 1. */
+/* Options of sy_fit_steps. */
 typedef struct {
     sy_params *params;   /* what a checkpoint holds, with opt */
-    sy_optimizer *opt;
-    long steps;
+    sy_optimizer *opt;   /* the optimizer the step callback steps; checkpointed with params */
+    long steps;          /* steps in all, a resumed run's included */
     long log_every;      /* >= 1 */
     long ckpt_every;     /* >= 1 */
     sy_fit_control control; /* stop requests, and the rows forgotten on a fresh resume */
     const char *ckpt;    /* checkpoint path */
-    int resume;
+    int resume;          /* 1: continue from ckpt, as above */
     const char *records; /* the CSV on_log writes to (NULL: metrics.csv) */
     const char *label;   /* the rows' method; names the progress line */
     void *ctx;           /* handed to both callbacks */

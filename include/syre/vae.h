@@ -27,8 +27,9 @@
 extern "C" {
 #endif
 
+/* The model and its loss, as above. */
 typedef struct {
-    int in, hidden, latent; /* 784, 200, 200 in the paper */
+    int in, hidden, latent; /* widths: input (pixels), hidden layers, latent (784, 200, 200 in the paper) */
     int learned_var;        /* 1: a log-variance head; 0: q's variance is eta_enc */
     int gaussian;           /* decoder: 1 gaussian (squared error), 0 bernoulli (BCE with logits) */
     double eta_enc;         /* q's variance (fixed) or the prior's (learned) */
@@ -36,10 +37,11 @@ typedef struct {
     double beta;            /* weight of the KL term */
 } sy_vae_opts;
 
+/* A VAE's graph and its nodes (sy_vae_build, or sy_vae_build_decoder). */
 typedef struct {
-    sy_graph *g;
+    sy_graph *g;   /* its own graph (sy_vae_free), on the caller's store */
     int n; /* images per batch */
-    sy_vae_opts o;
+    sy_vae_opts o; /* a copy of the options it was built with */
     /* Inputs: x [n, in] and eps [n, latent] (the decoder alone: z). lv_const
      * is the fixed log-variance, filled with log(eta_enc) by the builder. */
     sy_var x, eps, lv_const;
@@ -61,10 +63,13 @@ void sy_vae_free(sy_vae *v);
  * eval_n and the decoder for n_sample prior samples, built in that order and
  * initialised from seed (sy_params_init). On failure everything is freed. */
 typedef struct {
-    sy_params *ps;
-    sy_vae train, eval, dec;
+    sy_params *ps;           /* the store all three share */
+    sy_vae train, eval, dec; /* the training model, the evaluation model, the decoder */
 } sy_vae_model;
+/* Builds the three into *m and initialises the store. Fails with
+ * SY_ERR_NOMEM or as sy_vae_build and sy_params_init. */
 sy_status sy_vae_model_new(sy_vae_model *m, const sy_vae_opts *o, int batch, int eval_n, int n_sample, uint64_t seed);
+/* Frees the three graphs and the store (safe to call twice). */
 void sy_vae_model_free(sy_vae_model *m);
 
 /* A decoder output as a pixel in [0, 1]: the sigmoid of a bernoulli logit,

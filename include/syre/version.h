@@ -9,6 +9,7 @@
 extern "C" {
 #endif
 
+/* The version of these headers, MAJOR.MINOR.PATCH. */
 #define SYRE_VERSION_MAJOR 0
 #define SYRE_VERSION_MINOR 1
 #define SYRE_VERSION_PATCH 0
