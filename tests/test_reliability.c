@@ -349,6 +349,26 @@ static void skip_batch(float clip)
     drop(&b);
 }
 
+/* The process's policy is one of the two; anything else (SY_NAN_PROCESS,
+ * which only a graph or an optimizer may follow, or a stray int) is refused
+ * and leaves it as it was, and an unknown name does not parse to a policy. */
+static void test_nan_process_policy_checked(void **state)
+{
+    (void)state;
+    sy_set_nan_policy(SY_NAN_SKIP_BATCH);
+    assert_int_equal(sy_set_nan_policy(SY_NAN_PROCESS), SY_ERR_ARG);
+    assert_non_null(strstr(sy_last_error(), "policy"));
+    assert_int_equal(sy_set_nan_policy((sy_nan_policy)7), SY_ERR_ARG);
+    assert_int_equal(sy_get_nan_policy(), SY_NAN_SKIP_BATCH);
+    assert_int_equal(sy_set_nan_policy(SY_NAN_STOP), SY_OK);
+    assert_int_equal(sy_get_nan_policy(), SY_NAN_STOP);
+    sy_nan_policy p = SY_NAN_STOP;
+    assert_int_equal(sy_nan_policy_parse("skip-batch", &p), SY_OK);
+    assert_int_equal(p, SY_NAN_SKIP_BATCH);
+    assert_int_equal(sy_nan_policy_parse("process", &p), SY_ERR_ARG);
+    assert_int_equal(p, SY_NAN_SKIP_BATCH);
+}
+
 static void test_nan_skip_batch(void **state)
 {
     skip_batch(0);
@@ -431,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_nan_stop_messages),
         cmocka_unit_test(test_nan_skip_batch),
         cmocka_unit_test(test_nan_policy_per_model),
+        cmocka_unit_test(test_nan_process_policy_checked),
         cmocka_unit_test(test_width_1e9_refused),
         cmocka_unit_test(test_batch_beyond_memory_refused),
     };

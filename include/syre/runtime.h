@@ -123,11 +123,13 @@ int sy_get_prefetch(void);
  * the process's. */
 typedef enum { SY_NAN_PROCESS = -1, SY_NAN_STOP = 0, SY_NAN_SKIP_BATCH } sy_nan_policy;
 /* Set and read the process's policy: SY_NAN_STOP (the default) or
- * SY_NAN_SKIP_BATCH; the value is not checked. */
-void sy_set_nan_policy(sy_nan_policy p);
+ * SY_NAN_SKIP_BATCH; anything else (SY_NAN_PROCESS among them) is refused
+ * with SY_ERR_ARG and leaves the policy as it was. */
+sy_status sy_set_nan_policy(sy_nan_policy p);
 sy_nan_policy sy_get_nan_policy(void);
-/* "stop" / "skip-batch" -> policy; -1 for anything else. */
-int sy_nan_policy_parse(const char *s);
+/* "stop" / "skip-batch" -> *out; SY_ERR_ARG naming the text for anything
+ * else (*out untouched). */
+sy_status sy_nan_policy_parse(const char *s, sy_nan_policy *out);
 /* Batches skipped so far under SY_NAN_SKIP_BATCH (this thread). */
 long sy_nan_skipped(void);
 /* " (last good checkpoint: PATH, step N)" or " (no checkpoint written yet)":

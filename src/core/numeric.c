@@ -16,14 +16,23 @@ static sy_nan_policy policy = SY_NAN_STOP;
 static _Thread_local long skipped;
 static _Thread_local char last_ckpt[1200];
 
-void sy_set_nan_policy(sy_nan_policy p) { policy = p; }
+sy_status sy_set_nan_policy(sy_nan_policy p)
+{
+    if (p != SY_NAN_STOP && p != SY_NAN_SKIP_BATCH)
+        return sy_fail(SY_ERR_ARG, "NaN policy %d: the process's policy is SY_NAN_STOP or SY_NAN_SKIP_BATCH "
+                       "(SY_NAN_PROCESS is for a graph or an optimizer)", (int)p);
+    policy = p;
+    return SY_OK;
+}
+
 sy_nan_policy sy_get_nan_policy(void) { return policy; }
 
-int sy_nan_policy_parse(const char *s)
+sy_status sy_nan_policy_parse(const char *s, sy_nan_policy *out)
 {
-    if (!strcmp(s, "stop")) return SY_NAN_STOP;
-    if (!strcmp(s, "skip-batch")) return SY_NAN_SKIP_BATCH;
-    return -1;
+    if (!strcmp(s, "stop")) *out = SY_NAN_STOP;
+    else if (!strcmp(s, "skip-batch")) *out = SY_NAN_SKIP_BATCH;
+    else return sy_fail(SY_ERR_ARG, "NaN policy '%s': expected 'stop' or 'skip-batch'", s);
+    return SY_OK;
 }
 
 long sy_nan_skipped(void) { return skipped; }

@@ -510,11 +510,11 @@ sy_status sy_run_start(sy_run *run)
                        "(run it again under a new --name)", run->exp->name);
     run->start = time(NULL);
     run->start_mono = sy_io_now();
-    int nan_policy = sy_nan_policy_parse(sy_run_get_str(run, "on-nan"));
-    if (nan_policy < 0)
+    sy_nan_policy nan_policy;
+    if (sy_nan_policy_parse(sy_run_get_str(run, "on-nan"), &nan_policy) != SY_OK)
         return sy_fail(SY_ERR_ARG, "%s: --on-nan must be 'stop' or 'skip-batch', got '%s'", run->exp->name,
                        sy_run_get_str(run, "on-nan"));
-    sy_set_nan_policy((sy_nan_policy)nan_policy);
+    sy_set_nan_policy(nan_policy);
     sy_status cs = sy_run_check_ckpt_every(run);
     if (cs != SY_OK) return cs;
     /* The device (every rank): `--device cuda` without a GPU fails here, saying
