@@ -4,7 +4,8 @@
  * batcher's batches trains bit for bit as the batcher itself does (same
  * parameters, same step losses, same epoch means), its epochs started by
  * on_epoch_start; a resumed run skips the trained batches through the
- * source too; and a source's error ends the loop with that error. Also
+ * source too; and a source's error ends the loop with that error. A
+ * program's own sy_fit_control checkpoints and stops the loop. Also
  * sy_count_correct, a step's correct predictions (first maximum on ties),
  * and sy_fit_tasks: tasks of several epochs, the reset at each boundary but
  * the first, the batch hook told its task, the task rows kept in the history
@@ -194,6 +195,72 @@ static void test_source_error(void **state)
     drop(&m);
 }
 
+/* A program's own control, no run: it asks for a checkpoint after step 3
+ * and a stop after step 7; the loop writes both, returns the control's
+ * status, and a resume from the stop's checkpoint ends where an
+ * uninterrupted run ends. */
+typedef struct {
+    long asked[EPOCHS * NS / B + 1];
+    int n_asked, stopped_at;
+} control_log;
+
+static int ctl_due(void *ctx, long step)
+{
+    control_log *c = ctx;
+    c->asked[c->n_asked++] = step;
+    return step == 3 ? SY_CKPT_NOW : step == 7 ? SY_CKPT_STOP : SY_CKPT_NO;
+}
+
+static sy_status ctl_stopped(void *ctx, long step, long total)
+{
+    control_log *c = ctx;
+    c->stopped_at = (int)step;
+    return sy_fail(SY_ERR_STOPPED, "test control: stopped at %ld of %ld", step, total);
+}
+
+static void test_own_control(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-trainer-XXXXXX", ck[200];
+    assert_non_null(mkdtemp(dir));
+    snprintf(ck, sizeof ck, "%s/ck.safetensors", dir);
+    model a, b;
+    build(&a);
+    sy_fit_opts oa = fit_opts(&a, 0);
+    assert_int_equal(sy_fit(&oa, NULL), SY_OK);
+
+    build(&b);
+    control_log c = {0};
+    sy_fit_opts ob = fit_opts(&b, 0);
+    ob.ckpt = ck;
+    ob.control = (sy_fit_control){.ctx = &c, .ckpt_due = ctl_due, .stopped = ctl_stopped};
+    assert_int_equal(sy_fit(&ob, NULL), SY_ERR_STOPPED);
+    assert_non_null(strstr(sy_last_error(), "stopped at 7 of 15"));
+    assert_int_equal(c.stopped_at, 7);
+    assert_int_equal(b.steps, 7);
+    assert_int_equal(c.n_asked, 7); /* after every step, with the optimizer's count */
+    for (int i = 0; i < 7; i++) assert_int_equal(c.asked[i], i + 1);
+    sy_train_pos pos;
+    assert_int_equal(sy_train_load(ck, b.ps, b.opt, &pos), SY_OK);
+    assert_int_equal(pos.epoch, 1); /* 5 batches an epoch: step 7 is batch 2 of the second */
+    assert_int_equal(pos.batch, 2);
+    drop(&b);
+
+    build(&b);
+    ob = fit_opts(&b, 0);
+    ob.ckpt = ck, ob.resume = 1; /* a zeroed control: no cadence, no stops */
+    assert_int_equal(sy_fit(&ob, NULL), SY_OK);
+    assert_int_equal(b.steps, EPOCHS * NS / B - 7);
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_trainable_size(a.ps) * sizeof(float));
+    drop(&a);
+    drop(&b);
+    char prev[300];
+    sy_train_prev_path(ck, prev, sizeof prev);
+    unlink(prev);
+    unlink(ck);
+    rmdir(dir);
+}
+
 /* sy_fit_tasks: what the callbacks saw. */
 typedef struct {
     int starts[4], batches[4], ends;
@@ -288,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_source_equals_batcher),
         cmocka_unit_test(test_source_resume),
         cmocka_unit_test(test_source_error),
+        cmocka_unit_test(test_own_control),
         cmocka_unit_test(test_count_correct),
         cmocka_unit_test(test_fit_tasks),
     };
