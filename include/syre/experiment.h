@@ -215,6 +215,23 @@ void sy_progress_update(sy_progress *p, int64_t done, const char *note);
 /* Final line with the elapsed time; frees p (NULL is fine). */
 void sy_progress_finish(sy_progress *p);
 
+/* ---- A run: choices and summaries in one call (src/io/run_choice.c, run_summaries.c) ---- */
+
+/* A flag whose value must be one of names[0..n) ("gd", "closed"): *index gets its position. Any other value
+ * fails with SY_ERR_ARG, "<exp>: --<flag> must be 'gd' or 'closed', got '<value>'". */
+sy_status sy_run_get_choice(const sy_run *run, const char *flag, int n, const char *const *names, int *index);
+/* sy_run_summary(run, method, keys[k], values[k]) for k < n, in order: a method's final metrics in one call.
+ * Stops at the first failure and returns it. */
+sy_status sy_run_summaries(sy_run *run, const char *method, int n, const char *const *keys, const double *values);
+/* sy_run_summary with the key formatted as printf does, e.g. a point of a sweep:
+ * sy_run_summaryf(run, "syre", dead, "dead_units gamma=%g", gamma). A key longer than 1023 characters fails
+ * with SY_ERR_ARG. */
+sy_status sy_run_summaryf(sy_run *run, const char *method, double value, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 #ifdef __cplusplus
 }
 #endif

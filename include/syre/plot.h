@@ -105,6 +105,13 @@ sy_status sy_plot_image_pairs(const char *base, const char *title, const float *
 sy_plot *sy_plot_methods_new(const char *title, const char *xlabel, const char *ylabel, const double *x, int n, int nm,
                              const char *const *labels, const double *const *y, sy_plot_style style);
 
+/* sy_plot_methods_new with a style per series, styles[m] for y[m]: e.g. syre dashed or as markers over the
+ * vanilla line it lies on, which then stays visible. Not saved; NULL on failure (the reason in
+ * sy_last_error; sy_plot_save_run then fails with SY_ERR_NOMEM). (src/plot/methods_styled.c) */
+sy_plot *sy_plot_methods_styled_new(const char *title, const char *xlabel, const char *ylabel, const double *x,
+                                    int n, int nm, const char *const *labels, const double *const *y,
+                                    const sy_plot_style *styles);
+
 #ifdef __cplusplus
 }
 #endif
