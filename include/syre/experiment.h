@@ -215,7 +215,7 @@ void sy_progress_update(sy_progress *p, int64_t done, const char *note);
 /* Final line with the elapsed time; frees p (NULL is fine). */
 void sy_progress_finish(sy_progress *p);
 
-/* ---- A run: choices and summaries in one call (src/io/run_choice.c, run_summaries.c) ---- */
+/* ---- A run: choices, summaries and curves in one call (src/io/run_choice.c, run_summaries.c, run_files.c) ---- */
 
 /* A flag whose value must be one of names[0..n) ("gd", "closed"): *index gets its position. Any other value
  * fails with SY_ERR_ARG, "<exp>: --<flag> must be 'gd' or 'closed', got '<value>'". */
@@ -231,6 +231,13 @@ sy_status sy_run_summaryf(sy_run *run, const char *method, double value, const c
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+/* A curve read back from the run's records: column ycol against column xcol of the rows method logged to file
+ * (NULL = "metrics.csv"), in the order they were logged (rows lacking either value skipped), as *n points in *x
+ * and *y (malloc'ed; free both). A missing file, or one without these columns, gives none (SY_OK, NULL arrays).
+ * What a figure of the run draws, so that an experiment keeps no copy of its curves, and a resumed run draws
+ * the points logged before it stopped. */
+sy_status sy_run_read_curve(const sy_run *run, const char *file, const char *method, const char *xcol,
+                            const char *ycol, double **x, double **y, int *n);
 
 #ifdef __cplusplus
 }

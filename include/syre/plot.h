@@ -112,6 +112,15 @@ sy_plot *sy_plot_methods_styled_new(const char *title, const char *xlabel, const
                                     int n, int nm, const char *const *labels, const double *const *y,
                                     const sy_plot_style *styles);
 
+/* One curve per method read back from the run's records (sy_run_read_curve): column ycol against column xcol
+ * of the rows methods[m] logged to file (NULL = metrics.csv), in the order logged, labelled labels[m] (labels
+ * NULL: the method) in styles[m] (styles NULL: lines). Of o, the title, axis labels, logx and a fixed y range
+ * (ymin < ymax) are used. Not saved: set more, then sy_plot_save_run. NULL on failure (the reason in
+ * sy_last_error; sy_plot_save_run then fails with SY_ERR_NOMEM). (src/plot/run_curves.c) */
+sy_plot *sy_plot_run_curves_new(const sy_run *run, const sy_plot_opts *o, const char *file, const char *xcol,
+                                const char *ycol, int nm, const char *const *methods, const char *const *labels,
+                                const sy_plot_style *styles);
+
 #ifdef __cplusplus
 }
 #endif
