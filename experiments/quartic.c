@@ -16,7 +16,8 @@
  * network is trained, so there is no graph or batch for sy_fit: the steps run
  * through sy_fit_steps (syre/trainer.h), which keeps sy_fit's rules for
  * records, checkpoints, resume and stops; what stays here is what each log
- * point measures and the figure. */
+ * point measures and one setting's figures. Fig. 2's sweeps (`syre
+ * reproduce fig2`) are in quartic_fig2.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,32 @@
 
 #include "syre/syre.h"
 
-/* The paper's sweeps (Sec. 5): weight decay 0.1..10, phi 0.001..0.1, p 0.01..0.6. */
-static const double SWEEP_GAMMA[] = {0.1, 0.2, 0.5, 1, 2, 5, 10};
-static const double SWEEP_PHI[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1};
-static const double SWEEP_P[] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6};
-#define SWEEP_N 7
+#include "quartic.h"
+
+#define Q_MAX_METHODS 8 /* the parser drops repeated methods: at most 7 */
+
+static const qmethod METHODS[] = {
+    {"none", "-", "plain GD", 1, {0}},
+    {"vanilla", "gamma", "weight decay, gamma 0.1-10", SWEEP_N, {0.1, 0.2, 0.5, 1, 2, 5, 10}},
+    {"wfix", "phi", "W-fix, phi 0.001-0.1", SWEEP_N, {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1}},
+    {"dropout", "p", "dropout, p 0.01-0.6", SWEEP_N, {0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6}},
+    {NULL, "gamma", NULL, SWEEP_N, {0.1, 0.2, 0.5, 1, 2, 5, 10}}, /* syre, syre-ar, l2init */
+};
+
+const qmethod *quartic_method(const char *method)
+{
+    const qmethod *q = METHODS;
+    while (q->method && strcmp(q->method, method)) q++;
+    return q;
+}
+
+/* The value of a method's hyperparameter in a single run. */
+static double run_hyper(sy_run *run, const char *method)
+{
+    return strcmp(method, "none") ? sy_run_get_double(run, quartic_method(method)->hyper) : 0;
+}
+
+const char *const quartic_spectra[2] = {"unstructured", "structured"};
 
 static const sy_flag_spec quartic_flags[] = {
     {"spectrum", "B: unstructured (G + G^T, G_ij ~ N(0, 1/d)) or structured (diag(v), v_i ~ N(0, 1)); reproduce: "
@@ -58,28 +80,7 @@ static const sy_flag_spec quartic_flags[] = {
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
-/* Everything one spectrum needs, shared by the settings trained on it. */
-typedef struct {
-    int d, structured;
-    long steps, log_every;
-    double sigma0;
-    float c_th;
-    float *B, *V;       /* [d, d]: the matrix and its eigenvectors (rows) */
-    double lambda1;     /* top eigenvalue: optimum f* = -lambda1^2 / 4 */
-} qctx;
-
-static const char *spectrum_name(int structured) { return structured ? "structured" : "unstructured"; }
-
-static sy_status parse_spectrum(const char *s, int *structured)
-{
-    if (!strcmp(s, "unstructured")) *structured = 0;
-    else if (!strcmp(s, "structured")) *structured = 1;
-    else
-        return sy_fail(SY_ERR_ARG, "quartic: --spectrum must be 'unstructured' or 'structured', got '%s'", s);
-    return SY_OK;
-}
-
-static sy_status ctx_init(qctx *c, sy_run *run, int structured)
+sy_status quartic_ctx_init(qctx *c, sy_run *run, int structured)
 {
     memset(c, 0, sizeof *c);
     c->d = (int)sy_run_get_int(run, "d");
@@ -105,7 +106,7 @@ static sy_status ctx_init(qctx *c, sy_run *run, int structured)
     return s;
 }
 
-static void ctx_free(qctx *c)
+void quartic_ctx_free(qctx *c)
 {
     free(c->B);
     free(c->V);
@@ -132,7 +133,7 @@ typedef struct {
     const qctx *c;
     sy_quartic_gd *q;
     const char *label, *logfile;
-    double h, *traj_obj, *traj_deg;
+    double h;
     sy_quartic_point r;
 } qtrain;
 
@@ -143,10 +144,6 @@ static sy_status q_log(void *ctx, long t, int replay, int *stop, char *note, siz
     qtrain *k = ctx;
     const qctx *c = k->c;
     sy_quartic_measure(c->B, c->V, c->d, sy_quartic_gd_w(k->q), c->c_th, &k->r);
-    if (k->traj_obj && t % c->log_every == 0) {
-        k->traj_obj[t / c->log_every] = k->r.objective;
-        k->traj_deg[t / c->log_every] = k->r.degree;
-    }
     const char *names[4] = {"objective", "degree_of_symmetry", "w_norm", "hyper"};
     double vals[4] = {k->r.objective, k->r.degree, k->r.wnorm, k->h};
     /* A finished run resumed only measures: its last row is logged. */
@@ -156,19 +153,13 @@ static sy_status q_log(void *ctx, long t, int replay, int *stop, char *note, siz
     return s;
 }
 
-/* Train one setting from the common init; `label` names its records
- * (log rows, checkpoint file). traj_obj / traj_deg (may be NULL) get the
- * logged values, one per log point (steps / log_every + 1 of them); *gnorm
- * the norm of grad f at the end (the quartic alone, without the decay). */
-static sy_status train_one(sy_run *run, const qctx *c, const char *method, double h, const char *label,
-                           const char *logfile, sy_quartic_point *res, double *gnorm, double *traj_obj,
-                           double *traj_deg)
+sy_status quartic_train_one(sy_run *run, const qctx *c, const char *method, double h, const char *label,
+                            const char *logfile, sy_quartic_point *res, double *gnorm)
 {
     sy_quartic_gd_opts o = {.B = c->B, .d = c->d, .diagonal = c->structured, .lr = sy_run_get_double(run, "lr"),
                             .init_scale = sy_run_get_double(run, "init-scale"),
                             .dropout = !strcmp(method, "dropout") ? h : 0, .seed = sy_run_seed(run)};
-    qtrain k = {.run = run, .c = c, .label = label, .logfile = logfile, .h = h, .traj_obj = traj_obj,
-                .traj_deg = traj_deg};
+    qtrain k = {.run = run, .c = c, .label = label, .logfile = logfile, .h = h};
     sy_status s = method_decay(run, c, method, h, &o.decay);
     if (s == SY_OK) s = sy_quartic_gd_new(&o, &k.q);
     if (s != SY_OK) return s;
@@ -196,211 +187,69 @@ static sy_status train_one(sy_run *run, const qctx *c, const char *method, doubl
     return s;
 }
 
-/* The hyperparameter of a method: its flag's name ("-" for none). */
-static const char *hyper_name(const char *method)
-{
-    if (!strcmp(method, "wfix")) return "phi";
-    if (!strcmp(method, "dropout")) return "p";
-    if (!strcmp(method, "none")) return "-";
-    return "gamma";
-}
-
-/* Its value in a single run. */
-static double run_hyper(sy_run *run, const char *method)
-{
-    return strcmp(method, "none") ? sy_run_get_double(run, hyper_name(method)) : 0;
-}
-
-static sy_status save_plot(sy_plot *p, sy_run *run, const char *base)
-{
-    char path[4200];
-    return sy_plot_save(p, sy_run_path(run, base, path, sizeof path));
-}
-
 static sy_status quartic_run(sy_run *run)
 {
     int structured = 0;
-    sy_status s = parse_spectrum(sy_run_get_str(run, "spectrum"), &structured);
+    sy_status s = sy_run_get_choice(run, "spectrum", 2, quartic_spectra, &structured);
     if (s != SY_OK) return s;
     qctx c;
-    if ((s = ctx_init(&c, run, structured)) != SY_OK) {
-        ctx_free(&c);
+    if ((s = quartic_ctx_init(&c, run, structured)) != SY_OK) {
+        quartic_ctx_free(&c);
         return s;
     }
-    const char *sp = spectrum_name(structured);
+    const char *sp = quartic_spectra[structured];
     double fstar = -c.lambda1 * c.lambda1 / 4, lr = sy_run_get_double(run, "lr");
     int nm;
     const char *const *methods = sy_run_methods(run, &nm);
-    int npts = (int)(c.steps / c.log_every) + 1;
-    double *tobj = malloc(sizeof(double) * (size_t)npts * nm), *tdeg = malloc(sizeof(double) * (size_t)npts * nm);
-    double *xs = malloc(sizeof(double) * (size_t)npts);
-    sy_quartic_point *res = calloc((size_t)nm, sizeof *res);
-    if (!tobj || !tdeg || !xs || !res) s = sy_fail(SY_ERR_NOMEM, "quartic: out of memory");
-    for (int i = 0; s == SY_OK && i < npts; i++) xs[i] = (double)i * c.log_every;
-    for (int i = 0; s == SY_OK && i < npts * nm; i++) tobj[i] = tdeg[i] = NAN;
+    sy_quartic_point res[Q_MAX_METHODS] = {0};
     fprintf(stderr, "quartic: %s spectrum, d = %d, lambda1 = %.4f (optimum f* = %.4f), c_th = %g, %ld steps\n", sp,
             c.d, c.lambda1, fstar, c.c_th, c.steps);
     for (int m = 0; s == SY_OK && m < nm; m++) {
         double h = run_hyper(run, methods[m]), gn;
-        s = train_one(run, &c, methods[m], h, methods[m], NULL, &res[m], &gn, tobj + (size_t)m * npts,
-                      tdeg + (size_t)m * npts);
-        if (s != SY_OK) break;
-        char buf[64];
-        snprintf(buf, sizeof buf, "%g", h);
-        sy_run_summary_setting(run, methods[m], hyper_name(methods[m]), buf);
-        sy_run_summary(run, methods[m], "objective", res[m].objective);
-        sy_run_summary(run, methods[m], "degree_of_symmetry", res[m].degree);
-        sy_run_summary(run, methods[m], "objective - optimum", res[m].objective + c.lambda1 * c.lambda1 / 4);
-        sy_run_summary(run, methods[m], "w_norm", res[m].wnorm);
-        sy_run_summary(run, methods[m], "grad_norm (f only)", gn);
+        if ((s = quartic_train_one(run, &c, methods[m], h, methods[m], NULL, &res[m], &gn)) != SY_OK) break;
+        sy_run_summary_settingf(run, methods[m], quartic_method(methods[m])->hyper, "%g", h);
+        const char *keys[5] = {"objective", "degree_of_symmetry", "objective - optimum", "w_norm",
+                               "grad_norm (f only)"};
+        double v[5] = {res[m].objective, res[m].degree, res[m].objective + c.lambda1 * c.lambda1 / 4, res[m].wnorm,
+                       gn};
+        sy_run_summaries(run, methods[m], 5, keys, v);
     }
-    if (s == SY_OK) {
-        char title[160];
+    if (s == SY_OK) { /* every method's logged curves, and where each ended */
+        char title[160], lab[Q_MAX_METHODS][96];
+        const char *labels[Q_MAX_METHODS];
+        for (int m = 0; m < nm; m++) {
+            snprintf(lab[m], sizeof lab[m], "%s (%s %g)", methods[m], quartic_method(methods[m])->hyper,
+                     run_hyper(run, methods[m]));
+            if (!strcmp(methods[m], "none")) snprintf(lab[m], sizeof lab[m], "plain GD");
+            labels[m] = lab[m];
+        }
+        sy_plot_opts o = {.title = title, .xlabel = "GD step", .ylabel = "f(w) = (w^T w)^2 - w^T B w"};
         snprintf(title, sizeof title, "Quartic toy, %s B, d = %d: objective", sp, c.d);
-        sy_plot *po = sy_plot_new(title, "GD step", "f(w) = (w^T w)^2 - w^T B w");
+        sy_plot *p = sy_plot_run_curves_new(run, &o, NULL, "step", "objective", nm, methods, labels, NULL);
+        s = sy_plot_save_run(p, run, "quartic-objective");
         snprintf(title, sizeof title, "Quartic toy, %s B, d = %d: degree of symmetry (c_th = %g)", sp, c.d, c.c_th);
-        sy_plot *pd = sy_plot_new(title, "GD step", "#{i : |v_i^T w| < c_th}");
+        o.ylabel = "#{i : |v_i^T w| < c_th}";
+        p = sy_plot_run_curves_new(run, &o, NULL, "step", "degree_of_symmetry", nm, methods, labels, NULL);
+        if (s == SY_OK) s = sy_plot_save_run(p, run, "quartic-symmetry");
+        else sy_plot_free(p);
         snprintf(title, sizeof title, "Quartic toy, %s B, d = %d: final solutions", sp, c.d);
         sy_plot *psc = sy_plot_new(title, "objective f(w)", "degree of symmetry");
-        if (!po || !pd || !psc) s = sy_fail(SY_ERR_NOMEM, "quartic: out of memory");
-        for (int m = 0; s == SY_OK && m < nm; m++) {
-            char lab[96];
-            snprintf(lab, sizeof lab, "%s (%s %g)", methods[m], hyper_name(methods[m]), run_hyper(run, methods[m]));
-            if (!strcmp(methods[m], "none")) snprintf(lab, sizeof lab, "plain GD");
-            s = sy_plot_series(po, lab, xs, tobj + (size_t)m * npts, npts, SY_PLOT_LINE);
-            if (s == SY_OK) s = sy_plot_series(pd, lab, xs, tdeg + (size_t)m * npts, npts, SY_PLOT_LINE);
+        for (int m = 0; psc && s == SY_OK && m < nm; m++) {
             double ox = res[m].objective, oy = res[m].degree;
-            if (s == SY_OK) s = sy_plot_series(psc, lab, &ox, &oy, 1, SY_PLOT_POINTS);
+            s = sy_plot_series(psc, labels[m], &ox, &oy, 1, SY_PLOT_POINTS);
         }
-        if (s == SY_OK) s = save_plot(po, run, "quartic-objective");
-        if (s == SY_OK) s = save_plot(pd, run, "quartic-symmetry");
-        if (s == SY_OK) s = save_plot(psc, run, "quartic-scatter");
-        sy_plot_free(po);
-        sy_plot_free(pd);
-        sy_plot_free(psc);
+        if (s == SY_OK) s = sy_plot_save_run(psc, run, "quartic-scatter");
+        else sy_plot_free(psc);
     }
     if (s == SY_OK) {
         printf("\nquartic (%s, d = %d, %ld steps, lr %g, c_th %g): optimum f* = -lambda1^2/4 = %.4f\n", sp, c.d,
                c.steps, lr, c.c_th, fstar);
         printf("%-10s %-6s %10s %12s %10s\n", "method", "hyper", "value", "objective", "sym.degree");
         for (int m = 0; m < nm; m++)
-            printf("%-10s %-6s %10g %12.5f %10d\n", methods[m], hyper_name(methods[m]), run_hyper(run, methods[m]),
-                   res[m].objective, res[m].degree);
+            printf("%-10s %-6s %10g %12.5f %10d\n", methods[m], quartic_method(methods[m])->hyper,
+                   run_hyper(run, methods[m]), res[m].objective, res[m].degree);
     }
-    free(tobj);
-    free(tdeg);
-    free(xs);
-    free(res);
-    ctx_free(&c);
-    return s;
-}
-
-/* ---- Fig. 2: the sweeps -------------------------------------------------- */
-
-static int sweep_of(const char *method, const double **vals)
-{
-    if (!strcmp(method, "wfix")) *vals = SWEEP_PHI;
-    else if (!strcmp(method, "dropout")) *vals = SWEEP_P;
-    else if (!strcmp(method, "none")) {
-        static const double zero = 0;
-        *vals = &zero;
-        return 1;
-    } else *vals = SWEEP_GAMMA;
-    return SWEEP_N;
-}
-
-/* syre's anchor scale is not given for Fig. 2; unless --sigma0 is set, the
- * reproduction draws one syre series per sigma0 in this list. */
-static const double SWEEP_SIGMA0[] = {0.01, 0.1, 1};
-#define SWEEP_NS 3
-
-static sy_status quartic_reproduce(sy_run *run)
-{
-    int which[2] = {0, 1}, nspec = 2;
-    sy_status s = SY_OK;
-    if (sy_run_is_set(run, "spectrum")) {
-        if ((s = parse_spectrum(sy_run_get_str(run, "spectrum"), &which[0])) != SY_OK) return s;
-        nspec = 1;
-    }
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
-    int nsig = sy_run_is_set(run, "sigma0") ? 1 : SWEEP_NS;
-    for (int si = 0; s == SY_OK && si < nspec; si++) {
-        int structured = which[si];
-        const char *sp = spectrum_name(structured);
-        qctx c;
-        if ((s = ctx_init(&c, run, structured)) != SY_OK) {
-            ctx_free(&c);
-            break;
-        }
-        double fstar = -c.lambda1 * c.lambda1 / 4, sigma0_flag = c.sigma0, lr = sy_run_get_double(run, "lr");
-        fprintf(stderr, "quartic fig. 2, %s: d = %d, lambda1 = %.4f (f* = %.4f), c_th = %g, %ld steps/setting\n", sp,
-                c.d, c.lambda1, fstar, c.c_th, c.steps);
-        char title[200], logfile[64], base[64];
-        snprintf(title, sizeof title, "Fig. 2, %s B (d = %d, c_th = %g, %ld GD steps, lr %g)", sp, c.d, c.c_th,
-                 c.steps, lr);
-        sy_plot *pl = sy_plot_new(title, "objective above the optimum, f(w) - f*  (f* = -lambda1^2/4)",
-                                  "degree of symmetry #{i : |v_i^T w| < c_th}");
-        if (!pl) s = sy_fail(SY_ERR_NOMEM, "quartic: out of memory");
-        else sy_plot_log_axes(pl, 1, 0);
-        snprintf(logfile, sizeof logfile, "metrics-%s.csv", sp);
-        printf("\nFig. 2, %s B (d = %d, %ld steps, lr %g, c_th %g): optimum f* = %.5f\n", sp, c.d, c.steps, lr,
-               c.c_th, fstar);
-        printf("%-16s %-6s %8s %12s %12s %10s\n", "series", "hyper", "value", "objective", "f - f*", "sym.degree");
-        for (int m = 0; s == SY_OK && m < nm; m++) {
-            int is_syre = !strncmp(methods[m], "syre", 4);
-            for (int sg = 0; s == SY_OK && sg < (is_syre ? nsig : 1); sg++) {
-                c.sigma0 = is_syre && nsig > 1 ? SWEEP_SIGMA0[sg] : sigma0_flag;
-                char series[64];
-                if (is_syre) snprintf(series, sizeof series, "%s s0=%g", methods[m], c.sigma0);
-                else snprintf(series, sizeof series, "%s", methods[m]);
-                const double *vals;
-                int nv = sweep_of(methods[m], &vals);
-                double ox[SWEEP_N], oy[SWEEP_N];
-                for (int k = 0; s == SY_OK && k < nv; k++) {
-                    char label[128];
-                    if (!strcmp(methods[m], "none")) snprintf(label, sizeof label, "%s-none", sp);
-                    else if (is_syre)
-                        snprintf(label, sizeof label, "%s-%s-s%g-%s%g", sp, methods[m], c.sigma0,
-                                 hyper_name(methods[m]), vals[k]);
-                    else snprintf(label, sizeof label, "%s-%s-%s%g", sp, methods[m], hyper_name(methods[m]), vals[k]);
-                    sy_quartic_point r = {0};
-                    double gn;
-                    if ((s = train_one(run, &c, methods[m], vals[k], label, logfile, &r, &gn, NULL, NULL)) != SY_OK)
-                        break;
-                    ox[k] = r.objective - fstar;
-                    oy[k] = r.diverged ? NAN : r.degree;
-                    printf("%-16s %-6s %8g %12.5f %12.5g %10d\n", series, hyper_name(methods[m]), vals[k],
-                           r.objective, r.objective - fstar, r.degree);
-                    fflush(stdout);
-                    char key[96];
-                    snprintf(key, sizeof key, "%s [%d] %s", sp, k + 1,
-                             !strcmp(methods[m], "none") ? "hyper" : hyper_name(methods[m]));
-                    sy_run_summary(run, series, key, vals[k]);
-                    snprintf(key, sizeof key, "%s [%d] objective", sp, k + 1);
-                    sy_run_summary(run, series, key, r.objective);
-                    snprintf(key, sizeof key, "%s [%d] degree_of_symmetry", sp, k + 1);
-                    sy_run_summary(run, series, key, oy[k]);
-                }
-                if (s != SY_OK) break;
-                char lab[96];
-                if (!strcmp(methods[m], "none")) snprintf(lab, sizeof lab, "plain GD");
-                else if (!strcmp(methods[m], "vanilla")) snprintf(lab, sizeof lab, "weight decay, gamma 0.1-10");
-                else if (is_syre) snprintf(lab, sizeof lab, "%s sigma0 %g, gamma 0.1-10", methods[m], c.sigma0);
-                else if (!strcmp(methods[m], "wfix")) snprintf(lab, sizeof lab, "W-fix, phi 0.001-0.1");
-                else if (!strcmp(methods[m], "dropout")) snprintf(lab, sizeof lab, "dropout, p 0.01-0.6");
-                else snprintf(lab, sizeof lab, "%s", methods[m]);
-                s = sy_plot_series(pl, lab, ox, oy, nv, nv > 1 ? SY_PLOT_LINE_POINTS : SY_PLOT_POINTS);
-            }
-        }
-        if (s == SY_OK) {
-            sy_run_summary(run, "none", structured ? "structured f*" : "unstructured f*", fstar);
-            snprintf(base, sizeof base, "quartic-fig2-%s", sp);
-            s = save_plot(pl, run, base);
-        }
-        sy_plot_free(pl);
-        ctx_free(&c);
-    }
+    quartic_ctx_free(&c);
     return s;
 }
 

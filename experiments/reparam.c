@@ -20,6 +20,8 @@
 
 #include "syre/syre.h"
 
+#include "reparam.h"
+
 static const sy_flag_spec reparam_flags[] = {
     {"dim", "dimension d of u, w and x (paper: 200)", "200", SY_FLAG_INT, 1, 100000},
     {"support", "teacher support size k: nonzero N(0,1) entries of beta* (<= dim)", "20", SY_FLAG_INT, 0, 100000},
@@ -41,14 +43,7 @@ static const sy_flag_spec reparam_flags[] = {
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
-typedef struct {
-    int d, k, n, batch, log_every;
-    long steps;
-    double noise, init_std, dead_thr, lr, gamma, sigma0, eps, wfix_frac, wfix_kappa;
-    uint64_t seed;
-} rp_cfg;
-
-static void rp_config(sy_run *run, rp_cfg *c)
+void rp_config(sy_run *run, rp_cfg *c)
 {
     c->d = (int)sy_run_get_int(run, "dim");
     c->k = (int)sy_run_get_int(run, "support");
@@ -68,9 +63,7 @@ static void rp_config(sy_run *run, rp_cfg *c)
     c->seed = sy_run_seed(run);
 }
 
-/* The teacher, training and test sets of one seed (stream DATAGEN: never
- * touched by the method). */
-static sy_status rp_data(const rp_cfg *c, sy_regression **D)
+sy_status rp_data(const rp_cfg *c, sy_regression **D)
 {
     if (c->k > c->d) return sy_fail(SY_ERR_ARG, "reparam: --support %d exceeds --dim %d", c->k, c->d);
     if (c->batch > c->n) return sy_fail(SY_ERR_ARG, "reparam: --batch %d exceeds --samples %d", c->batch, c->n);
@@ -78,11 +71,6 @@ static sy_status rp_data(const rp_cfg *c, sy_regression **D)
 }
 
 /* pred = sum_i u_i w_i x_i for a [b, d] batch; loss = mean (pred - y)^2. */
-typedef struct {
-    sy_graph *g;
-    sy_var x, y, loss;
-} rp_net;
-
 static sy_status rp_net_build(sy_params *ps, int b, int d, double init_std, rp_net *m)
 {
     m->g = sy_graph_new(ps);
@@ -95,16 +83,6 @@ static sy_status rp_net_build(sy_params *ps, int b, int d, double init_std, rp_n
     sy_var pred = sy_sum_axis(m->g, sy_mul(m->g, m->x, sy_mul(m->g, u, w)), 1);
     m->loss = sy_mse(m->g, pred, m->y, SY_REDUCE_MEAN);
     return sy_graph_compile(m->g);
-}
-
-/* Mean squared error of the current parameters on a whole set. */
-static sy_status rp_eval(rp_net *e, const float *x, const float *y, int n, int d, double *loss)
-{
-    sy_status s = sy_graph_feed(e->g, e->x, x, (size_t)n * d);
-    if (s == SY_OK) s = sy_graph_feed(e->g, e->y, y, (size_t)n);
-    if (s == SY_OK) s = sy_graph_forward(e->g);
-    if (s == SY_OK) *loss = sy_graph_scalar(e->g, e->loss);
-    return s;
 }
 
 /* ---- one method ------------------------------------------------------------ */
@@ -120,41 +98,21 @@ static sy_status rp_decay(const rp_cfg *c, const char *method, sy_decay *out)
     return SY_OK;
 }
 
-/* One method's training from the shared initialisation (seed): its model (a
- * training graph of this rank's batch and an evaluation graph of the whole
- * set, on one store), its curves and its final state. */
-typedef struct {
-    sy_run *run; /* NULL: no rows logged */
-    const char *label;
-    const rp_cfg *c;
-    const sy_regression *D;
-    sy_params *ps;
-    rp_net tr, ev;
-    sy_batcher *bt;
-    sy_optimizer *opt;
-    unsigned char *deadmask;
-    int npts;
-    double *step, *loss, *dead;   /* curves, npts points */
-    double train_loss, test_loss, min_pair, min_pair_ever;
-    int dead_units, dead_on, dead_off, first_dead_step, max_dead;
-    float *u, *w;                 /* final parameters (d each) */
-} rp_method;
-
-static void rp_method_free(rp_method *M)
+void rp_method_free(rp_method *M)
 {
     sy_optimizer_free(M->opt), sy_batcher_free(M->bt), sy_graph_free(M->tr.g), sy_graph_free(M->ev.g);
     sy_params_free(M->ps);
-    free(M->deadmask), free(M->step), free(M->loss), free(M->dead), free(M->u), free(M->w);
+    free(M->deadmask);
 }
 
 /* Training loss on the whole training set, dead neurons and the smallest
- * pair after t steps: one point of the curves, one row when logging. The
- * last call leaves the final state. */
+ * pair after t steps: one row of the curves when logging. The last call
+ * leaves the final state. */
 static sy_status rp_observe(rp_method *M, long t)
 {
     const rp_cfg *c = M->c;
-    double loss;
-    sy_status s = rp_eval(&M->ev, M->D->train->x, M->D->y, c->n, c->d, &loss);
+    const rp_net *e = &M->ev;
+    sy_status s = sy_eval_loss(e->g, e->x, M->D->train->x, e->y, M->D->y, e->loss, &M->train_loss);
     /* Views of u and w, fetched again before each read: on a device
      * (--device cuda) a pointer kept across training steps goes stale. */
     const float *U = sy_params_tensor(M->ps, sy_params_find(M->ps, "u"));
@@ -166,13 +124,9 @@ static sy_status rp_observe(rp_method *M, long t)
     if (M->dead_units > 0 && M->first_dead_step < 0) M->first_dead_step = (int)t;
     if (M->dead_units > M->max_dead) M->max_dead = M->dead_units;
     M->min_pair_ever = fmin(M->min_pair_ever, M->min_pair);
-    M->step[M->npts] = (double)t, M->loss[M->npts] = loss, M->dead[M->npts] = M->dead_units;
-    M->npts++;
-    memcpy(M->u, U, sizeof(float) * c->d);
-    memcpy(M->w, W, sizeof(float) * c->d);
     if (!M->run) return SY_OK;
     const char *names[3] = {"train_loss", "dead_units", "min_pair_norm"};
-    double vals[3] = {loss, M->dead_units, M->min_pair};
+    double vals[3] = {M->train_loss, M->dead_units, M->min_pair};
     return sy_run_log(M->run, M->label, t, 3, names, vals);
 }
 
@@ -197,21 +151,16 @@ static sy_status rp_on_step(void *ctx, sy_fit_state *st)
     return s == SY_OK && t == M->c->steps ? SY_ERR_STOPPED : s;
 }
 
-/* Train `method` into M (run, label, c and D set by the caller). */
-static sy_status rp_train(rp_method *M, const char *method)
+sy_status rp_train(rp_method *M, const char *method)
 {
     const rp_cfg *c = M->c;
     sy_decay decay;
     sy_status s = rp_decay(c, method, &decay);
     if (s != SY_OK) return s;
-    int d = c->d, maxpts = (int)(c->steps / c->log_every) + 2;
+    int d = c->d;
     M->ps = sy_params_new();
     M->deadmask = malloc((size_t)d);
-    M->step = malloc(sizeof(double) * maxpts), M->loss = malloc(sizeof(double) * maxpts);
-    M->dead = malloc(sizeof(double) * maxpts);
-    M->u = malloc(sizeof(float) * d), M->w = malloc(sizeof(float) * d);
-    if (!M->ps || !M->deadmask || !M->step || !M->loss || !M->dead || !M->u || !M->w)
-        return sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
+    if (!M->ps || !M->deadmask) return sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
     /* Batches without replacement from a per-epoch shuffle (the short last
      * one dropped); under mpirun each rank trains on its contiguous shard of
      * every global batch (the graph holds that many rows), the optimizer
@@ -237,59 +186,59 @@ static sy_status rp_train(rp_method *M, const char *method)
     fo.ctx = M, fo.on_batch = rp_on_batch, fo.on_step = rp_on_step;
     if ((s = sy_fit(&fo, NULL)) != SY_ERR_STOPPED) return s; /* failed: the budget always ends in rp_on_step */
 
-    /* the final state, observed at the last step */
-    M->train_loss = M->loss[M->npts - 1];
-    for (int i = 0; i < d; i++) {
-        if (!M->deadmask[i]) continue;
-        if (M->D->w[i] != 0.0f) M->dead_on++; /* on the teacher's support */
-        else M->dead_off++;
-    }
-    return rp_eval(&M->ev, M->D->x_test, M->D->y_test, c->n, d, &M->test_loss);
+    /* the final state, observed at the last step: dead neurons on the teacher's support, and off it */
+    for (int i = 0; i < d; i++) M->dead_on += M->deadmask[i] && M->D->w[i] != 0.0f;
+    M->dead_off = M->dead_units - M->dead_on;
+    return sy_eval_loss(M->ev.g, M->ev.x, M->D->x_test, M->ev.y, M->D->y_test, M->ev.loss, &M->test_loss);
 }
 
 /* ---- run: every method on one seed, and its plots ------------------------------ */
 
-#define RP_FLOOR 1e-12 /* log-plot floor of the pairs scatter */
+#define RP_FLOOR 1e-12    /* log-plot floor of the pairs scatter */
+#define RP_MAX_METHODS 8 /* the parser drops repeated methods: at most 7 */
 
 static sy_status rp_plots(sy_run *run, const rp_cfg *c, const char *const *methods, int nm, const rp_method *R)
 {
     char title[256], lab[64];
-    sy_status s = SY_OK;
-    sy_plot *pl = sy_plot_new("Reparametrised regression (u*w)^T x: training loss", "SGD step",
-                              "training loss (MSE, whole training set)");
+    sy_plot_style st[RP_MAX_METHODS];
+    for (int m = 0; m < nm; m++) /* syre's curve is dashed: vanilla's nearly equal loss stays visible under it */
+        st[m] = strncmp(methods[m], "syre", 4) == 0 ? SY_PLOT_DASHED : SY_PLOT_LINE;
+    /* the curves, as logged */
+    sy_plot_opts o = {.title = "Reparametrised regression (u*w)^T x: training loss", .xlabel = "SGD step",
+                      .ylabel = "training loss (MSE, whole training set)"};
+    sy_plot *p = sy_plot_run_curves_new(run, &o, NULL, "step", "train_loss", nm, methods, NULL, st);
+    if (p) sy_plot_log_axes(p, 0, 1);
+    sy_status s = sy_plot_save_run(p, run, "reparam-loss");
     snprintf(title, sizeof title, "Dead neurons (|u_i|, |w_i| <= %g) of %d", c->dead_thr, c->d);
-    sy_plot *pd = sy_plot_new(title, "SGD step", "dead neurons");
+    o = (sy_plot_opts){.title = title, .xlabel = "SGD step", .ylabel = "dead neurons", .ymin = 0, .ymax = c->d};
+    p = sy_plot_run_curves_new(run, &o, NULL, "step", "dead_units", nm, methods, NULL, NULL);
+    if (s == SY_OK) s = sy_plot_save_run(p, run, "reparam-dead");
+    else sy_plot_free(p);
+    /* the final pairs */
     snprintf(title, sizeof title, "Final pairs (|u_i|, |w_i|); values below %g drawn at %g", RP_FLOOR, RP_FLOOR);
-    sy_plot *pp = sy_plot_new(title, "|u_i|", "|w_i|");
+    p = sy_plot_new(title, "|u_i|", "|w_i|");
     double *au = malloc(sizeof(double) * c->d), *aw = malloc(sizeof(double) * c->d);
-    if (!pl || !pd || !pp || !au || !aw) s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
+    if (s == SY_OK && !(p && au && aw)) s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
     for (int m = 0; m < nm && s == SY_OK; m++) {
-        /* syre's curve is dashed: vanilla's nearly equal loss stays visible under it */
-        s = sy_plot_series(pl, methods[m], R[m].step, R[m].loss, R[m].npts,
-                           strncmp(methods[m], "syre", 4) == 0 ? SY_PLOT_DASHED : SY_PLOT_LINE);
-        if (s == SY_OK) s = sy_plot_series(pd, methods[m], R[m].step, R[m].dead, R[m].npts, SY_PLOT_LINE);
-        /* dead pairs reach 1e-40 and below (or exact zeros, which a log plot
-         * drops): draw everything below the floor at the floor */
-        for (int i = 0; i < c->d; i++)
-            au[i] = fmax(fabs(R[m].u[i]), RP_FLOOR), aw[i] = fmax(fabs(R[m].w[i]), RP_FLOOR);
-        if (s == SY_OK) s = sy_plot_series(pp, methods[m], au, aw, c->d, SY_PLOT_POINTS);
+        /* the trained u and w, read from the store now; dead pairs reach 1e-40
+         * and below (or exact zeros, which a log plot drops): draw everything
+         * below the floor at the floor */
+        const float *u = sy_params_tensor(R[m].ps, sy_params_find(R[m].ps, "u"));
+        const float *w = sy_params_tensor(R[m].ps, sy_params_find(R[m].ps, "w"));
+        for (int i = 0; i < c->d; i++) au[i] = fmax(fabs(u[i]), RP_FLOOR), aw[i] = fmax(fabs(w[i]), RP_FLOOR);
+        s = sy_plot_series(p, methods[m], au, aw, c->d, SY_PLOT_POINTS);
     }
     free(au), free(aw);
     /* the dead region |u_i|, |w_i| <= thr */
     double bx[3] = {RP_FLOOR, c->dead_thr, c->dead_thr}, by[3] = {c->dead_thr, c->dead_thr, RP_FLOOR};
     snprintf(lab, sizeof lab, "dead: both <= %g", c->dead_thr);
-    if (s == SY_OK && c->dead_thr > RP_FLOOR) s = sy_plot_series(pp, lab, bx, by, 3, SY_PLOT_DASHED);
+    if (s == SY_OK && c->dead_thr > RP_FLOOR) s = sy_plot_series(p, lab, bx, by, 3, SY_PLOT_DASHED);
     if (s != SY_OK) {
-        sy_plot_free(pl), sy_plot_free(pd), sy_plot_free(pp);
+        sy_plot_free(p);
         return s;
     }
-    sy_plot_log_axes(pl, 0, 1);
-    sy_plot_yrange(pd, 0, c->d);
-    sy_plot_log_axes(pp, 1, 1);
-    /* each save frees its figure, so all three are tried */
-    sy_status sl = sy_plot_save_run(pl, run, "reparam-loss"), sd = sy_plot_save_run(pd, run, "reparam-dead");
-    s = sy_plot_save_run(pp, run, "reparam-pairs");
-    return sl != SY_OK ? sl : sd != SY_OK ? sd : s;
+    sy_plot_log_axes(p, 1, 1);
+    return sy_plot_save_run(p, run, "reparam-pairs");
 }
 
 static sy_status rp_record(sy_run *run, const char *meth, const rp_cfg *c, const rp_method *R)
@@ -302,12 +251,10 @@ static sy_status rp_record(sy_run *run, const char *meth, const rp_cfg *c, const
                            "first_dead_step", "max_dead_over_time", "min_pair_norm", "min_pair_norm_over_time"};
     double v[9] = {R->train_loss, R->test_loss, R->dead_units, R->dead_off, R->dead_on, R->first_dead_step,
                    R->max_dead, R->min_pair, R->min_pair_ever};
-    sy_status s = SY_OK;
-    for (int k = 0; k < 9 && s == SY_OK; k++) s = sy_run_summary(run, meth, keys[k], v[k]);
-    return s;
+    return sy_run_summaries(run, meth, 9, keys, v);
 }
 
-static sy_status reparam_run(sy_run *run)
+sy_status reparam_run(sy_run *run)
 {
     rp_cfg c;
     rp_config(run, &c);
@@ -319,8 +266,7 @@ static sy_status reparam_run(sy_run *run)
     }
     sy_regression *D = NULL;
     sy_status s = rp_data(&c, &D);
-    rp_method *M = calloc((size_t)nm, sizeof *M);
-    if (s == SY_OK && !M) s = sy_fail(SY_ERR_NOMEM, "reparam: out of memory");
+    rp_method M[RP_MAX_METHODS] = {{0}};
     for (int m = 0; m < nm && s == SY_OK; m++) {
         M[m] = (rp_method){.run = run, .label = methods[m], .c = &c, .D = D};
         if ((s = rp_train(&M[m], methods[m])) == SY_OK) s = rp_record(run, methods[m], &c, &M[m]);
@@ -332,77 +278,8 @@ static sy_status reparam_run(sy_run *run)
                "-1 never; max_dead_over_time: most dead at any logged step;\n min_pair_norm_over_time: smallest "
                "max(|u_i|, |w_i|) over neurons and logged steps)\n\n",
                c.d, c.k, c.d - c.k, c.n, c.steps, c.lr, c.batch, c.gamma, c.dead_thr);
-    for (int m = 0; M && m < nm; m++) rp_method_free(&M[m]);
-    free(M);
+    for (int m = 0; m < nm; m++) rp_method_free(&M[m]);
     sy_regression_free(D);
-    return s;
-}
-
-/* ---- reproduce: Fig. 3 right, then the claim over seeds and gammas -------------- */
-
-static sy_status reparam_reproduce(sy_run *run)
-{
-    sy_status s = reparam_run(run); /* the figure: every method, one seed */
-    if (s != SY_OK) return s;
-    rp_cfg c0;
-    rp_config(run, &c0);
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
-    /* Seeds 1..5 (data, teacher, init and anchors all change) at the figure's
-     * settings, and a gamma sweep at the run's seed (gammas below the
-     * figure's train for steps * gamma_fig / gamma): final dead neurons. */
-    enum { NSEEDS = 5 };
-    const double gammas[] = {0.01, 0.03, 0.1, 0.3};
-    const int ngam = (int)(sizeof gammas / sizeof gammas[0]);
-    printf("reparam reproduce: final dead neurons (of %d) and training loss\n", c0.d);
-    printf("%-12s %-10s %8s %8s %12s %12s %8s\n", "sweep", "method", "dead", "max_dead", "train_loss", "test_loss",
-           "steps");
-    for (int m = 0; m < nm && s == SY_OK; m++) {
-        double dsum = 0, dmax = 0, lsum = 0;
-        for (int k = 0; k < NSEEDS + ngam && s == SY_OK; k++) {
-            rp_cfg c = c0;
-            char sweep[32], label[96];
-            if (k < NSEEDS) {
-                c.seed = (uint64_t)(k + 1);
-                snprintf(sweep, sizeof sweep, "seed=%d", k + 1);
-            } else {
-                /* the decay acts on the time scale 1/(lr gamma): below the
-                 * figure's gamma, train proportionally longer (same lr*gamma*steps) */
-                c.gamma = gammas[k - NSEEDS];
-                if (c.gamma > 0 && c.gamma < c0.gamma) c.steps = (long)ceil(c0.steps * c0.gamma / c.gamma);
-                snprintf(sweep, sizeof sweep, "gamma=%g", c.gamma);
-            }
-            sy_regression *D = NULL;
-            snprintf(label, sizeof label, "%s %s", methods[m], sweep);
-            s = rp_data(&c, &D);
-            rp_method R = {.label = label, .c = &c, .D = D};
-            if (s == SY_OK) s = rp_train(&R, methods[m]);
-            if (s != SY_OK) {
-                rp_method_free(&R);
-                sy_regression_free(D);
-                break;
-            }
-            printf("%-12s %-10s %8d %8d %12.4g %12.4g %8ld\n", sweep, methods[m], R.dead_units, R.max_dead,
-                   R.train_loss, R.test_loss, c.steps);
-            const char *names[8] = {"seed", "gamma", "steps", "dead_units", "max_dead_over_time", "train_loss",
-                                    "test_loss", "dead_off_support"};
-            double vals[8] = {(double)c.seed, c.gamma, (double)c.steps, R.dead_units, R.max_dead, R.train_loss,
-                              R.test_loss, R.dead_off};
-            s = sy_run_log_to(run, "sweep.csv", methods[m], k, 8, names, vals);
-            if (k < NSEEDS) dsum += R.dead_units, dmax = fmax(dmax, R.dead_units), lsum += R.train_loss;
-            else {
-                char key[64];
-                snprintf(key, sizeof key, "dead_units gamma=%g", c.gamma);
-                sy_run_summary(run, methods[m], key, R.dead_units);
-            }
-            rp_method_free(&R);
-            sy_regression_free(D);
-        }
-        if (s != SY_OK) break;
-        sy_run_summary(run, methods[m], "dead_units (mean of 5 seeds)", dsum / NSEEDS);
-        sy_run_summary(run, methods[m], "dead_units (max of 5 seeds)", dmax);
-        sy_run_summary(run, methods[m], "train_loss (mean of 5 seeds)", lsum / NSEEDS);
-    }
     return s;
 }
 
@@ -413,7 +290,7 @@ const sy_experiment sy_exp_reparam = {
     .flags = reparam_flags,
     .run = reparam_run,
     .reproduce_id = "fig3-right",
-    .reproduce = reparam_reproduce,
+    .reproduce = reparam_reproduce, /* reparam_sweep.c */
     .no_checkpoint = 1,
     .ignores = "data-dir,epochs",
     .data_parallel = 1,

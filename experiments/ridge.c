@@ -53,6 +53,8 @@ typedef struct {
     uint64_t seed;
     sy_ridge_opts fit; /* the solver's settings; each series sets its decay */
     float *wstar;
+    int r;              /* the sweep's point in progress, and its progress report */
+    sy_progress *pr;
 } rctx;
 
 static sy_status ctx_init(rctx *c, sy_run *run)
@@ -71,14 +73,11 @@ static sy_status ctx_init(rctx *c, sy_run *run)
     c->seed = sy_run_seed(run);
     c->fit = (sy_ridge_opts){.lr = sy_run_get_double(run, "lr"), .tol = sy_run_get_double(run, "tol"),
                              .max_steps = sy_run_get_int(run, "max-steps"), .seed = c->seed};
-    const char *solver = sy_run_get_str(run, "solver");
-    if (!strcmp(solver, "gd")) c->fit.gd = 1;
-    else if (strcmp(solver, "closed"))
-        return sy_fail(SY_ERR_ARG, "ridge: --solver must be 'gd' or 'closed', got '%s'", solver);
+    sy_status s = sy_run_get_choice(run, "solver", 2, (const char *const[]){"closed", "gd"}, &c->fit.gd);
+    if (s != SY_OK) return s;
     if (!(c->wstar = malloc((size_t)c->d * sizeof *c->wstar))) return sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
-    sy_status s = sy_synth_sparse_teacher((size_t)c->d, (size_t)c->d, c->seed, c->wstar);
-    float sc = 1.0f / sqrtf((float)c->d);
-    for (int i = 0; s == SY_OK && i < c->d; i++) c->wstar[i] *= sc;
+    s = sy_synth_sparse_teacher((size_t)c->d, (size_t)c->d, c->seed, c->wstar);
+    for (int i = 0; s == SY_OK && i < c->d; i++) c->wstar[i] *= 1.0f / sqrtf((float)c->d);
     return s;
 }
 
@@ -89,9 +88,10 @@ static double dn_at(const rctx *c, int r)
 
 static int n_at(const rctx *c, int r)
 {
-    long n = lround(c->d / dn_at(c, r));
-    return n < 1 ? 1 : (int)n;
+    return (int)fmax(1, round(c->d / dn_at(c, r)));
 }
+
+#define RIDGE_MAX_SERIES 16 /* series of a run (run: at most 7 methods, reproduce: 9) */
 
 /* One series = (method, wd, sigma0). */
 typedef struct {
@@ -100,36 +100,29 @@ typedef struct {
     char name[64];
 } rseries;
 
-typedef struct {
-    const rctx *c;
-    int r;
-    sy_progress *pr;
-} rdraw;
-
-/* Training set t at sweep point r: sub-stream 4 + 100000 r + t. */
+/* Training set t at sweep point c->r: sub-stream 4 + 100000 r + t. */
 static sy_status draw(void *ctx, int t, int n, float *X, float *y)
 {
-    const rdraw *dr = ctx;
-    const rctx *c = dr->c;
-    sy_progress_update(dr->pr, (int64_t)dr->r * c->trials + t, NULL);
+    const rctx *c = ctx;
+    sy_progress_update(c->pr, (int64_t)c->r * c->trials + t, NULL);
     return sy_synth_linear(c->wstar, (size_t)c->d, (size_t)n, (float)c->noise, c->seed,
-                           4 + (uint64_t)dr->r * 100000 + (uint64_t)t, X, y);
+                           4 + (uint64_t)c->r * 100000 + (uint64_t)t, X, y);
 }
 
 /* Sweep d/N for every series on the same training sets: cur[m * points + r]. */
 static sy_status sweep(sy_run *run, rctx *c, const rseries *ser, int ns, sy_ridge_risk *cur)
 {
-    sy_ridge_opts *fo = calloc((size_t)ns, sizeof *fo);
-    sy_ridge_risk *risk = calloc((size_t)ns, sizeof *risk);
-    sy_status s = fo && risk ? SY_OK : sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
+    sy_ridge_opts fo[RIDGE_MAX_SERIES];
+    sy_ridge_risk risk[RIDGE_MAX_SERIES];
+    sy_status s = SY_OK;
     for (int m = 0; s == SY_OK && m < ns; m++) {
         fo[m] = c->fit;
         s = sy_decay_parse(ser[m].method, (float)ser[m].wd, (float)ser[m].sigma0, (float)c->eps, &fo[m].decay);
     }
-    rdraw dr = {c, 0, sy_progress_start("ridge fits", (int64_t)c->points * c->trials)};
+    c->pr = sy_progress_start("ridge fits", (int64_t)c->points * c->trials);
     for (int r = 0; s == SY_OK && r < c->points; r++) {
-        dr.r = r;
-        s = sy_ridge_risk_at(c->d, n_at(c, r), c->trials, draw, &dr, c->wstar, c->noise, ns, fo, risk);
+        c->r = r;
+        s = sy_ridge_risk_at(c->d, n_at(c, r), c->trials, draw, c, c->wstar, c->noise, ns, fo, risk);
         for (int m = 0; s == SY_OK && m < ns; m++) {
             sy_ridge_risk *k = &cur[(size_t)m * c->points + r];
             *k = risk[m];
@@ -139,43 +132,29 @@ static sy_status sweep(sy_run *run, rctx *c, const rseries *ser, int ns, sy_ridg
             s = sy_run_log(run, ser[m].name, r, 7, names, vals);
         }
     }
-    sy_progress_finish(dr.pr);
-    free(fo);
-    free(risk);
+    sy_progress_finish(c->pr);
     return s;
 }
 
-/* Index of the point nearest d/N = 1. */
-static int idx_one(const rctx *c)
-{
-    int best = 0;
-    for (int r = 1; r < c->points; r++)
-        if (fabs(log(dn_at(c, r))) < fabs(log(dn_at(c, best)))) best = r;
-    return best;
-}
-
-/* Summary of one series; ref (may be NULL) is the ridge curve at the same wd. */
-static void summarise(sy_run *run, const rctx *c, const rseries *sr, const sy_ridge_risk *cu,
+/* Summary of one series over d/N = x[0..points); ref (may be NULL) is the ridge curve at the same wd. */
+static void summarise(sy_run *run, const rctx *c, const rseries *sr, const double *x, const sy_ridge_risk *cu,
                       const sy_ridge_risk *ref)
 {
-    int one = idx_one(c);
+    int one = 0; /* the point nearest d/N = 1 */
     double peak = 0, mean = 0, maxrel = 0, gdmax = 0, steps = 0;
     for (int r = 0; r < c->points; r++) {
-        if (cu[r].test > peak) peak = cu[r].test;
+        if (fabs(log(x[r])) < fabs(log(x[one]))) one = r;
+        peak = fmax(peak, cu[r].test);
         mean += cu[r].test / c->points;
-        if (ref) {
-            double rel = fabs(cu[r].test - ref[r].test) / ref[r].test;
-            if (rel > maxrel) maxrel = rel;
-        }
-        if (cu[r].gd_err > gdmax) gdmax = cu[r].gd_err;
-        if (cu[r].steps > steps) steps = cu[r].steps;
+        if (ref) maxrel = fmax(maxrel, fabs(cu[r].test - ref[r].test) / ref[r].test);
+        gdmax = fmax(gdmax, cu[r].gd_err); /* NaN without GD: skipped */
+        steps = fmax(steps, cu[r].steps);
     }
     sy_run_summary_settingf(run, sr->name, "gamma (wd)", "%g", sr->wd);
     sy_run_summary_settingf(run, sr->name, "sigma0", "%g", sr->sigma0);
-    sy_run_summary(run, sr->name, "test_loss", cu[one].test);
-    sy_run_summary(run, sr->name, "train_loss", cu[one].train);
-    sy_run_summary(run, sr->name, "peak test_loss", peak);
-    sy_run_summary(run, sr->name, "mean test_loss", mean);
+    const char *keys[4] = {"test_loss", "train_loss", "peak test_loss", "mean test_loss"};
+    double v[4] = {cu[one].test, cu[one].train, peak, mean};
+    sy_run_summaries(run, sr->name, 4, keys, v);
     if (ref) sy_run_summary(run, sr->name, "max rel. diff to ridge", maxrel);
     if (c->fit.gd && strcmp(sr->method, "none")) {
         sy_run_summary(run, sr->name, "GD vs closed form (max rel.)", gdmax);
@@ -183,7 +162,7 @@ static void summarise(sy_run *run, const rctx *c, const rseries *sr, const sy_ri
     }
 }
 
-static void print_table(const rctx *c, const rseries *ser, int ns, const sy_ridge_risk *cur)
+static void print_table(const rctx *c, const rseries *ser, int ns, const double *x, const double *test)
 {
     printf("\nridge: test loss |w - w*|^2 + noise^2 (mean of %d trials), d = %d, noise %g\n", c->trials, c->d,
            c->noise);
@@ -191,54 +170,51 @@ static void print_table(const rctx *c, const rseries *ser, int ns, const sy_ridg
     for (int m = 0; m < ns; m++) printf(" %16s", ser[m].name);
     printf("\n");
     for (int r = 0; r < c->points; r++) {
-        printf("%7.3f %6d", dn_at(c, r), n_at(c, r));
-        for (int m = 0; m < ns; m++) printf(" %16.4f", cur[(size_t)m * c->points + r].test);
+        printf("%7.3f %6d", x[r], n_at(c, r));
+        for (int m = 0; m < ns; m++) printf(" %16.4f", test[(size_t)m * c->points + r]);
         printf("\n");
     }
 }
 
+/* The test losses of the series which[0..nw) (which NULL: the first nw) against d/N, log-log. */
 static sy_status plot_curves(sy_run *run, const rctx *c, const rseries *ser, const int *which, int nw,
-                             const sy_ridge_risk *cur, const char *title, const char *base)
+                             const double *x, const double *test, const char *title, const char *base)
 {
-    sy_plot *p = sy_plot_new(title, "d / N  (degree of overparameterisation 1/alpha)",
-                             "test loss E(w^T x - y)^2");
-    if (!p) return sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
-    sy_plot_log_axes(p, 1, 1);
-    double *x = malloc(sizeof(double) * (size_t)c->points), *y = malloc(sizeof(double) * (size_t)c->points);
-    sy_status s = x && y ? SY_OK : sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
-    for (int r = 0; s == SY_OK && r < c->points; r++) x[r] = dn_at(c, r);
-    for (int k = 0; s == SY_OK && k < nw; k++) {
-        const rseries *sr = &ser[which[k]];
-        char lab[96];
-        if (!strcmp(sr->method, "none")) snprintf(lab, sizeof lab, "least squares (no decay)");
-        else if (!strcmp(sr->method, "vanilla")) snprintf(lab, sizeof lab, "ridge (weight decay %g)", sr->wd);
-        else snprintf(lab, sizeof lab, "%s (wd %g, sigma0 %g)", sr->method, sr->wd, sr->sigma0);
+    char lab[RIDGE_MAX_SERIES][96];
+    const char *labels[RIDGE_MAX_SERIES];
+    const double *y[RIDGE_MAX_SERIES];
+    sy_plot_style st[RIDGE_MAX_SERIES];
+    for (int k = 0; k < nw; k++) {
+        int m = which ? which[k] : k;
+        const rseries *sr = &ser[m];
+        int none = !strcmp(sr->method, "none"), ridge = !strcmp(sr->method, "vanilla");
+        if (none) snprintf(lab[k], sizeof lab[k], "least squares (no decay)");
+        else if (ridge) snprintf(lab[k], sizeof lab[k], "ridge (weight decay %g)", sr->wd);
+        else snprintf(lab[k], sizeof lab[k], "%s (wd %g, sigma0 %g)", sr->method, sr->wd, sr->sigma0);
         /* syre as markers only, so that the ridge line it lies on stays visible */
-        sy_plot_style st = !strcmp(sr->method, "none")      ? SY_PLOT_DASHED
-                           : !strcmp(sr->method, "vanilla") ? SY_PLOT_LINE
-                                                            : SY_PLOT_POINTS;
-        for (int r = 0; r < c->points; r++) y[r] = cur[(size_t)which[k] * c->points + r].test;
-        s = sy_plot_series(p, lab, x, y, c->points, st);
+        st[k] = none ? SY_PLOT_DASHED : ridge ? SY_PLOT_LINE : SY_PLOT_POINTS;
+        labels[k] = lab[k], y[k] = test + (size_t)m * c->points;
     }
-    free(x);
-    free(y);
-    if (s != SY_OK) {
-        sy_plot_free(p);
-        return s;
-    }
+    sy_plot *p = sy_plot_methods_styled_new(title, "d / N  (degree of overparameterisation 1/alpha)",
+                                            "test loss E(w^T x - y)^2", x, c->points, nw, labels, y, st);
+    if (p) sy_plot_log_axes(p, 1, 1);
     return sy_plot_save_run(p, run, base);
 }
 
 static sy_status run_series(sy_run *run, rctx *c, rseries *ser, int ns, int reproduce)
 {
     sy_ridge_risk *cur = calloc((size_t)ns * c->points, sizeof *cur);
-    sy_status s = cur ? SY_OK : sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
+    /* the curves drawn: d/N, then series m's test losses at test[m * points + r] */
+    double *x = malloc(sizeof(double) * (size_t)(ns + 1) * c->points), *test = x ? x + c->points : NULL;
+    sy_status s = cur && x ? SY_OK : sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
     if (s == SY_OK) {
         fprintf(stderr, "ridge: d = %d, d/N in [%g, %g] (%d points, N = %d..%d), %d trials, noise %g, solver %s\n",
                 c->d, c->dn_min, c->dn_max, c->points, n_at(c, c->points - 1), n_at(c, 0), c->trials, c->noise,
                 c->fit.gd ? "gd" : "closed");
         s = sweep(run, c, ser, ns, cur);
     }
+    for (int r = 0; s == SY_OK && r < c->points; r++) x[r] = dn_at(c, r);
+    for (size_t i = 0; s == SY_OK && i < (size_t)ns * c->points; i++) test[i] = cur[i].test;
     if (s == SY_OK) {
         for (int m = 0; m < ns; m++) {
             const sy_ridge_risk *ref = NULL; /* ridge at the same wd */
@@ -246,85 +222,69 @@ static sy_status run_series(sy_run *run, rctx *c, rseries *ser, int ns, int repr
                 for (int k = 0; k < ns; k++)
                     if (!strcmp(ser[k].method, "vanilla") && ser[k].wd == ser[m].wd)
                         ref = cur + (size_t)k * c->points;
-            summarise(run, c, &ser[m], cur + (size_t)m * c->points, ref);
+            summarise(run, c, &ser[m], x, cur + (size_t)m * c->points, ref);
         }
-        print_table(c, ser, ns, cur);
+        print_table(c, ser, ns, x, test);
         char title[200];
         double wd0 = ser[ns > 1 ? 1 : 0].wd;
-        int which[16] = {0}, nw = 0;
+        int which[RIDGE_MAX_SERIES] = {0}, nw = 0;
         /* main panel: none, ridge and syre at the flag's wd (reproduce: and sigma0) */
-        for (int m = 0; m < ns && nw < 16; m++)
+        for (int m = 0; m < ns && nw < RIDGE_MAX_SERIES; m++)
             if (!strcmp(ser[m].method, "none") || (ser[m].wd == wd0 && (!reproduce || ser[m].sigma0 == c->sigma0)))
                 which[nw++] = m;
         snprintf(title, sizeof title, "Fig. 3 left: linear regression, d = %d, %d trials, noise %g", c->d, c->trials,
                  c->noise);
-        s = plot_curves(run, c, ser, which, nw, cur, title, "ridge-fig3-left");
+        s = plot_curves(run, c, ser, which, nw, x, test, title, "ridge-fig3-left");
         if (s == SY_OK && reproduce) {
-            int all[16];
-            for (int m = 0; m < ns && m < 16; m++) all[m] = m;
             snprintf(title, sizeof title, "Ridge vs syre over weight decay and sigma0, d = %d", c->d);
-            s = plot_curves(run, c, ser, all, ns < 16 ? ns : 16, cur, title, "ridge-sweep");
+            s = plot_curves(run, c, ser, NULL, ns, x, test, title, "ridge-sweep");
         }
     }
     free(cur);
+    free(x);
     return s;
 }
 
-static sy_status ridge_run(sy_run *run)
-{
-    rctx c;
-    sy_status s = ctx_init(&c, run);
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
-    rseries *ser = calloc((size_t)(nm ? nm : 1), sizeof *ser);
-    if (s == SY_OK && !ser) s = sy_fail(SY_ERR_NOMEM, "ridge: out of memory");
-    for (int m = 0; s == SY_OK && m < nm; m++) {
-        const char *me = methods[m];
-        if (!strcmp(me, "wfix") || !strcmp(me, "dropout"))
-            s = sy_fail(SY_ERR_ARG, "ridge: --method %s is not defined for linear regression (none, vanilla, syre, "
-                        "syre-ar, l2init)", me);
-        ser[m].method = me;
-        ser[m].wd = strcmp(me, "none") ? sy_run_get_double(run, "gamma") : 0;
-        ser[m].sigma0 = c.sigma0;
-        snprintf(ser[m].name, sizeof ser[m].name, "%s", me);
-    }
-    if (s == SY_OK) s = run_series(run, &c, ser, nm, 0);
-    free(ser);
-    free(c.wstar);
-    return s;
-}
-
-/* Fig. 3 left: none, then ridge and syre at wd in {--gamma, 0.01, 1}, plus
- * syre with sigma0 = 1 at --gamma (where the anchor is as large as the
+/* The series compared. run: one per --method, at --gamma. reproduce (Fig. 3 left): none, then ridge and syre
+ * at wd in {--gamma, 0.01, 1}, plus syre with sigma0 = 1 at --gamma (where the anchor is as large as the
  * teacher's entries) to show where Eq. 52's difference starts to show. */
-static sy_status ridge_reproduce(sy_run *run)
+static sy_status ridge_series(sy_run *run, int reproduce)
 {
     rctx c;
     sy_status s = ctx_init(&c, run);
-    if (s == SY_OK && !sy_run_is_set(run, "trials") && !sy_run_get_bool(run, "quick")) c.trials = 20;
-    double g0 = sy_run_get_double(run, "gamma");
-    double wds[3] = {g0, 0.01, 1};
-    rseries ser[9];
+    double g0 = sy_run_get_double(run, "gamma"), wds[3] = {g0, 0.01, 1};
+    rseries ser[RIDGE_MAX_SERIES]; /* the parser drops repeated methods */
     int ns = 0;
-    ser[ns++] = (rseries){"none", 0, c.sigma0, "none"};
-    for (int k = 0; k < 3; k++) {
-        if (k > 0 && wds[k] == g0) continue;
-        ser[ns] = (rseries){"vanilla", wds[k], c.sigma0, ""};
-        snprintf(ser[ns].name, sizeof ser[ns].name, "vanilla wd=%g", wds[k]);
-        ns++;
-        ser[ns] = (rseries){"syre", wds[k], c.sigma0, ""};
-        snprintf(ser[ns].name, sizeof ser[ns].name, "syre wd=%g", wds[k]);
-        ns++;
+    const char *const *methods = sy_run_methods(run, &ns);
+    for (int m = 0; !reproduce && s == SY_OK && m < ns; m++) {
+        if (!strcmp(methods[m], "wfix") || !strcmp(methods[m], "dropout"))
+            s = sy_fail(SY_ERR_ARG, "ridge: --method %s is not defined for linear regression (none, vanilla, syre, "
+                        "syre-ar, l2init)", methods[m]);
+        ser[m] = (rseries){methods[m], strcmp(methods[m], "none") ? g0 : 0, c.sigma0, ""};
+        snprintf(ser[m].name, sizeof ser[m].name, "%s", methods[m]);
     }
-    if (c.sigma0 != 1) {
-        ser[ns] = (rseries){"syre", g0, 1.0, ""};
-        snprintf(ser[ns].name, sizeof ser[ns].name, "syre wd=%g s0=1", g0);
-        ns++;
+    if (reproduce) {
+        if (s == SY_OK && !sy_run_is_set(run, "trials") && !sy_run_get_bool(run, "quick")) c.trials = 20;
+        ns = 0;
+        ser[ns++] = (rseries){"none", 0, c.sigma0, "none"};
+        for (int k = 0; k < 3; k++)
+            for (int j = 0; j < 2 && (k == 0 || wds[k] != g0); j++, ns++) { /* ridge, then syre */
+                ser[ns] = (rseries){j ? "syre" : "vanilla", wds[k], c.sigma0, ""};
+                snprintf(ser[ns].name, sizeof ser[ns].name, "%s wd=%g", ser[ns].method, wds[k]);
+            }
+        if (c.sigma0 != 1) {
+            ser[ns] = (rseries){"syre", g0, 1.0, ""};
+            snprintf(ser[ns].name, sizeof ser[ns].name, "syre wd=%g s0=1", g0);
+            ns++;
+        }
     }
-    if (s == SY_OK) s = run_series(run, &c, ser, ns, 1);
+    if (s == SY_OK) s = run_series(run, &c, ser, ns, reproduce);
     free(c.wstar);
     return s;
 }
+
+static sy_status ridge_run(sy_run *run) { return ridge_series(run, 0); }
+static sy_status ridge_reproduce(sy_run *run) { return ridge_series(run, 1); }
 
 const sy_experiment sy_exp_ridge = {
     .name = "ridge",

@@ -214,6 +214,30 @@ sy_fit_control sy_run_control(sy_run *run);
  * not a readable directory. */
 int sy_run_verify(const char *dir, FILE *out);
 
+/* ---- A run: choices, summaries and curves in one call (src/io/run_choice.c, run_summaries.c, run_files.c) ---- */
+
+/* A flag whose value must be one of names[0..n) ("gd", "closed"): *index gets its position. Any other value
+ * fails with SY_ERR_ARG, "<exp>: --<flag> must be 'gd' or 'closed', got '<value>'". */
+sy_status sy_run_get_choice(const sy_run *run, const char *flag, int n, const char *const *names, int *index);
+/* sy_run_summary(run, method, keys[k], values[k]) for k < n, in order: a method's final metrics in one call.
+ * Stops at the first failure and returns it. */
+sy_status sy_run_summaries(sy_run *run, const char *method, int n, const char *const *keys, const double *values);
+/* sy_run_summary with the key formatted as printf does, e.g. a point of a sweep:
+ * sy_run_summaryf(run, "syre", dead, "dead_units gamma=%g", gamma). A key longer than 1023 characters fails
+ * with SY_ERR_ARG. */
+sy_status sy_run_summaryf(sy_run *run, const char *method, double value, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* A curve read back from the run's records: column ycol against column xcol of the rows method logged to file
+ * (NULL = "metrics.csv"), in the order they were logged (rows lacking either value skipped), as *n points in *x
+ * and *y (malloc'ed; free both). A missing file, or one without these columns, gives none (SY_OK, NULL arrays).
+ * What a figure of the run draws, so that an experiment keeps no copy of its curves, and a resumed run draws
+ * the points logged before it stopped. */
+sy_status sy_run_read_curve(const sy_run *run, const char *file, const char *method, const char *xcol,
+                            const char *ycol, double **x, double **y, int *n);
+
 #ifdef __cplusplus
 }
 #endif

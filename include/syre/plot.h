@@ -109,6 +109,22 @@ sy_status sy_plot_image_pairs(const char *base, const char *title, const float *
 sy_plot *sy_plot_methods_new(const char *title, const char *xlabel, const char *ylabel, const double *x, int n, int nm,
                              const char *const *labels, const double *const *y, sy_plot_style style);
 
+/* sy_plot_methods_new with a style per series, styles[m] for y[m]: e.g. syre dashed or as markers over the
+ * vanilla line it lies on, which then stays visible. Not saved; NULL on failure (the reason in
+ * sy_last_error; sy_plot_save_run then fails with SY_ERR_NOMEM). (src/plot/methods_styled.c) */
+sy_plot *sy_plot_methods_styled_new(const char *title, const char *xlabel, const char *ylabel, const double *x,
+                                    int n, int nm, const char *const *labels, const double *const *y,
+                                    const sy_plot_style *styles);
+
+/* One curve per method read back from the run's records (sy_run_read_curve): column ycol against column xcol
+ * of the rows methods[m] logged to file (NULL = metrics.csv), in the order logged, labelled labels[m] (labels
+ * NULL: the method) in styles[m] (styles NULL: lines). Of o, the title, axis labels, logx and a fixed y range
+ * (ymin < ymax) are used. Not saved: set more, then sy_plot_save_run. NULL on failure (the reason in
+ * sy_last_error; sy_plot_save_run then fails with SY_ERR_NOMEM). (src/plot/run_curves.c) */
+sy_plot *sy_plot_run_curves_new(const sy_run *run, const sy_plot_opts *o, const char *file, const char *xcol,
+                                const char *ycol, int nm, const char *const *methods, const char *const *labels,
+                                const sy_plot_style *styles);
+
 #ifdef __cplusplus
 }
 #endif

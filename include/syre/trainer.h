@@ -232,6 +232,14 @@ typedef struct {
  * a callback, a checkpoint or the records return as they are. */
 sy_status sy_fit_steps(const sy_fit_steps_opts *o, int *diverged);
 
+/* ---- A loss over a whole set (src/train/eval_loss.c) ------------------------------ */
+
+/* The value of node loss after copying xv into input x and yv into input y (yv NULL: y keeps its data), each as
+ * many floats as its node holds, and running g forward: a model's loss over a set its evaluation graph holds
+ * whole, e.g. a regression's mean squared error on its training or test set. A failed feed or forward returns
+ * its status with *out unset. */
+sy_status sy_eval_loss(sy_graph *g, sy_var x, const float *xv, sy_var y, const float *yv, sy_var loss, double *out);
+
 #ifdef __cplusplus
 }
 #endif

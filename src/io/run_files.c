@@ -1,5 +1,6 @@
 /* A run's files by name, and reading its records back: the checkpoint of a
- * method, the data directory, the rows a resumed method logged before. */
+ * method, the data directory, the rows a resumed method logged before, the
+ * curves a figure of the run draws. */
 #define _POSIX_C_SOURCE 200809L /* strtok_r */
 #include <math.h>
 #include <stdio.h>
@@ -90,5 +91,49 @@ sy_status sy_run_read_rows(const sy_run *run, const char *file, const char *meth
         for (int c = 0; c < ncols; c++) out[c][i - 1] = atof(fld[col[2 + nmatch + c]]);
     }
     fclose(f);
+    return SY_OK;
+}
+
+sy_status sy_run_read_curve(const sy_run *run, const char *file, const char *method, const char *xcol,
+                            const char *ycol, double **x, double **y, int *n)
+{
+    *x = *y = NULL;
+    *n = 0;
+    const char *names[3] = {"method", xcol, ycol};
+    int col[3], cap = 0, nomem = 0;
+    char path[4200], line[8192];
+    FILE *f = fopen(sy_run_path(run, file ? file : "metrics.csv", path, sizeof path), "r");
+    if (!f) return SY_OK;
+    int ok = fgets(line, sizeof line, f) != NULL;
+    if (ok) {
+        line[strcspn(line, "\r\n")] = '\0';
+        ok = find_columns(line, 3, names, col);
+    }
+    while (ok && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *fld[ROW_MAX_FIELDS];
+        int nf = split_fields(line, fld), full = 1;
+        for (int k = 0; k < 3; k++) full &= col[k] < nf && fld[col[k]][0];
+        if (!full || strcmp(fld[col[0]], method) != 0) continue;
+        if (*n == cap) { /* room for half as many again */
+            cap = cap ? cap + cap / 2 : 64;
+            double *nx = realloc(*x, sizeof **x * (size_t)cap);
+            if (nx) *x = nx;
+            double *ny = nx ? realloc(*y, sizeof **y * (size_t)cap) : NULL;
+            if (ny) *y = ny;
+            if ((nomem = !nx || !ny)) break;
+        }
+        (*x)[*n] = atof(fld[col[1]]);
+        (*y)[*n] = atof(fld[col[2]]);
+        ++*n;
+    }
+    fclose(f);
+    if (nomem) {
+        free(*x);
+        free(*y);
+        *x = *y = NULL;
+        *n = 0;
+        return sy_fail(SY_ERR_NOMEM, "out of memory reading the curve %s of %s", ycol, path);
+    }
     return SY_OK;
 }
