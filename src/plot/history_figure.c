@@ -26,8 +26,8 @@ static sy_plot *history_figure(const sy_history_curves *c, const sy_history_figu
 
 sy_status sy_plot_histories(const sy_run *run, const sy_history_curves *c, const sy_history_figure *figs, int n)
 {
-    if (!run || !c || c->rows < 1 || c->rows > 0x7fffffff || c->cols < 1 || c->xcol >= c->cols || c->n < 1 || !c->labels ||
-        !c->h || (n > 0 && !figs))
+    if (!run || !c || c->rows < 1 || c->rows > 0x7fffffff || c->cols < 1 || c->xcol >= c->cols || c->n < 1 ||
+        !c->labels || !c->h || (n > 0 && !figs))
         return sy_fail(SY_ERR_ARG, "sy_plot_histories: %d histories of %lld rows x %d (x: column %d)", c ? c->n : 0,
                        c ? (long long)c->rows : 0LL, c ? c->cols : 0, c ? c->xcol : 0);
     for (int k = 0; k < n; k++)
