@@ -33,8 +33,9 @@
 
 #include "syre/syre.h"
 
-#define MAX_METHODS 8
 #define MAX_SEEDS 32
+#define METHODS "none, vanilla, syre, syre-ar, l2init" /* the methods it runs; --method names each once at most */
+#define MAX_METHODS 5
 
 static const sy_flag_spec ant_flags[] = {
     {"steps", "env steps per method and seed, all envs together (paper-like: 10 phases x 5M; quick: 24576)",
@@ -82,8 +83,11 @@ typedef struct {
     int ckpt_every, smooth;
 } ant_ctx;
 
-static sy_status ant_setup(sy_run *run, ant_ctx *c)
+/* The methods to run and the settings. */
+static sy_status ant_setup(sy_run *run, ant_ctx *c, const char *const **meths, int *nm)
 {
+    sy_status s = sy_run_methods_among(run, METHODS, meths, nm);
+    if (s != SY_OK) return s;
     if (!sy_rl_have_mujoco())
         return sy_fail(SY_ERR_UNSUPPORTED,
                        "ant: this build has no MuJoCo; install Debian's libmujoco-dev (scripts/setup.sh) and rebuild");
@@ -101,7 +105,7 @@ static sy_status ant_setup(sy_run *run, ant_ctx *c)
     c->po.rank_n = (int)sy_run_get_int(run, "rank-n");
     double hid[2];
     int nh = 0;
-    sy_status s = sy_run_get_numbers(run, "hidden", 1, 0, 65536, hid, 2, &nh);
+    s = sy_run_get_numbers(run, "hidden", 1, 0, 65536, hid, 2, &nh);
     if (s == SY_OK && (nh != 2 || hid[0] != floor(hid[0]) || hid[1] != floor(hid[1])))
         s = sy_fail(SY_ERR_ARG, "ant: --hidden needs two whole widths in [1, 65536] as W1,W2, got '%s'",
                     sy_run_get_str(run, "hidden"));
@@ -141,25 +145,13 @@ static sy_status ant_setup(sy_run *run, ant_ctx *c)
     return SY_OK;
 }
 
-static sy_status check_methods(sy_run *run, const char *const **names, int *nm)
-{
-    *names = sy_run_methods(run, nm);
-    for (int m = 0; m < *nm; m++)
-        if (strcmp((*names)[m], "wfix") == 0 || strcmp((*names)[m], "dropout") == 0)
-            return sy_fail(SY_ERR_ARG, "ant: --method %s is not supported here (none, vanilla, syre, syre-ar, l2init)",
-                           (*names)[m]);
-    if (*nm > MAX_METHODS) return sy_fail(SY_ERR_ARG, "ant: at most %d methods", MAX_METHODS);
-    return SY_OK;
-}
-
 /* Train one method with one seed; hist gets iters x NC. */
 static sy_status run_one(sy_run *run, const ant_ctx *c, const char *meth, const char *rec, uint64_t seed,
                          double *hist, double *seconds)
 {
     sy_ant_opts eo = c->eo;
     sy_ppo_opts po = c->po;
-    eo.seed = seed;
-    po.seed = seed;
+    eo.seed = po.seed = seed;
     sy_status s = sy_decay_parse(meth, (float)c->gamma, (float)c->sigma0, (float)c->eps, &po.decay);
     if (s != SY_OK) return s;
     sy_ppo_train_opts o = {run, rec, c->iters, c->ckpt_every, sy_run_get_bool(run, "resume")};
@@ -167,36 +159,22 @@ static sy_status run_one(sy_run *run, const ant_ctx *c, const char *meth, const 
 }
 
 /* The summary: per column, its first value, its mean over the first `tail`
- * iterations, over the last `tail`, over all of them, its minimum or its last
- * value, as the key "<name>_first", "_start", "_end", "_mean", "_min", "_last". */
-enum { AT_FIRST, AT_START, AT_END, AT_MEAN, AT_MIN, AT_LAST, AT_N };
-static const char *const AT_NAME[AT_N] = {"first", "start", "end", "mean", "min", "last"};
-static const struct {
-    const char *name;
-    int col, ats; /* bit k: AT_NAME[k] */
-} SUMMARY[] = {
-    {"return", SY_PPO_COL_RETURN, 1 << AT_START | 1 << AT_END | 1 << AT_MEAN},
-    {"reward_per_step", SY_PPO_COL_REWARD, 1 << AT_START | 1 << AT_END},
-    {"explained_variance", SY_PPO_COL_EV, 1 << AT_START | 1 << AT_END},
-    {"erank", SY_PPO_COL_ERANK, 1 << AT_FIRST | 1 << AT_END | 1 << AT_MIN},
-    {"srank", SY_PPO_COL_SRANK, 1 << AT_FIRST | 1 << AT_END},
-    {"dead", SY_PPO_COL_DEAD, 1 << AT_END},
-    {"value_loss", SY_PPO_COL_VLOSS, 1 << AT_FIRST | 1 << AT_END},
-    {"policy_std", SY_PPO_COL_STD, 1 << AT_LAST},
-    {"weight_norm", SY_PPO_COL_WNORM, 1 << AT_LAST},
+ * iterations ("_start"), over the last `tail` ("_end"), over all of them,
+ * its minimum or its last value. */
+static const sy_history_key SUMMARY[] = {
+    {"env_steps", SY_PPO_COL_STEPS, SY_HIST_LAST},
+    {"return_start", SY_PPO_COL_RETURN, SY_HIST_HEAD}, {"return_end", SY_PPO_COL_RETURN, SY_HIST_TAIL},
+    {"return_mean", SY_PPO_COL_RETURN, SY_HIST_MEAN},
+    {"reward_per_step_start", SY_PPO_COL_REWARD, SY_HIST_HEAD},
+    {"reward_per_step_end", SY_PPO_COL_REWARD, SY_HIST_TAIL},
+    {"explained_variance_start", SY_PPO_COL_EV, SY_HIST_HEAD}, {"explained_variance_end", SY_PPO_COL_EV, SY_HIST_TAIL},
+    {"erank_first", SY_PPO_COL_ERANK, SY_HIST_FIRST}, {"erank_end", SY_PPO_COL_ERANK, SY_HIST_TAIL},
+    {"erank_min", SY_PPO_COL_ERANK, SY_HIST_MIN},
+    {"srank_first", SY_PPO_COL_SRANK, SY_HIST_FIRST}, {"srank_end", SY_PPO_COL_SRANK, SY_HIST_TAIL},
+    {"dead_end", SY_PPO_COL_DEAD, SY_HIST_TAIL},
+    {"value_loss_first", SY_PPO_COL_VLOSS, SY_HIST_FIRST}, {"value_loss_end", SY_PPO_COL_VLOSS, SY_HIST_TAIL},
+    {"policy_std_last", SY_PPO_COL_STD, SY_HIST_LAST}, {"weight_norm_last", SY_PPO_COL_WNORM, SY_HIST_LAST},
 };
-
-static double summary_value(const double *h, int64_t T, int64_t tail, int col, int at)
-{
-    if (at == AT_START) return sy_ppo_history_mean(h, 0, tail, col);
-    if (at == AT_END) return sy_ppo_history_mean(h, T - tail, T, col);
-    if (at == AT_MEAN) return sy_ppo_history_mean(h, 0, T, col);
-    if (at == AT_FIRST) return h[col];
-    if (at == AT_LAST) return h[(T - 1) * NC + col];
-    double mn = INFINITY;
-    for (int64_t i = 0; i < T; i++) mn = fmin(mn, h[i * NC + col]);
-    return mn;
-}
 
 static sy_status summarise(sy_run *run, const ant_ctx *c, const char *rec, const double *h, double seconds)
 {
@@ -204,13 +182,7 @@ static sy_status summarise(sy_run *run, const ant_ctx *c, const char *rec, const
     int64_t tail = T / 4 < 8 ? T / 4 : 8; /* max(T / 10, min(T / 4, 8)) iterations */
     if (T / 10 > tail) tail = T / 10;
     char key[64];
-    sy_status s = sy_run_summary(run, rec, "env_steps", h[(T - 1) * NC + SY_PPO_COL_STEPS]);
-    for (size_t k = 0; k < sizeof SUMMARY / sizeof SUMMARY[0]; k++)
-        for (int at = 0; at < AT_N && s == SY_OK; at++)
-            if (SUMMARY[k].ats & 1 << at) {
-                snprintf(key, sizeof key, "%s_%s", SUMMARY[k].name, AT_NAME[at]);
-                s = sy_run_summary(run, rec, key, summary_value(h, T, tail, SUMMARY[k].col, at));
-            }
+    sy_status s = sy_run_summary_history(run, rec, h, T, NC, tail, SUMMARY, sizeof SUMMARY / sizeof SUMMARY[0]);
     if (s == SY_OK && seconds > 0) s = sy_run_summary(run, rec, "steps_per_s", (double)(T * per) / seconds);
     /* per friction phase: mean return and effective rank */
     int64_t every = c->eo.friction_every, nph = every > 0 ? (T * per + every - 1) / every : 0;
@@ -224,55 +196,37 @@ static sy_status summarise(sy_run *run, const ant_ctx *c, const char *rec, const
     return s == SY_OK ? sy_run_summary_settingf(run, rec, "gamma (Adam weight_decay)", "%g", c->gamma) : s;
 }
 
-/* One figure: column col, its moving average over `smooth` iterations, against env steps. */
-static sy_status plot_col(sy_run *run, const ant_ctx *c, const char *const *labels, int nm, double **h, int col,
-                          int smooth, const char *file, const char *title, const char *ylabel)
-{
-    int64_t T = c->iters;
-    double *xs = malloc(sizeof(double) * (size_t)T), *ys = malloc(sizeof(double) * (size_t)T * nm);
-    const double *y[MAX_METHODS];
-    sy_status s = xs && ys ? SY_OK : sy_fail(SY_ERR_NOMEM, "ant: out of memory");
-    for (int64_t i = 0; s == SY_OK && i < T; i++) xs[i] = h[0][i * NC + SY_PPO_COL_STEPS];
-    for (int m = 0; s == SY_OK && m < nm; m++) {
-        for (int64_t i = 0; i < T; i++)
-            ys[m * T + i] = sy_ppo_history_mean(h[m], i + 1 - smooth > 0 ? i + 1 - smooth : 0, i + 1, col);
-        y[m] = ys + m * T;
-    }
-    if (s == SY_OK)
-        s = sy_plot_methods(run, file, title, "env steps", ylabel, xs, (int)T, nm, labels, y, SY_PLOT_LINE);
-    free(xs);
-    free(ys);
-    return s;
-}
-
 static const char *legend(const char *m)
 {
     if (strcmp(m, "none") == 0) return "none (PPO, the paper's vanilla)";
-    if (strcmp(m, "vanilla") == 0) return "vanilla (weight decay)";
-    return m;
+    return strcmp(m, "vanilla") == 0 ? "vanilla (weight decay)" : m;
 }
 
-static sy_status plots(sy_run *run, const ant_ctx *c, const char *const *meths, int nm, double **h, const char *tag,
-                       int friction)
+/* The figures: columns of the histories h[0..nm), their moving averages over
+ * --smooth iterations, against env steps. */
+static sy_status plots(sy_run *run, const ant_ctx *c, const char *const *meths, int nm, double *const *h,
+                       const char *tag, int friction)
 {
-    const char *leg[MAX_METHODS];
+    const char *leg[MAX_METHODS], *fl[1] = {"floor friction"};
     for (int m = 0; m < nm; m++) leg[m] = legend(meths[m]);
-    char title[256];
-    snprintf(title, sizeof title, "Slippery Ant: episode return%s (moving average over %d iterations)", tag, c->smooth);
-    sy_status s = plot_col(run, c, leg, nm, h, SY_PPO_COL_RETURN, c->smooth, "ant-return", title, "return");
-    snprintf(title, sizeof title, "Effective rank of the policy's last hidden layer (%d units)%s", c->po.hidden2, tag);
-    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, SY_PPO_COL_ERANK, c->smooth, "ant-erank", title, "effective rank");
-    snprintf(title, sizeof title, "Stable rank (99%%) of the policy's last hidden layer%s", tag);
-    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, SY_PPO_COL_SRANK, c->smooth, "ant-srank", title, "stable rank");
-    snprintf(title, sizeof title, "Dead units of the policy's last hidden layer%s", tag);
-    if (s == SY_OK) s = plot_col(run, c, leg, nm, h, SY_PPO_COL_DEAD, c->smooth, "ant-dead", title, "dead units");
-    if (s == SY_OK && friction) {
-        /* friction schedule (identical for every method of one seed) */
-        const char *fl[1] = {"floor friction"};
-        s = plot_col(run, c, fl, 1, h, SY_PPO_COL_FRICTION, 1, "ant-friction",
-                     "Floor friction over training (log-uniform draws)", "friction");
-    }
-    return s;
+    char t[4][256];
+    snprintf(t[0], sizeof t[0], "Slippery Ant: episode return%s (moving average over %d iterations)", tag, c->smooth);
+    snprintf(t[1], sizeof t[1], "Effective rank of the policy's last hidden layer (%d units)%s", c->po.hidden2, tag);
+    snprintf(t[2], sizeof t[2], "Stable rank (99%%) of the policy's last hidden layer%s", tag);
+    snprintf(t[3], sizeof t[3], "Dead units of the policy's last hidden layer%s", tag);
+    const sy_history_figure figs[] = {
+        {"ant-return", SY_PPO_COL_RETURN, t[0], "return", 0, 0},
+        {"ant-erank", SY_PPO_COL_ERANK, t[1], "effective rank", 0, 0},
+        {"ant-srank", SY_PPO_COL_SRANK, t[2], "stable rank", 0, 0},
+        {"ant-dead", SY_PPO_COL_DEAD, t[3], "dead units", 0, 0},
+        {"ant-friction", SY_PPO_COL_FRICTION, "Floor friction over training (log-uniform draws)", "friction", 0, 0},
+    };
+    sy_history_curves hc = {.rows = c->iters, .cols = NC, .xcol = SY_PPO_COL_STEPS, .smooth = c->smooth, .n = nm,
+                            .labels = leg, .h = (const double *const *)h, .xlabel = "env steps", .style = SY_PLOT_LINE};
+    sy_status s = sy_plot_histories(run, &hc, figs, 4);
+    /* friction schedule (identical for every method of one seed) */
+    hc.smooth = 1, hc.n = 1, hc.labels = fl;
+    return s == SY_OK && friction ? sy_plot_histories(run, &hc, figs + 4, 1) : s;
 }
 
 static sy_status ant_run(sy_run *run)
@@ -280,21 +234,17 @@ static sy_status ant_run(sy_run *run)
     ant_ctx c;
     const char *const *meths;
     int nm;
-    sy_status s = check_methods(run, &meths, &nm);
-    if (s == SY_OK) s = ant_setup(run, &c);
-    double *h[MAX_METHODS] = {0};
+    sy_status s = ant_setup(run, &c, &meths, &nm);
+    if (s != SY_OK) return s;
+    sy_histories hs = sy_histories_make(c.iters, NC);
     for (int m = 0; m < nm && s == SY_OK; m++) {
-        h[m] = malloc(sizeof(double) * NC * (size_t)c.iters);
-        if (!h[m]) {
-            s = sy_fail(SY_ERR_NOMEM, "ant: out of memory");
-            break;
-        }
-        double secs = 0;
-        s = run_one(run, &c, meths[m], meths[m], sy_run_seed(run), h[m], &secs);
-        if (s == SY_OK) s = summarise(run, &c, meths[m], h[m], secs);
+        double *h, secs = 0;
+        s = sy_histories_add(&hs, &h, "%s", meths[m]);
+        if (s == SY_OK) s = run_one(run, &c, meths[m], meths[m], sy_run_seed(run), h, &secs);
+        if (s == SY_OK) s = summarise(run, &c, meths[m], h, secs);
     }
-    if (s == SY_OK) s = plots(run, &c, meths, nm, h, "", 1);
-    for (int m = 0; m < nm; m++) free(h[m]);
+    if (s == SY_OK) s = plots(run, &c, meths, nm, hs.h, "", 1);
+    sy_histories_free(&hs);
     return s;
 }
 
@@ -305,40 +255,29 @@ static sy_status ant_reproduce(sy_run *run)
     ant_ctx c;
     const char *const *meths;
     int nm;
-    sy_status s = check_methods(run, &meths, &nm);
-    if (s == SY_OK) s = ant_setup(run, &c);
+    sy_status s = ant_setup(run, &c, &meths, &nm);
     if (s != SY_OK) return s;
     int ns = (int)sy_run_get_int(run, "seeds");
     uint64_t seed0 = sy_run_seed(run);
-    size_t L = NC * (size_t)c.iters;
-    double *mean[MAX_METHODS] = {0}, *one = malloc(sizeof(double) * L);
-    int *cnt = malloc(sizeof(int) * L);
-    if (!one || !cnt) s = sy_fail(SY_ERR_NOMEM, "ant: out of memory");
+    sy_histories mean = sy_histories_make(c.iters, NC); /* per method, the mean of its seeds */
     for (int m = 0; m < nm && s == SY_OK; m++) {
-        mean[m] = calloc(L, sizeof(double));
-        if (!mean[m]) {
-            s = sy_fail(SY_ERR_NOMEM, "ant: out of memory");
-            break;
-        }
-        memset(cnt, 0, sizeof(int) * L);
+        sy_histories seeds = sy_histories_make(c.iters, NC);
+        double *h;
         for (int k = 0; k < ns && s == SY_OK; k++) {
-            char rec[96];
-            snprintf(rec, sizeof rec, "%s@seed%llu", meths[m], (unsigned long long)(seed0 + k));
             double secs = 0;
-            s = run_one(run, &c, meths[m], rec, seed0 + k, one, &secs);
-            if (s == SY_OK) s = summarise(run, &c, rec, one, secs);
-            for (size_t i = 0; i < L && s == SY_OK; i++)
-                if (isfinite(one[i])) mean[m][i] += one[i], cnt[i]++;
+            s = sy_histories_add(&seeds, &h, "%s@seed%llu", meths[m], (unsigned long long)(seed0 + k));
+            if (s == SY_OK) s = run_one(run, &c, meths[m], seeds.name[k], seed0 + k, h, &secs);
+            if (s == SY_OK) s = summarise(run, &c, seeds.name[k], h, secs);
         }
-        for (size_t i = 0; i < L; i++) mean[m][i] = cnt[i] ? mean[m][i] / cnt[i] : NAN;
-        if (s == SY_OK) s = summarise(run, &c, meths[m], mean[m], 0);
+        if (s == SY_OK) s = sy_histories_add(&mean, &h, "%s", meths[m]);
+        if (s == SY_OK) sy_history_mean_over(h, (const double *const *)seeds.h, ns, NC * (size_t)c.iters);
+        if (s == SY_OK) s = summarise(run, &c, meths[m], h, 0);
+        sy_histories_free(&seeds);
     }
     char tag[64];
     snprintf(tag, sizeof tag, ", mean of %d seeds", ns);
-    if (s == SY_OK) s = plots(run, &c, meths, nm, mean, tag, 0);
-    for (int m = 0; m < nm; m++) free(mean[m]);
-    free(one);
-    free(cnt);
+    if (s == SY_OK) s = plots(run, &c, meths, nm, mean.h, tag, 0);
+    sy_histories_free(&mean);
     return s;
 }
 

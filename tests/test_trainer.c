@@ -9,11 +9,14 @@
  * sy_count_correct, a step's correct predictions (first maximum on ties),
  * and sy_fit_tasks: tasks of several epochs, the reset at each boundary but
  * the first, the batch hook told its task, the task rows kept in the history
- * file and read back by a resumed run. */
+ * file and read back by a resumed run; with a sy_classifier and a test set,
+ * the accuracy matrix: each task's row holds the accuracy on every task so
+ * far (its inputs made by the batch hook), logged a row each. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +340,133 @@ static void test_fit_tasks(void **state)
     rmdir(dir);
 }
 
+/* sy_fit_tasks with a sy_classifier and a test set: the accuracy matrix. */
+static sy_var mlp_net(void *ctx, sy_graph *g, sy_var x, int eval)
+{
+    (void)ctx, (void)eval;
+    int sizes[3] = {12, 8, 4};
+    return sy_mlp(g, sy_reshape(g, x, sy_shape_of(2, sy_graph_shape(g, x).dim[0], 12)), "mlp", sizes, 3, SY_ACT_RELU);
+}
+
+/* Task k's inputs: the first k + 1 values of each sample negated. */
+static sy_status neg_inputs(void *ctx, int task, float *x, size_t n)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j <= task; j++) x[i * 12 + j] = -x[i * 12 + j];
+    return SY_OK;
+}
+
+static int prep_task;
+static void prep(void *ctx, float *x, size_t n) { neg_inputs(ctx, prep_task, x, n); }
+
+typedef struct {
+    sy_classifier *m;
+    const sy_dataset *test;
+    int ends;
+} acc_seen;
+
+/* At each task's end the row holds the accuracy on every task so far, as
+ * sy_eval_classifier gives it with the task's inputs; NaN beyond. */
+static sy_status acc_end(void *ctx, int task, double train_loss, double train_acc, double *row)
+{
+    acc_seen *a = ctx;
+    (void)train_loss, (void)train_acc;
+    for (int k = 0; k < 3; k++) {
+        double acc;
+        prep_task = k;
+        assert_int_equal(sy_eval_classifier(a->m->eval, a->m->ex, a->m->elogits, a->test, prep, NULL, NULL, &acc),
+                         SY_OK);
+        if (k <= task)
+            assert_memory_equal(&acc, &row[1 + k], sizeof acc);
+        else
+            assert_true(isnan(row[1 + k]));
+    }
+    row[0] = task;
+    a->ends++;
+    return SY_OK;
+}
+
+static sy_status acc_run(sy_run *run)
+{
+    (void)run;
+    return SY_OK;
+}
+
+static const sy_experiment acc_demo = {.name = "accdemo", .figure = "none", .summary = "a test", .run = acc_run};
+
+static void test_fit_tasks_accuracy_matrix(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/syre-tasks-acc-XXXXXX", path[300];
+    assert_non_null(mkdtemp(dir));
+    const char *argv[] = {"--out", dir, "--name", "r"};
+    sy_run *run = NULL;
+    assert_int_equal(sy_run_parse(&run, &acc_demo, 4, (char **)argv), SY_OK);
+    assert_int_equal(sy_run_start(run), SY_OK);
+    sy_dataset *train, *test;
+    assert_int_equal(sy_dataset_new(NS, sy_shape_of(3, 1, 3, 4), 4, 0, "toy", &train), SY_OK);
+    assert_int_equal(sy_dataset_new(40, sy_shape_of(3, 1, 3, 4), 4, 0, "toy-test", &test), SY_OK);
+    for (size_t i = 0; i < NS * 12; i++) train->x[i] = (float)((i * 13) % 17) / 17.0f - 0.5f;
+    for (size_t i = 0; i < NS; i++) train->y[i] = (int)((i * 7) % 4);
+    for (size_t i = 0; i < 40 * 12; i++) test->x[i] = (float)((i * 5) % 11) / 11.0f - 0.5f;
+    for (size_t i = 0; i < 40; i++) test->y[i] = (int)((i * 3) % 4);
+    sy_classifier m;
+    assert_int_equal(sy_classifier_new(&m, sy_shape_of(3, 1, 3, 4), B, 16, mlp_net, NULL), SY_OK);
+    assert_int_equal(sy_params_init(m.ps, 3), SY_OK);
+    sy_optim_opts oo = sy_optim_defaults(SY_OPTIM_SGD);
+    oo.lr = 0.1f;
+    sy_optimizer *opt = sy_optimizer_new(m.ps, &oo);
+    assert_non_null(opt);
+    sy_batcher_opts bo = {.batch = B, .shuffle = 1, .drop_last = 1, .seed = 5};
+    sy_batcher *b = NULL;
+    assert_int_equal(sy_batcher_new(train, bo, &b), SY_OK);
+    acc_seen seen = {&m, test, 0};
+    double hist[3 * 4];
+    sy_tasks_opts o = {.fit = sy_fit_defaults(), .classifier = &m, .classes = 4, .tasks = 3, .epochs = 1,
+                       .method = "m", .hist = hist, .row = 4, .ctx = &seen, .on_batch = neg_inputs,
+                       .on_task_end = acc_end, .test = test, .acc_col = 1, .acc_file = "acc.csv"};
+    o.fit.opt = opt, o.fit.batcher = b, o.fit.control = sy_run_control(run), o.fit.label = "acc";
+    /* the matrix needs tasks columns from acc_col */
+    o.acc_col = 2;
+    assert_int_equal(sy_fit_tasks(&o, NULL), SY_ERR_ARG);
+    assert_non_null(strstr(sy_last_error(), "accuracy matrix"));
+    o.acc_col = 1;
+    assert_int_equal(sy_fit_tasks(&o, NULL), SY_OK);
+    assert_int_equal(seen.ends, 3);
+    for (int t = 0; t < 3; t++)
+        for (int k = 0; k <= t; k++) assert_true(hist[t * 4 + 1 + k] >= 0 && hist[t * 4 + 1 + k] <= 1);
+    assert_true(isnan(hist[0 * 4 + 2]) && isnan(hist[1 * 4 + 3]));
+    assert_int_equal(sy_run_finish(run), SY_OK);
+    /* acc.csv: after task t (step t + 1) a row per task k <= t, eval_task k + 1 */
+    snprintf(path, sizeof path, "%s/accdemo/r/acc.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "method,step,eval_task,test_acc\n");
+    int rows = 0;
+    for (int t = 0; t < 3; t++)
+        for (int k = 0; k <= t; k++, rows++) {
+            assert_non_null(fgets(line, sizeof line, f));
+            char want[64];
+            snprintf(want, sizeof want, "m,%d,%d,", t + 1, k + 1);
+            if (strncmp(line, want, strlen(want)) != 0) fail_msg("row %d: '%s', want '%s...'", rows, line, want);
+            assert_true(strtod(line + strlen(want), NULL) == hist[t * 4 + 1 + k]);
+        }
+    assert_null(fgets(line, sizeof line, f));
+    fclose(f);
+    sy_run_free(run);
+    sy_batcher_free(b);
+    sy_optimizer_free(opt);
+    sy_classifier_free(&m);
+    sy_dataset_free(train);
+    sy_dataset_free(test);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_count_correct(void **state)
 {
     (void)state;
@@ -358,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_own_control),
         cmocka_unit_test(test_count_correct),
         cmocka_unit_test(test_fit_tasks),
+        cmocka_unit_test(test_fit_tasks_accuracy_matrix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

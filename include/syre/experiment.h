@@ -119,6 +119,10 @@ int sy_run_get_bool(const sy_run *run, const char *name);
  * SY_ERR_ARG naming the experiment, the flag and the range. */
 sy_status sy_run_get_numbers(const sy_run *run, const char *flag, double lo, int lo_open, double hi, double *v,
                              int max, int *n);
+/* The methods to compare (sy_run_methods), each one that `allowed` lists
+ * (comma-separated: "vanilla, syre, none"); another fails with SY_ERR_ARG,
+ * "<exp>: --method <m> is not supported here (<allowed>)". (src/io/run_methods.c) */
+sy_status sy_run_methods_among(const sy_run *run, const char *allowed, const char *const **methods, int *count);
 /* 1 if the user gave the flag on the command line (so --quick can change
  * only the defaults the user left alone). */
 int sy_run_is_set(const sy_run *run, const char *name);

@@ -125,6 +125,36 @@ sy_plot *sy_plot_run_curves_new(const sy_run *run, const sy_plot_opts *o, const 
                                 const char *ycol, int nm, const char *const *methods, const char *const *labels,
                                 const sy_plot_style *styles);
 
+/* ---- Figures of histories (src/plot/history_figure.c) ---------------------------- */
+
+/* The curves of a comparison's figures (syre/history.h): one per history
+ * h[m] (rows x cols, row-major), labelled labels[m], against column xcol of
+ * h[0] (xcol < 0: the row number 1, 2, ..., rows); each point is the mean of
+ * the finite values of its column over the `smooth` rows up to it
+ * (sy_history_mean: a moving average; 0 or 1: the values themselves). */
+typedef struct {
+    int64_t rows;
+    int cols, xcol, smooth;
+    int n;
+    const char *const *labels;
+    const double *const *h;
+    const char *xlabel;
+    double xmin, xmax; /* a fixed x range where xmin < xmax, else fitted to the data */
+    sy_plot_style style;
+} sy_history_curves;
+
+/* One figure of them: column col of every history. */
+typedef struct {
+    const char *name; /* saved as <run dir>/<name>.png and .svg */
+    int col;
+    const char *title, *ylabel;
+    double ymin, ymax; /* a fixed y range where ymin < ymax, else fitted to the data */
+} sy_history_figure;
+
+/* Draw each figure figs[0..n) of the curves c and save it in the run's
+ * directory (sy_plot_save_run), in order; the first failure is returned. */
+sy_status sy_plot_histories(const sy_run *run, const sy_history_curves *c, const sy_history_figure *figs, int n);
+
 #ifdef __cplusplus
 }
 #endif

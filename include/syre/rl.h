@@ -185,7 +185,7 @@ extern const char *const sy_ppo_col_names[SY_PPO_NCOLS];
 /* One iteration's statistics as a history row [SY_PPO_NCOLS]. */
 void sy_ppo_stats_row(const sy_ppo_stats *st, double *row);
 /* Mean of the finite values of column col over iterations [a, b) of a
- * history; NaN if there is none. */
+ * history; NaN if there is none (sy_history_mean, syre/history.h). */
 double sy_ppo_history_mean(const double *h, int64_t a, int64_t b, int col);
 /* The iterations [*a, *b) of a history whose env steps fall in friction
  * phase k (steps in (k * every, (k + 1) * every], every >= 1): 1, or 0 if

@@ -15,6 +15,7 @@
 #include "syre/experiment.h"
 #include "syre/train.h"
 #include "syre/trainer.h"
+#include "syre/history.h"
 #include "syre/fit_prefetch.h"
 #include "syre/probe.h"
 #include "syre/vae.h"

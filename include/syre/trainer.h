@@ -15,6 +15,7 @@
 #define SYRE_TRAINER_H
 
 #include "syre/data.h"
+#include "syre/nn.h"
 #include "syre/train.h"
 
 #ifdef __cplusplus
@@ -176,6 +177,20 @@ typedef struct {
     /* At the end of task `task` (0-based), before its checkpoint: fill its
      * row; train_loss and train_acc are its last epoch's. */
     sy_status (*on_task_end)(void *ctx, int task, double train_loss, double train_acc, double *row);
+    /* ---- Optional (zero: off) ----
+     * classifier: the model as one sy_classifier; fit.graph, fit.loss,
+     * fit.params, fit.x, fit.y and logits are then its training graph's (what
+     * those fields hold is ignored), and its evaluation graph measures the
+     * accuracy matrix. The accuracy matrix (with classifier and test): at the
+     * end of task t, before on_task_end, the accuracy on test under every task
+     * k <= t (each chunk of test inputs made task k's by on_batch(ctx, k, x,
+     * n), as the training batches are) goes to row[acc_col + k]; with
+     * acc_file (and fit.control.log), each is also logged there as a row of method,
+     * step t + 1, with the columns eval_task (k + 1) and test_acc. */
+    const sy_classifier *classifier;
+    const sy_dataset *test;
+    int acc_col;
+    const char *acc_file;
 } sy_tasks_opts;
 
 /* Run the tasks through sy_fit (out and failures as sy_fit's, with

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "syre/experiment.h"
+#include "syre/history.h"
 #include "syre/io.h"
 #include "syre/rl.h"
 
@@ -39,14 +40,7 @@ void sy_ppo_stats_row(const sy_ppo_stats *st, double *r)
 
 double sy_ppo_history_mean(const double *h, int64_t a, int64_t b, int col)
 {
-    double sum = 0;
-    int n = 0;
-    for (int64_t i = a; i < b; i++)
-        if (isfinite(h[i * SY_PPO_NCOLS + col])) {
-            sum += h[i * SY_PPO_NCOLS + col];
-            n++;
-        }
-    return n ? sum / n : NAN;
+    return sy_history_mean(h, SY_PPO_NCOLS, a, b, col);
 }
 
 int sy_ppo_history_phase(const double *h, int64_t iters, int64_t every, int64_t k, int64_t *a, int64_t *b)

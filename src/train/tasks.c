@@ -59,6 +59,38 @@ static sy_status tk_resume(void *ctx, const sy_train_pos *pos)
     return SY_OK;
 }
 
+/* Test inputs made task k's by on_batch; its first failure is kept. */
+typedef struct {
+    const sy_tasks_opts *o;
+    int task;
+    sy_status s;
+} tasks_test;
+
+static void tk_test_inputs(void *ctx, float *x, size_t n)
+{
+    tasks_test *p = ctx;
+    if (p->s == SY_OK && p->o->on_batch) p->s = p->o->on_batch(p->o->ctx, p->task, x, n);
+}
+
+/* Task t's row of the accuracy matrix: the accuracy on every task so far, logged. */
+static sy_status tk_accuracies(const sy_tasks_opts *o, int t, double *row)
+{
+    const sy_classifier *m = o->classifier;
+    sy_status s = SY_OK;
+    for (int k = 0; k <= t && s == SY_OK; k++) {
+        tasks_test p = {o, k, SY_OK};
+        s = sy_eval_classifier(m->eval, m->ex, m->elogits, o->test, tk_test_inputs, &p, NULL, &row[o->acc_col + k]);
+        if (s == SY_OK) s = p.s;
+    }
+    const sy_fit_control *c = &o->fit.control;
+    for (int k = 0; k <= t && s == SY_OK && o->acc_file && c->log; k++) {
+        const char *an[2] = {"eval_task", "test_acc"};
+        double av[2] = {k + 1, row[o->acc_col + k]};
+        s = c->log(c->ctx, o->acc_file, o->method, t + 1, 2, an, av);
+    }
+    return s;
+}
+
 static sy_status tk_epoch(void *ctx, long e, double loss)
 {
     tasks_fit *f = ctx;
@@ -72,13 +104,24 @@ static sy_status tk_epoch(void *ctx, long e, double loss)
     const sy_fit_control *c = &o->fit.control;
     if (s == SY_OK && c->log) s = c->log(c->ctx, NULL, o->method, e, 3, en, ev);
     if (s != SY_OK || e % o->epochs) return s;
+    if (o->classifier && o->test && (s = tk_accuracies(o, t, o->hist + (size_t)t * o->row)) != SY_OK) return s;
     if (o->on_task_end && (s = o->on_task_end(o->ctx, t, ev[1], ev[2], o->hist + (size_t)t * o->row)) != SY_OK)
         return s;
     return o->history ? sy_table_save(o->history, t + 1, o->row, o->hist) : SY_OK;
 }
 
-sy_status sy_fit_tasks(const sy_tasks_opts *o, sy_fit_result *out)
+sy_status sy_fit_tasks(const sy_tasks_opts *opts, sy_fit_result *out)
 {
+    sy_tasks_opts model = *opts; /* the model's nodes taken from the classifier, if one is given */
+    const sy_tasks_opts *o = &model;
+    const sy_classifier *m = opts->classifier;
+    if (m) {
+        model.fit.graph = m->train, model.fit.loss = m->loss, model.fit.params = m->ps;
+        model.fit.x = m->x, model.fit.y = m->y, model.logits = m->logits;
+    }
+    if (m && opts->test && (opts->acc_col < 0 || opts->acc_col + opts->tasks > opts->row))
+        return sy_fail(SY_ERR_ARG, "%s: the accuracy matrix needs columns %d to %d of a row of %d", opts->fit.label,
+                       opts->acc_col, opts->acc_col + opts->tasks - 1, opts->row);
     for (size_t i = 0; i < (size_t)o->tasks * (size_t)o->row; i++) o->hist[i] = NAN;
     tasks_fit f = {.o = o, .from = -1, .nbatch = (long)sy_batcher_num_batches(o->fit.batcher),
                    .x = sy_graph_data(o->fit.graph, o->fit.x), .y = sy_graph_data(o->fit.graph, o->fit.y),
