@@ -242,6 +242,54 @@ sy_status sy_run_summaryf(sy_run *run, const char *method, double value, const c
 sy_status sy_run_read_curve(const sy_run *run, const char *file, const char *method, const char *xcol,
                             const char *ycol, double **x, double **y, int *n);
 
+/* ---- Rows and summaries picked by name (src/io/run_rows.c) ------------------
+ * What a method measured, kept once as named values (names[n], values[n]),
+ * goes to several records, each with its own columns in its own order:
+ * cols lists them, comma-separated ("gamma,alpha,test_acc"), at most
+ * SY_PICK_MAX. A column not among names fails with SY_ERR_ARG naming it. */
+#define SY_PICK_MAX 64
+/* sy_run_log_to of the columns cols, each value looked up in names. */
+sy_status sy_run_log_pick(sy_run *run, const char *file, const char *method, int64_t step, const char *cols, int n,
+                          const char *const *names, const double *values);
+/* sy_run_summary of each of cols under the key "<prefix><column>" (prefix
+ * may be NULL), in the order of cols. */
+sy_status sy_run_summary_pick(sy_run *run, const char *method, const char *prefix, const char *cols, int n,
+                              const char *const *names, const double *values);
+/* Arrays as rows: for i < rows, the row (y[0][i], ..., y[ncols - 1][i])
+ * under names[ncols] at step first + i (e.g. a spectrum, one row per
+ * eigenvalue). ncols at most SY_PICK_MAX. */
+sy_status sy_run_log_columns(sy_run *run, const char *file, const char *method, int64_t first, long rows,
+                             int ncols, const char *const *names, const double *const *y);
+
+/* ---- Curves kept in memory (src/io/curves.c) --------------------------------
+ * n curves of len points each (per epoch, per swept value) drawn from rows of
+ * named values: curve k is the column names[k] of the rows. Points not set
+ * are NaN (not drawn). On --resume a method refills the points it logged
+ * before from its rows in the run's records. A zeroed sy_curves is empty. */
+typedef struct {
+    int n;                    /* curves */
+    long len;                 /* points per curve */
+    const char *const *names; /* the columns they follow (not copied) */
+    double *v;                /* [n][len]: curve k at v + k * len */
+} sy_curves;
+
+/* n curves of len points, all NaN; SY_ERR_NOMEM if out of memory. */
+sy_status sy_curves_init(sy_curves *c, int n, const char *const *names, long len);
+/* Free the points; c is empty again. */
+void sy_curves_free(sy_curves *c);
+/* Point i (1-based, 1 <= i <= len, else SY_ERR_ARG) of every curve: curve k
+ * takes the value named names[k] among row_names[n] (missing: SY_ERR_ARG). */
+sy_status sy_curves_set(sy_curves *c, long i, int n, const char *const *row_names, const double *row);
+/* The points logged before, as sy_run_read_rows reads them: from file (NULL:
+ * metrics.csv), the rows of method whose columns match[k] equal
+ * match_val[k], point i from the row whose index_col (1-based: "epoch") is i.
+ * What is not found stays as it was. */
+sy_status sy_curves_read(sy_curves *c, const sy_run *run, const char *file, const char *method, int nmatch,
+                         const char *const *match, const double *match_val, const char *index_col);
+
+/* ---- A flag with a fixed set of values (src/io/run_choice.c) ---------------- */
+
+
 #ifdef __cplusplus
 }
 #endif
