@@ -215,6 +215,52 @@ void sy_progress_update(sy_progress *p, int64_t done, const char *note);
 /* Final line with the elapsed time; frees p (NULL is fine). */
 void sy_progress_finish(sy_progress *p);
 
+/* ---- Flags with choices, sweeps with an override (src/io/run_choice.c) ------- */
+
+/* The index in `choices` (comma-separated: "fixed,learned") of the value of the
+ * string flag `flag`; any other value fails with SY_ERR_ARG naming the
+ * experiment, the flag, the choices and the value given. */
+sy_status sy_run_get_choice(const sy_run *run, const char *flag, const char *choices, int *index);
+/* A sweep's values where a single-value flag may replace its list: the value
+ * of the number flag `one` alone (*n = 1) when the user gave it, else the
+ * list flag `list` as sy_run_get_numbers reads it (lo, lo_open, hi, max). */
+sy_status sy_run_get_numbers_or(const sy_run *run, const char *one, const char *list, double lo, int lo_open,
+                                double hi, double *v, int max, int *n);
+
+/* ---- Curves kept in memory (src/io/curves.c) -----------------------------------
+ * ncols named columns (metrics) of ns series (methods, settings) at np points
+ * (epochs, or the values of a swept setting), NaN until set: a run sets each
+ * epoch's values as it logs them and, on resume, reads back the ones logged
+ * before (sy_curves_read_rows); a sweep sets one point per configuration.
+ * Column c's curves are laid out as the figures of syre/plot.h take them
+ * (sy_curves_col: y[s][0..np), against x). */
+typedef struct {
+    int ns, np, ncols;       /* series, points per series, columns */
+    const char *const *cols; /* the columns' names (borrowed): what sy_curves_read_rows reads */
+    double *x;               /* [np]: 1, 2, ..., np (epochs) unless the caller sets other points */
+    double *v;               /* [ncols][ns][np]: the values, NaN where unset */
+    const double **y;        /* [ncols][ns]: the curve of each (column, series), pointers into v */
+} sy_curves;
+
+/* Allocate the table (x = 1..np, every value NaN). On failure c is left
+ * empty (sy_curves_free is safe). */
+sy_status sy_curves_new(sy_curves *c, int ns, int np, int ncols, const char *const *cols);
+/* Free the table; c is left empty (safe to call twice). */
+void sy_curves_free(sy_curves *c);
+/* Column col of series s: its np values, writable. */
+double *sy_curves_at(const sy_curves *c, int col, int s);
+/* Column col of every series, y[s][0..np) (sy_plot_methods' y); y + k are
+ * the curves of the series from k on. */
+const double *const *sy_curves_col(const sy_curves *c, int col);
+/* Every column of series s at point p (0-based): vals[0..ncols). */
+void sy_curves_set(sy_curves *c, int s, int p, const double *vals);
+/* On resume: the values of series s from the rows of file (NULL:
+ * metrics.csv) that the run logged for `method`, point i - 1 from the row
+ * whose index_col ("step" for sy_run_log's epochs) is i (sy_run_read_rows:
+ * points with no row are left as they were). */
+sy_status sy_curves_read_rows(sy_curves *c, const sy_run *run, const char *file, const char *method, int s,
+                              const char *index_col);
+
 #ifdef __cplusplus
 }
 #endif

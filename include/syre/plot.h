@@ -75,6 +75,7 @@ typedef struct {
     double ymin, ymax;             /* fixed y range where ymin < ymax, else fitted to the data */
     const char *ref_label;         /* not NULL: a dashed level at ref from x[0] to x[n-1], drawn last */
     double ref;
+    int logy;                      /* log y axis (sy_plot_sweep, sy_plot_xy) */
 } sy_plot_opts;
 
 /* Curves against one x[0..n) (a swept variable, epochs): for g < ng,
@@ -104,6 +105,16 @@ sy_status sy_plot_image_pairs(const char *base, const char *title, const float *
  * in sy_last_error; sy_plot_save_run then fails with SY_ERR_NOMEM). */
 sy_plot *sy_plot_methods_new(const char *title, const char *xlabel, const char *ylabel, const double *x, int n, int nm,
                              const char *const *labels, const double *const *y, sy_plot_style style);
+
+/* ---- Series with x of their own (src/plot/xy.c) ------------------------------ */
+
+/* One figure of ns series, each with its own points: (x[s][i], y[s][i]) for
+ * i < n[s], labelled labels[s], in `style` (curves logged at different steps,
+ * a metric against a measured x). o's title, axis labels, logx, logy and y
+ * range apply (its suffixes and reference do not). Saved as
+ * <run dir>/<name>.png and .svg. */
+sy_status sy_plot_xy(const sy_run *run, const char *name, const sy_plot_opts *o, int ns, const char *const *labels,
+                     const double *const *x, const double *const *y, const int *n, sy_plot_style style);
 
 #ifdef __cplusplus
 }

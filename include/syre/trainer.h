@@ -185,6 +185,39 @@ typedef struct {
  * a callback, a checkpoint or the records return as they are. */
 sy_status sy_fit_steps(const sy_fit_steps_opts *o, int *diverged);
 
+/* ---- A loss curve over steps, kept across a resume (src/train/step_curve.c) ----
+ * The points (step, mean training loss) of a figure of how a loss falls: the
+ * mean over the ranks of every `every` steps' losses, and of the first
+ * step's alone, in memory. A loop's callbacks forward to it: on_step to
+ * sy_step_curve_step, on_save to sy_step_curve_save (the points written to
+ * `path` just before each checkpoint, which commits them) and on_resume to
+ * sy_step_curve_resume (the points before the checkpoint's position read
+ * back), so that a resumed loop still draws the whole curve. */
+typedef struct {
+    char *path;           /* the points' file (sy_curve_write), a copy */
+    long every;           /* steps per point (>= 1) */
+    long steps_per_epoch; /* batches an epoch: turns a checkpoint's position into a step */
+    int n, cap;           /* points kept, room for */
+    double *step, *loss;  /* [cap]: the points (the step index, the mean loss) */
+} sy_step_curve;
+
+/* Room for the points of `epochs` epochs of steps_per_epoch steps (the
+ * points beyond it are dropped). On failure c is left empty. */
+sy_status sy_step_curve_init(sy_step_curve *c, const char *path, long every, long steps_per_epoch, long epochs);
+/* Free the points and the path; c is left empty (safe to call twice). */
+void sy_step_curve_free(sy_step_curve *c);
+/* In on_step: counts the step in st->aux_sum (its loss is already in
+ * st->loss_sum); at the first step (st->step 0) and when `every` steps are
+ * counted, adds the point (st->step, their mean loss over the ranks:
+ * collective under mpirun), resets both sums and returns 1 with *mean set;
+ * otherwise returns 0. */
+int sy_step_curve_step(sy_step_curve *c, sy_fit_state *st, double *mean);
+/* In on_save: write the points to the path. */
+sy_status sy_step_curve_save(const sy_step_curve *c);
+/* In on_resume: the points of the steps before pos read back from the path
+ * (none when there is no file yet). */
+sy_status sy_step_curve_resume(sy_step_curve *c, const sy_train_pos *pos);
+
 #ifdef __cplusplus
 }
 #endif
