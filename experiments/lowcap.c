@@ -53,7 +53,7 @@ static const sy_flag_spec lowcap_flags[] = {
 };
 
 typedef struct {
-    int hidden, n, batch, epochs, log_every, nfrac, nopt, resume, split;
+    int hidden, n, batch, epochs, log_every, nfrac, nopt, nm, resume, split; /* nm: the methods */
     double lr, adam_lr, gamma, sigma0, eps, tol;
     double frac[LC_MAX_FRAC];
     sy_optim_kind opt[2];
@@ -84,9 +84,8 @@ static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
     if (reproduce && !sy_run_is_set(run, "optim")) o = 2;
     c->nopt = o == 2 ? 2 : 1;
     c->opt[0] = o == 1 ? SY_OPTIM_ADAM : SY_OPTIM_SGD, c->opt[1] = SY_OPTIM_ADAM;
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
-    for (int m = 0; m < nm; m++)
+    const char *const *methods = sy_run_methods(run, &c->nm);
+    for (int m = 0; m < c->nm; m++)
         if (strcmp(methods[m], "wfix") == 0 || strcmp(methods[m], "dropout") == 0)
             return sy_fail(SY_ERR_ARG, "lowcap: method '%s' is not part of this figure "
                                        "(vanilla, syre, syre-ar, l2init, none)", methods[m]);
@@ -107,11 +106,10 @@ typedef struct {
     sy_run *run;
     lc_cfg c;
     sy_dataset *train, *test;
-    sy_classifier m;        /* the training graph (batch) and the evaluation graph (logits) */
-    sy_step_curve *curves;  /* [(oi * nm + m) * nfrac + f]: the loss curve of each run */
-    sy_curves res;          /* the final metrics */
-    sy_step_curve *curve;   /* the run in progress, its names and copies */
-    char label[64];
+    sy_classifier m;       /* the training graph (batch) and the evaluation graph (logits) */
+    sy_step_curve *curves; /* [k * nfrac + f]: the loss curve of each run */
+    sy_curves res;         /* the final metrics */
+    char label[64];        /* the run in progress: its rows' method, fraction and copies */
     double frac;
     int ncopy;
 } lc_state;
@@ -141,42 +139,21 @@ static sy_status lc_setup(lc_state *S)
                              &S->c.hidden);
 }
 
-/* The hidden layer as l1 rows, l1 bias and l2 columns, fetched afresh: on a
- * device (--device cuda) a pointer kept across training steps would be stale. */
-static void lc_layer(const lc_state *S, float **W1, float **b1, float **W2)
+/* Distinct hidden units (l1 row, l1 bias and l2 column) and the spread of the run's copies. */
+static sy_status lc_units(lc_state *S, int *distinct, double *spread)
 {
-    *W1 = sy_params_tensor(S->m.ps, sy_params_find(S->m.ps, "l1.weight"));
-    *b1 = sy_params_tensor(S->m.ps, sy_params_find(S->m.ps, "l1.bias"));
-    *W2 = sy_params_tensor(S->m.ps, sy_params_find(S->m.ps, "l2.weight"));
-}
-
-/* Distinct hidden units and the spread of the run's copies. */
-static sy_status lc_units(const lc_state *S, int *distinct, double *spread)
-{
-    float *W1, *b1, *W2;
-    lc_layer(S, &W1, &b1, &W2);
-    sy_status s = sy_distinct_units(W1, S->c.hidden, LC_IN, b1, W2, LC_OUT, (float)S->c.tol, distinct);
-    return s == SY_OK ? sy_units_copy_spread(W1, S->c.hidden, LC_IN, b1, W2, LC_OUT, S->ncopy, spread) : s;
+    return sy_layer_units(S->m.ps, "l1", "l2", (float)S->c.tol, S->ncopy, distinct, spread);
 }
 
 /* ---- the training callbacks -------------------------------------------------------- */
 
-/* The loss curve (sy_step_curve: the mean of every log-every steps, and of
- * the first, over ranks), each point also a row of curve.csv. */
-static sy_status lc_on_step(void *ctx, sy_fit_state *st)
+/* A point of the loss curve (the mean of every log-every steps, and of the first, over ranks) as a row. */
+static sy_status lc_on_point(void *ctx, long step, double loss)
 {
     lc_state *S = ctx;
     const char *names[2] = {"fraction", "batch_loss"};
-    double vals[2] = {S->frac, 0};
-    if (!sy_step_curve_step(S->curve, st, &vals[1])) return SY_OK;
-    return sy_run_log_to(S->run, "curve.csv", S->label, st->step, 2, names, vals);
-}
-
-static sy_status lc_on_save(void *ctx) { return sy_step_curve_save(((lc_state *)ctx)->curve); }
-
-static sy_status lc_on_resume(void *ctx, const sy_train_pos *pos)
-{
-    return sy_step_curve_resume(((lc_state *)ctx)->curve, pos);
+    double vals[2] = {S->frac, loss};
+    return sy_run_log_to(S->run, "curve.csv", S->label, step, 2, names, vals);
 }
 
 static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
@@ -193,46 +170,41 @@ static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
     return sy_run_log(S->run, S->label, epoch, 5, names, vals);
 }
 
-/* One run from the shared base init, its copies made first; its loss curve goes to S->curve, its final metrics
- * to point f of series k. */
-static sy_status lc_train(lc_state *S, sy_optim_kind ok, const char *method, int k, int f)
+/* The run of series k (optimizer, method) at fraction f from the shared base init, its copies made first; its
+ * final metrics go to point f of series k. */
+static sy_status lc_train(lc_state *S, int k, int f, const char *method)
 {
     const lc_cfg *c = &S->c;
+    sy_optim_kind ok = c->opt[k / c->nm];
+    sy_step_curve *curve = &S->curves[k * c->nfrac + f];
     S->frac = c->frac[f], S->ncopy = (int)lround(S->frac * c->hidden);
     char tag[96], file[128], path[4200], ckpt[4200], plabel[128];
     snprintf(tag, sizeof tag, "%s-%s-f%.3f", method, lc_optname(ok), S->frac);
     snprintf(file, sizeof file, "curve-%s.txt", tag);
     snprintf(S->label, sizeof S->label, "%s/%s", method, lc_optname(ok));
     snprintf(plabel, sizeof plabel, "lowcap %s f=%.2f", S->label, S->frac);
-    sy_batcher_opts bo = sy_batcher_opts_default();
-    bo.batch = (size_t)c->batch, bo.drop_last = 1, bo.seed = c->seed; /* drop_last: the graph's batch is fixed */
     sy_batcher *bt = NULL;
     sy_optimizer *opt = NULL;
-    sy_status s = sy_batcher_new(S->train, bo, &bt);
+    sy_status s = sy_batcher_new_full(S->train, (size_t)c->batch, c->seed, &bt); /* the graph's batch is fixed */
     if (s == SY_OK)
-        s = sy_step_curve_init(S->curve, sy_run_path(S->run, file, path, sizeof path), c->log_every,
+        s = sy_step_curve_init(curve, sy_run_path(S->run, file, path, sizeof path), c->log_every,
                                (long)sy_batcher_num_batches(bt), c->epochs);
-    float *W1, *b1, *W2;
-    if (s == SY_OK && (s = sy_params_init(S->m.ps, c->seed)) == SY_OK) {
-        lc_layer(S, &W1, &b1, &W2);
-        s = sy_units_make_copies(W1, c->hidden, LC_IN, b1, W2, LC_OUT, S->ncopy, c->split);
-    }
+    if (s == SY_OK && (s = sy_params_init(S->m.ps, c->seed)) == SY_OK)
+        s = sy_layer_make_copies(S->m.ps, "l1", "l2", S->ncopy, c->split);
     sy_optim_opts o = sy_optim_defaults(ok);
     o.lr = (float)(ok == SY_OPTIM_SGD ? c->lr : c->adam_lr);
     o.seed = c->seed;
     if (s == SY_OK)
         s = sy_optimizer_for_method(S->m.ps, o, method, (float)c->gamma, (float)c->sigma0, (float)c->eps, &opt);
-    double v[LC_NCOL], spread_init;
+    double v[LC_NCOL];
     int dist_init, dist;
-    if (s == SY_OK) s = lc_units(S, &dist_init, &spread_init);
+    if (s == SY_OK) s = lc_units(S, &dist_init, NULL);
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = S->m.train, fo.loss = S->m.loss, fo.params = S->m.ps, fo.opt = opt;
     fo.batcher = bt, fo.x = S->m.x, fo.y = S->m.y, fo.epochs = c->epochs;
     fo.run = S->run, fo.ckpt = sy_run_ckpt_path(S->run, NULL, tag, ckpt, sizeof ckpt), fo.resume = c->resume;
-    fo.label = plabel, fo.progress_every = 20;
-    fo.ctx = S, fo.on_step = lc_on_step, fo.on_save = lc_on_save, fo.on_epoch = lc_on_epoch;
-    fo.on_resume = lc_on_resume;
-    if (s == SY_OK && (s = sy_fit(&fo, NULL)) == SY_OK)
+    fo.label = plabel, fo.progress_every = 20, fo.ctx = S, fo.on_epoch = lc_on_epoch;
+    if (s == SY_OK && (s = sy_fit_curve(&fo, curve, lc_on_point, NULL)) == SY_OK)
         s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->train, NULL, NULL, &v[LC_TRAIN_LOSS], NULL);
     if (s == SY_OK)
         s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->test, NULL, NULL, NULL, &v[LC_TEST_ACC]);
@@ -249,7 +221,7 @@ static sy_status lc_train(lc_state *S, sy_optim_kind ok, const char *method, int
 
 #define LC_MAX_SERIES 10 /* the two optimizers times the five methods of this figure */
 
-static sy_status lc_plots(const lc_state *S, const char *const *methods, int nm)
+static sy_status lc_plots(const lc_state *S, const char *const *methods)
 {
     const lc_cfg *c = &S->c;
     sy_status s = SY_OK;
@@ -257,72 +229,70 @@ static sy_status lc_plots(const lc_state *S, const char *const *methods, int nm)
     const char *labels[LC_MAX_SERIES];
     const double *xs[LC_MAX_FRAC], *ys[LC_MAX_FRAC];
     int ns[LC_MAX_SERIES];
-    for (int oi = 0; oi < c->nopt && s == SY_OK; oi++) {
-        /* one y-range for every method of this optimizer, so panels compare */
-        sy_plot_opts po = {.title = title, .xlabel = "iteration", .ylabel = "training loss (minibatch mean)",
-                           .logy = 1};
-        double lo = INFINITY, hi = -INFINITY;
-        for (int k = 0; k < nm * c->nfrac; k++) {
-            const sy_step_curve *r = &S->curves[oi * nm * c->nfrac + k];
-            for (int i = 0; i < r->n; i++)
-                if (r->loss[i] > 0 && isfinite(r->loss[i])) lo = fmin(lo, r->loss[i]), hi = fmax(hi, r->loss[i]);
-        }
-        if (lo < hi) po.ymin = lo * 0.8, po.ymax = hi * 1.25;
-        for (int m = 0; m < nm && s == SY_OK; m++) {
-            const double *dinit = sy_curves_at(&S->res, LC_DISTINCT_INIT, oi * nm + m);
-            for (int f = 0; f < c->nfrac; f++) {
-                const sy_step_curve *r = &S->curves[(oi * nm + m) * c->nfrac + f];
-                snprintf(lab[f], sizeof lab[f], "f=%.2f (%d distinct at init)", c->frac[f], (int)dinit[f]);
-                labels[f] = lab[f], xs[f] = r->step, ys[f] = r->loss, ns[f] = r->n;
+    sy_plot_opts po = {.title = title, .xlabel = "iteration", .ylabel = "training loss (minibatch mean)", .logy = 1};
+    for (int k = 0; k < c->nopt * c->nm && s == SY_OK; k++) {
+        sy_optim_kind ok = c->opt[k / c->nm];
+        if (k % c->nm == 0) { /* one y-range for every method of this optimizer, so panels compare */
+            double lo = INFINITY, hi = -INFINITY;
+            for (int j = 0; j < c->nm * c->nfrac; j++) {
+                const sy_step_curve *r = &S->curves[k * c->nfrac + j];
+                for (int i = 0; i < r->n; i++)
+                    if (r->loss[i] > 0 && isfinite(r->loss[i])) lo = fmin(lo, r->loss[i]), hi = fmax(hi, r->loss[i]);
             }
-            snprintf(title, sizeof title, "Fig. 1: %s, %s, identical fraction f of %d hidden units", methods[m],
-                     lc_optlabel(c->opt[oi]), c->hidden);
-            snprintf(name, sizeof name, "lowcap-%s-%s", lc_optname(c->opt[oi]), methods[m]);
-            s = sy_plot_xy(S->run, name, &po, c->nfrac, labels, xs, ys, ns, SY_PLOT_LINE);
+            po.ymin = lo < hi ? lo * 0.8 : 0, po.ymax = lo < hi ? hi * 1.25 : 0;
         }
+        for (int f = 0; f < c->nfrac; f++) {
+            const sy_step_curve *r = &S->curves[k * c->nfrac + f];
+            snprintf(lab[f], sizeof lab[f], "f=%.2f (%d distinct at init)", c->frac[f],
+                     (int)sy_curves_at(&S->res, LC_DISTINCT_INIT, k)[f]);
+            labels[f] = lab[f], xs[f] = r->step, ys[f] = r->loss, ns[f] = r->n;
+        }
+        snprintf(title, sizeof title, "Fig. 1: %s, %s, identical fraction f of %d hidden units", methods[k % c->nm],
+                 lc_optlabel(ok), c->hidden);
+        snprintf(name, sizeof name, "lowcap-%s-%s", lc_optname(ok), methods[k % c->nm]);
+        s = sy_plot_xy(S->run, name, &po, c->nfrac, labels, xs, ys, ns, SY_PLOT_LINE);
     }
     /* summary: final training loss and distinct units against the capacity of the start (log axis) */
     const char *ylab[2] = {"final training loss (whole training set)", "distinct hidden units at the end"};
     const char *fn[2] = {"lowcap-final-loss", "lowcap-distinct"};
     int col[2] = {LC_TRAIN_LOSS, LC_DISTINCT};
-    for (int oi = 0; oi < c->nopt; oi++)
-        for (int m = 0; m < nm; m++) {
-            snprintf(lab[oi * nm + m], sizeof lab[0], "%s, %s", methods[m], lc_optlabel(c->opt[oi]));
-            labels[oi * nm + m] = lab[oi * nm + m], ns[oi * nm + m] = c->nfrac;
-        }
-    for (int k = 0; k < 2 && s == SY_OK; k++) {
+    for (int k = 0; k < c->nopt * c->nm; k++) {
+        snprintf(lab[k], sizeof lab[k], "%s, %s", methods[k % c->nm], lc_optlabel(c->opt[k / c->nm]));
+        labels[k] = lab[k], ns[k] = c->nfrac;
+    }
+    for (int j = 0; j < 2 && s == SY_OK; j++) {
         snprintf(title, sizeof title, "%s against the capacity of the start (%d hidden units)",
-                 k == 0 ? "Final training loss" : "Distinct units", c->hidden);
-        sy_plot_opts po = {.title = title, .xlabel = "distinct hidden units at init (f = 0 gives all, f = 1 one)",
-                           .ylabel = ylab[k], .logx = 1, .logy = k == 0, .ymax = k == 0 ? 0 : c->hidden * 1.05};
-        s = sy_plot_xy(S->run, fn[k], &po, c->nopt * nm, labels, sy_curves_col(&S->res, LC_DISTINCT_INIT),
-                       sy_curves_col(&S->res, col[k]), ns, SY_PLOT_LINE_POINTS);
+                 j == 0 ? "Final training loss" : "Distinct units", c->hidden);
+        sy_plot_opts so = {.title = title, .xlabel = "distinct hidden units at init (f = 0 gives all, f = 1 one)",
+                           .ylabel = ylab[j], .logx = 1, .logy = j == 0, .ymax = j == 0 ? 0 : c->hidden * 1.05};
+        s = sy_plot_xy(S->run, fn[j], &so, c->nopt * c->nm, labels, sy_curves_col(&S->res, LC_DISTINCT_INIT),
+                       sy_curves_col(&S->res, col[j]), ns, SY_PLOT_LINE_POINTS);
     }
     return s;
 }
 
 /* The summary (columns: method, or method/optimizer when both run) and a note on it. */
-static void lc_report(const lc_state *S, const char *const *methods, int nm)
+static void lc_report(const lc_state *S, const char *const *methods)
 {
     const lc_cfg *c = &S->c;
     char col[64], key[96];
-    for (int oi = 0; oi < c->nopt; oi++)
-        for (int m = 0; m < nm; m++) {
-            if (c->nopt > 1) snprintf(col, sizeof col, "%s/%s", methods[m], lc_optname(c->opt[oi]));
-            else snprintf(col, sizeof col, "%s", methods[m]);
-            sy_run_summary_settingf(S->run, col, "optimizer", "%s lr %g, gamma %g", lc_optlabel(c->opt[oi]),
-                                    c->opt[oi] == SY_OPTIM_SGD ? c->lr : c->adam_lr, c->gamma);
-            const double *tl = sy_curves_at(&S->res, LC_TRAIN_LOSS, oi * nm + m);
-            double lmin = INFINITY, lmax = -INFINITY;
-            for (int f = 0; f < c->nfrac; f++) {
-                for (int k = 0; k < LC_DISTINCT_INIT; k++) {
-                    snprintf(key, sizeof key, "%s f=%.2f", lc_cols[k], c->frac[f]);
-                    sy_run_summary(S->run, col, key, sy_curves_at(&S->res, k, oi * nm + m)[f]);
-                }
-                lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
+    for (int k = 0; k < c->nopt * c->nm; k++) {
+        sy_optim_kind ok = c->opt[k / c->nm];
+        if (c->nopt > 1) snprintf(col, sizeof col, "%s/%s", methods[k % c->nm], lc_optname(ok));
+        else snprintf(col, sizeof col, "%s", methods[k % c->nm]);
+        sy_run_summary_settingf(S->run, col, "optimizer", "%s lr %g, gamma %g", lc_optlabel(ok),
+                                ok == SY_OPTIM_SGD ? c->lr : c->adam_lr, c->gamma);
+        const double *tl = sy_curves_at(&S->res, LC_TRAIN_LOSS, k);
+        double lmin = INFINITY, lmax = -INFINITY;
+        for (int f = 0; f < c->nfrac; f++) {
+            for (int j = 0; j < LC_DISTINCT_INIT; j++) {
+                snprintf(key, sizeof key, "%s f=%.2f", lc_cols[j], c->frac[f]);
+                sy_run_summary(S->run, col, key, sy_curves_at(&S->res, j, k)[f]);
             }
-            sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
+            lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
         }
+        sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
+    }
     /* the numbers are in the final table; what it does not show: */
     printf("\nlowcap: %d hidden units, %d training images, %d epochs, batch %d, gamma %g, distinct tol %g\n"
            "distinct units at init:", c->hidden, c->n, c->epochs, c->batch, c->gamma, c->tol);
@@ -334,24 +304,21 @@ static void lc_report(const lc_state *S, const char *const *methods, int nm)
 static sy_status lc_sweep(sy_run *run, int reproduce)
 {
     lc_state S = {.run = run};
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
+    const char *const *methods = sy_run_methods(run, &S.c.nm);
     sy_status s = lc_config(run, &S.c, reproduce);
     if (s == SY_OK) s = lc_setup(&S);
     const lc_cfg *c = &S.c;
-    int nres = c->nopt * nm * c->nfrac;
-    if (s == SY_OK) s = sy_curves_new(&S.res, c->nopt * nm, c->nfrac, LC_NCOL, lc_cols);
+    int nres = c->nopt * c->nm * c->nfrac;
+    if (s == SY_OK) s = sy_curves_new(&S.res, c->nopt * c->nm, c->nfrac, LC_NCOL, lc_cols);
     if (s == SY_OK && !(S.curves = calloc((size_t)nres, sizeof *S.curves)))
         s = sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
+    /* series k = oi * nm + m: the optimizers, each over the fractions, each with every method */
     for (int oi = 0; oi < c->nopt && s == SY_OK; oi++)
         for (int f = 0; f < c->nfrac && s == SY_OK; f++)
-            for (int m = 0; m < nm && s == SY_OK; m++) {
-                S.curve = &S.curves[(oi * nm + m) * c->nfrac + f];
-                s = lc_train(&S, c->opt[oi], methods[m], oi * nm + m, f);
-            }
+            for (int m = 0; m < c->nm && s == SY_OK; m++) s = lc_train(&S, oi * c->nm + m, f, methods[m]);
     if (s == SY_OK) {
-        lc_report(&S, methods, nm);
-        s = lc_plots(&S, methods, nm);
+        lc_report(&S, methods);
+        s = lc_plots(&S, methods);
     }
     for (int i = 0; S.curves && i < nres; i++) sy_step_curve_free(&S.curves[i]);
     free(S.curves);

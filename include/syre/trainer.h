@@ -188,11 +188,12 @@ sy_status sy_fit_steps(const sy_fit_steps_opts *o, int *diverged);
 /* ---- A loss curve over steps, kept across a resume (src/train/step_curve.c) ----
  * The points (step, mean training loss) of a figure of how a loss falls: the
  * mean over the ranks of every `every` steps' losses, and of the first
- * step's alone, in memory. A loop's callbacks forward to it: on_step to
- * sy_step_curve_step, on_save to sy_step_curve_save (the points written to
- * `path` just before each checkpoint, which commits them) and on_resume to
- * sy_step_curve_resume (the points before the checkpoint's position read
- * back), so that a resumed loop still draws the whole curve. */
+ * step's alone, in memory. sy_fit_curve keeps one as sy_fit runs: each step
+ * counted (sy_step_curve_step), the points written to `path` just before
+ * each checkpoint, which commits them (sy_step_curve_save), and those before
+ * the checkpoint's position read back on resume (sy_step_curve_resume), so
+ * that a resumed loop still draws the whole curve. A loop of its own calls
+ * the three from its callbacks. */
 typedef struct {
     char *path;           /* the points' file (sy_curve_write), a copy */
     long every;           /* steps per point (>= 1) */
@@ -217,6 +218,13 @@ sy_status sy_step_curve_save(const sy_step_curve *c);
 /* In on_resume: the points of the steps before pos read back from the path
  * (none when there is no file yet). */
 sy_status sy_step_curve_resume(sy_step_curve *c, const sy_train_pos *pos);
+/* sy_fit (o as for it) keeping the curve c (sy_step_curve_init'ed): each new
+ * point is handed to on_point (may be NULL; e.g. to log it as a row) with
+ * o->ctx, the step and the mean loss, before o's own on_step, which then sees
+ * the sums reset; the points are saved before o's on_save and read back
+ * before o's on_resume. o's other callbacks run as they would in sy_fit. */
+sy_status sy_fit_curve(const sy_fit_opts *o, sy_step_curve *c, sy_status (*on_point)(void *ctx, long step, double loss),
+                       sy_fit_result *out);
 
 #ifdef __cplusplus
 }

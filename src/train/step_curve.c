@@ -59,3 +59,71 @@ sy_status sy_step_curve_resume(sy_step_curve *c, const sy_train_pos *pos)
     double upto = (double)(pos->epoch * c->steps_per_epoch + pos->batch);
     return sy_curve_read(c->path, upto, c->cap, c->step, c->loss, &c->n);
 }
+
+/* sy_fit_curve: the caller's options with the curve's callbacks in front. */
+typedef struct {
+    const sy_fit_opts *user;
+    sy_step_curve *c;
+    sy_status (*on_point)(void *ctx, long step, double loss);
+} curve_fit;
+
+static sy_status cf_epoch_start(void *ctx, long epoch)
+{
+    const sy_fit_opts *u = ((curve_fit *)ctx)->user;
+    return u->on_epoch_start(u->ctx, epoch);
+}
+
+static sy_status cf_batch(void *ctx, size_t n)
+{
+    const sy_fit_opts *u = ((curve_fit *)ctx)->user;
+    return u->on_batch(u->ctx, n);
+}
+
+static sy_status cf_step(void *ctx, sy_fit_state *st)
+{
+    curve_fit *f = ctx;
+    double mean;
+    sy_status s = SY_OK;
+    if (sy_step_curve_step(f->c, st, &mean) && f->on_point) s = f->on_point(f->user->ctx, st->step, mean);
+    return s == SY_OK && f->user->on_step ? f->user->on_step(f->user->ctx, st) : s;
+}
+
+static sy_status cf_save(void *ctx)
+{
+    curve_fit *f = ctx;
+    sy_status s = sy_step_curve_save(f->c);
+    return s == SY_OK && f->user->on_save ? f->user->on_save(f->user->ctx) : s;
+}
+
+static sy_status cf_epoch(void *ctx, long epoch, double loss)
+{
+    const sy_fit_opts *u = ((curve_fit *)ctx)->user;
+    return u->on_epoch(u->ctx, epoch, loss);
+}
+
+static sy_status cf_resume(void *ctx, const sy_train_pos *pos)
+{
+    curve_fit *f = ctx;
+    sy_status s = sy_step_curve_resume(f->c, pos);
+    return s == SY_OK && f->user->on_resume ? f->user->on_resume(f->user->ctx, pos) : s;
+}
+
+static sy_status cf_next(void *ctx, size_t *n)
+{
+    const sy_fit_opts *u = ((curve_fit *)ctx)->user;
+    return u->next(u->ctx, n);
+}
+
+sy_status sy_fit_curve(const sy_fit_opts *o, sy_step_curve *c, sy_status (*on_point)(void *ctx, long step, double loss),
+                       sy_fit_result *out)
+{
+    if (!o || !c || !c->path) return sy_fail(SY_ERR_ARG, "sy_fit_curve: need options and an initialised curve");
+    curve_fit f = {.user = o, .c = c, .on_point = on_point};
+    sy_fit_opts fo = *o;
+    fo.ctx = &f, fo.on_step = cf_step, fo.on_save = cf_save, fo.on_resume = cf_resume;
+    fo.on_epoch_start = o->on_epoch_start ? cf_epoch_start : NULL;
+    fo.on_batch = o->on_batch ? cf_batch : NULL;
+    fo.on_epoch = o->on_epoch ? cf_epoch : NULL;
+    fo.next = o->next ? cf_next : NULL;
+    return sy_fit(&fo, out);
+}

@@ -1,5 +1,6 @@
-/* A dataset's train and test splits in one call, each cut to the samples an
- * experiment asks for, with one message when a split holds fewer. */
+/* The data of an experiment in one call each: a dataset's train and test
+ * splits, cut to the samples it asks for (one message when a split holds
+ * fewer), and the full, shuffled batches its fixed-batch graphs take. */
 #include "syre/data.h"
 
 static sy_status load_split(const char *data_dir, const char *name, const char *split, long n,
@@ -25,4 +26,13 @@ sy_status sy_dataset_load_splits(const char *data_dir, const char *name, long n_
         *train = NULL;
     }
     return s;
+}
+
+sy_status sy_batcher_new_full(const sy_dataset *d, size_t batch, uint64_t seed, sy_batcher **out)
+{
+    sy_batcher_opts o = sy_batcher_opts_default();
+    o.batch = batch;
+    o.drop_last = 1;
+    o.seed = seed;
+    return sy_batcher_new(d, o, out);
 }
