@@ -23,7 +23,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "syre/syre.h"
 
@@ -57,6 +56,7 @@ typedef struct {
     double lr, adam_lr, gamma, sigma0, eps, tol;
     double frac[LC_MAX_FRAC];
     sy_optim_kind opt[2];
+    const char *const *methods;
     uint64_t seed;
 } lc_cfg;
 
@@ -84,12 +84,8 @@ static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
     if (reproduce && !sy_run_is_set(run, "optim")) o = 2;
     c->nopt = o == 2 ? 2 : 1;
     c->opt[0] = o == 1 ? SY_OPTIM_ADAM : SY_OPTIM_SGD, c->opt[1] = SY_OPTIM_ADAM;
-    const char *const *methods = sy_run_methods(run, &c->nm);
-    for (int m = 0; m < c->nm; m++)
-        if (strcmp(methods[m], "wfix") == 0 || strcmp(methods[m], "dropout") == 0)
-            return sy_fail(SY_ERR_ARG, "lowcap: method '%s' is not part of this figure "
-                                       "(vanilla, syre, syre-ar, l2init, none)", methods[m]);
-    return SY_OK;
+    /* wfix and dropout are not part of this figure */
+    return sy_run_methods_among(run, "vanilla,syre,syre-ar,l2init,none", &c->methods, &c->nm);
 }
 
 static const char *lc_optname(sy_optim_kind k) { return k == SY_OPTIM_SGD ? "sgd" : "adam"; }
@@ -221,9 +217,10 @@ static sy_status lc_train(lc_state *S, int k, int f, const char *method)
 
 #define LC_MAX_SERIES 10 /* the two optimizers times the five methods of this figure */
 
-static sy_status lc_plots(const lc_state *S, const char *const *methods)
+static sy_status lc_plots(const lc_state *S)
 {
     const lc_cfg *c = &S->c;
+    const char *const *methods = c->methods;
     sy_status s = SY_OK;
     char title[256], name[128], lab[LC_MAX_SERIES][64];
     const char *labels[LC_MAX_SERIES];
@@ -272,9 +269,10 @@ static sy_status lc_plots(const lc_state *S, const char *const *methods)
 }
 
 /* The summary (columns: method, or method/optimizer when both run) and a note on it. */
-static void lc_report(const lc_state *S, const char *const *methods)
+static void lc_report(const lc_state *S)
 {
     const lc_cfg *c = &S->c;
+    const char *const *methods = c->methods;
     char col[64], key[96];
     for (int k = 0; k < c->nopt * c->nm; k++) {
         sy_optim_kind ok = c->opt[k / c->nm];
@@ -304,7 +302,6 @@ static void lc_report(const lc_state *S, const char *const *methods)
 static sy_status lc_sweep(sy_run *run, int reproduce)
 {
     lc_state S = {.run = run};
-    const char *const *methods = sy_run_methods(run, &S.c.nm);
     sy_status s = lc_config(run, &S.c, reproduce);
     if (s == SY_OK) s = lc_setup(&S);
     const lc_cfg *c = &S.c;
@@ -315,10 +312,10 @@ static sy_status lc_sweep(sy_run *run, int reproduce)
     /* series k = oi * nm + m: the optimizers, each over the fractions, each with every method */
     for (int oi = 0; oi < c->nopt && s == SY_OK; oi++)
         for (int f = 0; f < c->nfrac && s == SY_OK; f++)
-            for (int m = 0; m < c->nm && s == SY_OK; m++) s = lc_train(&S, oi * c->nm + m, f, methods[m]);
+            for (int m = 0; m < c->nm && s == SY_OK; m++) s = lc_train(&S, oi * c->nm + m, f, c->methods[m]);
     if (s == SY_OK) {
-        lc_report(&S, methods);
-        s = lc_plots(&S, methods);
+        lc_report(&S);
+        s = lc_plots(&S);
     }
     for (int i = 0; S.curves && i < nres; i++) sy_step_curve_free(&S.curves[i]);
     free(S.curves);

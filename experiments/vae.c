@@ -34,6 +34,7 @@
 #define VAE_NSAMPLE 64   /* prior samples drawn for the sample grid */
 #define VAE_SHOW 16      /* test images shown in the reconstruction grid */
 #define VAE_MAXSWEEP 16
+#define VAE_MAXCURVES (4 * VAE_MAXSWEEP)
 
 static const sy_flag_spec vae_flags[] = {
     {"method", "methods: vanilla (encoder decays to 0), syre (to theta0), syre-ar, l2init, wfix, none; "
@@ -104,7 +105,7 @@ static int uses_anchor(const char *method) { return strncmp(method, "syre", 4) =
 /* A configuration: a method at (beta, gamma), syre's anchors at sigma0. Its label names its records, checkpoint
  * and images; with ep, its per-epoch rank and rec_loss are series m of ep. */
 typedef struct {
-    const char *method, *name; /* name: its curve's (vae_curve) */
+    const char *method, *name; /* name: its series' (sy_series) */
     double beta, gamma, sigma0;
     char label[160];
     const char *log_file; /* NULL: metrics.csv */
@@ -179,11 +180,7 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const vae_point *p, co
                                &res->anchor_rank);
         res->has_anchor = s == SY_OK;
     }
-    sy_batcher_opts bo = sy_batcher_opts_default();
-    bo.batch = (size_t)c->batch;
-    bo.drop_last = 1;
-    bo.seed = c->seed;
-    if (s == SY_OK) s = sy_batcher_new(train, bo, &b);
+    if (s == SY_OK) s = sy_batcher_new_full(train, (size_t)c->batch, c->seed, &b);
     char ckpt[4200], plabel[192];
     snprintf(plabel, sizeof plabel, "vae %s", p->label);
     vae_fit f = {.run = run, .c = c, .e = &m.eval, .test = test, .p = p, .res = res};
@@ -236,20 +233,13 @@ static sy_status vae_config_run(sy_run *run, const vae_cfg *c, const vae_point *
 
 /* ---- syre run vae / syre reproduce fig6 --------------------------------------- */
 
-/* One curve: a method, and for syre/syre-ar (reproduce) one of the --sigma0s. */
-typedef struct {
-    const char *method;
-    double sigma0;
-    char name[64], label[96]; /* label: in the legends */
-} vae_curve;
-
 /* Train and record every (beta, gamma, curve), in that nesting, on the first
  * train_n Fashion-MNIST training images and test_n test images. A sweep
  * (fin) labels its records "<name>-b<beta>-g<gamma>" in sweep.csv and keeps
  * each configuration's final rank and rec_loss at point gi of series
  * bi * nc + m of fin; otherwise (one beta, one gamma) the name, in
  * metrics.csv, with per-epoch curves in ep. */
-static sy_status vae_configs(sy_run *run, const vae_cfg *c, const vae_curve *cv, int nc, const double *betas,
+static sy_status vae_configs(sy_run *run, const vae_cfg *c, const sy_series *cv, int nc, const double *betas,
                              int nbeta, const double *gammas, int ngamma, sy_curves *fin, sy_curves *ep)
 {
     /* Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
@@ -262,7 +252,7 @@ static sy_status vae_configs(sy_run *run, const vae_cfg *c, const vae_curve *cv,
     for (int bi = 0; bi < nbeta && s == SY_OK; bi++)
         for (int gi = 0; gi < ngamma && s == SY_OK; gi++)
             for (int m = 0; m < nc && s == SY_OK; m++) {
-                vae_point p = {cv[m].method, cv[m].name, betas[bi], gammas[gi], cv[m].sigma0, "",
+                vae_point p = {cv[m].method, cv[m].name, betas[bi], gammas[gi], cv[m].value, "",
                                fin ? "sweep.csv" : NULL, ep, m};
                 if (fin)
                     snprintf(p.label, sizeof p.label, "%s-b%g-g%g", cv[m].name, betas[bi], gammas[gi]);
@@ -279,35 +269,17 @@ static sy_status vae_configs(sy_run *run, const vae_cfg *c, const vae_curve *cv,
 
 /* The curves of --method: syre and syre-ar once per sigma0 of sig [nsig]
  * (reproduce), or (sig NULL) every method once at --sigma0 (run). */
-static sy_status vae_curves(sy_run *run, const vae_cfg *c, const double *sig, int nsig, vae_curve *cv, int *nc)
+static sy_status vae_curves(sy_run *run, const vae_cfg *c, const double *sig, int nsig, sy_series *cv, int *nc)
 {
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
-    *nc = 0;
-    for (int m = 0; m < nm; m++) {
-        if (strcmp(methods[m], "dropout") == 0)
-            return sy_fail(SY_ERR_ARG, "vae: --method dropout is not supported here");
-        int each = sig && uses_anchor(methods[m]);
-        for (int j = 0; j < (each ? nsig : 1) && *nc < 4 * VAE_MAXSWEEP; j++, (*nc)++) {
-            vae_curve *v = &cv[*nc];
-            v->method = methods[m];
-            v->sigma0 = each ? sig[j] : c->sigma0;
-            snprintf(v->name, sizeof v->name, "%s", methods[m]);
-            snprintf(v->label, sizeof v->label, "%s", methods[m]);
-            if (each) {
-                snprintf(v->name, sizeof v->name, "%s-s%g", methods[m], sig[j]);
-                snprintf(v->label, sizeof v->label, "%s sigma0=%g", methods[m], sig[j]);
-            }
-        }
-    }
-    return SY_OK;
+    sy_status s = sy_run_methods_among(run, "vanilla,syre,syre-ar,l2init,wfix,none", NULL, NULL);
+    return s == SY_OK ? sy_run_series(run, "syre", "s", "sigma0", sig, nsig, c->sigma0, cv, VAE_MAXCURVES, nc) : s;
 }
 
 static sy_status vae_run(sy_run *run)
 {
     vae_cfg c;
-    vae_curve cv[4 * VAE_MAXSWEEP];
-    const char *labels[4 * VAE_MAXSWEEP];
+    sy_series cv[VAE_MAXCURVES];
+    const char *labels[VAE_MAXCURVES];
     int nc = 0;
     sy_curves ep = {0};
     sy_status s = vae_config(run, &c);
@@ -340,8 +312,8 @@ static sy_status vae_reproduce(sy_run *run)
     if ((s = sy_run_get_numbers(run, "betas", 0, 0, HUGE_VAL, betas, VAE_MAXSWEEP, &nbeta)) != SY_OK) return s;
     if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, gammas, VAE_MAXSWEEP, &ngamma)) != SY_OK) return s;
     if ((s = sy_run_get_numbers(run, "sigma0s", 0, 0, HUGE_VAL, sig, VAE_MAXSWEEP, &nsig)) != SY_OK) return s;
-    vae_curve cv[4 * VAE_MAXSWEEP];
-    const char *labels[4 * VAE_MAXSWEEP];
+    sy_series cv[VAE_MAXCURVES];
+    const char *labels[VAE_MAXCURVES];
     sy_curves fin = {0};
     if ((s = vae_curves(run, &c, sig, nsig, cv, &nc)) == SY_OK)
         s = sy_curves_new(&fin, nbeta * nc, ngamma, 2, vae_ep_cols);

@@ -261,6 +261,30 @@ void sy_curves_set(sy_curves *c, int s, int p, const double *vals);
 sy_status sy_curves_read_rows(sy_curves *c, const sy_run *run, const char *file, const char *method, int s,
                               const char *index_col);
 
+/* ---- The compared methods (src/io/run_methods.c) ----------------------------- */
+
+/* The methods to compare (sy_run_methods: *methods, *count; either may be
+ * NULL) when each is one of `allowed` (comma-separated: "vanilla,syre,none");
+ * otherwise SY_ERR_ARG naming the experiment, the first other method and the
+ * allowed ones. */
+sy_status sy_run_methods_among(const sy_run *run, const char *allowed, const char *const **methods, int *count);
+
+/* One series of a comparison: a method at one value of a setting. */
+typedef struct {
+    const char *method; /* the --method entry (the run's string) */
+    double value;       /* its value of the setting (e.g. syre's sigma0) */
+    char name[64];      /* "<method>", or "<method>-<tag><value>": records, checkpoints, files */
+    char label[96];     /* "<method>", or "<method> <key>=<value>": legends */
+} sy_series;
+
+/* The series of a comparison where a setting is swept for some methods only:
+ * each method of --method once, at value dflt; with values (nv > 0), each
+ * method whose name begins with `swept` ("syre": syre and syre-ar) once per
+ * value instead, named and labelled with it (%g). *n of them into out; more
+ * than max fail with SY_ERR_ARG. */
+sy_status sy_run_series(const sy_run *run, const char *swept, const char *tag, const char *key, const double *values,
+                        int nv, double dflt, sy_series *out, int max, int *n);
+
 #ifdef __cplusplus
 }
 #endif
