@@ -24,17 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "syre/syre.h"
-#include "syre/vae.h"
-
-#define VAE_IN 784
-#define VAE_H 200
-#define VAE_Z 200
-#define VAE_EVAL 1000    /* rank batch ("batch size 1000") and eval chunk */
-#define VAE_NSAMPLE 64   /* prior samples drawn for the sample grid */
-#define VAE_SHOW 16      /* test images shown in the reconstruction grid */
-#define VAE_MAXSWEEP 16
-#define VAE_MAXCURVES (4 * VAE_MAXSWEEP)
+#include "vae_exp.h"
 
 static const sy_flag_spec vae_flags[] = {
     {"method", "methods: vanilla (encoder decays to 0), syre (to theta0), syre-ar, l2init, wfix, none; "
@@ -65,16 +55,7 @@ static const sy_flag_spec vae_flags[] = {
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
-typedef struct {
-    sy_vae_opts vo; /* the model; beta is set per configuration */
-    double lr, sigma0, eps;
-    long epochs, batch;
-    size_t train_n, test_n;
-    uint64_t seed;
-    int resume;
-} vae_cfg;
-
-static sy_status vae_config(sy_run *run, vae_cfg *c)
+sy_status vae_config(sy_run *run, vae_cfg *c)
 {
     int learned, gaussian;
     sy_status s = sy_run_get_choice(run, "enc-var", "fixed,learned", &learned);
@@ -131,7 +112,7 @@ typedef struct {
     vae_result *res;
 } vae_fit;
 
-static const char *const vae_ep_cols[2] = {"rank", "rec_loss"};
+const char *const vae_cols[2] = {"rank", "rec_loss"};
 
 static sy_status vae_on_epoch(void *ctx, long epoch, double loss)
 {
@@ -231,16 +212,10 @@ static sy_status vae_config_run(sy_run *run, const vae_cfg *c, const vae_point *
     return s;
 }
 
-/* ---- syre run vae / syre reproduce fig6 --------------------------------------- */
+/* ---- the configurations of a run (and of reproduce's sweep), syre run vae (Fig. 7) ---------------- */
 
-/* Train and record every (beta, gamma, curve), in that nesting, on the first
- * train_n Fashion-MNIST training images and test_n test images. A sweep
- * (fin) labels its records "<name>-b<beta>-g<gamma>" in sweep.csv and keeps
- * each configuration's final rank and rec_loss at point gi of series
- * bi * nc + m of fin; otherwise (one beta, one gamma) the name, in
- * metrics.csv, with per-epoch curves in ep. */
-static sy_status vae_configs(sy_run *run, const vae_cfg *c, const sy_series *cv, int nc, const double *betas,
-                             int nbeta, const double *gammas, int ngamma, sy_curves *fin, sy_curves *ep)
+sy_status vae_configs(sy_run *run, const vae_cfg *c, const sy_series *cv, int nc, const double *betas, int nbeta,
+                      const double *gammas, int ngamma, sy_curves *fin, sy_curves *ep)
 {
     /* Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
     const sy_data_contract want = {"vae", 1, 28, 28, 0, 1};
@@ -267,9 +242,7 @@ static sy_status vae_configs(sy_run *run, const vae_cfg *c, const sy_series *cv,
     return s;
 }
 
-/* The curves of --method: syre and syre-ar once per sigma0 of sig [nsig]
- * (reproduce), or (sig NULL) every method once at --sigma0 (run). */
-static sy_status vae_curves(sy_run *run, const vae_cfg *c, const double *sig, int nsig, sy_series *cv, int *nc)
+sy_status vae_curves(sy_run *run, const vae_cfg *c, const double *sig, int nsig, sy_series *cv, int *nc)
 {
     sy_status s = sy_run_methods_among(run, "vanilla,syre,syre-ar,l2init,wfix,none", NULL, NULL);
     return s == SY_OK ? sy_run_series(run, "syre", "s", "sigma0", sig, nsig, c->sigma0, cv, VAE_MAXCURVES, nc) : s;
@@ -284,7 +257,7 @@ static sy_status vae_run(sy_run *run)
     sy_curves ep = {0};
     sy_status s = vae_config(run, &c);
     if (s == SY_OK) s = vae_curves(run, &c, NULL, 0, cv, &nc);
-    if (s == SY_OK) s = sy_curves_new(&ep, nc, (int)c.epochs, 2, vae_ep_cols);
+    if (s == SY_OK) s = sy_curves_new(&ep, nc, (int)c.epochs, 2, vae_cols);
     double beta = sy_run_get_double(run, "beta"), gamma = sy_run_get_double(run, "gamma");
     if (s == SY_OK) s = vae_configs(run, &c, cv, nc, &beta, 1, &gamma, 1, NULL, &ep);
     for (int m = 0; m < nc; m++) labels[m] = cv[m].label;
@@ -299,48 +272,6 @@ static sy_status vae_run(sy_run *run)
         s = sy_plot_methods(run, "rec_loss", title, "epoch", "test reconstruction loss per image", ep.x, ep.np, nc,
                             labels, sy_curves_col(&ep, 1), SY_PLOT_LINE_POINTS);
     sy_curves_free(&ep);
-    return s;
-}
-
-static sy_status vae_reproduce(sy_run *run)
-{
-    vae_cfg c;
-    sy_status s = vae_config(run, &c);
-    if (s != SY_OK) return s;
-    double betas[VAE_MAXSWEEP], gammas[VAE_MAXSWEEP], sig[VAE_MAXSWEEP];
-    int nbeta, ngamma, nsig, nc = 0;
-    if ((s = sy_run_get_numbers(run, "betas", 0, 0, HUGE_VAL, betas, VAE_MAXSWEEP, &nbeta)) != SY_OK) return s;
-    if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, gammas, VAE_MAXSWEEP, &ngamma)) != SY_OK) return s;
-    if ((s = sy_run_get_numbers(run, "sigma0s", 0, 0, HUGE_VAL, sig, VAE_MAXSWEEP, &nsig)) != SY_OK) return s;
-    sy_series cv[VAE_MAXCURVES];
-    const char *labels[VAE_MAXCURVES];
-    sy_curves fin = {0};
-    if ((s = vae_curves(run, &c, sig, nsig, cv, &nc)) == SY_OK)
-        s = sy_curves_new(&fin, nbeta * nc, ngamma, 2, vae_ep_cols);
-    if (s == SY_OK) s = vae_configs(run, &c, cv, nc, betas, nbeta, gammas, ngamma, &fin, NULL);
-    /* Fig. 6: rank and reconstruction loss against gamma; gamma = 0 drawn at log10 = -1. */
-    for (int gi = 0; gi < fin.np; gi++) fin.x[gi] = gammas[gi] > 0 ? log10(gammas[gi]) : -1.0;
-    for (int m = 0; m < nc; m++) labels[m] = cv[m].label;
-    const char *var = c.vo.learned_var ? "learned var" : "fixed var";
-    char title[200], f[64];
-    sy_plot_opts rank = {.title = title, .xlabel = "log10 gamma (gamma = 0 drawn at -1)",
-                         .ylabel = "rank of Cov(mu), 1000 test images, eig > 1e-6", .ymin = 0, .ymax = VAE_Z + 5};
-    sy_plot_opts rec = rank;
-    rec.ylabel = c.vo.gaussian ? "test reconstruction loss (sq. err / 2 eta_dec)"
-                               : "test reconstruction loss (BCE, nats per image)";
-    rec.ymax = 0;
-    for (int bi = 0; bi < nbeta && s == SY_OK; bi++) {
-        snprintf(title, sizeof title, "Fig. 6 left: rank of mu, beta = %g (%s, eta_enc = %g)", betas[bi], var,
-                 c.vo.eta_enc);
-        snprintf(f, sizeof f, "fig6-rank-b%g", betas[bi]);
-        s = sy_plot_sweep(run, f, &rank, fin.x, ngamma, nc, labels, sy_curves_col(&fin, 0) + bi * nc, NULL);
-        snprintf(title, sizeof title, "Fig. 6 right: reconstruction, beta = %g (%s, eta_enc = %g)", betas[bi], var,
-                 c.vo.eta_enc);
-        snprintf(f, sizeof f, "fig6-rec-b%g", betas[bi]);
-        if (s == SY_OK)
-            s = sy_plot_sweep(run, f, &rec, fin.x, ngamma, nc, labels, sy_curves_col(&fin, 1) + bi * nc, NULL);
-    }
-    sy_curves_free(&fin);
     return s;
 }
 
