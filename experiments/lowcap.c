@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "syre/syre.h"
 
@@ -135,10 +136,12 @@ static sy_status lc_setup(lc_state *S)
                              &S->c.hidden);
 }
 
-/* Distinct hidden units (l1 row, l1 bias and l2 column) and the spread of the run's copies. */
-static sy_status lc_units(lc_state *S, int *distinct, double *spread)
+/* The training-set loss and accuracy, distinct hidden units (over l1 row, l1 bias and l2 column) and the spread
+ * of the run's copies: logged each epoch, measured at the end. */
+static sy_status lc_measure(lc_state *S, double *tl, double *ta, int *distinct, double *spread)
 {
-    return sy_layer_units(S->m.ps, "l1", "l2", (float)S->c.tol, S->ncopy, distinct, spread);
+    sy_status s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->train, NULL, NULL, tl, ta);
+    return s == SY_OK ? sy_layer_units(S->m.ps, "l1", "l2", (float)S->c.tol, S->ncopy, distinct, spread) : s;
 }
 
 /* ---- the training callbacks -------------------------------------------------------- */
@@ -158,8 +161,7 @@ static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
     double tl, ta, spread;
     int dist;
     (void)loss;
-    sy_status s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->train, NULL, NULL, &tl, &ta);
-    if (s == SY_OK) s = lc_units(S, &dist, &spread);
+    sy_status s = lc_measure(S, &tl, &ta, &dist, &spread);
     if (s != SY_OK) return s;
     const char *names[5] = {"fraction", "train_loss", "train_acc", "distinct_units", "copy_spread"};
     double vals[5] = {S->frac, tl, ta, dist, spread};
@@ -192,22 +194,20 @@ static sy_status lc_train(lc_state *S, int k, int f, const char *method)
     o.seed = c->seed;
     if (s == SY_OK)
         s = sy_optimizer_for_method(S->m.ps, o, method, (float)c->gamma, (float)c->sigma0, (float)c->eps, &opt);
-    double v[LC_NCOL];
-    int dist_init, dist;
-    if (s == SY_OK) s = lc_units(S, &dist_init, NULL);
+    double v[LC_NCOL], ta;
+    int dist_init = 0, dist = 0;
+    if (s == SY_OK) s = sy_layer_units(S->m.ps, "l1", "l2", (float)c->tol, S->ncopy, &dist_init, NULL);
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = S->m.train, fo.loss = S->m.loss, fo.params = S->m.ps, fo.opt = opt;
     fo.batcher = bt, fo.x = S->m.x, fo.y = S->m.y, fo.epochs = c->epochs;
     fo.run = S->run, fo.ckpt = sy_run_ckpt_path(S->run, NULL, tag, ckpt, sizeof ckpt), fo.resume = c->resume;
     fo.label = plabel, fo.progress_every = 20, fo.ctx = S, fo.on_epoch = lc_on_epoch;
     if (s == SY_OK && (s = sy_fit_curve(&fo, curve, lc_on_point, NULL)) == SY_OK)
-        s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->train, NULL, NULL, &v[LC_TRAIN_LOSS], NULL);
+        s = lc_measure(S, &v[LC_TRAIN_LOSS], &ta, &dist, &v[LC_SPREAD]);
     if (s == SY_OK)
         s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->test, NULL, NULL, NULL, &v[LC_TEST_ACC]);
-    if (s == SY_OK && (s = lc_units(S, &dist, &v[LC_SPREAD])) == SY_OK) {
-        v[LC_DISTINCT] = dist, v[LC_DISTINCT_INIT] = dist_init;
-        sy_curves_set(&S->res, k, f, v);
-    }
+    v[LC_DISTINCT] = dist, v[LC_DISTINCT_INIT] = dist_init;
+    if (s == SY_OK) sy_curves_set(&S->res, k, f, v);
     sy_optimizer_free(opt);
     sy_batcher_free(bt);
     return s;
@@ -231,11 +231,8 @@ static sy_status lc_plots(const lc_state *S)
         sy_optim_kind ok = c->opt[k / c->nm];
         if (k % c->nm == 0) { /* one y-range for every method of this optimizer, so panels compare */
             double lo = INFINITY, hi = -INFINITY;
-            for (int j = 0; j < c->nm * c->nfrac; j++) {
-                const sy_step_curve *r = &S->curves[k * c->nfrac + j];
-                for (int i = 0; i < r->n; i++)
-                    if (r->loss[i] > 0 && isfinite(r->loss[i])) lo = fmin(lo, r->loss[i]), hi = fmax(hi, r->loss[i]);
-            }
+            for (const sy_step_curve *r = &S->curves[k * c->nfrac]; r < &S->curves[(k + c->nm) * c->nfrac]; r++)
+                sy_plot_range(r->loss, r->n, &lo, &hi);
             po.ymin = lo < hi ? lo * 0.8 : 0, po.ymax = lo < hi ? hi * 1.25 : 0;
         }
         for (int f = 0; f < c->nfrac; f++) {
@@ -273,22 +270,17 @@ static void lc_report(const lc_state *S)
 {
     const lc_cfg *c = &S->c;
     const char *const *methods = c->methods;
-    char col[64], key[96];
+    char col[64];
     for (int k = 0; k < c->nopt * c->nm; k++) {
         sy_optim_kind ok = c->opt[k / c->nm];
         if (c->nopt > 1) snprintf(col, sizeof col, "%s/%s", methods[k % c->nm], lc_optname(ok));
         else snprintf(col, sizeof col, "%s", methods[k % c->nm]);
         sy_run_summary_settingf(S->run, col, "optimizer", "%s lr %g, gamma %g", lc_optlabel(ok),
                                 ok == SY_OPTIM_SGD ? c->lr : c->adam_lr, c->gamma);
+        sy_curves_summary(&S->res, S->run, k, col, LC_DISTINCT_INIT, "f=%.2f"); /* all but distinct_init */
         const double *tl = sy_curves_at(&S->res, LC_TRAIN_LOSS, k);
         double lmin = INFINITY, lmax = -INFINITY;
-        for (int f = 0; f < c->nfrac; f++) {
-            for (int j = 0; j < LC_DISTINCT_INIT; j++) {
-                snprintf(key, sizeof key, "%s f=%.2f", lc_cols[j], c->frac[f]);
-                sy_run_summary(S->run, col, key, sy_curves_at(&S->res, j, k)[f]);
-            }
-            lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
-        }
+        for (int f = 0; f < c->nfrac; f++) lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
         sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
     }
     /* the numbers are in the final table; what it does not show: */
@@ -306,7 +298,8 @@ static sy_status lc_sweep(sy_run *run, int reproduce)
     if (s == SY_OK) s = lc_setup(&S);
     const lc_cfg *c = &S.c;
     int nres = c->nopt * c->nm * c->nfrac;
-    if (s == SY_OK) s = sy_curves_new(&S.res, c->nopt * c->nm, c->nfrac, LC_NCOL, lc_cols);
+    if (s == SY_OK && (s = sy_curves_new(&S.res, c->nopt * c->nm, c->nfrac, LC_NCOL, lc_cols)) == SY_OK)
+        memcpy(S.res.x, c->frac, sizeof(double) * (size_t)c->nfrac); /* the points: the fractions */
     if (s == SY_OK && !(S.curves = calloc((size_t)nres, sizeof *S.curves)))
         s = sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
     /* series k = oi * nm + m: the optimizers, each over the fractions, each with every method */

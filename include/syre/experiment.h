@@ -260,6 +260,13 @@ void sy_curves_set(sy_curves *c, int s, int p, const double *vals);
  * points with no row are left as they were). */
 sy_status sy_curves_read_rows(sy_curves *c, const sy_run *run, const char *file, const char *method, int s,
                               const char *index_col);
+/* A sweep's results in the summary: for each point p, the first ncols
+ * columns of series s as the metrics "<column> <point>" of `method`, the
+ * point being x[p] formatted by point_fmt (one double conversion, e.g.
+ * "f=%.2f": "train_loss f=0.50"). Returns the first failure, after trying
+ * every metric. */
+sy_status sy_curves_summary(const sy_curves *c, sy_run *run, int s, const char *method, int ncols,
+                            const char *point_fmt);
 
 /* ---- The compared methods (src/io/run_methods.c) ----------------------------- */
 

@@ -115,6 +115,10 @@ sy_plot *sy_plot_methods_new(const char *title, const char *xlabel, const char *
  * <run dir>/<name>.png and .svg. */
 sy_status sy_plot_xy(const sy_run *run, const char *name, const sy_plot_opts *o, int ns, const char *const *labels,
                      const double *const *x, const double *const *y, const int *n, sy_plot_style style);
+/* Extend [*lo, *hi] by the positive finite values of y[0..n) (start from
+ * INFINITY, -INFINITY; lo < hi afterwards only where they span a range): one
+ * log-axis range for several figures, so that they compare. */
+void sy_plot_range(const double *y, int n, double *lo, double *hi);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
  * resumed run reads back the points it logged before (sy_run_read_rows), so
  * that a figure drawn at its end still has every epoch. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,4 +58,20 @@ sy_status sy_curves_read_rows(sy_curves *c, const sy_run *run, const char *file,
     if (c->ncols > 256) return sy_fail(SY_ERR_ARG, "sy_curves_read_rows: %d columns (at most 256)", c->ncols);
     for (int k = 0; k < c->ncols; k++) out[k] = sy_curves_at(c, k, s);
     return sy_run_read_rows(run, file, method, 0, NULL, NULL, index_col, c->ncols, c->cols, out, c->np);
+}
+
+sy_status sy_curves_summary(const sy_curves *c, sy_run *run, int s, const char *method, int ncols,
+                            const char *point_fmt)
+{
+    char point[64], key[192];
+    sy_status st = SY_OK;
+    for (int p = 0; p < c->np; p++) {
+        snprintf(point, sizeof point, point_fmt, c->x[p]);
+        for (int k = 0; k < ncols && k < c->ncols; k++) {
+            snprintf(key, sizeof key, "%s %s", c->cols[k], point);
+            sy_status e = sy_run_summary(run, method, key, sy_curves_at(c, k, s)[p]);
+            if (st == SY_OK) st = e;
+        }
+    }
+    return st;
 }
