@@ -52,64 +52,61 @@ static const sy_flag_spec lowcap_flags[] = {
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
-typedef struct {
-    int hidden, n, batch, epochs, log_every, nfrac, nopt, nm, resume, split; /* nm: the methods */
-    double lr, adam_lr, gamma, sigma0, eps, tol;
-    double frac[LC_MAX_FRAC];
-    sy_optim_kind opt[2];
-    const char *const *methods;
-    uint64_t seed;
-} lc_cfg;
-
-static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
-{
-    c->hidden = (int)sy_run_get_int(run, "hidden");
-    c->n = (int)sy_run_get_int(run, "samples");
-    c->epochs = (int)sy_run_get_int(run, "epochs");
-    c->log_every = (int)sy_run_get_int(run, "log-every");
-    c->batch = (int)sy_run_get_int(run, "batch");
-    if (c->batch > c->n) return sy_fail(SY_ERR_ARG, "lowcap: --batch %d exceeds --samples %d", c->batch, c->n);
-    c->lr = sy_run_get_double(run, "lr");
-    c->adam_lr = sy_run_get_double(run, "adam-lr");
-    c->gamma = sy_run_get_double(run, "gamma");
-    c->sigma0 = sy_run_get_double(run, "sigma0");
-    c->eps = sy_run_get_double(run, "eps");
-    c->tol = sy_run_get_double(run, "distinct-tol");
-    c->seed = sy_run_seed(run);
-    c->resume = sy_run_get_bool(run, "resume");
-    c->split = sy_run_get_bool(run, "split");
-    int o;
-    sy_status s = sy_run_get_numbers_or(run, "fraction", "fractions", 0, 0, 1, c->frac, LC_MAX_FRAC, &c->nfrac);
-    if (s == SY_OK) s = sy_run_get_choice(run, "optim", "sgd,adam,both", &o);
-    if (s != SY_OK) return s;
-    if (reproduce && !sy_run_is_set(run, "optim")) o = 2;
-    c->nopt = o == 2 ? 2 : 1;
-    c->opt[0] = o == 1 ? SY_OPTIM_ADAM : SY_OPTIM_SGD, c->opt[1] = SY_OPTIM_ADAM;
-    /* wfix and dropout are not part of this figure */
-    return sy_run_methods_among(run, "vanilla,syre,syre-ar,l2init,none", &c->methods, &c->nm);
-}
-
-static const char *lc_optname(sy_optim_kind k) { return k == SY_OPTIM_SGD ? "sgd" : "adam"; }
-static const char *lc_optlabel(sy_optim_kind k) { return k == SY_OPTIM_SGD ? "SGD" : "Adam"; }
-
 /* The final metrics of a training run (optimizer, fraction, method): the columns of a table whose series are
  * (optimizer, method), oi * nm + m, and whose points are the fractions. The summary records the first four. */
 enum { LC_TRAIN_LOSS, LC_TEST_ACC, LC_DISTINCT, LC_SPREAD, LC_DISTINCT_INIT, LC_NCOL };
 static const char *const lc_cols[LC_NCOL] = {"train_loss", "test_acc", "distinct_units", "copy_spread",
                                              "distinct_init"};
 
-/* The sweep: data and model shared by every run, each run's loss curve and final metrics. */
+/* The sweep: its settings (the flags), the data and model shared by every run, each run's loss curve and its
+ * final metrics. */
 typedef struct {
     sy_run *run;
-    lc_cfg c;
+    int hidden, n, batch, epochs, log_every, nfrac, nopt, nm, resume, split; /* nm: the methods */
+    double lr, adam_lr, gamma, sigma0, eps, tol;
+    double frac[LC_MAX_FRAC];
+    sy_optim_kind opt[2];
+    const char *const *methods;
+    uint64_t seed;
     sy_dataset *train, *test;
     sy_classifier m;       /* the training graph (batch) and the evaluation graph (logits) */
     sy_step_curve *curves; /* [k * nfrac + f]: the loss curve of each run */
     sy_curves res;         /* the final metrics */
     char label[64];        /* the run in progress: its rows' method, fraction and copies */
-    double frac;
+    double fraction;
     int ncopy;
 } lc_state;
+
+static sy_status lc_config(sy_run *run, lc_state *S, int reproduce)
+{
+    S->hidden = (int)sy_run_get_int(run, "hidden");
+    S->n = (int)sy_run_get_int(run, "samples");
+    S->epochs = (int)sy_run_get_int(run, "epochs");
+    S->log_every = (int)sy_run_get_int(run, "log-every");
+    S->batch = (int)sy_run_get_int(run, "batch");
+    if (S->batch > S->n) return sy_fail(SY_ERR_ARG, "lowcap: --batch %d exceeds --samples %d", S->batch, S->n);
+    S->lr = sy_run_get_double(run, "lr");
+    S->adam_lr = sy_run_get_double(run, "adam-lr");
+    S->gamma = sy_run_get_double(run, "gamma");
+    S->sigma0 = sy_run_get_double(run, "sigma0");
+    S->eps = sy_run_get_double(run, "eps");
+    S->tol = sy_run_get_double(run, "distinct-tol");
+    S->seed = sy_run_seed(run);
+    S->resume = sy_run_get_bool(run, "resume");
+    S->split = sy_run_get_bool(run, "split");
+    int o;
+    sy_status s = sy_run_get_numbers_or(run, "fraction", "fractions", 0, 0, 1, S->frac, LC_MAX_FRAC, &S->nfrac);
+    if (s == SY_OK) s = sy_run_get_choice(run, "optim", "sgd,adam,both", &o);
+    if (s != SY_OK) return s;
+    if (reproduce && !sy_run_is_set(run, "optim")) o = 2;
+    S->nopt = o == 2 ? 2 : 1;
+    S->opt[0] = o == 1 ? SY_OPTIM_ADAM : SY_OPTIM_SGD, S->opt[1] = SY_OPTIM_ADAM;
+    /* wfix and dropout are not part of this figure */
+    return sy_run_methods_among(run, "vanilla,syre,syre-ar,l2init,none", &S->methods, &S->nm);
+}
+
+static const char *lc_optname(sy_optim_kind k) { return k == SY_OPTIM_SGD ? "sgd" : "adam"; }
+static const char *lc_optlabel(sy_optim_kind k) { return k == SY_OPTIM_SGD ? "SGD" : "Adam"; }
 
 /* The two-layer ReLU network of ctx's width, the same in both graphs. */
 static sy_var lc_net(void *ctx, sy_graph *g, sy_var x, int eval)
@@ -124,16 +121,12 @@ static sy_status lc_setup(lc_state *S)
 {
     /* The model reads LC_IN = 28*28 values per image and 10 classes. */
     const sy_data_contract want = {"lowcap", 1, 28, 28, LC_OUT, 1};
-    const lc_cfg *c = &S->c;
-    sy_status s = sy_dataset_load_splits(sy_run_data_dir(S->run), "mnist", c->n, 0, &want, &S->train, &S->test);
-    if (s != SY_OK) return s;
-    float mean, std;
-    sy_dataset_channel_stats(S->train, &mean, &std);
-    sy_data_normalize(S->train->x, S->train->n, S->train->sample, &mean, &std);
-    sy_data_normalize(S->test->x, S->test->n, S->test->sample, &mean, &std);
+    sy_status s = sy_dataset_load_splits(sy_run_data_dir(S->run), "mnist", S->n, 0, &want, &S->train, &S->test);
+    if (s == SY_OK) s = sy_dataset_standardize(S->train, S->test);
     /* The training graph holds this rank's shard: --batch over the ranks. */
-    return sy_classifier_new(&S->m, sy_shape_of(1, LC_IN), c->batch / sy_dist_size(), LC_EVAL_BATCH, lc_net,
-                             &S->c.hidden);
+    return s == SY_OK ? sy_classifier_new(&S->m, sy_shape_of(1, LC_IN), S->batch / sy_dist_size(), LC_EVAL_BATCH,
+                                          lc_net, &S->hidden)
+                      : s;
 }
 
 /* The training-set loss and accuracy, distinct hidden units (over l1 row, l1 bias and l2 column) and the spread
@@ -141,7 +134,7 @@ static sy_status lc_setup(lc_state *S)
 static sy_status lc_measure(lc_state *S, double *tl, double *ta, int *distinct, double *spread)
 {
     sy_status s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->train, NULL, NULL, tl, ta);
-    return s == SY_OK ? sy_layer_units(S->m.ps, "l1", "l2", (float)S->c.tol, S->ncopy, distinct, spread) : s;
+    return s == SY_OK ? sy_layer_units(S->m.ps, "l1", "l2", (float)S->tol, S->ncopy, distinct, spread) : s;
 }
 
 /* ---- the training callbacks -------------------------------------------------------- */
@@ -151,7 +144,7 @@ static sy_status lc_on_point(void *ctx, long step, double loss)
 {
     lc_state *S = ctx;
     const char *names[2] = {"fraction", "batch_loss"};
-    double vals[2] = {S->frac, loss};
+    double vals[2] = {S->fraction, loss};
     return sy_run_log_to(S->run, "curve.csv", S->label, step, 2, names, vals);
 }
 
@@ -164,7 +157,7 @@ static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
     sy_status s = lc_measure(S, &tl, &ta, &dist, &spread);
     if (s != SY_OK) return s;
     const char *names[5] = {"fraction", "train_loss", "train_acc", "distinct_units", "copy_spread"};
-    double vals[5] = {S->frac, tl, ta, dist, spread};
+    double vals[5] = {S->fraction, tl, ta, dist, spread};
     return sy_run_log(S->run, S->label, epoch, 5, names, vals);
 }
 
@@ -172,35 +165,32 @@ static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
  * final metrics go to point f of series k. */
 static sy_status lc_train(lc_state *S, int k, int f, const char *method)
 {
-    const lc_cfg *c = &S->c;
-    sy_optim_kind ok = c->opt[k / c->nm];
-    sy_step_curve *curve = &S->curves[k * c->nfrac + f];
-    S->frac = c->frac[f], S->ncopy = (int)lround(S->frac * c->hidden);
+    sy_optim_kind ok = S->opt[k / S->nm];
+    sy_step_curve *curve = &S->curves[k * S->nfrac + f];
+    S->fraction = S->frac[f], S->ncopy = (int)lround(S->fraction * S->hidden);
     char tag[96], file[128], path[4200], ckpt[4200], plabel[128];
-    snprintf(tag, sizeof tag, "%s-%s-f%.3f", method, lc_optname(ok), S->frac);
+    snprintf(tag, sizeof tag, "%s-%s-f%.3f", method, lc_optname(ok), S->fraction);
     snprintf(file, sizeof file, "curve-%s.txt", tag);
     snprintf(S->label, sizeof S->label, "%s/%s", method, lc_optname(ok));
-    snprintf(plabel, sizeof plabel, "lowcap %s f=%.2f", S->label, S->frac);
+    snprintf(plabel, sizeof plabel, "lowcap %s f=%.2f", S->label, S->fraction);
     sy_batcher *bt = NULL;
     sy_optimizer *opt = NULL;
-    sy_status s = sy_batcher_new_full(S->train, (size_t)c->batch, c->seed, &bt); /* the graph's batch is fixed */
+    sy_status s = sy_batcher_new_full(S->train, (size_t)S->batch, S->seed, &bt); /* the graph's batch is fixed */
     if (s == SY_OK)
-        s = sy_step_curve_init(curve, sy_run_path(S->run, file, path, sizeof path), c->log_every,
-                               (long)sy_batcher_num_batches(bt), c->epochs);
-    if (s == SY_OK && (s = sy_params_init(S->m.ps, c->seed)) == SY_OK)
-        s = sy_layer_make_copies(S->m.ps, "l1", "l2", S->ncopy, c->split);
+        s = sy_step_curve_init(curve, sy_run_path(S->run, file, path, sizeof path), S->log_every,
+                               (long)sy_batcher_num_batches(bt), S->epochs);
+    if (s == SY_OK && (s = sy_params_init(S->m.ps, S->seed)) == SY_OK)
+        s = sy_layer_make_copies(S->m.ps, "l1", "l2", S->ncopy, S->split);
     sy_optim_opts o = sy_optim_defaults(ok);
-    o.lr = (float)(ok == SY_OPTIM_SGD ? c->lr : c->adam_lr);
-    o.seed = c->seed;
+    o.lr = (float)(ok == SY_OPTIM_SGD ? S->lr : S->adam_lr);
+    o.seed = S->seed;
     if (s == SY_OK)
-        s = sy_optimizer_for_method(S->m.ps, o, method, (float)c->gamma, (float)c->sigma0, (float)c->eps, &opt);
+        s = sy_optimizer_for_method(S->m.ps, o, method, (float)S->gamma, (float)S->sigma0, (float)S->eps, &opt);
     double v[LC_NCOL], ta;
     int dist_init = 0, dist = 0;
-    if (s == SY_OK) s = sy_layer_units(S->m.ps, "l1", "l2", (float)c->tol, S->ncopy, &dist_init, NULL);
-    sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = S->m.train, fo.loss = S->m.loss, fo.params = S->m.ps, fo.opt = opt;
-    fo.batcher = bt, fo.x = S->m.x, fo.y = S->m.y, fo.epochs = c->epochs;
-    fo.run = S->run, fo.ckpt = sy_run_ckpt_path(S->run, NULL, tag, ckpt, sizeof ckpt), fo.resume = c->resume;
+    if (s == SY_OK) s = sy_layer_units(S->m.ps, "l1", "l2", (float)S->tol, S->ncopy, &dist_init, NULL);
+    sy_fit_opts fo = sy_fit_classifier(&S->m, opt, bt, S->epochs);
+    fo.run = S->run, fo.ckpt = sy_run_ckpt_path(S->run, NULL, tag, ckpt, sizeof ckpt), fo.resume = S->resume;
     fo.label = plabel, fo.progress_every = 20, fo.ctx = S, fo.on_epoch = lc_on_epoch;
     if (s == SY_OK && (s = sy_fit_curve(&fo, curve, lc_on_point, NULL)) == SY_OK)
         s = lc_measure(S, &v[LC_TRAIN_LOSS], &ta, &dist, &v[LC_SPREAD]);
@@ -219,47 +209,46 @@ static sy_status lc_train(lc_state *S, int k, int f, const char *method)
 
 static sy_status lc_plots(const lc_state *S)
 {
-    const lc_cfg *c = &S->c;
-    const char *const *methods = c->methods;
+    const char *const *methods = S->methods;
     sy_status s = SY_OK;
     char title[256], name[128], lab[LC_MAX_SERIES][64];
     const char *labels[LC_MAX_SERIES];
     const double *xs[LC_MAX_FRAC], *ys[LC_MAX_FRAC];
     int ns[LC_MAX_SERIES];
     sy_plot_opts po = {.title = title, .xlabel = "iteration", .ylabel = "training loss (minibatch mean)", .logy = 1};
-    for (int k = 0; k < c->nopt * c->nm && s == SY_OK; k++) {
-        sy_optim_kind ok = c->opt[k / c->nm];
-        if (k % c->nm == 0) { /* one y-range for every method of this optimizer, so panels compare */
+    for (int k = 0; k < S->nopt * S->nm && s == SY_OK; k++) {
+        sy_optim_kind ok = S->opt[k / S->nm];
+        if (k % S->nm == 0) { /* one y-range for every method of this optimizer, so panels compare */
             double lo = INFINITY, hi = -INFINITY;
-            for (const sy_step_curve *r = &S->curves[k * c->nfrac]; r < &S->curves[(k + c->nm) * c->nfrac]; r++)
+            for (const sy_step_curve *r = &S->curves[k * S->nfrac]; r < &S->curves[(k + S->nm) * S->nfrac]; r++)
                 sy_plot_range(r->loss, r->n, &lo, &hi);
             po.ymin = lo < hi ? lo * 0.8 : 0, po.ymax = lo < hi ? hi * 1.25 : 0;
         }
-        for (int f = 0; f < c->nfrac; f++) {
-            const sy_step_curve *r = &S->curves[k * c->nfrac + f];
-            snprintf(lab[f], sizeof lab[f], "f=%.2f (%d distinct at init)", c->frac[f],
+        for (int f = 0; f < S->nfrac; f++) {
+            const sy_step_curve *r = &S->curves[k * S->nfrac + f];
+            snprintf(lab[f], sizeof lab[f], "f=%.2f (%d distinct at init)", S->frac[f],
                      (int)sy_curves_at(&S->res, LC_DISTINCT_INIT, k)[f]);
             labels[f] = lab[f], xs[f] = r->step, ys[f] = r->loss, ns[f] = r->n;
         }
-        snprintf(title, sizeof title, "Fig. 1: %s, %s, identical fraction f of %d hidden units", methods[k % c->nm],
-                 lc_optlabel(ok), c->hidden);
-        snprintf(name, sizeof name, "lowcap-%s-%s", lc_optname(ok), methods[k % c->nm]);
-        s = sy_plot_xy(S->run, name, &po, c->nfrac, labels, xs, ys, ns, SY_PLOT_LINE);
+        snprintf(title, sizeof title, "Fig. 1: %s, %s, identical fraction f of %d hidden units", methods[k % S->nm],
+                 lc_optlabel(ok), S->hidden);
+        snprintf(name, sizeof name, "lowcap-%s-%s", lc_optname(ok), methods[k % S->nm]);
+        s = sy_plot_xy(S->run, name, &po, S->nfrac, labels, xs, ys, ns, SY_PLOT_LINE);
     }
     /* summary: final training loss and distinct units against the capacity of the start (log axis) */
     const char *ylab[2] = {"final training loss (whole training set)", "distinct hidden units at the end"};
     const char *fn[2] = {"lowcap-final-loss", "lowcap-distinct"};
     int col[2] = {LC_TRAIN_LOSS, LC_DISTINCT};
-    for (int k = 0; k < c->nopt * c->nm; k++) {
-        snprintf(lab[k], sizeof lab[k], "%s, %s", methods[k % c->nm], lc_optlabel(c->opt[k / c->nm]));
-        labels[k] = lab[k], ns[k] = c->nfrac;
+    for (int k = 0; k < S->nopt * S->nm; k++) {
+        snprintf(lab[k], sizeof lab[k], "%s, %s", methods[k % S->nm], lc_optlabel(S->opt[k / S->nm]));
+        labels[k] = lab[k], ns[k] = S->nfrac;
     }
     for (int j = 0; j < 2 && s == SY_OK; j++) {
         snprintf(title, sizeof title, "%s against the capacity of the start (%d hidden units)",
-                 j == 0 ? "Final training loss" : "Distinct units", c->hidden);
+                 j == 0 ? "Final training loss" : "Distinct units", S->hidden);
         sy_plot_opts so = {.title = title, .xlabel = "distinct hidden units at init (f = 0 gives all, f = 1 one)",
-                           .ylabel = ylab[j], .logx = 1, .logy = j == 0, .ymax = j == 0 ? 0 : c->hidden * 1.05};
-        s = sy_plot_xy(S->run, fn[j], &so, c->nopt * c->nm, labels, sy_curves_col(&S->res, LC_DISTINCT_INIT),
+                           .ylabel = ylab[j], .logx = 1, .logy = j == 0, .ymax = j == 0 ? 0 : S->hidden * 1.05};
+        s = sy_plot_xy(S->run, fn[j], &so, S->nopt * S->nm, labels, sy_curves_col(&S->res, LC_DISTINCT_INIT),
                        sy_curves_col(&S->res, col[j]), ns, SY_PLOT_LINE_POINTS);
     }
     return s;
@@ -268,44 +257,42 @@ static sy_status lc_plots(const lc_state *S)
 /* The summary (columns: method, or method/optimizer when both run) and a note on it. */
 static void lc_report(const lc_state *S)
 {
-    const lc_cfg *c = &S->c;
-    const char *const *methods = c->methods;
+    const char *const *methods = S->methods;
     char col[64];
-    for (int k = 0; k < c->nopt * c->nm; k++) {
-        sy_optim_kind ok = c->opt[k / c->nm];
-        if (c->nopt > 1) snprintf(col, sizeof col, "%s/%s", methods[k % c->nm], lc_optname(ok));
-        else snprintf(col, sizeof col, "%s", methods[k % c->nm]);
+    for (int k = 0; k < S->nopt * S->nm; k++) {
+        sy_optim_kind ok = S->opt[k / S->nm];
+        if (S->nopt > 1) snprintf(col, sizeof col, "%s/%s", methods[k % S->nm], lc_optname(ok));
+        else snprintf(col, sizeof col, "%s", methods[k % S->nm]);
         sy_run_summary_settingf(S->run, col, "optimizer", "%s lr %g, gamma %g", lc_optlabel(ok),
-                                ok == SY_OPTIM_SGD ? c->lr : c->adam_lr, c->gamma);
+                                ok == SY_OPTIM_SGD ? S->lr : S->adam_lr, S->gamma);
         sy_curves_summary(&S->res, S->run, k, col, LC_DISTINCT_INIT, "f=%.2f"); /* all but distinct_init */
         const double *tl = sy_curves_at(&S->res, LC_TRAIN_LOSS, k);
         double lmin = INFINITY, lmax = -INFINITY;
-        for (int f = 0; f < c->nfrac; f++) lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
+        for (int f = 0; f < S->nfrac; f++) lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
         sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
     }
     /* the numbers are in the final table; what it does not show: */
     printf("\nlowcap: %d hidden units, %d training images, %d epochs, batch %d, gamma %g, distinct tol %g\n"
-           "distinct units at init:", c->hidden, c->n, c->epochs, c->batch, c->gamma, c->tol);
-    for (int f = 0; f < c->nfrac; f++)
-        printf(" %d (f = %.2f)", (int)sy_curves_at(&S->res, LC_DISTINCT_INIT, 0)[f], c->frac[f]);
+           "distinct units at init:", S->hidden, S->n, S->epochs, S->batch, S->gamma, S->tol);
+    for (int f = 0; f < S->nfrac; f++)
+        printf(" %d (f = %.2f)", (int)sy_curves_at(&S->res, LC_DISTINCT_INIT, 0)[f], S->frac[f]);
     printf("\n(copy_spread: the largest parameter difference between unit 0 and its copies)\n\n");
 }
 
 static sy_status lc_sweep(sy_run *run, int reproduce)
 {
     lc_state S = {.run = run};
-    sy_status s = lc_config(run, &S.c, reproduce);
+    sy_status s = lc_config(run, &S, reproduce);
     if (s == SY_OK) s = lc_setup(&S);
-    const lc_cfg *c = &S.c;
-    int nres = c->nopt * c->nm * c->nfrac;
-    if (s == SY_OK && (s = sy_curves_new(&S.res, c->nopt * c->nm, c->nfrac, LC_NCOL, lc_cols)) == SY_OK)
-        memcpy(S.res.x, c->frac, sizeof(double) * (size_t)c->nfrac); /* the points: the fractions */
+    int nres = S.nopt * S.nm * S.nfrac;
+    if (s == SY_OK && (s = sy_curves_new(&S.res, S.nopt * S.nm, S.nfrac, LC_NCOL, lc_cols)) == SY_OK)
+        memcpy(S.res.x, S.frac, sizeof(double) * (size_t)S.nfrac); /* the points: the fractions */
     if (s == SY_OK && !(S.curves = calloc((size_t)nres, sizeof *S.curves)))
         s = sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
     /* series k = oi * nm + m: the optimizers, each over the fractions, each with every method */
-    for (int oi = 0; oi < c->nopt && s == SY_OK; oi++)
-        for (int f = 0; f < c->nfrac && s == SY_OK; f++)
-            for (int m = 0; m < c->nm && s == SY_OK; m++) s = lc_train(&S, oi * c->nm + m, f, c->methods[m]);
+    for (int oi = 0; oi < S.nopt && s == SY_OK; oi++)
+        for (int f = 0; f < S.nfrac && s == SY_OK; f++)
+            for (int m = 0; m < S.nm && s == SY_OK; m++) s = lc_train(&S, oi * S.nm + m, f, S.methods[m]);
     if (s == SY_OK) {
         lc_report(&S);
         s = lc_plots(&S);

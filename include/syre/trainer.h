@@ -16,6 +16,7 @@
 
 #include "syre/data.h"
 #include "syre/experiment.h"
+#include "syre/nn.h"
 #include "syre/train.h"
 
 #ifdef __cplusplus
@@ -225,6 +226,13 @@ sy_status sy_step_curve_resume(sy_step_curve *c, const sy_train_pos *pos);
  * before o's on_resume. o's other callbacks run as they would in sy_fit. */
 sy_status sy_fit_curve(const sy_fit_opts *o, sy_step_curve *c, sy_status (*on_point)(void *ctx, long step, double loss),
                        sy_fit_result *out);
+
+/* ---- A classifier's loop (src/train/fit_classifier.c) ----------------------------- */
+
+/* sy_fit_defaults with the training graph of m (sy_classifier_new): its
+ * graph, loss, store and inputs x and y, and the optimizer, batcher and
+ * epochs given; records and callbacks are the caller's to set. */
+sy_fit_opts sy_fit_classifier(const sy_classifier *m, sy_optimizer *opt, sy_batcher *b, long epochs);
 
 #ifdef __cplusplus
 }
