@@ -55,15 +55,14 @@ static const sy_flag_spec lowcap_flags[] = {
 /* The final metrics of a training run (optimizer, fraction, method): the columns of a table whose series are
  * (optimizer, method), oi * nm + m, and whose points are the fractions. The summary records the first four. */
 enum { LC_TRAIN_LOSS, LC_TEST_ACC, LC_DISTINCT, LC_SPREAD, LC_DISTINCT_INIT, LC_NCOL };
-static const char *const lc_cols[LC_NCOL] = {"train_loss", "test_acc", "distinct_units", "copy_spread",
-                                             "distinct_init"};
+static const char *const lc_cols[] = {"train_loss", "test_acc", "distinct_units", "copy_spread", "distinct_init"};
 
 /* The sweep: its settings (the flags), the data and model shared by every run, each run's loss curve and its
  * final metrics. */
 typedef struct {
     sy_run *run;
-    int hidden, n, batch, epochs, log_every, nfrac, nopt, nm, resume, split; /* nm: the methods */
-    double lr, adam_lr, gamma, sigma0, eps, tol;
+    int hidden, n, batch, epochs, nfrac, nopt, nm, resume; /* nm: the methods */
+    double lr, adam_lr, gamma, tol;
     double frac[LC_MAX_FRAC];
     sy_optim_kind opt[2];
     const char *const *methods;
@@ -82,18 +81,14 @@ static sy_status lc_config(sy_run *run, lc_state *S, int reproduce)
     S->hidden = (int)sy_run_get_int(run, "hidden");
     S->n = (int)sy_run_get_int(run, "samples");
     S->epochs = (int)sy_run_get_int(run, "epochs");
-    S->log_every = (int)sy_run_get_int(run, "log-every");
     S->batch = (int)sy_run_get_int(run, "batch");
     if (S->batch > S->n) return sy_fail(SY_ERR_ARG, "lowcap: --batch %d exceeds --samples %d", S->batch, S->n);
     S->lr = sy_run_get_double(run, "lr");
     S->adam_lr = sy_run_get_double(run, "adam-lr");
     S->gamma = sy_run_get_double(run, "gamma");
-    S->sigma0 = sy_run_get_double(run, "sigma0");
-    S->eps = sy_run_get_double(run, "eps");
     S->tol = sy_run_get_double(run, "distinct-tol");
     S->seed = sy_run_seed(run);
     S->resume = sy_run_get_bool(run, "resume");
-    S->split = sy_run_get_bool(run, "split");
     int o;
     sy_status s = sy_run_get_numbers_or(run, "fraction", "fractions", 0, 0, 1, S->frac, LC_MAX_FRAC, &S->nfrac);
     if (s == SY_OK) s = sy_run_get_choice(run, "optim", "sgd,adam,both", &o);
@@ -113,20 +108,6 @@ static sy_var lc_net(void *ctx, sy_graph *g, sy_var x, int eval)
 {
     (void)eval;
     return sy_linear(g, sy_relu(g, sy_linear(g, x, "l1", *(const int *)ctx)), "l2", LC_OUT);
-}
-
-/* MNIST: the first --samples training images and the test set, both
- * normalised by the training subset's mean and std; the two graphs. */
-static sy_status lc_setup(lc_state *S)
-{
-    /* The model reads LC_IN = 28*28 values per image and 10 classes. */
-    const sy_data_contract want = {"lowcap", 1, 28, 28, LC_OUT, 1};
-    sy_status s = sy_dataset_load_splits(sy_run_data_dir(S->run), "mnist", S->n, 0, &want, &S->train, &S->test);
-    if (s == SY_OK) s = sy_dataset_standardize(S->train, S->test);
-    /* The training graph holds this rank's shard: --batch over the ranks. */
-    return s == SY_OK ? sy_classifier_new(&S->m, sy_shape_of(1, LC_IN), S->batch / sy_dist_size(), LC_EVAL_BATCH,
-                                          lc_net, &S->hidden)
-                      : s;
 }
 
 /* The training-set loss and accuracy, distinct hidden units (over l1 row, l1 bias and l2 column) and the spread
@@ -168,24 +149,23 @@ static sy_status lc_train(lc_state *S, int k, int f, const char *method)
     sy_optim_kind ok = S->opt[k / S->nm];
     sy_step_curve *curve = &S->curves[k * S->nfrac + f];
     S->fraction = S->frac[f], S->ncopy = (int)lround(S->fraction * S->hidden);
-    char tag[96], file[128], path[4200], ckpt[4200], plabel[128];
+    char tag[96], path[4200], ckpt[4200], plabel[128];
     snprintf(tag, sizeof tag, "%s-%s-f%.3f", method, lc_optname(ok), S->fraction);
-    snprintf(file, sizeof file, "curve-%s.txt", tag);
     snprintf(S->label, sizeof S->label, "%s/%s", method, lc_optname(ok));
     snprintf(plabel, sizeof plabel, "lowcap %s f=%.2f", S->label, S->fraction);
     sy_batcher *bt = NULL;
     sy_optimizer *opt = NULL;
     sy_status s = sy_batcher_new_full(S->train, (size_t)S->batch, S->seed, &bt); /* the graph's batch is fixed */
     if (s == SY_OK)
-        s = sy_step_curve_init(curve, sy_run_path(S->run, file, path, sizeof path), S->log_every,
-                               (long)sy_batcher_num_batches(bt), S->epochs);
+        s = sy_step_curve_init(curve, sy_run_pathf(S->run, path, sizeof path, "curve-%s.txt", tag),
+                               sy_run_get_int(S->run, "log-every"), (long)sy_batcher_num_batches(bt), S->epochs);
     if (s == SY_OK && (s = sy_params_init(S->m.ps, S->seed)) == SY_OK)
-        s = sy_layer_make_copies(S->m.ps, "l1", "l2", S->ncopy, S->split);
+        s = sy_layer_make_copies(S->m.ps, "l1", "l2", S->ncopy, sy_run_get_bool(S->run, "split"));
     sy_optim_opts o = sy_optim_defaults(ok);
     o.lr = (float)(ok == SY_OPTIM_SGD ? S->lr : S->adam_lr);
     o.seed = S->seed;
-    if (s == SY_OK)
-        s = sy_optimizer_for_method(S->m.ps, o, method, (float)S->gamma, (float)S->sigma0, (float)S->eps, &opt);
+    float sigma0 = (float)sy_run_get_double(S->run, "sigma0"), eps = (float)sy_run_get_double(S->run, "eps");
+    if (s == SY_OK) s = sy_optimizer_for_method(S->m.ps, o, method, (float)S->gamma, sigma0, eps, &opt);
     double v[LC_NCOL], ta;
     int dist_init = 0, dist = 0;
     if (s == SY_OK) s = sy_layer_units(S->m.ps, "l1", "l2", (float)S->tol, S->ncopy, &dist_init, NULL);
@@ -203,18 +183,51 @@ static sy_status lc_train(lc_state *S, int k, int f, const char *method)
     return s;
 }
 
-/* ---- the sweep, records and plots ------------------------------------------------ */
+/* ---- the records and the sweep ------------------------------------------------------ */
 
 #define LC_MAX_SERIES 10 /* the two optimizers times the five methods of this figure */
 
-static sy_status lc_plots(const lc_state *S)
+/* The summary (columns: method, or method/optimizer when both run), a note on what it does not show, and the
+ * figures: the final training loss and distinct units against the capacity of the start, and Fig. 1's loss
+ * curves, one panel per (optimizer, method). */
+static sy_status lc_records(const lc_state *S)
 {
-    const char *const *methods = S->methods;
-    sy_status s = SY_OK;
-    char title[256], name[128], lab[LC_MAX_SERIES][64];
+    char col[64], title[256], name[128], lab[LC_MAX_SERIES][64];
     const char *labels[LC_MAX_SERIES];
     const double *xs[LC_MAX_FRAC], *ys[LC_MAX_FRAC];
     int ns[LC_MAX_SERIES];
+    for (int k = 0; k < S->nopt * S->nm; k++) {
+        sy_optim_kind ok = S->opt[k / S->nm];
+        if (S->nopt > 1) snprintf(col, sizeof col, "%s/%s", S->methods[k % S->nm], lc_optname(ok));
+        else snprintf(col, sizeof col, "%s", S->methods[k % S->nm]);
+        sy_run_summary_settingf(S->run, col, "optimizer", "%s lr %g, gamma %g", lc_optlabel(ok),
+                                ok == SY_OPTIM_SGD ? S->lr : S->adam_lr, S->gamma);
+        sy_curves_summary(&S->res, S->run, k, col, LC_DISTINCT_INIT, "f=%.2f"); /* all but distinct_init */
+        const double *tl = sy_curves_at(&S->res, LC_TRAIN_LOSS, k);
+        double lmin = INFINITY, lmax = -INFINITY;
+        for (int f = 0; f < S->nfrac; f++) lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
+        sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
+        snprintf(lab[k], sizeof lab[k], "%s, %s", S->methods[k % S->nm], lc_optlabel(ok)); /* the figures' legend */
+        labels[k] = lab[k], ns[k] = S->nfrac;
+    }
+    /* the numbers are in the final table; what it does not show: */
+    printf("\nlowcap: %d hidden units, %d training images, %d epochs, batch %d, gamma %g, distinct tol %g\n"
+           "distinct units at init:", S->hidden, S->n, S->epochs, S->batch, S->gamma, S->tol);
+    for (int f = 0; f < S->nfrac; f++)
+        printf(" %d (f = %.2f)", (int)sy_curves_at(&S->res, LC_DISTINCT_INIT, 0)[f], S->frac[f]);
+    printf("\n(copy_spread: the largest parameter difference between unit 0 and its copies)\n\n");
+    const char *ylab[2] = {"final training loss (whole training set)", "distinct hidden units at the end"};
+    const char *fn[2] = {"lowcap-final-loss", "lowcap-distinct"};
+    int col_y[2] = {LC_TRAIN_LOSS, LC_DISTINCT};
+    sy_status s = SY_OK;
+    for (int j = 0; j < 2 && s == SY_OK; j++) { /* the capacity of the start on a log axis */
+        snprintf(title, sizeof title, "%s against the capacity of the start (%d hidden units)",
+                 j == 0 ? "Final training loss" : "Distinct units", S->hidden);
+        sy_plot_opts so = {.title = title, .xlabel = "distinct hidden units at init (f = 0 gives all, f = 1 one)",
+                           .ylabel = ylab[j], .logx = 1, .logy = j == 0, .ymax = j == 0 ? 0 : S->hidden * 1.05};
+        s = sy_plot_xy(S->run, fn[j], &so, S->nopt * S->nm, labels, sy_curves_col(&S->res, LC_DISTINCT_INIT),
+                       sy_curves_col(&S->res, col_y[j]), ns, SY_PLOT_LINE_POINTS);
+    }
     sy_plot_opts po = {.title = title, .xlabel = "iteration", .ylabel = "training loss (minibatch mean)", .logy = 1};
     for (int k = 0; k < S->nopt * S->nm && s == SY_OK; k++) {
         sy_optim_kind ok = S->opt[k / S->nm];
@@ -230,60 +243,26 @@ static sy_status lc_plots(const lc_state *S)
                      (int)sy_curves_at(&S->res, LC_DISTINCT_INIT, k)[f]);
             labels[f] = lab[f], xs[f] = r->step, ys[f] = r->loss, ns[f] = r->n;
         }
-        snprintf(title, sizeof title, "Fig. 1: %s, %s, identical fraction f of %d hidden units", methods[k % S->nm],
+        snprintf(title, sizeof title, "Fig. 1: %s, %s, identical fraction f of %d hidden units", S->methods[k % S->nm],
                  lc_optlabel(ok), S->hidden);
-        snprintf(name, sizeof name, "lowcap-%s-%s", lc_optname(ok), methods[k % S->nm]);
+        snprintf(name, sizeof name, "lowcap-%s-%s", lc_optname(ok), S->methods[k % S->nm]);
         s = sy_plot_xy(S->run, name, &po, S->nfrac, labels, xs, ys, ns, SY_PLOT_LINE);
     }
-    /* summary: final training loss and distinct units against the capacity of the start (log axis) */
-    const char *ylab[2] = {"final training loss (whole training set)", "distinct hidden units at the end"};
-    const char *fn[2] = {"lowcap-final-loss", "lowcap-distinct"};
-    int col[2] = {LC_TRAIN_LOSS, LC_DISTINCT};
-    for (int k = 0; k < S->nopt * S->nm; k++) {
-        snprintf(lab[k], sizeof lab[k], "%s, %s", methods[k % S->nm], lc_optlabel(S->opt[k / S->nm]));
-        labels[k] = lab[k], ns[k] = S->nfrac;
-    }
-    for (int j = 0; j < 2 && s == SY_OK; j++) {
-        snprintf(title, sizeof title, "%s against the capacity of the start (%d hidden units)",
-                 j == 0 ? "Final training loss" : "Distinct units", S->hidden);
-        sy_plot_opts so = {.title = title, .xlabel = "distinct hidden units at init (f = 0 gives all, f = 1 one)",
-                           .ylabel = ylab[j], .logx = 1, .logy = j == 0, .ymax = j == 0 ? 0 : S->hidden * 1.05};
-        s = sy_plot_xy(S->run, fn[j], &so, S->nopt * S->nm, labels, sy_curves_col(&S->res, LC_DISTINCT_INIT),
-                       sy_curves_col(&S->res, col[j]), ns, SY_PLOT_LINE_POINTS);
-    }
     return s;
-}
-
-/* The summary (columns: method, or method/optimizer when both run) and a note on it. */
-static void lc_report(const lc_state *S)
-{
-    const char *const *methods = S->methods;
-    char col[64];
-    for (int k = 0; k < S->nopt * S->nm; k++) {
-        sy_optim_kind ok = S->opt[k / S->nm];
-        if (S->nopt > 1) snprintf(col, sizeof col, "%s/%s", methods[k % S->nm], lc_optname(ok));
-        else snprintf(col, sizeof col, "%s", methods[k % S->nm]);
-        sy_run_summary_settingf(S->run, col, "optimizer", "%s lr %g, gamma %g", lc_optlabel(ok),
-                                ok == SY_OPTIM_SGD ? S->lr : S->adam_lr, S->gamma);
-        sy_curves_summary(&S->res, S->run, k, col, LC_DISTINCT_INIT, "f=%.2f"); /* all but distinct_init */
-        const double *tl = sy_curves_at(&S->res, LC_TRAIN_LOSS, k);
-        double lmin = INFINITY, lmax = -INFINITY;
-        for (int f = 0; f < S->nfrac; f++) lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
-        sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
-    }
-    /* the numbers are in the final table; what it does not show: */
-    printf("\nlowcap: %d hidden units, %d training images, %d epochs, batch %d, gamma %g, distinct tol %g\n"
-           "distinct units at init:", S->hidden, S->n, S->epochs, S->batch, S->gamma, S->tol);
-    for (int f = 0; f < S->nfrac; f++)
-        printf(" %d (f = %.2f)", (int)sy_curves_at(&S->res, LC_DISTINCT_INIT, 0)[f], S->frac[f]);
-    printf("\n(copy_spread: the largest parameter difference between unit 0 and its copies)\n\n");
 }
 
 static sy_status lc_sweep(sy_run *run, int reproduce)
 {
     lc_state S = {.run = run};
     sy_status s = lc_config(run, &S, reproduce);
-    if (s == SY_OK) s = lc_setup(&S);
+    /* MNIST: the first --samples training images and the test set, both normalised by the training subset's mean
+     * and std. The model reads LC_IN = 28*28 values per image and 10 classes. */
+    const sy_data_contract want = {"lowcap", 1, 28, 28, LC_OUT, 1};
+    if (s == SY_OK) s = sy_dataset_load_splits(sy_run_data_dir(run), "mnist", S.n, 0, &want, &S.train, &S.test);
+    if (s == SY_OK) s = sy_dataset_standardize(S.train, S.test);
+    /* The two graphs; the training graph holds this rank's shard: --batch over the ranks. */
+    if (s == SY_OK)
+        s = sy_classifier_new(&S.m, sy_shape_of(1, LC_IN), S.batch / sy_dist_size(), LC_EVAL_BATCH, lc_net, &S.hidden);
     int nres = S.nopt * S.nm * S.nfrac;
     if (s == SY_OK && (s = sy_curves_new(&S.res, S.nopt * S.nm, S.nfrac, LC_NCOL, lc_cols)) == SY_OK)
         memcpy(S.res.x, S.frac, sizeof(double) * (size_t)S.nfrac); /* the points: the fractions */
@@ -293,10 +272,7 @@ static sy_status lc_sweep(sy_run *run, int reproduce)
     for (int oi = 0; oi < S.nopt && s == SY_OK; oi++)
         for (int f = 0; f < S.nfrac && s == SY_OK; f++)
             for (int m = 0; m < S.nm && s == SY_OK; m++) s = lc_train(&S, oi * S.nm + m, f, S.methods[m]);
-    if (s == SY_OK) {
-        lc_report(&S);
-        s = lc_plots(&S);
-    }
+    if (s == SY_OK) s = lc_records(&S);
     for (int i = 0; S.curves && i < nres; i++) sy_step_curve_free(&S.curves[i]);
     free(S.curves);
     sy_curves_free(&S.res);

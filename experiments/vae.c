@@ -199,16 +199,14 @@ static sy_status vae_config_run(sy_run *run, const vae_cfg *c, const vae_point *
     sy_run_summary_setting(run, p->label, "enc-var", c->vo.learned_var ? "learned" : "fixed");
     sy_run_summary_setting(run, p->label, "decoder", c->vo.gaussian ? "gaussian" : "bernoulli");
     if (uses_anchor(p->method)) sy_run_summary_settingf(run, p->label, "sigma0", "%g", p->sigma0);
-    char base[4200], f[200], title[200];
+    char base[4200], title[200];
     snprintf(title, sizeof title, "%s, beta = %g, gamma = %g (%s eta_enc)", p->name, p->beta, p->gamma,
              c->vo.learned_var ? "learned" : "fixed");
-    snprintf(f, sizeof f, "recon-%s", p->label);
-    s = sy_plot_image_pairs(sy_run_path(run, f, base, sizeof base), title, test->x, r->recon, VAE_SHOW, 28, 28, 8,
-                            "input", "recon", 0.0f, 1.0f);
-    snprintf(f, sizeof f, "samples-%s", p->label);
+    s = sy_plot_image_pairs(sy_run_pathf(run, base, sizeof base, "recon-%s", p->label), title, test->x, r->recon,
+                            VAE_SHOW, 28, 28, 8, "input", "recon", 0.0f, 1.0f);
     if (s == SY_OK)
-        s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), title, r->samples, VAE_NSAMPLE, 28, 28, 8, 8,
-                               NULL, 0.0f, 1.0f);
+        s = sy_plot_image_grid(sy_run_pathf(run, base, sizeof base, "samples-%s", p->label), title, r->samples,
+                               VAE_NSAMPLE, 28, 28, 8, 8, NULL, 0.0f, 1.0f);
     return s;
 }
 

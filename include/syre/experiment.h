@@ -215,6 +215,16 @@ void sy_progress_update(sy_progress *p, int64_t done, const char *note);
 /* Final line with the elapsed time; frees p (NULL is fine). */
 void sy_progress_finish(sy_progress *p);
 
+/* ---- A run file by pattern (src/io/run_pathf.c) ---------------------------------- */
+
+/* sy_run_path of the file named as printf formats fmt ("curve-%s.txt", tag):
+ * "<run dir>/<file>" into buf; returns buf. */
+const char *sy_run_pathf(const sy_run *run, char *buf, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 /* ---- Flags with choices, sweeps with an override (src/io/run_choice.c) ------- */
 
 /* The index in `choices` (comma-separated: "fixed,learned") of the value of the
