@@ -70,7 +70,7 @@ typedef struct {
     sy_dataset *train, *test;
     sy_classifier m;       /* the training graph (batch) and the evaluation graph (logits) */
     sy_step_curve *curves; /* [k * nfrac + f]: the loss curve of each run */
-    sy_curves res;         /* the final metrics */
+    sy_results res;         /* the final metrics */
     char label[64];        /* the run in progress: its rows' method, fraction and copies */
     double fraction;
     int ncopy;
@@ -91,7 +91,7 @@ static sy_status lc_config(sy_run *run, lc_state *S, int reproduce)
     S->resume = sy_run_get_bool(run, "resume");
     int o;
     sy_status s = sy_run_get_numbers_or(run, "fraction", "fractions", 0, 0, 1, S->frac, LC_MAX_FRAC, &S->nfrac);
-    if (s == SY_OK) s = sy_run_get_choice(run, "optim", "sgd,adam,both", &o);
+    if (s == SY_OK) s = sy_run_get_choice(run, "optim", 3, (const char *const[]){"sgd", "adam", "both"}, &o);
     if (s != SY_OK) return s;
     if (reproduce && !sy_run_is_set(run, "optim")) o = 2;
     S->nopt = o == 2 ? 2 : 1;
@@ -177,7 +177,7 @@ static sy_status lc_train(lc_state *S, int k, int f, const char *method)
     if (s == SY_OK)
         s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->test, NULL, NULL, NULL, &v[LC_TEST_ACC]);
     v[LC_DISTINCT] = dist, v[LC_DISTINCT_INIT] = dist_init;
-    if (s == SY_OK) sy_curves_set(&S->res, k, f, v);
+    if (s == SY_OK) sy_results_set(&S->res, k, f, v);
     sy_optimizer_free(opt);
     sy_batcher_free(bt);
     return s;
@@ -202,8 +202,8 @@ static sy_status lc_records(const lc_state *S)
         else snprintf(col, sizeof col, "%s", S->methods[k % S->nm]);
         sy_run_summary_settingf(S->run, col, "optimizer", "%s lr %g, gamma %g", lc_optlabel(ok),
                                 ok == SY_OPTIM_SGD ? S->lr : S->adam_lr, S->gamma);
-        sy_curves_summary(&S->res, S->run, k, col, LC_DISTINCT_INIT, "f=%.2f"); /* all but distinct_init */
-        const double *tl = sy_curves_at(&S->res, LC_TRAIN_LOSS, k);
+        sy_results_summary(&S->res, S->run, k, col, LC_DISTINCT_INIT, "f=%.2f"); /* all but distinct_init */
+        const double *tl = sy_results_at(&S->res, LC_TRAIN_LOSS, k);
         double lmin = INFINITY, lmax = -INFINITY;
         for (int f = 0; f < S->nfrac; f++) lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
         sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
@@ -214,7 +214,7 @@ static sy_status lc_records(const lc_state *S)
     printf("\nlowcap: %d hidden units, %d training images, %d epochs, batch %d, gamma %g, distinct tol %g\n"
            "distinct units at init:", S->hidden, S->n, S->epochs, S->batch, S->gamma, S->tol);
     for (int f = 0; f < S->nfrac; f++)
-        printf(" %d (f = %.2f)", (int)sy_curves_at(&S->res, LC_DISTINCT_INIT, 0)[f], S->frac[f]);
+        printf(" %d (f = %.2f)", (int)sy_results_at(&S->res, LC_DISTINCT_INIT, 0)[f], S->frac[f]);
     printf("\n(copy_spread: the largest parameter difference between unit 0 and its copies)\n\n");
     const char *ylab[2] = {"final training loss (whole training set)", "distinct hidden units at the end"};
     const char *fn[2] = {"lowcap-final-loss", "lowcap-distinct"};
@@ -225,8 +225,8 @@ static sy_status lc_records(const lc_state *S)
                  j == 0 ? "Final training loss" : "Distinct units", S->hidden);
         sy_plot_opts so = {.title = title, .xlabel = "distinct hidden units at init (f = 0 gives all, f = 1 one)",
                            .ylabel = ylab[j], .logx = 1, .logy = j == 0, .ymax = j == 0 ? 0 : S->hidden * 1.05};
-        s = sy_plot_xy(S->run, fn[j], &so, S->nopt * S->nm, labels, sy_curves_col(&S->res, LC_DISTINCT_INIT),
-                       sy_curves_col(&S->res, col_y[j]), ns, SY_PLOT_LINE_POINTS);
+        s = sy_plot_xy(S->run, fn[j], &so, S->nopt * S->nm, labels, sy_results_col(&S->res, LC_DISTINCT_INIT),
+                       sy_results_col(&S->res, col_y[j]), ns, SY_PLOT_LINE_POINTS);
     }
     sy_plot_opts po = {.title = title, .xlabel = "iteration", .ylabel = "training loss (minibatch mean)", .logy = 1};
     for (int k = 0; k < S->nopt * S->nm && s == SY_OK; k++) {
@@ -240,7 +240,7 @@ static sy_status lc_records(const lc_state *S)
         for (int f = 0; f < S->nfrac; f++) {
             const sy_step_curve *r = &S->curves[k * S->nfrac + f];
             snprintf(lab[f], sizeof lab[f], "f=%.2f (%d distinct at init)", S->frac[f],
-                     (int)sy_curves_at(&S->res, LC_DISTINCT_INIT, k)[f]);
+                     (int)sy_results_at(&S->res, LC_DISTINCT_INIT, k)[f]);
             labels[f] = lab[f], xs[f] = r->step, ys[f] = r->loss, ns[f] = r->n;
         }
         snprintf(title, sizeof title, "Fig. 1: %s, %s, identical fraction f of %d hidden units", S->methods[k % S->nm],
@@ -264,7 +264,7 @@ static sy_status lc_sweep(sy_run *run, int reproduce)
     if (s == SY_OK)
         s = sy_classifier_new(&S.m, sy_shape_of(1, LC_IN), S.batch / sy_dist_size(), LC_EVAL_BATCH, lc_net, &S.hidden);
     int nres = S.nopt * S.nm * S.nfrac;
-    if (s == SY_OK && (s = sy_curves_new(&S.res, S.nopt * S.nm, S.nfrac, LC_NCOL, lc_cols)) == SY_OK)
+    if (s == SY_OK && (s = sy_results_new(&S.res, S.nopt * S.nm, S.nfrac, LC_NCOL, lc_cols)) == SY_OK)
         memcpy(S.res.x, S.frac, sizeof(double) * (size_t)S.nfrac); /* the points: the fractions */
     if (s == SY_OK && !(S.curves = calloc((size_t)nres, sizeof *S.curves)))
         s = sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
@@ -275,7 +275,7 @@ static sy_status lc_sweep(sy_run *run, int reproduce)
     if (s == SY_OK) s = lc_records(&S);
     for (int i = 0; S.curves && i < nres; i++) sy_step_curve_free(&S.curves[i]);
     free(S.curves);
-    sy_curves_free(&S.res);
+    sy_results_free(&S.res);
     sy_classifier_free(&S.m);
     sy_dataset_free(S.train), sy_dataset_free(S.test);
     return s;

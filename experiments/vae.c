@@ -58,8 +58,9 @@ static const sy_flag_spec vae_flags[] = {
 sy_status vae_config(sy_run *run, vae_cfg *c)
 {
     int learned, gaussian;
-    sy_status s = sy_run_get_choice(run, "enc-var", "fixed,learned", &learned);
-    if (s == SY_OK) s = sy_run_get_choice(run, "decoder", "bernoulli,gaussian", &gaussian);
+    sy_status s = sy_run_get_choice(run, "enc-var", 2, (const char *const[]){"fixed", "learned"}, &learned);
+    if (s == SY_OK) s = sy_run_get_choice(run, "decoder", 2, (const char *const[]){"bernoulli", "gaussian"},
+                                              &gaussian);
     if (s != SY_OK) return s;
     c->vo = (sy_vae_opts){.in = VAE_IN, .hidden = VAE_H, .latent = VAE_Z, .learned_var = learned,
                           .gaussian = gaussian, .eta_enc = sy_run_get_double(run, "eta-enc"),
@@ -90,7 +91,7 @@ typedef struct {
     double beta, gamma, sigma0;
     char label[160];
     const char *log_file; /* NULL: metrics.csv */
-    sy_curves *ep;
+    sy_results *ep;
     int m;
 } vae_point;
 
@@ -124,7 +125,7 @@ static sy_status vae_on_epoch(void *ctx, long epoch, double loss)
     const char *names[7] = {"train_loss", "test_loss", "rec_loss", "kl", "rank", "active_units", "mu_var_max"};
     double vals[7] = {loss, ev.loss, ev.rec, ev.kl, ev.rank, ev.active, ev.mu_var_max};
     if ((s = sy_run_log_to(f->run, f->p->log_file, f->p->label, epoch, 7, names, vals)) != SY_OK) return s;
-    if (f->p->ep) sy_curves_set(f->p->ep, f->p->m, (int)epoch - 1, (double[2]){ev.rank, ev.rec});
+    if (f->p->ep) sy_results_set(f->p->ep, f->p->m, (int)epoch - 1, (double[2]){ev.rank, ev.rec});
     return SY_OK;
 }
 
@@ -133,7 +134,7 @@ static sy_status vae_on_resume(void *ctx, const sy_train_pos *pos)
 {
     const vae_point *p = ((vae_fit *)ctx)->p;
     (void)pos;
-    return p->ep ? sy_curves_read_rows(p->ep, ((vae_fit *)ctx)->run, p->log_file, p->label, p->m, "step") : SY_OK;
+    return p->ep ? sy_results_read_rows(p->ep, ((vae_fit *)ctx)->run, p->log_file, p->label, p->m, "step") : SY_OK;
 }
 
 /* Train one configuration and evaluate it, with reconstructions and prior samples. */
@@ -213,7 +214,7 @@ static sy_status vae_config_run(sy_run *run, const vae_cfg *c, const vae_point *
 /* ---- the configurations of a run (and of reproduce's sweep), syre run vae (Fig. 7) ---------------- */
 
 sy_status vae_configs(sy_run *run, const vae_cfg *c, const sy_series *cv, int nc, const double *betas, int nbeta,
-                      const double *gammas, int ngamma, sy_curves *fin, sy_curves *ep)
+                      const double *gammas, int ngamma, sy_results *fin, sy_results *ep)
 {
     /* Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
     const sy_data_contract want = {"vae", 1, 28, 28, 0, 1};
@@ -232,7 +233,7 @@ sy_status vae_configs(sy_run *run, const vae_cfg *c, const sy_series *cv, int nc
                 else
                     snprintf(p.label, sizeof p.label, "%s", cv[m].name);
                 s = vae_config_run(run, c, &p, train, test, r);
-                if (fin) sy_curves_set(fin, bi * nc + m, gi, (double[2]){r->ev.rank, r->ev.rec});
+                if (fin) sy_results_set(fin, bi * nc + m, gi, (double[2]){r->ev.rank, r->ev.rec});
             }
     free(r);
     sy_dataset_free(train);
@@ -252,10 +253,10 @@ static sy_status vae_run(sy_run *run)
     sy_series cv[VAE_MAXCURVES];
     const char *labels[VAE_MAXCURVES];
     int nc = 0;
-    sy_curves ep = {0};
+    sy_results ep = {0};
     sy_status s = vae_config(run, &c);
     if (s == SY_OK) s = vae_curves(run, &c, NULL, 0, cv, &nc);
-    if (s == SY_OK) s = sy_curves_new(&ep, nc, (int)c.epochs, 2, vae_cols);
+    if (s == SY_OK) s = sy_results_new(&ep, nc, (int)c.epochs, 2, vae_cols);
     double beta = sy_run_get_double(run, "beta"), gamma = sy_run_get_double(run, "gamma");
     if (s == SY_OK) s = vae_configs(run, &c, cv, nc, &beta, 1, &gamma, 1, NULL, &ep);
     for (int m = 0; m < nc; m++) labels[m] = cv[m].label;
@@ -264,12 +265,12 @@ static sy_status vae_run(sy_run *run)
     snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): rank of mu", beta, gamma, var);
     if (s == SY_OK)
         s = sy_plot_methods(run, "rank", title, "epoch", "rank of Cov(mu), 1000 test images, eig > 1e-6", ep.x,
-                            ep.np, nc, labels, sy_curves_col(&ep, 0), SY_PLOT_LINE_POINTS);
+                            ep.np, nc, labels, sy_results_col(&ep, 0), SY_PLOT_LINE_POINTS);
     snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): reconstruction", beta, gamma, var);
     if (s == SY_OK)
         s = sy_plot_methods(run, "rec_loss", title, "epoch", "test reconstruction loss per image", ep.x, ep.np, nc,
-                            labels, sy_curves_col(&ep, 1), SY_PLOT_LINE_POINTS);
-    sy_curves_free(&ep);
+                            labels, sy_results_col(&ep, 1), SY_PLOT_LINE_POINTS);
+    sy_results_free(&ep);
     return s;
 }
 

@@ -39,7 +39,7 @@ sy_status vae_curves(sy_run *run, const vae_cfg *c, const double *sig, int nsig,
  * series bi * nc + m of fin; otherwise (one beta, one gamma) the name, in
  * metrics.csv, with per-epoch curves in ep. */
 sy_status vae_configs(sy_run *run, const vae_cfg *c, const sy_series *cv, int nc, const double *betas, int nbeta,
-                      const double *gammas, int ngamma, sy_curves *fin, sy_curves *ep);
+                      const double *gammas, int ngamma, sy_results *fin, sy_results *ep);
 /* The columns kept of each configuration: "rank", "rec_loss". */
 extern const char *const vae_cols[2];
 

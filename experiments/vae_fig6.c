@@ -20,9 +20,9 @@ sy_status vae_reproduce(sy_run *run)
     if ((s = sy_run_get_numbers(run, "sigma0s", 0, 0, HUGE_VAL, sig, VAE_MAXSWEEP, &nsig)) != SY_OK) return s;
     sy_series cv[VAE_MAXCURVES];
     const char *labels[VAE_MAXCURVES];
-    sy_curves fin = {0};
+    sy_results fin = {0};
     if ((s = vae_curves(run, &c, sig, nsig, cv, &nc)) == SY_OK)
-        s = sy_curves_new(&fin, nbeta * nc, ngamma, 2, vae_cols);
+        s = sy_results_new(&fin, nbeta * nc, ngamma, 2, vae_cols);
     if (s == SY_OK) s = vae_configs(run, &c, cv, nc, betas, nbeta, gammas, ngamma, &fin, NULL);
     /* Fig. 6: rank and reconstruction loss against gamma; gamma = 0 drawn at log10 = -1. */
     for (int gi = 0; gi < fin.np; gi++) fin.x[gi] = gammas[gi] > 0 ? log10(gammas[gi]) : -1.0;
@@ -39,14 +39,14 @@ sy_status vae_reproduce(sy_run *run)
         snprintf(title, sizeof title, "Fig. 6 left: rank of mu, beta = %g (%s, eta_enc = %g)", betas[bi], var,
                  c.vo.eta_enc);
         snprintf(f, sizeof f, "fig6-rank-b%g", betas[bi]);
-        s = sy_plot_sweep(run, f, &rank, fin.x, ngamma, nc, labels, sy_curves_col(&fin, 0) + bi * nc, NULL);
+        s = sy_plot_sweep(run, f, &rank, fin.x, ngamma, nc, labels, sy_results_col(&fin, 0) + bi * nc, NULL);
         snprintf(title, sizeof title, "Fig. 6 right: reconstruction, beta = %g (%s, eta_enc = %g)", betas[bi], var,
                  c.vo.eta_enc);
         snprintf(f, sizeof f, "fig6-rec-b%g", betas[bi]);
         if (s == SY_OK)
-            s = sy_plot_sweep(run, f, &rec, fin.x, ngamma, nc, labels, sy_curves_col(&fin, 1) + bi * nc, NULL);
+            s = sy_plot_sweep(run, f, &rec, fin.x, ngamma, nc, labels, sy_results_col(&fin, 1) + bi * nc, NULL);
     }
-    sy_curves_free(&fin);
+    sy_results_free(&fin);
     return s;
 }
 

@@ -67,32 +67,6 @@ static void expect_message(const char *a, const char *b, const char *c)
         fail_msg("message '%s' does not name '%s', '%s' and '%s'", msg, a, b, c ? c : "");
 }
 
-static void test_choice(void **state)
-{
-    (void)state;
-    int i = -1;
-    sy_run *run = parse(0, NULL);
-    assert_int_equal(sy_run_get_choice(run, "var", "fixed,learned", &i), SY_OK);
-    assert_int_equal(i, 0);
-    sy_run_free(run);
-    const char *learned[] = {"--var", "learned"};
-    run = parse(2, learned);
-    assert_int_equal(sy_run_get_choice(run, "var", "fixed,learned", &i), SY_OK);
-    assert_int_equal(i, 1);
-    /* a prefix or an extension of a choice is not that choice */
-    assert_int_equal(sy_run_get_choice(run, "var", "learn,fixed", &i), SY_ERR_ARG);
-    assert_int_equal(sy_run_get_choice(run, "var", "fixed,learnedx", &i), SY_ERR_ARG);
-    sy_run_free(run);
-    const char *bad[] = {"--var", "sometimes"};
-    run = parse(2, bad);
-    i = -1;
-    assert_int_equal(sy_run_get_choice(run, "var", "fixed,learned", &i), SY_ERR_ARG);
-    assert_int_equal(i, -1);
-    expect_message("flagdemo", "--var", "sometimes");
-    expect_message("fixed,learned", "fixed", NULL);
-    sy_run_free(run);
-}
-
 static void test_numbers_or(void **state)
 {
     (void)state;
@@ -190,7 +164,6 @@ static void test_pathf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_choice),
         cmocka_unit_test(test_numbers_or),
         cmocka_unit_test(test_methods_among),
         cmocka_unit_test(test_series),

@@ -225,66 +225,57 @@ const char *sy_run_pathf(const sy_run *run, char *buf, size_t size, const char *
 #endif
     ;
 
-/* ---- Flags with choices, sweeps with an override (src/io/run_choice.c) ------- */
+/* ---- Sweeps with an override (src/io/run_flags.c) ------------------------------ */
 
-/* The index in `choices` (comma-separated: "fixed,learned") of the value of the
- * string flag `flag`; any other value fails with SY_ERR_ARG naming the
- * experiment, the flag, the choices and the value given. */
-sy_status sy_run_get_choice(const sy_run *run, const char *flag, const char *choices, int *index);
 /* A sweep's values where a single-value flag may replace its list: the value
  * of the number flag `one` alone (*n = 1) when the user gave it, else the
  * list flag `list` as sy_run_get_numbers reads it (lo, lo_open, hi, max). */
 sy_status sy_run_get_numbers_or(const sy_run *run, const char *one, const char *list, double lo, int lo_open,
                                 double hi, double *v, int max, int *n);
 
-/* ---- Curves kept in memory (src/io/curves.c) -----------------------------------
+/* ---- A comparison's results kept in memory (src/io/results.c) ---------------------
  * ncols named columns (metrics) of ns series (methods, settings) at np points
  * (epochs, or the values of a swept setting), NaN until set: a run sets each
  * epoch's values as it logs them and, on resume, reads back the ones logged
- * before (sy_curves_read_rows); a sweep sets one point per configuration.
+ * before (sy_results_read_rows); a sweep sets one point per configuration.
  * Column c's curves are laid out as the figures of syre/plot.h take them
- * (sy_curves_col: y[s][0..np), against x). */
+ * (sy_results_col: y[s][0..np), against x). */
 typedef struct {
     int ns, np, ncols;       /* series, points per series, columns */
-    const char *const *cols; /* the columns' names (borrowed): what sy_curves_read_rows reads */
+    const char *const *cols; /* the columns' names (borrowed): what sy_results_read_rows reads */
     double *x;               /* [np]: 1, 2, ..., np (epochs) unless the caller sets other points */
     double *v;               /* [ncols][ns][np]: the values, NaN where unset */
     const double **y;        /* [ncols][ns]: the curve of each (column, series), pointers into v */
-} sy_curves;
+} sy_results;
 
 /* Allocate the table (x = 1..np, every value NaN). On failure c is left
- * empty (sy_curves_free is safe). */
-sy_status sy_curves_new(sy_curves *c, int ns, int np, int ncols, const char *const *cols);
+ * empty (sy_results_free is safe). */
+sy_status sy_results_new(sy_results *c, int ns, int np, int ncols, const char *const *cols);
 /* Free the table; c is left empty (safe to call twice). */
-void sy_curves_free(sy_curves *c);
+void sy_results_free(sy_results *c);
 /* Column col of series s: its np values, writable. */
-double *sy_curves_at(const sy_curves *c, int col, int s);
+double *sy_results_at(const sy_results *c, int col, int s);
 /* Column col of every series, y[s][0..np) (sy_plot_methods' y); y + k are
  * the curves of the series from k on. */
-const double *const *sy_curves_col(const sy_curves *c, int col);
+const double *const *sy_results_col(const sy_results *c, int col);
 /* Every column of series s at point p (0-based): vals[0..ncols). */
-void sy_curves_set(sy_curves *c, int s, int p, const double *vals);
+void sy_results_set(sy_results *c, int s, int p, const double *vals);
 /* On resume: the values of series s from the rows of file (NULL:
  * metrics.csv) that the run logged for `method`, point i - 1 from the row
  * whose index_col ("step" for sy_run_log's epochs) is i (sy_run_read_rows:
  * points with no row are left as they were). */
-sy_status sy_curves_read_rows(sy_curves *c, const sy_run *run, const char *file, const char *method, int s,
+sy_status sy_results_read_rows(sy_results *c, const sy_run *run, const char *file, const char *method, int s,
                               const char *index_col);
 /* A sweep's results in the summary: for each point p, the first ncols
  * columns of series s as the metrics "<column> <point>" of `method`, the
  * point being x[p] formatted by point_fmt (one double conversion, e.g.
  * "f=%.2f": "train_loss f=0.50"). Returns the first failure, after trying
  * every metric. */
-sy_status sy_curves_summary(const sy_curves *c, sy_run *run, int s, const char *method, int ncols,
+sy_status sy_results_summary(const sy_results *c, sy_run *run, int s, const char *method, int ncols,
                             const char *point_fmt);
 
 /* ---- The compared methods (src/io/run_methods.c) ----------------------------- */
 
-/* The methods to compare (sy_run_methods: *methods, *count; either may be
- * NULL) when each is one of `allowed` (comma-separated: "vanilla,syre,none");
- * otherwise SY_ERR_ARG naming the experiment, the first other method and the
- * allowed ones. */
-sy_status sy_run_methods_among(const sy_run *run, const char *allowed, const char *const **methods, int *count);
 
 /* One series of a comparison: a method at one value of a setting. */
 typedef struct {

@@ -1,34 +1,9 @@
-/* The compared methods of a run: the ones an experiment supports, and the
- * series it draws when one setting (syre's sigma0) is swept for some of them
- * only. One message each, naming the experiment. */
+/* The series a comparison draws when one setting (syre's sigma0) is swept
+ * for some of its methods only. */
 #include <stdio.h>
 #include <string.h>
 
 #include "syre/experiment.h"
-
-/* Is the n-character name among the comma-separated names of list? */
-static int listed(const char *list, const char *name, size_t n)
-{
-    for (const char *p = list; p && *p;) {
-        size_t k = strcspn(p, ",");
-        if (k == n && strncmp(p, name, n) == 0) return 1;
-        p += p[k] ? k + 1 : k;
-    }
-    return 0;
-}
-
-sy_status sy_run_methods_among(const sy_run *run, const char *allowed, const char *const **methods, int *count)
-{
-    int n;
-    const char *const *m = sy_run_methods(run, &n);
-    for (int i = 0; i < n; i++)
-        if (!listed(allowed, m[i], strlen(m[i])))
-            return sy_fail(SY_ERR_ARG, "%s: --method %s is not supported here (%s)", sy_run_experiment(run)->name,
-                           m[i], allowed ? allowed : "");
-    if (methods) *methods = m;
-    if (count) *count = n;
-    return SY_OK;
-}
 
 sy_status sy_run_series(const sy_run *run, const char *swept, const char *tag, const char *key, const double *values,
                         int nv, double dflt, sy_series *out, int max, int *n)
