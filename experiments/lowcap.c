@@ -52,165 +52,81 @@ static const sy_flag_spec lowcap_flags[] = {
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
+/* The final metrics of a training run (optimizer, fraction, method): the columns of a table whose series are
+ * (optimizer, method), oi * nm + m, and whose points are the fractions. The summary records the first four. */
+enum { LC_TRAIN_LOSS, LC_TEST_ACC, LC_DISTINCT, LC_SPREAD, LC_DISTINCT_INIT, LC_NCOL };
+static const char *const lc_cols[] = {"train_loss", "test_acc", "distinct_units", "copy_spread", "distinct_init"};
+
+/* The sweep: its settings (the flags), the data and model shared by every run, each run's loss curve and its
+ * final metrics. */
 typedef struct {
-    int hidden, n, batch, epochs, log_every, nfrac, nopt, resume, split;
-    double lr, adam_lr, gamma, sigma0, eps, tol;
+    sy_run *run;
+    int hidden, n, batch, epochs, nfrac, nopt, nm, resume; /* nm: the methods */
+    double lr, adam_lr, gamma, tol;
     double frac[LC_MAX_FRAC];
     sy_optim_kind opt[2];
+    const char *const *methods;
     uint64_t seed;
-} lc_cfg;
+    sy_dataset *train, *test;
+    sy_classifier m;       /* the training graph (batch) and the evaluation graph (logits) */
+    sy_step_curve *curves; /* [k * nfrac + f]: the loss curve of each run */
+    sy_results res;         /* the final metrics */
+    char label[64];        /* the run in progress: its rows' method, fraction and copies */
+    double fraction;
+    int ncopy;
+} lc_state;
 
-static sy_status lc_config(sy_run *run, lc_cfg *c, int reproduce)
+static sy_status lc_config(sy_run *run, lc_state *S, int reproduce)
 {
-    c->hidden = (int)sy_run_get_int(run, "hidden");
-    c->n = (int)sy_run_get_int(run, "samples");
-    c->epochs = (int)sy_run_get_int(run, "epochs");
-    c->log_every = (int)sy_run_get_int(run, "log-every");
-    c->batch = (int)sy_run_get_int(run, "batch");
-    if (c->batch > c->n) return sy_fail(SY_ERR_ARG, "lowcap: --batch %d exceeds --samples %d", c->batch, c->n);
-    c->lr = sy_run_get_double(run, "lr");
-    c->adam_lr = sy_run_get_double(run, "adam-lr");
-    c->gamma = sy_run_get_double(run, "gamma");
-    c->sigma0 = sy_run_get_double(run, "sigma0");
-    c->eps = sy_run_get_double(run, "eps");
-    c->tol = sy_run_get_double(run, "distinct-tol");
-    c->seed = sy_run_seed(run);
-    c->resume = sy_run_get_bool(run, "resume");
-    c->split = sy_run_get_bool(run, "split");
-    sy_status s;
-    if (sy_run_is_set(run, "fraction")) {
-        c->nfrac = 1;
-        c->frac[0] = sy_run_get_double(run, "fraction");
-    } else if ((s = sy_run_get_numbers(run, "fractions", 0, 0, 1, c->frac, LC_MAX_FRAC, &c->nfrac)) != SY_OK) {
-        return s;
-    }
-    const char *o = sy_run_get_str(run, "optim");
-    if (reproduce && !sy_run_is_set(run, "optim")) o = "both";
-    if (strcmp(o, "sgd") == 0) c->nopt = 1, c->opt[0] = SY_OPTIM_SGD;
-    else if (strcmp(o, "adam") == 0) c->nopt = 1, c->opt[0] = SY_OPTIM_ADAM;
-    else if (strcmp(o, "both") == 0) c->nopt = 2, c->opt[0] = SY_OPTIM_SGD, c->opt[1] = SY_OPTIM_ADAM;
-    else return sy_fail(SY_ERR_ARG, "lowcap: --optim must be sgd, adam or both, got '%s'", o);
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
-    for (int m = 0; m < nm; m++)
-        if (strcmp(methods[m], "wfix") == 0 || strcmp(methods[m], "dropout") == 0)
-            return sy_fail(SY_ERR_ARG, "lowcap: method '%s' is not part of this figure "
-                                       "(vanilla, syre, syre-ar, l2init, none)", methods[m]);
-    return SY_OK;
+    S->hidden = (int)sy_run_get_int(run, "hidden");
+    S->n = (int)sy_run_get_int(run, "samples");
+    S->epochs = (int)sy_run_get_int(run, "epochs");
+    S->batch = (int)sy_run_get_int(run, "batch");
+    if (S->batch > S->n) return sy_fail(SY_ERR_ARG, "lowcap: --batch %d exceeds --samples %d", S->batch, S->n);
+    S->lr = sy_run_get_double(run, "lr");
+    S->adam_lr = sy_run_get_double(run, "adam-lr");
+    S->gamma = sy_run_get_double(run, "gamma");
+    S->tol = sy_run_get_double(run, "distinct-tol");
+    S->seed = sy_run_seed(run);
+    S->resume = sy_run_get_bool(run, "resume");
+    int o;
+    sy_status s = sy_run_get_numbers_or(run, "fraction", "fractions", 0, 0, 1, S->frac, LC_MAX_FRAC, &S->nfrac);
+    if (s == SY_OK) s = sy_run_get_choice(run, "optim", 3, (const char *const[]){"sgd", "adam", "both"}, &o);
+    if (s != SY_OK) return s;
+    if (reproduce && !sy_run_is_set(run, "optim")) o = 2;
+    S->nopt = o == 2 ? 2 : 1;
+    S->opt[0] = o == 1 ? SY_OPTIM_ADAM : SY_OPTIM_SGD, S->opt[1] = SY_OPTIM_ADAM;
+    /* wfix and dropout are not part of this figure */
+    return sy_run_methods_among(run, "vanilla,syre,syre-ar,l2init,none", &S->methods, &S->nm);
 }
 
 static const char *lc_optname(sy_optim_kind k) { return k == SY_OPTIM_SGD ? "sgd" : "adam"; }
 static const char *lc_optlabel(sy_optim_kind k) { return k == SY_OPTIM_SGD ? "SGD" : "Adam"; }
 
-/* One training run (optimizer, fraction, method): its loss curve and final metrics. */
-typedef struct {
-    int npts;
-    double *it, *loss;
-    double train_loss, train_acc, test_acc, spread, spread_init;
-    int distinct, distinct_init, ncopy;
-} lc_result;
-
-/* The sweep: data and model shared by every run, and the run in progress. */
-typedef struct {
-    sy_run *run;
-    lc_cfg c;
-    sy_dataset *train, *test;
-    sy_params *ps;
-    sy_graph *g, *ge; /* training graph (batch), evaluation graph (logits) */
-    sy_var x, y, loss, ex, elogits;
-    lc_result *R;     /* the run in progress, and its names */
-    char label[64], curve[4200];
-    double frac;
-    int cap;
-    long nbatches;
-} lc_state;
-
-static void lc_free(lc_state *S)
+/* The two-layer ReLU network of ctx's width, the same in both graphs. */
+static sy_var lc_net(void *ctx, sy_graph *g, sy_var x, int eval)
 {
-    sy_graph_free(S->g), sy_graph_free(S->ge), sy_params_free(S->ps);
-    sy_dataset_free(S->train), sy_dataset_free(S->test);
+    (void)eval;
+    return sy_linear(g, sy_relu(g, sy_linear(g, x, "l1", *(const int *)ctx)), "l2", LC_OUT);
 }
 
-/* MNIST: the first --samples training images and the test set, both
- * normalised by the training subset's mean and std; the two graphs. */
-static sy_status lc_setup(lc_state *S)
+/* The training-set loss and accuracy, distinct hidden units (over l1 row, l1 bias and l2 column) and the spread
+ * of the run's copies: logged each epoch, measured at the end. */
+static sy_status lc_measure(lc_state *S, double *tl, double *ta, int *distinct, double *spread)
 {
-    /* The model reads LC_IN = 28*28 values per image and 10 classes. */
-    const sy_data_contract want = {"lowcap", 1, 28, 28, LC_OUT, 1};
-    const lc_cfg *c = &S->c;
-    sy_status s = sy_dataset_load_n(sy_run_data_dir(S->run), "mnist", "train", c->n, 0, &want, &S->train);
-    if (s == SY_OK && S->train->n < (size_t)c->n)
-        s = sy_fail(SY_ERR_ARG, "lowcap: --samples %d exceeds the %zu MNIST training images", c->n, S->train->n);
-    if (s == SY_OK) s = sy_dataset_load_n(sy_run_data_dir(S->run), "mnist", "test", 0, 0, &want, &S->test);
-    if (s != SY_OK) return s;
-    float mean, std;
-    sy_dataset_channel_stats(S->train, &mean, &std);
-    sy_data_normalize(S->train->x, S->train->n, S->train->sample, &mean, &std);
-    sy_data_normalize(S->test->x, S->test->n, S->test->sample, &mean, &std);
-
-    S->ps = sy_params_new(), S->g = sy_graph_new(S->ps), S->ge = sy_graph_new(S->ps);
-    if (!S->ps || !S->g || !S->ge) return sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
-    /* The training graph holds this rank's shard: --batch over the ranks. */
-    S->x = sy_input(S->g, "x", sy_shape_of(2, c->batch / sy_dist_size(), LC_IN));
-    S->y = sy_input(S->g, "y", sy_shape_of(1, c->batch / sy_dist_size()));
-    sy_var o = sy_linear(S->g, sy_relu(S->g, sy_linear(S->g, S->x, "l1", c->hidden)), "l2", LC_OUT);
-    S->loss = sy_softmax_ce(S->g, o, S->y);
-    S->ex = sy_input(S->ge, "x", sy_shape_of(2, LC_EVAL_BATCH, LC_IN));
-    S->elogits = sy_linear(S->ge, sy_relu(S->ge, sy_linear(S->ge, S->ex, "l1", c->hidden)), "l2", LC_OUT);
-    if ((s = sy_graph_compile(S->g)) == SY_OK && (s = sy_graph_compile(S->ge)) == SY_OK)
-        sy_graph_set_training(S->ge, 0);
-    return s;
-}
-
-/* The hidden layer as l1 rows, l1 bias and l2 columns, fetched afresh: on a
- * device (--device cuda) a pointer kept across training steps would be stale. */
-static void lc_layer(const lc_state *S, float **W1, float **b1, float **W2)
-{
-    *W1 = sy_params_tensor(S->ps, sy_params_find(S->ps, "l1.weight"));
-    *b1 = sy_params_tensor(S->ps, sy_params_find(S->ps, "l1.bias"));
-    *W2 = sy_params_tensor(S->ps, sy_params_find(S->ps, "l2.weight"));
-}
-
-/* Distinct hidden units and the spread of the run's copies. */
-static sy_status lc_units(const lc_state *S, int *distinct, double *spread)
-{
-    float *W1, *b1, *W2;
-    lc_layer(S, &W1, &b1, &W2);
-    sy_status s = sy_distinct_units(W1, S->c.hidden, LC_IN, b1, W2, LC_OUT, (float)S->c.tol, distinct);
-    return s == SY_OK ? sy_units_copy_spread(W1, S->c.hidden, LC_IN, b1, W2, LC_OUT, S->R->ncopy, spread) : s;
+    sy_status s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->train, NULL, NULL, tl, ta);
+    return s == SY_OK ? sy_layer_units(S->m.ps, "l1", "l2", (float)S->tol, S->ncopy, distinct, spread) : s;
 }
 
 /* ---- the training callbacks -------------------------------------------------------- */
 
-static sy_status lc_on_resume(void *ctx, const sy_train_pos *pos)
+/* A point of the loss curve (the mean of every log-every steps, and of the first, over ranks) as a row. */
+static sy_status lc_on_point(void *ctx, long step, double loss)
 {
     lc_state *S = ctx;
-    /* the curve file is written just before each checkpoint, which commits
-     * it: a kill between the two leaves points past the checkpoint */
-    double upto = (double)(pos->epoch * S->nbatches + pos->batch);
-    return sy_curve_read(S->curve, upto, S->cap, S->R->it, S->R->loss, &S->R->npts);
-}
-
-/* The loss curve: the mean of every log-every steps (and of the first),
- * over ranks; loss_sum and aux_sum (its count) hold the window. */
-static sy_status lc_on_step(void *ctx, sy_fit_state *st)
-{
-    lc_state *S = ctx;
-    st->aux_sum++;
-    if (st->aux_sum != S->c.log_every && st->step != 0) return SY_OK;
-    double bl = sy_dist_mean(st->loss_sum / st->aux_sum); /* the global batches' loss under mpirun */
-    lc_result *R = S->R;
-    if (R->npts < S->cap) R->it[R->npts] = (double)st->step, R->loss[R->npts++] = bl;
     const char *names[2] = {"fraction", "batch_loss"};
-    double vals[2] = {S->frac, bl};
-    st->loss_sum = st->aux_sum = 0;
-    return sy_run_log_to(S->run, "curve.csv", S->label, st->step, 2, names, vals);
-}
-
-static sy_status lc_on_save(void *ctx)
-{
-    lc_state *S = ctx;
-    return sy_curve_write(S->curve, S->R->it, S->R->loss, S->R->npts);
+    double vals[2] = {S->fraction, loss};
+    return sy_run_log_to(S->run, "curve.csv", S->label, step, 2, names, vals);
 }
 
 static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
@@ -219,180 +135,150 @@ static sy_status lc_on_epoch(void *ctx, long epoch, double loss)
     double tl, ta, spread;
     int dist;
     (void)loss;
-    sy_status s = sy_eval_classifier(S->ge, S->ex, S->elogits, S->train, NULL, NULL, &tl, &ta);
-    if (s == SY_OK) s = lc_units(S, &dist, &spread);
+    sy_status s = lc_measure(S, &tl, &ta, &dist, &spread);
     if (s != SY_OK) return s;
     const char *names[5] = {"fraction", "train_loss", "train_acc", "distinct_units", "copy_spread"};
-    double vals[5] = {S->frac, tl, ta, dist, spread};
+    double vals[5] = {S->fraction, tl, ta, dist, spread};
     return sy_run_log(S->run, S->label, epoch, 5, names, vals);
 }
 
-/* One run from the shared base init, its copies made first. */
-static sy_status lc_train(lc_state *S, sy_optim_kind ok, double frac, const char *method, lc_result *R)
+/* The run of series k (optimizer, method) at fraction f from the shared base init, its copies made first; its
+ * final metrics go to point f of series k. */
+static sy_status lc_train(lc_state *S, int k, int f, const char *method)
 {
-    const lc_cfg *c = &S->c;
-    memset(R, 0, sizeof *R);
-    sy_batcher_opts bo = sy_batcher_opts_default();
-    bo.batch = (size_t)c->batch, bo.drop_last = 1, bo.seed = c->seed; /* drop_last: the graph's batch is fixed */
+    sy_optim_kind ok = S->opt[k / S->nm];
+    sy_step_curve *curve = &S->curves[k * S->nfrac + f];
+    S->fraction = S->frac[f], S->ncopy = (int)lround(S->fraction * S->hidden);
+    char tag[96], path[4200], ckpt[4200], plabel[128];
+    snprintf(tag, sizeof tag, "%s-%s-f%.3f", method, lc_optname(ok), S->fraction);
+    snprintf(S->label, sizeof S->label, "%s/%s", method, lc_optname(ok));
+    snprintf(plabel, sizeof plabel, "lowcap %s f=%.2f", S->label, S->fraction);
     sy_batcher *bt = NULL;
     sy_optimizer *opt = NULL;
-    sy_status s = sy_batcher_new(S->train, bo, &bt);
-    if (s != SY_OK) return s;
-    S->nbatches = (long)sy_batcher_num_batches(bt);
-    S->cap = (int)((S->nbatches * c->epochs) / c->log_every) + 2;
-    R->it = malloc(sizeof(double) * S->cap), R->loss = malloc(sizeof(double) * S->cap); /* lc_sweep frees them */
-    if (!R->it || !R->loss) {
-        s = sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
-        goto done;
-    }
-    R->ncopy = (int)lround(frac * c->hidden);
-    S->R = R, S->frac = frac;
-    float *W1, *b1, *W2;
-    if ((s = sy_params_init(S->ps, c->seed)) != SY_OK) goto done;
-    lc_layer(S, &W1, &b1, &W2);
-    if ((s = sy_units_make_copies(W1, c->hidden, LC_IN, b1, W2, LC_OUT, R->ncopy, c->split)) != SY_OK) goto done;
+    sy_status s = sy_batcher_new_full(S->train, (size_t)S->batch, S->seed, &bt); /* the graph's batch is fixed */
+    if (s == SY_OK)
+        s = sy_step_curve_init(curve, sy_run_pathf(S->run, path, sizeof path, "curve-%s.txt", tag),
+                               sy_run_get_int(S->run, "log-every"), (long)sy_batcher_num_batches(bt), S->epochs);
+    if (s == SY_OK && (s = sy_params_init(S->m.ps, S->seed)) == SY_OK)
+        s = sy_layer_make_copies(S->m.ps, "l1", "l2", S->ncopy, sy_run_get_bool(S->run, "split"));
     sy_optim_opts o = sy_optim_defaults(ok);
-    o.lr = (float)(ok == SY_OPTIM_SGD ? c->lr : c->adam_lr);
-    o.seed = c->seed;
-    s = sy_optimizer_for_method(S->ps, o, method, (float)c->gamma, (float)c->sigma0, (float)c->eps, &opt);
-    if (s == SY_OK) s = lc_units(S, &R->distinct_init, &R->spread_init);
-    if (s != SY_OK) goto done;
-
-    char tag[96], file[128], ckpt[4200], plabel[128];
-    snprintf(tag, sizeof tag, "%s-%s-f%.3f", method, lc_optname(ok), frac);
-    snprintf(file, sizeof file, "curve-%s.txt", tag);
-    sy_run_path(S->run, file, S->curve, sizeof S->curve);
-    snprintf(S->label, sizeof S->label, "%s/%s", method, lc_optname(ok));
-    snprintf(plabel, sizeof plabel, "lowcap %s f=%.2f", S->label, frac);
-    sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = S->g, fo.loss = S->loss, fo.params = S->ps, fo.opt = opt;
-    fo.batcher = bt, fo.x = S->x, fo.y = S->y, fo.epochs = c->epochs;
+    o.lr = (float)(ok == SY_OPTIM_SGD ? S->lr : S->adam_lr);
+    o.seed = S->seed;
+    float sigma0 = (float)sy_run_get_double(S->run, "sigma0"), eps = (float)sy_run_get_double(S->run, "eps");
+    if (s == SY_OK) s = sy_optimizer_for_method(S->m.ps, o, method, (float)S->gamma, sigma0, eps, &opt);
+    double v[LC_NCOL], ta;
+    int dist_init = 0, dist = 0;
+    if (s == SY_OK) s = sy_layer_units(S->m.ps, "l1", "l2", (float)S->tol, S->ncopy, &dist_init, NULL);
+    sy_fit_opts fo = sy_fit_classifier(&S->m, opt, bt, S->epochs);
     fo.control = sy_run_control(S->run), fo.ckpt = sy_run_ckpt_path(S->run, NULL, tag, ckpt, sizeof ckpt);
-    fo.resume = c->resume;
-    fo.label = plabel, fo.progress_every = 20;
-    fo.ctx = S, fo.on_step = lc_on_step, fo.on_save = lc_on_save, fo.on_epoch = lc_on_epoch;
-    fo.on_resume = lc_on_resume;
-    if ((s = sy_fit(&fo, NULL)) == SY_OK)
-        s = sy_eval_classifier(S->ge, S->ex, S->elogits, S->train, NULL, NULL, &R->train_loss, &R->train_acc);
-    if (s == SY_OK) s = sy_eval_classifier(S->ge, S->ex, S->elogits, S->test, NULL, NULL, NULL, &R->test_acc);
-    if (s == SY_OK) s = lc_units(S, &R->distinct, &R->spread);
-done:
+    fo.resume = S->resume;
+    fo.label = plabel, fo.progress_every = 20, fo.ctx = S, fo.on_epoch = lc_on_epoch;
+    if (s == SY_OK && (s = sy_fit_curve(&fo, curve, lc_on_point, NULL)) == SY_OK)
+        s = lc_measure(S, &v[LC_TRAIN_LOSS], &ta, &dist, &v[LC_SPREAD]);
+    if (s == SY_OK)
+        s = sy_eval_classifier(S->m.eval, S->m.ex, S->m.elogits, S->test, NULL, NULL, NULL, &v[LC_TEST_ACC]);
+    v[LC_DISTINCT] = dist, v[LC_DISTINCT_INIT] = dist_init;
+    if (s == SY_OK) sy_results_set(&S->res, k, f, v);
     sy_optimizer_free(opt);
     sy_batcher_free(bt);
     return s;
 }
 
-/* ---- the sweep, records and plots ------------------------------------------------ */
+/* ---- the records and the sweep ------------------------------------------------------ */
 
-static sy_status lc_plots(const lc_state *S, const char *const *methods, int nm, const lc_result *R)
-{
-    const lc_cfg *c = &S->c;
-    sy_status s = SY_OK;
-    char title[256], name[128], lab[64];
-    for (int oi = 0; oi < c->nopt && s == SY_OK; oi++) {
-        /* one y-range for every method of this optimizer, so panels compare */
-        double lo = INFINITY, hi = -INFINITY;
-        for (int k = 0; k < nm * c->nfrac; k++) {
-            const lc_result *r = &R[oi * nm * c->nfrac + k];
-            for (int i = 0; i < r->npts; i++)
-                if (r->loss[i] > 0 && isfinite(r->loss[i])) lo = fmin(lo, r->loss[i]), hi = fmax(hi, r->loss[i]);
-        }
-        for (int m = 0; m < nm && s == SY_OK; m++) {
-            snprintf(title, sizeof title, "Fig. 1: %s, %s, identical fraction f of %d hidden units", methods[m],
-                     lc_optlabel(c->opt[oi]), c->hidden);
-            sy_plot *p = sy_plot_new(title, "iteration", "training loss (minibatch mean)");
-            if (!p) return sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
-            for (int f = 0; f < c->nfrac && s == SY_OK; f++) {
-                const lc_result *r = &R[(oi * nm + m) * c->nfrac + f];
-                snprintf(lab, sizeof lab, "f=%.2f (%d distinct at init)", c->frac[f], r->distinct_init);
-                s = sy_plot_series(p, lab, r->it, r->loss, r->npts, SY_PLOT_LINE);
-            }
-            sy_plot_log_axes(p, 0, 1);
-            if (lo < hi) sy_plot_yrange(p, lo * 0.8, hi * 1.25);
-            snprintf(name, sizeof name, "lowcap-%s-%s", lc_optname(c->opt[oi]), methods[m]);
-            if (s == SY_OK) s = sy_plot_save_run(p, S->run, name);
-            else sy_plot_free(p);
-        }
-    }
-    /* summary: final training loss and distinct units against the capacity of the start (log axis) */
-    const char *ylab[2] = {"final training loss (whole training set)", "distinct hidden units at the end"};
-    const char *fn[2] = {"lowcap-final-loss", "lowcap-distinct"};
-    double xs[LC_MAX_FRAC], ys[LC_MAX_FRAC];
-    for (int k = 0; k < 2 && s == SY_OK; k++) {
-        snprintf(title, sizeof title, "%s against the capacity of the start (%d hidden units)",
-                 k == 0 ? "Final training loss" : "Distinct units", c->hidden);
-        sy_plot *p = sy_plot_new(title, "distinct hidden units at init (f = 0 gives all, f = 1 one)", ylab[k]);
-        if (!p) return sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
-        for (int oi = 0; oi < c->nopt && s == SY_OK; oi++)
-            for (int m = 0; m < nm && s == SY_OK; m++) {
-                for (int f = 0; f < c->nfrac; f++) {
-                    const lc_result *r = &R[(oi * nm + m) * c->nfrac + f];
-                    xs[f] = r->distinct_init, ys[f] = k == 0 ? r->train_loss : r->distinct;
-                }
-                snprintf(lab, sizeof lab, "%s, %s", methods[m], lc_optlabel(c->opt[oi]));
-                s = sy_plot_series(p, lab, xs, ys, c->nfrac, SY_PLOT_LINE_POINTS);
-            }
-        if (k == 0) sy_plot_log_axes(p, 1, 1);
-        else sy_plot_log_axes(p, 1, 0), sy_plot_yrange(p, 0, c->hidden * 1.05);
-        if (s == SY_OK) s = sy_plot_save_run(p, S->run, fn[k]);
-        else sy_plot_free(p);
-    }
-    return s;
-}
+#define LC_MAX_SERIES 10 /* the two optimizers times the five methods of this figure */
 
-/* The summary (columns: method, or method/optimizer when both run) and a note on it. */
-static void lc_report(const lc_state *S, const char *const *methods, int nm, const lc_result *R)
+/* The summary (columns: method, or method/optimizer when both run), a note on what it does not show, and the
+ * figures: the final training loss and distinct units against the capacity of the start, and Fig. 1's loss
+ * curves, one panel per (optimizer, method). */
+static sy_status lc_records(const lc_state *S)
 {
-    const lc_cfg *c = &S->c;
-    char col[64], key[96];
-    for (int oi = 0; oi < c->nopt; oi++)
-        for (int m = 0; m < nm; m++) {
-            if (c->nopt > 1) snprintf(col, sizeof col, "%s/%s", methods[m], lc_optname(c->opt[oi]));
-            else snprintf(col, sizeof col, "%s", methods[m]);
-            sy_run_summary_settingf(S->run, col, "optimizer", "%s lr %g, gamma %g", lc_optlabel(c->opt[oi]),
-                                    c->opt[oi] == SY_OPTIM_SGD ? c->lr : c->adam_lr, c->gamma);
-            double lmin = INFINITY, lmax = -INFINITY;
-            for (int f = 0; f < c->nfrac; f++) {
-                const lc_result *r = &R[(oi * nm + m) * c->nfrac + f];
-                const char *what[4] = {"train_loss", "test_acc", "distinct_units", "copy_spread"};
-                double v[4] = {r->train_loss, r->test_acc, r->distinct, r->spread};
-                for (int k = 0; k < 4; k++) {
-                    snprintf(key, sizeof key, "%s f=%.2f", what[k], c->frac[f]);
-                    sy_run_summary(S->run, col, key, v[k]);
-                }
-                lmin = fmin(lmin, r->train_loss), lmax = fmax(lmax, r->train_loss);
-            }
-            sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
-        }
+    char col[64], title[256], name[128], lab[LC_MAX_SERIES][64];
+    const char *labels[LC_MAX_SERIES];
+    const double *xs[LC_MAX_FRAC], *ys[LC_MAX_FRAC];
+    int ns[LC_MAX_SERIES];
+    for (int k = 0; k < S->nopt * S->nm; k++) {
+        sy_optim_kind ok = S->opt[k / S->nm];
+        if (S->nopt > 1) snprintf(col, sizeof col, "%s/%s", S->methods[k % S->nm], lc_optname(ok));
+        else snprintf(col, sizeof col, "%s", S->methods[k % S->nm]);
+        sy_run_summary_settingf(S->run, col, "optimizer", "%s lr %g, gamma %g", lc_optlabel(ok),
+                                ok == SY_OPTIM_SGD ? S->lr : S->adam_lr, S->gamma);
+        sy_results_summary(&S->res, S->run, k, col, LC_DISTINCT_INIT, "f=%.2f"); /* all but distinct_init */
+        const double *tl = sy_results_at(&S->res, LC_TRAIN_LOSS, k);
+        double lmin = INFINITY, lmax = -INFINITY;
+        for (int f = 0; f < S->nfrac; f++) lmin = fmin(lmin, tl[f]), lmax = fmax(lmax, tl[f]);
+        sy_run_summary(S->run, col, "train_loss max/min over f", lmax / lmin);
+        snprintf(lab[k], sizeof lab[k], "%s, %s", S->methods[k % S->nm], lc_optlabel(ok)); /* the figures' legend */
+        labels[k] = lab[k], ns[k] = S->nfrac;
+    }
     /* the numbers are in the final table; what it does not show: */
     printf("\nlowcap: %d hidden units, %d training images, %d epochs, batch %d, gamma %g, distinct tol %g\n"
-           "distinct units at init:", c->hidden, c->n, c->epochs, c->batch, c->gamma, c->tol);
-    for (int f = 0; f < c->nfrac; f++) printf(" %d (f = %.2f)", R[f].distinct_init, c->frac[f]);
+           "distinct units at init:", S->hidden, S->n, S->epochs, S->batch, S->gamma, S->tol);
+    for (int f = 0; f < S->nfrac; f++)
+        printf(" %d (f = %.2f)", (int)sy_results_at(&S->res, LC_DISTINCT_INIT, 0)[f], S->frac[f]);
     printf("\n(copy_spread: the largest parameter difference between unit 0 and its copies)\n\n");
+    const char *ylab[2] = {"final training loss (whole training set)", "distinct hidden units at the end"};
+    const char *fn[2] = {"lowcap-final-loss", "lowcap-distinct"};
+    int col_y[2] = {LC_TRAIN_LOSS, LC_DISTINCT};
+    sy_status s = SY_OK;
+    for (int j = 0; j < 2 && s == SY_OK; j++) { /* the capacity of the start on a log axis */
+        snprintf(title, sizeof title, "%s against the capacity of the start (%d hidden units)",
+                 j == 0 ? "Final training loss" : "Distinct units", S->hidden);
+        sy_plot_opts so = {.title = title, .xlabel = "distinct hidden units at init (f = 0 gives all, f = 1 one)",
+                           .ylabel = ylab[j], .logx = 1, .logy = j == 0, .ymax = j == 0 ? 0 : S->hidden * 1.05};
+        s = sy_plot_xy(S->run, fn[j], &so, S->nopt * S->nm, labels, sy_results_col(&S->res, LC_DISTINCT_INIT),
+                       sy_results_col(&S->res, col_y[j]), ns, SY_PLOT_LINE_POINTS);
+    }
+    sy_plot_opts po = {.title = title, .xlabel = "iteration", .ylabel = "training loss (minibatch mean)", .logy = 1};
+    for (int k = 0; k < S->nopt * S->nm && s == SY_OK; k++) {
+        sy_optim_kind ok = S->opt[k / S->nm];
+        if (k % S->nm == 0) { /* one y-range for every method of this optimizer, so panels compare */
+            double lo = INFINITY, hi = -INFINITY;
+            for (const sy_step_curve *r = &S->curves[k * S->nfrac]; r < &S->curves[(k + S->nm) * S->nfrac]; r++)
+                sy_plot_range(r->loss, r->n, &lo, &hi);
+            po.ymin = lo < hi ? lo * 0.8 : 0, po.ymax = lo < hi ? hi * 1.25 : 0;
+        }
+        for (int f = 0; f < S->nfrac; f++) {
+            const sy_step_curve *r = &S->curves[k * S->nfrac + f];
+            snprintf(lab[f], sizeof lab[f], "f=%.2f (%d distinct at init)", S->frac[f],
+                     (int)sy_results_at(&S->res, LC_DISTINCT_INIT, k)[f]);
+            labels[f] = lab[f], xs[f] = r->step, ys[f] = r->loss, ns[f] = r->n;
+        }
+        snprintf(title, sizeof title, "Fig. 1: %s, %s, identical fraction f of %d hidden units", S->methods[k % S->nm],
+                 lc_optlabel(ok), S->hidden);
+        snprintf(name, sizeof name, "lowcap-%s-%s", lc_optname(ok), S->methods[k % S->nm]);
+        s = sy_plot_xy(S->run, name, &po, S->nfrac, labels, xs, ys, ns, SY_PLOT_LINE);
+    }
+    return s;
 }
 
 static sy_status lc_sweep(sy_run *run, int reproduce)
 {
     lc_state S = {.run = run};
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
-    sy_status s = lc_config(run, &S.c, reproduce);
-    if (s == SY_OK) s = lc_setup(&S);
-    const lc_cfg *c = &S.c;
-    int nres = c->nopt * nm * c->nfrac;
-    lc_result *R = s == SY_OK ? calloc((size_t)nres, sizeof *R) : NULL;
-    if (s == SY_OK && !R) s = sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
-    for (int oi = 0; oi < c->nopt && s == SY_OK; oi++)
-        for (int f = 0; f < c->nfrac && s == SY_OK; f++)
-            for (int m = 0; m < nm && s == SY_OK; m++)
-                s = lc_train(&S, c->opt[oi], c->frac[f], methods[m], &R[(oi * nm + m) * c->nfrac + f]);
-    if (s == SY_OK) {
-        lc_report(&S, methods, nm, R);
-        s = lc_plots(&S, methods, nm, R);
-    }
-    for (int i = 0; R && i < nres; i++) free(R[i].it), free(R[i].loss);
-    free(R);
-    lc_free(&S);
+    sy_status s = lc_config(run, &S, reproduce);
+    /* MNIST: the first --samples training images and the test set, both normalised by the training subset's mean
+     * and std. The model reads LC_IN = 28*28 values per image and 10 classes. */
+    const sy_data_contract want = {"lowcap", 1, 28, 28, LC_OUT, 1};
+    if (s == SY_OK) s = sy_dataset_load_splits(sy_run_data_dir(run), "mnist", S.n, 0, &want, &S.train, &S.test);
+    if (s == SY_OK) s = sy_dataset_standardize(S.train, S.test);
+    /* The two graphs; the training graph holds this rank's shard: --batch over the ranks. */
+    if (s == SY_OK)
+        s = sy_classifier_new(&S.m, sy_shape_of(1, LC_IN), S.batch / sy_dist_size(), LC_EVAL_BATCH, lc_net, &S.hidden);
+    int nres = S.nopt * S.nm * S.nfrac;
+    if (s == SY_OK && (s = sy_results_new(&S.res, S.nopt * S.nm, S.nfrac, LC_NCOL, lc_cols)) == SY_OK)
+        memcpy(S.res.x, S.frac, sizeof(double) * (size_t)S.nfrac); /* the points: the fractions */
+    if (s == SY_OK && !(S.curves = calloc((size_t)nres, sizeof *S.curves)))
+        s = sy_fail(SY_ERR_NOMEM, "lowcap: out of memory");
+    /* series k = oi * nm + m: the optimizers, each over the fractions, each with every method */
+    for (int oi = 0; oi < S.nopt && s == SY_OK; oi++)
+        for (int f = 0; f < S.nfrac && s == SY_OK; f++)
+            for (int m = 0; m < S.nm && s == SY_OK; m++) s = lc_train(&S, oi * S.nm + m, f, S.methods[m]);
+    if (s == SY_OK) s = lc_records(&S);
+    for (int i = 0; S.curves && i < nres; i++) sy_step_curve_free(&S.curves[i]);
+    free(S.curves);
+    sy_results_free(&S.res);
+    sy_classifier_free(&S.m);
+    sy_dataset_free(S.train), sy_dataset_free(S.test);
     return s;
 }
 

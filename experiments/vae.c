@@ -24,16 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "syre/syre.h"
-#include "syre/vae.h"
-
-#define VAE_IN 784
-#define VAE_H 200
-#define VAE_Z 200
-#define VAE_EVAL 1000    /* rank batch ("batch size 1000") and eval chunk */
-#define VAE_NSAMPLE 64   /* prior samples drawn for the sample grid */
-#define VAE_SHOW 16      /* test images shown in the reconstruction grid */
-#define VAE_MAXSWEEP 16
+#include "vae_exp.h"
 
 static const sy_flag_spec vae_flags[] = {
     {"method", "methods: vanilla (encoder decays to 0), syre (to theta0), syre-ar, l2init, wfix, none; "
@@ -64,24 +55,15 @@ static const sy_flag_spec vae_flags[] = {
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
-typedef struct {
-    sy_vae_opts vo; /* the model; beta is set per configuration */
-    double lr, sigma0, eps;
-    long epochs, batch;
-    size_t train_n, test_n;
-    uint64_t seed;
-    int resume;
-} vae_cfg;
-
-static sy_status vae_config(sy_run *run, vae_cfg *c)
+sy_status vae_config(sy_run *run, vae_cfg *c)
 {
-    const char *ev = sy_run_get_str(run, "enc-var"), *dec = sy_run_get_str(run, "decoder");
-    if (strcmp(ev, "fixed") && strcmp(ev, "learned"))
-        return sy_fail(SY_ERR_ARG, "vae: --enc-var must be 'fixed' or 'learned', not '%s'", ev);
-    if (strcmp(dec, "bernoulli") && strcmp(dec, "gaussian"))
-        return sy_fail(SY_ERR_ARG, "vae: --decoder must be 'bernoulli' or 'gaussian', not '%s'", dec);
-    c->vo = (sy_vae_opts){.in = VAE_IN, .hidden = VAE_H, .latent = VAE_Z, .learned_var = !strcmp(ev, "learned"),
-                          .gaussian = !strcmp(dec, "gaussian"), .eta_enc = sy_run_get_double(run, "eta-enc"),
+    int learned, gaussian;
+    sy_status s = sy_run_get_choice(run, "enc-var", 2, (const char *const[]){"fixed", "learned"}, &learned);
+    if (s == SY_OK) s = sy_run_get_choice(run, "decoder", 2, (const char *const[]){"bernoulli", "gaussian"},
+                                              &gaussian);
+    if (s != SY_OK) return s;
+    c->vo = (sy_vae_opts){.in = VAE_IN, .hidden = VAE_H, .latent = VAE_Z, .learned_var = learned,
+                          .gaussian = gaussian, .eta_enc = sy_run_get_double(run, "eta-enc"),
                           .eta_dec = sy_run_get_double(run, "eta-dec")};
     c->lr = sy_run_get_double(run, "lr");
     c->epochs = sy_run_get_int(run, "epochs");
@@ -102,53 +84,68 @@ static int uses_anchor(const char *method) { return strncmp(method, "syre", 4) =
 
 /* ---- one configuration ------------------------------------------------------ */
 
+/* A configuration: a method at (beta, gamma), syre's anchors at sigma0. Its label names its records, checkpoint
+ * and images; with ep, its per-epoch rank and rec_loss are series m of ep. */
+typedef struct {
+    const char *method, *name; /* name: its series' (sy_series) */
+    double beta, gamma, sigma0;
+    char label[160];
+    const char *log_file; /* NULL: metrics.csv */
+    sy_results *ep;
+    int m;
+} vae_point;
+
 typedef struct {
     sy_vae_eval ev;
     double train_loss;
     float recon[VAE_SHOW * VAE_IN];
     float samples[VAE_NSAMPLE * VAE_IN];
-    double *curve_rec, *curve_rank;  /* per epoch (epochs entries) or NULL, owned by caller */
-    int has_anchor, anchor_rank;     /* syre: rank of mu under the anchor encoder alone */
+    int has_anchor, anchor_rank; /* syre: rank of mu under the anchor encoder alone */
 } vae_result;
 
-/* What the epoch callback of one configuration needs. */
+/* What the epoch callbacks of one configuration need. */
 typedef struct {
     sy_run *run;
     const vae_cfg *c;
     sy_vae *e;
     const sy_dataset *test;
-    const char *label, *log_file;
+    const vae_point *p;
     vae_result *res;
 } vae_fit;
+
+const char *const vae_cols[2] = {"rank", "rec_loss"};
 
 static sy_status vae_on_epoch(void *ctx, long epoch, double loss)
 {
     vae_fit *f = ctx;
-    vae_result *res = f->res;
-    res->train_loss = loss;
+    f->res->train_loss = loss;
     sy_vae_eval ev;
     sy_status s = sy_vae_evaluate(f->e, f->test->x, f->c->test_n, f->c->seed, SY_COV_RANK_THR_VAE, &ev, NULL, 0);
     if (s != SY_OK) return s;
     const char *names[7] = {"train_loss", "test_loss", "rec_loss", "kl", "rank", "active_units", "mu_var_max"};
-    double vals[7] = {res->train_loss, ev.loss, ev.rec, ev.kl, ev.rank, ev.active, ev.mu_var_max};
-    if ((s = sy_run_log_to(f->run, f->log_file, f->label, epoch, 7, names, vals)) != SY_OK) return s;
-    if (res->curve_rec) res->curve_rec[epoch - 1] = ev.rec;
-    if (res->curve_rank) res->curve_rank[epoch - 1] = ev.rank;
+    double vals[7] = {loss, ev.loss, ev.rec, ev.kl, ev.rank, ev.active, ev.mu_var_max};
+    if ((s = sy_run_log_to(f->run, f->p->log_file, f->p->label, epoch, 7, names, vals)) != SY_OK) return s;
+    if (f->p->ep) sy_results_set(f->p->ep, f->p->m, (int)epoch - 1, (double[2]){ev.rank, ev.rec});
     return SY_OK;
 }
 
-/* Train one configuration (label names its checkpoint and log rows) and
- * evaluate it, with reconstructions and prior samples. log_file: NULL =
- * metrics.csv. */
-static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, double beta, double gamma,
-                           double sigma0, const char *label, const char *log_file, const sy_dataset *train,
+/* A resumed configuration's curves: the epochs logged before. */
+static sy_status vae_on_resume(void *ctx, const sy_train_pos *pos)
+{
+    const vae_point *p = ((vae_fit *)ctx)->p;
+    (void)pos;
+    return p->ep ? sy_results_read_rows(p->ep, ((vae_fit *)ctx)->run, p->log_file, p->label, p->m, "step") : SY_OK;
+}
+
+/* Train one configuration and evaluate it, with reconstructions and prior samples. */
+static sy_status vae_train(sy_run *run, const vae_cfg *c, const vae_point *p, const sy_dataset *train,
                            const sy_dataset *test, vae_result *res)
 {
     sy_decay decay;
-    sy_status s = sy_decay_parse(method, (float)gamma, (float)sigma0, (float)c->eps, &decay);
+    sy_status s = sy_decay_parse(p->method, (float)p->gamma, (float)p->sigma0, (float)c->eps, &decay);
     if (s != SY_OK) return s;
     sy_vae_opts vo = c->vo;
-    vo.beta = beta;
+    vo.beta = p->beta;
     sy_vae_model m;
     /* Under mpirun the training graph holds this rank's shard of each batch. */
     if ((s = sy_vae_model_new(&m, &vo, (int)(c->batch / sy_dist_size()), VAE_EVAL, VAE_NSAMPLE, c->seed)) != SY_OK)
@@ -160,24 +157,20 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
     o.seed = c->seed;
     o.decay = sy_decay_none(); /* the decoder: no decay */
     if ((s = sy_optim_add_rule(&o, "enc.*", decay)) == SY_OK && !(opt = sy_optimizer_new(m.ps, &o))) s = SY_ERR_ARG;
-    if (s == SY_OK && uses_anchor(method)) {
+    if (s == SY_OK && uses_anchor(p->method)) {
         s = sy_vae_anchor_rank(&m.eval, m.ps, opt, test->x, c->test_n, c->seed, SY_COV_RANK_THR_VAE,
                                &res->anchor_rank);
         res->has_anchor = s == SY_OK;
     }
-    sy_batcher_opts bo = sy_batcher_opts_default();
-    bo.batch = (size_t)c->batch;
-    bo.drop_last = 1;
-    bo.seed = c->seed;
-    if (s == SY_OK) s = sy_batcher_new(train, bo, &b);
-    char ckpt[4200], plabel[160];
-    snprintf(plabel, sizeof plabel, "vae %s", label);
-    vae_fit f = {.run = run, .c = c, .e = &m.eval, .test = test, .label = label, .log_file = log_file, .res = res};
+    if (s == SY_OK) s = sy_batcher_new_full(train, (size_t)c->batch, c->seed, &b);
+    char ckpt[4200], plabel[192];
+    snprintf(plabel, sizeof plabel, "vae %s", p->label);
+    vae_fit f = {.run = run, .c = c, .e = &m.eval, .test = test, .p = p, .res = res};
     sy_fit_opts fo = sy_fit_defaults();
     fo.params = m.ps, fo.opt = opt, fo.batcher = b, fo.epochs = c->epochs;
-    fo.control = sy_run_control(run), fo.ckpt = sy_run_ckpt_path(run, NULL, label, ckpt, sizeof ckpt);
+    fo.control = sy_run_control(run), fo.ckpt = sy_run_ckpt_path(run, NULL, p->label, ckpt, sizeof ckpt);
     fo.resume = c->resume;
-    fo.label = plabel, fo.progress_every = 20, fo.ctx = &f, fo.on_epoch = vae_on_epoch;
+    fo.label = plabel, fo.progress_every = 20, fo.ctx = &f, fo.on_epoch = vae_on_epoch, fo.on_resume = vae_on_resume;
     res->train_loss = NAN;
     if (s == SY_OK) s = sy_vae_fit(&m.train, (size_t)c->batch, c->seed, &fo, NULL);
     /* Final evaluation, reconstructions and prior samples. */
@@ -193,89 +186,55 @@ static sy_status vae_train(sy_run *run, const vae_cfg *c, const char *method, do
 
 /* Train one configuration, record its summary (label) and save its
  * reconstructions and prior samples as recon-<label> and samples-<label>. */
-static sy_status vae_config_run(sy_run *run, const vae_cfg *c, const char *method, double beta, double gamma,
-                                double sigma0, const char *label, const char *log_file, const sy_dataset *train,
-                                const sy_dataset *test, vae_result *r, const char *title)
+static sy_status vae_config_run(sy_run *run, const vae_cfg *c, const vae_point *p, const sy_dataset *train,
+                                const sy_dataset *test, vae_result *r)
 {
-    sy_status s = vae_train(run, c, method, beta, gamma, sigma0, label, log_file, train, test, r);
+    memset(r, 0, sizeof *r);
+    sy_status s = vae_train(run, c, p, train, test, r);
     if (s != SY_OK) return s;
     const char *keys[7] = {"rank", "anchor_rank", "rec_loss", "kl", "test_loss", "train_loss", "active_units"};
     double vals[7] = {r->ev.rank, r->anchor_rank, r->ev.rec, r->ev.kl, r->ev.loss, r->train_loss, r->ev.active};
     for (int k = 0; k < 7; k++)
-        if (k != 1 || r->has_anchor) sy_run_summary(run, label, keys[k], vals[k]);
-    sy_run_summary_settingf(run, label, "beta", "%g", beta);
-    sy_run_summary_settingf(run, label, "gamma (encoder only)", "%g", gamma);
-    sy_run_summary_setting(run, label, "enc-var", c->vo.learned_var ? "learned" : "fixed");
-    sy_run_summary_setting(run, label, "decoder", c->vo.gaussian ? "gaussian" : "bernoulli");
-    if (uses_anchor(method)) sy_run_summary_settingf(run, label, "sigma0", "%g", sigma0);
-    char base[4200], f[200];
-    snprintf(f, sizeof f, "recon-%s", label);
-    s = sy_plot_image_pairs(sy_run_path(run, f, base, sizeof base), title, test->x, r->recon, VAE_SHOW, 28, 28, 8,
-                            "input", "recon", 0.0f, 1.0f);
-    snprintf(f, sizeof f, "samples-%s", label);
+        if (k != 1 || r->has_anchor) sy_run_summary(run, p->label, keys[k], vals[k]);
+    sy_run_summary_settingf(run, p->label, "beta", "%g", p->beta);
+    sy_run_summary_settingf(run, p->label, "gamma (encoder only)", "%g", p->gamma);
+    sy_run_summary_setting(run, p->label, "enc-var", c->vo.learned_var ? "learned" : "fixed");
+    sy_run_summary_setting(run, p->label, "decoder", c->vo.gaussian ? "gaussian" : "bernoulli");
+    if (uses_anchor(p->method)) sy_run_summary_settingf(run, p->label, "sigma0", "%g", p->sigma0);
+    char base[4200], title[200];
+    snprintf(title, sizeof title, "%s, beta = %g, gamma = %g (%s eta_enc)", p->name, p->beta, p->gamma,
+             c->vo.learned_var ? "learned" : "fixed");
+    s = sy_plot_image_pairs(sy_run_pathf(run, base, sizeof base, "recon-%s", p->label), title, test->x, r->recon,
+                            VAE_SHOW, 28, 28, 8, "input", "recon", 0.0f, 1.0f);
     if (s == SY_OK)
-        s = sy_plot_image_grid(sy_run_path(run, f, base, sizeof base), title, r->samples, VAE_NSAMPLE, 28, 28, 8, 8,
-                               NULL, 0.0f, 1.0f);
+        s = sy_plot_image_grid(sy_run_pathf(run, base, sizeof base, "samples-%s", p->label), title, r->samples,
+                               VAE_NSAMPLE, 28, 28, 8, 8, NULL, 0.0f, 1.0f);
     return s;
 }
 
-/* Fashion-MNIST: the first train_n training images and the test split.
- * Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
-static sy_status vae_data(sy_run *run, const vae_cfg *c, sy_dataset **train, sy_dataset **test)
+/* ---- the configurations of a run (and of reproduce's sweep), syre run vae (Fig. 7) ---------------- */
+
+sy_status vae_configs(sy_run *run, const vae_cfg *c, const sy_series *cv, int nc, const double *betas, int nbeta,
+                      const double *gammas, int ngamma, sy_results *fin, sy_results *ep)
 {
+    /* Encoder and decoder both work on VAE_IN = 28*28 pixels; labels are unused. */
     const sy_data_contract want = {"vae", 1, 28, 28, 0, 1};
-    *test = NULL;
-    sy_status s = sy_dataset_load_n(sy_run_data_dir(run), "fashion-mnist", "train", (long)c->train_n, 0, &want, train);
-    if (s == SY_OK) s = sy_dataset_load_n(sy_run_data_dir(run), "fashion-mnist", "test", 0, 0, &want, test);
-    if (s == SY_OK && (*test)->n < c->test_n)
-        s = sy_fail(SY_ERR_ARG, "vae: --test-size %zu exceeds the %zu test images", c->test_n, (*test)->n);
-    if (s != SY_OK) {
-        sy_dataset_free(*train);
-        sy_dataset_free(*test);
-        *train = *test = NULL;
-    }
-    return s;
-}
-
-/* ---- syre run vae / syre reproduce fig6 --------------------------------------- */
-
-/* One curve: a method, and for syre/syre-ar (reproduce) one of the --sigma0s. */
-typedef struct {
-    const char *method;
-    double sigma0;
-    char name[64], label[96]; /* label: in the legends */
-} vae_curve;
-
-/* Train and record every (beta, gamma, curve), in that nesting; rank and rec
- * per configuration at ((m * nbeta + bi) * ngamma + gi). A sweep labels its
- * records "<name>-b<beta>-g<gamma>" in sweep.csv; otherwise (one beta, one
- * gamma) the name, in metrics.csv, with per-epoch curves ep[m] (rank, then
- * rec: 2 x epochs). */
-static sy_status vae_configs(sy_run *run, const vae_cfg *c, const vae_curve *cv, int nc, const double *betas,
-                             int nbeta, const double *gammas, int ngamma, int sweep, double *rank, double *rec,
-                             double *const *ep)
-{
     sy_dataset *train, *test;
-    sy_status s = vae_data(run, c, &train, &test);
-    vae_result *r = s == SY_OK ? calloc(1, sizeof *r) : NULL;
+    sy_status s = sy_dataset_load_splits(sy_run_data_dir(run), "fashion-mnist", (long)c->train_n, (long)c->test_n,
+                                         &want, &train, &test);
+    vae_result *r = s == SY_OK ? malloc(sizeof *r) : NULL;
     if (s == SY_OK && !r) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
     for (int bi = 0; bi < nbeta && s == SY_OK; bi++)
         for (int gi = 0; gi < ngamma && s == SY_OK; gi++)
             for (int m = 0; m < nc && s == SY_OK; m++) {
-                char label[160], title[200];
-                if (sweep)
-                    snprintf(label, sizeof label, "%s-b%g-g%g", cv[m].name, betas[bi], gammas[gi]);
+                vae_point p = {cv[m].method, cv[m].name, betas[bi], gammas[gi], cv[m].value, "",
+                               fin ? "sweep.csv" : NULL, ep, m};
+                if (fin)
+                    snprintf(p.label, sizeof p.label, "%s-b%g-g%g", cv[m].name, betas[bi], gammas[gi]);
                 else
-                    snprintf(label, sizeof label, "%s", cv[m].name);
-                snprintf(title, sizeof title, "%s, beta = %g, gamma = %g (%s eta_enc)", cv[m].name, betas[bi],
-                         gammas[gi], c->vo.learned_var ? "learned" : "fixed");
-                memset(r, 0, sizeof *r);
-                if (ep) r->curve_rank = ep[m], r->curve_rec = ep[m] + c->epochs;
-                s = vae_config_run(run, c, cv[m].method, betas[bi], gammas[gi], cv[m].sigma0, label,
-                                   sweep ? "sweep.csv" : NULL, train, test, r, title);
-                size_t k = ((size_t)m * nbeta + bi) * ngamma + gi;
-                rank[k] = r->ev.rank;
-                rec[k] = r->ev.rec;
+                    snprintf(p.label, sizeof p.label, "%s", cv[m].name);
+                s = vae_config_run(run, c, &p, train, test, r);
+                if (fin) sy_results_set(fin, bi * nc + m, gi, (double[2]){r->ev.rank, r->ev.rec});
             }
     free(r);
     sy_dataset_free(train);
@@ -283,113 +242,36 @@ static sy_status vae_configs(sy_run *run, const vae_cfg *c, const vae_curve *cv,
     return s;
 }
 
-/* The curves of --method: syre and syre-ar once per sigma0 of sig [nsig]
- * (reproduce), or (sig NULL) every method once at --sigma0 (run). */
-static sy_status vae_curves(sy_run *run, const vae_cfg *c, const double *sig, int nsig, vae_curve *cv, int *nc)
+sy_status vae_curves(sy_run *run, const vae_cfg *c, const double *sig, int nsig, sy_series *cv, int *nc)
 {
-    int nm;
-    const char *const *methods = sy_run_methods(run, &nm);
-    *nc = 0;
-    for (int m = 0; m < nm; m++) {
-        if (strcmp(methods[m], "dropout") == 0)
-            return sy_fail(SY_ERR_ARG, "vae: --method dropout is not supported here");
-        int each = sig && uses_anchor(methods[m]);
-        for (int j = 0; j < (each ? nsig : 1) && *nc < 4 * VAE_MAXSWEEP; j++, (*nc)++) {
-            vae_curve *v = &cv[*nc];
-            v->method = methods[m];
-            v->sigma0 = each ? sig[j] : c->sigma0;
-            snprintf(v->name, sizeof v->name, "%s", methods[m]);
-            snprintf(v->label, sizeof v->label, "%s", methods[m]);
-            if (each) {
-                snprintf(v->name, sizeof v->name, "%s-s%g", methods[m], sig[j]);
-                snprintf(v->label, sizeof v->label, "%s sigma0=%g", methods[m], sig[j]);
-            }
-        }
-    }
-    return SY_OK;
+    sy_status s = sy_run_methods_among(run, "vanilla,syre,syre-ar,l2init,wfix,none", NULL, NULL);
+    return s == SY_OK ? sy_run_series(run, "syre", "s", "sigma0", sig, nsig, c->sigma0, cv, VAE_MAXCURVES, nc) : s;
 }
 
 static sy_status vae_run(sy_run *run)
 {
     vae_cfg c;
-    vae_curve cv[4 * VAE_MAXSWEEP];
-    int nc;
+    sy_series cv[VAE_MAXCURVES];
+    const char *labels[VAE_MAXCURVES];
+    int nc = 0;
+    sy_results ep = {0};
     sy_status s = vae_config(run, &c);
     if (s == SY_OK) s = vae_curves(run, &c, NULL, 0, cv, &nc);
-    if (s != SY_OK) return s;
+    if (s == SY_OK) s = sy_results_new(&ep, nc, (int)c.epochs, 2, vae_cols);
     double beta = sy_run_get_double(run, "beta"), gamma = sy_run_get_double(run, "gamma");
-    double *ep = malloc(sizeof(double) * (size_t)nc * 2 * (size_t)c.epochs), *xs = malloc(sizeof(double) * c.epochs);
-    double *rank = malloc(sizeof(double) * nc), *rec = malloc(sizeof(double) * nc), *yr[4 * VAE_MAXSWEEP],
-           *yl[4 * VAE_MAXSWEEP];
-    const char *labels[4 * VAE_MAXSWEEP];
-    if (!ep || !xs || !rank || !rec) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    for (long i = 0; s == SY_OK && i < c.epochs; i++) xs[i] = (double)(i + 1);
-    for (size_t i = 0; s == SY_OK && i < (size_t)nc * 2 * c.epochs; i++) ep[i] = NAN;
-    for (int m = 0; m < nc; m++)
-        yr[m] = ep + (size_t)m * 2 * c.epochs, yl[m] = yr[m] + c.epochs, labels[m] = cv[m].label;
-    if (s == SY_OK) s = vae_configs(run, &c, cv, nc, &beta, 1, &gamma, 1, 0, rank, rec, yr);
+    if (s == SY_OK) s = vae_configs(run, &c, cv, nc, &beta, 1, &gamma, 1, NULL, &ep);
+    for (int m = 0; m < nc; m++) labels[m] = cv[m].label;
     char title[160];
     const char *var = c.vo.learned_var ? "learned" : "fixed";
     snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): rank of mu", beta, gamma, var);
     if (s == SY_OK)
-        s = sy_plot_methods(run, "rank", title, "epoch", "rank of Cov(mu), 1000 test images, eig > 1e-6", xs,
-                            (int)c.epochs, nc, labels, (const double *const *)yr, SY_PLOT_LINE_POINTS);
+        s = sy_plot_methods(run, "rank", title, "epoch", "rank of Cov(mu), 1000 test images, eig > 1e-6", ep.x,
+                            ep.np, nc, labels, sy_results_col(&ep, 0), SY_PLOT_LINE_POINTS);
     snprintf(title, sizeof title, "beta-VAE (beta = %g, gamma = %g, %s eta_enc): reconstruction", beta, gamma, var);
     if (s == SY_OK)
-        s = sy_plot_methods(run, "rec_loss", title, "epoch", "test reconstruction loss per image", xs, (int)c.epochs,
-                            nc, labels, (const double *const *)yl, SY_PLOT_LINE_POINTS);
-    free(ep);
-    free(xs);
-    free(rank);
-    free(rec);
-    return s;
-}
-
-static sy_status vae_reproduce(sy_run *run)
-{
-    vae_cfg c;
-    sy_status s = vae_config(run, &c);
-    if (s != SY_OK) return s;
-    double betas[VAE_MAXSWEEP], gammas[VAE_MAXSWEEP], sig[VAE_MAXSWEEP];
-    int nbeta, ngamma, nsig, nc;
-    if ((s = sy_run_get_numbers(run, "betas", 0, 0, HUGE_VAL, betas, VAE_MAXSWEEP, &nbeta)) != SY_OK) return s;
-    if ((s = sy_run_get_numbers(run, "gammas", 0, 0, HUGE_VAL, gammas, VAE_MAXSWEEP, &ngamma)) != SY_OK) return s;
-    if ((s = sy_run_get_numbers(run, "sigma0s", 0, 0, HUGE_VAL, sig, VAE_MAXSWEEP, &nsig)) != SY_OK) return s;
-    vae_curve cv[4 * VAE_MAXSWEEP];
-    if ((s = vae_curves(run, &c, sig, nsig, cv, &nc)) != SY_OK) return s;
-    size_t ncfg = (size_t)nc * nbeta * ngamma;
-    double *rank = malloc(sizeof(double) * ncfg), *rec = malloc(sizeof(double) * ncfg);
-    if (!rank || !rec) s = sy_fail(SY_ERR_NOMEM, "vae: out of memory");
-    if (s == SY_OK) s = vae_configs(run, &c, cv, nc, betas, nbeta, gammas, ngamma, 1, rank, rec, NULL);
-    /* Fig. 6: rank and reconstruction loss against gamma; gamma = 0 drawn at log10 = -1. */
-    double xs[VAE_MAXSWEEP];
-    for (int gi = 0; gi < ngamma; gi++) xs[gi] = gammas[gi] > 0 ? log10(gammas[gi]) : -1.0;
-    const char *xl = "log10 gamma (gamma = 0 drawn at -1)", *var = c.vo.learned_var ? "learned var" : "fixed var";
-    for (int bi = 0; bi < nbeta && s == SY_OK; bi++) {
-        const char *labels[4 * VAE_MAXSWEEP];
-        const double *yr[4 * VAE_MAXSWEEP], *yl[4 * VAE_MAXSWEEP];
-        for (int m = 0; m < nc; m++) {
-            size_t k = ((size_t)m * nbeta + bi) * ngamma;
-            labels[m] = cv[m].label, yr[m] = rank + k, yl[m] = rec + k;
-        }
-        char title[200], f[64];
-        snprintf(title, sizeof title, "Fig. 6 left: rank of mu, beta = %g (%s, eta_enc = %g)", betas[bi], var,
-                 c.vo.eta_enc);
-        sy_plot *p = sy_plot_methods_new(title, xl, "rank of Cov(mu), 1000 test images, eig > 1e-6", xs, ngamma, nc,
-                                         labels, yr, SY_PLOT_LINE_POINTS);
-        if (p) sy_plot_yrange(p, 0, VAE_Z + 5);
-        snprintf(f, sizeof f, "fig6-rank-b%g", betas[bi]);
-        s = sy_plot_save_run(p, run, f);
-        snprintf(title, sizeof title, "Fig. 6 right: reconstruction, beta = %g (%s, eta_enc = %g)", betas[bi], var,
-                 c.vo.eta_enc);
-        snprintf(f, sizeof f, "fig6-rec-b%g", betas[bi]);
-        if (s == SY_OK)
-            s = sy_plot_methods(run, f, title, xl, c.vo.gaussian ? "test reconstruction loss (sq. err / 2 eta_dec)"
-                                                                 : "test reconstruction loss (BCE, nats per image)",
-                                xs, ngamma, nc, labels, yl, SY_PLOT_LINE_POINTS);
-    }
-    free(rank);
-    free(rec);
+        s = sy_plot_methods(run, "rec_loss", title, "epoch", "test reconstruction loss per image", ep.x, ep.np, nc,
+                            labels, sy_results_col(&ep, 1), SY_PLOT_LINE_POINTS);
+    sy_results_free(&ep);
     return s;
 }
 

@@ -233,6 +233,20 @@ void sy_regression_free(sy_regression *r);
  * (this rank's part of the batch: the inputs sy_batcher_next wrote). */
 void sy_regression_targets(const sy_regression *r, const sy_batcher *b, size_t n, float *y);
 
+/* ---- An experiment's data (src/data/experiment_data.c) ------------------------ */
+
+/* The train and test splits of dataset `name`, each through sy_dataset_load_n
+ * (checked against want, NULL: unchecked): the first n_train and n_test
+ * samples, n <= 0 keeping the whole split. A split holding fewer samples than
+ * asked for fails with SY_ERR_ARG naming want->user, the split and both counts
+ * (sy_dataset_load_n alone keeps what there is). On failure both are NULL. */
+sy_status sy_dataset_load_splits(const char *data_dir, const char *name, long n_train, long n_test,
+                                 const sy_data_contract *want, sy_dataset **train, sy_dataset **test);
+/* A batcher of full batches of `batch` samples (the last short one dropped:
+ * a graph's batch is fixed), shuffled per epoch from seed; the other options
+ * are sy_batcher_opts_default's. */
+sy_status sy_batcher_new_full(const sy_dataset *d, size_t batch, uint64_t seed, sy_batcher **out);
+
 #ifdef __cplusplus
 }
 #endif

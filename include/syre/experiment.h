@@ -119,7 +119,7 @@ int sy_run_get_bool(const sy_run *run, const char *name);
  * SY_ERR_ARG naming the experiment, the flag and the range. */
 sy_status sy_run_get_numbers(const sy_run *run, const char *flag, double lo, int lo_open, double hi, double *v,
                              int max, int *n);
-/* The methods to compare (sy_run_methods), each one that `allowed` lists
+/* The methods to compare (sy_run_methods: *methods, *count; either may be NULL), each one that `allowed` lists
  * (comma-separated: "vanilla, syre, none"); another fails with SY_ERR_ARG,
  * "<exp>: --method <m> is not supported here (<allowed>)". (src/io/run_methods.c) */
 sy_status sy_run_methods_among(const sy_run *run, const char *allowed, const char *const **methods, int *count);
@@ -289,6 +289,84 @@ sy_status sy_curves_read(sy_curves *c, const sy_run *run, const char *file, cons
 
 /* ---- A flag with a fixed set of values (src/io/run_choice.c) ---------------- */
 
+
+/* ---- A run file by pattern (src/io/run_pathf.c) ---------------------------------- */
+
+/* sy_run_path of the file named as printf formats fmt ("curve-%s.txt", tag):
+ * "<run dir>/<file>" into buf; returns buf. */
+const char *sy_run_pathf(const sy_run *run, char *buf, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* ---- Sweeps with an override (src/io/run_flags.c) ------------------------------ */
+
+/* A sweep's values where a single-value flag may replace its list: the value
+ * of the number flag `one` alone (*n = 1) when the user gave it, else the
+ * list flag `list` as sy_run_get_numbers reads it (lo, lo_open, hi, max). */
+sy_status sy_run_get_numbers_or(const sy_run *run, const char *one, const char *list, double lo, int lo_open,
+                                double hi, double *v, int max, int *n);
+
+/* ---- A comparison's results kept in memory (src/io/results.c) ---------------------
+ * ncols named columns (metrics) of ns series (methods, settings) at np points
+ * (epochs, or the values of a swept setting), NaN until set: a run sets each
+ * epoch's values as it logs them and, on resume, reads back the ones logged
+ * before (sy_results_read_rows); a sweep sets one point per configuration.
+ * Column c's curves are laid out as the figures of syre/plot.h take them
+ * (sy_results_col: y[s][0..np), against x). */
+typedef struct {
+    int ns, np, ncols;       /* series, points per series, columns */
+    const char *const *cols; /* the columns' names (borrowed): what sy_results_read_rows reads */
+    double *x;               /* [np]: 1, 2, ..., np (epochs) unless the caller sets other points */
+    double *v;               /* [ncols][ns][np]: the values, NaN where unset */
+    const double **y;        /* [ncols][ns]: the curve of each (column, series), pointers into v */
+} sy_results;
+
+/* Allocate the table (x = 1..np, every value NaN). On failure c is left
+ * empty (sy_results_free is safe). */
+sy_status sy_results_new(sy_results *c, int ns, int np, int ncols, const char *const *cols);
+/* Free the table; c is left empty (safe to call twice). */
+void sy_results_free(sy_results *c);
+/* Column col of series s: its np values, writable. */
+double *sy_results_at(const sy_results *c, int col, int s);
+/* Column col of every series, y[s][0..np) (sy_plot_methods' y); y + k are
+ * the curves of the series from k on. */
+const double *const *sy_results_col(const sy_results *c, int col);
+/* Every column of series s at point p (0-based): vals[0..ncols). */
+void sy_results_set(sy_results *c, int s, int p, const double *vals);
+/* On resume: the values of series s from the rows of file (NULL:
+ * metrics.csv) that the run logged for `method`, point i - 1 from the row
+ * whose index_col ("step" for sy_run_log's epochs) is i (sy_run_read_rows:
+ * points with no row are left as they were). */
+sy_status sy_results_read_rows(sy_results *c, const sy_run *run, const char *file, const char *method, int s,
+                              const char *index_col);
+/* A sweep's results in the summary: for each point p, the first ncols
+ * columns of series s as the metrics "<column> <point>" of `method`, the
+ * point being x[p] formatted by point_fmt (one double conversion, e.g.
+ * "f=%.2f": "train_loss f=0.50"). Returns the first failure, after trying
+ * every metric. */
+sy_status sy_results_summary(const sy_results *c, sy_run *run, int s, const char *method, int ncols,
+                            const char *point_fmt);
+
+/* ---- The compared methods (src/io/run_methods.c) ----------------------------- */
+
+
+/* One series of a comparison: a method at one value of a setting. */
+typedef struct {
+    const char *method; /* the --method entry (the run's string) */
+    double value;       /* its value of the setting (e.g. syre's sigma0) */
+    char name[64];      /* "<method>", or "<method>-<tag><value>": records, checkpoints, files */
+    char label[96];     /* "<method>", or "<method> <key>=<value>": legends */
+} sy_series;
+
+/* The series of a comparison where a setting is swept for some methods only:
+ * each method of --method once, at value dflt; with values (nv > 0), each
+ * method whose name begins with `swept` ("syre": syre and syre-ar) once per
+ * value instead, named and labelled with it (%g). *n of them into out; more
+ * than max fail with SY_ERR_ARG. */
+sy_status sy_run_series(const sy_run *run, const char *swept, const char *tag, const char *key, const double *values,
+                        int nv, double dflt, sy_series *out, int max, int *n);
 
 #ifdef __cplusplus
 }

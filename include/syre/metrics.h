@@ -293,6 +293,20 @@ typedef struct {
 sy_status sy_ridge_risk_at(int d, int n, int trials, sy_ridge_draw_fn draw, void *ctx, const float *wstar,
                            double noise, int ns, const sy_ridge_opts *o, sy_ridge_risk *out);
 
+/* ---- Identical units of a store's hidden layer (src/metrics/layer_units.c) ----
+ * The hidden layer between two linear layers of ps, named by them: W_in
+ * "<in_layer>.weight" [f, in], b "<in_layer>.bias" [f] (none: NULL) and W_out
+ * "<out_layer>.weight" [out, f], fetched afresh at each call (on a device a
+ * pointer kept across training steps would be stale). Tensors missing or
+ * not shaped as a hidden layer fail with SY_ERR_ARG or SY_ERR_SHAPE. */
+
+/* sy_units_make_copies on the layer: units 1 .. ncopy-1 become copies of unit 0. */
+sy_status sy_layer_make_copies(sy_params *ps, const char *in_layer, const char *out_layer, int ncopy, int split);
+/* sy_distinct_units of the layer at tol into *distinct and, where spread is
+ * not NULL, sy_units_copy_spread of its units 0 .. ncopy-1 into *spread. */
+sy_status sy_layer_units(sy_params *ps, const char *in_layer, const char *out_layer, float tol, int ncopy,
+                         int *distinct, double *spread);
+
 #ifdef __cplusplus
 }
 #endif

@@ -79,6 +79,7 @@ typedef struct {
     double ymin, ymax;             /* fixed y range where ymin < ymax, else fitted to the data */
     const char *ref_label;         /* not NULL: a dashed level at ref from x[0] to x[n-1], drawn last */
     double ref;                    /* y of that level */
+    int logy;                      /* log y axis (sy_plot_sweep, sy_plot_xy) */
 } sy_plot_opts;
 
 /* Curves against one x[0..n) (a swept variable, epochs): for g < ng,
@@ -164,6 +165,20 @@ sy_status sy_plot_histories(const sy_run *run, const sy_history_curves *c, const
  * with SY_ERR_ARG. */
 sy_status sy_plot_curves(const sy_run *run, const char *name, const sy_plot_opts *o, const double *x, int ng,
                          const char *const *labels, const sy_curves *a, int ka, const sy_curves *b, int kb);
+
+/* ---- Series with x of their own (src/plot/xy.c) ------------------------------ */
+
+/* One figure of ns series, each with its own points: (x[s][i], y[s][i]) for
+ * i < n[s], labelled labels[s], in `style` (curves logged at different steps,
+ * a metric against a measured x). o's title, axis labels, logx, logy and y
+ * range apply (its suffixes and reference do not). Saved as
+ * <run dir>/<name>.png and .svg. */
+sy_status sy_plot_xy(const sy_run *run, const char *name, const sy_plot_opts *o, int ns, const char *const *labels,
+                     const double *const *x, const double *const *y, const int *n, sy_plot_style style);
+/* Extend [*lo, *hi] by the positive finite values of y[0..n) (start from
+ * INFINITY, -INFINITY; lo < hi afterwards only where they span a range): one
+ * log-axis range for several figures, so that they compare. */
+void sy_plot_range(const double *y, int n, double *lo, double *hi);
 
 #ifdef __cplusplus
 }

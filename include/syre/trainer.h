@@ -255,6 +255,54 @@ sy_status sy_fit_steps(const sy_fit_steps_opts *o, int *diverged);
  * its status with *out unset. */
 sy_status sy_eval_loss(sy_graph *g, sy_var x, const float *xv, sy_var y, const float *yv, sy_var loss, double *out);
 
+/* ---- A loss curve over steps, kept across a resume (src/train/step_curve.c) ----
+ * The points (step, mean training loss) of a figure of how a loss falls: the
+ * mean over the ranks of every `every` steps' losses, and of the first
+ * step's alone, in memory. sy_fit_curve keeps one as sy_fit runs: each step
+ * counted (sy_step_curve_step), the points written to `path` just before
+ * each checkpoint, which commits them (sy_step_curve_save), and those before
+ * the checkpoint's position read back on resume (sy_step_curve_resume), so
+ * that a resumed loop still draws the whole curve. A loop of its own calls
+ * the three from its callbacks. */
+typedef struct {
+    char *path;           /* the points' file (sy_curve_write), a copy */
+    long every;           /* steps per point (>= 1) */
+    long steps_per_epoch; /* batches an epoch: turns a checkpoint's position into a step */
+    int n, cap;           /* points kept, room for */
+    double *step, *loss;  /* [cap]: the points (the step index, the mean loss) */
+} sy_step_curve;
+
+/* Room for the points of `epochs` epochs of steps_per_epoch steps (the
+ * points beyond it are dropped). On failure c is left empty. */
+sy_status sy_step_curve_init(sy_step_curve *c, const char *path, long every, long steps_per_epoch, long epochs);
+/* Free the points and the path; c is left empty (safe to call twice). */
+void sy_step_curve_free(sy_step_curve *c);
+/* In on_step: counts the step in st->aux_sum (its loss is already in
+ * st->loss_sum); at the first step (st->step 0) and when `every` steps are
+ * counted, adds the point (st->step, their mean loss over the ranks:
+ * collective under mpirun), resets both sums and returns 1 with *mean set;
+ * otherwise returns 0. */
+int sy_step_curve_step(sy_step_curve *c, sy_fit_state *st, double *mean);
+/* In on_save: write the points to the path. */
+sy_status sy_step_curve_save(const sy_step_curve *c);
+/* In on_resume: the points of the steps before pos read back from the path
+ * (none when there is no file yet). */
+sy_status sy_step_curve_resume(sy_step_curve *c, const sy_train_pos *pos);
+/* sy_fit (o as for it) keeping the curve c (sy_step_curve_init'ed): each new
+ * point is handed to on_point (may be NULL; e.g. to log it as a row) with
+ * o->ctx, the step and the mean loss, before o's own on_step, which then sees
+ * the sums reset; the points are saved before o's on_save and read back
+ * before o's on_resume. o's other callbacks run as they would in sy_fit. */
+sy_status sy_fit_curve(const sy_fit_opts *o, sy_step_curve *c, sy_status (*on_point)(void *ctx, long step, double loss),
+                       sy_fit_result *out);
+
+/* ---- A classifier's loop (src/train/fit_classifier.c) ----------------------------- */
+
+/* sy_fit_defaults with the training graph of m (sy_classifier_new): its
+ * graph, loss, store and inputs x and y, and the optimizer, batcher and
+ * epochs given; records and callbacks are the caller's to set. */
+sy_fit_opts sy_fit_classifier(const sy_classifier *m, sy_optimizer *opt, sy_batcher *b, long epochs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,11 +22,13 @@ static int listed(const char *list, const char *m)
 
 sy_status sy_run_methods_among(const sy_run *run, const char *allowed, const char *const **methods, int *count)
 {
-    const char *const *m = sy_run_methods(run, count);
-    *methods = m;
-    for (int i = 0; i < *count; i++)
+    int n;
+    const char *const *m = sy_run_methods(run, &n);
+    for (int i = 0; i < n; i++)
         if (!listed(allowed, m[i]))
             return sy_fail(SY_ERR_ARG, "%s: --method %s is not supported here (%s)", sy_run_experiment(run)->name, m[i],
                            allowed);
+    if (methods) *methods = m;
+    if (count) *count = n;
     return SY_OK;
 }
