@@ -125,7 +125,8 @@ const char *sy_run_dir(const sy_run *run);
  * the writer that uses them). */
 const char *sy_run_path(const sy_run *run, const char *file, char *buf, size_t size);
 /* A method's checkpoint, "<run dir>/ckpt-<tag>-<method>.safetensors" ("ckpt-<method>..." when tag is NULL or
- * empty): one name per trained (point, method) of a sweep. Returns buf. */
+ * empty): one name per trained (point, method) of a sweep; a '/' or ' ' in tag or method becomes '_' (record
+ * "sigma0=0.1/seed1": ckpt-sigma0=0.1_seed1.safetensors). Returns buf. */
 const char *sy_run_ckpt_path(const sy_run *run, const char *tag, const char *method, char *buf, size_t size);
 /* The data directory the run reads: --data-dir, which sy_run_parse resolves (sy_data_dir). */
 const char *sy_run_data_dir(const sy_run *run);
