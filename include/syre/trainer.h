@@ -185,6 +185,20 @@ typedef struct {
  * a callback, a checkpoint or the records return as they are. */
 sy_status sy_fit_steps(const sy_fit_steps_opts *o, int *diverged);
 
+/* ---- A run's class-balanced datasets (src/io/run_splits.c) -------------------
+ * Both splits ("train", "test") of dataset `name` from the run's data
+ * directory, each the first n / want->n_classes samples of every class
+ * (sy_dataset_load_balanced, checked against want), n the value of the
+ * run's integer flag train_flag or test_flag (0: the whole split; NULL:
+ * 0). Both counts must be multiples of the classes, and with batch > 0 the
+ * training set must hold at least batch samples. Failures name the
+ * experiment and the flags ("resnet: --train-n (25) and --test-n (200) must
+ * be multiples of 10 (n/10 per class)", "resnet: --batch (128) exceeds the
+ * 100 training images") and leave both NULL. */
+sy_status sy_run_load_balanced_splits(const sy_run *run, const char *name, const char *train_flag,
+                                      const char *test_flag, const sy_data_contract *want, long batch,
+                                      sy_dataset **train, sy_dataset **test);
+
 #ifdef __cplusplus
 }
 #endif
