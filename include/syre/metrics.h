@@ -281,6 +281,13 @@ typedef struct {
 sy_status sy_ridge_risk_at(int d, int n, int trials, sy_ridge_draw_fn draw, void *ctx, const float *wstar,
                            double noise, int ns, const sy_ridge_opts *o, sy_ridge_risk *out);
 
+/* ---- Repeats of one measurement (src/metrics/spread.c) ---------------------- */
+
+/* Mean and sample standard deviation of v[0..n), n >= 1 (e.g. a test
+ * accuracy over seeds): mean = sum_k (v[k] / n) in order, sd = sqrt(sum_k
+ * (v[k] - mean)^2 / (n - 1)), 0 when n = 1. Either output may be NULL. */
+sy_status sy_mean_std(const double *v, int n, double *mean, double *sd);
+
 #ifdef __cplusplus
 }
 #endif

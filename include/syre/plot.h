@@ -75,6 +75,7 @@ typedef struct {
     double ymin, ymax;             /* fixed y range where ymin < ymax, else fitted to the data */
     const char *ref_label;         /* not NULL: a dashed level at ref from x[0] to x[n-1], drawn last */
     double ref;
+    int logy;                      /* log y axis (sy_plot_sweep, sy_plot_xy) */
 } sy_plot_opts;
 
 /* Curves against one x[0..n) (a swept variable, epochs): for g < ng,
@@ -104,6 +105,16 @@ sy_status sy_plot_image_pairs(const char *base, const char *title, const float *
  * in sy_last_error; sy_plot_save_run then fails with SY_ERR_NOMEM). */
 sy_plot *sy_plot_methods_new(const char *title, const char *xlabel, const char *ylabel, const double *x, int n, int nm,
                              const char *const *labels, const double *const *y, sy_plot_style style);
+
+/* ---- A setting over repeats (src/plot/seeds.c) -------------------------------- */
+
+/* Values v[i * nk + k] of nk repeats (seeds) at each x[i], i < n: the mean
+ * over the repeats (sy_mean_std) as a line with markers labelled "mean over
+ * seeds", mean + std and mean - std dashed ("mean + std", "mean - std"),
+ * then every value as a marker ("each seed"). o's title, axis labels, log
+ * axes and y range are used. Saved as <run dir>/<name>.png and .svg. */
+sy_status sy_plot_seeds(const sy_run *run, const char *name, const sy_plot_opts *o, const double *x, int n, int nk,
+                        const double *v);
 
 #ifdef __cplusplus
 }

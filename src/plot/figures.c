@@ -44,7 +44,7 @@ sy_status sy_plot_sweep(const sy_run *run, const char *name, const sy_plot_opts 
         sy_plot_free(p);
         return s;
     }
-    if (o->logx) sy_plot_log_axes(p, 1, 0);
+    if (o->logx || o->logy) sy_plot_log_axes(p, o->logx, o->logy);
     if (o->ymin < o->ymax) sy_plot_yrange(p, o->ymin, o->ymax);
     return sy_plot_save_run(p, run, name);
 }
