@@ -170,7 +170,7 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *m
     sy_status s = sy_params_init(c->m.ps, seed);
     if (s != SY_OK) return s;
     rn_fit f = {.run = run, .c = c, .rec = rec, .res = res, .seed = seed};
-    if ((s = sy_batcher_new_fixed(c->train, (size_t)c->batch, seed, &f.b)) != SY_OK) return s;
+    if ((s = sy_batcher_new_full(c->train, (size_t)c->batch, seed, &f.b)) != SY_OK) return s;
     f.nbatch = (long)sy_batcher_num_batches(f.b);
     sy_optim_opts o = sy_optim_sgd_cosine(c->lr, c->momentum, (long)c->epochs * f.nbatch, seed);
     f.o = &o;
@@ -204,7 +204,7 @@ static sy_status rn_summary(sy_run *run, const char *rec, const rn_result *r, do
 {
     const char *keys[4] = {"test_acc", "train_acc", "train_loss", "sigma0"};
     const double vals[4] = {r->test_acc, r->train_acc, r->train_loss, sigma0};
-    return sy_run_summaries(run, rec, 4, keys, vals);
+    return sy_run_summaries_measured(run, rec, 4, keys, vals);
 }
 
 static sy_status rn_run(sy_run *run)

@@ -173,7 +173,7 @@ static sy_status train(sc_ctx *c, const sc_method *m, sc_result *res)
     sy_status s = sy_params_init(c->net.ps, c->seed);
     if (s != SY_OK || !m->trained) return s;
     sy_batcher *b = NULL;
-    if ((s = sy_batcher_new_fixed(c->train, (size_t)c->batch, c->seed, &b)) != SY_OK) return s;
+    if ((s = sy_batcher_new_full(c->train, (size_t)c->batch, c->seed, &b)) != SY_OK) return s;
     c->m = m, c->res = res, c->resumed_batch = 0;
     c->nbatch = (long)sy_batcher_num_batches(b);
     c->o = sy_optim_sgd_cosine(c->lr, c->momentum, (long)c->epochs * c->nbatch, c->seed);
@@ -276,7 +276,7 @@ static sy_status sc_run(sy_run *run)
         double vals[12] = {r->lr.share, r->acc_penult, r->acc_last, r->lr.share_rel, r->lr.eig_min, r->lr.eig_max,
                            r->lr.erank, r->lr_penult.share, r->acc_penult_train, r->acc_last_train, r->loss,
                            r->loss_first};
-        s = sy_run_summaries(run, ms[m].rec, 12, keys, vals); /* the NT-Xent losses only where trained (not NaN) */
+        s = sy_run_summaries_measured(run, ms[m].rec, 12, keys, vals); /* NT-Xent only where trained */
     }
     if (s == SY_OK && n > 0) s = plot_spectra(run, &c, ms, rs, n);
     if (s == SY_OK && n > 0) s = sc_plot_epochs(run, &c, ms, rs, n);

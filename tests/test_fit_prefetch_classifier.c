@@ -88,7 +88,7 @@ static sy_status fit(int form, long epochs, const char *ckpt, int resume, float 
     o.lr = 0.5f;
     sy_optimizer *opt = sy_optimizer_new(ps, &o);
     fc_ctx c = {.form = form, .g = g, .y = y, .z = sy_graph_data(g, logits), .correct = -1};
-    assert_int_equal(sy_batcher_new_fixed(d, 8, 3, &c.b), SY_OK);
+    assert_int_equal(sy_batcher_new_full(d, 8, 3, &c.b), SY_OK);
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = g, fo.loss = loss, fo.params = ps, fo.opt = opt, fo.batcher = c.b, fo.x = x, fo.y = y;
     fo.epochs = epochs, fo.ckpt = ckpt, fo.resume = resume, fo.label = "toy classifier";

@@ -1,7 +1,7 @@
 /* The shared training recipes: sy_optim_sgd_cosine (src/optim/recipes.c)
  * is SGD with momentum on a cosine schedule from lr to 0 over the steps (at
- * least one), keyed by the seed, and no decay; sy_batcher_new_fixed
- * (src/data/batcher_fixed.c) gives the full batches of sy_batcher_new with
+ * least one), keyed by the seed, and no decay; sy_batcher_new_full
+ * (src/data/batcher_full.c) gives the full batches of sy_batcher_new with
  * drop_last, in the same order, and drops the short rest. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,7 +56,7 @@ static void test_batcher_fixed(void **state)
     for (int i = 0; i < 46; i++) d->x[i] = (float)i;
     for (int i = 0; i < 23; i++) d->y[i] = i % 2;
     sy_batcher *a = NULL, *b = NULL;
-    assert_int_equal(sy_batcher_new_fixed(d, 5, 11, &a), SY_OK);
+    assert_int_equal(sy_batcher_new_full(d, 5, 11, &a), SY_OK);
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = 5, bo.drop_last = 1, bo.seed = 11;
     assert_int_equal(sy_batcher_new(d, bo, &b), SY_OK);
@@ -78,7 +78,7 @@ static void test_batcher_fixed(void **state)
     }
     sy_batcher_free(a);
     sy_batcher_free(b);
-    assert_int_equal(sy_batcher_new_fixed(d, 0, 11, &a), SY_ERR_ARG);
+    assert_int_equal(sy_batcher_new_full(d, 0, 11, &a), SY_ERR_ARG);
     sy_dataset_free(d);
     sy_clear_error();
 }

@@ -224,12 +224,12 @@ void sy_regression_free(sy_regression *r);
  * (this rank's part of the batch: the inputs sy_batcher_next wrote). */
 void sy_regression_targets(const sy_regression *r, const sy_batcher *b, size_t n, float *y);
 
-/* ---- A training graph's batches (src/data/batcher_fixed.c) -------------------- */
+/* ---- A training graph's batches (src/data/batcher_full.c) -------------------- */
 
-/* sy_batcher_new with batches of exactly `batch` samples, shuffled per epoch
- * from seed, the last short batch of an epoch dropped: the batches a graph
- * built for a fixed batch trains on. */
-sy_status sy_batcher_new_fixed(const sy_dataset *d, size_t batch, uint64_t seed, sy_batcher **out);
+/* A batcher of full batches of `batch` samples (the last short one dropped:
+ * a graph's batch is fixed), shuffled per epoch from seed; the other options
+ * are sy_batcher_opts_default's. */
+sy_status sy_batcher_new_full(const sy_dataset *d, size_t batch, uint64_t seed, sy_batcher **out);
 
 #ifdef __cplusplus
 }

@@ -112,6 +112,10 @@ int sy_run_get_bool(const sy_run *run, const char *name);
  * SY_ERR_ARG naming the experiment, the flag and the range. */
 sy_status sy_run_get_numbers(const sy_run *run, const char *flag, double lo, int lo_open, double hi, double *v,
                              int max, int *n);
+/* The methods to compare (sy_run_methods), each one that `allowed` lists
+ * (comma-separated: "vanilla, syre, none"); another fails with SY_ERR_ARG,
+ * "<exp>: --method <m> is not supported here (<allowed>)". (src/io/run_methods.c) */
+sy_status sy_run_methods_among(const sy_run *run, const char *allowed, const char *const **methods, int *count);
 /* 1 if the user gave the flag on the command line (so --quick can change
  * only the defaults the user left alone). */
 int sy_run_is_set(const sy_run *run, const char *name);
@@ -216,8 +220,8 @@ void sy_progress_update(sy_progress *p, int64_t done, const char *note);
 /* Final line with the elapsed time; frees p (NULL is fine). */
 void sy_progress_finish(sy_progress *p);
 
-/* ---- Flags naming things from a set (src/io/run_choice_list.c); several
- * summary metrics at once (src/io/run_summaries.c) ---------------------------- */
+/* ---- A flag of words from a set (src/io/run_choice_list.c); a method's
+ * measured metrics at once (src/io/run_summaries_measured.c) ------------------ */
 
 /* A flag holding comma-separated words from `choices` (also comma-separated,
  * at most 32: "head,all"): *mask gets bit i for each word equal to choice i,
@@ -225,16 +229,11 @@ void sy_progress_finish(sy_progress *p);
  * among the choices (an empty one included) fails with SY_ERR_ARG naming the
  * experiment, the flag and the choices. */
 sy_status sy_run_get_choice_list(const sy_run *run, const char *flag, const char *choices, unsigned *mask);
-/* The methods to compare (sy_run_methods), each checked against the
- * comma-separated `allowed` ("vanilla,syre,none"): one that is not among them
- * fails with SY_ERR_ARG, "<exp>: --method <m> is not supported here
- * (vanilla, syre, none)", before any work. *methods and *count are set on
- * success (NULL, 0 otherwise). */
-sy_status sy_run_methods_among(const sy_run *run, const char *allowed, const char *const **methods, int *count);
 /* sy_run_summary of keys[i] = values[i] for i < n, in order, leaving out the
  * NaN values (a metric not measured: an untrained record's training loss,
  * a resumed finished run's). Stops at the first failure. */
-sy_status sy_run_summaries(sy_run *run, const char *method, int n, const char *const *keys, const double *values);
+sy_status sy_run_summaries_measured(sy_run *run, const char *method, int n, const char *const *keys,
+                                    const double *values);
 
 #ifdef __cplusplus
 }

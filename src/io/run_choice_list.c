@@ -1,6 +1,6 @@
-/* Flags that name things from a fixed set: a comma-separated list of words
- * (--syre-on head,all) and the methods an experiment compares. One parser
- * and one message for every experiment. */
+/* A flag that names things from a fixed set, a comma-separated list of
+ * words (--syre-on head,all): one parser and one message for every
+ * experiment. */
 #include <string.h>
 
 #include "syre/experiment.h"
@@ -45,20 +45,5 @@ sy_status sy_run_get_choice_list(const sy_run *run, const char *flag, const char
         *mask |= 1u << i;
         p += len + (p[len] == ',');
     }
-    return SY_OK;
-}
-
-sy_status sy_run_methods_among(const sy_run *run, const char *allowed, const char *const **methods, int *count)
-{
-    int n = 0;
-    const char *const *m = sy_run_methods(run, &n);
-    *methods = NULL, *count = 0;
-    for (int i = 0; i < n; i++)
-        if (choice_index(allowed, m[i], strlen(m[i])) < 0) {
-            char list[256];
-            return sy_fail(SY_ERR_ARG, "%s: --method %s is not supported here (%s)", sy_run_experiment(run)->name,
-                           m[i], choices_text(allowed, list, sizeof list));
-        }
-    *methods = m, *count = n;
     return SY_OK;
 }

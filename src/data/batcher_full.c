@@ -2,7 +2,7 @@
  * batches only, the epoch's short rest dropped. */
 #include "syre/data.h"
 
-sy_status sy_batcher_new_fixed(const sy_dataset *d, size_t batch, uint64_t seed, sy_batcher **out)
+sy_status sy_batcher_new_full(const sy_dataset *d, size_t batch, uint64_t seed, sy_batcher **out)
 {
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = batch;
