@@ -211,7 +211,7 @@ static sy_status rn_run(sy_run *run)
 {
     int nm = 0;
     const char *const *meths = NULL;
-    sy_status s = sy_run_methods_among(run, "vanilla,syre,syre-ar,none", &meths, &nm);
+    sy_status s = sy_run_methods_among(run, "vanilla, syre, syre-ar, none", &meths, &nm);
     rn_ctx c = {0};
     if (s == SY_OK) s = rn_setup(run, &c);
     double sigma0 = sy_run_get_double(run, "sigma0");

@@ -206,7 +206,7 @@ static sy_status method_list(sy_run *run, double gamma, sc_method *ms, int *n)
     const char *const *meths = NULL;
     sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, sig, 8, &ns);
     if (s == SY_OK) s = sy_run_get_choice_list(run, "syre-on", "head,all", &scope);
-    if (s == SY_OK) s = sy_run_methods_among(run, "vanilla,syre,none", &meths, &nm);
+    if (s == SY_OK) s = sy_run_methods_among(run, "vanilla, syre, none", &meths, &nm);
     if (s != SY_OK) return s;
     *n = 0;
     sy_decay l2 = sy_decay_l2((float)gamma);
