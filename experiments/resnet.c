@@ -56,7 +56,6 @@ typedef struct {
     double lr, momentum, gamma, eps;
     sy_dataset *train, *test;
     sy_classifier m;
-    float *tmp;
 } rn_ctx;
 
 /* Final numbers of one training run. */
@@ -82,25 +81,15 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
     c->momentum = sy_run_get_double(run, "momentum");
     c->gamma = sy_run_get_double(run, "gamma");
     c->eps = sy_run_get_double(run, "eps");
-    long train_n = sy_run_get_int(run, "train-n"), test_n = sy_run_get_int(run, "test-n");
-    if (train_n % 10 || test_n % 10)
-        return sy_fail(SY_ERR_ARG,
-                       "resnet: --train-n (%ld) and --test-n (%ld) must be multiples of 10 (n/10 per class)", train_n,
-                       test_n);
-    /* The graphs take [3, 32, 32] images and 10 classes. */
+    /* The graphs take [3, 32, 32] images and 10 classes; n per class: the first n/10 of each. */
     const sy_data_contract want = {"resnet", 3, 32, 32, 10, 1};
-    sy_status s = sy_dataset_load_balanced(sy_run_data_dir(run), "cifar10", "train", train_n, &want, &c->train);
-    if (s == SY_OK) s = sy_dataset_load_balanced(sy_run_data_dir(run), "cifar10", "test", test_n, &want, &c->test);
+    sy_status s =
+        sy_run_load_balanced_splits(run, "cifar10", "train-n", "test-n", &want, c->batch, &c->train, &c->test);
     if (s != SY_OK) return s;
-    if (c->train->n < (size_t)c->batch)
-        return sy_fail(SY_ERR_ARG, "resnet: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
     /* Per-channel normalisation by the training set's statistics; the crop's
      * zero padding is then the mean colour. */
     if ((s = sy_dataset_standardize(c->train, c->test)) != SY_OK) return s;
     if ((size_t)c->eval_b > c->test->n) c->eval_b = (int)c->test->n;
-
-    c->tmp = malloc(IMG * sizeof(float));
-    if (!c->tmp) return sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
     if ((s = sy_classifier_new(&c->m, sy_shape_of(3, 3, 32, 32), c->batch, c->eval_b, resnet, c)) != SY_OK) return s;
     fprintf(stderr,
             "resnet: ResNet18 width %d (%zu parameters), %zu train / %zu test CIFAR-10 images, %d epochs, batch %d, "
@@ -113,7 +102,6 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
 
 static void rn_free(rn_ctx *c)
 {
-    free(c->tmp);
     sy_classifier_free(&c->m);
     sy_dataset_free(c->train);
     sy_dataset_free(c->test);
@@ -126,59 +114,37 @@ static sy_status rn_eval(rn_ctx *c, double *acc)
 }
 
 /* One training run: the sy_fit callbacks' state. The batches come through
- * sy_prefetch (on a device prepared on a second thread while the previous
- * step runs; the same batches in the same order either way). */
+ * sy_fit_prefetch_classifier (on a device prepared on a second thread while
+ * the previous step runs; the same batches in the same order either way),
+ * which counts each step's correct predictions. */
 typedef struct {
     sy_run *run;
     rn_ctx *c;
     const char *rec;
     rn_result *res;
     sy_batcher *b;
-    sy_prefetch *pf;
-    sy_rng aug; /* the epoch's crops and flips */
+    sy_rng aug;      /* the epoch's crops and flips */
+    float tmp[IMG]; /* the crop's scratch: one image */
     uint64_t seed;
     const sy_optim_opts *o;
     long nbatch;
-    const float *z;   /* the training logits */
-    double lr0, corr; /* the lr the epoch began with; its correct predictions so far */
+    double lr0, corr; /* the lr the epoch began with; its correct predictions so far (the loop counts them) */
 } rn_fit;
 
 static sy_status rn_fill(void *ctx, float *const *in, size_t *count)
 {
     rn_fit *f = ctx;
     size_t nb = sy_batcher_next(f->b, in[0], in[1]);
-    if (nb && f->c->augment) sy_augment_crop_flip(in[0], nb, f->c->train->sample, 4, &f->aug, f->c->tmp);
+    if (nb && f->c->augment) sy_augment_crop_flip(in[0], nb, f->c->train->sample, 4, &f->aug, f->tmp);
     *count = nb;
     return SY_OK;
 }
 
-static sy_status rn_next(void *ctx, size_t *n) { return sy_prefetch_next(((rn_fit *)ctx)->pf, n); }
-
 static sy_status rn_epoch_start(void *ctx, long e)
 {
     rn_fit *f = ctx;
-    sy_prefetch_reset(f->pf);
-    sy_batcher_epoch(f->b, (uint64_t)e);
     f->aug = sy_rng_make(f->seed, SY_STREAM_AUGMENT, (uint64_t)e);
     f->lr0 = sy_schedule_lr(&f->o->schedule, f->o->lr, e * f->nbatch);
-    return SY_OK;
-}
-
-static sy_status rn_step(void *ctx, sy_fit_state *st)
-{
-    rn_fit *f = ctx;
-    st->aux_sum += (double)sy_count_correct(f->z, (size_t)f->c->batch, NCLS, sy_prefetch_data(f->pf, 1));
-    f->corr = st->aux_sum;
-    return SY_OK;
-}
-
-static sy_status rn_resume(void *ctx, const sy_train_pos *pos)
-{
-    rn_fit *f = ctx;
-    if (pos->epoch > f->c->epochs)
-        return sy_fail(SY_ERR_ARG, "resnet: --resume: checkpoint has %ld epochs, --epochs is %d", (long)pos->epoch,
-                       f->c->epochs);
-    f->corr = pos->aux_sum;
     return SY_OK;
 }
 
@@ -203,44 +169,26 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *m
 {
     sy_status s = sy_params_init(c->m.ps, seed);
     if (s != SY_OK) return s;
-    sy_batcher_opts bo = sy_batcher_opts_default();
-    bo.batch = (size_t)c->batch;
-    bo.drop_last = 1;
-    bo.seed = seed;
-    rn_fit f = {.run = run, .c = c, .rec = rec, .res = res, .seed = seed, .z = sy_graph_data(c->m.train, c->m.logits)};
-    if ((s = sy_batcher_new(c->train, bo, &f.b)) != SY_OK) return s;
+    rn_fit f = {.run = run, .c = c, .rec = rec, .res = res, .seed = seed};
+    if ((s = sy_batcher_new_full(c->train, (size_t)c->batch, seed, &f.b)) != SY_OK) return s;
     f.nbatch = (long)sy_batcher_num_batches(f.b);
-    sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
-    o.lr = (float)c->lr;
-    o.momentum = (float)c->momentum;
-    o.schedule.kind = SY_SCHED_COSINE;
-    o.schedule.total_steps = (long)c->epochs * f.nbatch;
-    o.schedule.min_lr = 0;
-    o.seed = seed;
+    sy_optim_opts o = sy_optim_sgd_cosine(c->lr, c->momentum, (long)c->epochs * f.nbatch, seed);
     f.o = &o;
     sy_optimizer *opt = NULL;
     s = sy_optimizer_for_method(c->m.ps, o, method, (float)c->gamma, (float)sigma0, (float)c->eps, &opt);
-    char ckpt[4200], file[160], label[128];
-    snprintf(file, sizeof file, "ckpt-%s.safetensors", rec);
-    for (char *p = file; *p; p++)
-        if (*p == '/' || *p == ' ') *p = '_';
+    char ckpt[4200], label[128];
     snprintf(label, sizeof label, "resnet %s", rec);
     res->test_acc = res->train_acc = res->train_loss = NAN;
     if (res->acc_hist)
         for (int e = 0; e < c->epochs; e++) res->acc_hist[e] = NAN;
-    sy_var ins[2] = {c->m.x, c->m.y};
-    if (s == SY_OK) s = sy_prefetch_new(c->m.train, ins, 2, rn_fill, &f, &f.pf);
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = c->m.train, fo.loss = c->m.loss, fo.params = c->m.ps, fo.opt = opt;
-    fo.batcher = f.b, fo.next = rn_next, fo.epochs = c->epochs;
-    fo.control = sy_run_control(run), fo.ckpt = sy_run_path(run, file, ckpt, sizeof ckpt);
-    fo.resume = sy_run_get_bool(run, "resume");
-    fo.label = label, fo.progress_every = 10;
-    fo.ctx = &f, fo.on_epoch_start = rn_epoch_start, fo.on_step = rn_step, fo.on_epoch = rn_epoch;
-    fo.on_resume = rn_resume;
+    fo.batcher = f.b, fo.x = c->m.x, fo.y = c->m.y, fo.epochs = c->epochs;
+    fo.control = sy_run_control(run), fo.ckpt = sy_run_ckpt_path(run, NULL, rec, ckpt, sizeof ckpt);
+    fo.resume = sy_run_get_bool(run, "resume"), fo.label = label, fo.progress_every = 10;
+    fo.ctx = &f, fo.on_epoch_start = rn_epoch_start, fo.on_epoch = rn_epoch;
     sy_fit_result fr;
-    if (s == SY_OK) s = sy_fit(&fo, &fr);
-    sy_prefetch_free(f.pf);
+    if (s == SY_OK) s = sy_fit_prefetch_classifier(&fo, c->m.logits, NCLS, &f.corr, rn_fill, &f, &fr);
     /* A resumed, finished run only re-evaluates. */
     if (s == SY_OK && fr.epochs_trained == 0) s = rn_eval(c, &res->test_acc);
     if (s == SY_OK)
@@ -251,49 +199,42 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *m
     return s;
 }
 
+/* A resumed, finished run has no training figures: they are left out. */
 static sy_status rn_summary(sy_run *run, const char *rec, const rn_result *r, double sigma0)
 {
-    sy_status s = sy_run_summary(run, rec, "test_acc", r->test_acc);
-    if (s == SY_OK && !isnan(r->train_acc)) s = sy_run_summary(run, rec, "train_acc", r->train_acc);
-    if (s == SY_OK && !isnan(r->train_loss)) s = sy_run_summary(run, rec, "train_loss", r->train_loss);
-    if (s == SY_OK) s = sy_run_summary(run, rec, "sigma0", sigma0);
-    return s;
+    const char *keys[4] = {"test_acc", "train_acc", "train_loss", "sigma0"};
+    const double vals[4] = {r->test_acc, r->train_acc, r->train_loss, sigma0};
+    return sy_run_summaries_measured(run, rec, 4, keys, vals);
 }
 
 static sy_status rn_run(sy_run *run)
 {
-    rn_ctx c = {0};
-    sy_status s = rn_setup(run, &c);
     int nm = 0;
-    const char *const *meths = sy_run_methods(run, &nm);
+    const char *const *meths = NULL;
+    sy_status s = sy_run_methods_among(run, "vanilla, syre, syre-ar, none", &meths, &nm);
+    rn_ctx c = {0};
+    if (s == SY_OK) s = rn_setup(run, &c);
     double sigma0 = sy_run_get_double(run, "sigma0");
-    double *hist[16] = {0};
-    if (nm > 16) s = sy_fail(SY_ERR_ARG, "resnet: at most 16 methods, got %d", nm);
+    /* Test accuracy per epoch, one curve per method (at most the four allowed), then the curves' x: 1..epochs. */
+    double *hist = s == SY_OK ? malloc(sizeof(double) * ((size_t)nm + 1) * (size_t)c.epochs) : NULL;
+    const double *curve[4];
+    if (s == SY_OK && !hist) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
     for (int m = 0; m < nm && s == SY_OK; m++) {
-        if (!strcmp(meths[m], "wfix") || !strcmp(meths[m], "dropout") || !strcmp(meths[m], "l2init")) {
-            s = sy_fail(SY_ERR_ARG, "resnet: --method %s is not supported here (vanilla, syre, syre-ar, none)",
-                        meths[m]);
-            break;
-        }
-        rn_result r = {0};
-        r.acc_hist = hist[m] = malloc(sizeof(double) * (size_t)c.epochs);
-        if (!r.acc_hist) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-        if (s == SY_OK) s = rn_train(run, &c, meths[m], meths[m], sigma0, sy_run_seed(run), &r);
-        if (s != SY_OK) break;
-        s = rn_summary(run, meths[m], &r, !strcmp(meths[m], "syre") || !strcmp(meths[m], "syre-ar") ? sigma0 : 0);
+        rn_result r = {.acc_hist = hist + (size_t)m * c.epochs};
+        curve[m] = r.acc_hist;
+        s = rn_train(run, &c, meths[m], meths[m], sigma0, sy_run_seed(run), &r);
+        if (s == SY_OK)
+            s = rn_summary(run, meths[m], &r, !strcmp(meths[m], "syre") || !strcmp(meths[m], "syre-ar") ? sigma0 : 0);
     }
-    /* Test accuracy per epoch, one curve per method. */
-    double *ep = s == SY_OK && nm > 0 ? malloc(sizeof(double) * (size_t)c.epochs) : NULL;
-    if (s == SY_OK && nm > 0 && !ep) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
-    if (ep) {
+    if (s == SY_OK && nm > 0) {
+        double *ep = hist + (size_t)nm * c.epochs;
         char title[160];
         snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy per epoch", c.width);
         for (int e = 0; e < c.epochs; e++) ep[e] = e + 1;
-        s = sy_plot_methods(run, "resnet-acc", title, "epoch", "test accuracy", ep, c.epochs, nm, meths,
-                            (const double *const *)hist, SY_PLOT_LINE_POINTS);
-        free(ep);
+        s = sy_plot_methods(run, "resnet-acc", title, "epoch", "test accuracy", ep, c.epochs, nm, meths, curve,
+                            SY_PLOT_LINE_POINTS);
     }
-    for (int m = 0; m < nm && m < 16; m++) free(hist[m]);
+    free(hist);
     rn_free(&c);
     return s;
 }
@@ -302,14 +243,13 @@ static sy_status rn_run(sy_run *run)
  * standard deviation over seeds, plotted against sigma0. */
 static sy_status rn_reproduce(sy_run *run)
 {
-    double sig[MAX_SIGMAS];
+    double sig[MAX_SIGMAS], acc[MAX_SIGMAS * MAX_SEEDS]; /* acc[i * nseeds + k]: sigma0 i, seed k */
     int ns = 0;
     sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, sig, MAX_SIGMAS, &ns);
     if (s != SY_OK) return s;
     int nseeds = (int)sy_run_get_int(run, "seeds");
     rn_ctx c = {0};
     s = rn_setup(run, &c);
-    double acc[MAX_SIGMAS][MAX_SEEDS], mean[MAX_SIGMAS], sd[MAX_SIGMAS];
     uint64_t seed0 = sy_run_seed(run);
     for (int i = 0; i < ns && s == SY_OK; i++) {
         for (int k = 0; k < nseeds && s == SY_OK; k++) {
@@ -318,45 +258,29 @@ static sy_status rn_reproduce(sy_run *run)
             rn_result r = {0};
             /* syre at sigma0 = 0 is plain decay, bit for bit */
             if ((s = rn_train(run, &c, rec, "syre", sig[i], seed0 + (uint64_t)k, &r)) != SY_OK) break;
-            acc[i][k] = r.test_acc;
+            acc[i * nseeds + k] = r.test_acc;
             if ((s = rn_summary(run, rec, &r, sig[i])) != SY_OK) break;
             const char *n2[2] = {"sigma0", "test_acc"};
             double v2[2] = {sig[i], r.test_acc};
             s = sy_run_log_to(run, "sweep.csv", rec, (int64_t)(seed0 + (uint64_t)k), 2, n2, v2);
         }
+        double mean, sd;
+        if (s == SY_OK) s = sy_mean_std(acc + i * nseeds, nseeds, &mean, &sd);
         if (s != SY_OK) break;
-        double m = 0, v = 0;
-        for (int k = 0; k < nseeds; k++) m += acc[i][k] / nseeds;
-        for (int k = 0; k < nseeds; k++) v += (acc[i][k] - m) * (acc[i][k] - m);
-        mean[i] = m;
-        sd[i] = nseeds > 1 ? sqrt(v / (nseeds - 1)) : 0;
         char rec[64];
         snprintf(rec, sizeof rec, "sigma0=%g", sig[i]);
-        s = sy_run_summary(run, rec, "test_acc_mean", m);
-        if (s == SY_OK) s = sy_run_summary(run, rec, "test_acc_std", sd[i]);
+        s = sy_run_summary(run, rec, "test_acc_mean", mean);
+        if (s == SY_OK) s = sy_run_summary(run, rec, "test_acc_std", sd);
         if (s == SY_OK)
-            fprintf(stderr, "resnet: sigma0 %g: test accuracy %.4f +- %.4f over %d seeds\n", sig[i], m, sd[i], nseeds);
+            fprintf(stderr, "resnet: sigma0 %g: test accuracy %.4f +- %.4f over %d seeds\n", sig[i], mean, sd, nseeds);
     }
     if (s == SY_OK) {
         char title[200];
         snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy vs sigma0, %d seeds", c.width,
                  nseeds);
-        double lo[MAX_SIGMAS], hi[MAX_SIGMAS], px[MAX_SIGMAS * MAX_SEEDS], py[MAX_SIGMAS * MAX_SEEDS];
-        int np = 0;
-        for (int i = 0; i < ns; i++) {
-            lo[i] = mean[i] - sd[i];
-            hi[i] = mean[i] + sd[i];
-            for (int k = 0; k < nseeds; k++) px[np] = sig[i], py[np++] = acc[i][k];
-        }
-        sy_plot *p = sy_plot_new(title, "sigma0 (relative anchor scale; 0 = vanilla)", "test accuracy");
-        if (p) s = sy_plot_series(p, "mean over seeds", sig, mean, ns, SY_PLOT_LINE_POINTS);
-        if (p && s == SY_OK) s = sy_plot_series(p, "mean + std", sig, hi, ns, SY_PLOT_DASHED);
-        if (p && s == SY_OK) s = sy_plot_series(p, "mean - std", sig, lo, ns, SY_PLOT_DASHED);
-        if (p && s == SY_OK) s = sy_plot_series(p, "each seed", px, py, np, SY_PLOT_POINTS);
-        if (s == SY_OK)
-            s = sy_plot_save_run(p, run, "resnet-fig3-mid"); /* frees p */
-        else
-            sy_plot_free(p);
+        const sy_plot_opts o = {.title = title, .xlabel = "sigma0 (relative anchor scale; 0 = vanilla)",
+                                .ylabel = "test accuracy"};
+        s = sy_plot_seeds(run, "resnet-fig3-mid", &o, sig, ns, nseeds, acc);
     }
     rn_free(&c);
     return s;

@@ -499,6 +499,9 @@ static void test_run_files(void **state)
     assert_string_equal(sy_run_ckpt_path(run, "g0.1", "syre", buf, sizeof buf), want);
     snprintf(want, sizeof want, "%s/ckpt-syre.safetensors", sy_run_dir(run));
     assert_string_equal(sy_run_ckpt_path(run, "", "syre", buf, sizeof buf), want);
+    /* a record name with a '/' or a ' ' is one file in the run directory */
+    snprintf(want, sizeof want, "%s/ckpt-g_1-sigma0=0.1_seed1.safetensors", sy_run_dir(run));
+    assert_string_equal(sy_run_ckpt_path(run, "g 1", "sigma0=0.1/seed1", buf, sizeof buf), want);
     assert_int_equal(sy_run_summary_settingf(run, "syre", "training", "lr %g, %d epochs", 0.25, 3), SY_OK);
 
     const char *names[3] = {"gamma", "epoch", "acc"};

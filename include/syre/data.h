@@ -242,6 +242,9 @@ void sy_regression_targets(const sy_regression *r, const sy_batcher *b, size_t n
  * (sy_dataset_load_n alone keeps what there is). On failure both are NULL. */
 sy_status sy_dataset_load_splits(const char *data_dir, const char *name, long n_train, long n_test,
                                  const sy_data_contract *want, sy_dataset **train, sy_dataset **test);
+
+/* ---- A training graph's batches (src/data/experiment_data.c) ---------------- */
+
 /* A batcher of full batches of `batch` samples (the last short one dropped:
  * a graph's batch is fixed), shuffled per epoch from seed; the other options
  * are sy_batcher_opts_default's. */

@@ -137,7 +137,8 @@ const char *sy_run_dir(const sy_run *run);
  * the writer that uses them). */
 const char *sy_run_path(const sy_run *run, const char *file, char *buf, size_t size);
 /* A method's checkpoint, "<run dir>/ckpt-<tag>-<method>.safetensors" ("ckpt-<method>..." when tag is NULL or
- * empty): one name per trained (point, method) of a sweep. Returns buf. */
+ * empty): one name per trained (point, method) of a sweep; a '/' or ' ' in tag or method becomes '_' (record
+ * "sigma0=0.1/seed1": ckpt-sigma0=0.1_seed1.safetensors). Returns buf. */
 const char *sy_run_ckpt_path(const sy_run *run, const char *tag, const char *method, char *buf, size_t size);
 /* The data directory the run reads: --data-dir, which sy_run_parse resolves (sy_data_dir). */
 const char *sy_run_data_dir(const sy_run *run);
@@ -367,6 +368,35 @@ typedef struct {
  * than max fail with SY_ERR_ARG. */
 sy_status sy_run_series(const sy_run *run, const char *swept, const char *tag, const char *key, const double *values,
                         int nv, double dflt, sy_series *out, int max, int *n);
+
+/* ---- A flag of words from a set (src/io/run_choice_list.c); a method's
+ * measured metrics at once (src/io/run_summaries_measured.c) ------------------ */
+
+/* A flag holding comma-separated words from `choices` (also comma-separated,
+ * at most 32: "head,all"): *mask gets bit i for each word equal to choice i,
+ * whatever their order ("all,head" = 3). An empty flag gives 0. A word not
+ * among the choices (an empty one included) fails with SY_ERR_ARG naming the
+ * experiment, the flag and the choices. */
+sy_status sy_run_get_choice_list(const sy_run *run, const char *flag, const char *choices, unsigned *mask);
+/* sy_run_summary of keys[i] = values[i] for i < n, in order, leaving out the
+ * NaN values (a metric not measured: an untrained record's training loss,
+ * a resumed finished run's). Stops at the first failure. */
+sy_status sy_run_summaries_measured(sy_run *run, const char *method, int n, const char *const *keys,
+                                    const double *values);
+
+/* ---- A run's class-balanced datasets (src/io/run_splits.c) -------------------
+ * Both splits ("train", "test") of dataset `name` from the run's data
+ * directory, each the first n / want->n_classes samples of every class
+ * (sy_dataset_load_balanced, checked against want), n the value of the
+ * run's integer flag train_flag or test_flag (0: the whole split; NULL:
+ * 0). Both counts must be multiples of the classes, and with batch > 0 the
+ * training set must hold at least batch samples. Failures name the
+ * experiment and the flags ("resnet: --train-n (25) and --test-n (200) must
+ * be multiples of 10 (n/10 per class)", "resnet: --batch (128) exceeds the
+ * 100 training images") and leave both NULL. */
+sy_status sy_run_load_balanced_splits(const sy_run *run, const char *name, const char *train_flag,
+                                      const char *test_flag, const sy_data_contract *want, long batch,
+                                      sy_dataset **train, sy_dataset **test);
 
 #ifdef __cplusplus
 }

@@ -307,6 +307,13 @@ sy_status sy_layer_make_copies(sy_params *ps, const char *in_layer, const char *
 sy_status sy_layer_units(sy_params *ps, const char *in_layer, const char *out_layer, float tol, int ncopy,
                          int *distinct, double *spread);
 
+/* ---- Repeats of one measurement (src/metrics/spread.c) ---------------------- */
+
+/* Mean and sample standard deviation of v[0..n), n >= 1 (e.g. a test
+ * accuracy over seeds): mean = sum_k (v[k] / n) in order, sd = sqrt(sum_k
+ * (v[k] - mean)^2 / (n - 1)), 0 when n = 1. Either output may be NULL. */
+sy_status sy_mean_std(const double *v, int n, double *mean, double *sd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -210,6 +210,14 @@ int sy_optimizer_is_fixed(const sy_optimizer *opt, size_t i);
  * baseline applies it at each task boundary, with a seed of its own. */
 sy_status sy_shrink_perturb(sy_params *ps, float lambda, float p, uint64_t fresh_seed);
 
+/* ---- Recipes (src/optim/recipes.c) -------------------------------------------- */
+
+/* The options of the standard image-classification recipe: SGD at lr with
+ * momentum (PyTorch semantics) on a cosine schedule from lr to 0 over
+ * total_steps (at least 1), anchors and W-fix streams keyed by seed; no
+ * decay yet (set .decay, add rules, or hand it to sy_optimizer_for_method). */
+sy_optim_opts sy_optim_sgd_cosine(double lr, double momentum, long total_steps, uint64_t seed);
+
 #ifdef __cplusplus
 }
 #endif

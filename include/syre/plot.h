@@ -180,6 +180,16 @@ sy_status sy_plot_xy(const sy_run *run, const char *name, const sy_plot_opts *o,
  * log-axis range for several figures, so that they compare. */
 void sy_plot_range(const double *y, int n, double *lo, double *hi);
 
+/* ---- A setting over repeats (src/plot/seeds.c) -------------------------------- */
+
+/* Values v[i * nk + k] of nk repeats (seeds) at each x[i], i < n: the mean
+ * over the repeats (sy_mean_std) as a line with markers labelled "mean over
+ * seeds", mean + std and mean - std dashed ("mean + std", "mean - std"),
+ * then every value as a marker ("each seed"). o's title, axis labels, log
+ * axes and y range are used. Saved as <run dir>/<name>.png and .svg. */
+sy_status sy_plot_seeds(const sy_run *run, const char *name, const sy_plot_opts *o, const double *x, int n, int nk,
+                        const double *v);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,8 +13,12 @@
 const char *sy_run_ckpt_path(const sy_run *run, const char *tag, const char *method, char *buf, size_t size)
 {
     int tagged = tag && tag[0];
-    snprintf(buf, size, "%s/ckpt-%s%s%s.safetensors", sy_run_dir(run), tagged ? tag : "", tagged ? "-" : "",
-             method);
+    size_t dir = (size_t)snprintf(buf, size, "%s/ckpt-", sy_run_dir(run));
+    if (dir >= size) return buf; /* truncated: the writer that uses it fails loudly */
+    snprintf(buf + dir, size - dir, "%s%s%s.safetensors", tagged ? tag : "", tagged ? "-" : "", method);
+    /* a record's name ("sigma0=0.1/seed1") names one file, not a directory */
+    for (char *p = buf + dir; *p; p++)
+        if (*p == '/' || *p == ' ') *p = '_';
     return buf;
 }
 
