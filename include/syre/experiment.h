@@ -248,6 +248,8 @@ sy_status sy_run_read_curve(const sy_run *run, const char *file, const char *met
  * goes to several records, each with its own columns in its own order:
  * cols lists them, comma-separated ("gamma,alpha,test_acc"), at most
  * SY_PICK_MAX. A column not among names fails with SY_ERR_ARG naming it. */
+/* The most columns cols may name (sy_run_log_pick, sy_run_summary_pick) and
+ * the most arrays, ncols, of sy_run_log_columns. */
 #define SY_PICK_MAX 64
 /* sy_run_log_to of the columns cols, each value looked up in names. */
 sy_status sy_run_log_pick(sy_run *run, const char *file, const char *method, int64_t step, const char *cols, int n,
@@ -267,6 +269,7 @@ sy_status sy_run_log_columns(sy_run *run, const char *file, const char *method, 
  * named values: curve k is the column names[k] of the rows. Points not set
  * are NaN (not drawn). On --resume a method refills the points it logged
  * before from its rows in the run's records. A zeroed sy_curves is empty. */
+/* The curves and their points, as above (sy_curves_init, sy_curves_free). */
 typedef struct {
     int n;                    /* curves */
     long len;                 /* points per curve */
@@ -316,6 +319,8 @@ sy_status sy_run_get_numbers_or(const sy_run *run, const char *one, const char *
  * before (sy_results_read_rows); a sweep sets one point per configuration.
  * Column c's curves are laid out as the figures of syre/plot.h take them
  * (sy_results_col: y[s][0..np), against x). */
+/* The table, as above: from sy_results_new, freed by sy_results_free (a
+ * zeroed one is empty). */
 typedef struct {
     int ns, np, ncols;       /* series, points per series, columns */
     const char *const *cols; /* the columns' names (borrowed): what sy_results_read_rows reads */
@@ -394,6 +399,8 @@ sy_status sy_run_summaries_measured(sy_run *run, const char *method, int n, cons
  * experiment and the flags ("resnet: --train-n (25) and --test-n (200) must
  * be multiples of 10 (n/10 per class)", "resnet: --batch (128) exceeds the
  * 100 training images") and leave both NULL. */
+/* Both splits into *train and *test (the caller frees them with
+ * sy_dataset_free), as above; SY_ERR_ARG without want's n_classes. */
 sy_status sy_run_load_balanced_splits(const sy_run *run, const char *name, const char *train_flag,
                                       const char *test_flag, const sy_data_contract *want, long batch,
                                       sy_dataset **train, sy_dataset **test);

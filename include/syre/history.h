@@ -39,9 +39,9 @@ typedef enum {
 
 /* One summary number: key, read from column col as `at` says. */
 typedef struct {
-    const char *key;
-    int col;
-    sy_history_at at;
+    const char *key;  /* the summary's key (sy_run_summary) */
+    int col;          /* the history's column it is read from (0 <= col < cols) */
+    sy_history_at at; /* which rows' value: first, last, least, or a mean */
 } sy_history_key;
 
 /* Record keys[0..n) in the summary of method (sy_run_summary, in that order),
@@ -60,12 +60,12 @@ sy_status sy_run_summary_rows(sy_run *run, const char *method, const double *h, 
 /* Histories of one shape, each with its name (the records' method). Start
  * from sy_histories_make, free with sy_histories_free. */
 typedef struct {
-    int64_t rows;
-    int cols;
+    int64_t rows;      /* rows of every history */
+    int cols;          /* numbers per row */
     int n;             /* histories so far */
     const char **name; /* history k's name */
     double **h;        /* history k: rows * cols numbers */
-    int cap;
+    int cap;           /* room in name and h; sy_histories_add doubles it when full */
 } sy_histories;
 
 /* An empty set of histories of rows x cols. */

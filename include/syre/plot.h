@@ -134,22 +134,22 @@ sy_plot *sy_plot_run_curves_new(const sy_run *run, const sy_plot_opts *o, const 
  * the finite values of its column over the `smooth` rows up to it
  * (sy_history_mean: a moving average; 0 or 1: the values themselves). */
 typedef struct {
-    int64_t rows;
-    int cols, xcol, smooth;
-    int n;
-    const char *const *labels;
-    const double *const *h;
-    const char *xlabel;
-    double xmin, xmax; /* a fixed x range where xmin < xmax, else fitted to the data */
-    sy_plot_style style;
+    int64_t rows;              /* rows of every history (>= 1) */
+    int cols, xcol, smooth;    /* numbers per row; the x column (< 0: row number); rows per mean (as above) */
+    int n;                     /* histories, one curve each (>= 1) */
+    const char *const *labels; /* labels[m]: history m's name in the legend */
+    const double *const *h;    /* h[m]: history m, rows x cols, row-major */
+    const char *xlabel;        /* the x axis's label (NULL: none) */
+    double xmin, xmax;         /* a fixed x range where xmin < xmax, else fitted to the data */
+    sy_plot_style style;       /* how every curve is drawn */
 } sy_history_curves;
 
 /* One figure of them: column col of every history. */
 typedef struct {
-    const char *name; /* saved as <run dir>/<name>.png and .svg */
-    int col;
-    const char *title, *ylabel;
-    double ymin, ymax; /* a fixed y range where ymin < ymax, else fitted to the data */
+    const char *name;           /* saved as <run dir>/<name>.png and .svg */
+    int col;                    /* the column drawn (0 <= col < cols) */
+    const char *title, *ylabel; /* the figure's title and y axis label (NULL: none) */
+    double ymin, ymax;          /* a fixed y range where ymin < ymax, else fitted to the data */
 } sy_history_figure;
 
 /* Draw each figure figs[0..n) of the curves c and save it in the run's

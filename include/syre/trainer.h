@@ -187,10 +187,10 @@ typedef struct {
      * n), as the training batches are) goes to row[acc_col + k]; with
      * acc_file (and fit.control.log), each is also logged there as a row of method,
      * step t + 1, with the columns eval_task (k + 1) and test_acc. */
-    const sy_classifier *classifier;
-    const sy_dataset *test;
-    int acc_col;
-    const char *acc_file;
+    const sy_classifier *classifier; /* the model, in place of fit's graph, loss, params, x, y and logits */
+    const sy_dataset *test;          /* the accuracy matrix's test set (NULL, or no classifier: no matrix) */
+    int acc_col;                     /* task k's accuracy goes to row[acc_col + k] (0 <= acc_col <= row - tasks) */
+    const char *acc_file;            /* the file each accuracy is also logged to (NULL: none) */
 } sy_tasks_opts;
 
 /* Run the tasks through sy_fit (out and failures as sy_fit's, with
@@ -264,6 +264,8 @@ sy_status sy_eval_loss(sy_graph *g, sy_var x, const float *xv, sy_var y, const f
  * the checkpoint's position read back on resume (sy_step_curve_resume), so
  * that a resumed loop still draws the whole curve. A loop of its own calls
  * the three from its callbacks. */
+/* A curve's points and their file, as above: from sy_step_curve_init, freed
+ * by sy_step_curve_free. */
 typedef struct {
     char *path;           /* the points' file (sy_curve_write), a copy */
     long every;           /* steps per point (>= 1) */
