@@ -19,28 +19,8 @@
 
 #include "syre/syre.h"
 
-static char tmpdir[256];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/syre-test-curve-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static sy_status no_run(sy_run *run)
-{
-    (void)run;
-    return SY_OK;
-}
+#define FIGURE_TEST "curve"
+#include "figure_harness.h"
 
 static const sy_experiment demo = {.name = "curvedemo", .figure = "none", .summary = "a test", .run = no_run};
 
@@ -123,34 +103,6 @@ static void test_read_curve(void **state)
         assert_null(y);
     }
     sy_run_free(run);
-}
-
-static char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("no file %s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
-static int same_png(const char *dir, const char *a, const char *b)
-{
-    char pa[600], pb[600];
-    snprintf(pa, sizeof pa, "%s/%s.png", dir, a);
-    snprintf(pb, sizeof pb, "%s/%s.png", dir, b);
-    size_t na, nb;
-    char *p = read_all(pa, &na), *q = read_all(pb, &nb);
-    int same = na == nb && !memcmp(p, q, na);
-    free(p);
-    free(q);
-    return same;
 }
 
 static void test_plot_curves(void **state)

@@ -18,22 +18,8 @@
 
 #include "syre/syre.h"
 
-static char tmpdir[256];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/syre-test-seeds-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#define FIGURE_TEST "seeds"
+#include "figure_harness.h"
 
 static void test_mean_std(void **state)
 {
@@ -56,50 +42,7 @@ static void test_mean_std(void **state)
     sy_clear_error();
 }
 
-static sy_status no_run(sy_run *run)
-{
-    (void)run;
-    return SY_OK;
-}
-
 static const sy_experiment demo = {.name = "seedsdemo", .figure = "none", .summary = "a test", .run = no_run};
-
-static char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("no file %s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
-/* 1 if <dir>/<a>.png and <dir>/<b>.png have the same bytes */
-static int same_png(const char *dir, const char *a, const char *b)
-{
-    char pa[600], pb[600];
-    snprintf(pa, sizeof pa, "%s/%s.png", dir, a);
-    snprintf(pb, sizeof pb, "%s/%s.png", dir, b);
-    size_t na, nb;
-    char *x = read_all(pa, &na), *y = read_all(pb, &nb);
-    int same = na == nb && !memcmp(x, y, na);
-    free(x);
-    free(y);
-    return same;
-}
-
-static void save_ref(sy_plot *p, const char *dir, const char *name)
-{
-    char base[600];
-    snprintf(base, sizeof base, "%s/%s", dir, name);
-    assert_int_equal(sy_plot_save(p, base), SY_OK);
-    sy_plot_free(p);
-}
 
 static void test_figures(void **state)
 {
