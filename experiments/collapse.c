@@ -162,6 +162,8 @@ typedef struct {
     col_result *r;
     const char *method;
     double alpha;
+    sy_results *h; /* NULL: no curves kept */
+    int hs;
 } col_fit;
 
 /* Inputs are MNIST pixels times alpha. */
@@ -221,7 +223,7 @@ static sy_status col_on_resume(void *ctx, const sy_train_pos *pos)
 {
     col_fit *f = ctx;
     (void)pos;
-    return sy_curves_read(&f->r->h, f->run, NULL, f->method, 3, col_names, f->r->v, "epoch");
+    return f->h ? sy_results_read_rows(f->h, f->run, NULL, f->method, 3, col_names, f->r->v, f->hs, "epoch") : SY_OK;
 }
 
 /* At an epoch's end: evaluate, keep the curves, log the row. */
@@ -232,12 +234,12 @@ static sy_status col_on_epoch(void *ctx, long epoch, double loss)
     sy_status s = eval_all(f);
     v[V_EPOCH] = (double)epoch;
     v[V_LOSS] = loss;
-    if (s == SY_OK) s = sy_curves_set(&f->r->h, epoch, COL_NV, col_names, v);
+    if (s == SY_OK && f->h) s = sy_results_set_pick(f->h, f->hs, (int)epoch - 1, COL_NV, col_names, v);
     return s == SY_OK ? sy_run_log(f->run, f->method, epoch, V_DEAD + 1, col_names, v) : s;
 }
 
 sy_status col_train_point(sy_run *run, const col_cfg *c, col_model *m, double gamma, double alpha, double sigma0,
-                          const char *method, const char *tag, col_result *r)
+                          const char *method, const char *tag, col_result *r, sy_results *h, int hs)
 {
     int anchored = strncmp(method, "syre", 4) == 0;
     memset(r, 0, sizeof *r);
@@ -245,14 +247,13 @@ sy_status col_train_point(sy_run *run, const col_cfg *c, col_model *m, double ga
     r->v[V_ALPHA] = alpha;
     r->v[V_SIGMA0] = anchored ? sigma0 : 0.0; /* as logged: 0 for methods without a random anchor */
     r->v[V_ANCHOR_PRE] = r->v[V_ANCHOR_POST] = NAN;
-    sy_status s = sy_curves_init(&r->h, COL_NH, col_curves, c->epochs);
-    if (s == SY_OK) s = sy_params_init(m->k.ps, c->seed);
+    sy_status s = sy_params_init(m->k.ps, c->seed);
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
     o.lr = (float)c->lr;
     o.seed = c->seed;
     sy_optimizer *opt = NULL;
     if (s == SY_OK) s = sy_optimizer_for_method(m->k.ps, o, method, (float)gamma, (float)sigma0, (float)c->eps, &opt);
-    col_fit f = {run, c, m, r, method, alpha};
+    col_fit f = {run, c, m, r, method, alpha, h, hs};
     if (s == SY_OK && anchored) { /* the anchor network alone: syre's ranks are read against its own */
         col_result ar;
         col_fit af = f;

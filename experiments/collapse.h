@@ -40,7 +40,6 @@ extern const char *const col_curves[COL_NH];
 typedef struct {
     double v[COL_NV];
     double eig_pre[COL_H], eig_post[COL_H]; /* final spectra, descending */
-    sy_curves h;                            /* col_curves per epoch (NaN if not run here) */
 } col_result;
 
 typedef struct {
@@ -52,10 +51,12 @@ typedef struct {
 sy_status col_cfg_load(sy_run *run, col_cfg *c);
 void col_cfg_free(col_cfg *c);
 sy_status col_model_new(col_model *m, const col_cfg *c);
-/* Trains method at (gamma, alpha, sigma0) from the seed's start into r (its
- * curves r->h to free); tag (may be NULL) names its checkpoint and progress. */
+/* Trains method at (gamma, alpha, sigma0) from the seed's start into r and,
+ * where h is not NULL, its col_curves per epoch into series hs of h (NaN for
+ * epochs not trained here, refilled on resume); tag (may be NULL) names its
+ * checkpoint and progress. */
 sy_status col_train_point(sy_run *run, const col_cfg *c, col_model *m, double gamma, double alpha, double sigma0,
-                          const char *method, const char *tag, col_result *r);
+                          const char *method, const char *tag, col_result *r, sy_results *h, int hs);
 /* `run` and `reproduce`, their records and figures (experiments/collapse_figures.c). */
 sy_status col_run(sy_run *run);
 sy_status col_reproduce(sy_run *run);

@@ -61,11 +61,11 @@ static sy_status plot_spectra(sy_run *run, const col_cfg *c, const col_result *r
 }
 
 /* Accuracy (train solid, test dashed) and first-layer rank (pre-ReLU solid,
- * post dashed) of every method: file NULL, the per-epoch figures of `run`
- * at point `what`; else Fig. 4's sweep over x (log axis, chance level) at
- * fixed `what`. */
-static sy_status plot_acc_rank(sy_run *run, const col_cfg *c, const char *xlabel, const double *x,
-                               const sy_curves *cv, const char *what, const char *file)
+ * post dashed) of every method, series k of cv (col_curves against cv->x):
+ * file NULL, the per-epoch figures of `run` at point `what`; else Fig. 4's
+ * sweep over x (log axis, chance level) at fixed `what`. */
+static sy_status plot_acc_rank(sy_run *run, const col_cfg *c, const char *xlabel, const sy_results *cv,
+                               const char *what, const char *file)
 {
     char title[2][256], name[2][256];
     if (file) {
@@ -85,8 +85,10 @@ static sy_status plot_acc_rank(sy_run *run, const col_cfg *c, const char *xlabel
                         .ref_label = file ? "random guess" : NULL, .ref = 0.1};
     sy_plot_opts rank = {.title = title[1], .xlabel = xlabel, .ylabel = "rank (eigenvalues > threshold)",
                          .suffix = "pre", .suffix2 = "post", .logx = file != NULL, .ymin = 0, .ymax = COL_H + 5};
-    sy_status s = sy_plot_curves(run, name[0], &acc, x, c->nm, c->methods, cv, 0, cv, 1);
-    return s == SY_OK ? sy_plot_curves(run, name[1], &rank, x, c->nm, c->methods, cv, 2, cv, 3) : s;
+    const double *const *const y[COL_NH] = {sy_results_col(cv, 0), sy_results_col(cv, 1), sy_results_col(cv, 2),
+                                            sy_results_col(cv, 3)};
+    sy_status s = sy_plot_sweep(run, name[0], &acc, cv->x, cv->np, c->nm, c->methods, y[0], y[1]);
+    return s == SY_OK ? sy_plot_sweep(run, name[1], &rank, cv->x, cv->np, c->nm, c->methods, y[2], y[3]) : s;
 }
 
 /* ---- run: one (gamma, alpha) point ------------------------------------------- */
@@ -96,24 +98,24 @@ sy_status col_run(sy_run *run)
     col_cfg c;
     col_model m = {0};
     col_result res[COL_MAX_METHODS] = {0};
-    sy_curves cv[COL_MAX_METHODS];
+    sy_results cv = {0}; /* col_curves of method k per epoch: series k */
     double gamma = sy_run_get_double(run, "gamma"), alpha = sy_run_get_double(run, "alpha");
     sy_status s = col_cfg_load(run, &c);
     if (s == SY_OK) s = col_model_new(&m, &c);
+    if (s == SY_OK) s = sy_results_new(&cv, c.nm, (int)c.epochs, COL_NH, col_curves);
     for (int k = 0; k < c.nm && s == SY_OK; k++) {
-        s = col_train_point(run, &c, &m, gamma, alpha, c.sigma0, c.methods[k], NULL, &res[k]);
+        s = col_train_point(run, &c, &m, gamma, alpha, c.sigma0, c.methods[k], NULL, &res[k], &cv, k);
         if (s == SY_OK) s = summarise(run, &c, c.methods[k], &res[k]);
         if (s == SY_OK) s = log_spectra(run, c.methods[k], &res[k]);
-        cv[k] = res[k].h;
     }
     char what[96];
     snprintf(what, sizeof what, "gamma=%g alpha=%g", gamma, alpha);
-    if (s == SY_OK) s = plot_acc_rank(run, &c, "epoch", NULL, cv, what, NULL);
+    if (s == SY_OK) s = plot_acc_rank(run, &c, "epoch", &cv, what, NULL);
     if (s == SY_OK) s = plot_spectra(run, &c, res, gamma, alpha, "spectrum");
     if (s == SY_OK)
         fprintf(stderr, "collapse: gamma %g, alpha %g, sigma0 %g, SGD lr %g, %ld epochs on %zu images; plots in %s\n",
                 gamma, alpha, c.sigma0, c.lr, c.epochs, c.train->n, sy_run_dir(run));
-    for (int k = 0; k < COL_MAX_METHODS; k++) sy_curves_free(&res[k].h);
+    sy_results_free(&cv);
     sy_classifier_free(&m.k);
     col_cfg_free(&c);
     return s;
@@ -149,7 +151,7 @@ static sy_status train_all(sy_run *run, const col_cfg *c, col_model *m, const co
     sy_status s = SY_OK;
     for (int k = 0; k < c->nm && s == SY_OK; k++) {
         const double *v = res[k].v;
-        s = col_train_point(run, c, m, ps->g[i], ps->a[i], c->sigma0, c->methods[k], tag, &res[k]);
+        s = col_train_point(run, c, m, ps->g[i], ps->a[i], c->sigma0, c->methods[k], tag, &res[k], NULL, 0);
         if (s == SY_OK)
             s = sy_run_log_pick(run, "sweep.csv", c->methods[k], i,
                                 "gamma,alpha,train_acc,test_acc,train_loss,test_loss,rank_pre,rank_post,dead_units",
@@ -171,21 +173,20 @@ static sy_status sweep(sy_run *run, const col_cfg *c, col_points *ps, const col_
 {
     const double *x = over_alpha ? c->alphas : c->gammas;
     int n = over_alpha ? c->na : c->ng;
-    sy_curves cv[COL_MAX_METHODS] = {{0}};
-    sy_status s = SY_OK;
-    for (int k = 0; k < c->nm && s == SY_OK; k++) {
-        s = sy_curves_init(&cv[k], COL_NH, col_curves, n);
-        for (int i = 0; i < n && s == SY_OK; i++) {
-            int p = point_at(ps, over_alpha ? fixed : x[i], over_alpha ? x[i] : fixed);
-            s = sy_curves_set(&cv[k], i + 1, COL_NV, col_names, res[p * c->nm + k].v);
-        }
+    sy_results cv = {0}; /* col_curves of method k against x: series k */
+    sy_status s = sy_results_new(&cv, c->nm, n, COL_NH, col_curves);
+    for (int i = 0; i < n && s == SY_OK; i++) {
+        int p = point_at(ps, over_alpha ? fixed : x[i], over_alpha ? x[i] : fixed);
+        cv.x[i] = x[i];
+        for (int k = 0; k < c->nm && s == SY_OK; k++)
+            s = sy_results_set_pick(&cv, k, i, COL_NV, col_names, res[p * c->nm + k].v);
     }
     const char *var = over_alpha ? "alpha" : "gamma";
     char what[64], file[64];
     snprintf(what, sizeof what, "%s = %g", over_alpha ? "gamma" : "alpha", fixed);
     snprintf(file, sizeof file, "fig4-%s", var);
-    if (s == SY_OK) s = plot_acc_rank(run, c, var, x, cv, what, file);
-    for (int k = 0; k < c->nm; k++) sy_curves_free(&cv[k]);
+    if (s == SY_OK) s = plot_acc_rank(run, c, var, &cv, what, file);
+    sy_results_free(&cv);
     return s;
 }
 
@@ -201,15 +202,13 @@ static sy_status sigma0_sweep(sy_run *run, const col_cfg *c, col_model *m, const
         if (!strcmp(c->methods[k], "vanilla")) iv = k;
         if (!strcmp(c->methods[k], "syre")) is = k;
     }
-    sy_curves sy[3] = {{0}}, van[3] = {{0}}; /* per point: syre's shown against sigma0; vanilla's level */
+    sy_results t = {0}; /* shown against sigma0: series p syre's at point p, npt + p vanilla's level there */
     char lab[2][3][128];
     const char *labels[2][3];
-    sy_status s = SY_OK;
+    sy_status s = sy_results_new(&t, 2 * npt, c->ns, 2, shown);
     for (int p = 0; p < npt && s == SY_OK; p++) {
         const double g = ps->g[pt[p]], a = ps->a[pt[p]];
         const col_result *base = res + pt[p] * c->nm;
-        s = sy_curves_init(&sy[p], 2, shown, c->ns);
-        if (s == SY_OK) s = sy_curves_init(&van[p], 2, shown, c->ns);
         for (int j = 0; j < c->ns && s == SY_OK; j++) {
             col_result r = {0};
             const double s0 = c->sigma0s[j];
@@ -218,12 +217,10 @@ static sy_status sigma0_sweep(sy_run *run, const col_cfg *c, col_model *m, const
             } else {
                 char tag[128];
                 snprintf(tag, sizeof tag, "g%g-a%g-s%g", g, a, s0);
-                s = col_train_point(run, c, m, g, a, s0, "syre", tag, &r);
-                sy_curves_free(&r.h);
-                if (s != SY_OK) break;
+                if ((s = col_train_point(run, c, m, g, a, s0, "syre", tag, &r, NULL, 0)) != SY_OK) break;
             }
-            s = sy_curves_set(&sy[p], j + 1, COL_NV, col_names, r.v);
-            if (s == SY_OK && iv >= 0) s = sy_curves_set(&van[p], j + 1, COL_NV, col_names, base[iv].v);
+            s = sy_results_set_pick(&t, p, j, COL_NV, col_names, r.v);
+            if (s == SY_OK && iv >= 0) s = sy_results_set_pick(&t, npt + p, j, COL_NV, col_names, base[iv].v);
             if (s == SY_OK)
                 s = sy_run_log_pick(run, "sigma0.csv", "syre", step++,
                                     "gamma,alpha,sigma0,train_acc,test_acc,rank_pre,rank_post,dead_units,train_loss",
@@ -247,11 +244,15 @@ static sy_status sigma0_sweep(sy_run *run, const col_cfg *c, col_model *m, const
     rank.title = "First-layer rank (pre-ReLU) vs syre's sigma0; vanilla dashed";
     rank.ylabel = "rank (eigenvalues > threshold)";
     rank.ymax = COL_H + 5;
+    const double *const *y[2] = {NULL, NULL}; /* test_acc, rank_pre */
+    if (s == SY_OK) y[0] = sy_results_col(&t, 0), y[1] = sy_results_col(&t, 1);
     if (s == SY_OK)
-        s = sy_plot_curves(run, "fig4-sigma0-acc", &acc, c->sigma0s, npt, labels[0], sy, 0, iv >= 0 ? van : NULL, 0);
+        s = sy_plot_sweep(run, "fig4-sigma0-acc", &acc, c->sigma0s, c->ns, npt, labels[0], y[0],
+                          iv >= 0 ? y[0] + npt : NULL);
     if (s == SY_OK)
-        s = sy_plot_curves(run, "fig4-sigma0-rank", &rank, c->sigma0s, npt, labels[0], sy, 1, iv >= 0 ? van : NULL, 1);
-    for (int p = 0; p < npt; p++) sy_curves_free(&sy[p]), sy_curves_free(&van[p]);
+        s = sy_plot_sweep(run, "fig4-sigma0-rank", &rank, c->sigma0s, c->ns, npt, labels[0], y[1],
+                          iv >= 0 ? y[1] + npt : NULL);
+    sy_results_free(&t);
     return s;
 }
 
@@ -284,7 +285,6 @@ sy_status col_reproduce(sy_run *run)
     if (s == SY_OK)
         fprintf(stderr, "collapse: sigma0 %g, SGD lr %g, %ld epochs on %zu images; figures fig4-*.png, fig5-*.png in "
                 "%s\n", c.sigma0, c.lr, c.epochs, c.train->n, sy_run_dir(run));
-    for (int i = 0; res && i < ps.n * c.nm; i++) sy_curves_free(&res[i].h);
     free(res);
     sy_classifier_free(&m.k);
     col_cfg_free(&c);

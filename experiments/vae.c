@@ -132,9 +132,10 @@ static sy_status vae_on_epoch(void *ctx, long epoch, double loss)
 /* A resumed configuration's curves: the epochs logged before. */
 static sy_status vae_on_resume(void *ctx, const sy_train_pos *pos)
 {
-    const vae_point *p = ((vae_fit *)ctx)->p;
+    const vae_fit *f = ctx;
     (void)pos;
-    return p->ep ? sy_results_read_rows(p->ep, ((vae_fit *)ctx)->run, p->log_file, p->label, p->m, "step") : SY_OK;
+    if (!f->p->ep) return SY_OK;
+    return sy_results_read_rows(f->p->ep, f->run, f->p->log_file, f->p->label, 0, NULL, NULL, f->p->m, "step");
 }
 
 /* Train one configuration and evaluate it, with reconstructions and prior samples. */

@@ -264,36 +264,6 @@ sy_status sy_run_summary_pick(sy_run *run, const char *method, const char *prefi
 sy_status sy_run_log_columns(sy_run *run, const char *file, const char *method, int64_t first, long rows,
                              int ncols, const char *const *names, const double *const *y);
 
-/* ---- Curves kept in memory (src/io/curves.c) --------------------------------
- * n curves of len points each (per epoch, per swept value) drawn from rows of
- * named values: curve k is the column names[k] of the rows. Points not set
- * are NaN (not drawn). On --resume a method refills the points it logged
- * before from its rows in the run's records. A zeroed sy_curves is empty. */
-/* The curves and their points, as above (sy_curves_init, sy_curves_free). */
-typedef struct {
-    int n;                    /* curves */
-    long len;                 /* points per curve */
-    const char *const *names; /* the columns they follow (not copied) */
-    double *v;                /* [n][len]: curve k at v + k * len */
-} sy_curves;
-
-/* n curves of len points, all NaN; SY_ERR_NOMEM if out of memory. */
-sy_status sy_curves_init(sy_curves *c, int n, const char *const *names, long len);
-/* Free the points; c is empty again. */
-void sy_curves_free(sy_curves *c);
-/* Point i (1-based, 1 <= i <= len, else SY_ERR_ARG) of every curve: curve k
- * takes the value named names[k] among row_names[n] (missing: SY_ERR_ARG). */
-sy_status sy_curves_set(sy_curves *c, long i, int n, const char *const *row_names, const double *row);
-/* The points logged before, as sy_run_read_rows reads them: from file (NULL:
- * metrics.csv), the rows of method whose columns match[k] equal
- * match_val[k], point i from the row whose index_col (1-based: "epoch") is i.
- * What is not found stays as it was. */
-sy_status sy_curves_read(sy_curves *c, const sy_run *run, const char *file, const char *method, int nmatch,
-                         const char *const *match, const double *match_val, const char *index_col);
-
-/* ---- A flag with a fixed set of values (src/io/run_choice.c) ---------------- */
-
-
 /* ---- A run file by pattern (src/io/run_pathf.c) ---------------------------------- */
 
 /* sy_run_path of the file named as printf formats fmt ("curve-%s.txt", tag):
@@ -313,14 +283,16 @@ sy_status sy_run_get_numbers_or(const sy_run *run, const char *one, const char *
                                 double hi, double *v, int max, int *n);
 
 /* ---- A comparison's results kept in memory (src/io/results.c) ---------------------
- * ncols named columns (metrics) of ns series (methods, settings) at np points
- * (epochs, or the values of a swept setting), NaN until set: a run sets each
- * epoch's values as it logs them and, on resume, reads back the ones logged
- * before (sy_results_read_rows); a sweep sets one point per configuration.
- * Column c's curves are laid out as the figures of syre/plot.h take them
- * (sy_results_col: y[s][0..np), against x). */
-/* The table, as above: from sy_results_new, freed by sy_results_free (a
- * zeroed one is empty). */
+ * ncols named columns (metrics) of ns series (methods, settings, points) at
+ * np points (epochs, or the values of a swept setting), NaN until set (NaN
+ * points are not drawn): a run sets each epoch's values as it logs them and,
+ * on resume, reads back the ones logged before (sy_results_read_rows); a
+ * sweep sets one point per configuration. Column c's curves are laid out as
+ * the figures of syre/plot.h take them (sy_results_col: y[s][0..np), against
+ * x), e.g. sy_plot_sweep(run, name, &o, c.x, c.np, c.ns, labels,
+ * sy_results_col(&c, 0), sy_results_col(&c, 1)). A zeroed sy_results is
+ * empty. */
+/* The table, as above: from sy_results_new, freed by sy_results_free. */
 typedef struct {
     int ns, np, ncols;       /* series, points per series, columns */
     const char *const *cols; /* the columns' names (borrowed): what sy_results_read_rows reads */
@@ -341,12 +313,19 @@ double *sy_results_at(const sy_results *c, int col, int s);
 const double *const *sy_results_col(const sy_results *c, int col);
 /* Every column of series s at point p (0-based): vals[0..ncols). */
 void sy_results_set(sy_results *c, int s, int p, const double *vals);
+/* The same from a row of named values (what a method measured, kept once):
+ * column k takes the value named cols[k] among names[n]. A point or series
+ * out of range, or a column missing from names (named in the message),
+ * fails with SY_ERR_ARG and sets nothing. */
+sy_status sy_results_set_pick(sy_results *c, int s, int p, int n, const char *const *names, const double *values);
 /* On resume: the values of series s from the rows of file (NULL:
- * metrics.csv) that the run logged for `method`, point i - 1 from the row
- * whose index_col ("step" for sy_run_log's epochs) is i (sy_run_read_rows:
- * points with no row are left as they were). */
-sy_status sy_results_read_rows(sy_results *c, const sy_run *run, const char *file, const char *method, int s,
-                              const char *index_col);
+ * metrics.csv) that the run logged for `method` whose columns match[k]
+ * equal match_val[k] (nmatch may be 0: every row of method; a method logged
+ * at several settings), point i - 1 from the row whose index_col ("step"
+ * for sy_run_log's epochs, or "epoch") is i (sy_run_read_rows: points with
+ * no row are left as they were). */
+sy_status sy_results_read_rows(sy_results *c, const sy_run *run, const char *file, const char *method, int nmatch,
+                               const char *const *match, const double *match_val, int s, const char *index_col);
 /* A sweep's results in the summary: for each point p, the first ncols
  * columns of series s as the metrics "<column> <point>" of `method`, the
  * point being x[p] formatted by point_fmt (one double conversion, e.g.

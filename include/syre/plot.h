@@ -156,16 +156,6 @@ typedef struct {
  * directory (sy_plot_save_run), in order; the first failure is returned. */
 sy_status sy_plot_histories(const sy_run *run, const sy_history_curves *c, const sy_history_figure *figs, int n);
 
-/* ---- Kept curves as a figure (src/plot/curves.c) ------------------------------ */
-
-/* sy_plot_sweep of curves kept in sy_curves: for g < ng, curve ka of a[g]
- * (line with markers, labelled labels[g]) and, where b is not NULL, curve kb
- * of b[g] (dashed), against x[0..len) (x NULL: 1..len, the epochs), len the
- * points of every a[g] and b[g]. A missing curve or another length fails
- * with SY_ERR_ARG. */
-sy_status sy_plot_curves(const sy_run *run, const char *name, const sy_plot_opts *o, const double *x, int ng,
-                         const char *const *labels, const sy_curves *a, int ka, const sy_curves *b, int kb);
-
 /* ---- Series with x of their own (src/plot/xy.c) ------------------------------ */
 
 /* One figure of ns series, each with its own points: (x[s][i], y[s][i]) for

@@ -2,7 +2,9 @@
  * an axis (epochs, or the values of a swept setting), NaN until set, with
  * every column's curves laid out as the figures take them (y[s][0..np)). A
  * resumed run reads back the points it logged before (sy_run_read_rows), so
- * that a figure drawn at its end still has every epoch. */
+ * that a figure drawn at its end still has every epoch. Set from values in
+ * column order (sy_results_set) or picked by name from a row of named values
+ * (sy_results_set_pick). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,13 +53,29 @@ void sy_results_set(sy_results *c, int s, int p, const double *vals)
     for (int k = 0; k < c->ncols; k++) sy_results_at(c, k, s)[p] = vals[k];
 }
 
-sy_status sy_results_read_rows(sy_results *c, const sy_run *run, const char *file, const char *method, int s,
-                              const char *index_col)
+sy_status sy_results_set_pick(sy_results *c, int s, int p, int n, const char *const *names, const double *values)
+{
+    int at[256];
+    if (s < 0 || s >= c->ns || p < 0 || p >= c->np || c->ncols > 256)
+        return sy_fail(SY_ERR_ARG, "sy_results_set_pick: series %d point %d of %d x %d (%d columns)", s, p, c->ns,
+                       c->np, c->ncols);
+    for (int k = 0; k < c->ncols; k++) {
+        at[k] = 0;
+        while (at[k] < n && strcmp(names[at[k]], c->cols[k]) != 0) at[k]++;
+        if (at[k] == n) return sy_fail(SY_ERR_ARG, "sy_results_set_pick: the row has no value '%s'", c->cols[k]);
+    }
+    for (int k = 0; k < c->ncols; k++) sy_results_at(c, k, s)[p] = values[at[k]];
+    return SY_OK;
+}
+
+sy_status sy_results_read_rows(sy_results *c, const sy_run *run, const char *file, const char *method, int nmatch,
+                               const char *const *match, const double *match_val, int s, const char *index_col)
 {
     double *out[256];
     if (c->ncols > 256) return sy_fail(SY_ERR_ARG, "sy_results_read_rows: %d columns (at most 256)", c->ncols);
+    if (s < 0 || s >= c->ns) return sy_fail(SY_ERR_ARG, "sy_results_read_rows: series %d of %d", s, c->ns);
     for (int k = 0; k < c->ncols; k++) out[k] = sy_results_at(c, k, s);
-    return sy_run_read_rows(run, file, method, 0, NULL, NULL, index_col, c->ncols, c->cols, out, c->np);
+    return sy_run_read_rows(run, file, method, nmatch, match, match_val, index_col, c->ncols, c->cols, out, c->np);
 }
 
 sy_status sy_results_summary(const sy_results *c, sy_run *run, int s, const char *method, int ncols,
