@@ -5,6 +5,7 @@
  * (chance accuracy); and the eigenvalue spectra of several methods with a
  * threshold. Each call builds, saves and frees its figure, so that an
  * experiment states only what is particular to it. */
+#include "plot_internal.h"
 #include "syre/plot.h"
 
 #include <stdio.h>
@@ -40,13 +41,7 @@ sy_status sy_plot_sweep(const sy_run *run, const char *name, const sy_plot_opts 
         double xs[2] = {x[0], x[n - 1]}, ys[2] = {o->ref, o->ref};
         s = sy_plot_series(p, o->ref_label, xs, ys, 2, SY_PLOT_DASHED);
     }
-    if (s != SY_OK) {
-        sy_plot_free(p);
-        return s;
-    }
-    if (o->logx || o->logy) sy_plot_log_axes(p, o->logx, o->logy);
-    if (o->ymin < o->ymax) sy_plot_yrange(p, o->ymin, o->ymax);
-    return sy_plot_save_run(p, run, name);
+    return plot_finish_run(p, s, o, run, name);
 }
 
 sy_status sy_plot_spectra(const sy_run *run, const char *name, const sy_plot_opts *o, int n, int nm,

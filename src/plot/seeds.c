@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "syre/metrics.h"
+#include "plot_internal.h"
 #include "syre/plot.h"
 
 sy_status sy_plot_seeds(const sy_run *run, const char *name, const sy_plot_opts *o, const double *x, int n, int nk,
@@ -32,11 +33,5 @@ sy_status sy_plot_seeds(const sy_run *run, const char *name, const sy_plot_opts 
     if (s == SY_OK) s = sy_plot_series(p, "mean - std", x, lo, n, SY_PLOT_DASHED);
     if (s == SY_OK) s = sy_plot_series(p, "each seed", px, py, n * nk, SY_PLOT_POINTS);
     free(buf);
-    if (s != SY_OK) {
-        sy_plot_free(p);
-        return s;
-    }
-    if (o->logx || o->logy) sy_plot_log_axes(p, o->logx, o->logy);
-    if (o->ymin < o->ymax) sy_plot_yrange(p, o->ymin, o->ymax);
-    return sy_plot_save_run(p, run, name);
+    return plot_finish_run(p, s, o, run, name);
 }

@@ -3,6 +3,7 @@
  * quantity (one x per series). Built, saved into the run directory and freed
  * in one call; and the range of values that several figures of a log axis
  * share, so that they compare. */
+#include "plot_internal.h"
 #include "syre/plot.h"
 
 #include <math.h>
@@ -16,13 +17,7 @@ sy_status sy_plot_xy(const sy_run *run, const char *name, const sy_plot_opts *o,
     if (!p) return sy_fail(SY_ERR_NOMEM, "plot: out of memory");
     sy_status s = SY_OK;
     for (int k = 0; k < ns && s == SY_OK; k++) s = sy_plot_series(p, labels[k], x[k], y[k], n[k], style);
-    if (s != SY_OK) {
-        sy_plot_free(p);
-        return s;
-    }
-    if (o->logx || o->logy) sy_plot_log_axes(p, o->logx, o->logy);
-    if (o->ymin < o->ymax) sy_plot_yrange(p, o->ymin, o->ymax);
-    return sy_plot_save_run(p, run, name);
+    return plot_finish_run(p, s, o, run, name);
 }
 
 void sy_plot_range(const double *y, int n, double *lo, double *hi)
