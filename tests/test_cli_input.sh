@@ -107,6 +107,15 @@ cp "$tmp/vanilla.safetensors" "$out/quartic/q/ckpt-vanilla.safetensors"
 mkdir -p "$out/lowcap" && cp -r "$out/quartic/q" "$out/lowcap/q"
 expect 2 "run of 'quartic'" -- "$SYRE" run lowcap --quick --out "$out" --name q --resume
 
+# A start cut short by a signal (the directory and its lock made, config.json
+# not yet written) leaves nothing to continue: --resume starts it afresh.
+mkdir -p "$out/quartic/cut" && : > "$out/quartic/cut/run.lock"
+expect 0 "was cut short" -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name cut --resume
+[ -f "$out/quartic/cut/config.json" ] && ok "cut-short run has its config.json" || fail "cut-short run: no config.json"
+absent "$out/quartic/cut/config-resume.json"
+mkdir -p "$out/quartic/cut2/sub"
+expect 2 "has no config.json" -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name cut2 --resume
+
 # Only regular files are read: a FIFO fails at once, a directory says so.
 mkdir -p "$tmp/fifo/mnist" "$tmp/dir/mnist"
 mkfifo "$tmp/fifo/mnist/train-labels-idx1-ubyte" "$tmp/fifo/mnist/train-images-idx3-ubyte"

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +200,10 @@ static sy_status check_resume_config(const sy_run *run)
     snprintf(path, sizeof path, "%s/config.json", run->dir);
     char *text = NULL;
     size_t len = 0;
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT)
+        return sy_fail(SY_ERR_ARG, "--resume: %s has no config.json: not a syre run record, or not this one's",
+                       run->dir);
     sy_status s = read_text(path, &text, &len);
     if (s != SY_OK) return s;
     cJSON *c = cJSON_ParseWithLength(text, len);
@@ -296,6 +299,19 @@ static void warn_record(const char *dir)
     free(text);
 }
 
+/* Whether a run directory holds nothing but its lock (or nothing): a start
+ * stopped between making the directory and writing config.json. */
+static int start_cut_short(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int other = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "run.lock")) other = 1;
+    closedir(d);
+    return !other;
+}
+
 /* Rank 0's part of sy_run_start: the directory, config.json, the banner. */
 static sy_status start_root(sy_run *run)
 {
@@ -329,6 +345,13 @@ static sy_status start_root(sy_run *run)
         return sy_fail(SY_ERR_ARG, "--resume: no run directory %s to continue", run->dir);
     }
     sy_status s;
+    if (run->resuming && start_cut_short(run->dir)) {
+        /* Only a lock: a signal came before config.json was written. The lock
+         * below still refuses a process that is starting it right now. */
+        fprintf(stderr, "%s: --resume: the start of %s was cut short before config.json was written; starting it "
+                "afresh\n", run->exp->name, run->dir);
+        run->resuming = 0;
+    }
     if (run->resuming && (s = check_resume_config(run)) != SY_OK) return s;
     free(run->made);
     run->made = first_missing(run->dir);
@@ -547,11 +570,11 @@ sy_status sy_run_start(sy_run *run)
     int threads = (int)sy_run_get_int(run, "threads");
     if (threads == 0 && nranks > 1) threads = sy_dist_default_threads();
     sy_set_threads(threads);
+    /* Before the record is made: from its banner on, a stop signal is a
+     * graceful stop, never the death of a half-started run. */
+    if (run->exp->stops) sy_stop_install();
     sy_status s = sy_dist_is_root() ? start_root(run) : SY_OK;
-    if (s == SY_OK && run->exp->stops) {
-        sy_stop_install();
-        records_run = run;
-    }
+    if (s == SY_OK && run->exp->stops) records_run = run;
     if (nranks > 1) {
         /* Rank 0 chose the directory (a timestamp, numbered if taken) and
          * may have failed: every rank takes its outcome. */
