@@ -1,7 +1,8 @@
 /* Paper Section 5, Fig. 2: the degree of symmetry of the quartic toy's
  * solutions against their objective, for each method over the paper's sweep
  * of its hyperparameter (quartic.h), on the unstructured and the structured
- * spectrum: `syre reproduce fig2`. The model, its training and the single
+ * spectrum: `syre reproduce fig2`; and Theorem 6's scaling, the degree
+ * against gamma * sigma0 over syre's series. The model, its training and the single
  * setting's run are in quartic.c. */
 #include <math.h>
 #include <stdio.h>
@@ -16,8 +17,9 @@ static const double SWEEP_SIGMA0[] = {0.01, 0.1, 1};
 
 /* One series of Fig. 2 (syre's at c->sigma0): the method at each value of
  * its sweep, trained from the common init, printed, recorded as
- * "<spectrum> [k] <what>" and drawn as one curve of pl. */
-static sy_status fig2_series(sy_run *run, const qctx *c, const char *method, double fstar, sy_plot *pl)
+ * "<spectrum> [k] <what>" and drawn as one curve of pl; deg (if not NULL)
+ * gets each value's degree of symmetry. */
+static sy_status fig2_series(sy_run *run, const qctx *c, const char *method, double fstar, sy_plot *pl, double *deg)
 {
     const char *sp = quartic_spectra[c->structured];
     const qmethod *q = quartic_method(method);
@@ -38,6 +40,7 @@ static sy_status fig2_series(sy_run *run, const qctx *c, const char *method, dou
         if ((s = quartic_train_one(run, c, method, h, label, logfile, &r, &gn)) != SY_OK) break;
         ox[k] = r.objective - fstar;
         oy[k] = r.diverged ? NAN : r.degree;
+        if (deg) deg[k] = oy[k];
         printf("%-16s %-6s %8g %12.5f %12.5g %10d\n", series, q->hyper, h, r.objective, r.objective - fstar,
                r.degree);
         fflush(stdout);
@@ -49,6 +52,35 @@ static sy_status fig2_series(sy_run *run, const qctx *c, const char *method, dou
     if (is_syre) snprintf(lab, sizeof lab, "%s sigma0 %g, gamma 0.1-10", method, c->sigma0);
     else snprintf(lab, sizeof lab, "%s", q->legend ? q->legend : method);
     return sy_plot_series(pl, lab, ox, oy, q->nsweep, q->nsweep > 1 ? SY_PLOT_LINE_POINTS : SY_PLOT_POINTS);
+}
+
+/* Theorem 6: syre breaks symmetry with a strength of order gamma * sigma0,
+ * so its degree of symmetry against that product should fall on one curve
+ * whatever the split, while gamma stays small against the spectrum (a large
+ * gamma also pulls w toward 0, a symmetric point). One series per sigma0 of
+ * syre's sweep; deg[i][k] at the k-th gamma of the sweep and sigma0 sig[i]. */
+static sy_status thm6_figure(sy_run *run, const qctx *c, int nsig, const double *sig, double deg[][SWEEP_N])
+{
+    const char *sp = quartic_spectra[c->structured];
+    const qmethod *q = quartic_method("syre");
+    char title[160], name[64], label[64];
+    snprintf(title, sizeof title, "Theorem 6, %s B (d = %d): syre's degree of symmetry", sp, c->d);
+    sy_plot *pl = sy_plot_new(title, "gamma * sigma0 (symmetry-breaking strength)",
+                              "degree of symmetry #{i : |v_i^T w| < c_th}");
+    if (pl) sy_plot_log_axes(pl, 1, 0);
+    sy_status s = pl ? SY_OK : sy_fail(SY_ERR_NOMEM, "quartic: out of memory");
+    for (int i = 0; s == SY_OK && i < nsig; i++) {
+        double x[SWEEP_N];
+        for (int k = 0; k < q->nsweep; k++) x[k] = q->sweep[k] * sig[i];
+        snprintf(label, sizeof label, "sigma0 %g, gamma 0.1-10", sig[i]);
+        s = sy_plot_series(pl, label, x, deg[i], q->nsweep, SY_PLOT_LINE_POINTS);
+    }
+    snprintf(name, sizeof name, "quartic-thm6-%s", sp);
+    if (s != SY_OK) {
+        sy_plot_free(pl);
+        return s;
+    }
+    return sy_plot_save_run(pl, run, name);
 }
 
 sy_status quartic_reproduce(sy_run *run)
@@ -82,17 +114,21 @@ sy_status quartic_reproduce(sy_run *run)
         printf("\nFig. 2, %s B (d = %d, %ld steps, lr %g, c_th %g): optimum f* = %.5f\n", sp, c.d, c.steps, lr,
                c.c_th, fstar);
         printf("%-16s %-6s %8s %12s %12s %10s\n", "series", "hyper", "value", "objective", "f - f*", "sym.degree");
+        double deg[SWEEP_NS][SWEEP_N], sig[SWEEP_NS]; /* syre's series, for Theorem 6's figure */
+        int nthm = 0;
         for (int m = 0; s == SY_OK && m < nm; m++) {
-            int is_syre = !strncmp(methods[m], "syre", 4);
+            int is_syre = !strncmp(methods[m], "syre", 4), thm = !strcmp(methods[m], "syre");
             for (int sg = 0; s == SY_OK && sg < (is_syre ? nsig : 1); sg++) {
                 c.sigma0 = is_syre && nsig > 1 ? SWEEP_SIGMA0[sg] : sigma0_flag;
-                s = fig2_series(run, &c, methods[m], fstar, pl);
+                s = fig2_series(run, &c, methods[m], fstar, pl, thm ? deg[nthm] : NULL);
+                if (s == SY_OK && thm) sig[nthm++] = c.sigma0;
             }
         }
         if (s == SY_OK) sy_run_summaryf(run, "none", fstar, "%s f*", sp);
         snprintf(base, sizeof base, "quartic-fig2-%s", sp);
         if (s == SY_OK) s = sy_plot_save_run(pl, run, base);
         else sy_plot_free(pl);
+        if (s == SY_OK && nthm > 0) s = thm6_figure(run, &c, nthm, sig, deg);
         quartic_ctx_free(&c);
     }
     return s;

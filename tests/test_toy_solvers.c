@@ -115,6 +115,49 @@ static void test_quartic_gd_decay_and_dropout(void **state)
     assert_true(p.diverged && isnan(p.objective) && p.degree == -1);
 }
 
+/* Theorem 6: syre breaks a symmetry with a strength of order gamma * sigma0.
+ * With the same init and anchor direction (one seed), settings that share the
+ * product land on the same degree of symmetry while the decay's own pull
+ * toward 0 (gamma against the spectrum, lambda1 ~ 2.7 here) is small; a
+ * product ten times larger gives a much lower degree. The unstructured B of
+ * the quartic experiment (d 100, c_th 1e-3), lr * steps as its --quick. */
+static int quartic_degree(const float *B, const float *V, int d, float gamma, float sigma0)
+{
+    sy_quartic_gd_opts o = {.B = B, .d = d, .lr = 1e-3, .init_scale = 1, .decay = sy_decay_syre(gamma, sigma0),
+                            .seed = 11};
+    sy_quartic_gd *q = NULL;
+    assert_int_equal(sy_quartic_gd_new(&o, &q), SY_OK);
+    for (long t = 0; t < 10000; t++) assert_int_equal(sy_quartic_gd_step(q, t), SY_OK);
+    sy_quartic_point p;
+    sy_quartic_measure(B, V, d, sy_quartic_gd_w(q), 1e-3f, &p);
+    sy_quartic_gd_free(q);
+    assert_false(p.diverged);
+    return p.degree;
+}
+
+static void test_quartic_degree_follows_gamma_sigma0(void **state)
+{
+    (void)state;
+    enum { D = 100 };
+    float *B = malloc(sizeof(float) * D * D), *V = malloc(sizeof(float) * D * D);
+    assert_non_null(B);
+    assert_non_null(V);
+    assert_int_equal(sy_synth_quartic_matrix(D, 0, 5, B), SY_OK);
+    assert_int_equal(sy_sym_eigvecs(B, D, V, NULL), SY_OK);
+    /* products 0.01 and 0.1, each as (gamma 1, sigma0 p) and (gamma 0.1, sigma0 10 p) */
+    int small_a = quartic_degree(B, V, D, 1, 0.01f), small_b = quartic_degree(B, V, D, 0.1f, 0.1f);
+    int large_a = quartic_degree(B, V, D, 1, 0.1f), large_b = quartic_degree(B, V, D, 0.1f, 1);
+    print_message("degree of symmetry: gamma*sigma0 0.01: %d, %d; 0.1: %d, %d (d %d)\n", small_a, small_b, large_a,
+                  large_b, D);
+    /* one curve: within 2% of d at the same product ... */
+    assert_true(abs(small_a - small_b) <= D / 50);
+    assert_true(abs(large_a - large_b) <= D / 50);
+    /* ... which falls steeply with the product */
+    assert_true(large_a < small_a - D / 5);
+    free(B);
+    free(V);
+}
+
 /* ---- ridge ------------------------------------------------------------------- */
 
 static void test_ridge_moments_and_losses(void **state)
@@ -230,6 +273,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quartic_gd_reaches_optimum),
         cmocka_unit_test(test_quartic_gd_decay_and_dropout),
+        cmocka_unit_test(test_quartic_degree_follows_gamma_sigma0),
         cmocka_unit_test(test_ridge_moments_and_losses),
         cmocka_unit_test(test_ridge_fit),
         cmocka_unit_test(test_ridge_risk),
