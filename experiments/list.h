@@ -16,6 +16,7 @@
     X(resnet) \
     X(simclr) \
     X(ant) \
+    X(rotation) \
     X(toy) \
     /* end of list: add new experiments above this line */
 

@@ -34,7 +34,7 @@
 # After a change that is meant to change records, regenerate the sums with
 # SYRE_RECORDS_WRITE=1 and say in the commit why they changed.
 #
-# Skipped (77) in a sanitizer build: the 22 runs take ~10 minutes there on 2
+# Skipped (77) in a sanitizer build: the 24 runs take ~10 minutes there on 2
 # cores (~1.5 in Release), and the sanitizers see the same code in the
 # experiments' own tests.
 set -euo pipefail
@@ -63,6 +63,7 @@ runs=(
   "ant --steps 8192 --friction-every 4096"
   "quartic --steps 10000"
   "ridge"
+  "rotation"
   "toy"
 )
 for dev in cpu sim; do

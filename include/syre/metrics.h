@@ -175,6 +175,23 @@ sy_status sy_units_copy_spread(const float *W_in, int f, int in, const float *b,
  * Scratch: d*d + d doubles. Cost O(d^3); compute once per B. */
 sy_status sy_sym_eigvecs(const float *B, int d, float *V, double *lambda);
 
+/* Flat and repeated eigenvalues of a spectrum eig[0..n) (any order), with
+ * g = tol * max|eig|: *flat = #{i : |eig_i| <= g}; *multiplicity = the size
+ * of the largest run of the other eigenvalues, sorted, whose neighbours
+ * differ by at most g (1 when all are apart, 0 when all are flat). At a
+ * minimum of a loss, a continuous symmetry shows as flat directions, or as a
+ * multiplet where a decay lifts its orbit but keeps a subgroup (Theorem 5:
+ * plain syre keeps the rotations that fix theta0, syre-ar none).
+ * (src/metrics/degeneracy.c) */
+sy_status sy_spectrum_degeneracy(const double *eig, int n, double tol, int *flat, int *multiplicity);
+
+/* The share of X [n, mx] outside the column span of B [n, mb] (both
+ * row-major): *share = |X - Q Q^T X|_F / |X|_F, Q an orthonormal basis of
+ * B's columns (0 for X = 0). E.g. how much of a solution lies in the
+ * directions an anchor leaves symmetric. Scratch (mb + 1) n doubles; no
+ * BLAS, so the same bits on every CPU. (src/metrics/subspace.c) */
+sy_status sy_outside_span_share(const float *B, int mb, const float *X, int mx, int n, double *share);
+
 /* Degree of symmetry: *deg = #{i : |v_i^T w| < c_th}, V [d, d] from
  * sy_sym_eigvecs (rows v_i), w [d]. Cost O(d^2), no scratch. */
 sy_status sy_symmetry_degree(const float *V, int d, const float *w, float c_th, int *deg);
