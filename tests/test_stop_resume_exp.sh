@@ -30,7 +30,7 @@ for try in 1 2 3 4; do
   "$BIN" "${ca[@]}" --name c >"$tmp/c.log" 2>&1 &
   pid=$!
   sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
-  kill -TERM "$pid"
+  kill -TERM "$pid" 2>/dev/null || true # it may have ended already: then the loop tries again
   rc=0
   wait "$pid" || rc=$?
   [ "$rc" -eq 0 ] && [ "$try" -lt 4 ] && { delay_ms=$((delay_ms / 2)); continue; }
@@ -55,7 +55,7 @@ past_start() {
   [ -f "$1" ] && head -c 4096 "$1" | grep -aq '"optimizer_steps":"[1-9]'
 }
 for _ in $(seq 1 1000); do past_start "$tmp/collapse/k/ckpt-syre.safetensors" && break; sleep 0.01; done
-kill -KILL "$pid"
+kill -KILL "$pid" 2>/dev/null || true # it may have ended already: the checks below say so
 wait "$pid" 2>/dev/null || true
 "$BIN" "${ca[@]}" --name k --ckpt-every 8 --resume >"$tmp/k.log" 2>&1 || { cat "$tmp/k.log"; exit 1; }
 for f in ckpt-vanilla.safetensors ckpt-syre.safetensors metrics.csv; do
@@ -76,7 +76,7 @@ va=(run vae --quick --train-size 1000 --test-size 1000 --epochs 2 --threads 1 --
 "$BIN" "${va[@]}" --name v >"$tmp/v.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 1000); do [ -f "$tmp/vae/v/ckpt-vanilla.prev.safetensors" ] && break; sleep 0.01; done
-kill -TERM "$pid"
+kill -TERM "$pid" 2>/dev/null || true # it may have ended already: the checks below say so
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" -eq 75 ] || { echo "stop-resume: vae exited $rc after SIGTERM, want 75:"; cat "$tmp/v.log"; exit 1; }
@@ -95,7 +95,7 @@ sa=(run simclr --quick --threads 1 --out "$tmp" --train-n 200 --test-n 100 --ran
 pid=$!
 for _ in $(seq 1 1000); do [ -f "$tmp/simclr/c/ckpt-vanilla.prev.safetensors" ] && break; sleep 0.01; done
 sleep 0.2
-kill -TERM "$pid"
+kill -TERM "$pid" 2>/dev/null || true # it may have ended already: the checks below say so
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" -eq 75 ] || { echo "stop-resume: simclr exited $rc after SIGTERM, want 75:"; cat "$tmp/sc.log"; exit 1; }
@@ -115,7 +115,7 @@ ra=(run resnet --quick --threads 1 --out "$tmp" --train-n 320 --test-n 100 --epo
 pid=$!
 for _ in $(seq 1 2000); do [ -f "$tmp/resnet/c/ckpt-vanilla.prev.safetensors" ] && break; sleep 0.01; done
 sleep 0.3
-kill -TERM "$pid"
+kill -TERM "$pid" 2>/dev/null || true # it may have ended already: the checks below say so
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" -eq 75 ] || { echo "stop-resume: resnet exited $rc after SIGTERM, want 75:"; cat "$tmp/rc.log"; exit 1; }
@@ -144,7 +144,7 @@ lowcap_killed() {
     "$BIN" "${la[@]}" --name "$name" --ckpt-every 3 >"$tmp/lk.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 2000); do [ -f "${ck%.safetensors}.prev.safetensors" ] && break; sleep 0.01; done
-    kill -KILL "$pid"
+    kill -KILL "$pid" 2>/dev/null || true # it may have ended already: the checks below say so
     wait "$pid" 2>/dev/null || true
     at=$(python3 -c "import json,struct,sys; b=open(sys.argv[1],'rb').read(); n=struct.unpack('<Q',b[:8])[0]; m=json.loads(b[8:8+n])['__metadata__']; print(m['epoch'], m['batch'])" "$ck")
     [ "${at#* }" != 0 ] && break
@@ -176,7 +176,7 @@ ta=(run continual --quick --threads 1 --out "$tmp" --train-n 640 --test-n 200 --
 pid=$!
 for _ in $(seq 1 2000); do [ -f "$tmp/continual/k/ckpt-shrink-perturb.prev.safetensors" ] && break; sleep 0.01; done
 sleep 0.15
-kill -KILL "$pid"
+kill -KILL "$pid" 2>/dev/null || true # it may have ended already: the checks below say so
 wait "$pid" 2>/dev/null || true
 "$BIN" "${ta[@]}" --name k --ckpt-every 10 --resume >"$tmp/tk2.log" 2>&1 || { cat "$tmp/tk2.log"; exit 1; }
 for f in "$tmp"/continual/ref/*.safetensors "$tmp"/continual/ref/*.csv "$tmp"/continual/ref/*.txt; do
