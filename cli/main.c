@@ -326,20 +326,10 @@ static int cmd_help(int argc, char **argv)
  * it is busy. */
 static void choose_omp_wait(int argc, char **argv)
 {
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
-    /* Under valgrind /proc/self/exe is valgrind's tool, which refuses to run. */
-    const char *pre = getenv("LD_PRELOAD");
-    if (pre && strstr(pre, "vgpreload")) return;
     int threads = 0;
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--threads") == 0) threads = atoi(argv[i + 1]);
-    char env[64];
-    snprintf(env, sizeof env, "%s", sy_omp_wait_env(threads));
-    char *eq = strchr(env, '=');
-    if (!eq) return;
-    *eq = '\0';
-    if (setenv(env, eq + 1, 1) != 0) return;
-    execv("/proc/self/exe", argv); /* returns only on failure: then run as we are */
+    sy_omp_wait_reexec(threads, argv); /* returns only if it did not re-execute: then run as we are */
 }
 
 int main(int argc, char **argv)

@@ -183,8 +183,8 @@ static sy_status eval_first_layer(void *ctx)
     scale_inputs(&alpha, x, (size_t)c->rank_n);
     const float *pre = sy_graph_data(m->k.eval, m->taps[0]), *post = sy_graph_data(m->k.eval, m->taps[1]);
     sy_status s = sy_graph_forward(m->k.eval);
-    if (s == SY_OK) s = sy_cov_spectrum(pre, c->rank_n, COL_H, sc, r->eig_pre);
-    if (s == SY_OK) s = sy_cov_spectrum(post, c->rank_n, COL_H, sc, r->eig_post);
+    if (s == SY_OK) s = sy_cov_spectrum_scaled(pre, c->rank_n, COL_H, sc, r->eig_pre);
+    if (s == SY_OK) s = sy_cov_spectrum_scaled(post, c->rank_n, COL_H, sc, r->eig_post);
     if (s != SY_OK) return s;
     r->v[V_RANK_PRE] = sy_spectrum_count_above(r->eig_pre, COL_H, c->thr);
     r->v[V_RANK_POST] = sy_spectrum_count_above(r->eig_post, COL_H, c->thr);

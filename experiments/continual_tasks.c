@@ -39,7 +39,7 @@ static sy_status eval_features(cont_ctx *c, int task, double *rec)
     const float *f2 = sy_graph_data(c->m.eval, c->et.conv2), *f1 = sy_graph_data(c->m.eval, c->et.conv1);
     const float *h1 = sy_graph_data(c->m.eval, c->et.fc1);
     int r2 = 0, r1c = 0, r2c = 0, dead2 = 0, deadfc = 0;
-    if ((s = sy_cov_rank(f2, c->rank_n, F2, 1.0, SY_COV_RANK_THR, &r2)) != SY_OK) return s;
+    if ((s = sy_cov_rank(f2, c->rank_n, F2, SY_COV_RANK_THR, &r2)) != SY_OK) return s;
     if ((s = sy_channel_cov_rank(f1, c->rank_n, 10, 144, SY_COV_RANK_THR, &r1c)) != SY_OK) return s;
     if ((s = sy_channel_cov_rank(f2, c->rank_n, 20, 16, SY_COV_RANK_THR, &r2c)) != SY_OK) return s;
     if ((s = sy_effective_rank(f2, c->rank_n, F2, &rec[R_ERANK2])) != SY_OK) return s;

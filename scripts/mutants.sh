@@ -114,15 +114,18 @@ for i in "${!NAMES[@]}"; do
     cmd=$(python3 - "$B/compile_commands.json" "$ROOT" "$S" "$src" "$S/m/$(basename "$src").o" <<'EOF'
 import json, re, shlex, sys
 db, root, scratch, src, out = sys.argv[1:]
+n = 0
 for e in json.load(open(db)):
-    # the library's or the application's object (not a test's own)
+    # the library's or the application's object (not a test's own); every
+    # one of them: a file compiled per instruction set (syre_isa_*) has one
+    # object per variant, and the CPU runs the best
     if e["file"] == root + "/" + src and re.search(r"CMakeFiles/syre_\w+\.dir/", e.get("output", e["command"])):
         a = shlex.split(e["command"])
-        a[a.index("-o") + 1] = out
+        a[a.index("-o") + 1] = out if n == 0 else out[:-len(".c.o")] + "_%d.c.o" % n
         a[a.index("-c") + 1] = scratch + "/" + src
         # the scratch tree's headers, so that a mutated header is the one seen
         a = [x.replace("-I" + root + "/", "-I" + scratch + "/") for x in a]
-        print(shlex.join(a)); break
+        print(shlex.join(a)); n += 1
 EOF
 )
     if [ -z "$cmd" ] || ! (cd "$B" && eval "$cmd") >"$S/m/cc.log" 2>&1; then

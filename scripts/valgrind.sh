@@ -2,8 +2,9 @@
 # valgrind memcheck over a small training run: the quartic experiment (GD with
 # syre, checkpoints every 50 steps, run record, plots) on 16 dims for 400
 # steps, one thread. Fails on any invalid access, use of uninitialised
-# memory or definite leak. Builds build-valgrind/ (Release without
-# -march=native: valgrind cannot run AVX-512 code).
+# memory or definite leak. Builds build-valgrind/ (Release, the portable
+# default: valgrind cannot run AVX-512 code and hides it from cpuid, so the
+# run-time dispatch takes the AVX2 kernels).
 #   usage: scripts/valgrind.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -34,7 +34,7 @@ static void test_channel_rank(void **state)
     assert_int_equal(r, 2);
     /* the same buffer as 30 samples of 4 features in [n * HW, C] order is another matrix */
     int r2 = -1;
-    assert_int_equal(sy_cov_rank(X, N * HW, C, 1.0, SY_COV_RANK_THR, &r2), SY_OK);
+    assert_int_equal(sy_cov_rank(X, N * HW, C, SY_COV_RANK_THR, &r2), SY_OK);
     assert_true(r2 != 2);
     /* full rank when all four channels vary independently */
     for (int i = 0; i < N; i++)

@@ -49,18 +49,23 @@ static void test_cov_correlated_features(void **state)
      * v = var(a) = 1.25 for a = 1..4, eigenvalues 5v and exactly 0. */
     const float X[4 * 2] = {1, 5, 2, 7, 3, 9, 4, 11};
     double eig[2];
-    assert_int_equal(sy_cov_spectrum(X, 4, 2, 1.0, eig), SY_OK);
+    assert_int_equal(sy_cov_spectrum(X, 4, 2, eig), SY_OK);
     assert_near(eig[0], 6.25, 1e-12);
     assert_near(eig[1], 0.0, 1e-12);
     int rank = -1;
-    assert_int_equal(sy_cov_rank(X, 4, 2, 1.0, SY_COV_RANK_THR, &rank), SY_OK);
+    assert_int_equal(sy_cov_rank(X, 4, 2, SY_COV_RANK_THR, &rank), SY_OK);
     assert_int_equal(rank, 1);
     double share = -1;
-    assert_int_equal(sy_cov_low_rankness(X, 4, 2, 1.0, SY_LOW_RANKNESS_THR, &share), SY_OK);
+    assert_int_equal(sy_cov_low_rankness(X, 4, 2, SY_LOW_RANKNESS_THR, &share), SY_OK);
     assert_near(share, 0.5, 0);
     /* scale multiplies the covariance (inputs scaled by alpha: pass 1/alpha^2). */
-    assert_int_equal(sy_cov_spectrum(X, 4, 2, 0.04, eig), SY_OK);
+    assert_int_equal(sy_cov_spectrum_scaled(X, 4, 2, 0.04, eig), SY_OK);
     assert_near(eig[0], 0.25, 1e-12);
+    /* scale 1 is the plain spectrum, bit for bit */
+    double e1[2], e2[2];
+    assert_int_equal(sy_cov_spectrum(X, 4, 2, e1), SY_OK);
+    assert_int_equal(sy_cov_spectrum_scaled(X, 4, 2, 1.0, e2), SY_OK);
+    assert_memory_equal(e1, e2, sizeof e1);
 }
 
 static void test_cov_threshold_boundary(void **state)
@@ -71,15 +76,15 @@ static void test_cov_threshold_boundary(void **state)
      * eigenvalues strictly above thr. */
     const float X[4 * 2] = {1, 0, -1, 0, 0, 0.5f, 0, -0.5f};
     double eig[2];
-    assert_int_equal(sy_cov_spectrum(X, 4, 2, 1.0, eig), SY_OK);
+    assert_int_equal(sy_cov_spectrum(X, 4, 2, eig), SY_OK);
     assert_near(eig[0], 0.5, 0);
     assert_near(eig[1], 0.125, 0);
     int rank;
-    assert_int_equal(sy_cov_rank(X, 4, 2, 1.0, 0.125, &rank), SY_OK);
+    assert_int_equal(sy_cov_rank(X, 4, 2, 0.125, &rank), SY_OK);
     assert_int_equal(rank, 1);
-    assert_int_equal(sy_cov_rank(X, 4, 2, 1.0, nextafter(0.125, 0), &rank), SY_OK);
+    assert_int_equal(sy_cov_rank(X, 4, 2, nextafter(0.125, 0), &rank), SY_OK);
     assert_int_equal(rank, 2);
-    assert_int_equal(sy_cov_rank(X, 4, 2, 1.0, 0.5, &rank), SY_OK);
+    assert_int_equal(sy_cov_rank(X, 4, 2, 0.5, &rank), SY_OK);
     assert_int_equal(rank, 0);
     /* Spectrum helpers: > for the count, < for the share, both strict. */
     const double spec[4] = {1e-3, 1e-4, 1e-5, 1e-6};
@@ -109,16 +114,16 @@ static void test_cov_rank_of_product(void **state)
     const int n = 1000, f = 300, r = 17;
     float *X = low_rank(n, f, r, 42);
     double *eig = malloc(f * sizeof *eig);
-    assert_int_equal(sy_cov_spectrum(X, n, f, 1.0, eig), SY_OK);
+    assert_int_equal(sy_cov_spectrum(X, n, f, eig), SY_OK);
     for (int i = 1; i < f; i++)
         assert_true(eig[i] <= eig[i - 1]);   /* descending */
     int rank;
-    assert_int_equal(sy_cov_rank(X, n, f, 1.0, SY_COV_RANK_THR, &rank), SY_OK);
+    assert_int_equal(sy_cov_rank(X, n, f, SY_COV_RANK_THR, &rank), SY_OK);
     assert_int_equal(rank, r);
-    assert_int_equal(sy_cov_rank(X, n, f, 1.0, SY_COV_RANK_THR_VAE, &rank), SY_OK);
+    assert_int_equal(sy_cov_rank(X, n, f, SY_COV_RANK_THR_VAE, &rank), SY_OK);
     assert_int_equal(rank, r);
     double share;
-    assert_int_equal(sy_cov_low_rankness(X, n, f, 1.0, SY_LOW_RANKNESS_THR, &share), SY_OK);
+    assert_int_equal(sy_cov_low_rankness(X, n, f, SY_LOW_RANKNESS_THR, &share), SY_OK);
     assert_near(share, (double)(f - r) / f, 1e-15);
     /* The same rank with the stable and effective ranks bounded by it. */
     int srank;
@@ -388,16 +393,16 @@ static void test_bad_input(void **state)
     double eig[4], erank = -7, share;
     int rank = -7, count, srank;
     /* Covariance needs n >= 2. */
-    assert_fails(SY_ERR_ARG, sy_cov_spectrum(X, 1, 4, 1.0, eig));
-    assert_fails(SY_ERR_ARG, sy_cov_rank(X, 1, 4, 1.0, 1e-4, &rank));
-    assert_fails(SY_ERR_ARG, sy_cov_low_rankness(X, 1, 4, 1.0, 1e-5, &share));
-    assert_fails(SY_ERR_ARG, sy_cov_spectrum(X, 3, 0, 1.0, eig));
-    assert_fails(SY_ERR_ARG, sy_cov_spectrum(X, 3, 4, 0.0, eig));
-    assert_fails(SY_ERR_ARG, sy_cov_rank(X, 3, 4, 1.0, NAN, &rank));
+    assert_fails(SY_ERR_ARG, sy_cov_spectrum(X, 1, 4, eig));
+    assert_fails(SY_ERR_ARG, sy_cov_rank(X, 1, 4, 1e-4, &rank));
+    assert_fails(SY_ERR_ARG, sy_cov_low_rankness(X, 1, 4, 1e-5, &share));
+    assert_fails(SY_ERR_ARG, sy_cov_spectrum(X, 3, 0, eig));
+    assert_fails(SY_ERR_ARG, sy_cov_spectrum_scaled(X, 3, 4, 0.0, eig));
+    assert_fails(SY_ERR_ARG, sy_cov_rank(X, 3, 4, NAN, &rank));
     /* NULL pointers. */
-    assert_fails(SY_ERR_ARG, sy_cov_spectrum(NULL, 3, 4, 1.0, eig));
-    assert_fails(SY_ERR_ARG, sy_cov_spectrum(X, 3, 4, 1.0, NULL));
-    assert_fails(SY_ERR_ARG, sy_cov_rank(X, 3, 4, 1.0, 1e-4, NULL));
+    assert_fails(SY_ERR_ARG, sy_cov_spectrum(NULL, 3, 4, eig));
+    assert_fails(SY_ERR_ARG, sy_cov_spectrum(X, 3, 4, NULL));
+    assert_fails(SY_ERR_ARG, sy_cov_rank(X, 3, 4, 1e-4, NULL));
     assert_fails(SY_ERR_ARG, sy_effective_rank(NULL, 3, 4, &erank));
     assert_fails(SY_ERR_ARG, sy_effective_rank(X, 3, 4, NULL));
     assert_fails(SY_ERR_ARG, sy_stable_rank(X, 3, 4, 0.0, &srank));
@@ -429,10 +434,10 @@ static void test_non_finite_input(void **state)
     double eig[4], d = -7;
     int rank = -7, count = -7, srank = -7;
     X[6] = NAN;   /* X[1, 2] */
-    assert_fails(SY_ERR_NUMERIC, sy_cov_spectrum(X, 3, 4, 1.0, eig));
+    assert_fails(SY_ERR_NUMERIC, sy_cov_spectrum(X, 3, 4, eig));
     assert_non_null(strstr(sy_last_error(), "X[1, 2]"));
-    assert_fails(SY_ERR_NUMERIC, sy_cov_rank(X, 3, 4, 1.0, 1e-4, &rank));
-    assert_fails(SY_ERR_NUMERIC, sy_cov_low_rankness(X, 3, 4, 1.0, 1e-5, &d));
+    assert_fails(SY_ERR_NUMERIC, sy_cov_rank(X, 3, 4, 1e-4, &rank));
+    assert_fails(SY_ERR_NUMERIC, sy_cov_low_rankness(X, 3, 4, 1e-5, &d));
     assert_fails(SY_ERR_NUMERIC, sy_effective_rank(X, 3, 4, &d));
     assert_fails(SY_ERR_NUMERIC, sy_stable_rank(X, 3, 4, 0.99, &srank));
     assert_fails(SY_ERR_NUMERIC, sy_dead_units_act(X, 3, 4, 0, &count, NULL));
@@ -440,7 +445,7 @@ static void test_non_finite_input(void **state)
     assert_fails(SY_ERR_NUMERIC, sy_distinct_units(X, 3, 4, NULL, NULL, 0, 0, &count));
     assert_fails(SY_ERR_NUMERIC, sy_frobenius_norm(X, 12, &d));
     X[6] = INFINITY;
-    assert_fails(SY_ERR_NUMERIC, sy_cov_rank(X, 3, 4, 1.0, 1e-4, &rank));
+    assert_fails(SY_ERR_NUMERIC, sy_cov_rank(X, 3, 4, 1e-4, &rank));
     assert_int_equal(rank, -7);
     assert_int_equal(count, -7);
     assert_int_equal(srank, -7);

@@ -101,7 +101,7 @@ static void test_evaluate_matches_graph(void **state)
     assert_true(r.rec == rec && r.kl == kl && r.loss == rec + 2 * kl);
     int rank, active;
     double vmax;
-    assert_int_equal(sy_cov_rank(mu0, 8, 3, 1.0, 1e-6, &rank), SY_OK);
+    assert_int_equal(sy_cov_rank(mu0, 8, 3, 1e-6, &rank), SY_OK);
     assert_int_equal(sy_active_units(mu0, 8, 3, 0.01, &active, &vmax), SY_OK);
     assert_int_equal(r.rank, rank);
     assert_int_equal(r.active, active);

@@ -36,22 +36,27 @@ extern "C" {
 
 /* ---- Covariance spectrum and rank --------------------------------------- */
 
-/* Eigenvalues, descending, of scale * C with C = (1/n) sum_s (x_s - mean)(x_s - mean)^T
+/* Eigenvalues, descending, of C = (1/n) sum_s (x_s - mean)(x_s - mean)^T,
  * the [f, f] feature covariance of X [n, f], n >= 2. eig: [f]. Not clamped
- * (round-off may leave values like -1e-17). scale = 1 for the plain
- * covariance; for Fig. 4 ("scaled by alpha^2", inputs multiplied by alpha)
- * pass scale = 1 / alpha^2 to undo the input scaling (see docs/metrics.md).
+ * (round-off may leave values like -1e-17).
  * Scratch: f*f + 256*f doubles. Cost O(n f^2 + f^3). */
-sy_status sy_cov_spectrum(const float *X, int n, int f, double scale, double *eig);
+sy_status sy_cov_spectrum(const float *X, int n, int f, double *eig);
 
-/* Rank of the covariance: *rank = #{eigenvalues of scale * C > thr}
+/* Eigenvalues, descending, of scale * C (sy_cov_spectrum's C), scale > 0
+ * and finite. For Fig. 4 ("scaled by alpha^2", inputs multiplied by alpha):
+ * scale = 1 / alpha^2 undoes the input scaling (docs/metrics.md). The scale
+ * multiplies C's entries before the eigensolver, so the eigenvalues are
+ * those of the scaled matrix (not, in general bit for bit, scale times
+ * sy_cov_spectrum's); scale = 1 gives sy_cov_spectrum's exactly. */
+sy_status sy_cov_spectrum_scaled(const float *X, int n, int f, double scale, double *eig);
+
+/* Rank of the covariance: *rank = #{eigenvalues of C > thr}
  * (paper: thr = SY_COV_RANK_THR, or SY_COV_RANK_THR_VAE for the VAE). */
-sy_status sy_cov_rank(const float *X, int n, int f, double scale, double thr, int *rank);
+sy_status sy_cov_rank(const float *X, int n, int f, double thr, int *rank);
 
-/* Low-rankness (Table 1): *share = #{eigenvalues of scale * C < thr} / f, in
+/* Low-rankness (Table 1): *share = #{eigenvalues of C < thr} / f, in
  * [0, 1] (paper: thr = SY_LOW_RANKNESS_THR). */
-sy_status sy_cov_low_rankness(const float *X, int n, int f, double scale, double thr,
-                              double *share);
+sy_status sy_cov_low_rankness(const float *X, int n, int f, double thr, double *share);
 
 /* Rank of the channel covariance of a convolution output X [n, C, HW] (NCHW,
  * HW = H * W positions): every (image, position) is a sample of the C
@@ -71,7 +76,7 @@ double sy_spectrum_share_below(const double *eig, int k, double thr);
  * thr x the largest eigenvalue (0 if that is not positive: scale-free, to
  * see when collapse begins), the largest and smallest eigenvalue, and the
  * effective rank of X itself. eig [f] (may be NULL) gets the spectrum
- * (sy_cov_spectrum, scale 1, descending). Scratch as sy_cov_spectrum. */
+ * (sy_cov_spectrum, descending). Scratch as sy_cov_spectrum. */
 typedef struct {
     /* shares of eigenvalues below thr and below thr x eig_max; the largest
      * and smallest eigenvalue; the effective rank of X */

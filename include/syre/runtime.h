@@ -25,6 +25,19 @@ int sy_get_threads(void);
  * partner needs (docs/bench.md, "Threads and small GEMMs"). */
 #define SY_GOMP_SPINCOUNT "10000"
 const char *sy_omp_wait_env(int threads);
+/* Gives this program sy_omp_wait_env(threads)'s wait setting the only way
+ * libgomp takes one: it puts the setting in the environment and re-executes
+ * the program once (execv of /proc/self/exe with argv), so that libgomp
+ * reads it when it loads. libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT
+ * only then, in its own initialiser, which runs before any of syre's or the
+ * program's code, and has no call to change them afterwards (omp_set_*
+ * covers thread counts and schedules, not waiting). Call it first thing in
+ * main, before any thread or file is opened. Does nothing, and returns 0,
+ * when the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT (theirs wins, and the
+ * re-executed program finds its own), or under valgrind (where /proc/self/exe
+ * is valgrind's tool). Returns -1 only if execv failed: the program then
+ * runs on with libgomp's default (spin ~300000 iterations, a few ms). */
+int sy_omp_wait_reexec(int threads, char **argv);
 /* "OpenBLAS 0.3.21 ... kernel Haswell; 2 OpenMP threads ...": what actually runs. */
 const char *sy_blas_info(void);
 

@@ -51,7 +51,12 @@ const char *sy_last_checkpoint_note(void)
 /* The largest bit pattern of |x[i]| (sign cleared), 0 for n = 0: above
  * 0x7f7fffff (FLT_MAX) exactly when some x[i] is Inf or NaN (exponent bits
  * all ones). A max reduction over integers: two vector instructions per 8
- * floats. */
+ * floats. Plain x86-64 (SSE2) has no unsigned 32-bit max, so a portable
+ * build gets AVX-512 and AVX2 clones too, chosen by cpuid when the library
+ * loads (integers only: every clone gives the same result). */
+#if defined(SY_ISA_MULTI) && (defined(__x86_64__) || defined(__i386__))
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 uint32_t sy_max_abs_bits(const float *x, size_t n)
 {
     uint32_t top = 0;

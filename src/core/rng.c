@@ -6,6 +6,7 @@
 #include "core/fast_log.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -184,15 +185,71 @@ static inline void sincos_turn24(uint32_t b, float *co, float *si)
 
 typedef uint32_t sy_u32v __attribute__((vector_size(4 * SY_FILL_LANES)));
 
-/* Philox4x32-10 on LANES counters at once in GCC/clang vector types, which
- * the compiler lowers to whatever the target has (SSE2 up to AVX-512); the
- * same rounds as sy_philox, element for element. */
 /* a * m for every 32-bit lane: the high halves into *hi, the low into *lo.
  * pmuludq multiplies the even 32-bit lanes into 64-bit products; the odd
- * lanes go through a shift. The widest form the build targets is used (the
- * compiler does not find this for 64-bit products on its own). */
-#if !(defined(__x86_64__) || defined(__i386__))
-static inline void mul_v(const sy_u32v *a, uint32_t m, sy_u32v *hi, sy_u32v *lo)
+ * lanes go through a shift (the compiler does not find this for 64-bit
+ * products on its own). One form per x86 instruction set (sy_mulv: its
+ * widest integer vector). */
+#define MUL_V_BODY(sy_mulv, MUL_EPU32, SRLI64, SLLI64, AND, OR, SET1)                                      \
+    {                                                                                                   \
+        const sy_mulv mv = SET1((long long)m), mask = SET1(0xFFFFFFFFll),                                \
+                      himask = SET1((long long)0xFFFFFFFF00000000ull);                                   \
+        for (int k = 0; k < (int)(sizeof(sy_u32v) / sizeof(sy_mulv)); k++) {                            \
+            sy_mulv v, h, l;                                                                            \
+            memcpy(&v, (const char *)a + k * sizeof v, sizeof v);                                       \
+            sy_mulv pe = MUL_EPU32(v, mv), po = MUL_EPU32(SRLI64(v, 32), mv);                           \
+            h = OR(SRLI64(pe, 32), AND(po, himask));                                                    \
+            l = OR(AND(pe, mask), SLLI64(po, 32));                                                      \
+            memcpy((char *)hi + k * sizeof h, &h, sizeof h);                                            \
+            memcpy((char *)lo + k * sizeof l, &l, sizeof l);                                            \
+        }                                                                                               \
+    }
+
+typedef void (*normal_chunk_fn)(uint64_t, uint64_t, uint64_t, float *);
+
+#if defined(__x86_64__) || defined(__i386__)
+/* x86: SSE2 (every x86-64), AVX2 and AVX-512 forms, chosen at run time. */
+static inline void mul_v_sse2(const sy_u32v *a, uint32_t m, sy_u32v *hi, sy_u32v *lo)
+    MUL_V_BODY(__m128i, _mm_mul_epu32, _mm_srli_epi64, _mm_slli_epi64, _mm_and_si128, _mm_or_si128, _mm_set1_epi64x)
+__attribute__((target("avx2"))) static inline void mul_v_avx2(const sy_u32v *a, uint32_t m, sy_u32v *hi,
+                                                              sy_u32v *lo)
+    MUL_V_BODY(__m256i, _mm256_mul_epu32, _mm256_srli_epi64, _mm256_slli_epi64, _mm256_and_si256, _mm256_or_si256,
+               _mm256_set1_epi64x)
+__attribute__((target("avx512f"))) static inline void mul_v_avx512(const sy_u32v *a, uint32_t m, sy_u32v *hi,
+                                                                   sy_u32v *lo)
+    MUL_V_BODY(__m512i, _mm512_mul_epu32, _mm512_srli_epi64, _mm512_slli_epi64, _mm512_and_si512, _mm512_or_si512,
+               _mm512_set1_epi64)
+
+#define SY_CHUNK_NAME normal_chunk_sse2
+#define SY_CHUNK_ATTR
+#define SY_CHUNK_MUL mul_v_sse2
+#include "core/rng_chunk.h"
+#define SY_CHUNK_NAME normal_chunk_avx2
+#define SY_CHUNK_ATTR __attribute__((target("avx2")))
+#define SY_CHUNK_MUL mul_v_avx2
+#include "core/rng_chunk.h"
+#define SY_CHUNK_NAME normal_chunk_avx512
+#define SY_CHUNK_ATTR __attribute__((target("avx512f")))
+#define SY_CHUNK_MUL mul_v_avx512
+#include "core/rng_chunk.h"
+
+/* The widest form this CPU runs (cpuid through libgcc, which also checks
+ * that the OS saves the registers); racing first calls store the same one. */
+static normal_chunk_fn pick_normal_chunk(void)
+{
+    static _Atomic(normal_chunk_fn) fn;
+    normal_chunk_fn f = atomic_load_explicit(&fn, memory_order_relaxed);
+    if (!f) {
+        __builtin_cpu_init();
+        f = __builtin_cpu_supports("avx512f") ? normal_chunk_avx512
+            : __builtin_cpu_supports("avx2")  ? normal_chunk_avx2
+                                              : normal_chunk_sse2;
+        atomic_store_explicit(&fn, f, memory_order_relaxed);
+    }
+    return f;
+}
+#else
+static inline void mul_v_generic(const sy_u32v *a, uint32_t m, sy_u32v *hi, sy_u32v *lo)
 {
     for (int l = 0; l < SY_FILL_LANES; l++) {
         uint64_t p = (uint64_t)m * (*a)[l];
@@ -200,99 +257,16 @@ static inline void mul_v(const sy_u32v *a, uint32_t m, sy_u32v *hi, sy_u32v *lo)
         (*lo)[l] = (uint32_t)p;
     }
 }
-#else
-#if defined(__AVX512F__)
-#define SY_MULW 16
-typedef __m512i sy_mulv;
-#define MUL_EPU32 _mm512_mul_epu32
-#define SRLI64 _mm512_srli_epi64
-#define SLLI64 _mm512_slli_epi64
-#define AND _mm512_and_si512
-#define OR _mm512_or_si512
-#define SET1 _mm512_set1_epi64
-#elif defined(__AVX2__)
-#define SY_MULW 8
-typedef __m256i sy_mulv;
-#define MUL_EPU32 _mm256_mul_epu32
-#define SRLI64 _mm256_srli_epi64
-#define SLLI64 _mm256_slli_epi64
-#define AND _mm256_and_si256
-#define OR _mm256_or_si256
-#define SET1 _mm256_set1_epi64x
-#else
-#define SY_MULW 4
-typedef __m128i sy_mulv;
-#define MUL_EPU32 _mm_mul_epu32
-#define SRLI64 _mm_srli_epi64
-#define SLLI64 _mm_slli_epi64
-#define AND _mm_and_si128
-#define OR _mm_or_si128
-#define SET1 _mm_set1_epi64x
+#define SY_CHUNK_NAME normal_chunk_generic
+#define SY_CHUNK_ATTR
+#define SY_CHUNK_MUL mul_v_generic
+#include "core/rng_chunk.h"
+static normal_chunk_fn pick_normal_chunk(void) { return normal_chunk_generic; }
 #endif
-static inline void mul_v(const sy_u32v *a, uint32_t m, sy_u32v *hi, sy_u32v *lo)
-{
-    const sy_mulv mv = SET1((long long)m), mask = SET1(0xFFFFFFFFll), himask = SET1((long long)0xFFFFFFFF00000000ull);
-    for (int k = 0; k < SY_FILL_LANES / SY_MULW; k++) {
-        sy_mulv v, h, l;
-        memcpy(&v, (const char *)a + k * sizeof v, sizeof v);
-        sy_mulv pe = MUL_EPU32(v, mv), po = MUL_EPU32(SRLI64(v, 32), mv);
-        h = OR(SRLI64(pe, 32), AND(po, himask));
-        l = OR(AND(pe, mask), SLLI64(po, 32));
-        memcpy((char *)hi + k * sizeof h, &h, sizeof h);
-        memcpy((char *)lo + k * sizeof l, &l, sizeof l);
-    }
-}
-#undef MUL_EPU32
-#undef SRLI64
-#undef SLLI64
-#undef AND
-#undef OR
-#undef SET1
-#endif
-
-/* One chunk: counters ctr .. ctr + LANES - 1; out[w * LANES + l] is normal w
- * (0: R0 cos, 1: R0 sin, 2: R1 cos, 3: R1 sin) of lane l. */
-static void normal_chunk(uint64_t key, uint64_t sub, uint64_t ctr, float *out)
-{
-    sy_u32v c0, c1, c2, c3;
-    for (int l = 0; l < SY_FILL_LANES; l++) {
-        uint64_t c = ctr + (uint64_t)l;
-        c0[l] = (uint32_t)c;
-        c1[l] = (uint32_t)(c >> 32);
-    }
-    c2 = (sy_u32v){0} + (uint32_t)sub;
-    c3 = (sy_u32v){0} + (uint32_t)(sub >> 32);
-    uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
-    for (int r = 0; r < 10; r++) {
-        sy_u32v h0, lo0, h1, lo1;
-        mul_v(&c0, PHILOX_M0, &h0, &lo0);
-        mul_v(&c2, PHILOX_M1, &h1, &lo1);
-        c0 = h1 ^ c1 ^ k0;
-        c2 = h0 ^ c3 ^ k1;
-        c1 = lo1;
-        c3 = lo0;
-        k0 += PHILOX_W0;
-        k1 += PHILOX_W1;
-    }
-    uint32_t w0[SY_FILL_LANES], w1[SY_FILL_LANES], w2[SY_FILL_LANES], w3[SY_FILL_LANES];
-    memcpy(w0, &c0, sizeof w0);
-    memcpy(w1, &c1, sizeof w1);
-    memcpy(w2, &c2, sizeof w2);
-    memcpy(w3, &c3, sizeof w3);
-    for (int l = 0; l < SY_FILL_LANES; l++) {
-        float ra = sqrtf(neg2log_unit((w0[l] >> 8) + 1u)), rb = sqrtf(neg2log_unit((w2[l] >> 8) + 1u));
-        float ca, sa, cb, sb;
-        sincos_turn24(w1[l] >> 8, &ca, &sa);
-        sincos_turn24(w3[l] >> 8, &cb, &sb);
-        out[l] = ra * ca;
-        out[SY_FILL_LANES + l] = ra * sa;
-        out[2 * SY_FILL_LANES + l] = rb * cb;
-        out[3 * SY_FILL_LANES + l] = rb * sb;
-    }
-}
 
 void sy_rng_normal_fill(sy_rng *r, float *out, size_t n)
 {
+    normal_chunk_fn normal_chunk = pick_normal_chunk();
     size_t i = 0;
     for (; i + SY_FILL_CHUNK <= n; i += SY_FILL_CHUNK, r->counter += SY_FILL_LANES)
         normal_chunk(r->key, r->sub, r->counter, out + i);

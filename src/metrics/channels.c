@@ -16,7 +16,7 @@ sy_status sy_channel_cov_rank(const float *X, int n, int C, int HW, double thr, 
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < C; ch++)
             for (int p = 0; p < HW; p++) T[((size_t)i * HW + p) * C + ch] = X[((size_t)i * C + ch) * HW + p];
-    sy_status s = sy_cov_rank(T, (int)rows, C, 1.0, thr, rank);
+    sy_status s = sy_cov_rank(T, (int)rows, C, thr, rank);
     free(T);
     return s;
 }

@@ -10,7 +10,7 @@ sy_status sy_low_rankness_measures(const float *X, int n, int f, double thr, sy_
     if (!r || f < 1) return sy_fail(SY_ERR_ARG, "sy_low_rankness_measures: r is NULL or f = %d < 1", f);
     double *e = eig ? eig : malloc(sizeof(double) * (size_t)f);
     if (!e) return sy_fail(SY_ERR_NOMEM, "sy_low_rankness_measures: out of memory");
-    sy_status s = sy_cov_spectrum(X, n, f, 1.0, e);
+    sy_status s = sy_cov_spectrum(X, n, f, e);
     if (s == SY_OK) {
         r->share = sy_spectrum_share_below(e, f, thr);
         r->eig_max = e[0];

@@ -101,9 +101,9 @@ static sy_status sym_eigenvalues(const char *fn, double *G, int m, double *w)
     return SY_OK;
 }
 
-sy_status sy_cov_spectrum(const float *X, int n, int f, double scale, double *eig)
+/* The spectrum of scale * C, reported as function fn. */
+static sy_status cov_spectrum(const char *fn, const float *X, int n, int f, double scale, double *eig)
 {
-    static const char fn[] = "sy_cov_spectrum";
     sy_status st = check_matrix(fn, X, n, f, 2);
     if (st != SY_OK)
         return st;
@@ -142,6 +142,16 @@ done:
     return st;
 }
 
+sy_status sy_cov_spectrum(const float *X, int n, int f, double *eig)
+{
+    return cov_spectrum("sy_cov_spectrum", X, n, f, 1.0, eig);
+}
+
+sy_status sy_cov_spectrum_scaled(const float *X, int n, int f, double scale, double *eig)
+{
+    return cov_spectrum("sy_cov_spectrum_scaled", X, n, f, scale, eig);
+}
+
 int sy_spectrum_count_above(const double *eig, int k, double thr)
 {
     int c = 0;
@@ -160,7 +170,7 @@ double sy_spectrum_share_below(const double *eig, int k, double thr)
     return (double)c / k;
 }
 
-sy_status sy_cov_rank(const float *X, int n, int f, double scale, double thr, int *rank)
+sy_status sy_cov_rank(const float *X, int n, int f, double thr, int *rank)
 {
     if (!rank)
         return sy_fail(SY_ERR_ARG, "sy_cov_rank: rank is NULL");
@@ -171,15 +181,14 @@ sy_status sy_cov_rank(const float *X, int n, int f, double scale, double thr, in
     double *eig = malloc((size_t)f * sizeof *eig);
     if (!eig)
         return sy_fail(SY_ERR_NOMEM, "sy_cov_rank: no memory for %d eigenvalues", f);
-    sy_status st = sy_cov_spectrum(X, n, f, scale, eig);
+    sy_status st = sy_cov_spectrum(X, n, f, eig);
     if (st == SY_OK)
         *rank = sy_spectrum_count_above(eig, f, thr);
     free(eig);
     return st;
 }
 
-sy_status sy_cov_low_rankness(const float *X, int n, int f, double scale, double thr,
-                              double *share)
+sy_status sy_cov_low_rankness(const float *X, int n, int f, double thr, double *share)
 {
     if (!share)
         return sy_fail(SY_ERR_ARG, "sy_cov_low_rankness: share is NULL");
@@ -190,7 +199,7 @@ sy_status sy_cov_low_rankness(const float *X, int n, int f, double scale, double
     double *eig = malloc((size_t)f * sizeof *eig);
     if (!eig)
         return sy_fail(SY_ERR_NOMEM, "sy_cov_low_rankness: no memory for %d eigenvalues", f);
-    sy_status st = sy_cov_spectrum(X, n, f, scale, eig);
+    sy_status st = sy_cov_spectrum(X, n, f, eig);
     if (st == SY_OK)
         *share = sy_spectrum_share_below(eig, f, thr);
     free(eig);

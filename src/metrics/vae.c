@@ -27,7 +27,7 @@ sy_status sy_vae_evaluate(sy_vae *v, const float *x, size_t n, uint64_t seed, do
         if (k > 0) continue;
         const float *mu = sy_graph_data(v->g, v->mu);
         double prior = v->o.learned_var ? v->o.eta_enc : 1.0;
-        s = sy_cov_rank(mu, v->n, v->o.latent, 1.0, rank_thr, &r->rank);
+        s = sy_cov_rank(mu, v->n, v->o.latent, rank_thr, &r->rank);
         if (s == SY_OK) s = sy_active_units(mu, v->n, v->o.latent, 0.01 * prior, &r->active, &r->mu_var_max);
         if (s == SY_OK && recon) {
             const float *o = sy_graph_data(v->g, v->logits);

@@ -2,6 +2,7 @@
 #ifndef SYRE_CPU_KERNELS_H
 #define SYRE_CPU_KERNELS_H
 
+#include "backend/cpu/isa.h"
 #include "ops/ops_common.h"
 
 /* Install every fast kernel into the backend table. */

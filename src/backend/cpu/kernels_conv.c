@@ -64,7 +64,7 @@ static void make_plan(plan_t *p, int N, int C, int H, int W, int O, int KH, int 
 
 static size_t plan_floats(const plan_t *p) { return p->xt_n + p->dy_n + p->dxt_n + p->w_n + VL; }
 
-size_t sy_cpu_conv2d_direct_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P)
+size_t SY_ISA_FN(sy_cpu_conv2d_direct_scratch)(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P)
 {
     if (S != 1) return 0;
     plan_t p;
@@ -220,8 +220,10 @@ static int pick_ob(int O, fwd_tile_fn *fn)
     return *fn = fwd_tile_8, 8; /* Opad is a multiple of 8: the extra channels are zero weights */
 }
 
-void sy_cpu_conv2d_direct_fwd(sy_graph *g, sy_node *n, const float *w, float *y)
+SY_ISA_DECLARE(void, sy_cpu_conv2d_direct_fwd, (sy_graph *g, sy_node *n, const float *w, float *y))
+void SY_ISA_FN(sy_cpu_conv2d_direct_fwd)(sy_graph *g, sy_node *n, const float *w, float *y)
 {
+    SY_ISA_DISPATCH_VOID(sy_cpu_conv2d_direct_fwd, (g, n, w, y));
     sy_shape xs = IN(0)->shape, ws = IN(1)->shape;
     plan_t p;
     make_plan(&p, xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3], n->shape.dim[2],
@@ -319,8 +321,10 @@ DW_TILE(8, 3)
 DW_TILE(8, 1)
 typedef void (*dw_tile_fn)(const plan_t *, const float *, const float *, int, int, int, int, float *, int);
 
-void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx, float *dw)
+SY_ISA_DECLARE(void, sy_cpu_conv2d_direct_bwd, (sy_graph *g, sy_node *n, const float *w, float *dx, float *dw))
+void SY_ISA_FN(sy_cpu_conv2d_direct_bwd)(sy_graph *g, sy_node *n, const float *w, float *dx, float *dw)
 {
+    SY_ISA_DISPATCH_VOID(sy_cpu_conv2d_direct_bwd, (g, n, w, dx, dw));
     sy_shape xs = IN(0)->shape, ws = IN(1)->shape;
     plan_t p;
     make_plan(&p, xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3], n->shape.dim[2],

@@ -175,8 +175,10 @@ static void bwd_kl_gauss(sy_graph *g, sy_node *n)
         }
 }
 
-void sy_cpu_register_math(sy_backend *be)
+SY_ISA_DECLARE(void, sy_cpu_register_math, (sy_backend *be))
+void SY_ISA_FN(sy_cpu_register_math)(sy_backend *be)
 {
+    SY_ISA_DISPATCH_VOID(sy_cpu_register_math, (be));
     be->can_overwrite[SY_OP_KL_GAUSS] = 3;
     be->forward[SY_OP_KL_GAUSS] = fwd_kl_gauss;
     be->backward[SY_OP_KL_GAUSS] = bwd_kl_gauss;

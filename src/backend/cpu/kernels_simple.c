@@ -278,8 +278,10 @@ static void bwd_maxpool2d(sy_graph *g, sy_node *n)
     }
 }
 
-void sy_cpu_register_simple(sy_backend *be)
+SY_ISA_DECLARE(void, sy_cpu_register_simple, (sy_backend *be))
+void SY_ISA_FN(sy_cpu_register_simple)(sy_backend *be)
 {
+    SY_ISA_DISPATCH_VOID(sy_cpu_register_simple, (be));
     be->can_overwrite[SY_OP_BIAS_ADD] = 3;
     be->can_overwrite[SY_OP_RELU] = 1;
     be->can_overwrite[SY_OP_MAXPOOL2D] = 1;

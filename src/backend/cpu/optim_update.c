@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "backend/cpu/isa.h"
 #include "backend/optim_update.h"
 #include "core/numeric.h"
 #include "syre/optim.h"
@@ -186,8 +187,10 @@ static void ctx_of(step_ctx *c, const sy_step_scalars *s, const sy_step_ptrs *q)
     c->bc2_sqrt = s->bc2_sqrt;
 }
 
-uint32_t sy_update_segment(const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
+SY_ISA_DECLARE(uint32_t, sy_update_segment, (const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg))
+uint32_t SY_ISA_FN(sy_update_segment)(const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
 {
+    SY_ISA_DISPATCH(sy_update_segment, (s, p, seg));
     step_ctx c;
     ctx_of(&c, s, p);
     return run_segment(&c, seg, (sy_optim_kind)s->kind);

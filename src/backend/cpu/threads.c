@@ -5,7 +5,7 @@
  * to share stays on the calling thread. Only code outside the training loop
  * that makes a few large LAPACK/BLAS calls (spectra) borrows OpenBLAS's own
  * threads for their duration (sy_blas_threads_begin/end). */
-#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, setenv */
 #include "syre/runtime.h"
 #include "backend/cpu/threads.h"
 
@@ -13,6 +13,7 @@
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,4 +86,22 @@ const char *sy_omp_wait_env(int threads)
     if (threads == 1) return "GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT; /* no parallel regions: moot */
     int others = others_running();
     return others >= 0 && others + threads <= cpus ? "GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT : "OMP_WAIT_POLICY=PASSIVE";
+}
+
+int sy_omp_wait_reexec(int threads, char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return 0;
+    /* Under valgrind /proc/self/exe is valgrind's tool, which refuses to run. */
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strstr(pre, "vgpreload")) return 0;
+    if (!argv || !argv[0]) return 0;
+    char env[64];
+    snprintf(env, sizeof env, "%s", sy_omp_wait_env(threads));
+    char *eq = strchr(env, '=');
+    if (!eq) return 0;
+    *eq = '\0';
+    if (setenv(env, eq + 1, 1) != 0) return -1;
+    execv("/proc/self/exe", argv); /* returns only on failure */
+    unsetenv(env);
+    return -1;
 }
