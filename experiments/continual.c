@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "continual.h"
+#include "unit_resets.h"
 
 static const sy_flag_spec cont_flags[] = {
     {"tasks", "tasks trained one after another: task 1 = MNIST, then fixed pixel permutations (quick: 4)", "10",
@@ -41,21 +42,7 @@ static const sy_flag_spec cont_flags[] = {
      "methods: vanilla (decay to 0), syre (decay to theta0), l2init (decay to the init), syre-ar, none; cbp "
      "(continual backprop) and redo (ReDo) with weight decay, or after a rule: syre+cbp, l2init+redo, ...",
      "vanilla,syre,l2init", SY_FLAG_METHODS, 0, 0},
-    {"cbp-rate",
-     "CBP replacement rate: units replaced per mature unit per step (Dohare et al. 2024, permuted MNIST: 1e-4 of "
-     "their 1e-4..1e-6; continual ImageNet's CNN 3e-4)",
-     "1e-4", SY_FLAG_DOUBLE, 0, 1},
-    {"cbp-decay", "CBP utility decay rate eta (Dohare et al. 2024: 0.99)", "0.99", SY_FLAG_DOUBLE, 0, 0.9999},
-    {"cbp-maturity", "CBP maturity threshold: steps before a unit may be replaced (Dohare et al. 2024: 100)", "100",
-     SY_FLAG_INT, 0, 100000000},
-    {"redo-tau", "ReDo dormancy threshold tau (Sokar et al. 2023, Table 1: 0.1; 0.025 for their default DQN)", "0.1",
-     SY_FLAG_DOUBLE, 0, 10},
-    {"redo-every", "ReDo: steps between resets (Sokar et al. 2023, Table 1: 1000 gradient steps)", "1000", SY_FLAG_INT, 1,
-     100000000},
-    {"dormant",
-     "also log the dormant-unit ratios (tau 0 and 0.1 of conv1, conv2, fc1) per task to dormant.csv; on whenever "
-     "cbp or redo runs",
-     "0", SY_FLAG_BOOL, 0, 0},
+    UNIT_RESET_FLAGS,
     {"shrink-perturb", "also run shrink-and-perturb (plain decay; at task boundaries theta <- lambda theta + p fresh)",
      "1", SY_FLAG_BOOL, 0, 0},
     {"sp-lambda", "shrink-and-perturb: shrink factor lambda", "0.6", SY_FLAG_DOUBLE, 0, 1},
@@ -122,17 +109,12 @@ static sy_history_curves task_curves(const cont_ctx *c, int n, const char *const
     return hc;
 }
 
-/* The methods continual trains: a decay rule, with or without a unit reset. */
-#define CONT_METHODS                                                                                              \
-    "vanilla, syre, syre-ar, l2init, none, cbp, redo, vanilla+cbp, vanilla+redo, syre+cbp, syre+redo, "          \
-    "syre-ar+cbp, syre-ar+redo, l2init+cbp, l2init+redo, none+cbp, none+redo"
-
 /* Methods to run: --method, then shrink-and-perturb unless turned off. */
 static sy_status method_list(sy_run *run, const char **names, int *nm)
 {
     const char *const *m0;
     int nm0;
-    sy_status s = sy_run_methods_among(run, CONT_METHODS, &m0, &nm0);
+    sy_status s = sy_run_methods_among(run, "vanilla, syre, syre-ar, l2init, none, " UNIT_RESET_METHODS, &m0, &nm0);
     if (s != SY_OK) return s;
     if (nm0 > 15) return sy_fail(SY_ERR_ARG, "continual: at most 15 methods in one run (--method has %d)", nm0);
     for (*nm = 0; *nm < nm0; (*nm)++) names[*nm] = m0[*nm];
@@ -199,8 +181,7 @@ static sy_status cont_main(sy_run *run, int sweep)
     const char *names[16];
     if (s == SY_OK) s = method_list(run, names, &nm);
     if (s == SY_OK) s = cont_setup(run, &c);
-    c.dormant = sy_run_get_bool(run, "dormant");
-    for (int m = 0; m < nm; m++) c.dormant |= strstr(names[m], "cbp") || strstr(names[m], "redo");
+    c.dormant = unit_reset_dormant(run, names, nm);
     sy_histories hs = sy_histories_make(c.tasks, NREC + c.tasks);
     for (int m = 0; m < nm && s == SY_OK; m++) s = run_method(&c, &hs, names[m], "");
     if (s == SY_OK) s = main_plots(&c, &hs);

@@ -30,7 +30,6 @@ typedef struct {
     sy_classifier m;      /* training graph (batch), evaluation graph (rank_n) */
     sy_mnist_cnn_taps et; /* the evaluation graph's features */
     sy_mnist_cnn_taps tt; /* the training graph's: what a unit reset (cbp, redo) watches */
-    sy_unit_reset_opts ur; /* the unit resets' settings (kind set per method) */
     int dormant;          /* 1: dormant.csv and the dormant summaries are written */
     sy_unit_reset *units; /* the method in training's unit reset (NULL: none) */
     double dorm[CONT_NDORM]; /* the last task's row of dormant.csv */

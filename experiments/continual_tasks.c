@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "continual.h"
+#include "unit_resets.h"
 
 #define NPIX 784
 #define F2 320  /* conv2 output after pool + relu: 20 x 4 x 4 */
@@ -125,14 +126,13 @@ static double wall_seconds(void)
 
 /* The unit reset of method meth (none: *u stays NULL) on the training graph's
  * three hidden layers: conv1's channels, conv2's, fc1's units. */
-static sy_status make_units(cont_ctx *c, sy_unit_reset_kind kind, sy_optimizer *opt, sy_unit_reset **u)
+static sy_status make_units(cont_ctx *c, sy_unit_reset_opts o, sy_optimizer *opt, sy_unit_reset **u)
 {
     *u = NULL;
-    if (kind == SY_UNIT_RESET_NONE) return SY_OK;
+    if (o.kind == SY_UNIT_RESET_NONE) return SY_OK;
     const sy_unit_layer layers[3] = {{"conv1", "conv2", c->tt.conv1}, {"conv2", "fc1", c->tt.conv2},
                                      {"fc1", "fc2", c->tt.fc1}};
-    sy_unit_reset_opts o = c->ur;
-    o.kind = kind, o.seed = c->seed;
+    o.seed = c->seed;
     return sy_unit_reset_new(&o, c->m.train, c->m.ps, opt, layers, 3, u);
 }
 
@@ -140,8 +140,8 @@ sy_status cont_train(cont_ctx *c, sy_histories *hs, const char *meth, const char
 {
     int is_sp = strcmp(meth, SP_NAME) == 0;
     char decay[64];
-    sy_unit_reset_kind kind = SY_UNIT_RESET_NONE;
-    sy_status s = sy_unit_reset_method(is_sp ? "vanilla" : meth, decay, sizeof decay, &kind);
+    sy_unit_reset_opts ur;
+    sy_status s = unit_reset_for(c->run, is_sp ? "vanilla" : meth, decay, sizeof decay, &ur);
     if (s == SY_OK) s = sy_histories_add(hs, hist, "%s%s", meth, tag);
     if (s == SY_OK) s = sy_params_init(c->m.ps, c->seed);
     if (s != SY_OK) return s;
@@ -155,7 +155,7 @@ sy_status cont_train(cont_ctx *c, sy_histories *hs, const char *meth, const char
     if (s != SY_OK) return s;
     sy_batcher_opts bo = {.batch = (size_t)c->batch, .shuffle = 1, .drop_last = 1, .seed = c->seed};
     sy_batcher *b = NULL;
-    if ((s = make_units(c, kind, opt, &c->units)) == SY_OK && (s = sy_batcher_new(c->train, bo, &b)) == SY_OK) {
+    if ((s = make_units(c, ur, opt, &c->units)) == SY_OK && (s = sy_batcher_new(c->train, bo, &b)) == SY_OK) {
         char ckpt[4200], history[4200], file[128], label[96];
         snprintf(file, sizeof file, "history-%s.txt", c->rec);
         snprintf(label, sizeof label, "continual %s", c->rec);
@@ -196,12 +196,6 @@ sy_status cont_setup(sy_run *run, cont_ctx *c)
     c->sp_lambda = sy_run_get_double(run, "sp-lambda");
     c->sp_noise = sy_run_get_double(run, "sp-noise");
     c->rank_n = (int)sy_run_get_int(run, "rank-n");
-    c->ur = sy_unit_reset_defaults(SY_UNIT_RESET_NONE);
-    c->ur.cbp_rate = sy_run_get_double(run, "cbp-rate");
-    c->ur.cbp_decay = sy_run_get_double(run, "cbp-decay");
-    c->ur.cbp_maturity = sy_run_get_int(run, "cbp-maturity");
-    c->ur.redo_tau = sy_run_get_double(run, "redo-tau");
-    c->ur.redo_every = sy_run_get_int(run, "redo-every");
     c->seed = sy_run_seed(run);
     long train_n = sy_run_get_int(run, "train-n"), test_n = sy_run_get_int(run, "test-n");
     if (c->rank_n > test_n)

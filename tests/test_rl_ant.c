@@ -274,16 +274,16 @@ static void test_ppo_train_resume(void **state)
     po.seed = 4;
     double full[3 * SY_PPO_NCOLS], part[3 * SY_PPO_NCOLS], secs = -1;
     sy_run *a = new_run("train-full"), *b = new_run("train-part");
-    sy_ppo_train_opts o = {a, "m", 3, 0, 0};
+    sy_ppo_train_opts o = {a, "m", 3, 0, 0, 0};
     assert_int_equal(sy_ppo_train(&eo, &po, &o, full, &secs), SY_OK);
     assert_true(secs > 0);
     for (int i = 0; i < 3; i++) assert_true(full[i * SY_PPO_NCOLS + SY_PPO_COL_STEPS] == 64.0 * (i + 1));
     /* two iterations, then a resume to three: the same rows, bit for bit */
-    o = (sy_ppo_train_opts){b, "m", 2, 1, 0};
+    o = (sy_ppo_train_opts){b, "m", 2, 1, 0, 0};
     assert_int_equal(sy_ppo_train(&eo, &po, &o, part, NULL), SY_OK);
     assert_memory_equal(full, part, 2 * SY_PPO_NCOLS * sizeof(double));
     memset(part, 0, sizeof part);
-    o = (sy_ppo_train_opts){b, "m", 3, 1, 1};
+    o = (sy_ppo_train_opts){b, "m", 3, 1, 1, 0};
     assert_int_equal(sy_ppo_train(&eo, &po, &o, part, NULL), SY_OK);
     assert_memory_equal(full, part, sizeof full);
     /* a checkpoint beyond the iterations asked is refused */
