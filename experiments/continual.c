@@ -88,7 +88,8 @@ static sy_status summarise(const cont_ctx *c, const char *meth, const double *hi
     if (s == SY_OK) s = sy_run_summary_rows(run, c->rec, hist, T, W, R_ACC, "test_acc task");
     static const char *const dorm[CONT_NDORM] = {"dormant0_conv1", "dormant0_conv2", "dormant0_fc1", "dormant_conv1",
                                                  "dormant_conv2",  "dormant_fc1",    "units_reset"};
-    for (int k = 0; k < CONT_NDORM && s == SY_OK && c->dormant; k++) s = sy_run_summary(run, c->rec, dorm[k], c->dorm[k]);
+    for (int k = 0; k < CONT_NDORM && s == SY_OK && c->dormant; k++)
+        s = sy_run_summary(run, c->rec, dorm[k], c->dorm[k]);
     return s == SY_OK ? sy_run_summary_rows(run, c->rec, hist, T, W, R_RANK2, "rank_conv2 task") : s;
 }
 

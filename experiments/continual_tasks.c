@@ -172,7 +172,9 @@ sy_status cont_train(cont_ctx *c, sy_histories *hs, const char *meth, const char
         s = sy_fit_tasks(&to, NULL);
         long steps = (long)c->tasks * c->epochs * (long)sy_batcher_num_batches(b);
         if (s == SY_OK && c->dormant)
-            fprintf(stderr, "continual %s: %.3f ms per training step (task evaluations and unit resets included; %ld units replaced)\n",
+            fprintf(stderr,
+                    "continual %s: %.3f ms per training step (task evaluations and unit resets included; %ld units "
+                    "replaced)\n",
                     c->rec, 1e3 * (wall_seconds() - t0) / (double)steps, sy_unit_reset_count(c->units, -1));
     }
     sy_batcher_free(b);

@@ -121,7 +121,10 @@ static void check_reset(net *n, const float *before, const unsigned char *mask, 
             want[k] = anchor ? v + anchor[k] : v, hit[k] = 1;
         }
         want[pb->offset + (size_t)u] = anchor ? anchor[pb->offset + (size_t)u] : 0.0f, hit[pb->offset + (size_t)u] = 1;
-        for (int o = 0; o < OUT; o++) want[po->offset + (size_t)o * F + (size_t)u] = 0.0f, hit[po->offset + (size_t)o * F + (size_t)u] = 1;
+        for (int o = 0; o < OUT; o++) {
+            size_t k = po->offset + (size_t)o * F + (size_t)u;
+            want[k] = 0.0f, hit[k] = 1;
+        }
     }
     assert_memory_equal(sy_params_data(n->ps), want, T * sizeof(float));
     int moments = 0;

@@ -211,8 +211,10 @@ sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out)
         if (!p->opt) s = SY_ERR_ARG;
     }
     if (s == SY_OK && o->units.kind != SY_UNIT_RESET_NONE) {
-        const sy_unit_layer layers[4] = {
-            {"pi.0", "pi.1", p->t_h[0]}, {"pi.1", "pi.2", p->t_h[1]}, {"vf.0", "vf.1", p->t_h[2]}, {"vf.1", "vf.2", p->t_h[3]}};
+        const sy_unit_layer layers[4] = {{"pi.0", "pi.1", p->t_h[0]},
+                                         {"pi.1", "pi.2", p->t_h[1]},
+                                         {"vf.0", "vf.1", p->t_h[2]},
+                                         {"vf.1", "vf.2", p->t_h[3]}};
         sy_unit_reset_opts uo = o->units;
         uo.seed = o->seed;
         s = sy_unit_reset_new(&uo, p->gt, p->ps, p->opt, layers, 4, &p->units);
