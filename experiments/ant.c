@@ -54,7 +54,8 @@ static const sy_flag_spec ant_flags[] = {
      SY_FLAG_DOUBLE, 0, 100},
     {"method", "none (the paper's vanilla PPO), vanilla (weight decay toward 0), syre, syre-ar, l2init; cbp, redo "
      "(with weight decay), syre+cbp, none+redo, ...", "none,vanilla,syre", SY_FLAG_METHODS, 0, 0},
-    UNIT_RESET_FLAGS,
+    UNIT_RESET_FLAGS("10000", "Dohare et al. 2024, Slippery Ant: 10000", "100",
+                     "Dohare et al.'s ReDo on Ant: every 100 updates; minibatch steps here"),
     {"clip", "PPO clip range epsilon", "0.2", SY_FLAG_DOUBLE, 0.001, 0.999},
     {"discount", "reward discount", "0.99", SY_FLAG_DOUBLE, 0.001, 1},
     {"gae-lambda", "GAE lambda", "0.95", SY_FLAG_DOUBLE, 0, 1},

@@ -42,7 +42,8 @@ static const sy_flag_spec cont_flags[] = {
      "methods: vanilla (decay to 0), syre (decay to theta0), l2init (decay to the init), syre-ar, none; cbp "
      "(continual backprop) and redo (ReDo) with weight decay, or after a rule: syre+cbp, l2init+redo, ...",
      "vanilla,syre,l2init", SY_FLAG_METHODS, 0, 0},
-    UNIT_RESET_FLAGS,
+    UNIT_RESET_FLAGS("100", "Dohare et al. 2024, permuted MNIST: 100", "1000",
+                     "Sokar et al. 2023, Table 1: 1000 gradient steps"),
     {"shrink-perturb", "also run shrink-and-perturb (plain decay; at task boundaries theta <- lambda theta + p fresh)",
      "1", SY_FLAG_BOOL, 0, 0},
     {"sp-lambda", "shrink-and-perturb: shrink factor lambda", "0.6", SY_FLAG_DOUBLE, 0, 1},

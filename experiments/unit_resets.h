@@ -11,19 +11,20 @@
     "cbp, redo, vanilla+cbp, vanilla+redo, syre+cbp, syre+redo, syre-ar+cbp, syre-ar+redo, l2init+cbp, "         \
     "l2init+redo, none+cbp, none+redo"
 
-/* Their flags, each default from the original paper's closest setting. */
-#define UNIT_RESET_FLAGS                                                                                          \
+/* Their flags, each default from the original paper's closest setting; the
+ * CBP maturity threshold and ReDo's interval differ by problem, so the
+ * experiment gives them (as strings) with their sources. */
+#define UNIT_RESET_FLAGS(maturity, maturity_src, every, every_src)                                                \
     {"cbp-rate",                                                                                                  \
      "CBP replacement rate: units replaced per mature unit per step (Dohare et al. 2024: 1e-4 on permuted "       \
-     "MNIST, of their 1e-4..1e-6; 3e-4 for continual ImageNet's CNN; 1e-4 on Slippery Ant)",                      \
+     "MNIST, of their 1e-4..1e-6, and on Slippery Ant; 3e-4 for continual ImageNet's CNN)",                       \
      "1e-4", SY_FLAG_DOUBLE, 0, 1},                                                                               \
         {"cbp-decay", "CBP utility decay rate eta (Dohare et al. 2024: 0.99)", "0.99", SY_FLAG_DOUBLE, 0, 0.9999}, \
-        {"cbp-maturity", "CBP maturity threshold: steps before a unit may be replaced (Dohare et al. 2024: 100)", \
-         "100", SY_FLAG_INT, 0, 100000000},                                                                       \
+        {"cbp-maturity", "CBP maturity threshold: steps before a unit may be replaced (" maturity_src ")",        \
+         maturity, SY_FLAG_INT, 0, 100000000},                                                                    \
         {"redo-tau", "ReDo dormancy threshold tau (Sokar et al. 2023, Table 1: 0.1; 0.025 for their default DQN)", \
          "0.1", SY_FLAG_DOUBLE, 0, 10},                                                                           \
-        {"redo-every", "ReDo: steps between resets (Sokar et al. 2023, Table 1: 1000 gradient steps)", "1000",     \
-         SY_FLAG_INT, 1, 100000000},                                                                              \
+        {"redo-every", "ReDo: steps between resets (" every_src ")", every, SY_FLAG_INT, 1, 100000000},            \
     {                                                                                                             \
         "dormant", "also log the dormant-unit ratios (tau 0 and 0.1) to dormant.csv; on whenever cbp or redo runs", \
             "0", SY_FLAG_BOOL, 0, 0                                                                               \
