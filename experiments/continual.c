@@ -12,7 +12,10 @@
  * units. Methods (same init, data order, permutations): vanilla (decay to
  * 0), syre (decay to a random theta0), l2init (decay to the initial
  * parameters) and shrink-and-perturb (plain decay; at each task boundary
- * theta <- lambda theta + p theta_fresh, a fresh default initialisation).
+ * theta <- lambda theta + p theta_fresh, a fresh default initialisation);
+ * on request the unit resets cbp and redo (continual backprop, ReDo: with
+ * weight decay, or after a rule as syre+cbp), which also log the
+ * dormant-unit ratios per task (dormant.csv; experiments/unit_resets.h).
  *
  * The paper gives neither the learning rate nor the epochs per task: plain
  * SGD, lr 0.1, batch 64, 1 epoch per task are our choice, the same for every
