@@ -6,7 +6,8 @@
  * and friction sequence:
  *   none     PPO without any decay (the paper's "vanilla PPO");
  *   vanilla  PPO with weight decay toward 0 (the paper's "weight decay");
- *   syre     PPO with the same decay toward a random theta0.
+ *   syre     PPO with the same decay toward a random theta0;
+ *   cbp, redo  unit resets (continual backprop, ReDo) with weight decay, or after a rule (syre+cbp).
  * Decay is Adam's coupled weight_decay (--gamma, paper 0.002) on every
  * tensor of both networks. PPO settings follow Dohare et al. (2023), whom
  * the paper borrows from: two hidden layers of 256 ReLU units, 2048 steps
@@ -22,20 +23,19 @@
  * 4 envs x 256 steps per iteration, 24 iterations (24576 steps), a friction
  * change every 8192 steps, 64-unit layers, 4 epochs.
  *
- * The environment, PPO and its training loop with checkpoints and history
- * are the rl component's (syre/rl.h: sy_ppo_train); what stays here is the
- * paper's comparison: methods and seeds, the summary read from the
- * histories, and the figures. */
+ * The environment, PPO and its loop with checkpoints and history are the rl component's (sy_ppo_train); what
+ * stays here is the paper's comparison: methods and seeds, the summary read from the histories, the figures. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "syre/syre.h"
+#include "unit_resets.h"
 
 #define MAX_SEEDS 32
-#define METHODS "none, vanilla, syre, syre-ar, l2init" /* the methods it runs; --method names each once at most */
-#define MAX_METHODS 5
+#define METHODS "none, vanilla, syre, syre-ar, l2init, " UNIT_RESET_METHODS /* --method names each once at most */
+#define MAX_METHODS 17
 
 static const sy_flag_spec ant_flags[] = {
     {"steps", "env steps per method and seed, all envs together (paper-like: 10 phases x 5M; quick: 24576)",
@@ -52,8 +52,10 @@ static const sy_flag_spec ant_flags[] = {
     {"beta2", "Adam beta2 (Dohare et al.: 0.99)", "0.99", SY_FLAG_DOUBLE, 0, 0.9999},
     {"gamma", "weight decay (Adam's coupled weight_decay) of vanilla and syre (paper: 0.002)", "0.002",
      SY_FLAG_DOUBLE, 0, 100},
-    {"method", "none (the paper's vanilla PPO), vanilla (weight decay toward 0), syre, syre-ar, l2init",
-     "none,vanilla,syre", SY_FLAG_METHODS, 0, 0},
+    {"method", "none (the paper's vanilla PPO), vanilla (weight decay toward 0), syre, syre-ar, l2init; cbp, redo "
+     "(with weight decay), syre+cbp, none+redo, ...", "none,vanilla,syre", SY_FLAG_METHODS, 0, 0},
+    UNIT_RESET_FLAGS("10000", "Dohare et al. 2024, Slippery Ant: 10000", "100",
+                     "Dohare et al.'s ReDo on Ant: every 100 updates; minibatch steps here"),
     {"clip", "PPO clip range epsilon", "0.2", SY_FLAG_DOUBLE, 0.001, 0.999},
     {"discount", "reward discount", "0.99", SY_FLAG_DOUBLE, 0.001, 1},
     {"gae-lambda", "GAE lambda", "0.95", SY_FLAG_DOUBLE, 0, 1},
@@ -80,7 +82,7 @@ typedef struct {
     sy_ppo_opts po;
     int64_t steps, iters;
     double gamma, sigma0, eps;
-    int ckpt_every, smooth;
+    int ckpt_every, smooth, dormant; /* dormant: log dormant.csv */
 } ant_ctx;
 
 /* The methods to run and the settings. */
@@ -88,6 +90,7 @@ static sy_status ant_setup(sy_run *run, ant_ctx *c, const char *const **meths, i
 {
     sy_status s = sy_run_methods_among(run, METHODS, meths, nm);
     if (s != SY_OK) return s;
+    c->dormant = unit_reset_dormant(run, *meths, *nm);
     if (!sy_rl_have_mujoco())
         return sy_fail(SY_ERR_UNSUPPORTED,
                        "ant: this build has no MuJoCo; install Debian's libmujoco-dev (scripts/setup.sh) and rebuild");
@@ -152,9 +155,11 @@ static sy_status run_one(sy_run *run, const ant_ctx *c, const char *meth, const 
     sy_ant_opts eo = c->eo;
     sy_ppo_opts po = c->po;
     eo.seed = po.seed = seed;
-    sy_status s = sy_decay_parse(meth, (float)c->gamma, (float)c->sigma0, (float)c->eps, &po.decay);
+    char decay[64];
+    sy_status s = unit_reset_for(run, meth, decay, sizeof decay, &po.units);
+    if (s == SY_OK) s = sy_decay_parse(decay, (float)c->gamma, (float)c->sigma0, (float)c->eps, &po.decay);
     if (s != SY_OK) return s;
-    sy_ppo_train_opts o = {run, rec, c->iters, c->ckpt_every, sy_run_get_bool(run, "resume")};
+    sy_ppo_train_opts o = {run, rec, c->iters, c->ckpt_every, sy_run_get_bool(run, "resume"), c->dormant};
     return sy_ppo_train(&eo, &po, &o, hist, seconds);
 }
 

@@ -12,7 +12,10 @@
  * units. Methods (same init, data order, permutations): vanilla (decay to
  * 0), syre (decay to a random theta0), l2init (decay to the initial
  * parameters) and shrink-and-perturb (plain decay; at each task boundary
- * theta <- lambda theta + p theta_fresh, a fresh default initialisation).
+ * theta <- lambda theta + p theta_fresh, a fresh default initialisation);
+ * on request the unit resets cbp and redo (continual backprop, ReDo: with
+ * weight decay, or after a rule as syre+cbp), which also log the
+ * dormant-unit ratios per task (dormant.csv; experiments/unit_resets.h).
  *
  * The paper gives neither the learning rate nor the epochs per task: plain
  * SGD, lr 0.1, batch 64, 1 epoch per task are our choice, the same for every
@@ -26,6 +29,7 @@
 #include <string.h>
 
 #include "continual.h"
+#include "unit_resets.h"
 
 static const sy_flag_spec cont_flags[] = {
     {"tasks", "tasks trained one after another: task 1 = MNIST, then fixed pixel permutations (quick: 4)", "10",
@@ -37,8 +41,12 @@ static const sy_flag_spec cont_flags[] = {
     {"batch", "SGD batch size (last short batch of an epoch dropped)", "64", SY_FLAG_INT, 1, 60000},
     {"gamma", "weight decay as PyTorch's weight_decay (= 2 gamma of Eq. 2); paper: 0.01", "0.01", SY_FLAG_DOUBLE, 0,
      100},
-    {"method", "methods: vanilla (decay to 0), syre (decay to theta0), l2init (decay to the init), syre-ar, none",
+    {"method",
+     "methods: vanilla (decay to 0), syre (decay to theta0), l2init (decay to the init), syre-ar, none; cbp "
+     "(continual backprop) and redo (ReDo) with weight decay, or after a rule: syre+cbp, l2init+redo, ...",
      "vanilla,syre,l2init", SY_FLAG_METHODS, 0, 0},
+    UNIT_RESET_FLAGS("100", "Dohare et al. 2024, permuted MNIST: 100", "1000",
+                     "Sokar et al. 2023, Table 1: 1000 gradient steps"),
     {"shrink-perturb", "also run shrink-and-perturb (plain decay; at task boundaries theta <- lambda theta + p fresh)",
      "1", SY_FLAG_BOOL, 0, 0},
     {"sp-lambda", "shrink-and-perturb: shrink factor lambda", "0.6", SY_FLAG_DOUBLE, 0, 1},
@@ -82,6 +90,10 @@ static sy_status summarise(const cont_ctx *c, const char *meth, const double *hi
     if (s == SY_OK) s = sy_run_summary(run, c->rec, "test_acc_mean", mean);
     if (s == SY_OK) s = sy_run_summary_history(run, c->rec, hist, T, W, 1, sums + 2, n - 2);
     if (s == SY_OK) s = sy_run_summary_rows(run, c->rec, hist, T, W, R_ACC, "test_acc task");
+    static const char *const dorm[CONT_NDORM] = {"dormant0_conv1", "dormant0_conv2", "dormant0_fc1", "dormant_conv1",
+                                                 "dormant_conv2",  "dormant_fc1",    "units_reset"};
+    for (int k = 0; k < CONT_NDORM && s == SY_OK && c->dormant; k++)
+        s = sy_run_summary(run, c->rec, dorm[k], c->dorm[k]);
     return s == SY_OK ? sy_run_summary_rows(run, c->rec, hist, T, W, R_RANK2, "rank_conv2 task") : s;
 }
 
@@ -107,8 +119,9 @@ static sy_status method_list(sy_run *run, const char **names, int *nm)
 {
     const char *const *m0;
     int nm0;
-    sy_status s = sy_run_methods_among(run, "vanilla, syre, syre-ar, l2init, none", &m0, &nm0);
+    sy_status s = sy_run_methods_among(run, "vanilla, syre, syre-ar, l2init, none, " UNIT_RESET_METHODS, &m0, &nm0);
     if (s != SY_OK) return s;
+    if (nm0 > 15) return sy_fail(SY_ERR_ARG, "continual: at most 15 methods in one run (--method has %d)", nm0);
     for (*nm = 0; *nm < nm0; (*nm)++) names[*nm] = m0[*nm];
     if (sy_run_get_bool(run, "shrink-perturb")) names[(*nm)++] = SP_NAME;
     if (*nm == 0) return sy_fail(SY_ERR_ARG, "continual: no method to run (--method, --shrink-perturb)");
@@ -170,9 +183,10 @@ static sy_status cont_main(sy_run *run, int sweep)
     if (sweep && sy_run_get_str(run, "sweep-lr")[0]) /* empty: no sweep */
         s = sy_run_get_numbers(run, "sweep-lr", 0, 1, 10, lrs, 8, &nlr);
     cont_ctx c = {0};
-    const char *names[8];
+    const char *names[16];
     if (s == SY_OK) s = method_list(run, names, &nm);
     if (s == SY_OK) s = cont_setup(run, &c);
+    c.dormant = unit_reset_dormant(run, names, nm);
     sy_histories hs = sy_histories_make(c.tasks, NREC + c.tasks);
     for (int m = 0; m < nm && s == SY_OK; m++) s = run_method(&c, &hs, names[m], "");
     if (s == SY_OK) s = main_plots(&c, &hs);

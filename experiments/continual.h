@@ -15,6 +15,10 @@ enum {
     R_DEADFC, R_WNORM, NREC
 };
 
+/* Columns of dormant.csv: tau-dormant ratios at tau 0 and 0.1 of conv1,
+ * conv2 and fc1, and the units a reset replaced so far. */
+#define CONT_NDORM 7
+
 typedef struct {
     int tasks, epochs, batch, rank_n;
     double lr, momentum, gamma, sigma0, eps, sp_lambda, sp_noise;
@@ -25,6 +29,10 @@ typedef struct {
     int *perm; /* [tasks][784]: the pixel permutation of each task */
     sy_classifier m;      /* training graph (batch), evaluation graph (rank_n) */
     sy_mnist_cnn_taps et; /* the evaluation graph's features */
+    sy_mnist_cnn_taps tt; /* the training graph's: what a unit reset (cbp, redo) watches */
+    int dormant;          /* 1: dormant.csv and the dormant summaries are written */
+    sy_unit_reset *units; /* the method in training's unit reset (NULL: none) */
+    double dorm[CONT_NDORM]; /* the last task's row of dormant.csv */
     float *tmp;
 } cont_ctx;
 

@@ -2,11 +2,14 @@
  * (continual.c, Fig. 9): the data and the pixel permutation of each task,
  * the paper's MNIST CNN, what is measured after each task, and one method
  * trained through the tasks (sy_fit_tasks), a row per task in its history. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "continual.h"
+#include "unit_resets.h"
 
 #define NPIX 784
 #define F2 320  /* conv2 output after pool + relu: 20 x 4 x 4 */
@@ -21,8 +24,26 @@ static const char *const rec_names[NREC] = {
 
 static sy_var cnn(void *ctx, sy_graph *g, sy_var x, int eval)
 {
-    sy_mnist_cnn_taps unused;
-    return sy_mnist_cnn(g, x, eval ? &((cont_ctx *)ctx)->et : &unused);
+    cont_ctx *c = ctx;
+    return sy_mnist_cnn(g, x, eval ? &c->et : &c->tt);
+}
+
+/* The dormant-unit ratios (tau 0 and 0.1) of conv1's 10 and conv2's 20
+ * channels and fc1's 50 units on the rank batch, and the units a reset
+ * replaced so far, as a row of dormant.csv (kept for the summary). */
+static sy_status log_dormant(cont_ctx *c, int task, const float *f1, const float *f2, const float *h1)
+{
+    static const char *const names[CONT_NDORM] = {"dormant0_conv1", "dormant0_conv2", "dormant0_fc1", "dormant_conv1",
+                                                  "dormant_conv2",  "dormant_fc1",    "units_reset"};
+    const float *x[3] = {f1, f2, h1};
+    const int f[3] = {10, 20, H1}, hw[3] = {144, 16, 1};
+    sy_status s = SY_OK;
+    for (int k = 0; k < 3 && s == SY_OK; k++) {
+        s = sy_dormant_ratio(x[k], c->rank_n, f[k], hw[k], 0.0, &c->dorm[k], NULL);
+        if (s == SY_OK) s = sy_dormant_ratio(x[k], c->rank_n, f[k], hw[k], 0.1, &c->dorm[3 + k], NULL);
+    }
+    c->dorm[6] = (double)sy_unit_reset_count(c->units, -1);
+    return s == SY_OK ? sy_run_log_to(c->run, "dormant.csv", c->rec, task + 1, CONT_NDORM, names, c->dorm) : s;
 }
 
 /* Ranks, effective rank and dead units on the first rank_n test images of the
@@ -46,6 +67,7 @@ static sy_status eval_features(cont_ctx *c, int task, double *rec)
     if ((s = sy_dead_units_act(f2, c->rank_n, F2, 0.0f, &dead2, NULL)) != SY_OK) return s;
     if ((s = sy_dead_units_act(h1, c->rank_n, H1, 0.0f, &deadfc, NULL)) != SY_OK) return s;
     s = sy_frobenius_norm(sy_params_data(c->m.ps), sy_params_trainable_size(c->m.ps), &rec[R_WNORM]);
+    if (s == SY_OK && c->dormant) s = log_dormant(c, task, f1, f2, h1);
     rec[R_RANK2] = r2;
     rec[R_RANK1CH] = r1c;
     rec[R_RANK2CH] = r2c;
@@ -95,10 +117,32 @@ static sy_status cf_task_end(void *ctx, int t, double train_loss, double train_a
     return SY_OK;
 }
 
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The unit reset of method meth (none: *u stays NULL) on the training graph's
+ * three hidden layers: conv1's channels, conv2's, fc1's units. */
+static sy_status make_units(cont_ctx *c, sy_unit_reset_opts o, sy_optimizer *opt, sy_unit_reset **u)
+{
+    *u = NULL;
+    if (o.kind == SY_UNIT_RESET_NONE) return SY_OK;
+    const sy_unit_layer layers[3] = {{"conv1", "conv2", c->tt.conv1}, {"conv2", "fc1", c->tt.conv2},
+                                     {"fc1", "fc2", c->tt.fc1}};
+    o.seed = c->seed;
+    return sy_unit_reset_new(&o, c->m.train, c->m.ps, opt, layers, 3, u);
+}
+
 sy_status cont_train(cont_ctx *c, sy_histories *hs, const char *meth, const char *tag, double **hist)
 {
     int is_sp = strcmp(meth, SP_NAME) == 0;
-    sy_status s = sy_histories_add(hs, hist, "%s%s", meth, tag);
+    char decay[64];
+    sy_unit_reset_opts ur;
+    sy_status s = unit_reset_for(c->run, is_sp ? "vanilla" : meth, decay, sizeof decay, &ur);
+    if (s == SY_OK) s = sy_histories_add(hs, hist, "%s%s", meth, tag);
     if (s == SY_OK) s = sy_params_init(c->m.ps, c->seed);
     if (s != SY_OK) return s;
     c->rec = hs->name[hs->n - 1];
@@ -107,12 +151,11 @@ sy_status cont_train(cont_ctx *c, sy_histories *hs, const char *meth, const char
     o.momentum = (float)c->momentum;
     o.seed = c->seed;
     sy_optimizer *opt = NULL;
-    s = sy_optimizer_for_method(c->m.ps, o, is_sp ? "vanilla" : meth, (float)c->gamma, (float)c->sigma0, (float)c->eps,
-                                &opt);
+    s = sy_optimizer_for_method(c->m.ps, o, decay, (float)c->gamma, (float)c->sigma0, (float)c->eps, &opt);
     if (s != SY_OK) return s;
     sy_batcher_opts bo = {.batch = (size_t)c->batch, .shuffle = 1, .drop_last = 1, .seed = c->seed};
     sy_batcher *b = NULL;
-    if ((s = sy_batcher_new(c->train, bo, &b)) == SY_OK) {
+    if ((s = make_units(c, ur, opt, &c->units)) == SY_OK && (s = sy_batcher_new(c->train, bo, &b)) == SY_OK) {
         char ckpt[4200], history[4200], file[128], label[96];
         snprintf(file, sizeof file, "history-%s.txt", c->rec);
         snprintf(label, sizeof label, "continual %s", c->rec);
@@ -124,9 +167,19 @@ sy_status cont_train(cont_ctx *c, sy_histories *hs, const char *meth, const char
         to.fit.opt = opt, to.fit.batcher = b, to.fit.label = label, to.fit.control = sy_run_control(c->run);
         to.fit.ckpt = sy_run_ckpt_path(c->run, NULL, c->rec, ckpt, sizeof ckpt);
         to.fit.resume = sy_run_get_bool(c->run, "resume");
+        to.fit.units = c->units;
+        double t0 = wall_seconds();
         s = sy_fit_tasks(&to, NULL);
+        long steps = (long)c->tasks * c->epochs * (long)sy_batcher_num_batches(b);
+        if (s == SY_OK && c->dormant)
+            fprintf(stderr,
+                    "continual %s: %.3f ms per training step (task evaluations and unit resets included; %ld units "
+                    "replaced)\n",
+                    c->rec, 1e3 * (wall_seconds() - t0) / (double)steps, sy_unit_reset_count(c->units, -1));
     }
     sy_batcher_free(b);
+    sy_unit_reset_free(c->units);
+    c->units = NULL;
     sy_optimizer_free(opt);
     return s;
 }

@@ -101,6 +101,32 @@ static void test_sp_reset(void **state)
     sy_run_free(run);
 }
 
+/* The unit resets through the experiment, at rates that act within 2 tasks
+ * of 15 steps: CBP (rate 0.05, maturity 5) and ReDo (every 10 steps)
+ * replace units, syre+cbp too; vanilla, with the same init and data,
+ * replaces none; the dormant ratios are summarised in [0, 1] for every
+ * method, and the methods' accuracies differ from vanilla's once units
+ * were replaced. */
+static void test_unit_resets(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--tasks", "2", "--method", "vanilla,cbp,redo,syre+cbp", "--shrink-perturb=0",
+                           "--cbp-rate", "0.05", "--cbp-maturity", "5", "--redo-every", "10", "--redo-tau", "0.5",
+                           "--train-n", "1000", "--test-n", "500", "--rank-n", "500"};
+    sy_run *run = run_quick_exp("continual", "resets", (int)(sizeof extra / sizeof extra[0]), extra);
+    const char *m[4] = {"vanilla", "cbp", "redo", "syre+cbp"};
+    for (int k = 0; k < 4; k++) {
+        double n = summary_val(run, m[k], "units_reset"), d = summary_val(run, m[k], "dormant_fc1");
+        printf("# continual resets: %-9s units replaced %4g, dormant fc1 %.3f, conv2 %.3f, accuracy %.3f\n", m[k], n, d,
+               summary_val(run, m[k], "dormant_conv2"), summary_val(run, m[k], "test_acc"));
+        assert_true(k == 0 ? n == 0 : n > 0);
+        assert_true(d >= 0 && d <= 1);
+        assert_true(summary_val(run, m[k], "dormant0_conv1") <= summary_val(run, m[k], "dormant_conv1"));
+    }
+    assert_true(summary_val(run, "cbp", "test_acc") != summary_val(run, "vanilla", "test_acc"));
+    sy_run_free(run);
+}
+
 static void expect_refused(const char *flag, const char *value) { expect_flag_refused("continual", flag, value); }
 
 static void test_bad_flags(void **state)
@@ -116,6 +142,11 @@ static void test_bad_flags(void **state)
     expect_refused("rank-n", "1");
     expect_refused("test-n", "20000");
     expect_refused("method", "bogus");
+    expect_refused("method", "bogus+cbp");
+    expect_refused("cbp-rate", "2");
+    expect_refused("cbp-decay", "1");
+    expect_refused("redo-every", "0");
+    expect_refused("redo-tau", "-1");
 }
 
 int main(void)
@@ -123,6 +154,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_sp_reset),
+        cmocka_unit_test(test_unit_resets),
         cmocka_unit_test(test_quick_claim),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -274,16 +274,16 @@ static void test_ppo_train_resume(void **state)
     po.seed = 4;
     double full[3 * SY_PPO_NCOLS], part[3 * SY_PPO_NCOLS], secs = -1;
     sy_run *a = new_run("train-full"), *b = new_run("train-part");
-    sy_ppo_train_opts o = {a, "m", 3, 0, 0};
+    sy_ppo_train_opts o = {a, "m", 3, 0, 0, 0};
     assert_int_equal(sy_ppo_train(&eo, &po, &o, full, &secs), SY_OK);
     assert_true(secs > 0);
     for (int i = 0; i < 3; i++) assert_true(full[i * SY_PPO_NCOLS + SY_PPO_COL_STEPS] == 64.0 * (i + 1));
     /* two iterations, then a resume to three: the same rows, bit for bit */
-    o = (sy_ppo_train_opts){b, "m", 2, 1, 0};
+    o = (sy_ppo_train_opts){b, "m", 2, 1, 0, 0};
     assert_int_equal(sy_ppo_train(&eo, &po, &o, part, NULL), SY_OK);
     assert_memory_equal(full, part, 2 * SY_PPO_NCOLS * sizeof(double));
     memset(part, 0, sizeof part);
-    o = (sy_ppo_train_opts){b, "m", 3, 1, 1};
+    o = (sy_ppo_train_opts){b, "m", 3, 1, 1, 0};
     assert_int_equal(sy_ppo_train(&eo, &po, &o, part, NULL), SY_OK);
     assert_memory_equal(full, part, sizeof full);
     /* a checkpoint beyond the iterations asked is refused */
@@ -291,6 +291,42 @@ static void test_ppo_train_resume(void **state)
     assert_int_equal(sy_ppo_train(&eo, &po, &o, part, NULL), SY_ERR_ARG);
     sy_run_free(a);
     sy_run_free(b);
+}
+
+/* PPO with a unit reset: CBP at rate 0.05 (maturity 2) replaces units of
+ * both networks within two iterations of 2 minibatch steps each, where
+ * the same learner without one replaces none; the policy's dormant ratios
+ * are in [0, 1], tau 0's at most tau 0.1's. */
+static void test_ppo_unit_reset(void **state)
+{
+    (void)state;
+    sy_ant_opts eo = sy_ant_defaults();
+    eo.n_envs = 2;
+    eo.seed = 5;
+    sy_ppo_opts po = sy_ppo_defaults();
+    po.hidden1 = po.hidden2 = 16;
+    po.rollout = 32;
+    po.epochs = 1;
+    po.minibatch = 32;
+    po.rank_n = 64;
+    po.seed = 5;
+    for (int k = 0; k < 2; k++) {
+        po.units = sy_unit_reset_defaults(k ? SY_UNIT_RESET_CBP : SY_UNIT_RESET_NONE);
+        po.units.cbp_rate = 0.05, po.units.cbp_maturity = 2;
+        sy_ant *env = NULL;
+        sy_ppo *p = NULL;
+        assert_int_equal(sy_ant_new(&eo, &env), SY_OK);
+        assert_int_equal(sy_ppo_new(env, &po, &p), SY_OK);
+        sy_ppo_stats st;
+        for (int i = 0; i < 2; i++) assert_int_equal(sy_ppo_iterate(p, &st), SY_OK);
+        /* 4 steps, the last 2 with every unit mature: each of the 4 layers owes
+         * 2 x 16 x 0.05 = 1.6 units, and replaces 1 */
+        if (k) assert_int_equal(st.units_reset, 4);
+        else assert_int_equal(st.units_reset, 0);
+        assert_true(st.dormant0 >= 0 && st.dormant0 <= st.dormant && st.dormant <= 1);
+        sy_ppo_free(p);
+        sy_ant_free(env);
+    }
 }
 
 int main(void)
@@ -311,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_history_rows_and_file),
         cmocka_unit_test(test_ppo_train_resume),
+        cmocka_unit_test(test_ppo_unit_reset),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

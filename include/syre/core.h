@@ -99,6 +99,7 @@ typedef enum {
     SY_STREAM_NOISE,      /* reparameterisation noise, exploration */
     SY_STREAM_ENV,        /* environments (RL) */
     SY_STREAM_DATAGEN,    /* synthetic data generators */
+    SY_STREAM_UNIT_RESET, /* fresh incoming weights of units reset while training (sy_unit_reset) */
     SY_STREAM_USER = 64   /* first stream id free for users */
 } sy_stream;
 

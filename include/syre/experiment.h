@@ -45,8 +45,9 @@ typedef struct {
  * method, gamma, sigma0, eps, lr, epochs, batch, name, resume). */
 const sy_flag_spec *sy_common_flags(void);
 
-/* The methods --method accepts. */
-#define SY_METHOD_NAMES "vanilla|syre|syre-ar|l2init|wfix|dropout|none"
+/* The methods --method accepts: a decay rule, a unit reset (cbp, redo: weight
+ * decay with continual backprop or ReDo), or a decay rule + a unit reset. */
+#define SY_METHOD_NAMES "vanilla|syre|syre-ar|l2init|wfix|dropout|none|cbp|redo, or a rule + cbp|redo (syre+cbp)"
 
 /* ---- Experiments ------------------------------------------------------- */
 

@@ -151,6 +151,17 @@ sy_status sy_dead_units_margin(const float *W_in, int f, int in, const float *b,
  * gets the largest column variance (0 if none is positive). O(n f), no scratch. */
 sy_status sy_active_units(const float *X, int n, int f, double thr, int *count, double *var_max);
 
+/* Dormant units (Sokar et al. 2023, ReDo) of X [n, f x hw], f units of hw
+ * positions each in unit-major order (hw = 1 for a linear layer's [n, f],
+ * the positions of a channel for a convolution's NCHW output): unit j's
+ * score s_j = mean over samples and positions of |X| divided by the mean
+ * of that over the layer's units; it is tau-dormant if s_j <= tau (tau = 0:
+ * never nonzero on the batch; the paper's 0.025 and 0.1 for nearly silent
+ * units). A layer whose every activation is 0 has every unit dormant.
+ * *ratio = dormant units / f; dormant [f] (may be NULL) gets 1/0 per unit.
+ * Accumulated in double in sample order. O(n f hw), scratch f doubles. */
+sy_status sy_dormant_ratio(const float *X, int n, int f, int hw, double tau, double *ratio, unsigned char *dormant);
+
 /* Frobenius norm sqrt(sum_i W_i^2) of numel floats, accumulated in double. */
 sy_status sy_frobenius_norm(const float *W, size_t numel, double *norm);
 

@@ -27,6 +27,7 @@
 #include "syre/experiment.h"
 #include "syre/optim.h"
 #include "syre/params.h"
+#include "syre/trainer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -123,6 +124,8 @@ typedef struct {
     int rank_n;                /* observations for the rank measures (2048; <= rollout * envs) */
     sy_decay decay;            /* decay rule of every tensor (sy_decay_parse) */
     uint64_t seed;             /* init, anchors, action noise, minibatch order */
+    sy_unit_reset_opts units;  /* a unit reset (CBP, ReDo) of both networks' two hidden layers after every
+                                  minibatch step (kind SY_UNIT_RESET_NONE: none; its seed is set to seed) */
 } sy_ppo_opts;
 
 /* The defaults listed in the struct; decay none, seed 1. */
@@ -140,6 +143,8 @@ typedef struct {
     double std_mean;           /* mean policy std */
     double erank;              /* effective rank of the last hidden layer */
     int srank, dead;           /* stable rank (99%), dead units (never positive) */
+    double dormant0, dormant;  /* tau-dormant ratios of the policy's last hidden layer at tau 0 and 0.1 */
+    long units_reset;          /* units a unit reset replaced so far (0 without one) */
     double weight_norm;        /* Frobenius norm of all trainable parameters */
     double sim_s, policy_s, update_s; /* wall seconds in the simulator, in acting, in the update */
 } sy_ppo_stats;
@@ -204,6 +209,7 @@ typedef struct {
     int64_t iters;      /* iterations to reach */
     int ckpt_every;     /* iterations between checkpoints (and one at the end); 0: only at the end */
     int resume;         /* continue from the checkpoint, if there is one */
+    int dormant;        /* 1: also a row of dormant.csv per iteration (dormant ratios, units replaced) */
 } sy_ppo_train_opts;
 
 /* Train PPO (po) on a new batch of Ants (eo) for o->iters iterations, or the

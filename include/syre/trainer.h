@@ -78,6 +78,9 @@ typedef struct {
     double aux_sum;  /* a second sum the callbacks keep */
 } sy_fit_state;
 
+/* A unit-reset hook (opaque): sy_unit_reset_new, sy_unit_reset_free (below). */
+typedef struct sy_unit_reset sy_unit_reset;
+
 /* What sy_fit runs: start from sy_fit_defaults. */
 typedef struct {
     /* Model: one training step is sy_train_step(graph, loss, opt). */
@@ -126,6 +129,9 @@ typedef struct {
      * batcher's epochs (on_epoch_start does, with the source's) nor touches
      * the inputs: for inputs a sy_prefetch fills. */
     sy_status (*next)(void *ctx, size_t *n);
+    /* A unit-reset hook (NULL: none): sy_unit_reset_step after each
+     * optimizer step, before on_step. */
+    sy_unit_reset *units;
 } sy_fit_opts;
 
 /* Zeros but y = -1 (no labels); progress notes every 50 steps. */
@@ -142,6 +148,104 @@ typedef struct {
  * status) with "<label> diverged in epoch E, step S (<why>); lower the
  * learning rate"; callback errors return as they are. out may be NULL. */
 sy_status sy_fit(const sy_fit_opts *o, sy_fit_result *out);
+
+/* ---- Unit resets while training (src/train/unit_reset.c) -------------------
+ * A per-step hook that replaces hidden units of a network: continual
+ * backpropagation (CBP, Dohare et al., Nature 2024) and ReDo (Sokar et al.
+ * 2023). Both are unit-level resets, orthogonal to the optimizer's decay
+ * rule (so "syre+cbp" is a method). After each optimizer step the hook reads
+ * each watched layer's activations of the forward pass just done (the
+ * training graph's node, after the nonlinearity) and the weights, picks the
+ * units to replace and, for each unit replaced:
+ * - its incoming weights (a row of "<in>.weight") are drawn afresh from that
+ *   tensor's own initialisation (sy_param_info.init), from stream
+ *   SY_STREAM_UNIT_RESET of the options' seed (sub-stream: the hook's count
+ *   of resets so far); its bias ("<in>.bias", if any) becomes 0. Under a
+ *   syre rule, whose network starts at theta_init + theta0, both get the
+ *   tensor's anchor theta0 added, as sy_optimizer_new does at the start;
+ * - its outgoing weights (its columns of "<out>.weight") become 0, so the
+ *   network's output is unchanged at the moment of the reset;
+ * - the optimizer's moments of those entries (momentum_buffer, exp_avg,
+ *   exp_avg_sq) become 0; anchors, D and W-fix entries are left alone.
+ * Nothing else changes. The hook's own state (CBP's utilities and ages) is
+ * not checkpointed: a resumed run restarts it at zero. Host memory only: the
+ * hook reads the graph's activations and writes the store's host copy. */
+
+/* Which units a sy_unit_reset replaces. */
+typedef enum {
+    SY_UNIT_RESET_NONE = 0, /* none: the hook only counts steps */
+    SY_UNIT_RESET_CBP,      /* continual backpropagation: the least useful mature units, a fraction per step */
+    SY_UNIT_RESET_REDO      /* ReDo: every tau-dormant unit, every `redo_every` steps */
+} sy_unit_reset_kind;
+
+/* What a sy_unit_reset does: start from sy_unit_reset_defaults. */
+typedef struct {
+    sy_unit_reset_kind kind; /* CBP, ReDo or none */
+    /* CBP: each step a unit's utility u <- decay u + (1 - decay) |h| m_out
+     * (|h| its mean |activation| over the batch and positions, m_out the mean
+     * |outgoing weight|), ranked after Adam-style bias correction
+     * u / (1 - decay^age); units older than `maturity` steps are eligible;
+     * rate x (eligible units) is added to a per-layer count each step and
+     * its whole part replaced, the least useful first. */
+    double cbp_rate;    /* replacement rate rho (units per eligible unit per step) */
+    double cbp_decay;   /* utility decay rate eta, in [0, 1) */
+    long cbp_maturity;  /* maturity threshold m: steps before a unit may be replaced */
+    /* ReDo: at every `redo_every`-th step, units whose score s_i = |h_i| /
+     * mean_j |h_j| (the layer's mean) is <= tau are replaced. */
+    double redo_tau;    /* dormancy threshold tau >= 0 */
+    long redo_every;    /* steps between resets, >= 1 */
+    uint64_t seed;      /* the fresh weights' stream (SY_STREAM_UNIT_RESET) */
+} sy_unit_reset_opts;
+
+/* The defaults of `kind`, from the original papers' closest settings: CBP
+ * rate 1e-4, decay 0.99, maturity 100 (Dohare et al. 2024, permuted MNIST);
+ * ReDo tau 0.1, every 1000 steps (Sokar et al. 2023, Table 1); seed 0. */
+sy_unit_reset_opts sy_unit_reset_defaults(sy_unit_reset_kind kind);
+
+/* One hidden layer the hook watches: f units. "<in>.weight" has f rows (a
+ * linear layer's [f, fan_in], a convolution's [f, C, k, k]: row i = unit
+ * i's incoming weights); "<in>.bias" [f] is optional. "<out>.weight" is the
+ * next layer's, each of its rows f x g columns with unit i owning columns
+ * [i g, (i + 1) g) (g = 1 for a linear layer, k x k for a convolution, the
+ * positions a flatten gives a channel for a linear layer after a
+ * convolution). act is the training graph's node of the units' outputs
+ * after the nonlinearity, [batch, f x hw] in unit-major order (a channel's
+ * hw positions together, as NCHW). */
+typedef struct {
+    const char *in;  /* the layer whose units these are */
+    const char *out; /* the next layer (outgoing weights) */
+    sy_var act;      /* activations [batch, f x hw] in the training graph */
+} sy_unit_layer;
+
+/* The hook for n layers of the network that graph g (compiled) computes
+ * over store ps, trained by opt. Tensors missing or shaped otherwise than
+ * sy_unit_layer says, a node that is not [batch, f x hw], or options out of
+ * range fail with SY_ERR_ARG or SY_ERR_SHAPE naming the layer. */
+sy_status sy_unit_reset_new(const sy_unit_reset_opts *o, sy_graph *g, sy_params *ps, sy_optimizer *opt,
+                            const sy_unit_layer *layers, int n, sy_unit_reset **out);
+/* Frees the hook (not the graph, store or optimizer); NULL is a no-op. */
+void sy_unit_reset_free(sy_unit_reset *r);
+/* After optimizer step `step` (0-based, the loop's count): update the
+ * utilities (CBP), pick the units and replace them. */
+sy_status sy_unit_reset_step(sy_unit_reset *r, long step);
+/* Replace units[0..n) of layer `layer` now, as described above. */
+sy_status sy_unit_reset_units(sy_unit_reset *r, int layer, const int *units, int n);
+/* Units of layer `layer` (-1: all layers) replaced since the hook was made. */
+long sy_unit_reset_count(const sy_unit_reset *r, int layer);
+/* Layer `layer`'s units replaced by the last sy_unit_reset_step: [f] of
+ * 1/0 (NULL for a layer out of range). */
+const unsigned char *sy_unit_reset_last(const sy_unit_reset *r, int layer);
+/* CBP's running utility [f] (not bias-corrected) and age [f] in steps of
+ * layer `layer` (NULL for a layer out of range). */
+const double *sy_unit_reset_utility(const sy_unit_reset *r, int layer);
+/* Steps since each unit of layer `layer` was made or last replaced [f]. */
+const long *sy_unit_reset_age(const sy_unit_reset *r, int layer);
+/* Split a compared method into its decay rule and its unit reset:
+ * "syre+cbp" -> "syre" and SY_UNIT_RESET_CBP, "cbp" (or "redo") alone ->
+ * "vanilla" (weight decay toward 0) and the reset, any other name -> itself
+ * and SY_UNIT_RESET_NONE. decay gets at most size chars; a name too long or
+ * an empty decay part ("+cbp") fails with SY_ERR_ARG. */
+sy_status sy_unit_reset_method(const char *method, char *decay, size_t size, sy_unit_reset_kind *kind);
 
 /* ---- Tasks one after another (continual learning) ------------------------
  *

@@ -160,11 +160,25 @@ static int parse_bool(const char *v, int *out)
     return 0;
 }
 
-static int is_method(const char *m, size_t len)
+static int is_decay_method(const char *m, size_t len)
 {
     for (size_t i = 0; i < sizeof method_names / sizeof method_names[0]; i++)
         if (strlen(method_names[i]) == len && strncmp(method_names[i], m, len) == 0) return 1;
     return 0;
+}
+
+/* A decay method, a unit reset alone ("cbp", "redo": weight decay with it)
+ * or a decay method with a unit reset ("syre+cbp"). */
+static int is_method(const char *m, size_t len)
+{
+    static const char *const resets[] = {"cbp", "redo"};
+    for (size_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
+        size_t r = strlen(resets[i]);
+        if (len == r && strncmp(m, resets[i], r) == 0) return 1;
+        if (len > r + 1 && m[len - r - 1] == '+' && strncmp(m + len - r, resets[i], r) == 0)
+            return is_decay_method(m, len - r - 1);
+    }
+    return is_decay_method(m, len);
 }
 
 /* Check one value against its spec; the message names the experiment and flag. */

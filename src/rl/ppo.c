@@ -58,6 +58,8 @@ struct sy_ppo {
     sy_var a_obs, a_mu, a_v;
     sy_var t_obs, t_act, t_logp, t_adv, t_ret, t_ratio, t_pl, t_vl, t_loss;
     sy_var r_obs, r_h;
+    sy_var t_h[4];       /* the training graph's hidden layers: pi.0, pi.1, vf.0, vf.1 after relu */
+    sy_unit_reset *units; /* NULL: no unit reset */
     int i_logstd;
     /* rollout buffers, time-major: row t*n + i */
     float *obs, *act, *logp, *val, *rew, *adv, *ret;
@@ -81,19 +83,21 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* obs -> ReLU(pi.0) -> ReLU(pi.1) [h] -> pi.2 = mean. */
+/* obs -> ReLU(pi.0) -> ReLU(pi.1) -> pi.2 = mean; h (may be NULL) gets the hidden layers. */
 static sy_var policy(sy_graph *g, sy_var x, const sy_ppo_opts *o, sy_var *h)
 {
     sy_var h1 = sy_relu(g, sy_linear(g, x, "pi.0", o->hidden1));
     sy_var h2 = sy_relu(g, sy_linear(g, h1, "pi.1", o->hidden2));
-    if (h) *h = h2;
+    if (h) h[0] = h1, h[1] = h2;
     return sy_linear(g, h2, "pi.2", AD);
 }
 
-static sy_var value(sy_graph *g, sy_var x, const sy_ppo_opts *o)
+/* obs -> ReLU(vf.0) -> ReLU(vf.1) -> vf.2; h (may be NULL) gets the hidden layers. */
+static sy_var value(sy_graph *g, sy_var x, const sy_ppo_opts *o, sy_var *h)
 {
     sy_var h1 = sy_relu(g, sy_linear(g, x, "vf.0", o->hidden1));
     sy_var h2 = sy_relu(g, sy_linear(g, h1, "vf.1", o->hidden2));
+    if (h) h[0] = h1, h[1] = h2;
     return sy_linear(g, h2, "vf.2", 1);
 }
 
@@ -116,7 +120,7 @@ static sy_status build(sy_ppo *p)
     p->a_obs = sy_input(p->ga, "obs", sy_shape_of(2, p->n, OD));
     p->a_mu = policy(p->ga, p->a_obs, o, NULL);
     log_std(p->ga);
-    p->a_v = value(p->ga, p->a_obs, o);
+    p->a_v = value(p->ga, p->a_obs, o, NULL);
     sy_status s = sy_graph_compile(p->ga);
     if (s != SY_OK) return s;
     /* training */
@@ -126,20 +130,22 @@ static sy_status build(sy_ppo *p)
     p->t_logp = sy_input(g, "logp_old", sy_shape_of(1, mb));
     p->t_adv = sy_input(g, "adv", sy_shape_of(1, mb));
     p->t_ret = sy_input(g, "ret", sy_shape_of(1, mb));
-    sy_var mu = policy(g, p->t_obs, o, NULL), ls = log_std(g);
+    sy_var mu = policy(g, p->t_obs, o, p->t_h), ls = log_std(g);
     sy_var z = sy_mul(g, sy_sub(g, p->t_act, mu), sy_exp(g, sy_scale(g, ls, -1.0f)));
     sy_var logp = sy_sub(g, sy_sum_axis(g, sy_scale(g, sy_square(g, z), -0.5f), 1), sy_sum(g, ls));
     p->t_ratio = sy_exp(g, sy_sub(g, logp, p->t_logp));
     sy_var s1 = sy_mul(g, p->t_ratio, p->t_adv);
     sy_var s2 = sy_mul(g, sy_clamp(g, p->t_ratio, (float)(1 - o->clip), (float)(1 + o->clip)), p->t_adv);
     p->t_pl = sy_scale(g, sy_mean(g, sy_minimum(g, s1, s2)), -1.0f);
-    sy_var v = sy_reshape(g, value(g, p->t_obs, o), sy_shape_of(1, mb));
+    sy_var v = sy_reshape(g, value(g, p->t_obs, o, p->t_h + 2), sy_shape_of(1, mb));
     p->t_vl = sy_mse(g, v, p->t_ret, SY_REDUCE_MEAN);
     p->t_loss = sy_add(g, p->t_pl, sy_scale(g, p->t_vl, (float)o->vf_coef));
     if ((s = sy_graph_compile(g)) != SY_OK) return s;
     /* rank probe */
     p->r_obs = sy_input(p->gr, "obs", sy_shape_of(2, o->rank_n, OD));
-    policy(p->gr, p->r_obs, o, &p->r_h);
+    sy_var rh[2];
+    policy(p->gr, p->r_obs, o, rh);
+    p->r_h = rh[1];
     if ((s = sy_graph_compile(p->gr)) != SY_OK) return s;
     sy_graph_set_training(p->gr, 0);
     sy_graph_set_training(p->ga, 0);
@@ -204,6 +210,15 @@ sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out)
         p->opt = sy_optimizer_new(p->ps, &oo);
         if (!p->opt) s = SY_ERR_ARG;
     }
+    if (s == SY_OK && o->units.kind != SY_UNIT_RESET_NONE) {
+        const sy_unit_layer layers[4] = {{"pi.0", "pi.1", p->t_h[0]},
+                                         {"pi.1", "pi.2", p->t_h[1]},
+                                         {"vf.0", "vf.1", p->t_h[2]},
+                                         {"vf.1", "vf.2", p->t_h[3]}};
+        sy_unit_reset_opts uo = o->units;
+        uo.seed = o->seed;
+        s = sy_unit_reset_new(&uo, p->gt, p->ps, p->opt, layers, 4, &p->units);
+    }
     if (s != SY_OK) {
         sy_ppo_free(p);
         return s;
@@ -215,6 +230,7 @@ sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out)
 void sy_ppo_free(sy_ppo *p)
 {
     if (!p) return;
+    sy_unit_reset_free(p->units);
     sy_optimizer_free(p->opt);
     sy_graph_free(p->ga);
     sy_graph_free(p->gt);
@@ -415,6 +431,7 @@ static sy_status update(sy_ppo *p, sy_ppo_stats *st)
             if ((s = sy_graph_forward(p->gt)) != SY_OK) break;
             if ((s = sy_graph_backward(p->gt, p->t_loss)) != SY_OK) break;
             if ((s = sy_optimizer_step(p->opt)) != SY_OK) break;
+            if (p->units && (s = sy_unit_reset_step(p->units, sy_optimizer_steps(p->opt) - 1)) != SY_OK) break;
             pl += sy_graph_scalar(p->gt, p->t_pl);
             vl += sy_graph_scalar(p->gt, p->t_vl);
             const float *ratio = sy_graph_data(p->gt, p->t_ratio);
@@ -449,6 +466,9 @@ static sy_status measure(sy_ppo *p, sy_ppo_stats *st)
     int sr = 0, dead = 0;
     if ((s = sy_rank_measures(H, rn, h, SY_STABLE_RANK_COVER, &er, &sr)) != SY_OK) return s;
     if ((s = sy_dead_units_act(H, rn, h, 0.0f, &dead, NULL)) != SY_OK) return s;
+    if ((s = sy_dormant_ratio(H, rn, h, 1, 0.0, &st->dormant0, NULL)) != SY_OK) return s;
+    if ((s = sy_dormant_ratio(H, rn, h, 1, 0.1, &st->dormant, NULL)) != SY_OK) return s;
+    st->units_reset = sy_unit_reset_count(p->units, -1);
     st->erank = er;
     st->srank = sr;
     st->dead = dead;

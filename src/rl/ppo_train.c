@@ -127,6 +127,9 @@ sy_status sy_ppo_train(const sy_ant_opts *eo, const sy_ppo_opts *po, const sy_pp
         sy_ppo_stats_row(&st, r);
         /* env_steps is the row's step */
         if ((s = sy_run_log(o->run, o->rec, st.steps, SY_PPO_NCOLS - 1, sy_ppo_col_names + 1, r + 1)) != SY_OK) break;
+        static const char *const dn[3] = {"dormant0_pi1", "dormant_pi1", "units_reset"};
+        const double dv[3] = {st.dormant0, st.dormant, (double)st.units_reset};
+        if (o->dormant && (s = sy_run_log_to(o->run, "dormant.csv", o->rec, st.steps, 3, dn, dv)) != SY_OK) break;
         char note[160];
         snprintf(note, sizeof note, "return %.1f  erank %.1f  srank %d  friction %.3f", st.return_mean, st.erank,
                  st.srank, st.friction);

@@ -96,6 +96,7 @@ static sy_status fit_epoch(const sy_fit_opts *o, sy_fit_state *st, long nb, sy_p
         st->loss = sy_graph_scalar(o->graph, o->loss);
         st->loss_sum += st->loss;
         st->batch++;
+        if (o->units && (s = sy_unit_reset_step(o->units, st->step)) != SY_OK) break;
         if (o->on_step && (s = o->on_step(o->ctx, st)) != SY_OK) break;
         s = fit_poll(o, st, o->epochs * nb);
         if ((st->step + 1) % every == 0) {
