@@ -101,6 +101,7 @@ int main(int argc, char **argv)
         }
     }
     if (repeats < 1) repeats = 1;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* lines as they come, also into a file */
     sy_set_threads(1);
     sy_blas_threads_begin();
     int best = sy_cpu_gemm_isa_best();

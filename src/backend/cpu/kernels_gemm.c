@@ -32,7 +32,7 @@
 #define MC 96 /* a multiple of every MR below */
 #endif
 #ifndef NC
-#define NC 1024 /* a multiple of every NR below */
+#define NC 1024 /* columns of the B block, rounded down to whole panels */
 #endif
 
 /* MR x NR tile of C: zero (start from 0) or load it, add the kc products of
@@ -320,10 +320,10 @@ int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, co
     }
     if (!buffers()) return -1;
     const gemm_isa *isa = &isas[isa_forced >= 0 ? isa_forced : sy_cpu_gemm_isa_best()];
-    const int mr = isa->mr;
+    const int mr = isa->mr, ncb = NC / isa->nr * isa->nr; /* whole panels: the packed B block ends in one */
     float tile[8 * 32];
-    for (int jc = 0; jc < N; jc += NC) {
-        int nc = N - jc < NC ? N - jc : NC;
+    for (int jc = 0; jc < N; jc += ncb) {
+        int nc = N - jc < ncb ? N - jc : ncb;
         /* K in equal blocks of at most KC: no short last block, whose C
          * load and store would cost as much as a full one */
         int nkb = (K + KC - 1) / KC, kstep = (K + nkb - 1) / nkb;
