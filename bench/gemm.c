@@ -5,6 +5,7 @@
  * peak (bench/fma_peak.h).
  *
  *   build/bench_gemm [--models LIST] [--isa avx512,avx2] [--per-product] [--repeats R]
+ *     (models: those of bench_engine; default mlp,mlp1000,vae,cnn,resnet18b32)
  *   env -u OPENBLAS_CORETYPE build/bench_gemm    # OpenBLAS free to pick its own kernel
  *
  * Per model it prints one line per kernel: the step's products run back to
@@ -83,7 +84,7 @@ static const char *kernel_name(int kernel, char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
-    const char *models = "mlp,mlp1000,vae,cnn,resnet18b32,resnet18";
+    const char *models = "mlp,mlp1000,vae,cnn,resnet18b32";
     int per_product = 0, repeats = 5, kernels[4], nk = 0, want512 = 1, want2 = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--models") && i + 1 < argc) {

@@ -11,10 +11,18 @@
  * op(A), equal columns of op(B)) are computed identically, which no BLAS
  * kernel promises (OpenBLAS's AVX2 kernel rounds by position).
  *
- * Blocking, BLIS-style: K in blocks of KC (a B micro-panel, KC x NR, stays in
- * L1), M in blocks of MC (the packed A block in L2), N in blocks of NC (the
- * packed B block in L3). Between K blocks the partial sums go through C,
- * which does not change them. */
+ * Blocking, BLIS-style: K in blocks of KC, M in blocks of MC (the packed A
+ * block, MC x KC, in L2), N in blocks of NC (the packed B block in L2/L3).
+ * A B micro-panel (KC x NR, 64 KiB for AVX-512) streams from L2 at about a
+ * third of its bandwidth: the 8x32 kernel spends 8 cycles per k on 16 FMAs,
+ * which is what lets KC be 512 rather than an L1's worth, so that C is loaded
+ * and stored once per product for K up to 512 (the training products' K are
+ * 10-1152 but for the convolutions' weight gradients). Between K blocks the
+ * partial sums go through C, which does not change them. Edge tiles: the
+ * AVX-512 kernels mask their columns and skip rows past the edge, and a last
+ * panel of at most 16 columns (a 10-class output) runs on an 8x16 kernel,
+ * not on a 32-wide tile two thirds zeros; the other kernels run edge tiles
+ * on a scratch tile. */
 #include "backend/cpu/cpu_kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -25,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Block sizes (each may be set with -D to measure another) */
 #ifndef KC
 #define KC 512
 #endif
