@@ -19,6 +19,7 @@ enum { MAX_GEMMS = 64 };
 /* The matrix products of one training step, as (M, N, K, transA, transB). */
 typedef struct {
     int M, N, K, ta, tb;
+    int direct; /* a stride-1 convolution's product: the engine runs its direct kernel, not an sgemm */
 } gemm_t;
 
 static int step_gemms(const sy_graph *g, gemm_t *out)
@@ -31,21 +32,22 @@ static int step_gemms(const sy_graph *g, gemm_t *out)
             int ta = n->iattr[0], tb = n->iattr[1];
             int M = ta ? a->shape.dim[1] : a->shape.dim[0], K = ta ? a->shape.dim[0] : a->shape.dim[1];
             int N = tb ? b->shape.dim[0] : b->shape.dim[1];
-            out[k++] = (gemm_t){M, N, K, ta, tb};
-            if (a->needs_grad) out[k++] = ta ? (gemm_t){K, M, N, tb, 1} : (gemm_t){M, K, N, 0, !tb};
-            if (b->needs_grad) out[k++] = tb ? (gemm_t){N, K, M, 1, ta} : (gemm_t){K, N, M, !ta, 0};
+            out[k++] = (gemm_t){M, N, K, ta, tb, 0};
+            if (a->needs_grad) out[k++] = ta ? (gemm_t){K, M, N, tb, 1, 0} : (gemm_t){M, K, N, 0, !tb, 0};
+            if (b->needs_grad) out[k++] = tb ? (gemm_t){N, K, M, 1, ta, 0} : (gemm_t){K, N, M, !ta, 0, 0};
         } else if (n->op == SY_OP_CONV2D) { /* as im2col products */
             int O = b->shape.dim[0], CKK = b->shape.dim[1] * b->shape.dim[2] * b->shape.dim[3];
             int NHW = n->shape.dim[0] * n->shape.dim[2] * n->shape.dim[3];
-            out[k++] = (gemm_t){O, NHW, CKK, 0, 0};
-            if (b->needs_grad) out[k++] = (gemm_t){O, CKK, NHW, 0, 1};
-            if (a->needs_grad) out[k++] = (gemm_t){CKK, NHW, O, 1, 0};
+            int d = n->iattr[0] == 1;
+            out[k++] = (gemm_t){O, NHW, CKK, 0, 0, d};
+            if (b->needs_grad) out[k++] = (gemm_t){O, CKK, NHW, 0, 1, d};
+            if (a->needs_grad) out[k++] = (gemm_t){CKK, NHW, O, 1, 0, d};
         }
     }
     return k;
 }
 
-static double gemm_flops(const gemm_t *gm, int n)
+__attribute__((unused)) static double gemm_flops(const gemm_t *gm, int n)
 {
     double f = 0;
     for (int i = 0; i < n; i++) f += 2.0 * gm[i].M * gm[i].N * gm[i].K;
@@ -59,7 +61,7 @@ static double gemm_flops(const gemm_t *gm, int n)
  * rate by process CPU time goes to *cpu_rate (may be NULL). OpenBLAS runs
  * these with its own threads, sy_get_threads() of them (the engine keeps it
  * single-threaded and splits products itself). */
-static double sgemm_rate(const gemm_t *gm, int n, int repeats, double *cpu_rate)
+__attribute__((unused)) static double sgemm_rate(const gemm_t *gm, int n, int repeats, double *cpu_rate)
 {
     size_t amax = 0, bmax = 0, cmax = 0;
     for (int i = 0; i < n; i++) {

@@ -80,7 +80,18 @@ static void test_definition(void **state)
                         }
         /* N across two NC blocks, M across several MC blocks */
         check_case(0, 0, 200, 2100, 20, 1.0f, &r);
-        printf("# %s: %d cases equal to the fma chain\n", sy_cpu_gemm_isa_name(), cases + 1);
+        /* full K blocks and N past the N blocks: the packed B block is full
+         * to its end, whichever panel width the kernel has (24 does not
+         * divide a block of 1024 or 2048 columns) */
+        check_case(0, 0, 8, 2100, 1024, 0.0f, &r);
+        check_case(1, 1, 8, 2100, 1024, 1.0f, &r);
+        /* last panels narrow (16 columns and fewer) and just past narrow
+         * (17), in every transpose form: the MLP's and VAE's widths */
+        const int Nn[] = {16, 17, 48, 300, 200, 10};
+        for (int t = 0; t < 4; t++)
+            for (int i = 0; i < 6; i++) check_case(t & 1, t >> 1, 13 + 8 * i, Nn[i], 9 + 50 * t, (float)((t + i) % 2), &r);
+        cases += 27;
+        printf("# %s: %d cases equal to the fma chain\n", sy_cpu_gemm_isa_name(), cases);
     }
     sy_cpu_gemm_force_isa(-1);
 }

@@ -28,8 +28,9 @@ static void openblas_sgemm(int ta, int tb, int M, int N, int K, float alpha, con
 /* own_gemm (SYRE_GEMM=own): syre's own kernels (kernels_gemm.c) instead of OpenBLAS,
  * the same results on every CPU (OpenBLAS for what they do not take: alpha
  * other than 1, beta other than 0 and 1, which no kernel here asks for).
- * Not the default yet: faster than OpenBLAS's AVX2 kernel, slower than its
- * AVX-512 one (docs/bench.md). */
+ * Not the default yet: on an AVX-512 CPU as fast as OpenBLAS's AVX-512
+ * kernel and twice its AVX2 one, but its AVX2 kernel is slower than
+ * OpenBLAS's on a CPU without AVX-512 (docs/bench.md). */
 static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                       int ldb, float beta, float *C, int ldc)
 {

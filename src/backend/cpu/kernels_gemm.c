@@ -11,10 +11,18 @@
  * op(A), equal columns of op(B)) are computed identically, which no BLAS
  * kernel promises (OpenBLAS's AVX2 kernel rounds by position).
  *
- * Blocking, BLIS-style: K in blocks of KC (a B micro-panel, KC x NR, stays in
- * L1), M in blocks of MC (the packed A block in L2), N in blocks of NC (the
- * packed B block in L3). Between K blocks the partial sums go through C,
- * which does not change them. */
+ * Blocking, BLIS-style: K in blocks of KC, M in blocks of MC (the packed A
+ * block, MC x KC, in L2), N in blocks of NC (the packed B block in L2/L3).
+ * A B micro-panel (KC x NR, 64 KiB for AVX-512) streams from L2 at about a
+ * third of its bandwidth: the 8x32 kernel spends 8 cycles per k on 16 FMAs,
+ * which is what lets KC be 512 rather than an L1's worth, so that C is loaded
+ * and stored once per product for K up to 512 (the training products' K are
+ * 10-1152 but for the convolutions' weight gradients). Between K blocks the
+ * partial sums go through C, which does not change them. Edge tiles: the
+ * AVX-512 kernels mask their columns and skip rows past the edge, and a last
+ * panel of at most 16 columns (a 10-class output) runs on an 8x16 kernel,
+ * not on a 32-wide tile two thirds zeros; the other kernels run edge tiles
+ * on a scratch tile. */
 #include "backend/cpu/cpu_kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -25,49 +33,70 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KC 256
-#define MC 96   /* a multiple of every MR below */
-#define NC 2048 /* a multiple of every NR below */
+/* Block sizes (each may be set with -D to measure another) */
+#ifndef KC
+#define KC 512
+#endif
+#ifndef MC
+#define MC 96 /* a multiple of every MR below */
+#endif
+#ifndef NC
+#define NC 1024 /* columns of the B block, rounded down to whole panels */
+#endif
 
-typedef void (*micro_fn)(int kc, const float *ap, const float *bp, float *c, long ldc, int zero);
+/* MR x NR tile of C: zero (start from 0) or load it, add the kc products of
+ * the packed panels (ap: kc columns of MR, bp: kc rows of NR), store it.
+ * A kernel with edges set takes a partial tile itself (its first h rows and
+ * w columns valid, the rest neither read nor written); others get full
+ * tiles only, h = MR and w = NR. */
+typedef void (*micro_fn)(int kc, const float *ap, const float *bp, float *c, long ldc, int zero, int h, int w);
 
 typedef struct {
     int mr, nr;
     micro_fn kernel;
     const char *name;
+    int edges;      /* the kernels take partial tiles (masked loads and stores) */
+    int nr_narrow;  /* a last panel of at most this many columns is packed this wide ... */
+    micro_fn narrow; /* ... and run by this kernel (0, NULL: none) */
 } gemm_isa;
 
 #ifdef GEMM_X86
-/* MR x NR tile of C: zero (start from 0) or load it, add the kc products of
- * the packed panels (ap: kc columns of MR, bp: kc rows of NR), store it. */
-__attribute__((target("avx512f"))) static void micro_avx512(int kc, const float *ap, const float *bp, float *c,
-                                                             long ldc, int zero)
-{
-    __m512 acc[8][2];
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) {
-        acc[r][0] = zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc);
-        acc[r][1] = zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc + 16);
+/* AVX-512: MR = 8 rows by NV vectors of 16 columns (NV = 2: 16 accumulators;
+ * NV = 1 for a narrow last panel). The columns past w are masked off, the
+ * rows past h neither loaded nor stored: an edge tile computes its valid
+ * elements exactly as an inner one, with no scratch copy. */
+#define MICRO_AVX512(NAME, NV)                                                                                    \
+    __attribute__((target("avx512f"))) static void NAME(int kc, const float *ap, const float *bp, float *c,       \
+                                                        long ldc, int zero, int h, int w)                         \
+    {                                                                                                             \
+        __m512 acc[8][NV];                                                                                        \
+        __mmask16 m[NV];                                                                                          \
+        for (int j = 0; j < NV; j++) {                                                                            \
+            int v = w - 16 * j;                                                                                   \
+            m[j] = v >= 16 ? (__mmask16)0xFFFF : v <= 0 ? (__mmask16)0 : (__mmask16)((1u << v) - 1);               \
+        }                                                                                                         \
+        _Pragma("GCC unroll 8") for (int r = 0; r < 8; r++)                                                       \
+            _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) acc[r][j] =                                      \
+                zero || r >= h ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m[j], c + r * ldc + 16 * j);         \
+        for (int k = 0; k < kc; k++) {                                                                            \
+            __m512 b[NV];                                                                                         \
+            _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) b[j] = _mm512_load_ps(bp + (size_t)k * 16 * NV + 16 * j); \
+            _Pragma("GCC unroll 8") for (int r = 0; r < 8; r++)                                                   \
+            {                                                                                                     \
+                __m512 a = _mm512_set1_ps(ap[(size_t)k * 8 + r]);                                                 \
+                _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) acc[r][j] = _mm512_fmadd_ps(a, b[j], acc[r][j]); \
+            }                                                                                                     \
+        }                                                                                                         \
+        _Pragma("GCC unroll 8") for (int r = 0; r < 8; r++) if (r < h)                                            \
+            _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) _mm512_mask_storeu_ps(c + r * ldc + 16 * j, m[j], acc[r][j]); \
     }
-    for (int k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_load_ps(bp + (size_t)k * 32), b1 = _mm512_load_ps(bp + (size_t)k * 32 + 16);
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            __m512 a = _mm512_set1_ps(ap[(size_t)k * 8 + r]);
-            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) {
-        _mm512_storeu_ps(c + r * ldc, acc[r][0]);
-        _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
-    }
-}
+MICRO_AVX512(micro_avx512, 2)
+MICRO_AVX512(micro_avx512_n16, 1)
 
 __attribute__((target("avx2,fma"))) static void micro_avx2(int kc, const float *ap, const float *bp, float *c,
-                                                            long ldc, int zero)
+                                                            long ldc, int zero, int h, int w)
 {
+    (void)h, (void)w;
     __m256 acc[4][3];
 #pragma GCC unroll 4
     for (int r = 0; r < 4; r++)
@@ -92,8 +121,9 @@ __attribute__((target("avx2,fma"))) static void micro_avx2(int kc, const float *
 
 #endif
 
-static void micro_scalar(int kc, const float *ap, const float *bp, float *c, long ldc, int zero)
+static void micro_scalar(int kc, const float *ap, const float *bp, float *c, long ldc, int zero, int h, int w)
 {
+    (void)h, (void)w;
     for (int r = 0; r < 4; r++)
         for (int j = 0; j < 4; j++) {
             float acc = zero ? 0.0f : c[r * ldc + j];
@@ -103,10 +133,10 @@ static void micro_scalar(int kc, const float *ap, const float *bp, float *c, lon
 }
 
 static const gemm_isa isas[SY_GEMM_NISA] = {
-    [SY_GEMM_SCALAR] = {4, 4, micro_scalar, "scalar"},
+    [SY_GEMM_SCALAR] = {4, 4, micro_scalar, "scalar", 0, 0, NULL},
 #ifdef GEMM_X86
-    [SY_GEMM_AVX2] = {4, 24, micro_avx2, "AVX2"},
-    [SY_GEMM_AVX512] = {8, 32, micro_avx512, "AVX-512"},
+    [SY_GEMM_AVX2] = {4, 24, micro_avx2, "AVX2", 0, 0, NULL},
+    [SY_GEMM_AVX512] = {8, 32, micro_avx512, "AVX-512", 1, 16, micro_avx512_n16},
 #endif
 };
 
@@ -114,12 +144,19 @@ static int isa_forced = -1;
 
 int sy_cpu_gemm_isa_best(void)
 {
+    static int best = -1; /* cpuid once: a product of a few microseconds feels the query */
+    int seen = __atomic_load_n(&best, __ATOMIC_RELAXED);
+    if (seen >= 0) return seen;
+    int b = SY_GEMM_SCALAR;
 #ifdef GEMM_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return SY_GEMM_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SY_GEMM_AVX2;
+    if (__builtin_cpu_supports("avx512f"))
+        b = SY_GEMM_AVX512;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        b = SY_GEMM_AVX2;
 #endif
-    return SY_GEMM_SCALAR;
+    __atomic_store_n(&best, b, __ATOMIC_RELAXED);
+    return b;
 }
 
 int sy_cpu_gemm_force_isa(int isa)
@@ -168,8 +205,23 @@ static int have_avx2(void)
 }
 #endif
 
+/* n floats from src to dst, the register-tile widths inlined (a call to
+ * memcpy per k of a panel costs more than the copy). */
+static inline void copy_floats(float *dst, const float *src, int n)
+{
+    switch (n) {
+    case 4: memcpy(dst, src, 4 * sizeof(float)); break;
+    case 8: memcpy(dst, src, 8 * sizeof(float)); break;
+    case 16: memcpy(dst, src, 16 * sizeof(float)); break;
+    case 24: memcpy(dst, src, 24 * sizeof(float)); break;
+    case 32: memcpy(dst, src, 32 * sizeof(float)); break;
+    default: memcpy(dst, src, (size_t)n * sizeof(float));
+    }
+}
+
 /* Packing: op(A) rows i0.. (mr per panel), op(B) columns j0.. (nr per
- * panel), k from k0, zeros past the matrix's edge. */
+ * panel; a last panel of at most isa->nr_narrow columns that wide), k from
+ * k0, zeros past the matrix's edge. */
 static void pack_a(int ta, const float *A, int lda, int i0, int mc, int M, int k0, int kc, int mr, float *ap)
 {
     for (int p = 0; p < mc; p += mr, ap += (size_t)mr * kc) {
@@ -182,9 +234,28 @@ static void pack_a(int ta, const float *A, int lda, int i0, int mc, int M, int k
                 for (int r = 0; r < 8; r++) ap[(size_t)k * 8 + r] = blk[(size_t)r * lda + k];
             continue;
         }
+        if (!ta && mr == 4 && p + 8 <= mc && i0 + p + 8 <= M && have_avx2()) { /* two panels of 4 rows from 8 */
+            const float *blk = A + (size_t)(i0 + p) * lda + k0;
+            float *ap2 = ap + (size_t)4 * kc, t[64];
+            int k = 0;
+            for (; k + 8 <= kc; k += 8) {
+                transpose8(blk + k, lda, t, 8);
+                for (int q = 0; q < 8; q++) {
+                    memcpy(ap + (size_t)(k + q) * 4, t + q * 8, 4 * sizeof(float));
+                    memcpy(ap2 + (size_t)(k + q) * 4, t + q * 8 + 4, 4 * sizeof(float));
+                }
+            }
+            for (; k < kc; k++)
+                for (int r = 0; r < 4; r++) {
+                    ap[(size_t)k * 4 + r] = blk[(size_t)r * lda + k];
+                    ap2[(size_t)k * 4 + r] = blk[(size_t)(r + 4) * lda + k];
+                }
+            p += 4, ap += (size_t)4 * kc; /* the second panel done too */
+            continue;
+        }
 #endif
         if (ta && p + mr <= mc && i0 + p + mr <= M) { /* op(A)'s rows are contiguous in A: mr floats per k */
-            for (int k = 0; k < kc; k++) memcpy(ap + (size_t)k * mr, A + (size_t)(k0 + k) * lda + i0 + p, (size_t)mr * sizeof(float));
+            for (int k = 0; k < kc; k++) copy_floats(ap + (size_t)k * mr, A + (size_t)(k0 + k) * lda + i0 + p, mr);
             continue;
         }
         for (int r = 0; r < mr; r++) {
@@ -201,28 +272,36 @@ static void pack_a(int ta, const float *A, int lda, int i0, int mc, int M, int k
     }
 }
 
-static void pack_b(int tb, const float *B, int ldb, int j0, int nc, int N, int k0, int kc, int nr, float *bp)
+/* The width of the panel of op(B) that starts at column p of a block of nc. */
+static int panel_width(const gemm_isa *isa, int nc, int p)
 {
-    for (int p = 0; p < nc; p += nr, bp += (size_t)nr * kc) {
-        int w = N - (j0 + p) < nr ? N - (j0 + p) : nr;
+    return isa->nr_narrow && nc - p <= isa->nr_narrow ? isa->nr_narrow : isa->nr;
+}
+
+static void pack_b(const gemm_isa *isa, int tb, const float *B, int ldb, int j0, int nc, int N, int k0, int kc,
+                   float *bp)
+{
+    for (int p = 0; p < nc; p += isa->nr) {
+        int nr = panel_width(isa, nc, p), w = N - (j0 + p) < nr ? N - (j0 + p) : nr;
         if (w > nc - p) w = nc - p;
+        float *pp = bp + (size_t)p * kc;
 #ifdef GEMM_X86
         if (tb && w == nr && nr % 8 == 0 && have_avx2()) { /* 8 columns, 8 k at a time */
             const float *blk = B + (size_t)(j0 + p) * ldb + k0;
             int k = 0;
             for (; k + 8 <= kc; k += 8)
-                for (int c = 0; c < nr; c += 8) transpose8(blk + (size_t)c * ldb + k, ldb, bp + (size_t)k * nr + c, nr);
+                for (int c = 0; c < nr; c += 8) transpose8(blk + (size_t)c * ldb + k, ldb, pp + (size_t)k * nr + c, nr);
             for (; k < kc; k++)
-                for (int c = 0; c < nr; c++) bp[(size_t)k * nr + c] = blk[(size_t)c * ldb + k];
+                for (int c = 0; c < nr; c++) pp[(size_t)k * nr + c] = blk[(size_t)c * ldb + k];
             continue;
         }
 #endif
         for (int k = 0; k < kc; k++) {
-            float *dst = bp + (size_t)k * nr;
+            float *dst = pp + (size_t)k * nr;
             if (tb)
                 for (int c = 0; c < w; c++) dst[c] = B[(size_t)(j0 + p + c) * ldb + k0 + k];
             else
-                memcpy(dst, B + (size_t)(k0 + k) * ldb + j0 + p, (size_t)w * sizeof(float));
+                copy_floats(dst, B + (size_t)(k0 + k) * ldb + j0 + p, w);
             for (int c = w; c < nr; c++) dst[c] = 0.0f;
         }
     }
@@ -250,22 +329,23 @@ int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, co
     }
     if (!buffers()) return -1;
     const gemm_isa *isa = &isas[isa_forced >= 0 ? isa_forced : sy_cpu_gemm_isa_best()];
-    const int mr = isa->mr, nr = isa->nr;
+    const int mr = isa->mr, ncb = NC / isa->nr * isa->nr; /* whole panels: the packed B block ends in one */
     float tile[8 * 32];
-    for (int jc = 0; jc < N; jc += NC) {
-        int nc = N - jc < NC ? N - jc : NC;
+    for (int jc = 0; jc < N; jc += ncb) {
+        int nc = N - jc < ncb ? N - jc : ncb;
         /* K in equal blocks of at most KC: no short last block, whose C
          * load and store would cost as much as a full one */
         int nkb = (K + KC - 1) / KC, kstep = (K + nkb - 1) / nkb;
         for (int pc = 0; pc < K; pc += kstep) {
             int kc = K - pc < kstep ? K - pc : kstep, zero = beta == 0.0f && pc == 0;
-            pack_b(tb, B, ldb, jc, nc, N, pc, kc, nr, bbuf);
+            pack_b(isa, tb, B, ldb, jc, nc, N, pc, kc, bbuf);
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
                 pack_a(ta, A, lda, ic, mc, M, pc, kc, mr, abuf);
-                for (int jr = 0; jr < nc; jr += nr) {
+                for (int jr = 0; jr < nc; jr += isa->nr) {
                     const float *bp = bbuf + (size_t)jr * kc;
-                    int w = nc - jr < nr ? nc - jr : nr;
+                    int nr = panel_width(isa, nc, jr), w = nc - jr < nr ? nc - jr : nr;
+                    micro_fn kernel = nr == isa->nr ? isa->kernel : isa->narrow;
                     for (int ir = 0; ir < mc; ir += mr) {
                         const float *ap = abuf + (size_t)ir * kc;
                         int h = mc - ir < mr ? mc - ir : mr;
@@ -273,10 +353,10 @@ int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, co
                         if (ir + mr < mc) /* the next tile's C, on its way while this one computes */
                             for (int r = 0; r < mr; r++) {
                                 __builtin_prefetch(c + (size_t)(mr + r) * ldc, 1, 3);
-                                __builtin_prefetch(c + (size_t)(mr + r) * ldc + nr - 1, 1, 3);
+                                __builtin_prefetch(c + (size_t)(mr + r) * ldc + w - 1, 1, 3);
                             }
-                        if (h == mr && w == nr) {
-                            isa->kernel(kc, ap, bp, c, ldc, zero);
+                        if ((h == mr && w == nr) || isa->edges) {
+                            kernel(kc, ap, bp, c, ldc, zero, h, w);
                             continue;
                         }
                         /* an edge tile: the same kernel on a full tile in
@@ -284,7 +364,7 @@ int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, co
                         for (int r = 0; r < mr; r++)
                             for (int j = 0; j < nr; j++)
                                 tile[r * nr + j] = zero || r >= h || j >= w ? 0.0f : c[(size_t)r * ldc + j];
-                        isa->kernel(kc, ap, bp, tile, nr, 0);
+                        kernel(kc, ap, bp, tile, nr, 0, mr, nr);
                         for (int r = 0; r < h; r++) memcpy(c + (size_t)r * ldc, tile + r * nr, (size_t)w * sizeof(float));
                     }
                 }
