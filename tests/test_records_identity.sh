@@ -20,7 +20,7 @@
 #   here): counts above a threshold (ranks, dead units) and values printed to
 #   9 digits (metrics.csv) agree; values printed to 17 digits from an
 #   eigenvalue solver differ in their last bits. So summary.json is hashed
-#   without the keys effective_rank, eig_min, eig_max and erank*, and the
+#   without the keys effective_rank, eig_min*, eig_max* and erank*, and the
 #   full-precision histories (continual's history-*.txt, ant's
 #   history-*.bin) are not hashed; their training columns are in metrics.csv.
 # - summary.json holds the run directory and wall-clock figures: "run_dir",
@@ -90,7 +90,7 @@ n = struct.unpack("<Q", b[:8])[0]
 head = re.sub(rb"\"(run|crc32:__metadata__)\":\"[^\"]*\"", b"", b[8:8 + n])
 print(hashlib.sha256(head + b[8 + n:]).hexdigest())' "$f")
       elif [ "${f##*/}" = summary.json ]; then
-        h=$(grep -v -E '^\s*"(run_dir|end_time|elapsed_s|steps_per_s|effective_rank|eig_min|eig_max|erank[^"]*)":' "$f" | sha256sum)
+        h=$(grep -v -E '^\s*"(run_dir|end_time|elapsed_s|steps_per_s|effective_rank|eig_min[^"]*|eig_max[^"]*|erank[^"]*)":' "$f" | sha256sum)
       else
         h=$(sha256sum <"$f")
       fi
