@@ -162,7 +162,7 @@ static sy_status rot_train(sy_run *run, rot_problem *p, const char *method, uint
     if (s == SY_OK) s = sy_optimizer_decay_coef(opt, coef);
     int anchored = strcmp(method, "syre") == 0 || strcmp(method, "syre-ar") == 0;
     size_t o2 = (size_t)(W2 - W1);
-    float *V = H + (size_t)n * n, *M = V + (size_t)n * n, *M0 = M + n;
+    float *V = H ? H + (size_t)n * n : NULL, *M = V ? V + (size_t)n * n : NULL, *M0 = M ? M + n : NULL;
     char label[96];
     snprintf(label, sizeof label, "rotation %s", rec);
     sy_progress *pr = s == SY_OK ? sy_progress_start(label, steps) : NULL;
