@@ -52,12 +52,10 @@ const char *sy_last_checkpoint_note(void)
  * 0x7f7fffff (FLT_MAX) exactly when some x[i] is Inf or NaN (exponent bits
  * all ones). A max reduction over integers: two vector instructions per 8
  * floats. Plain x86-64 (SSE2) has no unsigned 32-bit max, so a portable
- * build gets AVX-512 and AVX2 clones too, chosen by cpuid when the library
- * loads (integers only: every clone gives the same result). */
-#if defined(SY_ISA_MULTI) && (defined(__x86_64__) || defined(__i386__))
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-uint32_t sy_max_abs_bits(const float *x, size_t n)
+ * build compiles the loop for AVX-512 and AVX2 too and picks by cpuid
+ * (integers only: every form gives the same result). Explicit functions,
+ * not target_clones: clang's clones are not reachable from other files. */
+static inline __attribute__((always_inline)) uint32_t max_abs_bits(const float *x, size_t n)
 {
     uint32_t top = 0;
 #pragma GCC unroll 4
@@ -68,6 +66,26 @@ uint32_t sy_max_abs_bits(const float *x, size_t n)
         top = u > top ? u : top;
     }
     return top;
+}
+
+#if defined(SY_ISA_MULTI) && (defined(__x86_64__) || defined(__i386__))
+__attribute__((target("avx512f"))) static uint32_t max_abs_bits_avx512(const float *x, size_t n)
+{
+    return max_abs_bits(x, n);
+}
+__attribute__((target("avx2"))) static uint32_t max_abs_bits_avx2(const float *x, size_t n)
+{
+    return max_abs_bits(x, n);
+}
+#endif
+
+uint32_t sy_max_abs_bits(const float *x, size_t n)
+{
+#if defined(SY_ISA_MULTI) && (defined(__x86_64__) || defined(__i386__))
+    if (__builtin_cpu_supports("avx512f")) return max_abs_bits_avx512(x, n);
+    if (__builtin_cpu_supports("avx2")) return max_abs_bits_avx2(x, n);
+#endif
+    return max_abs_bits(x, n);
 }
 
 /* By blocks; the exact index is looked for only in a block that has one. */
