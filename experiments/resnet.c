@@ -56,6 +56,10 @@ typedef struct {
     double lr, momentum, gamma, eps;
     sy_dataset *train, *test;
     sy_classifier m;
+    sy_run *run; /* reproduce's sweep: its sigma0s, seeds per sigma0 and first seed */
+    double sig[MAX_SIGMAS];
+    int nseeds;
+    uint64_t seed0;
 } rn_ctx;
 
 /* Final numbers of one training run. */
@@ -239,48 +243,68 @@ static sy_status rn_run(sy_run *run)
     return s;
 }
 
-/* Fig. 3 middle: every sigma0 over `seeds` seeds; per sigma0 the mean and
- * standard deviation over seeds, plotted against sigma0. */
+/* Fig. 3 middle: every sigma0 over `seeds` seeds, point i = (sigma0 i / seeds, seed i % seeds); per sigma0 the
+ * mean and standard deviation over seeds, plotted against sigma0. */
+static void rn_point(void *ctx, int i, char *buf, size_t size)
+{
+    const rn_ctx *w = ctx;
+    snprintf(buf, size, "sigma0=%g/seed%d", w->sig[i / w->nseeds], (int)(w->seed0 + (uint64_t)(i % w->nseeds)));
+}
+
+/* syre at sigma0 = 0 is plain decay, bit for bit; v: test_acc, train_acc, train_loss */
+static sy_status rn_point_train(void *ctx, int i, double *v)
+{
+    rn_ctx *w = ctx;
+    char rec[96];
+    rn_point(w, i, rec, sizeof rec);
+    rn_result r = {0};
+    uint64_t seed = w->seed0 + (uint64_t)(i % w->nseeds);
+    double sigma0 = w->sig[i / w->nseeds];
+    sy_status s = rn_train(w->run, w, rec, "syre", sigma0, seed, &r);
+    const char *n2[2] = {"sigma0", "test_acc"};
+    if (s == SY_OK) s = sy_run_log_to(w->run, "sweep.csv", rec, (int64_t)seed, 2, n2, (double[2]){sigma0, r.test_acc});
+    v[0] = r.test_acc, v[1] = r.train_acc, v[2] = r.train_loss;
+    return s;
+}
+
+static sy_status rn_point_record(void *ctx, int i, const double *all)
+{
+    rn_ctx *w = ctx;
+    char rec[96];
+    rn_point(w, i, rec, sizeof rec);
+    const double *v = all + 3 * i, sigma0 = w->sig[i / w->nseeds];
+    sy_status s = rn_summary(w->run, rec, &(rn_result){.test_acc = v[0], .train_acc = v[1], .train_loss = v[2]},
+                             sigma0);
+    if (s != SY_OK || i % w->nseeds != w->nseeds - 1) return s;
+    double acc[MAX_SEEDS], mean, sd;
+    for (int k = 0; k < w->nseeds; k++) acc[k] = all[3 * (i - k)];
+    if ((s = sy_mean_std(acc, w->nseeds, &mean, &sd)) != SY_OK) return s;
+    snprintf(rec, sizeof rec, "sigma0=%g", sigma0);
+    s = sy_run_summary(w->run, rec, "test_acc_mean", mean);
+    if (s == SY_OK) s = sy_run_summary(w->run, rec, "test_acc_std", sd);
+    fprintf(stderr, "resnet: sigma0 %g: test accuracy %.4f +- %.4f over %d seeds\n", sigma0, mean, sd, w->nseeds);
+    return s;
+}
+
 static sy_status rn_reproduce(sy_run *run)
 {
-    double sig[MAX_SIGMAS], acc[MAX_SIGMAS * MAX_SEEDS]; /* acc[i * nseeds + k]: sigma0 i, seed k */
+    rn_ctx c = {.run = run, .nseeds = (int)sy_run_get_int(run, "seeds"), .seed0 = sy_run_seed(run)};
+    double vals[3 * MAX_SIGMAS * MAX_SEEDS], acc[MAX_SIGMAS * MAX_SEEDS]; /* acc[i]: point i's test accuracy */
     int ns = 0;
-    sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, sig, MAX_SIGMAS, &ns);
-    if (s != SY_OK) return s;
-    int nseeds = (int)sy_run_get_int(run, "seeds");
-    rn_ctx c = {0};
-    s = rn_setup(run, &c);
-    uint64_t seed0 = sy_run_seed(run);
-    for (int i = 0; i < ns && s == SY_OK; i++) {
-        for (int k = 0; k < nseeds && s == SY_OK; k++) {
-            char rec[96];
-            snprintf(rec, sizeof rec, "sigma0=%g/seed%d", sig[i], (int)(seed0 + (uint64_t)k));
-            rn_result r = {0};
-            /* syre at sigma0 = 0 is plain decay, bit for bit */
-            if ((s = rn_train(run, &c, rec, "syre", sig[i], seed0 + (uint64_t)k, &r)) != SY_OK) break;
-            acc[i * nseeds + k] = r.test_acc;
-            if ((s = rn_summary(run, rec, &r, sig[i])) != SY_OK) break;
-            const char *n2[2] = {"sigma0", "test_acc"};
-            double v2[2] = {sig[i], r.test_acc};
-            s = sy_run_log_to(run, "sweep.csv", rec, (int64_t)(seed0 + (uint64_t)k), 2, n2, v2);
-        }
-        double mean, sd;
-        if (s == SY_OK) s = sy_mean_std(acc + i * nseeds, nseeds, &mean, &sd);
-        if (s != SY_OK) break;
-        char rec[64];
-        snprintf(rec, sizeof rec, "sigma0=%g", sig[i]);
-        s = sy_run_summary(run, rec, "test_acc_mean", mean);
-        if (s == SY_OK) s = sy_run_summary(run, rec, "test_acc_std", sd);
-        if (s == SY_OK)
-            fprintf(stderr, "resnet: sigma0 %g: test accuracy %.4f +- %.4f over %d seeds\n", sig[i], mean, sd, nseeds);
-    }
+    sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, c.sig, MAX_SIGMAS, &ns);
+    if (s == SY_OK) s = rn_setup(run, &c);
+    sy_sweep sw = sy_sweep_defaults();
+    sw.n = ns * c.nseeds, sw.ncols = 3, sw.cols = (const char *const[3]){"test_acc", "train_acc", "train_loss"};
+    sw.ctx = &c, sw.name = rn_point, sw.train = rn_point_train, sw.record = rn_point_record, sw.keep = 1;
+    if (s == SY_OK) s = sy_sweep_run(run, &sw, vals);
+    for (int i = 0; i < sw.n; i++) acc[i] = vals[3 * i];
     if (s == SY_OK) {
         char title[200];
         snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy vs sigma0, %d seeds", c.width,
-                 nseeds);
+                 c.nseeds);
         const sy_plot_opts o = {.title = title, .xlabel = "sigma0 (relative anchor scale; 0 = vanilla)",
                                 .ylabel = "test accuracy"};
-        s = sy_plot_seeds(run, "resnet-fig3-mid", &o, sig, ns, nseeds, acc);
+        s = sy_plot_seeds(run, "resnet-fig3-mid", &o, c.sig, ns, c.nseeds, acc);
     }
     rn_free(&c);
     return s;
