@@ -68,17 +68,21 @@ static void demo_name(void *ctx, int i, char *buf, size_t size)
 }
 
 /* Values no short decimal prints exactly: a read-back must give the same bits. */
-static sy_status demo_train(void *ctx, int i, double *v)
+static sy_status demo_train(void *ctx, int i, const char *name, double *v)
 {
     demo_ctx *d = ctx;
+    char want[64];
+    demo_name(ctx, i, want, sizeof want);
+    assert_string_equal(name, want);
     d->trained[d->ntrained++] = i;
     v[0] = 0.1 + 0.2 * i;
     v[1] = 1.0 / 3.0 + i;
     return SY_OK;
 }
 
-static sy_status demo_record(void *ctx, int i, const double *all)
+static sy_status demo_record(void *ctx, int i, const char *name, const double *all)
 {
+    (void)name;
     demo_ctx *d = ctx;
     d->recorded[d->nrecorded++] = i;
     if (i == 2) d->seen_before = all[1 * 2 + 0];

@@ -402,11 +402,11 @@ typedef struct {
     void *ctx;               /* handed to every callback */
     /* Point i's name into buf ("sigma0=0.1/seed2"): its progress line and its point record. */
     void (*name)(void *ctx, int i, char *buf, size_t size);
-    /* Train point i from its own start and fill vals[0..ncols); it logs the rows it keeps. */
-    sy_status (*train)(void *ctx, int i, double *vals);
+    /* Train point i (named `name`) from its own start and fill vals[0..ncols); it logs the rows it keeps. */
+    sy_status (*train)(void *ctx, int i, const char *name, double *vals);
     /* After point i is trained or read back (may be NULL): its summary entries. all is the
      * sweep's table (point j's values at all + j * ncols, filled for the points before i). */
-    sy_status (*record)(void *ctx, int i, const double *all);
+    sy_status (*record)(void *ctx, int i, const char *name, const double *all);
     int rank, size; /* this process trains the points i with i % size == rank (sy_sweep_defaults: 0, 1) */
     int keep;       /* 1: keep each trained point's values (points/<i>.csv, written atomically); on
                        --resume a point with a record is read back, not trained; 0: no file */

@@ -116,11 +116,11 @@ sy_status sy_sweep_run(sy_run *run, const sy_sweep *w, double *vals)
         point_name(w, i, name, sizeof name);
         if (resume) s = read_point(run, w, i, name, v, &found);
         if (s == SY_OK && !found) {
-            s = w->train(w->ctx, i, v);
+            s = w->train(w->ctx, i, name, v);
             if (s == SY_OK && w->keep) s = write_point(run, w, i, name, v);
             trained_s += sy_io_now() - t, trained++;
         }
-        if (s == SY_OK && w->record) s = w->record(w->ctx, i, vals);
+        if (s == SY_OK && w->record) s = w->record(w->ctx, i, name, vals);
         if (s != SY_OK) break;
         done++;
         double left = trained ? trained_s / trained * (mine - done) : 0;
@@ -135,7 +135,7 @@ sy_status sy_sweep_run(sy_run *run, const sy_sweep *w, double *vals)
         int found = 0;
         point_name(w, i, name, sizeof name);
         s = read_point(run, w, i, name, vals + (size_t)i * (size_t)w->ncols, &found);
-        if (s == SY_OK && found && w->record) s = w->record(w->ctx, i, vals);
+        if (s == SY_OK && found && w->record) s = w->record(w->ctx, i, name, vals);
     }
     return s;
 }
