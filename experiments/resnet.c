@@ -56,13 +56,19 @@ typedef struct {
     double lr, momentum, gamma, eps;
     sy_dataset *train, *test;
     sy_classifier m;
+    sy_run *run; /* reproduce's sweep: its sigma0s, seeds per sigma0 and first seed */
+    double sig[MAX_SIGMAS];
+    int nseeds;
+    uint64_t seed0;
 } rn_ctx;
 
 /* Final numbers of one training run. */
 typedef struct {
-    double test_acc, train_acc, train_loss;
-    double *acc_hist; /* [epochs] test accuracy after each epoch (NaN: not run here), or NULL */
+    double v[4]; /* under rn_names: its summary (a resumed, finished run's training figures NaN: left out) */
+    double *acc_hist; /* [epochs] test accuracy after each epoch (NaN from the caller: not run here), or NULL */
 } rn_result;
+enum { RN_TEST_ACC, RN_TRAIN_ACC, RN_TRAIN_LOSS, RN_SIGMA0, RN_NV };
+static const char *const rn_names[RN_NV] = {"test_acc", "train_acc", "train_loss", "sigma0"};
 
 static sy_var resnet(void *ctx, sy_graph *g, sy_var x, int eval)
 {
@@ -107,12 +113,6 @@ static void rn_free(rn_ctx *c)
     sy_dataset_free(c->test);
 }
 
-/* Test accuracy in evaluation mode (running batch-norm statistics). */
-static sy_status rn_eval(rn_ctx *c, double *acc)
-{
-    return sy_eval_classifier(c->m.eval, c->m.ex, c->m.elogits, c->test, NULL, NULL, NULL, acc);
-}
-
 /* One training run: the sy_fit callbacks' state. The batches come through
  * sy_fit_prefetch_classifier (on a device prepared on a second thread while
  * the previous step runs; the same batches in the same order either way),
@@ -152,13 +152,14 @@ static sy_status rn_epoch(void *ctx, long epoch, double loss)
 {
     rn_fit *f = ctx;
     rn_result *r = f->res;
-    sy_status s = rn_eval(f->c, &r->test_acc);
+    sy_status s = sy_eval_classifier(f->c->m.eval, f->c->m.ex, f->c->m.elogits, f->c->test, NULL, NULL, NULL,
+                                     &r->v[RN_TEST_ACC]); /* in evaluation mode: running batch-norm statistics */
     if (s != SY_OK) return s;
-    r->train_loss = loss;
-    r->train_acc = f->corr / (double)(f->nbatch * f->c->batch);
-    if (r->acc_hist) r->acc_hist[epoch - 1] = r->test_acc;
+    r->v[RN_TRAIN_LOSS] = loss;
+    r->v[RN_TRAIN_ACC] = f->corr / (double)(f->nbatch * f->c->batch);
+    if (r->acc_hist) r->acc_hist[epoch - 1] = r->v[RN_TEST_ACC];
     const char *names[4] = {"lr", "train_loss", "train_acc", "test_acc"};
-    double vals[4] = {f->lr0, r->train_loss, r->train_acc, r->test_acc};
+    double vals[4] = {f->lr0, r->v[RN_TRAIN_LOSS], r->v[RN_TRAIN_ACC], r->v[RN_TEST_ACC]};
     return sy_run_log(f->run, f->rec, epoch, 4, names, vals);
 }
 
@@ -178,33 +179,22 @@ static sy_status rn_train(sy_run *run, rn_ctx *c, const char *rec, const char *m
     s = sy_optimizer_for_method(c->m.ps, o, method, (float)c->gamma, (float)sigma0, (float)c->eps, &opt);
     char ckpt[4200], label[128];
     snprintf(label, sizeof label, "resnet %s", rec);
-    res->test_acc = res->train_acc = res->train_loss = NAN;
-    if (res->acc_hist)
-        for (int e = 0; e < c->epochs; e++) res->acc_hist[e] = NAN;
-    sy_fit_opts fo = sy_fit_defaults();
-    fo.graph = c->m.train, fo.loss = c->m.loss, fo.params = c->m.ps, fo.opt = opt;
-    fo.batcher = f.b, fo.x = c->m.x, fo.y = c->m.y, fo.epochs = c->epochs;
+    res->v[RN_TEST_ACC] = res->v[RN_TRAIN_ACC] = res->v[RN_TRAIN_LOSS] = NAN; /* acc_hist: NaN till an epoch ends */
+    res->v[RN_SIGMA0] = strncmp(method, "syre", 4) ? 0 : sigma0;
+    sy_fit_opts fo = sy_fit_classifier(&c->m, opt, f.b, c->epochs);
     fo.control = sy_run_control(run), fo.ckpt = sy_run_ckpt_path(run, NULL, rec, ckpt, sizeof ckpt);
     fo.resume = sy_run_get_bool(run, "resume"), fo.label = label, fo.progress_every = 10;
     fo.ctx = &f, fo.on_epoch_start = rn_epoch_start, fo.on_epoch = rn_epoch;
     sy_fit_result fr;
     if (s == SY_OK) s = sy_fit_prefetch_classifier(&fo, c->m.logits, NCLS, &f.corr, rn_fill, &f, &fr);
-    /* A resumed, finished run only re-evaluates. */
-    if (s == SY_OK && fr.epochs_trained == 0) s = rn_eval(c, &res->test_acc);
+    if (s == SY_OK && fr.epochs_trained == 0) /* a resumed, finished run only re-evaluates */
+        s = sy_eval_classifier(c->m.eval, c->m.ex, c->m.elogits, c->test, NULL, NULL, NULL, &res->v[RN_TEST_ACC]);
     if (s == SY_OK)
-        fprintf(stderr, "resnet %s: test accuracy %.4f (train %.4f, loss %.4f)\n", rec, res->test_acc,
-                res->train_acc, res->train_loss);
+        fprintf(stderr, "resnet %s: test accuracy %.4f (train %.4f, loss %.4f)\n", rec,
+                res->v[RN_TEST_ACC], res->v[RN_TRAIN_ACC], res->v[RN_TRAIN_LOSS]);
     sy_optimizer_free(opt);
     sy_batcher_free(f.b);
     return s;
-}
-
-/* A resumed, finished run has no training figures: they are left out. */
-static sy_status rn_summary(sy_run *run, const char *rec, const rn_result *r, double sigma0)
-{
-    const char *keys[4] = {"test_acc", "train_acc", "train_loss", "sigma0"};
-    const double vals[4] = {r->test_acc, r->train_acc, r->train_loss, sigma0};
-    return sy_run_summaries_measured(run, rec, 4, keys, vals);
 }
 
 static sy_status rn_run(sy_run *run)
@@ -215,72 +205,82 @@ static sy_status rn_run(sy_run *run)
     rn_ctx c = {0};
     if (s == SY_OK) s = rn_setup(run, &c);
     double sigma0 = sy_run_get_double(run, "sigma0");
-    /* Test accuracy per epoch, one curve per method (at most the four allowed), then the curves' x: 1..epochs. */
-    double *hist = s == SY_OK ? malloc(sizeof(double) * ((size_t)nm + 1) * (size_t)c.epochs) : NULL;
-    const double *curve[4];
-    if (s == SY_OK && !hist) s = sy_fail(SY_ERR_NOMEM, "resnet: out of memory");
+    sy_results cv = {0}; /* test accuracy per epoch (x: 1..epochs), one series per method */
+    if (s == SY_OK) s = sy_results_new(&cv, nm, c.epochs, 1, (const char *const[1]){"test_acc"});
     for (int m = 0; m < nm && s == SY_OK; m++) {
-        rn_result r = {.acc_hist = hist + (size_t)m * c.epochs};
-        curve[m] = r.acc_hist;
+        rn_result r = {.acc_hist = sy_results_at(&cv, 0, m)};
         s = rn_train(run, &c, meths[m], meths[m], sigma0, sy_run_seed(run), &r);
         if (s == SY_OK)
-            s = rn_summary(run, meths[m], &r, !strcmp(meths[m], "syre") || !strcmp(meths[m], "syre-ar") ? sigma0 : 0);
+            s = sy_run_summaries_measured(run, meths[m], RN_NV, rn_names, r.v);
     }
     if (s == SY_OK && nm > 0) {
-        double *ep = hist + (size_t)nm * c.epochs;
         char title[160];
         snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy per epoch", c.width);
-        for (int e = 0; e < c.epochs; e++) ep[e] = e + 1;
-        s = sy_plot_methods(run, "resnet-acc", title, "epoch", "test accuracy", ep, c.epochs, nm, meths, curve,
-                            SY_PLOT_LINE_POINTS);
+        s = sy_plot_methods(run, "resnet-acc", title, "epoch", "test accuracy", cv.x, c.epochs, nm, meths,
+                            sy_results_col(&cv, 0), SY_PLOT_LINE_POINTS);
     }
-    free(hist);
+    sy_results_free(&cv);
     rn_free(&c);
     return s;
 }
 
-/* Fig. 3 middle: every sigma0 over `seeds` seeds; per sigma0 the mean and
- * standard deviation over seeds, plotted against sigma0. */
+/* Fig. 3 middle: every sigma0 over `seeds` seeds, point i = (sigma0 i / seeds, seed i % seeds); per sigma0 the
+ * mean and standard deviation over seeds, plotted against sigma0. */
+static void rn_point(void *ctx, int i, char *buf, size_t size)
+{
+    const rn_ctx *w = ctx;
+    snprintf(buf, size, "sigma0=%g/seed%d", w->sig[i / w->nseeds], (int)(w->seed0 + (uint64_t)(i % w->nseeds)));
+}
+
+/* syre at sigma0 = 0 is plain decay, bit for bit; v: under rn_names */
+static sy_status rn_point_train(void *ctx, int i, const char *rec, double *v)
+{
+    rn_ctx *w = ctx;
+    rn_result r = {0};
+    uint64_t seed = w->seed0 + (uint64_t)(i % w->nseeds);
+    sy_status s = rn_train(w->run, w, rec, "syre", w->sig[i / w->nseeds], seed, &r);
+    if (s == SY_OK) s = sy_run_log_pick(w->run, "sweep.csv", rec, (int64_t)seed, "sigma0,test_acc", RN_NV, rn_names,
+                                        r.v);
+    memcpy(v, r.v, sizeof r.v);
+    return s;
+}
+
+static sy_status rn_point_record(void *ctx, int i, const char *point, const double *all)
+{
+    rn_ctx *w = ctx;
+    char rec[96];
+    const double *v = all + RN_NV * i, sigma0 = w->sig[i / w->nseeds];
+    sy_status s = sy_run_summaries_measured(w->run, point, RN_NV, rn_names, v);
+    if (s != SY_OK || i % w->nseeds != w->nseeds - 1) return s;
+    double acc[MAX_SEEDS], mean, sd;
+    for (int k = 0; k < w->nseeds; k++) acc[k] = all[RN_NV * (i + 1 - w->nseeds + k)]; /* in seed order */
+    if ((s = sy_mean_std(acc, w->nseeds, &mean, &sd)) != SY_OK) return s;
+    snprintf(rec, sizeof rec, "sigma0=%g", sigma0);
+    s = sy_run_summary(w->run, rec, "test_acc_mean", mean);
+    if (s == SY_OK) s = sy_run_summary(w->run, rec, "test_acc_std", sd);
+    fprintf(stderr, "resnet: sigma0 %g: test accuracy %.4f +- %.4f over %d seeds\n", sigma0, mean, sd, w->nseeds);
+    return s;
+}
+
 static sy_status rn_reproduce(sy_run *run)
 {
-    double sig[MAX_SIGMAS], acc[MAX_SIGMAS * MAX_SEEDS]; /* acc[i * nseeds + k]: sigma0 i, seed k */
+    rn_ctx c = {.run = run, .nseeds = (int)sy_run_get_int(run, "seeds"), .seed0 = sy_run_seed(run)};
+    double vals[RN_NV * MAX_SIGMAS * MAX_SEEDS], acc[MAX_SIGMAS * MAX_SEEDS]; /* acc[i]: point i's test accuracy */
     int ns = 0;
-    sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, sig, MAX_SIGMAS, &ns);
-    if (s != SY_OK) return s;
-    int nseeds = (int)sy_run_get_int(run, "seeds");
-    rn_ctx c = {0};
-    s = rn_setup(run, &c);
-    uint64_t seed0 = sy_run_seed(run);
-    for (int i = 0; i < ns && s == SY_OK; i++) {
-        for (int k = 0; k < nseeds && s == SY_OK; k++) {
-            char rec[96];
-            snprintf(rec, sizeof rec, "sigma0=%g/seed%d", sig[i], (int)(seed0 + (uint64_t)k));
-            rn_result r = {0};
-            /* syre at sigma0 = 0 is plain decay, bit for bit */
-            if ((s = rn_train(run, &c, rec, "syre", sig[i], seed0 + (uint64_t)k, &r)) != SY_OK) break;
-            acc[i * nseeds + k] = r.test_acc;
-            if ((s = rn_summary(run, rec, &r, sig[i])) != SY_OK) break;
-            const char *n2[2] = {"sigma0", "test_acc"};
-            double v2[2] = {sig[i], r.test_acc};
-            s = sy_run_log_to(run, "sweep.csv", rec, (int64_t)(seed0 + (uint64_t)k), 2, n2, v2);
-        }
-        double mean, sd;
-        if (s == SY_OK) s = sy_mean_std(acc + i * nseeds, nseeds, &mean, &sd);
-        if (s != SY_OK) break;
-        char rec[64];
-        snprintf(rec, sizeof rec, "sigma0=%g", sig[i]);
-        s = sy_run_summary(run, rec, "test_acc_mean", mean);
-        if (s == SY_OK) s = sy_run_summary(run, rec, "test_acc_std", sd);
-        if (s == SY_OK)
-            fprintf(stderr, "resnet: sigma0 %g: test accuracy %.4f +- %.4f over %d seeds\n", sig[i], mean, sd, nseeds);
-    }
+    sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, c.sig, MAX_SIGMAS, &ns);
+    if (s == SY_OK) s = rn_setup(run, &c);
+    sy_sweep sw = sy_sweep_defaults();
+    sw.n = ns * c.nseeds, sw.ncols = RN_NV, sw.cols = rn_names;
+    sw.ctx = &c, sw.name = rn_point, sw.train = rn_point_train, sw.record = rn_point_record, sw.keep = 1;
+    if (s == SY_OK) s = sy_sweep_run(run, &sw, vals);
+    for (int i = 0; i < sw.n; i++) acc[i] = vals[RN_NV * i];
     if (s == SY_OK) {
         char title[200];
         snprintf(title, sizeof title, "ResNet18 (width %d) on CIFAR-10: test accuracy vs sigma0, %d seeds", c.width,
-                 nseeds);
+                 c.nseeds);
         const sy_plot_opts o = {.title = title, .xlabel = "sigma0 (relative anchor scale; 0 = vanilla)",
                                 .ylabel = "test accuracy"};
-        s = sy_plot_seeds(run, "resnet-fig3-mid", &o, sig, ns, nseeds, acc);
+        s = sy_plot_seeds(run, "resnet-fig3-mid", &o, c.sig, ns, c.nseeds, acc);
     }
     rn_free(&c);
     return s;

@@ -385,6 +385,42 @@ sy_status sy_run_load_balanced_splits(const sy_run *run, const char *name, const
                                       const char *test_flag, const sy_data_contract *want, long batch,
                                       sy_dataset **train, sy_dataset **test);
 
+
+/* ---- A sweep of training points (src/io/run_sweep.c) --------------------------
+ * What every `reproduce` does: a list of points (settings x seeds x methods),
+ * each trained from its own start and yielding ncols values, recorded, and
+ * the figures drawn from all of them. The runner keeps the list, its order,
+ * which points this process trains (rank, size: one place), a progress line
+ * per point with the time left, and, with `keep`, each trained point's values
+ * in <run dir>/points/<i>.csv so that --resume trains only the points not yet
+ * done. */
+/* A sweep, as above (sy_sweep_defaults, then set n, ncols and the callbacks). */
+typedef struct {
+    int n;                   /* points, in training order */
+    int ncols;               /* values of each point */
+    const char *const *cols; /* their names (the point records' header); NULL: "v0", "v1", ... */
+    void *ctx;               /* handed to every callback */
+    /* Point i's name into buf ("sigma0=0.1/seed2"): its progress line and its point record. */
+    void (*name)(void *ctx, int i, char *buf, size_t size);
+    /* Train point i (named `name`) from its own start and fill vals[0..ncols); it logs the rows it keeps. */
+    sy_status (*train)(void *ctx, int i, const char *name, double *vals);
+    /* After point i is trained or read back (may be NULL): its summary entries. all is the
+     * sweep's table (point j's values at all + j * ncols, filled for the points before i). */
+    sy_status (*record)(void *ctx, int i, const char *name, const double *all);
+    int rank, size; /* this process trains the points i with i % size == rank (sy_sweep_defaults: 0, 1) */
+    int keep;       /* 1: keep each trained point's values (points/<i>.csv, written atomically); on
+                       --resume a point with a record is read back, not trained; 0: no file */
+} sy_sweep;
+
+/* A sweep of no points on rank 0 of 1, keeping nothing. */
+sy_sweep sy_sweep_defaults(void);
+/* Run sweep w: for each point i in order, one of this process's (i % size == rank) is read back
+ * (keep, --resume, a record present) or trained, then recorded; then each other point whose
+ * record exists (keep) is read and recorded. vals[n * ncols] gets every point's values, NaN for a
+ * point neither trained nor read. A point record that names another point or other columns, or
+ * that does not parse, fails with SY_ERR_IO naming the file; bad options with SY_ERR_ARG. */
+sy_status sy_sweep_run(sy_run *run, const sy_sweep *w, double *vals);
+
 #ifdef __cplusplus
 }
 #endif
