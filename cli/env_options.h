@@ -32,7 +32,8 @@ static inline int sy_env_first_int(const char *const *vars, int n, int min, int 
 
 /* sy_runtime_opts from SYRE_DEVICE, SYRE_PRECISION (SYRE_TF32=1, its older
  * spelling), SYRE_CUDA_GRAPHS=1, SYRE_PREFETCH=0, SYRE_CUDA_SYNC=1,
- * SYRE_CUDNN=0, SYRE_CUDA_MODULE, SYRE_NCCL=1, SYRE_GEMM=own, SYRE_DATA and
+ * SYRE_CUDNN=0, SYRE_CUDA_MODULE, SYRE_NCCL=1, SYRE_GEMM (blas: OpenBLAS
+ * instead of syre's own sgemm; own: the default), SYRE_DATA and
  * OMP_WAIT_POLICY / GOMP_SPINCOUNT (as libgomp read them). The strings point
  * into the environment. An unknown SYRE_PRECISION is named on stderr and
  * left at fp32. */
@@ -56,7 +57,12 @@ static inline sy_runtime_opts sy_env_runtime_opts(void)
     const char *module = getenv("SYRE_CUDA_MODULE");
     if (module && *module) o.cuda_module = module;
     o.nccl = sy_env_is("SYRE_NCCL", "1");
-    o.own_gemm = sy_env_is("SYRE_GEMM", "own");
+    const char *gemm = getenv("SYRE_GEMM");
+    if (gemm && *gemm) {
+        if (!strcmp(gemm, "blas")) o.own_gemm = 0;
+        else if (!strcmp(gemm, "own")) o.own_gemm = 1;
+        else fprintf(stderr, "syre: SYRE_GEMM='%s' is not own or blas; using own\n", gemm);
+    }
     const char *data = getenv("SYRE_DATA");
     if (data && *data) o.data_dir = data;
     static char wait[96];

@@ -4,7 +4,9 @@
  * compiled per instruction set: direct convolution forward and backward
  * (channel counts that take the AVX-512-only tiles and the others), SiLU,
  * sigmoid, BCE with logits, KL, ReLU, bias add, max pooling, then Adam steps
- * with syre's regenerated anchors (the optimizer update). Every output,
+ * with syre's regenerated anchors (the optimizer update); the convolutions
+ * once on the direct kernel and once as im2col products on the own sgemm,
+ * whose register tile (8x32 AVX-512, 6x16 AVX2) follows the variant. Every output,
  * gradient and updated parameter of the avx2 variant must equal the best
  * variant's bit for bit (the plain x86-64 variant, without FMA, is allowed
  * to differ and is only run). Skipped (77) where the CPU or the build has no
@@ -20,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/isa.h"
 #include "syre/syre.h"
 
@@ -93,12 +96,21 @@ static size_t record(const char *isa, float **out)
         setenv("SYRE_CPU_ISA", isa, 1);
         sy_cpu_isa_force(-1); /* read it again (the parent's choice is inherited) */
         if (strcmp(sy_cpu_isa_name(sy_cpu_isa()), isa) != 0) _exit(3);
+        /* the own sgemm's register tile of the same instruction set */
+        int gemm_isa = !strcmp(isa, "avx512") ? SY_GEMM_AVX512 : !strcmp(isa, "avx2") ? SY_GEMM_AVX2 : SY_GEMM_SCALAR;
+        if (sy_cpu_gemm_force_isa(gemm_isa) != 0) _exit(5);
         rec_t r = {0};
         /* O = 10, 20: the 10-channel tiles (AVX-512 only); 8, 5: the others;
-         * 5x5 kernels: the 5x5 weight-gradient tile (AVX-512 only) */
+         * 5x5 kernels: the 5x5 weight-gradient tile (AVX-512 only); each on
+         * the direct kernel, then as chunked im2col products on the sgemm
+         * (the route 3x3 kernels take by default) */
         static const int cases[][5] = {{19, 1, 10, 5, 0}, {17, 10, 20, 5, 2}, {33, 8, 8, 3, 1}, {5, 5, 5, 3, 0}};
-        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
-            run_net(&r, cases[c][0], cases[c][1], cases[c][2], cases[c][3], cases[c][4]);
+        for (int route = 0; route < 2; route++) {
+            sy_cpu_conv_force_route(route);
+            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+                run_net(&r, cases[c][0], cases[c][1], cases[c][2], cases[c][3], cases[c][4]);
+        }
+        sy_cpu_conv_force_route(-1);
         size_t bytes = r.n * sizeof(float);
         if (write(fd[1], &bytes, sizeof bytes) != (ssize_t)sizeof bytes) _exit(4);
         for (size_t off = 0; off < bytes;) {

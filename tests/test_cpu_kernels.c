@@ -2,7 +2,9 @@
  * ("cpu-ref", the oracle) on the shapes where their code paths differ:
  * direct convolution with batches that are not a multiple of its 16-sample
  * blocks, padding, channel counts that do and do not divide its tiles, and
- * kernel widths with and without a specialised tile; chains such as
+ * kernel widths with and without a specialised tile; 3x3 convolutions as
+ * chunked im2col products (chunks of several samples, of one, a short last
+ * one); chains such as
  * linear -> bias -> relu where the fast backend fuses or skips work. Every
  * output and every gradient (inputs and parameters) must agree to float
  * rounding. test_gradcheck.c checks each op against finite differences. */
@@ -100,6 +102,9 @@ static void test_conv_shapes(void **state)
         {33, 8, 5, 6, 8, 1, 1, 1, 0},     /* 1x1 kernel; C and O multiples of 8 */
         {20, 5, 8, 8, 7, 5, 5, 1, 2},     /* O that no tile divides */
         {5, 4, 9, 9, 4, 3, 3, 2, 1},      /* stride 2: the im2col path */
+        {10, 16, 16, 16, 32, 3, 3, 1, 1}, /* 3x3: chunked im2col, chunks of 8 samples and 2 */
+        {3, 16, 32, 32, 8, 3, 3, 1, 1},   /* chunks of 2 samples and 1 (straight into the output) */
+        {3, 5, 48, 48, 7, 3, 3, 1, 0},    /* one sample a chunk, no padding */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int cfg[5] = {cases[i].O, cases[i].KH, cases[i].KW, cases[i].S, cases[i].P};

@@ -10,8 +10,9 @@
 #
 # What could make the bits depend on the machine, and how it is kept out:
 # - GEMM: OpenBLAS picks an AVX2 or an AVX-512 kernel by CPU, with different
-#   float rounding. SYRE_GEMM=own makes every product of the graphs (matmul,
-#   conv via im2col) use syre's own kernels (src/backend/cpu/kernels_gemm.c),
+#   float rounding. SYRE_GEMM=own (the default on a CPU with FMA, set here
+#   all the same) makes every product of the graphs (matmul, conv via
+#   im2col) use syre's own kernels (src/backend/cpu/kernels_gemm.c),
 #   which give the same bits on AVX-512, AVX2 and scalar code.
 # - The metrics call OpenBLAS directly: dsyrk + LAPACK dsyevd for spectra and
 #   ranks (collapse, vae, continual, simclr, ant), dsyevd and sgemv in quartic,

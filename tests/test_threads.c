@@ -13,7 +13,7 @@
  * call (OpenBLAS's AVX2 kernel sums a panel's first and last 8 rows in
  * another order than the rest), so a split that moved with the thread
  * count would change results on such a kernel and not on another. Every
- * case therefore runs twice: on OpenBLAS as this machine's kernel has it,
+ * case therefore runs twice: on the default sgemm (syre's own on a CPU with FMA),
  * and on position_rounding_sgemm below, which sums the last rows and columns
  * of every call in reverse order, so that invariance cannot rest on the
  * kernel under test being position-independent. */
@@ -108,6 +108,14 @@ static sy_var mlp_net(sy_graph *g, sy_var x)
 
 static sy_var cnn_net(sy_graph *g, sy_var x) { return sy_mnist_cnn(g, x, NULL); }
 
+/* Two 3x3 convolutions (chunked im2col products: 8 samples a chunk, then 2). */
+static sy_var conv3_net(sy_graph *g, sy_var x)
+{
+    sy_var w1 = sy_param_new(g, "w1", sy_shape_of(4, 24, 16, 3, 3), 144, (sy_init){SY_INIT_UNIFORM_FANIN, 1.0f}, 1);
+    sy_var w2 = sy_param_new(g, "w2", sy_shape_of(4, 16, 24, 3, 3), 216, (sy_init){SY_INIT_UNIFORM_FANIN, 1.0f}, 1);
+    return sy_conv2d(g, sy_relu(g, sy_conv2d(g, x, w1, 1, 1)), w2, 1, 1);
+}
+
 /* Three SGD steps of sum(net(x) * R) at the given thread count. */
 static result_t run(int threads, sy_shape xs, build_fn fn)
 {
@@ -165,12 +173,12 @@ static void check_with(const char *label, sy_shape xs, build_fn fn)
     free(one.out), free(one.dx), free(one.params);
 }
 
-/* On OpenBLAS, then on the position-rounding sgemm. */
+/* On the default sgemm, then on the position-rounding sgemm. */
 static void check(const char *label, sy_shape xs, build_fn fn)
 {
     char l[128];
     sy_cpu_set_sgemm(NULL);
-    snprintf(l, sizeof l, "%s (OpenBLAS)", label);
+    snprintf(l, sizeof l, "%s (%s)", label, sy_cpu_sgemm_name());
     check_with(l, xs, fn);
     sy_cpu_set_sgemm(position_rounding_sgemm);
     snprintf(l, sizeof l, "%s (position-rounding sgemm)", label);
@@ -189,6 +197,7 @@ static void test_gram(void **state)
 }
 static void test_mlp_b64(void **state) { check("mlp 784-300-300-300-10 b64", sy_shape_of(2, 64, 784), mlp_net); }
 static void test_cnn_b64(void **state) { check("mnist cnn b64", sy_shape_of(4, 64, 1, 28, 28), cnn_net); }
+static void test_conv3(void **state) { check("3x3 convolutions b10", sy_shape_of(4, 10, 16, 16, 16), conv3_net); }
 
 int main(void)
 {
@@ -198,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_gram),
         cmocka_unit_test(test_mlp_b64),
         cmocka_unit_test(test_cnn_b64),
+        cmocka_unit_test(test_conv3),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

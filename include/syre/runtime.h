@@ -96,7 +96,8 @@ typedef struct {
     int cudnn;               /* cuda: convolutions through cuDNN where built with it: 1 */
     const char *cuda_module; /* file of the CUDA backend module; NULL: searched (docs/cuda.md) */
     int nccl;                /* the device all-reduce even with one rank (tests NCCL): 0 */
-    int own_gemm;            /* CPU: syre's own sgemm instead of OpenBLAS (docs/bench.md): 0 */
+    int own_gemm;            /* CPU: syre's own sgemm (AVX-512 or AVX2, by cpuid) on a CPU with FMA, the same bits
+                              * on every such CPU; 0: OpenBLAS (docs/bench.md): 1 */
     const char *data_dir;    /* datasets (sy_data_dir); NULL: the build's data directory */
     const char *omp_wait;    /* how OpenMP threads wait as the process was started ("OMP_WAIT_POLICY=PASSIVE"),
                               * for sy_blas_info: libgomp reads it at load and cannot be asked; NULL: its default */

@@ -28,7 +28,7 @@
 /* ---- Process settings (syre/runtime.h; set and read below) ---- */
 
 /* The settings in force; rt's strings point into the buffers beside it. */
-static sy_runtime_opts rt = {.device = "cpu", .precision = SY_PRECISION_FP32, .prefetch = 1, .cudnn = 1};
+static sy_runtime_opts rt = {.device = "cpu", .precision = SY_PRECISION_FP32, .prefetch = 1, .cudnn = 1, .own_gemm = 1};
 static char rt_device[16] = "cpu", rt_cuda_module[4096], rt_data_dir[4096], rt_omp_wait[96];
 static int precision_fixed; /* device graphs compiled with rt.precision and not freed */
 
@@ -690,7 +690,7 @@ sy_status sy_dist_allreduce_mean_device(void *device_buf, size_t n, void *stream
 
 sy_runtime_opts sy_runtime_opts_default(void)
 {
-    return (sy_runtime_opts){.device = "cpu", .precision = SY_PRECISION_FP32, .prefetch = 1, .cudnn = 1};
+    return (sy_runtime_opts){.device = "cpu", .precision = SY_PRECISION_FP32, .prefetch = 1, .cudnn = 1, .own_gemm = 1};
 }
 
 const sy_runtime_opts *sy_runtime(void) { return &rt; }

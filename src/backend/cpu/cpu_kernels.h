@@ -15,12 +15,15 @@ void sy_cpu_register_math(sy_backend *be);
 /* The sgemm under every CPU product, with cblas_sgemm's row-major meaning
  * (ta, tb: op = transpose). Tests swap in one that rounds by an element's
  * position within the call, to check that results do not depend on how a
- * product is split; NULL restores the default (OpenBLAS, or syre's own
- * with the own_gemm setting). Not thread-safe: set it while
- * no graph runs. */
+ * product is split; NULL restores the default (syre's own on a CPU with
+ * FMA unless the own_gemm setting is 0, OpenBLAS otherwise). Not
+ * thread-safe: set it while no graph runs. */
 typedef void (*sy_cpu_sgemm_fn)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                                 const float *B, int ldb, float beta, float *C, int ldc);
 void sy_cpu_set_sgemm(sy_cpu_sgemm_fn fn);
+/* The default sgemm in force, for the run's provenance: "OpenBLAS" or
+ * "syre's own (AVX-512)" and the like. */
+const char *sy_cpu_sgemm_name(void);
 
 /* syre's own sgemm (kernels_gemm.c): row-major C[M,N] = op(A) op(B) +
  * beta C for beta 0 or 1, each element one chain of fused multiply-adds
@@ -35,6 +38,15 @@ enum { SY_GEMM_SCALAR, SY_GEMM_AVX2, SY_GEMM_AVX512, SY_GEMM_NISA };
 int sy_cpu_gemm_isa_best(void);
 int sy_cpu_gemm_force_isa(int isa);
 const char *sy_cpu_gemm_isa_name(void);
+
+/* Benchmarks and tests: stride-1 convolutions as chunked im2col products
+ * (1) or on the direct kernel (0) whatever their shape; -1: by shape and
+ * sgemm (the default). Not thread-safe: set it while no graph runs. */
+void sy_cpu_conv_force_route(int route);
+/* Whether a convolution over C channels with a KH x KW kernel and stride S
+ * runs as chunked im2col products (else the direct kernel or, stride > 1,
+ * whole-batch im2col). */
+int sy_cpu_conv_chunked(int C, int KH, int KW, int S);
 
 /* Scratch floats of the CPU backend's convolution (conv2d's shape rule). */
 size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P);

@@ -15,6 +15,7 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,12 +26,12 @@ static void openblas_sgemm(int ta, int tb, int M, int N, int K, float alpha, con
                 lda, B, ldb, beta, C, ldc);
 }
 
-/* own_gemm (SYRE_GEMM=own): syre's own kernels (kernels_gemm.c) instead of OpenBLAS,
- * the same results on every CPU (OpenBLAS for what they do not take: alpha
- * other than 1, beta other than 0 and 1, which no kernel here asks for).
- * Not the default yet: on an AVX-512 CPU as fast as OpenBLAS's AVX-512
- * kernel and twice its AVX2 one, but its AVX2 kernel is slower than
- * OpenBLAS's on a CPU without AVX-512 (docs/bench.md). */
+/* syre's own kernels (kernels_gemm.c), the default on every CPU with FMA
+ * (AVX2 or AVX-512, picked by cpuid): the same results on every such CPU,
+ * whatever kernel OpenBLAS would pick. OpenBLAS for what they do not take
+ * (alpha other than 1, beta other than 0 and 1, which no kernel here asks
+ * for), on a CPU without FMA (where the own kernel's fmaf would be a
+ * library call), and where the own_gemm setting is 0 (SYRE_GEMM=blas). */
 static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                       int ldb, float beta, float *C, int ldc)
 {
@@ -38,9 +39,17 @@ static void own_sgemm(int ta, int tb, int M, int N, int K, float alpha, const fl
         openblas_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-static sy_cpu_sgemm_fn default_sgemm(void)
+/* The own kernels where the setting asks for them and the CPU has FMA. */
+static int own_default(void) { return sy_runtime()->own_gemm && sy_cpu_gemm_isa_best() >= SY_GEMM_AVX2; }
+
+static sy_cpu_sgemm_fn default_sgemm(void) { return own_default() ? own_sgemm : openblas_sgemm; }
+
+const char *sy_cpu_sgemm_name(void)
 {
-    return sy_runtime()->own_gemm ? own_sgemm : openblas_sgemm;
+    static char buf[64];
+    if (!own_default()) return "OpenBLAS";
+    snprintf(buf, sizeof buf, "syre's own (%s)", sy_cpu_gemm_isa_name());
+    return buf;
 }
 
 static sy_cpu_sgemm_fn sgemm_set; /* by sy_cpu_set_sgemm; NULL: default_sgemm() */
@@ -326,9 +335,53 @@ static void col2im_add(const float *col, int C, int H, int W, int KH, int KW, in
  * [N, O, HW] by row copies. One large product keeps OpenBLAS efficient (and
  * its threads busy) where N small per-sample products would not. Scratch:
  * col [CKK, N*HW], dcol [CKK, N*HW], ybuf [O, N*HW]. */
-/* The direct kernel (kernels_conv.c) for stride 1, im2col + sgemm otherwise. */
+/* The direct kernel (kernels_conv.c) for stride 1 (but see conv_chunked),
+ * im2col + sgemm otherwise. */
 static int use_direct(sy_graph *g, sy_node *n) { return n->iattr[0] == 1; }
 
+/* Stride-1 convolutions the own sgemm runs faster than the direct kernel
+ * (bench_conv, docs/bench.md, per shape): 3x3 kernels (every ResNet-18
+ * convolution, 1.5-2.3x; the MNIST CNN's 5x5 ones run faster direct), with
+ * the own sgemm in force. Forced either way by
+ * sy_cpu_conv_force_route. */
+static int conv_route = -1;
+
+void sy_cpu_conv_force_route(int route) { conv_route = route; }
+
+int sy_cpu_conv_chunked(int C, int KH, int KW, int S)
+{
+    if (S != 1) return 0;
+    if (conv_route >= 0) return conv_route;
+    (void)C;
+    return own_default() && KH == 3 && KW == 3;
+}
+
+static int use_chunked(sy_graph *g, sy_node *n)
+{
+    sy_shape ws = IN(1)->shape;
+    return sy_cpu_conv_chunked(ws.dim[1], ws.dim[2], ws.dim[3], n->iattr[0]);
+}
+
+/* Columns of one chunk: at least this many (whole samples), so that the
+ * products of a chunk are wide enough for the sgemm's tiles and threads. */
+#define CONV_CHUNK_COLS 2048
+
+/* Per-thread workspace of the chunked convolution, grown once. */
+static _Thread_local float *conv_ws;
+static _Thread_local size_t conv_ws_n;
+
+static float *conv_workspace(size_t n)
+{
+    if (n <= conv_ws_n) return conv_ws;
+    free(conv_ws);
+    conv_ws = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    conv_ws_n = conv_ws ? n : 0;
+    return conv_ws;
+}
+
+/* Parallel loops over (sample, channel) of a chunk when there is enough of
+ * them (each iteration's writes are its own, so threads do not change bits). */
+#define CONV_OMP_MIN_FLOATS 65536
 size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P)
 {
     if (S == 1) return sy_cpu_conv2d_direct_scratch(N, C, H, W, O, KH, KW, HO, WO, S, P);
@@ -336,8 +389,111 @@ size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, 
     return (2 * (size_t)C * KH * KW + O) * HO * WO * N;
 }
 
+/* Chunked im2col convolution (stride 1): the batch in chunks of whole
+ * samples (at least CONV_CHUNK_COLS columns each, by shape alone), each
+ * chunk's columns built in a per-thread workspace, forward and backward
+ * (the backward builds them again instead of keeping the whole batch's). The
+ * weight gradient adds chunk after chunk with beta 1: with the own sgemm,
+ * each element is one fma chain over (sample, position) in order whatever
+ * the chunks, so chunking changes no bit. Returns 0 (nothing done) where the
+ * workspace cannot be had: the direct kernel runs instead. */
+typedef struct {
+    int N, C, H, W, O, KH, KW, S, P, HO, WO, spc; /* spc: samples per chunk */
+    size_t ckk, hw;
+} conv_dims;
+
+static conv_dims conv_dims_of(sy_graph *g, sy_node *n)
+{
+    sy_shape xs = IN(0)->shape, ws = IN(1)->shape;
+    conv_dims d = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3], n->iattr[0],
+                   n->iattr[1], n->shape.dim[2], n->shape.dim[3], 1, 0, 0};
+    d.ckk = (size_t)d.C * d.KH * d.KW, d.hw = (size_t)d.HO * d.WO;
+    d.spc = (int)((CONV_CHUNK_COLS + d.hw - 1) / d.hw);
+    if (d.spc > d.N) d.spc = d.N;
+    return d;
+}
+
+/* col [CKK, sc*HW] of samples b0.. (sc of them) of x. */
+static void conv_cols(const conv_dims *d, const float *x, int b0, int sc, float *col, size_t ld)
+{
+    size_t chw = (size_t)d->C * d->H * d->W, kk = (size_t)d->KH * d->KW;
+    int jobs = sc * d->C;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && (size_t)jobs * kk * d->hw >= CONV_OMP_MIN_FLOATS)
+    for (int j = 0; j < jobs; j++) {
+        int b = j / d->C, c = j % d->C;
+        im2col(x + (size_t)(b0 + b) * chw + (size_t)c * d->H * d->W, 1, d->H, d->W, d->KH, d->KW, d->S, d->P, d->HO,
+               d->WO, col + (size_t)c * kk * ld + (size_t)b * d->hw, ld);
+    }
+}
+
+static int fwd_conv_chunked(sy_graph *g, sy_node *n)
+{
+    conv_dims d = conv_dims_of(g, n);
+    size_t ldmax = (size_t)d.spc * d.hw;
+    float *ws = conv_workspace((d.ckk + (d.spc > 1 ? d.O : 0)) * ldmax);
+    if (!ws) return 0;
+    float *col = ws, *ybuf = ws + d.ckk * ldmax;
+    const float *x = IN(0)->val, *w = IN(1)->val;
+    for (int b0 = 0; b0 < d.N; b0 += d.spc) {
+        int sc = d.N - b0 < d.spc ? d.N - b0 : d.spc;
+        size_t ld = (size_t)sc * d.hw;
+        conv_cols(&d, x, b0, sc, col, ld);
+        float *y = n->val + (size_t)b0 * d.O * d.hw;
+        if (sc == 1) { /* straight into the sample's [O, HW] */
+            gemm(0, 0, d.O, (int)ld, (int)d.ckk, 1.0f, w, (int)d.ckk, col, (int)ld, 0.0f, y, (int)ld);
+            continue;
+        }
+        gemm(0, 0, d.O, (int)ld, (int)d.ckk, 1.0f, w, (int)d.ckk, col, (int)ld, 0.0f, ybuf, (int)ld);
+        for (int b = 0; b < sc; b++)
+            for (int o = 0; o < d.O; o++)
+                memcpy(y + ((size_t)b * d.O + o) * d.hw, ybuf + o * ld + b * d.hw, d.hw * sizeof(float));
+    }
+    return 1;
+}
+
+static int bwd_conv_chunked(sy_graph *g, sy_node *n)
+{
+    conv_dims d = conv_dims_of(g, n);
+    const float *x = IN(0)->val, *w = IN(1)->val;
+    float *dx = IN(0)->grad, *dw = IN(1)->grad;
+    size_t ldmax = (size_t)d.spc * d.hw, chw = (size_t)d.C * d.H * d.W, kk = (size_t)d.KH * d.KW;
+    /* col (for dw), dcol (for dx), and dy gathered to [O, sc*HW] when a chunk has several samples */
+    float *ws = conv_workspace((2 * d.ckk + (d.spc > 1 ? d.O : 0)) * ldmax);
+    if (!ws) return 0;
+    float *col = ws, *dcol = ws + d.ckk * ldmax, *dybuf = ws + 2 * d.ckk * ldmax;
+    if (dx && (n->overwrite & 1)) memset(dx, 0, (size_t)d.N * chw * sizeof(float));
+    for (int b0 = 0; b0 < d.N; b0 += d.spc) {
+        int sc = d.N - b0 < d.spc ? d.N - b0 : d.spc;
+        size_t ld = (size_t)sc * d.hw;
+        const float *dy = n->grad + (size_t)b0 * d.O * d.hw;
+        if (sc > 1) {
+            for (int b = 0; b < sc; b++)
+                for (int o = 0; o < d.O; o++)
+                    memcpy(dybuf + o * ld + b * d.hw, dy + ((size_t)b * d.O + o) * d.hw, d.hw * sizeof(float));
+            dy = dybuf;
+        }
+        if (dw) { /* dw [O, CKK] += dy [O, sc*HW] @ col^T, chunk after chunk */
+            conv_cols(&d, x, b0, sc, col, ld);
+            float beta = b0 == 0 && (n->overwrite & 2) ? 0.0f : 1.0f;
+            gemm(0, 1, d.O, (int)d.ckk, (int)ld, 1.0f, dy, (int)ld, col, (int)ld, beta, dw, (int)d.ckk);
+        }
+        if (dx) { /* dcol [CKK, sc*HW] = w^T @ dy, scattered back into dx */
+            gemm(1, 0, (int)d.ckk, (int)ld, d.O, 1.0f, w, (int)d.ckk, dy, (int)ld, 0.0f, dcol, (int)ld);
+            int jobs = sc * d.C;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && (size_t)jobs * kk * d.hw >= CONV_OMP_MIN_FLOATS)
+            for (int j = 0; j < jobs; j++) {
+                int b = j / d.C, c = j % d.C;
+                col2im_add(dcol + (size_t)c * kk * ld + (size_t)b * d.hw, 1, d.H, d.W, d.KH, d.KW, d.S, d.P, d.HO,
+                           d.WO, dx + (size_t)(b0 + b) * chw + (size_t)c * d.H * d.W, ld);
+            }
+        }
+    }
+    return 1;
+}
+
 static void fwd_conv2d(sy_graph *g, sy_node *n)
 {
+    if (use_chunked(g, n) && fwd_conv_chunked(g, n)) return;
     if (use_direct(g, n)) {
         sy_cpu_conv2d_direct_fwd(g, n, IN(1)->val, n->val);
         return;
@@ -355,6 +511,7 @@ static void fwd_conv2d(sy_graph *g, sy_node *n)
 
 static void bwd_conv2d(sy_graph *g, sy_node *n)
 {
+    if (use_chunked(g, n) && bwd_conv_chunked(g, n)) return;
     if (use_direct(g, n)) {
         sy_cpu_conv2d_direct_bwd(g, n, IN(1)->val, IN(0)->grad, IN(1)->grad);
         return;

@@ -18,11 +18,12 @@
  * which is what lets KC be 512 rather than an L1's worth, so that C is loaded
  * and stored once per product for K up to 512 (the training products' K are
  * 10-1152 but for the convolutions' weight gradients). Between K blocks the
- * partial sums go through C, which does not change them. Edge tiles: the
- * AVX-512 kernels mask their columns and skip rows past the edge, and a last
- * panel of at most 16 columns (a 10-class output) runs on an 8x16 kernel,
- * not on a 32-wide tile two thirds zeros; the other kernels run edge tiles
- * on a scratch tile. */
+ * partial sums go through C, which does not change them. Register tiles:
+ * 8x32 on AVX-512 (16 zmm accumulators), 6x16 on AVX2 (12 ymm
+ * accumulators). Edge tiles: the vector kernels mask their columns and skip
+ * rows past the edge, and a last panel of at most half a tile's width (a
+ * 10-class output) runs on a kernel of that width (8x16, 6x8), not on a
+ * tile mostly zeros; the scalar kernel runs edge tiles on a scratch tile. */
 #include "backend/cpu/cpu_kernels.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -38,7 +39,7 @@
 #define KC 512
 #endif
 #ifndef MC
-#define MC 96 /* a multiple of every MR below */
+#define MC 96 /* a multiple of every MR below (8, 6, 4) */
 #endif
 #ifndef NC
 #define NC 1024 /* columns of the B block, rounded down to whole panels */
@@ -93,31 +94,35 @@ typedef struct {
 MICRO_AVX512(micro_avx512, 2)
 MICRO_AVX512(micro_avx512_n16, 1)
 
-__attribute__((target("avx2,fma"))) static void micro_avx2(int kc, const float *ap, const float *bp, float *c,
-                                                            long ldc, int zero, int h, int w)
-{
-    (void)h, (void)w;
-    __m256 acc[4][3];
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; r++)
-#pragma GCC unroll 3
-        for (int j = 0; j < 3; j++) acc[r][j] = zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc + 8 * j);
-    for (int k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(bp + (size_t)k * 24), b1 = _mm256_load_ps(bp + (size_t)k * 24 + 8),
-               b2 = _mm256_load_ps(bp + (size_t)k * 24 + 16);
-#pragma GCC unroll 4
-        for (int r = 0; r < 4; r++) {
-            __m256 a = _mm256_broadcast_ss(ap + (size_t)k * 4 + r);
-            acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-            acc[r][2] = _mm256_fmadd_ps(a, b2, acc[r][2]);
-        }
+/* AVX2: MR = 6 rows by NV vectors of 8 columns (NV = 2: 12 accumulators,
+ * 2 B vectors and a broadcast in the 16 ymm registers; NV = 1 for a narrow
+ * last panel). Edges as the AVX-512 kernel's: columns past w masked off
+ * (vmaskmov), rows past h neither loaded nor stored. */
+#define MICRO_AVX2(NAME, NV)                                                                                      \
+    __attribute__((target("avx2,fma"))) static void NAME(int kc, const float *ap, const float *bp, float *c,      \
+                                                         long ldc, int zero, int h, int w)                        \
+    {                                                                                                             \
+        __m256 acc[6][NV];                                                                                        \
+        __m256i m[NV];                                                                                            \
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                                           \
+        for (int j = 0; j < NV; j++) m[j] = _mm256_cmpgt_epi32(_mm256_set1_epi32(w - 8 * j), lane);              \
+        _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++)                                                       \
+            _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) acc[r][j] =                                      \
+                zero || r >= h ? _mm256_setzero_ps() : _mm256_maskload_ps(c + r * ldc + 8 * j, m[j]);            \
+        for (int k = 0; k < kc; k++) {                                                                            \
+            __m256 b[NV];                                                                                         \
+            _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) b[j] = _mm256_load_ps(bp + (size_t)k * 8 * NV + 8 * j); \
+            _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++)                                                   \
+            {                                                                                                     \
+                __m256 a = _mm256_broadcast_ss(ap + (size_t)k * 6 + r);                                           \
+                _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) acc[r][j] = _mm256_fmadd_ps(a, b[j], acc[r][j]); \
+            }                                                                                                     \
+        }                                                                                                         \
+        _Pragma("GCC unroll 6") for (int r = 0; r < 6; r++) if (r < h)                                            \
+            _Pragma("GCC unroll 2") for (int j = 0; j < NV; j++) _mm256_maskstore_ps(c + r * ldc + 8 * j, m[j], acc[r][j]); \
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; r++)
-#pragma GCC unroll 3
-        for (int j = 0; j < 3; j++) _mm256_storeu_ps(c + r * ldc + 8 * j, acc[r][j]);
-}
+MICRO_AVX2(micro_avx2, 2)
+MICRO_AVX2(micro_avx2_n8, 1)
 
 #endif
 
@@ -135,7 +140,7 @@ static void micro_scalar(int kc, const float *ap, const float *bp, float *c, lon
 static const gemm_isa isas[SY_GEMM_NISA] = {
     [SY_GEMM_SCALAR] = {4, 4, micro_scalar, "scalar", 0, 0, NULL},
 #ifdef GEMM_X86
-    [SY_GEMM_AVX2] = {4, 24, micro_avx2, "AVX2", 0, 0, NULL},
+    [SY_GEMM_AVX2] = {6, 16, micro_avx2, "AVX2", 1, 8, micro_avx2_n8},
     [SY_GEMM_AVX512] = {8, 32, micro_avx512, "AVX-512", 1, 16, micro_avx512_n16},
 #endif
 };
@@ -211,6 +216,7 @@ static inline void copy_floats(float *dst, const float *src, int n)
 {
     switch (n) {
     case 4: memcpy(dst, src, 4 * sizeof(float)); break;
+    case 6: memcpy(dst, src, 6 * sizeof(float)); break;
     case 8: memcpy(dst, src, 8 * sizeof(float)); break;
     case 16: memcpy(dst, src, 16 * sizeof(float)); break;
     case 24: memcpy(dst, src, 24 * sizeof(float)); break;
@@ -232,6 +238,18 @@ static void pack_a(int ta, const float *A, int lda, int i0, int mc, int M, int k
             for (; k + 8 <= kc; k += 8) transpose8(blk + k, lda, ap + (size_t)k * 8, 8);
             for (; k < kc; k++)
                 for (int r = 0; r < 8; r++) ap[(size_t)k * 8 + r] = blk[(size_t)r * lda + k];
+            continue;
+        }
+        if (!ta && mr == 6 && p + 6 <= mc && i0 + p + 8 <= M && have_avx2()) { /* 6 rows from 8x8 transposes */
+            const float *blk = A + (size_t)(i0 + p) * lda + k0;
+            float t[64];
+            int k = 0;
+            for (; k + 8 <= kc; k += 8) {
+                transpose8(blk + k, lda, t, 8); /* rows 6 and 7 are read (they exist) and dropped */
+                for (int q = 0; q < 8; q++) memcpy(ap + (size_t)(k + q) * 6, t + q * 8, 6 * sizeof(float));
+            }
+            for (; k < kc; k++)
+                for (int r = 0; r < 6; r++) ap[(size_t)k * 6 + r] = blk[(size_t)r * lda + k];
             continue;
         }
         if (!ta && mr == 4 && p + 8 <= mc && i0 + p + 8 <= M && have_avx2()) { /* two panels of 4 rows from 8 */

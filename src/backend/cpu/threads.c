@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L /* nanosleep, setenv */
 #include "syre/runtime.h"
 #include "backend/cpu/threads.h"
+#include "backend/cpu/cpu_kernels.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -44,10 +45,12 @@ void sy_blas_threads_end(void) { openblas_set_num_threads(1); }
 
 const char *sy_blas_info(void)
 {
-    static char buf[256];
+    static char buf[320];
     const char *wait = sy_runtime()->omp_wait ? sy_runtime()->omp_wait : "libgomp's default wait";
-    snprintf(buf, sizeof buf, "%s; kernel %s; %d OpenMP threads (%s), OpenBLAS single-threaded inside them (%d)",
-             openblas_get_config(), openblas_get_corename(), sy_get_threads(), wait, openblas_get_num_threads());
+    snprintf(buf, sizeof buf,
+             "sgemm %s; %s; kernel %s; %d OpenMP threads (%s), OpenBLAS single-threaded inside them (%d)",
+             sy_cpu_sgemm_name(), openblas_get_config(), openblas_get_corename(), sy_get_threads(), wait,
+             openblas_get_num_threads());
     return buf;
 }
 
