@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* dladdr */
 #include "backend/cuda_module.h"
 #include "backend/device.h"
+#include "backend/cpu/isa.h"
 #include "syre/runtime.h"
 #include "syre/dist.h"
 #include "dist/dist_impl.h"
@@ -29,7 +30,7 @@
 
 /* The settings in force; rt's strings point into the buffers beside it. */
 static sy_runtime_opts rt = {.device = "cpu", .precision = SY_PRECISION_FP32, .prefetch = 1, .cudnn = 1};
-static char rt_device[16] = "cpu", rt_cuda_module[4096], rt_data_dir[4096], rt_omp_wait[96];
+static char rt_device[16] = "cpu", rt_cuda_module[4096], rt_data_dir[4096], rt_omp_wait[96], rt_cpu_isa[8];
 static int precision_fixed; /* device graphs compiled with rt.precision and not freed */
 
 /* ---- sim ------------------------------------------------------------------- */
@@ -733,28 +734,34 @@ sy_status sy_runtime_configure(const sy_runtime_opts *o)
     if (!o) return sy_fail(SY_ERR_ARG, "sy_runtime_configure: NULL options");
     sy_status st = device_name_check(o->device);
     if (!st) st = precision_check(o->precision);
+    if (!st && o->cpu_isa && *o->cpu_isa && sy_cpu_isa_parse(o->cpu_isa) < 0)
+        st = sy_fail(SY_ERR_ARG, "CPU kernel variant '%s' is not one of base, avx2, avx512", o->cpu_isa);
     /* Copied aside first: o may be a copy of rt, pointing into these buffers. */
-    char device[sizeof rt_device], module[sizeof rt_cuda_module], data[sizeof rt_data_dir], wait[sizeof rt_omp_wait];
+    char device[sizeof rt_device], module[sizeof rt_cuda_module], data[sizeof rt_data_dir], wait[sizeof rt_omp_wait], isa[sizeof rt_cpu_isa];
     if (!st) st = copy_setting("device", o->device, device, sizeof device);
     if (!st) st = copy_setting("cuda module", o->cuda_module, module, sizeof module);
     if (!st) st = copy_setting("data directory", o->data_dir, data, sizeof data);
     if (!st) st = copy_setting("OpenMP wait", o->omp_wait, wait, sizeof wait);
+    if (!st) st = copy_setting("CPU kernel variant", o->cpu_isa, isa, sizeof isa);
     if (st) return st;
     rt = *o;
     memcpy(rt_device, device, sizeof device);
     memcpy(rt_cuda_module, module, sizeof module);
     memcpy(rt_data_dir, data, sizeof data);
     memcpy(rt_omp_wait, wait, sizeof wait);
+    memcpy(rt_cpu_isa, isa, sizeof isa);
     rt.device = rt_device;
     rt.cuda_module = rt_cuda_module[0] ? rt_cuda_module : NULL;
     rt.data_dir = rt_data_dir[0] ? rt_data_dir : NULL;
     rt.omp_wait = rt_omp_wait[0] ? rt_omp_wait : NULL;
+    rt.cpu_isa = rt_cpu_isa[0] ? rt_cpu_isa : NULL;
     rt.cuda_graphs = !!o->cuda_graphs;
     rt.prefetch = !!o->prefetch;
     rt.cuda_sync = !!o->cuda_sync;
     rt.cudnn = !!o->cudnn;
     rt.nccl = !!o->nccl;
     rt.own_gemm = !!o->own_gemm;
+    sy_cpu_isa_force(-1); /* the kernels' variant under the new cap */
     return SY_OK;
 }
 

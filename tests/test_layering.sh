@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The library's layers call only down (docs/architecture.md), checked in the
+# source, so that a call going the wrong way fails here:
+#  - the library reads no environment variable: no getenv under src/ or
+#    include/ (the command maps SYRE_* onto options in cli/env_options.h).
+set -euo pipefail
+src=${SYRE_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+fail=0
+if hits=$(grep -rnE '\b(secure_)?getenv\b' "$src/src" "$src/include"); then
+  echo "FAIL: the library reads the environment (map the variable onto an option in cli/env_options.h):"
+  echo "$hits"
+  fail=1
+fi
+[ $fail -eq 0 ] && echo "layering: all checks hold"
+exit $fail
