@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "device_cases.h"
-#include "backend/device.h"
+#include "graph/graph_device.h"
 #include "graph/graph_impl.h"
 #include "syre/runtime.h"
 #include "syre/train.h"

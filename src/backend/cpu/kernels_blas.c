@@ -207,7 +207,7 @@ static void gemm2(const gemm_t *p, const gemm_t *q)
     }
 }
 
-static void mm_dims(sy_graph *g, sy_node *n, int *M, int *K, int *N)
+static void mm_dims(sy_exec *ex, sy_node *n, int *M, int *K, int *N)
 {
     sy_shape a = IN(0)->shape, b = IN(1)->shape;
     *M = n->iattr[0] ? a.dim[1] : a.dim[0];
@@ -215,17 +215,17 @@ static void mm_dims(sy_graph *g, sy_node *n, int *M, int *K, int *N)
     *N = n->iattr[1] ? b.dim[0] : b.dim[1];
 }
 
-static void fwd_matmul(sy_graph *g, sy_node *n)
+static void fwd_matmul(sy_exec *ex, sy_node *n)
 {
     int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
-    mm_dims(g, n, &M, &K, &N);
+    mm_dims(ex, n, &M, &K, &N);
     gemm(ta, tb, M, N, K, 1.0f, IN(0)->val, ta ? M : K, IN(1)->val, tb ? K : N, 0.0f, n->val, N);
 }
 
-static void bwd_matmul(sy_graph *g, sy_node *n)
+static void bwd_matmul(sy_exec *ex, sy_node *n)
 {
     int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
-    mm_dims(g, n, &M, &K, &N);
+    mm_dims(ex, n, &M, &K, &N);
     const float *a = IN(0)->val, *b = IN(1)->val, *dc = n->grad;
     float *da = IN(0)->grad, *db = IN(1)->grad;
     int lda = ta ? M : K, ldb = tb ? K : N;
@@ -327,7 +327,7 @@ static void col2im_add(const float *col, int C, int H, int W, int KH, int KW, in
  * its threads busy) where N small per-sample products would not. Scratch:
  * col [CKK, N*HW], dcol [CKK, N*HW], ybuf [O, N*HW]. */
 /* The direct kernel (kernels_conv.c) for stride 1, im2col + sgemm otherwise. */
-static int use_direct(sy_graph *g, sy_node *n) { return n->iattr[0] == 1; }
+static int use_direct(sy_exec *ex, sy_node *n) { return n->iattr[0] == 1; }
 
 size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P)
 {
@@ -336,10 +336,10 @@ size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, 
     return (2 * (size_t)C * KH * KW + O) * HO * WO * N;
 }
 
-static void fwd_conv2d(sy_graph *g, sy_node *n)
+static void fwd_conv2d(sy_exec *ex, sy_node *n)
 {
-    if (use_direct(g, n)) {
-        sy_cpu_conv2d_direct_fwd(g, n, IN(1)->val, n->val);
+    if (use_direct(ex, n)) {
+        sy_cpu_conv2d_direct_fwd(ex, n, IN(1)->val, n->val);
         return;
     }
     CONV_DIMS
@@ -353,10 +353,10 @@ static void fwd_conv2d(sy_graph *g, sy_node *n)
             memcpy(n->val + ((size_t)b * O + o) * hw, ybuf + o * ld + b * hw, hw * sizeof(float));
 }
 
-static void bwd_conv2d(sy_graph *g, sy_node *n)
+static void bwd_conv2d(sy_exec *ex, sy_node *n)
 {
-    if (use_direct(g, n)) {
-        sy_cpu_conv2d_direct_bwd(g, n, IN(1)->val, IN(0)->grad, IN(1)->grad);
+    if (use_direct(ex, n)) {
+        sy_cpu_conv2d_direct_bwd(ex, n, IN(1)->val, IN(0)->grad, IN(1)->grad);
         return;
     }
     CONV_DIMS
