@@ -33,7 +33,8 @@ static inline int sy_env_first_int(const char *const *vars, int n, int min, int 
 /* sy_runtime_opts from SYRE_DEVICE, SYRE_PRECISION (SYRE_TF32=1, its older
  * spelling), SYRE_CUDA_GRAPHS=1, SYRE_PREFETCH=0, SYRE_CUDA_SYNC=1,
  * SYRE_CUDNN=0, SYRE_CUDA_MODULE, SYRE_NCCL=1, SYRE_GEMM (blas: OpenBLAS
- * instead of syre's own sgemm; own: the default), SYRE_DATA and
+ * instead of syre's own sgemm; own: the default), SYRE_DATA, SYRE_CPU_ISA
+ * (base, avx2, avx512; another name fails in sy_runtime_configure) and
  * OMP_WAIT_POLICY / GOMP_SPINCOUNT (as libgomp read them). The strings point
  * into the environment. An unknown SYRE_PRECISION is named on stderr and
  * left at fp32. */
@@ -65,12 +66,27 @@ static inline sy_runtime_opts sy_env_runtime_opts(void)
     }
     const char *data = getenv("SYRE_DATA");
     if (data && *data) o.data_dir = data;
+    const char *isa = getenv("SYRE_CPU_ISA");
+    if (isa && *isa) o.cpu_isa = isa;
     static char wait[96];
     const char *spin = getenv("GOMP_SPINCOUNT"), *pol = getenv("OMP_WAIT_POLICY");
     if (spin) snprintf(wait, sizeof wait, "GOMP_SPINCOUNT=%.20s", spin);
     else if (pol) snprintf(wait, sizeof wait, "OMP_WAIT_POLICY=%.20s", pol);
     if (spin || pol) o.omp_wait = wait;
     return o;
+}
+
+/* The OpenMP wait setting for sy_omp_wait_reexec: sy_omp_wait_env(threads),
+ * or NULL (do not re-execute) when the user set OMP_WAIT_POLICY or
+ * GOMP_SPINCOUNT (theirs wins, and the re-executed program finds its own)
+ * or the program runs under valgrind (LD_PRELOAD names its vgpreload
+ * library: /proc/self/exe would be valgrind's tool, which refuses to run). */
+static inline const char *sy_env_omp_wait(int threads)
+{
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return NULL;
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strstr(pre, "vgpreload")) return NULL;
+    return sy_omp_wait_env(threads);
 }
 
 /* sy_dist_opts from the launcher: the ranks it started (Open MPI's mpirun,

@@ -329,7 +329,7 @@ static void choose_omp_wait(int argc, char **argv)
     int threads = 0;
     for (int i = 1; i + 1 < argc; i++)
         if (strcmp(argv[i], "--threads") == 0) threads = atoi(argv[i + 1]);
-    sy_omp_wait_reexec(threads, argv); /* returns only if it did not re-execute: then run as we are */
+    sy_omp_wait_reexec(sy_env_omp_wait(threads), argv); /* returns only if it did not re-execute: then run as we are */
 }
 
 int main(int argc, char **argv)

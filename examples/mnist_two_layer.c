@@ -20,7 +20,7 @@ int main(int argc, char **argv)
     /* libgomp takes its wait policy only from the environment, at load:
      * re-execute once with the one that suits this machine now (unless the
      * user set OMP_WAIT_POLICY or GOMP_SPINCOUNT). */
-    sy_omp_wait_reexec(0, argv);
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) sy_omp_wait_reexec(sy_omp_wait_env(0), argv);
     const int B = 64, EVAL = 1000;
     sy_dataset *train, *test;
     CHECK(sy_dataset_load(sy_data_dir(NULL), "mnist", "train", &train));

@@ -5,7 +5,7 @@
  * Adam state), which must either restore it or refuse it.
  * Seeds (fuzz/corpus/safetensors) are checkpoints written by the library. */
 #include "fuzz_util.h"
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/syre.h"
 
 static sy_params *ps;

@@ -49,7 +49,7 @@ m wfix-no-shuffle      src/optim/optim.c          's|sy_rng_shuffle(&r, perm, pi
 m wfix-seed-ignored    src/optim/optim.c          's|sy_rng_make(opt->o.seed, SY_STREAM_WFIX,|sy_rng_make(0, SY_STREAM_WFIX,|' "test_optim"
 m wfix-floor           src/optim/optim.c          's|(size_t)llround(|(size_t)floor(|g' "test_optim"
 m rank-ge              src/metrics/spectrum.c     's|c += eig\[i\] > thr;|c += eig[i] >= thr;|' "test_metrics"
-m safetensors-bound    src/io/safetensors.c       's|if (b1 < b0 \|\| b1 > dsize) {|if (b1 < b0 \|\| b1 > dsize + 4) {|' "test_st_bounds test_io"
+m safetensors-bound    src/format/safetensors.c       's|if (b1 < b0 \|\| b1 > dsize) {|if (b1 < b0 \|\| b1 > dsize + 4) {|' "test_st_bounds test_io"
 m gemm-last-tile       src/backend/cpu/kernels_blas.c 's|t1 = (int)((long)q->tiles \* (t + 1) / n);|t1 = (int)((long)q->tiles * (t + 1) / n) - (t + 1 == n);|' "test_cpu_kernels"
 m step-last-piece      src/backend/cpu/optim_update.c 's|\*i1 = begin + pieces \* (t + 1) / nt \* 16;|*i1 = begin + pieces * (t + 1) / nt * 16 - (t + 1 == nt) * 16;|' "test_optim"
 m nan-guard-last-block src/core/numeric.c         's|for (size_t lo = 0; lo < n; lo += B) {|for (size_t lo = 0; lo + B < n; lo += B) {|' "test_reliability"

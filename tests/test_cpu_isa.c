@@ -1,6 +1,6 @@
 /* The CPU kernels' instruction-set variants (src/backend/cpu/isa.h) give the
- * same bits. Each variant runs in its own child process (SYRE_CPU_ISA is read
- * once, when the kernels are installed), on the ops whose kernels are
+ * same bits. Each variant runs in its own child process, with SYRE_CPU_ISA set and
+ * mapped onto the runtime option cpu_isa as the command maps it, on the ops whose kernels are
  * compiled per instruction set: direct convolution forward and backward
  * (channel counts that take the AVX-512-only tiles and the others), SiLU,
  * sigmoid, BCE with logits, KL, ReLU, bias add, max pooling, then Adam steps
@@ -25,6 +25,7 @@
 #include "backend/cpu/cpu_kernels.h"
 #include "backend/cpu/isa.h"
 #include "syre/syre.h"
+#include "../cli/env_options.h"
 
 /* Appends n floats to the buffer (the child's record). */
 typedef struct {
@@ -94,7 +95,7 @@ static size_t record(const char *isa, float **out)
     if (pid == 0) {
         close(fd[0]);
         setenv("SYRE_CPU_ISA", isa, 1);
-        sy_cpu_isa_force(-1); /* read it again (the parent's choice is inherited) */
+        if (sy_env_apply_runtime() != SY_OK) _exit(5); /* the cap, as the command applies it */
         if (strcmp(sy_cpu_isa_name(sy_cpu_isa()), isa) != 0) _exit(3);
         /* the own sgemm's register tile of the same instruction set */
         int gemm_isa = !strcmp(isa, "avx512") ? SY_GEMM_AVX512 : !strcmp(isa, "avx2") ? SY_GEMM_AVX2 : SY_GEMM_SCALAR;
@@ -163,12 +164,40 @@ static void test_variants_same_bits(void **state)
     free(base);
 }
 
+/* The runtime option: an unknown name is refused naming it, a cap lowers
+ * the variant, and one above the CPU's best leaves the best. */
+static void test_option(void **state)
+{
+    int best = sy_cpu_isa_best();
+    sy_runtime_opts o = sy_runtime_opts_default();
+    o.cpu_isa = "avx3";
+    assert_int_equal(sy_runtime_configure(&o), SY_ERR_ARG);
+    assert_non_null(strstr(sy_last_error(), "'avx3'"));
+    assert_int_equal(sy_cpu_isa(), best);
+    int multi = best > SY_ISA_BASE && sy_cpu_isa_force(SY_ISA_BASE) == 0; /* a build with variants */
+    assert_int_equal(sy_cpu_isa_force(-1), 0);
+    if (multi) {
+    o.cpu_isa = "base";
+    assert_int_equal(sy_runtime_configure(&o), SY_OK);
+    assert_int_equal(sy_cpu_isa(), SY_ISA_BASE);
+    o.cpu_isa = "avx512";
+    assert_int_equal(sy_runtime_configure(&o), SY_OK);
+    assert_int_equal(sy_cpu_isa(), best);
+    }
+    o.cpu_isa = NULL;
+    assert_int_equal(sy_runtime_configure(&o), SY_OK);
+    assert_int_equal(sy_cpu_isa(), best);
+}
+
 /* Forcing: a variant the CPU lacks is refused; names. */
 static void test_force(void **state)
 {
     assert_string_equal(sy_cpu_isa_name(SY_ISA_BASE), "base");
     assert_string_equal(sy_cpu_isa_name(SY_ISA_AVX2), "avx2");
     assert_string_equal(sy_cpu_isa_name(SY_ISA_AVX512), "avx512");
+    assert_int_equal(sy_cpu_isa_parse("avx2"), SY_ISA_AVX2);
+    assert_int_equal(sy_cpu_isa_parse("AVX2"), -1);
+    assert_int_equal(sy_cpu_isa_parse(NULL), -1);
     int best = sy_cpu_isa_best();
     assert_int_equal(sy_cpu_isa_force(SY_ISA_N), -1);
     assert_int_equal(sy_cpu_isa_force(best), 0);
@@ -181,6 +210,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_force),
+        cmocka_unit_test(test_option),
         cmocka_unit_test(test_variants_same_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

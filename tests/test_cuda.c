@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "device_cases.h"
-#include "backend/device.h"
+#include "graph/graph_device.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
 #include "../cli/env_options.h"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "device_cases.h"
-#include "backend/device.h"
+#include "graph/graph_device.h"
 #include "graph/graph_impl.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
@@ -138,6 +138,32 @@ static void test_host_access_between_steps(void **state)
     host_mix("cpu", &a[0], &a[1], &a[2]);
     host_mix("sim", &b[0], &b[1], &b[2]);
     assert_memory_equal(a, b, sizeof a);
+}
+
+/* The explicit host views: sy_params_read brings the device's values back,
+ * and a change made through sy_params_write is what the next device step
+ * trains on (as on the CPU), both bit for bit. */
+static void test_params_read_write(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model m[2];
+    assert_int_equal(dm_build(&m[0], DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&m[1], DM_MLP, "sim", 8, &o), 0);
+    float loss[2][4];
+    const float *r[2];
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(dm_train(&m[k], 2, loss[k]), 0);
+        float *w;
+        assert_int_equal(sy_params_write(m[k].ps, &w), SY_OK);
+        for (size_t i = 0; i < sy_params_trainable_size(m[k].ps); i += 3) w[i] *= -0.5f;
+        assert_int_equal(dm_train(&m[k], 2, loss[k] + 2), 0);
+        assert_int_equal(sy_params_read(m[k].ps, &r[k]), SY_OK);
+    }
+    assert_memory_equal(loss[0], loss[1], sizeof loss[0]);
+    assert_memory_equal(r[0], r[1], sy_params_total_size(m[0].ps) * sizeof(float));
+    dm_free(&m[0]);
+    dm_free(&m[1]);
 }
 
 /* Save mid-run on the device, load into a fresh device model, continue:
@@ -827,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_train_cnn),
         cmocka_unit_test(test_train_resnet),
         cmocka_unit_test(test_host_access_between_steps),
+        cmocka_unit_test(test_params_read_write),
         cmocka_unit_test(test_checkpoint_resume_on_device),
         cmocka_unit_test(test_device_errors),
         cmocka_unit_test(test_nan_guard_like_cpu),

@@ -21,7 +21,7 @@
 
 #include "registry.h" /* experiments/ */
 #include "syre/experiment.h"
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/params.h"
 #include "syre/plot.h"
 #include "io/io_internal.h"

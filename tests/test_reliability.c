@@ -15,7 +15,7 @@
 #include <math.h>
 #include <unistd.h>
 
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/syre.h"
 
 static char tmp[256];

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "syre/core.h"
-#include "syre/io.h"
+#include "syre/format.h"
 
 static char path[256];
 

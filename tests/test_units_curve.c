@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "syre/core.h"
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/metrics.h"
 
 /* f = 4 units, in = 3, out = 2; entry values tell their place. */

@@ -80,6 +80,14 @@ float *sy_params_grad(sy_params *ps);
  * copy is the returned error. */
 sy_status sy_params_read(sy_params *ps, const float **data);
 sy_status sy_params_read_grad(sy_params *ps, const float **grad);
+/* Writable views, for the host's changes at evaluation and checkpoint
+ * boundaries (a reset unit, parameters swapped for an evaluation): copied
+ * back as above, then the host copy is the one uploaded before the next
+ * device use. A failed copy is the returned error and nothing is marked. A
+ * pointer kept across device work (forward, backward, step) goes stale: ask
+ * again after it. */
+sy_status sy_params_write(sy_params *ps, float **data);
+sy_status sy_params_write_grad(sy_params *ps, float **grad);
 /* Floats in the trainable region and in the whole buffer, alignment padding
  * included (0 before layout). */
 size_t sy_params_trainable_size(const sy_params *ps);

@@ -16,8 +16,8 @@ void sy_set_threads(int n);
 int sy_get_threads(void);
 /* How syre's OpenMP threads should wait between parallel regions, as the
  * VAR=VALUE a launcher puts in a new process's environment (libgomp reads it
- * once, when it loads; the `syre` command re-executes itself with it unless
- * OMP_WAIT_POLICY or GOMP_SPINCOUNT is set). With a CPU free for each of its
+ * once, when it loads; the `syre` command re-executes itself with it,
+ * sy_omp_wait_reexec, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set). With a CPU free for each of its
  * `threads` (0 = all cores) besides what else is running now:
  * GOMP_SPINCOUNT=SY_GOMP_SPINCOUNT, a short spin (~0.2 ms) that keeps the
  * threads awake across a training step; on a busy machine
@@ -25,19 +25,21 @@ int sy_get_threads(void);
  * partner needs (docs/bench.md, "Threads and small GEMMs"). */
 #define SY_GOMP_SPINCOUNT "10000"
 const char *sy_omp_wait_env(int threads);
-/* Gives this program sy_omp_wait_env(threads)'s wait setting the only way
- * libgomp takes one: it puts the setting in the environment and re-executes
- * the program once (execv of /proc/self/exe with argv), so that libgomp
- * reads it when it loads. libgomp reads OMP_WAIT_POLICY and GOMP_SPINCOUNT
- * only then, in its own initialiser, which runs before any of syre's or the
- * program's code, and has no call to change them afterwards (omp_set_*
- * covers thread counts and schedules, not waiting). Call it first thing in
- * main, before any thread or file is opened. Does nothing, and returns 0,
- * when the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT (theirs wins, and the
- * re-executed program finds its own), or under valgrind (where /proc/self/exe
- * is valgrind's tool). Returns -1 only if execv failed: the program then
- * runs on with libgomp's default (spin ~300000 iterations, a few ms). */
-int sy_omp_wait_reexec(int threads, char **argv);
+/* Gives this program an OpenMP wait setting the only way libgomp takes one:
+ * it puts `setting` ("VAR=VALUE", e.g. sy_omp_wait_env(threads)) in the
+ * environment and re-executes the program once (execv of /proc/self/exe
+ * with argv), so that libgomp reads it when it loads. libgomp reads
+ * OMP_WAIT_POLICY and GOMP_SPINCOUNT only then, in its own initialiser, which
+ * runs before any of syre's or the program's code, and has no call to change
+ * them afterwards (omp_set_* covers thread counts and schedules, not
+ * waiting). Call it first thing in main, before any thread or file is
+ * opened. The library reads no environment variable: whether to re-execute
+ * is the caller's choice (the `syre` command passes NULL when the user set
+ * OMP_WAIT_POLICY or GOMP_SPINCOUNT, or under valgrind: cli/env_options.h,
+ * sy_env_omp_wait). Does nothing, and returns 0, for a NULL setting or one
+ * without '='. Returns -1 only if execv failed: the program then runs on
+ * with libgomp's default (spin ~300000 iterations, a few ms). */
+int sy_omp_wait_reexec(const char *setting, char **argv);
 /* "OpenBLAS 0.3.21 ... kernel Haswell; 2 OpenMP threads ...": what actually runs. */
 const char *sy_blas_info(void);
 
@@ -98,6 +100,8 @@ typedef struct {
     int nccl;                /* the device all-reduce even with one rank (tests NCCL): 0 */
     int own_gemm;            /* CPU: syre's own sgemm (AVX-512 or AVX2, by cpuid) on a CPU with FMA, the same bits
                               * on every such CPU; 0: OpenBLAS (docs/bench.md): 1 */
+    const char *cpu_isa;     /* CPU: the highest kernel variant to run, "base", "avx2" or "avx512" (one the CPU
+                              * lacks: its best); NULL: the best it has. No effect in a SYRE_NATIVE=ON build */
     const char *data_dir;    /* datasets (sy_data_dir); NULL: the build's data directory */
     const char *omp_wait;    /* how OpenMP threads wait as the process was started ("OMP_WAIT_POLICY=PASSIVE"),
                               * for sy_blas_info: libgomp reads it at load and cannot be asked; NULL: its default */
@@ -105,7 +109,7 @@ typedef struct {
 /* The defaults listed in the struct (NULL strings where none is given). */
 sy_runtime_opts sy_runtime_opts_default(void);
 /* Apply o (strings are copied). SY_ERR_ARG for a device other than cpu, cuda
- * or sim, SY_ERR_STATE for a precision other than that of compiled device
+ * or sim or a cpu_isa other than base, avx2 or avx512, SY_ERR_STATE for a precision other than that of compiled device
  * graphs; nothing changes then. cuda_sync, cudnn and cuda_module act when the
  * cuda device starts, at its first use. */
 sy_status sy_runtime_configure(const sy_runtime_opts *o);

@@ -11,7 +11,7 @@
 #include "syre/metrics.h"
 #include "syre/data.h"
 #include "syre/optim.h"
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/experiment.h"
 #include "syre/train.h"
 #include "syre/trainer.h"

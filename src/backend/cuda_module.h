@@ -16,7 +16,7 @@
 #include "syre/runtime.h"
 
 /* Raise when a function pointer is added, removed or changes meaning. */
-#define SY_CUDA_MODULE_ABI 4
+#define SY_CUDA_MODULE_ABI 5
 /* The module's file name, and the one symbol it exports. */
 #define SY_CUDA_MODULE_FILE "libsyre_cuda.so"
 #define SY_CUDA_MODULE_ENTRY "sy_cuda_module_open"
@@ -24,10 +24,8 @@
 /* What the core gives the module. */
 typedef struct {
     int abi;
-    size_t size_device, size_graph, size_node, size_step_scalars;
+    size_t size_device, size_exec, size_node, size_step_scalars;
     sy_status (*fail)(sy_status code, const char *fmt, ...);
-    float *(*gdev_workspace)(sy_graph *g);
-    const uint64_t *(*gdev_step)(sy_graph *g);
     uint64_t (*rng_key)(uint64_t seed, uint32_t stream);
     size_t (*shape_numel)(sy_shape s);
     sy_precision (*get_precision)(void);

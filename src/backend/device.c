@@ -9,6 +9,8 @@
 #define _GNU_SOURCE /* dladdr */
 #include "backend/cuda_module.h"
 #include "backend/device.h"
+#include "backend/cpu/isa.h"
+#include "ops/op_kernels.h"
 #include "syre/runtime.h"
 #include "syre/dist.h"
 #include "dist/dist_impl.h"
@@ -29,7 +31,7 @@
 
 /* The settings in force; rt's strings point into the buffers beside it. */
 static sy_runtime_opts rt = {.device = "cpu", .precision = SY_PRECISION_FP32, .prefetch = 1, .cudnn = 1, .own_gemm = 1};
-static char rt_device[16] = "cpu", rt_cuda_module[4096], rt_data_dir[4096], rt_omp_wait[96];
+static char rt_device[16] = "cpu", rt_cuda_module[4096], rt_data_dir[4096], rt_omp_wait[96], rt_cpu_isa[8];
 static int precision_fixed; /* device graphs compiled with rt.precision and not freed */
 
 /* ---- sim ------------------------------------------------------------------- */
@@ -51,7 +53,7 @@ typedef struct {
     const void *src;
     size_t n;
     float v;
-    sy_graph *g;
+    sy_exec *ex;
     sy_node *node;
     int bwd, training;
     sy_step_scalars sc;
@@ -69,7 +71,7 @@ typedef struct {
     char broken[256]; /* why the capture is invalid ("" while it is not) */
 } sim_tape;
 static sim_tape *sim_capturing;
-/* A kernel raised an error (g->run_status) since the last sync: sim's
+/* A kernel raised an error (its context's fault) since the last sync: sim's
  * counterpart of the CUDA error slot, read by the veto. */
 static int sim_kernel_failed;
 
@@ -161,7 +163,7 @@ static void sim_zero(sy_device *d, void *dst, size_t n)
 static sy_status sim_sync(sy_device *d)
 {
     if (sim_forbidden("a wait")) return sy_fail(SY_ERR_STATE, "sim device: wait while the stream is captured");
-    sim_kernel_failed = 0; /* reported by the graph (g->run_status), as CUDA's slot by its sync */
+    sim_kernel_failed = 0; /* reported by the graph (its context's fault), as CUDA's slot by its sync */
     pthread_mutex_lock(&sim_copy_lock);
     d->error_node = -1;
     snprintf(d->error, sizeof d->error, "%s", sim_copy_error);
@@ -171,8 +173,8 @@ static sy_status sim_sync(sy_device *d)
     return SY_OK;
 }
 /* The sim runs the CPU kernels: their scratch. */
-static size_t sim_scratch(sy_graph *g, const sy_node *n) { return sy_backend_cpu()->node_scratch(g, n); }
-static size_t sim_ws(sy_graph *g, const sy_node *n) { return 0; }
+static size_t sim_scratch(sy_exec *ex, const sy_node *n) { return sy_backend_cpu()->node_scratch(ex, n); }
+static size_t sim_ws(sy_exec *ex, const sy_node *n) { return 0; }
 static void sim_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
 {
     if (sim_capturing) {
@@ -285,18 +287,18 @@ static float *rounded(const float *x, size_t n, int drop)
  * sim_table: what graphs call, which records them while capturing. */
 static sy_backend sim_impl, sim_table;
 
-static void sim_lowp(sy_graph *g, sy_node *n, int bwd)
+static void sim_lowp(sy_exec *ex, sy_node *n, int bwd)
 {
     sy_kernel k = bwd ? sy_backend_cpu()->backward[n->op] : sy_backend_cpu()->forward[n->op];
     sy_precision p = sy_get_precision();
     if (p == SY_PRECISION_FP32) {
-        k(g, n);
+        k(ex, n);
         return;
     }
     int drop = p == SY_PRECISION_BF16 ? 16 : 13;
     float *save[2] = {NULL, NULL}, *tmp[3] = {NULL, NULL, NULL}, *gsave = n->grad;
     for (int i = 0; i < 2 && i < n->n_in; i++) {
-        sy_node *x = sy_in(g, n, i);
+        sy_node *x = sy_in(ex, n, i);
         save[i] = x->val;
         tmp[i] = rounded(x->val, x->numel, drop);
         x->val = tmp[i] ? tmp[i] : save[i];
@@ -305,37 +307,37 @@ static void sim_lowp(sy_graph *g, sy_node *n, int bwd)
         tmp[2] = rounded(n->grad, n->numel, drop);
         if (tmp[2]) n->grad = tmp[2];
     }
-    k(g, n);
-    for (int i = 0; i < 2 && i < n->n_in; i++) sy_in(g, n, i)->val = save[i];
+    k(ex, n);
+    for (int i = 0; i < 2 && i < n->n_in; i++) sy_in(ex, n, i)->val = save[i];
     n->grad = gsave;
     for (int i = 0; i < 3; i++) free(tmp[i]);
 }
-static void sim_lowp_fwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 0); }
-static void sim_lowp_bwd(sy_graph *g, sy_node *n) { sim_lowp(g, n, 1); }
+static void sim_lowp_fwd(sy_exec *ex, sy_node *n) { sim_lowp(ex, n, 0); }
+static void sim_lowp_bwd(sy_exec *ex, sy_node *n) { sim_lowp(ex, n, 1); }
 
 /* Dropout reads its step from the graph's device counter (as the CUDA
  * kernel does), so a recorded step that failed to copy the counter in
  * would show here as another mask. */
-static void sim_dropout_fwd(sy_graph *g, sy_node *n)
+static void sim_dropout_fwd(sy_exec *ex, sy_node *n)
 {
-    const uint64_t *dstep = sy_gdev_step(g);
-    sy_dropout_fwd_at(g, n, dstep ? *dstep : g->step);
+    const uint64_t *dstep = ex->dev_step;
+    sy_dropout_fwd_at(ex, n, dstep ? *dstep : ex->step);
 }
 
 /* A kernel as captured: the node, and the training flag its launch
  * arguments took (batch norm, dropout) at capture. */
-static void sim_kernel(sy_graph *g, sy_node *n, int bwd)
+static void sim_kernel(sy_exec *ex, sy_node *n, int bwd)
 {
     if (sim_capturing) {
         sim_cmd *c = sim_rec(SIM_KERNEL);
-        if (c) c->g = g, c->node = n, c->bwd = bwd, c->training = g->training;
+        if (c) c->ex = ex, c->node = n, c->bwd = bwd, c->training = ex->training;
         return;
     }
-    (bwd ? sim_impl.backward : sim_impl.forward)[n->op](g, n);
-    if (g->run_status) sim_kernel_failed = 1;
+    (bwd ? sim_impl.backward : sim_impl.forward)[n->op](ex, n);
+    if (ex->fault->status) sim_kernel_failed = 1;
 }
-static void sim_fwd(sy_graph *g, sy_node *n) { sim_kernel(g, n, 0); }
-static void sim_bwd(sy_graph *g, sy_node *n) { sim_kernel(g, n, 1); }
+static void sim_fwd(sy_exec *ex, sy_node *n) { sim_kernel(ex, n, 0); }
+static void sim_bwd(sy_exec *ex, sy_node *n) { sim_kernel(ex, n, 1); }
 
 static sy_status sim_capture_begin(sy_device *d)
 {
@@ -377,11 +379,10 @@ static sy_status sim_launch(sy_device *d, void *ex)
         case SIM_ZERO: memset(c->dst, 0, c->n); break;
         case SIM_SET_FLOAT: *(float *)c->dst = c->v; break;
         case SIM_KERNEL: {
-            int keep = c->g->training;
-            c->g->training = c->training;
-            (c->bwd ? sim_impl.backward : sim_impl.forward)[c->node->op](c->g, c->node);
-            c->g->training = keep;
-            if (c->g->run_status) sim_kernel_failed = 1;
+            sy_exec ex = *c->ex; /* as at capture; the graph's own context is left as it is */
+            ex.training = c->training;
+            (c->bwd ? sim_impl.backward : sim_impl.forward)[c->node->op](&ex, c->node);
+            if (ex.fault->status) sim_kernel_failed = 1;
             break;
         }
         case SIM_OPTIM: sim_optim_range(d, &c->sc, &c->p, &c->seg); break;
@@ -452,12 +453,10 @@ static pthread_once_t cuda_module_once = PTHREAD_ONCE_INIT;
 static const sy_core_api core_api = {
     .abi = SY_CUDA_MODULE_ABI,
     .size_device = sizeof(sy_device),
-    .size_graph = sizeof(sy_graph),
+    .size_exec = sizeof(sy_exec),
     .size_node = sizeof(sy_node),
     .size_step_scalars = sizeof(sy_step_scalars),
     .fail = sy_fail,
-    .gdev_workspace = sy_gdev_workspace,
-    .gdev_step = sy_gdev_step,
     .rng_key = sy_rng_key,
     .shape_numel = sy_shape_numel,
     .get_precision = sy_get_precision,
@@ -733,28 +732,34 @@ sy_status sy_runtime_configure(const sy_runtime_opts *o)
     if (!o) return sy_fail(SY_ERR_ARG, "sy_runtime_configure: NULL options");
     sy_status st = device_name_check(o->device);
     if (!st) st = precision_check(o->precision);
+    if (!st && o->cpu_isa && *o->cpu_isa && sy_cpu_isa_parse(o->cpu_isa) < 0)
+        st = sy_fail(SY_ERR_ARG, "CPU kernel variant '%s' is not one of base, avx2, avx512", o->cpu_isa);
     /* Copied aside first: o may be a copy of rt, pointing into these buffers. */
-    char device[sizeof rt_device], module[sizeof rt_cuda_module], data[sizeof rt_data_dir], wait[sizeof rt_omp_wait];
+    char device[sizeof rt_device], module[sizeof rt_cuda_module], data[sizeof rt_data_dir], wait[sizeof rt_omp_wait], isa[sizeof rt_cpu_isa];
     if (!st) st = copy_setting("device", o->device, device, sizeof device);
     if (!st) st = copy_setting("cuda module", o->cuda_module, module, sizeof module);
     if (!st) st = copy_setting("data directory", o->data_dir, data, sizeof data);
     if (!st) st = copy_setting("OpenMP wait", o->omp_wait, wait, sizeof wait);
+    if (!st) st = copy_setting("CPU kernel variant", o->cpu_isa, isa, sizeof isa);
     if (st) return st;
     rt = *o;
     memcpy(rt_device, device, sizeof device);
     memcpy(rt_cuda_module, module, sizeof module);
     memcpy(rt_data_dir, data, sizeof data);
     memcpy(rt_omp_wait, wait, sizeof wait);
+    memcpy(rt_cpu_isa, isa, sizeof isa);
     rt.device = rt_device;
     rt.cuda_module = rt_cuda_module[0] ? rt_cuda_module : NULL;
     rt.data_dir = rt_data_dir[0] ? rt_data_dir : NULL;
     rt.omp_wait = rt_omp_wait[0] ? rt_omp_wait : NULL;
+    rt.cpu_isa = rt_cpu_isa[0] ? rt_cpu_isa : NULL;
     rt.cuda_graphs = !!o->cuda_graphs;
     rt.prefetch = !!o->prefetch;
     rt.cuda_sync = !!o->cuda_sync;
     rt.cudnn = !!o->cudnn;
     rt.nccl = !!o->nccl;
     rt.own_gemm = !!o->own_gemm;
+    sy_cpu_isa_force(-1); /* the kernels' variant under the new cap */
     return SY_OK;
 }
 

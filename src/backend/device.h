@@ -13,7 +13,7 @@
 
 #include "backend/optim_update.h"
 #include "core/devmem.h"
-#include "graph/graph_impl.h"
+#include "backend/exec.h"
 #include "syre/optim.h"
 
 typedef struct sy_device sy_device;
@@ -45,8 +45,8 @@ struct sy_device {
     /* Scratch floats this device's kernels need for node n (replaces
      * n->scratch_n in the arena plan), and one workspace shared by all nodes
      * of a graph (e.g. the convolution's im2col columns). */
-    size_t (*node_scratch)(sy_graph *g, const sy_node *n);
-    size_t (*shared_workspace)(sy_graph *g, const sy_node *n);
+    size_t (*node_scratch)(sy_exec *ex, const sy_node *n);
+    size_t (*shared_workspace)(sy_exec *ex, const sy_node *n);
     /* Optimizer: one update over a range of the flat buffer, and the sum of
      * squares of g in blocks of SY_OPTIM_NORM_BLOCK (written to host `out`,
      * synchronously). */
@@ -90,7 +90,7 @@ struct sy_device {
     void (*exec_free)(sy_device *d, void *exec);
     /* A device graph is being freed: drop what the device keeps for it
      * (cuda: cuDNN plans, keyed by the graph's id); NULL: nothing kept. */
-    void (*forget_graph)(sy_device *d, const sy_graph *g);
+    void (*forget_graph)(sy_device *d, uint64_t graph_id);
     /* Staged inputs (prefetch.c, graph_device.c). copy: device to device on
      * the stream. event_new/event_free: a marker of the copy stream (cuda:
      * an event; sim: a token), one per staging block of each graph, so that
@@ -137,71 +137,6 @@ sy_status sy_device_allreduce_mean(sy_device *d, float *buf, size_t n);
 /* A device graph compiled (+1) or freed (-1): the precision may not change
  * while one is alive. */
 void sy_precision_hold(int delta);
-
-/* ---- Graph hooks (graph_device.c) ----------------------------------------- */
-
-typedef struct sy_graph_dev sy_graph_dev;
-sy_status sy_gdev_select(sy_graph *g, sy_device *d);
-void sy_gdev_free(sy_graph *g);
-/* Scratch floats of node n in the arena on this graph's device. */
-size_t sy_gdev_scratch(sy_graph *g, const sy_node *n);
-/* Allocate the device arena of `floats` floats and its host mirror. */
-sy_status sy_gdev_alloc(sy_graph *g, size_t floats);
-/* Device pointers of parameter `idx` (value, gradient or NULL). */
-float *sy_gdev_param_val(sy_graph *g, int idx);
-float *sy_gdev_param_grad(sy_graph *g, int idx);
-/* Host mirror of node v's value for feeding. */
-float *sy_gdev_host_val(sy_graph *g, sy_node *n);
-sy_status sy_gdev_before_forward(sy_graph *g);
-/* A kernel's error was reported through the graph (sim's CPU kernels stop
- * the forward): wait for the device and drop what it holds of that error,
- * so that it cannot veto a later recorded step. */
-void sy_gdev_drain(sy_graph *g);
-sy_status sy_gdev_after_forward(sy_graph *g);
-/* The loss check of after_forward on host copies already current. */
-sy_status sy_gdev_check_losses(sy_graph *g);
-void sy_gdev_begin_backward(sy_graph *g, sy_node *loss);
-sy_status sy_gdev_after_backward(sy_graph *g);
-/* Host view of node v's value (grad = 1: gradient), current, and kept
- * current after every later forward (backward). */
-float *sy_gdev_data(sy_graph *g, sy_var v, int grad);
-/* Staged inputs (double-buffered, prefetch.c): the inputs vars[0..n-1]
- * get two pinned host blocks and two device blocks. stage_host: the host
- * buffer of input k in block `slot`; stage_upload: block `slot` host to
- * device on the copy stream (any thread); stage_use: block `slot` holds the
- * graph's current batch: the host views of those inputs point into it and
- * the next forward (or recorded step) copies the device block into the
- * inputs after waiting for its upload. A write through sy_graph_data or
- * sy_graph_feed to a staged input after stage_use makes that input come
- * from its host copy instead, until the next stage_use. */
-sy_status sy_gdev_stage_init(sy_graph *g, const sy_var *vars, int n);
-float *sy_gdev_stage_host(sy_graph *g, int slot, int k);
-void sy_gdev_stage_upload(sy_graph *g, int slot);
-void sy_gdev_stage_use(sy_graph *g, int slot);
-/* Device context of a graph (for kernels): NULL on CPU graphs. */
-sy_device *sy_gdev_device(const sy_graph *g);
-float *sy_gdev_workspace(sy_graph *g);
-/* The graph's step (dropout masks) in device memory, or NULL (no dropout
- * node): written from pinned memory on the stream by every forward and by
- * the recorded step, so kernels that read it see this step's value also
- * when replayed. */
-const uint64_t *sy_gdev_step(sy_graph *g);
-
-/* The recorded training step, the graph's part (train/step.c adds the
- * optimizer's): forward and backward captured once with the work the caller
- * appends after them, and replayed (CUDA Graphs on cuda, the same
- * sequencing run eagerly on sim).
- * plan: whether this step is recorded (*recorded 1) or runs eagerly (the
- * caller runs it, then reports with eager_done); key names the appended work
- * (a new key records anew), ineligible (NULL: none) why it cannot be recorded.
- * run: the recorded step; tail(ctx, veto, veto_ctx) enqueues the appended
- * device work and calls veto(veto_ctx, slot) where what must stop an update
- * (a kernel error, a non-finite loss under --on-nan stop) is decided;
- * variant changes with the tail's launch arguments (records anew). */
-typedef void (*sy_gdev_tail)(void *ctx, void (*veto)(void *veto_ctx, size_t *slot), void *veto_ctx);
-sy_status sy_gdev_rec_plan(sy_graph *g, sy_var loss, uint64_t key, int record, const char *ineligible, int *recorded);
-void sy_gdev_rec_eager_done(sy_graph *g, sy_status st);
-sy_status sy_gdev_rec_run(sy_graph *g, sy_var loss, int variant, sy_gdev_tail tail, void *ctx);
 
 /* ---- The parameter store on a device ------------------------------------------ */
 

@@ -45,7 +45,7 @@ static sy_status host_view(sy_params *ps, int grad, int write)
                     ps->dev->name, ps->dev->error(ps->dev->owner));
         else *st = SYNCED;
     }
-    if (write) *st = HOST_NEWER; /* what the caller writes wins */
+    if (write && !s) *st = HOST_NEWER; /* what the caller writes wins */
     return s;
 }
 
@@ -53,7 +53,10 @@ static sy_status host_view(sy_params *ps, int grad, int write)
  * here and the host copy (then stale) is returned. */
 static void host_write_view(sy_params *ps, int grad)
 {
-    if (host_view(ps, grad, 1)) fprintf(stderr, "syre: %s\n", sy_last_error());
+    if (host_view(ps, grad, 1)) {
+        fprintf(stderr, "syre: %s\n", sy_last_error());
+        *(grad ? &ps->grad_state : &ps->data_state) = HOST_NEWER; /* as it always did: the host copy wins */
+    }
 }
 
 static float *dev_view(sy_params *ps, int grad, int write)
@@ -282,6 +285,16 @@ sy_status sy_params_read_grad(sy_params *ps, const float **grad)
 {
     *grad = ps->grad;
     return host_view(ps, 1, 0);
+}
+sy_status sy_params_write(sy_params *ps, float **data)
+{
+    *data = ps->data;
+    return host_view(ps, 0, 1);
+}
+sy_status sy_params_write_grad(sy_params *ps, float **grad)
+{
+    *grad = ps->grad;
+    return host_view(ps, 1, 1);
 }
 size_t sy_params_trainable_size(const sy_params *ps) { return ps->trainable_size; }
 size_t sy_params_total_size(const sy_params *ps) { return ps->total_size; }

@@ -4,7 +4,7 @@
  * the execution order and reverse creation order is the backward order. */
 #include "graph/graph_impl.h"
 #include "ops/ops_common.h"
-#include "backend/device.h"
+#include "graph/graph_device.h"
 #include "syre/runtime.h"
 
 #include <math.h>
@@ -74,7 +74,9 @@ sy_graph *sy_graph_new_opts(sy_params *ps, const sy_graph_opts *opts)
     g->id = atomic_fetch_add(&next_id, 1) + 1;
     g->ps = ps;
     g->be = sy_backend_cpu();
-    g->training = 1;
+    g->ex.training = 1;
+    g->ex.graph_id = g->id;
+    g->ex.fault = &g->fault;
     g->opts = o;
     g->opts.device = NULL;
     const char *dev = o.device ? o.device : "cpu";
@@ -123,16 +125,6 @@ int sy_graph_error(sy_graph *g, sy_status st, const char *fmt, ...)
     return -1;
 }
 
-void sy_graph_runtime_error(sy_graph *g, sy_status st, const char *fmt, ...)
-{
-    if (g->run_status) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(g->error, sizeof g->error, fmt, ap);
-    va_end(ap);
-    g->run_status = st;
-}
-
 sy_status sy_graph_status(const sy_graph *g)
 {
     if (g->status) sy_fail(g->status, "%s", g->error);
@@ -153,6 +145,7 @@ static sy_node *new_node(sy_graph *g, sy_op op)
             return NULL;
         }
         g->nodes = p;
+        g->ex.nodes = p; /* the kernels' and scratch rules' view of them */
         g->cap = cap;
     }
     sy_node *n = &g->nodes[g->n_nodes];
@@ -286,7 +279,7 @@ static size_t node_scratch(sy_graph *g, const sy_node *n)
 {
     if (g->gdev) return sy_gdev_scratch(g, n);
     const sy_backend *cpu = sy_backend_cpu();
-    return cpu->node_scratch ? cpu->node_scratch(g, n) : n->scratch_n;
+    return cpu->node_scratch ? cpu->node_scratch(&g->ex, n) : n->scratch_n;
 }
 
 sy_status sy_graph_compile(sy_graph *g)
@@ -476,22 +469,22 @@ sy_status sy_graph_forward(sy_graph *g)
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_INPUT || n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
-        g->be->forward[n->op](g, n);
-        if (g->run_status) {
-            sy_status st = g->run_status;
-            g->run_status = SY_OK;
+        g->be->forward[n->op](&g->ex, n);
+        if (g->fault.status) {
+            sy_status st = g->fault.status;
+            g->fault.status = SY_OK;
             if (g->gdev) sy_gdev_drain(g); /* the device's record of the error is reported here too */
-            return sy_fail(st, "forward: op '%s': %s", n->name, g->error);
+            return sy_fail(st, "forward: op '%s': %s", n->name, g->fault.msg);
         }
         /* Under --on-nan skip-batch the optimizer step skips the batch. A
          * device checks its loss in sy_gdev_after_forward. */
         if (n->is_loss && !g->gdev && !isfinite(n->val[0]) && sy_graph_nan_policy(g) == SY_NAN_STOP)
             return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at graph step %llu; training stopped%s. "
                            "Lower --lr, or pass --on-nan skip-batch to skip such batches", n->name,
-                           isnan(n->val[0]) ? "NaN" : "Inf", (unsigned long long)g->step, sy_last_checkpoint_note());
+                           isnan(n->val[0]) ? "NaN" : "Inf", (unsigned long long)g->ex.step, sy_last_checkpoint_note());
     }
     if (g->gdev && (st = sy_gdev_after_forward(g))) return st;
-    if (g->training) g->step++;
+    if (g->ex.training) g->ex.step++;
     return SY_OK;
 }
 
@@ -518,15 +511,15 @@ sy_status sy_graph_backward(sy_graph *g, sy_var loss)
     for (int i = loss; i >= 0; i--) {
         sy_node *n = &g->nodes[i];
         if (!n->needs_grad || n->n_in == 0 || n->op == SY_OP_RESHAPE) continue;
-        g->be->backward[n->op](g, n);
+        g->be->backward[n->op](&g->ex, n);
     }
     return g->gdev ? sy_gdev_after_backward(g) : SY_OK;
 }
 
-void sy_graph_set_training(sy_graph *g, int training) { g->training = training; }
-void sy_graph_set_seed(sy_graph *g, uint64_t seed) { g->seed = seed; }
-void sy_graph_set_step(sy_graph *g, uint64_t step) { g->step = step; }
-uint64_t sy_graph_step(const sy_graph *g) { return g->step; }
+void sy_graph_set_training(sy_graph *g, int training) { g->ex.training = training; }
+void sy_graph_set_seed(sy_graph *g, uint64_t seed) { g->ex.seed = seed; }
+void sy_graph_set_step(sy_graph *g, uint64_t step) { g->ex.step = step; }
+uint64_t sy_graph_step(const sy_graph *g) { return g->ex.step; }
 
 float *sy_graph_data(sy_graph *g, sy_var v)
 {
@@ -561,7 +554,7 @@ sy_params *sy_graph_params(sy_graph *g) { return g->ps; }
 /* Leaves have no kernels; these exist so every op of the table is complete. */
 sy_status sy_shape_input(sy_graph *g, sy_node *n) { return SY_OK; }
 sy_status sy_shape_param(sy_graph *g, sy_node *n) { return SY_OK; }
-void sy_ref_fwd_input(sy_graph *g, sy_node *n) {}
-void sy_ref_bwd_input(sy_graph *g, sy_node *n) {}
-void sy_ref_fwd_param(sy_graph *g, sy_node *n) {}
-void sy_ref_bwd_param(sy_graph *g, sy_node *n) {}
+void sy_ref_fwd_input(sy_exec *ex, sy_node *n) {}
+void sy_ref_bwd_input(sy_exec *ex, sy_node *n) {}
+void sy_ref_fwd_param(sy_exec *ex, sy_node *n) {}
+void sy_ref_bwd_param(sy_exec *ex, sy_node *n) {}

@@ -11,7 +11,7 @@
  *    a pointer taken once stays current, as on the CPU.
  *  - losses: copied back after every forward, which then checks them.
  *  - parameters: the store's own device copy (params.c keeps it coherent). */
-#include "backend/device.h"
+#include "graph/graph_device.h"
 #include "ops/ops_common.h"
 #include "syre/runtime.h"
 #include "syre/train.h"
@@ -88,7 +88,6 @@ sy_status sy_gdev_select(sy_graph *g, sy_device *d)
 }
 
 sy_device *sy_gdev_device(const sy_graph *g) { return g->gdev ? g->gdev->d : NULL; }
-const uint64_t *sy_gdev_step(sy_graph *g) { return g->gdev ? g->gdev->dstep : NULL; }
 
 /* The step counter to the device (on the stream, from pinned memory: a
  * recorded step copies whatever the host wrote there before the launch). */
@@ -97,7 +96,6 @@ static void step_upload(sy_graph *g)
     sy_graph_dev *v = gd(g);
     if (v->dstep) v->d->upload(v->d, v->dstep, v->hstep, sizeof *v->hstep);
 }
-float *sy_gdev_workspace(sy_graph *g) { return g->gdev ? g->gdev->ws : NULL; }
 
 void sy_gdev_free(sy_graph *g)
 {
@@ -105,7 +103,7 @@ void sy_gdev_free(sy_graph *g)
     if (!v) return;
     sy_device *d = v->d;
     d->sync(d);
-    if (d->forget_graph) d->forget_graph(d, g);
+    if (d->forget_graph) d->forget_graph(d, g->id);
     if (v->holds_precision) sy_precision_hold(-1);
     if (v->rec && v->rec->exec) d->exec_free(d, v->rec->exec);
     free(v->rec);
@@ -133,12 +131,14 @@ void sy_gdev_free(sy_graph *g)
     free(v->want);
     free(v->val_pass);
     free(v->grad_pass);
+    g->ex.workspace = NULL;
+    g->ex.dev_step = NULL;
     free(v);
     g->gdev = NULL;
     g->arena = NULL;
 }
 
-size_t sy_gdev_scratch(sy_graph *g, const sy_node *n) { return gd(g)->d->node_scratch(g, n); }
+size_t sy_gdev_scratch(sy_graph *g, const sy_node *n) { return gd(g)->d->node_scratch(&g->ex, n); }
 
 sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
 {
@@ -150,7 +150,7 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
     v->holds_precision = 1;
     size_t ws = 0;
     for (int i = 0; i < g->n_nodes; i++) {
-        size_t w = d->shared_workspace(g, &g->nodes[i]);
+        size_t w = d->shared_workspace(&g->ex, &g->nodes[i]);
         if (w > ws) ws = w;
     }
     size_t bytes = (floats ? floats : 1) * sizeof(float);
@@ -181,6 +181,7 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
     for (int i = 0; i < g->n_nodes; i++) dropout |= g->nodes[i].op == SY_OP_DROPOUT;
     if (dropout && (!(v->dstep = d->alloc(d, sizeof *v->dstep)) || !(v->hstep = d->host_alloc(d, sizeof *v->hstep))))
         return sy_fail(SY_ERR_NOMEM, "cannot allocate the step counter of a device graph");
+    g->ex.dev_step = v->dstep; /* the kernels read it (dropout), also when a recorded step is replayed */
     if (ws) {
         v->ws = d->alloc(d, ws * sizeof(float));
         SY_LAST_ERROR_COPY(why2);
@@ -188,6 +189,7 @@ sy_status sy_gdev_alloc(sy_graph *g, size_t floats)
             return sy_fail(SY_ERR_NOMEM, "graph needs a %.1f MiB kernel workspace on device '%s': %s",
                            ws * 4.0 / 1048576.0, d->name, why2);
         v->ws_floats = ws;
+        g->ex.workspace = v->ws;
     }
     return SY_OK;
 }
@@ -325,7 +327,7 @@ sy_status sy_gdev_before_forward(sy_graph *g)
             v->d->upload(v->d, n->val, v->in_host[i], n->numel * sizeof(float));
     }
     stage_inputs(g);
-    if (v->hstep) *v->hstep = g->step; /* the previous forward's copy finished: it waited */
+    if (v->hstep) *v->hstep = g->ex.step; /* the previous forward's copy finished: it waited */
     step_upload(g);
     return SY_OK;
 }
@@ -378,7 +380,7 @@ sy_status sy_gdev_check_losses(sy_graph *g)
         if (!isfinite(x))
             return sy_fail(SY_ERR_NUMERIC, "forward: loss '%s' is %s at graph step %llu; training stopped%s. "
                            "Lower --lr, or pass --on-nan skip-batch to skip such batches", n->name,
-                           isnan(x) ? "NaN" : "Inf", (unsigned long long)g->step, sy_last_checkpoint_note());
+                           isnan(x) ? "NaN" : "Inf", (unsigned long long)g->ex.step, sy_last_checkpoint_note());
     }
     return SY_OK;
 }
@@ -471,7 +473,7 @@ static void rec_body(sy_graph *g, sy_node *l, sy_gdev_tail tail, void *ctx)
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
         if (n->op == SY_OP_INPUT || n->op == SY_OP_PARAM || n->op == SY_OP_RESHAPE) continue;
-        g->be->forward[n->op](g, n);
+        g->be->forward[n->op](&g->ex, n);
     }
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].is_loss) d->download(d, &v->loss_slot[i], g->nodes[i].val, sizeof(float));
@@ -482,7 +484,7 @@ static void rec_body(sy_graph *g, sy_node *l, sy_gdev_tail tail, void *ctx)
     for (int i = (int)(l - g->nodes); i >= 0; i--) {
         sy_node *n = &g->nodes[i];
         if (!n->needs_grad || n->n_in == 0 || n->op == SY_OP_RESHAPE) continue;
-        g->be->backward[n->op](g, n);
+        g->be->backward[n->op](&g->ex, n);
     }
     tail(ctx, rec_veto, g);
 }
@@ -494,10 +496,10 @@ static sy_status rec_end(sy_graph *g)
     sy_graph_dev *v = gd(g);
     sy_device *d = v->d;
     sy_status st = d->sync(d);
-    if (!st && g->run_status) { /* sim: a CPU kernel's error */
-        st = g->run_status;
-        g->run_status = SY_OK;
-        return sy_fail(st, "training step: %s", g->error);
+    if (!st && g->fault.status) { /* sim: a CPU kernel's error */
+        st = g->fault.status;
+        g->fault.status = SY_OK;
+        return sy_fail(st, "training step: %s", g->fault.msg);
     }
     if (st) {
         int k = d->error_node;
@@ -528,7 +530,7 @@ static sy_status rec_end(sy_graph *g)
         }
     }
     if ((st = sy_gdev_check_losses(g))) return st;
-    if (g->training) g->step++;
+    if (g->ex.training) g->ex.step++;
     return SY_OK;
 }
 
@@ -585,20 +587,20 @@ sy_status sy_gdev_rec_run(sy_graph *g, sy_var loss, int variant, sy_gdev_tail ta
     /* The kernels' launch arguments depend only on the appended work's
      * variant and the training flag (batch norm); this step's scalars were
      * written to pinned memory the recorded work copies in. */
-    if (r->exec && (variant != r->variant || r->training != g->training || r->staged != (v->stage != NULL) ||
+    if (r->exec && (variant != r->variant || r->training != g->ex.training || r->staged != (v->stage != NULL) ||
                     r->nan_policy != sy_graph_nan_policy(g))) {
         d->exec_free(d, r->exec);
         r->exec = NULL;
         if (++r->recaptures > 2) rec_off(r, "the training mode or the optimizer kind keeps changing");
     }
-    if (v->hstep) *v->hstep = g->step; /* the dropout masks' step */
+    if (v->hstep) *v->hstep = g->ex.step; /* the dropout masks' step */
     /* Staged inputs: copied in outside the recording (from the block that
      * holds this batch), ordered before the recorded work. */
     stage_inputs(g);
     int eager = r->off;
     if (!r->exec && !eager) {
         r->variant = variant;
-        r->training = g->training;
+        r->training = g->ex.training;
         r->nan_policy = sy_graph_nan_policy(g);
         r->staged = v->stage != NULL;
         if (!d->capture_begin) {

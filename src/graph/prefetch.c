@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "backend/device.h"
+#include "graph/graph_device.h"
 #include "syre/train.h"
 
 struct sy_prefetch {

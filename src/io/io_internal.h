@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "syre/experiment.h"
-#include "syre/io.h"
+#include "syre/format.h"
 
 /* One CSV file of a run: its fixed columns (after method,step). */
 typedef struct {

@@ -9,7 +9,7 @@
 
 #include "io_internal.h"
 #include "syre/experiment.h"
-#include "syre/io.h"
+#include "syre/format.h"
 
 sy_sweep sy_sweep_defaults(void)
 {

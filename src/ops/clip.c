@@ -14,17 +14,17 @@ sy_var sy_clamp(sy_graph *g, sy_var x, float lo, float hi)
 
 sy_status sy_shape_clamp(sy_graph *g, sy_node *n)
 {
-    n->shape = IN(0)->shape;
+    n->shape = GIN(0)->shape;
     return SY_OK;
 }
 
-void sy_ref_fwd_clamp(sy_graph *g, sy_node *n)
+void sy_ref_fwd_clamp(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val, lo = n->fattr[0], hi = n->fattr[1];
     for (size_t i = 0; i < n->numel; i++) n->val[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]);
 }
 
-void sy_ref_bwd_clamp(sy_graph *g, sy_node *n)
+void sy_ref_bwd_clamp(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val, lo = n->fattr[0], hi = n->fattr[1];
     float *dx = IN(0)->grad;
@@ -41,7 +41,7 @@ sy_var sy_minimum(sy_graph *g, sy_var a, sy_var b)
 
 sy_status sy_shape_minimum(sy_graph *g, sy_node *n)
 {
-    sy_shape a = IN(0)->shape, b = IN(1)->shape;
+    sy_shape a = GIN(0)->shape, b = GIN(1)->shape;
     char s1[64], s2[64];
     if (!sy_shape_equal(a, b))
         return sy_fail(SY_ERR_SHAPE, "minimum: a %s and b %s must have the same shape", sy_shape_str(a, s1),
@@ -50,13 +50,13 @@ sy_status sy_shape_minimum(sy_graph *g, sy_node *n)
     return SY_OK;
 }
 
-void sy_ref_fwd_minimum(sy_graph *g, sy_node *n)
+void sy_ref_fwd_minimum(sy_exec *ex, sy_node *n)
 {
     const float *a = IN(0)->val, *b = IN(1)->val;
     for (size_t i = 0; i < n->numel; i++) n->val[i] = a[i] <= b[i] ? a[i] : b[i];
 }
 
-void sy_ref_bwd_minimum(sy_graph *g, sy_node *n)
+void sy_ref_bwd_minimum(sy_exec *ex, sy_node *n)
 {
     const float *a = IN(0)->val, *b = IN(1)->val;
     float *da = IN(0)->grad, *db = IN(1)->grad;

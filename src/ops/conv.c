@@ -10,7 +10,7 @@ sy_var sy_conv2d(sy_graph *g, sy_var x, sy_var w, int stride, int pad)
 
 sy_status sy_shape_conv2d(sy_graph *g, sy_node *n)
 {
-    sy_shape x = IN(0)->shape, w = IN(1)->shape;
+    sy_shape x = GIN(0)->shape, w = GIN(1)->shape;
     int s = n->iattr[0], p = n->iattr[1];
     char s1[64], s2[64];
     if (x.ndim != 4 || w.ndim != 4 || x.dim[1] != w.dim[1])
@@ -50,7 +50,7 @@ sy_status sy_shape_conv2d(sy_graph *g, sy_node *n)
     int HO = n->shape.dim[2], WO = n->shape.dim[3], S = n->iattr[0], P = n->iattr[1]; \
     (void)N; (void)C; (void)H; (void)W; (void)O; (void)KH; (void)KW; (void)HO; (void)WO; (void)S; (void)P;
 
-void sy_ref_fwd_conv2d(sy_graph *g, sy_node *n)
+void sy_ref_fwd_conv2d(sy_exec *ex, sy_node *n)
 {
     CONV_DIMS
     const float *x = IN(0)->val, *w = IN(1)->val;
@@ -58,7 +58,7 @@ void sy_ref_fwd_conv2d(sy_graph *g, sy_node *n)
     CONV_LOOP(n->val[yi] += x[xi] * w[wi])
 }
 
-void sy_ref_bwd_conv2d(sy_graph *g, sy_node *n)
+void sy_ref_bwd_conv2d(sy_exec *ex, sy_node *n)
 {
     CONV_DIMS
     const float *x = IN(0)->val, *w = IN(1)->val, *dy = n->grad;
@@ -75,7 +75,7 @@ sy_var sy_maxpool2d(sy_graph *g, sy_var x, int k, int stride)
 
 sy_status sy_shape_maxpool2d(sy_graph *g, sy_node *n)
 {
-    sy_shape x = IN(0)->shape;
+    sy_shape x = GIN(0)->shape;
     int k = n->iattr[0], s = n->iattr[1];
     char b[64];
     if (x.ndim != 4) return sy_fail(SY_ERR_SHAPE, "input must be [N,C,H,W], got %s", sy_shape_str(x, b));
@@ -86,7 +86,7 @@ sy_status sy_shape_maxpool2d(sy_graph *g, sy_node *n)
     return SY_OK;
 }
 
-void sy_ref_fwd_maxpool2d(sy_graph *g, sy_node *n)
+void sy_ref_fwd_maxpool2d(sy_exec *ex, sy_node *n)
 {
     sy_shape x = IN(0)->shape;
     int NC = x.dim[0] * x.dim[1], H = x.dim[2], W = x.dim[3], k = n->iattr[0], s = n->iattr[1];
@@ -108,7 +108,7 @@ void sy_ref_fwd_maxpool2d(sy_graph *g, sy_node *n)
             }
 }
 
-void sy_ref_bwd_maxpool2d(sy_graph *g, sy_node *n)
+void sy_ref_bwd_maxpool2d(sy_exec *ex, sy_node *n)
 {
     sy_shape x = IN(0)->shape;
     size_t plane = (size_t)x.dim[2] * x.dim[3], oplane = (size_t)n->shape.dim[2] * n->shape.dim[3];
@@ -124,14 +124,14 @@ sy_var sy_global_avgpool(sy_graph *g, sy_var x)
 
 sy_status sy_shape_global_avgpool(sy_graph *g, sy_node *n)
 {
-    sy_shape x = IN(0)->shape;
+    sy_shape x = GIN(0)->shape;
     char b[64];
     if (x.ndim != 4) return sy_fail(SY_ERR_SHAPE, "input must be [N,C,H,W], got %s", sy_shape_str(x, b));
     n->shape = sy_shape_of(2, x.dim[0], x.dim[1]);
     return SY_OK;
 }
 
-void sy_ref_fwd_global_avgpool(sy_graph *g, sy_node *n)
+void sy_ref_fwd_global_avgpool(sy_exec *ex, sy_node *n)
 {
     size_t plane = sy_inner_size(IN(0)->shape, 1);
     for (size_t p = 0; p < n->numel; p++) {
@@ -141,7 +141,7 @@ void sy_ref_fwd_global_avgpool(sy_graph *g, sy_node *n)
     }
 }
 
-void sy_ref_bwd_global_avgpool(sy_graph *g, sy_node *n)
+void sy_ref_bwd_global_avgpool(sy_exec *ex, sy_node *n)
 {
     size_t plane = sy_inner_size(IN(0)->shape, 1);
     for (size_t p = 0; p < n->numel; p++)

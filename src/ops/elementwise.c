@@ -15,7 +15,7 @@ sy_var sy_mul(sy_graph *g, sy_var a, sy_var b) { return binary(g, SY_OP_MUL, a, 
 
 static sy_status shape_broadcast(sy_graph *g, sy_node *n)
 {
-    sy_shape a = IN(0)->shape, b = IN(1)->shape;
+    sy_shape a = GIN(0)->shape, b = GIN(1)->shape;
     char s1[64], s2[64];
     int ok = b.ndim <= a.ndim;
     for (int i = 0; ok && i < b.ndim; i++) {
@@ -70,26 +70,26 @@ static bcast bcast_of(sy_shape a, sy_shape b)
                     }                                                                      \
     } while (0)
 
-void sy_ref_fwd_add(sy_graph *g, sy_node *n)
+void sy_ref_fwd_add(sy_exec *ex, sy_node *n)
 {
     bcast bc = bcast_of(n->shape, IN(1)->shape);
     const float *a = IN(0)->val, *b = IN(1)->val;
     FOR_BCAST(bc, n->val[i] = a[i] + b[j]);
 }
-void sy_ref_fwd_sub(sy_graph *g, sy_node *n)
+void sy_ref_fwd_sub(sy_exec *ex, sy_node *n)
 {
     bcast bc = bcast_of(n->shape, IN(1)->shape);
     const float *a = IN(0)->val, *b = IN(1)->val;
     FOR_BCAST(bc, n->val[i] = a[i] - b[j]);
 }
-void sy_ref_fwd_mul(sy_graph *g, sy_node *n)
+void sy_ref_fwd_mul(sy_exec *ex, sy_node *n)
 {
     bcast bc = bcast_of(n->shape, IN(1)->shape);
     const float *a = IN(0)->val, *b = IN(1)->val;
     FOR_BCAST(bc, n->val[i] = a[i] * b[j]);
 }
 
-static void bwd_addsub(sy_graph *g, sy_node *n, float sign)
+static void bwd_addsub(sy_exec *ex, sy_node *n, float sign)
 {
     bcast bc = bcast_of(n->shape, IN(1)->shape);
     float *da = IN(0)->grad, *db = IN(1)->grad;
@@ -98,10 +98,10 @@ static void bwd_addsub(sy_graph *g, sy_node *n, float sign)
         for (size_t i = 0; i < n->numel; i++) da[i] += dy[i];
     if (db) FOR_BCAST(bc, db[j] += sign * dy[i]);
 }
-void sy_ref_bwd_add(sy_graph *g, sy_node *n) { bwd_addsub(g, n, 1.0f); }
-void sy_ref_bwd_sub(sy_graph *g, sy_node *n) { bwd_addsub(g, n, -1.0f); }
+void sy_ref_bwd_add(sy_exec *ex, sy_node *n) { bwd_addsub(ex, n, 1.0f); }
+void sy_ref_bwd_sub(sy_exec *ex, sy_node *n) { bwd_addsub(ex, n, -1.0f); }
 
-void sy_ref_bwd_mul(sy_graph *g, sy_node *n)
+void sy_ref_bwd_mul(sy_exec *ex, sy_node *n)
 {
     bcast bc = bcast_of(n->shape, IN(1)->shape);
     const float *a = IN(0)->val, *b = IN(1)->val, *dy = n->grad;
@@ -121,7 +121,7 @@ static sy_var unary(sy_graph *g, sy_op op, sy_var x, float c)
 
 static sy_status shape_same(sy_graph *g, sy_node *n)
 {
-    n->shape = IN(0)->shape;
+    n->shape = GIN(0)->shape;
     return SY_OK;
 }
 
@@ -131,7 +131,7 @@ static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
  * expressions: FWD in x, BWD (dy/dx times dy) in x, y, dy. */
 #define SY_UNARY(name, OP, FWD, BWD)                                      \
     sy_status sy_shape_##name(sy_graph *g, sy_node *n) { return shape_same(g, n); } \
-    void sy_ref_fwd_##name(sy_graph *g, sy_node *n)                       \
+    void sy_ref_fwd_##name(sy_exec *ex, sy_node *n)                        \
     {                                                                     \
         const float *xs = IN(0)->val;                                     \
         const float c = n->fattr[0];                                      \
@@ -141,7 +141,7 @@ static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
             n->val[i] = (FWD);                                            \
         }                                                                 \
     }                                                                     \
-    void sy_ref_bwd_##name(sy_graph *g, sy_node *n)                       \
+    void sy_ref_bwd_##name(sy_exec *ex, sy_node *n)                        \
     {                                                                     \
         const float *xs = IN(0)->val, *ys = n->val, *dys = n->grad;       \
         float *dx = IN(0)->grad;                                          \

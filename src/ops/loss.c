@@ -10,7 +10,7 @@ sy_var sy_softmax_ce(sy_graph *g, sy_var logits, sy_var labels)
 
 sy_status sy_shape_softmax_ce(sy_graph *g, sy_node *n)
 {
-    sy_shape x = IN(0)->shape, y = IN(1)->shape;
+    sy_shape x = GIN(0)->shape, y = GIN(1)->shape;
     char s1[64], s2[64];
     if (x.ndim != 2 || sy_shape_numel(y) != (size_t)x.dim[0])
         return sy_fail(SY_ERR_SHAPE, "logits must be [N,K] and labels hold N values; got %s and %s",
@@ -21,7 +21,7 @@ sy_status sy_shape_softmax_ce(sy_graph *g, sy_node *n)
     return SY_OK;
 }
 
-void sy_ref_fwd_softmax_ce(sy_graph *g, sy_node *n)
+void sy_ref_fwd_softmax_ce(sy_exec *ex, sy_node *n)
 {
     int N = IN(0)->shape.dim[0], K = IN(0)->shape.dim[1];
     const float *x = IN(0)->val, *lab = IN(1)->val;
@@ -36,7 +36,7 @@ void sy_ref_fwd_softmax_ce(sy_graph *g, sy_node *n)
         for (int k = 0; k < K; k++) p[k] = (float)(p[k] / z);
         int c = (int)lab[i];
         if (!(lab[i] >= 0 && lab[i] < K) || (float)c != lab[i]) {
-            sy_graph_runtime_error(g, SY_ERR_ARG, "label %g of sample %d is not a class index in [0, %d)",
+            sy_exec_fail(ex, SY_ERR_ARG, "label %ex of sample %d is not a class index in [0, %d)",
                                    lab[i], i, K);
             return;
         }
@@ -45,7 +45,7 @@ void sy_ref_fwd_softmax_ce(sy_graph *g, sy_node *n)
     n->val[0] = (float)(loss / N);
 }
 
-void sy_ref_bwd_softmax_ce(sy_graph *g, sy_node *n)
+void sy_ref_bwd_softmax_ce(sy_exec *ex, sy_node *n)
 {
     int N = IN(0)->shape.dim[0], K = IN(0)->shape.dim[1];
     float *dx = IN(0)->grad, s = n->grad[0] / N;
@@ -67,9 +67,9 @@ static sy_var pair_loss(sy_graph *g, sy_op op, sy_var a, sy_var b, sy_reduce r, 
 static sy_status shape_pair(sy_graph *g, sy_node *n)
 {
     char s1[64], s2[64];
-    if (!sy_shape_equal(IN(0)->shape, IN(1)->shape))
+    if (!sy_shape_equal(GIN(0)->shape, GIN(1)->shape))
         return sy_fail(SY_ERR_SHAPE, "both operands must have the same shape, got %s and %s",
-                       sy_shape_str(IN(0)->shape, s1), sy_shape_str(IN(1)->shape, s2));
+                       sy_shape_str(GIN(0)->shape, s1), sy_shape_str(GIN(1)->shape, s2));
     if (n->iattr[0] < SY_REDUCE_MEAN || n->iattr[0] > SY_REDUCE_BATCH)
         return sy_fail(SY_ERR_ARG, "unknown reduction %d", n->iattr[0]);
     n->shape = sy_shape_of(1, 1);
@@ -83,7 +83,7 @@ sy_var sy_mse(sy_graph *g, sy_var pred, sy_var target, sy_reduce r)
 }
 sy_status sy_shape_mse(sy_graph *g, sy_node *n) { return shape_pair(g, n); }
 
-void sy_ref_fwd_mse(sy_graph *g, sy_node *n)
+void sy_ref_fwd_mse(sy_exec *ex, sy_node *n)
 {
     const float *p = IN(0)->val, *t = IN(1)->val;
     double s = 0;
@@ -91,7 +91,7 @@ void sy_ref_fwd_mse(sy_graph *g, sy_node *n)
     n->val[0] = (float)(s * sy_reduce_scale(n->iattr[0], IN(0)->shape));
 }
 
-void sy_ref_bwd_mse(sy_graph *g, sy_node *n)
+void sy_ref_bwd_mse(sy_exec *ex, sy_node *n)
 {
     const float *p = IN(0)->val, *t = IN(1)->val;
     float *dp = IN(0)->grad, *dt = IN(1)->grad;
@@ -109,7 +109,7 @@ sy_var sy_bce_logits(sy_graph *g, sy_var logits, sy_var target, sy_reduce r)
 }
 sy_status sy_shape_bce_logits(sy_graph *g, sy_node *n) { return shape_pair(g, n); }
 
-void sy_ref_fwd_bce_logits(sy_graph *g, sy_node *n)
+void sy_ref_fwd_bce_logits(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val, *t = IN(1)->val;
     double s = 0;
@@ -118,7 +118,7 @@ void sy_ref_fwd_bce_logits(sy_graph *g, sy_node *n)
     n->val[0] = (float)(s * sy_reduce_scale(n->iattr[0], IN(0)->shape));
 }
 
-void sy_ref_bwd_bce_logits(sy_graph *g, sy_node *n)
+void sy_ref_bwd_bce_logits(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val, *t = IN(1)->val;
     float *dx = IN(0)->grad, *dt = IN(1)->grad;
@@ -139,7 +139,7 @@ sy_var sy_kl_gauss(sy_graph *g, sy_var mu, sy_var logvar, float s2, sy_reduce r)
 }
 sy_status sy_shape_kl_gauss(sy_graph *g, sy_node *n) { return shape_pair(g, n); }
 
-void sy_ref_fwd_kl_gauss(sy_graph *g, sy_node *n)
+void sy_ref_fwd_kl_gauss(sy_exec *ex, sy_node *n)
 {
     const float *mu = IN(0)->val, *lv = IN(1)->val;
     double s2 = n->fattr[0], ls2 = log(s2), s = 0;
@@ -148,7 +148,7 @@ void sy_ref_fwd_kl_gauss(sy_graph *g, sy_node *n)
     n->val[0] = (float)(s * sy_reduce_scale(n->iattr[0], IN(0)->shape));
 }
 
-void sy_ref_bwd_kl_gauss(sy_graph *g, sy_node *n)
+void sy_ref_bwd_kl_gauss(sy_exec *ex, sy_node *n)
 {
     const float *mu = IN(0)->val, *lv = IN(1)->val;
     float *dmu = IN(0)->grad, *dlv = IN(1)->grad, s2 = n->fattr[0];

@@ -9,9 +9,8 @@ sy_var sy_matmul(sy_graph *g, sy_var a, sy_var b, int trans_a, int trans_b)
 }
 
 /* Dimensions of op(a) [M,K] and op(b) [K,N]. */
-static void mm_dims(sy_graph *g, sy_node *n, int *M, int *K, int *N)
+static void mm_dims(sy_shape a, sy_shape b, const sy_node *n, int *M, int *K, int *N)
 {
-    sy_shape a = IN(0)->shape, b = IN(1)->shape;
     *M = n->iattr[0] ? a.dim[1] : a.dim[0];
     *K = n->iattr[0] ? a.dim[0] : a.dim[1];
     *N = n->iattr[1] ? b.dim[0] : b.dim[1];
@@ -19,13 +18,13 @@ static void mm_dims(sy_graph *g, sy_node *n, int *M, int *K, int *N)
 
 sy_status sy_shape_matmul(sy_graph *g, sy_node *n)
 {
-    sy_shape a = IN(0)->shape, b = IN(1)->shape;
+    sy_shape a = GIN(0)->shape, b = GIN(1)->shape;
     char s1[64], s2[64];
     if (a.ndim != 2 || b.ndim != 2)
         return sy_fail(SY_ERR_SHAPE, "operands must be 2-D, got %s and %s", sy_shape_str(a, s1),
                        sy_shape_str(b, s2));
     int M, K, N, Kb = n->iattr[1] ? b.dim[1] : b.dim[0];
-    mm_dims(g, n, &M, &K, &N);
+    mm_dims(a, b, n, &M, &K, &N);
     if (K != Kb)
         return sy_fail(SY_ERR_SHAPE, "inner dimensions differ: op(a) is %dx%d, op(b) is %dx%d "
                        "(a %s%s, b %s%s)", M, K, Kb, N, sy_shape_str(a, s1), n->iattr[0] ? "^T" : "",
@@ -34,10 +33,10 @@ sy_status sy_shape_matmul(sy_graph *g, sy_node *n)
     return SY_OK;
 }
 
-void sy_ref_fwd_matmul(sy_graph *g, sy_node *n)
+void sy_ref_fwd_matmul(sy_exec *ex, sy_node *n)
 {
     int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
-    mm_dims(g, n, &M, &K, &N);
+    mm_dims(IN(0)->shape, IN(1)->shape, n, &M, &K, &N);
     const float *a = IN(0)->val, *b = IN(1)->val;
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
@@ -49,10 +48,10 @@ void sy_ref_fwd_matmul(sy_graph *g, sy_node *n)
         }
 }
 
-void sy_ref_bwd_matmul(sy_graph *g, sy_node *n)
+void sy_ref_bwd_matmul(sy_exec *ex, sy_node *n)
 {
     int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
-    mm_dims(g, n, &M, &K, &N);
+    mm_dims(IN(0)->shape, IN(1)->shape, n, &M, &K, &N);
     const float *a = IN(0)->val, *b = IN(1)->val, *dc = n->grad;
     float *da = IN(0)->grad, *db = IN(1)->grad;
     if (da)
@@ -81,7 +80,7 @@ sy_var sy_bias_add(sy_graph *g, sy_var x, sy_var b)
 
 sy_status sy_shape_bias_add(sy_graph *g, sy_node *n)
 {
-    sy_shape x = IN(0)->shape, b = IN(1)->shape;
+    sy_shape x = GIN(0)->shape, b = GIN(1)->shape;
     char s1[64], s2[64];
     if (x.ndim < 2 || sy_shape_numel(b) != (size_t)x.dim[1] || b.ndim != 1)
         return sy_fail(SY_ERR_SHAPE, "bias %s must be 1-D with one value per channel of x %s (axis 1)",
@@ -90,7 +89,7 @@ sy_status sy_shape_bias_add(sy_graph *g, sy_node *n)
     return SY_OK;
 }
 
-void sy_ref_fwd_bias_add(sy_graph *g, sy_node *n)
+void sy_ref_fwd_bias_add(sy_exec *ex, sy_node *n)
 {
     sy_shape s = n->shape;
     size_t C = s.dim[1], inner = sy_inner_size(s, 1), outer = s.dim[0];
@@ -103,7 +102,7 @@ void sy_ref_fwd_bias_add(sy_graph *g, sy_node *n)
             }
 }
 
-void sy_ref_bwd_bias_add(sy_graph *g, sy_node *n)
+void sy_ref_bwd_bias_add(sy_exec *ex, sy_node *n)
 {
     sy_shape s = n->shape;
     size_t C = s.dim[1], inner = sy_inner_size(s, 1), outer = s.dim[0];

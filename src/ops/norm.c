@@ -12,14 +12,14 @@ sy_var sy_batchnorm(sy_graph *g, sy_var x, sy_var gamma, sy_var beta, sy_var run
 
 sy_status sy_shape_batchnorm(sy_graph *g, sy_node *n)
 {
-    sy_shape x = IN(0)->shape;
+    sy_shape x = GIN(0)->shape;
     char b1[64], b2[64];
     if (x.ndim != 2 && x.ndim != 4)
         return sy_fail(SY_ERR_SHAPE, "input must be [N,C] or [N,C,H,W], got %s", sy_shape_str(x, b1));
     for (int k = 1; k < 5; k++)
-        if (IN(k)->numel != (size_t)x.dim[1])
+        if (GIN(k)->numel != (size_t)x.dim[1])
             return sy_fail(SY_ERR_SHAPE, "input %d has shape %s, expected %d values (one per channel of %s)",
-                           k, sy_shape_str(IN(k)->shape, b2), x.dim[1], sy_shape_str(x, b1));
+                           k, sy_shape_str(GIN(k)->shape, b2), x.dim[1], sy_shape_str(x, b1));
     if (!(n->fattr[1] > 0) || !(n->fattr[0] >= 0 && n->fattr[0] <= 1))
         return sy_fail(SY_ERR_ARG, "eps %g must be > 0 and momentum %g in [0, 1]", n->fattr[1], n->fattr[0]);
     n->shape = x;
@@ -27,7 +27,7 @@ sy_status sy_shape_batchnorm(sy_graph *g, sy_node *n)
     return SY_OK;
 }
 
-void sy_ref_fwd_batchnorm(sy_graph *g, sy_node *n)
+void sy_ref_fwd_batchnorm(sy_exec *ex, sy_node *n)
 {
     sy_shape s = n->shape;
     size_t N = s.dim[0], C = s.dim[1], inner = sy_inner_size(s, 1), cnt = N * inner;
@@ -36,7 +36,7 @@ void sy_ref_fwd_batchnorm(sy_graph *g, sy_node *n)
     float mom = n->fattr[0], eps = n->fattr[1];
     for (size_t c = 0; c < C; c++) {
         double m, v;
-        if (g->training) {
+        if (ex->training) {
             double s1 = 0, s2 = 0;
             for (size_t b = 0; b < N; b++)
                 for (size_t k = 0; k < inner; k++) s1 += x[(b * C + c) * inner + k];
@@ -63,7 +63,7 @@ void sy_ref_fwd_batchnorm(sy_graph *g, sy_node *n)
     }
 }
 
-void sy_ref_bwd_batchnorm(sy_graph *g, sy_node *n)
+void sy_ref_bwd_batchnorm(sy_exec *ex, sy_node *n)
 {
     sy_shape s = n->shape;
     size_t N = s.dim[0], C = s.dim[1], inner = sy_inner_size(s, 1), cnt = N * inner;
@@ -84,7 +84,7 @@ void sy_ref_bwd_batchnorm(sy_graph *g, sy_node *n)
         for (size_t b = 0; b < N; b++)
             for (size_t k = 0; k < inner; k++) {
                 size_t i = (b * C + c) * inner + k;
-                if (g->training) {
+                if (ex->training) {
                     double xh = (x[i] - mean[c]) * istd[c];
                     dx[i] += (float)(gam[c] * istd[c] * (dy[i] - sdy / cnt - xh * sdyx / cnt));
                 } else {
@@ -107,25 +107,25 @@ sy_var sy_dropout(sy_graph *g, sy_var x, float p)
 
 sy_status sy_shape_dropout(sy_graph *g, sy_node *n)
 {
-    n->shape = IN(0)->shape;
-    n->scratch_n = IN(0)->numel; /* the mask, scaled by 1/(1-p) */
+    n->shape = GIN(0)->shape;
+    n->scratch_n = GIN(0)->numel; /* the mask, scaled by 1/(1-p) */
     return SY_OK;
 }
 
-void sy_ref_fwd_dropout(sy_graph *g, sy_node *n) { sy_dropout_fwd_at(g, n, g->step); }
+void sy_ref_fwd_dropout(sy_exec *ex, sy_node *n) { sy_dropout_fwd_at(ex, n, ex->step); }
 
-void sy_dropout_fwd_at(sy_graph *g, sy_node *n, uint64_t step)
+void sy_dropout_fwd_at(sy_exec *ex, sy_node *n, uint64_t step)
 {
     float p = n->fattr[0], keep = 1.0f / (1.0f - p);
     /* Mask element i of step t is a pure function of (seed, node, t, i). */
-    uint64_t key = sy_rng_key(g->seed ^ ((uint64_t)(n - g->nodes) << 40), SY_STREAM_DROPOUT);
+    uint64_t key = sy_rng_key(ex->seed ^ ((uint64_t)(n - ex->nodes) << 40), SY_STREAM_DROPOUT);
     for (size_t i = 0; i < n->numel; i++) {
-        n->scratch[i] = !g->training ? 1.0f : (sy_rng_uniform_at(key, step, i) >= p ? keep : 0.0f);
+        n->scratch[i] = !ex->training ? 1.0f : (sy_rng_uniform_at(key, step, i) >= p ? keep : 0.0f);
         n->val[i] = IN(0)->val[i] * n->scratch[i];
     }
 }
 
-void sy_ref_bwd_dropout(sy_graph *g, sy_node *n)
+void sy_ref_bwd_dropout(sy_exec *ex, sy_node *n)
 {
     for (size_t i = 0; i < n->numel; i++) IN(0)->grad[i] += n->grad[i] * n->scratch[i];
 }
@@ -140,15 +140,15 @@ sy_var sy_l2normalize(sy_graph *g, sy_var x, float eps)
 sy_status sy_shape_l2normalize(sy_graph *g, sy_node *n)
 {
     char b[64];
-    if (IN(0)->shape.ndim != 2)
-        return sy_fail(SY_ERR_SHAPE, "input must be [N,F], got %s", sy_shape_str(IN(0)->shape, b));
+    if (GIN(0)->shape.ndim != 2)
+        return sy_fail(SY_ERR_SHAPE, "input must be [N,F], got %s", sy_shape_str(GIN(0)->shape, b));
     if (!(n->fattr[0] > 0)) return sy_fail(SY_ERR_ARG, "eps %g must be > 0", n->fattr[0]);
-    n->shape = IN(0)->shape;
-    n->scratch_n = (size_t)IN(0)->shape.dim[0]; /* each row's max(norm, eps) */
+    n->shape = GIN(0)->shape;
+    n->scratch_n = (size_t)GIN(0)->shape.dim[0]; /* each row's max(norm, eps) */
     return SY_OK;
 }
 
-void sy_ref_fwd_l2normalize(sy_graph *g, sy_node *n)
+void sy_ref_fwd_l2normalize(sy_exec *ex, sy_node *n)
 {
     int N = n->shape.dim[0], F = n->shape.dim[1];
     for (int i = 0; i < N; i++) {
@@ -161,7 +161,7 @@ void sy_ref_fwd_l2normalize(sy_graph *g, sy_node *n)
     }
 }
 
-void sy_ref_bwd_l2normalize(sy_graph *g, sy_node *n)
+void sy_ref_bwd_l2normalize(sy_exec *ex, sy_node *n)
 {
     int N = n->shape.dim[0], F = n->shape.dim[1];
     for (int i = 0; i < N; i++) {

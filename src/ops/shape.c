@@ -24,15 +24,15 @@ sy_status sy_shape_reshape(sy_graph *g, sy_node *n)
         return sy_fail(SY_ERR_SHAPE, "target rank %d outside 1..%d", s.ndim, SY_MAX_DIMS);
     for (int i = 0; i < s.ndim; i++)
         if (s.dim[i] <= 0) return sy_fail(SY_ERR_SHAPE, "target shape %s has a non-positive dim", sy_shape_str(s, b1));
-    if (sy_shape_numel(s) != IN(0)->numel)
+    if (sy_shape_numel(s) != GIN(0)->numel)
         return sy_fail(SY_ERR_SHAPE, "cannot reshape %s (%zu elements) to %s (%zu elements)",
-                       sy_shape_str(IN(0)->shape, b1), IN(0)->numel, sy_shape_str(s, b2), sy_shape_numel(s));
+                       sy_shape_str(GIN(0)->shape, b1), GIN(0)->numel, sy_shape_str(s, b2), sy_shape_numel(s));
     n->shape = s;
     return SY_OK;
 }
 /* Reshape shares buffers with its input (set at compile): nothing to do. */
-void sy_ref_fwd_reshape(sy_graph *g, sy_node *n) {}
-void sy_ref_bwd_reshape(sy_graph *g, sy_node *n) {}
+void sy_ref_fwd_reshape(sy_exec *ex, sy_node *n) {}
+void sy_ref_bwd_reshape(sy_exec *ex, sy_node *n) {}
 
 sy_var sy_concat(sy_graph *g, sy_var a, sy_var b)
 {
@@ -42,7 +42,7 @@ sy_var sy_concat(sy_graph *g, sy_var a, sy_var b)
 
 sy_status sy_shape_concat(sy_graph *g, sy_node *n)
 {
-    sy_shape a = IN(0)->shape, b = IN(1)->shape;
+    sy_shape a = GIN(0)->shape, b = GIN(1)->shape;
     char s1[64], s2[64];
     int ok = a.ndim == b.ndim && a.ndim >= 2;
     for (int i = 0; ok && i < a.ndim; i++) ok = (i == 1 || a.dim[i] == b.dim[i]);
@@ -65,12 +65,12 @@ static void concat_part(sy_node *n, const sy_node *src, size_t off, int forward)
             for (size_t k = 0; k < ws; k++) src->grad[o * ws + k] += n->grad[o * wo + off * inner + k];
     }
 }
-void sy_ref_fwd_concat(sy_graph *g, sy_node *n)
+void sy_ref_fwd_concat(sy_exec *ex, sy_node *n)
 {
     concat_part(n, IN(0), 0, 1);
     concat_part(n, IN(1), IN(0)->shape.dim[1], 1);
 }
-void sy_ref_bwd_concat(sy_graph *g, sy_node *n)
+void sy_ref_bwd_concat(sy_exec *ex, sy_node *n)
 {
     concat_part(n, IN(0), 0, 0);
     concat_part(n, IN(1), IN(0)->shape.dim[1], 0);
@@ -84,7 +84,7 @@ sy_var sy_slice(sy_graph *g, sy_var x, int start, int len)
 
 sy_status sy_shape_slice(sy_graph *g, sy_node *n)
 {
-    sy_shape x = IN(0)->shape;
+    sy_shape x = GIN(0)->shape;
     int start = n->iattr[0], len = n->iattr[1];
     char b[64];
     if (x.ndim < 2 || start < 0 || len <= 0 || start + len > x.dim[1])
@@ -95,7 +95,7 @@ sy_status sy_shape_slice(sy_graph *g, sy_node *n)
     return SY_OK;
 }
 
-void sy_ref_fwd_slice(sy_graph *g, sy_node *n)
+void sy_ref_fwd_slice(sy_exec *ex, sy_node *n)
 {
     sy_shape x = IN(0)->shape;
     size_t outer = x.dim[0], inner = sy_inner_size(x, 1);
@@ -103,7 +103,7 @@ void sy_ref_fwd_slice(sy_graph *g, sy_node *n)
     for (size_t o = 0; o < outer; o++) memcpy(n->val + o * wy, IN(0)->val + o * wx + off, wy * sizeof(float));
 }
 
-void sy_ref_bwd_slice(sy_graph *g, sy_node *n)
+void sy_ref_bwd_slice(sy_exec *ex, sy_node *n)
 {
     sy_shape x = IN(0)->shape;
     size_t outer = x.dim[0], inner = sy_inner_size(x, 1);

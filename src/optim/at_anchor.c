@@ -13,8 +13,9 @@ sy_status sy_optimizer_eval_at_anchor(const sy_optimizer *opt, sy_params *ps, co
 {
     if (!opt || !ps || !eval) return sy_fail(SY_ERR_ARG, "anchor evaluation: no optimizer, parameters or evaluation");
     size_t n = sy_params_trainable_size(ps), len = prefix ? strlen(prefix) : 0;
-    float *p = sy_params_data(ps), *keep = malloc(n * sizeof *keep), *a = malloc(n * sizeof *a);
+    float *p = NULL, *keep = malloc(n * sizeof *keep), *a = malloc(n * sizeof *a);
     sy_status s = keep && a ? sy_optimizer_anchor(opt, a) : sy_fail(SY_ERR_NOMEM, "anchor evaluation: out of memory");
+    if (s == SY_OK) s = sy_params_write(ps, &p);
     if (s == SY_OK) {
         memcpy(keep, p, n * sizeof *p);
         for (int t = 0; t < sy_params_count(ps); t++) {
@@ -24,8 +25,9 @@ sy_status sy_optimizer_eval_at_anchor(const sy_optimizer *opt, sy_params *ps, co
         }
         s = eval(ctx);
         /* again: a device store then takes the restored values as newer */
-        p = sy_params_data(ps);
-        memcpy(p, keep, n * sizeof *p);
+        sy_status w = sy_params_write(ps, &p);
+        if (w == SY_OK) memcpy(p, keep, n * sizeof *p);
+        if (s == SY_OK) s = w;
     }
     free(keep);
     free(a);

@@ -240,8 +240,8 @@ sy_optimizer *sy_optimizer_new(sy_params *ps, const sy_optim_opts *o)
     if (need_anchor && !(opt->anchor = alloc_floats(opt->n))) goto nomem;
     if (need_d && !(opt->dd = alloc_floats(opt->n))) goto nomem;
 
-    float *data = sy_params_data(ps);
-    if (apply_wfix(opt, data, fixed)) goto fail;
+    float *data; /* W-fix and syre's shift change the values: on a device store, uploaded before its next use */
+    if (sy_params_write(ps, &data) != SY_OK || apply_wfix(opt, data, fixed)) goto fail;
 
     /* Anchors: syre draws theta0 and shifts phi = theta_init + theta0 (W-fix
      * entries keep their fixed values); L2-init records phi as it now is. */

@@ -5,7 +5,7 @@
  * fewest data points (or outside the axes when every corner covers some). */
 #define _POSIX_C_SOURCE 200809L
 #include "syre/dist.h"
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/plot.h"
 
 #include <cairo-svg.h>

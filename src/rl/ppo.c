@@ -16,7 +16,7 @@
 #include "syre/nn.h"
 #include "syre/rl.h"
 #include "syre/train.h"
-#include "syre/io.h"
+#include "syre/format.h"
 
 #define OD SY_ANT_OBS_DIM
 #define AD SY_ANT_ACT_DIM

@@ -9,7 +9,7 @@
 
 #include "syre/experiment.h"
 #include "syre/history.h"
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/rl.h"
 
 const char *const sy_ppo_col_names[SY_PPO_NCOLS] = {

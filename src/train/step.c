@@ -2,7 +2,7 @@
  * one call. On a device graph the three are recorded once and replayed: the
  * graph records forward and backward (graph_device.c) with the optimizer's
  * update appended (optim/step_device.c); this layer, above both, joins them. */
-#include "backend/device.h"
+#include "graph/graph_device.h"
 #include "optim/optim_impl.h"
 #include "syre/train.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "syre/dist.h"
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/trainer.h"
 
 sy_status sy_step_curve_init(sy_step_curve *c, const char *path, long every, long steps_per_epoch, long epochs)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "syre/dist.h"
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/trainer.h"
 
 typedef struct {

@@ -15,7 +15,7 @@
 
 #include "core/numeric.h"
 #include "syre/dist.h"
-#include "syre/io.h"
+#include "syre/format.h"
 
 
 /* Who writes and reads checkpoints: "<experiment> <config hash>", set by

@@ -205,7 +205,9 @@ sy_status sy_unit_reset_units(sy_unit_reset *r, int layer, const int *units, int
     for (int j = 0; j < n; j++)
         if (units[j] < 0 || units[j] >= L->f)
             return sy_fail(SY_ERR_ARG, "unit reset: %s has no unit %d (it has %d)", L->name, units[j], L->f);
-    float *data = sy_params_data(r->ps);
+    float *data;
+    sy_status st = sy_params_write(r->ps, &data);
+    if (st) return st;
     const sy_param_info *pw = sy_params_info(r->ps, L->ti_w), *po = sy_params_info(r->ps, L->to_w);
     const sy_param_info *pb = L->ti_b >= 0 ? sy_params_info(r->ps, L->ti_b) : NULL;
     for (int j = 0; j < n; j++) {
@@ -262,7 +264,9 @@ static sy_status cbp_layer(sy_unit_reset *r, int k)
 {
     ur_layer *L = &r->l[k];
     const sy_param_info *po = sy_params_info(r->ps, L->to_w);
-    const float *data = sy_params_data(r->ps);
+    const float *data;
+    sy_status st = sy_params_read(r->ps, &data);
+    if (st) return st;
     double eta = r->o.cbp_decay;
     int eligible = 0;
     for (int u = 0; u < L->f; u++) {

@@ -10,10 +10,10 @@ static sy_backend ref_backend, fast_backend;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* The fast convolution's scratch (direct kernel or batched im2col). */
-static size_t fast_node_scratch(sy_graph *g, const sy_node *n)
+static size_t fast_node_scratch(sy_exec *ex, const sy_node *n)
 {
     if (n->op != SY_OP_CONV2D) return n->scratch_n;
-    const sy_shape x = sy_in(g, n, 0)->shape, w = sy_in(g, n, 1)->shape;
+    const sy_shape x = sy_in(ex, n, 0)->shape, w = sy_in(ex, n, 1)->shape;
     return sy_cpu_conv2d_scratch(x.dim[0], x.dim[1], x.dim[2], x.dim[3], w.dim[0], w.dim[2], w.dim[3],
                                  n->shape.dim[2], n->shape.dim[3], n->iattr[0], n->iattr[1]);
 }

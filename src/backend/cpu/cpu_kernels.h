@@ -3,7 +3,7 @@
 #define SYRE_CPU_KERNELS_H
 
 #include "backend/cpu/isa.h"
-#include "ops/ops_common.h"
+#include "ops/op_kernels.h"
 
 /* Install every fast kernel into the backend table. */
 void sy_cpu_register_fast(sy_backend *be);
@@ -55,7 +55,7 @@ size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, 
  * when it does not apply), forward into y, backward adding into dx and dw
  * (either may be NULL). */
 size_t sy_cpu_conv2d_direct_scratch(int N, int C, int H, int W, int O, int KH, int KW, int HO, int WO, int S, int P);
-void sy_cpu_conv2d_direct_fwd(sy_graph *g, sy_node *n, const float *w, float *y);
-void sy_cpu_conv2d_direct_bwd(sy_graph *g, sy_node *n, const float *w, float *dx, float *dw);
+void sy_cpu_conv2d_direct_fwd(sy_exec *ex, sy_node *n, const float *w, float *y);
+void sy_cpu_conv2d_direct_bwd(sy_exec *ex, sy_node *n, const float *w, float *dx, float *dw);
 
 #endif

@@ -1,9 +1,9 @@
 /* Which variant of the CPU kernels runs (backend/cpu/isa.h). */
 #include "backend/cpu/isa.h"
+#include "syre/runtime.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char *const names[SY_ISA_N] = {"base", "avx2", "avx512"};
@@ -42,33 +42,39 @@ int sy_cpu_isa_best(void)
     return b;
 }
 
-/* The best variant, lowered by SYRE_CPU_ISA. */
-static int from_env(void)
+int sy_cpu_isa_parse(const char *name)
+{
+    for (int i = 0; name && i < SY_ISA_N; i++)
+        if (strcmp(name, names[i]) == 0) return i;
+    return -1;
+}
+
+/* The best variant, lowered by the runtime option cpu_isa. */
+static int from_opts(void)
 {
     int b = sy_cpu_isa_best();
-    const char *v = getenv("SYRE_CPU_ISA");
+    const char *v = sy_runtime()->cpu_isa;
     if (!v || !*v) return b;
 #if !defined(SY_ISA_MULTI)
-    fprintf(stderr, "syre: SYRE_CPU_ISA=%s ignored: this build has one variant (%s; SYRE_NATIVE=ON)\n", v, names[b]);
+    fprintf(stderr, "syre: CPU variant cap '%s' ignored: this build has one variant (%s; SYRE_NATIVE=ON)\n", v, names[b]);
     return b;
+#else
+    int i = sy_cpu_isa_parse(v); /* checked by sy_runtime_configure */
+    return i >= 0 && i < b ? i : b;
 #endif
-    for (int i = 0; i < SY_ISA_N; i++)
-        if (strcmp(v, names[i]) == 0) return i < b ? i : b;
-    fprintf(stderr, "syre: SYRE_CPU_ISA=%s is not one of base, avx2, avx512: ignored\n", v);
-    return b;
 }
 
 int sy_cpu_isa(void)
 {
     int c = atomic_load_explicit(&chosen, memory_order_relaxed);
-    if (c < 0) atomic_store_explicit(&chosen, c = from_env(), memory_order_relaxed);
+    if (c < 0) atomic_store_explicit(&chosen, c = from_opts(), memory_order_relaxed);
     return c;
 }
 
 int sy_cpu_isa_force(int isa)
 {
     if (isa < 0) {
-        atomic_store_explicit(&chosen, from_env(), memory_order_relaxed);
+        atomic_store_explicit(&chosen, from_opts(), memory_order_relaxed);
         return 0;
     }
 #if defined(SY_ISA_MULTI)

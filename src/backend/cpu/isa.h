@@ -21,18 +21,22 @@
 enum { SY_ISA_BASE, SY_ISA_AVX2, SY_ISA_AVX512, SY_ISA_N };
 
 /* The variant the dispatched kernels run: the best this CPU and build have,
- * lowered by the environment variable SYRE_CPU_ISA (base, avx2, avx512),
- * read once; a name it does not know, or any name in a build with one
- * variant (SYRE_NATIVE=ON), is ignored with a warning on stderr. */
+ * lowered by the runtime option cpu_isa (syre/runtime.h; the command maps
+ * SYRE_CPU_ISA onto it), read when first asked and again after each
+ * sy_runtime_configure; in a build with one variant (SYRE_NATIVE=ON) a cap
+ * is ignored with a warning on stderr. */
 int sy_cpu_isa(void);
-/* The best variant this CPU and build run, whatever SYRE_CPU_ISA says. */
+/* The best variant this CPU and build run, whatever the cap says. */
 int sy_cpu_isa_best(void);
-/* Tests: run variant isa from now on (-1: back to sy_cpu_isa's choice).
+/* Tests: run variant isa from now on (-1: back to sy_cpu_isa's choice, the
+ * cap read again).
  * Returns -1, changing nothing, for one this CPU or build lacks. Not
  * thread-safe: set it while no graph runs. */
 int sy_cpu_isa_force(int isa);
 /* "base", "avx2" or "avx512". */
 const char *sy_cpu_isa_name(int isa);
+/* The variant named "base", "avx2" or "avx512"; -1 for anything else (NULL too). */
+int sy_cpu_isa_parse(const char *name);
 
 #define SY_ISA_CAT2(f, s) f##_##s
 #define SY_ISA_CAT(f, s) SY_ISA_CAT2(f, s)

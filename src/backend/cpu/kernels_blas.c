@@ -216,7 +216,7 @@ static void gemm2(const gemm_t *p, const gemm_t *q)
     }
 }
 
-static void mm_dims(sy_graph *g, sy_node *n, int *M, int *K, int *N)
+static void mm_dims(sy_exec *ex, sy_node *n, int *M, int *K, int *N)
 {
     sy_shape a = IN(0)->shape, b = IN(1)->shape;
     *M = n->iattr[0] ? a.dim[1] : a.dim[0];
@@ -224,17 +224,17 @@ static void mm_dims(sy_graph *g, sy_node *n, int *M, int *K, int *N)
     *N = n->iattr[1] ? b.dim[0] : b.dim[1];
 }
 
-static void fwd_matmul(sy_graph *g, sy_node *n)
+static void fwd_matmul(sy_exec *ex, sy_node *n)
 {
     int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
-    mm_dims(g, n, &M, &K, &N);
+    mm_dims(ex, n, &M, &K, &N);
     gemm(ta, tb, M, N, K, 1.0f, IN(0)->val, ta ? M : K, IN(1)->val, tb ? K : N, 0.0f, n->val, N);
 }
 
-static void bwd_matmul(sy_graph *g, sy_node *n)
+static void bwd_matmul(sy_exec *ex, sy_node *n)
 {
     int M, K, N, ta = n->iattr[0], tb = n->iattr[1];
-    mm_dims(g, n, &M, &K, &N);
+    mm_dims(ex, n, &M, &K, &N);
     const float *a = IN(0)->val, *b = IN(1)->val, *dc = n->grad;
     float *da = IN(0)->grad, *db = IN(1)->grad;
     int lda = ta ? M : K, ldb = tb ? K : N;
@@ -337,7 +337,7 @@ static void col2im_add(const float *col, int C, int H, int W, int KH, int KW, in
  * col [CKK, N*HW], dcol [CKK, N*HW], ybuf [O, N*HW]. */
 /* The direct kernel (kernels_conv.c) for stride 1 (but see conv_chunked),
  * im2col + sgemm otherwise. */
-static int use_direct(sy_graph *g, sy_node *n) { return n->iattr[0] == 1; }
+static int use_direct(sy_exec *ex, sy_node *n) { return n->iattr[0] == 1; }
 
 /* Stride-1 convolutions the own sgemm runs faster than the direct kernel
  * (bench_conv, docs/bench.md, per shape): 3x3 kernels (every ResNet-18
@@ -356,7 +356,7 @@ int sy_cpu_conv_chunked(int C, int KH, int KW, int S)
     return own_default() && KH == 3 && KW == 3;
 }
 
-static int use_chunked(sy_graph *g, sy_node *n)
+static int use_chunked(sy_exec *ex, sy_node *n)
 {
     sy_shape ws = IN(1)->shape;
     return sy_cpu_conv_chunked(ws.dim[1], ws.dim[2], ws.dim[3], n->iattr[0]);
@@ -402,7 +402,7 @@ typedef struct {
     size_t ckk, hw;
 } conv_dims;
 
-static conv_dims conv_dims_of(sy_graph *g, sy_node *n)
+static conv_dims conv_dims_of(sy_exec *ex, sy_node *n)
 {
     sy_shape xs = IN(0)->shape, ws = IN(1)->shape;
     conv_dims d = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3], n->iattr[0],
@@ -426,9 +426,9 @@ static void conv_cols(const conv_dims *d, const float *x, int b0, int sc, float 
     }
 }
 
-static int fwd_conv_chunked(sy_graph *g, sy_node *n)
+static int fwd_conv_chunked(sy_exec *ex, sy_node *n)
 {
-    conv_dims d = conv_dims_of(g, n);
+    conv_dims d = conv_dims_of(ex, n);
     size_t ldmax = (size_t)d.spc * d.hw;
     float *ws = conv_workspace((d.ckk + (d.spc > 1 ? d.O : 0)) * ldmax);
     if (!ws) return 0;
@@ -451,9 +451,9 @@ static int fwd_conv_chunked(sy_graph *g, sy_node *n)
     return 1;
 }
 
-static int bwd_conv_chunked(sy_graph *g, sy_node *n)
+static int bwd_conv_chunked(sy_exec *ex, sy_node *n)
 {
-    conv_dims d = conv_dims_of(g, n);
+    conv_dims d = conv_dims_of(ex, n);
     const float *x = IN(0)->val, *w = IN(1)->val;
     float *dx = IN(0)->grad, *dw = IN(1)->grad;
     size_t ldmax = (size_t)d.spc * d.hw, chw = (size_t)d.C * d.H * d.W, kk = (size_t)d.KH * d.KW;
@@ -491,11 +491,11 @@ static int bwd_conv_chunked(sy_graph *g, sy_node *n)
     return 1;
 }
 
-static void fwd_conv2d(sy_graph *g, sy_node *n)
+static void fwd_conv2d(sy_exec *ex, sy_node *n)
 {
-    if (use_chunked(g, n) && fwd_conv_chunked(g, n)) return;
-    if (use_direct(g, n)) {
-        sy_cpu_conv2d_direct_fwd(g, n, IN(1)->val, n->val);
+    if (use_chunked(ex, n) && fwd_conv_chunked(ex, n)) return;
+    if (use_direct(ex, n)) {
+        sy_cpu_conv2d_direct_fwd(ex, n, IN(1)->val, n->val);
         return;
     }
     CONV_DIMS
@@ -509,11 +509,11 @@ static void fwd_conv2d(sy_graph *g, sy_node *n)
             memcpy(n->val + ((size_t)b * O + o) * hw, ybuf + o * ld + b * hw, hw * sizeof(float));
 }
 
-static void bwd_conv2d(sy_graph *g, sy_node *n)
+static void bwd_conv2d(sy_exec *ex, sy_node *n)
 {
-    if (use_chunked(g, n) && bwd_conv_chunked(g, n)) return;
-    if (use_direct(g, n)) {
-        sy_cpu_conv2d_direct_bwd(g, n, IN(1)->val, IN(0)->grad, IN(1)->grad);
+    if (use_chunked(ex, n) && bwd_conv_chunked(ex, n)) return;
+    if (use_direct(ex, n)) {
+        sy_cpu_conv2d_direct_bwd(ex, n, IN(1)->val, IN(0)->grad, IN(1)->grad);
         return;
     }
     CONV_DIMS

@@ -220,10 +220,10 @@ static int pick_ob(int O, fwd_tile_fn *fn)
     return *fn = fwd_tile_8, 8; /* Opad is a multiple of 8: the extra channels are zero weights */
 }
 
-SY_ISA_DECLARE(void, sy_cpu_conv2d_direct_fwd, (sy_graph *g, sy_node *n, const float *w, float *y))
-void SY_ISA_FN(sy_cpu_conv2d_direct_fwd)(sy_graph *g, sy_node *n, const float *w, float *y)
+SY_ISA_DECLARE(void, sy_cpu_conv2d_direct_fwd, (sy_exec *ex, sy_node *n, const float *w, float *y))
+void SY_ISA_FN(sy_cpu_conv2d_direct_fwd)(sy_exec *ex, sy_node *n, const float *w, float *y)
 {
-    SY_ISA_DISPATCH_VOID(sy_cpu_conv2d_direct_fwd, (g, n, w, y));
+    SY_ISA_DISPATCH_VOID(sy_cpu_conv2d_direct_fwd, (ex, n, w, y));
     sy_shape xs = IN(0)->shape, ws = IN(1)->shape;
     plan_t p;
     make_plan(&p, xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3], n->shape.dim[2],
@@ -321,10 +321,10 @@ DW_TILE(8, 3)
 DW_TILE(8, 1)
 typedef void (*dw_tile_fn)(const plan_t *, const float *, const float *, int, int, int, int, float *, int);
 
-SY_ISA_DECLARE(void, sy_cpu_conv2d_direct_bwd, (sy_graph *g, sy_node *n, const float *w, float *dx, float *dw))
-void SY_ISA_FN(sy_cpu_conv2d_direct_bwd)(sy_graph *g, sy_node *n, const float *w, float *dx, float *dw)
+SY_ISA_DECLARE(void, sy_cpu_conv2d_direct_bwd, (sy_exec *ex, sy_node *n, const float *w, float *dx, float *dw))
+void SY_ISA_FN(sy_cpu_conv2d_direct_bwd)(sy_exec *ex, sy_node *n, const float *w, float *dx, float *dw)
 {
-    SY_ISA_DISPATCH_VOID(sy_cpu_conv2d_direct_bwd, (g, n, w, dx, dw));
+    SY_ISA_DISPATCH_VOID(sy_cpu_conv2d_direct_bwd, (ex, n, w, dx, dw));
     sy_shape xs = IN(0)->shape, ws = IN(1)->shape;
     plan_t p;
     make_plan(&p, xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3], n->shape.dim[2],

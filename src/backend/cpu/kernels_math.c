@@ -53,14 +53,14 @@ static inline float fast_log_1_2(float y)
 
 static inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_expf(-x)); }
 
-static void fwd_silu(sy_graph *g, sy_node *n)
+static void fwd_silu(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val;
     float *y = n->val;
     for (size_t i = 0; i < n->numel; i++) y[i] = x[i] * fast_sigmoid(x[i]);
 }
 
-static void bwd_silu(sy_graph *g, sy_node *n)
+static void bwd_silu(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val, *dy = n->grad;
     float *dx = IN(0)->grad;
@@ -71,13 +71,13 @@ static void bwd_silu(sy_graph *g, sy_node *n)
     }
 }
 
-static void fwd_sigmoid(sy_graph *g, sy_node *n)
+static void fwd_sigmoid(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val;
     for (size_t i = 0; i < n->numel; i++) n->val[i] = fast_sigmoid(x[i]);
 }
 
-static void bwd_sigmoid(sy_graph *g, sy_node *n)
+static void bwd_sigmoid(sy_exec *ex, sy_node *n)
 {
     const float *y = n->val, *dy = n->grad;
     float *dx = IN(0)->grad;
@@ -90,7 +90,7 @@ static void bwd_sigmoid(sy_graph *g, sy_node *n)
 
 /* Sum of max(x,0) - x t + log(1 + e^-|x|), in blocks of float partial sums
  * added up in double (the reference sums in double). */
-static void fwd_bce_logits(sy_graph *g, sy_node *n)
+static void fwd_bce_logits(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val, *t = IN(1)->val;
     size_t N = IN(0)->numel;
@@ -113,7 +113,7 @@ static void fwd_bce_logits(sy_graph *g, sy_node *n)
     n->val[0] = (float)(s * sy_reduce_scale(n->iattr[0], IN(0)->shape));
 }
 
-static void bwd_bce_logits(sy_graph *g, sy_node *n)
+static void bwd_bce_logits(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val, *t = IN(1)->val;
     float *dx = IN(0)->grad, *dt = IN(1)->grad;
@@ -135,7 +135,7 @@ static void bwd_bce_logits(sy_graph *g, sy_node *n)
  * in blocks, added in double. */
 static inline float kl_exp(float x) { return x > 88.7228f ? INFINITY : fast_expf(x); }
 
-static void fwd_kl_gauss(sy_graph *g, sy_node *n)
+static void fwd_kl_gauss(sy_exec *ex, sy_node *n)
 {
     const float *mu = IN(0)->val, *lv = IN(1)->val;
     size_t N = IN(0)->numel;
@@ -156,7 +156,7 @@ static void fwd_kl_gauss(sy_graph *g, sy_node *n)
     n->val[0] = (float)(0.5 * s * sy_reduce_scale(n->iattr[0], IN(0)->shape));
 }
 
-static void bwd_kl_gauss(sy_graph *g, sy_node *n)
+static void bwd_kl_gauss(sy_exec *ex, sy_node *n)
 {
     const float *mu = IN(0)->val, *lv = IN(1)->val;
     float *dmu = IN(0)->grad, *dlv = IN(1)->grad, s2 = n->fattr[0];

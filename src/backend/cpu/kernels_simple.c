@@ -12,7 +12,7 @@
 /* Elements below which a memory-bound pass is not worth waking threads. */
 #define PAR_MIN_ELEMS 32768
 
-static void fwd_bias_add(sy_graph *g, sy_node *n)
+static void fwd_bias_add(sy_exec *ex, sy_node *n)
 {
     size_t C = n->shape.dim[1], inner = sy_inner_size(n->shape, 1), outer = n->shape.dim[0];
     const float *x = IN(0)->val, *b = IN(1)->val;
@@ -63,10 +63,10 @@ static void bias_bwd_channel(const float *restrict dy, float *restrict dx, float
 
 /* a + b for b of a's size (the VAE's reparameterisation mu + s eps): one
  * flat loop instead of the reference's broadcast indexing; the same sums. */
-static void fwd_add(sy_graph *g, sy_node *n)
+static void fwd_add(sy_exec *ex, sy_node *n)
 {
     if (IN(1)->numel != n->numel) {
-        sy_ref_fwd_add(g, n);
+        sy_ref_fwd_add(ex, n);
         return;
     }
     const float *a = IN(0)->val, *b = IN(1)->val;
@@ -75,7 +75,7 @@ static void fwd_add(sy_graph *g, sy_node *n)
 }
 
 /* dx = dy (copied, or added), db = sums of dy over everything but the channel axis. */
-static void bwd_bias_add(sy_graph *g, sy_node *n)
+static void bwd_bias_add(sy_exec *ex, sy_node *n)
 {
     size_t C = n->shape.dim[1], inner = sy_inner_size(n->shape, 1), outer = n->shape.dim[0];
     const float *dy = n->grad;
@@ -128,7 +128,7 @@ static void relu_range(const float *restrict x, float *restrict y, size_t i0, si
     for (size_t i = i0; i < i1; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-static void fwd_relu(sy_graph *g, sy_node *n)
+static void fwd_relu(sy_exec *ex, sy_node *n)
 {
     const float *x = IN(0)->val;
     float *y = n->val;
@@ -154,7 +154,7 @@ static void relu_bwd_range(const float *restrict y, const float *restrict dy, fl
 }
 
 /* From the output: y > 0 exactly where x > 0. */
-static void bwd_relu(sy_graph *g, sy_node *n)
+static void bwd_relu(sy_exec *ex, sy_node *n)
 {
     const float *y = n->val, *dy = n->grad;
     float *dx = IN(0)->grad;
@@ -236,10 +236,10 @@ static void pool_plane(const float *src, float *y, int32_t *a, int W, int HO, in
     }
 }
 
-static void fwd_maxpool2d(sy_graph *g, sy_node *n)
+static void fwd_maxpool2d(sy_exec *ex, sy_node *n)
 {
     if (n->iattr[0] != 2 || n->iattr[1] != 2) {
-        sy_ref_fwd_maxpool2d(g, n);
+        sy_ref_fwd_maxpool2d(ex, n);
         return;
     }
     sy_shape x = IN(0)->shape;
@@ -253,11 +253,11 @@ static void fwd_maxpool2d(sy_graph *g, sy_node *n)
 }
 
 /* Scatter each output gradient to its window's winner, plane by plane. */
-static void bwd_maxpool2d(sy_graph *g, sy_node *n)
+static void bwd_maxpool2d(sy_exec *ex, sy_node *n)
 {
     if (n->iattr[0] != 2 || n->iattr[1] != 2) {
         if (n->overwrite & 1) memset(IN(0)->grad, 0, IN(0)->numel * sizeof(float)); /* the reference adds */
-        sy_ref_bwd_maxpool2d(g, n);
+        sy_ref_bwd_maxpool2d(ex, n);
         return;
     }
     sy_shape x = IN(0)->shape;

@@ -91,17 +91,13 @@ const char *sy_omp_wait_env(int threads)
     return others >= 0 && others + threads <= cpus ? "GOMP_SPINCOUNT=" SY_GOMP_SPINCOUNT : "OMP_WAIT_POLICY=PASSIVE";
 }
 
-int sy_omp_wait_reexec(int threads, char **argv)
+int sy_omp_wait_reexec(const char *setting, char **argv)
 {
-    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return 0;
-    /* Under valgrind /proc/self/exe is valgrind's tool, which refuses to run. */
-    const char *pre = getenv("LD_PRELOAD");
-    if (pre && strstr(pre, "vgpreload")) return 0;
-    if (!argv || !argv[0]) return 0;
+    if (!setting || !argv || !argv[0]) return 0;
     char env[64];
-    snprintf(env, sizeof env, "%s", sy_omp_wait_env(threads));
+    snprintf(env, sizeof env, "%s", setting);
     char *eq = strchr(env, '=');
-    if (!eq) return 0;
+    if (!eq || eq == env) return 0;
     *eq = '\0';
     if (setenv(env, eq + 1, 1) != 0) return -1;
     execv("/proc/self/exe", argv); /* returns only on failure */

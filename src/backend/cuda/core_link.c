@@ -24,8 +24,6 @@ sy_status sy_fail(sy_status code, const char *fmt, ...)
     return core->fail(code, "%s", msg);
 }
 
-float *sy_gdev_workspace(sy_graph *g) { return core->gdev_workspace(g); }
-const uint64_t *sy_gdev_step(sy_graph *g) { return core->gdev_step(g); }
 uint64_t sy_rng_key(uint64_t seed, uint32_t stream) { return core->rng_key(seed, stream); }
 size_t sy_shape_numel(sy_shape s) { return core->shape_numel(s); }
 sy_precision sy_get_precision(void) { return core->get_precision(); }
@@ -50,12 +48,12 @@ __attribute__((visibility("default"))) const sy_cuda_module *sy_cuda_module_open
 {
     if (!c || c->abi != SY_CUDA_MODULE_ABI) return NULL; /* cannot even report: the core says why */
     core = c;
-    if (c->size_device != sizeof(sy_device) || c->size_graph != sizeof(sy_graph) ||
+    if (c->size_device != sizeof(sy_device) || c->size_exec != sizeof(sy_exec) ||
         c->size_node != sizeof(sy_node) || c->size_step_scalars != sizeof(sy_step_scalars)) {
         sy_fail(SY_ERR_STATE,
                 "the CUDA backend module does not match this program's syre (structure sizes differ: device "
-                "%zu/%zu, graph %zu/%zu, node %zu/%zu); rebuild both from one source tree",
-                c->size_device, sizeof(sy_device), c->size_graph, sizeof(sy_graph), c->size_node, sizeof(sy_node));
+                "%zu/%zu, exec %zu/%zu, node %zu/%zu); rebuild both from one source tree",
+                c->size_device, sizeof(sy_device), c->size_exec, sizeof(sy_exec), c->size_node, sizeof(sy_node));
         return NULL;
     }
     return &module;

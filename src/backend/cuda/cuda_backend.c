@@ -14,7 +14,7 @@
 #include "backend/device.h"
 #include "syre/dist.h"
 #include "syre/runtime.h"
-#include "ops/ops_common.h"
+#include "ops/op_kernels.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -239,10 +239,10 @@ static sy_status c_sync(sy_device *d)
 }
 static void c_set_float(sy_device *d, float *dst, float v) { syk_fill(S, dst, 1, v); }
 
-static size_t conv_ld(sy_graph *g, const sy_node *n) { return (size_t)n->shape.dim[0] * n->shape.dim[2] * n->shape.dim[3]; }
-static size_t conv_ckk(sy_graph *g, const sy_node *n)
+static size_t conv_ld(sy_exec *ex, const sy_node *n) { return (size_t)n->shape.dim[0] * n->shape.dim[2] * n->shape.dim[3]; }
+static size_t conv_ckk(sy_exec *ex, const sy_node *n)
 {
-    sy_shape w = sy_in(g, n, 1)->shape;
+    sy_shape w = sy_in(ex, n, 1)->shape;
     return (size_t)w.dim[1] * w.dim[2] * w.dim[3];
 }
 /* ---- cuDNN convolution ---------------------------------------------------------- */
@@ -308,9 +308,9 @@ static int dn_math_ok(cudnnMathType_t m)
         if (k == (got)) k = -1;                                                                            \
     } while (0)
 
-static dn_conv *dn_build(dn_conv *e, sy_graph *g, const sy_node *n)
+static dn_conv *dn_build(dn_conv *e, sy_exec *ex, const sy_node *n)
 {
-    sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
+    sy_shape xs = sy_in(ex, n, 0)->shape, ws = sy_in(ex, n, 1)->shape;
     int S = n->iattr[0], P = n->iattr[1];
     cudnnMathType_t want = sy_get_precision() == SY_PRECISION_TF32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
     DN_CHECK(cudnnCreateTensorDescriptor, &e->x);
@@ -386,19 +386,19 @@ static void dn_destroy(dn_conv *e)
 }
 
 /* The node's cuDNN plan (NULL: use im2col for it). */
-static dn_conv *dn_get(sy_graph *g, const sy_node *n)
+static dn_conv *dn_get(sy_exec *ex, const sy_node *n)
 {
     /* bf16: cuDNN's legacy API wants bf16 tensors, not FP32 ones rounded;
      * convolutions then go through im2col and the bf16 GEMM. */
     if (!use_cudnn || sy_get_precision() == SY_PRECISION_BF16) return NULL;
-    sy_shape xs = sy_in(g, n, 0)->shape, ws = sy_in(g, n, 1)->shape;
+    sy_shape xs = sy_in(ex, n, 0)->shape, ws = sy_in(ex, n, 1)->shape;
     int dims[10] = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3],
                     n->iattr[0], n->iattr[1], 0};
-    int node = (int)(n - g->nodes), prec = (int)sy_get_precision();
+    int node = (int)(n - ex->nodes), prec = (int)sy_get_precision();
     pthread_mutex_lock(&dn_lock);
     dn_conv *e = NULL;
     for (int i = 0; i < dn_n && !e; i++)
-        if (dn_cache[i].graph == g->id && dn_cache[i].node == node && dn_cache[i].precision == prec &&
+        if (dn_cache[i].graph == ex->graph_id && dn_cache[i].node == node && dn_cache[i].precision == prec &&
             !memcmp(dn_cache[i].dims, dims, sizeof dims))
             e = &dn_cache[i];
     if (!e) {
@@ -414,11 +414,11 @@ static dn_conv *dn_get(sy_graph *g, const sy_node *n)
         }
         e = &dn_cache[dn_n++];
         memset(e, 0, sizeof *e);
-        e->graph = g->id;
+        e->graph = ex->graph_id;
         e->node = node;
         e->precision = prec;
         memcpy(e->dims, dims, sizeof dims);
-        dn_build(e, g, n);
+        dn_build(e, ex, n);
         if (!e->ok)
             fprintf(stderr, "syre: cuDNN has no plan for convolution '%s' (%s); it uses im2col + cuBLAS\n", n->name,
                     e->why);
@@ -429,12 +429,12 @@ static dn_conv *dn_get(sy_graph *g, const sy_node *n)
 }
 
 /* A graph is freed: its plans go (its id never comes back). */
-static void dn_forget(const sy_graph *g)
+static void dn_forget(uint64_t graph_id)
 {
     pthread_mutex_lock(&dn_lock);
     int k = 0;
     for (int i = 0; i < dn_n; i++) {
-        if (dn_cache[i].graph == g->id) dn_destroy(&dn_cache[i]);
+        if (dn_cache[i].graph == graph_id) dn_destroy(&dn_cache[i]);
         else dn_cache[k++] = dn_cache[i];
     }
     dn_n = k;
@@ -450,48 +450,48 @@ static int dn_note(cudnnStatus_t st, const char *call, const char *file, int lin
 /* A cuDNN call of a step, checked where it is made. */
 #define DN_RUN(fn, ...) dn_note(fn(__VA_ARGS__), #fn, __FILE__, __LINE__)
 
-static int dn_forward(sy_graph *g, sy_node *n)
+static int dn_forward(sy_exec *ex, sy_node *n)
 {
-    dn_conv *e = dn_get(g, n);
+    dn_conv *e = dn_get(ex, n);
     if (!e) return 0;
     const float one = 1.0f, zero = 0.0f;
-    DN_RUN(cudnnConvolutionForward, DN, &one, e->x, IN(0)->val, e->w, IN(1)->val, e->c, e->fwd, sy_gdev_workspace(g),
+    DN_RUN(cudnnConvolutionForward, DN, &one, e->x, IN(0)->val, e->w, IN(1)->val, e->c, e->fwd, ex->workspace,
            e->ws_bytes, &zero, e->y, n->val);
     return 1;
 }
 
-static int dn_backward(sy_graph *g, sy_node *n)
+static int dn_backward(sy_exec *ex, sy_node *n)
 {
-    dn_conv *e = dn_get(g, n);
+    dn_conv *e = dn_get(ex, n);
     if (!e) return 0;
     const float one = 1.0f; /* beta = 1: gradients accumulate, as on the CPU */
     if (IN(1)->grad)
         DN_RUN(cudnnConvolutionBackwardFilter, DN, &one, e->x, IN(0)->val, e->y, n->grad, e->cf, e->bwd_filter,
-               sy_gdev_workspace(g), e->ws_bytes, &one, e->w, IN(1)->grad);
+               ex->workspace, e->ws_bytes, &one, e->w, IN(1)->grad);
     if (IN(0)->grad)
         DN_RUN(cudnnConvolutionBackwardData, DN, &one, e->w, IN(1)->val, e->y, n->grad, e->cd, e->bwd_data,
-               sy_gdev_workspace(g), e->ws_bytes, &one, e->x, IN(0)->grad);
+               ex->workspace, e->ws_bytes, &one, e->x, IN(0)->grad);
     return 1;
 }
 #else
-static int dn_forward(sy_graph *g, sy_node *n) { return 0; }
-static int dn_backward(sy_graph *g, sy_node *n) { return 0; }
-static void dn_forget(const sy_graph *g) {}
+static int dn_forward(sy_exec *ex, sy_node *n) { return 0; }
+static int dn_backward(sy_exec *ex, sy_node *n) { return 0; }
+static void dn_forget(uint64_t graph_id) {}
 #endif
-static void c_forget_graph(sy_device *d, const sy_graph *g) { dn_forget(g); }
+static void c_forget_graph(sy_device *d, uint64_t graph_id) { dn_forget(graph_id); }
 
 /* Convolutions recompute their columns in backward from one shared
  * workspace [col (CKK x N*HW) | ybuf (O x N*HW)], instead of the CPU
  * backend's per-node scratch. */
-static size_t c_node_scratch(sy_graph *g, const sy_node *n) { return n->op == SY_OP_CONV2D ? 0 : n->scratch_n; }
-static size_t c_shared_ws(sy_graph *g, const sy_node *n)
+static size_t c_node_scratch(sy_exec *ex, const sy_node *n) { return n->op == SY_OP_CONV2D ? 0 : n->scratch_n; }
+static size_t c_shared_ws(sy_exec *ex, const sy_node *n)
 {
     if (n->op != SY_OP_CONV2D) return 0;
 #ifdef SYRE_HAVE_CUDNN
-    dn_conv *e = dn_get(g, n);
+    dn_conv *e = dn_get(ex, n);
     if (e) return (e->ws_bytes + sizeof(float) - 1) / sizeof(float);
 #endif
-    return (conv_ckk(g, n) + (size_t)n->shape.dim[1]) * conv_ld(g, n);
+    return (conv_ckk(ex, n) + (size_t)n->shape.dim[1]) * conv_ld(ex, n);
 }
 
 static void c_optim_range(sy_device *d, const sy_step_scalars *s, const sy_step_ptrs *p, const sy_segment *seg)
@@ -611,16 +611,16 @@ static void gemm_rm(int tx, int ty, int M, int N, int K, const float *X, const f
 
 /* ---- Op kernels ---------------------------------------------------------------- */
 
-static void f_none(sy_graph *g, sy_node *n) {}
+static void f_none(sy_exec *ex, sy_node *n) {}
 
-static void f_matmul(sy_graph *g, sy_node *n)
+static void f_matmul(sy_exec *ex, sy_node *n)
 {
     sy_shape a = IN(0)->shape, b = IN(1)->shape;
     int ta = n->iattr[0], tb = n->iattr[1];
     int M = ta ? a.dim[1] : a.dim[0], K = ta ? a.dim[0] : a.dim[1], N = tb ? b.dim[0] : b.dim[1];
     gemm_rm(ta, tb, M, N, K, IN(0)->val, IN(1)->val, 0.0f, n->val);
 }
-static void b_matmul(sy_graph *g, sy_node *n)
+static void b_matmul(sy_exec *ex, sy_node *n)
 {
     sy_shape a = IN(0)->shape, b = IN(1)->shape;
     int ta = n->iattr[0], tb = n->iattr[1];
@@ -643,13 +643,13 @@ static void bias_dims(const sy_node *n, size_t *outer, size_t *C, size_t *inner)
     *C = n->shape.dim[1];
     *inner = sy_inner_size(n->shape, 1);
 }
-static void f_bias_add(sy_graph *g, sy_node *n)
+static void f_bias_add(sy_exec *ex, sy_node *n)
 {
     size_t o, c, k;
     bias_dims(n, &o, &c, &k);
     syk_bias_add_fwd(S, IN(0)->val, IN(1)->val, n->val, o, c, k);
 }
-static void b_bias_add(sy_graph *g, sy_node *n)
+static void b_bias_add(sy_exec *ex, sy_node *n)
 {
     size_t o, c, k;
     bias_dims(n, &o, &c, &k);
@@ -671,51 +671,51 @@ static void bcast(sy_shape a, sy_shape b, int d[4], size_t bs[4], int *same)
     }
     *same = sy_shape_numel(a) == sy_shape_numel(b);
 }
-static void f_binary(sy_graph *g, sy_node *n, int op)
+static void f_binary(sy_exec *ex, sy_node *n, int op)
 {
     int d[4], same;
     size_t bs[4];
     bcast(n->shape, IN(1)->shape, d, bs, &same);
     syk_binary_fwd(S, op, IN(0)->val, IN(1)->val, n->val, d, bs, n->numel);
 }
-static void b_binary(sy_graph *g, sy_node *n, int op)
+static void b_binary(sy_exec *ex, sy_node *n, int op)
 {
     int d[4], same;
     size_t bs[4];
     bcast(n->shape, IN(1)->shape, d, bs, &same);
     syk_binary_bwd(S, op, IN(0)->val, IN(1)->val, n->grad, IN(0)->grad, IN(1)->grad, d, bs, n->numel, same);
 }
-static void f_add(sy_graph *g, sy_node *n) { f_binary(g, n, 0); }
-static void f_sub(sy_graph *g, sy_node *n) { f_binary(g, n, 1); }
-static void f_mul(sy_graph *g, sy_node *n) { f_binary(g, n, 2); }
-static void b_add(sy_graph *g, sy_node *n) { b_binary(g, n, 0); }
-static void b_sub(sy_graph *g, sy_node *n) { b_binary(g, n, 1); }
-static void b_mul(sy_graph *g, sy_node *n) { b_binary(g, n, 2); }
+static void f_add(sy_exec *ex, sy_node *n) { f_binary(ex, n, 0); }
+static void f_sub(sy_exec *ex, sy_node *n) { f_binary(ex, n, 1); }
+static void f_mul(sy_exec *ex, sy_node *n) { f_binary(ex, n, 2); }
+static void b_add(sy_exec *ex, sy_node *n) { b_binary(ex, n, 0); }
+static void b_sub(sy_exec *ex, sy_node *n) { b_binary(ex, n, 1); }
+static void b_mul(sy_exec *ex, sy_node *n) { b_binary(ex, n, 2); }
 
-static void f_unary(sy_graph *g, sy_node *n) { syk_unary_fwd(S, n->op, IN(0)->val, n->val, n->numel, n->fattr[0]); }
-static void b_unary(sy_graph *g, sy_node *n)
+static void f_unary(sy_exec *ex, sy_node *n) { syk_unary_fwd(S, n->op, IN(0)->val, n->val, n->numel, n->fattr[0]); }
+static void b_unary(sy_exec *ex, sy_node *n)
 {
     if (IN(0)->grad) syk_unary_bwd(S, n->op, IN(0)->val, n->val, n->grad, IN(0)->grad, n->numel, n->fattr[0]);
 }
 
-static void f_clamp(sy_graph *g, sy_node *n) { syk_clamp_fwd(S, IN(0)->val, n->val, n->numel, n->fattr[0], n->fattr[1]); }
-static void b_clamp(sy_graph *g, sy_node *n)
+static void f_clamp(sy_exec *ex, sy_node *n) { syk_clamp_fwd(S, IN(0)->val, n->val, n->numel, n->fattr[0], n->fattr[1]); }
+static void b_clamp(sy_exec *ex, sy_node *n)
 {
     if (IN(0)->grad) syk_clamp_bwd(S, IN(0)->val, n->grad, IN(0)->grad, n->numel, n->fattr[0], n->fattr[1]);
 }
-static void f_minimum(sy_graph *g, sy_node *n) { syk_minimum_fwd(S, IN(0)->val, IN(1)->val, n->val, n->numel); }
-static void b_minimum(sy_graph *g, sy_node *n)
+static void f_minimum(sy_exec *ex, sy_node *n) { syk_minimum_fwd(S, IN(0)->val, IN(1)->val, n->val, n->numel); }
+static void b_minimum(sy_exec *ex, sy_node *n)
 {
     if (IN(0)->grad || IN(1)->grad)
         syk_minimum_bwd(S, IN(0)->val, IN(1)->val, n->grad, IN(0)->grad, IN(1)->grad, n->numel);
 }
 
-static void f_sum(sy_graph *g, sy_node *n) { syk_sum_fwd(S, IN(0)->val, n->val, IN(0)->numel, 1.0); }
-static void b_sum(sy_graph *g, sy_node *n) { syk_sum_bwd(S, n->grad, IN(0)->grad, IN(0)->numel, 1.0f); }
-static void f_mean(sy_graph *g, sy_node *n) { syk_sum_fwd(S, IN(0)->val, n->val, IN(0)->numel, 1.0 / IN(0)->numel); }
-static void b_mean(sy_graph *g, sy_node *n) { syk_sum_bwd(S, n->grad, IN(0)->grad, IN(0)->numel, 1.0f / IN(0)->numel); }
+static void f_sum(sy_exec *ex, sy_node *n) { syk_sum_fwd(S, IN(0)->val, n->val, IN(0)->numel, 1.0); }
+static void b_sum(sy_exec *ex, sy_node *n) { syk_sum_bwd(S, n->grad, IN(0)->grad, IN(0)->numel, 1.0f); }
+static void f_mean(sy_exec *ex, sy_node *n) { syk_sum_fwd(S, IN(0)->val, n->val, IN(0)->numel, 1.0 / IN(0)->numel); }
+static void b_mean(sy_exec *ex, sy_node *n) { syk_sum_bwd(S, n->grad, IN(0)->grad, IN(0)->numel, 1.0f / IN(0)->numel); }
 
-static void axis_dims(sy_graph *g, sy_node *n, size_t *outer, size_t *len, size_t *inner)
+static void axis_dims(sy_exec *ex, sy_node *n, size_t *outer, size_t *len, size_t *inner)
 {
     sy_shape x = IN(0)->shape;
     int axis = n->iattr[0];
@@ -724,38 +724,38 @@ static void axis_dims(sy_graph *g, sy_node *n, size_t *outer, size_t *len, size_
     *len = (size_t)x.dim[axis];
     *inner = sy_inner_size(x, axis);
 }
-static void f_axis(sy_graph *g, sy_node *n)
+static void f_axis(sy_exec *ex, sy_node *n)
 {
     size_t o, l, k;
-    axis_dims(g, n, &o, &l, &k);
+    axis_dims(ex, n, &o, &l, &k);
     syk_axis_fwd(S, IN(0)->val, n->val, o, l, k, n->op == SY_OP_MEAN_AXIS);
 }
-static void b_axis(sy_graph *g, sy_node *n)
+static void b_axis(sy_exec *ex, sy_node *n)
 {
     size_t o, l, k;
-    axis_dims(g, n, &o, &l, &k);
+    axis_dims(ex, n, &o, &l, &k);
     syk_axis_bwd(S, n->grad, IN(0)->grad, o, l, k, n->op == SY_OP_MEAN_AXIS);
 }
 
-static void f_concat(sy_graph *g, sy_node *n)
+static void f_concat(sy_exec *ex, sy_node *n)
 {
     size_t inner = sy_inner_size(n->shape, 1);
     syk_concat_fwd(S, IN(0)->val, IN(1)->val, n->val, n->shape.dim[0], IN(0)->shape.dim[1] * inner,
                    IN(1)->shape.dim[1] * inner);
 }
-static void b_concat(sy_graph *g, sy_node *n)
+static void b_concat(sy_exec *ex, sy_node *n)
 {
     size_t inner = sy_inner_size(n->shape, 1);
     syk_concat_bwd(S, n->grad, IN(0)->grad, IN(1)->grad, n->shape.dim[0], IN(0)->shape.dim[1] * inner,
                    IN(1)->shape.dim[1] * inner);
 }
-static void f_slice(sy_graph *g, sy_node *n)
+static void f_slice(sy_exec *ex, sy_node *n)
 {
     sy_shape x = IN(0)->shape;
     size_t inner = sy_inner_size(x, 1);
     syk_slice_fwd(S, IN(0)->val, n->val, x.dim[0], x.dim[1] * inner, n->shape.dim[1] * inner, n->iattr[0] * inner);
 }
-static void b_slice(sy_graph *g, sy_node *n)
+static void b_slice(sy_exec *ex, sy_node *n)
 {
     sy_shape x = IN(0)->shape;
     size_t inner = sy_inner_size(x, 1);
@@ -768,19 +768,19 @@ static void b_slice(sy_graph *g, sy_node *n)
     int O = ws.dim[0], KH = ws.dim[2], KW = ws.dim[3];                                   \
     int HO = n->shape.dim[2], WO = n->shape.dim[3], St = n->iattr[0], P = n->iattr[1];   \
     size_t hw = (size_t)HO * WO, ld = (size_t)N * hw, ckk = (size_t)C * KH * KW;         \
-    float *col = sy_gdev_workspace(g), *ybuf = col + ckk * ld;
+    float *col = ex->workspace, *ybuf = col + ckk * ld;     
 
-static void f_conv2d(sy_graph *g, sy_node *n)
+static void f_conv2d(sy_exec *ex, sy_node *n)
 {
-    if (dn_forward(g, n)) return;
+    if (dn_forward(ex, n)) return;
     CONV_DIMS
     syk_im2col(S, IN(0)->val, col, N, C, Hh, W, KH, KW, St, P, HO, WO);
     gemm_rm(0, 0, O, (int)ld, (int)ckk, IN(1)->val, col, 0.0f, ybuf);
     syk_nchw_from_cn(S, ybuf, n->val, N, O, hw);
 }
-static void b_conv2d(sy_graph *g, sy_node *n)
+static void b_conv2d(sy_exec *ex, sy_node *n)
 {
-    if (dn_backward(g, n)) return;
+    if (dn_backward(ex, n)) return;
     CONV_DIMS
     float *dx = IN(0)->grad, *dw = IN(1)->grad;
     syk_cn_from_nchw(S, n->grad, ybuf, N, O, hw);
@@ -794,77 +794,77 @@ static void b_conv2d(sy_graph *g, sy_node *n)
     }
 }
 
-static void f_maxpool2d(sy_graph *g, sy_node *n)
+static void f_maxpool2d(sy_exec *ex, sy_node *n)
 {
     sy_shape x = IN(0)->shape;
     syk_maxpool_fwd(S, IN(0)->val, n->val, (int32_t *)n->scratch, x.dim[0] * x.dim[1], x.dim[2], x.dim[3],
                     n->shape.dim[2], n->shape.dim[3], n->iattr[0], n->iattr[1]);
 }
-static void b_maxpool2d(sy_graph *g, sy_node *n)
+static void b_maxpool2d(sy_exec *ex, sy_node *n)
 {
     sy_shape x = IN(0)->shape;
     syk_maxpool_bwd(S, n->grad, (const int32_t *)n->scratch, IN(0)->grad, x.dim[0] * x.dim[1], x.dim[2], x.dim[3],
                     n->shape.dim[2], n->shape.dim[3], n->iattr[0], n->iattr[1]);
 }
-static void f_gap(sy_graph *g, sy_node *n)
+static void f_gap(sy_exec *ex, sy_node *n)
 {
     syk_avgpool_fwd(S, IN(0)->val, n->val, n->numel, sy_inner_size(IN(0)->shape, 1));
 }
-static void b_gap(sy_graph *g, sy_node *n)
+static void b_gap(sy_exec *ex, sy_node *n)
 {
     syk_avgpool_bwd(S, n->grad, IN(0)->grad, n->numel, sy_inner_size(IN(0)->shape, 1));
 }
 
-static void f_batchnorm(sy_graph *g, sy_node *n)
+static void f_batchnorm(sy_exec *ex, sy_node *n)
 {
     sy_shape s = n->shape;
     size_t C = s.dim[1];
     syk_batchnorm_fwd(S, IN(0)->val, IN(1)->val, IN(2)->val, IN(3)->val, IN(4)->val, n->scratch, n->scratch + C,
-                      n->val, s.dim[0], C, sy_inner_size(s, 1), n->fattr[0], n->fattr[1], g->training);
+                      n->val, s.dim[0], C, sy_inner_size(s, 1), n->fattr[0], n->fattr[1], ex->training);
 }
-static void b_batchnorm(sy_graph *g, sy_node *n)
+static void b_batchnorm(sy_exec *ex, sy_node *n)
 {
     sy_shape s = n->shape;
     size_t C = s.dim[1];
     syk_batchnorm_bwd(S, IN(0)->val, IN(1)->val, n->grad, n->scratch, n->scratch + C, IN(0)->grad, IN(1)->grad,
-                      IN(2)->grad, s.dim[0], C, sy_inner_size(s, 1), g->training);
+                      IN(2)->grad, s.dim[0], C, sy_inner_size(s, 1), ex->training);
 }
 
-static void f_dropout(sy_graph *g, sy_node *n)
+static void f_dropout(sy_exec *ex, sy_node *n)
 {
-    uint64_t key = sy_rng_key(g->seed ^ ((uint64_t)(n - g->nodes) << 40), SY_STREAM_DROPOUT);
-    syk_dropout_fwd(S, IN(0)->val, n->scratch, n->val, n->numel, key, g->step, sy_gdev_step(g), n->fattr[0],
-                    g->training);
+    uint64_t key = sy_rng_key(ex->seed ^ ((uint64_t)(n - ex->nodes) << 40), SY_STREAM_DROPOUT);
+    syk_dropout_fwd(S, IN(0)->val, n->scratch, n->val, n->numel, key, ex->step, ex->dev_step, n->fattr[0],
+                    ex->training);
 }
-static void b_dropout(sy_graph *g, sy_node *n) { syk_mul_bwd_same(S, n->grad, n->scratch, IN(0)->grad, n->numel); }
+static void b_dropout(sy_exec *ex, sy_node *n) { syk_mul_bwd_same(S, n->grad, n->scratch, IN(0)->grad, n->numel); }
 
-static void f_l2normalize(sy_graph *g, sy_node *n)
+static void f_l2normalize(sy_exec *ex, sy_node *n)
 {
     syk_l2norm_fwd(S, IN(0)->val, n->val, n->scratch, n->shape.dim[0], n->shape.dim[1], n->fattr[0]);
 }
-static void b_l2normalize(sy_graph *g, sy_node *n)
+static void b_l2normalize(sy_exec *ex, sy_node *n)
 {
     syk_l2norm_bwd(S, n->val, n->grad, n->scratch, IN(0)->grad, n->shape.dim[0], n->shape.dim[1], n->fattr[0]);
 }
 
-static void f_softmax_ce(sy_graph *g, sy_node *n)
+static void f_softmax_ce(sy_exec *ex, sy_node *n)
 {
     syk_softmax_ce_fwd(S, IN(0)->val, IN(1)->val, n->scratch, n->val, IN(0)->shape.dim[0], IN(0)->shape.dim[1],
-                       (int)(n - g->nodes));
+                       (int)(n - ex->nodes));
 }
-static void b_softmax_ce(sy_graph *g, sy_node *n)
+static void b_softmax_ce(sy_exec *ex, sy_node *n)
 {
     if (IN(0)->grad)
         syk_softmax_ce_bwd(S, n->scratch, IN(1)->val, n->grad, IN(0)->grad, IN(0)->shape.dim[0], IN(0)->shape.dim[1]);
 }
 
 static int pair_kind(sy_op op) { return op == SY_OP_MSE ? 0 : op == SY_OP_BCE_LOGITS ? 1 : 2; }
-static void f_pair(sy_graph *g, sy_node *n)
+static void f_pair(sy_exec *ex, sy_node *n)
 {
     syk_pair_fwd(S, pair_kind(n->op), IN(0)->val, IN(1)->val, n->val, IN(0)->numel,
                  sy_reduce_scale(n->iattr[0], IN(0)->shape), n->fattr[0]);
 }
-static void b_pair(sy_graph *g, sy_node *n)
+static void b_pair(sy_exec *ex, sy_node *n)
 {
     syk_pair_bwd(S, pair_kind(n->op), IN(0)->val, IN(1)->val, n->grad, IN(0)->grad, IN(1)->grad, IN(0)->numel,
                  sy_reduce_scale(n->iattr[0], IN(0)->shape), n->fattr[0]);
@@ -874,7 +874,7 @@ static sy_backend cuda_backend, cuda_checked;
 
 /* SYRE_CUDA_SYNC=1: wait after every kernel and name the node whose kernel
  * failed (slow; for finding a faulty kernel). */
-static void check_after(sy_graph *g, sy_node *n, const char *pass)
+static void check_after(sy_exec *ex, sy_node *n, const char *pass)
 {
     cudaError_t e = cudaStreamSynchronize(S);
     if (e == cudaSuccess) e = cudaGetLastError();
@@ -888,15 +888,15 @@ static void check_after(sy_graph *g, sy_node *n, const char *pass)
         pthread_mutex_unlock(&lib_lock);
     }
 }
-static void checked_fwd(sy_graph *g, sy_node *n)
+static void checked_fwd(sy_exec *ex, sy_node *n)
 {
-    cuda_backend.forward[n->op](g, n);
-    check_after(g, n, "forward");
+    cuda_backend.forward[n->op](ex, n);
+    check_after(ex, n, "forward");
 }
-static void checked_bwd(sy_graph *g, sy_node *n)
+static void checked_bwd(sy_exec *ex, sy_node *n)
 {
-    cuda_backend.backward[n->op](g, n);
-    check_after(g, n, "backward");
+    cuda_backend.backward[n->op](ex, n);
+    check_after(ex, n, "backward");
 }
 
 static void build_table(void)

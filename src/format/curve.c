@@ -1,7 +1,7 @@
 /* A curve as a small text file, one "x y" line per point in %.17g (read
  * back bit for bit): kept beside a checkpoint, it lets a resumed run still
  * draw the points logged before the stop. */
-#include "syre/io.h"
+#include "syre/format.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,12 @@
-/* Files: atomic writes, recursive directory creation, and checkpoints in the
- * safetensors format (8-byte little-endian header length, a JSON header
+/* File formats, below the training layer (src/format): atomic writes,
+ * recursive directory creation, tables and curves as text, and checkpoints
+ * in the safetensors format (8-byte little-endian header length, a JSON header
  * {"name": {"dtype":"F32","shape":[...],"data_offsets":[begin,end]}, ...,
  * "__metadata__": {"key": "value"}}, then the raw little-endian data), so
  * that PyTorch's safetensors and plain NumPy read them. Only F32 tensors of
  * up to SY_MAX_DIMS dimensions are written and accepted. */
-#ifndef SYRE_IO_H
-#define SYRE_IO_H
+#ifndef SYRE_FORMAT_H
+#define SYRE_FORMAT_H
 
 #include <stddef.h>
 

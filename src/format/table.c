@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "syre/io.h"
+#include "syre/format.h"
 
 sy_status sy_table_save(const char *path, int rows, int cols, const double *v)
 {

@@ -6,7 +6,7 @@
  * digits), which the reader verifies; the file stays plain safetensors.
  * Assumes a little-endian host (as the format's data section is). */
 #define _POSIX_C_SOURCE 200809L
-#include "syre/io.h"
+#include "syre/format.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

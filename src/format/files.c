@@ -1,7 +1,7 @@
 /* File-system helpers shared by run records and checkpoints: mkdir -p and
  * atomic whole-file writes (tmp + fsync + rename + directory fsync). */
 #define _POSIX_C_SOURCE 200809L
-#include "syre/io.h"
+#include "syre/format.h"
 #include "syre/dist.h"
 
 #include <errno.h>
