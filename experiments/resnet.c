@@ -48,6 +48,8 @@ static const sy_flag_spec rn_flags[] = {
     {"eval-batch", "batch of the evaluation graph", "500", SY_FLAG_INT, 1, 10000},
     {"sigma0s", "reproduce: anchor scales to sweep (0 = vanilla)", "0,0.01,0.05,0.1,0.2,0.5,1", SY_FLAG_STRING, 0, 0},
     {"seeds", "reproduce: seeds per sigma0 (seed, seed+1, ...; paper: 10)", "3", SY_FLAG_INT, 1, MAX_SEEDS},
+    {"sync-bn", "under mpirun: batch norm over the global batch (SyncBatchNorm; CPU only) instead of each rank's "
+     "shard", "0", SY_FLAG_BOOL, 0, 0},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -90,7 +92,11 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
      * zero padding is then the mean colour. */
     if ((s = sy_dataset_standardize(c->train, c->test)) != SY_OK) return s;
     if ((size_t)c->eval_b > c->test->n) c->eval_b = (int)c->test->n;
-    if ((s = sy_classifier_new(&c->m, sy_shape_of(3, 3, 32, 32), c->batch, c->eval_b, resnet, c)) != SY_OK) return s;
+    /* Under mpirun the training graph holds this rank's share of the batch. */
+    if ((s = sy_classifier_new(&c->m, sy_shape_of(3, 3, 32, 32), c->batch / sy_dist_size(), c->eval_b, resnet, c)) !=
+        SY_OK)
+        return s;
+    if (sy_run_get_bool(run, "sync-bn") && (s = sy_graph_set_sync_bn(c->m.train, 1)) != SY_OK) return s;
     fprintf(stderr,
             "resnet: ResNet18 width %d (%zu parameters), %zu train / %zu test CIFAR-10 images, %d epochs, batch %d, "
             "SGD lr %g momentum %g cosine, weight decay %g, augmentation %s; graphs %.0f MB\n",
@@ -134,8 +140,13 @@ typedef struct {
 static sy_status rn_fill(void *ctx, float *const *in, size_t *count)
 {
     rn_fit *f = ctx;
-    size_t nb = sy_batcher_next(f->b, in[0], in[1]);
-    if (nb && f->c->augment) sy_augment_crop_flip(in[0], nb, f->c->train->sample, 4, &f->aug, f->tmp);
+    size_t nb = sy_batcher_next(f->b, in[0], in[1]), r0, G;
+    if (nb && f->c->augment) { /* the draws run over the global batch: skip the other ranks' rows */
+        sy_batcher_last_shard(f->b, &r0, &G);
+        sy_augment_crop_flip_skip(&f->aug, r0, 4);
+        sy_augment_crop_flip(in[0], nb, f->c->train->sample, 4, &f->aug, f->tmp);
+        sy_augment_crop_flip_skip(&f->aug, G - r0 - nb, 4);
+    }
     *count = nb;
     return SY_OK;
 }
@@ -155,7 +166,9 @@ static sy_status rn_epoch(void *ctx, long epoch, double loss)
     sy_status s = rn_eval(f->c, &r->test_acc);
     if (s != SY_OK) return s;
     r->train_loss = loss;
-    r->train_acc = f->corr / (double)(f->nbatch * f->c->batch);
+    double corr = f->corr; /* this rank's; under mpirun summed over the ranks */
+    if ((s = sy_dist_sum(&corr, 1)) != SY_OK) return s;
+    r->train_acc = corr / (double)(f->nbatch * f->c->batch);
     if (r->acc_hist) r->acc_hist[epoch - 1] = r->test_acc;
     const char *names[4] = {"lr", "train_loss", "train_acc", "test_acc"};
     double vals[4] = {f->lr0, r->train_loss, r->train_acc, r->test_acc};
@@ -296,4 +309,5 @@ const sy_experiment sy_exp_resnet = {
     .reproduce = rn_reproduce,
     .quick = "width=8;epochs=2;train-n=2000;test-n=1000",
     .stops = 1,
+    .data_parallel = 1,
 };

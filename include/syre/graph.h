@@ -75,6 +75,15 @@ sy_status sy_graph_backward(sy_graph *g, sy_var loss);
  * running ones) or evaluation mode. Default: training (evaluation for a
  * graph made by sy_graph_eval_new). */
 void sy_graph_set_training(sy_graph *g, int training);
+/* Synchronised batch norm (docs/distributed.md): on, every batch norm of
+ * this graph in training mode normalises with the mean and variance of the
+ * global batch, its per-channel sums added up over the ranks of a
+ * data-parallel run (and its backward with the global sums of dy and
+ * dy * xhat), as PyTorch's SyncBatchNorm; running statistics are then the
+ * same on every rank. Off (the default): each rank's own statistics. One
+ * rank: the same numbers either way. Every rank must set it alike. CPU graphs
+ * only: SY_ERR_UNSUPPORTED for a graph on a device. */
+sy_status sy_graph_set_sync_bn(sy_graph *g, int on);
 /* Seed of the graph's dropout stream, and its step counter (advanced by each
  * training forward; restore it to resume bit-identically). */
 void sy_graph_set_seed(sy_graph *g, uint64_t seed);

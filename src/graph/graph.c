@@ -524,6 +524,18 @@ sy_status sy_graph_backward(sy_graph *g, sy_var loss)
 }
 
 void sy_graph_set_training(sy_graph *g, int training) { g->training = training; }
+
+sy_status sy_graph_set_sync_bn(sy_graph *g, int on)
+{
+    if (!g) return sy_fail(SY_ERR_ARG, "sy_graph_set_sync_bn: graph is NULL");
+    if (on && g->gdev)
+        return sy_fail(SY_ERR_UNSUPPORTED,
+                       "synchronised batch norm runs on the CPU only, not on device '%s' (the all-reduce sits "
+                       "inside the batch norm kernel)",
+                       g->be && g->be->name ? g->be->name : "?");
+    g->sync_bn = on != 0;
+    return SY_OK;
+}
 void sy_graph_set_seed(sy_graph *g, uint64_t seed) { g->seed = seed; }
 void sy_graph_set_step(sy_graph *g, uint64_t step) { g->step = step; }
 uint64_t sy_graph_step(const sy_graph *g) { return g->step; }

@@ -66,6 +66,7 @@ struct sy_graph {
     char error[512];
     int compiled;
     int training;
+    int sync_bn;            /* batch norm in training takes the statistics of all ranks (sy_graph_set_sync_bn) */
     uint64_t seed, step;    /* dropout stream */
     uint64_t id;            /* unique in the process, never reused: what device caches key on */
     float *arena;           /* values, gradients and scratch of every node */
