@@ -88,6 +88,9 @@ void sy_dist_shard(size_t global, size_t *begin, size_t *count);
 
 /* In place over all ranks: buf <- (sum over ranks of buf) / N. */
 sy_status sy_dist_allreduce_mean(float *buf, size_t n);
+/* In place over all ranks: buf <- sum over ranks of buf (floats; in buckets
+ * of SY_DIST_BUCKET; not counted in sy_dist_get_stats). */
+sy_status sy_dist_sum_float(float *buf, size_t n);
 /* In place over all ranks: v <- sum over ranks of v (doubles). */
 sy_status sy_dist_sum(double *v, size_t n);
 /* The mean over ranks of one number (e.g. a shard's loss). */

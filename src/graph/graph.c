@@ -3,6 +3,7 @@
  * topological order (an op can only take existing nodes), so creation order is
  * the execution order and reverse creation order is the backward order. */
 #include "graph/graph_impl.h"
+#include "syre/dist.h"
 #include "ops/ops_common.h"
 #include "backend/device.h"
 #include "syre/runtime.h"
@@ -528,11 +529,11 @@ void sy_graph_set_training(sy_graph *g, int training) { g->training = training; 
 sy_status sy_graph_set_sync_bn(sy_graph *g, int on)
 {
     if (!g) return sy_fail(SY_ERR_ARG, "sy_graph_set_sync_bn: graph is NULL");
-    if (on && g->gdev)
+    if (on && g->gdev && sy_dist_size() > 1)
         return sy_fail(SY_ERR_UNSUPPORTED,
                        "synchronised batch norm runs on the CPU only, not on device '%s' (the all-reduce sits "
                        "inside the batch norm kernel)",
-                       g->be && g->be->name ? g->be->name : "?");
+                       sy_gdev_device(g)->name);
     g->sync_bn = on != 0;
     return SY_OK;
 }
