@@ -15,9 +15,9 @@
  *     rank 0 shows progress;
  *   - syre's anchors, init and W-fix come from named streams keyed by the
  *     seed, so they are identical on every rank without communication.
- * Batch norm (none of the paper's models use it) normalises with each rank's
- * own shard statistics, as PyTorch's DistributedDataParallel does without
- * SyncBatchNorm.
+ * Batch norm normalises with each rank's own shard statistics, as PyTorch's
+ * DistributedDataParallel does without SyncBatchNorm, unless the graph asks
+ * for the global batch's (sy_graph_set_sync_bn, syre/graph.h).
  *
  * libsyre itself links no MPI: the messages go through the mpi component
  * (libsyre_mpi, syre/mpi.h), which a program links and switches on with
