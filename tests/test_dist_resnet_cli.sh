@@ -11,6 +11,12 @@
 # About 30 s on 2 cores.
 # Skipped (77) in a build without MPI or without the CIFAR-10 data.
 set -euo pipefail
+# Skipped (77) in a sanitizer build: the ResNet runs are minutes there on 2
+# cores; test_sync_bn and test_rank_gather run the same kernels under them.
+if grep -q '^SYRE_SANITIZE:BOOL=ON' "${SYRE_BINARY_DIR:-build}/CMakeCache.txt" 2>/dev/null; then
+  echo "SKIP $(basename "$0" .sh): too slow under the sanitizers (the Release build runs it)"
+  exit 77
+fi
 name=test_dist_resnet_cli
 . "$(dirname "$0")/dist_cli_common.sh"
 [ -e "$data/cifar10-jpeg" ] || [ -e "$data/cifar10" ] || [ -e "$data/cifar-10-batches-bin" ] ||
