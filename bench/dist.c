@@ -10,7 +10,11 @@
  *        RESULT kind=train model=M ranks=N threads=T batch=B samples_per_s=...
  *               step_ms=... allreduce_ms=... (medians over --repeats)
  * Models are bench_engine's: MLP 784-300-300-300-10 (419,110 parameters,
- * 1.68 MB of gradient) and the paper's MNIST CNN (21,840 parameters, 87 KB).
+ * 1.68 MB of gradient) and the paper's MNIST CNN (21,840 parameters, 87 KB);
+ * and `resnet`: the resnet experiment's ResNet18 on CIFAR-shaped images
+ * (--width, 64 = the standard model: 11.2 M parameters, 44.7 MB of
+ * gradient; --sync-bn 1 synchronises its batch norm over the ranks). `all`
+ * is mlp and cnn.
  * Synthetic MNIST-shaped data (no loading timed). Only rank 0 prints.
  * Scaling efficiency E(N) = samples_per_s(N) / (N * samples_per_s(1)) comes
  * from comparing runs with different N (bench/run_dist.sh). */
@@ -67,6 +71,8 @@ typedef struct {
     size_t xn, local;
 } model_t;
 
+static int resnet_width = 64, sync_bn = 0;
+
 static int build(model_t *m, const char *model, size_t local)
 {
     m->ps = sy_params_new();
@@ -80,6 +86,9 @@ static int build(model_t *m, const char *model, size_t local)
         h = sy_relu(g, sy_linear(g, h, "fc2", 300));
         h = sy_relu(g, sy_linear(g, h, "fc3", 300));
         h = sy_linear(g, h, "fc4", 10);
+    } else if (!strcmp(model, "resnet")) {
+        m->x = sy_input(g, "x", sy_shape_of(4, (int)local, 3, 32, 32));
+        h = sy_resnet18(g, m->x, NULL, resnet_width, 10, NULL);
     } else {
         m->x = sy_input(g, "x", sy_shape_of(4, (int)local, 1, 28, 28));
         h = sy_mnist_cnn(g, m->x, NULL);
@@ -87,6 +96,7 @@ static int build(model_t *m, const char *model, size_t local)
     m->y = sy_input(g, "y", sy_shape_of(1, (int)local));
     m->loss = sy_softmax_ce(g, h, m->y);
     if (sy_graph_compile(g) != SY_OK || sy_params_init(m->ps, 1) != SY_OK) return -1;
+    if (sync_bn && sy_graph_set_sync_bn(g, 1) != SY_OK) return -1;
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
     o.lr = 0.05f;
     o.decay = sy_decay_syre(1e-3f, 0.01f);
@@ -137,9 +147,11 @@ static int bench_train(const char *model, size_t batch, int threads, int warmup,
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: [mpirun -np N] bench_dist [--model mlp|cnn|all|none] [--batch B] [--threads T]\n"
+    fprintf(stderr, "usage: [mpirun -np N] bench_dist [--model mlp|cnn|resnet|all|none] [--batch B] [--threads T]\n"
                     "                  [--warmup S] [--steps S] [--repeats R] [--allreduce 0|1]\n"
-                    "defaults: --model all --batch 64 --threads 1 --warmup 5 --steps 20 --repeats 5 --allreduce 1\n");
+                    "                  [--width W] [--sync-bn 0|1]   (resnet)\n"
+                    "defaults: --model all --batch 64 --threads 1 --warmup 5 --steps 20 --repeats 5 --allreduce 1\n"
+                    "          --width 64 --sync-bn 0\n");
 }
 
 int main(int argc, char **argv)
@@ -158,10 +170,12 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--steps")) steps = atoi(v);
         else if (!strcmp(a, "--repeats")) repeats = atoi(v);
         else if (!strcmp(a, "--allreduce")) allreduce = atoi(v);
+        else if (!strcmp(a, "--width")) resnet_width = atoi(v);
+        else if (!strcmp(a, "--sync-bn")) sync_bn = atoi(v);
         else { usage(); return 2; }
         i++;
     }
-    if (steps < 1 || repeats < 1 || warmup < 0 || batch < 1 || threads < 1) { usage(); return 2; }
+    if (steps < 1 || repeats < 1 || warmup < 0 || batch < 1 || threads < 1 || resnet_width < 1) { usage(); return 2; }
 #ifdef SYRE_HAVE_MPI
     sy_dist_use_mpi();
 #endif
@@ -177,9 +191,9 @@ int main(int argc, char **argv)
     }
     int rc = 0;
     if (allreduce && sy_dist_size() > 1 && bench_allreduce(repeats)) rc = 1;
-    const char *models[2] = {"mlp", "cnn"};
-    for (int k = 0; k < 2 && !rc; k++) {
-        if (strcmp(model, "all") && strcmp(model, models[k])) continue;
+    const char *models[3] = {"mlp", "cnn", "resnet"};
+    for (int k = 0; k < 3 && !rc; k++) {
+        if (strcmp(model, models[k]) && (strcmp(model, "all") || k == 2)) continue;
         if (bench_train(models[k], (size_t)batch, threads, warmup, steps, repeats)) {
             fprintf(stderr, "bench_dist: %s: %s\n", models[k], sy_last_error());
             rc = 1;

@@ -8,15 +8,13 @@
  * recipe, which the paper does not spell out: SGD with momentum 0.9, lr 0.1,
  * cosine schedule to 0 over all steps, weight decay 5e-4 on every tensor,
  * batch 128, random crop (padding 4) and horizontal flip, per-channel
- * normalisation by the training set's statistics. The paper gives no epoch
- * count; the default 200 is the usual one for this recipe.
+ * normalisation, 200 epochs (the paper gives no count).
  *
  * `syre run resnet` trains --method (default vanilla and syre at --sigma0);
  * `syre reproduce fig3-mid` sweeps --sigma0s over --seeds seeds and plots the
  * test accuracy against sigma0 with the spread over seeds (paper: 10
- * trials). --width and --train-n make a CPU-sized version (quick: width 8,
- * 2000 training and 1000 test images, 2 epochs). Checkpoints after every
- * epoch (ckpt-<record>.safetensors) for --resume. */
+ * trials). --width and --train-n make a CPU-sized version (--quick).
+ * Checkpoints after every epoch (ckpt-<record>.safetensors) for --resume. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +46,7 @@ static const sy_flag_spec rn_flags[] = {
     {"eval-batch", "batch of the evaluation graph", "500", SY_FLAG_INT, 1, 10000},
     {"sigma0s", "reproduce: anchor scales to sweep (0 = vanilla)", "0,0.01,0.05,0.1,0.2,0.5,1", SY_FLAG_STRING, 0, 0},
     {"seeds", "reproduce: seeds per sigma0 (seed, seed+1, ...; paper: 10)", "3", SY_FLAG_INT, 1, MAX_SEEDS},
+    {"sync-bn", "under mpirun: batch norm over all ranks' rows (SyncBatchNorm; CPU)", "0", SY_FLAG_BOOL, 0, 0},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -92,11 +91,12 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
     sy_status s =
         sy_run_load_balanced_splits(run, "cifar10", "train-n", "test-n", &want, c->batch, &c->train, &c->test);
     if (s != SY_OK) return s;
-    /* Per-channel normalisation by the training set's statistics; the crop's
-     * zero padding is then the mean colour. */
+    /* Per-channel normalisation by the training set's statistics: the crop's zero padding is the mean colour. */
     if ((s = sy_dataset_standardize(c->train, c->test)) != SY_OK) return s;
     if ((size_t)c->eval_b > c->test->n) c->eval_b = (int)c->test->n;
-    if ((s = sy_classifier_new(&c->m, sy_shape_of(3, 3, 32, 32), c->batch, c->eval_b, resnet, c)) != SY_OK) return s;
+    int share = c->batch / sy_dist_size(); /* under mpirun the training graph holds this rank's share */
+    if ((s = sy_classifier_new(&c->m, sy_shape_of(3, 3, 32, 32), share, c->eval_b, resnet, c)) != SY_OK) return s;
+    if (sy_run_get_bool(run, "sync-bn") && (s = sy_graph_set_sync_bn(c->m.train, 1)) != SY_OK) return s;
     fprintf(stderr,
             "resnet: ResNet18 width %d (%zu parameters), %zu train / %zu test CIFAR-10 images, %d epochs, batch %d, "
             "SGD lr %g momentum %g cosine, weight decay %g, augmentation %s; graphs %.0f MB\n",
@@ -113,10 +113,8 @@ static void rn_free(rn_ctx *c)
     sy_dataset_free(c->test);
 }
 
-/* One training run: the sy_fit callbacks' state. The batches come through
- * sy_fit_prefetch_classifier (on a device prepared on a second thread while
- * the previous step runs; the same batches in the same order either way),
- * which counts each step's correct predictions. */
+/* One training run: the state of sy_fit_prefetch_classifier's callbacks (on a
+ * device the batches are prepared on a second thread; the same either way). */
 typedef struct {
     sy_run *run;
     rn_ctx *c;
@@ -135,7 +133,7 @@ static sy_status rn_fill(void *ctx, float *const *in, size_t *count)
 {
     rn_fit *f = ctx;
     size_t nb = sy_batcher_next(f->b, in[0], in[1]);
-    if (nb && f->c->augment) sy_augment_crop_flip(in[0], nb, f->c->train->sample, 4, &f->aug, f->tmp);
+    if (nb && f->c->augment) sy_augment_crop_flip_shard(in[0], nb, f->c->train->sample, 4, &f->aug, f->tmp, f->b);
     *count = nb;
     return SY_OK;
 }
@@ -156,7 +154,9 @@ static sy_status rn_epoch(void *ctx, long epoch, double loss)
                                      &r->v[RN_TEST_ACC]); /* in evaluation mode: running batch-norm statistics */
     if (s != SY_OK) return s;
     r->v[RN_TRAIN_LOSS] = loss;
-    r->v[RN_TRAIN_ACC] = f->corr / (double)(f->nbatch * f->c->batch);
+    double corr = f->corr; /* this rank's; under mpirun summed over the ranks */
+    if ((s = sy_dist_sum(&corr, 1)) != SY_OK) return s;
+    r->v[RN_TRAIN_ACC] = corr / (double)(f->nbatch * f->c->batch);
     if (r->acc_hist) r->acc_hist[epoch - 1] = r->v[RN_TEST_ACC];
     const char *names[4] = {"lr", "train_loss", "train_acc", "test_acc"};
     double vals[4] = {f->lr0, r->v[RN_TRAIN_LOSS], r->v[RN_TRAIN_ACC], r->v[RN_TEST_ACC]};
@@ -296,4 +296,5 @@ const sy_experiment sy_exp_resnet = {
     .reproduce = rn_reproduce,
     .quick = "width=8;epochs=2;train-n=2000;test-n=1000",
     .stops = 1,
+    .data_parallel = 1,
 };

@@ -13,25 +13,22 @@
  *
  * Training (our choice where the paper gives none): SGD momentum 0.9, lr
  * 0.06 cosine, weight decay 5e-4 on every tensor, batch 512, tau 0.5, 500
- * epochs. Methods: vanilla (decay toward 0 everywhere); syre with each
- * sigma0 of --sigma0s on each scope of --syre-on ("head": syre on head.*,
- * vanilla on the encoder; "all": syre everywhere); none (no decay). The
- * untrained encoder ("init") is probed too, as the baseline any learning
- * must beat.
+ * epochs. Methods: vanilla (decay toward 0); syre with each --sigma0s on
+ * each --syre-on scope ("head": syre on head.* only; "all"); none (no
+ * decay). The untrained encoder ("init") is probed too: the baseline.
  *
  * Evaluation (sy_probe_outputs, syre/probe.h): linear probes (softmax
  * regression, Adam --probe-lr, --probe-epochs) on the frozen model's
  * features (evaluation mode, no augmentation) h and z, centred and divided
  * by one scalar (no per-feature standardising, which would blow a collapsed
  * direction back up). Low-rankness (Table 1) = share of the eigenvalues of
- * the covariance of z over --rank-n test images below 1e-5; also below 1e-5
- * x the largest ("relative"), every --rank-every epochs into rank.csv, to
- * locate when collapse begins.
+ * the covariance of z over --rank-n test images below 1e-5, and below 1e-5
+ * x the largest ("relative"), every --rank-every epochs into rank.csv.
  *
  * The paper trains on CIFAR-100 (--dataset cifar100, with the official
  * binaries in the data directory); by default this experiment uses CIFAR-10,
- * what the project ships. Quick: width 4, 1000 training / 1000 test images, 2
- * epochs, batch 128, sigma0 0.01 only. Checkpoints after each epoch. */
+ * what the project ships (--quick: the sy_experiment's .quick). Checkpoints
+ * after each epoch. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +64,7 @@ static const sy_flag_spec sc_flags[] = {
     {"rank-n", "test images in the covariance of the rank measures", "1000", SY_FLAG_INT, 2, 10000},
     {"rank-every", "measure the low-rankness every k epochs (0 = only at the end)", "1", SY_FLAG_INT, 0, 100000},
     {"eval-batch", "batch of the feature-extraction graph", "250", SY_FLAG_INT, 1, 10000},
+    {"sync-bn", "under mpirun: batch norm over all ranks' rows (SyncBatchNorm; CPU)", "0", SY_FLAG_BOOL, 0, 0},
     {NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -103,7 +101,9 @@ static sy_status sc_setup(sy_run *run, sc_ctx *c)
     c->xb = malloc((size_t)c->batch * (SC_IMG + 1) * sizeof(float)); /* then yb */
     if (!c->xb) return sy_fail(SY_ERR_NOMEM, "simclr: out of memory");
     c->yb = c->xb + (size_t)c->batch * SC_IMG;
-    if ((s = sy_simclr_new(&c->net, c->width, c->proj, c->batch, c->eval_b, c->tau)) != SY_OK) return s;
+    int share = c->batch / sy_dist_size(); /* under mpirun this rank's; the loss gathers all ranks' rows */
+    if ((s = sy_simclr_new(&c->net, c->width, c->proj, share, c->eval_b, c->tau)) != SY_OK) return s;
+    if (sy_run_get_bool(run, "sync-bn") && (s = sy_graph_set_sync_bn(c->net.train, 1)) != SY_OK) return s;
     fprintf(stderr,
             "simclr: ResNet18 width %d + head %d-%d-%d (%zu parameters), %s (the paper: CIFAR-100), %zu train / "
             "%zu test images, %d epochs, batch %d (x2 views), tau %g, SGD lr %g momentum %g cosine, weight decay %g; "
@@ -183,7 +183,7 @@ static sy_status train(sc_ctx *c, const sc_method *m, sc_result *res)
     if (s == SY_OK && !opt) s = SY_ERR_ARG; /* sy_optimizer_new said why */
     char ckpt[4200], label[96];
     snprintf(label, sizeof label, "simclr %.48s", m->rec);
-    c->vw = (sy_simclr_views){b, (size_t)c->batch, c->train->sample, c->mean, c->std, {0}, c->xb, c->yb};
+    c->vw = (sy_simclr_views){b, sy_batcher_local_batch(b), c->train->sample, c->mean, c->std, {0}, c->xb, c->yb};
     sy_fit_opts fo = sy_fit_defaults();
     fo.graph = c->net.train, fo.loss = c->net.loss, fo.params = c->net.ps, fo.opt = opt, fo.batcher = b;
     fo.x = c->net.x, fo.epochs = c->epochs, fo.control = sy_run_control(c->run);
@@ -297,4 +297,5 @@ const sy_experiment sy_exp_simclr = {
     .ignores = "sigma0,eps",
     .quick = "width=4;epochs=2;batch=128;sigma0s=0.01;train-n=1000;test-n=1000",
     .stops = 1,
+    .data_parallel = 1,
 };

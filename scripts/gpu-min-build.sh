@@ -55,7 +55,7 @@ if [ -n "$nccl_lib" ] && [ -f "$nccl_inc/nccl.h" ]; then
 fi
 srcs="src/core/error.c src/core/params.c src/core/rng.c src/core/tensor.c src/graph/graph.c src/graph/graph_device.c src/graph/prefetch.c
       src/ops/conv.c src/ops/elementwise.c src/ops/loss.c src/ops/matmul.c src/ops/norm.c src/ops/reduce.c
-      src/ops/shape.c src/ops/clip.c src/core/numeric.c src/optim/nan_guard.c src/optim/decay.c src/optim/optim.c src/optim/step.c src/optim/step_device.c src/train/step.c src/backend/cpu/optim_update.c
+      src/ops/shape.c src/ops/clip.c src/ops/gather.c src/core/numeric.c src/optim/nan_guard.c src/optim/decay.c src/optim/optim.c src/optim/step.c src/optim/step_device.c src/train/step.c src/backend/cpu/optim_update.c
       src/backend/device.c src/backend/exec.c src/backend/cpu/isa.c src/backend/cpu/backend_cpu.c src/nn/layers.c src/nn/resnet.c
       src/dist/dist.c src/data/batch.c src/data/augment.c tests/gpu_min/stubs.c"
 mod_srcs="src/backend/cuda/cuda_backend.c src/backend/cuda/core_link.c $nccl_src"

@@ -84,6 +84,8 @@ static const dc_case dc_cases[] = {
     /* a broadcast whose gradient sums over several dimensions on both sides */
     {"mul_bcast_mid", 2, {S4(3, 4, 5, 6), S4(1, 4, 1, 6)}, {0}, {0}, 1e-5f, 1e-6f, 1},
     {"slice", 1, {S4(2, 6, 3, 2)}, {0}, {2, 3}, 1e-6f, 1e-7f, 1},
+    /* one rank: a copy (sim runs the CPU kernel; cuda refuses the op) */
+    {"rank_gather", 1, {S2(6, 5)}, {0}, {0}, 1e-6f, 1e-7f, 1},
     {"conv3x3", 2, {S4(2, 3, 7, 7), S4(4, 3, 3, 3)}, {0}, {1, 1}, 1e-4f, 1e-6f, 1},
     {"conv3x3_s2", 2, {S4(2, 3, 8, 8), S4(5, 3, 3, 3)}, {0}, {2, 1}, 1e-4f, 1e-6f, 1},
     {"conv1x1_s2", 2, {S4(3, 4, 6, 6), S4(2, 4, 1, 1)}, {0}, {2, 0}, 1e-4f, 1e-6f, 1},
@@ -156,6 +158,7 @@ static __attribute__((unused)) sy_var dc_build_op(sy_graph *g, const dc_case *c,
     if (!strcmp(n, "concat")) return sy_concat(g, in[0], in[1]);
     if (!strcmp(n, "concat_self")) return sy_concat(g, in[0], in[0]);
     if (!strcmp(n, "slice")) return sy_slice(g, in[0], a[0], a[1]);
+    if (!strcmp(n, "rank_gather")) return sy_tanh(g, sy_rank_gather(g, in[0]));
     if (!strncmp(n, "conv", 4)) return sy_conv2d(g, in[0], in[1], a[0], a[1]);
     if (!strncmp(n, "maxpool", 7)) return sy_maxpool2d(g, in[0], a[0], a[1]);
     if (!strcmp(n, "global_avgpool")) return sy_global_avgpool(g, in[0]);

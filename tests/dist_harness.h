@@ -24,7 +24,7 @@ extern char **environ;
 #define NDATA 96
 
 /* The same on every rank (seeded generator). */
-static sy_dataset *make_data(size_t n)
+static inline sy_dataset *make_data(size_t n)
 {
     sy_dataset *d;
     assert_int_equal(sy_dataset_new(n, sy_shape_of(3, 1, 4, 4), NCLS, 0, "dist-test", &d), SY_OK);
@@ -42,7 +42,7 @@ typedef struct {
 } model;
 
 /* device NULL: the default (cpu). */
-static void build(model *m, int batch, const char *method, sy_optim_kind kind, sy_anchor_storage st,
+static inline void build(model *m, int batch, const char *method, sy_optim_kind kind, sy_anchor_storage st,
                   const char *device)
 {
     m->ps = sy_params_new();
@@ -64,7 +64,7 @@ static void build(model *m, int batch, const char *method, sy_optim_kind kind, s
     assert_non_null(m->opt);
 }
 
-static void drop(model *m)
+static inline void drop(model *m)
 {
     sy_optimizer_free(m->opt);
     sy_graph_free(m->g);
@@ -72,7 +72,7 @@ static void drop(model *m)
 }
 
 /* Epochs [e0, e1) of training with batcher b; returns the steps taken. */
-static int train(model *m, sy_batcher *b, int e0, int e1)
+static inline int train(model *m, sy_batcher *b, int e0, int e1)
 {
     int steps = 0;
     for (int e = e0; e < e1; e++) {
@@ -88,7 +88,7 @@ static int train(model *m, sy_batcher *b, int e0, int e1)
 }
 
 /* replicate: every rank gets the whole global batch (the one-process reference). */
-static sy_batcher *batcher(const sy_dataset *d, size_t batch, int replicate)
+static inline sy_batcher *batcher(const sy_dataset *d, size_t batch, int replicate)
 {
     sy_batcher_opts bo = sy_batcher_opts_default();
     bo.batch = batch;

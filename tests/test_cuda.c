@@ -38,6 +38,7 @@ static void test_ops_match_cpu_reference(void **state)
     int bad = 0;
     for (int c = 0; c < DC_N_CASES; c++) {
         if (!listed(getenv("SYRE_TEST_CASES"), dc_cases[c].name)) continue;
+        if (!strcmp(dc_cases[c].name, "rank_gather")) continue; /* CPU and sim only: refused on cuda */
         double worst = 0;
         int ok = dc_compare(&dc_cases[c], DEV, "cpu-ref", 1.0f, &worst);
         printf("op %-18s %s  worst relative difference %.2e\n", dc_cases[c].name, ok ? "ok  " : "FAIL", worst);

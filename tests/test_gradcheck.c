@@ -76,6 +76,7 @@ static int build(case_t *c, sy_op op)
     case SY_OP_RESHAPE: c->out = sy_reshape(g, sy_scale(g, LEAF(S2(3, 4), 0), 2.0f), sy_shape_of(3, 2, 2, 3)); return 1;
     case SY_OP_CONCAT: c->out = sy_concat(g, LEAF(S4(2, 2, 2, 2), 0), LEAF(S4(2, 3, 2, 2), 0)); return 1;
     case SY_OP_SLICE: c->out = sy_slice(g, LEAF(S2(3, 6), 0), 1, 3); return 1;
+    case SY_OP_RANK_GATHER: c->out = sy_rank_gather(g, LEAF(S2(3, 4), 0)); return 1; /* one rank: a copy */
     case SY_OP_CONV2D:
         c->out = sy_conv2d(g, LEAF(S4(2, 3, 6, 5), 0), LEAF(S4(4, 3, 3, 2), 0), 2, 1);
         return 1;

@@ -149,6 +149,11 @@ size_t sy_batcher_next(sy_batcher *b, float *x, float *y);
 size_t sy_batcher_num_batches(const sy_batcher *b);
 /* Samples of a full batch on this rank: batch, or batch/N when sharded. */
 size_t sy_batcher_local_batch(const sy_batcher *b);
+/* Where the rows of the last sy_batcher_next sit in their global batch: its
+ * first row's index there (0 unsharded) and the global batch's size (0 after
+ * the epoch's end). Lets per-sample random draws (augmentation) follow the
+ * global batch, so N ranks draw what one process draws. */
+void sy_batcher_last_shard(const sy_batcher *b, size_t *begin, size_t *global);
 /* Dataset indices of the samples returned by the last sy_batcher_next. */
 const int *sy_batcher_indices(const sy_batcher *b);
 
@@ -168,6 +173,16 @@ void sy_permute_pixels(float *x, size_t batch, size_t numel, const int *perm, fl
  * floats. Zero padding is black on [0,1] pixels, the mean once normalised. */
 void sy_augment_crop_flip(float *x, size_t batch, sy_shape sample, int pad, sy_rng *r,
                           float *tmp);
+/* Advance r past the draws sy_augment_crop_flip makes for `batch` samples,
+ * without touching pixels (a rank skipping the other ranks' samples of a
+ * global batch). */
+void sy_augment_crop_flip_skip(sy_rng *r, size_t batch, int pad);
+/* sy_augment_crop_flip on the `batch` rows b last handed out, with the draws
+ * of the whole global batch: under mpirun the other ranks' rows are skipped
+ * (sy_batcher_last_shard), so every rank augments its rows as one process
+ * would augment the same rows. */
+void sy_augment_crop_flip_shard(float *x, size_t batch, sy_shape sample, int pad, sy_rng *r, float *tmp,
+                                const sy_batcher *b);
 /* One SimCLR view of each sample, src -> dst (same shape, no aliasing):
  * random resized crop (scale 0.08..1, ratio 3/4..4/3, bilinear back to HxW),
  * flip p=1/2, colour jitter (brightness, contrast, saturation 0.4, hue 0.1;
@@ -175,10 +190,14 @@ void sy_augment_crop_flip(float *x, size_t batch, sy_shape sample, int pad, sy_r
  * normalise afterwards. Single-channel data get only brightness/contrast. */
 void sy_augment_simclr(const float *src, float *dst, size_t batch, sy_shape sample,
                        sy_rng *r);
+/* Advance r past the draws sy_augment_simclr makes for `batch` samples of
+ * shape `sample`, without touching pixels (the draws never depend on them). */
+void sy_augment_simclr_skip(sy_rng *r, size_t batch, sy_shape sample);
 
 /* SimCLR batches, as a fill function for sy_prefetch (syre/train.h): the
  * batcher's next batch of `batch` images into x (labels into y), two views
- * of each by sy_augment_simclr from aug, stacked [view 1 of the batch, then
+ * of each by sy_augment_simclr from aug (sharded over ranks: with the draws
+ * of this rank's rows of the global batch, skipping the others'), stacked [view 1 of the batch, then
  * view 2] into in[0] (2 x batch images), normalised by channel (mean, std);
  * *count = batch, untouched at the end of the epoch. x [batch, sample] and
  * y [batch] are the caller's scratch; aug is the caller's to reset (e.g.

@@ -15,9 +15,9 @@
  *     rank 0 shows progress;
  *   - syre's anchors, init and W-fix come from named streams keyed by the
  *     seed, so they are identical on every rank without communication.
- * Batch norm (none of the paper's models use it) normalises with each rank's
- * own shard statistics, as PyTorch's DistributedDataParallel does without
- * SyncBatchNorm.
+ * Batch norm normalises with each rank's own shard statistics, as PyTorch's
+ * DistributedDataParallel does without SyncBatchNorm, unless the graph asks
+ * for the global batch's (sy_graph_set_sync_bn, syre/graph.h).
  *
  * libsyre itself links no MPI: the messages go through the mpi component
  * (libsyre_mpi, syre/mpi.h), which a program links and switches on with
@@ -88,6 +88,9 @@ void sy_dist_shard(size_t global, size_t *begin, size_t *count);
 
 /* In place over all ranks: buf <- (sum over ranks of buf) / N. */
 sy_status sy_dist_allreduce_mean(float *buf, size_t n);
+/* In place over all ranks: buf <- sum over ranks of buf (floats; in buckets
+ * of SY_DIST_BUCKET; not counted in sy_dist_get_stats). */
+sy_status sy_dist_sum_float(float *buf, size_t n);
 /* In place over all ranks: v <- sum over ranks of v (doubles). */
 sy_status sy_dist_sum(double *v, size_t n);
 /* The mean over ranks of one number (e.g. a shard's loss). */

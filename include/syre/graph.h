@@ -75,6 +75,16 @@ sy_status sy_graph_backward(sy_graph *g, sy_var loss);
  * running ones) or evaluation mode. Default: training (evaluation for a
  * graph made by sy_graph_eval_new). */
 void sy_graph_set_training(sy_graph *g, int training);
+/* Synchronised batch norm (docs/distributed.md): on, every batch norm of
+ * this graph in training mode normalises with the mean and variance of the
+ * global batch, its per-channel sums added up over the ranks of a
+ * data-parallel run (and its backward with the global sums of dy and
+ * dy * xhat), as PyTorch's SyncBatchNorm; running statistics are then the
+ * same on every rank. Off (the default): each rank's own statistics. One
+ * rank: the same numbers either way. Every rank must set it alike. CPU graphs
+ * only: SY_ERR_UNSUPPORTED for a graph on a device when there are several
+ * ranks. */
+sy_status sy_graph_set_sync_bn(sy_graph *g, int on);
 /* Seed of the graph's dropout stream, and its step counter (advanced by each
  * training forward; restore it to resume bit-identically). */
 void sy_graph_set_seed(sy_graph *g, uint64_t seed);
@@ -155,6 +165,15 @@ sy_var sy_batchnorm(sy_graph *g, sy_var x, sy_var gamma, sy_var beta, sy_var run
 sy_var sy_dropout(sy_graph *g, sy_var x, float p);
 /* Row L2 normalisation: y[i,:] = x[i,:] / max(||x[i,:]||, eps). */
 sy_var sy_l2normalize(sy_graph *g, sy_var x, float eps);
+
+/* Rows of every rank of a data-parallel run (syre/dist.h), stacked in rank
+ * order: x [n, ...] on each of N ranks -> [N n, ...], rank r's rows at
+ * [r n, (r+1) n). The backward hands each rank the sum over the ranks of the
+ * gradient of its rows (the adjoint of the gather), so a loss over the
+ * gathered rows trains every rank's part, as SimCLR's cross-replica
+ * negatives do. Built for the ranks running when it is called; one rank: a
+ * copy. Every rank must run it alike (a collective). CPU graphs only. */
+sy_var sy_rank_gather(sy_graph *g, sy_var x);
 
 /* Clipped objectives (PPO): y = min(max(x, lo), hi), gradient 1 inside [lo, hi]
  * and 0 outside; y = min(a, b) for a, b of one shape, gradient to a where

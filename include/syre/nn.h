@@ -98,6 +98,20 @@ sy_var sy_nt_xent(sy_graph *g, sy_var z, sy_var mask, sy_var partner, double tau
 /* mask: -1e4 on the diagonal (a row is not its own candidate), 0 elsewhere;
  * partner[i] = (i + batch) mod 2 batch. */
 void sy_nt_xent_fill(float *mask, float *partner, int batch);
+/* NT-Xent with the negatives of the global batch of a data-parallel run
+ * (syre/dist.h): each of the N ranks holds 2B rows z [2B, P] (its view 1,
+ * then view 2); u = z / ||z|| is gathered over the ranks (sy_rank_gather,
+ * whose backward hands each rank the gradient of its rows from every rank's
+ * loss), S = u U^T / tau + mask [2B, 2BN], and the mean over this rank's
+ * rows of the cross-entropy against the partner's column. The mean over
+ * ranks of this loss is the one-process NT-Xent of the global batch of BN
+ * images (rows in another order), and so is the mean of the gradients.
+ * Fill mask and partner with sy_nt_xent_fill_ranks. */
+sy_var sy_nt_xent_ranks(sy_graph *g, sy_var z, sy_var mask, sy_var partner, double tau);
+/* mask [2 batch, 2 batch nranks]: -1e4 at each row's own column
+ * (rank * 2 batch + i), 0 elsewhere; partner[i] = rank * 2 batch +
+ * (i + batch) mod 2 batch. */
+void sy_nt_xent_fill_ranks(float *mask, float *partner, int batch, int rank, int nranks);
 
 /* SimCLR (Chen et al. 2020) on [3, 32, 32] images: a sy_resnet18 encoder
  * ("encoder.*", width w, no classifier: h [N, 8w], the penultimate
@@ -113,7 +127,8 @@ typedef struct {
     sy_var fx, h, z;               /* feature graph: input, encoder output, head output */
     int hidden, proj, batch, eval_n; /* hidden = 8w (h's and the head's width); the rest as given */
 } sy_simclr;
-/* Builds and compiles both graphs into *m; the store is not initialised
+/* Builds and compiles both graphs into *m (batch: this rank's images; under
+ * mpirun the loss is sy_nt_xent_ranks); the store is not initialised
  * (sy_params_init). Fails with SY_ERR_NOMEM or as sy_graph_compile. */
 sy_status sy_simclr_new(sy_simclr *m, int width, int proj, int batch, int eval_n, double tau);
 /* Frees the graphs and the store and clears their pointers (safe to call twice). */

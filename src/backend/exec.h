@@ -53,6 +53,7 @@ typedef struct {
     uint64_t graph_id;        /* unique in the process, never reused: what device caches key on */
     uint64_t seed, step;      /* dropout stream: the seed, and the step of the next training forward */
     int training;             /* 1: batch statistics, dropout on; 0: evaluation */
+    int sync_bn;              /* batch norm in training takes the statistics of all ranks (sy_graph_set_sync_bn) */
     float *workspace;         /* a device's workspace shared by all nodes (im2col columns); NULL on the CPU */
     const uint64_t *dev_step; /* the step in device memory, written before each forward (graphs with dropout
                                * on a device, so that a replayed step reads this step's value); else NULL */

@@ -50,6 +50,25 @@ void sy_augment_crop_flip(float *x, size_t batch, sy_shape sample, int pad, sy_r
     }
 }
 
+void sy_augment_crop_flip_skip(sy_rng *r, size_t batch, int pad)
+{
+    for (size_t b = 0; b < batch; b++) { /* the draws of sy_augment_crop_flip, in its order */
+        (void)sy_rng_below(r, (uint32_t)(2 * pad + 1));
+        (void)sy_rng_below(r, (uint32_t)(2 * pad + 1));
+        (void)sy_rng_below(r, 2);
+    }
+}
+
+void sy_augment_crop_flip_shard(float *x, size_t batch, sy_shape sample, int pad, sy_rng *r, float *tmp,
+                                const sy_batcher *b)
+{
+    size_t r0, global;
+    sy_batcher_last_shard(b, &r0, &global);
+    sy_augment_crop_flip_skip(r, r0, pad);
+    sy_augment_crop_flip(x, batch, sample, pad, r, tmp);
+    sy_augment_crop_flip_skip(r, global - r0 - batch, pad);
+}
+
 static float clamp01(float v) { return v < 0 ? 0 : v > 1 ? 1 : v; }
 
 static float uniform_in(sy_rng *r, float lo, float hi)
@@ -153,13 +172,21 @@ static void hue_shift(float *R, float *G, float *B, float shift)
     }
 }
 
+/* ColorJitter's draws: the four factors, then the order of the ops. */
+static void jitter_draws(sy_rng *r, float *fb, float *fc, float *fs, float *fh, int order[4])
+{
+    *fb = uniform_in(r, 0.6f, 1.4f), *fc = uniform_in(r, 0.6f, 1.4f);
+    *fs = uniform_in(r, 0.6f, 1.4f), *fh = uniform_in(r, -0.1f, 0.1f);
+    for (int k = 0; k < 4; k++) order[k] = k;
+    sy_rng_shuffle(r, order, 4);
+}
+
 /* ColorJitter(0.4, 0.4, 0.4, 0.1): factors drawn first, ops in random order. */
 static void color_jitter(float *x, int C, size_t plane, sy_rng *r)
 {
-    float fb = uniform_in(r, 0.6f, 1.4f), fc = uniform_in(r, 0.6f, 1.4f);
-    float fs = uniform_in(r, 0.6f, 1.4f), fh = uniform_in(r, -0.1f, 0.1f);
-    int order[4] = {0, 1, 2, 3};
-    sy_rng_shuffle(r, order, 4);
+    float fb, fc, fs, fh;
+    int order[4];
+    jitter_draws(r, &fb, &fc, &fs, &fh, order);
     float *R = x, *G = C == 3 ? x + plane : x, *B = C == 3 ? x + 2 * plane : x;
     for (int k = 0; k < 4; k++) {
         switch (order[k]) {
@@ -213,5 +240,18 @@ void sy_augment_simclr(const float *src, float *dst, size_t batch, sy_shape samp
                 float g = gray(d[i], d[plane + i], d[2 * plane + i]);
                 d[i] = d[plane + i] = d[2 * plane + i] = g;
             }
+    }
+}
+
+void sy_augment_simclr_skip(sy_rng *r, size_t batch, sy_shape sample)
+{
+    int C = sample.dim[0], H = sample.dim[1], W = sample.dim[2];
+    for (size_t b = 0; b < batch; b++) { /* the draws of sy_augment_simclr, in its order */
+        int top, left, h, w, order[4];
+        float f[4];
+        resized_crop_box(r, H, W, &top, &left, &h, &w);
+        (void)sy_rng_below(r, 2);
+        if (sy_rng_uniform(r) < 0.8f) jitter_draws(r, &f[0], &f[1], &f[2], &f[3], order);
+        if (C == 3) (void)sy_rng_uniform(r);
     }
 }

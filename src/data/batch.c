@@ -18,6 +18,7 @@ struct sy_batcher {
     size_t last;    /* start of the batch last returned */
     size_t last_n;  /* its size */
     size_t rank, nranks; /* shard of every global batch (nranks 1: all of it) */
+    size_t last_global, last_begin; /* the last global batch's size, this rank's first row in it */
 };
 
 sy_batcher_opts sy_batcher_opts_default(void)
@@ -110,10 +111,18 @@ size_t sy_batcher_next(sy_batcher *b, float *x, float *y)
     }
     b->last = b->pos + lo;
     b->last_n = hi - lo;
+    b->last_global = cnt;
+    b->last_begin = lo;
     b->pos += cnt;
     return hi - lo;
 }
 
 size_t sy_batcher_local_batch(const sy_batcher *b) { return b->opts.batch / b->nranks; }
+
+void sy_batcher_last_shard(const sy_batcher *b, size_t *begin, size_t *global)
+{
+    *begin = b->last_n ? b->last_begin : 0;
+    *global = b->last_n ? b->last_global : 0;
+}
 
 const int *sy_batcher_indices(const sy_batcher *b) { return b->order + b->last; }

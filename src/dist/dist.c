@@ -161,6 +161,17 @@ sy_status sy_dist_allreduce_mean(float *buf, size_t n)
     return SY_OK;
 }
 
+sy_status sy_dist_sum_float(float *buf, size_t n)
+{
+    if (!D.active || n == 0) return SY_OK;
+    for (size_t off = 0; off < n; off += SY_DIST_BUCKET) {
+        size_t cnt = n - off < SY_DIST_BUCKET ? n - off : SY_DIST_BUCKET;
+        sy_status s = transport->sum_float(buf + off, (int)cnt);
+        if (s != SY_OK) return s;
+    }
+    return SY_OK;
+}
+
 sy_status sy_dist_sum(double *v, size_t n)
 {
     if (!D.active || n == 0) return SY_OK;

@@ -3,6 +3,7 @@
  * topological order (an op can only take existing nodes), so creation order is
  * the execution order and reverse creation order is the backward order. */
 #include "graph/graph_impl.h"
+#include "syre/dist.h"
 #include "ops/ops_common.h"
 #include "graph/graph_device.h"
 #include "syre/runtime.h"
@@ -517,6 +518,18 @@ sy_status sy_graph_backward(sy_graph *g, sy_var loss)
 }
 
 void sy_graph_set_training(sy_graph *g, int training) { g->ex.training = training; }
+
+sy_status sy_graph_set_sync_bn(sy_graph *g, int on)
+{
+    if (!g) return sy_fail(SY_ERR_ARG, "sy_graph_set_sync_bn: graph is NULL");
+    if (on && g->gdev && sy_dist_size() > 1)
+        return sy_fail(SY_ERR_UNSUPPORTED,
+                       "synchronised batch norm runs on the CPU only, not on device '%s' (the all-reduce sits "
+                       "inside the batch norm kernel)",
+                       sy_gdev_device(g)->name);
+    g->ex.sync_bn = on != 0;
+    return SY_OK;
+}
 void sy_graph_set_seed(sy_graph *g, uint64_t seed) { g->ex.seed = seed; }
 void sy_graph_set_step(sy_graph *g, uint64_t step) { g->ex.step = step; }
 uint64_t sy_graph_step(const sy_graph *g) { return g->ex.step; }

@@ -1,6 +1,7 @@
 /* Normalisation and noise: batch norm (batch statistics in training, running
  * ones in evaluation), inverted dropout, row L2 normalisation. */
 #include "ops/ops_common.h"
+#include "syre/dist.h"
 
 sy_var sy_batchnorm(sy_graph *g, sy_var x, sy_var gamma, sy_var beta, sy_var running_mean,
                     sy_var running_var, float momentum, float eps)
@@ -23,12 +24,117 @@ sy_status sy_shape_batchnorm(sy_graph *g, sy_node *n)
     if (!(n->fattr[1] > 0) || !(n->fattr[0] >= 0 && n->fattr[0] <= 1))
         return sy_fail(SY_ERR_ARG, "eps %g must be > 0 and momentum %g in [0, 1]", n->fattr[1], n->fattr[0]);
     n->shape = x;
-    n->scratch_n = 2 * (size_t)x.dim[1]; /* mean and 1/std used by this forward */
+    /* mean and 1/std used by this forward, then room for 2C + 2 doubles: the
+     * per-channel sums that synchronised batch norm adds up over ranks */
+    n->scratch_n = 2 * (size_t)x.dim[1] + 2 * (2 * (size_t)x.dim[1] + 2);
     return SY_OK;
+}
+
+/* The sums buffer of synchronised batch norm: 2C + 1 doubles after mean and
+ * 1/std (2C floats), moved up by a float where needed to align them (the CPU
+ * arena aligns buffers to a float only). */
+static double *bn_sums(sy_node *n, size_t C)
+{
+    float *p = n->scratch + 2 * C;
+    if ((uintptr_t)p % sizeof(double)) p++;
+    return (double *)(void *)p;
+}
+
+/* Adds v[0..k) up over the ranks; a failure becomes the graph's run error. */
+static void bn_allreduce(sy_exec *ex, double *v, size_t k)
+{
+    sy_status st = sy_dist_sum(v, k);
+    if (st != SY_OK) sy_exec_fail(ex, st, "synchronised batch norm: %s", sy_last_error());
+}
+
+/* Training forward with the statistics of the global batch (SyncBatchNorm):
+ * the per-channel sum and element count added up over the ranks give the
+ * mean, then the centred sums of squares added up give the variance, two
+ * passes as the one-process kernel computes them. */
+static void bn_fwd_sync(sy_exec *ex, sy_node *n)
+{
+    sy_shape s = n->shape;
+    size_t N = s.dim[0], C = s.dim[1], inner = sy_inner_size(s, 1);
+    const float *x = IN(0)->val, *gam = IN(1)->val, *bet = IN(2)->val;
+    float *rm = IN(3)->val, *rv = IN(4)->val, *mean = n->scratch, *istd = n->scratch + C;
+    float mom = n->fattr[0], eps = n->fattr[1];
+    double *acc = bn_sums(n, C);
+    for (size_t c = 0; c < C; c++) {
+        double s1 = 0;
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < inner; k++) s1 += x[(b * C + c) * inner + k];
+        acc[c] = s1;
+    }
+    acc[C] = (double)(N * inner);
+    bn_allreduce(ex, acc, C + 1);
+    double cnt = acc[C];
+    for (size_t c = 0; c < C; c++) {
+        double m = acc[c] / cnt, s2 = 0;
+        mean[c] = (float)m;
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < inner; k++) {
+                double d = x[(b * C + c) * inner + k] - m;
+                s2 += d * d;
+            }
+        acc[C + 1 + c] = s2;
+    }
+    bn_allreduce(ex, acc + C + 1, C);
+    for (size_t c = 0; c < C; c++) {
+        double m = acc[c] / cnt, v = acc[C + 1 + c] / cnt;
+        rm[c] = (float)((1 - mom) * rm[c] + mom * m);
+        rv[c] = (float)((1 - mom) * rv[c] + mom * (cnt > 1 ? v * cnt / (cnt - 1) : v));
+        istd[c] = (float)(1.0 / sqrt(v + eps));
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < inner; k++) {
+                size_t i = (b * C + c) * inner + k;
+                n->val[i] = gam[c] * (x[i] - mean[c]) * istd[c] + bet[c];
+            }
+    }
+}
+
+/* Its backward: dx needs the sums of dy and dy * xhat over the global batch
+ * (added up over the ranks, as SyncBatchNorm's backward does); gamma's and
+ * beta's gradients take this rank's own sums, since the optimizer step
+ * averages parameter gradients over the ranks afterwards. */
+static void bn_bwd_sync(sy_exec *ex, sy_node *n)
+{
+    sy_shape s = n->shape;
+    size_t N = s.dim[0], C = s.dim[1], inner = sy_inner_size(s, 1);
+    const float *x = IN(0)->val, *gam = IN(1)->val, *dy = n->grad;
+    const float *mean = n->scratch, *istd = n->scratch + C;
+    float *dx = IN(0)->grad, *dg = IN(1)->grad, *db = IN(2)->grad;
+    double *acc = bn_sums(n, C); /* sum dy [C], sum dy xhat [C], count */
+    for (size_t c = 0; c < C; c++) {
+        double sdy = 0, sdyx = 0;
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < inner; k++) {
+                size_t i = (b * C + c) * inner + k;
+                sdy += dy[i];
+                sdyx += dy[i] * (x[i] - mean[c]) * istd[c];
+            }
+        if (dg) dg[c] += (float)sdyx;
+        if (db) db[c] += (float)sdy;
+        acc[c] = sdy, acc[C + c] = sdyx;
+    }
+    if (!dx) return; /* every rank skips alike: the graph is the same */
+    acc[2 * C] = (double)(N * inner);
+    bn_allreduce(ex, acc, 2 * C + 1);
+    double cnt = acc[2 * C];
+    for (size_t c = 0; c < C; c++)
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < inner; k++) {
+                size_t i = (b * C + c) * inner + k;
+                double xh = (x[i] - mean[c]) * istd[c];
+                dx[i] += (float)(gam[c] * istd[c] * (dy[i] - acc[c] / cnt - xh * acc[C + c] / cnt));
+            }
 }
 
 void sy_ref_fwd_batchnorm(sy_exec *ex, sy_node *n)
 {
+    if (ex->training && ex->sync_bn) {
+        bn_fwd_sync(ex, n);
+        return;
+    }
     sy_shape s = n->shape;
     size_t N = s.dim[0], C = s.dim[1], inner = sy_inner_size(s, 1), cnt = N * inner;
     const float *x = IN(0)->val, *gam = IN(1)->val, *bet = IN(2)->val;
@@ -65,6 +171,10 @@ void sy_ref_fwd_batchnorm(sy_exec *ex, sy_node *n)
 
 void sy_ref_bwd_batchnorm(sy_exec *ex, sy_node *n)
 {
+    if (ex->training && ex->sync_bn) {
+        bn_bwd_sync(ex, n);
+        return;
+    }
     sy_shape s = n->shape;
     size_t N = s.dim[0], C = s.dim[1], inner = sy_inner_size(s, 1), cnt = N * inner;
     const float *x = IN(0)->val, *gam = IN(1)->val, *dy = n->grad;

@@ -40,7 +40,9 @@
     X(KL_GAUSS, kl_gauss, 2)     \
     /* clipped objectives (src/ops/clip.c) */ \
     X(CLAMP, clamp, 1)           \
-    X(MINIMUM, minimum, 2)
+    X(MINIMUM, minimum, 2)       \
+    /* data-parallel runs (src/ops/gather.c) */ \
+    X(RANK_GATHER, rank_gather, 1)
 
 typedef enum {
 #define SY_OP_ENUM(E, n, a) SY_OP_##E,
