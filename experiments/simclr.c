@@ -27,8 +27,7 @@
  *
  * The paper trains on CIFAR-100 (--dataset cifar100, with the official
  * binaries in the data directory); by default this experiment uses CIFAR-10,
- * what the project ships (--quick: the sy_experiment's .quick). Checkpoints
- * after each epoch. */
+ * what the project ships. Checkpoints after each epoch. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
