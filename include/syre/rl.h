@@ -54,6 +54,10 @@ typedef struct {
     int64_t friction_every;   /* slippery: total env steps (all envs) between changes; 0 = off */
     double friction_lo, friction_hi; /* slippery draws, log-uniform (0.02, 2) */
     uint64_t seed;            /* resets and friction draws */
+    int env_offset;           /* index of the first env in the whole job's numbering (data parallelism: rank r of
+                                 N holds envs [r n_envs, (r + 1) n_envs)); keys each env's reset noise (0) */
+    int job_envs;             /* envs of the whole job, all ranks: the steps one sy_ant_step adds to the friction
+                                 schedule's count; 0: n_envs */
 } sy_ant_opts;
 
 /* The defaults listed in the struct; threads 1, seed 1. */
