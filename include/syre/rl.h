@@ -62,6 +62,11 @@ typedef struct {
 
 /* The defaults listed in the struct; threads 1, seed 1. */
 sy_ant_opts sy_ant_defaults(void);
+/* This rank's share of a job of job->n_envs environments (docs/distributed.md):
+ * under N ranks rank r steps n_envs / N of them, env_offset = r n_envs / N,
+ * job_envs = n_envs (one rank: *job unchanged). Fails with SY_ERR_ARG, naming
+ * both numbers, when N does not divide n_envs. */
+sy_status sy_ant_rank_opts(const sy_ant_opts *job, sy_ant_opts *mine);
 
 /* A batch of Ant environments (opaque): sy_ant_new, sy_ant_free. */
 typedef struct sy_ant sy_ant;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "syre/dist.h"
 #include "syre/rl.h"
 
 sy_ant_opts sy_ant_defaults(void)
@@ -32,6 +33,20 @@ sy_ant_opts sy_ant_defaults(void)
     o.friction_hi = 2.0;
     o.seed = 1;
     return o;
+}
+
+sy_status sy_ant_rank_opts(const sy_ant_opts *job, sy_ant_opts *mine)
+{
+    int nr = sy_dist_size();
+    *mine = *job;
+    if (nr == 1) return SY_OK;
+    if (job->n_envs % nr)
+        return sy_fail(SY_ERR_ARG, "ant: %d environments do not split evenly over %d ranks: use a multiple of %d",
+                       job->n_envs, nr, nr);
+    mine->n_envs = job->n_envs / nr;
+    mine->env_offset = job->env_offset + sy_dist_rank() * mine->n_envs;
+    mine->job_envs = job->n_envs;
+    return SY_OK;
 }
 
 /* Phase k's friction: exp(U(log lo, log hi)) from element k of the

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "syre/dist.h"
 #include "syre/experiment.h"
 #include "syre/history.h"
 #include "syre/format.h"
@@ -83,18 +82,13 @@ sy_status sy_ppo_train(const sy_ant_opts *eo, const sy_ppo_opts *po, const sy_pp
 {
     if (!eo || !po || !o || !o->run || !o->rec || !hist || o->iters < 1)
         return sy_fail(SY_ERR_ARG, "sy_ppo_train: NULL argument or no iteration");
-    /* data parallelism: eo->n_envs are the job's envs; rank r steps its share */
-    int nr = sy_dist_size();
-    if (eo->n_envs % nr)
-        return sy_fail(SY_ERR_ARG, "sy_ppo_train: %d environments do not split evenly over %d ranks: use a multiple "
-                       "of %d", eo->n_envs, nr, nr);
-    sy_ant_opts le = *eo;
-    le.n_envs = eo->n_envs / nr;
-    le.env_offset = sy_dist_rank() * le.n_envs;
-    le.job_envs = nr > 1 ? eo->n_envs : 0;
+    /* data parallelism: eo->n_envs are the job's envs; this rank steps its share */
+    sy_ant_opts le;
+    sy_status s = sy_ant_rank_opts(eo, &le);
+    if (s != SY_OK) return s;
     sy_ant *env = NULL;
     sy_ppo *p = NULL;
-    sy_status s = sy_ant_new(&le, &env);
+    s = sy_ant_new(&le, &env);
     if (s != SY_OK) return s;
     if ((s = sy_ppo_new(env, po, &p)) != SY_OK) {
         sy_ant_free(env);
