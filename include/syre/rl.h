@@ -76,6 +76,8 @@ sy_status sy_ant_new(const sy_ant_opts *o, sy_ant **out);
 void sy_ant_free(sy_ant *e);
 /* Environments in the batch (its options' n_envs). */
 int sy_ant_num_envs(const sy_ant *e);
+/* The options it was made with (owned by it; NULL in a build without MuJoCo). */
+const sy_ant_opts *sy_ant_options(const sy_ant *e);
 /* The MJCF text of the model (for inspection and docs). */
 const char *sy_ant_xml(void);
 
@@ -161,7 +163,10 @@ typedef struct {
 /* A PPO learner (opaque): its networks, optimizer and rollout buffers. */
 typedef struct sy_ppo sy_ppo;
 
-/* A learner on env (not owned; used by every iteration). */
+/* A learner on env (not owned; used by every iteration). Under N > 1 MPI
+ * ranks env must be this rank's share of the job's envs (sy_ant_rank_opts):
+ * the learner then learns from the rollout of all of them, and minibatch must
+ * be a multiple of N (docs/distributed.md). */
 sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out);
 /* Frees the learner, not its env; NULL is a no-op. */
 void sy_ppo_free(sy_ppo *p);

@@ -143,6 +143,7 @@ static void on_mj_error(const char *msg) { snprintf(mj_err, sizeof mj_err, "%s",
 static void on_mj_warning(const char *msg) { (void)msg; }
 
 int sy_ant_num_envs(const sy_ant *e) { return e->o.n_envs; }
+const sy_ant_opts *sy_ant_options(const sy_ant *e) { return &e->o; }
 int64_t sy_ant_total_steps(const sy_ant *e) { return e->total; }
 double sy_ant_friction(const sy_ant *e) { return e->m->geom_friction[3 * e->floor]; }
 
@@ -376,6 +377,7 @@ sy_status sy_ant_new(const sy_ant_opts *o, sy_ant **out)
 }
 void sy_ant_free(sy_ant *e) { (void)e; }
 int sy_ant_num_envs(const sy_ant *e) { return 0; }
+const sy_ant_opts *sy_ant_options(const sy_ant *e) { return NULL; }
 sy_status sy_ant_reset(sy_ant *e, float *obs) { return NO_MUJOCO; }
 sy_status sy_ant_step(sy_ant *e, const float *act, float *obs, float *reward, unsigned char *done, float *final_obs)
 {

@@ -176,6 +176,11 @@ sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out)
     if ((size_t)o->minibatch > B)
         return sy_fail(SY_ERR_ARG, "ppo: minibatch (%d) exceeds the rollout batch (%d steps x %d envs = %zu)",
                        o->minibatch, o->rollout, ng, B);
+    const sy_ant_opts *eo = sy_ant_options(env);
+    if (nr > 1 && (eo->job_envs != ng || eo->env_offset != sy_dist_rank() * n))
+        return sy_fail(SY_ERR_ARG, "ppo: on %d ranks the environments must be this rank's share of the job's "
+                       "(sy_ant_rank_opts): envs from %d of %d, not from %d of %d", nr, sy_dist_rank() * n, ng,
+                       eo->env_offset, eo->job_envs);
     if (o->minibatch % nr)
         return sy_fail(SY_ERR_ARG, "ppo: minibatch %d does not split evenly over %d ranks: use a multiple of %d",
                        o->minibatch, nr, nr);
