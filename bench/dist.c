@@ -15,6 +15,14 @@
  * (--width, 64 = the standard model: 11.2 M parameters, 44.7 MB of
  * gradient; --sync-bn 1 synchronises its batch norm over the ranks). `all`
  * is mlp and cnn.
+ *   3. `--model ant`: PPO iterations on the Ant (syre/rl.h) at a fixed number of
+ *      environments for the whole job (--envs, default 4; each rank steps
+ *      envs/N), the ant experiment's --quick settings (2 x 64 hidden units,
+ *      256 steps per env, 4 epochs of minibatches of --batch 128):
+ *        RESULT kind=ppo ranks=N threads=T envs=E env_steps_per_s=... iter_ms=...
+ *               sim_ms=... act_ms=... update_ms=... (medians over --repeats of --steps
+ *               iterations; sim, act (policy, sharing the step's outputs over the
+ *               ranks, waiting for them) and update: rank 0's share). Skipped with a line without MuJoCo.
  * Synthetic MNIST-shaped data (no loading timed). Only rank 0 prints.
  * Scaling efficiency E(N) = samples_per_s(N) / (N * samples_per_s(1)) comes
  * from comparing runs with different N (bench/run_dist.sh). */
@@ -145,20 +153,76 @@ static int bench_train(const char *model, size_t batch, int threads, int warmup,
     return 0;
 }
 
+static int bench_ppo(int envs, int batch, int threads, int warmup, int iters, int repeats)
+{
+    if (!sy_rl_have_mujoco()) {
+        if (sy_dist_is_root()) printf("# ant: skipped, this build has no MuJoCo\n");
+        return 0;
+    }
+    sy_set_threads(threads);
+    sy_ant_opts job = sy_ant_defaults(), eo;
+    job.n_envs = envs;
+    job.friction_every = 8192;
+    sy_ppo_opts po = sy_ppo_defaults();
+    po.hidden1 = po.hidden2 = 64;
+    po.epochs = 4;
+    po.minibatch = batch;
+    po.rank_n = 1024 < 256 * envs ? 1024 : 256 * envs;
+    sy_ant *env = NULL;
+    sy_ppo *p = NULL;
+    if (sy_ant_rank_opts(&job, &eo) != SY_OK || sy_ant_new(&eo, &env) != SY_OK) return -1;
+    if (sy_ppo_new(env, &po, &p) != SY_OK) {
+        sy_ant_free(env);
+        return -1;
+    }
+    double *it = malloc(sizeof(double) * (size_t)repeats * 4);
+    if (!it) return -1;
+    double *sim = it + repeats, *upd = sim + repeats, *pol = upd + repeats;
+    sy_ppo_stats st;
+    int rc = 0;
+    for (int s = 0; s < warmup && !rc; s++) rc = sy_ppo_iterate(p, &st) != SY_OK;
+    for (int rep = 0; rep < repeats && !rc; rep++) {
+        sy_dist_barrier();
+        double t0 = now();
+        sim[rep] = upd[rep] = pol[rep] = 0;
+        for (int s = 0; s < iters && !rc; s++) {
+            rc = sy_ppo_iterate(p, &st) != SY_OK;
+            sim[rep] += st.sim_s / iters;
+            upd[rep] += st.update_s / iters;
+            pol[rep] += st.policy_s / iters;
+        }
+        it[rep] = (now() - t0) / iters;
+    }
+    if (!rc && sy_dist_is_root()) {
+        double t = median(it, repeats);
+        printf("RESULT kind=ppo ranks=%d threads=%d envs=%d env_steps_per_s=%.1f iter_ms=%.2f sim_ms=%.2f "
+               "act_ms=%.2f update_ms=%.2f\n",
+               sy_dist_size(), threads, envs, 256.0 * envs / t, 1e3 * t, 1e3 * median(sim, repeats),
+               1e3 * median(pol, repeats), 1e3 * median(upd, repeats));
+    }
+    fflush(stdout);
+    free(it);
+    sy_ppo_free(p);
+    sy_ant_free(env);
+    return rc ? -1 : 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: [mpirun -np N] bench_dist [--model mlp|cnn|resnet|all|none] [--batch B] [--threads T]\n"
+    fprintf(stderr, "usage: [mpirun -np N] bench_dist [--model mlp|cnn|resnet|ant|all|none] [--batch B] [--threads T]\n"
                     "                  [--warmup S] [--steps S] [--repeats R] [--allreduce 0|1]\n"
-                    "                  [--width W] [--sync-bn 0|1]   (resnet)\n"
+                    "                  [--width W] [--sync-bn 0|1]   (resnet)   [--envs E]   (ant)\n"
                     "defaults: --model all --batch 64 --threads 1 --warmup 5 --steps 20 --repeats 5 --allreduce 1\n"
-                    "          --width 64 --sync-bn 0\n");
+                    "          --width 64 --sync-bn 0 --envs 4 (ant: --batch is the PPO minibatch, 128 unless given;\n"
+                    "          --steps and --warmup count PPO iterations, 3 and 1 unless given)\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *model = "all";
     int threads = 1, warmup = 5, steps = 20, repeats = 5, allreduce = 1;
-    long batch = 64;
+    long batch = 0;
+    int envs = 4, steps_set = 0, warmup_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(); return 0; }
@@ -166,8 +230,9 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--model")) model = v;
         else if (!strcmp(a, "--batch")) batch = atol(v);
         else if (!strcmp(a, "--threads")) threads = atoi(v);
-        else if (!strcmp(a, "--warmup")) warmup = atoi(v);
-        else if (!strcmp(a, "--steps")) steps = atoi(v);
+        else if (!strcmp(a, "--warmup")) warmup = atoi(v), warmup_set = 1;
+        else if (!strcmp(a, "--steps")) steps = atoi(v), steps_set = 1;
+        else if (!strcmp(a, "--envs")) envs = atoi(v);
         else if (!strcmp(a, "--repeats")) repeats = atoi(v);
         else if (!strcmp(a, "--allreduce")) allreduce = atoi(v);
         else if (!strcmp(a, "--width")) resnet_width = atoi(v);
@@ -175,7 +240,14 @@ int main(int argc, char **argv)
         else { usage(); return 2; }
         i++;
     }
-    if (steps < 1 || repeats < 1 || warmup < 0 || batch < 1 || threads < 1 || resnet_width < 1) { usage(); return 2; }
+    int ant = !strcmp(model, "ant");
+    if (!batch) batch = ant ? 128 : 64;
+    if (ant && !steps_set) steps = 3;
+    if (ant && !warmup_set) warmup = 1;
+    if (steps < 1 || repeats < 1 || warmup < 0 || batch < 1 || threads < 1 || resnet_width < 1 || envs < 1) {
+        usage();
+        return 2;
+    }
 #ifdef SYRE_HAVE_MPI
     sy_dist_use_mpi();
 #endif
@@ -198,6 +270,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_dist: %s: %s\n", models[k], sy_last_error());
             rc = 1;
         }
+    }
+    if (ant && !rc && bench_ppo(envs, (int)batch, threads, warmup, steps, repeats)) {
+        fprintf(stderr, "bench_dist: ant: %s\n", sy_last_error());
+        rc = 1;
     }
     if (rc) sy_dist_abort(1);
     sy_dist_finalize();

@@ -289,12 +289,12 @@ static sy_status ant_reproduce(sy_run *run)
 const sy_experiment sy_exp_ant = {
     .name = "ant",
     .figure = "Fig. 8",
-    .summary = "PPO on a slippery MuJoCo Ant (friction changes): effective rank and return, none vs weight decay "
-               "vs syre",
+    .summary = "PPO on a slippery MuJoCo Ant (friction changes): effective rank and return, none vs weight decay vs syre",
     .flags = ant_flags,
     .run = ant_run,
     .reproduce_id = "fig8",
     .reproduce = ant_reproduce,
     .ignores = "data-dir",
     .quick = "steps=24576;friction-every=8192;envs=4;epochs=4;hidden=64,64;rank-n=1024",
+    .data_parallel = 1,
 };

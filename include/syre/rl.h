@@ -54,10 +54,19 @@ typedef struct {
     int64_t friction_every;   /* slippery: total env steps (all envs) between changes; 0 = off */
     double friction_lo, friction_hi; /* slippery draws, log-uniform (0.02, 2) */
     uint64_t seed;            /* resets and friction draws */
+    int env_offset;           /* index of the first env in the whole job's numbering (data parallelism: rank r of
+                                 N holds envs [r n_envs, (r + 1) n_envs)); keys each env's reset noise (0) */
+    int job_envs;             /* envs of the whole job, all ranks: the steps one sy_ant_step adds to the friction
+                                 schedule's count; 0: n_envs */
 } sy_ant_opts;
 
 /* The defaults listed in the struct; threads 1, seed 1. */
 sy_ant_opts sy_ant_defaults(void);
+/* This rank's share of a job of job->n_envs environments (docs/distributed.md):
+ * under N ranks rank r steps n_envs / N of them, env_offset = r n_envs / N,
+ * job_envs = n_envs (one rank: *job unchanged). Fails with SY_ERR_ARG, naming
+ * both numbers, when N does not divide n_envs. */
+sy_status sy_ant_rank_opts(const sy_ant_opts *job, sy_ant_opts *mine);
 
 /* A batch of Ant environments (opaque): sy_ant_new, sy_ant_free. */
 typedef struct sy_ant sy_ant;
@@ -67,6 +76,8 @@ sy_status sy_ant_new(const sy_ant_opts *o, sy_ant **out);
 void sy_ant_free(sy_ant *e);
 /* Environments in the batch (its options' n_envs). */
 int sy_ant_num_envs(const sy_ant *e);
+/* The options it was made with (owned by it; NULL in a build without MuJoCo). */
+const sy_ant_opts *sy_ant_options(const sy_ant *e);
 /* The MJCF text of the model (for inspection and docs). */
 const char *sy_ant_xml(void);
 
@@ -152,7 +163,10 @@ typedef struct {
 /* A PPO learner (opaque): its networks, optimizer and rollout buffers. */
 typedef struct sy_ppo sy_ppo;
 
-/* A learner on env (not owned; used by every iteration). */
+/* A learner on env (not owned; used by every iteration). Under N > 1 MPI
+ * ranks env must be this rank's share of the job's envs (sy_ant_rank_opts):
+ * the learner then learns from the rollout of all of them, and minibatch must
+ * be a multiple of N (docs/distributed.md). */
 sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out);
 /* Frees the learner, not its env; NULL is a no-op. */
 void sy_ppo_free(sy_ppo *p);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "syre/dist.h"
 #include "syre/rl.h"
 
 sy_ant_opts sy_ant_defaults(void)
@@ -32,6 +33,20 @@ sy_ant_opts sy_ant_defaults(void)
     o.friction_hi = 2.0;
     o.seed = 1;
     return o;
+}
+
+sy_status sy_ant_rank_opts(const sy_ant_opts *job, sy_ant_opts *mine)
+{
+    int nr = sy_dist_size();
+    *mine = *job;
+    if (nr == 1) return SY_OK;
+    if (job->n_envs % nr)
+        return sy_fail(SY_ERR_ARG, "ant: %d environments do not split evenly over %d ranks: use a multiple of %d",
+                       job->n_envs, nr, nr);
+    mine->n_envs = job->n_envs / nr;
+    mine->env_offset = job->env_offset + sy_dist_rank() * mine->n_envs;
+    mine->job_envs = job->n_envs;
+    return SY_OK;
 }
 
 /* Phase k's friction: exp(U(log lo, log hi)) from element k of the
@@ -128,6 +143,7 @@ static void on_mj_error(const char *msg) { snprintf(mj_err, sizeof mj_err, "%s",
 static void on_mj_warning(const char *msg) { (void)msg; }
 
 int sy_ant_num_envs(const sy_ant *e) { return e->o.n_envs; }
+const sy_ant_opts *sy_ant_options(const sy_ant *e) { return &e->o; }
 int64_t sy_ant_total_steps(const sy_ant *e) { return e->total; }
 double sy_ant_friction(const sy_ant *e) { return e->m->geom_friction[3 * e->floor]; }
 
@@ -143,6 +159,9 @@ sy_status sy_ant_new(const sy_ant_opts *o, sy_ant **out)
 {
     *out = NULL;
     if (o->n_envs < 1 || o->n_envs > 4096) return sy_fail(SY_ERR_ARG, "ant: n_envs must be in [1, 4096], got %d", o->n_envs);
+    if (o->env_offset < 0 || (o->job_envs != 0 && o->env_offset + o->n_envs > o->job_envs))
+        return sy_fail(SY_ERR_ARG, "ant: envs [%d, %d) do not lie within the job's %d envs (env_offset, job_envs)",
+                       o->env_offset, o->env_offset + o->n_envs, o->job_envs);
     if (o->frame_skip < 1) return sy_fail(SY_ERR_ARG, "ant: frame_skip must be >= 1, got %d", o->frame_skip);
     if (o->max_episode_steps < 1)
         return sy_fail(SY_ERR_ARG, "ant: max_episode_steps must be >= 1, got %d", o->max_episode_steps);
@@ -231,7 +250,8 @@ static void reset_one(sy_ant *e, int i, float *obs)
     const mjModel *m = e->m;
     mjData *d = e->d[i];
     mj_resetData(m, d);
-    sy_rng r = sy_rng_make(e->o.seed, SY_STREAM_ENV, ((uint64_t)(i + 2) << 40) + (uint64_t)e->resets[i]++);
+    uint64_t g = (uint64_t)e->o.env_offset + (uint64_t)i; /* the env's index in the whole job */
+    sy_rng r = sy_rng_make(e->o.seed, SY_STREAM_ENV, ((g + 2) << 40) + (uint64_t)e->resets[i]++);
     double c = e->o.reset_noise;
     for (int k = 0; k < m->nq; k++) d->qpos[k] = m->qpos0[k] + c * (2.0 * sy_rng_uniform(&r) - 1.0);
     for (int k = 0; k < m->nv; k++) d->qvel[k] = c * sy_rng_normal(&r);
@@ -286,7 +306,7 @@ sy_status sy_ant_step(sy_ant *e, const float *act, float *obs, float *reward, un
             observe(e, d, ob);
         }
     }
-    e->total += n;
+    e->total += o->job_envs > 0 ? o->job_envs : n;
     apply_phase(e);
     if (mj_err[0]) return sy_fail(SY_ERR_STATE, "ant: MuJoCo error: %s", mj_err);
     return SY_OK;
@@ -357,6 +377,7 @@ sy_status sy_ant_new(const sy_ant_opts *o, sy_ant **out)
 }
 void sy_ant_free(sy_ant *e) { (void)e; }
 int sy_ant_num_envs(const sy_ant *e) { return 0; }
+const sy_ant_opts *sy_ant_options(const sy_ant *e) { return NULL; }
 sy_status sy_ant_reset(sy_ant *e, float *obs) { return NO_MUJOCO; }
 sy_status sy_ant_step(sy_ant *e, const float *act, float *obs, float *reward, unsigned char *done, float *final_obs)
 {

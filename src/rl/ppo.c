@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "syre/dist.h"
 #include "syre/graph.h"
 #include "syre/metrics.h"
 #include "syre/nn.h"
@@ -50,8 +51,10 @@ sy_ppo_opts sy_ppo_defaults(void)
 struct sy_ppo {
     sy_ppo_opts o;
     sy_ant *env;
-    int n;               /* envs */
-    size_t B;            /* rollout * n */
+    int n;               /* envs this rank steps */
+    int ng, base, nr;    /* envs of all ranks, the global index of this rank's first, ranks */
+    int mbl;             /* this rank's rows of a minibatch: minibatch / nr */
+    size_t B;            /* the global rollout: rollout * ng */
     sy_params *ps;
     sy_optimizer *opt;
     sy_graph *ga, *gt, *gr;
@@ -61,11 +64,17 @@ struct sy_ppo {
     sy_var t_h[4];       /* the training graph's hidden layers: pi.0, pi.1, vf.0, vf.1 after relu */
     sy_unit_reset *units; /* NULL: no unit reset */
     int i_logstd;
-    /* rollout buffers, time-major: row t*n + i */
-    float *obs, *act, *logp, *val, *rew, *adv, *ret;
+    /* the global rollout, time-major: row t*ng + i (i: the env's global index);
+     * obs, act, logp, val, rew lie one after another in roll, so that one sum
+     * over ranks shares them (each rank fills its envs' rows, zeros elsewhere) */
+    float *roll, *obs, *act, *logp, *val, *rew, *adv, *ret;
     unsigned char *done;
-    float *cur_obs, *raw_obs, *fin_obs, *act_env, *rew_env;
-    unsigned char *done_env;
+    float *cur_obs, *fin_obs, *act_env; /* this rank's envs */
+    float *raw_obs, *rew_env;           /* every env's, the same on every rank */
+    unsigned char *done_env;            /* every env's */
+    float *loc_obs, *loc_rew;           /* nr > 1: this rank's env outputs, before they are shared */
+    unsigned char *loc_done;
+    float *xbuf;                        /* nr > 1: the per-step exchange, ng * (OD + 2) */
     int *perm;
     /* running observation statistics (Chan et al. parallel update) */
     double ns, mean[OD], m2[OD];
@@ -125,6 +134,7 @@ static sy_status build(sy_ppo *p)
     if (s != SY_OK) return s;
     /* training */
     sy_graph *g = p->gt;
+    mb = p->mbl;
     p->t_obs = sy_input(g, "obs", sy_shape_of(2, mb, OD));
     p->t_act = sy_input(g, "act", sy_shape_of(2, mb, AD));
     p->t_logp = sy_input(g, "logp_old", sy_shape_of(1, mb));
@@ -161,10 +171,22 @@ sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out)
     if (o->hidden1 < 1 || o->hidden2 < 1) return sy_fail(SY_ERR_ARG, "ppo: hidden widths must be >= 1");
     if (o->rollout < 1 || o->epochs < 1 || o->minibatch < 2)
         return sy_fail(SY_ERR_ARG, "ppo: rollout and epochs must be >= 1, minibatch >= 2");
-    size_t B = (size_t)o->rollout * n;
+    int nr = sy_dist_size(), ng = n * nr;
+    size_t B = (size_t)o->rollout * ng;
     if ((size_t)o->minibatch > B)
         return sy_fail(SY_ERR_ARG, "ppo: minibatch (%d) exceeds the rollout batch (%d steps x %d envs = %zu)",
-                       o->minibatch, o->rollout, n, B);
+                       o->minibatch, o->rollout, ng, B);
+    const sy_ant_opts *eo = sy_ant_options(env);
+    if (nr > 1 && (eo->job_envs != ng || eo->env_offset != sy_dist_rank() * n))
+        return sy_fail(SY_ERR_ARG, "ppo: on %d ranks the environments must be this rank's share of the job's "
+                       "(sy_ant_rank_opts): envs from %d of %d, not from %d of %d", nr, sy_dist_rank() * n, ng,
+                       eo->env_offset, eo->job_envs);
+    if (o->minibatch % nr)
+        return sy_fail(SY_ERR_ARG, "ppo: minibatch %d does not split evenly over %d ranks: use a multiple of %d",
+                       o->minibatch, nr, nr);
+    if (nr > 1 && o->units.kind != SY_UNIT_RESET_NONE)
+        return sy_fail(SY_ERR_UNSUPPORTED, "ppo: unit resets (cbp, redo) are not data-parallel (each rank would "
+                       "replace other units); run them as a single process");
     if (o->rank_n < 2 || (size_t)o->rank_n > B)
         return sy_fail(SY_ERR_ARG, "ppo: rank_n (%d) must be in [2, rollout x envs = %zu]", o->rank_n, B);
     if (!(o->lr > 0) || !(o->clip > 0 && o->clip < 1) || !(o->discount > 0 && o->discount <= 1) ||
@@ -175,27 +197,42 @@ sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out)
     p->o = *o;
     p->env = env;
     p->n = n;
+    p->nr = nr;
+    p->ng = ng;
+    p->base = sy_dist_rank() * n;
+    p->mbl = o->minibatch / nr;
     p->B = B;
     sy_status s = build(p);
 #define ALLOC(ptr, cnt) (ptr) = calloc((cnt), sizeof *(ptr)), s = (s == SY_OK && !(ptr)) ? SY_ERR_NOMEM : s
-    ALLOC(p->obs, B * OD);
-    ALLOC(p->act, B * AD);
-    ALLOC(p->logp, B);
-    ALLOC(p->val, B);
-    ALLOC(p->rew, B);
+    ALLOC(p->roll, B * (OD + AD + 3));
+    if (p->roll) {
+        p->obs = p->roll;
+        p->act = p->obs + B * OD;
+        p->logp = p->act + B * AD;
+        p->val = p->logp + B;
+        p->rew = p->val + B;
+    }
     ALLOC(p->adv, B);
     ALLOC(p->ret, B);
     ALLOC(p->done, B);
     ALLOC(p->cur_obs, (size_t)n * OD);
-    ALLOC(p->raw_obs, (size_t)n * OD);
+    ALLOC(p->raw_obs, (size_t)ng * OD);
     ALLOC(p->fin_obs, (size_t)n * OD);
     ALLOC(p->act_env, (size_t)n * AD);
-    ALLOC(p->rew_env, (size_t)n);
-    ALLOC(p->done_env, (size_t)n);
+    ALLOC(p->rew_env, (size_t)ng);
+    ALLOC(p->done_env, (size_t)ng);
     ALLOC(p->perm, B);
-    ALLOC(p->ep_ret, (size_t)n);
-    ALLOC(p->ep_len, (size_t)n);
-    ALLOC(p->disc, (size_t)n);
+    ALLOC(p->ep_ret, (size_t)ng);
+    ALLOC(p->ep_len, (size_t)ng);
+    ALLOC(p->disc, (size_t)ng);
+    if (nr > 1) {
+        ALLOC(p->loc_obs, (size_t)n * OD);
+        ALLOC(p->loc_rew, (size_t)n);
+        ALLOC(p->loc_done, (size_t)n);
+        ALLOC(p->xbuf, (size_t)ng * (OD + 2));
+    } else { /* one rank: the env writes the global arrays directly */
+        p->loc_obs = p->raw_obs, p->loc_rew = p->rew_env, p->loc_done = p->done_env;
+    }
 #undef ALLOC
     if (s == SY_ERR_NOMEM) sy_fail(s, "ppo: out of memory for the rollout buffers");
     if (s == SY_OK) s = sy_params_init(p->ps, o->seed);
@@ -236,7 +273,8 @@ void sy_ppo_free(sy_ppo *p)
     sy_graph_free(p->gt);
     sy_graph_free(p->gr);
     sy_params_free(p->ps);
-    free(p->obs), free(p->act), free(p->logp), free(p->val), free(p->rew), free(p->adv), free(p->ret);
+    if (p->nr > 1) free(p->loc_obs), free(p->loc_rew), free(p->loc_done), free(p->xbuf);
+    free(p->roll), free(p->adv), free(p->ret);
     free(p->done), free(p->cur_obs), free(p->raw_obs), free(p->fin_obs), free(p->act_env), free(p->rew_env);
     free(p->done_env), free(p->perm), free(p->ep_ret), free(p->ep_len), free(p->disc);
     free(p);
@@ -298,9 +336,35 @@ sy_status sy_ppo_act_mean(sy_ppo *p, const float *obs, float *act)
     return s;
 }
 
+/* Every rank's env outputs (loc_obs, loc_rew, loc_done) into the global
+ * raw_obs, rew_env, done_env of every rank: a sum over ranks of blocks that
+ * are zero outside each rank's envs, so every value arrives exactly. */
+static sy_status share_step(sy_ppo *p, int with_reward)
+{
+    if (p->nr == 1) return SY_OK;
+    int n = p->n, ng = p->ng;
+    float *x = p->xbuf;
+    memset(x, 0, sizeof(float) * (size_t)ng * (OD + 2));
+    memcpy(x + (size_t)p->base * OD, p->loc_obs, sizeof(float) * (size_t)n * OD);
+    for (int i = 0; i < n && with_reward; i++) {
+        x[(size_t)ng * OD + p->base + i] = p->loc_rew[i];
+        x[(size_t)ng * (OD + 1) + p->base + i] = p->loc_done[i];
+    }
+    sy_status s = sy_dist_sum_float(x, (size_t)ng * (OD + 2));
+    if (s != SY_OK) return s;
+    memcpy(p->raw_obs, x, sizeof(float) * (size_t)ng * OD);
+    for (int i = 0; i < ng && with_reward; i++) {
+        p->rew_env[i] = x[(size_t)ng * OD + i];
+        p->done_env[i] = (unsigned char)x[(size_t)ng * (OD + 1) + i];
+    }
+    return SY_OK;
+}
+
 static sy_status rollout(sy_ppo *p, sy_ppo_stats *st, double *ep_sum, double *len_sum)
 {
-    int n = p->n;
+    int n = p->n, ng = p->ng, base = p->base;
+    /* nr > 1: each rank fills its envs' rows; the other rows must be 0 for the sum */
+    if (p->nr > 1) memset(p->roll, 0, sizeof(float) * p->B * (OD + AD + 3));
     const float *ls = sy_params_tensor(p->ps, p->i_logstd);
     float sd[AD], sum_ls = 0;
     for (int k = 0; k < AD; k++) sd[k] = expf(ls[k]), sum_ls += ls[k];
@@ -308,47 +372,57 @@ static sy_status rollout(sy_ppo *p, sy_ppo_stats *st, double *ep_sum, double *le
     sy_status s = SY_OK;
     for (int t = 0; t < p->o.rollout && s == SY_OK; t++) {
         double t0 = now_s();
-        if (p->o.obs_norm) obs_stats_update(p, p->raw_obs, n);
-        normalise(p, p->raw_obs, p->cur_obs, n);
+        /* the statistics of every env's observation, the same on every rank */
+        if (p->o.obs_norm) obs_stats_update(p, p->raw_obs, ng);
+        normalise(p, p->raw_obs + (size_t)base * OD, p->cur_obs, n);
         if ((s = act_forward(p, p->cur_obs)) != SY_OK) break;
         const float *mu = sy_graph_data(p->ga, p->a_mu), *v = sy_graph_data(p->ga, p->a_v);
-        size_t row = (size_t)t * n;
-        memcpy(p->obs + row * OD, p->cur_obs, sizeof(float) * (size_t)n * OD);
-        for (int i = 0; i < n; i++) {
+        size_t row = (size_t)t * ng;
+        memcpy(p->obs + (row + base) * OD, p->cur_obs, sizeof(float) * (size_t)n * OD);
+        /* the noise of every env in order (rank r uses its envs' draws), as one process draws it */
+        for (int gi = 0; gi < ng; gi++) {
+            int i = gi - base;
+            if (i < 0 || i >= n) {
+                for (int k = 0; k < AD; k++) sy_rng_normal(&r);
+                continue;
+            }
             double lp = 0;
             for (int k = 0; k < AD; k++) {
                 float e = sy_rng_normal(&r);
                 float a = mu[i * AD + k] + sd[k] * e;
-                p->act[(row + i) * AD + k] = a;
+                p->act[(row + gi) * AD + k] = a;
                 p->act_env[i * AD + k] = a;
                 lp += -0.5 * (double)e * e;
             }
-            p->logp[row + i] = (float)(lp - sum_ls);
-            p->val[row + i] = v[i];
+            p->logp[row + gi] = (float)(lp - sum_ls);
+            p->val[row + gi] = v[i];
         }
         double t1 = now_s();
-        s = sy_ant_step(p->env, p->act_env, p->raw_obs, p->rew_env, p->done_env, p->fin_obs);
+        s = sy_ant_step(p->env, p->act_env, p->loc_obs, p->loc_rew, p->loc_done, p->fin_obs);
         double t2 = now_s();
         st->policy_s += t1 - t0;
         st->sim_s += t2 - t1;
         if (s != SY_OK) break;
+        if ((s = share_step(p, 1)) != SY_OK) break;
         int trunc = 0;
         float rscale = 1.0f;
         if (p->o.reward_scale) {
             double bm = 0, bv = 0;
-            for (int i = 0; i < n; i++) p->disc[i] = p->disc[i] * p->o.discount + p->rew_env[i], bm += p->disc[i];
-            bm /= n;
-            for (int i = 0; i < n; i++) bv += (p->disc[i] - bm) * (p->disc[i] - bm);
-            double na = p->rn, nt = na + n, d = bm - p->rmean;
-            p->rmean += d * n / nt;
-            p->rm2 += bv + d * d * na * n / nt;
+            for (int i = 0; i < ng; i++) p->disc[i] = p->disc[i] * p->o.discount + p->rew_env[i], bm += p->disc[i];
+            bm /= ng;
+            for (int i = 0; i < ng; i++) bv += (p->disc[i] - bm) * (p->disc[i] - bm);
+            double na = p->rn, nt = na + ng, d = bm - p->rmean;
+            p->rmean += d * ng / nt;
+            p->rm2 += bv + d * d * na * ng / nt;
             p->rn = nt;
             rscale = (float)(1.0 / sqrt(p->rm2 / p->rn + 1e-8));
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < ng; i++)
                 if (p->done_env[i]) p->disc[i] = 0;
         }
-        for (int i = 0; i < n; i++) {
-            p->rew[row + i] = p->rew_env[i] * rscale;
+        /* episode accounting over every env (the same on every rank); the
+         * learning rewards only in this rank's rows */
+        for (int i = 0; i < ng; i++) {
+            if (i >= base && i < base + n) p->rew[row + i] = p->rew_env[i] * rscale;
             st->reward_mean += p->rew_env[i];
             p->done[row + i] = p->done_env[i];
             p->ep_ret[i] += p->rew_env[i];
@@ -359,27 +433,38 @@ static sy_status rollout(sy_ppo *p, sy_ppo_stats *st, double *ep_sum, double *le
                 st->episodes++;
                 p->ep_ret[i] = p->ep_len[i] = 0;
             }
-            trunc |= p->done_env[i] == 2;
+            trunc |= p->done_env[i] == 2 && i >= base && i < base + n;
         }
-        if (trunc) { /* bootstrap truncated episodes: r += discount * V(last obs) */
+        if (trunc) { /* bootstrap this rank's truncated episodes: r += discount * V(last obs) */
             normalise(p, p->fin_obs, p->cur_obs, n);
             if ((s = act_forward(p, p->cur_obs)) != SY_OK) break;
             const float *vf = sy_graph_data(p->ga, p->a_v);
             for (int i = 0; i < n; i++)
-                if (p->done_env[i] == 2) p->rew[row + i] += (float)(p->o.discount * vf[i]);
+                if (p->done_env[base + i] == 2) p->rew[row + base + i] += (float)(p->o.discount * vf[i]);
         }
         st->policy_s += now_s() - t2;
     }
     if (s != SY_OK) return s;
     /* GAE from the value of the observation after the rollout */
-    normalise(p, p->raw_obs, p->cur_obs, n);
+    normalise(p, p->raw_obs + (size_t)base * OD, p->cur_obs, n);
     if ((s = act_forward(p, p->cur_obs)) != SY_OK) return s;
     const float *vlast = sy_graph_data(p->ga, p->a_v);
+    if (p->nr > 1) {
+        /* the global rollout on every rank (Baselines' MPI PPO all-reduces the
+         * advantage statistics; here every rank holds the whole rollout, so
+         * GAE, its normalisation and the minibatches are one process's) */
+        float *vb = p->xbuf; /* ng floats of it */
+        memset(vb, 0, sizeof(float) * (size_t)ng);
+        memcpy(vb + base, vlast, sizeof(float) * (size_t)n);
+        if ((s = sy_dist_sum_float(p->roll, p->B * (OD + AD + 3))) != SY_OK) return s;
+        if ((s = sy_dist_sum_float(vb, (size_t)ng)) != SY_OK) return s;
+        vlast = vb;
+    }
     double gm = p->o.discount, lam = p->o.gae_lambda;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < ng; i++) {
         double next_v = vlast[i], a = 0;
         for (int t = p->o.rollout - 1; t >= 0; t--) {
-            size_t j = (size_t)t * n + i;
+            size_t j = (size_t)t * ng + i;
             double nonterm = p->done[j] ? 0.0 : 1.0;
             double delta = p->rew[j] + gm * next_v * nonterm - p->val[j];
             a = delta + gm * lam * nonterm * a;
@@ -407,7 +492,8 @@ static sy_status rollout(sy_ppo *p, sy_ppo_stats *st, double *ep_sum, double *le
 
 static sy_status update(sy_ppo *p, sy_ppo_stats *st)
 {
-    int mb = p->o.minibatch, nmb = (int)(p->B / (size_t)mb);
+    int mb = p->o.minibatch, nmb = (int)(p->B / (size_t)mb), mbl = p->mbl;
+    size_t first = (size_t)sy_dist_rank() * (size_t)mbl; /* this rank's rows of each minibatch */
     float *xo = sy_graph_data(p->gt, p->t_obs), *xa = sy_graph_data(p->gt, p->t_act);
     float *xl = sy_graph_data(p->gt, p->t_logp), *xd = sy_graph_data(p->gt, p->t_adv);
     float *xr = sy_graph_data(p->gt, p->t_ret);
@@ -420,8 +506,8 @@ static sy_status update(sy_ppo *p, sy_ppo_stats *st)
         sy_rng r = sy_rng_make(p->o.seed, SY_STREAM_DATA, (uint64_t)p->iter * (uint64_t)p->o.epochs + (uint64_t)e);
         sy_rng_shuffle(&r, p->perm, p->B);
         for (int b = 0; b < nmb && s == SY_OK; b++) {
-            for (int k = 0; k < mb; k++) {
-                size_t j = (size_t)p->perm[(size_t)b * mb + k];
+            for (int k = 0; k < mbl; k++) {
+                size_t j = (size_t)p->perm[(size_t)b * mb + first + k];
                 memcpy(xo + (size_t)k * OD, p->obs + j * OD, sizeof(float) * OD);
                 memcpy(xa + (size_t)k * AD, p->act + j * AD, sizeof(float) * AD);
                 xl[k] = p->logp[j];
@@ -436,15 +522,20 @@ static sy_status update(sy_ppo *p, sy_ppo_stats *st)
             vl += sy_graph_scalar(p->gt, p->t_vl);
             const float *ratio = sy_graph_data(p->gt, p->t_ratio);
             double k1 = 0, c1 = 0;
-            for (int k = 0; k < mb; k++) {
+            for (int k = 0; k < mbl; k++) {
                 double rr = ratio[k];
                 k1 += (rr - 1) - log(rr); /* the low-variance KL estimator */
                 c1 += rr < lo || rr > hi;
             }
-            kl += k1 / mb;
-            cf += c1 / mb;
+            kl += k1 / mbl;
+            cf += c1 / mbl;
             cnt++;
         }
+    }
+    if (s == SY_OK && p->nr > 1) { /* equal shards: the mean over ranks of the shards' means */
+        double m4[4] = {pl, vl, kl, cf};
+        if ((s = sy_dist_sum(m4, 4)) != SY_OK) return s;
+        pl = m4[0] / p->nr, vl = m4[1] / p->nr, kl = m4[2] / p->nr, cf = m4[3] / p->nr;
     }
     if (cnt) {
         st->policy_loss = pl / cnt;
@@ -484,7 +575,8 @@ sy_status sy_ppo_iterate(sy_ppo *p, sy_ppo_stats *st)
     memset(st, 0, sizeof *st);
     sy_status s = SY_OK;
     if (!p->started) {
-        s = sy_ant_reset(p->env, p->raw_obs);
+        s = sy_ant_reset(p->env, p->loc_obs);
+        if (s == SY_OK) s = share_step(p, 0);
         if (s != SY_OK) return s;
         p->started = 1;
     }
@@ -505,11 +597,15 @@ sy_status sy_ppo_iterate(sy_ppo *p, sy_ppo_stats *st)
 }
 
 /* Side state: magic, version, iterations, started, obs count, mean, m2,
- * ep_ret, ep_len, raw_obs (as doubles), environment state. */
+ * ep_ret, ep_len, reward statistics, disc, raw_obs (as doubles), environment
+ * state; every per-env array over the envs of all ranks (the environment
+ * state as sy_ant_get_state of all of them: the step count, then one block
+ * per env), so the file is that of one process stepping them all. */
 #define STATE_MAGIC 5.0710e9
+static size_t env_block(const sy_ppo *p) { return (sy_ant_state_size(p->env) - 1) / (size_t)p->n; }
 static size_t state_len(const sy_ppo *p)
 {
-    return 8 + 2 * OD + 3 * (size_t)p->n + (size_t)p->n * OD + sy_ant_state_size(p->env);
+    return 8 + 2 * OD + 3 * (size_t)p->ng + (size_t)p->ng * OD + 1 + (size_t)p->ng * env_block(p);
 }
 
 sy_status sy_ppo_save(sy_ppo *p, const char *ckpt_path, const char *state_path)
@@ -524,15 +620,32 @@ sy_status sy_ppo_save(sy_ppo *p, const char *ckpt_path, const char *state_path)
     *q++ = p->ns;
     memcpy(q, p->mean, sizeof p->mean), q += OD;
     memcpy(q, p->m2, sizeof p->m2), q += OD;
-    memcpy(q, p->ep_ret, sizeof(double) * p->n), q += p->n;
-    memcpy(q, p->ep_len, sizeof(double) * p->n), q += p->n;
+    memcpy(q, p->ep_ret, sizeof(double) * p->ng), q += p->ng;
+    memcpy(q, p->ep_len, sizeof(double) * p->ng), q += p->ng;
     *q++ = p->rn;
     *q++ = p->rmean;
     *q++ = p->rm2;
-    memcpy(q, p->disc, sizeof(double) * p->n), q += p->n;
-    for (int i = 0; i < p->n * OD; i++) *q++ = p->raw_obs[i];
-    sy_ant_get_state(p->env, q);
-    sy_status s = sy_write_file_atomic(state_path, b, L * sizeof *b);
+    memcpy(q, p->disc, sizeof(double) * p->ng), q += p->ng;
+    for (int i = 0; i < p->ng * OD; i++) *q++ = p->raw_obs[i];
+    sy_status s = SY_OK;
+    if (p->nr == 1) {
+        sy_ant_get_state(p->env, q);
+    } else { /* every rank's envs into rank 0's file: a sum of blocks, zero outside each rank's */
+        size_t E = sy_ant_state_size(p->env), G = 1 + (size_t)p->ng * env_block(p);
+        double *loc = malloc(E * sizeof *loc);
+        if (!loc) s = sy_fail(SY_ERR_NOMEM, "ppo: out of memory");
+        else {
+            sy_ant_get_state(p->env, loc);
+            memset(q, 0, G * sizeof *q);
+            if (sy_dist_is_root()) q[0] = loc[0]; /* the step count, the same on every rank */
+            memcpy(q + 1 + (size_t)p->base * env_block(p), loc + 1, (E - 1) * sizeof *loc);
+            free(loc);
+        }
+        /* every rank takes part in the sum, even one that failed above */
+        sy_status s2 = sy_dist_sum(q, G);
+        if (s == SY_OK) s = s2;
+    }
+    if (s == SY_OK) s = sy_write_file_atomic(state_path, b, L * sizeof *b);
     free(b);
     sy_train_pos pos = {.epoch = p->iter, .batch = 0, .graph_step = 0, .done = 0};
     return s == SY_OK ? sy_train_save(ckpt_path, p->ps, p->opt, &pos) : s;
@@ -560,14 +673,26 @@ sy_status sy_ppo_load(sy_ppo *p, const char *ckpt_path, const char *state_path)
         p->ns = *q++;
         memcpy(p->mean, q, sizeof p->mean), q += OD;
         memcpy(p->m2, q, sizeof p->m2), q += OD;
-        memcpy(p->ep_ret, q, sizeof(double) * p->n), q += p->n;
-        memcpy(p->ep_len, q, sizeof(double) * p->n), q += p->n;
+        memcpy(p->ep_ret, q, sizeof(double) * p->ng), q += p->ng;
+        memcpy(p->ep_len, q, sizeof(double) * p->ng), q += p->ng;
         p->rn = *q++;
         p->rmean = *q++;
         p->rm2 = *q++;
-        memcpy(p->disc, q, sizeof(double) * p->n), q += p->n;
-        for (int i = 0; i < p->n * OD; i++) p->raw_obs[i] = (float)*q++;
-        s = sy_ant_set_state(p->env, q);
+        memcpy(p->disc, q, sizeof(double) * p->ng), q += p->ng;
+        for (int i = 0; i < p->ng * OD; i++) p->raw_obs[i] = (float)*q++;
+        if (p->nr == 1) {
+            s = sy_ant_set_state(p->env, q);
+        } else { /* the step count and this rank's envs' blocks */
+            size_t E = sy_ant_state_size(p->env);
+            double *loc = malloc(E * sizeof *loc);
+            if (!loc) s = sy_fail(SY_ERR_NOMEM, "ppo: out of memory");
+            else {
+                loc[0] = q[0];
+                memcpy(loc + 1, q + 1 + (size_t)p->base * env_block(p), (E - 1) * sizeof *loc);
+                s = sy_ant_set_state(p->env, loc);
+                free(loc);
+            }
+        }
     }
     free(b);
     return s;

@@ -82,9 +82,13 @@ sy_status sy_ppo_train(const sy_ant_opts *eo, const sy_ppo_opts *po, const sy_pp
 {
     if (!eo || !po || !o || !o->run || !o->rec || !hist || o->iters < 1)
         return sy_fail(SY_ERR_ARG, "sy_ppo_train: NULL argument or no iteration");
+    /* data parallelism: eo->n_envs are the job's envs; this rank steps its share */
+    sy_ant_opts le;
+    sy_status s = sy_ant_rank_opts(eo, &le);
+    if (s != SY_OK) return s;
     sy_ant *env = NULL;
     sy_ppo *p = NULL;
-    sy_status s = sy_ant_new(eo, &env);
+    s = sy_ant_new(&le, &env);
     if (s != SY_OK) return s;
     if ((s = sy_ppo_new(env, po, &p)) != SY_OK) {
         sy_ant_free(env);
