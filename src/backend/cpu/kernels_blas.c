@@ -11,6 +11,7 @@
  * position in the call, as OpenBLAS's AVX2 kernel does (checked bitwise by
  * tests/test_threads.c, on OpenBLAS and on a position-rounding sgemm). */
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/threads.h"
 #include "syre/runtime.h"
 
 #include <cblas.h>
@@ -366,18 +367,8 @@ static int use_chunked(sy_exec *ex, sy_node *n)
  * products of a chunk are wide enough for the sgemm's tiles and threads. */
 #define CONV_CHUNK_COLS 2048
 
-/* Per-thread workspace of the chunked convolution, grown once. */
-static _Thread_local float *conv_ws;
-static _Thread_local size_t conv_ws_n;
-
-static float *conv_workspace(size_t n)
-{
-    if (n <= conv_ws_n) return conv_ws;
-    free(conv_ws);
-    conv_ws = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
-    conv_ws_n = conv_ws ? n : 0;
-    return conv_ws;
-}
+/* This thread's workspace of the chunked convolution (threads.h: freed when the thread ends). */
+static float *conv_workspace(size_t n) { return sy_thread_scratch(SY_SCRATCH_CONV, n); }
 
 /* Parallel loops over (sample, channel) of a chunk when there is enough of
  * them (each iteration's writes are its own, so threads do not change bits). */

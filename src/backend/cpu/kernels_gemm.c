@@ -25,6 +25,7 @@
  * 10-class output) runs on a kernel of that width (8x16, 6x8), not on a
  * tile mostly zeros; the scalar kernel runs edge tiles on a scratch tile. */
 #include "backend/cpu/cpu_kernels.h"
+#include "backend/cpu/threads.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define GEMM_X86 1
@@ -325,13 +326,13 @@ static void pack_b(const gemm_isa *isa, int tb, const float *B, int ldb, int j0,
     }
 }
 
-/* Per-thread packing buffers, grown once (training shapes repeat). */
+/* This thread's packing buffers (threads.h: freed when the thread ends). */
 static _Thread_local float *abuf, *bbuf;
 
 static int buffers(void)
 {
-    if (!abuf) abuf = aligned_alloc(64, sizeof(float) * MC * KC);
-    if (!bbuf) bbuf = aligned_alloc(64, sizeof(float) * (size_t)KC * NC);
+    abuf = sy_thread_scratch(SY_SCRATCH_GEMM_A, (size_t)MC * KC);
+    bbuf = sy_thread_scratch(SY_SCRATCH_GEMM_B, (size_t)KC * NC);
     return abuf && bbuf;
 }
 

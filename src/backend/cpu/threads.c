@@ -11,6 +11,7 @@
 #include "backend/cpu/cpu_kernels.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,4 +104,44 @@ int sy_omp_wait_reexec(const char *setting, char **argv)
     execv("/proc/self/exe", argv); /* returns only on failure */
     unsetenv(env);
     return -1;
+}
+
+/* ---- Per-thread scratch ---------------------------------------------------- */
+
+typedef struct {
+    float *p[SY_SCRATCH_SLOTS];
+    size_t n[SY_SCRATCH_SLOTS];
+} thread_scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static _Thread_local thread_scratch *scratch_mine; /* this thread's, registered under scratch_key */
+
+static void scratch_free(void *v)
+{
+    thread_scratch *t = v;
+    for (int k = 0; k < SY_SCRATCH_SLOTS; k++) free(t->p[k]);
+    free(t);
+}
+
+static void scratch_key_make(void) { (void)pthread_key_create(&scratch_key, scratch_free); }
+
+float *sy_thread_scratch(int slot, size_t floats)
+{
+    thread_scratch *t = scratch_mine;
+    if (!t) {
+        pthread_once(&scratch_once, scratch_key_make);
+        if (!(t = calloc(1, sizeof *t))) return NULL;
+        if (pthread_setspecific(scratch_key, t)) {
+            free(t);
+            return NULL;
+        }
+        scratch_mine = t;
+    }
+    if (floats > t->n[slot]) {
+        free(t->p[slot]);
+        t->p[slot] = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+        t->n[slot] = t->p[slot] ? floats : 0;
+    }
+    return t->p[slot];
 }
