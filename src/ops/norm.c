@@ -92,6 +92,20 @@ static void bn_fwd_sync(sy_exec *ex, sy_node *n)
     }
 }
 
+/* Channel c's sums of dy and of dy * xhat over the batch (both backwards). */
+static void bn_dy_sums(const float *x, const float *dy, const float *mean, const float *istd, size_t N, size_t C,
+                       size_t inner, size_t c, double *sdy_out, double *sdyx_out)
+{
+    double sdy = 0, sdyx = 0;
+    for (size_t b = 0; b < N; b++)
+        for (size_t k = 0; k < inner; k++) {
+            size_t i = (b * C + c) * inner + k;
+            sdy += dy[i];
+            sdyx += dy[i] * (x[i] - mean[c]) * istd[c];
+        }
+    *sdy_out = sdy, *sdyx_out = sdyx;
+}
+
 /* Its backward: dx needs the sums of dy and dy * xhat over the global batch
  * (added up over the ranks, as SyncBatchNorm's backward does); gamma's and
  * beta's gradients take this rank's own sums, since the optimizer step
@@ -105,13 +119,8 @@ static void bn_bwd_sync(sy_exec *ex, sy_node *n)
     float *dx = IN(0)->grad, *dg = IN(1)->grad, *db = IN(2)->grad;
     double *acc = bn_sums(n, C); /* sum dy [C], sum dy xhat [C], count */
     for (size_t c = 0; c < C; c++) {
-        double sdy = 0, sdyx = 0;
-        for (size_t b = 0; b < N; b++)
-            for (size_t k = 0; k < inner; k++) {
-                size_t i = (b * C + c) * inner + k;
-                sdy += dy[i];
-                sdyx += dy[i] * (x[i] - mean[c]) * istd[c];
-            }
+        double sdy, sdyx;
+        bn_dy_sums(x, dy, mean, istd, N, C, inner, c, &sdy, &sdyx);
         if (dg) dg[c] += (float)sdyx;
         if (db) db[c] += (float)sdy;
         acc[c] = sdy, acc[C + c] = sdyx;
@@ -181,13 +190,8 @@ void sy_ref_bwd_batchnorm(sy_exec *ex, sy_node *n)
     const float *mean = n->scratch, *istd = n->scratch + C;
     float *dx = IN(0)->grad, *dg = IN(1)->grad, *db = IN(2)->grad;
     for (size_t c = 0; c < C; c++) {
-        double sdy = 0, sdyx = 0;
-        for (size_t b = 0; b < N; b++)
-            for (size_t k = 0; k < inner; k++) {
-                size_t i = (b * C + c) * inner + k;
-                sdy += dy[i];
-                sdyx += dy[i] * (x[i] - mean[c]) * istd[c];
-            }
+        double sdy, sdyx;
+        bn_dy_sums(x, dy, mean, istd, N, C, inner, c, &sdy, &sdyx);
         if (dg) dg[c] += (float)sdyx;
         if (db) db[c] += (float)sdy;
         if (!dx) continue;
