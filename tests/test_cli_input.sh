@@ -113,6 +113,10 @@ mkdir -p "$out/quartic/cut" && : > "$out/quartic/cut/run.lock"
 expect 0 "was cut short" -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name cut --resume
 [ -f "$out/quartic/cut/config.json" ] && ok "cut-short run has its config.json" || fail "cut-short run: no config.json"
 absent "$out/quartic/cut/config-resume.json"
+# Cut short inside the atomic write of config.json: its temporary is left.
+mkdir -p "$out/quartic/cut3" && : > "$out/quartic/cut3/run.lock" && echo '{"exp' > "$out/quartic/cut3/config.json.tmp"
+expect 0 "was cut short" -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name cut3 --resume
+[ -f "$out/quartic/cut3/config.json" ] && ok "cut-short run (temporary left) has its config.json" || fail "cut3: no config.json"
 mkdir -p "$out/quartic/cut2/sub"
 expect 2 "has no config.json" -- "$SYRE" run quartic --quick --threads 1 --out "$out" --name cut2 --resume
 

@@ -47,7 +47,7 @@ for i in $(seq 1 "$KILLS"); do
     survived=$((survived + 1))
     echo "kill-resume: kill $i at ${delay_ms} ms; checkpoint whole, at step $step"
   else
-    wait "$pid"
+    wait "$pid" || { echo "kill-resume: run $i failed on its own before kill $i:"; tail -5 "$tmp/k.log"; exit 1; }
     echo "kill-resume: kill $i at ${delay_ms} ms came after the run had finished"
   fi
 done

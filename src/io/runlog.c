@@ -299,15 +299,18 @@ static void warn_record(const char *dir)
     free(text);
 }
 
-/* Whether a run directory holds nothing but its lock (or nothing): a start
- * stopped between making the directory and writing config.json. */
+/* Whether a run directory holds nothing but its lock and the temporary of
+ * an atomic write (or nothing): a start stopped between making the
+ * directory and renaming config.json into place. */
 static int start_cut_short(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) return 0;
     int other = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "run.lock")) other = 1;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        const char *f = e->d_name;
+        if (strcmp(f, ".") && strcmp(f, "..") && strcmp(f, "run.lock") && strcmp(f, "config.json.tmp")) other = 1;
+    }
     closedir(d);
     return !other;
 }
