@@ -14,7 +14,8 @@
  * Training (our choice where the paper gives none): SGD momentum 0.9, lr
  * 0.06 cosine, weight decay 5e-4 on every tensor, batch 512, tau 0.5, 500
  * epochs. Methods: vanilla (decay toward 0); syre with each --sigma0s on
- * each --syre-on scope ("head": syre on head.* only; "all"); none (no
+ * each --syre-on scope ("head": syre on head.* only; "all"); l2init, its
+ * control, decay toward the initialisation on the same scopes; none (no
  * decay). The untrained encoder ("init") is probed too: the baseline.
  *
  * Evaluation (sy_probe_outputs, syre/probe.h): linear probes (softmax
@@ -48,9 +49,10 @@ static const sy_flag_spec sc_flags[] = {
     {"lr", "SGD learning rate at the start of the cosine schedule", "0.06", SY_FLAG_DOUBLE, 1e-6, 10},
     {"momentum", "SGD momentum", "0.9", SY_FLAG_DOUBLE, 0, 0.999},
     {"gamma", "weight decay as PyTorch's weight_decay, on every tensor", "5e-4", SY_FLAG_DOUBLE, 0, 1},
-    {"method", "vanilla (decay to 0), syre (each --syre-on scope x --sigma0s), none (no decay)", "vanilla,syre",
+    {"method", "vanilla (decay to 0), syre (each --syre-on scope x --sigma0s), l2init (decay toward the "
+               "initialisation, each --syre-on scope), none (no decay)", "vanilla,syre",
      SY_FLAG_METHODS, 0, 0},
-    {"syre-on", "where syre applies: head, all (comma-separated)", "head,all", SY_FLAG_STRING, 0, 0},
+    {"syre-on", "where syre (and l2init) apply: head, all (comma-separated)", "head,all", SY_FLAG_STRING, 0, 0},
     {"sigma0s", "syre anchor scales (relative; paper: 0.1, 0.01; quick: 0.01)", "0.1,0.01", SY_FLAG_STRING, 0, 0},
     {"probe-init", "also probe the untrained encoder (record 'init')", "1", SY_FLAG_BOOL, 0, 0},
     {"probe-epochs", "epochs of the linear classifier on frozen features", "100", SY_FLAG_INT, 1, 100000},
@@ -206,25 +208,28 @@ static sy_status method_list(sy_run *run, double gamma, sc_method *ms, int *n)
     const char *const *meths = NULL;
     sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, sig, 8, &ns);
     if (s == SY_OK) s = sy_run_get_choice_list(run, "syre-on", "head,all", &scope);
-    if (s == SY_OK) s = sy_run_methods_among(run, "vanilla, syre, none", &meths, &nm);
+    if (s == SY_OK) s = sy_run_methods_among(run, "vanilla, syre, l2init, none", &meths, &nm);
     if (s != SY_OK) return s;
     *n = 0;
     sy_decay l2 = sy_decay_l2((float)gamma);
     if (sy_run_get_bool(run, "probe-init")) ms[(*n)++] = (sc_method){.rec = "init", .trained = 0, .base = l2};
     for (int i = 0; i < nm; i++) {
-        if (strcmp(meths[i], "syre")) { /* vanilla (decay toward 0) or none */
+        int is_syre = !strcmp(meths[i], "syre"), is_l2init = !strcmp(meths[i], "l2init");
+        if (!is_syre && !is_l2init) { /* vanilla (decay toward 0) or none */
             if (*n == SC_MAX_REC) break;
             ms[*n] = (sc_method){.trained = 1, .base = strcmp(meths[i], "none") ? l2 : sy_decay_none()};
             snprintf(ms[(*n)++].rec, sizeof ms[0].rec, "%.40s", meths[i]);
             continue;
         }
         if (!scope) return sy_fail(SY_ERR_ARG, "simclr: --syre-on is empty");
+        /* L2-init (decay toward the initialisation) is syre's control: the same scopes, no anchor scale. */
         for (int k = 0; k < 2; k++) { /* head, then all */
             if (!((scope >> k) & 1)) continue;
-            for (int j = 0; j < ns && *n < SC_MAX_REC; j++) {
-                sy_decay sd = sy_decay_syre((float)gamma, (float)sig[j]);
+            for (int j = 0; j < (is_syre ? ns : 1) && *n < SC_MAX_REC; j++) {
+                sy_decay sd = is_syre ? sy_decay_syre((float)gamma, (float)sig[j]) : sy_decay_l2_init((float)gamma);
                 ms[*n] = (sc_method){.trained = 1, .base = k ? sd : l2, .head_only = !k, .head = sd};
-                snprintf(ms[(*n)++].rec, sizeof ms[0].rec, "syre-%s-%g", k ? "all" : "head", sig[j]);
+                if (is_syre) snprintf(ms[(*n)++].rec, sizeof ms[0].rec, "syre-%s-%g", k ? "all" : "head", sig[j]);
+                else snprintf(ms[(*n)++].rec, sizeof ms[0].rec, "l2init-%s", k ? "all" : "head");
             }
         }
     }

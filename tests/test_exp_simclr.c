@@ -78,6 +78,28 @@ static void test_fixture_pipeline(void **state)
                          v[0][m][k], v[1][m][k]);
 }
 
+/* L2-init, syre's control, on the same scopes: records l2init-head and
+ * l2init-all, each off vanilla's path (decay toward the initialisation is
+ * not decay toward 0), and the two scopes differ from each other. */
+static void test_fixture_l2init(void **state)
+{
+    (void)state;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/cifar-fixture-l2init", tmpdir);
+    cifar_fixture_write(dir, 10, 5);
+    snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/bin");
+    const char *extra[] = {"--data-dir", dir,   "--width",  "2",  "--train-n", "100", "--test-n",
+                           "50",         "--epochs", "1", "--batch", "20", "--probe-epochs", "5",
+                           "--rank-n",   "50",  "--method", "vanilla,l2init", "--probe-init=0", "--gamma", "0.05"};
+    sy_run *run = run_quick_exp("simclr", "l2init", (int)(sizeof extra / sizeof *extra), extra);
+    double v = summary_val(run, "vanilla", "nt_xent"), h = summary_val(run, "l2init-head", "nt_xent"),
+           a = summary_val(run, "l2init-all", "nt_xent");
+    printf("# simclr l2init on the fixture: nt-xent vanilla %.9g, l2init-head %.9g, l2init-all %.9g\n", v, h, a);
+    assert_true(isfinite(h) && isfinite(a));
+    assert_true(h != v && a != v && a != h);
+    sy_run_free(run);
+}
+
 static void test_quick_pipeline(void **state)
 {
     (void)state;
@@ -145,6 +167,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_fixture_pipeline),
+        cmocka_unit_test(test_fixture_l2init),
         cmocka_unit_test(test_quick_pipeline),
     };
     return cifar_exit_status(cmocka_run_group_tests(tests, setup_dir, teardown_dir));
