@@ -58,6 +58,8 @@ m reset-moments-kept   src/train/unit_reset.c     's|if (st) memset(st + off, 0,
 m reset-outgoing-kept  src/train/unit_reset.c     's|data\[o0 + e\] = 0.0f;|(void)data;|' "test_unit_reset"
 m cbp-no-weight-term   src/train/unit_reset.c     's|(1 - eta) \* L->absmean\[u\] \* m;|(1 - eta) * L->absmean[u];|' "test_unit_reset"
 m dormant-strict       src/metrics/dormant.c      's|/ mean <= tau;|/ mean < tau;|' "test_dormant"
+m resume-no-utility    src/train/unit_reset.c     's|L->util\[u\] = util;|(void)util;|' "test_unit_reset_ckpt"
+m resume-no-events     src/train/unit_reset.c     's|r->events = events;|(void)events;|' "test_unit_reset_ckpt"
 
 if [ $# -gt 0 ]; then
   keep=() ; for a in "$@"; do keep+=("$a"); done

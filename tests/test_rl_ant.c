@@ -296,7 +296,9 @@ static void test_ppo_train_resume(void **state)
 /* PPO with a unit reset: CBP at rate 0.05 (maturity 2) replaces units of
  * both networks within two iterations of 2 minibatch steps each, where
  * the same learner without one replaces none; the policy's dormant ratios
- * are in [0, 1], tau 0's at most tau 0.1's. */
+ * are in [0, 1], tau 0's at most tau 0.1's. A learner saved there and
+ * loaded into a fresh one replaces the same units over two more iterations
+ * as the one that went on (the hook's state is in the checkpoint). */
 static void test_ppo_unit_reset(void **state)
 {
     (void)state;
@@ -324,6 +326,27 @@ static void test_ppo_unit_reset(void **state)
         if (k) assert_int_equal(st.units_reset, 4);
         else assert_int_equal(st.units_reset, 0);
         assert_true(st.dormant0 >= 0 && st.dormant0 <= st.dormant && st.dormant <= 1);
+        if (k) {
+            char ck[300], sp[300];
+            snprintf(ck, sizeof ck, "%s/ckpt-units.safetensors", tmpdir);
+            snprintf(sp, sizeof sp, "%s/state-units.bin", tmpdir);
+            assert_int_equal(sy_ppo_save(p, ck, sp), SY_OK);
+            sy_ant *env2 = NULL;
+            sy_ppo *q = NULL;
+            assert_int_equal(sy_ant_new(&eo, &env2), SY_OK);
+            assert_int_equal(sy_ppo_new(env2, &po, &q), SY_OK);
+            assert_int_equal(sy_ppo_load(q, ck, sp), SY_OK);
+            sy_ppo *learners[2] = {p, q};
+            sy_ppo_stats sq[2];
+            for (int j = 0; j < 2; j++)
+                for (int i = 0; i < 2; i++) assert_int_equal(sy_ppo_iterate(learners[j], &sq[j]), SY_OK);
+            assert_true(sq[0].units_reset > 4); /* replaced after the save too */
+            assert_int_equal(sq[1].units_reset, sq[0].units_reset);
+            sy_params *a = sy_ppo_params(p), *b = sy_ppo_params(q);
+            assert_memory_equal(sy_params_data(a), sy_params_data(b), sy_params_trainable_size(a) * sizeof(float));
+            sy_ppo_free(q);
+            sy_ant_free(env2);
+        }
         sy_ppo_free(p);
         sy_ant_free(env);
     }

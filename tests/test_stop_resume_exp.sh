@@ -4,7 +4,8 @@
 # checkpoint) and resumed: collapse (batch position, partial loss sum), vae
 # (its noise stream), simclr (prefetched augmented batches, the epoch's lr),
 # resnet (crops, a second running sum), lowcap (its loss curve), continual
-# (several epochs per task, shrink-and-perturb at task starts). Each ends
+# (several epochs per task, shrink-and-perturb at task starts; CBP and ReDo,
+# whose unit-reset state is in the checkpoint). Each ends
 # with checkpoints and records byte-identical to an uninterrupted run, and
 # `syre verify` finds the record sound. The quartic stops and the run lock
 # are in test_stop_resume.sh.
@@ -195,3 +196,26 @@ for f in "$tmp"/continual/ref/*.safetensors "$tmp"/continual/ref/*.csv "$tmp"/co
 done
 "$BIN" verify "$tmp/continual/k" >"$tmp/verify.log" || { cat "$tmp/verify.log"; echo "stop-resume: continual/k does not verify"; exit 1; }
 echo "stop-resume: continual killed, $(grep -o 'shrink-perturb resumes after task [0-9]* of 3 (batch [0-9]* of the next)' "$tmp/tk2.log" || echo 'shrink-perturb not started'); checkpoints, histories and CSVs equal the uninterrupted run's"
+
+# continual with unit resets: CBP's utilities, ages and units owed, ReDo's
+# count and the fresh weights' stream are in the checkpoint; a run killed
+# inside cbp, and one killed inside redo, replace the same units after the
+# resume (dormant.csv's units_reset) and end with the same checkpoints.
+ua=(run continual --quick --threads 1 --out "$tmp" --train-n 640 --test-n 200 --rank-n 200 --tasks 2 --epochs 2
+    --method cbp,redo --cbp-rate 0.02 --cbp-maturity 5 --redo-every 7 --redo-tau 0.5 --ckpt-every 10)
+"$BIN" "${ua[@]}" --name uref >"$tmp/uref.log" 2>&1 || { cat "$tmp/uref.log"; exit 1; }
+for m in cbp redo; do
+  "$BIN" "${ua[@]}" --name "u$m" >"$tmp/u.log" 2>&1 &
+  pid=$!
+  # its second checkpoint: past position 0
+  for _ in $(seq 1 2000); do [ -f "$tmp/continual/u$m/ckpt-$m.prev.safetensors" ] && break; sleep 0.01; done
+  kill -KILL "$pid" 2>/dev/null || true # it may have ended already: the checks below say so
+  wait "$pid" 2>/dev/null || true
+  "$BIN" "${ua[@]}" --name "u$m" --resume >"$tmp/u2.log" 2>&1 || { cat "$tmp/u2.log"; exit 1; }
+  for f in "$tmp"/continual/uref/*.safetensors "$tmp"/continual/uref/*.csv "$tmp"/continual/uref/*.txt; do
+    b=$(basename "$f")
+    case "$b" in *.prev.*) continue;; esac
+    cmp "$f" "$tmp/continual/u$m/$b" || { echo "stop-resume: continual $m: $b differs after kill -9 and resume"; exit 1; }
+  done
+  echo "stop-resume: continual $m killed, $(grep -o "$m resumes after task [0-9]* of 2 (batch [0-9]* of the next)" "$tmp/u2.log" || echo "$m not started"); $(grep "^$m," "$tmp/continual/u$m/dormant.csv" | cut -d, -f9 | tail -1) units replaced, as uninterrupted; checkpoints and CSVs equal"
+done

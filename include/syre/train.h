@@ -50,6 +50,21 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
  * file whose previous checkpoint is whole loads that one instead, saying so
  * on stderr with the steps it costs; if both are damaged, both are named. */
 sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos);
+/* A unit-reset hook (opaque; syre/trainer.h makes and steps one). */
+typedef struct sy_unit_reset sy_unit_reset;
+/* sy_train_save with a unit-reset hook's state (NULL: none, as
+ * sy_train_save): CBP's utilities, ages, units owed and replaced, ReDo's
+ * replacements, and where the fresh weights' stream stands, as metadata
+ * ("units", "units.<layer>"), in the same atomic write. */
+sy_status sy_train_save_units(const char *path, sy_params *ps, sy_optimizer *opt, const sy_unit_reset *units,
+                              const sy_train_pos *pos);
+/* sy_train_load into a unit-reset hook as well (NULL: none, as
+ * sy_train_load). A run with resets refuses a checkpoint without their
+ * state (one saved without resets, or by an older syre) and one of another
+ * kind or other layers; a run without them refuses one with them: all
+ * SY_ERR_ARG, naming what is missing or differs, with nothing changed. */
+sy_status sy_train_load_units(const char *path, sy_params *ps, sy_optimizer *opt, sy_unit_reset *units,
+                              sy_train_pos *pos);
 /* "<dir>/ckpt-x.prev.safetensors" for "<dir>/ckpt-x.safetensors" (else
  * path + ".prev"): where sy_train_save keeps the previous checkpoint. */
 void sy_train_prev_path(const char *path, char *out, size_t size);

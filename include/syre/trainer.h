@@ -78,9 +78,6 @@ typedef struct {
     double aux_sum;  /* a second sum the callbacks keep */
 } sy_fit_state;
 
-/* A unit-reset hook (opaque): sy_unit_reset_new, sy_unit_reset_free (below). */
-typedef struct sy_unit_reset sy_unit_reset;
-
 /* What sy_fit runs: start from sy_fit_defaults. */
 typedef struct {
     /* Model: one training step is sy_train_step(graph, loss, opt). */
@@ -129,8 +126,9 @@ typedef struct {
      * batcher's epochs (on_epoch_start does, with the source's) nor touches
      * the inputs: for inputs a sy_prefetch fills. */
     sy_status (*next)(void *ctx, size_t *n);
-    /* A unit-reset hook (NULL: none): sy_unit_reset_step after each
-     * optimizer step, before on_step. */
+    /* A unit-reset hook (NULL: none; sy_unit_reset_new, below):
+     * sy_unit_reset_step after each optimizer step, before on_step; its
+     * state is checkpointed with the rest (sy_train_save_units). */
     sy_unit_reset *units;
 } sy_fit_opts;
 

@@ -648,13 +648,13 @@ sy_status sy_ppo_save(sy_ppo *p, const char *ckpt_path, const char *state_path)
     if (s == SY_OK) s = sy_write_file_atomic(state_path, b, L * sizeof *b);
     free(b);
     sy_train_pos pos = {.epoch = p->iter, .batch = 0, .graph_step = 0, .done = 0};
-    return s == SY_OK ? sy_train_save(ckpt_path, p->ps, p->opt, &pos) : s;
+    return s == SY_OK ? sy_train_save_units(ckpt_path, p->ps, p->opt, p->units, &pos) : s;
 }
 
 sy_status sy_ppo_load(sy_ppo *p, const char *ckpt_path, const char *state_path)
 {
     sy_train_pos pos;
-    sy_status s = sy_train_load(ckpt_path, p->ps, p->opt, &pos);
+    sy_status s = sy_train_load_units(ckpt_path, p->ps, p->opt, p->units, &pos);
     if (s != SY_OK) return s;
     size_t L = state_len(p);
     double *b = malloc((L + 1) * sizeof *b);

@@ -16,6 +16,7 @@
 #include "core/numeric.h"
 #include "syre/dist.h"
 #include "syre/format.h"
+#include "unit_reset_state.h"
 
 
 /* Who writes and reads checkpoints: "<experiment> <config hash>", set by
@@ -192,6 +193,12 @@ static sy_status find_state(const sy_safetensors *st, const char *path, sy_param
 
 sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, const sy_train_pos *pos)
 {
+    return sy_train_save_units(path, ps, opt, NULL, pos);
+}
+
+sy_status sy_train_save_units(const char *path, sy_params *ps, sy_optimizer *opt, const sy_unit_reset *units,
+                              const sy_train_pos *pos)
+{
     int ns = opt ? sy_optimizer_num_state(opt) : 0, nt = num_trainable(ps), ne = 0;
     char *names = ns ? malloc((size_t)ns * (size_t)nt * STATE_NAME) : NULL;
     sy_st_tensor *extra = ns ? malloc((size_t)ns * (size_t)nt * sizeof *extra) : NULL;
@@ -223,17 +230,29 @@ sy_status sy_train_save(const char *path, sy_params *ps, sy_optimizer *opt, cons
     int marked = records_mark ? records_mark(records, sizeof records) : 0;
     /* The file's own name (it names the method) and the run's identity, so
      * a checkpoint copied over another is refused on loading. */
-    sy_st_meta meta[11] = {{"epoch", v[0]},    {"batch", v[1]},      {"graph_step", v[2]},
-                           {"optimizer_steps", v[3]}, {"done", v[4]}, {"loss_sum", v[5]},
-                           {"aux_sum", v[6]},  {"checkpoint", base_name(path)}};
-    int nm = 8;
-    if (run_owner[0]) meta[nm++] = (sy_st_meta){"run", run_owner};
-    if (marked) meta[nm++] = (sy_st_meta){"records", records}; /* empty: no CSV yet */
-    char *decay = opt ? describe_decay(ps, opt) : NULL;
-    if (decay) meta[nm++] = (sy_st_meta){"decay", decay};
-    sy_status s = opt && !decay ? sy_fail(SY_ERR_NOMEM, "%s: no memory to describe the decay rules", path) : SY_OK;
+    /* The unit resets' state: written with the rest, so that it never runs ahead or behind. */
+    sy_st_meta *um = NULL;
+    int nu = 0;
+    sy_status s = units ? unit_reset_meta(units, &um, &nu) : SY_OK;
+    sy_st_meta *meta = s == SY_OK ? malloc((size_t)(11 + nu) * sizeof *meta) : NULL;
+    if (s == SY_OK && !meta) s = sy_fail(SY_ERR_NOMEM, "%s: no memory for the checkpoint's metadata", path);
+    char *decay = s == SY_OK && opt ? describe_decay(ps, opt) : NULL;
+    if (s == SY_OK && opt && !decay) s = sy_fail(SY_ERR_NOMEM, "%s: no memory to describe the decay rules", path);
+    int nm = 0;
+    if (s == SY_OK) {
+        const sy_st_meta run_meta[8] = {{"epoch", v[0]},    {"batch", v[1]},      {"graph_step", v[2]},
+                                        {"optimizer_steps", v[3]}, {"done", v[4]}, {"loss_sum", v[5]},
+                                        {"aux_sum", v[6]},  {"checkpoint", base_name(path)}};
+        for (; nm < 8; nm++) meta[nm] = run_meta[nm];
+        if (run_owner[0]) meta[nm++] = (sy_st_meta){"run", run_owner};
+        if (marked) meta[nm++] = (sy_st_meta){"records", records}; /* empty: no CSV yet */
+        if (decay) meta[nm++] = (sy_st_meta){"decay", decay};
+        for (int i = 0; i < nu; i++) meta[nm++] = um[i];
+    }
     if (s == SY_OK) s = keep_previous(path);
     if (s == SY_OK) s = sy_checkpoint_save_params(path, ps, extra, ne, meta, nm);
+    unit_reset_meta_free(um, nu);
+    free(meta);
     free(decay);
     free(extra);
     free(names);
@@ -256,7 +275,7 @@ static sy_status meta_int(const sy_safetensors *st, const char *path, const char
 /* saved_as: the path the checkpoint was written under (path itself, or the
  * newer name for a .prev file), which its "checkpoint" metadata must name. */
 static sy_status load_one(const char *path, const char *saved_as, sy_params *ps, sy_optimizer *opt,
-                          sy_train_pos *pos, char *records, size_t nrec, int *marked)
+                          sy_unit_reset *units, sy_train_pos *pos, char *records, size_t nrec, int *marked)
 {
     if (access(path, F_OK) != 0) return sy_fail(SY_ERR_IO, "no checkpoint at %s", path);
     /* Present but not a file (a FIFO, a directory): an error, never "start afresh". */
@@ -287,6 +306,12 @@ static sy_status load_one(const char *path, const char *saved_as, sy_params *ps,
         else if (strcmp(decay, now) != 0) s = decay_differs(path, decay, now);
         free(now);
     }
+    /* The unit resets' state, present exactly when this run resets units. */
+    const char *saved_units = sy_safetensors_meta(st, UNIT_RESET_META);
+    if (!s && units) s = unit_reset_restore(units, st, path, 0);
+    if (!s && !units && saved_units)
+        s = sy_fail(SY_ERR_ARG, "%s: saved by a run with unit resets (%.*s), this run has none (another --method)", path,
+                    (int)strcspn(saved_units, " "), saved_units);
     const char *rec = sy_safetensors_meta(st, "records");
     *marked = rec != NULL; /* absent from older checkpoints and from those saved outside a run */
     snprintf(records, nrec, "%s", rec ? rec : "");
@@ -322,7 +347,9 @@ static sy_status load_one(const char *path, const char *saved_as, sy_params *ps,
         memcpy(a + parts[p].off, sy_safetensors_data(st, parts[p].idx), parts[p].numel * sizeof(float));
     }
     free(parts);
+    if (units) s = unit_reset_restore(units, st, path, 1); /* checked above: cannot fail */
     sy_safetensors_free(st);
+    if (s) return s;
     if (opt) sy_optimizer_set_steps(opt, (long)v[3]);
     pos->epoch = v[0];
     pos->batch = v[1];
@@ -354,9 +381,15 @@ static long claimed_steps(const char *path)
 
 sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_train_pos *pos)
 {
+    return sy_train_load_units(path, ps, opt, NULL, pos);
+}
+
+sy_status sy_train_load_units(const char *path, sy_params *ps, sy_optimizer *opt, sy_unit_reset *units,
+                              sy_train_pos *pos)
+{
     char records[2048];
     int marked = 0;
-    sy_status s = load_one(path, path, ps, opt, pos, records, sizeof records, &marked);
+    sy_status s = load_one(path, path, ps, opt, units, pos, records, sizeof records, &marked);
     /* A finished method's records are followed by later methods' rows: only a
      * method in progress rewinds them. */
     if (s == SY_OK) return pos->done || !marked || !records_rewind ? SY_OK : records_rewind(records);
@@ -368,7 +401,7 @@ sy_status sy_train_load(const char *path, sy_params *ps, sy_optimizer *opt, sy_t
     char why[1024];
     snprintf(why, sizeof why, "%s", sy_last_error());
     long lost = claimed_steps(path);
-    sy_status ps_ = load_one(prev, path, ps, opt, pos, records, sizeof records, &marked);
+    sy_status ps_ = load_one(prev, path, ps, opt, units, pos, records, sizeof records, &marked);
     if (ps_ != SY_OK) {
         char why2[1024];
         snprintf(why2, sizeof why2, "%s", sy_last_error());

@@ -26,7 +26,7 @@ static sy_status fit_resume(const sy_fit_opts *o, sy_train_pos *pos, int *loaded
     *loaded = 0;
     if (!o->resume || !o->ckpt) return SY_OK;
     sy_train_pos p;
-    sy_status s = sy_train_load(o->ckpt, o->params, o->opt, &p);
+    sy_status s = sy_train_load_units(o->ckpt, o->params, o->opt, o->units, &p);
     if (s == SY_ERR_IO) { /* no checkpoint yet: this method starts afresh */
         sy_clear_error();
         return SY_OK;
@@ -43,7 +43,7 @@ static sy_status fit_resume(const sy_fit_opts *o, sy_train_pos *pos, int *loaded
 static sy_status fit_save(const sy_fit_opts *o, const sy_train_pos *pos)
 {
     sy_status s = o->on_save ? o->on_save(o->ctx) : SY_OK;
-    if (s == SY_OK && o->ckpt) s = sy_train_save(o->ckpt, o->params, o->opt, pos);
+    if (s == SY_OK && o->ckpt) s = sy_train_save_units(o->ckpt, o->params, o->opt, o->units, pos);
     return s;
 }
 

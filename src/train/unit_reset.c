@@ -2,12 +2,16 @@
  * backpropagation (Dohare et al., Nature 2024) and ReDo (Sokar et al. 2023)
  * as one per-step hook over a network's hidden layers. Written from the
  * papers' descriptions; the defaults are their closest settings. */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "syre/trainer.h"
+#include "unit_reset_state.h"
 
 typedef struct {
     char name[64];
@@ -379,4 +383,185 @@ sy_status sy_unit_reset_method(const char *method, char *decay, size_t size, sy_
     memcpy(decay, d, len);
     decay[len] = '\0';
     return SY_OK;
+}
+
+/* ---- State in a checkpoint (unit_reset_state.h) ---------------------------- */
+
+const char *unit_reset_kind_name(const sy_unit_reset *r)
+{
+    return r->o.kind == SY_UNIT_RESET_CBP ? "cbp" : r->o.kind == SY_UNIT_RESET_REDO ? "redo" : "none";
+}
+
+static char *layer_key(const ur_layer *L)
+{
+    size_t n = strlen(UNIT_RESET_META) + strlen(L->name) + 2;
+    char *k = malloc(n);
+    if (k) snprintf(k, n, "%s.%s", UNIT_RESET_META, L->name);
+    return k;
+}
+
+static char *layer_text(const ur_layer *L)
+{
+    size_t size = 160 + (size_t)L->f * 48, n = 0;
+    char *b = malloc(size);
+    if (!b) return NULL;
+    n += (size_t)snprintf(b, size, "units %d count %ld acc %.17g util", L->f, L->count, L->acc);
+    for (int u = 0; u < L->f; u++) n += (size_t)snprintf(b + n, size - n, " %.17g", L->util[u]);
+    n += (size_t)snprintf(b + n, size - n, " age");
+    for (int u = 0; u < L->f; u++) n += (size_t)snprintf(b + n, size - n, " %ld", L->age[u]);
+    return b;
+}
+
+void unit_reset_meta_free(sy_st_meta *m, int n)
+{
+    for (int i = 0; m && i < n; i++) {
+        free((char *)m[i].key);
+        free((char *)m[i].value);
+    }
+    free(m);
+}
+
+sy_status unit_reset_meta(const sy_unit_reset *r, sy_st_meta **out, int *n)
+{
+    *out = NULL, *n = 0;
+    sy_st_meta *m = calloc((size_t)r->n + 1, sizeof *m);
+    if (!m) return sy_fail(SY_ERR_NOMEM, "unit reset: no memory for its checkpoint state");
+    int ok = 1;
+    char head[96];
+    snprintf(head, sizeof head, "%s events %" PRIu64 " layers %d", unit_reset_kind_name(r), r->events, r->n);
+    m[0].key = strdup(UNIT_RESET_META), m[0].value = strdup(head);
+    ok = m[0].key && m[0].value;
+    for (int k = 0; k < r->n && ok; k++) {
+        m[k + 1].key = layer_key(&r->l[k]), m[k + 1].value = layer_text(&r->l[k]);
+        ok = m[k + 1].key && m[k + 1].value;
+    }
+    if (!ok) {
+        unit_reset_meta_free(m, r->n + 1);
+        return sy_fail(SY_ERR_NOMEM, "unit reset: no memory for its checkpoint state");
+    }
+    *out = m, *n = r->n + 1;
+    return SY_OK;
+}
+
+/* A cursor over one metadata value: words and numbers separated by spaces. */
+typedef struct {
+    const char *p, *path, *key;
+    sy_status s;
+} meta_text;
+
+static sy_status text_bad(meta_text *t, const char *what)
+{
+    if (t->s == SY_OK)
+        t->s = sy_fail(SY_ERR_FORMAT, "%s: metadata '%s' is not unit-reset state: %s at '%.40s'", t->path, t->key,
+                       what, t->p);
+    return t->s;
+}
+
+static void text_word(meta_text *t, const char *w)
+{
+    if (t->s) return;
+    while (*t->p == ' ') t->p++;
+    size_t n = strlen(w);
+    if (strncmp(t->p, w, n) != 0 || (t->p[n] != ' ' && t->p[n] != '\0')) {
+        char what[64];
+        snprintf(what, sizeof what, "'%s' expected", w);
+        text_bad(t, what);
+        return;
+    }
+    t->p += n;
+}
+
+/* One number: an integer (>= 0) into *i or, with d set, a double. */
+static void text_number(meta_text *t, long long *i, uint64_t *u, double *d)
+{
+    if (t->s) return;
+    while (*t->p == ' ') t->p++;
+    char *end;
+    errno = 0;
+    if (d) *d = strtod(t->p, &end);
+    else if (u) *u = strtoull(t->p, &end, 10);
+    else *i = strtoll(t->p, &end, 10);
+    int neg = !d && *t->p == '-';
+    if (end == t->p || errno || neg || (*end != ' ' && *end != '\0') || (d && !isfinite(*d))) {
+        text_bad(t, d ? "a finite number expected" : "a count expected");
+        return;
+    }
+    t->p = end;
+}
+
+static void text_end(meta_text *t)
+{
+    while (!t->s && *t->p == ' ') t->p++;
+    if (!t->s && *t->p) text_bad(t, "nothing more expected");
+}
+
+/* Layer L's entry checked (apply 0) or put into L (apply 1). */
+static sy_status restore_layer(ur_layer *L, const sy_safetensors *st, const char *path, int apply)
+{
+    char *key = layer_key(L);
+    if (!key) return sy_fail(SY_ERR_NOMEM, "unit reset: out of memory");
+    const char *v = sy_safetensors_meta(st, key);
+    sy_status s = SY_OK;
+    if (!v) {
+        s = sy_fail(SY_ERR_ARG, "%s: holds no unit-reset state of layer %s (metadata '%s'): saved with other layers "
+                    "watched", path, L->name, key);
+        free(key);
+        return s;
+    }
+    meta_text t = {v, path, key, SY_OK};
+    long long f = 0, count = 0, age = 0;
+    double acc = 0, util = 0;
+    text_word(&t, "units");
+    text_number(&t, &f, NULL, NULL);
+    if (!t.s && f != L->f)
+        t.s = sy_fail(SY_ERR_ARG, "%s: its unit-reset state of %s has %lld units, this network %d", path, L->name, f,
+                      L->f);
+    text_word(&t, "count");
+    text_number(&t, &count, NULL, NULL);
+    text_word(&t, "acc");
+    text_number(&t, NULL, NULL, &acc);
+    if (apply && !t.s) L->count = (long)count, L->acc = acc;
+    text_word(&t, "util");
+    for (int u = 0; u < L->f && !t.s; u++) {
+        text_number(&t, NULL, NULL, &util);
+        if (apply && !t.s) L->util[u] = util;
+    }
+    text_word(&t, "age");
+    for (int u = 0; u < L->f && !t.s; u++) {
+        text_number(&t, &age, NULL, NULL);
+        if (apply && !t.s) L->age[u] = (long)age;
+    }
+    text_end(&t);
+    free(key);
+    return t.s;
+}
+
+sy_status unit_reset_restore(sy_unit_reset *r, const sy_safetensors *st, const char *path, int apply)
+{
+    const char *v = sy_safetensors_meta(st, UNIT_RESET_META);
+    const char *kind = unit_reset_kind_name(r);
+    if (!v)
+        return sy_fail(SY_ERR_ARG, "%s: holds no unit-reset state (metadata '%s'): saved by a run without unit resets "
+                       "or by an older syre; this run replaces units (%s) and cannot continue it as it was, so start "
+                       "it afresh", path, UNIT_RESET_META, kind);
+    size_t kn = strcspn(v, " ");
+    if (kn != strlen(kind) || strncmp(v, kind, kn) != 0)
+        return sy_fail(SY_ERR_ARG, "%s: saved by a run with unit resets (%.*s), this run has %s (another --method)",
+                       path, (int)kn, v, kind);
+    meta_text t = {v + kn, path, UNIT_RESET_META, SY_OK};
+    uint64_t events = 0;
+    long long layers = 0;
+    text_word(&t, "events");
+    text_number(&t, NULL, &events, NULL);
+    text_word(&t, "layers");
+    text_number(&t, &layers, NULL, NULL);
+    text_end(&t);
+    if (!t.s && layers != r->n)
+        t.s = sy_fail(SY_ERR_ARG, "%s: its unit resets watched %lld layers, this run's %d", path, layers, r->n);
+    for (int k = 0; k < r->n && !t.s; k++) t.s = restore_layer(&r->l[k], st, path, apply);
+    if (apply && !t.s) {
+        r->events = events;
+        for (int k = 0; k < r->n; k++) memset(r->l[k].last, 0, (size_t)r->l[k].f);
+    }
+    return t.s;
 }
