@@ -11,8 +11,8 @@
 #     process instead, to float tolerance);
 #   - SIGTERM to one rank stops all ranks at one step (exit 75); the resumed
 #     run ends bit for bit where the uninterrupted one ends;
-#   - an experiment without data parallelism, and a --batch the ranks do not
-#     divide, are refused with a message saying so.
+#   - an experiment without data parallelism, a --batch the ranks do not
+#     divide, and unit resets (cbp) are refused with a message saying so.
 # Skipped (77) in a build without MPI or without the MNIST data.
 set -euo pipefail
 name=test_dist_cli
@@ -84,4 +84,10 @@ if "${mpi[@]}" "$bin" run quartic --quick --out "$out" >/dev/null 2>"$out/q.err"
 grep -q "no data-parallel training" "$out/q.err" || { cat "$out/q.err"; fail "quartic: no clear refusal"; }
 if "${mpi[@]}" "$bin" run collapse "${args[@]}" --batch 63 >/dev/null 2>"$out/b.err"; then fail "batch 63 ran on 2 ranks"; fi
 grep -q "does not split evenly over 2 ranks" "$out/b.err" || { cat "$out/b.err"; fail "batch 63: no clear refusal"; }
+# unit resets pick units from each rank's own activations: the ranks would
+# replace different units and drift apart
+if "${mpi[@]}" "$bin" run continual --quick --tasks 1 --method cbp --out "$out" >/dev/null 2>"$out/c.err"; then
+  fail "continual with cbp ran on 2 ranks"
+fi
+grep -q "unit resets (cbp, redo) are not data-parallel" "$out/c.err" || { cat "$out/c.err"; fail "cbp: no clear refusal"; }
 echo "PASS test_dist_cli"

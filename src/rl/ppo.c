@@ -184,9 +184,6 @@ sy_status sy_ppo_new(sy_ant *env, const sy_ppo_opts *o, sy_ppo **out)
     if (o->minibatch % nr)
         return sy_fail(SY_ERR_ARG, "ppo: minibatch %d does not split evenly over %d ranks: use a multiple of %d",
                        o->minibatch, nr, nr);
-    if (nr > 1 && o->units.kind != SY_UNIT_RESET_NONE)
-        return sy_fail(SY_ERR_UNSUPPORTED, "ppo: unit resets (cbp, redo) are not data-parallel (each rank would "
-                       "replace other units); run them as a single process");
     if (o->rank_n < 2 || (size_t)o->rank_n > B)
         return sy_fail(SY_ERR_ARG, "ppo: rank_n (%d) must be in [2, rollout x envs = %zu]", o->rank_n, B);
     if (!(o->lr > 0) || !(o->clip > 0 && o->clip < 1) || !(o->discount > 0 && o->discount <= 1) ||

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "syre/dist.h"
 #include "syre/trainer.h"
 #include "unit_reset_state.h"
 
@@ -127,6 +128,10 @@ sy_status sy_unit_reset_new(const sy_unit_reset_opts *o, sy_graph *g, sy_params 
     if (o->kind == SY_UNIT_RESET_REDO && (!(o->redo_tau >= 0) || o->redo_every < 1))
         return sy_fail(SY_ERR_ARG, "unit reset: ReDo needs tau >= 0 (got %g) and a reset interval >= 1 (got %ld)",
                        o->redo_tau, o->redo_every);
+    /* Each rank would pick units from its own share of the batch. */
+    if (o->kind != SY_UNIT_RESET_NONE && sy_dist_size() > 1)
+        return sy_fail(SY_ERR_UNSUPPORTED, "unit resets (cbp, redo) are not data-parallel (each rank would replace "
+                       "other units); run them as a single process");
     sy_unit_reset *r = calloc(1, sizeof *r);
     if (!r || (n > 0 && !(r->l = calloc((size_t)n, sizeof *r->l)))) {
         free(r);
