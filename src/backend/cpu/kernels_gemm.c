@@ -416,9 +416,9 @@ int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, co
     return gemm_core(ta, M, N, K, A, lda, &bo, beta, C, ldc);
 }
 
-int sy_cpu_gemm_bsrc(int ta, int M, int N, int K, const float *A, int lda, const sy_gemm_bsrc *src, int j0,
+int sy_cpu_gemm_bsrc(int ta, int M, int N, int K, const float *A, int lda, const sy_gemm_bsrc *src, int src_j0,
                      float beta, float *C, int ldc)
 {
-    b_operand bo = {0, NULL, 0, src, j0};
+    b_operand bo = {0, NULL, 0, src, src_j0};
     return gemm_core(ta, M, N, K, A, lda, &bo, beta, C, ldc);
 }
