@@ -1,6 +1,7 @@
 /* Stride-1 convolution benchmark: the CPU backend's two routes for a
  * stride-1 convolution, its direct kernel (kernels_conv.c) and chunked
- * im2col products on the sgemm (kernels_blas.c), side by side on the shapes
+ * im2col products on the sgemm (kernels_blas.c; on the own sgemm implicit:
+ * the columns packed from the image, dx as dy's convolution), side by side on the shapes
  * of the benchmarked models (ResNet-18's 3x3 convolutions at batch 32, the
  * MNIST CNN's 5x5 ones at batch 64), at 1 thread: forward, then backward
  * (both gradients), as GFLOP/s and share of the core's fp32 FMA peak, by

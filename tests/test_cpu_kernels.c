@@ -3,8 +3,10 @@
  * direct convolution with batches that are not a multiple of its 16-sample
  * blocks, padding, channel counts that do and do not divide its tiles, and
  * kernel widths with and without a specialised tile; 3x3 convolutions as
- * chunked im2col products (chunks of several samples, of one, a short last
- * one); chains such as
+ * chunked implicit-GEMM products (chunks of several samples, of one, a short
+ * last one; dx as dy's convolution, padded, unpadded and cropped, or by a
+ * scatter-add for few channels), other kernels forced onto that route, and
+ * its columns packed from the image against formed ones bit for bit; chains such as
  * linear -> bias -> relu where the fast backend fuses or skips work. Every
  * output and every gradient (inputs and parameters) must agree to float
  * rounding. test_gradcheck.c checks each op against finite differences. */
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/cpu/cpu_kernels.h"
 #include "syre/syre.h"
 
 typedef sy_var (*build_fn)(sy_graph *g, sy_var x, const int *cfg);
@@ -82,13 +85,15 @@ static void check(const char *label, sy_shape xs, build_fn fn, const int *cfg)
 }
 
 /* cfg: out channels, kernel h, kernel w, stride, padding */
-static sy_var conv_net(sy_graph *g, sy_var x, const int *cfg)
+static sy_var conv_named(sy_graph *g, sy_var x, const int *cfg, const char *wname)
 {
     sy_shape s = sy_graph_shape(g, x);
-    sy_var w = sy_param_new(g, "w", sy_shape_of(4, cfg[0], s.dim[1], cfg[1], cfg[2]), s.dim[1] * cfg[1] * cfg[2],
+    sy_var w = sy_param_new(g, wname, sy_shape_of(4, cfg[0], s.dim[1], cfg[1], cfg[2]), s.dim[1] * cfg[1] * cfg[2],
                             (sy_init){SY_INIT_UNIFORM_FANIN, 1.0f}, 1);
     return sy_conv2d(g, x, w, cfg[3], cfg[4]);
 }
+
+static sy_var conv_net(sy_graph *g, sy_var x, const int *cfg) { return conv_named(g, x, cfg, "w"); }
 
 static void test_conv_shapes(void **state)
 {
@@ -105,6 +110,13 @@ static void test_conv_shapes(void **state)
         {10, 16, 16, 16, 32, 3, 3, 1, 1}, /* 3x3: chunked im2col, chunks of 8 samples and 2 */
         {3, 16, 32, 32, 8, 3, 3, 1, 1},   /* chunks of 2 samples and 1 (straight into the output) */
         {3, 5, 48, 48, 7, 3, 3, 1, 0},    /* one sample a chunk, no padding */
+        /* 3x3 with 16+ input channels: dx as the rotated kernel's convolution of dy */
+        {1, 17, 7, 5, 13, 3, 3, 1, 1},    /* one sample; C, O, H, W no multiple of a tile */
+        {5, 16, 9, 11, 33, 3, 3, 1, 0},   /* no padding: dy's convolution padded by 2 */
+        {4, 16, 6, 6, 8, 3, 3, 1, 2},     /* padding 2: dy's unpadded */
+        {3, 24, 5, 4, 1, 3, 3, 1, 3},     /* padding 3 > kernel - 1: dy's cropped; one output channel */
+        {70, 16, 4, 4, 16, 3, 3, 1, 1},   /* chunks of 70 samples of 4x4: panels across samples */
+        {2, 1, 45, 46, 3, 3, 3, 1, 1},    /* one input channel: dx by the columns' scatter-add */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int cfg[5] = {cases[i].O, cases[i].KH, cases[i].KW, cases[i].S, cases[i].P};
@@ -113,6 +125,83 @@ static void test_conv_shapes(void **state)
                  cases[i].W, cases[i].O, cases[i].KH, cases[i].KW, cases[i].S, cases[i].P);
         check(label, sy_shape_of(4, cases[i].N, cases[i].C, cases[i].H, cases[i].W), conv_net, cfg);
     }
+}
+
+/* Two convolutions of x summed: the second backward adds into dx. */
+static sy_var conv2_net(sy_graph *g, sy_var x, const int *cfg)
+{
+    return sy_add(g, conv_named(g, x, cfg, "w1"), sy_scale(g, conv_named(g, x, cfg, "w2"), 0.5f));
+}
+
+/* Stride-1 convolutions forced onto the chunked route whatever their
+ * kernel (the route picks 3x3 only): non-square kernels, whose padding for
+ * dy's convolution differs by axis, and dx accumulating from two readers. */
+static void test_conv_chunked_forced(void **state)
+{
+    static const struct {
+        int N, C, H, W, O, KH, KW, P;
+    } cases[] = {
+        {3, 16, 8, 9, 5, 1, 3, 1},   /* 1x3: padding -1 down, 1 across for dy */
+        {2, 20, 10, 7, 6, 5, 3, 2},  /* 5x3 */
+        {9, 16, 6, 6, 17, 5, 5, 0},  /* 5x5, no padding */
+        {1, 16, 5, 5, 4, 1, 1, 0},   /* 1x1 */
+        {6, 3, 12, 12, 8, 5, 5, 2},  /* few channels: the scatter-add */
+    };
+    sy_cpu_conv_force_route(1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int cfg[5] = {cases[i].O, cases[i].KH, cases[i].KW, 1, cases[i].P};
+        char label[128];
+        snprintf(label, sizeof label, "chunked conv N%d C%d %dx%d O%d k%dx%d p%d", cases[i].N, cases[i].C,
+                 cases[i].H, cases[i].W, cases[i].O, cases[i].KH, cases[i].KW, cases[i].P);
+        sy_shape xs = sy_shape_of(4, cases[i].N, cases[i].C, cases[i].H, cases[i].W);
+        check(label, xs, conv_net, cfg);
+        check(label, xs, conv2_net, cfg);
+    }
+    sy_cpu_conv_force_route(-1);
+}
+
+/* The own sgemm behind the sgemm hook: the convolution then forms its
+ * columns instead of packing them straight from the image. */
+static void own_sgemm_hooked(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                             const float *B, int ldb, float beta, float *C, int ldc)
+{
+    assert_true(alpha == 1.0f);
+    assert_int_equal(sy_cpu_gemm(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc), 0);
+}
+
+/* Columns packed from the image and formed columns on the same sgemm:
+ * the same values in the same order, hence the same bits. */
+static void test_conv_implicit_bits(void **state)
+{
+    static const int cases[][9] = {
+        /* N, C, H, W, O, KH, KW, P, x read twice */
+        {5, 16, 9, 11, 33, 3, 3, 1, 0}, {1, 17, 7, 5, 13, 3, 3, 0, 1}, {70, 16, 4, 4, 16, 3, 3, 1, 1},
+        {2, 20, 10, 7, 6, 5, 3, 2, 1},
+    };
+    if (sy_cpu_gemm_isa_best() < SY_GEMM_AVX2) skip(); /* the route runs on OpenBLAS there */
+    sy_cpu_conv_force_route(1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *c = cases[i];
+        int cfg[5] = {c[4], c[5], c[6], 1, c[7]};
+        sy_shape xs = sy_shape_of(4, c[0], c[1], c[2], c[3]);
+        net_t a = make("cpu", xs, c[8] ? conv2_net : conv_net, cfg);
+        net_t b = make("cpu", xs, c[8] ? conv2_net : conv_net, cfg);
+        assert_int_equal(sy_graph_forward(a.g), SY_OK);
+        assert_int_equal(sy_graph_backward(a.g, a.loss), SY_OK);
+        sy_cpu_set_sgemm(own_sgemm_hooked);
+        assert_int_equal(sy_graph_forward(b.g), SY_OK);
+        assert_int_equal(sy_graph_backward(b.g, b.loss), SY_OK);
+        sy_cpu_set_sgemm(NULL);
+        size_t ny = sy_shape_numel(sy_graph_shape(a.g, a.out));
+        assert_memory_equal(sy_graph_data(a.g, a.out), sy_graph_data(b.g, b.out), ny * sizeof(float));
+        assert_memory_equal(sy_graph_grad(a.g, a.x), sy_graph_grad(b.g, b.x), sy_shape_numel(xs) * sizeof(float));
+        assert_memory_equal(sy_params_grad(a.ps), sy_params_grad(b.ps), sy_params_trainable_size(a.ps) * sizeof(float));
+        sy_graph_free(a.g);
+        sy_params_free(a.ps);
+        sy_graph_free(b.g);
+        sy_params_free(b.ps);
+    }
+    sy_cpu_conv_force_route(-1);
 }
 
 /* The paper's CNN (conv, bias, pool, relu, linear layers) end to end. */
@@ -196,6 +285,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_shapes),
+        cmocka_unit_test(test_conv_chunked_forced),
+        cmocka_unit_test(test_conv_implicit_bits),
         cmocka_unit_test(test_mnist_cnn),
         cmocka_unit_test(test_pool_windows),
         cmocka_unit_test(test_mlp_chains),

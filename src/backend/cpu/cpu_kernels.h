@@ -32,6 +32,18 @@ const char *sy_cpu_sgemm_name(void);
  * beta it does not take or no memory for its packing buffers. */
 int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
                 float *C, int ldc);
+/* The same with op(B) [K, N] never formed: its packer writes columns j0..
+ * j0+w-1 (w <= nr), rows k0..k0+kc-1 of it as pp[k * nr + c] (k, c from 0),
+ * straight into the sgemm's panels (an implicit-GEMM convolution packs its
+ * columns from the image). Column j of C is column src_j0 + j of op(B). The
+ * same chains of fused multiply-adds as sy_cpu_gemm on the formed matrix,
+ * hence the same bits. */
+typedef struct sy_gemm_bsrc sy_gemm_bsrc;
+struct sy_gemm_bsrc {
+    void (*pack)(const sy_gemm_bsrc *src, int j0, int w, int k0, int kc, int nr, float *pp);
+};
+int sy_cpu_gemm_bsrc(int ta, int M, int N, int K, const float *A, int lda, const sy_gemm_bsrc *src, int src_j0,
+                     float beta, float *C, int ldc);
 enum { SY_GEMM_SCALAR, SY_GEMM_AVX2, SY_GEMM_AVX512, SY_GEMM_NISA };
 /* The best micro-kernel this CPU runs; tests may force a lesser one (-1:
  * back to the best; returns -1 for one the CPU lacks). */

@@ -15,6 +15,7 @@
 #include "syre/runtime.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,20 +115,50 @@ typedef struct {
     int ldc;
     int tiles, by_cols;
     sy_cpu_sgemm_fn sgemm; /* the sgemm in force when the product was planned */
+    const sy_gemm_bsrc *bsrc; /* op(B) from a packer (own sgemm only; B unused) */
 } gemm_t;
 
 static gemm_t gemm_plan(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                         int ldb, float beta, float *C, int ldc)
 {
-    gemm_t q = {ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1, 0, NULL};
+    gemm_t q = {ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1, 0, NULL, NULL};
     q.tiles = gemm_tiles(M, N, K, &q.by_cols);
     q.sgemm = sgemm_set ? sgemm_set : default_sgemm();
     return q;
 }
 
+/* Columns j0.. (n of them) of a product whose op(B) comes from a packer, on
+ * the own sgemm; without its packing buffers, on OpenBLAS from the columns
+ * formed in a temporary (NaN and an error where that fails too). */
+static void gemm_bsrc_cols(const gemm_t *q, int M, const float *A, int j0, int n, float *C)
+{
+    if (sy_cpu_gemm_bsrc(q->ta, M, n, q->K, A, q->lda, q->bsrc, j0, q->beta, C, q->ldc) == 0) return;
+    float *b = malloc((size_t)q->K * n * sizeof(float));
+    if (!b) {
+        sy_fail(SY_ERR_NOMEM, "no memory for a convolution's %d x %d columns", q->K, n);
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < n; j++) C[(size_t)i * q->ldc + j] = NAN;
+        return;
+    }
+    q->bsrc->pack(q->bsrc, j0, n, 0, q->K, n, b);
+    openblas_sgemm(q->ta, 0, M, n, q->K, 1.0f, A, q->lda, b, n, q->beta, C, q->ldc);
+    free(b);
+}
+
 /* Tile t of a product: one sgemm call, the same whichever thread runs it. */
 static void gemm_tile(const gemm_t *q, int t)
 {
+    if (q->bsrc) {
+        int i0 = 0, i1 = q->by_cols ? q->N : q->M;
+        if (q->tiles > 1) slice(i1, q->tiles, t, &i0, &i1);
+        if (i1 <= i0) return;
+        if (q->by_cols)
+            gemm_bsrc_cols(q, q->M, q->A, i0, i1 - i0, q->C + i0);
+        else
+            gemm_bsrc_cols(q, i1 - i0, q->A + (q->ta ? (size_t)i0 : (size_t)i0 * q->lda), 0, q->N,
+                           q->C + (size_t)i0 * q->ldc);
+        return;
+    }
     if (q->tiles <= 1) {
         q->sgemm(q->ta, q->tb, q->M, q->N, q->K, q->alpha, q->A, q->lda, q->B, q->ldb, q->beta, q->C, q->ldc);
         return;
@@ -380,102 +411,209 @@ size_t sy_cpu_conv2d_scratch(int N, int C, int H, int W, int O, int KH, int KW, 
     return (2 * (size_t)C * KH * KW + O) * HO * WO * N;
 }
 
-/* Chunked im2col convolution (stride 1): the batch in chunks of whole
- * samples (at least CONV_CHUNK_COLS columns each, by shape alone), each
- * chunk's columns built in a per-thread workspace, forward and backward
- * (the backward builds them again instead of keeping the whole batch's). The
- * weight gradient adds chunk after chunk with beta 1: with the own sgemm,
- * each element is one fma chain over (sample, position) in order whatever
- * the chunks, so chunking changes no bit. Returns 0 (nothing done) where the
+/* Chunked implicit-GEMM convolution (stride 1): the batch in chunks of
+ * whole samples (at least CONV_CHUNK_COLS columns each, by shape alone).
+ * Forward, y = W @ col(x); input gradient, dx += W' @ col(dy), the forward
+ * convolution of dy with W' [C, O*KH*KW] (the kernel rotated by 180 degrees,
+ * its channel axes swapped) and padding K-1-P: one fma chain per element of
+ * dx instead of a product into columns and a scatter-add of them. With the
+ * own sgemm the columns are never formed: its panels are packed straight
+ * from x or dy (conv_pack); with another sgemm they are formed chunk by
+ * chunk, the same values. The weight gradient, dw += dy @ col(x)^T, forms
+ * the columns (the backward builds them again instead of keeping the whole
+ * batch's) and adds chunk after chunk with beta 1: with the own sgemm, each
+ * element is one fma chain over (sample, position) in order whatever the
+ * chunks, so chunking changes no bit. Returns 0 (nothing done) where the
  * workspace cannot be had: the direct kernel runs instead. */
 typedef struct {
-    int N, C, H, W, O, KH, KW, S, P, HO, WO, spc; /* spc: samples per chunk */
-    size_t ckk, hw;
+    int N, C, H, W, O, KH, KW, P, HO, WO, spc; /* spc: samples per chunk */
+    size_t ckk, hw, chw;
 } conv_dims;
 
 static conv_dims conv_dims_of(sy_exec *ex, sy_node *n)
 {
     sy_shape xs = IN(0)->shape, ws = IN(1)->shape;
-    conv_dims d = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3], n->iattr[0],
-                   n->iattr[1], n->shape.dim[2], n->shape.dim[3], 1, 0, 0};
-    d.ckk = (size_t)d.C * d.KH * d.KW, d.hw = (size_t)d.HO * d.WO;
+    conv_dims d = {xs.dim[0], xs.dim[1], xs.dim[2], xs.dim[3], ws.dim[0], ws.dim[2], ws.dim[3], n->iattr[1],
+                   n->shape.dim[2], n->shape.dim[3], 1, 0, 0, 0};
+    d.ckk = (size_t)d.C * d.KH * d.KW, d.hw = (size_t)d.HO * d.WO, d.chw = (size_t)d.C * d.H * d.W;
     d.spc = (int)((CONV_CHUNK_COLS + d.hw - 1) / d.hw);
     if (d.spc > d.N) d.spc = d.N;
     return d;
 }
 
-/* col [CKK, sc*HW] of samples b0.. (sc of them) of x. */
-static void conv_cols(const conv_dims *d, const float *x, int b0, int sc, float *col, size_t ld)
+/* The columns of a stride-1 convolution of the samples at x ([C, H, W]
+ * each; padding PH, PW, possibly negative: a crop) as op(B) of a product:
+ * row k = (c, kh, kw), column j = (sample, oh, ow), zero outside the image. */
+typedef struct {
+    sy_gemm_bsrc base;
+    const float *x;
+    int C, H, W, KH, KW, PH, PW, HO, WO;
+} conv_src;
+
+/* Columns j0..j0+w-1, rows k0..k0+kc-1 of the columns into pp (nr apart):
+ * per row, a run of consecutive ow at a time, copied from one image row. */
+static void conv_pack(const sy_gemm_bsrc *base, int j0, int w, int k0, int kc, int nr, float *pp)
 {
-    size_t chw = (size_t)d->C * d->H * d->W, kk = (size_t)d->KH * d->KW;
-    int jobs = sc * d->C;
-#pragma omp parallel for schedule(static) if (!omp_in_parallel() && (size_t)jobs * kk * d->hw >= CONV_OMP_MIN_FLOATS)
-    for (int j = 0; j < jobs; j++) {
-        int b = j / d->C, c = j % d->C;
-        im2col(x + (size_t)(b0 + b) * chw + (size_t)c * d->H * d->W, 1, d->H, d->W, d->KH, d->KW, d->S, d->P, d->HO,
-               d->WO, col + (size_t)c * kk * ld + (size_t)b * d->hw, ld);
+    const conv_src *s = (const conv_src *)base;
+    const int hw = s->HO * s->WO, kk = s->KH * s->KW;
+    const int b0 = j0 / hw, oh0 = j0 % hw / s->WO, ow0 = j0 % s->WO;
+    const size_t plane = (size_t)s->H * s->W;
+    int c = k0 / kk, kh = k0 % kk / s->KW, kw = k0 % s->KW; /* row k0's, then counted on */
+    for (int k = 0; k < kc; k++) {
+        float *dst = pp + (size_t)k * nr;
+        /* ow + kw - PW inside [0, W) for ow in [vlo, vhi) */
+        const int vlo = s->PW - kw, vhi = s->W + s->PW - kw;
+        const float *xc = s->x + (size_t)c * plane + (kw - s->PW); /* xc[ih * W + ow] is x[ih, ow + kw - PW] */
+        int b = b0, oh = oh0, ow = ow0;
+        for (int t = 0; t < w;) {
+            int run = s->WO - ow < w - t ? s->WO - ow : w - t, ih = oh + kh - s->PH, end = ow + run;
+            int lo = vlo > ow ? vlo : ow, hi = vhi < end ? vhi : end;
+            if (ih < 0 || ih >= s->H || hi < lo) lo = hi = end;
+            float *d = dst + t - ow; /* d + i: column (b, oh, i) */
+            const float *xr = xc + (size_t)b * s->C * plane + (size_t)ih * s->W;
+            for (int i = ow; i < lo; i++) d[i] = 0.0f;
+            for (int i = lo; i < hi; i++) d[i] = xr[i];
+            for (int i = hi; i < end; i++) d[i] = 0.0f;
+            t += run, ow = end;
+            if (ow == s->WO) {
+                ow = 0;
+                if (++oh == s->HO) oh = 0, b++;
+            }
+        }
+        if (++kw == s->KW && (kw = 0, ++kh == s->KH)) kh = 0, c++;
     }
 }
+
+static conv_src conv_src_of(const float *x, int C, int H, int W, int KH, int KW, int PH, int PW)
+{
+    conv_src s = {{conv_pack}, x, C, H, W, KH, KW, PH, PW, H + 2 * PH - KH + 1, W + 2 * PW - KW + 1};
+    return s;
+}
+
+/* The columns [C*KH*KW, sc*HO*WO] of sc samples of src, formed. */
+static void conv_cols(const conv_src *s, int sc, float *col)
+{
+    int K = s->C * s->KH * s->KW, ld = sc * s->HO * s->WO;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && (size_t)K * ld >= CONV_OMP_MIN_FLOATS)
+    for (int k = 0; k < K; k++) conv_pack(&s->base, 0, ld, k, 1, ld, col + (size_t)k * ld);
+}
+
+/* sc samples' [M, hw] (one after another) as the rows [M, sc*hw] of one matrix, and back. */
+static void samples_to_rows(const float *smp, int M, int sc, size_t hw, float *rows)
+{
+    for (int b = 0; b < sc; b++)
+        for (int m = 0; m < M; m++) memcpy(rows + (m * (size_t)sc + b) * hw, smp + ((size_t)b * M + m) * hw, hw * sizeof(float));
+}
+
+static void rows_to_samples(const float *rows, int M, int sc, size_t hw, float *smp)
+{
+    for (int b = 0; b < sc; b++)
+        for (int m = 0; m < M; m++) memcpy(smp + ((size_t)b * M + m) * hw, rows + (m * (size_t)sc + b) * hw, hw * sizeof(float));
+}
+
+/* out = A [M, C*KH*KW] @ the columns of sc samples of src (+ out with beta
+ * 1), out holding each sample's [M, HO*WO] in turn. A chunk of several
+ * samples is computed in ybuf [M, sc*HO*WO]; col [C*KH*KW, sc*HO*WO] holds
+ * the formed columns where the sgemm in force is not the own one. */
+static void conv_product(const float *A, int M, const conv_src *s, int sc, float beta, float *out, float *ybuf,
+                         float *col)
+{
+    int K = s->C * s->KH * s->KW;
+    size_t hw = (size_t)s->HO * s->WO, ld = (size_t)sc * hw;
+    float *c = sc > 1 ? ybuf : out;
+    if (sc > 1 && beta != 0.0f) samples_to_rows(out, M, sc, hw, ybuf);
+    gemm_t q = gemm_plan(0, 0, M, (int)ld, K, 1.0f, A, K, col, (int)ld, beta, c, (int)ld);
+    if (q.sgemm == own_sgemm)
+        q.bsrc = &s->base;
+    else
+        conv_cols(s, sc, col);
+    gemm_run(&q);
+    if (sc > 1) rows_to_samples(ybuf, M, sc, hw, out);
+}
+
+/* Whether conv_product forms the columns (the sgemm in force is not the own one). */
+static int conv_forms_cols(void) { return (sgemm_set ? sgemm_set : default_sgemm()) != own_sgemm; }
 
 static int fwd_conv_chunked(sy_exec *ex, sy_node *n)
 {
     conv_dims d = conv_dims_of(ex, n);
     size_t ldmax = (size_t)d.spc * d.hw;
-    float *ws = conv_workspace((d.ckk + (d.spc > 1 ? d.O : 0)) * ldmax);
+    size_t ncol = conv_forms_cols() ? d.ckk * ldmax : 0, ny = d.spc > 1 ? d.O * ldmax : 0;
+    float *ws = conv_workspace(ncol + ny + 1);
     if (!ws) return 0;
-    float *col = ws, *ybuf = ws + d.ckk * ldmax;
+    float *col = ws, *ybuf = ws + ncol;
     const float *x = IN(0)->val, *w = IN(1)->val;
     for (int b0 = 0; b0 < d.N; b0 += d.spc) {
         int sc = d.N - b0 < d.spc ? d.N - b0 : d.spc;
-        size_t ld = (size_t)sc * d.hw;
-        conv_cols(&d, x, b0, sc, col, ld);
-        float *y = n->val + (size_t)b0 * d.O * d.hw;
-        if (sc == 1) { /* straight into the sample's [O, HW] */
-            gemm(0, 0, d.O, (int)ld, (int)d.ckk, 1.0f, w, (int)d.ckk, col, (int)ld, 0.0f, y, (int)ld);
-            continue;
-        }
-        gemm(0, 0, d.O, (int)ld, (int)d.ckk, 1.0f, w, (int)d.ckk, col, (int)ld, 0.0f, ybuf, (int)ld);
-        for (int b = 0; b < sc; b++)
-            for (int o = 0; o < d.O; o++)
-                memcpy(y + ((size_t)b * d.O + o) * d.hw, ybuf + o * ld + b * d.hw, d.hw * sizeof(float));
+        conv_src s = conv_src_of(x + (size_t)b0 * d.chw, d.C, d.H, d.W, d.KH, d.KW, d.P, d.P);
+        conv_product(w, d.O, &s, sc, 0.0f, n->val + (size_t)b0 * d.O * d.hw, ybuf, col);
     }
     return 1;
 }
+
+/* W' [C, O*KH*KW] of W [O, C, KH, KW]: W'[c, (o, i, j)] = W[o, c, KH-1-i, KW-1-j]. */
+static void rotate_kernel(const float *w, int O, int C, int KH, int KW, float *wt)
+{
+    size_t kk = (size_t)KH * KW;
+    for (int c = 0; c < C; c++)
+        for (int o = 0; o < O; o++) {
+            const float *src = w + ((size_t)o * C + c) * kk;
+            float *dst = wt + ((size_t)c * O + o) * kk;
+            for (size_t i = 0; i < kk; i++) dst[i] = src[kk - 1 - i];
+        }
+}
+
+/* Input channels below which dx is not one product with C rows (an AVX-512
+ * register tile has 8 rows; bench_conv's stem, C = 3: 41-44 GFLOP/s through
+ * the columns, 17-20 as the rotated kernel's product). */
+#define CONV_DX_MIN_CHANNELS 16
 
 static int bwd_conv_chunked(sy_exec *ex, sy_node *n)
 {
     conv_dims d = conv_dims_of(ex, n);
     const float *x = IN(0)->val, *w = IN(1)->val;
     float *dx = IN(0)->grad, *dw = IN(1)->grad;
-    size_t ldmax = (size_t)d.spc * d.hw, chw = (size_t)d.C * d.H * d.W, kk = (size_t)d.KH * d.KW;
-    /* col (for dw), dcol (for dx), and dy gathered to [O, sc*HW] when a chunk has several samples */
-    float *ws = conv_workspace((2 * d.ckk + (d.spc > 1 ? d.O : 0)) * ldmax);
+    size_t kk = (size_t)d.KH * d.KW, ldmax = (size_t)d.spc * d.hw, ldxmax = (size_t)d.spc * d.H * d.W;
+    /* dx as a product of C rows wastes most of the sgemm's register tile
+     * where C is small (the stem's 3 channels): there, dx from a product
+     * into columns and their scatter-add (dx_scatter), else as a convolution
+     * of dy (dx_conv). Workspace: the columns (dw's, or the scatter's), dy
+     * gathered to [O, sc*HO*WO] for both; for dx_conv W', its chunk's output
+     * when a chunk has several samples, and formed columns where needed. */
+    int dx_scatter = dx && d.C < CONV_DX_MIN_CHANNELS, dx_conv = dx && !dx_scatter;
+    size_t ncol = dw || dx_scatter ? d.ckk * ldmax : 0, ndy = (dw || dx_scatter) && d.spc > 1 ? d.O * ldmax : 0;
+    size_t nwt = dx_conv ? d.ckk * d.O : 0, nyx = dx_conv && d.spc > 1 ? d.C * ldxmax : 0;
+    size_t ncolx = dx_conv && conv_forms_cols() ? d.O * kk * ldxmax : 0;
+    float *ws = conv_workspace(ncol + ndy + nwt + nyx + ncolx + 1);
     if (!ws) return 0;
-    float *col = ws, *dcol = ws + d.ckk * ldmax, *dybuf = ws + 2 * d.ckk * ldmax;
-    if (dx && (n->overwrite & 1)) memset(dx, 0, (size_t)d.N * chw * sizeof(float));
+    float *col = ws, *dybuf = col + ncol, *wt = dybuf + ndy, *yx = wt + nwt, *colx = yx + nyx;
+    if (dx_conv) rotate_kernel(w, d.O, d.C, d.KH, d.KW, wt);
     for (int b0 = 0; b0 < d.N; b0 += d.spc) {
         int sc = d.N - b0 < d.spc ? d.N - b0 : d.spc;
         size_t ld = (size_t)sc * d.hw;
-        const float *dy = n->grad + (size_t)b0 * d.O * d.hw;
-        if (sc > 1) {
-            for (int b = 0; b < sc; b++)
-                for (int o = 0; o < d.O; o++)
-                    memcpy(dybuf + o * ld + b * d.hw, dy + ((size_t)b * d.O + o) * d.hw, d.hw * sizeof(float));
-            dy = dybuf;
+        const float *dy = n->grad + (size_t)b0 * d.O * d.hw, *dyc = dy; /* dyc: [O, sc*HW] */
+        if (sc > 1 && (dw || dx_scatter)) {
+            samples_to_rows(dy, d.O, sc, d.hw, dybuf);
+            dyc = dybuf;
         }
         if (dw) { /* dw [O, CKK] += dy [O, sc*HW] @ col^T, chunk after chunk */
-            conv_cols(&d, x, b0, sc, col, ld);
+            conv_src s = conv_src_of(x + (size_t)b0 * d.chw, d.C, d.H, d.W, d.KH, d.KW, d.P, d.P);
+            conv_cols(&s, sc, col);
             float beta = b0 == 0 && (n->overwrite & 2) ? 0.0f : 1.0f;
-            gemm(0, 1, d.O, (int)d.ckk, (int)ld, 1.0f, dy, (int)ld, col, (int)ld, beta, dw, (int)d.ckk);
+            gemm(0, 1, d.O, (int)d.ckk, (int)ld, 1.0f, dyc, (int)ld, col, (int)ld, beta, dw, (int)d.ckk);
         }
-        if (dx) { /* dcol [CKK, sc*HW] = w^T @ dy, scattered back into dx */
-            gemm(1, 0, (int)d.ckk, (int)ld, d.O, 1.0f, w, (int)d.ckk, dy, (int)ld, 0.0f, dcol, (int)ld);
+        if (dx_conv) { /* dx [C, H*W] of each sample (+)= W' @ col(dy) */
+            conv_src s = conv_src_of(dy, d.O, d.HO, d.WO, d.KH, d.KW, d.KH - 1 - d.P, d.KW - 1 - d.P);
+            conv_product(wt, d.C, &s, sc, (n->overwrite & 1) ? 0.0f : 1.0f, dx + (size_t)b0 * d.chw, yx, colx);
+        } else if (dx_scatter) { /* dcol [CKK, sc*HW] = w^T @ dy, scattered back into dx */
+            gemm(1, 0, (int)d.ckk, (int)ld, d.O, 1.0f, w, (int)d.ckk, dyc, (int)ld, 0.0f, col, (int)ld);
+            if (n->overwrite & 1) memset(dx + (size_t)b0 * d.chw, 0, (size_t)sc * d.chw * sizeof(float));
             int jobs = sc * d.C;
 #pragma omp parallel for schedule(static) if (!omp_in_parallel() && (size_t)jobs * kk * d.hw >= CONV_OMP_MIN_FLOATS)
             for (int j = 0; j < jobs; j++) {
                 int b = j / d.C, c = j % d.C;
-                col2im_add(dcol + (size_t)c * kk * ld + (size_t)b * d.hw, 1, d.H, d.W, d.KH, d.KW, d.S, d.P, d.HO,
-                           d.WO, dx + (size_t)(b0 + b) * chw + (size_t)c * d.H * d.W, ld);
+                col2im_add(col + (size_t)c * kk * ld + (size_t)b * d.hw, 1, d.H, d.W, d.KH, d.KW, 1, d.P, d.HO, d.WO,
+                           dx + (size_t)(b0 + b) * d.chw + (size_t)c * d.H * d.W, ld);
             }
         }
     }

@@ -297,13 +297,29 @@ static int panel_width(const gemm_isa *isa, int nc, int p)
     return isa->nr_narrow && nc - p <= isa->nr_narrow ? isa->nr_narrow : isa->nr;
 }
 
-static void pack_b(const gemm_isa *isa, int tb, const float *B, int ldb, int j0, int nc, int N, int k0, int kc,
-                   float *bp)
+/* op(B): a matrix (tb, B, ldb), or a packer (src, its columns from jbase). */
+typedef struct {
+    int tb;
+    const float *B;
+    int ldb;
+    const sy_gemm_bsrc *src;
+    int jbase;
+} b_operand;
+
+static void pack_b(const gemm_isa *isa, const b_operand *bo, int j0, int nc, int N, int k0, int kc, float *bp)
 {
+    const int tb = bo->tb, ldb = bo->ldb;
+    const float *B = bo->B;
     for (int p = 0; p < nc; p += isa->nr) {
         int nr = panel_width(isa, nc, p), w = N - (j0 + p) < nr ? N - (j0 + p) : nr;
         if (w > nc - p) w = nc - p;
         float *pp = bp + (size_t)p * kc;
+        if (bo->src) { /* the packer writes w columns per k; the panel's rest is zeros */
+            bo->src->pack(bo->src, bo->jbase + j0 + p, w, k0, kc, nr, pp);
+            if (w < nr)
+                for (int k = 0; k < kc; k++) memset(pp + (size_t)k * nr + w, 0, (size_t)(nr - w) * sizeof(float));
+            continue;
+        }
 #ifdef GEMM_X86
         if (tb && w == nr && nr % 8 == 0 && have_avx2()) { /* 8 columns, 8 k at a time */
             const float *blk = B + (size_t)(j0 + p) * ldb + k0;
@@ -336,8 +352,8 @@ static int buffers(void)
     return abuf && bbuf;
 }
 
-int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
-                float *C, int ldc)
+static int gemm_core(int ta, int M, int N, int K, const float *A, int lda, const b_operand *bo, float beta, float *C,
+                     int ldc)
 {
     if (M <= 0 || N <= 0) return 0;
     if (beta != 0.0f && beta != 1.0f) return -1;
@@ -357,7 +373,7 @@ int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, co
         int nkb = (K + KC - 1) / KC, kstep = (K + nkb - 1) / nkb;
         for (int pc = 0; pc < K; pc += kstep) {
             int kc = K - pc < kstep ? K - pc : kstep, zero = beta == 0.0f && pc == 0;
-            pack_b(isa, tb, B, ldb, jc, nc, N, pc, kc, bbuf);
+            pack_b(isa, bo, jc, nc, N, pc, kc, bbuf);
             for (int ic = 0; ic < M; ic += MC) {
                 int mc = M - ic < MC ? M - ic : MC;
                 pack_a(ta, A, lda, ic, mc, M, pc, kc, mr, abuf);
@@ -391,4 +407,18 @@ int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, co
         }
     }
     return 0;
+}
+
+int sy_cpu_gemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float beta,
+                float *C, int ldc)
+{
+    b_operand bo = {tb, B, ldb, NULL, 0};
+    return gemm_core(ta, M, N, K, A, lda, &bo, beta, C, ldc);
+}
+
+int sy_cpu_gemm_bsrc(int ta, int M, int N, int K, const float *A, int lda, const sy_gemm_bsrc *src, int src_j0,
+                     float beta, float *C, int ldc)
+{
+    b_operand bo = {0, NULL, 0, src, src_j0};
+    return gemm_core(ta, M, N, K, A, lda, &bo, beta, C, ldc);
 }
