@@ -112,7 +112,9 @@ int sy_dist_identical(const float *buf, size_t n);
  * sy_dist_local_size: its GPU, its threads), and sy_dist_abort still ends
  * every rank. Scopes nest; sy_dist_finalize ends them. The sweep runner
  * enters one around each point it trains (sy_sweep, syre/experiment.h). */
+/* Enter a local scope (as above). */
 void sy_dist_local_enter(void);
+/* Leave it: the job's world again once the outermost scope is left; without one, a no-op. */
 void sy_dist_local_leave(void);
 /* 1 inside a local scope. */
 int sy_dist_in_local(void);
