@@ -447,6 +447,9 @@ sy_status col_reproduce(sy_run *run)
             grid_values(&w, all, g, m, v);
             mean_seeds(v, c.nseeds, &res[g * c.nm + m]);
         }
+    /* written whole from the points (again on --resume) */
+    if (s == SY_OK) s = sy_run_log_afresh(run, "sigma0.csv");
+    if (s == SY_OK) s = sy_run_log_afresh(run, "spectrum.csv");
     if (s == SY_OK) s = sweep(run, &w, all, res, 0, sweep_alpha);
     if (s == SY_OK) s = sweep(run, &w, all, res, 1, sweep_gamma);
     if (s == SY_OK) s = plot_spectra(run, &c, res + f5 * c.nm, sweep_gamma, sweep_alpha, "fig5-spectrum");

@@ -158,6 +158,10 @@ sy_status sy_run_log(sy_run *run, const char *method, int64_t step,
  * logged to file (NULL = "metrics.csv") before it was stopped, the file's
  * last rows if they are the method's, are cut so they are not logged twice. */
 sy_status sy_run_forget_rows(sy_run *run, const char *file, const char *method);
+/* Start <run dir>/<file> afresh (closed, forgotten, removed; its next row writes the header again): a file
+ * an experiment writes whole after its sweep, so that a --resume that writes it again does not repeat its
+ * rows. Rank 0's, as every record. */
+sy_status sy_run_log_afresh(sy_run *run, const char *file);
 /* Read back what a run logged to file (NULL = "metrics.csv") for method, e.g. a resumed method's per-epoch
  * curves: of the rows whose columns match[k] equal match_val[k] (to 1e-9 relative; nmatch may be 0), the value
  * of column cols[c] goes to out[c][i - 1], where i is the row's index_col value (1-based: "epoch") and

@@ -62,8 +62,6 @@ void sy_stop_install(void);
 void sy_stop_set_grace(unsigned seconds);
 /* Close and forget every CSV the run has open (the next row of a file opens it again). */
 void sy_run_csv_close_all(sy_run *run);
-/* Start <run dir>/<file> afresh: closed, forgotten and removed (its next row writes the header); rank 0's. */
-sy_status sy_run_csv_restart(sy_run *run, const char *file);
 int sy_io_merged_flags(const sy_experiment *exp, sy_flag_spec **out, int *nown);
 double sy_io_now(void);
 

@@ -203,7 +203,7 @@ static sy_status copy_rows(sy_run *run, int i, char ***started, int *nstarted)
                 break;
             }
             grown[(*nstarted)++] = copy;
-            if ((s = sy_run_csv_restart(run, e->d_name)) != SY_OK) break;
+            if ((s = sy_run_log_afresh(run, e->d_name)) != SY_OK) break;
         }
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         FILE *f = fopen(path, "r");

@@ -722,9 +722,9 @@ void sy_run_csv_close_all(sy_run *run)
     run->ncsv = 0;
 }
 
-sy_status sy_run_csv_restart(sy_run *run, const char *file)
+sy_status sy_run_log_afresh(sy_run *run, const char *file)
 {
-    if (!run->dir) return sy_fail(SY_ERR_STATE, "sy_run_csv_restart before sy_run_start");
+    if (!run->dir) return sy_fail(SY_ERR_STATE, "sy_run_log_afresh before sy_run_start");
     if (!sy_dist_is_root()) return SY_OK;
     for (int i = 0; i < run->ncsv; i++)
         if (strcmp(run->csv[i].file, file) == 0) {
