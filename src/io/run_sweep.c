@@ -293,11 +293,16 @@ sy_status sy_sweep_run(sy_run *run, const sy_sweep *w, double *vals)
         if (s != SY_OK) break;
         progress(exp, i, w, name, found, t, mine - ++done, trained_s, trained);
     }
-    if (s != SY_OK || !spread) return s;
+    if (!spread || (s != SY_OK && s != SY_ERR_STOPPED)) return s; /* a failure ends every rank (sy_dist_abort) */
+    /* The ranks meet when each has trained its points or was stopped (a signal to the job: every rank returns
+     * stopped, so that none waits alone; --resume trains the points left). */
+    double stopped = s == SY_ERR_STOPPED;
+    sy_status ms = sy_dist_sum(&stopped, 1);
+    if (ms != SY_OK || s != SY_OK) return ms != SY_OK ? ms : s;
+    if (stopped > 0) return sy_fail(SY_ERR_STOPPED, "%s: another rank of the sweep was stopped", exp);
     /* the gather: every point's values, rows and summary in point order, as a single process has them */
     char **started = NULL;
     int nstarted = 0;
-    s = sy_dist_barrier();
     for (int i = 0; i < w->n && s == SY_OK; i++) {
         int found = 0;
         point_name(w, i, name, sizeof name);
