@@ -47,13 +47,14 @@ static sy_status demo_run(sy_run *run)
 
 static const sy_experiment demo = {.name = "sweepdemo", .figure = "none", .summary = "a test", .run = demo_run};
 
+/* resume 2: with --override lr --lr 0.5 */
 static sy_run *start(const char *name, int resume)
 {
     char out[600];
     snprintf(out, sizeof out, "--out=%s", tmpdir);
-    const char *argv[] = {out, "--name", name, "--threads", "1", "--resume"};
+    const char *argv[] = {out, "--name", name, "--threads", "1", "--resume", "--override", "lr", "--lr", "0.5"};
     sy_run *run = NULL;
-    assert_int_equal(sy_run_parse(&run, &demo, resume ? 6 : 5, (char **)argv), SY_OK);
+    assert_int_equal(sy_run_parse(&run, &demo, resume == 2 ? 10 : resume ? 6 : 5, (char **)argv), SY_OK);
     assert_int_equal(sy_run_start(run), SY_OK);
     return run;
 }
@@ -162,6 +163,14 @@ static void test_resume_reads_back(void **state)
     assert_int_equal(d2.nrecorded, 4);
     assert_memory_equal(first, again, 6 * sizeof(double)); /* bit for bit */
     assert_true(d2.seen_before == 0.1 + 0.2);
+    sy_run_free(run);
+
+    /* an option changed on resume (--override): every point is trained again */
+    demo_ctx d4 = {0};
+    w.ctx = &d4;
+    run = start("resume", 2);
+    assert_int_equal(sy_sweep_run(run, &w, again), SY_OK);
+    assert_int_equal(d4.ntrained, 4);
     sy_run_free(run);
 
     /* without --resume every point is trained again */

@@ -430,8 +430,9 @@ typedef struct {
     int rank, size; /* this process trains the points i with i % size == rank (sy_sweep_defaults: the
                        job's, sy_dist_job_rank and sy_dist_job_size: 0, 1 for a single process) */
     int keep;       /* 1: keep each trained point's values (points/<i>.csv, written atomically); on
-                       --resume a point with a record is read back, not trained; 0: no file (a
-                       size above 1 needs it) */
+                       --resume a point with a record is read back, not trained (unless --override
+                       changed an option: then every point is trained again, from its checkpoint);
+                       0: no file (a size above 1 needs it) */
 } sy_sweep;
 
 /* A sweep of no points on the job's rank of its size, keeping nothing. */

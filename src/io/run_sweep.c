@@ -267,7 +267,10 @@ sy_status sy_sweep_run(sy_run *run, const sy_sweep *w, double *vals)
         return sy_fail(SY_ERR_ARG, "sweep: %d processes need keep (the point records carry the values)", w->size);
     for (size_t k = 0; k < (size_t)w->n * (size_t)w->ncols; k++) vals[k] = NAN;
     const char *exp = sy_run_experiment(run)->name;
-    int resume = w->keep && sy_run_get_bool(run, "resume"), spread = w->size > 1, mine = 0, done = 0, prepared = 0;
+    /* an option --override changed can change every point: then none is read back (each is trained, which
+     * continues or re-evaluates it from its checkpoint) */
+    int resume = w->keep && sy_run_get_bool(run, "resume") && !*sy_run_get_str(run, "override");
+    int spread = w->size > 1, mine = 0, done = 0, prepared = 0;
     for (int i = w->rank; i < w->n; i += w->size) mine++;
     double trained_s = 0;
     int trained = 0;
