@@ -103,7 +103,6 @@ static sy_status read_point(const sy_run *run, const sy_sweep *w, int i, const c
     return s;
 }
 
-
 /* Point i's own directory when the points are spread over ranks: its rows, checkpoints and marks. */
 static const char *point_dir(const sy_run *run, int i, char *buf, size_t size)
 {
