@@ -61,6 +61,10 @@ static const sy_flag_spec col_flags[] = {
      "reproduce: syre's sigma0 values swept at the two collapsed points (largest gamma; smallest alpha) and at "
      "the Fig. 5 point (\"none\": skip)",
      "0.01,0.1,0.3,1", SY_FLAG_STRING, 0, 0},
+    {"seeds",
+     "reproduce: seeds per setting (--seed, --seed + 1, ...): the table gives mean and std over them, and Fig. 4 "
+     "their spread per method (fig4-*-seeds-*)",
+     "1", SY_FLAG_INT, 1, COL_MAX_SEEDS},
     {"sweep-alpha", "reproduce: alpha of the gamma sweep and of Fig. 5 (paper: 1)", "1", SY_FLAG_DOUBLE, 1e-6, 1e6},
     {"sweep-gamma", "reproduce: gamma of the alpha sweep and of Fig. 5 (paper: 0.01)", "0.01", SY_FLAG_DOUBLE, 0,
      100},
@@ -92,6 +96,7 @@ sy_status col_cfg_load(sy_run *run, col_cfg *c)
     c->batch = sy_run_get_int(run, "batch");
     c->rank_n = (int)sy_run_get_int(run, "rank-n");
     c->seed = sy_run_seed(run);
+    c->nseeds = (int)sy_run_get_int(run, "seeds");
     c->methods = sy_run_methods(run, &c->nm);
     const char *const scales[3] = {"inv-alpha2", "alpha2", "none"}; /* the order of scale_mode */
     sy_status s = sy_run_get_choice(run, "cov-scale", 3, scales, &c->scale_mode);
@@ -160,7 +165,7 @@ typedef struct {
     const col_cfg *c;
     col_model *m;
     col_result *r;
-    const char *method;
+    const char *label; /* its rows' method column */
     double alpha;
     sy_results *h; /* NULL: no curves kept */
     int hs;
@@ -223,7 +228,7 @@ static sy_status col_on_resume(void *ctx, const sy_train_pos *pos)
 {
     col_fit *f = ctx;
     (void)pos;
-    return f->h ? sy_results_read_rows(f->h, f->run, NULL, f->method, 3, col_names, f->r->v, f->hs, "epoch") : SY_OK;
+    return f->h ? sy_results_read_rows(f->h, f->run, NULL, f->label, 3, col_names, f->r->v, f->hs, "epoch") : SY_OK;
 }
 
 /* At an epoch's end: evaluate, keep the curves, log the row. */
@@ -235,25 +240,27 @@ static sy_status col_on_epoch(void *ctx, long epoch, double loss)
     v[V_EPOCH] = (double)epoch;
     v[V_LOSS] = loss;
     if (s == SY_OK && f->h) s = sy_results_set_pick(f->h, f->hs, (int)epoch - 1, COL_NV, col_names, v);
-    return s == SY_OK ? sy_run_log(f->run, f->method, epoch, V_DEAD + 1, col_names, v) : s;
+    return s == SY_OK ? sy_run_log(f->run, f->label, epoch, V_DEAD + 1, col_names, v) : s;
 }
 
-sy_status col_train_point(sy_run *run, const col_cfg *c, col_model *m, double gamma, double alpha, double sigma0,
-                          const char *method, const char *tag, col_result *r, sy_results *h, int hs)
+sy_status col_train_point(sy_run *run, const col_cfg *c, col_model *m, const col_point *p, col_result *r,
+                          sy_results *h, int hs)
 {
+    const char *method = p->method, *tag = p->tag;
     int anchored = strncmp(method, "syre", 4) == 0;
     memset(r, 0, sizeof *r);
-    r->v[V_GAMMA] = gamma;
-    r->v[V_ALPHA] = alpha;
-    r->v[V_SIGMA0] = anchored ? sigma0 : 0.0; /* as logged: 0 for methods without a random anchor */
+    r->v[V_GAMMA] = p->gamma;
+    r->v[V_ALPHA] = p->alpha;
+    r->v[V_SIGMA0] = anchored ? p->sigma0 : 0.0; /* as logged: 0 for methods without a random anchor */
     r->v[V_ANCHOR_PRE] = r->v[V_ANCHOR_POST] = NAN;
-    sy_status s = sy_params_init(m->k.ps, c->seed);
+    sy_status s = sy_params_init(m->k.ps, p->seed);
     sy_optim_opts o = sy_optim_defaults(SY_OPTIM_SGD);
     o.lr = (float)c->lr;
-    o.seed = c->seed;
+    o.seed = p->seed;
     sy_optimizer *opt = NULL;
-    if (s == SY_OK) s = sy_optimizer_for_method(m->k.ps, o, method, (float)gamma, (float)sigma0, (float)c->eps, &opt);
-    col_fit f = {run, c, m, r, method, alpha, h, hs};
+    if (s == SY_OK)
+        s = sy_optimizer_for_method(m->k.ps, o, method, (float)p->gamma, (float)p->sigma0, (float)c->eps, &opt);
+    col_fit f = {run, c, m, r, p->label ? p->label : method, p->alpha, h, hs};
     if (s == SY_OK && anchored) { /* the anchor network alone: syre's ranks are read against its own */
         col_result ar;
         col_fit af = f;
@@ -262,7 +269,7 @@ sy_status col_train_point(sy_run *run, const col_cfg *c, col_model *m, double ga
         r->v[V_ANCHOR_PRE] = ar.v[V_RANK_PRE];
         r->v[V_ANCHOR_POST] = ar.v[V_RANK_POST];
     }
-    sy_batcher_opts bo = {.batch = (size_t)c->batch, .shuffle = 1, .drop_last = 1, .seed = c->seed};
+    sy_batcher_opts bo = {.batch = (size_t)c->batch, .shuffle = 1, .drop_last = 1, .seed = p->seed};
     sy_batcher *b = NULL;
     if (s == SY_OK) s = sy_batcher_new(c->train, bo, &b);
     char ck[4200], label[192];

@@ -12,6 +12,7 @@
 #define COL_OUT 10
 #define COL_MAX_SWEEP 32
 #define COL_MAX_METHODS 8
+#define COL_MAX_SEEDS 32
 
 typedef struct {
     double lr, sigma0, eps, thr;
@@ -24,6 +25,7 @@ typedef struct {
     sy_dataset *train, *test; /* the slices actually used */
     double gammas[COL_MAX_SWEEP], alphas[COL_MAX_SWEEP], sigma0s[COL_MAX_SWEEP]; /* reproduce's sweeps */
     int ng, na, ns;                                                             /* ns = 0: --sigma0s none */
+    int nseeds; /* reproduce: seeds per setting, seed, seed + 1, ... */
 } col_cfg;
 
 /* What a (gamma, alpha, sigma0, method) point measured, v[] under the names
@@ -51,12 +53,18 @@ typedef struct {
 sy_status col_cfg_load(sy_run *run, col_cfg *c);
 void col_cfg_free(col_cfg *c);
 sy_status col_model_new(col_model *m, const col_cfg *c);
-/* Trains method at (gamma, alpha, sigma0) from the seed's start into r and,
- * where h is not NULL, its col_curves per epoch into series hs of h (NaN for
- * epochs not trained here, refilled on resume); tag (may be NULL) names its
- * checkpoint and progress. */
-sy_status col_train_point(sy_run *run, const col_cfg *c, col_model *m, double gamma, double alpha, double sigma0,
-                          const char *method, const char *tag, col_result *r, sy_results *h, int hs);
+/* One training: a method at (gamma, alpha, sigma0) from a seed's start. */
+typedef struct {
+    double gamma, alpha, sigma0;
+    const char *method;
+    uint64_t seed;
+    const char *label; /* its rows' method column (NULL: method) */
+    const char *tag;   /* names its checkpoint and progress (NULL: none) */
+} col_point;
+/* Trains point p into r and, where h is not NULL, its col_curves per epoch
+ * into series hs of h (NaN for epochs not trained here, refilled on resume). */
+sy_status col_train_point(sy_run *run, const col_cfg *c, col_model *m, const col_point *p, col_result *r,
+                          sy_results *h, int hs);
 /* `run` and `reproduce`, their records and figures (experiments/collapse_figures.c). */
 sy_status col_run(sy_run *run);
 sy_status col_reproduce(sy_run *run);

@@ -13,7 +13,9 @@
  * `syre run resnet` trains --method (default vanilla and syre at --sigma0);
  * `syre reproduce fig3-mid` sweeps --sigma0s over --seeds seeds and plots the
  * test accuracy against sigma0 with the spread over seeds (paper: 10
- * trials). --width and --train-n make a CPU-sized version (--quick).
+ * trials); under mpirun the ranks share its points, each trained by one
+ * process (docs/distributed.md). --width and --train-n make a CPU-sized
+ * version (--quick).
  * Checkpoints after every epoch (ckpt-<record>.safetensors) for --resume. */
 #include <math.h>
 #include <stdio.h>
@@ -75,7 +77,8 @@ static sy_var resnet(void *ctx, sy_graph *g, sy_var x, int eval)
     return sy_resnet18(g, x, NULL, ((rn_ctx *)ctx)->width, NCLS, NULL);
 }
 
-static sy_status rn_setup(sy_run *run, rn_ctx *c)
+/* The settings and both data splits. */
+static sy_status rn_load(sy_run *run, rn_ctx *c)
 {
     c->width = (int)sy_run_get_int(run, "width");
     c->epochs = (int)sy_run_get_int(run, "epochs");
@@ -94,6 +97,16 @@ static sy_status rn_setup(sy_run *run, rn_ctx *c)
     /* Per-channel normalisation by the training set's statistics: the crop's zero padding is the mean colour. */
     if ((s = sy_dataset_standardize(c->train, c->test)) != SY_OK) return s;
     if ((size_t)c->eval_b > c->test->n) c->eval_b = (int)c->test->n;
+    c->run = run;
+    return SY_OK;
+}
+
+/* The model (ctx: the rn_ctx rn_load filled); a sweep builds it in its first point's scope. */
+static sy_status rn_build(void *ctx)
+{
+    rn_ctx *c = ctx;
+    sy_run *run = c->run;
+    sy_status s;
     int share = c->batch / sy_dist_size(); /* under mpirun the training graph holds this rank's share */
     if ((s = sy_classifier_new(&c->m, sy_shape_of(3, 3, 32, 32), share, c->eval_b, resnet, c)) != SY_OK) return s;
     if (sy_run_get_bool(run, "sync-bn") && (s = sy_graph_set_sync_bn(c->m.train, 1)) != SY_OK) return s;
@@ -203,7 +216,8 @@ static sy_status rn_run(sy_run *run)
     const char *const *meths = NULL;
     sy_status s = sy_run_methods_among(run, "vanilla, syre, syre-ar, none", &meths, &nm);
     rn_ctx c = {0};
-    if (s == SY_OK) s = rn_setup(run, &c);
+    if (s == SY_OK) s = rn_load(run, &c);
+    if (s == SY_OK) s = rn_build(&c);
     double sigma0 = sy_run_get_double(run, "sigma0");
     sy_results cv = {0}; /* test accuracy per epoch (x: 1..epochs), one series per method */
     if (s == SY_OK) s = sy_results_new(&cv, nm, c.epochs, 1, (const char *const[1]){"test_acc"});
@@ -268,10 +282,11 @@ static sy_status rn_reproduce(sy_run *run)
     double vals[RN_NV * MAX_SIGMAS * MAX_SEEDS], acc[MAX_SIGMAS * MAX_SEEDS]; /* acc[i]: point i's test accuracy */
     int ns = 0;
     sy_status s = sy_run_get_numbers(run, "sigma0s", 0, 0, 100, c.sig, MAX_SIGMAS, &ns);
-    if (s == SY_OK) s = rn_setup(run, &c);
-    sy_sweep sw = sy_sweep_defaults();
+    if (s == SY_OK) s = rn_load(run, &c);
+    sy_sweep sw = sy_sweep_defaults(); /* under mpirun: the points shared by the ranks, each one process's */
     sw.n = ns * c.nseeds, sw.ncols = RN_NV, sw.cols = rn_names;
     sw.ctx = &c, sw.name = rn_point, sw.train = rn_point_train, sw.record = rn_point_record, sw.keep = 1;
+    sw.prepare = rn_build;
     if (s == SY_OK) s = sy_sweep_run(run, &sw, vals);
     for (int i = 0; i < sw.n; i++) acc[i] = vals[RN_NV * i];
     if (s == SY_OK) {

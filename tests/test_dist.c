@@ -297,6 +297,35 @@ static void test_run_record_written_once(void **state)
     assert_non_null(strstr(sy_last_error(), "ranks"));
 }
 
+/* A local scope: each rank alone (no exchange, rank 0 of 1, the writer), the job's place kept; scopes nest. */
+static void test_local_scope(void **state)
+{
+    (void)state;
+    int rank = sy_dist_rank(), size = sy_dist_size(), local = sy_dist_local_rank();
+    float g[3] = {(float)rank, 1, 2};
+    sy_dist_local_enter();
+    sy_dist_local_enter();
+    assert_true(sy_dist_in_local());
+    assert_int_equal(sy_dist_size(), 1);
+    assert_int_equal(sy_dist_rank(), 0);
+    assert_true(sy_dist_is_root());
+    assert_int_equal(sy_dist_job_rank(), rank);
+    assert_int_equal(sy_dist_job_size(), size);
+    assert_int_equal(sy_dist_local_rank(), local);
+    assert_int_equal(sy_dist_allreduce_mean(g, 3), SY_OK);
+    assert_true(g[0] == (float)rank); /* no other rank's gradient */
+    sy_dist_local_leave();
+    assert_int_equal(sy_dist_size(), 1); /* still inside the outer scope */
+    sy_dist_local_leave();
+    assert_false(sy_dist_in_local());
+    assert_int_equal(sy_dist_size(), size);
+    assert_int_equal(sy_dist_rank(), rank);
+    assert_int_equal(sy_dist_allreduce_mean(g, 3), SY_OK);
+    assert_true(g[0] == (float)(size - 1) / 2.0f); /* the mean of 0 .. size-1 */
+    sy_dist_local_leave(); /* unbalanced: a no-op */
+    assert_int_equal(sy_dist_size(), size);
+}
+
 /* ---- driver ------------------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
@@ -318,6 +347,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_two_ranks_equal_one_process_syre),
         cmocka_unit_test(test_checkpoints_rank0_only_and_resume),
         cmocka_unit_test(test_run_record_written_once),
+        cmocka_unit_test(test_local_scope),
     };
     int failed = dist_run_group("dist", tests, sizeof tests / sizeof tests[0]);
     if (sy_dist_is_root() && !failed) {

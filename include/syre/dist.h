@@ -103,6 +103,25 @@ sy_status sy_dist_barrier(void);
  * (compares against rank 0's copy; a check for tests and debugging). */
 int sy_dist_identical(const float *buf, size_t n);
 
+/* ---- A local scope: single-process work inside a distributed job ----------
+ * Between sy_dist_local_enter and sy_dist_local_leave this process is a world
+ * of its own: rank 0 of 1, so the collectives above are no-ops (no gradient
+ * exchange), batchers hand it whole batches and graphs take the whole batch,
+ * and it writes records as rank 0 does (the caller points them somewhere of
+ * its own). Its place on the machine stays the job's (sy_dist_local_rank,
+ * sy_dist_local_size: its GPU, its threads), and sy_dist_abort still ends
+ * every rank. Scopes nest; sy_dist_finalize ends them. The sweep runner
+ * enters one around each point it trains (sy_sweep, syre/experiment.h). */
+/* Enter a local scope (as above). */
+void sy_dist_local_enter(void);
+/* Leave it: the job's world again once the outermost scope is left; without one, a no-op. */
+void sy_dist_local_leave(void);
+/* 1 inside a local scope. */
+int sy_dist_in_local(void);
+/* The job's rank and rank count, inside a local scope or not. */
+int sy_dist_job_rank(void);
+int sy_dist_job_size(void);
+
 /* Gradient traffic so far: allreduce calls, floats reduced, seconds spent. */
 typedef struct {
     long calls;        /* gradient allreduces over ranks (MPI or NCCL) */

@@ -158,6 +158,10 @@ sy_status sy_run_log(sy_run *run, const char *method, int64_t step,
  * logged to file (NULL = "metrics.csv") before it was stopped, the file's
  * last rows if they are the method's, are cut so they are not logged twice. */
 sy_status sy_run_forget_rows(sy_run *run, const char *file, const char *method);
+/* Start <run dir>/<file> afresh (closed, forgotten, removed; its next row writes the header again): a file
+ * an experiment writes whole after its sweep, so that a --resume that writes it again does not repeat its
+ * rows. Rank 0's, as every record. */
+sy_status sy_run_log_afresh(sy_run *run, const char *file);
 /* Read back what a run logged to file (NULL = "metrics.csv") for method, e.g. a resumed method's per-epoch
  * curves: of the rows whose columns match[k] equal match_val[k] (to 1e-9 relative; nmatch may be 0), the value
  * of column cols[c] goes to out[c][i - 1], where i is the row's index_col value (1-based: "epoch") and
@@ -393,7 +397,20 @@ sy_status sy_run_load_balanced_splits(const sy_run *run, const char *name, const
  * which points this process trains (rank, size: one place), a progress line
  * per point with the time left, and, with `keep`, each trained point's values
  * in <run dir>/points/<i>.csv so that --resume trains only the points not yet
- * done. */
+ * done.
+ *
+ * Under `mpirun -np N` (size N > 1, the default there) the points are the
+ * ranks' to share: rank r trains the points i with i % N == r, each as a
+ * single process would, in a local scope (syre/dist.h: no gradient exchange,
+ * whole batches) with the run's records pointed at points/<i>/ (the rows it
+ * logs, its checkpoints). Then every rank reads every point record back and
+ * records the points in order, and rank 0 copies each point's rows into the
+ * run's files of the same names, point by point: metrics, summary and table
+ * read as a single process's. Those files are the sweep's: rank 0 writes them
+ * whole, so the experiment logs nothing to them before the sweep. A rank that
+ * dies loses the point it was training; --resume trains the missing points
+ * (resume a run as it was launched, one process or several ranks; the number
+ * of ranks may change). docs/distributed.md. */
 /* A sweep, as above (sy_sweep_defaults, then set n, ncols and the callbacks). */
 typedef struct {
     int n;                   /* points, in training order */
@@ -407,18 +424,26 @@ typedef struct {
     /* After point i is trained or read back (may be NULL): its summary entries. all is the
      * sweep's table (point j's values at all + j * ncols, filled for the points before i). */
     sy_status (*record)(void *ctx, int i, const char *name, const double *all);
-    int rank, size; /* this process trains the points i with i % size == rank (sy_sweep_defaults: 0, 1) */
+    /* Build what training needs (models, whose graphs take the whole batch), may be NULL: called once,
+     * before the first point this process trains, in that point's scope; never if it trains none. */
+    sy_status (*prepare)(void *ctx);
+    int rank, size; /* this process trains the points i with i % size == rank (sy_sweep_defaults: the
+                       job's, sy_dist_job_rank and sy_dist_job_size: 0, 1 for a single process) */
     int keep;       /* 1: keep each trained point's values (points/<i>.csv, written atomically); on
-                       --resume a point with a record is read back, not trained; 0: no file */
+                       --resume a point with a record is read back, not trained (unless --override
+                       changed an option: then every point is trained again, from its checkpoint);
+                       0: no file (a size above 1 needs it) */
 } sy_sweep;
 
-/* A sweep of no points on rank 0 of 1, keeping nothing. */
+/* A sweep of no points on the job's rank of its size, keeping nothing. */
 sy_sweep sy_sweep_defaults(void);
 /* Run sweep w: for each point i in order, one of this process's (i % size == rank) is read back
- * (keep, --resume, a record present) or trained, then recorded; then each other point whose
- * record exists (keep) is read and recorded. vals[n * ncols] gets every point's values, NaN for a
+ * (keep, --resume, a record present) or trained; with size 1 it is recorded at once, with more
+ * (as above) every rank then waits for the others (a barrier), reads every point record there
+ * is and records those points in order. vals[n * ncols] gets every point's values, NaN for a
  * point neither trained nor read. A point record that names another point or other columns, or
- * that does not parse, fails with SY_ERR_IO naming the file; bad options with SY_ERR_ARG. */
+ * that does not parse, fails with SY_ERR_IO naming the file; a point read back that was
+ * trained by the other kind of launch with SY_ERR_STATE; bad options with SY_ERR_ARG. */
 sy_status sy_sweep_run(sy_run *run, const sy_sweep *w, double *vals);
 
 #ifdef __cplusplus

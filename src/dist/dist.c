@@ -22,10 +22,13 @@ static struct {
     int joined;       /* the transport's init ran (so its finalize runs) */
     int active;       /* a transport in use with size > 1 */
     int launcher_local_rank; /* the launcher's word before MPI runs (sy_dist_opts), -1 unknown */
-    sy_dist_world w;
+    int local;        /* local scopes entered and not left */
+    int job_active;   /* in a local scope: `active` outside it */
+    sy_dist_world w;  /* in a local scope: rank 0 of 1 */
+    sy_dist_world job; /* in a local scope: the world outside it */
     sy_dist_stats stats;
     void (*at_finalize)(void); /* the NCCL communicator's destructor */
-} D = {0, 0, 0, -1, {0, 1, 1, 0, "single process"}, {0, 0, 0, 0}, NULL};
+} D = {0, 0, 0, -1, 0, 0, {0, 1, 1, 0, "single process"}, {0, 1, 1, 0, "single process"}, {0, 0, 0, 0}, NULL};
 
 static const sy_dist_transport *transport; /* NULL: one rank */
 
@@ -80,6 +83,7 @@ void sy_dist_note_device(size_t n, double seconds, int count_total)
 
 void sy_dist_finalize(void)
 {
+    while (D.local) sy_dist_local_leave();
     if (D.at_finalize) { /* before MPI goes: NCCL may use it */
         D.at_finalize();
         D.at_finalize = NULL;
@@ -95,7 +99,7 @@ void sy_dist_abort(int code)
 {
     fflush(stdout);
     fflush(stderr);
-    if (D.active) transport->abort(code);
+    if (D.local ? D.job_active : D.active) transport->abort(code);
     exit(code);
 }
 
@@ -106,10 +110,31 @@ int sy_dist_local_size(void) { return D.w.local_size; }
 
 int sy_dist_local_rank(void)
 {
-    if (D.active) return D.w.local_rank;
+    if (D.local ? D.job_active : D.active) return D.w.local_rank;
     return D.launcher_local_rank >= 0 ? D.launcher_local_rank : 0;
 }
 const char *sy_dist_info(void) { return D.w.info; }
+
+void sy_dist_local_enter(void)
+{
+    if (D.local++) return;
+    D.job = D.w;
+    D.job_active = D.active;
+    D.active = 0; /* no collective leaves this process */
+    D.w.rank = 0, D.w.size = 1;
+    snprintf(D.w.info, sizeof D.w.info, "single process (rank %d of %d on its own)", D.job.rank, D.job.size);
+}
+
+void sy_dist_local_leave(void)
+{
+    if (D.local == 0 || --D.local) return;
+    D.w = D.job;
+    D.active = D.job_active;
+}
+
+int sy_dist_in_local(void) { return D.local > 0; }
+int sy_dist_job_rank(void) { return D.local ? D.job.rank : D.w.rank; }
+int sy_dist_job_size(void) { return D.local ? D.job.size : D.w.size; }
 
 int sy_dist_default_threads(void)
 {

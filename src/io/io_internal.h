@@ -60,6 +60,8 @@ sy_status sy_run_check_ckpt_every(const sy_run *run);
 void sy_stop_install(void);
 /* Seconds a stop may take before the process ends anyway (tests shorten it). */
 void sy_stop_set_grace(unsigned seconds);
+/* Close and forget every CSV the run has open (the next row of a file opens it again). */
+void sy_run_csv_close_all(sy_run *run);
 int sy_io_merged_flags(const sy_experiment *exp, sy_flag_spec **out, int *nown);
 double sy_io_now(void);
 

@@ -706,6 +706,38 @@ sy_status sy_run_log_to(sy_run *run, const char *file, const char *method, int64
     return SY_OK;
 }
 
+static void csv_free(sy_csv *c)
+{
+    if (c->f) fclose(c->f);
+    for (int k = 0; k < c->ncols; k++) free(c->cols[k]);
+    free(c->cols);
+    free(c->file);
+}
+
+void sy_run_csv_close_all(sy_run *run)
+{
+    for (int i = 0; i < run->ncsv; i++) csv_free(&run->csv[i]);
+    free(run->csv);
+    run->csv = NULL;
+    run->ncsv = 0;
+}
+
+sy_status sy_run_log_afresh(sy_run *run, const char *file)
+{
+    if (!run->dir) return sy_fail(SY_ERR_STATE, "sy_run_log_afresh before sy_run_start");
+    if (!sy_dist_is_root()) return SY_OK;
+    for (int i = 0; i < run->ncsv; i++)
+        if (strcmp(run->csv[i].file, file) == 0) {
+            csv_free(&run->csv[i]);
+            run->csv[i] = run->csv[--run->ncsv];
+            break;
+        }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", run->dir, file);
+    if (unlink(path) != 0 && errno != ENOENT) return sy_fail(SY_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+    return SY_OK;
+}
+
 sy_status sy_run_log(sy_run *run, const char *method, int64_t step,
                      int n, const char *const *names, const double *values)
 {
@@ -932,13 +964,7 @@ void sy_run_free(sy_run *run)
     if (records_run == run) records_run = NULL;
     free(run->dir);
     if (run->lock_fd >= 0) close(run->lock_fd); /* releases run.lock */
-    for (int i = 0; i < run->ncsv; i++) {
-        if (run->csv[i].f) fclose(run->csv[i].f);
-        for (int k = 0; k < run->csv[i].ncols; k++) free(run->csv[i].cols[k]);
-        free(run->csv[i].cols);
-        free(run->csv[i].file);
-    }
-    free(run->csv);
+    sy_run_csv_close_all(run);
     for (int i = 0; i < run->nsumm; i++) {
         sy_summ *m = &run->summ[i];
         for (int k = 0; k < m->nset; k++) {
