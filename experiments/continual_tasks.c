@@ -66,7 +66,9 @@ static sy_status eval_features(cont_ctx *c, int task, double *rec)
     if ((s = sy_effective_rank(f2, c->rank_n, F2, &rec[R_ERANK2])) != SY_OK) return s;
     if ((s = sy_dead_units_act(f2, c->rank_n, F2, 0.0f, &dead2, NULL)) != SY_OK) return s;
     if ((s = sy_dead_units_act(h1, c->rank_n, H1, 0.0f, &deadfc, NULL)) != SY_OK) return s;
-    s = sy_frobenius_norm(sy_params_data(c->m.ps), sy_params_trainable_size(c->m.ps), &rec[R_WNORM]);
+    const float *w;
+    if ((s = sy_params_read(c->m.ps, &w)) != SY_OK) return s;
+    s = sy_frobenius_norm(w, sy_params_trainable_size(c->m.ps), &rec[R_WNORM]);
     if (s == SY_OK && c->dormant) s = log_dormant(c, task, f1, f2, h1);
     rec[R_RANK2] = r2;
     rec[R_RANK1CH] = r1c;

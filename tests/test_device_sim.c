@@ -106,10 +106,11 @@ static void host_mix(const char *backend, float *out_loss, float *out_logit, flo
         assert_int_equal(sy_graph_forward(m.g), SY_OK);
         logit_sum += z[0] + z[9];
         assert_int_equal(sy_graph_backward(m.g, m.loss), SY_OK);
-        float *gw = sy_params_grad(m.ps);
+        const float *gw = sy_params_grad(m.ps);
         logit_sum += gw[1];
         assert_int_equal(sy_optimizer_step(m.opt), SY_OK);
-        float *p = sy_params_data(m.ps); /* host edit: must reach the device */
+        float *p; /* host edit: must reach the device */
+        assert_int_equal(sy_params_write(m.ps, &p), SY_OK);
         p[0] += 0.25f;
         p[5] *= -1.0f;
     }
@@ -353,8 +354,11 @@ static void test_recorded_step(void **state)
         assert_int_equal(st.replays, steps - 1);
         /* Host edits between recorded steps reach the device (parameters, a
          * read-back logit). */
-        sy_params_data(b.ps)[3] += 0.25f;
-        sy_params_data(a.ps)[3] += 0.25f;
+        float *pa, *pb;
+        assert_int_equal(sy_params_write(b.ps, &pb), SY_OK);
+        assert_int_equal(sy_params_write(a.ps, &pa), SY_OK);
+        pb[3] += 0.25f;
+        pa[3] += 0.25f;
         dm_batch(&a, 9);
         dm_batch(&b, 9);
         assert_int_equal(sy_graph_forward(a.g), SY_OK);
@@ -677,10 +681,20 @@ static void test_recorded_step_per_graph(void **state)
     dm_free(&rec);
 }
 
+/* The next wait on graph g's device fails, as after a bad copy on its copy
+ * stream (reported by the wait, as CUDA's would be). */
+static void break_next_wait(sy_graph *g)
+{
+    sy_device *d = sy_gdev_device(g);
+    float x = 0, y;
+    d->break_stage_upload = 1;
+    d->stage_upload(d, &y, &x, sizeof x, NULL);
+    d->break_stage_upload = 0;
+}
+
 /* Reading the parameters of a device store: sy_params_read copies back what
- * the device changed and returns a failed copy as its error (here a failed
- * copy on the copy stream, reported by the wait, as CUDA's would be); the
- * next read copies them and they equal the CPU's. */
+ * the device changed and returns a failed copy as its error; the next read
+ * copies them and they equal the CPU's. */
 static void test_params_read(void **state)
 {
     (void)state;
@@ -691,11 +705,7 @@ static void test_params_read(void **state)
     float la[3], lb[3];
     assert_int_equal(dm_train(&a, 3, la), 0);
     assert_int_equal(dm_train_steps(&b, 3, lb), 0);
-    sy_device *d = sy_gdev_device(b.g);
-    float x = 0, y;
-    d->break_stage_upload = 1;
-    d->stage_upload(d, &y, &x, sizeof x, NULL);
-    d->break_stage_upload = 0;
+    break_next_wait(b.g);
     const float *p = NULL, *q = NULL;
     assert_int_equal(sy_params_read(b.ps, &p), SY_ERR_STATE);
     assert_non_null(strstr(sy_last_error(), "copying the parameter values from device 'sim'"));
@@ -705,6 +715,76 @@ static void test_params_read(void **state)
     assert_int_equal(sy_params_read_grad(b.ps, &p), SY_OK);
     assert_int_equal(sy_params_read_grad(a.ps, &q), SY_OK);
     assert_memory_equal(p, q, sy_params_trainable_size(a.ps) * sizeof(float));
+    dm_free(&a);
+    dm_free(&b);
+}
+
+/* A failed copy back is the error of every host access of a device store:
+ * the writable views return it and mark nothing (the device's copy stays the
+ * one trained on, so what the host buffer holds then is not uploaded), and
+ * the getters return NULL with the message. */
+static void test_params_failed_copy(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+    float la[4], lb[4];
+    assert_int_equal(dm_train(&a, 2, la), 0);
+    assert_int_equal(dm_train(&b, 2, lb), 0);
+    float *w = NULL;
+    break_next_wait(b.g);
+    assert_int_equal(sy_params_write(b.ps, &w), SY_ERR_STATE);
+    assert_non_null(strstr(sy_last_error(), "copying the parameter values from device 'sim'"));
+    w[0] += 1.0f; /* the host buffer only: the failed write marked nothing */
+    break_next_wait(b.g);
+    assert_int_equal(sy_params_write_grad(b.ps, &w), SY_ERR_STATE);
+    assert_non_null(strstr(sy_last_error(), "copying the parameter gradients from device 'sim'"));
+    break_next_wait(b.g);
+    assert_null(sy_params_data(b.ps));
+    assert_non_null(strstr(sy_last_error(), "copying the parameter values"));
+    break_next_wait(b.g);
+    assert_null(sy_params_tensor_grad(b.ps, 0));
+    assert_non_null(strstr(sy_last_error(), "copying the parameter gradients"));
+    assert_int_equal(dm_train(&a, 2, la + 2), 0);
+    assert_int_equal(dm_train(&b, 2, lb + 2), 0);
+    assert_memory_equal(la, lb, sizeof la);
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
+    dm_free(&a);
+    dm_free(&b);
+}
+
+/* A look through the getters marks nothing: they bring the host copy up to
+ * date, and the device's copy stays the one the next device work uses. A
+ * change to the host buffer alone (written here into what a getter returned)
+ * is therefore not uploaded, and training goes on as on the CPU; a getter
+ * that marked the host copy newer would upload it. */
+static void test_getters_do_not_mark(void **state)
+{
+    (void)state;
+    sy_optim_opts o = dm_opts(0);
+    dm_model a, b;
+    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
+    float la[4], lb[4];
+    assert_int_equal(dm_train(&a, 2, la), 0);
+    assert_int_equal(dm_train(&b, 2, lb), 0);
+    size_t n = sy_params_total_size(a.ps);
+    float *p = sy_params_data(b.ps), *t = sy_params_tensor(b.ps, 1);
+    assert_non_null(p);
+    assert_ptr_equal(t, p + sy_params_info(b.ps, 1)->offset);
+    assert_memory_equal(p, sy_params_data(a.ps), n * sizeof(float)); /* copied back */
+    assert_memory_equal(sy_params_grad(b.ps), sy_params_grad(a.ps), sy_params_trainable_size(a.ps) * sizeof(float));
+    assert_non_null(sy_params_tensor_grad(b.ps, 1));
+    const float *r;
+    assert_int_equal(sy_params_read(b.ps, &r), SY_OK);
+    p[0] += 1.0f;
+    t[0] -= 1.0f;
+    assert_int_equal(dm_train(&a, 2, la + 2), 0);
+    assert_int_equal(dm_train(&b, 2, lb + 2), 0);
+    assert_memory_equal(la, lb, sizeof la);
+    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), n * sizeof(float));
     dm_free(&a);
     dm_free(&b);
 }
@@ -866,6 +946,8 @@ int main(void)
         cmocka_unit_test(test_recorded_step_host_reads),
         cmocka_unit_test(test_recorded_step_per_graph),
         cmocka_unit_test(test_params_read),
+        cmocka_unit_test(test_params_failed_copy),
+        cmocka_unit_test(test_getters_do_not_mark),
         cmocka_unit_test(test_prefetch),
         cmocka_unit_test(test_prefetch_upload_fails),
         cmocka_unit_test(test_prefetch_two_graphs),

@@ -96,7 +96,10 @@ sy_status sy_graph_requires_grad(sy_graph *g, sy_var v);
 /* ---- Inspecting nodes ---------------------------------------------------- */
 
 /* Value and gradient buffers of a node (valid after compile; gradient NULL if
- * the node needs none). Inputs can be filled in place through sy_graph_data. */
+ * the node needs none). Inputs can be filled in place through sy_graph_data.
+ * On a device graph they are host copies, NULL when the copy back failed; a
+ * parameter node's are the store's read views (sy_params_read): change
+ * parameters through sy_params_write. */
 float *sy_graph_data(sy_graph *g, sy_var v);
 float *sy_graph_grad(sy_graph *g, sy_var v);
 sy_shape sy_graph_shape(const sy_graph *g, sy_var v);

@@ -153,7 +153,7 @@ sy_status sy_optimizer_for_method(sy_params *ps, sy_optim_opts o, const char *me
                                   float eps, sy_optimizer **out);
 /* Frees its moments, anchors and W-fix data, not the store; NULL is a no-op. */
 void sy_optimizer_free(sy_optimizer *opt);
-/* One update from sy_params_grad (clip, decay, moments, step); the gradient
+/* One update from the store's gradients (clip, decay, moments, step); the gradient
  * buffer is read, never written. A NaN/Inf gradient: SY_ERR_NUMERIC naming
  * the tensor, parameters unchanged (or, under SY_NAN_SKIP_BATCH, SY_OK with
  * the update skipped and the step count unchanged); a parameter made NaN/Inf

@@ -70,29 +70,41 @@ int sy_params_is_laid_out(const sy_params *ps);
 sy_status sy_params_init(sy_params *ps, uint64_t seed);
 
 /* Flat buffers. The trainable region is [0, sy_params_trainable_size()).
- * On a device store these copy back what the device changed and make the
- * host copy the one uploaded before the next device use (the caller may
- * write it); a failed copy is printed. */
+ * The getters (these two, sy_params_tensor and sy_params_tensor_grad) are
+ * reads: on a device store they copy back what the device changed and mark
+ * nothing, so both copies stay current and a look never makes the next device
+ * use upload again; a failed copy returns NULL with the message set. On a host
+ * store they only return the buffer, which the host may change in place. A
+ * change on a device store goes through sy_params_write (a write through a
+ * getter stays on the host and is overwritten by the device's next change).
+ * Why kept, and why reads: a CPU graph's parameter nodes, host tools and
+ * experiments take per-tensor pointers, and on a host store a view would wrap
+ * the same pointer in a status that cannot fail; and a getter that did not
+ * copy back would hand out a device store's stale host copy with nothing to
+ * say so. The library takes the views wherever the store may be on a device,
+ * so every failed copy there is a returned status. */
 float *sy_params_data(sy_params *ps);
 float *sy_params_grad(sy_params *ps);
-/* Read-only views, for evaluation, checkpoints and messages: copied back as
- * above, and both copies stay current (nothing is uploaded again). A failed
- * copy is the returned error. */
+/* Read-only views, for evaluation, checkpoints and messages: on a device
+ * store they copy back what the device changed, and both copies stay current
+ * (nothing is uploaded again). A failed copy is the returned error. On a host
+ * store they return the buffers above. */
 sy_status sy_params_read(sy_params *ps, const float **data);
 sy_status sy_params_read_grad(sy_params *ps, const float **grad);
 /* Writable views, for the host's changes at evaluation and checkpoint
  * boundaries (a reset unit, parameters swapped for an evaluation): copied
- * back as above, then the host copy is the one uploaded before the next
- * device use. A failed copy is the returned error and nothing is marked. A
- * pointer kept across device work (forward, backward, step) goes stale: ask
- * again after it. */
+ * back as the read views do, then the host copy is the one uploaded before
+ * the next device use. A failed copy is the returned error and nothing is
+ * marked. A pointer kept across device work (forward, backward, step) goes
+ * stale: ask again after it. */
 sy_status sy_params_write(sy_params *ps, float **data);
 sy_status sy_params_write_grad(sy_params *ps, float **grad);
 /* Floats in the trainable region and in the whole buffer, alignment padding
  * included (0 before layout). */
 size_t sy_params_trainable_size(const sy_params *ps);
 size_t sy_params_total_size(const sy_params *ps);
-/* Pointer to tensor `index` in the value (or gradient) buffer. */
+/* Tensor `index` in the value (or gradient) buffer: a getter, as
+ * sy_params_data; NULL before layout. */
 float *sy_params_tensor(sy_params *ps, int index);
 float *sy_params_tensor_grad(sy_params *ps, int index);
 /* Set every trainable gradient to 0. */

@@ -49,16 +49,6 @@ static sy_status host_view(sy_params *ps, int grad, int write)
     return s;
 }
 
-/* The writable accessors cannot return a status: a failed copy is reported
- * here and the host copy (then stale) is returned. */
-static void host_write_view(sy_params *ps, int grad)
-{
-    if (host_view(ps, grad, 1)) {
-        fprintf(stderr, "syre: %s\n", sy_last_error());
-        *(grad ? &ps->grad_state : &ps->data_state) = HOST_NEWER; /* as it always did: the host copy wins */
-    }
-}
-
 static float *dev_view(sy_params *ps, int grad, int write)
 {
     int *st = grad ? &ps->grad_state : &ps->data_state;
@@ -241,7 +231,7 @@ sy_status sy_params_init(sy_params *ps, uint64_t seed)
 {
     sy_status st = sy_params_layout(ps);
     if (st) return st;
-    host_write_view(ps, 0);
+    if ((st = host_view(ps, 0, 1))) return st; /* a device store's other values stay */
     uint64_t key = sy_rng_key(seed, SY_STREAM_INIT);
     for (int i = 0; i < ps->count; i++) {
         sy_param_info *pi = &ps->info[i];
@@ -262,20 +252,15 @@ sy_status sy_params_init(sy_params *ps, uint64_t seed)
     return SY_OK;
 }
 
-/* Host accessors: on a device store they copy back what the device changed;
- * the writable ones also mark the host copy as the one to upload before the
- * next device use. A pointer kept across device work (forward, backward,
- * step) goes stale: ask again after it. */
-float *sy_params_data(sy_params *ps)
+/* The getters are reads (params.h): a device store's host copy is brought up
+ * to date and nothing is marked; NULL (with the message) if that copy failed. */
+static float *host_read(sy_params *ps, int grad, size_t offset)
 {
-    host_write_view(ps, 0);
-    return ps->data;
+    float *h = grad ? ps->grad : ps->data;
+    return !h || host_view(ps, grad, 0) ? NULL : h + offset;
 }
-float *sy_params_grad(sy_params *ps)
-{
-    host_write_view(ps, 1);
-    return ps->grad;
-}
+float *sy_params_data(sy_params *ps) { return host_read(ps, 0, 0); }
+float *sy_params_grad(sy_params *ps) { return host_read(ps, 1, 0); }
 sy_status sy_params_read(sy_params *ps, const float **data)
 {
     *data = ps->data;
@@ -299,19 +284,8 @@ sy_status sy_params_write_grad(sy_params *ps, float **grad)
 size_t sy_params_trainable_size(const sy_params *ps) { return ps->trainable_size; }
 size_t sy_params_total_size(const sy_params *ps) { return ps->total_size; }
 
-float *sy_params_tensor(sy_params *ps, int index)
-{
-    if (!ps->data) return NULL;
-    host_write_view(ps, 0);
-    return ps->data + ps->info[index].offset;
-}
-
-float *sy_params_tensor_grad(sy_params *ps, int index)
-{
-    if (!ps->grad) return NULL;
-    host_write_view(ps, 1);
-    return ps->grad + ps->info[index].offset;
-}
+float *sy_params_tensor(sy_params *ps, int index) { return host_read(ps, 0, ps->info[index].offset); }
+float *sy_params_tensor_grad(sy_params *ps, int index) { return host_read(ps, 1, ps->info[index].offset); }
 
 void sy_params_zero_grad(sy_params *ps)
 {

@@ -498,15 +498,18 @@ sy_status sy_checkpoint_save_params(const char *path, sy_params *ps,
 {
     if (!ps || !sy_params_is_laid_out(ps))
         return sy_fail(SY_ERR_STATE, "%s: parameter store is not laid out yet", path);
+    const float *p;
+    sy_status s = sy_params_read(ps, &p);
+    if (s != SY_OK) return s;
     int np = sy_params_count(ps);
     sy_st_tensor *t = malloc(sizeof *t * ((size_t)np + (size_t)(nextra > 0 ? nextra : 0) + 1));
     if (!t) return sy_fail(SY_ERR_NOMEM, "%s: out of memory", path);
     for (int i = 0; i < np; i++) {
         const sy_param_info *info = sy_params_info(ps, i);
-        t[i] = (sy_st_tensor){info->name, info->shape, sy_params_tensor(ps, i)};
+        t[i] = (sy_st_tensor){info->name, info->shape, p + info->offset};
     }
     for (int i = 0; i < nextra; i++) t[np + i] = extra[i];
-    sy_status s = sy_safetensors_write(path, t, np + (nextra > 0 ? nextra : 0), meta, nmeta);
+    s = sy_safetensors_write(path, t, np + (nextra > 0 ? nextra : 0), meta, nmeta);
     free(t);
     return s;
 }
@@ -531,10 +534,12 @@ sy_status sy_checkpoint_load_params(const char *path, sy_params *ps, sy_safetens
             s = sy_fail(SY_ERR_SHAPE, "%s: tensor '%s' has shape %s in the checkpoint but %s in the model",
                         path, info->name, sy_shape_str(st->shapes[k], a), sy_shape_str(info->shape, b));
     }
+    float *p;
+    if (s == SY_OK) s = sy_params_write(ps, &p);
     for (int i = 0; i < np && s == SY_OK; i++) {
         const sy_param_info *info = sy_params_info(ps, i);
         int k = sy_safetensors_find(st, info->name);
-        memcpy(sy_params_tensor(ps, i), st->data[k], info->numel * sizeof(float));
+        memcpy(p + info->offset, st->data[k], info->numel * sizeof(float));
     }
     if (s == SY_OK && rest)
         *rest = st;

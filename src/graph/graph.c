@@ -341,7 +341,7 @@ sy_status sy_graph_compile(sy_graph *g)
     float *pv = g->arena, *pg = g->grad_region, *psc = g->grad_region + grads;
     for (int i = 0; i < g->n_nodes; i++) {
         sy_node *n = &g->nodes[i];
-        if (n->op == SY_OP_PARAM) {
+        if (n->op == SY_OP_PARAM) { /* a CPU graph's store stays on the host: the getters are its buffers */
             n->val = g->gdev ? sy_gdev_param_val(g, n->param) : sy_params_tensor(g->ps, n->param);
             n->grad = !n->needs_grad ? NULL
                       : g->gdev      ? sy_gdev_param_grad(g, n->param)
@@ -433,7 +433,7 @@ static void zero_grads(sy_graph *g)
         const sy_param_info *pi = sy_params_info(g->ps, k);
         if (!pi->trainable) continue;
         if (k < g->n_param_nodes && g->param_node[k] >= 0 && g->nodes[g->param_node[k]].fresh) continue;
-        float *gp = sy_params_tensor_grad(g->ps, k);
+        float *gp = sy_params_tensor_grad(g->ps, k); /* a host store (a CPU graph's) */
         if (gp) memset(gp, 0, pi->numel * sizeof(float));
     }
 }

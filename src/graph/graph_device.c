@@ -204,14 +204,17 @@ float *sy_gdev_param_grad(sy_graph *g, int idx)
     return sy_params_dev_grad(g->ps, 0) + sy_params_offset(g->ps, idx);
 }
 
-/* Host address of a device address inside the arena or the store. */
+/* Host address of a device address inside the arena or the store. A
+ * parameter's is the store's read view: a look at a value uploads nothing
+ * again (the store changes through sy_params_write); NULL if the copy back
+ * failed, with the message set. */
 static float *host_of(sy_graph *g, const float *dp, int grad)
 {
     if (!dp) return NULL;
     if (dp >= g->arena && dp < g->arena + g->arena_floats) return gd(g)->host + (dp - g->arena);
-    const float *base = grad ? sy_params_dev_grad(g->ps, 0) : sy_params_dev_data(g->ps, 0);
-    float *h = grad ? sy_params_grad(g->ps) : sy_params_data(g->ps);
-    return h + (dp - base);
+    const float *base = grad ? sy_params_dev_grad(g->ps, 0) : sy_params_dev_data(g->ps, 0), *h;
+    if (grad ? sy_params_read_grad(g->ps, &h) : sy_params_read(g->ps, &h)) return NULL;
+    return (float *)h + (dp - base); /* sy_graph_data's pointer is not const */
 }
 
 static void stage_touch(sy_graph *g, int i)

@@ -58,10 +58,8 @@ sy_status sy_quartic_gd_new(const sy_quartic_gd_opts *o, sy_quartic_gd **out)
     oo.seed = o->seed;
     oo.decay = o->decay;
     if (s == SY_OK && !(q->opt = sy_optimizer_new(q->ps, &oo))) s = SY_ERR_ARG;
-    if (s == SY_OK) {
-        q->w = sy_params_data(q->ps);
-        q->g = sy_params_grad(q->ps);
-    }
+    /* The store is the toy's own and stays on the host: the views never go stale. */
+    if (s == SY_OK && !(s = sy_params_write(q->ps, &q->w))) s = sy_params_write_grad(q->ps, &q->g);
     if (s == SY_OK && o->dropout > 0) {
         if (!(q->wt = malloc(2 * (size_t)d * sizeof *q->wt)))
             s = sy_fail(SY_ERR_NOMEM, "sy_quartic_gd_new: out of memory");

@@ -179,7 +179,8 @@ sy_status sy_ridge_fit(const float *X, const float *y, int n, int d, const doubl
     int decays = 0;
     for (int i = 0; i < d; i++) decays |= coef[i] != 0;
     if ((s = closed_form(X, y, n, d, A, b, coef, anchor, decays, wc)) != SY_OK) goto done;
-    float *w = sy_params_data(ps), *g = sy_params_grad(ps);
+    float *w, *g;
+    if ((s = sy_params_write(ps, &w)) || (s = sy_params_write_grad(ps, &g))) goto done;
     *gd_err = NAN;
     *steps = 0;
     if (o->gd && decays) {

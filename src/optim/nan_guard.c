@@ -27,9 +27,9 @@ static const char *tensor_of(const sy_params *ps, size_t i, size_t *elem)
 
 static const char *kind(float v) { return isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf"; }
 
-sy_status sy_optim_guard_grad(sy_optimizer *opt, int *skip)
+sy_status sy_optim_guard_grad(sy_optimizer *opt, const float *grad, int *skip)
 {
-    return sy_optim_guard_grad_at(opt, sy_first_nonfinite(sy_params_grad(opt->ps), opt->n), skip);
+    return sy_optim_guard_grad_at(opt, sy_first_nonfinite(grad, opt->n), skip);
 }
 
 sy_status sy_optim_guard_grad_at(sy_optimizer *opt, size_t i, int *skip)

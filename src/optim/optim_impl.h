@@ -51,15 +51,16 @@ struct sy_optimizer {
 /* The step's numerical guard (nan_guard.c): gradients before the update
  * (*skip = 1: skip this batch). The parameters after it are checked by the
  * update pass itself (step.c), with the message of sy_optim_guard_params_at. */
-sy_status sy_optim_guard_grad(sy_optimizer *opt, int *skip);
+sy_status sy_optim_guard_grad(sy_optimizer *opt, const float *grad, int *skip);
 /* The same with the first non-finite index i known ((size_t)-1: none), as the
  * device step finds it (step_device.c). */
 sy_status sy_optim_guard_grad_at(sy_optimizer *opt, size_t i, int *skip);
 sy_status sy_optim_guard_params_at(sy_optimizer *opt, size_t i);
 
 sy_status sy_decay_validate(const sy_decay *d, const char *where);
-/* The update pass (step.c); returns 1 if it wrote an Inf or NaN parameter. */
-int sy_optim_update(sy_optimizer *opt, float lr, float clip);
+/* The update pass (step.c) on the store's host buffers p (the values) and g
+ * (the gradients); returns 1 if it wrote an Inf or NaN parameter. */
+int sy_optim_update(sy_optimizer *opt, float *p, float *g, float lr, float clip);
 
 /* ---- The step on a device (step_device.c; the recorded step: train/step.c) ---- */
 void sy_optim_scalars(const sy_optimizer *opt, float lr, float clip, sy_step_scalars *c);

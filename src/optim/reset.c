@@ -16,12 +16,14 @@ sy_status sy_shrink_perturb(sy_params *ps, float lambda, float p, uint64_t fresh
             s = sy_fail(SY_ERR_STATE, "shrink-and-perturb: cannot copy tensor %s", pi->name);
     }
     if (s == SY_OK) s = sy_params_init(fresh, fresh_seed);
+    float *w;
+    if (s == SY_OK) s = sy_params_write(ps, &w);
     for (int i = 0; i < n && s == SY_OK; i++) {
         const sy_param_info *pi = sy_params_info(ps, i);
         if (!pi->trainable) continue;
-        float *w = sy_params_tensor(ps, i);
-        const float *f = sy_params_tensor(fresh, sy_params_find(fresh, pi->name));
-        for (size_t j = 0; j < pi->numel; j++) w[j] = lambda * w[j] + p * f[j];
+        float *wi = w + pi->offset;
+        const float *f = sy_params_tensor(fresh, sy_params_find(fresh, pi->name)); /* a host store */
+        for (size_t j = 0; j < pi->numel; j++) wi[j] = lambda * wi[j] + p * f[j];
     }
     sy_params_free(fresh);
     return s;

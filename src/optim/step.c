@@ -42,11 +42,11 @@ void sy_optim_scalars(const sy_optimizer *opt, float lr, float clip, sy_step_sca
 
 /* The update; returns whether it wrote a non-finite parameter (the exact
  * index is then found by the full scan in sy_optimizer_step). */
-int sy_optim_update(sy_optimizer *opt, float lr, float clip)
+int sy_optim_update(sy_optimizer *opt, float *p, float *g, float lr, float clip)
 {
     sy_step_scalars sc;
     sy_optim_scalars(opt, lr, clip, &sc);
-    sy_step_ptrs q = {sy_params_data(opt->ps), sy_params_grad(opt->ps), opt->m1, opt->m2, opt->anchor, opt->dd, opt->n, NULL, NULL};
+    sy_step_ptrs q = {p, g, opt->m1, opt->m2, opt->anchor, opt->dd, opt->n, NULL, NULL};
     const int n_seg = opt->n_seg;
     const sy_segment *segs = opt->seg;
     uint32_t top = 0;
@@ -73,9 +73,8 @@ int sy_optim_update(sy_optimizer *opt, float lr, float clip)
  * the rest (alignment gaps between segments, W-fix entries, which were just
  * reset) is scanned here, and any fault anywhere falls back to the full scan,
  * which then gives the first index. */
-static size_t params_first_nonfinite(const sy_optimizer *opt, int wrote_bad)
+static size_t params_first_nonfinite(const sy_optimizer *opt, const float *p, int wrote_bad)
 {
-    const float *p = sy_params_data(opt->ps);
     int bad = wrote_bad;
     size_t at = 0;
     for (int k = 0; k < opt->n_seg && !bad; k++) {
@@ -90,9 +89,8 @@ static size_t params_first_nonfinite(const sy_optimizer *opt, int wrote_bad)
 
 /* Global L2 norm of the trainable gradient (W-fix entries excluded), summed in
  * fixed blocks and then in order, so it does not depend on the thread count. */
-static double grad_norm(sy_optimizer *opt)
+static double grad_norm(sy_optimizer *opt, const float *g)
 {
-    const float *g = sy_params_grad(opt->ps);
     const size_t n = opt->n, nb = opt->n_blocks;
     double *bs = opt->block_sq;
 #pragma omp parallel for schedule(static) if (n >= SY_OPTIM_PAR_MIN)
@@ -125,14 +123,17 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
          * after the update) and counts the step itself. */
         return sy_optim_step_device(opt, lr, opt->o.max_grad_norm);
     }
+    /* A host store: the views are its buffers, nothing is copied. */
+    float *p, *g;
+    sy_status st;
+    if ((st = sy_params_write(opt->ps, &p)) || (st = sy_params_write_grad(opt->ps, &g))) return st;
     /* Data parallelism: the mean gradient over ranks, before anything reads it. */
-    sy_status st = sy_dist_allreduce_mean(sy_params_grad(opt->ps), opt->n);
-    if (st != SY_OK) return st;
+    if ((st = sy_dist_allreduce_mean(g, opt->n)) != SY_OK) return st;
     int skip; /* the numerical guard (nan_guard.c): every gradient finite? */
-    st = sy_optim_guard_grad(opt, &skip);
+    st = sy_optim_guard_grad(opt, g, &skip);
     if (st != SY_OK || skip) return st;
     if (opt->o.max_grad_norm > 0) {
-        double norm = grad_norm(opt);
+        double norm = grad_norm(opt, g);
         opt->last_norm = (float)norm;
         if (!isfinite(norm))
             return sy_fail(SY_ERR_NUMERIC, "optimizer step %ld: gradient norm is %g", opt->steps, norm);
@@ -141,7 +142,7 @@ sy_status sy_optimizer_step(sy_optimizer *opt)
         clip = coef < 1.0 ? (float)coef : 1.0f;
     }
     opt->last_lr = lr;
-    int wrote_bad = sy_optim_update(opt, lr, clip);
+    int wrote_bad = sy_optim_update(opt, p, g, lr, clip);
     opt->steps++;
-    return sy_optim_guard_params_at(opt, params_first_nonfinite(opt, wrote_bad));
+    return sy_optim_guard_params_at(opt, params_first_nonfinite(opt, p, wrote_bad));
 }

@@ -357,16 +357,26 @@ static sy_status share_step(sy_ppo *p, int with_reward)
     return SY_OK;
 }
 
+/* The policy's log standard deviations, read from the store. */
+static sy_status policy_log_std(sy_ppo *p, const float **ls)
+{
+    const float *w;
+    sy_status s = sy_params_read(p->ps, &w);
+    *ls = s == SY_OK ? w + sy_params_info(p->ps, p->i_logstd)->offset : NULL;
+    return s;
+}
+
 static sy_status rollout(sy_ppo *p, sy_ppo_stats *st, double *ep_sum, double *len_sum)
 {
     int n = p->n, ng = p->ng, base = p->base;
     /* nr > 1: each rank fills its envs' rows; the other rows must be 0 for the sum */
     if (p->nr > 1) memset(p->roll, 0, sizeof(float) * p->B * (OD + AD + 3));
-    const float *ls = sy_params_tensor(p->ps, p->i_logstd);
+    const float *ls;
+    sy_status s = policy_log_std(p, &ls);
+    if (s != SY_OK) return s;
     float sd[AD], sum_ls = 0;
     for (int k = 0; k < AD; k++) sd[k] = expf(ls[k]), sum_ls += ls[k];
     sy_rng r = sy_rng_make(p->o.seed, SY_STREAM_NOISE, (uint64_t)p->iter);
-    sy_status s = SY_OK;
     for (int t = 0; t < p->o.rollout && s == SY_OK; t++) {
         double t0 = now_s();
         /* the statistics of every env's observation, the same on every rank */
@@ -560,11 +570,13 @@ static sy_status measure(sy_ppo *p, sy_ppo_stats *st)
     st->erank = er;
     st->srank = sr;
     st->dead = dead;
-    const float *ls = sy_params_tensor(p->ps, p->i_logstd);
+    const float *w;
+    if ((s = sy_params_read(p->ps, &w)) != SY_OK) return s;
+    const float *ls = w + sy_params_info(p->ps, p->i_logstd)->offset;
     double sd = 0;
     for (int k = 0; k < AD; k++) sd += exp(ls[k]) / AD;
     st->std_mean = sd;
-    return sy_frobenius_norm(sy_params_data(p->ps), sy_params_trainable_size(p->ps), &st->weight_norm);
+    return sy_frobenius_norm(w, sy_params_trainable_size(p->ps), &st->weight_norm);
 }
 
 sy_status sy_ppo_iterate(sy_ppo *p, sy_ppo_stats *st)

@@ -117,9 +117,10 @@ sy_status sy_linear_probe(const float *Ftr, const int *ytr, size_t ntr, const fl
             if (s == SY_OK) s = sy_optimizer_step(opt);
         }
     }
-    if (s == SY_OK) {
-        const float *W = sy_params_tensor(ps, sy_params_find(ps, "probe.weight"));
-        const float *bias = sy_params_tensor(ps, sy_params_find(ps, "probe.bias"));
+    const float *p;
+    if (s == SY_OK && (s = sy_params_read(ps, &p)) == SY_OK) {
+        const float *W = p + sy_params_info(ps, sy_params_find(ps, "probe.weight"))->offset;
+        const float *bias = p + sy_params_info(ps, sy_params_find(ps, "probe.bias"))->offset;
         if (acc_test) *acc_test = probe_accuracy(W, bias, Fte, yte, nte, F, ncls, zl);
         if (acc_train) *acc_train = probe_accuracy(W, bias, Ftr, ytr, ntr, F, ncls, zl);
     }
