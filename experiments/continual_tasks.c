@@ -211,6 +211,8 @@ sy_status cont_setup(sy_run *run, cont_ctx *c)
     if (s != SY_OK) return s;
     if (c->train->n < (size_t)c->batch)
         return sy_fail(SY_ERR_ARG, "continual: --batch (%d) exceeds the %zu training images", c->batch, c->train->n);
+    if (c->test->n < (size_t)c->rank_n) /* a test file shorter than --test-n asked */
+        return sy_fail(SY_ERR_ARG, "continual: --rank-n (%d) exceeds the %zu test images", c->rank_n, c->test->n);
     if ((s = sy_dataset_standardize(c->train, c->test)) != SY_OK) return s; /* MNIST: 0.1307, 0.3081 */
     fprintf(stderr,
             "continual: %d tasks x %d epoch(s), %zu train / %zu test images per task, SGD lr %g momentum %g batch %d, "

@@ -109,7 +109,7 @@ static void expect_data_refused(const char *exp_name, const char *dir, int n_ext
     sy_run_free(run);
 }
 
-static char narrow[300], badlabel[300], smallpng[300];
+static char narrow[300], badlabel[300], smallpng[300], fewtest[300];
 
 static int setup(void **state)
 {
@@ -120,6 +120,10 @@ static int setup(void **state)
     write_mnist_dir(narrow, 14, 28, -1);
     write_mnist_dir(badlabel, 28, 28, 57);
     write_cifar_folder(smallpng, 16);
+    /* well-formed MNIST with fewer test images than the rank batch reads */
+    snprintf(fewtest, sizeof fewtest, "%s/fewtest", tmpdir);
+    write_idx(fewtest, "mnist", "train", 10000, 28, 28, -1);
+    write_idx(fewtest, "mnist", "t10k", 300, 28, 28, -1);
     return 0;
 }
 
@@ -142,6 +146,9 @@ static void test_continual(void **state)
     (void)state;
     expect_data_refused("continual", narrow, 0, NULL, "train-images-idx3-ubyte", "1x14x28");
     expect_data_refused("continual", badlabel, 0, NULL, "train-labels-idx1-ubyte", "label 12");
+    /* 300 test images, a rank batch of 1000: refused, not read past the images (it once
+     * fed uninitialised rows to the rank measures and crashed now and then) */
+    expect_data_refused("continual", fewtest, 0, NULL, "--rank-n", "300 test images");
 }
 
 static void test_vae(void **state)
