@@ -53,7 +53,7 @@ m safetensors-bound    src/format/safetensors.c       's|if (b1 < b0 \|\| b1 > d
 m gemm-last-tile       src/backend/cpu/kernels_blas.c 's|t1 = (int)((long)q->tiles \* (t + 1) / n);|t1 = (int)((long)q->tiles * (t + 1) / n) - (t + 1 == n);|' "test_cpu_kernels"
 m step-last-piece      src/backend/cpu/optim_update.c 's|\*i1 = begin + pieces \* (t + 1) / nt \* 16;|*i1 = begin + pieces * (t + 1) / nt * 16 - (t + 1 == nt) * 16;|' "test_optim"
 m nan-guard-last-block src/core/numeric.c         's|for (size_t lo = 0; lo < n; lo += B) {|for (size_t lo = 0; lo + B < n; lo += B) {|' "test_reliability"
-m sp-no-noise          src/optim/reset.c          's|w\[j\] = lambda \* w\[j\] + p \* f\[j\];|w[j] = lambda * w[j];|' "test_exp_continual"
+m sp-no-noise          src/optim/reset.c          's|wi\[j\] = lambda \* wi\[j\] + p \* f\[j\];|wi[j] = lambda * wi[j];|' "test_exp_continual"
 m reset-moments-kept   src/train/unit_reset.c     's|if (st) memset(st + off, 0, len \* sizeof(float));|(void)st;|' "test_unit_reset"
 m reset-outgoing-kept  src/train/unit_reset.c     's|data\[o0 + e\] = 0.0f;|(void)data;|' "test_unit_reset"
 m cbp-no-weight-term   src/train/unit_reset.c     's|(1 - eta) \* L->absmean\[u\] \* m;|(1 - eta) * L->absmean[u];|' "test_unit_reset"
