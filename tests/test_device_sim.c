@@ -719,6 +719,28 @@ static void test_params_read(void **state)
     dm_free(&b);
 }
 
+/* A CPU model and a sim model of the same MLP, 2 steps each (losses into
+ * la[0..2), lb[0..2)): what the host-access tests below start from. */
+static void pair_start(dm_model *a, dm_model *b, float *la, float *lb)
+{
+    sy_optim_opts o = dm_opts(0);
+    assert_int_equal(dm_build(a, DM_MLP, "cpu", 8, &o), 0);
+    assert_int_equal(dm_build(b, DM_MLP, "sim", 8, &o), 0);
+    assert_int_equal(dm_train(a, 2, la), 0);
+    assert_int_equal(dm_train(b, 2, lb), 0);
+}
+
+/* 2 more steps each (la[2..4), lb[2..4)): the sim model trained as the CPU's, losses and parameters bit for bit. */
+static void pair_finish(dm_model *a, dm_model *b, float *la, float *lb)
+{
+    assert_int_equal(dm_train(a, 2, la + 2), 0);
+    assert_int_equal(dm_train(b, 2, lb + 2), 0);
+    assert_memory_equal(la, lb, 4 * sizeof *la);
+    assert_memory_equal(sy_params_data(a->ps), sy_params_data(b->ps), sy_params_total_size(a->ps) * sizeof(float));
+    dm_free(a);
+    dm_free(b);
+}
+
 /* A failed copy back is the error of every host access of a device store:
  * the writable views return it and mark nothing (the device's copy stays the
  * one trained on, so what the host buffer holds then is not uploaded), and
@@ -726,13 +748,9 @@ static void test_params_read(void **state)
 static void test_params_failed_copy(void **state)
 {
     (void)state;
-    sy_optim_opts o = dm_opts(0);
     dm_model a, b;
-    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
-    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
     float la[4], lb[4];
-    assert_int_equal(dm_train(&a, 2, la), 0);
-    assert_int_equal(dm_train(&b, 2, lb), 0);
+    pair_start(&a, &b, la, lb);
     float *w = NULL;
     break_next_wait(b.g);
     assert_int_equal(sy_params_write(b.ps, &w), SY_ERR_STATE);
@@ -747,12 +765,7 @@ static void test_params_failed_copy(void **state)
     break_next_wait(b.g);
     assert_null(sy_params_tensor_grad(b.ps, 0));
     assert_non_null(strstr(sy_last_error(), "copying the parameter gradients"));
-    assert_int_equal(dm_train(&a, 2, la + 2), 0);
-    assert_int_equal(dm_train(&b, 2, lb + 2), 0);
-    assert_memory_equal(la, lb, sizeof la);
-    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), sy_params_total_size(a.ps) * sizeof(float));
-    dm_free(&a);
-    dm_free(&b);
+    pair_finish(&a, &b, la, lb);
 }
 
 /* A look through the getters marks nothing: they bring the host copy up to
@@ -763,13 +776,9 @@ static void test_params_failed_copy(void **state)
 static void test_getters_do_not_mark(void **state)
 {
     (void)state;
-    sy_optim_opts o = dm_opts(0);
     dm_model a, b;
-    assert_int_equal(dm_build(&a, DM_MLP, "cpu", 8, &o), 0);
-    assert_int_equal(dm_build(&b, DM_MLP, "sim", 8, &o), 0);
     float la[4], lb[4];
-    assert_int_equal(dm_train(&a, 2, la), 0);
-    assert_int_equal(dm_train(&b, 2, lb), 0);
+    pair_start(&a, &b, la, lb);
     size_t n = sy_params_total_size(a.ps);
     float *p = sy_params_data(b.ps), *t = sy_params_tensor(b.ps, 1);
     assert_non_null(p);
@@ -781,12 +790,7 @@ static void test_getters_do_not_mark(void **state)
     assert_int_equal(sy_params_read(b.ps, &r), SY_OK);
     p[0] += 1.0f;
     t[0] -= 1.0f;
-    assert_int_equal(dm_train(&a, 2, la + 2), 0);
-    assert_int_equal(dm_train(&b, 2, lb + 2), 0);
-    assert_memory_equal(la, lb, sizeof la);
-    assert_memory_equal(sy_params_data(a.ps), sy_params_data(b.ps), n * sizeof(float));
-    dm_free(&a);
-    dm_free(&b);
+    pair_finish(&a, &b, la, lb);
 }
 
 /* A capture that fails (here: a wait inside it, which a capture forbids)
